@@ -1,0 +1,82 @@
+// swift-tools-version: 6.1
+//
+// Switchboard — a chat-bot support gateway. No Swift package dependencies:
+// only the toolchain and Debian's C libraries through system-library targets.
+// Each box of STYLE.md's diagram is one target; a dependency below is the
+// only import allowed between them.
+import PackageDescription
+
+/// One settings list for every Swift target.
+let settings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Switchboard",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "switchboard", targets: ["switchboard"]),
+    ],
+    targets: [
+        // C libraries from Debian (libssl-dev, libsqlite3-dev).
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
+                       providers: [.apt(["libssl-dev"])]),
+
+        // Clocks, logging and strict JSON5 configuration decoding: used by all.
+        .target(name: "Core", swiftSettings: settings),
+        // IRC wire protocol: pure, no I/O.
+        .target(name: "IRC", swiftSettings: settings),
+        // Sockets, readiness, TLS.
+        .target(name: "Transport", dependencies: ["Core", "COpenSSL"], swiftSettings: settings),
+        // IRC session state machine, send queue, and the client that drives it.
+        .target(name: "IRCClient", dependencies: ["Core", "IRC", "Transport"], swiftSettings: settings),
+        // Support desk domain: customers, contracts, tickets, queue, roster,
+        // escalation, SLA. Pure (takes `now`), no chat protocol, no SQL.
+        .target(name: "Desk", dependencies: ["Core", "COpenSSL"], swiftSettings: settings),
+        // Knowledge base: articles, de/en normalisation, ranking.
+        .target(name: "KB", dependencies: ["Core"], swiftSettings: settings),
+        // Durable store: SQLite, migrations, outbox of pages.
+        .target(name: "Store", dependencies: ["Core", "Desk", "CSQLite"], swiftSettings: settings),
+        // Conversation engine, support/agent/KB bots; speaks to `ChatNetwork`.
+        .target(name: "Bots", dependencies: ["Core", "Desk", "KB"], swiftSettings: settings),
+        // Configuration, wiring networks to bots, metrics.
+        .target(name: "Gateway",
+                dependencies: ["Core", "IRC", "IRCClient", "Transport", "Desk", "KB", "Store", "Bots"],
+                swiftSettings: settings),
+        // The command line, nothing else.
+        .executableTarget(name: "switchboard", dependencies: ["Gateway"], swiftSettings: settings),
+
+        // Shared by the test targets: fixtures for real servers, helpers.
+        .target(name: "TestSupport", dependencies: ["Core"], path: "Tests/TestSupport",
+                swiftSettings: settings),
+
+        .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "IRCTests", dependencies: ["IRC"], swiftSettings: settings),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "IRCClientTests", dependencies: ["IRCClient", "IRC", "Transport", "TestSupport"],
+                    swiftSettings: settings),
+        .testTarget(name: "DeskTests", dependencies: ["Desk", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "KBTests", dependencies: ["KB", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Desk", "TestSupport"], swiftSettings: settings),
+        // The child process of the store's crash test: creates tickets in a
+        // loop and prints each number; the test kills it with SIGKILL.
+        .executableTarget(name: "StoreCrashChild", dependencies: ["Store", "Desk"], path: "Tests/StoreCrashChild",
+                          swiftSettings: settings),
+        .testTarget(name: "BotsTests", dependencies: ["Bots", "Desk", "KB", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "EndToEndTests", dependencies: ["IRC", "TestSupport"], swiftSettings: settings),
+
+        // Benchmarks: release-built executables (`swift run -c release <Name>`).
+        .executableTarget(name: "IRCBench", dependencies: ["IRC"], path: "Benchmarks/IRCBench",
+                          swiftSettings: settings),
+        .executableTarget(name: "DeskBench", dependencies: ["Desk"], path: "Benchmarks/DeskBench",
+                          swiftSettings: settings),
+        .executableTarget(name: "StoreBench", dependencies: ["Store", "Desk"], path: "Benchmarks/StoreBench",
+                          swiftSettings: settings),
+        .executableTarget(name: "KBBench", dependencies: ["KB"], path: "Benchmarks/KBBench",
+                          swiftSettings: settings),
+    ]
+)

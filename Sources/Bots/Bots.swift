@@ -1,0 +1,1 @@
+// The Bots target. See STYLE.md for what belongs here.

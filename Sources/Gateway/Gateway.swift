@@ -1,0 +1,1 @@
+// The Gateway target. See STYLE.md for what belongs here.

@@ -1,0 +1,1 @@
+// The IRC target. See STYLE.md for what belongs here.

@@ -1,0 +1,1 @@
+// The IRCClient target. See STYLE.md for what belongs here.

@@ -1,0 +1,1 @@
+// The KB target. See STYLE.md for what belongs here.

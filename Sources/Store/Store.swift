@@ -1,0 +1,1 @@
+// The Store target. See STYLE.md for what belongs here.

@@ -1,0 +1,1 @@
+// The Transport target. See STYLE.md for what belongs here.

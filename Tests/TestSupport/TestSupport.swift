@@ -1,0 +1,2 @@
+// Shared by the test targets: fixtures for real servers and small helpers.
+import Foundation
