@@ -1,1 +1,0 @@
-// The Bots target. See STYLE.md for what belongs here.

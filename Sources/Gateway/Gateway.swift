@@ -1,1 +1,0 @@
-// The Gateway target. See STYLE.md for what belongs here.
