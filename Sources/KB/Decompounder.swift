@@ -1,0 +1,76 @@
+/// Splits German compounds into parts that the knowledge base knows.
+///
+/// "Dateiwiederherstellung" is one token, but the article says "Datei
+/// wiederherstellen" or "Wiederherstellung von Dateien". The split is made
+/// against the index vocabulary: a compound is cut into the fewest parts
+/// (at least two, at most four, each at least three letters) whose stems are
+/// all index terms, allowing a linking element (Fugen-s/-es: "Sicherung·s·
+/// datei"; the linking -n/-en/-e are removed by the stemmer anyway:
+/// "Festplatte·n·fehler"). Among equally short splits the one with the
+/// longest last part wins.
+///
+/// Why dictionary decompounding and not character n-grams as a second field:
+/// the split gives whole words that then take part in stemming, the
+/// bilingual lexicon ("Datei" → "file") and exact BM25 scoring, so a German
+/// compound also finds an English article; n-grams would match fragments
+/// ("ung", "ier") across unrelated articles, weaken the confidence measure,
+/// and multiply the index size by the word length. What a vocabulary split
+/// cannot do — find a part no article contains — n-grams could not score
+/// meaningfully either.
+///
+/// The search uses it twice: at index time on the words of German articles
+/// (so "Datei wiederherstellen" in a query finds an article that only says
+/// "Dateiwiederherstellung"), and at query time on words the vocabulary does
+/// not know.
+enum Decompounder {
+    static let minimumPart = 3
+    static let maximumParts = 4
+
+    /// The stems of the parts of `key` (a folded, collapsed word), or nil if
+    /// it cannot be split into at least two known parts. `known(part,
+    /// isLast)` returns the index stem of a candidate part, or nil.
+    static func split(_ key: String, known: (String, _ isLast: Bool) -> String?) -> [String]? {
+        let w = Array(key.utf8)
+        let n = w.count
+        guard n >= 2 * minimumPart, w.allSatisfy({ $0 < 0x80 }) else { return nil }
+        // best[j]: fewest parts covering w[0..<j]; back[j]: (start, stem).
+        var best = [Int](repeating: Int.max, count: n + 1)
+        var back = [(start: Int, stem: String)?](repeating: nil, count: n + 1)
+        best[0] = 0
+        for end in minimumPart...n {
+            let isLast = end == n
+            for start in stride(from: 0, through: end - minimumPart, by: 1) where best[start] < maximumParts {
+                if start == 0, isLast { continue }  // the whole word is not a split
+                let parts = best[start] + 1
+                guard parts < best[end] else { continue }
+                if let stem = knownPart(w[start..<end], isLast: isLast, known: known) {
+                    best[end] = parts
+                    back[end] = (start, stem)
+                }
+            }
+        }
+        guard best[n] != Int.max, best[n] >= 2 else { return nil }
+        var stems: [String] = []
+        var end = n
+        while end > 0, let step = back[end] {
+            stems.append(step.stem)
+            end = step.start
+        }
+        return stems.reversed()
+    }
+
+    private static func knownPart(_ part: ArraySlice<UInt8>, isLast: Bool,
+                                  known: (String, Bool) -> String?) -> String? {
+        if let stem = known(String(decoding: part, as: UTF8.self), isLast) { return stem }
+        guard !isLast else { return nil }
+        // Linking element: "Sicherungs-", "Verbindungs-", "Systemes-".
+        if part.count > minimumPart + 1, part.last == 0x73 {  // s
+            if let stem = known(String(decoding: part.dropLast(), as: UTF8.self), false) { return stem }
+            if part.count > minimumPart + 2, part[part.endIndex - 2] == 0x65,  // es
+               let stem = known(String(decoding: part.dropLast(2), as: UTF8.self), false) {
+                return stem
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,211 @@
+/// One query word, resolved against the index: the terms that stand for it
+/// (each with a weight) and how much it tells about the topic.
+struct QueryClause: Sendable, Equatable {
+    struct Alternative: Sendable, Equatable {
+        var term: Int32
+        var weight: Float
+    }
+
+    /// The query word this clause came from (folded), for explanations.
+    var word: String
+    /// An article's score for this clause is the best of these.
+    var alternatives: [Alternative]
+    /// The clause's share in the confidence measure: the idf of its best
+    /// own term; 0 for clauses that do not count (extra compound parts).
+    var informativeness: Float
+    /// Multiplies the clause's score.
+    var weight: Float
+    /// How the word was resolved.
+    var resolution: Resolution
+
+    enum Resolution: Sendable, Equatable {
+        case exact, compoundPart, fuzzy, unknown
+    }
+}
+
+/// A ranked article index with its score and confidence.
+struct RankedDocument: Sendable {
+    var document: Int
+    var score: Float
+    var confidence: Float
+}
+
+extension SearchIndex {
+    // MARK: Planning
+
+    /// Resolves each informative word of `query` to index terms:
+    ///
+    /// 1. its stems (German, English, participle) that the vocabulary knows,
+    ///    plus, for a long word, its compound parts as extra clauses;
+    /// 2. otherwise its compound parts (``Decompounder``), each a clause;
+    /// 3. otherwise vocabulary terms one typo away (``FuzzyIndex``);
+    /// 4. otherwise compound parts whose last part has a typo;
+    /// 5. otherwise it stays unknown: it matches nothing and lowers every
+    ///    article's confidence (a number that the KB does not know, such as a
+    ///    customer number or a date, is dropped instead).
+    ///
+    /// Every resolved term brings its bilingual-lexicon relatives at
+    /// ``Tuning/lexicon`` times its own weight.
+    func plan(_ query: String) -> [QueryClause] {
+        var clauses: [QueryClause] = []
+        var seen = Set<String>()
+        for token in TextAnalysis.tokens(query) where !StopWords.contains(token.key) {
+            guard seen.insert(token.key).inserted else { continue }
+            let stems = TextAnalysis.queryStems(token)
+            let known = stems.compactMap { termIDs[$0] }
+            if !known.isEmpty {
+                clauses.append(clause(token.key, own: known.map { .init(term: $0, weight: Tuning.exact) },
+                                      resolution: .exact))
+                if !token.isNumber, token.key.utf8.count >= 10,
+                   let parts = splitQuery(token.key, fuzzyLast: false) {
+                    for part in parts where !known.contains(part.term) {
+                        var extra = clause(token.key, own: [part], resolution: .compoundPart)
+                        extra.informativeness = 0
+                        extra.weight = Tuning.knownCompoundPart
+                        clauses.append(extra)
+                    }
+                }
+                continue
+            }
+            if token.isNumber { continue }
+            if let parts = splitQuery(token.key, fuzzyLast: false) {
+                for part in parts { clauses.append(clause(token.key, own: [part], resolution: .compoundPart)) }
+                continue
+            }
+            let candidates = fuzzyCandidates(stems)
+            if !candidates.isEmpty {
+                clauses.append(clause(token.key, own: candidates.map { .init(term: $0, weight: Tuning.fuzzy) },
+                                      resolution: .fuzzy))
+                continue
+            }
+            if let parts = splitQuery(token.key, fuzzyLast: true) {
+                for part in parts { clauses.append(clause(token.key, own: [part], resolution: .compoundPart)) }
+                continue
+            }
+            clauses.append(QueryClause(
+                word: token.key, alternatives: [],
+                informativeness: Self.idf(documentFrequency: 1, documents: Float(documentCount)),
+                weight: 1, resolution: .unknown))
+        }
+        return clauses
+    }
+
+    /// A clause of `own` terms plus their lexicon relatives.
+    private func clause(_ word: String, own: [QueryClause.Alternative],
+                        resolution: QueryClause.Resolution) -> QueryClause {
+        var alternatives = own
+        for alternative in own {
+            for related in lexicon.related(to: terms[Int(alternative.term)]) {
+                guard let id = termIDs[related] else { continue }
+                let weight = alternative.weight * Tuning.lexicon
+                if let existing = alternatives.firstIndex(where: { $0.term == id }) {
+                    alternatives[existing].weight = max(alternatives[existing].weight, weight)
+                } else {
+                    alternatives.append(.init(term: id, weight: weight))
+                }
+            }
+        }
+        let informativeness = own.map { idf[Int($0.term)] }.max() ?? 0
+        return QueryClause(word: word, alternatives: alternatives, informativeness: informativeness,
+                           weight: 1, resolution: resolution)
+    }
+
+    /// Vocabulary terms one typo from any of `stems`, most frequent first.
+    private func fuzzyCandidates(_ stems: [String]) -> [Int32] {
+        var found: [Int32] = []
+        for stem in stems {
+            for id in fuzzy.candidates(of: stem) where !found.contains(id) { found.append(id) }
+        }
+        found.sort { documentFrequency[Int($0)] != documentFrequency[Int($1)]
+            ? documentFrequency[Int($0)] > documentFrequency[Int($1)] : $0 < $1 }
+        return Array(found.prefix(Tuning.maximumFuzzyCandidates))
+    }
+
+    /// The parts of an unknown compound as clause terms, or nil. With
+    /// `fuzzyLast`, the last part may be one typo away from a known term.
+    private func splitQuery(_ key: String, fuzzyLast: Bool) -> [QueryClause.Alternative]? {
+        var fuzzyStems = Set<String>()
+        let parts = Decompounder.split(key) { part, isLast in
+            guard !StopWords.contains(part) else { return nil }
+            let german = GermanStemmer.stem(part)
+            if termIDs[german] != nil { return german }
+            let english = TextAnalysis.collapse(EnglishStemmer.stem(part))
+            if termIDs[english] != nil { return english }
+            if fuzzyLast, isLast, let best = fuzzyCandidates([german]).first {
+                let stem = terms[Int(best)]
+                fuzzyStems.insert(stem)
+                return stem
+            }
+            return nil
+        }
+        guard let parts else { return nil }
+        return parts.compactMap { stem in
+            termIDs[stem].map { .init(term: $0, weight: fuzzyStems.contains(stem) ? Tuning.fuzzy : Tuning.exact) }
+        }
+    }
+
+    // MARK: Scoring
+
+    /// Scores every article that matches any clause and returns the best
+    /// `limit`, highest score first (ties: earlier article first).
+    ///
+    /// An article's score is the sum over clauses of the clause weight times
+    /// the best of its alternatives' `weight · idf · tf~(k1+1)/(tf~+k1)`.
+    /// Its confidence is the informativeness-weighted share of the query's
+    /// clauses it matches, where a match counts its alternative's weight
+    /// (exact 1, lexicon 0.8, typo 0.7) times 1 in the title or tags and
+    /// ``Tuning/bodyOnlyMatch`` in the body only.
+    func evaluate(_ clauses: [QueryClause], limit: Int) -> [RankedDocument] {
+        guard limit > 0, documentCount > 0, clauses.contains(where: { !$0.alternatives.isEmpty }) else { return [] }
+        // Per document: x = score, y = coverage, z = clause score, w = clause match.
+        var acc = [SIMD4<Float>](repeating: .zero, count: documentCount)
+        var touched: [Int32] = []
+        var clauseTouched: [Int32] = []
+        let k1 = Tuning.k1
+        var totalInformativeness: Float = 0
+        for clause in clauses {
+            totalInformativeness += clause.informativeness
+            for alternative in clause.alternatives {
+                let t = Int(alternative.term)
+                let termWeight = alternative.weight * idf[t]
+                let headlineMatch = alternative.weight
+                let bodyMatch = alternative.weight * Tuning.bodyOnlyMatch
+                for p in Int(offsets[t])..<Int(offsets[t + 1]) {
+                    let d = Int(postingDocument[p])
+                    let f = postingFrequency[p]
+                    let s = termWeight * f * (k1 + 1) / (f + k1)
+                    let m = postingInHeadline[p] ? headlineMatch : bodyMatch
+                    if acc[d].w == 0 { clauseTouched.append(Int32(d)) }
+                    acc[d].z = max(acc[d].z, s)
+                    acc[d].w = max(acc[d].w, m)
+                }
+            }
+            for d32 in clauseTouched {
+                let d = Int(d32)
+                if acc[d].x == 0 { touched.append(d32) }
+                acc[d].x += clause.weight * acc[d].z
+                acc[d].y += clause.informativeness * acc[d].w
+                acc[d].z = 0
+                acc[d].w = 0
+            }
+            clauseTouched.removeAll(keepingCapacity: true)
+        }
+
+        var top: [RankedDocument] = []
+        top.reserveCapacity(limit + 1)
+        for d32 in touched {
+            let d = Int(d32)
+            let score = acc[d].x
+            if top.count == limit, let last = top.last,
+               score < last.score || (score == last.score && d > last.document) {
+                continue
+            }
+            let confidence = totalInformativeness > 0 ? min(1, acc[d].y / totalInformativeness) : 0
+            let entry = RankedDocument(document: d, score: score, confidence: confidence)
+            let position = top.firstIndex { score > $0.score || (score == $0.score && d < $0.document) } ?? top.count
+            top.insert(entry, at: position)
+            if top.count > limit { top.removeLast() }
+        }
+        return top
+    }
+}

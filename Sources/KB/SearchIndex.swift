@@ -1,0 +1,177 @@
+/// The immutable inverted index over a set of articles, with BM25F ranking
+/// and the confidence measure. Built once per (re)load; shared freely.
+///
+/// Postings store, for each (term, article), the BM25F pseudo term
+/// frequency already combined over the fields with their weights and length
+/// normalisation, so a query only sums `idf · tf~·(k1+1)/(tf~+k1)` along the
+/// postings of its terms.
+struct SearchIndex: Sendable {
+    let documentCount: Int
+    let termIDs: [String: Int32]
+    let terms: [String]
+    /// Document frequency per term.
+    let documentFrequency: [Int32]
+    let idf: [Float]
+    /// CSR postings: term t's postings are `offsets[t]..<offsets[t+1]`.
+    let offsets: [Int32]
+    let postingDocument: [Int32]
+    let postingFrequency: [Float]
+    /// Whether the term occurs in the article's title or tags.
+    let postingInHeadline: [Bool]
+    let fuzzy: FuzzyIndex
+    let lexicon: Lexicon
+
+    // MARK: Building
+
+    init(articles: [Article], lexicon: Lexicon) {
+        self.lexicon = lexicon
+        documentCount = articles.count
+
+        // 1. Terms of each field.
+        struct Fields {
+            var tokens: [[TextAnalysis.Token]]  // title, tags, body
+            var language: Article.Language
+        }
+        let fields: [Fields] = articles.map { article in
+            var body = article.body
+            if ArticleParser.firstParagraph(of: article.body) != article.summary {
+                body = article.summary + "\n\n" + body
+            }
+            let analysed = [article.title, article.tags.joined(separator: ", "), body].map {
+                TextAnalysis.tokens($0).filter { !StopWords.contains($0.key) }
+            }
+            return Fields(tokens: analysed, language: article.language)
+        }
+
+        // 2. The vocabulary of whole words, which decompounding splits against.
+        var termCache: [String: IndexedToken] = [:]
+        func term(_ token: TextAnalysis.Token, _ language: Article.Language) -> IndexedToken {
+            let cacheKey = language == .de ? "d" + token.key : "e" + token.folded
+            if let cached = termCache[cacheKey] { return cached }
+            let result = TextAnalysis.indexTerm(token, language: language)
+            termCache[cacheKey] = result
+            return result
+        }
+        var vocabulary = Set<String>()
+        for document in fields {
+            for field in document.tokens {
+                for token in field {
+                    let t = term(token, document.language)
+                    vocabulary.insert(t.term)
+                    if let alternate = t.alternate { vocabulary.insert(alternate) }
+                }
+            }
+        }
+
+        // 3. Per document, per term: frequency in each field (German compounds
+        //    add their parts at a reduced frequency).
+        var partsCache: [String: [String]] = [:]
+        func parts(_ token: TextAnalysis.Token) -> [String] {
+            guard !token.isNumber, token.key.utf8.count >= 8 else { return [] }
+            if let cached = partsCache[token.key] { return cached }
+            let result = Decompounder.split(token.key) { part, _ in
+                guard !StopWords.contains(part) else { return nil }
+                let stem = GermanStemmer.stem(part)
+                return vocabulary.contains(stem) ? stem : nil
+            } ?? []
+            partsCache[token.key] = result
+            return result
+        }
+
+        var allTerms = vocabulary
+        var perDocument: [[String: SIMD4<Float>]] = []  // x: title, y: tags, z: body
+        var lengths: [SIMD4<Float>] = []
+        perDocument.reserveCapacity(fields.count)
+        for document in fields {
+            var counts: [String: SIMD4<Float>] = [:]
+            var length = SIMD4<Float>()
+            for (fieldIndex, field) in document.tokens.enumerated() {
+                var unit = SIMD4<Float>()
+                unit[fieldIndex] = 1
+                length[fieldIndex] = Float(field.count)
+                for token in field {
+                    let t = term(token, document.language)
+                    counts[t.term, default: .zero] += unit
+                    if let alternate = t.alternate { counts[alternate, default: .zero] += unit }
+                    if document.language == .de {
+                        for part in parts(token) where part != t.term {
+                            counts[part, default: .zero] += unit * Tuning.compoundPartFrequency
+                            allTerms.insert(part)
+                        }
+                    }
+                }
+            }
+            perDocument.append(counts)
+            lengths.append(length)
+        }
+
+        // 4. Term ids (sorted, for determinism) and BM25F postings.
+        let sortedTerms = allTerms.sorted()
+        var ids: [String: Int32] = [:]
+        ids.reserveCapacity(sortedTerms.count)
+        for (i, t) in sortedTerms.enumerated() { ids[t] = Int32(i) }
+        terms = sortedTerms
+        termIDs = ids
+
+        var average = lengths.reduce(SIMD4<Float>(), +) / Float(max(1, lengths.count))
+        for i in 0..<3 where average[i] <= 0 { average[i] = 1 }
+        let weights = SIMD4<Float>(Tuning.titleWeight, Tuning.tagsWeight, Tuning.bodyWeight, 0)
+        let b = SIMD4<Float>(Tuning.titleB, Tuning.tagsB, Tuning.bodyB, 0)
+
+        var df = [Int32](repeating: 0, count: sortedTerms.count)
+        var documentPostings: [[(term: Int32, frequency: Float, headline: Bool)]] = []
+        documentPostings.reserveCapacity(perDocument.count)
+        for (docIndex, counts) in perDocument.enumerated() {
+            let norm = (1 - b) + b * lengths[docIndex] / average
+            var list: [(term: Int32, frequency: Float, headline: Bool)] = []
+            list.reserveCapacity(counts.count)
+            for (t, tf) in counts {
+                let id = ids[t]!
+                let weighted = weights * tf / norm
+                let pseudo = weighted[0] + weighted[1] + weighted[2]
+                list.append((id, pseudo, tf[0] > 0 || tf[1] > 0))
+                df[Int(id)] += 1
+            }
+            documentPostings.append(list)
+        }
+        var offsets = [Int32](repeating: 0, count: sortedTerms.count + 1)
+        for t in 0..<sortedTerms.count { offsets[t + 1] = offsets[t] + df[t] }
+        let total = Int(offsets[sortedTerms.count])
+        var cursor = offsets
+        var postingDocument = [Int32](repeating: 0, count: total)
+        var postingFrequency = [Float](repeating: 0, count: total)
+        var postingInHeadline = [Bool](repeating: false, count: total)
+        for (docIndex, list) in documentPostings.enumerated() {
+            for posting in list {
+                let slot = Int(cursor[Int(posting.term)])
+                cursor[Int(posting.term)] += 1
+                postingDocument[slot] = Int32(docIndex)
+                postingFrequency[slot] = posting.frequency
+                postingInHeadline[slot] = posting.headline
+            }
+        }
+        self.offsets = offsets
+        self.postingDocument = postingDocument
+        self.postingFrequency = postingFrequency
+        self.postingInHeadline = postingInHeadline
+        documentFrequency = df
+        let n = Float(articles.count)
+        idf = df.map { Self.idf(documentFrequency: Float($0), documents: n) }
+        fuzzy = FuzzyIndex(terms: sortedTerms)
+    }
+
+    /// BM25's idf, never negative: ln(1 + (N − df + 0.5) / (df + 0.5)).
+    static func idf(documentFrequency df: Float, documents n: Float) -> Float {
+        log(1 + (n - df + 0.5) / (df + 0.5))
+    }
+
+    func id(of term: String) -> Int32? { termIDs[term] }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif

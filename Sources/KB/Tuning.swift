@@ -1,0 +1,46 @@
+/// Every number that shapes ranking and confidence, in one place.
+enum Tuning {
+    // MARK: BM25F (Robertson & Zaragoza, "The Probabilistic Relevance
+    // Framework: BM25 and Beyond", 2009, §3.6)
+
+    /// Term-frequency saturation.
+    static let k1: Float = 1.2
+    /// Field weights: a word in the title counts like three in the body, so
+    /// an article *about* a topic outranks one that mentions it.
+    static let titleWeight: Float = 3.0
+    static let tagsWeight: Float = 2.5
+    static let bodyWeight: Float = 1.0
+    /// Length normalisation per field (body: the classic 0.75; titles and
+    /// tags are short and similar, so length says little there).
+    static let titleB: Float = 0.5
+    static let tagsB: Float = 0.3
+    static let bodyB: Float = 0.75
+    /// A compound's part found at index time counts as half an occurrence.
+    static let compoundPartFrequency: Float = 0.5
+
+    // MARK: Query term weights (multiply a term's BM25F score)
+
+    /// The query's own word (stemmed), or a part of its compound.
+    static let exact: Float = 1.0
+    /// A word of the same concept from the bilingual lexicon.
+    static let lexicon: Float = 0.8
+    /// A vocabulary term one typo away from a word the vocabulary lacks.
+    static let fuzzy: Float = 0.7
+    /// Parts of a compound that the vocabulary also knows whole: extra
+    /// clauses that let articles with the separate words match as well.
+    static let knownCompoundPart: Float = 0.5
+    /// At most this many typo candidates per query word (most frequent first).
+    static let maximumFuzzyCandidates = 4
+
+    // MARK: Confidence
+
+    /// How much a match found only in the body counts, against one in the
+    /// title or tags (1.0), when measuring how well an article covers a query.
+    static let bodyOnlyMatch: Float = 0.75
+    /// Default threshold for conversation suggestions (see
+    /// ``KnowledgeBase/suggestions(for:limit:threshold:)``).
+    static let suggestionThreshold = 0.6
+    /// A suggestion must also score at least this fraction of the best
+    /// article's score, so that weak runners-up are not offered.
+    static let suggestionRelativeScore: Float = 0.35
+}
