@@ -3,11 +3,13 @@
 /// "Dateiwiederherstellung" is one token, but the article says "Datei
 /// wiederherstellen" or "Wiederherstellung von Dateien". The split is made
 /// against the index vocabulary: a compound is cut into the fewest parts
-/// (at least two, at most four, each at least three letters) whose stems are
-/// all index terms, allowing a linking element (Fugen-s/-es: "Sicherung·s·
-/// datei"; the linking -n/-en/-e are removed by the stemmer anyway:
-/// "Festplatte·n·fehler"). Among equally short splits the one with the
-/// longest last part wins.
+/// (at least two, at most four) whose stems are all index terms, allowing a
+/// linking element (Fugen-s/-es: "Sicherung·s·datei"; the linking -n/-en/-e
+/// are removed by the stemmer anyway: "Festplatte·n·fehler"). A part has at
+/// least four letters, or three if it is itself a term ("VPN·Verbindung"),
+/// so a stem such as `pla` (from "Plan") cannot swallow "plat·z". Support
+/// filler may be a part and is then dropped ("Speicherplatz·problem").
+/// Among equally short splits the one with the longest last part wins.
 ///
 /// Why dictionary decompounding and not character n-grams as a second field:
 /// the split gives whole words that then take part in stemming, the
@@ -28,7 +30,10 @@ enum Decompounder {
 
     /// The stems of the parts of `key` (a folded, collapsed word), or nil if
     /// it cannot be split into at least two known parts. `known(part,
-    /// isLast)` returns the index stem of a candidate part, or nil.
+    /// isLast)` returns the index stem of a candidate part, or nil; an empty
+    /// stem marks a part that is allowed but searched for nothing (filler).
+    /// The result never contains empty stems and may have one part only
+    /// (a known word plus filler).
     static func split(_ key: String, known: (String, _ isLast: Bool) -> String?) -> [String]? {
         let w = Array(key.utf8)
         let n = w.count
@@ -53,15 +58,16 @@ enum Decompounder {
         var stems: [String] = []
         var end = n
         while end > 0, let step = back[end] {
-            stems.append(step.stem)
+            if !step.stem.isEmpty { stems.append(step.stem) }
             end = step.start
         }
-        return stems.reversed()
+        return stems.isEmpty ? nil : stems.reversed()
     }
 
     private static func knownPart(_ part: ArraySlice<UInt8>, isLast: Bool,
                                   known: (String, Bool) -> String?) -> String? {
-        if let stem = known(String(decoding: part, as: UTF8.self), isLast) { return stem }
+        let surface = String(decoding: part, as: UTF8.self)
+        if let stem = known(surface, isLast), part.count > minimumPart || stem == surface { return stem }
         guard !isLast else { return nil }
         // Linking element: "Sicherungs-", "Verbindungs-", "Systemes-".
         if part.count > minimumPart + 1, part.last == 0x73 {  // s

@@ -67,16 +67,20 @@ public struct KnowledgeBase: Sendable {
     }
 
     /// The best `limit` articles for `query`, most relevant first (what
-    /// `!kb <words>` shows). Empty when no informative word of the query
-    /// matches anything.
+    /// `!kb <words>` shows). Hits with a confidence below 0.2 (a stray typo
+    /// match for one word of several) are left out, so a query about
+    /// something the KB does not cover finds nothing.
     public func search(_ query: String, limit: Int = 3) -> [KBHit] {
-        index.evaluate(index.plan(query), limit: limit).map(hit)
+        guard limit > 0 else { return [] }
+        return index.evaluate(index.plan(query), limit: limit + 5)
+            .filter { $0.confidence >= Tuning.searchMinimumConfidence }
+            .prefix(limit).map(hit)
     }
 
     /// Articles to offer a customer for a problem description, for step 4
     /// of the conversation: at most `limit` hits whose ``KBHit/confidence``
     /// is at least `threshold` and whose score is at least
-    /// 35 % of the best hit's. Offering an unrelated article to a customer with
+    /// half the best hit's. Offering an unrelated article to a customer with
     /// an urgent problem is worse than offering none, so an empty result is
     /// the normal answer to a problem the KB does not cover.
     public func suggestions(for problem: String, limit: Int = 3,

@@ -49,7 +49,7 @@ extension SearchIndex {
     func plan(_ query: String) -> [QueryClause] {
         var clauses: [QueryClause] = []
         var seen = Set<String>()
-        for token in TextAnalysis.tokens(query) where !StopWords.contains(token.key) {
+        for token in joiningSeparableVerbs(TextAnalysis.tokens(query)) where !StopWords.contains(token.key) {
             guard seen.insert(token.key).inserted else { continue }
             let stems = TextAnalysis.queryStems(token)
             let known = stems.compactMap { termIDs[$0] }
@@ -90,6 +90,36 @@ extension SearchIndex {
         return clauses
     }
 
+    /// German separable verbs stand apart in a sentence: "Wie setze ich den
+    /// Schlüssel zurück" means "zurücksetzen". A particle ("zurück", "ab",
+    /// "an", …) is joined to another word of the query when the joined word's
+    /// stem is an index term; the particle is then consumed.
+    func joiningSeparableVerbs(_ tokens: [TextAnalysis.Token]) -> [TextAnalysis.Token] {
+        let particles = tokens.indices.filter { Self.separableParticles.contains(tokens[$0].key) }
+        guard !particles.isEmpty else { return tokens }
+        var result = tokens
+        var consumed = Set<Int>()
+        for i in tokens.indices where !particles.contains(i) && !tokens[i].isNumber
+            && !StopWords.contains(tokens[i].key) {
+            for p in particles where !consumed.contains(p) {
+                let joined = tokens[p].key + tokens[i].key
+                if termIDs[GermanStemmer.stem(joined)] != nil {
+                    result[i] = TextAnalysis.Token(folded: tokens[p].folded + tokens[i].folded, key: joined,
+                                                   isNumber: false)
+                    consumed.insert(p)
+                    break
+                }
+            }
+        }
+        return result.indices.filter { !consumed.contains($0) }.map { result[$0] }
+    }
+
+    /// Particles of German separable verbs, as standalone (folded) words.
+    static let separableParticles: Set<String> = [
+        "ab", "an", "auf", "aus", "bei", "ein", "fest", "frei", "her", "hin", "hoch", "los", "mit", "nach",
+        "um", "vor", "weg", "zu", "zuruck", "zusammen", "wiederher", "herunter", "hinzu",
+    ]
+
     /// A clause of `own` terms plus their lexicon relatives.
     private func clause(_ word: String, own: [QueryClause.Alternative],
                         resolution: QueryClause.Resolution) -> QueryClause {
@@ -126,12 +156,13 @@ extension SearchIndex {
     private func splitQuery(_ key: String, fuzzyLast: Bool) -> [QueryClause.Alternative]? {
         var fuzzyStems = Set<String>()
         let parts = Decompounder.split(key) { part, isLast in
+            if StopWords.isFiller(part) { return "" }
             guard !StopWords.contains(part) else { return nil }
             let german = GermanStemmer.stem(part)
             if termIDs[german] != nil { return german }
             let english = TextAnalysis.collapse(EnglishStemmer.stem(part))
             if termIDs[english] != nil { return english }
-            if fuzzyLast, isLast, let best = fuzzyCandidates([german]).first {
+            if fuzzyLast, isLast, part.utf8.count >= 5, let best = fuzzyCandidates([german]).first {
                 let stem = terms[Int(best)]
                 fuzzyStems.insert(stem)
                 return stem
@@ -150,7 +181,7 @@ extension SearchIndex {
     /// `limit`, highest score first (ties: earlier article first).
     ///
     /// An article's score is the sum over clauses of the clause weight times
-    /// the best of its alternatives' `weight · idf · tf~(k1+1)/(tf~+k1)`.
+    /// the best of its alternatives' `weight · idf · impact` (see ``SearchIndex``).
     /// Its confidence is the informativeness-weighted share of the query's
     /// clauses it matches, where a match counts its alternative's weight
     /// (exact 1, lexicon 0.8, typo 0.7) times 1 in the title or tags and
@@ -161,7 +192,6 @@ extension SearchIndex {
         var acc = [SIMD4<Float>](repeating: .zero, count: documentCount)
         var touched: [Int32] = []
         var clauseTouched: [Int32] = []
-        let k1 = Tuning.k1
         var totalInformativeness: Float = 0
         for clause in clauses {
             totalInformativeness += clause.informativeness
@@ -172,8 +202,7 @@ extension SearchIndex {
                 let bodyMatch = alternative.weight * Tuning.bodyOnlyMatch
                 for p in Int(offsets[t])..<Int(offsets[t + 1]) {
                     let d = Int(postingDocument[p])
-                    let f = postingFrequency[p]
-                    let s = termWeight * f * (k1 + 1) / (f + k1)
+                    let s = termWeight * postingImpact[p]
                     let m = postingInHeadline[p] ? headlineMatch : bodyMatch
                     if acc[d].w == 0 { clauseTouched.append(Int32(d)) }
                     acc[d].z = max(acc[d].z, s)

@@ -1,10 +1,19 @@
-/// The immutable inverted index over a set of articles, with BM25F ranking
-/// and the confidence measure. Built once per (re)load; shared freely.
+/// The immutable inverted index over a set of articles, with BM25 ranking
+/// over weighted fields and the confidence measure. Built once per (re)load;
+/// shared freely.
 ///
-/// Postings store, for each (term, article), the BM25F pseudo term
-/// frequency already combined over the fields with their weights and length
-/// normalisation, so a query only sums `idf · tf~·(k1+1)/(tf~+k1)` along the
-/// postings of its terms.
+/// Ranking is BM25 per field (title, tags, body), each with its own length
+/// normalisation, summed with the field weights ("separate fields summed",
+/// Robertson & Zaragoza 2009, §3.6 discusses it against BM25F). Summing after
+/// saturation is deliberate: in BM25F proper the field weight is applied
+/// before saturation, so with k1 = 1.2 a title hit is worth at most ~1.6 body
+/// mentions and an article that says "Zertifikat" three times in passing
+/// ties with the one titled "Zertifikat abgelaufen". Curated titles deserve
+/// more than that.
+///
+/// The per-field sum does not depend on the query, so each posting stores
+/// its *impact* `Σ_f w_f · tf_f(k1+1) / (tf_f + k1(1 − b_f + b_f·len_f/avglen_f))`
+/// and a query only sums `weight · idf · impact` along its terms' postings.
 struct SearchIndex: Sendable {
     let documentCount: Int
     let termIDs: [String: Int32]
@@ -15,7 +24,8 @@ struct SearchIndex: Sendable {
     /// CSR postings: term t's postings are `offsets[t]..<offsets[t+1]`.
     let offsets: [Int32]
     let postingDocument: [Int32]
-    let postingFrequency: [Float]
+    /// The term's field-weighted BM25 impact in the article (see above).
+    let postingImpact: [Float]
     /// Whether the term occurs in the article's title or tags.
     let postingInHeadline: [Bool]
     let fuzzy: FuzzyIndex
@@ -70,6 +80,7 @@ struct SearchIndex: Sendable {
             guard !token.isNumber, token.key.utf8.count >= 8 else { return [] }
             if let cached = partsCache[token.key] { return cached }
             let result = Decompounder.split(token.key) { part, _ in
+                if StopWords.isFiller(part) { return "" }
                 guard !StopWords.contains(part) else { return nil }
                 let stem = GermanStemmer.stem(part)
                 return vocabulary.contains(stem) ? stem : nil
@@ -105,7 +116,7 @@ struct SearchIndex: Sendable {
             lengths.append(length)
         }
 
-        // 4. Term ids (sorted, for determinism) and BM25F postings.
+        // 4. Term ids (sorted, for determinism) and postings with their impact.
         let sortedTerms = allTerms.sorted()
         var ids: [String: Int32] = [:]
         ids.reserveCapacity(sortedTerms.count)
@@ -123,13 +134,14 @@ struct SearchIndex: Sendable {
         documentPostings.reserveCapacity(perDocument.count)
         for (docIndex, counts) in perDocument.enumerated() {
             let norm = (1 - b) + b * lengths[docIndex] / average
+            let k1 = SIMD4<Float>(repeating: Tuning.k1)
             var list: [(term: Int32, frequency: Float, headline: Bool)] = []
             list.reserveCapacity(counts.count)
             for (t, tf) in counts {
                 let id = ids[t]!
-                let weighted = weights * tf / norm
-                let pseudo = weighted[0] + weighted[1] + weighted[2]
-                list.append((id, pseudo, tf[0] > 0 || tf[1] > 0))
+                let perField = weights * tf * (k1 + 1) / (tf + k1 * norm)
+                let impact = perField[0] + perField[1] + perField[2]
+                list.append((id, impact, tf[0] > 0 || tf[1] > 0))
                 df[Int(id)] += 1
             }
             documentPostings.append(list)
@@ -139,20 +151,20 @@ struct SearchIndex: Sendable {
         let total = Int(offsets[sortedTerms.count])
         var cursor = offsets
         var postingDocument = [Int32](repeating: 0, count: total)
-        var postingFrequency = [Float](repeating: 0, count: total)
+        var postingImpact = [Float](repeating: 0, count: total)
         var postingInHeadline = [Bool](repeating: false, count: total)
         for (docIndex, list) in documentPostings.enumerated() {
             for posting in list {
                 let slot = Int(cursor[Int(posting.term)])
                 cursor[Int(posting.term)] += 1
                 postingDocument[slot] = Int32(docIndex)
-                postingFrequency[slot] = posting.frequency
+                postingImpact[slot] = posting.frequency
                 postingInHeadline[slot] = posting.headline
             }
         }
         self.offsets = offsets
         self.postingDocument = postingDocument
-        self.postingFrequency = postingFrequency
+        self.postingImpact = postingImpact
         self.postingInHeadline = postingInHeadline
         documentFrequency = df
         let n = Float(articles.count)

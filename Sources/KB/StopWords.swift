@@ -5,11 +5,15 @@
 ///
 /// The lists are written in plain spelling and folded at start-up with the
 /// same ``TextAnalysis`` folding as the text, so "für", "fuer" and "FÜR" all
-/// hit the entry "für". Words that are also search terms in this domain
-/// ("neu", "new", "start", "kein" in "keine Verbindung" is still a stop word)
-/// are kept out of the lists deliberately when they carry a topic.
+/// hit the entry "für". Words that carry a topic in this domain ("neu",
+/// "new", "start", "voll", "full") are deliberately not in the lists.
 enum StopWords {
     static func contains(_ key: String) -> Bool { all.contains(key) }
+
+    /// Whether `key` is support-chat filler (not a function word). A
+    /// compound may contain filler ("Speicherplatz·problem"); the split
+    /// skips it, while a function word is never a compound part.
+    static func isFiller(_ key: String) -> Bool { filler.contains(key) }
 
     static let german = """
         aber alle allem allen aller alles als also am an ander andere anderen anderer anderes \
@@ -42,21 +46,25 @@ enum StopWords {
         """
 
     /// Support-chat filler in both languages: greetings, politeness, time
-    /// words and the words everyone uses to say that something is wrong.
+    /// words, and the verbs everyone uses to say that something is wrong
+    /// ("funktioniert nicht", "komme nicht rein", "doesn't work anymore").
     static let chatFiller = """
         hallo hi hello hey moin servus guten tag morgen abend dear team support kundendienst \
         danke vielen dank thanks thank please bitte dringend urgent asap schnell quickly help \
-        hilfe helfen help brauche need needs problem probleme problems issue frage question \
-        leider unfortunately irgendwie somehow heute today gestern yesterday seit since woche \
-        week letzte last kundennummer customer number nummer grüße gruß regards best \
-        freundlichen mfg lg gibt there
+        hilfe helfen help brauche need needs problem probleme problems issue issues frage \
+        question leider unfortunately irgendwie somehow heute today gestern yesterday seit since \
+        woche week letzte last kundennummer customer number nummer grüße gruß regards best \
+        freundlichen mfg lg gibt there funktioniert funktionieren funktionierte klappt klappen \
+        geht gehen ging kommt komme kommen rein raus bekommen bekomme bekommt kriegen kriege \
+        mal eigentlich plötzlich suddenly work works working worked try tried trying happen \
+        happens happened anymore again hey ok okay dauert dauern
         """
 
-    static let all: Set<String> = {
-        var set = Set<String>()
-        for list in [german, english, chatFiller] {
-            for token in TextAnalysis.tokens(list) { set.insert(token.key) }
-        }
-        return set
-    }()
+    static let filler: Set<String> = folded(chatFiller)
+
+    static let all: Set<String> = folded(german).union(folded(english)).union(filler)
+
+    private static func folded(_ list: String) -> Set<String> {
+        Set(TextAnalysis.tokens(list).map(\.key))
+    }
 }

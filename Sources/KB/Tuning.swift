@@ -1,14 +1,15 @@
 /// Every number that shapes ranking and confidence, in one place.
 enum Tuning {
-    // MARK: BM25F (Robertson & Zaragoza, "The Probabilistic Relevance
-    // Framework: BM25 and Beyond", 2009, §3.6)
+    // MARK: BM25 per field, summed with field weights (Robertson & Zaragoza,
+    // "The Probabilistic Relevance Framework: BM25 and Beyond", 2009)
 
     /// Term-frequency saturation.
     static let k1: Float = 1.2
-    /// Field weights: a word in the title counts like three in the body, so
-    /// an article *about* a topic outranks one that mentions it.
+    /// Field weights: a title hit outweighs any number of body mentions of
+    /// one word (a body's BM25 saturates at k1 + 1 = 2.2), so an article
+    /// *about* a topic outranks one that mentions it.
     static let titleWeight: Float = 3.0
-    static let tagsWeight: Float = 2.5
+    static let tagsWeight: Float = 2.0
     static let bodyWeight: Float = 1.0
     /// Length normalisation per field (body: the classic 0.75; titles and
     /// tags are short and similar, so length says little there).
@@ -36,11 +37,14 @@ enum Tuning {
 
     /// How much a match found only in the body counts, against one in the
     /// title or tags (1.0), when measuring how well an article covers a query.
-    static let bodyOnlyMatch: Float = 0.75
+    static let bodyOnlyMatch: Float = 0.5
     /// Default threshold for conversation suggestions (see
     /// ``KnowledgeBase/suggestions(for:limit:threshold:)``).
     static let suggestionThreshold = 0.6
     /// A suggestion must also score at least this fraction of the best
     /// article's score, so that weak runners-up are not offered.
-    static let suggestionRelativeScore: Float = 0.35
+    static let suggestionRelativeScore: Float = 0.5
+    /// `search` leaves out hits below this confidence: an article that
+    /// shares one fuzzy word with a three-word query is noise, not a result.
+    static let searchMinimumConfidence: Float = 0.2
 }
