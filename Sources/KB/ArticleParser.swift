@@ -52,9 +52,8 @@ enum ArticleParser {
         }
         var text = String(decoding: bytes, as: UTF8.self)
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> Substring in
-            line.hasSuffix("\r") ? line.dropLast() : line
-        }
+        // "\r\n" is one Character in Swift, so split on both forms.
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
 
         func error(_ kind: KBLoadError.Kind, _ line: Int?, _ field: String? = nil, _ message: String) -> KBLoadError {
             KBLoadError(kind: kind, file: file, line: line, field: field, message: message)

@@ -6,9 +6,14 @@
 /// (at least two, at most four) whose stems are all index terms, allowing a
 /// linking element (Fugen-s/-es: "Sicherung·s·datei"; the linking -n/-en/-e
 /// are removed by the stemmer anyway: "Festplatte·n·fehler"). A part has at
-/// least four letters, or three if it is itself a term ("VPN·Verbindung"),
-/// so a stem such as `pla` (from "Plan") cannot swallow "plat·z". Support
-/// filler may be a part and is then dropped ("Speicherplatz·problem").
+/// least four letters, or three if it is itself a term ("VPN·Verbindung").
+/// A part before the last must also begin a word that the articles use,
+/// with the same stem: "Warn·mails" splits because the articles say
+/// "Warnung" (stem `war`, as "warn" has), while "Plat·zproblem" does not,
+/// although "plat" stems to `pla` like "Plan", because no article word
+/// starting with "plat" has the stem `pla`. The last part only needs a known
+/// stem ("…wiederherstellung"). Support filler may be a part and is then
+/// dropped ("Speicherplatz·problem").
 /// Among equally short splits the one with the longest last part wins.
 ///
 /// Why dictionary decompounding and not character n-grams as a second field:
@@ -64,15 +69,32 @@ enum Decompounder {
         return stems.isEmpty ? nil : stems.reversed()
     }
 
+    /// The policy above for one candidate part: the part's stem, "" for
+    /// filler, or nil. `english` also tries the English stem (at query time,
+    /// when the language is unknown). `beginsWord(prefix, stem)` says whether
+    /// an article word starting with `prefix` has the index term `stem`.
+    static func partStem(_ part: String, isLast: Bool, english: Bool, isTerm: (String) -> Bool,
+                         beginsWord: (String, String) -> Bool) -> String? {
+        if StopWords.isFiller(part) { return "" }
+        if StopWords.contains(part) { return nil }
+        let german = GermanStemmer.stem(part)
+        if isTerm(german), isLast || beginsWord(part, german) { return german }
+        if english {
+            let stem = TextAnalysis.collapse(EnglishStemmer.stem(part))
+            if stem != german, isTerm(stem), isLast || beginsWord(part, stem) { return stem }
+        }
+        return nil
+    }
+
     private static func knownPart(_ part: ArraySlice<UInt8>, isLast: Bool,
                                   known: (String, Bool) -> String?) -> String? {
         let surface = String(decoding: part, as: UTF8.self)
         if let stem = known(surface, isLast), part.count > minimumPart || stem == surface { return stem }
         guard !isLast else { return nil }
-        // Linking element: "Sicherungs-", "Verbindungs-", "Systemes-".
-        if part.count > minimumPart + 1, part.last == 0x73 {  // s
+        // Linking element: "Sicherung·s·", "System·es·", "Festplatte·n·", "Lizenz·en·".
+        if part.count > minimumPart + 1, part.last == 0x73 || part.last == 0x6E {  // s, n
             if let stem = known(String(decoding: part.dropLast(), as: UTF8.self), false) { return stem }
-            if part.count > minimumPart + 2, part[part.endIndex - 2] == 0x65,  // es
+            if part.count > minimumPart + 2, part[part.endIndex - 2] == 0x65,  // es, en
                let stem = known(String(decoding: part.dropLast(2), as: UTF8.self), false) {
                 return stem
             }

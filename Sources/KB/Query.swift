@@ -4,6 +4,10 @@ struct QueryClause: Sendable, Equatable {
     struct Alternative: Sendable, Equatable {
         var term: Int32
         var weight: Float
+        /// The idf to score with: the term's own, but for a lexicon relative
+        /// at most the query word's, so that a rarer translation never
+        /// outweighs the word the customer wrote.
+        var idf: Float
     }
 
     /// The query word this clause came from (folded), for explanations.
@@ -54,7 +58,7 @@ extension SearchIndex {
             let stems = TextAnalysis.queryStems(token)
             let known = stems.compactMap { termIDs[$0] }
             if !known.isEmpty {
-                clauses.append(clause(token.key, own: known.map { .init(term: $0, weight: Tuning.exact) },
+                clauses.append(clause(token.key, own: known.map { alternative($0, Tuning.exact) },
                                       resolution: .exact))
                 if !token.isNumber, token.key.utf8.count >= 10,
                    let parts = splitQuery(token.key, fuzzyLast: false) {
@@ -74,7 +78,7 @@ extension SearchIndex {
             }
             let candidates = fuzzyCandidates(stems)
             if !candidates.isEmpty {
-                clauses.append(clause(token.key, own: candidates.map { .init(term: $0, weight: Tuning.fuzzy) },
+                clauses.append(clause(token.key, own: candidates.map { alternative($0, Tuning.fuzzy) },
                                       resolution: .fuzzy))
                 continue
             }
@@ -120,10 +124,15 @@ extension SearchIndex {
         "um", "vor", "weg", "zu", "zuruck", "zusammen", "wiederher", "herunter", "hinzu",
     ]
 
+    private func alternative(_ term: Int32, _ weight: Float) -> QueryClause.Alternative {
+        .init(term: term, weight: weight, idf: idf[Int(term)])
+    }
+
     /// A clause of `own` terms plus their lexicon relatives.
     private func clause(_ word: String, own: [QueryClause.Alternative],
                         resolution: QueryClause.Resolution) -> QueryClause {
         var alternatives = own
+        let ownIDF = own.map(\.idf).max() ?? 0
         for alternative in own {
             for related in lexicon.related(to: terms[Int(alternative.term)]) {
                 guard let id = termIDs[related] else { continue }
@@ -131,11 +140,11 @@ extension SearchIndex {
                 if let existing = alternatives.firstIndex(where: { $0.term == id }) {
                     alternatives[existing].weight = max(alternatives[existing].weight, weight)
                 } else {
-                    alternatives.append(.init(term: id, weight: weight))
+                    alternatives.append(.init(term: id, weight: weight, idf: min(idf[Int(id)], ownIDF)))
                 }
             }
         }
-        let informativeness = own.map { idf[Int($0.term)] }.max() ?? 0
+        let informativeness = ownIDF
         return QueryClause(word: word, alternatives: alternatives, informativeness: informativeness,
                            weight: 1, resolution: resolution)
     }
@@ -156,13 +165,12 @@ extension SearchIndex {
     private func splitQuery(_ key: String, fuzzyLast: Bool) -> [QueryClause.Alternative]? {
         var fuzzyStems = Set<String>()
         let parts = Decompounder.split(key) { part, isLast in
-            if StopWords.isFiller(part) { return "" }
-            guard !StopWords.contains(part) else { return nil }
-            let german = GermanStemmer.stem(part)
-            if termIDs[german] != nil { return german }
-            let english = TextAnalysis.collapse(EnglishStemmer.stem(part))
-            if termIDs[english] != nil { return english }
-            if fuzzyLast, isLast, part.utf8.count >= 5, let best = fuzzyCandidates([german]).first {
+            if let stem = Decompounder.partStem(part, isLast: isLast, english: true, isTerm: { termIDs[$0] != nil },
+                                                beginsWord: words.beginsWord(_:withTerm:)) {
+                return stem
+            }
+            if fuzzyLast, isLast, part.utf8.count >= 5, !StopWords.contains(part),
+               let best = fuzzyCandidates([GermanStemmer.stem(part)]).first {
                 let stem = terms[Int(best)]
                 fuzzyStems.insert(stem)
                 return stem
@@ -171,7 +179,7 @@ extension SearchIndex {
         }
         guard let parts else { return nil }
         return parts.compactMap { stem in
-            termIDs[stem].map { .init(term: $0, weight: fuzzyStems.contains(stem) ? Tuning.fuzzy : Tuning.exact) }
+            termIDs[stem].map { alternative($0, fuzzyStems.contains(stem) ? Tuning.fuzzy : Tuning.exact) }
         }
     }
 
@@ -197,7 +205,7 @@ extension SearchIndex {
             totalInformativeness += clause.informativeness
             for alternative in clause.alternatives {
                 let t = Int(alternative.term)
-                let termWeight = alternative.weight * idf[t]
+                let termWeight = alternative.weight * alternative.idf
                 let headlineMatch = alternative.weight
                 let bodyMatch = alternative.weight * Tuning.bodyOnlyMatch
                 for p in Int(offsets[t])..<Int(offsets[t + 1]) {

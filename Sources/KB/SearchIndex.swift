@@ -30,6 +30,8 @@ struct SearchIndex: Sendable {
     let postingInHeadline: [Bool]
     let fuzzy: FuzzyIndex
     let lexicon: Lexicon
+    /// The articles' words with their terms, for the decompounding policy.
+    let words: WordPrefixIndex
 
     // MARK: Building
 
@@ -63,15 +65,24 @@ struct SearchIndex: Sendable {
             return result
         }
         var vocabulary = Set<String>()
+        var wordTerms: [String: [String]] = [:]
         for document in fields {
             for field in document.tokens {
                 for token in field {
                     let t = term(token, document.language)
                     vocabulary.insert(t.term)
                     if let alternate = t.alternate { vocabulary.insert(alternate) }
+                    if !token.isNumber {
+                        var known = wordTerms[token.key, default: []]
+                        if !known.contains(t.term) { known.append(t.term) }
+                        if let alternate = t.alternate, !known.contains(alternate) { known.append(alternate) }
+                        wordTerms[token.key] = known
+                    }
                 }
             }
         }
+
+        let words = WordPrefixIndex(wordTerms)
 
         // 3. Per document, per term: frequency in each field (German compounds
         //    add their parts at a reduced frequency).
@@ -79,11 +90,9 @@ struct SearchIndex: Sendable {
         func parts(_ token: TextAnalysis.Token) -> [String] {
             guard !token.isNumber, token.key.utf8.count >= 8 else { return [] }
             if let cached = partsCache[token.key] { return cached }
-            let result = Decompounder.split(token.key) { part, _ in
-                if StopWords.isFiller(part) { return "" }
-                guard !StopWords.contains(part) else { return nil }
-                let stem = GermanStemmer.stem(part)
-                return vocabulary.contains(stem) ? stem : nil
+            let result = Decompounder.split(token.key) { part, isLast in
+                Decompounder.partStem(part, isLast: isLast, english: false, isTerm: { vocabulary.contains($0) },
+                                      beginsWord: words.beginsWord(_:withTerm:))
             } ?? []
             partsCache[token.key] = result
             return result
@@ -170,6 +179,7 @@ struct SearchIndex: Sendable {
         let n = Float(articles.count)
         idf = df.map { Self.idf(documentFrequency: Float($0), documents: n) }
         fuzzy = FuzzyIndex(terms: sortedTerms)
+        self.words = words
     }
 
     /// BM25's idf, never negative: ln(1 + (N − df + 0.5) / (df + 0.5)).
