@@ -13,11 +13,13 @@ public struct Article: Sendable, Hashable, Identifiable {
     /// The article's identifier as written in its header, e.g. `KB-1001`.
     /// ``KnowledgeBase/article(id:)`` finds it regardless of case.
     public let id: String
+    /// The title, one line; what `!kb <words>` lists with the URL.
     public let title: String
     /// Where the article is published (an absolute `http`/`https` URL).
     public let url: URL
     /// Free-form tags from the header, in their written form.
     public let tags: [String]
+    /// The language of the text (from the header's `language:`).
     public let language: Language
     /// One paragraph for `!kb <id>`: the header's `summary:` field, or else
     /// the body's first paragraph with Markdown markup removed.
@@ -27,6 +29,8 @@ public struct Article: Sendable, Hashable, Identifiable {
     /// The file the article came from, relative to the KB folder.
     public let source: String
 
+    /// An article from its parts (for tests and generated knowledge bases;
+    /// files go through ``KnowledgeBase/load(from:previous:)``).
     public init(id: String, title: String, url: URL, tags: [String], language: Language,
                 summary: String, body: String, source: String) {
         self.id = id
@@ -71,6 +75,7 @@ public struct KBLoadError: Error, Sendable, Hashable, CustomStringConvertible {
         case missingSummary
     }
 
+    /// What kind of problem this is.
     public var kind: Kind
     /// The file, relative to the KB folder (or the folder itself for a folder error).
     public var file: String
@@ -78,10 +83,12 @@ public struct KBLoadError: Error, Sendable, Hashable, CustomStringConvertible {
     public var line: Int?
     /// The header field concerned, when there is one.
     public var field: String?
+    /// What was wrong, for people.
     public var message: String
     /// True when a reload kept this file's previous article in place of the bad file.
     public var keptPreviousVersion: Bool
 
+    /// An error about `file` (relative to the KB folder).
     public init(kind: Kind, file: String, line: Int?, field: String? = nil, message: String,
                 keptPreviousVersion: Bool = false) {
         self.kind = kind

@@ -3,16 +3,19 @@ import Foundation
 /// A search hit: the article, its relevance score, and how confident the
 /// knowledge base is that the article is about the query.
 public struct KBHit: Sendable, Hashable {
+    /// The article found.
     public let article: Article
-    /// BM25F relevance; only comparable between hits of the same query.
+    /// BM25 relevance over weighted fields; comparable only between hits of one query.
     public let score: Double
     /// 0…1: the share of the query's informative words this article covers,
     /// weighted by how informative each word is (idf), counting a word fully
     /// when it matches exactly in the title or tags, less when it matches only
     /// in the body, through a translation, or with a typo. Words the knowledge
-    /// base does not know at all count as not covered.
+    /// base does not know at all count as not covered. Compare it with
+    /// ``KnowledgeBase/defaultSuggestionThreshold``.
     public let confidence: Double
 
+    /// A hit (the knowledge base makes these; public for tests of callers).
     public init(article: Article, score: Double, confidence: Double) {
         self.article = article
         self.score = score
@@ -30,7 +33,8 @@ public struct KBHit: Sendable, Hashable {
 /// ("Größe" = "groesse" = "GROSSE"), simple word endings, German compounds
 /// ("Dateiwiederherstellung" finds "Datei wiederherstellen"), one typo per
 /// word, and the other language's words for the same concept (a bilingual
-/// domain lexicon, ``Lexicon``). Ranking is BM25F over title, tags and body.
+/// domain lexicon, ``Lexicon``). Ranking is BM25 over title, tags and body
+/// with field weights; see ``SearchIndex``.
 public struct KnowledgeBase: Sendable {
     /// The articles, in the order of their files' paths.
     public let articles: [Article]
@@ -72,7 +76,7 @@ public struct KnowledgeBase: Sendable {
     /// something the KB does not cover finds nothing.
     public func search(_ query: String, limit: Int = 3) -> [KBHit] {
         guard limit > 0 else { return [] }
-        return index.evaluate(index.plan(query), limit: limit + 5)
+        return index.evaluate(index.plan(query), limit: min(limit, count) + 5)
             .filter { $0.confidence >= Tuning.searchMinimumConfidence }
             .prefix(limit).map(hit)
     }
@@ -86,7 +90,7 @@ public struct KnowledgeBase: Sendable {
     public func suggestions(for problem: String, limit: Int = 3,
                             threshold: Double = KnowledgeBase.defaultSuggestionThreshold) -> [KBHit] {
         guard limit > 0 else { return [] }
-        let ranked = index.evaluate(index.plan(problem), limit: max(limit * 3, 10))
+        let ranked = index.evaluate(index.plan(problem), limit: max(min(limit, count) * 3, 10))
         guard let best = ranked.first else { return [] }
         let floor = best.score * Tuning.suggestionRelativeScore
         return ranked.filter { Double($0.confidence) >= threshold && $0.score >= floor }
@@ -120,8 +124,9 @@ public struct KnowledgeBase: Sendable {
     /// article it had in `previous`, and its error says so.
     public static func load(from folder: URL, previous: KnowledgeBase? = nil) -> (KnowledgeBase, [KBLoadError]) {
         let files: [String]
+        var errors: [KBLoadError]
         do {
-            files = try articleFiles(in: folder)
+            (files, errors) = try articleFiles(in: folder)
         } catch {
             return (previous ?? .empty, [error])
         }
@@ -129,7 +134,6 @@ public struct KnowledgeBase: Sendable {
         for article in previous?.articles ?? [] { previousBySource[article.source] = article }
 
         var articles: [Article] = []
-        var errors: [KBLoadError] = []
         var idOwner: [String: (file: String, line: Int)] = [:]
         for file in files {
             var parsed: ArticleParser.Parsed?
@@ -165,8 +169,10 @@ public struct KnowledgeBase: Sendable {
         return (KnowledgeBase(articles: articles), errors)
     }
 
-    /// Relative paths of the article files under `folder`, sorted.
-    static func articleFiles(in folder: URL) throws(KBLoadError) -> [String] {
+    /// Relative paths of the article files under `folder`, sorted, and an
+    /// error for each subfolder that could not be listed. Throws when
+    /// `folder` itself cannot be read.
+    static func articleFiles(in folder: URL) throws(KBLoadError) -> ([String], [KBLoadError]) {
         let root = folder.standardizedFileURL.path
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory) else {
@@ -180,6 +186,7 @@ public struct KnowledgeBase: Sendable {
                               message: "cannot read folder: \(String(cString: strerror(errno)))")
         }
         var files: [String] = []
+        var errors: [KBLoadError] = []
         var pending = [""]
         while let relative = pending.popLast() {
             let path = relative.isEmpty ? root : root + "/" + relative
@@ -187,8 +194,11 @@ public struct KnowledgeBase: Sendable {
             do {
                 names = try FileManager.default.contentsOfDirectory(atPath: path)
             } catch {
-                throw KBLoadError(kind: .unreadable, file: relative.isEmpty ? root : relative, line: nil,
-                                  message: "cannot list folder: \(error.localizedDescription)")
+                let failure = KBLoadError(kind: .unreadable, file: relative.isEmpty ? root : relative, line: nil,
+                                          message: "cannot list folder: \(error.localizedDescription)")
+                if relative.isEmpty { throw failure }
+                errors.append(failure)
+                continue
             }
             for name in names where !name.hasPrefix(".") && !name.hasPrefix("_") {
                 let child = relative.isEmpty ? name : relative + "/" + name
@@ -202,7 +212,7 @@ public struct KnowledgeBase: Sendable {
                 }
             }
         }
-        return files.sorted()
+        return (files.sorted(), errors)
     }
 
     struct ReadError: Error {

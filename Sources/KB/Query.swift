@@ -53,7 +53,16 @@ extension SearchIndex {
     func plan(_ query: String) -> [QueryClause] {
         var clauses: [QueryClause] = []
         var seen = Set<String>()
-        for token in joiningSeparableVerbs(TextAnalysis.tokens(query)) where !StopWords.contains(token.key) {
+        // Distinct tokens only, and a bounded number of them, before the
+        // particle joining (which looks at pairs).
+        var distinct: [TextAnalysis.Token] = []
+        var distinctKeys = Set<String>()
+        for token in TextAnalysis.tokens(query) where distinctKeys.insert(token.key).inserted {
+            distinct.append(token)
+            if distinct.count == 4 * Tuning.maximumQueryWords { break }
+        }
+        for token in joiningSeparableVerbs(distinct) where !StopWords.contains(token.key) {
+            guard seen.count < Tuning.maximumQueryWords else { break }
             guard seen.insert(token.key).inserted else { continue }
             let stems = TextAnalysis.queryStems(token)
             let known = stems.compactMap { termIDs[$0] }
@@ -72,6 +81,13 @@ extension SearchIndex {
                 continue
             }
             if token.isNumber { continue }
+            if token.key.utf8.count > Tuning.maximumWordLength {
+                clauses.append(QueryClause(
+                    word: token.key, alternatives: [],
+                    informativeness: Self.idf(documentFrequency: 1, documents: Float(documentCount)),
+                    weight: 1, resolution: .unknown))
+                continue
+            }
             if let parts = splitQuery(token.key, fuzzyLast: false) {
                 for part in parts { clauses.append(clause(token.key, own: [part], resolution: .compoundPart)) }
                 continue

@@ -25,6 +25,7 @@ public final class ReloadableKnowledgeBase: Sendable {
         public var errors: [KBLoadError]
     }
 
+    /// The folder the articles are read from.
     public let folder: URL
     private let logger: Logger
     private let state: Mutex<KnowledgeBase>
@@ -55,7 +56,8 @@ public final class ReloadableKnowledgeBase: Sendable {
         let old = current
         let (loaded, errors) = KnowledgeBase.load(from: folder, previous: old)
         Self.log(errors, logger: logger)
-        let folderFailed = errors.contains { $0.kind == .unreadable && $0.file == folder.standardizedFileURL.path }
+        let root = folder.standardizedFileURL.path
+        let folderFailed = errors.contains { $0.kind == .unreadable && $0.file == root }
         if folderFailed || (loaded.count == 0 && old.count > 0) {
             logger.error("knowledge base reload failed; keeping the loaded articles",
                          ["folder": folder.path, "articles": old.count, "errors": errors.count])

@@ -88,7 +88,7 @@ struct SearchIndex: Sendable {
         //    add their parts at a reduced frequency).
         var partsCache: [String: [String]] = [:]
         func parts(_ token: TextAnalysis.Token) -> [String] {
-            guard !token.isNumber, token.key.utf8.count >= 8 else { return [] }
+            guard !token.isNumber, (8...Tuning.maximumWordLength).contains(token.key.utf8.count) else { return [] }
             if let cached = partsCache[token.key] { return cached }
             let result = Decompounder.split(token.key) { part, isLast in
                 Decompounder.partStem(part, isLast: isLast, english: false, isTerm: { vocabulary.contains($0) },

@@ -33,6 +33,13 @@ enum Tuning {
     /// At most this many typo candidates per query word (most frequent first).
     static let maximumFuzzyCandidates = 4
 
+    // MARK: Bounds on work per query (a pasted log or blob must not stall the bot)
+
+    /// Only the first this many distinct informative words of a query count.
+    static let maximumQueryWords = 48
+    /// Longer words are neither split as compounds nor looked up for typos.
+    static let maximumWordLength = 40
+
     // MARK: Confidence
 
     /// How much a match found only in the body counts, against one in the

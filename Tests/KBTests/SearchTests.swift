@@ -196,3 +196,22 @@ struct SuggestionTests {
         #expect(hits.dropFirst().allSatisfy { $0.confidence < first.confidence })
     }
 }
+
+@Suite("Hostile and odd input")
+struct OddInputTests {
+    @Test("A huge limit, a pasted blob and a very long query neither crash nor stall")
+    func boundedWork() {
+        #expect(SampleKB.kb.search("restore file", limit: Int.max).count <= SampleKB.kb.count)
+        #expect(SampleKB.kb.suggestions(for: "restore file", limit: Int.max).count <= SampleKB.kb.count)
+        let blob = String(repeating: "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo", count: 300)
+        #expect(SampleKB.kb.search(blob).isEmpty)
+        let longProblem = Array(repeating: "VPN Verbindung bricht ab und Festplatte voll", count: 500).joined(separator: " ")
+        #expect(SampleKB.kb.search(longProblem).first?.article.id == "KB-1011")
+    }
+
+    @Test("Control characters, emoji and other scripts are just separators or words")
+    func oddCharacters() {
+        #expect(SampleKB.kb.search("VPN\u{0}Verbindung\r\nbricht\tab 🙂").first?.article.id == "KB-1011")
+        #expect(SampleKB.kb.search("Привет").isEmpty)
+    }
+}
