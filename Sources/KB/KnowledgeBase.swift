@@ -71,7 +71,7 @@ public struct KnowledgeBase: Sendable {
     }
 
     /// The best `limit` articles for `query`, most relevant first (what
-    /// `!kb <words>` shows). Hits with a confidence below 0.2 (a stray typo
+    /// `!kb <words>` shows). Hits with a confidence below 0.3 (a stray typo
     /// match for one word of several) are left out, so a query about
     /// something the KB does not cover finds nothing.
     public func search(_ query: String, limit: Int = 3) -> [KBHit] {

@@ -23,7 +23,7 @@ struct QueryClause: Sendable, Equatable {
     var resolution: Resolution
 
     enum Resolution: Sendable, Equatable {
-        case exact, compoundPart, fuzzy, unknown
+        case exact, translated, compoundPart, fuzzy, unknown
     }
 }
 
@@ -41,10 +41,12 @@ extension SearchIndex {
     ///
     /// 1. its stems (German, English, participle) that the vocabulary knows,
     ///    plus, for a long word, its compound parts as extra clauses;
-    /// 2. otherwise its compound parts (``Decompounder``), each a clause;
-    /// 3. otherwise vocabulary terms one typo away (``FuzzyIndex``);
-    /// 4. otherwise compound parts whose last part has a typo;
-    /// 5. otherwise it stays unknown: it matches nothing and lowers every
+    /// 2. otherwise, if the lexicon knows it, its translations that the
+    ///    vocabulary knows (an English word in a KB of German articles);
+    /// 3. otherwise its compound parts (``Decompounder``), each a clause;
+    /// 4. otherwise vocabulary terms one typo away (``FuzzyIndex``);
+    /// 5. otherwise compound parts whose last part has a typo;
+    /// 6. otherwise it stays unknown: it matches nothing and lowers every
     ///    article's confidence (a number that the KB does not know, such as a
     ///    customer number or a date, is dropped instead).
     ///
@@ -81,6 +83,14 @@ extension SearchIndex {
                 continue
             }
             if token.isNumber { continue }
+            // Not a term, but the lexicon knows it: search its translations.
+            let translations = translated(stems)
+            if !translations.isEmpty {
+                clauses.append(QueryClause(word: token.key, alternatives: translations,
+                                           informativeness: translations.map(\.idf).max() ?? 0,
+                                           weight: 1, resolution: .translated))
+                continue
+            }
             if token.key.utf8.count > Tuning.maximumWordLength {
                 clauses.append(QueryClause(
                     word: token.key, alternatives: [],
@@ -163,6 +173,19 @@ extension SearchIndex {
         let informativeness = ownIDF
         return QueryClause(word: word, alternatives: alternatives, informativeness: informativeness,
                            weight: 1, resolution: resolution)
+    }
+
+    /// The lexicon relatives of `stems` that are index terms, at the
+    /// lexicon weight (for a word that is not a term itself).
+    private func translated(_ stems: [String]) -> [QueryClause.Alternative] {
+        var out: [QueryClause.Alternative] = []
+        for stem in stems {
+            for related in lexicon.related(to: stem) {
+                guard let id = termIDs[related], !out.contains(where: { $0.term == id }) else { continue }
+                out.append(alternative(id, Tuning.lexicon))
+            }
+        }
+        return out
     }
 
     /// Vocabulary terms one typo from any of `stems`, most frequent first.

@@ -22,11 +22,11 @@ enum StopWords {
         des deshalb dessen dich die dies diese diesem diesen dieser dieses dir doch dort du durch \
         ein eine einem einen einer eines einfach einige einmal er es etwa etwas euch euer eure \
         für gar gegen geht gehen hab habe haben hat hatte hätte hier hin hinter ich ihm ihn ihnen \
-        ihr ihre ihrem ihren ihrer ihres im immer in ins ist ja jede jedem jeden jeder jedes \
+        ihr ihre ihrem ihren ihrer ihres dein deinem deinen deiner deines im immer in ins ist ja jede jedem jeden jeder jedes \
         jetzt kann kannst kein keine keinem keinen keiner können könnte man manche manchmal mehr \
-        mein meine meinem meinen meiner mich mir mit muss müssen nach nicht nichts noch nun nur \
-        ob oder ohne per schon sehr sein seine seinem seinen seiner seit sich sie sind so solche \
-        soll sollte sondern sonst über um und uns unser unsere unserem unseren unserer unter \
+        mein meine meinem meinen meiner meines mich mir mit muss müssen nach nicht nichts noch nun nur \
+        ob oder ohne per schon sehr sein seine seinem seinen seiner seines seit sich sie sind so solche \
+        soll sollte sondern sonst über um und uns unser unsere unserem unseren unserer unseres unter \
         viel vom von vor wann war waren warum was weil welche welchem welchen welcher welches \
         wenn wer werde werden wie wieder will wir wird wo wollen wurde würde zu zum zur zwar \
         zwischen

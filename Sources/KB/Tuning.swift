@@ -53,5 +53,5 @@ enum Tuning {
     static let suggestionRelativeScore: Float = 0.5
     /// `search` leaves out hits below this confidence: an article that
     /// shares one fuzzy word with a three-word query is noise, not a result.
-    static let searchMinimumConfidence: Float = 0.2
+    static let searchMinimumConfidence: Float = 0.3
 }

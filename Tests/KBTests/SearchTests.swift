@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import KB
 
@@ -213,5 +214,26 @@ struct OddInputTests {
     func oddCharacters() {
         #expect(SampleKB.kb.search("VPN\u{0}Verbindung\r\nbricht\tab 🙂").first?.article.id == "KB-1011")
         #expect(SampleKB.kb.search("Привет").isEmpty)
+    }
+}
+
+@Suite("Cross-language with one language only")
+struct OneLanguageTests {
+    @Test("An English query finds a German-only article through the lexicon, and the other way round")
+    func lexiconWithoutOwnTerm() throws {
+        let german = Article(
+            id: "DE-1", title: "Dateien wiederherstellen", url: URL(string: "https://x.example/DE-1")!,
+            tags: ["Wiederherstellung"], language: .de, summary: "Gelöschte Dateien zurückholen.",
+            body: "Gelöschte Dateien zurückholen.", source: "DE-1.md")
+        let english = Article(
+            id: "EN-1", title: "Renewing the licence", url: URL(string: "https://x.example/EN-1")!,
+            tags: ["licence"], language: .en, summary: "Enter the new licence key.",
+            body: "Enter the new licence key.", source: "EN-1.md")
+        let kb = KnowledgeBase(articles: [german, english])
+        let restore = try #require(kb.search("restore file").first)
+        #expect(restore.article.id == "DE-1")
+        #expect(restore.confidence >= KnowledgeBase.defaultSuggestionThreshold)
+        #expect(kb.search("Lizenz verlängern").first?.article.id == "EN-1")
+        #expect(kb.suggestions(for: "Lizenz verlängern").map(\.article.id) == ["EN-1"])
     }
 }
