@@ -225,6 +225,21 @@ func nanoseconds(_ body: () -> Void) -> UInt64 {
     return DispatchTime.now().uptimeNanoseconds - start
 }
 
+/// This thread's CPU time in nanoseconds: unlike wall time, it does not grow
+/// while the thread waits for a core on a busy machine.
+func threadCPUNanoseconds() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+/// (wall, thread CPU) nanoseconds of `body`.
+func measure(_ body: () -> Void) -> (UInt64, UInt64) {
+    let cpu = threadCPUNanoseconds()
+    let wall = nanoseconds(body)
+    return (wall, threadCPUNanoseconds() - cpu)
+}
+
 struct Stats {
     var p50: Double, p99: Double, max: Double, mean: Double
     init(_ samples: [UInt64]) {
@@ -248,19 +263,27 @@ func fmt(_ microseconds: Double) -> String {
 @MainActor func benchmarkQueries(_ kb: KnowledgeBase, _ queries: [String], label: String) {
     var sink = 0
     for query in queries.prefix(200) { sink &+= kb.search(query, limit: 3).count }  // warm-up
-    var searchTimes: [UInt64] = []
-    var suggestTimes: [UInt64] = []
+    var searchWall: [UInt64] = [], searchCPU: [UInt64] = []
+    var suggestWall: [UInt64] = [], suggestCPU: [UInt64] = []
     var hits = 0
+    var slowest: [(UInt64, String)] = []
     for query in queries {
-        searchTimes.append(nanoseconds { let r = kb.search(query, limit: 3); hits += r.isEmpty ? 0 : 1; sink &+= r.count })
-        suggestTimes.append(nanoseconds { sink &+= kb.suggestions(for: query).count })
+        let (wall, cpu) = measure { let r = kb.search(query, limit: 3); hits += r.isEmpty ? 0 : 1; sink &+= r.count }
+        searchWall.append(wall); searchCPU.append(cpu)
+        slowest.append((cpu, query))
+        let (wall2, cpu2) = measure { sink &+= kb.suggestions(for: query).count }
+        suggestWall.append(wall2); suggestCPU.append(cpu2)
     }
-    let search = Stats(searchTimes), suggest = Stats(suggestTimes)
-    row("\(label): search(limit: 3)",
-        "p50 \(fmt(search.p50))  p99 \(fmt(search.p99))  max \(fmt(search.max))  mean \(fmt(search.mean))")
-    row("\(label): suggestions(for:)",
-        "p50 \(fmt(suggest.p50))  p99 \(fmt(suggest.p99))  max \(fmt(suggest.max))  mean \(fmt(suggest.mean))")
+    for (name, wall, cpu) in [("search(limit: 3)", searchWall, searchCPU), ("suggestions(for:)", suggestWall, suggestCPU)] {
+        let w = Stats(wall), c = Stats(cpu)
+        row("\(label): \(name) wall", "p50 \(fmt(w.p50))  p99 \(fmt(w.p99))  max \(fmt(w.max))  mean \(fmt(w.mean))")
+        row("\(label): \(name) CPU", "p50 \(fmt(c.p50))  p99 \(fmt(c.p99))  max \(fmt(c.max))  mean \(fmt(c.mean))")
+    }
     row("\(label): queries with a hit", "\(hits) of \(queries.count)")
+    slowest.sort { $0.0 > $1.0 }
+    for (cpu, query) in slowest.prefix(3) {
+        row("\(label): slow query (CPU \(fmt(Double(cpu) / 1000)))", String(query.prefix(70)))
+    }
     if sink == -1 { print(sink) }
 }
 

@@ -19,7 +19,7 @@ enum Tuning {
     /// A compound's part found at index time counts as half an occurrence.
     static let compoundPartFrequency: Float = 0.5
 
-    // MARK: Query term weights (multiply a term's BM25F score)
+    // MARK: Query term weights (multiply a term's BM25 score)
 
     /// The query's own word (stemmed), or a part of its compound.
     static let exact: Float = 1.0
