@@ -1,1 +1,313 @@
-print("not written yet")
+// KBBench: query and build times of the knowledge base.
+//
+//   swift run -c release KBBench                 the benchmark (shipped KB and 10,000 generated articles)
+//   swift run -c release KBBench --kb PATH       the same with another KB folder
+//   swift run KBBench --explain "words" [--kb PATH]
+//                                                how a query is understood and ranked (for tuning)
+//
+// The shipped KB is `bots/kb` below the current directory unless --kb says
+// otherwise. Generated articles come from fixed word lists and templates in
+// both languages with a fixed random seed, so runs are comparable.
+import Foundation
+import KB
+
+// MARK: Arguments
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+var kbPath = "bots/kb"
+var explainQuery: String?
+var generatedCount = 10_000
+var queryCount = 2_000
+while !arguments.isEmpty {
+    let argument = arguments.removeFirst()
+    switch argument {
+    case "--kb" where !arguments.isEmpty: kbPath = arguments.removeFirst()
+    case "--explain" where !arguments.isEmpty: explainQuery = arguments.removeFirst()
+    case "--articles" where !arguments.isEmpty: generatedCount = Int(arguments.removeFirst()) ?? generatedCount
+    case "--queries" where !arguments.isEmpty: queryCount = Int(arguments.removeFirst()) ?? queryCount
+    default:
+        FileHandle.standardError.write(Data("""
+            usage: KBBench [--kb PATH] [--articles N] [--queries N]
+                   KBBench --explain "words" [--kb PATH]
+
+            """.utf8))
+        exit(2)
+    }
+}
+
+let (shipped, loadErrors) = KnowledgeBase.load(from: URL(fileURLWithPath: kbPath))
+for error in loadErrors { print("load error: \(error)") }
+
+if let query = explainQuery {
+    print("query: \(query)")
+    for line in shipped.explain(query) { print("  \(line)") }
+    print("search (top 5):")
+    for hit in shipped.search(query, limit: 5) {
+        print(String(format: "  %-8@ score %6.2f  confidence %.2f  %@", hit.article.id, hit.score,
+                     hit.confidence, hit.article.title))
+    }
+    let suggestions = shipped.suggestions(for: query)
+    print("suggestions: " + (suggestions.isEmpty ? "none" : suggestions.map(\.article.id).joined(separator: ", ")))
+    exit(0)
+}
+
+// MARK: Deterministic generator
+
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+var rng = SplitMix64(state: 0x5EED_1234)
+
+enum Words {
+    static let deNouns = [
+        "Sicherung", "Datei", "Ordner", "Festplatte", "Verbindung", "Zertifikat", "Lizenz", "Benutzer",
+        "Passwort", "Anmeldung", "Replikation", "Freigabe", "Berechtigung", "Aktualisierung", "Firmware",
+        "Schlüssel", "Verschlüsselung", "Speicher", "Kontingent", "Zeitplan", "Auftrag", "Protokoll",
+        "Benachrichtigung", "Netzwerk", "Wiederherstellung", "Gerät", "Konto", "Rolle", "Richtlinie",
+        "Sicherheit", "Größe", "Übertragung", "Bandbreite", "Zeitserver", "Uhrzeit", "Adresse", "Dienst",
+        "Treiber", "Laufwerk", "Partition", "Snapshot", "Agent", "Datenbank", "Postfach", "Bericht",
+        "Warnung", "Fehler", "Ausnahme", "Version", "Profil", "Gruppe", "Domäne", "Drucker", "Kamera",
+        "Schnittstelle", "Konfiguration", "Wartung", "Kapazität", "Archiv", "Aufbewahrung",
+    ]
+    static let deVerbs = [
+        "wiederherstellen", "sichern", "einrichten", "löschen", "prüfen", "erneuern", "aktualisieren",
+        "installieren", "konfigurieren", "austauschen", "verschieben", "exportieren", "importieren",
+        "zurücksetzen", "aktivieren", "deaktivieren", "freigeben", "überwachen", "verbinden", "anmelden",
+    ]
+    static let deProblems = [
+        "schlägt fehl", "bricht ab", "ist langsam", "ist abgelaufen", "wird nicht angezeigt",
+        "ist nicht erreichbar", "meldet einen Fehler", "ist voll", "wurde gelöscht", "hängt",
+        "startet nicht", "ist beschädigt", "fehlt", "wird abgelehnt",
+    ]
+    static let deFiller = [
+        "Öffnen Sie die Verwaltungsoberfläche und wählen Sie den Bereich", "Prüfen Sie anschließend",
+        "In den meisten Fällen genügt es", "Danach startet die NordBox", "Bei größeren Installationen empfehlen wir",
+        "Beachten Sie, dass", "Im Protokoll sehen Sie", "Wenden Sie sich an den Support, wenn",
+        "Die Einstellung gilt für alle", "Nach dem Speichern übernimmt die NordBox",
+    ]
+    static let enNouns = [
+        "backup", "file", "folder", "disk", "connection", "certificate", "licence", "user", "password",
+        "login", "replication", "share", "permission", "update", "firmware", "key", "encryption", "storage",
+        "quota", "schedule", "job", "log", "alert", "network", "restore", "device", "account", "role",
+        "policy", "security", "size", "transfer", "bandwidth", "time server", "clock", "address", "service",
+        "driver", "drive", "partition", "snapshot", "agent", "database", "mailbox", "report", "warning",
+        "error", "exclusion", "version", "profile", "group", "domain", "printer", "camera", "interface",
+        "configuration", "maintenance", "capacity", "archive", "retention",
+    ]
+    static let enVerbs = [
+        "restore", "back up", "set up", "delete", "check", "renew", "update", "install", "configure",
+        "replace", "move", "export", "import", "reset", "enable", "disable", "share", "monitor", "connect",
+        "sign in to",
+    ]
+    static let enProblems = [
+        "fails", "keeps dropping", "is slow", "has expired", "is not shown", "is unreachable",
+        "reports an error", "is full", "was deleted", "hangs", "does not start", "is corrupted", "is missing",
+        "is rejected",
+    ]
+    static let enFiller = [
+        "Open the admin console and select the section", "Then check", "In most cases it is enough to",
+        "Afterwards the NordBox restarts", "For larger installations we recommend", "Note that",
+        "The log shows", "Contact support if", "The setting applies to all", "After saving, the NordBox applies",
+    ]
+    static let products = ["NordBox S", "NordBox M", "NordBox L", "NordBox Cloud", "NordBox Connect"]
+    static let systems = ["Windows 11", "Windows Server 2022", "macOS", "Ubuntu", "Debian", "RHEL", "Synology",
+                          "Microsoft 365", "Exchange", "SQL Server", "VMware", "Hyper-V"]
+}
+
+extension Array {
+    func pick(_ rng: inout SplitMix64) -> Element { self[Int(rng.next() % UInt64(count))] }
+}
+
+func generateArticle(_ number: Int, _ rng: inout SplitMix64) -> Article {
+    let german = number % 2 == 0
+    let id = "GEN-\(number)"
+    let code = "E\(100 + Int(rng.next() % 900))"
+    let product = Words.products.pick(&rng)
+    let system = Words.systems.pick(&rng)
+    let title: String
+    var sentences: [String] = []
+    var tags: [String]
+    if german {
+        let noun = Words.deNouns.pick(&rng), other = Words.deNouns.pick(&rng)
+        // Some titles use a compound of two nouns, as German writers do.
+        let subject = rng.next() % 3 == 0 ? noun + other.lowercased() : noun
+        title = rng.next() % 2 == 0
+            ? "\(subject) \(Words.deProblems.pick(&rng)) (\(system))"
+            : "\(subject) auf der \(product) \(Words.deVerbs.pick(&rng))"
+        tags = [noun, other, system, code]
+        for _ in 0..<(6 + Int(rng.next() % 6)) {
+            sentences.append("\(Words.deFiller.pick(&rng)) \(Words.deNouns.pick(&rng)) und "
+                + "\(Words.deNouns.pick(&rng)) \(Words.deVerbs.pick(&rng)), wenn \(Words.deNouns.pick(&rng)) "
+                + "\(Words.deProblems.pick(&rng)) (Fehler \(code), \(system)).")
+        }
+    } else {
+        let noun = Words.enNouns.pick(&rng), other = Words.enNouns.pick(&rng)
+        title = rng.next() % 2 == 0
+            ? "\(noun.capitalized) \(other) \(Words.enProblems.pick(&rng)) (\(system))"
+            : "How to \(Words.enVerbs.pick(&rng)) the \(noun) on \(product)"
+        tags = [noun, other, system, code]
+        for _ in 0..<(6 + Int(rng.next() % 6)) {
+            sentences.append("\(Words.enFiller.pick(&rng)) \(Words.enNouns.pick(&rng)) and "
+                + "\(Words.enVerbs.pick(&rng)) the \(Words.enNouns.pick(&rng)) when the \(Words.enNouns.pick(&rng)) "
+                + "\(Words.enProblems.pick(&rng)) (error \(code), \(system)).")
+        }
+    }
+    tags.append("T\(number % 997)")
+    let summary = sentences[0]
+    let body = summary + "\n\n## " + (german ? "Schritte" : "Steps") + "\n"
+        + sentences.dropFirst().enumerated().map { "\($0.offset + 1). \($0.element)" }.joined(separator: "\n")
+    return Article(id: id, title: title, url: URL(string: "https://docs.nordlicht.example/kb/\(id)")!,
+                   tags: tags, language: german ? .de : .en, summary: summary, body: body,
+                   source: "generated/\(id).md")
+}
+
+/// One typo: insertion, deletion, substitution or transposition.
+func typo(_ word: String, _ rng: inout SplitMix64) -> String {
+    var chars = Array(word)
+    guard chars.count >= 4 else { return word }
+    let i = 1 + Int(rng.next() % UInt64(chars.count - 2))
+    switch rng.next() % 4 {
+    case 0: chars.insert(chars[i], at: i)
+    case 1: chars.remove(at: i)
+    case 2: chars[i] = Array("aeinrst").pick(&rng)
+    default: chars.swapAt(i, i - 1)
+    }
+    return String(chars)
+}
+
+func generateQueries(_ count: Int, _ rng: inout SplitMix64) -> [String] {
+    let fixed = [
+        "Dateiwiederherstellung", "Dateien wiederhergestellt", "Groesse Kontingent", "Schluessel verloren",
+        "Pasword zurücksetzen", "Wiederherstelung", "firewal", "restore file", "VPN Verbindung bricht ab",
+        "I can't restore a deleted file", "Der Kaffeeautomat in der Küche ist kaputt", "my printer is out of toner",
+        "Sicherungsauftrag fehlgeschlagen E204", "Zertifikat abgelaufen NordBox Connect", "licence expired",
+        "RAID degradiert Festplatte tauschen", "two factor lost phone", "E-Mail Benachrichtigung kommt nicht an",
+        "cloud replication slow", "Verwaltungsoberfläche nicht erreichbar", "NTP Uhrzeit falsch",
+    ]
+    var queries: [String] = []
+    for i in 0..<count {
+        if i % 10 == 0 { queries.append(fixed[(i / 10) % fixed.count]); continue }
+        switch rng.next() % 6 {
+        case 0:  // German words
+            queries.append("\(Words.deNouns.pick(&rng)) \(Words.deProblems.pick(&rng))")
+        case 1:  // German compound
+            queries.append(Words.deNouns.pick(&rng) + Words.deNouns.pick(&rng).lowercased() + " "
+                + Words.deVerbs.pick(&rng))
+        case 2:  // typo
+            queries.append(typo(Words.deNouns.pick(&rng), &rng) + " " + typo(Words.enNouns.pick(&rng), &rng))
+        case 3:  // English sentence
+            queries.append("my \(Words.enNouns.pick(&rng)) \(Words.enProblems.pick(&rng)) after the "
+                + "\(Words.enNouns.pick(&rng)) \(Words.enVerbs.pick(&rng))")
+        case 4:  // error code and system
+            queries.append("error E\(100 + Int(rng.next() % 900)) \(Words.systems.pick(&rng))")
+        default:  // a longer German problem description
+            queries.append("Hallo, seit gestern \(Words.deProblems.pick(&rng)) bei uns die "
+                + "\(Words.deNouns.pick(&rng)) auf der \(Words.products.pick(&rng)), "
+                + "\(Words.deNouns.pick(&rng)) \(Words.deVerbs.pick(&rng)) hilft nicht")
+        }
+    }
+    return queries
+}
+
+// MARK: Measuring
+
+func nanoseconds(_ body: () -> Void) -> UInt64 {
+    let start = DispatchTime.now().uptimeNanoseconds
+    body()
+    return DispatchTime.now().uptimeNanoseconds - start
+}
+
+/// This thread's CPU time in nanoseconds: unlike wall time, it does not grow
+/// while the thread waits for a core on a busy machine.
+func threadCPUNanoseconds() -> UInt64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+}
+
+/// (wall, thread CPU) nanoseconds of `body`.
+func measure(_ body: () -> Void) -> (UInt64, UInt64) {
+    let cpu = threadCPUNanoseconds()
+    let wall = nanoseconds(body)
+    return (wall, threadCPUNanoseconds() - cpu)
+}
+
+struct Stats {
+    var p50: Double, p99: Double, max: Double, mean: Double
+    init(_ samples: [UInt64]) {
+        let sorted = samples.sorted().map { Double($0) / 1000 }
+        func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+        p50 = percentile(0.50)
+        p99 = percentile(0.99)
+        max = sorted.last ?? 0
+        mean = sorted.reduce(0, +) / Double(Swift.max(1, sorted.count))
+    }
+}
+
+var rows: [(String, String)] = []
+@MainActor func row(_ name: String, _ value: String) {
+    rows.append((name, value))
+}
+func fmt(_ microseconds: Double) -> String {
+    microseconds >= 1000 ? String(format: "%.2f ms", microseconds / 1000) : String(format: "%.1f µs", microseconds)
+}
+
+@MainActor func benchmarkQueries(_ kb: KnowledgeBase, _ queries: [String], label: String) {
+    var sink = 0
+    for query in queries.prefix(200) { sink &+= kb.search(query, limit: 3).count }  // warm-up
+    var searchWall: [UInt64] = [], searchCPU: [UInt64] = []
+    var suggestWall: [UInt64] = [], suggestCPU: [UInt64] = []
+    var hits = 0
+    var slowest: [(UInt64, String)] = []
+    for query in queries {
+        let (wall, cpu) = measure { let r = kb.search(query, limit: 3); hits += r.isEmpty ? 0 : 1; sink &+= r.count }
+        searchWall.append(wall); searchCPU.append(cpu)
+        slowest.append((cpu, query))
+        let (wall2, cpu2) = measure { sink &+= kb.suggestions(for: query).count }
+        suggestWall.append(wall2); suggestCPU.append(cpu2)
+    }
+    for (name, wall, cpu) in [("search(limit: 3)", searchWall, searchCPU), ("suggestions(for:)", suggestWall, suggestCPU)] {
+        let w = Stats(wall), c = Stats(cpu)
+        row("\(label): \(name) wall", "p50 \(fmt(w.p50))  p99 \(fmt(w.p99))  max \(fmt(w.max))  mean \(fmt(w.mean))")
+        row("\(label): \(name) CPU", "p50 \(fmt(c.p50))  p99 \(fmt(c.p99))  max \(fmt(c.max))  mean \(fmt(c.mean))")
+    }
+    row("\(label): queries with a hit", "\(hits) of \(queries.count)")
+    slowest.sort { $0.0 > $1.0 }
+    for (cpu, query) in slowest.prefix(3) {
+        row("\(label): slow query (CPU \(fmt(Double(cpu) / 1000)))", String(query.prefix(70)))
+    }
+    if sink == -1 { print(sink) }
+}
+
+let queries = generateQueries(queryCount, &rng)
+
+// Shipped KB.
+let loadTime = nanoseconds { _ = KnowledgeBase.load(from: URL(fileURLWithPath: kbPath)) }
+row("shipped KB (\(shipped.count) articles): load + index", fmt(Double(loadTime) / 1000))
+benchmarkQueries(shipped, queries, label: "shipped KB")
+
+// Generated KB.
+let generated = (0..<generatedCount).map { generateArticle($0, &rng) }
+var buildTimes: [UInt64] = []
+var large = KnowledgeBase.empty
+for _ in 0..<3 {
+    buildTimes.append(nanoseconds { large = KnowledgeBase(articles: generated) })
+}
+let build = Stats(buildTimes)
+row("\(generatedCount) articles: index build (3 runs)",
+    "min \(fmt(Double(buildTimes.min()!) / 1000))  median \(fmt(build.p50))  max \(fmt(build.max))")
+benchmarkQueries(large, queries, label: "\(generatedCount) articles")
+
+print("KBBench — \(queries.count) queries (typos, compounds, de/en, long descriptions), limit 3")
+let width = rows.map(\.0.count).max() ?? 0
+for (name, value) in rows {
+    print(name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + value)
+}

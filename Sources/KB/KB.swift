@@ -1,1 +1,0 @@
-// The KB target. See STYLE.md for what belongs here.

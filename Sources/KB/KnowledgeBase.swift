@@ -1,0 +1,261 @@
+import Foundation
+
+/// A search hit: the article, its relevance score, and how confident the
+/// knowledge base is that the article is about the query.
+public struct KBHit: Sendable, Hashable {
+    /// The article found.
+    public let article: Article
+    /// BM25 relevance over weighted fields; comparable only between hits of one query.
+    public let score: Double
+    /// 0…1: the share of the query's informative words this article covers,
+    /// weighted by how informative each word is (idf), counting a word fully
+    /// when it matches exactly in the title or tags, less when it matches only
+    /// in the body, through a translation, or with a typo. Words the knowledge
+    /// base does not know at all count as not covered. Compare it with
+    /// ``KnowledgeBase/defaultSuggestionThreshold``.
+    public let confidence: Double
+
+    /// A hit (the knowledge base makes these; public for tests of callers).
+    public init(article: Article, score: Double, confidence: Double) {
+        self.article = article
+        self.score = score
+        self.confidence = confidence
+    }
+}
+
+/// The knowledge base: an immutable set of articles with their search index.
+///
+/// A value: build one with ``load(from:previous:)`` (or ``init(articles:)``)
+/// and share it freely across tasks; a reload builds a new value (see
+/// ``ReloadableKnowledgeBase`` for the swap).
+///
+/// Search handles German and English text alike: case, umlauts and ß
+/// ("Größe" = "groesse" = "GROSSE"), simple word endings, German compounds
+/// ("Dateiwiederherstellung" finds "Datei wiederherstellen"), one typo per
+/// word, and the other language's words for the same concept (a bilingual
+/// domain lexicon, ``Lexicon``). Ranking is BM25 over title, tags and body
+/// with field weights; see ``SearchIndex``.
+public struct KnowledgeBase: Sendable {
+    /// The articles, in the order of their files' paths.
+    public let articles: [Article]
+    private let positionOfID: [String: Int]
+    let index: SearchIndex
+
+    /// The default confidence threshold for ``suggestions(for:limit:threshold:)``.
+    public static let defaultSuggestionThreshold: Double = Tuning.suggestionThreshold
+
+    /// Builds the index over `articles`. Ids must be unique (case-insensitive);
+    /// an article whose id is already taken is left out. ``load(from:previous:)``
+    /// reports such duplicates as errors instead.
+    public init(articles: [Article]) {
+        var unique: [Article] = []
+        var positions: [String: Int] = [:]
+        for article in articles where positions[article.id.lowercased()] == nil {
+            positions[article.id.lowercased()] = unique.count
+            unique.append(article)
+        }
+        self.articles = unique
+        positionOfID = positions
+        index = SearchIndex(articles: unique, lexicon: .builtIn)
+    }
+
+    /// An empty knowledge base.
+    public static let empty = KnowledgeBase(articles: [])
+
+    /// The number of articles.
+    public var count: Int { articles.count }
+
+    /// The article with this id (case-insensitive: `kb-1001` finds `KB-1001`).
+    public func article(id: String) -> Article? {
+        positionOfID[id.trimmingCharacters(in: .whitespaces).lowercased()].map { articles[$0] }
+    }
+
+    /// The best `limit` articles for `query`, most relevant first (what
+    /// `!kb <words>` shows). Hits with a confidence below 0.3 (a stray typo
+    /// match for one word of several) are left out, so a query about
+    /// something the KB does not cover finds nothing.
+    public func search(_ query: String, limit: Int = 3) -> [KBHit] {
+        guard limit > 0 else { return [] }
+        return index.evaluate(index.plan(query), limit: min(limit, count) + 5)
+            .filter { $0.confidence >= Tuning.searchMinimumConfidence }
+            .prefix(limit).map(hit)
+    }
+
+    /// Articles to offer a customer for a problem description, for step 4
+    /// of the conversation: at most `limit` hits whose ``KBHit/confidence``
+    /// is at least `threshold` and whose score is at least
+    /// half the best hit's. Offering an unrelated article to a customer with
+    /// an urgent problem is worse than offering none, so an empty result is
+    /// the normal answer to a problem the KB does not cover.
+    public func suggestions(for problem: String, limit: Int = 3,
+                            threshold: Double = KnowledgeBase.defaultSuggestionThreshold) -> [KBHit] {
+        guard limit > 0 else { return [] }
+        let ranked = index.evaluate(index.plan(problem), limit: max(min(limit, count) * 3, 10))
+        guard let best = ranked.first else { return [] }
+        let floor = best.score * Tuning.suggestionRelativeScore
+        return ranked.filter { Double($0.confidence) >= threshold && $0.score >= floor }
+            .prefix(limit).map(hit)
+    }
+
+    /// How the search understood `query`, one line per informative word:
+    /// the terms it searched for and their weights. For `switchboard kb
+    /// search` and for tuning; the format is for people, not for parsing.
+    public func explain(_ query: String) -> [String] {
+        index.plan(query).map { clause in
+            let terms = clause.alternatives.map { "\(index.terms[Int($0.term)])×\($0.weight.formatted2)" }
+            let resolution = "\(clause.resolution)"
+            return "\(clause.word) [\(resolution), idf \(clause.informativeness.formatted2)]: "
+                + (terms.isEmpty ? "(no match)" : terms.joined(separator: " "))
+        }
+    }
+
+    private func hit(_ ranked: RankedDocument) -> KBHit {
+        KBHit(article: articles[ranked.document], score: Double(ranked.score), confidence: Double(ranked.confidence))
+    }
+
+    // MARK: Loading
+
+    /// Loads every article file under `folder` (recursively; `*.md`, except
+    /// `README.md` and names starting with `.` or `_`) in path order.
+    ///
+    /// A bad file is skipped with an error naming the file and line, and the
+    /// rest loads; of two files with the same id, the first in path order
+    /// wins. With `previous` (a reload), a file that now fails keeps the
+    /// article it had in `previous`, and its error says so.
+    public static func load(from folder: URL, previous: KnowledgeBase? = nil) -> (KnowledgeBase, [KBLoadError]) {
+        let files: [String]
+        var errors: [KBLoadError]
+        do {
+            (files, errors) = try articleFiles(in: folder)
+        } catch {
+            return (previous ?? .empty, [error])
+        }
+        var previousBySource: [String: Article] = [:]
+        for article in previous?.articles ?? [] { previousBySource[article.source] = article }
+
+        var articles: [Article] = []
+        var idOwner: [String: (file: String, line: Int)] = [:]
+        for file in files {
+            var parsed: ArticleParser.Parsed?
+            var fileErrors: [KBLoadError] = []
+            do {
+                let data = try readFile(folder.appendingPathComponent(file).path)
+                (parsed, fileErrors) = ArticleParser.parse(data, file: file)
+            } catch {
+                fileErrors = [KBLoadError(kind: .unreadable, file: file, line: nil, message: error.message)]
+            }
+            if let candidate = parsed {
+                let key = candidate.article.id.lowercased()
+                if let owner = idOwner[key] {
+                    fileErrors.append(KBLoadError(
+                        kind: .duplicateID, file: file, line: candidate.idLine, field: "id",
+                        message: "id '\(candidate.article.id)' is already used by \(owner.file):\(owner.line)"))
+                    parsed = nil
+                }
+            }
+            if let parsed {
+                idOwner[parsed.article.id.lowercased()] = (file, parsed.idLine)
+                articles.append(parsed.article)
+                continue
+            }
+            if let kept = previousBySource[file], idOwner[kept.id.lowercased()] == nil {
+                idOwner[kept.id.lowercased()] = (file, 0)
+                articles.append(kept)
+                errors += fileErrors.map { var e = $0; e.keptPreviousVersion = true; return e }
+            } else {
+                errors += fileErrors
+            }
+        }
+        return (KnowledgeBase(articles: articles), errors)
+    }
+
+    /// Relative paths of the article files under `folder`, sorted, and an
+    /// error for each subfolder that could not be listed. Throws when
+    /// `folder` itself cannot be read.
+    static func articleFiles(in folder: URL) throws(KBLoadError) -> ([String], [KBLoadError]) {
+        let root = folder.standardizedFileURL.path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory) else {
+            throw KBLoadError(kind: .unreadable, file: root, line: nil, message: "folder does not exist")
+        }
+        guard isDirectory.boolValue else {
+            throw KBLoadError(kind: .unreadable, file: root, line: nil, message: "not a folder")
+        }
+        if access(root, R_OK | X_OK) != 0 {
+            throw KBLoadError(kind: .unreadable, file: root, line: nil,
+                              message: "cannot read folder: \(String(cString: strerror(errno)))")
+        }
+        var files: [String] = []
+        var errors: [KBLoadError] = []
+        var pending = [""]
+        while let relative = pending.popLast() {
+            let path = relative.isEmpty ? root : root + "/" + relative
+            let names: [String]
+            do {
+                names = try FileManager.default.contentsOfDirectory(atPath: path)
+            } catch {
+                let failure = KBLoadError(kind: .unreadable, file: relative.isEmpty ? root : relative, line: nil,
+                                          message: "cannot list folder: \(error.localizedDescription)")
+                if relative.isEmpty { throw failure }
+                errors.append(failure)
+                continue
+            }
+            for name in names where !name.hasPrefix(".") && !name.hasPrefix("_") {
+                let child = relative.isEmpty ? name : relative + "/" + name
+                var childIsDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: root + "/" + child, isDirectory: &childIsDirectory)
+                else { continue }
+                if childIsDirectory.boolValue {
+                    pending.append(child)
+                } else if name.lowercased().hasSuffix(".md"), name.lowercased() != "readme.md" {
+                    files.append(child)
+                }
+            }
+        }
+        return (files.sorted(), errors)
+    }
+
+    struct ReadError: Error {
+        var message: String
+    }
+
+    /// Reads a whole file; errors carry the errno text.
+    static func readFile(_ path: String) throws -> Data {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw ReadError(message: "cannot open: \(String(cString: strerror(errno)))") }
+        defer { _ = close(fd) }
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ReadError(message: "cannot read: \(String(cString: strerror(errno)))")
+            }
+            if n == 0 { break }
+            data.append(contentsOf: buffer[0..<n])
+        }
+        return data
+    }
+}
+
+extension Error {
+    fileprivate var message: String {
+        (self as? KnowledgeBase.ReadError)?.message ?? "\(self)"
+    }
+}
+
+extension Float {
+    fileprivate var formatted2: String {
+        let scaled = (self * 100).rounded() / 100
+        return "\(scaled)"
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,81 @@
+import Core
+import Foundation
+import Synchronization
+
+/// The knowledge base of a folder, reloadable while searches run.
+///
+/// Searches read ``current``, an immutable ``KnowledgeBase`` value; a
+/// ``reload()`` builds a complete new value off to the side and swaps it in
+/// at once, so a search sees either the old or the new articles, never a mix.
+///
+/// A reload **fails**, and the current knowledge base stays, when the folder
+/// cannot be read, or when not a single article loads while the current one
+/// has some (an emptied or half-copied folder should not wipe the KB). A
+/// reload that succeeds with some bad files keeps each bad file's previously
+/// loaded article (its error says so), so an article being edited does not
+/// vanish from search until it is fixed.
+public final class ReloadableKnowledgeBase: Sendable {
+    /// What a reload did.
+    public struct ReloadResult: Sendable {
+        /// Whether the new knowledge base replaced the old one.
+        public var replaced: Bool
+        /// The number of articles now in use.
+        public var articleCount: Int
+        /// Every problem found (each was also logged).
+        public var errors: [KBLoadError]
+    }
+
+    /// The folder the articles are read from.
+    public let folder: URL
+    private let logger: Logger
+    private let state: Mutex<KnowledgeBase>
+
+    /// Loads `folder`; problems are logged (as warnings, one per file) and
+    /// available in ``initialErrors``.
+    public init(folder: URL, logger: Logger) {
+        self.folder = folder
+        self.logger = logger
+        let (loaded, errors) = KnowledgeBase.load(from: folder)
+        state = Mutex(loaded)
+        initialErrors = errors
+        Self.log(errors, logger: logger)
+        logger.info("knowledge base loaded", ["folder": folder.path, "articles": loaded.count,
+                                              "errors": errors.count])
+    }
+
+    /// The problems found by the initial load.
+    public let initialErrors: [KBLoadError]
+
+    /// The knowledge base to search now.
+    public var current: KnowledgeBase { state.withLock { $0 } }
+
+    /// Re-reads the folder and swaps in the new knowledge base (see the type's
+    /// documentation for when it keeps the old one instead).
+    @discardableResult
+    public func reload() -> ReloadResult {
+        let old = current
+        let (loaded, errors) = KnowledgeBase.load(from: folder, previous: old)
+        Self.log(errors, logger: logger)
+        let root = folder.standardizedFileURL.path
+        let folderFailed = errors.contains { $0.kind == .unreadable && $0.file == root }
+        if folderFailed || (loaded.count == 0 && old.count > 0) {
+            logger.error("knowledge base reload failed; keeping the loaded articles",
+                         ["folder": folder.path, "articles": old.count, "errors": errors.count])
+            return ReloadResult(replaced: false, articleCount: old.count, errors: errors)
+        }
+        state.withLock { $0 = loaded }
+        logger.info("knowledge base reloaded", ["folder": folder.path, "articles": loaded.count,
+                                                "errors": errors.count])
+        return ReloadResult(replaced: true, articleCount: loaded.count, errors: errors)
+    }
+
+    private static func log(_ errors: [KBLoadError], logger: Logger) {
+        for error in errors {
+            logger.warning("knowledge base file skipped", [
+                "file": error.file, "line": error.line.map(String.init) ?? "-",
+                "field": error.field ?? "-", "error": error.message,
+                "kept_previous": error.keptPreviousVersion,
+            ])
+        }
+    }
+}

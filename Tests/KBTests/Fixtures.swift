@@ -1,0 +1,56 @@
+import Foundation
+@testable import KB
+
+/// The knowledge base shipped in `bots/kb`, loaded once for all tests.
+enum SampleKB {
+    static let folder: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("bots/kb")
+
+    static let loaded: (KnowledgeBase, [KBLoadError]) = KnowledgeBase.load(from: folder)
+    static var kb: KnowledgeBase { loaded.0 }
+}
+
+/// A temporary folder of article files, removed when the value is released.
+final class TemporaryKB {
+    let folder: URL
+
+    init() throws {
+        folder = FileManager.default.temporaryDirectory
+            .appendingPathComponent("kbtests-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    func write(_ name: String, _ text: String) throws {
+        try write(name, Data(text.utf8))
+    }
+
+    func write(_ name: String, _ data: Data) throws {
+        let url = folder.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try data.write(to: url)
+    }
+
+    func remove(_ name: String) throws {
+        try FileManager.default.removeItem(at: folder.appendingPathComponent(name))
+    }
+
+    /// A valid article file's text.
+    static func article(id: String, title: String, language: String = "en", tags: String = "test",
+                        body: String = "A paragraph that summarises the article.\n\n## Steps\n1. Do it.") -> String {
+        """
+        ---
+        id: \(id)
+        title: \(title)
+        url: https://docs.nordlicht.example/kb/\(id)
+        tags: \(tags)
+        language: \(language)
+        ---
+        \(body)
+        """
+    }
+}
