@@ -172,9 +172,10 @@ public struct ConfigDocument: Sendable {
 
     // MARK: - Helpers
 
-    /// The known key closest to `key` (case-insensitively equal, or at most
-    /// two edits away for keys longer than three characters).
-    static func closest(to key: String, in known: Set<String>) -> String? {
+    /// The known word closest to `key` (case-insensitively equal, or at most
+    /// two edits away for words longer than three characters) — for "did
+    /// you mean …" in messages about keys, names and ids.
+    public static func closest(to key: String, in known: Set<String>) -> String? {
         let lowered = key.lowercased()
         if let same = known.first(where: { $0.lowercased() == lowered }) { return same }
         let limit = key.count > 3 ? 2 : 1

@@ -7,6 +7,10 @@ import Foundation
 /// separator, line breaks and quotes (written twice: `""`), lines end in
 /// CRLF or LF, UTF-8 with or without a byte order mark.
 ///
+/// Lines that start with `#` *before* the header row are comments (for a
+/// note at the top of a file kept by hand; a CRM export has none). After
+/// the header a `#` is ordinary text.
+///
 /// Stricter than many readers, because a mangled export should stop the
 /// load rather than shift a PIN hash into the name column: a quote inside
 /// an unquoted field, text after a closing quote, an unterminated quoted
@@ -49,9 +53,19 @@ public struct CSVTable: Sendable {
         if body.unicodeScalars.first == "\u{FEFF}" { body.unicodeScalars.removeFirst() }
         let bytes = Array(body.utf8)
         self.file = file
-        let separatorByte = Self.detectSeparator(bytes)
+        // Skip leading comment lines, counting them so line numbers stay right.
+        var start = 0, startLine = 1
+        while start < bytes.count, bytes[start] == UInt8(ascii: "#") {
+            while start < bytes.count, bytes[start] != UInt8(ascii: "\n"), bytes[start] != UInt8(ascii: "\r") { start += 1 }
+            if start < bytes.count {
+                start += (bytes[start] == UInt8(ascii: "\r") && start + 1 < bytes.count
+                          && bytes[start + 1] == UInt8(ascii: "\n")) ? 2 : 1
+                startLine += 1
+            }
+        }
+        let separatorByte = Self.detectSeparator(bytes[start...])
         separator = Character(Unicode.Scalar(separatorByte))
-        var records = try Self.records(bytes, separator: separatorByte, file: file)
+        var records = try Self.records(bytes, from: start, line: startLine, separator: separatorByte, file: file)
         guard !records.isEmpty else {
             throw ConfigError(ConfigIssue(file: file, line: 1, message: "the file is empty: expected a header row"))
         }
@@ -89,7 +103,7 @@ public struct CSVTable: Sendable {
     }
 
     /// `;` when the header (outside quotes) has more semicolons than commas.
-    static func detectSeparator(_ bytes: [UInt8]) -> UInt8 {
+    static func detectSeparator(_ bytes: ArraySlice<UInt8>) -> UInt8 {
         var commas = 0, semicolons = 0, quoted = false
         for byte in bytes {
             if byte == UInt8(ascii: "\"") { quoted.toggle() }
@@ -101,12 +115,13 @@ public struct CSVTable: Sendable {
         return semicolons > commas ? UInt8(ascii: ";") : UInt8(ascii: ",")
     }
 
-    private static func records(_ bytes: [UInt8], separator: UInt8, file: String) throws(ConfigError) -> [Row] {
+    private static func records(_ bytes: [UInt8], from start: Int, line firstLine: Int, separator: UInt8,
+                                file: String) throws(ConfigError) -> [Row] {
         let quote = UInt8(ascii: "\""), cr = UInt8(ascii: "\r"), lf = UInt8(ascii: "\n")
         var rows: [Row] = []
-        var i = 0
-        var line = 1
-        var lineStart = 0
+        var i = start
+        var line = firstLine
+        var lineStart = start
         /// Column in characters: UTF-8 continuation bytes do not count.
         func column(_ at: Int) -> Int {
             var count = 1

@@ -326,3 +326,42 @@ public struct ZonedCalendar: Sendable {
         return "\(date(of: instant)) " + String(format: "%02d:%02d", seconds / 3600, seconds % 3600 / 60)
     }
 }
+
+/// A date and a time on the wall clock, `2026-12-24 09:00` (or with a `T`),
+/// for configured instants such as overrides; the zone is the roster's.
+public struct LocalDateTime: Sendable, Hashable, Codable, ConfigValue, CustomStringConvertible {
+    public var date: CalendarDate
+    public var time: LocalTime
+
+    public init(date: CalendarDate, time: LocalTime) {
+        self.date = date
+        self.time = time
+    }
+
+    public static var configExpectation: String { "a date and time like \"2026-12-24 09:00\"" }
+
+    public init?(text: String) {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let parts = trimmed.split(whereSeparator: { $0 == " " || $0 == "T" })
+        guard parts.count == 2, let date = CalendarDate(text: String(parts[0])),
+              let time = LocalTime(text: String(parts[1])), time.minutes < 1440 else { return nil }
+        self.date = date
+        self.time = time
+    }
+
+    public var description: String { "\(date) \(time)" }
+
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let value = LocalDateTime(text: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                debugDescription: "expected \(Self.configExpectation), found \"\(text)\""))
+        }
+        self = value
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
