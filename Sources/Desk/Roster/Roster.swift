@@ -63,6 +63,11 @@ public struct DutySlot: Sendable, Hashable {
     /// then pages the backup and says so.
     public var agent: String?
     public var source: Source
+
+    public init(agent: String?, source: Source) {
+        self.agent = agent
+        self.source = source
+    }
 }
 
 /// A change of duty: from `at`, `agent` is on duty.
@@ -70,6 +75,12 @@ public struct DutyChange: Sendable, Hashable {
     public var agent: String?
     public var at: Date
     public var source: DutySlot.Source
+
+    public init(agent: String?, at: Date, source: DutySlot.Source) {
+        self.agent = agent
+        self.at = at
+        self.source = source
+    }
 }
 
 /// Why an override was refused.
