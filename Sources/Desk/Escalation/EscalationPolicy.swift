@@ -54,6 +54,16 @@ public struct PageRequest: Sendable, Hashable {
     /// Several steps fell due at once (the gateway was down): they are sent
     /// as this one page, not as a burst of stale ones.
     public var coalesced: Bool
+
+    public init(steps: [Int], privateMessage: [String], mention: [String], wholeChannel: Bool, noOneOnDuty: Bool,
+                coalesced: Bool) {
+        self.steps = steps
+        self.privateMessage = privateMessage
+        self.mention = mention
+        self.wholeChannel = wholeChannel
+        self.noOneOnDuty = noOneOnDuty
+        self.coalesced = coalesced
+    }
 }
 
 /// What the escalation driver does now.
