@@ -102,6 +102,23 @@ import Testing
         #expect(roster.overrides.isEmpty)
     }
 
+    @Test func runtimeOverridesSurviveAReload() throws {
+        var old = Self.roster()
+        let made = try old.addOverride(agent: "chris", from: at("2026-02-02 09:00"), until: at("2026-02-02 18:00"),
+                                       reason: "swap", createdBy: "anna")
+        // The reloaded configuration has its own override with id 1, and no agent 'chris'.
+        let smaller = AgentDirectory(Self.agents.all.filter { $0.id != "chris" })
+        var reloaded = Roster(zone: berlin, agents: smaller, rotation: old.rotation, backup: "emil",
+                              overrides: [RosterOverride(id: 1, agent: "emil", from: at("2026-12-24 09:00"),
+                                                         until: at("2026-12-27 09:00"), reason: "Christmas")])
+        #expect(old.runtimeOverrides == [made])
+        #expect(throws: RosterError.unknownAgent("chris")) { try reloaded.restoreOverride(made) }
+        var kept = made
+        kept.agent = "dana"
+        let restored = try reloaded.restoreOverride(kept)
+        #expect(restored.id == 2 && reloaded.onDuty(at: at("2026-02-02 12:00")).agent == "dana")
+    }
+
     @Test func refusedOverrides() {
         var roster = Self.roster()
         #expect(throws: RosterError.unknownAgent("zoe")) {

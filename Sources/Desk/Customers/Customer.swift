@@ -59,6 +59,12 @@ public struct Customer: Sendable, Hashable {
         self.accounts = accounts
     }
 
+    /// The contract valid at `instant` (judged on the calendar day of `zone`), or nil.
+    public func activeContract(at instant: Date, zone: ZonedCalendar) -> Contract? {
+        guard let contract, contract.isValid(on: zone.date(of: instant)) else { return nil }
+        return contract
+    }
+
     /// Whether `number` is a well-formed customer number: 1–12 ASCII digits.
     public static func isValidNumber(_ number: String) -> Bool {
         (1...12).contains(number.count) && number.allSatisfy { $0.isASCII && $0.isNumber }
@@ -123,10 +129,7 @@ public struct CustomerDirectory: Sendable {
     /// The contract of customer `number` that is valid at `instant`, or nil
     /// (no such customer, no contract, expired, or not yet valid).
     public func activeContract(number: String, at instant: Date) -> Contract? {
-        guard let contract = customer(number: number)?.contract, contract.isValid(on: zone.date(of: instant)) else {
-            return nil
-        }
-        return contract
+        customer(number: number)?.activeContract(at: instant, zone: zone)
     }
 
     /// Whether `pin` is customer `number`'s PIN. False for unknown numbers

@@ -196,6 +196,25 @@ public struct Roster: Sendable {
         return entry
     }
 
+    /// Puts back an override made at run time — into the roster of a freshly
+    /// (re)loaded configuration, or after a restart from the store. It is
+    /// checked like a new one (the agent may have been removed from the
+    /// configuration) and gets a fresh id if its own is taken. Overrides that
+    /// have already ended are not worth restoring: filter them first.
+    @discardableResult
+    public mutating func restoreOverride(_ entry: RosterOverride) throws(RosterError) -> RosterOverride {
+        if let agent = entry.agent, agents.agent(id: agent) == nil { throw .unknownAgent(agent) }
+        guard entry.until > entry.from else { throw .endsBeforeStart(from: entry.from, until: entry.until) }
+        var restored = entry
+        if overrides.contains(where: { $0.id == entry.id }) { restored.id = (overrides.map(\.id).max() ?? 0) + 1 }
+        overrides.append(restored)
+        return restored
+    }
+
+    /// The overrides agents made at run time (`createdBy` set), for keeping
+    /// them across a reload: `for o in old.runtimeOverrides { try? new.restoreOverride(o) }`.
+    public var runtimeOverrides: [RosterOverride] { overrides.filter { $0.createdBy != nil } }
+
     /// Removes the override with this id; returns it, or nil if there is none.
     @discardableResult
     public mutating func removeOverride(id: Int) -> RosterOverride? {
