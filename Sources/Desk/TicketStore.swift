@@ -77,8 +77,9 @@ public protocol TicketStore: Sendable {
     /// transaction — if the stored version is still `expectedVersion`.
     ///
     /// `cancelUnsentPages` first cancels the ticket's pages that were not
-    /// sent yet (an acknowledged ticket stops its escalation); new `pages`
-    /// are written after that. The creation time and number never change.
+    /// sent yet, as of `ticket.updatedAt` (an acknowledged ticket stops its
+    /// escalation); new `pages` are written after that. The creation time
+    /// and number never change. Returns the ticket as now stored.
     ///
     /// - Throws: ``TicketStoreError/conflict(_:expectedVersion:currentVersion:)``
     ///   when the ticket was updated since `expectedVersion`;

@@ -27,6 +27,8 @@ public final class SQLiteStore: TicketStore {
     private let connection: Mutex<SQLiteConnection?>
     private let commitQueue = Mutex(CommitQueue())
     private let logger: Logger
+    private let creationTransactions = Atomic<Int>(0)
+    private let createdTickets = Atomic<Int>(0)
 
     /// At most this many ticket creations go into one group commit.
     static let maxGroupCommit = 256
@@ -166,6 +168,8 @@ public final class SQLiteStore: TicketStore {
             return batch
         }
         let results = createTickets(batch.map { ($0.ticket, $0.pages) })
+        creationTransactions.add(1, ordering: .relaxed)
+        createdTickets.add(batch.count, ordering: .relaxed)
         for (request, result) in zip(batch, results) { request.result = result }
         let next = commitQueue.withLock { queue -> PendingCreate? in
             guard let first = queue.waiting.first else {
@@ -176,6 +180,13 @@ public final class SQLiteStore: TicketStore {
         }
         for request in batch where request !== own { request.wakeUp.signal() }
         next?.wakeUp.signal()
+    }
+
+    /// How many `createTicket` calls were committed in how many
+    /// transactions since the store was opened (their ratio is the average
+    /// group-commit size; for metrics and the benchmark).
+    public var groupCommitStatistics: (transactions: Int, tickets: Int) {
+        (creationTransactions.load(ordering: .relaxed), createdTickets.load(ordering: .relaxed))
     }
 
     /// Creates several tickets in one transaction (one durable commit for

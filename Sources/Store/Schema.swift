@@ -149,6 +149,13 @@ enum Schema {
     /// - Throws: ``SQLiteStoreError/databaseTooNew(path:found:supported:)``
     ///   when the file was written by newer code; nothing is changed then.
     static func migrate(_ db: SQLiteConnection, now: Date, logger: Logger) throws {
+        try migrate(db, migrations: migrations, now: now, logger: logger)
+    }
+
+    /// ``migrate(_:now:logger:)`` with another list (tests use it to check
+    /// that a failing migration leaves the previous version intact).
+    static func migrate(_ db: SQLiteConnection, migrations: [Migration], now: Date, logger: Logger) throws {
+        let latestVersion = migrations.last?.version ?? 0
         let found = try currentVersion(db)
         guard found <= latestVersion else {
             throw SQLiteStoreError.databaseTooNew(path: db.path, found: found, supported: latestVersion)
