@@ -283,6 +283,7 @@ public final class SQLiteConnection {
     /// commits. Any error thrown by `body` or by `COMMIT` rolls everything
     /// back and is rethrown; `body`'s result is returned only after the
     /// commit succeeded.
+    @discardableResult
     public func transaction<T>(_ body: () throws -> T) throws -> T {
         guard isAutocommit else {
             throw SQLiteError(code: SQLITE_MISUSE, extendedCode: SQLITE_MISUSE,
@@ -302,6 +303,7 @@ public final class SQLiteConnection {
 
     /// Runs `body` inside a savepoint of the open transaction: an error
     /// thrown by `body` undoes only what `body` did, and is rethrown.
+    @discardableResult
     public func savepoint<T>(_ body: () throws -> T) throws -> T {
         try run("SAVEPOINT switchboard_savepoint")
         do {
