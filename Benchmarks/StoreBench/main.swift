@@ -81,29 +81,69 @@ func fail(_ message: String) -> Never {
 
 nonisolated(unsafe) let sqliteTransient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
 
-/// (a) Rows per second of the plain loop, on a fresh file.
-func rawInsertRate(path: String, rows: Int) -> Double {
-    var db: OpaquePointer?
-    check(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil), db, "open")
-    defer { sqlite3_close_v2(db) }
-    check(sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-        + "CREATE TABLE t (id INTEGER PRIMARY KEY, created_at REAL NOT NULL, payload TEXT NOT NULL)",
-        nil, nil, nil), db, "schema")
-    var insert: OpaquePointer?
-    check(sqlite3_prepare_v2(db, "INSERT INTO t (created_at, payload) VALUES (?, ?)", -1, &insert, nil), db, "prepare")
-    defer { sqlite3_finalize(insert) }
-    let payload = "Customer 10042: the VPN tunnel to the Hamburg office is down since this morning."
-    let clock = ContinuousClock()
-    let start = clock.now
-    for index in 0..<rows {
-        check(sqlite3_exec(db, "BEGIN IMMEDIATE", nil, nil, nil), db, "begin")
-        sqlite3_bind_double(insert, 1, Double(index))
-        sqlite3_bind_text(insert, 2, payload, -1, sqliteTransient)
-        check(sqlite3_step(insert), db, "insert")
-        sqlite3_reset(insert)
-        check(sqlite3_exec(db, "COMMIT", nil, nil, nil), db, "commit")
+/// (a) The plain loop: one single-row INSERT per transaction, on its own file.
+final class RawInserter {
+    private var db: OpaquePointer?
+    private var insert: OpaquePointer?
+    private var index = 0
+    private let payload = "Customer 10042: the VPN tunnel to the Hamburg office is down since this morning."
+
+    init(path: String) {
+        check(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil), db, "open")
+        check(sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+            + "CREATE TABLE t (id INTEGER PRIMARY KEY, created_at REAL NOT NULL, payload TEXT NOT NULL)",
+            nil, nil, nil), db, "schema")
+        check(sqlite3_prepare_v2(db, "INSERT INTO t (created_at, payload) VALUES (?, ?)", -1, &insert, nil), db,
+              "prepare")
     }
-    return Double(rows) / seconds(clock.now - start)
+
+    /// Inserts `rows` rows, one transaction each; returns the seconds taken.
+    func run(_ rows: Int) -> Double {
+        let clock = ContinuousClock()
+        let start = clock.now
+        for _ in 0..<rows {
+            index += 1
+            check(sqlite3_exec(db, "BEGIN IMMEDIATE", nil, nil, nil), db, "begin")
+            sqlite3_bind_double(insert, 1, Double(index))
+            sqlite3_bind_text(insert, 2, payload, -1, sqliteTransient)
+            check(sqlite3_step(insert), db, "insert")
+            sqlite3_reset(insert)
+            check(sqlite3_exec(db, "COMMIT", nil, nil, nil), db, "commit")
+        }
+        return seconds(clock.now - start)
+    }
+
+    func close() {
+        sqlite3_finalize(insert)
+        sqlite3_close_v2(db)
+    }
+}
+
+/// (b) Durable ticket creation through the store, on its own file.
+final class TicketCreator {
+    let store: SQLiteStore
+    private var index = 0
+
+    init(path: String) { store = openStore(path) }
+
+    /// Creates `tickets` tickets (ticket + event + one page each, one
+    /// transaction each); returns the seconds taken.
+    func run(_ tickets: Int) -> Double {
+        let now = Date()
+        let clock = ContinuousClock()
+        let start = clock.now
+        for _ in 0..<tickets {
+            index += 1
+            let (ticket, pages) = sampleTicket(index, at: now)
+            do { _ = try store.createTicket(ticket, pages: pages) } catch { fail("\(error)") }
+        }
+        return seconds(clock.now - start)
+    }
+}
+
+func loadAverage() -> String {
+    ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?")
+        .split(separator: " ").prefix(3).joined(separator: " ")
 }
 
 func sampleTicket(_ index: Int, at date: Date, customers: Int = 50_000) -> (NewTicket, [PageDraft]) {
@@ -127,22 +167,6 @@ func openStore(_ path: String) -> SQLiteStore {
     } catch {
         fail("\(error)")
     }
-}
-
-/// (b) Durable ticket creations per second, one thread, fresh file.
-func createRate(path: String, tickets: Int) -> Double {
-    let store = openStore(path)
-    defer { store.close() }
-    let now = Date()
-    let clock = ContinuousClock()
-    let start = clock.now
-    for index in 0..<tickets {
-        let (ticket, pages) = sampleTicket(index, at: now)
-        do { _ = try store.createTicket(ticket, pages: pages) } catch {
-            fail("\(error)")
-        }
-    }
-    return Double(tickets) / seconds(clock.now - start)
 }
 
 /// Durable updates (an agent acknowledging: state, event, cancelled pages)
@@ -259,24 +283,46 @@ func removeDatabase(_ path: String) {
 
 print("StoreBench: SQLite \(String(cString: sqlite3_libversion())), \(ProcessInfo.processInfo.activeProcessorCount) cores, "
     + "files in \(directory.path)")
-print("runs: \(options.runs), commits per run: \(options.commits), big store: \(options.big) tickets")
+print("runs: \(options.runs), commits per run: \(options.commits), big store: \(options.big) tickets, "
+    + "load average at start: \(loadAverage())")
 var rows: [Row] = []
 
-// (a) and (b) interleaved run by run, so both see the same machine load.
+// (a) and (b) side by side: each run opens a raw file and a store, and
+// alternates chunks of `chunk` commits between them, so both see the same
+// machine load (other builds on a shared machine make fsync times swing).
+let chunk = 100
 var raw: [Double] = []
 var create: [Double] = []
+var pairedRatios: [Double] = []
 var update: [Double] = []
-for run in 0..<options.runs {
-    // Alternate which goes first, so neither always follows a deletion.
-    for first in run % 2 == 0 ? [true, false] : [false, true] {
-        let path = freshPath()
-        if first {
-            raw.append(rawInsertRate(path: path, rows: options.commits))
+for _ in 0..<options.runs {
+    let rawPath = freshPath()
+    let storePath = freshPath()
+    let inserter = RawInserter(path: rawPath)
+    let creator = TicketCreator(path: storePath)
+    var rawSeconds = 0.0
+    var createSeconds = 0.0
+    for round in 0..<max(1, options.commits / chunk) {
+        var rawChunk = 0.0
+        var createChunk = 0.0
+        if round % 2 == 0 {
+            rawChunk = inserter.run(chunk)
+            createChunk = creator.run(chunk)
         } else {
-            create.append(createRate(path: path, tickets: options.commits))
+            createChunk = creator.run(chunk)
+            rawChunk = inserter.run(chunk)
         }
-        removeDatabase(path)
+        rawSeconds += rawChunk
+        createSeconds += createChunk
+        pairedRatios.append(rawChunk / createChunk)
     }
+    let done = Double(max(1, options.commits / chunk) * chunk)
+    raw.append(done / rawSeconds)
+    create.append(done / createSeconds)
+    inserter.close()
+    creator.store.close()
+    removeDatabase(rawPath)
+    removeDatabase(storePath)
     let path = freshPath()
     update.append(updateRate(path: path, tickets: options.commits))
     removeDatabase(path)
@@ -285,12 +331,13 @@ let rawRate = median(raw)
 let createMedian = median(create)
 rows.append(Row(name: "(a) raw SQLite INSERT, 1 row/transaction",
                 value: "\(format(rawRate)) rows/s (\(format(1000 / rawRate, 3)) ms/commit)",
-                how: "C API, WAL + synchronous=FULL, \(options.commits) commits, median of \(options.runs) "
+                how: "C API, WAL + synchronous=FULL, \(options.commits) commits a run, median of \(options.runs) runs "
                     + "(min \(format(raw.min() ?? 0)), max \(format(raw.max() ?? 0)))"))
 rows.append(Row(name: "(b) createTicket, 1 thread",
-                value: "\(format(createMedian)) tickets/s = \(format(createMedian / rawRate, 2))x raw",
-                how: "ticket + created event + 1 page per transaction, \(options.commits) tickets, median of "
-                    + "\(options.runs) (min \(format(create.min() ?? 0)), max \(format(create.max() ?? 0)))"))
+                value: "\(format(createMedian)) tickets/s = \(format(median(pairedRatios), 2))x raw",
+                how: "ticket + created event + 1 page per transaction, \(options.commits) a run, median of "
+                    + "\(options.runs) runs (min \(format(create.min() ?? 0)), max \(format(create.max() ?? 0))); "
+                    + "ratio: median of \(pairedRatios.count) paired \(chunk)-commit chunks"))
 rows.append(Row(name: "    updateTicket (ack), 1 thread",
                 value: "\(format(median(update))) updates/s",
                 how: "version check + state + event + cancel pages, \(options.commits) updates, median of "
@@ -346,6 +393,7 @@ if loaded != generated.open {
 }
 try? FileManager.default.removeItem(at: directory)
 
+print("load average at the end: \(loadAverage())")
 let nameWidth = rows.map(\.name.count).max() ?? 0
 let valueWidth = rows.map(\.value.count).max() ?? 0
 print("")
