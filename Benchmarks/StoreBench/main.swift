@@ -1,1 +1,438 @@
-print("not written yet")
+// StoreBench: how fast the durable store is on this machine.
+//
+//     swift run -c release StoreBench [--runs N] [--commits N] [--big N]
+//
+// (a) the machine's raw SQLite reference: WAL, synchronous=FULL, one
+//     single-row INSERT per transaction, straight on the C API;
+// (b) durable ticket creation: one ticket + `created` event + one page per
+//     transaction, through `SQLiteStore.createTicket`, one thread;
+// (c) the same from several threads at once (group commit gathers them);
+// (d) reopening a store with 10^6 tickets: open (+ migration check) and
+//     `openTickets()`. The file is generated once with
+//     `SQLiteStore.createTickets` in batches of 10,000 (one commit each), then
+//     99.5 % of the tickets are closed with one UPDATE.
+// Every file lives in a fresh temporary directory that is deleted at the end.
+// Each number is the median of the runs; the table says how it was measured.
+import CSQLite
+import Core
+import Desk
+import Dispatch
+import Foundation
+import Store
+import Synchronization
+
+struct Options {
+    var runs = 5
+    var commits = 2000
+    var big = 1_000_000
+
+    init(arguments: [String]) {
+        var iterator = arguments.dropFirst().makeIterator()
+        while let argument = iterator.next() {
+            let value = iterator.next().flatMap { Int($0) }
+            switch (argument, value) {
+            case ("--runs", let v?) where v > 0: runs = v
+            case ("--commits", let v?) where v > 0: commits = v
+            case ("--big", let v?) where v > 0: big = v
+            default:
+                FileHandle.standardError.write(Data("usage: StoreBench [--runs N] [--commits N] [--big N]\n".utf8))
+                exit(2)
+            }
+        }
+    }
+}
+
+struct Row {
+    var name: String
+    var value: String
+    var how: String
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    guard !sorted.isEmpty else { return .nan }
+    let middle = sorted.count / 2
+    return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+}
+
+func seconds(_ duration: Duration) -> Double { duration.timeInterval }
+
+func format(_ value: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f", value) }
+
+/// Fails loudly: a benchmark that cannot run must not print numbers.
+func check(_ rc: Int32, _ db: OpaquePointer?, _ what: String) {
+    guard rc == SQLITE_OK || rc == SQLITE_DONE || rc == SQLITE_ROW else {
+        fail("\(what): " + (db.map { String(cString: sqlite3_errmsg($0)) } ?? "code \(rc)"))
+    }
+}
+
+/// Where every file of this run lives; removed at the end and on failure.
+enum Bench {
+    static let directory = FileManager.default.temporaryDirectory
+        .appendingPathComponent("switchboard-storebench-\(UUID().uuidString)", isDirectory: true)
+}
+
+/// Removes the files and exits with status 1.
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("StoreBench: \(message)\n".utf8))
+    try? FileManager.default.removeItem(at: Bench.directory)
+    exit(1)
+}
+
+nonisolated(unsafe) let sqliteTransient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
+
+/// (a) The plain loop: one single-row INSERT per transaction, on its own file.
+final class RawInserter {
+    private var db: OpaquePointer?
+    private var insert: OpaquePointer?
+    private var index = 0
+    private let payload = "Customer 10042: the VPN tunnel to the Hamburg office is down since this morning."
+
+    init(path: String) {
+        check(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nil), db, "open")
+        check(sqlite3_exec(db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+            + "CREATE TABLE t (id INTEGER PRIMARY KEY, created_at REAL NOT NULL, payload TEXT NOT NULL)",
+            nil, nil, nil), db, "schema")
+        check(sqlite3_prepare_v2(db, "INSERT INTO t (created_at, payload) VALUES (?, ?)", -1, &insert, nil), db,
+              "prepare")
+    }
+
+    /// Inserts `rows` rows, one transaction each; returns the seconds taken.
+    func run(_ rows: Int) -> Double {
+        let clock = ContinuousClock()
+        let start = clock.now
+        for _ in 0..<rows {
+            index += 1
+            check(sqlite3_exec(db, "BEGIN IMMEDIATE", nil, nil, nil), db, "begin")
+            sqlite3_bind_double(insert, 1, Double(index))
+            sqlite3_bind_text(insert, 2, payload, -1, sqliteTransient)
+            check(sqlite3_step(insert), db, "insert")
+            sqlite3_reset(insert)
+            check(sqlite3_exec(db, "COMMIT", nil, nil, nil), db, "commit")
+        }
+        return seconds(clock.now - start)
+    }
+
+    func close() {
+        sqlite3_finalize(insert)
+        sqlite3_close_v2(db)
+    }
+}
+
+/// (b) Durable ticket creation through the store, on its own file.
+final class TicketCreator {
+    let store: SQLiteStore
+    private var index = 0
+
+    init(path: String) { store = openStore(path) }
+
+    /// Creates `tickets` tickets (ticket + event + one page each, one
+    /// transaction each); returns the seconds taken.
+    func run(_ tickets: Int) -> Double {
+        let now = Date()
+        let clock = ContinuousClock()
+        let start = clock.now
+        for _ in 0..<tickets {
+            index += 1
+            let (ticket, pages) = sampleTicket(index, at: now)
+            do { _ = try store.createTicket(ticket, pages: pages) } catch { fail("\(error)") }
+        }
+        return seconds(clock.now - start)
+    }
+}
+
+func loadAverage() -> String {
+    ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?")
+        .split(separator: " ").prefix(3).joined(separator: " ")
+}
+
+func sampleTicket(_ index: Int, at date: Date, customers: Int = 50_000) -> (NewTicket, [PageDraft]) {
+    let customer = index % customers
+    let contact = ChatIdentity(network: "libera", nick: "customer\(customer)", account: "customer\(customer)")
+    let ticket = NewTicket(
+        createdAt: date, createdBy: .customer(contact.description), customerNumber: String(10_000 + customer),
+        customerName: "Customer \(customer) GmbH", contact: contact,
+        group: index % 3 == 0 ? .noContract : .contract, tier: index % 3 == 0 ? nil : "premium",
+        severity: Severity(rawValue: index % 4 + 1) ?? .minor, summary: "VPN tunnel down (\(index))",
+        description: "The VPN tunnel to the Hamburg office is down since this morning; NordBox M firmware 4.1.",
+        language: index % 2 == 0 ? "de" : "en")
+    let page = PageDraft(step: 0, network: "libera", target: "#support-agents",
+                         text: "bob: P2 #? Customer \(customer) GmbH — VPN tunnel down", createdAt: date)
+    return (ticket, [page])
+}
+
+func openStore(_ path: String) -> SQLiteStore {
+    do {
+        return try SQLiteStore(path: path, logger: .disabled)
+    } catch {
+        fail("\(error)")
+    }
+}
+
+/// Durable updates (an agent acknowledging: state, event, cancelled pages)
+/// per second, one thread, on tickets made first.
+func updateRate(path: String, tickets: Int) -> Double {
+    let store = openStore(path)
+    defer { store.close() }
+    let now = Date()
+    let created = store.createTickets((0..<tickets).map { sampleTicket($0, at: now) }).compactMap { try? $0.get() }
+    guard created.count == tickets else { fail("could not create the tickets to update") }
+    let clock = ContinuousClock()
+    let start = clock.now
+    for commit in created {
+        var ticket = commit.ticket
+        ticket.state = .acknowledged
+        ticket.assignee = "bob"
+        ticket.respondedAt = now
+        let event = TicketEvent(ticket: ticket.number, at: now, actor: .agent("bob"), kind: .acknowledged)
+        do {
+            _ = try store.updateTicket(ticket, expectedVersion: commit.version, events: [event], pages: [],
+                                       cancelUnsentPages: true)
+        } catch {
+            fail("\(error)")
+        }
+    }
+    return Double(tickets) / seconds(clock.now - start)
+}
+
+/// The average group-commit size of each (c) run.
+let groupSizes = Mutex<[Double]>([])
+
+/// (c) Creations per second with `threads` threads at once, fresh file.
+func concurrentCreateRate(path: String, tickets: Int, threads: Int) -> Double {
+    let store = openStore(path)
+    defer { store.close() }
+    let now = Date()
+    let group = DispatchGroup()
+    let gate = DispatchSemaphore(value: 0)
+    let failed = Atomic<Int>(0)
+    let perThread = tickets / threads
+    for thread in 0..<threads {
+        group.enter()
+        Thread {
+            gate.wait()
+            for index in 0..<perThread {
+                let (ticket, pages) = sampleTicket(thread * perThread + index, at: now)
+                if (try? store.createTicket(ticket, pages: pages)) == nil { failed.add(1, ordering: .relaxed) }
+            }
+            group.leave()
+        }.start()
+    }
+    let clock = ContinuousClock()
+    let start = clock.now
+    for _ in 0..<threads { gate.signal() }
+    group.wait()
+    let elapsed = seconds(clock.now - start)
+    let statistics = store.groupCommitStatistics
+    groupSizes.withLock { $0.append(Double(statistics.tickets) / Double(max(1, statistics.transactions))) }
+    if failed.load(ordering: .relaxed) > 0 { fail("\(failed.load(ordering: .relaxed)) creations failed") }
+    return Double(perThread * threads) / elapsed
+}
+
+/// (d) Generates `count` tickets (0.5 % left open) and returns the time it took.
+func generateBigStore(path: String, count: Int) -> (seconds: Double, open: Int) {
+    let store = openStore(path)
+    let now = Date()
+    let clock = ContinuousClock()
+    let start = clock.now
+    var index = 0
+    while index < count {
+        let batch = (index..<min(count, index + 10_000)).map { sampleTicket($0, at: now) }
+        for result in store.createTickets(batch) {
+            if case .failure(let error) = result {
+                fail("\(error)")
+            }
+        }
+        index += batch.count
+    }
+    store.close()
+    do {
+        let db = try SQLiteConnection(path: path)
+        try db.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -262144")
+        try db.transaction {
+            try db.run("UPDATE tickets SET state = 'closed', version = 2 WHERE number % 200 <> 0")
+            try db.run("""
+                UPDATE pages SET sent_at = created_at, attempts = 1
+                WHERE ticket IN (SELECT number FROM tickets WHERE state = 'closed')
+                """)
+        }
+        try db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        let open = try db.queryFirst("SELECT COUNT(*) FROM tickets WHERE state NOT IN ('resolved', 'closed', 'cancelled')") {
+            try $0.int(0)
+        } ?? 0
+        db.close()
+        return (seconds(clock.now - start), open)
+    } catch {
+        fail("\(error)")
+    }
+}
+
+let options = Options(arguments: CommandLine.arguments)
+let directory = Bench.directory
+do {
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+} catch {
+    fail("cannot create \(directory.path): \(error)")
+}
+func freshPath() -> String {
+    directory.appendingPathComponent("bench-\(UUID().uuidString).sqlite").path
+}
+func removeDatabase(_ path: String) {
+    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+}
+
+print("StoreBench: SQLite \(String(cString: sqlite3_libversion())), \(ProcessInfo.processInfo.activeProcessorCount) cores, "
+    + "files in \(directory.path)")
+print("runs: \(options.runs), commits per run: \(options.commits), big store: \(options.big) tickets, "
+    + "load average at start: \(loadAverage())")
+var rows: [Row] = []
+
+// (a) and (b) side by side: each run opens a raw file and a store, and
+// alternates chunks of `chunk` commits between them, so both see the same
+// machine load (other builds on a shared machine make fsync times swing).
+let chunk = 100
+var raw: [Double] = []
+var create: [Double] = []
+var pairedRatios: [Double] = []
+var update: [Double] = []
+for _ in 0..<options.runs {
+    let rawPath = freshPath()
+    let storePath = freshPath()
+    let inserter = RawInserter(path: rawPath)
+    let creator = TicketCreator(path: storePath)
+    var rawSeconds = 0.0
+    var createSeconds = 0.0
+    for round in 0..<max(1, options.commits / chunk) {
+        var rawChunk = 0.0
+        var createChunk = 0.0
+        if round % 2 == 0 {
+            rawChunk = inserter.run(chunk)
+            createChunk = creator.run(chunk)
+        } else {
+            createChunk = creator.run(chunk)
+            rawChunk = inserter.run(chunk)
+        }
+        rawSeconds += rawChunk
+        createSeconds += createChunk
+        pairedRatios.append(rawChunk / createChunk)
+    }
+    let done = Double(max(1, options.commits / chunk) * chunk)
+    raw.append(done / rawSeconds)
+    create.append(done / createSeconds)
+    inserter.close()
+    creator.store.close()
+    removeDatabase(rawPath)
+    removeDatabase(storePath)
+    let path = freshPath()
+    update.append(updateRate(path: path, tickets: options.commits))
+    removeDatabase(path)
+}
+let rawRate = median(raw)
+let createMedian = median(create)
+rows.append(Row(name: "(a) raw SQLite INSERT, 1 row/transaction",
+                value: "\(format(rawRate)) rows/s (\(format(1000 / rawRate, 3)) ms/commit)",
+                how: "C API, WAL + synchronous=FULL, \(options.commits) commits a run, median of \(options.runs) runs "
+                    + "(min \(format(raw.min() ?? 0)), max \(format(raw.max() ?? 0)))"))
+rows.append(Row(name: "(b) createTicket, 1 thread",
+                value: "\(format(createMedian)) tickets/s = \(format(median(pairedRatios), 2))x raw",
+                how: "ticket + created event + 1 page per transaction, \(options.commits) a run, median of "
+                    + "\(options.runs) runs (min \(format(create.min() ?? 0)), max \(format(create.max() ?? 0))); "
+                    + "ratio: median of \(pairedRatios.count) paired \(chunk)-commit chunks"))
+rows.append(Row(name: "    updateTicket (ack), 1 thread",
+                value: "\(format(median(update))) updates/s",
+                how: "version check + state + event + cancel pages, \(options.commits) updates, median of "
+                    + "\(options.runs)"))
+
+// CPU cost without the fsync: everything in one transaction.
+var rawCPU: [Double] = []
+var createCPU: [Double] = []
+for _ in 0..<options.runs {
+    let rawPath = freshPath()
+    let db = try SQLiteConnection(path: rawPath)
+    try db.execute("PRAGMA journal_mode = WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, created_at REAL, payload TEXT)")
+    let clock = ContinuousClock()
+    var start = clock.now
+    try db.transaction {
+        for index in 0..<options.commits {
+            try db.run("INSERT INTO t (created_at, payload) VALUES (?, ?)",
+                       [.real(Double(index)), "Customer 10042: the VPN tunnel to the Hamburg office is down."])
+        }
+    }
+    rawCPU.append(seconds(clock.now - start) / Double(options.commits) * 1e6)
+    db.close()
+    removeDatabase(rawPath)
+    let storePath = freshPath()
+    let store = openStore(storePath)
+    let now = Date()
+    let batch = (0..<options.commits).map { sampleTicket($0, at: now) }
+    start = clock.now
+    _ = store.createTickets(batch)
+    createCPU.append(seconds(clock.now - start) / Double(options.commits) * 1e6)
+    store.close()
+    removeDatabase(storePath)
+}
+rows.append(Row(name: "    CPU per row / ticket, no fsync",
+                value: "\(format(median(rawCPU), 1)) µs raw row, \(format(median(createCPU), 1)) µs ticket",
+                how: "\(options.commits) in one transaction (createTickets: savepoint each), median of \(options.runs)"))
+
+// (c) group commit.
+for threads in [4, 16] {
+    var rates: [Double] = []
+    groupSizes.withLock { $0.removeAll() }
+    for _ in 0..<options.runs {
+        let path = freshPath()
+        rates.append(concurrentCreateRate(path: path, tickets: options.commits * 2, threads: threads))
+        removeDatabase(path)
+    }
+    let rate = median(rates)
+    rows.append(Row(name: "(c) createTicket, \(threads) threads",
+                    value: "\(format(rate)) tickets/s = \(format(rate / rawRate, 2))x raw",
+                    how: "group commit (median \(format(median(groupSizes.withLock { $0 }), 1)) tickets/commit), "
+                        + "\(options.commits * 2) tickets, median of \(options.runs) "
+                        + "(min \(format(rates.min() ?? 0)), max \(format(rates.max() ?? 0)))"))
+}
+
+// (d) reopening a big store.
+let bigPath = freshPath()
+let generated = generateBigStore(path: bigPath, count: options.big)
+let size = ((try? FileManager.default.attributesOfItem(atPath: bigPath)[.size]) as? NSNumber)?.int64Value ?? 0
+var openTimes: [Double] = []
+var loadTimes: [Double] = []
+var loaded = 0
+for _ in 0..<options.runs {
+    let clock = ContinuousClock()
+    let start = clock.now
+    let store = openStore(bigPath)
+    let opened = clock.now
+    let open = (try? store.openTickets()) ?? []
+    let done = clock.now
+    store.close()
+    loaded = open.count
+    openTimes.append(seconds(opened - start) * 1000)
+    loadTimes.append(seconds(done - opened) * 1000)
+}
+removeDatabase(bigPath)
+rows.append(Row(name: "(d) open store with \(options.big) tickets",
+                value: "\(format(median(openTimes), 2)) ms",
+                how: "SQLiteStore.init (pragmas, schema version check), file \(size / 1_000_000) MB, warm OS cache, "
+                    + "median of \(options.runs)"))
+rows.append(Row(name: "    openTickets() on it",
+                value: "\(format(median(loadTimes), 2)) ms for \(loaded) open tickets",
+                how: "partial index tickets_open, median of \(options.runs); generated in "
+                    + "\(format(generated.seconds, 1)) s (createTickets, 10,000 per commit)"))
+if loaded != generated.open {
+    fail("openTickets() returned \(loaded), expected \(generated.open)")
+}
+try? FileManager.default.removeItem(at: directory)
+
+print("load average at the end: \(loadAverage())")
+let nameWidth = rows.map(\.name.count).max() ?? 0
+let valueWidth = rows.map(\.value.count).max() ?? 0
+print("")
+print("measurement".padding(toLength: nameWidth, withPad: " ", startingAt: 0) + " | "
+    + "result".padding(toLength: valueWidth, withPad: " ", startingAt: 0) + " | how")
+print(String(repeating: "-", count: nameWidth + valueWidth + 60))
+for row in rows {
+    print(row.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0) + " | "
+        + row.value.padding(toLength: valueWidth, withPad: " ", startingAt: 0) + " | " + row.how)
+}

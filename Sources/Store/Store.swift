@@ -1,1 +1,0 @@
-// The Store target. See STYLE.md for what belongs here.
