@@ -65,7 +65,7 @@ let package = Package(
         // loop and prints each number; the test kills it with SIGKILL.
         .executableTarget(name: "StoreCrashChild", dependencies: ["Store", "Desk"], path: "Tests/StoreCrashChild",
                           swiftSettings: settings),
-        .testTarget(name: "BotsTests", dependencies: ["Bots", "Desk", "KB", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "BotsTests", dependencies: ["Bots", "Desk", "KB", "Store", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "EndToEndTests", dependencies: ["IRC", "TestSupport"], swiftSettings: settings),
 

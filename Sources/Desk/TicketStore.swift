@@ -119,14 +119,14 @@ public protocol TicketStore: Sendable {
     // MARK: Roster overrides (`!oncall override NICK until TIME`)
 
     /// Stores an override and returns it with its id.
-    func addRosterOverride(_ draft: RosterOverrideDraft) throws -> RosterOverride
+    func addRosterOverride(_ draft: RosterOverrideDraft) throws -> SavedRosterOverride
 
     /// Overrides in force at `instant` (`from <= instant < until`), the most
     /// recently created first: the first one wins.
-    func rosterOverrides(activeAt instant: Date) throws -> [RosterOverride]
+    func rosterOverrides(activeAt instant: Date) throws -> [SavedRosterOverride]
 
     /// Overrides that end after `instant` (in force now or later), by start.
-    func rosterOverrides(endingAfter instant: Date) throws -> [RosterOverride]
+    func rosterOverrides(endingAfter instant: Date) throws -> [SavedRosterOverride]
 
     /// Removes an override; false if there was none with this id.
     @discardableResult
@@ -359,40 +359,68 @@ public struct RosterOverrideDraft: Sendable, Hashable {
     public var agent: String
     public var from: Date
     public var until: Date
+    /// Why (shown by `!oncall`), e.g. "set by anna".
+    public var reason: String
     /// Who made it.
     public var createdBy: Actor
     public var createdAt: Date
 
-    public init(agent: String, from: Date, until: Date, createdBy: Actor, createdAt: Date) {
+    public init(agent: String, from: Date, until: Date, reason: String = "", createdBy: Actor, createdAt: Date) {
         self.agent = agent
         self.from = from
         self.until = until
+        self.reason = reason
         self.createdBy = createdBy
         self.createdAt = createdAt
     }
 }
 
-/// A stored roster override: `agent` is on duty from `from` until `until`
-/// (exclusive), whatever the rota says.
-public struct RosterOverride: Sendable, Hashable, Identifiable {
+/// A roster override made at run time and kept in the store: `agent` is on
+/// duty from `from` until `until` (exclusive), whatever the rota says. The
+/// desk's ``Roster`` works with ``RosterOverride``; ``rosterOverride`` converts.
+public struct SavedRosterOverride: Sendable, Hashable, Identifiable {
     public var id: RosterOverrideID
     public var agent: String
     public var from: Date
     public var until: Date
+    public var reason: String
     public var createdBy: Actor
     public var createdAt: Date
 
-    public init(id: RosterOverrideID, agent: String, from: Date, until: Date, createdBy: Actor, createdAt: Date) {
+    public init(id: RosterOverrideID, agent: String, from: Date, until: Date, reason: String = "",
+                createdBy: Actor, createdAt: Date) {
         self.id = id
         self.agent = agent
         self.from = from
         self.until = until
+        self.reason = reason
         self.createdBy = createdBy
         self.createdAt = createdAt
     }
 
     /// Whether it is in force at `instant`.
     public func isActive(at instant: Date) -> Bool { from <= instant && instant < until }
+
+    /// Roster ids of stored overrides start here, so they never collide with
+    /// the ids of overrides from the configuration file (1, 2, …).
+    public static let rosterIDBase = 1_000_000
+
+    /// The override as the desk's ``Roster`` takes it (id ``rosterIDBase`` + store id).
+    public var rosterOverride: RosterOverride {
+        let creator: String? = switch createdBy {
+        case .agent(let id): id
+        case .customer(let id): id
+        case .system: "system"
+        }
+        return RosterOverride(id: Self.rosterIDBase + Int(id.rawValue), agent: agent, from: from, until: until,
+                              reason: reason, createdBy: creator)
+    }
+
+    /// The store id of a roster override id made by ``rosterOverride``; nil
+    /// for overrides from the configuration.
+    public static func storeID(ofRosterID rosterID: Int) -> RosterOverrideID? {
+        rosterID > rosterIDBase ? RosterOverrideID(rawValue: Int64(rosterID - rosterIDBase)) : nil
+    }
 }
 
 /// One wrong contract PIN (SPEC.md: three wrong PINs are logged).

@@ -549,36 +549,37 @@ public final class SQLiteStore: TicketStore {
     // MARK: Roster overrides
 
     private static let overrideColumns: SQL =
-        "SELECT id, agent, starts_at, ends_at, created_by, created_at FROM roster_overrides"
+        "SELECT id, agent, starts_at, ends_at, created_by, created_at, reason FROM roster_overrides"
 
-    private static func readOverride(_ row: SQLiteRow) throws -> RosterOverride {
+    private static func readOverride(_ row: SQLiteRow) throws -> SavedRosterOverride {
         let id = RosterOverrideID(rawValue: try row.int64(0))
         let createdByText = try row.text(4)
         guard let createdBy = Actor(stored: createdByText) else {
             throw TicketStoreError.corrupt("\(id): actor '\(createdByText)' is unknown (roster_overrides.created_by)")
         }
-        return RosterOverride(id: id, agent: try row.text(1), from: try row.date(2), until: try row.date(3),
-                              createdBy: createdBy, createdAt: try row.date(5))
+        return SavedRosterOverride(id: id, agent: try row.text(1), from: try row.date(2), until: try row.date(3),
+                                   reason: try row.text(6), createdBy: createdBy, createdAt: try row.date(5))
     }
 
-    public func addRosterOverride(_ draft: RosterOverrideDraft) throws -> RosterOverride {
+    public func addRosterOverride(_ draft: RosterOverrideDraft) throws -> SavedRosterOverride {
         guard draft.until > draft.from else {
             throw TicketStoreError.invalid("roster override for \(draft.agent) ends (\(draft.until)) "
                 + "before it starts (\(draft.from))")
         }
         return try withConnection { db in
             try db.run("""
-                INSERT INTO roster_overrides (agent, starts_at, ends_at, created_by, created_at)
-                VALUES (?, ?, ?, ?, ?)
+                INSERT INTO roster_overrides (agent, starts_at, ends_at, created_by, created_at, reason)
+                VALUES (?, ?, ?, ?, ?, ?)
                 """, [SQLiteValue(draft.agent), SQLiteValue(draft.from), SQLiteValue(draft.until),
-                      SQLiteValue(draft.createdBy.description), SQLiteValue(draft.createdAt)])
-            return RosterOverride(id: RosterOverrideID(rawValue: db.lastInsertRowID), agent: draft.agent,
-                                  from: draft.from, until: draft.until, createdBy: draft.createdBy,
-                                  createdAt: draft.createdAt)
+                      SQLiteValue(draft.createdBy.description), SQLiteValue(draft.createdAt),
+                      SQLiteValue(draft.reason)])
+            return SavedRosterOverride(id: RosterOverrideID(rawValue: db.lastInsertRowID), agent: draft.agent,
+                                       from: draft.from, until: draft.until, reason: draft.reason,
+                                       createdBy: draft.createdBy, createdAt: draft.createdAt)
         }
     }
 
-    public func rosterOverrides(activeAt instant: Date) throws -> [RosterOverride] {
+    public func rosterOverrides(activeAt instant: Date) throws -> [SavedRosterOverride] {
         try withConnection { db in
             try db.query(Self.overrideColumns + """
                  WHERE starts_at <= ?1 AND ends_at > ?1 ORDER BY created_at DESC, id DESC
@@ -586,7 +587,7 @@ public final class SQLiteStore: TicketStore {
         }
     }
 
-    public func rosterOverrides(endingAfter instant: Date) throws -> [RosterOverride] {
+    public func rosterOverrides(endingAfter instant: Date) throws -> [SavedRosterOverride] {
         try withConnection { db in
             try db.query(Self.overrideColumns + " WHERE ends_at > ? ORDER BY starts_at, id",
                          [SQLiteValue(instant)], Self.readOverride)

@@ -87,6 +87,7 @@ enum Schema {
             CREATE TABLE roster_overrides (
                 id         INTEGER PRIMARY KEY AUTOINCREMENT,
                 agent      TEXT NOT NULL,
+                reason     TEXT NOT NULL,
                 starts_at  REAL NOT NULL,
                 ends_at    REAL NOT NULL,
                 created_by TEXT NOT NULL,
