@@ -10,5 +10,9 @@ public struct SwitchboardCommand: Sendable {
 /// The subcommands, in the order `switchboard --help` lists them. Each lives
 /// in its own file under `CLI/`.
 public enum SwitchboardCommands {
-    public static let all: [SwitchboardCommand] = []
+    public static let all: [SwitchboardCommand] = [
+        DataCommands.tickets,
+        DataCommands.kb,
+        DataCommands.hashPIN,
+    ]
 }

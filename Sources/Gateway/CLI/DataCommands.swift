@@ -1,0 +1,155 @@
+import Core
+import Desk
+import Foundation
+import KB
+import Store
+
+/// `switchboard tickets`, `switchboard kb search`, `switchboard hash-pin`:
+/// looking at the data without running the gateway.
+enum DataCommands {
+    static let tickets = SwitchboardCommand(
+        name: "tickets",
+        summary: "list tickets, or show one with its audit trail and pages",
+        usage: """
+            usage: switchboard tickets [list] [--open] [--limit N] [--config PATH]
+                   switchboard tickets show N [--config PATH]
+
+            Reads the store named in the configuration (default \(GatewayConfiguration.defaultPath)).
+            """
+    ) { words in
+        var args = try Arguments(words, flagNames: ["open"])
+        let configuration = try loadGatewayConfiguration(&args)
+        let verb = args.positionals.first ?? "list"
+        switch verb {
+        case "list":
+            let limit = try args.option("limit").map { text -> Int in
+                guard let n = Int(text), n > 0 else { throw UsageError("--limit takes a positive number") }
+                return n
+            } ?? 50
+            let openOnly = args.flag("open")
+            try args.finish(maxPositionals: 1)
+            let store = try openStore(configuration)
+            defer { store.close() }
+            // Open tickets oldest first (the order they wait in); all tickets newest first.
+            let tickets = openOnly ? Array(try store.openTickets().suffix(limit)) : try store.recentTickets(limit: limit)
+            if tickets.isEmpty {
+                print(openOnly ? "no open tickets" : "no tickets yet")
+            }
+            for stored in tickets {
+                print(TicketFormatting.line(stored.ticket, zone: TimeZone.current))
+            }
+            return 0
+        case "show":
+            try args.finish(maxPositionals: 2)
+            guard args.positionals.count == 2, let number = TicketNumber(text: args.positionals[1]) else {
+                throw UsageError("tickets show takes a ticket number, e.g. `tickets show 42`")
+            }
+            let store = try openStore(configuration)
+            defer { store.close() }
+            guard let stored = try store.ticket(number) else {
+                FileHandle.standardError.write(Data("switchboard tickets: there is no ticket \(number)\n".utf8))
+                return 1
+            }
+            print(TicketFormatting.details(stored, events: try store.events(of: number),
+                                           pages: try store.pages(of: number), zone: TimeZone.current))
+            return 0
+        default:
+            throw UsageError("unknown tickets command \"\(verb)\" (expected list or show)")
+        }
+    }
+
+    static let kb = SwitchboardCommand(
+        name: "kb",
+        summary: "search the knowledge base as the bots do",
+        usage: """
+            usage: switchboard kb search WORDS… [--limit N] [--config PATH]
+                   switchboard kb show ID [--config PATH]
+            """
+    ) { words in
+        var args = try Arguments(words)
+        let configuration = try loadGatewayConfiguration(&args)
+        let limit = try args.option("limit").map { text -> Int in
+            guard let n = Int(text), n > 0 else { throw UsageError("--limit takes a positive number") }
+            return n
+        } ?? 3
+        try args.finish(maxPositionals: .max)
+        guard let verb = args.positionals.first, ["search", "show"].contains(verb), args.positionals.count > 1 else {
+            throw UsageError("expected `kb search WORDS…` or `kb show ID`")
+        }
+        let folder = try KBFolder.locate(botsFolder: configuration.botsFolder)
+        let (base, errors) = KnowledgeBase.load(from: folder)
+        for error in errors {
+            FileHandle.standardError.write(Data("warning: \(error)\n".utf8))
+        }
+        if verb == "show" {
+            guard let article = base.article(id: args.positionals[1]) else {
+                print("no article \(args.positionals[1])")
+                return 1
+            }
+            print("\(article.id)  \(article.title)\n\(article.url.absoluteString)\n\n\(article.summary)")
+            return 0
+        }
+        let query = args.positionals.dropFirst().joined(separator: " ")
+        let hits = base.search(query, limit: limit)
+        if hits.isEmpty { print("nothing found for \"\(query)\"") }
+        for (i, hit) in hits.enumerated() {
+            let score = String(format: "%.2f", hit.score)
+            let confidence = String(format: "%.2f", hit.confidence)
+            print("\(i + 1). \(hit.article.id)  \(hit.article.title)  \(hit.article.url.absoluteString)  "
+                + "[\(hit.article.language.rawValue), score \(score), confidence \(confidence)]")
+        }
+        return 0
+    }
+
+    static let hashPIN = SwitchboardCommand(
+        name: "hash-pin",
+        summary: "make the salted hash of a contract PIN for customers.json5",
+        usage: """
+            usage: switchboard hash-pin [--iterations N] < pin.txt
+
+            Reads the PIN from standard input (first line) so it stays out of the
+            shell history, and prints the value for a customer's `pinHash`.
+            """
+    ) { words in
+        var args = try Arguments(words)
+        let iterations = try args.option("iterations").map { text -> Int in
+            guard let n = Int(text), (PINHash.minimumIterations...PINHash.maximumIterations).contains(n) else {
+                throw UsageError("--iterations takes a number from \(PINHash.minimumIterations) to \(PINHash.maximumIterations)")
+            }
+            return n
+        } ?? PINHash.defaultIterations
+        try args.finish()
+        if isatty(0) != 0 {
+            FileHandle.standardError.write(Data("PIN (input is not hidden; pipe it in to keep it off the screen): ".utf8))
+        }
+        guard let line = readLine(strippingNewline: true)?.trimmingCharacters(in: .whitespaces), !line.isEmpty else {
+            throw UsageError("no PIN on standard input")
+        }
+        print(try PINHash.make(pin: line, iterations: iterations).encoded)
+        return 0
+    }
+}
+
+/// Reads `--config PATH` (default `config/switchboard.json5`) and loads it.
+func loadGatewayConfiguration(_ args: inout Arguments) throws -> GatewayConfiguration {
+    let path = try args.option("config") ?? GatewayConfiguration.defaultPath
+    let url = URL(fileURLWithPath: path)
+    guard FileManager.default.fileExists(atPath: url.path) else {
+        throw UsageError("no configuration at \(path) (run from the repository root, or give --config PATH)")
+    }
+    return try GatewayConfiguration.load(from: url)
+}
+
+/// Opens the configured store, creating its folder if needed.
+func openStore(_ configuration: GatewayConfiguration, logger: Logger = .disabled) throws -> SQLiteStore {
+    let folder = configuration.storePath.deletingLastPathComponent()
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    return try SQLiteStore(path: configuration.storePath.path, logger: logger)
+}
+
+/// Where the KB articles are: the folder named by the KB bot's definition.
+enum KBFolder {
+    static func locate(botsFolder: URL) throws -> URL {
+        botsFolder.appendingPathComponent("kb")
+    }
+}

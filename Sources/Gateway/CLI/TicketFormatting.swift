@@ -1,0 +1,67 @@
+import Desk
+import Foundation
+
+/// How tickets look on a terminal (`switchboard tickets`).
+enum TicketFormatting {
+    static func time(_ date: Date, zone: TimeZone) -> String {
+        var style = Date.VerbatimFormatStyle(
+            format: "\(year: .defaultDigits)-\(month: .twoDigits)-\(day: .twoDigits) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits)",
+            timeZone: zone, calendar: Calendar(identifier: .gregorian))
+        style.locale = Locale(identifier: "en_US_POSIX")
+        return date.formatted(style)
+    }
+
+    /// One line: `#42  P2  in_progress  anna  2026-11-29 14:03  Acme GmbH (10042)  VPN down`.
+    static func line(_ ticket: Ticket, zone: TimeZone) -> String {
+        let customer = ticket.customerNumber.map { "\(ticket.customerName) (\($0))" } ?? ticket.customerName
+        return [
+            ticket.number.description.padding(toLength: 7, withPad: " ", startingAt: 0),
+            ticket.priority.label,
+            ticket.state.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0),
+            (ticket.assignee ?? "-").padding(toLength: 8, withPad: " ", startingAt: 0),
+            time(ticket.createdAt, zone: zone),
+            customer,
+            oneLine(ticket.summary, max: 60),
+        ].joined(separator: "  ")
+    }
+
+    static func details(_ stored: StoredTicket, events: [TicketEvent], pages: [PageRecord], zone: TimeZone) -> String {
+        let t = stored.ticket
+        var out = """
+            Ticket \(t.number)  \(t.priority.label) (\(t.group == .contract ? "contract \(t.tier ?? "?")" : "no contract"), severity \(t.severity))
+            state:     \(t.state.rawValue)\(t.assignee.map { ", taken by \($0)" } ?? "")
+            customer:  \(t.customerName)\(t.customerNumber.map { " (\($0))" } ?? "")  via \(t.contact) nick \(t.contact.nick)
+            opened:    \(time(t.createdAt, zone: zone))   updated: \(time(t.updatedAt, zone: zone))\(t.respondedAt.map { "   first response: \(time($0, zone: zone))" } ?? "")
+            language:  \(t.language)   version: \(stored.version)
+            summary:   \(oneLine(t.summary, max: 200))
+
+            \(t.description.split(separator: "\n", omittingEmptySubsequences: false).map { "  | " + oneLine(String($0), max: 500) }.joined(separator: "\n"))
+
+            Audit trail:
+            """
+        for e in events {
+            var change = ""
+            if e.from != nil || e.to != nil { change = " \(e.from ?? "")→\(e.to ?? "")" }
+            out += "\n  \(time(e.at, zone: zone))  \(e.actor)  \(e.kind.rawValue)\(change)\(e.note.isEmpty ? "" : "  \(oneLine(e.note, max: 200))")"
+        }
+        if !pages.isEmpty {
+            out += "\n\nPages:"
+            for p in pages {
+                let status = p.sentAt.map { "sent \(time($0, zone: zone))" }
+                    ?? p.cancelledAt.map { "cancelled \(time($0, zone: zone))" }
+                    ?? "pending (due \(time(p.dueAt, zone: zone)), \(p.attempts) attempts\(p.lastError.map { ", last error: \($0)" } ?? ""))"
+                out += "\n  step \(p.step)  \(p.network)/\(p.target)  \(status)  \(oneLine(p.text, max: 120))"
+            }
+        }
+        return out
+    }
+
+    /// The text on one line for a terminal: control characters shown as `␤`-style marks, cut at `max`.
+    static func oneLine(_ text: String, max: Int) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar == "\n" || scalar == "\r" { out += "⏎" } else if scalar.value < 0x20 || scalar.value == 0x7F { out += "·" } else { out.unicodeScalars.append(scalar) }
+        }
+        return out.count > max ? String(out.prefix(max - 1)) + "…" : out
+    }
+}

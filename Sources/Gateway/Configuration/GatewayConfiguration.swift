@@ -1,0 +1,248 @@
+import Core
+import Foundation
+
+/// The gateway's own configuration file (`config/switchboard.json5` by
+/// default): where the desk's files, the bot definitions and the store are,
+/// how to log, and which chat networks to join. Paths are relative to the
+/// file's folder. Secrets (SASL passwords, channel keys) are never written
+/// in it: it names an environment variable or a file that holds them.
+public struct GatewayConfiguration: Sendable {
+    /// The file this was read from.
+    public var file: URL
+    /// The folder with `tiers.json5`, `customers.json5`, `agents.json5`, `escalation.json5`.
+    public var deskFolder: URL
+    /// The folder with the bot definitions (`support.json5`, `agent.json5`, `kb.json5`).
+    public var botsFolder: URL
+    /// The SQLite file.
+    public var storePath: URL
+    public var log: LogSettings
+    /// Loopback address for `/healthz` and `/metrics`, if any.
+    public var http: HTTPSettings?
+    public var networks: [IRCNetworkSettings]
+
+    public struct LogSettings: Sendable, Hashable {
+        public var format: Logger.Format
+        public var level: Logger.Level
+    }
+
+    public struct HTTPSettings: Sendable, Hashable {
+        public var host: String
+        public var port: UInt16
+    }
+
+    /// The default file, relative to the working directory.
+    public static let defaultPath = "config/switchboard.json5"
+
+    /// Reads and checks the file. Every problem is reported with file, line
+    /// and field; secrets are not read here (see ``SecretSource/resolve(file:field:)``).
+    public static func load(from url: URL) throws(ConfigError) -> GatewayConfiguration {
+        let document = try ConfigDocument(contentsOf: url, displayName: url.relativePath)
+        let raw = try document.decode(GatewayFile.self)
+        let base = url.deletingLastPathComponent()
+        func resolve(_ path: String) -> URL {
+            path.hasPrefix("/") ? URL(fileURLWithPath: path).standardizedFileURL
+                : base.appendingPathComponent(path).standardizedFileURL
+        }
+        var issues: [ConfigIssue] = []
+
+        var log = LogSettings(format: .logfmt, level: .info)
+        if let format = raw.log?.format {
+            if let parsed = Logger.Format(rawValue: format) {
+                log.format = parsed
+            } else {
+                issues.append(document.issue("unknown log format \"\(format)\" (expected \"logfmt\" or \"json\")",
+                                             at: ConfigPath("log", "format")))
+            }
+        }
+        if let level = raw.log?.level {
+            if let parsed = Logger.Level(name: level) {
+                log.level = parsed
+            } else {
+                let names = Logger.Level.allCases.map { "\"\($0)\"" }.joined(separator: ", ")
+                issues.append(document.issue("unknown log level \"\(level)\" (expected one of \(names))",
+                                             at: ConfigPath("log", "level")))
+            }
+        }
+
+        var http: HTTPSettings?
+        if let listen = raw.http?.listen {
+            if let endpoint = HostPort(listen, defaultPort: nil), endpoint.port != 0 {
+                if !HostPort.isLoopback(endpoint.host) {
+                    issues.append(document.issue(
+                        "the metrics endpoint must listen on loopback (127.0.0.1 or ::1), not \"\(endpoint.host)\"",
+                        at: ConfigPath("http", "listen")))
+                }
+                http = HTTPSettings(host: endpoint.host, port: endpoint.port)
+            } else {
+                issues.append(document.issue("expected host:port like \"127.0.0.1:9464\", found \"\(listen)\"",
+                                             at: ConfigPath("http", "listen")))
+            }
+        }
+
+        var networks: [IRCNetworkSettings] = []
+        var names: Set<String> = []
+        if raw.networks.isEmpty {
+            issues.append(document.issue("at least one network is needed", at: ConfigPath("networks")))
+        }
+        for (index, entry) in raw.networks.enumerated() {
+            let path = ConfigPath("networks", .index(index))
+            do {
+                let network = try IRCNetworkSettings(entry, document: document, path: path, base: base)
+                if !names.insert(network.name).inserted {
+                    issues.append(document.issue("network name \"\(network.name)\" is used twice",
+                                                 at: path.appending("name")))
+                }
+                networks.append(network)
+            } catch {
+                issues += error.issues
+            }
+        }
+        guard issues.isEmpty else { throw ConfigError(issues) }
+        return GatewayConfiguration(
+            file: url, deskFolder: resolve(raw.desk ?? "."), botsFolder: resolve(raw.bots ?? "../bots"),
+            storePath: resolve(raw.store?.path ?? "../var/switchboard.sqlite"), log: log, http: http,
+            networks: networks)
+    }
+}
+
+/// Where a secret comes from: an environment variable or a file (the first
+/// line, without its line break). Never the configuration file itself.
+public enum SecretSource: Sendable, Hashable, CustomStringConvertible {
+    case environment(String)
+    case file(URL)
+
+    /// The secret's value, or an error naming the variable or file.
+    public func resolve(field: String) throws -> String {
+        switch self {
+        case .environment(let name):
+            guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
+                throw SecretError(description: "\(field): the environment variable \(name) is not set")
+            }
+            return value
+        case .file(let url):
+            let text: String
+            do {
+                text = try String(contentsOf: url, encoding: .utf8)
+            } catch {
+                throw SecretError(description: "\(field): cannot read \(url.path): \(error.localizedDescription)")
+            }
+            guard let line = text.split(whereSeparator: \.isNewline).first, !line.isEmpty else {
+                throw SecretError(description: "\(field): \(url.path) is empty")
+            }
+            return String(line)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .environment(let name): "environment variable \(name)"
+        case .file(let url): "file \(url.path)"
+        }
+    }
+}
+
+/// A secret could not be read.
+public struct SecretError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// `host:port`, `[v6]:port` or `host` (with a default port).
+struct HostPort: Hashable {
+    var host: String
+    var port: UInt16
+
+    init?(_ text: String, defaultPort: UInt16?) {
+        var host = Substring(text)
+        var portText: Substring?
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return nil }
+            let rest = host[host.index(after: close)...]
+            host = host[host.index(after: host.startIndex)..<close]
+            if !rest.isEmpty {
+                guard rest.hasPrefix(":") else { return nil }
+                portText = rest.dropFirst()
+            }
+        } else if let colon = host.lastIndex(of: ":"), host.firstIndex(of: ":") == colon {
+            portText = host[host.index(after: colon)...]
+            host = host[..<colon]
+        }
+        guard !host.isEmpty, !host.contains(where: { $0 == " " || $0 == "/" }) else { return nil }
+        if let portText {
+            guard let port = UInt16(portText) else { return nil }
+            self.port = port
+        } else {
+            guard let defaultPort else { return nil }
+            self.port = defaultPort
+        }
+        self.host = String(host)
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+}
+
+// MARK: - The file as written
+
+struct GatewayFile: Decodable {
+    var desk: String?
+    var bots: String?
+    var store: StoreEntry?
+    var log: LogEntry?
+    var http: HTTPEntry?
+    var networks: [NetworkEntry]
+
+    struct StoreEntry: Decodable { var path: String? }
+    struct LogEntry: Decodable {
+        var format: String?
+        var level: String?
+    }
+    struct HTTPEntry: Decodable { var listen: String? }
+}
+
+struct SecretEntry: Decodable {
+    var env: String?
+    var file: String?
+}
+
+struct NetworkEntry: Decodable {
+    var name: String
+    var server: String
+    var tls: TLSEntry?
+    var nick: String
+    var alternativeNicks: [String]?
+    var user: String?
+    var realName: String?
+    var password: SecretEntry?
+    var sasl: SASLEntry?
+    var channels: [ChannelEntry]?
+    var agentsChannel: String?
+    var supportChannels: [String]?
+    var language: String?
+    var identifyAgentsBy: String?
+    var sendQueue: SendQueueEntry?
+
+    struct TLSEntry: Decodable {
+        var verify: Bool?
+        var caFile: String?
+        var serverName: String?
+        var clientCertificate: String?
+        var clientKey: String?
+    }
+    struct SASLEntry: Decodable {
+        var mechanism: String
+        var account: String?
+        var password: SecretEntry?
+        var required: Bool?
+    }
+    struct ChannelEntry: Decodable {
+        var name: String
+        var key: SecretEntry?
+    }
+    struct SendQueueEntry: Decodable {
+        var preset: String?
+        var burst: Int?
+        var interval: ConfigDuration?
+        var expireAfter: ConfigDuration?
+    }
+}
