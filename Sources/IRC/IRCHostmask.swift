@@ -75,3 +75,27 @@ public struct IRCHostmask: Sendable, Hashable, CustomStringConvertible {
         return text
     }
 }
+
+extension IRCHostmask {
+    /// Whether `name` is a valid DNS hostname for a server or client host
+    /// (RFC 1123 §2.1, RFC 952; irc-parser-tests `validate-hostname`): at
+    /// least two labels; each 1–63 letters, digits or `-`, not starting or
+    /// ending with `-`; at most 253 bytes. (Received hosts are never
+    /// validated — vhosts may contain anything; this is for configuration.)
+    public static func isValidHostname(_ name: String) -> Bool {
+        let bytes = Array(name.utf8)
+        guard !bytes.isEmpty, bytes.count <= 253 else { return false }
+        let labels = bytes.split(separator: 0x2E, omittingEmptySubsequences: false)
+        guard labels.count >= 2 else { return false }
+        for label in labels {
+            guard (1...63).contains(label.count), label.first != 0x2D, label.last != 0x2D else { return false }
+            for byte in label {
+                switch byte {
+                case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x2D: continue
+                default: return false
+                }
+            }
+        }
+        return true
+    }
+}

@@ -180,7 +180,7 @@ enum IRCSerializer {
 
         let count = message.parameters.count
         if validate, count > IRCLimits.parameterCount {
-            return fail(.tooManyParameters(count: count), .parameter(IRCLimits.parameterCount))
+            return fail(.tooManyParameters(count: count), .line)
         }
         for (index, parameter) in message.parameters.enumerated() {
             let isLast = index == count - 1

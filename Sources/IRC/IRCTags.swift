@@ -23,7 +23,7 @@ func memoryEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: 
 /// (`draft/foo=`) are the same tag ("Implementations MUST interpret empty tag
 /// values … as equivalent to missing tag values"): both read as `""`, and
 /// tags added through this API with an empty value are written as `draft/foo`.
-/// Two tag sets are equal when they decode to the same tags in the same order.
+/// Two tag sets are equal when each key has the same effective value.
 public struct IRCTags: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral, CustomStringConvertible {
     /// One tag: a key (with its optional `+` client prefix and `vendor/`) and an unescaped value.
     public struct Tag: Sendable, Hashable {
@@ -157,12 +157,22 @@ public struct IRCTags: Sendable, Hashable, Sequence, ExpressibleByDictionaryLite
     /// The escaped wire text (``wireText``).
     public var description: String { wireText }
 
+    /// Each key's effective (last) value: what the tags mean.
+    public var dictionary: [String: String] {
+        var result: [String: String] = [:]
+        for tag in self { result[tag.key] = tag.value }
+        return result
+    }
+
+    /// Equal when they mean the same: the same keys with the same effective
+    /// values. Order and overridden duplicates do not matter (the spec gives
+    /// them no meaning); ``wireText`` keeps them for exact re-serialisation.
     public static func == (lhs: IRCTags, rhs: IRCTags) -> Bool {
-        lhs.wireText == rhs.wireText || Array(lhs) == Array(rhs)
+        lhs.wireText == rhs.wireText || lhs.dictionary == rhs.dictionary
     }
 
     public func hash(into hasher: inout Hasher) {
-        for tag in self { hasher.combine(tag) }
+        hasher.combine(dictionary)
     }
 
     // MARK: Wire text
