@@ -53,8 +53,10 @@ func msgid(_ rng: inout SplitMix64) -> String {
     return String((0..<20).map { _ in alphabet[rng.below(alphabet.count)] })
 }
 
-func makeCorpus(lines: Int) -> [String] {
-    var rng = SplitMix64(state: 20_250_301)
+/// `tagged`: IRCv3 traffic (account/msgid/time tags, long texts); otherwise
+/// classic traffic without tags and with shorter texts.
+func makeCorpus(lines: Int, tagged: Bool = true) -> [String] {
+    var rng = SplitMix64(state: tagged ? 20_250_301 : 19_930_501)
     let nicks = (0..<300).map { "user\($0)" } + ["alice", "bob", "Schröder", "agent_max", "[away]nick", "x"]
     let hosts = ["user/alice", "192-0-2-17.dyn.example.net", "2001:db8::17", "gateway/web/irccloud.com/x-abcdef",
                  "nordlicht-7f3a9c.example.de", "localhost"]
@@ -69,19 +71,22 @@ func makeCorpus(lines: Int) -> [String] {
         let roll = rng.below(100)
         let (nick, source) = prefix(&rng)
         let tags = "@account=\(nick);msgid=\(msgid(&rng));time=\(timestamp(&rng))"
+        let time = "@time=\(timestamp(&rng))"
         switch roll {
+        case 0..<55 where !tagged:
+            corpus.append("\(source) PRIVMSG \(rng.pick(channels)) :\(sentence(&rng, minWords: 1, maxWords: 12))")
         case 0..<55:
             corpus.append("\(tags) \(source) PRIVMSG \(rng.pick(channels)) :\(sentence(&rng, minWords: 3, maxWords: 40))")
         case 55..<60:
             corpus.append("\(tags) \(source) PRIVMSG switchboard :\u{1}ACTION \(sentence(&rng, minWords: 2, maxWords: 10))\u{1}")
         case 60..<67:
-            corpus.append("@time=\(timestamp(&rng)) :services.example.net NOTICE \(nick) :\(sentence(&rng, minWords: 4, maxWords: 20))")
+            corpus.append("\(time) :services.example.net NOTICE \(nick) :\(sentence(&rng, minWords: 4, maxWords: 20))")
         case 67..<75:
-            corpus.append("@time=\(timestamp(&rng)) \(source) JOIN \(rng.pick(channels)) \(nick) :\(sentence(&rng, minWords: 1, maxWords: 3))")
+            corpus.append("\(time) \(source) JOIN \(rng.pick(channels)) \(nick) :\(sentence(&rng, minWords: 1, maxWords: 3))")
         case 75..<79:
-            corpus.append("@time=\(timestamp(&rng)) \(source) PART \(rng.pick(channels)) :\(sentence(&rng, minWords: 0, maxWords: 4))")
+            corpus.append("\(time) \(source) PART \(rng.pick(channels)) :\(sentence(&rng, minWords: 0, maxWords: 4))")
         case 79..<82:
-            corpus.append("@time=\(timestamp(&rng)) \(source) QUIT :Quit: \(sentence(&rng, minWords: 1, maxWords: 5))")
+            corpus.append("\(time) \(source) QUIT :Quit: \(sentence(&rng, minWords: 1, maxWords: 5))")
         case 82..<86:
             corpus.append(":irc.example.net 354 switchboard 152 \(rng.pick(channels)) ~\(nick) \(rng.pick(hosts)) \(nick) H@ \(nick) :\(sentence(&rng, minWords: 1, maxWords: 3))")
         case 86..<88:
@@ -92,11 +97,18 @@ func makeCorpus(lines: Int) -> [String] {
         case 89..<95:
             corpus.append("PING :irc.example.net")
         case 95..<97:
-            corpus.append("@time=\(timestamp(&rng)) :ChanServ!ChanServ@services.example.net MODE \(rng.pick(channels)) +o \(nick)")
+            corpus.append("\(time) :ChanServ!ChanServ@services.example.net MODE \(rng.pick(channels)) +o \(nick)")
         case 97..<99:
-            corpus.append("@time=\(timestamp(&rng)) \(source) NICK \(rng.pick(nicks))_")
+            corpus.append("\(time) \(source) NICK \(rng.pick(nicks))_")
         default:
             corpus.append(":irc.example.net 433 * switchboard :Nickname is already in use")
+        }
+    }
+    if !tagged {
+        // Classic networks send no tags.
+        return corpus.map { line in
+            guard line.hasPrefix("@"), let space = line.firstIndex(of: " ") else { return line }
+            return String(line[line.index(after: space)...])
         }
     }
     return corpus
@@ -140,7 +152,7 @@ func format(_ value: Double, _ decimals: Int) -> String {
 let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
 let runs = arguments.first ?? 9
 let lineCount = arguments.dropFirst().first ?? 100_000
-/// `IRCBench RUNS LINES frame|parse|serialize` runs one benchmark (for profiling).
+/// `IRCBench RUNS LINES frame|parse|serialize|classic` runs one benchmark (for profiling).
 let only = CommandLine.arguments.dropFirst().first { Int($0) == nil }
 
 let corpus = makeCorpus(lines: lineCount)
@@ -151,6 +163,12 @@ for line in corpus {
     stream.append(0x0A)
 }
 let lineBytes: [[UInt8]] = corpus.map { Array($0.utf8) }
+var classicStream: [UInt8] = []
+for line in makeCorpus(lines: lineCount, tagged: false) {
+    classicStream.append(contentsOf: line.utf8)
+    classicStream.append(0x0D)
+    classicStream.append(0x0A)
+}
 let bodyBytes = lineBytes.reduce(0) { $0 + $1.count }
 let streamBytes = stream.count
 let chunkSize = 65_536
@@ -158,10 +176,11 @@ let chunkSize = 65_536
 // Sanity: every line parses, and the framer agrees with the line count.
 let parsed: [IRCMessage] = lineBytes.map { try! IRCMessage(parsing: $0) }
 
-print("IRCBench: \(corpus.count) lines, \(streamBytes) bytes with CR LF (mean \(streamBytes / corpus.count) bytes/line), "
-    + "\(runs) runs each, one core, chunk \(chunkSize) bytes")
+print("IRCBench: \(corpus.count) lines per corpus, \(runs) runs each, one core, framer fed \(chunkSize)-byte chunks")
+print("  IRCv3 corpus:   \(streamBytes) bytes with CR LF, mean \(streamBytes / corpus.count) bytes/line (tags on most lines)")
+print("  classic corpus: \(classicStream.count) bytes with CR LF, mean \(classicStream.count / corpus.count) bytes/line (no tags, shorter texts)")
 
-let framing = measure(runs: only == nil || only == "frame" ? runs : 0) {
+func frameAndParse(_ stream: [UInt8]) -> Int {
     var framer = IRCLineFramer()
     var count = 0
     var parameters = 0
@@ -179,6 +198,9 @@ let framing = measure(runs: only == nil || only == "frame" ? runs : 0) {
     }
     return count + parameters &* 0
 }
+let framing = measure(runs: only == nil || only == "frame" ? runs : 0) { frameAndParse(stream) }
+let classic = measure(runs: only == nil || only == "classic" ? runs : 0) { frameAndParse(classicStream) }
+precondition(classic.check == -1 || classic.check == corpus.count)
 precondition(framing.check == -1 || framing.check == corpus.count, "framer returned \(framing.check) messages, expected \(corpus.count)")
 
 let parsing = measure(runs: only == nil || only == "parse" ? runs : 0) {
@@ -211,19 +233,22 @@ let serializing = measure(runs: only == nil || only == "serialize" ? runs : 0) {
 serializedBytes = serializing.check
 
 print("")
-print("| benchmark              | time min | time median | messages/s (min time) | messages/s (median) | MB/s (min time) | MB/s (median) |")
-print("|------------------------|---------:|------------:|----------------------:|--------------------:|----------------:|--------------:|")
+print("| benchmark               | time min | time median | messages/s (min time) | messages/s (median) | MB/s (min time) | MB/s (median) |")
+print("|-------------------------|---------:|------------:|----------------------:|--------------------:|----------------:|--------------:|")
 func row(_ name: String, _ result: (min: Double, median: Double, check: Int), bytes: Int) {
     if result.check == -1 { return }
-    let n = Double(corpus.count)
+    let n = Double(lineCount)
     let b = Double(bytes)
-    print("| \(pad(name, 22, right: false)) | \(pad(format(result.min * 1000, 1) + " ms", 8)) | "
+    print("| \(pad(name, 23, right: false)) | \(pad(format(result.min * 1000, 1) + " ms", 8)) | "
         + "\(pad(format(result.median * 1000, 1) + " ms", 11)) | "
         + "\(pad(format(n / result.min / 1e6, 2) + " M", 21)) | \(pad(format(n / result.median / 1e6, 2) + " M", 19)) | "
         + "\(pad(format(b / result.min / 1e6, 0), 15)) | \(pad(format(b / result.median / 1e6, 0), 13)) |")
 }
-row("frame + parse (stream)", framing, bytes: streamBytes)
-row("parse (pre-cut lines)", parsing, bytes: bodyBytes)
-row("serialize (validated)", serializing, bytes: serializedBytes)
+row("frame + parse IRCv3", framing, bytes: streamBytes)
+row("parse IRCv3 (cut lines)", parsing, bytes: bodyBytes)
+row("serialize IRCv3", serializing, bytes: serializedBytes)
+row("frame + parse classic", classic, bytes: classicStream.count)
 print("")
-print("MB = 10^6 bytes; stream bytes include CR LF, pre-cut lines do not; target: >= 300 MB/s frame + parse.")
+print("MB = 10^6 bytes. frame + parse: bytes in 64 KiB chunks through IRCLineFramer, every line parsed to an")
+print("IRCMessage. parse: IRCMessage(parsing:) on lines already cut (bytes without CR LF). serialize: serialize(into:)")
+print("with validation, bytes include CR LF. Target: >= 300 MB/s frame + parse on one core.")

@@ -12,6 +12,7 @@ public struct CTCP: Sendable, Hashable, CustomStringConvertible {
     /// Everything after the command and one space; `""` when none.
     public var parameters: String
 
+    /// A CTCP message; the command is upper-cased.
     public init(command: String, parameters: String = "") {
         self.command = command.uppercased()
         self.parameters = parameters
@@ -38,6 +39,7 @@ public struct CTCP: Sendable, Hashable, CustomStringConvertible {
         guard !command.isEmpty else { return nil }
     }
 
+    /// Whether this is an ACTION (`/me`).
     public var isAction: Bool { command == "ACTION" }
 
     /// `\x01COMMAND parameters\x01`, made wire-safe (see the type's documentation).

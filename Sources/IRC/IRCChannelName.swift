@@ -13,6 +13,10 @@ public struct IRCChannelName: Sendable, Hashable, CustomStringConvertible, Compa
     /// The folded form: equal for equal channels.
     public let key: String
 
+    /// Validates `name` (see the type's rules); throws with the reason.
+    /// - Parameters:
+    ///   - channelTypes: ISUPPORT `CHANTYPES`.
+    ///   - maximumLength: ISUPPORT `CHANNELLEN`, if known (bytes).
     public init(_ name: String, caseMapping: IRCCaseMapping = .rfc1459, channelTypes: String = "#&",
                 maximumLength: Int? = nil) throws(IRCNameError)
     {

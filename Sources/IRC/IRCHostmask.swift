@@ -18,6 +18,7 @@ public struct IRCHostmask: Sendable, Hashable, CustomStringConvertible {
     /// The hostname; nil when there was no `@`.
     public var host: String?
 
+    /// A hostmask from its parts (nil: the separator is absent).
     public init(nick: String, user: String? = nil, host: String? = nil) {
         self.nick = nick
         self.user = user

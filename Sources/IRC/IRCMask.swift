@@ -10,9 +10,11 @@
 public struct IRCMask: Sendable, Hashable, CustomStringConvertible {
     /// The pattern as given.
     public let pattern: String
+    /// The mapping letters are compared under.
     public let caseMapping: IRCCaseMapping
     private let folded: [Unicode.Scalar]
 
+    /// Validates a pattern: not empty, no spaces or control characters, and an `@`.
     public init(_ pattern: String, caseMapping: IRCCaseMapping = .rfc1459) throws(IRCNameError) {
         func fail(_ reason: IRCNameError.Reason) -> IRCNameError {
             IRCNameError(kind: "mask", name: pattern, reason: reason)

@@ -27,6 +27,7 @@ public struct IRCMessage: Sendable, Hashable, CustomStringConvertible {
 
     /// A message from its parts, not validated: ``serialized(lineLimit:)``
     /// and ``validate(lineLimit:)`` report what cannot be sent.
+    @inlinable
     public init(tags: IRCTags = IRCTags(), source: IRCSource? = nil, command: IRCCommand, parameters: [String] = []) {
         self.tags = tags
         self.source = source

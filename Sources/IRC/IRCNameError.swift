@@ -1,5 +1,6 @@
 /// Why a nickname, channel name or mask is not valid.
 public struct IRCNameError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What is wrong with the name.
     public enum Reason: Sendable, Hashable {
         case empty
         case tooLong(length: Int, limit: Int)
@@ -17,6 +18,7 @@ public struct IRCNameError: Error, Sendable, Hashable, CustomStringConvertible {
     public let kind: String
     /// The rejected text.
     public let name: String
+    /// What is wrong.
     public let reason: Reason
 
     public init(kind: String, name: String, reason: Reason) {

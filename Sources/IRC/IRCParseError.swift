@@ -4,6 +4,7 @@
 /// the next line. ``offset`` is the byte offset into the line (without its
 /// line ending) where the problem was found.
 public struct IRCParseError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What is wrong with the line.
     public enum Reason: Sendable, Hashable {
         /// The line is empty (only `IRCMessage(parsing:)` reports this; the framer skips empty lines).
         case emptyLine

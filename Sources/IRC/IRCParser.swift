@@ -215,29 +215,41 @@ enum IRCParser {
             throw IRCParseError(.invalidCommand(string(p, verbStart, i, ascii)), offset: verbStart, bytes: p)
         }
 
-        // Parameters: counted first, so the array is allocated once.
-        var count = 0
-        var j = i
-        while true {
-            while j < n, p[j] == space { j += 1 }
-            if j >= n { break }
-            count += 1
-            if p[j] == 0x3A { break }
-            while j < n, p[j] != space { j += 1 }
-        }
-        var parameters: [String] = []
-        parameters.reserveCapacity(count)
-        j = i
-        for _ in 0..<count {
-            while p[j] == space { j += 1 }
-            if p[j] == 0x3A {
-                parameters.append(string(p, j + 1, n, ascii))
-            } else {
-                let start = j
-                while j < n, p[j] != space { j += 1 }
-                parameters.append(string(p, start, j, ascii))
+        // Parameters: their ranges are collected on the stack first, so the
+        // array is allocated once at its final size.
+        let parameters = withUnsafeTemporaryAllocation(of: Int.self, capacity: 2 * 16) { ranges -> [String] in
+            var count = 0
+            var j = i
+            var overflow: [String] = []
+            while true {
+                while j < n, p[j] == space { j += 1 }
+                if j >= n { break }
+                let start: Int
+                let end: Int
+                if p[j] == 0x3A {
+                    start = j + 1
+                    end = n
+                    j = n
+                } else {
+                    start = j
+                    j = firstSpace(p, from: j, to: n)
+                    end = j
+                }
+                if count < 16 {
+                    ranges[2 * count] = start
+                    ranges[2 * count + 1] = end
+                } else {
+                    overflow.append(string(p, start, end, ascii))  // more than 15: rare, tolerated
+                }
+                count += 1
             }
+            var parameters: [String] = []
+            parameters.reserveCapacity(count)
+            for k in 0..<min(count, 16) { parameters.append(string(p, ranges[2 * k], ranges[2 * k + 1], ascii)) }
+            parameters.append(contentsOf: overflow)
+            return parameters
         }
-        return IRCMessage(tags: tags, source: source, command: command, parameters: parameters)
+        return IRCMessage(tags: consume tags, source: consume source, command: consume command,
+                          parameters: consume parameters)
     }
 }

@@ -21,6 +21,7 @@ public struct IRCSerializationError: Error, Sendable, Hashable, CustomStringConv
         }
     }
 
+    /// What is wrong with the message.
     public enum Reason: Sendable, Hashable {
         /// CR, LF or NUL: they would end or corrupt the line (RFC 1459 §2.3.1).
         case forbiddenByte(UInt8)
@@ -41,7 +42,9 @@ public struct IRCSerializationError: Error, Sendable, Hashable, CustomStringConv
         case lineTooLong(length: Int, limit: Int)
     }
 
+    /// What is wrong.
     public let reason: Reason
+    /// Where.
     public let part: Part
     /// The command of the message, for the error text.
     public let command: String
@@ -117,6 +120,76 @@ extension IRCMessage {
 }
 
 enum IRCSerializer {
+    /// What a scan of appended bytes found.
+    struct Scan {
+        var hasSpace = false
+        /// The first CR, LF or NUL, if any.
+        var forbidden: UInt8?
+    }
+
+    /// Appends the UTF-8 of `text` to `bytes` and reports spaces and the
+    /// first CR/LF/NUL (eight bytes at a time).
+    @inline(__always)
+    static func append(_ text: String, to bytes: inout [UInt8]) -> Scan {
+        if let scan = text.utf8.withContiguousStorageIfAvailable({ p -> Scan in
+            bytes.append(contentsOf: p)
+            return scanBytes(p)
+        }) {
+            return scan
+        }
+        var copy = text
+        return copy.withUTF8 { p in
+            bytes.append(contentsOf: p)
+            return scanBytes(p)
+        }
+    }
+
+    static func scanBytes(_ p: UnsafeBufferPointer<UInt8>) -> Scan {
+        var scan = Scan()
+        let n = p.count
+        guard n > 0 else { return scan }
+        let base = UnsafeRawPointer(p.baseAddress!)
+        var i = 0
+        while i + 8 <= n {
+            let x = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            if Bytes.lessThanMask(x, 0x21) != 0 { break }  // a space or control byte: look closer
+            i += 8
+        }
+        while i < n {
+            switch p[i] {
+            case 0x20: scan.hasSpace = true
+            case 0x00, 0x0A, 0x0D:
+                if scan.forbidden == nil { scan.forbidden = p[i] }
+            default: break
+            }
+            i += 1
+        }
+        return scan
+    }
+
+    /// Checks received or built tag wire text without decoding it: every key
+    /// valid, no NUL. Returns the offending key's text on failure.
+    static func checkTags(_ text: String) -> (key: String, reason: IRCSerializationError.Reason)? {
+        IRCTags.withBytes(text) { p in
+            var offset = 0
+            while offset < p.count {
+                let segment = IRCTags.segment(p, at: offset)
+                offset = segment.next
+                let key = UnsafeBufferPointer(start: p.baseAddress! + segment.start, count: segment.keyEnd - segment.start)
+                let keyText = { String(decoding: key, as: UTF8.self) }
+                if key.isEmpty {
+                    if segment.end > segment.start { return ("", .invalidTagKey) }  // "=value" without key
+                    continue
+                }
+                if !IRCTags.isValidKey(key) { return (keyText(), .invalidTagKey) }
+                if segment.valueStart >= 0 {
+                    for i in segment.valueStart..<segment.end where p[i] == 0 { return (keyText(), .forbiddenByte(0)) }
+                }
+            }
+            return nil
+        }
+    }
+
     /// Writes the line without CR LF. With `validate`, returns the first
     /// problem (leaving partial output for the caller to drop); without,
     /// writes everything as it is (for logs).
@@ -129,17 +202,9 @@ enum IRCSerializer {
 
         let tagText = message.tags.wireText
         if !tagText.isEmpty, !message.tags.isEmpty {
-            if validate {
-                for tag in message.tags where !IRCTags.isValidKey(tag.key) {
-                    return fail(.invalidTagKey, .tag(key: tag.key))
-                }
-                if tagText.utf8.contains(0) {
-                    let key = message.tags.first { $0.value.utf8.contains(0) }?.key ?? ""
-                    return fail(.forbiddenByte(0), .tag(key: key))
-                }
-            }
+            if validate, let (key, reason) = checkTags(tagText) { return fail(reason, .tag(key: key)) }
             bytes.append(0x40)
-            bytes.append(contentsOf: tagText.utf8)
+            _ = append(tagText, to: &bytes)
             bytes.append(0x20)
             let length = tagText.utf8.count + 2
             if validate, length > IRCLimits.tagSectionLength {
@@ -149,16 +214,26 @@ enum IRCSerializer {
         let bodyStart = bytes.count
 
         if let source = message.source {
-            let text = source.description
-            if validate {
-                if text.isEmpty { return fail(.invalidSource, .source) }
-                for byte in text.utf8 {
-                    if byte == 0x20 { return fail(.invalidSource, .source) }
-                    if byte == 0x0D || byte == 0x0A || byte == 0 { return fail(.forbiddenByte(byte), .source) }
+            bytes.append(0x3A)
+            let sourceStart = bytes.count
+            var scan: Scan
+            switch source {
+            case .server(let name):
+                scan = append(name, to: &bytes)
+            case .user(let mask):
+                scan = append(mask.nick, to: &bytes)
+                for (separator, part) in [(UInt8(0x21), mask.user), (UInt8(0x40), mask.host)] {
+                    guard let part else { continue }
+                    bytes.append(separator)
+                    let partScan = append(part, to: &bytes)
+                    scan.hasSpace = scan.hasSpace || partScan.hasSpace
+                    scan.forbidden = scan.forbidden ?? partScan.forbidden
                 }
             }
-            bytes.append(0x3A)
-            bytes.append(contentsOf: text.utf8)
+            if validate {
+                if let byte = scan.forbidden { return fail(.forbiddenByte(byte), .source) }
+                if scan.hasSpace || bytes.count == sourceStart { return fail(.invalidSource, .source) }
+            }
             bytes.append(0x20)
         }
 
@@ -182,24 +257,20 @@ enum IRCSerializer {
         if validate, count > IRCLimits.parameterCount {
             return fail(.tooManyParameters(count: count), .line)
         }
-        for (index, parameter) in message.parameters.enumerated() {
+        for index in 0..<count {
             let isLast = index == count - 1
-            var hasSpace = false
-            for byte in parameter.utf8 {
-                if byte == 0x20 {
-                    hasSpace = true
-                } else if validate, byte == 0x0D || byte == 0x0A || byte == 0 {
-                    return fail(.forbiddenByte(byte), .parameter(index))
+            let error = IRCTags.withBytes(message.parameters[index]) { p -> IRCSerializationError? in
+                let scan = scanBytes(p)
+                if validate, let byte = scan.forbidden { return fail(.forbiddenByte(byte), .parameter(index)) }
+                bytes.append(0x20)
+                if p.isEmpty || scan.hasSpace || p[0] == 0x3A {
+                    if validate, !isLast { return fail(.invalidMiddleParameter, .parameter(index)) }
+                    bytes.append(0x3A)
                 }
+                bytes.append(contentsOf: p)
+                return nil
             }
-            let startsWithColon = parameter.utf8.first == 0x3A
-            let needsColon = parameter.isEmpty || hasSpace || startsWithColon
-            bytes.append(0x20)
-            if needsColon {
-                if validate, !isLast { return fail(.invalidMiddleParameter, .parameter(index)) }
-                bytes.append(0x3A)
-            }
-            bytes.append(contentsOf: parameter.utf8)
+            if let error { return error }
         }
 
         let length = bytes.count - bodyStart + 2

@@ -27,7 +27,9 @@ func memoryEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: 
 public struct IRCTags: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral, CustomStringConvertible {
     /// One tag: a key (with its optional `+` client prefix and `vendor/`) and an unescaped value.
     public struct Tag: Sendable, Hashable {
+        /// The key, e.g. `time`, `+draft/reply`, `example.com/x`.
         public var key: String
+        /// The unescaped value; `""` for a tag without value.
         public var value: String
 
         public init(key: String, value: String = "") {
@@ -58,8 +60,15 @@ public struct IRCTags: Sendable, Hashable, Sequence, ExpressibleByDictionaryLite
 
     /// Whether there is no tag.
     public var isEmpty: Bool {
-        var iterator = makeIterator()
-        return iterator.next() == nil
+        Self.withBytes(wireText) { p in
+            var offset = 0
+            while offset < p.count {
+                let segment = Self.segment(p, at: offset)
+                if segment.keyEnd > segment.start { return false }
+                offset = segment.next
+            }
+            return true
+        }
     }
 
     /// The number of tags, duplicates included.
@@ -278,17 +287,17 @@ public struct IRCTags: Sendable, Hashable, Sequence, ExpressibleByDictionaryLite
 
     /// Whether `key` may be sent: non-empty; an optional leading `+`; then
     /// ASCII letters, digits, `-`, `.` and `/` (vendor prefix).
-    static func isValidKey(_ key: String) -> Bool {
-        var first = true
-        for byte in key.utf8 {
-            defer { first = false }
-            if first && byte == 0x2B { continue }
-            switch byte {
+    static func isValidKey(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        var start = 0
+        if key.first == 0x2B { start = 1 }
+        guard key.count > start else { return false }
+        for i in start..<key.count {
+            switch key[i] {
             case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x2D, 0x2E, 0x2F: continue
             default: return false
             }
         }
-        return !key.isEmpty && key != "+"
+        return true
     }
 }
 

@@ -9,6 +9,7 @@ public struct ISupport: Sendable, Hashable {
     /// token without `=value`.
     public private(set) var tokens: [String: String] = [:]
 
+    /// Nothing announced yet: every accessor gives its default.
     public init() {}
 
     /// Tokens from `TOKEN[=value]` strings (as in a 005 line).
