@@ -52,7 +52,7 @@ public enum IRCCommand: Sendable, Hashable, CustomStringConvertible {
         let n = p.count
         if n == 3, p[0] &- 0x30 < 10, p[1] &- 0x30 < 10, p[2] &- 0x30 < 10 {
             let code = UInt16(p[0] &- 0x30) * 100 + UInt16(p[1] &- 0x30) * 10 + UInt16(p[2] &- 0x30)
-            self = .numeric(IRCNumeric(rawValue: code))
+            self = .numeric(IRCNumeric(validated: code))
             return
         }
         guard n >= 3, n <= 8 else {

@@ -11,7 +11,8 @@
 /// 510 of body, IRCv3 message-tags + RFC 1459) gives one
 /// ``IRCParseError/Reason/lineTooLong(length:limit:)`` error; its bytes are
 /// dropped as they arrive up to its LF, so the buffer never holds more than
-/// the limit plus the last chunk appended.
+/// the limit plus the last chunk appended — as long as the caller drains
+/// ``next()`` after each ``append(_:)``, as below.
 ///
 /// ```swift
 /// framer.append(bytesFromSocket)

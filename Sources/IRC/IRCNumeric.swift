@@ -9,10 +9,19 @@ public struct IRCNumeric: RawRepresentable, Sendable, Hashable, Comparable, Cust
     /// The code, 0…999.
     public let rawValue: UInt16
 
-    /// A reply code; values above 999 are clamped to 999 (they cannot be sent).
-    public init(rawValue: UInt16) { self.rawValue = min(rawValue, 999) }
+    /// A reply code; nil above 999 (a numeric has three digits).
+    public init?(rawValue: UInt16) {
+        guard rawValue <= 999 else { return nil }
+        self.rawValue = rawValue
+    }
 
-    public init(integerLiteral value: UInt16) { self.init(rawValue: value) }
+    /// `IRCNumeric = 433`; the literal must be at most 999.
+    public init(integerLiteral value: UInt16) {
+        precondition(value <= 999, "an IRC numeric has three digits: \(value)")
+        self.rawValue = value
+    }
+
+    init(validated code: UInt16) { rawValue = code }
 
     /// The code as it appears on the wire: always three digits (`001`).
     public var code: String {

@@ -45,7 +45,7 @@ public struct IRCParseError: Error, Sendable, Hashable, CustomStringConvertible 
         switch reason {
         case .emptyLine: what = "empty line"
         case .lineTooLong(let length, let limit):
-            what = "line of \(length)+ bytes exceeds the limit of \(limit) bytes; dropped up to the next LF"
+            what = "line of at least \(length) bytes exceeds the limit of \(limit) bytes; dropped up to its LF"
         case .forbiddenByte(let byte):
             let name = byte == 0 ? "NUL" : byte == 0x0D ? "CR" : byte == 0x0A ? "LF" : "byte"
             what = "forbidden \(name) byte (0x\(String(byte, radix: 16, uppercase: true))) inside the line"

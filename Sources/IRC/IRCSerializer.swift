@@ -202,6 +202,7 @@ enum IRCSerializer {
 
         let tagText = message.tags.wireText
         if !tagText.isEmpty, !message.tags.isEmpty {
+            if validate, let key = message.tags.invalidKey { return fail(.invalidTagKey, .tag(key: key)) }
             if validate, let (key, reason) = checkTags(tagText) { return fail(reason, .tag(key: key)) }
             bytes.append(0x40)
             _ = append(tagText, to: &bytes)

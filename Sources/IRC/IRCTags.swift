@@ -41,13 +41,21 @@ public struct IRCTags: Sendable, Hashable, Sequence, ExpressibleByDictionaryLite
     /// The escaped wire text, without the leading `@` and trailing space.
     public private(set) var wireText: String
 
+    /// The first key given through this API that is not a valid tag key
+    /// (e.g. `a;b`, which would read back as two tags). Keys cannot be
+    /// escaped, so the serializer refuses such tags rather than send them.
+    var invalidKey: String?
+
     /// No tags.
     public init() { wireText = "" }
 
     /// Tags in the given order; values are escaped here.
     public init(_ tags: some Sequence<Tag>) {
         var bytes: [UInt8] = []
-        for tag in tags { Self.appendTag(key: tag.key, value: tag.value, to: &bytes) }
+        for tag in tags {
+            if invalidKey == nil, !Self.isValidKey(tag.key) { invalidKey = tag.key }
+            Self.appendTag(key: tag.key, value: tag.value, to: &bytes)
+        }
         wireText = String(decoding: bytes, as: UTF8.self)
     }
 
@@ -142,6 +150,7 @@ public struct IRCTags: Sendable, Hashable, Sequence, ExpressibleByDictionaryLite
 
     /// Appends a tag (even if the key is already present).
     public mutating func append(key: String, value: String = "") {
+        if invalidKey == nil, !Self.isValidKey(key) { invalidKey = key }
         var bytes = Array(wireText.utf8)
         Self.appendTag(key: key, value: value, to: &bytes)
         wireText = String(decoding: bytes, as: UTF8.self)
@@ -177,7 +186,7 @@ public struct IRCTags: Sendable, Hashable, Sequence, ExpressibleByDictionaryLite
     /// values. Order and overridden duplicates do not matter (the spec gives
     /// them no meaning); ``wireText`` keeps them for exact re-serialisation.
     public static func == (lhs: IRCTags, rhs: IRCTags) -> Bool {
-        lhs.wireText == rhs.wireText || lhs.dictionary == rhs.dictionary
+        lhs.invalidKey == rhs.invalidKey && (lhs.wireText == rhs.wireText || lhs.dictionary == rhs.dictionary)
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -283,6 +292,10 @@ public struct IRCTags: Sendable, Hashable, Sequence, ExpressibleByDictionaryLite
             }
             return o
         }
+    }
+
+    static func isValidKey(_ key: String) -> Bool {
+        withBytes(key) { isValidKey($0) }
     }
 
     /// Whether `key` may be sent: non-empty; an optional leading `+`; then

@@ -75,7 +75,7 @@ struct MessageGenerator {
 
     mutating func command() -> IRCCommand {
         switch random.below(3) {
-        case 0: return .numeric(IRCNumeric(rawValue: UInt16(random.below(1000))))
+        case 0: return .numeric(IRCNumeric(rawValue: UInt16(random.below(1000)))!)
         case 1: return random.pick([.privmsg, .notice, .join, .part, .quit, .kick, .mode, .tagmsg, .cap, .who])
         default: return IRCCommand(word(["A", "b", "C", "d", "E", "x", "Y", "z"], length: 1...10))
         }

@@ -60,6 +60,12 @@ struct SerializerTests {
         #expect(throws: IRCSerializationError.self) {
             try IRCMessage(tags: ["bad key": "v"], command: .tagmsg, parameters: ["#a"]).serialized()
         }
+        // A key cannot smuggle a second tag either: keys have no escapes, so it is refused.
+        var tags = IRCTags()
+        tags.append(key: "a;account", value: "admin")
+        #expect(throws: IRCSerializationError(.invalidTagKey, part: .tag(key: "a;account"), command: "TAGMSG")) {
+            try IRCMessage(tags: tags, command: .tagmsg, parameters: ["#a"]).serialized()
+        }
     }
 
     @Test("Limits: more than 15 parameters, or more than 512 bytes with CR LF, are refused")
