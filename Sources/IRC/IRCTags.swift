@@ -85,7 +85,7 @@ public struct IRCTags: Sendable, Hashable, Sequence, ExpressibleByDictionaryLite
     public func makeIterator() -> Iterator { Iterator(tags: self) }
 
     /// Decodes the tags one by one. Segments with an empty key are skipped.
-    public struct Iterator: IteratorProtocol {
+    public struct Iterator: IteratorProtocol, Sendable {
         let wireText: String
         var offset = 0
 
