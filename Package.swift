@@ -54,7 +54,7 @@ let package = Package(
                 swiftSettings: settings),
 
         .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"], swiftSettings: settings),
-        .testTarget(name: "IRCTests", dependencies: ["IRC"], swiftSettings: settings),
+        .testTarget(name: "IRCTests", dependencies: ["IRC"], exclude: ["Vectors"], swiftSettings: settings),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "IRCClientTests", dependencies: ["IRCClient", "IRC", "Transport", "TestSupport"],
                     swiftSettings: settings),

@@ -1,1 +1,0 @@
-// The IRC target. See STYLE.md for what belongs here.
