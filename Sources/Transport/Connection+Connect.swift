@@ -16,7 +16,7 @@ extension Connection {
     /// `connect to 127.0.0.1:6667: Connection refused (errno 111)`); several
     /// give `.allAddressesFailed` listing each. Also `.nameResolution`,
     /// `.timedOut`, and for TLS `.tls` (e.g. `certificate verify failed:
-    /// Hostname mismatch`). With `TLSOptions.verifyPeer == false` a warning is
+    /// hostname mismatch`). With `TLSOptions.verifyPeer == false` a warning is
     /// logged to `logger` on every call.
     public static func connect(
         host: String,
@@ -27,8 +27,13 @@ extension Connection {
         logger: Logger
     ) async throws -> Connection {
         let deadline = ContinuousClock.now.advanced(by: timeout)
-        let addresses = try await withTimeout(timeout, operation: "resolve \(host)") {
-            try await Resolver.resolve(host: host, port: port)
+        let addresses: [SocketAddress]
+        if let numeric = SocketAddress(numericHost: host, port: port) {
+            addresses = [numeric]
+        } else {
+            addresses = try await withTimeout(timeout, operation: "resolve \(host)") {
+                try await Resolver.resolve(host: host, port: port)
+            }
         }
         return try await connect(
             to: addresses, host: host, port: port, security: security, deadline: deadline,
@@ -57,7 +62,13 @@ extension Connection {
                 }
                 connected = (descriptor, address)
                 break
-            } catch let error as TransportError {
+            } catch var error as TransportError {
+                // An attempt that had all the time left ran out of the
+                // caller's timeout: report that one, not the remainder.
+                if error.isTimeout {
+                    error = .timedOut(operation: "connect to \(address)",
+                                      after: budget >= remaining ? timeout : budget.roundedToMilliseconds)
+                }
                 logger.debug("connect attempt failed", ["address": address.description, "error": error.description])
                 failures.append(error)
             }
@@ -86,8 +97,12 @@ extension Connection {
         do {
             let session = try TLSSession(options: options, name: name, fd: descriptor.fd, operation: operation)
             let remaining = ContinuousClock.now.duration(to: deadline)
-            try await withTimeout(remaining, operation: operation) {
-                try await descriptor.perform(operation) { _ in try session.handshakeStep(operation) }
+            do {
+                try await withTimeout(remaining, operation: operation) {
+                    try await descriptor.perform(operation) { _ in try session.handshakeStep(operation) }
+                }
+            } catch let error as TransportError where error.isTimeout {
+                throw TransportError.timedOut(operation: operation, after: timeout)
             }
             let info = session.info
             logger.debug("connected", ["remote": remote, "local": local, "tls": info.description])
@@ -136,5 +151,12 @@ extension Connection {
             descriptor.close()
             throw error
         }
+    }
+}
+
+extension Duration {
+    /// This duration rounded to whole milliseconds (for readable messages).
+    var roundedToMilliseconds: Duration {
+        .milliseconds(Int64((self / .milliseconds(1)).rounded()))
     }
 }

@@ -7,7 +7,7 @@ import Glibc
 /// can act on:
 ///
 ///     connect to 127.0.0.1:6667: Connection refused (errno 111)
-///     TLS handshake with 127.0.0.1:6697 as irc.example: certificate verify failed: Hostname mismatch
+///     TLS handshake with 127.0.0.1:6697 as irc.example: certificate verify failed: hostname mismatch
 ///
 /// System errors capture `errno` and its `strerror` text at the point where
 /// the call failed.
@@ -32,7 +32,7 @@ public enum TransportError: Error, Sendable, Equatable, CustomStringConvertible 
     /// TLS failed. `reason` is OpenSSL's account (the error queue text, or
     /// `"certificate verify failed: <verify result>"`); `verifyResult` is the
     /// certificate verification result text (`X509_verify_cert_error_string`)
-    /// when verification is what failed, such as `"Hostname mismatch"` or
+    /// when verification is what failed, such as `"hostname mismatch"` or
     /// `"self-signed certificate"`.
     case tls(operation: String, reason: String, verifyResult: String?)
     /// Every address the host name resolved to was tried and each failed;
