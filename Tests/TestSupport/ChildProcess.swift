@@ -66,7 +66,8 @@ public final class ChildProcess: Sendable {
     private let inputLock = Mutex(())
 
     /// Starts `executable` (a path, or a name looked up with `locate`) with
-    /// `arguments`. `environment` replaces the inherited one when given.
+    /// `arguments`, with default signal handling and no blocked signals.
+    /// `environment` replaces the inherited one when given.
     public static func launch(
         _ executable: String,
         _ arguments: [String],
@@ -101,6 +102,8 @@ public final class ChildProcess: Sendable {
         }
     }
 
+    private static let envPath = "/usr/bin/env"
+
     /// The full path of an executable named `name`: searched in `PATH`, then
     /// in `/usr/sbin`, `/sbin` and `/usr/local/sbin` (where Debian puts
     /// daemons such as ngircd). Throws a clear error when it is not installed.
@@ -122,8 +125,14 @@ public final class ChildProcess: Sendable {
         self.name = name ?? URL(fileURLWithPath: executable).lastPathComponent
 
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+        // Foundation's Process starts children with the spawning thread's
+        // signal mask, which blocks nearly every signal (SIGTERM, SIGCHLD,
+        // SIGHUP, ...): a server could then neither be stopped with SIGTERM
+        // nor reap its own children. coreutils' `env --default-signal` gives
+        // the command default dispositions and an empty mask, then execs it
+        // (same pid).
+        process.executableURL = URL(fileURLWithPath: ChildProcess.envPath)
+        process.arguments = ["--default-signal", executable] + arguments
         if let environment { process.environment = environment }
         if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
         let outputPipe = Pipe()
