@@ -80,5 +80,7 @@ let package = Package(
                           swiftSettings: settings),
         .executableTarget(name: "KBBench", dependencies: ["KB"], path: "Benchmarks/KBBench",
                           swiftSettings: settings),
+        .executableTarget(name: "TransportBench", dependencies: ["Transport", "Core"], path: "Benchmarks/TransportBench",
+                          swiftSettings: settings),
     ]
 )

@@ -173,6 +173,7 @@ public final class ChildProcess: Sendable {
                 if count < 0 && errno == EINTR { continue }
                 let ended = count <= 0
                 let ready = shared.state.withLock { state -> [(CheckedContinuation<Void, any Error>, (any Error)?)] in
+                    let previousCount = state.output.count
                     if ended { state.outputEnded = true } else { state.output += chunk[0..<count] }
                     var ready: [(CheckedContinuation<Void, any Error>, (any Error)?)] = []
                     for (id, waiter) in state.waiters {
@@ -183,7 +184,9 @@ public final class ChildProcess: Sendable {
                             continue
                         }
                         guard case .output(let needle) = waiter.condition else { continue }
-                        if state.output.firstRange(of: Array(needle.utf8)) != nil {
+                        // Only the new bytes (and a needle's length before them) can hold it.
+                        let from = max(0, previousCount - needle.utf8.count)
+                        if state.output[from...].firstRange(of: Array(needle.utf8)) != nil {
                             ready.append((waiter.continuation, nil))
                         } else if ended {
                             let text = String(decoding: state.output, as: UTF8.self)

@@ -47,6 +47,35 @@ import Testing
         }
     }
 
+    @Test func bulkDataCrossesTLSIntactInBothDirections() async throws {
+        let pki = try await TestCertificates()
+        let files = try await pki.issue(commonName: "irc.test", dnsNames: ["irc.test"])
+        try await withServer(files) { server, port in
+            let client = try await Connection.connect(
+                host: "127.0.0.1", port: port,
+                security: .tls(TLSOptions(serverName: "irc.test", caFile: pki.authority.certificate)),
+                timeout: .seconds(20), logger: .disabled)
+            defer { client.close() }
+            // 2 MB up in one write: many records, partial writes, waits for writability.
+            let lines = (0..<20_000).map { "PRIVMSG #load :line \($0) " + String(repeating: "x", count: 80) + "\n" }
+            try await client.write(bytes(lines.joined()))
+            try await client.write(bytes("END-OF-UPLOAD\n"))
+            try await server.waitForOutput("END-OF-UPLOAD")
+            #expect(server.output.contains(lines[0]) && server.output.contains(lines[19_999]))
+
+            // 500 lines down, read as lines.
+            let down = (0..<500).map { ":irc.test 372 bot :motd line \($0)\n" }.joined()
+            try server.writeToStandardInput(down)
+            var received = 0
+            for try await line in client.lines() {
+                #expect(text(line) == ":irc.test 372 bot :motd line \(received)")
+                received += 1
+                if received == 500 { break }
+            }
+            #expect(received == 500)
+        }
+    }
+
     @Test func aNumericHostIsVerifiedAgainstTheCertificatesIPAddress() async throws {
         let pki = try await TestCertificates()
         let files = try await pki.issue(commonName: "irc.test", dnsNames: ["irc.test"], ipAddresses: ["127.0.0.1"])
