@@ -130,14 +130,15 @@ final class EventLoop: Sendable {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
                 let immediate: Result<Void, any Error>? = state.withLock { state in
-                    guard var source = state.sources[registration.id] else { return .failure(DeregisteredError()) }
-                    if source.readiness[direction] > after { return .success(()) }
+                    guard let readiness = state.sources[registration.id]?.readiness else {
+                        return .failure(DeregisteredError())
+                    }
+                    if readiness[direction] > after { return .success(()) }
                     // Checked under the lock: a cancel that ran its handler
                     // before this point found nothing to remove.
                     if Task.isCancelled { return .failure(CancellationError()) }
-                    source.waiters.append(
+                    state.sources[registration.id]!.waiters.append(
                         Waiter(id: waiterID, direction: direction, after: after, continuation: continuation))
-                    state.sources[registration.id] = source
                     return nil
                 }
                 if let immediate { continuation.resume(with: immediate) }
@@ -175,18 +176,16 @@ final class EventLoop: Sendable {
                 for index in 0..<Int(count) {
                     let event = events[index]
                     let id = event.data.u64
-                    guard var source = state.sources[id] else { continue }  // deregistered meanwhile
-                    if event.events & readMask != 0 { source.readiness.read &+= 1 }
-                    if event.events & writeMask != 0 { source.readiness.write &+= 1 }
-                    if !source.waiters.isEmpty {
-                        let readiness = source.readiness
-                        source.waiters.removeAll { waiter in
-                            guard readiness[waiter.direction] > waiter.after else { return false }
-                            ready.append(waiter.continuation)
-                            return true
-                        }
+                    guard state.sources[id] != nil else { continue }  // deregistered meanwhile
+                    if event.events & readMask != 0 { state.sources[id]!.readiness.read &+= 1 }
+                    if event.events & writeMask != 0 { state.sources[id]!.readiness.write &+= 1 }
+                    guard !state.sources[id]!.waiters.isEmpty else { continue }
+                    let readiness = state.sources[id]!.readiness
+                    state.sources[id]!.waiters.removeAll { waiter in
+                        guard readiness[waiter.direction] > waiter.after else { return false }
+                        ready.append(waiter.continuation)
+                        return true
                     }
-                    state.sources[id] = source
                 }
             }
             for continuation in ready { continuation.resume() }

@@ -76,6 +76,53 @@ import Testing
         }
     }
 
+    @Test func theServerNameIsSentAsSNI() async throws {
+        let pki = try await TestCertificates()
+        let fallback = try await pki.issue(commonName: "default.test", dnsNames: ["default.test"])
+        let named = try await pki.issue(commonName: "irc.test", dnsNames: ["irc.test"])
+        // s_server presents -cert2 only to a client whose SNI is irc.test
+        // (RFC 6066 §3); verification for irc.test passes only with that one.
+        let sni = ["-servername", "irc.test", "-cert2", named.certificate, "-key2", named.privateKey]
+        try await withServer(fallback, sni) { _, port in
+            let client = try await Connection.connect(
+                host: "127.0.0.1", port: port,
+                security: .tls(TLSOptions(serverName: "irc.test", caFile: pki.authority.certificate)),
+                timeout: .seconds(20), logger: .disabled)
+            #expect(client.tlsInfo?.peerSubject == "/CN=irc.test")
+            client.close()
+        }
+    }
+
+    @Test func tls12IsAccepted() async throws {
+        let pki = try await TestCertificates()
+        let files = try await pki.issue(commonName: "irc.test", dnsNames: ["irc.test"])
+        try await withServer(files, ["-tls1_2"]) { _, port in
+            let client = try await Connection.connect(
+                host: "127.0.0.1", port: port,
+                security: .tls(TLSOptions(serverName: "irc.test", caFile: pki.authority.certificate)),
+                timeout: .seconds(20), logger: .disabled)
+            #expect(client.tlsInfo?.protocolVersion == "TLSv1.2")
+            client.close()
+        }
+    }
+
+    @Test func closeSendsCloseNotify() async throws {
+        let pki = try await TestCertificates()
+        let files = try await pki.issue(commonName: "irc.test", dnsNames: ["irc.test"])
+        try await withServer(files) { server, port in
+            let client = try await Connection.connect(
+                host: "127.0.0.1", port: port,
+                security: .tls(TLSOptions(serverName: "irc.test", caFile: pki.authority.certificate)),
+                timeout: .seconds(20), logger: .disabled)
+            try await client.write(bytes("QUIT :bye\r\n"))
+            try await server.waitForOutput("QUIT :bye")
+            client.close()
+            // s_server prints DONE for close_notify, ERROR for a bare TCP close.
+            try await server.waitForOutput("DONE")
+            #expect(!server.output.contains("ERROR"))
+        }
+    }
+
     @Test func aNumericHostIsVerifiedAgainstTheCertificatesIPAddress() async throws {
         let pki = try await TestCertificates()
         let files = try await pki.issue(commonName: "irc.test", dnsNames: ["irc.test"], ipAddresses: ["127.0.0.1"])
