@@ -11,6 +11,8 @@ public struct SwitchboardCommand: Sendable {
 /// in its own file under `CLI/`.
 public enum SwitchboardCommands {
     public static let all: [SwitchboardCommand] = [
+        ConsoleCommand.command,
+        CheckConfigCommand.command,
         DataCommands.tickets,
         DataCommands.kb,
         DataCommands.hashPIN,

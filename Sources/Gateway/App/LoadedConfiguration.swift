@@ -1,0 +1,79 @@
+import Bots
+import Core
+import Desk
+import Foundation
+import KB
+
+/// Everything the gateway reads at start, checked together: the gateway
+/// file, the desk's files, the bot definitions and the KB articles. Errors of
+/// every file are collected, so `check-config` shows them all at once.
+public struct LoadedConfiguration: Sendable {
+    public var gateway: GatewayConfiguration
+    public var desk: DeskConfiguration
+    public var definitions: BotDefinitions
+    /// Articles that did not load (the rest did); not fatal.
+    public var kbErrors: [KBLoadError]
+    public var articleCount: Int
+
+    /// Cross-checks between the files (names that must match).
+    static func crossCheck(gateway: GatewayConfiguration, desk: DeskConfiguration) -> [String] {
+        var problems: [String] = []
+        let networks = Set(gateway.networks.map(\.name))
+        for agent in desk.agents.all {
+            for network in agent.accounts.keys.sorted() where !networks.contains(network) && network != "console" {
+                problems.append("\(desk.paths.agents): agent \(agent.id) has an account on network \"\(network)\", "
+                    + "which \(gateway.file.relativePath) does not configure (networks: \(networks.sorted().joined(separator: ", ")))")
+            }
+        }
+        return problems
+    }
+
+    /// Loads and checks everything named by the gateway file at `url`.
+    /// - Throws: ``ConfigurationProblems`` listing every problem found.
+    public static func load(from url: URL) throws -> LoadedConfiguration {
+        var problems: [String] = []
+        let gateway: GatewayConfiguration
+        do {
+            gateway = try GatewayConfiguration.load(from: url)
+        } catch {
+            throw ConfigurationProblems(problems: error.issues.map(\.description))
+        }
+        var desk: DeskConfiguration?
+        do {
+            desk = try DeskConfiguration.load(directory: gateway.deskFolder.path)
+        } catch {
+            problems += error.issues.map(\.description)
+        }
+        var definitions: BotDefinitions?
+        do {
+            definitions = try BotDefinitions.load(folder: gateway.botsFolder)
+        } catch {
+            problems += error.issues.map(\.description)
+        }
+        var kbErrors: [KBLoadError] = []
+        var articleCount = 0
+        if let definitions {
+            let (base, errors) = KnowledgeBase.load(from: definitions.kbFolder)
+            kbErrors = errors
+            articleCount = base.count
+            if base.count == 0 {
+                problems.append("\(definitions.kbFolder.path): no KB article loaded")
+            }
+        }
+        if let desk { problems += crossCheck(gateway: gateway, desk: desk) }
+        guard problems.isEmpty, let desk, let definitions else {
+            throw ConfigurationProblems(problems: problems)
+        }
+        return LoadedConfiguration(gateway: gateway, desk: desk, definitions: definitions, kbErrors: kbErrors,
+                                   articleCount: articleCount)
+    }
+}
+
+/// The configuration has problems; each names its file, line and field.
+public struct ConfigurationProblems: Error, CustomStringConvertible {
+    public let problems: [String]
+    public var description: String {
+        "the configuration has \(problems.count) problem\(problems.count == 1 ? "" : "s"):\n"
+            + problems.map { "  " + $0 }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,41 @@
+import Core
+import Foundation
+
+/// `switchboard check-config`: validates every file and says what it found.
+enum CheckConfigCommand {
+    static let command = SwitchboardCommand(
+        name: "check-config",
+        summary: "validate every configuration file (file, line and field of each problem)",
+        usage: """
+            usage: switchboard check-config [--config PATH]
+
+            Reads the gateway file (default \(GatewayConfiguration.defaultPath)), the desk's files, the bot
+            definitions and the KB articles it names, and reports every problem with file, line and field.
+            Exit status 0: all good; 1: problems (listed on standard error).
+            """
+    ) { words in
+        var args = try Arguments(words)
+        let path = try args.option("config") ?? GatewayConfiguration.defaultPath
+        try args.finish()
+        let loaded: LoadedConfiguration
+        do {
+            loaded = try LoadedConfiguration.load(from: URL(fileURLWithPath: path))
+        } catch let problems as ConfigurationProblems {
+            FileHandle.standardError.write(Data("\(problems)\n".utf8))
+            return 1
+        }
+        for error in loaded.kbErrors {
+            print("warning: KB article skipped: \(error)")
+        }
+        let g = loaded.gateway
+        print("configuration OK: \(g.file.relativePath)")
+        print("  store:     \(g.storePath.path)")
+        print("  networks:  " + g.networks.map { n in
+            "\(n.name) (\(n.host):\(n.port)\(n.tls == nil ? "" : ", TLS")\(n.sasl == nil ? "" : ", SASL \(n.sasl!.mechanism.rawValue)")"
+                + ", agents by \(n.identifyAgentsByAccount ? "account" : "mask"))"
+        }.joined(separator: ", "))
+        print("  KB:        \(loaded.articleCount) articles from \(loaded.definitions.kbFolder.path)")
+        print(loaded.desk.summary(at: Date()).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+        return loaded.kbErrors.isEmpty ? 0 : 1
+    }
+}

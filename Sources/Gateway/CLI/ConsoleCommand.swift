@@ -1,0 +1,70 @@
+import Bots
+import Core
+import Desk
+import Foundation
+import KB
+
+/// `switchboard console`: the bots in the terminal, no chat network.
+enum ConsoleCommand {
+    static let command = SwitchboardCommand(
+        name: "console",
+        summary: "talk to the bots in the terminal as a customer, or as an agent with --agent",
+        usage: """
+            usage: switchboard console [--agent ID | --nick NICK [--account ACCOUNT]] [--network NAME]
+                                       [--config PATH] [--store PATH]
+
+            Every line you type is a private message to the bot; every line the bots say is printed,
+            also those to others (marked [to anna], [#agents]). Uses the configured store and bots
+            (or --store PATH). /quit ends.
+              --agent ID      be the configured agent ID (e.g. anna): agent commands work
+              --nick NICK     the customer's nick (default: kunde)
+              --account ACC   a network account, as if logged in (a customer linked to it needs no PIN)
+              --network NAME  the network name to appear on (default: console)
+            Do not run it on the same store while `switchboard run` uses it: each keeps its own queue.
+            """
+    ) { words in
+        var args = try Arguments(words)
+        let path = try args.option("config") ?? GatewayConfiguration.defaultPath
+        let agentID = try args.option("agent")
+        let nick = try args.option("nick")
+        let account = try args.option("account")
+        let networkName = try args.option("network") ?? "console"
+        let storePath = try args.option("store")
+        try args.finish()
+        if agentID != nil && (nick != nil || account != nil) {
+            throw UsageError("--agent cannot be combined with --nick or --account")
+        }
+        var loaded = try LoadedConfiguration.load(from: URL(fileURLWithPath: path))
+        if let storePath { loaded.gateway.storePath = URL(fileURLWithPath: storePath) }
+        let identity: ChatIdentity
+        if let agentID {
+            guard let agent = loaded.desk.agents.agent(id: agentID) else {
+                let ids = loaded.desk.agents.all.map(\.id).joined(separator: ", ")
+                throw UsageError("there is no agent \"\(agentID)\" (agents: \(ids))")
+            }
+            identity = ChatIdentity(network: networkName, nick: agent.nick, account: agent.id)
+        } else {
+            identity = ChatIdentity(network: networkName, nick: nick ?? "kunde", account: account)
+        }
+
+        let logger = Logger(minimumLevel: .warning, format: loaded.gateway.log.format)
+        let store = try openStore(loaded.gateway, logger: logger)
+        defer { store.close() }
+        let clock = SystemClock()
+        let kb = ReloadableKnowledgeBase(folder: loaded.definitions.kbFolder, logger: logger)
+        let runtime = BotRuntime(desk: loaded.desk, definitions: loaded.definitions, kb: kb, store: store,
+                                 clock: clock, logger: logger)
+        let console = ConsoleNetwork(name: networkName, user: identity, clock: clock)
+        await runtime.attach(console, settings: NetworkBotSettings(
+            name: networkName, agentsChannel: "#agents", supportChannels: [], hasAccounts: true,
+            trustsAgentIDs: agentID != nil, language: "de"))
+        try await runtime.start()
+        let who = agentID.map { "agent \($0)" } ?? "customer \(identity.nick)\(account.map { " (account \($0))" } ?? "")"
+        print("Switchboard console as \(who) on \(networkName); store \(loaded.gateway.storePath.path). /quit ends.")
+        let timers = Task { await runtime.runTimers() }
+        defer { timers.cancel() }
+        try await console.run(events: { await runtime.handle($0) }, deliveries: { await runtime.handle($0) })
+        await runtime.waitUntilIdle()
+        return 0
+    }
+}
