@@ -1,1 +1,0 @@
-// The IRCClient target. See STYLE.md for what belongs here.
