@@ -515,16 +515,18 @@ public struct IRCSession: Sendable {
                     enabledCapabilities.insert(token)
                 }
             }
-            answerRequest(list.map { $0.hasPrefix("-") ? String($0.dropFirst()) : $0 }, more: more, now: now)
+            removePendingRequest(list.map { $0.hasPrefix("-") ? String($0.dropFirst()) : $0 }, more: more)
+            capabilityRequestsAnswered(now: now)
         case "NAK":
             let refused = list
             logger.notice("capabilities refused", ["server": serverName, "caps": refused.joined(separator: " ")])
-            answerRequest(refused, more: more, now: now)
+            removePendingRequest(refused, more: more)
             if refused.count > 1 {
                 // One unavailable cap makes the server refuse the whole request:
                 // ask for each on its own.
                 for cap in refused { requestCapabilities([cap]) }
             }
+            capabilityRequestsAnswered(now: now)
         case "NEW":
             for token in list {
                 let parts = token.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -590,12 +592,16 @@ public struct IRCSession: Sendable {
         }
     }
 
-    private mutating func answerRequest(_ caps: [String], more: Bool, now: Date) {
+    private mutating func removePendingRequest(_ caps: [String], more: Bool) {
         if let index = pendingCapRequests.firstIndex(where: { Set($0) == Set(caps) }) {
             pendingCapRequests.remove(at: index)
         } else if !more, !pendingCapRequests.isEmpty {
             pendingCapRequests.removeFirst()
         }
+    }
+
+    /// Every `CAP REQ` was answered: SASL next, or `CAP END`.
+    private mutating func capabilityRequestsAnswered(now: Date) {
         guard pendingCapRequests.isEmpty, capState == .requesting else { return }
         if configuration.sasl != nil, enabledCapabilities.contains("sasl"), sasl == .notStarted {
             startSASL(now: now)
