@@ -80,8 +80,9 @@ struct SessionHarness {
         feed(":irc.test CAP * LS :\(offered)")
         let out = take()
         lines += out
-        for line in out where line.hasPrefix("CAP REQ :") {
-            feed(":irc.test CAP * ACK :\(line.dropFirst("CAP REQ :".count))")
+        for line in out where line.hasPrefix("CAP REQ ") {
+            let caps = line.dropFirst("CAP REQ ".count).drop { $0 == ":" }
+            feed(":irc.test CAP * ACK :\(caps)")
         }
         lines += take()
         feed(":irc.test 001 \(nick) :Welcome \(nick)!sb@host.example",
