@@ -24,13 +24,15 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
                        providers: [.apt(["libssl-dev"])]),
+        // Linux interfaces Swift's Glibc module lacks (epoll, accept4).
+        .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
 
         // Clocks, logging and strict JSON5 configuration decoding: used by all.
         .target(name: "Core", swiftSettings: settings),
         // IRC wire protocol: pure, no I/O.
         .target(name: "IRC", swiftSettings: settings),
         // Sockets, readiness, TLS.
-        .target(name: "Transport", dependencies: ["Core", "COpenSSL"], swiftSettings: settings),
+        .target(name: "Transport", dependencies: ["Core", "COpenSSL", "CLinux"], swiftSettings: settings),
         // IRC session state machine, send queue, and the client that drives it.
         .target(name: "IRCClient", dependencies: ["Core", "IRC", "Transport"], swiftSettings: settings),
         // Support desk domain: customers, contracts, tickets, queue, roster,
@@ -77,6 +79,8 @@ let package = Package(
         .executableTarget(name: "StoreBench", dependencies: ["Store", "Desk"], path: "Benchmarks/StoreBench",
                           swiftSettings: settings),
         .executableTarget(name: "KBBench", dependencies: ["KB"], path: "Benchmarks/KBBench",
+                          swiftSettings: settings),
+        .executableTarget(name: "TransportBench", dependencies: ["Transport", "Core"], path: "Benchmarks/TransportBench",
                           swiftSettings: settings),
     ]
 )

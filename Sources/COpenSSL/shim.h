@@ -21,4 +21,9 @@ static inline long shim_SSL_CTX_set_mode(SSL_CTX *ctx, long mode) {
     return SSL_CTX_set_mode(ctx, mode);
 }
 
+// SSL_OP_* are `SSL_OP_BIT(n)` expressions, which Swift does not import.
+static inline uint64_t shim_SSL_OP_IGNORE_UNEXPECTED_EOF(void) {
+    return SSL_OP_IGNORE_UNEXPECTED_EOF;
+}
+
 #endif

@@ -1,5 +1,6 @@
 import Core
 import Foundation
+import IRC
 
 /// One IRC network as configured in `switchboard.json5`.
 public struct IRCNetworkSettings: Sendable, Hashable {
@@ -200,20 +201,16 @@ public struct IRCNetworkSettings: Sendable, Hashable {
         guard issues.isEmpty else { throw ConfigError(issues) }
     }
 
-    /// RFC 2812 §2.3.1 nick characters (letters, digits, special `[]\`_^{|}-`),
-    /// not starting with a digit or `-`.
+    /// A nick the protocol layer accepts, and that does not start with a
+    /// digit or `-` (RFC 2812 §2.3.1; most servers refuse those with 432, and
+    /// the bot would never register).
     static func isValidNick(_ nick: String) -> Bool {
-        guard let first = nick.unicodeScalars.first, nick.utf8.count <= 30 else { return false }
-        let special = Set("[]\\`_^{|}".unicodeScalars)
-        func allowed(_ s: Unicode.Scalar) -> Bool {
-            s.isASCII && (s.properties.isAlphabetic || special.contains(s) || ("0"..."9").contains(s) || s == "-")
-        }
-        return !("0"..."9").contains(first) && first != "-" && nick.unicodeScalars.allSatisfy(allowed)
+        guard let first = nick.first, !first.isNumber, first != "-", nick.allSatisfy(\.isASCII) else { return false }
+        return (try? IRCNickName(nick, maximumLength: 30)) != nil
     }
 
-    /// RFC 2812 §1.3 channel names.
+    /// A channel name the protocol layer accepts (RFC 2812 §1.3).
     static func isValidChannel(_ name: String) -> Bool {
-        guard let first = name.first, "#&+!".contains(first), name.count > 1, name.utf8.count <= 50 else { return false }
-        return !name.contains { $0 == " " || $0 == "," || $0 == "\u{7}" || $0.isNewline || $0 == "\0" }
+        (try? IRCChannelName(name, channelTypes: "#&+!")) != nil
     }
 }

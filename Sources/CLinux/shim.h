@@ -1,0 +1,19 @@
+// Linux system interfaces that Swift's Glibc module does not export:
+// epoll (readiness) and accept4 (accept with SOCK_NONBLOCK | SOCK_CLOEXEC in
+// one call, so an accepted socket is never inherited by a child spawned in
+// between). Used by the Transport target only.
+#ifndef SWITCHBOARD_CLINUX_SHIM_H
+#define SWITCHBOARD_CLINUX_SHIM_H
+
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+// accept4 is declared by <sys/socket.h> only under _GNU_SOURCE, which the
+// Glibc module is built without; this is glibc's own prototype.
+extern int accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags);
+
+static inline int shim_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen, int flags) {
+    return accept4(fd, addr, addrlen, flags);
+}
+
+#endif

@@ -1,0 +1,130 @@
+import Core
+import Desk
+import Foundation
+@testable import Gateway
+import Testing
+
+/// The repository's root, found from this file.
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+
+@Suite struct GatewayConfigurationTests {
+    /// Writes `text` as a configuration file in a fresh folder and loads it.
+    func load(_ text: String) throws -> GatewayConfiguration {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("gw-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let file = folder.appendingPathComponent("switchboard.json5")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        return try GatewayConfiguration.load(from: file)
+    }
+
+    func errors(_ text: String) -> String {
+        do {
+            _ = try load(text)
+            return ""
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func theShippedDemoConfigurationLoads() throws {
+        let configuration = try GatewayConfiguration.load(
+            from: repositoryRoot.appendingPathComponent(GatewayConfiguration.defaultPath))
+        #expect(configuration.networks.map(\.name) == ["demo"])
+        let demo = try #require(configuration.networks.first)
+        #expect(demo.host == "127.0.0.1" && demo.port == 6667 && demo.tls == nil)
+        #expect(demo.agentsChannel == "#agents")
+        #expect(!demo.identifyAgentsByAccount)
+        #expect(demo.sendQueue == .fast)
+        #expect(configuration.deskFolder.path == repositoryRoot.appendingPathComponent("config").path)
+        #expect(configuration.botsFolder.path == repositoryRoot.appendingPathComponent("bots").path)
+        #expect(configuration.http == .init(host: "127.0.0.1", port: 9464))
+        // The desk files it names load too.
+        _ = try DeskConfiguration.load(directory: configuration.deskFolder.path)
+    }
+
+    @Test func defaultsForARealNetworkAreSafe() throws {
+        let c = try load("""
+            { networks: [{ name: "libera", server: "irc.libera.chat", tls: {}, nick: "nl-support",
+                           sasl: { mechanism: "plain", account: "nl", password: { env: "NL_PW" } } }] }
+            """)
+        let n = try #require(c.networks.first)
+        #expect(n.port == 6697, "TLS defaults to 6697")
+        #expect(n.tls?.verify == true, "certificates are verified unless switched off")
+        #expect(n.sendQueue == .standard)
+        #expect(n.sasl?.required == true)
+        #expect(n.sasl?.password == .environment("NL_PW"))
+        #expect(n.identifyAgentsByAccount, "a network with SASL identifies agents by account")
+        #expect(c.log.format == .logfmt && c.log.level == .info)
+    }
+
+    @Test func errorsNameTheFileLineAndField() {
+        let text = errors("""
+            {
+              networks: [{
+                name: "demo",
+                server: "127.0.0.1:99999",
+                nick: "9lives",
+              }],
+            }
+            """)
+        #expect(text.contains("switchboard.json5:4"), "line of the bad server: \(text)")
+        #expect(text.contains("networks[0].server"))
+        #expect(text.contains("expected host:port"))
+        #expect(text.contains("networks[0].nick"))
+        #expect(text.contains("\"9lives\" is not a valid IRC nick"))
+    }
+
+    @Test func unknownKeysAreErrors() {
+        let text = errors(#"{ networks: [{ name: "a", server: "h:1", nick: "bot", chanels: [] }] }"#)
+        #expect(text.contains("chanels"), "\(text)")
+    }
+
+    @Test func secretsMustComeFromTheEnvironmentOrAFile() {
+        let text = errors("""
+            { networks: [{ name: "a", server: "h:1", nick: "bot",
+                           sasl: { mechanism: "PLAIN", account: "bot", password: { env: "X", file: "y" } } }] }
+            """)
+        #expect(text.contains("networks[0].sasl.password"), "\(text)")
+        #expect(text.contains("exactly one"))
+        let inline = errors("""
+            { networks: [{ name: "a", server: "h:1", nick: "bot",
+                           sasl: { mechanism: "PLAIN", account: "bot", password: "hunter2" } }] }
+            """)
+        #expect(inline.contains("networks[0].sasl.password"), "a password written in the file is refused: \(inline)")
+    }
+
+    @Test func channelsMustBeJoinedToBeUsed() {
+        let text = errors("""
+            { networks: [{ name: "a", server: "h:1", nick: "bot", channels: [{ name: "#support" }],
+                           agentsChannel: "#agents", supportChannels: ["#support", "#help"] }] }
+            """)
+        #expect(text.contains("the agents' channel \"#agents\" is not in this network's channels"), "\(text)")
+        #expect(text.contains("networks[0].supportChannels[1]"))
+    }
+
+    @Test func theMetricsEndpointStaysOnLoopback() {
+        let text = errors(#"{ http: { listen: "0.0.0.0:9464" }, networks: [{ name: "a", server: "h:1", nick: "bot" }] }"#)
+        #expect(text.contains("loopback"), "\(text)")
+    }
+
+    @Test func duplicateNetworkNamesAndBadLogSettings() {
+        let text = errors("""
+            { log: { format: "xml", level: "loud" },
+              networks: [{ name: "a", server: "h:1", nick: "bot" }, { name: "a", server: "h:2", nick: "bot" }] }
+            """)
+        #expect(text.contains("unknown log format \"xml\""), "\(text)")
+        #expect(text.contains("unknown log level \"loud\""))
+        #expect(text.contains("network name \"a\" is used twice"))
+    }
+
+    @Test func secretsResolveFromEnvironmentAndFile() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("secret-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let file = folder.appendingPathComponent("pw")
+        try "s3cret\nignored\n".write(to: file, atomically: true, encoding: .utf8)
+        #expect(try SecretSource.file(file).resolve(field: "x") == "s3cret")
+        #expect(throws: SecretError.self) { try SecretSource.environment("SWITCHBOARD_SURELY_UNSET_\(UUID().uuidString.prefix(6))").resolve(field: "x") }
+        #expect(throws: SecretError.self) { try SecretSource.file(folder.appendingPathComponent("missing")).resolve(field: "x") }
+    }
+}
