@@ -1,5 +1,6 @@
 import Foundation
 import IRC
+import Transport
 
 /// Everything an ``IRCClient`` needs to connect to one network and stay there.
 ///
@@ -168,6 +169,9 @@ public struct IRCClientConfiguration: Sendable {
 
     public var host: String
     public var port: UInt16
+    /// TLS settings (certificate verification is on by default; a client
+    /// certificate here is what SASL EXTERNAL uses); nil for plain TCP.
+    public var tls: TLSOptions?
     public var nick: String
     /// Tried in order when the nick is taken before registration; after
     /// them, the nick with three digits.
@@ -195,6 +199,7 @@ public struct IRCClientConfiguration: Sendable {
     public init(
         host: String,
         port: UInt16 = 6667,
+        tls: TLSOptions? = nil,
         nick: String,
         alternativeNicks: [String]? = nil,
         user: String? = nil,
@@ -213,6 +218,7 @@ public struct IRCClientConfiguration: Sendable {
     ) {
         self.host = host
         self.port = port
+        self.tls = tls
         self.nick = nick
         self.alternativeNicks = alternativeNicks ?? [nick + "_", nick + "__"]
         self.user = user ?? nick
