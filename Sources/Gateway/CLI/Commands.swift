@@ -11,6 +11,7 @@ public struct SwitchboardCommand: Sendable {
 /// in its own file under `CLI/`.
 public enum SwitchboardCommands {
     public static let all: [SwitchboardCommand] = [
+        RunCommand.command,
         ConsoleCommand.command,
         CheckConfigCommand.command,
         DataCommands.tickets,

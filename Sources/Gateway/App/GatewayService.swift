@@ -1,0 +1,178 @@
+import Bots
+import Core
+import Desk
+import Foundation
+import IRCClient
+import KB
+import Store
+
+/// The running gateway (`switchboard run`): the store, the bots, one
+/// ``IRCChatNetwork`` per configured network, the timers, and the optional
+/// loopback HTTP endpoint — started in that order and stopped in reverse.
+///
+/// Stop (SIGTERM/SIGINT): every network sends what it has queued (pages
+/// first, at most `drainFor`), says goodbye with QUIT and disconnects; then
+/// the timers stop and the store is closed. Reload (SIGHUP): the desk's
+/// files, the bot definitions and the KB are read again; a configuration with
+/// errors is refused and the running one kept.
+public final class GatewayService<C: WallClock>: Sendable {
+    public let loaded: LoadedConfiguration
+    public let runtime: BotRuntime<C>
+    public let networks: [IRCChatNetwork<C>]
+    let store: SQLiteStore
+    let knowledgeBase: ReloadableKnowledgeBase
+    let logger: Logger
+    let clock: C
+    let startedAt: Date
+
+    public init(loaded: LoadedConfiguration, clock: C, logger: Logger,
+                connector: @escaping IRCConnector = IRCConnectors.tcp) throws {
+        self.loaded = loaded
+        self.clock = clock
+        self.logger = logger
+        startedAt = clock.date
+        store = try openStore(loaded.gateway, logger: logger)
+        knowledgeBase = ReloadableKnowledgeBase(folder: loaded.definitions.kbFolder, logger: logger)
+        runtime = BotRuntime(desk: loaded.desk, definitions: loaded.definitions, kb: knowledgeBase, store: store,
+                             clock: clock, logger: logger)
+        networks = try loaded.gateway.networks.map { settings in
+            try IRCChatNetwork(settings: settings, clock: clock, logger: logger, connector: connector)
+        }
+    }
+
+    /// The bots' settings for each configured network.
+    static func botSettings(_ n: IRCNetworkSettings) -> NetworkBotSettings {
+        NetworkBotSettings(name: n.name, agentsChannel: n.agentsChannel, supportChannels: n.supportChannels,
+                           hasAccounts: n.identifyAgentsByAccount, trustsAgentIDs: false, language: n.language)
+    }
+
+    /// Runs until `stop` yields `.terminate` (or the task is cancelled).
+    /// `signals` also carries `.reload`.
+    public func run(signals: AsyncStream<ProcessSignal>, drainFor: Duration = .seconds(5)) async throws {
+        for (network, settings) in zip(networks, loaded.gateway.networks) {
+            await runtime.attach(network, settings: Self.botSettings(settings))
+        }
+        try await runtime.start()
+        logger.info("gateway started", ["networks": networks.map(\.name).joined(separator: ","),
+                                        "store": loaded.gateway.storePath.path])
+        let endpoint = try loaded.gateway.http.map { http in
+            try HTTPEndpoint(host: http.host, port: http.port, logger: logger) { [self] path in
+                await self.respond(path)
+            }
+        }
+        let runtime = self.runtime
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await runtime.runTimers() }
+            for network in networks {
+                group.addTask { [logger] in
+                    do {
+                        try await network.run(events: { await runtime.handle($0) },
+                                              deliveries: { await runtime.handle($0) })
+                    } catch is CancellationError {
+                    } catch {
+                        logger.error("network stopped", ["network": network.name, "error": error])
+                    }
+                }
+            }
+            if let endpoint {
+                group.addTask { await endpoint.run() }
+            }
+            // The signal loop: the only task that ends the group on purpose.
+            for await signal in signals {
+                if case .reload = signal {
+                    await reload()
+                    continue
+                }
+                logger.notice("stopping", ["signal": signal.description])
+                break
+            }
+            await withTaskGroup(of: Void.self) { stopping in
+                for network in networks {
+                    stopping.addTask { await network.shutdown(message: "Switchboard is restarting, back soon",
+                                                              deadline: drainFor) }
+                }
+            }
+            endpoint?.close()
+            group.cancelAll()
+        }
+        store.close()
+        logger.info("gateway stopped")
+    }
+
+    /// Reads the desk's files, the bot definitions and the KB again.
+    func reload() async {
+        do {
+            let fresh = try LoadedConfiguration.load(from: loaded.gateway.file)
+            await runtime.reload(desk: fresh.desk, definitions: fresh.definitions)
+            let result = knowledgeBase.reload()
+            logger.notice("configuration reloaded", ["articles": result.articleCount])
+        } catch {
+            logger.error("reload refused; the running configuration stays", ["error": "\(error)"])
+        }
+    }
+
+    /// `/healthz` and `/metrics`.
+    func respond(_ path: String) async -> HTTPEndpoint.Response? {
+        switch path {
+        case "/healthz":
+            var lines: [String] = []
+            var healthy = true
+            for network in networks {
+                let connected = await network.client.isConnected
+                healthy = healthy && connected
+                lines.append("\(network.name): \(connected ? "connected" : "not connected")")
+            }
+            return .init(status: healthy ? 200 : 503, body: (healthy ? "ok\n" : "degraded\n") + lines.joined(separator: "\n") + "\n")
+        case "/metrics":
+            return .init(contentType: "text/plain; version=0.0.4; charset=utf-8", body: await metricsText())
+        default:
+            return nil
+        }
+    }
+
+    func metricsText() async -> String {
+        let m = await runtime.metrics()
+        var text = PrometheusText()
+        text.add("switchboard_up_seconds", type: "gauge", help: "Seconds since the gateway started.",
+                 value: clock.date.timeIntervalSince(startedAt))
+        var connected: [(labels: [(String, String)], value: Double)] = []
+        var queued: [(labels: [(String, String)], value: Double)] = []
+        for network in networks {
+            connected.append(([("network", network.name)], await network.client.isConnected ? 1 : 0))
+            queued.append(([("network", network.name)], Double(await network.client.queuedTextCount)))
+        }
+        text.add("switchboard_network_connected", type: "gauge", help: "1 when the network is registered.",
+                 samples: connected)
+        text.add("switchboard_send_queue_texts", type: "gauge", help: "Texts waiting in the send queue.",
+                 samples: queued)
+        text.add("switchboard_tickets_created_total", type: "counter", help: "Tickets created since start.",
+                 samples: [([("group", "contract")], Double(m.ticketsCreatedContract)),
+                           ([("group", "none")], Double(m.ticketsCreatedNoContract))])
+        text.add("switchboard_queue_waiting", type: "gauge", help: "Open tickets no agent has taken.",
+                 value: Double(m.queueLength))
+        text.add("switchboard_conversations_active", type: "gauge", help: "Customer conversations going on.",
+                 value: Double(m.conversationsActive))
+        text.add("switchboard_conversations_started_total", type: "counter", help: "Conversations started.",
+                 value: Double(m.conversationsStarted))
+        text.add("switchboard_deflected_total", type: "counter", help: "Conversations a KB article solved.",
+                 value: Double(m.deflected))
+        text.add("switchboard_pages_sent_total", type: "counter", help: "Pages the network confirmed as sent.",
+                 value: Double(m.pagesSent))
+        text.add("switchboard_page_failures_total", type: "counter", help: "Failed page attempts (retried).",
+                 value: Double(m.pageFailures))
+        text.add("switchboard_pages_in_flight", type: "gauge", help: "Pages handed to a network, not confirmed.",
+                 value: Double(m.pagesInFlight))
+        text.add("switchboard_pin_failures_total", type: "counter", help: "Wrong contract PINs.",
+                 value: Double(m.pinFailures))
+        text.add("switchboard_agent_commands_total", type: "counter", help: "Agent commands.",
+                 samples: [([("result", "done")], Double(m.agentCommands)),
+                           ([("result", "refused")], Double(m.agentCommandsRefused))])
+        text.add("switchboard_kb_queries_total", type: "counter", help: "!kb queries.", value: Double(m.kbQueries))
+        text.add("switchboard_sla_events_total", type: "counter", help: "SLA warnings and breaches posted.",
+                 samples: [([("kind", "warning")], Double(m.slaWarnings)),
+                           ([("kind", "breach")], Double(m.slaBreaches))])
+        text.add("switchboard_store_errors_total", type: "counter", help: "Store operations that failed.",
+                 value: Double(m.storeErrors))
+        return text.rendered
+    }
+}

@@ -1,0 +1,46 @@
+import Core
+import Foundation
+
+/// `switchboard run`: the gateway.
+enum RunCommand {
+    static let command = SwitchboardCommand(
+        name: "run",
+        summary: "run the gateway: join the configured networks and serve customers and agents",
+        usage: """
+            usage: switchboard run [--config PATH] [--log-format logfmt|json] [--log-level LEVEL]
+
+            Reads the configuration (default \(GatewayConfiguration.defaultPath)), opens the store, joins every
+            configured network and runs until SIGTERM or SIGINT (then it sends what is queued, says
+            goodbye and closes the store). SIGHUP reloads customers, agents, bot texts and the KB.
+            """
+    ) { words in
+        var args = try Arguments(words)
+        let path = try args.option("config") ?? GatewayConfiguration.defaultPath
+        let format = try args.option("log-format")
+        let level = try args.option("log-level")
+        try args.finish()
+        let loaded: LoadedConfiguration
+        do {
+            loaded = try LoadedConfiguration.load(from: URL(fileURLWithPath: path))
+        } catch let problems as ConfigurationProblems {
+            FileHandle.standardError.write(Data("switchboard run: \(problems)\n".utf8))
+            return 1
+        }
+        var logger = Logger(minimumLevel: loaded.gateway.log.level, format: loaded.gateway.log.format)
+        if let format {
+            guard let parsed = Logger.Format(rawValue: format) else { throw UsageError("--log-format is logfmt or json") }
+            logger.format = parsed
+        }
+        if let level {
+            guard let parsed = Logger.Level(name: level) else { throw UsageError("unknown --log-level \(level)") }
+            logger.minimumLevel = parsed
+        }
+        for error in loaded.kbErrors {
+            logger.warning("KB article skipped", ["error": "\(error)"])
+        }
+        let signals = ProcessSignal.stream()
+        let service = try GatewayService(loaded: loaded, clock: SystemClock(), logger: logger)
+        try await service.run(signals: signals)
+        return 0
+    }
+}
