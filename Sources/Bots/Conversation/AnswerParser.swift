@@ -78,6 +78,13 @@ enum AnswerParser {
     static let numberKeywordHeads: Set<String> = ["customer", "kunden", "kd", "cust", "client", "account"]
     static let numberKeywordTails: Set<String> = ["number", "no", "nr", "nummer", "id", "num"]
     static let fillers: Set<String> = ["ist", "is", "lautet", "nr", "no", "number", "meine", "my", "our", "unsere", "die", "the", "es", "it", "s"]
+    /// Words that may stand around a bare customer number.
+    static let numberSmallTalk: Set<String> = [
+        "nr", "nummer", "number", "no", "ist", "is", "it", "its", "s", "lautet", "meine", "my", "our", "unsere",
+        "die", "the", "hier", "here", "bitte", "please", "sure", "klar", "ok", "okay", "ja", "yes", "sorry", "kd",
+        "kunde", "kunden", "customer",
+    ]
+    static let possessives: Set<String> = ["my", "our", "meine", "unsere", "die", "the", "your", "ihre"]
     static let severityKeywords: Set<String> = [
         "prio", "priorität", "prioritaet", "priority", "severity", "sev", "schweregrad", "stufe", "level", "schwere",
     ]
@@ -143,7 +150,9 @@ enum AnswerParser {
                 }
                 guard let end = keywordEnd, let n = numberAfter(end), tokens[n].text.count <= 12 else { continue }
                 result.customerNumber = tokens[n].text
-                consume(i, n)
+                // "my customer number", "unsere Kundennummer": the possessive goes too.
+                let start = i > 0 && possessives.contains(tokens[i - 1].text) ? i - 1 : i
+                consume(start, n)
                 break
             }
         }
@@ -183,8 +192,10 @@ enum AnswerParser {
                     result.saysNoCustomerNumber = true
                     consume(first, first)
                 } else {
+                    // "it's 10042", "meine Nummer ist 10042": one number among small words only.
                     let numbers = free.filter { tokens[$0].isNumber }
-                    if numbers.count == 1, words.count <= 3, (3...12).contains(tokens[numbers[0]].text.count) {
+                    if numbers.count == 1, words.allSatisfy({ numberSmallTalk.contains(tokens[$0].text) }),
+                       (3...12).contains(tokens[numbers[0]].text.count) {
                         result.customerNumber = tokens[numbers[0]].text
                         consume(numbers[0], numbers[0])
                     }

@@ -133,7 +133,9 @@ struct Intake {
             languageSettled = true
         }
         if readyToCreate { return next(context, learned: true, added: false) }
-        let parsed = AnswerParser.parse(line, asked: lastQuestion, suggestionCount: suggestions?.count ?? 0)
+        // Before the first question, a bare answer answers the first missing one.
+        let asked = lastQuestion ?? (customer == .unknown ? .customerNumber : nil)
+        let parsed = AnswerParser.parse(line, asked: asked, suggestionCount: suggestions?.count ?? 0)
         var effects: [IntakeEffect] = []
         var learned = false
         var added = false
