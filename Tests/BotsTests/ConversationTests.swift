@@ -358,3 +358,25 @@ import Testing
         #expect(!out.to("kim").joined().contains("#"))
     }
 }
+
+/// Many customers checking PINs at once: every one is answered, in order per customer.
+@Suite struct PINCheckTests {
+    @Test func manySimultaneousPINChecksAreAllAnswered() async throws {
+        let h = try await Harness()
+        let people = (0..<8).map { h.customer("c\($0)") }
+        for person in people {
+            await h.say("10042", from: person)
+        }
+        for (index, person) in people.enumerated() {
+            let message = ChatMessage(sender: person.identity, place: .direct, text: index.isMultiple(of: 2) ? "4711" : "0000",
+                                      addressedToBot: true, time: h.clock.date)
+            await h.runtime.handle(.message(message))
+        }
+        await h.runtime.waitUntilIdle()
+        let out = h.demo.takeNew()
+        for (index, person) in people.enumerated() {
+            let reply = out.to(person.nick).joined()
+            #expect(reply.contains(index.isMultiple(of: 2) ? "Ihr Vertrag ist bestätigt" : "Diese PIN stimmt leider nicht"))
+        }
+    }
+}

@@ -75,8 +75,17 @@ public actor BotRuntime<C: WallClock> {
     var outgoing: [ChatAction] = []
     /// PIN checks running off the actor.
     var backgroundWork: [UInt64: Task<Void, Never>] = [:]
+    var pinChecksRunning = 0
+    var pinChecksWaiting: [PendingPINCheck] = []
     var sleeper: Task<Void, Never>?
     var armedFor: Date?
+
+    struct PendingPINCheck {
+        var key: ConversationKey
+        var serial: UInt64
+        var number: String
+        var pin: String
+    }
 
     struct SLAPosted {
         var warned = false
