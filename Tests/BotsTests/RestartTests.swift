@@ -59,3 +59,27 @@ import Testing
         #expect(try h.store.events(of: TicketNumber(1)).last?.note == "Ist schon jemand dran?")
     }
 }
+
+/// A customer who comes back later, after the conversation ended.
+@Suite struct ComingBackTests {
+    @Test func aCustomerWhoseTicketAnAgentHasIsRelayedStraightAway() async throws {
+        let h = try await Harness()
+        try await h.contractTicket("alice")
+        await h.say("!take 1", from: h.agent("ben"), in: "#agents")
+        await h.say("!reply 1 Können Sie die NordBox neu starten?", from: h.agent("ben"))
+        await h.advance(minutes: 45) // the conversation has ended meanwhile
+        let out = await h.say("Neu gestartet, jetzt geht es wieder!", from: h.customer("alice", account: "alice"))
+        #expect(out.to("ben") == ["[#1] Speicherstadt Logistik GmbH: Neu gestartet, jetzt geht es wieder!"])
+        #expect(out.to("alice") == ["An ben weitergeleitet (#1)."])
+    }
+
+    @Test func aResolvedTicketIsReopenedByTheCustomersNextMessage() async throws {
+        let h = try await Harness()
+        try await h.contractTicket("alice")
+        await h.say("!take 1", from: h.agent("ben"), in: "#agents")
+        await h.say("!resolve 1 Neustart hat geholfen", from: h.agent("ben"), in: "#agents")
+        let out = await h.say("Leider ist der Tunnel wieder weg", from: h.customer("alice", account: "alice"))
+        #expect(out.to("ben") == ["[#1] Speicherstadt Logistik GmbH: Leider ist der Tunnel wieder weg"])
+        #expect(try h.store.ticket(TicketNumber(1))?.ticket.state == .inProgress)
+    }
+}

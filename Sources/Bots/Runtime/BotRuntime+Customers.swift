@@ -68,7 +68,10 @@ extension BotRuntime {
                 intakeLine(text, key: key, now: now)
             }
         case .ticket:
-            if fresh, let number = conversation.ticketNumber {
+            // Back on an open ticket: say so once — unless an agent has it, then
+            // the line simply goes to the agent, as in a chat.
+            if fresh, let number = conversation.ticketNumber,
+               (try? store.ticket(number))??.ticket.assignee == nil {
                 say(definitions.support.render(.existingTicket, conversation.language, ["ticket": number.description]),
                     to: identity.nick, on: identity.network)
                 if case .ticket(var followUp) = conversation.phase {
