@@ -162,9 +162,11 @@ import Testing
         var out = await h.say("10042", from: udo)
         #expect(out.to("udo").joined().contains("Vertrags-PIN"))
         out = await h.say("!lang en", from: udo)
-        #expect(out.to("udo") == ["Sure, I'll write in English from now on."])
-        out = await h.say("hmm", from: udo)
-        #expect(out.to("udo").isEmpty || out.to("udo").joined().contains("contract PIN"))
+        #expect(out.to("udo") == ["Sure, I'll write in English from now on.",
+                                  "Customer number 10042 has a service contract. Please give the contract PIN "
+                                      + "(you'll find it in your contract documents)."])
+        out = await h.say("4711", from: udo)
+        #expect(out.to("udo").joined().hasPrefix("Thank you – your contract is confirmed"))
     }
 
     @Test func aKBArticleThatHelpsEndsWithoutATicketAndIsCounted() async throws {

@@ -505,11 +505,12 @@ extension BotRuntime {
                 schedule.set(.idle(key), at: now.addingTimeInterval(definitions.supportSettings.idleTimeout))
             }
             conversations[key]?.language = chosen
-            if case .intake(var intake) = conversations[key]?.phase {
-                intake.setLanguage(chosen)
-                conversations[key]?.phase = .intake(intake)
-            }
             reply(texts.render(.languageSet, chosen))
+            if case .intake(var intake) = conversations[key]?.phase {
+                let effects = intake.setLanguage(chosen, intakeContext(identity, now: now))
+                conversations[key]?.phase = .intake(intake)
+                perform(effects, key: key, now: now)
+            }
         }
     }
 
