@@ -382,3 +382,16 @@ import Testing
         }
     }
 }
+
+/// A message with line breaks (Matrix, the console) is taken line by line.
+@Suite struct MultiLineMessageTests {
+    @Test func aMultiLineMessageKeepsItsLinesInTheDescription() async throws {
+        let h = try await Harness()
+        let out = await h.say("keine Kundennummer\nDie NordBox im Lager reagiert nicht mehr.\r\nAlle Lampen blinken rot.\nSchweregrad 2",
+                              from: h.customer("mia"))
+        let ticket = try #require(try h.openTickets().first)
+        #expect(ticket.description == "Die NordBox im Lager reagiert nicht mehr.\nAlle Lampen blinken rot.")
+        #expect(ticket.priority.label == "P6")
+        #expect(out.to("mia").count <= 3)
+    }
+}

@@ -353,7 +353,7 @@ public actor BotRuntime<C: WallClock> {
             } else if isAgents, let agentCommand, let command {
                 runAgentCommand(agentCommand, arguments: command.arguments, message: message, settings: settings)
             } else if isSupport, message.addressedToBot {
-                customerLine(text, message: message, settings: settings, fromChannel: channel)
+                customerLines(text, message: message, settings: settings, fromChannel: channel)
             }
         case .direct:
             if isKB, let command {
@@ -362,8 +362,18 @@ public actor BotRuntime<C: WallClock> {
                       agent(for: message, settings) != nil || supportCommand == nil {
                 runAgentCommand(agentCommand, arguments: command.arguments, message: message, settings: settings)
             } else {
-                customerLine(text, message: message, settings: settings, fromChannel: nil)
+                customerLines(text, message: message, settings: settings, fromChannel: nil)
             }
+        }
+    }
+
+    /// A message of several lines (Matrix, the console) is taken line by
+    /// line, like a paste on IRC, so the description keeps its lines.
+    func customerLines(_ text: String, message: ChatMessage, settings: NetworkBotSettings, fromChannel: String?) {
+        let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+        for line in lines.prefix(1000) {
+            customerLine(line, message: message, settings: settings, fromChannel: fromChannel)
         }
     }
 
