@@ -47,7 +47,16 @@ public protocol TicketStore: Sendable {
     /// Stores a new ticket (state ``TicketState/new``, version 1) with its
     /// `created` event and its pages, in one transaction, and returns it with
     /// the number the store assigned — only after the commit succeeded.
-    func createTicket(_ ticket: NewTicket, pages: [PageDraft]) throws -> TicketCommit
+    ///
+    /// `makePages` is called inside that transaction with the number the
+    /// store just assigned, so the pages can name the ticket (`#42`) although
+    /// the number is not known before: the page that tells an agent about
+    /// ticket 42 is written atomically with ticket 42. It is called at most
+    /// once per attempt, possibly on another thread (the store's group
+    /// commit), and must not call the store. Pages it returns that are
+    /// invalid (see ``PageDraft``) fail the creation, and nothing is stored.
+    func createTicket(_ ticket: NewTicket, makePages: @escaping @Sendable (TicketNumber) -> [PageDraft]) throws
+        -> TicketCommit
 
     /// The ticket with this number, or nil if there is none.
     func ticket(_ number: TicketNumber) throws -> StoredTicket?
@@ -154,6 +163,12 @@ public protocol TicketStore: Sendable {
 }
 
 extension TicketStore {
+    /// Stores a new ticket with pages known beforehand (they cannot name
+    /// the ticket's number); see ``TicketStore/createTicket(_:makePages:)``.
+    public func createTicket(_ ticket: NewTicket, pages: [PageDraft]) throws -> TicketCommit {
+        try createTicket(ticket, makePages: { _ in pages })
+    }
+
     /// Creates a ticket with no pages (a non-contract ticket that is only
     /// announced, or a test).
     public func createTicket(_ ticket: NewTicket) throws -> TicketCommit {

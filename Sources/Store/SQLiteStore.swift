@@ -15,8 +15,8 @@ import Synchronization
 /// One connection, used by one thread at a time behind a lock: SQLite
 /// serialises writers anyway, and a commit costs ~0.15 ms.
 ///
-/// **Group commit.** ``createTicket(_:pages:)`` calls that arrive while a
-/// commit is running are gathered and written by the next commit in one
+/// **Group commit.** ``createTicket(_:makePages:)`` (and
+/// ``createTicket(_:pages:)``) calls that arrive while a commit is running are gathered and written by the next commit in one
 /// transaction (each in its own savepoint, so one bad request fails alone).
 /// Every caller still gets its number only after the transaction that holds
 /// its ticket committed; if that commit fails, every caller in it gets the
@@ -139,7 +139,15 @@ public final class SQLiteStore: TicketStore {
 
     public func createTicket(_ ticket: NewTicket, pages: [PageDraft]) throws -> TicketCommit {
         try Self.validate(pages)
-        let request = PendingCreate(ticket: ticket, pages: pages)
+        return try createTicket(ticket, makePages: { _ in pages })
+    }
+
+    /// Creates a ticket whose pages are made from its number inside the
+    /// transaction that assigns it (see ``TicketStore/createTicket(_:makePages:)``);
+    /// takes part in the group commit like ``createTicket(_:pages:)``.
+    public func createTicket(_ ticket: NewTicket, makePages: @escaping @Sendable (TicketNumber) -> [PageDraft]) throws
+        -> TicketCommit {
+        let request = PendingCreate(ticket: ticket, makePages: makePages)
         let leads = commitQueue.withLock { queue in
             queue.waiting.append(request)
             if queue.leaderActive { return false }
@@ -167,7 +175,7 @@ public final class SQLiteStore: TicketStore {
             queue.waiting.removeFirst(batch.count)
             return batch
         }
-        let results = createTickets(batch.map { ($0.ticket, $0.pages) })
+        let results = createTickets(made: batch.map { ($0.ticket, $0.makePages) })
         creationTransactions.add(1, ordering: .relaxed)
         createdTickets.add(batch.count, ordering: .relaxed)
         for (request, result) in zip(batch, results) { request.result = result }
@@ -197,22 +205,35 @@ public final class SQLiteStore: TicketStore {
     public func createTickets(_ requests: [(ticket: NewTicket, pages: [PageDraft])])
         -> [Result<TicketCommit, any Error>] {
         var results = [Result<TicketCommit, any Error>?](repeating: nil, count: requests.count)
-        var valid: [Int] = []
+        var made: [(ticket: NewTicket, makePages: @Sendable (TicketNumber) -> [PageDraft])] = []
+        var madeIndex: [Int] = []
         for (index, request) in requests.enumerated() {
             do {
                 try Self.validate(request.pages)
-                valid.append(index)
+                let pages = request.pages
+                made.append((request.ticket, { _ in pages }))
+                madeIndex.append(index)
             } catch {
                 results[index] = .failure(error)
             }
         }
+        for (index, result) in zip(madeIndex, createTickets(made: made)) { results[index] = result }
+        return results.map { $0 ?? .failure(TicketStoreError.invalid("internal: request without a result")) }
+    }
+
+    /// ``createTickets(_:)`` with pages made from each ticket's number
+    /// inside the transaction; a request whose pages are invalid fails alone.
+    private func createTickets(made requests: [(ticket: NewTicket, makePages: @Sendable (TicketNumber) -> [PageDraft])])
+        -> [Result<TicketCommit, any Error>] {
+        var results = [Result<TicketCommit, any Error>?](repeating: nil, count: requests.count)
+        let valid = Array(requests.indices)
         if !valid.isEmpty {
             do {
                 let committed = try withConnection { db in
                     try db.transaction { () throws -> [Result<TicketCommit, any Error>] in
                         if valid.count == 1 {
                             let request = requests[valid[0]]
-                            return [.success(try Self.insertTicket(db, request.ticket, pages: request.pages))]
+                            return [.success(try Self.insertTicket(db, request.ticket, makePages: request.makePages))]
                         }
                         var committed: [Result<TicketCommit, any Error>] = []
                         committed.reserveCapacity(valid.count)
@@ -220,7 +241,7 @@ public final class SQLiteStore: TicketStore {
                             let request = requests[index]
                             do {
                                 let commit = try db.savepoint {
-                                    try Self.insertTicket(db, request.ticket, pages: request.pages)
+                                    try Self.insertTicket(db, request.ticket, makePages: request.makePages)
                                 }
                                 committed.append(.success(commit))
                             } catch {
@@ -243,8 +264,8 @@ public final class SQLiteStore: TicketStore {
         return results.map { $0 ?? .failure(TicketStoreError.invalid("internal: request without a result")) }
     }
 
-    private static func insertTicket(_ db: SQLiteConnection, _ new: NewTicket, pages: [PageDraft]) throws
-        -> TicketCommit {
+    private static func insertTicket(_ db: SQLiteConnection, _ new: NewTicket,
+                                     makePages: (TicketNumber) -> [PageDraft]) throws -> TicketCommit {
         try db.run("""
             INSERT INTO tickets (version, created_at, updated_at, customer_number, customer_name,
                 contact_network, contact_nick, contact_account, customer_group, tier, severity, summary,
@@ -259,6 +280,8 @@ public final class SQLiteStore: TicketStore {
             ])
         let number = TicketNumber(db.lastInsertRowID)
         try insertEvents(db, [new.createdEvent(number: number)], ticket: number, firstSeq: 1)
+        let pages = makePages(number)
+        try validate(pages)
         let records = try insertPages(db, pages, ticket: number)
         return TicketCommit(stored: StoredTicket(ticket: new.ticket(number: number), version: 1), pages: records)
     }
@@ -665,13 +688,13 @@ public final class SQLiteStore: TicketStore {
 /// returns (the semaphore orders the two), so no lock is needed.
 private final class PendingCreate: @unchecked Sendable {
     let ticket: NewTicket
-    let pages: [PageDraft]
+    let makePages: @Sendable (TicketNumber) -> [PageDraft]
     var result: Result<TicketCommit, any Error>?
     let wakeUp = DispatchSemaphore(value: 0)
 
-    init(ticket: NewTicket, pages: [PageDraft]) {
+    init(ticket: NewTicket, makePages: @escaping @Sendable (TicketNumber) -> [PageDraft]) {
         self.ticket = ticket
-        self.pages = pages
+        self.makePages = makePages
     }
 }
 

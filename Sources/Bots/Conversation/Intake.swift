@@ -1,0 +1,420 @@
+import Desk
+import Foundation
+import KB
+
+/// What the intake needs from the world to decide, at one instant.
+struct IntakeContext {
+    var customers: CustomerDirectory
+    var knowledgeBase: KnowledgeBase
+    var texts: TextTable<SupportText>
+    var settings: SupportSettings
+    var now: Date
+    /// Wrong PINs recently logged for this chat identity and customer
+    /// number (the store's failed-PIN log), so a new conversation does not
+    /// give three fresh attempts.
+    var recentPINFailures: (String) -> Int
+}
+
+/// Something the intake wants done; the runtime does it and, where there is
+/// an answer, reports back (``Intake/pinChecked(ok:number:_:)``,
+/// ``Intake/creationFailed(_:)``).
+enum IntakeEffect: Equatable {
+    /// Say this to the customer (definition text with values filled in).
+    case say(String)
+    /// Check this PIN off the actor (PBKDF2 is slow on purpose).
+    case verifyPIN(number: String, pin: String)
+    /// A wrong PIN: log it (store and logger).
+    case pinFailed(number: String)
+    /// The customer's problem was solved by a KB article: count it, end.
+    case deflected(articleID: String)
+    /// Every answer is in: store the ticket durably, then confirm.
+    case createTicket(TicketDraft)
+    /// The conversation is over (no ticket).
+    case end
+}
+
+/// The ticket the intake asks for, before the store gives it a number.
+struct TicketDraft: Equatable {
+    var group: CustomerGroup
+    var customerNumber: String?
+    var customerName: String
+    var tier: String?
+    var severity: Severity
+    var summary: String
+    var description: String
+    var language: Language
+}
+
+/// The question-and-answer part of a customer conversation (SPEC "Customer
+/// conversation"): asks only for what is missing, in order — customer
+/// number, PIN (active contract, account not linked), description, KB
+/// suggestions, severity — and uses answers given early.
+///
+/// A value type with no I/O: ``receive(_:_:)`` takes a line and returns
+/// effects; the runtime carries them out. Every text comes from the support
+/// bot's definitions.
+struct Intake {
+    enum CustomerState: Equatable {
+        /// Not answered yet.
+        case unknown
+        /// "none": a customer without a number.
+        case none
+        /// A number the directory knows.
+        case known(Customer)
+        /// A number the directory does not know, given up on after the
+        /// configured attempts (kept for the agents).
+        case notFound(String)
+    }
+
+    var identity: ChatIdentity
+    var language: Language
+    /// Whether the language is decided (detected with confidence or set by
+    /// `!lang`); until then each line may still decide it.
+    var languageSettled: Bool
+
+    private(set) var customer: CustomerState = .unknown
+    /// The active contract of a known customer (nil: none, expired, not yet).
+    private(set) var contract: Contract?
+    /// The customer proved to be who they say (linked account or PIN).
+    private(set) var proven = false
+    private(set) var pinFailures = 0
+    private(set) var pinExhausted = false
+    /// A PIN given before the number (used once the number is known).
+    private var heldPIN: String?
+    private var unknownNumbers = 0
+
+    private(set) var description = ""
+    private var descriptionTruncated = false
+    private var truncationTold = false
+    private(set) var suggestions: [Article]?
+    private var suggestionsDone = false
+    private(set) var severity: Severity?
+
+    /// The question asked last, and when it was last said.
+    private(set) var lastQuestion: Question?
+    private var lastPromptAt: Date?
+    private var greeted = false
+    /// Notes to say before the next question (e.g. "recognised by account").
+    private var notes: [String] = []
+    /// A PIN check is running; the runtime holds further lines until it ends.
+    private(set) var verifying = false
+    /// A ticket creation failed; the next line retries it.
+    private(set) var readyToCreate = false
+
+    init(identity: ChatIdentity, language: Language, languageSettled: Bool, _ context: IntakeContext) {
+        self.identity = identity
+        self.language = language
+        self.languageSettled = languageSettled
+        texts = context.texts
+        if let linked = context.customers.customer(linkedTo: identity) {
+            customer = .known(linked)
+            contract = linked.activeContract(at: context.now, zone: context.customers.zone)
+            proven = contract != nil
+            notes.append(text(.recognisedByAccount, ["customer": linked.name, "number": linked.number]))
+            if contract == nil { notes += contractNote(linked, context) }
+        }
+    }
+
+    /// The support texts, refreshed from the context at each call (a
+    /// reload of the definitions takes effect at the next line).
+    private var texts: TextTable<SupportText>
+
+    private func text(_ key: SupportText, _ values: [String: String] = [:]) -> String {
+        texts.render(key, language, values)
+    }
+
+    // MARK: - Lines
+
+    /// A line from the customer (not a command). Returns what to do.
+    mutating func receive(_ line: String, _ context: IntakeContext) -> [IntakeEffect] {
+        texts = context.texts
+        if !languageSettled, let detected = LanguageDetector.detect(line) {
+            language = detected
+            languageSettled = true
+        }
+        if readyToCreate { return next(context, learned: true, added: false) }
+        // Before the first question, a bare answer answers the first missing one.
+        let asked = lastQuestion ?? (customer == .unknown ? .customerNumber : nil)
+        let parsed = AnswerParser.parse(line, asked: asked, suggestionCount: suggestions?.count ?? 0)
+        var effects: [IntakeEffect] = []
+        var learned = false
+        var added = false
+        var questionSaid = false
+
+        if customer == .unknown {
+            if parsed.saysNoCustomerNumber {
+                customer = .none
+                learned = true
+            } else if let number = parsed.customerNumber {
+                learned = true
+                let (said, repeats) = applyNumber(number, context)
+                notes += said
+                if repeats {
+                    questionSaid = true
+                }
+                if case .known = customer, needsPIN, let pin = parsed.pin ?? heldPIN {
+                    heldPIN = nil
+                    effects.append(startPINCheck(pin))
+                }
+            }
+        }
+        if let pin = parsed.pin, !verifying {
+            if needsPIN {
+                effects.append(startPINCheck(pin))
+                learned = true
+            } else if customer == .unknown {
+                heldPIN = pin
+            }
+        }
+        if severity == nil, let value = parsed.severity {
+            severity = value
+            learned = true
+        }
+        if lastQuestion == .suggestions, let answer = parsed.suggestionAnswer, let offered = suggestions {
+            if answer.helps {
+                let article = answer.index.map { offered[$0 - 1] } ?? (offered.count == 1 ? offered[0] : nil)
+                return [.say(text(.deflected)), .deflected(articleID: article?.id ?? "unspecified"), .end]
+            }
+            suggestionsDone = true
+            learned = true
+        }
+        if let rest = parsed.remainder {
+            let wasEmpty = description.isEmpty
+            appendDescription(rest, limit: context.settings.descriptionLimit)
+            if wasEmpty { learned = true } else { added = true }
+        }
+        if descriptionTruncated, !truncationTold {
+            truncationTold = true
+            notes.append(text(.descriptionTruncated, ["limit": Format.bytes(context.settings.descriptionLimit)]))
+        }
+        if verifying {
+            // The next question follows the PIN check's result.
+            let said = takeNotes()
+            return effects + said.map(IntakeEffect.say)
+        }
+        if questionSaid {
+            lastQuestion = .customerNumber
+            lastPromptAt = context.now
+            return effects + [.say(joined(greeting() + takeNotes()))]
+        }
+        return effects + next(context, learned: learned, added: added)
+    }
+
+    /// The result of a PIN check the runtime ran for `number`.
+    mutating func pinChecked(ok: Bool, number: String, _ context: IntakeContext) -> [IntakeEffect] {
+        texts = context.texts
+        verifying = false
+        guard case .known(let known) = customer, known.number == number else { return [] }
+        var effects: [IntakeEffect] = []
+        if ok {
+            proven = true
+            notes.append(text(.pinAccepted, ["customer": known.name, "number": known.number]))
+        } else {
+            pinFailures += 1
+            effects.append(.pinFailed(number: number))
+            if pinFailures >= 3 {
+                pinExhausted = true
+                notes.append(text(.pinAttemptsExhausted))
+            } else {
+                notes.append(text(.pinWrong, ["remaining": String(3 - pinFailures)]))
+                lastQuestion = .pin
+                lastPromptAt = context.now
+                return effects + [.say(joined(greeting() + takeNotes()))]
+            }
+        }
+        return effects + next(context, learned: true, added: false)
+    }
+
+    /// The runtime could not store the ticket: say so; the next line retries.
+    mutating func creationFailed(_ context: IntakeContext) -> [IntakeEffect] {
+        texts = context.texts
+        readyToCreate = true
+        return [.say(text(.storeFailed))]
+    }
+
+    /// `!lang`: switch the language for everything said from now on, and
+    /// ask the open question again in it.
+    mutating func setLanguage(_ value: Language, _ context: IntakeContext) -> [IntakeEffect] {
+        texts = context.texts
+        language = value
+        languageSettled = true
+        guard let question = lastQuestion, !verifying, !readyToCreate else { return [] }
+        lastPromptAt = context.now
+        return [.say(questionText(question))]
+    }
+
+    // MARK: - Steps
+
+    /// Whether the customer must still prove a contract with the PIN.
+    var needsPIN: Bool {
+        guard case .known = customer, contract != nil else { return false }
+        return !proven && !pinExhausted
+    }
+
+    /// The group the ticket will have.
+    var group: CustomerGroup { contract != nil && proven ? .contract : .noContract }
+
+    private mutating func startPINCheck(_ pin: String) -> IntakeEffect {
+        guard case .known(let known) = customer else { return .say("") }
+        verifying = true
+        return .verifyPIN(number: known.number, pin: pin)
+    }
+
+    /// The number given by the customer: known, unknown, with or without an
+    /// active contract. Returns notes to say, and whether they already ask
+    /// for the number again.
+    private mutating func applyNumber(_ number: String, _ context: IntakeContext) -> ([String], Bool) {
+        guard Customer.isValidNumber(number), let found = context.customers.customer(number: number) else {
+            unknownNumbers += 1
+            let shown = Sanitizer.inline(number, limit: 20)
+            if unknownNumbers >= context.settings.unknownNumberAttempts {
+                customer = .notFound(shown)
+                return ([text(.unknownCustomerNumberGiveUp, ["number": shown])], false)
+            }
+            return ([text(.unknownCustomerNumber, ["number": shown])], true)
+        }
+        customer = .known(found)
+        contract = found.activeContract(at: context.now, zone: context.customers.zone)
+        guard contract != nil else { return (contractNote(found, context), false) }
+        if context.customers.isLinked(identity, to: found.number) {
+            proven = true
+            return ([text(.recognisedByAccount, ["customer": found.name, "number": found.number])], false)
+        }
+        pinFailures = context.recentPINFailures(found.number)
+        if pinFailures >= 3 {
+            pinExhausted = true
+            return ([text(.pinAttemptsExhausted)], false)
+        }
+        return ([], false)
+    }
+
+    /// What to tell a known customer without an active contract.
+    private func contractNote(_ found: Customer, _ context: IntakeContext) -> [String] {
+        let values = ["customer": found.name, "number": found.number]
+        guard let contract = found.contract else { return [text(.noContract, values)] }
+        let today = context.customers.zone.date(of: context.now)
+        if contract.until < today {
+            return [text(.contractExpired, values.merging(["until": Format.day(contract.until, language)]) { $1 })]
+        }
+        return [text(.contractNotYetValid, values.merging(["from": Format.day(contract.from, language)]) { $1 })]
+    }
+
+    private mutating func appendDescription(_ line: String, limit: Int) {
+        guard !descriptionTruncated else { return }
+        let clean = Sanitizer.inline(line, limit: limit)
+        let addition = description.isEmpty ? clean : "\n" + clean
+        if description.utf8.count + addition.utf8.count <= limit {
+            description += addition
+            return
+        }
+        var room = limit - description.utf8.count
+        for character in addition {
+            let size = String(character).utf8.count
+            if size > room { break }
+            description.append(character)
+            room -= size
+        }
+        descriptionTruncated = true
+    }
+
+    /// The next question, or the ticket when nothing is missing.
+    private mutating func nextQuestion(_ context: IntakeContext) -> Question? {
+        if customer == .unknown { return .customerNumber }
+        if needsPIN { return .pin }
+        if description.isEmpty { return .description }
+        if suggestions == nil {
+            let hits = context.knowledgeBase.suggestions(for: description, limit: 3,
+                                                         threshold: context.settings.suggestionThreshold)
+            suggestions = hits.map(\.article)
+            if hits.isEmpty { suggestionsDone = true }
+        }
+        if !suggestionsDone { return .suggestions }
+        if severity == nil { return .severity }
+        return nil
+    }
+
+    private func questionText(_ question: Question) -> String {
+        switch question {
+        case .customerNumber:
+            return text(.askCustomerNumber)
+        case .pin:
+            guard case .known(let known) = customer else { return text(.askCustomerNumber) }
+            return text(.askPIN, ["customer": known.name, "number": known.number])
+        case .description:
+            return text(.askDescription)
+        case .suggestions:
+            let offered = suggestions ?? []
+            var lines = [text(.suggestIntro)]
+            for (index, article) in offered.enumerated() {
+                lines.append(text(.suggestLine, ["index": String(index + 1), "title": article.title,
+                                                 "url": article.url.absoluteString]))
+            }
+            lines.append(text(.suggestQuestion, ["count": String(offered.count)]))
+            return lines.joined(separator: "\n")
+        case .severity:
+            return text(.askSeverity)
+        }
+    }
+
+    /// Asks the next question — always when something was learned or the
+    /// question changed, otherwise (a line that answered nothing) at most
+    /// once per ``SupportSettings/repromptInterval``.
+    private mutating func next(_ context: IntakeContext, learned: Bool, added: Bool) -> [IntakeEffect] {
+        guard let question = nextQuestion(context) else {
+            readyToCreate = true
+            let said = takeNotes()
+            var effects: [IntakeEffect] = said.isEmpty ? [] : [.say(joined(said))]
+            effects.append(.createTicket(draft()))
+            return effects
+        }
+        var lines = greeting() + takeNotes()
+        let due = lastPromptAt.map { context.now.timeIntervalSince($0) >= context.settings.repromptInterval } ?? true
+        if learned || question != lastQuestion || due {
+            if !learned, added { lines.append(text(.noted)) }
+            lines.append(questionText(question))
+            lastQuestion = question
+            lastPromptAt = context.now
+        }
+        return lines.isEmpty ? [] : [.say(joined(lines))]
+    }
+
+    private mutating func greeting() -> [String] {
+        if greeted { return [] }
+        greeted = true
+        return [text(.greeting)]
+    }
+
+    private mutating func takeNotes() -> [String] {
+        defer { notes = [] }
+        return notes
+    }
+
+    private func joined(_ lines: [String]) -> String { lines.filter { !$0.isEmpty }.joined(separator: "\n") }
+
+    /// The ticket as the answers describe it.
+    func draft() -> TicketDraft {
+        let summaryLine = description.split(separator: "\n").first.map(String.init) ?? description
+        let summary = Sanitizer.inline(summaryLine, limit: 100)
+        let nick = Sanitizer.inline(identity.nick, limit: 40)
+        var number: String?
+        var name = nick
+        var tier: String?
+        switch customer {
+        case .known(let known):
+            if group == .contract {
+                number = known.number
+                name = known.name
+                tier = contract?.tier
+            } else {
+                name = "\(nick) (unverified: \(known.number) \(known.name))"
+            }
+        case .notFound(let claimed):
+            name = "\(nick) (unknown number \(claimed))"
+        case .none, .unknown:
+            break
+        }
+        return TicketDraft(group: group, customerNumber: number, customerName: name, tier: tier,
+                           severity: severity ?? .question, summary: summary, description: description,
+                           language: language)
+    }
+}

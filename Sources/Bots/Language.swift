@@ -1,0 +1,75 @@
+import Foundation
+
+/// The languages the bots speak. Every text in the bot definitions exists
+/// in each of them (SPEC "Customer conversation": German or English).
+public enum Language: String, Sendable, Hashable, CaseIterable, Codable, CustomStringConvertible {
+    case de, en
+
+    /// `de`, `deutsch`, `german`, `en`, `english`, `englisch` (any case).
+    public init?(word: String) {
+        switch word.lowercased().trimmingCharacters(in: .whitespaces) {
+        case "de", "deutsch", "german", "ger": self = .de
+        case "en", "english", "englisch", "eng": self = .en
+        default: return nil
+        }
+    }
+
+    public var description: String { rawValue }
+}
+
+/// Guesses whether a chat line is German or English.
+///
+/// Customers write one-liners ("VPN geht nicht", "backup failed again"),
+/// often mixed with product names and English IT words that Germans use too
+/// ("down", "Backup", "Update"). The detector counts function words and
+/// common verbs that belong clearly to one language, plus umlauts and ß,
+/// and answers only when one side clearly wins; for a line like "10042" or
+/// "VPN down" it answers nil and the caller keeps its default.
+public enum LanguageDetector {
+    /// Words that are (nearly) only German. Kept to words a customer writes
+    /// about a problem; IT words used in both languages are left out.
+    static let german: Set<String> = [
+        "ich", "wir", "unser", "unsere", "unseren", "unserem", "unserer", "mein", "meine", "meinen", "meinem",
+        "nicht", "nichts", "ist", "sind", "waren", "und", "oder", "aber", "der", "die", "das", "dem",
+        "den", "des", "ein", "eine", "einen", "einem", "einer", "kein", "keine", "keinen", "mit", "bei", "beim",
+        "geht", "gehen", "ging", "kann", "können", "konnte", "lässt", "laesst", "hallo", "moin", "servus",
+        "bitte", "danke", "vielen", "funktioniert", "funktionieren", "seit", "auf", "für", "fuer", "haben",
+        "habe", "hab", "hat", "wird", "werden", "wurde", "heute", "gestern", "morgen", "noch", "mehr", "auch",
+        "zu", "zum", "zur", "im", "vom", "von", "es", "sich", "wie", "warum", "wieso", "wo", "wann",
+        "kundennummer", "guten", "tag", "fehler", "frage", "lizenz", "startet", "immer", "wieder", "schon",
+        "jetzt", "gerade", "alle", "keiner", "niemand", "läuft", "laeuft", "fehlgeschlagen", "mehrere",
+        "dass", "weil", "wenn", "nach", "über", "ueber", "unter", "sehr", "leider", "ja", "nein", "hilfe",
+        "verbindung", "anmeldung", "passwort", "benutzer", "sicherung", "datei", "dateien", "zugriff",
+        "erreichbar", "mal", "sie", "ihr", "ihre", "uns", "euch", "dringend", "ausgefallen", "stillstand",
+    ]
+
+    /// Words that are (nearly) only English.
+    static let english: Set<String> = [
+        "i", "we", "our", "my", "the", "is", "are", "were", "and", "but", "not", "doesn't", "doesnt",
+        "don't", "dont", "can't", "cant", "cannot", "won't", "isn't", "aren't", "didn't", "with", "a", "an",
+        "it", "its", "it's", "to", "of", "for", "on", "at", "from", "hello", "please", "thanks", "thank",
+        "since", "works", "working", "work", "have", "has", "had", "today", "yesterday", "again", "customer",
+        "number", "question", "license", "help", "failed", "fails", "stopped", "can", "could", "how", "what",
+        "why", "when", "where", "there", "this", "that", "these", "all", "no", "yes", "any", "anymore",
+        "anyone", "nobody", "every", "after", "about", "some", "connection", "login", "password", "user",
+        "file", "files", "access", "unable", "error", "issue", "problem", "broken", "keeps", "getting",
+        "need", "urgent", "you", "your", "us", "be", "been", "do", "does", "did", "will", "would", "should",
+    ]
+
+    /// `de` or `en` when the line clearly is one of them, else nil.
+    public static func detect(_ text: String) -> Language? {
+        var de = 0, en = 0
+        for scalar in text.unicodeScalars where "äöüÄÖÜß".unicodeScalars.contains(scalar) { de += 1 }
+        de = min(de, 2)
+        let words = text.lowercased().split { !($0.isLetter || $0 == "'" || $0 == "’") }
+            .prefix(60).map { $0.replacingOccurrences(of: "’", with: "'") }
+        for word in words {
+            if german.contains(word) { de += 1 }
+            if english.contains(word) { en += 1 }
+        }
+        if de == en { return nil }
+        let (winner, loser, language) = de > en ? (de, en, Language.de) : (en, de, Language.en)
+        if loser == 0 || winner - loser >= 2 { return language }
+        return nil
+    }
+}

@@ -1,0 +1,600 @@
+import Core
+import Desk
+import Foundation
+import KB
+
+// The support bot: customer conversations, from the first line to the
+// ticket and the lines that follow it (SPEC "Customer conversation").
+extension BotRuntime {
+    /// What the intake needs, for `identity` at `now`.
+    func intakeContext(_ identity: ChatIdentity, now: Date) -> IntakeContext {
+        let store = self.store
+        let logger = self.logger
+        return IntakeContext(
+            customers: desk.customers, knowledgeBase: knowledgeBase.current, texts: definitions.support,
+            settings: definitions.supportSettings, now: now,
+            recentPINFailures: { number in
+                // Wrong PINs from this identity for this number in the last
+                // hour — and if anyone tried ten for the number, no more tries
+                // for anyone for now (a guessing attack across nicks).
+                let since = now.addingTimeInterval(-3600)
+                do {
+                    let mine = try store.failedPINAttempts(customerNumber: number, identity: identity, since: since).count
+                    let all = try store.failedPINAttempts(customerNumber: number, identity: nil, since: since).count
+                    return all >= 10 ? max(mine, 3) : mine
+                } catch {
+                    logger.error("reading failed PIN attempts failed", ["error": error])
+                    return 0
+                }
+            })
+    }
+
+    /// A line from a customer: a private message, or a support-channel line
+    /// addressed to the bot (the conversation then continues privately).
+    func customerLine(_ text: String, message: ChatMessage, settings: NetworkBotSettings, fromChannel: String?) {
+        let now = clock.date
+        let identity = message.sender
+        let key = ConversationKey(identity)
+        if let command = Self.command(in: text) {
+            let language = conversations[key]?.language ?? LanguageDetector.detect(text) ?? settings.defaultLanguage
+            if let supportCommand = definitions.supportCommands.command(named: command.name) {
+                customerCommand(supportCommand, arguments: command.arguments, identity: identity, settings: settings,
+                                now: now)
+            } else {
+                say(definitions.support.render(.unknownCommand, language, ["command": "!" + command.name]),
+                    to: identity.nick, on: identity.network)
+            }
+            return
+        }
+        var fresh = false
+        if conversations[key] == nil {
+            conversations[key] = startConversation(identity, firstLine: text, settings: settings, now: now)
+            fresh = true
+            if let channel = fromChannel {
+                say(ChatAction(network: identity.network, recipient: .channel(channel),
+                               text: definitions.support.render(.channelRedirect, conversations[key]!.language,
+                                                                ["nick": identity.nick])))
+            }
+        }
+        conversations[key]?.lastActivity = now
+        conversations[key]?.identity.nick = identity.nick
+        schedule.set(.idle(key), at: now.addingTimeInterval(definitions.supportSettings.idleTimeout))
+        guard let conversation = conversations[key] else { return }
+        switch conversation.phase {
+        case .intake(let intake):
+            if intake.verifying {
+                conversations[key]?.held.append(text)
+            } else {
+                intakeLine(text, key: key, now: now)
+            }
+        case .ticket:
+            // Back on an open ticket: say so once — unless an agent has it, then
+            // the line simply goes to the agent, as in a chat.
+            if fresh, let number = conversation.ticketNumber,
+               (try? store.ticket(number))??.ticket.assignee == nil {
+                say(definitions.support.render(.existingTicket, conversation.language, ["ticket": number.description]),
+                    to: identity.nick, on: identity.network)
+                if case .ticket(var followUp) = conversation.phase {
+                    followUp.lastAck = now
+                    conversations[key]?.phase = .ticket(followUp)
+                }
+            }
+            followUpLine(text, key: key, now: now)
+        }
+    }
+
+    /// A new conversation: bound to the customer's open ticket if they have
+    /// one (their lines go to it), else a fresh intake.
+    func startConversation(_ identity: ChatIdentity, firstLine: String, settings: NetworkBotSettings,
+                           now: Date) -> Conversation {
+        serials += 1
+        counters.conversationsStarted += 1
+        let key = ConversationKey(identity)
+        let detected = LanguageDetector.detect(firstLine)
+        let language = detected ?? settings.defaultLanguage
+        do {
+            if let newest = try store.tickets(contact: identity, openOnly: false, limit: 1).first {
+                let ticket = newest.ticket
+                let recentlyResolved = ticket.state == .resolved && now.timeIntervalSince(ticket.updatedAt) < 86_400
+                if ticket.state.isOpen || recentlyResolved {
+                    conversationOfTicket[ticket.number] = key
+                    return Conversation(serial: serials, key: key, identity: identity,
+                                        language: detected ?? Language(rawValue: ticket.language) ?? language,
+                                        phase: .ticket(FollowUp(number: ticket.number, group: ticket.group)),
+                                        lastActivity: now)
+                }
+            }
+        } catch {
+            storeFailed(error, "tickets of a contact")
+        }
+        let intake = Intake(identity: identity, language: language, languageSettled: detected != nil,
+                            intakeContext(identity, now: now))
+        return Conversation(serial: serials, key: key, identity: identity, language: language,
+                            phase: .intake(intake), lastActivity: now)
+    }
+
+    /// Feeds one line to the intake and carries out what it says.
+    func intakeLine(_ text: String, key: ConversationKey, now: Date) {
+        guard var conversation = conversations[key], case .intake(var intake) = conversation.phase else { return }
+        let effects = intake.receive(text, intakeContext(conversation.identity, now: now))
+        conversation.language = intake.language
+        conversation.phase = .intake(intake)
+        conversations[key] = conversation
+        perform(effects, key: key, now: now)
+    }
+
+    func perform(_ effects: [IntakeEffect], key: ConversationKey, now: Date) {
+        for effect in effects {
+            guard let conversation = conversations[key] else { return }
+            let identity = conversation.identity
+            switch effect {
+            case .say(let text):
+                say(text, to: identity.nick, on: identity.network)
+            case .verifyPIN(let number, let pin):
+                startPINCheck(key: key, serial: conversation.serial, number: number, pin: pin)
+            case .pinFailed(let number):
+                counters.pinFailures += 1
+                logger.warning("wrong contract PIN", ["customer_number": number, "identity": identity.description])
+                do {
+                    try store.recordFailedPIN(FailedPINAttempt(customerNumber: number, identity: identity, at: now))
+                } catch {
+                    storeFailed(error, "record failed PIN")
+                }
+            case .deflected(let articleID):
+                counters.deflected += 1
+                logger.info("solved by a KB article, no ticket", ["article": articleID, "identity": identity.description])
+                do {
+                    try store.incrementCounter("deflected", key: articleID)
+                } catch {
+                    storeFailed(error, "count deflection")
+                }
+            case .end:
+                endConversation(key)
+            case .createTicket(let draft):
+                createTicket(draft, key: key, now: now)
+            }
+        }
+    }
+
+    /// Checks a PIN off the actor: PBKDF2 takes a noticeable fraction of a
+    /// second on purpose, and other customers must not wait for it. At most
+    /// ``maximumConcurrentPINChecks`` run at once (a flood of PIN attempts
+    /// from many nicks must not take every core); the rest wait their turn.
+    func startPINCheck(key: ConversationKey, serial: UInt64, number: String, pin: String) {
+        guard pinChecksRunning < Self.maximumConcurrentPINChecks else {
+            pinChecksWaiting.append(PendingPINCheck(key: key, serial: serial, number: number, pin: pin))
+            return
+        }
+        pinChecksRunning += 1
+        let customers = desk.customers
+        serials += 1
+        let work = serials
+        backgroundWork[work] = Task {
+            let ok = await Task.detached(priority: .userInitiated) {
+                customers.verifyPIN(number: number, pin: pin)
+            }.value
+            self.pinChecked(key: key, serial: serial, number: number, ok: ok)
+            await self.flush()
+            self.pinChecksRunning -= 1
+            if !self.pinChecksWaiting.isEmpty {
+                let next = self.pinChecksWaiting.removeFirst()
+                self.startPINCheck(key: next.key, serial: next.serial, number: next.number, pin: next.pin)
+            }
+            self.backgroundWork.removeValue(forKey: work)
+        }
+    }
+
+    /// PIN checks at once: one per core (at least two).
+    static var maximumConcurrentPINChecks: Int { max(2, ProcessInfo.processInfo.activeProcessorCount) }
+
+    func pinChecked(key: ConversationKey, serial: UInt64, number: String, ok: Bool) {
+        let now = clock.date
+        guard var conversation = conversations[key], conversation.serial == serial,
+              case .intake(var intake) = conversation.phase else { return }
+        let effects = intake.pinChecked(ok: ok, number: number, intakeContext(conversation.identity, now: now))
+        conversation.phase = .intake(intake)
+        conversation.language = intake.language
+        conversations[key] = conversation
+        perform(effects, key: key, now: now)
+        // Lines that arrived during the check, in order.
+        while var current = conversations[key], current.serial == serial, !current.held.isEmpty {
+            if case .intake(let waiting) = current.phase, waiting.verifying { break }
+            let line = current.held.removeFirst()
+            conversations[key] = current
+            switch current.phase {
+            case .intake: intakeLine(line, key: key, now: now)
+            case .ticket: followUpLine(line, key: key, now: now)
+            }
+        }
+    }
+
+    // MARK: - The ticket
+
+    /// Stores the ticket with its first pages (or announcement) in one
+    /// transaction; only after the commit is the customer told its number.
+    func createTicket(_ draft: TicketDraft, key: ConversationKey, now: Date) {
+        guard var conversation = conversations[key] else { return }
+        let identity = conversation.identity
+        let new = NewTicket(createdAt: now, createdBy: .customer(identity.description),
+                            customerNumber: draft.customerNumber, customerName: draft.customerName, contact: identity,
+                            group: draft.group, tier: draft.tier, severity: draft.severity, summary: draft.summary,
+                            description: draft.description, language: draft.language.rawValue)
+        let provisional = new.ticket(number: TicketNumber(rawValue: 0))
+        let plan = desk.escalation.plan(for: provisional, stepsDone: [], now: now, roster: roster, tiers: desk.tiers,
+                                        calendar: desk.calendar)
+        var request: PageRequest?
+        var announce = false
+        for action in plan.actions {
+            switch action {
+            case .page(let page): request = page
+            case .announce: announce = true
+            }
+        }
+        var position: Int?
+        if draft.group == .noContract {
+            var preview = queue
+            let entry = QueueEntry(number: TicketNumber(rawValue: .max), priority: provisional.priority, createdAt: now)
+            preview.insert(entry)
+            position = preview.position(of: entry.number)
+        }
+        let pager = makePager(for: identity.network)
+        let pageRequest = request
+        let announcement = announce ? position : nil
+        let makePages: @Sendable (TicketNumber) -> [PageDraft] = { number in
+            var ticket = provisional
+            ticket.number = number
+            if let pageRequest { return pager.pages(for: pageRequest, ticket: ticket, now: now) }
+            if let announcement { return pager.announcement(ticket: ticket, position: announcement, now: now) }
+            return []
+        }
+
+        let commit: TicketCommit
+        do {
+            commit = try store.createTicket(new, makePages: makePages)
+        } catch {
+            storeFailed(error, "create ticket")
+            guard case .intake(var intake) = conversation.phase else { return }
+            let effects = intake.creationFailed(intakeContext(identity, now: now))
+            conversation.phase = .intake(intake)
+            conversations[key] = conversation
+            perform(effects, key: key, now: now)
+            return
+        }
+
+        // Committed: from here on the number may be told.
+        let ticket = commit.ticket
+        queue.sync(with: ticket)
+        if ticket.group == .contract { counters.ticketsCreatedContract += 1 } else { counters.ticketsCreatedNoContract += 1 }
+        logger.notice("ticket created", ["ticket": ticket.number, "priority": ticket.priority, "group": ticket.group.rawValue,
+                                         "customer": ticket.customerName, "contact": identity.description,
+                                         "pages": commit.pages.count])
+        conversation.phase = .ticket(FollowUp(number: ticket.number, group: ticket.group))
+        conversations[key] = conversation
+        conversationOfTicket[ticket.number] = key
+        sendPages(commit.pages, now: now, group: ticket.group)
+
+        var values = Self.ticketValues(ticket)
+        if ticket.group == .contract {
+            slaPosted[ticket.number] = SLAPosted()
+            if let request {
+                if let first = request.privateMessage.first {
+                    values["agent"] = nick(of: first)
+                    tellCustomer(ticket, request.noOneOnDuty ? .ticketPagedBackup : .ticketPaged, values, lane: .urgent)
+                } else {
+                    tellCustomer(ticket, .ticketPagedTeam, values, lane: .urgent)
+                }
+            } else {
+                var resumesAt: Date?
+                if case .outsideCoverage(let at) = plan.status { resumesAt = at }
+                let language = conversation.language
+                values["tier"] = ticket.tier.flatMap { desk.tiers.tier($0)?.name } ?? ticket.tier ?? ""
+                values["resumes"] = resumesAt.map { Format.instant($0, zone: desk.zone, language) }
+                    ?? definitions.support.render(.soon, language)
+                tellCustomer(ticket, .ticketOutsideHours, values, lane: .urgent)
+                if let channel = pager.channel {
+                    var agentValues = Self.ticketValues(ticket)
+                    agentValues["tier"] = values["tier"]
+                    agentValues["resumes"] = resumesAt.map { Format.agentTime($0, zone: desk.zone) } ?? "?"
+                    say(ChatAction(network: pager.network, recipient: .channel(channel),
+                                   text: definitions.agent.render(.announceOutsideHours, pager.language, agentValues)))
+                }
+            }
+            if let next = plan.nextEvaluation { schedule.set(.escalation(ticket.number), at: next) }
+            if let next = desk.sla.status(of: ticket, at: now)?.nextChange { schedule.set(.sla(ticket.number), at: next) }
+        } else {
+            values["position"] = String(queue.position(of: ticket.number) ?? position ?? 1)
+            tellCustomer(ticket, .ticketQueued, values, lane: .urgent)
+            schedule.set(.offer(key), at: now.addingTimeInterval(desk.messageOfferDelay))
+        }
+    }
+
+    /// Builds pages for tickets of customers on `network`.
+    func makePager(for network: String) -> Pager {
+        let place = agentsPlace(for: network)
+        var nicks: [String: String] = [:]
+        for agent in desk.agents.all { nicks[agent.id] = agent.nick }
+        return Pager(texts: definitions.agent, language: agentLanguage(place.network), network: place.network,
+                     channel: place.channel, nicks: nicks)
+    }
+
+    // MARK: - After the ticket
+
+    /// A customer's line on their ticket: attached to it (an audit event)
+    /// and relayed to the assigned agent; lines in a burst go together.
+    func followUpLine(_ text: String, key: ConversationKey, now: Date) {
+        guard var conversation = conversations[key], case .ticket(var followUp) = conversation.phase else { return }
+        let stored: StoredTicket?
+        do {
+            stored = try store.ticket(followUp.number)
+        } catch {
+            storeFailed(error, "read ticket")
+            return
+        }
+        guard let stored, stored.ticket.state.isOpen || stored.ticket.state == .resolved else {
+            // The ticket is over: this line starts a new request.
+            conversationOfTicket.removeValue(forKey: followUp.number)
+            schedule.remove(.offer(key))
+            let intake = Intake(identity: conversation.identity, language: conversation.language, languageSettled: true,
+                                intakeContext(conversation.identity, now: now))
+            conversation.phase = .intake(intake)
+            conversations[key] = conversation
+            intakeLine(text, key: key, now: now)
+            return
+        }
+        if let ends = followUp.burstEnds, now < ends {
+            followUp.buffered.append(text)
+            conversation.phase = .ticket(followUp)
+            conversations[key] = conversation
+            schedule.set(.relay(key), at: ends)
+            return
+        }
+        followUp.burstEnds = now.addingTimeInterval(definitions.supportSettings.relayBurstWindow)
+        conversation.phase = .ticket(followUp)
+        conversations[key] = conversation
+        deliverToTicket([text], key: key, now: now)
+    }
+
+    /// The lines held back in a burst, now.
+    func flushBurst(_ key: ConversationKey, now: Date) {
+        guard var conversation = conversations[key], case .ticket(var followUp) = conversation.phase,
+              !followUp.buffered.isEmpty else { return }
+        let lines = followUp.buffered
+        followUp.buffered = []
+        followUp.burstEnds = now.addingTimeInterval(definitions.supportSettings.relayBurstWindow)
+        conversation.phase = .ticket(followUp)
+        conversations[key] = conversation
+        deliverToTicket(lines, key: key, now: now)
+    }
+
+    func deliverToTicket(_ lines: [String], key: ConversationKey, now: Date) {
+        guard var conversation = conversations[key], case .ticket(var followUp) = conversation.phase else { return }
+        let limit = definitions.supportSettings.descriptionLimit
+        var body = ""
+        for line in lines.map({ Sanitizer.inline($0, limit: limit) }) where !line.isEmpty {
+            let addition = body.isEmpty ? line : "\n" + line
+            if body.utf8.count + addition.utf8.count > limit { break }
+            body += addition
+        }
+        guard !body.isEmpty else { return }
+        let owner: Actor
+        do {
+            guard let stored = try store.ticket(followUp.number) else { return }
+            owner = .customer(stored.ticket.contact.description)
+        } catch {
+            storeFailed(error, "read ticket")
+            return
+        }
+        switch change(followUp.number, .customerMessage(body), by: owner, now: now) {
+        case .done(let commit, _):
+            let ticket = commit.ticket
+            let language = conversation.language
+            if let assignee = ticket.assignee {
+                let place = agentsPlace(for: ticket.contact.network)
+                let agentLanguage = agentLanguage(place.network)
+                let shown = body.split(separator: "\n").map(String.init)
+                var relayed = shown.prefix(12).map { line in
+                    definitions.agent.render(.relayFromCustomer, agentLanguage,
+                                             ["ticket": ticket.number.description, "customer": ticket.customerName,
+                                              "text": line])
+                }
+                if shown.count > 12 {
+                    relayed.append(definitions.agent.render(.relayFromCustomer, agentLanguage, [
+                        "ticket": ticket.number.description, "customer": ticket.customerName,
+                        "text": "… (+\(shown.count - 12), !show \(ticket.number.rawValue))"]))
+                }
+                say(relayed.joined(separator: "\n"), to: nick(of: assignee), on: place.network)
+                if !followUp.toldRelayed {
+                    followUp.toldRelayed = true
+                    say(definitions.support.render(.relayedToAgent, language, ["ticket": ticket.number.description,
+                                                                              "agent": nick(of: assignee)]),
+                        to: conversation.identity.nick, on: conversation.identity.network)
+                }
+            } else if followUp.awaitingMessage {
+                followUp.awaitingMessage = false
+                followUp.lastAck = now
+                say(definitions.support.render(.messageAttached, language, ["ticket": ticket.number.description]),
+                    to: conversation.identity.nick, on: conversation.identity.network)
+            } else if followUp.lastAck.map({ now.timeIntervalSince($0) >= definitions.supportSettings.repromptInterval }) ?? true {
+                followUp.lastAck = now
+                say(definitions.support.render(.addedToTicket, language, ["ticket": ticket.number.description]),
+                    to: conversation.identity.nick, on: conversation.identity.network)
+            }
+            conversation.phase = .ticket(followUp)
+            conversations[key] = conversation
+        case .refused(let error):
+            logger.warning("customer message not attached", ["ticket": followUp.number, "reason": error])
+        case .notFound, .failed:
+            break
+        }
+    }
+
+    /// A waiting non-contract customer is offered to leave a message.
+    func offerMessage(_ key: ConversationKey, now: Date) {
+        guard var conversation = conversations[key], case .ticket(var followUp) = conversation.phase,
+              followUp.group == .noContract, !followUp.offerMade else { return }
+        do {
+            guard let stored = try store.ticket(followUp.number), stored.ticket.state.isOpen,
+                  stored.ticket.assignee == nil else { return }
+        } catch {
+            storeFailed(error, "read ticket")
+            return
+        }
+        followUp.offerMade = true
+        followUp.awaitingMessage = true
+        conversation.phase = .ticket(followUp)
+        conversations[key] = conversation
+        let minutes = Int((desk.messageOfferDelay / 60).rounded())
+        say(definitions.support.render(.offerMessage, conversation.language,
+                                       ["ticket": followUp.number.description, "minutes": String(minutes)]),
+            to: conversation.identity.nick, on: conversation.identity.network)
+    }
+
+    /// A conversation without a message for the idle time ends: politely
+    /// while questions are open, silently once the ticket exists (it stays
+    /// open, and a later line finds it again).
+    func idleCheck(_ key: ConversationKey, now: Date) {
+        guard let conversation = conversations[key] else { return }
+        let ends = conversation.lastActivity.addingTimeInterval(definitions.supportSettings.idleTimeout)
+        if now < ends {
+            schedule.set(.idle(key), at: ends)
+            return
+        }
+        switch conversation.phase {
+        case .intake(let intake):
+            if intake.verifying {
+                schedule.set(.idle(key), at: now.addingTimeInterval(60))
+                return
+            }
+            say(definitions.support.render(.idleTimeout, conversation.language), to: conversation.identity.nick,
+                on: conversation.identity.network)
+        case .ticket:
+            flushBurst(key, now: now)
+        }
+        endConversation(key)
+    }
+
+    // MARK: - Customer commands
+
+    func customerCommand(_ command: SupportCommand, arguments: String, identity: ChatIdentity,
+                         settings: NetworkBotSettings, now: Date) {
+        let key = ConversationKey(identity)
+        let language = conversations[key]?.language ?? LanguageDetector.detect(arguments) ?? settings.defaultLanguage
+        let texts = definitions.support
+        func reply(_ text: String) { say(text, to: identity.nick, on: identity.network) }
+        switch command {
+        case .help:
+            var lines = [texts.render(.helpIntro, language)]
+            for definition in definitions.supportCommands.all {
+                lines.append(texts.render(.helpLine, language, ["command": definition.display,
+                                                                "usage": definition.usage(language),
+                                                                "help": definition.help(language)])
+                    .replacingOccurrences(of: "  ", with: " "))
+            }
+            reply(lines.joined(separator: "\n"))
+        case .status:
+            reply(statusText(identity: identity, key: key, language: language))
+        case .cancel:
+            cancelByCustomer(arguments: arguments, identity: identity, key: key, language: language, now: now)
+        case .lang:
+            guard let chosen = Language(word: arguments) else {
+                reply(texts.render(.languageUsage, language))
+                return
+            }
+            if conversations[key] == nil {
+                conversations[key] = startConversation(identity, firstLine: "", settings: settings, now: now)
+                schedule.set(.idle(key), at: now.addingTimeInterval(definitions.supportSettings.idleTimeout))
+            }
+            conversations[key]?.language = chosen
+            reply(texts.render(.languageSet, chosen))
+            if case .intake(var intake) = conversations[key]?.phase {
+                let effects = intake.setLanguage(chosen, intakeContext(identity, now: now))
+                conversations[key]?.phase = .intake(intake)
+                perform(effects, key: key, now: now)
+            }
+        }
+    }
+
+    func statusText(identity: ChatIdentity, key: ConversationKey, language: Language) -> String {
+        var tickets: [Ticket] = []
+        do {
+            tickets = try store.tickets(contact: identity, openOnly: true, limit: 10).map(\.ticket)
+            if let bound = conversations[key]?.ticketNumber, !tickets.contains(where: { $0.number == bound }),
+               let stored = try store.ticket(bound), stored.ticket.state.isOpen {
+                tickets.insert(stored.ticket, at: 0)
+            }
+        } catch {
+            storeFailed(error, "tickets of a contact")
+        }
+        let texts = definitions.support
+        guard !tickets.isEmpty else { return texts.render(.statusNone, language) }
+        var lines = [texts.render(.statusHeader, language)]
+        for ticket in tickets {
+            var values = Self.ticketValues(ticket)
+            if let assignee = ticket.assignee {
+                values["agent"] = nick(of: assignee)
+                lines.append(texts.render(.statusAssigned, language, values))
+            } else {
+                values["position"] = queue.position(of: ticket.number).map(String.init) ?? "–"
+                lines.append(texts.render(.statusQueued, language, values))
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    func cancelByCustomer(arguments: String, identity: ChatIdentity, key: ConversationKey, language: Language,
+                          now: Date) {
+        let texts = definitions.support
+        if let conversation = conversations[key], case .intake = conversation.phase {
+            say(texts.render(.conversationCancelled, language), to: identity.nick, on: identity.network)
+            endConversation(key)
+            return
+        }
+        // Only the customer's own tickets can be named.
+        var own: [Ticket] = []
+        do {
+            own = try store.tickets(contact: identity, openOnly: true, limit: 20).map(\.ticket)
+            if let bound = conversations[key]?.ticketNumber, !own.contains(where: { $0.number == bound }),
+               let stored = try store.ticket(bound), stored.ticket.state.isOpen {
+                own.insert(stored.ticket, at: 0)
+            }
+        } catch {
+            storeFailed(error, "tickets of a contact")
+        }
+        let named = TicketNumber(text: arguments)
+        let chosen = named.flatMap { number in own.first { $0.number == number } }
+            ?? (named == nil ? (conversations[key]?.ticketNumber.flatMap { n in own.first { $0.number == n } } ?? own.first) : nil)
+        guard let ticket = chosen else {
+            say(texts.render(.nothingToCancel, language), to: identity.nick, on: identity.network)
+            return
+        }
+        switch change(ticket.number, .cancel(reason: "withdrawn by the customer"),
+                      by: .customer(ticket.contact.description), cancelUnsentPages: true, now: now) {
+        case .done(let commit, _):
+            let cancelled = commit.ticket
+            logger.notice("ticket withdrawn by the customer", ["ticket": cancelled.number, "contact": identity.description])
+            forgetTimers(of: cancelled.number)
+            say(texts.render(.ticketCancelled, language, ["ticket": cancelled.number.description]),
+                to: identity.nick, on: identity.network)
+            let place = agentsPlace(for: cancelled.contact.network)
+            let note = definitions.agent.render(.customerCancelled, agentLanguage(place.network),
+                                                Self.ticketValues(cancelled))
+            if let assignee = cancelled.assignee {
+                say(note, to: nick(of: assignee), on: place.network)
+            } else if let channel = place.channel {
+                say(ChatAction(network: place.network, recipient: .channel(channel), text: note))
+            }
+            endConversation(key)
+        case .refused, .notFound:
+            say(texts.render(.nothingToCancel, language), to: identity.nick, on: identity.network)
+        case .failed:
+            say(definitions.support.render(.storeFailed, language), to: identity.nick, on: identity.network)
+        }
+    }
+
+    /// Drops the escalation and SLA timers of a ticket that no longer needs them.
+    func forgetTimers(of number: TicketNumber) {
+        schedule.remove(.escalation(number))
+        schedule.remove(.sla(number))
+        slaPosted.removeValue(forKey: number)
+    }
+}

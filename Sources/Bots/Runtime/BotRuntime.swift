@@ -1,0 +1,505 @@
+import Core
+import Desk
+import Foundation
+import KB
+
+/// The bots at run time: the support bot (customer conversations, tickets),
+/// the agent bot (pages, escalation, SLA warnings, agent commands) and the
+/// KB bot, over any number of chat networks.
+///
+/// The gateway creates one runtime, attaches its networks, starts it, runs
+/// the timer loop, and feeds it every event and delivery report:
+///
+/// ```swift
+/// let runtime = BotRuntime(desk: desk, definitions: definitions, kb: kb, store: store,
+///                          clock: SystemClock(), logger: logger)
+/// await runtime.attach(ircNetwork, settings: NetworkBotSettings(name: "libera", agentsChannel: "#nordlicht-agents",
+///                                                               supportChannels: ["#nordbox"], hasAccounts: true))
+/// try await runtime.start()                   // queue, overrides, pending pages, escalation resumed
+/// Task { await runtime.runTimers() }          // until cancelled
+/// try await ircNetwork.run(events: { await runtime.handle($0) }, deliveries: { await runtime.handle($0) })
+/// ```
+///
+/// **Order of effects.** A ticket is committed to the store before its
+/// number is said to anyone; a page is written to the store's outbox in the
+/// same transaction as the ticket change that causes it, then handed to the
+/// network on the urgent lane with `deliveryID` = the page's id, and marked
+/// sent when the network reports ``ChatDelivery/delivered(id:at:)``. A
+/// page that fails is retried; one that is never confirmed is sent again
+/// after ``AgentSettings/pageDeliveryTimeout``; a restart sends whatever is
+/// pending. Pages are delivered at least once.
+///
+/// **Adapter contract.** `send` returns at once; an action with a
+/// `deliveryID` must eventually be reported as delivered or failed (also
+/// when the adapter drops its queue on a disconnect).
+///
+/// **Concurrency.** An actor: events are handled one at a time, except the
+/// deliberately slow PIN check (PBKDF2), which runs off the actor so other
+/// customers are not kept waiting; the customer's further lines wait for it.
+/// Store calls are synchronous and short (one durable commit).
+public actor BotRuntime<C: WallClock> {
+    // MARK: Configuration
+
+    var desk: DeskConfiguration
+    var definitions: BotDefinitions
+    let knowledgeBase: ReloadableKnowledgeBase
+    let store: any TicketStore
+    let clock: C
+    let logger: Logger
+
+    // MARK: Networks
+
+    var networks: [String: any ChatNetwork] = [:]
+    var networkSettings: [String: NetworkBotSettings] = [:]
+    /// In the order attached (the first with an agents' channel receives
+    /// pages of tickets from networks without one).
+    var networkOrder: [String] = []
+
+    // MARK: State
+
+    /// The configured roster plus the overrides agents made at run time.
+    var roster: Roster
+    /// Open, unassigned tickets in hand-out order.
+    var queue = TicketQueue()
+    var conversations: [ConversationKey: Conversation] = [:]
+    var conversationOfTicket: [TicketNumber: ConversationKey] = [:]
+    var schedule = DeadlineSchedule<TimerKey>()
+    /// Contract tickets whose SLA warning / breach was already posted
+    /// (rebuilt from the audit trail at start).
+    var slaPosted: [TicketNumber: SLAPosted] = [:]
+    var inFlight: [PageID: InFlightPage] = [:]
+    var counters = BotMetrics()
+    var serials: UInt64 = 0
+    var started = false
+    /// Actions produced by the current step, sent in order by ``flush()``.
+    var outgoing: [ChatAction] = []
+    /// PIN checks running off the actor.
+    var backgroundWork: [UInt64: Task<Void, Never>] = [:]
+    var pinChecksRunning = 0
+    var pinChecksWaiting: [PendingPINCheck] = []
+    var sleeper: Task<Void, Never>?
+    var armedFor: Date?
+
+    struct PendingPINCheck {
+        var key: ConversationKey
+        var serial: UInt64
+        var number: String
+        var pin: String
+    }
+
+    struct SLAPosted {
+        var warned = false
+        var breached = false
+    }
+
+    /// A runtime over `store`, speaking with `definitions`' texts.
+    ///
+    /// - Parameters:
+    ///   - desk: customers, agents, roster, escalation and SLA policy.
+    ///   - kb: the knowledge base (its folder is `definitions.kbFolder`).
+    ///   - store: where tickets, pages, overrides and counters live.
+    ///   - clock: every timer runs on it (`ManualClock` in tests).
+    public init(desk: DeskConfiguration, definitions: BotDefinitions, kb: ReloadableKnowledgeBase,
+                store: any TicketStore, clock: C, logger: Logger) {
+        self.desk = desk
+        self.definitions = definitions
+        knowledgeBase = kb
+        self.store = store
+        self.clock = clock
+        self.logger = logger.with(["component": "bots"])
+        roster = desk.roster
+    }
+
+    // MARK: - Public API
+
+    /// Makes a network known: the bots answer its events and send through
+    /// it. Attach every network before ``start()``.
+    public func attach(_ network: any ChatNetwork, settings: NetworkBotSettings) {
+        if networks[settings.name] == nil { networkOrder.append(settings.name) }
+        networks[settings.name] = network
+        networkSettings[settings.name] = settings
+        if network.name != settings.name {
+            logger.warning("network name differs from its settings", ["network": network.name, "settings": settings.name])
+        }
+    }
+
+    /// Rebuilds the queue from the store's open tickets, restores the
+    /// roster overrides agents made, resumes every escalation where it
+    /// stands (a step that fell due while the gateway was down is paged now,
+    /// once), posts SLA marks not yet posted, and sends every pending page.
+    public func start() async throws {
+        guard !started else { return }
+        let now = clock.date
+        let open = try store.openTickets()
+        queue = TicketQueue(tickets: open.map(\.ticket))
+        roster = desk.roster
+        for saved in try store.rosterOverrides(endingAfter: now) {
+            do {
+                try roster.restoreOverride(saved.rosterOverride)
+            } catch {
+                logger.warning("stored roster override not restored", ["override": saved.id, "agent": saved.agent,
+                                                                       "error": error])
+            }
+        }
+        for stored in open where stored.ticket.group == .contract {
+            let events = try store.events(of: stored.number)
+            slaPosted[stored.number] = SLAPosted(warned: events.contains { $0.kind == .slaWarning },
+                                                 breached: events.contains { $0.kind == .slaBreach })
+            schedule.set(.escalation(stored.number), at: now)
+            schedule.set(.sla(stored.number), at: now)
+        }
+        schedule.set(.pages, at: now)
+        started = true
+        logger.info("bots started", ["open_tickets": open.count, "waiting": queue.count,
+                                     "networks": networkOrder.joined(separator: ",")])
+        await fireDueTimers()
+    }
+
+    /// Handles one event from a network.
+    public func handle(_ event: ChatEvent) async {
+        switch event {
+        case .message(let message):
+            handleMessage(message)
+        case .nickChanged(let network, let from, let to):
+            nickChanged(network: network, from: from, to: to)
+        case .accountChanged(let network, let nick, let account):
+            accountChanged(network: network, nick: nick, account: account)
+        case .connected(let network):
+            logger.info("network connected", ["network": network])
+            schedule.set(.pages, at: clock.date)
+        case .disconnected(let network, let reason):
+            logger.notice("network disconnected", ["network": network, "reason": reason])
+        }
+        await flush()
+    }
+
+    /// Handles a network's report about a page (an action with a `deliveryID`).
+    public func handle(_ delivery: ChatDelivery) async {
+        let now = clock.date
+        switch delivery {
+        case .delivered(let id, let at):
+            pageDelivered(PageID(rawValue: id), at: at, now: now)
+        case .failed(let id, let reason):
+            pageFailed(PageID(rawValue: id), reason: reason, now: now)
+        }
+        await flush()
+    }
+
+    /// Runs the timers — escalation steps, SLA marks, message offers, idle
+    /// conversations, page retries — until the task is cancelled. Sleeps on
+    /// the clock until the earliest deadline and is woken early when a
+    /// change brings a deadline forward; never polls.
+    public func runTimers() async {
+        while !Task.isCancelled {
+            await fireDueTimers()
+            if Task.isCancelled { break }
+            let deadline = schedule.earliest() ?? clock.date.addingTimeInterval(86_400)
+            armedFor = deadline
+            let clock = self.clock
+            let task = Task { _ = try? await clock.sleep(until: WallInstant(deadline), tolerance: nil) }
+            sleeper = task
+            await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
+            sleeper = nil
+            armedFor = nil
+        }
+    }
+
+    /// Does what is due now (what ``runTimers()`` does when it wakes).
+    public func fireDueTimers() async {
+        let now = clock.date
+        let due = schedule.popDue(now)
+        var sendPages = false
+        for key in due {
+            switch key {
+            case .escalation(let number): evaluateEscalation(number, now: now)
+            case .sla(let number): evaluateSLA(number, now: now)
+            case .offer(let key): offerMessage(key, now: now)
+            case .idle(let key): idleCheck(key, now: now)
+            case .relay(let key): flushBurst(key, now: now)
+            case .pages: sendPages = true
+            }
+        }
+        if sendPages { sendDuePages(now: now) }
+        await flush()
+    }
+
+    /// Swaps in a new desk configuration and bot definitions without a
+    /// restart. Overrides agents made at run time are kept; every open
+    /// ticket's escalation and SLA are evaluated again under the new terms.
+    public func reload(desk: DeskConfiguration, definitions: BotDefinitions) {
+        let now = clock.date
+        let kept = roster.runtimeOverrides.filter { $0.until > now }
+        self.desk = desk
+        self.definitions = definitions
+        var fresh = desk.roster
+        for entry in kept {
+            do {
+                try fresh.restoreOverride(entry)
+            } catch {
+                logger.warning("roster override dropped by the reload", ["agent": entry.agent ?? "-", "error": error])
+            }
+        }
+        roster = fresh
+        for number in Set(slaPosted.keys) {
+            schedule.set(.escalation(number), at: now)
+            schedule.set(.sla(number), at: now)
+        }
+        logger.info("bot definitions and desk configuration reloaded")
+        rearm()
+    }
+
+    /// Counters for `/metrics`.
+    public func metrics() -> BotMetrics {
+        var current = counters
+        current.conversationsActive = conversations.count
+        current.pagesInFlight = inFlight.count
+        current.queueLength = queue.count
+        return current
+    }
+
+    /// The earliest deadline the timers wait for (for tests and diagnostics).
+    public func nextDeadline() -> Date? { schedule.earliest() }
+
+    /// Waits until the background work started by ``handle(_:)-(ChatEvent)``
+    /// (PIN checks) has finished and its replies were handed to the networks
+    /// — for tests and the console, which show a reply before the next prompt.
+    public func waitUntilIdle() async {
+        while let (_, task) = backgroundWork.first {
+            await task.value
+        }
+    }
+
+    // MARK: - Sending
+
+    /// Queues an action for the end of the current step.
+    func say(_ action: ChatAction) {
+        outgoing.append(action)
+    }
+
+    /// A line to a person on a network.
+    func say(_ text: String, to nick: String, on network: String, lane: ChatLane = .normal) {
+        guard !text.isEmpty else { return }
+        say(ChatAction(network: network, recipient: .user(nick), text: text, lane: lane))
+    }
+
+    /// Hands this step's actions to their networks, in order, and re-arms
+    /// the timer loop if a deadline moved.
+    func flush() async {
+        rearm()
+        let batch = outgoing
+        outgoing = []
+        for action in batch {
+            guard let network = networks[action.network] else {
+                logger.warning("no such network for an outgoing line", ["network": action.network,
+                                                                          "to": action.recipient.description])
+                if let id = action.deliveryID {
+                    pageFailed(PageID(rawValue: id), reason: "network \(action.network) is not attached", now: clock.date)
+                }
+                continue
+            }
+            await network.send(action)
+        }
+    }
+
+    /// Wakes the timer loop when the earliest deadline is now earlier than
+    /// the one it sleeps until.
+    func rearm() {
+        guard let sleeper, let armedFor else { return }
+        if let earliest = schedule.earliest(), earliest < armedFor {
+            sleeper.cancel()
+        }
+    }
+
+    /// Logs a failed store call and counts it.
+    func storeFailed(_ error: any Error, _ what: String) {
+        counters.storeErrors += 1
+        logger.error("store call failed", ["operation": what, "error": error])
+    }
+
+    // MARK: - Routing
+
+    /// `!name args`: the command name (lowercased) and the rest.
+    static func command(in text: String) -> (name: String, arguments: String)? {
+        guard text.hasPrefix("!") else { return nil }
+        let body = text.dropFirst()
+        let name = body.prefix { !$0.isWhitespace }
+        guard !name.isEmpty, name.count <= 20, name.allSatisfy({ $0.isLetter || $0.isNumber }) else { return nil }
+        let rest = body.dropFirst(name.count).trimmingCharacters(in: .whitespacesAndNewlines)
+        return (name.lowercased(), rest)
+    }
+
+    static func sameChannel(_ a: String, _ b: String) -> Bool {
+        ChatCaseFolding.rfc1459(a) == ChatCaseFolding.rfc1459(b)
+    }
+
+    func handleMessage(_ message: ChatMessage) {
+        guard let settings = networkSettings[message.network] else {
+            logger.warning("message from a network that is not attached", ["network": message.network])
+            return
+        }
+        let text = message.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { return }
+        let command = Self.command(in: text)
+        let isKB = command.map { definitions.kbCommands.command(named: $0.name) != nil } ?? false
+        let agentCommand = command.flatMap { definitions.agentCommands.command(named: $0.name) }
+        let supportCommand = command.flatMap { definitions.supportCommands.command(named: $0.name) }
+
+        switch message.place {
+        case .channel(let channel):
+            let isAgents = settings.agentsChannel.map { Self.sameChannel($0, channel) } ?? false
+            let isSupport = settings.supportChannels.contains { Self.sameChannel($0, channel) }
+            if isKB, let command {
+                kbQuery(command.arguments, message: message, settings: settings)
+            } else if isAgents, let agentCommand, let command {
+                runAgentCommand(agentCommand, arguments: command.arguments, message: message, settings: settings)
+            } else if isSupport, message.addressedToBot {
+                customerLines(text, message: message, settings: settings, fromChannel: channel)
+            }
+        case .direct:
+            if isKB, let command {
+                kbQuery(command.arguments, message: message, settings: settings)
+            } else if let agentCommand, let command, supportCommand == nil || agentCommand == .help,
+                      agent(for: message, settings) != nil || supportCommand == nil {
+                runAgentCommand(agentCommand, arguments: command.arguments, message: message, settings: settings)
+            } else {
+                customerLines(text, message: message, settings: settings, fromChannel: nil)
+            }
+        }
+    }
+
+    /// A message of several lines (Matrix, the console) is taken line by
+    /// line, like a paste on IRC, so the description keeps its lines.
+    func customerLines(_ text: String, message: ChatMessage, settings: NetworkBotSettings, fromChannel: String?) {
+        let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+        for line in lines.prefix(1000) {
+            customerLine(line, message: message, settings: settings, fromChannel: fromChannel)
+        }
+    }
+
+    /// The agent who wrote `message`: by account on networks with accounts,
+    /// by mask otherwise, by agent id on the console — never by nick.
+    func agent(for message: ChatMessage, _ settings: NetworkBotSettings) -> Agent? {
+        if settings.trustsAgentIDs {
+            return message.sender.account.flatMap { desk.agents.agent(id: $0) }
+        }
+        var user: String?, host: String?
+        if let mask = message.hostmask, let bang = mask.firstIndex(of: "!"), let at = mask.lastIndex(of: "@"), bang < at {
+            user = String(mask[mask.index(after: bang)..<at])
+            host = String(mask[mask.index(after: at)...])
+        }
+        return desk.agents.agent(for: message.sender, user: user, host: host, networkHasAccounts: settings.hasAccounts)
+    }
+
+    /// Where agents are reached for a ticket from `network`: that network's
+    /// agents' channel, else the first attached network that has one.
+    func agentsPlace(for network: String) -> (network: String, channel: String?) {
+        if let channel = networkSettings[network]?.agentsChannel { return (network, channel) }
+        for name in networkOrder {
+            if let channel = networkSettings[name]?.agentsChannel { return (name, channel) }
+        }
+        return (network, nil)
+    }
+
+    /// The language of agent-facing texts on `network`.
+    func agentLanguage(_ network: String) -> Language {
+        networkSettings[network]?.defaultLanguage ?? .de
+    }
+
+    /// Where and how to reach the customer of `ticket`: the live
+    /// conversation's nick (it may have changed) or the ticket's contact.
+    func customerAddress(_ ticket: Ticket) -> (network: String, nick: String, language: Language) {
+        if let key = conversationOfTicket[ticket.number], let conversation = conversations[key] {
+            return (conversation.identity.network, conversation.identity.nick, conversation.language)
+        }
+        return (ticket.contact.network, ticket.contact.nick, Language(rawValue: ticket.language) ?? .en)
+    }
+
+    /// A line from the support bot to the customer of `ticket`.
+    func tellCustomer(_ ticket: Ticket, _ key: SupportText, _ values: [String: String], lane: ChatLane = .normal) {
+        let address = customerAddress(ticket)
+        say(definitions.support.render(key, address.language, values), to: address.nick, on: address.network, lane: lane)
+    }
+
+    /// The values every ticket text can use.
+    static func ticketValues(_ ticket: Ticket) -> [String: String] { Pager.values(ticket) }
+
+    /// The nick of an agent id (the id itself if the agent was removed).
+    func nick(of agentID: String) -> String { desk.agents.agent(id: agentID)?.nick ?? agentID }
+
+    // MARK: - Nicks and accounts
+
+    func nickChanged(network: String, from: String, to: String) {
+        let oldKey = ConversationKey(network: network, nick: from)
+        if var conversation = conversations.removeValue(forKey: oldKey) {
+            let newKey = ConversationKey(network: network, nick: to)
+            if let stale = conversations[newKey] { endConversation(stale.key) }
+            conversation.key = newKey
+            conversation.identity.nick = to
+            if case .intake(var intake) = conversation.phase {
+                intake.identity.nick = to
+                conversation.phase = .intake(intake)
+            }
+            conversations[newKey] = conversation
+            moveTimers(from: oldKey, to: newKey)
+            if let number = conversation.ticketNumber { conversationOfTicket[number] = newKey }
+        }
+        // Conversations keyed by account follow the nick for replies.
+        let folded = ChatCaseFolding.rfc1459(from)
+        for (key, conversation) in conversations where key.network == network && key.byAccount
+            && ChatCaseFolding.rfc1459(conversation.identity.nick) == folded {
+            conversations[key]?.identity.nick = to
+            if case .intake(var intake) = conversation.phase {
+                intake.identity.nick = to
+                conversations[key]?.phase = .intake(intake)
+            }
+        }
+    }
+
+    func accountChanged(network: String, nick: String, account: String?) {
+        if let account, !account.isEmpty {
+            // Logged in: the nick's conversation continues under the account.
+            let oldKey = ConversationKey(network: network, nick: nick)
+            guard var conversation = conversations.removeValue(forKey: oldKey) else { return }
+            conversation.identity.account = account
+            let newKey = ConversationKey(conversation.identity)
+            if let stale = conversations[newKey] { endConversation(stale.key) }
+            conversation.key = newKey
+            if case .intake(var intake) = conversation.phase {
+                intake.identity.account = account
+                conversation.phase = .intake(intake)
+            }
+            conversations[newKey] = conversation
+            moveTimers(from: oldKey, to: newKey)
+            if let number = conversation.ticketNumber { conversationOfTicket[number] = newKey }
+        } else {
+            // Logged out: what the account proved no longer holds; the next
+            // line starts a conversation keyed by nick.
+            let folded = ChatCaseFolding.rfc1459(nick)
+            for (key, conversation) in conversations where key.network == network && key.byAccount
+                && ChatCaseFolding.rfc1459(conversation.identity.nick) == folded {
+                endConversation(key)
+            }
+        }
+    }
+
+    func moveTimers(from old: ConversationKey, to new: ConversationKey) {
+        for make in [TimerKey.offer, TimerKey.idle, TimerKey.relay] {
+            if let date = schedule.deadline(of: make(old)) {
+                schedule.remove(make(old))
+                schedule.set(make(new), at: date)
+            }
+        }
+    }
+
+    /// Forgets a conversation and its timers (nothing is said).
+    func endConversation(_ key: ConversationKey) {
+        guard let conversation = conversations.removeValue(forKey: key) else { return }
+        schedule.remove(.offer(key))
+        schedule.remove(.idle(key))
+        schedule.remove(.relay(key))
+        if let number = conversation.ticketNumber, conversationOfTicket[number] == key {
+            conversationOfTicket.removeValue(forKey: number)
+        }
+    }
+}

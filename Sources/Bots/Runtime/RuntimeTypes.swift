@@ -1,0 +1,158 @@
+import Desk
+import Foundation
+
+/// How the bots use one chat network (from the gateway's configuration).
+public struct NetworkBotSettings: Sendable, Hashable {
+    /// The configured network name (matches `ChatNetwork.name`).
+    public var name: String
+    /// The agents' channel on this network, if any: pages, SLA warnings and
+    /// announcements go there, and agent commands are taken there.
+    public var agentsChannel: String?
+    /// Channels where customers may address the bot (`switchboard: help`);
+    /// the conversation then continues in a private message.
+    public var supportChannels: [String]
+    /// The network vouches for accounts (IRCv3 account-tag/extended-join
+    /// acknowledged, or Matrix): agents are recognised by account only.
+    /// Without accounts, by `nick!user@host` mask.
+    public var hasAccounts: Bool
+    /// The console adapter: `sender.account` *is* an agent id and is
+    /// trusted as such (no network involved). Never set for a real network.
+    public var trustsAgentIDs: Bool
+    /// `de` or `en`: the language of channels on this network (agents'
+    /// channel, KB answers in channels) and the default for customers whose
+    /// first lines do not show their language.
+    public var language: String
+
+    public init(name: String, agentsChannel: String? = nil, supportChannels: [String] = [], hasAccounts: Bool,
+                trustsAgentIDs: Bool = false, language: String = "de") {
+        self.name = name
+        self.agentsChannel = agentsChannel
+        self.supportChannels = supportChannels
+        self.hasAccounts = hasAccounts
+        self.trustsAgentIDs = trustsAgentIDs
+        self.language = language
+    }
+
+    var defaultLanguage: Language { Language(word: language) ?? .en }
+}
+
+/// Counters of the bots for `/metrics` (Prometheus): totals since start,
+/// plus a few current values.
+public struct BotMetrics: Sendable, Hashable {
+    /// Conversations going on now.
+    public var conversationsActive = 0
+    public var conversationsStarted = 0
+    public var ticketsCreatedContract = 0
+    public var ticketsCreatedNoContract = 0
+    /// Conversations that ended with "yes, the article helps".
+    public var deflected = 0
+    /// Pages (and announcements) the networks confirmed as sent.
+    public var pagesSent = 0
+    /// Failed page attempts (each is retried).
+    public var pageFailures = 0
+    /// Pages handed to a network and not confirmed yet.
+    public var pagesInFlight = 0
+    public var pinFailures = 0
+    public var agentCommands = 0
+    /// Agent commands refused because the sender is no agent.
+    public var agentCommandsRefused = 0
+    public var kbQueries = 0
+    public var slaWarnings = 0
+    public var slaBreaches = 0
+    /// Tickets waiting for an agent now.
+    public var queueLength = 0
+    /// Store operations that failed (each was logged and reported).
+    public var storeErrors = 0
+
+    public init() {}
+}
+
+/// Who a conversation is with: the account where the network vouches for
+/// one, else the nick (folded per RFC 1459) — a nick-keyed conversation
+/// follows nick changes.
+struct ConversationKey: Hashable, Sendable, CustomStringConvertible {
+    var network: String
+    var byAccount: Bool
+    var id: String
+
+    init(_ identity: ChatIdentity) {
+        network = identity.network
+        if let account = identity.account, !account.isEmpty {
+            byAccount = true
+            id = ChatCaseFolding.rfc1459(account)
+        } else {
+            byAccount = false
+            id = ChatCaseFolding.rfc1459(identity.nick)
+        }
+    }
+
+    init(network: String, nick: String) {
+        self.network = network
+        byAccount = false
+        id = ChatCaseFolding.rfc1459(nick)
+    }
+
+    var description: String { "\(network):\(byAccount ? "" : "~")\(id)" }
+}
+
+/// After the ticket was created: the customer's lines go to the ticket.
+struct FollowUp {
+    var number: TicketNumber
+    var group: CustomerGroup
+    /// A non-contract customer was offered to leave a message.
+    var offerMade = false
+    /// The next line is that message (confirmed as such).
+    var awaitingMessage = false
+    /// Lines arriving within the burst window are relayed together.
+    var burstEnds: Date?
+    var buffered: [String] = []
+    var lastAck: Date?
+    var toldRelayed = false
+}
+
+/// A conversation with one customer.
+struct Conversation {
+    enum Phase {
+        case intake(Intake)
+        case ticket(FollowUp)
+    }
+
+    /// Unique per conversation, so a late PIN result finds the right one.
+    let serial: UInt64
+    var key: ConversationKey
+    var identity: ChatIdentity
+    var language: Language
+    var phase: Phase
+    var lastActivity: Date
+    /// Lines that arrived while a PIN was being checked.
+    var held: [String] = []
+
+    var ticketNumber: TicketNumber? {
+        if case .ticket(let followUp) = phase { followUp.number } else { nil }
+    }
+}
+
+/// What the timer loop waits for.
+enum TimerKey: Hashable, Sendable {
+    /// The next escalation step (or coverage opening) of a contract ticket.
+    case escalation(TicketNumber)
+    /// The next SLA mark (80 %, breach) of a contract ticket.
+    case sla(TicketNumber)
+    /// Offer a waiting non-contract customer to leave a message.
+    case offer(ConversationKey)
+    /// End an idle conversation.
+    case idle(ConversationKey)
+    /// Relay the lines a customer sent in a burst.
+    case relay(ConversationKey)
+    /// Send pages that are due (retries) or whose delivery timed out.
+    case pages
+}
+
+/// A page handed to a network and not yet confirmed.
+struct InFlightPage {
+    var ticket: TicketNumber
+    var step: Int
+    var target: String
+    var attempts: Int
+    var handedOver: Date
+}

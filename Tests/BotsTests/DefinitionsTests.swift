@@ -1,0 +1,138 @@
+import Bots
+import Core
+import Foundation
+import Testing
+
+/// The bot definitions: every text in both languages, checked at load time.
+@Suite struct DefinitionsTests {
+    /// A copy of the shipped `bots/` folder (without the KB articles) whose
+    /// files the test can edit.
+    static func editableCopy(_ edit: (inout [String: String]) -> Void) throws -> (TemporaryDirectory, URL) {
+        let directory = try TemporaryDirectory()
+        let folder = directory.url.appendingPathComponent("bots")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("kb"), withIntermediateDirectories: true)
+        var files: [String: String] = [:]
+        for name in ["support.json5", "agent.json5", "kb.json5"] {
+            files[name] = try String(contentsOf: repositoryRoot.appendingPathComponent("bots/\(name)"), encoding: .utf8)
+        }
+        edit(&files)
+        for (name, text) in files { try Data(text.utf8).write(to: folder.appendingPathComponent(name)) }
+        return (directory, folder)
+    }
+
+    static func issues(_ edit: (inout [String: String]) -> Void) throws -> [ConfigIssue] {
+        let (directory, folder) = try editableCopy(edit)
+        defer { _ = directory }
+        do {
+            _ = try BotDefinitions.load(folder: folder)
+            return []
+        } catch {
+            return error.issues
+        }
+    }
+
+    @Test func theShippedDefinitionsLoadAndNameTheKBFolder() throws {
+        let definitions = try BotDefinitions.load(folder: repositoryRoot.appendingPathComponent("bots"))
+        #expect(definitions.kbFolder.standardizedFileURL.path
+            == repositoryRoot.appendingPathComponent("bots/kb").standardizedFileURL.path)
+        #expect(definitions.supportSettings.descriptionLimit == 8192)
+        #expect(definitions.supportSettings.idleTimeout == 1800)
+        #expect(definitions.agentCommands.command(named: "TAKE") == .take)
+        #expect(definitions.supportCommands.command(named: "hilfe") == .help)
+        #expect(definitions.kbCommands.command(named: "kb") == .kb)
+        // Every severity is explained in one line, in both languages.
+        for language in Language.allCases {
+            let lines = definitions.support.render(.askSeverity, language).split(separator: "\n")
+            #expect(lines.count == 5)
+            #expect((1...4).allSatisfy { n in lines.contains { $0.hasPrefix("\(n) ") } })
+        }
+        // The non-contract text is honest and links the contract page.
+        let queued = definitions.support.render(.ticketQueued, .de, ["ticket": "#7", "priority": "P8", "position": "3"])
+        #expect(queued.contains("kein Anspruch") && queued.contains("https://nordlicht.example/support/vertrag"))
+        let queuedEN = definitions.support.render(.ticketQueued, .en, ["ticket": "#7", "priority": "P8", "position": "3"])
+        #expect(queuedEN.contains("no entitlement") && queuedEN.contains("https://nordlicht.example/support/contract"))
+    }
+
+    @Test func aTextMissingInOneLanguageIsAnErrorWithFileLineAndKey() throws {
+        let issues = try Self.issues { files in
+            files["support.json5"] = files["support.json5"]!.replacingOccurrences(
+                of: "      en: \"Customer number {number} has a service contract. Please give the contract PIN (you'll find it in your contract documents).\",\n",
+                with: "")
+        }
+        #expect(issues.count == 1)
+        let issue = try #require(issues.first)
+        #expect(issue.file.hasSuffix("bots/support.json5"))
+        #expect(issue.field == "texts.askPIN")
+        #expect(issue.message.contains("English ('en') text is missing"))
+        let line = try #require(issue.line)
+        let text = try String(contentsOf: repositoryRoot.appendingPathComponent("bots/support.json5"), encoding: .utf8)
+        #expect(text.split(separator: "\n", omittingEmptySubsequences: false)[line - 1].contains("askPIN"))
+    }
+
+    @Test func placeholdersMustMatchBetweenLanguagesAndBeKnown() throws {
+        let issues = try Self.issues { files in
+            files["support.json5"] = files["support.json5"]!
+                .replacingOccurrences(of: "Diese PIN stimmt leider nicht. Sie haben noch {remaining} Versuch(e).",
+                                      with: "Diese PIN stimmt leider nicht ({number}). Sie haben noch {remaining} Versuch(e).")
+                .replacingOccurrences(of: "I can't find customer number {number}.", with: "I can't find customer number {numbr}.")
+        }
+        let messages = issues.map(\.description)
+        #expect(messages.contains { $0.contains("texts.pinWrong.de") && $0.contains("unknown placeholder {number}") })
+        #expect(messages.contains { $0.contains("texts.pinWrong.en") && $0.contains("only the German text uses {number}") })
+        #expect(messages.contains { $0.contains("texts.unknownCustomerNumber.en") && $0.contains("did you mean {number}?") })
+    }
+
+    @Test func aTextWithoutARequiredPlaceholderIsRefused() throws {
+        let issues = try Self.issues { files in
+            files["support.json5"] = files["support.json5"]!.replacingOccurrences(
+                of: "Ihr Ticket {ticket} ({priority}) ist gespeichert. Ich habe soeben",
+                with: "Ihr Ticket ist gespeichert. Ich habe soeben")
+        }
+        #expect(issues.contains { $0.field == "texts.ticketPaged.de" && $0.message.contains("{priority}, {ticket}") })
+    }
+
+    @Test func unknownAndMissingTextsAndKeysAreReported() throws {
+        let issues = try Self.issues { files in
+            files["agent.json5"] = files["agent.json5"]!
+                .replacingOccurrences(of: "    nextNone: {", with: "    nextNon: {")
+                .replacingOccurrences(of: "    queueLength: 8,", with: "    queueLenght: 8,")
+        }
+        let messages = issues.map(\.description)
+        // A misspelt settings key stops that file's decoding with a clear message.
+        #expect(messages.contains { $0.contains("agent.json5") && $0.contains("settings.queueLength")
+            && $0.contains("the file has 'queueLenght' — a typo?") }, "\(messages)")
+
+        let textIssues = try Self.issues { files in
+            files["agent.json5"] = files["agent.json5"]!.replacingOccurrences(of: "    nextNone: {", with: "    nextNon: {")
+        }
+        let textMessages = textIssues.map(\.description)
+        #expect(textMessages.contains { $0.contains("unknown text 'nextNon'") && $0.contains("did you mean 'nextNone'?") })
+        #expect(textMessages.contains { $0.contains("the text 'nextNone' is missing") })
+    }
+
+    @Test func controlCharactersAndUnclosedBracesAreRefused() throws {
+        let issues = try Self.issues { files in
+            files["kb.json5"] = files["kb.json5"]!
+                .replacingOccurrences(of: "de: \"Artikel zu „{query}“:\"", with: "de: \"Artikel zu \\u0007„{query}“:\"")
+                .replacingOccurrences(of: "en: \"Articles for “{query}”:\"", with: "en: \"Articles for “{query”:\"")
+        }
+        let messages = issues.map(\.description)
+        #expect(messages.contains { $0.contains("texts.resultsIntro.de") && $0.contains("control character") })
+        #expect(messages.contains { $0.contains("texts.resultsIntro.en") && $0.contains("no matching '}'") })
+    }
+
+    @Test func aCommandNameMeansOneThing() throws {
+        let issues = try Self.issues { files in
+            files["kb.json5"] = files["kb.json5"]!.replacingOccurrences(of: "names: [\"kb\"]", with: "names: [\"kb\", \"status\"]")
+        }
+        #expect(issues.contains { $0.file.hasSuffix("kb.json5") && $0.message.contains("'status' is also a command of support.json5") })
+    }
+
+    @Test func valuesNeverBringLineBreaksOrControlCharacters() {
+        let text = shippedDefinitions.support.render(.agentReply, .en, [
+            "ticket": "#4", "agent": "anna", "text": "line one\r\nPRIVMSG #agents :owned\u{0}\u{3}4red\u{202E}",
+        ])
+        #expect(text == "[#4] anna: line one PRIVMSG #agents :owned4red")
+        #expect(!text.unicodeScalars.contains { $0.value < 0x20 })
+    }
+}
