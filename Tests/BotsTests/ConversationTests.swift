@@ -162,9 +162,11 @@ import Testing
         var out = await h.say("10042", from: udo)
         #expect(out.to("udo").joined().contains("Vertrags-PIN"))
         out = await h.say("!lang en", from: udo)
-        #expect(out.to("udo") == ["Sure, I'll write in English from now on."])
-        out = await h.say("hmm", from: udo)
-        #expect(out.to("udo").isEmpty || out.to("udo").joined().contains("contract PIN"))
+        #expect(out.to("udo") == ["Sure, I'll write in English from now on.",
+                                  "Customer number 10042 has a service contract. Please give the contract PIN "
+                                      + "(you'll find it in your contract documents)."])
+        out = await h.say("4711", from: udo)
+        #expect(out.to("udo").joined().hasPrefix("Thank you – your contract is confirmed"))
     }
 
     @Test func aKBArticleThatHelpsEndsWithoutATicketAndIsCounted() async throws {
@@ -356,5 +358,40 @@ import Testing
         let out = await h.say("2", from: kim)
         #expect(out.to("kim").joined().contains("es wurde noch KEIN Ticket angelegt"))
         #expect(!out.to("kim").joined().contains("#"))
+    }
+}
+
+/// Many customers checking PINs at once: every one is answered, in order per customer.
+@Suite struct PINCheckTests {
+    @Test func manySimultaneousPINChecksAreAllAnswered() async throws {
+        let h = try await Harness()
+        let people = (0..<8).map { h.customer("c\($0)") }
+        for person in people {
+            await h.say("10042", from: person)
+        }
+        for (index, person) in people.enumerated() {
+            let message = ChatMessage(sender: person.identity, place: .direct, text: index.isMultiple(of: 2) ? "4711" : "0000",
+                                      addressedToBot: true, time: h.clock.date)
+            await h.runtime.handle(.message(message))
+        }
+        await h.runtime.waitUntilIdle()
+        let out = h.demo.takeNew()
+        for (index, person) in people.enumerated() {
+            let reply = out.to(person.nick).joined()
+            #expect(reply.contains(index.isMultiple(of: 2) ? "Ihr Vertrag ist bestätigt" : "Diese PIN stimmt leider nicht"))
+        }
+    }
+}
+
+/// A message with line breaks (Matrix, the console) is taken line by line.
+@Suite struct MultiLineMessageTests {
+    @Test func aMultiLineMessageKeepsItsLinesInTheDescription() async throws {
+        let h = try await Harness()
+        let out = await h.say("keine Kundennummer\nDie NordBox im Lager reagiert nicht mehr.\r\nAlle Lampen blinken rot.\nSchweregrad 2",
+                              from: h.customer("mia"))
+        let ticket = try #require(try h.openTickets().first)
+        #expect(ticket.description == "Die NordBox im Lager reagiert nicht mehr.\nAlle Lampen blinken rot.")
+        #expect(ticket.priority.label == "P6")
+        #expect(out.to("mia").count <= 3)
     }
 }

@@ -165,10 +165,15 @@ final class Harness: Sendable {
     /// Monday 2026-03-02 10:00 in Berlin (09:00 UTC): anna is on duty, the desk is open.
     static let monday = Date(timeIntervalSince1970: 1_772_442_000)
 
-    init(start: Date = Harness.monday, agentsEdit: (String) -> String = { $0 }) async throws {
+    /// What the runtime sees of the store (a test may put a wrapper in between).
+    let wrapStore: @Sendable (SQLiteStore) -> any TicketStore
+
+    init(start: Date = Harness.monday, agentsEdit: (String) -> String = { $0 },
+         wrapStore: @escaping @Sendable (SQLiteStore) -> any TicketStore = { $0 }) async throws {
         clock = ManualClock(start: start)
         directory = try TemporaryDirectory()
         desk = try deskFixture(agentsEdit: agentsEdit)
+        self.wrapStore = wrapStore
         try await startRuntime()
     }
 
@@ -186,8 +191,8 @@ final class Harness: Sendable {
 
     private func startRuntime() async throws {
         let store = try SQLiteStore(path: directory.path("tickets.sqlite"), logger: .disabled, now: clock.date)
-        let runtime = BotRuntime(desk: desk, definitions: shippedDefinitions, kb: shippedKB, store: store, clock: clock,
-                                 logger: logger)
+        let runtime = BotRuntime(desk: desk, definitions: shippedDefinitions, kb: shippedKB, store: wrapStore(store),
+                                 clock: clock, logger: logger)
         await runtime.attach(demo, settings: Self.demoSettings)
         await runtime.attach(oftc, settings: Self.oftcSettings)
         current.withLock { $0 = (runtime, store) }

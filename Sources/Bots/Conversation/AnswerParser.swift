@@ -272,8 +272,11 @@ enum AnswerParser {
         // Parts left empty by a removed answer ("VPN down, , seit heute").
         let joined = rest.split(separator: ",", omittingEmptySubsequences: false)
             .filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.joined(separator: ",")
-        let cleaned = joined.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
-            .trimmingCharacters(in: separators)
+        // Separators go at both ends; sentence punctuation stays at the end.
+        var cleaned = joined.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
+        cleaned = String(cleaned.drop { $0.unicodeScalars.allSatisfy(separators.contains) })
+        let trailing = CharacterSet(charactersIn: " \t,;:-–—/|(")
+        while let last = cleaned.last, last.unicodeScalars.allSatisfy(trailing.contains) { cleaned.removeLast() }
         let remainingWords = Self.tokens(cleaned).filter { !$0.isNumber }
         let substantive = remainingWords.filter { !filler.contains($0.text) && !greetings.contains($0.text) }
         guard !substantive.isEmpty else { return nil }

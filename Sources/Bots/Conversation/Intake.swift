@@ -232,10 +232,15 @@ struct Intake {
         return [.say(text(.storeFailed))]
     }
 
-    /// `!lang`: switch the language for everything said from now on.
-    mutating func setLanguage(_ value: Language) {
+    /// `!lang`: switch the language for everything said from now on, and
+    /// ask the open question again in it.
+    mutating func setLanguage(_ value: Language, _ context: IntakeContext) -> [IntakeEffect] {
+        texts = context.texts
         language = value
         languageSettled = true
+        guard let question = lastQuestion, !verifying, !readyToCreate else { return [] }
+        lastPromptAt = context.now
+        return [.say(questionText(question))]
     }
 
     // MARK: - Steps

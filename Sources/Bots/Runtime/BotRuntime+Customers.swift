@@ -68,7 +68,10 @@ extension BotRuntime {
                 intakeLine(text, key: key, now: now)
             }
         case .ticket:
-            if fresh, let number = conversation.ticketNumber {
+            // Back on an open ticket: say so once — unless an agent has it, then
+            // the line simply goes to the agent, as in a chat.
+            if fresh, let number = conversation.ticketNumber,
+               (try? store.ticket(number))??.ticket.assignee == nil {
                 say(definitions.support.render(.existingTicket, conversation.language, ["ticket": number.description]),
                     to: identity.nick, on: identity.network)
                 if case .ticket(var followUp) = conversation.phase {
@@ -154,8 +157,15 @@ extension BotRuntime {
     }
 
     /// Checks a PIN off the actor: PBKDF2 takes a noticeable fraction of a
-    /// second on purpose, and other customers must not wait for it.
+    /// second on purpose, and other customers must not wait for it. At most
+    /// ``maximumConcurrentPINChecks`` run at once (a flood of PIN attempts
+    /// from many nicks must not take every core); the rest wait their turn.
     func startPINCheck(key: ConversationKey, serial: UInt64, number: String, pin: String) {
+        guard pinChecksRunning < Self.maximumConcurrentPINChecks else {
+            pinChecksWaiting.append(PendingPINCheck(key: key, serial: serial, number: number, pin: pin))
+            return
+        }
+        pinChecksRunning += 1
         let customers = desk.customers
         serials += 1
         let work = serials
@@ -165,9 +175,17 @@ extension BotRuntime {
             }.value
             self.pinChecked(key: key, serial: serial, number: number, ok: ok)
             await self.flush()
+            self.pinChecksRunning -= 1
+            if !self.pinChecksWaiting.isEmpty {
+                let next = self.pinChecksWaiting.removeFirst()
+                self.startPINCheck(key: next.key, serial: next.serial, number: next.number, pin: next.pin)
+            }
             self.backgroundWork.removeValue(forKey: work)
         }
     }
+
+    /// PIN checks at once: one per core (at least two).
+    static var maximumConcurrentPINChecks: Int { max(2, ProcessInfo.processInfo.activeProcessorCount) }
 
     func pinChecked(key: ConversationKey, serial: UInt64, number: String, ok: Bool) {
         let now = clock.date
@@ -487,11 +505,12 @@ extension BotRuntime {
                 schedule.set(.idle(key), at: now.addingTimeInterval(definitions.supportSettings.idleTimeout))
             }
             conversations[key]?.language = chosen
-            if case .intake(var intake) = conversations[key]?.phase {
-                intake.setLanguage(chosen)
-                conversations[key]?.phase = .intake(intake)
-            }
             reply(texts.render(.languageSet, chosen))
+            if case .intake(var intake) = conversations[key]?.phase {
+                let effects = intake.setLanguage(chosen, intakeContext(identity, now: now))
+                conversations[key]?.phase = .intake(intake)
+                perform(effects, key: key, now: now)
+            }
         }
     }
 

@@ -75,8 +75,17 @@ public actor BotRuntime<C: WallClock> {
     var outgoing: [ChatAction] = []
     /// PIN checks running off the actor.
     var backgroundWork: [UInt64: Task<Void, Never>] = [:]
+    var pinChecksRunning = 0
+    var pinChecksWaiting: [PendingPINCheck] = []
     var sleeper: Task<Void, Never>?
     var armedFor: Date?
+
+    struct PendingPINCheck {
+        var key: ConversationKey
+        var serial: UInt64
+        var number: String
+        var pin: String
+    }
 
     struct SLAPosted {
         var warned = false
@@ -344,7 +353,7 @@ public actor BotRuntime<C: WallClock> {
             } else if isAgents, let agentCommand, let command {
                 runAgentCommand(agentCommand, arguments: command.arguments, message: message, settings: settings)
             } else if isSupport, message.addressedToBot {
-                customerLine(text, message: message, settings: settings, fromChannel: channel)
+                customerLines(text, message: message, settings: settings, fromChannel: channel)
             }
         case .direct:
             if isKB, let command {
@@ -353,8 +362,18 @@ public actor BotRuntime<C: WallClock> {
                       agent(for: message, settings) != nil || supportCommand == nil {
                 runAgentCommand(agentCommand, arguments: command.arguments, message: message, settings: settings)
             } else {
-                customerLine(text, message: message, settings: settings, fromChannel: nil)
+                customerLines(text, message: message, settings: settings, fromChannel: nil)
             }
+        }
+    }
+
+    /// A message of several lines (Matrix, the console) is taken line by
+    /// line, like a paste on IRC, so the description keeps its lines.
+    func customerLines(_ text: String, message: ChatMessage, settings: NetworkBotSettings, fromChannel: String?) {
+        let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+        for line in lines.prefix(1000) {
+            customerLine(line, message: message, settings: settings, fromChannel: fromChannel)
         }
     }
 
