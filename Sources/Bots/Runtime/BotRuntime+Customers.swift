@@ -271,7 +271,10 @@ extension BotRuntime {
         conversation.phase = .ticket(FollowUp(number: ticket.number, group: ticket.group))
         conversations[key] = conversation
         conversationOfTicket[ticket.number] = key
-        sendPages(commit.pages, now: now, group: ticket.group)
+        // The customer is told first, then the pages follow in the same
+        // batch on the same lane: a crash between the two loses nothing (the
+        // pages are in the store's outbox and go out at the next start).
+        defer { sendPages(commit.pages, now: now, group: ticket.group) }
 
         var values = Self.ticketValues(ticket)
         if ticket.group == .contract {

@@ -1,0 +1,221 @@
+import Foundation
+import Glibc
+import Synchronization
+
+/// The real `switchboard run` process for end-to-end tests, on a
+/// configuration of its own in a temporary folder: the repository's bot
+/// definitions and KB, tiers and escalation; test customers and agents made
+/// for the test (so the result does not depend on today's date, the rota
+/// or business hours); a fresh SQLite store; one IRC network.
+///
+/// Test customers (PIN hashes with the minimum of PBKDF2 iterations, so a
+/// check takes milliseconds):
+/// - `20001` Kieler Werft AG, enterprise (24/7), PIN `4711`
+/// - `20002` Husumer Hafenbetriebe GmbH, enterprise, PIN `2468`
+/// - `20003` Altes Kontor KG, basic, expired in 2020, PIN `1111`
+/// - `20010` Flensburg Reederei GmbH, enterprise, linked to account `reederei` on the network
+///
+/// Agents: `anna` (always on duty), `ben` (backup), `chris`; each with the
+/// same account name on the network and a `nick!*@127.0.0.1` mask.
+public final class GatewayProcess: Sendable {
+    public struct Network: Sendable {
+        public var port: UInt16
+        /// Agents by account (a network with services) or by mask.
+        public var identifyAgentsByAccount: Bool
+        /// SASL PLAIN for the bot: account and password (given to the
+        /// process through the environment, never written to a file).
+        public var sasl: (account: String, password: String)?
+        /// `{ preset: "fast" }` unless given, e.g. `{ burst: 2, interval: "1s" }`.
+        public var sendQueue: String
+        public var nick: String
+
+        public init(port: UInt16, identifyAgentsByAccount: Bool = false,
+                    sasl: (account: String, password: String)? = nil, sendQueue: String = #"{ preset: "fast" }"#,
+                    nick: String = "switchboard") {
+            self.port = port
+            self.identifyAgentsByAccount = identifyAgentsByAccount
+            self.sasl = sasl
+            self.sendQueue = sendQueue
+            self.nick = nick
+        }
+    }
+
+    public let directory: String
+    public let network: Network
+    public let httpPort: UInt16
+    public var storePath: String { directory + "/switchboard.sqlite" }
+    public var configPath: String { directory + "/switchboard.json5" }
+    private let process = Mutex<ChildProcess?>(nil)
+    private let executable: String
+
+    /// Writes the configuration and starts the gateway; returns once it has
+    /// joined its channels (`#support`, `#agents`).
+    public static func start(network: Network) async throws -> GatewayProcess {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("switchboard-e2e-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let gateway = GatewayProcess(directory: directory, network: network, httpPort: try FreePort.next(),
+                                     executable: try BuiltProducts.executable(named: "switchboard"))
+        do {
+            try gateway.writeConfiguration()
+            try await gateway.launch()
+        } catch {
+            await gateway.stop()
+            throw error
+        }
+        return gateway
+    }
+
+    private init(directory: String, network: Network, httpPort: UInt16, executable: String) {
+        self.directory = directory
+        self.network = network
+        self.httpPort = httpPort
+        self.executable = executable
+    }
+
+    /// Everything the gateway logged (for failure messages).
+    public var output: String { process.withLock { $0?.output ?? "" } }
+
+    /// SIGKILL: the gateway dies at once, as in a crash or power loss.
+    public func kill() async {
+        guard let child = process.withLock({ $0 }) else { return }
+        Glibc.kill(child.processIdentifier, SIGKILL)
+        _ = try? await child.waitForExit(timeout: .seconds(10))
+    }
+
+    /// Starts the gateway again on the same configuration and store.
+    public func restart() async throws {
+        await kill()
+        try await launch()
+    }
+
+    /// SIGTERM and wait (it drains and QUITs); then removes the folder.
+    public func stop() async {
+        let child = process.withLock { current -> ChildProcess? in
+            defer { current = nil }
+            return current
+        }
+        await child?.stop(gracePeriod: .seconds(10))
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Runs `switchboard ARGS --config <this config>` to completion and returns its output.
+    public func runCommand(_ arguments: [String]) async throws -> String {
+        let child = try ChildProcess.launch(executable, arguments + ["--config", configPath], name: "switchboard-cli")
+        _ = try await child.waitForExit(timeout: .seconds(60))
+        try await child.waitForEndOfOutput(timeout: .seconds(10))
+        return child.output
+    }
+
+    private func launch() async throws {
+        var environment = ProcessInfo.processInfo.environment
+        if let sasl = network.sasl { environment["SWITCHBOARD_E2E_SASL"] = sasl.password }
+        let child = try ChildProcess.launch(executable, ["run", "--config", configPath, "--log-level", "debug"],
+                                            name: "switchboard", environment: environment)
+        process.withLock { $0 = child }
+        try await child.waitForOutput("channel=#agents", timeout: .seconds(30))
+    }
+
+    /// The repository's root, found from this file.
+    public static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+
+    private func writeConfiguration() throws {
+        let root = Self.repositoryRoot
+        let desk = directory + "/desk"
+        try FileManager.default.createDirectory(atPath: desk, withIntermediateDirectories: true)
+        for file in ["tiers.json5", "escalation.json5"] {
+            try FileManager.default.copyItem(atPath: root.appendingPathComponent("config/\(file)").path,
+                                             toPath: desk + "/" + file)
+        }
+        try Self.customers.write(toFile: desk + "/customers.json5", atomically: true, encoding: .utf8)
+        try Self.agents.write(toFile: desk + "/agents.json5", atomically: true, encoding: .utf8)
+        let sasl = network.sasl.map {
+            #"sasl: { mechanism: "PLAIN", account: "\#($0.account)", password: { env: "SWITCHBOARD_E2E_SASL" } },"#
+        } ?? ""
+        let gateway = """
+            {
+              desk: "desk",
+              bots: "\(root.appendingPathComponent("bots").path)",
+              store: { path: "switchboard.sqlite" },
+              log: { format: "logfmt", level: "debug" },
+              http: { listen: "127.0.0.1:\(httpPort)" },
+              networks: [{
+                name: "e2e",
+                server: "127.0.0.1:\(network.port)",
+                nick: "\(network.nick)",
+                \(sasl)
+                channels: [{ name: "#support" }, { name: "#agents" }],
+                agentsChannel: "#agents",
+                supportChannels: ["#support"],
+                language: "en",
+                identifyAgentsBy: "\(network.identifyAgentsByAccount ? "account" : "mask")",
+                sendQueue: \(network.sendQueue),
+              }],
+            }
+            """
+        try gateway.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    static let customers = """
+        {
+          customers: [
+            { number: "20001", name: "Kieler Werft AG",
+              contract: { tier: "enterprise", from: "2020-01-01", until: "2099-12-31" },
+              pinHash: "pbkdf2-sha256$10000$3CHDs/8OP7zP1lyBnFHfxQ==$sF+3jqWEs8wT8ithX36bFWGayLGUNubs2QChZgftPUI=" },
+            { number: "20002", name: "Husumer Hafenbetriebe GmbH",
+              contract: { tier: "enterprise", from: "2020-01-01", until: "2099-12-31" },
+              pinHash: "pbkdf2-sha256$10000$vxHG6UkYj+ljukzFPv6nDA==$1EJt68yOzXC0zu8RkEhEK1ajh3likVyyLkLoA7j6y5M=" },
+            { number: "20003", name: "Altes Kontor KG",
+              contract: { tier: "basic", from: "2019-01-01", until: "2020-12-31" },
+              pinHash: "pbkdf2-sha256$10000$g0a6dJPS+uAIvk5cHbkAgw==$mnIvciA5vz/AkWNuVELET/QwUPK/4EV2YtJ2WW0YZXk=" },
+            { number: "20010", name: "Flensburg Reederei GmbH",
+              contract: { tier: "enterprise", from: "2020-01-01", until: "2099-12-31" },
+              accounts: [{ network: "e2e", account: "reederei" }] },
+          ],
+        }
+        """
+
+    static let agents = """
+        {
+          timeZone: "Europe/Berlin",
+          agents: [
+            { id: "anna", name: "Anna Berg", nick: "anna", accounts: { e2e: "anna" }, masks: ["anna!*@127.0.0.1"] },
+            { id: "ben", name: "Ben Schröder", nick: "ben", accounts: { e2e: "ben" }, masks: ["ben!*@127.0.0.1"] },
+            { id: "chris", name: "Chris Petersen", nick: "chris", accounts: { e2e: "chris" }, masks: ["chris!*@127.0.0.1"] },
+          ],
+          backup: "ben",
+          rotation: { start: "2026-01-05", handover: { weekday: "monday", time: "09:00" }, order: ["anna"] },
+          businessHours: {
+            monday: ["08:00-18:00"], tuesday: ["08:00-18:00"], wednesday: ["08:00-18:00"],
+            thursday: ["08:00-18:00"], friday: ["08:00-18:00"],
+          },
+        }
+        """
+}
+
+/// Executables of this package, found next to the test runner.
+public enum BuiltProducts {
+    /// The path of the package's executable `name` (built by `swift build
+    /// --build-tests` / `swift test`), or a clear error.
+    public static func executable(named name: String) throws -> String {
+        var directories: [URL] = []
+        for executable in [CommandLine.arguments.first.map { URL(fileURLWithPath: $0) },
+                           Bundle.main.executableURL,
+                           URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()] {
+            guard let executable else { continue }
+            var directory = executable.deletingLastPathComponent()
+            for _ in 0..<4 {
+                directories.append(directory)
+                directory = directory.deletingLastPathComponent()
+            }
+        }
+        if let found = directories.lazy.map({ $0.appendingPathComponent(name) })
+            .first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) {
+            return found.path
+        }
+        throw ChildProcessError(name: name, problem: "\(name) is not built next to the test runner "
+            + "(searched \(directories.map(\.path).joined(separator: ", "))); run `swift build --build-tests`",
+            output: "")
+    }
+}
