@@ -79,6 +79,10 @@ public struct IRCSession: Sendable {
     private var saslDeadline: Date?
     private var saslMechanisms: String?
     private var nickAttempts = 0
+    /// A nick length limit inferred from 432 replies before ISUPPORT.
+    private var nickLengthGuess: Int?
+    /// Nicks tried on this connection.
+    private var tried: Set<String> = []
     private var regainAt: Date?
     private var monitoring = false
     private var ctcpBucket: TokenBucket
@@ -805,15 +809,21 @@ public struct IRCSession: Sendable {
             requestDisconnect("the server refused 30 nicks in a row (last: \(refused), \(numeric))")
             return
         }
-        let candidates = [configuration.nick] + configuration.alternativeNicks
+        // 432 for a nick longer than RFC 1459's 9 characters most likely means
+        // "too long" (ngIRCd's default NICKLEN is 9; 005 comes only after 001).
+        if numeric == .erroneousNickname, refused.count > 9 { nickLengthGuess = 9 }
+        let limit = isupport.nickLength ?? nickLengthGuess ?? 16
+        let candidates = ([configuration.nick] + configuration.alternativeNicks).filter {
+            nickLengthGuess == nil || $0.count <= limit
+        }
         let next: String
-        if nickAttempts < candidates.count {
-            next = candidates[nickAttempts]
+        if let candidate = candidates.first(where: { !tried.contains($0) }) {
+            next = candidate
         } else {
             let digits = String(format: "%03d", Int(random.next() % 1000))
-            let limit = isupport.nickLength ?? 16
             next = String(configuration.nick.prefix(max(1, limit - 3))) + digits
         }
+        tried.insert(next)
         logger.notice("nick refused, trying another", ["refused": refused, "reply": numeric.description, "next": next])
         currentNick = next
         immediate(.nick(next))
@@ -1145,6 +1155,8 @@ public struct IRCSession: Sendable {
         saslDeadline = nil
         saslMechanisms = nil
         nickAttempts = 0
+        nickLengthGuess = nil
+        tried = [configuration.nick]
         regainAt = nil
         monitoring = false
         isReady = false
