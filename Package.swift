@@ -68,7 +68,7 @@ let package = Package(
         .executableTarget(name: "StoreCrashChild", dependencies: ["Store", "Desk"], path: "Tests/StoreCrashChild",
                           swiftSettings: settings),
         .testTarget(name: "BotsTests", dependencies: ["Bots", "Desk", "KB", "Store", "TestSupport"], swiftSettings: settings),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Transport", "Bots", "Desk", "Store", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "EndToEndTests", dependencies: ["IRC", "TestSupport"], swiftSettings: settings),
 
         // Benchmarks: release-built executables (`swift run -c release <Name>`).
