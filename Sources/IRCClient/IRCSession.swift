@@ -446,8 +446,9 @@ public struct IRCSession: Sendable {
                 events.append(.error("the server closed the link: \(text)"))
                 logger.error("server ERROR", ["server": serverName, "text": text])
             }
-            lastDisconnectReason = "server ERROR: \(text)"
-            requestDisconnect("server ERROR: \(text)")
+            let reason = shutdownState.map { "shut down (\($0.quitMessage))" } ?? "server ERROR: \(text)"
+            lastDisconnectReason = reason
+            requestDisconnect(reason)
         case .numeric(let numeric):
             handleNumeric(numeric, message, now: now)
         case .join:
