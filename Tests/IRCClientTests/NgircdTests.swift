@@ -114,6 +114,44 @@ struct NgircdTests {
         await server.stop()
     }
 
+    @Test("Measured: a page queued behind 200 KB lines (fast setting, through ngIRCd) goes out next")
+    func pageBehindBulkThroughServer() async throws {
+        try await NgircdServer.with { server in
+            async let customerUser = TestUser.connect(port: server.port, nick: "customer")
+            async let agentUser = TestUser.connect(port: server.port, nick: "agent")
+            let (customer, agent) = try await (customerUser, agentUser)
+            let client = IRCClient(configuration: Self.configuration(server), clock: SystemClock())
+            let log = EventLog(client.events)
+            let run = Task { try await client.run() }
+            defer { run.cancel() }
+            try await log.wait("joined") { $0 == .joined(channel: "#help") }
+            for i in 0..<200 {
+                try await client.send("KB answer line \(i): " + String(repeating: "x", count: 300), to: "customer",
+                                      priority: .bulk, id: Int64(1000 + i))
+            }
+            let queuedBehind = await client.queuedTextCount
+            let pageSentAt = Date()
+            let pageSentInstant = ContinuousClock.now
+            try await client.send("PAGE #42 P1 VPN down at ACME", to: "agent", priority: .urgent, id: 42)
+            let delivered = try await log.wait("page written") { if case .delivered(42, _) = $0 { true } else { false } }
+            guard case .delivered(_, let writtenAt) = delivered else { return }
+            let page = try await agent.run { try $0.expectMessage(from: "switchboard", containing: "PAGE #42") }
+            _ = try await customer.run { customer in
+                try (0..<200).map { i in try customer.expectMessage(from: "switchboard", containing: "line \(i):") }
+            }
+            let hold = writtenAt.timeIntervalSince(pageSentAt)
+            let arrival = pageSentInstant.duration(to: page.receivedAt)
+            print("measured: page queued behind \(queuedBehind) of 200 KB texts (fast setting, ngIRCd): held in the "
+                  + "send queue \(String(format: "%.3f", hold * 1000)) ms, read by the agent \(arrival) after send()")
+            // The page was the next line written: every KB line still queued came after it.
+            let deliveredBefore = await log.all.filter {
+                if case .delivered(let id, let at) = $0 { id >= 1000 && at < writtenAt } else { false }
+            }.count
+            #expect(deliveredBefore <= 200 - queuedBehind + 1)
+            #expect(hold < 1)
+        }
+    }
+
     @Test("Nick taken on a real server: registers as the alternative, regains the nick when its holder quits")
     func nickCollisionAndRegain() async throws {
         try await NgircdServer.with { server in
