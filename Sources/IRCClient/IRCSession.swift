@@ -341,9 +341,11 @@ public struct IRCSession: Sendable {
         }
         consider(saslDeadline)
         if !isReady { consider(motdDeadline) }
-        if isReady {
+        if isReady, shutdownState == nil {
             consider(regainAt)
-            for state in channelStates.values where !state.joinPending { consider(state.retryAt) }
+            for state in channelStates.values where !state.joinPending && !tracker.isJoined(state.name) {
+                consider(state.retryAt)
+            }
         }
         if let shutdown = shutdownState {
             if let quitSentAt = shutdown.quitSentAt {
@@ -391,7 +393,7 @@ public struct IRCSession: Sendable {
         if phase == .registered, !isReady, let deadline = motdDeadline, now >= deadline {
             becomeReady(now: now)
         }
-        if isReady {
+        if isReady, shutdownState == nil {
             if let at = regainAt, now >= at { tryRegainNick(now: now) }
             joinDueChannels(now: now)
         }
@@ -876,7 +878,11 @@ public struct IRCSession: Sendable {
     private mutating func joinDueChannels(now: Date) {
         guard phase == .registered, isReady, shutdownState == nil else { return }
         var due: [(String, String?)] = []
-        for (key, state) in channelStates where !state.joinPending && !tracker.isJoined(state.name) {
+        for (key, state) in channelStates where !state.joinPending {
+            if tracker.isJoined(state.name) {
+                channelStates[key]!.retryAt = nil  // joined meanwhile (e.g. forced by an oper)
+                continue
+            }
             if let at = state.retryAt, at <= now {
                 due.append((state.name, state.key))
                 channelStates[key]!.joinPending = true
