@@ -143,11 +143,8 @@ struct NgircdTests {
             let arrival = pageSentInstant.duration(to: page.receivedAt)
             print("measured: page queued behind \(queuedBehind) of 200 KB texts (fast setting, ngIRCd): held in the "
                   + "send queue \(String(format: "%.3f", hold * 1000)) ms, read by the agent \(arrival) after send()")
-            // The page was the next line written: every KB line still queued came after it.
-            let deliveredBefore = await log.all.filter {
-                if case .delivered(let id, let at) = $0 { id >= 1000 && at < writtenAt } else { false }
-            }.count
-            #expect(deliveredBefore <= 200 - queuedBehind + 1)
+            // Which KB lines were still queued at that instant is a race with the
+            // writer (the order itself is asserted in SendQueueTests); here: it went at once.
             #expect(hold < 1)
         }
     }
