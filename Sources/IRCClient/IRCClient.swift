@@ -1,1 +1,326 @@
-// The IRCClient target. See STYLE.md for what belongs here.
+import Core
+import Foundation
+import IRC
+import Transport
+
+/// Opens the connection to the configured server. Injectable, so tests hand
+/// the client one end of a socketpair (`Connection(adopting:)`).
+public typealias IRCConnector = @Sendable (_ configuration: IRCClientConfiguration, _ logger: Logger) async throws
+    -> Connection
+
+/// The standard connectors.
+public enum IRCConnectors {
+    /// TCP, with TLS when ``IRCClientConfiguration/tls`` is set (Transport's
+    /// `Connection.connect`: every resolved address in turn, TCP_NODELAY,
+    /// certificate verification unless turned off).
+    public static let tcp: IRCConnector = { configuration, logger in
+        try await Connection.connect(
+            host: configuration.host, port: configuration.port,
+            security: configuration.tls.map { .tls($0) } ?? .plain,
+            timeout: configuration.timeouts.connect, logger: logger)
+    }
+}
+
+/// An IRC client that connects, registers, stays connected for weeks, and
+/// sends politely: the driver around ``IRCSession`` (which holds all the
+/// protocol logic) and the Transport connection.
+///
+/// One actor owns the connection, the session and the send queue. Per
+/// connection, a reader task feeds received lines to the session and one
+/// loop writes what the session releases; between events it sleeps exactly
+/// until the session's next deadline (keep-alive, token refill, reconnect,
+/// expiry) on the injected clock — no polling.
+///
+/// ```swift
+/// let client = IRCClient(configuration: config, clock: SystemClock(), logger: logger)
+/// Task { try await client.run() }
+/// for await event in client.events { … }
+/// try await client.send("Ticket #42 created", to: "alice", priority: .urgent, id: 42)
+/// await client.shutdown(quitMessage: "bye", drainFor: .seconds(5))
+/// ```
+public actor IRCClient<C: WallClock> {
+    public nonisolated let configuration: IRCClientConfiguration
+    /// Everything that happens, in order. One consumer; it ends when
+    /// ``run()`` returns.
+    public nonisolated let events: AsyncStream<IRCClientEvent>
+
+    private let eventContinuation: AsyncStream<IRCClientEvent>.Continuation
+    private let clock: C
+    private let logger: Logger
+    private let connector: IRCConnector
+    private var session: IRCSession
+    private var running = false
+    private var finished = false
+    private var generation = 0
+    private var readerEnded: String?
+    private var wakeContinuation: CheckedContinuation<Void, Never>?
+    private var wakePending = false
+    private var shutdownWaiters: [CheckedContinuation<Void, Never>] = []
+
+    /// - Parameters:
+    ///   - seed: seeds reconnect jitter and fallback nick digits (tests).
+    ///   - connector: opens the connection (default: TCP/TLS to the
+    ///     configured host).
+    public init(configuration: IRCClientConfiguration, clock: C, logger: Logger = .disabled, seed: UInt64? = nil,
+                connector: @escaping IRCConnector = IRCConnectors.tcp) {
+        self.configuration = configuration
+        self.clock = clock
+        self.logger = logger.with(["network": "\(configuration.host):\(configuration.port)"])
+        self.connector = connector
+        self.session = IRCSession(configuration: configuration, logger: self.logger, now: clock.date, seed: seed)
+        (events, eventContinuation) = AsyncStream.makeStream(of: IRCClientEvent.self, bufferingPolicy: .unbounded)
+    }
+
+    // MARK: API
+
+    /// Connects and stays connected — reconnecting with backoff whenever the
+    /// connection drops — until ``shutdown(quitMessage:drainFor:)`` (then it
+    /// returns) or until its task is cancelled (then the connection is
+    /// closed at once and it throws `CancellationError`). Call it once.
+    public func run() async throws {
+        guard !running, !finished else { throw IRCClientError.alreadyRunning }
+        running = true
+        session.start(now: clock.date)
+        flushEvents()
+        defer { finish() }
+        while session.phase != .stopped {
+            try Task.checkCancellation()
+            let now = clock.date
+            session.tick(now: now)
+            flushEvents()
+            if let at = session.connectAt, at <= now {
+                session.connecting(now: now)
+                let connection: Connection
+                do {
+                    connection = try await connector(configuration, logger)
+                } catch is CancellationError {
+                    throw CancellationError()
+                } catch {
+                    session.connectionFailed(reason: Self.describe(error), now: clock.date)
+                    flushEvents()
+                    continue
+                }
+                guard session.phase == .connecting else {
+                    connection.close()  // shut down while connecting
+                    continue
+                }
+                await serve(connection)
+                try Task.checkCancellation()
+                continue
+            }
+            await sleepOrWake(until: session.nextDeadline(now: now))
+        }
+    }
+
+    /// Queues a text (see ``IRCSession/send(_:to:notice:action:priority:id:expiresAt:now:)``):
+    /// split into lines that fit, throttled, sent in priority order; `id`
+    /// gets ``IRCClientEvent/delivered(id:at:)`` once every line was written
+    /// to the socket, or ``IRCClientEvent/expired(id:)``. Kept across
+    /// reconnects. Throws for an invalid target or empty text at once.
+    public func send(_ text: String, to target: String, notice: Bool = false, action: Bool = false,
+                     priority: SendPriority = .normal, id: Int64? = nil, expiresAt: Date? = nil) throws {
+        try session.send(text, to: target, notice: notice, action: action, priority: priority, id: id,
+                         expiresAt: expiresAt, now: clock.date)
+        wake()
+    }
+
+    /// Sends what is queued (for at most `drainFor`), then `QUIT`, waits for
+    /// the server to close (a few seconds at most), and returns when
+    /// ``run()`` has finished. Texts not sent by then are reported
+    /// ``IRCClientEvent/dropped(id:reason:)``.
+    public func shutdown(quitMessage: String = "Switchboard shutting down", drainFor: Duration = .seconds(5)) async {
+        let now = clock.date
+        session.shutdown(quitMessage: quitMessage, drainDeadline: now.addingTimeInterval(drainFor.timeInterval),
+                         now: now)
+        flushEvents()
+        guard running else {
+            finish()
+            return
+        }
+        wake()
+        await withCheckedContinuation { shutdownWaiters.append($0) }
+    }
+
+    /// The services account `nick` is logged in as, or nil (see
+    /// ``IRCSession/account(of:)`` for exactly when it is known).
+    public func account(of nick: String) -> String? { session.account(of: nick) }
+
+    /// What is known of `nick`'s account.
+    public func accountState(of nick: String) -> AccountState { session.accountState(of: nick) }
+
+    /// Our nick now.
+    public var currentNick: String { session.currentNick }
+
+    /// Our services account (SASL), if logged in.
+    public var ownAccount: String? { session.ownAccount }
+
+    /// Where the client stands.
+    public var state: IRCSession.Phase { session.phase }
+
+    /// Registered and past the MOTD: texts go out.
+    public var isConnected: Bool { session.phase == .registered && session.isReady }
+
+    /// Channels we are in now.
+    public var joinedChannels: [String] { session.tracker.channels.values.map(\.name).sorted() }
+
+    /// Members of a channel we are in.
+    public func members(of channel: String) -> [String] { session.tracker.members(of: channel) }
+
+    /// Texts waiting in the send queue (started ones included).
+    public var queuedTextCount: Int { session.queue.textCount }
+
+    // MARK: One connection
+
+    private func serve(_ connection: Connection) async {
+        generation += 1
+        let current = generation
+        readerEnded = nil
+        session.connectionOpened(server: connection.remoteAddress, now: clock.date)
+        flushEvents()
+        var reason = "closed"
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.readLoop(connection, generation: current) }
+            reason = await pump(connection)
+            connection.close()
+            group.cancelAll()
+            await group.waitForAll()
+        }
+        session.connectionClosed(reason: reason, now: clock.date)
+        flushEvents()
+    }
+
+    /// Writes what the session releases and runs its timers until the
+    /// connection must end; returns why.
+    private func pump(_ connection: Connection) async -> String {
+        while true {
+            if Task.isCancelled { return "cancelled" }
+            if let reason = readerEnded { return reason }
+            session.tick(now: clock.date)
+            if let reason = session.takeDisconnectRequest() {
+                flushEvents()
+                return reason
+            }
+            flushEvents()
+            while let line = session.nextLine(now: clock.date) {
+                do {
+                    try await connection.write(line.bytes)
+                } catch {
+                    flushEvents()
+                    return "write failed: \(Self.describe(error))"
+                }
+                session.lineWritten(now: clock.date)
+                flushEvents()
+                if readerEnded != nil || Task.isCancelled { break }
+            }
+            if let reason = readerEnded { return reason }
+            if let reason = session.takeDisconnectRequest() {
+                flushEvents()
+                return reason
+            }
+            await sleepOrWake(until: session.nextDeadline(now: clock.date))
+        }
+    }
+
+    /// Reads, frames and parses lines and hands them to the actor, one
+    /// batch per read. A line that does not parse is logged and skipped.
+    private nonisolated func readLoop(_ connection: Connection, generation: Int) async {
+        var framer = IRCLineFramer()
+        do {
+            while true {
+                let bytes = try await connection.read()
+                if bytes.isEmpty {
+                    await readerFinished("the server closed the connection", generation: generation)
+                    return
+                }
+                framer.append(bytes)
+                var messages: [IRCMessage] = []
+                while let result = framer.next() {
+                    switch result {
+                    case .success(let message): messages.append(message)
+                    case .failure(let error): logger.warning("unreadable line from the server", ["error": "\(error)"])
+                    }
+                }
+                if !messages.isEmpty { await received(messages, generation: generation) }
+            }
+        } catch {
+            await readerFinished("read failed: \(Self.describe(error))", generation: generation)
+        }
+    }
+
+    private func received(_ messages: [IRCMessage], generation: Int) {
+        guard generation == self.generation else { return }
+        let now = clock.date
+        for message in messages { session.receive(message, now: now) }
+        flushEvents()
+        wake()
+    }
+
+    private func readerFinished(_ reason: String, generation: Int) {
+        guard generation == self.generation, readerEnded == nil else { return }
+        readerEnded = reason
+        wake()
+    }
+
+    // MARK: Waiting
+
+    /// Sleeps until `deadline` (nil: no deadline) or until `wake()`.
+    private func sleepOrWake(until deadline: Date?) async {
+        if wakePending {
+            wakePending = false
+            return
+        }
+        if let deadline, deadline <= clock.date { return }
+        let timer: Task<Void, Never>? = deadline.map { deadline in
+            Task { [clock] in
+                do {
+                    try await clock.sleep(until: WallInstant(deadline), tolerance: nil)
+                    self.wake()
+                } catch {}
+            }
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if wakePending || Task.isCancelled {
+                    continuation.resume()
+                } else {
+                    wakeContinuation = continuation
+                }
+            }
+        } onCancel: {
+            Task { await self.wake() }
+        }
+        wakePending = false
+        timer?.cancel()
+    }
+
+    private func wake() {
+        if let continuation = wakeContinuation {
+            wakeContinuation = nil
+            continuation.resume()
+        } else {
+            wakePending = true
+        }
+    }
+
+    // MARK: Helpers
+
+    private func flushEvents() {
+        for event in session.takeEvents() { eventContinuation.yield(event) }
+    }
+
+    private func finish() {
+        guard !finished else { return }
+        finished = true
+        running = false
+        flushEvents()
+        eventContinuation.finish()
+        let waiters = shutdownWaiters
+        shutdownWaiters = []
+        for waiter in waiters { waiter.resume() }
+    }
+
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? TransportError { return error.description }
+        return String(describing: error)
+    }
+}

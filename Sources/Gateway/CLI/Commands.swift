@@ -14,5 +14,6 @@ public enum SwitchboardCommands {
         DataCommands.tickets,
         DataCommands.kb,
         DataCommands.hashPIN,
+        IRCCommand.command,
     ]
 }
