@@ -53,7 +53,7 @@ let package = Package(
 
         // Shared by the test targets: fixtures for real servers, helpers.
         .target(name: "TestSupport", dependencies: ["Core"], path: "Tests/TestSupport",
-                swiftSettings: settings),
+                exclude: ["Fixtures"], swiftSettings: settings),
 
         .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "IRCTests", dependencies: ["IRC"], exclude: ["Vectors"], swiftSettings: settings),

@@ -79,6 +79,10 @@ public struct IRCSession: Sendable {
     private var saslDeadline: Date?
     private var saslMechanisms: String?
     private var nickAttempts = 0
+    /// A nick length limit inferred from 432 replies before ISUPPORT.
+    private var nickLengthGuess: Int?
+    /// Nicks tried on this connection.
+    private var tried: Set<String> = []
     private var regainAt: Date?
     private var monitoring = false
     private var ctcpBucket: TokenBucket
@@ -337,9 +341,11 @@ public struct IRCSession: Sendable {
         }
         consider(saslDeadline)
         if !isReady { consider(motdDeadline) }
-        if isReady {
+        if isReady, shutdownState == nil {
             consider(regainAt)
-            for state in channelStates.values where !state.joinPending { consider(state.retryAt) }
+            for state in channelStates.values where !state.joinPending && !tracker.isJoined(state.name) {
+                consider(state.retryAt)
+            }
         }
         if let shutdown = shutdownState {
             if let quitSentAt = shutdown.quitSentAt {
@@ -387,7 +393,7 @@ public struct IRCSession: Sendable {
         if phase == .registered, !isReady, let deadline = motdDeadline, now >= deadline {
             becomeReady(now: now)
         }
-        if isReady {
+        if isReady, shutdownState == nil {
             if let at = regainAt, now >= at { tryRegainNick(now: now) }
             joinDueChannels(now: now)
         }
@@ -442,8 +448,9 @@ public struct IRCSession: Sendable {
                 events.append(.error("the server closed the link: \(text)"))
                 logger.error("server ERROR", ["server": serverName, "text": text])
             }
-            lastDisconnectReason = "server ERROR: \(text)"
-            requestDisconnect("server ERROR: \(text)")
+            let reason = shutdownState.map { "shut down (\($0.quitMessage))" } ?? "server ERROR: \(text)"
+            lastDisconnectReason = reason
+            requestDisconnect(reason)
         case .numeric(let numeric):
             handleNumeric(numeric, message, now: now)
         case .join:
@@ -805,15 +812,21 @@ public struct IRCSession: Sendable {
             requestDisconnect("the server refused 30 nicks in a row (last: \(refused), \(numeric))")
             return
         }
-        let candidates = [configuration.nick] + configuration.alternativeNicks
+        // 432 for a nick longer than RFC 1459's 9 characters most likely means
+        // "too long" (ngIRCd's default NICKLEN is 9; 005 comes only after 001).
+        if numeric == .erroneousNickname, refused.count > 9 { nickLengthGuess = 9 }
+        let limit = isupport.nickLength ?? nickLengthGuess ?? 16
+        let candidates = ([configuration.nick] + configuration.alternativeNicks).filter {
+            nickLengthGuess == nil || $0.count <= limit
+        }
         let next: String
-        if nickAttempts < candidates.count {
-            next = candidates[nickAttempts]
+        if let candidate = candidates.first(where: { !tried.contains($0) }) {
+            next = candidate
         } else {
             let digits = String(format: "%03d", Int(random.next() % 1000))
-            let limit = isupport.nickLength ?? 16
             next = String(configuration.nick.prefix(max(1, limit - 3))) + digits
         }
+        tried.insert(next)
         logger.notice("nick refused, trying another", ["refused": refused, "reply": numeric.description, "next": next])
         currentNick = next
         immediate(.nick(next))
@@ -865,7 +878,11 @@ public struct IRCSession: Sendable {
     private mutating func joinDueChannels(now: Date) {
         guard phase == .registered, isReady, shutdownState == nil else { return }
         var due: [(String, String?)] = []
-        for (key, state) in channelStates where !state.joinPending && !tracker.isJoined(state.name) {
+        for (key, state) in channelStates where !state.joinPending {
+            if tracker.isJoined(state.name) {
+                channelStates[key]!.retryAt = nil  // joined meanwhile (e.g. forced by an oper)
+                continue
+            }
             if let at = state.retryAt, at <= now {
                 due.append((state.name, state.key))
                 channelStates[key]!.joinPending = true
@@ -1145,6 +1162,8 @@ public struct IRCSession: Sendable {
         saslDeadline = nil
         saslMechanisms = nil
         nickAttempts = 0
+        nickLengthGuess = nil
+        tried = [configuration.nick]
         regainAt = nil
         monitoring = false
         isReady = false

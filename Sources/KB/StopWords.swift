@@ -57,7 +57,9 @@ enum StopWords {
         freundlichen mfg lg gibt there funktioniert funktionieren funktionierte klappt klappen \
         geht gehen ging kommt komme kommen rein raus bekommen bekomme bekommt kriegen kriege \
         mal eigentlich plötzlich suddenly work works working worked try tried trying happen \
-        happens happened anymore again hey ok okay dauert dauern
+        happens happened anymore again hey ok okay dauert dauern \
+        komplett völlig total ganz gänzlich überhaupt wirklich echt absolut vollständig \
+        completely totally entirely fully really absolutely whole quite
         """
 
     static let filler: Set<String> = folded(chatFiller)

@@ -126,6 +126,27 @@ struct ConnectionLifecycleTests {
         #expect(h.take() == ["JOIN #help"])
     }
 
+    @Test("Every deadline the session reports lies ahead after tick: the driver never spins")
+    func deadlinesAhead() throws {
+        var h = SessionHarness(SessionHarness.configuration(channels: [.init("#help"), .init("#agents")]))
+        _ = h.registerPlain()
+        h.feed(":bot!sb@host JOIN #help", ":op!o@host KICK #help bot :out",
+               ":irc.test 474 bot #agents :banned")
+        try h.session.send("hello", to: "#help", priority: .bulk, now: h.now)
+        h.feed(":bot!sb@host JOIN #help")  // joined again by an oper before the rejoin timer
+        h.session.shutdown(quitMessage: "bye", drainDeadline: h.now.addingTimeInterval(30), now: h.now)
+        for step in 0..<200 {
+            _ = h.take()
+            if let reason = h.session.takeDisconnectRequest() {  // what the driver does
+                h.session.connectionClosed(reason: reason, now: h.now)
+            }
+            guard let deadline = h.session.nextDeadline(now: h.now) else { break }
+            #expect(deadline > h.now, "step \(step): deadline \(deadline) is not after \(h.now)")
+            h.now = deadline
+        }
+        #expect(h.session.phase == .stopped)
+    }
+
     @Test("Join errors (474 banned): logged, reported, retried later with growing delays")
     func joinErrorRetry() {
         var h = SessionHarness(SessionHarness.configuration(channels: [.init("#help")]))

@@ -66,7 +66,7 @@ func within<T: Sendable>(_ timeout: Duration, _ what: String, _ body: @escaping 
 /// guard against a hang, not a timing). One consumer.
 actor Inbox<T: Sendable> {
     private(set) var items: [T] = []
-    private var consumed = 0
+    private var consumed: Set<Int> = []
     private var finished = false
     private var waiter: (id: Int, continuation: CheckedContinuation<Void, Never>)?
     private var nextID = 0
@@ -81,16 +81,15 @@ actor Inbox<T: Sendable> {
         resumeWaiter()
     }
 
-    /// The first item after the last one returned for which `predicate`
-    /// holds (items skipped on the way are passed over); nil when the inbox
-    /// finished without one.
+    /// The earliest item not returned yet for which `predicate` holds; nil
+    /// when the inbox finished without one.
     func first(_ what: String, timeout: Duration = .seconds(10), where predicate: @Sendable (T) -> Bool)
         async throws -> T?
     {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while true {
-            if let index = items[consumed...].firstIndex(where: predicate) {
-                consumed = index + 1
+            if let index = items.indices.first(where: { !consumed.contains($0) && predicate(items[$0]) }) {
+                consumed.insert(index)
                 return items[index]
             }
             if finished { return nil }

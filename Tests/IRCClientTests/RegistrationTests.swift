@@ -236,6 +236,18 @@ struct RegistrationTests {
         #expect(h.session.currentNick == "bot_")
     }
 
+    @Test("432 for a long nick before ISUPPORT (ngIRCd's NICKLEN 9): shortened fallbacks")
+    func erroneousLongNick() {
+        var h = SessionHarness(SessionHarness.configuration(nick: "switchboard"))
+        h.connect()
+        _ = h.take()
+        h.feed(":irc.test 432 * switchboard :Erroneous nickname")
+        let next = h.take()
+        #expect(next.count == 1)
+        let nick = String(next[0].dropFirst("NICK ".count))
+        #expect(nick.count == 9 && nick.hasPrefix("switch") && nick.dropFirst(6).allSatisfy(\.isNumber))
+    }
+
     @Test("Regaining the nick: the holder's QUIT triggers NICK at once")
     func regainOnQuit() {
         var h = SessionHarness(SessionHarness.configuration(channels: [.init("#help")]))

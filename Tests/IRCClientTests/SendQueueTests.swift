@@ -69,6 +69,29 @@ struct SendQueueTests {
         #expect(Self.reports(h.events()) == [.delivered(id: 42, at: next)])
     }
 
+    @Test("Measured: with the Libera setting a page waits at most one interval behind 200 KB lines, wherever in the interval it arrives")
+    func pageHoldStandard() throws {
+        var longest = 0.0
+        for offset in [0.0, 0.5, 1.0, 1.5, 1.999] {
+            var h = Self.registered()
+            for i in 0..<200 { try h.session.send("KB answer \(i)", to: "customer", priority: .bulk, now: h.now) }
+            _ = h.take()  // the burst
+            h.advance(2 * 10 + offset)  // ten lines later, somewhere inside an interval
+            _ = h.take()
+            let queuedAt = h.now
+            try h.session.send("PAGE #42", to: "agent", priority: .urgent, id: 42, now: h.now)
+            var next: [String] = h.take()
+            while next.isEmpty, let deadline = h.session.nextDeadline(now: h.now) {
+                h.now = max(deadline, h.now)
+                next = h.take()
+            }
+            #expect(next.first == "PRIVMSG agent :PAGE #42")
+            longest = max(longest, h.now.timeIntervalSince(queuedAt))
+        }
+        print("measured: longest hold of a page behind 200 KB lines, Libera setting (5 burst, 1 per 2 s): \(longest) s")
+        #expect(longest <= 2)
+    }
+
     @Test("Lanes: urgent before normal before bulk; FIFO within a lane")
     func laneOrder() throws {
         var h = Self.registered(.fast)

@@ -17,5 +17,6 @@ public enum SwitchboardCommands {
         DataCommands.tickets,
         DataCommands.kb,
         DataCommands.hashPIN,
+        IRCCommand.command,
     ]
 }
