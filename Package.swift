@@ -69,7 +69,7 @@ let package = Package(
                           swiftSettings: settings),
         .testTarget(name: "BotsTests", dependencies: ["Bots", "Desk", "KB", "Store", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Transport", "Bots", "Desk", "Store", "TestSupport"], swiftSettings: settings),
-        .testTarget(name: "EndToEndTests", dependencies: ["IRC", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"], swiftSettings: settings),
 
         // Benchmarks: release-built executables (`swift run -c release <Name>`).
         .executableTarget(name: "IRCBench", dependencies: ["IRC"], path: "Benchmarks/IRCBench",

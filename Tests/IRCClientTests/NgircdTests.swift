@@ -6,31 +6,6 @@ import TestSupport
 import Testing
 import Transport
 
-/// Runs blocking test-client code on a thread of its own, so it never
-/// blocks Swift's cooperative pool (two threads on this machine).
-func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread {
-            do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
-        }.start()
-    }
-}
-
-/// `IRCTestClient` is a blocking, single-user object; the tests hand it to
-/// one offloaded call at a time.
-struct TestUser: @unchecked Sendable {
-    let client: IRCTestClient
-
-    static func connect(port: UInt16, nick: String, caps: [String] = [],
-                        sasl: (account: String, password: String)? = nil) async throws -> TestUser {
-        try await offload { TestUser(client: try IRCTestClient(port: port, nick: nick, caps: caps, sasl: sasl)) }
-    }
-
-    func run<T: Sendable>(_ body: @escaping @Sendable (IRCTestClient) throws -> T) async throws -> T {
-        try await offload { try body(client) }
-    }
-}
-
 /// Holds connection attempts until opened (to order the test's steps
 /// without racing the client's reconnect).
 actor Gate {
