@@ -78,6 +78,8 @@ let package = Package(
                           swiftSettings: settings),
         .executableTarget(name: "StoreBench", dependencies: ["Store", "Desk"], path: "Benchmarks/StoreBench",
                           swiftSettings: settings),
+        .executableTarget(name: "GatewayBench", dependencies: ["Gateway", "KB", "Core", "TestSupport"],
+                          path: "Benchmarks/GatewayBench", swiftSettings: settings),
         .executableTarget(name: "KBBench", dependencies: ["KB"], path: "Benchmarks/KBBench",
                           swiftSettings: settings),
         .executableTarget(name: "TransportBench", dependencies: ["Transport", "Core"], path: "Benchmarks/TransportBench",

@@ -57,7 +57,7 @@ public final class GatewayProcess: Sendable {
         let gateway = GatewayProcess(directory: directory, network: network, httpPort: try FreePort.next(),
                                      executable: try BuiltProducts.executable(named: "switchboard"))
         do {
-            try gateway.writeConfiguration()
+            try Self.writeConfiguration(directory: directory, network: network, httpPort: gateway.httpPort)
             try await gateway.launch()
         } catch {
             await gateway.stop()
@@ -120,7 +120,13 @@ public final class GatewayProcess: Sendable {
     public static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
 
-    private func writeConfiguration() throws {
+    /// Writes the test configuration (see the type's documentation) into
+    /// `directory`: `switchboard.json5`, `desk/`, the store path. Returns
+    /// the path of `switchboard.json5`. Benchmarks run the gateway on it
+    /// in-process.
+    @discardableResult
+    public static func writeConfiguration(directory: String, network: Network, httpPort: UInt16) throws -> String {
+        let configPath = directory + "/switchboard.json5"
         let root = Self.repositoryRoot
         let desk = directory + "/desk"
         try FileManager.default.createDirectory(atPath: desk, withIntermediateDirectories: true)
@@ -128,8 +134,8 @@ public final class GatewayProcess: Sendable {
             try FileManager.default.copyItem(atPath: root.appendingPathComponent("config/\(file)").path,
                                              toPath: desk + "/" + file)
         }
-        try Self.customers.write(toFile: desk + "/customers.json5", atomically: true, encoding: .utf8)
-        try Self.agents.write(toFile: desk + "/agents.json5", atomically: true, encoding: .utf8)
+        try customers.write(toFile: desk + "/customers.json5", atomically: true, encoding: .utf8)
+        try agents.write(toFile: desk + "/agents.json5", atomically: true, encoding: .utf8)
         let sasl = network.sasl.map {
             #"sasl: { mechanism: "PLAIN", account: "\#($0.account)", password: { env: "SWITCHBOARD_E2E_SASL" } },"#
         } ?? ""
@@ -155,6 +161,7 @@ public final class GatewayProcess: Sendable {
             }
             """
         try gateway.write(toFile: configPath, atomically: true, encoding: .utf8)
+        return configPath
     }
 
     static let customers = """

@@ -563,9 +563,8 @@ extension BotRuntime {
         } catch {
             storeFailed(error, "tickets of a contact")
         }
-        let named = TicketNumber(text: arguments)
-        let chosen = named.flatMap { number in own.first { $0.number == number } }
-            ?? (named == nil ? (conversations[key]?.ticketNumber.flatMap { n in own.first { $0.number == n } } ?? own.first) : nil)
+        let chosen = Self.ticketToCancel(named: TicketNumber(text: arguments),
+                                         bound: conversations[key]?.ticketNumber, among: own)
         guard let ticket = chosen else {
             say(texts.render(.nothingToCancel, language), to: identity.nick, on: identity.network)
             return
@@ -592,6 +591,15 @@ extension BotRuntime {
         case .failed:
             say(definitions.support.render(.storeFailed, language), to: identity.nick, on: identity.network)
         }
+    }
+
+    /// The ticket `!cancel` withdraws: the one named (if it is the
+    /// customer's own), else the one the conversation is bound to, else the
+    /// newest open one.
+    static func ticketToCancel(named: TicketNumber?, bound: TicketNumber?, among own: [Ticket]) -> Ticket? {
+        if let named { return own.first { $0.number == named } }
+        if let bound, let match = own.first(where: { $0.number == bound }) { return match }
+        return own.first
     }
 
     /// Drops the escalation and SLA timers of a ticket that no longer needs them.
