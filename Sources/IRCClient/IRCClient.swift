@@ -65,7 +65,7 @@ public actor IRCClient<C: WallClock> {
                 connector: @escaping IRCConnector = IRCConnectors.tcp) {
         self.configuration = configuration
         self.clock = clock
-        self.logger = logger.with(["network": "\(configuration.host):\(configuration.port)"])
+        self.logger = logger
         self.connector = connector
         self.session = IRCSession(configuration: configuration, logger: self.logger, now: clock.date, seed: seed)
         (events, eventContinuation) = AsyncStream.makeStream(of: IRCClientEvent.self, bufferingPolicy: .unbounded)
