@@ -78,7 +78,7 @@ let package = Package(
                           swiftSettings: settings),
         .executableTarget(name: "StoreBench", dependencies: ["Store", "Desk"], path: "Benchmarks/StoreBench",
                           swiftSettings: settings),
-        .executableTarget(name: "GatewayBench", dependencies: ["Gateway", "KB", "Core", "TestSupport"],
+        .executableTarget(name: "GatewayBench", dependencies: ["Gateway", "KB", "Core", "Store", "TestSupport"],
                           path: "Benchmarks/GatewayBench", swiftSettings: settings),
         .executableTarget(name: "KBBench", dependencies: ["KB"], path: "Benchmarks/KBBench",
                           swiftSettings: settings),

@@ -154,4 +154,13 @@ public protocol ChatNetwork: Sendable {
     /// Sends what is queued (within `deadline`), says goodbye (IRC QUIT with
     /// `message`) and disconnects; `run` returns afterwards.
     func shutdown(message: String, deadline: Duration) async
+    /// Whether `nick` is seen online now: true when seen, false when not
+    /// seen where they would be (IRC: in no channel the bot is in), nil when
+    /// the network cannot tell.
+    func isPresent(_ nick: String) async -> Bool?
+}
+
+extension ChatNetwork {
+    /// Networks that cannot tell say nil.
+    public func isPresent(_ nick: String) async -> Bool? { nil }
 }

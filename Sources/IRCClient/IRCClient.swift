@@ -166,6 +166,14 @@ public actor IRCClient<C: WallClock> {
     /// Members of a channel we are in.
     public func members(of channel: String) -> [String] { session.tracker.members(of: channel) }
 
+    /// Whether `nick` is in a channel we are in (compared with the server's
+    /// case mapping): seen online for sure. False says only that we do not
+    /// see them; nil means we are not registered and see no one.
+    public func sharesChannel(with nick: String) -> Bool? {
+        guard session.phase == .registered else { return nil }
+        return session.tracker.sharesChannel(with: nick)
+    }
+
     /// Texts waiting in the send queue (started ones included).
     public var queuedTextCount: Int { session.queue.textCount }
 

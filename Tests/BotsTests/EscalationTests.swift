@@ -36,6 +36,38 @@ import Testing
         #expect(await h.advance(minutes: 60).pages.isEmpty)
     }
 
+    @Test func anOnDutyAgentWhoIsNotOnlineBringsTheNextStepForwardAndTheCustomerIsToldSo() async throws {
+        let h = try await Harness()
+        h.demo.setPresence("anna", false)
+        let alice = h.customer("alice", account: "alice")
+        await h.say("Kundennummer 10042, PIN 4711, Prio 2", from: alice)
+        let out = await h.say("Der VPN-Tunnel zum Lager ist komplett ausgefallen", from: alice)
+        // The first page goes out as always; the backup follows at once, not after 5 minutes.
+        #expect(out.to("anna").count == 1)
+        #expect(out.to("emil") == ["PAGE #1 P2 – Speicherstadt Logistik GmbH: Der VPN-Tunnel zum Lager ist komplett "
+            + "ausgefallen – bitte „!ack 1“ oder „!take 1“"])
+        #expect(out.in("#agents").last == "anna, emil: PAGE #1 P2 – anna hat Bereitschaft, ist aber nicht online – "
+            + "Speicherstadt Logistik GmbH: Der VPN-Tunnel zum Lager ist komplett ausgefallen (!ack 1 / !take 1)")
+        #expect(out.to("alice").last == "Nachtrag zu #1: anna ist gerade nicht online. Ich habe deshalb zusätzlich emil "
+            + "benachrichtigt; wer zuerst da ist, meldet sich hier bei Ihnen.")
+        #expect(try h.store.escalationSteps(of: TicketNumber(1)) == [0, 1])
+        await h.confirm(out)
+        // The 5-minute step is done; the whole channel follows at 15 minutes as usual.
+        #expect(await h.advance(minutes: 14.9).pages.isEmpty)
+        #expect(await h.advance(minutes: 0.1).in("#agents").count == 1)
+    }
+
+    @Test func anOnDutyAgentWhoIsOnlineIsPagedAlone() async throws {
+        let h = try await Harness()
+        h.demo.setPresence("anna", true)
+        let alice = h.customer("alice", account: "alice")
+        await h.say("Kundennummer 10042, PIN 4711, Prio 2", from: alice)
+        let out = await h.say("Der VPN-Tunnel zum Lager ist komplett ausgefallen", from: alice)
+        #expect(out.to("emil").isEmpty)
+        #expect(out.pages.count == 2)
+        #expect(try h.store.escalationSteps(of: TicketNumber(1)) == [0])
+    }
+
     @Test func ackBetweenStepsStopsTheEscalation() async throws {
         let h = try await Harness()
         try await h.contractTicket("alice")

@@ -85,8 +85,14 @@ final class FakeNetwork: ChatNetwork {
     private let sent = Mutex<[ChatAction]>([])
     private let unread = Mutex<Int>(0)
     private let hook = Mutex<(@Sendable (ChatAction) -> Void)?>(nil)
+    private let presence = Mutex<[String: Bool]>([:])
 
     init(name: String) { self.name = name }
+
+    /// Who the network sees online (true) or not (false); others: unknown.
+    func setPresence(_ nick: String, _ present: Bool) { presence.withLock { $0[nick] = present } }
+
+    func isPresent(_ nick: String) async -> Bool? { presence.withLock { $0[nick] } }
 
     var ownNick: String { "switchboard" }
 

@@ -98,6 +98,26 @@ import TestSupport
         }
     }
 
+    @Test func whenTheOnDutyAgentIsNotOnlineTheBackupIsPagedAtOnce() async throws {
+        try await withDesk { server, _ in
+            // anna is on duty but not connected; ben, the backup, sits in #agents.
+            let ben = try IRCTestClient(port: server.port, nick: "ben")
+            try ben.join("#agents")
+            let customer = try IRCTestClient(port: server.port, nick: "werft")
+            let number = try openContractTicket(customer, problem: "The VPN to the shipyard is down.", severity: 1)
+            let page = try ben.expect("the backup's private page", timeout: .seconds(5)) {
+                $0.nick == "switchboard" && $0.params.first == "ben" && $0.text.contains("#\(number)")
+            }
+            #expect(page.text.contains("P1"))
+            let line = try ben.expect("the channel line") {
+                $0.params.first == "#agents" && $0.text.contains("anna is on duty but not online")
+            }
+            #expect(line.text.contains("#\(number)"))
+            let note = try customer.expectMessage(from: "switchboard", containing: "not online right now")
+            #expect(note.text.contains("ben"), "the customer is told who was paged instead: \(note.text)")
+        }
+    }
+
     @Test func nonContractCustomerGetsAQueuePositionAndTheHonestText() async throws {
         try await withDesk { server, _ in
             let anna = try IRCTestClient(port: server.port, nick: "anna")

@@ -21,6 +21,7 @@ public enum SupportText: String, BotTextKey {
     case suggestIntro, suggestLine, suggestQuestion, deflected
     case askSeverity
     case ticketPaged, ticketPagedBackup, ticketPagedTeam, ticketOutsideHours, ticketQueued
+    case onDutyNotOnline
     case offerMessage, messageAttached, addedToTicket, relayedToAgent, existingTicket
     case ticketTaken, ticketAcknowledged, agentReply, ticketResolved, ticketCancelled
     case conversationCancelled, nothingToCancel, idleTimeout
@@ -45,6 +46,7 @@ public enum SupportText: String, BotTextKey {
         case .suggestQuestion: ["count"]
         case .ticketPaged, .ticketPagedBackup: ["ticket", "priority", "agent"]
         case .ticketPagedTeam: ["ticket", "priority"]
+        case .onDutyNotOnline: ["ticket", "agent", "paged"]
         case .ticketOutsideHours: ["ticket", "priority", "tier", "resumes"]
         case .ticketQueued: ["ticket", "priority", "position"]
         case .offerMessage: ["ticket", "minutes"]
@@ -70,6 +72,7 @@ public enum SupportText: String, BotTextKey {
         case .suggestLine: ["title", "url"]
         case .ticketPaged, .ticketPagedBackup: ["ticket", "priority", "agent"]
         case .ticketPagedTeam: ["ticket", "priority"]
+        case .onDutyNotOnline: ["ticket", "agent", "paged"]
         case .ticketOutsideHours: ["ticket", "priority", "resumes"]
         case .ticketQueued: ["ticket", "priority", "position"]
         case .offerMessage, .messageAttached, .addedToTicket, .existingTicket, .ticketCancelled: ["ticket"]
@@ -88,6 +91,7 @@ public enum SupportText: String, BotTextKey {
 /// the answers to agent commands.
 public enum AgentText: String, BotTextKey {
     case pagePrivate, pageChannel, repagePrivate, repageChannel, pageNoOneOnDuty, pageWholeChannel
+    case pageOnDutyAbsent
     case announceNoContract, announceOutsideHours, slaWarning, slaBreach
     case notAnAgent, unknownTicket, usage
     case queueEmpty, queueHeader, queueLine, slaLeft, slaOverdue, slaMet, slaNotApplicable
@@ -105,6 +109,7 @@ public enum AgentText: String, BotTextKey {
         switch self {
         case .pagePrivate: Self.ticketValues
         case .pageChannel, .pageNoOneOnDuty: ["mentions"] + Self.ticketValues
+        case .pageOnDutyAbsent: ["mentions", "absent"] + Self.ticketValues
         case .repagePrivate: Self.ticketValues + ["minutes"]
         case .repageChannel, .pageWholeChannel: ["mentions"] + Self.ticketValues + ["minutes"]
         case .announceNoContract: Self.ticketValues + ["position"]
@@ -148,6 +153,7 @@ public enum AgentText: String, BotTextKey {
         switch self {
         case .pagePrivate, .repagePrivate: Self.ticketRequired
         case .pageChannel, .pageNoOneOnDuty, .repageChannel, .pageWholeChannel: ["mentions"] + Self.ticketRequired
+        case .pageOnDutyAbsent: ["mentions", "absent"] + Self.ticketRequired
         case .announceNoContract: Self.ticketRequired
         case .announceOutsideHours: ["ticket", "priority", "resumes"]
         case .slaWarning: ["ticket", "left"]

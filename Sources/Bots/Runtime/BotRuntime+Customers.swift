@@ -279,6 +279,10 @@ extension BotRuntime {
         var values = Self.ticketValues(ticket)
         if ticket.group == .contract {
             slaPosted[ticket.number] = SLAPosted()
+            if let request, !request.noOneOnDuty, !request.privateMessage.isEmpty {
+                presenceChecks.append(PresenceCheck(number: ticket.number, agents: request.privateMessage,
+                                                    network: pager.network))
+            }
             if let request {
                 if let first = request.privateMessage.first {
                     values["agent"] = nick(of: first)

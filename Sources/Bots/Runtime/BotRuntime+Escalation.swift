@@ -119,6 +119,80 @@ extension BotRuntime {
         }
     }
 
+    // MARK: - On-duty agent not online
+
+    /// After a ticket's first page: if the network sees none of the paged
+    /// agents online (IRC: in no channel the bot is in), the private page
+    /// would wait unread — so the next escalation step (by default the
+    /// on-duty agent again and the backup) is paged at once instead of
+    /// after its delay, the channel line says who is missing, and the
+    /// customer is told honestly. Networks that cannot tell change nothing.
+    func checkPagedAgentsArePresent() async {
+        let checks = presenceChecks
+        presenceChecks = []
+        for check in checks {
+            guard let network = networks[check.network] else { continue }
+            var absent: [String] = []
+            for id in check.agents where await network.isPresent(nick(of: id)) == false {
+                absent.append(nick(of: id))
+            }
+            guard !absent.isEmpty, absent.count == check.agents.count else { continue }
+            escalateEarly(check.number, absent: absent, now: clock.date)
+        }
+        await flush()
+    }
+
+    /// Pages the ticket's next escalation step now (see
+    /// ``checkPagedAgentsArePresent()``), as the policy would page it when due.
+    func escalateEarly(_ number: TicketNumber, absent: [String], now: Date) {
+        let stored: StoredTicket?
+        let recorded: Set<Int>
+        do {
+            stored = try store.ticket(number)
+            recorded = stored == nil ? [] : try store.escalationSteps(of: number)
+        } catch {
+            storeFailed(error, "read ticket for escalation")
+            return
+        }
+        // Only while just the first page is out and no one has answered.
+        guard let ticket = stored?.ticket, ticket.group == .contract, ticket.respondedAt == nil,
+              [.new, .paged].contains(ticket.state), recorded == [0] else { return }
+        let dueTimes = desk.escalation.dueTimes(for: ticket, tiers: desk.tiers, calendar: desk.calendar)
+        guard dueTimes.count > 1, let due = dueTimes[1] else { return }
+        let plan = desk.escalation.plan(for: ticket, stepsDone: [0], now: max(due, now), roster: roster,
+                                        tiers: desk.tiers, calendar: desk.calendar)
+        guard case .page(let request)? = plan.actions.first(where: { if case .page = $0 { true } else { false } })
+        else { return }
+        let reached = (request.wholeChannel ? request.mention : request.privateMessage).map(nick(of:))
+            .filter { !absent.contains($0) }
+        guard !reached.isEmpty else {
+            logger.warning("on-duty agent not online and no one else to page early",
+                           ["ticket": number, "absent": absent.joined(separator: ",")])
+            return
+        }
+        let pager = makePager(for: ticket.contact.network)
+        let note = "step \(request.steps.map(String.init).joined(separator: "+")) early: "
+            + "\(absent.joined(separator: ", ")) not online; paged \(reached.joined(separator: ", "))"
+        switch change(number, .page(note: note), by: .system,
+                      pages: { pager.pages(for: request, ticket: $0, now: now, absent: absent) },
+                      cancelUnsentPages: false, now: now) {
+        case .done(let commit, _):
+            logger.notice("on-duty agent not online: next escalation step paged at once",
+                          ["ticket": number, "absent": absent.joined(separator: ","),
+                           "paged": reached.joined(separator: ",")])
+            sendPages(commit.pages, now: now, group: .contract)
+            if let key = conversationOfTicket[number], let conversation = conversations[key] {
+                var values = Self.ticketValues(commit.ticket)
+                values["agent"] = absent.joined(separator: ", ")
+                values["paged"] = reached.joined(separator: ", ")
+                tellCustomer(commit.ticket, .onDutyNotOnline, values, lane: .urgent)
+            }
+            if let next = plan.nextEvaluation { schedule.set(.escalation(number), at: next) }
+        case .failed, .refused, .notFound:
+            break
+        }
+    }
+
     // MARK: - SLA
 
     /// Posts the SLA warning (80 %) and the breach to the agents' channel,

@@ -87,6 +87,17 @@ public actor BotRuntime<C: WallClock> {
         var pin: String
     }
 
+    /// Tickets whose first page went to agents the network may not see
+    /// online; checked right after the page was handed over.
+    var presenceChecks: [PresenceCheck] = []
+
+    struct PresenceCheck {
+        var number: TicketNumber
+        /// Agent ids paged privately.
+        var agents: [String]
+        var network: String
+    }
+
     struct SLAPosted {
         var warned = false
         var breached = false
@@ -171,6 +182,7 @@ public actor BotRuntime<C: WallClock> {
             logger.notice("network disconnected", ["network": network, "reason": reason])
         }
         await flush()
+        if !presenceChecks.isEmpty { await checkPagedAgentsArePresent() }
     }
 
     /// Handles a network's report about a page (an action with a `deliveryID`).

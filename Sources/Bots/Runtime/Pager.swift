@@ -29,20 +29,26 @@ struct Pager: Sendable {
     /// it names, and one line in the agents' channel that mentions them
     /// (or everyone). Without an agents' channel, a channel-wide page goes
     /// to every mentioned agent privately instead.
-    func pages(for request: PageRequest, ticket: Ticket, now: Date) -> [PageDraft] {
+    ///
+    /// `absent`: nicks of on-duty agents who are not online; the step is
+    /// paged early because of them and says so (they get no private page).
+    func pages(for request: PageRequest, ticket: Ticket, now: Date, absent: [String] = []) -> [PageDraft] {
         let step = request.steps.max() ?? 0
-        let repeated = (request.steps.min() ?? 0) > 0
+        let repeated = (request.steps.min() ?? 0) > 0 && absent.isEmpty
         var values = Self.values(ticket)
         values["minutes"] = String(max(0, Int(now.timeIntervalSince(ticket.createdAt) / 60)))
         var drafts: [PageDraft] = []
-        for id in request.privateMessage {
+        for id in request.privateMessage where !absent.contains(nick(id)) {
             drafts.append(PageDraft(step: step, network: network, target: nick(id),
                                     text: texts.render(repeated ? .repagePrivate : .pagePrivate, language, values),
                                     createdAt: now))
         }
         values["mentions"] = request.mention.map(nick).joined(separator: ", ")
         let key: AgentText
-        if request.noOneOnDuty, !repeated {
+        if !absent.isEmpty {
+            key = .pageOnDutyAbsent
+            values["absent"] = absent.joined(separator: ", ")
+        } else if request.noOneOnDuty, !repeated {
             key = .pageNoOneOnDuty
         } else if request.wholeChannel {
             key = .pageWholeChannel

@@ -111,6 +111,13 @@ public final class IRCChatNetwork<C: WallClock>: ChatNetwork {
         }
     }
 
+    /// Agents are expected to sit in the agents' channel: one who shares no
+    /// channel with the bot is taken as not online (a private page would
+    /// wait unread, or get "no such nick").
+    public func isPresent(_ nick: String) async -> Bool? {
+        await client.sharesChannel(with: nick)
+    }
+
     public func shutdown(message: String, deadline: Duration) async {
         await client.shutdown(quitMessage: message, drainFor: deadline)
     }
