@@ -56,9 +56,9 @@ let package = Package(
                 exclude: ["Fixtures"], swiftSettings: settings),
 
         .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"], swiftSettings: settings),
-        .testTarget(name: "IRCTests", dependencies: ["IRC"], exclude: ["Vectors"], swiftSettings: settings),
+        .testTarget(name: "IRCTests", dependencies: ["IRC", "Core"], exclude: ["Vectors"], swiftSettings: settings),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"], swiftSettings: settings),
-        .testTarget(name: "IRCClientTests", dependencies: ["IRCClient", "IRC", "Transport", "TestSupport"],
+        .testTarget(name: "IRCClientTests", dependencies: ["IRCClient", "IRC", "Transport", "Core", "TestSupport"],
                     swiftSettings: settings),
         .testTarget(name: "DeskTests", dependencies: ["Desk", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "KBTests", dependencies: ["KB", "TestSupport"], swiftSettings: settings),
@@ -72,9 +72,9 @@ let package = Package(
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"], swiftSettings: settings),
 
         // Benchmarks: release-built executables (`swift run -c release <Name>`).
-        .executableTarget(name: "IRCBench", dependencies: ["IRC"], path: "Benchmarks/IRCBench",
+        .executableTarget(name: "IRCBench", dependencies: ["IRC", "Core"], path: "Benchmarks/IRCBench",
                           swiftSettings: settings),
-        .executableTarget(name: "DeskBench", dependencies: ["Desk"], path: "Benchmarks/DeskBench",
+        .executableTarget(name: "DeskBench", dependencies: ["Desk", "Core"], path: "Benchmarks/DeskBench",
                           swiftSettings: settings),
         .executableTarget(name: "StoreBench", dependencies: ["Store", "Desk"], path: "Benchmarks/StoreBench",
                           swiftSettings: settings),

@@ -10,24 +10,14 @@
 // `next()`, `position(of:)` for a random waiting ticket, and `insert`.
 // Latencies are per call (monotonic clock around each call; the clock's own
 // cost, about 20–40 ns, is included). Prints a table.
+import Core
 import Desk
 import Dispatch
 import Foundation
 
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 let start = Date(timeIntervalSince1970: 1_772_442_000)
 
-func randomEntry(_ number: Int64, _ rng: inout SplitMix64) -> QueueEntry {
+func randomEntry(_ number: Int64, _ rng: inout SeededRandom) -> QueueEntry {
     QueueEntry(number: TicketNumber(number),
                priority: Priority(group: Bool.random(using: &rng) ? .contract : .noContract,
                                   severity: Severity.allCases.randomElement(using: &rng)!),
@@ -62,7 +52,7 @@ print([pad("tickets", 9), pad("fill (ins/s)", 13),
        pad("insert p50", 11), pad("p99", 9), pad("max", 9)].joined(separator: " "))
 var checksum = 0
 for size in runSizes {
-    var rng = SplitMix64(state: UInt64(size))
+    var rng = SeededRandom(seed: UInt64(size))
     var queue = TicketQueue()
     var live: [Int64] = []
     live.reserveCapacity(size)

@@ -10,25 +10,12 @@
 //   3. serialising: the parsed messages back to bytes (validated).
 // Each is run several times; the table shows the minimum and median time and
 // the throughput at those times.
+import Core
 import IRC
 
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// SplitMix64: small, fast and deterministic.
-struct SplitMix64 {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    mutating func pick<T>(_ items: [T]) -> T { items[below(items.count)] }
-}
 
 let words = [
     "NordBox", "backup", "restore", "the", "VPN", "tunnel", "is", "down", "again", "after", "firmware", "update",
@@ -38,17 +25,17 @@ let words = [
     "https://docs.nordlicht.example/kb/1042", "and", "or", "with", "for", "licence", "expired", "alert", "mail",
 ]
 
-func sentence(_ rng: inout SplitMix64, minWords: Int, maxWords: Int) -> String {
+func sentence(_ rng: inout SeededRandom, minWords: Int, maxWords: Int) -> String {
     let count = minWords + rng.below(maxWords - minWords + 1)
     return (0..<count).map { _ in rng.pick(words) }.joined(separator: " ")
 }
 
-func timestamp(_ rng: inout SplitMix64) -> String {
+func timestamp(_ rng: inout SeededRandom) -> String {
     "2025-0\(1 + rng.below(9))-\(10 + rng.below(18))T\(10 + rng.below(13)):\(10 + rng.below(50)):"
         + "\(10 + rng.below(50)).\(100 + rng.below(900))Z"
 }
 
-func msgid(_ rng: inout SplitMix64) -> String {
+func msgid(_ rng: inout SeededRandom) -> String {
     let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
     return String((0..<20).map { _ in alphabet[rng.below(alphabet.count)] })
 }
@@ -56,12 +43,12 @@ func msgid(_ rng: inout SplitMix64) -> String {
 /// `tagged`: IRCv3 traffic (account/msgid/time tags, long texts); otherwise
 /// classic traffic without tags and with shorter texts.
 func makeCorpus(lines: Int, tagged: Bool = true) -> [String] {
-    var rng = SplitMix64(state: tagged ? 20_250_301 : 19_930_501)
+    var rng = SeededRandom(seed: tagged ? 20_250_301 : 19_930_501)
     let nicks = (0..<300).map { "user\($0)" } + ["alice", "bob", "Schröder", "agent_max", "[away]nick", "x"]
     let hosts = ["user/alice", "192-0-2-17.dyn.example.net", "2001:db8::17", "gateway/web/irccloud.com/x-abcdef",
                  "nordlicht-7f3a9c.example.de", "localhost"]
     let channels = ["#nordbox", "#nordbox-support", "#agents", "#help", "##offtopic"]
-    func prefix(_ rng: inout SplitMix64) -> (String, String) {
+    func prefix(_ rng: inout SeededRandom) -> (String, String) {
         let nick = rng.pick(nicks)
         return (nick, ":\(nick)!~\(nick.prefix(9))@\(rng.pick(hosts))")
     }

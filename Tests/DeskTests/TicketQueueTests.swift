@@ -1,19 +1,7 @@
+import Core
 @testable import Desk
 import Foundation
 import Testing
-
-/// SplitMix64: a small seeded generator, so a failing run can be repeated.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite struct TicketQueueTests {
     let base = at("2026-03-02 09:00")
@@ -135,7 +123,7 @@ struct SeededGenerator: RandomNumberGenerator {
     /// equals the reference's prefix.
     @Test(arguments: [1 as UInt64, 42, 2026])
     func behavesLikeASortedListUnderRandomOperations(seed: UInt64) throws {
-        var rng = SeededGenerator(seed: seed)
+        var rng = SeededRandom(seed: seed)
         var queue = TicketQueue()
         var reference = Reference()
         var nextNumber: Int64 = 1
@@ -202,7 +190,7 @@ struct SeededGenerator: RandomNumberGenerator {
     }
 
     @Test func bulkLoadingMatchesInsertingOneByOne() {
-        var rng = SeededGenerator(seed: 7)
+        var rng = SeededRandom(seed: 7)
         let entries = (1...5_000).map { number in
             entry(Int64(number), Bool.random(using: &rng) ? .contract : .noContract,
                   Severity.allCases.randomElement(using: &rng)!, minutes: Double(Int.random(in: 0..<300, using: &rng)))

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import IRC
 @testable import IRCClient

@@ -4,6 +4,7 @@ import Dispatch
 import Foundation
 import Glibc
 import Store
+import TestSupport
 import Testing
 
 /// SIGKILL at random moments: every ticket number the store handed out
@@ -17,9 +18,8 @@ import Testing
     static let kills = 24
 
     @Test func everyPrintedNumberSurvivesSIGKILL() throws {
-        let child = try #require(Self.childExecutable(),
-                                 "StoreCrashChild not found next to the test runner; run `swift build --build-tests`")
-        var random = SplitMix64(seed: UInt64.random(in: 0...UInt64.max))
+        let child = URL(fileURLWithPath: try BuiltProducts.executable(named: "StoreCrashChild"))
+        var random = SeededRandom(seed: UInt64.random(in: 0...UInt64.max))
         let seed = random.seed
         try withTemporaryDirectory { dir in
             var previousMaximum: Int64 = 0
@@ -132,42 +132,5 @@ import Testing
                             + "exit \(process.terminationReason == .exit ? "status" : "signal") "
                             + "\(process.terminationStatus), stderr: \(stderr)")
     }
-
-    /// `StoreCrashChild` in the directory of the test runner (Linux:
-    /// `.build/<config>/SwitchboardPackageTests.xctest`; macOS: inside the
-    /// `.xctest` bundle, three levels further down).
-    static func childExecutable() -> URL? {
-        var directories: [URL] = []
-        for executable in [CommandLine.arguments.first.map { URL(fileURLWithPath: $0) },
-                           Bundle.main.executableURL,
-                           URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()] {
-            guard let executable else { continue }
-            var directory = executable.deletingLastPathComponent()
-            for _ in 0..<4 {
-                directories.append(directory)
-                directory = directory.deletingLastPathComponent()
-            }
-        }
-        return directories.lazy.map { $0.appendingPathComponent("StoreCrashChild") }
-            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }
 }
 
-/// A small seeded generator, so a failing run can be repeated from its seed.
-struct SplitMix64: RandomNumberGenerator {
-    let seed: UInt64
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        self.seed = seed
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
