@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Glibc
 import Synchronization
 
@@ -81,6 +84,47 @@ public final class GatewayProcess: Sendable {
         guard let child = process.withLock({ $0 }) else { return }
         Glibc.kill(child.processIdentifier, SIGKILL)
         _ = try? await child.waitForExit(timeout: .seconds(10))
+    }
+
+    /// Sends `signal` (e.g. SIGHUP: reload the configuration).
+    public func send(signal: Int32) {
+        guard let child = process.withLock({ $0 }) else { return }
+        Glibc.kill(child.processIdentifier, signal)
+    }
+
+    /// Waits until the gateway has logged `text` (since it was started).
+    public func waitForOutput(_ text: String, timeout: Duration = .seconds(10)) async throws {
+        guard let child = process.withLock({ $0 }) else { return }
+        try await child.waitForOutput(text, timeout: timeout)
+    }
+
+    /// The folder of the desk's files (customers.json5, agents.json5, …).
+    public var deskDirectory: String { directory + "/desk" }
+
+    /// Fetches `path` from the gateway's loopback HTTP endpoint; returns the
+    /// status line and the body.
+    public func http(_ path: String) async throws -> (status: String, body: String) {
+        let port = httpPort
+        return try await offload {
+            var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+            request.timeoutInterval = 10
+            let semaphore = DispatchSemaphore(value: 0)
+            let result = Mutex<(String, String)?>(nil)
+            let failure = Mutex<(any Error)?>(nil)
+            URLSession.shared.dataTask(with: request) { data, response, error in
+                if let error { failure.withLock { $0 = error } }
+                if let http = response as? HTTPURLResponse {
+                    result.withLock { $0 = ("\(http.statusCode)", String(decoding: data ?? Data(), as: UTF8.self)) }
+                }
+                semaphore.signal()
+            }.resume()
+            semaphore.wait()
+            if let error = failure.withLock({ $0 }) { throw error }
+            guard let (status, body) = result.withLock({ $0 }) else {
+                throw ChildProcessError(name: "switchboard", problem: "no HTTP response for \(path)", output: "")
+            }
+            return (status, body)
+        }
     }
 
     /// Starts the gateway again on the same configuration and store.
