@@ -27,7 +27,6 @@ public final class SQLiteStore: TicketStore {
     private let connection: Mutex<SQLiteConnection?>
     private let commitQueue = Mutex(CommitQueue())
     private let logger: Logger
-    private let checkpointer: WALCheckpointer
     private let creationTransactions = Atomic<Int>(0)
     private let createdTickets = Atomic<Int>(0)
 
@@ -50,11 +49,9 @@ public final class SQLiteStore: TicketStore {
         } catch {
             throw SQLiteStoreError.cannotOpen(path: path, reason: "\(error.message) (SQLite code \(error.code))")
         }
-        let checkpointer = WALCheckpointer(path: path, logger: self.logger)
         do {
             try Self.configure(db)
             try Schema.migrate(db, now: now, logger: self.logger)
-            try db.replaceAutomaticCheckpoint(with: checkpointer.observer)
         } catch let error as SQLiteError where error.code == SQLITE_NOTADB {
             db.close()
             throw SQLiteStoreError.notADatabase(path: path, reason: error.message)
@@ -63,12 +60,9 @@ public final class SQLiteStore: TicketStore {
             throw error
         }
         connection = Mutex(db)
-        self.checkpointer = checkpointer
-        checkpointer.start()
     }
 
     deinit {
-        checkpointer.stop()
         connection.withLock { db in
             db?.close()
             db = nil
@@ -77,7 +71,6 @@ public final class SQLiteStore: TicketStore {
 
     /// Closes the file. Later calls throw ``TicketStoreError/closed``.
     public func close() {
-        checkpointer.stop()
         connection.withLock { db in
             db?.close()
             db = nil

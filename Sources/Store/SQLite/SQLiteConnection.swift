@@ -216,37 +216,6 @@ public final class SQLiteConnection {
     /// Whether ``close()`` was called.
     public var isClosed: Bool { handle == nil }
 
-    /// Calls `onCommit` with the number of frames in the write-ahead log after
-    /// every commit (`sqlite3_wal_hook`), in place of SQLite's automatic
-    /// checkpoint, which would otherwise run inside the COMMIT that crosses
-    /// 1,000 frames. `onCommit` runs on the committing thread, under the
-    /// connection's lock: it must only signal, never touch the connection.
-    public func replaceAutomaticCheckpoint(with onCommit: WALCommitObserver) throws(SQLiteError) {
-        let db = try open()
-        sqlite3_wal_hook(db, { context, _, _, frames in
-            guard let context else { return SQLITE_OK }
-            Unmanaged<WALCommitObserver>.fromOpaque(context).takeUnretainedValue().committed(frames: Int(frames))
-            return SQLITE_OK
-        }, Unmanaged.passUnretained(onCommit).toOpaque())
-    }
-
-    /// `PRAGMA wal_checkpoint(PASSIVE)`: copies what it can from the log
-    /// into the database without waiting for any lock; returns the frames in
-    /// the log and how many of them are now in the database.
-    @discardableResult
-    public func checkpointPassive() throws(SQLiteError) -> (logFrames: Int, checkpointed: Int) {
-        let db = try open()
-        var logFrames: Int32 = 0
-        var checkpointed: Int32 = 0
-        let rc = sqlite3_wal_checkpoint_v2(db, nil, SQLITE_CHECKPOINT_PASSIVE, &logFrames, &checkpointed)
-        if rc != SQLITE_OK && rc != SQLITE_BUSY {
-            throw SQLiteError(code: rc & 0xFF, extendedCode: sqlite3_extended_errcode(db),
-                              message: String(cString: sqlite3_errmsg(db)), sql: "PRAGMA wal_checkpoint(PASSIVE)",
-                              path: path)
-        }
-        return (Int(logFrames), Int(checkpointed))
-    }
-
     // MARK: Statements
 
     /// Runs SQL without parameters, possibly several statements separated by
@@ -491,13 +460,4 @@ public struct SQLiteError: Error, Sendable, Hashable, CustomStringConvertible {
         }
         return text
     }
-}
-
-/// Told after each commit how long the write-ahead log is
-/// (``SQLiteConnection/replaceAutomaticCheckpoint(with:)``). Kept alive by
-/// its owner for as long as the connection is open.
-public final class WALCommitObserver: Sendable {
-    private let action: @Sendable (Int) -> Void
-    public init(_ action: @escaping @Sendable (Int) -> Void) { self.action = action }
-    func committed(frames: Int) { action(frames) }
 }
