@@ -107,16 +107,24 @@ public struct KnowledgeBase: Sendable {
         return offered.filter { Double($0.confidence) >= confidenceFloor }.prefix(limit).map(hit)
     }
 
-    /// How the search understood `query`, one line per informative word:
-    /// the terms it searched for and their weights. For `switchboard kb
-    /// search` and for tuning; the format is for people, not for parsing.
+    /// How the search understood `query`: one line per informative word
+    /// with the terms it searched for and their weights, then one line per
+    /// best-scoring article (at most five) with the two factors of its
+    /// confidence. For `KBBench --explain` and for tuning; the format is for
+    /// people, not for parsing.
     public func explain(_ query: String) -> [String] {
-        index.plan(query).map { clause in
+        let plan = index.plan(query)
+        var lines = plan.map { clause in
             let terms = clause.alternatives.map { "\(index.terms[Int($0.term)])×\($0.weight.formatted2)" }
             let resolution = "\(clause.resolution)"
             return "\(clause.word) [\(resolution), idf \(clause.informativeness.formatted2)]: "
                 + (terms.isEmpty ? "(no match)" : terms.joined(separator: " "))
         }
+        for ranked in index.evaluate(plan, limit: min(5, count)) {
+            lines.append("\(articles[ranked.document].id): coverage \(ranked.coverage.formatted2) "
+                + "evidence \(ranked.evidence.formatted2) → confidence \(ranked.confidence.formatted2)")
+        }
+        return lines
     }
 
     private func hit(_ ranked: RankedDocument) -> KBHit {
