@@ -104,7 +104,8 @@ public struct KBEvaluationSet: Sendable {
         do {
             data = try KnowledgeBase.readFile(url.path)
         } catch {
-            throw KBEvaluationError(file: url.path, line: nil, message: "\(error)")
+            throw KBEvaluationError(file: url.path, line: nil,
+                                    message: (error as? KnowledgeBase.ReadError)?.message ?? "\(error)")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw KBEvaluationError(file: url.path, line: nil, message: "not valid UTF-8")

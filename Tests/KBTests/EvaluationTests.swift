@@ -155,7 +155,7 @@ struct EvaluationFileTests {
         #expect {
             try KBEvaluationSet(contentsOf: URL(fileURLWithPath: "/nonexistent/problems.tsv"))
         } throws: { error in
-            "\(error)".hasPrefix("/nonexistent/problems.tsv: ")
+            "\(error)" == "/nonexistent/problems.tsv: cannot open: No such file or directory"
         }
     }
 }
