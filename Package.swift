@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "IRCClientTests", dependencies: ["IRCClient", "IRC", "Transport", "Core", "TestSupport"],
                     swiftSettings: settings),
         .testTarget(name: "DeskTests", dependencies: ["Desk", "TestSupport"], swiftSettings: settings),
-        .testTarget(name: "KBTests", dependencies: ["KB", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "KBTests", dependencies: ["KB", "TestSupport"], exclude: ["Evaluation"], swiftSettings: settings),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Desk", "TestSupport"], swiftSettings: settings),
         // The child process of the store's crash test: creates tickets in a
         // loop and prints each number; the test kills it with SIGKILL.

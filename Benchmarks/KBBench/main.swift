@@ -4,6 +4,11 @@
 //   swift run -c release KBBench --kb PATH       the same with another KB folder
 //   swift run KBBench --explain "words" [--kb PATH]
 //                                                how a query is understood and ranked (for tuning)
+//   swift run KBBench --evaluate [--set PATH] [--threshold X] [--tuning-only] [--kb PATH]
+//                                                suggestion precision, unrelated-suggestion rate,
+//                                                recall and !kb top-1/top-3 on the labelled set
+//                                                (default Tests/KBTests/Evaluation/problems.tsv),
+//                                                tuning part and held-out third, with every failure
 //
 // The shipped KB is `bots/kb` below the current directory unless --kb says
 // otherwise. Generated articles come from fixed word lists and templates in
@@ -16,6 +21,10 @@ import KB
 var arguments = Array(CommandLine.arguments.dropFirst())
 var kbPath = "bots/kb"
 var explainQuery: String?
+var evaluate = false
+var evaluationPath = "Tests/KBTests/Evaluation/problems.tsv"
+var evaluationThreshold = KnowledgeBase.defaultSuggestionThreshold
+var tuningOnly = false
 var generatedCount = 10_000
 var queryCount = 2_000
 while !arguments.isEmpty {
@@ -25,10 +34,17 @@ while !arguments.isEmpty {
     case "--explain" where !arguments.isEmpty: explainQuery = arguments.removeFirst()
     case "--articles" where !arguments.isEmpty: generatedCount = Int(arguments.removeFirst()) ?? generatedCount
     case "--queries" where !arguments.isEmpty: queryCount = Int(arguments.removeFirst()) ?? queryCount
+    case "--evaluate": evaluate = true
+    case "--set" where !arguments.isEmpty: evaluationPath = arguments.removeFirst()
+    case "--threshold" where !arguments.isEmpty:
+        guard let value = Double(arguments.removeFirst()) else { FileHandle.standardError.write(Data("--threshold needs a number\n".utf8)); exit(2) }
+        evaluationThreshold = value
+    case "--tuning-only": tuningOnly = true
     default:
         FileHandle.standardError.write(Data("""
             usage: KBBench [--kb PATH] [--articles N] [--queries N]
                    KBBench --explain "words" [--kb PATH]
+                   KBBench --evaluate [--set PATH] [--threshold X] [--tuning-only] [--kb PATH]
 
             """.utf8))
         exit(2)
@@ -49,6 +65,101 @@ if let query = explainQuery {
     let suggestions = shipped.suggestions(for: query)
     print("suggestions: " + (suggestions.isEmpty ? "none" : suggestions.map(\.article.id).joined(separator: ", ")))
     exit(0)
+}
+
+if evaluate {
+    runEvaluation(shipped)
+    exit(0)
+}
+
+// MARK: Evaluation
+
+func percent(_ value: Double) -> String { String(format: "%5.1f %%", value * 100) }
+
+func describe(_ hits: [KBHit]) -> String {
+    hits.isEmpty ? "none" : hits.map { String(format: "%@ %.2f", $0.article.id, $0.confidence) }.joined(separator: ", ")
+}
+
+@MainActor func runEvaluation(_ kb: KnowledgeBase) {
+    let set: KBEvaluationSet
+    do {
+        set = try KBEvaluationSet(contentsOf: URL(fileURLWithPath: evaluationPath))
+    } catch {
+        FileHandle.standardError.write(Data("\(error)\n".utf8))
+        exit(1)
+    }
+    for (id, line) in set.unknownIDs(in: kb) { print("\(evaluationPath):\(line): no article \(id) in \(kbPath)") }
+    let evaluation = KBEvaluation(set, on: kb, threshold: evaluationThreshold)
+
+    print("KB evaluation — \(set.cases.count) descriptions from \(evaluationPath), \(kb.count) articles, "
+        + "suggestion threshold \(evaluationThreshold)")
+    print("")
+    let groups: [(String, KBEvaluation.Metrics)] = [
+        ("tuning (2/3)", evaluation.tuning), ("held-out (1/3)", evaluation.heldOut), ("all", evaluation.metrics()),
+        ("all, German", evaluation.metrics { $0.language == "de" }),
+        ("all, English", evaluation.metrics { $0.language == "en" }),
+    ]
+    print("set              answerable unrelated | precision  unrelated-offered  recall@1 | !kb top-1  top-3")
+    for (name, m) in groups {
+        print(name.padding(toLength: 16, withPad: " ", startingAt: 0)
+            + String(format: " %10d %9d | ", m.answerable, m.unrelated)
+            + "\(percent(m.precision))    \(percent(m.unrelatedSuggestionRate))      \(percent(m.recall)) | "
+            + "\(percent(m.searchTop1Rate)) \(percent(m.searchTop3Rate))")
+    }
+
+    print("")
+    print("Confusion (descriptions), by first suggestion:")
+    print("                    relevant first  wrong first  nothing offered")
+    for (name, m) in groups.prefix(3) {
+        let wrongFirst = m.answerableWithSuggestion - m.answerableFirstRelevant
+        let nothing = m.answerable - m.answerableWithSuggestion
+        print("  \(name.padding(toLength: 16, withPad: " ", startingAt: 0)) answerable "
+            + String(format: "%5d %12d %16d", m.answerableFirstRelevant, wrongFirst, nothing))
+        print("  \(name.padding(toLength: 16, withPad: " ", startingAt: 0)) unrelated  "
+            + String(format: "%5s %12d %16d", "-", m.unrelatedWithSuggestion, m.unrelated - m.unrelatedWithSuggestion))
+    }
+    for (name, m) in groups.prefix(3) {
+        print("  \(name): \(m.offered) articles offered, \(m.offeredRelevant) relevant; "
+            + "\(m.answerableOnlyWrong) answerable descriptions got only unhelpful articles; "
+            + "!kb lists something for \(m.unrelatedWithSearchHit) of \(m.unrelated) unrelated")
+    }
+
+    print("")
+    print("Threshold sweep (precision / unrelated-offered / recall@1):")
+    for threshold in stride(from: 0.3, through: 0.951, by: 0.05) {
+        let swept = KBEvaluation(set, on: kb, threshold: threshold)
+        let t = swept.tuning, h = swept.heldOut
+        print(String(format: "  %.2f  tuning ", threshold)
+            + "\(percent(t.precision)) \(percent(t.unrelatedSuggestionRate)) \(percent(t.recall))   held-out "
+            + "\(percent(h.precision)) \(percent(h.unrelatedSuggestionRate)) \(percent(h.recall))")
+    }
+
+    let shown = evaluation.outcomes.filter { !tuningOnly || !$0.item.isHeldOut }
+    func line(_ o: KBEvaluation.Outcome) -> String {
+        "\(o.item.isHeldOut ? "H" : "T") \(evaluationPath.split(separator: "/").last ?? ""):\(o.item.line) [\(o.item.language)] "
+            + "\(o.item.text)"
+    }
+    print("")
+    print("Unrelated descriptions that were offered an article (T tuning, H held out):")
+    for o in shown where !o.item.isAnswerable && !o.suggestions.isEmpty {
+        print("  \(line(o))\n      offered: \(describe(o.suggestions))")
+    }
+    print("")
+    print("Answerable descriptions offered an article that does not help:")
+    for o in shown where o.item.isAnswerable && o.suggestions.count > o.relevantSuggestions {
+        print("  \(line(o))\n      offered: \(describe(o.suggestions)); relevant: "
+            + o.item.relevant.sorted().joined(separator: ","))
+    }
+    print("")
+    print("Answerable descriptions offered nothing (with !kb's top 3):")
+    for o in shown where o.item.isAnswerable && o.suggestions.isEmpty {
+        print("  \(line(o))\n      !kb: \(describe(o.search)); relevant: " + o.item.relevant.sorted().joined(separator: ","))
+    }
+    print("")
+    print("!kb misses (no relevant article in the top 3):")
+    for o in shown where o.item.isAnswerable && !o.searchTop3 {
+        print("  \(line(o))\n      !kb: \(describe(o.search)); relevant: " + o.item.relevant.sorted().joined(separator: ","))
+    }
 }
 
 // MARK: Deterministic generator

@@ -7,12 +7,16 @@ public struct KBHit: Sendable, Hashable {
     public let article: Article
     /// BM25 relevance over weighted fields; comparable only between hits of one query.
     public let score: Double
-    /// 0…1: the share of the query's informative words this article covers,
-    /// weighted by how informative each word is (idf), counting a word fully
-    /// when it matches exactly in the title or tags, less when it matches only
-    /// in the body, through a translation, or with a typo. Words the knowledge
-    /// base does not know at all count as not covered. Compare it with
-    /// ``KnowledgeBase/defaultSuggestionThreshold``.
+    /// 0…1: how sure the knowledge base is that the article is about the
+    /// query. The product of two measures: how much of the query the article
+    /// covers (the idf-weighted share of the query's informative words it
+    /// contains; a translation or a typo counts less, a word the knowledge
+    /// base does not know not at all), and how much evidence points at this
+    /// article (the informative words found in its title or tags, against a
+    /// fixed amount: one common word such as "System" or "NordBox" is not
+    /// enough). Compare it with ``KnowledgeBase/defaultSuggestionThreshold``;
+    /// the scale is calibrated on a labelled set of customer messages
+    /// (`Tests/KBTests/Evaluation`).
     public let confidence: Double
 
     /// A hit (the knowledge base makes these; public for tests of callers).
@@ -71,42 +75,56 @@ public struct KnowledgeBase: Sendable {
     }
 
     /// The best `limit` articles for `query`, most relevant first (what
-    /// `!kb <words>` shows). Hits with a confidence below 0.3 (a stray typo
-    /// match for one word of several) are left out, so a query about
-    /// something the KB does not cover finds nothing.
+    /// `!kb <words>` shows). Hits that contain less than 30 % of the query's
+    /// informative words (idf-weighted, a word only in the body counting
+    /// half; a stray typo match for one word of several) are left out, so a query about something the KB does not
+    /// cover finds nothing. A search is not a suggestion: `!kb Firewall`
+    /// lists articles even though one word is too little to offer them to a
+    /// customer unasked.
     public func search(_ query: String, limit: Int = 3) -> [KBHit] {
         guard limit > 0 else { return [] }
         return index.evaluate(index.plan(query), limit: min(limit, count) + 5)
-            .filter { $0.confidence >= Tuning.searchMinimumConfidence }
+            .filter { $0.searchCoverage >= Tuning.searchMinimumCoverage }
             .prefix(limit).map(hit)
     }
 
     /// Articles to offer a customer for a problem description, for step 4
     /// of the conversation: at most `limit` hits whose ``KBHit/confidence``
-    /// is at least `threshold` and whose score is at least
-    /// half the best hit's. Offering an unrelated article to a customer with
-    /// an urgent problem is worse than offering none, so an empty result is
-    /// the normal answer to a problem the KB does not cover.
+    /// is at least `threshold`, whose score is at least half the best hit's,
+    /// and whose confidence is at least 80 % of the surest suggestion's (a
+    /// near miss is not a second answer). Offering an unrelated article to a
+    /// customer with an urgent problem is worse than offering none, so an
+    /// empty result is the normal answer to a problem the KB does not cover.
     public func suggestions(for problem: String, limit: Int = 3,
                             threshold: Double = KnowledgeBase.defaultSuggestionThreshold) -> [KBHit] {
         guard limit > 0 else { return [] }
         let ranked = index.evaluate(index.plan(problem), limit: max(min(limit, count) * 3, 10))
         guard let best = ranked.first else { return [] }
         let floor = best.score * Tuning.suggestionRelativeScore
-        return ranked.filter { Double($0.confidence) >= threshold && $0.score >= floor }
-            .prefix(limit).map(hit)
+        let offered = ranked.filter { Double($0.confidence) >= threshold && $0.score >= floor }
+        guard let surest = offered.map(\.confidence).max() else { return [] }
+        let confidenceFloor = Double(surest) * Tuning.suggestionRelativeConfidence
+        return offered.filter { Double($0.confidence) >= confidenceFloor }.prefix(limit).map(hit)
     }
 
-    /// How the search understood `query`, one line per informative word:
-    /// the terms it searched for and their weights. For `switchboard kb
-    /// search` and for tuning; the format is for people, not for parsing.
+    /// How the search understood `query`: one line per informative word
+    /// with the terms it searched for and their weights, then one line per
+    /// best-scoring article (at most five) with the two factors of its
+    /// confidence. For `KBBench --explain` and for tuning; the format is for
+    /// people, not for parsing.
     public func explain(_ query: String) -> [String] {
-        index.plan(query).map { clause in
+        let plan = index.plan(query)
+        var lines = plan.map { clause in
             let terms = clause.alternatives.map { "\(index.terms[Int($0.term)])×\($0.weight.formatted2)" }
             let resolution = "\(clause.resolution)"
             return "\(clause.word) [\(resolution), idf \(clause.informativeness.formatted2)]: "
                 + (terms.isEmpty ? "(no match)" : terms.joined(separator: " "))
         }
+        for ranked in index.evaluate(plan, limit: min(5, count)) {
+            lines.append("\(articles[ranked.document].id): coverage \(ranked.coverage.formatted2) "
+                + "evidence \(ranked.evidence.formatted2) → confidence \(ranked.confidence.formatted2)")
+        }
+        return lines
     }
 
     private func hit(_ ranked: RankedDocument) -> KBHit {

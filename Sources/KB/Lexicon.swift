@@ -25,7 +25,7 @@ struct Lexicon: Sendable {
     /// The concepts. Grouped by the topics of the NordBox knowledge base.
     static let entries: [Entry] = [
         // Backup and restore
-        Entry(de: ["wiederherstellen", "Wiederherstellung", "zurückspielen", "Rücksicherung"],
+        Entry(de: ["wiederherstellen", "Wiederherstellung", "zurückspielen", "zurückholen", "Rücksicherung"],
               en: ["restore", "recover", "recovery"]),
         Entry(de: ["Sicherung", "sichern", "Datensicherung", "Backup"], en: ["backup", "backups"]),
         Entry(de: ["Datei", "Dateien"], en: ["file", "files"]),
@@ -33,6 +33,13 @@ struct Lexicon: Sendable {
         Entry(de: ["löschen", "gelöscht"], en: ["delete", "deleted", "removed"]),
         Entry(de: ["Auftrag", "Sicherungsauftrag", "Job"], en: ["job"]),
         Entry(de: ["Zeitplan", "planen"], en: ["schedule", "scheduled"]),
+        Entry(de: ["täglich"], en: ["daily", "nightly"]),
+        Entry(de: ["stündlich"], en: ["hourly"]),
+        Entry(de: ["wöchentlich"], en: ["weekly"]),
+        Entry(de: ["hinzufügen", "ergänzen", "aufnehmen"], en: ["add"]),
+        Entry(de: ["neu", "neue"], en: ["new"]),
+        Entry(de: ["ändern", "umstellen"], en: ["change"]),
+        Entry(de: ["Rolle", "Rollen"], en: ["role", "roles"]),
         Entry(de: ["fehlgeschlagen", "scheitern"], en: ["failed", "fails"]),
         Entry(de: ["Fehler", "Fehlermeldung", "Fehlercode"], en: ["error", "failure"]),
         Entry(de: ["Version", "Versionen"], en: ["version", "versions"]),
@@ -43,7 +50,7 @@ struct Lexicon: Sendable {
         Entry(de: ["Speicherplatz", "Platz", "Kapazität"], en: ["space", "capacity", "storage"]),
         Entry(de: ["Kontingent", "Quota"], en: ["quota"]),
         Entry(de: ["austauschen", "Austausch", "ersetzen", "tauschen"], en: ["replace", "replacement", "swap"]),
-        Entry(de: ["defekt", "ausgefallen", "kaputt"], en: ["defective", "broken", "faulty"]),
+        Entry(de: ["defekt", "ausgefallen", "Ausfall", "kaputt"], en: ["defective", "broken", "faulty"]),
         Entry(de: ["degradiert"], en: ["degraded"]),
         // Network and VPN
         Entry(de: ["Verbindung", "verbinden"], en: ["connection", "connect", "connected"]),

@@ -3,11 +3,17 @@
 struct QueryClause: Sendable, Equatable {
     struct Alternative: Sendable, Equatable {
         var term: Int32
+        /// Multiplies the term's score (0: the alternative only counts
+        /// towards the confidence, see `match`).
         var weight: Float
         /// The idf to score with: the term's own, but for a lexicon relative
         /// at most the query word's, so that a rarer translation never
         /// outweighs the word the customer wrote.
         var idf: Float
+        /// How much an article containing the term covers the query word
+        /// (1 for the word itself, less for a translation, a typo or a part
+        /// of the word), for the confidence measure.
+        var match: Float
     }
 
     /// The query word this clause came from (folded), for explanations.
@@ -15,7 +21,9 @@ struct QueryClause: Sendable, Equatable {
     /// An article's score for this clause is the best of these.
     var alternatives: [Alternative]
     /// The clause's share in the confidence measure: the idf of its best
-    /// own term; 0 for clauses that do not count (extra compound parts).
+    /// own term (shared among the parts of a compound; the highest idf for
+    /// a word the knowledge base does not know); 0 for clauses that do not
+    /// count (the extra part clauses of a compound the vocabulary knows whole).
     var informativeness: Float
     /// Multiplies the clause's score.
     var weight: Float
@@ -27,11 +35,36 @@ struct QueryClause: Sendable, Equatable {
     }
 }
 
-/// A ranked article index with its score and confidence.
+extension QueryClause {
+    /// Adds alternatives, keeping the better weight and match of a term given twice.
+    mutating func add(_ more: [Alternative]) {
+        for alternative in more { alternatives.merge(alternative) }
+    }
+}
+
+extension Array where Element == QueryClause.Alternative {
+    /// Adds `alternative`, or raises the weight and match of the same term.
+    mutating func merge(_ alternative: Element) {
+        if let existing = firstIndex(where: { $0.term == alternative.term }) {
+            self[existing].weight = Swift.max(self[existing].weight, alternative.weight)
+            self[existing].match = Swift.max(self[existing].match, alternative.match)
+        } else {
+            append(alternative)
+        }
+    }
+}
+
+/// A ranked article with its score and confidence, and the two factors of
+/// the confidence (see ``SearchIndex/evaluate(_:limit:)``).
 struct RankedDocument: Sendable {
     var document: Int
     var score: Float
     var confidence: Float
+    var coverage: Float = 0
+    var evidence: Float = 0
+    /// Like `coverage`, but a word found only in the body counts
+    /// ``Tuning/searchBodyMatch``: what `search` filters its hits by.
+    var searchCoverage: Float = 0
 }
 
 extension SearchIndex {
@@ -63,23 +96,42 @@ extension SearchIndex {
             distinct.append(token)
             if distinct.count == 4 * Tuning.maximumQueryWords { break }
         }
-        for token in joiningSeparableVerbs(distinct) where !StopWords.contains(token.key) {
+        for token in joiningSeparableVerbs(joiningOpenCompounds(distinct)) where !StopWords.contains(token.key) {
             guard seen.count < Tuning.maximumQueryWords else { break }
             guard seen.insert(token.key).inserted else { continue }
             let stems = TextAnalysis.queryStems(token)
             let known = stems.compactMap { termIDs[$0] }
             if !known.isEmpty {
-                clauses.append(clause(token.key, own: known.map { alternative($0, Tuning.exact) },
-                                      resolution: .exact))
+                var whole = clause(token.key, own: known.map { alternative($0, Tuning.exact) }, resolution: .exact)
+                var extras: [QueryClause] = []
                 if !token.isNumber, token.key.utf8.count >= 10,
-                   let parts = splitQuery(token.key, fuzzyLast: false) {
-                    for part in parts where !known.contains(part.term) {
+                   let parts = splitQuery(token.key, fuzzyLast: false)?.filter({ !known.contains($0.term) }),
+                   !parts.isEmpty {
+                    // An article that has the parts but not the compound
+                    // ("recovery key" for "Wiederherstellungsschlüssel")
+                    // covers the word in part; the parts also score as
+                    // extra clauses of their own.
+                    for part in parts {
+                        var coverageOnly = part
+                        coverageOnly.weight = 0
+                        coverageOnly.match = Tuning.knownCompoundPartMatch
+                        whole.add(withRelatives([coverageOnly]))
+                        // A term is searched once per query word: the part
+                        // clause leaves out what the word's clause already
+                        // scores (a relative of both, such as "console" for
+                        // "Weboberfläche" and "Oberfläche", would count twice).
                         var extra = clause(token.key, own: [part], resolution: .compoundPart)
+                        extra.alternatives.removeAll { alternative in
+                            whole.alternatives.contains { $0.term == alternative.term && $0.weight > 0 }
+                        }
+                        guard !extra.alternatives.isEmpty else { continue }
                         extra.informativeness = 0
                         extra.weight = Tuning.knownCompoundPart
-                        clauses.append(extra)
+                        extras.append(extra)
                     }
                 }
+                clauses.append(whole)
+                clauses += extras
                 continue
             }
             if token.isNumber { continue }
@@ -92,14 +144,11 @@ extension SearchIndex {
                 continue
             }
             if token.key.utf8.count > Tuning.maximumWordLength {
-                clauses.append(QueryClause(
-                    word: token.key, alternatives: [],
-                    informativeness: Self.idf(documentFrequency: 1, documents: Float(documentCount)),
-                    weight: 1, resolution: .unknown))
+                clauses.append(unknown(token.key))
                 continue
             }
             if let parts = splitQuery(token.key, fuzzyLast: false) {
-                for part in parts { clauses.append(clause(token.key, own: [part], resolution: .compoundPart)) }
+                clauses += compoundClauses(token.key, parts)
                 continue
             }
             let candidates = fuzzyCandidates(stems)
@@ -109,15 +158,47 @@ extension SearchIndex {
                 continue
             }
             if let parts = splitQuery(token.key, fuzzyLast: true) {
-                for part in parts { clauses.append(clause(token.key, own: [part], resolution: .compoundPart)) }
+                clauses += compoundClauses(token.key, parts)
                 continue
             }
-            clauses.append(QueryClause(
-                word: token.key, alternatives: [],
-                informativeness: Self.idf(documentFrequency: 1, documents: Float(documentCount)),
-                weight: 1, resolution: .unknown))
+            clauses.append(unknown(token.key))
         }
         return clauses
+    }
+
+    /// A clause for a word the knowledge base does not know: it matches
+    /// nothing and lowers every article's coverage as much as a word only
+    /// one article has (it may well name a topic the KB lacks: "Drucker").
+    private func unknown(_ word: String) -> QueryClause {
+        QueryClause(word: word, alternatives: [], informativeness: maximumIDF, weight: 1, resolution: .unknown)
+    }
+
+    /// German and English write some compounds apart that the articles
+    /// write as one word ("time zone" / "timezone", "back up" / "backup",
+    /// "log in" / "login"). Two neighbouring words are joined when the joined
+    /// word is an index term and one of the two is a stop word or unknown.
+    func joiningOpenCompounds(_ tokens: [TextAnalysis.Token]) -> [TextAnalysis.Token] {
+        guard tokens.count >= 2 else { return tokens }
+        func isWeak(_ token: TextAnalysis.Token) -> Bool {
+            StopWords.contains(token.key) || !TextAnalysis.queryStems(token).contains { termIDs[$0] != nil }
+        }
+        var result: [TextAnalysis.Token] = []
+        var i = 0
+        while i < tokens.count {
+            if i + 1 < tokens.count, !tokens[i].isNumber, !tokens[i + 1].isNumber,
+               isWeak(tokens[i]) || isWeak(tokens[i + 1]), !StopWords.contains(tokens[i].key) {
+                let joined = TextAnalysis.Token(folded: tokens[i].folded + tokens[i + 1].folded,
+                                                key: tokens[i].key + tokens[i + 1].key, isNumber: false)
+                if !StopWords.contains(joined.key), TextAnalysis.queryStems(joined).contains(where: { termIDs[$0] != nil }) {
+                    result.append(joined)
+                    i += 2
+                    continue
+                }
+            }
+            result.append(tokens[i])
+            i += 1
+        }
+        return result
     }
 
     /// German separable verbs stand apart in a sentence: "Wie setze ich den
@@ -151,28 +232,42 @@ extension SearchIndex {
     ]
 
     private func alternative(_ term: Int32, _ weight: Float) -> QueryClause.Alternative {
-        .init(term: term, weight: weight, idf: idf[Int(term)])
+        .init(term: term, weight: weight, idf: idf[Int(term)], match: weight)
     }
 
-    /// A clause of `own` terms plus their lexicon relatives.
-    private func clause(_ word: String, own: [QueryClause.Alternative],
-                        resolution: QueryClause.Resolution) -> QueryClause {
+    /// `own` plus the lexicon relatives of each, at ``Tuning/lexicon`` times
+    /// its weight and match.
+    private func withRelatives(_ own: [QueryClause.Alternative]) -> [QueryClause.Alternative] {
         var alternatives = own
         let ownIDF = own.map(\.idf).max() ?? 0
         for alternative in own {
             for related in lexicon.related(to: terms[Int(alternative.term)]) {
                 guard let id = termIDs[related] else { continue }
-                let weight = alternative.weight * Tuning.lexicon
-                if let existing = alternatives.firstIndex(where: { $0.term == id }) {
-                    alternatives[existing].weight = max(alternatives[existing].weight, weight)
-                } else {
-                    alternatives.append(.init(term: id, weight: weight, idf: min(idf[Int(id)], ownIDF)))
-                }
+                alternatives.merge(.init(term: id, weight: alternative.weight * Tuning.lexicon,
+                                         idf: min(idf[Int(id)], ownIDF), match: alternative.match * Tuning.lexicon))
             }
         }
-        let informativeness = ownIDF
-        return QueryClause(word: word, alternatives: alternatives, informativeness: informativeness,
-                           weight: 1, resolution: resolution)
+        return alternatives
+    }
+
+    /// A clause of `own` terms plus their lexicon relatives.
+    private func clause(_ word: String, own: [QueryClause.Alternative],
+                        resolution: QueryClause.Resolution) -> QueryClause {
+        QueryClause(word: word, alternatives: withRelatives(own), informativeness: own.map(\.idf).max() ?? 0,
+                    weight: 1, resolution: resolution)
+    }
+
+    /// One clause per part of a compound the vocabulary does not know whole.
+    /// The compound is one word of the query, so its parts share one word's
+    /// weight in the confidence measure: each part counts its idf divided by
+    /// the number of parts ("Fileserver" is not two words the article must
+    /// cover, "file" and "server", but one).
+    private func compoundClauses(_ word: String, _ parts: [QueryClause.Alternative]) -> [QueryClause] {
+        parts.map { part in
+            var c = clause(word, own: [part], resolution: .compoundPart)
+            c.informativeness /= Float(parts.count)
+            return c
+        }
     }
 
     /// The lexicon relatives of `stems` that are index terms, at the
@@ -229,14 +324,36 @@ extension SearchIndex {
     ///
     /// An article's score is the sum over clauses of the clause weight times
     /// the best of its alternatives' `weight · idf · impact` (see ``SearchIndex``).
-    /// Its confidence is the informativeness-weighted share of the query's
-    /// clauses it matches, where a match counts its alternative's weight
-    /// (exact 1, lexicon 0.8, typo 0.7) times 1 in the title or tags and
-    /// ``Tuning/bodyOnlyMatch`` in the body only.
+    ///
+    /// Its confidence — is this article about the customer's problem? — is
+    /// `coverage^a · evidence^b` (``Tuning/coverageExponent``,
+    /// ``Tuning/evidenceExponent``), both factors 0…1:
+    ///
+    /// - **coverage**: the informativeness-weighted (idf) share of the
+    ///   query's words that the article contains, in any field; a match
+    ///   counts its alternative's `match` (the word 1, a translation 0.8, a
+    ///   typo 0.7, part of a compound less). Words the knowledge base does
+    ///   not know count as missing.
+    /// - **evidence**: how much the query's words point at this article,
+    ///   against ``Tuning/evidenceNeeded`` times the idf of a word that only
+    ///   one article has. A word found in the article's title or tags
+    ///   counts the mean of its idf and its headline idf (how few articles
+    ///   have it in their title or tags: "Warnung" is in many texts but one
+    ///   article's tags); a word found only in the body counts
+    ///   ``Tuning/bodyEvidence`` of its idf. One common word in a title
+    ///   ("System down" and "Komplettes System wiederherstellen", "NordBox
+    ///   geht nicht" and "NordBox Connect …") is not enough; two specific
+    ///   words in the title, or a specific one and a few ordinary ones, are.
+    ///
+    /// Coverage alone rewards short generic queries: "NordBox geht nicht"
+    /// is covered completely by every article with "NordBox" in its title.
     func evaluate(_ clauses: [QueryClause], limit: Int) -> [RankedDocument] {
         guard limit > 0, documentCount > 0, clauses.contains(where: { !$0.alternatives.isEmpty }) else { return [] }
-        // Per document: x = score, y = coverage, z = clause score, w = clause match.
-        var acc = [SIMD4<Float>](repeating: .zero, count: documentCount)
+        // Per document: 0 score, 1 coverage, 2 evidence, 3 search coverage;
+        // for the current clause: 4 score, 5 match, 6 evidence, 7 search match.
+        // Every posting has a match > 0, so a 0 in lane 5 means "not yet
+        // touched by this clause", and 0 in lanes 0 and 1 "not yet touched".
+        var acc = [SIMD8<Float>](repeating: .zero, count: documentCount)
         var touched: [Int32] = []
         var clauseTouched: [Int32] = []
         var totalInformativeness: Float = 0
@@ -245,24 +362,31 @@ extension SearchIndex {
             for alternative in clause.alternatives {
                 let t = Int(alternative.term)
                 let termWeight = alternative.weight * alternative.idf
-                let headlineMatch = alternative.weight
-                let bodyMatch = alternative.weight * Tuning.bodyOnlyMatch
+                let match = alternative.match
+                let headlineEvidence = match * (clause.informativeness + headlineIDF[t]) / 2
+                let bodyEvidence = match * clause.informativeness * Tuning.bodyEvidence
+                let bodySearchMatch = match * Tuning.searchBodyMatch
                 for p in Int(offsets[t])..<Int(offsets[t + 1]) {
                     let d = Int(postingDocument[p])
-                    let s = termWeight * postingImpact[p]
-                    let m = postingInHeadline[p] ? headlineMatch : bodyMatch
-                    if acc[d].w == 0 { clauseTouched.append(Int32(d)) }
-                    acc[d].z = max(acc[d].z, s)
-                    acc[d].w = max(acc[d].w, m)
+                    let inHeadline = postingInHeadline[p]
+                    if acc[d][5] == 0 { clauseTouched.append(Int32(d)) }
+                    acc[d][4] = max(acc[d][4], termWeight * postingImpact[p])
+                    acc[d][5] = max(acc[d][5], match)
+                    acc[d][6] = max(acc[d][6], inHeadline ? headlineEvidence : bodyEvidence)
+                    acc[d][7] = max(acc[d][7], inHeadline ? match : bodySearchMatch)
                 }
             }
             for d32 in clauseTouched {
                 let d = Int(d32)
-                if acc[d].x == 0 { touched.append(d32) }
-                acc[d].x += clause.weight * acc[d].z
-                acc[d].y += clause.informativeness * acc[d].w
-                acc[d].z = 0
-                acc[d].w = 0
+                if acc[d][0] == 0, acc[d][1] == 0 { touched.append(d32) }
+                acc[d][0] += clause.weight * acc[d][4]
+                acc[d][1] += clause.informativeness * acc[d][5]
+                acc[d][2] += acc[d][6]
+                acc[d][3] += clause.informativeness * acc[d][7]
+                acc[d][4] = 0
+                acc[d][5] = 0
+                acc[d][6] = 0
+                acc[d][7] = 0
             }
             clauseTouched.removeAll(keepingCapacity: true)
         }
@@ -271,17 +395,36 @@ extension SearchIndex {
         top.reserveCapacity(limit + 1)
         for d32 in touched {
             let d = Int(d32)
-            let score = acc[d].x
+            let score = acc[d][0]
             if top.count == limit, let last = top.last,
                score < last.score || (score == last.score && d > last.document) {
                 continue
             }
-            let confidence = totalInformativeness > 0 ? min(1, acc[d].y / totalInformativeness) : 0
-            let entry = RankedDocument(document: d, score: score, confidence: confidence)
+            let entry = RankedDocument(document: d, score: score, confidence: 0)
             let position = top.firstIndex { score > $0.score || (score == $0.score && d < $0.document) } ?? top.count
             top.insert(entry, at: position)
             if top.count > limit { top.removeLast() }
         }
+
+        // The confidence of the few articles returned.
+        let evidenceNeeded = Tuning.evidenceNeeded * maximumIDF
+        for i in top.indices {
+            let d = top[i].document
+            let coverage = totalInformativeness > 0 ? min(1, acc[d][1] / totalInformativeness) : 0
+            let evidence = min(1, acc[d][2] / evidenceNeeded)
+            top[i].coverage = coverage
+            top[i].searchCoverage = totalInformativeness > 0 ? min(1, acc[d][3] / totalInformativeness) : 0
+            top[i].evidence = evidence
+            top[i].confidence = pow(coverage, Tuning.coverageExponent) * pow(evidence, Tuning.evidenceExponent)
+        }
         return top
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -21,6 +21,10 @@ struct SearchIndex: Sendable {
     /// Document frequency per term.
     let documentFrequency: [Int32]
     let idf: [Float]
+    /// The idf of each term counting only the articles that have it in their
+    /// title or tags (0 for a term no title or tag has): how specifically
+    /// the word points at an article's topic.
+    let headlineIDF: [Float]
     /// CSR postings: term t's postings are `offsets[t]..<offsets[t+1]`.
     let offsets: [Int32]
     let postingDocument: [Int32]
@@ -28,6 +32,8 @@ struct SearchIndex: Sendable {
     let postingImpact: [Float]
     /// Whether the term occurs in the article's title or tags.
     let postingInHeadline: [Bool]
+    /// The idf of a term only one article has: the most a word can tell.
+    let maximumIDF: Float
     let fuzzy: FuzzyIndex
     let lexicon: Lexicon
     /// The articles' words with their terms, for the decompounding policy.
@@ -99,7 +105,7 @@ struct SearchIndex: Sendable {
         }
 
         var allTerms = vocabulary
-        var perDocument: [[String: SIMD4<Float>]] = []  // x: title, y: tags, z: body
+        var perDocument: [[String: SIMD4<Float>]] = []  // x: title, y: tags, z: body, w: whole words in title or tags
         var lengths: [SIMD4<Float>] = []
         perDocument.reserveCapacity(fields.count)
         for document in fields {
@@ -109,10 +115,14 @@ struct SearchIndex: Sendable {
                 var unit = SIMD4<Float>()
                 unit[fieldIndex] = 1
                 length[fieldIndex] = Float(field.count)
+                // w: whole-word occurrences in the title or tags ("headline"),
+                // so that a compound's part in a title is not a title match.
+                var whole = unit
+                if fieldIndex < 2 { whole.w = 1 }
                 for token in field {
                     let t = term(token, document.language)
-                    counts[t.term, default: .zero] += unit
-                    if let alternate = t.alternate { counts[alternate, default: .zero] += unit }
+                    counts[t.term, default: .zero] += whole
+                    if let alternate = t.alternate { counts[alternate, default: .zero] += whole }
                     if document.language == .de {
                         for part in parts(token) where part != t.term {
                             counts[part, default: .zero] += unit * Tuning.compoundPartFrequency
@@ -150,7 +160,7 @@ struct SearchIndex: Sendable {
                 let id = ids[t]!
                 let perField = weights * tf * (k1 + 1) / (tf + k1 * norm)
                 let impact = perField[0] + perField[1] + perField[2]
-                list.append((id, impact, tf[0] > 0 || tf[1] > 0))
+                list.append((id, impact, tf.w > 0))
                 df[Int(id)] += 1
             }
             documentPostings.append(list)
@@ -177,7 +187,15 @@ struct SearchIndex: Sendable {
         self.postingInHeadline = postingInHeadline
         documentFrequency = df
         let n = Float(articles.count)
-        idf = df.map { Self.idf(documentFrequency: Float($0), documents: n) }
+        let idf = df.map { Self.idf(documentFrequency: Float($0), documents: n) }
+        self.idf = idf
+        maximumIDF = Self.idf(documentFrequency: 1, documents: max(1, n))
+        var headlineDF = [Int32](repeating: 0, count: sortedTerms.count)
+        for t in 0..<sortedTerms.count {
+            for p in Int(offsets[t])..<Int(offsets[t + 1]) where postingInHeadline[p] { headlineDF[t] += 1 }
+        }
+        headlineIDF = headlineDF.map { $0 == 0 ? 0 : Self.idf(documentFrequency: Float($0), documents: n) }
+
         fuzzy = FuzzyIndex(terms: sortedTerms)
         self.words = words
     }

@@ -35,7 +35,7 @@ enum StopWords {
     static let english = """
         a about above after again against all am an and any are aren as at be because been \
         before being below between both but by can cannot could couldn did didn do does doesn \
-        doing don down during each few for from further had hadn has hasn have haven having he \
+        doing don during each few for from further had hadn has hasn have haven having he \
         her here hers herself him himself his how i if in into is isn it its itself just let me \
         more most my myself no nor not now of off on once only or other our ours ourselves out \
         over own same she should shouldn so some such than that the their theirs them themselves \
@@ -59,7 +59,15 @@ enum StopWords {
         mal eigentlich plötzlich suddenly work works working worked try tried trying happen \
         happens happened anymore again hey ok okay dauert dauern \
         komplett völlig total ganz gänzlich überhaupt wirklich echt absolut vollständig \
-        completely totally entirely fully really absolutely whole quite
+        completely totally entirely fully really absolutely whole quite \
+        montag dienstag mittwoch donnerstag freitag samstag sonntag wochenende \
+        monday tuesday wednesday thursday friday saturday sunday weekend \
+        morgens vormittag mittag nachmittag abends nacht nachts früh \
+        morning afternoon evening night tonight \
+        immer ständig dauernd andauernd oft häufig always constantly often frequently every \
+        kollege kollegin kollegen mitarbeiter mitarbeiterin mitarbeitern chef chefin \
+        colleague colleagues coworker coworkers boss \
+        versehentlich versehen accidentally finde finden find
         """
 
     static let filler: Set<String> = folded(chatFiller)

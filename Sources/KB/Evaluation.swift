@@ -1,0 +1,263 @@
+import Foundation
+
+/// A labelled set of customer problem descriptions, for measuring how well
+/// ``KnowledgeBase/suggestions(for:limit:threshold:)`` and
+/// ``KnowledgeBase/search(_:limit:)`` serve real chat messages.
+///
+/// ## File format
+/// UTF-8 text, one case per line, three tab-separated fields:
+///
+/// ```
+/// KB-1001,KB-1002<TAB>de<TAB>Wie bekomme ich eine gelöschte Datei zurück?
+/// -<TAB>en<TAB>my printer is out of toner
+/// ```
+///
+/// 1. the ids of the articles that would genuinely help (comma-separated),
+///    or `-` when no article answers the problem;
+/// 2. the language the customer wrote in: `de`, `en` or `mix`;
+/// 3. the description, as the customer wrote it.
+///
+/// Blank lines and lines starting with `#` are ignored.
+///
+/// A third of the cases is *held out* (``Case/isHeldOut``), chosen by a hash
+/// of the text so that it does not depend on the order of the lines or on
+/// who wrote them: tune on the rest, and report the held-out numbers as the
+/// estimate of how the tuning does on descriptions it was not fitted to.
+public struct KBEvaluationSet: Sendable {
+    /// One labelled problem description.
+    public struct Case: Sendable, Hashable {
+        /// 1-based line in the file.
+        public let line: Int
+        /// The ids of the articles that help (upper-cased); empty when none does.
+        public let relevant: Set<String>
+        /// `de`, `en` or `mix`.
+        public let language: String
+        /// The description as the customer wrote it.
+        public let text: String
+        /// Whether the case belongs to the held-out third.
+        public let isHeldOut: Bool
+
+        /// Whether some article answers the problem.
+        public var isAnswerable: Bool { !relevant.isEmpty }
+
+        /// Whether `id` is one of the helpful articles (case-insensitive).
+        public func isRelevant(_ id: String) -> Bool { relevant.contains(id.uppercased()) }
+    }
+
+    /// The cases, in file order.
+    public let cases: [Case]
+
+    /// The languages a case may be labelled with.
+    public static let languages: Set<String> = ["de", "en", "mix"]
+
+    /// Parses the text of an evaluation file; `file` names it in errors.
+    public init(parsing text: String, file: String) throws(KBEvaluationError) {
+        var cases: [Case] = []
+        var seen: [String: Int] = [:]
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let lineNumber = index + 1
+            let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
+            if line.trimmingCharacters(in: .whitespaces).isEmpty || line.hasPrefix("#") { continue }
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard fields.count == 3 else {
+                throw KBEvaluationError(file: file, line: lineNumber,
+                                        message: "expected 3 tab-separated fields (ids, language, text), found \(fields.count)")
+            }
+            let idField = fields[0].trimmingCharacters(in: .whitespaces)
+            var relevant = Set<String>()
+            if idField != "-" {
+                for id in idField.split(separator: ",") {
+                    let trimmed = id.trimmingCharacters(in: .whitespaces).uppercased()
+                    guard ArticleParser.isValidID(trimmed) else {
+                        throw KBEvaluationError(file: file, line: lineNumber,
+                                                message: "'\(id)' is not an article id (or '-' for none)")
+                    }
+                    relevant.insert(trimmed)
+                }
+                if relevant.isEmpty {
+                    throw KBEvaluationError(file: file, line: lineNumber, message: "no article id (write '-' for none)")
+                }
+            }
+            let language = fields[1].trimmingCharacters(in: .whitespaces)
+            guard Self.languages.contains(language) else {
+                throw KBEvaluationError(file: file, line: lineNumber,
+                                        message: "language '\(language)' is not one of de, en, mix")
+            }
+            let description = fields[2].trimmingCharacters(in: .whitespaces)
+            guard !description.isEmpty else {
+                throw KBEvaluationError(file: file, line: lineNumber, message: "the description is empty")
+            }
+            if let earlier = seen[description] {
+                throw KBEvaluationError(file: file, line: lineNumber,
+                                        message: "the same description is already on line \(earlier)")
+            }
+            seen[description] = lineNumber
+            cases.append(Case(line: lineNumber, relevant: relevant, language: language, text: description,
+                              isHeldOut: Self.isHeldOut(description)))
+        }
+        self.cases = cases
+    }
+
+    /// Reads and parses an evaluation file.
+    public init(contentsOf url: URL) throws(KBEvaluationError) {
+        let data: Data
+        do {
+            data = try KnowledgeBase.readFile(url.path)
+        } catch {
+            throw KBEvaluationError(file: url.path, line: nil,
+                                    message: (error as? KnowledgeBase.ReadError)?.message ?? "\(error)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw KBEvaluationError(file: url.path, line: nil, message: "not valid UTF-8")
+        }
+        try self.init(parsing: text, file: url.path)
+    }
+
+    /// Ids used as labels that `kb` has no article for (a typo in the set,
+    /// or an article that was removed), with the line of their first use.
+    public func unknownIDs(in kb: KnowledgeBase) -> [(id: String, line: Int)] {
+        var out: [(id: String, line: Int)] = []
+        var reported = Set<String>()
+        for item in cases {
+            for id in item.relevant.sorted() where kb.article(id: id) == nil && reported.insert(id).inserted {
+                out.append((id, item.line))
+            }
+        }
+        return out
+    }
+
+    /// The held-out third: FNV-1a of the text's UTF-8, modulo 3, is 0.
+    public static func isHeldOut(_ text: String) -> Bool {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        return hash % 3 == 0
+    }
+}
+
+/// A problem in an evaluation file: where and what.
+public struct KBEvaluationError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The file.
+    public var file: String
+    /// 1-based line, when the problem has one.
+    public var line: Int?
+    /// What was wrong.
+    public var message: String
+
+    /// An error about `file`, at `line`.
+    public init(file: String, line: Int?, message: String) {
+        self.file = file
+        self.line = line
+        self.message = message
+    }
+
+    /// `file:line: message`.
+    public var description: String { line.map { "\(file):\($0): \(message)" } ?? "\(file): \(message)" }
+}
+
+/// What the knowledge base did with each case of a ``KBEvaluationSet``, and
+/// the measures computed from it.
+public struct KBEvaluation: Sendable {
+    /// The result for one case.
+    public struct Outcome: Sendable {
+        /// The case.
+        public let item: KBEvaluationSet.Case
+        /// What the conversation would offer (``KnowledgeBase/suggestions(for:limit:threshold:)``, limit 3).
+        public let suggestions: [KBHit]
+        /// What `!kb` would list (``KnowledgeBase/search(_:limit:)``, limit 3).
+        public let search: [KBHit]
+
+        /// Offered articles that are labelled relevant.
+        public var relevantSuggestions: Int { suggestions.filter { item.isRelevant($0.article.id) }.count }
+        /// Whether the first offered article helps.
+        public var firstSuggestionRelevant: Bool { suggestions.first.map { item.isRelevant($0.article.id) } ?? false }
+        /// Whether `!kb` lists a helpful article first.
+        public var searchTop1: Bool { search.first.map { item.isRelevant($0.article.id) } ?? false }
+        /// Whether `!kb` lists a helpful article among its three.
+        public var searchTop3: Bool { search.contains { item.isRelevant($0.article.id) } }
+    }
+
+    /// Counts over a group of cases, and the rates the SPEC cares about.
+    public struct Metrics: Sendable, Hashable {
+        /// Cases some article answers.
+        public var answerable = 0
+        /// Cases no article answers.
+        public var unrelated = 0
+        /// Articles offered, over all cases.
+        public var offered = 0
+        /// Offered articles that are labelled relevant.
+        public var offeredRelevant = 0
+        /// Unrelated cases that were offered at least one article.
+        public var unrelatedWithSuggestion = 0
+        /// Answerable cases whose first offered article helps.
+        public var answerableFirstRelevant = 0
+        /// Answerable cases that were offered something, helpful or not.
+        public var answerableWithSuggestion = 0
+        /// Answerable cases offered only articles that do not help.
+        public var answerableOnlyWrong = 0
+        /// Answerable cases where `!kb` lists a helpful article first / among three.
+        public var searchTop1 = 0
+        public var searchTop3 = 0
+        /// Unrelated cases for which `!kb` lists anything.
+        public var unrelatedWithSearchHit = 0
+
+        /// Share of offered articles that help (1 when nothing was offered).
+        public var precision: Double { offered == 0 ? 1 : Double(offeredRelevant) / Double(offered) }
+        /// Share of unrelated cases that were offered any article (should be ~0).
+        public var unrelatedSuggestionRate: Double { rate(unrelatedWithSuggestion, unrelated) }
+        /// Share of answerable cases whose first offered article helps.
+        public var recall: Double { rate(answerableFirstRelevant, answerable) }
+        /// `!kb` top-1 and top-3 hit rate over answerable cases.
+        public var searchTop1Rate: Double { rate(searchTop1, answerable) }
+        public var searchTop3Rate: Double { rate(searchTop3, answerable) }
+
+        private func rate(_ part: Int, _ whole: Int) -> Double { whole == 0 ? 0 : Double(part) / Double(whole) }
+
+        mutating func add(_ outcome: Outcome) {
+            offered += outcome.suggestions.count
+            offeredRelevant += outcome.relevantSuggestions
+            if outcome.item.isAnswerable {
+                answerable += 1
+                if outcome.firstSuggestionRelevant { answerableFirstRelevant += 1 }
+                if !outcome.suggestions.isEmpty { answerableWithSuggestion += 1 }
+                if !outcome.suggestions.isEmpty, outcome.relevantSuggestions == 0 { answerableOnlyWrong += 1 }
+                if outcome.searchTop1 { searchTop1 += 1 }
+                if outcome.searchTop3 { searchTop3 += 1 }
+            } else {
+                unrelated += 1
+                if !outcome.suggestions.isEmpty { unrelatedWithSuggestion += 1 }
+                if !outcome.search.isEmpty { unrelatedWithSearchHit += 1 }
+            }
+        }
+    }
+
+    /// The threshold the suggestions were made with.
+    public let threshold: Double
+    /// One outcome per case, in the set's order.
+    public let outcomes: [Outcome]
+
+    /// Runs every case of `set` through `kb`: suggestions at `threshold`
+    /// (limit 3, as the conversation asks) and search (limit 3, as `!kb`).
+    public init(_ set: KBEvaluationSet, on kb: KnowledgeBase,
+                threshold: Double = KnowledgeBase.defaultSuggestionThreshold) {
+        self.threshold = threshold
+        outcomes = set.cases.map { item in
+            Outcome(item: item, suggestions: kb.suggestions(for: item.text, limit: 3, threshold: threshold),
+                    search: kb.search(item.text, limit: 3))
+        }
+    }
+
+    /// The measures over the cases that `include` selects.
+    public func metrics(where include: (KBEvaluationSet.Case) -> Bool = { _ in true }) -> Metrics {
+        var metrics = Metrics()
+        for outcome in outcomes where include(outcome.item) { metrics.add(outcome) }
+        return metrics
+    }
+
+    /// The measures over the tuning part (not held out).
+    public var tuning: Metrics { metrics { !$0.isHeldOut } }
+    /// The measures over the held-out third.
+    public var heldOut: Metrics { metrics { $0.isHeldOut } }
+}
