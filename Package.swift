@@ -80,7 +80,7 @@ let package = Package(
                           swiftSettings: settings),
         .executableTarget(name: "GatewayBench", dependencies: ["Gateway", "KB", "Core", "Store", "TestSupport"],
                           path: "Benchmarks/GatewayBench", swiftSettings: settings),
-        .executableTarget(name: "KBBench", dependencies: ["KB"], path: "Benchmarks/KBBench",
+        .executableTarget(name: "KBBench", dependencies: ["KB", "Core"], path: "Benchmarks/KBBench",
                           swiftSettings: settings),
         .executableTarget(name: "TransportBench", dependencies: ["Transport", "Core"], path: "Benchmarks/TransportBench",
                           swiftSettings: settings),

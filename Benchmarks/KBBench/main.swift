@@ -13,6 +13,7 @@
 // The shipped KB is `bots/kb` below the current directory unless --kb says
 // otherwise. Generated articles come from fixed word lists and templates in
 // both languages with a fixed random seed, so runs are comparable.
+import Core
 import Foundation
 import KB
 
@@ -164,18 +165,7 @@ func describe(_ hits: [KBHit]) -> String {
 
 // MARK: Deterministic generator
 
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-var rng = SplitMix64(state: 0x5EED_1234)
+var rng = SeededRandom(seed: 0x5EED_1234)
 
 enum Words {
     static let deNouns = [
@@ -234,10 +224,10 @@ enum Words {
 }
 
 extension Array {
-    func pick(_ rng: inout SplitMix64) -> Element { self[Int(rng.next() % UInt64(count))] }
+    func pick(_ rng: inout SeededRandom) -> Element { self[Int(rng.next() % UInt64(count))] }
 }
 
-func generateArticle(_ number: Int, _ rng: inout SplitMix64) -> Article {
+func generateArticle(_ number: Int, _ rng: inout SeededRandom) -> Article {
     let german = number % 2 == 0
     let id = "GEN-\(number)"
     let code = "E\(100 + Int(rng.next() % 900))"
@@ -281,7 +271,7 @@ func generateArticle(_ number: Int, _ rng: inout SplitMix64) -> Article {
 }
 
 /// One typo: insertion, deletion, substitution or transposition.
-func typo(_ word: String, _ rng: inout SplitMix64) -> String {
+func typo(_ word: String, _ rng: inout SeededRandom) -> String {
     var chars = Array(word)
     guard chars.count >= 4 else { return word }
     let i = 1 + Int(rng.next() % UInt64(chars.count - 2))
@@ -294,7 +284,7 @@ func typo(_ word: String, _ rng: inout SplitMix64) -> String {
     return String(chars)
 }
 
-func generateQueries(_ count: Int, _ rng: inout SplitMix64) -> [String] {
+func generateQueries(_ count: Int, _ rng: inout SeededRandom) -> [String] {
     let fixed = [
         "Dateiwiederherstellung", "Dateien wiederhergestellt", "Groesse Kontingent", "Schluessel verloren",
         "Pasword zurücksetzen", "Wiederherstelung", "firewal", "restore file", "VPN Verbindung bricht ab",
