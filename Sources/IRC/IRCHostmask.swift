@@ -34,18 +34,24 @@ public struct IRCHostmask: Sendable, Hashable, CustomStringConvertible {
 
     /// From bytes known to be valid UTF-8 (and ASCII when `ascii`).
     init(validated p: UnsafeBufferPointer<UInt8>, ascii: Bool) {
+        let (bang, at) = Self.separators(p)
+        self.init(validated: p, bang: bang, at: at, ascii: ascii)
+    }
+
+    /// The offsets of the first `!` and of the first `@` (after the `!`, if
+    /// any); -1 where there is none.
+    @inline(__always)
+    static func separators(_ p: UnsafeBufferPointer<UInt8>) -> (bang: Int, at: Int) {
         var bang = -1
-        var at = -1
         for i in 0..<p.count {
             let byte = p[i]
             if byte == 0x21, bang < 0 {
                 bang = i
             } else if byte == 0x40 {
-                at = i
-                break
+                return (bang, i)
             }
         }
-        self.init(validated: p, bang: bang, at: at, ascii: ascii)
+        return (bang, -1)
     }
 
     /// Splits at the given separator offsets (-1: absent).

@@ -18,17 +18,7 @@ public enum IRCSource: Sendable, Hashable, CustomStringConvertible {
 
     /// From bytes known to be valid UTF-8 (and ASCII when `ascii`).
     init(validated p: UnsafeBufferPointer<UInt8>, ascii: Bool) {
-        var bang = -1
-        var at = -1
-        for i in 0..<p.count {
-            let byte = p[i]
-            if byte == 0x21, bang < 0 {
-                bang = i
-            } else if byte == 0x40 {
-                at = i
-                break
-            }
-        }
+        let (bang, at) = IRCHostmask.separators(p)
         if bang >= 0 || at >= 0 {
             self = .user(IRCHostmask(validated: p, bang: bang, at: at, ascii: ascii))
         } else if p.contains(0x2E) {
