@@ -69,8 +69,7 @@ public final class IRCChatNetwork<C: WallClock>: ChatNetwork {
             host: s.host, port: s.port, tls: tls, nick: s.nick, alternativeNicks: s.alternativeNicks, user: s.user,
             realName: s.realName, password: try s.password?.resolve(field: "networks.\(s.name).password"), sasl: sasl,
             channels: channels,
-            sendQueue: .init(burst: s.sendQueue.burst, interval: s.sendQueue.interval,
-                             bulkExpiry: s.sendQueue.expireAfter))
+            sendQueue: s.sendQueue)
     }
 
     public var ownNick: String {

@@ -1,6 +1,7 @@
 import Core
 import Foundation
 import IRC
+import IRCClient
 
 /// One IRC network as configured in `switchboard.json5`.
 public struct IRCNetworkSettings: Sendable, Hashable {
@@ -61,19 +62,9 @@ public struct IRCNetworkSettings: Sendable, Hashable {
         public var key: SecretSource?
     }
 
-    /// The send queue's flood limits: `burst` lines at once, then one line
-    /// every `interval`.
-    public struct SendQueueSettings: Sendable, Hashable {
-        public var burst: Int
-        public var interval: Duration
-        /// Lines of the bulk lane (KB answers) not sent within this time are dropped.
-        public var expireAfter: Duration
-
-        /// Safe on Libera-class networks: 5 lines at once, then one every 2 s.
-        public static let standard = SendQueueSettings(burst: 5, interval: .seconds(2), expireAfter: .seconds(120))
-        /// For a test server with flood control off (ngircd `MaxPenaltyTime = 0`).
-        public static let fast = SendQueueSettings(burst: 1000, interval: .microseconds(200), expireAfter: .seconds(120))
-    }
+    /// The send queue's flood limits: the IRC client's own settings, with
+    /// its `standard` and `fast` presets.
+    public typealias SendQueueSettings = IRCClientConfiguration.SendQueueSettings
 
     init(_ entry: NetworkEntry, document: ConfigDocument, path: ConfigPath, base: URL) throws(ConfigError) {
         var issues: [ConfigIssue] = []
@@ -195,7 +186,7 @@ public struct IRCNetworkSettings: Sendable, Hashable {
                 queue.burst = burst
             }
             if let interval = q.interval { queue.interval = interval.duration }
-            if let expire = q.expireAfter { queue.expireAfter = expire.duration }
+            if let expire = q.expireAfter { queue.bulkExpiry = expire.duration }
         }
         sendQueue = queue
         guard issues.isEmpty else { throw ConfigError(issues) }
