@@ -212,7 +212,7 @@ public final class ChildProcess: Sendable {
     }
 
     deinit {
-        if isRunning { kill(processIdentifier, SIGKILL) }
+        if isRunning { Glibc.kill(processIdentifier, SIGKILL) }
     }
 
     /// Everything the process wrote so far (stdout and stderr interleaved).
@@ -307,10 +307,18 @@ public final class ChildProcess: Sendable {
     public func stop(gracePeriod: Duration = .seconds(5)) async {
         closeStandardInput()
         guard isRunning else { return }
-        kill(processIdentifier, SIGTERM)
+        Glibc.kill(processIdentifier, SIGTERM)
         if (try? await waitForExit(timeout: gracePeriod)) != nil { return }
-        kill(processIdentifier, SIGKILL)
+        Glibc.kill(processIdentifier, SIGKILL)
         _ = try? await waitForExit(timeout: .seconds(30))
+    }
+
+    /// Kills the process at once (SIGKILL), as a crash or power loss would,
+    /// and returns once it has exited.
+    public func kill() async {
+        guard isRunning else { return }
+        Glibc.kill(processIdentifier, SIGKILL)
+        _ = try? await waitForExit(timeout: .seconds(10))
     }
 
     private func wait(for condition: Waiter.Condition, timeout: Duration, what: String) async throws {

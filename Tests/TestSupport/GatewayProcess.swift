@@ -81,9 +81,7 @@ public final class GatewayProcess: Sendable {
 
     /// SIGKILL: the gateway dies at once, as in a crash or power loss.
     public func kill() async {
-        guard let child = process.withLock({ $0 }) else { return }
-        Glibc.kill(child.processIdentifier, SIGKILL)
-        _ = try? await child.waitForExit(timeout: .seconds(10))
+        await process.withLock({ $0 })?.kill()
     }
 
     /// Sends `signal` (e.g. SIGHUP: reload the configuration).

@@ -58,9 +58,7 @@ public final class NgircdServer: Sendable {
     /// Kills the daemon at once (SIGKILL): every client sees its connection
     /// drop, as when a server crashes.
     public func kill() async {
-        guard let child = process.withLock({ $0 }) else { return }
-        Glibc.kill(child.processIdentifier, SIGKILL)
-        _ = try? await child.waitForExit(timeout: .seconds(10))
+        await process.withLock({ $0 })?.kill()
     }
 
     /// Starts the daemon again on the same port (after `kill()`).
