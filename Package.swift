@@ -67,6 +67,10 @@ let package = Package(
         // loop and prints each number; the test kills it with SIGKILL.
         .executableTarget(name: "StoreCrashChild", dependencies: ["Store", "Desk"], path: "Tests/StoreCrashChild",
                           swiftSettings: settings),
+        // The child process of the HTTP endpoint's accept-recovery test: serves
+        // /healthz under a lowered RLIMIT_NOFILE until the test kills it.
+        .executableTarget(name: "AcceptLimitChild", dependencies: ["Gateway", "Core"], path: "Tests/AcceptLimitChild",
+                          swiftSettings: settings),
         .testTarget(name: "BotsTests", dependencies: ["Bots", "Desk", "KB", "Store", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Transport", "Bots", "Desk", "Store", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"], swiftSettings: settings),

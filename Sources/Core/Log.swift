@@ -204,6 +204,11 @@ public struct LogRateLimit: Sendable {
     public struct Expired: Equatable, Sendable {
         public var key: String
         public var suppressed: Int
+
+        public init(key: String, suppressed: Int) {
+            self.key = key
+            self.suppressed = suppressed
+        }
     }
 
     private struct Window {

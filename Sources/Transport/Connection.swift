@@ -123,6 +123,19 @@ public final class Connection: Sendable {
         }
     }
 
+    /// Ends our direction of the stream (TCP FIN; for TLS close_notify
+    /// first) while reading stays possible. A server that answers and then
+    /// closes at once while the client's bytes are still unread makes the
+    /// kernel send a reset, which can destroy its answer before the client
+    /// reads it; half-closing and draining the rest first avoids that.
+    /// Best effort and idempotent; later writes fail.
+    public func shutdownWrite() {
+        try? descriptor.withFD("shut down writing to \(remoteAddress)") { fd in
+            tls?.shutdown()
+            _ = Glibc.shutdown(fd, Int32(SHUT_WR))
+        }
+    }
+
     /// Closes the connection: for TLS sends close_notify if the socket takes
     /// it at once (best effort, never waits), wakes every pending read and
     /// write with `TransportError.closed`, and releases the descriptor.

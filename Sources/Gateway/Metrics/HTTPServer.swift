@@ -226,12 +226,31 @@ public final class HTTPServer: Sendable {
         _ = await withDeadline(limits.writeTimeout) { () -> Bool in
             (try? await connection.write(bytes)) != nil
         }
+        await closeGracefully(connection)
+    }
+
+    /// Half-closes, reads and drops what the client still sends (its request,
+    /// a pipelined one) until it closes too — at most 64 KiB and the write
+    /// timeout — then closes. Closing with unread bytes would send a reset
+    /// that can destroy the answer before the client reads it.
+    private func closeGracefully(_ connection: Connection) async {
+        connection.shutdownWrite()
+        _ = await withDeadline(limits.writeTimeout) { () -> Bool in
+            var drained = 0
+            while drained < 65536 {
+                guard let chunk = try? await connection.read(), !chunk.isEmpty else { return true }
+                drained += chunk.count
+            }
+            return false
+        }
         connection.close()
     }
 
     /// Serves one connection: requests in turn until the client closes or
     /// asks to, a limit is reached, or a deadline passes.
     func serve(_ connection: Connection) async {
+        // After a final answer the close is graceful (`closeGracefully`);
+        // after a timeout or the client's own close it is immediate.
         defer { connection.close() }
         var buffered: [UInt8] = []
         for index in 0..<limits.maxRequestsPerConnection {
@@ -254,6 +273,7 @@ public final class HTTPServer: Sendable {
                 counters.withLock { $0.refused += 1 }
                 let response = HTTPResponse(status: 431, body: "request head larger than \(maxHeaderBytes) bytes\n")
                 await send(response, to: connection, keepAlive: false, includeBody: true)
+                await closeGracefully(connection)
                 return
             case .finished(.head(let bytes, let rest)):
                 head = bytes
@@ -264,6 +284,7 @@ public final class HTTPServer: Sendable {
             case .failure(let refusal):
                 counters.withLock { $0.refused += 1 }
                 await send(refusal.response, to: connection, keepAlive: false, includeBody: true)
+                await closeGracefully(connection)
                 return
             case .success(let parsed):
                 request = parsed
@@ -271,9 +292,12 @@ public final class HTTPServer: Sendable {
             counters.withLock { $0.requests += 1 }
             let response = await handler(request)
             let keepAlive = request.wantsKeepAlive && index + 1 < limits.maxRequestsPerConnection
-            guard await send(response, to: connection, keepAlive: keepAlive, includeBody: request.method != "HEAD"),
-                  keepAlive
-            else { return }
+            let sent = await send(response, to: connection, keepAlive: keepAlive, includeBody: request.method != "HEAD")
+            guard sent else { return }
+            guard keepAlive else {
+                await closeGracefully(connection)
+                return
+            }
         }
     }
 
