@@ -180,7 +180,9 @@ public final class Listener: Sendable {
     }
 
     /// Stops listening; a pending `accept` fails with `.closed`. Idempotent.
+    /// Writes the count of accept failures the log held back.
     public func close() {
         descriptor.close()
+        failureLog.flush()
     }
 }

@@ -9,7 +9,10 @@
 //   socketpair, so IRC client tests run without a network.
 // - `Connection.read(maxBytes:)`, `.lines(maxLineLength:stripsCarriageReturn:)`,
 //   `.write(_:)`, `.close()`: the same for plain, TLS and adopted sockets.
-// - `Listener.bind(host:port:backlog:logger:)` / `.accept()`: loopback servers.
+// - `Listener.bind(host:port:backlog:logger:clock:)` / `.accept()`: loopback
+//   servers; `accept` waits out EMFILE/ENFILE/ENOBUFS/ENOMEM with a capped
+//   back-off (`AcceptBackoff.swift`) instead of failing, logging each errno
+//   at most once a minute.
 // - `LineFramer`: the pure line splitter behind `lines()`.
 // - `TransportError`: the one error type; says what was done, with whom, and
 //   why (errno text, resolver text, OpenSSL's queue or verify result).
@@ -40,5 +43,6 @@
 //
 // Layout: `Socket+Glibc.swift` (system calls, addresses), `EventLoop.swift`,
 // `Descriptor.swift` (lifetime and the non-blocking step loop),
-// `Connection*.swift`, `Listener.swift`, `TLS.swift`, `LineFramer.swift`,
-// `Resolver.swift`, `Timeout.swift`, `AsyncLock.swift`, `TransportError.swift`.
+// `Connection*.swift`, `Listener.swift`, `AcceptBackoff.swift`, `TLS.swift`,
+// `LineFramer.swift`, `Resolver.swift`, `Timeout.swift`, `AsyncLock.swift`,
+// `TransportError.swift`.

@@ -1,12 +1,12 @@
 // The child process of the accept-recovery test (GatewayTests/HTTPRecoveryTests.swift).
 //
-// Usage: AcceptLimitChild NOFILE MAX_CONNECTIONS
+// Usage: AcceptLimitChild NOFILE MAX_CONNECTIONS [REQUEST_TIMEOUT_SECONDS]
 //
 // Lowers its own RLIMIT_NOFILE (soft and hard) to NOFILE, starts the
 // gateway's HTTP endpoint on 127.0.0.1 (port chosen by the kernel) with
-// `/healthz`, allowing MAX_CONNECTIONS at once and a 10-minute request
-// deadline (so only the descriptor limit bites, not the server's own
-// bounds), prints `listening PORT` on standard output and serves until
+// `/healthz`, allowing MAX_CONNECTIONS at once and a request deadline of
+// REQUEST_TIMEOUT_SECONDS (default 600, so only the descriptor limit bites,
+// not the server's own bounds; a smaller one serves measurements), prints `listening PORT` on standard output and serves until
 // killed. Its log (logfmt, info and above) goes to standard error, where
 // the test looks for the EMFILE warning and the recovery notice.
 import Core
@@ -15,8 +15,10 @@ import Gateway
 import Glibc
 
 let arguments = CommandLine.arguments
-guard arguments.count == 3, let nofile = rlim_t(arguments[1]), let maxConnections = Int(arguments[2]) else {
-    FileHandle.standardError.write(Data("usage: AcceptLimitChild NOFILE MAX_CONNECTIONS\n".utf8))
+guard arguments.count == 3 || arguments.count == 4, let nofile = rlim_t(arguments[1]),
+      let maxConnections = Int(arguments[2]), let timeout = Int(arguments.count == 4 ? arguments[3] : "600")
+else {
+    FileHandle.standardError.write(Data("usage: AcceptLimitChild NOFILE MAX_CONNECTIONS [REQUEST_TIMEOUT_SECONDS]\n".utf8))
     exit(2)
 }
 var limit = rlimit(rlim_cur: nofile, rlim_max: nofile)
@@ -27,8 +29,8 @@ guard setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else {
 let logger = Logger(minimumLevel: .info)
 let endpoint: HTTPEndpoint
 do {
-    let limits = HTTPServerLimits(maxConnections: maxConnections, requestTimeout: .seconds(600),
-                                  idleTimeout: .seconds(600))
+    let limits = HTTPServerLimits(maxConnections: maxConnections, requestTimeout: .seconds(timeout),
+                                  idleTimeout: .seconds(timeout))
     endpoint = try HTTPEndpoint(host: "127.0.0.1", port: 0, limits: limits, logger: logger) { path in
         path == "/healthz" ? HTTPEndpoint.Response(body: "ok\n") : nil
     }

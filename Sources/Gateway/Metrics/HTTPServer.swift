@@ -25,16 +25,21 @@ public struct HTTPServerLimits: Sendable, Equatable {
     /// Requests on one connection; the last one is answered with
     /// `Connection: close`.
     public var maxRequestsPerConnection: Int
+    /// After a final answer, how long the server keeps reading (and
+    /// dropping) what the client still sends before it closes, so the
+    /// answer is not destroyed by a reset (see `Connection.shutdownWrite`).
+    public var lingerTimeout: Duration
 
     public init(maxConnections: Int = 32, maxHeaderBytes: Int = 8192, requestTimeout: Duration = .seconds(5),
                 idleTimeout: Duration = .seconds(15), writeTimeout: Duration = .seconds(5),
-                maxRequestsPerConnection: Int = 100) {
+                maxRequestsPerConnection: Int = 100, lingerTimeout: Duration = .seconds(1)) {
         self.maxConnections = max(1, maxConnections)
         self.maxHeaderBytes = max(64, maxHeaderBytes)
         self.requestTimeout = requestTimeout
         self.idleTimeout = idleTimeout
         self.writeTimeout = writeTimeout
         self.maxRequestsPerConnection = max(1, maxRequestsPerConnection)
+        self.lingerTimeout = lingerTimeout
     }
 }
 
@@ -230,12 +235,12 @@ public final class HTTPServer: Sendable {
     }
 
     /// Half-closes, reads and drops what the client still sends (its request,
-    /// a pipelined one) until it closes too — at most 64 KiB and the write
+    /// a pipelined one) until it closes too — at most 64 KiB and the linger
     /// timeout — then closes. Closing with unread bytes would send a reset
     /// that can destroy the answer before the client reads it.
     private func closeGracefully(_ connection: Connection) async {
         connection.shutdownWrite()
-        _ = await withDeadline(limits.writeTimeout) { () -> Bool in
+        _ = await withDeadline(limits.lingerTimeout) { () -> Bool in
             var drained = 0
             while drained < 65536 {
                 guard let chunk = try? await connection.read(), !chunk.isEmpty else { return true }
