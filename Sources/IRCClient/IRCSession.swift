@@ -233,6 +233,7 @@ public struct IRCSession: Sendable {
             switch report {
             case .delivered(let id, let at): events.append(.delivered(id: id, at: at))
             case .expired(let id): events.append(.expired(id: id))
+            case .superseded(let id): events.append(.superseded(id: id))
             case .dropped(let id, let reason): events.append(.dropped(id: id, reason: reason))
             }
         }
@@ -247,9 +248,12 @@ public struct IRCSession: Sendable {
     /// (``IRCClientEvent/delivered(id:at:)``, or ``IRCClientEvent/expired(id:)``
     /// when `expiresAt` passes first). A bulk text without `expiresAt` expires
     /// after the configured ``IRCClientConfiguration/SendQueueSettings/bulkExpiry``.
+    /// With `replaceKey`, a text for the same recipient with the same key
+    /// still waiting is dropped (``IRCClientEvent/superseded(id:)``): a
+    /// re-prompt or a newer question replaces the outdated one.
     public mutating func send(_ text: String, to target: String, notice: Bool = false, action: Bool = false,
                               priority: SendPriority = .normal, id: Int64? = nil, expiresAt: Date? = nil,
-                              now: Date) throws(IRCClientError)
+                              replaceKey: String? = nil, now: Date) throws(IRCClientError)
     {
         try Self.validateTarget(target)
         guard text.contains(where: { !$0.isWhitespace && !$0.isNewline }) else {
@@ -261,8 +265,17 @@ public struct IRCSession: Sendable {
             expiry = now.addingTimeInterval(bulkExpiry.timeInterval)
         }
         queue.enqueue(SendQueue.Item(id: id, target: target, recipientKey: tracker.key(target), text: text,
-                                     notice: notice, action: action, priority: priority, expiresAt: expiry,
-                                     enqueuedAt: now))
+                                     notice: notice, action: action, priority: priority, replaceKey: replaceKey,
+                                     expiresAt: expiry, enqueuedAt: now))
+    }
+
+    /// Withdraws the text for `target` queued with `replaceKey` if it has
+    /// not started to go out (``IRCClientEvent/dropped(id:reason:)``), e.g.
+    /// a question the customer answered before it was sent. Returns whether
+    /// one was withdrawn.
+    @discardableResult
+    public mutating func withdraw(to target: String, replaceKey: String) -> Bool {
+        queue.drop(recipient: tracker.key(target), replaceKey: replaceKey)
     }
 
     /// A target must be one middle parameter naming one recipient.
