@@ -86,6 +86,8 @@ let package = Package(
                           path: "Benchmarks/GatewayBench", swiftSettings: settings),
         .executableTarget(name: "KBBench", dependencies: ["KB", "Core"], path: "Benchmarks/KBBench",
                           swiftSettings: settings),
+        .executableTarget(name: "SendQueueBench", dependencies: ["IRCClient", "IRC", "Core"],
+                          path: "Benchmarks/SendQueueBench", swiftSettings: settings),
         .executableTarget(name: "TransportBench", dependencies: ["Transport", "Core"], path: "Benchmarks/TransportBench",
                           swiftSettings: settings),
     ]

@@ -8,6 +8,12 @@ public struct ISupport: Sendable, Hashable {
     /// Every token announced, by upper-cased name; the value is `""` for a
     /// token without `=value`.
     public private(set) var tokens: [String: String] = [:]
+    /// New token names refused because ``maximumTokens`` were already held.
+    public private(set) var ignoredTokenCount = 0
+
+    /// The most tokens kept: real servers announce a few dozen; a server
+    /// sending endless 005 lines with new names cannot grow the table beyond it.
+    public static let maximumTokens = 512
 
     /// Nothing announced yet: every accessor gives its default.
     public init() {}
@@ -31,12 +37,13 @@ public struct ISupport: Sendable, Hashable {
                 tokens.removeValue(forKey: String(token.dropFirst()).uppercased())
                 continue
             }
-            if let equals = token.firstIndex(of: "=") {
-                let name = String(token[..<equals]).uppercased()
-                self.tokens[name] = Self.unescape(token[token.index(after: equals)...])
-            } else {
-                self.tokens[token.uppercased()] = ""
+            let equals = token.firstIndex(of: "=")
+            let name = String(token[..<(equals ?? token.endIndex)]).uppercased()
+            if self.tokens[name] == nil, self.tokens.count >= Self.maximumTokens {
+                ignoredTokenCount += 1
+                continue
             }
+            self.tokens[name] = equals.map { Self.unescape(token[token.index(after: $0)...]) } ?? ""
         }
     }
 

@@ -116,12 +116,24 @@ public actor IRCClient<C: WallClock> {
     /// split into lines that fit, throttled, sent in priority order; `id`
     /// gets ``IRCClientEvent/delivered(id:at:)`` once every line was written
     /// to the socket, or ``IRCClientEvent/expired(id:)``. Kept across
-    /// reconnects. Throws for an invalid target or empty text at once.
+    /// reconnects. With `replaceKey`, a waiting text for the same target
+    /// with the same key is dropped (``IRCClientEvent/superseded(id:)``).
+    /// Throws for an invalid target or empty text at once.
     public func send(_ text: String, to target: String, notice: Bool = false, action: Bool = false,
-                     priority: SendPriority = .normal, id: Int64? = nil, expiresAt: Date? = nil) throws {
+                     priority: SendPriority = .normal, id: Int64? = nil, expiresAt: Date? = nil,
+                     replaceKey: String? = nil) throws {
         try session.send(text, to: target, notice: notice, action: action, priority: priority, id: id,
-                         expiresAt: expiresAt, now: clock.date)
+                         expiresAt: expiresAt, replaceKey: replaceKey, now: clock.date)
         wake()
+    }
+
+    /// Withdraws the waiting text for `target` with `replaceKey` (see
+    /// ``IRCSession/withdraw(to:replaceKey:)``); returns whether there was one.
+    @discardableResult
+    public func withdraw(to target: String, replaceKey: String) -> Bool {
+        let withdrawn = session.withdraw(to: target, replaceKey: replaceKey)
+        flushEvents()
+        return withdrawn
     }
 
     /// Sends what is queued (for at most `drainFor`), then `QUIT`, waits for
@@ -176,6 +188,9 @@ public actor IRCClient<C: WallClock> {
 
     /// Texts waiting in the send queue (started ones included).
     public var queuedTextCount: Int { session.queue.textCount }
+
+    /// The send queue's backlog: texts per lane, the oldest one's enqueue time.
+    public var sendBacklog: SendQueue.Backlog { session.queue.backlog }
 
     // MARK: One connection
 

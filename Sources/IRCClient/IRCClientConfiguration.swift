@@ -160,6 +160,30 @@ public struct IRCClientConfiguration: Sendable {
         }
     }
 
+    /// How much of what a server tells us is kept, so a malicious or very
+    /// large server cannot make the client's memory grow without end. When
+    /// a bound is hit the client logs one warning (per connection) and
+    /// ignores the excess; what is ignored is only ever *less* knowledge
+    /// (an untracked user's account is unknown, never guessed).
+    public struct Limits: Sendable, Hashable {
+        /// Channels we are in that are tracked (forced joins beyond it are not).
+        public var channels: Int
+        /// Users tracked across all our channels (members and accounts).
+        public var users: Int
+        /// Capabilities remembered from `CAP LS` / `CAP NEW`.
+        public var capabilities: Int
+        /// Protocol lines (PONG, WHO, …) waiting to be written; PONGs beyond
+        /// it are not queued (a server that sends PINGs but does not read).
+        public var sessionLines: Int
+
+        public init(channels: Int = 100, users: Int = 20_000, capabilities: Int = 256, sessionLines: Int = 1_000) {
+            self.channels = channels
+            self.users = users
+            self.capabilities = capabilities
+            self.sessionLines = sessionLines
+        }
+    }
+
     /// The capabilities requested when the server offers them (IRCv3
     /// capability negotiation). `sasl` is requested only when ``sasl`` is set.
     public static let defaultCapabilities = [
@@ -195,6 +219,8 @@ public struct IRCClientConfiguration: Sendable {
     public var ctcpVersion: String?
     /// What to request when offered, see ``defaultCapabilities``.
     public var capabilities: [String]
+    /// Bounds on what the client keeps of what the server says.
+    public var limits: Limits
 
     public init(
         host: String,
@@ -214,7 +240,8 @@ public struct IRCClientConfiguration: Sendable {
         timeouts: Timeouts = Timeouts(),
         nickRegainInterval: Duration = .seconds(120),
         ctcpVersion: String? = "Switchboard support gateway",
-        capabilities: [String] = IRCClientConfiguration.defaultCapabilities
+        capabilities: [String] = IRCClientConfiguration.defaultCapabilities,
+        limits: Limits = Limits()
     ) {
         self.host = host
         self.port = port
@@ -234,5 +261,6 @@ public struct IRCClientConfiguration: Sendable {
         self.nickRegainInterval = nickRegainInterval
         self.ctcpVersion = ctcpVersion
         self.capabilities = capabilities
+        self.limits = limits
     }
 }

@@ -3,11 +3,16 @@ import IRC
 
 /// The lanes of the send queue, most urgent first (see ``SendQueue``).
 public enum SendPriority: Int, Sendable, Hashable, Comparable, CaseIterable, CustomStringConvertible {
-    /// Pages and ticket confirmations: always sent before anything else a bot says.
+    /// Pages (and what must go out like them): always sent before anything
+    /// else a bot says.
     case urgent
-    /// Conversation with customers and agents.
+    /// Customers whose contract is verified (PIN or linked account), anything
+    /// about an open contract ticket, agents' answers: ahead of unverified
+    /// conversations, so a flood of strangers cannot delay them.
+    case priority
+    /// Conversations with customers whose contract is not verified.
     case normal
-    /// KB answers and chatter; fair between recipients, and dropped when stale.
+    /// KB answers and chatter; dropped when stale.
     case bulk
 
     public static func < (lhs: SendPriority, rhs: SendPriority) -> Bool { lhs.rawValue < rhs.rawValue }
@@ -15,6 +20,7 @@ public enum SendPriority: Int, Sendable, Hashable, Comparable, CaseIterable, Cus
     public var description: String {
         switch self {
         case .urgent: "urgent"
+        case .priority: "priority"
         case .normal: "normal"
         case .bulk: "bulk"
         }
@@ -124,8 +130,13 @@ public enum IRCClientEvent: Sendable, Hashable {
     case delivered(id: Int64, at: Date)
     /// The text with this id was not sent before its expiry and was dropped.
     case expired(id: Int64)
+    /// The text with this id was replaced, before it started to go out, by
+    /// a newer text for the same recipient with the same replace key (a
+    /// re-prompt, an outdated question): it was not sent, on purpose.
+    case superseded(id: Int64)
     /// The text with this id was dropped for another reason (shutdown
-    /// before it could be sent).
+    /// before it could be sent, withdrawn with
+    /// ``IRCClient/withdraw(to:replaceKey:)``).
     case dropped(id: Int64, reason: String)
     /// The server sent `ERROR` (it is closing the link), or something
     /// else went wrong that an operator should see.

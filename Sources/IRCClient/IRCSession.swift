@@ -87,6 +87,8 @@ public struct IRCSession: Sendable {
     private var monitoring = false
     private var ctcpBucket: TokenBucket
     private var whoxToken = "152"
+    /// Bounds already reported on this connection (one log line each).
+    private var limitsLogged: Set<String> = []
 
     // Across connections.
     private var channelStates: [String: ChannelState] = [:]
@@ -132,6 +134,8 @@ public struct IRCSession: Sendable {
         self.logger = logger
         self.currentNick = configuration.nick
         self.queue = SendQueue(settings: configuration.sendQueue, now: now)
+        self.tracker = MembershipTracker(maximumChannels: configuration.limits.channels,
+                                         maximumUsers: configuration.limits.users)
         self.backoff = ReconnectBackoff(settings: configuration.backoff)
         self.random = seed.map(SeededRandom.init(seed:)) ?? SeededRandom()
         self.ctcpBucket = TokenBucket(capacity: 3, interval: .seconds(10), now: now)
@@ -233,6 +237,7 @@ public struct IRCSession: Sendable {
             switch report {
             case .delivered(let id, let at): events.append(.delivered(id: id, at: at))
             case .expired(let id): events.append(.expired(id: id))
+            case .superseded(let id): events.append(.superseded(id: id))
             case .dropped(let id, let reason): events.append(.dropped(id: id, reason: reason))
             }
         }
@@ -247,9 +252,12 @@ public struct IRCSession: Sendable {
     /// (``IRCClientEvent/delivered(id:at:)``, or ``IRCClientEvent/expired(id:)``
     /// when `expiresAt` passes first). A bulk text without `expiresAt` expires
     /// after the configured ``IRCClientConfiguration/SendQueueSettings/bulkExpiry``.
+    /// With `replaceKey`, a text for the same recipient with the same key
+    /// still waiting is dropped (``IRCClientEvent/superseded(id:)``): a
+    /// re-prompt or a newer question replaces the outdated one.
     public mutating func send(_ text: String, to target: String, notice: Bool = false, action: Bool = false,
                               priority: SendPriority = .normal, id: Int64? = nil, expiresAt: Date? = nil,
-                              now: Date) throws(IRCClientError)
+                              replaceKey: String? = nil, now: Date) throws(IRCClientError)
     {
         try Self.validateTarget(target)
         guard text.contains(where: { !$0.isWhitespace && !$0.isNewline }) else {
@@ -261,8 +269,17 @@ public struct IRCSession: Sendable {
             expiry = now.addingTimeInterval(bulkExpiry.timeInterval)
         }
         queue.enqueue(SendQueue.Item(id: id, target: target, recipientKey: tracker.key(target), text: text,
-                                     notice: notice, action: action, priority: priority, expiresAt: expiry,
-                                     enqueuedAt: now))
+                                     notice: notice, action: action, priority: priority, replaceKey: replaceKey,
+                                     expiresAt: expiry, enqueuedAt: now))
+    }
+
+    /// Withdraws the text for `target` queued with `replaceKey` if it has
+    /// not started to go out (``IRCClientEvent/dropped(id:reason:)``), e.g.
+    /// a question the customer answered before it was sent. Returns whether
+    /// one was withdrawn.
+    @discardableResult
+    public mutating func withdraw(to target: String, replaceKey: String) -> Bool {
+        queue.drop(recipient: tracker.key(target), replaceKey: replaceKey)
     }
 
     /// A target must be one middle parameter naming one recipient.
@@ -435,8 +452,27 @@ public struct IRCSession: Sendable {
         guard phase == .registering || phase == .registered else { return }
         lastReceivedAt = now
         pingSentAt = nil
+        dispatch(message, now: now)
+        for hit in tracker.takeLimitHits() {
+            switch hit {
+            case .channels(let limit, let ignored):
+                limitReached("channels", "tracking limit reached: the server put us in more than \(limit) channels; further ones are not tracked",
+                             limit: limit, detail: "first ignored: \(ignored)")
+            case .users(let limit, let channel):
+                limitReached("users", "tracking limit reached: \(limit) users tracked; further members are not tracked (their accounts stay unknown)",
+                             limit: limit, detail: "in \(channel)")
+            }
+        }
+    }
+
+    private mutating func dispatch(_ message: IRCMessage, now: Date) {
         switch message.command {
         case .ping:
+            guard queue.sessionLineCount < configuration.limits.sessionLines else {
+                limitReached("session-lines", "the server sends PINGs faster than it reads our lines; PONGs beyond the limit are not queued",
+                             limit: configuration.limits.sessionLines, detail: "PING")
+                return
+            }
             if let pong = IRCMessage.pong(answering: message) { immediate(pong) }
         case .cap:
             handleCap(message, now: now)
@@ -509,10 +545,7 @@ public struct IRCSession: Sendable {
         let list = (message.trailing ?? "").split(separator: " ").map(String.init)
         switch subcommand {
         case "LS":
-            for token in list {
-                let parts = token.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                offeredCapabilities[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
-            }
+            for token in list { offer(token) }
             if !more, capState == .awaitingList { capabilitiesListed(now: now) }
         case "ACK":
             for token in list {
@@ -526,31 +559,65 @@ public struct IRCSession: Sendable {
             capabilityRequestsAnswered(now: now)
         case "NAK":
             let refused = list
-            logger.notice("capabilities refused", ["server": serverName, "caps": refused.joined(separator: " ")])
+            logger.notice("capabilities refused", ["server": serverName, "caps": refused.prefix(32).joined(separator: " ")])
             removePendingRequest(refused, more: more)
             if refused.count > 1 {
                 // One unavailable cap makes the server refuse the whole request:
-                // ask for each on its own.
-                for cap in refused { requestCapabilities([cap]) }
+                // ask for each on its own (only what we asked for, once).
+                for cap in Self.unique(refused) where wantsCapability(cap) && !isPending(cap) {
+                    requestCapabilities([cap])
+                }
             }
             capabilityRequestsAnswered(now: now)
         case "NEW":
-            for token in list {
-                let parts = token.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                offeredCapabilities[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
-            }
-            let wanted = list.map { String($0.split(separator: "=")[0]) }
-                .filter { configuration.capabilities.contains($0) && $0 != "sasl" && !enabledCapabilities.contains($0) }
+            for token in list { offer(token) }
+            let wanted = Self.unique(list.map { String($0.split(separator: "=")[0]) })
+                .filter { wantsCapability($0) && $0 != "sasl" && !enabledCapabilities.contains($0) && !isPending($0) }
             if !wanted.isEmpty { requestCapabilities(wanted) }
         case "DEL":
             for cap in list {
                 offeredCapabilities[cap] = nil
                 enabledCapabilities.remove(cap)
             }
-            logger.notice("capabilities withdrawn", ["server": serverName, "caps": list.joined(separator: " ")])
+            if MembershipTracker.isSparse(offeredCapabilities) {
+                offeredCapabilities = MembershipTracker.rebuilt(offeredCapabilities)
+            }
+            logger.notice("capabilities withdrawn", ["server": serverName, "caps": list.prefix(32).joined(separator: " ")])
         default:
             break
         }
+    }
+
+    /// Remembers an offered `name[=value]`, within ``IRCClientConfiguration/Limits/capabilities``
+    /// plus the ones we request
+    /// (a server repeating `CAP NEW` with new names cannot grow the table without end).
+    private mutating func offer(_ token: String) {
+        let parts = token.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+        let name = String(parts[0])
+        guard !name.isEmpty else { return }
+        // What we want is always kept (the configured list bounds it).
+        if offeredCapabilities[name] == nil, offeredCapabilities.count >= configuration.limits.capabilities,
+           !wantsCapability(name)
+        {
+            limitReached("capabilities", "the server offers more than \(configuration.limits.capabilities) capabilities; the rest are ignored",
+                         limit: configuration.limits.capabilities, detail: "first ignored: \(name)")
+            return
+        }
+        offeredCapabilities[name] = parts.count > 1 ? String(parts[1].prefix(IRCLimits.lineLength)) : ""
+    }
+
+    private func wantsCapability(_ name: String) -> Bool {
+        configuration.capabilities.contains(name) && (name != "sasl" || configuration.sasl != nil)
+    }
+
+    private func isPending(_ name: String) -> Bool {
+        pendingCapRequests.contains { $0.contains(name) }
+    }
+
+    /// `names` without repeats, in order.
+    static func unique(_ names: [String]) -> [String] {
+        var seen: Set<String> = []
+        return names.filter { seen.insert($0).inserted }
     }
 
     /// The complete `CAP LS` reply is in: request what we want of it.
@@ -696,6 +763,10 @@ public struct IRCSession: Sendable {
         case .isupport:
             isupport.apply(message)
             tracker.setCaseMapping(isupport.caseMapping)
+            if isupport.ignoredTokenCount > 0 {
+                limitReached("isupport", "the server announces more than \(ISupport.maximumTokens) ISUPPORT tokens; the rest are ignored",
+                             limit: ISupport.maximumTokens, detail: "005")
+            }
         case .endOfMOTD, .noMOTD:
             if phase == .registered, !isReady { becomeReady(now: now) }
         case .unknownCommand:
@@ -921,8 +992,8 @@ public struct IRCSession: Sendable {
         for channel in channels.split(separator: ",").map(String.init) {
             if isOwnNick(source.nick) {
                 if source.user != nil, source.host != nil { ownHostmask = source }
-                tracker.selfJoined(channel, me: ownHostmask ?? source,
-                                   account: ownAccount.map { .loggedIn($0) } ?? .unknown)
+                let tracked = tracker.selfJoined(channel, me: ownHostmask ?? source,
+                                                 account: ownAccount.map { .loggedIn($0) } ?? .unknown)
                 let key = tracker.key(channel)
                 if var state = channelStates[key] {
                     state.joinPending = false
@@ -933,7 +1004,7 @@ public struct IRCSession: Sendable {
                 }
                 events.append(.joined(channel: channel))
                 logger.info("joined", ["channel": channel])
-                if isupport.supportsWHOX {
+                if tracked, isupport.supportsWHOX {
                     // NAMES carries no accounts: ask for everyone's (WHOX `%a`).
                     control(.who(channel, whoxFields: "tcuhnfa", token: whoxToken))
                 }
@@ -1122,6 +1193,12 @@ public struct IRCSession: Sendable {
         }
     }
 
+    /// Logs that a bound on what we keep was hit, once per connection.
+    private mutating func limitReached(_ name: String, _ message: String, limit: Int, detail: String) {
+        guard limitsLogged.insert(name).inserted else { return }
+        logger.warning(message, ["server": serverName, "limit": limit, "detail": detail])
+    }
+
     private mutating func requestDisconnect(_ reason: String) {
         if disconnectRequest == nil { disconnectRequest = reason }
         if lastDisconnectReason == nil { lastDisconnectReason = reason }
@@ -1172,6 +1249,7 @@ public struct IRCSession: Sendable {
         isupport = ISupport()
         tracker.reset()
         tracker.setCaseMapping(.rfc1459)
+        limitsLogged = []
         currentNick = configuration.nick
         ownHostmask = nil
         ownAccount = nil

@@ -28,7 +28,19 @@ public enum AccountState: Sendable, Hashable {
 /// server tell us about QUIT, NICK and ACCOUNT changes (so only their
 /// tracked account stays true). Every comparison uses the network's case
 /// mapping (ISUPPORT `CASEMAPPING`).
+///
+/// Bounded (``IRCClientConfiguration/Limits``): JOIN, NAMES and WHO data
+/// for channels we are not in are ignored; beyond `channels` channels or
+/// `users` users nothing new is tracked (the bound hit is reported once by
+/// ``takeLimitHits()``); tables that shrank to a quarter of their capacity
+/// are rebuilt, so memory goes back after a flood of users left.
 public struct MembershipTracker: Sendable {
+    /// A bound that was hit.
+    public enum LimitHit: Sendable, Hashable {
+        case channels(limit: Int, ignored: String)
+        case users(limit: Int, channel: String)
+    }
+
     public struct User: Sendable, Hashable {
         public var nick: String
         public var user: String?
@@ -47,8 +59,30 @@ public struct MembershipTracker: Sendable {
     public private(set) var caseMapping: IRCCaseMapping = .rfc1459
     public private(set) var users: [String: User] = [:]
     public private(set) var channels: [String: Channel] = [:]
+    public let maximumChannels: Int
+    public let maximumUsers: Int
+    /// Bounds hit since the last ``reset()`` (each kind reported once).
+    private var hitKinds: Set<Int> = []
+    private var newHits: [LimitHit] = []
 
-    public init() {}
+    public init(maximumChannels: Int = 100, maximumUsers: Int = 20_000) {
+        self.maximumChannels = maximumChannels
+        self.maximumUsers = maximumUsers
+    }
+
+    /// Bounds hit for the first time since the last ``reset()``: log each.
+    public mutating func takeLimitHits() -> [LimitHit] {
+        defer { newHits.removeAll() }
+        return newHits
+    }
+
+    private mutating func hit(_ limit: LimitHit) {
+        let kind = switch limit {
+        case .channels: 0
+        case .users: 1
+        }
+        if hitKinds.insert(kind).inserted { newHits.append(limit) }
+    }
 
     public func key(_ name: String) -> String { caseMapping.lowercased(name) }
 
@@ -56,6 +90,8 @@ public struct MembershipTracker: Sendable {
     public mutating func reset() {
         users.removeAll()
         channels.removeAll()
+        hitKinds.removeAll()
+        newHits.removeAll()
     }
 
     /// Applies a new case mapping to the keys already held.
@@ -92,10 +128,18 @@ public struct MembershipTracker: Sendable {
 
     // MARK: Changes
 
-    /// We joined `channel` (our own JOIN came back).
-    public mutating func selfJoined(_ channel: String, me: IRCHostmask, account: AccountState) {
-        channels[key(channel)] = Channel(name: channel, members: [:])
+    /// We joined `channel` (our own JOIN came back). Returns whether it is
+    /// tracked (false beyond ``maximumChannels``).
+    @discardableResult
+    public mutating func selfJoined(_ channel: String, me: IRCHostmask, account: AccountState) -> Bool {
+        let channelKey = key(channel)
+        if channels[channelKey] == nil, channels.count >= maximumChannels {
+            hit(.channels(limit: maximumChannels, ignored: channel))
+            return false
+        }
+        channels[channelKey] = Channel(name: channel, members: [:])
         join(channel, user: me, account: account)
+        return true
     }
 
     /// Someone (maybe we) joined a channel we are in. `account` is from
@@ -104,6 +148,10 @@ public struct MembershipTracker: Sendable {
         let channelKey = key(channel)
         guard channels[channelKey] != nil else { return }
         let userKey = key(user.nick)
+        if users[userKey] == nil, users.count >= maximumUsers {
+            hit(.users(limit: maximumUsers, channel: channel))
+            return
+        }
         var entry = users[userKey] ?? User(nick: user.nick, user: nil, host: nil, account: .unknown, channels: [])
         entry.nick = user.nick
         if let u = user.user { entry.user = u }
@@ -119,8 +167,10 @@ public struct MembershipTracker: Sendable {
         let prefixes = String(entry.prefix { prefixCharacters.contains($0) })
         let rest = String(entry.dropFirst(prefixes.count))
         guard !rest.isEmpty, channels[key(channel)] != nil else { return }
-        join(channel, user: IRCHostmask(parsing: rest), account: .unknown)
-        channels[key(channel)]!.members[key(IRCHostmask(parsing: rest).nick)] = prefixes
+        let mask = IRCHostmask(parsing: rest)
+        join(channel, user: mask, account: .unknown)
+        let userKey = key(mask.nick)
+        if users[userKey] != nil { channels[key(channel)]!.members[userKey] = prefixes }
     }
 
     /// `nick` left `channel` (PART or KICK). When it is `me`, we left: the
@@ -133,19 +183,45 @@ public struct MembershipTracker: Sendable {
                 users[member]?.channels.remove(channelKey)
                 if users[member]?.channels.isEmpty == true, member != key(me) { users[member] = nil }
             }
+            giveMemoryBack()
             return
         }
         let userKey = key(nick)
         channels[channelKey]?.members[userKey] = nil
         users[userKey]?.channels.remove(channelKey)
         if users[userKey]?.channels.isEmpty == true { users[userKey] = nil }
+        giveMemoryBack(channel: channelKey)
     }
 
     /// `nick` quit: gone from every channel.
     public mutating func quit(_ nick: String) {
         let userKey = key(nick)
         guard let user = users.removeValue(forKey: userKey) else { return }
-        for channel in user.channels { channels[channel]?.members[userKey] = nil }
+        for channel in user.channels {
+            channels[channel]?.members[userKey] = nil
+            giveMemoryBack(channel: channel)
+        }
+        giveMemoryBack()
+    }
+
+    /// Rebuilds a table whose entries fell to a quarter of its capacity
+    /// (a `Dictionary` never shrinks by itself). Amortised O(1): a rebuild
+    /// of n entries follows at least 3n removals.
+    private mutating func giveMemoryBack(channel: String? = nil) {
+        if Self.isSparse(users) { users = Self.rebuilt(users) }
+        if let channel, let members = channels[channel]?.members, Self.isSparse(members) {
+            channels[channel]!.members = Self.rebuilt(members)
+        }
+    }
+
+    static func isSparse<V>(_ table: [String: V]) -> Bool {
+        table.capacity > 64 && table.count < table.capacity / 4
+    }
+
+    static func rebuilt<V>(_ table: [String: V]) -> [String: V] {
+        var fresh = [String: V](minimumCapacity: table.count)
+        for (key, value) in table { fresh[key] = value }
+        return fresh
     }
 
     /// `old` is now `new`.

@@ -4,7 +4,7 @@ import IRC
 /// The outgoing lines of one IRC client, throttled and ordered (the seam
 /// between Limnoria's `takeMsg` and the socket). Pure: time is passed in.
 ///
-/// ## Lanes, in the order they are served
+/// ## Lanes, in strict order
 /// 1. **immediate** — registration (`PASS`, `CAP`, `NICK`, `USER`,
 ///    `AUTHENTICATE`), `PONG`, keep-alive `PING`, `QUIT`: never wait for the
 ///    token bucket (a PONG must not wait behind 200 KB answers). After
@@ -12,17 +12,30 @@ import IRC
 ///    bucket reflects what the server counts.
 /// 2. **control** — the session's own commands after registration (`JOIN`,
 ///    `WHO`, `NICK`, `MONITOR`): throttled, before any text.
-/// 3. **urgent**, 4. **normal**, 5. **bulk** — texts (``SendPriority``).
-///    Throttled. Within urgent and normal: first in, first out. Within
-///    bulk: round-robin between recipients, so one customer's long KB answer
-///    does not hold up another's.
+/// 3. texts, by ``SendPriority``: **urgent** (pages), **priority** (verified
+///    contract customers, open contract tickets, agents' answers),
+///    **normal** (unverified conversations), **bulk** (KB, chatter).
+///    Throttled. A lane is served only when every lane above it is empty
+///    (line by line: a page goes between two lines of a long KB answer).
+///
+/// ## Fairness within a lane
+/// Round-robin per recipient (the case-mapped target), one line per turn:
+/// twenty strangers' greetings and one long answer share the lane, each
+/// recipient in turn, instead of the first queued holding all the others.
+/// One recipient's texts go out in the order queued, and a text's lines
+/// go out together: no other text *to the same recipient* comes between
+/// them (lines to other recipients may).
+///
+/// ## Replacing and withdrawing
+/// A text may carry a `replaceKey` ("the severity question"). Queuing a
+/// new text for the same recipient with the same key drops the older one
+/// if it has not started to go out (reported ``Report/superseded(id:)``);
+/// ``drop(recipient:replaceKey:)`` withdraws it without a replacement.
 ///
 /// ## Texts
 /// A text becomes one or more lines (``IRCLineSplitter``), split when its
 /// first line is about to go out, so it uses the relay prefix the server
-/// shows for us at that moment. Its lines go out in order, and no other
-/// text of the same or a lower lane comes between them; a more urgent text
-/// may (a page is never held behind a KB answer).
+/// shows for us at that moment.
 ///
 /// ## Delivery, expiry, reconnects
 /// - A text with an id is reported delivered once all its lines were
@@ -31,20 +44,29 @@ import IRC
 ///   reported expired. A text already started is finished.
 /// - When the connection drops (``connectionLost()``), texts stay queued;
 ///   a text whose lines were partly written — or whose line was being
-///   written — goes back to the head of its lane and is sent again from its
-///   first line (a repeated line is better than a lost page). Immediate and
-///   control lines belong to the old connection and are dropped.
+///   written — is sent again from its first line (a repeated line is better
+///   than a lost page). Immediate and control lines belong to the old
+///   connection and are dropped.
+///
+/// ## Cost
+/// Every operation is O(1) or O(log n) amortised in the number of queued
+/// texts: texts live in a slab, lanes and recipients are ring buffers,
+/// expiry is a min-heap; removed texts are skipped lazily (and the lists
+/// compacted once removed entries outnumber live ones), never searched for.
 public struct SendQueue: Sendable {
     /// A text waiting to be sent.
     public struct Item: Sendable, Hashable {
         public var id: Int64?
         public var target: String
-        /// The case-folded target, for per-recipient fairness.
+        /// The case-folded target, for per-recipient fairness and replacing.
         public var recipientKey: String
         public var text: String
         public var notice: Bool
         public var action: Bool
         public var priority: SendPriority
+        /// A queued text for the same recipient with the same key, not yet
+        /// started, is dropped when this one is queued.
+        public var replaceKey: String?
         public var expiresAt: Date?
         public var enqueuedAt: Date
         /// The lines, once the item was started.
@@ -53,7 +75,8 @@ public struct SendQueue: Sendable {
         var written = 0
 
         public init(id: Int64?, target: String, recipientKey: String? = nil, text: String, notice: Bool = false,
-                    action: Bool = false, priority: SendPriority, expiresAt: Date?, enqueuedAt: Date) {
+                    action: Bool = false, priority: SendPriority, replaceKey: String? = nil, expiresAt: Date?,
+                    enqueuedAt: Date) {
             self.id = id
             self.target = target
             self.recipientKey = recipientKey ?? target.lowercased()
@@ -61,6 +84,7 @@ public struct SendQueue: Sendable {
             self.notice = notice
             self.action = action
             self.priority = priority
+            self.replaceKey = replaceKey
             self.expiresAt = expiresAt
             self.enqueuedAt = enqueuedAt
         }
@@ -87,22 +111,44 @@ public struct SendQueue: Sendable {
     public enum Report: Sendable, Hashable {
         case delivered(id: Int64, at: Date)
         case expired(id: Int64)
+        /// Replaced by a newer text with the same replace key before it started.
+        case superseded(id: Int64)
         case dropped(id: Int64, reason: String)
     }
 
+    /// What is waiting, for metrics and the status page.
+    public struct Backlog: Sendable, Hashable {
+        /// Texts queued per lane (started ones included).
+        public var texts: [SendPriority: Int]
+        /// Lines of the started texts not yet written, per lane.
+        public var startedLines: [SendPriority: Int]
+        /// Immediate and control lines waiting.
+        public var sessionLines: Int
+        /// When the oldest queued text was queued; nil when none is.
+        public var oldestEnqueuedAt: Date?
+
+        /// How long the oldest queued text has waited at `now`.
+        public func oldestAge(now: Date) -> TimeInterval? {
+            oldestEnqueuedAt.map { max(0, now.timeIntervalSince($0)) }
+        }
+    }
+
     public private(set) var bucket: TokenBucket
-    private var immediate: [[UInt8]] = []
-    private var immediateHead = 0
-    private var control: [[UInt8]] = []
-    private var controlHead = 0
-    private var urgent: [Item] = []
-    private var normal: [Item] = []
-    private var bulk: [String: [Item]] = [:]
-    private var bulkOrder: [String] = []
-    /// Started texts, at most one per lane.
-    private var started: [SendPriority: Item] = [:]
-    /// The line handed out by ``next(now:sendTexts:sendControl:format:)`` and not yet confirmed.
+    private var immediate = RingDeque<[UInt8]>()
+    private var control = RingDeque<[UInt8]>()
+    private var slab = Slab()
+    private var lanes = [LaneQueue](repeating: LaneQueue(), count: SendPriority.allCases.count)
+    /// Every queued text in the order queued (removed ones skipped lazily): the oldest is first.
+    private var order = RingDeque<Handle>()
+    /// Expiry dates of waiting texts (removed and started ones skipped lazily).
+    private var expiries = MinHeap()
+    /// Recipient and replace key → the waiting text that carries them.
+    private var replaceable: [ReplaceSlot: Handle] = [:]
+    /// Texts started (split, maybe partly written).
+    private var started: Set<Handle> = []
+    /// The line handed out by ``next(now:sendTexts:sendControl:chargeImmediate:format:)`` and not yet confirmed.
     public private(set) var inFlight: Line?
+    private var inFlightHandle: Handle?
     private var reports: [Report] = []
 
     /// An empty queue with a full bucket.
@@ -112,18 +158,33 @@ public struct SendQueue: Sendable {
 
     // MARK: Adding
 
-    /// Queues a text (see the type's documentation).
+    /// Queues a text (see the type's documentation). With a `replaceKey`,
+    /// an older waiting text for the same recipient and key is dropped.
     public mutating func enqueue(_ item: Item) {
-        switch item.priority {
-        case .urgent: urgent.append(item)
-        case .normal: normal.append(item)
-        case .bulk:
-            if bulk[item.recipientKey] == nil {
-                bulkOrder.append(item.recipientKey)
-                bulk[item.recipientKey] = []
+        if let key = item.replaceKey {
+            let slot = ReplaceSlot(recipient: item.recipientKey, key: key)
+            if let old = replaceable[slot], slab.contains(old), !started.contains(old) {
+                remove(old) { .superseded(id: $0) }
             }
-            bulk[item.recipientKey]!.append(item)
         }
+        let handle = slab.insert(item)
+        if let key = item.replaceKey { replaceable[ReplaceSlot(recipient: item.recipientKey, key: key)] = handle }
+        lanes[item.priority.rawValue].add(handle, recipient: item.recipientKey)
+        order.append(handle)
+        if let expiry = item.expiresAt { expiries.push(expiry, handle) }
+        tidy()
+    }
+
+    /// Withdraws the waiting text for `recipient` (case-folded as in
+    /// ``Item/recipientKey``) with `replaceKey`, if it has not started;
+    /// reported dropped. Returns whether one was withdrawn.
+    @discardableResult
+    public mutating func drop(recipient: String, replaceKey: String) -> Bool {
+        let slot = ReplaceSlot(recipient: recipient, key: replaceKey)
+        guard let handle = replaceable[slot], slab.contains(handle), !started.contains(handle) else { return false }
+        remove(handle) { .dropped(id: $0, reason: "withdrawn before it was sent: it no longer applies") }
+        tidy()
+        return true
     }
 
     /// Queues a line that does not wait for the bucket.
@@ -152,75 +213,63 @@ public struct SendQueue: Sendable {
         format: (Item) -> Result<[[UInt8]], SendFailure>
     ) -> Line? {
         precondition(inFlight == nil, "SendQueue.next called with a line in flight")
-        if immediateHead < immediate.count {
-            let bytes = immediate[immediateHead]
-            immediateHead += 1
-            compact()
+        if let bytes = immediate.popFirst() {
             if chargeImmediate { bucket.takeIfAvailable(at: now) }
-            return handOut(Line(bytes: bytes, lane: .immediate, itemID: nil, completesItem: false))
+            return handOut(Line(bytes: bytes, lane: .immediate, itemID: nil, completesItem: false), nil)
         }
         guard sendControl, bucket.canTake(at: now) else { return nil }
-        if controlHead < control.count {
-            let bytes = control[controlHead]
-            controlHead += 1
-            compact()
+        if let bytes = control.popFirst() {
             _ = bucket.take(at: now)
-            return handOut(Line(bytes: bytes, lane: .control, itemID: nil, completesItem: false))
+            return handOut(Line(bytes: bytes, lane: .control, itemID: nil, completesItem: false), nil)
         }
         guard sendTexts else { return nil }
         expire(now: now)
+        defer { tidy() }
         for priority in SendPriority.allCases {
-            if started[priority] == nil {
-                guard var item = popNext(priority) else { continue }
-                switch format(item) {
-                case .success(let lines) where !lines.isEmpty:
-                    item.lines = lines
-                    item.written = 0
-                    started[priority] = item
-                case .success:
-                    // Nothing to send (only line breaks): done at once.
-                    if let id = item.id { reports.append(.delivered(id: id, at: now)) }
-                    continue
-                case .failure(let failure):
-                    if let id = item.id { reports.append(.dropped(id: id, reason: failure.reason)) }
-                    continue
-                }
-            }
-            guard let item = started[priority], let lines = item.lines else { continue }
+            guard let found = nextTextLine(priority, now: now, format: format) else { continue }
             _ = bucket.take(at: now)
-            return handOut(Line(bytes: lines[item.written], lane: .text(priority), itemID: item.id,
-                                completesItem: item.written + 1 == lines.count))
+            return handOut(found.line, found.handle)
         }
         return nil
     }
 
     /// Confirms that the line in flight was written to the socket.
     public mutating func written(now: Date) {
-        guard let line = inFlight else { return }
+        guard inFlight != nil else { return }
         inFlight = nil
-        guard case .text(let priority) = line.lane, var item = started[priority] else { return }
-        item.written += 1
-        if item.written >= (item.lines?.count ?? 0) {
-            started[priority] = nil
-            if let id = item.id { reports.append(.delivered(id: id, at: now)) }
-        } else {
-            started[priority] = item
+        guard let handle = inFlightHandle else { return }
+        inFlightHandle = nil
+        guard slab.contains(handle) else { return }
+        let done = slab.update(handle) { item in
+            item.written += 1
+            return item.written >= (item.lines?.count ?? 0)
         }
+        guard done else { return }
+        let item = slab[handle]
+        // A started text is the head of its recipient's list: nothing was queued before it.
+        lanes[item.priority.rawValue].popHead(recipient: item.recipientKey)
+        finish(handle)
+        if let id = item.id { reports.append(.delivered(id: id, at: now)) }
+        tidy()
     }
 
     /// The connection is gone: see the type's documentation.
     public mutating func connectionLost() {
         inFlight = nil
+        inFlightHandle = nil
         immediate.removeAll()
-        immediateHead = 0
         control.removeAll()
-        controlHead = 0
-        for priority in SendPriority.allCases.reversed() {
-            guard var item = started.removeValue(forKey: priority) else { continue }
-            item.lines = nil
-            item.written = 0
-            pushFront(item)
+        for handle in started {
+            let expiry = slab.update(handle) { item -> Date? in
+                item.lines = nil
+                item.written = 0
+                return item.expiresAt
+            }
+            // Not started any more: it may expire again.
+            if let expiry { expiries.push(expiry, handle) }
         }
+        started.removeAll()
+        tidy()
     }
 
     /// A fresh registration: the server counts from zero.
@@ -228,35 +277,21 @@ public struct SendQueue: Sendable {
 
     /// Drops texts not yet started whose expiry has passed (reported).
     public mutating func expire(now: Date) {
-        func keep(_ item: Item) -> Bool {
-            guard let expiry = item.expiresAt, expiry <= now else { return true }
-            if let id = item.id { reports.append(.expired(id: id)) }
-            return false
+        while let top = expiries.top, top.date <= now {
+            expiries.pop()
+            let handle = top.handle
+            guard slab.contains(handle), !started.contains(handle) else { continue }
+            remove(handle) { .expired(id: $0) }
         }
-        urgent = urgent.filter(keep)
-        normal = normal.filter(keep)
-        for key in bulkOrder {
-            bulk[key] = bulk[key]!.filter(keep)
-        }
-        bulkOrder.removeAll { key in
-            if bulk[key]!.isEmpty {
-                bulk[key] = nil
-                return true
-            }
-            return false
-        }
+        tidy()
     }
 
-    /// Drops every text (shutdown): each with an id is reported dropped.
+    /// Drops every text (shutdown): each with an id is reported dropped, in the order queued.
     public mutating func dropAll(reason: String) {
-        for item in allItems() {
-            if let id = item.id { reports.append(.dropped(id: id, reason: reason)) }
+        for handle in order where slab.contains(handle) {
+            if let id = slab[handle].id { reports.append(.dropped(id: id, reason: reason)) }
         }
-        urgent.removeAll()
-        normal.removeAll()
-        bulk.removeAll()
-        bulkOrder.removeAll()
-        started.removeAll()
+        forgetTexts()
     }
 
     /// Reports since the last call, in order.
@@ -275,9 +310,11 @@ public struct SendQueue: Sendable {
             guard let date else { return }
             deadline = deadline.map { min($0, date) } ?? date
         }
+        // `tidy()` keeps the heap's top a waiting text's expiry.
+        let earliestExpiry = expiries.top?.date
         if inFlight != nil { return earliestExpiry }
-        if immediateHead < immediate.count { return now }
-        let hasControl = sendControl && controlHead < control.count
+        if !immediate.isEmpty { return now }
+        let hasControl = sendControl && !control.isEmpty
         let hasText = sendTexts && hasTexts
         if hasControl || hasText { consider(bucket.nextTokenDate(after: now)) }
         consider(earliestExpiry)
@@ -285,89 +322,139 @@ public struct SendQueue: Sendable {
     }
 
     /// Whether any text (started or waiting) is queued.
-    public var hasTexts: Bool {
-        !started.isEmpty || !urgent.isEmpty || !normal.isEmpty || !bulkOrder.isEmpty
-    }
+    public var hasTexts: Bool { slab.count > 0 }
 
     /// Whether nothing at all is queued or in flight.
-    public var isEmpty: Bool {
-        inFlight == nil && !hasTexts && immediateHead >= immediate.count && controlHead >= control.count
-    }
+    public var isEmpty: Bool { inFlight == nil && !hasTexts && immediate.isEmpty && control.isEmpty }
 
     /// Texts queued (started ones included).
-    public var textCount: Int {
-        started.count + urgent.count + normal.count + bulk.values.reduce(0) { $0 + $1.count }
-    }
+    public var textCount: Int { slab.count }
 
     /// Lines waiting in the immediate and control lanes.
-    public var sessionLineCount: Int { (immediate.count - immediateHead) + (control.count - controlHead) }
+    public var sessionLineCount: Int { immediate.count + control.count }
+
+    /// Queued texts per lane and the oldest one's age (O(lanes + started texts)).
+    public var backlog: Backlog {
+        var texts: [SendPriority: Int] = [:]
+        var startedLines: [SendPriority: Int] = [:]
+        for priority in SendPriority.allCases {
+            texts[priority] = lanes[priority.rawValue].count
+            startedLines[priority] = 0
+        }
+        for handle in started {
+            let item = slab[handle]
+            startedLines[item.priority, default: 0] += (item.lines?.count ?? 0) - item.written
+        }
+        // `tidy()` keeps the first of `order` a queued text.
+        return Backlog(texts: texts, startedLines: startedLines, sessionLines: sessionLineCount,
+                       oldestEnqueuedAt: order.first.map { slab[$0].enqueuedAt })
+    }
 
     // MARK: Internals
 
-    private var earliestExpiry: Date? {
-        var earliest: Date?
-        for item in allWaitingItems() {
-            if let expiry = item.expiresAt, earliest.map({ expiry < $0 }) ?? true { earliest = expiry }
-        }
-        return earliest
-    }
-
-    private func allWaitingItems() -> [Item] {
-        urgent + normal + bulkOrder.flatMap { bulk[$0]! }
-    }
-
-    private func allItems() -> [Item] {
-        SendPriority.allCases.compactMap { started[$0] } + allWaitingItems()
-    }
-
-    private mutating func handOut(_ line: Line) -> Line {
+    private mutating func handOut(_ line: Line, _ handle: Handle?) -> Line {
         inFlight = line
+        inFlightHandle = handle
         return line
     }
 
-    private mutating func popNext(_ priority: SendPriority) -> Item? {
-        switch priority {
-        case .urgent: return urgent.isEmpty ? nil : urgent.removeFirst()
-        case .normal: return normal.isEmpty ? nil : normal.removeFirst()
-        case .bulk:
-            guard !bulkOrder.isEmpty else { return nil }
-            let key = bulkOrder.removeFirst()
-            var items = bulk[key]!
-            let item = items.removeFirst()
-            if items.isEmpty {
-                bulk[key] = nil
-            } else {
-                bulk[key] = items
-                bulkOrder.append(key)
+    /// The next line of `priority`'s lane: the next recipient in turn, the
+    /// head of their texts (started now if it was not).
+    private mutating func nextTextLine(
+        _ priority: SendPriority, now: Date, format: (Item) -> Result<[[UInt8]], SendFailure>
+    ) -> (handle: Handle, line: Line)? {
+        let lane = priority.rawValue
+        while let recipient = lanes[lane].takeTurn() {
+            while let head = lanes[lane].head(of: recipient), !slab.contains(head) {
+                lanes[lane].popHead(recipient: recipient, dead: true)
             }
-            return item
+            guard let handle = lanes[lane].head(of: recipient) else {
+                lanes[lane].forget(recipient)
+                continue
+            }
+            lanes[lane].endTurn(recipient)
+            if !started.contains(handle) {
+                switch format(slab[handle]) {
+                case .success(let lines) where !lines.isEmpty:
+                    slab.update(handle) { item in
+                        item.lines = lines
+                        item.written = 0
+                    }
+                    started.insert(handle)
+                case .success:
+                    // Nothing to send (only line breaks): done at once.
+                    let id = slab[handle].id
+                    lanes[lane].popHead(recipient: recipient)
+                    finish(handle)
+                    if let id { reports.append(.delivered(id: id, at: now)) }
+                    continue
+                case .failure(let failure):
+                    let id = slab[handle].id
+                    lanes[lane].popHead(recipient: recipient)
+                    finish(handle)
+                    if let id { reports.append(.dropped(id: id, reason: failure.reason)) }
+                    continue
+                }
+            }
+            let item = slab[handle]
+            guard let lines = item.lines else { continue }
+            return (handle, Line(bytes: lines[item.written], lane: .text(priority), itemID: item.id,
+                                 completesItem: item.written + 1 == lines.count))
+        }
+        return nil
+    }
+
+    /// Removes a waiting text (not started) and reports it when it has an id.
+    private mutating func remove(_ handle: Handle, report: (Int64) -> Report) {
+        let item = slab[handle]
+        lanes[item.priority.rawValue].removedLazily()
+        finish(handle)
+        if let id = item.id { reports.append(report(id)) }
+    }
+
+    /// Forgets a text that left the queue (its list entries become dead).
+    private mutating func finish(_ handle: Handle) {
+        let item = slab.remove(handle)
+        lanes[item.priority.rawValue].count -= 1
+        started.remove(handle)
+        if let key = item.replaceKey {
+            let slot = ReplaceSlot(recipient: item.recipientKey, key: key)
+            if replaceable[slot] == handle { replaceable[slot] = nil }
         }
     }
 
-    private mutating func pushFront(_ item: Item) {
-        switch item.priority {
-        case .urgent: urgent.insert(item, at: 0)
-        case .normal: normal.insert(item, at: 0)
-        case .bulk:
-            if bulk[item.recipientKey] == nil {
-                bulk[item.recipientKey] = [item]
-            } else {
-                bulk[item.recipientKey]!.insert(item, at: 0)
-                bulkOrder.removeAll { $0 == item.recipientKey }
-            }
-            bulkOrder.insert(item.recipientKey, at: 0)
+    /// Restores the invariants the read-only accessors rely on: the first
+    /// of `order` and the top of `expiries` are live (and the top waiting);
+    /// lists with more dead entries than live ones are compacted, so a
+    /// queue that replaced or expired many texts does not keep them.
+    private mutating func tidy() {
+        let slab = self.slab
+        let started = self.started
+        let live = slab.count
+        if live == 0 {
+            // Nothing queued: every list holds only dead entries; start afresh (memory back too).
+            if slab.capacity > 0 || !order.isEmpty || expiries.count > 0 { forgetTexts() }
+            return
         }
+        while let first = order.first, !slab.contains(first) { order.popFirst() }
+        while let top = expiries.top, !slab.contains(top.handle) || started.contains(top.handle) { expiries.pop() }
+        if order.count > 2 * live + 64 { order.filter(slab.contains) }
+        if expiries.count > 2 * live + 64 { expiries.filter { slab.contains($0) && !started.contains($0) } }
+        for lane in lanes.indices where lanes[lane].dead > lanes[lane].count + 64 {
+            lanes[lane].compact(isLive: slab.contains)
+        }
+        if replaceable.count > 2 * live + 64 { replaceable = replaceable.filter { slab.contains($0.value) } }
     }
 
-    private mutating func compact() {
-        if immediateHead == immediate.count {
-            immediate.removeAll(keepingCapacity: true)
-            immediateHead = 0
-        }
-        if controlHead == control.count {
-            control.removeAll(keepingCapacity: true)
-            controlHead = 0
-        }
+    /// Empties the text structures (no text is queued, or all are dropped).
+    private mutating func forgetTexts() {
+        slab = Slab()
+        lanes = [LaneQueue](repeating: LaneQueue(), count: SendPriority.allCases.count)
+        order.removeAll()
+        expiries = MinHeap()
+        replaceable = [:]
+        started = []
+        inFlightHandle = nil
     }
 }
 
@@ -376,4 +463,167 @@ public struct SendFailure: Error, Sendable, Hashable, CustomStringConvertible {
     public var reason: String
     public init(_ reason: String) { self.reason = reason }
     public var description: String { reason }
+}
+
+// MARK: - Storage
+
+/// A text's place in the slab; the generation tells a reused slot from the text that was there.
+struct Handle: Sendable, Hashable {
+    var index: Int32
+    var generation: UInt32
+}
+
+/// A recipient and a replace key.
+struct ReplaceSlot: Sendable, Hashable {
+    var recipient: String
+    var key: String
+}
+
+/// Queued texts by handle: O(1) insert, look-up and remove, slots reused.
+struct Slab: Sendable {
+    private var slots: [(generation: UInt32, item: SendQueue.Item?)] = []
+    private var free: [Int32] = []
+    private(set) var count = 0
+
+    /// Slots allocated, live or free.
+    var capacity: Int { slots.count }
+
+    func contains(_ handle: Handle) -> Bool {
+        let i = Int(handle.index)
+        return i < slots.count && slots[i].generation == handle.generation && slots[i].item != nil
+    }
+
+    subscript(handle: Handle) -> SendQueue.Item { slots[Int(handle.index)].item! }
+
+    mutating func insert(_ item: SendQueue.Item) -> Handle {
+        count += 1
+        if let index = free.popLast() {
+            slots[Int(index)].item = item
+            return Handle(index: index, generation: slots[Int(index)].generation)
+        }
+        slots.append((0, item))
+        return Handle(index: Int32(slots.count - 1), generation: 0)
+    }
+
+    @discardableResult
+    mutating func update<T>(_ handle: Handle, _ body: (inout SendQueue.Item) -> T) -> T {
+        body(&slots[Int(handle.index)].item!)
+    }
+
+    mutating func remove(_ handle: Handle) -> SendQueue.Item {
+        let i = Int(handle.index)
+        let item = slots[i].item!
+        slots[i].item = nil
+        slots[i].generation &+= 1
+        free.append(handle.index)
+        count -= 1
+        return item
+    }
+}
+
+/// One lane: each recipient's texts in order, and the recipients in turn.
+struct LaneQueue: Sendable {
+    /// Recipient key → their texts, the started one (if any) first. A key is
+    /// here exactly while it is in `turns`.
+    private var byRecipient: [String: RingDeque<Handle>] = [:]
+    /// Recipients in round-robin order.
+    private var turns = RingDeque<String>()
+    /// Live texts in this lane (started included).
+    var count = 0
+    /// Entries of removed texts still in the lists.
+    private(set) var dead = 0
+
+    mutating func add(_ handle: Handle, recipient: String) {
+        count += 1
+        if byRecipient[recipient] == nil {
+            byRecipient[recipient] = RingDeque()
+            turns.append(recipient)
+        }
+        byRecipient[recipient]!.append(handle)
+    }
+
+    /// The recipient whose turn it is (taken out of the turns: give it
+    /// back with ``endTurn(_:)`` or ``forget(_:)``).
+    mutating func takeTurn() -> String? { turns.popFirst() }
+
+    /// `recipient` had their turn and goes to the back of the line.
+    mutating func endTurn(_ recipient: String) { turns.append(recipient) }
+
+    /// `recipient` has nothing left (and is out of the turns).
+    mutating func forget(_ recipient: String) { byRecipient[recipient] = nil }
+
+    /// The first of `recipient`'s texts (maybe removed: check).
+    func head(of recipient: String) -> Handle? { byRecipient[recipient]?.first }
+
+    /// Removes the head of `recipient`'s texts (finished or refused, or
+    /// `dead`: removed earlier).
+    mutating func popHead(recipient: String, dead: Bool = false) {
+        byRecipient[recipient]?.popFirst()
+        if dead { self.dead -= 1 }
+    }
+
+    /// A text of this lane was removed without touching the lists.
+    mutating func removedLazily() { dead += 1 }
+
+    /// Drops the dead entries (O(n)); recipients with none left leave the turns.
+    mutating func compact(isLive: (Handle) -> Bool) {
+        var kept: [String: RingDeque<Handle>] = [:]
+        var keptTurns = RingDeque<String>()
+        for recipient in turns {
+            var handles = byRecipient[recipient]!
+            handles.filter(isLive)
+            guard !handles.isEmpty else { continue }
+            kept[recipient] = handles
+            keptTurns.append(recipient)
+        }
+        byRecipient = kept
+        turns = keptTurns
+        dead = 0
+    }
+}
+
+/// A binary min-heap of expiry dates.
+struct MinHeap: Sendable {
+    private var entries: [(date: Date, handle: Handle)] = []
+
+    var count: Int { entries.count }
+    var top: (date: Date, handle: Handle)? { entries.first }
+
+    mutating func push(_ date: Date, _ handle: Handle) {
+        entries.append((date, handle))
+        var child = entries.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard entries[child].date < entries[parent].date else { break }
+            entries.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func pop() {
+        guard !entries.isEmpty else { return }
+        entries.swapAt(0, entries.count - 1)
+        entries.removeLast()
+        siftDown(0)
+        if entries.isEmpty { entries = [] }
+    }
+
+    /// Keeps the entries for which `keep` is true (O(n)).
+    mutating func filter(_ keep: (Handle) -> Bool) {
+        entries = entries.filter { keep($0.handle) }
+        for i in stride(from: entries.count / 2 - 1, through: 0, by: -1) { siftDown(i) }
+    }
+
+    private mutating func siftDown(_ start: Int) {
+        var parent = start
+        while true {
+            let left = 2 * parent + 1
+            guard left < entries.count else { return }
+            var smallest = left
+            if left + 1 < entries.count, entries[left + 1].date < entries[left].date { smallest = left + 1 }
+            guard entries[smallest].date < entries[parent].date else { return }
+            entries.swapAt(parent, smallest)
+            parent = smallest
+        }
+    }
 }

@@ -16,7 +16,7 @@ struct SendQueueTests {
     static func reports(_ events: [IRCClientEvent]) -> [IRCClientEvent] {
         events.filter {
             switch $0 {
-            case .delivered, .expired, .dropped: true
+            case .delivered, .expired, .superseded, .dropped: true
             default: false
             }
         }

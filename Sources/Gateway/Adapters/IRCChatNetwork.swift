@@ -137,6 +137,8 @@ public final class IRCChatNetwork<C: WallClock>: ChatNetwork {
             await deliveries(.delivered(id: id, at: at))
         case .expired(let id):
             await deliveries(.failed(id: id, reason: "expired in the send queue"))
+        case .superseded(let id):
+            await deliveries(.failed(id: id, reason: "superseded in the send queue by a newer text"))
         case .dropped(let id, let reason):
             await deliveries(.failed(id: id, reason: reason))
         case .disconnected(let reason, let reconnectAt):

@@ -130,6 +130,7 @@ enum IRCCommand {
             text = "\(kind) \(m.channel ?? "(private)") <\(m.senderNick)\(account)> \(visible(m.text))"
         case .delivered(let id, _): text = "delivered \(id)"
         case .expired(let id): text = "expired \(id)"
+        case .superseded(let id): text = "superseded \(id)"
         case .dropped(let id, let reason): text = "dropped \(id): \(reason)"
         case .error(let message): text = "ERROR: \(message)"
         case .disconnected(let reason, let at):
