@@ -1,8 +1,10 @@
 import Bots
 import Core
 import Desk
+import DeskFiles
 import Foundation
 import KB
+import PINHashing
 
 /// Everything the gateway reads at start, checked together: the gateway
 /// file, the desk's files, the bot definitions and the KB articles. Errors of
@@ -21,7 +23,7 @@ public struct LoadedConfiguration: Sendable {
         let networks = Set(gateway.networks.map(\.name))
         for agent in desk.agents.all {
             for network in agent.accounts.keys.sorted() where !networks.contains(network) && network != "console" {
-                problems.append("\(desk.paths.agents): agent \(agent.id) has an account on network \"\(network)\", "
+                problems.append("\(gateway.deskPaths.agents): agent \(agent.id) has an account on network \"\(network)\", "
                     + "which \(gateway.file.relativePath) does not configure (networks: \(networks.sorted().joined(separator: ", ")))")
             }
         }
@@ -40,7 +42,7 @@ public struct LoadedConfiguration: Sendable {
         }
         var desk: DeskConfiguration?
         do {
-            desk = try DeskConfiguration.load(directory: gateway.deskFolder.path)
+            desk = try DeskFiles.load(gateway.deskPaths, verifier: PBKDF2PINVerifier())
         } catch {
             problems += error.issues.map(\.description)
         }

@@ -2,6 +2,7 @@ import Core
 import Desk
 import Foundation
 import KB
+import PINHashing
 import Store
 
 /// `switchboard tickets`, `switchboard kb search`, `switchboard hash-pin`:
@@ -125,7 +126,7 @@ enum DataCommands {
         guard let line = readLine(strippingNewline: true)?.trimmingCharacters(in: .whitespaces), !line.isEmpty else {
             throw UsageError("no PIN on standard input")
         }
-        print(try PINHash.make(pin: line, iterations: iterations).encoded)
+        print(try PBKDF2PINVerifier().hash(pin: line, iterations: iterations).encoded)
         return 0
     }
 }

@@ -1,4 +1,4 @@
-import Core
+import Config
 import Foundation
 import Testing
 
