@@ -135,10 +135,9 @@ final class CommandFixture: Sendable {
     }
 
     /// `run` logged "gateway started" and exited 1 when its HTTP endpoint
-    /// could not listen, leaving the store open. Now the endpoint is bound
-    /// before anything is announced, and the store is closed: SQLite
-    /// removes the write-ahead log only on a clean close.
-    @Test func runThatCannotStartSaysSoAndClosesTheStore() async throws {
+    /// could not listen. Now the endpoint is bound before anything is
+    /// announced (the store's closing: ``ReloadTests``).
+    @Test func runThatCannotStartSaysSoBeforeAnnouncingAStart() async throws {
         let taken = try Listener.bind(host: "127.0.0.1", port: 0)
         defer { taken.close() }
         let fixture = try CommandFixture(ircPort: try FreePort.next(), httpPort: taken.port)
@@ -146,14 +145,28 @@ final class CommandFixture: Sendable {
         #expect(status == 1, "\(output)")
         #expect(!output.contains("gateway started"), "\(output)")
         #expect(output.contains("listen on 127.0.0.1:\(taken.port)"), "\(output)")
-        #expect(FileManager.default.fileExists(atPath: fixture.storePath), "the store was opened")
-        #expect(!FileManager.default.fileExists(atPath: fixture.storePath + "-wal"), "the store was closed")
     }
 }
 
-/// SIGHUP (``GatewayService/reload()``): the KB follows the folder the new
-/// definition names, from the one load the configuration check made.
-@Suite struct ReloadTests {
+/// The running gateway in-process: a start that fails, and SIGHUP
+/// (``GatewayService/reload()``).
+@Suite struct ServiceLifecycleTests {
+    /// A gateway that cannot start closes its store itself (while the
+    /// service is still held: no deinit does it).
+    @Test func aStartThatFailsClosesTheStore() async throws {
+        let taken = try Listener.bind(host: "127.0.0.1", port: 0)
+        defer { taken.close() }
+        let fixture = try CommandFixture(ircPort: try FreePort.next(), httpPort: taken.port)
+        let loaded = try LoadedConfiguration.load(from: URL(fileURLWithPath: fixture.configPath))
+        let service = try GatewayService(loaded: loaded, clock: ManualClock(), logger: .disabled)
+        #expect(try service.store.openTickets().isEmpty)
+        let (signals, _) = AsyncStream<ProcessSignal>.makeStream()
+        await #expect(throws: TransportError.self) { try await service.run(signals: signals) }
+        #expect(throws: TicketStoreError.closed) { try service.store.openTickets() }
+    }
+
+    /// The KB follows the folder the new definition names, from the one
+    /// load the configuration check made.
     @Test func aReloadMovesTheKBToTheFolderTheDefinitionNowNames() async throws {
         let fixture = try CommandFixture(ircPort: try FreePort.next(), httpPort: try FreePort.next())
         let logs = MemoryLogSink()
