@@ -289,9 +289,8 @@ struct JSON5Parser {
             guard let scalar = peek else { throw error("unterminated string (it starts here)", at: start) }
             if scalar == quote {
                 index += 1
-                // JSON5 allows NUL (`\0`, `\u0000`); no setting needs one, a NUL in
-                // a nick or channel is dangerous, and JSONDecoder's JSON5 mode
-                // rejects it without a position — so refuse it here, clearly.
+                // JSON5 allows NUL (`\0`, `\u0000`); no setting needs one and a
+                // NUL in a nick or channel is dangerous — so refuse it, clearly.
                 if out.contains("\0") {
                     throw error("a NUL character is not allowed in configuration text", at: start)
                 }
