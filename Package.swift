@@ -14,7 +14,6 @@ let settings: [SwiftSetting] = [
 
 let package = Package(
     name: "Switchboard",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "switchboard", targets: ["switchboard"]),
     ],
@@ -27,8 +26,11 @@ let package = Package(
         // Linux interfaces Swift's Glibc module lacks (epoll, accept4).
         .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
 
-        // Clocks, logging and strict JSON5 configuration decoding: used by all.
+        // Clocks and logging: used by all.
         .target(name: "Core", swiftSettings: settings),
+        // Strict JSON5 configuration decoding (unknown keys are errors, every
+        // error names file:line:col and the field): used by every loader.
+        .target(name: "Config", swiftSettings: settings),
         // IRC wire protocol: pure, no I/O.
         .target(name: "IRC", swiftSettings: settings),
         // Sockets, readiness, TLS.
@@ -36,17 +38,24 @@ let package = Package(
         // IRC session state machine, send queue, and the client that drives it.
         .target(name: "IRCClient", dependencies: ["Core", "IRC", "Transport"], swiftSettings: settings),
         // Support desk domain: customers, contracts, tickets, queue, roster,
-        // escalation, SLA. Pure (takes `now`), no chat protocol, no SQL.
-        .target(name: "Desk", dependencies: ["Core", "COpenSSL"], swiftSettings: settings),
+        // escalation, SLA. Pure (takes `now`), no chat protocol, no SQL, no
+        // files, no crypto (a `PINVerifier` is injected).
+        .target(name: "Desk", dependencies: ["Config"], swiftSettings: settings),
+        // The desk's configuration files (JSON5 and CRM CSV): read, checked
+        // against each other, turned into a `DeskConfiguration`.
+        .target(name: "DeskFiles", dependencies: ["Config", "Desk"], swiftSettings: settings),
+        // PBKDF2-HMAC-SHA256 PIN hashing on OpenSSL: the production `PINVerifier`.
+        .target(name: "PINHashing", dependencies: ["Desk", "COpenSSL"], swiftSettings: settings),
         // Knowledge base: articles, de/en normalisation, ranking.
         .target(name: "KB", dependencies: ["Core"], swiftSettings: settings),
         // Durable store: SQLite, migrations, outbox of pages.
         .target(name: "Store", dependencies: ["Core", "Desk", "CSQLite"], swiftSettings: settings),
         // Conversation engine, support/agent/KB bots; speaks to `ChatNetwork`.
-        .target(name: "Bots", dependencies: ["Core", "Desk", "KB"], swiftSettings: settings),
+        .target(name: "Bots", dependencies: ["Core", "Config", "Desk", "KB"], swiftSettings: settings),
         // Configuration, wiring networks to bots, metrics.
         .target(name: "Gateway",
-                dependencies: ["Core", "IRC", "IRCClient", "Transport", "Desk", "KB", "Store", "Bots"],
+                dependencies: ["Core", "Config", "IRC", "IRCClient", "Transport", "Desk", "DeskFiles", "PINHashing",
+                               "KB", "Store", "Bots"],
                 swiftSettings: settings),
         // The command line, nothing else.
         .executableTarget(name: "switchboard", dependencies: ["Gateway"], swiftSettings: settings),
@@ -56,11 +65,15 @@ let package = Package(
                 exclude: ["Fixtures"], swiftSettings: settings),
 
         .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: settings),
         .testTarget(name: "IRCTests", dependencies: ["IRC", "Core"], exclude: ["Vectors"], swiftSettings: settings),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "IRCClientTests", dependencies: ["IRCClient", "IRC", "Transport", "Core", "TestSupport"],
                     swiftSettings: settings),
         .testTarget(name: "DeskTests", dependencies: ["Desk", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "DeskFilesTests", dependencies: ["DeskFiles", "Desk", "Config", "PINHashing", "TestSupport"],
+                    swiftSettings: settings),
+        .testTarget(name: "PINHashingTests", dependencies: ["PINHashing", "Desk"], swiftSettings: settings),
         .testTarget(name: "KBTests", dependencies: ["KB", "TestSupport"], exclude: ["Evaluation"], swiftSettings: settings),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Desk", "TestSupport"], swiftSettings: settings),
         // The child process of the store's crash test: creates tickets in a
@@ -71,8 +84,10 @@ let package = Package(
         // /healthz under a lowered RLIMIT_NOFILE until the test kills it.
         .executableTarget(name: "AcceptLimitChild", dependencies: ["Gateway", "Core"], path: "Tests/AcceptLimitChild",
                           swiftSettings: settings),
-        .testTarget(name: "BotsTests", dependencies: ["Bots", "Desk", "KB", "Store", "TestSupport"], swiftSettings: settings),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Transport", "Bots", "Desk", "Store", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "BotsTests", dependencies: ["Bots", "Config", "Desk", "DeskFiles", "PINHashing", "KB", "Store",
+                                                     "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Transport", "Bots", "Desk", "DeskFiles", "PINHashing",
+                                                        "Store", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"], swiftSettings: settings),
 
         // Benchmarks: release-built executables (`swift run -c release <Name>`).

@@ -25,35 +25,53 @@ public final class ReloadableKnowledgeBase: Sendable {
         public var errors: [KBLoadError]
     }
 
-    /// The folder the articles are read from.
-    public let folder: URL
+    /// The folder the articles are read from (it follows the KB bot's
+    /// definition: ``replace(with:folder:errors:)`` may move it).
+    public var folder: URL { state.withLock { $0.folder } }
     private let logger: Logger
-    private let state: Mutex<KnowledgeBase>
+    private let state: Mutex<(base: KnowledgeBase, folder: URL)>
 
     /// Loads `folder`; problems are logged (as warnings, one per file) and
     /// available in ``initialErrors``.
-    public init(folder: URL, logger: Logger) {
-        self.folder = folder
-        self.logger = logger
+    public convenience init(folder: URL, logger: Logger) {
         let (loaded, errors) = KnowledgeBase.load(from: folder)
-        state = Mutex(loaded)
+        self.init(loaded, folder: folder, errors: errors, logger: logger)
+    }
+
+    /// Starts with a knowledge base already loaded from `folder` (the
+    /// gateway's configuration check loaded it; reading it again would
+    /// only cost time). `errors` are logged and kept in ``initialErrors``.
+    public init(_ loaded: KnowledgeBase, folder: URL, errors: [KBLoadError], logger: Logger) {
+        self.logger = logger
+        state = Mutex((loaded, folder))
         initialErrors = errors
         Self.log(errors, logger: logger)
         logger.info("knowledge base loaded", ["folder": folder.path, "articles": loaded.count,
                                               "errors": errors.count])
     }
 
+    /// Swaps in a knowledge base loaded elsewhere, from `folder` — on a
+    /// reload whose configuration was checked as a whole, and which may name
+    /// another article folder. `errors` (found while loading it) are logged.
+    public func replace(with loaded: KnowledgeBase, folder: URL, errors: [KBLoadError]) {
+        Self.log(errors, logger: logger)
+        state.withLock { $0 = (loaded, folder) }
+        logger.info("knowledge base reloaded", ["folder": folder.path, "articles": loaded.count,
+                                                "errors": errors.count])
+    }
+
     /// The problems found by the initial load.
     public let initialErrors: [KBLoadError]
 
     /// The knowledge base to search now.
-    public var current: KnowledgeBase { state.withLock { $0 } }
+    public var current: KnowledgeBase { state.withLock { $0.base } }
 
     /// Re-reads the folder and swaps in the new knowledge base (see the type's
     /// documentation for when it keeps the old one instead).
     @discardableResult
     public func reload() -> ReloadResult {
         let old = current
+        let folder = self.folder
         let (loaded, errors) = KnowledgeBase.load(from: folder, previous: old)
         Self.log(errors, logger: logger)
         let root = folder.standardizedFileURL.path
@@ -63,7 +81,7 @@ public final class ReloadableKnowledgeBase: Sendable {
                          ["folder": folder.path, "articles": old.count, "errors": errors.count])
             return ReloadResult(replaced: false, articleCount: old.count, errors: errors)
         }
-        state.withLock { $0 = loaded }
+        state.withLock { $0.base = loaded }
         logger.info("knowledge base reloaded", ["folder": folder.path, "articles": loaded.count,
                                                 "errors": errors.count])
         return ReloadResult(replaced: true, articleCount: loaded.count, errors: errors)

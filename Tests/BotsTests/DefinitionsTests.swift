@@ -1,5 +1,6 @@
 import Bots
 import Core
+import Config
 import Foundation
 import Testing
 

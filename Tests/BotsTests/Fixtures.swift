@@ -1,8 +1,10 @@
 import Bots
 import Core
 import Desk
+import DeskFiles
 import Foundation
 import KB
+import PINHashing
 import Store
 import Synchronization
 import Testing
@@ -27,7 +29,7 @@ let shippedKB = ReloadableKnowledgeBase(folder: repositoryRoot.appendingPathComp
 /// the suite does not spend seconds in PBKDF2. Made once.
 let fastCustomersFile: String = {
     func hash(_ pin: String) -> String {
-        let made = try! PINHash.make(pin: pin, iterations: PINHash.minimumIterations)
+        let made = try! PBKDF2PINVerifier().hash(pin: pin, iterations: PINHash.minimumIterations)
         return made.encoded
     }
     return """
@@ -61,7 +63,8 @@ func deskFixture(agentsEdit: (String) -> String = { $0 }) throws -> DeskConfigur
     let agents = try String(contentsOf: config.appendingPathComponent("agents.json5"), encoding: .utf8)
     try Data(agentsEdit(agents).utf8).write(to: directory.appendingPathComponent("agents.json5"))
     try Data(fastCustomersFile.utf8).write(to: directory.appendingPathComponent("customers.json5"))
-    return try DeskConfiguration.load(directory: directory.path)
+    return try DeskFiles.load(DeskFiles.Paths(directory: directory.path, customers: ["customers.json5"]),
+                              verifier: PBKDF2PINVerifier())
 }
 
 /// A temporary directory removed when the value goes away.

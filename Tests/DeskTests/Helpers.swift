@@ -19,10 +19,6 @@ func utc(_ text: String) -> Date {
     try! Date(text, strategy: .iso8601)
 }
 
-/// The repository's root (for the shipped `config/`).
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
-
 /// A ticket with sensible defaults.
 func makeTicket(
     _ number: Int64, created: Date, group: CustomerGroup = .contract, tier: String? = "premium",
@@ -34,15 +30,4 @@ func makeTicket(
            tier: group == .contract ? tier : nil, severity: severity, summary: "VPN down",
            description: "The site-to-site VPN to the warehouse is down.", language: "en",
            state: state, assignee: assignee, respondedAt: respondedAt)
-}
-
-/// Writes files into a fresh temporary directory; returns its path.
-func temporaryConfig(_ files: [String: String]) throws -> String {
-    let directory = FileManager.default.temporaryDirectory
-        .appendingPathComponent("desk-config-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    for (name, text) in files {
-        try Data(text.utf8).write(to: directory.appendingPathComponent(name))
-    }
-    return directory.path
 }

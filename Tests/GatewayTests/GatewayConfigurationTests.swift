@@ -1,5 +1,7 @@
 import Core
 import Desk
+import DeskFiles
+import PINHashing
 import Foundation
 @testable import Gateway
 import Testing
@@ -39,13 +41,15 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(configuration.deskFolder.path == repositoryRoot.appendingPathComponent("config").path)
         #expect(configuration.botsFolder.path == repositoryRoot.appendingPathComponent("bots").path)
         #expect(configuration.http == .init(host: "127.0.0.1", port: 9464))
+        #expect(configuration.customerFiles.map(\.lastPathComponent) == ["customers.json5", "customers.csv"])
         // The desk files it names load too.
-        _ = try DeskConfiguration.load(directory: configuration.deskFolder.path)
+        _ = try DeskFiles.load(configuration.deskPaths, verifier: PBKDF2PINVerifier())
     }
 
     @Test func defaultsForARealNetworkAreSafe() throws {
         let c = try load("""
-            { networks: [{ name: "libera", server: "irc.libera.chat", tls: {}, nick: "nl-support",
+            { customers: ["customers.json5"],
+              networks: [{ name: "libera", server: "irc.libera.chat", tls: {}, nick: "nl-support",
                            sasl: { mechanism: "plain", account: "nl", password: { env: "NL_PW" } } }] }
             """)
         let n = try #require(c.networks.first)
@@ -106,6 +110,35 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     @Test func theMetricsEndpointStaysOnLoopback() {
         let text = errors(#"{ http: { listen: "0.0.0.0:9464" }, networks: [{ name: "a", server: "h:1", nick: "bot" }] }"#)
         #expect(text.contains("loopback"), "\(text)")
+    }
+
+    /// Issue 8: `localhost` passed the check, then `run` could not bind it
+    /// (the endpoint takes an address, not a name) and exited after
+    /// "gateway started". The check refuses what `run` refuses.
+    @Test func theMetricsEndpointTakesALoopbackAddressNotAName() throws {
+        let network = #"networks: [{ name: "a", server: "h:1", nick: "bot" }], customers: ["c.json5"]"#
+        let named = errors(#"{ http: { listen: "localhost:9464" }, "# + network + " }")
+        #expect(named.contains("http.listen"), "\(named)")
+        #expect(named.contains("a host name is not resolved here: write the address"))
+        #expect(errors(#"{ http: { listen: "ip6-localhost:9464" }, "# + network + " }").contains("http.listen"))
+        #expect(errors(#"{ http: { listen: "128.0.0.1:9464" }, "# + network + " }").contains("loopback"))
+        #expect(try load(#"{ http: { listen: "127.0.0.2:9464" }, "# + network + " }").http?.host == "127.0.0.2")
+        #expect(try load(#"{ http: { listen: "[::1]:9464" }, "# + network + " }").http?.host == "::1")
+    }
+
+    /// Issue 15: with the customer files found by looking, deleting one
+    /// passed the check with fewer customers. They are named; a missing
+    /// list is an error, and names resolve against the desk folder.
+    @Test func customerFilesAreNamedExplicitly() throws {
+        let network = #"networks: [{ name: "a", server: "h:1", nick: "bot" }]"#
+        let missing = errors("{ " + network + " }")
+        #expect(missing.contains("missing field 'customers'"), "\(missing)")
+        #expect(errors("{ customers: [], " + network + " }").contains("no customer files"))
+        #expect(errors(#"{ customers: ["a.json5", "b.txt", "a.json5"], "# + network + " }").contains("customers[1]"))
+        #expect(errors(#"{ customers: ["a.json5", "a.json5"], "# + network + " }").contains("named twice"))
+        let c = try load(#"{ desk: "desk", customers: ["customers.json5", "/srv/crm/export.csv"], "# + network + " }")
+        #expect(c.customerFiles.map(\.path) == [c.deskFolder.appendingPathComponent("customers.json5").path, "/srv/crm/export.csv"])
+        #expect(c.deskPaths.customers == c.customerFiles.map(\.path))
     }
 
     @Test func duplicateNetworkNamesAndBadLogSettings() {

@@ -184,6 +184,7 @@ public final class GatewayProcess: Sendable {
         let gateway = """
             {
               desk: "desk",
+              customers: ["customers.json5"],
               bots: "\(root.appendingPathComponent("bots").path)",
               store: { path: "switchboard.sqlite" },
               log: { format: "logfmt", level: "debug" },

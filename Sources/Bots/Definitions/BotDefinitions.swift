@@ -1,4 +1,5 @@
 import Core
+import Config
 import Foundation
 
 /// The bot definitions: every text the bots say, in German and English,

@@ -18,7 +18,7 @@ public struct LinkedAccount: Sendable, Hashable, Codable, CustomStringConvertibl
 
     /// The lookup key: network as written, account folded (RFC 1459), since
     /// services accounts compare case-insensitively.
-    var key: String { network + "\u{0}" + ChatCaseFolding.rfc1459(account) }
+    public var key: String { network + "\u{0}" + ChatCaseFolding.rfc1459(account) }
 }
 
 /// A service and maintenance contract: a tier, valid from one calendar day
@@ -78,14 +78,18 @@ public struct Customer: Sendable, Hashable {
 /// at the end of that day in Berlin, not in UTC.
 public struct CustomerDirectory: Sendable {
     public let zone: ZonedCalendar
+    /// Checks PINs against the stored hashes (injected: the desk holds no
+    /// crypto of its own).
+    public let verifier: any PINVerifier
     private let byNumber: [String: Customer]
     private let byAccount: [String: String]
 
     /// Two customers with one number, or one account linked to two
     /// customers, is a mistake the configuration check reports; here the
     /// first one wins so a directory can always be built.
-    public init(customers: [Customer], zone: ZonedCalendar) {
+    public init(customers: [Customer], zone: ZonedCalendar, verifier: any PINVerifier) {
         self.zone = zone
+        self.verifier = verifier
         var numbers: [String: Customer] = [:]
         var accounts: [String: String] = [:]
         for customer in customers where numbers[customer.number] == nil {
@@ -133,10 +137,11 @@ public struct CustomerDirectory: Sendable {
     }
 
     /// Whether `pin` is customer `number`'s PIN. False for unknown numbers
-    /// and customers without a PIN. Costs one PBKDF2 (about half a second
-    /// at the default iterations): call it off any latency-sensitive path.
+    /// and customers without a PIN. Costs one ``PINVerifier`` check (a PBKDF2,
+    /// about half a second at the default iterations): call it off any
+    /// latency-sensitive path.
     public func verifyPIN(number: String, pin: String) -> Bool {
         guard let hash = customer(number: number)?.pinHash else { return false }
-        return hash.verify(pin: pin)
+        return verifier.verify(pin: pin, against: hash)
     }
 }

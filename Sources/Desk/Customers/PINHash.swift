@@ -1,4 +1,3 @@
-import COpenSSL
 import Foundation
 
 /// A contract PIN, stored only as a salted PBKDF2-HMAC-SHA256 hash (RFC 8018
@@ -6,8 +5,10 @@ import Foundation
 ///
 ///     pbkdf2-sha256$<iterations>$<salt, Base64>$<hash, Base64>
 ///
-/// computed by OpenSSL's `PKCS5_PBKDF2_HMAC` with a random 16-byte salt per
-/// customer, compared in constant time (`CRYPTO_memcmp`).
+/// with a random 16-byte salt per customer. This is the stored value only:
+/// reading and writing its text form is pure; computing and checking a hash
+/// is a ``PINVerifier``'s job (`PBKDF2PINVerifier` in the `PINHashing`
+/// target, on OpenSSL), so the desk's domain needs no crypto library.
 ///
 /// What this protects and what it does not: a leaked configuration file
 /// does not show the PINs, and no two customers' hashes look alike. A PIN
@@ -26,8 +27,10 @@ public struct PINHash: Sendable, Hashable, CustomStringConvertible {
     public static let minimumIterations = 10_000
     /// Above this, verifying one PIN would stall the gateway.
     public static let maximumIterations = 10_000_000
-    static let saltLength = 16
-    static let hashLength = 32
+    /// Bytes of fresh salt per hash.
+    public static let saltLength = 16
+    /// Bytes of derived key (SHA-256's output).
+    public static let hashLength = 32
 
     public let iterations: Int
     public let salt: [UInt8]
@@ -78,30 +81,11 @@ public struct PINHash: Sendable, Hashable, CustomStringConvertible {
         self.hash = Array(hash)
     }
 
-    /// Hashes `pin` with a fresh random salt. This is what
-    /// `switchboard hash-pin` prints (its `encoded` form). Leading and
-    /// trailing white space of the PIN is ignored, here and in `verify`.
-    public static func make(pin: String, iterations: Int = defaultIterations) throws -> PINHash {
-        precondition((minimumIterations...maximumIterations).contains(iterations), "iterations out of range")
-        var salt = [UInt8](repeating: 0, count: saltLength)
-        guard RAND_bytes(&salt, Int32(saltLength)) == 1 else { throw PINHashError.randomFailed }
-        return PINHash(iterations: iterations, salt: salt, hash: try derive(pin: pin, salt: salt, iterations: iterations))
-    }
-
-    init(iterations: Int, salt: [UInt8], hash: [UInt8]) {
+    /// A hash from its parts (a ``PINVerifier`` makes these).
+    public init(iterations: Int, salt: [UInt8], hash: [UInt8]) {
         self.iterations = iterations
         self.salt = salt
         self.hash = hash
-    }
-
-    /// Whether `pin` is the PIN this hash was made from (constant-time
-    /// comparison of the derived keys).
-    public func verify(pin: String) -> Bool {
-        guard let candidate = try? Self.derive(pin: pin, salt: salt, iterations: iterations),
-              candidate.count == hash.count else { return false }
-        return candidate.withUnsafeBytes { a in
-            hash.withUnsafeBytes { b in CRYPTO_memcmp(a.baseAddress, b.baseAddress, a.count) == 0 }
-        }
     }
 
     /// The stored form: `pbkdf2-sha256$600000$<salt>$<hash>`.
@@ -111,30 +95,20 @@ public struct PINHash: Sendable, Hashable, CustomStringConvertible {
 
     /// Never the hash itself (it would end up in logs).
     public var description: String { "PINHash(\(Self.scheme), \(iterations) iterations)" }
-
-    static func derive(pin: String, salt: [UInt8], iterations: Int) throws -> [UInt8] {
-        let secret = Array(pin.trimmingCharacters(in: .whitespacesAndNewlines).utf8)
-        var out = [UInt8](repeating: 0, count: hashLength)
-        let ok = secret.withUnsafeBufferPointer { pass in
-            pass.withMemoryRebound(to: CChar.self) { passChars in
-                PKCS5_PBKDF2_HMAC(passChars.baseAddress, Int32(passChars.count), salt, Int32(salt.count),
-                                  Int32(iterations), EVP_sha256(), Int32(hashLength), &out)
-            }
-        }
-        guard ok == 1 else { throw PINHashError.derivationFailed }
-        return out
-    }
 }
 
-/// OpenSSL failed (no randomness, or the KDF refused).
-public enum PINHashError: Error, Sendable, CustomStringConvertible {
-    case randomFailed
-    case derivationFailed
-
-    public var description: String {
-        switch self {
-        case .randomFailed: "OpenSSL could not produce random bytes for the salt (RAND_bytes failed)"
-        case .derivationFailed: "OpenSSL's PKCS5_PBKDF2_HMAC failed"
-        }
-    }
+/// Checks a PIN against a customer's stored hash, and makes the hash of a
+/// new PIN (`switchboard hash-pin`).
+///
+/// The desk only compares: the key derivation itself (PBKDF2 on OpenSSL in
+/// production) is injected, so `Desk` stays free of crypto and I/O, and a
+/// test can use a cheap verifier. An implementation must compare in
+/// constant time and ignore white space around the PIN in both directions.
+/// Checking costs what the hash's iterations cost (about half a second at
+/// the default): call it off any latency-sensitive path.
+public protocol PINVerifier: Sendable {
+    /// Whether `pin` is the PIN `stored` was made from.
+    func verify(pin: String, against stored: PINHash) -> Bool
+    /// The salted hash of `pin` with a fresh random salt.
+    func hash(pin: String, iterations: Int) throws -> PINHash
 }

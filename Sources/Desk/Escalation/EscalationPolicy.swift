@@ -1,4 +1,4 @@
-import Core
+import Config
 import Foundation
 
 /// Whom an escalation step pages.

@@ -1,4 +1,4 @@
-import Core
+import Config
 import Foundation
 
 /// Reads the end of an override as an agent types it in chat, relative to

@@ -1,4 +1,4 @@
-import Core
+import Config
 import Foundation
 
 /// When a tier's support is given: around the clock, or during business

@@ -1,4 +1,4 @@
-import Core
+import Config
 import Foundation
 
 /// A day of the calendar (`2026-12-31`), with no time and no zone: contract
@@ -84,7 +84,7 @@ public struct CalendarDate: Sendable, Hashable, Comparable, Codable, ConfigValue
     public static var configExpectation: String { "a date like 2026-12-31" }
 
     /// Why `text` is not a date, in words a person can act on.
-    static func problem(with text: String) -> String {
+    public static func problem(with text: String) -> String {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         if parts.count == 3, let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]),
            parts[0].count == 4, parts[1].count == 2, parts[2].count == 2 {

@@ -32,7 +32,8 @@ public final class GatewayService<C: WallClock>: Sendable {
         self.logger = logger
         startedAt = clock.date
         store = try openStore(loaded.gateway, logger: logger)
-        knowledgeBase = ReloadableKnowledgeBase(folder: loaded.definitions.kbFolder, logger: logger)
+        knowledgeBase = ReloadableKnowledgeBase(loaded.knowledgeBase, folder: loaded.definitions.kbFolder,
+                                                errors: loaded.kbErrors, logger: logger)
         runtime = BotRuntime(desk: loaded.desk, definitions: loaded.definitions, kb: knowledgeBase, store: store,
                              clock: clock, logger: logger)
         networks = try loaded.gateway.networks.map { settings in
@@ -52,14 +53,27 @@ public final class GatewayService<C: WallClock>: Sendable {
         for (network, settings) in zip(networks, loaded.gateway.networks) {
             await runtime.attach(network, settings: Self.botSettings(settings))
         }
-        try await runtime.start()
+        // Bound first: a port that cannot be had stops the start before
+        // anything is announced; a start that fails closes the store.
+        let endpoint: HTTPEndpoint?
+        do {
+            endpoint = try loaded.gateway.http.map { http in
+                try HTTPEndpoint(host: http.host, port: http.port, logger: logger) { [self] path in
+                    await self.respond(path)
+                }
+            }
+            do {
+                try await runtime.start()
+            } catch {
+                endpoint?.close()
+                throw error
+            }
+        } catch {
+            store.close()
+            throw error
+        }
         logger.info("gateway started", ["networks": networks.map(\.name).joined(separator: ","),
                                         "store": loaded.gateway.storePath.path])
-        let endpoint = try loaded.gateway.http.map { http in
-            try HTTPEndpoint(host: http.host, port: http.port, logger: logger) { [self] path in
-                await self.respond(path)
-            }
-        }
         let runtime = self.runtime
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await runtime.runTimers() }
@@ -99,13 +113,14 @@ public final class GatewayService<C: WallClock>: Sendable {
         logger.info("gateway stopped")
     }
 
-    /// Reads the desk's files, the bot definitions and the KB again.
+    /// Reads the desk's files, the bot definitions and the KB again (once,
+    /// from the folder the new KB definition names).
     func reload() async {
         do {
-            let fresh = try LoadedConfiguration.load(from: loaded.gateway.file)
+            let fresh = try LoadedConfiguration.load(from: loaded.gateway.file, previousKB: knowledgeBase.current)
             await runtime.reload(desk: fresh.desk, definitions: fresh.definitions)
-            let result = knowledgeBase.reload()
-            logger.notice("configuration reloaded", ["articles": result.articleCount])
+            knowledgeBase.replace(with: fresh.knowledgeBase, folder: fresh.definitions.kbFolder, errors: fresh.kbErrors)
+            logger.notice("configuration reloaded", ["articles": fresh.articleCount])
         } catch {
             logger.error("reload refused; the running configuration stays", ["error": "\(error)"])
         }

@@ -1,8 +1,10 @@
 import Bots
 import Core
 import Desk
+import DeskFiles
 import Foundation
 import KB
+import PINHashing
 
 /// Everything the gateway reads at start, checked together: the gateway
 /// file, the desk's files, the bot definitions and the KB articles. Errors of
@@ -11,9 +13,13 @@ public struct LoadedConfiguration: Sendable {
     public var gateway: GatewayConfiguration
     public var desk: DeskConfiguration
     public var definitions: BotDefinitions
-    /// Articles that did not load (the rest did); not fatal.
+    /// The KB articles from the folder the KB bot's definition names,
+    /// loaded once here (the gateway serves this value; a reload swaps in
+    /// the next one).
+    public var knowledgeBase: KnowledgeBase
+    /// Articles that did not load (the rest did); warnings, not fatal.
     public var kbErrors: [KBLoadError]
-    public var articleCount: Int
+    public var articleCount: Int { knowledgeBase.count }
 
     /// Cross-checks between the files (names that must match).
     static func crossCheck(gateway: GatewayConfiguration, desk: DeskConfiguration) -> [String] {
@@ -21,7 +27,7 @@ public struct LoadedConfiguration: Sendable {
         let networks = Set(gateway.networks.map(\.name))
         for agent in desk.agents.all {
             for network in agent.accounts.keys.sorted() where !networks.contains(network) && network != "console" {
-                problems.append("\(desk.paths.agents): agent \(agent.id) has an account on network \"\(network)\", "
+                problems.append("\(gateway.deskPaths.agents): agent \(agent.id) has an account on network \"\(network)\", "
                     + "which \(gateway.file.relativePath) does not configure (networks: \(networks.sorted().joined(separator: ", ")))")
             }
         }
@@ -29,8 +35,10 @@ public struct LoadedConfiguration: Sendable {
     }
 
     /// Loads and checks everything named by the gateway file at `url`.
+    /// `previousKB` (on a reload) keeps an article whose file is now broken
+    /// at its last good version.
     /// - Throws: ``ConfigurationProblems`` listing every problem found.
-    public static func load(from url: URL) throws -> LoadedConfiguration {
+    public static func load(from url: URL, previousKB: KnowledgeBase? = nil) throws -> LoadedConfiguration {
         var problems: [String] = []
         let gateway: GatewayConfiguration
         do {
@@ -40,7 +48,7 @@ public struct LoadedConfiguration: Sendable {
         }
         var desk: DeskConfiguration?
         do {
-            desk = try DeskConfiguration.load(directory: gateway.deskFolder.path)
+            desk = try DeskFiles.load(gateway.deskPaths, verifier: PBKDF2PINVerifier())
         } catch {
             problems += error.issues.map(\.description)
         }
@@ -51,21 +59,21 @@ public struct LoadedConfiguration: Sendable {
             problems += error.issues.map(\.description)
         }
         var kbErrors: [KBLoadError] = []
-        var articleCount = 0
+        var knowledgeBase: KnowledgeBase?
         if let definitions {
-            let (base, errors) = KnowledgeBase.load(from: definitions.kbFolder)
+            let (base, errors) = KnowledgeBase.load(from: definitions.kbFolder, previous: previousKB)
             kbErrors = errors
-            articleCount = base.count
+            knowledgeBase = base
             if base.count == 0 {
                 problems.append("\(definitions.kbFolder.path): no KB article loaded")
             }
         }
         if let desk { problems += crossCheck(gateway: gateway, desk: desk) }
-        guard problems.isEmpty, let desk, let definitions else {
+        guard problems.isEmpty, let desk, let definitions, let knowledgeBase else {
             throw ConfigurationProblems(problems: problems)
         }
-        return LoadedConfiguration(gateway: gateway, desk: desk, definitions: definitions, kbErrors: kbErrors,
-                                   articleCount: articleCount)
+        return LoadedConfiguration(gateway: gateway, desk: desk, definitions: definitions,
+                                   knowledgeBase: knowledgeBase, kbErrors: kbErrors)
     }
 }
 

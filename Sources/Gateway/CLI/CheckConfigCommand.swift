@@ -11,7 +11,9 @@ enum CheckConfigCommand {
 
             Reads the gateway file (default \(GatewayConfiguration.defaultPath)), the desk's files, the bot
             definitions and the KB articles it names, and reports every problem with file, line and field.
-            Exit status 0: all good; 1: problems (listed on standard error).
+            Exit status 0: the gateway would start (KB articles that do not load are
+            warnings: `run` starts without them too); 1: problems (listed on standard error),
+            exactly what `run` refuses.
             """
     ) { words in
         var args = try Arguments(words)
@@ -28,14 +30,17 @@ enum CheckConfigCommand {
             print("warning: KB article skipped: \(error)")
         }
         let g = loaded.gateway
-        print("configuration OK: \(g.file.relativePath)")
+        let warnings = loaded.kbErrors.count
+        print("configuration OK: \(g.file.relativePath)"
+            + (warnings == 0 ? "" : " (\(warnings) warning\(warnings == 1 ? "" : "s") above)"))
         print("  store:     \(g.storePath.path)")
         print("  networks:  " + g.networks.map { n in
             "\(n.name) (\(n.host):\(n.port)\(n.tls == nil ? "" : ", TLS")\(n.sasl == nil ? "" : ", SASL \(n.sasl!.mechanism.rawValue)")"
                 + ", agents by \(n.identifyAgentsByAccount ? "account" : "mask"))"
         }.joined(separator: ", "))
+        print("  customers: " + g.customerFiles.map(\.path).joined(separator: ", "))
         print("  KB:        \(loaded.articleCount) articles from \(loaded.definitions.kbFolder.path)")
         print(loaded.desk.summary(at: Date()).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
-        return loaded.kbErrors.isEmpty ? 0 : 1
+        return 0
     }
 }

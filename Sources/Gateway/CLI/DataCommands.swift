@@ -1,7 +1,9 @@
+import Bots
 import Core
 import Desk
 import Foundation
 import KB
+import PINHashing
 import Store
 
 /// `switchboard tickets`, `switchboard kb search`, `switchboard hash-pin`:
@@ -30,8 +32,10 @@ enum DataCommands {
             try args.finish(maxPositionals: 1)
             let store = try openStore(configuration)
             defer { store.close() }
-            // Open tickets oldest first (the order they wait in); all tickets newest first.
-            let tickets = openOnly ? Array(try store.openTickets().suffix(limit)) : try store.recentTickets(limit: limit)
+            // Open tickets oldest first: with --limit N the N waiting longest.
+            // All tickets newest first.
+            let tickets = openOnly ? Self.longestWaiting(try store.openTickets(), limit: limit)
+                : try store.recentTickets(limit: limit)
             if tickets.isEmpty {
                 print(openOnly ? "no open tickets" : "no tickets yet")
             }
@@ -76,7 +80,8 @@ enum DataCommands {
         guard let verb = args.positionals.first, ["search", "show"].contains(verb), args.positionals.count > 1 else {
             throw UsageError("expected `kb search WORDS…` or `kb show ID`")
         }
-        let folder = try KBFolder.locate(botsFolder: configuration.botsFolder)
+        // The folder the KB bot's definition names, as the gateway reads it.
+        let folder = try BotDefinitions.load(folder: configuration.botsFolder).kbFolder
         let (base, errors) = KnowledgeBase.load(from: folder)
         for error in errors {
             FileHandle.standardError.write(Data("warning: \(error)\n".utf8))
@@ -99,6 +104,12 @@ enum DataCommands {
                 + "[\(hit.article.language.rawValue), score \(score), confidence \(confidence)]")
         }
         return 0
+    }
+
+    /// The `limit` open tickets that have waited longest, oldest first.
+    static func longestWaiting(_ open: [StoredTicket], limit: Int) -> [StoredTicket] {
+        Array(open.sorted { ($0.ticket.createdAt, $0.ticket.number.rawValue) < ($1.ticket.createdAt, $1.ticket.number.rawValue) }
+            .prefix(limit))
     }
 
     static let hashPIN = SwitchboardCommand(
@@ -125,7 +136,7 @@ enum DataCommands {
         guard let line = readLine(strippingNewline: true)?.trimmingCharacters(in: .whitespaces), !line.isEmpty else {
             throw UsageError("no PIN on standard input")
         }
-        print(try PINHash.make(pin: line, iterations: iterations).encoded)
+        print(try PBKDF2PINVerifier().hash(pin: line, iterations: iterations).encoded)
         return 0
     }
 }
@@ -147,9 +158,3 @@ func openStore(_ configuration: GatewayConfiguration, logger: Logger = .disabled
     return try SQLiteStore(path: configuration.storePath.path, logger: logger)
 }
 
-/// Where the KB articles are: the folder named by the KB bot's definition.
-enum KBFolder {
-    static func locate(botsFolder: URL) throws -> URL {
-        botsFolder.appendingPathComponent("kb")
-    }
-}

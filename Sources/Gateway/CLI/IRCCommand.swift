@@ -94,7 +94,10 @@ enum IRCCommand {
         let printer = Task {
             var waiting = Set(channels.map { $0.lowercased() })
             for await event in client.events {
-                print(line(for: event))
+                // One write per event, as it happens: `print` goes through
+                // the C library, which holds lines back in a 4 KiB block when
+                // standard output is a file or a pipe (`| grep`) until exit.
+                FileHandle.standardOutput.write(Data((line(for: event) + "\n").utf8))
                 if quitAfterJoin, case .joined(let channel) = event {
                     waiting.remove(channel.lowercased())
                     if waiting.isEmpty {

@@ -1,5 +1,10 @@
+import Config
 import Core
+import DeskFiles
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The gateway's own configuration file (`config/switchboard.json5` by
 /// default): where the desk's files, the bot definitions and the store are,
@@ -9,8 +14,13 @@ import Foundation
 public struct GatewayConfiguration: Sendable {
     /// The file this was read from.
     public var file: URL
-    /// The folder with `tiers.json5`, `customers.json5`, `agents.json5`, `escalation.json5`.
+    /// The folder with `tiers.json5`, `agents.json5`, `escalation.json5`.
     public var deskFolder: URL
+    /// The customer files (`.json5`, CRM `.csv`), named one by one in the
+    /// file (`customers: [...]`, relative to the desk folder): a named file
+    /// that is missing is an error, so a deleted file cannot quietly turn
+    /// contract customers into unknown ones.
+    public var customerFiles: [URL]
     /// The folder with the bot definitions (`support.json5`, `agent.json5`, `kb.json5`).
     public var botsFolder: URL
     /// The SQLite file.
@@ -28,6 +38,14 @@ public struct GatewayConfiguration: Sendable {
     public struct HTTPSettings: Sendable, Hashable {
         public var host: String
         public var port: UInt16
+    }
+
+    /// The desk's files to load (``DeskFiles/load(_:verifier:)``).
+    public var deskPaths: DeskFiles.Paths {
+        DeskFiles.Paths(tiers: deskFolder.appendingPathComponent("tiers.json5").path,
+                        customers: customerFiles.map(\.path),
+                        agents: deskFolder.appendingPathComponent("agents.json5").path,
+                        escalation: deskFolder.appendingPathComponent("escalation.json5").path)
     }
 
     /// The default file, relative to the working directory.
@@ -67,9 +85,10 @@ public struct GatewayConfiguration: Sendable {
         var http: HTTPSettings?
         if let listen = raw.http?.listen {
             if let endpoint = HostPort(listen, defaultPort: nil), endpoint.port != 0 {
-                if !HostPort.isLoopback(endpoint.host) {
+                if !HostPort.isNumericLoopback(endpoint.host) {
                     issues.append(document.issue(
-                        "the metrics endpoint must listen on loopback (127.0.0.1 or ::1), not \"\(endpoint.host)\"",
+                        "the metrics endpoint listens on a loopback IP address (127.0.0.1 or ::1), not \"\(endpoint.host)\""
+                            + (HostPort.isLoopback(endpoint.host) ? " (a host name is not resolved here: write the address)" : ""),
                         at: ConfigPath("http", "listen")))
                 }
                 http = HTTPSettings(host: endpoint.host, port: endpoint.port)
@@ -97,9 +116,35 @@ public struct GatewayConfiguration: Sendable {
                 issues += error.issues
             }
         }
+        let deskFolder = resolve(raw.desk ?? ".")
+        var customerFiles: [URL] = []
+        switch raw.customers {
+        case nil:
+            issues.append(document.issue(
+                "missing field 'customers': name every customer file, relative to the desk folder, e.g. "
+                    + "customers: [\"customers.json5\", \"customers.csv\"] (a file not named is not read)",
+                at: .root).with(field: "customers"))
+        case let names? where names.isEmpty:
+            issues.append(document.issue("no customer files: name at least one (customers.json5 or a CRM .csv export)",
+                                         at: ConfigPath("customers")))
+        case let names?:
+            for (index, name) in names.enumerated() {
+                let lower = name.lowercased()
+                if !(lower.hasSuffix(".json5") || lower.hasSuffix(".json") || lower.hasSuffix(".csv")) {
+                    issues.append(document.issue("a customer file is .json5 or .csv, found \"\(name)\"",
+                                                 at: ConfigPath("customers", .index(index))))
+                }
+                let file = name.hasPrefix("/") ? URL(fileURLWithPath: name).standardizedFileURL
+                    : deskFolder.appendingPathComponent(name).standardizedFileURL
+                if customerFiles.contains(file) {
+                    issues.append(document.issue("\"\(name)\" is named twice", at: ConfigPath("customers", .index(index))))
+                }
+                customerFiles.append(file)
+            }
+        }
         guard issues.isEmpty else { throw ConfigError(issues) }
         return GatewayConfiguration(
-            file: url, deskFolder: resolve(raw.desk ?? "."), botsFolder: resolve(raw.bots ?? "../bots"),
+            file: url, deskFolder: deskFolder, customerFiles: customerFiles, botsFolder: resolve(raw.bots ?? "../bots"),
             storePath: resolve(raw.store?.path ?? "../var/switchboard.sqlite"), log: log, http: http,
             networks: networks)
     }
@@ -180,12 +225,23 @@ struct HostPort: Hashable {
     static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
+
+    /// A numeric loopback address (127.0.0.0/8 or ::1): what the HTTP
+    /// endpoint can bind without a name lookup.
+    static func isNumericLoopback(_ host: String) -> Bool {
+        var v4 = in_addr()
+        if inet_pton(AF_INET, host, &v4) == 1 { return UInt32(bigEndian: v4.s_addr) >> 24 == 127 }
+        var v6 = in6_addr()
+        guard inet_pton(AF_INET6, host, &v6) == 1 else { return false }
+        return withUnsafeBytes(of: &v6) { $0.elementsEqual([UInt8](repeating: 0, count: 15) + [1]) }
+    }
 }
 
 // MARK: - The file as written
 
 struct GatewayFile: Decodable {
     var desk: String?
+    var customers: [String]?
     var bots: String?
     var store: StoreEntry?
     var log: LogEntry?

@@ -1,4 +1,5 @@
 import Core
+import Config
 import Foundation
 import IRC
 import IRCClient

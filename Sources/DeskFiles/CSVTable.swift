@@ -1,4 +1,5 @@
-import Core
+import Config
+import Desk
 import Foundation
 
 /// A CSV file as a CRM exports it, read per RFC 4180: a header row, fields

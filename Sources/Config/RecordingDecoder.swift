@@ -2,11 +2,10 @@ import Foundation
 
 /// Which keys of which objects a decoding pass looked at.
 ///
-/// `JSONDecoder` silently ignores keys a type does not declare, so a typo
+/// A `Decodable` type silently ignores keys it does not declare, so a typo
 /// (`untill:`) would be dropped and a default used instead. The strict
-/// loader therefore decodes the same type a second time over the
-/// ``JSON5Node`` tree with ``TreeDecoder``, which notes every key the type
-/// asks for (`decode`, `decodeIfPresent`, `contains`, nested containers);
+/// loader therefore decodes over the ``JSON5Node`` tree with
+/// ``TreeDecoder``, which notes every key the type asks for (`decode`, `decodeIfPresent`, `contains`, nested containers);
 /// a key in the file that no one asked for is unknown. This works for
 /// synthesized `Decodable` conformances, which never list their keys.
 final class KeyRecorder {

@@ -16,21 +16,18 @@ import Darwin
 /// if file.port == 0 { throw ConfigError(document.issue("must not be 0", at: ConfigPath("port"))) }
 /// ```
 ///
-/// `decode` runs two passes over the file:
-/// 1. a pass over our own JSON5 tree (``TreeDecoder``) that knows every
-///    value's line, gives messages a person can act on ("expected a date like
-///    2026-12-31, found "31.12.2026""), and records which keys the type
-///    asked for — any other key in the file is an **error** ("unknown key
-///    'untill' — did you mean 'until'?"), because `JSONDecoder` would
-///    silently ignore a misspelt setting;
-/// 2. Foundation's `JSONDecoder` with `allowsJSON5 = true`, which produces the
-///    value. It is given the document as our parser read it, written out as
-///    canonical JSON: Foundation's JSON5 reader (swift-foundation, Swift 6.3)
-///    misses parts of JSON5 — it rejects `\v`, `\0` and identity escapes
-///    like `\q` with "not valid JSON" and no position, and keeps the line
-///    break of an escaped line continuation — so syntax is decided once, by
-///    ``JSON5Parser`` (which follows the spec and reports line:column), and
-///    both passes see exactly the same values.
+/// `decode` makes **one** pass, over our own JSON5 tree (``TreeDecoder``),
+/// and returns the value it built. That pass knows every value's line, gives
+/// messages a person can act on ("expected a date like 2026-12-31, found
+/// "31.12.2026""), and records which keys the type asked for — any other key
+/// in the file is an **error** ("unknown key 'untill' — did you mean
+/// 'until'?"), because a `Decodable` type silently ignores keys it does not
+/// declare. Its rules are `JSONDecoder`'s defaults (exact integers, `Date`
+/// as seconds since 2001, `Data` as Base64, `URL` as a string), so a type
+/// decodes the same as it would from JSON. Syntax is decided by
+/// ``JSON5Parser``, which follows the JSON5 spec and reports line:column
+/// (Foundation's JSON5 reader in Swift 6.3 rejects `\v`, `\0` and identity
+/// escapes like `\q` without a position).
 ///
 /// Everything is a pure function of the text: loading again after an edit
 /// gives a new value or errors, never half a configuration.
@@ -68,8 +65,9 @@ public struct ConfigDocument: Sendable {
     /// Decodes `T` strictly: see the type's documentation.
     public func decode<T: Decodable>(_ type: T.Type = T.self) throws(ConfigError) -> T {
         let recorder = KeyRecorder()
+        let value: T
         do {
-            _ = try TreeDecoder.decode(type, from: root, path: [], recorder: recorder)
+            value = try TreeDecoder.decode(type, from: root, path: [], recorder: recorder)
         } catch let error as DecodingError {
             throw ConfigError(issue(for: error))
         } catch let error as ConfigError {
@@ -90,15 +88,7 @@ public struct ConfigDocument: Sendable {
                                    field: path.description, message: message)
             })
         }
-        let decoder = JSONDecoder()
-        decoder.allowsJSON5 = true
-        do {
-            return try decoder.decode(type, from: Data(root.canonicalJSON().utf8))
-        } catch let error as DecodingError {
-            throw ConfigError(issue(for: error))
-        } catch {
-            throw ConfigError(self.issue("\(error)", at: .root))
-        }
+        return value
     }
 
     // MARK: - Issues with positions
@@ -149,7 +139,7 @@ public struct ConfigDocument: Sendable {
                            message: message)
     }
 
-    /// Turns a `DecodingError` (ours or `JSONDecoder`'s) into an issue with
+    /// Turns a `DecodingError` into an issue with
     /// the file, line and field path.
     public func issue(for error: DecodingError) -> ConfigIssue {
         switch error {

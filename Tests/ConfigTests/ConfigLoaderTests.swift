@@ -1,4 +1,5 @@
-import Core
+import Config
+import Synchronization
 import Foundation
 import Testing
 
@@ -229,5 +230,46 @@ private func decode(_ text: String) throws -> SampleFile {
         #expect(document.position(of: ConfigPath("a", 1, "missing")) == TextPosition(line: 4, column: 5))
         #expect(document.issue("bad", at: ConfigPath("a", 0, "b")).description == "f:3:10: a[0].b: bad")
         #expect(document.keys(at: ConfigPath("a", 1)) == ["b", "c"])
+    }
+}
+
+/// Counts how often it is decoded (each test uses its own key, so suites
+/// running in parallel do not disturb each other).
+private struct Counted: Decodable {
+    static let decodings = Mutex<[String: Int]>([:])
+    var name: String
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        Self.decodings.withLock { $0[name, default: 0] += 1 }
+    }
+
+    enum CodingKeys: String, CodingKey { case name }
+}
+
+@Suite struct DecodingOnceTests {
+    /// Issue 8: the loader built the value, threw it away and had
+    /// `JSONDecoder` build it again. A type's `init(from:)` now runs once
+    /// per value in the file, and a value read once is the value returned.
+    @Test func eachValueIsDecodedOnce() throws {
+        let document = try ConfigDocument(file: "once.json5", text: #"{ items: [{ name: "once-a" }, { name: "once-b" }] }"#)
+        struct File: Decodable { var items: [Counted] }
+        let file = try document.decode(File.self)
+        #expect(file.items.map(\.name) == ["once-a", "once-b"])
+        #expect(Counted.decodings.withLock { [$0["once-a"], $0["once-b"]] } == [1, 1])
+    }
+
+    /// A failed decode reports the first error, with its place, and builds nothing twice.
+    @Test func anErrorStillNamesItsPlace() throws {
+        let document = try ConfigDocument(file: "once.json5", text: "{\n  items: [{ name: \"once-c\" }, { name: 5 }],\n}")
+        struct File: Decodable { var items: [Counted] }
+        #expect(throws: ConfigError.self) { try document.decode(File.self) }
+        do {
+            _ = try document.decode(File.self)
+        } catch {
+            #expect(error.description.hasPrefix("once.json5:2:"), "\(error)")
+            #expect(error.description.contains("items[1].name"), "\(error)")
+        }
     }
 }

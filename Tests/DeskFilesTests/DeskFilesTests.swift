@@ -1,10 +1,12 @@
-import Core
+import Config
 import Desk
+import DeskFiles
 import Foundation
+import PINHashing
 import Testing
 
 /// A small valid configuration; each test breaks one thing.
-private let hash = try! PINHash.make(pin: "4711", iterations: PINHash.minimumIterations).encoded
+private let hash = try! PBKDF2PINVerifier().hash(pin: "4711", iterations: PINHash.minimumIterations).encoded
 
 private let validFiles: [String: String] = [
     "tiers.json5": """
@@ -77,12 +79,17 @@ private func loadErrors(_ changes: [String: String?], replacing: [(file: String,
     let directory = try temporaryConfig(files.compactMapValues { $0 })
     defer { try? FileManager.default.removeItem(atPath: directory) }
     do {
-        _ = try DeskConfiguration.load(directory: directory)
+        _ = try loadDesk(directory, customers: ["customers.json5"] + (files["customers.csv"] != nil ? ["customers.csv"] : []))
         return []
     } catch {
         // Messages name the file; drop the temporary directory for comparison.
         return error.issues.map { $0.description.replacingOccurrences(of: directory + "/", with: "") }
     }
+}
+
+/// Loads the desk files in `directory` with the customer files named.
+func loadDesk(_ directory: String, customers: [String] = ["customers.json5"]) throws(ConfigError) -> DeskConfiguration {
+    try DeskFiles.load(DeskFiles.Paths(directory: directory, customers: customers), verifier: PBKDF2PINVerifier())
 }
 
 private func errors(in file: String, replace old: String, with new: String) throws -> [String] {
@@ -93,7 +100,7 @@ private func errors(in file: String, replace old: String, with new: String) thro
     @Test func theFixtureLoads() throws {
         #expect(try loadErrors([:]) == [])
         let directory = try temporaryConfig(validFiles)
-        let desk = try DeskConfiguration.load(directory: directory)
+        let desk = try loadDesk(directory)
         #expect(desk.calendar.hours[.monday]?.count == 2 && desk.calendar.hours[.tuesday] == [])
         #expect(desk.sla.warningFraction == 0.8 && desk.messageOfferDelay == 180)
         #expect(desk.customers.customer(network: "libera", account: "ALSTER")?.number == "10002")
@@ -262,19 +269,35 @@ private func errors(in file: String, replace old: String, with new: String) thro
         #expect(try loadErrors(["customers.json5": nil]) == ["customers.json5: cannot open: No such file or directory"])
     }
 
+    /// Issue 15: a deleted customer file once passed the check with fewer
+    /// customers. Every customer file is named, and a named file that is
+    /// missing stops the load.
+    @Test func aNamedCustomerFileThatIsMissingIsAnError() throws {
+        let directory = try temporaryConfig(validFiles)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        #expect(try loadDesk(directory).customers.count == 2)
+        do {
+            _ = try loadDesk(directory, customers: ["customers.json5", "customers.csv"])
+            Issue.record("a missing customers.csv loaded")
+        } catch {
+            #expect(error.issues.map(\.description) == [directory + "/customers.csv: cannot open: No such file or directory"])
+        }
+        #expect(throws: ConfigError.self) { try loadDesk(directory, customers: []) }
+    }
+
     @Test func reloadingGivesANewValueOrErrorsNeverHalf() throws {
         let directory = try temporaryConfig(validFiles)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let first = try DeskConfiguration.load(directory: directory)
+        let first = try loadDesk(directory)
         // A broken edit: the load fails and the old value is untouched.
         try Data(validFiles["escalation.json5"]!.replacingOccurrences(of: "\"5m\"", with: "\"5 min\"").utf8)
             .write(to: URL(fileURLWithPath: directory + "/escalation.json5"))
-        #expect(throws: ConfigError.self) { try DeskConfiguration.load(directory: directory) }
+        #expect(throws: ConfigError.self) { try loadDesk(directory) }
         #expect(first.escalation.steps.count == 3)
         // A good edit gives a new value.
         try Data(validFiles["escalation.json5"]!.replacingOccurrences(of: "\"5m\"", with: "\"10m\"").utf8)
             .write(to: URL(fileURLWithPath: directory + "/escalation.json5"))
-        let second = try DeskConfiguration.load(directory: directory)
+        let second = try loadDesk(directory)
         #expect(second.escalation.steps[1].after == 600 && first.escalation.steps[1].after == 300)
     }
 }

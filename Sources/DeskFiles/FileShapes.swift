@@ -1,4 +1,5 @@
-import Core
+import Config
+import Desk
 import Foundation
 
 // The shapes of the desk's configuration files, as written in `config/`.

@@ -15,9 +15,9 @@ public struct TextPosition: Sendable, Hashable, CustomStringConvertible {
 
 /// A JSON5 value with the position it starts at, as read by ``JSON5Parser``.
 ///
-/// `JSONDecoder` decodes configuration into our types but keeps no
-/// positions; this tree maps a coding path back to a line so every error can
-/// name it, and lets the strict loader see keys the decoder never read.
+/// ``TreeDecoder`` decodes configuration into our types from this tree; it
+/// maps a coding path back to a line so every error can name it, and lets
+/// the strict loader see keys the decoder never read.
 struct JSON5Node: Sendable {
     indirect enum Value: Sendable {
         /// Members in source order. `id` is unique within one document.
@@ -36,76 +36,6 @@ struct JSON5Node: Sendable {
     func member(_ key: String) -> JSON5Member? {
         guard case .object(_, let members) = value else { return nil }
         return members.first { $0.key == key }
-    }
-
-    /// This value as plain JSON (RFC 8259), plus `Infinity`/`NaN`, which
-    /// `JSONDecoder` reads with `allowsJSON5`. Numbers keep their literal
-    /// where it is already valid JSON, so integers and decimals stay exact.
-    func canonicalJSON() -> String {
-        var out = ""
-        write(into: &out)
-        return out
-    }
-
-    private func write(into out: inout String) {
-        switch value {
-        case .object(_, let members):
-            out += "{"
-            for (offset, member) in members.enumerated() {
-                if offset > 0 { out += "," }
-                Self.writeString(member.key, into: &out)
-                out += ":"
-                member.value.write(into: &out)
-            }
-            out += "}"
-        case .array(let elements):
-            out += "["
-            for (offset, element) in elements.enumerated() {
-                if offset > 0 { out += "," }
-                element.write(into: &out)
-            }
-            out += "]"
-        case .string(let text):
-            Self.writeString(text, into: &out)
-        case .number(let number):
-            if number.double.isNaN {
-                out += "NaN"
-            } else if number.double.isInfinite {
-                out += number.double < 0 ? "-Infinity" : "Infinity"
-            } else if let integer = number.integer {
-                out += String(integer)
-            } else if let unsigned = number.unsigned {
-                out += String(unsigned)
-            } else if number.text.wholeMatch(of: /-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?/) != nil {
-                out += number.text
-            } else {
-                out += "\(number.double)"
-            }
-        case .bool(let value):
-            out += value ? "true" : "false"
-        case .null:
-            out += "null"
-        }
-    }
-
-    private static func writeString(_ text: String, into out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar == "\u{2028}" || scalar == "\u{2029}" {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        out += "\""
     }
 
     /// A short description of this value for "found …" in messages.
@@ -359,9 +289,8 @@ struct JSON5Parser {
             guard let scalar = peek else { throw error("unterminated string (it starts here)", at: start) }
             if scalar == quote {
                 index += 1
-                // JSON5 allows NUL (`\0`, `\u0000`); no setting needs one, a NUL in
-                // a nick or channel is dangerous, and JSONDecoder's JSON5 mode
-                // rejects it without a position — so refuse it here, clearly.
+                // JSON5 allows NUL (`\0`, `\u0000`); no setting needs one and a
+                // NUL in a nick or channel is dangerous — so refuse it, clearly.
                 if out.contains("\0") {
                     throw error("a NUL character is not allowed in configuration text", at: start)
                 }

@@ -1,0 +1,186 @@
+import Core
+import Desk
+import Foundation
+@testable import Gateway
+import Store
+import Testing
+import TestSupport
+import Transport
+
+/// A configuration folder for the `switchboard` binary: the test gateway
+/// configuration of `GatewayProcess`, with a copy of the shipped bot
+/// definitions and KB in `bots/` so a test can change them. Removed when
+/// the value goes away.
+final class CommandFixture: Sendable {
+    let directory: String
+    var configPath: String { directory + "/switchboard.json5" }
+    var botsFolder: String { directory + "/bots" }
+    var storePath: String { directory + "/switchboard.sqlite" }
+
+    init(ircPort: UInt16, httpPort: UInt16) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("cli-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try GatewayProcess.writeConfiguration(directory: directory, network: .init(port: ircPort), httpPort: httpPort)
+        let shipped = GatewayProcess.repositoryRoot.appendingPathComponent("bots").path
+        try FileManager.default.copyItem(atPath: shipped, toPath: botsFolder)
+        let text = try String(contentsOfFile: configPath, encoding: .utf8)
+        let pointed = text.replacingOccurrences(of: "bots: \"\(shipped)\"", with: "bots: \"bots\"")
+        #expect(pointed != text, "the fixture names its own bots folder")
+        try pointed.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
+
+    /// Makes `articles` the KB bot's article folder, holding one article
+    /// about `word`.
+    func moveKB(to articles: String, word: String) throws {
+        let folder = botsFolder + "/" + articles
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try """
+            ---
+            id: KB-9001
+            title: Calibrating the \(word)
+            url: https://docs.nordlicht.example/kb/KB-9001
+            tags: \(word), calibration
+            language: en
+            ---
+            How to calibrate the \(word) after a firmware update.
+            """.write(toFile: folder + "/KB-9001.md", atomically: true, encoding: .utf8)
+        let definition = botsFolder + "/kb.json5"
+        let text = try String(contentsOfFile: definition, encoding: .utf8)
+        let moved = text.replacingOccurrences(of: "articles: \"kb\"", with: "articles: \"\(articles)\"")
+        #expect(moved != text)
+        try moved.write(toFile: definition, atomically: true, encoding: .utf8)
+    }
+
+    /// Runs `switchboard ARGS --config <this>` to its end.
+    func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let child = try ChildProcess.launch(try BuiltProducts.executable(named: "switchboard"),
+                                            arguments + ["--config", configPath], name: "switchboard-cli")
+        let status = try await child.waitForExit(timeout: .seconds(60))
+        try await child.waitForEndOfOutput(timeout: .seconds(10))
+        return (status, child.output)
+    }
+}
+
+/// The command line's defects from issue 8, each as a user meets it.
+@Suite struct CommandLineTests {
+    /// `switchboard irc … | grep` showed nothing until the process ended:
+    /// every event line must be written when it happens. No server listens
+    /// on the port, so the client keeps reconnecting and never exits; its
+    /// first "disconnected" line must arrive through the pipe meanwhile.
+    @Test func ircPrintsEachEventWhenItHappensIntoAPipe() async throws {
+        let port = try FreePort.next()
+        try await ChildProcess.run(try BuiltProducts.executable(named: "switchboard"),
+                                   ["irc", "--server", "127.0.0.1:\(port)", "--nick", "probe", "--log-level", "error"],
+                                   name: "switchboard-irc") { child in
+            try await child.waitForOutput(" disconnected: ", timeout: .seconds(15))
+        }
+    }
+
+    /// `switchboard kb` read `<bots>/kb` whatever `kb.json5` named.
+    @Test func kbSearchesTheFolderTheKBDefinitionNames() async throws {
+        let fixture = try CommandFixture(ircPort: try FreePort.next(), httpPort: try FreePort.next())
+        try fixture.moveKB(to: "articles-elsewhere", word: "fluxmeter")
+        let (status, output) = try await fixture.run(["kb", "search", "fluxmeter"])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("KB-9001"), "\(output)")
+        let shown = try await fixture.run(["kb", "show", "KB-9001"])
+        #expect(shown.output.contains("Calibrating the fluxmeter"), "\(shown.output)")
+    }
+
+    /// `tickets list --open --limit N` kept the newest N; it shows the N
+    /// that have waited longest, oldest first.
+    @Test func openTicketsWithALimitAreTheLongestWaiting() async throws {
+        let fixture = try CommandFixture(ircPort: try FreePort.next(), httpPort: try FreePort.next())
+        let start = Date(timeIntervalSince1970: 1_772_442_000)
+        let store = try SQLiteStore(path: fixture.storePath, logger: .disabled, now: start)
+        for index in 0..<3 {
+            let at = start.addingTimeInterval(Double(index) * 3600)
+            let contact = ChatIdentity(network: "e2e", nick: "guest\(index)")
+            _ = try store.createTicket(NewTicket(
+                createdAt: at, createdBy: .customer(contact.description), customerNumber: nil,
+                customerName: "Guest \(index)", contact: contact, group: .noContract, tier: nil, severity: .minor,
+                summary: "question \(index)", description: "question \(index)", language: "en"), pages: [])
+        }
+        store.close()
+        let (status, output) = try await fixture.run(["tickets", "list", "--open", "--limit", "2"])
+        #expect(status == 0, "\(output)")
+        let numbers = output.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
+        #expect(numbers == ["#1", "#2"], "\(output)")
+    }
+
+    /// `check-config` printed "configuration OK" and then exited 1 on an
+    /// article that does not load; `run` starts without that article, so
+    /// the check passes and says so as a warning.
+    @Test func checkConfigPassesWithKBWarningsAndSaysSo() async throws {
+        let fixture = try CommandFixture(ircPort: try FreePort.next(), httpPort: try FreePort.next())
+        try "no header at all\n".write(toFile: fixture.botsFolder + "/kb/en/broken.md", atomically: true, encoding: .utf8)
+        let (status, output) = try await fixture.run(["check-config"])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("warning: KB article skipped"), "\(output)")
+        #expect(output.contains("configuration OK"))
+        #expect(output.contains("(1 warning above)"))
+    }
+
+    /// A deleted customer file failed nothing and served its customers as
+    /// unknown; now `check-config` (and so `run`) refuses it.
+    @Test func checkConfigRefusesAMissingCustomerFile() async throws {
+        let fixture = try CommandFixture(ircPort: try FreePort.next(), httpPort: try FreePort.next())
+        try FileManager.default.removeItem(atPath: fixture.directory + "/desk/customers.json5")
+        let (status, output) = try await fixture.run(["check-config"])
+        #expect(status == 1, "\(output)")
+        #expect(output.contains("customers.json5: cannot open: No such file or directory"), "\(output)")
+        #expect(!output.contains("configuration OK"))
+    }
+
+    /// `run` logged "gateway started" and exited 1 when its HTTP endpoint
+    /// could not listen. Now the endpoint is bound before anything is
+    /// announced (the store's closing: ``ReloadTests``).
+    @Test func runThatCannotStartSaysSoBeforeAnnouncingAStart() async throws {
+        let taken = try Listener.bind(host: "127.0.0.1", port: 0)
+        defer { taken.close() }
+        let fixture = try CommandFixture(ircPort: try FreePort.next(), httpPort: taken.port)
+        let (status, output) = try await fixture.run(["run"])
+        #expect(status == 1, "\(output)")
+        #expect(!output.contains("gateway started"), "\(output)")
+        #expect(output.contains("listen on 127.0.0.1:\(taken.port)"), "\(output)")
+    }
+}
+
+/// The running gateway in-process: a start that fails, and SIGHUP
+/// (``GatewayService/reload()``).
+@Suite struct ServiceLifecycleTests {
+    /// A gateway that cannot start closes its store itself (while the
+    /// service is still held: no deinit does it).
+    @Test func aStartThatFailsClosesTheStore() async throws {
+        let taken = try Listener.bind(host: "127.0.0.1", port: 0)
+        defer { taken.close() }
+        let fixture = try CommandFixture(ircPort: try FreePort.next(), httpPort: taken.port)
+        let loaded = try LoadedConfiguration.load(from: URL(fileURLWithPath: fixture.configPath))
+        let service = try GatewayService(loaded: loaded, clock: ManualClock(), logger: .disabled)
+        #expect(try service.store.openTickets().isEmpty)
+        let (signals, _) = AsyncStream<ProcessSignal>.makeStream()
+        await #expect(throws: TransportError.self) { try await service.run(signals: signals) }
+        #expect(throws: TicketStoreError.closed) { try service.store.openTickets() }
+    }
+
+    /// The KB follows the folder the new definition names, from the one
+    /// load the configuration check made.
+    @Test func aReloadMovesTheKBToTheFolderTheDefinitionNowNames() async throws {
+        let fixture = try CommandFixture(ircPort: try FreePort.next(), httpPort: try FreePort.next())
+        let logs = MemoryLogSink()
+        let loaded = try LoadedConfiguration.load(from: URL(fileURLWithPath: fixture.configPath))
+        let service = try GatewayService(loaded: loaded, clock: ManualClock(), logger: Logger(sink: logs))
+        defer { service.store.close() }
+        #expect(service.knowledgeBase.current.count == loaded.articleCount)
+        #expect(service.knowledgeBase.current.search("fluxmeter", limit: 3).isEmpty)
+
+        try fixture.moveKB(to: "articles-elsewhere", word: "fluxmeter")
+        await service.reload()
+        #expect(service.knowledgeBase.folder.lastPathComponent == "articles-elsewhere")
+        #expect(service.knowledgeBase.current.count == 1)
+        #expect(service.knowledgeBase.current.search("fluxmeter", limit: 3).first?.article.id == "KB-9001")
+        #expect(logs.lines.contains { $0.contains("configuration reloaded") }, "\(logs.lines)")
+    }
+}
