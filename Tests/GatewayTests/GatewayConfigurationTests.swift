@@ -31,7 +31,7 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         let configuration = try GatewayConfiguration.load(
             from: repositoryRoot.appendingPathComponent(GatewayConfiguration.defaultPath))
         #expect(configuration.networks.map(\.name) == ["demo"])
-        let demo = try #require(configuration.networks.first)
+        let demo = try #require(configuration.networks.first?.irc)
         #expect(demo.host == "127.0.0.1" && demo.port == 6667 && demo.tls == nil)
         #expect(demo.agentsChannel == "#agents")
         #expect(!demo.identifyAgentsByAccount)
@@ -48,7 +48,7 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             { networks: [{ name: "libera", server: "irc.libera.chat", tls: {}, nick: "nl-support",
                            sasl: { mechanism: "plain", account: "nl", password: { env: "NL_PW" } } }] }
             """)
-        let n = try #require(c.networks.first)
+        let n = try #require(c.networks.first?.irc)
         #expect(n.port == 6697, "TLS defaults to 6697")
         #expect(n.tls?.verify == true, "certificates are verified unless switched off")
         #expect(n.sendQueue == .standard)

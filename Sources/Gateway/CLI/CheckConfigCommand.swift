@@ -30,10 +30,7 @@ enum CheckConfigCommand {
         let g = loaded.gateway
         print("configuration OK: \(g.file.relativePath)")
         print("  store:     \(g.storePath.path)")
-        print("  networks:  " + g.networks.map { n in
-            "\(n.name) (\(n.host):\(n.port)\(n.tls == nil ? "" : ", TLS")\(n.sasl == nil ? "" : ", SASL \(n.sasl!.mechanism.rawValue)")"
-                + ", agents by \(n.identifyAgentsByAccount ? "account" : "mask"))"
-        }.joined(separator: ", "))
+        print("  networks:  " + g.networks.map(\.summary).joined(separator: ", "))
         print("  KB:        \(loaded.articleCount) articles from \(loaded.definitions.kbFolder.path)")
         print(loaded.desk.summary(at: Date()).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
         return loaded.kbErrors.isEmpty ? 0 : 1
