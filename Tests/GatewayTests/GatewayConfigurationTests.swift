@@ -43,6 +43,19 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         _ = try DeskConfiguration.load(directory: configuration.deskFolder.path)
     }
 
+    @Test func aNetworkNamesItsKindIRCByDefault() throws {
+        let explicit = try load("""
+            { networks: [{ kind: "irc", name: "libera", server: "irc.libera.chat", nick: "nl" }] }
+            """)
+        #expect(explicit.networks.first?.irc?.host == "irc.libera.chat")
+        let text = errors("""
+            { networks: [{ name: "libera", server: "irc.libera.chat", nick: "nl" },
+                         { kind: "xmpp", name: "jabber", server: "x.example", nick: "nl" }] }
+            """)
+        #expect(text.contains("switchboard.json5:2:"), "\(text)")
+        #expect(text.contains("networks[1].kind: unknown network kind \"xmpp\" (kinds: irc)"), "\(text)")
+    }
+
     @Test func defaultsForARealNetworkAreSafe() throws {
         let c = try load("""
             { networks: [{ name: "libera", server: "irc.libera.chat", tls: {}, nick: "nl-support",
