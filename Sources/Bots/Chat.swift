@@ -198,7 +198,16 @@ public struct ChatNetworkStatus: Sendable, Hashable, CustomStringConvertible {
 
     public var isReady: Bool { state == .ready }
 
-    public var description: String { detail.isEmpty ? state.rawValue : "\(state.rawValue) (\(detail))" }
+    /// `connected (irc.example:6697)`, `connecting (…)`, `not connected (…)`:
+    /// the words `/healthz` has always shown.
+    public var description: String {
+        let word = switch state {
+        case .ready: "connected"
+        case .connecting: "connecting"
+        case .disconnected: "not connected"
+        }
+        return detail.isEmpty ? word : "\(word) (\(detail))"
+    }
 }
 
 /// What waits in a network's send queue.
