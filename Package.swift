@@ -52,10 +52,14 @@ let package = Package(
         .target(name: "Store", dependencies: ["Core", "Desk", "CSQLite"], swiftSettings: settings),
         // Conversation engine, support/agent/KB bots; speaks to `ChatNetwork`.
         .target(name: "Bots", dependencies: ["Core", "Config", "Desk", "KB"], swiftSettings: settings),
-        // Configuration, wiring networks to bots, metrics.
+        // The IRC network as a `ChatNetwork`: principals, case folding, agent
+        // masks (the `IRCMask` the mask-match vectors test), /me as actions.
+        .target(name: "IRCAdapter", dependencies: ["Core", "IRC", "IRCClient", "Transport", "Desk", "Bots"],
+                swiftSettings: settings),
+        // Configuration, the one network factory, the console adapter, metrics.
         .target(name: "Gateway",
-                dependencies: ["Core", "Config", "IRC", "IRCClient", "Transport", "Desk", "DeskFiles", "PINHashing",
-                               "KB", "Store", "Bots"],
+                dependencies: ["Core", "Config", "IRC", "IRCClient", "IRCAdapter", "Transport", "Desk", "DeskFiles",
+                               "PINHashing", "KB", "Store", "Bots"],
                 swiftSettings: settings),
         // The command line, nothing else.
         .executableTarget(name: "switchboard", dependencies: ["Gateway"], swiftSettings: settings),
@@ -86,6 +90,8 @@ let package = Package(
                           swiftSettings: settings),
         .testTarget(name: "BotsTests", dependencies: ["Bots", "Config", "Desk", "DeskFiles", "PINHashing", "KB", "Store",
                                                      "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "IRCAdapterTests", dependencies: ["IRCAdapter", "IRC", "IRCClient", "Bots", "Desk", "Core", "TestSupport"],
+                    swiftSettings: settings),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Transport", "Bots", "Desk", "DeskFiles", "PINHashing",
                                                         "Store", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"], swiftSettings: settings),

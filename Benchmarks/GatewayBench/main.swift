@@ -59,10 +59,10 @@ let service = try GatewayService(loaded: loaded, clock: SystemClock(), logger: L
 let (signals, stopGateway) = AsyncStream.makeStream(of: ProcessSignal.self)
 let gatewayTask = Task { try await service.run(signals: signals) }
 for _ in 0..<500 {
-    if await service.networks[0].client.joinedChannels.contains("#agents") { break }
+    if await service.networks[0].status.isReady { break }
     try await Task.sleep(for: .milliseconds(10))
 }
-guard await service.networks[0].client.joinedChannels.contains("#agents") else {
+guard await service.networks[0].status.isReady else {
     print("the gateway did not join #agents")
     exit(1)
 }

@@ -25,14 +25,40 @@ public enum ChatPlace: Sendable, Hashable, CustomStringConvertible {
     }
 }
 
+/// Who a sender is, as the adapter establishes it. The bots never derive it
+/// from a nick or parse it: they compare an account (under the network's
+/// ``ChatNetwork/normalized(_:kind:)``) or ask the network whether the
+/// principal matches an agent's configured mask
+/// (``ChatNetwork/principal(_:matchesMask:)``).
+public enum ChatPrincipal: Sendable, Hashable, CustomStringConvertible {
+    /// The network vouches for this account (IRCv3 account-tag,
+    /// extended-join, account-notify, WHOX; a Matrix user id).
+    case account(String)
+    /// No account: a stable identity the adapter derives from what the
+    /// network tells about the connection (IRC: `nick!user@host`). It proves
+    /// only what an agent's mask on that network accepts.
+    case unverified(String)
+
+    /// The vouched-for account, or nil.
+    public var account: String? {
+        if case .account(let account) = self { account } else { nil }
+    }
+
+    public var description: String {
+        switch self {
+        case .account(let account): "account \(account)"
+        case .unverified(let identity): "unverified \(identity)"
+        }
+    }
+}
+
 /// A line of text someone wrote where the bot can read it.
 public struct ChatMessage: Sendable, Hashable {
-    /// Who wrote it. `sender.account` is set only when the network vouches
-    /// for it (IRCv3 account-tag, extended-join, WHOX; a Matrix user id).
+    /// Who wrote it and how to answer (`sender.nick`). `sender.account` is
+    /// ``principal``'s account: set only when the network vouches for it.
     public var sender: ChatIdentity
-    /// `nick!user@host` on IRC, for agents authorised by mask on networks
-    /// without accounts; nil where the network has no such thing.
-    public var hostmask: String?
+    /// Who the sender is, as the adapter established it.
+    public var principal: ChatPrincipal
     public var place: ChatPlace
     /// The text with formatting codes removed. For a channel line addressed
     /// to the bot (`switchboard: help`) the address is removed too.
@@ -43,15 +69,27 @@ public struct ChatMessage: Sendable, Hashable {
     /// When the network says it was sent (IRCv3 server-time), else when it
     /// arrived.
     public var time: Date
+    /// The sender described an action rather than saying something (IRC
+    /// `/me`, CTCP ACTION; Matrix `m.emote`): `text` is the action without
+    /// the sender's name ("is still waiting"). Never a command.
+    public var isAction: Bool
 
-    public init(sender: ChatIdentity, hostmask: String? = nil, place: ChatPlace, text: String,
-                addressedToBot: Bool, time: Date) {
+    /// - Parameter principal: who the sender is; nil takes `sender.account`
+    ///   as vouched for (or, without one, the nick as an unverified
+    ///   identity, which matches no agent mask). A given principal sets
+    ///   `sender.account`.
+    public init(sender: ChatIdentity, principal: ChatPrincipal? = nil, place: ChatPlace, text: String,
+                addressedToBot: Bool, time: Date, isAction: Bool = false) {
+        var sender = sender
+        let principal = principal ?? sender.account.map { .account($0) } ?? .unverified(sender.nick)
+        sender.account = principal.account
         self.sender = sender
-        self.hostmask = hostmask
+        self.principal = principal
         self.place = place
         self.text = text
         self.addressedToBot = place == .direct ? true : addressedToBot
         self.time = time
+        self.isAction = isAction
     }
 
     public var network: String { sender.network }
@@ -137,10 +175,83 @@ public enum ChatDelivery: Sendable, Hashable {
     case failed(id: Int64, reason: String)
 }
 
+/// Whether a network can carry the bots' lines now.
+public struct ChatNetworkStatus: Sendable, Hashable, CustomStringConvertible {
+    public enum State: String, Sendable, Hashable {
+        /// No connection (not yet, or lost; the adapter reconnects by itself).
+        case disconnected
+        /// Connected, not yet ready to send (IRC: registration, SASL, joins).
+        case connecting
+        /// Registered and sending: pages go out now.
+        case ready
+    }
+
+    public var state: State
+    /// For people (`/healthz`, logs): what the adapter knows more, e.g. the
+    /// server, or why it is not ready. May be empty.
+    public var detail: String
+
+    public init(_ state: State, detail: String = "") {
+        self.state = state
+        self.detail = detail
+    }
+
+    public var isReady: Bool { state == .ready }
+
+    /// `connected (irc.example:6697)`, `connecting (…)`, `not connected (…)`:
+    /// the words `/healthz` has always shown.
+    public var description: String {
+        let word = switch state {
+        case .ready: "connected"
+        case .connecting: "connecting"
+        case .disconnected: "not connected"
+        }
+        return detail.isEmpty ? word : "\(word) (\(detail))"
+    }
+}
+
+/// What waits in a network's send queue.
+public struct ChatBacklog: Sendable, Hashable {
+    /// Texts queued and not yet fully written.
+    public var queuedTexts: Int
+    /// How long the oldest queued text has waited; nil when nothing waits
+    /// or the adapter cannot tell.
+    public var oldestWait: Duration?
+
+    public init(queuedTexts: Int, oldestWait: Duration? = nil) {
+        self.queuedTexts = queuedTexts
+        self.oldestWait = oldestWait
+    }
+}
+
+/// What kind of name is compared: networks may fold each differently.
+public enum ChatNameKind: Sendable, Hashable {
+    /// A nick or user id (who to answer).
+    case user
+    /// An account the network vouches for.
+    case account
+    /// A channel or room name.
+    case room
+}
+
 /// One chat network as the bots see it.
 public protocol ChatNetwork: Sendable {
     /// The configured name (`libera`, `demo`, `console`).
     var name: String { get }
+    /// Whether the network can carry lines now (`/healthz`, `/metrics`).
+    var status: ChatNetworkStatus { get async }
+    /// What waits to be sent (`/metrics`).
+    var backlog: ChatBacklog { get async }
+    /// `name` in the form two names equal on this network share: the bots
+    /// key conversations and compare channels and accounts by it. Each
+    /// network folds its own way (IRC: its case mapping; Matrix ids are
+    /// case-sensitive and come back unchanged). Must not change while the
+    /// network runs.
+    func normalized(_ name: String, kind: ChatNameKind) -> String
+    /// Whether `principal` is someone an agent's configured `mask` accepts,
+    /// by this network's matcher (IRC: `nick!user@host` globs). False where
+    /// the network has no masks, and for a mask the network cannot read.
+    func principal(_ principal: ChatPrincipal, matchesMask mask: String) -> Bool
     /// The bot's own nick or user id on this network.
     var ownNick: String { get async }
     /// Queues an action; returns at once. Delivery is reported through the

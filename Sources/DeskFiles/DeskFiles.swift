@@ -200,7 +200,9 @@ private struct Loader {
             }) || nick.first.map({ $0.isNumber || $0 == "-" }) == true {
                 add(doc, path.appending("nick"), "\"\(nick)\" is not a valid nick")
             }
-            let folded = ChatCaseFolding.rfc1459(nick)
+            // Case-insensitively, whatever a network's own rule: two agents
+            // whose nicks differ only in case are a mistake on any network.
+            let folded = nick.lowercased()
             if let first = nicks[folded] { add(doc, path.appending("nick"), "the nick '\(nick)' is used twice (first by agents[\(first)])") }
             nicks[folded] = nicks[folded] ?? i
             for (network, account) in (entry.accounts ?? [:]).sorted(by: { $0.key < $1.key }) {
@@ -209,19 +211,17 @@ private struct Loader {
                 if account.trimmingCharacters(in: .whitespaces).isEmpty || account.contains(" ") {
                     add(doc, accountPath, "\"\(account)\" is not an account name")
                 }
-                let key = network + "\u{0}" + ChatCaseFolding.rfc1459(account)
+                let key = network + "\u{0}" + account.lowercased()
                 if let (first, _) = accounts[key], first != i {
                     add(doc, accountPath, "the account \(network):\(account) is also agents[\(first)]'s: an account proves one person")
                 }
                 accounts[key] = accounts[key] ?? (i, entry.id)
             }
-            var masks: [ChatMask] = []
-            for (m, text) in (entry.masks ?? []).enumerated() {
-                do {
-                    masks.append(try ChatMask(text))
-                } catch {
-                    add(doc, path.appending("masks").appending(.index(m)), error.description)
-                }
+            // What a mask means is the network adapter's: the gateway's
+            // configuration check validates masks with each network's rule.
+            let masks = entry.masks ?? []
+            for (m, text) in masks.enumerated() where text.isEmpty || text.contains(where: \.isWhitespace) {
+                add(doc, path.appending("masks").appending(.index(m)), "\"\(text)\" is empty or contains white space")
             }
             if (entry.accounts ?? [:]).isEmpty && (entry.masks ?? []).isEmpty {
                 add(doc, path, "agent '\(entry.id)' has neither accounts nor masks: no one could ever be recognised as this agent "
@@ -411,11 +411,14 @@ private struct Loader {
                     report(draft, .account(i), "\"\(account)\" is not network:account")
                     continue
                 }
-                if let (other, first) = accounts[account.key], other != draft.number {
+                // Case-insensitively, whatever the network's own rule: one
+                // account linked twice in different case is a mistake anywhere.
+                let key = account.network + "\u{0}" + account.account.lowercased()
+                if let (other, first) = accounts[key], other != draft.number {
                     report(draft, .account(i), "the account \(account) is linked to customers \(other) and \(draft.number) "
                         + "(also at \(Self.location(first))): a linked account must name one customer")
                 } else {
-                    accounts[account.key] = (draft.number, draft.at(.account(i)))
+                    accounts[key] = (draft.number, draft.at(.account(i)))
                 }
             }
             customers.append(Customer(number: draft.number, name: draft.name, contract: draft.contract, pinHash: hash,

@@ -137,6 +137,8 @@ import Testing
         let h = try await Harness()
         let real = Person(identity: ChatIdentity(network: "oftc", nick: "anna"), hostmask: "anna!anna@pc1.staff.nordlicht.example")
         let fake = Person(identity: ChatIdentity(network: "oftc", nick: "anna"), hostmask: "anna!anna@dsl.example.net")
+        // The network's matcher decides (the IRC one is tested with its adapter).
+        h.oftc.accept("anna!anna@pc1.staff.nordlicht.example", mask: "anna!*@*.staff.nordlicht.example")
         let ok = await h.say("!queue", from: real)
         #expect(ok.to("anna") == ["The queue is empty."])
         let refused = await h.say("!queue", from: fake)

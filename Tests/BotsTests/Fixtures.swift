@@ -83,14 +83,39 @@ final class TemporaryDirectory: Sendable {
 /// Records every action; lets the test report deliveries. `onSend` runs
 /// inside `send`, before the action is recorded (to look at the store at
 /// the moment a line goes out).
+///
+/// Its naming rule is given (default: case-insensitive, as IRC; a Matrix-like
+/// fake compares exactly), and its mask matcher is a table the test fills
+/// (``accept(_:mask:)``): the bots must ask the network, never match a mask
+/// themselves. The real matchers are tested with their adapters.
 final class FakeNetwork: ChatNetwork {
     let name: String
     private let sent = Mutex<[ChatAction]>([])
     private let unread = Mutex<Int>(0)
     private let hook = Mutex<(@Sendable (ChatAction) -> Void)?>(nil)
     private let presence = Mutex<[String: Bool]>([:])
+    private let accepted = Mutex<Set<[String]>>([])
+    private let naming: @Sendable (String, ChatNameKind) -> String
+    let statusNow = Mutex(ChatNetworkStatus(.ready))
+    let backlogNow = Mutex(ChatBacklog(queuedTexts: 0))
 
-    init(name: String) { self.name = name }
+    init(name: String, naming: @escaping @Sendable (String, ChatNameKind) -> String = { name, _ in name.lowercased() }) {
+        self.name = name
+        self.naming = naming
+    }
+
+    var status: ChatNetworkStatus { statusNow.withLock { $0 } }
+    var backlog: ChatBacklog { backlogNow.withLock { $0 } }
+
+    func normalized(_ name: String, kind: ChatNameKind) -> String { naming(name, kind) }
+
+    /// From now on, `mask` matches the unverified principal `identity`.
+    func accept(_ identity: String, mask: String) { accepted.withLock { _ = $0.insert([identity, mask]) } }
+
+    func principal(_ principal: ChatPrincipal, matchesMask mask: String) -> Bool {
+        guard case .unverified(let identity) = principal else { return false }
+        return accepted.withLock { $0.contains([identity, mask]) }
+    }
 
     /// Who the network sees online (true) or not (false); others: unknown.
     func setPresence(_ nick: String, _ present: Bool) { presence.withLock { $0[nick] = present } }
@@ -148,9 +173,17 @@ extension Array where Element == ChatAction {
 /// Someone on a chat network.
 struct Person: Sendable {
     var identity: ChatIdentity
+    /// What the network says about the connection (IRC: `nick!user@host`),
+    /// the unverified principal when there is no account.
     var hostmask: String?
 
     var nick: String { identity.nick }
+
+    /// Who the adapter would say this is: the account, else the hostmask
+    /// (else the nick) as an unverified identity.
+    var principal: ChatPrincipal {
+        identity.account.map { .account($0) } ?? .unverified(hostmask ?? identity.nick)
+    }
 }
 
 // MARK: - The harness
@@ -228,7 +261,7 @@ final class Harness: Sendable {
     func say(_ text: String, from person: Person, in channel: String? = nil, addressed: Bool = true) async
         -> [ChatAction] {
         let place: ChatPlace = channel.map { .channel($0) } ?? .direct
-        let message = ChatMessage(sender: person.identity, hostmask: person.hostmask, place: place, text: text,
+        let message = ChatMessage(sender: person.identity, principal: person.principal, place: place, text: text,
                                   addressedToBot: addressed, time: clock.date)
         await runtime.handle(.message(message))
         await runtime.waitUntilIdle()

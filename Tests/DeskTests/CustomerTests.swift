@@ -61,9 +61,13 @@ struct PlainPINVerifier: PINVerifier {
         let d = Self.directory
         #expect(d.customer(number: " 10042 ")?.name == "Speicherstadt Logistik GmbH")
         #expect(d.customer(number: "99999") == nil)
-        // Services accounts compare case-insensitively, RFC 1459 style.
-        #expect(d.customer(network: "libera", account: "elbedental{it}")?.number == "10077")
-        #expect(d.customer(network: "oftc", account: "elbedental[it]") == nil)
+        // Accounts compare by the network's rule, given by its adapter.
+        let folded: (String) -> String = { $0.lowercased() }
+        #expect(d.customer(network: "libera", account: "elbedental[it]", normalize: folded)?.number == "10077")
+        #expect(d.customer(network: "oftc", account: "elbedental[it]", normalize: folded) == nil)
+        // A case-sensitive network (Matrix ids): another case is someone else.
+        #expect(d.customer(network: "libera", account: "elbedental[it]") == nil)
+        #expect(d.customer(network: "libera", account: "ElbeDental[IT]")?.number == "10077")
     }
 
     @Test func aLinkedAccountNeedsNoPINButANickAloneProvesNothing() {

@@ -33,7 +33,7 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         let configuration = try GatewayConfiguration.load(
             from: repositoryRoot.appendingPathComponent(GatewayConfiguration.defaultPath))
         #expect(configuration.networks.map(\.name) == ["demo"])
-        let demo = try #require(configuration.networks.first)
+        let demo = try #require(configuration.networks.first?.irc)
         #expect(demo.host == "127.0.0.1" && demo.port == 6667 && demo.tls == nil)
         #expect(demo.agentsChannel == "#agents")
         #expect(!demo.identifyAgentsByAccount)
@@ -46,13 +46,26 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         _ = try DeskFiles.load(configuration.deskPaths, verifier: PBKDF2PINVerifier())
     }
 
+    @Test func aNetworkNamesItsKindIRCByDefault() throws {
+        let explicit = try load("""
+            { networks: [{ kind: "irc", name: "libera", server: "irc.libera.chat", nick: "nl" }] }
+            """)
+        #expect(explicit.networks.first?.irc?.host == "irc.libera.chat")
+        let text = errors("""
+            { networks: [{ name: "libera", server: "irc.libera.chat", nick: "nl" },
+                         { kind: "xmpp", name: "jabber", server: "x.example", nick: "nl" }] }
+            """)
+        #expect(text.contains("switchboard.json5:2:"), "\(text)")
+        #expect(text.contains("networks[1].kind: unknown network kind \"xmpp\" (kinds: irc)"), "\(text)")
+    }
+
     @Test func defaultsForARealNetworkAreSafe() throws {
         let c = try load("""
             { customers: ["customers.json5"],
               networks: [{ name: "libera", server: "irc.libera.chat", tls: {}, nick: "nl-support",
                            sasl: { mechanism: "plain", account: "nl", password: { env: "NL_PW" } } }] }
             """)
-        let n = try #require(c.networks.first)
+        let n = try #require(c.networks.first?.irc)
         #expect(n.port == 6697, "TLS defaults to 6697")
         #expect(n.tls?.verify == true, "certificates are verified unless switched off")
         #expect(n.sendQueue == .standard)

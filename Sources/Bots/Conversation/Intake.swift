@@ -5,6 +5,8 @@ import KB
 /// What the intake needs from the world to decide, at one instant.
 struct IntakeContext {
     var customers: CustomerDirectory
+    /// How the customer's network compares accounts (its adapter's rule).
+    var normalizeAccount: @Sendable (String) -> String
     var knowledgeBase: KnowledgeBase
     var texts: TextTable<SupportText>
     var settings: SupportSettings
@@ -106,7 +108,7 @@ struct Intake {
         self.language = language
         self.languageSettled = languageSettled
         texts = context.texts
-        if let linked = context.customers.customer(linkedTo: identity) {
+        if let linked = context.customers.customer(linkedTo: identity, normalize: context.normalizeAccount) {
             customer = .known(linked)
             contract = linked.activeContract(at: context.now, zone: context.customers.zone)
             proven = contract != nil
@@ -276,7 +278,7 @@ struct Intake {
         customer = .known(found)
         contract = found.activeContract(at: context.now, zone: context.customers.zone)
         guard contract != nil else { return (contractNote(found, context), false) }
-        if context.customers.isLinked(identity, to: found.number) {
+        if context.customers.isLinked(identity, to: found.number, normalize: context.normalizeAccount) {
             proven = true
             return ([text(.recognisedByAccount, ["customer": found.name, "number": found.number])], false)
         }

@@ -24,7 +24,7 @@ extension BotRuntime {
             counters.agentCommandsRefused += 1
             logger.notice("agent command refused: the sender is not a configured agent", [
                 "network": message.network, "nick": message.sender.nick, "account": message.sender.account ?? "-",
-                "mask": message.hostmask ?? "-", "command": command.rawValue, "place": message.place.description])
+                "principal": message.principal.description, "command": command.rawValue, "place": message.place.description])
             reply(texts.render(.notAnAgent, language, ["command": definition.display]))
             return
         }
@@ -332,7 +332,9 @@ extension BotRuntime {
 
     /// `!oncall override NICK until TIME`: stored first, then in force.
     func override(nick target: String, until text: String, _ context: AgentContext) -> String {
-        guard let agent = desk.agents.agent(nick: target) ?? desk.agents.agent(id: target) else {
+        let network = context.message.network
+        guard let agent = desk.agents.agent(nick: target, normalize: { normalized($0, .user, on: network) })
+                ?? desk.agents.agent(id: target) else {
             return agentText(.overrideUnknownAgent, context, ["nick": target])
         }
         let until: Date

@@ -11,7 +11,9 @@ extension BotRuntime {
         let store = self.store
         let logger = self.logger
         return IntakeContext(
-            customers: desk.customers, knowledgeBase: knowledgeBase.current, texts: definitions.support,
+            customers: desk.customers, normalizeAccount: { [networks] account in
+                networks[identity.network]?.normalized(account, kind: .account) ?? account
+            }, knowledgeBase: knowledgeBase.current, texts: definitions.support,
             settings: definitions.supportSettings, now: now,
             recentPINFailures: { number in
                 // Wrong PINs from this identity for this number in the last
@@ -34,7 +36,7 @@ extension BotRuntime {
     func customerLine(_ text: String, message: ChatMessage, settings: NetworkBotSettings, fromChannel: String?) {
         let now = clock.date
         let identity = message.sender
-        let key = ConversationKey(identity)
+        let key = conversationKey(identity)
         if let command = Self.command(in: text) {
             let language = conversations[key]?.language ?? LanguageDetector.detect(text) ?? settings.defaultLanguage
             if let supportCommand = definitions.supportCommands.command(named: command.name) {
@@ -89,7 +91,7 @@ extension BotRuntime {
                            now: Date) -> Conversation {
         serials += 1
         counters.conversationsStarted += 1
-        let key = ConversationKey(identity)
+        let key = conversationKey(identity)
         let detected = LanguageDetector.detect(firstLine)
         let language = detected ?? settings.defaultLanguage
         do {
@@ -484,7 +486,7 @@ extension BotRuntime {
 
     func customerCommand(_ command: SupportCommand, arguments: String, identity: ChatIdentity,
                          settings: NetworkBotSettings, now: Date) {
-        let key = ConversationKey(identity)
+        let key = conversationKey(identity)
         let language = conversations[key]?.language ?? LanguageDetector.detect(arguments) ?? settings.defaultLanguage
         let texts = definitions.support
         func reply(_ text: String) { say(text, to: identity.nick, on: identity.network) }

@@ -275,7 +275,7 @@ extension BotRuntime {
                 groups[record.ticket] = ticketGroup
             }
             let lane: ChatLane = ticketGroup == .noContract ? .normal : .urgent
-            let recipient: ChatRecipient = Self.isChannelName(record.target) ? .channel(record.target) : .user(record.target)
+            let recipient = pageRecipient(network: record.network, target: record.target)
             say(ChatAction(network: record.network, recipient: recipient, text: record.text, lane: lane,
                            deliveryID: record.id.rawValue))
             inFlight[record.id] = InFlightPage(ticket: record.ticket, step: record.step, target: record.target,
@@ -284,10 +284,14 @@ extension BotRuntime {
         refreshPageTimer(now: now)
     }
 
-    /// `#agents`, `&local`, `!room`, `+modeless` are channels; anything else is a person.
-    static func isChannelName(_ target: String) -> Bool {
-        guard let first = target.first else { return false }
-        return "#&!+".contains(first)
+    /// Pages go to agents privately or to the network's agents' channel: a
+    /// target that is `network`'s agents' channel (by that network's rule)
+    /// is the room, anything else a person. (Until the store keeps a page's
+    /// target kind, a page still pending for an agents' channel that was
+    /// renamed in the configuration is sent as a private message and fails.)
+    func pageRecipient(network: String, target: String) -> ChatRecipient {
+        let isRoom = networkSettings[network]?.agentsChannel.map { sameChannel($0, target, on: network) } ?? false
+        return isRoom ? .channel(target) : .user(target)
     }
 
     /// Sends the pages that are due and not in flight; pages in flight for

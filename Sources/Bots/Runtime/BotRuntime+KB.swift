@@ -19,7 +19,7 @@ extension BotRuntime {
             language = settings.defaultLanguage
             recipient = .channel(channel)
         case .direct:
-            language = conversations[ConversationKey(message.sender)]?.language ?? LanguageDetector.detect(query)
+            language = conversations[conversationKey(message.sender)]?.language ?? LanguageDetector.detect(query)
                 ?? settings.defaultLanguage
             recipient = .user(message.sender.nick)
         }

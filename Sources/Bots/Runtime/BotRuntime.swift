@@ -340,8 +340,25 @@ public actor BotRuntime<C: WallClock> {
         return (name.lowercased(), rest)
     }
 
-    static func sameChannel(_ a: String, _ b: String) -> Bool {
-        ChatCaseFolding.rfc1459(a) == ChatCaseFolding.rfc1459(b)
+    /// `name` as `network` compares it (its adapter's rule); unchanged for
+    /// a network that is not attached.
+    func normalized(_ name: String, _ kind: ChatNameKind, on network: String) -> String {
+        networks[network]?.normalized(name, kind: kind) ?? name
+    }
+
+    /// Whether two room names are one room on `network`.
+    func sameChannel(_ a: String, _ b: String, on network: String) -> Bool {
+        normalized(a, .room, on: network) == normalized(b, .room, on: network)
+    }
+
+    /// The conversation key of `identity`, by its network's rule.
+    func conversationKey(_ identity: ChatIdentity) -> ConversationKey {
+        ConversationKey(identity) { normalized($0, $1, on: identity.network) }
+    }
+
+    /// The key of the nick-keyed conversation with `nick` on `network`.
+    func conversationKey(network: String, nick: String) -> ConversationKey {
+        ConversationKey(network: network, nick: nick) { normalized($0, $1, on: network) }
     }
 
     func handleMessage(_ message: ChatMessage) {
@@ -351,15 +368,16 @@ public actor BotRuntime<C: WallClock> {
         }
         let text = message.text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty else { return }
-        let command = Self.command(in: text)
+        // A described action (`/me waits`) is never a command.
+        let command = message.isAction ? nil : Self.command(in: text)
         let isKB = command.map { definitions.kbCommands.command(named: $0.name) != nil } ?? false
         let agentCommand = command.flatMap { definitions.agentCommands.command(named: $0.name) }
         let supportCommand = command.flatMap { definitions.supportCommands.command(named: $0.name) }
 
         switch message.place {
         case .channel(let channel):
-            let isAgents = settings.agentsChannel.map { Self.sameChannel($0, channel) } ?? false
-            let isSupport = settings.supportChannels.contains { Self.sameChannel($0, channel) }
+            let isAgents = settings.agentsChannel.map { sameChannel($0, channel, on: message.network) } ?? false
+            let isSupport = settings.supportChannels.contains { sameChannel($0, channel, on: message.network) }
             if isKB, let command {
                 kbQuery(command.arguments, message: message, settings: settings)
             } else if isAgents, let agentCommand, let command {
@@ -390,17 +408,20 @@ public actor BotRuntime<C: WallClock> {
     }
 
     /// The agent who wrote `message`: by account on networks with accounts,
-    /// by mask otherwise, by agent id on the console — never by nick.
+    /// by a mask the network's matcher accepts otherwise, by agent id on the
+    /// console — never by nick.
     func agent(for message: ChatMessage, _ settings: NetworkBotSettings) -> Agent? {
         if settings.trustsAgentIDs {
-            return message.sender.account.flatMap { desk.agents.agent(id: $0) }
+            return message.principal.account.flatMap { desk.agents.agent(id: $0) }
         }
-        var user: String?, host: String?
-        if let mask = message.hostmask, let bang = mask.firstIndex(of: "!"), let at = mask.lastIndex(of: "@"), bang < at {
-            user = String(mask[mask.index(after: bang)..<at])
-            host = String(mask[mask.index(after: at)...])
+        guard let network = networks[message.network] else { return nil }
+        if settings.hasAccounts {
+            guard let account = message.principal.account else { return nil }
+            return desk.agents.agent(network: message.network, account: account) {
+                network.normalized($0, kind: .account)
+            }
         }
-        return desk.agents.agent(for: message.sender, user: user, host: host, networkHasAccounts: settings.hasAccounts)
+        return desk.agents.agent { network.principal(message.principal, matchesMask: $0) }
     }
 
     /// Where agents are reached for a ticket from `network`: that network's
@@ -442,9 +463,9 @@ public actor BotRuntime<C: WallClock> {
     // MARK: - Nicks and accounts
 
     func nickChanged(network: String, from: String, to: String) {
-        let oldKey = ConversationKey(network: network, nick: from)
+        let oldKey = conversationKey(network: network, nick: from)
         if var conversation = conversations.removeValue(forKey: oldKey) {
-            let newKey = ConversationKey(network: network, nick: to)
+            let newKey = conversationKey(network: network, nick: to)
             if let stale = conversations[newKey] { endConversation(stale.key) }
             conversation.key = newKey
             conversation.identity.nick = to
@@ -457,9 +478,9 @@ public actor BotRuntime<C: WallClock> {
             if let number = conversation.ticketNumber { conversationOfTicket[number] = newKey }
         }
         // Conversations keyed by account follow the nick for replies.
-        let folded = ChatCaseFolding.rfc1459(from)
+        let folded = normalized(from, .user, on: network)
         for (key, conversation) in conversations where key.network == network && key.byAccount
-            && ChatCaseFolding.rfc1459(conversation.identity.nick) == folded {
+            && normalized(conversation.identity.nick, .user, on: network) == folded {
             conversations[key]?.identity.nick = to
             if case .intake(var intake) = conversation.phase {
                 intake.identity.nick = to
@@ -471,10 +492,10 @@ public actor BotRuntime<C: WallClock> {
     func accountChanged(network: String, nick: String, account: String?) {
         if let account, !account.isEmpty {
             // Logged in: the nick's conversation continues under the account.
-            let oldKey = ConversationKey(network: network, nick: nick)
+            let oldKey = conversationKey(network: network, nick: nick)
             guard var conversation = conversations.removeValue(forKey: oldKey) else { return }
             conversation.identity.account = account
-            let newKey = ConversationKey(conversation.identity)
+            let newKey = conversationKey(conversation.identity)
             if let stale = conversations[newKey] { endConversation(stale.key) }
             conversation.key = newKey
             if case .intake(var intake) = conversation.phase {
@@ -487,9 +508,9 @@ public actor BotRuntime<C: WallClock> {
         } else {
             // Logged out: what the account proved no longer holds; the next
             // line starts a conversation keyed by nick.
-            let folded = ChatCaseFolding.rfc1459(nick)
+            let folded = normalized(nick, .user, on: network)
             for (key, conversation) in conversations where key.network == network && key.byAccount
-                && ChatCaseFolding.rfc1459(conversation.identity.nick) == folded {
+                && normalized(conversation.identity.nick, .user, on: network) == folded {
                 endConversation(key)
             }
         }

@@ -68,28 +68,29 @@ public struct BotMetrics: Sendable, Hashable {
 }
 
 /// Who a conversation is with: the account where the network vouches for
-/// one, else the nick (folded per RFC 1459) — a nick-keyed conversation
-/// follows nick changes.
+/// one, else the nick — each normalised by the network's own rule
+/// (``ChatNetwork/normalized(_:kind:)``); a nick-keyed conversation follows
+/// nick changes.
 struct ConversationKey: Hashable, Sendable, CustomStringConvertible {
     var network: String
     var byAccount: Bool
     var id: String
 
-    init(_ identity: ChatIdentity) {
+    init(_ identity: ChatIdentity, normalize: (String, ChatNameKind) -> String) {
         network = identity.network
         if let account = identity.account, !account.isEmpty {
             byAccount = true
-            id = ChatCaseFolding.rfc1459(account)
+            id = normalize(account, .account)
         } else {
             byAccount = false
-            id = ChatCaseFolding.rfc1459(identity.nick)
+            id = normalize(identity.nick, .user)
         }
     }
 
-    init(network: String, nick: String) {
+    init(network: String, nick: String, normalize: (String, ChatNameKind) -> String) {
         self.network = network
         byAccount = false
-        id = ChatCaseFolding.rfc1459(nick)
+        id = normalize(nick, .user)
     }
 
     var description: String { "\(network):\(byAccount ? "" : "~")\(id)" }

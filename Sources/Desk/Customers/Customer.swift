@@ -15,10 +15,6 @@ public struct LinkedAccount: Sendable, Hashable, Codable, CustomStringConvertibl
 
     /// `libera:acme-it`
     public var description: String { "\(network):\(account)" }
-
-    /// The lookup key: network as written, account folded (RFC 1459), since
-    /// services accounts compare case-insensitively.
-    public var key: String { network + "\u{0}" + ChatCaseFolding.rfc1459(account) }
 }
 
 /// A service and maintenance contract: a tier, valid from one calendar day
@@ -82,7 +78,8 @@ public struct CustomerDirectory: Sendable {
     /// crypto of its own).
     public let verifier: any PINVerifier
     private let byNumber: [String: Customer]
-    private let byAccount: [String: String]
+    /// Network → linked accounts as configured, in configuration order.
+    private let byNetwork: [String: [(account: String, number: String)]]
 
     /// Two customers with one number, or one account linked to two
     /// customers, is a mistake the configuration check reports; here the
@@ -91,15 +88,15 @@ public struct CustomerDirectory: Sendable {
         self.zone = zone
         self.verifier = verifier
         var numbers: [String: Customer] = [:]
-        var accounts: [String: String] = [:]
+        var accounts: [String: [(account: String, number: String)]] = [:]
         for customer in customers where numbers[customer.number] == nil {
             numbers[customer.number] = customer
-            for account in customer.accounts where accounts[account.key] == nil {
-                accounts[account.key] = customer.number
+            for linked in customer.accounts {
+                accounts[linked.network, default: []].append((linked.account, customer.number))
             }
         }
         byNumber = numbers
-        byAccount = accounts
+        byNetwork = accounts
     }
 
     public var count: Int { byNumber.count }
@@ -112,22 +109,26 @@ public struct CustomerDirectory: Sendable {
         byNumber[number.trimmingCharacters(in: .whitespaces)]
     }
 
-    /// The customer whose linked account this is.
-    public func customer(network: String, account: String) -> Customer? {
-        byAccount[LinkedAccount(network: network, account: account).key].flatMap { byNumber[$0] }
+    /// The customer whose linked account on `network` is `account`, both
+    /// sides compared by `normalize` (the network's rule for accounts: IRC
+    /// services fold case, Matrix ids do not; the default compares exactly).
+    /// A scan of that network's linked accounts: one per conversation start.
+    public func customer(network: String, account: String, normalize: (String) -> String = { $0 }) -> Customer? {
+        let wanted = normalize(account)
+        return byNetwork[network]?.first { normalize($0.account) == wanted }.flatMap { byNumber[$0.number] }
     }
 
     /// The customer a chat identity proves to be: only by its authenticated
     /// account, never by nick.
-    public func customer(linkedTo identity: ChatIdentity) -> Customer? {
+    public func customer(linkedTo identity: ChatIdentity, normalize: (String) -> String = { $0 }) -> Customer? {
         guard let account = identity.account else { return nil }
-        return customer(network: identity.network, account: account)
+        return customer(network: identity.network, account: account, normalize: normalize)
     }
 
     /// Whether `identity` is logged in to an account linked to customer
     /// `number` — then no PIN is asked.
-    public func isLinked(_ identity: ChatIdentity, to number: String) -> Bool {
-        customer(linkedTo: identity)?.number == number.trimmingCharacters(in: .whitespaces)
+    public func isLinked(_ identity: ChatIdentity, to number: String, normalize: (String) -> String = { $0 }) -> Bool {
+        customer(linkedTo: identity, normalize: normalize)?.number == number.trimmingCharacters(in: .whitespaces)
     }
 
     /// The contract of customer `number` that is valid at `instant`, or nil

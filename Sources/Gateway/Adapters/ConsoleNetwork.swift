@@ -36,6 +36,19 @@ public final class ConsoleNetwork: ChatNetwork {
 
     public var ownNick: String { "switchboard" }
 
+    /// The terminal is always there.
+    public var status: ChatNetworkStatus { ChatNetworkStatus(.ready, detail: "terminal") }
+
+    /// Lines are printed at once: nothing waits.
+    public var backlog: ChatBacklog { ChatBacklog(queuedTexts: 0) }
+
+    /// Names compare exactly: the console has one user, and an agent is
+    /// named by id (``NetworkBotSettings/trustsAgentIDs``).
+    public func normalized(_ name: String, kind: ChatNameKind) -> String { name }
+
+    /// The console has no masks: agents are named by id.
+    public func principal(_ principal: ChatPrincipal, matchesMask mask: String) -> Bool { false }
+
     public func send(_ action: ChatAction) async {
         let lines = Self.terminalLines(action.text)
         switch action.recipient {
@@ -70,8 +83,11 @@ public final class ConsoleNetwork: ChatNetwork {
             let text = line.trimmingCharacters(in: .whitespaces)
             if text.isEmpty { continue }
             if text == "/quit" || text == "/exit" { break }
-            await events(.message(ChatMessage(sender: user, place: .direct, text: text, addressedToBot: true,
-                                              time: clock.now.date)))
+            // `/me waves`, as on IRC: an action.
+            let action = text.hasPrefix("/me ")
+            await events(.message(ChatMessage(sender: user, place: .direct,
+                                              text: action ? String(text.dropFirst(4)) : text, addressedToBot: true,
+                                              time: clock.now.date, isAction: action)))
         }
     }
 

@@ -2,13 +2,12 @@ import Bots
 import Core
 import Desk
 import Foundation
-import IRCClient
 import KB
-import Store
 
 /// The running gateway (`switchboard run`): the store, the bots, one
-/// ``IRCChatNetwork`` per configured network, the timers, and the optional
-/// loopback HTTP endpoint — started in that order and stopped in reverse.
+/// ``Bots/ChatNetwork`` per configured network (made by ``NetworkFactory``),
+/// the timers, and the optional loopback HTTP endpoint — started in that
+/// order and stopped in reverse. It names no concrete adapter or store.
 ///
 /// Stop (SIGTERM/SIGINT): every network sends what it has queued (pages
 /// first, at most `drainFor`), says goodbye with QUIT and disconnects; then
@@ -18,15 +17,18 @@ import Store
 public final class GatewayService<C: WallClock>: Sendable {
     public let loaded: LoadedConfiguration
     public let runtime: BotRuntime<C>
-    public let networks: [IRCChatNetwork<C>]
-    let store: SQLiteStore
+    /// In configuration order, one per `loaded.gateway.networks` entry.
+    public let networks: [any ChatNetwork]
+    let store: any GatewayStore
     let knowledgeBase: ReloadableKnowledgeBase
     let logger: Logger
     let clock: C
     let startedAt: Date
 
+    /// - Parameter makeNetwork: builds each configured network (default:
+    ///   ``NetworkFactory/make(_:clock:logger:)``; tests pass fakes).
     public init(loaded: LoadedConfiguration, clock: C, logger: Logger,
-                connector: @escaping IRCConnector = IRCConnectors.tcp) throws {
+                makeNetwork: NetworkMaker<C> = { try NetworkFactory.make($0, clock: $1, logger: $2) }) throws {
         self.loaded = loaded
         self.clock = clock
         self.logger = logger
@@ -36,22 +38,14 @@ public final class GatewayService<C: WallClock>: Sendable {
                                                 errors: loaded.kbErrors, logger: logger)
         runtime = BotRuntime(desk: loaded.desk, definitions: loaded.definitions, kb: knowledgeBase, store: store,
                              clock: clock, logger: logger)
-        networks = try loaded.gateway.networks.map { settings in
-            try IRCChatNetwork(settings: settings, clock: clock, logger: logger, connector: connector)
-        }
-    }
-
-    /// The bots' settings for each configured network.
-    static func botSettings(_ n: IRCNetworkSettings) -> NetworkBotSettings {
-        NetworkBotSettings(name: n.name, agentsChannel: n.agentsChannel, supportChannels: n.supportChannels,
-                           hasAccounts: n.identifyAgentsByAccount, trustsAgentIDs: false, language: n.language)
+        networks = try loaded.gateway.networks.map { settings in try makeNetwork(settings, clock, logger) }
     }
 
     /// Runs until `stop` yields `.terminate` (or the task is cancelled).
     /// `signals` also carries `.reload`.
     public func run(signals: AsyncStream<ProcessSignal>, drainFor: Duration = .seconds(5)) async throws {
         for (network, settings) in zip(networks, loaded.gateway.networks) {
-            await runtime.attach(network, settings: Self.botSettings(settings))
+            await runtime.attach(network, settings: NetworkFactory.botSettings(settings))
         }
         // Bound first: a port that cannot be had stops the start before
         // anything is announced; a start that fails closes the store.
@@ -130,18 +124,49 @@ public final class GatewayService<C: WallClock>: Sendable {
     func respond(_ path: String) async -> HTTPEndpoint.Response? {
         switch path {
         case "/healthz":
-            var lines: [String] = []
-            var healthy = true
-            for network in networks {
-                let connected = await network.client.isConnected
-                healthy = healthy && connected
-                lines.append("\(network.name): \(connected ? "connected" : "not connected")")
-            }
-            return .init(status: healthy ? 200 : 503, body: (healthy ? "ok\n" : "degraded\n") + lines.joined(separator: "\n") + "\n")
+            return await Self.health(networks)
         case "/metrics":
             return .init(contentType: "text/plain; version=0.0.4; charset=utf-8", body: await metricsText())
         default:
             return nil
+        }
+    }
+
+    /// `/healthz`: 200 when every network is ready, else 503; one line per
+    /// network with its status.
+    static func health(_ networks: [any ChatNetwork]) async -> HTTPEndpoint.Response {
+        var lines: [String] = []
+        var healthy = true
+        for network in networks {
+            let status = await network.status
+            healthy = healthy && status.isReady
+            lines.append("\(network.name): \(status)")
+        }
+        return .init(status: healthy ? 200 : 503,
+                     body: (healthy ? "ok\n" : "degraded\n") + lines.joined(separator: "\n") + "\n")
+    }
+
+    /// Each network's readiness and send queue, as Prometheus gauges.
+    static func addNetworkMetrics(_ networks: [any ChatNetwork], to text: inout PrometheusText) async {
+        var connected: [(labels: [(String, String)], value: Double)] = []
+        var queued: [(labels: [(String, String)], value: Double)] = []
+        var waited: [(labels: [(String, String)], value: Double)] = []
+        for network in networks {
+            let labels = [("network", network.name)]
+            connected.append((labels, await network.status.isReady ? 1 : 0))
+            let backlog = await network.backlog
+            queued.append((labels, Double(backlog.queuedTexts)))
+            if let wait = backlog.oldestWait {
+                waited.append((labels, Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18))
+            }
+        }
+        text.add("switchboard_network_connected", type: "gauge", help: "1 when the network is registered.",
+                 samples: connected)
+        text.add("switchboard_send_queue_texts", type: "gauge", help: "Texts waiting in the send queue.",
+                 samples: queued)
+        if !waited.isEmpty {
+            text.add("switchboard_send_queue_oldest_seconds", type: "gauge",
+                     help: "How long the oldest queued text has waited.", samples: waited)
         }
     }
 
@@ -150,16 +175,7 @@ public final class GatewayService<C: WallClock>: Sendable {
         var text = PrometheusText()
         text.add("switchboard_up_seconds", type: "gauge", help: "Seconds since the gateway started.",
                  value: clock.date.timeIntervalSince(startedAt))
-        var connected: [(labels: [(String, String)], value: Double)] = []
-        var queued: [(labels: [(String, String)], value: Double)] = []
-        for network in networks {
-            connected.append(([("network", network.name)], await network.client.isConnected ? 1 : 0))
-            queued.append(([("network", network.name)], Double(await network.client.queuedTextCount)))
-        }
-        text.add("switchboard_network_connected", type: "gauge", help: "1 when the network is registered.",
-                 samples: connected)
-        text.add("switchboard_send_queue_texts", type: "gauge", help: "Texts waiting in the send queue.",
-                 samples: queued)
+        await Self.addNetworkMetrics(networks, to: &text)
         text.add("switchboard_tickets_created_total", type: "counter", help: "Tickets created since start.",
                  samples: [([("group", "contract")], Double(m.ticketsCreatedContract)),
                            ([("group", "none")], Double(m.ticketsCreatedNoContract))])

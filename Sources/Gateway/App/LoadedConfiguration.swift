@@ -25,10 +25,34 @@ public struct LoadedConfiguration: Sendable {
     static func crossCheck(gateway: GatewayConfiguration, desk: DeskConfiguration) -> [String] {
         var problems: [String] = []
         let networks = Set(gateway.networks.map(\.name))
+        problems += maskProblems(gateway: gateway, desk: desk)
         for agent in desk.agents.all {
             for network in agent.accounts.keys.sorted() where !networks.contains(network) && network != "console" {
                 problems.append("\(gateway.deskPaths.agents): agent \(agent.id) has an account on network \"\(network)\", "
                     + "which \(gateway.file.relativePath) does not configure (networks: \(networks.sorted().joined(separator: ", ")))")
+            }
+        }
+        return problems
+    }
+
+    /// Agents' masks checked by each configured network's own rule (Desk
+    /// keeps them as text): file, line and field of each bad one.
+    static func maskProblems(gateway: GatewayConfiguration, desk: DeskConfiguration) -> [String] {
+        let agents = desk.agents.all
+        guard agents.contains(where: { !$0.masks.isEmpty }) else { return [] }
+        let document = try? ConfigDocument(contentsOf: URL(fileURLWithPath: desk.paths.agents),
+                                           displayName: desk.paths.agents)
+        var problems: [String] = []
+        for (i, agent) in agents.enumerated() {
+            for (m, mask) in agent.masks.enumerated() {
+                var seen: Set<String> = []
+                for network in gateway.networks {
+                    guard let problem = NetworkFactory.maskProblem(mask, on: network), seen.insert(problem).inserted
+                    else { continue }
+                    let path = ConfigPath("agents", .index(i), "masks", .index(m))
+                    problems.append(document?.issue(problem, at: path).description
+                        ?? "\(desk.paths.agents): \(path): \(problem)")
+                }
             }
         }
         return problems

@@ -34,10 +34,7 @@ enum CheckConfigCommand {
         print("configuration OK: \(g.file.relativePath)"
             + (warnings == 0 ? "" : " (\(warnings) warning\(warnings == 1 ? "" : "s") above)"))
         print("  store:     \(g.storePath.path)")
-        print("  networks:  " + g.networks.map { n in
-            "\(n.name) (\(n.host):\(n.port)\(n.tls == nil ? "" : ", TLS")\(n.sasl == nil ? "" : ", SASL \(n.sasl!.mechanism.rawValue)")"
-                + ", agents by \(n.identifyAgentsByAccount ? "account" : "mask"))"
-        }.joined(separator: ", "))
+        print("  networks:  " + g.networks.map(\.summary).joined(separator: ", "))
         print("  customers: " + g.customerFiles.map(\.path).joined(separator: ", "))
         print("  KB:        \(loaded.articleCount) articles from \(loaded.definitions.kbFolder.path)")
         print(loaded.desk.summary(at: Date()).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))

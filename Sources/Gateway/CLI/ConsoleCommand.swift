@@ -14,13 +14,15 @@ enum ConsoleCommand {
                                        [--config PATH] [--store PATH]
 
             Every line you type is a private message to the bot; every line the bots say is printed,
-            also those to others (marked [to anna], [#agents]). Uses the configured store and bots
-            (or --store PATH). /quit ends.
+            also those to others (marked [to anna], [#agents]). Uses the configured bots and desk, and a
+            store of its own next to the gateway's (switchboard.console.sqlite), or --store PATH — never
+            the gateway's store: the console would run escalation on it and send its pages to the terminal.
+            The agents' channel and language are those of the network named (or the first configured).
+            /quit ends; /me TEXT is an action.
               --agent ID      be the configured agent ID (e.g. anna): agent commands work
               --nick NICK     the customer's nick (default: kunde)
               --account ACC   a network account, as if logged in (a customer linked to it needs no PIN)
               --network NAME  the network name to appear on (default: console)
-            Do not run it on the same store while `switchboard run` uses it: each keeps its own queue.
             """
     ) { words in
         var args = try Arguments(words)
@@ -35,7 +37,8 @@ enum ConsoleCommand {
             throw UsageError("--agent cannot be combined with --nick or --account")
         }
         var loaded = try LoadedConfiguration.load(from: URL(fileURLWithPath: path))
-        if let storePath { loaded.gateway.storePath = URL(fileURLWithPath: storePath) }
+        loaded.gateway.storePath = try consoleStore(gatewayStore: loaded.gateway.storePath,
+                                                    requested: storePath.map { URL(fileURLWithPath: $0) })
         let identity: ChatIdentity
         if let agentID {
             guard let agent = loaded.desk.agents.agent(id: agentID) else {
@@ -55,9 +58,8 @@ enum ConsoleCommand {
         let runtime = BotRuntime(desk: loaded.desk, definitions: loaded.definitions, kb: kb, store: store,
                                  clock: clock, logger: logger)
         let console = ConsoleNetwork(name: networkName, user: identity, clock: clock)
-        await runtime.attach(console, settings: NetworkBotSettings(
-            name: networkName, agentsChannel: "#agents", supportChannels: [], hasAccounts: true,
-            trustsAgentIDs: agentID != nil, language: "de"))
+        await runtime.attach(console, settings: consoleSettings(network: networkName, configured: loaded.gateway.networks,
+                                                                trustsAgentIDs: agentID != nil))
         try await runtime.start()
         let who = agentID.map { "agent \($0)" } ?? "customer \(identity.nick)\(account.map { " (account \($0))" } ?? "")"
         print("Switchboard console as \(who) on \(networkName); store \(loaded.gateway.storePath.path). /quit ends.")
@@ -66,5 +68,35 @@ enum ConsoleCommand {
         try await console.run(events: { await runtime.handle($0) }, deliveries: { await runtime.handle($0) })
         await runtime.waitUntilIdle()
         return 0
+    }
+
+    /// The console's store: `requested`, or by default a file of its own
+    /// next to the gateway's (`switchboard.console.sqlite`). The gateway's
+    /// own store is refused: the console would restart escalation for every
+    /// open contract ticket and send those pages to the terminal, and the
+    /// gateway would then never send them.
+    static func consoleStore(gatewayStore: URL, requested: URL?) throws -> URL {
+        let gateway = gatewayStore.standardizedFileURL.resolvingSymlinksInPath()
+        guard let requested else {
+            return gateway.deletingPathExtension().appendingPathExtension("console")
+                .appendingPathExtension(gateway.pathExtension.isEmpty ? "sqlite" : gateway.pathExtension)
+        }
+        guard requested.standardizedFileURL.resolvingSymlinksInPath() != gateway else {
+            throw UsageError("\(requested.path) is the gateway's store: the console would run escalation on it and "
+                + "send its pages to the terminal; leave --store out (the console keeps its own) or name another file")
+        }
+        return requested
+    }
+
+    /// The bots' settings for the console appearing as `network`: the
+    /// agents' channel and language of that configured network, else of the
+    /// first one; accounts only (and agent ids when `--agent`).
+    static func consoleSettings(network: String, configured: [NetworkSettings], trustsAgentIDs: Bool)
+        -> NetworkBotSettings
+    {
+        let template = configured.first { $0.name == network } ?? configured.first
+        return NetworkBotSettings(name: network, agentsChannel: template?.agentsChannel,
+                                  supportChannels: [], hasAccounts: true, trustsAgentIDs: trustsAgentIDs,
+                                  language: template?.language ?? "de")
     }
 }

@@ -28,7 +28,8 @@ public struct GatewayConfiguration: Sendable {
     public var log: LogSettings
     /// Loopback address for `/healthz` and `/metrics`, if any.
     public var http: HTTPSettings?
-    public var networks: [IRCNetworkSettings]
+    /// The chat networks, each with its kind (``NetworkSettings``).
+    public var networks: [NetworkSettings]
 
     public struct LogSettings: Sendable, Hashable {
         public var format: Logger.Format
@@ -98,7 +99,7 @@ public struct GatewayConfiguration: Sendable {
             }
         }
 
-        var networks: [IRCNetworkSettings] = []
+        var networks: [NetworkSettings] = []
         var names: Set<String> = []
         if raw.networks.isEmpty {
             issues.append(document.issue("at least one network is needed", at: ConfigPath("networks")))
@@ -106,7 +107,7 @@ public struct GatewayConfiguration: Sendable {
         for (index, entry) in raw.networks.enumerated() {
             let path = ConfigPath("networks", .index(index))
             do {
-                let network = try IRCNetworkSettings(entry, document: document, path: path, base: base)
+                let network = try NetworkSettings(entry, document: document, path: path, base: base)
                 if !names.insert(network.name).inserted {
                     issues.append(document.issue("network name \"\(network.name)\" is used twice",
                                                  at: path.appending("name")))
@@ -262,6 +263,8 @@ struct SecretEntry: Decodable {
 }
 
 struct NetworkEntry: Decodable {
+    /// `irc` (the default when absent); `matrix` is planned.
+    var kind: String?
     var name: String
     var server: String
     var tls: TLSEntry?

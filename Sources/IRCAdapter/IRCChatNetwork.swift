@@ -5,20 +5,28 @@ import Foundation
 import IRC
 import IRCClient
 import Synchronization
-import Transport
 
 /// An IRC network as the bots see it: the ``ChatNetwork`` adapter over
 /// ``IRCClient``.
 ///
 /// What it decides for the bots:
-/// - **Who wrote.** The sender's account is passed on only when the
-///   network vouched for it (account-tag on the message, or tracked from
-///   extended-join / account-notify / WHOX); otherwise it is nil, and the
-///   nick never stands in for it.
+/// - **Who wrote.** ``ChatPrincipal/account(_:)`` only when the network
+///   vouched for the account (account-tag on the message, or tracked from
+///   extended-join / account-notify / WHOX); otherwise
+///   ``ChatPrincipal/unverified(_:)`` with the sender's `nick!user@host`.
+///   The nick never stands in for an account.
+/// - **How names compare.** Nicks, accounts and channels fold under RFC 1459
+///   case mapping (``IRCCaseMapping/rfc1459``, the default of RFC 2812 §2.2
+///   and what most servers announce), fixed for the adapter's life so
+///   conversation keys stay stable across reconnects.
+/// - **Which masks match.** An agent's mask is an ``IRCMask`` (the matcher
+///   the irc-parser-tests `mask-match` vectors test) under the same mapping;
+///   ``maskProblem(_:)`` is the configuration check for them.
 /// - **What counts.** NOTICEs are never answered (RFC 1459 §4.4.2: automatic
-///   replies must not be sent to a NOTICE), nor CTCP ACTIONs. In a channel,
-///   a line starting with the bot's nick and `:` or `,` addresses the bot;
-///   the address is removed from the text. Formatting codes are removed.
+///   replies must not be sent to a NOTICE). A CTCP ACTION (`/me`) arrives as
+///   a message with ``ChatMessage/isAction`` set. In a channel, a line
+///   starting with the bot's nick and `:` or `,` addresses the bot; the
+///   address is removed from the text. Formatting codes are removed.
 /// - **What goes out.** Texts go through the client's send queue: split to
 ///   fit the line limit, CR/LF/NUL never passed through, throttled to the
 ///   configured flood limits, pages first.
@@ -28,48 +36,82 @@ public final class IRCChatNetwork<C: WallClock>: ChatNetwork {
     private let clock: C
     private let logger: Logger
 
-    /// - Throws: when a secret the settings name cannot be read.
-    public init(settings: IRCNetworkSettings, clock: C, logger: Logger,
-                connector: @escaping IRCConnector = IRCConnectors.tcp) throws {
-        name = settings.name
+    /// How this adapter compares nicks, accounts, channels and masks.
+    public static var caseMapping: IRCCaseMapping { .rfc1459 }
+
+    /// - Parameters:
+    ///   - name: the configured network name.
+    ///   - configuration: the client's configuration, secrets already read.
+    public init(name: String, configuration: IRCClientConfiguration, clock: C, logger: Logger,
+                connector: @escaping IRCConnector = IRCConnectors.tcp) {
+        self.name = name
         self.clock = clock
-        self.logger = logger.with(["network": settings.name])
-        let configuration = try Self.clientConfiguration(settings, logger: self.logger)
+        self.logger = logger.with(["network": name])
         client = IRCClient(configuration: configuration, clock: clock, logger: self.logger, connector: connector)
     }
 
-    /// The client's configuration from the gateway's settings, with secrets
-    /// read from the environment or files.
-    static func clientConfiguration(_ s: IRCNetworkSettings, logger: Logger) throws -> IRCClientConfiguration {
-        var tls: TLSOptions?
-        if let t = s.tls {
-            var options = TLSOptions()
-            options.verifyPeer = t.verify
-            options.serverName = t.serverName
-            options.caFile = t.caFile?.path
-            options.clientCertificateFile = t.clientCertificate?.path
-            options.clientKeyFile = t.clientKey?.path
-            tls = options
+    /// Why `mask` cannot recognise an agent on IRC, or nil when it can: it
+    /// must be `nick!user@host` (``IRCMask`` rules) and its host part must
+    /// limit something — `anna!*@*` would let anyone who takes the nick pass
+    /// as the agent.
+    public static func maskProblem(_ mask: String) -> String? {
+        let parsed: IRCMask
+        do {
+            parsed = try IRCMask(mask, caseMapping: caseMapping)
+        } catch {
+            return "\"\(mask)\" is not a nick!user@host mask (\(error))"
         }
-        var sasl: IRCClientConfiguration.SASL?
-        if let config = s.sasl {
-            switch config.mechanism {
-            case .plain:
-                let password = try config.password?.resolve(field: "networks.\(s.name).sasl.password") ?? ""
-                sasl = .plain(account: config.account ?? s.nick, password: password, required: config.required)
-            case .external:
-                sasl = .external(required: config.required)
+        guard let bang = mask.firstIndex(of: "!"), let at = mask.lastIndex(of: "@"), bang < at,
+              mask.startIndex < bang else {
+            return "\"\(mask)\" is not a nick!user@host mask (e.g. \"anna!*@staff.nordlicht.example\")"
+        }
+        guard parsed.restrictsHost, mask[mask.index(after: at)...].contains(where: { $0 != "." && $0 != "*" && $0 != "?" })
+        else {
+            return "\"\(mask)\" matches any host: anyone could use that nick and be taken for an agent; "
+                + "name the host (or a host pattern like *.nordlicht.example)"
+        }
+        return nil
+    }
+
+    public func normalized(_ name: String, kind: ChatNameKind) -> String {
+        Self.caseMapping.lowercased(name)
+    }
+
+    /// Only an unverified `nick!user@host` can match; an account principal
+    /// has none (networks with accounts recognise agents by account). A mask
+    /// ``maskProblem(_:)`` refuses never matches, even if the configuration
+    /// check was bypassed.
+    public func principal(_ principal: ChatPrincipal, matchesMask mask: String) -> Bool {
+        guard case .unverified(let hostmask) = principal, Self.maskProblem(mask) == nil else { return false }
+        return Self.hostmask(hostmask, matches: mask)
+    }
+
+    /// The matcher: `mask` as an ``IRCMask`` under the adapter's case
+    /// mapping against the whole `nick!user@host`. The irc-parser-tests
+    /// `mask-match` vectors run against this function.
+    public static func hostmask(_ hostmask: String, matches mask: String) -> Bool {
+        guard let parsed = try? IRCMask(mask, caseMapping: caseMapping) else { return false }
+        return parsed.matches(hostmask)
+    }
+
+    public var status: ChatNetworkStatus {
+        get async {
+            let server = "\(client.configuration.host):\(client.configuration.port)"
+            if await client.isConnected { return ChatNetworkStatus(.ready, detail: server) }
+            switch await client.state {
+            case .registering, .registered: return ChatNetworkStatus(.connecting, detail: "\(server), registering")
+            case .connecting: return ChatNetworkStatus(.connecting, detail: "\(server), connecting")
+            case .waitingToConnect(let at):
+                return ChatNetworkStatus(.disconnected, detail: "\(server), reconnecting at \(at)")
+            case .idle: return ChatNetworkStatus(.disconnected, detail: "\(server), not started")
+            case .stopped: return ChatNetworkStatus(.disconnected, detail: "\(server), stopped")
             }
         }
-        let channels = try s.channels.map { channel in
-            IRCClientConfiguration.Channel(
-                channel.name, key: try channel.key?.resolve(field: "networks.\(s.name).channels.\(channel.name).key"))
-        }
-        return IRCClientConfiguration(
-            host: s.host, port: s.port, tls: tls, nick: s.nick, alternativeNicks: s.alternativeNicks, user: s.user,
-            realName: s.realName, password: try s.password?.resolve(field: "networks.\(s.name).password"), sasl: sasl,
-            channels: channels,
-            sendQueue: s.sendQueue)
+    }
+
+    /// The oldest text's wait is not yet exposed by ``IRCClient``: nil.
+    public var backlog: ChatBacklog {
+        get async { ChatBacklog(queuedTexts: await client.queuedTextCount) }
     }
 
     public var ownNick: String {
@@ -158,23 +200,25 @@ public final class IRCChatNetwork<C: WallClock>: ChatNetwork {
     }
 
     /// The bots' view of an incoming IRC message, or nil for what they must
-    /// not answer (NOTICE, ACTION).
+    /// not answer (NOTICE).
     func chatMessage(_ m: IRCIncomingMessage) async -> ChatMessage? {
-        guard !m.isNotice, !m.isAction else { return nil }
+        guard !m.isNotice else { return nil }
         let account: String? = switch m.accountSource {
         case .tag, .tracked: m.account
         case .tagAbsent, .unknown: nil
         }
-        let sender = ChatIdentity(network: name, nick: m.senderNick, account: account)
-        let hostmask = m.sender.user.map { user in "\(m.senderNick)!\(user)@\(m.sender.host ?? "")" }
+        let principal: ChatPrincipal = account.map { .account($0) } ?? .unverified(m.sender.description)
+        let sender = ChatIdentity(network: name, nick: m.senderNick)
         let time = m.serverTime ?? m.receivedAt
         guard let channel = m.channel else {
-            return ChatMessage(sender: sender, hostmask: hostmask, place: .direct, text: m.plainText,
-                               addressedToBot: true, time: time)
+            return ChatMessage(sender: sender, principal: principal, place: .direct, text: m.plainText,
+                               addressedToBot: true, time: time, isAction: m.isAction)
         }
-        let (addressed, text) = Self.stripAddress(m.plainText, nick: await client.currentNick)
-        return ChatMessage(sender: sender, hostmask: hostmask, place: .channel(channel), text: text,
-                           addressedToBot: addressed, time: time)
+        // "/me switchboard: …" is an action, not an address.
+        let (addressed, text) = m.isAction ? (false, m.plainText)
+            : Self.stripAddress(m.plainText, nick: await client.currentNick)
+        return ChatMessage(sender: sender, principal: principal, place: .channel(channel), text: text,
+                           addressedToBot: addressed, time: time, isAction: m.isAction)
     }
 
     /// `switchboard: help` → (true, "help"); anything else unchanged. The
