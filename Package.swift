@@ -90,7 +90,7 @@ let package = Package(
                           swiftSettings: settings),
         .testTarget(name: "BotsTests", dependencies: ["Bots", "Config", "Desk", "DeskFiles", "PINHashing", "KB", "Store",
                                                      "TestSupport"], swiftSettings: settings),
-        .testTarget(name: "IRCAdapterTests", dependencies: ["IRCAdapter", "IRC", "IRCClient", "Bots", "Desk", "Core", "TestSupport"],
+        .testTarget(name: "IRCAdapterTests", dependencies: ["IRCAdapter", "IRC", "IRCClient", "Bots", "Desk", "DeskFiles", "PINHashing", "Core", "TestSupport"],
                     swiftSettings: settings),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Transport", "Bots", "Desk", "DeskFiles", "PINHashing",
                                                         "Store", "TestSupport"], swiftSettings: settings),

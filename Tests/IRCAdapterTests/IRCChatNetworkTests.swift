@@ -1,6 +1,8 @@
 import Bots
 import Core
 import Desk
+import DeskFiles
+import PINHashing
 import Foundation
 import IRC
 @testable import IRCAdapter
@@ -109,7 +111,9 @@ import Testing
     /// The demo agents (config/agents.json5) on a network without accounts:
     /// their own host passes, another host or the nick alone does not.
     @Test func theShippedDemoAgentsAreRecognisedByTheIRCMatcher() throws {
-        let desk = try DeskConfiguration.load(directory: Self.repositoryRoot.appendingPathComponent("config").path)
+        let desk = try DeskFiles.load(DeskFiles.Paths(directory: Self.repositoryRoot.appendingPathComponent("config").path,
+                                                      customers: ["customers.json5", "customers.csv"]),
+                                       verifier: PBKDF2PINVerifier())
         let network = Self.network()
         for nick in ["anna", "ben", "chris", "dana", "emil"] {
             let home = ChatPrincipal.unverified("\(nick)!~\(nick)@127.0.0.1")

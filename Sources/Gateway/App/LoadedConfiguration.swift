@@ -1,4 +1,5 @@
 import Bots
+import Config
 import Core
 import Desk
 import DeskFiles
@@ -40,8 +41,8 @@ public struct LoadedConfiguration: Sendable {
     static func maskProblems(gateway: GatewayConfiguration, desk: DeskConfiguration) -> [String] {
         let agents = desk.agents.all
         guard agents.contains(where: { !$0.masks.isEmpty }) else { return [] }
-        let document = try? ConfigDocument(contentsOf: URL(fileURLWithPath: desk.paths.agents),
-                                           displayName: desk.paths.agents)
+        let document = try? ConfigDocument(contentsOf: URL(fileURLWithPath: gateway.deskPaths.agents),
+                                           displayName: gateway.deskPaths.agents)
         var problems: [String] = []
         for (i, agent) in agents.enumerated() {
             for (m, mask) in agent.masks.enumerated() {
@@ -51,7 +52,7 @@ public struct LoadedConfiguration: Sendable {
                     else { continue }
                     let path = ConfigPath("agents", .index(i), "masks", .index(m))
                     problems.append(document?.issue(problem, at: path).description
-                        ?? "\(desk.paths.agents): \(path): \(problem)")
+                        ?? "\(gateway.deskPaths.agents): \(path): \(problem)")
                 }
             }
         }
