@@ -86,11 +86,21 @@ extension BotRuntime {
             } else if words.count >= 4, words[0].lowercased() == "override",
                       ["until", "bis"].contains(words[2].lowercased()) {
                 reply(override(nick: words[1], until: rest(after: 3), context))
+            } else if words.count == 3, words[0].lowercased() == "override",
+                      ["off", "aus", "remove", "entfernen"].contains(words[2].lowercased()) {
+                reply(removeOverride(nick: words[1], context))
             } else {
                 usage()
             }
         case .stats:
             reply(statsText(context))
+        case .wait:
+            let note = rest(after: 1)
+            guard let number = ticketArgument(), !note.isEmpty else { return usage() }
+            reply(setWaiting(number, note: note, context))
+        case .close:
+            guard let number = ticketArgument() else { return usage() }
+            reply(close(number, note: rest(after: 1), context))
         }
     }
 
@@ -361,6 +371,62 @@ extension BotRuntime {
         logger.notice("on-call override", ["agent": agent.id, "until": until, "by": context.agent.id])
         return agentText(.overrideSet, context, ["agent": agent.nick, "until": Format.agentTime(until, zone: roster.zone),
                                                  "by": context.agent.nick])
+    }
+
+    /// `!oncall override NICK off`: removes the overrides agents made for
+    /// NICK that are in force or still to come (store first, then roster).
+    func removeOverride(nick target: String, _ context: AgentContext) -> String {
+        guard let agent = desk.agents.agent(nick: target) ?? desk.agents.agent(id: target) else {
+            return agentText(.overrideUnknownAgent, context, ["nick": target])
+        }
+        let mine = roster.runtimeOverrides.filter { $0.agent == agent.id && $0.until > context.now }
+        guard !mine.isEmpty else { return agentText(.overrideNone, context, ["agent": agent.nick]) }
+        for entry in mine {
+            do {
+                if let id = SavedRosterOverride.storeID(ofRosterID: entry.id) {
+                    try store.removeRosterOverride(id)
+                }
+            } catch {
+                storeFailed(error, "remove roster override")
+                return agentText(.storeFailed, context, ["error": "\(error)"])
+            }
+            roster.removeOverride(id: entry.id)
+        }
+        logger.notice("on-call override removed", ["agent": agent.id, "count": mine.count, "by": context.agent.id])
+        let now = roster.onDuty(at: context.now).agent.map(nick(of:)) ?? agentText(.noOne, context)
+        return agentText(.overrideRemoved, context, ["agent": agent.nick, "count": String(mine.count),
+                                                     "by": context.agent.nick, "now": now])
+    }
+
+    /// `!wait N note`: the ticket waits for the customer, who gets the note.
+    func setWaiting(_ number: TicketNumber, note: String, _ context: AgentContext) -> String {
+        let result = change(number, .setWaiting(note: note), by: .agent(context.agent.id), now: context.now)
+        guard case .done(let commit, _) = result else { return failureText(result, number, command: "wait", context) }
+        let ticket = commit.ticket
+        logger.notice("ticket waiting for the customer", ["ticket": number, "agent": context.agent.id])
+        tellCustomer(ticket, .ticketWaiting, ["ticket": number.description, "agent": context.agent.nick, "note": note])
+        var values = Self.ticketValues(ticket)
+        values["agent"] = context.agent.nick
+        values["note"] = note
+        let text = agentText(.waiting, context, values)
+        echoToChannel(text, context, ticket: ticket)
+        return text
+    }
+
+    /// `!close N [note]`: a resolved ticket is closed (a customer's line
+    /// then starts a new request instead of reopening it).
+    func close(_ number: TicketNumber, note: String, _ context: AgentContext) -> String {
+        let result = change(number, .close(note: note), by: .agent(context.agent.id), cancelUnsentPages: true,
+                            now: context.now)
+        guard case .done(let commit, _) = result else { return failureText(result, number, command: "close", context) }
+        let ticket = commit.ticket
+        forgetTimers(of: number)
+        logger.notice("ticket closed", ["ticket": number, "agent": context.agent.id])
+        var values = Self.ticketValues(ticket)
+        values["agent"] = context.agent.nick
+        let text = agentText(.closed, context, values)
+        echoToChannel(text, context, ticket: ticket)
+        return text
     }
 
     /// `!stats`: what is cheap to count and honest to show.

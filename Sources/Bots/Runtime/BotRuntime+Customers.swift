@@ -35,6 +35,9 @@ extension BotRuntime {
         let now = clock.date
         let identity = message.sender
         let key = ConversationKey(identity)
+        var line = message
+        line.text = text
+        if holdIfWaiting(line) { return }
         if let command = Self.command(in: text) {
             let language = conversations[key]?.language ?? LanguageDetector.detect(text) ?? settings.defaultLanguage
             if let supportCommand = definitions.supportCommands.command(named: command.name) {
@@ -61,12 +64,8 @@ extension BotRuntime {
         schedule.set(.idle(key), at: now.addingTimeInterval(definitions.supportSettings.idleTimeout))
         guard let conversation = conversations[key] else { return }
         switch conversation.phase {
-        case .intake(let intake):
-            if intake.verifying {
-                conversations[key]?.held.append(text)
-            } else {
-                intakeLine(text, key: key, now: now)
-            }
+        case .intake:
+            intakeLine(text, key: key, now: now)
         case .ticket:
             // Back on an open ticket: say so once — unless an agent has it, then
             // the line simply goes to the agent, as in a chat.
@@ -173,15 +172,23 @@ extension BotRuntime {
             let ok = await Task.detached(priority: .userInitiated) {
                 customers.verifyPIN(number: number, pin: pin)
             }.value
-            self.pinChecked(key: key, serial: serial, number: number, ok: ok)
-            await self.flush()
-            self.pinChecksRunning -= 1
-            if !self.pinChecksWaiting.isEmpty {
-                let next = self.pinChecksWaiting.removeFirst()
-                self.startPINCheck(key: next.key, serial: next.serial, number: next.number, pin: next.pin)
-            }
+            await self.pinCheckFinished(key: key, serial: serial, number: number, ok: ok)
             self.backgroundWork.removeValue(forKey: work)
         }
+    }
+
+    /// A PIN check's result, as an input of its own (it waits for its turn
+    /// like a chat event); then the next waiting check starts.
+    func pinCheckFinished(key: ConversationKey, serial: UInt64, number: String, ok: Bool) async {
+        await enterTurn()
+        defer { leaveTurn() }
+        pinChecked(key: key, serial: serial, number: number, ok: ok)
+        pinChecksRunning -= 1
+        if !pinChecksWaiting.isEmpty {
+            let next = pinChecksWaiting.removeFirst()
+            startPINCheck(key: next.key, serial: next.serial, number: next.number, pin: next.pin)
+        }
+        await flush()
     }
 
     /// PIN checks at once: one per core (at least two).
@@ -196,16 +203,7 @@ extension BotRuntime {
         conversation.language = intake.language
         conversations[key] = conversation
         perform(effects, key: key, now: now)
-        // Lines that arrived during the check, in order.
-        while var current = conversations[key], current.serial == serial, !current.held.isEmpty {
-            if case .intake(let waiting) = current.phase, waiting.verifying { break }
-            let line = current.held.removeFirst()
-            conversations[key] = current
-            switch current.phase {
-            case .intake: intakeLine(line, key: key, now: now)
-            case .ticket: followUpLine(line, key: key, now: now)
-            }
-        }
+        replayHeld(key, serial: serial)
     }
 
     // MARK: - The ticket

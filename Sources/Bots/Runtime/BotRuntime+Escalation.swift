@@ -315,7 +315,8 @@ extension BotRuntime {
         let timeout = definitions.agentSettings.pageDeliveryTimeout
         var next = inFlight.values.map { $0.handedOver.addingTimeInterval(timeout) }.min()
         do {
-            let pending = try store.pendingPages(dueBy: .distantFuture, limit: inFlight.count + 1)
+            let pending = try store.pendingPages(dueBy: GivenUpPage.due.addingTimeInterval(-1),
+                                                 limit: inFlight.count + 1)
             if let first = pending.first(where: { inFlight[$0.id] == nil }) {
                 next = min(next ?? first.dueAt, first.dueAt)
             }
@@ -333,10 +334,10 @@ extension BotRuntime {
     func pageDelivered(_ id: PageID, at: Date, now: Date) {
         do {
             try store.markPageSent(id, at: at)
+            counters.pagesSent += 1
         } catch {
             storeFailed(error, "mark page sent")
         }
-        counters.pagesSent += 1
         if let page = inFlight.removeValue(forKey: id) {
             // The first page that went out moves a new contract ticket to `paged`.
             if let stored = try? store.ticket(page.ticket), stored.ticket.state == .new, stored.ticket.group == .contract {
@@ -346,10 +347,19 @@ extension BotRuntime {
         refreshPageTimer(now: now)
     }
 
+    /// A failed attempt is retried after 30 s, 60 s, … (at most 300 s),
+    /// up to ``AgentSettings/pageAttempts`` attempts; then the page is given
+    /// up (see ``pageGivenUp(_:reason:now:)``).
     func pageFailed(_ id: PageID, reason: String, now: Date) {
-        let attempts = (inFlight.removeValue(forKey: id)?.attempts ?? 0) + 1
-        let delay = min(300, 30 * pow(2, Double(min(attempts, 10) - 1)))
+        let page = inFlight.removeValue(forKey: id)
+        let attempts = (page?.attempts ?? 0) + 1
         counters.pageFailures += 1
+        if attempts >= definitions.agentSettings.pageAttempts {
+            pageGivenUp(id, page: page, attempts: attempts, reason: reason, now: now)
+            refreshPageTimer(now: now)
+            return
+        }
+        let delay = min(300, 30 * pow(2, Double(min(attempts, 10) - 1)))
         logger.warning("page not delivered; will retry", ["page": id.rawValue, "reason": reason,
                                                            "retry_in_s": Int(delay)])
         do {
@@ -358,5 +368,78 @@ extension BotRuntime {
             storeFailed(error, "mark page failed")
         }
         refreshPageTimer(now: now)
+    }
+
+    /// A page the network refused ``AgentSettings/pageAttempts`` times: it is
+    /// not tried again (stored as due never, with the reason), the next
+    /// escalation step of an unanswered contract ticket is paged at once,
+    /// and the agents' channel is warned.
+    func pageGivenUp(_ id: PageID, page: InFlightPage?, attempts: Int, reason: String, now: Date) {
+        counters.pagesGivenUp += 1
+        let error = "given up after \(attempts) attempts: \(reason)"
+        do {
+            try store.markPageFailed(id, error: error, retryAt: GivenUpPage.due)
+        } catch {
+            storeFailed(error, "mark page given up")
+        }
+        guard let page else { return }
+        logger.error("page given up", ["page": id.rawValue, "ticket": page.ticket, "to": page.target,
+                                       "attempts": attempts, "reason": reason])
+        let stored: StoredTicket?
+        do {
+            stored = try store.ticket(page.ticket)
+        } catch {
+            storeFailed(error, "read ticket for a given-up page")
+            return
+        }
+        guard let ticket = stored?.ticket else { return }
+        var values = Self.ticketValues(ticket)
+        let language = agentLanguage(agentsPlace(for: ticket.contact.network).network)
+        values["target"] = page.target
+        values["attempts"] = String(attempts)
+        values["error"] = Sanitizer.inline(reason, limit: 120)
+        let paged = ticket.group == .contract && ticket.respondedAt == nil && [.new, .paged].contains(ticket.state)
+            && pageNextStep(ticket, after: page.step, note: "page to \(page.target) given up", now: now)
+        values["next"] = definitions.agent.render(paged ? .pageGivenUpNextStep : .pageGivenUpNoStep, language, values)
+        postToAgents(ticket, .pageGivenUp, values, now: now)
+    }
+
+    /// Pages the escalation step after `step` now (a page of `step` was
+    /// given up); false when there is none or it could not be stored.
+    func pageNextStep(_ ticket: Ticket, after step: Int, note: String, now: Date) -> Bool {
+        let recorded: Set<Int>
+        do {
+            recorded = try store.escalationSteps(of: ticket.number)
+        } catch {
+            storeFailed(error, "escalation steps")
+            return false
+        }
+        let done = Set(0...max(step, recorded.max() ?? step))
+        let dueTimes = desk.escalation.dueTimes(for: ticket, tiers: desk.tiers, calendar: desk.calendar)
+        let nextIndex = done.max()! + 1
+        guard nextIndex < dueTimes.count, let due = dueTimes[nextIndex] else { return false }
+        let plan = desk.escalation.plan(for: ticket, stepsDone: done, now: max(due, now), roster: roster,
+                                        tiers: desk.tiers, calendar: desk.calendar)
+        guard let request = Self.firstPage(in: plan) else { return false }
+        let pager = makePager(for: ticket.contact.network)
+        let text = "step \(request.steps.map(String.init).joined(separator: "+")) early: " + note
+        switch change(ticket.number, .page(note: text), by: .system,
+                      pages: { pager.pages(for: request, ticket: $0, now: now) }, cancelUnsentPages: false, now: now) {
+        case .done(let commit, _):
+            sendPages(commit.pages, now: now, group: .contract)
+            if let next = plan.nextEvaluation { schedule.set(.escalation(ticket.number), at: next) }
+            return true
+        case .failed, .refused, .notFound:
+            return false
+        }
+    }
+
+    /// The page request of an escalation plan, if it has one (a plain
+    /// function: a closure here crashed Swift 6.3's optimiser).
+    static func firstPage(in plan: EscalationPlan) -> PageRequest? {
+        for action in plan.actions {
+            if case .page(let request) = action { return request }
+        }
+        return nil
     }
 }

@@ -33,10 +33,15 @@ import KB
 /// `deliveryID` must eventually be reported as delivered or failed (also
 /// when the adapter drops its queue on a disconnect).
 ///
-/// **Concurrency.** An actor: events are handled one at a time, except the
-/// deliberately slow PIN check (PBKDF2), which runs off the actor so other
-/// customers are not kept waiting; the customer's further lines wait for it.
-/// Store calls are synchronous and short (one durable commit).
+/// **Concurrency.** Every input — a chat event, a delivery report, a timer
+/// tick, a PIN check's result — takes its turn through one FIFO gate
+/// (``Turns``): an input is handled to the end, its lines handed to the
+/// networks, before the next one starts, even where handling awaits (a
+/// network's presence answer, and the store once its calls are `async`).
+/// The deliberately slow PIN check (PBKDF2) runs off the actor so other
+/// customers are not kept waiting; its result comes back as an input, and
+/// every later line of that customer (commands too) waits behind it in
+/// arrival order (``Conversation/held``).
 public actor BotRuntime<C: WallClock> {
     // MARK: Configuration
 
@@ -79,6 +84,10 @@ public actor BotRuntime<C: WallClock> {
     var pinChecksWaiting: [PendingPINCheck] = []
     var sleeper: Task<Void, Never>?
     var armedFor: Date?
+    /// One input at a time, in arrival order.
+    var turns = Turns()
+    /// The conversation whose held lines are being handled now.
+    var replaying: ConversationKey?
 
     struct PendingPINCheck {
         var key: ConversationKey
@@ -139,6 +148,8 @@ public actor BotRuntime<C: WallClock> {
     /// stands (a step that fell due while the gateway was down is paged now,
     /// once), posts SLA marks not yet posted, and sends every pending page.
     public func start() async throws {
+        await enterTurn()
+        defer { leaveTurn() }
         guard !started else { return }
         let now = clock.date
         let open = try store.openTickets()
@@ -163,11 +174,13 @@ public actor BotRuntime<C: WallClock> {
         started = true
         logger.info("bots started", ["open_tickets": open.count, "waiting": queue.count,
                                      "networks": networkOrder.joined(separator: ",")])
-        await fireDueTimers()
+        await fireDueTimersInTurn()
     }
 
     /// Handles one event from a network.
     public func handle(_ event: ChatEvent) async {
+        await enterTurn()
+        defer { leaveTurn() }
         switch event {
         case .message(let message):
             handleMessage(message)
@@ -187,6 +200,8 @@ public actor BotRuntime<C: WallClock> {
 
     /// Handles a network's report about a page (an action with a `deliveryID`).
     public func handle(_ delivery: ChatDelivery) async {
+        await enterTurn()
+        defer { leaveTurn() }
         let now = clock.date
         switch delivery {
         case .delivered(let id, let at):
@@ -218,6 +233,13 @@ public actor BotRuntime<C: WallClock> {
 
     /// Does what is due now (what ``runTimers()`` does when it wakes).
     public func fireDueTimers() async {
+        await enterTurn()
+        defer { leaveTurn() }
+        await fireDueTimersInTurn()
+    }
+
+    /// ``fireDueTimers()`` for a caller that already holds the turn.
+    func fireDueTimersInTurn() async {
         let now = clock.date
         let due = schedule.popDue(now)
         var sendPages = false
@@ -238,7 +260,9 @@ public actor BotRuntime<C: WallClock> {
     /// Swaps in a new desk configuration and bot definitions without a
     /// restart. Overrides agents made at run time are kept; every open
     /// ticket's escalation and SLA are evaluated again under the new terms.
-    public func reload(desk: DeskConfiguration, definitions: BotDefinitions) {
+    public func reload(desk: DeskConfiguration, definitions: BotDefinitions) async {
+        await enterTurn()
+        defer { leaveTurn() }
         let now = clock.date
         let kept = roster.runtimeOverrides.filter { $0.until > now }
         self.desk = desk
@@ -278,6 +302,28 @@ public actor BotRuntime<C: WallClock> {
     public func waitUntilIdle() async {
         while let (_, task) = backgroundWork.first {
             await task.value
+        }
+    }
+
+    // MARK: - Turns
+
+    /// Waits until it is this input's turn (FIFO).
+    func enterTurn() async {
+        guard turns.busy else {
+            turns.busy = true
+            return
+        }
+        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+            turns.waiting.append(waiter)
+        }
+    }
+
+    /// Hands the turn to the next waiting input (it stays busy), or frees it.
+    func leaveTurn() {
+        if turns.waiting.isEmpty {
+            turns.busy = false
+        } else {
+            turns.waiting.removeFirst().resume()
         }
     }
 
@@ -368,6 +414,7 @@ public actor BotRuntime<C: WallClock> {
                 customerLines(text, message: message, settings: settings, fromChannel: channel)
             }
         case .direct:
+            if holdIfWaiting(message) { return }
             if isKB, let command {
                 kbQuery(command.arguments, message: message, settings: settings)
             } else if let agentCommand, let command, supportCommand == nil || agentCommand == .help,
@@ -376,6 +423,36 @@ public actor BotRuntime<C: WallClock> {
             } else {
                 customerLines(text, message: message, settings: settings, fromChannel: nil)
             }
+        }
+    }
+
+    /// Keeps `message` (one line) for later when its sender's PIN check is
+    /// running, or earlier lines of theirs still wait: one customer's lines
+    /// are handled strictly in arrival order. True when it was kept.
+    func holdIfWaiting(_ message: ChatMessage) -> Bool {
+        let key = ConversationKey(message.sender)
+        guard let conversation = conversations[key] else { return false }
+        guard conversation.verifying || (!conversation.held.isEmpty && replaying != key) else { return false }
+        let lines = message.text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+        for line in lines.prefix(1000) {
+            var one = message
+            one.text = line
+            conversations[key]?.held.append(one)
+        }
+        return true
+    }
+
+    /// Handles the lines a customer sent while their PIN was checked, in
+    /// order, until none is left or one starts another check.
+    func replayHeld(_ key: ConversationKey, serial: UInt64) {
+        let outer = replaying
+        replaying = key
+        defer { replaying = outer }
+        while let current = conversations[key], current.serial == serial, !current.verifying,
+              let next = current.held.first {
+            conversations[key]?.held.removeFirst()
+            handleMessage(next)
         }
     }
 
