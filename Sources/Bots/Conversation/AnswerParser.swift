@@ -250,7 +250,7 @@ enum AnswerParser {
     /// brauchen dringend Hilfe", "please help us asap", "Notfall!".
     static let pleaWords: Set<String> = [
         "ich", "wir", "brauche", "brauchen", "benötige", "benötigen", "dringend", "dringende", "dringenden",
-        "sofort", "schnell", "schnellstmöglich", "hilfe", "helfen", "helft", "unterstützung", "bitte", "support",
+        "sofort", "schnell", "schnellstmöglich", "hilfe", "helfen", "unterstützung", "bitte", "support",
         "mal", "euch", "eure", "euren", "ihre", "ihren", "eine", "einen", "ein", "kann", "können", "könnt", "könnten",
         "jemand", "uns", "mir", "es", "ist", "sehr", "ganz", "wichtig", "notfall", "problem", "probleme", "haben",
         "habe", "hat", "eilt", "asap", "dringlich", "bei", "hier", "gerade", "jetzt", "akut", "frage", "anliegen",
@@ -258,7 +258,7 @@ enum AnswerParser {
         "immediately", "someone", "somebody", "can", "could", "you", "us", "me", "a", "an", "some", "have", "has",
         "got", "issue", "issues", "there", "is", "it", "very", "emergency", "our", "my", "question", "hi",
         "hello", "here", "right", "away", "am", "are", "with", "mit", "und", "and", "noch", "heute", "today",
-        "wirklich", "really", "bräuchten", "bräuchte", "benötigt", "required",
+        "wirklich", "really", "bräuchten", "bräuchte", "benötigt", "required", "sie", "helft", "du", "dringendst",
     ]
 
     /// Whether `text` is only a plea or a greeting, without a word about what

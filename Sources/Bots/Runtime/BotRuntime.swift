@@ -88,6 +88,10 @@ public actor BotRuntime<C: WallClock> {
     var turns = Turns()
     /// The conversation whose held lines are being handled now.
     var replaying: ConversationKey?
+    /// How a PIN is checked: PBKDF2 on a detached task, off the actor.
+    var pinVerifier: PINVerifier = { customers, number, pin in
+        await Task.detached(priority: .userInitiated) { customers.verifyPIN(number: number, pin: pin) }.value
+    }
 
     struct PendingPINCheck {
         var key: ConversationKey

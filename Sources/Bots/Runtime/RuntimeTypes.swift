@@ -184,3 +184,7 @@ public enum GivenUpPage {
     /// Whether `page` was given up.
     public static func isGivenUp(_ page: PageRecord) -> Bool { page.sentAt == nil && page.dueAt >= due }
 }
+
+/// Checks a contract PIN (`customers`, customer number, PIN): slow on
+/// purpose, so it runs off the runtime's actor.
+typealias PINVerifier = @Sendable (CustomerDirectory, String, String) async -> Bool
