@@ -160,9 +160,9 @@ extension BotRuntime {
 
     func queueText(_ context: AgentContext) -> String {
         let limit = definitions.agentSettings.queueLength
-        let entries = queue.top(limit)
+        let entries = tickets.queue.top(limit)
         guard !entries.isEmpty else { return agentText(.queueEmpty, context) }
-        var lines = [agentText(.queueHeader, context, ["count": String(queue.count), "shown": String(entries.count)])]
+        var lines = [agentText(.queueHeader, context, ["count": String(tickets.queue.count), "shown": String(entries.count)])]
         for entry in entries {
             guard let ticket = (try? store.ticket(entry.number))??.ticket else { continue }
             var values = Self.ticketValues(ticket)
@@ -188,12 +188,12 @@ extension BotRuntime {
     /// `!next`: the first ticket of the queue that can still be taken.
     func takeNext(_ context: AgentContext) -> String {
         for _ in 0..<20 {
-            guard let entry = queue.next() else { break }
+            guard let entry = tickets.nextInQueue() else { break }
             let result = change(entry.number, .take, by: .agent(context.agent.id), cancelUnsentPages: true, now: context.now)
             if case .done(let commit, _) = result { return taken(commit.ticket, context) }
             if case .failed = result { return failureText(result, entry.number, command: "next", context) }
             // Refused (taken meanwhile, closed): the queue was brought in line; try the next.
-            queue.remove(entry.number)
+            tickets.dropFromQueue(entry.number)
         }
         return agentText(.nextNone, context)
     }

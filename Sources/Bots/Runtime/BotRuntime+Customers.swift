@@ -235,7 +235,7 @@ extension BotRuntime {
         }
         var position: Int?
         if draft.group == .noContract {
-            var preview = queue
+            var preview = tickets.queue
             let entry = QueueEntry(number: TicketNumber(rawValue: .max), priority: provisional.priority, createdAt: now)
             preview.insert(entry)
             position = preview.position(of: entry.number)
@@ -266,7 +266,7 @@ extension BotRuntime {
 
         // Committed: from here on the number may be told.
         let ticket = commit.ticket
-        queue.sync(with: ticket)
+        tickets.sync(with: ticket)
         if ticket.group == .contract { counters.ticketsCreatedContract += 1 } else { counters.ticketsCreatedNoContract += 1 }
         logger.notice("ticket created", ["ticket": ticket.number, "priority": ticket.priority, "group": ticket.group.rawValue,
                                          "customer": ticket.customerName, "contact": identity.description,
@@ -312,7 +312,7 @@ extension BotRuntime {
             if let next = plan.nextEvaluation { schedule.set(.escalation(ticket.number), at: next) }
             if let next = desk.sla.status(of: ticket, at: now)?.nextChange { schedule.set(.sla(ticket.number), at: next) }
         } else {
-            values["position"] = String(queue.position(of: ticket.number) ?? position ?? 1)
+            values["position"] = String(tickets.queue.position(of: ticket.number) ?? position ?? 1)
             tellCustomer(ticket, .ticketQueued, values, lane: .urgent)
             schedule.set(.offer(key), at: now.addingTimeInterval(desk.messageOfferDelay))
         }
@@ -525,26 +525,26 @@ extension BotRuntime {
     }
 
     func statusText(identity: ChatIdentity, key: ConversationKey, language: Language) -> String {
-        var tickets: [Ticket] = []
+        var own: [Ticket] = []
         do {
-            tickets = try store.tickets(contact: identity, openOnly: true, limit: 10).map(\.ticket)
-            if let bound = conversations[key]?.ticketNumber, !tickets.contains(where: { $0.number == bound }),
+            own = try store.tickets(contact: identity, openOnly: true, limit: 10).map(\.ticket)
+            if let bound = conversations[key]?.ticketNumber, !own.contains(where: { $0.number == bound }),
                let stored = try store.ticket(bound), stored.ticket.state.isOpen {
-                tickets.insert(stored.ticket, at: 0)
+                own.insert(stored.ticket, at: 0)
             }
         } catch {
             storeFailed(error, "tickets of a contact")
         }
         let texts = definitions.support
-        guard !tickets.isEmpty else { return texts.render(.statusNone, language) }
+        guard !own.isEmpty else { return texts.render(.statusNone, language) }
         var lines = [texts.render(.statusHeader, language)]
-        for ticket in tickets {
+        for ticket in own {
             var values = Self.ticketValues(ticket)
             if let assignee = ticket.assignee {
                 values["agent"] = nick(of: assignee)
                 lines.append(texts.render(.statusAssigned, language, values))
             } else {
-                values["position"] = queue.position(of: ticket.number).map(String.init) ?? "–"
+                values["position"] = tickets.queue.position(of: ticket.number).map(String.init) ?? "–"
                 lines.append(texts.render(.statusQueued, language, values))
             }
         }

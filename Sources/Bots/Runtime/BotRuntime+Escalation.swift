@@ -2,64 +2,18 @@ import Core
 import Desk
 import Foundation
 
-/// The outcome of a lifecycle command applied to a stored ticket.
-enum ChangeResult {
-    /// Committed; the ticket before the change is given for comparison.
-    case done(TicketCommit, before: Ticket)
-    /// The lifecycle refused it (the reason says why).
-    case refused(TransitionError)
-    case notFound
-    /// The store failed (logged).
-    case failed(any Error)
-}
-
 // Escalation, SLA marks and the outbox of pages (SPEC "Escalation").
 extension BotRuntime {
-    /// Applies `command` to the stored ticket through ``TicketLifecycle``
-    /// (so every change is an event) and stores it with `pages` in one
-    /// transaction. A concurrent change (the store's version check) makes it
-    /// read the ticket again and decide again, so two agents taking one
-    /// ticket end with one owner and the other told who.
+    /// Applies `command` through the ticket service (see
+    /// ``TicketService/change(_:_:by:pages:cancelUnsentPages:now:)``); a
+    /// ticket that is no longer open needs no escalation timer.
     func change(_ number: TicketNumber, _ command: TicketCommand, by actor: Actor,
                 pages: (Ticket) -> [PageDraft] = { _ in [] }, cancelUnsentPages: Bool = false,
                 now: Date) -> ChangeResult {
-        for _ in 0..<4 {
-            let stored: StoredTicket
-            do {
-                guard let found = try store.ticket(number) else { return .notFound }
-                stored = found
-            } catch {
-                storeFailed(error, "read ticket")
-                return .failed(error)
-            }
-            let updated: Ticket, events: [TicketEvent]
-            do {
-                (updated, events) = try TicketLifecycle.apply(command, to: stored.ticket, by: actor, at: now)
-            } catch {
-                queue.sync(with: stored.ticket)
-                return .refused(error)
-            }
-            do {
-                let commit = try store.update(stored, to: updated, events: events, pages: pages(updated),
-                                              cancelUnsentPages: cancelUnsentPages)
-                queue.sync(with: commit.ticket)
-                if !commit.ticket.state.isOpen { schedule.remove(.escalation(number)) }
-                return .done(commit, before: stored.ticket)
-            } catch TicketStoreError.conflict {
-                logger.info("ticket changed concurrently; deciding again", ["ticket": number, "command": command.name])
-                continue
-            } catch let error as TicketStoreError {
-                if case .escalationStepExists = error { return .failed(error) }
-                storeFailed(error, command.name)
-                return .failed(error)
-            } catch {
-                storeFailed(error, command.name)
-                return .failed(error)
-            }
-        }
-        let error = TicketStoreError.invalid("\(number) kept changing while \(command.name) was applied")
-        storeFailed(error, command.name)
-        return .failed(error)
+        let result = tickets.change(number, command, by: actor, pages: pages, cancelUnsentPages: cancelUnsentPages,
+                                    now: now)
+        if case .done(let commit, _) = result, !commit.ticket.state.isOpen { schedule.remove(.escalation(number)) }
+        return result
     }
 
     // MARK: - Escalation
@@ -264,43 +218,29 @@ extension BotRuntime {
 
     // MARK: - The outbox
 
-    /// Hands pages to their networks with the page id as delivery id: on
-    /// the urgent lane, except a non-contract announcement (never a page).
+    /// Hands pages to their networks through the outbox: on the urgent
+    /// lane, except a non-contract announcement (never a page).
     func sendPages(_ records: [PageRecord], now: Date, group: CustomerGroup? = nil) {
         var groups: [TicketNumber: CustomerGroup] = [:]
-        for record in records where inFlight[record.id] == nil {
-            var ticketGroup = group ?? groups[record.ticket]
-            if ticketGroup == nil {
-                ticketGroup = (try? store.ticket(record.ticket))?.ticket.group ?? .contract
-                groups[record.ticket] = ticketGroup
-            }
-            let lane: ChatLane = ticketGroup == .noContract ? .normal : .urgent
-            let recipient: ChatRecipient = Self.isChannelName(record.target) ? .channel(record.target) : .user(record.target)
-            say(ChatAction(network: record.network, recipient: recipient, text: record.text, lane: lane,
-                           deliveryID: record.id.rawValue))
-            inFlight[record.id] = InFlightPage(ticket: record.ticket, step: record.step, target: record.target,
-                                               attempts: record.attempts, handedOver: now)
+        for record in records where group == nil && groups[record.ticket] == nil && !outbox.isInFlight(record.id) {
+            groups[record.ticket] = (try? store.ticket(record.ticket))?.ticket.group ?? .contract
         }
+        let actions = outbox.handOver(records, lane: { record in
+            (group ?? groups[record.ticket]) == .noContract ? .normal : .urgent
+        }, now: now)
+        for action in actions { say(action) }
         refreshPageTimer(now: now)
-    }
-
-    /// `#agents`, `&local`, `!room`, `+modeless` are channels; anything else is a person.
-    static func isChannelName(_ target: String) -> Bool {
-        guard let first = target.first else { return false }
-        return "#&!+".contains(first)
     }
 
     /// Sends the pages that are due and not in flight; pages in flight for
     /// longer than the delivery timeout are sent again.
     func sendDuePages(now: Date) {
-        let timeout = definitions.agentSettings.pageDeliveryTimeout
-        for (id, page) in inFlight where now.timeIntervalSince(page.handedOver) >= timeout {
-            inFlight.removeValue(forKey: id)
+        for (id, page) in outbox.expire(now: now, timeout: definitions.agentSettings.pageDeliveryTimeout) {
             logger.warning("page not confirmed by the network; sending it again", ["page": id.rawValue,
                                                                                    "ticket": page.ticket, "to": page.target])
         }
         do {
-            let due = try store.pendingPages(dueBy: now, limit: 200).filter { inFlight[$0.id] == nil }
+            let due = try store.pendingPages(dueBy: now, limit: 200).filter { !outbox.isInFlight($0.id) }
             sendPages(due, now: now)
         } catch {
             storeFailed(error, "pending pages")
@@ -313,16 +253,15 @@ extension BotRuntime {
     /// earliest delivery timeout.
     func refreshPageTimer(now: Date) {
         let timeout = definitions.agentSettings.pageDeliveryTimeout
-        var next = inFlight.values.map { $0.handedOver.addingTimeInterval(timeout) }.min()
+        var next: Date?
         do {
             let pending = try store.pendingPages(dueBy: GivenUpPage.due.addingTimeInterval(-1),
-                                                 limit: inFlight.count + 1)
-            if let first = pending.first(where: { inFlight[$0.id] == nil }) {
-                next = min(next ?? first.dueAt, first.dueAt)
-            }
+                                                 limit: outbox.inFlight.count + 1)
+            next = outbox.nextWake(pendingDue: pending.first(where: { !outbox.isInFlight($0.id) })?.dueAt,
+                                   timeout: timeout)
         } catch {
             storeFailed(error, "pending pages")
-            next = min(next ?? now.addingTimeInterval(30), now.addingTimeInterval(30))
+            next = outbox.nextWake(pendingDue: now.addingTimeInterval(30), timeout: timeout)
         }
         if let next {
             schedule.set(.pages, at: max(next, now))
@@ -338,7 +277,7 @@ extension BotRuntime {
         } catch {
             storeFailed(error, "mark page sent")
         }
-        if let page = inFlight.removeValue(forKey: id) {
+        if let page = outbox.delivered(id) {
             // The first page that went out moves a new contract ticket to `paged`.
             if let stored = try? store.ticket(page.ticket), stored.ticket.state == .new, stored.ticket.group == .contract {
                 _ = change(page.ticket, .page(note: "step \(page.step): \(page.target)"), by: .system, now: now)
@@ -347,25 +286,21 @@ extension BotRuntime {
         refreshPageTimer(now: now)
     }
 
-    /// A failed attempt is retried after 30 s, 60 s, … (at most 300 s),
-    /// up to ``AgentSettings/pageAttempts`` attempts; then the page is given
-    /// up (see ``pageGivenUp(_:reason:now:)``).
+    /// A refused page is stored for its retry, or given up (see ``Outbox``).
     func pageFailed(_ id: PageID, reason: String, now: Date) {
-        let page = inFlight.removeValue(forKey: id)
-        let attempts = (page?.attempts ?? 0) + 1
         counters.pageFailures += 1
-        if attempts >= definitions.agentSettings.pageAttempts {
+        let (page, decision) = outbox.failed(id, now: now, maximumAttempts: definitions.agentSettings.pageAttempts)
+        switch decision {
+        case .giveUp(let attempts):
             pageGivenUp(id, page: page, attempts: attempts, reason: reason, now: now)
-            refreshPageTimer(now: now)
-            return
-        }
-        let delay = min(300, 30 * pow(2, Double(min(attempts, 10) - 1)))
-        logger.warning("page not delivered; will retry", ["page": id.rawValue, "reason": reason,
-                                                           "retry_in_s": Int(delay)])
-        do {
-            try store.markPageFailed(id, error: reason, retryAt: now.addingTimeInterval(delay))
-        } catch {
-            storeFailed(error, "mark page failed")
+        case .retry(let at, _):
+            logger.warning("page not delivered; will retry", ["page": id.rawValue, "reason": reason,
+                                                               "retry_in_s": Int(at.timeIntervalSince(now))])
+            do {
+                try store.markPageFailed(id, error: reason, retryAt: at)
+            } catch {
+                storeFailed(error, "mark page failed")
+            }
         }
         refreshPageTimer(now: now)
     }

@@ -64,15 +64,16 @@ public actor BotRuntime<C: WallClock> {
 
     /// The configured roster plus the overrides agents made at run time.
     var roster: Roster
-    /// Open, unassigned tickets in hand-out order.
-    var queue = TicketQueue()
+    /// Ticket changes and the queue of open unassigned tickets.
+    let tickets: TicketService
     var conversations: [ConversationKey: Conversation] = [:]
     var conversationOfTicket: [TicketNumber: ConversationKey] = [:]
     var schedule = DeadlineSchedule<TimerKey>()
     /// Contract tickets whose SLA warning / breach was already posted
     /// (rebuilt from the audit trail at start).
     var slaPosted: [TicketNumber: SLAPosted] = [:]
-    var inFlight: [PageID: InFlightPage] = [:]
+    /// Pages handed to networks and not confirmed yet.
+    var outbox = Outbox()
     var counters = BotMetrics()
     var serials: UInt64 = 0
     var started = false
@@ -131,6 +132,7 @@ public actor BotRuntime<C: WallClock> {
         self.store = store
         self.clock = clock
         self.logger = logger.with(["component": "bots"])
+        tickets = TicketService(store: store, logger: self.logger)
         roster = desk.roster
     }
 
@@ -157,7 +159,7 @@ public actor BotRuntime<C: WallClock> {
         guard !started else { return }
         let now = clock.date
         let open = try store.openTickets()
-        queue = TicketQueue(tickets: open.map(\.ticket))
+        tickets.load(open)
         roster = desk.roster
         for saved in try store.rosterOverrides(endingAfter: now) {
             do {
@@ -176,7 +178,7 @@ public actor BotRuntime<C: WallClock> {
         }
         schedule.set(.pages, at: now)
         started = true
-        logger.info("bots started", ["open_tickets": open.count, "waiting": queue.count,
+        logger.info("bots started", ["open_tickets": open.count, "waiting": tickets.queue.count,
                                      "networks": networkOrder.joined(separator: ",")])
         await fireDueTimersInTurn()
     }
@@ -292,8 +294,9 @@ public actor BotRuntime<C: WallClock> {
     public func metrics() -> BotMetrics {
         var current = counters
         current.conversationsActive = conversations.count
-        current.pagesInFlight = inFlight.count
-        current.queueLength = queue.count
+        current.pagesInFlight = outbox.inFlight.count
+        current.queueLength = tickets.queue.count
+        current.storeErrors += tickets.storeErrors
         return current
     }
 
