@@ -2,6 +2,7 @@
 import Core
 import Desk
 import Foundation
+import Synchronization
 import Testing
 
 /// Holds every PIN check until ``release()`` — so a test can type further
@@ -103,5 +104,58 @@ actor PINGate {
         #expect(after.count == 2)
         #expect(after.first?.contains("Danke – Ihr Vertrag ist bestätigt") == true)
         #expect(after.last?.contains("VPN") == true)
+    }
+}
+
+/// A network that confirms every page from inside `send`, as the console does.
+final class ConfirmingNetwork: ChatNetwork {
+    let name: String
+    private let sent = Synchronization.Mutex<[ChatAction]>([])
+    private let report = Synchronization.Mutex<(@Sendable (ChatDelivery) async -> Void)?>(nil)
+
+    init(name: String) { self.name = name }
+
+    var ownNick: String { "switchboard" }
+    var all: [ChatAction] { sent.withLock { $0 } }
+
+    func confirm(with body: @escaping @Sendable (ChatDelivery) async -> Void) { report.withLock { $0 = body } }
+
+    func isPresent(_ nick: String) async -> Bool? { nil }
+
+    func send(_ action: ChatAction) async {
+        sent.withLock { $0.append(action) }
+        if let id = action.deliveryID, let report = report.withLock({ $0 }) {
+            await report(.delivered(id: id, at: Date(timeIntervalSince1970: 1_772_442_000)))
+        }
+    }
+
+    func run(events: @escaping @Sendable (ChatEvent) async -> Void,
+             deliveries: @escaping @Sendable (ChatDelivery) async -> Void) async throws {}
+
+    func shutdown(message: String, deadline: Duration) async {}
+}
+
+@Suite struct InlineDeliveryTests {
+    @Test func aPageConfirmedFromInsideSendIsHandledAfterTheTurnNotDeadlocked() async throws {
+        let h = try await Harness()
+        let console = ConfirmingNetwork(name: "console")
+        let runtime = h.runtime
+        console.confirm { await runtime.handle($0) }
+        await runtime.attach(console, settings: NetworkBotSettings(name: "console", agentsChannel: "#agents",
+                                                                   hasAccounts: false, trustsAgentIDs: true,
+                                                                   language: "de"))
+        let me = ChatIdentity(network: "console", nick: "you", account: nil)
+        for line in ["Kundennummer 10042, PIN 4711, Prio 1", "Der Router im Lager startet ständig neu"] {
+            await runtime.handle(.message(ChatMessage(sender: me, place: .direct, text: line, addressedToBot: true,
+                                                      time: h.clock.date)))
+            await runtime.waitUntilIdle()
+        }
+        let pages = console.all.pages
+        #expect(pages.count == 2)
+        let stored = try h.store.pages(of: TicketNumber(1))
+        #expect(stored.count == 2 && stored.allSatisfy { $0.sentAt != nil })
+        let metrics = await runtime.metrics()
+        #expect(metrics.pagesSent == 2 && metrics.pagesInFlight == 0)
+        #expect(try h.store.ticket(TicketNumber(1))?.ticket.state == .paged)
     }
 }

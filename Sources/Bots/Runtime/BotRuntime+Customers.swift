@@ -180,7 +180,6 @@ extension BotRuntime {
     /// like a chat event); then the next waiting check starts.
     func pinCheckFinished(key: ConversationKey, serial: UInt64, number: String, ok: Bool) async {
         await enterTurn()
-        defer { leaveTurn() }
         pinChecked(key: key, serial: serial, number: number, ok: ok)
         pinChecksRunning -= 1
         if !pinChecksWaiting.isEmpty {
@@ -188,6 +187,7 @@ extension BotRuntime {
             startPINCheck(key: next.key, serial: next.serial, number: next.number, pin: next.pin)
         }
         await flush()
+        await leaveTurnAfterDeliveries()
     }
 
     /// Replaces how a PIN is checked (tests hold a check to see what waits

@@ -155,7 +155,16 @@ public actor BotRuntime<C: WallClock> {
     /// once), posts SLA marks not yet posted, and sends every pending page.
     public func start() async throws {
         await enterTurn()
-        defer { leaveTurn() }
+        do {
+            try await startInTurn()
+        } catch {
+            await leaveTurnAfterDeliveries()
+            throw error
+        }
+        await leaveTurnAfterDeliveries()
+    }
+
+    func startInTurn() async throws {
         guard !started else { return }
         let now = clock.date
         let open = try store.openTickets()
@@ -186,7 +195,11 @@ public actor BotRuntime<C: WallClock> {
     /// Handles one event from a network.
     public func handle(_ event: ChatEvent) async {
         await enterTurn()
-        defer { leaveTurn() }
+        await handleInTurn(event)
+        await leaveTurnAfterDeliveries()
+    }
+
+    func handleInTurn(_ event: ChatEvent) async {
         switch event {
         case .message(let message):
             handleMessage(message)
@@ -205,9 +218,23 @@ public actor BotRuntime<C: WallClock> {
     }
 
     /// Handles a network's report about a page (an action with a `deliveryID`).
+    ///
+    /// An adapter may report from inside `send` (the console confirms at
+    /// once), that is, while the input that sent holds the turn: waiting
+    /// for the turn would never end. So a report that finds the turn taken
+    /// is queued, and the holder handles it before it lets the turn go.
     public func handle(_ delivery: ChatDelivery) async {
+        if turns.busy {
+            turns.deliveries.append(delivery)
+            return
+        }
         await enterTurn()
-        defer { leaveTurn() }
+        deliveryInTurn(delivery)
+        await flush()
+        await leaveTurnAfterDeliveries()
+    }
+
+    func deliveryInTurn(_ delivery: ChatDelivery) {
         let now = clock.date
         switch delivery {
         case .delivered(let id, let at):
@@ -215,7 +242,6 @@ public actor BotRuntime<C: WallClock> {
         case .failed(let id, let reason):
             pageFailed(PageID(rawValue: id), reason: reason, now: now)
         }
-        await flush()
     }
 
     /// Runs the timers — escalation steps, SLA marks, message offers, idle
@@ -240,8 +266,8 @@ public actor BotRuntime<C: WallClock> {
     /// Does what is due now (what ``runTimers()`` does when it wakes).
     public func fireDueTimers() async {
         await enterTurn()
-        defer { leaveTurn() }
         await fireDueTimersInTurn()
+        await leaveTurnAfterDeliveries()
     }
 
     /// ``fireDueTimers()`` for a caller that already holds the turn.
@@ -268,7 +294,11 @@ public actor BotRuntime<C: WallClock> {
     /// ticket's escalation and SLA are evaluated again under the new terms.
     public func reload(desk: DeskConfiguration, definitions: BotDefinitions) async {
         await enterTurn()
-        defer { leaveTurn() }
+        reloadInTurn(desk: desk, definitions: definitions)
+        await leaveTurnAfterDeliveries()
+    }
+
+    func reloadInTurn(desk: DeskConfiguration, definitions: BotDefinitions) {
         let now = clock.date
         let kept = roster.runtimeOverrides.filter { $0.until > now }
         self.desk = desk
@@ -323,6 +353,19 @@ public actor BotRuntime<C: WallClock> {
         await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
             turns.waiting.append(waiter)
         }
+    }
+
+    /// Handles the delivery reports queued during this turn (and those their
+    /// handling causes), then leaves the turn. Nothing can be queued between
+    /// the last check and leaving: no suspension point lies between them.
+    func leaveTurnAfterDeliveries() async {
+        while !turns.deliveries.isEmpty {
+            let batch = turns.deliveries
+            turns.deliveries = []
+            for delivery in batch { deliveryInTurn(delivery) }
+            await flush()
+        }
+        leaveTurn()
     }
 
     /// Hands the turn to the next waiting input (it stays busy), or frees it.

@@ -171,6 +171,9 @@ struct InFlightPage {
 struct Turns {
     var busy = false
     var waiting: [CheckedContinuation<Void, Never>] = []
+    /// Delivery reports that arrived while the turn was taken (see
+    /// ``BotRuntime/handle(_:)-(ChatDelivery)``).
+    var deliveries: [ChatDelivery] = []
 }
 
 /// A page the network refused ``AgentSettings/pageAttempts`` times is kept
