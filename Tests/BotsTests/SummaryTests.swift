@@ -39,6 +39,17 @@ import Testing
         #expect(try h.openTickets().isEmpty)
     }
 
+    @Test func aLineThatAnswersNothingGetsTheOpenQuestionAgain() async throws {
+        let h = try await Harness()
+        let ida = h.customer("ida", account: "ida")
+        await h.say("keine Kundennummer", from: ida)
+        let asked = await h.say("Der Drucker im Büro druckt seit heute nur leere Seiten", from: ida)
+        let question = try #require(asked.to("ida").last)
+        #expect(question.hasPrefix("Wie schwer wiegt das Problem?"))
+        let out = await h.say("nein", from: ida)
+        #expect(out.to("ida") == [question])
+    }
+
     @Test func pleasAreTellableFromProblems() {
         #expect(AnswerParser.isPlea("wir brauchen dringend Hilfe"))
         #expect(AnswerParser.isPlea("We need help urgently please"))

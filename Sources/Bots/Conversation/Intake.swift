@@ -194,11 +194,12 @@ struct Intake {
             } else {
                 added = true
             }
-        } else if lastQuestion == .description, !learned, effects.isEmpty {
-            // "nein", "ok", "?": asked for the problem, got none — ask again
-            // now, so no line goes unanswered.
-            askForProblem = true
         }
+        // "nein", "ok", "?": a line that answers nothing is answered with the
+        // open question at once (for the problem, in words that say why), so
+        // no line goes unanswered.
+        let answeredNothing = parsed.remainder == nil && !learned && effects.isEmpty && !verifying
+        if answeredNothing, lastQuestion == .description { askForProblem = true }
         if descriptionTruncated, !truncationTold {
             truncationTold = true
             notes.append(text(.descriptionTruncated, ["limit": Format.bytes(context.settings.descriptionLimit)]))
@@ -213,7 +214,8 @@ struct Intake {
             lastPromptAt = context.now
             return effects + [.say(joined(greeting() + takeNotes()))]
         }
-        return effects + next(context, learned: learned, added: added, askForProblem: askForProblem)
+        return effects + next(context, learned: learned || (answeredNothing && lastQuestion != nil), added: added,
+                              askForProblem: askForProblem)
     }
 
     /// The result of a PIN check the runtime ran for `number`.
