@@ -159,3 +159,24 @@ final class ConfirmingNetwork: ChatNetwork {
         #expect(try h.store.ticket(TicketNumber(1))?.ticket.state == .paged)
     }
 }
+
+@Suite struct NickChangeDuringPINCheckTests {
+    @Test func aNickChangeDuringThePINCheckKeepsTheResultAndTheHeldLines() async throws {
+        let h = try await Harness()
+        let gate = PINGate()
+        await h.runtime.usePINVerifier(gate.verifier)
+        let lea = h.customer("lea")
+        for line in ["Kundennummer 10042, PIN 4711", "!status"] {
+            await h.runtime.handle(.message(ChatMessage(sender: lea.identity, hostmask: lea.hostmask, place: .direct,
+                                                        text: line, addressedToBot: true, time: h.clock.date)))
+        }
+        await h.runtime.handle(.nickChanged(network: "demo", from: "lea", to: "lea_"))
+        await gate.release()
+        await h.runtime.waitUntilIdle()
+        let out = h.demo.takeNew()
+        #expect(out.to("lea").isEmpty)
+        #expect(out.to("lea_").count == 2)
+        #expect(out.to("lea_").first?.contains("Danke – Ihr Vertrag ist bestätigt") == true)
+        #expect(out.to("lea_").last == "Sie haben keine offenen Tickets.")
+    }
+}

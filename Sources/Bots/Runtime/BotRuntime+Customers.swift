@@ -199,8 +199,12 @@ extension BotRuntime {
     /// PIN checks at once: one per core (at least two).
     static var maximumConcurrentPINChecks: Int { max(2, ProcessInfo.processInfo.activeProcessorCount) }
 
-    func pinChecked(key: ConversationKey, serial: UInt64, number: String, ok: Bool) {
+    func pinChecked(key started: ConversationKey, serial: UInt64, number: String, ok: Bool) {
         let now = clock.date
+        // The customer may have changed nick or logged in meanwhile: the
+        // conversation is found by its serial then.
+        let key = conversations[started]?.serial == serial ? started
+            : conversations.first { $0.value.serial == serial }?.key ?? started
         guard var conversation = conversations[key], conversation.serial == serial,
               case .intake(var intake) = conversation.phase else { return }
         let effects = intake.pinChecked(ok: ok, number: number, intakeContext(conversation.identity, now: now))

@@ -500,8 +500,11 @@ public actor BotRuntime<C: WallClock> {
         replaying = key
         defer { replaying = outer }
         while let current = conversations[key], current.serial == serial, !current.verifying,
-              let next = current.held.first {
+              var next = current.held.first {
             conversations[key]?.held.removeFirst()
+            // Written under the nick (or before the login) the conversation
+            // has now left behind: it goes on under the current one.
+            next.sender = current.identity
             handleMessage(next)
         }
     }
