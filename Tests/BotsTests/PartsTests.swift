@@ -96,3 +96,15 @@ import Testing
         #expect(outbox.nextWake(pendingDue: nil, timeout: 600) == nil)
     }
 }
+
+/// The KB bot part on its own: a query in, the answer out.
+@Suite struct KBBotPartTests {
+    @Test func answersUsageListsAndSummariesWithoutARuntime() {
+        let bot = KBBot(definitions: shippedDefinitions, knowledgeBase: shippedKB.current)
+        #expect(bot.answer("  ", .en).contains("!kb"))
+        let list = bot.answer("vpn drops", .en).split(separator: "\n")
+        #expect(list.count >= 2 && list.count <= 1 + shippedDefinitions.kbSettings.results)
+        #expect(list.dropFirst().contains { $0.hasPrefix("KB-1012 ") || $0.hasPrefix("KB-1011 ") })
+        #expect(bot.answer("KB-1012", .en).hasPrefix("KB-1012 VPN connection keeps dropping:"))
+    }
+}
