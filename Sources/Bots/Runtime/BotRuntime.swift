@@ -25,9 +25,18 @@ import KB
 /// same transaction as the ticket change that causes it, then handed to the
 /// network on the urgent lane with `deliveryID` = the page's id, and marked
 /// sent when the network reports ``ChatDelivery/delivered(id:at:)``. A
-/// page that fails is retried; one that is never confirmed is sent again
-/// after ``AgentSettings/pageDeliveryTimeout``; a restart sends whatever is
+/// page that fails is retried, up to ``AgentSettings/pageAttempts`` times
+/// (then given up: the next escalation step is paged and the agents'
+/// channel warned); one that is never confirmed is sent again after
+/// ``AgentSettings/pageDeliveryTimeout``; a restart sends whatever is
 /// pending. Pages are delivered at least once.
+///
+/// **Parts.** The actor routes inputs and performs effects; state lives in
+/// parts: ``TicketService`` (ticket changes, the queue), ``Outbox`` (pages
+/// in flight, retry decisions), ``Intake`` (one customer's questions),
+/// ``KBBot``, and the agent bot's command table (`AgentBot/`). The support
+/// conversations (`BotRuntime+Customers.swift`) and the escalation and SLA
+/// timers (`BotRuntime+Escalation.swift`) are still actor extensions.
 ///
 /// **Adapter contract.** `send` returns at once; an action with a
 /// `deliveryID` must eventually be reported as delivered or failed (also
