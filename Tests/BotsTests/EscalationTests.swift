@@ -215,3 +215,63 @@ import Testing
         #expect(record.cancelledAt != nil && record.sentAt == nil)
     }
 }
+
+/// A page the network keeps refusing is not retried forever.
+@Suite struct PageRetryCapTests {
+    /// Steps far enough apart that five refusals happen within the first.
+    static let slowSteps = """
+        {
+          steps: [
+            { after: "0m", page: ["on-duty"] },
+            { after: "60m", page: ["on-duty", "backup"] },
+            { after: "120m", page: ["channel"] },
+          ],
+          sla: { warnAtPercent: 80 },
+          nonContract: { offerMessageAfter: "3m" },
+        }
+        """
+
+    @Test func aRefusedPageIsGivenUpThenTheNextStepIsPagedAndTheChannelWarned() async throws {
+        let h = try await Harness(escalation: Self.slowSteps)
+        try await h.contractTicket("alice", severity: 1)
+        let first = h.demo.all.pages
+        let toAnna = try #require(first.first { $0.recipient == .user("anna") })
+        await h.confirm(first.filter { $0 != toAnna })
+        var refused = toAnna
+        var out: [ChatAction] = []
+        for attempt in 1...5 {
+            await h.runtime.handle(.failed(id: refused.deliveryID!, reason: "401 anna :No such nick/channel"))
+            out = h.demo.takeNew()
+            if attempt == 5 { break }
+            // The retry comes after 30 s, 60 s, 120 s, 240 s.
+            let retried = await h.advance(minutes: 4.1).pages
+            refused = try #require(retried.first { $0.deliveryID == toAnna.deliveryID })
+        }
+        // Given up: the backup and anna are paged at once (step 1), the channel is warned.
+        let paged = out.pages
+        #expect(Set(paged.compactMap { if case .user(let nick) = $0.recipient { nick } else { nil } }) == ["anna", "emil"])
+        #expect(paged.allSatisfy { $0.deliveryID != toAnna.deliveryID })
+        let warning = try #require(out.in("#agents").first { $0.hasPrefix("Page zu #1 an anna") })
+        #expect(warning == "Page zu #1 an anna nach 5 Versuchen aufgegeben (401 anna :No such nick/channel) – die nächste Eskalationsstufe ist gepaged.")
+        #expect(await h.runtime.metrics().pagesGivenUp == 1)
+        let record = try #require(try h.store.pages(of: TicketNumber(1)).first { $0.id.rawValue == toAnna.deliveryID })
+        #expect(GivenUpPage.isGivenUp(record) && record.attempts == 5)
+        #expect(record.lastError == "given up after 5 attempts: 401 anna :No such nick/channel")
+        // Never sent again, also not after a restart.
+        await h.confirm(out)
+        #expect(await h.advance(minutes: 30).pages.allSatisfy { $0.deliveryID != toAnna.deliveryID })
+        try await h.restart()
+        #expect(h.demo.takeNew().pages.allSatisfy { $0.deliveryID != toAnna.deliveryID })
+    }
+
+    @Test func pagesSentCountsOnlyPagesTheStoreMarkedAsSent() async throws {
+        let h = try await Harness()
+        try await h.contractTicket("alice")
+        let pages = h.demo.all.pages
+        await h.confirm(pages)
+        await h.runtime.handle(.delivered(id: Int64.max, at: h.clock.date)) // no such page
+        let metrics = await h.runtime.metrics()
+        #expect(metrics.pagesSent == pages.count)
+        #expect(metrics.storeErrors == 1)
+    }
+}

@@ -52,7 +52,7 @@ let fastCustomersFile: String = {
 
 /// A desk configuration folder: the shipped tiers, agents and escalation,
 /// the fast customers above; `agentsEdit` changes the agents file's text.
-func deskFixture(agentsEdit: (String) -> String = { $0 }) throws -> DeskConfiguration {
+func deskFixture(agentsEdit: (String) -> String = { $0 }, escalation: String? = nil) throws -> DeskConfiguration {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("bots-desk-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
@@ -63,6 +63,9 @@ func deskFixture(agentsEdit: (String) -> String = { $0 }) throws -> DeskConfigur
     let agents = try String(contentsOf: config.appendingPathComponent("agents.json5"), encoding: .utf8)
     try Data(agentsEdit(agents).utf8).write(to: directory.appendingPathComponent("agents.json5"))
     try Data(fastCustomersFile.utf8).write(to: directory.appendingPathComponent("customers.json5"))
+    if let escalation {
+        try Data(escalation.utf8).write(to: directory.appendingPathComponent("escalation.json5"))
+    }
     return try DeskFiles.load(DeskFiles.Paths(directory: directory.path, customers: ["customers.json5"]),
                               verifier: PBKDF2PINVerifier())
 }
@@ -210,11 +213,12 @@ final class Harness: Sendable {
     /// What the runtime sees of the store (a test may put a wrapper in between).
     let wrapStore: @Sendable (SQLiteStore) -> any TicketStore
 
-    init(start: Date = Harness.monday, agentsEdit: (String) -> String = { $0 },
+    /// `escalation`: the text of an `escalation.json5` instead of the shipped one.
+    init(start: Date = Harness.monday, agentsEdit: (String) -> String = { $0 }, escalation: String? = nil,
          wrapStore: @escaping @Sendable (SQLiteStore) -> any TicketStore = { $0 }) async throws {
         clock = ManualClock(start: start)
         directory = try TemporaryDirectory()
-        desk = try deskFixture(agentsEdit: agentsEdit)
+        desk = try deskFixture(agentsEdit: agentsEdit, escalation: escalation)
         self.wrapStore = wrapStore
         try await startRuntime()
     }

@@ -1,4 +1,5 @@
 @testable import Bots
+import Desk
 import Foundation
 import Testing
 
@@ -48,5 +49,67 @@ import Testing
         #expect(Format.duration(2 * 3600 + 5 * 60) == "2h05m")
         #expect(Format.duration(3 * 86_400 + 4 * 3600) == "3d4h")
         #expect(Format.duration(-100) == "0m")
+    }
+}
+
+/// The outbox part on its own: no store, no network.
+@Suite struct OutboxTests {
+    let t0 = Date(timeIntervalSince1970: 1_000_000)
+
+    func record(_ id: Int64, target: String, attempts: Int = 0) -> PageRecord {
+        PageRecord(id: PageID(rawValue: id), ticket: TicketNumber(rawValue: 7), step: 0, network: "demo",
+                   target: target, text: "PAGE #7", createdAt: t0, dueAt: t0, attempts: attempts)
+    }
+
+    /// The runtime asks the network which targets are rooms; here the agents' channel.
+    static func recipient(_ record: PageRecord) -> ChatRecipient {
+        record.target == "#agents" ? .channel(record.target) : .user(record.target)
+    }
+
+    @Test func aRefusedPageBacksOffThenIsGivenUpAtTheCap() {
+        var outbox = Outbox()
+        var delays: [TimeInterval] = []
+        var now = t0
+        var attempts = 0
+        while true {
+            _ = outbox.handOver([record(1, target: "anna", attempts: attempts)], lane: { _ in .urgent }, recipient: Self.recipient, now: now)
+            let (page, decision) = outbox.failed(PageID(rawValue: 1), now: now, maximumAttempts: 5)
+            #expect(page?.target == "anna")
+            guard case .retry(let at, let made) = decision else {
+                #expect(decision == .giveUp(attempts: 5))
+                break
+            }
+            delays.append(at.timeIntervalSince(now))
+            attempts = made
+            now = at
+        }
+        #expect(delays == [30, 60, 120, 240])
+        #expect(outbox.inFlight.isEmpty)
+    }
+
+    @Test func pagesInFlightAreHandedOverOnceAndExpireAfterTheTimeout() {
+        var outbox = Outbox()
+        let actions = outbox.handOver([record(1, target: "anna"), record(2, target: "#agents")],
+                                      lane: { _ in .urgent }, recipient: Self.recipient, now: t0)
+        #expect(actions.map(\.recipient) == [.user("anna"), .channel("#agents")])
+        #expect(actions.map(\.deliveryID) == [1, 2])
+        #expect(outbox.handOver([record(1, target: "anna")], lane: { _ in .urgent }, recipient: Self.recipient, now: t0).isEmpty)
+        #expect(outbox.nextWake(pendingDue: nil, timeout: 600) == t0.addingTimeInterval(600))
+        #expect(outbox.delivered(PageID(rawValue: 2))?.target == "#agents")
+        #expect(outbox.expire(now: t0.addingTimeInterval(599), timeout: 600).isEmpty)
+        #expect(outbox.expire(now: t0.addingTimeInterval(600), timeout: 600).map(\.id) == [PageID(rawValue: 1)])
+        #expect(outbox.nextWake(pendingDue: nil, timeout: 600) == nil)
+    }
+}
+
+/// The KB bot part on its own: a query in, the answer out.
+@Suite struct KBBotPartTests {
+    @Test func answersUsageListsAndSummariesWithoutARuntime() {
+        let bot = KBBot(definitions: shippedDefinitions, knowledgeBase: shippedKB.current)
+        #expect(bot.answer("  ", .en).contains("!kb"))
+        let list = bot.answer("vpn drops", .en).split(separator: "\n")
+        #expect(list.count >= 2 && list.count <= 1 + shippedDefinitions.kbSettings.results)
+        #expect(list.dropFirst().contains { $0.hasPrefix("KB-1012 ") || $0.hasPrefix("KB-1011 ") })
+        #expect(bot.answer("KB-1012", .en).hasPrefix("KB-1012 VPN connection keeps dropping:"))
     }
 }

@@ -246,6 +246,28 @@ enum AnswerParser {
         return result
     }
 
+    /// Words of a plea for help that says nothing about the problem: "wir
+    /// brauchen dringend Hilfe", "please help us asap", "Notfall!".
+    static let pleaWords: Set<String> = [
+        "ich", "wir", "brauche", "brauchen", "benötige", "benötigen", "dringend", "dringende", "dringenden",
+        "sofort", "schnell", "schnellstmöglich", "hilfe", "helfen", "unterstützung", "bitte", "support",
+        "mal", "euch", "eure", "euren", "ihre", "ihren", "eine", "einen", "ein", "kann", "können", "könnt", "könnten",
+        "jemand", "uns", "mir", "es", "ist", "sehr", "ganz", "wichtig", "notfall", "problem", "probleme", "haben",
+        "habe", "hat", "eilt", "asap", "dringlich", "bei", "hier", "gerade", "jetzt", "akut", "frage", "anliegen",
+        "i", "we", "need", "needs", "urgent", "urgently", "help", "please", "quick", "quickly", "now",
+        "immediately", "someone", "somebody", "can", "could", "you", "us", "me", "a", "an", "some", "have", "has",
+        "got", "issue", "issues", "there", "is", "it", "very", "emergency", "our", "my", "question", "hi",
+        "hello", "here", "right", "away", "am", "are", "with", "mit", "und", "and", "noch", "heute", "today",
+        "wirklich", "really", "bräuchten", "bräuchte", "benötigt", "required", "sie", "helft", "du", "dringendst",
+    ]
+
+    /// Whether `text` is only a plea or a greeting, without a word about what
+    /// is wrong: such a line is no problem description.
+    static func isPlea(_ text: String) -> Bool {
+        let words = tokens(text).filter { !$0.isNumber }
+        return words.allSatisfy { pleaWords.contains($0.text) || filler.contains($0.text) || greetings.contains($0.text) }
+    }
+
     /// The line without the consumed parts and a leading greeting, trimmed
     /// of separators; nil when nothing substantive is left.
     static func remainder(of line: String, without consumed: [Range<String.Index>], tokens: [Token]) -> String? {

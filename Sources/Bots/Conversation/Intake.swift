@@ -85,7 +85,12 @@ struct Intake {
     private var heldPIN: String?
     private var unknownNumbers = 0
 
+    /// Everything the customer said about their request, in order (a plea
+    /// such as "wir brauchen dringend Hilfe" too: nothing is lost).
     private(set) var description = ""
+    /// The first line that says what the problem is: the ticket's summary
+    /// and the page's text. A greeting or a plea without content is none.
+    private(set) var problem: String?
     private var descriptionTruncated = false
     private var truncationTold = false
     private(set) var suggestions: [Article]?
@@ -180,11 +185,23 @@ struct Intake {
             suggestionsDone = true
             learned = true
         }
+        var askForProblem = false
         if let rest = parsed.remainder {
-            let wasEmpty = description.isEmpty
             appendDescription(rest, limit: context.settings.descriptionLimit)
-            if wasEmpty { learned = true } else { added = true }
+            if AnswerParser.isPlea(rest) {
+                askForProblem = problem == nil
+            } else if problem == nil {
+                problem = rest
+                learned = true
+            } else {
+                added = true
+            }
         }
+        // "nein", "ok", "?": a line that answers nothing is answered with the
+        // open question at once (for the problem, in words that say why), so
+        // no line goes unanswered.
+        let answeredNothing = parsed.remainder == nil && !learned && effects.isEmpty && !verifying
+        if answeredNothing, lastQuestion == .description { askForProblem = true }
         if descriptionTruncated, !truncationTold {
             truncationTold = true
             notes.append(text(.descriptionTruncated, ["limit": Format.bytes(context.settings.descriptionLimit)]))
@@ -199,7 +216,8 @@ struct Intake {
             lastPromptAt = context.now
             return effects + [.say(joined(greeting() + takeNotes()))]
         }
-        return effects + next(context, learned: learned, added: added)
+        return effects + next(context, learned: learned || (answeredNothing && lastQuestion != nil), added: added,
+                              askForProblem: askForProblem)
     }
 
     /// The result of a PIN check the runtime ran for `number`.
@@ -323,7 +341,7 @@ struct Intake {
     private mutating func nextQuestion(_ context: IntakeContext) -> Question? {
         if customer == .unknown { return .customerNumber }
         if needsPIN { return .pin }
-        if description.isEmpty { return .description }
+        if problem == nil { return .description }
         if suggestions == nil {
             let hits = context.knowledgeBase.suggestions(for: description, limit: 3,
                                                          threshold: context.settings.suggestionThreshold)
@@ -361,7 +379,11 @@ struct Intake {
     /// Asks the next question — always when something was learned or the
     /// question changed, otherwise (a line that answered nothing) at most
     /// once per ``SupportSettings/repromptInterval``.
-    private mutating func next(_ context: IntakeContext, learned: Bool, added: Bool) -> [IntakeEffect] {
+    ///
+    /// `askForProblem`: the line was a plea or no answer while the problem is
+    /// still unknown — asked for at once, in words that say why.
+    private mutating func next(_ context: IntakeContext, learned: Bool, added: Bool,
+                               askForProblem: Bool = false) -> [IntakeEffect] {
         guard let question = nextQuestion(context) else {
             readyToCreate = true
             let said = takeNotes()
@@ -371,7 +393,11 @@ struct Intake {
         }
         var lines = greeting() + takeNotes()
         let due = lastPromptAt.map { context.now.timeIntervalSince($0) >= context.settings.repromptInterval } ?? true
-        if learned || question != lastQuestion || due {
+        if askForProblem, question == .description {
+            lines.append(text(.askProblem))
+            lastQuestion = question
+            lastPromptAt = context.now
+        } else if learned || question != lastQuestion || due {
             if !learned, added { lines.append(text(.noted)) }
             lines.append(questionText(question))
             lastQuestion = question
@@ -395,7 +421,7 @@ struct Intake {
 
     /// The ticket as the answers describe it.
     func draft() -> TicketDraft {
-        let summaryLine = description.split(separator: "\n").first.map(String.init) ?? description
+        let summaryLine = (problem ?? description).split(separator: "\n").first.map(String.init) ?? description
         let summary = Sanitizer.inline(summaryLine, limit: 100)
         let nick = Sanitizer.inline(identity.nick, limit: 40)
         var number: String?

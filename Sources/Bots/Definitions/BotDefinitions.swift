@@ -111,8 +111,13 @@ public struct BotDefinitions: Sendable {
                 loader.issues.append(agent.document.issue("expected 1 to 50, found \(agent.settings.queueLength)",
                                                           at: ConfigPath("settings", "queueLength")))
             }
+            if !(1...100).contains(agent.settings.pageAttempts) {
+                loader.issues.append(agent.document.issue("expected 1 to 100, found \(agent.settings.pageAttempts)",
+                                                          at: ConfigPath("settings", "pageAttempts")))
+            }
             agentSettings = AgentSettings(queueLength: agent.settings.queueLength,
-                                          pageDeliveryTimeout: agent.settings.pageDeliveryTimeout.timeInterval)
+                                          pageDeliveryTimeout: agent.settings.pageDeliveryTimeout.timeInterval,
+                                          pageAttempts: agent.settings.pageAttempts)
         }
         guard loader.issues.isEmpty, let support, let agent, let kb, let supportSettings, let agentSettings,
               let kbSettings else {
@@ -155,6 +160,9 @@ public struct AgentSettings: Sendable, Hashable {
     public var queueLength: Int
     /// A page the network has not confirmed within this time is sent again.
     public var pageDeliveryTimeout: TimeInterval
+    /// Attempts at a page the network refuses before it is given up: then
+    /// the next escalation step is paged and the agents' channel warned.
+    public var pageAttempts: Int
 }
 
 /// `settings` of `kb.json5`.
@@ -181,6 +189,7 @@ struct SupportSettingsEntry: Decodable {
 struct AgentSettingsEntry: Decodable {
     var queueLength: Int
     var pageDeliveryTimeout: ConfigDuration
+    var pageAttempts: Int
 }
 
 struct KBSettingsEntry: Decodable {

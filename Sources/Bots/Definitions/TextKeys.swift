@@ -17,20 +17,20 @@ public enum SupportText: String, BotTextKey {
     case greeting, askCustomerNumber, recognisedByAccount, unknownCustomerNumber, unknownCustomerNumberGiveUp
     case noContract, contractExpired, contractNotYetValid
     case askPIN, pinAccepted, pinWrong, pinAttemptsExhausted
-    case askDescription, noted, descriptionTruncated
+    case askDescription, askProblem, noted, descriptionTruncated
     case suggestIntro, suggestLine, suggestQuestion, deflected
     case askSeverity
     case ticketPaged, ticketPagedBackup, ticketPagedTeam, ticketOutsideHours, ticketQueued
     case onDutyNotOnline
     case offerMessage, messageAttached, addedToTicket, relayedToAgent, existingTicket
-    case ticketTaken, ticketAcknowledged, agentReply, ticketResolved, ticketCancelled
+    case ticketTaken, ticketAcknowledged, agentReply, ticketResolved, ticketCancelled, ticketWaiting
     case conversationCancelled, nothingToCancel, idleTimeout
     case statusNone, statusHeader, statusQueued, statusAssigned
     case helpIntro, helpLine, languageSet, languageUsage, channelRedirect, storeFailed, unknownCommand, soon
 
     public var placeholders: [String] {
         switch self {
-        case .greeting, .askCustomerNumber, .pinAttemptsExhausted, .askDescription, .noted, .suggestIntro,
+        case .greeting, .askCustomerNumber, .pinAttemptsExhausted, .askDescription, .askProblem, .noted, .suggestIntro,
              .deflected, .askSeverity, .conversationCancelled, .nothingToCancel, .idleTimeout, .statusNone,
              .statusHeader, .helpIntro, .languageSet, .languageUsage, .storeFailed, .soon:
             []
@@ -54,6 +54,7 @@ public enum SupportText: String, BotTextKey {
         case .relayedToAgent, .ticketTaken, .ticketAcknowledged: ["ticket", "agent"]
         case .agentReply: ["ticket", "agent", "text"]
         case .ticketResolved: ["ticket", "agent", "note"]
+        case .ticketWaiting: ["ticket", "agent", "note"]
         case .statusQueued: ["ticket", "priority", "summary", "position"]
         case .statusAssigned: ["ticket", "priority", "summary", "agent"]
         case .helpLine: ["command", "usage", "help"]
@@ -79,6 +80,7 @@ public enum SupportText: String, BotTextKey {
         case .relayedToAgent, .ticketTaken, .ticketAcknowledged: ["ticket", "agent"]
         case .agentReply: ["ticket", "agent", "text"]
         case .ticketResolved: ["ticket", "note"]
+        case .ticketWaiting: ["ticket", "note"]
         case .statusQueued: ["ticket", "position"]
         case .statusAssigned: ["ticket", "agent"]
         case .helpLine: ["command", "help"]
@@ -101,6 +103,8 @@ public enum AgentText: String, BotTextKey {
     case oncall, overrideSet, overrideUnknownAgent, overrideBadTime, overrideRefused
     case stats, noOne, noValue
     case relayFromCustomer, customerCancelled, storeFailed, helpIntro, helpLine
+    case pageGivenUp, pageGivenUpNextStep, pageGivenUpNoStep
+    case waiting, closed, overrideRemoved, overrideNone
 
     static let ticketValues = ["ticket", "number", "priority", "customer", "summary"]
     static let ticketRequired = ["ticket", "priority", "customer", "summary"]
@@ -146,11 +150,21 @@ public enum AgentText: String, BotTextKey {
         case .customerCancelled: ["ticket", "customer"]
         case .storeFailed: ["error"]
         case .helpLine: ["command", "usage", "help"]
+        case .pageGivenUp: Self.ticketValues + ["target", "attempts", "error", "next"]
+        case .pageGivenUpNextStep: []
+        case .pageGivenUpNoStep: Self.ticketValues
+        case .waiting: Self.ticketValues + ["agent", "note"]
+        case .closed: Self.ticketValues + ["agent"]
+        case .overrideRemoved: ["agent", "count", "by", "now"]
+        case .overrideNone: ["agent"]
         }
     }
 
     public var required: [String] {
         switch self {
+        case .pageGivenUp: ["ticket", "target", "next"]
+        case .waiting, .closed: ["ticket"]
+        case .overrideRemoved, .overrideNone: ["agent"]
         case .pagePrivate, .repagePrivate: Self.ticketRequired
         case .pageChannel, .pageNoOneOnDuty, .repageChannel, .pageWholeChannel: ["mentions"] + Self.ticketRequired
         case .pageOnDutyAbsent: ["mentions", "absent"] + Self.ticketRequired
@@ -209,7 +223,7 @@ public enum SupportCommand: String, CaseIterable, Hashable, Sendable {
 
 /// The agent commands (`commands` in `bots/agent.json5`).
 public enum AgentCommand: String, CaseIterable, Hashable, Sendable {
-    case help, queue, next, take, ack, show, reply, sev, resolve, oncall, stats
+    case help, queue, next, take, ack, show, reply, sev, resolve, oncall, stats, wait, close
 }
 
 /// The KB bot's command (`commands` in `bots/kb.json5`).

@@ -37,6 +37,9 @@ extension BotRuntime {
         let now = clock.date
         let identity = message.sender
         let key = conversationKey(identity)
+        var line = message
+        line.text = text
+        if holdIfWaiting(line) { return }
         if let command = Self.command(in: text) {
             let language = conversations[key]?.language ?? LanguageDetector.detect(text) ?? settings.defaultLanguage
             if let supportCommand = definitions.supportCommands.command(named: command.name) {
@@ -63,12 +66,8 @@ extension BotRuntime {
         schedule.set(.idle(key), at: now.addingTimeInterval(definitions.supportSettings.idleTimeout))
         guard let conversation = conversations[key] else { return }
         switch conversation.phase {
-        case .intake(let intake):
-            if intake.verifying {
-                conversations[key]?.held.append(text)
-            } else {
-                intakeLine(text, key: key, now: now)
-            }
+        case .intake:
+            intakeLine(text, key: key, now: now)
         case .ticket:
             // Back on an open ticket: say so once — unless an agent has it, then
             // the line simply goes to the agent, as in a chat.
@@ -169,28 +168,45 @@ extension BotRuntime {
         }
         pinChecksRunning += 1
         let customers = desk.customers
+        let verify = pinVerifier
         serials += 1
         let work = serials
         backgroundWork[work] = Task {
-            let ok = await Task.detached(priority: .userInitiated) {
-                customers.verifyPIN(number: number, pin: pin)
-            }.value
-            self.pinChecked(key: key, serial: serial, number: number, ok: ok)
-            await self.flush()
-            self.pinChecksRunning -= 1
-            if !self.pinChecksWaiting.isEmpty {
-                let next = self.pinChecksWaiting.removeFirst()
-                self.startPINCheck(key: next.key, serial: next.serial, number: next.number, pin: next.pin)
-            }
+            let ok = await verify(customers, number, pin)
+            await self.pinCheckFinished(key: key, serial: serial, number: number, ok: ok)
             self.backgroundWork.removeValue(forKey: work)
         }
+    }
+
+    /// A PIN check's result, as an input of its own (it waits for its turn
+    /// like a chat event); then the next waiting check starts.
+    func pinCheckFinished(key: ConversationKey, serial: UInt64, number: String, ok: Bool) async {
+        await enterTurn()
+        pinChecked(key: key, serial: serial, number: number, ok: ok)
+        pinChecksRunning -= 1
+        if !pinChecksWaiting.isEmpty {
+            let next = pinChecksWaiting.removeFirst()
+            startPINCheck(key: next.key, serial: next.serial, number: next.number, pin: next.pin)
+        }
+        await flush()
+        await leaveTurnAfterDeliveries()
+    }
+
+    /// Replaces how a PIN is checked (tests hold a check to see what waits
+    /// behind it; a bounded worker pool can take its place).
+    func usePINVerifier(_ verifier: @escaping PINCheckFunction) {
+        pinVerifier = verifier
     }
 
     /// PIN checks at once: one per core (at least two).
     static var maximumConcurrentPINChecks: Int { max(2, ProcessInfo.processInfo.activeProcessorCount) }
 
-    func pinChecked(key: ConversationKey, serial: UInt64, number: String, ok: Bool) {
+    func pinChecked(key started: ConversationKey, serial: UInt64, number: String, ok: Bool) {
         let now = clock.date
+        // The customer may have changed nick or logged in meanwhile: the
+        // conversation is found by its serial then.
+        let key = conversations[started]?.serial == serial ? started
+            : conversations.first { $0.value.serial == serial }?.key ?? started
         guard var conversation = conversations[key], conversation.serial == serial,
               case .intake(var intake) = conversation.phase else { return }
         let effects = intake.pinChecked(ok: ok, number: number, intakeContext(conversation.identity, now: now))
@@ -198,16 +214,7 @@ extension BotRuntime {
         conversation.language = intake.language
         conversations[key] = conversation
         perform(effects, key: key, now: now)
-        // Lines that arrived during the check, in order.
-        while var current = conversations[key], current.serial == serial, !current.held.isEmpty {
-            if case .intake(let waiting) = current.phase, waiting.verifying { break }
-            let line = current.held.removeFirst()
-            conversations[key] = current
-            switch current.phase {
-            case .intake: intakeLine(line, key: key, now: now)
-            case .ticket: followUpLine(line, key: key, now: now)
-            }
-        }
+        replayHeld(key, serial: serial)
     }
 
     // MARK: - The ticket
@@ -234,7 +241,7 @@ extension BotRuntime {
         }
         var position: Int?
         if draft.group == .noContract {
-            var preview = queue
+            var preview = tickets.queue
             let entry = QueueEntry(number: TicketNumber(rawValue: .max), priority: provisional.priority, createdAt: now)
             preview.insert(entry)
             position = preview.position(of: entry.number)
@@ -265,7 +272,7 @@ extension BotRuntime {
 
         // Committed: from here on the number may be told.
         let ticket = commit.ticket
-        queue.sync(with: ticket)
+        tickets.sync(with: ticket)
         if ticket.group == .contract { counters.ticketsCreatedContract += 1 } else { counters.ticketsCreatedNoContract += 1 }
         logger.notice("ticket created", ["ticket": ticket.number, "priority": ticket.priority, "group": ticket.group.rawValue,
                                          "customer": ticket.customerName, "contact": identity.description,
@@ -311,7 +318,7 @@ extension BotRuntime {
             if let next = plan.nextEvaluation { schedule.set(.escalation(ticket.number), at: next) }
             if let next = desk.sla.status(of: ticket, at: now)?.nextChange { schedule.set(.sla(ticket.number), at: next) }
         } else {
-            values["position"] = String(queue.position(of: ticket.number) ?? position ?? 1)
+            values["position"] = String(tickets.queue.position(of: ticket.number) ?? position ?? 1)
             tellCustomer(ticket, .ticketQueued, values, lane: .urgent)
             schedule.set(.offer(key), at: now.addingTimeInterval(desk.messageOfferDelay))
         }
@@ -524,26 +531,26 @@ extension BotRuntime {
     }
 
     func statusText(identity: ChatIdentity, key: ConversationKey, language: Language) -> String {
-        var tickets: [Ticket] = []
+        var own: [Ticket] = []
         do {
-            tickets = try store.tickets(contact: identity, openOnly: true, limit: 10).map(\.ticket)
-            if let bound = conversations[key]?.ticketNumber, !tickets.contains(where: { $0.number == bound }),
+            own = try store.tickets(contact: identity, openOnly: true, limit: 10).map(\.ticket)
+            if let bound = conversations[key]?.ticketNumber, !own.contains(where: { $0.number == bound }),
                let stored = try store.ticket(bound), stored.ticket.state.isOpen {
-                tickets.insert(stored.ticket, at: 0)
+                own.insert(stored.ticket, at: 0)
             }
         } catch {
             storeFailed(error, "tickets of a contact")
         }
         let texts = definitions.support
-        guard !tickets.isEmpty else { return texts.render(.statusNone, language) }
+        guard !own.isEmpty else { return texts.render(.statusNone, language) }
         var lines = [texts.render(.statusHeader, language)]
-        for ticket in tickets {
+        for ticket in own {
             var values = Self.ticketValues(ticket)
             if let assignee = ticket.assignee {
                 values["agent"] = nick(of: assignee)
                 lines.append(texts.render(.statusAssigned, language, values))
             } else {
-                values["position"] = queue.position(of: ticket.number).map(String.init) ?? "–"
+                values["position"] = tickets.queue.position(of: ticket.number).map(String.init) ?? "–"
                 lines.append(texts.render(.statusQueued, language, values))
             }
         }

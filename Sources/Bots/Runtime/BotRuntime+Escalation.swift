@@ -2,64 +2,18 @@ import Core
 import Desk
 import Foundation
 
-/// The outcome of a lifecycle command applied to a stored ticket.
-enum ChangeResult {
-    /// Committed; the ticket before the change is given for comparison.
-    case done(TicketCommit, before: Ticket)
-    /// The lifecycle refused it (the reason says why).
-    case refused(TransitionError)
-    case notFound
-    /// The store failed (logged).
-    case failed(any Error)
-}
-
 // Escalation, SLA marks and the outbox of pages (SPEC "Escalation").
 extension BotRuntime {
-    /// Applies `command` to the stored ticket through ``TicketLifecycle``
-    /// (so every change is an event) and stores it with `pages` in one
-    /// transaction. A concurrent change (the store's version check) makes it
-    /// read the ticket again and decide again, so two agents taking one
-    /// ticket end with one owner and the other told who.
+    /// Applies `command` through the ticket service (see
+    /// ``TicketService/change(_:_:by:pages:cancelUnsentPages:now:)``); a
+    /// ticket that is no longer open needs no escalation timer.
     func change(_ number: TicketNumber, _ command: TicketCommand, by actor: Actor,
                 pages: (Ticket) -> [PageDraft] = { _ in [] }, cancelUnsentPages: Bool = false,
                 now: Date) -> ChangeResult {
-        for _ in 0..<4 {
-            let stored: StoredTicket
-            do {
-                guard let found = try store.ticket(number) else { return .notFound }
-                stored = found
-            } catch {
-                storeFailed(error, "read ticket")
-                return .failed(error)
-            }
-            let updated: Ticket, events: [TicketEvent]
-            do {
-                (updated, events) = try TicketLifecycle.apply(command, to: stored.ticket, by: actor, at: now)
-            } catch {
-                queue.sync(with: stored.ticket)
-                return .refused(error)
-            }
-            do {
-                let commit = try store.update(stored, to: updated, events: events, pages: pages(updated),
-                                              cancelUnsentPages: cancelUnsentPages)
-                queue.sync(with: commit.ticket)
-                if !commit.ticket.state.isOpen { schedule.remove(.escalation(number)) }
-                return .done(commit, before: stored.ticket)
-            } catch TicketStoreError.conflict {
-                logger.info("ticket changed concurrently; deciding again", ["ticket": number, "command": command.name])
-                continue
-            } catch let error as TicketStoreError {
-                if case .escalationStepExists = error { return .failed(error) }
-                storeFailed(error, command.name)
-                return .failed(error)
-            } catch {
-                storeFailed(error, command.name)
-                return .failed(error)
-            }
-        }
-        let error = TicketStoreError.invalid("\(number) kept changing while \(command.name) was applied")
-        storeFailed(error, command.name)
-        return .failed(error)
+        let result = tickets.change(number, command, by: actor, pages: pages, cancelUnsentPages: cancelUnsentPages,
+                                    now: now)
+        if case .done(let commit, _) = result, !commit.ticket.state.isOpen { schedule.remove(.escalation(number)) }
+        return result
     }
 
     // MARK: - Escalation
@@ -264,23 +218,17 @@ extension BotRuntime {
 
     // MARK: - The outbox
 
-    /// Hands pages to their networks with the page id as delivery id: on
-    /// the urgent lane, except a non-contract announcement (never a page).
+    /// Hands pages to their networks through the outbox: on the urgent
+    /// lane, except a non-contract announcement (never a page).
     func sendPages(_ records: [PageRecord], now: Date, group: CustomerGroup? = nil) {
         var groups: [TicketNumber: CustomerGroup] = [:]
-        for record in records where inFlight[record.id] == nil {
-            var ticketGroup = group ?? groups[record.ticket]
-            if ticketGroup == nil {
-                ticketGroup = (try? store.ticket(record.ticket))?.ticket.group ?? .contract
-                groups[record.ticket] = ticketGroup
-            }
-            let lane: ChatLane = ticketGroup == .noContract ? .normal : .urgent
-            let recipient = pageRecipient(network: record.network, target: record.target)
-            say(ChatAction(network: record.network, recipient: recipient, text: record.text, lane: lane,
-                           deliveryID: record.id.rawValue))
-            inFlight[record.id] = InFlightPage(ticket: record.ticket, step: record.step, target: record.target,
-                                               attempts: record.attempts, handedOver: now)
+        for record in records where group == nil && groups[record.ticket] == nil && !outbox.isInFlight(record.id) {
+            groups[record.ticket] = (try? store.ticket(record.ticket))?.ticket.group ?? .contract
         }
+        let actions = outbox.handOver(records, lane: { record in
+            (group ?? groups[record.ticket]) == .noContract ? .normal : .urgent
+        }, recipient: { pageRecipient(network: $0.network, target: $0.target) }, now: now)
+        for action in actions { say(action) }
         refreshPageTimer(now: now)
     }
 
@@ -297,14 +245,12 @@ extension BotRuntime {
     /// Sends the pages that are due and not in flight; pages in flight for
     /// longer than the delivery timeout are sent again.
     func sendDuePages(now: Date) {
-        let timeout = definitions.agentSettings.pageDeliveryTimeout
-        for (id, page) in inFlight where now.timeIntervalSince(page.handedOver) >= timeout {
-            inFlight.removeValue(forKey: id)
+        for (id, page) in outbox.expire(now: now, timeout: definitions.agentSettings.pageDeliveryTimeout) {
             logger.warning("page not confirmed by the network; sending it again", ["page": id.rawValue,
                                                                                    "ticket": page.ticket, "to": page.target])
         }
         do {
-            let due = try store.pendingPages(dueBy: now, limit: 200).filter { inFlight[$0.id] == nil }
+            let due = try store.pendingPages(dueBy: now, limit: 200).filter { !outbox.isInFlight($0.id) }
             sendPages(due, now: now)
         } catch {
             storeFailed(error, "pending pages")
@@ -317,15 +263,15 @@ extension BotRuntime {
     /// earliest delivery timeout.
     func refreshPageTimer(now: Date) {
         let timeout = definitions.agentSettings.pageDeliveryTimeout
-        var next = inFlight.values.map { $0.handedOver.addingTimeInterval(timeout) }.min()
+        var next: Date?
         do {
-            let pending = try store.pendingPages(dueBy: .distantFuture, limit: inFlight.count + 1)
-            if let first = pending.first(where: { inFlight[$0.id] == nil }) {
-                next = min(next ?? first.dueAt, first.dueAt)
-            }
+            let pending = try store.pendingPages(dueBy: GivenUpPage.due.addingTimeInterval(-1),
+                                                 limit: outbox.inFlight.count + 1)
+            next = outbox.nextWake(pendingDue: pending.first(where: { !outbox.isInFlight($0.id) })?.dueAt,
+                                   timeout: timeout)
         } catch {
             storeFailed(error, "pending pages")
-            next = min(next ?? now.addingTimeInterval(30), now.addingTimeInterval(30))
+            next = outbox.nextWake(pendingDue: now.addingTimeInterval(30), timeout: timeout)
         }
         if let next {
             schedule.set(.pages, at: max(next, now))
@@ -337,11 +283,11 @@ extension BotRuntime {
     func pageDelivered(_ id: PageID, at: Date, now: Date) {
         do {
             try store.markPageSent(id, at: at)
+            counters.pagesSent += 1
         } catch {
             storeFailed(error, "mark page sent")
         }
-        counters.pagesSent += 1
-        if let page = inFlight.removeValue(forKey: id) {
+        if let page = outbox.delivered(id) {
             // The first page that went out moves a new contract ticket to `paged`.
             if let stored = try? store.ticket(page.ticket), stored.ticket.state == .new, stored.ticket.group == .contract {
                 _ = change(page.ticket, .page(note: "step \(page.step): \(page.target)"), by: .system, now: now)
@@ -350,17 +296,95 @@ extension BotRuntime {
         refreshPageTimer(now: now)
     }
 
+    /// A refused page is stored for its retry, or given up (see ``Outbox``).
     func pageFailed(_ id: PageID, reason: String, now: Date) {
-        let attempts = (inFlight.removeValue(forKey: id)?.attempts ?? 0) + 1
-        let delay = min(300, 30 * pow(2, Double(min(attempts, 10) - 1)))
         counters.pageFailures += 1
-        logger.warning("page not delivered; will retry", ["page": id.rawValue, "reason": reason,
-                                                           "retry_in_s": Int(delay)])
-        do {
-            try store.markPageFailed(id, error: reason, retryAt: now.addingTimeInterval(delay))
-        } catch {
-            storeFailed(error, "mark page failed")
+        let (page, decision) = outbox.failed(id, now: now, maximumAttempts: definitions.agentSettings.pageAttempts)
+        switch decision {
+        case .giveUp(let attempts):
+            pageGivenUp(id, page: page, attempts: attempts, reason: reason, now: now)
+        case .retry(let at, _):
+            logger.warning("page not delivered; will retry", ["page": id.rawValue, "reason": reason,
+                                                               "retry_in_s": Int(at.timeIntervalSince(now))])
+            do {
+                try store.markPageFailed(id, error: reason, retryAt: at)
+            } catch {
+                storeFailed(error, "mark page failed")
+            }
         }
         refreshPageTimer(now: now)
+    }
+
+    /// A page the network refused ``AgentSettings/pageAttempts`` times: it is
+    /// not tried again (stored as due never, with the reason), the next
+    /// escalation step of an unanswered contract ticket is paged at once,
+    /// and the agents' channel is warned.
+    func pageGivenUp(_ id: PageID, page: InFlightPage?, attempts: Int, reason: String, now: Date) {
+        counters.pagesGivenUp += 1
+        let error = "given up after \(attempts) attempts: \(reason)"
+        do {
+            try store.markPageFailed(id, error: error, retryAt: GivenUpPage.due)
+        } catch {
+            storeFailed(error, "mark page given up")
+        }
+        guard let page else { return }
+        logger.error("page given up", ["page": id.rawValue, "ticket": page.ticket, "to": page.target,
+                                       "attempts": attempts, "reason": reason])
+        let stored: StoredTicket?
+        do {
+            stored = try store.ticket(page.ticket)
+        } catch {
+            storeFailed(error, "read ticket for a given-up page")
+            return
+        }
+        guard let ticket = stored?.ticket else { return }
+        var values = Self.ticketValues(ticket)
+        let language = agentLanguage(agentsPlace(for: ticket.contact.network).network)
+        values["target"] = page.target
+        values["attempts"] = String(attempts)
+        values["error"] = Sanitizer.inline(reason, limit: 120)
+        let paged = ticket.group == .contract && ticket.respondedAt == nil && [.new, .paged].contains(ticket.state)
+            && pageNextStep(ticket, after: page.step, note: "page to \(page.target) given up", now: now)
+        values["next"] = definitions.agent.render(paged ? .pageGivenUpNextStep : .pageGivenUpNoStep, language, values)
+        postToAgents(ticket, .pageGivenUp, values, now: now)
+    }
+
+    /// Pages the escalation step after `step` now (a page of `step` was
+    /// given up); false when there is none or it could not be stored.
+    func pageNextStep(_ ticket: Ticket, after step: Int, note: String, now: Date) -> Bool {
+        let recorded: Set<Int>
+        do {
+            recorded = try store.escalationSteps(of: ticket.number)
+        } catch {
+            storeFailed(error, "escalation steps")
+            return false
+        }
+        let done = Set(0...max(step, recorded.max() ?? step))
+        let dueTimes = desk.escalation.dueTimes(for: ticket, tiers: desk.tiers, calendar: desk.calendar)
+        let nextIndex = done.max()! + 1
+        guard nextIndex < dueTimes.count, let due = dueTimes[nextIndex] else { return false }
+        let plan = desk.escalation.plan(for: ticket, stepsDone: done, now: max(due, now), roster: roster,
+                                        tiers: desk.tiers, calendar: desk.calendar)
+        guard let request = Self.firstPage(in: plan) else { return false }
+        let pager = makePager(for: ticket.contact.network)
+        let text = "step \(request.steps.map(String.init).joined(separator: "+")) early: " + note
+        switch change(ticket.number, .page(note: text), by: .system,
+                      pages: { pager.pages(for: request, ticket: $0, now: now) }, cancelUnsentPages: false, now: now) {
+        case .done(let commit, _):
+            sendPages(commit.pages, now: now, group: .contract)
+            if let next = plan.nextEvaluation { schedule.set(.escalation(ticket.number), at: next) }
+            return true
+        case .failed, .refused, .notFound:
+            return false
+        }
+    }
+
+    /// The page request of an escalation plan, if it has one (a plain
+    /// function: a closure here crashed Swift 6.3's optimiser).
+    static func firstPage(in plan: EscalationPlan) -> PageRequest? {
+        for action in plan.actions {
+            if case .page(let request) = action { return request }
+        }
+        return nil
     }
 }

@@ -25,18 +25,32 @@ import KB
 /// same transaction as the ticket change that causes it, then handed to the
 /// network on the urgent lane with `deliveryID` = the page's id, and marked
 /// sent when the network reports ``ChatDelivery/delivered(id:at:)``. A
-/// page that fails is retried; one that is never confirmed is sent again
-/// after ``AgentSettings/pageDeliveryTimeout``; a restart sends whatever is
+/// page that fails is retried, up to ``AgentSettings/pageAttempts`` times
+/// (then given up: the next escalation step is paged and the agents'
+/// channel warned); one that is never confirmed is sent again after
+/// ``AgentSettings/pageDeliveryTimeout``; a restart sends whatever is
 /// pending. Pages are delivered at least once.
+///
+/// **Parts.** The actor routes inputs and performs effects; state lives in
+/// parts: ``TicketService`` (ticket changes, the queue), ``Outbox`` (pages
+/// in flight, retry decisions), ``Intake`` (one customer's questions),
+/// ``KBBot``, and the agent bot's command table (`AgentBot/`). The support
+/// conversations (`BotRuntime+Customers.swift`) and the escalation and SLA
+/// timers (`BotRuntime+Escalation.swift`) are still actor extensions.
 ///
 /// **Adapter contract.** `send` returns at once; an action with a
 /// `deliveryID` must eventually be reported as delivered or failed (also
 /// when the adapter drops its queue on a disconnect).
 ///
-/// **Concurrency.** An actor: events are handled one at a time, except the
-/// deliberately slow PIN check (PBKDF2), which runs off the actor so other
-/// customers are not kept waiting; the customer's further lines wait for it.
-/// Store calls are synchronous and short (one durable commit).
+/// **Concurrency.** Every input — a chat event, a delivery report, a timer
+/// tick, a PIN check's result — takes its turn through one FIFO gate
+/// (``Turns``): an input is handled to the end, its lines handed to the
+/// networks, before the next one starts, even where handling awaits (a
+/// network's presence answer, and the store once its calls are `async`).
+/// The deliberately slow PIN check (PBKDF2) runs off the actor so other
+/// customers are not kept waiting; its result comes back as an input, and
+/// every later line of that customer (commands too) waits behind it in
+/// arrival order (``Conversation/held``).
 public actor BotRuntime<C: WallClock> {
     // MARK: Configuration
 
@@ -59,15 +73,16 @@ public actor BotRuntime<C: WallClock> {
 
     /// The configured roster plus the overrides agents made at run time.
     var roster: Roster
-    /// Open, unassigned tickets in hand-out order.
-    var queue = TicketQueue()
+    /// Ticket changes and the queue of open unassigned tickets.
+    let tickets: TicketService
     var conversations: [ConversationKey: Conversation] = [:]
     var conversationOfTicket: [TicketNumber: ConversationKey] = [:]
     var schedule = DeadlineSchedule<TimerKey>()
     /// Contract tickets whose SLA warning / breach was already posted
     /// (rebuilt from the audit trail at start).
     var slaPosted: [TicketNumber: SLAPosted] = [:]
-    var inFlight: [PageID: InFlightPage] = [:]
+    /// Pages handed to networks and not confirmed yet.
+    var outbox = Outbox()
     var counters = BotMetrics()
     var serials: UInt64 = 0
     var started = false
@@ -79,6 +94,14 @@ public actor BotRuntime<C: WallClock> {
     var pinChecksWaiting: [PendingPINCheck] = []
     var sleeper: Task<Void, Never>?
     var armedFor: Date?
+    /// One input at a time, in arrival order.
+    var turns = Turns()
+    /// The conversation whose held lines are being handled now.
+    var replaying: ConversationKey?
+    /// How a PIN is checked: PBKDF2 on a detached task, off the actor.
+    var pinVerifier: PINCheckFunction = { customers, number, pin in
+        await Task.detached(priority: .userInitiated) { customers.verifyPIN(number: number, pin: pin) }.value
+    }
 
     struct PendingPINCheck {
         var key: ConversationKey
@@ -118,6 +141,7 @@ public actor BotRuntime<C: WallClock> {
         self.store = store
         self.clock = clock
         self.logger = logger.with(["component": "bots"])
+        tickets = TicketService(store: store, logger: self.logger)
         roster = desk.roster
     }
 
@@ -139,10 +163,21 @@ public actor BotRuntime<C: WallClock> {
     /// stands (a step that fell due while the gateway was down is paged now,
     /// once), posts SLA marks not yet posted, and sends every pending page.
     public func start() async throws {
+        await enterTurn()
+        do {
+            try await startInTurn()
+        } catch {
+            await leaveTurnAfterDeliveries()
+            throw error
+        }
+        await leaveTurnAfterDeliveries()
+    }
+
+    func startInTurn() async throws {
         guard !started else { return }
         let now = clock.date
         let open = try store.openTickets()
-        queue = TicketQueue(tickets: open.map(\.ticket))
+        tickets.load(open)
         roster = desk.roster
         for saved in try store.rosterOverrides(endingAfter: now) {
             do {
@@ -161,13 +196,19 @@ public actor BotRuntime<C: WallClock> {
         }
         schedule.set(.pages, at: now)
         started = true
-        logger.info("bots started", ["open_tickets": open.count, "waiting": queue.count,
+        logger.info("bots started", ["open_tickets": open.count, "waiting": tickets.queue.count,
                                      "networks": networkOrder.joined(separator: ",")])
-        await fireDueTimers()
+        await fireDueTimersInTurn()
     }
 
     /// Handles one event from a network.
     public func handle(_ event: ChatEvent) async {
+        await enterTurn()
+        await handleInTurn(event)
+        await leaveTurnAfterDeliveries()
+    }
+
+    func handleInTurn(_ event: ChatEvent) async {
         switch event {
         case .message(let message):
             handleMessage(message)
@@ -186,7 +227,23 @@ public actor BotRuntime<C: WallClock> {
     }
 
     /// Handles a network's report about a page (an action with a `deliveryID`).
+    ///
+    /// An adapter may report from inside `send` (the console confirms at
+    /// once), that is, while the input that sent holds the turn: waiting
+    /// for the turn would never end. So a report that finds the turn taken
+    /// is queued, and the holder handles it before it lets the turn go.
     public func handle(_ delivery: ChatDelivery) async {
+        if turns.busy {
+            turns.deliveries.append(delivery)
+            return
+        }
+        await enterTurn()
+        deliveryInTurn(delivery)
+        await flush()
+        await leaveTurnAfterDeliveries()
+    }
+
+    func deliveryInTurn(_ delivery: ChatDelivery) {
         let now = clock.date
         switch delivery {
         case .delivered(let id, let at):
@@ -194,7 +251,6 @@ public actor BotRuntime<C: WallClock> {
         case .failed(let id, let reason):
             pageFailed(PageID(rawValue: id), reason: reason, now: now)
         }
-        await flush()
     }
 
     /// Runs the timers — escalation steps, SLA marks, message offers, idle
@@ -218,6 +274,13 @@ public actor BotRuntime<C: WallClock> {
 
     /// Does what is due now (what ``runTimers()`` does when it wakes).
     public func fireDueTimers() async {
+        await enterTurn()
+        await fireDueTimersInTurn()
+        await leaveTurnAfterDeliveries()
+    }
+
+    /// ``fireDueTimers()`` for a caller that already holds the turn.
+    func fireDueTimersInTurn() async {
         let now = clock.date
         let due = schedule.popDue(now)
         var sendPages = false
@@ -238,7 +301,13 @@ public actor BotRuntime<C: WallClock> {
     /// Swaps in a new desk configuration and bot definitions without a
     /// restart. Overrides agents made at run time are kept; every open
     /// ticket's escalation and SLA are evaluated again under the new terms.
-    public func reload(desk: DeskConfiguration, definitions: BotDefinitions) {
+    public func reload(desk: DeskConfiguration, definitions: BotDefinitions) async {
+        await enterTurn()
+        reloadInTurn(desk: desk, definitions: definitions)
+        await leaveTurnAfterDeliveries()
+    }
+
+    func reloadInTurn(desk: DeskConfiguration, definitions: BotDefinitions) {
         let now = clock.date
         let kept = roster.runtimeOverrides.filter { $0.until > now }
         self.desk = desk
@@ -264,8 +333,9 @@ public actor BotRuntime<C: WallClock> {
     public func metrics() -> BotMetrics {
         var current = counters
         current.conversationsActive = conversations.count
-        current.pagesInFlight = inFlight.count
-        current.queueLength = queue.count
+        current.pagesInFlight = outbox.inFlight.count
+        current.queueLength = tickets.queue.count
+        current.storeErrors += tickets.storeErrors
         return current
     }
 
@@ -278,6 +348,41 @@ public actor BotRuntime<C: WallClock> {
     public func waitUntilIdle() async {
         while let (_, task) = backgroundWork.first {
             await task.value
+        }
+    }
+
+    // MARK: - Turns
+
+    /// Waits until it is this input's turn (FIFO).
+    func enterTurn() async {
+        guard turns.busy else {
+            turns.busy = true
+            return
+        }
+        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+            turns.waiting.append(waiter)
+        }
+    }
+
+    /// Handles the delivery reports queued during this turn (and those their
+    /// handling causes), then leaves the turn. Nothing can be queued between
+    /// the last check and leaving: no suspension point lies between them.
+    func leaveTurnAfterDeliveries() async {
+        while !turns.deliveries.isEmpty {
+            let batch = turns.deliveries
+            turns.deliveries = []
+            for delivery in batch { deliveryInTurn(delivery) }
+            await flush()
+        }
+        leaveTurn()
+    }
+
+    /// Hands the turn to the next waiting input (it stays busy), or frees it.
+    func leaveTurn() {
+        if turns.waiting.isEmpty {
+            turns.busy = false
+        } else {
+            turns.waiting.removeFirst().resume()
         }
     }
 
@@ -386,6 +491,7 @@ public actor BotRuntime<C: WallClock> {
                 customerLines(text, message: message, settings: settings, fromChannel: channel)
             }
         case .direct:
+            if holdIfWaiting(message) { return }
             if isKB, let command {
                 kbQuery(command.arguments, message: message, settings: settings)
             } else if let agentCommand, let command, supportCommand == nil || agentCommand == .help,
@@ -394,6 +500,39 @@ public actor BotRuntime<C: WallClock> {
             } else {
                 customerLines(text, message: message, settings: settings, fromChannel: nil)
             }
+        }
+    }
+
+    /// Keeps `message` (one line) for later when its sender's PIN check is
+    /// running, or earlier lines of theirs still wait: one customer's lines
+    /// are handled strictly in arrival order. True when it was kept.
+    func holdIfWaiting(_ message: ChatMessage) -> Bool {
+        let key = conversationKey(message.sender)
+        guard let conversation = conversations[key] else { return false }
+        guard conversation.verifying || (!conversation.held.isEmpty && replaying != key) else { return false }
+        let lines = message.text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+        for line in lines.prefix(1000) {
+            var one = message
+            one.text = line
+            conversations[key]?.held.append(one)
+        }
+        return true
+    }
+
+    /// Handles the lines a customer sent while their PIN was checked, in
+    /// order, until none is left or one starts another check.
+    func replayHeld(_ key: ConversationKey, serial: UInt64) {
+        let outer = replaying
+        replaying = key
+        defer { replaying = outer }
+        while let current = conversations[key], current.serial == serial, !current.verifying,
+              var next = current.held.first {
+            conversations[key]?.held.removeFirst()
+            // Written under the nick (or before the login) the conversation
+            // has now left behind: it goes on under the current one.
+            next.sender = current.identity
+            handleMessage(next)
         }
     }
 

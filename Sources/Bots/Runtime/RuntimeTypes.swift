@@ -48,8 +48,11 @@ public struct BotMetrics: Sendable, Hashable {
     public var deflected = 0
     /// Pages (and announcements) the networks confirmed as sent.
     public var pagesSent = 0
-    /// Failed page attempts (each is retried).
+    /// Failed page attempts (retried until ``AgentSettings/pageAttempts``).
     public var pageFailures = 0
+    /// Pages given up after ``AgentSettings/pageAttempts`` refusals (the next
+    /// escalation step was paged and the agents' channel warned).
+    public var pagesGivenUp = 0
     /// Pages handed to a network and not confirmed yet.
     public var pagesInFlight = 0
     public var pinFailures = 0
@@ -125,8 +128,14 @@ struct Conversation {
     var language: Language
     var phase: Phase
     var lastActivity: Date
-    /// Lines that arrived while a PIN was being checked.
-    var held: [String] = []
+    /// Messages (one line each, commands too) that arrived while a PIN was
+    /// being checked, in arrival order; handled when the result is in.
+    var held: [ChatMessage] = []
+
+    /// A PIN check for this customer is running.
+    var verifying: Bool {
+        if case .intake(let intake) = phase { intake.verifying } else { false }
+    }
 
     var ticketNumber: TicketNumber? {
         if case .ticket(let followUp) = phase { followUp.number } else { nil }
@@ -157,3 +166,29 @@ struct InFlightPage {
     var attempts: Int
     var handedOver: Date
 }
+
+/// The runtime's FIFO gate: whether an input is being handled, and the
+/// inputs waiting for their turn, in arrival order.
+struct Turns {
+    var busy = false
+    var waiting: [CheckedContinuation<Void, Never>] = []
+    /// Delivery reports that arrived while the turn was taken (see
+    /// ``BotRuntime/handle(_:)-(ChatDelivery)``).
+    var deliveries: [ChatDelivery] = []
+}
+
+/// A page the network refused ``AgentSettings/pageAttempts`` times is kept
+/// in the store's outbox as due at ``due`` (never, in practice), with the
+/// reason as its last error, so `switchboard tickets show` can say it was
+/// given up and no restart sends it again.
+public enum GivenUpPage {
+    /// 3000-01-01T00:00:00Z.
+    public static let due = Date(timeIntervalSince1970: 32_503_680_000)
+
+    /// Whether `page` was given up.
+    public static func isGivenUp(_ page: PageRecord) -> Bool { page.sentAt == nil && page.dueAt >= due }
+}
+
+/// Checks a contract PIN (`customers`, customer number, PIN): slow on
+/// purpose, so it runs off the runtime's actor.
+typealias PINCheckFunction = @Sendable (CustomerDirectory, String, String) async -> Bool

@@ -191,6 +191,9 @@ public final class GatewayService<C: WallClock>: Sendable {
                  value: Double(m.pagesSent))
         text.add("switchboard_page_failures_total", type: "counter", help: "Failed page attempts (retried).",
                  value: Double(m.pageFailures))
+        text.add("switchboard_pages_given_up_total", type: "counter",
+                 help: "Pages given up after the configured attempts (next escalation step paged).",
+                 value: Double(m.pagesGivenUp))
         text.add("switchboard_pages_in_flight", type: "gauge", help: "Pages handed to a network, not confirmed.",
                  value: Double(m.pagesInFlight))
         text.add("switchboard_pin_failures_total", type: "counter", help: "Wrong contract PINs.",

@@ -1,3 +1,4 @@
+import Bots
 import Desk
 import Foundation
 
@@ -47,8 +48,10 @@ enum TicketFormatting {
         if !pages.isEmpty {
             out += "\n\nPages:"
             for p in pages {
+                let givenUp: String? = GivenUpPage.isGivenUp(p) ? "GIVEN UP (\(p.lastError ?? "-"))" : nil
                 let status = p.sentAt.map { "sent \(time($0, zone: zone))" }
                     ?? p.cancelledAt.map { "cancelled \(time($0, zone: zone))" }
+                    ?? givenUp
                     ?? "pending (due \(time(p.dueAt, zone: zone)), \(p.attempts) attempts\(p.lastError.map { ", last error: \($0)" } ?? ""))"
                 out += "\n  step \(p.step)  \(p.network)/\(p.target)  \(status)  \(oneLine(p.text, max: 120))"
             }

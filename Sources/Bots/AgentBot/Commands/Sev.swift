@@ -1,0 +1,41 @@
+import Core
+import Desk
+import Foundation
+
+// The agent command `!sev` (SPEC "Agent commands"): its entry in
+// the agent bot's table (arguments in, reply out; nil: show the usage) and
+// what it does. Texts: `bots/agent.json5`.
+extension BotRuntime {
+    /// `!sev N 1-4 reason`: logged with who and why; the queue order follows.
+    func sevCommand(_ context: AgentContext) -> String? {
+        let reason = context.rest(after: 2)
+        guard let number = context.ticketArgument, context.words.count >= 3,
+              let severity = Severity(text: context.words[1]), !reason.isEmpty else { return nil }
+        return changeSeverity(number, to: severity, reason: reason, context)
+    }
+
+    func changeSeverity(_ number: TicketNumber, to severity: Severity, reason: String,
+                        _ context: AgentContext) -> String {
+        let result = change(number, .changeSeverity(severity, reason: reason), by: .agent(context.agent.id),
+                            now: context.now)
+        guard case .done(let commit, let before) = result else {
+            return failureText(result, number, command: "sev", context)
+        }
+        let ticket = commit.ticket
+        logger.notice("severity changed", ["ticket": number, "agent": context.agent.id, "from": before.severity,
+                                           "to": severity, "reason": reason])
+        if ticket.group == .contract {
+            // Coverage and response time follow the severity.
+            schedule.set(.escalation(number), at: context.now)
+            schedule.set(.sla(number), at: context.now)
+        }
+        var values = Self.ticketValues(ticket)
+        values["agent"] = context.agent.nick
+        values["from"] = before.severity.description
+        values["to"] = severity.description
+        values["reason"] = reason
+        let text = agentText(.severityChanged, context, values)
+        echoToChannel(text, context, ticket: ticket)
+        return text
+    }
+}

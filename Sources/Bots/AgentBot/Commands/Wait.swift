@@ -1,0 +1,30 @@
+import Core
+import Desk
+import Foundation
+
+// The agent command `!wait` (SPEC "Agent commands"): its entry in
+// the agent bot's table (arguments in, reply out; nil: show the usage) and
+// what it does. Texts: `bots/agent.json5`.
+extension BotRuntime {
+    /// `!wait N note`: waiting for the customer.
+    func waitCommand(_ context: AgentContext) -> String? {
+        let note = context.rest(after: 1)
+        guard let number = context.ticketArgument, !note.isEmpty else { return nil }
+        return setWaiting(number, note: note, context)
+    }
+
+    /// `!wait N note`: the ticket waits for the customer, who gets the note.
+    func setWaiting(_ number: TicketNumber, note: String, _ context: AgentContext) -> String {
+        let result = change(number, .setWaiting(note: note), by: .agent(context.agent.id), now: context.now)
+        guard case .done(let commit, _) = result else { return failureText(result, number, command: "wait", context) }
+        let ticket = commit.ticket
+        logger.notice("ticket waiting for the customer", ["ticket": number, "agent": context.agent.id])
+        tellCustomer(ticket, .ticketWaiting, ["ticket": number.description, "agent": context.agent.nick, "note": note])
+        var values = Self.ticketValues(ticket)
+        values["agent"] = context.agent.nick
+        values["note"] = note
+        let text = agentText(.waiting, context, values)
+        echoToChannel(text, context, ticket: ticket)
+        return text
+    }
+}

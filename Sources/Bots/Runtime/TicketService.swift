@@ -1,0 +1,97 @@
+import Core
+import Desk
+import Foundation
+
+/// The outcome of a lifecycle command applied to a stored ticket.
+enum ChangeResult {
+    /// Committed; the ticket before the change is given for comparison.
+    case done(TicketCommit, before: Ticket)
+    /// The lifecycle refused it (the reason says why).
+    case refused(TransitionError)
+    case notFound
+    /// The store failed (logged).
+    case failed(any Error)
+}
+
+/// The ticket service: every change to a stored ticket, and the queue of
+/// open unassigned tickets that follows the store. Owned by the runtime's
+/// actor; the one place that writes tickets after their creation (a store
+/// that becomes `async` changes this file and its call sites' `await`s).
+final class TicketService {
+    let store: any TicketStore
+    let logger: Logger
+    /// Open, unassigned tickets in hand-out order.
+    private(set) var queue = TicketQueue()
+    /// Store calls that failed here (each logged).
+    private(set) var storeErrors = 0
+
+    init(store: any TicketStore, logger: Logger) {
+        self.store = store
+        self.logger = logger
+    }
+
+    /// Rebuilds the queue from the store's open tickets.
+    func load(_ open: [StoredTicket]) {
+        queue = TicketQueue(tickets: open.map(\.ticket))
+    }
+
+    /// Brings the queue in line with `ticket` as stored.
+    func sync(with ticket: Ticket) { queue.sync(with: ticket) }
+
+    /// Takes a ticket out of the queue (it turned out not to be takeable).
+    func dropFromQueue(_ number: TicketNumber) { queue.remove(number) }
+
+    /// The queue's first entry, if any.
+    func nextInQueue() -> QueueEntry? { queue.next() }
+
+    /// Applies `command` to the stored ticket through ``TicketLifecycle``
+    /// (so every change is an event) and stores it with `pages` in one
+    /// transaction. A concurrent change (the store's version check) makes it
+    /// read the ticket again and decide again, so two agents taking one
+    /// ticket end with one owner and the other told who.
+    func change(_ number: TicketNumber, _ command: TicketCommand, by actor: Actor,
+                pages: (Ticket) -> [PageDraft] = { _ in [] }, cancelUnsentPages: Bool = false,
+                now: Date) -> ChangeResult {
+        for _ in 0..<4 {
+            let stored: StoredTicket
+            do {
+                guard let found = try store.ticket(number) else { return .notFound }
+                stored = found
+            } catch {
+                failed(error, "read ticket")
+                return .failed(error)
+            }
+            let updated: Ticket, events: [TicketEvent]
+            do {
+                (updated, events) = try TicketLifecycle.apply(command, to: stored.ticket, by: actor, at: now)
+            } catch {
+                queue.sync(with: stored.ticket)
+                return .refused(error)
+            }
+            do {
+                let commit = try store.update(stored, to: updated, events: events, pages: pages(updated),
+                                              cancelUnsentPages: cancelUnsentPages)
+                queue.sync(with: commit.ticket)
+                return .done(commit, before: stored.ticket)
+            } catch TicketStoreError.conflict {
+                logger.info("ticket changed concurrently; deciding again", ["ticket": number, "command": command.name])
+                continue
+            } catch let error as TicketStoreError {
+                if case .escalationStepExists = error { return .failed(error) }
+                failed(error, command.name)
+                return .failed(error)
+            } catch {
+                failed(error, command.name)
+                return .failed(error)
+            }
+        }
+        let error = TicketStoreError.invalid("\(number) kept changing while \(command.name) was applied")
+        failed(error, command.name)
+        return .failed(error)
+    }
+
+    private func failed(_ error: any Error, _ what: String) {
+        storeErrors += 1
+        logger.error("store call failed", ["operation": what, "error": error])
+    }
+}
