@@ -82,6 +82,10 @@ let package = Package(
                           path: "Benchmarks/GatewayBench", swiftSettings: settings),
         .executableTarget(name: "KBBench", dependencies: ["KB", "Core"], path: "Benchmarks/KBBench",
                           swiftSettings: settings),
+        .executableTarget(name: "PINBench", dependencies: ["COpenSSL"], path: "Benchmarks/PINBench",
+                          swiftSettings: settings),
+        .executableTarget(name: "AbuseBench", dependencies: ["Gateway", "Core", "Desk", "Store", "TestSupport"],
+                          path: "Benchmarks/AbuseBench", swiftSettings: settings),
         .executableTarget(name: "TransportBench", dependencies: ["Transport", "Core"], path: "Benchmarks/TransportBench",
                           swiftSettings: settings),
     ]
