@@ -2,7 +2,8 @@
 //
 //   swift build -c release --product switchboard
 //   swift run -c release AbuseBench [--customers N] [--contract-share 0.5] [--attackers 100]
-//                                   [--guesses 3] [--iterations 600000] [--victim-delay 1.0]
+//                                   [--guesses 3] [--iterations 600000] [--victim-delay 10]
+//                                   [--attack-limit 60]
 //
 // Starts ngircd on a free loopback port and the release-built `switchboard`
 // process on a configuration of its own (the repository's bots, tiers and
@@ -15,6 +16,8 @@
 //   guessing 3 wrong PINs;
 // - after `--victim-delay` seconds the real customer of 20001 (PIN 4711)
 //   writes in too.
+// Attackers send no new guess after `--attack-limit` seconds (so a run on
+// today's code stays near two minutes; the rate per minute is unaffected).
 // It prints the four figures issue 14 asks for: wrong PINs checked per
 // minute against 20001 (target ≤ 5 per 15 minutes), the customers'
 // conversation time under attack (target p95 ≤ 2 s; the victim's own
@@ -33,7 +36,8 @@ var contractShare = 0.5
 var attackerCount = 100
 var guessesEach = 3
 var iterations = PINHash.defaultIterations
-var victimDelay = 1.0
+var victimDelay = 10.0
+var attackLimit = 60.0
 var argumentsLeft = Array(CommandLine.arguments.dropFirst())
 while let word = argumentsLeft.first {
     argumentsLeft.removeFirst()
@@ -45,9 +49,10 @@ while let word = argumentsLeft.first {
     case "--guesses": guessesEach = Int(value) ?? guessesEach
     case "--iterations": iterations = Int(value) ?? iterations
     case "--victim-delay": victimDelay = Double(value) ?? victimDelay
+    case "--attack-limit": attackLimit = Double(value) ?? attackLimit
     default:
         print("usage: AbuseBench [--customers N] [--contract-share 0..1] [--attackers N] [--guesses N] "
-            + "[--iterations N] [--victim-delay SECONDS]")
+            + "[--iterations N] [--victim-delay SECONDS] [--attack-limit SECONDS]")
         exit(64)
     }
 }
@@ -130,11 +135,21 @@ let agentThread = Thread {
 }
 agentThread.start()
 
+/// Connects `nick`, trying again after a moment when ngircd resets a
+/// connection during a burst of registrations.
+func connect(_ nick: String) async throws -> TestUser {
+    for _ in 0..<4 {
+        if let user = try? await TestUser.connect(port: server.port, nick: nick) { return user }
+        try await Task.sleep(for: .milliseconds(500))
+    }
+    return try await TestUser.connect(port: server.port, nick: nick)
+}
+
 func connectAll(_ nicks: [String]) async throws -> [TestUser] {
     var users: [TestUser] = []
     for chunk in stride(from: 0, to: nicks.count, by: 25).map({ Array(nicks[$0..<min($0 + 25, nicks.count)]) }) {
         users += try await withThrowingTaskGroup(of: TestUser.self) { group in
-            for nick in chunk { group.addTask { try await TestUser.connect(port: server.port, nick: nick) } }
+            for nick in chunk { group.addTask { try await connect(nick) } }
             var all: [TestUser] = []
             for try await user in group { all.append(user) }
             return all
@@ -221,7 +236,7 @@ struct Attack: Sendable {
 }
 
 /// One attacker nick: customer number 20001, then wrong PINs until refused.
-func attack(_ client: IRCTestClient, index: Int, guesses guessesEach: Int) -> Attack {
+func attack(_ client: IRCTestClient, index: Int, guesses guessesEach: Int, until deadline: ContinuousClock.Instant) -> Attack {
     var result = Attack()
     client.privmsg("switchboard", "customer number 20001, our VPN is down")
     func guess() {
@@ -238,13 +253,14 @@ func attack(_ client: IRCTestClient, index: Int, guesses guessesEach: Int) -> At
             let text = line.text
             if text.contains("couldn't confirm the PIN") || text.contains("PIN checks are locked")
                 || text.contains("too many") {
-                result.lockedOut = true
+                // Refused before this nick used up its own guesses.
+                result.lockedOut = result.guessesSent < guessesEach
                 break
             } else if text.contains("contract is confirmed") {
                 result.lucky = true
                 break
             } else if text.contains("contract PIN") || text.contains("PIN is not correct") {
-                if result.guessesSent >= guessesEach { break }
+                if result.guessesSent >= guessesEach || ContinuousClock.now >= deadline { break }
                 guess()
             }
         }
@@ -256,9 +272,10 @@ func attack(_ client: IRCTestClient, index: Int, guesses guessesEach: Int) -> At
 let guessesPerNick = guessesEach
 let cpuBefore = cpuSeconds(of: gateway.processIdentifier)
 let loadStart = ContinuousClock.now
+let attackDeadline = loadStart.advanced(by: .seconds(attackLimit))
 async let attackResults: [Attack] = withThrowingTaskGroup(of: Attack.self) { group in
     for (index, user) in attackers.enumerated() {
-        group.addTask { try await user.run { attack($0, index: index, guesses: guessesPerNick) } }
+        group.addTask { try await user.run { attack($0, index: index, guesses: guessesPerNick, until: attackDeadline) } }
     }
     var all: [Attack] = []
     for try await result in group { all.append(result) }
@@ -314,7 +331,7 @@ let warnings = agentsChannel.withLock { $0.filter { $0.contains("20001") && $0.c
 print("""
 
     1. Wrong PINs checked against 20001: \(failed.count) (of \(attacks.map(\.guessesSent).reduce(0, +)) sent; \
-    \(attacks.filter(\.lockedOut).count) nicks were refused, \(attacks.filter(\.lucky).count) guessed right)
+    \(attacks.filter(\.lockedOut).count) nicks were refused before their last guess, \(attacks.filter(\.lucky).count) guessed right)
        within \(f(span, 1)) s of the \(f(wall, 1)) s run → \(f(perMinute, 1)) per minute = \(f(perMinute * 15, 0)) per 15 minutes \
     (target ≤ 5 per 15 minutes)
     2. Conversation time under attack (first line → ticket saved), target p95 ≤ 2 s:
