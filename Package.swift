@@ -109,6 +109,10 @@ let package = Package(
                           swiftSettings: settings),
         .executableTarget(name: "SendQueueBench", dependencies: ["IRCClient", "IRC", "Core"],
                           path: "Benchmarks/SendQueueBench", swiftSettings: settings),
+        .executableTarget(name: "PINBench", dependencies: ["COpenSSL"], path: "Benchmarks/PINBench",
+                          swiftSettings: settings),
+        .executableTarget(name: "AbuseBench", dependencies: ["Gateway", "Core", "Desk", "Store", "TestSupport"],
+                          path: "Benchmarks/AbuseBench", swiftSettings: settings),
         .executableTarget(name: "TransportBench", dependencies: ["Transport", "Core"], path: "Benchmarks/TransportBench",
                           swiftSettings: settings),
     ]

@@ -27,6 +27,9 @@ public enum SupportText: String, BotTextKey {
     case conversationCancelled, nothingToCancel, idleTimeout
     case statusNone, statusHeader, statusQueued, statusAssigned
     case helpIntro, helpLine, languageSet, languageUsage, channelRedirect, storeFailed, unknownCommand, soon
+    /// PIN abuse protection (issue 14): the number is locked, served as "contract claimed, PIN locked", the
+    /// PIN checker refused at once (queue full), and the policy in one line (`!help`, the PIN prompt).
+    case pinLocked, pinLockedClaimed, pinBusy, pinPolicy
 
     public var placeholders: [String] {
         switch self {
@@ -60,6 +63,10 @@ public enum SupportText: String, BotTextKey {
         case .helpLine: ["command", "usage", "help"]
         case .channelRedirect: ["nick"]
         case .unknownCommand: ["command"]
+        case .pinLocked: ["number", "minutes"]
+        case .pinLockedClaimed: ["number"]
+        case .pinBusy: []
+        case .pinPolicy: ["attempts", "minutes"]
         }
     }
 
@@ -84,6 +91,8 @@ public enum SupportText: String, BotTextKey {
         case .statusQueued: ["ticket", "position"]
         case .statusAssigned: ["ticket", "agent"]
         case .helpLine: ["command", "help"]
+        case .pinLocked, .pinLockedClaimed: ["number"]
+        case .pinPolicy: ["attempts", "minutes"]
         default: []
         }
     }
@@ -105,6 +114,9 @@ public enum AgentText: String, BotTextKey {
     case relayFromCustomer, customerCancelled, storeFailed, helpIntro, helpLine
     case pageGivenUp, pageGivenUpNextStep, pageGivenUpNoStep
     case waiting, closed, overrideRemoved, overrideNone
+    /// PIN abuse protection (issue 14): the agents' channel warning, once per attack (``PINAttackMonitor``;
+    /// never the PINs tried), and the flag for a ticket whose contract was claimed while the PIN was locked.
+    case pinAttack, pinLockedTicket
 
     static let ticketValues = ["ticket", "number", "priority", "customer", "summary"]
     static let ticketRequired = ["ticket", "priority", "customer", "summary"]
@@ -157,6 +169,8 @@ public enum AgentText: String, BotTextKey {
         case .closed: Self.ticketValues + ["agent"]
         case .overrideRemoved: ["agent", "count", "by", "now"]
         case .overrideNone: ["agent"]
+        case .pinAttack: ["number", "count", "minutes", "senderCount", "senders"]
+        case .pinLockedTicket: ["ticket", "priority", "customer"]
         }
     }
 
@@ -189,6 +203,8 @@ public enum AgentText: String, BotTextKey {
         case .relayFromCustomer: ["ticket", "text"]
         case .customerCancelled: ["ticket"]
         case .helpLine: ["command", "help"]
+        case .pinAttack: ["number", "count", "senders"]
+        case .pinLockedTicket: ["ticket"]
         default: []
         }
     }
