@@ -19,7 +19,7 @@ public final class GatewayService<C: WallClock>: Sendable {
     public let loaded: LoadedConfiguration
     public let runtime: BotRuntime<C>
     public let networks: [IRCChatNetwork<C>]
-    let store: SQLiteStore
+    let store: OpenedStore
     let knowledgeBase: ReloadableKnowledgeBase
     let logger: Logger
     let clock: C
@@ -31,9 +31,9 @@ public final class GatewayService<C: WallClock>: Sendable {
         self.clock = clock
         self.logger = logger
         startedAt = clock.date
-        store = try openStore(loaded.gateway, logger: logger)
+        store = try StoreFactory.open(loaded.gateway.store, logger: logger)
         knowledgeBase = ReloadableKnowledgeBase(folder: loaded.definitions.kbFolder, logger: logger)
-        runtime = BotRuntime(desk: loaded.desk, definitions: loaded.definitions, kb: knowledgeBase, store: store,
+        runtime = BotRuntime(desk: loaded.desk, definitions: loaded.definitions, kb: knowledgeBase, store: store.ticketStore,
                              clock: clock, logger: logger)
         networks = try loaded.gateway.networks.map { settings in
             try IRCChatNetwork(settings: settings, clock: clock, logger: logger, connector: connector)
@@ -95,7 +95,7 @@ public final class GatewayService<C: WallClock>: Sendable {
             endpoint?.close()
             group.cancelAll()
         }
-        store.close()
+        await store.close()
         logger.info("gateway stopped")
     }
 

@@ -28,8 +28,16 @@ enum CheckConfigCommand {
             print("warning: KB article skipped: \(error)")
         }
         let g = loaded.gateway
+        let store: String
+        do {
+            // Read-only: a store that is not ours, too new or unwritable fails here, not at `run`.
+            store = try StoreFactory.inspect(g.store)
+        } catch {
+            FileHandle.standardError.write(Data("\(g.file.relativePath): store: \(error)\n".utf8))
+            return 1
+        }
         print("configuration OK: \(g.file.relativePath)")
-        print("  store:     \(g.storePath.path)")
+        print("  store:     \(store)")
         print("  networks:  " + g.networks.map { n in
             "\(n.name) (\(n.host):\(n.port)\(n.tls == nil ? "" : ", TLS")\(n.sasl == nil ? "" : ", SASL \(n.sasl!.mechanism.rawValue)")"
                 + ", agents by \(n.identifyAgentsByAccount ? "account" : "mask"))"
