@@ -1,9 +1,9 @@
 import Foundation
 
-// The persistence seam of the desk (SPEC.md, "Data"). The bots and the desk
-// depend on this protocol only; `Store.SQLiteStore` implements it on one
-// SQLite file, and a PostgreSQL store for several gateway instances can
-// implement it later without touching the callers.
+// The synchronous persistence seam the bots still call, being replaced by
+// the async protocols in `DeskStore.swift`. `Store.SQLiteStore` implements
+// it as a blocking view of `Store.SQLiteDeskStore`. The value types below
+// (tickets, pages, overrides) are shared by both.
 
 /// Durable storage of tickets, their audit trail, the outbox of pages and the
 /// small tables the bots keep (roster overrides, counters, failed PINs).

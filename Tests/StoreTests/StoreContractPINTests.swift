@@ -142,4 +142,16 @@ import Testing
             }
         }
     }
+
+    /// The policy alone (no store): delays double from 1 minute and stop at the cap.
+    @Test func theDelayDoublesAndIsCapped() {
+        let policy = PINAttemptPolicy.standard
+        #expect(policy.numberLockedUntil(wrong: 4, lastCheck: monday) == nil)
+        let delays = (5...12).map { policy.numberLockedUntil(wrong: $0, lastCheck: monday)!.timeIntervalSince(monday) }
+        #expect(delays == [60, 120, 240, 480, 900, 900, 900, 900])
+        #expect(policy.numberLockedUntil(wrong: 500, lastCheck: monday) == monday.addingTimeInterval(900))
+        let calm = PINBudgetState(numberWrong: 0, numberLastCheck: nil, identityWrong: 0, identityOldestWrong: nil,
+                                  globalChecksLastSecond: 0, globalOldestLastSecond: nil)
+        #expect(policy.decide(calm, now: monday) == .allow)
+    }
 }
