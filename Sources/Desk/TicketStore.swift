@@ -55,8 +55,8 @@ public protocol TicketStore: Sendable {
     /// store just assigned, so the pages can name the ticket (`#42`) although
     /// the number is not known before: the page that tells an agent about
     /// ticket 42 is written atomically with ticket 42. It is called at most
-    /// once per attempt, possibly on another thread (the store's group
-    /// commit), and must not call the store. Pages it returns that are
+    /// once per attempt, possibly on another thread (the store's own
+    /// thread), and must not call the store. Pages it returns that are
     /// invalid (see ``PageDraft``) fail the creation, and nothing is stored.
     func createTicket(_ ticket: NewTicket, makePages: @escaping @Sendable (TicketNumber) -> [PageDraft]) throws
         -> TicketCommit
