@@ -92,7 +92,7 @@ let package = Package(
                                                      "TestSupport"], swiftSettings: settings),
         .testTarget(name: "IRCAdapterTests", dependencies: ["IRCAdapter", "IRC", "IRCClient", "Bots", "Desk", "DeskFiles", "PINHashing", "Core", "TestSupport"],
                     swiftSettings: settings),
-        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Transport", "Bots", "Desk", "DeskFiles", "PINHashing",
+        .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Config", "Transport", "Bots", "Desk", "DeskFiles", "PINHashing",
                                                         "Store", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"], swiftSettings: settings),
 
@@ -111,7 +111,7 @@ let package = Package(
                           path: "Benchmarks/SendQueueBench", swiftSettings: settings),
         .executableTarget(name: "PINBench", dependencies: ["COpenSSL"], path: "Benchmarks/PINBench",
                           swiftSettings: settings),
-        .executableTarget(name: "AbuseBench", dependencies: ["Gateway", "Core", "Desk", "Store", "TestSupport"],
+        .executableTarget(name: "AbuseBench", dependencies: ["Gateway", "Core", "Desk", "PINHashing", "Store", "TestSupport"],
                           path: "Benchmarks/AbuseBench", swiftSettings: settings),
         .executableTarget(name: "TransportBench", dependencies: ["Transport", "Core"], path: "Benchmarks/TransportBench",
                           swiftSettings: settings),

@@ -27,6 +27,7 @@ import Core
 import Desk
 import Foundation
 import Glibc
+import PINHashing
 import Store
 import Synchronization
 import TestSupport
@@ -87,7 +88,7 @@ let configPath = try GatewayProcess.writeConfiguration(
     directory: directory, network: .init(port: server.port), httpPort: try FreePort.next())
 // One hash for PIN 4711 at the chosen cost, shared by every contract customer
 // (the cost of a check is what matters here, not distinct salts).
-let pinHash = try PINHash.make(pin: "4711", iterations: iterations).encoded
+let pinHash = try PBKDF2PINVerifier().hash(pin: "4711", iterations: iterations).encoded
 var customerEntries = [
     #"{ number: "20001", name: "Kieler Werft AG", contract: { tier: "enterprise", from: "2020-01-01", until: "2099-12-31" }, pinHash: "\#(pinHash)" }"#,
 ]

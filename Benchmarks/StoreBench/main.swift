@@ -5,21 +5,22 @@
 // (a) the machine's raw SQLite reference: WAL, synchronous=FULL, one
 //     single-row INSERT per transaction, straight on the C API;
 // (b) durable ticket creation: one ticket + `created` event + one page per
-//     transaction, through `SQLiteStore.createTicket`, one thread;
-// (c) the same from several threads at once (group commit gathers them);
+//     transaction, through `SQLiteDeskStore.createTicket` (the store thread),
+//     one caller awaiting each;
+// (c) the same from several concurrent callers, with the store thread's
+//     write batching on (writes queued together share one commit) and off
+//     (`maxBatchedWrites: 1`), to show what batching buys;
 // (d) reopening a store with 10^6 tickets: open (+ migration check) and
-//     `openTickets()`. The file is generated once with
-//     `SQLiteStore.createTickets` in batches of 10,000 (one commit each), then
-//     99.5 % of the tickets are closed with one UPDATE.
+//     `openTickets()`. The file is generated once by 10,000 concurrent
+//     creations at a time (batched by the store thread), then 99.5 % of the
+//     tickets are closed with one UPDATE.
 // Every file lives in a fresh temporary directory that is deleted at the end.
 // Each number is the median of the runs; the table says how it was measured.
 import CSQLite
 import Core
 import Desk
-import Dispatch
 import Foundation
 import Store
-import Synchronization
 
 struct Options {
     var runs = 5
@@ -121,21 +122,21 @@ final class RawInserter {
 
 /// (b) Durable ticket creation through the store, on its own file.
 final class TicketCreator {
-    let store: SQLiteStore
+    let store: SQLiteDeskStore
     private var index = 0
 
     init(path: String) { store = openStore(path) }
 
     /// Creates `tickets` tickets (ticket + event + one page each, one
-    /// transaction each); returns the seconds taken.
-    func run(_ tickets: Int) -> Double {
+    /// transaction each, awaited one after the other); returns the seconds taken.
+    func run(_ tickets: Int) async -> Double {
         let now = Date()
         let clock = ContinuousClock()
         let start = clock.now
         for _ in 0..<tickets {
             index += 1
             let (ticket, pages) = sampleTicket(index, at: now)
-            do { _ = try store.createTicket(ticket, pages: pages) } catch { fail("\(error)") }
+            do { _ = try await store.createTicket(ticket, pages: pages) } catch { fail("\(error)") }
         }
         return seconds(clock.now - start)
     }
@@ -161,22 +162,39 @@ func sampleTicket(_ index: Int, at date: Date, customers: Int = 50_000) -> (NewT
     return (ticket, [page])
 }
 
-func openStore(_ path: String) -> SQLiteStore {
+func openStore(_ path: String, maxBatchedWrites: Int = SQLiteDeskStore.defaultMaxBatchedWrites) -> SQLiteDeskStore {
     do {
-        return try SQLiteStore(path: path, logger: .disabled)
+        return try SQLiteDeskStore(path: path, logger: .disabled, maxBatchedWrites: maxBatchedWrites)
     } catch {
         fail("\(error)")
     }
 }
 
+/// Creates the tickets `indices` names, all at once from concurrent tasks
+/// (the store thread batches them); fails the benchmark on any error.
+func createConcurrently(_ store: SQLiteDeskStore, _ indices: Range<Int>, at now: Date) async -> [TicketCommit] {
+    await withTaskGroup(of: TicketCommit?.self) { group in
+        for index in indices {
+            group.addTask {
+                let (ticket, pages) = sampleTicket(index, at: now)
+                return try? await store.createTicket(ticket, pages: pages)
+            }
+        }
+        var commits: [TicketCommit] = []
+        for await commit in group {
+            guard let commit else { fail("a concurrent creation failed") }
+            commits.append(commit)
+        }
+        return commits
+    }
+}
+
 /// Durable updates (an agent acknowledging: state, event, cancelled pages)
 /// per second, one thread, on tickets made first.
-func updateRate(path: String, tickets: Int) -> Double {
+func updateRate(path: String, tickets: Int) async -> Double {
     let store = openStore(path)
-    defer { store.close() }
     let now = Date()
-    let created = store.createTickets((0..<tickets).map { sampleTicket($0, at: now) }).compactMap { try? $0.get() }
-    guard created.count == tickets else { fail("could not create the tickets to update") }
+    let created = await createConcurrently(store, 0..<tickets, at: now)
     let clock = ContinuousClock()
     let start = clock.now
     for commit in created {
@@ -186,66 +204,60 @@ func updateRate(path: String, tickets: Int) -> Double {
         ticket.respondedAt = now
         let event = TicketEvent(ticket: ticket.number, at: now, actor: .agent("bob"), kind: .acknowledged)
         do {
-            _ = try store.updateTicket(ticket, expectedVersion: commit.version, events: [event], pages: [],
-                                       cancelUnsentPages: true)
+            _ = try await store.updateTicket(ticket, expectedVersion: commit.version, events: [event], pages: [],
+                                             cancelUnsentPages: true)
         } catch {
             fail("\(error)")
         }
     }
-    return Double(tickets) / seconds(clock.now - start)
+    let rate = Double(tickets) / seconds(clock.now - start)
+    await store.close()
+    return rate
 }
 
-/// The average group-commit size of each (c) run.
-let groupSizes = Mutex<[Double]>([])
-
-/// (c) Creations per second with `threads` threads at once, fresh file.
-func concurrentCreateRate(path: String, tickets: Int, threads: Int) -> Double {
-    let store = openStore(path)
-    defer { store.close() }
+/// (c) Creations per second with `callers` concurrent tasks, each creating
+/// its share one after the other, on a fresh file; and the average number
+/// of writes per commit.
+func concurrentCreateRate(path: String, tickets: Int, callers: Int, maxBatchedWrites: Int) async
+    -> (rate: Double, batch: Double) {
+    let store = openStore(path, maxBatchedWrites: maxBatchedWrites)
     let now = Date()
-    let group = DispatchGroup()
-    let gate = DispatchSemaphore(value: 0)
-    let failed = Atomic<Int>(0)
-    let perThread = tickets / threads
-    for thread in 0..<threads {
-        group.enter()
-        Thread {
-            gate.wait()
-            for index in 0..<perThread {
-                let (ticket, pages) = sampleTicket(thread * perThread + index, at: now)
-                if (try? store.createTicket(ticket, pages: pages)) == nil { failed.add(1, ordering: .relaxed) }
-            }
-            group.leave()
-        }.start()
-    }
+    let perCaller = tickets / callers
     let clock = ContinuousClock()
     let start = clock.now
-    for _ in 0..<threads { gate.signal() }
-    group.wait()
+    let failed = await withTaskGroup(of: Int.self) { group in
+        for caller in 0..<callers {
+            group.addTask {
+                var failed = 0
+                for index in 0..<perCaller {
+                    let (ticket, pages) = sampleTicket(caller * perCaller + index, at: now)
+                    if (try? await store.createTicket(ticket, pages: pages)) == nil { failed += 1 }
+                }
+                return failed
+            }
+        }
+        return await group.reduce(0, +)
+    }
     let elapsed = seconds(clock.now - start)
-    let statistics = store.groupCommitStatistics
-    groupSizes.withLock { $0.append(Double(statistics.tickets) / Double(max(1, statistics.transactions))) }
-    if failed.load(ordering: .relaxed) > 0 { fail("\(failed.load(ordering: .relaxed)) creations failed") }
-    return Double(perThread * threads) / elapsed
+    let statistics = store.batchStatistics
+    await store.close()
+    if failed > 0 { fail("\(failed) creations failed") }
+    return (Double(perCaller * callers) / elapsed, Double(statistics.writes) / Double(max(1, statistics.transactions)))
 }
 
 /// (d) Generates `count` tickets (0.5 % left open) and returns the time it took.
-func generateBigStore(path: String, count: Int) -> (seconds: Double, open: Int) {
+func generateBigStore(path: String, count: Int) async -> (seconds: Double, open: Int) {
     let store = openStore(path)
     let now = Date()
     let clock = ContinuousClock()
     let start = clock.now
     var index = 0
     while index < count {
-        let batch = (index..<min(count, index + 10_000)).map { sampleTicket($0, at: now) }
-        for result in store.createTickets(batch) {
-            if case .failure(let error) = result {
-                fail("\(error)")
-            }
-        }
-        index += batch.count
+        let end = min(count, index + 10_000)
+        _ = await createConcurrently(store, index..<end, at: now)
+        index = end
     }
-    store.close()
+    await store.close()
     do {
         let db = try SQLiteConnection(path: path)
         try db.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -262144")
@@ -307,9 +319,9 @@ for _ in 0..<options.runs {
         var createChunk = 0.0
         if round % 2 == 0 {
             rawChunk = inserter.run(chunk)
-            createChunk = creator.run(chunk)
+            createChunk = await creator.run(chunk)
         } else {
-            createChunk = creator.run(chunk)
+            createChunk = await creator.run(chunk)
             rawChunk = inserter.run(chunk)
         }
         rawSeconds += rawChunk
@@ -320,11 +332,11 @@ for _ in 0..<options.runs {
     raw.append(done / rawSeconds)
     create.append(done / createSeconds)
     inserter.close()
-    creator.store.close()
+    await creator.store.close()
     removeDatabase(rawPath)
     removeDatabase(storePath)
     let path = freshPath()
-    update.append(updateRate(path: path, tickets: options.commits))
+    update.append(await updateRate(path: path, tickets: options.commits))
     removeDatabase(path)
 }
 let rawRate = median(raw)
@@ -343,58 +355,31 @@ rows.append(Row(name: "    updateTicket (ack), 1 thread",
                 how: "version check + state + event + cancel pages, \(options.commits) updates, median of "
                     + "\(options.runs)"))
 
-// CPU cost without the fsync: everything in one transaction.
-var rawCPU: [Double] = []
-var createCPU: [Double] = []
-for _ in 0..<options.runs {
-    let rawPath = freshPath()
-    let db = try SQLiteConnection(path: rawPath)
-    try db.execute("PRAGMA journal_mode = WAL; CREATE TABLE t (id INTEGER PRIMARY KEY, created_at REAL, payload TEXT)")
-    let clock = ContinuousClock()
-    var start = clock.now
-    try db.transaction {
-        for index in 0..<options.commits {
-            try db.run("INSERT INTO t (created_at, payload) VALUES (?, ?)",
-                       [.real(Double(index)), "Customer 10042: the VPN tunnel to the Hamburg office is down."])
+// (c) concurrent callers, with and without the store thread's write batching.
+for callers in [4, 16, 64] {
+    for maxBatchedWrites in [SQLiteDeskStore.defaultMaxBatchedWrites, 1] {
+        var rates: [Double] = []
+        var batches: [Double] = []
+        for _ in 0..<options.runs {
+            let path = freshPath()
+            let result = await concurrentCreateRate(path: path, tickets: options.commits, callers: callers,
+                                                    maxBatchedWrites: maxBatchedWrites)
+            rates.append(result.rate)
+            batches.append(result.batch)
+            removeDatabase(path)
         }
+        let rate = median(rates)
+        let batching = maxBatchedWrites == 1 ? "batching off" : "batching on"
+        rows.append(Row(name: "(c) createTicket, \(callers) callers, \(batching)",
+                        value: "\(format(rate)) tickets/s = \(format(rate / rawRate, 2))x raw",
+                        how: "median \(format(median(batches), 1)) writes/commit, \(options.commits) tickets, "
+                            + "median of \(options.runs) (min \(format(rates.min() ?? 0)), max \(format(rates.max() ?? 0)))"))
     }
-    rawCPU.append(seconds(clock.now - start) / Double(options.commits) * 1e6)
-    db.close()
-    removeDatabase(rawPath)
-    let storePath = freshPath()
-    let store = openStore(storePath)
-    let now = Date()
-    let batch = (0..<options.commits).map { sampleTicket($0, at: now) }
-    start = clock.now
-    _ = store.createTickets(batch)
-    createCPU.append(seconds(clock.now - start) / Double(options.commits) * 1e6)
-    store.close()
-    removeDatabase(storePath)
-}
-rows.append(Row(name: "    CPU per row / ticket, no fsync",
-                value: "\(format(median(rawCPU), 1)) µs raw row, \(format(median(createCPU), 1)) µs ticket",
-                how: "\(options.commits) in one transaction (createTickets: savepoint each), median of \(options.runs)"))
-
-// (c) group commit.
-for threads in [4, 16] {
-    var rates: [Double] = []
-    groupSizes.withLock { $0.removeAll() }
-    for _ in 0..<options.runs {
-        let path = freshPath()
-        rates.append(concurrentCreateRate(path: path, tickets: options.commits * 2, threads: threads))
-        removeDatabase(path)
-    }
-    let rate = median(rates)
-    rows.append(Row(name: "(c) createTicket, \(threads) threads",
-                    value: "\(format(rate)) tickets/s = \(format(rate / rawRate, 2))x raw",
-                    how: "group commit (median \(format(median(groupSizes.withLock { $0 }), 1)) tickets/commit), "
-                        + "\(options.commits * 2) tickets, median of \(options.runs) "
-                        + "(min \(format(rates.min() ?? 0)), max \(format(rates.max() ?? 0)))"))
 }
 
 // (d) reopening a big store.
 let bigPath = freshPath()
-let generated = generateBigStore(path: bigPath, count: options.big)
+let generated = await generateBigStore(path: bigPath, count: options.big)
 let size = ((try? FileManager.default.attributesOfItem(atPath: bigPath)[.size]) as? NSNumber)?.int64Value ?? 0
 var openTimes: [Double] = []
 var loadTimes: [Double] = []
@@ -404,9 +389,9 @@ for _ in 0..<options.runs {
     let start = clock.now
     let store = openStore(bigPath)
     let opened = clock.now
-    let open = (try? store.openTickets()) ?? []
+    let open = (try? await store.openTickets()) ?? []
     let done = clock.now
-    store.close()
+    await store.close()
     loaded = open.count
     openTimes.append(seconds(opened - start) * 1000)
     loadTimes.append(seconds(done - opened) * 1000)
@@ -414,12 +399,12 @@ for _ in 0..<options.runs {
 removeDatabase(bigPath)
 rows.append(Row(name: "(d) open store with \(options.big) tickets",
                 value: "\(format(median(openTimes), 2)) ms",
-                how: "SQLiteStore.init (pragmas, schema version check), file \(size / 1_000_000) MB, warm OS cache, "
+                how: "SQLiteDeskStore.init (identify, pragmas, schema version check), file \(size / 1_000_000) MB, warm OS cache, "
                     + "median of \(options.runs)"))
 rows.append(Row(name: "    openTickets() on it",
                 value: "\(format(median(loadTimes), 2)) ms for \(loaded) open tickets",
                 how: "partial index tickets_open, median of \(options.runs); generated in "
-                    + "\(format(generated.seconds, 1)) s (createTickets, 10,000 per commit)"))
+                    + "\(format(generated.seconds, 1)) s (10,000 concurrent creations at a time, batched)"))
 if loaded != generated.open {
     fail("openTickets() returned \(loaded), expected \(generated.open)")
 }

@@ -1,16 +1,19 @@
 import Foundation
 
-// The persistence seam of the desk (SPEC.md, "Data"). The bots and the desk
-// depend on this protocol only; `Store.SQLiteStore` implements it on one
-// SQLite file, and a PostgreSQL store for several gateway instances can
-// implement it later without touching the callers.
+// The synchronous persistence seam the bots still call, being replaced by
+// the async protocols in `DeskStore.swift`. `Store.SQLiteStore` implements
+// it as a blocking view of `Store.SQLiteDeskStore`. The value types below
+// (tickets, pages, overrides) are shared by both.
 
 /// Durable storage of tickets, their audit trail, the outbox of pages and the
 /// small tables the bots keep (roster overrides, counters, failed PINs).
 ///
-/// The API is synchronous and thread-safe: a durable commit blocks the
-/// calling task for about 0.15 ms on a local disk, which is cheaper than any
-/// hop to another executor. Every method that writes does so in one
+/// **Being replaced** by the async protocols split by concern in
+/// `DeskStore.swift` (``DeskStore`` and its parts); it stays only until the
+/// bots call those, then it is deleted. New code uses ``DeskStore``.
+///
+/// The API is synchronous and blocks the calling thread until the store has
+/// done the work. Every method that writes does so in one
 /// transaction: it either happens completely or not at all, and it returns
 /// only after the commit is durable.
 ///
@@ -52,8 +55,8 @@ public protocol TicketStore: Sendable {
     /// store just assigned, so the pages can name the ticket (`#42`) although
     /// the number is not known before: the page that tells an agent about
     /// ticket 42 is written atomically with ticket 42. It is called at most
-    /// once per attempt, possibly on another thread (the store's group
-    /// commit), and must not call the store. Pages it returns that are
+    /// once per attempt, possibly on another thread (the store's own
+    /// thread), and must not call the store. Pages it returns that are
     /// invalid (see ``PageDraft``) fail the creation, and nothing is stored.
     func createTicket(_ ticket: NewTicket, makePages: @escaping @Sendable (TicketNumber) -> [PageDraft]) throws
         -> TicketCommit
@@ -218,11 +221,13 @@ public struct NewTicket: Sendable, Hashable {
     public var summary: String
     public var description: String
     public var language: String
+    /// See ``Ticket/contractClaimPINLocked``.
+    public var contractClaimPINLocked: Bool
 
     public init(
         createdAt: Date, createdBy: Actor, customerNumber: String?, customerName: String,
         contact: ChatIdentity, group: CustomerGroup, tier: String?, severity: Severity,
-        summary: String, description: String, language: String
+        summary: String, description: String, language: String, contractClaimPINLocked: Bool = false
     ) {
         self.createdAt = createdAt
         self.createdBy = createdBy
@@ -235,13 +240,15 @@ public struct NewTicket: Sendable, Hashable {
         self.summary = summary
         self.description = description
         self.language = language
+        self.contractClaimPINLocked = contractClaimPINLocked
     }
 
     /// The ticket this becomes once the store gave it `number`.
     public func ticket(number: TicketNumber) -> Ticket {
         Ticket(number: number, createdAt: createdAt, updatedAt: createdAt, customerNumber: customerNumber,
                customerName: customerName, contact: contact, group: group, tier: tier, severity: severity,
-               summary: summary, description: description, language: language, state: .new)
+               summary: summary, description: description, language: language, state: .new,
+               contractClaimPINLocked: contractClaimPINLocked)
     }
 
     /// The `created` event the store writes with the ticket: by
@@ -291,6 +298,26 @@ public struct PageID: RawRepresentable, Sendable, Hashable, Comparable, CustomSt
     public var description: String { "page \(rawValue)" }
 }
 
+/// Whether a page goes to one person (a direct conversation: an IRC private
+/// message, a Matrix direct chat) or to a room (an IRC channel, a Matrix
+/// room). Stored with each page, so the chat layer never has to guess from
+/// the target's spelling.
+public enum PageTargetKind: String, Sendable, Hashable, CaseIterable {
+    case direct
+    case room
+
+    /// The kind a target string spells in the old, untyped form: IRC channel
+    /// prefixes (`#`, `&`, `+`, `!`, RFC 2811 section 2.1) and Matrix room
+    /// ids and aliases (`!`, `#`) are rooms, anything else a direct target.
+    /// Pages stored before the kind existed were migrated by this rule.
+    public static func inferred(from target: String) -> PageTargetKind {
+        switch target.first {
+        case "#", "&", "+", "!": .room
+        default: .direct
+        }
+    }
+}
+
 /// A page to write to the outbox, before it has an id. The ticket it belongs
 /// to is the ticket it is written with.
 public struct PageDraft: Sendable, Hashable {
@@ -298,18 +325,23 @@ public struct PageDraft: Sendable, Hashable {
     public var step: Int
     /// The configured network name to send on.
     public var network: String
-    /// A nick (private message) or a channel (e.g. `#support-agents`).
+    /// A nick or user id (``targetKind`` direct) or a channel or room (e.g.
+    /// `#support-agents`, ``targetKind`` room).
     public var target: String
+    public var targetKind: PageTargetKind
     /// The text as the bot will send it; the chat layer still sanitises it.
     public var text: String
     public var createdAt: Date
     /// When it is to be sent (usually `createdAt`).
     public var dueAt: Date
 
-    public init(step: Int, network: String, target: String, text: String, createdAt: Date, dueAt: Date? = nil) {
+    /// Without `targetKind` the kind is ``PageTargetKind/inferred(from:)`` the target.
+    public init(step: Int, network: String, target: String, targetKind: PageTargetKind? = nil, text: String,
+                createdAt: Date, dueAt: Date? = nil) {
         self.step = step
         self.network = network
         self.target = target
+        self.targetKind = targetKind ?? .inferred(from: target)
         self.text = text
         self.createdAt = createdAt
         self.dueAt = dueAt ?? createdAt
@@ -323,6 +355,7 @@ public struct PageRecord: Sendable, Hashable, Identifiable {
     public var step: Int
     public var network: String
     public var target: String
+    public var targetKind: PageTargetKind
     public var text: String
     public var createdAt: Date
     /// When it is (next) due: the first due time, or the retry time after a
@@ -338,15 +371,16 @@ public struct PageRecord: Sendable, Hashable, Identifiable {
     public var lastError: String?
 
     public init(
-        id: PageID, ticket: TicketNumber, step: Int, network: String, target: String, text: String,
-        createdAt: Date, dueAt: Date, sentAt: Date? = nil, cancelledAt: Date? = nil, attempts: Int = 0,
-        lastError: String? = nil
+        id: PageID, ticket: TicketNumber, step: Int, network: String, target: String,
+        targetKind: PageTargetKind? = nil, text: String, createdAt: Date, dueAt: Date, sentAt: Date? = nil,
+        cancelledAt: Date? = nil, attempts: Int = 0, lastError: String? = nil
     ) {
         self.id = id
         self.ticket = ticket
         self.step = step
         self.network = network
         self.target = target
+        self.targetKind = targetKind ?? .inferred(from: target)
         self.text = text
         self.createdAt = createdAt
         self.dueAt = dueAt

@@ -24,6 +24,10 @@ public enum SQLiteStoreError: Error, Sendable, Hashable, CustomStringConvertible
     /// The file was written by a newer Switchboard (schema version `found`,
     /// this code knows up to `supported`). Nothing was changed.
     case databaseTooNew(path: String, found: Int, supported: Int)
+    /// The two places the schema version is kept disagree (the
+    /// `schema_migrations` table and the header's `user_version`): the file
+    /// was changed by something else. Nothing was changed.
+    case schemaVersionMismatch(path: String, tableVersion: Int, userVersion: Int)
     /// WAL journaling could not be switched on (e.g. a network file system).
     case walUnavailable(path: String, journalMode: String)
     /// A setting the store relies on is not available in this SQLite build.
@@ -53,6 +57,9 @@ public enum SQLiteStoreError: Error, Sendable, Hashable, CustomStringConvertible
         case .databaseTooNew(let path, let found, let supported):
             "cannot open the store \(path): its schema version is \(found), this Switchboard knows versions "
                 + "up to \(supported); it was written by a newer Switchboard — upgrade, or restore a backup"
+        case .schemaVersionMismatch(let path, let tableVersion, let userVersion):
+            "cannot open the store \(path): its schema_migrations table says version \(tableVersion) but its "
+                + "user_version says \(userVersion); the file was changed outside Switchboard — restore a backup"
         case .walUnavailable(let path, let journalMode):
             "cannot open the store \(path): WAL journaling is not available there (journal mode stayed "
                 + "\(journalMode)); put the file on a local file system"

@@ -115,32 +115,97 @@ enum Schema {
             CREATE INDEX failed_pins_identity ON failed_pins
                 (network, account COLLATE NOCASE, nick COLLATE NOCASE, at);
             """),
+        Migration(version: 2, name: "PIN checks, conversations, PIN-locked contract claims, page target kinds", sql: """
+            PRAGMA user_version = 2;
+
+            ALTER TABLE tickets ADD COLUMN contract_claim_pin_locked INTEGER NOT NULL DEFAULT 0
+                CHECK (contract_claim_pin_locked IN (0, 1));
+
+            ALTER TABLE pages ADD COLUMN target_kind TEXT NOT NULL DEFAULT 'direct';
+            UPDATE pages SET target_kind = 'room' WHERE substr(target, 1, 1) IN ('#', '&', '+', '!');
+
+            CREATE TABLE pin_checks (
+                id              INTEGER PRIMARY KEY AUTOINCREMENT,
+                customer_number TEXT NOT NULL,
+                network         TEXT NOT NULL,
+                nick            TEXT NOT NULL,
+                account         TEXT,
+                identity_key    TEXT NOT NULL,
+                reserved_at     REAL NOT NULL,
+                outcome         TEXT CHECK (outcome IN ('right', 'wrong')),
+                finished_at     REAL
+            ) STRICT;
+            CREATE INDEX pin_checks_number ON pin_checks (customer_number, reserved_at);
+            CREATE INDEX pin_checks_identity ON pin_checks (identity_key, reserved_at);
+            CREATE INDEX pin_checks_time ON pin_checks (reserved_at);
+
+            CREATE TABLE conversations (
+                network        TEXT NOT NULL,
+                key            TEXT NOT NULL,
+                format_version INTEGER NOT NULL,
+                state          BLOB NOT NULL,
+                updated_at     REAL NOT NULL,
+                expires_at     REAL NOT NULL,
+                PRIMARY KEY (network, key)
+            ) STRICT, WITHOUT ROWID;
+            CREATE INDEX conversations_expiry ON conversations (expires_at);
+            """),
     ]
 
     /// The version this code writes.
     static var latestVersion: Int { migrations.last?.version ?? 0 }
 
-    /// The schema version of the open database: 0 for an empty file.
+    /// The schema version of the open database: 0 for an empty file. Reads
+    /// only; it is what decides whether the file is ours before anything is
+    /// written to it.
+    ///
+    /// The version is kept twice: the `schema_migrations` table (one row per
+    /// migration, with its name and time) and the header's `user_version`
+    /// (set by every migration from version 2 on; version 1 left it 0). Both
+    /// are checked, so a file whose `user_version` says 99 is refused as too
+    /// new even if its table says otherwise.
     ///
     /// - Throws: ``SQLiteStoreError/notASwitchboardDatabase(path:detail:)``
-    ///   when the file is an SQLite database of something else.
-    static func currentVersion(_ db: SQLiteConnection) throws -> Int {
+    ///   when the file is an SQLite database of something else;
+    ///   ``SQLiteStoreError/databaseTooNew(path:found:supported:)`` when
+    ///   `user_version` is beyond what this code knows (the table version is
+    ///   compared by the caller); ``SQLiteStoreError/schemaVersionMismatch(path:tableVersion:userVersion:)``.
+    static func currentVersion(_ db: SQLiteConnection, latestVersion: Int = Schema.latestVersion) throws -> Int {
+        // The first statement reads the header: a file that is not a
+        // database fails here with SQLITE_NOTADB.
+        let applicationID = try db.queryFirst("PRAGMA application_id") { try $0.int64(0) } ?? 0
+        let userVersion = try db.queryFirst("PRAGMA user_version") { try $0.int(0) } ?? 0
+        if applicationID != 0 && applicationID != Schema.applicationID {
+            throw SQLiteStoreError.notASwitchboardDatabase(
+                path: db.path, detail: "its application_id is \(applicationID), a Switchboard store has \(Schema.applicationID)")
+        }
         let hasVersionTable = try db.queryFirst(
             "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'") { _ in true } ?? false
-        if hasVersionTable {
-            return try db.queryFirst("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") { try $0.int(0) } ?? 0
+        guard hasVersionTable else {
+            let otherTables = try db.query(
+                "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name LIMIT 5"
+            ) { try $0.text(0) }
+            if !otherTables.isEmpty || userVersion != 0 {
+                var detail = "it has no schema_migrations table"
+                if !otherTables.isEmpty { detail += " but tables \(otherTables.joined(separator: ", "))" }
+                if userVersion != 0 { detail += "; user_version is \(userVersion)" }
+                throw SQLiteStoreError.notASwitchboardDatabase(path: db.path, detail: detail)
+            }
+            return 0
         }
-        let otherTables = try db.query(
-            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name LIMIT 5"
-        ) { try $0.text(0) }
-        let applicationID = try db.queryFirst("PRAGMA application_id") { try $0.int64(0) } ?? 0
-        if !otherTables.isEmpty || (applicationID != 0 && applicationID != Schema.applicationID) {
-            var detail = "it has no schema_migrations table"
-            if !otherTables.isEmpty { detail += " but tables \(otherTables.joined(separator: ", "))" }
-            if applicationID != 0 { detail += "; application_id is \(applicationID)" }
-            throw SQLiteStoreError.notASwitchboardDatabase(path: db.path, detail: detail)
+        let tableVersion = try db.queryFirst("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") {
+            try $0.int(0)
+        } ?? 0
+        if userVersion > latestVersion {
+            throw SQLiteStoreError.databaseTooNew(path: db.path, found: userVersion, supported: latestVersion)
         }
-        return 0
+        // Version 1 did not set user_version (0); from version 2 on each
+        // migration sets it to its own number.
+        if tableVersion <= latestVersion && userVersion != 0 && userVersion != tableVersion {
+            throw SQLiteStoreError.schemaVersionMismatch(path: db.path, tableVersion: tableVersion,
+                                                         userVersion: userVersion)
+        }
+        return tableVersion
     }
 
     /// Brings the database to ``latestVersion``: each missing migration in
@@ -157,13 +222,13 @@ enum Schema {
     /// that a failing migration leaves the previous version intact).
     static func migrate(_ db: SQLiteConnection, migrations: [Migration], now: Date, logger: Logger) throws {
         let latestVersion = migrations.last?.version ?? 0
-        let found = try currentVersion(db)
+        let found = try currentVersion(db, latestVersion: latestVersion)
         guard found <= latestVersion else {
             throw SQLiteStoreError.databaseTooNew(path: db.path, found: found, supported: latestVersion)
         }
         for migration in migrations where migration.version > found {
             let applied = try db.transaction { () throws -> Bool in
-                let current = try currentVersion(db)
+                let current = try currentVersion(db, latestVersion: latestVersion)
                 if current > latestVersion {
                     throw SQLiteStoreError.databaseTooNew(path: db.path, found: current, supported: latestVersion)
                 }

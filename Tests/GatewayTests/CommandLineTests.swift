@@ -159,10 +159,10 @@ final class CommandFixture: Sendable {
         let fixture = try CommandFixture(ircPort: try FreePort.next(), httpPort: taken.port)
         let loaded = try LoadedConfiguration.load(from: URL(fileURLWithPath: fixture.configPath))
         let service = try GatewayService(loaded: loaded, clock: ManualClock(), logger: .disabled)
-        #expect(try service.store.openTickets().isEmpty)
+        #expect(try service.store.ticketStore.openTickets().isEmpty)
         let (signals, _) = AsyncStream<ProcessSignal>.makeStream()
         await #expect(throws: TransportError.self) { try await service.run(signals: signals) }
-        #expect(throws: TicketStoreError.closed) { try service.store.openTickets() }
+        #expect(throws: TicketStoreError.closed) { try service.store.ticketStore.openTickets() }
     }
 
     /// The KB follows the folder the new definition names, from the one
@@ -172,7 +172,7 @@ final class CommandFixture: Sendable {
         let logs = MemoryLogSink()
         let loaded = try LoadedConfiguration.load(from: URL(fileURLWithPath: fixture.configPath))
         let service = try GatewayService(loaded: loaded, clock: ManualClock(), logger: Logger(sink: logs))
-        defer { service.store.close() }
+        defer { service.store.closeBlocking() }
         #expect(service.knowledgeBase.current.count == loaded.articleCount)
         #expect(service.knowledgeBase.current.search("fluxmeter", limit: 3).isEmpty)
 

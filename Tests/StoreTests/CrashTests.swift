@@ -26,7 +26,7 @@ import Testing
             var allNumbers = Set<Int64>()
             var checked = 0
             for kill in 1...Self.kills {
-                // Alternate one writer and four concurrent writers (group commit).
+                // Alternate one writer and four concurrent writers (batched commits).
                 let threads = kill % 2 == 0 ? 4 : 1
                 let target = Int(random.next() % 291) + 10
                 let run = try Self.runChild(child, database: dir.storePath, threads: threads, killAfterLines: target)

@@ -48,10 +48,11 @@ import Testing
             let sink = MemoryLogSink()
             let store = try SQLiteStore(path: dir.storePath, logger: Logger(sink: sink), now: monday)
             store.close()
-            #expect(sink.lines.count == 1)
+            #expect(sink.lines.count == Schema.latestVersion)
             #expect(sink.lines.first?.contains("version=1") == true)
+            #expect(sink.lines.last?.contains("version=\(Schema.latestVersion)") == true)
             try SQLiteStore(path: dir.storePath, logger: Logger(sink: sink), now: monday).close()
-            #expect(sink.lines.count == 1)
+            #expect(sink.lines.count == Schema.latestVersion)
         }
     }
 }

@@ -18,11 +18,12 @@ import Testing
             let versions = try db.query("SELECT version, name, applied_at FROM schema_migrations ORDER BY version") {
                 (try $0.int(0), try $0.text(1), try $0.date(2))
             }
-            #expect(versions.map(\.0) == [1])
+            #expect(versions.map(\.0) == [1, 2])
             #expect(versions.first?.2 == monday)
             let tables = Set(try db.query("SELECT name FROM sqlite_schema WHERE type = 'table'") { try $0.text(0) })
             #expect(tables.isSuperset(of: ["tickets", "ticket_events", "pages", "roster_overrides", "counters",
-                                           "failed_pins", "schema_migrations"]))
+                                           "failed_pins", "pin_checks", "conversations", "schema_migrations"]))
+            #expect(try db.queryFirst("PRAGMA user_version") { try $0.int(0) } == 2)
             #expect(try db.queryFirst("PRAGMA journal_mode") { try $0.text(0) } == "wal")
             #expect(try db.queryFirst("PRAGMA application_id") { try $0.int64(0) } == 0x5357_4244)
         }
@@ -36,7 +37,7 @@ import Testing
             try SQLiteStore(path: dir.storePath, logger: .disabled, now: later).close()
             let db = try SQLiteConnection(path: dir.storePath)
             let applied = try db.query("SELECT applied_at FROM schema_migrations") { try $0.date(0) }
-            #expect(applied == [monday])
+            #expect(applied == [monday, monday])
         }
     }
 
@@ -83,7 +84,7 @@ import Testing
             let number = try store.createTicket(newTicket()).number
             store.close()
             let db = try SQLiteConnection(path: dir.storePath)
-            try db.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (2, 'from the future', 0)")
+            try db.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (3, 'from the future', 0)")
             db.close()
 
             #expect {
@@ -91,11 +92,11 @@ import Testing
             } throws: { error in
                 guard case SQLiteStoreError.databaseTooNew(let path, let found, let supported) = error else { return false }
                 let text = String(describing: error)
-                return path == dir.storePath && found == 2 && supported == 1 && text.contains("newer Switchboard")
+                return path == dir.storePath && found == 3 && supported == 2 && text.contains("newer Switchboard")
                     && text.contains(dir.storePath)
             }
             let check = try SQLiteConnection(path: dir.storePath)
-            #expect(try check.query("SELECT version FROM schema_migrations ORDER BY version") { try $0.int(0) } == [1, 2])
+            #expect(try check.query("SELECT version FROM schema_migrations ORDER BY version") { try $0.int(0) } == [1, 2, 3])
             #expect(try check.query("SELECT number FROM tickets") { try $0.int64(0) } == [number.rawValue])
         }
     }

@@ -48,3 +48,12 @@ func firstPages(at date: Date = monday, summary: String = "VPN down") -> [PageDr
                   createdAt: date),
     ]
 }
+
+/// ``withTemporaryDirectory(_:)`` for async tests.
+func withTemporaryDirectory<T>(_ body: (TemporaryDirectory) async throws -> T) async throws -> T {
+    let url = FileManager.default.temporaryDirectory
+        .appendingPathComponent("switchboard-store-tests-\(UUID().uuidString)", isDirectory: true)
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: url) }
+    return try await body(TemporaryDirectory(url: url))
+}

@@ -263,16 +263,18 @@ import Testing
         }
     }
 
-    @Test func aFailingRequestInAGroupCommitFailsAlone() throws {
-        try withTemporaryDirectory { dir in
+    @Test func aFailingWriteInABatchFailsAloneAndTheOthersShareOneCommit() async throws {
+        try await withTemporaryDirectory { dir in
             let store = try openStore(dir.storePath)
             defer { store.close() }
             let bad = PageDraft(step: 0, network: "libera", target: "", text: "no target", createdAt: monday)
-            let results = store.createTickets([
-                (newTicket(1), firstPages()),
-                (newTicket(2), [bad]),
-                (newTicket(3), []),
-            ])
+            let before = store.desk.batchStatistics
+            let creations: [@Sendable (SQLiteDeskStore) async throws -> TicketCommit] = [
+                { store in try await store.createTicket(newTicket(1), pages: firstPages()) },
+                { store in try await store.createTicket(newTicket(2), pages: [bad]) },
+                { store in try await store.createTicket(newTicket(3)) },
+            ]
+            let results = await StoreThreadTests.inOneBatch(store.desk, creations)
             #expect(results.count == 3)
             let first = try results[0].get()
             let third = try results[2].get()
@@ -280,6 +282,9 @@ import Testing
             #expect(first.number.rawValue == 1 && third.number.rawValue == 2)
             #expect(try store.recentTickets(limit: 10).map(\.ticket.summary) == ["VPN down (3)", "VPN down (1)"])
             #expect(try store.pages(of: first.number).count == 2)
+            let after = store.desk.batchStatistics
+            #expect(after.transactions - before.transactions == 1)
+            #expect(after.writes - before.writes == 3)
         }
     }
 }

@@ -130,6 +130,10 @@ public struct Ticket: Sendable, Hashable, Codable, Identifiable {
     public var assignee: String?
     /// When an agent first acknowledged or took it (ends escalation, meets SLA).
     public var respondedAt: Date?
+    /// The customer claimed a contract but the PIN check was locked (too
+    /// many wrong PINs, issue 14): the ticket keeps the contract group's
+    /// priority, and the agent verifies the customer by phone before acting.
+    public var contractClaimPINLocked: Bool
 
     public var id: TicketNumber { number }
 
@@ -139,7 +143,8 @@ public struct Ticket: Sendable, Hashable, Codable, Identifiable {
         number: TicketNumber, createdAt: Date, updatedAt: Date? = nil, customerNumber: String?,
         customerName: String, contact: ChatIdentity, group: CustomerGroup, tier: String?,
         severity: Severity, summary: String, description: String, language: String,
-        state: TicketState = .new, assignee: String? = nil, respondedAt: Date? = nil
+        state: TicketState = .new, assignee: String? = nil, respondedAt: Date? = nil,
+        contractClaimPINLocked: Bool = false
     ) {
         self.number = number
         self.createdAt = createdAt
@@ -156,6 +161,7 @@ public struct Ticket: Sendable, Hashable, Codable, Identifiable {
         self.state = state
         self.assignee = assignee
         self.respondedAt = respondedAt
+        self.contractClaimPINLocked = contractClaimPINLocked
     }
 }
 

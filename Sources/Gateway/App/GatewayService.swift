@@ -19,7 +19,7 @@ public final class GatewayService<C: WallClock>: Sendable {
     public let runtime: BotRuntime<C>
     /// In configuration order, one per `loaded.gateway.networks` entry.
     public let networks: [any ChatNetwork]
-    let store: any GatewayStore
+    let store: OpenedStore
     let knowledgeBase: ReloadableKnowledgeBase
     let logger: Logger
     let clock: C
@@ -33,10 +33,10 @@ public final class GatewayService<C: WallClock>: Sendable {
         self.clock = clock
         self.logger = logger
         startedAt = clock.date
-        store = try openStore(loaded.gateway, logger: logger)
+        store = try StoreFactory.open(loaded.gateway.store, logger: logger)
         knowledgeBase = ReloadableKnowledgeBase(loaded.knowledgeBase, folder: loaded.definitions.kbFolder,
                                                 errors: loaded.kbErrors, logger: logger)
-        runtime = BotRuntime(desk: loaded.desk, definitions: loaded.definitions, kb: knowledgeBase, store: store,
+        runtime = BotRuntime(desk: loaded.desk, definitions: loaded.definitions, kb: knowledgeBase, store: store.ticketStore,
                              clock: clock, logger: logger)
         networks = try loaded.gateway.networks.map { settings in try makeNetwork(settings, clock, logger) }
     }
@@ -63,7 +63,7 @@ public final class GatewayService<C: WallClock>: Sendable {
                 throw error
             }
         } catch {
-            store.close()
+            await store.close()
             throw error
         }
         logger.info("gateway started", ["networks": networks.map(\.name).joined(separator: ","),
@@ -103,7 +103,7 @@ public final class GatewayService<C: WallClock>: Sendable {
             endpoint?.close()
             group.cancelAll()
         }
-        store.close()
+        await store.close()
         logger.info("gateway stopped")
     }
 

@@ -7,15 +7,6 @@ import IRCClient
 import Store
 import Transport
 
-/// A store the gateway can run on and close at shutdown: any ``Desk/TicketStore``
-/// (SQLite today) that can also be closed.
-public protocol GatewayStore: TicketStore {
-    /// Ends the store's use: pending work written, files closed.
-    func close()
-}
-
-extension SQLiteStore: GatewayStore {}
-
 /// Makes a running network from its settings; ``GatewayService`` takes one
 /// (tests pass a fake network).
 public typealias NetworkMaker<C: WallClock> = @Sendable (NetworkSettings, C, Logger) throws -> any ChatNetwork

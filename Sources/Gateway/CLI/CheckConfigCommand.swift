@@ -30,10 +30,18 @@ enum CheckConfigCommand {
             print("warning: KB article skipped: \(error)")
         }
         let g = loaded.gateway
+        let store: String
+        do {
+            // Read-only: a store that is not ours, too new or unwritable fails here, not at `run`.
+            store = try StoreFactory.inspect(g.store)
+        } catch {
+            FileHandle.standardError.write(Data("\(g.file.relativePath): store: \(error)\n".utf8))
+            return 1
+        }
         let warnings = loaded.kbErrors.count
         print("configuration OK: \(g.file.relativePath)"
             + (warnings == 0 ? "" : " (\(warnings) warning\(warnings == 1 ? "" : "s") above)"))
-        print("  store:     \(g.storePath.path)")
+        print("  store:     \(store)")
         print("  networks:  " + g.networks.map(\.summary).joined(separator: ", "))
         print("  customers: " + g.customerFiles.map(\.path).joined(separator: ", "))
         print("  KB:        \(loaded.articleCount) articles from \(loaded.definitions.kbFolder.path)")

@@ -52,10 +52,10 @@ enum ConsoleCommand {
 
         let logger = Logger(minimumLevel: .warning, format: loaded.gateway.log.format)
         let store = try openStore(loaded.gateway, logger: logger)
-        defer { store.close() }
+        defer { store.closeBlocking() }
         let clock = SystemClock()
         let kb = ReloadableKnowledgeBase(folder: loaded.definitions.kbFolder, logger: logger)
-        let runtime = BotRuntime(desk: loaded.desk, definitions: loaded.definitions, kb: kb, store: store,
+        let runtime = BotRuntime(desk: loaded.desk, definitions: loaded.definitions, kb: kb, store: store.ticketStore,
                                  clock: clock, logger: logger)
         let console = ConsoleNetwork(name: networkName, user: identity, clock: clock)
         await runtime.attach(console, settings: consoleSettings(network: networkName, configured: loaded.gateway.networks,

@@ -30,8 +30,9 @@ enum DataCommands {
             } ?? 50
             let openOnly = args.flag("open")
             try args.finish(maxPositionals: 1)
-            let store = try openStore(configuration)
-            defer { store.close() }
+            let opened = try openStore(configuration)
+            defer { opened.closeBlocking() }
+            let store = opened.ticketStore
             // Open tickets oldest first: with --limit N the N waiting longest.
             // All tickets newest first.
             let tickets = openOnly ? Self.longestWaiting(try store.openTickets(), limit: limit)
@@ -48,8 +49,9 @@ enum DataCommands {
             guard args.positionals.count == 2, let number = TicketNumber(text: args.positionals[1]) else {
                 throw UsageError("tickets show takes a ticket number, e.g. `tickets show 42`")
             }
-            let store = try openStore(configuration)
-            defer { store.close() }
+            let opened = try openStore(configuration)
+            defer { opened.closeBlocking() }
+            let store = opened.ticketStore
             guard let stored = try store.ticket(number) else {
                 FileHandle.standardError.write(Data("switchboard tickets: there is no ticket \(number)\n".utf8))
                 return 1
@@ -151,10 +153,8 @@ func loadGatewayConfiguration(_ args: inout Arguments) throws -> GatewayConfigur
     return try GatewayConfiguration.load(from: url)
 }
 
-/// Opens the configured store, creating its folder if needed.
-func openStore(_ configuration: GatewayConfiguration, logger: Logger = .disabled) throws -> SQLiteStore {
-    let folder = configuration.storePath.deletingLastPathComponent()
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    return try SQLiteStore(path: configuration.storePath.path, logger: logger)
+/// Opens the configured store (``StoreFactory``) for a command-line tool.
+func openStore(_ configuration: GatewayConfiguration, logger: Logger = .disabled) throws -> OpenedStore {
+    try StoreFactory.open(configuration.store, logger: logger)
 }
 

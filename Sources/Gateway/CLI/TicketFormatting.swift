@@ -12,12 +12,13 @@ enum TicketFormatting {
         return date.formatted(style)
     }
 
-    /// One line: `#42  P2  in_progress  anna  2026-11-29 14:03  Acme GmbH (10042)  VPN down`.
+    /// One line: `#42  P2  in_progress  anna  2026-11-29 14:03  Acme GmbH (10042)  VPN down`
+    /// (`P2!` when the contract was claimed but the PIN check was locked).
     static func line(_ ticket: Ticket, zone: TimeZone) -> String {
         let customer = ticket.customerNumber.map { "\(ticket.customerName) (\($0))" } ?? ticket.customerName
         return [
             ticket.number.description.padding(toLength: 7, withPad: " ", startingAt: 0),
-            ticket.priority.label,
+            ticket.priority.label + (ticket.contractClaimPINLocked ? "!" : ""),
             ticket.state.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0),
             (ticket.assignee ?? "-").padding(toLength: 8, withPad: " ", startingAt: 0),
             time(ticket.createdAt, zone: zone),
@@ -33,7 +34,7 @@ enum TicketFormatting {
             state:     \(t.state.rawValue)\(t.assignee.map { ", taken by \($0)" } ?? "")
             customer:  \(t.customerName)\(t.customerNumber.map { " (\($0))" } ?? "")  via \(t.contact) nick \(t.contact.nick)
             opened:    \(time(t.createdAt, zone: zone))   updated: \(time(t.updatedAt, zone: zone))\(t.respondedAt.map { "   first response: \(time($0, zone: zone))" } ?? "")
-            language:  \(t.language)   version: \(stored.version)
+            language:  \(t.language)   version: \(stored.version)\(t.contractClaimPINLocked ? "\nverify:    contract claimed, PIN locked (too many wrong PINs): verify the customer by phone before acting" : "")
             summary:   \(oneLine(t.summary, max: 200))
 
             \(t.description.split(separator: "\n", omittingEmptySubsequences: false).map { "  | " + oneLine(String($0), max: 500) }.joined(separator: "\n"))

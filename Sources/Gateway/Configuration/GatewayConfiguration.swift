@@ -23,13 +23,32 @@ public struct GatewayConfiguration: Sendable {
     public var customerFiles: [URL]
     /// The folder with the bot definitions (`support.json5`, `agent.json5`, `kb.json5`).
     public var botsFolder: URL
-    /// The SQLite file.
-    public var storePath: URL
+    /// Which store to open, and where (the `store` section).
+    public var store: StoreSettings
     public var log: LogSettings
     /// Loopback address for `/healthz` and `/metrics`, if any.
     public var http: HTTPSettings?
     /// The chat networks, each with its kind (``NetworkSettings``).
     public var networks: [NetworkSettings]
+
+    /// The `store` section: `{ kind: "sqlite", path: "../var/switchboard.sqlite" }`
+    /// (`kind` defaults to `sqlite`, so the older `{ path: … }` still works).
+    /// ``StoreFactory`` opens what it names.
+    public enum StoreSettings: Sendable, Hashable {
+        /// One SQLite file.
+        case sqlite(path: URL)
+    }
+
+    /// The SQLite file of an SQLite store (setting it chooses an SQLite
+    /// store at that path).
+    public var storePath: URL {
+        get {
+            switch store {
+            case .sqlite(let path): path
+            }
+        }
+        set { store = .sqlite(path: newValue) }
+    }
 
     public struct LogSettings: Sendable, Hashable {
         public var format: Logger.Format
@@ -99,6 +118,19 @@ public struct GatewayConfiguration: Sendable {
             }
         }
 
+        let storePath = resolve(raw.store?.path ?? "../var/switchboard.sqlite")
+        var store = StoreSettings.sqlite(path: storePath)
+        switch raw.store?.kind ?? "sqlite" {
+        case "sqlite":
+            store = .sqlite(path: storePath)
+        case "postgresql":
+            issues.append(document.issue("store kind \"postgresql\" is not available in this build yet "
+                + "(expected \"sqlite\")", at: ConfigPath("store", "kind")))
+        case let kind:
+            issues.append(document.issue("unknown store kind \"\(kind)\" (expected \"sqlite\")",
+                                         at: ConfigPath("store", "kind")))
+        }
+
         var networks: [NetworkSettings] = []
         var names: Set<String> = []
         if raw.networks.isEmpty {
@@ -146,7 +178,7 @@ public struct GatewayConfiguration: Sendable {
         guard issues.isEmpty else { throw ConfigError(issues) }
         return GatewayConfiguration(
             file: url, deskFolder: deskFolder, customerFiles: customerFiles, botsFolder: resolve(raw.bots ?? "../bots"),
-            storePath: resolve(raw.store?.path ?? "../var/switchboard.sqlite"), log: log, http: http,
+            store: store, log: log, http: http,
             networks: networks)
     }
 }
@@ -249,7 +281,10 @@ struct GatewayFile: Decodable {
     var http: HTTPEntry?
     var networks: [NetworkEntry]
 
-    struct StoreEntry: Decodable { var path: String? }
+    struct StoreEntry: Decodable {
+        var kind: String?
+        var path: String?
+    }
     struct LogEntry: Decodable {
         var format: String?
         var level: String?

@@ -170,8 +170,7 @@ public struct SQLiteRow {
 /// - Every failure is an ``SQLiteError`` with the result code, the text of
 ///   `sqlite3_errmsg`, the SQL and the file.
 ///
-/// Not thread-safe: one thread at a time (``SQLiteStore`` keeps it behind a
-/// lock). The connection is opened in multi-thread mode (`NOMUTEX`).
+/// Not thread-safe: it lives on one thread (``StoreThread``). The connection is opened in multi-thread mode (`NOMUTEX`).
 public final class SQLiteConnection {
     /// The database file.
     public let path: String
@@ -396,7 +395,9 @@ public final class SQLiteConnection {
                     }
                 }
             case .blob(let blob):
-                rc = blob.withUnsafeBytes { bytes in
+                // An empty blob has no base address; bound as a pointer it
+                // would become NULL, so it is bound as a zero-length blob.
+                rc = blob.isEmpty ? sqlite3_bind_zeroblob(statement, index, 0) : blob.withUnsafeBytes { bytes in
                     sqlite3_bind_blob64(statement, index, bytes.baseAddress, UInt64(bytes.count), sqliteTransient)
                 }
             }

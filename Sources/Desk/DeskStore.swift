@@ -1,0 +1,212 @@
+import Foundation
+
+// The persistence seam of the desk (SPEC.md, "Data"), split by concern. The
+// bots depend on these protocols only; `Store.SQLiteDeskStore` implements
+// them on one SQLite file, and a PostgreSQL store for several gateway
+// instances implements the same protocols (and runs the same contract test
+// suite, `Tests/StoreTests/StoreContract*.swift`).
+//
+// Guarantees every implementation gives, whatever its timings:
+//
+// - **Commit before return.** A method that writes does so in one
+//   transaction and returns only after the commit is durable; if it throws,
+//   nothing of it was stored.
+// - **Numbers never repeat.** The store assigns ticket numbers; a number is
+//   returned only after the ticket is committed, numbers strictly increase
+//   and are never reused, also after a crash or deleted rows.
+// - **Optimistic versions.** An update names the version it was based on and
+//   fails with ``TicketStoreError/conflict(_:expectedVersion:currentVersion:)``
+//   when someone else updated the ticket in between.
+// - **At-least-once outbox.** A page is written with the ticket change that
+//   causes it; a crash between send and `markPageSent` sends it again, never
+//   zero times.
+// - **Fail closed.** An error from the store is thrown, never swallowed; a
+//   PIN check whose reservation could not be recorded must not run.
+
+/// Tickets and their audit trail.
+public protocol TicketRecordStore: Sendable {
+    /// Stores a new ticket (state ``TicketState/new``, version 1) with its
+    /// `created` event and its pages, in one transaction, and returns it with
+    /// the number the store assigned — only after the commit succeeded.
+    ///
+    /// `makePages` is called inside that transaction with the assigned
+    /// number (so a page can say `#42`), at most once, possibly on the
+    /// store's own thread; it must not call the store. Invalid pages (see
+    /// ``PageDraft``) fail the creation, and nothing is stored.
+    func createTicket(_ ticket: NewTicket, makePages: @escaping @Sendable (TicketNumber) -> [PageDraft])
+        async throws -> TicketCommit
+
+    /// The ticket with this number, or nil if there is none.
+    func ticket(_ number: TicketNumber) async throws -> StoredTicket?
+
+    /// The ticket's audit trail, oldest first.
+    func events(of number: TicketNumber) async throws -> [TicketEvent]
+
+    /// Every open ticket (``TicketState/isOpen``) by number: what the
+    /// in-memory queue is rebuilt from at start.
+    func openTickets() async throws -> [StoredTicket]
+
+    /// Tickets opened by this chat identity, newest first. With an account
+    /// it matches the same account on the same network; without one, the
+    /// same nick among tickets opened *without* an account (a nick alone
+    /// never matches a logged-in customer's tickets). ASCII case-insensitive.
+    func tickets(contact: ChatIdentity, openOnly: Bool, limit: Int) async throws -> [StoredTicket]
+
+    /// Tickets of a customer number, newest first.
+    func tickets(customerNumber: String, openOnly: Bool, limit: Int) async throws -> [StoredTicket]
+
+    /// The newest tickets, newest first (`switchboard tickets list`).
+    func recentTickets(limit: Int) async throws -> [StoredTicket]
+
+    /// Replaces ticket `ticket.number` with `ticket`, appends `events` to its
+    /// trail and `pages` to the outbox, in one transaction — if the stored
+    /// version is still `expectedVersion`. `cancelUnsentPages` first cancels
+    /// the ticket's unsent pages as of `ticket.updatedAt`. Number and
+    /// creation time never change. Returns the ticket as now stored.
+    ///
+    /// - Throws: ``TicketStoreError/conflict(_:expectedVersion:currentVersion:)``,
+    ///   ``TicketStoreError/ticketNotFound(_:)``,
+    ///   ``TicketStoreError/escalationStepExists(_:step:)``,
+    ///   ``TicketStoreError/invalid(_:)`` for an event of another ticket.
+    func updateTicket(
+        _ ticket: Ticket, expectedVersion: Int64, events: [TicketEvent], pages: [PageDraft], cancelUnsentPages: Bool
+    ) async throws -> TicketCommit
+}
+
+/// The outbox of pages: written with the ticket change that causes them,
+/// sent afterwards by the chat layer, delivered at least once.
+public protocol PageOutboxStore: Sendable {
+    /// Pages neither sent nor cancelled, due at or before `dueBy`, earliest
+    /// due first (ties in writing order).
+    func pendingPages(dueBy: Date, limit: Int) async throws -> [PageRecord]
+
+    /// The earliest due time of any pending page: when to look again.
+    func nextPageDue() async throws -> Date?
+
+    /// Every page of a ticket, in writing order.
+    func pages(of number: TicketNumber) async throws -> [PageRecord]
+
+    /// Records that the page went out; a second call keeps the first time.
+    /// - Throws: ``TicketStoreError/pageNotFound(_:)``.
+    func markPageSent(_ id: PageID, at: Date) async throws
+
+    /// Records a failed attempt (counted, error kept) and makes the page due
+    /// again at `retryAt`; a page already sent stays sent.
+    /// - Throws: ``TicketStoreError/pageNotFound(_:)``.
+    func markPageFailed(_ id: PageID, error: String, retryAt: Date) async throws
+
+    /// The escalation steps the ticket has pages for. A step is written once
+    /// (a second write fails with ``TicketStoreError/escalationStepExists(_:step:)``),
+    /// so escalation resumed after a restart never pages a step twice.
+    func escalationSteps(of number: TicketNumber) async throws -> Set<Int>
+}
+
+/// Roster overrides made at run time (`!oncall override NICK until TIME`).
+public protocol RosterOverrideStore: Sendable {
+    /// Stores an override and returns it with its id.
+    /// - Throws: ``TicketStoreError/invalid(_:)`` when it ends before it starts.
+    func addRosterOverride(_ draft: RosterOverrideDraft) async throws -> SavedRosterOverride
+
+    /// Overrides in force at `instant` (`from <= instant < until`), the most
+    /// recently created first: the first one wins.
+    func rosterOverrides(activeAt instant: Date) async throws -> [SavedRosterOverride]
+
+    /// Overrides that end after `instant` (in force now or later), by start.
+    func rosterOverrides(endingAfter instant: Date) async throws -> [SavedRosterOverride]
+
+    /// Removes an override; false if there was none with this id.
+    @discardableResult
+    func removeRosterOverride(_ id: RosterOverrideID) async throws -> Bool
+}
+
+/// Named counters for `!stats` (e.g. `deflected` per KB article).
+public protocol CounterStore: Sendable {
+    /// Adds `delta` to `name`/`key` (created at 0) atomically and returns
+    /// the new value; concurrent increments are never lost.
+    @discardableResult
+    func incrementCounter(_ name: String, key: String, by delta: Int64) async throws -> Int64
+
+    /// Every key of the counter `name` with its value.
+    func counters(_ name: String) async throws -> [String: Int64]
+}
+
+/// Contract-PIN checks, reserved before they run (issue 14) so parallel
+/// attempts and several gateway instances count against one budget.
+///
+/// The caller reserves, and only on ``PINReservation/reserved(_:)`` hashes
+/// and compares the PIN, then finishes the reservation with the outcome. A
+/// reservation counts as a wrong attempt until it is finished right, so one
+/// never finished (a crash mid-check) stays wrong. If reserving throws, no
+/// check may run (fail closed).
+public protocol PINAttemptStore: Sendable {
+    /// In one transaction: reads the budgets of `customerNumber`, `identity`
+    /// and the whole store, asks `policy` (``PINAttemptPolicy/decide(_:now:)``),
+    /// and records a pending reservation or refuses. Refusals are not
+    /// recorded and cost no hashing.
+    func reservePINCheck(customerNumber: String, identity: ChatIdentity, at: Date, policy: PINAttemptPolicy)
+        async throws -> PINReservation
+
+    /// Records the outcome of a reserved check. Finishing twice keeps the
+    /// first outcome.
+    /// - Throws: ``TicketStoreError/invalid(_:)`` for an unknown reservation.
+    func finishPINCheck(_ id: PINReservationID, outcome: PINCheckOutcome, at: Date) async throws
+
+    /// What the agents' warning shows about a number: wrong (or never
+    /// finished) checks in the policy's number window, how many distinct
+    /// sender identities made them, and until when the number is locked.
+    func pinAttackState(customerNumber: String, at: Date, policy: PINAttemptPolicy) async throws -> PINAttackState
+}
+
+/// Half-finished conversations (issue 8 item 4): the bots encode their state
+/// into an opaque, versioned blob; after a restart the customer continues
+/// where they were, and abandoned ones expire.
+public protocol ConversationStore: Sendable {
+    /// Stores the snapshot, replacing the one with the same key.
+    func saveConversation(_ snapshot: ConversationSnapshot) async throws
+
+    /// Every snapshot whose expiry is after `instant`, by key.
+    func conversations(unexpiredAt instant: Date) async throws -> [ConversationSnapshot]
+
+    /// Removes the conversation (finished or cancelled); false if none.
+    @discardableResult
+    func deleteConversation(_ key: ConversationKey) async throws -> Bool
+
+    /// Removes every snapshot that expired at or before `instant`; returns how many.
+    @discardableResult
+    func deleteExpiredConversations(at instant: Date) async throws -> Int
+}
+
+/// Everything the desk stores, as one value the gateway opens and closes.
+public protocol DeskStore: TicketRecordStore, PageOutboxStore, RosterOverrideStore, CounterStore,
+    PINAttemptStore, ConversationStore {
+    /// The schema version of the open store (what `check-config` reports).
+    func schemaVersion() async throws -> Int
+
+    /// Finishes the calls already made, then releases the store; every later
+    /// call throws ``TicketStoreError/closed``. Closing twice is harmless.
+    func close() async
+}
+
+extension TicketRecordStore {
+    /// Stores a new ticket with pages known beforehand (they cannot name the number).
+    public func createTicket(_ ticket: NewTicket, pages: [PageDraft] = []) async throws -> TicketCommit {
+        try await createTicket(ticket, makePages: { _ in pages })
+    }
+
+    /// Updates `stored` to `ticket`, based on the version it was read at.
+    public func update(
+        _ stored: StoredTicket, to ticket: Ticket, events: [TicketEvent], pages: [PageDraft] = [],
+        cancelUnsentPages: Bool = false
+    ) async throws -> TicketCommit {
+        try await updateTicket(ticket, expectedVersion: stored.version, events: events, pages: pages,
+                               cancelUnsentPages: cancelUnsentPages)
+    }
+}
+
+extension CounterStore {
+    /// Adds 1 to a counter.
+    @discardableResult
+    public func incrementCounter(_ name: String, key: String) async throws -> Int64 {
+        try await incrementCounter(name, key: key, by: 1)
+    }
+}
