@@ -48,11 +48,11 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 
     @Test func aNetworkNamesItsKindIRCByDefault() throws {
         let explicit = try load("""
-            { networks: [{ kind: "irc", name: "libera", server: "irc.libera.chat", nick: "nl" }] }
+            { customers: ["customers.json5"], networks: [{ kind: "irc", name: "libera", server: "irc.libera.chat", nick: "nl" }] }
             """)
         #expect(explicit.networks.first?.irc?.host == "irc.libera.chat")
         let text = errors("""
-            { networks: [{ name: "libera", server: "irc.libera.chat", nick: "nl" },
+            { customers: ["customers.json5"], networks: [{ name: "libera", server: "irc.libera.chat", nick: "nl" },
                          { kind: "xmpp", name: "jabber", server: "x.example", nick: "nl" }] }
             """)
         #expect(text.contains("switchboard.json5:2:"), "\(text)")

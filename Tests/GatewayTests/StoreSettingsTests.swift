@@ -17,6 +17,7 @@ import Testing
         try """
             {
               store: \(store),
+              customers: ["customers.json5"],
               networks: [{ name: "demo", server: "127.0.0.1:6667", nick: "sb", channels: [{ name: "#agents" }],
                            agentsChannel: "#agents", identifyAgentsBy: "mask" }],
             }
