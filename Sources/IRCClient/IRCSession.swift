@@ -551,7 +551,8 @@ public struct IRCSession: Sendable {
             for token in list {
                 if token.hasPrefix("-") {
                     enabledCapabilities.remove(String(token.dropFirst()))
-                } else {
+                } else if wantsCapability(token) {
+                    // Only what we asked for: an ACK listing thousands of names grows nothing.
                     enabledCapabilities.insert(token)
                 }
             }
@@ -571,7 +572,7 @@ public struct IRCSession: Sendable {
             capabilityRequestsAnswered(now: now)
         case "NEW":
             for token in list { offer(token) }
-            let wanted = Self.unique(list.map { String($0.split(separator: "=")[0]) })
+            let wanted = Self.unique(list.map { String($0.prefix { $0 != "=" }) })
                 .filter { wantsCapability($0) && $0 != "sasl" && !enabledCapabilities.contains($0) && !isPending($0) }
             if !wanted.isEmpty { requestCapabilities(wanted) }
         case "DEL":
@@ -588,9 +589,10 @@ public struct IRCSession: Sendable {
         }
     }
 
-    /// Remembers an offered `name[=value]`, within ``IRCClientConfiguration/Limits/capabilities``
-    /// plus the ones we request
-    /// (a server repeating `CAP NEW` with new names cannot grow the table without end).
+    /// Remembers an offered `name[=value]`: at most
+    /// ``IRCClientConfiguration/Limits/capabilities`` names besides the ones
+    /// we request, so a server repeating `CAP NEW` with new names cannot grow
+    /// the table without end.
     private mutating func offer(_ token: String) {
         let parts = token.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
         let name = String(parts[0])

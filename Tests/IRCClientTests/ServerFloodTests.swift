@@ -72,6 +72,9 @@ struct ServerFloodTests {
         let requests = h.take().filter { $0.hasPrefix("CAP REQ") }
         #expect(requests == ["CAP REQ account-notify"])
         #expect(Self.warnings(h, containing: "more than 64 capabilities").count == 1)
+        // A NEW token without a name, and an ACK of names we never asked for: no crash, nothing kept.
+        h.feed(":irc.test CAP bot NEW := =x", ":irc.test CAP bot ACK :\((0..<300).map { "junk\($0)" }.joined(separator: " "))")
+        #expect(h.session.enabledCapabilities.allSatisfy { IRCClientConfiguration.defaultCapabilities.contains($0) })
         // NAK listing caps we never asked for: nothing is requested for them.
         h.feed(":irc.test CAP bot NAK :account-notify bogus-1 bogus-2")
         #expect(h.take().filter { $0.hasPrefix("CAP REQ") } == ["CAP REQ account-notify"])
