@@ -173,11 +173,7 @@ struct EscalationScheduler {
     /// Takes the checks due at `now`, earliest first, with their deadlines
     /// (so the runtime can interleave them with its other timers).
     mutating func popDue(_ now: Date) -> [(check: EscalationCheck, at: Date)] {
-        var due: [(EscalationCheck, Date)] = []
-        while let next = deadlines.earliest(), next <= now {
-            for check in deadlines.popDue(next) { due.append((check, next)) }
-        }
-        return due
+        deadlines.popDueWithDates(now).map { ($0.key, $0.at) }
     }
 
     /// The store could not give the ticket for `check`: ask again in a minute.

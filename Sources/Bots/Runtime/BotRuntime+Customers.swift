@@ -287,11 +287,8 @@ extension BotRuntime {
 
         var values = Self.ticketValues(ticket)
         if ticket.group == .contract {
-            slaPosted[ticket.number] = SLAPosted()
-            if let request, !request.noOneOnDuty, !request.privateMessage.isEmpty {
-                presenceChecks.append(PresenceCheck(number: ticket.number, agents: request.privateMessage,
-                                                    network: pager.network))
-            }
+            escalation.ticketCreated(ticket, plan: plan, request: request, network: pager.network, sla: desk.sla,
+                                     now: now)
             if let request {
                 if let first = request.privateMessage.first {
                     values["agent"] = nick(of: first)
@@ -315,8 +312,6 @@ extension BotRuntime {
                                    text: definitions.agent.render(.announceOutsideHours, pager.language, agentValues)))
                 }
             }
-            if let next = plan.nextEvaluation { schedule.set(.escalation(ticket.number), at: next) }
-            if let next = desk.sla.status(of: ticket, at: now)?.nextChange { schedule.set(.sla(ticket.number), at: next) }
         } else {
             values["position"] = String(tickets.queue.position(of: ticket.number) ?? position ?? 1)
             tellCustomer(ticket, .ticketQueued, values, lane: .urgent)
@@ -617,8 +612,6 @@ extension BotRuntime {
 
     /// Drops the escalation and SLA timers of a ticket that no longer needs them.
     func forgetTimers(of number: TicketNumber) {
-        schedule.remove(.escalation(number))
-        schedule.remove(.sla(number))
-        slaPosted.removeValue(forKey: number)
+        escalation.forget(number)
     }
 }

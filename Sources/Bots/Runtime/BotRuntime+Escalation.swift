@@ -2,204 +2,153 @@ import Core
 import Desk
 import Foundation
 
-// Escalation, SLA marks and the outbox of pages (SPEC "Escalation").
+// Escalation, SLA marks and the outbox of pages (SPEC "Escalation"): the
+// actor's side. The decisions are the scheduler's (``EscalationScheduler``)
+// and the outbox's (``Outbox``); here tickets are read for them and their
+// effects performed — pages written and sent, lines said, counters counted.
 extension BotRuntime {
     /// Applies `command` through the ticket service (see
-    /// ``TicketService/change(_:_:by:pages:cancelUnsentPages:now:)``); a
-    /// ticket that is no longer open needs no escalation timer.
+    /// ``TicketService/change(_:_:by:pages:cancelUnsentPages:now:)``) and
+    /// tells the scheduler (a ticket no longer open needs no escalation).
     func change(_ number: TicketNumber, _ command: TicketCommand, by actor: Actor,
                 pages: (Ticket) -> [PageDraft] = { _ in [] }, cancelUnsentPages: Bool = false,
                 now: Date) -> ChangeResult {
         let result = tickets.change(number, command, by: actor, pages: pages, cancelUnsentPages: cancelUnsentPages,
                                     now: now)
-        if case .done(let commit, _) = result, !commit.ticket.state.isOpen { schedule.remove(.escalation(number)) }
+        if case .done(let commit, _) = result { escalation.ticketChanged(commit.ticket) }
         return result
     }
 
-    // MARK: - Escalation
+    // MARK: - The scheduler's inputs
 
-    /// Asks the escalation policy what is due for a contract ticket, pages
-    /// it (pages written with the ticket's `paged` event, in one
-    /// transaction), and sleeps until the next step.
-    func evaluateEscalation(_ number: TicketNumber, now: Date) {
-        let stored: StoredTicket?
-        let recorded: Set<Int>
-        do {
-            stored = try store.ticket(number)
-            recorded = stored == nil ? [] : try store.escalationSteps(of: number)
-        } catch {
-            storeFailed(error, "read ticket for escalation")
-            schedule.set(.escalation(number), at: now.addingTimeInterval(60))
-            return
-        }
-        guard let ticket = stored?.ticket, ticket.group == .contract, ticket.state.isOpen else {
-            schedule.remove(.escalation(number))
-            return
-        }
-        // Steps are in time order; a step written means the earlier ones are
-        // done too (they were coalesced into it after downtime).
-        let done: Set<Int> = recorded.max().map { Set(0...$0) } ?? []
-        let plan = desk.escalation.plan(for: ticket, stepsDone: done, now: now, roster: roster, tiers: desk.tiers,
-                                        calendar: desk.calendar)
-        if case .stopped = plan.status {
-            schedule.remove(.escalation(number))
-            return
-        }
-        for action in plan.actions {
-            guard case .page(let request) = action else { continue }
-            let pager = makePager(for: ticket.contact.network)
-            let whom = request.privateMessage.map(nick(of:)) + (request.wholeChannel ? ["channel"] : [])
-            let note = "step \(request.steps.map(String.init).joined(separator: "+")): " + whom.joined(separator: ", ")
-                + (request.noOneOnDuty ? " (no one on duty)" : "")
-            switch change(number, .page(note: note), by: .system, pages: { pager.pages(for: request, ticket: $0, now: now) },
-                          cancelUnsentPages: true, now: now) {
-            case .done(let commit, _):
-                logger.notice("escalation step paged", ["ticket": number, "steps": request.steps.map(String.init)
-                    .joined(separator: ","), "to": whom.joined(separator: ","), "coalesced": request.coalesced])
-                sendPages(commit.pages, now: now, group: .contract)
-            case .failed(let error):
-                if case TicketStoreError.escalationStepExists = error { break }
-                schedule.set(.escalation(number), at: now.addingTimeInterval(60))
-                return
-            case .refused, .notFound:
-                schedule.remove(.escalation(number))
+    /// What the scheduler decides with now.
+    var escalationContext: EscalationContext { EscalationContext(desk: desk, roster: roster) }
+
+    /// A scheduler deadline fell due: the ticket is read and handed to it.
+    func escalationCheckDue(_ check: EscalationCheck, now: Date) {
+        let number = check.ticket
+        switch check {
+        case .escalation:
+            let stored: StoredTicket?
+            let recorded: Set<Int>
+            do {
+                stored = try store.ticket(number)
+                recorded = stored == nil ? [] : try store.escalationSteps(of: number)
+            } catch {
+                storeFailed(error, "read ticket for escalation")
+                escalation.readFailed(check, now: now)
                 return
             }
-        }
-        if let next = plan.nextEvaluation {
-            schedule.set(.escalation(number), at: next)
-        } else {
-            schedule.remove(.escalation(number))
+            perform(escalation.escalationDue(number, ticket: stored?.ticket, stepsDone: recorded, now: now,
+                                             escalationContext), now: now)
+        case .sla:
+            let stored: StoredTicket?
+            do {
+                stored = try store.ticket(number)
+            } catch {
+                storeFailed(error, "read ticket for SLA")
+                escalation.readFailed(check, now: now)
+                return
+            }
+            perform(escalation.slaDue(number, ticket: stored?.ticket, now: now, escalationContext), now: now)
         }
     }
 
-    // MARK: - On-duty agent not online
-
     /// After a ticket's first page: if the network sees none of the paged
     /// agents online (IRC: in no channel the bot is in), the private page
-    /// would wait unread — so the next escalation step (by default the
-    /// on-duty agent again and the backup) is paged at once instead of
-    /// after its delay, the channel line says who is missing, and the
-    /// customer is told honestly. Networks that cannot tell change nothing.
+    /// would wait unread — so the scheduler pages the next escalation step
+    /// at once (see ``EscalationScheduler/agentsAbsent(_:stepsDone:absent:now:_:)``).
+    /// Networks that cannot tell change nothing.
     func checkPagedAgentsArePresent() async {
-        let checks = presenceChecks
-        presenceChecks = []
-        for check in checks {
+        for check in escalation.takePresenceChecks() {
             guard let network = networks[check.network] else { continue }
             var absent: [String] = []
             for id in check.agents where await network.isPresent(nick(of: id)) == false {
                 absent.append(nick(of: id))
             }
-            guard !absent.isEmpty, absent.count == check.agents.count else { continue }
-            escalateEarly(check.number, absent: absent, now: clock.date)
+            guard escalation.presenceAnswered(check, absent: absent) else { continue }
+            let now = clock.date
+            let stored: StoredTicket?
+            let recorded: Set<Int>
+            do {
+                stored = try store.ticket(check.number)
+                recorded = stored == nil ? [] : try store.escalationSteps(of: check.number)
+            } catch {
+                storeFailed(error, "read ticket for escalation")
+                continue
+            }
+            perform(escalation.agentsAbsent(stored?.ticket, stepsDone: recorded, absent: absent, now: now,
+                                            escalationContext), now: now)
         }
         await flush()
     }
 
-    /// Pages the ticket's next escalation step now (see
-    /// ``checkPagedAgentsArePresent()``), as the policy would page it when due.
-    func escalateEarly(_ number: TicketNumber, absent: [String], now: Date) {
-        let stored: StoredTicket?
-        let recorded: Set<Int>
-        do {
-            stored = try store.ticket(number)
-            recorded = stored == nil ? [] : try store.escalationSteps(of: number)
-        } catch {
-            storeFailed(error, "read ticket for escalation")
-            return
-        }
-        // Only while just the first page is out and no one has answered.
-        guard let ticket = stored?.ticket, ticket.group == .contract, ticket.respondedAt == nil,
-              [.new, .paged].contains(ticket.state), recorded == [0] else { return }
-        let dueTimes = desk.escalation.dueTimes(for: ticket, tiers: desk.tiers, calendar: desk.calendar)
-        guard dueTimes.count > 1, let due = dueTimes[1] else { return }
-        let plan = desk.escalation.plan(for: ticket, stepsDone: [0], now: max(due, now), roster: roster,
-                                        tiers: desk.tiers, calendar: desk.calendar)
-        guard case .page(let request)? = plan.actions.first(where: { if case .page = $0 { true } else { false } })
-        else { return }
-        let reached = (request.wholeChannel ? request.mention : request.privateMessage).map(nick(of:))
-            .filter { !absent.contains($0) }
-        guard !reached.isEmpty else {
-            logger.warning("on-duty agent not online and no one else to page early",
-                           ["ticket": number, "absent": absent.joined(separator: ",")])
-            return
-        }
-        let pager = makePager(for: ticket.contact.network)
-        let note = "step \(request.steps.map(String.init).joined(separator: "+")) early: "
-            + "\(absent.joined(separator: ", ")) not online; paged \(reached.joined(separator: ", "))"
-        switch change(number, .page(note: note), by: .system,
-                      pages: { pager.pages(for: request, ticket: $0, now: now, absent: absent) },
-                      cancelUnsentPages: false, now: now) {
-        case .done(let commit, _):
-            logger.notice("on-duty agent not online: next escalation step paged at once",
-                          ["ticket": number, "absent": absent.joined(separator: ","),
-                           "paged": reached.joined(separator: ",")])
-            sendPages(commit.pages, now: now, group: .contract)
-            if let key = conversationOfTicket[number], let conversation = conversations[key] {
-                var values = Self.ticketValues(commit.ticket)
-                values["agent"] = absent.joined(separator: ", ")
-                values["paged"] = reached.joined(separator: ", ")
-                tellCustomer(commit.ticket, .onDutyNotOnline, values, lane: .urgent)
-            }
-            if let next = plan.nextEvaluation { schedule.set(.escalation(number), at: next) }
-        case .failed, .refused, .notFound:
-            break
-        }
-    }
+    // MARK: - The scheduler's effects
 
-    // MARK: - SLA
-
-    /// Posts the SLA warning (80 %) and the breach to the agents' channel,
-    /// once each (recorded in the audit trail, so not again after a restart).
-    func evaluateSLA(_ number: TicketNumber, now: Date) {
-        let stored: StoredTicket?
-        do {
-            stored = try store.ticket(number)
-        } catch {
-            storeFailed(error, "read ticket for SLA")
-            schedule.set(.sla(number), at: now.addingTimeInterval(60))
-            return
-        }
-        guard let ticket = stored?.ticket, ticket.state.isOpen, let status = desk.sla.status(of: ticket, at: now) else {
-            schedule.remove(.sla(number))
-            return
-        }
-        var posted = slaPosted[number] ?? SLAPosted()
-        var values = Self.ticketValues(ticket)
-        values["tier"] = desk.tiers.tier(status.tier)?.name ?? status.tier
-        values["target"] = Format.duration(status.target)
-        values["left"] = Format.duration(status.remaining)
-        values["percent"] = String(Int((desk.sla.warningFraction * 100).rounded()))
-        switch status.state {
-        case .breached where !posted.breached:
-            if record(.slaBreach(note: "response time \(Format.duration(status.target)) passed"), on: number, now: now) {
-                posted.breached = true
-                posted.warned = true
-                counters.slaBreaches += 1
-                postToAgents(ticket, .slaBreach, values, now: now)
-            }
-        case .warning where !posted.warned:
-            if record(.slaWarning(note: "\(values["percent"]!) % of \(Format.duration(status.target)) used"), on: number,
-                      now: now) {
-                posted.warned = true
+    /// Does what the scheduler asks, in order, and reports the store's
+    /// answers back to it.
+    func perform(_ effects: [EscalationEffect], now: Date) {
+        for effect in effects {
+            switch effect {
+            case .page(let page):
+                writePage(page, now: now)
+            case .recordSLA(let mark):
+                if case .done = change(mark.ticket.number, mark.command, by: .system, now: now) {
+                    perform(escalation.slaRecorded(mark), now: now)
+                }
+            case .postToAgents(let ticket, let key, var values, let include):
+                let language = agentLanguage(agentsPlace(for: ticket.contact.network).network)
+                for (name, text) in include.sorted(by: { $0.key < $1.key }) {
+                    values[name] = definitions.agent.render(text, language, values)
+                }
+                postToAgents(ticket, key, values, now: now)
+            case .tellCustomerInConversation(let ticket, let key, let values):
+                if let conversation = conversationOfTicket[ticket.number], conversations[conversation] != nil {
+                    tellCustomer(ticket, key, values, lane: .urgent)
+                }
+            case .countSLA(.warning):
                 counters.slaWarnings += 1
-                postToAgents(ticket, .slaWarning, values, now: now)
+            case .countSLA(.breach):
+                counters.slaBreaches += 1
+            case .noOneToPageEarly(let number, let absent):
+                logger.warning("on-duty agent not online and no one else to page early",
+                               ["ticket": number, "absent": absent.joined(separator: ",")])
             }
-        default:
-            break
-        }
-        slaPosted[number] = posted
-        if let next = status.nextChange {
-            schedule.set(.sla(number), at: next)
-        } else {
-            schedule.remove(.sla(number))
         }
     }
 
-    /// Records a system event on the ticket; false if it could not be stored.
-    func record(_ command: TicketCommand, on number: TicketNumber, now: Date) -> Bool {
-        if case .done = change(number, command, by: .system, now: now) { return true }
-        return false
+    /// Writes an escalation step's pages with the ticket's `paged` event in
+    /// one transaction, hands them to the network on the urgent lane, and
+    /// tells the scheduler how it went.
+    func writePage(_ page: EscalationPage, now: Date) {
+        let pager = makePager(for: page.network)
+        let request = page.request, absent = page.absent
+        let result = change(page.number, .page(note: page.note), by: .system,
+                            pages: { pager.pages(for: request, ticket: $0, now: now, absent: absent) },
+                            cancelUnsentPages: page.cancelUnsentPages, now: now)
+        let outcome: EscalationPageOutcome
+        switch result {
+        case .done(let commit, _):
+            switch page.reason {
+            case .due(let whom):
+                logger.notice("escalation step paged", ["ticket": page.number, "steps": request.steps
+                    .map(String.init).joined(separator: ","), "to": whom.joined(separator: ","),
+                    "coalesced": request.coalesced])
+            case .agentsAbsent(let reached):
+                logger.notice("on-duty agent not online: next escalation step paged at once",
+                              ["ticket": page.number, "absent": absent.joined(separator: ","),
+                               "paged": reached.joined(separator: ",")])
+            case .pageGivenUp:
+                break
+            }
+            sendPages(commit.pages, now: now, group: .contract)
+            outcome = .written(commit.ticket)
+        case .failed(let error):
+            if case TicketStoreError.escalationStepExists = error { outcome = .stepExists } else { outcome = .failed }
+        case .refused, .notFound:
+            outcome = .gone
+        }
+        perform(escalation.paged(page, outcome: outcome, now: now), now: now)
     }
 
     /// An urgent line in the agents' channel (or, without one, to the
@@ -316,9 +265,9 @@ extension BotRuntime {
     }
 
     /// A page the network refused ``AgentSettings/pageAttempts`` times: it is
-    /// not tried again (stored as due never, with the reason), the next
-    /// escalation step of an unanswered contract ticket is paged at once,
-    /// and the agents' channel is warned.
+    /// not tried again (stored as due never, with the reason); the scheduler
+    /// pages the next escalation step of an unanswered contract ticket at
+    /// once and warns the agents' channel.
     func pageGivenUp(_ id: PageID, page: InFlightPage?, attempts: Int, reason: String, now: Date) {
         counters.pagesGivenUp += 1
         let error = "given up after \(attempts) attempts: \(reason)"
@@ -330,61 +279,23 @@ extension BotRuntime {
         guard let page else { return }
         logger.error("page given up", ["page": id.rawValue, "ticket": page.ticket, "to": page.target,
                                        "attempts": attempts, "reason": reason])
-        let stored: StoredTicket?
+        let ticket: Ticket
         do {
-            stored = try store.ticket(page.ticket)
+            guard let stored = try store.ticket(page.ticket) else { return }
+            ticket = stored.ticket
         } catch {
             storeFailed(error, "read ticket for a given-up page")
             return
         }
-        guard let ticket = stored?.ticket else { return }
-        var values = Self.ticketValues(ticket)
-        let language = agentLanguage(agentsPlace(for: ticket.contact.network).network)
-        values["target"] = page.target
-        values["attempts"] = String(attempts)
-        values["error"] = Sanitizer.inline(reason, limit: 120)
-        let paged = ticket.group == .contract && ticket.respondedAt == nil && [.new, .paged].contains(ticket.state)
-            && pageNextStep(ticket, after: page.step, note: "page to \(page.target) given up", now: now)
-        values["next"] = definitions.agent.render(paged ? .pageGivenUpNextStep : .pageGivenUpNoStep, language, values)
-        postToAgents(ticket, .pageGivenUp, values, now: now)
-    }
-
-    /// Pages the escalation step after `step` now (a page of `step` was
-    /// given up); false when there is none or it could not be stored.
-    func pageNextStep(_ ticket: Ticket, after step: Int, note: String, now: Date) -> Bool {
-        let recorded: Set<Int>
-        do {
-            recorded = try store.escalationSteps(of: ticket.number)
-        } catch {
-            storeFailed(error, "escalation steps")
-            return false
+        var recorded: Set<Int>?
+        if ticket.group == .contract {
+            do {
+                recorded = try store.escalationSteps(of: ticket.number)
+            } catch {
+                storeFailed(error, "escalation steps")
+            }
         }
-        let done = Set(0...max(step, recorded.max() ?? step))
-        let dueTimes = desk.escalation.dueTimes(for: ticket, tiers: desk.tiers, calendar: desk.calendar)
-        let nextIndex = done.max()! + 1
-        guard nextIndex < dueTimes.count, let due = dueTimes[nextIndex] else { return false }
-        let plan = desk.escalation.plan(for: ticket, stepsDone: done, now: max(due, now), roster: roster,
-                                        tiers: desk.tiers, calendar: desk.calendar)
-        guard let request = Self.firstPage(in: plan) else { return false }
-        let pager = makePager(for: ticket.contact.network)
-        let text = "step \(request.steps.map(String.init).joined(separator: "+")) early: " + note
-        switch change(ticket.number, .page(note: text), by: .system,
-                      pages: { pager.pages(for: request, ticket: $0, now: now) }, cancelUnsentPages: false, now: now) {
-        case .done(let commit, _):
-            sendPages(commit.pages, now: now, group: .contract)
-            if let next = plan.nextEvaluation { schedule.set(.escalation(ticket.number), at: next) }
-            return true
-        case .failed, .refused, .notFound:
-            return false
-        }
-    }
-
-    /// The page request of an escalation plan, if it has one (a plain
-    /// function: a closure here crashed Swift 6.3's optimiser).
-    static func firstPage(in plan: EscalationPlan) -> PageRequest? {
-        for action in plan.actions {
-            if case .page(let request) = action { return request }
-        }
-        return nil
+        perform(escalation.pageGivenUp(ticket, step: page.step, target: page.target, attempts: attempts, reason: reason,
+                                       stepsDone: recorded, now: now, escalationContext), now: now)
     }
 }

@@ -33,10 +33,12 @@ import KB
 ///
 /// **Parts.** The actor routes inputs and performs effects; state lives in
 /// parts: ``TicketService`` (ticket changes, the queue), ``Outbox`` (pages
-/// in flight, retry decisions), ``Intake`` (one customer's questions),
-/// ``KBBot``, and the agent bot's command table (`AgentBot/`). The support
-/// conversations (`BotRuntime+Customers.swift`) and the escalation and SLA
-/// timers (`BotRuntime+Escalation.swift`) are still actor extensions.
+/// in flight, retry decisions), ``EscalationScheduler`` (escalation steps,
+/// SLA marks, presence checks and their deadlines; `Escalation/`),
+/// ``Intake`` (one customer's questions), ``KBBot``, and the agent bot's
+/// command table (`AgentBot/`). `BotRuntime+Escalation.swift` reads tickets
+/// for the scheduler and performs its effects. The support conversations
+/// (`BotRuntime+Customers.swift`) are still an actor extension.
 ///
 /// **Adapter contract.** `send` returns at once; an action with a
 /// `deliveryID` must eventually be reported as delivered or failed (also
@@ -77,10 +79,10 @@ public actor BotRuntime<C: WallClock> {
     let tickets: TicketService
     var conversations: [ConversationKey: Conversation] = [:]
     var conversationOfTicket: [TicketNumber: ConversationKey] = [:]
+    /// The conversations' and the outbox's timers (the scheduler keeps its own).
     var schedule = DeadlineSchedule<TimerKey>()
-    /// Contract tickets whose SLA warning / breach was already posted
-    /// (rebuilt from the audit trail at start).
-    var slaPosted: [TicketNumber: SLAPosted] = [:]
+    /// Escalation steps, SLA marks and presence checks of contract tickets.
+    var escalation = EscalationScheduler()
     /// Pages handed to networks and not confirmed yet.
     var outbox = Outbox()
     var counters = BotMetrics()
@@ -108,22 +110,6 @@ public actor BotRuntime<C: WallClock> {
         var serial: UInt64
         var number: String
         var pin: String
-    }
-
-    /// Tickets whose first page went to agents the network may not see
-    /// online; checked right after the page was handed over.
-    var presenceChecks: [PresenceCheck] = []
-
-    struct PresenceCheck {
-        var number: TicketNumber
-        /// Agent ids paged privately.
-        var agents: [String]
-        var network: String
-    }
-
-    struct SLAPosted {
-        var warned = false
-        var breached = false
     }
 
     /// A runtime over `store`, speaking with `definitions`' texts.
@@ -189,10 +175,8 @@ public actor BotRuntime<C: WallClock> {
         }
         for stored in open where stored.ticket.group == .contract {
             let events = try store.events(of: stored.number)
-            slaPosted[stored.number] = SLAPosted(warned: events.contains { $0.kind == .slaWarning },
-                                                 breached: events.contains { $0.kind == .slaBreach })
-            schedule.set(.escalation(stored.number), at: now)
-            schedule.set(.sla(stored.number), at: now)
+            escalation.resumed(stored.number, warned: events.contains { $0.kind == .slaWarning },
+                               breached: events.contains { $0.kind == .slaBreach }, now: now)
         }
         schedule.set(.pages, at: now)
         started = true
@@ -223,7 +207,7 @@ public actor BotRuntime<C: WallClock> {
             logger.notice("network disconnected", ["network": network, "reason": reason])
         }
         await flush()
-        if !presenceChecks.isEmpty { await checkPagedAgentsArePresent() }
+        if !escalation.presenceChecks.isEmpty { await checkPagedAgentsArePresent() }
     }
 
     /// Handles a network's report about a page (an action with a `deliveryID`).
@@ -261,7 +245,7 @@ public actor BotRuntime<C: WallClock> {
         while !Task.isCancelled {
             await fireDueTimers()
             if Task.isCancelled { break }
-            let deadline = schedule.earliest() ?? clock.date.addingTimeInterval(86_400)
+            let deadline = earliestDeadline() ?? clock.date.addingTimeInterval(86_400)
             armedFor = deadline
             let clock = self.clock
             let task = Task { _ = try? await clock.sleep(until: WallInstant(deadline), tolerance: nil) }
@@ -282,12 +266,18 @@ public actor BotRuntime<C: WallClock> {
     /// ``fireDueTimers()`` for a caller that already holds the turn.
     func fireDueTimersInTurn() async {
         let now = clock.date
-        let due = schedule.popDue(now)
+        // The runtime's and the scheduler's due timers, in one time order.
+        var due = schedule.popDueWithDates(now)[...]
+        var checks = escalation.popDue(now)[...]
         var sendPages = false
-        for key in due {
+        while !due.isEmpty || !checks.isEmpty {
+            if let check = checks.first, due.isEmpty || check.at < due[due.startIndex].at {
+                checks.removeFirst()
+                escalationCheckDue(check.check, now: now)
+                continue
+            }
+            let key = due.removeFirst().key
             switch key {
-            case .escalation(let number): evaluateEscalation(number, now: now)
-            case .sla(let number): evaluateSLA(number, now: now)
             case .offer(let key): offerMessage(key, now: now)
             case .idle(let key): idleCheck(key, now: now)
             case .relay(let key): flushBurst(key, now: now)
@@ -321,10 +311,7 @@ public actor BotRuntime<C: WallClock> {
             }
         }
         roster = fresh
-        for number in Set(slaPosted.keys) {
-            schedule.set(.escalation(number), at: now)
-            schedule.set(.sla(number), at: now)
-        }
+        escalation.reloaded(now: now)
         logger.info("bot definitions and desk configuration reloaded")
         rearm()
     }
@@ -340,7 +327,12 @@ public actor BotRuntime<C: WallClock> {
     }
 
     /// The earliest deadline the timers wait for (for tests and diagnostics).
-    public func nextDeadline() -> Date? { schedule.earliest() }
+    public func nextDeadline() -> Date? { earliestDeadline() }
+
+    /// The earliest of the runtime's and the scheduler's deadlines.
+    func earliestDeadline() -> Date? {
+        [schedule.earliest(), escalation.earliest()].compactMap { $0 }.min()
+    }
 
     /// Waits until the background work started by ``handle(_:)-(ChatEvent)``
     /// (PIN checks) has finished and its replies were handed to the networks
@@ -422,7 +414,7 @@ public actor BotRuntime<C: WallClock> {
     /// the one it sleeps until.
     func rearm() {
         guard let sleeper, let armedFor else { return }
-        if let earliest = schedule.earliest(), earliest < armedFor {
+        if let earliest = earliestDeadline(), earliest < armedFor {
             sleeper.cancel()
         }
     }

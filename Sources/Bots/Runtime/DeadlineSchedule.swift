@@ -53,13 +53,19 @@ struct DeadlineSchedule<Key: Hashable> {
     /// Removes and returns the keys whose deadline is at or before `now`,
     /// earliest first.
     mutating func popDue(_ now: Date) -> [Key] {
-        var due: [Key] = []
+        popDueWithDates(now).map(\.key)
+    }
+
+    /// ``popDue(_:)`` with each key's deadline, so the due keys of two
+    /// schedules can be taken in one time order.
+    mutating func popDueWithDates(_ now: Date) -> [(key: Key, at: Date)] {
+        var due: [(key: Key, at: Date)] = []
         while true {
             dropStale()
             guard let top = heap.first, top.date <= now else { break }
             popTop()
             current.removeValue(forKey: top.key)
-            due.append(top.key)
+            due.append((top.key, top.date))
         }
         return due
     }

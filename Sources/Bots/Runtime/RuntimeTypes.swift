@@ -142,12 +142,9 @@ struct Conversation {
     }
 }
 
-/// What the timer loop waits for.
+/// What the timer loop waits for, besides the escalation and SLA
+/// deadlines (``EscalationScheduler``).
 enum TimerKey: Hashable, Sendable {
-    /// The next escalation step (or coverage opening) of a contract ticket.
-    case escalation(TicketNumber)
-    /// The next SLA mark (80 %, breach) of a contract ticket.
-    case sla(TicketNumber)
     /// Offer a waiting non-contract customer to leave a message.
     case offer(ConversationKey)
     /// End an idle conversation.

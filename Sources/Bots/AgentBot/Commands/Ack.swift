@@ -21,8 +21,7 @@ extension BotRuntime {
             return failureText(result, number, command: "ack", context)
         }
         let ticket = commit.ticket
-        schedule.remove(.escalation(number))
-        schedule.set(.sla(number), at: context.now)
+        escalation.acknowledged(number, now: context.now)
         logger.notice("ticket acknowledged", ["ticket": number, "agent": context.agent.id])
         var values = Self.ticketValues(ticket)
         values["agent"] = context.agent.nick

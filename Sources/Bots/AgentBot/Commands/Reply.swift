@@ -18,14 +18,8 @@ extension BotRuntime {
                             now: context.now)
         guard case .done(let commit, _) = result else { return failureText(result, number, command: "reply", context) }
         let ticket = commit.ticket
-        forgetEscalation(of: number, now: context.now)
+        escalation.responded(number, now: context.now)
         tellCustomer(ticket, .agentReply, ["ticket": number.description, "agent": context.agent.nick, "text": text])
         return agentText(.replySent, context, ["ticket": number.description, "nick": customerAddress(ticket).nick])
-    }
-
-    /// A response stops the escalation; the SLA timer sees the response.
-    func forgetEscalation(of number: TicketNumber, now: Date) {
-        schedule.remove(.escalation(number))
-        if slaPosted[number] != nil { schedule.set(.sla(number), at: now) }
     }
 }

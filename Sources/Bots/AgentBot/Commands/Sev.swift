@@ -24,11 +24,7 @@ extension BotRuntime {
         let ticket = commit.ticket
         logger.notice("severity changed", ["ticket": number, "agent": context.agent.id, "from": before.severity,
                                            "to": severity, "reason": reason])
-        if ticket.group == .contract {
-            // Coverage and response time follow the severity.
-            schedule.set(.escalation(number), at: context.now)
-            schedule.set(.sla(number), at: context.now)
-        }
+        escalation.severityChanged(ticket, now: context.now)
         var values = Self.ticketValues(ticket)
         values["agent"] = context.agent.nick
         values["from"] = before.severity.description
