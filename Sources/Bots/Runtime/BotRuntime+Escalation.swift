@@ -12,8 +12,8 @@ extension BotRuntime {
     /// tells the scheduler (a ticket no longer open needs no escalation).
     func change(_ number: TicketNumber, _ command: TicketCommand, by actor: Actor,
                 pages: (Ticket) -> [PageDraft] = { _ in [] }, cancelUnsentPages: Bool = false,
-                now: Date) -> ChangeResult {
-        let result = tickets.change(number, command, by: actor, pages: pages, cancelUnsentPages: cancelUnsentPages,
+                now: Date) async -> ChangeResult {
+        let result = await tickets.change(number, command, by: actor, pages: pages, cancelUnsentPages: cancelUnsentPages,
                                     now: now)
         if case .done(let commit, _) = result { escalation.ticketChanged(commit.ticket) }
         return result
@@ -25,32 +25,32 @@ extension BotRuntime {
     var escalationContext: EscalationContext { EscalationContext(desk: desk, roster: roster) }
 
     /// A scheduler deadline fell due: the ticket is read and handed to it.
-    func escalationCheckDue(_ check: EscalationCheck, now: Date) {
+    func escalationCheckDue(_ check: EscalationCheck, now: Date) async {
         let number = check.ticket
         switch check {
         case .escalation:
             let stored: StoredTicket?
             let recorded: Set<Int>
             do {
-                stored = try store.ticket(number)
-                recorded = stored == nil ? [] : try store.escalationSteps(of: number)
+                stored = try await store.ticket(number)
+                recorded = stored == nil ? [] : try await store.escalationSteps(of: number)
             } catch {
                 storeFailed(error, "read ticket for escalation")
                 escalation.readFailed(check, now: now)
                 return
             }
-            perform(escalation.escalationDue(number, ticket: stored?.ticket, stepsDone: recorded, now: now,
+            await perform(escalation.escalationDue(number, ticket: stored?.ticket, stepsDone: recorded, now: now,
                                              escalationContext), now: now)
         case .sla:
             let stored: StoredTicket?
             do {
-                stored = try store.ticket(number)
+                stored = try await store.ticket(number)
             } catch {
                 storeFailed(error, "read ticket for SLA")
                 escalation.readFailed(check, now: now)
                 return
             }
-            perform(escalation.slaDue(number, ticket: stored?.ticket, now: now, escalationContext), now: now)
+            await perform(escalation.slaDue(number, ticket: stored?.ticket, now: now, escalationContext), now: now)
         }
     }
 
@@ -71,13 +71,13 @@ extension BotRuntime {
             let stored: StoredTicket?
             let recorded: Set<Int>
             do {
-                stored = try store.ticket(check.number)
-                recorded = stored == nil ? [] : try store.escalationSteps(of: check.number)
+                stored = try await store.ticket(check.number)
+                recorded = stored == nil ? [] : try await store.escalationSteps(of: check.number)
             } catch {
                 storeFailed(error, "read ticket for escalation")
                 continue
             }
-            perform(escalation.agentsAbsent(stored?.ticket, stepsDone: recorded, absent: absent, now: now,
+            await perform(escalation.agentsAbsent(stored?.ticket, stepsDone: recorded, absent: absent, now: now,
                                             escalationContext), now: now)
         }
         await flush()
@@ -87,14 +87,14 @@ extension BotRuntime {
 
     /// Does what the scheduler asks, in order, and reports the store's
     /// answers back to it.
-    func perform(_ effects: [EscalationEffect], now: Date) {
+    func perform(_ effects: [EscalationEffect], now: Date) async {
         for effect in effects {
             switch effect {
             case .page(let page):
-                writePage(page, now: now)
+                await writePage(page, now: now)
             case .recordSLA(let mark):
-                if case .done = change(mark.ticket.number, mark.command, by: .system, now: now) {
-                    perform(escalation.slaRecorded(mark), now: now)
+                if case .done = await change(mark.ticket.number, mark.command, by: .system, now: now) {
+                    await perform(escalation.slaRecorded(mark), now: now)
                 }
             case .postToAgents(let ticket, let key, var values, let include):
                 let language = agentLanguage(agentsPlace(for: ticket.contact.network).network)
@@ -120,10 +120,10 @@ extension BotRuntime {
     /// Writes an escalation step's pages with the ticket's `paged` event in
     /// one transaction, hands them to the network on the urgent lane, and
     /// tells the scheduler how it went.
-    func writePage(_ page: EscalationPage, now: Date) {
+    func writePage(_ page: EscalationPage, now: Date) async {
         let pager = makePager(for: page.network)
         let request = page.request, absent = page.absent
-        let result = change(page.number, .page(note: page.note), by: .system,
+        let result = await change(page.number, .page(note: page.note), by: .system,
                             pages: { pager.pages(for: request, ticket: $0, now: now, absent: absent) },
                             cancelUnsentPages: page.cancelUnsentPages, now: now)
         let outcome: EscalationPageOutcome
@@ -141,14 +141,14 @@ extension BotRuntime {
             case .pageGivenUp:
                 break
             }
-            sendPages(commit.pages, now: now, group: .contract)
+            await sendPages(commit.pages, now: now, group: .contract)
             outcome = .written(commit.ticket)
         case .failed(let error):
             if case TicketStoreError.escalationStepExists = error { outcome = .stepExists } else { outcome = .failed }
         case .refused, .notFound:
             outcome = .gone
         }
-        perform(escalation.paged(page, outcome: outcome, now: now), now: now)
+        await perform(escalation.paged(page, outcome: outcome, now: now), now: now)
     }
 
     /// An urgent line in the agents' channel (or, without one, to the
@@ -169,16 +169,16 @@ extension BotRuntime {
 
     /// Hands pages to their networks through the outbox: on the urgent
     /// lane, except a non-contract announcement (never a page).
-    func sendPages(_ records: [PageRecord], now: Date, group: CustomerGroup? = nil) {
+    func sendPages(_ records: [PageRecord], now: Date, group: CustomerGroup? = nil) async {
         var groups: [TicketNumber: CustomerGroup] = [:]
         for record in records where group == nil && groups[record.ticket] == nil && !outbox.isInFlight(record.id) {
-            groups[record.ticket] = (try? store.ticket(record.ticket))?.ticket.group ?? .contract
+            groups[record.ticket] = (try? await store.ticket(record.ticket))?.ticket.group ?? .contract
         }
         let actions = outbox.handOver(records, lane: { record in
             (group ?? groups[record.ticket]) == .noContract ? .normal : .urgent
         }, recipient: { pageRecipient(network: $0.network, target: $0.target) }, now: now)
         for action in actions { say(action) }
-        refreshPageTimer(now: now)
+        await refreshPageTimer(now: now)
     }
 
     /// Pages go to agents privately or to the network's agents' channel: a
@@ -193,28 +193,28 @@ extension BotRuntime {
 
     /// Sends the pages that are due and not in flight; pages in flight for
     /// longer than the delivery timeout are sent again.
-    func sendDuePages(now: Date) {
+    func sendDuePages(now: Date) async {
         for (id, page) in outbox.expire(now: now, timeout: definitions.agentSettings.pageDeliveryTimeout) {
             logger.warning("page not confirmed by the network; sending it again", ["page": id.rawValue,
                                                                                    "ticket": page.ticket, "to": page.target])
         }
         do {
-            let due = try store.pendingPages(dueBy: now, limit: 200).filter { !outbox.isInFlight($0.id) }
-            sendPages(due, now: now)
+            let due = try await store.pendingPages(dueBy: now, limit: 200).filter { !outbox.isInFlight($0.id) }
+            await sendPages(due, now: now)
         } catch {
             storeFailed(error, "pending pages")
             schedule.set(.pages, at: now.addingTimeInterval(30))
         }
-        refreshPageTimer(now: now)
+        await refreshPageTimer(now: now)
     }
 
     /// Sets the page timer to the next pending page's due time or the
     /// earliest delivery timeout.
-    func refreshPageTimer(now: Date) {
+    func refreshPageTimer(now: Date) async {
         let timeout = definitions.agentSettings.pageDeliveryTimeout
         var next: Date?
         do {
-            let pending = try store.pendingPages(dueBy: GivenUpPage.due.addingTimeInterval(-1),
+            let pending = try await store.pendingPages(dueBy: GivenUpPage.due.addingTimeInterval(-1),
                                                  limit: outbox.inFlight.count + 1)
             next = outbox.nextWake(pendingDue: pending.first(where: { !outbox.isInFlight($0.id) })?.dueAt,
                                    timeout: timeout)
@@ -229,50 +229,50 @@ extension BotRuntime {
         }
     }
 
-    func pageDelivered(_ id: PageID, at: Date, now: Date) {
+    func pageDelivered(_ id: PageID, at: Date, now: Date) async {
         do {
-            try store.markPageSent(id, at: at)
+            try await store.markPageSent(id, at: at)
             counters.pagesSent += 1
         } catch {
             storeFailed(error, "mark page sent")
         }
         if let page = outbox.delivered(id) {
             // The first page that went out moves a new contract ticket to `paged`.
-            if let stored = try? store.ticket(page.ticket), stored.ticket.state == .new, stored.ticket.group == .contract {
-                _ = change(page.ticket, .page(note: "step \(page.step): \(page.target)"), by: .system, now: now)
+            if let stored = try? await store.ticket(page.ticket), stored.ticket.state == .new, stored.ticket.group == .contract {
+                _ = await change(page.ticket, .page(note: "step \(page.step): \(page.target)"), by: .system, now: now)
             }
         }
-        refreshPageTimer(now: now)
+        await refreshPageTimer(now: now)
     }
 
     /// A refused page is stored for its retry, or given up (see ``Outbox``).
-    func pageFailed(_ id: PageID, reason: String, now: Date) {
+    func pageFailed(_ id: PageID, reason: String, now: Date) async {
         counters.pageFailures += 1
         let (page, decision) = outbox.failed(id, now: now, maximumAttempts: definitions.agentSettings.pageAttempts)
         switch decision {
         case .giveUp(let attempts):
-            pageGivenUp(id, page: page, attempts: attempts, reason: reason, now: now)
+            await pageGivenUp(id, page: page, attempts: attempts, reason: reason, now: now)
         case .retry(let at, _):
             logger.warning("page not delivered; will retry", ["page": id.rawValue, "reason": reason,
                                                                "retry_in_s": Int(at.timeIntervalSince(now))])
             do {
-                try store.markPageFailed(id, error: reason, retryAt: at)
+                try await store.markPageFailed(id, error: reason, retryAt: at)
             } catch {
                 storeFailed(error, "mark page failed")
             }
         }
-        refreshPageTimer(now: now)
+        await refreshPageTimer(now: now)
     }
 
     /// A page the network refused ``AgentSettings/pageAttempts`` times: it is
     /// not tried again (stored as due never, with the reason); the scheduler
     /// pages the next escalation step of an unanswered contract ticket at
     /// once and warns the agents' channel.
-    func pageGivenUp(_ id: PageID, page: InFlightPage?, attempts: Int, reason: String, now: Date) {
+    func pageGivenUp(_ id: PageID, page: InFlightPage?, attempts: Int, reason: String, now: Date) async {
         counters.pagesGivenUp += 1
         let error = "given up after \(attempts) attempts: \(reason)"
         do {
-            try store.markPageFailed(id, error: error, retryAt: GivenUpPage.due)
+            try await store.markPageFailed(id, error: error, retryAt: GivenUpPage.due)
         } catch {
             storeFailed(error, "mark page given up")
         }
@@ -281,7 +281,7 @@ extension BotRuntime {
                                        "attempts": attempts, "reason": reason])
         let ticket: Ticket
         do {
-            guard let stored = try store.ticket(page.ticket) else { return }
+            guard let stored = try await store.ticket(page.ticket) else { return }
             ticket = stored.ticket
         } catch {
             storeFailed(error, "read ticket for a given-up page")
@@ -290,12 +290,12 @@ extension BotRuntime {
         var recorded: Set<Int>?
         if ticket.group == .contract {
             do {
-                recorded = try store.escalationSteps(of: ticket.number)
+                recorded = try await store.escalationSteps(of: ticket.number)
             } catch {
                 storeFailed(error, "escalation steps")
             }
         }
-        perform(escalation.pageGivenUp(ticket, step: page.step, target: page.target, attempts: attempts, reason: reason,
+        await perform(escalation.pageGivenUp(ticket, step: page.step, target: page.target, attempts: attempts, reason: reason,
                                        stepsDone: recorded, now: now, escalationContext), now: now)
     }
 }
