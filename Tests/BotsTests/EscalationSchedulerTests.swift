@@ -5,13 +5,13 @@ import Foundation
 import Testing
 
 /// The escalation and SLA scheduler on its own: events in, effects out, on a
-/// `ManualClock`, with no runtime, store or network. `Desk` stands in for
+/// `ManualClock`, with no runtime, store or network. `World` stands in for
 /// the runtime: it keeps the ticket and the steps written, performs the
 /// effects the way the runtime does and reports back.
 @Suite struct EscalationSchedulerTests {
     /// A contract ticket of the demo desk (Monday 10:00 Berlin: anna on
     /// duty, emil the backup; default policy 0 / 5 / 15 minutes).
-    final class Desk {
+    final class World {
         let clock = ManualClock()
         let context: EscalationContext
         var part = EscalationScheduler()
@@ -89,171 +89,171 @@ import Testing
     }
 
     @Test func anUnansweredPageIsRepeatedAtFiveMinutesAndWidenedAtFifteenThenStops() throws {
-        let desk = try Desk()
-        #expect(desk.create()?.privateMessage == ["anna"])
-        #expect(desk.part.earliest() == desk.now.addingTimeInterval(5 * 60))
+        let world = try World()
+        #expect(world.create()?.privateMessage == ["anna"])
+        #expect(world.part.earliest() == world.now.addingTimeInterval(5 * 60))
 
-        desk.advance(minutes: 4.9)
-        #expect(desk.pagesWritten.isEmpty)
-        desk.advance(minutes: 0.1)
-        let repeated = try #require(desk.pagesWritten.last)
+        world.advance(minutes: 4.9)
+        #expect(world.pagesWritten.isEmpty)
+        world.advance(minutes: 0.1)
+        let repeated = try #require(world.pagesWritten.last)
         #expect(repeated.request.steps == [1] && repeated.request.privateMessage == ["anna", "emil"])
         #expect(repeated.note == "step 1: anna, emil" && repeated.cancelUnsentPages)
 
-        desk.advance(minutes: 10)
-        let everyone = try #require(desk.pagesWritten.last)
+        world.advance(minutes: 10)
+        let everyone = try #require(world.pagesWritten.last)
         #expect(everyone.request.steps == [2] && everyone.request.wholeChannel)
         #expect(everyone.note == "step 2: channel")
-        #expect(desk.part.deadline(of: .escalation(TicketNumber(1))) == nil)
-        desk.advance(minutes: 60)
-        #expect(desk.pagesWritten.count == 2)
+        #expect(world.part.deadline(of: .escalation(TicketNumber(1))) == nil)
+        world.advance(minutes: 60)
+        #expect(world.pagesWritten.count == 2)
     }
 
     @Test func stepsMissedWhileDownArePagedAsOneWhenResumed() throws {
-        let desk = try Desk()
-        desk.steps = [0]
-        desk.clock.advance(by: .seconds(20 * 60))
-        desk.part.resumed(TicketNumber(1), warned: false, breached: false, now: desk.now)
-        desk.advance(minutes: 0)
-        #expect(desk.pagesWritten.map(\.request.steps) == [[1, 2]])
-        #expect(desk.pagesWritten.first?.request.coalesced == true)
+        let world = try World()
+        world.steps = [0]
+        world.clock.advance(by: .seconds(20 * 60))
+        world.part.resumed(TicketNumber(1), warned: false, breached: false, now: world.now)
+        world.advance(minutes: 0)
+        #expect(world.pagesWritten.map(\.request.steps) == [[1, 2]])
+        #expect(world.pagesWritten.first?.request.coalesced == true)
     }
 
     @Test func anAcknowledgementStopsTheEscalationAndLetsTheSLASeeTheResponse() throws {
-        let desk = try Desk()
-        desk.create()
-        desk.advance(minutes: 3)
-        desk.respond()
-        desk.part.acknowledged(TicketNumber(1), now: desk.now)
-        #expect(desk.part.deadline(of: .escalation(TicketNumber(1))) == nil)
-        #expect(desk.part.deadline(of: .sla(TicketNumber(1))) == desk.now)
-        desk.advance(minutes: 120)
-        #expect(desk.pagesWritten.isEmpty && desk.said.isEmpty)
+        let world = try World()
+        world.create()
+        world.advance(minutes: 3)
+        world.respond()
+        world.part.acknowledged(TicketNumber(1), now: world.now)
+        #expect(world.part.deadline(of: .escalation(TicketNumber(1))) == nil)
+        #expect(world.part.deadline(of: .sla(TicketNumber(1))) == world.now)
+        world.advance(minutes: 120)
+        #expect(world.pagesWritten.isEmpty && world.said.isEmpty)
     }
 
     @Test func theSLAIsWarnedAtEightyPercentAndAtBreachOnceEach() throws {
-        let desk = try Desk(severity: .critical) // premium P1: 1h, 24/7
-        desk.create()
-        #expect(desk.part.deadline(of: .sla(TicketNumber(1))) == desk.now.addingTimeInterval(48 * 60))
-        desk.advance(minutes: 47.9)
-        #expect(desk.said.isEmpty)
-        desk.advance(minutes: 0.1)
-        guard case .postToAgents(_, .slaWarning, let values, _)? = desk.said.last else {
-            Issue.record("no SLA warning: \(desk.said)")
+        let world = try World(severity: .critical) // premium P1: 1h, 24/7
+        world.create()
+        #expect(world.part.deadline(of: .sla(TicketNumber(1))) == world.now.addingTimeInterval(48 * 60))
+        world.advance(minutes: 47.9)
+        #expect(world.said.isEmpty)
+        world.advance(minutes: 0.1)
+        guard case .postToAgents(_, .slaWarning, let values, _)? = world.said.last else {
+            Issue.record("no SLA warning: \(world.said)")
             return
         }
         #expect(values["percent"] == "80" && values["left"] == "12m" && values["target"] == "1h")
         #expect(values["tier"] == "Premium")
-        #expect(desk.said.first == .countSLA(.warning))
+        #expect(world.said.first == .countSLA(.warning))
 
-        desk.advance(minutes: 12)
-        guard case .postToAgents(_, .slaBreach, _, _)? = desk.said.last else {
-            Issue.record("no SLA breach: \(desk.said)")
+        world.advance(minutes: 12)
+        guard case .postToAgents(_, .slaBreach, _, _)? = world.said.last else {
+            Issue.record("no SLA breach: \(world.said)")
             return
         }
-        #expect(desk.said.filter { $0 == .countSLA(.breach) }.count == 1)
-        #expect(desk.part.slaPosted[TicketNumber(1)] == .init(warned: true, breached: true))
+        #expect(world.said.filter { $0 == .countSLA(.breach) }.count == 1)
+        #expect(world.part.slaPosted[TicketNumber(1)] == .init(warned: true, breached: true))
         // Re-evaluated (a reload): nothing is posted again.
-        let before = desk.said.count
-        desk.part.reloaded(now: desk.now)
-        desk.advance(minutes: 0)
-        #expect(desk.said.count == before)
+        let before = world.said.count
+        world.part.reloaded(now: world.now)
+        world.advance(minutes: 0)
+        #expect(world.said.count == before)
     }
 
     @Test func marksPostedBeforeARestartAreNotPostedAgain() throws {
-        let desk = try Desk(severity: .critical)
-        desk.ticket.state = .paged
-        desk.clock.advance(by: .seconds(50 * 60))
-        desk.part.resumed(TicketNumber(1), warned: true, breached: false, now: desk.now)
-        desk.steps = [0, 1, 2]
-        desk.advance(minutes: 0)
-        #expect(desk.said.isEmpty)
-        desk.advance(minutes: 10)
-        #expect(desk.said.contains(.countSLA(.breach)) && !desk.said.contains(.countSLA(.warning)))
+        let world = try World(severity: .critical)
+        world.ticket.state = .paged
+        world.clock.advance(by: .seconds(50 * 60))
+        world.part.resumed(TicketNumber(1), warned: true, breached: false, now: world.now)
+        world.steps = [0, 1, 2]
+        world.advance(minutes: 0)
+        #expect(world.said.isEmpty)
+        world.advance(minutes: 10)
+        #expect(world.said.contains(.countSLA(.breach)) && !world.said.contains(.countSLA(.warning)))
     }
 
     @Test func anSLAMarkTheStoreCouldNotWriteIsNeitherCountedNorPosted() throws {
-        let desk = try Desk(severity: .critical)
-        desk.create()
-        desk.part.acknowledged(TicketNumber(1), now: desk.now)
-        desk.storeDown = true
-        desk.advance(minutes: 48)
-        #expect(desk.said.isEmpty)
-        #expect(desk.part.slaPosted[TicketNumber(1)] == .init(warned: false, breached: false))
-        desk.storeDown = false
-        desk.advance(minutes: 12)
-        #expect(desk.said.contains(.countSLA(.breach)))
+        let world = try World(severity: .critical)
+        world.create()
+        world.part.acknowledged(TicketNumber(1), now: world.now)
+        world.storeDown = true
+        world.advance(minutes: 48)
+        #expect(world.said.isEmpty)
+        #expect(world.part.slaPosted[TicketNumber(1)] == .init(warned: false, breached: false))
+        world.storeDown = false
+        world.advance(minutes: 12)
+        #expect(world.said.contains(.countSLA(.breach)))
     }
 
     @Test func anOnDutyAgentWhoIsNotOnlineBringsTheNextStepForward() throws {
-        let desk = try Desk()
-        desk.create()
-        let checks = desk.part.takePresenceChecks()
+        let world = try World()
+        world.create()
+        let checks = world.part.takePresenceChecks()
         #expect(checks == [PresenceCheck(number: TicketNumber(1), agents: ["anna"], network: "demo")])
-        #expect(desk.part.takePresenceChecks().isEmpty) // asked once
-        #expect(!desk.part.presenceAnswered(checks[0], absent: []))
-        #expect(desk.part.presenceAnswered(checks[0], absent: ["anna"]))
+        #expect(world.part.takePresenceChecks().isEmpty) // asked once
+        #expect(!world.part.presenceAnswered(checks[0], absent: []))
+        #expect(world.part.presenceAnswered(checks[0], absent: ["anna"]))
 
-        desk.perform(desk.part.agentsAbsent(desk.ticket, stepsDone: desk.steps, absent: ["anna"], now: desk.now,
-                                            desk.context))
-        let early = try #require(desk.pagesWritten.last)
+        world.perform(world.part.agentsAbsent(world.ticket, stepsDone: world.steps, absent: ["anna"], now: world.now,
+                                            world.context))
+        let early = try #require(world.pagesWritten.last)
         #expect(early.request.steps == [1] && early.absent == ["anna"] && !early.cancelUnsentPages)
         #expect(early.note == "step 1 early: anna not online; paged emil")
-        guard case .tellCustomerInConversation(_, .onDutyNotOnline, let values)? = desk.said.last else {
-            Issue.record("the customer was not told: \(desk.said)")
+        guard case .tellCustomerInConversation(_, .onDutyNotOnline, let values)? = world.said.last else {
+            Issue.record("the customer was not told: \(world.said)")
             return
         }
         #expect(values["agent"] == "anna" && values["paged"] == "emil")
         // The 5-minute step is done; the whole channel follows at 15 minutes.
-        #expect(desk.part.deadline(of: .escalation(TicketNumber(1))) == desk.now.addingTimeInterval(15 * 60))
-        desk.advance(minutes: 14.9)
-        #expect(desk.pagesWritten.count == 1)
-        desk.advance(minutes: 0.1)
-        #expect(desk.pagesWritten.last?.request.wholeChannel == true)
+        #expect(world.part.deadline(of: .escalation(TicketNumber(1))) == world.now.addingTimeInterval(15 * 60))
+        world.advance(minutes: 14.9)
+        #expect(world.pagesWritten.count == 1)
+        world.advance(minutes: 0.1)
+        #expect(world.pagesWritten.last?.request.wholeChannel == true)
     }
 
     @Test func noEarlyPageOnceTheNextStepIsOutOrSomeoneAnswered() throws {
-        let desk = try Desk()
-        desk.create()
-        #expect(desk.part.agentsAbsent(desk.ticket, stepsDone: [0, 1], absent: ["anna"], now: desk.now,
-                                       desk.context).isEmpty)
-        desk.respond()
-        #expect(desk.part.agentsAbsent(desk.ticket, stepsDone: [0], absent: ["anna"], now: desk.now,
-                                       desk.context).isEmpty)
+        let world = try World()
+        world.create()
+        #expect(world.part.agentsAbsent(world.ticket, stepsDone: [0, 1], absent: ["anna"], now: world.now,
+                                       world.context).isEmpty)
+        world.respond()
+        #expect(world.part.agentsAbsent(world.ticket, stepsDone: [0], absent: ["anna"], now: world.now,
+                                       world.context).isEmpty)
         // Absent too: the backup is the only one left to page early.
-        desk.ticket.state = .paged
-        desk.ticket.respondedAt = nil
-        #expect(desk.part.agentsAbsent(desk.ticket, stepsDone: [0], absent: ["anna", "emil"], now: desk.now,
-                                       desk.context) == [.noOneToPageEarly(TicketNumber(1), absent: ["anna", "emil"])])
+        world.ticket.state = .paged
+        world.ticket.respondedAt = nil
+        #expect(world.part.agentsAbsent(world.ticket, stepsDone: [0], absent: ["anna", "emil"], now: world.now,
+                                       world.context) == [.noOneToPageEarly(TicketNumber(1), absent: ["anna", "emil"])])
     }
 
     @Test func aGivenUpPageBringsTheNextStepForwardAndTheChannelIsToldWhetherItDid() throws {
-        let desk = try Desk()
-        desk.create()
-        desk.advance(minutes: 1)
-        desk.perform(desk.part.pageGivenUp(desk.ticket, step: 0, target: "anna", attempts: 5, reason: "401 No such nick",
-                                           stepsDone: desk.steps, now: desk.now, desk.context))
-        #expect(desk.pagesWritten.map(\.note) == ["step 1 early: page to anna given up"])
-        guard case .postToAgents(_, .pageGivenUp, let values, let include)? = desk.said.last else {
-            Issue.record("the channel was not warned: \(desk.said)")
+        let world = try World()
+        world.create()
+        world.advance(minutes: 1)
+        world.perform(world.part.pageGivenUp(world.ticket, step: 0, target: "anna", attempts: 5, reason: "401 No such nick",
+                                           stepsDone: world.steps, now: world.now, world.context))
+        #expect(world.pagesWritten.map(\.note) == ["step 1 early: page to anna given up"])
+        guard case .postToAgents(_, .pageGivenUp, let values, let include)? = world.said.last else {
+            Issue.record("the channel was not warned: \(world.said)")
             return
         }
         #expect(include == ["next": .pageGivenUpNextStep])
         #expect(values["target"] == "anna" && values["attempts"] == "5" && values["error"] == "401 No such nick")
-        #expect(desk.part.deadline(of: .escalation(TicketNumber(1))) == desk.ticket.createdAt.addingTimeInterval(15 * 60))
+        #expect(world.part.deadline(of: .escalation(TicketNumber(1))) == world.ticket.createdAt.addingTimeInterval(15 * 60))
 
         // The store fails: the warning says no step followed.
-        desk.storeDown = true
-        desk.perform(desk.part.pageGivenUp(desk.ticket, step: 1, target: "emil", attempts: 5, reason: "gone",
-                                           stepsDone: desk.steps, now: desk.now, desk.context))
-        guard case .postToAgents(_, .pageGivenUp, _, let failed)? = desk.said.last else { return }
+        world.storeDown = true
+        world.perform(world.part.pageGivenUp(world.ticket, step: 1, target: "emil", attempts: 5, reason: "gone",
+                                           stepsDone: world.steps, now: world.now, world.context))
+        guard case .postToAgents(_, .pageGivenUp, _, let failed)? = world.said.last else { return }
         #expect(failed == ["next": .pageGivenUpNoStep])
 
         // Answered tickets get only the warning.
-        desk.storeDown = false
-        desk.respond()
-        let effects = desk.part.pageGivenUp(desk.ticket, step: 1, target: "emil", attempts: 5, reason: "gone",
-                                            stepsDone: desk.steps, now: desk.now, desk.context)
+        world.storeDown = false
+        world.respond()
+        let effects = world.part.pageGivenUp(world.ticket, step: 1, target: "emil", attempts: 5, reason: "gone",
+                                            stepsDone: world.steps, now: world.now, world.context)
         #expect(effects.count == 1)
         if case .postToAgents(_, .pageGivenUp, _, ["next": .pageGivenUpNoStep])? = effects.first {} else {
             Issue.record("expected only the warning: \(effects)")
@@ -261,42 +261,42 @@ import Testing
     }
 
     @Test func aStoreFailureTriesAgainInAMinuteAndAClosedTicketNeedsNoTimers() throws {
-        let desk = try Desk()
-        desk.create()
-        desk.clock.advance(by: .seconds(5 * 60))
-        #expect(desk.part.popDue(desk.now).map(\.check) == [.escalation(TicketNumber(1))])
-        desk.part.readFailed(.escalation(TicketNumber(1)), now: desk.now)
-        #expect(desk.part.deadline(of: .escalation(TicketNumber(1))) == desk.now.addingTimeInterval(60))
+        let world = try World()
+        world.create()
+        world.clock.advance(by: .seconds(5 * 60))
+        #expect(world.part.popDue(world.now).map(\.check) == [.escalation(TicketNumber(1))])
+        world.part.readFailed(.escalation(TicketNumber(1)), now: world.now)
+        #expect(world.part.deadline(of: .escalation(TicketNumber(1))) == world.now.addingTimeInterval(60))
 
-        desk.storeDown = true
-        desk.advance(minutes: 1)
-        #expect(desk.pagesWritten.isEmpty)
-        #expect(desk.part.deadline(of: .escalation(TicketNumber(1))) == desk.now.addingTimeInterval(60))
-        desk.storeDown = false
-        desk.advance(minutes: 1)
-        #expect(desk.pagesWritten.map(\.request.steps) == [[1]])
+        world.storeDown = true
+        world.advance(minutes: 1)
+        #expect(world.pagesWritten.isEmpty)
+        #expect(world.part.deadline(of: .escalation(TicketNumber(1))) == world.now.addingTimeInterval(60))
+        world.storeDown = false
+        world.advance(minutes: 1)
+        #expect(world.pagesWritten.map(\.request.steps) == [[1]])
 
-        desk.ticket.state = .resolved
-        desk.part.ticketChanged(desk.ticket)
-        #expect(desk.part.deadline(of: .escalation(TicketNumber(1))) == nil)
-        #expect(desk.part.deadline(of: .sla(TicketNumber(1))) != nil)
-        desk.part.forget(TicketNumber(1))
-        #expect(desk.part.earliest() == nil && desk.part.slaPosted.isEmpty)
+        world.ticket.state = .resolved
+        world.part.ticketChanged(world.ticket)
+        #expect(world.part.deadline(of: .escalation(TicketNumber(1))) == nil)
+        #expect(world.part.deadline(of: .sla(TicketNumber(1))) != nil)
+        world.part.forget(TicketNumber(1))
+        #expect(world.part.earliest() == nil && world.part.slaPosted.isEmpty)
     }
 
     @Test func aSeverityChangeReevaluatesContractTicketsOnly() throws {
-        let desk = try Desk()
-        desk.create()
-        desk.part.severityChanged(desk.ticket, now: desk.now)
-        #expect(desk.part.deadline(of: .escalation(TicketNumber(1))) == desk.now)
-        var other = desk.ticket
+        let world = try World()
+        world.create()
+        world.part.severityChanged(world.ticket, now: world.now)
+        #expect(world.part.deadline(of: .escalation(TicketNumber(1))) == world.now)
+        var other = world.ticket
         other.number = TicketNumber(2)
         other.group = .noContract
-        desk.part.severityChanged(other, now: desk.now)
-        #expect(desk.part.deadline(of: .escalation(TicketNumber(2))) == nil)
+        world.part.severityChanged(other, now: world.now)
+        #expect(world.part.deadline(of: .escalation(TicketNumber(2))) == nil)
         // A reply re-evaluates the SLA of tracked tickets only.
-        desk.part.responded(TicketNumber(2), now: desk.now)
-        #expect(desk.part.deadline(of: .sla(TicketNumber(2))) == nil)
+        world.part.responded(TicketNumber(2), now: world.now)
+        #expect(world.part.deadline(of: .sla(TicketNumber(2))) == nil)
     }
 
     @Test func dueChecksComeEarliestFirstWithTheirDeadlines() {
@@ -309,5 +309,34 @@ import Testing
                                      .sla(TicketNumber(2))])
         #expect(due.map(\.at) == [start, start, start.addingTimeInterval(10), start.addingTimeInterval(10)])
         #expect(part.earliest() == nil)
+    }
+}
+
+/// The runtime routes events to the scheduler and performs its effects.
+@Suite struct EscalationRoutingTests {
+    @Test func aReloadWithShorterStepsPagesTheStepThatIsNowDueAtOnce() async throws {
+        let h = try await Harness(escalation: PageRetryCapTests.slowSteps) // the second step after 60 minutes
+        try await h.contractTicket("alice")
+        await h.confirm(h.demo.all)
+        #expect(await h.advance(minutes: 10).pages.isEmpty)
+        // The shipped policy pages the backup after 5 minutes: that is past.
+        await h.runtime.reload(desk: try deskFixture(), definitions: shippedDefinitions)
+        let now = await h.advance(minutes: 0)
+        #expect(now.to("emil").count == 1)
+        #expect(now.in("#agents").first?.hasPrefix("anna, emil: ERNEUTER PAGE #1 P2, seit 10 min") == true)
+        #expect(try await h.store.escalationSteps(of: TicketNumber(1)) == [0, 1])
+    }
+
+    @Test func aSeverityChangeBringsTheSLAWarningForward() async throws {
+        let h = try await Harness()
+        try await h.contractTicket("alice") // premium P2: 2h
+        await h.confirm(h.demo.all)
+        await h.advance(minutes: 50)
+        _ = h.demo.takeNew()
+        // Now P1: 1h, of which 50 minutes are gone — past 80 %.
+        await h.say("!sev 1 1 Produktion steht", from: h.agent("ben"), in: "#agents")
+        let out = await h.advance(minutes: 0)
+        #expect(out.in("#agents").contains { $0.hasPrefix("SLA-Warnung #1 P1 (Premium)") })
+        #expect(await h.runtime.metrics().slaWarnings == 1)
     }
 }
