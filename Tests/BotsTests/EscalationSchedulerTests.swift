@@ -41,7 +41,7 @@ import Testing
             let plan = context.plan(for: ticket, stepsDone: [], now: now)
             let request = EscalationScheduler.firstPage(in: plan)
             if request != nil { steps.insert(0) }
-            part.ticketCreated(ticket, plan: plan, request: request, network: "demo", sla: context.desk.sla, now: now)
+            part.ticketCreated(ticket, plan: plan, request: request, network: "demo", now: now, context)
             return request
         }
 

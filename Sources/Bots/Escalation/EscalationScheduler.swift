@@ -136,7 +136,7 @@ enum EscalationEffect: Equatable {
 /// I/O: the runtime reads tickets from the store, feeds them in with the
 /// events below, and performs the ``EscalationEffect``s that come out.
 ///
-/// Events: a ticket created (``ticketCreated(_:plan:request:network:now:)``)
+/// Events: a ticket created (``ticketCreated(_:plan:request:network:now:_:)``)
 /// or found open at start (``resumed(_:warned:breached:now:)``), changed
 /// (``ticketChanged(_:)``), acknowledged or answered (``acknowledged(_:now:)``,
 /// ``responded(_:now:)``), re-prioritised (``severityChanged(_:now:)``),
@@ -196,14 +196,14 @@ struct EscalationScheduler {
     /// first SLA mark are scheduled, and agents paged privately are checked
     /// for presence.
     mutating func ticketCreated(_ ticket: Ticket, plan: EscalationPlan, request: PageRequest?, network: String,
-                                sla: SLAPolicy, now: Date) {
+                                now: Date, _ context: EscalationContext) {
         guard ticket.group == .contract else { return }
         slaPosted[ticket.number] = SLAPosted()
         if let request, !request.noOneOnDuty, !request.privateMessage.isEmpty {
             presenceChecks.append(PresenceCheck(number: ticket.number, agents: request.privateMessage, network: network))
         }
         if let next = plan.nextEvaluation { deadlines.set(.escalation(ticket.number), at: next) }
-        if let next = sla.status(of: ticket, at: now)?.nextChange { deadlines.set(.sla(ticket.number), at: next) }
+        if let next = context.desk.sla.status(of: ticket, at: now)?.nextChange { deadlines.set(.sla(ticket.number), at: next) }
     }
 
     /// Any committed change: a ticket no longer open needs no escalation.

@@ -303,8 +303,8 @@ extension BotRuntime {
 
         var values = Self.ticketValues(ticket)
         if ticket.group == .contract {
-            escalation.ticketCreated(ticket, plan: plan, request: request, network: pager.network, sla: desk.sla,
-                                     now: now)
+            escalation.ticketCreated(ticket, plan: plan, request: request, network: pager.network, now: now,
+                                     escalationContext)
             if let request {
                 if let first = request.privateMessage.first {
                     values["agent"] = nick(of: first)
