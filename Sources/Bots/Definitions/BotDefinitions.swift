@@ -1,5 +1,6 @@
 import Core
 import Config
+import Desk
 import Foundation
 
 /// The bot definitions: every text the bots say, in German and English,
@@ -103,7 +104,8 @@ public struct BotDefinitions: Sendable {
             supportSettings = SupportSettings(
                 descriptionLimit: s.descriptionLimit, repromptInterval: s.repromptInterval.timeInterval,
                 idleTimeout: s.idleTimeout.timeInterval, suggestionThreshold: s.suggestionThreshold,
-                unknownNumberAttempts: max(1, s.unknownNumberAttempts), relayBurstWindow: s.relayBurstWindow.timeInterval)
+                unknownNumberAttempts: max(1, s.unknownNumberAttempts), relayBurstWindow: s.relayBurstWindow.timeInterval,
+                pinLockedClaimGroup: s.pinLockedClaimGroup ?? .contract)
         }
         var agentSettings: AgentSettings?
         if let agent {
@@ -152,6 +154,11 @@ public struct SupportSettings: Sendable, Hashable {
     /// A customer's lines on a ticket within this time of each other are
     /// relayed to the agent together (a paste becomes one message).
     public var relayBurstWindow: TimeInterval
+    /// The group of a ticket whose contract was claimed while the number's
+    /// PIN checks were locked (issue 14): `contract` (default: the
+    /// contract's priority, flagged for the agent to verify by phone) or
+    /// `none` (served as without a contract, flagged all the same).
+    public var pinLockedClaimGroup: CustomerGroup = .contract
 }
 
 /// `settings` of `agent.json5`.
@@ -184,6 +191,7 @@ struct SupportSettingsEntry: Decodable {
     var suggestionThreshold: Double
     var unknownNumberAttempts: Int
     var relayBurstWindow: ConfigDuration
+    var pinLockedClaimGroup: CustomerGroup?
 }
 
 struct AgentSettingsEntry: Decodable {
