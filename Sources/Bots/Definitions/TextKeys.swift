@@ -30,6 +30,8 @@ public enum SupportText: String, BotTextKey {
     /// PIN abuse protection (issue 14): the number is locked, served as "contract claimed, PIN locked", the
     /// PIN checker refused at once (queue full), and the policy in one line (`!help`, the PIN prompt).
     case pinLocked, pinLockedClaimed, pinBusy, pinPolicy
+    /// A restart cut off the customer's PIN check (the PIN is never stored): said before the PIN question.
+    case pinCheckInterrupted
 
     public var placeholders: [String] {
         switch self {
@@ -66,6 +68,7 @@ public enum SupportText: String, BotTextKey {
         case .pinLocked: ["number", "minutes"]
         case .pinLockedClaimed: ["number"]
         case .pinBusy: []
+        case .pinCheckInterrupted: []
         case .pinPolicy: ["attempts", "minutes"]
         }
     }

@@ -1,0 +1,237 @@
+import Core
+import Desk
+import Foundation
+
+// Conversations survive a restart (issue 8 item 4): what is stored of a
+// customer conversation, how it is encoded, and which conversations changed
+// and must be written. The runtime does the store calls (marked
+// "Persisted:" in BotRuntime.swift and BotRuntime+Customers.swift).
+
+/// A customer conversation as it is stored between restarts: who it is
+/// with, its language, where it stands (the intake's answers so far, or the
+/// ticket it follows), and its pending timers as absolute dates.
+///
+/// Nothing secret is kept: no PIN (a PIN the intake holds until the number
+/// is known is dropped; a check that was running is only marked, and the
+/// customer is asked for the PIN again — the one case a restart repeats a
+/// question), no customer record (the number is looked up again at
+/// restore, so a PIN hash never reaches a snapshot), and none of the lines
+/// held back while a PIN was checked (they may hold a PIN too).
+struct StoredConversation: Codable, Equatable {
+    /// The version of this encoding. A snapshot with any other version is
+    /// logged and dropped at restore (never half-read).
+    static let formatVersion = 1
+
+    /// Where a conversation stands.
+    enum Phase: Codable, Equatable {
+        /// Questions still open.
+        case intake(IntakeSnapshot)
+        /// The ticket exists; lines go to it.
+        case ticket(FollowUp)
+    }
+
+    var key: ConversationKey
+    var identity: ChatIdentity
+    var language: Language
+    var lastActivity: Date
+    var phase: Phase
+    /// When a waiting non-contract customer is offered to leave a message.
+    var offerAt: Date?
+    /// When the lines held back in a relay burst go to the ticket.
+    var relayAt: Date?
+}
+
+/// What is stored of an ``Intake``: every answer and where the questions
+/// stand. Made by ``Intake/snapshot`` and read by
+/// ``Intake/init(restoring:_:)``, which look the customer and the offered
+/// KB articles up again.
+struct IntakeSnapshot: Codable, Equatable {
+    /// The customer, by number only.
+    enum Customer: Codable, Equatable {
+        case unknown
+        case none
+        case known(number: String)
+        case notFound(String)
+    }
+
+    /// The question asked last (``Question``, spelt out for the encoding).
+    enum Step: String, Codable {
+        case customerNumber, pin, description, suggestions, severity
+    }
+
+    var identity: ChatIdentity
+    var language: Language
+    var languageSettled: Bool
+    var customer: Customer
+    var proven: Bool
+    var pinFailures: Int
+    var pinExhausted: Bool
+    var unknownNumbers: Int
+    var description: String
+    var problem: String?
+    var descriptionTruncated: Bool
+    var truncationTold: Bool
+    /// The ids of the KB articles offered (nil: not searched yet).
+    var suggestions: [String]?
+    var suggestionsDone: Bool
+    var severity: Severity?
+    var lastQuestion: Step?
+    var lastPromptAt: Date?
+    var greeted: Bool
+    /// Notes not said yet (rendered texts).
+    var notes: [String]
+    /// A PIN check was running when the snapshot was taken. Its PIN is not
+    /// stored: after a restart the customer is asked for it again.
+    var pinCheckInterrupted: Bool
+    /// The ticket could not be stored; the next line retries.
+    var readyToCreate: Bool
+}
+
+extension IntakeSnapshot.Step {
+    init(_ question: Question) {
+        switch question {
+        case .customerNumber: self = .customerNumber
+        case .pin: self = .pin
+        case .description: self = .description
+        case .suggestions: self = .suggestions
+        case .severity: self = .severity
+        }
+    }
+
+    var question: Question {
+        switch self {
+        case .customerNumber: .customerNumber
+        case .pin: .pin
+        case .description: .description
+        case .suggestions: .suggestions
+        case .severity: .severity
+        }
+    }
+}
+
+/// Why a stored conversation could not be read back (it is then logged and
+/// dropped; the customer starts afresh).
+enum StoredConversationError: Error, Equatable, CustomStringConvertible {
+    /// Written by a version of the gateway this one does not know.
+    case unknownFormatVersion(Int)
+    /// The bytes are not a conversation of the version they claim.
+    case undecodable(String)
+
+    var description: String {
+        switch self {
+        case .unknownFormatVersion(let version):
+            "format version \(version) is not known (this gateway reads \(StoredConversation.formatVersion))"
+        case .undecodable(let reason):
+            "the stored state cannot be read: \(reason)"
+        }
+    }
+}
+
+extension StoredConversation {
+    /// The store's key of a conversation: its network, and the folded
+    /// account or nick marked as which it is.
+    static func storeKey(_ key: ConversationKey) -> Desk.ConversationKey {
+        Desk.ConversationKey(network: key.network, key: (key.byAccount ? "account:" : "nick:") + key.id)
+    }
+
+    /// The encoded form (JSON, keys sorted, so equal conversations give
+    /// equal bytes and an unchanged one need not be written again).
+    func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(self)
+    }
+
+    /// The snapshot to store: abandoned (not restored, then deleted) once
+    /// `expiry` has passed without a message from the customer.
+    func snapshot(state: Data, now: Date, expiry: TimeInterval) -> ConversationSnapshot {
+        let expires = max(lastActivity.addingTimeInterval(expiry), now.addingTimeInterval(1))
+        return ConversationSnapshot(key: Self.storeKey(key), formatVersion: Self.formatVersion, state: state,
+                                    updatedAt: now, expiresAt: expires)
+    }
+
+    /// Reads a stored snapshot back.
+    static func decode(_ snapshot: ConversationSnapshot) throws(StoredConversationError) -> StoredConversation {
+        guard snapshot.formatVersion == formatVersion else {
+            throw .unknownFormatVersion(snapshot.formatVersion)
+        }
+        do {
+            return try JSONDecoder().decode(StoredConversation.self, from: snapshot.state)
+        } catch {
+            throw .undecodable("\(error)")
+        }
+    }
+}
+
+extension Conversation {
+    /// This conversation as it is stored, with its pending offer and relay
+    /// timers (the idle timer starts afresh at restore: downtime is not the
+    /// customer's silence).
+    func stored(offerAt: Date?, relayAt: Date?) -> StoredConversation {
+        let storedPhase: StoredConversation.Phase = switch phase {
+        case .intake(let intake): .intake(intake.snapshot)
+        case .ticket(let followUp): .ticket(followUp)
+        }
+        return StoredConversation(key: key, identity: identity, language: language, lastActivity: lastActivity,
+                                  phase: storedPhase, offerAt: offerAt, relayAt: relayAt)
+    }
+}
+
+/// Which conversations changed since they were last written, and what the
+/// store holds of each: the runtime marks a conversation as touched where
+/// an input may change it, and at the end of the step writes each touched
+/// one that changed (one upsert) or deletes it once it has ended.
+struct ConversationJournal {
+    /// A store call to make.
+    enum Write {
+        case save(ConversationKey, ConversationSnapshot)
+        case delete(ConversationKey)
+    }
+
+    private var touched: Set<ConversationKey> = []
+    /// The hash of the bytes last handed to the store per conversation; nil
+    /// when the write failed (so the next step writes again).
+    private var written: [ConversationKey: Int?] = [:]
+
+    /// Whether anything may need writing.
+    var isEmpty: Bool { touched.isEmpty }
+
+    /// `key`'s conversation may have changed, started or ended.
+    mutating func touch(_ key: ConversationKey) { touched.insert(key) }
+
+    /// The store already holds `state` for `key` (a restored conversation).
+    mutating func holds(_ key: ConversationKey, state: Data) { written[key] = state.hashValue }
+
+    /// The writes for every touched conversation: a save where it exists
+    /// and its bytes changed, a delete where it ended and the store may
+    /// hold it. `stored` gives the conversation's stored form (nil: ended).
+    mutating func writes(now: Date, expiry: TimeInterval, logger: Logger,
+                         stored: (ConversationKey) -> StoredConversation?) -> [Write] {
+        let keys = touched.sorted { $0.description < $1.description }
+        touched = []
+        var out: [Write] = []
+        for key in keys {
+            guard let conversation = stored(key) else {
+                if written.removeValue(forKey: key) != nil {
+                    out.append(.delete(key))
+                }
+                continue
+            }
+            let state: Data
+            do {
+                state = try conversation.encoded()
+            } catch {
+                logger.error("conversation not encoded for the store", ["conversation": key.description,
+                                                                          "error": error])
+                continue
+            }
+            if let previous = written[key], previous == state.hashValue { continue }
+            written[key] = state.hashValue
+            out.append(.save(key, conversation.snapshot(state: state, now: now, expiry: expiry)))
+        }
+        return out
+    }
+
+    /// The store refused a save for `key`: written again at its next change.
+    mutating func saveFailed(_ key: ConversationKey) { written[key] = .some(nil) }
+}
