@@ -200,7 +200,15 @@ struct ConversationJournal {
     mutating func touch(_ key: ConversationKey) { touched.insert(key) }
 
     /// The store already holds `state` for `key` (a restored conversation).
-    mutating func holds(_ key: ConversationKey, state: Data) { written[key] = state.hashValue }
+    mutating func holds(_ key: ConversationKey, state: Data) { written[key] = Self.hash(state) }
+
+    /// A hash of all of `bytes` (`Data`'s own hash looks at the first few
+    /// bytes only, which two states of one conversation share).
+    static func hash(_ bytes: Data) -> Int {
+        var hasher = Hasher()
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+        return hasher.finalize()
+    }
 
     /// The writes for every touched conversation: a save where it exists
     /// and its bytes changed, a delete where it ended and the store may
@@ -225,8 +233,9 @@ struct ConversationJournal {
                                                                           "error": error])
                 continue
             }
-            if let previous = written[key], previous == state.hashValue { continue }
-            written[key] = state.hashValue
+            let hash = Self.hash(state)
+            if let previous = written[key], previous == hash { continue }
+            written[key] = hash
             out.append(.save(key, conversation.snapshot(state: state, now: now, expiry: expiry)))
         }
         return out
