@@ -77,6 +77,9 @@ public actor BotRuntime<C: WallClock> {
     let tickets: TicketService
     var conversations: [ConversationKey: Conversation] = [:]
     var conversationOfTicket: [TicketNumber: ConversationKey] = [:]
+    /// Which conversations changed and must be written to the store
+    /// (conversations survive a restart; `ConversationSnapshots.swift`).
+    var journal = ConversationJournal()
     var schedule = DeadlineSchedule<TimerKey>()
     /// Contract tickets whose SLA warning / breach was already posted
     /// (rebuilt from the audit trail at start).
@@ -195,6 +198,7 @@ public actor BotRuntime<C: WallClock> {
             schedule.set(.sla(stored.number), at: now)
         }
         schedule.set(.pages, at: now)
+        await restoreConversations(now: now)  // Persisted: conversations go on where they were
         started = true
         logger.info("bots started", ["open_tickets": open.count, "waiting": tickets.queue.count,
                                      "networks": networkOrder.joined(separator: ",")])
@@ -285,6 +289,12 @@ public actor BotRuntime<C: WallClock> {
         let due = schedule.popDue(now)
         var sendPages = false
         for key in due {
+            switch key {
+            case .offer(let key), .idle(let key), .relay(let key):
+                journal.touch(key)  // Persisted: the timer may change or end the conversation
+            default:
+                break
+            }
             switch key {
             case .escalation(let number): evaluateEscalation(number, now: now)
             case .sla(let number): evaluateSLA(number, now: now)
@@ -402,6 +412,7 @@ public actor BotRuntime<C: WallClock> {
     /// Hands this step's actions to their networks, in order, and re-arms
     /// the timer loop if a deadline moved.
     func flush() async {
+        await persistConversations()  // Persisted: before any line of this step goes out
         rearm()
         let batch = outgoing
         outgoing = []
@@ -473,6 +484,7 @@ public actor BotRuntime<C: WallClock> {
         }
         let text = message.text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty else { return }
+        journal.touch(conversationKey(message.sender))  // Persisted: the sender's conversation may change
         // A described action (`/me waits`) is never a command.
         let command = message.isAction ? nil : Self.command(in: text)
         let isKB = command.map { definitions.kbCommands.command(named: $0.name) != nil } ?? false
@@ -605,6 +617,8 @@ public actor BotRuntime<C: WallClock> {
         let oldKey = conversationKey(network: network, nick: from)
         if var conversation = conversations.removeValue(forKey: oldKey) {
             let newKey = conversationKey(network: network, nick: to)
+            journal.touch(oldKey)  // Persisted: stored under the new nick
+            journal.touch(newKey)
             if let stale = conversations[newKey] { endConversation(stale.key) }
             conversation.key = newKey
             conversation.identity.nick = to
@@ -620,6 +634,7 @@ public actor BotRuntime<C: WallClock> {
         let folded = normalized(from, .user, on: network)
         for (key, conversation) in conversations where key.network == network && key.byAccount
             && normalized(conversation.identity.nick, .user, on: network) == folded {
+            journal.touch(key)  // Persisted: replies go to the new nick after a restart too
             conversations[key]?.identity.nick = to
             if case .intake(var intake) = conversation.phase {
                 intake.identity.nick = to
@@ -635,6 +650,8 @@ public actor BotRuntime<C: WallClock> {
             guard var conversation = conversations.removeValue(forKey: oldKey) else { return }
             conversation.identity.account = account
             let newKey = conversationKey(conversation.identity)
+            journal.touch(oldKey)  // Persisted: stored under the account
+            journal.touch(newKey)
             if let stale = conversations[newKey] { endConversation(stale.key) }
             conversation.key = newKey
             if case .intake(var intake) = conversation.phase {
@@ -667,6 +684,7 @@ public actor BotRuntime<C: WallClock> {
     /// Forgets a conversation and its timers (nothing is said).
     func endConversation(_ key: ConversationKey) {
         guard let conversation = conversations.removeValue(forKey: key) else { return }
+        journal.touch(key)  // Persisted: deleted from the store
         schedule.remove(.offer(key))
         schedule.remove(.idle(key))
         schedule.remove(.relay(key))

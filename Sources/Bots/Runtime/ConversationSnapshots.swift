@@ -244,3 +244,123 @@ struct ConversationJournal {
     /// The store refused a save for `key`: written again at its next change.
     mutating func saveFailed(_ key: ConversationKey) { written[key] = .some(nil) }
 }
+
+// MARK: - The runtime's store calls
+
+extension BotRuntime {
+    /// Persisted: writes the conversations this step changed (one upsert
+    /// each) and deletes those that ended. Runs before the step's lines go
+    /// out (``flush()``), so what the customer was asked last is what a
+    /// restart continues from; a ticket is committed earlier still, inside
+    /// the step.
+    func persistConversations() async {
+        guard !journal.isEmpty else { return }
+        let now = clock.date
+        let writes = journal.writes(now: now, expiry: definitions.supportSettings.conversationExpiry,
+                                    logger: logger) { key in
+            conversations[key]?.stored(offerAt: schedule.deadline(of: .offer(key)),
+                                       relayAt: schedule.deadline(of: .relay(key)))
+        }
+        for write in writes {
+            switch write {
+            case .save(let key, let snapshot):
+                do {
+                    try await store.saveConversation(snapshot)
+                } catch {
+                    journal.saveFailed(key)
+                    storeFailed(error, "save conversation")
+                }
+            case .delete(let key):
+                do {
+                    try await store.deleteConversation(StoredConversation.storeKey(key))
+                } catch {
+                    storeFailed(error, "delete conversation")
+                }
+            }
+        }
+    }
+
+    /// Persisted: at start, drops the abandoned conversations (no message
+    /// for ``SupportSettings/conversationExpiry``) and restores the others
+    /// with their offer and relay timers; the idle time starts afresh (the
+    /// downtime was not the customer's silence). A snapshot this version
+    /// cannot read is logged and dropped: that customer starts afresh.
+    func restoreConversations(now: Date) async {
+        let snapshots: [ConversationSnapshot]
+        do {
+            let expired = try await store.deleteExpiredConversations(at: now)
+            if expired > 0 { logger.info("abandoned conversations dropped", ["count": expired]) }
+            snapshots = try await store.conversations(unexpiredAt: now)
+        } catch {
+            storeFailed(error, "read stored conversations")
+            return
+        }
+        var restored = 0
+        for snapshot in snapshots {
+            let record: StoredConversation
+            do {
+                record = try StoredConversation.decode(snapshot)
+            } catch {
+                logger.warning("stored conversation dropped", ["conversation": snapshot.key.description,
+                                                               "format_version": snapshot.formatVersion,
+                                                               "error": error.description])
+                do {
+                    try await store.deleteConversation(snapshot.key)
+                } catch {
+                    storeFailed(error, "delete conversation")
+                }
+                continue
+            }
+            await restore(record, state: snapshot.state, savedAt: snapshot.updatedAt, now: now)
+            restored += 1
+        }
+        if restored > 0 { logger.info("conversations restored", ["count": restored]) }
+    }
+
+    private func restore(_ record: StoredConversation, state: Data, savedAt: Date, now: Date) async {
+        let key = record.key
+        serials += 1
+        var phase: Conversation.Phase
+        var said: [IntakeEffect] = []
+        switch record.phase {
+        case .intake(let snapshot):
+            if let ticket = await ticketCommitted(for: record.identity, since: savedAt) {
+                // Stored, but the gateway died before the conversation was
+                // written again: it goes on as that ticket's follow-up.
+                phase = .ticket(FollowUp(number: ticket.number, group: ticket.group))
+            } else {
+                let context = intakeContext(record.identity, now: now)
+                var intake = Intake(restoring: snapshot, context)
+                said = intake.resume(interruptedPINCheck: snapshot.pinCheckInterrupted, context)
+                phase = .intake(intake)
+            }
+        case .ticket(let followUp):
+            phase = .ticket(followUp)
+        }
+        let conversation = Conversation(serial: serials, key: key, identity: record.identity,
+                                        language: record.language, phase: phase, lastActivity: record.lastActivity)
+        conversations[key] = conversation
+        if let number = conversation.ticketNumber { conversationOfTicket[number] = key }
+        schedule.set(.idle(key), at: now.addingTimeInterval(definitions.supportSettings.idleTimeout))
+        if let offerAt = record.offerAt { schedule.set(.offer(key), at: offerAt) }
+        if let relayAt = record.relayAt { schedule.set(.relay(key), at: relayAt) }
+        journal.holds(key, state: state)
+        if case .ticket = phase, case .intake = record.phase { journal.touch(key) }
+        if !said.isEmpty {
+            journal.touch(key)
+            perform(said, key: key, now: now)
+        }
+    }
+
+    /// The customer's open ticket created at or after `instant`, if any.
+    private func ticketCommitted(for identity: ChatIdentity, since instant: Date) async -> Ticket? {
+        do {
+            guard let newest = try await store.tickets(contact: identity, openOnly: true, limit: 1).first?.ticket,
+                  newest.createdAt >= instant else { return nil }
+            return newest
+        } catch {
+            storeFailed(error, "tickets of a contact")
+            return nil
+        }
+    }
+}

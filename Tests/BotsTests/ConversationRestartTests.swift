@@ -1,0 +1,96 @@
+@testable import Bots
+import Core
+import Desk
+import Foundation
+import Testing
+
+/// Conversations survive a restart (issue 8 item 4): after a crash the
+/// customer goes on where they were and is not greeted as new; abandoned
+/// conversations expire.
+@Suite struct ConversationRestartTests {
+    @Test func aCustomerBetweenThePINAndTheDescriptionGoesOnAfterACrash() async throws {
+        let h = try await Harness()
+        let alice = h.customer("alice", account: "alice")
+        await h.say("Hallo, Kundennummer 10042", from: alice)
+        let confirmed = await h.say("4711", from: alice)
+        #expect(confirmed.to("alice").first?.contains("Bitte beschreiben Sie") == true, "\(confirmed.to("alice"))")
+
+        try await h.restart()
+        #expect(h.demo.takeNew().isEmpty, "nothing is said at the restart")
+        let out = await h.say("Der VPN-Tunnel zum Lager ist seit heute früh komplett ausgefallen", from: alice)
+        let reply = out.to("alice").joined(separator: "\n")
+        #expect(!reply.contains("Guten Tag"), "not greeted as new: \(reply)")
+        #expect(!reply.contains("Kundennummer"), "not asked for the number: \(reply)")
+        #expect(!reply.contains("PIN"), "not asked for the PIN: \(reply)")
+        if reply.contains("Löst einer davon Ihr Problem?") { await h.say("nein", from: alice) }
+        let saved = await h.say("2", from: alice)
+        let ticket = try #require(try h.openTickets().first)
+        #expect(ticket.group == .contract && ticket.customerNumber == "10042" && ticket.priority.label == "P2")
+        #expect(ticket.summary == "Der VPN-Tunnel zum Lager ist seit heute früh komplett ausgefallen")
+        #expect(saved.to("alice").last?.hasPrefix("Ihr Ticket #1 (P2) ist gespeichert.") == true)
+        #expect(try h.store.conversations(unexpiredAt: h.clock.date).map(\.key.key) == ["account:alice"],
+                "the conversation goes on with the ticket")
+    }
+
+    @Test func aWaitingCustomerWithoutAContractIsStillOfferedToLeaveAMessageAfterARestart() async throws {
+        let h = try await Harness()
+        let nora = h.customer("nora", account: "nora")
+        try await h.ticketWithoutContract("nora")
+        #expect(await h.advance(minutes: 1).to("nora").isEmpty)
+
+        try await h.restart()
+        #expect(await h.advance(minutes: 1.5).to("nora").isEmpty, "the offer keeps its time")
+        let offer = await h.advance(minutes: 0.5).to("nora")
+        #expect(offer.count == 1 && offer.first?.hasPrefix("Ihr Ticket #1 wartet seit 3 Minuten") == true, "\(offer)")
+
+        // The offer is pending when the gateway dies again: the next line is the message.
+        try await h.restart()
+        let out = await h.say("Bitte rufen Sie mich unter 040 123456 zurück", from: nora)
+        #expect(out.to("nora") == ["Danke – Ihre Nachricht ist an Ticket #1 angehängt. Sie können das Gespräch jetzt "
+            + "verlassen; wir melden uns hier."], "the line is taken as the message")
+        #expect(!out.to("nora").joined().contains("Sie haben bereits das offene Ticket"), "not treated as a return")
+        #expect(try h.store.events(of: TicketNumber(1)).last?.note == "Bitte rufen Sie mich unter 040 123456 zurück")
+    }
+
+    @Test func aConversationAbandonedLongerThanTheExpiryIsDroppedAndTheCustomerStartsAfresh() async throws {
+        let h = try await Harness()
+        let alice = h.customer("alice", account: "alice")
+        await h.say("Hallo, Kundennummer 10042", from: alice)
+        await h.say("4711", from: alice)
+        h.clock.advance(by: .seconds(shippedDefinitions.supportSettings.conversationExpiry + 60))  // down a day
+        try await h.restart()
+        #expect(try h.store.conversations(unexpiredAt: .distantPast).isEmpty, "the abandoned one is deleted")
+        let out = await h.say("Hallo", from: alice)
+        #expect(out.to("alice").first?.hasPrefix("Guten Tag!") == true, "\(out.to("alice"))")
+    }
+
+    @Test func aRestoredConversationStillEndsWhenTheCustomerStaysSilent() async throws {
+        let h = try await Harness()
+        let alice = h.customer("alice", account: "alice")
+        await h.say("Hallo, Kundennummer 10042", from: alice)
+        h.clock.advance(by: .seconds(20 * 60))  // down for 20 minutes: not the customer's silence
+        try await h.restart()
+        #expect(await h.advance(minutes: 29).to("alice").isEmpty)
+        let idle = await h.advance(minutes: 1).to("alice")
+        #expect(idle == ["Da ich eine Weile nichts von Ihnen gehört habe, beende ich unser Gespräch – es wurde kein "
+            + "Ticket angelegt. Schreiben Sie mir jederzeit wieder."])
+        #expect(try h.store.conversations(unexpiredAt: h.clock.date).isEmpty, "an ended conversation is deleted")
+        let again = await h.say("Hallo", from: alice)
+        #expect(again.to("alice").first?.hasPrefix("Guten Tag!") == true)
+    }
+
+    @Test func aSnapshotOfAnUnknownVersionIsLoggedAndDroppedAndTheCustomerStartsAfresh() async throws {
+        let h = try await Harness()
+        let alice = h.customer("alice", account: "alice")
+        await h.say("Hallo, Kundennummer 10042", from: alice)
+        var stored = try #require(try h.store.conversations(unexpiredAt: h.clock.date).first)
+        stored.formatVersion = 99
+        try h.store.saveConversation(stored)
+        try await h.restart()
+        #expect(h.logs.lines.contains { $0.contains("stored conversation dropped") && $0.contains("format version 99") },
+                "\(h.logs.lines)")
+        #expect(try h.store.conversations(unexpiredAt: .distantPast).isEmpty)
+        let out = await h.say("Hallo", from: alice)
+        #expect(out.to("alice").first?.hasPrefix("Guten Tag!") == true)
+    }
+}
