@@ -24,11 +24,11 @@ import Testing
         #expect(!reply.contains("PIN"), "not asked for the PIN: \(reply)")
         if reply.contains("Löst einer davon Ihr Problem?") { await h.say("nein", from: alice) }
         let saved = await h.say("2", from: alice)
-        let ticket = try #require(try h.openTickets().first)
+        let ticket = try #require(try await h.openTickets().first)
         #expect(ticket.group == .contract && ticket.customerNumber == "10042" && ticket.priority.label == "P2")
         #expect(ticket.summary == "Der VPN-Tunnel zum Lager ist seit heute früh komplett ausgefallen")
         #expect(saved.to("alice").last?.hasPrefix("Ihr Ticket #1 (P2) ist gespeichert.") == true)
-        #expect(try h.store.conversations(unexpiredAt: h.clock.date).map(\.key.key) == ["account:alice"],
+        #expect(try await h.store.conversations(unexpiredAt: h.clock.date).map(\.key.key) == ["account:alice"],
                 "the conversation goes on with the ticket")
     }
 
@@ -49,7 +49,7 @@ import Testing
         #expect(out.to("nora") == ["Danke – Ihre Nachricht ist an Ticket #1 angehängt. Sie können das Gespräch jetzt "
             + "verlassen; wir melden uns hier."], "the line is taken as the message")
         #expect(!out.to("nora").joined().contains("Sie haben bereits das offene Ticket"), "not treated as a return")
-        #expect(try h.store.events(of: TicketNumber(1)).last?.note == "Bitte rufen Sie mich unter 040 123456 zurück")
+        #expect(try await h.store.events(of: TicketNumber(1)).last?.note == "Bitte rufen Sie mich unter 040 123456 zurück")
     }
 
     @Test func aConversationAbandonedLongerThanTheExpiryIsDroppedAndTheCustomerStartsAfresh() async throws {
@@ -59,7 +59,7 @@ import Testing
         await h.say("4711", from: alice)
         h.clock.advance(by: .seconds(shippedDefinitions.supportSettings.conversationExpiry + 60))  // down a day
         try await h.restart()
-        #expect(try h.store.conversations(unexpiredAt: .distantPast).isEmpty, "the abandoned one is deleted")
+        #expect(try await h.store.conversations(unexpiredAt: .distantPast).isEmpty, "the abandoned one is deleted")
         let out = await h.say("Hallo", from: alice)
         #expect(out.to("alice").first?.hasPrefix("Guten Tag!") == true, "\(out.to("alice"))")
     }
@@ -74,7 +74,7 @@ import Testing
         let idle = await h.advance(minutes: 1).to("alice")
         #expect(idle == ["Da ich eine Weile nichts von Ihnen gehört habe, beende ich unser Gespräch – es wurde kein "
             + "Ticket angelegt. Schreiben Sie mir jederzeit wieder."])
-        #expect(try h.store.conversations(unexpiredAt: h.clock.date).isEmpty, "an ended conversation is deleted")
+        #expect(try await h.store.conversations(unexpiredAt: h.clock.date).isEmpty, "an ended conversation is deleted")
         let again = await h.say("Hallo", from: alice)
         #expect(again.to("alice").first?.hasPrefix("Guten Tag!") == true)
     }
@@ -83,13 +83,13 @@ import Testing
         let h = try await Harness()
         let alice = h.customer("alice", account: "alice")
         await h.say("Hallo, Kundennummer 10042", from: alice)
-        var stored = try #require(try h.store.conversations(unexpiredAt: h.clock.date).first)
+        var stored = try #require(try await h.store.conversations(unexpiredAt: h.clock.date).first)
         stored.formatVersion = 99
-        try h.store.saveConversation(stored)
+        try await h.store.saveConversation(stored)
         try await h.restart()
         #expect(h.logs.lines.contains { $0.contains("stored conversation dropped") && $0.contains("format version 99") },
                 "\(h.logs.lines)")
-        #expect(try h.store.conversations(unexpiredAt: .distantPast).isEmpty)
+        #expect(try await h.store.conversations(unexpiredAt: .distantPast).isEmpty)
         let out = await h.say("Hallo", from: alice)
         #expect(out.to("alice").first?.hasPrefix("Guten Tag!") == true)
     }

@@ -17,8 +17,7 @@ import Testing
     func context(at instant: Date? = nil) -> IntakeContext {
         IntakeContext(customers: desk.customers, normalizeAccount: { $0.lowercased() },
                       knowledgeBase: shippedKB.current, texts: shippedDefinitions.support,
-                      settings: shippedDefinitions.supportSettings, now: instant ?? now,
-                      recentPINFailures: { _ in 0 })
+                      settings: shippedDefinitions.supportSettings, now: instant ?? now)
     }
 
     let alice = ChatIdentity(network: "demo", nick: "alice", account: nil)

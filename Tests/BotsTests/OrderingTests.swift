@@ -65,7 +65,7 @@ actor PINGate {
         #expect(after[1].hasPrefix("Wir kümmern uns darum.")) // "nein" is no description: asked again
         #expect(after[2].hasPrefix("Wir kümmern uns darum.")) // "1" neither
         #expect(after[3] == "Sie haben keine offenen Tickets.")
-        #expect(try h.openTickets().isEmpty)
+        #expect(try await h.openTickets().isEmpty)
     }
 
     @Test func anotherCustomerIsAnsweredWhileOnesPINCheckIsPending() async throws {
@@ -157,11 +157,11 @@ final class ConfirmingNetwork: ChatNetwork {
         }
         let pages = console.all.pages
         #expect(pages.count == 2)
-        let stored = try h.store.pages(of: TicketNumber(1))
+        let stored = try await h.store.pages(of: TicketNumber(1))
         #expect(stored.count == 2 && stored.allSatisfy { $0.sentAt != nil })
         let metrics = await runtime.metrics()
         #expect(metrics.pagesSent == 2 && metrics.pagesInFlight == 0)
-        #expect(try h.store.ticket(TicketNumber(1))?.ticket.state == .paged)
+        #expect(try await h.store.ticket(TicketNumber(1))?.ticket.state == .paged)
     }
 }
 

@@ -11,10 +11,6 @@ struct IntakeContext {
     var texts: TextTable<SupportText>
     var settings: SupportSettings
     var now: Date
-    /// Wrong PINs recently logged for this chat identity and customer
-    /// number (the store's failed-PIN log), so a new conversation does not
-    /// give three fresh attempts.
-    var recentPINFailures: (String) -> Int
 }
 
 /// Something the intake wants done; the runtime does it and, where there is
@@ -23,7 +19,9 @@ struct IntakeContext {
 enum IntakeEffect: Equatable {
     /// Say this to the customer (definition text with values filled in).
     case say(String)
-    /// Check this PIN off the actor (PBKDF2 is slow on purpose).
+    /// Reserve a PIN check in the store, then check this PIN off the actor
+    /// (PBKDF2 is slow on purpose); the answer comes back as
+    /// ``Intake/pinChecked(ok:number:_:)`` or ``Intake/pinRefused(_:number:_:)``.
     case verifyPIN(number: String, pin: String)
     /// A wrong PIN: log it (store and logger).
     case pinFailed(number: String)
@@ -245,6 +243,32 @@ struct Intake {
         return effects + next(context, learned: true, added: false)
     }
 
+    /// The store refused to run a PIN check for `number` (issue 14): a
+    /// budget is spent, so no PIN was hashed. The sender's own budget (three
+    /// wrong PINs) is the SPEC's "served as non-contract"; a number locked
+    /// by wrong PINs from anyone tells the customer so and goes on without
+    /// the contract; a busy checker asks for the PIN again.
+    mutating func pinRefused(_ refusal: PINRefusal, number: String, _ context: IntakeContext) -> [IntakeEffect] {
+        texts = context.texts
+        verifying = false
+        guard case .known(let known) = customer, known.number == number else { return [] }
+        switch refusal {
+        case .identityLimited:
+            pinExhausted = true
+            notes.append(text(.pinAttemptsExhausted))
+        case .numberLocked(let retryAt):
+            pinExhausted = true
+            let minutes = max(1, Int((retryAt.timeIntervalSince(context.now) / 60).rounded(.up)))
+            notes.append(text(.pinLocked, ["number": known.number, "minutes": String(minutes)]))
+        case .globalBusy:
+            notes.append(text(.pinBusy))
+            lastQuestion = .pin
+            lastPromptAt = context.now
+            return [.say(joined(greeting() + takeNotes()))]
+        }
+        return next(context, learned: true, added: false)
+    }
+
     /// The runtime could not store the ticket: say so; the next line retries.
     mutating func creationFailed(_ context: IntakeContext) -> [IntakeEffect] {
         texts = context.texts
@@ -299,11 +323,6 @@ struct Intake {
         if context.customers.isLinked(identity, to: found.number, normalize: context.normalizeAccount) {
             proven = true
             return ([text(.recognisedByAccount, ["customer": found.name, "number": found.number])], false)
-        }
-        pinFailures = context.recentPINFailures(found.number)
-        if pinFailures >= 3 {
-            pinExhausted = true
-            return ([text(.pinAttemptsExhausted)], false)
         }
         return ([], false)
     }

@@ -348,7 +348,7 @@ extension BotRuntime {
         if case .ticket = phase, case .intake = record.phase { journal.touch(key) }
         if !said.isEmpty {
             journal.touch(key)
-            perform(said, key: key, now: now)
+            await perform(said, key: key, now: now)
         }
     }
 

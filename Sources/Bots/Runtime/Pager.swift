@@ -4,7 +4,7 @@ import Foundation
 /// Writes the pages of an escalation step and the announcement of a
 /// non-contract ticket, from the agent bot's texts. A value, so the store
 /// can call it inside the transaction that assigns the ticket's number
-/// (``TicketStore/createTicket(_:makePages:)``).
+/// (``TicketRecordStore/createTicket(_:makePages:)``).
 struct Pager: Sendable {
     let texts: TextTable<AgentText>
     let language: Language

@@ -56,6 +56,8 @@ public struct BotMetrics: Sendable, Hashable {
     /// Pages handed to a network and not confirmed yet.
     public var pagesInFlight = 0
     public var pinFailures = 0
+    /// PIN checks refused by a budget (no PIN hashed; issue 14).
+    public var pinChecksRefused = 0
     public var agentCommands = 0
     /// Agent commands refused because the sender is no agent.
     public var agentCommandsRefused = 0
