@@ -12,8 +12,8 @@ extension SupportDeskTests {
             let customer = try IRCTestClient(port: server.port, nick: "werft")
             try say(customer, "Hello, customer number 20001", expecting: "PIN")
             customer.privmsg("switchboard", "4711")
-            let confirmed = try customer.expectMessage(from: "switchboard", containing: "contract is confirmed")
-            #expect(confirmed.text.contains("Please describe your problem"), "\(confirmed.text)")
+            _ = try customer.expectMessage(from: "switchboard", containing: "contract is confirmed")
+            _ = try customer.expectMessage(from: "switchboard", containing: "Please describe your problem")
 
             // The customer has been told the next question, so what they
             // answered is stored. Now the gateway dies, as in a crash.
