@@ -52,6 +52,32 @@ import Testing
         #expect(try await h.store.events(of: TicketNumber(1)).last?.note == "Bitte rufen Sie mich unter 040 123456 zurück")
     }
 
+    @Test func aPINCheckCutOffByACrashIsAskedForAgainAtTheRestartAndThePINIsNeverStored() async throws {
+        let h = try await Harness()
+        let gate = PINGate()  // never opened: the gateway dies while the PIN is hashed
+        await h.runtime.usePINVerifier(gate.verifier)
+        let lea = h.customer("lea", account: "lea")
+        await h.runtime.handle(.message(ChatMessage(
+            sender: lea.identity, principal: lea.principal, place: .direct,
+            text: "Kundennummer 10042, PIN 4711, der VPN-Tunnel zum Lager ist ausgefallen", addressedToBot: true,
+            time: h.clock.date)))
+        #expect(await gate.checks == 1)
+        let stored = try await h.store.conversations(unexpiredAt: h.clock.date)
+        #expect(stored.count == 1)
+        #expect(stored.allSatisfy { !String(decoding: $0.state, as: UTF8.self).contains("4711") }, "no PIN stored")
+        _ = h.demo.takeNew()
+
+        try await h.restart()
+        #expect(h.demo.takeNew().to("lea") == [
+            "Guten Tag! Hier ist der Support von Nordlicht Systems. Ich nehme Ihr Anliegen auf und verbinde Sie mit "
+                + "unserem Team.\nWährend Ihre PIN geprüft wurde, bin ich neu gestartet; die PIN speichere ich nie.\n"
+                + "Zu Kundennummer 10042 gibt es einen Wartungsvertrag. Bitte nennen Sie die Vertrags-PIN "
+                + "(sie steht in Ihren Vertragsunterlagen)."])
+        let out = await h.say("4711", from: lea).to("lea").joined(separator: "\n")
+        #expect(out.hasPrefix("Danke – Ihr Vertrag ist bestätigt, Speicherstadt Logistik GmbH."), "\(out)")
+        #expect(!out.contains("Bitte beschreiben Sie"), "the problem given before the crash is kept: \(out)")
+    }
+
     @Test func aConversationAbandonedLongerThanTheExpiryIsDroppedAndTheCustomerStartsAfresh() async throws {
         let h = try await Harness()
         let alice = h.customer("alice", account: "alice")

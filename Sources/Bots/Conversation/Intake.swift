@@ -541,12 +541,13 @@ extension Intake {
     }
 
     /// What to say at once after a restart: only when a PIN check was cut
-    /// off — its PIN was not stored, so the customer is asked again.
+    /// off — its PIN was not stored, so the customer is asked again (with
+    /// the greeting, if the first line already started the check).
     mutating func resume(interruptedPINCheck: Bool, _ context: IntakeContext) -> [IntakeEffect] {
         texts = context.texts
         guard interruptedPINCheck, needsPIN else { return [] }
         lastQuestion = .pin
         lastPromptAt = context.now
-        return [.say(joined([text(.pinCheckInterrupted), questionText(.pin)]))]
+        return [.say(joined(greeting() + [text(.pinCheckInterrupted), questionText(.pin)]))]
     }
 }
