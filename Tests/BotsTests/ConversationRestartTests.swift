@@ -78,6 +78,31 @@ import Testing
         #expect(!out.contains("Bitte beschreiben Sie"), "the problem given before the crash is kept: \(out)")
     }
 
+    @Test func aConversationFollowsANickChangeIntoTheStore() async throws {
+        let h = try await Harness()
+        await h.say("Hello, customer number 10042", from: h.customer("tom", network: "oftc"))
+        await h.runtime.handle(.nickChanged(network: "oftc", from: "tom", to: "Tom_away"))
+        #expect(try await h.store.conversations(unexpiredAt: h.clock.date).map(\.key)
+            == [Desk.ConversationKey(network: "oftc", key: "nick:tom_away")], "one conversation, under the new nick")
+
+        try await h.restart()
+        let out = await h.say("4711", from: h.customer("Tom_away", network: "oftc"))
+        #expect(out.to("Tom_away").first?.hasPrefix("Thank you – your contract is confirmed") == true,
+                "\(out.to("Tom_away"))")
+    }
+
+    @Test func conversationsOfANetworkNoLongerAttachedStayStoredUntilTheyExpire() async throws {
+        let h = try await Harness()
+        await h.say("Hallo, Kundennummer 10042", from: h.customer("alice", account: "alice"))
+        var elsewhere = try #require(try await h.store.conversations(unexpiredAt: h.clock.date).first)
+        elsewhere.key = Desk.ConversationKey(network: "removed", key: "account:alice")
+        try await h.store.saveConversation(elsewhere)
+        try await h.restart()
+        #expect(try await h.store.conversations(unexpiredAt: h.clock.date).map(\.key.network).sorted()
+            == ["demo", "removed"])
+        #expect(await h.runtime.metrics().conversationsActive == 1)
+    }
+
     @Test func aConversationAbandonedLongerThanTheExpiryIsDroppedAndTheCustomerStartsAfresh() async throws {
         let h = try await Harness()
         let alice = h.customer("alice", account: "alice")

@@ -285,6 +285,7 @@ extension BotRuntime {
     /// with their offer and relay timers; the idle time starts afresh (the
     /// downtime was not the customer's silence). A snapshot this version
     /// cannot read is logged and dropped: that customer starts afresh.
+    /// Conversations on networks not attached stay stored until they expire.
     func restoreConversations(now: Date) async {
         let snapshots: [ConversationSnapshot]
         do {
@@ -297,6 +298,9 @@ extension BotRuntime {
         }
         var restored = 0
         for snapshot in snapshots {
+            // A network no longer attached keeps its conversations until
+            // they expire (it may come back with the next configuration).
+            guard networks[snapshot.key.network] != nil else { continue }
             let record: StoredConversation
             do {
                 record = try StoredConversation.decode(snapshot)
