@@ -43,6 +43,9 @@ struct TicketDraft: Equatable {
     var summary: String
     var description: String
     var language: Language
+    /// The contract was claimed while the number's PIN checks were locked
+    /// (``Ticket/contractClaimPINLocked``).
+    var contractClaimPINLocked = false
 }
 
 /// The question-and-answer part of a customer conversation (SPEC "Customer
@@ -79,6 +82,9 @@ struct Intake {
     private(set) var proven = false
     private(set) var pinFailures = 0
     private(set) var pinExhausted = false
+    /// The number's PIN checks were locked when this customer gave a PIN:
+    /// the ticket gets this group (the configuration's choice) and the flag.
+    private(set) var lockedClaimGroup: CustomerGroup?
     /// A PIN given before the number (used once the number is known).
     private var heldPIN: String?
     private var unknownNumbers = 0
@@ -246,8 +252,9 @@ struct Intake {
     /// The store refused to run a PIN check for `number` (issue 14): a
     /// budget is spent, so no PIN was hashed. The sender's own budget (three
     /// wrong PINs) is the SPEC's "served as non-contract"; a number locked
-    /// by wrong PINs from anyone tells the customer so and goes on without
-    /// the contract; a busy checker asks for the PIN again.
+    /// by wrong PINs from anyone still gets a ticket, marked "contract
+    /// claimed, PIN locked" at the configured group; a busy checker asks
+    /// for the PIN again.
     mutating func pinRefused(_ refusal: PINRefusal, number: String, _ context: IntakeContext) -> [IntakeEffect] {
         texts = context.texts
         verifying = false
@@ -256,10 +263,12 @@ struct Intake {
         case .identityLimited:
             pinExhausted = true
             notes.append(text(.pinAttemptsExhausted))
-        case .numberLocked(let retryAt):
+        case .numberLocked:
+            // Locked by wrong PINs from anyone: not this customer's fault, so
+            // they still get help, flagged for the agent to verify by phone.
             pinExhausted = true
-            let minutes = max(1, Int((retryAt.timeIntervalSince(context.now) / 60).rounded(.up)))
-            notes.append(text(.pinLocked, ["number": known.number, "minutes": String(minutes)]))
+            lockedClaimGroup = context.settings.pinLockedClaimGroup
+            notes.append(text(.pinLockedClaimed, ["number": known.number]))
         case .globalBusy:
             notes.append(text(.pinBusy))
             lastQuestion = .pin
@@ -267,6 +276,17 @@ struct Intake {
             return [.say(joined(greeting() + takeNotes()))]
         }
         return next(context, learned: true, added: false)
+    }
+
+    /// The store could not record the PIN check's reservation, so no PIN
+    /// was checked (fail closed): say so and ask for the PIN again.
+    mutating func pinCheckUnavailable(number: String, _ context: IntakeContext) -> [IntakeEffect] {
+        texts = context.texts
+        verifying = false
+        guard case .known(let known) = customer, known.number == number else { return [] }
+        lastQuestion = .pin
+        lastPromptAt = context.now
+        return [.say(joined(greeting() + takeNotes() + [text(.pinUnavailable)]))]
     }
 
     /// The runtime could not store the ticket: say so; the next line retries.
@@ -446,6 +466,7 @@ struct Intake {
         var number: String?
         var name = nick
         var tier: String?
+        let group = lockedClaimGroup ?? self.group
         switch customer {
         case .known(let known):
             if group == .contract {
@@ -462,7 +483,7 @@ struct Intake {
         }
         return TicketDraft(group: group, customerNumber: number, customerName: name, tier: tier,
                            severity: severity ?? .question, summary: summary, description: description,
-                           language: language)
+                           language: language, contractClaimPINLocked: lockedClaimGroup != nil)
     }
 }
 

@@ -1,5 +1,6 @@
 import Core
 import Config
+import Desk
 import Foundation
 
 /// The bot definitions: every text the bots say, in German and English,
@@ -110,7 +111,7 @@ public struct BotDefinitions: Sendable {
                 descriptionLimit: s.descriptionLimit, repromptInterval: s.repromptInterval.timeInterval,
                 idleTimeout: s.idleTimeout.timeInterval, suggestionThreshold: s.suggestionThreshold,
                 unknownNumberAttempts: max(1, s.unknownNumberAttempts), relayBurstWindow: s.relayBurstWindow.timeInterval,
-                conversationExpiry: expiry.timeInterval)
+                pinLockedClaimGroup: s.pinLockedClaimGroup ?? .contract, conversationExpiry: expiry.timeInterval)
         }
         var agentSettings: AgentSettings?
         if let agent {
@@ -159,6 +160,11 @@ public struct SupportSettings: Sendable, Hashable {
     /// A customer's lines on a ticket within this time of each other are
     /// relayed to the agent together (a paste becomes one message).
     public var relayBurstWindow: TimeInterval
+    /// The group of a ticket whose contract was claimed while the number's
+    /// PIN checks were locked (issue 14): `contract` (default: the
+    /// contract's priority, flagged for the agent to verify by phone) or
+    /// `none` (served as without a contract, flagged all the same).
+    public var pinLockedClaimGroup: CustomerGroup = .contract
     /// A half-finished conversation is stored (issue 8 item 4); after a
     /// restart it goes on unless the customer's last message is older than
     /// this — then it is abandoned and deleted. Never shorter than
@@ -199,6 +205,7 @@ struct SupportSettingsEntry: Decodable {
     var suggestionThreshold: Double
     var unknownNumberAttempts: Int
     var relayBurstWindow: ConfigDuration
+    var pinLockedClaimGroup: CustomerGroup?
     var conversationExpiry: ConfigDuration?
 }
 

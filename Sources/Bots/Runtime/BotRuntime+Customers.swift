@@ -137,18 +137,29 @@ extension BotRuntime {
         }
     }
 
-    /// Reserves the check in the store, then checks the PIN off the actor.
+    /// Reserves the check in the store, then hashes the PIN on the worker.
     ///
     /// The reservation comes first (issue 14): the store counts it against
-    /// the number's, the sender's and the global budget in one transaction,
-    /// so parallel attempts and several gateways count together. Past a
-    /// budget the answer is immediate and no PIN is hashed; a store that
-    /// cannot record the reservation runs no check (fail closed). PBKDF2
-    /// takes a noticeable fraction of a second on purpose, so it runs off
-    /// the actor and other customers do not wait for it.
+    /// the number's, the sender's and the global budget in one transaction
+    /// (``PINAttemptPolicy``), so parallel attempts and several gateways
+    /// count together. Past a budget the answer is immediate and no PIN is
+    /// hashed; a store that cannot record the reservation runs no check
+    /// (fail closed). The hash runs on ``PINCheckWorker``'s own threads,
+    /// round robin per conversation, so a flood from one sender delays
+    /// another customer's check by at most one hash, and conversations and
+    /// agent commands never wait for hashing.
     func startPINCheck(key: ConversationKey, serial: UInt64, number: String, pin: String) async {
         guard let identity = conversations[key]?.identity else { return }
         let now = clock.date
+        // A full line refuses before anything is reserved (the worker's own
+        // refusal after the reservation would leave it counted as wrong).
+        if pinWorker.statistics.waiting >= Self.pinQueueLimit {
+            counters.pinChecksRefused += 1
+            logger.notice("PIN check refused: the worker's line is full", ["customer_number": number,
+                                                                           "identity": identity.description])
+            await pinNotChecked(key: key, serial: serial, number: number, refusal: .globalBusy(retryAt: now))
+            return
+        }
         let reservation: PINReservation
         do {
             reservation = try await store.reservePINCheck(customerNumber: number, identity: identity, at: now,
@@ -163,15 +174,22 @@ extension BotRuntime {
             counters.pinChecksRefused += 1
             logger.notice("PIN check refused", ["customer_number": number, "identity": identity.description,
                                                 "reason": refusal.description])
+            if case .numberLocked = refusal { noteWrongPIN(number: number, identity: identity, now: now) }
             await pinNotChecked(key: key, serial: serial, number: number, refusal: refusal)
         case .reserved(let id):
-            let customers = desk.customers
-            let verify = pinVerifier
+            let worker = pinWorker
+            let job = PINCheckJob(customers: desk.customers, number: number, pin: pin)
             serials += 1
             let work = serials
             backgroundWork[work] = Task {
-                let ok = await verify(customers, number, pin)
-                await self.pinCheckFinished(key: key, serial: serial, number: number, reservation: id, ok: ok)
+                let ok: Bool?
+                do {
+                    ok = try await worker.check(sender: key, job)
+                } catch {
+                    ok = nil
+                }
+                await self.pinCheckFinished(key: key, serial: serial, identity: identity, number: number,
+                                            reservation: id, ok: ok)
                 self.backgroundWork.removeValue(forKey: work)
             }
         }
@@ -179,28 +197,59 @@ extension BotRuntime {
 
     /// A PIN check's result, as an input of its own (it waits for its turn
     /// like a chat event): recorded in the store, then told to the intake.
-    func pinCheckFinished(key: ConversationKey, serial: UInt64, number: String, reservation: PINReservationID,
-                          ok: Bool) async {
+    /// `ok` nil: the worker withdrew the check (the conversation ended) or
+    /// refused it; the reservation stays unfinished, which counts as wrong.
+    func pinCheckFinished(key: ConversationKey, serial: UInt64, identity: ChatIdentity, number: String,
+                          reservation: PINReservationID, ok: Bool?) async {
         await enterTurn()
-        do {
-            try await store.finishPINCheck(reservation, outcome: ok ? .right : .wrong, at: clock.date)
-        } catch {
-            // Unfinished, the reservation stays counted as wrong: safe.
-            storeFailed(error, "finish PIN check")
+        let now = clock.date
+        if let ok {
+            do {
+                try await store.finishPINCheck(reservation, outcome: ok ? .right : .wrong, at: now)
+            } catch {
+                // Unfinished, the reservation stays counted as wrong: safe.
+                storeFailed(error, "finish PIN check")
+            }
+            if !ok { noteWrongPIN(number: number, identity: identity, now: now) }
+            await pinChecked(key: key, serial: serial, number: number, ok: ok)
+        } else {
+            await pinNotChecked(key: key, serial: serial, number: number, refusal: .globalBusy(retryAt: now))
         }
-        await pinChecked(key: key, serial: serial, number: number, ok: ok)
         await flush()
         await leaveTurnAfterDeliveries()
     }
 
-    /// Replaces how a PIN is checked (tests hold a check to see what waits
-    /// behind it; a bounded worker pool can take its place).
-    func usePINVerifier(_ verifier: @escaping PINCheckFunction) {
-        pinVerifier = verifier
+    /// Hashes a job's PIN against the customer file (PBKDF2): what the
+    /// worker runs unless a test injected its own hash.
+    static func hashPIN(_ job: PINCheckJob) -> Bool {
+        job.customers.verifyPIN(number: job.number, pin: job.pin)
     }
 
-    /// PIN checks at once: one per core (at least two).
-    static var maximumConcurrentPINChecks: Int { max(2, ProcessInfo.processInfo.activeProcessorCount) }
+    /// PIN checks waiting for the worker at most; past it a check is
+    /// refused at once (``SupportText/pinBusy``).
+    static var pinQueueLimit: Int { 100 }
+
+    /// Replaces the worker's hash (tests hold a check with a gate to see
+    /// what waits behind it); the old worker's waiting checks are withdrawn.
+    func usePINHash(threads: Int = 1, _ hash: @escaping PINHashFunction) {
+        pinWorker.shutDown()
+        pinWorker = PINWorker(threads: threads, totalLimit: Self.pinQueueLimit, hash: hash)
+    }
+
+    /// Counts a wrong (or locked-out) PIN for `number` and, when that makes
+    /// an attack, warns the agents' channel once: the number, the count and
+    /// the senders — never the PINs tried (they are not given to it).
+    func noteWrongPIN(number: String, identity: ChatIdentity, now: Date) {
+        guard let warning = pinAttacks.wrongPIN(number: number, sender: identity.description, at: now) else { return }
+        counters.pinAttackWarnings += 1
+        logger.warning("PIN guessing against a customer number", [
+            "customer_number": number, "wrong": warning.count, "senders": warning.senderCount])
+        let place = agentsPlace(for: identity.network)
+        guard let channel = place.channel else { return }
+        say(ChatAction(network: place.network, recipient: .channel(channel),
+                       text: definitions.agent.render(.pinAttack, agentLanguage(place.network), warning.textValues),
+                       lane: .urgent))
+    }
 
     /// The conversation a PIN check was started for: the customer may have
     /// changed nick or logged in meanwhile, so it is found by its serial.
@@ -231,7 +280,7 @@ extension BotRuntime {
               case .intake(var intake) = conversation.phase else { return }
         let context = intakeContext(conversation.identity, now: now)
         let effects = refusal.map { intake.pinRefused($0, number: number, context) }
-            ?? intake.pinRefused(.globalBusy(retryAt: now), number: number, context)
+            ?? intake.pinCheckUnavailable(number: number, context)
         conversation.phase = .intake(intake)
         conversation.language = intake.language
         conversations[key] = conversation
@@ -248,7 +297,8 @@ extension BotRuntime {
         let new = NewTicket(createdAt: now, createdBy: .customer(identity.description),
                             customerNumber: draft.customerNumber, customerName: draft.customerName, contact: identity,
                             group: draft.group, tier: draft.tier, severity: draft.severity, summary: draft.summary,
-                            description: draft.description, language: draft.language.rawValue)
+                            description: draft.description, language: draft.language.rawValue,
+                            contractClaimPINLocked: draft.contractClaimPINLocked)
         let provisional = new.ticket(number: TicketNumber(rawValue: 0))
         let plan = desk.escalation.plan(for: provisional, stepsDone: [], now: now, roster: roster, tiers: desk.tiers,
                                         calendar: desk.calendar)
@@ -273,9 +323,13 @@ extension BotRuntime {
         let makePages: @Sendable (TicketNumber) -> [PageDraft] = { number in
             var ticket = provisional
             ticket.number = number
-            if let pageRequest { return pager.pages(for: pageRequest, ticket: ticket, now: now) }
-            if let announcement { return pager.announcement(ticket: ticket, position: announcement, now: now) }
-            return []
+            var pages: [PageDraft] = []
+            if let pageRequest {
+                pages = pager.pages(for: pageRequest, ticket: ticket, now: now)
+            } else if let announcement {
+                pages = pager.announcement(ticket: ticket, position: announcement, now: now)
+            }
+            return pages + pager.pinLockedNote(ticket: ticket, step: pages.first?.step, now: now)
         }
 
         let commit: TicketCommit
@@ -527,6 +581,8 @@ extension BotRuntime {
                                                                 "help": definition.help(language)])
                     .replacingOccurrences(of: "  ", with: " "))
             }
+            lines.append(texts.render(.pinPolicy, language, [
+                "attempts": String(pinPolicy.wrongPerNumber), "minutes": String(Int(pinPolicy.maxDelay / 60))]))
             reply(lines.joined(separator: "\n"))
         case .status:
             await reply(statusText(identity: identity, key: key, language: language))

@@ -101,10 +101,11 @@ public actor BotRuntime<C: WallClock> {
     var turns = Turns()
     /// The conversation whose held lines are being handled now.
     var replaying: ConversationKey?
-    /// How a PIN is checked: PBKDF2 on a detached task, off the actor.
-    var pinVerifier: PINCheckFunction = { customers, number, pin in
-        await Task.detached(priority: .userInitiated) { customers.verifyPIN(number: number, pin: pin) }.value
-    }
+    /// Where PINs are hashed: threads of its own, round robin per
+    /// conversation, bounded (issue 14); never the cooperative pool.
+    var pinWorker: PINWorker
+    /// Wrong PINs per customer number, for the agents' warning (once per attack).
+    var pinAttacks = PINAttackMonitor()
 
     /// Tickets whose first page went to agents the network may not see
     /// online; checked right after the page was handed over.
@@ -141,6 +142,11 @@ public actor BotRuntime<C: WallClock> {
         self.logger = logger.with(["component": "bots"])
         tickets = TicketService(store: store, logger: self.logger)
         roster = desk.roster
+        pinWorker = PINWorker(totalLimit: Self.pinQueueLimit, hash: Self.hashPIN)
+    }
+
+    deinit {
+        pinWorker.shutDown()
     }
 
     // MARK: - Public API
@@ -676,9 +682,11 @@ public actor BotRuntime<C: WallClock> {
         }
     }
 
-    /// Forgets a conversation and its timers (nothing is said).
+    /// Forgets a conversation and its timers (nothing is said); its PIN
+    /// checks still waiting for the worker are withdrawn.
     func endConversation(_ key: ConversationKey) {
         guard let conversation = conversations.removeValue(forKey: key) else { return }
+        pinWorker.cancel(sender: key)
         journal.touch(key)  // Persisted: deleted from the store
         schedule.remove(.offer(key))
         schedule.remove(.idle(key))
