@@ -136,6 +136,16 @@ import Testing
         #expect(waiting.resume(interruptedPINCheck: false, context()).isEmpty)
     }
 
+    @Test func aContractClaimedWhileThePINWasLockedStaysFlaggedAfterARestart() throws {
+        var original = Intake(identity: alice, language: .de, languageSettled: false, context())
+        _ = original.receive("Kundennummer 10042, PIN 4711, der VPN-Tunnel zum Lager ist ausgefallen", context())
+        _ = original.pinRefused(.numberLocked(retryAt: now.addingTimeInterval(900)), number: "10042", context())
+        #expect(original.draft().contractClaimPINLocked)
+        var (restored, _) = try throughTheStore(original)
+        #expect(restored.draft() == original.draft())
+        #expect(restored.receive("2", context()) == original.receive("2", context()))
+    }
+
     @Test func aCustomerNoLongerConfiguredIsKeptAsNotFoundAndServedWithoutAContract() throws {
         let original = intake(after: ["Kundennummer 10042", "4711"])
         var stored = original.snapshot

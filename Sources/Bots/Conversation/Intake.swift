@@ -69,6 +69,8 @@ struct Intake {
         case notFound(String)
     }
 
+    // Every stored property below is kept between restarts: a new one goes
+    // into ``IntakeSnapshot`` too (``snapshot``, ``init(restoring:_:)``).
     var identity: ChatIdentity
     var language: Language
     /// Whether the language is decided (detected with confidence or set by
@@ -503,7 +505,8 @@ extension Intake {
         }
         return IntakeSnapshot(
             identity: identity, language: language, languageSettled: languageSettled, customer: storedCustomer,
-            proven: proven, pinFailures: pinFailures, pinExhausted: pinExhausted, unknownNumbers: unknownNumbers,
+            proven: proven, pinFailures: pinFailures, pinExhausted: pinExhausted, lockedClaimGroup: lockedClaimGroup,
+            unknownNumbers: unknownNumbers,
             description: description, problem: problem, descriptionTruncated: descriptionTruncated,
             truncationTold: truncationTold, suggestions: suggestions?.map(\.id), suggestionsDone: suggestionsDone,
             severity: severity, lastQuestion: lastQuestion.map(IntakeSnapshot.Step.init), lastPromptAt: lastPromptAt,
@@ -538,6 +541,7 @@ extension Intake {
         proven = stored.proven
         pinFailures = stored.pinFailures
         pinExhausted = stored.pinExhausted
+        lockedClaimGroup = stored.lockedClaimGroup
         unknownNumbers = stored.unknownNumbers
         description = stored.description
         problem = stored.problem

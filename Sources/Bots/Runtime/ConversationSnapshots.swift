@@ -66,6 +66,9 @@ struct IntakeSnapshot: Codable, Equatable {
     var proven: Bool
     var pinFailures: Int
     var pinExhausted: Bool
+    /// The group a contract claimed while the number's PIN checks were
+    /// locked gets (nil: no such claim).
+    var lockedClaimGroup: CustomerGroup?
     var unknownNumbers: Int
     var description: String
     var problem: String?
