@@ -94,7 +94,8 @@ import Testing
         #expect(!text.contains("Guten Tag"), "not greeted as new: \(text)")
         #expect(!text.contains("Kundennummer"), "no number question: \(text)")
         #expect(!text.contains("PIN"), "no PIN question: \(text)")
-        #expect(text.contains("Wie schwer wiegt das Problem?") || text.contains("Löst einer davon Ihr Problem?"), "the next question: \(text)")
+        #expect(text.contains("Wie schwer wiegt das Problem?") || text.contains("Löst einer davon Ihr Problem?"),
+                "the next question: \(text)")
     }
 
     @Test func noPINAndNoPINHashIsEverStored() throws {

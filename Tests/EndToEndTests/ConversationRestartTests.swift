@@ -31,7 +31,8 @@ extension SupportDeskTests {
             customer.privmsg("switchboard", "1")
             let saved = try customer.expectMessage(from: "switchboard", containing: "is saved")
             let number = try ticketNumber(in: saved.text)
-            #expect(saved.text.contains("P1"), "a contract ticket — the PIN given before the kill still counts: \(saved.text)")
+            #expect(saved.text.contains("P1"),
+                    "a contract ticket — the PIN given before the kill still counts: \(saved.text)")
             let page = try anna.expect("the page for the ticket") {
                 $0.nick == "switchboard" && $0.params.first == "anna" && $0.text.contains("#\(number)")
             }

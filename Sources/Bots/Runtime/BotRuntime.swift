@@ -165,7 +165,9 @@ public actor BotRuntime<C: WallClock> {
     /// Rebuilds the queue from the store's open tickets, restores the
     /// roster overrides agents made, resumes every escalation where it
     /// stands (a step that fell due while the gateway was down is paged now,
-    /// once), posts SLA marks not yet posted, and sends every pending page.
+    /// once), posts SLA marks not yet posted, sends every pending page, and
+    /// lets half-finished conversations go on where they were (abandoned
+    /// ones are dropped; `ConversationSnapshots.swift`).
     public func start() async throws {
         await enterTurn()
         do {
