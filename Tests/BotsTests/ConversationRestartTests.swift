@@ -80,6 +80,26 @@ import Testing
         #expect(!out.contains("Bitte beschreiben Sie"), "the problem given before the crash is kept: \(out)")
     }
 
+    @Test func aCrashBetweenTheTicketCommitAndTheConversationSaveMakesNoSecondTicket() async throws {
+        let h = try await Harness()
+        let alice = h.customer("alice", account: "alice")
+        await h.say("Kundennummer 10042, PIN 4711", from: alice)
+        let asked = await h.say("Der VPN-Tunnel zum Lager ist seit heute früh komplett ausgefallen", from: alice)
+        if asked.to("alice").joined().contains("Löst einer davon Ihr Problem?") { await h.say("nein", from: alice) }
+        // What the store holds just before the last answer: the intake.
+        let beforeTicket = try #require(try await h.store.conversations(unexpiredAt: h.clock.date).first)
+        h.clock.advance(by: .seconds(5))
+        await h.say("2", from: alice)
+        #expect(try await h.openTickets().count == 1)
+        // The gateway died after the ticket's commit and before the
+        // conversation was written again: the store still has the intake.
+        try await h.store.saveConversation(beforeTicket)
+        try await h.restart()
+        let out = await h.say("2", from: alice)
+        #expect(out.to("alice") == ["Ich habe das an Ihr Ticket #1 angehängt."], "the line goes to the ticket")
+        #expect(try await h.openTickets().count == 1, "no second ticket")
+    }
+
     @Test func aConversationFollowsANickChangeIntoTheStore() async throws {
         let h = try await Harness()
         await h.say("Hello, customer number 10042", from: h.customer("tom", network: "oftc"))
