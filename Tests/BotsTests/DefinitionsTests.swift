@@ -38,6 +38,7 @@ import Testing
             == repositoryRoot.appendingPathComponent("bots/kb").standardizedFileURL.path)
         #expect(definitions.supportSettings.descriptionLimit == 8192)
         #expect(definitions.supportSettings.idleTimeout == 1800)
+        #expect(definitions.supportSettings.conversationExpiry == 86_400)
         #expect(definitions.agentCommands.command(named: "TAKE") == .take)
         #expect(definitions.supportCommands.command(named: "hilfe") == .help)
         #expect(definitions.kbCommands.command(named: "kb") == .kb)
@@ -127,6 +128,15 @@ import Testing
             files["kb.json5"] = files["kb.json5"]!.replacingOccurrences(of: "names: [\"kb\"]", with: "names: [\"kb\", \"status\"]")
         }
         #expect(issues.contains { $0.file.hasSuffix("kb.json5") && $0.message.contains("'status' is also a command of support.json5") })
+    }
+
+    @Test func aConversationExpiryShorterThanTheIdleTimeoutIsRefused() throws {
+        let issues = try Self.issues { files in
+            files["support.json5"] = files["support.json5"]!.replacingOccurrences(of: #"conversationExpiry: "24h","#,
+                                                                                  with: #"conversationExpiry: "10m","#)
+        }
+        #expect(issues.contains { $0.field == "settings.conversationExpiry" && $0.message.contains("idle timeout") },
+                "\(issues.map(\.description))")
     }
 
     @Test func valuesNeverBringLineBreaksOrControlCharacters() {

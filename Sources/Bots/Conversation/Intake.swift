@@ -69,6 +69,8 @@ struct Intake {
         case notFound(String)
     }
 
+    // Every stored property below is kept between restarts: a new one goes
+    // into ``IntakeSnapshot`` too (``snapshot``, ``init(restoring:_:)``).
     var identity: ChatIdentity
     var language: Language
     /// Whether the language is decided (detected with confidence or set by
@@ -484,5 +486,93 @@ struct Intake {
         return TicketDraft(group: group, customerNumber: number, customerName: name, tier: tier,
                            severity: severity ?? .question, summary: summary, description: description,
                            language: language, contractClaimPINLocked: lockedClaimGroup != nil)
+    }
+}
+
+// MARK: - Stored between restarts
+
+extension Intake {
+    /// What is stored of this intake (``IntakeSnapshot``): the answers and
+    /// where the questions stand — never a PIN (one held until the number
+    /// is known is dropped; a running check is only marked) and never the
+    /// customer record (looked up again by number).
+    var snapshot: IntakeSnapshot {
+        let storedCustomer: IntakeSnapshot.Customer = switch customer {
+        case .unknown: .unknown
+        case .none: .none
+        case .known(let known): .known(number: known.number)
+        case .notFound(let claimed): .notFound(claimed)
+        }
+        return IntakeSnapshot(
+            identity: identity, language: language, languageSettled: languageSettled, customer: storedCustomer,
+            proven: proven, pinFailures: pinFailures, pinExhausted: pinExhausted, lockedClaimGroup: lockedClaimGroup,
+            unknownNumbers: unknownNumbers,
+            description: description, problem: problem, descriptionTruncated: descriptionTruncated,
+            truncationTold: truncationTold, suggestions: suggestions?.map(\.id), suggestionsDone: suggestionsDone,
+            severity: severity, lastQuestion: lastQuestion.map(IntakeSnapshot.Step.init), lastPromptAt: lastPromptAt,
+            greeted: greeted, notes: notes, pinCheckInterrupted: verifying, readyToCreate: readyToCreate)
+    }
+
+    /// The intake `stored` describes, after a restart. The customer and
+    /// their contract are looked up again in `context` (a number no longer
+    /// configured is kept as not found; a contract that ended meanwhile no
+    /// longer counts); offered articles are looked up by id, and if one is
+    /// gone the search runs again at the next question.
+    init(restoring stored: IntakeSnapshot, _ context: IntakeContext) {
+        identity = stored.identity
+        language = stored.language
+        languageSettled = stored.languageSettled
+        texts = context.texts
+        switch stored.customer {
+        case .unknown:
+            customer = .unknown
+        case .none:
+            customer = .none
+        case .known(let number):
+            if let found = context.customers.customer(number: number) {
+                customer = .known(found)
+                contract = found.activeContract(at: context.now, zone: context.customers.zone)
+            } else {
+                customer = .notFound(Sanitizer.inline(number, limit: 20))
+            }
+        case .notFound(let claimed):
+            customer = .notFound(claimed)
+        }
+        proven = stored.proven
+        pinFailures = stored.pinFailures
+        pinExhausted = stored.pinExhausted
+        lockedClaimGroup = stored.lockedClaimGroup
+        unknownNumbers = stored.unknownNumbers
+        description = stored.description
+        problem = stored.problem
+        descriptionTruncated = stored.descriptionTruncated
+        truncationTold = stored.truncationTold
+        suggestionsDone = stored.suggestionsDone
+        lastQuestion = stored.lastQuestion?.question
+        if let ids = stored.suggestions {
+            let found = ids.compactMap { context.knowledgeBase.article(id: $0) }
+            if found.count == ids.count {
+                suggestions = found
+            } else {
+                suggestionsDone = false
+                if lastQuestion == .suggestions { lastQuestion = nil }
+            }
+        }
+        severity = stored.severity
+        lastPromptAt = stored.lastPromptAt
+        greeted = stored.greeted
+        notes = stored.notes
+        readyToCreate = stored.readyToCreate
+    }
+
+    /// What to say at once after a restart: only when a PIN check was cut
+    /// off — its PIN was not stored, so the customer is asked again (with
+    /// the greeting, if the first line already started the check).
+    mutating func resume(interruptedPINCheck: Bool, _ context: IntakeContext) -> [IntakeEffect] {
+        texts = context.texts
+        guard interruptedPINCheck, needsPIN else { return [] }
+        lastQuestion = .pin
+        lastPromptAt = context.now
+        return [.say(joined(greeting() + [text(.pinCheckInterrupted), questionText(.pin)]))]
     }
 }

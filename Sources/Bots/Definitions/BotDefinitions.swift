@@ -97,6 +97,12 @@ public struct BotDefinitions: Sendable {
                 loader.issues.append(support.document.issue("an idle timeout under a minute would end conversations "
                     + "while the customer types", at: ConfigPath("settings", "idleTimeout")))
             }
+            let expiry = s.conversationExpiry ?? SupportSettings.defaultConversationExpiry
+            if expiry < s.idleTimeout {
+                loader.issues.append(support.document.issue("a conversation expiry (\(expiry)) shorter than the idle "
+                    + "timeout (\(s.idleTimeout)) would drop conversations the gateway still continues",
+                    at: ConfigPath("settings", "conversationExpiry")))
+            }
             if !(0.0...1.0).contains(s.suggestionThreshold) {
                 loader.issues.append(support.document.issue("expected a confidence between 0 and 1, found \(s.suggestionThreshold)",
                                                             at: ConfigPath("settings", "suggestionThreshold")))
@@ -105,7 +111,7 @@ public struct BotDefinitions: Sendable {
                 descriptionLimit: s.descriptionLimit, repromptInterval: s.repromptInterval.timeInterval,
                 idleTimeout: s.idleTimeout.timeInterval, suggestionThreshold: s.suggestionThreshold,
                 unknownNumberAttempts: max(1, s.unknownNumberAttempts), relayBurstWindow: s.relayBurstWindow.timeInterval,
-                pinLockedClaimGroup: s.pinLockedClaimGroup ?? .contract)
+                pinLockedClaimGroup: s.pinLockedClaimGroup ?? .contract, conversationExpiry: expiry.timeInterval)
         }
         var agentSettings: AgentSettings?
         if let agent {
@@ -159,6 +165,14 @@ public struct SupportSettings: Sendable, Hashable {
     /// contract's priority, flagged for the agent to verify by phone) or
     /// `none` (served as without a contract, flagged all the same).
     public var pinLockedClaimGroup: CustomerGroup = .contract
+    /// A half-finished conversation is stored (issue 8 item 4); after a
+    /// restart it goes on unless the customer's last message is older than
+    /// this — then it is abandoned and deleted. Never shorter than
+    /// ``idleTimeout``.
+    public var conversationExpiry: TimeInterval
+
+    /// 24 hours: `conversationExpiry` when the file does not set it.
+    static let defaultConversationExpiry = ConfigDuration(seconds: 86_400)
 }
 
 /// `settings` of `agent.json5`.
@@ -192,6 +206,7 @@ struct SupportSettingsEntry: Decodable {
     var unknownNumberAttempts: Int
     var relayBurstWindow: ConfigDuration
     var pinLockedClaimGroup: CustomerGroup?
+    var conversationExpiry: ConfigDuration?
 }
 
 struct AgentSettingsEntry: Decodable {

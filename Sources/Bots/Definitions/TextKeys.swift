@@ -32,6 +32,8 @@ public enum SupportText: String, BotTextKey {
     case pinLockedClaimed, pinBusy, pinPolicy
     /// The store could not record a PIN check, so none ran (fail closed).
     case pinUnavailable
+    /// A restart cut off the customer's PIN check (the PIN is never stored): said before the PIN question.
+    case pinCheckInterrupted
 
     public var placeholders: [String] {
         switch self {
@@ -67,6 +69,7 @@ public enum SupportText: String, BotTextKey {
         case .unknownCommand: ["command"]
         case .pinLockedClaimed: ["number"]
         case .pinBusy, .pinUnavailable: []
+        case .pinCheckInterrupted: []
         case .pinPolicy: ["attempts", "minutes"]
         }
     }

@@ -109,6 +109,7 @@ extension BotRuntime {
     }
 
     func perform(_ effects: [IntakeEffect], key: ConversationKey, now: Date) async {
+        journal.touch(key)  // Persisted: the intake changed (a PIN result, a line, `!lang`)
         for effect in effects {
             guard let conversation = conversations[key] else { return }
             let identity = conversation.identity

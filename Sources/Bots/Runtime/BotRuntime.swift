@@ -80,6 +80,9 @@ public actor BotRuntime<C: WallClock> {
     var conversations: [ConversationKey: Conversation] = [:]
     var conversationOfTicket: [TicketNumber: ConversationKey] = [:]
     /// The conversations' and the outbox's timers (the scheduler keeps its own).
+    /// Which conversations changed and must be written to the store
+    /// (conversations survive a restart; `ConversationSnapshots.swift`).
+    var journal = ConversationJournal()
     var schedule = DeadlineSchedule<TimerKey>()
     /// Escalation steps, SLA marks and presence checks of contract tickets.
     var escalation = EscalationScheduler()
@@ -148,7 +151,9 @@ public actor BotRuntime<C: WallClock> {
     /// Rebuilds the queue from the store's open tickets, restores the
     /// roster overrides agents made, resumes every escalation where it
     /// stands (a step that fell due while the gateway was down is paged now,
-    /// once), posts SLA marks not yet posted, and sends every pending page.
+    /// once), posts SLA marks not yet posted, sends every pending page, and
+    /// lets half-finished conversations go on where they were (abandoned
+    /// ones are dropped; `ConversationSnapshots.swift`).
     public func start() async throws {
         await enterTurn()
         do {
@@ -180,6 +185,7 @@ public actor BotRuntime<C: WallClock> {
                                breached: events.contains { $0.kind == .slaBreach }, now: now)
         }
         schedule.set(.pages, at: now)
+        await restoreConversations(now: now)  // Persisted: conversations go on where they were
         started = true
         logger.info("bots started", ["open_tickets": open.count, "waiting": tickets.queue.count,
                                      "networks": networkOrder.joined(separator: ",")])
@@ -278,6 +284,12 @@ public actor BotRuntime<C: WallClock> {
                 continue
             }
             let key = due.removeFirst().key
+            switch key {
+            case .offer(let key), .idle(let key), .relay(let key):
+                journal.touch(key)  // Persisted: the timer may change or end the conversation
+            default:
+                break
+            }
             switch key {
             case .offer(let key): await offerMessage(key, now: now)
             case .idle(let key): await idleCheck(key, now: now)
@@ -395,6 +407,7 @@ public actor BotRuntime<C: WallClock> {
     /// Hands this step's actions to their networks, in order, and re-arms
     /// the timer loop if a deadline moved.
     func flush() async {
+        await persistConversations()  // Persisted: before any line of this step goes out
         rearm()
         let batch = outgoing
         outgoing = []
@@ -466,6 +479,7 @@ public actor BotRuntime<C: WallClock> {
         }
         let text = message.text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty else { return }
+        journal.touch(conversationKey(message.sender))  // Persisted: the sender's conversation may change
         // A described action (`/me waits`) is never a command.
         let command = message.isAction ? nil : Self.command(in: text)
         let isKB = command.map { definitions.kbCommands.command(named: $0.name) != nil } ?? false
@@ -598,6 +612,8 @@ public actor BotRuntime<C: WallClock> {
         let oldKey = conversationKey(network: network, nick: from)
         if var conversation = conversations.removeValue(forKey: oldKey) {
             let newKey = conversationKey(network: network, nick: to)
+            journal.touch(oldKey)  // Persisted: stored under the new nick
+            journal.touch(newKey)
             if let stale = conversations[newKey] { endConversation(stale.key) }
             conversation.key = newKey
             conversation.identity.nick = to
@@ -613,6 +629,7 @@ public actor BotRuntime<C: WallClock> {
         let folded = normalized(from, .user, on: network)
         for (key, conversation) in conversations where key.network == network && key.byAccount
             && normalized(conversation.identity.nick, .user, on: network) == folded {
+            journal.touch(key)  // Persisted: replies go to the new nick after a restart too
             conversations[key]?.identity.nick = to
             if case .intake(var intake) = conversation.phase {
                 intake.identity.nick = to
@@ -628,6 +645,8 @@ public actor BotRuntime<C: WallClock> {
             guard var conversation = conversations.removeValue(forKey: oldKey) else { return }
             conversation.identity.account = account
             let newKey = conversationKey(conversation.identity)
+            journal.touch(oldKey)  // Persisted: stored under the account
+            journal.touch(newKey)
             if let stale = conversations[newKey] { endConversation(stale.key) }
             conversation.key = newKey
             if case .intake(var intake) = conversation.phase {
@@ -662,6 +681,7 @@ public actor BotRuntime<C: WallClock> {
     func endConversation(_ key: ConversationKey) {
         guard let conversation = conversations.removeValue(forKey: key) else { return }
         pinWorker.cancel(sender: key)
+        journal.touch(key)  // Persisted: deleted from the store
         schedule.remove(.offer(key))
         schedule.remove(.idle(key))
         schedule.remove(.relay(key))

@@ -78,7 +78,7 @@ public struct BotMetrics: Sendable, Hashable {
 /// one, else the nick — each normalised by the network's own rule
 /// (``ChatNetwork/normalized(_:kind:)``); a nick-keyed conversation follows
 /// nick changes.
-struct ConversationKey: Hashable, Sendable, CustomStringConvertible {
+struct ConversationKey: Hashable, Sendable, Codable, CustomStringConvertible {
     var network: String
     var byAccount: Bool
     var id: String
@@ -104,7 +104,8 @@ struct ConversationKey: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// After the ticket was created: the customer's lines go to the ticket.
-struct FollowUp {
+/// Stored as it is between restarts (``StoredConversation``).
+struct FollowUp: Codable, Equatable {
     var number: TicketNumber
     var group: CustomerGroup
     /// A non-contract customer was offered to leave a message.

@@ -1,0 +1,373 @@
+import Core
+import Desk
+import Foundation
+
+// Conversations survive a restart (issue 8 item 4): what is stored of a
+// customer conversation, how it is encoded, and which conversations changed
+// and must be written. The runtime does the store calls (marked
+// "Persisted:" in BotRuntime.swift and BotRuntime+Customers.swift).
+
+/// A customer conversation as it is stored between restarts: who it is
+/// with, its language, where it stands (the intake's answers so far, or the
+/// ticket it follows), and its pending timers as absolute dates.
+///
+/// Nothing secret is kept: no PIN (a PIN the intake holds until the number
+/// is known is dropped; a check that was running is only marked, and the
+/// customer is asked for the PIN again — the one case a restart repeats a
+/// question), no customer record (the number is looked up again at
+/// restore, so a PIN hash never reaches a snapshot), and none of the lines
+/// held back while a PIN was checked (they may hold a PIN too).
+struct StoredConversation: Codable, Equatable {
+    /// The version of this encoding. A snapshot with any other version is
+    /// logged and dropped at restore (never half-read).
+    static let formatVersion = 1
+
+    /// Where a conversation stands.
+    enum Phase: Codable, Equatable {
+        /// Questions still open.
+        case intake(IntakeSnapshot)
+        /// The ticket exists; lines go to it.
+        case ticket(FollowUp)
+    }
+
+    var key: ConversationKey
+    var identity: ChatIdentity
+    var language: Language
+    var lastActivity: Date
+    var phase: Phase
+    /// When a waiting non-contract customer is offered to leave a message.
+    var offerAt: Date?
+    /// When the lines held back in a relay burst go to the ticket.
+    var relayAt: Date?
+}
+
+/// What is stored of an ``Intake``: every answer and where the questions
+/// stand. Made by ``Intake/snapshot`` and read by
+/// ``Intake/init(restoring:_:)``, which look the customer and the offered
+/// KB articles up again.
+struct IntakeSnapshot: Codable, Equatable {
+    /// The customer, by number only.
+    enum Customer: Codable, Equatable {
+        case unknown
+        case none
+        case known(number: String)
+        case notFound(String)
+    }
+
+    /// The question asked last (``Question``, spelt out for the encoding).
+    enum Step: String, Codable {
+        case customerNumber, pin, description, suggestions, severity
+    }
+
+    var identity: ChatIdentity
+    var language: Language
+    var languageSettled: Bool
+    var customer: Customer
+    var proven: Bool
+    var pinFailures: Int
+    var pinExhausted: Bool
+    /// The group a contract claimed while the number's PIN checks were
+    /// locked gets (nil: no such claim).
+    var lockedClaimGroup: CustomerGroup?
+    var unknownNumbers: Int
+    var description: String
+    var problem: String?
+    var descriptionTruncated: Bool
+    var truncationTold: Bool
+    /// The ids of the KB articles offered (nil: not searched yet).
+    var suggestions: [String]?
+    var suggestionsDone: Bool
+    var severity: Severity?
+    var lastQuestion: Step?
+    var lastPromptAt: Date?
+    var greeted: Bool
+    /// Notes not said yet (rendered texts).
+    var notes: [String]
+    /// A PIN check was running when the snapshot was taken. Its PIN is not
+    /// stored: after a restart the customer is asked for it again.
+    var pinCheckInterrupted: Bool
+    /// The ticket could not be stored; the next line retries.
+    var readyToCreate: Bool
+}
+
+extension IntakeSnapshot.Step {
+    init(_ question: Question) {
+        switch question {
+        case .customerNumber: self = .customerNumber
+        case .pin: self = .pin
+        case .description: self = .description
+        case .suggestions: self = .suggestions
+        case .severity: self = .severity
+        }
+    }
+
+    var question: Question {
+        switch self {
+        case .customerNumber: .customerNumber
+        case .pin: .pin
+        case .description: .description
+        case .suggestions: .suggestions
+        case .severity: .severity
+        }
+    }
+}
+
+/// Why a stored conversation could not be read back (it is then logged and
+/// dropped; the customer starts afresh).
+enum StoredConversationError: Error, Equatable, CustomStringConvertible {
+    /// Written by a version of the gateway this one does not know.
+    case unknownFormatVersion(Int)
+    /// The bytes are not a conversation of the version they claim.
+    case undecodable(String)
+
+    var description: String {
+        switch self {
+        case .unknownFormatVersion(let version):
+            "format version \(version) is not known (this gateway reads \(StoredConversation.formatVersion))"
+        case .undecodable(let reason):
+            "the stored state cannot be read: \(reason)"
+        }
+    }
+}
+
+extension StoredConversation {
+    /// The store's key of a conversation: its network, and the folded
+    /// account or nick marked as which it is.
+    static func storeKey(_ key: ConversationKey) -> Desk.ConversationKey {
+        Desk.ConversationKey(network: key.network, key: (key.byAccount ? "account:" : "nick:") + key.id)
+    }
+
+    /// The encoded form (JSON, keys sorted, so equal conversations give
+    /// equal bytes and an unchanged one need not be written again).
+    func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(self)
+    }
+
+    /// The snapshot to store: abandoned (not restored, then deleted) once
+    /// `expiry` has passed without a message from the customer.
+    func snapshot(state: Data, now: Date, expiry: TimeInterval) -> ConversationSnapshot {
+        let expires = max(lastActivity.addingTimeInterval(expiry), now.addingTimeInterval(1))
+        return ConversationSnapshot(key: Self.storeKey(key), formatVersion: Self.formatVersion, state: state,
+                                    updatedAt: now, expiresAt: expires)
+    }
+
+    /// Reads a stored snapshot back.
+    static func decode(_ snapshot: ConversationSnapshot) throws(StoredConversationError) -> StoredConversation {
+        guard snapshot.formatVersion == formatVersion else {
+            throw .unknownFormatVersion(snapshot.formatVersion)
+        }
+        do {
+            return try JSONDecoder().decode(StoredConversation.self, from: snapshot.state)
+        } catch {
+            throw .undecodable("\(error)")
+        }
+    }
+}
+
+extension Conversation {
+    /// This conversation as it is stored, with its pending offer and relay
+    /// timers (the idle timer starts afresh at restore: downtime is not the
+    /// customer's silence).
+    func stored(offerAt: Date?, relayAt: Date?) -> StoredConversation {
+        let storedPhase: StoredConversation.Phase = switch phase {
+        case .intake(let intake): .intake(intake.snapshot)
+        case .ticket(let followUp): .ticket(followUp)
+        }
+        return StoredConversation(key: key, identity: identity, language: language, lastActivity: lastActivity,
+                                  phase: storedPhase, offerAt: offerAt, relayAt: relayAt)
+    }
+}
+
+/// Which conversations changed since they were last written, and what the
+/// store holds of each: the runtime marks a conversation as touched where
+/// an input may change it, and at the end of the step writes each touched
+/// one that changed (one upsert) or deletes it once it has ended.
+struct ConversationJournal {
+    /// A store call to make.
+    enum Write {
+        case save(ConversationKey, ConversationSnapshot)
+        case delete(ConversationKey)
+    }
+
+    private var touched: Set<ConversationKey> = []
+    /// The hash of the bytes last handed to the store per conversation; nil
+    /// when the write failed (so the next step writes again).
+    private var written: [ConversationKey: Int?] = [:]
+
+    /// Whether anything may need writing.
+    var isEmpty: Bool { touched.isEmpty }
+
+    /// `key`'s conversation may have changed, started or ended.
+    mutating func touch(_ key: ConversationKey) { touched.insert(key) }
+
+    /// The store already holds `state` for `key` (a restored conversation).
+    mutating func holds(_ key: ConversationKey, state: Data) { written[key] = Self.hash(state) }
+
+    /// A hash of all of `bytes` (`Data`'s own hash looks at the first few
+    /// bytes only, which two states of one conversation share).
+    static func hash(_ bytes: Data) -> Int {
+        var hasher = Hasher()
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+        return hasher.finalize()
+    }
+
+    /// The writes for every touched conversation: a save where it exists
+    /// and its bytes changed, a delete where it ended and the store may
+    /// hold it. `stored` gives the conversation's stored form (nil: ended).
+    mutating func writes(now: Date, expiry: TimeInterval, logger: Logger,
+                         stored: (ConversationKey) -> StoredConversation?) -> [Write] {
+        let keys = touched.sorted { $0.description < $1.description }
+        touched = []
+        var out: [Write] = []
+        for key in keys {
+            guard let conversation = stored(key) else {
+                if written.removeValue(forKey: key) != nil {
+                    out.append(.delete(key))
+                }
+                continue
+            }
+            let state: Data
+            do {
+                state = try conversation.encoded()
+            } catch {
+                logger.error("conversation not encoded for the store", ["conversation": key.description,
+                                                                          "error": error])
+                continue
+            }
+            let hash = Self.hash(state)
+            if let previous = written[key], previous == hash { continue }
+            written[key] = hash
+            out.append(.save(key, conversation.snapshot(state: state, now: now, expiry: expiry)))
+        }
+        return out
+    }
+
+    /// The store refused a save for `key`: written again at its next change.
+    mutating func saveFailed(_ key: ConversationKey) { written[key] = .some(nil) }
+}
+
+// MARK: - The runtime's store calls
+
+extension BotRuntime {
+    /// Persisted: writes the conversations this step changed (one upsert
+    /// each) and deletes those that ended. Runs before the step's lines go
+    /// out (``flush()``), so what the customer was asked last is what a
+    /// restart continues from; a ticket is committed earlier still, inside
+    /// the step.
+    func persistConversations() async {
+        guard !journal.isEmpty else { return }
+        let now = clock.date
+        let writes = journal.writes(now: now, expiry: definitions.supportSettings.conversationExpiry,
+                                    logger: logger) { key in
+            conversations[key]?.stored(offerAt: schedule.deadline(of: .offer(key)),
+                                       relayAt: schedule.deadline(of: .relay(key)))
+        }
+        for write in writes {
+            switch write {
+            case .save(let key, let snapshot):
+                do {
+                    try await store.saveConversation(snapshot)
+                } catch {
+                    journal.saveFailed(key)
+                    storeFailed(error, "save conversation")
+                }
+            case .delete(let key):
+                do {
+                    try await store.deleteConversation(StoredConversation.storeKey(key))
+                } catch {
+                    storeFailed(error, "delete conversation")
+                }
+            }
+        }
+    }
+
+    /// Persisted: at start, drops the abandoned conversations (no message
+    /// for ``SupportSettings/conversationExpiry``) and restores the others
+    /// with their offer and relay timers; the idle time starts afresh (the
+    /// downtime was not the customer's silence). A snapshot this version
+    /// cannot read is logged and dropped: that customer starts afresh.
+    /// Conversations on networks not attached stay stored until they expire.
+    func restoreConversations(now: Date) async {
+        let snapshots: [ConversationSnapshot]
+        do {
+            let expired = try await store.deleteExpiredConversations(at: now)
+            if expired > 0 { logger.info("abandoned conversations dropped", ["count": expired]) }
+            snapshots = try await store.conversations(unexpiredAt: now)
+        } catch {
+            storeFailed(error, "read stored conversations")
+            return
+        }
+        var restored = 0
+        for snapshot in snapshots {
+            // A network no longer attached keeps its conversations until
+            // they expire (it may come back with the next configuration).
+            guard networks[snapshot.key.network] != nil else { continue }
+            let record: StoredConversation
+            do {
+                record = try StoredConversation.decode(snapshot)
+            } catch {
+                logger.warning("stored conversation dropped", ["conversation": snapshot.key.description,
+                                                               "format_version": snapshot.formatVersion,
+                                                               "error": error.description])
+                do {
+                    try await store.deleteConversation(snapshot.key)
+                } catch {
+                    storeFailed(error, "delete conversation")
+                }
+                continue
+            }
+            await restore(record, state: snapshot.state, savedAt: snapshot.updatedAt, now: now)
+            restored += 1
+        }
+        if restored > 0 { logger.info("conversations restored", ["count": restored]) }
+    }
+
+    private func restore(_ record: StoredConversation, state: Data, savedAt: Date, now: Date) async {
+        let key = record.key
+        serials += 1
+        var phase: Conversation.Phase
+        var said: [IntakeEffect] = []
+        switch record.phase {
+        case .intake(let snapshot):
+            if let ticket = await ticketCommitted(for: record.identity, since: savedAt) {
+                // Stored, but the gateway died before the conversation was
+                // written again: it goes on as that ticket's follow-up.
+                phase = .ticket(FollowUp(number: ticket.number, group: ticket.group))
+            } else {
+                let context = intakeContext(record.identity, now: now)
+                var intake = Intake(restoring: snapshot, context)
+                said = intake.resume(interruptedPINCheck: snapshot.pinCheckInterrupted, context)
+                phase = .intake(intake)
+            }
+        case .ticket(let followUp):
+            phase = .ticket(followUp)
+        }
+        let conversation = Conversation(serial: serials, key: key, identity: record.identity,
+                                        language: record.language, phase: phase, lastActivity: record.lastActivity)
+        conversations[key] = conversation
+        if let number = conversation.ticketNumber { conversationOfTicket[number] = key }
+        schedule.set(.idle(key), at: now.addingTimeInterval(definitions.supportSettings.idleTimeout))
+        if let offerAt = record.offerAt { schedule.set(.offer(key), at: offerAt) }
+        if let relayAt = record.relayAt { schedule.set(.relay(key), at: relayAt) }
+        journal.holds(key, state: state)
+        if case .ticket = phase, case .intake = record.phase { journal.touch(key) }
+        if !said.isEmpty {
+            journal.touch(key)
+            await perform(said, key: key, now: now)
+        }
+    }
+
+    /// The customer's open ticket created at or after `instant`, if any.
+    private func ticketCommitted(for identity: ChatIdentity, since instant: Date) async -> Ticket? {
+        do {
+            guard let newest = try await store.tickets(contact: identity, openOnly: true, limit: 1).first?.ticket,
+                  newest.createdAt >= instant else { return nil }
+            return newest
+        } catch {
+            storeFailed(error, "tickets of a contact")
+            return nil
+        }
+    }
+}
