@@ -406,11 +406,26 @@ public actor BotRuntime<C: WallClock> {
 
     /// Hands this step's actions to their networks, in order, and re-arms
     /// the timer loop if a deadline moved.
+    ///
+    /// Pages go out first: each was committed with its ticket and carries no
+    /// conversation state, so the conversation snapshot (one more durable
+    /// commit) need not hold up the agent's phone. Every other line waits for
+    /// the snapshot, so a customer after a crash meets the question they saw.
     func flush() async {
-        await persistConversations()  // Persisted: before any line of this step goes out
+        let pages = outgoing.filter { $0.deliveryID != nil && $0.lane == .urgent }
+        if !pages.isEmpty {
+            outgoing.removeAll { $0.deliveryID != nil && $0.lane == .urgent }
+            await hand(pages)
+        }
+        await persistConversations()  // Persisted: before any line to a customer of this step goes out
         rearm()
         let batch = outgoing
         outgoing = []
+        await hand(batch)
+    }
+
+    /// Gives actions to their networks in order.
+    private func hand(_ batch: [ChatAction]) async {
         for action in batch {
             guard let network = networks[action.network] else {
                 logger.warning("no such network for an outgoing line", ["network": action.network,
