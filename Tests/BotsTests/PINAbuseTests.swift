@@ -169,6 +169,26 @@ final class SteppedPINHash: Sendable {
         #expect(hash.started.filter { $0.hasPrefix("10042/") }.count == 3)
     }
 
+    @Test func tooManyChecksAtOnceAreTriedAgainByThemselvesNotLostOrBlamedOnTheCustomer() async throws {
+        let h = try await Harness()
+        await h.runtime.usePINPolicy(PINAttemptPolicy(checksPerSecond: 1))
+        let lea = h.customer("lea"), ben = h.customer("ben")
+        await h.say("Kundennummer 10042", from: lea)
+        await h.say("Kundennummer 10001", from: ben)
+        await type("4711", from: lea, h)
+        await type("2468", from: ben, h)
+        await type("!status", from: ben, h)
+        // Ben's check waits a second for the global budget; his line waits with it.
+        #expect(await h.clock.waitForSleepers(1))
+        #expect(h.demo.takeNew().to("ben").isEmpty)
+        h.clock.advance(by: .seconds(1))
+        await h.runtime.waitUntilIdle()
+        let told = h.demo.takeNew().to("ben")
+        #expect(told.first?.contains("Ihr Vertrag ist bestätigt") == true, "\(told)")
+        #expect(told.last == "Sie haben keine offenen Tickets.")
+        #expect(!told.joined().contains("zu viele PINs"))
+    }
+
     @Test func aStoreThatCannotReserveRunsNoCheckAndSaysSo() async throws {
         let h = try await Harness()
         let hash = SteppedPINHash.passing()
