@@ -407,21 +407,20 @@ public actor BotRuntime<C: WallClock> {
     /// Hands this step's actions to their networks, in order, and re-arms
     /// the timer loop if a deadline moved.
     ///
-    /// Pages go out first: each was committed with its ticket and carries no
-    /// conversation state, so the conversation snapshot (one more durable
-    /// commit) need not hold up the agent's phone. Every other line waits for
-    /// the snapshot, so a customer after a crash meets the question they saw.
+    /// The conversation snapshot is written before the step's lines go out,
+    /// so a customer after a crash meets the question they saw — except in a
+    /// step that pages: its ticket (with the pages) is already committed and
+    /// is what a restored conversation continues from (a crash before the
+    /// snapshot cannot make a second ticket), so the snapshot's commit comes
+    /// after the lines and stays off the agent's page path.
     func flush() async {
-        let pages = outgoing.filter { $0.deliveryID != nil && $0.lane == .urgent }
-        if !pages.isEmpty {
-            outgoing.removeAll { $0.deliveryID != nil && $0.lane == .urgent }
-            await hand(pages)
-        }
-        await persistConversations()  // Persisted: before any line to a customer of this step goes out
+        let pages = outgoing.contains { $0.deliveryID != nil && $0.lane == .urgent }
+        if !pages { await persistConversations() }  // Persisted: before any line of this step goes out
         rearm()
         let batch = outgoing
         outgoing = []
         await hand(batch)
+        if pages { await persistConversations() }  // Persisted: the ticket was committed first
     }
 
     /// Gives actions to their networks in order.
