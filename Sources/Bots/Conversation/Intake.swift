@@ -133,7 +133,11 @@ struct Intake {
     // MARK: - Lines
 
     /// A line from the customer (not a command). Returns what to do.
-    mutating func receive(_ line: String, _ context: IntakeContext) -> [IntakeEffect] {
+    ///
+    /// `isAction`: the customer described an action (`/me is still
+    /// waiting`): taken as text for the description only, never as a
+    /// customer number, PIN, severity or an answer to the open question.
+    mutating func receive(_ line: String, isAction: Bool = false, _ context: IntakeContext) -> [IntakeEffect] {
         texts = context.texts
         if !languageSettled, let detected = LanguageDetector.detect(line) {
             language = detected
@@ -142,7 +146,8 @@ struct Intake {
         if readyToCreate { return next(context, learned: true, added: false) }
         // Before the first question, a bare answer answers the first missing one.
         let asked = lastQuestion ?? (customer == .unknown ? .customerNumber : nil)
-        let parsed = AnswerParser.parse(line, asked: asked, suggestionCount: suggestions?.count ?? 0)
+        let parsed = isAction ? ParsedLine(remainder: "* " + line)
+            : AnswerParser.parse(line, asked: asked, suggestionCount: suggestions?.count ?? 0)
         var effects: [IntakeEffect] = []
         var learned = false
         var added = false

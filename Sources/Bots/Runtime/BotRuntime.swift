@@ -110,6 +110,14 @@ public actor BotRuntime<C: WallClock> {
         var pin: String
     }
 
+    /// Networks whose send-queue backlog the agents were warned about (until
+    /// it clears; see ``watchBacklogs(now:)``).
+    var backlogWarned: Set<String> = []
+    /// Conversation bounds reached and logged (see ``admitsConversation(_:key:)``).
+    var conversationBoundsHit: Set<String> = []
+    /// Customers told the desk is busy while a bound holds (each once).
+    var toldBusy: Set<ConversationKey> = []
+
     /// Tickets whose first page went to agents the network may not see
     /// online; checked right after the page was handed over.
     var presenceChecks: [PresenceCheck] = []
@@ -292,6 +300,7 @@ public actor BotRuntime<C: WallClock> {
             case .idle(let key): idleCheck(key, now: now)
             case .relay(let key): flushBurst(key, now: now)
             case .pages: sendPages = true
+            case .backlog: break  // flush() looks at the send queues
             }
         }
         if sendPages { sendDuePages(now: now) }
@@ -399,13 +408,21 @@ public actor BotRuntime<C: WallClock> {
         say(ChatAction(network: network, recipient: .user(nick), text: text, lane: lane))
     }
 
-    /// Hands this step's actions to their networks, in order, and re-arms
-    /// the timer loop if a deadline moved.
+    /// Hands this step's actions to their networks, in order, each on its
+    /// lane (``lane(for:)``), looks at the send queues (``watchBacklogs(now:)``)
+    /// and re-arms the timer loop if a deadline moved.
     func flush() async {
+        await sendOutgoing()
+        await watchBacklogs(now: clock.date)
+        await sendOutgoing()
         rearm()
+    }
+
+    private func sendOutgoing() async {
         let batch = outgoing
         outgoing = []
-        for action in batch {
+        for var action in batch {
+            action.lane = lane(for: action)
             guard let network = networks[action.network] else {
                 logger.warning("no such network for an outgoing line", ["network": action.network,
                                                                           "to": action.recipient.description])
@@ -472,7 +489,14 @@ public actor BotRuntime<C: WallClock> {
             return
         }
         let text = message.text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !text.isEmpty else { return }
+        guard !text.isEmpty else {
+            // A private line of only spaces still gets an answer (the open
+            // question, within the re-prompt limit): no line goes unanswered.
+            if message.place == .direct, !message.isAction, !holdIfWaiting(message) {
+                customerLine("", message: message, settings: settings, fromChannel: nil)
+            }
+            return
+        }
         // A described action (`/me waits`) is never a command.
         let command = message.isAction ? nil : Self.command(in: text)
         let isKB = command.map { definitions.kbCommands.command(named: $0.name) != nil } ?? false
@@ -510,8 +534,7 @@ public actor BotRuntime<C: WallClock> {
         let key = conversationKey(message.sender)
         guard let conversation = conversations[key] else { return false }
         guard conversation.verifying || (!conversation.held.isEmpty && replaying != key) else { return false }
-        let lines = message.text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty }
+        let lines = Self.lines(of: message.text)
         for line in lines.prefix(1000) {
             var one = message
             one.text = line
@@ -539,11 +562,20 @@ public actor BotRuntime<C: WallClock> {
     /// A message of several lines (Matrix, the console) is taken line by
     /// line, like a paste on IRC, so the description keeps its lines.
     func customerLines(_ text: String, message: ChatMessage, settings: NetworkBotSettings, fromChannel: String?) {
-        let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty }
+        let lines = Self.lines(of: text)
         for line in lines.prefix(1000) {
             customerLine(line, message: message, settings: settings, fromChannel: fromChannel)
         }
+    }
+
+    /// The lines of a message: split only where CR or LF frame lines (as on
+    /// the wire, RFC 1459 §2.3.1); U+0085, U+2028, U+2029, VT and FF are
+    /// text, never a line break (issue 15: a number in such a "line" was
+    /// taken as a customer number). Blank lines are dropped.
+    static func lines(of text: String) -> [String] {
+        text.unicodeScalars.split(whereSeparator: { $0 == "\r" || $0 == "\n" })
+            .map { String(String.UnicodeScalarView($0)).trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
     }
 
     /// The agent who wrote `message`: by account on networks with accounts,
@@ -588,8 +620,11 @@ public actor BotRuntime<C: WallClock> {
     }
 
     /// A line from the support bot to the customer of `ticket`.
+    /// Lines about an open contract ticket go ahead of unverified
+    /// conversations (``lane(for:)``).
     func tellCustomer(_ ticket: Ticket, _ key: SupportText, _ values: [String: String], lane: ChatLane = .normal) {
         let address = customerAddress(ticket)
+        let lane = lane == .normal && ticket.group == .contract ? .priority : lane
         say(definitions.support.render(key, address.language, values), to: address.nick, on: address.network, lane: lane)
     }
 
@@ -673,5 +708,6 @@ public actor BotRuntime<C: WallClock> {
         if let number = conversation.ticketNumber, conversationOfTicket[number] == key {
             conversationOfTicket.removeValue(forKey: number)
         }
+        compactConversationTables()
     }
 }
