@@ -224,7 +224,8 @@ import Testing
         #expect(out.in("#agents") == ["Neues Ticket ohne Vertrag #2 P6 (Platz 2) – emma: Die NordBox im Lager reagiert "
             + "nicht mehr, alle Lampen blinken rot (!take 2)"])
         #expect(out.to("anna").isEmpty && out.to("emil").isEmpty)
-        #expect(out.pages.allSatisfy { $0.lane == .normal })
+        // Not urgent like a page; a line to agents goes ahead of unverified conversations.
+        #expect(out.pages.allSatisfy { $0.lane == .priority })
         await h.confirm(out)
 
         // Nothing after two minutes; after three, the offer.
