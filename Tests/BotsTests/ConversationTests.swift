@@ -20,10 +20,10 @@ import Testing
         }
 
         var out = await h.say("Hallo, unser VPN-Tunnel zum Lager ist seit heute früh komplett ausgefallen", from: alice)
-        #expect(out.to("alice") == ["""
-            Guten Tag! Hier ist der Support von Nordlicht Systems. Ich nehme Ihr Anliegen auf und verbinde Sie mit unserem Team.
-            Wie lautet Ihre Kundennummer? Wenn Sie keine haben, antworten Sie einfach „keine“.
-            """])
+        // Greeting and question in one line (each line costs ~2 s under a network's flood limit).
+        #expect(out.to("alice") == ["Guten Tag! Hier ist der Support von Nordlicht Systems. Ich nehme Ihr Anliegen auf "
+            + "und verbinde Sie mit unserem Team. Wie lautet Ihre Kundennummer? Wenn Sie keine haben, antworten Sie "
+            + "einfach „keine“."])
 
         out = await h.say("10042", from: alice)
         #expect(out.to("alice") == ["Zu Kundennummer 10042 gibt es einen Wartungsvertrag. Bitte nennen Sie die Vertrags-PIN "
@@ -31,7 +31,7 @@ import Testing
 
         out = await h.say("4711", from: alice)
         let afterPIN = try #require(out.to("alice").first)
-        #expect(afterPIN.hasPrefix("Danke – Ihr Vertrag ist bestätigt, Speicherstadt Logistik GmbH.\nWie schwer wiegt das Problem?"))
+        #expect(afterPIN.hasPrefix("Danke – Ihr Vertrag ist bestätigt, Speicherstadt Logistik GmbH. Wie schwer wiegt das Problem?"))
         #expect(try h.openTickets().isEmpty)
 
         out = await h.say("1", from: alice)

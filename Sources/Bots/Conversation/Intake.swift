@@ -422,7 +422,20 @@ struct Intake {
         return notes
     }
 
-    private func joined(_ lines: [String]) -> String { lines.filter { !$0.isEmpty }.joined(separator: "\n") }
+    /// What the intake says at once, as few lines as it fits in: under a
+    /// network's flood limit every line costs the bot about two seconds, for
+    /// everyone (issue 15). Short parts (greeting and question) share one
+    /// line; a part of several lines (the suggestions) keeps its lines.
+    private func joined(_ lines: [String]) -> String {
+        let parts = lines.filter { !$0.isEmpty }
+        let oneLine = parts.joined(separator: " ")
+        if !oneLine.contains("\n"), oneLine.utf8.count <= Self.oneLineLimit { return oneLine }
+        return parts.joined(separator: "\n")
+    }
+
+    /// Bytes of text that fit one IRC message with room for the prefix
+    /// (RFC 1459 §2.3: 512 bytes per line, CR LF included).
+    static var oneLineLimit: Int { 380 }
 
     /// The ticket as the answers describe it.
     func draft() -> TicketDraft {
