@@ -61,6 +61,7 @@ final class StatusNetwork: ChatNetwork {
         #expect(metrics.contains("switchboard_network_connected{network=\"e2e\"} 0"))
         #expect(metrics.contains("switchboard_send_queue_texts{network=\"e2e\"} 3"))
         #expect(metrics.contains("switchboard_send_queue_oldest_seconds{network=\"e2e\"} 2.5"))
+        #expect(metrics.contains("switchboard_conversations_refused_total 0"))
 
         fake.statusNow.withLock { $0 = ChatNetworkStatus(.ready, detail: "127.0.0.1:6667") }
         fake.backlogNow.withLock { $0 = ChatBacklog(queuedTexts: 0) }

@@ -194,6 +194,9 @@ public final class GatewayService<C: WallClock>: Sendable {
                  value: Double(m.conversationsActive))
         text.add("switchboard_conversations_started_total", type: "counter", help: "Conversations started.",
                  value: Double(m.conversationsStarted))
+        text.add("switchboard_conversations_refused_total", type: "counter",
+                 help: "New customers told the desk is busy (a conversation bound was reached).",
+                 value: Double(m.conversationsRefused))
         text.add("switchboard_deflected_total", type: "counter", help: "Conversations a KB article solved.",
                  value: Double(m.deflected))
         text.add("switchboard_pages_sent_total", type: "counter", help: "Pages the network confirmed as sent.",
