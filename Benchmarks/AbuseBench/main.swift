@@ -2,13 +2,13 @@
 //
 //   swift build -c release --product switchboard
 //   swift run -c release AbuseBench [--customers N] [--contract-share 0.5] [--attackers 100]
-//                                   [--guesses 3] [--iterations 600000] [--victim-delay 10]
+//                                   [--guesses 3] [--iterations 100000] [--victim-delay 10]
 //                                   [--attack-limit 60]
 //
 // Starts ngircd on a free loopback port and the release-built `switchboard`
 // process on a configuration of its own (the repository's bots, tiers and
 // escalation; a generated customers file whose PIN hashes use the given
-// PBKDF2 iterations, by default the production 600,000; a fresh SQLite file
+// PBKDF2 iterations, by default the production 100,000; a fresh SQLite file
 // in a temp folder), then at once:
 // - N customers (a share of them with a contract and PIN, the rest without)
 //   go through the whole conversation to a ticket;
@@ -311,9 +311,12 @@ try await Task.sleep(for: .milliseconds(500))
 stopReading.store(true, ordering: .relaxed)
 await gateway.stop(gracePeriod: .seconds(10))
 let store = try SQLiteConnection(path: directory + "/switchboard.sqlite")
-let failed = try store.query("SELECT at FROM failed_pins WHERE customer_number = ? ORDER BY at", [.text("20001")]) {
-    try $0.double(0)
-}
+// Checks reserved for 20001 that ran and were wrong (a refused attempt is
+// never reserved; an unfinished reservation would count as wrong too).
+let failed = try store.query("""
+    SELECT reserved_at FROM pin_checks WHERE customer_number = ? AND (outcome IS NULL OR outcome = 'wrong')
+    ORDER BY reserved_at
+    """, [.text("20001")]) { try $0.double(0) }
 let stored = Set(try store.query("SELECT number FROM tickets") { try $0.int(0) })
 store.close()
 

@@ -357,36 +357,4 @@ enum SQLiteOperations {
         }
         return Dictionary(pairs, uniquingKeysWith: { first, _ in first })
     }
-
-    // MARK: Failed PIN attempts
-
-    static func recordFailedPIN(_ db: SQLiteConnection, _ attempt: FailedPINAttempt) throws {
-        try db.run("""
-            INSERT INTO failed_pins (customer_number, network, nick, account, at) VALUES (?, ?, ?, ?, ?)
-            """, [SQLiteValue(attempt.customerNumber), SQLiteValue(attempt.identity.network),
-                  SQLiteValue(attempt.identity.nick), SQLiteValue(attempt.identity.account),
-                  SQLiteValue(attempt.at)])
-    }
-
-    static func failedPINAttempts(_ db: SQLiteConnection, customerNumber: String?, identity: ChatIdentity?, since: Date) throws
-        -> [FailedPINAttempt] {
-        // ?3 is the network (NULL: any identity); an identity with an
-        // account matches by account, one without by nick among the
-        // attempts made without an account (as `tickets(contact:)`).
-        try db.query("""
-            SELECT customer_number, network, nick, account, at FROM failed_pins
-            WHERE at >= ?1
-                AND (?2 IS NULL OR customer_number = ?2)
-                AND (?3 IS NULL OR (network = ?3 AND (
-                    (?4 IS NOT NULL AND account = ?4 COLLATE NOCASE)
-                    OR (?4 IS NULL AND account IS NULL AND nick = ?5 COLLATE NOCASE))))
-            ORDER BY at, id
-            """, [SQLiteValue(since), SQLiteValue(customerNumber), SQLiteValue(identity?.network),
-                  SQLiteValue(identity?.account), SQLiteValue(identity?.nick)]) { row in
-            FailedPINAttempt(customerNumber: try row.text(0),
-                             identity: ChatIdentity(network: try row.text(1), nick: try row.text(2),
-                                                    account: try row.optionalText(3)),
-                             at: try row.date(4))
-        }
-    }
 }

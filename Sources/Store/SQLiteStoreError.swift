@@ -1,6 +1,6 @@
 import Foundation
 
-/// Why an ``SQLiteStore`` could not be opened. Each case names the file and
+/// Why an ``SQLiteDeskStore`` could not be opened. Each case names the file and
 /// says what to do about it.
 public enum SQLiteStoreError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The directory the database file is to be in does not exist.

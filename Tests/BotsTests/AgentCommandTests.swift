@@ -37,7 +37,7 @@ import Testing
         try await h.contractTicket("alice")
         let out = await h.say("!take 1", from: h.agent("ben"), in: "#agents")
         #expect(out.to("alice") == ["ben hat Ihr Ticket #1 übernommen und antwortet Ihnen hier."])
-        #expect(try h.store.ticket(TicketNumber(1))?.ticket.assignee == "ben")
+        #expect(try await h.store.ticket(TicketNumber(1))?.ticket.assignee == "ben")
         // Taking it stops the escalation: no re-page at 5 minutes.
         #expect(await h.advance(minutes: 6).pages.isEmpty)
     }
@@ -53,15 +53,15 @@ import Testing
         let store = try #require(wrapper.withLock { $0 })
         // Ben's take (another instance) lands between anna's read and her write.
         store.interleaveBeforeNextUpdate { base in
-            let stored = try! base.ticket(TicketNumber(1))!
+            let stored = try! await base.ticket(TicketNumber(1))!
             let (taken, events) = try! TicketLifecycle.apply(.take, to: stored.ticket, by: .agent("ben"), at: Harness.monday)
-            _ = try! base.update(stored, to: taken, events: events)
+            _ = try! await base.update(stored, to: taken, events: events)
         }
         let out = await h.say("!take 1", from: h.agent("anna"), in: "#agents")
         #expect(out.in("#agents") == ["#1 hat bereits ben."])
-        let ticket = try #require(try h.store.ticket(TicketNumber(1))?.ticket)
+        let ticket = try #require(try await h.store.ticket(TicketNumber(1))?.ticket)
         #expect(ticket.assignee == "ben")
-        #expect(try h.store.events(of: ticket.number).filter { $0.kind == .assigned }.count == 1)
+        #expect(try await h.store.events(of: ticket.number).filter { $0.kind == .assigned }.count == 1)
         // And sequentially, in one instance, the second is refused the same way.
         let again = await h.say("!take 1", from: h.agent("chris"), in: "#agents")
         #expect(again.in("#agents") == ["#1 hat bereits ben."])
@@ -85,7 +85,7 @@ import Testing
         out = await h.say("seit 6 Uhr", from: alice)
         out = await h.advance(minutes: 0.1)
         #expect(out.to("ben") == ["[#1] Speicherstadt Logistik GmbH: Und die Lampen blinken rot\n[#1] Speicherstadt Logistik GmbH: seit 6 Uhr"])
-        let kinds = try h.store.events(of: TicketNumber(1)).map(\.kind)
+        let kinds = try await h.store.events(of: TicketNumber(1)).map(\.kind)
         #expect(kinds.filter { $0 == .agentReply }.count == 1)
         #expect(kinds.filter { $0 == .customerMessage }.count == 2)
     }
@@ -96,7 +96,7 @@ import Testing
         try await h.contractTicket("bert", severity: 2)   // #2 P2
         var out = await h.say("!sev 1 1 Lager steht komplett, 40 Leute ohne Arbeit", from: h.agent("dana"), in: "#agents")
         #expect(out.in("#agents") == ["#1 ist jetzt P1 (Schweregrad 3 → 1, dana: Lager steht komplett, 40 Leute ohne Arbeit)"])
-        let event = try #require(try h.store.events(of: TicketNumber(1)).last)
+        let event = try #require(try await h.store.events(of: TicketNumber(1)).last)
         #expect(event.kind == .severityChanged && event.actor == .agent("dana") && event.from == "3" && event.to == "1")
         #expect(event.note == "Lager steht komplett, 40 Leute ohne Arbeit")
         #expect(h.logs.lines.contains { $0.contains("severity changed") && $0.contains("agent=dana") })
@@ -112,7 +112,7 @@ import Testing
         try await h.contractTicket("alice")
         let out = await h.say("!take 1", from: h.customer("mallory", account: "mallory"), in: "#agents")
         #expect(out.in("#agents") == ["!take ist ein Befehl für Support-Mitarbeitende; Sie sind nicht als solche angemeldet."])
-        #expect(try h.store.ticket(TicketNumber(1))?.ticket.assignee == nil)
+        #expect(try await h.store.ticket(TicketNumber(1))?.ticket.assignee == nil)
         #expect(h.logs.lines.contains { $0.contains("agent command refused") && $0.contains("nick=mallory") })
         #expect(await h.runtime.metrics().agentCommandsRefused == 1)
         // Privately too.
@@ -130,7 +130,7 @@ import Testing
             let out = await h.say("!ack 1", from: impostor, in: "#agents")
             #expect(out.in("#agents").first?.contains("Befehl für Support-Mitarbeitende") == true)
         }
-        #expect(try h.store.ticket(TicketNumber(1))?.ticket.respondedAt == nil)
+        #expect(try await h.store.ticket(TicketNumber(1))?.ticket.respondedAt == nil)
     }
 
     @Test func onANetworkWithoutAccountsAnAgentIsRecognisedByMaskOnly() async throws {
@@ -153,7 +153,7 @@ import Testing
         #expect(out.in("#agents") == ["anna hat #1 bestätigt; die Eskalation ist gestoppt."])
         #expect(out.to("alice") == ["anna hat Ihr Ticket #1 gesehen und meldet sich in Kürze."])
         // The pages not yet confirmed are cancelled, and nothing follows.
-        #expect(try h.store.pendingPages(dueBy: .distantFuture, limit: 10).isEmpty)
+        #expect(try await h.store.pendingPages(dueBy: .distantFuture, limit: 10).isEmpty)
         #expect(await h.advance(minutes: 20).pages.isEmpty)
         let again = await h.say("!ack 1", from: h.agent("ben"), in: "#agents")
         #expect(again.in("#agents") == ["#1 ist bereits „acknowledged“ – nichts zu bestätigen."])
@@ -177,7 +177,7 @@ import Testing
         #expect(out.in("#agents") == ["#1 gelöst von anna: Firmware 4.2 eingespielt, Tunnel läuft wieder – der Kunde ist informiert."])
         #expect(out.to("alice") == ["anna hat Ihr Ticket #1 als gelöst markiert: Firmware 4.2 eingespielt, Tunnel läuft wieder – "
             + "Ist noch etwas offen? Schreiben Sie mir einfach, dann öffne ich es wieder."])
-        #expect(try h.store.ticket(TicketNumber(1))?.ticket.state == .resolved)
+        #expect(try await h.store.ticket(TicketNumber(1))?.ticket.state == .resolved)
 
         out = await h.say("!show 99", from: h.agent("anna"), in: "#agents")
         #expect(out.in("#agents") == ["Ein Ticket #99 gibt es nicht."])

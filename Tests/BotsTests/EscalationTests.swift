@@ -30,8 +30,8 @@ import Testing
         #expect(everyone.in("#agents") == ["ALLE (anna, ben, chris, dana, emil): #1 P2 seit 15 min unbestätigt – "
             + "Speicherstadt Logistik GmbH: Der VPN-Tunnel zum Lager ist komplett ausgefallen – wer kann? (!take 1)"])
         await h.confirm(everyone)
-        #expect(try h.store.escalationSteps(of: TicketNumber(1)) == [0, 1, 2])
-        #expect(try h.store.events(of: TicketNumber(1)).filter { $0.kind == .paged }.count == 3)
+        #expect(try await h.store.escalationSteps(of: TicketNumber(1)) == [0, 1, 2])
+        #expect(try await h.store.events(of: TicketNumber(1)).filter { $0.kind == .paged }.count == 3)
         // The policy has no more steps.
         #expect(await h.advance(minutes: 60).pages.isEmpty)
     }
@@ -50,7 +50,7 @@ import Testing
             + "Speicherstadt Logistik GmbH: Der VPN-Tunnel zum Lager ist komplett ausgefallen (!ack 1 / !take 1)")
         #expect(out.to("alice").last == "Nachtrag zu #1: anna ist gerade nicht online. Ich habe deshalb zusätzlich emil "
             + "benachrichtigt; wer zuerst da ist, meldet sich hier bei Ihnen.")
-        #expect(try h.store.escalationSteps(of: TicketNumber(1)) == [0, 1])
+        #expect(try await h.store.escalationSteps(of: TicketNumber(1)) == [0, 1])
         await h.confirm(out)
         // The 5-minute step is done; the whole channel follows at 15 minutes as usual.
         #expect(await h.advance(minutes: 14.9).pages.isEmpty)
@@ -65,7 +65,7 @@ import Testing
         let out = await h.say("Der VPN-Tunnel zum Lager ist komplett ausgefallen", from: alice)
         #expect(out.to("emil").isEmpty)
         #expect(out.pages.count == 2)
-        #expect(try h.store.escalationSteps(of: TicketNumber(1)) == [0])
+        #expect(try await h.store.escalationSteps(of: TicketNumber(1)) == [0])
     }
 
     @Test func ackBetweenStepsStopsTheEscalation() async throws {
@@ -75,7 +75,7 @@ import Testing
         await h.advance(minutes: 3)
         await h.say("!ack 1", from: h.agent("anna"), in: "#agents")
         #expect(await h.advance(minutes: 30).pages.isEmpty)
-        #expect(try h.store.escalationSteps(of: TicketNumber(1)) == [0])
+        #expect(try await h.store.escalationSteps(of: TicketNumber(1)) == [0])
     }
 
     @Test func noOneOnDutyPagesTheBackupSaysSoAndTellsTheCustomerHonestly() async throws {
@@ -133,7 +133,7 @@ import Testing
         out = await h.advance(minutes: 12)
         #expect(out.in("#agents").contains("SLA VERLETZT #1 P1 (Premium): Reaktionszeit von 1h überschritten, noch keine "
             + "Antwort – Speicherstadt Logistik GmbH: Der VPN-Tunnel zum Lager ist komplett ausgefallen (!ack 1)"))
-        let kinds = try h.store.events(of: TicketNumber(1)).map(\.kind)
+        let kinds = try await h.store.events(of: TicketNumber(1)).map(\.kind)
         #expect(kinds.filter { $0 == .slaWarning }.count == 1 && kinds.filter { $0 == .slaBreach }.count == 1)
         // Not posted again, also not after a restart.
         try await h.restart()
@@ -161,8 +161,10 @@ import Testing
         await h.confirm(h.demo.all)
         // Re-armed for the first escalation step, five minutes on.
         let step = WallInstant(Harness.monday.addingTimeInterval(300))
+        // The loop re-arms after its own turn, whose store calls finish on
+        // the store's thread: yield (never sleep) until it has.
         var rearmed = false
-        for _ in 0..<10_000 where !rearmed {
+        for _ in 0..<1_000_000 where !rearmed {
             rearmed = h.clock.nextDeadline == step && h.clock.sleeperCount == 1
             if !rearmed { await Task.yield() }
         }
@@ -170,7 +172,7 @@ import Testing
 
         h.clock.advance(to: step)
         var repaged: [ChatAction] = []
-        for _ in 0..<10_000 where repaged.isEmpty {
+        for _ in 0..<1_000_000 where repaged.isEmpty {
             repaged = h.demo.takeNew().pages
             if repaged.isEmpty { await Task.yield() }
         }
@@ -188,7 +190,7 @@ import Testing
         let retried = await h.advance(minutes: 0.1)
         #expect(retried.pages.map(\.text) == [channel.text])
         await h.confirm(retried)
-        let record = try #require(try h.store.pages(of: TicketNumber(1)).first { $0.id.rawValue == channel.deliveryID })
+        let record = try #require(try await h.store.pages(of: TicketNumber(1)).first { $0.id.rawValue == channel.deliveryID })
         #expect(record.sentAt != nil && record.attempts == 2 && record.lastError == "not connected")
     }
 
@@ -211,7 +213,7 @@ import Testing
         await h.confirm(pages.filter { $0 != channelLine })
         let step1 = await h.advance(minutes: 5)
         #expect(step1.pages.count == 3)
-        let record = try #require(try h.store.pages(of: TicketNumber(1)).first { $0.id.rawValue == channelLine.deliveryID })
+        let record = try #require(try await h.store.pages(of: TicketNumber(1)).first { $0.id.rawValue == channelLine.deliveryID })
         #expect(record.cancelledAt != nil && record.sentAt == nil)
     }
 }
@@ -254,7 +256,7 @@ import Testing
         let warning = try #require(out.in("#agents").first { $0.hasPrefix("Page zu #1 an anna") })
         #expect(warning == "Page zu #1 an anna nach 5 Versuchen aufgegeben (401 anna :No such nick/channel) – die nächste Eskalationsstufe ist gepaged.")
         #expect(await h.runtime.metrics().pagesGivenUp == 1)
-        let record = try #require(try h.store.pages(of: TicketNumber(1)).first { $0.id.rawValue == toAnna.deliveryID })
+        let record = try #require(try await h.store.pages(of: TicketNumber(1)).first { $0.id.rawValue == toAnna.deliveryID })
         #expect(GivenUpPage.isGivenUp(record) && record.attempts == 5)
         #expect(record.lastError == "given up after 5 attempts: 401 anna :No such nick/channel")
         // Never sent again, also not after a restart.

@@ -208,7 +208,7 @@ import Testing
     @Test func aStoreErrorGivesTheAgentASentenceAndTheLogTheDetail() async throws {
         let h = try await Harness()
         let ticket = try await h.contractTicket("max")
-        h.store.close()
+        await h.store.close()
         let out = await h.say("!take \(ticket.number.rawValue)", from: h.agent("anna"), in: "#agents")
         let reply = try #require(out.in("#agents").first)
         #expect(reply == h.definitions.agent.render(.storeFailed, .de))

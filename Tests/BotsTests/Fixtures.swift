@@ -95,7 +95,7 @@ final class FakeNetwork: ChatNetwork {
     let name: String
     private let sent = Mutex<[ChatAction]>([])
     private let unread = Mutex<Int>(0)
-    private let hook = Mutex<(@Sendable (ChatAction) -> Void)?>(nil)
+    private let hook = Mutex<(@Sendable (ChatAction) async -> Void)?>(nil)
     private let presence = Mutex<[String: Bool]>([:])
     private let accepted = Mutex<Set<[String]>>([])
     private let naming: @Sendable (String, ChatNameKind) -> String
@@ -128,7 +128,7 @@ final class FakeNetwork: ChatNetwork {
     var ownNick: String { "switchboard" }
 
     func send(_ action: ChatAction) async {
-        hook.withLock { $0 }?(action)
+        if let hook = hook.withLock({ $0 }) { await hook(action) }
         sent.withLock { $0.append(action) }
     }
 
@@ -139,7 +139,7 @@ final class FakeNetwork: ChatNetwork {
 
     func shutdown(message: String, deadline: Duration) async {}
 
-    func onSend(_ body: @escaping @Sendable (ChatAction) -> Void) { hook.withLock { $0 = body } }
+    func onSend(_ body: @escaping @Sendable (ChatAction) async -> Void) { hook.withLock { $0 = body } }
 
     /// Everything sent so far.
     var all: [ChatAction] { sent.withLock { $0 } }
@@ -201,7 +201,7 @@ final class Harness: Sendable {
     let oftc = FakeNetwork(name: "oftc")
     let logs = MemoryLogSink()
     let desk: DeskConfiguration
-    private let current = Mutex<(runtime: BotRuntime<ManualClock>, store: SQLiteStore)?>(nil)
+    private let current = Mutex<(runtime: BotRuntime<ManualClock>, store: SQLiteDeskStore)?>(nil)
 
     static let demoSettings = NetworkBotSettings(name: "demo", agentsChannel: "#agents", supportChannels: ["#support"],
                                                  hasAccounts: true, language: "de")
@@ -211,7 +211,7 @@ final class Harness: Sendable {
     static let monday = Date(timeIntervalSince1970: 1_772_442_000)
 
     /// What the runtime sees of the store (a test may put a wrapper in between).
-    let wrapStore: @Sendable (SQLiteStore) -> any TicketStore
+    let wrapStore: @Sendable (SQLiteDeskStore) -> any DeskStore
 
     /// The bot definitions the runtime speaks with.
     let definitions: BotDefinitions
@@ -220,7 +220,7 @@ final class Harness: Sendable {
     /// `definitions`: other bot definitions (settings) than the shipped ones.
     init(start: Date = Harness.monday, agentsEdit: (String) -> String = { $0 }, escalation: String? = nil,
          definitions: BotDefinitions = shippedDefinitions,
-         wrapStore: @escaping @Sendable (SQLiteStore) -> any TicketStore = { $0 }) async throws {
+         wrapStore: @escaping @Sendable (SQLiteDeskStore) -> any DeskStore = { $0 }) async throws {
         clock = ManualClock(start: start)
         self.definitions = definitions
         directory = try TemporaryDirectory()
@@ -230,19 +230,19 @@ final class Harness: Sendable {
     }
 
     var runtime: BotRuntime<ManualClock> { current.withLock { $0!.runtime } }
-    var store: SQLiteStore { current.withLock { $0!.store } }
+    var store: SQLiteDeskStore { current.withLock { $0!.store } }
 
     var logger: Logger { Logger(sink: logs, minimumLevel: .debug, clock: { [clock] in clock.date }) }
 
     /// A new runtime on the same store file, as after a restart (the old one
     /// is dropped without any goodbye, like a crash).
     func restart() async throws {
-        current.withLock { $0?.store.close() }
+        if let old = current.withLock({ $0?.store }) { await old.close() }
         try await startRuntime()
     }
 
     private func startRuntime() async throws {
-        let store = try SQLiteStore(path: directory.path("tickets.sqlite"), logger: .disabled, now: clock.date)
+        let store = try SQLiteDeskStore(path: directory.path("tickets.sqlite"), logger: .disabled, now: clock.date)
         let runtime = BotRuntime(desk: desk, definitions: definitions, kb: shippedKB, store: wrapStore(store),
                                  clock: clock, logger: logger)
         await runtime.attach(demo, settings: Self.demoSettings)
@@ -297,7 +297,7 @@ final class Harness: Sendable {
     }
 
     /// The open tickets in the store.
-    func openTickets() throws -> [Ticket] { try store.openTickets().map(\.ticket) }
+    func openTickets() async throws -> [Ticket] { try await store.openTickets().map(\.ticket) }
 
     /// A contract ticket by the standard path (10042, PIN, severity given
     /// early); returns the ticket.
@@ -307,7 +307,7 @@ final class Harness: Sendable {
         let person = customer(nick, account: nick)
         await say("Kundennummer \(number), PIN \(pin), Prio \(severity)", from: person)
         await say(description, from: person)
-        let tickets = try store.tickets(contact: person.identity, openOnly: true, limit: 1)
+        let tickets = try await store.tickets(contact: person.identity, openOnly: true, limit: 1)
         return try #require(tickets.first).ticket
     }
 
@@ -318,7 +318,7 @@ final class Harness: Sendable {
         let person = customer(nick, account: nick)
         await say("keine Kundennummer, Schweregrad \(severity)", from: person)
         await say(description, from: person)
-        let tickets = try store.tickets(contact: person.identity, openOnly: true, limit: 1)
+        let tickets = try await store.tickets(contact: person.identity, openOnly: true, limit: 1)
         return try #require(tickets.first).ticket
     }
 }

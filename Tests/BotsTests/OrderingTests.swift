@@ -1,35 +1,39 @@
 @testable import Bots
 import Core
 import Desk
+import Dispatch
 import Foundation
 import Synchronization
 import Testing
 
-/// Holds every PIN check until ``release()`` — so a test can type further
-/// lines while a check is certainly still running.
-actor PINGate {
-    private var open = false
-    private var waiting: [CheckedContinuation<Void, Never>] = []
-    private(set) var checks = 0
+/// Holds every PIN check on the worker's thread until ``release()`` — so a
+/// test can type further lines while a check is certainly still running.
+final class PINGate: Sendable {
+    private let state = Mutex<(open: Bool, checks: Int, blocked: Int)>((false, 0, 0))
+    private let semaphore = DispatchSemaphore(value: 0)
 
-    /// The verifier to give the runtime: waits at the gate, then checks for real.
-    nonisolated var verifier: PINCheckFunction {
-        { customers, number, pin in
-            await self.pass()
-            return customers.verifyPIN(number: number, pin: pin)
+    /// Checks that reached the hash so far.
+    var checks: Int { state.withLock { $0.checks } }
+
+    /// The hash to give the runtime: waits at the gate, then checks for real.
+    @Sendable func hash(_ job: PINCheckJob) -> Bool {
+        let wait = state.withLock { s -> Bool in
+            s.checks += 1
+            if s.open { return false }
+            s.blocked += 1
+            return true
         }
-    }
-
-    private func pass() async {
-        checks += 1
-        if open { return }
-        await withCheckedContinuation { waiting.append($0) }
+        if wait { semaphore.wait() }
+        return job.customers.verifyPIN(number: job.number, pin: job.pin)
     }
 
     func release() {
-        open = true
-        for waiter in waiting { waiter.resume() }
-        waiting = []
+        let blocked = state.withLock { s -> Int in
+            s.open = true
+            defer { s.blocked = 0 }
+            return s.blocked
+        }
+        for _ in 0..<blocked { semaphore.signal() }
     }
 }
 
@@ -46,16 +50,16 @@ actor PINGate {
     @Test func quickTypingWhileThePINIsCheckedKeepsOrderAndLosesNoLine() async throws {
         let h = try await Harness()
         let gate = PINGate()
-        await h.runtime.usePINVerifier(gate.verifier)
+        await h.runtime.usePINHash(gate.hash)
         let lea = h.customer("lea")
         for line in ["10042", "4711", "nein", "1", "!status"] { await type(line, from: lea, h) }
         // While the check runs, only the question for the PIN has been said.
         let before = h.demo.takeNew().to("lea")
         #expect(before.count == 1)
         #expect(before.last?.contains("Zu Kundennummer 10042 gibt es einen Wartungsvertrag") == true)
-        #expect(await gate.checks == 1)
+        try await eventually("the PIN check reached the hash") { gate.checks == 1 }
 
-        await gate.release()
+        gate.release()
         await h.runtime.waitUntilIdle()
         let after = h.demo.takeNew().to("lea")
         // PIN confirmed first, then one answer for each held line, in order.
@@ -65,13 +69,13 @@ actor PINGate {
         #expect(after[1].hasPrefix("Wir kümmern uns darum.")) // "nein" is no description: asked again
         #expect(after[2].hasPrefix("Wir kümmern uns darum.")) // "1" neither
         #expect(after[3] == "Sie haben keine offenen Tickets.")
-        #expect(try h.openTickets().isEmpty)
+        #expect(try await h.openTickets().isEmpty)
     }
 
     @Test func anotherCustomerIsAnsweredWhileOnesPINCheckIsPending() async throws {
         let h = try await Harness()
         let gate = PINGate()
-        await h.runtime.usePINVerifier(gate.verifier)
+        await h.runtime.usePINHash(gate.hash)
         let lea = h.customer("lea"), tom = h.customer("tom")
         await type("Kundennummer 10042, PIN 4711", from: lea, h)
         await type("!status", from: lea, h)
@@ -82,7 +86,7 @@ actor PINGate {
         #expect(meanwhile.to("tom").count == 2)
         #expect(meanwhile.to("tom").last == "Sie haben keine offenen Tickets.")
 
-        await gate.release()
+        gate.release()
         await h.runtime.waitUntilIdle()
         let after = h.demo.takeNew().to("lea")
         #expect(after.count == 2)
@@ -93,12 +97,12 @@ actor PINGate {
     @Test func aKBQuestionDuringThePINCheckWaitsItsTurnToo() async throws {
         let h = try await Harness()
         let gate = PINGate()
-        await h.runtime.usePINVerifier(gate.verifier)
+        await h.runtime.usePINHash(gate.hash)
         let lea = h.customer("lea")
         await type("Kundennummer 10042, PIN 4711", from: lea, h)
         await type("!kb vpn", from: lea, h)
         #expect(h.demo.takeNew().to("lea").isEmpty)
-        await gate.release()
+        gate.release()
         await h.runtime.waitUntilIdle()
         let after = h.demo.takeNew().to("lea")
         #expect(after.count == 2)
@@ -157,11 +161,11 @@ final class ConfirmingNetwork: ChatNetwork {
         }
         let pages = console.all.pages
         #expect(pages.count == 2)
-        let stored = try h.store.pages(of: TicketNumber(1))
+        let stored = try await h.store.pages(of: TicketNumber(1))
         #expect(stored.count == 2 && stored.allSatisfy { $0.sentAt != nil })
         let metrics = await runtime.metrics()
         #expect(metrics.pagesSent == 2 && metrics.pagesInFlight == 0)
-        #expect(try h.store.ticket(TicketNumber(1))?.ticket.state == .paged)
+        #expect(try await h.store.ticket(TicketNumber(1))?.ticket.state == .paged)
     }
 }
 
@@ -169,14 +173,14 @@ final class ConfirmingNetwork: ChatNetwork {
     @Test func aNickChangeDuringThePINCheckKeepsTheResultAndTheHeldLines() async throws {
         let h = try await Harness()
         let gate = PINGate()
-        await h.runtime.usePINVerifier(gate.verifier)
+        await h.runtime.usePINHash(gate.hash)
         let lea = h.customer("lea")
         for line in ["Kundennummer 10042, PIN 4711", "!status"] {
             await h.runtime.handle(.message(ChatMessage(sender: lea.identity, principal: lea.principal, place: .direct,
                                                         text: line, addressedToBot: true, time: h.clock.date)))
         }
         await h.runtime.handle(.nickChanged(network: "demo", from: "lea", to: "lea_"))
-        await gate.release()
+        gate.release()
         await h.runtime.waitUntilIdle()
         let out = h.demo.takeNew()
         #expect(out.to("lea").isEmpty)

@@ -20,13 +20,13 @@ import Testing
         let beforeIDs: [Int64] = before.compactMap(\.deliveryID).sorted()
         #expect(resentIDs == beforeIDs)
         await h.confirm(resent)
-        #expect(try h.store.pendingPages(dueBy: .distantFuture, limit: 10).isEmpty)
+        #expect(try await h.store.pendingPages(dueBy: .distantFuture, limit: 10).isEmpty)
 
         // The escalation continues where it stood: one re-page at 5 minutes.
         #expect(await h.advance(minutes: 4).pages.isEmpty)
         let step1 = await h.advance(minutes: 1)
         #expect(step1.pages.count == 3)
-        #expect(try h.store.escalationSteps(of: TicketNumber(1)) == [0, 1])
+        #expect(try await h.store.escalationSteps(of: TicketNumber(1)) == [0, 1])
     }
 
     @Test func aRestartAfterDowntimeSendsTheMissedStepsAsOnePage() async throws {
@@ -56,7 +56,7 @@ import Testing
         // A customer who comes back finds their ticket.
         let back = await h.say("Ist schon jemand dran?", from: h.customer("nora", account: "nora"))
         #expect(back.to("nora").first?.hasPrefix("Sie haben bereits das offene Ticket #1") == true)
-        #expect(try h.store.events(of: TicketNumber(1)).last?.note == "Ist schon jemand dran?")
+        #expect(try await h.store.events(of: TicketNumber(1)).last?.note == "Ist schon jemand dran?")
     }
 }
 
@@ -80,6 +80,6 @@ import Testing
         await h.say("!resolve 1 Neustart hat geholfen", from: h.agent("ben"), in: "#agents")
         let out = await h.say("Leider ist der Tunnel wieder weg", from: h.customer("alice", account: "alice"))
         #expect(out.to("ben") == ["[#1] Speicherstadt Logistik GmbH: Leider ist der Tunnel wieder weg"])
-        #expect(try h.store.ticket(TicketNumber(1))?.ticket.state == .inProgress)
+        #expect(try await h.store.ticket(TicketNumber(1))?.ticket.state == .inProgress)
     }
 }

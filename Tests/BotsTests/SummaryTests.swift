@@ -18,7 +18,7 @@ import Testing
         if out.to("kai").last?.contains("Löst einer davon Ihr Problem?") == true {
             out = await h.say("nein", from: kai)
         }
-        let ticket = try #require(h.openTickets().first)
+        let ticket = try #require(try await h.openTickets().first)
         let problem = "Unser VPN-Gateway ist seit 10 Minuten komplett ausgefallen, niemand kommt rein"
         #expect(ticket.summary == problem)
         #expect(ticket.description.contains("wir brauchen dringend Hilfe")) // nothing lost
@@ -36,7 +36,7 @@ import Testing
             "Wir kümmern uns darum. Damit die richtige Person sofort weiß, worum es geht: Was genau funktioniert nicht, seit wann, gibt es eine Fehlermeldung?",
         ])
         #expect(out.pages.isEmpty)
-        #expect(try h.openTickets().isEmpty)
+        #expect(try await h.openTickets().isEmpty)
     }
 
     @Test func aLineThatAnswersNothingGetsTheOpenQuestionAgain() async throws {

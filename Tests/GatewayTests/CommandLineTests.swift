@@ -94,16 +94,16 @@ final class CommandFixture: Sendable {
     @Test func openTicketsWithALimitAreTheLongestWaiting() async throws {
         let fixture = try CommandFixture(ircPort: try FreePort.next(), httpPort: try FreePort.next())
         let start = Date(timeIntervalSince1970: 1_772_442_000)
-        let store = try SQLiteStore(path: fixture.storePath, logger: .disabled, now: start)
+        let store = try SQLiteDeskStore(path: fixture.storePath, logger: .disabled, now: start)
         for index in 0..<3 {
             let at = start.addingTimeInterval(Double(index) * 3600)
             let contact = ChatIdentity(network: "e2e", nick: "guest\(index)")
-            _ = try store.createTicket(NewTicket(
+            _ = try await store.createTicket(NewTicket(
                 createdAt: at, createdBy: .customer(contact.description), customerNumber: nil,
                 customerName: "Guest \(index)", contact: contact, group: .noContract, tier: nil, severity: .minor,
                 summary: "question \(index)", description: "question \(index)", language: "en"), pages: [])
         }
-        store.close()
+        await store.close()
         let (status, output) = try await fixture.run(["tickets", "list", "--open", "--limit", "2"])
         #expect(status == 0, "\(output)")
         let numbers = output.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
@@ -159,10 +159,10 @@ final class CommandFixture: Sendable {
         let fixture = try CommandFixture(ircPort: try FreePort.next(), httpPort: taken.port)
         let loaded = try LoadedConfiguration.load(from: URL(fileURLWithPath: fixture.configPath))
         let service = try GatewayService(loaded: loaded, clock: ManualClock(), logger: .disabled)
-        #expect(try service.store.ticketStore.openTickets().isEmpty)
+        #expect(try await service.store.desk.openTickets().isEmpty)
         let (signals, _) = AsyncStream<ProcessSignal>.makeStream()
         await #expect(throws: TransportError.self) { try await service.run(signals: signals) }
-        #expect(throws: TicketStoreError.closed) { try service.store.ticketStore.openTickets() }
+        await #expect(throws: TicketStoreError.closed) { try await service.store.desk.openTickets() }
     }
 
     /// The KB follows the folder the new definition names, from the one
@@ -172,7 +172,6 @@ final class CommandFixture: Sendable {
         let logs = MemoryLogSink()
         let loaded = try LoadedConfiguration.load(from: URL(fileURLWithPath: fixture.configPath))
         let service = try GatewayService(loaded: loaded, clock: ManualClock(), logger: Logger(sink: logs))
-        defer { service.store.closeBlocking() }
         #expect(service.knowledgeBase.current.count == loaded.articleCount)
         #expect(service.knowledgeBase.current.search("fluxmeter", limit: 3).isEmpty)
 
@@ -182,5 +181,6 @@ final class CommandFixture: Sendable {
         #expect(service.knowledgeBase.current.count == 1)
         #expect(service.knowledgeBase.current.search("fluxmeter", limit: 3).first?.article.id == "KB-9001")
         #expect(logs.lines.contains { $0.contains("configuration reloaded") }, "\(logs.lines)")
+        await service.store.close()
     }
 }

@@ -55,8 +55,7 @@ import Testing
             createdAt: Date(), createdBy: .system, customerNumber: nil, customerName: "x",
             contact: ChatIdentity(network: "demo", nick: "x"), group: .noContract, tier: nil, severity: .minor,
             summary: "s", description: "d", language: "en"))
-        // The synchronous view sees the same store.
-        #expect(try opened.ticketStore.ticket(commit.number) == commit.stored)
+        #expect(try await opened.desk.ticket(commit.number) == commit.stored)
         await opened.close()
         let latest = try SQLiteDeskStore.inspect(path: folder.appendingPathComponent("var/s.sqlite").path).latestVersion
         #expect(try StoreFactory.inspect(settings).contains("schema version \(latest) (current)"))

@@ -46,12 +46,12 @@ import Testing
     @Test func logsEachAppliedMigration() throws {
         try withTemporaryDirectory { dir in
             let sink = MemoryLogSink()
-            let store = try SQLiteStore(path: dir.storePath, logger: Logger(sink: sink), now: monday)
+            let store = try BlockingSQLiteStore(path: dir.storePath, logger: Logger(sink: sink), now: monday)
             store.close()
             #expect(sink.lines.count == Schema.latestVersion)
             #expect(sink.lines.first?.contains("version=1") == true)
             #expect(sink.lines.last?.contains("version=\(Schema.latestVersion)") == true)
-            try SQLiteStore(path: dir.storePath, logger: Logger(sink: sink), now: monday).close()
+            try BlockingSQLiteStore(path: dir.storePath, logger: Logger(sink: sink), now: monday).close()
             #expect(sink.lines.count == Schema.latestVersion)
         }
     }

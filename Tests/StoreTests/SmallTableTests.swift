@@ -53,35 +53,4 @@ import Testing
             #expect(try store.counters("tickets") == ["": 1])
         }
     }
-
-    @Test func failedPINAttemptsAreLoggedAndFoundByCustomerOrIdentity() throws {
-        try withTemporaryDirectory { dir in
-            let store = try openStore(dir.storePath)
-            defer { store.close() }
-            let mallory = ChatIdentity(network: "libera", nick: "mallory")
-            let malloryAccount = ChatIdentity(network: "libera", nick: "m2", account: "Mallory")
-            let attempts = [
-                FailedPINAttempt(customerNumber: "10042", identity: mallory, at: monday),
-                FailedPINAttempt(customerNumber: "10042", identity: mallory, at: monday + 10),
-                FailedPINAttempt(customerNumber: "20077", identity: malloryAccount, at: monday + 20),
-                FailedPINAttempt(customerNumber: "10042", identity: malloryAccount, at: monday + 30),
-            ]
-            for attempt in attempts { try store.recordFailedPIN(attempt) }
-            #expect(try store.failedPINAttempts(customerNumber: "10042", identity: nil, since: .distantPast)
-                == [attempts[0], attempts[1], attempts[3]])
-            #expect(try store.failedPINAttempts(customerNumber: "10042", identity: nil, since: monday + 5)
-                == [attempts[1], attempts[3]])
-            #expect(try store.failedPINAttempts(customerNumber: nil, identity: ChatIdentity(network: "libera",
-                                                                                          nick: "MALLORY"),
-                                                since: .distantPast) == [attempts[0], attempts[1]])
-            let byAccount = ChatIdentity(network: "libera", nick: "whatever", account: "mallory")
-            #expect(try store.failedPINAttempts(customerNumber: nil, identity: byAccount, since: .distantPast)
-                == [attempts[2], attempts[3]])
-            #expect(try store.failedPINAttempts(customerNumber: "20077", identity: byAccount, since: .distantPast)
-                == [attempts[2]])
-            #expect(try store.failedPINAttempts(customerNumber: nil, identity: ChatIdentity(network: "oftc",
-                                                                                          nick: "mallory"),
-                                                since: .distantPast).isEmpty)
-        }
-    }
 }

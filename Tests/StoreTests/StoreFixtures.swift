@@ -23,8 +23,8 @@ struct TemporaryDirectory {
 /// 2026-03-02 09:00:00 UTC, a Monday (ManualClock's default start).
 let monday = Date(timeIntervalSince1970: 1_772_442_000)
 
-func openStore(_ path: String) throws -> SQLiteStore {
-    try SQLiteStore(path: path, logger: .disabled, now: monday)
+func openStore(_ path: String) throws -> BlockingSQLiteStore {
+    try BlockingSQLiteStore(path: path, logger: .disabled, now: monday)
 }
 
 /// A ticket as the conversation would hand it to the store.

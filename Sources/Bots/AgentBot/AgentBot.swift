@@ -11,7 +11,7 @@ import Foundation
 // its arguments and returns the reply (nil: the usage is shown).
 extension BotRuntime {
     func runAgentCommand(_ command: AgentCommand, arguments: String, message: ChatMessage,
-                         settings: NetworkBotSettings) {
+                         settings: NetworkBotSettings) async {
         let language = settings.defaultLanguage
         let definition = definitions.agentCommands.definition(command)
         func reply(_ text: String) {
@@ -34,12 +34,13 @@ extension BotRuntime {
         let context = AgentContext(agent: agent, language: language, message: message, now: clock.date,
                                    arguments: arguments)
         let handler = agentHandler(command)
-        reply(handler(context) ?? definitions.agent.render(.usage, language, [
+        let answer = await handler(context)
+        reply(answer ?? definitions.agent.render(.usage, language, [
             "command": definition.display, "usage": definition.usage(language)]))
     }
 
     /// The handler of each agent command: one entry per command.
-    func agentHandler(_ command: AgentCommand) -> (AgentContext) -> String? {
+    func agentHandler(_ command: AgentCommand) -> (AgentContext) async -> String? {
         switch command {
         case .help: helpCommand
         case .queue: queueCommand
@@ -88,7 +89,7 @@ extension BotRuntime {
     }
 
     /// The text for a refused lifecycle command.
-    func refusal(_ error: TransitionError, _ number: TicketNumber, command: String, _ context: AgentContext) -> String {
+    func refusal(_ error: TransitionError, _ number: TicketNumber, command: String, _ context: AgentContext) async -> String {
         let values = ["ticket": number.description, "state": error.state.rawValue, "command": "!" + command]
         switch error.reason {
         case .assignedTo(let other):
@@ -97,7 +98,7 @@ extension BotRuntime {
             return agentText(.alreadyYours, context, values)
         case .unchanged:
             return agentText(.severityUnchanged, context, ["ticket": number.description,
-                                                           "severity": (try? store.ticket(number))??.ticket.severity.description ?? "?"])
+                                                           "severity": (try? await store.ticket(number))??.ticket.severity.description ?? "?"])
         case .textRequired:
             let definition = definitions.agentCommands.definition(AgentCommand(rawValue: command) ?? .help)
             return agentText(.usage, context, ["command": definition.display, "usage": definition.usage(context.language)])
@@ -106,10 +107,10 @@ extension BotRuntime {
         }
     }
 
-    func failureText(_ result: ChangeResult, _ number: TicketNumber, command: String, _ context: AgentContext) -> String {
+    func failureText(_ result: ChangeResult, _ number: TicketNumber, command: String, _ context: AgentContext) async -> String {
         switch result {
         case .done: return ""
-        case .refused(let error): return refusal(error, number, command: command, context)
+        case .refused(let error): return await refusal(error, number, command: command, context)
         case .notFound: return agentText(.unknownTicket, context, ["ticket": number.description])
         case .failed(let error):
             if case TicketStoreError.conflict = error {

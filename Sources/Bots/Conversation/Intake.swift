@@ -11,10 +11,6 @@ struct IntakeContext {
     var texts: TextTable<SupportText>
     var settings: SupportSettings
     var now: Date
-    /// Wrong PINs recently logged for this chat identity and customer
-    /// number (the store's failed-PIN log), so a new conversation does not
-    /// give three fresh attempts.
-    var recentPINFailures: (String) -> Int
 }
 
 /// Something the intake wants done; the runtime does it and, where there is
@@ -23,7 +19,9 @@ struct IntakeContext {
 enum IntakeEffect: Equatable {
     /// Say this to the customer (definition text with values filled in).
     case say(String)
-    /// Check this PIN off the actor (PBKDF2 is slow on purpose).
+    /// Reserve a PIN check in the store, then check this PIN off the actor
+    /// (PBKDF2 is slow on purpose); the answer comes back as
+    /// ``Intake/pinChecked(ok:number:_:)`` or ``Intake/pinRefused(_:number:_:)``.
     case verifyPIN(number: String, pin: String)
     /// A wrong PIN: log it (store and logger).
     case pinFailed(number: String)
@@ -45,6 +43,9 @@ struct TicketDraft: Equatable {
     var summary: String
     var description: String
     var language: Language
+    /// The contract was claimed while the number's PIN checks were locked
+    /// (``Ticket/contractClaimPINLocked``).
+    var contractClaimPINLocked = false
 }
 
 /// The question-and-answer part of a customer conversation (SPEC "Customer
@@ -81,6 +82,9 @@ struct Intake {
     private(set) var proven = false
     private(set) var pinFailures = 0
     private(set) var pinExhausted = false
+    /// The number's PIN checks were locked when this customer gave a PIN:
+    /// the ticket gets this group (the configuration's choice) and the flag.
+    private(set) var lockedClaimGroup: CustomerGroup?
     /// A PIN given before the number (used once the number is known).
     private var heldPIN: String?
     private var unknownNumbers = 0
@@ -250,6 +254,46 @@ struct Intake {
         return effects + next(context, learned: true, added: false)
     }
 
+    /// The store refused to run a PIN check for `number` (issue 14): a
+    /// budget is spent, so no PIN was hashed. The sender's own budget (three
+    /// wrong PINs) is the SPEC's "served as non-contract"; a number locked
+    /// by wrong PINs from anyone still gets a ticket, marked "contract
+    /// claimed, PIN locked" at the configured group; a busy checker asks
+    /// for the PIN again.
+    mutating func pinRefused(_ refusal: PINRefusal, number: String, _ context: IntakeContext) -> [IntakeEffect] {
+        texts = context.texts
+        verifying = false
+        guard case .known(let known) = customer, known.number == number else { return [] }
+        switch refusal {
+        case .identityLimited:
+            pinExhausted = true
+            notes.append(text(.pinAttemptsExhausted))
+        case .numberLocked:
+            // Locked by wrong PINs from anyone: not this customer's fault, so
+            // they still get help, flagged for the agent to verify by phone.
+            pinExhausted = true
+            lockedClaimGroup = context.settings.pinLockedClaimGroup
+            notes.append(text(.pinLockedClaimed, ["number": known.number]))
+        case .globalBusy:
+            notes.append(text(.pinBusy))
+            lastQuestion = .pin
+            lastPromptAt = context.now
+            return [.say(joined(greeting() + takeNotes()))]
+        }
+        return next(context, learned: true, added: false)
+    }
+
+    /// The store could not record the PIN check's reservation, so no PIN
+    /// was checked (fail closed): say so and ask for the PIN again.
+    mutating func pinCheckUnavailable(number: String, _ context: IntakeContext) -> [IntakeEffect] {
+        texts = context.texts
+        verifying = false
+        guard case .known(let known) = customer, known.number == number else { return [] }
+        lastQuestion = .pin
+        lastPromptAt = context.now
+        return [.say(joined(greeting() + takeNotes() + [text(.pinUnavailable)]))]
+    }
+
     /// The runtime could not store the ticket: say so; the next line retries.
     mutating func creationFailed(_ context: IntakeContext) -> [IntakeEffect] {
         texts = context.texts
@@ -304,11 +348,6 @@ struct Intake {
         if context.customers.isLinked(identity, to: found.number, normalize: context.normalizeAccount) {
             proven = true
             return ([text(.recognisedByAccount, ["customer": found.name, "number": found.number])], false)
-        }
-        pinFailures = context.recentPINFailures(found.number)
-        if pinFailures >= 3 {
-            pinExhausted = true
-            return ([text(.pinAttemptsExhausted)], false)
         }
         return ([], false)
     }
@@ -445,6 +484,7 @@ struct Intake {
         var number: String?
         var name = nick
         var tier: String?
+        let group = lockedClaimGroup ?? self.group
         switch customer {
         case .known(let known):
             if group == .contract {
@@ -461,6 +501,6 @@ struct Intake {
         }
         return TicketDraft(group: group, customerNumber: number, customerName: name, tier: tier,
                            severity: severity ?? .question, summary: summary, description: description,
-                           language: language)
+                           language: language, contractClaimPINLocked: lockedClaimGroup != nil)
     }
 }

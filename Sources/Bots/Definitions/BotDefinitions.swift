@@ -1,5 +1,6 @@
 import Core
 import Config
+import Desk
 import Foundation
 
 /// The bot definitions: every text the bots say, in German and English,
@@ -112,7 +113,8 @@ public struct BotDefinitions: Sendable {
                 descriptionLimit: s.descriptionLimit, repromptInterval: s.repromptInterval.timeInterval,
                 idleTimeout: s.idleTimeout.timeInterval, suggestionThreshold: s.suggestionThreshold,
                 unknownNumberAttempts: max(1, s.unknownNumberAttempts), relayBurstWindow: s.relayBurstWindow.timeInterval,
-                conversationsPerNetwork: s.conversationsPerNetwork, conversationsTotal: s.conversationsTotal)
+                conversationsPerNetwork: s.conversationsPerNetwork, conversationsTotal: s.conversationsTotal,
+                pinLockedClaimGroup: s.pinLockedClaimGroup ?? .contract)
         }
         var agentSettings: AgentSettings?
         if let agent {
@@ -172,6 +174,11 @@ public struct SupportSettings: Sendable, Hashable {
     public var conversationsPerNetwork: Int
     /// Conversations tracked at once over all networks (the same answer).
     public var conversationsTotal: Int
+    /// The group of a ticket whose contract was claimed while the number's
+    /// PIN checks were locked (issue 14): `contract` (default: the
+    /// contract's priority, flagged for the agent to verify by phone) or
+    /// `none` (served as without a contract, flagged all the same).
+    public var pinLockedClaimGroup: CustomerGroup = .contract
 }
 
 /// `settings` of `agent.json5`.
@@ -210,6 +217,7 @@ struct SupportSettingsEntry: Decodable {
     var relayBurstWindow: ConfigDuration
     var conversationsPerNetwork: Int
     var conversationsTotal: Int
+    var pinLockedClaimGroup: CustomerGroup?
 }
 
 struct AgentSettingsEntry: Decodable {

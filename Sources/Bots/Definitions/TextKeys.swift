@@ -27,9 +27,11 @@ public enum SupportText: String, BotTextKey {
     case conversationCancelled, nothingToCancel, idleTimeout
     case statusNone, statusHeader, statusQueued, statusAssigned
     case helpIntro, helpLine, languageSet, languageUsage, channelRedirect, storeFailed, unknownCommand, soon
-    /// PIN abuse protection (issue 14): the number is locked, served as "contract claimed, PIN locked", the
-    /// PIN checker refused at once (queue full), and the policy in one line (`!help`, the PIN prompt).
-    case pinLocked, pinLockedClaimed, pinBusy, pinPolicy
+    /// PIN abuse protection (issue 14): the number is locked, so served as "contract claimed, PIN locked";
+    /// too many PIN checks at once (asked again); and the policy in one line (`!help`).
+    case pinLockedClaimed, pinBusy, pinPolicy
+    /// The store could not record a PIN check, so none ran (fail closed).
+    case pinUnavailable
     /// A new customer while the bots already track as many conversations as they may (issue 15): an honest
     /// "busy, try again later", said once.
     case busy
@@ -66,9 +68,8 @@ public enum SupportText: String, BotTextKey {
         case .helpLine: ["command", "usage", "help"]
         case .channelRedirect: ["nick"]
         case .unknownCommand: ["command"]
-        case .pinLocked: ["number", "minutes"]
         case .pinLockedClaimed: ["number"]
-        case .pinBusy, .busy: []
+        case .pinBusy, .pinUnavailable, .busy: []
         case .pinPolicy: ["attempts", "minutes"]
         }
     }
@@ -94,7 +95,7 @@ public enum SupportText: String, BotTextKey {
         case .statusQueued: ["ticket", "position"]
         case .statusAssigned: ["ticket", "agent"]
         case .helpLine: ["command", "help"]
-        case .pinLocked, .pinLockedClaimed: ["number"]
+        case .pinLockedClaimed: ["number"]
         case .pinPolicy: ["attempts", "minutes"]
         default: []
         }

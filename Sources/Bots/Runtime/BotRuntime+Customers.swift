@@ -8,32 +8,16 @@ import KB
 extension BotRuntime {
     /// What the intake needs, for `identity` at `now`.
     func intakeContext(_ identity: ChatIdentity, now: Date) -> IntakeContext {
-        let store = self.store
-        let logger = self.logger
-        return IntakeContext(
+        IntakeContext(
             customers: desk.customers, normalizeAccount: { [networks] account in
                 networks[identity.network]?.normalized(account, kind: .account) ?? account
             }, knowledgeBase: knowledgeBase.current, texts: definitions.support,
-            settings: definitions.supportSettings, now: now,
-            recentPINFailures: { number in
-                // Wrong PINs from this identity for this number in the last
-                // hour — and if anyone tried ten for the number, no more tries
-                // for anyone for now (a guessing attack across nicks).
-                let since = now.addingTimeInterval(-3600)
-                do {
-                    let mine = try store.failedPINAttempts(customerNumber: number, identity: identity, since: since).count
-                    let all = try store.failedPINAttempts(customerNumber: number, identity: nil, since: since).count
-                    return all >= 10 ? max(mine, 3) : mine
-                } catch {
-                    logger.error("reading failed PIN attempts failed", ["error": error])
-                    return 0
-                }
-            })
+            settings: definitions.supportSettings, now: now)
     }
 
     /// A line from a customer: a private message, or a support-channel line
     /// addressed to the bot (the conversation then continues privately).
-    func customerLine(_ text: String, message: ChatMessage, settings: NetworkBotSettings, fromChannel: String?) {
+    func customerLine(_ text: String, message: ChatMessage, settings: NetworkBotSettings, fromChannel: String?) async {
         let now = clock.date
         let identity = message.sender
         let key = conversationKey(identity)
@@ -44,7 +28,7 @@ extension BotRuntime {
         if !message.isAction, let command = Self.command(in: text) {
             let language = conversations[key]?.language ?? LanguageDetector.detect(text) ?? settings.defaultLanguage
             if let supportCommand = definitions.supportCommands.command(named: command.name) {
-                customerCommand(supportCommand, arguments: command.arguments, identity: identity, settings: settings,
+                await customerCommand(supportCommand, arguments: command.arguments, identity: identity, settings: settings,
                                 now: now)
             } else {
                 say(definitions.support.render(.unknownCommand, language, ["command": "!" + command.name]),
@@ -55,7 +39,7 @@ extension BotRuntime {
         var fresh = false
         if conversations[key] == nil {
             guard admitsConversation(identity, key: key) else { return }
-            conversations[key] = startConversation(identity, firstLine: text, settings: settings, now: now)
+            conversations[key] = await startConversation(identity, firstLine: text, settings: settings, now: now)
             fresh = true
             if let channel = fromChannel {
                 say(ChatAction(network: identity.network, recipient: .channel(channel),
@@ -69,12 +53,12 @@ extension BotRuntime {
         guard let conversation = conversations[key] else { return }
         switch conversation.phase {
         case .intake:
-            intakeLine(text, isAction: message.isAction, key: key, now: now)
+            await intakeLine(text, isAction: message.isAction, key: key, now: now)
         case .ticket:
             // Back on an open ticket: say so once — unless an agent has it, then
             // the line simply goes to the agent, as in a chat.
             if fresh, let number = conversation.ticketNumber,
-               (try? store.ticket(number))??.ticket.assignee == nil {
+               (try? await store.ticket(number))??.ticket.assignee == nil {
                 say(definitions.support.render(.existingTicket, conversation.language, ["ticket": number.description]),
                     to: identity.nick, on: identity.network)
                 if case .ticket(var followUp) = conversation.phase {
@@ -82,7 +66,7 @@ extension BotRuntime {
                     conversations[key]?.phase = .ticket(followUp)
                 }
             }
-            followUpLine(message.isAction ? Self.actionMark + text : text, key: key, now: now)
+            await followUpLine(message.isAction ? Self.actionMark + text : text, key: key, now: now)
         }
     }
 
@@ -94,14 +78,14 @@ extension BotRuntime {
     /// A new conversation: bound to the customer's open ticket if they have
     /// one (their lines go to it), else a fresh intake.
     func startConversation(_ identity: ChatIdentity, firstLine: String, settings: NetworkBotSettings,
-                           now: Date) -> Conversation {
+                           now: Date) async -> Conversation {
         serials += 1
         counters.conversationsStarted += 1
         let key = conversationKey(identity)
         let detected = LanguageDetector.detect(firstLine)
         let language = detected ?? settings.defaultLanguage
         do {
-            if let newest = try store.tickets(contact: identity, openOnly: false, limit: 1).first {
+            if let newest = try await store.tickets(contact: identity, openOnly: false, limit: 1).first {
                 let ticket = newest.ticket
                 let recentlyResolved = ticket.state == .resolved && now.timeIntervalSince(ticket.updatedAt) < 86_400
                 if ticket.state.isOpen || recentlyResolved {
@@ -122,16 +106,16 @@ extension BotRuntime {
     }
 
     /// Feeds one line to the intake and carries out what it says.
-    func intakeLine(_ text: String, isAction: Bool = false, key: ConversationKey, now: Date) {
+    func intakeLine(_ text: String, isAction: Bool = false, key: ConversationKey, now: Date) async {
         guard var conversation = conversations[key], case .intake(var intake) = conversation.phase else { return }
         let effects = intake.receive(text, isAction: isAction, intakeContext(conversation.identity, now: now))
         conversation.language = intake.language
         conversation.phase = .intake(intake)
         conversations[key] = conversation
-        perform(effects, key: key, now: now)
+        await perform(effects, key: key, now: now)
     }
 
-    func perform(_ effects: [IntakeEffect], key: ConversationKey, now: Date) {
+    func perform(_ effects: [IntakeEffect], key: ConversationKey, now: Date) async {
         for effect in effects {
             guard let conversation = conversations[key] else { return }
             let identity = conversation.identity
@@ -142,102 +126,188 @@ extension BotRuntime {
                 say(ChatAction(network: identity.network, recipient: .user(identity.nick), text: text,
                                replaceKey: Self.promptKey(conversation)))
             case .verifyPIN(let number, let pin):
-                startPINCheck(key: key, serial: conversation.serial, number: number, pin: pin)
+                await startPINCheck(key: key, serial: conversation.serial, number: number, pin: pin)
             case .pinFailed(let number):
                 counters.pinFailures += 1
                 logger.warning("wrong contract PIN", ["customer_number": number, "identity": identity.description])
-                do {
-                    try store.recordFailedPIN(FailedPINAttempt(customerNumber: number, identity: identity, at: now))
-                } catch {
-                    storeFailed(error, "record failed PIN")
-                }
             case .deflected(let articleID):
                 counters.deflected += 1
                 logger.info("solved by a KB article, no ticket", ["article": articleID, "identity": identity.description])
                 do {
-                    try store.incrementCounter("deflected", key: articleID)
+                    try await store.incrementCounter("deflected", key: articleID)
                 } catch {
                     storeFailed(error, "count deflection")
                 }
             case .end:
                 endConversation(key)
             case .createTicket(let draft):
-                createTicket(draft, key: key, now: now)
+                await createTicket(draft, key: key, now: now)
             }
         }
     }
 
-    /// Checks a PIN off the actor: PBKDF2 takes a noticeable fraction of a
-    /// second on purpose, and other customers must not wait for it. At most
-    /// ``maximumConcurrentPINChecks`` run at once (a flood of PIN attempts
-    /// from many nicks must not take every core); the rest wait their turn.
-    func startPINCheck(key: ConversationKey, serial: UInt64, number: String, pin: String) {
-        guard pinChecksRunning < Self.maximumConcurrentPINChecks else {
-            pinChecksWaiting.append(PendingPINCheck(key: key, serial: serial, number: number, pin: pin))
+    /// Reserves the check in the store, then hashes the PIN on the worker.
+    ///
+    /// The reservation comes first (issue 14): the store counts it against
+    /// the number's, the sender's and the global budget in one transaction
+    /// (``PINAttemptPolicy``), so parallel attempts and several gateways
+    /// count together. Past a budget the answer is immediate and no PIN is
+    /// hashed; a store that cannot record the reservation runs no check
+    /// (fail closed). The hash runs on ``PINCheckWorker``'s own threads,
+    /// round robin per conversation, so a flood from one sender delays
+    /// another customer's check by at most one hash, and conversations and
+    /// agent commands never wait for hashing.
+    func startPINCheck(key: ConversationKey, serial: UInt64, number: String, pin: String) async {
+        guard let identity = conversations[key]?.identity else { return }
+        let now = clock.date
+        // A full line refuses before anything is reserved (the worker's own
+        // refusal after the reservation would leave it counted as wrong).
+        if pinWorker.statistics.waiting >= Self.pinQueueLimit {
+            counters.pinChecksRefused += 1
+            logger.notice("PIN check refused: the worker's line is full", ["customer_number": number,
+                                                                           "identity": identity.description])
+            await pinNotChecked(key: key, serial: serial, number: number, refusal: .globalBusy(retryAt: now))
             return
         }
-        pinChecksRunning += 1
-        let customers = desk.customers
-        let verify = pinVerifier
-        serials += 1
-        let work = serials
-        backgroundWork[work] = Task {
-            let ok = await verify(customers, number, pin)
-            await self.pinCheckFinished(key: key, serial: serial, number: number, ok: ok)
-            self.backgroundWork.removeValue(forKey: work)
+        let reservation: PINReservation
+        do {
+            reservation = try await store.reservePINCheck(customerNumber: number, identity: identity, at: now,
+                                                          policy: pinPolicy)
+        } catch {
+            storeFailed(error, "reserve PIN check")
+            await pinNotChecked(key: key, serial: serial, number: number, refusal: nil)
+            return
+        }
+        switch reservation {
+        case .refused(let refusal):
+            counters.pinChecksRefused += 1
+            logger.notice("PIN check refused", ["customer_number": number, "identity": identity.description,
+                                                "reason": refusal.description])
+            if case .numberLocked = refusal { noteWrongPIN(number: number, identity: identity, now: now) }
+            await pinNotChecked(key: key, serial: serial, number: number, refusal: refusal)
+        case .reserved(let id):
+            let worker = pinWorker
+            let job = PINCheckJob(customers: desk.customers, number: number, pin: pin)
+            serials += 1
+            let work = serials
+            backgroundWork[work] = Task {
+                let ok: Bool?
+                do {
+                    ok = try await worker.check(sender: key, job)
+                } catch {
+                    ok = nil
+                }
+                await self.pinCheckFinished(key: key, serial: serial, identity: identity, number: number,
+                                            reservation: id, ok: ok)
+                self.backgroundWork.removeValue(forKey: work)
+            }
         }
     }
 
     /// A PIN check's result, as an input of its own (it waits for its turn
-    /// like a chat event); then the next waiting check starts.
-    func pinCheckFinished(key: ConversationKey, serial: UInt64, number: String, ok: Bool) async {
+    /// like a chat event): recorded in the store, then told to the intake.
+    /// `ok` nil: the worker withdrew the check (the conversation ended) or
+    /// refused it; the reservation stays unfinished, which counts as wrong.
+    func pinCheckFinished(key: ConversationKey, serial: UInt64, identity: ChatIdentity, number: String,
+                          reservation: PINReservationID, ok: Bool?) async {
         await enterTurn()
-        pinChecked(key: key, serial: serial, number: number, ok: ok)
-        pinChecksRunning -= 1
-        if !pinChecksWaiting.isEmpty {
-            let next = pinChecksWaiting.removeFirst()
-            startPINCheck(key: next.key, serial: next.serial, number: next.number, pin: next.pin)
+        let now = clock.date
+        if let ok {
+            do {
+                try await store.finishPINCheck(reservation, outcome: ok ? .right : .wrong, at: now)
+            } catch {
+                // Unfinished, the reservation stays counted as wrong: safe.
+                storeFailed(error, "finish PIN check")
+            }
+            if !ok { noteWrongPIN(number: number, identity: identity, now: now) }
+            await pinChecked(key: key, serial: serial, number: number, ok: ok)
+        } else {
+            await pinNotChecked(key: key, serial: serial, number: number, refusal: .globalBusy(retryAt: now))
         }
         await flush()
         await leaveTurnAfterDeliveries()
     }
 
-    /// Replaces how a PIN is checked (tests hold a check to see what waits
-    /// behind it; a bounded worker pool can take its place).
-    func usePINVerifier(_ verifier: @escaping PINCheckFunction) {
-        pinVerifier = verifier
+    /// Hashes a job's PIN against the customer file (PBKDF2): what the
+    /// worker runs unless a test injected its own hash.
+    static func hashPIN(_ job: PINCheckJob) -> Bool {
+        job.customers.verifyPIN(number: job.number, pin: job.pin)
     }
 
-    /// PIN checks at once: one per core (at least two).
-    static var maximumConcurrentPINChecks: Int { max(2, ProcessInfo.processInfo.activeProcessorCount) }
+    /// PIN checks waiting for the worker at most; past it a check is
+    /// refused at once (``SupportText/pinBusy``).
+    static var pinQueueLimit: Int { 100 }
 
-    func pinChecked(key started: ConversationKey, serial: UInt64, number: String, ok: Bool) {
-        let now = clock.date
-        // The customer may have changed nick or logged in meanwhile: the
-        // conversation is found by its serial then.
-        let key = conversations[started]?.serial == serial ? started
+    /// Replaces the worker's hash (tests hold a check with a gate to see
+    /// what waits behind it); the old worker's waiting checks are withdrawn.
+    func usePINHash(threads: Int = 1, _ hash: @escaping PINHashFunction) {
+        pinWorker.shutDown()
+        pinWorker = PINWorker(threads: threads, totalLimit: Self.pinQueueLimit, hash: hash)
+    }
+
+    /// Counts a wrong (or locked-out) PIN for `number` and, when that makes
+    /// an attack, warns the agents' channel once: the number, the count and
+    /// the senders — never the PINs tried (they are not given to it).
+    func noteWrongPIN(number: String, identity: ChatIdentity, now: Date) {
+        guard let warning = pinAttacks.wrongPIN(number: number, sender: identity.description, at: now) else { return }
+        counters.pinAttackWarnings += 1
+        logger.warning("PIN guessing against a customer number", [
+            "customer_number": number, "wrong": warning.count, "senders": warning.senderCount])
+        let place = agentsPlace(for: identity.network)
+        guard let channel = place.channel else { return }
+        say(ChatAction(network: place.network, recipient: .channel(channel),
+                       text: definitions.agent.render(.pinAttack, agentLanguage(place.network), warning.textValues),
+                       lane: .urgent))
+    }
+
+    /// The conversation a PIN check was started for: the customer may have
+    /// changed nick or logged in meanwhile, so it is found by its serial.
+    func conversationKey(started: ConversationKey, serial: UInt64) -> ConversationKey {
+        conversations[started]?.serial == serial ? started
             : conversations.first { $0.value.serial == serial }?.key ?? started
+    }
+
+    func pinChecked(key started: ConversationKey, serial: UInt64, number: String, ok: Bool) async {
+        let now = clock.date
+        let key = conversationKey(started: started, serial: serial)
         guard var conversation = conversations[key], conversation.serial == serial,
               case .intake(var intake) = conversation.phase else { return }
         let effects = intake.pinChecked(ok: ok, number: number, intakeContext(conversation.identity, now: now))
         conversation.phase = .intake(intake)
         conversation.language = intake.language
         conversations[key] = conversation
-        perform(effects, key: key, now: now)
-        replayHeld(key, serial: serial)
+        await perform(effects, key: key, now: now)
+        await replayHeld(key, serial: serial)
+    }
+
+    /// No PIN was hashed: a budget refused it, or (`refusal` nil) the store
+    /// could not record the reservation.
+    func pinNotChecked(key started: ConversationKey, serial: UInt64, number: String, refusal: PINRefusal?) async {
+        let now = clock.date
+        let key = conversationKey(started: started, serial: serial)
+        guard var conversation = conversations[key], conversation.serial == serial,
+              case .intake(var intake) = conversation.phase else { return }
+        let context = intakeContext(conversation.identity, now: now)
+        let effects = refusal.map { intake.pinRefused($0, number: number, context) }
+            ?? intake.pinCheckUnavailable(number: number, context)
+        conversation.phase = .intake(intake)
+        conversation.language = intake.language
+        conversations[key] = conversation
+        await perform(effects, key: key, now: now)
     }
 
     // MARK: - The ticket
 
     /// Stores the ticket with its first pages (or announcement) in one
     /// transaction; only after the commit is the customer told its number.
-    func createTicket(_ draft: TicketDraft, key: ConversationKey, now: Date) {
+    func createTicket(_ draft: TicketDraft, key: ConversationKey, now: Date) async {
         guard var conversation = conversations[key] else { return }
         let identity = conversation.identity
         let new = NewTicket(createdAt: now, createdBy: .customer(identity.description),
                             customerNumber: draft.customerNumber, customerName: draft.customerName, contact: identity,
                             group: draft.group, tier: draft.tier, severity: draft.severity, summary: draft.summary,
-                            description: draft.description, language: draft.language.rawValue)
+                            description: draft.description, language: draft.language.rawValue,
+                            contractClaimPINLocked: draft.contractClaimPINLocked)
         let provisional = new.ticket(number: TicketNumber(rawValue: 0))
         let plan = desk.escalation.plan(for: provisional, stepsDone: [], now: now, roster: roster, tiers: desk.tiers,
                                         calendar: desk.calendar)
@@ -262,21 +332,25 @@ extension BotRuntime {
         let makePages: @Sendable (TicketNumber) -> [PageDraft] = { number in
             var ticket = provisional
             ticket.number = number
-            if let pageRequest { return pager.pages(for: pageRequest, ticket: ticket, now: now) }
-            if let announcement { return pager.announcement(ticket: ticket, position: announcement, now: now) }
-            return []
+            var pages: [PageDraft] = []
+            if let pageRequest {
+                pages = pager.pages(for: pageRequest, ticket: ticket, now: now)
+            } else if let announcement {
+                pages = pager.announcement(ticket: ticket, position: announcement, now: now)
+            }
+            return pages + pager.pinLockedNote(ticket: ticket, step: pages.first?.step, now: now)
         }
 
         let commit: TicketCommit
         do {
-            commit = try store.createTicket(new, makePages: makePages)
+            commit = try await store.createTicket(new, makePages: makePages)
         } catch {
             storeFailed(error, "create ticket")
             guard case .intake(var intake) = conversation.phase else { return }
             let effects = intake.creationFailed(intakeContext(identity, now: now))
             conversation.phase = .intake(intake)
             conversations[key] = conversation
-            perform(effects, key: key, now: now)
+            await perform(effects, key: key, now: now)
             return
         }
 
@@ -290,10 +364,6 @@ extension BotRuntime {
         conversation.phase = .ticket(FollowUp(number: ticket.number, group: ticket.group))
         conversations[key] = conversation
         conversationOfTicket[ticket.number] = key
-        // The customer is told first, then the pages follow in the same
-        // batch on the same lane: a crash between the two loses nothing (the
-        // pages are in the store's outbox and go out at the next start).
-        defer { sendPages(commit.pages, now: now, group: ticket.group) }
 
         var values = Self.ticketValues(ticket)
         if ticket.group == .contract {
@@ -332,6 +402,10 @@ extension BotRuntime {
             tellCustomer(ticket, .ticketQueued, values, lane: .urgent)
             schedule.set(.offer(key), at: now.addingTimeInterval(desk.messageOfferDelay))
         }
+        // The customer is told first, then the pages follow in the same
+        // batch on the same lane: a crash between the two loses nothing (the
+        // pages are in the store's outbox and go out at the next start).
+        await sendPages(commit.pages, now: now, group: ticket.group)
     }
 
     /// Builds pages for tickets of customers on `network`.
@@ -347,11 +421,11 @@ extension BotRuntime {
 
     /// A customer's line on their ticket: attached to it (an audit event)
     /// and relayed to the assigned agent; lines in a burst go together.
-    func followUpLine(_ text: String, key: ConversationKey, now: Date) {
+    func followUpLine(_ text: String, key: ConversationKey, now: Date) async {
         guard var conversation = conversations[key], case .ticket(var followUp) = conversation.phase else { return }
         let stored: StoredTicket?
         do {
-            stored = try store.ticket(followUp.number)
+            stored = try await store.ticket(followUp.number)
         } catch {
             storeFailed(error, "read ticket")
             return
@@ -364,7 +438,7 @@ extension BotRuntime {
                                 intakeContext(conversation.identity, now: now))
             conversation.phase = .intake(intake)
             conversations[key] = conversation
-            intakeLine(text, key: key, now: now)
+            await intakeLine(text, key: key, now: now)
             return
         }
         if let ends = followUp.burstEnds, now < ends {
@@ -377,11 +451,11 @@ extension BotRuntime {
         followUp.burstEnds = now.addingTimeInterval(definitions.supportSettings.relayBurstWindow)
         conversation.phase = .ticket(followUp)
         conversations[key] = conversation
-        deliverToTicket([text], key: key, now: now)
+        await deliverToTicket([text], key: key, now: now)
     }
 
     /// The lines held back in a burst, now.
-    func flushBurst(_ key: ConversationKey, now: Date) {
+    func flushBurst(_ key: ConversationKey, now: Date) async {
         guard var conversation = conversations[key], case .ticket(var followUp) = conversation.phase,
               !followUp.buffered.isEmpty else { return }
         let lines = followUp.buffered
@@ -389,10 +463,10 @@ extension BotRuntime {
         followUp.burstEnds = now.addingTimeInterval(definitions.supportSettings.relayBurstWindow)
         conversation.phase = .ticket(followUp)
         conversations[key] = conversation
-        deliverToTicket(lines, key: key, now: now)
+        await deliverToTicket(lines, key: key, now: now)
     }
 
-    func deliverToTicket(_ lines: [String], key: ConversationKey, now: Date) {
+    func deliverToTicket(_ lines: [String], key: ConversationKey, now: Date) async {
         guard var conversation = conversations[key], case .ticket(var followUp) = conversation.phase else { return }
         let limit = definitions.supportSettings.descriptionLimit
         var body = ""
@@ -411,13 +485,13 @@ extension BotRuntime {
         guard !body.isEmpty else { return }
         let owner: Actor
         do {
-            guard let stored = try store.ticket(followUp.number) else { return }
+            guard let stored = try await store.ticket(followUp.number) else { return }
             owner = .customer(stored.ticket.contact.description)
         } catch {
             storeFailed(error, "read ticket")
             return
         }
-        switch change(followUp.number, .customerMessage(body), by: owner, now: now) {
+        switch await change(followUp.number, .customerMessage(body), by: owner, now: now) {
         case .done(let commit, _):
             let ticket = commit.ticket
             let language = conversation.language
@@ -466,11 +540,11 @@ extension BotRuntime {
     }
 
     /// A waiting non-contract customer is offered to leave a message.
-    func offerMessage(_ key: ConversationKey, now: Date) {
+    func offerMessage(_ key: ConversationKey, now: Date) async {
         guard var conversation = conversations[key], case .ticket(var followUp) = conversation.phase,
               followUp.group == .noContract, !followUp.offerMade else { return }
         do {
-            guard let stored = try store.ticket(followUp.number), stored.ticket.state.isOpen,
+            guard let stored = try await store.ticket(followUp.number), stored.ticket.state.isOpen,
                   stored.ticket.assignee == nil else { return }
         } catch {
             storeFailed(error, "read ticket")
@@ -489,7 +563,7 @@ extension BotRuntime {
     /// A conversation without a message for the idle time ends: politely
     /// while questions are open, silently once the ticket exists (it stays
     /// open, and a later line finds it again).
-    func idleCheck(_ key: ConversationKey, now: Date) {
+    func idleCheck(_ key: ConversationKey, now: Date) async {
         guard let conversation = conversations[key] else { return }
         let ends = conversation.lastActivity.addingTimeInterval(definitions.supportSettings.idleTimeout)
         if now < ends {
@@ -505,7 +579,7 @@ extension BotRuntime {
             say(definitions.support.render(.idleTimeout, conversation.language), to: conversation.identity.nick,
                 on: conversation.identity.network)
         case .ticket:
-            flushBurst(key, now: now)
+            await flushBurst(key, now: now)
         }
         endConversation(key)
     }
@@ -513,7 +587,7 @@ extension BotRuntime {
     // MARK: - Customer commands
 
     func customerCommand(_ command: SupportCommand, arguments: String, identity: ChatIdentity,
-                         settings: NetworkBotSettings, now: Date) {
+                         settings: NetworkBotSettings, now: Date) async {
         let key = conversationKey(identity)
         let language = conversations[key]?.language ?? LanguageDetector.detect(arguments) ?? settings.defaultLanguage
         let texts = definitions.support
@@ -527,18 +601,20 @@ extension BotRuntime {
                                                                 "help": definition.help(language)])
                     .replacingOccurrences(of: "  ", with: " "))
             }
+            lines.append(texts.render(.pinPolicy, language, [
+                "attempts": String(pinPolicy.wrongPerNumber), "minutes": String(Int(pinPolicy.maxDelay / 60))]))
             reply(lines.joined(separator: "\n"))
         case .status:
-            reply(statusText(identity: identity, key: key, language: language))
+            await reply(statusText(identity: identity, key: key, language: language))
         case .cancel:
-            cancelByCustomer(arguments: arguments, identity: identity, key: key, language: language, now: now)
+            await cancelByCustomer(arguments: arguments, identity: identity, key: key, language: language, now: now)
         case .lang:
             guard let chosen = Language(word: arguments) else {
                 reply(texts.render(.languageUsage, language))
                 return
             }
             if conversations[key] == nil {
-                conversations[key] = startConversation(identity, firstLine: "", settings: settings, now: now)
+                conversations[key] = await startConversation(identity, firstLine: "", settings: settings, now: now)
                 schedule.set(.idle(key), at: now.addingTimeInterval(definitions.supportSettings.idleTimeout))
             }
             conversations[key]?.language = chosen
@@ -546,17 +622,17 @@ extension BotRuntime {
             if case .intake(var intake) = conversations[key]?.phase {
                 let effects = intake.setLanguage(chosen, intakeContext(identity, now: now))
                 conversations[key]?.phase = .intake(intake)
-                perform(effects, key: key, now: now)
+                await perform(effects, key: key, now: now)
             }
         }
     }
 
-    func statusText(identity: ChatIdentity, key: ConversationKey, language: Language) -> String {
+    func statusText(identity: ChatIdentity, key: ConversationKey, language: Language) async -> String {
         var own: [Ticket] = []
         do {
-            own = try store.tickets(contact: identity, openOnly: true, limit: 10).map(\.ticket)
+            own = try await store.tickets(contact: identity, openOnly: true, limit: 10).map(\.ticket)
             if let bound = conversations[key]?.ticketNumber, !own.contains(where: { $0.number == bound }),
-               let stored = try store.ticket(bound), stored.ticket.state.isOpen {
+               let stored = try await store.ticket(bound), stored.ticket.state.isOpen {
                 own.insert(stored.ticket, at: 0)
             }
         } catch {
@@ -579,7 +655,7 @@ extension BotRuntime {
     }
 
     func cancelByCustomer(arguments: String, identity: ChatIdentity, key: ConversationKey, language: Language,
-                          now: Date) {
+                          now: Date) async {
         let texts = definitions.support
         if let conversation = conversations[key], case .intake = conversation.phase {
             say(texts.render(.conversationCancelled, language), to: identity.nick, on: identity.network)
@@ -589,9 +665,9 @@ extension BotRuntime {
         // Only the customer's own tickets can be named.
         var own: [Ticket] = []
         do {
-            own = try store.tickets(contact: identity, openOnly: true, limit: 20).map(\.ticket)
+            own = try await store.tickets(contact: identity, openOnly: true, limit: 20).map(\.ticket)
             if let bound = conversations[key]?.ticketNumber, !own.contains(where: { $0.number == bound }),
-               let stored = try store.ticket(bound), stored.ticket.state.isOpen {
+               let stored = try await store.ticket(bound), stored.ticket.state.isOpen {
                 own.insert(stored.ticket, at: 0)
             }
         } catch {
@@ -603,7 +679,7 @@ extension BotRuntime {
             say(texts.render(.nothingToCancel, language), to: identity.nick, on: identity.network)
             return
         }
-        switch change(ticket.number, .cancel(reason: "withdrawn by the customer"),
+        switch await change(ticket.number, .cancel(reason: "withdrawn by the customer"),
                       by: .customer(ticket.contact.description), cancelUnsentPages: true, now: now) {
         case .done(let commit, _):
             let cancelled = commit.ticket

@@ -9,8 +9,8 @@ extension BotRuntime {
     /// ticket that is no longer open needs no escalation timer.
     func change(_ number: TicketNumber, _ command: TicketCommand, by actor: Actor,
                 pages: (Ticket) -> [PageDraft] = { _ in [] }, cancelUnsentPages: Bool = false,
-                now: Date) -> ChangeResult {
-        let result = tickets.change(number, command, by: actor, pages: pages, cancelUnsentPages: cancelUnsentPages,
+                now: Date) async -> ChangeResult {
+        let result = await tickets.change(number, command, by: actor, pages: pages, cancelUnsentPages: cancelUnsentPages,
                                     now: now)
         if case .done(let commit, _) = result, !commit.ticket.state.isOpen { schedule.remove(.escalation(number)) }
         return result
@@ -21,12 +21,12 @@ extension BotRuntime {
     /// Asks the escalation policy what is due for a contract ticket, pages
     /// it (pages written with the ticket's `paged` event, in one
     /// transaction), and sleeps until the next step.
-    func evaluateEscalation(_ number: TicketNumber, now: Date) {
+    func evaluateEscalation(_ number: TicketNumber, now: Date) async {
         let stored: StoredTicket?
         let recorded: Set<Int>
         do {
-            stored = try store.ticket(number)
-            recorded = stored == nil ? [] : try store.escalationSteps(of: number)
+            stored = try await store.ticket(number)
+            recorded = stored == nil ? [] : try await store.escalationSteps(of: number)
         } catch {
             storeFailed(error, "read ticket for escalation")
             schedule.set(.escalation(number), at: now.addingTimeInterval(60))
@@ -51,12 +51,12 @@ extension BotRuntime {
             let whom = request.privateMessage.map(nick(of:)) + (request.wholeChannel ? ["channel"] : [])
             let note = "step \(request.steps.map(String.init).joined(separator: "+")): " + whom.joined(separator: ", ")
                 + (request.noOneOnDuty ? " (no one on duty)" : "")
-            switch change(number, .page(note: note), by: .system, pages: { pager.pages(for: request, ticket: $0, now: now) },
+            switch await change(number, .page(note: note), by: .system, pages: { pager.pages(for: request, ticket: $0, now: now) },
                           cancelUnsentPages: true, now: now) {
             case .done(let commit, _):
                 logger.notice("escalation step paged", ["ticket": number, "steps": request.steps.map(String.init)
                     .joined(separator: ","), "to": whom.joined(separator: ","), "coalesced": request.coalesced])
-                sendPages(commit.pages, now: now, group: .contract)
+                await sendPages(commit.pages, now: now, group: .contract)
             case .failed(let error):
                 if case TicketStoreError.escalationStepExists = error { break }
                 schedule.set(.escalation(number), at: now.addingTimeInterval(60))
@@ -91,19 +91,19 @@ extension BotRuntime {
                 absent.append(nick(of: id))
             }
             guard !absent.isEmpty, absent.count == check.agents.count else { continue }
-            escalateEarly(check.number, absent: absent, now: clock.date)
+            await escalateEarly(check.number, absent: absent, now: clock.date)
         }
         await flush()
     }
 
     /// Pages the ticket's next escalation step now (see
     /// ``checkPagedAgentsArePresent()``), as the policy would page it when due.
-    func escalateEarly(_ number: TicketNumber, absent: [String], now: Date) {
+    func escalateEarly(_ number: TicketNumber, absent: [String], now: Date) async {
         let stored: StoredTicket?
         let recorded: Set<Int>
         do {
-            stored = try store.ticket(number)
-            recorded = stored == nil ? [] : try store.escalationSteps(of: number)
+            stored = try await store.ticket(number)
+            recorded = stored == nil ? [] : try await store.escalationSteps(of: number)
         } catch {
             storeFailed(error, "read ticket for escalation")
             return
@@ -127,14 +127,14 @@ extension BotRuntime {
         let pager = makePager(for: ticket.contact.network)
         let note = "step \(request.steps.map(String.init).joined(separator: "+")) early: "
             + "\(absent.joined(separator: ", ")) not online; paged \(reached.joined(separator: ", "))"
-        switch change(number, .page(note: note), by: .system,
+        switch await change(number, .page(note: note), by: .system,
                       pages: { pager.pages(for: request, ticket: $0, now: now, absent: absent) },
                       cancelUnsentPages: false, now: now) {
         case .done(let commit, _):
             logger.notice("on-duty agent not online: next escalation step paged at once",
                           ["ticket": number, "absent": absent.joined(separator: ","),
                            "paged": reached.joined(separator: ",")])
-            sendPages(commit.pages, now: now, group: .contract)
+            await sendPages(commit.pages, now: now, group: .contract)
             if let key = conversationOfTicket[number], let conversation = conversations[key] {
                 var values = Self.ticketValues(commit.ticket)
                 values["agent"] = absent.joined(separator: ", ")
@@ -151,10 +151,10 @@ extension BotRuntime {
 
     /// Posts the SLA warning (80 %) and the breach to the agents' channel,
     /// once each (recorded in the audit trail, so not again after a restart).
-    func evaluateSLA(_ number: TicketNumber, now: Date) {
+    func evaluateSLA(_ number: TicketNumber, now: Date) async {
         let stored: StoredTicket?
         do {
-            stored = try store.ticket(number)
+            stored = try await store.ticket(number)
         } catch {
             storeFailed(error, "read ticket for SLA")
             schedule.set(.sla(number), at: now.addingTimeInterval(60))
@@ -172,14 +172,14 @@ extension BotRuntime {
         values["percent"] = String(Int((desk.sla.warningFraction * 100).rounded()))
         switch status.state {
         case .breached where !posted.breached:
-            if record(.slaBreach(note: "response time \(Format.duration(status.target)) passed"), on: number, now: now) {
+            if await record(.slaBreach(note: "response time \(Format.duration(status.target)) passed"), on: number, now: now) {
                 posted.breached = true
                 posted.warned = true
                 counters.slaBreaches += 1
                 postToAgents(ticket, .slaBreach, values, now: now)
             }
         case .warning where !posted.warned:
-            if record(.slaWarning(note: "\(values["percent"]!) % of \(Format.duration(status.target)) used"), on: number,
+            if await record(.slaWarning(note: "\(values["percent"]!) % of \(Format.duration(status.target)) used"), on: number,
                       now: now) {
                 posted.warned = true
                 counters.slaWarnings += 1
@@ -197,8 +197,8 @@ extension BotRuntime {
     }
 
     /// Records a system event on the ticket; false if it could not be stored.
-    func record(_ command: TicketCommand, on number: TicketNumber, now: Date) -> Bool {
-        if case .done = change(number, command, by: .system, now: now) { return true }
+    func record(_ command: TicketCommand, on number: TicketNumber, now: Date) async -> Bool {
+        if case .done = await change(number, command, by: .system, now: now) { return true }
         return false
     }
 
@@ -220,16 +220,16 @@ extension BotRuntime {
 
     /// Hands pages to their networks through the outbox: on the urgent
     /// lane, except a non-contract announcement (never a page).
-    func sendPages(_ records: [PageRecord], now: Date, group: CustomerGroup? = nil) {
+    func sendPages(_ records: [PageRecord], now: Date, group: CustomerGroup? = nil) async {
         var groups: [TicketNumber: CustomerGroup] = [:]
         for record in records where group == nil && groups[record.ticket] == nil && !outbox.isInFlight(record.id) {
-            groups[record.ticket] = (try? store.ticket(record.ticket))?.ticket.group ?? .contract
+            groups[record.ticket] = (try? await store.ticket(record.ticket))?.ticket.group ?? .contract
         }
         let actions = outbox.handOver(records, lane: { record in
             (group ?? groups[record.ticket]) == .noContract ? .normal : .urgent
         }, recipient: { pageRecipient(network: $0.network, target: $0.target) }, now: now)
         for action in actions { say(action) }
-        refreshPageTimer(now: now)
+        await refreshPageTimer(now: now)
     }
 
     /// Pages go to agents privately or to the network's agents' channel: a
@@ -244,28 +244,28 @@ extension BotRuntime {
 
     /// Sends the pages that are due and not in flight; pages in flight for
     /// longer than the delivery timeout are sent again.
-    func sendDuePages(now: Date) {
+    func sendDuePages(now: Date) async {
         for (id, page) in outbox.expire(now: now, timeout: definitions.agentSettings.pageDeliveryTimeout) {
             logger.warning("page not confirmed by the network; sending it again", ["page": id.rawValue,
                                                                                    "ticket": page.ticket, "to": page.target])
         }
         do {
-            let due = try store.pendingPages(dueBy: now, limit: 200).filter { !outbox.isInFlight($0.id) }
-            sendPages(due, now: now)
+            let due = try await store.pendingPages(dueBy: now, limit: 200).filter { !outbox.isInFlight($0.id) }
+            await sendPages(due, now: now)
         } catch {
             storeFailed(error, "pending pages")
             schedule.set(.pages, at: now.addingTimeInterval(30))
         }
-        refreshPageTimer(now: now)
+        await refreshPageTimer(now: now)
     }
 
     /// Sets the page timer to the next pending page's due time or the
     /// earliest delivery timeout.
-    func refreshPageTimer(now: Date) {
+    func refreshPageTimer(now: Date) async {
         let timeout = definitions.agentSettings.pageDeliveryTimeout
         var next: Date?
         do {
-            let pending = try store.pendingPages(dueBy: GivenUpPage.due.addingTimeInterval(-1),
+            let pending = try await store.pendingPages(dueBy: GivenUpPage.due.addingTimeInterval(-1),
                                                  limit: outbox.inFlight.count + 1)
             next = outbox.nextWake(pendingDue: pending.first(where: { !outbox.isInFlight($0.id) })?.dueAt,
                                    timeout: timeout)
@@ -280,50 +280,50 @@ extension BotRuntime {
         }
     }
 
-    func pageDelivered(_ id: PageID, at: Date, now: Date) {
+    func pageDelivered(_ id: PageID, at: Date, now: Date) async {
         do {
-            try store.markPageSent(id, at: at)
+            try await store.markPageSent(id, at: at)
             counters.pagesSent += 1
         } catch {
             storeFailed(error, "mark page sent")
         }
         if let page = outbox.delivered(id) {
             // The first page that went out moves a new contract ticket to `paged`.
-            if let stored = try? store.ticket(page.ticket), stored.ticket.state == .new, stored.ticket.group == .contract {
-                _ = change(page.ticket, .page(note: "step \(page.step): \(page.target)"), by: .system, now: now)
+            if let stored = try? await store.ticket(page.ticket), stored.ticket.state == .new, stored.ticket.group == .contract {
+                _ = await change(page.ticket, .page(note: "step \(page.step): \(page.target)"), by: .system, now: now)
             }
         }
-        refreshPageTimer(now: now)
+        await refreshPageTimer(now: now)
     }
 
     /// A refused page is stored for its retry, or given up (see ``Outbox``).
-    func pageFailed(_ id: PageID, reason: String, now: Date) {
+    func pageFailed(_ id: PageID, reason: String, now: Date) async {
         counters.pageFailures += 1
         let (page, decision) = outbox.failed(id, now: now, maximumAttempts: definitions.agentSettings.pageAttempts)
         switch decision {
         case .giveUp(let attempts):
-            pageGivenUp(id, page: page, attempts: attempts, reason: reason, now: now)
+            await pageGivenUp(id, page: page, attempts: attempts, reason: reason, now: now)
         case .retry(let at, _):
             logger.warning("page not delivered; will retry", ["page": id.rawValue, "reason": reason,
                                                                "retry_in_s": Int(at.timeIntervalSince(now))])
             do {
-                try store.markPageFailed(id, error: reason, retryAt: at)
+                try await store.markPageFailed(id, error: reason, retryAt: at)
             } catch {
                 storeFailed(error, "mark page failed")
             }
         }
-        refreshPageTimer(now: now)
+        await refreshPageTimer(now: now)
     }
 
     /// A page the network refused ``AgentSettings/pageAttempts`` times: it is
     /// not tried again (stored as due never, with the reason), the next
     /// escalation step of an unanswered contract ticket is paged at once,
     /// and the agents' channel is warned.
-    func pageGivenUp(_ id: PageID, page: InFlightPage?, attempts: Int, reason: String, now: Date) {
+    func pageGivenUp(_ id: PageID, page: InFlightPage?, attempts: Int, reason: String, now: Date) async {
         counters.pagesGivenUp += 1
         let error = "given up after \(attempts) attempts: \(reason)"
         do {
-            try store.markPageFailed(id, error: error, retryAt: GivenUpPage.due)
+            try await store.markPageFailed(id, error: error, retryAt: GivenUpPage.due)
         } catch {
             storeFailed(error, "mark page given up")
         }
@@ -332,7 +332,7 @@ extension BotRuntime {
                                        "attempts": attempts, "reason": reason])
         let stored: StoredTicket?
         do {
-            stored = try store.ticket(page.ticket)
+            stored = try await store.ticket(page.ticket)
         } catch {
             storeFailed(error, "read ticket for a given-up page")
             return
@@ -343,18 +343,20 @@ extension BotRuntime {
         values["target"] = page.target
         values["attempts"] = String(attempts)
         values["error"] = Sanitizer.inline(reason, limit: 120)
-        let paged = ticket.group == .contract && ticket.respondedAt == nil && [.new, .paged].contains(ticket.state)
-            && pageNextStep(ticket, after: page.step, note: "page to \(page.target) given up", now: now)
+        var paged = false
+        if ticket.group == .contract && ticket.respondedAt == nil && [.new, .paged].contains(ticket.state) {
+            paged = await pageNextStep(ticket, after: page.step, note: "page to \(page.target) given up", now: now)
+        }
         values["next"] = definitions.agent.render(paged ? .pageGivenUpNextStep : .pageGivenUpNoStep, language, values)
         postToAgents(ticket, .pageGivenUp, values, now: now)
     }
 
     /// Pages the escalation step after `step` now (a page of `step` was
     /// given up); false when there is none or it could not be stored.
-    func pageNextStep(_ ticket: Ticket, after step: Int, note: String, now: Date) -> Bool {
+    func pageNextStep(_ ticket: Ticket, after step: Int, note: String, now: Date) async -> Bool {
         let recorded: Set<Int>
         do {
-            recorded = try store.escalationSteps(of: ticket.number)
+            recorded = try await store.escalationSteps(of: ticket.number)
         } catch {
             storeFailed(error, "escalation steps")
             return false
@@ -368,10 +370,10 @@ extension BotRuntime {
         guard let request = Self.firstPage(in: plan) else { return false }
         let pager = makePager(for: ticket.contact.network)
         let text = "step \(request.steps.map(String.init).joined(separator: "+")) early: " + note
-        switch change(ticket.number, .page(note: text), by: .system,
+        switch await change(ticket.number, .page(note: text), by: .system,
                       pages: { pager.pages(for: request, ticket: $0, now: now) }, cancelUnsentPages: false, now: now) {
         case .done(let commit, _):
-            sendPages(commit.pages, now: now, group: .contract)
+            await sendPages(commit.pages, now: now, group: .contract)
             if let next = plan.nextEvaluation { schedule.set(.escalation(ticket.number), at: next) }
             return true
         case .failed, .refused, .notFound:

@@ -46,7 +46,7 @@ import KB
 /// tick, a PIN check's result — takes its turn through one FIFO gate
 /// (``Turns``): an input is handled to the end, its lines handed to the
 /// networks, before the next one starts, even where handling awaits (a
-/// network's presence answer, and the store once its calls are `async`).
+/// network's presence answer, every call to the async ``DeskStore``).
 /// The deliberately slow PIN check (PBKDF2) runs off the actor so other
 /// customers are not kept waiting; its result comes back as an input, and
 /// every later line of that customer (commands too) waits behind it in
@@ -57,7 +57,7 @@ public actor BotRuntime<C: WallClock> {
     var desk: DeskConfiguration
     var definitions: BotDefinitions
     let knowledgeBase: ReloadableKnowledgeBase
-    let store: any TicketStore
+    let store: any DeskStore
     let clock: C
     let logger: Logger
 
@@ -90,25 +90,19 @@ public actor BotRuntime<C: WallClock> {
     var outgoing: [ChatAction] = []
     /// PIN checks running off the actor.
     var backgroundWork: [UInt64: Task<Void, Never>] = [:]
-    var pinChecksRunning = 0
-    var pinChecksWaiting: [PendingPINCheck] = []
+    /// How many PIN checks the store lets run (issue 14).
+    var pinPolicy = PINAttemptPolicy.standard
     var sleeper: Task<Void, Never>?
     var armedFor: Date?
     /// One input at a time, in arrival order.
     var turns = Turns()
     /// The conversation whose held lines are being handled now.
     var replaying: ConversationKey?
-    /// How a PIN is checked: PBKDF2 on a detached task, off the actor.
-    var pinVerifier: PINCheckFunction = { customers, number, pin in
-        await Task.detached(priority: .userInitiated) { customers.verifyPIN(number: number, pin: pin) }.value
-    }
-
-    struct PendingPINCheck {
-        var key: ConversationKey
-        var serial: UInt64
-        var number: String
-        var pin: String
-    }
+    /// Where PINs are hashed: threads of its own, round robin per
+    /// conversation, bounded (issue 14); never the cooperative pool.
+    var pinWorker: PINWorker
+    /// Wrong PINs per customer number, for the agents' warning (once per attack).
+    var pinAttacks = PINAttackMonitor()
 
     /// Networks whose send-queue backlog the agents were warned about (until
     /// it clears; see ``watchBacklogs(now:)``).
@@ -139,10 +133,12 @@ public actor BotRuntime<C: WallClock> {
     /// - Parameters:
     ///   - desk: customers, agents, roster, escalation and SLA policy.
     ///   - kb: the knowledge base (its folder is `definitions.kbFolder`).
-    ///   - store: where tickets, pages, overrides and counters live.
+    ///   - store: where tickets, pages, overrides, counters and PIN-check
+    ///     reservations live (any ``DeskStore``: SQLite, or one shared by
+    ///     several gateway instances).
     ///   - clock: every timer runs on it (`ManualClock` in tests).
     public init(desk: DeskConfiguration, definitions: BotDefinitions, kb: ReloadableKnowledgeBase,
-                store: any TicketStore, clock: C, logger: Logger) {
+                store: any DeskStore, clock: C, logger: Logger) {
         self.desk = desk
         self.definitions = definitions
         knowledgeBase = kb
@@ -151,6 +147,11 @@ public actor BotRuntime<C: WallClock> {
         self.logger = logger.with(["component": "bots"])
         tickets = TicketService(store: store, logger: self.logger)
         roster = desk.roster
+        pinWorker = PINWorker(totalLimit: Self.pinQueueLimit, hash: Self.hashPIN)
+    }
+
+    deinit {
+        pinWorker.shutDown()
     }
 
     // MARK: - Public API
@@ -184,10 +185,10 @@ public actor BotRuntime<C: WallClock> {
     func startInTurn() async throws {
         guard !started else { return }
         let now = clock.date
-        let open = try store.openTickets()
+        let open = try await store.openTickets()
         tickets.load(open)
         roster = desk.roster
-        for saved in try store.rosterOverrides(endingAfter: now) {
+        for saved in try await store.rosterOverrides(endingAfter: now) {
             do {
                 try roster.restoreOverride(saved.rosterOverride)
             } catch {
@@ -196,7 +197,7 @@ public actor BotRuntime<C: WallClock> {
             }
         }
         for stored in open where stored.ticket.group == .contract {
-            let events = try store.events(of: stored.number)
+            let events = try await store.events(of: stored.number)
             slaPosted[stored.number] = SLAPosted(warned: events.contains { $0.kind == .slaWarning },
                                                  breached: events.contains { $0.kind == .slaBreach })
             schedule.set(.escalation(stored.number), at: now)
@@ -219,7 +220,7 @@ public actor BotRuntime<C: WallClock> {
     func handleInTurn(_ event: ChatEvent) async {
         switch event {
         case .message(let message):
-            handleMessage(message)
+            await handleMessage(message)
         case .nickChanged(let network, let from, let to):
             nickChanged(network: network, from: from, to: to)
         case .accountChanged(let network, let nick, let account):
@@ -246,18 +247,18 @@ public actor BotRuntime<C: WallClock> {
             return
         }
         await enterTurn()
-        deliveryInTurn(delivery)
+        await deliveryInTurn(delivery)
         await flush()
         await leaveTurnAfterDeliveries()
     }
 
-    func deliveryInTurn(_ delivery: ChatDelivery) {
+    func deliveryInTurn(_ delivery: ChatDelivery) async {
         let now = clock.date
         switch delivery {
         case .delivered(let id, let at):
-            pageDelivered(PageID(rawValue: id), at: at, now: now)
+            await pageDelivered(PageID(rawValue: id), at: at, now: now)
         case .failed(let id, let reason):
-            pageFailed(PageID(rawValue: id), reason: reason, now: now)
+            await pageFailed(PageID(rawValue: id), reason: reason, now: now)
         }
     }
 
@@ -294,16 +295,16 @@ public actor BotRuntime<C: WallClock> {
         var sendPages = false
         for key in due {
             switch key {
-            case .escalation(let number): evaluateEscalation(number, now: now)
-            case .sla(let number): evaluateSLA(number, now: now)
-            case .offer(let key): offerMessage(key, now: now)
-            case .idle(let key): idleCheck(key, now: now)
-            case .relay(let key): flushBurst(key, now: now)
+            case .escalation(let number): await evaluateEscalation(number, now: now)
+            case .sla(let number): await evaluateSLA(number, now: now)
+            case .offer(let key): await offerMessage(key, now: now)
+            case .idle(let key): await idleCheck(key, now: now)
+            case .relay(let key): await flushBurst(key, now: now)
             case .pages: sendPages = true
             case .backlog: break  // flush() looks at the send queues
             }
         }
-        if sendPages { sendDuePages(now: now) }
+        if sendPages { await sendDuePages(now: now) }
         await flush()
     }
 
@@ -380,7 +381,7 @@ public actor BotRuntime<C: WallClock> {
         while !turns.deliveries.isEmpty {
             let batch = turns.deliveries
             turns.deliveries = []
-            for delivery in batch { deliveryInTurn(delivery) }
+            for delivery in batch { await deliveryInTurn(delivery) }
             await flush()
         }
         leaveTurn()
@@ -427,7 +428,7 @@ public actor BotRuntime<C: WallClock> {
                 logger.warning("no such network for an outgoing line", ["network": action.network,
                                                                           "to": action.recipient.description])
                 if let id = action.deliveryID {
-                    pageFailed(PageID(rawValue: id), reason: "network \(action.network) is not attached", now: clock.date)
+                    await pageFailed(PageID(rawValue: id), reason: "network \(action.network) is not attached", now: clock.date)
                 }
                 continue
             }
@@ -483,7 +484,7 @@ public actor BotRuntime<C: WallClock> {
         ConversationKey(network: network, nick: nick) { normalized($0, $1, on: network) }
     }
 
-    func handleMessage(_ message: ChatMessage) {
+    func handleMessage(_ message: ChatMessage) async {
         guard let settings = networkSettings[message.network] else {
             logger.warning("message from a network that is not attached", ["network": message.network])
             return
@@ -493,7 +494,7 @@ public actor BotRuntime<C: WallClock> {
             // A private line of only spaces still gets an answer (the open
             // question, within the re-prompt limit): no line goes unanswered.
             if message.place == .direct, !message.isAction, !holdIfWaiting(message) {
-                customerLine("", message: message, settings: settings, fromChannel: nil)
+                await customerLine("", message: message, settings: settings, fromChannel: nil)
             }
             return
         }
@@ -510,9 +511,9 @@ public actor BotRuntime<C: WallClock> {
             if isKB, let command {
                 kbQuery(command.arguments, message: message, settings: settings)
             } else if isAgents, let agentCommand, let command {
-                runAgentCommand(agentCommand, arguments: command.arguments, message: message, settings: settings)
+                await runAgentCommand(agentCommand, arguments: command.arguments, message: message, settings: settings)
             } else if isSupport, message.addressedToBot {
-                customerLines(text, message: message, settings: settings, fromChannel: channel)
+                await customerLines(text, message: message, settings: settings, fromChannel: channel)
             }
         case .direct:
             if holdIfWaiting(message) { return }
@@ -520,9 +521,9 @@ public actor BotRuntime<C: WallClock> {
                 kbQuery(command.arguments, message: message, settings: settings)
             } else if let agentCommand, let command, supportCommand == nil || agentCommand == .help,
                       agent(for: message, settings) != nil || supportCommand == nil {
-                runAgentCommand(agentCommand, arguments: command.arguments, message: message, settings: settings)
+                await runAgentCommand(agentCommand, arguments: command.arguments, message: message, settings: settings)
             } else {
-                customerLines(text, message: message, settings: settings, fromChannel: nil)
+                await customerLines(text, message: message, settings: settings, fromChannel: nil)
             }
         }
     }
@@ -545,7 +546,7 @@ public actor BotRuntime<C: WallClock> {
 
     /// Handles the lines a customer sent while their PIN was checked, in
     /// order, until none is left or one starts another check.
-    func replayHeld(_ key: ConversationKey, serial: UInt64) {
+    func replayHeld(_ key: ConversationKey, serial: UInt64) async {
         let outer = replaying
         replaying = key
         defer { replaying = outer }
@@ -555,16 +556,16 @@ public actor BotRuntime<C: WallClock> {
             // Written under the nick (or before the login) the conversation
             // has now left behind: it goes on under the current one.
             next.sender = current.identity
-            handleMessage(next)
+            await handleMessage(next)
         }
     }
 
     /// A message of several lines (Matrix, the console) is taken line by
     /// line, like a paste on IRC, so the description keeps its lines.
-    func customerLines(_ text: String, message: ChatMessage, settings: NetworkBotSettings, fromChannel: String?) {
+    func customerLines(_ text: String, message: ChatMessage, settings: NetworkBotSettings, fromChannel: String?) async {
         let lines = Self.lines(of: text)
         for line in lines.prefix(1000) {
-            customerLine(line, message: message, settings: settings, fromChannel: fromChannel)
+            await customerLine(line, message: message, settings: settings, fromChannel: fromChannel)
         }
     }
 
@@ -699,9 +700,11 @@ public actor BotRuntime<C: WallClock> {
         }
     }
 
-    /// Forgets a conversation and its timers (nothing is said).
+    /// Forgets a conversation and its timers (nothing is said); its PIN
+    /// checks still waiting for the worker are withdrawn.
     func endConversation(_ key: ConversationKey) {
         guard let conversation = conversations.removeValue(forKey: key) else { return }
+        pinWorker.cancel(sender: key)
         schedule.remove(.offer(key))
         schedule.remove(.idle(key))
         schedule.remove(.relay(key))

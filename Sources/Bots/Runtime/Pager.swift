@@ -4,7 +4,7 @@ import Foundation
 /// Writes the pages of an escalation step and the announcement of a
 /// non-contract ticket, from the agent bot's texts. A value, so the store
 /// can call it inside the transaction that assigns the ticket's number
-/// (``TicketStore/createTicket(_:makePages:)``).
+/// (``TicketRecordStore/createTicket(_:makePages:)``).
 struct Pager: Sendable {
     let texts: TextTable<AgentText>
     let language: Language
@@ -77,5 +77,16 @@ struct Pager: Sendable {
         values["position"] = String(position)
         return [PageDraft(step: EscalationPolicy.announcementStep, network: network, target: channel,
                           text: texts.render(.announceNoContract, language, values), createdAt: now)]
+    }
+
+    /// The line that tells the agents' channel a ticket's contract was
+    /// claimed while the number's PIN checks were locked (issue 14): verify
+    /// by phone before promising anything. Written with the ticket's first
+    /// pages (`step`, or the announcement's step), so it is delivered as
+    /// surely; nothing for other tickets or without a channel.
+    func pinLockedNote(ticket: Ticket, step: Int?, now: Date) -> [PageDraft] {
+        guard ticket.contractClaimPINLocked, let channel else { return [] }
+        return [PageDraft(step: step ?? EscalationPolicy.announcementStep, network: network, target: channel,
+                          text: texts.render(.pinLockedTicket, language, Self.values(ticket)), createdAt: now)]
     }
 }

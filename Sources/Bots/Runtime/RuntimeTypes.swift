@@ -56,6 +56,10 @@ public struct BotMetrics: Sendable, Hashable {
     /// Pages handed to a network and not confirmed yet.
     public var pagesInFlight = 0
     public var pinFailures = 0
+    /// PIN checks refused by a budget (no PIN hashed; issue 14).
+    public var pinChecksRefused = 0
+    /// Warnings of PIN guessing posted to the agents (once per attack).
+    public var pinAttackWarnings = 0
     public var agentCommands = 0
     /// Agent commands refused because the sender is no agent.
     public var agentCommandsRefused = 0
@@ -193,6 +197,17 @@ public enum GivenUpPage {
     public static func isGivenUp(_ page: PageRecord) -> Bool { page.sentAt == nil && page.dueAt >= due }
 }
 
-/// Checks a contract PIN (`customers`, customer number, PIN): slow on
-/// purpose, so it runs off the runtime's actor.
-typealias PINCheckFunction = @Sendable (CustomerDirectory, String, String) async -> Bool
+/// One contract-PIN check for the ``PINCheckWorker``: the customer
+/// directory as it was when the check was asked for, the number, the PIN.
+struct PINCheckJob: Sendable {
+    var customers: CustomerDirectory
+    var number: String
+    var pin: String
+}
+
+/// The hash the worker runs for a job, on its own threads: slow on purpose
+/// (PBKDF2). Tests pass a gate they control.
+typealias PINHashFunction = @Sendable (PINCheckJob) -> Bool
+
+/// The runtime's PIN checks: one sender is one conversation.
+typealias PINWorker = PINCheckWorker<ConversationKey, PINCheckJob, Bool>

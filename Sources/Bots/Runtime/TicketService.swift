@@ -15,17 +15,17 @@ enum ChangeResult {
 
 /// The ticket service: every change to a stored ticket, and the queue of
 /// open unassigned tickets that follows the store. Owned by the runtime's
-/// actor; the one place that writes tickets after their creation (a store
-/// that becomes `async` changes this file and its call sites' `await`s).
+/// actor (its calls run in the caller's isolation); the one place that
+/// writes tickets after their creation.
 final class TicketService {
-    let store: any TicketStore
+    let store: any DeskStore
     let logger: Logger
     /// Open, unassigned tickets in hand-out order.
     private(set) var queue = TicketQueue()
     /// Store calls that failed here (each logged).
     private(set) var storeErrors = 0
 
-    init(store: any TicketStore, logger: Logger) {
+    init(store: any DeskStore, logger: Logger) {
         self.store = store
         self.logger = logger
     }
@@ -51,11 +51,11 @@ final class TicketService {
     /// ticket end with one owner and the other told who.
     func change(_ number: TicketNumber, _ command: TicketCommand, by actor: Actor,
                 pages: (Ticket) -> [PageDraft] = { _ in [] }, cancelUnsentPages: Bool = false,
-                now: Date) -> ChangeResult {
+                now: Date, isolation: isolated (any _Concurrency.Actor)? = #isolation) async -> ChangeResult {
         for _ in 0..<4 {
             let stored: StoredTicket
             do {
-                guard let found = try store.ticket(number) else { return .notFound }
+                guard let found = try await store.ticket(number) else { return .notFound }
                 stored = found
             } catch {
                 failed(error, "read ticket")
@@ -69,7 +69,7 @@ final class TicketService {
                 return .refused(error)
             }
             do {
-                let commit = try store.update(stored, to: updated, events: events, pages: pages(updated),
+                let commit = try await store.update(stored, to: updated, events: events, pages: pages(updated),
                                               cancelUnsentPages: cancelUnsentPages)
                 queue.sync(with: commit.ticket)
                 return .done(commit, before: stored.ticket)

@@ -36,7 +36,7 @@ public final class GatewayService<C: WallClock>: Sendable {
         store = try StoreFactory.open(loaded.gateway.store, logger: logger)
         knowledgeBase = ReloadableKnowledgeBase(loaded.knowledgeBase, folder: loaded.definitions.kbFolder,
                                                 errors: loaded.kbErrors, logger: logger)
-        runtime = BotRuntime(desk: loaded.desk, definitions: loaded.definitions, kb: knowledgeBase, store: store.ticketStore,
+        runtime = BotRuntime(desk: loaded.desk, definitions: loaded.definitions, kb: knowledgeBase, store: store.desk,
                              clock: clock, logger: logger)
         networks = try loaded.gateway.networks.map { settings in try makeNetwork(settings, clock, logger) }
     }

@@ -16,9 +16,7 @@ public enum StoreFactory {
         case .sqlite(let path):
             let folder = path.deletingLastPathComponent()
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            let store = try SQLiteDeskStore(path: path.path, logger: logger)
-            let synchronous = SQLiteStore(store)
-            return OpenedStore(desk: store, ticketStore: synchronous, closeSynchronously: { synchronous.close() })
+            return OpenedStore(desk: try SQLiteDeskStore(path: path.path, logger: logger))
         }
     }
 
@@ -34,25 +32,29 @@ public enum StoreFactory {
     }
 }
 
-/// An open store: the async protocols, and for now the synchronous view the
-/// bots still call (both share one connection).
+/// An open store, as the bots and the command-line tools use it: through
+/// the ``DeskStore`` protocols only, whatever the configured kind.
 public final class OpenedStore: Sendable {
     /// The store through the ``DeskStore`` protocols.
     public let desk: any DeskStore
-    /// The synchronous ``TicketStore`` over the same store; it goes when the
-    /// bots call ``desk``.
-    public let ticketStore: any TicketStore
-    private let closeSynchronously: @Sendable () -> Void
 
-    init(desk: any DeskStore, ticketStore: any TicketStore, closeSynchronously: @escaping @Sendable () -> Void) {
+    init(desk: any DeskStore) {
         self.desk = desk
-        self.ticketStore = ticketStore
-        self.closeSynchronously = closeSynchronously
     }
 
     /// Lets the calls already made finish, then closes the store.
     public func close() async { await desk.close() }
 
-    /// ``close()`` for synchronous callers (the command-line tools); blocks.
-    public func closeBlocking() { closeSynchronously() }
+    /// Runs `body` with the store and closes it afterwards, also when
+    /// `body` throws (the command-line tools' one-shot use).
+    public func use<T>(_ body: (any DeskStore) async throws -> T) async throws -> T {
+        do {
+            let result = try await body(desk)
+            await close()
+            return result
+        } catch {
+            await close()
+            throw error
+        }
+    }
 }

@@ -52,10 +52,19 @@ enum ConsoleCommand {
 
         let logger = Logger(minimumLevel: .warning, format: loaded.gateway.log.format)
         let store = try openStore(loaded.gateway, logger: logger)
-        defer { store.closeBlocking() }
+        return try await store.use { desk in
+            try await runConsole(loaded: loaded, desk: desk, identity: identity, networkName: networkName,
+                                 agentID: agentID, account: account, logger: logger)
+        }
+    }
+
+    /// The console's conversation over an open store, until `/quit`.
+    static func runConsole(loaded: LoadedConfiguration, desk: any DeskStore, identity: ChatIdentity,
+                           networkName: String, agentID: String?, account: String?, logger: Logger) async throws
+        -> Int32 {
         let clock = SystemClock()
         let kb = ReloadableKnowledgeBase(folder: loaded.definitions.kbFolder, logger: logger)
-        let runtime = BotRuntime(desk: loaded.desk, definitions: loaded.definitions, kb: kb, store: store.ticketStore,
+        let runtime = BotRuntime(desk: loaded.desk, definitions: loaded.definitions, kb: kb, store: desk,
                                  clock: clock, logger: logger)
         let console = ConsoleNetwork(name: networkName, user: identity, clock: clock)
         await runtime.attach(console, settings: consoleSettings(network: networkName, configured: loaded.gateway.networks,

@@ -30,13 +30,12 @@ enum DataCommands {
             } ?? 50
             let openOnly = args.flag("open")
             try args.finish(maxPositionals: 1)
-            let opened = try openStore(configuration)
-            defer { opened.closeBlocking() }
-            let store = opened.ticketStore
             // Open tickets oldest first: with --limit N the N waiting longest.
             // All tickets newest first.
-            let tickets = openOnly ? Self.longestWaiting(try store.openTickets(), limit: limit)
-                : try store.recentTickets(limit: limit)
+            let tickets = try await openStore(configuration).use { store in
+                openOnly ? Self.longestWaiting(try await store.openTickets(), limit: limit)
+                    : try await store.recentTickets(limit: limit)
+            }
             if tickets.isEmpty {
                 print(openOnly ? "no open tickets" : "no tickets yet")
             }
@@ -49,15 +48,15 @@ enum DataCommands {
             guard args.positionals.count == 2, let number = TicketNumber(text: args.positionals[1]) else {
                 throw UsageError("tickets show takes a ticket number, e.g. `tickets show 42`")
             }
-            let opened = try openStore(configuration)
-            defer { opened.closeBlocking() }
-            let store = opened.ticketStore
-            guard let stored = try store.ticket(number) else {
+            let found = try await openStore(configuration).use { store -> (StoredTicket, [TicketEvent], [PageRecord])? in
+                guard let stored = try await store.ticket(number) else { return nil }
+                return (stored, try await store.events(of: number), try await store.pages(of: number))
+            }
+            guard let (stored, events, pages) = found else {
                 FileHandle.standardError.write(Data("switchboard tickets: there is no ticket \(number)\n".utf8))
                 return 1
             }
-            print(TicketFormatting.details(stored, events: try store.events(of: number),
-                                           pages: try store.pages(of: number), zone: TimeZone.current))
+            print(TicketFormatting.details(stored, events: events, pages: pages, zone: TimeZone.current))
             return 0
         default:
             throw UsageError("unknown tickets command \"\(verb)\" (expected list or show)")

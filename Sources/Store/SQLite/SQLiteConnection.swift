@@ -178,7 +178,7 @@ public final class SQLiteConnection {
     private var statements: [String: OpaquePointer] = [:]
 
     /// Opens (and, if `create`, creates) the file. Sets the busy timeout; no
-    /// other settings — see ``SQLiteStore`` for the store's pragmas.
+    /// other settings — see ``SQLiteDeskStore`` for the store's pragmas.
     public init(path: String, create: Bool = true, readOnly: Bool = false,
                 busyTimeout: Duration = .seconds(5)) throws(SQLiteError) {
         self.path = path

@@ -7,18 +7,18 @@ import Foundation
 // what it does. Texts: `bots/agent.json5`.
 extension BotRuntime {
     /// `!ack N`: the page is acknowledged, the escalation stops.
-    func ackCommand(_ context: AgentContext) -> String? {
+    func ackCommand(_ context: AgentContext) async -> String? {
         guard let number = context.ticketArgument, context.words.count == 1 else { return nil }
-        return acknowledge(number, context)
+        return await acknowledge(number, context)
     }
 
-    func acknowledge(_ number: TicketNumber, _ context: AgentContext) -> String {
-        let result = change(number, .acknowledge, by: .agent(context.agent.id), cancelUnsentPages: true, now: context.now)
+    func acknowledge(_ number: TicketNumber, _ context: AgentContext) async -> String {
+        let result = await change(number, .acknowledge, by: .agent(context.agent.id), cancelUnsentPages: true, now: context.now)
         guard case .done(let commit, _) = result else {
             if case .refused(let error) = result, error.reason == .wrongState {
                 return agentText(.notPending, context, ["ticket": number.description, "state": error.state.rawValue])
             }
-            return failureText(result, number, command: "ack", context)
+            return await failureText(result, number, command: "ack", context)
         }
         let ticket = commit.ticket
         schedule.remove(.escalation(number))

@@ -7,15 +7,15 @@ import Foundation
 // what it does. Texts: `bots/agent.json5`.
 extension BotRuntime {
     /// `!oncall`, `!oncall override NICK until TIME`, `!oncall override NICK off`.
-    func oncallCommand(_ context: AgentContext) -> String? {
+    func oncallCommand(_ context: AgentContext) async -> String? {
         let words = context.words
         if words.isEmpty { return onCallText(context) }
         guard words.count >= 3, words[0].lowercased() == "override" else { return nil }
         if words.count >= 4, ["until", "bis"].contains(words[2].lowercased()) {
-            return override(nick: words[1], until: context.rest(after: 3), context)
+            return await override(nick: words[1], until: context.rest(after: 3), context)
         }
         if words.count == 3, ["off", "aus", "remove", "entfernen"].contains(words[2].lowercased()) {
-            return removeOverride(nick: words[1], context)
+            return await removeOverride(nick: words[1], context)
         }
         return nil
     }
@@ -33,7 +33,7 @@ extension BotRuntime {
     }
 
     /// `!oncall override NICK until TIME`: stored first, then in force.
-    func override(nick target: String, until text: String, _ context: AgentContext) -> String {
+    func override(nick target: String, until text: String, _ context: AgentContext) async -> String {
         let network = context.message.network
         guard let agent = desk.agents.agent(nick: target, normalize: { normalized($0, .user, on: network) })
                 ?? desk.agents.agent(id: target) else {
@@ -54,7 +54,7 @@ extension BotRuntime {
             return agentText(.overrideRefused, context, ["reason": error.description])
         }
         do {
-            let saved = try store.addRosterOverride(RosterOverrideDraft(
+            let saved = try await store.addRosterOverride(RosterOverrideDraft(
                 agent: agent.id, from: context.now, until: until, reason: reason, createdBy: .agent(context.agent.id),
                 createdAt: context.now))
             try roster.restoreOverride(saved.rosterOverride)
@@ -69,7 +69,7 @@ extension BotRuntime {
 
     /// `!oncall override NICK off`: removes the overrides agents made for
     /// NICK that are in force or still to come (store first, then roster).
-    func removeOverride(nick target: String, _ context: AgentContext) -> String {
+    func removeOverride(nick target: String, _ context: AgentContext) async -> String {
         let network = context.message.network
         guard let agent = desk.agents.agent(nick: target, normalize: { normalized($0, .user, on: network) })
                 ?? desk.agents.agent(id: target) else {
@@ -80,7 +80,7 @@ extension BotRuntime {
         for entry in mine {
             do {
                 if let id = SavedRosterOverride.storeID(ofRosterID: entry.id) {
-                    try store.removeRosterOverride(id)
+                    try await store.removeRosterOverride(id)
                 }
             } catch {
                 storeFailed(error, "remove roster override")

@@ -7,17 +7,17 @@ import Foundation
 // what it does. Texts: `bots/agent.json5`.
 extension BotRuntime {
     /// `!queue`: the top open tickets in order, with age, priority and SLA left.
-    func queueCommand(_ context: AgentContext) -> String? {
-        queueText(context)
+    func queueCommand(_ context: AgentContext) async -> String? {
+        await queueText(context)
     }
 
-    func queueText(_ context: AgentContext) -> String {
+    func queueText(_ context: AgentContext) async -> String {
         let limit = definitions.agentSettings.queueLength
         let entries = tickets.queue.top(limit)
         guard !entries.isEmpty else { return agentText(.queueEmpty, context) }
         var lines = [agentText(.queueHeader, context, ["count": String(tickets.queue.count), "shown": String(entries.count)])]
         for entry in entries {
-            guard let ticket = (try? store.ticket(entry.number))??.ticket else { continue }
+            guard let ticket = (try? await store.ticket(entry.number))??.ticket else { continue }
             var values = Self.ticketValues(ticket)
             values["age"] = Format.duration(context.now.timeIntervalSince(ticket.createdAt))
             values["sla"] = slaText(ticket, context)

@@ -7,16 +7,16 @@ import Foundation
 // what it does. Texts: `bots/agent.json5`.
 extension BotRuntime {
     /// `!reply N text`: relayed to the customer.
-    func replyCommand(_ context: AgentContext) -> String? {
+    func replyCommand(_ context: AgentContext) async -> String? {
         let text = context.rest(after: 1)
         guard let number = context.ticketArgument, !text.isEmpty else { return nil }
-        return replyToCustomer(number, text: text, context)
+        return await replyToCustomer(number, text: text, context)
     }
 
-    func replyToCustomer(_ number: TicketNumber, text: String, _ context: AgentContext) -> String {
-        let result = change(number, .agentReply(text), by: .agent(context.agent.id), cancelUnsentPages: true,
+    func replyToCustomer(_ number: TicketNumber, text: String, _ context: AgentContext) async -> String {
+        let result = await change(number, .agentReply(text), by: .agent(context.agent.id), cancelUnsentPages: true,
                             now: context.now)
-        guard case .done(let commit, _) = result else { return failureText(result, number, command: "reply", context) }
+        guard case .done(let commit, _) = result else { return await failureText(result, number, command: "reply", context) }
         let ticket = commit.ticket
         forgetEscalation(of: number, now: context.now)
         tellCustomer(ticket, .agentReply, ["ticket": number.description, "agent": context.agent.nick, "text": text])

@@ -7,16 +7,16 @@ import Foundation
 // what it does. Texts: `bots/agent.json5`.
 extension BotRuntime {
     /// `!resolve N note`: the customer is told.
-    func resolveCommand(_ context: AgentContext) -> String? {
+    func resolveCommand(_ context: AgentContext) async -> String? {
         let note = context.rest(after: 1)
         guard let number = context.ticketArgument, !note.isEmpty else { return nil }
-        return resolve(number, note: note, context)
+        return await resolve(number, note: note, context)
     }
 
-    func resolve(_ number: TicketNumber, note: String, _ context: AgentContext) -> String {
-        let result = change(number, .resolve(note: note), by: .agent(context.agent.id), cancelUnsentPages: true,
+    func resolve(_ number: TicketNumber, note: String, _ context: AgentContext) async -> String {
+        let result = await change(number, .resolve(note: note), by: .agent(context.agent.id), cancelUnsentPages: true,
                             now: context.now)
-        guard case .done(let commit, _) = result else { return failureText(result, number, command: "resolve", context) }
+        guard case .done(let commit, _) = result else { return await failureText(result, number, command: "resolve", context) }
         let ticket = commit.ticket
         forgetTimers(of: number)
         logger.notice("ticket resolved", ["ticket": number, "agent": context.agent.id])

@@ -7,19 +7,19 @@ import Foundation
 // what it does. Texts: `bots/agent.json5`.
 extension BotRuntime {
     /// `!sev N 1-4 reason`: logged with who and why; the queue order follows.
-    func sevCommand(_ context: AgentContext) -> String? {
+    func sevCommand(_ context: AgentContext) async -> String? {
         let reason = context.rest(after: 2)
         guard let number = context.ticketArgument, context.words.count >= 3,
               let severity = Severity(text: context.words[1]), !reason.isEmpty else { return nil }
-        return changeSeverity(number, to: severity, reason: reason, context)
+        return await changeSeverity(number, to: severity, reason: reason, context)
     }
 
     func changeSeverity(_ number: TicketNumber, to severity: Severity, reason: String,
-                        _ context: AgentContext) -> String {
-        let result = change(number, .changeSeverity(severity, reason: reason), by: .agent(context.agent.id),
+                        _ context: AgentContext) async -> String {
+        let result = await change(number, .changeSeverity(severity, reason: reason), by: .agent(context.agent.id),
                             now: context.now)
         guard case .done(let commit, let before) = result else {
-            return failureText(result, number, command: "sev", context)
+            return await failureText(result, number, command: "sev", context)
         }
         let ticket = commit.ticket
         logger.notice("severity changed", ["ticket": number, "agent": context.agent.id, "from": before.severity,

@@ -7,17 +7,17 @@ import Foundation
 // what it does. Texts: `bots/agent.json5`.
 extension BotRuntime {
     /// `!show N`: the ticket, its description and its last events.
-    func showCommand(_ context: AgentContext) -> String? {
+    func showCommand(_ context: AgentContext) async -> String? {
         guard let number = context.ticketArgument, context.words.count == 1 else { return nil }
-        return show(number, context)
+        return await show(number, context)
     }
 
-    func show(_ number: TicketNumber, _ context: AgentContext) -> String {
+    func show(_ number: TicketNumber, _ context: AgentContext) async -> String {
         let stored: StoredTicket?
         let events: [TicketEvent]
         do {
-            stored = try store.ticket(number)
-            events = stored == nil ? [] : try store.events(of: number)
+            stored = try await store.ticket(number)
+            events = stored == nil ? [] : try await store.events(of: number)
         } catch {
             storeFailed(error, "show ticket")
             return agentText(.storeFailed, context)

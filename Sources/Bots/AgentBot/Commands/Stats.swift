@@ -7,22 +7,22 @@ import Foundation
 // what it does. Texts: `bots/agent.json5`.
 extension BotRuntime {
     /// `!stats`.
-    func statsCommand(_ context: AgentContext) -> String? {
-        statsText(context)
+    func statsCommand(_ context: AgentContext) async -> String? {
+        await statsText(context)
     }
 
     /// `!stats`: what is cheap to count and honest to show.
-    func statsText(_ context: AgentContext) -> String {
+    func statsText(_ context: AgentContext) async -> String {
         do {
-            let open = try store.openTickets().map(\.ticket)
+            let open = try await store.openTickets().map(\.ticket)
             var byRank: [Int: Int] = [:]
             for ticket in open { byRank[ticket.priority.rank, default: 0] += 1 }
             let byPriority = byRank.keys.sorted().map { "P\($0) \(byRank[$0]!)" }.joined(separator: ", ")
             let startOfDay = desk.zone.startOfDay(desk.zone.date(of: context.now))
             let cap = 5000
-            let recent = try store.recentTickets(limit: cap).filter { $0.ticket.createdAt >= startOfDay }.map(\.ticket)
+            let recent = try await store.recentTickets(limit: cap).filter { $0.ticket.createdAt >= startOfDay }.map(\.ticket)
             let today = recent.count >= cap ? "≥\(cap)" : String(recent.count)
-            let deflected = try store.counters("deflected").values.reduce(0, +)
+            let deflected = try await store.counters("deflected").values.reduce(0, +)
             let responses = recent.compactMap { ticket in ticket.respondedAt.map { $0.timeIntervalSince(ticket.createdAt) } }
                 .sorted()
             var median = agentText(.noValue, context)

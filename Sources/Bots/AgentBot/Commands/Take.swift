@@ -7,14 +7,14 @@ import Foundation
 // what it does. Texts: `bots/agent.json5`.
 extension BotRuntime {
     /// `!take N`.
-    func takeCommand(_ context: AgentContext) -> String? {
+    func takeCommand(_ context: AgentContext) async -> String? {
         guard let number = context.ticketArgument, context.words.count == 1 else { return nil }
-        return take(number, context)
+        return await take(number, context)
     }
 
-    func take(_ number: TicketNumber, _ context: AgentContext) -> String {
-        let result = change(number, .take, by: .agent(context.agent.id), cancelUnsentPages: true, now: context.now)
-        guard case .done(let commit, _) = result else { return failureText(result, number, command: "take", context) }
+    func take(_ number: TicketNumber, _ context: AgentContext) async -> String {
+        let result = await change(number, .take, by: .agent(context.agent.id), cancelUnsentPages: true, now: context.now)
+        guard case .done(let commit, _) = result else { return await failureText(result, number, command: "take", context) }
         return taken(commit.ticket, context)
     }
 

@@ -7,16 +7,16 @@ import Foundation
 // what it does. Texts: `bots/agent.json5`.
 extension BotRuntime {
     /// `!wait N note`: waiting for the customer.
-    func waitCommand(_ context: AgentContext) -> String? {
+    func waitCommand(_ context: AgentContext) async -> String? {
         let note = context.rest(after: 1)
         guard let number = context.ticketArgument, !note.isEmpty else { return nil }
-        return setWaiting(number, note: note, context)
+        return await setWaiting(number, note: note, context)
     }
 
     /// `!wait N note`: the ticket waits for the customer, who gets the note.
-    func setWaiting(_ number: TicketNumber, note: String, _ context: AgentContext) -> String {
-        let result = change(number, .setWaiting(note: note), by: .agent(context.agent.id), now: context.now)
-        guard case .done(let commit, _) = result else { return failureText(result, number, command: "wait", context) }
+    func setWaiting(_ number: TicketNumber, note: String, _ context: AgentContext) async -> String {
+        let result = await change(number, .setWaiting(note: note), by: .agent(context.agent.id), now: context.now)
+        guard case .done(let commit, _) = result else { return await failureText(result, number, command: "wait", context) }
         let ticket = commit.ticket
         logger.notice("ticket waiting for the customer", ["ticket": number, "agent": context.agent.id])
         tellCustomer(ticket, .ticketWaiting, ["ticket": number.description, "agent": context.agent.nick, "note": note])
