@@ -614,6 +614,7 @@ extension BotRuntime {
                 return
             }
             if conversations[key] == nil {
+                guard admitsConversation(identity, key: key) else { return }
                 conversations[key] = await startConversation(identity, firstLine: "", settings: settings, now: now)
                 schedule.set(.idle(key), at: now.addingTimeInterval(definitions.supportSettings.idleTimeout))
             }
