@@ -328,6 +328,10 @@ let missing = promised.filter { !stored.contains($0) }
 let failures = everyone.filter { $0.failure != nil }
 let span = failed.count > 1 ? (failed.last! - failed.first!) : 0
 let perMinute = failed.isEmpty ? 0 : Double(failed.count) / max(span, wall) * 60
+// The budget is per 15-minute window, not a rate: a run shorter than that
+// checked everything it checked within one window, and that count is the
+// figure (extrapolating a burst over a short run would overstate it).
+let per15Minutes = wall < 900 ? Double(failed.count) : perMinute * 15
 let totals = outcomes.map(\.total).filter { !$0.isNaN }
 let replies = everyone.flatMap(\.replies)
 let victimContract = victimOutcome.priority.map { ["P1", "P2", "P3", "P4"].contains($0) } ?? false
@@ -336,7 +340,7 @@ print("""
 
     1. Wrong PINs checked against 20001: \(failed.count) (of \(attacks.map(\.guessesSent).reduce(0, +)) sent; \
     \(attacks.filter(\.lockedOut).count) nicks were refused before their last guess, \(attacks.filter(\.lucky).count) guessed right)
-       within \(f(span, 1)) s of the \(f(wall, 1)) s run → \(f(perMinute, 1)) per minute = \(f(perMinute * 15, 0)) per 15 minutes \
+       within \(f(span, 1)) s of the \(f(wall, 1)) s run → \(f(per15Minutes, 0)) per 15 minutes \
     (target ≤ 5 per 15 minutes)
     2. Conversation time under attack (first line → ticket saved), target p95 ≤ 2 s:
        the real 20001: \(f(victimOutcome.total)) s, got \(victimOutcome.priority ?? "no ticket") \

@@ -1,6 +1,7 @@
 import Bots
 import Core
 import Config
+import Desk
 import Foundation
 import Testing
 
@@ -55,6 +56,27 @@ import Testing
         #expect(queued.contains("kein Anspruch") && queued.contains("https://nordlicht.example/support/vertrag"))
         let queuedEN = definitions.support.render(.ticketQueued, .en, ["ticket": "#7", "priority": "P8", "position": "3"])
         #expect(queuedEN.contains("no entitlement") && queuedEN.contains("https://nordlicht.example/support/contract"))
+    }
+
+    /// Where a ticket goes whose contract was claimed while the number's PIN
+    /// checks were locked: the contract group unless the file says "none";
+    /// anything else is refused with the file and the field.
+    @Test func thePINLockedClaimGroupIsReadAndCheckedWhereItStands() throws {
+        let shipped = try BotDefinitions.load(folder: repositoryRoot.appendingPathComponent("bots"))
+        #expect(shipped.supportSettings.pinLockedClaimGroup == .contract)
+        let (directory, folder) = try Self.editableCopy { files in
+            files["support.json5"] = files["support.json5"]!.replacingOccurrences(
+                of: #"pinLockedClaimGroup: "contract","#, with: #"pinLockedClaimGroup: "none","#)
+        }
+        defer { _ = directory }
+        #expect(try BotDefinitions.load(folder: folder).supportSettings.pinLockedClaimGroup == .noContract)
+        let issues = try Self.issues { files in
+            files["support.json5"] = files["support.json5"]!.replacingOccurrences(
+                of: #"pinLockedClaimGroup: "contract","#, with: #"pinLockedClaimGroup: "gold","#)
+        }
+        #expect(issues.count == 1)
+        #expect(issues.first.map { "\($0)" }?.contains("support.json5") == true)
+        #expect(issues.first.map { "\($0)" }?.contains("pinLockedClaimGroup") == true, "\(issues)")
     }
 
     @Test func aTextMissingInOneLanguageIsAnErrorWithFileLineAndKey() throws {

@@ -157,7 +157,13 @@ extension BotRuntime {
     /// round robin per conversation, so a flood from one sender delays
     /// another customer's check by at most one hash, and conversations and
     /// agent commands never wait for hashing.
-    func startPINCheck(key: ConversationKey, serial: UInt64, number: String, pin: String) async {
+    ///
+    /// Too many checks at once (the global budget, or the worker's line
+    /// full) is not the customer's doing: the check is tried again by
+    /// itself when the budget allows, a few times, while the customer's
+    /// further lines wait as during any check; only then are they asked to
+    /// give the PIN again.
+    func startPINCheck(key: ConversationKey, serial: UInt64, number: String, pin: String, retries: Int = 0) async {
         guard let identity = conversations[key]?.identity else { return }
         let now = clock.date
         // A full line refuses before anything is reserved (the worker's own
@@ -166,8 +172,22 @@ extension BotRuntime {
             counters.pinChecksRefused += 1
             logger.notice("PIN check refused: the worker's line is full", ["customer_number": number,
                                                                            "identity": identity.description])
-            await pinNotChecked(key: key, serial: serial, number: number, refusal: .globalBusy(retryAt: now))
+            await busy(retryAt: now.addingTimeInterval(1))
             return
+        }
+        func busy(retryAt: Date) async {
+            guard retries < Self.pinBusyRetries else {
+                await pinNotChecked(key: key, serial: serial, number: number, refusal: .globalBusy(retryAt: retryAt))
+                return
+            }
+            let clock = self.clock
+            serials += 1
+            let work = serials
+            backgroundWork[work] = Task {
+                try? await clock.sleep(until: WallInstant(retryAt), tolerance: nil)
+                await self.retryPINCheck(key: key, serial: serial, number: number, pin: pin, retries: retries + 1)
+                self.backgroundWork.removeValue(forKey: work)
+            }
         }
         let reservation: PINReservation
         do {
@@ -184,6 +204,10 @@ extension BotRuntime {
             logger.notice("PIN check refused", ["customer_number": number, "identity": identity.description,
                                                 "reason": refusal.description])
             if case .numberLocked = refusal { noteWrongPIN(number: number, identity: identity, now: now) }
+            if case .globalBusy(let retryAt) = refusal {
+                await busy(retryAt: retryAt)
+                return
+            }
             await pinNotChecked(key: key, serial: serial, number: number, refusal: refusal)
         case .reserved(let id):
             let worker = pinWorker
@@ -227,6 +251,27 @@ extension BotRuntime {
         await flush()
         await leaveTurnAfterDeliveries()
     }
+
+    /// A check refused as busy, tried again as an input of its own — if the
+    /// conversation still waits for it.
+    func retryPINCheck(key started: ConversationKey, serial: UInt64, number: String, pin: String, retries: Int) async {
+        await enterTurn()
+        let key = conversationKey(started: started, serial: serial)
+        if let conversation = conversations[key], conversation.serial == serial,
+           case .intake(let intake) = conversation.phase, intake.verifying {
+            await startPINCheck(key: key, serial: serial, number: number, pin: pin, retries: retries)
+        }
+        await flush()
+        await leaveTurnAfterDeliveries()
+    }
+
+    /// Replaces the PIN budgets (tests; the standard policy otherwise).
+    func usePINPolicy(_ policy: PINAttemptPolicy) {
+        pinPolicy = policy
+    }
+
+    /// Times a check refused as busy is tried again by itself.
+    static var pinBusyRetries: Int { 5 }
 
     /// Hashes a job's PIN against the customer file (PBKDF2): what the
     /// worker runs unless a test injected its own hash.

@@ -210,6 +210,11 @@ public final class GatewayService<C: WallClock>: Sendable {
                  value: Double(m.pagesInFlight))
         text.add("switchboard_pin_failures_total", type: "counter", help: "Wrong contract PINs.",
                  value: Double(m.pinFailures))
+        text.add("switchboard_pin_checks_refused_total", type: "counter",
+                 help: "PIN checks refused by a budget at once, nothing hashed.", value: Double(m.pinChecksRefused))
+        text.add("switchboard_pin_attack_warnings_total", type: "counter",
+                 help: "PIN guessing warnings posted to the agents (once per attack).",
+                 value: Double(m.pinAttackWarnings))
         text.add("switchboard_agent_commands_total", type: "counter", help: "Agent commands.",
                  samples: [([("result", "done")], Double(m.agentCommands)),
                            ([("result", "refused")], Double(m.agentCommandsRefused))])
