@@ -113,6 +113,8 @@ let package = Package(
                           swiftSettings: settings),
         .executableTarget(name: "AbuseBench", dependencies: ["Gateway", "Core", "Desk", "PINHashing", "Store", "TestSupport"],
                           path: "Benchmarks/AbuseBench", swiftSettings: settings),
+        .executableTarget(name: "FairSendBench", dependencies: ["Gateway", "Core", "TestSupport"],
+                          path: "Benchmarks/FairSendBench", swiftSettings: settings),
         .executableTarget(name: "TransportBench", dependencies: ["Transport", "Core"], path: "Benchmarks/TransportBench",
                           swiftSettings: settings),
     ]

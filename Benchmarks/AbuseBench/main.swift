@@ -217,7 +217,7 @@ func converse(_ client: IRCTestClient, opening: String, pin: String) -> Outcome 
                 outcome.pinExhausted = true
             } else if text.contains("Does one of them solve") {
                 send("no")
-            } else if text.contains("4 – a question") {
+            } else if text.contains("How serious") {
                 send("2")
             } else if text.contains("Please describe") {
                 send("Our warehouse scanners lost the VPN tunnel this morning.")

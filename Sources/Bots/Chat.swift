@@ -125,14 +125,19 @@ public enum ChatRecipient: Sendable, Hashable, CustomStringConvertible {
 
 /// How urgent an outgoing line is. The send queue serves a higher lane first
 /// (SPEC.md: "pages and ticket confirmations go ahead of KB answers and
-/// chatter").
+/// chatter"); among lines of one lane, recipients take turns. A network's
+/// flood limit is a fixed budget: the lanes decide who spends it first, so
+/// twenty strangers saying "hi" cannot delay a contract customer.
 public enum ChatLane: Int, Sendable, Hashable, Comparable, CaseIterable {
     /// Pages, re-pages, SLA warnings, ticket confirmations.
     case urgent = 0
-    /// The conversation with a customer, relayed replies, agent command answers.
-    case normal = 1
+    /// Customers whose contract is verified (PIN confirmed or linked
+    /// account), everything about an open contract ticket, lines to agents.
+    case priority = 1
+    /// Conversations with customers whose contract is not (yet) verified.
+    case normal = 2
     /// KB answers and other chatter.
-    case bulk = 2
+    case bulk = 3
 
     public static func < (lhs: ChatLane, rhs: ChatLane) -> Bool { lhs.rawValue < rhs.rawValue }
 }
@@ -154,9 +159,14 @@ public struct ChatAction: Sendable, Hashable {
     /// A line still unsent at this time is dropped (a stale KB answer is not
     /// sent an hour later). Nil: never expires (pages).
     public var expiresAt: Date?
+    /// A text to the same recipient with the same key that has not started
+    /// going out is dropped when this one is queued: a question the customer
+    /// has already answered again (a re-prompt, an outdated question) is not
+    /// sent late. Nil: nothing is replaced.
+    public var replaceKey: String?
 
     public init(network: String, recipient: ChatRecipient, text: String, lane: ChatLane = .normal,
-                isNotice: Bool = false, deliveryID: Int64? = nil, expiresAt: Date? = nil) {
+                isNotice: Bool = false, deliveryID: Int64? = nil, expiresAt: Date? = nil, replaceKey: String? = nil) {
         self.network = network
         self.recipient = recipient
         self.text = text
@@ -164,6 +174,7 @@ public struct ChatAction: Sendable, Hashable {
         self.isNotice = isNotice
         self.deliveryID = deliveryID
         self.expiresAt = expiresAt
+        self.replaceKey = replaceKey
     }
 }
 

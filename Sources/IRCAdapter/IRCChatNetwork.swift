@@ -47,6 +47,7 @@ public final class IRCChatNetwork<C: WallClock>: ChatNetwork {
         self.name = name
         self.clock = clock
         self.logger = logger.with(["network": name])
+        sendFailures = RateLimitedLogger(self.logger, interval: .seconds(60), clock: clock)
         client = IRCClient(configuration: configuration, clock: clock, logger: self.logger, connector: connector)
     }
 
@@ -109,9 +110,15 @@ public final class IRCChatNetwork<C: WallClock>: ChatNetwork {
         }
     }
 
-    /// The oldest text's wait is not yet exposed by ``IRCClient``: nil.
+    /// Texts in the client's send queue and how long the oldest has waited
+    /// (``IRCClient/sendBacklog``), on the adapter's clock.
     public var backlog: ChatBacklog {
-        get async { ChatBacklog(queuedTexts: await client.queuedTextCount) }
+        get async {
+            let backlog = await client.sendBacklog
+            let count = await client.queuedTextCount
+            let age = backlog.oldestAge(now: clock.date).map { Duration.milliseconds(Int64(($0 * 1000).rounded())) }
+            return ChatBacklog(queuedTexts: count, oldestWait: count == 0 ? nil : age)
+        }
     }
 
     public var ownNick: String {
@@ -120,17 +127,30 @@ public final class IRCChatNetwork<C: WallClock>: ChatNetwork {
 
     private let handlers = HandlerBox()
 
-    public func send(_ action: ChatAction) async {
-        let priority: SendPriority = switch action.lane {
+    /// The "cannot send" warnings, at most one a minute with a count of the
+    /// rest; flushed at shutdown.
+    private let sendFailures: RateLimitedLogger
+
+    /// The client's send-queue lane for a bots' lane (one to one).
+    static func priority(of lane: ChatLane) -> SendPriority {
+        switch lane {
         case .urgent: .urgent
+        case .priority: .priority
         case .normal: .normal
         case .bulk: .bulk
         }
+    }
+
+    public func send(_ action: ChatAction) async {
         do {
             try await client.send(action.text, to: action.recipient.description, notice: action.isNotice,
-                                  priority: priority, id: action.deliveryID, expiresAt: action.expiresAt)
+                                  priority: Self.priority(of: action.lane), id: action.deliveryID,
+                                  expiresAt: action.expiresAt, replaceKey: action.replaceKey)
         } catch {
-            logger.warning("cannot send", ["to": action.recipient.description, "error": error])
+            // A flooded gateway at shutdown would write one line per queued
+            // text (issue 15: 102,000 lines): one per minute and a count.
+            sendFailures.warning(key: "cannot send", "cannot send",
+                                 ["to": action.recipient.description, "error": error])
             if let id = action.deliveryID {
                 await handlers.deliveries?(.failed(id: id, reason: "\(error)"))
             }
@@ -161,6 +181,7 @@ public final class IRCChatNetwork<C: WallClock>: ChatNetwork {
 
     public func shutdown(message: String, deadline: Duration) async {
         await client.shutdown(quitMessage: message, drainFor: deadline)
+        sendFailures.flush()
     }
 
     private func forward(_ event: IRCClientEvent, events: @Sendable (ChatEvent) async -> Void,

@@ -20,10 +20,10 @@ import Testing
         }
 
         var out = await h.say("Hallo, unser VPN-Tunnel zum Lager ist seit heute früh komplett ausgefallen", from: alice)
-        #expect(out.to("alice") == ["""
-            Guten Tag! Hier ist der Support von Nordlicht Systems. Ich nehme Ihr Anliegen auf und verbinde Sie mit unserem Team.
-            Wie lautet Ihre Kundennummer? Wenn Sie keine haben, antworten Sie einfach „keine“.
-            """])
+        // Greeting and question in one line (each line costs ~2 s under a network's flood limit).
+        #expect(out.to("alice") == ["Guten Tag! Hier ist der Support von Nordlicht Systems. Ich nehme Ihr Anliegen auf "
+            + "und verbinde Sie mit unserem Team. Wie lautet Ihre Kundennummer? Wenn Sie keine haben, antworten Sie "
+            + "einfach „keine“."])
 
         out = await h.say("10042", from: alice)
         #expect(out.to("alice") == ["Zu Kundennummer 10042 gibt es einen Wartungsvertrag. Bitte nennen Sie die Vertrags-PIN "
@@ -31,7 +31,7 @@ import Testing
 
         out = await h.say("4711", from: alice)
         let afterPIN = try #require(out.to("alice").first)
-        #expect(afterPIN.hasPrefix("Danke – Ihr Vertrag ist bestätigt, Speicherstadt Logistik GmbH.\nWie schwer wiegt das Problem?"))
+        #expect(afterPIN.hasPrefix("Danke – Ihr Vertrag ist bestätigt, Speicherstadt Logistik GmbH. Wie schwer wiegt das Problem?"))
         #expect(try await h.openTickets().isEmpty)
 
         out = await h.say("1", from: alice)
@@ -153,7 +153,7 @@ import Testing
         var out = await h.say("Hi, our NordBox L does not boot anymore, all LEDs are red", from: eve)
         #expect(out.to("eve").joined().contains("What is your customer number? If you don't have one, just answer “none”."))
         out = await h.say("none", from: eve)
-        #expect(out.to("eve").joined().contains("How serious is the problem? Please answer 1, 2, 3 or 4:"))
+        #expect(out.to("eve").joined().contains("How serious is the problem? Answer 1 (system down"))
         out = await h.say("2", from: eve)
         let reply = out.to("eve").joined(separator: "\n")
         #expect(reply.contains("Your ticket #1 (P6) is saved; you are number 1 in the queue."))
@@ -230,7 +230,8 @@ import Testing
         #expect(out.in("#agents") == ["Neues Ticket ohne Vertrag #2 P6 (Platz 2) – emma: Die NordBox im Lager reagiert "
             + "nicht mehr, alle Lampen blinken rot (!take 2)"])
         #expect(out.to("anna").isEmpty && out.to("emil").isEmpty)
-        #expect(out.pages.allSatisfy { $0.lane == .normal })
+        // Not urgent like a page; a line to agents goes ahead of unverified conversations.
+        #expect(out.pages.allSatisfy { $0.lane == .priority })
         await h.confirm(out)
 
         // Nothing after two minutes; after three, the offer.

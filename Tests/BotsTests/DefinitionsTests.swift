@@ -43,11 +43,14 @@ import Testing
         #expect(definitions.agentCommands.command(named: "TAKE") == .take)
         #expect(definitions.supportCommands.command(named: "hilfe") == .help)
         #expect(definitions.kbCommands.command(named: "kb") == .kb)
-        // Every severity is explained in one line, in both languages.
+        // The severity question and its four choices are one line that fits
+        // one IRC message (each line costs ~2 s under the flood limit), in
+        // both languages.
         for language in Language.allCases {
-            let lines = definitions.support.render(.askSeverity, language).split(separator: "\n")
-            #expect(lines.count == 5)
-            #expect((1...4).allSatisfy { n in lines.contains { $0.hasPrefix("\(n) ") } })
+            let question = definitions.support.render(.askSeverity, language)
+            #expect(!question.contains("\n"))
+            #expect(question.utf8.count <= 400)
+            #expect((1...4).allSatisfy { n in question.contains("\(n) (") })
         }
         // The non-contract text is honest and links the contract page.
         let queued = definitions.support.render(.ticketQueued, .de, ["ticket": "#7", "priority": "P8", "position": "3"])

@@ -213,10 +213,16 @@ final class Harness: Sendable {
     /// What the runtime sees of the store (a test may put a wrapper in between).
     let wrapStore: @Sendable (SQLiteDeskStore) -> any DeskStore
 
-    /// `escalation`: the text of an `escalation.json5` instead of the shipped one.
+    /// The bot definitions the runtime speaks with.
+    let definitions: BotDefinitions
+
+    /// `escalation`: the text of an `escalation.json5` instead of the shipped one;
+    /// `definitions`: other bot definitions (settings) than the shipped ones.
     init(start: Date = Harness.monday, agentsEdit: (String) -> String = { $0 }, escalation: String? = nil,
+         definitions: BotDefinitions = shippedDefinitions,
          wrapStore: @escaping @Sendable (SQLiteDeskStore) -> any DeskStore = { $0 }) async throws {
         clock = ManualClock(start: start)
+        self.definitions = definitions
         directory = try TemporaryDirectory()
         desk = try deskFixture(agentsEdit: agentsEdit, escalation: escalation)
         self.wrapStore = wrapStore
@@ -237,7 +243,7 @@ final class Harness: Sendable {
 
     private func startRuntime() async throws {
         let store = try SQLiteDeskStore(path: directory.path("tickets.sqlite"), logger: .disabled, now: clock.date)
-        let runtime = BotRuntime(desk: desk, definitions: shippedDefinitions, kb: shippedKB, store: wrapStore(store),
+        let runtime = BotRuntime(desk: desk, definitions: definitions, kb: shippedKB, store: wrapStore(store),
                                  clock: clock, logger: logger)
         await runtime.attach(demo, settings: Self.demoSettings)
         await runtime.attach(oftc, settings: Self.oftcSettings)

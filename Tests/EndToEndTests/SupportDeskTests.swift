@@ -37,17 +37,28 @@ import TestSupport
                             problem: String, severity: Int) throws -> Int {
         try say(customer, "Hello, customer number \(number). \(problem)", expecting: "PIN")
         customer.privmsg("switchboard", pin)
-        _ = try customer.expectMessage(from: "switchboard", containing: "contract is confirmed")
-        // Either KB suggestions or the severity question comes next.
-        let next = try customer.expect("suggestions or severity question") {
-            $0.nick == "switchboard" && ($0.text.contains("Does one of them solve") || $0.text.contains("How serious"))
-        }
+        // Either KB suggestions or the severity question comes next (the
+        // severity question on the confirmation's line when it fits).
+        let next = try nextQuestion(customer, after: "contract is confirmed")
         if next.text.contains("Does one of them solve") {
             try say(customer, "no", expecting: "How serious")
         }
         customer.privmsg("switchboard", String(severity))
         let saved = try customer.expectMessage(from: "switchboard", containing: "is saved")
         return try ticketNumber(in: saved.text)
+    }
+
+    /// The line with the KB suggestions' question or the severity question,
+    /// after the bot's line containing `after`: the bot puts a short
+    /// question on the same line (every line costs ~2 s under a network's
+    /// flood limit), a list of suggestions on lines of their own.
+    func nextQuestion(_ customer: IRCTestClient, after: String, timeout: Duration = .seconds(10)) throws -> TestLine {
+        func isQuestion(_ line: TestLine) -> Bool {
+            line.nick == "switchboard" && (line.text.contains("Does one of them solve") || line.text.contains("How serious"))
+        }
+        let first = try customer.expectMessage(from: "switchboard", containing: after, timeout: timeout)
+        if isQuestion(first) { return first }
+        return try customer.expect("suggestions or severity question", timeout: timeout, where: isQuestion)
     }
 
     func ticketNumber(in text: String) throws -> Int {
@@ -62,10 +73,7 @@ import TestSupport
             let customer = try IRCTestClient(port: server.port, nick: "werft")
             try say(customer, "Hello, customer number 20001, our VPN to the shipyard is down", expecting: "PIN")
             customer.privmsg("switchboard", "4711")
-            _ = try customer.expectMessage(from: "switchboard", containing: "contract is confirmed")
-            let next = try customer.expect("suggestions or severity question") {
-                $0.nick == "switchboard" && ($0.text.contains("Does one of them solve") || $0.text.contains("How serious"))
-            }
+            let next = try nextQuestion(customer, after: "contract is confirmed")
             if next.text.contains("Does one of them solve") { try say(customer, "no", expecting: "How serious") }
 
             let sent = ContinuousClock.now
@@ -126,10 +134,8 @@ import TestSupport
             let second = try IRCTestClient(port: server.port, nick: "gast2")
             for (client, problem) in [(first, "How do I renew the licence of my NordBox?"),
                                       (second, "The admin console shows the wrong time zone")] {
-                try say(client, "hi, I have no customer number. \(problem)", expecting: "Nordlicht Systems support")
-                let next = try client.expect("suggestions or severity question") {
-                    $0.nick == "switchboard" && ($0.text.contains("Does one of them solve") || $0.text.contains("How serious"))
-                }
+                client.privmsg("switchboard", "hi, I have no customer number. \(problem)")
+                let next = try nextQuestion(client, after: "Nordlicht Systems support")
                 if next.text.contains("Does one of them solve") { try say(client, "no", expecting: "How serious") }
                 client.privmsg("switchboard", "4")
             }
@@ -152,8 +158,8 @@ import TestSupport
             try anna.join("#agents")
             // Oldest first: a non-contract P5, then contract severity 3, then contract severity 2.
             let guest = try IRCTestClient(port: server.port, nick: "gast")
-            try say(guest, "hello, no customer number: our whole backup server is down", expecting: "Nordlicht Systems support")
-            let q = try guest.expect("question") { $0.nick == "switchboard" && ($0.text.contains("Does one") || $0.text.contains("How serious")) }
+            guest.privmsg("switchboard", "hello, no customer number: our whole backup server is down")
+            let q = try nextQuestion(guest, after: "Nordlicht Systems support")
             if q.text.contains("Does one") { try say(guest, "no", expecting: "How serious") }
             guest.privmsg("switchboard", "1")
             let p5 = try ticketNumber(in: try guest.expectMessage(from: "switchboard", containing: "in the queue").text)
@@ -237,7 +243,6 @@ import TestSupport
             if next.text.contains("Does one of them solve") {
                 try say(customer, "no", expecting: "How serious", timeout: .seconds(30))
             }
-            try customer.expectMessage(from: "switchboard", containing: "4 – a question", timeout: .seconds(30))
             _ = customer.drain(for: .seconds(3))  // the bucket fills up again: two lines at once
             customer.privmsg("switchboard", "1")
             let saved = try customer.expectMessage(from: "switchboard", containing: "is saved", timeout: .seconds(10))

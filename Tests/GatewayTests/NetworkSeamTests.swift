@@ -56,17 +56,18 @@ final class StatusNetwork: ChatNetwork {
 
         let degraded = try #require(await service.respond("/healthz"))
         #expect(degraded.status == 503)
-        #expect(degraded.body == "degraded\ne2e: connecting (registering)\n")
+        #expect(degraded.body == "degraded\ne2e: connecting (registering); send queue 3 texts, oldest waiting 2.5 s\n")
         let metrics = try #require(await service.respond("/metrics")).body
         #expect(metrics.contains("switchboard_network_connected{network=\"e2e\"} 0"))
         #expect(metrics.contains("switchboard_send_queue_texts{network=\"e2e\"} 3"))
         #expect(metrics.contains("switchboard_send_queue_oldest_seconds{network=\"e2e\"} 2.5"))
+        #expect(metrics.contains("switchboard_conversations_refused_total 0"))
 
         fake.statusNow.withLock { $0 = ChatNetworkStatus(.ready, detail: "127.0.0.1:6667") }
         fake.backlogNow.withLock { $0 = ChatBacklog(queuedTexts: 0) }
         let healthy = try #require(await service.respond("/healthz"))
         #expect(healthy.status == 200)
-        #expect(healthy.body == "ok\ne2e: connected (127.0.0.1:6667)\n")
+        #expect(healthy.body == "ok\ne2e: connected (127.0.0.1:6667); send queue 0 texts\n")
         let after = try #require(await service.respond("/metrics")).body
         #expect(after.contains("switchboard_network_connected{network=\"e2e\"} 1"))
         #expect(!after.contains("switchboard_send_queue_oldest_seconds"), "no wait is told when nothing waits")

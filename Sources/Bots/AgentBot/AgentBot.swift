@@ -116,7 +116,7 @@ extension BotRuntime {
             if case TicketStoreError.conflict = error {
                 return agentText(.changedMeanwhile, context, ["ticket": number.description])
             }
-            return agentText(.storeFailed, context, ["error": "\(error)"])
+            return agentText(.storeFailed, context)
         }
     }
 

@@ -139,7 +139,11 @@ struct Intake {
     // MARK: - Lines
 
     /// A line from the customer (not a command). Returns what to do.
-    mutating func receive(_ line: String, _ context: IntakeContext) -> [IntakeEffect] {
+    ///
+    /// `isAction`: the customer described an action (`/me is still
+    /// waiting`): taken as text for the description only, never as a
+    /// customer number, PIN, severity or an answer to the open question.
+    mutating func receive(_ line: String, isAction: Bool = false, _ context: IntakeContext) -> [IntakeEffect] {
         texts = context.texts
         if !languageSettled, let detected = LanguageDetector.detect(line) {
             language = detected
@@ -148,7 +152,8 @@ struct Intake {
         if readyToCreate { return next(context, learned: true, added: false) }
         // Before the first question, a bare answer answers the first missing one.
         let asked = lastQuestion ?? (customer == .unknown ? .customerNumber : nil)
-        let parsed = AnswerParser.parse(line, asked: asked, suggestionCount: suggestions?.count ?? 0)
+        let parsed = isAction ? ParsedLine(remainder: "* " + line)
+            : AnswerParser.parse(line, asked: asked, suggestionCount: suggestions?.count ?? 0)
         var effects: [IntakeEffect] = []
         var learned = false
         var added = false
@@ -458,7 +463,20 @@ struct Intake {
         return notes
     }
 
-    private func joined(_ lines: [String]) -> String { lines.filter { !$0.isEmpty }.joined(separator: "\n") }
+    /// What the intake says at once, as few lines as it fits in: under a
+    /// network's flood limit every line costs the bot about two seconds, for
+    /// everyone (issue 15). Short parts (greeting and question) share one
+    /// line; a part of several lines (the suggestions) keeps its lines.
+    private func joined(_ lines: [String]) -> String {
+        let parts = lines.filter { !$0.isEmpty }
+        let oneLine = parts.joined(separator: " ")
+        if !oneLine.contains("\n"), oneLine.utf8.count <= Self.oneLineLimit { return oneLine }
+        return parts.joined(separator: "\n")
+    }
+
+    /// Bytes of text that fit one IRC message with room for the prefix
+    /// (RFC 1459 §2.3: 512 bytes per line, CR LF included).
+    static var oneLineLimit: Int { 380 }
 
     /// The ticket as the answers describe it.
     func draft() -> TicketDraft {

@@ -107,10 +107,19 @@ public struct BotDefinitions: Sendable {
                 loader.issues.append(support.document.issue("expected a confidence between 0 and 1, found \(s.suggestionThreshold)",
                                                             at: ConfigPath("settings", "suggestionThreshold")))
             }
+            if s.conversationsPerNetwork < 1 {
+                loader.issues.append(support.document.issue("expected at least 1, found \(s.conversationsPerNetwork)",
+                                                            at: ConfigPath("settings", "conversationsPerNetwork")))
+            }
+            if s.conversationsTotal < 1 {
+                loader.issues.append(support.document.issue("expected at least 1, found \(s.conversationsTotal)",
+                                                            at: ConfigPath("settings", "conversationsTotal")))
+            }
             supportSettings = SupportSettings(
                 descriptionLimit: s.descriptionLimit, repromptInterval: s.repromptInterval.timeInterval,
                 idleTimeout: s.idleTimeout.timeInterval, suggestionThreshold: s.suggestionThreshold,
                 unknownNumberAttempts: max(1, s.unknownNumberAttempts), relayBurstWindow: s.relayBurstWindow.timeInterval,
+                conversationsPerNetwork: s.conversationsPerNetwork, conversationsTotal: s.conversationsTotal,
                 pinLockedClaimGroup: s.pinLockedClaimGroup ?? .contract, conversationExpiry: expiry.timeInterval)
         }
         var agentSettings: AgentSettings?
@@ -123,9 +132,14 @@ public struct BotDefinitions: Sendable {
                 loader.issues.append(agent.document.issue("expected 1 to 100, found \(agent.settings.pageAttempts)",
                                                           at: ConfigPath("settings", "pageAttempts")))
             }
+            if agent.settings.backlogWarning.timeInterval < 5 {
+                loader.issues.append(agent.document.issue("a backlog warning under 5 s would fire on every burst",
+                                                          at: ConfigPath("settings", "backlogWarning")))
+            }
             agentSettings = AgentSettings(queueLength: agent.settings.queueLength,
                                           pageDeliveryTimeout: agent.settings.pageDeliveryTimeout.timeInterval,
-                                          pageAttempts: agent.settings.pageAttempts)
+                                          pageAttempts: agent.settings.pageAttempts,
+                                          backlogWarning: agent.settings.backlogWarning.timeInterval)
         }
         guard loader.issues.isEmpty, let support, let agent, let kb, let supportSettings, let agentSettings,
               let kbSettings else {
@@ -160,6 +174,12 @@ public struct SupportSettings: Sendable, Hashable {
     /// A customer's lines on a ticket within this time of each other are
     /// relayed to the agent together (a paste becomes one message).
     public var relayBurstWindow: TimeInterval
+    /// Conversations tracked at once on one network: a new customer past it
+    /// is told the desk is busy (a flood of strangers, or nick-change churn,
+    /// cannot grow memory without end).
+    public var conversationsPerNetwork: Int
+    /// Conversations tracked at once over all networks (the same answer).
+    public var conversationsTotal: Int
     /// The group of a ticket whose contract was claimed while the number's
     /// PIN checks were locked (issue 14): `contract` (default: the
     /// contract's priority, flagged for the agent to verify by phone) or
@@ -184,6 +204,10 @@ public struct AgentSettings: Sendable, Hashable {
     /// Attempts at a page the network refuses before it is given up: then
     /// the next escalation step is paged and the agents' channel warned.
     public var pageAttempts: Int
+    /// When the oldest line in a network's send queue has waited longer, the
+    /// agents' channel is warned (once, again after the queue cleared) and
+    /// told to ask the network for a flood exemption for the bot.
+    public var backlogWarning: TimeInterval
 }
 
 /// `settings` of `kb.json5`.
@@ -205,6 +229,8 @@ struct SupportSettingsEntry: Decodable {
     var suggestionThreshold: Double
     var unknownNumberAttempts: Int
     var relayBurstWindow: ConfigDuration
+    var conversationsPerNetwork: Int
+    var conversationsTotal: Int
     var pinLockedClaimGroup: CustomerGroup?
     var conversationExpiry: ConfigDuration?
 }
@@ -213,6 +239,7 @@ struct AgentSettingsEntry: Decodable {
     var queueLength: Int
     var pageDeliveryTimeout: ConfigDuration
     var pageAttempts: Int
+    var backlogWarning: ConfigDuration
 }
 
 struct KBSettingsEntry: Decodable {

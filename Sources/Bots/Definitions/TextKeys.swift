@@ -34,6 +34,9 @@ public enum SupportText: String, BotTextKey {
     case pinUnavailable
     /// A restart cut off the customer's PIN check (the PIN is never stored): said before the PIN question.
     case pinCheckInterrupted
+    /// A new customer while the bots already track as many conversations as they may (issue 15): an honest
+    /// "busy, try again later", said once.
+    case busy
 
     public var placeholders: [String] {
         switch self {
@@ -68,7 +71,7 @@ public enum SupportText: String, BotTextKey {
         case .channelRedirect: ["nick"]
         case .unknownCommand: ["command"]
         case .pinLockedClaimed: ["number"]
-        case .pinBusy, .pinUnavailable: []
+        case .pinBusy, .pinUnavailable, .busy: []
         case .pinCheckInterrupted: []
         case .pinPolicy: ["attempts", "minutes"]
         }
@@ -121,6 +124,11 @@ public enum AgentText: String, BotTextKey {
     /// PIN abuse protection (issue 14): the agents' channel warning, once per attack (``PINAttackMonitor``;
     /// never the PINs tried), and the flag for a ticket whose contract was claimed while the PIN was locked.
     case pinAttack, pinLockedTicket
+    /// A customer's `/me` line relayed to the agent on the ticket, marked as an action (issue 15).
+    case relayActionFromCustomer
+    /// The agents' channel warning when customers' lines wait in a network's send queue longer than
+    /// ``AgentSettings/backlogWarning`` (issue 15): once, again only after the queue cleared.
+    case sendBacklog
 
     static let ticketValues = ["ticket", "number", "priority", "customer", "summary"]
     static let ticketRequired = ["ticket", "priority", "customer", "summary"]
@@ -162,9 +170,10 @@ public enum AgentText: String, BotTextKey {
         case .overrideBadTime: ["text"]
         case .overrideRefused: ["reason"]
         case .stats: ["open", "byPriority", "today", "deflected", "median"]
-        case .relayFromCustomer: ["ticket", "customer", "text"]
+        case .relayFromCustomer, .relayActionFromCustomer: ["ticket", "customer", "text"]
         case .customerCancelled: ["ticket", "customer"]
-        case .storeFailed: ["error"]
+        case .storeFailed: []
+        case .sendBacklog: ["network", "texts", "seconds", "limit"]
         case .helpLine: ["command", "usage", "help"]
         case .pageGivenUp: Self.ticketValues + ["target", "attempts", "error", "next"]
         case .pageGivenUpNextStep: []
@@ -204,8 +213,9 @@ public enum AgentText: String, BotTextKey {
         case .resolved: ["ticket"]
         case .oncall: ["now"]
         case .overrideSet: ["agent", "until"]
-        case .relayFromCustomer: ["ticket", "text"]
+        case .relayFromCustomer, .relayActionFromCustomer: ["ticket", "text"]
         case .customerCancelled: ["ticket"]
+        case .sendBacklog: ["network", "seconds"]
         case .helpLine: ["command", "help"]
         case .pinAttack: ["number", "count", "senders"]
         case .pinLockedTicket: ["ticket"]

@@ -24,7 +24,8 @@ extension BotRuntime {
         var line = message
         line.text = text
         if holdIfWaiting(line) { return }
-        if let command = Self.command(in: text) {
+        // A described action (`/me …`) is never a command.
+        if !message.isAction, let command = Self.command(in: text) {
             let language = conversations[key]?.language ?? LanguageDetector.detect(text) ?? settings.defaultLanguage
             if let supportCommand = definitions.supportCommands.command(named: command.name) {
                 await customerCommand(supportCommand, arguments: command.arguments, identity: identity, settings: settings,
@@ -37,6 +38,7 @@ extension BotRuntime {
         }
         var fresh = false
         if conversations[key] == nil {
+            guard admitsConversation(identity, key: key) else { return }
             conversations[key] = await startConversation(identity, firstLine: text, settings: settings, now: now)
             fresh = true
             if let channel = fromChannel {
@@ -51,7 +53,7 @@ extension BotRuntime {
         guard let conversation = conversations[key] else { return }
         switch conversation.phase {
         case .intake:
-            await intakeLine(text, key: key, now: now)
+            await intakeLine(text, isAction: message.isAction, key: key, now: now)
         case .ticket:
             // Back on an open ticket: say so once — unless an agent has it, then
             // the line simply goes to the agent, as in a chat.
@@ -64,9 +66,14 @@ extension BotRuntime {
                     conversations[key]?.phase = .ticket(followUp)
                 }
             }
-            await followUpLine(text, key: key, now: now)
+            await followUpLine(message.isAction ? Self.actionMark + text : text, key: key, now: now)
         }
     }
+
+    /// Marks a `/me` line among a ticket's follow-up lines until it is
+    /// relayed (U+0001 never reaches the bots in a message's text: the
+    /// adapter strips control codes and CTCP framing).
+    static var actionMark: String { "\u{1}" }
 
     /// A new conversation: bound to the customer's open ticket if they have
     /// one (their lines go to it), else a fresh intake.
@@ -99,9 +106,9 @@ extension BotRuntime {
     }
 
     /// Feeds one line to the intake and carries out what it says.
-    func intakeLine(_ text: String, key: ConversationKey, now: Date) async {
+    func intakeLine(_ text: String, isAction: Bool = false, key: ConversationKey, now: Date) async {
         guard var conversation = conversations[key], case .intake(var intake) = conversation.phase else { return }
-        let effects = intake.receive(text, intakeContext(conversation.identity, now: now))
+        let effects = intake.receive(text, isAction: isAction, intakeContext(conversation.identity, now: now))
         conversation.language = intake.language
         conversation.phase = .intake(intake)
         conversations[key] = conversation
@@ -115,7 +122,10 @@ extension BotRuntime {
             let identity = conversation.identity
             switch effect {
             case .say(let text):
-                say(text, to: identity.nick, on: identity.network)
+                // The intake's questions: one still queued when the customer
+                // answers again is replaced by the newer one.
+                say(ChatAction(network: identity.network, recipient: .user(identity.nick), text: text,
+                               replaceKey: Self.promptKey(conversation)))
             case .verifyPIN(let number, let pin):
                 await startPINCheck(key: key, serial: conversation.serial, number: number, pin: pin)
             case .pinFailed(let number):
@@ -501,10 +511,17 @@ extension BotRuntime {
         guard var conversation = conversations[key], case .ticket(var followUp) = conversation.phase else { return }
         let limit = definitions.supportSettings.descriptionLimit
         var body = ""
-        for line in lines.map({ Sanitizer.inline($0, limit: limit) }) where !line.isEmpty {
+        // Which of the body's lines were `/me` actions (stored as "* text").
+        var actions: [Bool] = []
+        for raw in lines {
+            let isAction = raw.hasPrefix(Self.actionMark)
+            let cleaned = Sanitizer.inline(isAction ? String(raw.dropFirst(Self.actionMark.count)) : raw, limit: limit)
+            guard !cleaned.isEmpty else { continue }
+            let line = isAction ? "* " + cleaned : cleaned
             let addition = body.isEmpty ? line : "\n" + line
             if body.utf8.count + addition.utf8.count > limit { break }
             body += addition
+            actions.append(isAction)
         }
         guard !body.isEmpty else { return }
         let owner: Actor
@@ -523,10 +540,14 @@ extension BotRuntime {
                 let place = agentsPlace(for: ticket.contact.network)
                 let agentLanguage = agentLanguage(place.network)
                 let shown = body.split(separator: "\n").map(String.init)
-                var relayed = shown.prefix(12).map { line in
-                    definitions.agent.render(.relayFromCustomer, agentLanguage,
-                                             ["ticket": ticket.number.description, "customer": ticket.customerName,
-                                              "text": line])
+                var relayed = zip(shown.prefix(12), actions).map { line, isAction in
+                    isAction
+                        ? definitions.agent.render(.relayActionFromCustomer, agentLanguage, [
+                            "ticket": ticket.number.description, "customer": ticket.customerName,
+                            "text": String(line.dropFirst(2))])
+                        : definitions.agent.render(.relayFromCustomer, agentLanguage,
+                                                   ["ticket": ticket.number.description, "customer": ticket.customerName,
+                                                    "text": line])
                 }
                 if shown.count > 12 {
                     relayed.append(definitions.agent.render(.relayFromCustomer, agentLanguage, [
@@ -634,6 +655,7 @@ extension BotRuntime {
                 return
             }
             if conversations[key] == nil {
+                guard admitsConversation(identity, key: key) else { return }
                 conversations[key] = await startConversation(identity, firstLine: "", settings: settings, now: now)
                 schedule.set(.idle(key), at: now.addingTimeInterval(definitions.supportSettings.idleTimeout))
             }

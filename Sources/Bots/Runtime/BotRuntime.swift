@@ -109,6 +109,14 @@ public actor BotRuntime<C: WallClock> {
     /// Wrong PINs per customer number, for the agents' warning (once per attack).
     var pinAttacks = PINAttackMonitor()
 
+    /// Networks whose send-queue backlog the agents were warned about (until
+    /// it clears; see ``watchBacklogs(now:)``).
+    var backlogWarned: Set<String> = []
+    /// Conversation bounds reached and logged (see ``admitsConversation(_:key:)``).
+    var conversationBoundsHit: Set<String> = []
+    /// Customers told the desk is busy while a bound holds (each once).
+    var toldBusy: Set<ConversationKey> = []
+
     /// A runtime over `store`, speaking with `definitions`' texts.
     ///
     /// - Parameters:
@@ -295,6 +303,7 @@ public actor BotRuntime<C: WallClock> {
             case .idle(let key): await idleCheck(key, now: now)
             case .relay(let key): await flushBurst(key, now: now)
             case .pages: sendPages = true
+            case .backlog: break  // flush() looks at the send queues
             }
         }
         if sendPages { await sendDuePages(now: now) }
@@ -404,8 +413,9 @@ public actor BotRuntime<C: WallClock> {
         say(ChatAction(network: network, recipient: .user(nick), text: text, lane: lane))
     }
 
-    /// Hands this step's actions to their networks, in order, and re-arms
-    /// the timer loop if a deadline moved.
+    /// Hands this step's actions to their networks, in order, each on its
+    /// lane (``lane(for:)``), looks at the send queues (``watchBacklogs(now:)``)
+    /// and re-arms the timer loop if a deadline moved.
     ///
     /// The conversation snapshot is written before the step's lines go out,
     /// so a customer after a crash meets the question they saw — except in a
@@ -416,16 +426,18 @@ public actor BotRuntime<C: WallClock> {
     func flush() async {
         let pages = outgoing.contains { $0.deliveryID != nil && $0.lane == .urgent }
         if !pages { await persistConversations() }  // Persisted: before any line of this step goes out
-        rearm()
-        let batch = outgoing
-        outgoing = []
-        await hand(batch)
+        await sendOutgoing()
+        await watchBacklogs(now: clock.date)
+        await sendOutgoing()
         if pages { await persistConversations() }  // Persisted: the ticket was committed first
+        rearm()
     }
 
-    /// Gives actions to their networks in order.
-    private func hand(_ batch: [ChatAction]) async {
-        for action in batch {
+    private func sendOutgoing() async {
+        let batch = outgoing
+        outgoing = []
+        for var action in batch {
+            action.lane = lane(for: action)
             guard let network = networks[action.network] else {
                 logger.warning("no such network for an outgoing line", ["network": action.network,
                                                                           "to": action.recipient.description])
@@ -492,7 +504,14 @@ public actor BotRuntime<C: WallClock> {
             return
         }
         let text = message.text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !text.isEmpty else { return }
+        guard !text.isEmpty else {
+            // A private line of only spaces still gets an answer (the open
+            // question, within the re-prompt limit): no line goes unanswered.
+            if message.place == .direct, !message.isAction, !holdIfWaiting(message) {
+                await customerLine("", message: message, settings: settings, fromChannel: nil)
+            }
+            return
+        }
         journal.touch(conversationKey(message.sender))  // Persisted: the sender's conversation may change
         // A described action (`/me waits`) is never a command.
         let command = message.isAction ? nil : Self.command(in: text)
@@ -531,8 +550,7 @@ public actor BotRuntime<C: WallClock> {
         let key = conversationKey(message.sender)
         guard let conversation = conversations[key] else { return false }
         guard conversation.verifying || (!conversation.held.isEmpty && replaying != key) else { return false }
-        let lines = message.text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty }
+        let lines = Self.lines(of: message.text)
         for line in lines.prefix(1000) {
             var one = message
             one.text = line
@@ -560,11 +578,20 @@ public actor BotRuntime<C: WallClock> {
     /// A message of several lines (Matrix, the console) is taken line by
     /// line, like a paste on IRC, so the description keeps its lines.
     func customerLines(_ text: String, message: ChatMessage, settings: NetworkBotSettings, fromChannel: String?) async {
-        let lines = text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty }
+        let lines = Self.lines(of: text)
         for line in lines.prefix(1000) {
             await customerLine(line, message: message, settings: settings, fromChannel: fromChannel)
         }
+    }
+
+    /// The lines of a message: split only where CR or LF frame lines (as on
+    /// the wire, RFC 1459 §2.3.1); U+0085, U+2028, U+2029, VT and FF are
+    /// text, never a line break (issue 15: a number in such a "line" was
+    /// taken as a customer number). Blank lines are dropped.
+    static func lines(of text: String) -> [String] {
+        text.unicodeScalars.split(whereSeparator: { $0 == "\r" || $0 == "\n" })
+            .map { String(String.UnicodeScalarView($0)).trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
     }
 
     /// The agent who wrote `message`: by account on networks with accounts,
@@ -609,8 +636,11 @@ public actor BotRuntime<C: WallClock> {
     }
 
     /// A line from the support bot to the customer of `ticket`.
+    /// Lines about an open contract ticket go ahead of unverified
+    /// conversations (``lane(for:)``).
     func tellCustomer(_ ticket: Ticket, _ key: SupportText, _ values: [String: String], lane: ChatLane = .normal) {
         let address = customerAddress(ticket)
+        let lane = lane == .normal && ticket.group == .contract ? .priority : lane
         say(definitions.support.render(key, address.language, values), to: address.nick, on: address.network, lane: lane)
     }
 
@@ -702,5 +732,6 @@ public actor BotRuntime<C: WallClock> {
         if let number = conversation.ticketNumber, conversationOfTicket[number] == key {
             conversationOfTicket.removeValue(forKey: number)
         }
+        compactConversationTables()
     }
 }

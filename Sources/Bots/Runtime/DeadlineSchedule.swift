@@ -42,6 +42,12 @@ struct DeadlineSchedule<Key: Hashable> {
     /// Removes the deadline of `key`.
     mutating func remove(_ key: Key) {
         current.removeValue(forKey: key)
+        // A dictionary keeps its storage when emptied: after a flood of
+        // conversations expired, give the memory back.
+        if current.capacity > 1024, current.count * 8 < current.capacity {
+            current = Dictionary(uniqueKeysWithValues: current.map { ($0.key, $0.value) })
+            compact()
+        }
     }
 
     /// The earliest deadline.

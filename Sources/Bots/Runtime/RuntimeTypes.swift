@@ -70,6 +70,8 @@ public struct BotMetrics: Sendable, Hashable {
     public var queueLength = 0
     /// Store operations that failed (each was logged and reported).
     public var storeErrors = 0
+    /// New customers told the desk is busy: a conversation bound was reached.
+    public var conversationsRefused = 0
 
     public init() {}
 }
@@ -158,6 +160,8 @@ enum TimerKey: Hashable, Sendable {
     case relay(ConversationKey)
     /// Send pages that are due (retries) or whose delivery timed out.
     case pages
+    /// Look at the networks' send queues again (set only while lines wait).
+    case backlog
 }
 
 /// A page handed to a network and not yet confirmed.

@@ -133,14 +133,19 @@ public final class GatewayService<C: WallClock>: Sendable {
     }
 
     /// `/healthz`: 200 when every network is ready, else 503; one line per
-    /// network with its status.
+    /// network with its status and its send queue (texts waiting, the
+    /// oldest one's wait): a backlog is what customers feel first when a
+    /// network's flood limit is too tight.
     static func health(_ networks: [any ChatNetwork]) async -> HTTPEndpoint.Response {
         var lines: [String] = []
         var healthy = true
         for network in networks {
             let status = await network.status
             healthy = healthy && status.isReady
-            lines.append("\(network.name): \(status)")
+            let backlog = await network.backlog
+            var queue = "send queue \(backlog.queuedTexts) texts"
+            if let wait = backlog.oldestWait { queue += ", oldest waiting \(Self.seconds(wait)) s" }
+            lines.append("\(network.name): \(status); \(queue)")
         }
         return .init(status: healthy ? 200 : 503,
                      body: (healthy ? "ok\n" : "degraded\n") + lines.joined(separator: "\n") + "\n")
@@ -156,9 +161,7 @@ public final class GatewayService<C: WallClock>: Sendable {
             connected.append((labels, await network.status.isReady ? 1 : 0))
             let backlog = await network.backlog
             queued.append((labels, Double(backlog.queuedTexts)))
-            if let wait = backlog.oldestWait {
-                waited.append((labels, Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18))
-            }
+            if let wait = backlog.oldestWait { waited.append((labels, Self.seconds(wait))) }
         }
         text.add("switchboard_network_connected", type: "gauge", help: "1 when the network is registered.",
                  samples: connected)
@@ -168,6 +171,12 @@ public final class GatewayService<C: WallClock>: Sendable {
             text.add("switchboard_send_queue_oldest_seconds", type: "gauge",
                      help: "How long the oldest queued text has waited.", samples: waited)
         }
+    }
+
+    /// A duration in seconds, to the millisecond.
+    static func seconds(_ duration: Duration) -> Double {
+        let value = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        return (value * 1000).rounded() / 1000
     }
 
     func metricsText() async -> String {
@@ -185,6 +194,9 @@ public final class GatewayService<C: WallClock>: Sendable {
                  value: Double(m.conversationsActive))
         text.add("switchboard_conversations_started_total", type: "counter", help: "Conversations started.",
                  value: Double(m.conversationsStarted))
+        text.add("switchboard_conversations_refused_total", type: "counter",
+                 help: "New customers told the desk is busy (a conversation bound was reached).",
+                 value: Double(m.conversationsRefused))
         text.add("switchboard_deflected_total", type: "counter", help: "Conversations a KB article solved.",
                  value: Double(m.deflected))
         text.add("switchboard_pages_sent_total", type: "counter", help: "Pages the network confirmed as sent.",

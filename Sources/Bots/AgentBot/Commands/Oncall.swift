@@ -60,7 +60,7 @@ extension BotRuntime {
             try roster.restoreOverride(saved.rosterOverride)
         } catch {
             storeFailed(error, "add roster override")
-            return agentText(.storeFailed, context, ["error": "\(error)"])
+            return agentText(.storeFailed, context)
         }
         logger.notice("on-call override", ["agent": agent.id, "until": until, "by": context.agent.id])
         return agentText(.overrideSet, context, ["agent": agent.nick, "until": Format.agentTime(until, zone: roster.zone),
@@ -84,7 +84,7 @@ extension BotRuntime {
                 }
             } catch {
                 storeFailed(error, "remove roster override")
-                return agentText(.storeFailed, context, ["error": "\(error)"])
+                return agentText(.storeFailed, context)
             }
             roster.removeOverride(id: entry.id)
         }

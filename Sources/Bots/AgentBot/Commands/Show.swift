@@ -20,7 +20,7 @@ extension BotRuntime {
             events = stored == nil ? [] : try await store.events(of: number)
         } catch {
             storeFailed(error, "show ticket")
-            return agentText(.storeFailed, context, ["error": "\(error)"])
+            return agentText(.storeFailed, context)
         }
         guard let ticket = stored?.ticket else { return agentText(.unknownTicket, context, ["ticket": number.description]) }
         var values = Self.ticketValues(ticket)

@@ -36,7 +36,7 @@ extension BotRuntime {
                                                "today": today, "deflected": String(deflected), "median": median])
         } catch {
             storeFailed(error, "stats")
-            return agentText(.storeFailed, context, ["error": "\(error)"])
+            return agentText(.storeFailed, context)
         }
     }
 }
