@@ -72,7 +72,7 @@ import Testing
         try await h.restart()
         #expect(h.demo.takeNew().to("lea") == [
             "Guten Tag! Hier ist der Support von Nordlicht Systems. Ich nehme Ihr Anliegen auf und verbinde Sie mit "
-                + "unserem Team.\nWährend Ihre PIN geprüft wurde, bin ich neu gestartet; die PIN speichere ich nie.\n"
+                + "unserem Team. Während Ihre PIN geprüft wurde, bin ich neu gestartet; die PIN speichere ich nie. "
                 + "Zu Kundennummer 10042 gibt es einen Wartungsvertrag. Bitte nennen Sie die Vertrags-PIN "
                 + "(sie steht in Ihren Vertragsunterlagen)."])
         let out = await h.say("4711", from: lea).to("lea").joined(separator: "\n")

@@ -126,8 +126,8 @@ import Testing
         #expect(!restored.verifying, "no check runs after the restart")
         let said = restored.resume(interruptedPINCheck: checking.snapshot.pinCheckInterrupted, context())
         #expect(said == [.say("Guten Tag! Hier ist der Support von Nordlicht Systems. Ich nehme Ihr Anliegen auf "
-            + "und verbinde Sie mit unserem Team.\n"
-            + "Während Ihre PIN geprüft wurde, bin ich neu gestartet; die PIN speichere ich nie.\n"
+            + "und verbinde Sie mit unserem Team. "
+            + "Während Ihre PIN geprüft wurde, bin ich neu gestartet; die PIN speichere ich nie. "
             + "Zu Kundennummer 10042 gibt es einen Wartungsvertrag. Bitte nennen Sie die Vertrags-PIN "
             + "(sie steht in Ihren Vertragsunterlagen).")])
         #expect(restored.receive("4711", context()) == [.verifyPIN(number: "10042", pin: "4711")])

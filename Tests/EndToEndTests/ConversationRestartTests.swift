@@ -12,8 +12,11 @@ extension SupportDeskTests {
             let customer = try IRCTestClient(port: server.port, nick: "werft")
             try say(customer, "Hello, customer number 20001", expecting: "PIN")
             customer.privmsg("switchboard", "4711")
-            _ = try customer.expectMessage(from: "switchboard", containing: "contract is confirmed")
-            _ = try customer.expectMessage(from: "switchboard", containing: "Please describe your problem")
+            // The confirmation and the next question share a line where they fit.
+            let confirmed = try customer.expectMessage(from: "switchboard", containing: "contract is confirmed")
+            if !confirmed.text.contains("Please describe your problem") {
+                _ = try customer.expectMessage(from: "switchboard", containing: "Please describe your problem")
+            }
 
             // The customer has been told the next question, so what they
             // answered is stored. Now the gateway dies, as in a crash.
