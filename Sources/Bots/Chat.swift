@@ -35,7 +35,7 @@ public enum ChatPrincipal: Sendable, Hashable, CustomStringConvertible {
     /// extended-join, account-notify, WHOX; a Matrix user id).
     case account(String)
     /// No account: a stable identity the adapter derives from what the
-    /// network tells about the connection (IRC: `nick!user@host`). It proves
+    /// network tells about the connection (the IRC adapter: the source mask of the line). It proves
     /// only what an agent's mask on that network accepts.
     case unverified(String)
 
@@ -260,7 +260,7 @@ public protocol ChatNetwork: Sendable {
     /// network runs.
     func normalized(_ name: String, kind: ChatNameKind) -> String
     /// Whether `principal` is someone an agent's configured `mask` accepts,
-    /// by this network's matcher (IRC: `nick!user@host` globs). False where
+    /// by this network's matcher (the IRC adapter: its mask globs). False where
     /// the network has no masks, and for a mask the network cannot read.
     func principal(_ principal: ChatPrincipal, matchesMask mask: String) -> Bool
     /// The bot's own nick or user id on this network.

@@ -13,7 +13,7 @@ public struct NetworkBotSettings: Sendable, Hashable {
     public var supportChannels: [String]
     /// The network vouches for accounts (IRCv3 account-tag/extended-join
     /// acknowledged, or Matrix): agents are recognised by account only.
-    /// Without accounts, by `nick!user@host` mask.
+    /// Without accounts, by the mask the network adapter matches.
     public var hasAccounts: Bool
     /// The console adapter: `sender.account` *is* an agent id and is
     /// trusted as such (no network involved). Never set for a real network.
