@@ -156,4 +156,76 @@ import Testing
         #expect(writes.count == 1, "eva's conversation is as stored: not written again")
         #expect(writes.contains { if case .delete(let k) = $0 { k == key("jan") } else { false } })
     }
+
+    // MARK: - Steps of one conversation
+
+    func context(_ identity: ChatIdentity) throws -> IntakeContext {
+        IntakeContext(customers: try deskFixture().customers, normalizeAccount: { $0.lowercased() },
+                      knowledgeBase: shippedKB.current, texts: shippedDefinitions.support,
+                      settings: shippedDefinitions.supportSettings, now: clock.date)
+    }
+
+    @Test func linesOnTheTicketWithinTheBurstWindowGoTogetherWhenItsTimerIsDue() {
+        var part = SupportBot()
+        part.started(onTicket(7, nick: "jan"))
+
+        let first = part.followUpLine("printer on fire", key: key("jan"), now: clock.date, window: 10)
+        clock.advance(by: .seconds(2))
+        let second = part.followUpLine("second floor", key: key("jan"), now: clock.date, window: 10)
+        clock.advance(by: .seconds(1))
+        let third = part.followUpLine("please hurry", key: key("jan"), now: clock.date, window: 10)
+
+        #expect(first == ["printer on fire"], "the first line goes at once")
+        #expect(second == nil && third == nil, "the next ones wait for the burst's end")
+        #expect(part.timers.deadline(of: .relay(key("jan"))) == clock.date.addingTimeInterval(7))
+        clock.advance(by: .seconds(7))
+        let due = part.popDue(clock.date).map(\.timer)
+        #expect(due == [.relay(key("jan"))])
+        let burst = part.burstDue(key("jan"), now: clock.date, window: 10)
+        #expect(burst == ["second floor", "please hurry"])
+        let nothing = part.burstDue(key("jan"), now: clock.date, window: 10)
+        #expect(nothing == nil)
+    }
+
+    @Test func anIdleTimerWaitsForTheLastLineThenEndsTheConversation() {
+        var part = SupportBot()
+        part.started(onTicket(7, nick: "jan"))
+        clock.advance(by: .seconds(500))
+        part.active(key("jan"), nick: "Jan", now: clock.date, idleTimeout: 900)
+        clock.advance(by: .seconds(600))
+
+        let early = part.idleDue(key("jan"), now: clock.date, idleTimeout: 900)
+        #expect(early == .stillActive)
+        #expect(part.timers.deadline(of: .idle(key("jan"))) == clock.date.addingTimeInterval(300))
+        clock.advance(by: .seconds(300))
+        let late = part.idleDue(key("jan"), now: clock.date, idleTimeout: 900)
+        #expect(late == .endFollowUp)
+        #expect(part.conversations[key("jan")]?.identity.nick == "Jan")
+    }
+
+    @Test func aTicketCreatedBindsTheConversationAndOneOverStartsNewQuestions() throws {
+        var part = SupportBot()
+        let jan = ChatIdentity(network: "demo", nick: "jan")
+        let intake = Intake(identity: jan, language: .en, languageSettled: true, try context(jan))
+        part.started(Conversation(serial: 1, key: key("jan"), identity: jan, language: .en, phase: .intake(intake),
+                                  lastActivity: clock.date))
+        let asked = part.intakeStep(key("jan"), { _ in (try? context(jan))! }) { intake, context in
+            intake.receive("hello", context)
+        }
+        #expect(asked?.isEmpty == false, "the intake answered")
+        let stale = part.intakeStep(key("jan"), serial: 2, { _ in (try? context(jan))! }) { intake, context in
+            intake.receive("late", context)
+        }
+        #expect(stale == nil, "a step for another conversation does nothing")
+
+        part.ticketCreated(TicketNumber(rawValue: 9), group: .noContract, in: part.conversations[key("jan")]!)
+        part.timers.set(.offer(key("jan")), at: clock.date.addingTimeInterval(600))
+        #expect(part.conversationOfTicket[TicketNumber(rawValue: 9)] == key("jan"))
+        #expect(part.conversations[key("jan")]?.ticketNumber == TicketNumber(rawValue: 9))
+
+        part.ticketOver(key("jan")) { _ in (try? context(jan))! }
+        #expect(part.conversationOfTicket.isEmpty)
+        #expect(part.conversations[key("jan")]?.ticketNumber == nil, "questions again")
+        #expect(part.timers.deadline(of: .offer(key("jan"))) == nil, "no offer for a ticket that is over")
+    }
 }

@@ -47,9 +47,7 @@ extension BotRuntime {
                                                                 ["nick": identity.nick])))
             }
         }
-        support.conversations[key]?.lastActivity = now
-        support.conversations[key]?.identity.nick = identity.nick
-        support.timers.set(.idle(key), at: now.addingTimeInterval(definitions.supportSettings.idleTimeout))
+        support.active(key, nick: identity.nick, now: now, idleTimeout: definitions.supportSettings.idleTimeout)
         guard let conversation = support.conversations[key] else { return }
         switch conversation.phase {
         case .intake:
@@ -107,11 +105,9 @@ extension BotRuntime {
 
     /// Feeds one line to the intake and carries out what it says.
     func intakeLine(_ text: String, isAction: Bool = false, key: ConversationKey, now: Date) async {
-        guard var conversation = support.conversations[key], case .intake(var intake) = conversation.phase else { return }
-        let effects = intake.receive(text, isAction: isAction, intakeContext(conversation.identity, now: now))
-        conversation.language = intake.language
-        conversation.phase = .intake(intake)
-        support.conversations[key] = conversation
+        guard let effects = support.intakeStep(key, { intakeContext($0, now: now) }, {
+            $0.receive(text, isAction: isAction, $1)
+        }) else { return }
         await perform(effects, key: key, now: now)
     }
 
@@ -315,12 +311,9 @@ extension BotRuntime {
     func pinChecked(key started: ConversationKey, serial: UInt64, number: String, ok: Bool) async {
         let now = clock.date
         let key = conversationKey(started: started, serial: serial)
-        guard var conversation = support.conversations[key], conversation.serial == serial,
-              case .intake(var intake) = conversation.phase else { return }
-        let effects = intake.pinChecked(ok: ok, number: number, intakeContext(conversation.identity, now: now))
-        conversation.phase = .intake(intake)
-        conversation.language = intake.language
-        support.conversations[key] = conversation
+        guard let effects = support.intakeStep(key, serial: serial, { intakeContext($0, now: now) }, {
+            $0.pinChecked(ok: ok, number: number, $1)
+        }) else { return }
         await perform(effects, key: key, now: now)
         await replayHeld(key, serial: serial)
     }
@@ -330,14 +323,10 @@ extension BotRuntime {
     func pinNotChecked(key started: ConversationKey, serial: UInt64, number: String, refusal: PINRefusal?) async {
         let now = clock.date
         let key = conversationKey(started: started, serial: serial)
-        guard var conversation = support.conversations[key], conversation.serial == serial,
-              case .intake(var intake) = conversation.phase else { return }
-        let context = intakeContext(conversation.identity, now: now)
-        let effects = refusal.map { intake.pinRefused($0, number: number, context) }
-            ?? intake.pinCheckUnavailable(number: number, context)
-        conversation.phase = .intake(intake)
-        conversation.language = intake.language
-        support.conversations[key] = conversation
+        guard let effects = support.intakeStep(key, serial: serial, { intakeContext($0, now: now) }, { intake, context in
+            refusal.map { intake.pinRefused($0, number: number, context) }
+                ?? intake.pinCheckUnavailable(number: number, context)
+        }) else { return }
         await perform(effects, key: key, now: now)
     }
 
@@ -346,7 +335,7 @@ extension BotRuntime {
     /// Stores the ticket with its first pages (or announcement) in one
     /// transaction; only after the commit is the customer told its number.
     func createTicket(_ draft: TicketDraft, key: ConversationKey, now: Date) async {
-        guard var conversation = support.conversations[key] else { return }
+        guard let conversation = support.conversations[key] else { return }
         let identity = conversation.identity
         let new = NewTicket(createdAt: now, createdBy: .customer(identity.description),
                             customerNumber: draft.customerNumber, customerName: draft.customerName, contact: identity,
@@ -391,10 +380,9 @@ extension BotRuntime {
             commit = try await store.createTicket(new, makePages: makePages)
         } catch {
             storeFailed(error, "create ticket")
-            guard case .intake(var intake) = conversation.phase else { return }
-            let effects = intake.creationFailed(intakeContext(identity, now: now))
-            conversation.phase = .intake(intake)
-            support.conversations[key] = conversation
+            guard let effects = support.intakeStep(key, { intakeContext($0, now: now) }, {
+                $0.creationFailed($1)
+            }) else { return }
             await perform(effects, key: key, now: now)
             return
         }
@@ -406,9 +394,7 @@ extension BotRuntime {
         logger.notice("ticket created", ["ticket": ticket.number, "priority": ticket.priority, "group": ticket.group.rawValue,
                                          "customer": ticket.customerName, "contact": identity.description,
                                          "pages": commit.pages.count])
-        conversation.phase = .ticket(FollowUp(number: ticket.number, group: ticket.group))
-        support.conversations[key] = conversation
-        support.conversationOfTicket[ticket.number] = key
+        support.ticketCreated(ticket.number, group: ticket.group, in: conversation)
 
         var values = Self.ticketValues(ticket)
         if ticket.group == .contract {
@@ -462,7 +448,7 @@ extension BotRuntime {
     /// A customer's line on their ticket: attached to it (an audit event)
     /// and relayed to the assigned agent; lines in a burst go together.
     func followUpLine(_ text: String, key: ConversationKey, now: Date) async {
-        guard var conversation = support.conversations[key], case .ticket(var followUp) = conversation.phase else { return }
+        guard case .ticket(let followUp) = support.conversations[key]?.phase else { return }
         let stored: StoredTicket?
         do {
             stored = try await store.ticket(followUp.number)
@@ -472,37 +458,20 @@ extension BotRuntime {
         }
         guard let stored, stored.ticket.state.isOpen || stored.ticket.state == .resolved else {
             // The ticket is over: this line starts a new request.
-            support.conversationOfTicket.removeValue(forKey: followUp.number)
-            support.timers.remove(.offer(key))
-            let intake = Intake(identity: conversation.identity, language: conversation.language, languageSettled: true,
-                                intakeContext(conversation.identity, now: now))
-            conversation.phase = .intake(intake)
-            support.conversations[key] = conversation
+            support.ticketOver(key) { intakeContext($0, now: now) }
             await intakeLine(text, key: key, now: now)
             return
         }
-        if let ends = followUp.burstEnds, now < ends {
-            followUp.buffered.append(text)
-            conversation.phase = .ticket(followUp)
-            support.conversations[key] = conversation
-            support.timers.set(.relay(key), at: ends)
-            return
-        }
-        followUp.burstEnds = now.addingTimeInterval(definitions.supportSettings.relayBurstWindow)
-        conversation.phase = .ticket(followUp)
-        support.conversations[key] = conversation
-        await deliverToTicket([text], key: key, now: now)
+        guard let lines = support.followUpLine(text, key: key, now: now,
+                                               window: definitions.supportSettings.relayBurstWindow) else { return }
+        await deliverToTicket(lines, key: key, now: now)
     }
 
     /// The lines held back in a burst, now.
     func flushBurst(_ key: ConversationKey, now: Date) async {
-        guard var conversation = support.conversations[key], case .ticket(var followUp) = conversation.phase,
-              !followUp.buffered.isEmpty else { return }
-        let lines = followUp.buffered
-        followUp.buffered = []
-        followUp.burstEnds = now.addingTimeInterval(definitions.supportSettings.relayBurstWindow)
-        conversation.phase = .ticket(followUp)
-        support.conversations[key] = conversation
+        guard let lines = support.burstDue(key, now: now, window: definitions.supportSettings.relayBurstWindow) else {
+            return
+        }
         await deliverToTicket(lines, key: key, now: now)
     }
 
@@ -604,21 +573,12 @@ extension BotRuntime {
     /// while questions are open, silently once the ticket exists (it stays
     /// open, and a later line finds it again).
     func idleCheck(_ key: ConversationKey, now: Date) async {
-        guard let conversation = support.conversations[key] else { return }
-        let ends = conversation.lastActivity.addingTimeInterval(definitions.supportSettings.idleTimeout)
-        if now < ends {
-            support.timers.set(.idle(key), at: ends)
+        switch support.idleDue(key, now: now, idleTimeout: definitions.supportSettings.idleTimeout) {
+        case nil, .stillActive?:
             return
-        }
-        switch conversation.phase {
-        case .intake(let intake):
-            if intake.verifying {
-                support.timers.set(.idle(key), at: now.addingTimeInterval(60))
-                return
-            }
-            say(definitions.support.render(.idleTimeout, conversation.language), to: conversation.identity.nick,
-                on: conversation.identity.network)
-        case .ticket:
+        case .endIntake(let identity, let language)?:
+            say(definitions.support.render(.idleTimeout, language), to: identity.nick, on: identity.network)
+        case .endFollowUp?:
             await flushBurst(key, now: now)
         }
         endConversation(key)
