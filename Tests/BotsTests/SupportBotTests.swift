@@ -229,3 +229,28 @@ import Testing
         #expect(part.timers.deadline(of: .offer(key("jan"))) == nil, "no offer for a ticket that is over")
     }
 }
+
+extension SupportBotTests {
+    @Test func afterLinesAreAttachedTheCustomerIsToldOnceThatTheAgentReadsAndElseAtMostOncePerInterval() {
+        var part = SupportBot()
+        part.started(onTicket(7, nick: "jan"))
+        func attached(toAgent: Bool = false) -> AttachedReply? {
+            part.attached(key("jan"), toAgent: toAgent, now: clock.date, repromptInterval: 60)
+        }
+        let first = attached()
+        clock.advance(by: .seconds(30))
+        let soon = attached()
+        clock.advance(by: .seconds(30))
+        let later = attached()
+        #expect([first, soon, later] == [.addedToTicket, nil, .addedToTicket])
+
+        #expect(part.offerPending(key("jan"))?.number == TicketNumber(rawValue: 7))
+        part.offerMade(key("jan"))
+        #expect(part.offerPending(key("jan")) == nil, "offered once")
+        let message = attached()
+        #expect(message == .messageAttached)
+
+        let agent = attached(toAgent: true), again = attached(toAgent: true)
+        #expect([agent, again] == [.relayedToAgent, nil])
+    }
+}

@@ -476,7 +476,7 @@ extension BotRuntime {
     }
 
     func deliverToTicket(_ lines: [String], key: ConversationKey, now: Date) async {
-        guard var conversation = support.conversations[key], case .ticket(var followUp) = conversation.phase else { return }
+        guard let conversation = support.conversations[key], case .ticket(let followUp) = conversation.phase else { return }
         let limit = definitions.supportSettings.descriptionLimit
         var body = ""
         // Which of the body's lines were `/me` actions (stored as "* text").
@@ -523,24 +523,21 @@ extension BotRuntime {
                         "text": "… (+\(shown.count - 12), !show \(ticket.number.rawValue))"]))
                 }
                 say(relayed.joined(separator: "\n"), to: nick(of: assignee), on: place.network)
-                if !followUp.toldRelayed {
-                    followUp.toldRelayed = true
-                    say(definitions.support.render(.relayedToAgent, language, ["ticket": ticket.number.description,
-                                                                              "agent": nick(of: assignee)]),
-                        to: conversation.identity.nick, on: conversation.identity.network)
-                }
-            } else if followUp.awaitingMessage {
-                followUp.awaitingMessage = false
-                followUp.lastAck = now
-                say(definitions.support.render(.messageAttached, language, ["ticket": ticket.number.description]),
-                    to: conversation.identity.nick, on: conversation.identity.network)
-            } else if followUp.lastAck.map({ now.timeIntervalSince($0) >= definitions.supportSettings.repromptInterval }) ?? true {
-                followUp.lastAck = now
-                say(definitions.support.render(.addedToTicket, language, ["ticket": ticket.number.description]),
-                    to: conversation.identity.nick, on: conversation.identity.network)
             }
-            conversation.phase = .ticket(followUp)
-            support.conversations[key] = conversation
+            let reply = support.attached(key, toAgent: ticket.assignee != nil, now: now,
+                                         repromptInterval: definitions.supportSettings.repromptInterval)
+            var values = ["ticket": ticket.number.description]
+            if let assignee = ticket.assignee { values["agent"] = nick(of: assignee) }
+            let text: SupportText? = switch reply {
+            case .relayedToAgent?: .relayedToAgent
+            case .messageAttached?: .messageAttached
+            case .addedToTicket?: .addedToTicket
+            case nil: nil
+            }
+            if let text {
+                say(definitions.support.render(text, language, values), to: conversation.identity.nick,
+                    on: conversation.identity.network)
+            }
         case .refused(let error):
             logger.warning("customer message not attached", ["ticket": followUp.number, "reason": error])
         case .notFound, .failed:
@@ -550,8 +547,7 @@ extension BotRuntime {
 
     /// A waiting non-contract customer is offered to leave a message.
     func offerMessage(_ key: ConversationKey, now: Date) async {
-        guard var conversation = support.conversations[key], case .ticket(var followUp) = conversation.phase,
-              followUp.group == .noContract, !followUp.offerMade else { return }
+        guard let conversation = support.conversations[key], let followUp = support.offerPending(key) else { return }
         do {
             guard let stored = try await store.ticket(followUp.number), stored.ticket.state.isOpen,
                   stored.ticket.assignee == nil else { return }
@@ -559,10 +555,7 @@ extension BotRuntime {
             storeFailed(error, "read ticket")
             return
         }
-        followUp.offerMade = true
-        followUp.awaitingMessage = true
-        conversation.phase = .ticket(followUp)
-        support.conversations[key] = conversation
+        support.offerMade(key)
         let minutes = Int((desk.messageOfferDelay / 60).rounded())
         say(definitions.support.render(.offerMessage, conversation.language,
                                        ["ticket": followUp.number.description, "minutes": String(minutes)]),

@@ -342,15 +342,11 @@ extension BotRuntime {
         }
         let conversation = Conversation(serial: serials, key: key, identity: record.identity,
                                         language: record.language, phase: phase, lastActivity: record.lastActivity)
-        support.conversations[key] = conversation
-        if let number = conversation.ticketNumber { support.conversationOfTicket[number] = key }
-        support.timers.set(.idle(key), at: now.addingTimeInterval(definitions.supportSettings.idleTimeout))
-        if let offerAt = record.offerAt { support.timers.set(.offer(key), at: offerAt) }
-        if let relayAt = record.relayAt { support.timers.set(.relay(key), at: relayAt) }
-        support.journal.holds(key, state: state)
-        if case .ticket = phase, case .intake = record.phase { support.journal.touch(key) }
+        var becameFollowUp = false
+        if case .ticket = phase, case .intake = record.phase { becameFollowUp = true }
+        support.restored(conversation, state: state, idleAt: now.addingTimeInterval(definitions.supportSettings.idleTimeout),
+                         offerAt: record.offerAt, relayAt: record.relayAt, rewrite: becameFollowUp || !said.isEmpty)
         if !said.isEmpty {
-            support.journal.touch(key)
             await perform(said, key: key, now: now)
         }
     }

@@ -83,6 +83,63 @@ extension SupportBot {
         return lines
     }
 
+    /// A restored conversation (``BotRuntime/restoreConversations(now:)``):
+    /// back in the table with its offer and relay timers, its idle time
+    /// starting afresh at `idleAt`; the store holds `state` for it, so it is
+    /// written again only once it changes (or at once where `rewrite`).
+    mutating func restored(_ conversation: Conversation, state: Data, idleAt: Date, offerAt: Date?, relayAt: Date?,
+                           rewrite: Bool) {
+        let key = conversation.key
+        started(conversation)
+        timers.set(.idle(key), at: idleAt)
+        if let offerAt { timers.set(.offer(key), at: offerAt) }
+        if let relayAt { timers.set(.relay(key), at: relayAt) }
+        journal.holds(key, state: state)
+        if rewrite { journal.touch(key) }
+    }
+
+    /// Lines of `key`'s customer were attached to their ticket: what to tell
+    /// the customer (once that an agent reads along; the message they were
+    /// offered to leave; otherwise a short confirmation at most once per
+    /// `repromptInterval`).
+    mutating func attached(_ key: ConversationKey, toAgent: Bool, now: Date,
+                           repromptInterval: TimeInterval) -> AttachedReply? {
+        guard var conversation = conversations[key], case .ticket(var followUp) = conversation.phase else { return nil }
+        var reply: AttachedReply?
+        if toAgent {
+            if !followUp.toldRelayed {
+                followUp.toldRelayed = true
+                reply = .relayedToAgent
+            }
+        } else if followUp.awaitingMessage {
+            followUp.awaitingMessage = false
+            followUp.lastAck = now
+            reply = .messageAttached
+        } else if followUp.lastAck.map({ now.timeIntervalSince($0) >= repromptInterval }) ?? true {
+            followUp.lastAck = now
+            reply = .addedToTicket
+        }
+        conversation.phase = .ticket(followUp)
+        conversations[key] = conversation
+        return reply
+    }
+
+    /// A waiting non-contract customer may be offered to leave a message:
+    /// the ticket, if the offer is still to be made.
+    func offerPending(_ key: ConversationKey) -> FollowUp? {
+        guard case .ticket(let followUp) = conversations[key]?.phase, followUp.group == .noContract,
+              !followUp.offerMade else { return nil }
+        return followUp
+    }
+
+    /// The offer was made: the customer's next line is their message.
+    mutating func offerMade(_ key: ConversationKey) {
+        guard case .ticket(var followUp) = conversations[key]?.phase else { return }
+        followUp.offerMade = true
+        followUp.awaitingMessage = true
+        conversations[key]?.phase = .ticket(followUp)
+    }
+
     /// What `key`'s idle timer decides at `now`.
     mutating func idleDue(_ key: ConversationKey, now: Date, idleTimeout: TimeInterval) -> IdleOutcome? {
         guard let conversation = conversations[key] else { return nil }
@@ -112,4 +169,14 @@ enum IdleOutcome: Equatable {
     case endIntake(ChatIdentity, Language)
     /// The ticket exists (it stays open): relay a gathered burst, then end it silently.
     case endFollowUp
+}
+
+/// What the customer is told after lines were attached to their ticket.
+enum AttachedReply: Equatable {
+    /// An agent has the ticket and reads along (said once).
+    case relayedToAgent
+    /// The message they were offered to leave is attached.
+    case messageAttached
+    /// Added to the ticket (at most once per re-prompt interval).
+    case addedToTicket
 }
