@@ -39,7 +39,7 @@ extension BotRuntime {
         var fresh = false
         if support.conversations[key] == nil {
             guard admitsConversation(identity, key: key) else { return }
-            support.conversations[key] = await startConversation(identity, firstLine: text, settings: settings, now: now)
+            support.started(await startConversation(identity, firstLine: text, settings: settings, now: now))
             fresh = true
             if let channel = fromChannel {
                 say(ChatAction(network: identity.network, recipient: .channel(channel),
@@ -59,10 +59,7 @@ extension BotRuntime {
                (try? await store.ticket(number))??.ticket.assignee == nil {
                 say(definitions.support.render(.existingTicket, conversation.language, ["ticket": number.description]),
                     to: identity.nick, on: identity.network)
-                if case .ticket(var followUp) = conversation.phase {
-                    followUp.lastAck = now
-                    support.conversations[key]?.phase = .ticket(followUp)
-                }
+                support.acknowledged(key, now: now)
             }
             await followUpLine(message.isAction ? Self.actionMark + text : text, key: key, now: now)
         }
@@ -74,7 +71,8 @@ extension BotRuntime {
     static var actionMark: String { "\u{1}" }
 
     /// A new conversation: bound to the customer's open ticket if they have
-    /// one (their lines go to it), else a fresh intake.
+    /// one (their lines go to it), else a fresh intake. The caller puts it in
+    /// the support bot's table (``SupportBot/started(_:)``).
     func startConversation(_ identity: ChatIdentity, firstLine: String, settings: NetworkBotSettings,
                            now: Date) async -> Conversation {
         serials += 1
@@ -87,7 +85,6 @@ extension BotRuntime {
                 let ticket = newest.ticket
                 let recentlyResolved = ticket.state == .resolved && now.timeIntervalSince(ticket.updatedAt) < 86_400
                 if ticket.state.isOpen || recentlyResolved {
-                    support.conversationOfTicket[ticket.number] = key
                     return Conversation(serial: serials, key: key, identity: identity,
                                         language: detected ?? Language(rawValue: ticket.language) ?? language,
                                         phase: .ticket(FollowUp(number: ticket.number, group: ticket.group)),
@@ -608,7 +605,7 @@ extension BotRuntime {
             }
             if support.conversations[key] == nil {
                 guard admitsConversation(identity, key: key) else { return }
-                support.conversations[key] = await startConversation(identity, firstLine: "", settings: settings, now: now)
+                support.started(await startConversation(identity, firstLine: "", settings: settings, now: now))
                 support.timers.set(.idle(key), at: now.addingTimeInterval(definitions.supportSettings.idleTimeout))
             }
             support.conversations[key]?.language = chosen

@@ -83,6 +83,14 @@ extension SupportBot {
         return lines
     }
 
+    /// The customer of `key` was just told where their ticket stands: the
+    /// next "added to your ticket" waits for the re-prompt interval.
+    mutating func acknowledged(_ key: ConversationKey, now: Date) {
+        guard case .ticket(var followUp) = conversations[key]?.phase else { return }
+        followUp.lastAck = now
+        conversations[key]?.phase = .ticket(followUp)
+    }
+
     /// A restored conversation (``BotRuntime/restoreConversations(now:)``):
     /// back in the table with its offer and relay timers, its idle time
     /// starting afresh at `idleAt`; the store holds `state` for it, so it is
