@@ -218,8 +218,9 @@ import Testing
         }
         #expect(stale == nil, "a step for another conversation does nothing")
 
-        part.ticketCreated(TicketNumber(rawValue: 9), group: .noContract, in: part.conversations[key("jan")]!)
-        part.timers.set(.offer(key("jan")), at: clock.date.addingTimeInterval(600))
+        part.ticketCreated(TicketNumber(rawValue: 9), group: .noContract, in: part.conversations[key("jan")]!,
+                           offerAt: clock.date.addingTimeInterval(600))
+        #expect(part.timers.deadline(of: .offer(key("jan"))) == clock.date.addingTimeInterval(600))
         #expect(part.conversationOfTicket[TicketNumber(rawValue: 9)] == key("jan"))
         #expect(part.conversations[key("jan")]?.ticketNumber == TicketNumber(rawValue: 9))
 

@@ -391,7 +391,8 @@ extension BotRuntime {
         logger.notice("ticket created", ["ticket": ticket.number, "priority": ticket.priority, "group": ticket.group.rawValue,
                                          "customer": ticket.customerName, "contact": identity.description,
                                          "pages": commit.pages.count])
-        support.ticketCreated(ticket.number, group: ticket.group, in: conversation)
+        support.ticketCreated(ticket.number, group: ticket.group, in: conversation,
+                              offerAt: ticket.group == .noContract ? now.addingTimeInterval(desk.messageOfferDelay) : nil)
 
         var values = Self.ticketValues(ticket)
         if ticket.group == .contract {
@@ -423,7 +424,6 @@ extension BotRuntime {
         } else {
             values["position"] = String(tickets.queue.position(of: ticket.number) ?? position ?? 1)
             tellCustomer(ticket, .ticketQueued, values, lane: .urgent)
-            support.timers.set(.offer(key), at: now.addingTimeInterval(desk.messageOfferDelay))
         }
         // The customer is told first, then the pages follow in the same
         // batch on the same lane: a crash between the two loses nothing (the
@@ -605,14 +605,12 @@ extension BotRuntime {
             }
             if support.conversations[key] == nil {
                 guard admitsConversation(identity, key: key) else { return }
-                support.started(await startConversation(identity, firstLine: "", settings: settings, now: now))
-                support.timers.set(.idle(key), at: now.addingTimeInterval(definitions.supportSettings.idleTimeout))
+                support.started(await startConversation(identity, firstLine: "", settings: settings, now: now),
+                                idleAt: now.addingTimeInterval(definitions.supportSettings.idleTimeout))
             }
-            support.conversations[key]?.language = chosen
+            support.languageChosen(key, chosen)
             reply(texts.render(.languageSet, chosen))
-            if case .intake(var intake) = support.conversations[key]?.phase {
-                let effects = intake.setLanguage(chosen, intakeContext(identity, now: now))
-                support.conversations[key]?.phase = .intake(intake)
+            if let effects = support.intakeStep(key, { intakeContext($0, now: now) }, { $0.setLanguage(chosen, $1) }) {
                 await perform(effects, key: key, now: now)
             }
         }

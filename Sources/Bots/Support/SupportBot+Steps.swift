@@ -32,12 +32,16 @@ extension SupportBot {
         return effects
     }
 
-    /// The ticket of `conversation` was committed: its lines go to it now.
-    mutating func ticketCreated(_ number: TicketNumber, group: CustomerGroup, in conversation: Conversation) {
+    /// The ticket of `conversation` was committed: its lines go to it now;
+    /// with `offerAt`, the customer (waiting in the queue) is offered then
+    /// to leave a message.
+    mutating func ticketCreated(_ number: TicketNumber, group: CustomerGroup, in conversation: Conversation,
+                                offerAt: Date? = nil) {
         var conversation = conversation
         conversation.phase = .ticket(FollowUp(number: number, group: group))
         conversations[conversation.key] = conversation
         conversationOfTicket[number] = conversation.key
+        if let offerAt { timers.set(.offer(conversation.key), at: offerAt) }
     }
 
     /// The ticket `key`'s conversation followed is over (closed or

@@ -68,10 +68,16 @@ struct SupportBot {
     // MARK: - Events
 
     /// A conversation starts (or is restored) under its key, following its
-    /// ticket if it has one.
-    mutating func started(_ conversation: Conversation) {
+    /// ticket if it has one; with `idleAt`, it ends then unless a line comes.
+    mutating func started(_ conversation: Conversation, idleAt: Date? = nil) {
         conversations[conversation.key] = conversation
         if let number = conversation.ticketNumber { conversationOfTicket[number] = conversation.key }
+        if let idleAt { timers.set(.idle(conversation.key), at: idleAt) }
+    }
+
+    /// The customer of `key` chose the language they are spoken to in.
+    mutating func languageChosen(_ key: ConversationKey, _ language: Language) {
+        conversations[key]?.language = language
     }
 
     /// Whether a new conversation on `network` may start now, or a bound
