@@ -3,8 +3,11 @@ import Desk
 import Foundation
 import KB
 
-// The support bot: customer conversations, from the first line to the
-// ticket and the lines that follow it (SPEC "Customer conversation").
+// The support bot's actor side: customer conversations, from the first line
+// to the ticket and the lines that follow it (SPEC "Customer conversation").
+// The conversation table and the decisions on it are the ``SupportBot``
+// part's; here the runtime routes lines to it, does the store reads and
+// writes and the PIN checks its steps need, and says what they decide.
 extension BotRuntime {
     /// What the intake needs, for `identity` at `now`.
     func intakeContext(_ identity: ChatIdentity, now: Date) -> IntakeContext {

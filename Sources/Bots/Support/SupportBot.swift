@@ -10,14 +10,20 @@ import Foundation
 /// the store (`ConversationSnapshots.swift`).
 ///
 /// Like ``EscalationScheduler`` it does no I/O: the runtime hands it an
-/// event (a nick or account change, a timer that is due, a conversation
-/// that ends) and performs the ``SupportEffect``s it returns — the PIN
-/// worker, the store and the networks stay in the actor. Names are compared
-/// by the rule the runtime passes in (the network adapter's).
+/// event — a nick or account change, a conversation started, restored or
+/// ended, a timer that is due, a step of the intake (a line, a PIN result,
+/// `!lang`, a failed ticket write), a ticket created or over, lines on the
+/// ticket (`SupportBot+Steps.swift`) — and carries out what it returns:
+/// ``SupportEffect``s, the intake's effects, the lines to attach to the
+/// ticket, what to tell the customer (``AttachedReply``, ``IdleOutcome``).
+/// The PIN worker, the store, the texts and the networks stay in the actor.
+/// Names are compared by the rule the runtime passes in (the adapter's).
 ///
-/// What the customer is asked and told (the intake, the follow-up lines,
-/// `!status`, `!cancel`, `!lang`) is still carried out by the runtime
-/// (`BotRuntime+Customers.swift`) on this table.
+/// Still in the runtime (`BotRuntime+Customers.swift`): routing a line
+/// (command or not, new conversation or not), the store reads a step needs
+/// (the customer's tickets, the ticket's state), creating the ticket,
+/// running PIN checks, rendering and saying the texts, `!status` and
+/// `!cancel`.
 struct SupportBot {
     /// The live conversations, by who they are with.
     var conversations: [ConversationKey: Conversation] = [:]
