@@ -255,3 +255,30 @@ extension SupportBotTests {
         #expect([agent, again] == [.relayedToAgent, nil])
     }
 }
+
+extension SupportBotTests {
+    @Test func aNewConversationFollowsAnOpenOrFreshlyResolvedTicketElseAsksItsQuestions() throws {
+        let jan = ChatIdentity(network: "demo", nick: "jan")
+        var ticket = Ticket(number: TicketNumber(rawValue: 5), createdAt: clock.date, customerNumber: nil,
+                            customerName: "Jan", contact: jan, group: .noContract, tier: nil, severity: .minor,
+                            summary: "Drucker", description: "Drucker", language: "de")
+        let ctx = try context(jan)
+        func start(_ newest: Ticket?, line: String = "hi") -> Conversation {
+            SupportBot.newConversation(serial: 1, key: key("jan"), identity: jan, firstLine: line, defaultLanguage: .en,
+                                       newestTicket: newest, now: clock.date) { _ in ctx }
+        }
+        let onOpen = start(ticket)
+        #expect(onOpen.ticketNumber == TicketNumber(rawValue: 5))
+        #expect(onOpen.language == .de, "no language in the line: the ticket's")
+
+        ticket.state = .resolved
+        ticket.updatedAt = clock.date
+        clock.advance(by: .seconds(3_600))
+        #expect(start(ticket).ticketNumber == TicketNumber(rawValue: 5), "resolved an hour ago: still followed")
+        clock.advance(by: .seconds(86_400))
+        let afterADay = start(ticket)
+        #expect(afterADay.ticketNumber == nil, "resolved over a day ago: questions again")
+        #expect(afterADay.language == .en)
+        #expect(start(nil, line: "Guten Tag, mein Drucker druckt nicht mehr").language == .de)
+    }
+}

@@ -80,27 +80,15 @@ extension BotRuntime {
                            now: Date) async -> Conversation {
         serials += 1
         counters.conversationsStarted += 1
-        let key = conversationKey(identity)
-        let detected = LanguageDetector.detect(firstLine)
-        let language = detected ?? settings.defaultLanguage
+        var newest: Ticket?
         do {
-            if let newest = try await store.tickets(contact: identity, openOnly: false, limit: 1).first {
-                let ticket = newest.ticket
-                let recentlyResolved = ticket.state == .resolved && now.timeIntervalSince(ticket.updatedAt) < 86_400
-                if ticket.state.isOpen || recentlyResolved {
-                    return Conversation(serial: serials, key: key, identity: identity,
-                                        language: detected ?? Language(rawValue: ticket.language) ?? language,
-                                        phase: .ticket(FollowUp(number: ticket.number, group: ticket.group)),
-                                        lastActivity: now)
-                }
-            }
+            newest = try await store.tickets(contact: identity, openOnly: false, limit: 1).first?.ticket
         } catch {
             storeFailed(error, "tickets of a contact")
         }
-        let intake = Intake(identity: identity, language: language, languageSettled: detected != nil,
-                            intakeContext(identity, now: now))
-        return Conversation(serial: serials, key: key, identity: identity, language: language,
-                            phase: .intake(intake), lastActivity: now)
+        return SupportBot.newConversation(serial: serials, key: conversationKey(identity), identity: identity,
+                                          firstLine: firstLine, defaultLanguage: settings.defaultLanguage,
+                                          newestTicket: newest, now: now) { intakeContext($0, now: now) }
     }
 
     /// Feeds one line to the intake and carries out what it says.

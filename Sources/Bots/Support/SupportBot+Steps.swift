@@ -7,6 +7,29 @@ import Foundation
 // carry out (the intake's effects, the lines to attach to the ticket);
 // reading and writing tickets stays in the runtime.
 extension SupportBot {
+    /// A new conversation with `identity`: it follows their newest ticket
+    /// if that is open or was resolved within a day (their lines go to it),
+    /// else it starts the questions. The language is the one `firstLine` is
+    /// written in, else the ticket's, else the network's default.
+    static func newConversation(serial: UInt64, key: ConversationKey, identity: ChatIdentity, firstLine: String,
+                                defaultLanguage: Language, newestTicket: Ticket?, now: Date,
+                                _ context: (ChatIdentity) -> IntakeContext) -> Conversation {
+        let detected = LanguageDetector.detect(firstLine)
+        let language = detected ?? defaultLanguage
+        if let ticket = newestTicket {
+            let recentlyResolved = ticket.state == .resolved && now.timeIntervalSince(ticket.updatedAt) < 86_400
+            if ticket.state.isOpen || recentlyResolved {
+                return Conversation(serial: serial, key: key, identity: identity,
+                                    language: detected ?? Language(rawValue: ticket.language) ?? language,
+                                    phase: .ticket(FollowUp(number: ticket.number, group: ticket.group)),
+                                    lastActivity: now)
+            }
+        }
+        let intake = Intake(identity: identity, language: language, languageSettled: detected != nil, context(identity))
+        return Conversation(serial: serial, key: key, identity: identity, language: language,
+                            phase: .intake(intake), lastActivity: now)
+    }
+
     /// The customer of `key` wrote: the conversation is active now (its idle
     /// end moves to `now + idleTimeout`), under the nick they wrote with.
     mutating func active(_ key: ConversationKey, nick: String, now: Date, idleTimeout: TimeInterval) {
