@@ -15,7 +15,7 @@ extension BotRuntime {
             language = settings.defaultLanguage
             recipient = .channel(channel)
         case .direct:
-            language = conversations[conversationKey(message.sender)]?.language ?? LanguageDetector.detect(arguments)
+            language = support.conversations[conversationKey(message.sender)]?.language ?? LanguageDetector.detect(arguments)
                 ?? settings.defaultLanguage
             recipient = .user(message.sender.nick)
         }

@@ -3,8 +3,11 @@ import Desk
 import Foundation
 import KB
 
-// The support bot: customer conversations, from the first line to the
-// ticket and the lines that follow it (SPEC "Customer conversation").
+// The support bot's actor side: customer conversations, from the first line
+// to the ticket and the lines that follow it (SPEC "Customer conversation").
+// The conversation table and the decisions on it are the ``SupportBot``
+// part's; here the runtime routes lines to it, does the store reads and
+// writes and the PIN checks its steps need, and says what they decide.
 extension BotRuntime {
     /// What the intake needs, for `identity` at `now`.
     func intakeContext(_ identity: ChatIdentity, now: Date) -> IntakeContext {
@@ -26,7 +29,7 @@ extension BotRuntime {
         if holdIfWaiting(line) { return }
         // A described action (`/me …`) is never a command.
         if !message.isAction, let command = Self.command(in: text) {
-            let language = conversations[key]?.language ?? LanguageDetector.detect(text) ?? settings.defaultLanguage
+            let language = support.conversations[key]?.language ?? LanguageDetector.detect(text) ?? settings.defaultLanguage
             if let supportCommand = definitions.supportCommands.command(named: command.name) {
                 await customerCommand(supportCommand, arguments: command.arguments, identity: identity, settings: settings,
                                 now: now)
@@ -37,20 +40,18 @@ extension BotRuntime {
             return
         }
         var fresh = false
-        if conversations[key] == nil {
+        if support.conversations[key] == nil {
             guard admitsConversation(identity, key: key) else { return }
-            conversations[key] = await startConversation(identity, firstLine: text, settings: settings, now: now)
+            support.started(await startConversation(identity, firstLine: text, settings: settings, now: now))
             fresh = true
             if let channel = fromChannel {
                 say(ChatAction(network: identity.network, recipient: .channel(channel),
-                               text: definitions.support.render(.channelRedirect, conversations[key]!.language,
+                               text: definitions.support.render(.channelRedirect, support.conversations[key]!.language,
                                                                 ["nick": identity.nick])))
             }
         }
-        conversations[key]?.lastActivity = now
-        conversations[key]?.identity.nick = identity.nick
-        schedule.set(.idle(key), at: now.addingTimeInterval(definitions.supportSettings.idleTimeout))
-        guard let conversation = conversations[key] else { return }
+        support.active(key, nick: identity.nick, now: now, idleTimeout: definitions.supportSettings.idleTimeout)
+        guard let conversation = support.conversations[key] else { return }
         switch conversation.phase {
         case .intake:
             await intakeLine(text, isAction: message.isAction, key: key, now: now)
@@ -61,10 +62,7 @@ extension BotRuntime {
                (try? await store.ticket(number))??.ticket.assignee == nil {
                 say(definitions.support.render(.existingTicket, conversation.language, ["ticket": number.description]),
                     to: identity.nick, on: identity.network)
-                if case .ticket(var followUp) = conversation.phase {
-                    followUp.lastAck = now
-                    conversations[key]?.phase = .ticket(followUp)
-                }
+                support.acknowledged(key, now: now)
             }
             await followUpLine(message.isAction ? Self.actionMark + text : text, key: key, now: now)
         }
@@ -76,49 +74,35 @@ extension BotRuntime {
     static var actionMark: String { "\u{1}" }
 
     /// A new conversation: bound to the customer's open ticket if they have
-    /// one (their lines go to it), else a fresh intake.
+    /// one (their lines go to it), else a fresh intake. The caller puts it in
+    /// the support bot's table (``SupportBot/started(_:)``).
     func startConversation(_ identity: ChatIdentity, firstLine: String, settings: NetworkBotSettings,
                            now: Date) async -> Conversation {
         serials += 1
         counters.conversationsStarted += 1
-        let key = conversationKey(identity)
-        let detected = LanguageDetector.detect(firstLine)
-        let language = detected ?? settings.defaultLanguage
+        var newest: Ticket?
         do {
-            if let newest = try await store.tickets(contact: identity, openOnly: false, limit: 1).first {
-                let ticket = newest.ticket
-                let recentlyResolved = ticket.state == .resolved && now.timeIntervalSince(ticket.updatedAt) < 86_400
-                if ticket.state.isOpen || recentlyResolved {
-                    conversationOfTicket[ticket.number] = key
-                    return Conversation(serial: serials, key: key, identity: identity,
-                                        language: detected ?? Language(rawValue: ticket.language) ?? language,
-                                        phase: .ticket(FollowUp(number: ticket.number, group: ticket.group)),
-                                        lastActivity: now)
-                }
-            }
+            newest = try await store.tickets(contact: identity, openOnly: false, limit: 1).first?.ticket
         } catch {
             storeFailed(error, "tickets of a contact")
         }
-        let intake = Intake(identity: identity, language: language, languageSettled: detected != nil,
-                            intakeContext(identity, now: now))
-        return Conversation(serial: serials, key: key, identity: identity, language: language,
-                            phase: .intake(intake), lastActivity: now)
+        return SupportBot.newConversation(serial: serials, key: conversationKey(identity), identity: identity,
+                                          firstLine: firstLine, defaultLanguage: settings.defaultLanguage,
+                                          newestTicket: newest, now: now) { intakeContext($0, now: now) }
     }
 
     /// Feeds one line to the intake and carries out what it says.
     func intakeLine(_ text: String, isAction: Bool = false, key: ConversationKey, now: Date) async {
-        guard var conversation = conversations[key], case .intake(var intake) = conversation.phase else { return }
-        let effects = intake.receive(text, isAction: isAction, intakeContext(conversation.identity, now: now))
-        conversation.language = intake.language
-        conversation.phase = .intake(intake)
-        conversations[key] = conversation
+        guard let effects = support.intakeStep(key, { intakeContext($0, now: now) }, {
+            $0.receive(text, isAction: isAction, $1)
+        }) else { return }
         await perform(effects, key: key, now: now)
     }
 
     func perform(_ effects: [IntakeEffect], key: ConversationKey, now: Date) async {
-        journal.touch(key)  // Persisted: the intake changed (a PIN result, a line, `!lang`)
+        support.journal.touch(key)  // Persisted: the intake changed (a PIN result, a line, `!lang`)
         for effect in effects {
-            guard let conversation = conversations[key] else { return }
+            guard let conversation = support.conversations[key] else { return }
             let identity = conversation.identity
             switch effect {
             case .say(let text):
@@ -165,7 +149,7 @@ extension BotRuntime {
     /// further lines wait as during any check; only then are they asked to
     /// give the PIN again.
     func startPINCheck(key: ConversationKey, serial: UInt64, number: String, pin: String, retries: Int = 0) async {
-        guard let identity = conversations[key]?.identity else { return }
+        guard let identity = support.conversations[key]?.identity else { return }
         let now = clock.date
         // A full line refuses before anything is reserved (the worker's own
         // refusal after the reservation would leave it counted as wrong).
@@ -258,7 +242,7 @@ extension BotRuntime {
     func retryPINCheck(key started: ConversationKey, serial: UInt64, number: String, pin: String, retries: Int) async {
         await enterTurn()
         let key = conversationKey(started: started, serial: serial)
-        if let conversation = conversations[key], conversation.serial == serial,
+        if let conversation = support.conversations[key], conversation.serial == serial,
            case .intake(let intake) = conversation.phase, intake.verifying {
             await startPINCheck(key: key, serial: serial, number: number, pin: pin, retries: retries)
         }
@@ -309,19 +293,15 @@ extension BotRuntime {
     /// The conversation a PIN check was started for: the customer may have
     /// changed nick or logged in meanwhile, so it is found by its serial.
     func conversationKey(started: ConversationKey, serial: UInt64) -> ConversationKey {
-        conversations[started]?.serial == serial ? started
-            : conversations.first { $0.value.serial == serial }?.key ?? started
+        support.key(started: started, serial: serial)
     }
 
     func pinChecked(key started: ConversationKey, serial: UInt64, number: String, ok: Bool) async {
         let now = clock.date
         let key = conversationKey(started: started, serial: serial)
-        guard var conversation = conversations[key], conversation.serial == serial,
-              case .intake(var intake) = conversation.phase else { return }
-        let effects = intake.pinChecked(ok: ok, number: number, intakeContext(conversation.identity, now: now))
-        conversation.phase = .intake(intake)
-        conversation.language = intake.language
-        conversations[key] = conversation
+        guard let effects = support.intakeStep(key, serial: serial, { intakeContext($0, now: now) }, {
+            $0.pinChecked(ok: ok, number: number, $1)
+        }) else { return }
         await perform(effects, key: key, now: now)
         await replayHeld(key, serial: serial)
     }
@@ -331,14 +311,10 @@ extension BotRuntime {
     func pinNotChecked(key started: ConversationKey, serial: UInt64, number: String, refusal: PINRefusal?) async {
         let now = clock.date
         let key = conversationKey(started: started, serial: serial)
-        guard var conversation = conversations[key], conversation.serial == serial,
-              case .intake(var intake) = conversation.phase else { return }
-        let context = intakeContext(conversation.identity, now: now)
-        let effects = refusal.map { intake.pinRefused($0, number: number, context) }
-            ?? intake.pinCheckUnavailable(number: number, context)
-        conversation.phase = .intake(intake)
-        conversation.language = intake.language
-        conversations[key] = conversation
+        guard let effects = support.intakeStep(key, serial: serial, { intakeContext($0, now: now) }, { intake, context in
+            refusal.map { intake.pinRefused($0, number: number, context) }
+                ?? intake.pinCheckUnavailable(number: number, context)
+        }) else { return }
         await perform(effects, key: key, now: now)
     }
 
@@ -347,7 +323,7 @@ extension BotRuntime {
     /// Stores the ticket with its first pages (or announcement) in one
     /// transaction; only after the commit is the customer told its number.
     func createTicket(_ draft: TicketDraft, key: ConversationKey, now: Date) async {
-        guard var conversation = conversations[key] else { return }
+        guard let conversation = support.conversations[key] else { return }
         let identity = conversation.identity
         let new = NewTicket(createdAt: now, createdBy: .customer(identity.description),
                             customerNumber: draft.customerNumber, customerName: draft.customerName, contact: identity,
@@ -392,10 +368,9 @@ extension BotRuntime {
             commit = try await store.createTicket(new, makePages: makePages)
         } catch {
             storeFailed(error, "create ticket")
-            guard case .intake(var intake) = conversation.phase else { return }
-            let effects = intake.creationFailed(intakeContext(identity, now: now))
-            conversation.phase = .intake(intake)
-            conversations[key] = conversation
+            guard let effects = support.intakeStep(key, { intakeContext($0, now: now) }, {
+                $0.creationFailed($1)
+            }) else { return }
             await perform(effects, key: key, now: now)
             return
         }
@@ -407,9 +382,8 @@ extension BotRuntime {
         logger.notice("ticket created", ["ticket": ticket.number, "priority": ticket.priority, "group": ticket.group.rawValue,
                                          "customer": ticket.customerName, "contact": identity.description,
                                          "pages": commit.pages.count])
-        conversation.phase = .ticket(FollowUp(number: ticket.number, group: ticket.group))
-        conversations[key] = conversation
-        conversationOfTicket[ticket.number] = key
+        support.ticketCreated(ticket.number, group: ticket.group, in: conversation,
+                              offerAt: ticket.group == .noContract ? now.addingTimeInterval(desk.messageOfferDelay) : nil)
 
         var values = Self.ticketValues(ticket)
         if ticket.group == .contract {
@@ -441,7 +415,6 @@ extension BotRuntime {
         } else {
             values["position"] = String(tickets.queue.position(of: ticket.number) ?? position ?? 1)
             tellCustomer(ticket, .ticketQueued, values, lane: .urgent)
-            schedule.set(.offer(key), at: now.addingTimeInterval(desk.messageOfferDelay))
         }
         // The customer is told first, then the pages follow in the same
         // batch on the same lane: a crash between the two loses nothing (the
@@ -463,7 +436,7 @@ extension BotRuntime {
     /// A customer's line on their ticket: attached to it (an audit event)
     /// and relayed to the assigned agent; lines in a burst go together.
     func followUpLine(_ text: String, key: ConversationKey, now: Date) async {
-        guard var conversation = conversations[key], case .ticket(var followUp) = conversation.phase else { return }
+        guard case .ticket(let followUp) = support.conversations[key]?.phase else { return }
         let stored: StoredTicket?
         do {
             stored = try await store.ticket(followUp.number)
@@ -473,42 +446,25 @@ extension BotRuntime {
         }
         guard let stored, stored.ticket.state.isOpen || stored.ticket.state == .resolved else {
             // The ticket is over: this line starts a new request.
-            conversationOfTicket.removeValue(forKey: followUp.number)
-            schedule.remove(.offer(key))
-            let intake = Intake(identity: conversation.identity, language: conversation.language, languageSettled: true,
-                                intakeContext(conversation.identity, now: now))
-            conversation.phase = .intake(intake)
-            conversations[key] = conversation
+            support.ticketOver(key) { intakeContext($0, now: now) }
             await intakeLine(text, key: key, now: now)
             return
         }
-        if let ends = followUp.burstEnds, now < ends {
-            followUp.buffered.append(text)
-            conversation.phase = .ticket(followUp)
-            conversations[key] = conversation
-            schedule.set(.relay(key), at: ends)
-            return
-        }
-        followUp.burstEnds = now.addingTimeInterval(definitions.supportSettings.relayBurstWindow)
-        conversation.phase = .ticket(followUp)
-        conversations[key] = conversation
-        await deliverToTicket([text], key: key, now: now)
+        guard let lines = support.followUpLine(text, key: key, now: now,
+                                               window: definitions.supportSettings.relayBurstWindow) else { return }
+        await deliverToTicket(lines, key: key, now: now)
     }
 
     /// The lines held back in a burst, now.
     func flushBurst(_ key: ConversationKey, now: Date) async {
-        guard var conversation = conversations[key], case .ticket(var followUp) = conversation.phase,
-              !followUp.buffered.isEmpty else { return }
-        let lines = followUp.buffered
-        followUp.buffered = []
-        followUp.burstEnds = now.addingTimeInterval(definitions.supportSettings.relayBurstWindow)
-        conversation.phase = .ticket(followUp)
-        conversations[key] = conversation
+        guard let lines = support.burstDue(key, now: now, window: definitions.supportSettings.relayBurstWindow) else {
+            return
+        }
         await deliverToTicket(lines, key: key, now: now)
     }
 
     func deliverToTicket(_ lines: [String], key: ConversationKey, now: Date) async {
-        guard var conversation = conversations[key], case .ticket(var followUp) = conversation.phase else { return }
+        guard let conversation = support.conversations[key], case .ticket(let followUp) = conversation.phase else { return }
         let limit = definitions.supportSettings.descriptionLimit
         var body = ""
         // Which of the body's lines were `/me` actions (stored as "* text").
@@ -555,24 +511,21 @@ extension BotRuntime {
                         "text": "… (+\(shown.count - 12), !show \(ticket.number.rawValue))"]))
                 }
                 say(relayed.joined(separator: "\n"), to: nick(of: assignee), on: place.network)
-                if !followUp.toldRelayed {
-                    followUp.toldRelayed = true
-                    say(definitions.support.render(.relayedToAgent, language, ["ticket": ticket.number.description,
-                                                                              "agent": nick(of: assignee)]),
-                        to: conversation.identity.nick, on: conversation.identity.network)
-                }
-            } else if followUp.awaitingMessage {
-                followUp.awaitingMessage = false
-                followUp.lastAck = now
-                say(definitions.support.render(.messageAttached, language, ["ticket": ticket.number.description]),
-                    to: conversation.identity.nick, on: conversation.identity.network)
-            } else if followUp.lastAck.map({ now.timeIntervalSince($0) >= definitions.supportSettings.repromptInterval }) ?? true {
-                followUp.lastAck = now
-                say(definitions.support.render(.addedToTicket, language, ["ticket": ticket.number.description]),
-                    to: conversation.identity.nick, on: conversation.identity.network)
             }
-            conversation.phase = .ticket(followUp)
-            conversations[key] = conversation
+            let reply = support.attached(key, toAgent: ticket.assignee != nil, now: now,
+                                         repromptInterval: definitions.supportSettings.repromptInterval)
+            var values = ["ticket": ticket.number.description]
+            if let assignee = ticket.assignee { values["agent"] = nick(of: assignee) }
+            let text: SupportText? = switch reply {
+            case .relayedToAgent?: .relayedToAgent
+            case .messageAttached?: .messageAttached
+            case .addedToTicket?: .addedToTicket
+            case nil: nil
+            }
+            if let text {
+                say(definitions.support.render(text, language, values), to: conversation.identity.nick,
+                    on: conversation.identity.network)
+            }
         case .refused(let error):
             logger.warning("customer message not attached", ["ticket": followUp.number, "reason": error])
         case .notFound, .failed:
@@ -582,8 +535,7 @@ extension BotRuntime {
 
     /// A waiting non-contract customer is offered to leave a message.
     func offerMessage(_ key: ConversationKey, now: Date) async {
-        guard var conversation = conversations[key], case .ticket(var followUp) = conversation.phase,
-              followUp.group == .noContract, !followUp.offerMade else { return }
+        guard let conversation = support.conversations[key], let followUp = support.offerPending(key) else { return }
         do {
             guard let stored = try await store.ticket(followUp.number), stored.ticket.state.isOpen,
                   stored.ticket.assignee == nil else { return }
@@ -591,10 +543,7 @@ extension BotRuntime {
             storeFailed(error, "read ticket")
             return
         }
-        followUp.offerMade = true
-        followUp.awaitingMessage = true
-        conversation.phase = .ticket(followUp)
-        conversations[key] = conversation
+        support.offerMade(key)
         let minutes = Int((desk.messageOfferDelay / 60).rounded())
         say(definitions.support.render(.offerMessage, conversation.language,
                                        ["ticket": followUp.number.description, "minutes": String(minutes)]),
@@ -605,21 +554,12 @@ extension BotRuntime {
     /// while questions are open, silently once the ticket exists (it stays
     /// open, and a later line finds it again).
     func idleCheck(_ key: ConversationKey, now: Date) async {
-        guard let conversation = conversations[key] else { return }
-        let ends = conversation.lastActivity.addingTimeInterval(definitions.supportSettings.idleTimeout)
-        if now < ends {
-            schedule.set(.idle(key), at: ends)
+        switch support.idleDue(key, now: now, idleTimeout: definitions.supportSettings.idleTimeout) {
+        case nil, .stillActive?:
             return
-        }
-        switch conversation.phase {
-        case .intake(let intake):
-            if intake.verifying {
-                schedule.set(.idle(key), at: now.addingTimeInterval(60))
-                return
-            }
-            say(definitions.support.render(.idleTimeout, conversation.language), to: conversation.identity.nick,
-                on: conversation.identity.network)
-        case .ticket:
+        case .endIntake(let identity, let language)?:
+            say(definitions.support.render(.idleTimeout, language), to: identity.nick, on: identity.network)
+        case .endFollowUp?:
             await flushBurst(key, now: now)
         }
         endConversation(key)
@@ -630,7 +570,7 @@ extension BotRuntime {
     func customerCommand(_ command: SupportCommand, arguments: String, identity: ChatIdentity,
                          settings: NetworkBotSettings, now: Date) async {
         let key = conversationKey(identity)
-        let language = conversations[key]?.language ?? LanguageDetector.detect(arguments) ?? settings.defaultLanguage
+        let language = support.conversations[key]?.language ?? LanguageDetector.detect(arguments) ?? settings.defaultLanguage
         let texts = definitions.support
         func reply(_ text: String) { say(text, to: identity.nick, on: identity.network) }
         switch command {
@@ -654,16 +594,14 @@ extension BotRuntime {
                 reply(texts.render(.languageUsage, language))
                 return
             }
-            if conversations[key] == nil {
+            if support.conversations[key] == nil {
                 guard admitsConversation(identity, key: key) else { return }
-                conversations[key] = await startConversation(identity, firstLine: "", settings: settings, now: now)
-                schedule.set(.idle(key), at: now.addingTimeInterval(definitions.supportSettings.idleTimeout))
+                support.started(await startConversation(identity, firstLine: "", settings: settings, now: now),
+                                idleAt: now.addingTimeInterval(definitions.supportSettings.idleTimeout))
             }
-            conversations[key]?.language = chosen
+            support.languageChosen(key, chosen)
             reply(texts.render(.languageSet, chosen))
-            if case .intake(var intake) = conversations[key]?.phase {
-                let effects = intake.setLanguage(chosen, intakeContext(identity, now: now))
-                conversations[key]?.phase = .intake(intake)
+            if let effects = support.intakeStep(key, { intakeContext($0, now: now) }, { $0.setLanguage(chosen, $1) }) {
                 await perform(effects, key: key, now: now)
             }
         }
@@ -673,7 +611,7 @@ extension BotRuntime {
         var own: [Ticket] = []
         do {
             own = try await store.tickets(contact: identity, openOnly: true, limit: 10).map(\.ticket)
-            if let bound = conversations[key]?.ticketNumber, !own.contains(where: { $0.number == bound }),
+            if let bound = support.conversations[key]?.ticketNumber, !own.contains(where: { $0.number == bound }),
                let stored = try await store.ticket(bound), stored.ticket.state.isOpen {
                 own.insert(stored.ticket, at: 0)
             }
@@ -699,7 +637,7 @@ extension BotRuntime {
     func cancelByCustomer(arguments: String, identity: ChatIdentity, key: ConversationKey, language: Language,
                           now: Date) async {
         let texts = definitions.support
-        if let conversation = conversations[key], case .intake = conversation.phase {
+        if let conversation = support.conversations[key], case .intake = conversation.phase {
             say(texts.render(.conversationCancelled, language), to: identity.nick, on: identity.network)
             endConversation(key)
             return
@@ -708,7 +646,7 @@ extension BotRuntime {
         var own: [Ticket] = []
         do {
             own = try await store.tickets(contact: identity, openOnly: true, limit: 20).map(\.ticket)
-            if let bound = conversations[key]?.ticketNumber, !own.contains(where: { $0.number == bound }),
+            if let bound = support.conversations[key]?.ticketNumber, !own.contains(where: { $0.number == bound }),
                let stored = try await store.ticket(bound), stored.ticket.state.isOpen {
                 own.insert(stored.ticket, at: 0)
             }
@@ -716,7 +654,7 @@ extension BotRuntime {
             storeFailed(error, "tickets of a contact")
         }
         let chosen = Self.ticketToCancel(named: TicketNumber(text: arguments),
-                                         bound: conversations[key]?.ticketNumber, among: own)
+                                         bound: support.conversations[key]?.ticketNumber, among: own)
         guard let ticket = chosen else {
             say(texts.render(.nothingToCancel, language), to: identity.nick, on: identity.network)
             return

@@ -103,7 +103,7 @@ extension BotRuntime {
                 }
                 postToAgents(ticket, key, values, now: now)
             case .tellCustomerInConversation(let ticket, let key, let values):
-                if let conversation = conversationOfTicket[ticket.number], conversations[conversation] != nil {
+                if let conversation = support.conversationOfTicket[ticket.number], support.conversations[conversation] != nil {
                     tellCustomer(ticket, key, values, lane: .urgent)
                 }
             case .countSLA(.warning):

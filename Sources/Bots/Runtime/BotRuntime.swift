@@ -36,9 +36,11 @@ import KB
 /// in flight, retry decisions), ``EscalationScheduler`` (escalation steps,
 /// SLA marks, presence checks and their deadlines; `Escalation/`),
 /// ``Intake`` (one customer's questions), ``KBBot``, and the agent bot's
-/// command table (`AgentBot/`). `BotRuntime+Escalation.swift` reads tickets
-/// for the scheduler and performs its effects. The support conversations
-/// (`BotRuntime+Customers.swift`) are still an actor extension.
+/// command table (`AgentBot/`), ``SupportBot`` (the conversation table:
+/// conversations, held lines, their timers, bounds and journal; `Support/`).
+/// `BotRuntime+Escalation.swift` reads tickets for the scheduler and performs
+/// its effects. What a customer is asked and told (`BotRuntime+Customers.swift`)
+/// is still an actor extension working on the support bot's table.
 ///
 /// **Adapter contract.** `send` returns at once; an action with a
 /// `deliveryID` must eventually be reported as delivered or failed (also
@@ -77,12 +79,11 @@ public actor BotRuntime<C: WallClock> {
     var roster: Roster
     /// Ticket changes and the queue of open unassigned tickets.
     let tickets: TicketService
-    var conversations: [ConversationKey: Conversation] = [:]
-    var conversationOfTicket: [TicketNumber: ConversationKey] = [:]
-    /// The conversations' and the outbox's timers (the scheduler keeps its own).
-    /// Which conversations changed and must be written to the store
-    /// (conversations survive a restart; `ConversationSnapshots.swift`).
-    var journal = ConversationJournal()
+    /// The support bot's conversation table, their timers, bounds and
+    /// journal of changes to store (``SupportBot``).
+    var support = SupportBot()
+    /// The outbox's and the backlog watch's timers (the support bot and the
+    /// scheduler keep their own).
     var schedule = DeadlineSchedule<TimerKey>()
     /// Escalation steps, SLA marks and presence checks of contract tickets.
     var escalation = EscalationScheduler()
@@ -101,8 +102,6 @@ public actor BotRuntime<C: WallClock> {
     var armedFor: Date?
     /// One input at a time, in arrival order.
     var turns = Turns()
-    /// The conversation whose held lines are being handled now.
-    var replaying: ConversationKey?
     /// Where PINs are hashed: threads of its own, round robin per
     /// conversation, bounded (issue 14); never the cooperative pool.
     var pinWorker: PINWorker
@@ -112,10 +111,6 @@ public actor BotRuntime<C: WallClock> {
     /// Networks whose send-queue backlog the agents were warned about (until
     /// it clears; see ``watchBacklogs(now:)``).
     var backlogWarned: Set<String> = []
-    /// Conversation bounds reached and logged (see ``admitsConversation(_:key:)``).
-    var conversationBoundsHit: Set<String> = []
-    /// Customers told the desk is busy while a bound holds (each once).
-    var toldBusy: Set<ConversationKey> = []
 
     /// A runtime over `store`, speaking with `definitions`' texts.
     ///
@@ -212,9 +207,11 @@ public actor BotRuntime<C: WallClock> {
         case .message(let message):
             await handleMessage(message)
         case .nickChanged(let network, let from, let to):
-            nickChanged(network: network, from: from, to: to)
+            perform(support.nickChanged(network: network, from: from, to: to) { normalized($0, $1, on: network) })
         case .accountChanged(let network, let nick, let account):
-            accountChanged(network: network, nick: nick, account: account)
+            perform(support.accountChanged(network: network, nick: nick, account: account) {
+                normalized($0, $1, on: network)
+            })
         case .connected(let network):
             logger.info("network connected", ["network": network])
             schedule.set(.pages, at: clock.date)
@@ -281,29 +278,27 @@ public actor BotRuntime<C: WallClock> {
     /// ``fireDueTimers()`` for a caller that already holds the turn.
     func fireDueTimersInTurn() async {
         let now = clock.date
-        // The runtime's and the scheduler's due timers, in one time order.
-        var due = schedule.popDueWithDates(now)[...]
-        var checks = escalation.popDue(now)[...]
+        // The support bot's and the scheduler's due timers, in one time
+        // order (the support bot marks their conversations for writing).
         var sendPages = false
+        for key in schedule.popDue(now) {
+            switch key {
+            case .pages: sendPages = true
+            case .backlog: break  // flush() looks at the send queues
+            }
+        }
+        var due = support.popDue(now)[...]
+        var checks = escalation.popDue(now)[...]
         while !due.isEmpty || !checks.isEmpty {
             if let check = checks.first, due.isEmpty || check.at < due[due.startIndex].at {
                 checks.removeFirst()
                 await escalationCheckDue(check.check, now: now)
                 continue
             }
-            let key = due.removeFirst().key
-            switch key {
-            case .offer(let key), .idle(let key), .relay(let key):
-                journal.touch(key)  // Persisted: the timer may change or end the conversation
-            default:
-                break
-            }
-            switch key {
+            switch due.removeFirst().timer {
             case .offer(let key): await offerMessage(key, now: now)
             case .idle(let key): await idleCheck(key, now: now)
             case .relay(let key): await flushBurst(key, now: now)
-            case .pages: sendPages = true
-            case .backlog: break  // flush() looks at the send queues
             }
         }
         if sendPages { await sendDuePages(now: now) }
@@ -341,7 +336,7 @@ public actor BotRuntime<C: WallClock> {
     /// Counters for `/metrics`.
     public func metrics() -> BotMetrics {
         var current = counters
-        current.conversationsActive = conversations.count
+        current.conversationsActive = support.conversations.count
         current.pagesInFlight = outbox.inFlight.count
         current.queueLength = tickets.queue.count
         current.storeErrors += tickets.storeErrors
@@ -351,9 +346,9 @@ public actor BotRuntime<C: WallClock> {
     /// The earliest deadline the timers wait for (for tests and diagnostics).
     public func nextDeadline() -> Date? { earliestDeadline() }
 
-    /// The earliest of the runtime's and the scheduler's deadlines.
+    /// The earliest of the runtime's, the support bot's and the scheduler's deadlines.
     func earliestDeadline() -> Date? {
-        [schedule.earliest(), escalation.earliest()].compactMap { $0 }.min()
+        [schedule.earliest(), support.earliest(), escalation.earliest()].compactMap { $0 }.min()
     }
 
     /// Waits until the background work started by ``handle(_:)-(ChatEvent)``
@@ -512,7 +507,7 @@ public actor BotRuntime<C: WallClock> {
             }
             return
         }
-        journal.touch(conversationKey(message.sender))  // Persisted: the sender's conversation may change
+        support.journal.touch(conversationKey(message.sender))  // Persisted: the sender's conversation may change
         // A described action (`/me waits`) is never a command.
         let command = message.isAction ? nil : Self.command(in: text)
         let isKB = command.map { definitions.kbCommands.command(named: $0.name) != nil } ?? false
@@ -547,30 +542,16 @@ public actor BotRuntime<C: WallClock> {
     /// running, or earlier lines of theirs still wait: one customer's lines
     /// are handled strictly in arrival order. True when it was kept.
     func holdIfWaiting(_ message: ChatMessage) -> Bool {
-        let key = conversationKey(message.sender)
-        guard let conversation = conversations[key] else { return false }
-        guard conversation.verifying || (!conversation.held.isEmpty && replaying != key) else { return false }
-        let lines = Self.lines(of: message.text)
-        for line in lines.prefix(1000) {
-            var one = message
-            one.text = line
-            conversations[key]?.held.append(one)
-        }
-        return true
+        support.hold(message, lines: Self.lines(of: message.text), key: conversationKey(message.sender))
     }
 
     /// Handles the lines a customer sent while their PIN was checked, in
     /// order, until none is left or one starts another check.
     func replayHeld(_ key: ConversationKey, serial: UInt64) async {
-        let outer = replaying
-        replaying = key
-        defer { replaying = outer }
-        while let current = conversations[key], current.serial == serial, !current.verifying,
-              var next = current.held.first {
-            conversations[key]?.held.removeFirst()
-            // Written under the nick (or before the login) the conversation
-            // has now left behind: it goes on under the current one.
-            next.sender = current.identity
+        let outer = support.replaying
+        support.replaying = key
+        defer { support.replaying = outer }
+        while let next = support.nextHeld(key, serial: serial) {
             await handleMessage(next)
         }
     }
@@ -629,7 +610,7 @@ public actor BotRuntime<C: WallClock> {
     /// Where and how to reach the customer of `ticket`: the live
     /// conversation's nick (it may have changed) or the ticket's contact.
     func customerAddress(_ ticket: Ticket) -> (network: String, nick: String, language: Language) {
-        if let key = conversationOfTicket[ticket.number], let conversation = conversations[key] {
+        if let key = support.conversationOfTicket[ticket.number], let conversation = support.conversations[key] {
             return (conversation.identity.network, conversation.identity.nick, conversation.language)
         }
         return (ticket.contact.network, ticket.contact.nick, Language(rawValue: ticket.language) ?? .en)
@@ -650,72 +631,13 @@ public actor BotRuntime<C: WallClock> {
     /// The nick of an agent id (the id itself if the agent was removed).
     func nick(of agentID: String) -> String { desk.agents.agent(id: agentID)?.nick ?? agentID }
 
-    // MARK: - Nicks and accounts
+    // MARK: - The support bot's effects
 
-    func nickChanged(network: String, from: String, to: String) {
-        let oldKey = conversationKey(network: network, nick: from)
-        if var conversation = conversations.removeValue(forKey: oldKey) {
-            let newKey = conversationKey(network: network, nick: to)
-            journal.touch(oldKey)  // Persisted: stored under the new nick
-            journal.touch(newKey)
-            if let stale = conversations[newKey] { endConversation(stale.key) }
-            conversation.key = newKey
-            conversation.identity.nick = to
-            if case .intake(var intake) = conversation.phase {
-                intake.identity.nick = to
-                conversation.phase = .intake(intake)
-            }
-            conversations[newKey] = conversation
-            moveTimers(from: oldKey, to: newKey)
-            if let number = conversation.ticketNumber { conversationOfTicket[number] = newKey }
-        }
-        // Conversations keyed by account follow the nick for replies.
-        let folded = normalized(from, .user, on: network)
-        for (key, conversation) in conversations where key.network == network && key.byAccount
-            && normalized(conversation.identity.nick, .user, on: network) == folded {
-            journal.touch(key)  // Persisted: replies go to the new nick after a restart too
-            conversations[key]?.identity.nick = to
-            if case .intake(var intake) = conversation.phase {
-                intake.identity.nick = to
-                conversations[key]?.phase = .intake(intake)
-            }
-        }
-    }
-
-    func accountChanged(network: String, nick: String, account: String?) {
-        if let account, !account.isEmpty {
-            // Logged in: the nick's conversation continues under the account.
-            let oldKey = conversationKey(network: network, nick: nick)
-            guard var conversation = conversations.removeValue(forKey: oldKey) else { return }
-            conversation.identity.account = account
-            let newKey = conversationKey(conversation.identity)
-            journal.touch(oldKey)  // Persisted: stored under the account
-            journal.touch(newKey)
-            if let stale = conversations[newKey] { endConversation(stale.key) }
-            conversation.key = newKey
-            if case .intake(var intake) = conversation.phase {
-                intake.identity.account = account
-                conversation.phase = .intake(intake)
-            }
-            conversations[newKey] = conversation
-            moveTimers(from: oldKey, to: newKey)
-            if let number = conversation.ticketNumber { conversationOfTicket[number] = newKey }
-        } else {
-            // Logged out: what the account proved no longer holds; the next
-            // line starts a conversation keyed by nick.
-            let folded = normalized(nick, .user, on: network)
-            for (key, conversation) in conversations where key.network == network && key.byAccount
-                && normalized(conversation.identity.nick, .user, on: network) == folded {
-                endConversation(key)
-            }
-        }
-    }
-
-    func moveTimers(from old: ConversationKey, to new: ConversationKey) {
-        for make in [TimerKey.offer, TimerKey.idle, TimerKey.relay] {
-            if let date = schedule.deadline(of: make(old)) {
-                schedule.remove(make(old))
-                schedule.set(make(new), at: date)
+    /// Does what the support bot's table asks.
+    func perform(_ effects: [SupportEffect]) {
+        for effect in effects {
+            switch effect {
+            case .cancelPINChecks(let key): pinWorker.cancel(sender: key)
             }
         }
     }
@@ -723,15 +645,6 @@ public actor BotRuntime<C: WallClock> {
     /// Forgets a conversation and its timers (nothing is said); its PIN
     /// checks still waiting for the worker are withdrawn.
     func endConversation(_ key: ConversationKey) {
-        guard let conversation = conversations.removeValue(forKey: key) else { return }
-        pinWorker.cancel(sender: key)
-        journal.touch(key)  // Persisted: deleted from the store
-        schedule.remove(.offer(key))
-        schedule.remove(.idle(key))
-        schedule.remove(.relay(key))
-        if let number = conversation.ticketNumber, conversationOfTicket[number] == key {
-            conversationOfTicket.removeValue(forKey: number)
-        }
-        compactConversationTables()
+        perform(support.end(key))
     }
 }

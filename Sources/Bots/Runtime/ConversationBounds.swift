@@ -16,62 +16,30 @@ import Foundation
 //   held by the same bounds.
 // - Memory is given back after expiry: a dictionary that fell far below
 //   its capacity is rebuilt (Swift's keep their storage when emptied).
+//
+// The counting is the support bot's (``SupportBot/admit(_:settings:)``); the
+// runtime logs and says what it decides.
 extension BotRuntime {
     /// Whether a conversation with `identity` may start now; if not, says so
     /// (once per customer while the bound holds) and logs the bound once.
     func admitsConversation(_ identity: ChatIdentity, key: ConversationKey) -> Bool {
         let settings = definitions.supportSettings
-        var hit: String?
-        if conversations.count >= settings.conversationsTotal {
-            hit = "total"
-        } else if conversations.count >= settings.conversationsPerNetwork,
-                  conversations.keys.lazy.filter({ $0.network == identity.network })
-                      .prefix(settings.conversationsPerNetwork).count >= settings.conversationsPerNetwork {
-            hit = "network:\(identity.network)"
-        }
-        guard let hit else {
-            if !conversationBoundsHit.isEmpty { conversationBoundsHit.removeAll() }
-            if !toldBusy.isEmpty {
-                toldBusy.removeAll()
-            }
+        guard case .refused(let hit, let newlyHit, let tellBusy) = support.admit(key, settings: settings) else {
             return true
         }
-        if conversationBoundsHit.insert(hit).inserted {
+        if newlyHit {
             logger.warning("conversation bound reached: new customers are told the desk is busy", [
-                "bound": hit, "conversations": conversations.count,
+                "bound": hit, "conversations": support.conversations.count,
                 "per_network": settings.conversationsPerNetwork, "total": settings.conversationsTotal])
         }
         counters.conversationsRefused += 1
-        if toldBusy.count >= Self.toldBusyLimit { toldBusy.removeAll() }
-        if toldBusy.insert(key).inserted {
+        if tellBusy {
             let language = networkSettings[identity.network]?.defaultLanguage ?? .en
             say(definitions.support.render(.busy, language), to: identity.nick, on: identity.network)
         }
         return false
     }
 
-    /// How many customers told "busy" are remembered (so each is told once);
-    /// past it the memory starts afresh (some may be told twice).
-    static var toldBusyLimit: Int { 10_000 }
-
-    /// Gives back the storage of the per-conversation tables once they hold
-    /// far fewer entries than they have room for.
-    func compactConversationTables() {
-        if Self.isSparse(conversations.count, conversations.capacity) {
-            conversations = Dictionary(uniqueKeysWithValues: conversations.map { ($0.key, $0.value) })
-        }
-        if Self.isSparse(conversationOfTicket.count, conversationOfTicket.capacity) {
-            conversationOfTicket = Dictionary(uniqueKeysWithValues: conversationOfTicket.map { ($0.key, $0.value) })
-        }
-        if Self.isSparse(toldBusy.count, toldBusy.capacity) {
-            var fresh = Set<ConversationKey>(minimumCapacity: toldBusy.count)
-            for key in toldBusy { fresh.insert(key) }
-            toldBusy = fresh
-        }
-    }
-
-    static func isSparse(_ count: Int, _ capacity: Int) -> Bool { capacity > 256 && count * 8 < capacity }
-
     /// The room the conversation table holds now (tests: memory given back).
-    public func conversationTableCapacity() -> Int { conversations.capacity }
+    public func conversationTableCapacity() -> Int { support.conversations.capacity }
 }

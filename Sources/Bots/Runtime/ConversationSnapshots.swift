@@ -257,20 +257,16 @@ extension BotRuntime {
     /// restart continues from; a ticket is committed earlier still, inside
     /// the step.
     func persistConversations() async {
-        guard !journal.isEmpty else { return }
-        let now = clock.date
-        let writes = journal.writes(now: now, expiry: definitions.supportSettings.conversationExpiry,
-                                    logger: logger) { key in
-            conversations[key]?.stored(offerAt: schedule.deadline(of: .offer(key)),
-                                       relayAt: schedule.deadline(of: .relay(key)))
-        }
+        guard !support.journal.isEmpty else { return }
+        let writes = support.writes(now: clock.date, expiry: definitions.supportSettings.conversationExpiry,
+                                    logger: logger)
         for write in writes {
             switch write {
             case .save(let key, let snapshot):
                 do {
                     try await store.saveConversation(snapshot)
                 } catch {
-                    journal.saveFailed(key)
+                    support.journal.saveFailed(key)
                     storeFailed(error, "save conversation")
                 }
             case .delete(let key):
@@ -346,15 +342,11 @@ extension BotRuntime {
         }
         let conversation = Conversation(serial: serials, key: key, identity: record.identity,
                                         language: record.language, phase: phase, lastActivity: record.lastActivity)
-        conversations[key] = conversation
-        if let number = conversation.ticketNumber { conversationOfTicket[number] = key }
-        schedule.set(.idle(key), at: now.addingTimeInterval(definitions.supportSettings.idleTimeout))
-        if let offerAt = record.offerAt { schedule.set(.offer(key), at: offerAt) }
-        if let relayAt = record.relayAt { schedule.set(.relay(key), at: relayAt) }
-        journal.holds(key, state: state)
-        if case .ticket = phase, case .intake = record.phase { journal.touch(key) }
+        var becameFollowUp = false
+        if case .ticket = phase, case .intake = record.phase { becameFollowUp = true }
+        support.restored(conversation, state: state, idleAt: now.addingTimeInterval(definitions.supportSettings.idleTimeout),
+                         offerAt: record.offerAt, relayAt: record.relayAt, rewrite: becameFollowUp || !said.isEmpty)
         if !said.isEmpty {
-            journal.touch(key)
             await perform(said, key: key, now: now)
         }
     }

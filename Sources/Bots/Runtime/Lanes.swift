@@ -43,13 +43,8 @@ extension BotRuntime {
     /// The conversation answered under `nick` on `network`: keyed by the
     /// nick, or (on networks with accounts) by an account whose nick it is now.
     func conversation(withNick nick: String, on network: String) -> Conversation? {
-        if let conversation = conversations[conversationKey(network: network, nick: nick)] { return conversation }
-        guard let settings = networkSettings[network], settings.hasAccounts || settings.trustsAgentIDs else { return nil }
-        let folded = normalized(nick, .user, on: network)
-        return conversations.values.first { conversation in
-            conversation.key.byAccount && conversation.key.network == network
-                && normalized(conversation.identity.nick, .user, on: network) == folded
-        }
+        let accounts = networkSettings[network].map { $0.hasAccounts || $0.trustsAgentIDs } ?? false
+        return support.conversation(withNick: nick, on: network, accounts: accounts) { normalized($0, $1, on: network) }
     }
 
     /// The replace key of the intake's questions to one conversation: a

@@ -149,15 +149,10 @@ struct Conversation {
     }
 }
 
-/// What the timer loop waits for, besides the escalation and SLA
-/// deadlines (``EscalationScheduler``).
+/// What the timer loop waits for, besides the conversations' timers
+/// (``SupportBot``) and the escalation and SLA deadlines
+/// (``EscalationScheduler``).
 enum TimerKey: Hashable, Sendable {
-    /// Offer a waiting non-contract customer to leave a message.
-    case offer(ConversationKey)
-    /// End an idle conversation.
-    case idle(ConversationKey)
-    /// Relay the lines a customer sent in a burst.
-    case relay(ConversationKey)
     /// Send pages that are due (retries) or whose delivery timed out.
     case pages
     /// Look at the networks' send queues again (set only while lines wait).
