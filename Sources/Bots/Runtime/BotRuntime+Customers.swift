@@ -6,8 +6,9 @@ import KB
 // The support bot's actor side: customer conversations, from the first line
 // to the ticket and the lines that follow it (SPEC "Customer conversation").
 // The conversation table and the decisions on it are the ``SupportBot``
-// part's; here the runtime routes lines to it, does the store reads and
-// writes and the PIN checks its steps need, and says what they decide.
+// part's, a PIN check's decisions are ``PINChecks``'; here the runtime
+// routes lines to them, does the store reads and writes, runs the PIN
+// worker and the retry timers their steps need, and says what they decide.
 extension BotRuntime {
     /// What the intake needs, for `identity` at `now`.
     func intakeContext(_ identity: ChatIdentity, now: Date) -> IntakeContext {
@@ -131,132 +132,120 @@ extension BotRuntime {
         }
     }
 
-    /// Reserves the check in the store, then hashes the PIN on the worker.
+    /// Starts the check the intake asked for; the decisions are
+    /// ``PINChecks``' (reservation first, busy retries, attack warnings),
+    /// the store calls, the worker and the timers are carried out here.
     ///
-    /// The reservation comes first (issue 14): the store counts it against
-    /// the number's, the sender's and the global budget in one transaction
-    /// (``PINAttemptPolicy``), so parallel attempts and several gateways
-    /// count together. Past a budget the answer is immediate and no PIN is
-    /// hashed; a store that cannot record the reservation runs no check
-    /// (fail closed). The hash runs on ``PINCheckWorker``'s own threads,
-    /// round robin per conversation, so a flood from one sender delays
-    /// another customer's check by at most one hash, and conversations and
-    /// agent commands never wait for hashing.
-    ///
-    /// Too many checks at once (the global budget, or the worker's line
-    /// full) is not the customer's doing: the check is tried again by
-    /// itself when the budget allows, a few times, while the customer's
-    /// further lines wait as during any check; only then are they asked to
-    /// give the PIN again.
-    func startPINCheck(key: ConversationKey, serial: UInt64, number: String, pin: String, retries: Int = 0) async {
+    /// The hash runs on ``PINCheckWorker``'s own threads, round robin per
+    /// conversation, so a flood from one sender delays another customer's
+    /// check by at most one hash, and conversations and agent commands
+    /// never wait for hashing.
+    func startPINCheck(key: ConversationKey, serial: UInt64, number: String, pin: String) async {
         guard let identity = support.conversations[key]?.identity else { return }
-        let now = clock.date
-        // A full line refuses before anything is reserved (the worker's own
-        // refusal after the reservation would leave it counted as wrong).
-        if pinWorker.statistics.waiting >= Self.pinQueueLimit {
-            counters.pinChecksRefused += 1
-            logger.notice("PIN check refused: the worker's line is full", ["customer_number": number,
-                                                                           "identity": identity.description])
-            await busy(retryAt: now.addingTimeInterval(1))
-            return
-        }
-        func busy(retryAt: Date) async {
-            guard retries < Self.pinBusyRetries else {
-                await pinNotChecked(key: key, serial: serial, number: number, refusal: .globalBusy(retryAt: retryAt))
-                return
-            }
-            let clock = self.clock
-            serials += 1
-            let work = serials
-            backgroundWork[work] = Task {
-                try? await clock.sleep(until: WallInstant(retryAt), tolerance: nil)
-                await self.retryPINCheck(key: key, serial: serial, number: number, pin: pin, retries: retries + 1)
-                self.backgroundWork.removeValue(forKey: work)
-            }
-        }
-        let reservation: PINReservation
-        do {
-            reservation = try await store.reservePINCheck(customerNumber: number, identity: identity, at: now,
-                                                          policy: pinPolicy)
-        } catch {
-            storeFailed(error, "reserve PIN check")
-            await pinNotChecked(key: key, serial: serial, number: number, refusal: nil)
-            return
-        }
-        switch reservation {
-        case .refused(let refusal):
-            counters.pinChecksRefused += 1
-            logger.notice("PIN check refused", ["customer_number": number, "identity": identity.description,
-                                                "reason": refusal.description])
-            if case .numberLocked = refusal { noteWrongPIN(number: number, identity: identity, now: now) }
-            if case .globalBusy(let retryAt) = refusal {
-                await busy(retryAt: retryAt)
-                return
-            }
-            await pinNotChecked(key: key, serial: serial, number: number, refusal: refusal)
-        case .reserved(let id):
-            let worker = pinWorker
-            let job = PINCheckJob(customers: desk.customers, number: number, pin: pin)
-            serials += 1
-            let work = serials
-            backgroundWork[work] = Task {
-                let ok: Bool?
+        let check = PINChecks.Check(key: key, serial: serial, identity: identity, number: number, pin: pin)
+        await perform(pins.requested(check, workerWaiting: pinWorker.statistics.waiting, now: clock.date))
+    }
+
+    /// Carries out what ``PINChecks`` decided, feeding the store's answers
+    /// back to it; the worker's results and the retries come back later as
+    /// inputs of their own.
+    func perform(_ effects: [PINChecks.Effect]) async {
+        for effect in effects {
+            switch effect {
+            case .reserve(let check):
+                var reservation: PINReservation?
                 do {
-                    ok = try await worker.check(sender: key, job)
+                    reservation = try await store.reservePINCheck(customerNumber: check.number,
+                                                                  identity: check.identity, at: clock.date,
+                                                                  policy: pins.policy)
                 } catch {
-                    ok = nil
+                    storeFailed(error, "reserve PIN check")
                 }
-                await self.pinCheckFinished(key: key, serial: serial, identity: identity, number: number,
-                                            reservation: id, ok: ok)
-                self.backgroundWork.removeValue(forKey: work)
+                await perform(pins.reservation(reservation, for: check, now: clock.date))
+            case .hash(let check, let id):
+                let worker = pinWorker
+                let job = PINCheckJob(customers: desk.customers, number: check.number, pin: check.pin)
+                serials += 1
+                let work = serials
+                backgroundWork[work] = Task {
+                    let ok: Bool?
+                    do {
+                        ok = try await worker.check(sender: check.key, job)
+                    } catch {
+                        ok = nil
+                    }
+                    await self.pinCheckFinished(check, reservation: id, ok: ok)
+                    self.backgroundWork.removeValue(forKey: work)
+                }
+            case .retry(let check, let retryAt):
+                let clock = self.clock
+                serials += 1
+                let work = serials
+                backgroundWork[work] = Task {
+                    try? await clock.sleep(until: WallInstant(retryAt), tolerance: nil)
+                    await self.retryPINCheck(check)
+                    self.backgroundWork.removeValue(forKey: work)
+                }
+            case .finish(let id, let outcome):
+                do {
+                    try await store.finishPINCheck(id, outcome: outcome, at: clock.date)
+                } catch {
+                    // Unfinished, the reservation stays counted as wrong: safe.
+                    storeFailed(error, "finish PIN check")
+                }
+            case .refused(let check, let reason):
+                counters.pinChecksRefused += 1
+                logger.notice("PIN check refused", ["customer_number": check.number,
+                                                    "identity": check.identity.description, "reason": reason])
+            case .checked(let check, let ok):
+                await pinChecked(check, ok: ok)
+            case .notChecked(let check, let refusal):
+                await pinNotChecked(check, refusal: refusal)
+            case .warnAgents(let check, let warning):
+                counters.pinAttackWarnings += 1
+                logger.warning("PIN guessing against a customer number", [
+                    "customer_number": check.number, "wrong": warning.count, "senders": warning.senderCount])
+                let place = agentsPlace(for: check.identity.network)
+                guard let channel = place.channel else { continue }
+                say(ChatAction(network: place.network, recipient: .channel(channel),
+                               text: definitions.agent.render(.pinAttack, agentLanguage(place.network),
+                                                              warning.textValues),
+                               lane: .urgent))
             }
         }
     }
 
     /// A PIN check's result, as an input of its own (it waits for its turn
-    /// like a chat event): recorded in the store, then told to the intake.
-    /// `ok` nil: the worker withdrew the check (the conversation ended) or
-    /// refused it; the reservation stays unfinished, which counts as wrong.
-    func pinCheckFinished(key: ConversationKey, serial: UInt64, identity: ChatIdentity, number: String,
-                          reservation: PINReservationID, ok: Bool?) async {
+    /// like a chat event).
+    func pinCheckFinished(_ check: PINChecks.Check, reservation: PINReservationID, ok: Bool?) async {
         await enterTurn()
-        let now = clock.date
-        if let ok {
-            do {
-                try await store.finishPINCheck(reservation, outcome: ok ? .right : .wrong, at: now)
-            } catch {
-                // Unfinished, the reservation stays counted as wrong: safe.
-                storeFailed(error, "finish PIN check")
-            }
-            if !ok { noteWrongPIN(number: number, identity: identity, now: now) }
-            await pinChecked(key: key, serial: serial, number: number, ok: ok)
-        } else {
-            await pinNotChecked(key: key, serial: serial, number: number, refusal: .globalBusy(retryAt: now))
-        }
+        await perform(pins.hashed(check, reservation: reservation, ok: ok, now: clock.date))
         await flush()
         await leaveTurnAfterDeliveries()
     }
 
     /// A check refused as busy, tried again as an input of its own — if the
     /// conversation still waits for it.
-    func retryPINCheck(key started: ConversationKey, serial: UInt64, number: String, pin: String, retries: Int) async {
+    func retryPINCheck(_ started: PINChecks.Check) async {
         await enterTurn()
-        let key = conversationKey(started: started, serial: serial)
-        if let conversation = support.conversations[key], conversation.serial == serial,
-           case .intake(let intake) = conversation.phase, intake.verifying {
-            await startPINCheck(key: key, serial: serial, number: number, pin: pin, retries: retries)
+        var check = started
+        check.key = conversationKey(started: started.key, serial: started.serial)
+        var verifying = false
+        if let conversation = support.conversations[check.key], conversation.serial == check.serial,
+           case .intake(let intake) = conversation.phase {
+            verifying = intake.verifying
+            check.identity = conversation.identity  // Counted against who they are now.
         }
+        await perform(pins.retryDue(check, stillVerifying: verifying, workerWaiting: pinWorker.statistics.waiting,
+                                    now: clock.date))
         await flush()
         await leaveTurnAfterDeliveries()
     }
 
     /// Replaces the PIN budgets (tests; the standard policy otherwise).
     func usePINPolicy(_ policy: PINAttemptPolicy) {
-        pinPolicy = policy
+        pins.policy = policy
     }
-
-    /// Times a check refused as busy is tried again by itself.
-    static var pinBusyRetries: Int { 5 }
 
     /// Hashes a job's PIN against the customer file (PBKDF2): what the
     /// worker runs unless a test injected its own hash.
@@ -264,30 +253,11 @@ extension BotRuntime {
         job.customers.verifyPIN(number: job.number, pin: job.pin)
     }
 
-    /// PIN checks waiting for the worker at most; past it a check is
-    /// refused at once (``SupportText/pinBusy``).
-    static var pinQueueLimit: Int { 100 }
-
     /// Replaces the worker's hash (tests hold a check with a gate to see
     /// what waits behind it); the old worker's waiting checks are withdrawn.
     func usePINHash(threads: Int = 1, _ hash: @escaping PINHashFunction) {
         pinWorker.shutDown()
-        pinWorker = PINWorker(threads: threads, totalLimit: Self.pinQueueLimit, hash: hash)
-    }
-
-    /// Counts a wrong (or locked-out) PIN for `number` and, when that makes
-    /// an attack, warns the agents' channel once: the number, the count and
-    /// the senders — never the PINs tried (they are not given to it).
-    func noteWrongPIN(number: String, identity: ChatIdentity, now: Date) {
-        guard let warning = pinAttacks.wrongPIN(number: number, sender: identity.description, at: now) else { return }
-        counters.pinAttackWarnings += 1
-        logger.warning("PIN guessing against a customer number", [
-            "customer_number": number, "wrong": warning.count, "senders": warning.senderCount])
-        let place = agentsPlace(for: identity.network)
-        guard let channel = place.channel else { return }
-        say(ChatAction(network: place.network, recipient: .channel(channel),
-                       text: definitions.agent.render(.pinAttack, agentLanguage(place.network), warning.textValues),
-                       lane: .urgent))
+        pinWorker = PINWorker(threads: threads, totalLimit: PINChecks.queueLimit, hash: hash)
     }
 
     /// The conversation a PIN check was started for: the customer may have
@@ -296,24 +266,27 @@ extension BotRuntime {
         support.key(started: started, serial: serial)
     }
 
-    func pinChecked(key started: ConversationKey, serial: UInt64, number: String, ok: Bool) async {
+    /// Tells the intake the PIN was right or wrong, then replays the lines
+    /// held during the check.
+    func pinChecked(_ check: PINChecks.Check, ok: Bool) async {
         let now = clock.date
-        let key = conversationKey(started: started, serial: serial)
-        guard let effects = support.intakeStep(key, serial: serial, { intakeContext($0, now: now) }, {
-            $0.pinChecked(ok: ok, number: number, $1)
+        let key = conversationKey(started: check.key, serial: check.serial)
+        guard let effects = support.intakeStep(key, serial: check.serial, { intakeContext($0, now: now) }, {
+            $0.pinChecked(ok: ok, number: check.number, $1)
         }) else { return }
         await perform(effects, key: key, now: now)
-        await replayHeld(key, serial: serial)
+        await replayHeld(key, serial: check.serial)
     }
 
     /// No PIN was hashed: a budget refused it, or (`refusal` nil) the store
     /// could not record the reservation.
-    func pinNotChecked(key started: ConversationKey, serial: UInt64, number: String, refusal: PINRefusal?) async {
+    func pinNotChecked(_ check: PINChecks.Check, refusal: PINRefusal?) async {
         let now = clock.date
-        let key = conversationKey(started: started, serial: serial)
-        guard let effects = support.intakeStep(key, serial: serial, { intakeContext($0, now: now) }, { intake, context in
-            refusal.map { intake.pinRefused($0, number: number, context) }
-                ?? intake.pinCheckUnavailable(number: number, context)
+        let key = conversationKey(started: check.key, serial: check.serial)
+        guard let effects = support.intakeStep(key, serial: check.serial, { intakeContext($0, now: now) }, {
+            intake, context in
+            refusal.map { intake.pinRefused($0, number: check.number, context) }
+                ?? intake.pinCheckUnavailable(number: check.number, context)
         }) else { return }
         await perform(effects, key: key, now: now)
     }
@@ -583,7 +556,7 @@ extension BotRuntime {
                     .replacingOccurrences(of: "  ", with: " "))
             }
             lines.append(texts.render(.pinPolicy, language, [
-                "attempts": String(pinPolicy.wrongPerNumber), "minutes": String(Int(pinPolicy.maxDelay / 60))]))
+                "attempts": String(pins.policy.wrongPerNumber), "minutes": String(Int(pins.policy.maxDelay / 60))]))
             reply(lines.joined(separator: "\n"))
         case .status:
             await reply(statusText(identity: identity, key: key, language: language))

@@ -37,10 +37,13 @@ import KB
 /// SLA marks, presence checks and their deadlines; `Escalation/`),
 /// ``Intake`` (one customer's questions), ``KBBot``, and the agent bot's
 /// command table (`AgentBot/`), ``SupportBot`` (the conversation table:
-/// conversations, held lines, their timers, bounds and journal; `Support/`).
-/// `BotRuntime+Escalation.swift` reads tickets for the scheduler and performs
-/// its effects. What a customer is asked and told (`BotRuntime+Customers.swift`)
-/// is still an actor extension working on the support bot's table.
+/// conversations, held lines, their timers, bounds and journal; `Support/`),
+/// ``PINChecks`` (a PIN check's reservation, busy retries, result and the
+/// agents' attack warning; `PIN/`). `BotRuntime+Escalation.swift` reads
+/// tickets for the scheduler and performs its effects;
+/// `BotRuntime+Customers.swift` carries out the PIN checks' effects (store,
+/// worker, timers) and, still as an actor extension on the support bot's
+/// table, what a customer is asked and told and the ticket's creation.
 ///
 /// **Adapter contract.** `send` returns at once; an action with a
 /// `deliveryID` must eventually be reported as delivered or failed (also
@@ -96,8 +99,9 @@ public actor BotRuntime<C: WallClock> {
     var outgoing: [ChatAction] = []
     /// PIN checks running off the actor.
     var backgroundWork: [UInt64: Task<Void, Never>] = [:]
-    /// How many PIN checks the store lets run (issue 14).
-    var pinPolicy = PINAttemptPolicy.standard
+    /// The PIN checks' decisions: the budgets, busy retries and attack
+    /// warnings (issue 14); the runtime carries out their effects.
+    var pins = PINChecks()
     var sleeper: Task<Void, Never>?
     var armedFor: Date?
     /// One input at a time, in arrival order.
@@ -105,8 +109,6 @@ public actor BotRuntime<C: WallClock> {
     /// Where PINs are hashed: threads of its own, round robin per
     /// conversation, bounded (issue 14); never the cooperative pool.
     var pinWorker: PINWorker
-    /// Wrong PINs per customer number, for the agents' warning (once per attack).
-    var pinAttacks = PINAttackMonitor()
 
     /// Networks whose send-queue backlog the agents were warned about (until
     /// it clears; see ``watchBacklogs(now:)``).
@@ -131,7 +133,7 @@ public actor BotRuntime<C: WallClock> {
         self.logger = logger.with(["component": "bots"])
         tickets = TicketService(store: store, logger: self.logger)
         roster = desk.roster
-        pinWorker = PINWorker(totalLimit: Self.pinQueueLimit, hash: Self.hashPIN)
+        pinWorker = PINWorker(totalLimit: PINChecks.queueLimit, hash: Self.hashPIN)
     }
 
     deinit {
