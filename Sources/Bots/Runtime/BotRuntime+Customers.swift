@@ -293,52 +293,21 @@ extension BotRuntime {
 
     // MARK: - The ticket
 
-    /// Stores the ticket with its first pages (or announcement) in one
-    /// transaction; only after the commit is the customer told its number.
+    /// Stores the ticket ``TicketCreation`` plans with its first pages (or
+    /// announcement) in one transaction; only after the commit is the
+    /// customer told its number (and the escalation started).
     func createTicket(_ draft: TicketDraft, key: ConversationKey, now: Date) async {
         guard let conversation = support.conversations[key] else { return }
         let identity = conversation.identity
-        let new = NewTicket(createdAt: now, createdBy: .customer(identity.description),
-                            customerNumber: draft.customerNumber, customerName: draft.customerName, contact: identity,
-                            group: draft.group, tier: draft.tier, severity: draft.severity, summary: draft.summary,
-                            description: draft.description, language: draft.language.rawValue,
-                            contractClaimPINLocked: draft.contractClaimPINLocked)
-        let provisional = new.ticket(number: TicketNumber(rawValue: 0))
-        let plan = desk.escalation.plan(for: provisional, stepsDone: [], now: now, roster: roster, tiers: desk.tiers,
-                                        calendar: desk.calendar)
-        var request: PageRequest?
-        var announce = false
-        for action in plan.actions {
-            switch action {
-            case .page(let page): request = page
-            case .announce: announce = true
-            }
-        }
-        var position: Int?
-        if draft.group == .noContract {
-            var preview = tickets.queue
-            let entry = QueueEntry(number: TicketNumber(rawValue: .max), priority: provisional.priority, createdAt: now)
-            preview.insert(entry)
-            position = preview.position(of: entry.number)
-        }
         let pager = makePager(for: identity.network)
-        let pageRequest = request
-        let announcement = announce ? position : nil
-        let makePages: @Sendable (TicketNumber) -> [PageDraft] = { number in
-            var ticket = provisional
-            ticket.number = number
-            var pages: [PageDraft] = []
-            if let pageRequest {
-                pages = pager.pages(for: pageRequest, ticket: ticket, now: now)
-            } else if let announcement {
-                pages = pager.announcement(ticket: ticket, position: announcement, now: now)
-            }
-            return pages + pager.pinLockedNote(ticket: ticket, step: pages.first?.step, now: now)
+        let creation = TicketCreation(draft: draft, identity: identity, now: now, queue: tickets.queue,
+                                      pager: pager) { [desk, roster] provisional in
+            desk.escalation.plan(for: provisional, stepsDone: [], now: now, roster: roster, tiers: desk.tiers,
+                                 calendar: desk.calendar)
         }
-
         let commit: TicketCommit
         do {
-            commit = try await store.createTicket(new, makePages: makePages)
+            commit = try await store.createTicket(creation.new, makePages: creation.makePages)
         } catch {
             storeFailed(error, "create ticket")
             guard let effects = support.intakeStep(key, { intakeContext($0, now: now) }, {
@@ -358,36 +327,16 @@ extension BotRuntime {
         support.ticketCreated(ticket.number, group: ticket.group, in: conversation,
                               offerAt: ticket.group == .noContract ? now.addingTimeInterval(desk.messageOfferDelay) : nil)
 
-        var values = Self.ticketValues(ticket)
         if ticket.group == .contract {
-            escalation.ticketCreated(ticket, plan: plan, request: request, network: pager.network, now: now,
-                                     escalationContext)
-            if let request {
-                if let first = request.privateMessage.first {
-                    values["agent"] = nick(of: first)
-                    tellCustomer(ticket, request.noOneOnDuty ? .ticketPagedBackup : .ticketPaged, values, lane: .urgent)
-                } else {
-                    tellCustomer(ticket, .ticketPagedTeam, values, lane: .urgent)
-                }
-            } else {
-                var resumesAt: Date?
-                if case .outsideCoverage(let at) = plan.status { resumesAt = at }
-                let language = conversation.language
-                values["tier"] = ticket.tier.flatMap { desk.tiers.tier($0)?.name } ?? ticket.tier ?? ""
-                values["resumes"] = resumesAt.map { Format.instant($0, zone: desk.zone, language) }
-                    ?? definitions.support.render(.soon, language)
-                tellCustomer(ticket, .ticketOutsideHours, values, lane: .urgent)
-                if let channel = pager.channel {
-                    var agentValues = Self.ticketValues(ticket)
-                    agentValues["tier"] = values["tier"]
-                    agentValues["resumes"] = resumesAt.map { Format.agentTime($0, zone: desk.zone) } ?? "?"
-                    say(ChatAction(network: pager.network, recipient: .channel(channel),
-                                   text: definitions.agent.render(.announceOutsideHours, pager.language, agentValues)))
-                }
-            }
-        } else {
-            values["position"] = String(tickets.queue.position(of: ticket.number) ?? position ?? 1)
-            tellCustomer(ticket, .ticketQueued, values, lane: .urgent)
+            escalation.ticketCreated(ticket, plan: creation.plan, request: creation.request, network: pager.network,
+                                     now: now, escalationContext)
+        }
+        let told = creation.told(ticket, queuePosition: tickets.queue.position(of: ticket.number),
+                                 language: conversation.language, texts: definitions.support, zone: desk.zone,
+                                 nick: { nick(of: $0) }, tierName: { [desk] in desk.tiers.tier($0)?.name })
+        tellCustomer(ticket, told.text, told.values, lane: .urgent)
+        if let line = told.agents, let channel = pager.channel {
+            say(ChatAction(network: pager.network, recipient: .channel(channel), text: line))
         }
         // The customer is told first, then the pages follow in the same
         // batch on the same lane: a crash between the two loses nothing (the

@@ -39,11 +39,13 @@ import KB
 /// command table (`AgentBot/`), ``SupportBot`` (the conversation table:
 /// conversations, held lines, their timers, bounds and journal; `Support/`),
 /// ``PINChecks`` (a PIN check's reservation, busy retries, result and the
-/// agents' attack warning; `PIN/`). `BotRuntime+Escalation.swift` reads
+/// agents' attack warning; `PIN/`), ``TicketCreation`` (a new ticket's
+/// plan, pages and texts; `Support/`). `BotRuntime+Escalation.swift` reads
 /// tickets for the scheduler and performs its effects;
 /// `BotRuntime+Customers.swift` carries out the PIN checks' effects (store,
-/// worker, timers) and, still as an actor extension on the support bot's
-/// table, what a customer is asked and told and the ticket's creation.
+/// worker, timers), stores the ticket ``TicketCreation`` plans and, still
+/// as an actor extension on the support bot's table, says what a customer
+/// is asked and told.
 ///
 /// **Adapter contract.** `send` returns at once; an action with a
 /// `deliveryID` must eventually be reported as delivered or failed (also
