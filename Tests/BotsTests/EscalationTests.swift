@@ -159,6 +159,16 @@ import Testing
 
         try await h.contractTicket("alice")
         await h.confirm(h.demo.all)
+        // The lines just sent armed the send-queue watch (5 s on): it looks
+        // once, finds nothing waiting and is not armed again.
+        let watch = WallInstant(Harness.monday.addingTimeInterval(5))
+        var watching = false
+        for _ in 0..<1_000_000 where !watching {
+            watching = h.clock.nextDeadline == watch && h.clock.sleeperCount == 1
+            if !watching { await Task.yield() }
+        }
+        #expect(watching)
+        h.clock.advance(to: watch)
         // Re-armed for the first escalation step, five minutes on.
         let step = WallInstant(Harness.monday.addingTimeInterval(300))
         // The loop re-arms after its own turn, whose store calls finish on

@@ -284,13 +284,14 @@ public actor BotRuntime<C: WallClock> {
         let now = clock.date
         // The support bot's and the scheduler's due timers, in one time
         // order (the support bot marks their conversations for writing).
-        var sendPages = false
+        var sendPages = false, watchBacklog = false
         for key in schedule.popDue(now) {
             switch key {
             case .pages: sendPages = true
-            case .backlog: break  // flush() looks at the send queues
+            case .backlog: watchBacklog = true
             }
         }
+        if watchBacklog { await watchBacklogs(now: now) }
         var due = support.popDue(now)[...]
         var checks = escalation.popDue(now)[...]
         while !due.isEmpty || !checks.isEmpty {
@@ -413,8 +414,10 @@ public actor BotRuntime<C: WallClock> {
     }
 
     /// Hands this step's actions to their networks, in order, each on its
-    /// lane (``lane(for:)``), looks at the send queues (``watchBacklogs(now:)``)
-    /// and re-arms the timer loop if a deadline moved.
+    /// lane (``lane(for:)``), arms the backlog watch when lines went out
+    /// (``watchBacklogs(now:)`` runs on its timer, not in every step: asking
+    /// each network for its queue is a hop to its client) and re-arms the
+    /// timer loop if a deadline moved.
     ///
     /// The conversation snapshot is written before the step's lines go out,
     /// so a customer after a crash meets the question they saw — except in a
@@ -425,14 +428,16 @@ public actor BotRuntime<C: WallClock> {
     func flush() async {
         let pages = outgoing.contains { $0.deliveryID != nil && $0.lane == .urgent }
         if !pages { await persistConversations() }  // Persisted: before any line of this step goes out
-        await sendOutgoing()
-        await watchBacklogs(now: clock.date)
-        await sendOutgoing()
+        if await sendOutgoing(), schedule.deadline(of: .backlog) == nil {
+            schedule.set(.backlog, at: clock.date.addingTimeInterval(backlogWatchInterval))
+        }
         if pages { await persistConversations() }  // Persisted: the ticket was committed first
         rearm()
     }
 
-    private func sendOutgoing() async {
+    /// Sends what is queued; whether there was anything.
+    @discardableResult
+    private func sendOutgoing() async -> Bool {
         let batch = outgoing
         outgoing = []
         for var action in batch {
@@ -447,6 +452,7 @@ public actor BotRuntime<C: WallClock> {
             }
             await network.send(action)
         }
+        return !batch.isEmpty
     }
 
     /// Wakes the timer loop when the earliest deadline is now earlier than

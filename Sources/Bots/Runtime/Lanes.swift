@@ -54,7 +54,8 @@ extension BotRuntime {
 
     // MARK: - The backlog watch
 
-    /// Looks at every network's send queue after a step's lines went out:
+    /// Looks at every network's send queue (on the `.backlog` timer, armed
+    /// when a step's lines went out):
     /// when the oldest line has waited longer than
     /// ``AgentSettings/backlogWarning``, the agents' channel is warned once
     /// (urgent, so it does not wait behind the backlog it reports), and again
@@ -86,9 +87,13 @@ extension BotRuntime {
             say(ChatAction(network: place.network, recipient: .channel(channel), text: text, lane: .urgent))
         }
         if waiting, schedule.deadline(of: .backlog) == nil {
-            schedule.set(.backlog, at: now.addingTimeInterval(max(1, min(5, limit / 4))))
+            schedule.set(.backlog, at: now.addingTimeInterval(backlogWatchInterval))
         }
     }
+
+    /// How often the send queues are looked at while lines wait: a quarter
+    /// of the warning limit, between 1 and 5 seconds.
+    var backlogWatchInterval: TimeInterval { max(1, min(5, definitions.agentSettings.backlogWarning / 4)) }
 
     static func seconds(_ duration: Duration) -> TimeInterval {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
