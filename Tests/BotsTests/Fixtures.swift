@@ -278,6 +278,14 @@ final class Harness: Sendable {
         return network(person.identity.network).takeNew()
     }
 
+    /// Sends `text` privately from `person` without waiting for background
+    /// work (a PIN check may still run when it returns).
+    func type(_ text: String, from person: Person) async {
+        let message = ChatMessage(sender: person.identity, principal: person.principal, place: .direct, text: text,
+                                  addressedToBot: true, time: clock.date)
+        await runtime.handle(.message(message))
+    }
+
     func network(_ name: String) -> FakeNetwork { name == "oftc" ? oftc : demo }
 
     /// Moves the clock and runs what is due; returns the actions it caused.

@@ -40,19 +40,12 @@ final class PINGate: Sendable {
 /// One customer's lines are handled strictly in the order they arrived,
 /// also while their PIN is checked off the actor; others are not held up.
 @Suite struct OrderingTests {
-    /// Sends `text` from `person` without waiting for background work.
-    func type(_ text: String, from person: Person, _ h: Harness) async {
-        let message = ChatMessage(sender: person.identity, principal: person.principal, place: .direct, text: text,
-                                  addressedToBot: true, time: h.clock.date)
-        await h.runtime.handle(.message(message))
-    }
-
     @Test func quickTypingWhileThePINIsCheckedKeepsOrderAndLosesNoLine() async throws {
         let h = try await Harness()
         let gate = PINGate()
         await h.runtime.usePINHash(gate.hash)
         let lea = h.customer("lea")
-        for line in ["10042", "4711", "nein", "1", "!status"] { await type(line, from: lea, h) }
+        for line in ["10042", "4711", "nein", "1", "!status"] { await h.type(line, from: lea) }
         // While the check runs, only the question for the PIN has been said.
         let before = h.demo.takeNew().to("lea")
         #expect(before.count == 1)
@@ -77,10 +70,10 @@ final class PINGate: Sendable {
         let gate = PINGate()
         await h.runtime.usePINHash(gate.hash)
         let lea = h.customer("lea"), tom = h.customer("tom")
-        await type("Kundennummer 10042, PIN 4711", from: lea, h)
-        await type("!status", from: lea, h)
-        await type("keine Kundennummer", from: tom, h)
-        await type("!status", from: tom, h)
+        await h.type("Kundennummer 10042, PIN 4711", from: lea)
+        await h.type("!status", from: lea)
+        await h.type("keine Kundennummer", from: tom)
+        await h.type("!status", from: tom)
         let meanwhile = h.demo.takeNew()
         #expect(meanwhile.to("lea").isEmpty) // the PIN result and !status wait
         #expect(meanwhile.to("tom").count == 2)
@@ -99,8 +92,8 @@ final class PINGate: Sendable {
         let gate = PINGate()
         await h.runtime.usePINHash(gate.hash)
         let lea = h.customer("lea")
-        await type("Kundennummer 10042, PIN 4711", from: lea, h)
-        await type("!kb vpn", from: lea, h)
+        await h.type("Kundennummer 10042, PIN 4711", from: lea)
+        await h.type("!kb vpn", from: lea)
         #expect(h.demo.takeNew().to("lea").isEmpty)
         gate.release()
         await h.runtime.waitUntilIdle()

@@ -41,22 +41,16 @@ final class SteppedPINHash: Sendable {
 /// before they are hashed; a locked number still gets help; the agents are
 /// warned once; hashing never holds up anyone else.
 @Suite struct PINAbuseTests {
-    func type(_ text: String, from person: Person, _ h: Harness) async {
-        let message = ChatMessage(sender: person.identity, principal: person.principal, place: .direct, text: text,
-                                  addressedToBot: true, time: h.clock.date)
-        await h.runtime.handle(.message(message))
-    }
-
     /// 100 nicks, each trying 3 PINs for 10042 at once, the last one the
     /// right PIN. The attack text of the issue: 299 wrong PINs were checked
     /// and then a guess was accepted.
     func attack(_ h: Harness, hash: SteppedPINHash) async throws -> [Person] {
         await h.runtime.usePINHash(threads: 2, hash.hash)
         let attackers = (0..<100).map { h.customer("guess\($0)") }
-        for attacker in attackers { await type("Kundennummer 10042", from: attacker, h) }
+        for attacker in attackers { await h.type("Kundennummer 10042", from: attacker) }
         for round in 0..<3 {
             for (index, attacker) in attackers.enumerated() {
-                await type(round == 2 ? "4711" : String(5000 + index * 2 + round), from: attacker, h)
+                await h.type(round == 2 ? "4711" : String(5000 + index * 2 + round), from: attacker)
             }
         }
         await h.runtime.waitUntilIdle()
@@ -140,15 +134,15 @@ final class SteppedPINHash: Sendable {
         await h.runtime.usePINHash(threads: 1, hash.hash)
         let mallory = h.customer("mallory"), lea = h.customer("lea"), tom = h.customer("tom")
 
-        await type("Kundennummer 10042", from: mallory, h)
-        await type("1111", from: mallory, h)
+        await h.type("Kundennummer 10042", from: mallory)
+        await h.type("1111", from: mallory)
         try await eventually("mallory's first check is hashing") { hash.started.count == 1 }
-        for guess in 0..<50 { await type(String(2000 + guess), from: mallory, h) }
-        await type("Kundennummer 10001", from: lea, h)
-        await type("2468", from: lea, h)
+        for guess in 0..<50 { await h.type(String(2000 + guess), from: mallory) }
+        await h.type("Kundennummer 10001", from: lea)
+        await h.type("2468", from: lea)
 
         // While a hash runs, other conversations and agent commands are answered.
-        await type("keine Kundennummer", from: tom, h)
+        await h.type("keine Kundennummer", from: tom)
         await h.runtime.handle(.message(ChatMessage(sender: h.agent("anna").identity,
                                                     principal: h.agent("anna").principal, place: .channel("#agents"),
                                                     text: "!queue", addressedToBot: true, time: h.clock.date)))
@@ -175,9 +169,9 @@ final class SteppedPINHash: Sendable {
         let lea = h.customer("lea"), ben = h.customer("ben")
         await h.say("Kundennummer 10042", from: lea)
         await h.say("Kundennummer 10001", from: ben)
-        await type("4711", from: lea, h)
-        await type("2468", from: ben, h)
-        await type("!status", from: ben, h)
+        await h.type("4711", from: lea)
+        await h.type("2468", from: ben)
+        await h.type("!status", from: ben)
         // Ben's check waits a second for the global budget; his line waits with it.
         #expect(await h.clock.waitForSleepers(1))
         #expect(h.demo.takeNew().to("ben").isEmpty)

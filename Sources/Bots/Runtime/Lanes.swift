@@ -1,3 +1,4 @@
+import Core
 import Desk
 import Foundation
 
@@ -68,7 +69,7 @@ extension BotRuntime {
         for name in networkOrder {
             guard let network = networks[name] else { continue }
             let backlog = await network.backlog
-            let waited = backlog.oldestWait.map(Self.seconds) ?? 0
+            let waited = backlog.oldestWait?.timeInterval ?? 0
             guard backlog.queuedTexts > 0, waited >= limit / 2 else {
                 backlogWarned.remove(name)
                 if backlog.queuedTexts > 0 { waiting = true }
@@ -94,10 +95,6 @@ extension BotRuntime {
     /// How often the send queues are looked at while lines wait: a quarter
     /// of the warning limit, between 1 and 5 seconds.
     var backlogWatchInterval: TimeInterval { max(1, min(5, definitions.agentSettings.backlogWarning / 4)) }
-
-    static func seconds(_ duration: Duration) -> TimeInterval {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
 }
 
 extension Conversation {

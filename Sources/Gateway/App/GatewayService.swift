@@ -175,8 +175,7 @@ public final class GatewayService<C: WallClock>: Sendable {
 
     /// A duration in seconds, to the millisecond.
     static func seconds(_ duration: Duration) -> Double {
-        let value = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        return (value * 1000).rounded() / 1000
+        (duration.timeInterval * 1000).rounded() / 1000
     }
 
     func metricsText() async -> String {
