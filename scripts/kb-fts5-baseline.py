@@ -51,7 +51,7 @@ def read_articles(folder):
     names starting with "." or "_", as the KB loader does."""
     articles = []
     paths = sorted(p for p in pathlib.Path(folder).rglob("*.md")
-                   if p.name != "README.md" and not any(part.startswith((".", "_")) for part in p.parts[-1:]))
+                   if p.name != "README.md" and not p.name.startswith((".", "_")))
     if not paths:
         raise InputError(f"{folder}: no articles (*.md) found")
     seen = set()
@@ -65,12 +65,15 @@ def read_articles(folder):
             raise InputError(f"{path}: front matter is not closed with ---") from None
         meta = {}
         for number, line in enumerate(lines[1:end], start=2):
-            if not line.strip():
+            if not line.strip() or line.strip().startswith("#"):
                 continue
             key, sep, value = line.partition(":")
-            if not sep or key.strip() not in FRONT_MATTER_KEYS:
+            key, value = key.strip().lower(), value.strip()
+            if not sep or key not in FRONT_MATTER_KEYS:
                 raise InputError(f"{path}:{number}: expected one of {sorted(FRONT_MATTER_KEYS)} and a value, got {line!r}")
-            meta[key.strip()] = value.strip()
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1]
+            meta[key] = value
         for required in ("id", "title"):
             if not meta.get(required):
                 raise InputError(f"{path}: missing {required}")
