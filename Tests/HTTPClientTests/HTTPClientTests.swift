@@ -111,22 +111,48 @@ import Transport
         let server = try TestHTTPServer { request in
             switch request.target {
             case "/announced": .send(bytes("HTTP/1.1 200 OK\r\nContent-Length: \(tenMB)\r\n\r\n") + payload)
-            default: .sendAndClose(bytes("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n") + payload)
+            default: .send(bytes("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nA00000\r\n") + payload
+                + bytes("\r\n0\r\n\r\n"))
             }
         }
         defer { server.stop() }
         let client = HTTPClient()
+        // Refused at the head or the chunk size, before the body is read.
         await #expect(throws: HTTPClientError.bodyTooLarge(limit: 8 * 1024 * 1024, announced: tenMB)) {
             try await client.send(HTTPRequest(url: server.url("/announced")))
         }
         await #expect(throws: HTTPClientError.bodyTooLarge(limit: 8 * 1024 * 1024, announced: nil)) {
-            try await client.send(HTTPRequest(url: server.url("/streamed")))
+            try await client.send(HTTPRequest(url: server.url("/chunked")))
         }
         let message = HTTPClientError.bodyTooLarge(limit: 8 * 1024 * 1024, announced: tenMB).description
         #expect(message == "the response body is larger than the limit of 8388608 bytes (announced 10485760)")
-        // A raised limit takes it.
-        let roomy = HTTPClient(configuration: HTTPClientConfiguration(limits: HTTPResponseLimits(maxBodyBytes: 11 << 20)))
-        #expect(try await roomy.send(HTTPRequest(url: server.url("/announced"))).body.count == tenMB)
+        // Nothing of a refused response is reused.
+        #expect(client.pool.openCount(Origin(secure: false, host: "127.0.0.1", port: server.port)) == 0)
+    }
+
+    @Test func aBodyWithoutLengthIsCutOffAtTheConfiguredLimit() async throws {
+        let limit = 256 * 1024
+        let server = try TestHTTPServer { request in
+            let size = request.target == "/fits" ? limit : limit + 1
+            return .sendAndClose(bytes("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n")
+                + [UInt8](repeating: UInt8(ascii: "y"), count: size))
+        }
+        defer { server.stop() }
+        let client = HTTPClient(configuration: HTTPClientConfiguration(limits: HTTPResponseLimits(maxBodyBytes: limit)))
+        #expect(try await client.send(HTTPRequest(url: server.url("/fits"))).body.count == limit)
+        await #expect(throws: HTTPClientError.bodyTooLarge(limit: limit, announced: nil)) {
+            try await client.send(HTTPRequest(url: server.url("/over")))
+        }
+    }
+
+    @Test func aHeaderSectionAboveTheLimitIsRefused() async throws {
+        let server = try TestHTTPServer { _ in
+            .send(response(200, "{}", headers: ["X-Padding: " + String(repeating: "p", count: 70_000)]))
+        }
+        defer { server.stop() }
+        await #expect(throws: HTTPClientError.headersTooLarge(limit: 64 * 1024)) {
+            try await HTTPClient().send(HTTPRequest(url: server.url("/")))
+        }
     }
 
     @Test func aRequestTimesOutAtItsDeadlineOnTheInjectedClock() async throws {
