@@ -102,10 +102,21 @@ public final class HTTPClient: Sendable {
         let deadline = clock.now.advanced(by: request.timeout)
         let prepared = try PreparedRequest(request, userAgent: configuration.userAgent)
         let timeout = request.timeout
-        return try await withDeadline(deadline, clock: clock) {
-            try await self.perform(prepared, deadline: deadline)
-        } onTimeout: {
-            HTTPClientError.timedOut(operation: prepared.summary, after: timeout)
+        let started = clock.now
+        do {
+            let response = try await withDeadline(deadline, clock: clock) {
+                try await self.perform(prepared, deadline: deadline)
+            } onTimeout: {
+                HTTPClientError.timedOut(operation: prepared.summary, after: timeout)
+            }
+            logger.debug("HTTP response", [
+                "request": prepared.summary, "status": response.status, "bytes": response.body.count,
+                "duration": started.duration(to: clock.now),
+            ])
+            return response
+        } catch let error as HTTPClientError {
+            logger.debug("HTTP request failed", ["request": prepared.summary, "error": error.description])
+            throw error
         }
     }
 

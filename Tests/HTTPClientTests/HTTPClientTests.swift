@@ -275,6 +275,32 @@ import Transport
         #expect(server.connectionCount == 0)
     }
 
+    @Test func aConnectionIdleLongerThanTheIdleTimeoutIsNotReused() async throws {
+        let server = try TestHTTPServer { _ in .send(response(200, "ok")) }
+        defer { server.stop() }
+        let clock = ManualClock()
+        let client = HTTPClient(configuration: HTTPClientConfiguration(idleTimeout: .seconds(30)), clock: clock)
+        _ = try await client.send(HTTPRequest(url: server.url("/1")))
+        clock.advance(by: .seconds(29))
+        _ = try await client.send(HTTPRequest(url: server.url("/2")))
+        clock.advance(by: .seconds(30))
+        _ = try await client.send(HTTPRequest(url: server.url("/3")))
+        #expect(server.requests.map(\.connection) == [1, 1, 2])
+        #expect(client.pool.openCount(Origin(secure: false, host: "127.0.0.1", port: server.port)) == 1)
+    }
+
+    @Test func afterShutdownRequestsAreRefused() async throws {
+        let server = try TestHTTPServer { _ in .send(response(200, "ok")) }
+        defer { server.stop() }
+        let client = HTTPClient()
+        _ = try await client.send(HTTPRequest(url: server.url("/1")))
+        client.shutdown()
+        #expect(client.pool.idleCount(Origin(secure: false, host: "127.0.0.1", port: server.port)) == 0)
+        await #expect(throws: HTTPClientError.shutDown) {
+            try await client.send(HTTPRequest(url: server.url("/2")))
+        }
+    }
+
     @Test func cancellingTheTaskEndsTheRequest() async throws {
         let server = try TestHTTPServer { _ in .hold }
         defer { server.stop() }

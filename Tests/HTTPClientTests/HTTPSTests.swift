@@ -36,6 +36,25 @@ import Transport
         }
     }
 
+    @Test func twoHTTPSRequestsShareOneTLSSession() async throws {
+        let pki = try await TestCertificates()
+        let files = try await pki.issue(commonName: "localhost", dnsNames: ["localhost"])
+        try await withServer(files) { server, port in
+            // s_server serves one connection at a time: while the first stays
+            // open, a second connection would never be answered.
+            let client = HTTPClient(configuration: HTTPClientConfiguration(tls: TLSOptions(caFile: pki.authority.certificate)))
+            for number in 1...2 {
+                let sending = Task {
+                    try await client.send(HTTPRequest(url: URL(string: "https://localhost:\(port)/r\(number)")!,
+                                                      timeout: .seconds(20)))
+                }
+                try await server.waitForOutput("GET /r\(number) HTTP/1.1")
+                try server.writeToStandardInput("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nr\(number)")
+                #expect(try await sending.value.bodyText == "r\(number)")
+            }
+        }
+    }
+
     @Test func aCertificateForAnotherHostIsRefused() async throws {
         let pki = try await TestCertificates()
         let files = try await pki.issue(commonName: "evil.test", dnsNames: ["evil.test"])
