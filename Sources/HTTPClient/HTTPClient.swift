@@ -68,10 +68,13 @@ public struct HTTPClientConfiguration: Sendable {
 ///
 /// ## Reuse and retries
 /// A connection is reused only after a complete response that allows it (no
-/// `Connection: close`, framed by length or chunks, nothing after it). When
-/// a reused connection turns out to have been closed by the server before
-/// any byte of the response came, an idempotent request (`HTTPMethod.isIdempotent`)
-/// is sent once more on a new connection; any other failure is thrown.
+/// `Connection: close`, framed by length or chunks, nothing after it), and
+/// only while it is younger than `idleTimeout` and the server has not closed
+/// it (checked without waiting before each reuse). When a reused connection
+/// still turns out to have been closed before any byte of the response came
+/// (the server closed it as the request went out), an idempotent request
+/// (`HTTPMethod.isIdempotent`) is sent once more on a new connection; a POST
+/// is not (it may have been acted on), and any other failure is thrown.
 ///
 /// ## Timeouts
 /// `HTTPRequest.timeout` bounds the whole exchange on the injected `clock`

@@ -42,6 +42,8 @@ final class TestHTTPServer: Sendable {
         var requests: [Request] = []
         var waiters: [(count: Int, continuation: CheckedContinuation<[Request], Never>)] = []
         var open: [Connection] = []
+        var closed = 0
+        var closeWaiters: [(count: Int, continuation: CheckedContinuation<Void, Never>)] = []
         var tasks: [Task<Void, Never>] = []
     }
 
@@ -78,6 +80,18 @@ final class TestHTTPServer: Sendable {
         }
     }
 
+    /// Waits until the server has closed at least `count` connections.
+    func waitForClosedConnections(_ count: Int) async {
+        await withCheckedContinuation { continuation in
+            let ready = state.withLock { s -> Bool in
+                if s.closed >= count { return true }
+                s.closeWaiters.append((count, continuation))
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+
     func stop() {
         listener.close()
         let (open, tasks) = state.withLock { ($0.open, $0.tasks) }
@@ -97,6 +111,13 @@ final class TestHTTPServer: Sendable {
             let task = Task { [self] in
                 await serve(connection, number: number)
                 connection.close()
+                let due = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+                    s.closed += 1
+                    let due = s.closeWaiters.filter { $0.count <= s.closed }.map(\.continuation)
+                    s.closeWaiters.removeAll { $0.count <= s.closed }
+                    return due
+                }
+                for waiter in due { waiter.resume() }
             }
             state.withLock { $0.tasks.append(task) }
         }
