@@ -323,6 +323,21 @@ import Transport
         }
     }
 
+    @Test func theLogSaysWhatWasAskedAndAnsweredButNoSecret() async throws {
+        let server = try TestHTTPServer { _ in .send(response(401, "{\"errcode\":\"M_UNKNOWN_TOKEN\"}")) }
+        defer { server.stop() }
+        let sink = MemoryLogSink()
+        let client = HTTPClient(logger: Logger(sink: sink, minimumLevel: .debug))
+        let answer = try await client.send(HTTPRequest(
+            url: server.url("/_matrix/client/v3/account/whoami?access_token=querysecret"),
+            headers: ["Authorization": "Bearer headersecret"]))
+        // A 401 is an answer, not an error: the caller reads the Matrix errcode.
+        #expect(answer.status == 401 && !answer.isSuccess)
+        let logged = sink.lines.joined(separator: "\n")
+        #expect(logged.contains("/_matrix/client/v3/account/whoami") && logged.contains("401"))
+        #expect(!logged.contains("querysecret") && !logged.contains("headersecret"))
+    }
+
     @Test func cancellingTheTaskEndsTheRequest() async throws {
         let server = try TestHTTPServer { _ in .hold }
         defer { server.stop() }
