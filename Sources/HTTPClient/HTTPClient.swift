@@ -81,11 +81,16 @@ public struct HTTPClientConfiguration: Sendable {
 /// (tests use `ManualClock`); the connect step is also bounded by
 /// `connectTimeout`.
 public final class HTTPClient: Sendable {
+    /// The settings the client was made with (fixed for its lifetime).
     public let configuration: HTTPClientConfiguration
     let pool: ConnectionPool
     let clock: any WallClock
     let logger: Logger
 
+    /// A client with an empty pool: connections open on the first requests.
+    /// `clock` times request deadlines and idle expiry (tests pass a
+    /// `ManualClock`); `logger` gets one debug line per request (method,
+    /// URL without query, status, size, duration; never header values).
     public init(
         configuration: HTTPClientConfiguration = HTTPClientConfiguration(), clock: any WallClock = SystemClock(),
         logger: Logger = .disabled

@@ -3,6 +3,8 @@ import Foundation
 /// An HTTP method (RFC 9110 §9). Any token is allowed; the common ones are
 /// constants.
 public struct HTTPMethod: Sendable, Hashable, RawRepresentable, ExpressibleByStringLiteral, CustomStringConvertible {
+    /// The method as sent (case matters: `GET`, not `get`). Checked to be a
+    /// token when the request is sent.
     public let rawValue: String
 
     public init(rawValue: String) { self.rawValue = rawValue }
@@ -34,10 +36,13 @@ public struct HTTPMethod: Sendable, Hashable, RawRepresentable, ExpressibleByStr
 /// characters: such a request fails with `HTTPClientError.invalidRequest`
 /// before anything is sent.
 public struct HTTPRequest: Sendable {
+    /// What to do; only idempotent methods are retried (see `HTTPMethod.isIdempotent`).
     public var method: HTTPMethod
     /// `http://` or `https://`; the path and query are sent as they are
     /// percent-encoded in the URL, the fragment never.
     public var url: URL
+    /// Fields sent after `Host` and `User-Agent`, in this order (e.g.
+    /// `Authorization`, `Content-Type`).
     public var headers: HTTPHeaders
     /// The body, sent with `Content-Length`. nil sends none (and
     /// `Content-Length: 0` for POST, PUT and PATCH, as servers expect).

@@ -59,6 +59,7 @@ public struct HTTPResponseParser: Sendable {
     /// The longest chunk-size line (size plus extensions) accepted.
     static let maxChunkLineBytes = 4096
 
+    /// What the response may make the parser hold (see `HTTPResponseLimits`).
     public let limits: HTTPResponseLimits
     /// Whether the request was HEAD (whose response never has a body).
     public let isResponseToHead: Bool
