@@ -175,6 +175,9 @@ final class ConnectionPool: Sendable {
     /// Open connections (idle, busy or being opened) to `origin` (tests).
     func openCount(_ origin: Origin) -> Int { state.withLock { $0.hosts[origin]?.open ?? 0 } }
 
+    /// Requests waiting for a connection to `origin` (tests).
+    func waiterCount(_ origin: Origin) -> Int { state.withLock { $0.hosts[origin]?.waiters.count ?? 0 } }
+
     /// Idle connections to `origin` (tests).
     func idleCount(_ origin: Origin) -> Int { state.withLock { $0.hosts[origin]?.idle.count ?? 0 } }
 }

@@ -237,6 +237,36 @@ import Transport
         #expect(server.requests.map(\.connection) == [1, 1])
     }
 
+    @Test func manyConcurrentRequestsUseNoMoreConnectionsThanTheLimit() async throws {
+        let gate = Gate()
+        let server = try TestHTTPServer { request in
+            await gate.wait()
+            return .send(response(200, request.target))
+        }
+        defer { server.stop() }
+        let client = HTTPClient(configuration: HTTPClientConfiguration(maxConnectionsPerOrigin: 2))
+        let origin = Origin(secure: false, host: "127.0.0.1", port: server.port)
+        func start(_ number: Int) -> Task<HTTPResponse, any Error> {
+            Task { try await client.send(HTTPRequest(url: server.url("/\(number)"))) }
+        }
+        var tasks = [start(1), start(2)]
+        _ = await server.waitForRequests(2)
+        tasks += (3...10).map(start)
+        for _ in 0..<100_000 where client.pool.waiterCount(origin) < 8 { await Task.yield() }
+        #expect(client.pool.waiterCount(origin) == 8)
+        #expect(client.pool.openCount(origin) == 2)
+        // One waiting request is cancelled: it leaves the queue, nothing leaks.
+        tasks[9].cancel()
+        await #expect(throws: CancellationError.self) { try await tasks[9].value }
+        gate.open()
+        for (index, task) in tasks.prefix(9).enumerated() {
+            #expect(try await task.value.bodyText == "/\(index + 1)")
+        }
+        #expect(server.connectionCount == 2)
+        #expect(server.requests.count == 9)
+        #expect(client.pool.openCount(origin) == 2 && client.pool.idleCount(origin) == 2)
+    }
+
     @Test func aLongPollOnItsOwnClientLeavesTheOtherRequestsFree() async throws {
         let syncAnswered = Gate()
         let server = try TestHTTPServer { request in
