@@ -7,18 +7,27 @@
 import Core
 import Foundation
 import HTTPClient
+import Synchronization
 import Transport
+
+/// The answer to a send, like a homeserver's.
+let smallBody = Array("{\"event_id\":\"$abcdefghijklmn\"}".utf8)
+
+/// Connections the server accepted, to show which runs reused them.
+let accepted = Atomic<Int>(0)
 
 func seconds(_ duration: Duration) -> Double { duration.timeInterval }
 
 /// Answers every request on every connection: `/big` with `bigSize` bytes,
 /// anything else with a small JSON body like a Matrix send response.
 func serve(_ listener: Listener, bigSize: Int) async {
-    let small = Array("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 30\r\n\r\n{\"event_id\":\"$abcdefghijklmno\"}".utf8)
+    let small = Array("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: \(smallBody.count)\r\n\r\n".utf8)
+        + smallBody
     let big = Array("HTTP/1.1 200 OK\r\nContent-Length: \(bigSize)\r\n\r\n".utf8) + [UInt8](repeating: 0x61, count: bigSize)
     let blank = Array("\r\n\r\n".utf8)
     await withTaskGroup(of: Void.self) { group in
         while let connection = try? await listener.accept() {
+            accepted.add(1, ordering: .relaxed)
             group.addTask {
                 defer { connection.close() }
                 var buffer: [UInt8] = []
@@ -28,8 +37,16 @@ func serve(_ listener: Listener, bigSize: Int) async {
                         buffer += bytes
                         continue
                     }
-                    let isBig = buffer.starts(with: Array("GET /big ".utf8))
-                    buffer.removeFirst(end)
+                    let head = String(decoding: buffer[..<end], as: UTF8.self).lowercased()
+                    let length = head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
+                        .flatMap { Int($0.dropFirst(15).trimmingCharacters(in: .whitespaces)) } ?? 0
+                    guard buffer.count >= end + length else {
+                        guard let bytes = try? await connection.read(maxBytes: 65536), !bytes.isEmpty else { return }
+                        buffer += bytes
+                        continue
+                    }
+                    let isBig = head.hasPrefix("get /big ")
+                    buffer.removeFirst(end + length)
                     guard (try? await connection.write(isBig ? big : small)) != nil else { return }
                 }
             }
@@ -38,10 +55,12 @@ func serve(_ listener: Listener, bigSize: Int) async {
 }
 
 func report(_ name: String, _ samples: [Double]) {
+    defer { lastAccepted = accepted.load(ordering: .relaxed) }
+    let connections = accepted.load(ordering: .relaxed) - lastAccepted
     let sorted = samples.sorted()
     func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] * 1e6 }
-    print(String(format: "%@ (%d): median %.1f µs, p90 %.1f µs, p99 %.1f µs", name, sorted.count,
-                 percentile(0.5), percentile(0.9), percentile(0.99)))
+    print(String(format: "%@ (%d requests, %d connections): median %.1f µs, p90 %.1f µs, p99 %.1f µs", name,
+                 sorted.count, connections, percentile(0.5), percentile(0.9), percentile(0.99)))
 }
 
 func timedRequests(_ client: HTTPClient, _ url: URL, count: Int) async throws -> [Double] {
@@ -51,12 +70,13 @@ func timedRequests(_ client: HTTPClient, _ url: URL, count: Int) async throws ->
     for _ in 0..<count {
         let start = clock.now
         let response = try await client.send(HTTPRequest(method: .put, url: url, body: Array("{\"msgtype\":\"m.notice\",\"body\":\"hi\"}".utf8)))
-        precondition(response.status == 200 && response.body.count == 30)
+        precondition(response.status == 200 && response.body == smallBody)
         samples.append(seconds(start.duration(to: clock.now)))
     }
     return samples
 }
 
+nonisolated(unsafe) var lastAccepted = 0
 let bigSize = 8 * 1024 * 1024 - 1
 let listener = try Listener.bind()
 let server = Task { await serve(listener, bigSize: bigSize) }
@@ -66,6 +86,7 @@ let sendURL = URL(string: base + "/_matrix/client/v3/rooms/%21r%3Ax/send/m.room.
 // Kept alive: one connection for every request.
 let keptAlive = HTTPClient()
 _ = try await timedRequests(keptAlive, sendURL, count: 500)
+lastAccepted = accepted.load(ordering: .relaxed)
 report("PUT round trip, kept-alive connection", try await timedRequests(keptAlive, sendURL, count: 20_000))
 
 // A new connection per request (idle timeout zero: nothing is reused).
