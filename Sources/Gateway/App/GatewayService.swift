@@ -3,6 +3,7 @@ import Core
 import Desk
 import Foundation
 import KB
+import Synchronization
 
 /// The running gateway (`switchboard run`): the store, the bots, one
 /// ``Bots/ChatNetwork`` per configured network (made by ``NetworkFactory``),
@@ -24,6 +25,9 @@ public final class GatewayService<C: WallClock>: Sendable {
     let logger: Logger
     let clock: C
     let startedAt: Date
+    /// The desk's configuration in force (replaced by a reload): what the
+    /// status page reads beside the store.
+    let currentDesk: Mutex<DeskConfiguration>
 
     /// - Parameter makeNetwork: builds each configured network (default:
     ///   ``NetworkFactory/make(_:clock:logger:)``; tests pass fakes).
@@ -33,6 +37,7 @@ public final class GatewayService<C: WallClock>: Sendable {
         self.clock = clock
         self.logger = logger
         startedAt = clock.date
+        currentDesk = Mutex(loaded.desk)
         store = try StoreFactory.open(loaded.gateway.store, logger: logger)
         knowledgeBase = ReloadableKnowledgeBase(loaded.knowledgeBase, folder: loaded.definitions.kbFolder,
                                                 errors: loaded.kbErrors, logger: logger)
@@ -52,8 +57,12 @@ public final class GatewayService<C: WallClock>: Sendable {
         let endpoint: HTTPEndpoint?
         do {
             endpoint = try loaded.gateway.http.map { http in
-                try HTTPEndpoint(host: http.host, port: http.port, logger: logger) { [self] path in
-                    await self.respond(path)
+                let token = try http.token?.resolve(field: "http.auth.token")
+                let pages = StatusPageRoutes(store: store.desk, desk: { [self] in currentDesk.withLock { $0 } },
+                                             now: { [clock] in clock.date }, refreshSeconds: 10, logger: logger)
+                return try HTTPEndpoint(host: http.host, port: http.port, logger: logger,
+                                        access: HTTPAccess(token: token), pages: { await pages.respond($0) }) {
+                    [self] path in await self.respond(path)
                 }
             }
             do {
@@ -113,6 +122,7 @@ public final class GatewayService<C: WallClock>: Sendable {
         do {
             let fresh = try LoadedConfiguration.load(from: loaded.gateway.file, previousKB: knowledgeBase.current)
             await runtime.reload(desk: fresh.desk, definitions: fresh.definitions)
+            currentDesk.withLock { $0 = fresh.desk }
             knowledgeBase.replace(with: fresh.knowledgeBase, folder: fresh.definitions.kbFolder, errors: fresh.kbErrors)
             logger.notice("configuration reloaded", ["articles": fresh.articleCount])
         } catch {
