@@ -88,6 +88,96 @@ import TestSupport
         }
     }
 
+    /// Issue 13 item 4: the HTTP endpoint's bounds keep misbehaving web
+    /// clients away from the chat side. 200 idle connections (32 are held,
+    /// the rest refused with 503), a slow-loris client trickling a header
+    /// line every 300 ms, and a 20 KB header, while a contract customer's
+    /// ticket is created and paged: the page still reaches the agent within
+    /// a second, and the status page answers again once the idle
+    /// connections' request timeout (5 s) has cut them off.
+    @Test func idleSlowAndOversizedHTTPClientsDoNotDelayAPage() async throws {
+        try await NgircdServer.with { server in
+            let gateway = try await GatewayProcess.start(network: .init(port: server.port))
+            var idle: [Int32] = []
+            defer { for fd in idle { close(fd) } }
+            do {
+                let port = gateway.httpPort
+                let anna = try IRCTestClient(port: server.port, nick: "anna")
+                try anna.join("#agents")
+
+                let loris = Task.detached {
+                    let fd = try LoopbackSocket.connect(port: port, timeout: 20)
+                    defer { close(fd) }
+                    try LoopbackSocket.write(fd, Array("GET / HTTP/1.1\r\nHost: x\r\n".utf8))
+                    for index in 0..<40 {
+                        try await Task.sleep(for: .milliseconds(300))
+                        guard (try? LoopbackSocket.write(fd, Array("X-Slow-\(index): y\r\n".utf8))) != nil else {
+                            return index  // the server closed it
+                        }
+                    }
+                    return 40
+                }
+                try await Task.sleep(for: .milliseconds(200))  // the slow client holds a slot first
+                let flooded = ContinuousClock.now
+                for _ in 0..<200 { idle.append(try LoopbackSocket.connect(port: port, timeout: 20)) }
+                // Beyond the 32 held connections, a new client is told at once.
+                let refusedStart = ContinuousClock.now
+                let refused = try RawHTTPResponse.exchange(port: port, "GET", "/healthz")
+                let refusedAfter = refusedStart.duration(to: .now)
+                #expect(refused.status == 503, "\(refused.head)")
+
+                let customer = try IRCTestClient(port: server.port, nick: "werft")
+                customer.privmsg("switchboard", "Hello, customer number 20001. Our VPN to the shipyard is down")
+                _ = try customer.expectMessage(from: "switchboard", containing: "PIN")
+                customer.privmsg("switchboard", "4711")
+                let question = try customer.expect("question") {
+                    $0.nick == "switchboard" && ($0.text.contains("Does one of them solve") || $0.text.contains("How serious"))
+                }
+                if question.text.contains("Does one of them solve") {
+                    customer.privmsg("switchboard", "no")
+                    _ = try customer.expectMessage(from: "switchboard", containing: "How serious")
+                }
+                let sent = ContinuousClock.now
+                customer.privmsg("switchboard", "1")
+                let page = try anna.expect("the page by private message") {
+                    $0.command == "PRIVMSG" && $0.nick == "switchboard" && $0.params.first == "anna"
+                }
+                let pageLatency = sent.duration(to: page.receivedAt)
+                #expect(pageLatency < .seconds(1), "the agent is paged within a second while the HTTP side is flooded")
+
+                // The idle connections are cut at the request timeout; then the page answers.
+                var status = 0
+                var recovered = Duration.zero
+                while flooded.duration(to: .now) < .seconds(20) {
+                    status = (try? RawHTTPResponse.exchange(port: port, "GET", "/live"))?.status ?? 0
+                    if status == 200 {
+                        recovered = flooded.duration(to: .now)
+                        break
+                    }
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+                #expect(status == 200, "the status page answers again after the idle connections were cut")
+                var big = RawHTTPResponse.placeholder(status: 503)
+                for _ in 0..<50 where big.status == 503 {  // the last idle connections are being cut
+                    big = try RawHTTPResponse.exchange(port: port, "GET", "/",
+                                                       headers: ["X-Filler: " + String(repeating: "a", count: 20_000)])
+                    if big.status == 503 { try await Task.sleep(for: .milliseconds(100)) }
+                }
+                #expect(big.status == 431, "\(big.head)")
+                let lorisLines = try await loris.value
+                #expect(lorisLines < 40, "the slow-loris client was cut off at the request timeout (after \(lorisLines) header lines)")
+                #expect(lorisLines >= 10, "it was served until its deadline, not refused at once")
+                print("HTTP abuse: 503 for the 201st connection after \(refusedAfter); page latency \(pageLatency); "
+                      + "status page answering again \(recovered) after the flood; slow-loris cut after \(lorisLines) lines")
+                await gateway.stop()
+            } catch {
+                print("--- gateway output ---\n\(gateway.output.suffix(6000))")
+                await gateway.stop()
+                throw error
+            }
+        }
+    }
+
     @Test func withATokenAWrongOneGets401AndTheRightOneAnHttpOnlySession() async throws {
         try await NgircdServer.with { server in
             let token = "e2e-\(UUID().uuidString)"

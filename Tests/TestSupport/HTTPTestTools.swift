@@ -86,6 +86,9 @@ public struct RawHTTPResponse: Sendable {
         return parse(LoopbackSocket.readToEnd(fd))
     }
 
+    /// A response with `status` and nothing else (a loop's start value).
+    public static func placeholder(status: Int) -> RawHTTPResponse { RawHTTPResponse(status: status, head: "", body: "") }
+
     static func parse(_ bytes: [UInt8]) -> RawHTTPResponse {
         let text = String(decoding: bytes, as: UTF8.self)
         guard let split = text.range(of: "\r\n\r\n") else { return RawHTTPResponse(status: 0, head: text, body: "") }
