@@ -78,6 +78,8 @@ public enum StatusPageAssets {
         ul.handovers, ul.holidays { margin: 0; padding-left: 18px; }
         tr.failed td { background: #fdeceb; }
         figure { margin: 0 0 14px; } figcaption { font-weight: 600; margin-bottom: 4px; }
+        #history { display: grid; grid-template-columns: repeat(auto-fit, minmax(560px, 1fr)); gap: 4px 24px; }
+        #history h2 { grid-column: 1 / -1; }
         svg.chart { max-width: 100%; height: auto; background: #fff; }
         .facts { color: #444; font-size: 12px; margin: 2px 0 0; }
         pre.description { white-space: pre-wrap; overflow-wrap: anywhere; background: #f7f7f9; padding: 8px; border-radius: 4px; }
