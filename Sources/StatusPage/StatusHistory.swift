@@ -47,17 +47,12 @@ public struct StatusHistory: Sendable, Hashable {
         /// Contract tickets of the tier in these days still without a response.
         public var unanswered: Int
         /// The tier's promised response times, most severe first.
-        public var targets: [(severity: Severity, seconds: TimeInterval)]
+        public var targets: [Target]
 
-        public static func == (a: TierResponses, b: TierResponses) -> Bool {
-            a.tier == b.tier && a.days == b.days && a.medianSeconds == b.medianSeconds && a.p90Seconds == b.p90Seconds
-                && a.responded == b.responded && a.unanswered == b.unanswered
-                && a.targets.map(\.severity) == b.targets.map(\.severity) && a.targets.map(\.seconds) == b.targets.map(\.seconds)
-        }
-
-        public func hash(into hasher: inout Hasher) {
-            hasher.combine(tier)
-            hasher.combine(days)
+        /// One promised response time.
+        public struct Target: Sendable, Hashable {
+            public var severity: Severity
+            public var seconds: TimeInterval
         }
     }
 
@@ -115,7 +110,7 @@ public struct StatusHistory: Sendable, Hashable {
                 medianSeconds: median(all), p90Seconds: percentile(all, 0.9), responded: all.count,
                 unanswered: unanswered[tier.id] ?? 0,
                 targets: Severity.allCases.compactMap { severity in
-                    tier.terms[severity].map { (severity, $0.responseTime) }
+                    tier.terms[severity].map { TierResponses.Target(severity: severity, seconds: $0.responseTime) }
                 })
         }
         return StatusHistory(days: days, tiers: tiers)

@@ -71,27 +71,26 @@ public struct DutyOverview: Sendable, Hashable {
     public var onDutyOverride: String?
     public var backup: Person?
     public var handovers: [Handover]
+    /// A public holiday of the desk's calendar.
+    public struct Holiday: Sendable, Hashable {
+        public var date: CalendarDate
+        public var name: String
+        public init(date: CalendarDate, name: String) {
+            self.date = date
+            self.name = name
+        }
+    }
+
     /// Holidays in the same days (no business hours; business-hours SLAs pause).
-    public var holidays: [(date: CalendarDate, name: String)]
+    public var holidays: [Holiday]
 
     public init(onDuty: Person?, onDutyOverride: String?, backup: Person?, handovers: [Handover],
-                holidays: [(date: CalendarDate, name: String)]) {
+                holidays: [Holiday]) {
         self.onDuty = onDuty
         self.onDutyOverride = onDutyOverride
         self.backup = backup
         self.handovers = handovers
         self.holidays = holidays
-    }
-
-    public static func == (a: DutyOverview, b: DutyOverview) -> Bool {
-        a.onDuty == b.onDuty && a.onDutyOverride == b.onDutyOverride && a.backup == b.backup
-            && a.handovers == b.handovers && a.holidays.map(\.date) == b.holidays.map(\.date)
-            && a.holidays.map(\.name) == b.holidays.map(\.name)
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(onDuty)
-        hasher.combine(handovers)
     }
 
     /// The roster at `now` and its handovers until `now + days`: who, from
@@ -118,9 +117,9 @@ public struct DutyOverview: Sendable, Hashable {
             cursor = change.at
         }
         let today = roster.zone.date(of: now)
-        let holidays = (0...days).compactMap { offset -> (date: CalendarDate, name: String)? in
+        let holidays = (0...days).compactMap { offset -> Holiday? in
             let date = today.adding(days: offset)
-            return calendar.holiday(on: date).map { (date, $0) }
+            return calendar.holiday(on: date).map { Holiday(date: date, name: $0) }
         }
         return DutyOverview(onDuty: person(slot.agent), onDutyOverride: reason(slot.source), backup: person(roster.backup),
                             handovers: handovers, holidays: holidays)

@@ -7,8 +7,9 @@ import Synchronization
 
 /// The running gateway (`switchboard run`): the store, the bots, one
 /// ``Bots/ChatNetwork`` per configured network (made by ``NetworkFactory``),
-/// the timers, and the optional loopback HTTP endpoint — started in that
-/// order and stopped in reverse. It names no concrete adapter or store.
+/// the timers, and the optional HTTP endpoint (`/healthz`, `/metrics`, the
+/// status page of ``StatusPageRoutes``) — started in that order and stopped
+/// in reverse. It names no concrete adapter or store.
 ///
 /// Stop (SIGTERM/SIGINT): every network sends what it has queued (pages
 /// first, at most `drainFor`), says goodbye with QUIT and disconnects; then
