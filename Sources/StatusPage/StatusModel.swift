@@ -17,13 +17,17 @@ public struct StatusSnapshot: Sendable {
     public var tickets: [TicketRow]
     /// Pages neither sent nor cancelled (due, being retried) and pages given up.
     public var pages: [PageRow]
+    /// The chat networks of the instance that answers (pages go out through them).
+    public var networks: [NetworkRow]
 
-    public init(now: Date, zone: ZonedCalendar, duty: DutyOverview, tickets: [TicketRow], pages: [PageRow]) {
+    public init(now: Date, zone: ZonedCalendar, duty: DutyOverview, tickets: [TicketRow], pages: [PageRow],
+                networks: [NetworkRow] = []) {
         self.now = now
         self.zone = zone
         self.duty = duty
         self.tickets = tickets
         self.pages = pages
+        self.networks = networks
     }
 
     /// Open tickets in the order `!next` hands them out (contract group,
@@ -157,5 +161,26 @@ public struct PageRow: Sendable, Hashable {
     public init(page: PageRecord, status: Status) {
         self.page = page
         self.status = status
+    }
+}
+
+/// A chat network as the running gateway sees it: whether pages can go out
+/// now, and how far its send queue is behind.
+public struct NetworkRow: Sendable, Hashable {
+    public var name: String
+    /// Registered and sending.
+    public var isReady: Bool
+    /// For people: `connected (irc.example:6697)`, `not connected (…)`.
+    public var status: String
+    public var queuedTexts: Int
+    /// How long the oldest queued text has waited, in seconds.
+    public var oldestWait: TimeInterval?
+
+    public init(name: String, isReady: Bool, status: String, queuedTexts: Int, oldestWait: TimeInterval?) {
+        self.name = name
+        self.isReady = isReady
+        self.status = status
+        self.queuedTexts = queuedTexts
+        self.oldestWait = oldestWait
     }
 }

@@ -77,6 +77,7 @@ public enum StatusPageAssets {
         dt { color: #555; } dd { margin: 0; }
         ul.handovers, ul.holidays { margin: 0; padding-left: 18px; }
         tr.failed td { background: #fdeceb; }
+        ul.networks { margin: 0 0 6px; padding-left: 18px; } ul.networks .down { color: #a40e00; font-weight: 600; }
         figure { margin: 0 0 14px; } figcaption { font-weight: 600; margin-bottom: 4px; }
         #history { display: grid; grid-template-columns: repeat(auto-fit, minmax(560px, 1fr)); gap: 4px 24px; }
         #history h2 { grid-column: 1 / -1; }

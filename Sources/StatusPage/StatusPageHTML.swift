@@ -32,7 +32,7 @@ public enum StatusPageHTML {
             + "\(StatusFormat.clock(snapshot.now, zone: snapshot.zone))</time></p>"
         html += dutySection(snapshot.duty, zone: snapshot.zone)
         html += ticketsSection(snapshot.tickets, now: snapshot.now, zone: snapshot.zone)
-        html += pagesSection(snapshot.pages, zone: snapshot.zone)
+        html += pagesSection(snapshot.pages, networks: snapshot.networks, zone: snapshot.zone)
         return html
     }
 
@@ -115,9 +115,20 @@ public enum StatusPageHTML {
 
     // MARK: - Pages
 
-    static func pagesSection(_ rows: [PageRow], zone: ZonedCalendar) -> String {
+    static func pagesSection(_ rows: [PageRow], networks: [NetworkRow], zone: ZonedCalendar) -> String {
         let inFlight = rows.filter { $0.status == .inFlight }, givenUp = rows.filter { $0.status == .givenUp }
-        var html = "<section id=\"pages\"><h2>Pages</h2><h3>In flight <span class=\"count\">\(inFlight.count)</span></h3>"
+        var html = "<section id=\"pages\"><h2>Pages</h2>"
+        if !networks.isEmpty {
+            html += "<ul class=\"networks\">"
+            for network in networks {
+                var queue = "send queue \(network.queuedTexts)"
+                if let wait = network.oldestWait { queue += ", oldest waiting \(Int(wait.rounded())) s" }
+                html += "<li class=\"\(network.isReady ? "ready" : "down")\" data-network=\"\(HTML.escape(network.name))\">"
+                    + "<strong>\(HTML.escape(network.name))</strong>: \(HTML.escape(network.status)); \(queue)</li>"
+            }
+            html += "</ul>"
+        }
+        html += "<h3>In flight <span class=\"count\">\(inFlight.count)</span></h3>"
         html += inFlight.isEmpty ? "<p class=\"empty\">No page waiting to go out.</p>" : pageTable(inFlight, zone: zone)
         html += "<h3>Failed <span class=\"count\">\(givenUp.count)</span></h3>"
         html += givenUp.isEmpty ? "<p class=\"empty\">No page given up.</p>" : pageTable(givenUp, zone: zone)

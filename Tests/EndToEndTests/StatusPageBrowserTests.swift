@@ -59,6 +59,7 @@ import TestSupport
                 #expect(ticketRow.firstMatch(of: /class="sla sla-ok"[^>]*>1[45]m left</) != nil,
                         "the SLA countdown of an enterprise P1 (15 minutes): \(ticketRow)")
                 #expect(dom.contains("<strong>Anna Berg</strong>"), "who is on duty")
+                #expect(dom.contains("<strong>e2e</strong>: connected"), "the running gateway's network")
 
                 // A customer's description with markup: shown as text, nothing runs.
                 let hostile = "<script>alert(1)</script><img src=x onerror=alert(2)> "

@@ -153,6 +153,19 @@ func row(_ number: Int64, in html: String) -> String? {
         #expect(html.contains("<tr class=\"failed\">") && html.contains("no such nick"))
     }
 
+    @Test func aNetworkThatCannotSendIsMarkedWithItsBacklog() {
+        var live = snapshot([], now: at("2026-12-05 10:00"))
+        live.networks = [NetworkRow(name: "libera", isReady: true, status: "connected (irc.libera.chat:6697)",
+                                    queuedTexts: 0, oldestWait: nil),
+                         NetworkRow(name: "oftc<x>", isReady: false, status: "not connected (timed out)",
+                                    queuedTexts: 7, oldestWait: 42.4)]
+        let html = StatusPageHTML.live(live)
+        #expect(html.contains("<li class=\"ready\" data-network=\"libera\"><strong>libera</strong>: "
+            + "connected (irc.libera.chat:6697); send queue 0</li>"))
+        #expect(html.contains("<li class=\"down\" data-network=\"oftc&lt;x&gt;\"><strong>oftc&lt;x&gt;</strong>: "
+            + "not connected (timed out); send queue 7, oldest waiting 42 s</li>"))
+    }
+
     @Test func thePageCarriesTheLiveSectionForTheScriptAndNoInlineScript() {
         let now = at("2026-12-05 10:00")
         let history = StatusHistory.make(tickets: [], kbAcceptedByDay: [:], sla: sla, zone: zone, now: now)

@@ -3,6 +3,7 @@ import Core
 import Desk
 import Foundation
 import KB
+import StatusPage
 import Synchronization
 
 /// The running gateway (`switchboard run`): the store, the bots, one
@@ -60,7 +61,9 @@ public final class GatewayService<C: WallClock>: Sendable {
             endpoint = try loaded.gateway.http.map { http in
                 let token = try http.token?.resolve(field: "http.auth.token")
                 let pages = StatusPageRoutes(store: store.desk, desk: { [self] in currentDesk.withLock { $0 } },
-                                             now: { [clock] in clock.date }, refreshSeconds: 10, logger: logger)
+                                             now: { [clock] in clock.date },
+                                             networks: { [networks] in await Self.networkRows(networks) },
+                                             refreshSeconds: 10, logger: logger)
                 return try HTTPEndpoint(host: http.host, port: http.port, logger: logger,
                                         access: HTTPAccess(token: token), pages: { await pages.respond($0) }) {
                     [self] path in await self.respond(path)
@@ -160,6 +163,17 @@ public final class GatewayService<C: WallClock>: Sendable {
         }
         return .init(status: healthy ? 200 : 503,
                      body: (healthy ? "ok\n" : "degraded\n") + lines.joined(separator: "\n") + "\n")
+    }
+
+    /// Each network's readiness and send queue, for the status page.
+    static func networkRows(_ networks: [any ChatNetwork]) async -> [NetworkRow] {
+        var rows: [NetworkRow] = []
+        for network in networks {
+            let status = await network.status, backlog = await network.backlog
+            rows.append(NetworkRow(name: network.name, isReady: status.isReady, status: status.description,
+                                   queuedTexts: backlog.queuedTexts, oldestWait: backlog.oldestWait.map(\.timeInterval)))
+        }
+        return rows
     }
 
     /// Each network's readiness and send queue, as Prometheus gauges.

@@ -18,6 +18,8 @@ struct StatusPageRoutes: Sendable {
     /// The desk's configuration in force now.
     let desk: @Sendable () -> DeskConfiguration
     let now: @Sendable () -> Date
+    /// The running gateway's networks (nothing when not given).
+    var networks: @Sendable () async -> [NetworkRow] = { [] }
     let refreshSeconds: Int
     let logger: Logger
 
@@ -92,7 +94,8 @@ struct StatusPageRoutes: Sendable {
             .filter { $0.status == .inFlight || now.timeIntervalSince($0.page.createdAt) < Self.givenUpWindow }
         return StatusSnapshot(now: now, zone: desk.zone,
                               duty: DutyOverview.make(roster: roster, calendar: desk.calendar, now: now),
-                              tickets: StatusSnapshot.ordered(open, sla: desk.sla, now: now), pages: pages)
+                              tickets: StatusSnapshot.ordered(open, sla: desk.sla, now: now), pages: pages,
+                              networks: await networks())
     }
 
     /// The last 14 days from the tickets created in them and the per-day
