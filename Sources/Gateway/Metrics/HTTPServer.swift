@@ -29,8 +29,9 @@ public struct HTTPServerLimits: Sendable, Equatable {
     /// dropping) what the client still sends before it closes, so the
     /// answer is not destroyed by a reset (see `Connection.shutdownWrite`).
     public var lingerTimeout: Duration
-    /// Bytes of a request body (`Content-Length`, read within
-    /// `requestTimeout`); 0 refuses every body. The status page's login form
+    /// Bytes of a request body (`Content-Length`; head and body together
+    /// must arrive within `requestTimeout`, or `idleTimeout` on a kept-alive
+    /// connection); 0 refuses every body. The status page's login form
     /// is the only request with one.
     public var maxBodyBytes: Int
 
@@ -276,7 +277,9 @@ public final class HTTPServer: Sendable {
             let limit = index == 0 ? limits.requestTimeout : limits.idleTimeout
             let maxHeaderBytes = limits.maxHeaderBytes
             let start = buffered
-            let outcome = await withDeadline(limit) { () -> HeadRead in
+            // One deadline for the whole request: its head and its body.
+            let deadline = clock.now.advanced(by: limit)
+            let outcome = await withDeadline(until: deadline) { () -> HeadRead in
                 await Self.readHead(connection, buffered: start, maxBytes: maxHeaderBytes)
             }
             let head: [UInt8]
@@ -310,7 +313,7 @@ public final class HTTPServer: Sendable {
             }
             if let length = request.contentLength, length > 0 {
                 let start = buffered
-                let outcome = await withDeadline(limits.requestTimeout) { () -> BodyRead in
+                let outcome = await withDeadline(until: deadline) { () -> BodyRead in
                     await Self.readBody(connection, buffered: start, length: length)
                 }
                 guard case .finished(.body(let body, let rest)) = outcome else {
@@ -502,8 +505,14 @@ public final class HTTPServer: Sendable {
     func withDeadline<Value: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async -> Value)
         async -> DeadlineOutcome<Value>
     {
+        await withDeadline(until: clock.now.advanced(by: limit), body)
+    }
+
+    /// Runs `body`, cancelling it when the clock reaches `deadline` first.
+    func withDeadline<Value: Sendable>(until deadline: WallInstant, _ body: @escaping @Sendable () async -> Value)
+        async -> DeadlineOutcome<Value>
+    {
         let clock = self.clock
-        let deadline = clock.now.advanced(by: limit)
         return await withTaskGroup(of: DeadlineRace<Value>.self) { group in
             group.addTask { .finished(await body()) }
             group.addTask {
