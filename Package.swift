@@ -59,10 +59,12 @@ let package = Package(
         // masks (the `IRCMask` the mask-match vectors test), /me as actions.
         .target(name: "IRCAdapter", dependencies: ["Core", "IRC", "IRCClient", "Transport", "Desk", "Bots"],
                 swiftSettings: settings),
+        // The status page's HTML and SVG: pure (desk values in, text out).
+        .target(name: "StatusPage", dependencies: ["Core", "Desk"], swiftSettings: settings),
         // Configuration, the one network factory, the console adapter, metrics.
         .target(name: "Gateway",
                 dependencies: ["Core", "Config", "IRC", "IRCClient", "IRCAdapter", "Transport", "Desk", "DeskFiles",
-                               "PINHashing", "KB", "Store", "Bots"],
+                               "PINHashing", "KB", "Store", "Bots", "StatusPage"],
                 swiftSettings: settings),
         // The command line, nothing else.
         .executableTarget(name: "switchboard", dependencies: ["Gateway"], swiftSettings: settings),
@@ -99,6 +101,7 @@ let package = Package(
                     swiftSettings: settings),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Config", "Transport", "Bots", "Desk", "DeskFiles", "PINHashing",
                                                         "Store", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "StatusPageTests", dependencies: ["StatusPage", "Desk", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"], swiftSettings: settings),
 
         // Benchmarks: release-built executables (`swift run -c release <Name>`).

@@ -176,9 +176,17 @@ public protocol ConversationStore: Sendable {
     func deleteExpiredConversations(at instant: Date) async throws -> Int
 }
 
+/// Tickets by the time they were opened: what the status page's charts
+/// of the last days are drawn from (issue 13).
+public protocol TicketHistoryStore: Sendable {
+    /// Tickets created at or after `from` and before `until`, oldest first
+    /// (ties by number), at most `limit`.
+    func tickets(createdFrom from: Date, until: Date, limit: Int) async throws -> [StoredTicket]
+}
+
 /// Everything the desk stores, as one value the gateway opens and closes.
 public protocol DeskStore: TicketRecordStore, PageOutboxStore, RosterOverrideStore, CounterStore,
-    PINAttemptStore, ConversationStore {
+    PINAttemptStore, ConversationStore, TicketHistoryStore {
     /// The schema version of the open store (what `check-config` reports).
     func schemaVersion() async throws -> Int
 
@@ -201,6 +209,14 @@ extension TicketRecordStore {
         try await updateTicket(ticket, expectedVersion: stored.version, events: events, pages: pages,
                                cancelUnsentPages: cancelUnsentPages)
     }
+}
+
+/// Names of counters that more than one part reads or writes.
+public enum CounterName {
+    /// Conversations a suggested KB article solved, keyed by the desk's local
+    /// day (`2026-12-05`): the status page's deflection chart. (`deflected`
+    /// counts the same per article.)
+    public static let deflectedByDay = "deflected_day"
 }
 
 extension CounterStore {

@@ -173,6 +173,10 @@ public final class SQLiteDeskStore: DeskStore {
         try await thread.read { db in try SQLiteOperations.recentTickets(db, limit: limit) }
     }
 
+    public func tickets(createdFrom from: Date, until: Date, limit: Int) async throws -> [StoredTicket] {
+        try await thread.read { db in try SQLiteOperations.tickets(db, createdFrom: from, until: until, limit: limit) }
+    }
+
     public func updateTicket(
         _ ticket: Ticket, expectedVersion: Int64, events: [TicketEvent], pages: [PageDraft], cancelUnsentPages: Bool
     ) async throws -> TicketCommit {

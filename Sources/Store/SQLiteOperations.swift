@@ -230,6 +230,11 @@ enum SQLiteOperations {
                      Self.readStoredTicket)
     }
 
+    static func tickets(_ db: SQLiteConnection, createdFrom from: Date, until: Date, limit: Int) throws -> [StoredTicket] {
+        try db.query(Self.ticketColumns + " WHERE created_at >= ? AND created_at < ? ORDER BY created_at, number LIMIT ?",
+                     [SQLiteValue(from), SQLiteValue(until), SQLiteValue(limit)], Self.readStoredTicket)
+    }
+
     // MARK: Outbox
 
     static let pageColumns: SQL = """

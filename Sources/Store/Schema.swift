@@ -150,6 +150,11 @@ enum Schema {
             ) STRICT, WITHOUT ROWID;
             CREATE INDEX conversations_expiry ON conversations (expires_at);
             """),
+        Migration(version: 3, name: "tickets by creation time (status page charts)", sql: """
+            PRAGMA user_version = 3;
+
+            CREATE INDEX tickets_created ON tickets (created_at, number);
+            """),
     ]
 
     /// The version this code writes.

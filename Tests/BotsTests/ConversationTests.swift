@@ -188,6 +188,9 @@ import Testing
         #expect(out.to("carla") == ["Das freut mich! Dann lege ich kein Ticket an. Wenn doch noch etwas ist, schreiben Sie mir einfach wieder."])
         #expect(try await h.store.recentTickets(limit: 5).isEmpty)
         #expect(try await h.store.counters("deflected") == ["KB-1022": 1])
+        // Per day of the desk's zone too: the status page's deflection chart.
+        let today = ZonedCalendar.berlin.date(of: h.clock.date).description
+        #expect(try await h.store.counters(CounterName.deflectedByDay) == [today: 1])
         #expect(await h.runtime.metrics().deflected == 1)
     }
 

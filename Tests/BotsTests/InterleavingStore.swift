@@ -41,6 +41,9 @@ final class InterleavingStore: DeskStore {
         try await base.tickets(customerNumber: customerNumber, openOnly: openOnly, limit: limit)
     }
     func recentTickets(limit: Int) async throws -> [StoredTicket] { try await base.recentTickets(limit: limit) }
+    func tickets(createdFrom from: Date, until: Date, limit: Int) async throws -> [StoredTicket] {
+        try await base.tickets(createdFrom: from, until: until, limit: limit)
+    }
     func pendingPages(dueBy: Date, limit: Int) async throws -> [PageRecord] {
         try await base.pendingPages(dueBy: dueBy, limit: limit)
     }

@@ -123,6 +123,25 @@ final class CommandFixture: Sendable {
         #expect(output.contains("(1 warning above)"))
     }
 
+    /// Issue 13: a status page token that cannot be read stops `run`, so
+    /// the check refuses it too; a readable one is named (never shown).
+    @Test func checkConfigNamesTheStatusPageTokenAndRefusesAMissingOne() async throws {
+        let fixture = try CommandFixture(ircPort: try FreePort.next(), httpPort: try FreePort.next())
+        let text = try String(contentsOfFile: fixture.configPath, encoding: .utf8)
+        let withToken = text.replacingOccurrences(of: #"http: { listen: "127.0.0.1:"#,
+                                                  with: #"http: { auth: { token: { file: "token.txt" } }, listen: "0.0.0.0:"#)
+        #expect(withToken != text)
+        try withToken.write(toFile: fixture.configPath, atomically: true, encoding: .utf8)
+        var (status, output) = try await fixture.run(["check-config"])
+        #expect(status == 1, "\(output)")
+        #expect(output.contains("http.auth.token") && output.contains("token.txt"), "\(output)")
+        try "pa55-word-of-the-lead\n".write(toFile: fixture.directory + "/token.txt", atomically: true, encoding: .utf8)
+        (status, output) = try await fixture.run(["check-config"])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("http:      http://0.0.0.0:") && output.contains("token from the file"), "\(output)")
+        #expect(!output.contains("pa55-word"))
+    }
+
     /// A deleted customer file failed nothing and served its customers as
     /// unknown; now `check-config` (and so `run`) refuses it.
     @Test func checkConfigRefusesAMissingCustomerFile() async throws {

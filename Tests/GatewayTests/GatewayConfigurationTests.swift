@@ -125,6 +125,22 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(text.contains("loopback"), "\(text)")
     }
 
+    /// Issue 13: with a token the endpoint may listen on any address;
+    /// without one it stays on loopback, and the error says how to open it.
+    @Test func aTokenLetsTheEndpointListenBeyondLoopback() throws {
+        let network = #"networks: [{ name: "a", server: "h:1", nick: "bot" }], customers: ["c.json5"]"#
+        let open = try load(#"{ http: { listen: "0.0.0.0:9464", auth: { token: { env: "STATUS_TOKEN" } } }, "# + network + " }")
+        #expect(open.http == .init(host: "0.0.0.0", port: 9464, token: .environment("STATUS_TOKEN")))
+        let file = try load(#"{ http: { listen: "[::]:9464", auth: { token: { file: "token.txt" } } }, "# + network + " }")
+        #expect(file.http?.token == .file(file.file.deletingLastPathComponent().appendingPathComponent("token.txt")))
+        let closed = errors(#"{ http: { listen: "0.0.0.0:9464" }, "# + network + " }")
+        #expect(closed.contains("http.listen") && closed.contains("set http.auth"), "\(closed)")
+        let both = errors(#"{ http: { listen: "0.0.0.0:9464", auth: { token: { env: "A", file: "b" } } }, "# + network + " }")
+        #expect(both.contains("http.auth.token") && both.contains("exactly one"), "\(both)")
+        #expect(errors(#"{ http: { listen: "127.0.0.1:9464", auth: { token: "inline-secret" } }, "# + network + " }")
+            .contains("http.auth.token"), "a token written in the file is refused")
+    }
+
     /// Issue 8: `localhost` passed the check, then `run` could not bind it
     /// (the endpoint takes an address, not a name) and exited after
     /// "gateway started". The check refuses what `run` refuses.

@@ -125,6 +125,30 @@ import Transport
         try await running.until("the slow connection is counted as timed out") { $0.timedOut == 1 && $0.open == 0 }
     }
 
+    /// The login form's body is bounded in time too: a client that
+    /// declares a body and trickles it is cut off at the request timeout.
+    @Test func aBodyThatDoesNotArriveInTimeIsCutOffAndAWholeOneIsRead() async throws {
+        let running = try start(HTTPServerLimits(requestTimeout: .seconds(5), maxBodyBytes: 64))
+        defer { running.stop() }
+        let slow = try await connect(running)
+        defer { slow.close() }
+        try await slow.write(Array("POST /healthz HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc".utf8))
+        try await running.until("the head is read, the body awaited") { $0.open == 1 }
+        try await running.untilOnlyTimer(in: .seconds(5))
+        running.clock.advance(by: .seconds(5))
+        #expect(try await readToEnd(slow) == "", "closed without an answer when the body is late")
+        try await running.until("counted as timed out") { $0.timedOut == 1 && $0.open == 0 }
+        #expect(running.server.statistics.requests == 0, "the handler never saw half a body")
+
+        // A whole body, split from its head, then a pipelined request on the same connection.
+        let whole = try await connect(running)
+        defer { whole.close() }
+        try await whole.write(Array("POST /healthz HTTP/1.1\r\nContent-Length: 5\r\n\r\nab".utf8))
+        try await whole.write(Array("cdeGET /healthz HTTP/1.1\r\nConnection: close\r\n\r\n".utf8))
+        let replies = try await readToEnd(whole)
+        #expect(replies.components(separatedBy: "HTTP/1.1 200 OK").count == 3, "\(replies)")
+    }
+
     @Test func connectionsBeyondTheBoundGet503AndAFreedSlotIsUsedAgain() async throws {
         let running = try start(HTTPServerLimits(maxConnections: 2))
         defer { running.stop() }

@@ -190,6 +190,34 @@ enum StoreContract {
     }
 
     @Test(arguments: StoreContract.implementations)
+    func ticketsCreatedInATimeRangeComeOldestFirstWithClosedOnesAndALimit(_ implementation: StoreUnderTest)
+        async throws
+    {
+        try await StoreContract.with(implementation) { store, _ async throws in
+            let day: TimeInterval = 86_400
+            // Created out of time order: numbers do not decide the order, times do.
+            let late = try await store.createTicket(newTicket(1, at: monday.addingTimeInterval(2 * day)))
+            let early = try await store.createTicket(newTicket(2, at: monday))
+            let before = try await store.createTicket(newTicket(3, at: monday.addingTimeInterval(-1)))
+            let atEnd = try await store.createTicket(newTicket(4, at: monday.addingTimeInterval(3 * day)))
+            let sameTime = try await store.createTicket(newTicket(5, at: monday))
+            var closed = early.ticket
+            closed.state = .closed
+            _ = try await store.update(early.stored, to: closed, events: [])
+
+            let range = try await store.tickets(createdFrom: monday, until: monday.addingTimeInterval(3 * day), limit: 10)
+            #expect(range.map(\.number) == [early.number, sameTime.number, late.number],
+                    "from included, until excluded, closed tickets too, ties by number")
+            #expect(range.first?.ticket.state == .closed)
+            #expect(!range.map(\.number).contains(before.number) && !range.map(\.number).contains(atEnd.number))
+            #expect(try await store.tickets(createdFrom: monday, until: monday.addingTimeInterval(3 * day), limit: 2)
+                .map(\.number) == [early.number, sameTime.number])
+            #expect(try await store.tickets(createdFrom: monday.addingTimeInterval(10 * day),
+                                            until: monday.addingTimeInterval(11 * day), limit: 10).isEmpty)
+        }
+    }
+
+    @Test(arguments: StoreContract.implementations)
     func aPINLockedContractClaimIsStoredAndKeptByUpdates(_ implementation: StoreUnderTest) async throws {
         try await StoreContract.with(implementation) { store, reopen async throws in
             var new = newTicket(1)

@@ -46,6 +46,8 @@ public final class GatewayProcess: Sendable {
     public let directory: String
     public let network: Network
     public let httpPort: UInt16
+    /// The status page's access token (`http.auth`), nil: loopback without one.
+    public let httpToken: String?
     public var storePath: String { directory + "/switchboard.sqlite" }
     public var configPath: String { directory + "/switchboard.json5" }
     private let process = Mutex<ChildProcess?>(nil)
@@ -53,14 +55,15 @@ public final class GatewayProcess: Sendable {
 
     /// Writes the configuration and starts the gateway; returns once it has
     /// joined its channels (`#support`, `#agents`).
-    public static func start(network: Network) async throws -> GatewayProcess {
+    public static func start(network: Network, httpToken: String? = nil) async throws -> GatewayProcess {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("switchboard-e2e-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let gateway = GatewayProcess(directory: directory, network: network, httpPort: try FreePort.next(),
-                                     executable: try BuiltProducts.executable(named: "switchboard"))
+                                     httpToken: httpToken, executable: try BuiltProducts.executable(named: "switchboard"))
         do {
-            try Self.writeConfiguration(directory: directory, network: network, httpPort: gateway.httpPort)
+            try Self.writeConfiguration(directory: directory, network: network, httpPort: gateway.httpPort,
+                                        httpToken: httpToken != nil)
             try await gateway.launch()
         } catch {
             await gateway.stop()
@@ -69,10 +72,11 @@ public final class GatewayProcess: Sendable {
         return gateway
     }
 
-    private init(directory: String, network: Network, httpPort: UInt16, executable: String) {
+    private init(directory: String, network: Network, httpPort: UInt16, httpToken: String?, executable: String) {
         self.directory = directory
         self.network = network
         self.httpPort = httpPort
+        self.httpToken = httpToken
         self.executable = executable
     }
 
@@ -152,6 +156,7 @@ public final class GatewayProcess: Sendable {
     private func launch() async throws {
         var environment = ProcessInfo.processInfo.environment
         if let sasl = network.sasl { environment["SWITCHBOARD_E2E_SASL"] = sasl.password }
+        if let httpToken { environment["SWITCHBOARD_E2E_HTTP_TOKEN"] = httpToken }
         let child = try ChildProcess.launch(executable, ["run", "--config", configPath, "--log-level", "debug"],
                                             name: "switchboard", environment: environment)
         process.withLock { $0 = child }
@@ -167,7 +172,10 @@ public final class GatewayProcess: Sendable {
     /// the path of `switchboard.json5`. Benchmarks run the gateway on it
     /// in-process.
     @discardableResult
-    public static func writeConfiguration(directory: String, network: Network, httpPort: UInt16) throws -> String {
+    /// With `httpToken`, the HTTP endpoint needs the token in the environment
+    /// variable `SWITCHBOARD_E2E_HTTP_TOKEN`.
+    public static func writeConfiguration(directory: String, network: Network, httpPort: UInt16,
+                                          httpToken: Bool = false) throws -> String {
         let configPath = directory + "/switchboard.json5"
         let root = Self.repositoryRoot
         let desk = directory + "/desk"
@@ -188,7 +196,7 @@ public final class GatewayProcess: Sendable {
               bots: "\(root.appendingPathComponent("bots").path)",
               store: { path: "switchboard.sqlite" },
               log: { format: "logfmt", level: "debug" },
-              http: { listen: "127.0.0.1:\(httpPort)" },
+              http: { listen: "127.0.0.1:\(httpPort)"\(httpToken ? #", auth: { token: { env: "SWITCHBOARD_E2E_HTTP_TOKEN" } }"# : "") },
               networks: [{
                 name: "e2e",
                 server: "127.0.0.1:\(network.port)",

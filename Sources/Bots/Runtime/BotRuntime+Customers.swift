@@ -121,6 +121,7 @@ extension BotRuntime {
                 logger.info("solved by a KB article, no ticket", ["article": articleID, "identity": identity.description])
                 do {
                     try await store.incrementCounter("deflected", key: articleID)
+                    try await store.incrementCounter(CounterName.deflectedByDay, key: desk.zone.date(of: now).description)
                 } catch {
                     storeFailed(error, "count deflection")
                 }

@@ -3,11 +3,14 @@ import Core
 import Desk
 import Foundation
 import KB
+import StatusPage
+import Synchronization
 
 /// The running gateway (`switchboard run`): the store, the bots, one
 /// ``Bots/ChatNetwork`` per configured network (made by ``NetworkFactory``),
-/// the timers, and the optional loopback HTTP endpoint — started in that
-/// order and stopped in reverse. It names no concrete adapter or store.
+/// the timers, and the optional HTTP endpoint (`/healthz`, `/metrics`, the
+/// status page of ``StatusPageRoutes``) — started in that order and stopped
+/// in reverse. It names no concrete adapter or store.
 ///
 /// Stop (SIGTERM/SIGINT): every network sends what it has queued (pages
 /// first, at most `drainFor`), says goodbye with QUIT and disconnects; then
@@ -24,6 +27,9 @@ public final class GatewayService<C: WallClock>: Sendable {
     let logger: Logger
     let clock: C
     let startedAt: Date
+    /// The desk's configuration in force (replaced by a reload): what the
+    /// status page reads beside the store.
+    let currentDesk: Mutex<DeskConfiguration>
 
     /// - Parameter makeNetwork: builds each configured network (default:
     ///   ``NetworkFactory/make(_:clock:logger:)``; tests pass fakes).
@@ -33,6 +39,7 @@ public final class GatewayService<C: WallClock>: Sendable {
         self.clock = clock
         self.logger = logger
         startedAt = clock.date
+        currentDesk = Mutex(loaded.desk)
         store = try StoreFactory.open(loaded.gateway.store, logger: logger)
         knowledgeBase = ReloadableKnowledgeBase(loaded.knowledgeBase, folder: loaded.definitions.kbFolder,
                                                 errors: loaded.kbErrors, logger: logger)
@@ -52,8 +59,14 @@ public final class GatewayService<C: WallClock>: Sendable {
         let endpoint: HTTPEndpoint?
         do {
             endpoint = try loaded.gateway.http.map { http in
-                try HTTPEndpoint(host: http.host, port: http.port, logger: logger) { [self] path in
-                    await self.respond(path)
+                let token = try http.token?.resolve(field: "http.auth.token")
+                let pages = StatusPageRoutes(store: store.desk, desk: { [self] in currentDesk.withLock { $0 } },
+                                             now: { [clock] in clock.date },
+                                             networks: { [networks] in await Self.networkRows(networks) },
+                                             refreshSeconds: 10, logger: logger)
+                return try HTTPEndpoint(host: http.host, port: http.port, logger: logger,
+                                        access: HTTPAccess(token: token), pages: { await pages.respond($0) }) {
+                    [self] path in await self.respond(path)
                 }
             }
             do {
@@ -113,6 +126,7 @@ public final class GatewayService<C: WallClock>: Sendable {
         do {
             let fresh = try LoadedConfiguration.load(from: loaded.gateway.file, previousKB: knowledgeBase.current)
             await runtime.reload(desk: fresh.desk, definitions: fresh.definitions)
+            currentDesk.withLock { $0 = fresh.desk }
             knowledgeBase.replace(with: fresh.knowledgeBase, folder: fresh.definitions.kbFolder, errors: fresh.kbErrors)
             logger.notice("configuration reloaded", ["articles": fresh.articleCount])
         } catch {
@@ -149,6 +163,17 @@ public final class GatewayService<C: WallClock>: Sendable {
         }
         return .init(status: healthy ? 200 : 503,
                      body: (healthy ? "ok\n" : "degraded\n") + lines.joined(separator: "\n") + "\n")
+    }
+
+    /// Each network's readiness and send queue, for the status page.
+    static func networkRows(_ networks: [any ChatNetwork]) async -> [NetworkRow] {
+        var rows: [NetworkRow] = []
+        for network in networks {
+            let status = await network.status, backlog = await network.backlog
+            rows.append(NetworkRow(name: network.name, isReady: status.isReady, status: status.description,
+                                   queuedTexts: backlog.queuedTexts, oldestWait: backlog.oldestWait.map(\.timeInterval)))
+        }
+        return rows
     }
 
     /// Each network's readiness and send queue, as Prometheus gauges.

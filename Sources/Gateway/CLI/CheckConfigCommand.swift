@@ -38,11 +38,24 @@ enum CheckConfigCommand {
             FileHandle.standardError.write(Data("\(g.file.relativePath): store: \(error)\n".utf8))
             return 1
         }
+        if let token = g.http?.token {
+            do {
+                _ = try token.resolve(field: "http.auth.token")  // `run` refuses to start without it
+            } catch {
+                FileHandle.standardError.write(Data("\(g.file.relativePath): \(error)\n".utf8))
+                return 1
+            }
+        }
         let warnings = loaded.kbErrors.count
         print("configuration OK: \(g.file.relativePath)"
             + (warnings == 0 ? "" : " (\(warnings) warning\(warnings == 1 ? "" : "s") above)"))
         print("  store:     \(store)")
         print("  networks:  " + g.networks.map(\.summary).joined(separator: ", "))
+        if let http = g.http {
+            let address = http.host.contains(":") ? "[\(http.host)]:\(http.port)" : "\(http.host):\(http.port)"
+            print("  http:      http://\(address)/ (status page, /healthz, /metrics; "
+                + (http.token.map { "token from the \($0)" } ?? "loopback only, no token") + ")")
+        }
         print("  customers: " + g.customerFiles.map(\.path).joined(separator: ", "))
         print("  KB:        \(loaded.articleCount) articles from \(loaded.definitions.kbFolder.path)")
         print(loaded.desk.summary(at: Date()).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))

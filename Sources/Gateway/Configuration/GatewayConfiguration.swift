@@ -26,7 +26,7 @@ public struct GatewayConfiguration: Sendable {
     /// Which store to open, and where (the `store` section).
     public var store: StoreSettings
     public var log: LogSettings
-    /// Loopback address for `/healthz` and `/metrics`, if any.
+    /// The HTTP endpoint (`/healthz`, `/metrics`, the status page), if any.
     public var http: HTTPSettings?
     /// The chat networks, each with its kind (``NetworkSettings``).
     public var networks: [NetworkSettings]
@@ -55,9 +55,20 @@ public struct GatewayConfiguration: Sendable {
         public var level: Logger.Level
     }
 
+    /// The `http` section: `{ listen: "127.0.0.1:9464" }` (loopback only),
+    /// or with `auth: { token: { env: "SWITCHBOARD_STATUS_TOKEN" } }` (or
+    /// `{ file: … }`) any address, every request then needing the token.
     public struct HTTPSettings: Sendable, Hashable {
         public var host: String
         public var port: UInt16
+        /// Where the access token is; nil: no token, loopback only.
+        public var token: SecretSource?
+
+        public init(host: String, port: UInt16, token: SecretSource? = nil) {
+            self.host = host
+            self.port = port
+            self.token = token
+        }
     }
 
     /// The desk's files to load (``DeskFiles/load(_:verifier:)``).
@@ -103,15 +114,27 @@ public struct GatewayConfiguration: Sendable {
         }
 
         var http: HTTPSettings?
+        var httpToken: SecretSource?
+        if let token = raw.http?.auth?.token {
+            switch (token.env, token.file) {
+            case (let env?, nil) where !env.isEmpty: httpToken = .environment(env)
+            case (nil, let name?) where !name.isEmpty: httpToken = .file(resolve(name))
+            default:
+                issues.append(document.issue(
+                    "a secret is given as { env: \"VARIABLE\" } or { file: \"path\" } (exactly one of them)",
+                    at: ConfigPath("http", "auth", "token")))
+            }
+        }
         if let listen = raw.http?.listen {
             if let endpoint = HostPort(listen, defaultPort: nil), endpoint.port != 0 {
-                if !HostPort.isNumericLoopback(endpoint.host) {
+                if httpToken == nil, !HostPort.isNumericLoopback(endpoint.host) {
                     issues.append(document.issue(
-                        "the metrics endpoint listens on a loopback IP address (127.0.0.1 or ::1), not \"\(endpoint.host)\""
-                            + (HostPort.isLoopback(endpoint.host) ? " (a host name is not resolved here: write the address)" : ""),
+                        "without http.auth the endpoint listens on a loopback IP address (127.0.0.1 or ::1), not \"\(endpoint.host)\""
+                            + (HostPort.isLoopback(endpoint.host) ? " (a host name is not resolved here: write the address)"
+                                : "; to listen there, set http.auth: { token: { env: \"VARIABLE\" } }"),
                         at: ConfigPath("http", "listen")))
                 }
-                http = HTTPSettings(host: endpoint.host, port: endpoint.port)
+                http = HTTPSettings(host: endpoint.host, port: endpoint.port, token: httpToken)
             } else {
                 issues.append(document.issue("expected host:port like \"127.0.0.1:9464\", found \"\(listen)\"",
                                              at: ConfigPath("http", "listen")))
@@ -289,7 +312,11 @@ struct GatewayFile: Decodable {
         var format: String?
         var level: String?
     }
-    struct HTTPEntry: Decodable { var listen: String? }
+    struct HTTPEntry: Decodable {
+        var listen: String?
+        var auth: HTTPAuthEntry?
+    }
+    struct HTTPAuthEntry: Decodable { var token: SecretEntry? }
 }
 
 struct SecretEntry: Decodable {

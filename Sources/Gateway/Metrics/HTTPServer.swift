@@ -29,10 +29,15 @@ public struct HTTPServerLimits: Sendable, Equatable {
     /// dropping) what the client still sends before it closes, so the
     /// answer is not destroyed by a reset (see `Connection.shutdownWrite`).
     public var lingerTimeout: Duration
+    /// Bytes of a request body (`Content-Length`; head and body together
+    /// must arrive within `requestTimeout`, or `idleTimeout` on a kept-alive
+    /// connection); 0 refuses every body. The status page's login form
+    /// is the only request with one.
+    public var maxBodyBytes: Int
 
     public init(maxConnections: Int = 32, maxHeaderBytes: Int = 8192, requestTimeout: Duration = .seconds(5),
                 idleTimeout: Duration = .seconds(15), writeTimeout: Duration = .seconds(5),
-                maxRequestsPerConnection: Int = 100, lingerTimeout: Duration = .seconds(1)) {
+                maxRequestsPerConnection: Int = 100, lingerTimeout: Duration = .seconds(1), maxBodyBytes: Int = 0) {
         self.maxConnections = max(1, maxConnections)
         self.maxHeaderBytes = max(64, maxHeaderBytes)
         self.requestTimeout = requestTimeout
@@ -40,11 +45,12 @@ public struct HTTPServerLimits: Sendable, Equatable {
         self.writeTimeout = writeTimeout
         self.maxRequestsPerConnection = max(1, maxRequestsPerConnection)
         self.lingerTimeout = lingerTimeout
+        self.maxBodyBytes = max(0, maxBodyBytes)
     }
 }
 
-/// One parsed HTTP/1.x request head (RFC 9112 section 3 and 5). The server
-/// takes no request bodies.
+/// One parsed HTTP/1.x request (RFC 9112 sections 3, 5 and 6): its head,
+/// and a body only where `HTTPServerLimits.maxBodyBytes` allows one.
 public struct HTTPRequest: Sendable, Equatable {
     public var method: String
     /// The request target as sent (`/healthz?x=1`).
@@ -57,11 +63,16 @@ public struct HTTPRequest: Sendable, Equatable {
     public var minorVersion: Int
     /// Header fields in the order received, names as sent.
     public var headers: [HTTPHeader]
+    /// The body (`Content-Length` bytes); empty without one.
+    public var body: [UInt8] = []
 
     /// The value of the first header named `name` (case-insensitive).
     public func header(_ name: String) -> String? {
         headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
     }
+
+    /// The declared body length (`Content-Length`), nil without one.
+    public var contentLength: Int? { header("Content-Length").flatMap { Int($0) } }
 
     /// Whether the client wants the connection kept open after the answer
     /// (RFC 9112 section 9.3: HTTP/1.1 persists unless `Connection: close`,
@@ -122,10 +133,14 @@ public struct HTTPResponse: Sendable {
     static func reason(_ status: Int) -> String {
         switch status {
         case 200: "OK"
+        case 303: "See Other"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
         case 400: "Bad Request"
         case 404: "Not Found"
         case 405: "Method Not Allowed"
         case 408: "Request Timeout"
+        case 413: "Content Too Large"
         case 431: "Request Header Fields Too Large"
         case 500: "Internal Server Error"
         case 501: "Not Implemented"
@@ -262,7 +277,9 @@ public final class HTTPServer: Sendable {
             let limit = index == 0 ? limits.requestTimeout : limits.idleTimeout
             let maxHeaderBytes = limits.maxHeaderBytes
             let start = buffered
-            let outcome = await withDeadline(limit) { () -> HeadRead in
+            // One deadline for the whole request: its head and its body.
+            let deadline = clock.now.advanced(by: limit)
+            let outcome = await withDeadline(until: deadline) { () -> HeadRead in
                 await Self.readHead(connection, buffered: start, maxBytes: maxHeaderBytes)
             }
             let head: [UInt8]
@@ -284,8 +301,8 @@ public final class HTTPServer: Sendable {
                 head = bytes
                 buffered = rest
             }
-            let request: HTTPRequest
-            switch Self.parse(head) {
+            var request: HTTPRequest
+            switch Self.parse(head, maxBodyBytes: limits.maxBodyBytes) {
             case .failure(let refusal):
                 counters.withLock { $0.refused += 1 }
                 await send(refusal.response, to: connection, keepAlive: false, includeBody: true)
@@ -293,6 +310,18 @@ public final class HTTPServer: Sendable {
                 return
             case .success(let parsed):
                 request = parsed
+            }
+            if let length = request.contentLength, length > 0 {
+                let start = buffered
+                let outcome = await withDeadline(until: deadline) { () -> BodyRead in
+                    await Self.readBody(connection, buffered: start, length: length)
+                }
+                guard case .finished(.body(let body, let rest)) = outcome else {
+                    if case .timedOut = outcome { counters.withLock { $0.timedOut += 1 } }
+                    return
+                }
+                request.body = body
+                buffered = rest
             }
             counters.withLock { $0.requests += 1 }
             let response = await handler(request)
@@ -330,6 +359,26 @@ public final class HTTPServer: Sendable {
         case tooLarge
         /// The client closed (or the read failed) before a whole head.
         case ended
+    }
+
+    /// How reading a request body ended.
+    enum BodyRead: Sendable, Equatable {
+        /// The body, and any bytes after it (a pipelined request).
+        case body([UInt8], rest: [UInt8])
+        /// The client closed before the whole body arrived.
+        case ended
+    }
+
+    /// Reads `length` body bytes after what is already `buffered`.
+    static func readBody(_ connection: Connection, buffered: [UInt8], length: Int) async -> BodyRead {
+        var bytes = buffered
+        while bytes.count < length {
+            guard let chunk = try? await connection.read(maxBytes: length - bytes.count), !chunk.isEmpty else {
+                return .ended
+            }
+            bytes += chunk
+        }
+        return .body(Array(bytes[..<length]), rest: Array(bytes[length...]))
     }
 
     /// Reads until the blank line that ends a request head.
@@ -372,10 +421,11 @@ public final class HTTPServer: Sendable {
 
     /// Parses a request head (RFC 9112 sections 3 and 5). Refuses what this
     /// server cannot answer safely: a malformed line, obsolete line folding,
-    /// control characters, a version other than 1.x, and any request body
-    /// (`Content-Length` other than 0, `Transfer-Encoding`), since a body it
-    /// does not read would be taken for the next request.
-    static func parse(_ head: [UInt8]) -> Result<HTTPRequest, Refusal> {
+    /// control characters, a version other than 1.x, `Transfer-Encoding`, and
+    /// a body (`Content-Length` other than 0) when `maxBodyBytes` is 0 — it
+    /// would be taken for the next request — or larger than it (413); two
+    /// different lengths are refused (RFC 9112 section 6.3).
+    static func parse(_ head: [UInt8], maxBodyBytes: Int = 0) -> Result<HTTPRequest, Refusal> {
         var lines = head.split(separator: 0x0A, omittingEmptySubsequences: false).map { line -> ArraySlice<UInt8> in
             line.last == 0x0D ? line.dropLast() : line
         }
@@ -417,8 +467,15 @@ public final class HTTPServer: Sendable {
         if request.header("Transfer-Encoding") != nil {
             return .failure(Refusal(400, "request bodies are not accepted"))
         }
-        for header in headers where header.name.caseInsensitiveCompare("Content-Length") == .orderedSame {
-            guard header.value == "0" else { return .failure(Refusal(400, "request bodies are not accepted")) }
+        let lengths = Set(headers.filter { $0.name.caseInsensitiveCompare("Content-Length") == .orderedSame }.map(\.value))
+        guard lengths.count <= 1 else { return .failure(Refusal(400, "bad request: conflicting Content-Length")) }
+        if let value = lengths.first, value != "0" {
+            guard maxBodyBytes > 0 else { return .failure(Refusal(400, "request bodies are not accepted")) }
+            guard value.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), value.utf8.count <= 9, let length = Int(value)
+            else { return .failure(Refusal(400, "bad request: malformed Content-Length")) }
+            guard length <= maxBodyBytes else {
+                return .failure(Refusal(413, "request body larger than \(maxBodyBytes) bytes"))
+            }
         }
         return .success(request)
     }
@@ -448,8 +505,14 @@ public final class HTTPServer: Sendable {
     func withDeadline<Value: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async -> Value)
         async -> DeadlineOutcome<Value>
     {
+        await withDeadline(until: clock.now.advanced(by: limit), body)
+    }
+
+    /// Runs `body`, cancelling it when the clock reaches `deadline` first.
+    func withDeadline<Value: Sendable>(until deadline: WallInstant, _ body: @escaping @Sendable () async -> Value)
+        async -> DeadlineOutcome<Value>
+    {
         let clock = self.clock
-        let deadline = clock.now.advanced(by: limit)
         return await withTaskGroup(of: DeadlineRace<Value>.self) { group in
             group.addTask { .finished(await body()) }
             group.addTask {
