@@ -224,9 +224,11 @@ public actor IRCClient<C: WallClock> {
                 return reason
             }
             flushEvents()
-            while let line = session.nextLine(now: clock.date) {
+            while true {
+                let batch = takeBatch()
+                if batch.isEmpty { break }
                 do {
-                    try await connection.write(line.bytes)
+                    try await connection.write(batch)
                 } catch {
                     flushEvents()
                     return "write failed: \(Self.describe(error))"
@@ -243,6 +245,24 @@ public actor IRCClient<C: WallClock> {
             await sleepOrWake(until: session.nextDeadline(now: clock.date))
         }
     }
+
+    /// Every line the session releases now, up to ``batchLimit`` bytes, as
+    /// one buffer for one `write` (one `SSL_write`): the lines of an answer
+    /// leave in one TCP segment, so the server relays them together instead
+    /// of holding the second until the receiver acknowledges the first (a
+    /// delayed ACK: 40 ms). Each line still took its token from the bucket.
+    private func takeBatch() -> [UInt8] {
+        let now = clock.date
+        var batch: [UInt8] = []
+        while batch.count < Self.batchLimit, let line = session.nextLine(now: now) {
+            if batch.isEmpty { batch.reserveCapacity(min(Self.batchLimit, line.bytes.count * 4)) }
+            batch.append(contentsOf: line.bytes)
+        }
+        return batch
+    }
+
+    /// Bytes gathered for one write before it goes out (a TLS record's worth).
+    static var batchLimit: Int { 16 * 1024 }
 
     /// Reads, frames and parses lines and hands them to the actor, one
     /// batch per read. A line that does not parse is logged and skipped.
