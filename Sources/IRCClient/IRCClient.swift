@@ -55,6 +55,8 @@ public actor IRCClient<C: WallClock> {
     private var readerEnded: String?
     private var wakeContinuation: CheckedContinuation<Void, Never>?
     private var wakePending = false
+    /// The timer that wakes the loop at a deadline; kept across sleeps.
+    private var timer: (deadline: Date, task: Task<Void, Never>)?
     private var shutdownWaiters: [CheckedContinuation<Void, Never>] = []
 
     /// - Parameters:
@@ -307,19 +309,28 @@ public actor IRCClient<C: WallClock> {
     // MARK: Waiting
 
     /// Sleeps until `deadline` (nil: no deadline) or until `wake()`.
+    ///
+    /// A timer set for an earlier or the same deadline is kept instead of
+    /// being replaced: it wakes the loop early at worst, which then looks
+    /// again. Most events (a line read, a text queued) only push the
+    /// keep-alive deadline later, so they cost no timer task of their own —
+    /// a new task and the cancelled one's wake-up were two more hops on the
+    /// cooperative pool per event.
     private func sleepOrWake(until deadline: Date?) async {
         if wakePending {
             wakePending = false
             return
         }
         if let deadline, deadline <= clock.date { return }
-        let timer: Task<Void, Never>? = deadline.map { deadline in
-            Task { [clock] in
+        if let deadline, timer.map({ $0.deadline > deadline }) ?? true {
+            timer?.task.cancel()
+            let task = Task { [clock] in
                 do {
                     try await clock.sleep(until: WallInstant(deadline), tolerance: nil)
-                    self.wake()
+                    self.timerFired(deadline)
                 } catch {}
             }
+            timer = (deadline, task)
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
@@ -333,7 +344,11 @@ public actor IRCClient<C: WallClock> {
             Task { await self.wake() }
         }
         wakePending = false
-        timer?.cancel()
+    }
+
+    private func timerFired(_ deadline: Date) {
+        if timer?.deadline == deadline { timer = nil }
+        wake()
     }
 
     private func wake() {
@@ -355,6 +370,8 @@ public actor IRCClient<C: WallClock> {
         guard !finished else { return }
         finished = true
         running = false
+        timer?.task.cancel()
+        timer = nil
         flushEvents()
         eventContinuation.finish()
         let waiters = shutdownWaiters
