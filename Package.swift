@@ -111,7 +111,7 @@ let package = Package(
                           swiftSettings: settings),
         .executableTarget(name: "StoreBench", dependencies: ["Store", "Desk"], path: "Benchmarks/StoreBench",
                           swiftSettings: settings),
-        .executableTarget(name: "GatewayBench", dependencies: ["Gateway", "KB", "Core", "Store", "TestSupport"],
+        .executableTarget(name: "GatewayBench", dependencies: ["Gateway", "KB", "Core", "Store", "TestSupport", "IRCClient"],
                           path: "Benchmarks/GatewayBench", swiftSettings: settings),
         .executableTarget(name: "KBBench", dependencies: ["KB", "Core"], path: "Benchmarks/KBBench",
                           swiftSettings: settings),

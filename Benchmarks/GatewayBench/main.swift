@@ -1,6 +1,6 @@
 // GatewayBench: the gateway's end-to-end speed through a real IRC server.
 //
-//   swift run -c release GatewayBench [--pages N] [--kb-rounds N]
+//   swift run -c release GatewayBench [--pages N] [--kb-rounds N] [--kb-sequential N] [--relay N]
 //
 // Starts ngircd on a free loopback port, runs the gateway in this process
 // (the same `GatewayService` as `switchboard run`, release-built, SQLite
@@ -16,9 +16,18 @@
 //    0.3 s apart, so each burst meets a rested send queue; back to back, the
 //    fast setting's rate (5,000 lines/s, ~1,300 answers of 3–4 lines) is the
 //    limit.
+// 3. sequential `!kb`: one ordinary client (TCP_NODELAY, no quick-ACK
+//    tricks) asks, reads the whole answer, asks again;
+// 4. the floors, in the same run on the same server and disk: a relay
+//    floor (a client's line to a trivial echo client and back through
+//    ngircd), the isolated-commit floor (one-row fdatasync commits 10 ms
+//    apart), and an echo-bot floor for bursts (an `IRCClient` with the same
+//    fast send queue answering each line with four lines). The summary
+//    prints page latency and `!kb` rates as ratios to them.
 import Core
 import Foundation
 import Gateway
+import IRCClient
 import KB
 import Store
 import Synchronization
@@ -27,14 +36,18 @@ import TestSupport
 
 var pageCount = 100
 var kbRounds = 5
+var sequentialCount = 500
+var relayCount = 500
 var argumentsLeft = Array(CommandLine.arguments.dropFirst())
 while let word = argumentsLeft.first {
     argumentsLeft.removeFirst()
     switch word {
     case "--pages": pageCount = Int(argumentsLeft.removeFirst()) ?? pageCount
     case "--kb-rounds": kbRounds = Int(argumentsLeft.removeFirst()) ?? kbRounds
+    case "--kb-sequential": sequentialCount = Int(argumentsLeft.removeFirst()) ?? sequentialCount
+    case "--relay": relayCount = Int(argumentsLeft.removeFirst()) ?? relayCount
     default:
-        print("usage: GatewayBench [--pages N] [--kb-rounds N]")
+        print("usage: GatewayBench [--pages N] [--kb-rounds N] [--kb-sequential N] [--relay N]")
         exit(64)
     }
 }
@@ -168,22 +181,22 @@ let clients = try await withThrowingTaskGroup(of: TestUser.self) { group in
     for try await user in group { all.append(user) }
     return all
 }
-var rates: [Double] = []
-var answerLatencies: [Double] = []
-for round in 1...kbRounds {
-    // Each round is a burst arriving at once on a rested gateway: the fast
-    // send queue (1,000 lines at once, then one every 0.2 ms) refills in 0.2 s.
-    try await Task.sleep(for: .milliseconds(300))
+/// One burst: every client sends its requests to `bot` at once and reads
+/// `linesPerRequest[i]` lines for request i. Returns the answers per second
+/// (first request sent → last line read) and each request's latency.
+func burst(_ clients: [TestUser], to bot: String, requests: [String], linesPerRequest: [Int]) async throws
+    -> (rate: Double, latencies: [Double], milliseconds: Double)
+{
     let start = ContinuousClock.now
     let results = try await withThrowingTaskGroup(of: (ContinuousClock.Instant, [Double]).self) { group in
         for client in clients {
             group.addTask {
                 try await client.run { c in
-                    let expected = linesPerQuery.reduce(0, +)
+                    let expected = linesPerRequest.reduce(0, +)
                     var sentAt: [ContinuousClock.Instant] = []
-                    for query in queries {
+                    for request in requests {
                         sentAt.append(.now)
-                        c.privmsg("switchboard", "!kb \(query)")
+                        c.privmsg(bot, request)
                     }
                     var last = start
                     var latencies: [Double] = []
@@ -191,11 +204,11 @@ for round in 1...kbRounds {
                     var answer = 0
                     var linesOfAnswer = 0
                     while received < expected {
-                        let line = try c.expect("kb answer line", timeout: .seconds(20)) { $0.nick == "switchboard" }
+                        let line = try c.expect("answer line from \(bot)", timeout: .seconds(20)) { $0.nick == bot }
                         received += 1
                         linesOfAnswer += 1
                         last = line.receivedAt
-                        if answer < linesPerQuery.count, linesOfAnswer == linesPerQuery[answer] {
+                        if answer < linesPerRequest.count, linesOfAnswer == linesPerRequest[answer] {
                             latencies.append(milliseconds(sentAt[answer].duration(to: line.receivedAt)))
                             answer += 1
                             linesOfAnswer = 0
@@ -211,10 +224,21 @@ for round in 1...kbRounds {
     }
     let end = results.map(\.0).max()!
     let elapsed = start.duration(to: end)
-    let requests = clients.count * queries.count
-    rates.append(Double(requests) / elapsed.timeInterval)
-    answerLatencies += results.flatMap(\.1)
-    print("   round \(round): \(requests) requests answered in \(format(milliseconds(elapsed))) ms")
+    return (Double(clients.count * requests.count) / elapsed.timeInterval, results.flatMap(\.1),
+            milliseconds(elapsed))
+}
+
+var rates: [Double] = []
+var answerLatencies: [Double] = []
+for round in 1...kbRounds {
+    // Each round is a burst arriving at once on a rested gateway: the fast
+    // send queue (1,000 lines at once, then one every 0.2 ms) refills in 0.2 s.
+    try await Task.sleep(for: .milliseconds(300))
+    let result = try await burst(clients, to: "switchboard", requests: queries.map { "!kb \($0)" },
+                                 linesPerRequest: linesPerQuery)
+    rates.append(result.rate)
+    answerLatencies += result.latencies
+    print("   round \(round): \(clients.count * queries.count) requests answered in \(format(result.milliseconds)) ms")
 }
 let sortedRates = rates.sorted()
 let sortedAnswers = answerLatencies.sorted()
@@ -225,9 +249,124 @@ print("""
        request → last line of its answer: median \(format(percentile(sortedAnswers, 0.5))) ms, p99 \(format(percentile(sortedAnswers, 0.99))) ms
     """)
 
+// MARK: 3. Sequential !kb with an ordinary client
+
+let reader = try await TestUser.connect(port: server.port, nick: "leser")
+let sequentialRequests = sequentialCount
+let sequential = try await reader.run { c -> (latencies: [Double], seconds: Double) in
+    var latencies: [Double] = []
+    latencies.reserveCapacity(sequentialRequests)
+    let start = ContinuousClock.now
+    for index in 0..<sequentialRequests {
+        let query = index % queries.count
+        let sent = ContinuousClock.now
+        c.privmsg("switchboard", "!kb \(queries[query])")
+        var last = sent
+        for _ in 0..<linesPerQuery[query] {
+            last = try c.expect("kb answer line", timeout: .seconds(20)) { $0.nick == "switchboard" }.receivedAt
+        }
+        latencies.append(milliseconds(sent.duration(to: last)))
+    }
+    return (latencies.sorted(), start.duration(to: .now).timeInterval)
+}
+let sequentialRate = Double(sequentialCount) / sequential.seconds
+print("""
+
+    3. Sequential !kb, one ordinary client (TCP_NODELAY, delayed ACKs as the kernel does them), \(sequentialCount) requests
+       request → last line: median \(format(percentile(sequential.latencies, 0.5))) ms, p90 \(format(percentile(sequential.latencies, 0.9))) ms, \
+    p99 \(format(percentile(sequential.latencies, 0.99))) ms, worst \(format(sequential.latencies.last ?? .nan)) ms; \
+    \(String(format: "%.0f", sequentialRate)) answers/s
+    """)
+
+// MARK: 4. Floors: relay through ngircd, echo bot on the same client library
+
+// Relay floor: a line to a trivial echo client and back, both ordinary
+// clients on threads of their own: two relays through ngircd, as on the
+// page path (customer → gateway, gateway → agent).
+let echoUser = try await TestUser.connect(port: server.port, nick: "echo")
+let echoThread = Thread {
+    while true {
+        guard let line = try? echoUser.client.expect("line to echo", timeout: .seconds(3600), where: {
+            $0.command == "PRIVMSG" && $0.params.first == "echo"
+        }) else { return }
+        if line.text == "stop" { return }
+        echoUser.client.privmsg(line.nick, line.text)
+    }
+}
+echoThread.start()
+let pinger = try await TestUser.connect(port: server.port, nick: "pinger")
+let relayRounds = relayCount
+let relay = try await pinger.run { c -> [Double] in
+    var times: [Double] = []
+    for index in 0..<relayRounds {
+        let sent = ContinuousClock.now
+        c.privmsg("echo", "relay \(index)")
+        let back = try c.expect("echo", timeout: .seconds(10)) { $0.nick == "echo" && $0.text == "relay \(index)" }
+        times.append(milliseconds(sent.duration(to: back.receivedAt)))
+    }
+    c.privmsg("echo", "stop")
+    return times.sorted()
+}
+
+// Echo-bot floor: the IRC client library with the gateway's fast send
+// queue, answering each private line with four lines (as a `!kb` answer).
+let echoBot = IRCClient(
+    configuration: IRCClientConfiguration(host: "127.0.0.1", port: server.port, nick: "echobot", user: "echobot",
+                                          channels: [], sendQueue: .fast),
+    clock: SystemClock())
+let echoBotRun = Task { try await echoBot.run() }
+let echoBotReady = Mutex(false)
+let echoBotEvents = Task {
+    for await event in echoBot.events {
+        switch event {
+        case .registered: echoBotReady.withLock { $0 = true }
+        case .message(let message) where message.isPrivate:
+            let text = message.text
+            try? await echoBot.send("\(text)\n2. \(text)\n3. \(text)\n4. \(text)", to: message.senderNick,
+                                    priority: .bulk)
+        default: break
+        }
+    }
+}
+for _ in 0..<500 where !(echoBotReady.withLock { $0 }) { try await Task.sleep(for: .milliseconds(10)) }
+var echoRates: [Double] = []
+for _ in 1...kbRounds {
+    try await Task.sleep(for: .milliseconds(300))
+    let result = try await burst(clients, to: "echobot", requests: queries,
+                                 linesPerRequest: queries.map { _ in 4 })
+    echoRates.append(result.rate)
+}
+await echoBot.shutdown(quitMessage: "bench done", drainFor: .seconds(1))
+echoBotRun.cancel()
+echoBotEvents.cancel()
+
+let echoRate = percentile(echoRates.sorted(), 0.5)
+let meanKBLines = Double(linesPerQuery.reduce(0, +)) / Double(queries.count)
+let kbRate = percentile(sortedRates, 0.5)
+let relayMedian = percentile(relay, 0.5)
+let relayP99 = percentile(relay, 0.99)
+let floorMedian = relayMedian + percentile(isolated, 0.5)
+let floorP99 = relayP99 + percentile(isolated, 0.99)
+let pageMedian = percentile(sortedPages, 0.5)
+let pageP99 = percentile(sortedPages, 0.99)
+print("""
+
+    4. Floors in this run
+       relay through ngircd (line to an echo client and back, \(relayCount)): median \(format(relayMedian)) ms, p99 \(format(relayP99)) ms
+       isolated commit (above): median \(format(percentile(isolated, 0.5))) ms, p99 \(format(percentile(isolated, 0.99))) ms
+       echo bot (IRCClient, fast queue, 4 lines an answer), \(clients.count) × \(queries.count) at once: \
+    median \(String(format: "%.0f", echoRate)) answers/s = \(String(format: "%.0f", echoRate * 4)) lines/s
+
+    Summary (targets from issue 12)
+       page median \(format(pageMedian)) ms = floor (relay + commit) \(format(floorMedian)) ms + \(format(pageMedian - floorMedian)) ms   (target: + ≤ 0.3 ms)
+       page p99 \(format(pageP99)) ms = \(String(format: "%.2f", pageP99 / floorP99))× floor p99 \(format(floorP99)) ms   (target: ≤ 2×)
+       sequential !kb p99 \(format(percentile(sequential.latencies, 0.99))) ms, \(String(format: "%.0f", sequentialRate)) answers/s   (target: ≤ 2 ms, ≥ 2,000/s)
+       !kb burst \(String(format: "%.0f", kbRate * meanKBLines)) lines/s = \(String(format: "%.2f", kbRate * meanKBLines / (echoRate * 4)))× the echo bot's lines/s   (target: ≥ 0.5×)
+    """)
+
 stopGateway.yield(.terminate(SIGTERM))
 _ = try? await gatewayTask.value
-for client in clients { try? await client.run { $0.close() } }
+for client in clients + [reader, pinger, echoUser] { try? await client.run { $0.close() } }
 
 await server.stop()
 try? FileManager.default.removeItem(atPath: directory)

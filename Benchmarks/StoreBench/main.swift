@@ -58,6 +58,19 @@ func median(_ values: [Double]) -> Double {
 
 func seconds(_ duration: Duration) -> Double { duration.timeInterval }
 
+/// CPU time of the whole process so far (every thread, user and kernel), in
+/// seconds: what a commit costs besides waiting for the disk. The
+/// scheduler's exact runtime (CLOCK_PROCESS_CPUTIME_ID), not getrusage's
+/// tick-sampled split.
+func cpuSeconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+}
+
+/// CPU used since `start`, in µs per commit of `count`.
+func cpuPerCommit(since start: Double, count: Int) -> Double { (cpuSeconds() - start) / Double(count) * 1e6 }
+
 func format(_ value: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f", value) }
 
 /// Fails loudly: a benchmark that cannot run must not print numbers.
@@ -306,6 +319,8 @@ let chunk = 100
 var raw: [Double] = []
 var create: [Double] = []
 var pairedRatios: [Double] = []
+var rawCPU: [Double] = []
+var createCPU: [Double] = []
 var update: [Double] = []
 for _ in 0..<options.runs {
     let rawPath = freshPath()
@@ -317,12 +332,15 @@ for _ in 0..<options.runs {
     for round in 0..<max(1, options.commits / chunk) {
         var rawChunk = 0.0
         var createChunk = 0.0
-        if round % 2 == 0 {
-            rawChunk = inserter.run(chunk)
-            createChunk = await creator.run(chunk)
-        } else {
-            createChunk = await creator.run(chunk)
-            rawChunk = inserter.run(chunk)
+        for side in round % 2 == 0 ? [0, 1] : [1, 0] {
+            let cpu = cpuSeconds()
+            if side == 0 {
+                rawChunk = inserter.run(chunk)
+                rawCPU.append(cpuPerCommit(since: cpu, count: chunk))
+            } else {
+                createChunk = await creator.run(chunk)
+                createCPU.append(cpuPerCommit(since: cpu, count: chunk))
+            }
         }
         rawSeconds += rawChunk
         createSeconds += createChunk
@@ -350,6 +368,15 @@ rows.append(Row(name: "(b) createTicket, 1 thread",
                 how: "ticket + created event + 1 page per transaction, \(options.commits) a run, median of "
                     + "\(options.runs) runs (min \(format(create.min() ?? 0)), max \(format(create.max() ?? 0))); "
                     + "ratio: median of \(pairedRatios.count) paired \(chunk)-commit chunks"))
+let ticketCPU = median(createCPU)
+let rawCPUMedian = median(rawCPU)
+rows.append(Row(name: "    CPU per durable ticket",
+                value: "\(format(ticketCPU, 1)) µs = raw commit + \(format(ticketCPU - rawCPUMedian, 1)) µs",
+                how: "process CPU time (all threads, user + kernel, fdatasync included) over each \(chunk)-commit "
+                    + "chunk, median of \(createCPU.count) chunks; includes the hand-off to the store thread and back"))
+rows.append(Row(name: "    CPU per raw row commit",
+                value: "\(format(rawCPUMedian, 1)) µs",
+                how: "the same for (a), in the same chunks' alternation"))
 rows.append(Row(name: "    updateTicket (ack), 1 thread",
                 value: "\(format(median(update))) updates/s",
                 how: "version check + state + event + cancel pages, \(options.commits) updates, median of "

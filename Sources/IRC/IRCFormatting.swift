@@ -6,9 +6,10 @@ public enum IRCFormatting {
     /// `text` without formatting codes, so bots match what a person reads:
     /// `"\x02!help\x02"` and `"\x0304,01!help"` both become `"!help"`.
     /// A comma after a colour is kept unless a background digit follows.
+    /// Text without codes (nearly every message) is returned as it is: no copy.
     public static func strip(_ text: String) -> String {
+        guard text.utf8.contains(where: { isCode($0) }) else { return text }
         let utf8 = Array(text.utf8)
-        guard utf8.contains(where: { isCode($0) }) else { return text }
         var out: [UInt8] = []
         out.reserveCapacity(utf8.count)
         var i = 0

@@ -290,9 +290,10 @@ public struct IRCSession: Sendable {
     }
 
     /// The next line to write now, or nil (ask again at ``nextDeadline(now:)``
-    /// or after the next event). Call ``lineWritten(now:)`` once it was written.
+    /// or after the next event). Lines taken one after another form a batch
+    /// for one write; call ``lineWritten(now:)`` once the batch was written.
     public mutating func nextLine(now: Date) -> SendQueue.Line? {
-        guard phase == .registering || phase == .registered, queue.inFlight == nil else { return nil }
+        guard phase == .registering || phase == .registered else { return nil }
         if let shutdown = shutdownState, shutdown.quitSentAt == nil, phase == .registered,
            !queue.hasTexts || now >= shutdown.drainDeadline
         {
@@ -317,7 +318,8 @@ public struct IRCSession: Sendable {
         }
     }
 
-    /// The line from ``nextLine(now:)`` was written to the socket.
+    /// The lines taken from ``nextLine(now:)`` since the last call were
+    /// written to the socket.
     public mutating func lineWritten(now: Date) {
         queue.written(now: now)
     }

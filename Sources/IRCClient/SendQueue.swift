@@ -37,9 +37,17 @@ import IRC
 /// first line is about to go out, so it uses the relay prefix the server
 /// shows for us at that moment.
 ///
+/// ## Batches
+/// Several lines may be handed out before they are written: the driver
+/// takes every line that may go now (each takes its token, so the flood
+/// limits hold line by line), writes them with one `write` — one TCP
+/// segment, so the server does not hold the second line of an answer until
+/// the receiver acknowledges the first (the 44 ms delayed-ACK stall) — and
+/// then confirms the whole batch with ``written(now:)``.
+///
 /// ## Delivery, expiry, reconnects
 /// - A text with an id is reported delivered once all its lines were
-///   written to the socket (``written(now:)``).
+///   written to the socket (``written(now:)`` after its last line).
 /// - A text not started by its expiry date is dropped and, with an id,
 ///   reported expired. A text already started is finished.
 /// - When the connection drops (``connectionLost()``), texts stay queued;
@@ -73,6 +81,8 @@ public struct SendQueue: Sendable {
         var lines: [[UInt8]]?
         /// Lines of `lines` already written.
         var written = 0
+        /// Lines of `lines` handed out (written or in flight).
+        var handedOut = 0
 
         public init(id: Int64?, target: String, recipientKey: String? = nil, text: String, notice: Bool = false,
                     action: Bool = false, priority: SendPriority, replaceKey: String? = nil, expiresAt: Date?,
@@ -146,9 +156,11 @@ public struct SendQueue: Sendable {
     private var replaceable: [ReplaceSlot: Handle] = [:]
     /// Texts started (split, maybe partly written).
     private var started: Set<Handle> = []
-    /// The line handed out by ``next(now:sendTexts:sendControl:chargeImmediate:format:)`` and not yet confirmed.
-    public private(set) var inFlight: Line?
-    private var inFlightHandle: Handle?
+    /// The lines handed out by ``next(now:sendTexts:sendControl:chargeImmediate:format:)`` and not yet
+    /// confirmed, in the order handed out.
+    public private(set) var inFlight: [Line] = []
+    /// The text of each line in ``inFlight`` (nil for session lines).
+    private var inFlightHandles: [Handle?] = []
     private var reports: [Report] = []
 
     /// An empty queue with a full bucket.
@@ -197,8 +209,8 @@ public struct SendQueue: Sendable {
 
     /// The next line to write at `now`, or nil (nothing may go now: see
     /// ``nextDeadline(now:sendTexts:sendControl:)`` for when to ask again).
-    /// At most one line is in flight: call ``written(now:)`` (or
-    /// ``connectionLost()``) before asking again.
+    /// Ask again for more lines of the same batch; write them in the order
+    /// handed out and then call ``written(now:)`` (or ``connectionLost()``).
     ///
     /// - Parameters:
     ///   - sendTexts: whether texts may go (the client is registered and
@@ -212,7 +224,6 @@ public struct SendQueue: Sendable {
         now: Date, sendTexts: Bool, sendControl: Bool, chargeImmediate: Bool = true,
         format: (Item) -> Result<[[UInt8]], SendFailure>
     ) -> Line? {
-        precondition(inFlight == nil, "SendQueue.next called with a line in flight")
         if let bytes = immediate.popFirst() {
             if chargeImmediate { bucket.takeIfAvailable(at: now) }
             return handOut(Line(bytes: bytes, lane: .immediate, itemID: nil, completesItem: false), nil)
@@ -233,36 +244,47 @@ public struct SendQueue: Sendable {
         return nil
     }
 
-    /// Confirms that the line in flight was written to the socket.
+    /// Confirms that every line in flight was written to the socket; texts
+    /// whose last line was among them are reported delivered, in order.
     public mutating func written(now: Date) {
-        guard inFlight != nil else { return }
-        inFlight = nil
-        guard let handle = inFlightHandle else { return }
-        inFlightHandle = nil
-        guard slab.contains(handle) else { return }
-        let done = slab.update(handle) { item in
-            item.written += 1
-            return item.written >= (item.lines?.count ?? 0)
+        guard !inFlight.isEmpty else { return }
+        let handles = inFlightHandles
+        inFlight.removeAll(keepingCapacity: true)
+        inFlightHandles.removeAll(keepingCapacity: true)
+        for case let handle? in handles where slab.contains(handle) {
+            let done = slab.update(handle) { item in
+                item.written += 1
+                return item.written >= (item.lines?.count ?? 0)
+            }
+            guard done else { continue }
+            // Its recipient's list let go of it when its last line was handed out.
+            let item = slab[handle]
+            finish(handle)
+            if let id = item.id { reports.append(.delivered(id: id, at: now)) }
         }
-        guard done else { return }
-        let item = slab[handle]
-        // A started text is the head of its recipient's list: nothing was queued before it.
-        lanes[item.priority.rawValue].popHead(recipient: item.recipientKey)
-        finish(handle)
-        if let id = item.id { reports.append(.delivered(id: id, at: now)) }
         tidy()
     }
 
     /// The connection is gone: see the type's documentation.
     public mutating func connectionLost() {
-        inFlight = nil
-        inFlightHandle = nil
+        // Texts whose every line was handed out left their recipient's list:
+        // they go back to its front, in the order they were queued.
+        var requeued: Set<Handle> = []
+        for case let handle? in inFlightHandles.reversed() where slab.contains(handle) && !requeued.contains(handle) {
+            let item = slab[handle]
+            guard let lines = item.lines, item.handedOut == lines.count else { continue }
+            requeued.insert(handle)
+            lanes[item.priority.rawValue].putBack(handle, recipient: item.recipientKey)
+        }
+        inFlight.removeAll()
+        inFlightHandles.removeAll()
         immediate.removeAll()
         control.removeAll()
         for handle in started {
             let expiry = slab.update(handle) { item -> Date? in
                 item.lines = nil
                 item.written = 0
+                item.handedOut = 0
                 return item.expiresAt
             }
             // Not started any more: it may expire again.
@@ -312,7 +334,6 @@ public struct SendQueue: Sendable {
         }
         // `tidy()` keeps the heap's top a waiting text's expiry.
         let earliestExpiry = expiries.top?.date
-        if inFlight != nil { return earliestExpiry }
         if !immediate.isEmpty { return now }
         let hasControl = sendControl && !control.isEmpty
         let hasText = sendTexts && hasTexts
@@ -325,7 +346,7 @@ public struct SendQueue: Sendable {
     public var hasTexts: Bool { slab.count > 0 }
 
     /// Whether nothing at all is queued or in flight.
-    public var isEmpty: Bool { inFlight == nil && !hasTexts && immediate.isEmpty && control.isEmpty }
+    public var isEmpty: Bool { inFlight.isEmpty && !hasTexts && immediate.isEmpty && control.isEmpty }
 
     /// Texts queued (started ones included).
     public var textCount: Int { slab.count }
@@ -353,8 +374,8 @@ public struct SendQueue: Sendable {
     // MARK: Internals
 
     private mutating func handOut(_ line: Line, _ handle: Handle?) -> Line {
-        inFlight = line
-        inFlightHandle = handle
+        inFlight.append(line)
+        inFlightHandles.append(handle)
         return line
     }
 
@@ -379,6 +400,7 @@ public struct SendQueue: Sendable {
                     slab.update(handle) { item in
                         item.lines = lines
                         item.written = 0
+                        item.handedOut = 0
                     }
                     started.insert(handle)
                 case .success:
@@ -396,10 +418,15 @@ public struct SendQueue: Sendable {
                     continue
                 }
             }
-            let item = slab[handle]
-            guard let lines = item.lines else { continue }
-            return (handle, Line(bytes: lines[item.written], lane: .text(priority), itemID: item.id,
-                                 completesItem: item.written + 1 == lines.count))
+            guard let lines = slab[handle].lines else { continue }
+            let index = slab.update(handle) { item -> Int in
+                item.handedOut += 1
+                return item.handedOut - 1
+            }
+            // Its last line is out: the recipient's next text may follow in the same batch.
+            if index + 1 == lines.count { lanes[lane].popHead(recipient: recipient) }
+            return (handle, Line(bytes: lines[index], lane: .text(priority), itemID: slab[handle].id,
+                                 completesItem: index + 1 == lines.count))
         }
         return nil
     }
@@ -454,7 +481,7 @@ public struct SendQueue: Sendable {
         expiries = MinHeap()
         replaceable = [:]
         started = []
-        inFlightHandle = nil
+        for index in inFlightHandles.indices { inFlightHandles[index] = nil }
     }
 }
 
@@ -548,6 +575,16 @@ struct LaneQueue: Sendable {
 
     /// `recipient` had their turn and goes to the back of the line.
     mutating func endTurn(_ recipient: String) { turns.append(recipient) }
+
+    /// Puts a text handed out in full (and so popped) back at the front of
+    /// `recipient`'s texts: its lines were not written and go again.
+    mutating func putBack(_ handle: Handle, recipient: String) {
+        if byRecipient[recipient] == nil {
+            byRecipient[recipient] = RingDeque()
+            turns.append(recipient)
+        }
+        byRecipient[recipient]!.prepend(handle)
+    }
 
     /// `recipient` has nothing left (and is out of the turns).
     mutating func forget(_ recipient: String) { byRecipient[recipient] = nil }

@@ -51,16 +51,22 @@ public final class Connection: Sendable {
     /// description, shared with any duplicate of `fd`). TCP sockets also get
     /// `TCP_NODELAY` and keep-alive as in `connect`.
     ///
+    /// A Unix `SOCK_SEQPACKET` socket is taken too: it keeps each write one
+    /// record, so a test can see how the bytes were cut into writes (a read
+    /// returns one record, cut at `maxBytes`).
+    ///
     /// After success the connection owns `fd` and closes it; on failure `fd`
     /// still belongs to the caller.
     public convenience init(adopting fd: Int32, logger: Logger = .disabled) throws {
         let operation = "adopt descriptor \(fd)"
         let type = try SocketCalls.intOption(fd, SOL_SOCKET, SO_TYPE, "\(operation): get SO_TYPE")
-        guard type == Int32(SOCK_STREAM.rawValue) else {
+        let local = SocketCalls.localAddress(fd)
+        guard type == Int32(SOCK_STREAM.rawValue)
+            || (type == Int32(SOCK_SEQPACKET.rawValue) && (local?.family ?? AF_UNIX) == AF_UNIX)
+        else {
             throw TransportError.invalidArgument(operation: operation, reason: "not a stream socket (type \(type))")
         }
         try SocketCalls.makeNonBlockingCloseOnExec(fd, operation: operation)
-        let local = SocketCalls.localAddress(fd)
         let peer = SocketCalls.peerAddress(fd)
         try SocketCalls.configureConnected(fd, family: local?.family ?? AF_UNIX, operation: operation)
         let descriptor = try Descriptor(registering: fd, operation: operation)

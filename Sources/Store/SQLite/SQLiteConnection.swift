@@ -7,20 +7,66 @@ import Foundation
 /// type and has no string interpolation, so data cannot be spliced into a
 /// statement: every value goes in as a bound parameter (``SQLiteValue``).
 /// Literals can be joined with `+` to share a column list.
+///
+/// A literal is kept as the `StaticString` itself, so using a statement
+/// copies and hashes no text: the connection finds its prepared statement by
+/// the literal's address (``cacheKey``).
 public struct SQL: ExpressibleByStringLiteral, Hashable, Sendable, CustomStringConvertible {
-    /// The statement's text.
-    public let text: String
-
-    public init(stringLiteral value: StaticString) {
-        text = value.description
+    private enum Storage: Sendable {
+        case literal(StaticString)
+        case joined(String)
     }
 
-    private init(text: String) { self.text = text }
+    private let storage: Storage
+
+    public init(stringLiteral value: StaticString) {
+        storage = value.hasPointerRepresentation ? .literal(value) : .joined(value.description)
+    }
+
+    private init(text: String) { storage = .joined(text) }
+
+    /// The statement's text.
+    public var text: String {
+        switch storage {
+        case .literal(let literal): literal.description
+        case .joined(let text): text
+        }
+    }
 
     /// The two literals one after the other.
     public static func + (lhs: SQL, rhs: SQL) -> SQL { SQL(text: lhs.text + rhs.text) }
 
     public var description: String { text }
+
+    public static func == (lhs: SQL, rhs: SQL) -> Bool { lhs.text == rhs.text }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(text) }
+
+    /// What the statement cache is keyed by: a literal's address and length
+    /// (literals live as long as the program), or a joined statement's text.
+    enum CacheKey: Hashable {
+        case literal(UnsafeRawPointer, Int)
+        case text(String)
+    }
+
+    var cacheKey: CacheKey {
+        switch storage {
+        case .literal(let literal): .literal(UnsafeRawPointer(literal.utf8Start), literal.utf8CodeUnitCount)
+        case .joined(let text): .text(text)
+        }
+    }
+
+    /// Calls `body` with the statement's UTF-8 bytes and their count (not NUL-terminated).
+    func withUTF8<T>(_ body: (UnsafePointer<CChar>, Int) throws -> T) rethrows -> T {
+        switch storage {
+        case .literal(let literal):
+            return try literal.utf8Start.withMemoryRebound(to: CChar.self, capacity: literal.utf8CodeUnitCount) {
+                try body($0, literal.utf8CodeUnitCount)
+            }
+        case .joined(let text):
+            return try text.withCString { try body($0, text.utf8.count) }
+        }
+    }
 }
 
 /// A value bound to a statement parameter or read from a column.
@@ -175,7 +221,7 @@ public final class SQLiteConnection {
     /// The database file.
     public let path: String
     private var handle: OpaquePointer?
-    private var statements: [String: OpaquePointer] = [:]
+    private var statements: [SQL.CacheKey: OpaquePointer] = [:]
 
     /// Opens (and, if `create`, creates) the file. Sets the busy timeout; no
     /// other settings — see ``SQLiteDeskStore`` for the store's pragmas.
@@ -349,17 +395,18 @@ public final class SQLiteConnection {
     }
 
     private func prepared(_ sql: SQL) throws(SQLiteError) -> OpaquePointer {
-        if let cached = statements[sql.text] { return cached }
+        let key = sql.cacheKey
+        if let cached = statements[key] { return cached }
         let db = try open()
         var statement: OpaquePointer?
         var tail: UnsafePointer<CChar>?
-        let rc = sql.text.withCString { text in
-            sqlite3_prepare_v3(db, text, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, &tail)
+        let rc = sql.withUTF8 { text, count in
+            sqlite3_prepare_v3(db, text, Int32(count), UInt32(SQLITE_PREPARE_PERSISTENT), &statement, &tail)
         }
         guard rc == SQLITE_OK, let statement else {
             throw error(rc, sql)
         }
-        statements[sql.text] = statement
+        statements[key] = statement
         return statement
     }
 

@@ -1,0 +1,146 @@
+import Core
+import Foundation
+import Glibc
+import IRC
+@testable import IRCClient
+import TestSupport
+import Testing
+import Transport
+
+extension SessionHarness {
+    /// Every line the session releases now, without confirming them (one
+    /// batch for one write, as the driver does).
+    mutating func takeUnwritten() -> [String] {
+        var lines: [String] = []
+        session.tick(now: now)
+        while let line = session.nextLine(now: now) {
+            lines.append(String(decoding: line.bytes.dropLast(2), as: UTF8.self))
+        }
+        return lines
+    }
+}
+
+/// Lines ready together go out together (issue 12): the queue hands out a
+/// batch, each line still takes its token, and delivery is reported only
+/// once the batch was written.
+@Suite("Send queue batches: one write per burst, flood limits and delivery reports kept")
+struct CoalescedWriteTests {
+    static let burst3 = IRCClientConfiguration.SendQueueSettings(burst: 3, interval: .seconds(2))
+
+    @Test("A batch holds only what the bucket allows; the rest follows one line per interval")
+    func batchKeepsFloodLimit() throws {
+        var h = SendQueueTests.registered(Self.burst3)
+        h.advance(60)  // registration's tokens are back
+        try h.session.send("1\n2\n3\n4\n5", to: "alice", id: 7, now: h.now)
+        #expect(h.takeUnwritten() == ["PRIVMSG alice 1", "PRIVMSG alice 2", "PRIVMSG alice 3"])
+        #expect(h.takeUnwritten() == [])  // the bucket is empty
+        h.session.lineWritten(now: h.now)
+        #expect(SendQueueTests.reports(h.events()) == [])  // two lines still to go
+        h.advance(1.9)
+        #expect(h.takeUnwritten() == [])
+        h.advance(0.1)
+        #expect(h.takeUnwritten() == ["PRIVMSG alice 4"])
+        h.session.lineWritten(now: h.now)
+        h.advance(2)
+        #expect(h.takeUnwritten() == ["PRIVMSG alice 5"])
+        #expect(SendQueueTests.reports(h.events()) == [])  // handed out is not written
+        h.session.lineWritten(now: h.now)
+        #expect(SendQueueTests.reports(h.events()) == [.delivered(id: 7, at: h.now)])
+    }
+
+    @Test("Texts completed by one batch are reported delivered after it was written, in the order they completed")
+    func deliveryOrder() throws {
+        var h = SendQueueTests.registered(.fast)
+        try h.session.send("a1\na2", to: "alice", id: 1, now: h.now)
+        try h.session.send("b1", to: "bob", id: 2, now: h.now)
+        try h.session.send("a3", to: "alice", id: 3, now: h.now)
+        let batch = h.takeUnwritten()
+        // Round-robin per recipient; one recipient's texts in the order queued, in the same batch.
+        #expect(batch == ["PRIVMSG alice a1", "PRIVMSG bob b1", "PRIVMSG alice a2", "PRIVMSG alice a3"])
+        #expect(SendQueueTests.reports(h.events()) == [])
+        h.session.lineWritten(now: h.now)
+        #expect(SendQueueTests.reports(h.events()) == [.delivered(id: 2, at: h.now), .delivered(id: 1, at: h.now),
+                                                        .delivered(id: 3, at: h.now)])
+        #expect(h.session.queue.isEmpty)
+    }
+
+    @Test("A batch lost with the connection is sent again from each text's first line, in order, and reported once")
+    func batchLostOnDisconnect() throws {
+        var h = SendQueueTests.registered(.fast)
+        try h.session.send("a1\na2", to: "alice", id: 1, now: h.now)
+        try h.session.send("a3", to: "alice", id: 2, now: h.now)
+        try h.session.send("b1\nb2", to: "bob", id: 3, now: h.now)
+        #expect(h.takeUnwritten().count == 5)
+        h.session.connectionClosed(reason: "reset", now: h.now)
+        #expect(SendQueueTests.reports(h.events()) == [])
+        #expect(h.session.queue.textCount == 3)
+        h.advance(120)
+        let again = h.registerPlain().filter { $0.hasPrefix("PRIVMSG") }
+        #expect(again.filter { $0.hasPrefix("PRIVMSG alice") } == ["PRIVMSG alice a1", "PRIVMSG alice a2",
+                                                                   "PRIVMSG alice a3"])
+        #expect(again.filter { $0.hasPrefix("PRIVMSG bob") } == ["PRIVMSG bob b1", "PRIVMSG bob b2"])
+        let reports = SendQueueTests.reports(h.events())
+        #expect(Set(reports) == [.delivered(id: 1, at: h.now), .delivered(id: 2, at: h.now),
+                                 .delivered(id: 3, at: h.now)])
+        #expect(reports.count == 3)
+    }
+
+    @Test("Through the client: the four lines of one answer are one write, then one delivery report")
+    func fourLinesOneWrite() async throws {
+        // A SOCK_SEQPACKET pair keeps each write a record of its own, so one
+        // read returning all four lines proves they were one write.
+        let (servers, yieldServer) = AsyncStream.makeStream(of: Connection.self)
+        let connector: IRCConnector = { _, _ in
+            var fds: [Int32] = [-1, -1]
+            guard socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0
+            else { throw HarnessTimeout(description: "socketpair failed") }
+            yieldServer.yield(try Connection(adopting: fds[0]))
+            return try Connection(adopting: fds[1])
+        }
+        let configuration = IRCClientConfiguration(host: "127.0.0.1", port: 6667, nick: "bot", user: "sb",
+                                                   channels: [], sendQueue: .fast)
+        let clock = ManualClock()
+        let client = IRCClient(configuration: configuration, clock: clock, seed: 1, connector: connector)
+        let log = EventLog(client.events)
+        let run = Task { try await client.run() }
+        defer { run.cancel() }
+
+        let server = try await within(.seconds(10), "connection from the client") {
+            var iterator = servers.makeAsyncIterator()
+            guard let next = await iterator.next() else { throw HarnessTimeout(description: "connector gone") }
+            return next
+        }
+        defer { server.close() }
+        var pending = ""
+        func readUntil(_ needle: String) async throws -> String {
+            while !pending.contains(needle) {
+                let bytes = try await within(.seconds(10), "\"\(needle)\" from the client") {
+                    try await server.read()
+                }
+                if bytes.isEmpty { throw HarnessTimeout(description: "the client closed before \(needle)") }
+                pending += String(decoding: bytes, as: UTF8.self)
+            }
+            return pending
+        }
+        _ = try await readUntil("USER ")
+        for line in [":srv CAP * LS :", ":srv 001 bot :Welcome bot!sb@client.host",
+                     ":srv 005 bot CASEMAPPING=rfc1459 :are supported", ":srv 376 bot :End of MOTD"] {
+            try await server.write(Array((line + "\r\n").utf8))
+        }
+        _ = try await readUntil("CAP END\r\n")
+        try await log.wait("registered") { $0 == .registered(nick: "bot") }
+        pending = ""
+
+        try await client.send("Best matches for vpn:\n1. VPN setup\n2. VPN drops\n3. Certificates", to: "alice",
+                              priority: .bulk, id: 9)
+        let chunk = try await within(.seconds(10), "the answer") { try await server.read() }
+        #expect(String(decoding: chunk, as: UTF8.self) == """
+            PRIVMSG alice :Best matches for vpn:\r
+            PRIVMSG alice :1. VPN setup\r
+            PRIVMSG alice :2. VPN drops\r
+            PRIVMSG alice :3. Certificates\r
+
+            """)
+        try await log.wait("delivery report") { $0 == .delivered(id: 9, at: clock.date) }
+    }
+}
