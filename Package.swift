@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "PostgresStore", "Desk", "TestSupport"], swiftSettings: settings),
         // The child process of the store's crash test: creates tickets in a
         // loop and prints each number; the test kills it with SIGKILL.
-        .executableTarget(name: "StoreCrashChild", dependencies: ["Store", "Desk"], path: "Tests/StoreCrashChild",
+        .executableTarget(name: "StoreCrashChild", dependencies: ["Store", "PostgresStore", "Desk"], path: "Tests/StoreCrashChild",
                           swiftSettings: settings),
         // The child process of the HTTP endpoint's accept-recovery test: serves
         // /healthz under a lowered RLIMIT_NOFILE until the test kills it.

@@ -21,8 +21,9 @@ import Synchronization
 /// and, if it is gone, logs it and reconnects. A job whose connection broke
 /// under it fails with the error (for a write, its commit may or may not
 /// have happened — the caller is told, never silently answered with
-/// success); a read that found the connection lost is retried once on the
-/// new one.
+/// success); a read that found the connection lost, and a write batch
+/// whose `BEGIN` found it lost (nothing of it was sent), run again once on
+/// the new connection.
 final class PGThread: Sendable {
     /// A write: `perform` runs inside the batch's transaction (and, with
     /// others, its own savepoint) and returns its own error and how to
@@ -228,7 +229,13 @@ final class PGThread: Sendable {
         transactions.add(1, ordering: .relaxed)
         writes.add(batch.count, ordering: .relaxed)
         do {
-            try db.execute("BEGIN")
+            do {
+                try db.execute("BEGIN")
+            } catch let error as PGError where error.connectionLost {
+                // Nothing of the batch was sent: after a reconnect it runs as if nothing happened.
+                guard reconnect(db, after: error) else { throw error }
+                try db.execute("BEGIN")
+            }
         } catch {
             for write in batch { write.fail(error) }
             return
