@@ -120,6 +120,8 @@ let package = Package(
                           path: "Benchmarks/AbuseBench", swiftSettings: settings),
         .executableTarget(name: "FairSendBench", dependencies: ["Gateway", "Core", "TestSupport"],
                           path: "Benchmarks/FairSendBench", swiftSettings: settings),
+        .executableTarget(name: "PGBench", dependencies: ["PostgresStore", "CPostgres", "Desk", "Core", "TestSupport"],
+                          path: "Benchmarks/PGBench", swiftSettings: settings),
         .executableTarget(name: "TransportBench", dependencies: ["Transport", "Core"], path: "Benchmarks/TransportBench",
                           swiftSettings: settings),
     ]

@@ -184,6 +184,10 @@ final class PGConnection {
         }
         handle = connection
         target = Self.describe(connection)
+        // libpq prints the server's notices (e.g. "relation already exists,
+        // skipping") on standard error; the store's log is the place for
+        // what matters, so they are dropped.
+        if let connection { PQsetNoticeProcessor(connection, { _, _ in }, nil) }
         guard let connection, PQstatus(connection) == CONNECTION_OK else {
             let message = connection.map { Self.errorText($0) } ?? "out of memory"
             PQfinish(connection)
