@@ -147,4 +147,45 @@ import Testing
         #expect(outcomes.filter { $0 }.count == policy.wrongPerNumber)
         for store in stores { await store.close() }
     }
+
+    /// `sslmode=verify-full` in the URL: libpq checks the chain and the host
+    /// name; a certificate for another name or from an unknown CA is refused
+    /// before anything is sent.
+    @Test func verifyFullTLSConnectsOnlyToTheRightCertificate() async throws {
+        let certificates = try await TestCertificates()
+        defer { certificates.remove() }
+        let server = try await PostgresServer.start(durable: false)
+        do {
+            let issued = try await certificates.issue(commonName: "127.0.0.1", ipAddresses: ["127.0.0.1"])
+            try await server.enableTLS(certificate: issued.certificate, privateKey: issued.privateKey)
+            let plain = try await server.createDatabase("tls")
+            let url = plain + "?sslmode=verify-full&sslrootcert=\(certificates.authority.certificate)"
+            let store = try PostgresDeskStore(url: url, logger: .disabled, now: monday)
+            let commit = try await store.createTicket(newTicket(1))
+            #expect(try await store.ticket(commit.number) == commit.stored)
+            await store.close()
+            #expect(try Self.sql(url, "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()") == [["t"]])
+
+            // The same server by another name: the certificate does not name it.
+            let otherName = url.replacingOccurrences(of: "@127.0.0.1:", with: "@localhost:")
+            let wrongName = #expect(throws: PostgresStoreError.self) {
+                try PostgresDeskStore(url: otherName, logger: .disabled)
+            }
+            #expect(wrongName?.description.contains("does not match host name") == true,
+                    "\(String(describing: wrongName))")
+
+            // A CA the server's certificate does not come from.
+            let stranger = try await certificates.selfSigned(commonName: "Someone Else's CA")
+            let unknownCA = plain + "?sslmode=verify-full&sslrootcert=\(stranger.certificate)"
+            let untrusted = #expect(throws: PostgresStoreError.self) {
+                try PostgresDeskStore(url: unknownCA, logger: .disabled)
+            }
+            #expect(untrusted?.description.contains("certificate verify failed") == true,
+                    "\(String(describing: untrusted))")
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
+    }
 }
