@@ -23,7 +23,8 @@ import Synchronization
 /// have happened — the caller is told, never silently answered with
 /// success); a read that found the connection lost, and a write batch
 /// whose `BEGIN` found it lost (nothing of it was sent), run again once on
-/// the new connection.
+/// the new connection. A write the server aborted as one side of a deadlock
+/// with another instance (its locks are released with it) runs again once.
 final class PGThread: Sendable {
     /// A write: `perform` runs inside the batch's transaction (and, with
     /// others, its own savepoint) and returns its own error and how to
@@ -241,7 +242,18 @@ final class PGThread: Sendable {
             return
         }
         if batch.count == 1 {
-            let (ownError, answer) = batch[0].perform(db)
+            var (ownError, answer) = batch[0].perform(db)
+            if Self.isLockConflict(ownError) {
+                // Another instance's transaction and this one waited for
+                // each other; the server aborted this one. Run it again.
+                do {
+                    try db.execute("ROLLBACK; BEGIN")
+                    (ownError, answer) = batch[0].perform(db)
+                } catch {
+                    batch[0].fail(error)
+                    return
+                }
+            }
             if let ownError {
                 if db.inTransaction { _ = try? db.execute("ROLLBACK") }
                 answer(ownError)
@@ -260,12 +272,22 @@ final class PGThread: Sendable {
                 lost = error
             }
             if lost == nil {
-                let (ownError, answer) = write.perform(db)
+                var (ownError, answer) = write.perform(db)
+                if Self.isLockConflict(ownError) {
+                    // Rolling back the savepoint released the locks it took
+                    // (the other transaction can go on); run the write again.
+                    do {
+                        try db.execute("ROLLBACK TO SAVEPOINT job")
+                        (ownError, answer) = write.perform(db)
+                    } catch {
+                        lost = error
+                    }
+                }
                 answers.append(answer)
-                if ownError != nil {
-                    do { try db.execute("ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job") } catch { lost = error }
-                } else {
-                    do { try db.execute("RELEASE SAVEPOINT job") } catch { lost = error }
+                if lost == nil {
+                    let end = ownError == nil ? "RELEASE SAVEPOINT job"
+                        : "ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job"
+                    do { try db.execute(end) } catch { lost = error }
                 }
             } else {
                 answers.append({ error in write.fail(error ?? TicketStoreError.closed) })
@@ -281,6 +303,13 @@ final class PGThread: Sendable {
             }
         }
         commit(db, answers: answers)
+    }
+
+    /// A deadlock (`40P01`) or serialization failure (`40001`): the write
+    /// did nothing and may simply run again.
+    private static func isLockConflict(_ error: (any Error)?) -> Bool {
+        guard let error = error as? PGError else { return false }
+        return error.sqlState == "40P01" || error.sqlState == "40001"
     }
 
     private func commit(_ db: PGConnection, answers: [@Sendable ((any Error)?) -> Void]) {
