@@ -18,7 +18,8 @@ import Synchronization
 /// session-bound lock.
 ///
 /// **Lost connections:** before a job runs the thread checks the connection
-/// and, if it is gone, logs it and reconnects. A job whose connection broke
+/// (reading what the server sent meanwhile, without a round trip) and, if
+/// it is gone, logs it and reconnects. A job whose connection broke
 /// under it fails with the error (for a write, its commit may or may not
 /// have happened — the caller is told, never silently answered with
 /// success); a read that found the connection lost, and a write batch
@@ -33,6 +34,10 @@ final class PGThread: Sendable {
     struct Write: Sendable {
         let perform: @Sendable (PGConnection) -> (error: (any Error)?, answer: @Sendable ((any Error)?) -> Void)
         let fail: @Sendable (any Error) -> Void
+        /// The write changes the database with one statement (atomic by
+        /// itself): alone in its batch it runs without BEGIN and COMMIT,
+        /// saving two round trips.
+        let singleStatement: Bool
     }
 
     enum Job: Sendable {
@@ -113,7 +118,8 @@ final class PGThread: Sendable {
         if !enqueue(job) { done(.failure(TicketStoreError.closed)) }
     }
 
-    func submitWrite<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T,
+    func submitWrite<T: Sendable>(singleStatement: Bool = false,
+                                  _ body: @escaping @Sendable (PGConnection) throws -> T,
                                   done: @escaping @Sendable (Result<T, any Error>) -> Void) {
         let write = Write(perform: { db in
             let result = Result { try body(db) }
@@ -121,7 +127,7 @@ final class PGThread: Sendable {
             return (ownError, { commitError in
                 if let commitError, case .success = result { done(.failure(commitError)) } else { done(result) }
             })
-        }, fail: { error in done(.failure(error)) })
+        }, fail: { error in done(.failure(error)) }, singleStatement: singleStatement)
         if !enqueue(.write(write)) { done(.failure(TicketStoreError.closed)) }
     }
 
@@ -131,9 +137,13 @@ final class PGThread: Sendable {
         }
     }
 
-    func write<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
+    /// Runs `body` as a write (see the type's doc). `singleStatement`: the
+    /// body changes the database with exactly one statement (it may read
+    /// before, e.g. `nextval`), so alone it needs no transaction block.
+    func write<T: Sendable>(singleStatement: Bool = false,
+                            _ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            submitWrite(body) { continuation.resume(with: $0) }
+            submitWrite(singleStatement: singleStatement, body) { continuation.resume(with: $0) }
         }
     }
 
@@ -194,8 +204,12 @@ final class PGThread: Sendable {
             }
             var index = 0
             while index < jobs.count {
-                if case .close = jobs[index] {} else if !db.isConnected {
-                    _ = reconnect(db, after: nil)
+                if case .close = jobs[index] {} else {
+                    // A connection the server closed while idle (restart,
+                    // pg_terminate_backend) is noticed here, before a
+                    // statement is sent on it, at no round trip.
+                    db.noticeClosedConnection()
+                    if !db.isConnected { _ = reconnect(db, after: nil) }
                 }
                 switch jobs[index] {
                 case .read(let read):
@@ -229,6 +243,13 @@ final class PGThread: Sendable {
         guard !batch.isEmpty else { return }
         transactions.add(1, ordering: .relaxed)
         writes.add(batch.count, ordering: .relaxed)
+        if batch.count == 1, batch[0].singleStatement {
+            // Autocommit: the statement is its own transaction and returns
+            // after its durable commit (or fails, and nothing of it stays).
+            let (_, answer) = batch[0].perform(db)
+            answer(nil)
+            return
+        }
         do {
             do {
                 try db.execute("BEGIN")

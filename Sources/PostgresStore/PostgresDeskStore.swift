@@ -116,7 +116,9 @@ public final class PostgresDeskStore: DeskStore {
 
     public func createTicket(_ ticket: NewTicket, makePages: @escaping @Sendable (TicketNumber) -> [PageDraft])
         async throws -> TicketCommit {
-        try await thread.write { db in try PostgresOperations.insertTicket(db, ticket, makePages: makePages) }
+        try await thread.write(singleStatement: true) { db in
+            try PostgresOperations.insertTicket(db, ticket, makePages: makePages)
+        }
     }
 
     public func ticket(_ number: TicketNumber) async throws -> StoredTicket? {
