@@ -20,8 +20,11 @@ enum PostgresOperations {
     // MARK: Creating tickets
 
     /// How many ticket numbers one `nextval` round trip takes from the
-    /// sequence for later creations (a crash or restart skips the unused ones).
-    static let ticketNumberBlock = 10
+    /// sequence. One: a larger block would save round trips but skip its
+    /// unused numbers at every restart, and an instance that was active
+    /// before a takeover could later hand out numbers lower than the other
+    /// instance's meanwhile.
+    static let ticketNumberBlock = 1
 
     /// The next number for a new ticket, from the numbers this connection
     /// took from the sequence (a new block when they are used up). Numbers
