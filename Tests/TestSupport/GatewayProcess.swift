@@ -46,6 +46,9 @@ public final class GatewayProcess: Sendable {
     public let directory: String
     public let network: Network
     public let httpPort: UInt16
+    /// The PostgreSQL store's URL (handed over in the environment variable
+    /// `SWITCHBOARD_E2E_DATABASE_URL`), or nil for the SQLite file.
+    public let databaseURL: String?
     public var storePath: String { directory + "/switchboard.sqlite" }
     public var configPath: String { directory + "/switchboard.json5" }
     private let process = Mutex<ChildProcess?>(nil)
@@ -53,14 +56,18 @@ public final class GatewayProcess: Sendable {
 
     /// Writes the configuration and starts the gateway; returns once it has
     /// joined its channels (`#support`, `#agents`).
-    public static func start(network: Network) async throws -> GatewayProcess {
+    /// With `databaseURL` the store is that PostgreSQL database
+    /// (`PostgresServer.createDatabase`) instead of an SQLite file.
+    public static func start(network: Network, databaseURL: String? = nil) async throws -> GatewayProcess {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("switchboard-e2e-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let gateway = GatewayProcess(directory: directory, network: network, httpPort: try FreePort.next(),
+                                     databaseURL: databaseURL,
                                      executable: try BuiltProducts.executable(named: "switchboard"))
         do {
-            try Self.writeConfiguration(directory: directory, network: network, httpPort: gateway.httpPort)
+            try Self.writeConfiguration(directory: directory, network: network, httpPort: gateway.httpPort,
+                                        postgres: databaseURL != nil)
             try await gateway.launch()
         } catch {
             await gateway.stop()
@@ -69,10 +76,11 @@ public final class GatewayProcess: Sendable {
         return gateway
     }
 
-    private init(directory: String, network: Network, httpPort: UInt16, executable: String) {
+    private init(directory: String, network: Network, httpPort: UInt16, databaseURL: String?, executable: String) {
         self.directory = directory
         self.network = network
         self.httpPort = httpPort
+        self.databaseURL = databaseURL
         self.executable = executable
     }
 
@@ -143,15 +151,22 @@ public final class GatewayProcess: Sendable {
 
     /// Runs `switchboard ARGS --config <this config>` to completion and returns its output.
     public func runCommand(_ arguments: [String]) async throws -> String {
-        let child = try ChildProcess.launch(executable, arguments + ["--config", configPath], name: "switchboard-cli")
+        let child = try ChildProcess.launch(executable, arguments + ["--config", configPath], name: "switchboard-cli",
+                                            environment: environment)
         _ = try await child.waitForExit(timeout: .seconds(60))
         try await child.waitForEndOfOutput(timeout: .seconds(10))
         return child.output
     }
 
-    private func launch() async throws {
+    /// The gateway's environment: ours, plus its secrets.
+    private var environment: [String: String] {
         var environment = ProcessInfo.processInfo.environment
         if let sasl = network.sasl { environment["SWITCHBOARD_E2E_SASL"] = sasl.password }
+        if let databaseURL { environment["SWITCHBOARD_E2E_DATABASE_URL"] = databaseURL }
+        return environment
+    }
+
+    private func launch() async throws {
         let child = try ChildProcess.launch(executable, ["run", "--config", configPath, "--log-level", "debug"],
                                             name: "switchboard", environment: environment)
         process.withLock { $0 = child }
@@ -167,7 +182,8 @@ public final class GatewayProcess: Sendable {
     /// the path of `switchboard.json5`. Benchmarks run the gateway on it
     /// in-process.
     @discardableResult
-    public static func writeConfiguration(directory: String, network: Network, httpPort: UInt16) throws -> String {
+    public static func writeConfiguration(directory: String, network: Network, httpPort: UInt16,
+                                          postgres: Bool = false) throws -> String {
         let configPath = directory + "/switchboard.json5"
         let root = Self.repositoryRoot
         let desk = directory + "/desk"
@@ -186,7 +202,8 @@ public final class GatewayProcess: Sendable {
               desk: "desk",
               customers: ["customers.json5"],
               bots: "\(root.appendingPathComponent("bots").path)",
-              store: { path: "switchboard.sqlite" },
+              store: \(postgres ? #"{ kind: "postgres", url: { env: "SWITCHBOARD_E2E_DATABASE_URL" } }"#
+                : #"{ path: "switchboard.sqlite" }"#),
               log: { format: "logfmt", level: "debug" },
               http: { listen: "127.0.0.1:\(httpPort)" },
               networks: [{
