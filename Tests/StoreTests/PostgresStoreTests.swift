@@ -118,6 +118,48 @@ import Testing
         await store.close()
     }
 
+    /// The connection breaks while an update waits inside its transaction:
+    /// the caller gets the error, nothing of the update is stored, and the
+    /// next call works on a new connection.
+    @Test func aWriteWhoseConnectionBreaksMidTransactionFailsAndStoresNothing() async throws {
+        let url = try await Self.freshDatabase()
+        let store = try PostgresDeskStore(url: url, logger: .disabled, now: monday)
+        let commit = try await store.createTicket(newTicket(1))
+        let blocker = try PGConnection(url: url)
+        defer { blocker.close() }
+        try blocker.execute("BEGIN")
+        try blocker.run("SELECT 1 FROM tickets WHERE number = $1 FOR UPDATE", [PGValue(commit.number.rawValue)])
+        var changed = commit.ticket
+        changed.summary = "changed"
+        changed.updatedAt = monday.addingTimeInterval(60)
+        let update = Task { [changed] in
+            try await store.update(commit.stored, to: changed, events: [])
+        }
+        // The store's session waits for the blocker's row lock: end it there.
+        let waiting = """
+            SELECT pid FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()
+            """
+        var pids: [[String?]] = []
+        for _ in 0..<1000 where pids.isEmpty {
+            pids = try Self.sql(url, waiting)
+            if pids.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        let pid = try #require(pids.first?.first ?? nil, "the update never waited for the lock")
+        _ = try Self.sql(url, "SELECT pg_terminate_backend(\(pid))")
+        let result = await update.result
+        guard case .failure(let error as PGError) = result else {
+            Issue.record("the update was not failed by the lost connection: \(result)")
+            return
+        }
+        #expect(error.connectionLost, "\(error)")
+        try blocker.execute("ROLLBACK")
+        #expect(try await store.ticket(commit.number) == commit.stored)
+        let retried = try await store.update(commit.stored, to: changed, events: [])
+        #expect(retried.version == 2 && retried.ticket.summary == "changed")
+        await store.close()
+    }
+
     @Test func textPostgreSQLCannotHoldIsRefusedAndNothingIsStored() async throws {
         let url = try await Self.freshDatabase()
         let store = try PostgresDeskStore(url: url, logger: .disabled, now: monday)
