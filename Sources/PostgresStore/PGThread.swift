@@ -147,19 +147,6 @@ final class PGThread: Sendable {
         }
     }
 
-    /// ``read(_:)`` for synchronous callers (blocks the calling thread).
-    func readBlocking<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) throws -> T {
-        let box = Mutex<Result<T, any Error>?>(nil)
-        let finished = DispatchSemaphore(value: 0)
-        submitRead(body) { result in
-            box.withLock { $0 = result }
-            finished.signal()
-        }
-        finished.wait()
-        guard let result = box.withLock({ $0 }) else { throw TicketStoreError.closed }
-        return try result.get()
-    }
-
     /// Lets the queued jobs finish, closes the connection, ends the thread.
     func close(done: @escaping @Sendable () -> Void) {
         if !enqueue(.close(done)) {
