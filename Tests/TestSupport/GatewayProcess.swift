@@ -48,6 +48,9 @@ public final class GatewayProcess: Sendable {
     public let httpPort: UInt16
     /// The status page's access token (`http.auth`), nil: loopback without one.
     public let httpToken: String?
+    /// The PostgreSQL store's URL (handed over in the environment variable
+    /// `SWITCHBOARD_E2E_DATABASE_URL`), or nil for the SQLite file.
+    public let databaseURL: String?
     public var storePath: String { directory + "/switchboard.sqlite" }
     public var configPath: String { directory + "/switchboard.json5" }
     private let process = Mutex<ChildProcess?>(nil)
@@ -55,15 +58,19 @@ public final class GatewayProcess: Sendable {
 
     /// Writes the configuration and starts the gateway; returns once it has
     /// joined its channels (`#support`, `#agents`).
-    public static func start(network: Network, httpToken: String? = nil) async throws -> GatewayProcess {
+    /// With `databaseURL` the store is that PostgreSQL database
+    /// (`PostgresServer.createDatabase`) instead of an SQLite file.
+    public static func start(network: Network, httpToken: String? = nil,
+                             databaseURL: String? = nil) async throws -> GatewayProcess {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("switchboard-e2e-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let gateway = GatewayProcess(directory: directory, network: network, httpPort: try FreePort.next(),
-                                     httpToken: httpToken, executable: try BuiltProducts.executable(named: "switchboard"))
+                                     httpToken: httpToken, databaseURL: databaseURL,
+                                     executable: try BuiltProducts.executable(named: "switchboard"))
         do {
             try Self.writeConfiguration(directory: directory, network: network, httpPort: gateway.httpPort,
-                                        httpToken: httpToken != nil)
+                                        httpToken: httpToken != nil, postgres: databaseURL != nil)
             try await gateway.launch()
         } catch {
             await gateway.stop()
@@ -72,11 +79,13 @@ public final class GatewayProcess: Sendable {
         return gateway
     }
 
-    private init(directory: String, network: Network, httpPort: UInt16, httpToken: String?, executable: String) {
+    private init(directory: String, network: Network, httpPort: UInt16, httpToken: String?, databaseURL: String?,
+                 executable: String) {
         self.directory = directory
         self.network = network
         self.httpPort = httpPort
         self.httpToken = httpToken
+        self.databaseURL = databaseURL
         self.executable = executable
     }
 
@@ -147,16 +156,23 @@ public final class GatewayProcess: Sendable {
 
     /// Runs `switchboard ARGS --config <this config>` to completion and returns its output.
     public func runCommand(_ arguments: [String]) async throws -> String {
-        let child = try ChildProcess.launch(executable, arguments + ["--config", configPath], name: "switchboard-cli")
+        let child = try ChildProcess.launch(executable, arguments + ["--config", configPath], name: "switchboard-cli",
+                                            environment: environment)
         _ = try await child.waitForExit(timeout: .seconds(60))
         try await child.waitForEndOfOutput(timeout: .seconds(10))
         return child.output
     }
 
-    private func launch() async throws {
+    /// The gateway's environment: ours, plus its secrets.
+    private var environment: [String: String] {
         var environment = ProcessInfo.processInfo.environment
         if let sasl = network.sasl { environment["SWITCHBOARD_E2E_SASL"] = sasl.password }
         if let httpToken { environment["SWITCHBOARD_E2E_HTTP_TOKEN"] = httpToken }
+        if let databaseURL { environment["SWITCHBOARD_E2E_DATABASE_URL"] = databaseURL }
+        return environment
+    }
+
+    private func launch() async throws {
         let child = try ChildProcess.launch(executable, ["run", "--config", configPath, "--log-level", "debug"],
                                             name: "switchboard", environment: environment)
         process.withLock { $0 = child }
@@ -170,12 +186,12 @@ public final class GatewayProcess: Sendable {
     /// Writes the test configuration (see the type's documentation) into
     /// `directory`: `switchboard.json5`, `desk/`, the store path. Returns
     /// the path of `switchboard.json5`. Benchmarks run the gateway on it
-    /// in-process.
+    /// in-process. With `httpToken`, the HTTP endpoint needs the token in the
+    /// environment variable `SWITCHBOARD_E2E_HTTP_TOKEN`; with `postgres`, the
+    /// store is the database in `SWITCHBOARD_E2E_DATABASE_URL`.
     @discardableResult
-    /// With `httpToken`, the HTTP endpoint needs the token in the environment
-    /// variable `SWITCHBOARD_E2E_HTTP_TOKEN`.
     public static func writeConfiguration(directory: String, network: Network, httpPort: UInt16,
-                                          httpToken: Bool = false) throws -> String {
+                                          httpToken: Bool = false, postgres: Bool = false) throws -> String {
         let configPath = directory + "/switchboard.json5"
         let root = Self.repositoryRoot
         let desk = directory + "/desk"
@@ -194,7 +210,8 @@ public final class GatewayProcess: Sendable {
               desk: "desk",
               customers: ["customers.json5"],
               bots: "\(root.appendingPathComponent("bots").path)",
-              store: { path: "switchboard.sqlite" },
+              store: \(postgres ? #"{ kind: "postgres", url: { env: "SWITCHBOARD_E2E_DATABASE_URL" } }"#
+                : #"{ path: "switchboard.sqlite" }"#),
               log: { format: "logfmt", level: "debug" },
               http: { listen: "127.0.0.1:\(httpPort)"\(httpToken ? #", auth: { token: { env: "SWITCHBOARD_E2E_HTTP_TOKEN" } }"# : "") },
               networks: [{

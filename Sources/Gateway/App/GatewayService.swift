@@ -80,7 +80,7 @@ public final class GatewayService<C: WallClock>: Sendable {
             throw error
         }
         logger.info("gateway started", ["networks": networks.map(\.name).joined(separator: ","),
-                                        "store": loaded.gateway.storePath.path])
+                                        "store": loaded.gateway.store.description])
         let runtime = self.runtime
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await runtime.runTimers() }

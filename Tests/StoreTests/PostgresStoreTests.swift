@@ -1,0 +1,243 @@
+import Core
+import Desk
+import Foundation
+@testable import PostgresStore
+import TestSupport
+import Testing
+
+/// What only the PostgreSQL store has: a server it connects to, schemas it
+/// must recognise, connections that can be lost, several instances on one
+/// database. (What both stores share is `StoreContract*Tests`.)
+@Suite struct PostgresStoreTests {
+    /// A fresh database on the shared test server; returns its URL.
+    static func freshDatabase() async throws -> String {
+        try await PostgresServer.shared().createDatabase("t_" + UUID().uuidString.lowercased()
+            .replacingOccurrences(of: "-", with: "_"))
+    }
+
+    /// Runs raw SQL on the database at `url` (the test's own connection).
+    static func sql(_ url: String, _ text: String) throws -> [[String?]] {
+        let db = try PGConnection(url: url)
+        defer { db.close() }
+        return try db.execute(text).rows.map(\.values)
+    }
+
+    @Test func aDatabaseWrittenByNewerCodeIsRefusedAndLeftAsItWas() async throws {
+        let url = try await Self.freshDatabase()
+        let store = try PostgresDeskStore(url: url, logger: .disabled, now: monday)
+        _ = try await store.createTicket(newTicket(1))
+        await store.close()
+        let newer = PostgresDeskStore.latestSchemaVersion + 1
+        _ = try Self.sql(url, "INSERT INTO schema_migrations VALUES (\(newer), 'from the future', 0)")
+        let refused = #expect(throws: PostgresStoreError.self) { try PostgresDeskStore(url: url, logger: .disabled) }
+        guard case .databaseTooNew(_, let found, let supported)? = refused else {
+            Issue.record("expected databaseTooNew, got \(String(describing: refused))")
+            return
+        }
+        #expect(found == newer && supported == PostgresDeskStore.latestSchemaVersion)
+        #expect(throws: PostgresStoreError.self) { try PostgresDeskStore.inspect(url: url) }
+        let error = #expect(throws: PostgresStoreError.self) { try PostgresDeskStore(url: url, logger: .disabled) }
+        #expect(error?.description.contains("newer Switchboard") == true)
+        #expect(try Self.sql(url, "SELECT count(*) FROM tickets") == [["1"]])
+    }
+
+    @Test func anotherProgramsDatabaseIsRefusedUntouched() async throws {
+        let url = try await Self.freshDatabase()
+        _ = try Self.sql(url, "CREATE TABLE invoices (id integer)")
+        let error = #expect(throws: PostgresStoreError.self) { try PostgresDeskStore(url: url, logger: .disabled) }
+        guard case .notASwitchboardDatabase(_, let detail)? = error else {
+            Issue.record("expected notASwitchboardDatabase, got \(String(describing: error))")
+            return
+        }
+        #expect(detail.contains("invoices"))
+        #expect(try Self.sql(url, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'")
+            == [["1"]])
+    }
+
+    @Test func aServerThatIsNotThereIsAClearErrorWithoutThePassword() async throws {
+        let port = try FreePort.next()
+        let error = #expect(throws: PostgresStoreError.self) {
+            try PostgresDeskStore(url: "postgresql://switchboard:s3cret@127.0.0.1:\(port)/desk?connect_timeout=2",
+                                  logger: .disabled)
+        }
+        let text = error?.description ?? ""
+        #expect(text.contains("cannot open the PostgreSQL store") && text.contains("\(port)"))
+        #expect(!text.contains("s3cret"))
+    }
+
+    @Test func checkConfigReportsTheSchemaVersionWithoutCreatingIt() async throws {
+        let url = try await Self.freshDatabase()
+        #expect(try PostgresDeskStore.inspect(url: url).contains("empty"))
+        #expect(try Self.sql(url, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'")
+            == [["0"]])
+        let store = try PostgresDeskStore(url: url, logger: .disabled)
+        #expect(try await store.schemaVersion() == PostgresDeskStore.latestSchemaVersion)
+        await store.close()
+        #expect(try PostgresDeskStore.inspect(url: url)
+            .contains("schema version \(PostgresDeskStore.latestSchemaVersion) (current)"))
+    }
+
+    @Test func aLostConnectionIsLoggedReestablishedAndNothingIsLost() async throws {
+        let url = try await Self.freshDatabase()
+        let sink = MemoryLogSink()
+        let store = try PostgresDeskStore(url: url, logger: Logger(sink: sink, minimumLevel: .info), now: monday)
+        let first = try await store.createTicket(newTicket(1))
+        // The server ends the store's session (as a restart or failover would).
+        let ended = try Self.sql(url, """
+            SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+            WHERE datname = current_database() AND application_name = 'switchboard' AND pid <> pg_backend_pid()
+            """)
+        #expect(ended == [["t"]])
+        // A read after the loss is answered from the new connection…
+        #expect(try await store.ticket(first.number) == first.stored)
+        // …and so is a write, with a number after the first.
+        let second = try await store.createTicket(newTicket(2))
+        #expect(second.number > first.number)
+        #expect(store.statistics.reconnects == 1)
+        #expect(sink.lines.contains { $0.contains("store connection lost; reconnecting") })
+        #expect(sink.lines.contains { $0.contains("store connection re-established") })
+
+        // A write when the server has just ended the session: either the
+        // loss is noticed before it is sent (it is stored on a new
+        // connection), or it fails with the lost connection and nothing of
+        // it is stored — never reported stored when it is not. The next
+        // write is stored either way.
+        _ = try Self.sql(url, """
+            SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+            WHERE datname = current_database() AND application_name = 'switchboard' AND pid <> pg_backend_pid()
+            """)
+        var numbers = [second.number, first.number]
+        do {
+            numbers.insert(try await store.createTicket(newTicket(3)).number, at: 0)
+        } catch let error as PGError {
+            #expect(error.connectionLost, "\(error)")
+        }
+        numbers.insert(try await store.createTicket(newTicket(4)).number, at: 0)
+        #expect(try await store.recentTickets(limit: 10).map(\.number) == numbers)
+        #expect(store.statistics.reconnects == 2)
+        await store.close()
+    }
+
+    /// The connection breaks while an update waits inside its transaction:
+    /// the caller gets the error, nothing of the update is stored, and the
+    /// next call works on a new connection.
+    @Test func aWriteWhoseConnectionBreaksMidTransactionFailsAndStoresNothing() async throws {
+        let url = try await Self.freshDatabase()
+        let store = try PostgresDeskStore(url: url, logger: .disabled, now: monday)
+        let commit = try await store.createTicket(newTicket(1))
+        let blocker = try PGConnection(url: url)
+        defer { blocker.close() }
+        try blocker.execute("BEGIN")
+        try blocker.run("SELECT 1 FROM tickets WHERE number = $1 FOR UPDATE", [PGValue(commit.number.rawValue)])
+        var changed = commit.ticket
+        changed.summary = "changed"
+        changed.updatedAt = monday.addingTimeInterval(60)
+        let update = Task { [changed] in
+            try await store.update(commit.stored, to: changed, events: [])
+        }
+        // The store's session waits for the blocker's row lock: end it there.
+        let waiting = """
+            SELECT pid FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()
+            """
+        var pids: [[String?]] = []
+        for _ in 0..<1000 where pids.isEmpty {
+            pids = try Self.sql(url, waiting)
+            if pids.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        let pid = try #require(pids.first?.first ?? nil, "the update never waited for the lock")
+        _ = try Self.sql(url, "SELECT pg_terminate_backend(\(pid))")
+        let result = await update.result
+        guard case .failure(let error as PGError) = result else {
+            Issue.record("the update was not failed by the lost connection: \(result)")
+            return
+        }
+        #expect(error.connectionLost, "\(error)")
+        try blocker.execute("ROLLBACK")
+        #expect(try await store.ticket(commit.number) == commit.stored)
+        let retried = try await store.update(commit.stored, to: changed, events: [])
+        #expect(retried.version == 2 && retried.ticket.summary == "changed")
+        await store.close()
+    }
+
+    @Test func textPostgreSQLCannotHoldIsRefusedAndNothingIsStored() async throws {
+        let url = try await Self.freshDatabase()
+        let store = try PostgresDeskStore(url: url, logger: .disabled, now: monday)
+        await #expect(throws: TicketStoreError.self) {
+            try await store.createTicket(newTicket(1, description: "line one\u{0}hidden"))
+        }
+        #expect(try await store.recentTickets(limit: 10).isEmpty)
+        await store.close()
+    }
+
+    /// Two gateway instances on one database: numbers stay unique and the
+    /// PIN budget of a number holds over both (the advisory lock).
+    @Test func twoInstancesShareNumbersAndOnePINBudget() async throws {
+        let url = try await Self.freshDatabase()
+        let stores = [try PostgresDeskStore(url: url, logger: .disabled, now: monday),
+                      try PostgresDeskStore(url: url, logger: .disabled, now: monday)]
+        let numbers = try await withThrowingTaskGroup(of: TicketNumber.self) { group in
+            for index in 0..<40 {
+                group.addTask { try await stores[index % 2].createTicket(newTicket(index)).number }
+            }
+            return try await group.reduce(into: [TicketNumber]()) { $0.append($1) }
+        }
+        #expect(Set(numbers).count == 40)
+        let policy = PINAttemptPolicy.standard
+        let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for index in 0..<60 {
+                group.addTask {
+                    let identity = ChatIdentity(network: "libera", nick: "guest\(index)", account: "acct\(index)")
+                    let result = try await stores[index % 2].reservePINCheck(
+                        customerNumber: "10042", identity: identity, at: monday, policy: policy)
+                    if case .reserved = result { return true }
+                    return false
+                }
+            }
+            return try await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 }.count == policy.wrongPerNumber)
+        for store in stores { await store.close() }
+    }
+
+    /// `sslmode=verify-full` in the URL: libpq checks the chain and the host
+    /// name; a certificate for another name or from an unknown CA is refused
+    /// before anything is sent.
+    @Test func verifyFullTLSConnectsOnlyToTheRightCertificate() async throws {
+        let certificates = try await TestCertificates()
+        defer { certificates.remove() }
+        let server = try await PostgresServer.start(durable: false)
+        do {
+            let issued = try await certificates.issue(commonName: "127.0.0.1", ipAddresses: ["127.0.0.1"])
+            try await server.enableTLS(certificate: issued.certificate, privateKey: issued.privateKey)
+            let plain = try await server.createDatabase("tls")
+            let url = plain + "?sslmode=verify-full&sslrootcert=\(certificates.authority.certificate)"
+            let store = try PostgresDeskStore(url: url, logger: .disabled, now: monday)
+            let commit = try await store.createTicket(newTicket(1))
+            #expect(try await store.ticket(commit.number) == commit.stored)
+            await store.close()
+            #expect(try Self.sql(url, "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()") == [["t"]])
+
+            // The same server by another name: the certificate does not name it.
+            let otherName = url.replacingOccurrences(of: "@127.0.0.1:", with: "@localhost:")
+            let wrongName = #expect(throws: PostgresStoreError.self) {
+                try PostgresDeskStore(url: otherName, logger: .disabled)
+            }
+            #expect(wrongName?.description.contains("does not match host name") == true,
+                    "\(String(describing: wrongName))")
+
+            // A CA the server's certificate does not come from.
+            let stranger = try await certificates.selfSigned(commonName: "Someone Else's CA")
+            let unknownCA = plain + "?sslmode=verify-full&sslrootcert=\(stranger.certificate)"
+            let untrusted = #expect(throws: PostgresStoreError.self) {
+                try PostgresDeskStore(url: unknownCA, logger: .disabled)
+            }
+            #expect(untrusted?.description.contains("certificate verify failed") == true,
+                    "\(String(describing: untrusted))")
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
+    }
+}
