@@ -154,6 +154,12 @@ public final class PostgresDeskStore: DeskStore {
         try await thread.read { db in try PostgresOperations.recentTickets(db, limit: limit) }
     }
 
+    public func tickets(createdFrom from: Date, until: Date, limit: Int) async throws -> [StoredTicket] {
+        try await thread.read { db in
+            try PostgresOperations.tickets(db, createdFrom: from, until: until, limit: limit)
+        }
+    }
+
     public func updateTicket(
         _ ticket: Ticket, expectedVersion: Int64, events: [TicketEvent], pages: [PageDraft], cancelUnsentPages: Bool
     ) async throws -> TicketCommit {

@@ -291,6 +291,11 @@ enum PostgresOperations {
         try db.query(ticketColumns + " ORDER BY number DESC LIMIT $1", [PGValue(max(0, limit))], readStoredTicket)
     }
 
+    static func tickets(_ db: PGConnection, createdFrom from: Date, until: Date, limit: Int) throws -> [StoredTicket] {
+        try db.query(ticketColumns + " WHERE created_at >= $1 AND created_at < $2 ORDER BY created_at, number LIMIT $3",
+                     [PGValue(from), PGValue(until), PGValue(max(0, limit))], readStoredTicket)
+    }
+
     // MARK: Outbox
 
     static let pageColumns = """
