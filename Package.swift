@@ -56,6 +56,12 @@ let package = Package(
         // masks (the `IRCMask` the mask-match vectors test), /me as actions.
         .target(name: "IRCAdapter", dependencies: ["Core", "IRC", "IRCClient", "Transport", "Desk", "Bots"],
                 swiftSettings: settings),
+        // Matrix client-server API: types, session (login, /sync, sends,
+        // rooms), rate limits and backoff; HTTP comes through a protocol.
+        .target(name: "Matrix", dependencies: ["Core"], swiftSettings: settings),
+        // The Matrix network as a `ChatNetwork`: user ids as principals,
+        // direct rooms, notices, mentions, encrypted rooms explained.
+        .target(name: "MatrixAdapter", dependencies: ["Core", "Matrix", "Desk", "Bots"], swiftSettings: settings),
         // Configuration, the one network factory, the console adapter, metrics.
         .target(name: "Gateway",
                 dependencies: ["Core", "Config", "IRC", "IRCClient", "IRCAdapter", "Transport", "Desk", "DeskFiles",
@@ -94,6 +100,8 @@ let package = Package(
                     swiftSettings: settings),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Config", "Transport", "Bots", "Desk", "DeskFiles", "PINHashing",
                                                         "Store", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "MatrixTests", dependencies: ["Matrix", "MatrixAdapter", "Bots", "Desk", "Core", "TestSupport"],
+                    swiftSettings: settings),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"], swiftSettings: settings),
 
         // Benchmarks: release-built executables (`swift run -c release <Name>`).

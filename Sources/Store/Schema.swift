@@ -150,6 +150,17 @@ enum Schema {
             ) STRICT, WITHOUT ROWID;
             CREATE INDEX conversations_expiry ON conversations (expires_at);
             """),
+        Migration(version: 3, name: "network state (Matrix sync token, device id)", sql: """
+            PRAGMA user_version = 3;
+
+            CREATE TABLE network_state (
+                network    TEXT NOT NULL,
+                key        TEXT NOT NULL,
+                value      TEXT NOT NULL,
+                updated_at REAL NOT NULL,
+                PRIMARY KEY (network, key)
+            ) STRICT, WITHOUT ROWID;
+            """),
     ]
 
     /// The version this code writes.

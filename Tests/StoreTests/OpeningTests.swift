@@ -18,12 +18,12 @@ import Testing
             let versions = try db.query("SELECT version, name, applied_at FROM schema_migrations ORDER BY version") {
                 (try $0.int(0), try $0.text(1), try $0.date(2))
             }
-            #expect(versions.map(\.0) == [1, 2])
+            #expect(versions.map(\.0) == [1, 2, 3])
             #expect(versions.first?.2 == monday)
             let tables = Set(try db.query("SELECT name FROM sqlite_schema WHERE type = 'table'") { try $0.text(0) })
             #expect(tables.isSuperset(of: ["tickets", "ticket_events", "pages", "roster_overrides", "counters",
-                                           "failed_pins", "pin_checks", "conversations", "schema_migrations"]))
-            #expect(try db.queryFirst("PRAGMA user_version") { try $0.int(0) } == 2)
+                                           "failed_pins", "pin_checks", "conversations", "network_state", "schema_migrations"]))
+            #expect(try db.queryFirst("PRAGMA user_version") { try $0.int(0) } == 3)
             #expect(try db.queryFirst("PRAGMA journal_mode") { try $0.text(0) } == "wal")
             #expect(try db.queryFirst("PRAGMA application_id") { try $0.int64(0) } == 0x5357_4244)
         }
