@@ -35,6 +35,9 @@ let package = Package(
         .target(name: "IRC", swiftSettings: settings),
         // Sockets, readiness, TLS.
         .target(name: "Transport", dependencies: ["Core", "COpenSSL", "CLinux"], swiftSettings: settings),
+        // HTTP/1.1 client (keep-alive pool, chunked bodies, limits, TLS via
+        // Transport) for the Matrix adapter.
+        .target(name: "HTTPClient", dependencies: ["Core", "Transport"], swiftSettings: settings),
         // IRC session state machine, send queue, and the client that drives it.
         .target(name: "IRCClient", dependencies: ["Core", "IRC", "Transport"], swiftSettings: settings),
         // Support desk domain: customers, contracts, tickets, queue, roster,
@@ -78,6 +81,8 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config"], swiftSettings: settings),
         .testTarget(name: "IRCTests", dependencies: ["IRC", "Core"], exclude: ["Vectors"], swiftSettings: settings),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "HTTPClientTests", dependencies: ["HTTPClient", "Transport", "Core", "TestSupport"],
+                    swiftSettings: settings),
         .testTarget(name: "IRCClientTests", dependencies: ["IRCClient", "IRC", "Transport", "Core", "TestSupport"],
                     swiftSettings: settings),
         .testTarget(name: "DeskTests", dependencies: ["Desk", "TestSupport"], swiftSettings: settings),
