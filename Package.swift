@@ -64,11 +64,11 @@ let package = Package(
         .target(name: "Matrix", dependencies: ["Core"], swiftSettings: settings),
         // The Matrix network as a `ChatNetwork`: user ids as principals,
         // direct rooms, notices, mentions, encrypted rooms explained.
-        .target(name: "MatrixAdapter", dependencies: ["Core", "Matrix", "Desk", "Bots"], swiftSettings: settings),
+        .target(name: "MatrixAdapter", dependencies: ["Core", "Matrix", "HTTPClient", "Transport", "Desk", "Bots"], swiftSettings: settings),
         // Configuration, the one network factory, the console adapter, metrics.
         .target(name: "Gateway",
                 dependencies: ["Core", "Config", "IRC", "IRCClient", "IRCAdapter", "Transport", "Desk", "DeskFiles",
-                               "PINHashing", "KB", "Store", "Bots"],
+                               "PINHashing", "KB", "Store", "Bots", "Matrix", "MatrixAdapter"],
                 swiftSettings: settings),
         // The command line, nothing else.
         .executableTarget(name: "switchboard", dependencies: ["Gateway"], swiftSettings: settings),

@@ -70,6 +70,10 @@ public actor MatrixClient<C: WallClock> {
 
     // MARK: - Session
 
+    /// Logs in as `deviceID` from now on (the device of an earlier run, so
+    /// the homeserver keeps deduplicating transaction ids).
+    public func reuseDevice(_ deviceID: String) { self.deviceID = deviceID }
+
     /// Logs in with the password (`POST /login`, `m.login.password`),
     /// asking for the stored device id when there is one. With an access
     /// token this only checks it (`/whoami`).

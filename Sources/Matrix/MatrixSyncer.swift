@@ -90,6 +90,9 @@ public struct MatrixSyncer<C: WallClock>: Sendable {
                     loadedSince = true
                 }
                 if filterID == nil {
+                    if await client.deviceID == nil, let stored = try await storage.load(MatrixStateKey.deviceID) {
+                        await client.reuseDevice(stored)
+                    }
                     try await client.login()
                     if let device = await client.deviceID { try await storage.save(MatrixStateKey.deviceID, device) }
                     filterID = try await client.uploadFilter(Self.filter)

@@ -89,7 +89,8 @@ public final class MatrixChatNetwork<C: WallClock>: ChatNetwork {
     ///   - transport: requests other than `/sync`; `syncTransport`: the long
     ///     poll, on its own connection.
     ///   - storage: the store's network state (or memory for tools).
-    ///   - deviceID: the device of an earlier run, if known (else read from `storage`).
+    ///   - deviceID: the device of an earlier run, if known (else the
+    ///     sync loop reads it from `storage` before logging in).
     public init(name: String, configuration: MatrixNetworkConfiguration, transport: any MatrixHTTPTransport,
                 syncTransport: any MatrixHTTPTransport, storage: any MatrixStateStorage, deviceID: String?,
                 clock: C, logger: Logger) {
@@ -102,19 +103,6 @@ public final class MatrixChatNetwork<C: WallClock>: ChatNetwork {
                               syncTransport: syncTransport, clock: clock, logger: logger)
         engine = MatrixEngine(network: name, configuration: configuration, client: client, storage: storage,
                               clock: clock, logger: logger)
-    }
-
-    /// Reads the stored device id first, so the homeserver keeps
-    /// deduplicating transaction ids across restarts.
-    public static func make(name: String, configuration: MatrixNetworkConfiguration,
-                            transport: any MatrixHTTPTransport, syncTransport: any MatrixHTTPTransport,
-                            storage: any MatrixStateStorage, clock: C, logger: Logger) async throws
-        -> MatrixChatNetwork<C>
-    {
-        let device = try await storage.load(MatrixStateKey.deviceID)
-        return MatrixChatNetwork(name: name, configuration: configuration, transport: transport,
-                                 syncTransport: syncTransport, storage: storage, deviceID: device, clock: clock,
-                                 logger: logger)
     }
 
     public func normalized(_ name: String, kind: ChatNameKind) -> String { name }

@@ -348,7 +348,7 @@ extension BotRuntime {
     func makePager(for network: String) -> Pager {
         let place = agentsPlace(for: network)
         var nicks: [String: String] = [:]
-        for agent in desk.agents.all { nicks[agent.id] = agent.nick }
+        for agent in desk.agents.all { nicks[agent.id] = address(of: agent, on: place.network) }
         return Pager(texts: definitions.agent, language: agentLanguage(place.network), network: place.network,
                      channel: place.channel, nicks: nicks)
     }
