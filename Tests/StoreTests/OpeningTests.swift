@@ -37,7 +37,7 @@ import Testing
             try BlockingSQLiteStore(path: dir.storePath, logger: .disabled, now: later).close()
             let db = try SQLiteConnection(path: dir.storePath)
             let applied = try db.query("SELECT applied_at FROM schema_migrations") { try $0.date(0) }
-            #expect(applied == [monday, monday])
+            #expect(applied == [monday, monday, monday])
         }
     }
 
@@ -80,7 +80,7 @@ import Testing
             let number = try store.createTicket(newTicket()).number
             store.close()
             let db = try SQLiteConnection(path: dir.storePath)
-            try db.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (3, 'from the future', 0)")
+            try db.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (4, 'from the future', 0)")
             db.close()
 
             #expect {
@@ -88,11 +88,11 @@ import Testing
             } throws: { error in
                 guard case SQLiteStoreError.databaseTooNew(let path, let found, let supported) = error else { return false }
                 let text = String(describing: error)
-                return path == dir.storePath && found == 3 && supported == 2 && text.contains("newer Switchboard")
+                return path == dir.storePath && found == 4 && supported == 3 && text.contains("newer Switchboard")
                     && text.contains(dir.storePath)
             }
             let check = try SQLiteConnection(path: dir.storePath)
-            #expect(try check.query("SELECT version FROM schema_migrations ORDER BY version") { try $0.int(0) } == [1, 2, 3])
+            #expect(try check.query("SELECT version FROM schema_migrations ORDER BY version") { try $0.int(0) } == [1, 2, 3, 4])
             #expect(try check.query("SELECT number FROM tickets") { try $0.int64(0) } == [number.rawValue])
         }
     }
