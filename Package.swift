@@ -74,7 +74,7 @@ let package = Package(
         .executableTarget(name: "switchboard", dependencies: ["Gateway"], swiftSettings: settings),
 
         // Shared by the test targets: fixtures for real servers, helpers.
-        .target(name: "TestSupport", dependencies: ["Core"], path: "Tests/TestSupport",
+        .target(name: "TestSupport", dependencies: ["Core", "Matrix", "MatrixAdapter"], path: "Tests/TestSupport",
                 exclude: ["Fixtures"], swiftSettings: settings),
 
         .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"], swiftSettings: settings),
@@ -107,7 +107,7 @@ let package = Package(
                                                         "Store", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "MatrixTests", dependencies: ["Matrix", "MatrixAdapter", "Bots", "Desk", "Core", "TestSupport"],
                     swiftSettings: settings),
-        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"], swiftSettings: settings),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "Matrix"], swiftSettings: settings),
 
         // Benchmarks: release-built executables (`swift run -c release <Name>`).
         .executableTarget(name: "IRCBench", dependencies: ["IRC", "Core"], path: "Benchmarks/IRCBench",

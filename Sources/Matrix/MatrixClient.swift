@@ -204,8 +204,10 @@ public actor MatrixClient<C: WallClock> {
 
     // MARK: - Requests
 
-    /// A JSON request to `/_matrix/client/v3/<path>`, its JSON answer.
-    func call(_ method: String, _ path: [String], query: [(String, String)] = [], body: JSONValue? = nil,
+    /// A JSON request to `/_matrix/client/v3/<path>`, its JSON answer, with
+    /// the rate-limit and token handling of every request (for endpoints
+    /// this type has no method for, e.g. a test creating a room).
+    public func call(_ method: String, _ path: [String], query: [(String, String)] = [], body: JSONValue? = nil,
               authenticated: Bool = true) async throws -> JSONValue {
         let data = try await raw(method, path, query: query, body: body.map { try JSONEncoder().encode($0) },
                                  authenticated: authenticated, timeout: .seconds(30), via: transport)
