@@ -193,9 +193,10 @@ public enum MatrixID {
             && !text.contains(where: { $0.isWhitespace || $0 == "/" })
     }
 
-    /// `!opaque:server`.
+    /// `!opaque:server`, or `!opaque` alone (room version 12 ids carry no
+    /// server name).
     public static func isRoomID(_ text: String) -> Bool {
-        text.hasPrefix("!") && text.contains(":") && !text.contains(where: \.isWhitespace)
+        text.hasPrefix("!") && text.count > 1 && !text.contains(where: { $0.isWhitespace || $0 == "/" })
     }
 
     /// `#alias:server`.

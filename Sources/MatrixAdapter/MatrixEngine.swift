@@ -289,9 +289,15 @@ actor MatrixEngine<C: WallClock> {
         do {
             let room = try await room(for: action.recipient)
             var mentionable = book.members[room] ?? []
-            if case .user(let user) = action.recipient { mentionable.insert(user) }
+            var alert: [String]?
+            if case .user(let user) = action.recipient {
+                mentionable.insert(user)
+                if action.deliveryID != nil { alert = [user] }
+            } else if action.deliveryID != nil {
+                alert = []
+            }
             mentionable.remove(configuration.userID)
-            let content = MatrixMessageFormat.content(action.text, mentionable: mentionable)
+            let content = MatrixMessageFormat.content(action.text, mentionable: mentionable, alert: alert)
             sequence += 1
             let txn = MatrixMessageFormat.transactionID(deliveryID: action.deliveryID, run: runID, sequence: sequence)
             try await client.send(room: room, type: "m.room.message", transactionID: txn, content: content)

@@ -17,22 +17,27 @@ import Matrix
 ///   ESC, …): user text never reaches the wire as it came.
 public enum MatrixMessageFormat {
     /// The event content for `text`, mentioning those of `mentionable`
-    /// whose user id appears in it.
-    public static func content(_ text: String, mentionable: Set<String>) -> JSONValue {
+    /// whose user id appears in it. `alert`: a page, which must notify even
+    /// where it names no one (the agent's direct room): an `m.text` that
+    /// mentions `alert`'s users besides.
+    public static func content(_ text: String, mentionable: Set<String>, alert: [String]? = nil) -> JSONValue {
         let body = sanitized(text)
-        let mentioned = userIDs(in: body).filter { mentionable.contains($0) }
+        let named = userIDs(in: body).filter { mentionable.contains($0) }
         var seen = Set<String>()
-        let unique = mentioned.filter { seen.insert($0).inserted }
-        guard !unique.isEmpty else {
+        let mentioned = (named + (alert ?? [])).filter { seen.insert($0).inserted }
+        guard !mentioned.isEmpty || alert != nil else {
             return .object(["msgtype": .string("m.notice"), "body": .string(body)])
         }
-        return .object([
+        var content: [String: JSONValue] = [
             "msgtype": .string("m.text"),
             "body": .string(body),
-            "format": .string("org.matrix.custom.html"),
-            "formatted_body": .string(html(body, pills: Set(unique))),
-            "m.mentions": .object(["user_ids": .array(unique.map { .string($0) })]),
-        ])
+            "m.mentions": .object(["user_ids": .array(mentioned.map { .string($0) })]),
+        ]
+        if !named.isEmpty {
+            content["format"] = .string("org.matrix.custom.html")
+            content["formatted_body"] = .string(html(body, pills: Set(named)))
+        }
+        return .object(content)
     }
 
     /// The text without control characters other than LF and TAB (CR LF

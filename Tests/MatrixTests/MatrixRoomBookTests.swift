@@ -152,6 +152,14 @@ import Testing
                 + "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;VPN&quot; down<br>second line"))
     }
 
+    @Test func aPrivatePageThatNamesNoOneStillNotifiesTheAgent() {
+        let content = MatrixMessageFormat.content("P1 #42 Kieler Werft AG: VPN down", mentionable: ["@anna:example.org"],
+                                                  alert: ["@anna:example.org"])
+        #expect(content["msgtype"] == .string("m.text"))
+        #expect(content["m.mentions"] == .object(["user_ids": .array([.string("@anna:example.org")])]))
+        #expect(content["formatted_body"] == nil)
+    }
+
     @Test func onlyMembersAreMentionedSoACustomerCannotPingAnyoneByWritingAnID() {
         let content = MatrixMessageFormat.content("summary: call @boss:example.org now", mentionable: ["@anna:example.org"])
         #expect(content["msgtype"] == .string("m.notice"))
