@@ -130,5 +130,7 @@ let package = Package(
                           path: "Benchmarks/FairSendBench", swiftSettings: settings),
         .executableTarget(name: "TransportBench", dependencies: ["Transport", "Core"], path: "Benchmarks/TransportBench",
                           swiftSettings: settings),
+        .executableTarget(name: "HTTPClientBench", dependencies: ["HTTPClient", "Transport", "Core"],
+                          path: "Benchmarks/HTTPClientBench", swiftSettings: settings),
     ]
 )

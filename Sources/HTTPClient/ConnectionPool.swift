@@ -9,8 +9,10 @@ import Transport
 /// A request takes a lease: an idle connection, or the right to open a new
 /// one (`.fresh`). When the origin is at its limit it waits, in order, for a
 /// connection to be released or discarded. An idle connection older than
-/// `idleTimeout` is closed rather than reused: servers close idle
-/// connections on their own schedule, and a stale one costs a failed write.
+/// `idleTimeout`, or one the server has closed or sent stray bytes on
+/// (`Connection.isOpenAndQuiet`), is closed rather than reused: servers close
+/// idle connections on their own schedule, and a stale one would fail the
+/// next request.
 final class ConnectionPool: Sendable {
     enum Lease: Sendable {
         /// A connection that carried an earlier request.
@@ -80,7 +82,12 @@ final class ConnectionPool: Sendable {
                         host.open -= expired.count
                         toClose += expired.map(\.connection)
                     }
-                    if reuse, let last = host.idle.popLast() { return .success(.idle(last.connection)) }
+                    // Most recently used first; one the server closed meanwhile is dropped.
+                    while reuse, let last = host.idle.popLast() {
+                        if last.connection.isOpenAndQuiet { return .success(.idle(last.connection)) }
+                        host.open -= 1
+                        toClose.append(last.connection)
+                    }
                     if host.open < limit {
                         host.open += 1
                         return .success(.fresh)
@@ -167,6 +174,9 @@ final class ConnectionPool: Sendable {
 
     /// Open connections (idle, busy or being opened) to `origin` (tests).
     func openCount(_ origin: Origin) -> Int { state.withLock { $0.hosts[origin]?.open ?? 0 } }
+
+    /// Requests waiting for a connection to `origin` (tests).
+    func waiterCount(_ origin: Origin) -> Int { state.withLock { $0.hosts[origin]?.waiters.count ?? 0 } }
 
     /// Idle connections to `origin` (tests).
     func idleCount(_ origin: Origin) -> Int { state.withLock { $0.hosts[origin]?.idle.count ?? 0 } }

@@ -68,21 +68,29 @@ public struct HTTPClientConfiguration: Sendable {
 ///
 /// ## Reuse and retries
 /// A connection is reused only after a complete response that allows it (no
-/// `Connection: close`, framed by length or chunks, nothing after it). When
-/// a reused connection turns out to have been closed by the server before
-/// any byte of the response came, an idempotent request (`HTTPMethod.isIdempotent`)
-/// is sent once more on a new connection; any other failure is thrown.
+/// `Connection: close`, framed by length or chunks, nothing after it), and
+/// only while it is younger than `idleTimeout` and the server has not closed
+/// it (checked without waiting before each reuse). When a reused connection
+/// still turns out to have been closed before any byte of the response came
+/// (the server closed it as the request went out), an idempotent request
+/// (`HTTPMethod.isIdempotent`) is sent once more on a new connection; a POST
+/// is not (it may have been acted on), and any other failure is thrown.
 ///
 /// ## Timeouts
 /// `HTTPRequest.timeout` bounds the whole exchange on the injected `clock`
 /// (tests use `ManualClock`); the connect step is also bounded by
 /// `connectTimeout`.
 public final class HTTPClient: Sendable {
+    /// The settings the client was made with (fixed for its lifetime).
     public let configuration: HTTPClientConfiguration
     let pool: ConnectionPool
     let clock: any WallClock
     let logger: Logger
 
+    /// A client with an empty pool: connections open on the first requests.
+    /// `clock` times request deadlines and idle expiry (tests pass a
+    /// `ManualClock`); `logger` gets one debug line per request (method,
+    /// URL without query, status, size, duration; never header values).
     public init(
         configuration: HTTPClientConfiguration = HTTPClientConfiguration(), clock: any WallClock = SystemClock(),
         logger: Logger = .disabled
@@ -102,10 +110,21 @@ public final class HTTPClient: Sendable {
         let deadline = clock.now.advanced(by: request.timeout)
         let prepared = try PreparedRequest(request, userAgent: configuration.userAgent)
         let timeout = request.timeout
-        return try await withDeadline(deadline, clock: clock) {
-            try await self.perform(prepared, deadline: deadline)
-        } onTimeout: {
-            HTTPClientError.timedOut(operation: prepared.summary, after: timeout)
+        let started = clock.now
+        do {
+            let response = try await withDeadline(deadline, clock: clock) {
+                try await self.perform(prepared, deadline: deadline)
+            } onTimeout: {
+                HTTPClientError.timedOut(operation: prepared.summary, after: timeout)
+            }
+            logger.debug("HTTP response", [
+                "request": prepared.summary, "status": response.status, "bytes": response.body.count,
+                "duration": started.duration(to: clock.now),
+            ])
+            return response
+        } catch let error as HTTPClientError {
+            logger.debug("HTTP request failed", ["request": prepared.summary, "error": error.description])
+            throw error
         }
     }
 

@@ -1,7 +1,10 @@
 /// One header field as it was sent or received: the name keeps its spelling,
 /// the value has no leading or trailing whitespace.
 public struct HTTPField: Sendable, Equatable, CustomStringConvertible {
+    /// The name as spelled on the wire (compare with `HTTPHeaders`' lookups,
+    /// which ignore case).
     public var name: String
+    /// The value without surrounding spaces and tabs.
     public var value: String
 
     public init(name: String, value: String) {
@@ -19,10 +22,12 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
     /// The fields in the order they were added or received.
     public private(set) var fields: [HTTPField]
 
+    /// Headers from fields in wire order.
     public init(_ fields: [HTTPField] = []) {
         self.fields = fields
     }
 
+    /// `["Content-Type": "application/json"]`: fields in the literal's order.
     public init(dictionaryLiteral elements: (String, String)...) {
         fields = elements.map { HTTPField(name: $0.0, value: $0.1) }
     }
@@ -67,6 +72,7 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
         fields.removeAll { HTTPHeaders.sameName($0.name, name) }
     }
 
+    /// Fields, counting a repeated name once per occurrence.
     public var count: Int { fields.count }
     public var isEmpty: Bool { fields.isEmpty }
 

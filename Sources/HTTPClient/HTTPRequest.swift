@@ -3,6 +3,8 @@ import Foundation
 /// An HTTP method (RFC 9110 §9). Any token is allowed; the common ones are
 /// constants.
 public struct HTTPMethod: Sendable, Hashable, RawRepresentable, ExpressibleByStringLiteral, CustomStringConvertible {
+    /// The method as sent (case matters: `GET`, not `get`). Checked to be a
+    /// token when the request is sent.
     public let rawValue: String
 
     public init(rawValue: String) { self.rawValue = rawValue }
@@ -34,10 +36,13 @@ public struct HTTPMethod: Sendable, Hashable, RawRepresentable, ExpressibleByStr
 /// characters: such a request fails with `HTTPClientError.invalidRequest`
 /// before anything is sent.
 public struct HTTPRequest: Sendable {
+    /// What to do; only idempotent methods are retried (see `HTTPMethod.isIdempotent`).
     public var method: HTTPMethod
     /// `http://` or `https://`; the path and query are sent as they are
     /// percent-encoded in the URL, the fragment never.
     public var url: URL
+    /// Fields sent after `Host` and `User-Agent`, in this order (e.g.
+    /// `Authorization`, `Content-Type`).
     public var headers: HTTPHeaders
     /// The body, sent with `Content-Length`. nil sends none (and
     /// `Content-Length: 0` for POST, PUT and PATCH, as servers expect).
@@ -59,13 +64,21 @@ public struct HTTPRequest: Sendable {
         self.timeout = timeout
     }
 
-    /// `"GET https://host/path"` (the query left out: it may hold tokens),
-    /// for messages and logs.
-    var summary: String {
-        var shown = url.absoluteString
-        if let cut = shown.firstIndex(where: { $0 == "?" || $0 == "#" }) { shown = String(shown[..<cut]) }
-        return "\(method) \(shown)"
-    }
+    /// `"GET https://host/path"` for messages and logs: the query (which may
+    /// hold an access token) and any credentials are left out.
+    var summary: String { "\(method) \(redacted(url))" }
+}
+
+/// `url` without query, fragment and credentials, for messages and logs.
+func redacted(_ url: URL) -> String {
+    guard var components = URLComponents(url: url, resolvingAgainstBaseURL: false) else { return "(unparsable URL)" }
+    let hadSecrets = components.user != nil || components.password != nil
+    components.user = nil
+    components.password = nil
+    components.query = nil
+    components.fragment = nil
+    let shown = components.string ?? "(unparsable URL)"
+    return hadSecrets ? shown + " (credentials removed)" : shown
 }
 
 /// Where a request goes: the pool's key.
@@ -84,27 +97,27 @@ struct PreparedRequest: Sendable {
     let method: HTTPMethod
     let summary: String
 
-    init(_ request: HTTPRequest, userAgent: String?) throws(HTTPClientError) {
+    init(_ request: HTTPRequest, userAgent: String?) throws {
         let url = request.url
-        let shown = url.absoluteString
+        let shown = redacted(url)
         guard let components = URLComponents(url: url, resolvingAgainstBaseURL: false) else {
-            throw .invalidURL(shown, reason: "it cannot be parsed")
+            throw HTTPClientError.invalidURL(shown, reason: "it cannot be parsed")
         }
         let scheme = components.scheme.map { asciiLowercased($0) }
         guard scheme == "http" || scheme == "https" else {
-            throw .invalidURL(shown, reason: "the scheme must be http or https")
+            throw HTTPClientError.invalidURL(shown, reason: "the scheme must be http or https")
         }
-        guard var host = components.host, !host.isEmpty else { throw .invalidURL(shown, reason: "it has no host") }
+        guard var host = components.host, !host.isEmpty else { throw HTTPClientError.invalidURL(shown, reason: "it has no host") }
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         guard components.user == nil && components.password == nil else {
-            throw .invalidURL(shown, reason: "credentials in the URL are not sent; use an Authorization header")
+            throw HTTPClientError.invalidURL(shown, reason: "credentials in the URL are not sent; use an Authorization header")
         }
         let secure = scheme == "https"
         let defaultPort: UInt16 = secure ? 443 : 80
         var port = defaultPort
         if let given = components.port {
             guard let valid = UInt16(exactly: given), valid > 0 else {
-                throw .invalidURL(shown, reason: "port \(given) is out of range")
+                throw HTTPClientError.invalidURL(shown, reason: "port \(given) is out of range")
             }
             port = valid
         }
@@ -112,32 +125,32 @@ struct PreparedRequest: Sendable {
         if target.isEmpty { target = "/" }
         if let query = components.percentEncodedQuery { target += "?" + query }
         guard target.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
-            throw .invalidURL(shown, reason: "the path or query has characters that are not percent-encoded")
+            throw HTTPClientError.invalidURL(shown, reason: "the path or query has characters that are not percent-encoded")
         }
         guard host.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "/") }) else {
-            throw .invalidURL(shown, reason: "the host has characters that cannot be sent")
+            throw HTTPClientError.invalidURL(shown, reason: "the host has characters that cannot be sent")
         }
 
         let method = request.method.rawValue
         guard !method.isEmpty, method.utf8.allSatisfy(isTokenByte) else {
-            throw .invalidRequest("the method \(method.debugDescription) is not an HTTP token")
+            throw HTTPClientError.invalidRequest("the method \(method.debugDescription) is not an HTTP token")
         }
         for field in request.headers {
             guard !field.name.isEmpty, field.name.utf8.allSatisfy(isTokenByte) else {
-                throw .invalidRequest("the header name \(field.name.debugDescription) is not an HTTP token")
+                throw HTTPClientError.invalidRequest("the header name \(field.name.debugDescription) is not an HTTP token")
             }
             // RFC 9110 §5.5: field-value = VCHAR / obs-text / SP / HTAB; CR, LF and NUL would split the message.
             guard field.value.utf8.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else {
-                throw .invalidRequest("the value of header \(field.name) contains a control character")
+                throw HTTPClientError.invalidRequest("the value of header \(field.name) contains a control character")
             }
             for reserved in ["Host", "Content-Length", "Transfer-Encoding", "Connection"]
             where HTTPHeaders.sameName(field.name, reserved) {
-                throw .invalidRequest("the header \(reserved) is set by the HTTP client, not by the request")
+                throw HTTPClientError.invalidRequest("the header \(reserved) is set by the HTTP client, not by the request")
             }
         }
         if let userAgent {
             guard userAgent.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) else {
-                throw .invalidRequest("the User-Agent contains a control character")
+                throw HTTPClientError.invalidRequest("the User-Agent contains a control character")
             }
         }
 

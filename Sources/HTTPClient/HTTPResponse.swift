@@ -6,6 +6,7 @@ public struct HTTPResponseHead: Sendable, Equatable {
     public var status: Int
     /// The reason phrase (informational only; may be empty).
     public var reason: String
+    /// The header fields, with case-insensitive lookup.
     public var headers: HTTPHeaders
 
     public init(minorVersion: Int = 1, status: Int, reason: String = "", headers: HTTPHeaders = [:]) {
@@ -23,6 +24,7 @@ public struct HTTPResponse: Sendable, Equatable {
     /// The three-digit status code (`200`, `429`, ...). Interim 1xx responses
     /// are skipped, never returned.
     public var status: Int
+    /// The reason phrase (`"Too Many Requests"`): for people only, may be empty.
     public var reason: String
     /// Header fields, with case-insensitive lookup (`headers["content-type"]`).
     public var headers: HTTPHeaders

@@ -59,6 +59,7 @@ public struct HTTPResponseParser: Sendable {
     /// The longest chunk-size line (size plus extensions) accepted.
     static let maxChunkLineBytes = 4096
 
+    /// What the response may make the parser hold (see `HTTPResponseLimits`).
     public let limits: HTTPResponseLimits
     /// Whether the request was HEAD (whose response never has a body).
     public let isResponseToHead: Bool
@@ -383,7 +384,7 @@ public struct HTTPResponseParser: Sendable {
         }
         let status = Int(bytes[9] - 48) * 100 + Int(bytes[10] - 48) * 10 + Int(bytes[11] - 48)
         guard status >= 100 else {
-            throw HTTPClientError.malformedResponse("status code \(status) in \(shown(line)) is below 100")
+            throw HTTPClientError.malformedResponse("the status line \(shown(line)) has status code \(status), below 100")
         }
         return HTTPResponseHead(
             minorVersion: Int(bytes[7] - 48), status: status,

@@ -9,6 +9,8 @@
 //   socketpair, so IRC client tests run without a network.
 // - `Connection.read(maxBytes:)`, `.lines(maxLineLength:stripsCarriageReturn:)`,
 //   `.write(_:)`, `.close()`: the same for plain, TLS and adopted sockets.
+// - `Connection.isOpenAndQuiet`: whether an idle pooled connection may be
+//   reused (the peer has not closed it nor sent anything), without waiting.
 // - `Listener.bind(host:port:backlog:logger:clock:)` / `.accept()`: loopback
 //   servers; `accept` waits out EMFILE/ENFILE/ENOBUFS/ENOMEM with a capped
 //   back-off (`AcceptBackoff.swift`) instead of failing, logging each errno
