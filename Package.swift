@@ -128,6 +128,8 @@ let package = Package(
                           path: "Benchmarks/AbuseBench", swiftSettings: settings),
         .executableTarget(name: "FairSendBench", dependencies: ["Gateway", "Core", "TestSupport"],
                           path: "Benchmarks/FairSendBench", swiftSettings: settings),
+        .executableTarget(name: "MatrixBench", dependencies: ["Matrix", "MatrixAdapter", "Bots", "Core", "TestSupport"],
+                          path: "Benchmarks/MatrixBench", swiftSettings: settings),
         .executableTarget(name: "TransportBench", dependencies: ["Transport", "Core"], path: "Benchmarks/TransportBench",
                           swiftSettings: settings),
         .executableTarget(name: "HTTPClientBench", dependencies: ["HTTPClient", "Transport", "Core"],
