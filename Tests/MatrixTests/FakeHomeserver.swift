@@ -19,13 +19,34 @@ final class FakeHomeserver: MatrixHTTPTransport, Sendable {
 
     typealias Answer = @Sendable (Seen) -> (Int, JSONValue)
 
-    private let state: Mutex<(seen: [Seen], answer: Answer)>
+    /// An answer status meaning: hold the request (a long poll with no news).
+    static let hold = -1
 
-    init(_ answer: @escaping Answer) { state = Mutex(([], answer)) }
+    /// The answering closure, boxed: kept in a tuple inside the Mutex, the
+    /// compiler's reabstraction thunks for it called each other until the
+    /// stack overflowed (Swift 6.3, a closure returning a tuple).
+    final class Box: Sendable {
+        let answer: Answer
+        init(_ answer: @escaping Answer) { self.answer = answer }
+        func reply(_ seen: Seen) -> Reply {
+            let (status, body) = answer(seen)
+            return Reply(status: status, body: body)
+        }
+    }
 
-    var seen: [Seen] { state.withLock { $0.seen } }
+    struct Reply: Sendable {
+        var status: Int
+        var body: JSONValue
+    }
 
-    func replace(_ answer: @escaping Answer) { state.withLock { $0.answer = answer } }
+    private let requests = Mutex<[Seen]>([])
+    private let box: Mutex<Box>
+
+    init(_ answer: @escaping Answer) { box = Mutex(Box(answer)) }
+
+    var seen: [Seen] { requests.withLock { $0 } }
+
+    func replace(_ answer: @escaping Answer) { box.withLock { $0 = Box(answer) } }
 
     func perform(_ request: MatrixHTTPRequest) async throws -> MatrixHTTPResponse {
         let components = URLComponents(url: request.url, resolvingAgainstBaseURL: false)!
@@ -35,11 +56,15 @@ final class FakeHomeserver: MatrixHTTPTransport, Sendable {
         for item in components.queryItems ?? [] { query[item.name] = item.value }
         let body = request.body.flatMap { try? JSONDecoder().decode(JSONValue.self, from: $0) }
         let seen = Seen(request: request, path: path, query: query, body: body)
-        let answer = state.withLock { state in
-            state.seen.append(seen)
-            return state.answer
+        requests.withLock { $0.append(seen) }
+        let reply = box.withLock { $0 }.reply(seen)
+        let (status, json) = (reply.status, reply.body)
+        if status == Self.hold {
+            // A long poll with nothing to tell: held until the task is cancelled.
+            let (stream, _) = AsyncStream<Void>.makeStream()
+            for await _ in stream {}
+            throw CancellationError()
         }
-        let (status, json) = answer(seen)
         return MatrixHTTPResponse(status: status, body: try JSONEncoder().encode(json))
     }
 }
