@@ -152,7 +152,7 @@ actor MatrixEngine<C: WallClock> {
     private func joinConfiguredRooms() async {
         roomsJoinedAt = clock.date
         if let direct = try? await client.accountData("m.direct") { book.applyDirectAccountData(direct) }
-        for name in configuration.rooms where book.roomID(named: name) == nil || !MatrixID.isRoomID(name) {
+        for name in configuration.rooms where !book.configured.values.contains(name) {
             do {
                 let id = try await client.join(name)
                 book.configure(roomID: id, name: name)
@@ -302,6 +302,14 @@ actor MatrixEngine<C: WallClock> {
             let txn = MatrixMessageFormat.transactionID(deliveryID: action.deliveryID, run: runID, sequence: sequence)
             try await client.send(room: room, type: "m.room.message", transactionID: txn, content: content)
             return .sent
+        } catch let error as MatrixError where error.status == 403 {
+            // A direct room the user left (or never joined): forget it, so
+            // the next attempt opens a new one (same transaction id).
+            if case .user(let user) = action.recipient, let room = book.directRoom(for: user) {
+                book.forgetDirect(room: room)
+                return .retry("\(error); opening a new direct room")
+            }
+            return .refused("\(error)")
         } catch let error as MatrixError where (400..<500).contains(error.status) && error.status != 429 {
             return .refused("\(error)")
         } catch let error as MatrixClientError {

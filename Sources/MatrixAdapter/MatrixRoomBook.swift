@@ -67,6 +67,12 @@ public struct MatrixRoomBook: Sendable {
         if !encrypted.contains(room) { directRoomOf[user] = room }
     }
 
+    /// Stops writing to `room` as a direct room (the bot cannot send there).
+    public mutating func forgetDirect(room: String) {
+        guard let user = directRooms.removeValue(forKey: room) else { return }
+        if directRoomOf[user] == room { directRoomOf[user] = nil }
+    }
+
     /// The room to write to `user` in: a known direct room that is not
     /// encrypted (the bot could not read the answer there).
     public func directRoom(for user: String) -> String? {

@@ -36,9 +36,11 @@ import Testing
     }
 
     func start(_ fake: FakeHomeserver, clock: ManualClock, recorder: Recorder,
-               invitesFrom: [String] = [":example.org"]) async -> (MatrixChatNetwork<ManualClock>, Task<Void, any Error>) {
+               invitesFrom: [String] = [":example.org"], rooms: [String] = [])
+        async -> (MatrixChatNetwork<ManualClock>, Task<Void, any Error>)
+    {
         let configuration = MatrixNetworkConfiguration(
-            homeserver: URL(string: "http://hs")!, userID: "@bot:example.org", credentials: .password("pw"), rooms: [],
+            homeserver: URL(string: "http://hs")!, userID: "@bot:example.org", credentials: .password("pw"), rooms: rooms,
             invitesFrom: invitesFrom, encryptedRoomText: "encrypted")
         let network = MatrixChatNetwork(name: "mx", configuration: configuration, transport: fake, syncTransport: fake,
                                         storage: MemoryMatrixStateStorage(), deviceID: nil, clock: clock,
@@ -130,6 +132,19 @@ import Testing
         await network.send(ChatAction(network: "mx", recipient: .user("@cust:example.org"), text: "Hello"))
         await waitFor { fake.seen.contains { $0.path.hasPrefix("/rooms/!ok:example.org/send/") } }
         #expect(!fake.seen.contains { $0.path == "/createRoom" })
+        await network.shutdown(message: "", deadline: .zero)
+        _ = try? await task.value
+    }
+
+    @Test func configuredRoomsAreJoinedByIDOrAlias() async throws {
+        let clock = ManualClock()
+        let fake = Self.homeserver()
+        let recorder = Recorder()
+        let (network, task) = await start(fake, clock: clock, recorder: recorder,
+                                          rooms: ["!agents:example.org", "#support:example.org"])
+        await waitFor { fake.seen.contains { $0.path == "/join/#support:example.org" } }
+        #expect(fake.seen.contains { $0.method == "POST" && $0.path == "/join/!agents:example.org" })
+        #expect(fake.seen.contains { $0.method == "POST" && $0.path == "/join/#support:example.org" })
         await network.shutdown(message: "", deadline: .zero)
         _ = try? await task.value
     }

@@ -121,6 +121,13 @@ import Testing
         #expect(book.directAccountData["@x:example.org"] == .array([.string("!two:example.org")]))
     }
 
+    @Test func aForgottenDirectRoomIsNoLongerWrittenTo() {
+        var book = book()
+        book.forgetDirect(room: Self.dm)
+        #expect(book.directRoom(for: "@cust:example.org") == nil)
+        #expect(book.directAccountData["@cust:example.org"] == nil)
+    }
+
     @Test func anInviteFromAllowedUsersOrServersOnly() {
         let config = MatrixNetworkConfiguration(homeserver: URL(string: "https://hs")!, userID: "@switchboard:example.org",
                                                 credentials: .password("x"), rooms: [],
