@@ -289,11 +289,15 @@ actor MatrixEngine<C: WallClock> {
         do {
             let room = try await room(for: action.recipient)
             var mentionable = book.members[room] ?? []
+            // A page (from the outbox, on the urgent lane) must notify; a
+            // non-contract announcement comes from the outbox too but on a
+            // lower lane, and is never a page.
+            let isPage = action.deliveryID != nil && action.lane == .urgent
             var alert: [String]?
             if case .user(let user) = action.recipient {
                 mentionable.insert(user)
-                if action.deliveryID != nil { alert = [user] }
-            } else if action.deliveryID != nil {
+                if isPage { alert = [user] }
+            } else if isPage {
                 alert = []
             }
             mentionable.remove(configuration.userID)

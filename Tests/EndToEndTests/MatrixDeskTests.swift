@@ -233,4 +233,40 @@ import TestSupport
             #expect(back.params.first == "anna", "relayed privately to the assigned agent")
         }
     }
+
+    @Test func aNonContractCustomerIsQueuedHonestlyAnnouncedNotPagedAndAnAcceptedArticleOpensNoTicket() async throws {
+        try await withDesk { desk in
+            let room = try await openDirectRoom(desk)
+            try await desk.customer.say("hi, I have no customer number. How do I renew the licence of my NordBox?", in: room)
+            let deadline = ContinuousClock.now.advanced(by: .seconds(15))
+            while true {
+                let bodies = await desk.customer.messages(from: desk.bot, in: room).compactMap { $0.event.content["body"]?.string }
+                if bodies.contains(where: { $0.contains("Does one of them solve") }) {
+                    try await say(desk, "no", in: room, expecting: "How serious")
+                    break
+                }
+                if bodies.contains(where: { $0.contains("How serious") }) { break }
+                guard ContinuousClock.now < deadline else { throw MatrixClientError("no severity question: \(bodies)") }
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            try await desk.customer.say("4", in: room)
+            let queued = try await desk.customer.expectMessage(from: desk.bot, containing: "in the queue", in: room)
+            #expect(queued.event.content["body"]?.string?.contains("P8") == true)
+            try await desk.customer.expectMessage(from: desk.bot, containing: "no entitlement", in: room)
+            let announcement = try await desk.anna.expectMessage(from: desk.bot, containing: "P8", in: desk.agentsRoom)
+            #expect(announcement.event.content["msgtype"]?.string == "m.notice", "an announcement is not a page")
+            let privately = await desk.anna.messages(from: desk.bot).filter { $0.room != desk.agentsRoom }
+            #expect(privately.isEmpty, "non-contract tickets are never paged")
+
+            // Another customer accepts a KB article: no ticket.
+            let reader = try await MatrixTestUser.start(server: desk.synapse, name: "eve", password: Self.password)
+            defer { Task { await reader.stop() } }
+            let readerRoom = try await openDirectRoom(desk, from: reader)
+            try await say(desk, "hi, no customer number. I can't restore a deleted file from last week's backup",
+                          in: readerRoom, expecting: "Does one of them solve", user: reader)
+            try await say(desk, "yes", in: readerRoom, expecting: "Glad to hear it", user: reader)
+            let tickets = try await desk.gateway.runCommand(["tickets", "list"])
+            #expect(!tickets.contains("@eve:localhost"), "\(tickets)")
+        }
+    }
 }
