@@ -269,4 +269,22 @@ import TestSupport
             #expect(!tickets.contains("@eve:localhost"), "\(tickets)")
         }
     }
+
+    @Test func aMatrixAgentTakesRepliesAndGetsTheCustomersAnswerRelayed() async throws {
+        try await withDesk { desk in
+            let agents = try #require(desk.agentsRoom)
+            let room = try await openDirectRoom(desk)
+            let (number, _) = try await openContractTicket(desk, in: room)
+            try await desk.anna.say("switchboard: !take \(number)", in: agents)
+            try await desk.customer.expectMessage(from: desk.bot, containing: "has taken", in: room)
+            try await desk.anna.say("switchboard: !reply \(number) Which error code <b>exactly</b>?", in: agents)
+            let relayed = try await desk.customer.expectMessage(from: desk.bot, containing: "Which error code", in: room)
+            #expect(relayed.event.content["body"]?.string?.contains("#\(number)") == true)
+            #expect(relayed.event.content["formatted_body"] == nil, "no markup reaches the customer")
+            try await desk.customer.say("It says E-4012 <script>x</script>", in: room)
+            let back = try await desk.anna.expectMessage(from: desk.bot, containing: "E-4012")
+            #expect(back.room != agents, "relayed privately to the assigned agent")
+            #expect(back.event.content["formatted_body"]?.string?.contains("<script>") != true)
+        }
+    }
 }

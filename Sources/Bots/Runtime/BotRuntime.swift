@@ -621,6 +621,12 @@ public actor BotRuntime<C: WallClock> {
         return account
     }
 
+    /// Who to write to for the agent with this id on `network` (the id
+    /// itself if the agent was removed).
+    func address(ofAgent id: String, on network: String) -> String {
+        desk.agents.agent(id: id).map { address(of: $0, on: network) } ?? id
+    }
+
     /// The language of agent-facing texts on `network`.
     func agentLanguage(_ network: String) -> Language {
         networkSettings[network]?.defaultLanguage ?? .de
