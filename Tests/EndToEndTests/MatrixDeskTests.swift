@@ -287,4 +287,27 @@ import TestSupport
             #expect(back.event.content["formatted_body"]?.string?.contains("<script>") != true)
         }
     }
+
+    @Test func switchboardMatrixPrintsOneLinePerEventWithTheSendersUserID() async throws {
+        try await SynapseServer.with { synapse in
+            try await synapse.register([("switchboard", Self.password), ("anna", Self.password)])
+            let anna = try await MatrixTestUser.start(server: synapse, name: "anna", password: Self.password)
+            defer { Task { await anna.stop() } }
+            let room = try await anna.createRoom(alias: "agents", isPublic: true)
+            try await anna.setDisplayName("Not Anna")
+            var environment = ProcessInfo.processInfo.environment
+            environment["SWITCHBOARD_MATRIX_PASSWORD"] = Self.password
+            let cli = try ChildProcess.launch(try BuiltProducts.executable(named: "switchboard"),
+                                              ["matrix", "--homeserver", synapse.url.absoluteString,
+                                               "--user", synapse.userID("switchboard"), "--room", "#agents:localhost"],
+                                              name: "switchboard-matrix", environment: environment)
+            defer { Task { await cli.stop() } }
+            try await cli.waitForOutput("syncing", timeout: .seconds(30))
+            try await waitForJoin(of: synapse.userID("switchboard"), in: room, seenBy: anna)
+            try await anna.say("switchboard: hello from anna", in: room)
+            try await cli.waitForOutput("message #agents:localhost <@anna:localhost> [to the bot] hello from anna",
+                                        timeout: .seconds(15))
+            #expect(!cli.output.contains("Not Anna"), "a display name is never shown as the sender")
+        }
+    }
 }
