@@ -66,16 +66,23 @@ let package = Package(
                 swiftSettings: settings),
         // The status page's HTML and SVG: pure (desk values in, text out).
         .target(name: "StatusPage", dependencies: ["Core", "Desk"], swiftSettings: settings),
+        // Matrix client-server API: types, session (login, /sync, sends,
+        // rooms), rate limits and backoff; HTTP comes through a protocol.
+        .target(name: "Matrix", dependencies: ["Core"], swiftSettings: settings),
+        // The Matrix network as a `ChatNetwork`: user ids as principals,
+        // direct rooms, notices, mentions, encrypted rooms explained.
+        .target(name: "MatrixAdapter", dependencies: ["Core", "Matrix", "HTTPClient", "Transport", "Desk", "Bots"], swiftSettings: settings),
         // Configuration, the one network factory, the console adapter, metrics.
         .target(name: "Gateway",
                 dependencies: ["Core", "Config", "IRC", "IRCClient", "IRCAdapter", "Transport", "Desk", "DeskFiles",
-                               "PINHashing", "KB", "Store", "PostgresStore", "Bots", "StatusPage"],
+                               "PINHashing", "KB", "Store", "PostgresStore", "Bots", "StatusPage", "Matrix",
+                               "MatrixAdapter"],
                 swiftSettings: settings),
         // The command line, nothing else.
         .executableTarget(name: "switchboard", dependencies: ["Gateway"], swiftSettings: settings),
 
         // Shared by the test targets: fixtures for real servers, helpers.
-        .target(name: "TestSupport", dependencies: ["Core"], path: "Tests/TestSupport",
+        .target(name: "TestSupport", dependencies: ["Core", "Matrix", "MatrixAdapter"], path: "Tests/TestSupport",
                 exclude: ["Fixtures"], swiftSettings: settings),
 
         .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"], swiftSettings: settings),
@@ -107,7 +114,9 @@ let package = Package(
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Config", "Transport", "Bots", "Desk", "DeskFiles", "PINHashing",
                                                         "Store", "PostgresStore", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "StatusPageTests", dependencies: ["StatusPage", "Desk", "TestSupport"], swiftSettings: settings),
-        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"], swiftSettings: settings),
+        .testTarget(name: "MatrixTests", dependencies: ["Matrix", "MatrixAdapter", "Bots", "Desk", "Core", "TestSupport"],
+                    swiftSettings: settings),
+        .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "Matrix"], swiftSettings: settings),
 
         // Benchmarks: release-built executables (`swift run -c release <Name>`).
         .executableTarget(name: "IRCBench", dependencies: ["IRC", "Core"], path: "Benchmarks/IRCBench",
@@ -130,6 +139,8 @@ let package = Package(
                           path: "Benchmarks/FairSendBench", swiftSettings: settings),
         .executableTarget(name: "PGBench", dependencies: ["PostgresStore", "CPostgres", "Desk", "Core", "TestSupport"],
                           path: "Benchmarks/PGBench", swiftSettings: settings),
+        .executableTarget(name: "MatrixBench", dependencies: ["Matrix", "MatrixAdapter", "Bots", "Core", "TestSupport"],
+                          path: "Benchmarks/MatrixBench", swiftSettings: settings),
         .executableTarget(name: "TransportBench", dependencies: ["Transport", "Core"], path: "Benchmarks/TransportBench",
                           swiftSettings: settings),
         .executableTarget(name: "HTTPClientBench", dependencies: ["HTTPClient", "Transport", "Core"],

@@ -184,9 +184,22 @@ public protocol TicketHistoryStore: Sendable {
     func tickets(createdFrom from: Date, until: Date, limit: Int) async throws -> [StoredTicket]
 }
 
+/// Small values a chat network adapter keeps across restarts, per network
+/// (Matrix: the `/sync` position, so a restart neither answers old messages
+/// again nor misses new ones; the device id, so the homeserver keeps
+/// deduplicating transaction ids). Not for secrets.
+public protocol NetworkStateStore: Sendable {
+    /// The value stored under `network`/`key`, or nil.
+    func networkState(network: String, key: String) async throws -> String?
+
+    /// Stores `value` under `network`/`key`, replacing what was there;
+    /// durable when it returns.
+    func setNetworkState(network: String, key: String, value: String) async throws
+}
+
 /// Everything the desk stores, as one value the gateway opens and closes.
 public protocol DeskStore: TicketRecordStore, PageOutboxStore, RosterOverrideStore, CounterStore,
-    PINAttemptStore, ConversationStore, TicketHistoryStore {
+    PINAttemptStore, ConversationStore, TicketHistoryStore, NetworkStateStore {
     /// The schema version of the open store (what `check-config` reports).
     func schemaVersion() async throws -> Int
 

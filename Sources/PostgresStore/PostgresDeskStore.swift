@@ -265,6 +265,19 @@ public final class PostgresDeskStore: DeskStore {
     public func deleteExpiredConversations(at instant: Date) async throws -> Int {
         try await thread.write { db in try PostgresOperations.deleteExpiredConversations(db, at: instant) }
     }
+
+    // MARK: Network state
+
+    public func networkState(network: String, key: String) async throws -> String? {
+        try await thread.read { db in try PostgresOperations.networkState(db, network: network, key: key) }
+    }
+
+    public func setNetworkState(network: String, key: String, value: String) async throws {
+        let now = Date()
+        try await thread.write { db in
+            try PostgresOperations.setNetworkState(db, network: network, key: key, value: value, at: now)
+        }
+    }
 }
 
 /// Carries the connection's description out of the store thread's `open`.

@@ -499,6 +499,20 @@ enum PostgresOperations {
         return PINAttackState(wrongInWindow: row.0, distinctIdentities: row.1, lockedUntil: lockedUntil)
     }
 
+    // MARK: Network state
+
+    static func networkState(_ db: PGConnection, network: String, key: String) throws -> String? {
+        try db.query("SELECT value FROM network_state WHERE network = $1 AND key = $2",
+                     [try .checked(network), try .checked(key)]) { try $0.text(0) }.first
+    }
+
+    static func setNetworkState(_ db: PGConnection, network: String, key: String, value: String, at: Date) throws {
+        try db.run("""
+            INSERT INTO network_state (network, key, value, updated_at) VALUES ($1, $2, $3, $4)
+            ON CONFLICT (network, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+            """, [try .checked(network), try .checked(key), try .checked(value), PGValue(at)])
+    }
+
     // MARK: Conversation snapshots
 
     static func saveConversation(_ db: PGConnection, _ snapshot: ConversationSnapshot) throws {

@@ -145,6 +145,18 @@ enum PostgresSchema {
             );
             CREATE INDEX conversations_expiry ON conversations (expires_at);
             """),
+        PostgresMigration(version: 2, name: "tickets by creation time (status page); network state (Matrix sync "
+                          + "position, device id)", sql: """
+            CREATE INDEX tickets_created ON tickets (created_at, number);
+
+            CREATE TABLE network_state (
+                network    text NOT NULL,
+                key        text NOT NULL,
+                value      text NOT NULL,
+                updated_at double precision NOT NULL,
+                PRIMARY KEY (network, key)
+            );
+            """),
     ]
 
     /// The version this code writes.

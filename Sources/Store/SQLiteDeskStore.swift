@@ -242,6 +242,19 @@ public final class SQLiteDeskStore: DeskStore {
         try await thread.read { db in try SQLiteOperations.counters(db, name) }
     }
 
+    // MARK: Network state
+
+    public func networkState(network: String, key: String) async throws -> String? {
+        try await thread.read { db in try SQLiteOperations.networkState(db, network: network, key: key) }
+    }
+
+    public func setNetworkState(network: String, key: String, value: String) async throws {
+        let now = Date()
+        try await thread.write { db in
+            try SQLiteOperations.setNetworkState(db, network: network, key: key, value: value, at: now)
+        }
+    }
+
     // MARK: PIN checks
 
     public func reservePINCheck(customerNumber: String, identity: ChatIdentity, at: Date, policy: PINAttemptPolicy)

@@ -362,4 +362,18 @@ enum SQLiteOperations {
         }
         return Dictionary(pairs, uniquingKeysWith: { first, _ in first })
     }
+
+    // MARK: Network state
+
+    static func networkState(_ db: SQLiteConnection, network: String, key: String) throws -> String? {
+        try db.queryFirst("SELECT value FROM network_state WHERE network = ? AND key = ?",
+                          [SQLiteValue(network), SQLiteValue(key)]) { try $0.text(0) }
+    }
+
+    static func setNetworkState(_ db: SQLiteConnection, network: String, key: String, value: String, at: Date) throws {
+        try db.run("""
+            INSERT INTO network_state (network, key, value, updated_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (network, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+            """, [SQLiteValue(network), SQLiteValue(key), SQLiteValue(value), SQLiteValue(at)])
+    }
 }

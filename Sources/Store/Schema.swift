@@ -155,6 +155,17 @@ enum Schema {
 
             CREATE INDEX tickets_created ON tickets (created_at, number);
             """),
+        Migration(version: 4, name: "network state (Matrix sync token, device id)", sql: """
+            PRAGMA user_version = 4;
+
+            CREATE TABLE network_state (
+                network    TEXT NOT NULL,
+                key        TEXT NOT NULL,
+                value      TEXT NOT NULL,
+                updated_at REAL NOT NULL,
+                PRIMARY KEY (network, key)
+            ) STRICT, WITHOUT ROWID;
+            """),
     ]
 
     /// The version this code writes.

@@ -86,6 +86,12 @@ final class InterleavingStore: DeskStore {
     func deleteExpiredConversations(at instant: Date) async throws -> Int {
         try await base.deleteExpiredConversations(at: instant)
     }
+    func networkState(network: String, key: String) async throws -> String? {
+        try await base.networkState(network: network, key: key)
+    }
+    func setNetworkState(network: String, key: String, value: String) async throws {
+        try await base.setNetworkState(network: network, key: key, value: value)
+    }
     func schemaVersion() async throws -> Int { try await base.schemaVersion() }
     func close() async { await base.close() }
 }

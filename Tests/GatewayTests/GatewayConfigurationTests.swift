@@ -56,7 +56,7 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
                          { kind: "xmpp", name: "jabber", server: "x.example", nick: "nl" }] }
             """)
         #expect(text.contains("switchboard.json5:2:"), "\(text)")
-        #expect(text.contains("networks[1].kind: unknown network kind \"xmpp\" (kinds: irc)"), "\(text)")
+        #expect(text.contains("networks[1].kind: unknown network kind \"xmpp\" (kinds: irc, matrix)"), "\(text)")
     }
 
     @Test func defaultsForARealNetworkAreSafe() throws {

@@ -22,7 +22,8 @@ import Testing
             #expect(versions.first?.2 == monday)
             let tables = Set(try db.query("SELECT name FROM sqlite_schema WHERE type = 'table'") { try $0.text(0) })
             #expect(tables.isSuperset(of: ["tickets", "ticket_events", "pages", "roster_overrides", "counters",
-                                           "failed_pins", "pin_checks", "conversations", "schema_migrations"]))
+                                           "failed_pins", "pin_checks", "conversations", "network_state",
+                                           "schema_migrations"]))
             #expect(try db.queryFirst("PRAGMA user_version") { try $0.int(0) } == Schema.latestVersion)
             #expect(try db.queryFirst("PRAGMA journal_mode") { try $0.text(0) } == "wal")
             #expect(try db.queryFirst("PRAGMA application_id") { try $0.int64(0) } == 0x5357_4244)

@@ -31,15 +31,42 @@ public final class GatewayProcess: Sendable {
         /// `{ preset: "fast" }` unless given, e.g. `{ burst: 2, interval: "1s" }`.
         public var sendQueue: String
         public var nick: String
+        /// A second network, on a Matrix homeserver, beside the IRC one.
+        public var matrix: MatrixNetwork?
 
         public init(port: UInt16, identifyAgentsByAccount: Bool = false,
                     sasl: (account: String, password: String)? = nil, sendQueue: String = #"{ preset: "fast" }"#,
-                    nick: String = "switchboard") {
+                    nick: String = "switchboard", matrix: MatrixNetwork? = nil) {
             self.port = port
             self.identifyAgentsByAccount = identifyAgentsByAccount
             self.sasl = sasl
             self.sendQueue = sendQueue
             self.nick = nick
+            self.matrix = matrix
+        }
+    }
+
+    /// The Matrix network `mx`: the bot logs in with a password (given
+    /// through the environment); agents `anna`, `ben`, `chris` are
+    /// `@anna:SERVER` etc. there.
+    public struct MatrixNetwork: Sendable {
+        public var homeserver: URL
+        public var serverName: String
+        public var user: String
+        public var password: String
+        /// Rooms to join (aliases or ids).
+        public var rooms: [String]
+        /// Where pages go on Matrix; nil: the IRC network's `#agents`.
+        public var agentsRoom: String?
+
+        public init(homeserver: URL, serverName: String, user: String, password: String, rooms: [String] = [],
+                    agentsRoom: String? = nil) {
+            self.homeserver = homeserver
+            self.serverName = serverName
+            self.user = user
+            self.password = password
+            self.rooms = rooms
+            self.agentsRoom = agentsRoom
         }
     }
 
@@ -169,6 +196,7 @@ public final class GatewayProcess: Sendable {
         if let sasl = network.sasl { environment["SWITCHBOARD_E2E_SASL"] = sasl.password }
         if let httpToken { environment["SWITCHBOARD_E2E_HTTP_TOKEN"] = httpToken }
         if let databaseURL { environment["SWITCHBOARD_E2E_DATABASE_URL"] = databaseURL }
+        if let matrix = network.matrix { environment["SWITCHBOARD_E2E_MATRIX"] = matrix.password }
         return environment
     }
 
@@ -177,6 +205,7 @@ public final class GatewayProcess: Sendable {
                                             name: "switchboard", environment: environment)
         process.withLock { $0 = child }
         try await child.waitForOutput("channel=#agents", timeout: .seconds(30))
+        if network.matrix != nil { try await child.waitForOutput("syncing network=mx", timeout: .seconds(30)) }
     }
 
     /// The repository's root, found from this file.
@@ -201,6 +230,13 @@ public final class GatewayProcess: Sendable {
                                              toPath: desk + "/" + file)
         }
         try customers.write(toFile: desk + "/customers.json5", atomically: true, encoding: .utf8)
+        var agents = Self.agents
+        if let matrix = network.matrix {
+            for name in ["anna", "ben", "chris"] {
+                agents = agents.replacingOccurrences(of: "accounts: { e2e: \"\(name)\" }",
+                                                     with: "accounts: { e2e: \"\(name)\", mx: \"@\(name):\(matrix.serverName)\" }")
+            }
+        }
         try agents.write(toFile: desk + "/agents.json5", atomically: true, encoding: .utf8)
         let sasl = network.sasl.map {
             #"sasl: { mechanism: "PLAIN", account: "\#($0.account)", password: { env: "SWITCHBOARD_E2E_SASL" } },"#
@@ -225,11 +261,29 @@ public final class GatewayProcess: Sendable {
                 language: "en",
                 identifyAgentsBy: "\(network.identifyAgentsByAccount ? "account" : "mask")",
                 sendQueue: \(network.sendQueue),
-              }],
+              }\(matrixEntry(network.matrix))],
             }
             """
         try gateway.write(toFile: configPath, atomically: true, encoding: .utf8)
         return configPath
+    }
+
+    /// The `mx` entry of `networks`, after the IRC one (or nothing).
+    static func matrixEntry(_ matrix: MatrixNetwork?) -> String {
+        guard let matrix else { return "" }
+        let rooms = matrix.rooms.map { "\"\($0)\"" }.joined(separator: ", ")
+        return """
+            , {
+                kind: "matrix",
+                name: "mx",
+                homeserver: "\(matrix.homeserver.absoluteString)",
+                user: "\(matrix.user)",
+                password: { env: "SWITCHBOARD_E2E_MATRIX" },
+                rooms: [\(rooms)],
+                \(matrix.agentsRoom.map { "agentsRoom: \"\($0)\"," } ?? "")
+                language: "en",
+              }
+            """
     }
 
     static let customers = """

@@ -37,6 +37,8 @@ public enum SupportText: String, BotTextKey {
     /// A new customer while the bots already track as many conversations as they may (issue 15): an honest
     /// "busy, try again later", said once.
     case busy
+    /// Said once in an encrypted Matrix room (the bot cannot read it): ask for an unencrypted direct chat.
+    case encryptedRoom
 
     public var placeholders: [String] {
         switch self {
@@ -71,7 +73,7 @@ public enum SupportText: String, BotTextKey {
         case .channelRedirect: ["nick"]
         case .unknownCommand: ["command"]
         case .pinLockedClaimed: ["number"]
-        case .pinBusy, .pinUnavailable, .busy: []
+        case .pinBusy, .pinUnavailable, .busy, .encryptedRoom: []
         case .pinCheckInterrupted: []
         case .pinPolicy: ["attempts", "minutes"]
         }

@@ -349,7 +349,7 @@ extension BotRuntime {
     func makePager(for network: String) -> Pager {
         let place = agentsPlace(for: network)
         var nicks: [String: String] = [:]
-        for agent in desk.agents.all { nicks[agent.id] = agent.nick }
+        for agent in desk.agents.all { nicks[agent.id] = address(of: agent, on: place.network) }
         return Pager(texts: definitions.agent, language: agentLanguage(place.network), network: place.network,
                      channel: place.channel, nicks: nicks)
     }
@@ -433,7 +433,7 @@ extension BotRuntime {
                         "ticket": ticket.number.description, "customer": ticket.customerName,
                         "text": "… (+\(shown.count - 12), !show \(ticket.number.rawValue))"]))
                 }
-                say(relayed.joined(separator: "\n"), to: nick(of: assignee), on: place.network)
+                say(relayed.joined(separator: "\n"), to: address(ofAgent: assignee, on: place.network), on: place.network)
             }
             let reply = support.attached(key, toAgent: ticket.assignee != nil, now: now,
                                          repromptInterval: definitions.supportSettings.repromptInterval)
@@ -594,7 +594,7 @@ extension BotRuntime {
             let note = definitions.agent.render(.customerCancelled, agentLanguage(place.network),
                                                 Self.ticketValues(cancelled))
             if let assignee = cancelled.assignee {
-                say(note, to: nick(of: assignee), on: place.network)
+                say(note, to: address(ofAgent: assignee, on: place.network), on: place.network)
             } else if let channel = place.channel {
                 say(ChatAction(network: place.network, recipient: .channel(channel), text: note))
             }

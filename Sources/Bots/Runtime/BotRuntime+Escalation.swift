@@ -159,7 +159,7 @@ extension BotRuntime {
         if let channel = place.channel {
             say(ChatAction(network: place.network, recipient: .channel(channel), text: text, lane: .urgent))
         } else if let agent = roster.onDutyAgent(at: now) ?? roster.backup.flatMap({ desk.agents.agent(id: $0) }) {
-            say(text, to: agent.nick, on: place.network, lane: .urgent)
+            say(text, to: address(of: agent, on: place.network), on: place.network, lane: .urgent)
         } else {
             logger.warning("no agents' channel and no one on duty to tell", ["ticket": ticket.number])
         }

@@ -612,6 +612,21 @@ public actor BotRuntime<C: WallClock> {
         return (network, nil)
     }
 
+    /// Who to write to for `agent` on `network`: the nick, or on a network
+    /// that addresses people by account (Matrix) their account there.
+    func address(of agent: Agent, on network: String) -> String {
+        guard networkSettings[network]?.addressesByAccount == true, let account = agent.accounts[network] else {
+            return agent.nick
+        }
+        return account
+    }
+
+    /// Who to write to for the agent with this id on `network` (the id
+    /// itself if the agent was removed).
+    func address(ofAgent id: String, on network: String) -> String {
+        desk.agents.agent(id: id).map { address(of: $0, on: network) } ?? id
+    }
+
     /// The language of agent-facing texts on `network`.
     func agentLanguage(_ network: String) -> Language {
         networkSettings[network]?.defaultLanguage ?? .de

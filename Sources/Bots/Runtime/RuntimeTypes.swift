@@ -22,15 +22,20 @@ public struct NetworkBotSettings: Sendable, Hashable {
     /// channel, KB answers in channels) and the default for customers whose
     /// first lines do not show their language.
     public var language: String
+    /// People are written to by their account, not their nick (Matrix: an
+    /// agent's page goes to the user id in their `accounts` for this
+    /// network, which is also what a channel line mentions).
+    public var addressesByAccount: Bool
 
     public init(name: String, agentsChannel: String? = nil, supportChannels: [String] = [], hasAccounts: Bool,
-                trustsAgentIDs: Bool = false, language: String = "de") {
+                trustsAgentIDs: Bool = false, language: String = "de", addressesByAccount: Bool = false) {
         self.name = name
         self.agentsChannel = agentsChannel
         self.supportChannels = supportChannels
         self.hasAccounts = hasAccounts
         self.trustsAgentIDs = trustsAgentIDs
         self.language = language
+        self.addressesByAccount = addressesByAccount
     }
 
     var defaultLanguage: Language { Language(word: language) ?? .en }

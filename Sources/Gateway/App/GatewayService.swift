@@ -32,9 +32,10 @@ public final class GatewayService<C: WallClock>: Sendable {
     let currentDesk: Mutex<DeskConfiguration>
 
     /// - Parameter makeNetwork: builds each configured network (default:
-    ///   ``NetworkFactory/make(_:clock:logger:)``; tests pass fakes).
+    ///   ``NetworkFactory/make(_:clock:logger:state:definitions:)`` with the
+    ///   store and the bot definitions; tests pass fakes).
     public init(loaded: LoadedConfiguration, clock: C, logger: Logger,
-                makeNetwork: NetworkMaker<C> = { try NetworkFactory.make($0, clock: $1, logger: $2) }) throws {
+                makeNetwork: NetworkMaker<C>? = nil) throws {
         self.loaded = loaded
         self.clock = clock
         self.logger = logger
@@ -45,7 +46,12 @@ public final class GatewayService<C: WallClock>: Sendable {
                                                 errors: loaded.kbErrors, logger: logger)
         runtime = BotRuntime(desk: loaded.desk, definitions: loaded.definitions, kb: knowledgeBase, store: store.desk,
                              clock: clock, logger: logger)
-        networks = try loaded.gateway.networks.map { settings in try makeNetwork(settings, clock, logger) }
+        let state = store.desk
+        networks = try loaded.gateway.networks.map { settings in
+            if let makeNetwork { return try makeNetwork(settings, clock, logger) }
+            return try NetworkFactory.make(settings, clock: clock, logger: logger, state: state,
+                                           definitions: loaded.definitions)
+        }
     }
 
     /// Runs until `stop` yields `.terminate` (or the task is cancelled).

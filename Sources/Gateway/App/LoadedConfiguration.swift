@@ -4,6 +4,7 @@ import Core
 import Desk
 import DeskFiles
 import Foundation
+import Matrix
 import KB
 import PINHashing
 
@@ -27,6 +28,7 @@ public struct LoadedConfiguration: Sendable {
         var problems: [String] = []
         let networks = Set(gateway.networks.map(\.name))
         problems += maskProblems(gateway: gateway, desk: desk)
+        problems += matrixAccountProblems(gateway: gateway, desk: desk)
         for agent in desk.agents.all {
             for network in agent.accounts.keys.sorted() where !networks.contains(network) && network != "console" {
                 problems.append("\(gateway.deskPaths.agents): agent \(agent.id) has an account on network \"\(network)\", "
@@ -54,6 +56,21 @@ public struct LoadedConfiguration: Sendable {
                     problems.append(document?.issue(problem, at: path).description
                         ?? "\(gateway.deskPaths.agents): \(path): \(problem)")
                 }
+            }
+        }
+        return problems
+    }
+
+    /// Agents' accounts on Matrix networks, which must be user ids
+    /// (`@anna:example.org`): the adapter vouches for nothing else, and a page
+    /// goes to that id.
+    static func matrixAccountProblems(gateway: GatewayConfiguration, desk: DeskConfiguration) -> [String] {
+        var problems: [String] = []
+        for (i, agent) in desk.agents.all.enumerated() {
+            for network in gateway.networks where network.matrix != nil {
+                guard let account = agent.accounts[network.name], !MatrixID.isUserID(account) else { continue }
+                problems.append("\(gateway.deskPaths.agents): agents[\(i)].accounts.\(network.name): \"\(account)\" "
+                    + "is not a Matrix user id (like \"@\(agent.nick):example.org\")")
             }
         }
         return problems

@@ -4,6 +4,8 @@ import Desk
 import Foundation
 import IRCAdapter
 import IRCClient
+import Matrix
+import MatrixAdapter
 import Store
 import Transport
 
@@ -16,19 +18,49 @@ public typealias NetworkMaker<C: WallClock> = @Sendable (NetworkSettings, C, Log
 public enum NetworkFactory {
     /// The adapter for `settings`.
     /// - Throws: when a secret the settings name cannot be read.
-    public static func make<C: WallClock>(_ settings: NetworkSettings, clock: C, logger: Logger) throws
-        -> any ChatNetwork
+    /// - Parameters:
+    ///   - state: where an adapter keeps values across restarts (Matrix: the
+    ///     sync position and device id); nil keeps them in memory.
+    ///   - definitions: the bots' texts an adapter says itself (Matrix: the
+    ///     encrypted-room explanation).
+    public static func make<C: WallClock>(_ settings: NetworkSettings, clock: C, logger: Logger,
+                                          state: (any NetworkStateStore)? = nil, definitions: BotDefinitions? = nil)
+        throws -> any ChatNetwork
     {
         switch settings {
         case .irc(let irc):
-            IRCChatNetwork(name: irc.name, configuration: try ircClientConfiguration(irc), clock: clock, logger: logger)
+            return IRCChatNetwork(name: irc.name, configuration: try ircClientConfiguration(irc), clock: clock,
+                                  logger: logger)
+        case .matrix(let m):
+            let storage: any MatrixStateStorage = state.map { NetworkStateStorage(store: $0, network: m.name) }
+                ?? MemoryMatrixStateStorage()
+            let transports = HTTPClientTransport.pair(clock: clock, logger: logger)
+            return MatrixChatNetwork(name: m.name, configuration: try matrixConfiguration(m, definitions: definitions),
+                                     transport: transports.requests, syncTransport: transports.sync, storage: storage,
+                                     deviceID: nil, clock: clock, logger: logger)
         }
+    }
+
+    /// The Matrix adapter's configuration, secrets read; the encrypted-room
+    /// text in the network's language first, then the other.
+    static func matrixConfiguration(_ m: MatrixNetworkSettings, definitions: BotDefinitions?) throws
+        -> MatrixNetworkConfiguration
+    {
+        let first: Language = m.language == "de" ? .de : .en
+        let languages: [Language] = first == .de ? [.de, .en] : [.en, .de]
+        let text = definitions.map { d in
+            languages.map { d.support.render(.encryptedRoom, $0) }.joined(separator: "\n\n")
+        } ?? "This room is encrypted, and I cannot read encrypted messages. Please open an unencrypted direct chat."
+        return MatrixNetworkConfiguration(homeserver: m.homeserver, userID: m.userID, credentials: try m.credentials(),
+                                          rooms: m.rooms, invitesFrom: m.invitesFrom, encryptedRoomText: text,
+                                          deviceDisplayName: m.deviceName)
     }
 
     /// The bots' settings for a configured network.
     public static func botSettings(_ n: NetworkSettings) -> NetworkBotSettings {
         NetworkBotSettings(name: n.name, agentsChannel: n.agentsChannel, supportChannels: n.supportChannels,
-                           hasAccounts: n.identifyAgentsByAccount, trustsAgentIDs: false, language: n.language)
+                           hasAccounts: n.identifyAgentsByAccount, trustsAgentIDs: false, language: n.language,
+                           addressesByAccount: n.matrix != nil)
     }
 
     /// Why an agent's `mask` cannot recognise anyone on `network`, or nil.
@@ -37,6 +69,9 @@ public enum NetworkFactory {
     public static func maskProblem(_ mask: String, on network: NetworkSettings) -> String? {
         switch network {
         case .irc: IRCChatNetwork<SystemClock>.maskProblem(mask)
+        // Agents on Matrix are recognised by user id (`accounts`); masks
+        // are for other networks and simply unused here.
+        case .matrix: nil
         }
     }
 

@@ -18,5 +18,6 @@ public enum SwitchboardCommands {
         DataCommands.kb,
         DataCommands.hashPIN,
         IRCCommand.command,
+        MatrixCommand.command,
     ]
 }

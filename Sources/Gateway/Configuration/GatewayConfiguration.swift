@@ -354,13 +354,16 @@ struct SecretEntry: Decodable {
     var file: String?
 }
 
+/// A `networks` entry as written: the fields of every kind (strict
+/// decoding refuses other keys); each kind's settings refuse the other
+/// kinds' fields and name its own missing ones.
 struct NetworkEntry: Decodable {
-    /// `irc` (the default when absent); `matrix` is planned.
+    /// `irc` (the default when absent) or `matrix`.
     var kind: String?
     var name: String
-    var server: String
+    var server: String?
     var tls: TLSEntry?
-    var nick: String
+    var nick: String?
     var alternativeNicks: [String]?
     var user: String?
     var realName: String?
@@ -372,6 +375,39 @@ struct NetworkEntry: Decodable {
     var language: String?
     var identifyAgentsBy: String?
     var sendQueue: SendQueueEntry?
+    // Matrix (``MatrixNetworkSettings``); `user`, `password` and `language` are shared.
+    var homeserver: String?
+    var accessToken: SecretEntry?
+    var rooms: [String]?
+    var agentsRoom: String?
+    var supportRooms: [String]?
+    var invitesFrom: [String]?
+    var deviceName: String?
+
+    /// Whether the entry sets `field` (one of the kind-specific ones).
+    func has(_ field: String) -> Bool {
+        switch field {
+        case "server": server != nil
+        case "nick": nick != nil
+        case "tls": tls != nil
+        case "alternativeNicks": alternativeNicks != nil
+        case "realName": realName != nil
+        case "sasl": sasl != nil
+        case "channels": channels != nil
+        case "agentsChannel": agentsChannel != nil
+        case "supportChannels": supportChannels != nil
+        case "identifyAgentsBy": identifyAgentsBy != nil
+        case "sendQueue": sendQueue != nil
+        case "homeserver": homeserver != nil
+        case "accessToken": accessToken != nil
+        case "rooms": rooms != nil
+        case "agentsRoom": agentsRoom != nil
+        case "supportRooms": supportRooms != nil
+        case "invitesFrom": invitesFrom != nil
+        case "deviceName": deviceName != nil
+        default: false
+        }
+    }
 
     struct TLSEntry: Decodable {
         var verify: Bool?

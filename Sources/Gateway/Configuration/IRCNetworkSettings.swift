@@ -88,18 +88,27 @@ public struct IRCNetworkSettings: Sendable, Hashable {
             }
         }
 
+        for field in MatrixNetworkSettings.matrixOnlyFields where entry.has(field) {
+            issue("\"\(field)\" is a field of Matrix networks (kind: \"matrix\"), not of IRC networks", .key(field))
+        }
+        for field in ["server", "nick"] where !entry.has(field) {
+            issues.append(document.issue("missing field '\(field)'", at: path)
+                .with(field: path.appending(.key(field)).description))
+        }
+        let server = entry.server ?? ""
+        let entryNick = entry.nick ?? "switchboard"
         name = entry.name
         if name.isEmpty || !name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) {
             issue("a network name is letters, digits, - and _ (found \"\(entry.name)\")", "name")
         }
         let defaultPort: UInt16 = entry.tls == nil ? 6667 : 6697
-        if let endpoint = HostPort(entry.server, defaultPort: defaultPort), endpoint.port != 0 {
+        if let endpoint = HostPort(server, defaultPort: defaultPort), endpoint.port != 0 {
             host = endpoint.host
             port = endpoint.port
         } else {
             host = ""
             port = 0
-            issue("expected host:port like \"irc.libera.chat:6697\", found \"\(entry.server)\"", "server")
+            if entry.server != nil { issue("expected host:port like \"irc.libera.chat:6697\", found \"\(server)\"", "server") }
         }
         if let t = entry.tls {
             tls = TLSSettings(verify: t.verify ?? true, caFile: t.caFile.map(file), serverName: t.serverName,
@@ -110,16 +119,16 @@ public struct IRCNetworkSettings: Sendable, Hashable {
         } else {
             tls = nil
         }
-        nick = entry.nick
-        alternativeNicks = entry.alternativeNicks ?? [entry.nick + "_", entry.nick + "__"]
-        for (i, candidate) in ([entry.nick] + alternativeNicks).enumerated() where !Self.isValidNick(candidate) {
+        nick = entryNick
+        alternativeNicks = entry.alternativeNicks ?? [entryNick + "_", entryNick + "__"]
+        for (i, candidate) in ([entryNick] + alternativeNicks).enumerated() where !Self.isValidNick(candidate) {
             if i == 0 {
                 issue("\"\(candidate)\" is not a valid IRC nick", "nick")
             } else {
                 issue("\"\(candidate)\" is not a valid IRC nick", "alternativeNicks", .index(i - 1))
             }
         }
-        user = entry.user ?? entry.nick
+        user = entry.user ?? entryNick
         if user.isEmpty || user.contains(where: { $0 == " " || $0 == "@" || !$0.isASCII || $0.isNewline }) {
             issue("the user name must be ASCII without spaces or @", "user")
         }

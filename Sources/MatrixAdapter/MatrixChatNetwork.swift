@@ -1,0 +1,128 @@
+import Bots
+import Core
+import Desk
+import Foundation
+import Matrix
+
+/// A Matrix network as configured: who the bot is, which rooms it sits in,
+/// who may invite it. Secrets are already read.
+public struct MatrixNetworkConfiguration: Sendable {
+    public var homeserver: URL
+    /// `@switchboard:example.org`.
+    public var userID: String
+    public var credentials: MatrixCredentials
+    /// Rooms to join at start (ids `!…:server` or aliases `#…:server`),
+    /// under these names the bots see them (agents' room, support rooms).
+    public var rooms: [String]
+    /// Who may invite the bot into a direct room: user ids (`@anna:example.org`),
+    /// whole homeservers (`:example.org`) or `*` (anyone). Other invites are
+    /// declined.
+    public var invitesFrom: [String]
+    /// Said once in an encrypted room (both languages): the bot cannot read
+    /// it and asks for an unencrypted direct chat.
+    public var encryptedRoomText: String
+    public var deviceDisplayName: String
+
+    public init(homeserver: URL, userID: String, credentials: MatrixCredentials, rooms: [String],
+                invitesFrom: [String], encryptedRoomText: String, deviceDisplayName: String = "Switchboard") {
+        self.homeserver = homeserver
+        self.userID = userID
+        self.credentials = credentials
+        self.rooms = rooms
+        self.invitesFrom = invitesFrom
+        self.encryptedRoomText = encryptedRoomText
+        self.deviceDisplayName = deviceDisplayName
+    }
+
+    /// Whether `user` may invite the bot (``invitesFrom``).
+    public func mayInvite(_ user: String) -> Bool {
+        invitesFrom.contains { rule in
+            rule == "*" || rule == user || (rule.hasPrefix(":") && MatrixID.server(user) == String(rule.dropFirst()))
+        }
+    }
+}
+
+/// The store's per-network values as the Matrix session's storage.
+public struct NetworkStateStorage: MatrixStateStorage {
+    public let store: any NetworkStateStore
+    public let network: String
+    public init(store: any NetworkStateStore, network: String) {
+        self.store = store
+        self.network = network
+    }
+    public func load(_ key: String) async throws -> String? { try await store.networkState(network: network, key: key) }
+    public func save(_ key: String, _ value: String) async throws {
+        try await store.setNetworkState(network: network, key: key, value: value)
+    }
+}
+
+/// A Matrix network as the bots see it: the ``ChatNetwork`` adapter over
+/// ``Matrix/MatrixClient`` and ``Matrix/MatrixSyncer``.
+///
+/// What it decides for the bots:
+/// - **Who wrote.** The event's `sender`, a user id the homeserver
+///   authenticates, as ``ChatPrincipal/account(_:)`` and as the nick. A
+///   display name is never read, so naming oneself "anna" proves nothing.
+///   Agents' `accounts` on a Matrix network are user ids.
+/// - **How names compare.** Unchanged: user ids and room ids are
+///   case-sensitive; no masks (``principal(_:matchesMask:)`` is false).
+/// - **Where.** Direct rooms are `.direct`; configured rooms are channels
+///   under their configured name (``MatrixRoomBook``). The bot joins
+///   configured rooms at start and direct rooms on an allowed invite
+///   (keeping `m.direct`); a text to a user with no direct room creates one.
+/// - **What goes out.** ``MatrixMessageFormat``: notices, or `m.text` with
+///   real mentions when the text names a member; a page's transaction id is
+///   derived from its outbox id (a re-send after a crash is one event).
+///   Urgent lines go first; a homeserver that fails is retried with backoff.
+/// - **Restarts.** The `/sync` position and device id are in the store:
+///   old messages are not answered again, new ones are not missed, and the
+///   first start of an account answers no history.
+/// - **Encrypted rooms.** Explained once per room (remembered in the
+///   store); encrypted events are never answered, and never make it loop.
+public final class MatrixChatNetwork<C: WallClock>: ChatNetwork {
+    public let name: String
+    public let configuration: MatrixNetworkConfiguration
+    public let client: MatrixClient<C>
+    let engine: MatrixEngine<C>
+
+    /// - Parameters:
+    ///   - transport: requests other than `/sync`; `syncTransport`: the long
+    ///     poll, on its own connection.
+    ///   - storage: the store's network state (or memory for tools).
+    ///   - deviceID: the device of an earlier run, if known (else the
+    ///     sync loop reads it from `storage` before logging in).
+    public init(name: String, configuration: MatrixNetworkConfiguration, transport: any MatrixHTTPTransport,
+                syncTransport: any MatrixHTTPTransport, storage: any MatrixStateStorage, deviceID: String?,
+                clock: C, logger: Logger) {
+        self.name = name
+        self.configuration = configuration
+        let logger = logger.with(["network": name])
+        client = MatrixClient(homeserver: configuration.homeserver, userID: configuration.userID,
+                              credentials: configuration.credentials, deviceID: deviceID,
+                              deviceDisplayName: configuration.deviceDisplayName, transport: transport,
+                              syncTransport: syncTransport, clock: clock, logger: logger)
+        engine = MatrixEngine(network: name, configuration: configuration, client: client, storage: storage,
+                              clock: clock, logger: logger)
+    }
+
+    public func normalized(_ name: String, kind: ChatNameKind) -> String { name }
+
+    public func principal(_ principal: ChatPrincipal, matchesMask mask: String) -> Bool { false }
+
+    public var ownNick: String { get async { configuration.userID } }
+
+    public var status: ChatNetworkStatus { get async { await engine.status } }
+
+    public var backlog: ChatBacklog { get async { await engine.backlog } }
+
+    public func send(_ action: ChatAction) async { await engine.enqueue(action) }
+
+    public func run(events: @escaping @Sendable (ChatEvent) async -> Void,
+                    deliveries: @escaping @Sendable (ChatDelivery) async -> Void) async throws {
+        try await engine.run(events: events, deliveries: deliveries)
+    }
+
+    public func shutdown(message: String, deadline: Duration) async {
+        await engine.shutdown(deadline: deadline)
+    }
+}

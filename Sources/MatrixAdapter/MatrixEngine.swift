@@ -1,0 +1,351 @@
+import Bots
+import Core
+import Desk
+import Foundation
+import Matrix
+
+/// The adapter's moving parts, on one actor: the room book, the send queue,
+/// the status, and the sync and send loops.
+actor MatrixEngine<C: WallClock> {
+    let network: String
+    let configuration: MatrixNetworkConfiguration
+    let client: MatrixClient<C>
+    let storage: any MatrixStateStorage
+    let clock: C
+    let logger: Logger
+    private(set) var book: MatrixRoomBook
+    private(set) var status = ChatNetworkStatus(.disconnected, detail: "not started")
+    private var events: (@Sendable (ChatEvent) async -> Void)?
+    private var deliveries: (@Sendable (ChatDelivery) async -> Void)?
+    private var queue: [Queued] = []
+    private var sequence: UInt64 = 0
+    private let runID = String(UInt64.random(in: 0...UInt64.max), radix: 36)
+    private var wake: CheckedContinuation<Void, Never>?
+    private var stopped: CheckedContinuation<Void, Never>?
+    private var isStopping = false
+    private var roomsJoinedAt: Date?
+    private var explained: Set<String> = []
+    private var explainedLoaded = false
+    private var wasReady = false
+
+    /// A text waiting to go out.
+    struct Queued {
+        var action: ChatAction
+        var queuedAt: Date
+        var order: UInt64
+        var sending = false
+        var attempts = 0
+    }
+
+    /// The storage key of the rooms already told they are encrypted.
+    static var explainedKey: String { "encrypted_rooms_explained" }
+
+    init(network: String, configuration: MatrixNetworkConfiguration, client: MatrixClient<C>,
+         storage: any MatrixStateStorage, clock: C, logger: Logger) {
+        self.network = network
+        self.configuration = configuration
+        self.client = client
+        self.storage = storage
+        self.clock = clock
+        self.logger = logger
+        book = MatrixRoomBook(ownUserID: configuration.userID, network: network)
+    }
+
+    var backlog: ChatBacklog {
+        let oldest = queue.map(\.queuedAt).min()
+        return ChatBacklog(queuedTexts: queue.count,
+                           oldestWait: oldest.map { .milliseconds(Int64(clock.date.timeIntervalSince($0) * 1000)) })
+    }
+
+    // MARK: - Running
+
+    func run(events: @escaping @Sendable (ChatEvent) async -> Void,
+             deliveries: @escaping @Sendable (ChatDelivery) async -> Void) async throws {
+        self.events = events
+        self.deliveries = deliveries
+        status = ChatNetworkStatus(.connecting, detail: "\(configuration.homeserver.absoluteString), logging in")
+        let syncer = MatrixSyncer(client: client, storage: storage, clock: clock, logger: logger)
+        let syncTask = Task {
+            try await syncer.run(health: { await self.health($0) }, handle: { await self.handle($0) })
+        }
+        let sendTask = Task { await self.sendLoop() }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                if isStopping { continuation.resume() } else { stopped = continuation }
+            }
+        } onCancel: {
+            Task { await self.stop() }
+        }
+        syncTask.cancel()
+        sendTask.cancel()
+        status = ChatNetworkStatus(.disconnected, detail: "stopped")
+    }
+
+    /// Sends what is queued for up to `deadline`, then stops `run`.
+    func shutdown(deadline: Duration) async {
+        let end = clock.now.advanced(by: deadline)
+        while !queue.isEmpty, clock.now < end, status.isReady {
+            try? await clock.sleep(for: .milliseconds(20))
+        }
+        stop()
+    }
+
+    func stop() {
+        isStopping = true
+        stopped?.resume()
+        stopped = nil
+        wake?.resume()
+        wake = nil
+    }
+
+    private func health(_ health: MatrixSyncer<C>.Health) async {
+        switch health {
+        case .syncing:
+            status = ChatNetworkStatus(.ready, detail: configuration.homeserver.absoluteString)
+            if !wasReady {
+                wasReady = true
+                logger.info("syncing", ["user": configuration.userID])
+                await events?(.connected(network: network))
+                wake?.resume()
+                wake = nil
+            }
+        case .failing(let reason, let retryIn):
+            status = ChatNetworkStatus(.disconnected, detail: "\(configuration.homeserver.absoluteString), "
+                + "\(reason), retrying in \(retryIn.wholeMilliseconds) ms")
+            if wasReady {
+                wasReady = false
+                await events?(.disconnected(network: network, reason: reason))
+            }
+        }
+    }
+
+    // MARK: - Incoming
+
+    /// One sync batch: rooms joined on the first one, then what the book
+    /// makes of it.
+    private func handle(_ batch: MatrixSyncer<C>.Batch) async {
+        if roomsJoinedAt == nil || (book.configured.count < configuration.rooms.count
+            && clock.date.timeIntervalSince(roomsJoinedAt!) > 60) {
+            await joinConfiguredRooms()
+        }
+        if !explainedLoaded {
+            explainedLoaded = true
+            let stored = (try? await storage.load(Self.explainedKey)) ?? nil
+            explained = Set((stored ?? "").split(separator: "\n").map(String.init))
+        }
+        var directChanged = false
+        for outcome in book.apply(batch.response, initial: batch.isInitial) {
+            switch outcome {
+            case .message(let message):
+                await events?(.message(message))
+            case .invited(let room, let inviter, let direct):
+                directChanged = await answerInvite(room: room, inviter: inviter, direct: direct) || directChanged
+            case .encryptedRoom(let room):
+                await explainEncryption(room)
+            case .directRoomLearnt:
+                directChanged = true
+            }
+        }
+        if directChanged { await saveDirect() }
+    }
+
+    private func joinConfiguredRooms() async {
+        roomsJoinedAt = clock.date
+        if let direct = try? await client.accountData("m.direct") { book.applyDirectAccountData(direct) }
+        for name in configuration.rooms where !book.configured.values.contains(name) {
+            do {
+                let id = try await client.join(name)
+                book.configure(roomID: id, name: name)
+                logger.info("joined", ["room": name, "id": id])
+            } catch {
+                logger.warning("cannot join", ["room": name, "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Joins a room the bot was invited to when the inviter may invite it
+    /// (or it is a configured room); declines otherwise. True when a
+    /// direct room was added.
+    private func answerInvite(room: String, inviter: String, direct: Bool) async -> Bool {
+        let configured = configuration.rooms.contains(room)
+        guard configured || configuration.mayInvite(inviter) else {
+            logger.notice("declining an invite", ["room": room, "from": inviter])
+            try? await client.leave(room)
+            return false
+        }
+        do {
+            try await client.join(room)
+            logger.info("joined on invite", ["room": room, "from": inviter, "direct": direct])
+        } catch {
+            logger.warning("cannot join on invite", ["room": room, "from": inviter, "error": "\(error)"])
+            return false
+        }
+        if configured { book.configure(roomID: room, name: room) }
+        guard direct, !configured else { return false }
+        book.addDirect(room: room, user: inviter)
+        return true
+    }
+
+    /// Says once per room that the bot cannot read encrypted messages.
+    private func explainEncryption(_ room: String) async {
+        guard !explained.contains(room) else { return }
+        explained.insert(room)
+        do {
+            try await storage.save(Self.explainedKey, explained.sorted().joined(separator: "\n"))
+        } catch {
+            logger.warning("cannot store the encrypted rooms explained", ["error": "\(error)"])
+        }
+        logger.notice("encrypted room: explaining once", ["room": room])
+        enqueue(ChatAction(network: network, recipient: .channel(room), text: configuration.encryptedRoomText,
+                           lane: .priority, isNotice: true))
+    }
+
+    private func saveDirect() async {
+        do {
+            try await client.setAccountData("m.direct", book.directAccountData)
+        } catch {
+            logger.warning("cannot store m.direct", ["error": "\(error)"])
+        }
+    }
+
+    // MARK: - Outgoing
+
+    func enqueue(_ action: ChatAction) {
+        if let key = action.replaceKey {
+            let superseded = queue.filter { !$0.sending && $0.action.replaceKey == key
+                && $0.action.recipient == action.recipient }
+            queue.removeAll { !$0.sending && $0.action.replaceKey == key && $0.action.recipient == action.recipient }
+            for item in superseded {
+                if let id = item.action.deliveryID {
+                    report(.failed(id: id, reason: "superseded in the send queue by a newer text"))
+                }
+            }
+        }
+        sequence += 1
+        queue.append(Queued(action: action, queuedAt: clock.date, order: sequence))
+        wake?.resume()
+        wake = nil
+    }
+
+    private func report(_ delivery: ChatDelivery) {
+        guard let deliveries else { return }
+        Task { await deliveries(delivery) }
+    }
+
+    /// The next text to send: the most urgent lane first, oldest first in it.
+    private func next() -> Int? {
+        queue.indices.filter { !queue[$0].sending }
+            .min { (queue[$0].action.lane, queue[$0].order) < (queue[$1].action.lane, queue[$1].order) }
+    }
+
+    private func sendLoop() async {
+        var backoff = SyncBackoff(base: .milliseconds(500), cap: .seconds(30))
+        var random = SeededRandom()
+        while !Task.isCancelled, !isStopping {
+            guard status.isReady, let index = next() else {
+                await withCheckedContinuation { wake = $0 }
+                continue
+            }
+            let item = queue[index]
+            if let expiry = item.action.expiresAt, expiry <= clock.date {
+                queue.remove(at: index)
+                if let id = item.action.deliveryID { report(.failed(id: id, reason: "expired in the send queue")) }
+                continue
+            }
+            queue[index].sending = true
+            let order = item.order
+            let result = await deliver(item.action)
+            guard let position = queue.firstIndex(where: { $0.order == order }) else { continue }
+            switch result {
+            case .sent:
+                backoff.succeeded()
+                queue.remove(at: position)
+                if let id = item.action.deliveryID { report(.delivered(id: id, at: clock.date)) }
+            case .refused(let reason):
+                queue.remove(at: position)
+                logger.warning("cannot send", ["to": item.action.recipient.description, "error": reason])
+                if let id = item.action.deliveryID { report(.failed(id: id, reason: reason)) }
+            case .retry(let reason):
+                queue[position].sending = false
+                queue[position].attempts += 1
+                let wait = backoff.failed(random: &random)
+                logger.warning("send failed; retrying", ["to": item.action.recipient.description, "error": reason,
+                                                         "retry_ms": wait.wholeMilliseconds])
+                try? await clock.sleep(for: wait)
+            }
+        }
+    }
+
+    enum SendResult {
+        case sent
+        /// The homeserver refused (4xx): sending again would not help.
+        case refused(String)
+        /// The homeserver could not be reached or failed (5xx): again later,
+        /// with the same transaction id.
+        case retry(String)
+    }
+
+    private func deliver(_ action: ChatAction) async -> SendResult {
+        do {
+            let room = try await room(for: action.recipient)
+            var mentionable = book.members[room] ?? []
+            // A page (from the outbox, on the urgent lane) must notify; a
+            // non-contract announcement comes from the outbox too but on a
+            // lower lane, and is never a page.
+            let isPage = action.deliveryID != nil && action.lane == .urgent
+            var alert: [String]?
+            if case .user(let user) = action.recipient {
+                mentionable.insert(user)
+                if isPage { alert = [user] }
+            } else if isPage {
+                alert = []
+            }
+            mentionable.remove(configuration.userID)
+            let content = MatrixMessageFormat.content(action.text, mentionable: mentionable, alert: alert)
+            sequence += 1
+            let txn = MatrixMessageFormat.transactionID(deliveryID: action.deliveryID, run: runID, sequence: sequence)
+            try await client.send(room: room, type: "m.room.message", transactionID: txn, content: content)
+            return .sent
+        } catch let error as MatrixError where error.status == 403 {
+            // A direct room the user left (or never joined): forget it, so
+            // the next attempt opens a new one (same transaction id).
+            if case .user(let user) = action.recipient, let room = book.directRoom(for: user) {
+                book.forgetDirect(room: room)
+                return .retry("\(error); opening a new direct room")
+            }
+            return .refused("\(error)")
+        } catch let error as MatrixError where (400..<500).contains(error.status) && error.status != 429 {
+            return .refused("\(error)")
+        } catch let error as MatrixClientError {
+            return .refused(error.description)
+        } catch {
+            return .retry("\(error)")
+        }
+    }
+
+    /// The room for a recipient: a configured room by its name, a room id
+    /// as given, a user's direct room (created when there is none).
+    private func room(for recipient: ChatRecipient) async throws -> String {
+        switch recipient {
+        case .channel(let name):
+            if let id = book.roomID(named: name) { return id }
+            if MatrixID.isRoomAlias(name) {
+                let id = try await client.join(name)
+                book.configure(roomID: id, name: name)
+                return id
+            }
+            throw MatrixClientError("\"\(name)\" is not a room the bot is in")
+        case .user(let user):
+            if let room = book.directRoom(for: user) { return room }
+            guard MatrixID.isUserID(user) else {
+                throw MatrixClientError("\"\(user)\" is not a Matrix user id (agents' accounts on a Matrix "
+                    + "network are user ids like @anna:example.org)")
+            }
+            let room = try await client.createDirectRoom(with: user)
+            logger.info("created a direct room", ["user": user, "room": room])
+            book.addDirect(room: room, user: user)
+            await saveDirect()
+            return room
+        }
+    }
+}

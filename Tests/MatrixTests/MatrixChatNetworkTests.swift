@@ -1,0 +1,151 @@
+import Bots
+import Core
+import Desk
+import Foundation
+import Matrix
+import MatrixAdapter
+import Synchronization
+import Testing
+
+/// The adapter against a scripted homeserver on a ManualClock: pages,
+/// transaction ids, direct rooms, invites, retries.
+@Suite struct MatrixChatNetworkTests {
+    final class Recorder: Sendable {
+        let deliveries = Mutex<[ChatDelivery]>([])
+        let events = Mutex<[ChatEvent]>([])
+    }
+
+    /// A homeserver whose first `/sync` brings `first`, then holds; `send`
+    /// answers sends (default: an event id).
+    static func homeserver(first: String = #"{"next_batch":"s1"}"#,
+                           send: @escaping @Sendable (FakeHomeserver.Seen) -> (Int, JSONValue) = { _ in
+                               (200, json(#"{"event_id":"$e"}"#))
+                           }) -> FakeHomeserver {
+        FakeHomeserver { seen in
+            switch (seen.method, seen.path) {
+            case ("POST", "/login"): MatrixClientTests.loginAnswer(seen)
+            case ("POST", "/user/@bot:example.org/filter"): (200, json(#"{"filter_id":"F"}"#))
+            case ("GET", "/sync"): seen.query["since"] == nil ? (200, json(first)) : (FakeHomeserver.hold, ok)
+            case ("GET", "/user/@bot:example.org/account_data/m.direct"): (404, json(#"{"errcode":"M_NOT_FOUND"}"#))
+            case ("POST", "/createRoom"): (200, json(#"{"room_id":"!dm:example.org"}"#))
+            case ("POST", let path) where path.hasPrefix("/join/"): (200, .object(["room_id": .string(String(path.dropFirst(6)))]))
+            case ("PUT", let path) where path.hasPrefix("/rooms/"): send(seen)
+            default: (200, ok)
+            }
+        }
+    }
+
+    func start(_ fake: FakeHomeserver, clock: ManualClock, recorder: Recorder,
+               invitesFrom: [String] = [":example.org"], rooms: [String] = [])
+        async -> (MatrixChatNetwork<ManualClock>, Task<Void, any Error>)
+    {
+        let configuration = MatrixNetworkConfiguration(
+            homeserver: URL(string: "http://hs")!, userID: "@bot:example.org", credentials: .password("pw"), rooms: rooms,
+            invitesFrom: invitesFrom, encryptedRoomText: "encrypted")
+        let network = MatrixChatNetwork(name: "mx", configuration: configuration, transport: fake, syncTransport: fake,
+                                        storage: MemoryMatrixStateStorage(), deviceID: nil, clock: clock,
+                                        logger: .disabled)
+        let task = Task {
+            try await network.run(events: { e in recorder.events.withLock { $0.append(e) } },
+                                  deliveries: { d in recorder.deliveries.withLock { $0.append(d) } })
+        }
+        while !recorder.events.withLock({ $0.contains(.connected(network: "mx")) }) { await Task.yield() }
+        return (network, task)
+    }
+
+    func waitFor(_ condition: () -> Bool) async {
+        for _ in 0..<200_000 where !condition() { await Task.yield() }
+    }
+
+    @Test func aPageToAnAgentOpensADirectRoomAndItsResendKeepsTheTransactionID() async throws {
+        let clock = ManualClock()
+        let fake = Self.homeserver()
+        let recorder = Recorder()
+        let (network, task) = await start(fake, clock: clock, recorder: recorder)
+        let page = ChatAction(network: "mx", recipient: .user("@anna:example.org"), text: "P1 #7 Kieler Werft AG: VPN down",
+                              lane: .urgent, deliveryID: 7)
+        await network.send(page)
+        await waitFor { recorder.deliveries.withLock { $0.count } == 1 }
+        await network.send(page)  // the outbox sends it again (no confirmation in time, or after a restart)
+        await waitFor { recorder.deliveries.withLock { $0.count } == 2 }
+
+        let created = fake.seen.filter { $0.path == "/createRoom" }
+        #expect(created.count == 1)
+        #expect(created.first?.body?["invite"] == .array([.string("@anna:example.org")]))
+        #expect(created.first?.body?["is_direct"] == .bool(true))
+        #expect(fake.seen.contains { $0.method == "PUT" && $0.path == "/user/@bot:example.org/account_data/m.direct"
+            && $0.body?["@anna:example.org"] == .array([.string("!dm:example.org")]) })
+        let sends = fake.seen.filter { $0.method == "PUT" && $0.path.hasPrefix("/rooms/") }
+        #expect(sends.map(\.path) == Array(repeating: "/rooms/!dm:example.org/send/m.room.message/sb-page-7", count: 2))
+        #expect(sends.first?.body?["msgtype"] == .string("m.text"))
+        #expect(sends.first?.body?["m.mentions"] == .object(["user_ids": .array([.string("@anna:example.org")])]))
+        #expect(recorder.deliveries.withLock { $0 }.allSatisfy { if case .delivered(7, _) = $0 { true } else { false } })
+        await network.shutdown(message: "", deadline: .zero)
+        _ = try? await task.value
+    }
+
+    @Test func aHomeserverErrorIsRetriedAfterABackoffWithTheSameTransactionIDAndARefusalFailsThePage() async throws {
+        let clock = ManualClock()
+        let failures = Mutex(1)
+        let fake = Self.homeserver(send: { seen in
+            if seen.path.hasSuffix("sb-page-9") { return (403, json(#"{"errcode":"M_FORBIDDEN","error":"not in room"}"#)) }
+            let fail = failures.withLock { n in defer { n -= 1 }; return n > 0 }
+            return fail ? (502, .string("bad gateway")) : (200, json(#"{"event_id":"$e"}"#))
+        })
+        let recorder = Recorder()
+        let (network, task) = await start(fake, clock: clock, recorder: recorder)
+        await network.send(ChatAction(network: "mx", recipient: .channel("!agents:example.org"), text: "P1 #8",
+                                      lane: .urgent, deliveryID: 8))
+        #expect(await clock.waitForSleepers(1), "the send loop backs off on the clock")
+        #expect(recorder.deliveries.withLock { $0.isEmpty })
+        clock.advance(by: .seconds(1))
+        await waitFor { recorder.deliveries.withLock { $0.count } == 1 }
+        let tries = fake.seen.filter { $0.path.hasSuffix("/sb-page-8") }
+        #expect(tries.count == 2)
+        await network.send(ChatAction(network: "mx", recipient: .channel("!agents:example.org"), text: "P1 #9",
+                                      lane: .urgent, deliveryID: 9))
+        await waitFor { recorder.deliveries.withLock { $0.count } == 2 }
+        let reports = recorder.deliveries.withLock { $0 }
+        #expect(reports.first.map { if case .delivered(8, _) = $0 { true } else { false } } == true)
+        #expect(reports.last.map { if case .failed(9, let reason) = $0 { reason.contains("M_FORBIDDEN") } else { false } }
+            == true)
+        await network.shutdown(message: "", deadline: .zero)
+        _ = try? await task.value
+    }
+
+    @Test func invitesAreAcceptedOnlyFromAllowedUsersAndADirectOneBecomesTheirRoom() async throws {
+        let clock = ManualClock()
+        let first = #"""
+            {"next_batch":"s1","rooms":{"invite":{
+              "!ok:example.org":{"invite_state":{"events":[{"type":"m.room.member","state_key":"@bot:example.org","sender":"@cust:example.org","content":{"membership":"invite","is_direct":true}}]}},
+              "!spam:evil.example":{"invite_state":{"events":[{"type":"m.room.member","state_key":"@bot:example.org","sender":"@spam:evil.example","content":{"membership":"invite","is_direct":true}}]}}
+            }}}
+            """#
+        let fake = Self.homeserver(first: first)
+        let recorder = Recorder()
+        let (network, task) = await start(fake, clock: clock, recorder: recorder)
+        await waitFor { fake.seen.contains { $0.path == "/rooms/!spam:evil.example/leave" } }
+        #expect(fake.seen.contains { $0.method == "POST" && $0.path == "/join/!ok:example.org" })
+        #expect(!fake.seen.contains { $0.path == "/join/!spam:evil.example" })
+        #expect(fake.seen.contains { $0.method == "POST" && $0.path == "/rooms/!spam:evil.example/leave" })
+        // A text to the customer goes to the room they invited the bot to.
+        await network.send(ChatAction(network: "mx", recipient: .user("@cust:example.org"), text: "Hello"))
+        await waitFor { fake.seen.contains { $0.path.hasPrefix("/rooms/!ok:example.org/send/") } }
+        #expect(!fake.seen.contains { $0.path == "/createRoom" })
+        await network.shutdown(message: "", deadline: .zero)
+        _ = try? await task.value
+    }
+
+    @Test func configuredRoomsAreJoinedByIDOrAlias() async throws {
+        let clock = ManualClock()
+        let fake = Self.homeserver()
+        let recorder = Recorder()
+        let (network, task) = await start(fake, clock: clock, recorder: recorder,
+                                          rooms: ["!agents:example.org", "#support:example.org"])
+        await waitFor { fake.seen.contains { $0.path == "/join/#support:example.org" } }
+        #expect(fake.seen.contains { $0.method == "POST" && $0.path == "/join/!agents:example.org" })
+        #expect(fake.seen.contains { $0.method == "POST" && $0.path == "/join/#support:example.org" })
+        await network.shutdown(message: "", deadline: .zero)
+        _ = try? await task.value
+    }
+}

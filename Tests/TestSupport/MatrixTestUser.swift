@@ -1,0 +1,134 @@
+import Core
+import Foundation
+import Matrix
+import MatrixAdapter
+
+/// A person on the test homeserver (a customer, an agent, an impostor):
+/// logs in with the same client library the adapter uses, syncs in the
+/// background and keeps every timeline event it sees, so a test reads like
+/// the conversation ("say this, expect that from the bot").
+public actor MatrixTestUser {
+    public let userID: String
+    public let client: MatrixClient<SystemClock>
+    /// Every timeline event seen, by room, with when it arrived.
+    public private(set) var seen: [(room: String, event: MatrixEvent, at: ContinuousClock.Instant)] = []
+    private var syncTask: Task<Void, Never>?
+    private var sequence = 0
+
+    public init(server: SynapseServer, name: String, password: String) {
+        userID = server.userID(name)
+        let transports = HTTPClientTransport.pair(logger: .disabled)
+        client = MatrixClient(homeserver: server.url, userID: userID, credentials: .password(password), deviceID: nil,
+                              transport: transports.requests, syncTransport: transports.sync, clock: SystemClock(),
+                              logger: .disabled)
+    }
+
+    /// Logs in, syncs once (history is not "seen") and keeps syncing.
+    public static func start(server: SynapseServer, name: String, password: String) async throws -> MatrixTestUser {
+        let user = MatrixTestUser(server: server, name: name, password: password)
+        try await user.client.login()
+        let first = try await user.client.sync(since: nil, filter: nil, timeout: .zero)
+        await user.keepSyncing(from: first.nextBatch)
+        return user
+    }
+
+    private func keepSyncing(from since: String) {
+        let client = self.client
+        syncTask = Task { [weak self] in
+            var since = since
+            while !Task.isCancelled {
+                do {
+                    let response = try await client.sync(since: since, filter: nil, timeout: .seconds(10))
+                    since = response.nextBatch
+                    await self?.record(response)
+                    // Invites are accepted at once (a bot opening a direct room).
+                    for room in response.rooms.invite.keys { _ = try? await client.join(room) }
+                } catch {
+                    if Task.isCancelled { return }
+                    try? await Task.sleep(for: .milliseconds(200))
+                }
+            }
+        }
+    }
+
+    private func record(_ response: MatrixSyncResponse) {
+        let now = ContinuousClock.now
+        for (room, joined) in response.rooms.join {
+            for event in joined.timeline { seen.append((room, event, now)) }
+        }
+    }
+
+    public func stop() {
+        syncTask?.cancel()
+        syncTask = nil
+    }
+
+    /// Creates a room; returns its id.
+    public func createRoom(alias: String? = nil, isPublic: Bool = false, invite: [String] = [], direct: Bool = false,
+                           encrypted: Bool = false) async throws -> String {
+        var body: [String: JSONValue] = [
+            "preset": .string(isPublic ? "public_chat" : (direct ? "trusted_private_chat" : "private_chat")),
+            "invite": .array(invite.map { .string($0) }),
+            "is_direct": .bool(direct),
+        ]
+        if let alias { body["room_alias_name"] = .string(alias) }
+        if encrypted {
+            body["initial_state"] = .array([.object([
+                "type": .string("m.room.encryption"), "state_key": .string(""),
+                "content": .object(["algorithm": .string("m.megolm.v1.aes-sha2")]),
+            ])])
+        }
+        let answer = try await client.call("POST", ["createRoom"], body: .object(body))
+        guard let room = answer["room_id"]?.string else { throw MatrixClientError("createRoom: no room_id") }
+        return room
+    }
+
+    /// Sends a plain `m.text`; returns its event id.
+    @discardableResult
+    public func say(_ text: String, in room: String) async throws -> String {
+        sequence += 1
+        return try await client.send(room: room, type: "m.room.message", transactionID: "test-\(sequence)-\(UUID())",
+                                     content: .object(["msgtype": .string("m.text"), "body": .string(text)]))
+    }
+
+    /// Sends an event of any type (an encrypted-looking one, a raw one).
+    public func send(type: String, content: JSONValue, in room: String) async throws {
+        sequence += 1
+        try await client.send(room: room, type: type, transactionID: "test-\(sequence)-\(UUID())", content: content)
+    }
+
+    /// Sets the display name (an impostor calling themselves "anna").
+    public func setDisplayName(_ name: String) async throws {
+        _ = try await client.call("PUT", ["profile", userID, "displayname"], body: .object(["displayname": .string(name)]))
+    }
+
+    public func join(_ room: String) async throws -> String { try await client.join(room) }
+
+    /// The `m.room.message` events from `sender` seen so far (in `room`, if given).
+    public func messages(from sender: String, in room: String? = nil)
+        -> [(room: String, event: MatrixEvent, at: ContinuousClock.Instant)]
+    {
+        seen.filter { $0.event.type == "m.room.message" && $0.event.sender == sender && (room == nil || $0.room == room) }
+    }
+
+    /// Waits for a message from `sender` whose body contains `text`, seen
+    /// after `after` messages from them; fails after `timeout` listing what came.
+    @discardableResult
+    public func expectMessage(from sender: String, containing text: String, in room: String? = nil,
+                              timeout: Duration = .seconds(15))
+        async throws -> (room: String, event: MatrixEvent, at: ContinuousClock.Instant)
+    {
+        let deadline = ContinuousClock.now.advanced(by: timeout)
+        while ContinuousClock.now < deadline {
+            if let found = messages(from: sender, in: room).first(where: {
+                ($0.event.content["body"]?.string ?? "").contains(text)
+            }) {
+                return found
+            }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        let bodies = messages(from: sender).map { "[\($0.room)] \($0.event.content["body"]?.string ?? "")" }
+        throw MatrixClientError("\(userID): no message from \(sender) containing \"\(text)\" within \(timeout); "
+            + "got: \(bodies.joined(separator: " | "))")
+    }
+}
