@@ -56,7 +56,7 @@ import Testing
             let db = try SQLiteConnection(path: dir.storePath)
             try db.execute("PRAGMA user_version = 1")
             db.close()
-            #expect(throws: SQLiteStoreError.schemaVersionMismatch(path: dir.storePath, tableVersion: 2,
+            #expect(throws: SQLiteStoreError.schemaVersionMismatch(path: dir.storePath, tableVersion: Schema.latestVersion,
                                                                    userVersion: 1)) {
                 try SQLiteDeskStore(path: dir.storePath, logger: .disabled, now: monday)
             }
