@@ -289,6 +289,16 @@ public actor BotRuntime<C: WallClock> {
         await leaveTurnAfterDeliveries()
     }
 
+    /// Looks for pages that are due and not in flight, and sends them: pages
+    /// another process wrote to the shared store (another gateway instance
+    /// that has not noticed yet it lost the lease) are found within one
+    /// poll. The gateway calls it every lease renewal while active.
+    public func pollOutbox() async {
+        await enterTurn()
+        if started && !fenced { await sendDuePages(now: clock.date) }
+        await leaveTurnAfterDeliveries()
+    }
+
     /// ``fireDueTimers()`` for a caller that already holds the turn.
     func fireDueTimersInTurn() async {
         let now = clock.date

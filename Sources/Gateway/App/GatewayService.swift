@@ -169,8 +169,16 @@ public final class GatewayService<C: WallClock>: Sendable {
         logger.info("gateway started", ["networks": networks.map(\.name).joined(separator: ","),
                                         "store": loaded.gateway.storePath.path, "token": grant.token.rawValue])
         let runtime = self.runtime
+        let poll = lease.timing.renewEvery
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await runtime.runTimers() }
+            group.addTask { [clock] in
+                // Pages another instance wrote to the shared store (it has
+                // not noticed yet that it lost the lease) go out from here.
+                while (try? await clock.sleep(until: clock.now.advanced(by: poll), tolerance: nil)) != nil {
+                    await runtime.pollOutbox()
+                }
+            }
             for network in networks {
                 group.addTask { [logger] in
                     do {
