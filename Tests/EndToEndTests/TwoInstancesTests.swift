@@ -30,7 +30,10 @@ import TestSupport
         let customers = Mutex<[Customer]>([])
         /// Page lines the agent received: ticket number, private or channel, when, from which nick.
         let pages = Mutex<[(ticket: Int, direct: Bool, at: ContinuousClock.Instant, from: String)]>([])
+        /// No new customers after this.
         let stop = Atomic<Bool>(false)
+        /// The agent stops listening (after the last customer's page came).
+        let agentStop = Atomic<Bool>(false)
         let agentReady = Atomic<Bool>(false)
         let agentFailure = Mutex<String?>(nil)
     }
@@ -101,14 +104,14 @@ import TestSupport
     }
 
     /// The on-duty agent `anna` in `#agents`, recording every page line
-    /// (private, or in the channel naming her) until `record.stop`.
+    /// (private, or in the channel naming her) until `record.agentStop`.
     static func agent(port: UInt16, record: Record) {
         do {
             let anna = try IRCTestClient(port: port, nick: "anna")
             defer { anna.close() }
             try anna.join("#agents")
             record.agentReady.store(true, ordering: .sequentiallyConsistent)
-            while !record.stop.load(ordering: .sequentiallyConsistent) {
+            while !record.agentStop.load(ordering: .sequentiallyConsistent) {
                 for line in anna.drain(for: .milliseconds(300))
                 where line.command == "PRIVMSG" && line.nick.hasPrefix("switchboard") {
                     guard line.text.contains("P1") || line.text.contains("P2"),
@@ -167,6 +170,7 @@ import TestSupport
                         let done = Self.customer(port: server.port, nick: "c\(index)", index: index, botNick: { "switchboard" })
                         record.customers.withLock { $0.append(done) }
                         index += 2
+                        Thread.sleep(forTimeInterval: 0.3)  // a new customer every moment, not a flood
                     }
                 })
             }
@@ -187,9 +191,13 @@ import TestSupport
                 }
                 // Let the last customers finish, then what is due go out.
                 record.stop.store(true, ordering: .sequentiallyConsistent)
-                while threads.contains(where: { !$0.isFinished }) { try await Task.sleep(for: .milliseconds(100)) }
+                while threads.dropFirst().contains(where: { !$0.isFinished }) { try await Task.sleep(for: .milliseconds(100)) }
+                try await Task.sleep(for: .seconds(2))
+                record.agentStop.store(true, ordering: .sequentiallyConsistent)
+                while !threads[0].isFinished { try await Task.sleep(for: .milliseconds(50)) }
             } catch {
                 record.stop.store(true, ordering: .sequentiallyConsistent)
+                record.agentStop.store(true, ordering: .sequentiallyConsistent)
                 print("--- active ---\n\(active.output.suffix(4000))\n--- standby ---\n\(standby.output.suffix(4000))")
                 await standby.stop()
                 await active.stop()
@@ -296,7 +304,7 @@ import TestSupport
                 #expect(status == 75, "a exits to be restarted as a standby: \(status)")
                 #expect(a.output.contains("lost the lease"), "\(a.output.suffix(2000))")
                 try await Task.sleep(for: .seconds(3))  // b's outbox poll picks up what a may have written
-                record.stop.store(true, ordering: .sequentiallyConsistent)
+                record.agentStop.store(true, ordering: .sequentiallyConsistent)
                 while !agent.isFinished { try await Task.sleep(for: .milliseconds(50)) }
 
                 // What a did with the lines waiting in its socket when it woke:
@@ -319,7 +327,7 @@ import TestSupport
                 print(String(format: "partition (SIGSTOP): the standby was active after %.2f s", Self.seconds(takeover)))
                 late.close()
             } catch {
-                record.stop.store(true, ordering: .sequentiallyConsistent)
+                record.agentStop.store(true, ordering: .sequentiallyConsistent)
                 print("--- a ---\n\(a.output.suffix(4000))\n--- b ---\n\(b.output.suffix(4000))")
                 if let pid = a.processIdentifier { Glibc.kill(pid, SIGCONT) }
                 await b.stop()
