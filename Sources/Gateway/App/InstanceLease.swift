@@ -80,6 +80,9 @@ struct LeaseRole: Sendable {
     let timing: LeaseTiming
     private(set) var phase: Phase
     private var lastAsked: Date?
+    /// When the holder's lease ends as last read (a standby asks again right
+    /// then, if that is sooner than its regular interval).
+    private var holderExpires: Date?
     private var lastFailure: String?
     private var failedSince: Date?
 
@@ -94,13 +97,22 @@ struct LeaseRole: Sendable {
     func next(now: Date) -> (request: Request, at: Date)? {
         switch phase {
         case .standby:
-            return (.acquire, lastAsked.map { $0.addingTimeInterval(timing.renewEvery.timeInterval) } ?? now)
+            guard let lastAsked else { return (.acquire, now) }
+            var at = lastAsked.addingTimeInterval(timing.renewEvery.timeInterval)
+            if let holderExpires, holderExpires > lastAsked { at = min(at, holderExpires.addingTimeInterval(0.05)) }
+            return (.acquire, at)
         case .active(let grant, _):
             let wait = failedSince == nil ? timing.renewEvery : timing.retryAfterError
             return (.renew(grant.token), (lastAsked ?? now).addingTimeInterval(wait.timeInterval))
         case .lost:
             return nil
         }
+    }
+
+    /// A standby read the holder's lease: it asks again when that ends (by
+    /// the store's clock, here only a hint: the store decides).
+    mutating func holderSeen(expiresAt: Date) {
+        holderExpires = expiresAt
     }
 
     /// Whether the active instance's own view of its lease has run out (a
@@ -232,6 +244,7 @@ public final class InstanceLease<C: WallClock>: Sendable {
             if case .refused = answer {
                 let holder = try? await store.lease(name)
                 seen.withLock { $0 = holder ?? $0 }
+                if let holder { role.withLock { $0.holderSeen(expiresAt: holder.expiresAt) } }
                 if !announced, let holder {
                     announced = true
                     logger.notice("standing by", ["active": holder.holder, "token": holder.token.rawValue,
