@@ -23,6 +23,9 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
                        providers: [.apt(["libssl-dev"])]),
+        // libpq, PostgreSQL's client library (libpq-dev): the PostgreSQL store.
+        .systemLibrary(name: "CPostgres", path: "Sources/CPostgres", pkgConfig: "libpq",
+                       providers: [.apt(["libpq-dev"])]),
         // Linux interfaces Swift's Glibc module lacks (epoll, accept4).
         .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
 
@@ -50,6 +53,8 @@ let package = Package(
         .target(name: "KB", dependencies: ["Core"], swiftSettings: settings),
         // Durable store: SQLite, migrations, outbox of pages.
         .target(name: "Store", dependencies: ["Core", "Desk", "CSQLite"], swiftSettings: settings),
+        // The same store on PostgreSQL through libpq (several gateway instances, one database).
+        .target(name: "PostgresStore", dependencies: ["Core", "Desk", "CPostgres"], swiftSettings: settings),
         // Conversation engine, support/agent/KB bots; speaks to `ChatNetwork`.
         .target(name: "Bots", dependencies: ["Core", "Config", "Desk", "KB"], swiftSettings: settings),
         // The IRC network as a `ChatNetwork`: principals, case folding, agent
@@ -59,7 +64,7 @@ let package = Package(
         // Configuration, the one network factory, the console adapter, metrics.
         .target(name: "Gateway",
                 dependencies: ["Core", "Config", "IRC", "IRCClient", "IRCAdapter", "Transport", "Desk", "DeskFiles",
-                               "PINHashing", "KB", "Store", "Bots"],
+                               "PINHashing", "KB", "Store", "PostgresStore", "Bots"],
                 swiftSettings: settings),
         // The command line, nothing else.
         .executableTarget(name: "switchboard", dependencies: ["Gateway"], swiftSettings: settings),
@@ -79,10 +84,10 @@ let package = Package(
                     swiftSettings: settings),
         .testTarget(name: "PINHashingTests", dependencies: ["PINHashing", "Desk"], swiftSettings: settings),
         .testTarget(name: "KBTests", dependencies: ["KB", "TestSupport"], exclude: ["Evaluation"], swiftSettings: settings),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "Desk", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "PostgresStore", "Desk", "TestSupport"], swiftSettings: settings),
         // The child process of the store's crash test: creates tickets in a
         // loop and prints each number; the test kills it with SIGKILL.
-        .executableTarget(name: "StoreCrashChild", dependencies: ["Store", "Desk"], path: "Tests/StoreCrashChild",
+        .executableTarget(name: "StoreCrashChild", dependencies: ["Store", "PostgresStore", "Desk"], path: "Tests/StoreCrashChild",
                           swiftSettings: settings),
         // The child process of the HTTP endpoint's accept-recovery test: serves
         // /healthz under a lowered RLIMIT_NOFILE until the test kills it.
@@ -115,6 +120,8 @@ let package = Package(
                           path: "Benchmarks/AbuseBench", swiftSettings: settings),
         .executableTarget(name: "FairSendBench", dependencies: ["Gateway", "Core", "TestSupport"],
                           path: "Benchmarks/FairSendBench", swiftSettings: settings),
+        .executableTarget(name: "PGBench", dependencies: ["PostgresStore", "CPostgres", "Desk", "Core", "TestSupport"],
+                          path: "Benchmarks/PGBench", swiftSettings: settings),
         .executableTarget(name: "TransportBench", dependencies: ["Transport", "Core"], path: "Benchmarks/TransportBench",
                           swiftSettings: settings),
     ]

@@ -4,6 +4,7 @@ import Desk
 import Foundation
 @testable import Gateway
 import Store
+import TestSupport
 import Testing
 
 /// The `store` section chooses the store; ``StoreFactory`` opens it, and
@@ -59,6 +60,60 @@ import Testing
         await opened.close()
         let latest = try SQLiteDeskStore.inspect(path: folder.appendingPathComponent("var/s.sqlite").path).latestVersion
         #expect(try StoreFactory.inspect(settings).contains("schema version \(latest) (current)"))
+    }
+
+    @Test func thePostgresKindTakesItsURLFromTheEnvironmentOrAFileNeverTheFile() throws {
+        let (folder, result) = try load(store: #"{ kind: "postgres", url: { env: "SB_TEST_DATABASE_URL" } }"#)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        #expect(try result.get().store == .postgres(url: .environment("SB_TEST_DATABASE_URL")))
+        #expect(try result.get().storePath == nil)
+
+        let (fileFolder, fileResult) = try load(store: #"{ kind: "postgres", url: { file: "secrets/db-url" } }"#)
+        defer { try? FileManager.default.removeItem(at: fileFolder) }
+        #expect(try fileResult.get().store
+            == .postgres(url: .file(fileFolder.appendingPathComponent("secrets/db-url").standardizedFileURL)))
+
+        for (section, expected) in [
+            (#"{ kind: "postgres", url: "postgresql://sb:pw@db/desk" }"#, "store.url"),
+            (#"{ kind: "postgres" }"#, "needs url"),
+            (#"{ kind: "postgres", url: { env: "A", file: "b" } }"#, "exactly one"),
+            (#"{ kind: "postgres", path: "x.sqlite", url: { env: "A" } }"#, "a url, not a path"),
+        ] {
+            let (badFolder, bad) = try load(store: section)
+            defer { try? FileManager.default.removeItem(at: badFolder) }
+            guard case .failure(let error) = bad else {
+                Issue.record("\(section) was accepted")
+                continue
+            }
+            #expect("\(error)".contains(expected), "\(section): \(error)")
+        }
+    }
+
+    @Test func theFactoryOpensAPostgresStoreAndCheckConfigConnectsAndReportsTheVersion() async throws {
+        let url = try await PostgresServer.shared().createDatabase("gw_" + UUID().uuidString.lowercased()
+            .replacingOccurrences(of: "-", with: "_"))
+        let variable = "SB_TEST_DATABASE_URL_\(UUID().uuidString.prefix(8))".replacingOccurrences(of: "-", with: "_")
+        let (folder, result) = try load(store: "{ kind: \"postgres\", url: { env: \"\(variable)\" } }")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let settings = try result.get().store
+        #expect {
+            try StoreFactory.inspect(settings)
+        } throws: { error in
+            "\(error)".contains(variable) && "\(error)".contains("not set")
+        }
+        setenv(variable, url, 1)
+        defer { unsetenv(variable) }
+        #expect(try StoreFactory.inspect(settings).contains("will be created"))
+        let opened = try StoreFactory.open(settings, logger: .disabled)
+        let commit = try await opened.desk.createTicket(NewTicket(
+            createdAt: Date(), createdBy: .system, customerNumber: nil, customerName: "x",
+            contact: ChatIdentity(network: "demo", nick: "x"), group: .noContract, tier: nil, severity: .minor,
+            summary: "s", description: "d", language: "en"))
+        #expect(try await opened.desk.ticket(commit.number) == commit.stored)
+        await opened.close()
+        let report = try StoreFactory.inspect(settings)
+        #expect(report.contains("schema version") && report.contains("(current)") && report.contains("PostgreSQL"))
+        #expect(settings.description.contains(variable) && !settings.description.contains("postgresql://"))
     }
 
     @Test func checkConfigRefusesAnotherProgramsDatabaseWithoutTouchingIt() throws {

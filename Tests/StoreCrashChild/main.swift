@@ -2,7 +2,8 @@
 //
 // Usage: StoreCrashChild DATABASE [WRITERS]
 //
-// Opens the store at DATABASE (`SQLiteDeskStore`, SQLite on its own thread)
+// Opens the store at DATABASE — an SQLite file (`SQLiteDeskStore`), or a
+// `postgresql://` URL (`PostgresDeskStore`), each on its own thread —
 // and creates tickets in a loop from WRITERS concurrent tasks (default 1),
 // each ticket with one or two pages; with several writers the store thread
 // batches their creations into shared commits. After each commit it writes
@@ -14,6 +15,7 @@ import Core
 import Desk
 import Foundation
 import Glibc
+import PostgresStore
 import Store
 
 enum CrashChild {
@@ -30,7 +32,7 @@ enum CrashChild {
         if written != bytes.count { exit(3) }
     }
 
-    static func createForever(_ store: SQLiteDeskStore, writer: Int) async -> Never {
+    static func createForever(_ store: any DeskStore, writer: Int) async -> Never {
         var index = 0
         while true {
             index += 1
@@ -63,9 +65,14 @@ guard arguments.count >= 2 else {
     exit(2)
 }
 let writers = arguments.count >= 3 ? max(1, Int(arguments[2]) ?? 1) : 1
-let store: SQLiteDeskStore
+let store: any DeskStore
 do {
-    store = try SQLiteDeskStore(path: arguments[1], logger: .disabled)
+    let database = arguments[1]
+    if database.hasPrefix("postgresql://") || database.hasPrefix("postgres://") {
+        store = try PostgresDeskStore(url: database, logger: .disabled)
+    } else {
+        store = try SQLiteDeskStore(path: database, logger: .disabled)
+    }
 } catch {
     CrashChild.fail(error)
 }

@@ -3,12 +3,14 @@ import Desk
 import Dispatch
 import Foundation
 import Glibc
+import PostgresStore
 import Store
 import TestSupport
 import Testing
 
 /// SIGKILL at random moments: every ticket number the store handed out
-/// survives, with its `created` event and its pending pages.
+/// survives, with its `created` event and its pending pages — on SQLite and
+/// on PostgreSQL (the child is killed, the server keeps running).
 ///
 /// The child is the `StoreCrashChild` executable of this package. `swift
 /// test` (and `swift build --build-tests`) builds every target of the
@@ -17,11 +19,36 @@ import Testing
 @Suite struct CrashTests {
     static let kills = 24
 
-    @Test func everyPrintedNumberSurvivesSIGKILL() throws {
+    /// The stores the child can write to: the SQLite file in the test's
+    /// folder, or a fresh database on the shared PostgreSQL test server.
+    enum Kind: String, CaseIterable, Sendable {
+        case sqlite = "SQLite"
+        case postgres = "PostgreSQL"
+
+        /// What the child is given (a file path or a `postgresql://` URL).
+        func database(in dir: TemporaryDirectory) async throws -> String {
+            switch self {
+            case .sqlite: dir.storePath
+            case .postgres:
+                try await PostgresServer.shared().createDatabase(StoreContract.databaseName(for: dir.url.path))
+            }
+        }
+
+        func open(_ database: String) throws -> any DeskStore {
+            switch self {
+            case .sqlite: try SQLiteDeskStore(path: database, logger: .disabled)
+            case .postgres: try PostgresDeskStore(url: database, logger: .disabled)
+            }
+        }
+    }
+
+    @Test(arguments: Kind.allCases)
+    func everyPrintedNumberSurvivesSIGKILL(_ kind: Kind) async throws {
         let child = URL(fileURLWithPath: try BuiltProducts.executable(named: "StoreCrashChild"))
         var random = SeededRandom(seed: UInt64.random(in: 0...UInt64.max))
         let seed = random.seed
-        try withTemporaryDirectory { dir in
+        try await withTemporaryDirectory { dir in
+            let database = try await kind.database(in: dir)
             var previousMaximum: Int64 = 0
             var allNumbers = Set<Int64>()
             var checked = 0
@@ -29,43 +56,44 @@ import Testing
                 // Alternate one writer and four concurrent writers (batched commits).
                 let threads = kill % 2 == 0 ? 4 : 1
                 let target = Int(random.next() % 291) + 10
-                let run = try Self.runChild(child, database: dir.storePath, threads: threads, killAfterLines: target)
-                let context = Comment(rawValue: "kill \(kill) (seed \(seed)): \(run.diagnostics)")
+                let run = try Self.runChild(child, database: database, errorFile: dir.path("child-stderr"),
+                                            threads: threads, killAfterLines: target)
+                let context = Comment(rawValue: "\(kind.rawValue) kill \(kill) (seed \(seed)): \(run.diagnostics)")
                 try #require(run.lines.count >= target, context)
                 #expect(run.killedBySignal, context)
 
-                let store = try openStore(dir.storePath)
-                defer { store.close() }
+                let store = try kind.open(database)
                 let printed = run.lines.map(\.number)
                 #expect(Set(printed).count == printed.count, "a number was handed out twice; \(context)")
                 #expect(allNumbers.isDisjoint(with: printed), "a number repeated across kills; \(context)")
                 #expect(printed.min()! > previousMaximum, "numbers went backwards after a kill; \(context)")
                 for line in run.lines {
                     let number = TicketNumber(line.number)
-                    let stored = try store.ticket(number)
+                    let stored = try await store.ticket(number)
                     #expect(stored?.ticket.state == .new && stored?.version == 1, "\(number) missing; \(context)")
-                    let events = try store.events(of: number)
+                    let events = try await store.events(of: number)
                     #expect(events.first?.kind == .created && events.count == 1, "\(number) events; \(context)")
-                    let pages = try store.pages(of: number)
+                    let pages = try await store.pages(of: number)
                     #expect(pages.count == line.pages && pages.allSatisfy(\.isPending) && line.pages >= 1,
                             "\(number) pages; \(context)")
                     checked += 1
                 }
-                // Every ticket in the file has its event and pages too,
+                // Every ticket in the store has its event and pages too,
                 // printed or not (a commit may land just before the kill).
-                let maximum = try #require(try store.recentTickets(limit: 1).first?.number.rawValue)
+                let maximum = try #require(try await store.recentTickets(limit: 1).first?.number.rawValue)
                 #expect(maximum >= printed.max()!)
                 allNumbers.formUnion(printed)
                 previousMaximum = maximum
+                await store.close()
             }
             #expect(checked >= Self.kills * 10)
-            print("crash test: \(Self.kills) SIGKILLs, \(checked) printed numbers checked, "
-                + "numbers 1...\(previousMaximum) in the file, seed \(seed)")
-            let store = try openStore(dir.storePath)
-            defer { store.close() }
-            let open = try store.openTickets()
+            print("crash test (\(kind.rawValue)): \(Self.kills) SIGKILLs, \(checked) printed numbers checked, "
+                + "highest number \(previousMaximum), seed \(seed)")
+            let store = try kind.open(database)
+            let open = try await store.openTickets()
             #expect(Set(open.map(\.number.rawValue)).isSuperset(of: allNumbers))
-            #expect(try store.pendingPages(dueBy: .distantFuture, limit: Int.max).count >= allNumbers.count)
+            #expect(try await store.pendingPages(dueBy: .distantFuture, limit: Int.max).count >= allNumbers.count)
+            await store.close()
         }
     }
 
@@ -77,13 +105,13 @@ import Testing
 
     /// Starts the child, reads its lines until `killAfterLines` arrived,
     /// sends SIGKILL, and reads what was still in the pipe.
-    static func runChild(_ executable: URL, database: String, threads: Int, killAfterLines: Int) throws -> ChildRun {
+    static func runChild(_ executable: URL, database: String, errorFile: String, threads: Int,
+                         killAfterLines: Int) throws -> ChildRun {
         let process = Process()
         process.executableURL = executable
         process.arguments = [database, String(threads)]
         let output = Pipe()
         process.standardOutput = output
-        let errorFile = database + ".child-stderr"
         guard FileManager.default.createFile(atPath: errorFile, contents: nil) else {
             throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: errorFile])
         }

@@ -1,7 +1,9 @@
 import Core
 import Desk
 import Foundation
+import PostgresStore
 import Store
+import TestSupport
 import Testing
 
 /// A ``DeskStore`` implementation the contract suite runs against. `open`
@@ -9,20 +11,33 @@ import Testing
 /// same directory again must give the same data (durability across restarts).
 struct StoreUnderTest: Sendable, CustomTestStringConvertible {
     let name: String
+    /// The schema version a freshly opened store has at least.
+    var minimumSchemaVersion = 1
     let open: @Sendable (_ directory: String) async throws -> any DeskStore
 
     var testDescription: String { name }
 }
 
-/// Every implementation of the store protocols. A PostgreSQL store adds
-/// itself here (opening a fresh schema per directory) and must pass the
-/// same suite, `StoreContract*Tests`.
+/// Every implementation of the store protocols; each passes the same suite,
+/// `StoreContract*Tests`. PostgreSQL runs on the test process's shared
+/// server (``PostgresServer/shared()``) with a database per directory, so
+/// reopening the same directory reconnects to the same data.
 enum StoreContract {
     static let implementations: [StoreUnderTest] = [
-        StoreUnderTest(name: "SQLite") { directory in
+        StoreUnderTest(name: "SQLite", minimumSchemaVersion: 2) { directory in
             try SQLiteDeskStore(path: directory + "/store.sqlite", logger: .disabled, now: monday)
         },
+        StoreUnderTest(name: "PostgreSQL", minimumSchemaVersion: PostgresDeskStore.latestSchemaVersion) { directory in
+            let url = try await PostgresServer.shared().createDatabase(databaseName(for: directory))
+            return try PostgresDeskStore(url: url, logger: .disabled, now: monday)
+        },
     ]
+
+    /// A database name unique to a test's temporary directory (its UUID).
+    static func databaseName(for directory: String) -> String {
+        let last = URL(fileURLWithPath: directory).lastPathComponent
+        return "t_" + String(last.suffix(36)).lowercased().replacingOccurrences(of: "-", with: "_")
+    }
 
     /// Opens a fresh store of `implementation`, runs `body` with it and a way
     /// to close and reopen it, and closes whatever is open at the end.
@@ -402,7 +417,7 @@ enum StoreContract {
     func closeKeepsWhatWasCommittedAndLaterCallsThrowClosed(_ implementation: StoreUnderTest) async throws {
         try await withTemporaryDirectory { dir in
             let store = try await implementation.open(dir.url.path)
-            #expect(try await store.schemaVersion() >= 2)
+            #expect(try await store.schemaVersion() >= implementation.minimumSchemaVersion)
             let commit = try await store.createTicket(newTicket(1))
             await store.close()
             await store.close()

@@ -82,7 +82,7 @@ import Testing
             let commit = try await store.createTicket(newTicket(1), pages: firstPages())
             let ids = commit.pages.map(\.id)
             #expect(ids.count == 2)
-            let a = try #require(try await store.acquireLease(Self.name, holder: "gw-a", ttl: Self.ttl, now: Date()))
+            let a = try #require(try await store.acquireLease(Self.name, holder: "gw-a", ttl: 30, now: Date()))
 
             let claims = try await store.claimPages(ids, lease: Self.name, token: a.token, now: Date())
             #expect(claims == [ids[0]: .claimed, ids[1]: .claimed])
@@ -91,7 +91,9 @@ import Testing
             #expect(try await store.claimPages(ids, lease: Self.name, token: a.token, now: Date())
                 == [ids[0]: .notPending, ids[1]: .claimed])
 
-            // a hangs; b takes over. a's late claim is refused and writes nothing.
+            // a hangs after one last renewal; b takes over. a's late claim is
+            // refused and writes nothing.
+            _ = try await store.renewLease(Self.name, token: a.token, ttl: Self.ttl, now: Date())
             try await Self.outlive()
             let b = try #require(try await store.acquireLease(Self.name, holder: "gw-b", ttl: 30, now: Date()))
             #expect(try await store.claimPages([ids[1]], lease: Self.name, token: a.token, now: Date()) == [ids[1]: .fenced])
@@ -110,7 +112,9 @@ import Testing
             let id = try #require(commit.pages.first?.id)
             #expect(try await store.claimPages([id], lease: Self.name, token: FencingToken(rawValue: 1), now: Date())
                 == [id: .fenced], "no lease at all")
-            let a = try #require(try await store.acquireLease(Self.name, holder: "gw-a", ttl: Self.ttl, now: Date()))
+            let a = try #require(try await store.acquireLease(Self.name, holder: "gw-a", ttl: 30, now: Date()))
+            #expect(try await store.claimPages([id], lease: Self.name, token: a.token, now: Date()) == [id: .claimed])
+            _ = try await store.renewLease(Self.name, token: a.token, ttl: Self.ttl, now: Date())
             try await Self.outlive()
             #expect(try await store.claimPages([id], lease: Self.name, token: a.token, now: Date()) == [id: .fenced],
                     "past its end the lease no longer covers a send")

@@ -167,7 +167,7 @@ public final class GatewayService<C: WallClock>: Sendable {
             return
         }
         logger.info("gateway started", ["networks": networks.map(\.name).joined(separator: ","),
-                                        "store": loaded.gateway.storePath.path, "token": grant.token.rawValue])
+                                        "store": loaded.gateway.store.description, "token": grant.token.rawValue])
         let runtime = self.runtime
         let poll = lease.timing.renewEvery
         await withTaskGroup(of: Void.self) { group in

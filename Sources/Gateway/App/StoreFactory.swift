@@ -1,13 +1,15 @@
 import Core
 import Desk
 import Foundation
+import PostgresStore
 import Store
 
 /// The one place that names concrete stores (STYLE.md): opens or inspects
 /// the store the configuration's `store` section chooses.
 public enum StoreFactory {
-    /// Opens the configured store, creating its folder if needed, and
-    /// migrates it. Blocks while the file is opened (once, at start).
+    /// Opens the configured store, creating its folder if needed (SQLite),
+    /// and migrates it. Blocks while the file is opened or the database
+    /// connected (once, at start).
     ///
     /// - Throws: the store's own error saying what is wrong (e.g.
     ///   ``SQLiteStoreError``), or a file system error for the folder.
@@ -17,17 +19,24 @@ public enum StoreFactory {
             let folder = path.deletingLastPathComponent()
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             return OpenedStore(desk: try SQLiteDeskStore(path: path.path, logger: logger))
+        case .postgres(let url):
+            let resolved = try url.resolve(field: "store.url")
+            return OpenedStore(desk: try PostgresDeskStore(url: resolved, logger: logger))
         }
     }
 
     /// What `check-config` says about the configured store, found without
-    /// writing to it: the schema version, or that it will be created.
+    /// writing to it: the schema version, or that it will be created. For
+    /// PostgreSQL it connects (so a wrong URL, password or certificate
+    /// fails here, not at `run`).
     ///
     /// - Throws: the error `run` would fail with (not ours, too new, not writable, …).
     public static func inspect(_ settings: GatewayConfiguration.StoreSettings) throws -> String {
         switch settings {
         case .sqlite(let path):
             try SQLiteDeskStore.inspect(path: path.path).description
+        case .postgres(let url):
+            try PostgresDeskStore.inspect(url: url.resolve(field: "store.url"))
         }
     }
 }

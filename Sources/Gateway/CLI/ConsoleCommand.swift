@@ -15,8 +15,9 @@ enum ConsoleCommand {
 
             Every line you type is a private message to the bot; every line the bots say is printed,
             also those to others (marked [to anna], [#agents]). Uses the configured bots and desk, and a
-            store of its own next to the gateway's (switchboard.console.sqlite), or --store PATH — never
-            the gateway's store: the console would run escalation on it and send its pages to the terminal.
+            store of its own next to the gateway's (switchboard.console.sqlite; ../var/ next to the
+            configuration when the gateway's is PostgreSQL), or --store PATH — never the gateway's store:
+            the console would run escalation on it and send its pages to the terminal.
             The agents' channel and language are those of the network named (or the first configured).
             /quit ends; /me TEXT is an action.
               --agent ID      be the configured agent ID (e.g. anna): agent commands work
@@ -37,7 +38,8 @@ enum ConsoleCommand {
             throw UsageError("--agent cannot be combined with --nick or --account")
         }
         var loaded = try LoadedConfiguration.load(from: URL(fileURLWithPath: path))
-        loaded.gateway.storePath = try consoleStore(gatewayStore: loaded.gateway.storePath,
+        loaded.gateway.storePath = try consoleStore(gatewayStore: loaded.gateway.store,
+                                                    configuration: loaded.gateway.file,
                                                     requested: storePath.map { URL(fileURLWithPath: $0) })
         let identity: ChatIdentity
         if let agentID {
@@ -71,7 +73,7 @@ enum ConsoleCommand {
                                                                 trustsAgentIDs: agentID != nil))
         try await runtime.start()
         let who = agentID.map { "agent \($0)" } ?? "customer \(identity.nick)\(account.map { " (account \($0))" } ?? "")"
-        print("Switchboard console as \(who) on \(networkName); store \(loaded.gateway.storePath.path). /quit ends.")
+        print("Switchboard console as \(who) on \(networkName); store \(loaded.gateway.store). /quit ends.")
         let timers = Task { await runtime.runTimers() }
         defer { timers.cancel() }
         try await console.run(events: { await runtime.handle($0) }, deliveries: { await runtime.handle($0) })
@@ -84,6 +86,17 @@ enum ConsoleCommand {
     /// own store is refused: the console would restart escalation for every
     /// open contract ticket and send those pages to the terminal, and the
     /// gateway would then never send them.
+    static func consoleStore(gatewayStore: GatewayConfiguration.StoreSettings, configuration: URL,
+                             requested: URL?) throws -> URL {
+        guard case .sqlite(let gatewayPath) = gatewayStore else {
+            // The gateway's store is PostgreSQL: the console keeps an SQLite
+            // file of its own where the SQLite store would be by default.
+            return requested ?? configuration.deletingLastPathComponent()
+                .appendingPathComponent("../var/switchboard.console.sqlite").standardizedFileURL
+        }
+        return try consoleStore(gatewayStore: gatewayPath, requested: requested)
+    }
+
     static func consoleStore(gatewayStore: URL, requested: URL?) throws -> URL {
         let gateway = gatewayStore.standardizedFileURL.resolvingSymlinksInPath()
         guard let requested else {

@@ -32,22 +32,36 @@ public struct GatewayConfiguration: Sendable {
     public var networks: [NetworkSettings]
 
     /// The `store` section: `{ kind: "sqlite", path: "../var/switchboard.sqlite" }`
-    /// (`kind` defaults to `sqlite`, so the older `{ path: … }` still works).
+    /// (`kind` defaults to `sqlite`, so the older `{ path: … }` still works)
+    /// or `{ kind: "postgres", url: { env: "SWITCHBOARD_DATABASE_URL" } }`
+    /// (the URL holds a password, so it is a secret: never in the file).
     /// ``StoreFactory`` opens what it names.
-    public enum StoreSettings: Sendable, Hashable {
+    public enum StoreSettings: Sendable, Hashable, CustomStringConvertible {
         /// One SQLite file.
         case sqlite(path: URL)
+        /// A PostgreSQL database; the connection URL (libpq's
+        /// `postgresql://…` or `key=value` form) comes from `url`.
+        case postgres(url: SecretSource)
+
+        /// For logs: the file, or where the URL comes from (never the URL).
+        public var description: String {
+            switch self {
+            case .sqlite(let path): path.path
+            case .postgres(let url): "PostgreSQL (URL from the \(url))"
+            }
+        }
     }
 
-    /// The SQLite file of an SQLite store (setting it chooses an SQLite
-    /// store at that path).
-    public var storePath: URL {
+    /// The SQLite file of an SQLite store, nil for PostgreSQL; setting it
+    /// chooses an SQLite store at that path.
+    public var storePath: URL? {
         get {
             switch store {
             case .sqlite(let path): path
+            case .postgres: nil
             }
         }
-        set { store = .sqlite(path: newValue) }
+        set { if let newValue { store = .sqlite(path: newValue) } }
     }
 
     public struct LogSettings: Sendable, Hashable {
@@ -123,11 +137,26 @@ public struct GatewayConfiguration: Sendable {
         switch raw.store?.kind ?? "sqlite" {
         case "sqlite":
             store = .sqlite(path: storePath)
-        case "postgresql":
-            issues.append(document.issue("store kind \"postgresql\" is not available in this build yet "
-                + "(expected \"sqlite\")", at: ConfigPath("store", "kind")))
+            if raw.store?.url != nil {
+                issues.append(document.issue("an SQLite store has a path, not a url (for PostgreSQL write "
+                    + "kind: \"postgres\")", at: ConfigPath("store", "url")))
+            }
+        case "postgres", "postgresql":
+            if raw.store?.path != nil {
+                issues.append(document.issue("a PostgreSQL store has a url, not a path", at: ConfigPath("store", "path")))
+            }
+            switch (raw.store?.url?.env, raw.store?.url?.file) {
+            case (let env?, nil) where !env.isEmpty:
+                store = .postgres(url: .environment(env))
+            case (nil, let name?) where !name.isEmpty:
+                store = .postgres(url: .file(resolve(name)))
+            default:
+                issues.append(document.issue("a PostgreSQL store needs url: { env: \"VARIABLE\" } or "
+                    + "{ file: \"path\" } (exactly one; the URL holds a password, so never the URL itself)",
+                    at: ConfigPath("store", "url")))
+            }
         case let kind:
-            issues.append(document.issue("unknown store kind \"\(kind)\" (expected \"sqlite\")",
+            issues.append(document.issue("unknown store kind \"\(kind)\" (expected \"sqlite\" or \"postgres\")",
                                          at: ConfigPath("store", "kind")))
         }
 
@@ -284,6 +313,7 @@ struct GatewayFile: Decodable {
     struct StoreEntry: Decodable {
         var kind: String?
         var path: String?
+        var url: SecretEntry?
     }
     struct LogEntry: Decodable {
         var format: String?

@@ -1,0 +1,184 @@
+// PGBench: durable ticket creation on PostgreSQL next to PostgreSQL's own
+// single-row insert-and-commit rate, on the same server in the same run.
+//
+//     swift run -c release PGBench [--url URL] [--runs N] [--commits N] [--callers N]
+//
+// Without --url it starts its own cluster (TestSupport's `PostgresServer`,
+// fsync and full_page_writes on: commits wait for the disk) in a temporary
+// folder and stops it at the end; with --url it uses that database (tables
+// `pgbench_raw` and the store's are created in it).
+//
+// (a) the raw reference: one libpq connection, `INSERT INTO pgbench_raw
+//     VALUES ($1, $2)` as a prepared statement, autocommit — one row, one
+//     commit, one round trip each, straight on libpq;
+// (b) durable ticket creation through `PostgresDeskStore.createTicket`: a
+//     ticket, its `created` event and one page per transaction (3 rows),
+//     one caller awaiting each;
+// (c) the same from --callers concurrent callers (the store thread's group
+//     commit shares one commit among the writes queued together).
+// Each rate is the median of --runs runs of --commits commits.
+import CPostgres
+import Core
+import Desk
+import Foundation
+import PostgresStore
+import TestSupport
+
+struct Options {
+    var url: String?
+    var runs = 3
+    var commits = 1000
+    var callers = 16
+
+    init(arguments: [String]) {
+        var iterator = arguments.dropFirst().makeIterator()
+        while let argument = iterator.next() {
+            let value = iterator.next()
+            switch (argument, value, value.flatMap { Int($0) }) {
+            case ("--url", let v?, _): url = v
+            case ("--runs", _, let v?) where v > 0: runs = v
+            case ("--commits", _, let v?) where v > 0: commits = v
+            case ("--callers", _, let v?) where v > 0: callers = v
+            default:
+                FileHandle.standardError.write(Data(
+                    "usage: PGBench [--url URL] [--runs N] [--commits N] [--callers N]\n".utf8))
+                exit(2)
+            }
+        }
+    }
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    guard !sorted.isEmpty else { return .nan }
+    let middle = sorted.count / 2
+    return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+}
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("PGBench: \(message)\n".utf8))
+    exit(1)
+}
+
+/// (a): `commits` single-row autocommit inserts on one connection; commits per second.
+func rawInsertRate(url: String, commits: Int) -> Double {
+    guard let connection = PQconnectdb(url), PQstatus(connection) == CONNECTION_OK else {
+        fail("cannot connect for the raw reference")
+    }
+    defer { PQfinish(connection) }
+    func check(_ result: OpaquePointer?, _ what: String) {
+        let status = PQresultStatus(result)
+        if status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK {
+            fail("\(what): \(String(cString: PQerrorMessage(connection)))")
+        }
+        PQclear(result)
+    }
+    PQsetNoticeProcessor(connection, { _, _ in }, nil)
+    check(PQexec(connection, "DROP TABLE IF EXISTS pgbench_raw"), "drop")
+    check(PQexec(connection, "CREATE TABLE pgbench_raw (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+        + "at double precision NOT NULL, payload text NOT NULL)"), "create")
+    check(PQprepare(connection, "raw", "INSERT INTO pgbench_raw (at, payload) VALUES ($1, $2)", 2, nil), "prepare")
+    let clock = ContinuousClock()
+    let started = clock.now
+    for index in 0..<commits {
+        let at = strdup(String(Date().timeIntervalSinceReferenceDate))
+        let payload = strdup("raw row \(index): the VPN tunnel to the Hamburg office is down")
+        var values: [UnsafePointer<CChar>?] = [UnsafePointer(at), UnsafePointer(payload)]
+        check(PQexecPrepared(connection, "raw", 2, &values, nil, nil, 0), "insert")
+        free(at)
+        free(payload)
+    }
+    return Double(commits) / (clock.now - started).timeInterval
+}
+
+func ticket(_ index: Int) -> (NewTicket, [PageDraft]) {
+    let now = Date()
+    let contact = ChatIdentity(network: "libera", nick: "bench\(index % 50)", account: "bench\(index % 50)")
+    let ticket = NewTicket(
+        createdAt: now, createdBy: .customer(contact.description), customerNumber: "10042",
+        customerName: "Elbe Logistik GmbH", contact: contact, group: .contract, tier: "premium", severity: .major,
+        summary: "VPN down (\(index))", description: "The VPN tunnel to the Hamburg office is down since this morning.",
+        language: "de")
+    let pages = [PageDraft(step: 0, network: "libera", target: "bob", targetKind: .direct,
+                           text: "P2 new ticket: VPN down (\(index))", createdAt: now)]
+    return (ticket, pages)
+}
+
+/// (b)/(c): `commits` ticket creations from `callers` concurrent callers; tickets per second.
+func ticketRate(_ store: PostgresDeskStore, commits: Int, callers: Int) async -> Double {
+    let clock = ContinuousClock()
+    let started = clock.now
+    await withTaskGroup(of: Void.self) { group in
+        for caller in 0..<callers {
+            group.addTask {
+                var index = caller
+                while index < commits {
+                    let (new, pages) = ticket(index)
+                    do {
+                        _ = try await store.createTicket(new, pages: pages)
+                    } catch {
+                        fail("createTicket: \(error)")
+                    }
+                    index += callers
+                }
+            }
+        }
+    }
+    return Double(commits) / (clock.now - started).timeInterval
+}
+
+func loadAverage() -> String {
+    (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3)
+        .joined(separator: " ") ?? "unknown"
+}
+
+let options = Options(arguments: CommandLine.arguments)
+var server: PostgresServer?
+let url: String
+if let given = options.url {
+    url = given
+} else {
+    do {
+        let started = try await PostgresServer.start(durable: true)
+        server = started
+        url = try await started.createDatabase("pgbench")
+    } catch {
+        fail("cannot start a PostgreSQL server: \(error)")
+    }
+}
+
+let store: PostgresDeskStore
+do {
+    store = try PostgresDeskStore(url: url, logger: .disabled)
+} catch {
+    fail("\(error)")
+}
+let loadBefore = loadAverage()
+var raw: [Double] = []
+var sequential: [Double] = []
+var concurrent: [Double] = []
+// Interleaved runs, so a burst of load from elsewhere hits all three alike.
+for _ in 0..<options.runs {
+    raw.append(rawInsertRate(url: url, commits: options.commits))
+    sequential.append(await ticketRate(store, commits: options.commits, callers: 1))
+    concurrent.append(await ticketRate(store, commits: options.commits, callers: options.callers))
+}
+let statistics = store.statistics
+await store.close()
+let loadAfter = loadAverage()
+await server?.stop()
+
+let rawRate = median(raw)
+func line(_ name: String, _ rate: Double, _ how: String) {
+    let ratio = rate / rawRate
+    print(name.padding(toLength: 44, withPad: " ", startingAt: 0)
+        + String(format: "%9.0f /s  %5.2f×  ", rate, ratio) + how)
+}
+print("PGBench: PostgreSQL \(server == nil ? "at --url" : "cluster of its own (fsync on)"), "
+    + "median of \(options.runs) runs × \(options.commits) commits; load average \(loadBefore) → \(loadAfter)")
+line("(a) raw single-row INSERT + COMMIT", rawRate, "libpq, prepared, autocommit, one connection")
+line("(b) createTicket, 1 caller", median(sequential), "ticket + event + page per commit")
+line("(c) createTicket, \(options.callers) callers", median(concurrent),
+     "group commit: \(statistics.writes) writes in \(statistics.transactions) transactions overall")
+print("target: (b) ≥ 0.8× (a); runs (a) \(raw.map { Int($0) }), (b) \(sequential.map { Int($0) }), "
+    + "(c) \(concurrent.map { Int($0) })")

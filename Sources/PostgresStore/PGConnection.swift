@@ -1,0 +1,337 @@
+import CPostgres
+import Desk
+import Foundation
+
+/// A bound parameter as libpq receives it: text (PostgreSQL parses it as the
+/// type the statement expects) or SQL NULL. Every value of a statement
+/// travels this way, never spliced into the SQL text.
+enum PGValue: Sendable, Equatable {
+    case text(String)
+    case null
+
+    /// Text cannot hold a NUL character in PostgreSQL (and a C string would
+    /// end there, silently cutting the value): refused, nothing is stored.
+    static func checked(_ value: String) throws -> PGValue {
+        if value.utf8.contains(0) {
+            throw TicketStoreError.invalid("a text value contains a NUL character, which PostgreSQL cannot store")
+        }
+        return .text(value)
+    }
+
+    static func checked(_ value: String?) throws -> PGValue {
+        guard let value else { return .null }
+        return try checked(value)
+    }
+
+    init(_ value: Int64) { self = .text(String(value)) }
+    init(_ value: Int) { self = .text(String(value)) }
+    init(_ value: Bool) { self = .text(value ? "true" : "false") }
+
+    /// Times are `double precision` seconds since 2001-01-01 UTC, like the
+    /// SQLite store's REAL: Swift prints the shortest text that reads back to
+    /// the same Double and PostgreSQL (extra_float_digits 1, the default)
+    /// answers the same way, so a `Date` comes back exactly.
+    init(_ date: Date) { self = .text(String(date.timeIntervalSinceReferenceDate)) }
+
+    init(_ date: Date?) { self = date.map(PGValue.init) ?? .null }
+
+    /// `bytea` in its hex input form.
+    init(_ data: Data) {
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = [UInt8(ascii: "\\"), UInt8(ascii: "x")]
+        text.reserveCapacity(2 + data.count * 2)
+        for byte in data {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 0x0F)])
+        }
+        self = .text(String(decoding: text, as: UTF8.self))
+    }
+}
+
+/// An error libpq or the server reported.
+public struct PGError: Error, Sendable, CustomStringConvertible {
+    /// The server's five-character SQLSTATE (e.g. `40001`), empty when the
+    /// error came from libpq itself (a lost connection).
+    public let sqlState: String
+    /// The server's or libpq's message.
+    public let message: String
+    /// The connection is gone (the caller cannot know whether a COMMIT in
+    /// flight was applied).
+    public let connectionLost: Bool
+
+    public var description: String {
+        let state = sqlState.isEmpty ? "" : " (SQLSTATE \(sqlState))"
+        return (connectionLost ? "PostgreSQL connection lost: " : "PostgreSQL: ") + message + state
+    }
+}
+
+/// One row of a result, values as the server's text output.
+struct PGRow {
+    let values: [String?]
+    /// Names the statement in corrupt-data errors.
+    let context: String
+
+    private func require(_ index: Int) throws -> String {
+        guard index < values.count, let value = values[index] else {
+            throw TicketStoreError.corrupt("\(context): column \(index) is NULL or missing")
+        }
+        return value
+    }
+
+    func text(_ index: Int) throws -> String { try require(index) }
+
+    func optionalText(_ index: Int) -> String? { index < values.count ? values[index] : nil }
+
+    func int64(_ index: Int) throws -> Int64 {
+        let text = try require(index)
+        guard let value = Int64(text) else {
+            throw TicketStoreError.corrupt("\(context): column \(index) is '\(text)', not an integer")
+        }
+        return value
+    }
+
+    func int(_ index: Int) throws -> Int { Int(try int64(index)) }
+
+    func bool(_ index: Int) throws -> Bool {
+        switch try require(index) {
+        case "t": return true
+        case "f": return false
+        case let other: throw TicketStoreError.corrupt("\(context): column \(index) is '\(other)', not a boolean")
+        }
+    }
+
+    func date(_ index: Int) throws -> Date {
+        let text = try require(index)
+        guard let seconds = Double(text) else {
+            throw TicketStoreError.corrupt("\(context): column \(index) is '\(text)', not a time")
+        }
+        return Date(timeIntervalSinceReferenceDate: seconds)
+    }
+
+    func optionalDate(_ index: Int) throws -> Date? {
+        guard index < values.count, values[index] != nil else { return nil }
+        return try date(index)
+    }
+
+    /// A `bytea` column in hex output form (`\x0a1b…`).
+    func bytes(_ index: Int) throws -> Data {
+        let text = Array(try require(index).utf8)
+        guard text.count >= 2, text[0] == UInt8(ascii: "\\"), text[1] == UInt8(ascii: "x"), text.count % 2 == 0 else {
+            throw TicketStoreError.corrupt("\(context): column \(index) is not bytea in hex form")
+        }
+        func nibble(_ c: UInt8) throws -> UInt8 {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+            default: throw TicketStoreError.corrupt("\(context): column \(index) has a bad hex digit")
+            }
+        }
+        var data = Data(capacity: (text.count - 2) / 2)
+        var index = 2
+        while index < text.count {
+            data.append(try nibble(text[index]) << 4 | nibble(text[index + 1]))
+            index += 2
+        }
+        return data
+    }
+}
+
+/// What a statement returned: its rows (copied out of libpq) and how many
+/// rows it changed.
+struct PGResult {
+    var rows: [PGRow]
+    var affected: Int
+}
+
+/// One libpq connection. Not thread-safe: it lives on the store's thread
+/// (``PGThread``), which is the only caller.
+///
+/// Statements with parameters are prepared once per connection (by their
+/// text) and then run with `PQexecPrepared`; parameters are always bound,
+/// in text form.
+final class PGConnection {
+    private var handle: OpaquePointer?
+    private var prepared: [String: String] = [:]
+    /// Where it is connected, without the password (for logs and errors).
+    private(set) var target: String
+
+    /// Connects with `url` (a `postgresql://` URL or `key=value` string).
+    /// Settings the store needs are fixed here: UTF-8, an application name,
+    /// a 10 s connect timeout and TCP keepalives (so a dead peer is noticed)
+    /// — the URL's own values win for all but the encoding.
+    init(url: String) throws {
+        // Keywords before `dbname` are defaults the expanded URL overrides;
+        // those after it override the URL.
+        let pairs: [(String, String)] = [
+            ("application_name", "switchboard"), ("connect_timeout", "10"),
+            ("keepalives", "1"), ("keepalives_idle", "5"), ("keepalives_interval", "2"), ("keepalives_count", "3"),
+            ("dbname", url),
+            ("client_encoding", "UTF8"),
+        ]
+        let keys = pairs.map { strdup($0.0) }
+        let values = pairs.map { strdup($0.1) }
+        defer {
+            keys.forEach { free($0) }
+            values.forEach { free($0) }
+        }
+        var keyPointers = keys.map { UnsafePointer<CChar>($0) } + [nil]
+        var valuePointers = values.map { UnsafePointer<CChar>($0) } + [nil]
+        let connection = keyPointers.withUnsafeMutableBufferPointer { keyBuffer in
+            valuePointers.withUnsafeMutableBufferPointer { valueBuffer in
+                PQconnectdbParams(keyBuffer.baseAddress, valueBuffer.baseAddress, 1)
+            }
+        }
+        handle = connection
+        target = Self.describe(connection)
+        // libpq prints the server's notices (e.g. "relation already exists,
+        // skipping") on standard error; the store's log is the place for
+        // what matters, so they are dropped.
+        if let connection { PQsetNoticeProcessor(connection, { _, _ in }, nil) }
+        guard let connection, PQstatus(connection) == CONNECTION_OK else {
+            let message = connection.map { Self.errorText($0) } ?? "out of memory"
+            PQfinish(connection)
+            handle = nil
+            throw PGError(sqlState: "", message: "cannot connect to \(target): \(message)", connectionLost: true)
+        }
+    }
+
+    deinit { close() }
+
+    private static func describe(_ connection: OpaquePointer?) -> String {
+        guard let connection else { return "PostgreSQL" }
+        func field(_ value: UnsafeMutablePointer<CChar>?) -> String { value.map { String(cString: $0) } ?? "" }
+        let host = field(PQhost(connection))
+        let port = field(PQport(connection))
+        let database = field(PQdb(connection))
+        let user = field(PQuser(connection))
+        return "postgresql://\(user.isEmpty ? "" : user + "@")\(host)\(port.isEmpty ? "" : ":" + port)/\(database)"
+    }
+
+    private static func errorText(_ connection: OpaquePointer) -> String {
+        guard let text = PQerrorMessage(connection) else { return "unknown error" }
+        return String(cString: text).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Whether the connection is usable.
+    var isConnected: Bool { handle.map { PQstatus($0) == CONNECTION_OK } ?? false }
+
+    /// Whether a transaction is open (or failed and not yet rolled back).
+    var inTransaction: Bool {
+        guard let handle else { return false }
+        let status = PQtransactionStatus(handle)
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
+    }
+
+    /// Whether the open transaction failed (a statement errored and no
+    /// savepoint was rolled back): its COMMIT would silently roll back.
+    var transactionFailed: Bool { handle.map { PQtransactionStatus($0) == PQTRANS_INERROR } ?? true }
+
+    /// Connects again with the same settings (after a lost connection).
+    /// Prepared statements are gone with the old session.
+    func reconnect() throws {
+        guard let handle else { throw PGError(sqlState: "", message: "the connection is closed", connectionLost: true) }
+        prepared.removeAll()
+        PQreset(handle)
+        guard PQstatus(handle) == CONNECTION_OK else {
+            throw PGError(sqlState: "", message: "cannot reconnect to \(target): \(Self.errorText(handle))",
+                          connectionLost: true)
+        }
+    }
+
+    func close() {
+        if let handle { PQfinish(handle) }
+        handle = nil
+        prepared.removeAll()
+    }
+
+    /// The server's version number (e.g. 150018).
+    var serverVersion: Int { handle.map { Int(PQserverVersion($0)) } ?? 0 }
+
+    /// Runs SQL without parameters (may hold several statements: DDL,
+    /// `BEGIN`, `COMMIT`).
+    @discardableResult
+    func execute(_ sql: String) throws -> PGResult {
+        let handle = try requireHandle()
+        return try collect(PQexec(handle, sql), sql: sql)
+    }
+
+    /// Runs one statement with bound parameters (prepared on first use).
+    @discardableResult
+    func run(_ sql: String, _ parameters: [PGValue] = []) throws -> PGResult {
+        let handle = try requireHandle()
+        let name: String
+        if let known = prepared[sql] {
+            name = known
+        } else {
+            name = "s\(prepared.count + 1)"
+            let preparedResult = PQprepare(handle, name, sql, 0, nil)
+            _ = try collect(preparedResult, sql: sql)
+            prepared[sql] = name
+        }
+        var buffers: [UnsafeMutablePointer<CChar>?] = parameters.map {
+            if case .text(let text) = $0 { strdup(text) } else { nil }
+        }
+        defer { buffers.forEach { free($0) } }
+        let result = buffers.withUnsafeMutableBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(1, buffer.count)) {
+                PQexecPrepared(handle, name, Int32(parameters.count), parameters.isEmpty ? nil : $0, nil, nil, 0)
+            }
+        }
+        return try collect(result, sql: sql)
+    }
+
+    /// The rows of a query, each read by `read`.
+    func query<T>(_ sql: String, _ parameters: [PGValue] = [], _ read: (PGRow) throws -> T) throws -> [T] {
+        try run(sql, parameters).rows.map(read)
+    }
+
+    /// The first row of a query read by `read`, or nil when there is none.
+    func queryFirst<T>(_ sql: String, _ parameters: [PGValue] = [], _ read: (PGRow) throws -> T) throws -> T? {
+        try run(sql, parameters).rows.first.map(read)
+    }
+
+    private func requireHandle() throws -> OpaquePointer {
+        guard let handle, PQstatus(handle) == CONNECTION_OK else {
+            throw PGError(sqlState: "", message: "not connected to \(target)", connectionLost: true)
+        }
+        return handle
+    }
+
+    private func collect(_ result: OpaquePointer?, sql: String) throws -> PGResult {
+        defer { PQclear(result) }
+        let status = result.map(PQresultStatus) ?? PGRES_FATAL_ERROR
+        guard status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK else {
+            let lost = handle.map { PQstatus($0) != CONNECTION_OK } ?? true
+            var message = "failed"
+            var state = ""
+            if let result, let text = PQresultErrorMessage(result), text.pointee != 0 {
+                message = String(cString: text).trimmingCharacters(in: .whitespacesAndNewlines)
+                if let code = PQresultErrorField(result, Int32(UInt8(ascii: "C"))) { state = String(cString: code) }
+            } else if let handle {
+                message = Self.errorText(handle)
+            }
+            throw PGError(sqlState: state, message: message, connectionLost: lost)
+        }
+        guard let result else { return PGResult(rows: [], affected: 0) }
+        let rowCount = Int(PQntuples(result))
+        let columnCount = Int(PQnfields(result))
+        var rows: [PGRow] = []
+        rows.reserveCapacity(rowCount)
+        let context = String(sql.prefix(60)).replacingOccurrences(of: "\n", with: " ")
+        for row in 0..<rowCount {
+            var values: [String?] = []
+            values.reserveCapacity(columnCount)
+            for column in 0..<columnCount {
+                if PQgetisnull(result, Int32(row), Int32(column)) != 0 {
+                    values.append(nil)
+                } else {
+                    values.append(String(cString: PQgetvalue(result, Int32(row), Int32(column))))
+                }
+            }
+            rows.append(PGRow(values: values, context: context))
+        }
+        let affectedText = PQcmdTuples(result).map { String(cString: $0) } ?? ""
+        return PGResult(rows: rows, affected: Int(affectedText) ?? 0)
+    }
+}

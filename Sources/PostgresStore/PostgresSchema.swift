@@ -1,0 +1,278 @@
+import Core
+import Foundation
+
+/// One step of the PostgreSQL schema's history. Append-only: a released
+/// migration is never edited; a change is a new migration.
+struct PostgresMigration: Sendable {
+    let version: Int
+    let name: String
+    let sql: String
+}
+
+/// The PostgreSQL store's schema and migrations.
+///
+/// The tables, columns and meanings are the SQLite store's (`Store.Schema`,
+/// its versions 1–2) so both stores answer alike: times are `double
+/// precision` seconds since 2001-01-01 UTC (a `Date` reads back exactly),
+/// enum-like columns hold the Swift enums' raw values, checked when read.
+/// Ticket numbers, page ids, override ids and PIN reservation ids come from
+/// identity columns, i.e. sequences: never reused, also after a rollback
+/// or a crash (a sequence may skip numbers, it never repeats one).
+/// Nick and account matching is ASCII case-insensitive (SQLite's `NOCASE`),
+/// done with ``asciiLower(_:)``, not the database locale's `lower()`.
+///
+/// The version is the highest row of `schema_migrations`; PostgreSQL's
+/// versions count on their own (they are not SQLite's numbers).
+enum PostgresSchema {
+    /// The states that are not open (`TicketState.isOpen == false`); the
+    /// partial index `tickets_open` and `openTickets()` use this exact text.
+    static let closedStatesSQL = "('resolved', 'closed', 'cancelled')"
+
+    /// Key of the transaction-level advisory lock that serialises migrations
+    /// of several instances starting at once ("SWBD" + 1).
+    static let migrationLock: Int64 = 0x5357_4244_0001
+
+    /// `column` lowercased in ASCII only, as SQLite's `NOCASE` compares.
+    static func asciiLower(_ column: String) -> String {
+        "translate(\(column), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
+    }
+
+    static let migrations: [PostgresMigration] = [
+        PostgresMigration(version: 1, name: "tickets, events, pages, roster overrides, counters, PIN checks, "
+            + "conversations", sql: """
+            CREATE TABLE tickets (
+                number                    bigint GENERATED ALWAYS AS IDENTITY (NO CYCLE) PRIMARY KEY,
+                version                   bigint NOT NULL CHECK (version >= 1),
+                created_at                double precision NOT NULL,
+                updated_at                double precision NOT NULL,
+                customer_number           text,
+                customer_name             text NOT NULL,
+                contact_network           text NOT NULL,
+                contact_nick              text NOT NULL,
+                contact_account           text,
+                customer_group            text NOT NULL,
+                tier                      text,
+                severity                  integer NOT NULL CHECK (severity BETWEEN 1 AND 4),
+                summary                   text NOT NULL,
+                description               text NOT NULL,
+                language                  text NOT NULL,
+                state                     text NOT NULL,
+                assignee                  text,
+                responded_at              double precision,
+                contract_claim_pin_locked boolean NOT NULL DEFAULT false
+            );
+            CREATE INDEX tickets_open ON tickets (number)
+                WHERE state NOT IN ('resolved', 'closed', 'cancelled');
+            CREATE INDEX tickets_contact_account ON tickets
+                (contact_network, \(asciiLower("contact_account")), number) WHERE contact_account IS NOT NULL;
+            CREATE INDEX tickets_contact_nick ON tickets
+                (contact_network, \(asciiLower("contact_nick")), number) WHERE contact_account IS NULL;
+            CREATE INDEX tickets_customer ON tickets (customer_number, number)
+                WHERE customer_number IS NOT NULL;
+
+            CREATE TABLE ticket_events (
+                ticket     bigint NOT NULL REFERENCES tickets (number) ON DELETE CASCADE,
+                seq        bigint NOT NULL CHECK (seq >= 1),
+                at         double precision NOT NULL,
+                actor      text NOT NULL,
+                kind       text NOT NULL,
+                from_value text,
+                to_value   text,
+                note       text NOT NULL,
+                PRIMARY KEY (ticket, seq)
+            );
+
+            CREATE TABLE pages (
+                id           bigint GENERATED ALWAYS AS IDENTITY (NO CYCLE) PRIMARY KEY,
+                ticket       bigint NOT NULL REFERENCES tickets (number) ON DELETE CASCADE,
+                step         integer NOT NULL CHECK (step >= 0),
+                network      text NOT NULL,
+                target       text NOT NULL,
+                target_kind  text NOT NULL DEFAULT 'direct',
+                text         text NOT NULL,
+                created_at   double precision NOT NULL,
+                due_at       double precision NOT NULL,
+                sent_at      double precision,
+                cancelled_at double precision,
+                attempts     integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+                last_error   text
+            );
+            CREATE INDEX pages_ticket ON pages (ticket, step);
+            CREATE INDEX pages_pending ON pages (due_at, id) WHERE sent_at IS NULL AND cancelled_at IS NULL;
+
+            CREATE TABLE roster_overrides (
+                id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                agent      text NOT NULL,
+                reason     text NOT NULL,
+                starts_at  double precision NOT NULL,
+                ends_at    double precision NOT NULL,
+                created_by text NOT NULL,
+                created_at double precision NOT NULL,
+                CHECK (ends_at > starts_at)
+            );
+            CREATE INDEX roster_overrides_end ON roster_overrides (ends_at);
+
+            CREATE TABLE counters (
+                name  text NOT NULL,
+                key   text NOT NULL,
+                value bigint NOT NULL,
+                PRIMARY KEY (name, key)
+            );
+
+            CREATE TABLE pin_checks (
+                id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                customer_number text NOT NULL,
+                network         text NOT NULL,
+                nick            text NOT NULL,
+                account         text,
+                identity_key    text NOT NULL,
+                reserved_at     double precision NOT NULL,
+                outcome         text CHECK (outcome IN ('right', 'wrong')),
+                finished_at     double precision
+            );
+            CREATE INDEX pin_checks_number ON pin_checks (customer_number, reserved_at);
+            CREATE INDEX pin_checks_identity ON pin_checks (identity_key, reserved_at);
+            CREATE INDEX pin_checks_time ON pin_checks (reserved_at);
+
+            CREATE TABLE conversations (
+                network        text NOT NULL,
+                key            text NOT NULL,
+                format_version integer NOT NULL,
+                state          bytea NOT NULL,
+                updated_at     double precision NOT NULL,
+                expires_at     double precision NOT NULL,
+                PRIMARY KEY (network, key)
+            );
+            CREATE INDEX conversations_expiry ON conversations (expires_at);
+            """),
+        // Issue 10: several instances on one store, one active. The lease row
+        // is never deleted (a release only ends it), so its token only grows.
+        PostgresMigration(version: 2, name: "instance lease with fencing token, fenced page claims", sql: """
+            CREATE TABLE leases (
+                name        text PRIMARY KEY,
+                holder      text NOT NULL,
+                token       bigint NOT NULL CHECK (token >= 1),
+                acquired_at double precision NOT NULL,
+                expires_at  double precision NOT NULL,
+                takeovers   bigint NOT NULL DEFAULT 0 CHECK (takeovers >= 0)
+            );
+
+            ALTER TABLE pages ADD COLUMN claimed_token bigint;
+            ALTER TABLE pages ADD COLUMN claimed_at double precision;
+            """),
+    ]
+
+    /// The version this code writes.
+    static var latestVersion: Int { migrations.last?.version ?? 0 }
+
+    /// The schema version of the connected database's current schema: 0
+    /// when it is empty. Reads only.
+    ///
+    /// - Throws: ``PostgresStoreError/notASwitchboardDatabase(database:detail:)``
+    ///   when the schema holds other tables but no `schema_migrations`.
+    static func currentVersion(_ db: PGConnection) throws -> Int {
+        let hasTable = try db.queryFirst(
+            "SELECT to_regclass(quote_ident(current_schema()) || '.schema_migrations') IS NOT NULL") {
+            try $0.bool(0)
+        } ?? false
+        guard hasTable else {
+            let others = try db.query("""
+                SELECT table_name FROM information_schema.tables
+                WHERE table_schema = current_schema() ORDER BY table_name LIMIT 5
+                """) { try $0.text(0) }
+            if !others.isEmpty {
+                throw PostgresStoreError.notASwitchboardDatabase(
+                    database: db.target, detail: "its schema has no schema_migrations table but tables "
+                        + others.joined(separator: ", "))
+            }
+            return 0
+        }
+        return try db.queryFirst("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") { try $0.int(0) } ?? 0
+    }
+
+    /// Brings the database to the latest version: each missing migration in
+    /// its own transaction holding ``migrationLock`` (another instance may
+    /// be migrating the same database), which re-reads the version first.
+    ///
+    /// - Throws: ``PostgresStoreError/databaseTooNew(database:found:supported:)``
+    ///   when newer code wrote the database; nothing is changed then.
+    static func migrate(_ db: PGConnection, migrations: [PostgresMigration] = PostgresSchema.migrations,
+                        now: Date, logger: Logger) throws {
+        let latest = migrations.last?.version ?? 0
+        let found = try currentVersion(db)
+        guard found <= latest else {
+            throw PostgresStoreError.databaseTooNew(database: db.target, found: found, supported: latest)
+        }
+        for migration in migrations where migration.version > found {
+            try db.execute("BEGIN")
+            do {
+                try db.run("SELECT pg_advisory_xact_lock($1)", [PGValue(migrationLock)])
+                let current = try currentVersion(db)
+                if current > latest {
+                    throw PostgresStoreError.databaseTooNew(database: db.target, found: current, supported: latest)
+                }
+                guard current < migration.version else {
+                    try db.execute("ROLLBACK")
+                    continue
+                }
+                guard current == migration.version - 1 else {
+                    throw PostgresStoreError.migrationFailed(
+                        database: db.target, version: migration.version, name: migration.name,
+                        reason: "the database is at version \(current), expected \(migration.version - 1)")
+                }
+                try db.execute("""
+                    CREATE TABLE IF NOT EXISTS schema_migrations (
+                        version    integer PRIMARY KEY,
+                        name       text NOT NULL,
+                        applied_at double precision NOT NULL
+                    )
+                    """)
+                do {
+                    try db.execute(migration.sql)
+                } catch let error as PGError {
+                    throw PostgresStoreError.migrationFailed(database: db.target, version: migration.version,
+                                                             name: migration.name, reason: error.description)
+                }
+                try db.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                           [PGValue(migration.version), .text(migration.name), PGValue(now)])
+                try db.execute("COMMIT")
+            } catch {
+                if db.inTransaction { _ = try? db.execute("ROLLBACK") }
+                throw error
+            }
+            logger.notice("store schema migrated",
+                          ["database": db.target, "version": migration.version, "migration": migration.name])
+        }
+    }
+}
+
+/// Why a ``PostgresDeskStore`` could not be opened. Each case names the
+/// database (never its password) and says what to do.
+public enum PostgresStoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// libpq could not connect (server down, wrong credentials, TLS check failed).
+    case cannotConnect(reason: String)
+    /// The schema holds another program's tables.
+    case notASwitchboardDatabase(database: String, detail: String)
+    /// A newer Switchboard wrote this database (schema version `found`, this
+    /// code knows up to `supported`). Nothing was changed.
+    case databaseTooNew(database: String, found: Int, supported: Int)
+    /// A schema migration failed and was rolled back.
+    case migrationFailed(database: String, version: Int, name: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .cannotConnect(let reason):
+            "cannot open the PostgreSQL store: \(reason)"
+        case .notASwitchboardDatabase(let database, let detail):
+            "cannot open the PostgreSQL store \(database): it belongs to another program (\(detail)); "
+                + "give Switchboard a database (or schema) of its own"
+        case .databaseTooNew(let database, let found, let supported):
+            "cannot open the PostgreSQL store \(database): its schema version is \(found), this Switchboard "
+                + "knows versions up to \(supported); it was written by a newer Switchboard — upgrade, "
+                + "or restore a backup"
+        case .migrationFailed(let database, let version, let name, let reason):
+            "cannot open the PostgreSQL store \(database): schema migration \(version) (\(name)) failed and "
+                + "was rolled back: \(reason)"
+        }
+    }
+}
