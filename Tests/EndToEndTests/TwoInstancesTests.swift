@@ -5,7 +5,7 @@ import Testing
 import TestSupport
 
 /// Two `switchboard run` processes on one store (issue 10): one active, one
-/// standing by, against a real ngircd and a real SQLite file shared by both
+/// standing by, against a real ngircd, on one real SQLite file or one real PostgreSQL database
 /// (several processes on one SQLite file on one machine are a real
 /// deployment of the lease logic; SQLite's write lock makes the lease row
 /// atomic across them).
@@ -141,15 +141,25 @@ import TestSupport
             : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 
+    /// The store both instances share: a fresh SQLite file (nil), or a fresh
+    /// database on the test PostgreSQL server (its URL).
+    static func databaseURL(_ store: String) async throws -> String? {
+        guard store == "postgres" else { return nil }
+        return try await PostgresServer.shared().createDatabase("e2e_" + UUID().uuidString.prefix(8).lowercased())
+    }
+
     static func seconds(_ duration: Duration) -> Double { Double(duration.components.seconds)
         + Double(duration.components.attoseconds) / 1e18 }
 
     /// SIGKILL the active instance at random moments, ten times, restarting
     /// it each time as the standby, while customers open contract tickets
     /// one after another on two lines.
-    @Test func killingTheActiveInstanceTenTimesLosesNoTicketAndNoPage() async throws {
+    @Test(arguments: ["sqlite", "postgres"])
+    func killingTheActiveInstanceTenTimesLosesNoTicketAndNoPage(_ store: String) async throws {
+        let databaseURL = try await Self.databaseURL(store)
         try await NgircdServer.with { server in
-            let a = try await GatewayProcess.start(network: .init(port: server.port), instance: "gw-a")
+            let a = try await GatewayProcess.start(network: .init(port: server.port), instance: "gw-a",
+                                                   databaseURL: databaseURL)
             let b: GatewayProcess
             do {
                 b = try await a.secondInstance("gw-b")
@@ -179,7 +189,7 @@ import TestSupport
             var active = a, standby = b
             do {
                 for _ in 0..<10 {
-                    try await Task.sleep(for: .milliseconds(Int.random(in: 1500...4500)))
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 1000...3000)))
                     let killedAt = ContinuousClock.now
                     await active.kill()
                     try await standby.waitForOutput("became active", timeout: .seconds(20))
@@ -246,10 +256,10 @@ import TestSupport
             #expect(!spanning.isEmpty && spanning.allSatisfy { $0.ticket != nil })
 
             let toActive = kills.map { Self.seconds($0.active) }, joined = kills.map { Self.seconds($0.joined) }
-            print(String(format: "takeover over %d SIGKILLs: kill → standby active median %.2f s, worst %.2f s; "
+            print(String(format: "\(store): takeover over %d SIGKILLs: kill → standby active median %.2f s, worst %.2f s; "
                          + "kill → joined the network median %.2f s, worst %.2f s", kills.count,
                          Self.median(toActive), toActive.max() ?? 0, Self.median(joined), joined.max() ?? 0))
-            print("two instances: \(customers.count) customers, \(promised.count) tickets, "
+            print("\(store), two instances: \(customers.count) customers, \(promised.count) tickets, "
                   + "\(spanning.count) conversations spanned a kill, \(pages.count) page lines, "
                   + "\(duplicates) in-flight duplicates")
             #expect(kills.count == 10)
@@ -260,9 +270,12 @@ import TestSupport
     /// The active instance stops (SIGSTOP: hung, or cut off from the store);
     /// the standby takes over; when the stopped one wakes it sends no page,
     /// learns it lost the lease and exits — and no page is sent by both.
-    @Test func aStoppedActiveInstanceIsReplacedAndSendsNothingWhenItWakes() async throws {
+    @Test(arguments: ["sqlite", "postgres"])
+    func aStoppedActiveInstanceIsReplacedAndSendsNothingWhenItWakes(_ store: String) async throws {
+        let databaseURL = try await Self.databaseURL(store)
         try await NgircdServer.with { server in
-            let a = try await GatewayProcess.start(network: .init(port: server.port), instance: "gw-a")
+            let a = try await GatewayProcess.start(network: .init(port: server.port), instance: "gw-a",
+                                                   databaseURL: databaseURL)
             let b: GatewayProcess
             do {
                 b = try await a.secondInstance("gw-b")
@@ -324,12 +337,94 @@ import TestSupport
                     #expect(a.output.contains("page refused by fencing"), "\(a.output.suffix(3000))")
                 }
                 print("partition: the stopped instance \(lateTicket.map { "committed ticket #\($0) when it woke; its page was refused by fencing and sent by the new active instance" } ?? "exited before it handled the waiting lines")")
-                print(String(format: "partition (SIGSTOP): the standby was active after %.2f s", Self.seconds(takeover)))
+                print(String(format: "\(store) partition (SIGSTOP): the standby was active after %.2f s", Self.seconds(takeover)))
                 late.close()
             } catch {
                 record.agentStop.store(true, ordering: .sequentiallyConsistent)
                 print("--- a ---\n\(a.output.suffix(4000))\n--- b ---\n\(b.output.suffix(4000))")
                 if let pid = a.processIdentifier { Glibc.kill(pid, SIGCONT) }
+                await b.stop()
+                await a.stop()
+                throw error
+            }
+            await b.stop()
+            await a.stop()
+        }
+    }
+
+    /// The active instance is cut off from PostgreSQL (its connection goes
+    /// through a proxy that stops forwarding: the calls neither fail nor
+    /// return). It stops before its lease runs out and exits; the standby
+    /// takes over; no page is sent by both, and the ticket the cut-off
+    /// instance could not commit was never promised.
+    @Test func anActiveInstanceCutOffFromPostgreSQLStopsAndTheStandbyTakesOver() async throws {
+        let postgres = try await PostgresServer.shared()
+        let url = try await postgres.createDatabase("e2e_" + UUID().uuidString.prefix(8).lowercased())
+        let port = try #require(url.firstMatch(of: /:(\d+)\//).flatMap { UInt16($0.1) })
+        let proxy = try TCPProxy(targetPort: port)
+        defer { proxy.stop() }
+        try await NgircdServer.with { server in
+            let a = try await GatewayProcess.start(network: .init(port: server.port), instance: "gw-a",
+                                                   databaseURL: url.replacingOccurrences(of: ":\(port)/", with: ":\(proxy.port)/"))
+            let b: GatewayProcess
+            do {
+                b = try await a.secondInstance("gw-b", databaseURL: url)
+            } catch {
+                await a.stop()
+                throw error
+            }
+            let record = Record()
+            let agent = Self.thread("anna") { Self.agent(port: server.port, record: record) }
+            do {
+                while !record.agentReady.load(ordering: .sequentiallyConsistent) { try await Task.sleep(for: .milliseconds(50)) }
+                let first = Self.customer(port: server.port, nick: "before", index: 0, botNick: { "switchboard" })
+                #expect(first.ticket != nil, "\(first.failure ?? "")")
+
+                // A customer is one answer from a ticket when the partition starts.
+                let late = try IRCTestClient(port: server.port, nick: "late")
+                late.privmsg("switchboard", "Hello, customer number 20002. The crane controller in dock 9 stopped.")
+                _ = try late.expectMessage(from: "switchboard", containing: "contract PIN")
+                late.privmsg("switchboard", "2468")
+                _ = try late.expect("the severity or KB question") {
+                    $0.nick == "switchboard" && ($0.text.contains("How serious") || $0.text.contains("Does one of them"))
+                }
+                let cutAt = ContinuousClock.now
+                proxy.pause()
+                late.privmsg("switchboard", "no")
+                late.privmsg("switchboard", "1")
+
+                let status = try await a.waitForExit(timeout: .seconds(20))
+                let stoppedAfter = cutAt.duration(to: .now)
+                #expect(status == 75, "a exits to be restarted as a standby: \(status)")
+                #expect(a.output.contains("lost the lease"), "\(a.output.suffix(2000))")
+                try await b.waitForOutput("became active", timeout: .seconds(20))
+                let takeover = cutAt.duration(to: .now)
+                try await b.waitForOutput("channel=#agents", timeout: .seconds(20))
+                let bNick = try #require(b.output.firstMatch(of: /registered.* nick=([^ \n]+)/).map { String($0.1) })
+                let during = Self.customer(port: server.port, nick: "during", index: 2, botNick: { bNick })
+                #expect(during.ticket != nil, "a customer is served by b: \(during.failure ?? "")")
+                // The late customer was never told a number: a could not commit.
+                let told = late.drain(for: .milliseconds(200)).filter { $0.text.contains("is saved") }
+                #expect(told.isEmpty, "\(told)")
+                late.close()
+
+                proxy.resume()
+                try await Task.sleep(for: .seconds(2))
+                record.agentStop.store(true, ordering: .sequentiallyConsistent)
+                while !agent.isFinished { try await Task.sleep(for: .milliseconds(50)) }
+                let pages = record.pages.withLock { $0 }
+                for (key, copies) in Dictionary(grouping: pages, by: { "\($0.ticket)-\($0.direct)" }) {
+                    #expect(copies.count == 1, "page \(key) sent \(copies.count) times: \(copies)")
+                }
+                for ticket in [first.ticket, during.ticket].compactMap({ $0 }) {
+                    #expect(pages.contains { $0.ticket == ticket && $0.direct }, "ticket #\(ticket) paged")
+                }
+                print(String(format: "postgres partition (proxy stops forwarding): the cut-off instance exited after "
+                             + "%.2f s, the standby was active after %.2f s", Self.seconds(stoppedAfter), Self.seconds(takeover)))
+            } catch {
+                record.agentStop.store(true, ordering: .sequentiallyConsistent)
+                proxy.resume()
+                print("--- a ---\n\(a.output.suffix(4000))\n--- b ---\n\(b.output.suffix(4000))")
                 await b.stop()
                 await a.stop()
                 throw error

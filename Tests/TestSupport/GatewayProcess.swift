@@ -52,6 +52,9 @@ public final class GatewayProcess: Sendable {
     public let configPath: String
     /// The `--instance` name, or nil for the default (the host name).
     public let instance: String?
+    /// A PostgreSQL store's URL (given to the process in the environment as
+    /// `SWITCHBOARD_E2E_DATABASE_URL`), or nil for the SQLite file.
+    public let databaseURL: String?
     /// Whether `stop()` removes the folder (a second instance leaves it).
     private let ownsDirectory: Bool
     private let process = Mutex<ChildProcess?>(nil)
@@ -60,16 +63,19 @@ public final class GatewayProcess: Sendable {
     /// Writes the configuration and starts the gateway; returns once it has
     /// joined its channels (`#support`, `#agents`). `instance`: its
     /// `--instance` name (issue 10; default: none, the host name).
-    public static func start(network: Network, instance: String? = nil) async throws -> GatewayProcess {
+    /// `databaseURL`: a PostgreSQL store instead of the SQLite file.
+    public static func start(network: Network, instance: String? = nil, databaseURL: String? = nil) async throws
+        -> GatewayProcess {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("switchboard-e2e-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let gateway = GatewayProcess(directory: directory, network: network, httpPort: try FreePort.next(),
                                      executable: try BuiltProducts.executable(named: "switchboard"),
                                      configPath: directory + "/switchboard.json5", instance: instance,
-                                     ownsDirectory: true)
+                                     databaseURL: databaseURL, ownsDirectory: true)
         do {
-            try Self.writeConfiguration(directory: directory, network: network, httpPort: gateway.httpPort)
+            try Self.writeConfiguration(directory: directory, network: network, httpPort: gateway.httpPort,
+                                        postgres: databaseURL != nil)
             try await gateway.launch()
         } catch {
             await gateway.stop()
@@ -81,20 +87,24 @@ public final class GatewayProcess: Sendable {
     /// A second `switchboard run` on this one's store and desk (issue 10:
     /// several instances, one active), named `instance`, with its own HTTP
     /// port; returns once it logged that it stands by.
-    public func secondInstance(_ instance: String) async throws -> GatewayProcess {
+    /// `databaseURL`: another way to the same PostgreSQL database (e.g.
+    /// through a ``TCPProxy``); default: this one's.
+    public func secondInstance(_ instance: String, databaseURL: String? = nil) async throws -> GatewayProcess {
         let port = try FreePort.next()
         let path = directory + "/switchboard-\(instance).json5"
         let text = try String(contentsOfFile: configPath, encoding: .utf8)
             .replacingOccurrences(of: "127.0.0.1:\(httpPort)", with: "127.0.0.1:\(port)")
         try text.write(toFile: path, atomically: true, encoding: .utf8)
         let second = GatewayProcess(directory: directory, network: network, httpPort: port, executable: executable,
-                                    configPath: path, instance: instance, ownsDirectory: false)
+                                    configPath: path, instance: instance, databaseURL: databaseURL ?? self.databaseURL,
+                                    ownsDirectory: false)
         try await second.launch(waitingFor: "standing by")
         return second
     }
 
     private init(directory: String, network: Network, httpPort: UInt16, executable: String, configPath: String,
-                 instance: String?, ownsDirectory: Bool) {
+                 instance: String?, databaseURL: String?, ownsDirectory: Bool) {
+        self.databaseURL = databaseURL
         self.directory = directory
         self.network = network
         self.httpPort = httpPort
@@ -191,15 +201,22 @@ public final class GatewayProcess: Sendable {
 
     /// Runs `switchboard ARGS --config <this config>` to completion and returns its output.
     public func runCommand(_ arguments: [String]) async throws -> String {
-        let child = try ChildProcess.launch(executable, arguments + ["--config", configPath], name: "switchboard-cli")
+        let child = try ChildProcess.launch(executable, arguments + ["--config", configPath], name: "switchboard-cli",
+                                            environment: environment)
         _ = try await child.waitForExit(timeout: .seconds(60))
         try await child.waitForEndOfOutput(timeout: .seconds(10))
         return child.output
     }
 
-    private func launch(waitingFor text: String = "channel=#agents") async throws {
+    /// The process's environment: the secrets the configuration names.
+    private var environment: [String: String] {
         var environment = ProcessInfo.processInfo.environment
         if let sasl = network.sasl { environment["SWITCHBOARD_E2E_SASL"] = sasl.password }
+        if let databaseURL { environment["SWITCHBOARD_E2E_DATABASE_URL"] = databaseURL }
+        return environment
+    }
+
+    private func launch(waitingFor text: String = "channel=#agents") async throws {
         let child = try ChildProcess.launch(
             executable, ["run", "--config", configPath, "--log-level", "debug"] + (instance.map { ["--instance", $0] } ?? []),
             name: "switchboard" + (instance.map { "-\($0)" } ?? ""), environment: environment)
@@ -216,7 +233,8 @@ public final class GatewayProcess: Sendable {
     /// the path of `switchboard.json5`. Benchmarks run the gateway on it
     /// in-process.
     @discardableResult
-    public static func writeConfiguration(directory: String, network: Network, httpPort: UInt16) throws -> String {
+    public static func writeConfiguration(directory: String, network: Network, httpPort: UInt16,
+                                          postgres: Bool = false) throws -> String {
         let configPath = directory + "/switchboard.json5"
         let root = Self.repositoryRoot
         let desk = directory + "/desk"
@@ -235,7 +253,8 @@ public final class GatewayProcess: Sendable {
               desk: "desk",
               customers: ["customers.json5"],
               bots: "\(root.appendingPathComponent("bots").path)",
-              store: { path: "switchboard.sqlite" },
+              store: \(postgres ? #"{ kind: "postgres", url: { env: "SWITCHBOARD_E2E_DATABASE_URL" } }"#
+                         : #"{ path: "switchboard.sqlite" }"#),
               log: { format: "logfmt", level: "debug" },
               http: { listen: "127.0.0.1:\(httpPort)" },
               networks: [{

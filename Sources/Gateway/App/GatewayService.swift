@@ -42,16 +42,23 @@ public final class GatewayService<C: WallClock>: Sendable {
     let logger: Logger
     let clock: C
     let startedAt: Date
+    let onLeaseLost: (@Sendable (GatewayRunError) -> Void)?
 
     /// - Parameters:
     ///   - instance: this instance's holder id for the lease; instances
     ///     sharing a store need distinct ones (default: the host name).
     ///   - makeNetwork: builds each configured network (default:
     ///     ``NetworkFactory/make(_:clock:logger:)``; tests pass fakes).
+    ///   - onLeaseLost: called once the instance has fenced and disconnected
+    ///     after losing the lease; `switchboard run` exits the process there
+    ///     (status 75) rather than wait for work stuck on a store that may
+    ///     never answer (a partition). Without it `run` winds down and throws.
     public init(loaded: LoadedConfiguration, clock: C, logger: Logger, instance: String = GatewayService.defaultInstance,
                 leaseTiming: LeaseTiming = LeaseTiming(),
+                onLeaseLost: (@Sendable (GatewayRunError) -> Void)? = nil,
                 makeNetwork: NetworkMaker<C> = { try NetworkFactory.make($0, clock: $1, logger: $2) }) throws {
         self.loaded = loaded
+        self.onLeaseLost = onLeaseLost
         self.clock = clock
         self.logger = logger
         startedAt = clock.date
@@ -134,6 +141,7 @@ public final class GatewayService<C: WallClock>: Sendable {
                     }
                 }
                 failure = GatewayRunError.leaseLost(lost)
+                onLeaseLost?(GatewayRunError.leaseLost(lost))
             } else if lease.status.role == "active" {
                 await withTaskGroup(of: Void.self) { stopping in
                     for network in networks {
@@ -148,7 +156,13 @@ public final class GatewayService<C: WallClock>: Sendable {
             events.finish()
             group.cancelAll()
         }
-        await store.close()
+        if case GatewayRunError.leaseLost? = failure {
+            // Not waited for: a store cut off by a partition may never answer
+            // the calls still queued; the process exits and its connections
+            // end with it.
+        } else {
+            await store.close()
+        }
         if let failure { throw failure }
         logger.info("gateway stopped")
     }

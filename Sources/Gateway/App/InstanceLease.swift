@@ -93,6 +93,15 @@ struct LeaseRole: Sendable {
 
     var isActive: Bool { if case .active = phase { true } else { false } }
 
+    /// Until when an answer to a renewal is worth waiting for: the active
+    /// instance's own view of its lease's end, less the safety margin. A
+    /// store that does not answer by then (a partition: the call hangs) is
+    /// taken as lost.
+    var answerDeadline: Date? {
+        guard case .active(_, let validUntil) = phase else { return nil }
+        return validUntil.addingTimeInterval(-timing.safetyMargin.timeInterval)
+    }
+
     /// The next request and when to make it.
     func next(now: Date) -> (request: Request, at: Date)? {
         switch phase {
@@ -270,13 +279,10 @@ public final class InstanceLease<C: WallClock>: Sendable {
                 return reason
             }
             let askedAt = clock.date
-            let answer: LeaseRole.Answer
-            do {
-                answer = try await store.renewLease(name, token: token, ttl: timing.ttl.timeInterval, now: askedAt)
-                    .map { .granted($0) } ?? .refused
-            } catch {
-                answer = .failed("\(error)")
-                logger.warning("renewing the lease failed; retrying while it lasts", ["error": "\(error)"])
+            let deadline = role.withLock { $0.answerDeadline } ?? askedAt
+            let answer = await renew(token, askedAt: askedAt, answerBy: deadline)
+            if case .failed(let error) = answer {
+                logger.warning("renewing the lease failed; retrying while it lasts", ["error": error])
             }
             if case .granted(let grant) = answer { seen.withLock { $0 = grant } }
             if case .lost(let reason)? = role.withLock({ $0.answered(answer, askedAt: askedAt, now: clock.date) }) {
@@ -284,6 +290,37 @@ public final class InstanceLease<C: WallClock>: Sendable {
             }
         }
         return nil
+    }
+
+    /// One renewal, waited for until `answerBy` at most: a store cut off by
+    /// a partition may not answer at all (the call stays blocked on its
+    /// connection), and the instance must stop before its lease runs out
+    /// whether or not the store ever answers. The call itself runs on in an
+    /// unstructured task (a blocked database call cannot be cancelled).
+    private func renew(_ token: FencingToken, askedAt: Date, answerBy: Date) async -> LeaseRole.Answer {
+        let (store, name, ttl, clock) = (self.store, self.name, timing.ttl.timeInterval, self.clock)
+        let (answers, continuation) = AsyncStream<LeaseRole.Answer>.makeStream()
+        let call = Task {
+            do {
+                let grant = try await store.renewLease(name, token: token, ttl: ttl, now: askedAt)
+                continuation.yield(grant.map { .granted($0) } ?? .refused)
+            } catch {
+                continuation.yield(.failed("\(error)"))
+            }
+        }
+        let timer = Task {
+            if (try? await clock.sleep(until: WallInstant(answerBy), tolerance: nil)) != nil {
+                continuation.yield(.failed("no answer from the store by \(LeaseRole.format(answerBy))"))
+            }
+        }
+        var first: LeaseRole.Answer = .failed("cancelled")
+        for await answer in answers {
+            first = answer
+            break
+        }
+        timer.cancel()
+        _ = call
+        return first
     }
 
     /// Ends the lease in the store if this instance still holds it (a clean

@@ -47,7 +47,11 @@ enum RunCommand {
             logger.warning("KB article skipped", ["error": "\(error)"])
         }
         let signals = ProcessSignal.stream()
-        let service = try GatewayService(loaded: loaded, clock: SystemClock(), logger: logger, instance: instance)
+        let service = try GatewayService(loaded: loaded, clock: SystemClock(), logger: logger, instance: instance,
+                                         onLeaseLost: { lost in
+                                             FileHandle.standardError.write(Data("switchboard run: \(lost)\n".utf8))
+                                             exit(lost.exitStatus)
+                                         })
         do {
             try await service.run(signals: signals)
         } catch let lost as GatewayRunError {
