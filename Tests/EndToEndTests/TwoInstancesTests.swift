@@ -93,6 +93,7 @@ import TestSupport
                 }
                 if let answer {
                     last = answer
+                    Thread.sleep(forTimeInterval: 0.4)  // a person types: conversations last over a kill
                     client.privmsg(botNick(), answer)
                 }
             }

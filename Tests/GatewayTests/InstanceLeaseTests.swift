@@ -3,6 +3,7 @@ import Desk
 import Foundation
 @testable import Gateway
 import Store
+import Synchronization
 import Testing
 
 /// The role of an instance (issue 10) as a state machine, and two instances
@@ -134,5 +135,62 @@ import Testing
                 "\(String(describing: reason))")
         #expect(a.status.role == "lost")
         await store.close()
+    }
+}
+
+/// A lease store whose renewals never answer once `cut` is set: a database
+/// behind a partition (the call neither fails nor returns).
+final class PartitionedLeaseStore: LeaseStore {
+    let base: SQLiteDeskStore
+    let cut = Atomic<Bool>(false)
+
+    init(_ base: SQLiteDeskStore) { self.base = base }
+
+    func acquireLease(_ name: String, holder: String, ttl: TimeInterval, now: Date) async throws -> LeaseGrant? {
+        try await base.acquireLease(name, holder: holder, ttl: ttl, now: now)
+    }
+    func renewLease(_ name: String, token: FencingToken, ttl: TimeInterval, now: Date) async throws -> LeaseGrant? {
+        if cut.load(ordering: .sequentiallyConsistent) {
+            // Never answers within the test (a blocked connection).
+            try await Task.sleep(for: .seconds(3600))
+        }
+        return try await base.renewLease(name, token: token, ttl: ttl, now: now)
+    }
+    func releaseLease(_ name: String, token: FencingToken, now: Date) async throws -> Bool {
+        try await base.releaseLease(name, token: token, now: now)
+    }
+    func lease(_ name: String) async throws -> LeaseGrant? { try await base.lease(name) }
+    func claimPages(_ ids: [PageID], lease name: String, token: FencingToken, now: Date) async throws
+        -> [PageID: PageClaim] { try await base.claimPages(ids, lease: name, token: token, now: now) }
+}
+
+@Suite struct PartitionedLeaseTests {
+    /// The renewal hangs: the instance gives the lease up by its own count
+    /// (0.5 s before the end), without an answer, so it has stopped before a
+    /// standby can start.
+    @Test func aRenewalThatNeverAnswersLosesTheLeaseBeforeItEnds() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lease-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let clock = ManualClock()
+        let base = try SQLiteDeskStore(path: folder + "/store.sqlite", logger: .disabled, now: clock.date)
+        let store = PartitionedLeaseStore(base)
+        let a = InstanceLease(store: store, instance: "gw-a", clock: clock, logger: .disabled)
+        let grant = try #require(await a.waitUntilActive())
+        let start = clock.date
+        store.cut.store(true, ordering: .sequentiallyConsistent)
+        let holding = Task { await a.holdUntilLost() }
+        var lostAt: Date?
+        for _ in 0..<100 where lostAt == nil {
+            _ = await clock.waitForSleepers(1, maxYields: 10_000)
+            clock.advance(by: .milliseconds(100))
+            for _ in 0..<50 { await Task.yield() }
+            if a.status.role == "lost" { lostAt = clock.date }
+        }
+        let reason = await holding.value
+        #expect(reason?.contains("no answer from the store") == true, "\(String(describing: reason))")
+        let after = try #require(lostAt).timeIntervalSince(start)
+        #expect(after <= grant.expiresAt.timeIntervalSince(start) - 0.3, "stopped before the lease ended: \(after) s")
+        await base.close()
     }
 }
