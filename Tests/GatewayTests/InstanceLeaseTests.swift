@@ -98,7 +98,7 @@ import Testing
         let b = InstanceLease(store: store, instance: "gw-b", clock: clock, logger: Logger(sink: logs))
 
         let first = try #require(await a.waitUntilActive(), "alone, a gets the lease at once")
-        #expect(a.status.role == "active" && first.token == FencingToken(rawValue: 1))
+        #expect(a.status.role == .active && first.token == FencingToken(rawValue: 1))
         let start = clock.date
         let standby = Task { await b.waitUntilActive() }
         let holding = Task { await a.holdUntilLost() }
@@ -107,7 +107,7 @@ import Testing
             _ = await clock.waitForSleepers(2)
             clock.advance(by: .seconds(1))
         }
-        #expect(b.status.role == "standby")
+        #expect(b.status.role == .standby)
         #expect(b.status.lease?.holder == "gw-a")
 
         // a hangs: it stops renewing (its task is cancelled, so it no longer
@@ -120,7 +120,7 @@ import Testing
             _ = await clock.waitForSleepers(1)
             clock.advance(by: .milliseconds(250))
             await Task.yield()
-            if b.status.role == "active" { takeover = clock.date }
+            if b.status.role == .active { takeover = clock.date }
         }
         let grant = try #require(await standby.value)
         #expect(grant.token > first.token && grant.holder == "gw-b" && grant.takeovers == 1)
@@ -133,7 +133,7 @@ import Testing
         let reason = await a.holdUntilLost()
         #expect(reason?.contains("not renewed in time") == true || reason?.contains("superseded") == true,
                 "\(String(describing: reason))")
-        #expect(a.status.role == "lost")
+        #expect(a.status.role == .lost)
         await store.close()
     }
 }
@@ -185,7 +185,7 @@ final class PartitionedLeaseStore: LeaseStore {
             _ = await clock.waitForSleepers(1, maxYields: 10_000)
             clock.advance(by: .milliseconds(100))
             for _ in 0..<50 { await Task.yield() }
-            if a.status.role == "lost" { lostAt = clock.date }
+            if a.status.role == .lost { lostAt = clock.date }
         }
         let reason = await holding.value
         #expect(reason?.contains("no answer from the store") == true, "\(String(describing: reason))")

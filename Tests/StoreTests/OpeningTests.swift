@@ -1,7 +1,7 @@
 import Core
 import Desk
 import Foundation
-import Store
+@testable import Store
 import Testing
 
 /// Opening a store: migrations, reopening, and the clear errors for files
@@ -18,12 +18,12 @@ import Testing
             let versions = try db.query("SELECT version, name, applied_at FROM schema_migrations ORDER BY version") {
                 (try $0.int(0), try $0.text(1), try $0.date(2))
             }
-            #expect(versions.map(\.0) == [1, 2])
+            #expect(versions.map(\.0) == Array(1...Schema.latestVersion))
             #expect(versions.first?.2 == monday)
             let tables = Set(try db.query("SELECT name FROM sqlite_schema WHERE type = 'table'") { try $0.text(0) })
             #expect(tables.isSuperset(of: ["tickets", "ticket_events", "pages", "roster_overrides", "counters",
                                            "failed_pins", "pin_checks", "conversations", "schema_migrations"]))
-            #expect(try db.queryFirst("PRAGMA user_version") { try $0.int(0) } == 2)
+            #expect(try db.queryFirst("PRAGMA user_version") { try $0.int(0) } == Schema.latestVersion)
             #expect(try db.queryFirst("PRAGMA journal_mode") { try $0.text(0) } == "wal")
             #expect(try db.queryFirst("PRAGMA application_id") { try $0.int64(0) } == 0x5357_4244)
         }
@@ -37,7 +37,7 @@ import Testing
             try BlockingSQLiteStore(path: dir.storePath, logger: .disabled, now: later).close()
             let db = try SQLiteConnection(path: dir.storePath)
             let applied = try db.query("SELECT applied_at FROM schema_migrations") { try $0.date(0) }
-            #expect(applied == [monday, monday])
+            #expect(applied == Array(repeating: monday, count: Schema.latestVersion))
         }
     }
 
@@ -80,7 +80,8 @@ import Testing
             let number = try store.createTicket(newTicket()).number
             store.close()
             let db = try SQLiteConnection(path: dir.storePath)
-            try db.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (3, 'from the future', 0)")
+            try db.run("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'from the future', 0)",
+                       [SQLiteValue(Schema.latestVersion + 1)])
             db.close()
 
             #expect {
@@ -88,11 +89,13 @@ import Testing
             } throws: { error in
                 guard case SQLiteStoreError.databaseTooNew(let path, let found, let supported) = error else { return false }
                 let text = String(describing: error)
-                return path == dir.storePath && found == 3 && supported == 2 && text.contains("newer Switchboard")
+                return path == dir.storePath && found == Schema.latestVersion + 1 && supported == Schema.latestVersion
+                    && text.contains("newer Switchboard")
                     && text.contains(dir.storePath)
             }
             let check = try SQLiteConnection(path: dir.storePath)
-            #expect(try check.query("SELECT version FROM schema_migrations ORDER BY version") { try $0.int(0) } == [1, 2, 3])
+            #expect(try check.query("SELECT version FROM schema_migrations ORDER BY version") { try $0.int(0) }
+                == Array(1...(Schema.latestVersion + 1)))
             #expect(try check.query("SELECT number FROM tickets") { try $0.int64(0) } == [number.rawValue])
         }
     }

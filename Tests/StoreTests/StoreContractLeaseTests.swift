@@ -25,12 +25,15 @@ import Testing
             #expect(a.holder == "gw-a")
             #expect(try await store.acquireLease(Self.name, holder: "gw-b", ttl: 30, now: Date()) == nil,
                     "b waits while a's lease lasts")
-            let renewed = try #require(try await store.renewLease(Self.name, token: a.token, ttl: Self.ttl, now: Date()))
+            let renewed = try #require(try await store.renewLease(Self.name, token: a.token, ttl: 60, now: Date()))
             #expect(renewed.token == a.token && renewed.holder == "gw-a")
-            #expect(renewed.expiresAt < a.expiresAt, "a renewal sets the end from now, here sooner")
+            #expect(renewed.expiresAt > a.expiresAt, "a renewal sets the end from now")
             #expect(try await store.acquireLease(Self.name, holder: "gw-b", ttl: 30, now: Date()) == nil)
 
-            // a stops renewing: after the TTL b takes over with a greater token.
+            // a renews a last time and stops: after the TTL b takes over with a
+            // greater token.
+            let last = try #require(try await store.renewLease(Self.name, token: a.token, ttl: Self.ttl, now: Date()))
+            #expect(last.expiresAt < renewed.expiresAt, "the end is set from now, here sooner")
             try await Self.outlive()
             let b = try #require(try await store.acquireLease(Self.name, holder: "gw-b", ttl: 30, now: Date()))
             #expect(b.token > a.token && b.holder == "gw-b")

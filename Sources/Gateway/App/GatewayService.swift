@@ -142,7 +142,7 @@ public final class GatewayService<C: WallClock>: Sendable {
                 }
                 failure = GatewayRunError.leaseLost(lost)
                 onLeaseLost?(GatewayRunError.leaseLost(lost))
-            } else if lease.status.role == "active" {
+            } else if lease.status.role == .active {
                 await withTaskGroup(of: Void.self) { stopping in
                     for network in networks {
                         stopping.addTask { await network.shutdown(message: "Switchboard is restarting, back soon",
@@ -249,11 +249,11 @@ public final class GatewayService<C: WallClock>: Sendable {
     static func health(_ networks: [any ChatNetwork], lease: LeaseStatus) async -> HTTPEndpoint.Response {
         let holder = lease.lease.map { "\($0.holder) (token \($0.token))" } ?? "none yet"
         switch lease.role {
-        case "standby":
+        case .standby:
             return .init(status: 200, body: "standby\nrole: standby (instance \(lease.instance)); active: \(holder)\n")
-        case "lost":
+        case .lost:
             return .init(status: 503, body: "lost the lease\nrole: lost (instance \(lease.instance)); active: \(holder)\n")
-        default:
+        case .active:
             break
         }
         var lines: [String] = ["role: active (instance \(lease.instance), token \(lease.lease?.token.rawValue ?? 0))"]
@@ -296,7 +296,7 @@ public final class GatewayService<C: WallClock>: Sendable {
     /// and the store-wide count of takeovers between instances.
     static func addLeaseMetrics(_ status: LeaseStatus, to text: inout PrometheusText) {
         text.add("switchboard_lease_active", type: "gauge", help: "1 when this instance holds the lease (active).",
-                 samples: [([("instance", status.instance)], status.role == "active" ? 1 : 0)])
+                 samples: [([("instance", status.instance)], status.role == .active ? 1 : 0)])
         if let lease = status.lease {
             text.add("switchboard_lease_holder", type: "gauge", help: "The lease holder this instance last saw (1).",
                      samples: [([("holder", lease.holder)], 1)])

@@ -172,10 +172,19 @@ struct LeaseRole: Sendable {
     static func format(_ date: Date) -> String { date.formatted(.iso8601) }
 }
 
+/// Where an instance stands (``LeaseRole``'s phase, for people and metrics).
+public enum InstanceRole: String, Sendable, Hashable {
+    /// Waiting for the lease: store connected, no networks, no timers.
+    case standby
+    /// Holding the lease: networks, timers, pages.
+    case active
+    /// Lost the lease: fenced, disconnecting, about to exit.
+    case lost
+}
+
 /// What `/healthz` and `/metrics` show about the lease.
 public struct LeaseStatus: Sendable, Hashable {
-    /// `standby`, `active` or `lost`.
-    public var role: String
+    public var role: InstanceRole
     /// This instance's holder id.
     public var instance: String
     /// The lease as last read or granted (holder, token, takeovers); nil
@@ -211,12 +220,12 @@ public final class InstanceLease<C: WallClock>: Sendable {
     /// For `/healthz` and `/metrics`.
     public var status: LeaseStatus {
         let phase = role.withLock { $0.phase }
-        let word = switch phase {
-        case .standby: "standby"
-        case .active: "active"
-        case .lost: "lost"
+        let role: InstanceRole = switch phase {
+        case .standby: .standby
+        case .active: .active
+        case .lost: .lost
         }
-        return LeaseStatus(role: word, instance: instance, lease: seen.withLock { $0 })
+        return LeaseStatus(role: role, instance: instance, lease: seen.withLock { $0 })
     }
 
     /// Waits as a standby until the lease is granted and returns the grant;
@@ -281,6 +290,7 @@ public final class InstanceLease<C: WallClock>: Sendable {
             let askedAt = clock.date
             let deadline = role.withLock { $0.answerDeadline } ?? askedAt
             let answer = await renew(token, askedAt: askedAt, answerBy: deadline)
+            guard !Task.isCancelled else { return nil }  // Stopped holding: not a store failure.
             if case .failed(let error) = answer {
                 logger.warning("renewing the lease failed; retrying while it lasts", ["error": error])
             }
