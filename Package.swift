@@ -98,7 +98,7 @@ let package = Package(
         .testTarget(name: "IRCAdapterTests", dependencies: ["IRCAdapter", "IRC", "IRCClient", "Bots", "Desk", "DeskFiles", "PINHashing", "Core", "TestSupport"],
                     swiftSettings: settings),
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Config", "Transport", "Bots", "Desk", "DeskFiles", "PINHashing",
-                                                        "Store", "TestSupport"], swiftSettings: settings),
+                                                        "Store", "PostgresStore", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport"], swiftSettings: settings),
 
         // Benchmarks: release-built executables (`swift run -c release <Name>`).

@@ -16,7 +16,8 @@
 //     one caller awaiting each;
 // (c) the same from --callers concurrent callers (the store thread's group
 //     commit shares one commit among the writes queued together).
-// Each rate is the median of --runs runs of --commits commits.
+// (a) and (b) alternate in slices of 50 commits within each run. Each rate
+// is the median of --runs runs of --commits commits.
 import CPostgres
 import Core
 import Desk
@@ -60,35 +61,49 @@ func fail(_ message: String) -> Never {
     exit(1)
 }
 
-/// (a): `commits` single-row autocommit inserts on one connection; commits per second.
-func rawInsertRate(url: String, commits: Int) -> Double {
-    guard let connection = PQconnectdb(url), PQstatus(connection) == CONNECTION_OK else {
-        fail("cannot connect for the raw reference")
+/// (a): one libpq connection with the raw table and its prepared insert.
+final class RawReference {
+    let connection: OpaquePointer
+    private var next = 0
+
+    init(url: String) {
+        guard let connection = PQconnectdb(url), PQstatus(connection) == CONNECTION_OK else {
+            fail("cannot connect for the raw reference")
+        }
+        self.connection = connection
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
+        check(PQexec(connection, "DROP TABLE IF EXISTS pgbench_raw"), "drop")
+        check(PQexec(connection, "CREATE TABLE pgbench_raw (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
+            + "at double precision NOT NULL, payload text NOT NULL)"), "create")
+        check(PQprepare(connection, "raw", "INSERT INTO pgbench_raw (at, payload) VALUES ($1, $2)", 2, nil),
+              "prepare")
     }
-    defer { PQfinish(connection) }
-    func check(_ result: OpaquePointer?, _ what: String) {
+
+    deinit { PQfinish(connection) }
+
+    private func check(_ result: OpaquePointer?, _ what: String) {
         let status = PQresultStatus(result)
         if status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK {
             fail("\(what): \(String(cString: PQerrorMessage(connection)))")
         }
         PQclear(result)
     }
-    PQsetNoticeProcessor(connection, { _, _ in }, nil)
-    check(PQexec(connection, "DROP TABLE IF EXISTS pgbench_raw"), "drop")
-    check(PQexec(connection, "CREATE TABLE pgbench_raw (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, "
-        + "at double precision NOT NULL, payload text NOT NULL)"), "create")
-    check(PQprepare(connection, "raw", "INSERT INTO pgbench_raw (at, payload) VALUES ($1, $2)", 2, nil), "prepare")
-    let clock = ContinuousClock()
-    let started = clock.now
-    for index in 0..<commits {
-        let at = strdup(String(Date().timeIntervalSinceReferenceDate))
-        let payload = strdup("raw row \(index): the VPN tunnel to the Hamburg office is down")
-        var values: [UnsafePointer<CChar>?] = [UnsafePointer(at), UnsafePointer(payload)]
-        check(PQexecPrepared(connection, "raw", 2, &values, nil, nil, 0), "insert")
-        free(at)
-        free(payload)
+
+    /// `count` single-row autocommit inserts; how long they took.
+    func insert(_ count: Int) -> Duration {
+        let clock = ContinuousClock()
+        let started = clock.now
+        for _ in 0..<count {
+            next += 1
+            let at = strdup(String(Date().timeIntervalSinceReferenceDate))
+            let payload = strdup("raw row \(next): the VPN tunnel to the Hamburg office is down")
+            var values: [UnsafePointer<CChar>?] = [UnsafePointer(at), UnsafePointer(payload)]
+            check(PQexecPrepared(connection, "raw", 2, &values, nil, nil, 0), "insert")
+            free(at)
+            free(payload)
+        }
+        return clock.now - started
     }
-    return Double(commits) / (clock.now - started).timeInterval
 }
 
 func ticket(_ index: Int) -> (NewTicket, [PageDraft]) {
@@ -104,8 +119,8 @@ func ticket(_ index: Int) -> (NewTicket, [PageDraft]) {
     return (ticket, pages)
 }
 
-/// (b)/(c): `commits` ticket creations from `callers` concurrent callers; tickets per second.
-func ticketRate(_ store: PostgresDeskStore, commits: Int, callers: Int) async -> Double {
+/// (b)/(c): `commits` ticket creations from `callers` concurrent callers; how long they took.
+func createTickets(_ store: PostgresDeskStore, commits: Int, callers: Int, first: Int) async -> Duration {
     let clock = ContinuousClock()
     let started = clock.now
     await withTaskGroup(of: Void.self) { group in
@@ -113,7 +128,7 @@ func ticketRate(_ store: PostgresDeskStore, commits: Int, callers: Int) async ->
             group.addTask {
                 var index = caller
                 while index < commits {
-                    let (new, pages) = ticket(index)
+                    let (new, pages) = ticket(first + index)
                     do {
                         _ = try await store.createTicket(new, pages: pages)
                     } catch {
@@ -124,7 +139,7 @@ func ticketRate(_ store: PostgresDeskStore, commits: Int, callers: Int) async ->
             }
         }
     }
-    return Double(commits) / (clock.now - started).timeInterval
+    return clock.now - started
 }
 
 func loadAverage() -> String {
@@ -154,14 +169,30 @@ do {
     fail("\(error)")
 }
 let loadBefore = loadAverage()
+let reference = RawReference(url: url)
 var raw: [Double] = []
 var sequential: [Double] = []
 var concurrent: [Double] = []
-// Interleaved runs, so a burst of load from elsewhere hits all three alike.
+var created = 0
+// (a) and (b) alternate in slices of 50 commits, so a burst of load from
+// elsewhere (other builds on this machine) hits both alike.
+let slice = 50
 for _ in 0..<options.runs {
-    raw.append(rawInsertRate(url: url, commits: options.commits))
-    sequential.append(await ticketRate(store, commits: options.commits, callers: 1))
-    concurrent.append(await ticketRate(store, commits: options.commits, callers: options.callers))
+    var rawTime = Duration.zero
+    var ticketTime = Duration.zero
+    var done = 0
+    while done < options.commits {
+        let count = min(slice, options.commits - done)
+        rawTime += reference.insert(count)
+        ticketTime += await createTickets(store, commits: count, callers: 1, first: created)
+        created += count
+        done += count
+    }
+    raw.append(Double(options.commits) / rawTime.timeInterval)
+    sequential.append(Double(options.commits) / ticketTime.timeInterval)
+    let concurrentTime = await createTickets(store, commits: options.commits, callers: options.callers, first: created)
+    created += options.commits
+    concurrent.append(Double(options.commits) / concurrentTime.timeInterval)
 }
 let statistics = store.statistics
 await store.close()

@@ -223,6 +223,18 @@ final class PGConnection {
         return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
     }
 
+    /// Reads what the server sent while the connection was idle (without
+    /// waiting): if it closed the connection, ``isConnected`` turns false.
+    func noticeClosedConnection() {
+        guard let handle, PQstatus(handle) == CONNECTION_OK else { return }
+        _ = PQconsumeInput(handle)
+    }
+
+    /// Ticket numbers taken from the sequence and not yet used (see
+    /// ``PostgresOperations/nextTicketNumber(_:)``); they stay valid across
+    /// reconnects.
+    var reservedTicketNumbers: [Int64] = []
+
     /// Whether the open transaction failed (a statement errored and no
     /// savepoint was rolled back): its COMMIT would silently roll back.
     var transactionFailed: Bool { handle.map { PQtransactionStatus($0) == PQTRANS_INERROR } ?? true }

@@ -18,12 +18,14 @@ import Synchronization
 /// session-bound lock.
 ///
 /// **Lost connections:** before a job runs the thread checks the connection
-/// and, if it is gone, logs it and reconnects. A job whose connection broke
+/// (reading what the server sent meanwhile, without a round trip) and, if
+/// it is gone, logs it and reconnects. A job whose connection broke
 /// under it fails with the error (for a write, its commit may or may not
 /// have happened — the caller is told, never silently answered with
 /// success); a read that found the connection lost, and a write batch
 /// whose `BEGIN` found it lost (nothing of it was sent), run again once on
-/// the new connection.
+/// the new connection. A write the server aborted as one side of a deadlock
+/// with another instance (its locks are released with it) runs again once.
 final class PGThread: Sendable {
     /// A write: `perform` runs inside the batch's transaction (and, with
     /// others, its own savepoint) and returns its own error and how to
@@ -32,6 +34,10 @@ final class PGThread: Sendable {
     struct Write: Sendable {
         let perform: @Sendable (PGConnection) -> (error: (any Error)?, answer: @Sendable ((any Error)?) -> Void)
         let fail: @Sendable (any Error) -> Void
+        /// The write changes the database with one statement (atomic by
+        /// itself): alone in its batch it runs without BEGIN and COMMIT,
+        /// saving two round trips.
+        let singleStatement: Bool
     }
 
     enum Job: Sendable {
@@ -112,7 +118,8 @@ final class PGThread: Sendable {
         if !enqueue(job) { done(.failure(TicketStoreError.closed)) }
     }
 
-    func submitWrite<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T,
+    func submitWrite<T: Sendable>(singleStatement: Bool = false,
+                                  _ body: @escaping @Sendable (PGConnection) throws -> T,
                                   done: @escaping @Sendable (Result<T, any Error>) -> Void) {
         let write = Write(perform: { db in
             let result = Result { try body(db) }
@@ -120,7 +127,7 @@ final class PGThread: Sendable {
             return (ownError, { commitError in
                 if let commitError, case .success = result { done(.failure(commitError)) } else { done(result) }
             })
-        }, fail: { error in done(.failure(error)) })
+        }, fail: { error in done(.failure(error)) }, singleStatement: singleStatement)
         if !enqueue(.write(write)) { done(.failure(TicketStoreError.closed)) }
     }
 
@@ -130,23 +137,14 @@ final class PGThread: Sendable {
         }
     }
 
-    func write<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
+    /// Runs `body` as a write (see the type's doc). `singleStatement`: the
+    /// body changes the database with exactly one statement (it may read
+    /// before, e.g. `nextval`), so alone it needs no transaction block.
+    func write<T: Sendable>(singleStatement: Bool = false,
+                            _ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            submitWrite(body) { continuation.resume(with: $0) }
+            submitWrite(singleStatement: singleStatement, body) { continuation.resume(with: $0) }
         }
-    }
-
-    /// ``read(_:)`` for synchronous callers (blocks the calling thread).
-    func readBlocking<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) throws -> T {
-        let box = Mutex<Result<T, any Error>?>(nil)
-        let finished = DispatchSemaphore(value: 0)
-        submitRead(body) { result in
-            box.withLock { $0 = result }
-            finished.signal()
-        }
-        finished.wait()
-        guard let result = box.withLock({ $0 }) else { throw TicketStoreError.closed }
-        return try result.get()
     }
 
     /// Lets the queued jobs finish, closes the connection, ends the thread.
@@ -193,8 +191,12 @@ final class PGThread: Sendable {
             }
             var index = 0
             while index < jobs.count {
-                if case .close = jobs[index] {} else if !db.isConnected {
-                    _ = reconnect(db, after: nil)
+                if case .close = jobs[index] {} else {
+                    // A connection the server closed while idle (restart,
+                    // pg_terminate_backend) is noticed here, before a
+                    // statement is sent on it, at no round trip.
+                    db.noticeClosedConnection()
+                    if !db.isConnected { _ = reconnect(db, after: nil) }
                 }
                 switch jobs[index] {
                 case .read(let read):
@@ -228,6 +230,13 @@ final class PGThread: Sendable {
         guard !batch.isEmpty else { return }
         transactions.add(1, ordering: .relaxed)
         writes.add(batch.count, ordering: .relaxed)
+        if batch.count == 1, batch[0].singleStatement {
+            // Autocommit: the statement is its own transaction and returns
+            // after its durable commit (or fails, and nothing of it stays).
+            let (_, answer) = batch[0].perform(db)
+            answer(nil)
+            return
+        }
         do {
             do {
                 try db.execute("BEGIN")
@@ -241,7 +250,18 @@ final class PGThread: Sendable {
             return
         }
         if batch.count == 1 {
-            let (ownError, answer) = batch[0].perform(db)
+            var (ownError, answer) = batch[0].perform(db)
+            if Self.isLockConflict(ownError) {
+                // Another instance's transaction and this one waited for
+                // each other; the server aborted this one. Run it again.
+                do {
+                    try db.execute("ROLLBACK; BEGIN")
+                    (ownError, answer) = batch[0].perform(db)
+                } catch {
+                    batch[0].fail(error)
+                    return
+                }
+            }
             if let ownError {
                 if db.inTransaction { _ = try? db.execute("ROLLBACK") }
                 answer(ownError)
@@ -260,12 +280,22 @@ final class PGThread: Sendable {
                 lost = error
             }
             if lost == nil {
-                let (ownError, answer) = write.perform(db)
+                var (ownError, answer) = write.perform(db)
+                if Self.isLockConflict(ownError) {
+                    // Rolling back the savepoint released the locks it took
+                    // (the other transaction can go on); run the write again.
+                    do {
+                        try db.execute("ROLLBACK TO SAVEPOINT job")
+                        (ownError, answer) = write.perform(db)
+                    } catch {
+                        lost = error
+                    }
+                }
                 answers.append(answer)
-                if ownError != nil {
-                    do { try db.execute("ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job") } catch { lost = error }
-                } else {
-                    do { try db.execute("RELEASE SAVEPOINT job") } catch { lost = error }
+                if lost == nil {
+                    let end = ownError == nil ? "RELEASE SAVEPOINT job"
+                        : "ROLLBACK TO SAVEPOINT job; RELEASE SAVEPOINT job"
+                    do { try db.execute(end) } catch { lost = error }
                 }
             } else {
                 answers.append({ error in write.fail(error ?? TicketStoreError.closed) })
@@ -281,6 +311,13 @@ final class PGThread: Sendable {
             }
         }
         commit(db, answers: answers)
+    }
+
+    /// A deadlock (`40P01`) or serialization failure (`40001`): the write
+    /// did nothing and may simply run again.
+    private static func isLockConflict(_ error: (any Error)?) -> Bool {
+        guard let error = error as? PGError else { return false }
+        return error.sqlState == "40P01" || error.sqlState == "40001"
     }
 
     private func commit(_ db: PGConnection, answers: [@Sendable ((any Error)?) -> Void]) {

@@ -19,36 +19,89 @@ enum PostgresOperations {
 
     // MARK: Creating tickets
 
+    /// How many ticket numbers one `nextval` round trip takes from the
+    /// sequence. One: a larger block would save round trips but skip its
+    /// unused numbers at every restart, and an instance that was active
+    /// before a takeover could later hand out numbers lower than the other
+    /// instance's meanwhile.
+    static let ticketNumberBlock = 1
+
+    /// The next number for a new ticket, from the numbers this connection
+    /// took from the sequence (a new block when they are used up). Numbers
+    /// from a sequence are never handed out twice, whatever happens to the
+    /// transaction, so a number is never reused; this instance uses its
+    /// block in increasing order.
+    static func nextTicketNumber(_ db: PGConnection) throws -> TicketNumber {
+        if db.reservedTicketNumbers.isEmpty {
+            let numbers = try db.query("""
+                SELECT nextval(pg_get_serial_sequence('tickets', 'number')) FROM generate_series(1, $1::integer)
+                """, [PGValue(ticketNumberBlock)]) { try $0.int64(0) }
+            db.reservedTicketNumbers = numbers.sorted(by: >)
+        }
+        guard let number = db.reservedTicketNumbers.popLast() else {
+            throw TicketStoreError.corrupt("the ticket number sequence returned no number")
+        }
+        return TicketNumber(number)
+    }
+
+    /// Ticket, `created` event and pages in one statement: it is atomic by
+    /// itself (the foreign keys are checked at its end), so a creation alone
+    /// in its batch needs no BEGIN/COMMIT round trips (``PGThread``).
     static func insertTicket(_ db: PGConnection, _ new: NewTicket,
                              makePages: (TicketNumber) -> [PageDraft]) throws -> TicketCommit {
-        // The ticket and its `created` event in one statement (one round
-        // trip); the event's fields do not depend on the number.
-        let event = new.createdEvent(number: TicketNumber(0))
-        let number = try db.queryFirst("""
-            WITH ticket AS (
-                INSERT INTO tickets (version, created_at, updated_at, customer_number, customer_name,
-                    contact_network, contact_nick, contact_account, customer_group, tier, severity, summary,
-                    description, language, state, assignee, responded_at, contract_claim_pin_locked)
-                VALUES (1, $1, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, NULL, $14)
-                RETURNING number
-            )
-            INSERT INTO ticket_events (ticket, seq, at, actor, kind, from_value, to_value, note)
-            SELECT number, 1, $15, $16, $17, $18, $19, $20 FROM ticket
-            RETURNING ticket
-            """, [
-                PGValue(new.createdAt), try .checked(new.customerNumber), try .checked(new.customerName),
-                try .checked(new.contact.network), try .checked(new.contact.nick),
-                try .checked(new.contact.account), try .checked(new.group.rawValue), try .checked(new.tier),
-                PGValue(new.severity.rawValue), try .checked(new.summary), try .checked(new.description),
-                try .checked(new.language), try .checked(TicketState.new.rawValue),
-                PGValue(new.contractClaimPINLocked),
-                PGValue(event.at), try .checked(event.actor.description), try .checked(event.kind.rawValue),
-                try .checked(event.from), try .checked(event.to), try .checked(event.note),
-            ]) { TicketNumber(try $0.int64(0)) }
-        guard let number else { throw TicketStoreError.corrupt("creating a ticket returned no number") }
+        let number = try nextTicketNumber(db)
         let pages = makePages(number)
         try validate(pages)
-        let records = try insertPages(db, pages, ticket: number)
+        let event = new.createdEvent(number: number)
+        var parameters: [PGValue] = [
+            PGValue(number.rawValue), PGValue(new.createdAt), try .checked(new.customerNumber),
+            try .checked(new.customerName), try .checked(new.contact.network), try .checked(new.contact.nick),
+            try .checked(new.contact.account), try .checked(new.group.rawValue), try .checked(new.tier),
+            PGValue(new.severity.rawValue), try .checked(new.summary), try .checked(new.description),
+            try .checked(new.language), try .checked(TicketState.new.rawValue), PGValue(new.contractClaimPINLocked),
+            PGValue(event.at), try .checked(event.actor.description), try .checked(event.kind.rawValue),
+            try .checked(event.from), try .checked(event.to), try .checked(event.note),
+        ]
+        var sql = """
+            WITH ticket AS (
+                INSERT INTO tickets (number, version, created_at, updated_at, customer_number, customer_name,
+                    contact_network, contact_nick, contact_account, customer_group, tier, severity, summary,
+                    description, language, state, assignee, responded_at, contract_claim_pin_locked)
+                OVERRIDING SYSTEM VALUE
+                VALUES ($1, 1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, NULL, $15)
+            )
+            """
+        let eventInsert = """
+            INSERT INTO ticket_events (ticket, seq, at, actor, kind, from_value, to_value, note)
+            VALUES ($1, 1, $16, $17, $18, $19, $20, $21)
+            """
+        if pages.isEmpty {
+            sql += "\n" + eventInsert
+        } else {
+            sql += ", event AS (\n" + eventInsert + "\n)\n"
+                + "INSERT INTO pages (ticket, step, network, target, target_kind, text, created_at, due_at) VALUES "
+            var rows: [String] = []
+            for page in pages {
+                let first = parameters.count + 1
+                rows.append("($1, " + (first..<first + 7).map { "$\($0)" }.joined(separator: ", ") + ")")
+                parameters += [
+                    PGValue(page.step), try .checked(page.network), try .checked(page.target),
+                    try .checked(page.targetKind.rawValue), try .checked(page.text), PGValue(page.createdAt),
+                    PGValue(page.dueAt),
+                ]
+            }
+            sql += rows.joined(separator: ", ") + " RETURNING id"
+        }
+        // Identity values are assigned in the order of the VALUES rows.
+        let ids = try db.query(sql, parameters) { try $0.int64(0) }.sorted()
+        guard ids.count == pages.count else {
+            throw TicketStoreError.corrupt("inserting \(pages.count) pages returned \(ids.count) ids")
+        }
+        let records = zip(ids, pages).map { id, page in
+            PageRecord(id: PageID(rawValue: id), ticket: number, step: page.step, network: page.network,
+                       target: page.target, targetKind: page.targetKind, text: page.text,
+                       createdAt: page.createdAt, dueAt: page.dueAt)
+        }
         return TicketCommit(stored: StoredTicket(ticket: new.ticket(number: number), version: 1), pages: records)
     }
 

@@ -2,6 +2,7 @@ import Core
 import Desk
 import Foundation
 @testable import Gateway
+import PostgresStore
 import Store
 import Testing
 import TestSupport
@@ -53,10 +54,25 @@ final class CommandFixture: Sendable {
         try moved.write(toFile: definition, atomically: true, encoding: .utf8)
     }
 
-    /// Runs `switchboard ARGS --config <this>` to its end.
-    func run(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+    /// Makes the store the PostgreSQL database whose URL is in the
+    /// environment variable `variable`.
+    func usePostgres(urlFrom variable: String) throws {
+        let text = try String(contentsOfFile: configPath, encoding: .utf8)
+        let changed = text.replacingOccurrences(of: #"store: { path: "switchboard.sqlite" }"#,
+                                                with: "store: { kind: \"postgres\", url: { env: \"\(variable)\" } }")
+        #expect(changed != text, "the fixture names its store")
+        try changed.write(toFile: configPath, atomically: true, encoding: .utf8)
+    }
+
+    /// Runs `switchboard ARGS --config <this>` to its end (`environment`
+    /// added to the inherited one).
+    func run(_ arguments: [String], environment: [String: String] = [:]) async throws
+        -> (status: Int32, output: String) {
+        let inherited = ProcessInfo.processInfo.environment
         let child = try ChildProcess.launch(try BuiltProducts.executable(named: "switchboard"),
-                                            arguments + ["--config", configPath], name: "switchboard-cli")
+                                            arguments + ["--config", configPath], name: "switchboard-cli",
+                                            environment: environment.isEmpty ? nil
+                                                : inherited.merging(environment) { $1 })
         let status = try await child.waitForExit(timeout: .seconds(60))
         try await child.waitForEndOfOutput(timeout: .seconds(10))
         return (status, child.output)
@@ -108,6 +124,41 @@ final class CommandFixture: Sendable {
         #expect(status == 0, "\(output)")
         let numbers = output.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
         #expect(numbers == ["#1", "#2"], "\(output)")
+    }
+
+    /// With `store: { kind: "postgres", url: { env: … } }` the command line
+    /// works on the database: `check-config` connects and reports its
+    /// schema version, `tickets list` and `show` read the tickets in it.
+    @Test func checkConfigAndTicketsWorkOnAPostgresStore() async throws {
+        let fixture = try CommandFixture(ircPort: try FreePort.next(), httpPort: try FreePort.next())
+        try fixture.usePostgres(urlFrom: "SWITCHBOARD_DATABASE_URL")
+        let url = try await PostgresServer.shared().createDatabase("cli_" + UUID().uuidString.lowercased()
+            .replacingOccurrences(of: "-", with: "_"))
+        // The test server trusts local connections, so the password is never
+        // checked; it is there to show that it is never printed.
+        let environment = ["SWITCHBOARD_DATABASE_URL": url.replacingOccurrences(of: "//postgres@",
+                                                                                with: "//postgres:pw-n0t-shown@")]
+        let missing = try await fixture.run(["check-config"], environment: ["SWITCHBOARD_DATABASE_URL": ""])
+        #expect(missing.status != 0 && missing.output.contains("SWITCHBOARD_DATABASE_URL"), "\(missing.output)")
+        let empty = try await fixture.run(["check-config"], environment: environment)
+        #expect(empty.status == 0 && empty.output.contains("will be created"), "\(empty.output)")
+
+        let contact = ChatIdentity(network: "e2e", nick: "guest")
+        let opened = try PostgresDeskStore(url: url, logger: .disabled)
+        let commit = try await opened.createTicket(NewTicket(
+            createdAt: Date(), createdBy: .customer(contact.description), customerNumber: nil,
+            customerName: "Guest", contact: contact, group: .noContract, tier: nil, severity: .minor,
+            summary: "printer on fire", description: "printer on fire", language: "en"), pages: [])
+        await opened.close()
+
+        let checked = try await fixture.run(["check-config"], environment: environment)
+        #expect(checked.status == 0 && checked.output.contains("(current)"), "\(checked.output)")
+        #expect(!checked.output.contains("pw-n0t-shown"), "the password is a secret: \(checked.output)")
+        let listed = try await fixture.run(["tickets", "list"], environment: environment)
+        #expect(listed.status == 0 && listed.output.contains("\(commit.number)")
+            && listed.output.contains("printer on fire"), "\(listed.output)")
+        let shown = try await fixture.run(["tickets", "show", String(commit.number.rawValue)], environment: environment)
+        #expect(shown.status == 0 && shown.output.contains("printer on fire"), "\(shown.output)")
     }
 
     /// `check-config` printed "configuration OK" and then exited 1 on an

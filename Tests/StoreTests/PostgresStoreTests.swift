@@ -97,14 +97,66 @@ import Testing
         #expect(sink.lines.contains { $0.contains("store connection lost; reconnecting") })
         #expect(sink.lines.contains { $0.contains("store connection re-established") })
 
-        // A write whose connection is lost before its BEGIN runs once on the new one.
+        // A write when the server has just ended the session: either the
+        // loss is noticed before it is sent (it is stored on a new
+        // connection), or it fails with the lost connection and nothing of
+        // it is stored — never reported stored when it is not. The next
+        // write is stored either way.
         _ = try Self.sql(url, """
             SELECT pg_terminate_backend(pid) FROM pg_stat_activity
             WHERE datname = current_database() AND application_name = 'switchboard' AND pid <> pg_backend_pid()
             """)
-        let third = try await store.createTicket(newTicket(3))
-        #expect(try await store.recentTickets(limit: 10).map(\.number) == [third.number, second.number, first.number])
+        var numbers = [second.number, first.number]
+        do {
+            numbers.insert(try await store.createTicket(newTicket(3)).number, at: 0)
+        } catch let error as PGError {
+            #expect(error.connectionLost, "\(error)")
+        }
+        numbers.insert(try await store.createTicket(newTicket(4)).number, at: 0)
+        #expect(try await store.recentTickets(limit: 10).map(\.number) == numbers)
         #expect(store.statistics.reconnects == 2)
+        await store.close()
+    }
+
+    /// The connection breaks while an update waits inside its transaction:
+    /// the caller gets the error, nothing of the update is stored, and the
+    /// next call works on a new connection.
+    @Test func aWriteWhoseConnectionBreaksMidTransactionFailsAndStoresNothing() async throws {
+        let url = try await Self.freshDatabase()
+        let store = try PostgresDeskStore(url: url, logger: .disabled, now: monday)
+        let commit = try await store.createTicket(newTicket(1))
+        let blocker = try PGConnection(url: url)
+        defer { blocker.close() }
+        try blocker.execute("BEGIN")
+        try blocker.run("SELECT 1 FROM tickets WHERE number = $1 FOR UPDATE", [PGValue(commit.number.rawValue)])
+        var changed = commit.ticket
+        changed.summary = "changed"
+        changed.updatedAt = monday.addingTimeInterval(60)
+        let update = Task { [changed] in
+            try await store.update(commit.stored, to: changed, events: [])
+        }
+        // The store's session waits for the blocker's row lock: end it there.
+        let waiting = """
+            SELECT pid FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()
+            """
+        var pids: [[String?]] = []
+        for _ in 0..<1000 where pids.isEmpty {
+            pids = try Self.sql(url, waiting)
+            if pids.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+        }
+        let pid = try #require(pids.first?.first ?? nil, "the update never waited for the lock")
+        _ = try Self.sql(url, "SELECT pg_terminate_backend(\(pid))")
+        let result = await update.result
+        guard case .failure(let error as PGError) = result else {
+            Issue.record("the update was not failed by the lost connection: \(result)")
+            return
+        }
+        #expect(error.connectionLost, "\(error)")
+        try blocker.execute("ROLLBACK")
+        #expect(try await store.ticket(commit.number) == commit.stored)
+        let retried = try await store.update(commit.stored, to: changed, events: [])
+        #expect(retried.version == 2 && retried.ticket.summary == "changed")
         await store.close()
     }
 
@@ -146,5 +198,46 @@ import Testing
         }
         #expect(outcomes.filter { $0 }.count == policy.wrongPerNumber)
         for store in stores { await store.close() }
+    }
+
+    /// `sslmode=verify-full` in the URL: libpq checks the chain and the host
+    /// name; a certificate for another name or from an unknown CA is refused
+    /// before anything is sent.
+    @Test func verifyFullTLSConnectsOnlyToTheRightCertificate() async throws {
+        let certificates = try await TestCertificates()
+        defer { certificates.remove() }
+        let server = try await PostgresServer.start(durable: false)
+        do {
+            let issued = try await certificates.issue(commonName: "127.0.0.1", ipAddresses: ["127.0.0.1"])
+            try await server.enableTLS(certificate: issued.certificate, privateKey: issued.privateKey)
+            let plain = try await server.createDatabase("tls")
+            let url = plain + "?sslmode=verify-full&sslrootcert=\(certificates.authority.certificate)"
+            let store = try PostgresDeskStore(url: url, logger: .disabled, now: monday)
+            let commit = try await store.createTicket(newTicket(1))
+            #expect(try await store.ticket(commit.number) == commit.stored)
+            await store.close()
+            #expect(try Self.sql(url, "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()") == [["t"]])
+
+            // The same server by another name: the certificate does not name it.
+            let otherName = url.replacingOccurrences(of: "@127.0.0.1:", with: "@localhost:")
+            let wrongName = #expect(throws: PostgresStoreError.self) {
+                try PostgresDeskStore(url: otherName, logger: .disabled)
+            }
+            #expect(wrongName?.description.contains("does not match host name") == true,
+                    "\(String(describing: wrongName))")
+
+            // A CA the server's certificate does not come from.
+            let stranger = try await certificates.selfSigned(commonName: "Someone Else's CA")
+            let unknownCA = plain + "?sslmode=verify-full&sslrootcert=\(stranger.certificate)"
+            let untrusted = #expect(throws: PostgresStoreError.self) {
+                try PostgresDeskStore(url: unknownCA, logger: .disabled)
+            }
+            #expect(untrusted?.description.contains("certificate verify failed") == true,
+                    "\(String(describing: untrusted))")
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
     }
 }

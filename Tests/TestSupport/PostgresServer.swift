@@ -23,7 +23,7 @@ import Synchronization
 public final class PostgresServer: Sendable {
     public let host = "127.0.0.1"
     public let port: UInt16
-    /// The temporary folder holding the cluster (`data/`) and its log.
+    /// The temporary folder holding the cluster (`data/`).
     public let directory: String
     /// The folder of `initdb`, `pg_ctl`, `createdb`.
     public let binaries: String
@@ -123,8 +123,46 @@ public final class PostgresServer: Sendable {
         return url(database: name)
     }
 
+    /// Turns TLS on with this certificate and key (copied into the server's
+    /// folder, owned by the server's user, key mode 0600 as PostgreSQL
+    /// demands) and reloads the configuration (SIGHUP). Returns once a TLS
+    /// handshake can succeed (the caller's connection checks that).
+    public func enableTLS(certificate: String, privateKey: String) async throws {
+        let certificateCopy = directory + "/server.crt"
+        let keyCopy = directory + "/server.key"
+        for (from, to) in [(certificate, certificateCopy), (privateKey, keyCopy)] {
+            try? FileManager.default.removeItem(atPath: to)
+            try FileManager.default.copyItem(atPath: from, toPath: to)
+            guard chmod(to, 0o600) == 0 else { throw SystemCallError("chmod \(to)") }
+            if runAsPostgres, let user = getpwnam("postgres") {
+                guard chown(to, user.pointee.pw_uid, user.pointee.pw_gid) == 0 else {
+                    throw SystemCallError("chown \(to)")
+                }
+            }
+        }
+        let settings = "ssl = on\nssl_cert_file = '\(certificateCopy)'\nssl_key_file = '\(keyCopy)'\n"
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: dataDirectory + "/postgresql.conf"))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(settings.utf8))
+        try handle.close()
+        guard let child = process.withLock({ $0 }), child.isRunning else {
+            throw ChildProcessError(name: "postgres", problem: "not running", output: "")
+        }
+        let before = log.components(separatedBy: "received SIGHUP").count
+        Glibc.kill(child.processIdentifier, SIGHUP)
+        // The reload is logged once it is done.
+        for _ in 0..<200 {
+            if log.components(separatedBy: "received SIGHUP").count > before {
+                try await Task.sleep(for: .milliseconds(200))
+                return
+            }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        throw ChildProcessError(name: "postgres", problem: "did not reload its configuration", output: child.output)
+    }
+
     /// The server's log (for failure messages).
-    public var log: String { (try? String(contentsOfFile: directory + "/server.log", encoding: .utf8)) ?? "" }
+    public var log: String { process.withLock { $0 }?.output ?? "" }
 
     /// Stops the server (fast shutdown: SIGINT) and removes its folder. Idempotent.
     public func stop() async {
