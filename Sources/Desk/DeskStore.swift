@@ -197,9 +197,65 @@ public protocol NetworkStateStore: Sendable {
     func setNetworkState(network: String, key: String, value: String) async throws
 }
 
+/// Several gateway instances on one store, one active (issue 10): a named
+/// lease with a fencing token, and page claims checked against it.
+///
+/// **Why a lease row and not an advisory lock.** The lease is a row in the
+/// store (name, holder, token, expiry): it works the same on SQLite (several
+/// processes on one file; SQLite's write lock makes each statement on the row
+/// atomic across them) and on PostgreSQL, survives a connection pooler (an
+/// advisory lock is tied to one server session and is silently lost, or
+/// kept, with it), and gives a **fencing token** the store itself can check:
+/// an instance that stopped renewing (SIGSTOP, partition, hang) and comes
+/// back still believing it is active has its page claims refused, which an
+/// advisory lock cannot do once the session is gone.
+///
+/// **Whose clock decides expiry.** The store's: PostgreSQL uses the
+/// server's clock (`now` is ignored there), so instances with skewed clocks
+/// agree; SQLite has no server, so the caller's `now` (the wall clock of the
+/// processes on the one machine sharing the file) decides.
+///
+/// **Tokens.** Every acquisition — by a new holder after expiry, or by the
+/// same holder id again (a restarted instance) — takes a token greater than
+/// any before, so a previous incarnation with the same name is fenced too.
+/// Renewal keeps the token.
+public protocol LeaseStore: Sendable {
+    /// Takes lease `name` for `holder` until `now + ttl` with a new token,
+    /// if it is free, expired, or held by the same holder id (a restart of
+    /// that instance); nil while another holder's lease is unexpired.
+    func acquireLease(_ name: String, holder: String, ttl: TimeInterval, now: Date) async throws -> LeaseGrant?
+
+    /// Extends the lease to `now + ttl` if `token` is still its current
+    /// token (no one acquired it since, even if it expired meanwhile); nil
+    /// when it was taken over — the caller must stop acting as the holder.
+    func renewLease(_ name: String, token: FencingToken, ttl: TimeInterval, now: Date) async throws -> LeaseGrant?
+
+    /// Ends the lease at once if `token` is still current (a clean stop: the
+    /// standby need not wait for the TTL); false otherwise.
+    @discardableResult
+    func releaseLease(_ name: String, token: FencingToken, now: Date) async throws -> Bool
+
+    /// The lease as stored (holder, token, expiry; possibly expired), or nil
+    /// if it was never taken.
+    func lease(_ name: String) async throws -> LeaseGrant?
+
+    /// Claims pages for sending, in one transaction that first checks that
+    /// `token` is lease `name`'s current token and unexpired at the deciding
+    /// clock. A pending page not claimed by a later token is claimed (token
+    /// and time recorded with it; re-claiming with the same token, e.g. for
+    /// a retry, is allowed); a page sent or cancelled is ``PageClaim/notPending``;
+    /// with a stale or expired token every page is ``PageClaim/fenced`` and
+    /// nothing is written. A page claimed by an instance that died before
+    /// ``PageOutboxStore/markPageSent(_:at:)`` is claimed again by the next
+    /// holder (at least once).
+    /// - Throws: ``TicketStoreError/pageNotFound(_:)`` for an unknown id.
+    func claimPages(_ ids: [PageID], lease name: String, token: FencingToken, now: Date) async throws
+        -> [PageID: PageClaim]
+}
+
 /// Everything the desk stores, as one value the gateway opens and closes.
 public protocol DeskStore: TicketRecordStore, PageOutboxStore, RosterOverrideStore, CounterStore,
-    PINAttemptStore, ConversationStore, TicketHistoryStore, NetworkStateStore {
+    PINAttemptStore, ConversationStore, TicketHistoryStore, NetworkStateStore, LeaseStore {
     /// The schema version of the open store (what `check-config` reports).
     func schemaVersion() async throws -> Int
 

@@ -301,3 +301,57 @@ public enum TicketStoreError: Error, Sendable, Hashable, CustomStringConvertible
         }
     }
 }
+
+// MARK: - Leases (several gateway instances, one active; issue 10)
+
+/// The number a lease grant carries: strictly greater for every new holder
+/// (and for every new acquisition by the same holder), never reused. Writes
+/// that must come from the active instance only (``LeaseStore/claimPages(_:lease:token:now:)``)
+/// name it, and the store refuses a token that is no longer the current,
+/// unexpired one — so an instance that lost its lease without noticing (a
+/// hung or partitioned process) cannot act on it.
+public struct FencingToken: RawRepresentable, Sendable, Hashable, Comparable, CustomStringConvertible {
+    public let rawValue: Int64
+    public init(rawValue: Int64) { self.rawValue = rawValue }
+    public static func < (lhs: FencingToken, rhs: FencingToken) -> Bool { lhs.rawValue < rhs.rawValue }
+    public var description: String { "\(rawValue)" }
+}
+
+/// A lease held: who, with which token, until when (by the clock that
+/// decides expiry — see ``LeaseStore``).
+public struct LeaseGrant: Sendable, Hashable {
+    /// The lease's name (one per set of instances sharing a store).
+    public var name: String
+    /// The holder id the caller gave (an instance name, e.g. `gw-a`).
+    public var holder: String
+    public var token: FencingToken
+    /// When the lease ends unless renewed, by the deciding clock.
+    public var expiresAt: Date
+    /// When this holder acquired it (this token's start).
+    public var acquiredAt: Date
+    /// How many acquisitions took the lease from another holder id, over the
+    /// lease's life (`/metrics`: takeovers between instances).
+    public var takeovers: Int64
+
+    public init(name: String, holder: String, token: FencingToken, expiresAt: Date, acquiredAt: Date,
+                takeovers: Int64 = 0) {
+        self.name = name
+        self.holder = holder
+        self.token = token
+        self.expiresAt = expiresAt
+        self.acquiredAt = acquiredAt
+        self.takeovers = takeovers
+    }
+}
+
+/// What a fenced claim of a page found (``LeaseStore/claimPages(_:lease:token:now:)``).
+public enum PageClaim: Sendable, Hashable {
+    /// The page is this token's to send now; the claim (token, time) is
+    /// recorded with the page.
+    case claimed
+    /// Sent or cancelled already (by this or another instance): not sent.
+    case notPending
+    /// The token is not the lease's current, unexpired one (or a later token
+    /// claimed the page): this instance must stop sending.
+    case fenced
+}

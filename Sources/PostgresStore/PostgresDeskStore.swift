@@ -286,3 +286,30 @@ private final class TargetBox: Sendable {
     func set(_ text: String) { value.withLock { $0 = text } }
     func get() -> String { value.withLock { $0 } }
 }
+
+// MARK: - Lease (see `LeaseStore`; expiry by the server's clock, `now` unused)
+
+extension PostgresDeskStore {
+    public func acquireLease(_ name: String, holder: String, ttl: TimeInterval, now: Date) async throws -> LeaseGrant? {
+        try await thread.write { db in try PostgresOperations.acquireLease(db, name, holder: holder, ttl: ttl) }
+    }
+
+    public func renewLease(_ name: String, token: FencingToken, ttl: TimeInterval, now: Date) async throws
+        -> LeaseGrant? {
+        try await thread.write { db in try PostgresOperations.renewLease(db, name, token: token, ttl: ttl) }
+    }
+
+    @discardableResult
+    public func releaseLease(_ name: String, token: FencingToken, now: Date) async throws -> Bool {
+        try await thread.write { db in try PostgresOperations.releaseLease(db, name, token: token) }
+    }
+
+    public func lease(_ name: String) async throws -> LeaseGrant? {
+        try await thread.read { db in try PostgresOperations.lease(db, name) }
+    }
+
+    public func claimPages(_ ids: [PageID], lease name: String, token: FencingToken, now: Date) async throws
+        -> [PageID: PageClaim] {
+        try await thread.write { db in try PostgresOperations.claimPages(db, ids, lease: name, token: token) }
+    }
+}

@@ -157,6 +157,21 @@ enum PostgresSchema {
                 PRIMARY KEY (network, key)
             );
             """),
+        // Issue 10: several instances on one store, one active. The lease row
+        // is never deleted (a release only ends it), so its token only grows.
+        PostgresMigration(version: 3, name: "instance lease with fencing token, fenced page claims", sql: """
+            CREATE TABLE leases (
+                name        text PRIMARY KEY,
+                holder      text NOT NULL,
+                token       bigint NOT NULL CHECK (token >= 1),
+                acquired_at double precision NOT NULL,
+                expires_at  double precision NOT NULL,
+                takeovers   bigint NOT NULL DEFAULT 0 CHECK (takeovers >= 0)
+            );
+
+            ALTER TABLE pages ADD COLUMN claimed_token bigint;
+            ALTER TABLE pages ADD COLUMN claimed_at double precision;
+            """),
     ]
 
     /// The version this code writes.

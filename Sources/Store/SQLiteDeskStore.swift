@@ -296,3 +296,32 @@ public final class SQLiteDeskStore: DeskStore {
         try await thread.write { db in try SQLiteOperations.deleteExpiredConversations(db, at: instant) }
     }
 }
+
+// MARK: - Lease (see `LeaseStore`; expiry by the caller's `now`)
+
+extension SQLiteDeskStore {
+    public func acquireLease(_ name: String, holder: String, ttl: TimeInterval, now: Date) async throws -> LeaseGrant? {
+        try await thread.write { db in try SQLiteOperations.acquireLease(db, name, holder: holder, ttl: ttl, now: now) }
+    }
+
+    public func renewLease(_ name: String, token: FencingToken, ttl: TimeInterval, now: Date) async throws
+        -> LeaseGrant? {
+        try await thread.write { db in try SQLiteOperations.renewLease(db, name, token: token, ttl: ttl, now: now) }
+    }
+
+    @discardableResult
+    public func releaseLease(_ name: String, token: FencingToken, now: Date) async throws -> Bool {
+        try await thread.write { db in try SQLiteOperations.releaseLease(db, name, token: token, now: now) }
+    }
+
+    public func lease(_ name: String) async throws -> LeaseGrant? {
+        try await thread.read { db in try SQLiteOperations.readLease(db, name) }
+    }
+
+    public func claimPages(_ ids: [PageID], lease name: String, token: FencingToken, now: Date) async throws
+        -> [PageID: PageClaim] {
+        try await thread.write { db in
+            try SQLiteOperations.claimPages(db, ids, lease: name, token: token, now: now)
+        }
+    }
+}

@@ -166,6 +166,23 @@ enum Schema {
                 PRIMARY KEY (network, key)
             ) STRICT, WITHOUT ROWID;
             """),
+        // Issue 10: several instances on one store, one active. The lease row
+        // is never deleted (a release only ends it), so its token only grows.
+        Migration(version: 5, name: "instance lease with fencing token, fenced page claims", sql: """
+            PRAGMA user_version = 5;
+
+            CREATE TABLE leases (
+                name        TEXT PRIMARY KEY,
+                holder      TEXT NOT NULL,
+                token       INTEGER NOT NULL CHECK (token >= 1),
+                acquired_at REAL NOT NULL,
+                expires_at  REAL NOT NULL,
+                takeovers   INTEGER NOT NULL DEFAULT 0 CHECK (takeovers >= 0)
+            ) STRICT, WITHOUT ROWID;
+
+            ALTER TABLE pages ADD COLUMN claimed_token INTEGER;
+            ALTER TABLE pages ADD COLUMN claimed_at REAL;
+            """),
     ]
 
     /// The version this code writes.

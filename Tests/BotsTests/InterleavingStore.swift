@@ -92,6 +92,18 @@ final class InterleavingStore: DeskStore {
     func setNetworkState(network: String, key: String, value: String) async throws {
         try await base.setNetworkState(network: network, key: key, value: value)
     }
+    func acquireLease(_ name: String, holder: String, ttl: TimeInterval, now: Date) async throws -> LeaseGrant? {
+        try await base.acquireLease(name, holder: holder, ttl: ttl, now: now)
+    }
+    func renewLease(_ name: String, token: FencingToken, ttl: TimeInterval, now: Date) async throws -> LeaseGrant? {
+        try await base.renewLease(name, token: token, ttl: ttl, now: now)
+    }
+    func releaseLease(_ name: String, token: FencingToken, now: Date) async throws -> Bool {
+        try await base.releaseLease(name, token: token, now: now)
+    }
+    func lease(_ name: String) async throws -> LeaseGrant? { try await base.lease(name) }
+    func claimPages(_ ids: [PageID], lease name: String, token: FencingToken, now: Date) async throws
+        -> [PageID: PageClaim] { try await base.claimPages(ids, lease: name, token: token, now: now) }
     func schemaVersion() async throws -> Int { try await base.schemaVersion() }
     func close() async { await base.close() }
 }

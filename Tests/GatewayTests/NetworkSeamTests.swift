@@ -47,27 +47,34 @@ final class StatusNetwork: ChatNetwork {
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let fake = StatusNetwork(name: "e2e", status: ChatNetworkStatus(.connecting, detail: "registering"),
                                  backlog: ChatBacklog(queuedTexts: 3, oldestWait: .milliseconds(2500)))
-        let service = try GatewayService(loaded: loaded, clock: ManualClock(), logger: .disabled,
+        let service = try GatewayService(loaded: loaded, clock: ManualClock(), logger: .disabled, instance: "gw-a",
                                          makeNetwork: { settings, _, _ in
                                              #expect(settings.name == "e2e")
                                              return fake
                                          })
         #expect(service.networks.map(\.name) == ["e2e"])
+        let standby = try #require(await service.respond("/healthz"))
+        #expect(standby.status == 200 && standby.body == "standby\nrole: standby (instance gw-a); active: none yet\n")
+        _ = await service.lease.waitUntilActive()
 
         let degraded = try #require(await service.respond("/healthz"))
         #expect(degraded.status == 503)
-        #expect(degraded.body == "degraded\ne2e: connecting (registering); send queue 3 texts, oldest waiting 2.5 s\n")
+        #expect(degraded.body == "degraded\nrole: active (instance gw-a, token 1)\ne2e: connecting (registering); send queue 3 texts, oldest waiting 2.5 s\n")
         let metrics = try #require(await service.respond("/metrics")).body
         #expect(metrics.contains("switchboard_network_connected{network=\"e2e\"} 0"))
         #expect(metrics.contains("switchboard_send_queue_texts{network=\"e2e\"} 3"))
         #expect(metrics.contains("switchboard_send_queue_oldest_seconds{network=\"e2e\"} 2.5"))
         #expect(metrics.contains("switchboard_conversations_refused_total 0"))
+        #expect(metrics.contains("switchboard_lease_active{instance=\"gw-a\"} 1"))
+        #expect(metrics.contains("switchboard_lease_holder{holder=\"gw-a\"} 1"))
+        #expect(metrics.contains("switchboard_lease_fencing_token 1"))
+        #expect(metrics.contains("switchboard_lease_takeovers_total 0"))
 
         fake.statusNow.withLock { $0 = ChatNetworkStatus(.ready, detail: "127.0.0.1:6667") }
         fake.backlogNow.withLock { $0 = ChatBacklog(queuedTexts: 0) }
         let healthy = try #require(await service.respond("/healthz"))
         #expect(healthy.status == 200)
-        #expect(healthy.body == "ok\ne2e: connected (127.0.0.1:6667); send queue 0 texts\n")
+        #expect(healthy.body == "ok\nrole: active (instance gw-a, token 1)\ne2e: connected (127.0.0.1:6667); send queue 0 texts\n")
         let after = try #require(await service.respond("/metrics")).body
         #expect(after.contains("switchboard_network_connected{network=\"e2e\"} 1"))
         #expect(!after.contains("switchboard_send_queue_oldest_seconds"), "no wait is told when nothing waits")

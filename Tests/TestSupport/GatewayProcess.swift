@@ -75,26 +75,34 @@ public final class GatewayProcess: Sendable {
     public let httpPort: UInt16
     /// The status page's access token (`http.auth`), nil: loopback without one.
     public let httpToken: String?
-    /// The PostgreSQL store's URL (handed over in the environment variable
+    public var storePath: String { directory + "/switchboard.sqlite" }
+    /// The configuration file: `switchboard.json5`, or for a second instance
+    /// on the same store `switchboard-<instance>.json5` (its own HTTP port).
+    public let configPath: String
+    /// The `--instance` name, or nil for the default (the host name).
+    public let instance: String?
+    /// A PostgreSQL store's URL (given to the process in the environment as
     /// `SWITCHBOARD_E2E_DATABASE_URL`), or nil for the SQLite file.
     public let databaseURL: String?
-    public var storePath: String { directory + "/switchboard.sqlite" }
-    public var configPath: String { directory + "/switchboard.json5" }
+    /// Whether `stop()` removes the folder (a second instance leaves it).
+    private let ownsDirectory: Bool
     private let process = Mutex<ChildProcess?>(nil)
     private let executable: String
 
     /// Writes the configuration and starts the gateway; returns once it has
-    /// joined its channels (`#support`, `#agents`).
-    /// With `databaseURL` the store is that PostgreSQL database
-    /// (`PostgresServer.createDatabase`) instead of an SQLite file.
-    public static func start(network: Network, httpToken: String? = nil,
-                             databaseURL: String? = nil) async throws -> GatewayProcess {
+    /// joined its channels (`#support`, `#agents`). `instance`: its
+    /// `--instance` name (issue 10; default: none, the host name).
+    /// `databaseURL`: a PostgreSQL store instead of the SQLite file.
+    /// `httpToken`: the status page's token (`http.auth`).
+    public static func start(network: Network, instance: String? = nil, databaseURL: String? = nil,
+                             httpToken: String? = nil) async throws -> GatewayProcess {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("switchboard-e2e-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let gateway = GatewayProcess(directory: directory, network: network, httpPort: try FreePort.next(),
-                                     httpToken: httpToken, databaseURL: databaseURL,
-                                     executable: try BuiltProducts.executable(named: "switchboard"))
+                                     executable: try BuiltProducts.executable(named: "switchboard"),
+                                     configPath: directory + "/switchboard.json5", instance: instance,
+                                     databaseURL: databaseURL, httpToken: httpToken, ownsDirectory: true)
         do {
             try Self.writeConfiguration(directory: directory, network: network, httpPort: gateway.httpPort,
                                         httpToken: httpToken != nil, postgres: databaseURL != nil)
@@ -106,15 +114,42 @@ public final class GatewayProcess: Sendable {
         return gateway
     }
 
-    private init(directory: String, network: Network, httpPort: UInt16, httpToken: String?, databaseURL: String?,
-                 executable: String) {
+    /// A second `switchboard run` on this one's store and desk (issue 10:
+    /// several instances, one active), named `instance`, with its own HTTP
+    /// port; returns once it logged that it stands by.
+    /// `databaseURL`: another way to the same PostgreSQL database (e.g.
+    /// through a ``TCPProxy``); default: this one's.
+    public func secondInstance(_ instance: String, databaseURL: String? = nil) async throws -> GatewayProcess {
+        let port = try FreePort.next()
+        let path = directory + "/switchboard-\(instance).json5"
+        let text = try String(contentsOfFile: configPath, encoding: .utf8)
+            .replacingOccurrences(of: "127.0.0.1:\(httpPort)", with: "127.0.0.1:\(port)")
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let second = GatewayProcess(directory: directory, network: network, httpPort: port, executable: executable,
+                                    configPath: path, instance: instance, databaseURL: databaseURL ?? self.databaseURL,
+                                    httpToken: httpToken, ownsDirectory: false)
+        try await second.launch(waitingFor: "standing by")
+        return second
+    }
+
+    private init(directory: String, network: Network, httpPort: UInt16, executable: String, configPath: String,
+                 instance: String?, databaseURL: String?, httpToken: String?, ownsDirectory: Bool) {
+        self.databaseURL = databaseURL
+        self.httpToken = httpToken
         self.directory = directory
         self.network = network
         self.httpPort = httpPort
-        self.httpToken = httpToken
-        self.databaseURL = databaseURL
         self.executable = executable
+        self.configPath = configPath
+        self.instance = instance
+        self.ownsDirectory = ownsDirectory
     }
+
+    /// The running process's id (nil when none runs).
+    public var processIdentifier: Int32? { process.withLock { $0?.processIdentifier } }
+
+    /// The exit status of the last process, once it has ended.
+    public var exitStatus: Int32? { process.withLock { $0?.exitStatus } }
 
     /// Everything the gateway logged (for failure messages).
     public var output: String { process.withLock { $0?.output ?? "" } }
@@ -122,6 +157,12 @@ public final class GatewayProcess: Sendable {
     /// SIGKILL: the gateway dies at once, as in a crash or power loss.
     public func kill() async {
         await process.withLock({ $0 })?.kill()
+    }
+
+    /// Waits until the process exits by itself; returns its status.
+    public func waitForExit(timeout: Duration = .seconds(30)) async throws -> Int32 {
+        guard let child = process.withLock({ $0 }) else { return -1 }
+        return try await child.waitForExit(timeout: timeout)
     }
 
     /// Sends `signal` (e.g. SIGHUP: reload the configuration).
@@ -171,6 +212,14 @@ public final class GatewayProcess: Sendable {
         try await launch()
     }
 
+    /// Starts the gateway again after it died or was killed, and waits for
+    /// `text` in its log (e.g. `standing by` for an instance that will not
+    /// be the active one).
+    public func relaunch(waitingFor text: String) async throws {
+        await kill()
+        try await launch(waitingFor: text)
+    }
+
     /// SIGTERM and wait (it drains and QUITs); then removes the folder.
     public func stop() async {
         let child = process.withLock { current -> ChildProcess? in
@@ -178,7 +227,7 @@ public final class GatewayProcess: Sendable {
             return current
         }
         await child?.stop(gracePeriod: .seconds(10))
-        try? FileManager.default.removeItem(atPath: directory)
+        if ownsDirectory { try? FileManager.default.removeItem(atPath: directory) }
     }
 
     /// Runs `switchboard ARGS --config <this config>` to completion and returns its output.
@@ -190,7 +239,7 @@ public final class GatewayProcess: Sendable {
         return child.output
     }
 
-    /// The gateway's environment: ours, plus its secrets.
+    /// The process's environment: the secrets the configuration names.
     private var environment: [String: String] {
         var environment = ProcessInfo.processInfo.environment
         if let sasl = network.sasl { environment["SWITCHBOARD_E2E_SASL"] = sasl.password }
@@ -200,12 +249,15 @@ public final class GatewayProcess: Sendable {
         return environment
     }
 
-    private func launch() async throws {
-        let child = try ChildProcess.launch(executable, ["run", "--config", configPath, "--log-level", "debug"],
-                                            name: "switchboard", environment: environment)
+    private func launch(waitingFor text: String = "channel=#agents") async throws {
+        let child = try ChildProcess.launch(
+            executable, ["run", "--config", configPath, "--log-level", "debug"] + (instance.map { ["--instance", $0] } ?? []),
+            name: "switchboard" + (instance.map { "-\($0)" } ?? ""), environment: environment)
         process.withLock { $0 = child }
-        try await child.waitForOutput("channel=#agents", timeout: .seconds(30))
-        if network.matrix != nil { try await child.waitForOutput("syncing network=mx", timeout: .seconds(30)) }
+        try await child.waitForOutput(text, timeout: .seconds(30))
+        if network.matrix != nil && instance == nil {
+            try await child.waitForOutput("syncing network=mx", timeout: .seconds(30))
+        }
     }
 
     /// The repository's root, found from this file.
@@ -247,7 +299,7 @@ public final class GatewayProcess: Sendable {
               customers: ["customers.json5"],
               bots: "\(root.appendingPathComponent("bots").path)",
               store: \(postgres ? #"{ kind: "postgres", url: { env: "SWITCHBOARD_E2E_DATABASE_URL" } }"#
-                : #"{ path: "switchboard.sqlite" }"#),
+                         : #"{ path: "switchboard.sqlite" }"#),
               log: { format: "logfmt", level: "debug" },
               http: { listen: "127.0.0.1:\(httpPort)"\(httpToken ? #", auth: { token: { env: "SWITCHBOARD_E2E_HTTP_TOKEN" } }"# : "") },
               networks: [{

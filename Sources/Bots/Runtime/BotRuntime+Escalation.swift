@@ -194,6 +194,10 @@ extension BotRuntime {
     /// Sends the pages that are due and not in flight; pages in flight for
     /// longer than the delivery timeout are sent again.
     func sendDuePages(now: Date) async {
+        guard !fenced else {  // The lease is lost: the next holder sends them.
+            schedule.remove(.pages)
+            return
+        }
         for (id, page) in outbox.expire(now: now, timeout: definitions.agentSettings.pageDeliveryTimeout) {
             logger.warning("page not confirmed by the network; sending it again", ["page": id.rawValue,
                                                                                    "ticket": page.ticket, "to": page.target])
@@ -211,6 +215,10 @@ extension BotRuntime {
     /// Sets the page timer to the next pending page's due time or the
     /// earliest delivery timeout.
     func refreshPageTimer(now: Date) async {
+        guard !fenced else {
+            schedule.remove(.pages)
+            return
+        }
         let timeout = definitions.agentSettings.pageDeliveryTimeout
         var next: Date?
         do {

@@ -112,6 +112,16 @@ public actor BotRuntime<C: WallClock> {
     /// conversation, bounded (issue 14); never the cooperative pool.
     var pinWorker: PINWorker
 
+    /// Set while this instance holds the gateway lease: pages are claimed
+    /// with its token before they go out (``activate(fence:onFenced:)``).
+    var pageFence: PageFence?
+    /// True once the store refused a claim or the gateway fenced the
+    /// runtime: no page goes out any more.
+    var fenced = false
+    /// Told (once) when a claim was refused, so the gateway stops at once
+    /// instead of at its next lease renewal.
+    var onFenced: (@Sendable () -> Void)?
+
     /// Networks whose send-queue backlog the agents were warned about (until
     /// it clears; see ``watchBacklogs(now:)``).
     var backlogWarned: Set<String> = []
@@ -279,6 +289,16 @@ public actor BotRuntime<C: WallClock> {
         await leaveTurnAfterDeliveries()
     }
 
+    /// Looks for pages that are due and not in flight, and sends them: pages
+    /// another process wrote to the shared store (another gateway instance
+    /// that has not noticed yet it lost the lease) are found within one
+    /// poll. The gateway calls it every lease renewal while active.
+    public func pollOutbox() async {
+        await enterTurn()
+        if started && !fenced { await sendDuePages(now: clock.date) }
+        await leaveTurnAfterDeliveries()
+    }
+
     /// ``fireDueTimers()`` for a caller that already holds the turn.
     func fireDueTimersInTurn() async {
         let now = clock.date
@@ -435,12 +455,17 @@ public actor BotRuntime<C: WallClock> {
         rearm()
     }
 
-    /// Sends what is queued; whether there was anything.
+    /// Sends what is queued; whether there was anything. With a lease, the
+    /// step's pages are claimed first (one transaction); a page whose claim
+    /// is refused or fails is not sent (it stays pending in the store).
     @discardableResult
     private func sendOutgoing() async -> Bool {
         let batch = outgoing
         outgoing = []
+        let refused = await claimPagesToSend(batch)
         for var action in batch {
+            // `fence()` may have come while the claim was awaited: it wins.
+            if let id = action.deliveryID, refused.contains(id) || fenced { continue }
             action.lane = lane(for: action)
             guard let network = networks[action.network] else {
                 logger.warning("no such network for an outgoing line", ["network": action.network,
@@ -453,6 +478,73 @@ public actor BotRuntime<C: WallClock> {
             await network.send(action)
         }
         return !batch.isEmpty
+    }
+
+    /// Claims the pages among `batch` with the lease's token (nothing without
+    /// a lease: one instance alone, the console, tests); returns the delivery
+    /// ids not to send. A stale token fences the runtime for good.
+    private func claimPagesToSend(_ batch: [ChatAction]) async -> Set<Int64> {
+        guard let fence = pageFence else { return [] }
+        let ids = batch.compactMap(\.deliveryID)
+        guard !ids.isEmpty else { return [] }
+        var refused = Set<Int64>()
+        func drop(_ id: Int64) {
+            refused.insert(id)
+            outbox.forget(PageID(rawValue: id))
+        }
+        if fenced {
+            counters.pagesFenced += ids.count
+            ids.forEach(drop)
+            return refused
+        }
+        let now = clock.date
+        let claims: [PageID: PageClaim]
+        do {
+            claims = try await store.claimPages(ids.map(PageID.init(rawValue:)), lease: fence.lease,
+                                                token: fence.token, now: now)
+        } catch {
+            storeFailed(error, "claim pages")
+            ids.forEach(drop)
+            schedule.set(.pages, at: now.addingTimeInterval(2))
+            return refused
+        }
+        for id in ids {
+            switch claims[PageID(rawValue: id)] ?? .notPending {
+            case .claimed:
+                continue
+            case .notPending:
+                drop(id)
+            case .fenced:
+                drop(id)
+                counters.pagesFenced += 1
+                if !fenced {
+                    fenced = true
+                    logger.error("page refused by fencing: this instance no longer holds the lease; sending no pages",
+                                 ["page": id, "token": fence.token.rawValue, "lease": fence.lease])
+                    onFenced?()
+                }
+            }
+        }
+        return refused
+    }
+
+    /// Makes the runtime claim every page with `fence` before it goes out
+    /// (call before ``start()`` when the gateway holds the lease).
+    /// `onFenced` is called once if the store refuses a claim.
+    public func activate(fence: PageFence, onFenced: (@Sendable () -> Void)? = nil) {
+        pageFence = fence
+        fenced = false
+        self.onFenced = onFenced
+    }
+
+    /// Stops sending pages at once (the gateway lost its lease): nothing
+    /// more is claimed or handed to a network; what is in flight stays
+    /// unconfirmed in the store for the next holder. Not undone: an
+    /// instance that lost the lease exits and starts again as a standby.
+    public func fence() {
+        fenced = true
+        if pageFence == nil { pageFence = PageFence(lease: "", token: FencingToken(rawValue: 0)) }
+        for id in outbox.inFlight.keys { outbox.forget(id) }
     }
 
     /// Wakes the timer loop when the earliest deadline is now earlier than

@@ -48,6 +48,10 @@ struct Outbox {
         return expired.map { ($0.key, $0.value) }.sorted { $0.id < $1.id }
     }
 
+    /// Forgets a page handed over but not sent after all (its claim was
+    /// refused or failed): it stays pending in the store.
+    mutating func forget(_ id: PageID) { inFlight.removeValue(forKey: id) }
+
     /// The network confirmed the page.
     mutating func delivered(_ id: PageID) -> InFlightPage? { inFlight.removeValue(forKey: id) }
 

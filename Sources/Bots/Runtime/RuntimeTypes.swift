@@ -77,6 +77,9 @@ public struct BotMetrics: Sendable, Hashable {
     public var storeErrors = 0
     /// New customers told the desk is busy: a conversation bound was reached.
     public var conversationsRefused = 0
+    /// Pages not sent because the store refused their claim: this instance's
+    /// fencing token was no longer the lease's (issue 10).
+    public var pagesFenced = 0
 
     public init() {}
 }
@@ -209,3 +212,20 @@ typealias PINHashFunction = @Sendable (PINCheckJob) -> Bool
 
 /// The runtime's PIN checks: one sender is one conversation.
 typealias PINWorker = PINCheckWorker<ConversationKey, PINCheckJob, Bool>
+
+/// The lease this runtime's gateway holds (issue 10): with it set, every page
+/// is claimed in the store with the fencing token before it is handed to a
+/// network (``LeaseStore/claimPages(_:lease:token:now:)``), so an instance
+/// that lost the lease without knowing — hung, partitioned — sends no page
+/// the new active instance sends too.
+public struct PageFence: Sendable, Hashable {
+    /// The lease's name in the store.
+    public var lease: String
+    /// The token this instance was granted.
+    public var token: FencingToken
+
+    public init(lease: String, token: FencingToken) {
+        self.lease = lease
+        self.token = token
+    }
+}

@@ -9,19 +9,37 @@ import Synchronization
 /// The running gateway (`switchboard run`): the store, the bots, one
 /// ``Bots/ChatNetwork`` per configured network (made by ``NetworkFactory``),
 /// the timers, and the optional HTTP endpoint (`/healthz`, `/metrics`, the
-/// status page of ``StatusPageRoutes``) — started in that order and stopped
-/// in reverse. It names no concrete adapter or store.
+/// status page of ``StatusPageRoutes``). It names no concrete adapter or
+/// store.
+///
+/// **One active instance** (issue 10). Several instances may share one
+/// store; the one holding the store's lease (``InstanceLease``) is active.
+/// Every instance opens the store and the HTTP endpoint; a standby does
+/// nothing else and tries for the lease every 2 s. On getting it the
+/// instance starts the bots (the queue, escalation and SLA timers,
+/// conversations and pending pages resumed from the store; a step that
+/// fell due meanwhile is paged at once), claims each page with its fencing
+/// token before sending it, and connects to the networks. One instance
+/// alone gets the lease at once (a restart under the same instance name
+/// too). On losing the lease (token superseded, the store unreachable until
+/// the lease ran out, not renewed in time) it fences first — the outbox
+/// sends nothing more — then disconnects, and ``run(signals:drainFor:)``
+/// throws ``GatewayRunError/leaseLost(_:)``: the process exits and the
+/// service manager starts it again as a standby.
 ///
 /// Stop (SIGTERM/SIGINT): every network sends what it has queued (pages
-/// first, at most `drainFor`), says goodbye with QUIT and disconnects; then
-/// the timers stop and the store is closed. Reload (SIGHUP): the desk's
-/// files, the bot definitions and the KB are read again; a configuration with
-/// errors is refused and the running one kept.
+/// first, at most `drainFor`), says goodbye with QUIT and disconnects; the
+/// lease is released (a standby takes over at its next try); the timers
+/// stop and the store is closed. Reload (SIGHUP): the desk's files, the bot
+/// definitions and the KB are read again; a configuration with errors is
+/// refused and the running one kept.
 public final class GatewayService<C: WallClock>: Sendable {
     public let loaded: LoadedConfiguration
     public let runtime: BotRuntime<C>
     /// In configuration order, one per `loaded.gateway.networks` entry.
     public let networks: [any ChatNetwork]
+    /// This instance's hold on the store's gateway lease.
+    public let lease: InstanceLease<C>
     let store: OpenedStore
     let knowledgeBase: ReloadableKnowledgeBase
     let logger: Logger
@@ -30,18 +48,30 @@ public final class GatewayService<C: WallClock>: Sendable {
     /// The desk's configuration in force (replaced by a reload): what the
     /// status page reads beside the store.
     let currentDesk: Mutex<DeskConfiguration>
+    let onLeaseLost: (@Sendable (GatewayRunError) -> Void)?
 
-    /// - Parameter makeNetwork: builds each configured network (default:
-    ///   ``NetworkFactory/make(_:clock:logger:state:definitions:)`` with the
-    ///   store and the bot definitions; tests pass fakes).
-    public init(loaded: LoadedConfiguration, clock: C, logger: Logger,
+    /// - Parameters:
+    ///   - instance: this instance's holder id for the lease; instances
+    ///     sharing a store need distinct ones (default: the host name).
+    ///   - onLeaseLost: called once the instance has fenced and disconnected
+    ///     after losing the lease; `switchboard run` exits the process there
+    ///     (status 75) rather than wait for work stuck on a store that may
+    ///     never answer (a partition). Without it `run` winds down and throws.
+    ///   - makeNetwork: builds each configured network (default:
+    ///     ``NetworkFactory/make(_:clock:logger:state:definitions:)`` with the
+    ///     store and the bot definitions; tests pass fakes).
+    public init(loaded: LoadedConfiguration, clock: C, logger: Logger, instance: String = GatewayService.defaultInstance,
+                leaseTiming: LeaseTiming = LeaseTiming(),
+                onLeaseLost: (@Sendable (GatewayRunError) -> Void)? = nil,
                 makeNetwork: NetworkMaker<C>? = nil) throws {
         self.loaded = loaded
+        self.onLeaseLost = onLeaseLost
         self.clock = clock
         self.logger = logger
         startedAt = clock.date
         currentDesk = Mutex(loaded.desk)
         store = try StoreFactory.open(loaded.gateway.store, logger: logger)
+        lease = InstanceLease(store: store.desk, instance: instance, timing: leaseTiming, clock: clock, logger: logger)
         knowledgeBase = ReloadableKnowledgeBase(loaded.knowledgeBase, folder: loaded.definitions.kbFolder,
                                                 errors: loaded.kbErrors, logger: logger)
         runtime = BotRuntime(desk: loaded.desk, definitions: loaded.definitions, kb: knowledgeBase, store: store.desk,
@@ -54,8 +84,21 @@ public final class GatewayService<C: WallClock>: Sendable {
         }
     }
 
+    /// The host name: one instance per machine needs no name of its own.
+    public static var defaultInstance: String { ProcessInfo.processInfo.hostName }
+
+    /// What ends the run besides a stop signal.
+    private enum Control: Sendable {
+        case signal(ProcessSignal)
+        case leaseLost(String)
+        case startFailed(any Error)
+    }
+
     /// Runs until `stop` yields `.terminate` (or the task is cancelled).
     /// `signals` also carries `.reload`.
+    ///
+    /// - Throws: ``GatewayRunError/leaseLost(_:)`` when another instance
+    ///   took over (exit and be restarted as a standby); the start's error.
     public func run(signals: AsyncStream<ProcessSignal>, drainFor: Duration = .seconds(5)) async throws {
         for (network, settings) in zip(networks, loaded.gateway.networks) {
             await runtime.attach(network, settings: NetworkFactory.botSettings(settings))
@@ -75,21 +118,100 @@ public final class GatewayService<C: WallClock>: Sendable {
                     [self] path in await self.respond(path)
                 }
             }
-            do {
-                try await runtime.start()
-            } catch {
-                endpoint?.close()
-                throw error
-            }
         } catch {
             await store.close()
             throw error
         }
+        let (control, events) = AsyncStream<Control>.makeStream()
+        var failure: (any Error)?
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await signal in signals { events.yield(.signal(signal)) }
+            }
+            if let endpoint {
+                group.addTask { await endpoint.run() }
+            }
+            group.addTask { [self] in await self.serveWhileActive(events) }
+            // The control loop: the only task that ends the group on purpose.
+            var lost: String?
+            for await event in control {
+                switch event {
+                case .signal(.reload):
+                    await reload()
+                    continue
+                case .signal(let signal):
+                    logger.notice("stopping", ["signal": signal.description])
+                case .leaseLost(let reason):
+                    lost = reason
+                case .startFailed(let error):
+                    failure = error
+                }
+                break
+            }
+            if let lost {
+                // Fence first: from here on no page is claimed or sent.
+                await runtime.fence()
+                logger.error("lost the lease (\(lost)); pages stopped, disconnecting and exiting",
+                             ["token": lease.status.lease?.token.rawValue ?? 0])
+                await withTaskGroup(of: Void.self) { stopping in
+                    for network in networks {
+                        stopping.addTask { await network.shutdown(message: "Switchboard instance handing over",
+                                                                  deadline: .zero) }
+                    }
+                }
+                failure = GatewayRunError.leaseLost(lost)
+                onLeaseLost?(GatewayRunError.leaseLost(lost))
+            } else if lease.status.role == .active {
+                await withTaskGroup(of: Void.self) { stopping in
+                    for network in networks {
+                        stopping.addTask { await network.shutdown(message: "Switchboard is restarting, back soon",
+                                                                  deadline: drainFor) }
+                    }
+                }
+                await runtime.fence()
+                await lease.release()
+            }
+            endpoint?.close()
+            events.finish()
+            group.cancelAll()
+        }
+        if case GatewayRunError.leaseLost? = failure {
+            // Not waited for: a store cut off by a partition may never answer
+            // the calls still queued; the process exits and its connections
+            // end with it.
+        } else {
+            await store.close()
+        }
+        if let failure { throw failure }
+        logger.info("gateway stopped")
+    }
+
+    /// Stands by until the lease is granted, then starts the bots and the
+    /// networks and renews the lease; reports a loss or a failed start.
+    private func serveWhileActive(_ events: AsyncStream<Control>.Continuation) async {
+        guard let grant = await lease.waitUntilActive() else { return }
+        await runtime.activate(fence: PageFence(lease: lease.name, token: grant.token), onFenced: {
+            events.yield(.leaseLost("the store refused a page claim with token \(grant.token)"))
+        })
+        do {
+            try await runtime.start()
+        } catch {
+            events.yield(.startFailed(error))
+            return
+        }
         logger.info("gateway started", ["networks": networks.map(\.name).joined(separator: ","),
-                                        "store": loaded.gateway.store.description])
+                                        "store": loaded.gateway.store.description, "token": grant.token.rawValue])
         let runtime = self.runtime
+        let poll = lease.timing.renewEvery
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await runtime.runTimers() }
+            group.addTask { [clock] in
+                // Pages another instance wrote to the shared store (it has
+                // not noticed yet that it lost the lease) go out from here.
+                while (try? await clock.sleep(until: clock.now.advanced(by: poll), tolerance: nil)) != nil {
+                    await runtime.pollOutbox()
+                }
+            }
             for network in networks {
                 group.addTask { [logger] in
                     do {
@@ -101,29 +223,13 @@ public final class GatewayService<C: WallClock>: Sendable {
                     }
                 }
             }
-            if let endpoint {
-                group.addTask { await endpoint.run() }
+            if let reason = await lease.holdUntilLost() {
+                events.yield(.leaseLost(reason))
             }
-            // The signal loop: the only task that ends the group on purpose.
-            for await signal in signals {
-                if case .reload = signal {
-                    await reload()
-                    continue
-                }
-                logger.notice("stopping", ["signal": signal.description])
-                break
-            }
-            await withTaskGroup(of: Void.self) { stopping in
-                for network in networks {
-                    stopping.addTask { await network.shutdown(message: "Switchboard is restarting, back soon",
-                                                              deadline: drainFor) }
-                }
-            }
-            endpoint?.close()
+            // Cancelled by the control loop once it has fenced and disconnected.
+            while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
             group.cancelAll()
         }
-        await store.close()
-        logger.info("gateway stopped")
     }
 
     /// Reads the desk's files, the bot definitions and the KB again (once,
@@ -144,7 +250,7 @@ public final class GatewayService<C: WallClock>: Sendable {
     func respond(_ path: String) async -> HTTPEndpoint.Response? {
         switch path {
         case "/healthz":
-            return await Self.health(networks)
+            return await Self.health(networks, lease: lease.status)
         case "/metrics":
             return .init(contentType: "text/plain; version=0.0.4; charset=utf-8", body: await metricsText())
         default:
@@ -156,8 +262,21 @@ public final class GatewayService<C: WallClock>: Sendable {
     /// network with its status and its send queue (texts waiting, the
     /// oldest one's wait): a backlog is what customers feel first when a
     /// network's flood limit is too tight.
-    static func health(_ networks: [any ChatNetwork]) async -> HTTPEndpoint.Response {
-        var lines: [String] = []
+    ///
+    /// The second line is the instance's role: a standby is healthy (200,
+    /// first line `standby`) and names the active instance; an instance that
+    /// lost the lease answers 503 until it has exited.
+    static func health(_ networks: [any ChatNetwork], lease: LeaseStatus) async -> HTTPEndpoint.Response {
+        let holder = lease.lease.map { "\($0.holder) (token \($0.token))" } ?? "none yet"
+        switch lease.role {
+        case .standby:
+            return .init(status: 200, body: "standby\nrole: standby (instance \(lease.instance)); active: \(holder)\n")
+        case .lost:
+            return .init(status: 503, body: "lost the lease\nrole: lost (instance \(lease.instance)); active: \(holder)\n")
+        case .active:
+            break
+        }
+        var lines: [String] = ["role: active (instance \(lease.instance), token \(lease.lease?.token.rawValue ?? 0))"]
         var healthy = true
         for network in networks {
             let status = await network.status
@@ -204,6 +323,23 @@ public final class GatewayService<C: WallClock>: Sendable {
         }
     }
 
+    /// The lease: this instance's role, the holder and token it last saw,
+    /// and the store-wide count of takeovers between instances.
+    static func addLeaseMetrics(_ status: LeaseStatus, to text: inout PrometheusText) {
+        text.add("switchboard_lease_active", type: "gauge", help: "1 when this instance holds the lease (active).",
+                 samples: [([("instance", status.instance)], status.role == .active ? 1 : 0)])
+        if let lease = status.lease {
+            text.add("switchboard_lease_holder", type: "gauge", help: "The lease holder this instance last saw (1).",
+                     samples: [([("holder", lease.holder)], 1)])
+            text.add("switchboard_lease_fencing_token", type: "gauge",
+                     help: "The fencing token of the lease as this instance last saw it.",
+                     value: Double(lease.token.rawValue))
+            text.add("switchboard_lease_takeovers_total", type: "counter",
+                     help: "Times an instance took the lease over from another one (store-wide).",
+                     value: Double(lease.takeovers))
+        }
+    }
+
     /// A duration in seconds, to the millisecond.
     static func seconds(_ duration: Duration) -> Double {
         (duration.timeInterval * 1000).rounded() / 1000
@@ -214,6 +350,7 @@ public final class GatewayService<C: WallClock>: Sendable {
         var text = PrometheusText()
         text.add("switchboard_up_seconds", type: "gauge", help: "Seconds since the gateway started.",
                  value: clock.date.timeIntervalSince(startedAt))
+        Self.addLeaseMetrics(lease.status, to: &text)
         await Self.addNetworkMetrics(networks, to: &text)
         text.add("switchboard_tickets_created_total", type: "counter", help: "Tickets created since start.",
                  samples: [([("group", "contract")], Double(m.ticketsCreatedContract)),
@@ -252,8 +389,28 @@ public final class GatewayService<C: WallClock>: Sendable {
         text.add("switchboard_sla_events_total", type: "counter", help: "SLA warnings and breaches posted.",
                  samples: [([("kind", "warning")], Double(m.slaWarnings)),
                            ([("kind", "breach")], Double(m.slaBreaches))])
+        text.add("switchboard_pages_fenced_total", type: "counter",
+                 help: "Pages not sent because the store refused this instance's fencing token.",
+                 value: Double(m.pagesFenced))
         text.add("switchboard_store_errors_total", type: "counter", help: "Store operations that failed.",
                  value: Double(m.storeErrors))
         return text.rendered
     }
+}
+
+/// Why `switchboard run` ended other than by a stop signal.
+public enum GatewayRunError: Error, Sendable, CustomStringConvertible {
+    /// Another instance holds the lease now (or it ran out): this one has
+    /// stopped sending and disconnected; start it again to stand by.
+    case leaseLost(String)
+
+    public var description: String {
+        switch self {
+        case .leaseLost(let reason): "lost the lease: \(reason)"
+        }
+    }
+
+    /// The exit status `switchboard run` ends with: 75 (`EX_TEMPFAIL`), so a
+    /// service manager restarts it (`Restart=always`).
+    public var exitStatus: Int32 { 75 }
 }
