@@ -119,7 +119,8 @@ import TestSupport
             let room = try await openDirectRoom(desk)
             let (number, sentAt) = try await openContractTicket(desk, in: room)
 
-            let page = try await desk.anna.expectMessage(from: desk.bot, containing: "#\(number)")
+            let page = try await desk.anna.expectMessage(from: desk.bot, containing: "#\(number)",
+                                                         outside: desk.agentsRoom)
             let line = try await desk.anna.expectMessage(from: desk.bot, containing: "#\(number)", in: desk.agentsRoom)
             #expect(page.room != desk.agentsRoom, "the private page is in anna's direct room")
             for event in [page.event, line.event] {

@@ -114,14 +114,16 @@ public actor MatrixTestUser {
     /// Waits for a message from `sender` whose body contains `text`, seen
     /// after `after` messages from them; fails after `timeout` listing what came.
     @discardableResult
+    /// `outside`: a room the message must not be in (a page's direct room
+    /// versus the agents' room line, which may arrive first).
     public func expectMessage(from sender: String, containing text: String, in room: String? = nil,
-                              timeout: Duration = .seconds(15))
+                              outside excluded: String? = nil, timeout: Duration = .seconds(15))
         async throws -> (room: String, event: MatrixEvent, at: ContinuousClock.Instant)
     {
         let deadline = ContinuousClock.now.advanced(by: timeout)
         while ContinuousClock.now < deadline {
             if let found = messages(from: sender, in: room).first(where: {
-                ($0.event.content["body"]?.string ?? "").contains(text)
+                $0.room != excluded && ($0.event.content["body"]?.string ?? "").contains(text)
             }) {
                 return found
             }
