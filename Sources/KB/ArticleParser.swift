@@ -29,6 +29,7 @@ import Foundation
 /// | `language` | yes | `de` or `en` |
 /// | `tags`     | no  | comma-separated list (`[a, b]` also accepted) |
 /// | `summary`  | no  | one line; default: the first paragraph of the text |
+/// | `translation` | no | the id of the same article in the other language (see ``TranslationAlignment``) |
 ///
 /// A value may be wrapped in double quotes. Unknown keys are errors (a
 /// misspelt `titel:` should not silently drop the title).
@@ -40,7 +41,7 @@ enum ArticleParser {
         var idLine: Int
     }
 
-    static let knownFields: Set<String> = ["id", "title", "url", "language", "tags", "summary"]
+    static let knownFields: Set<String> = ["id", "title", "url", "language", "tags", "summary", "translation"]
 
     /// Parses `data` read from `file` (a path relative to the KB folder).
     /// Returns every problem found; an article only if there is none.
@@ -143,6 +144,16 @@ enum ArticleParser {
             }.filter { !$0.isEmpty }
         }
 
+        var translation: String?
+        if let entry = values["translation"], !entry.value.isEmpty {
+            if isValidID(entry.value) {
+                translation = entry.value
+            } else {
+                errors.append(error(.invalidValue, entry.line, "translation",
+                                    "'\(entry.value)' is not an article id (letters, digits, '-', '_', '.')"))
+            }
+        }
+
         let body = lines[(closing + 1)...].joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
         var summary = values["summary"]?.value ?? ""
         if summary.isEmpty { summary = firstParagraph(of: body) }
@@ -153,7 +164,7 @@ enum ArticleParser {
 
         guard errors.isEmpty, let id, let title, let url, let language else { return (nil, errors) }
         let article = Article(id: id.value, title: title.value, url: url, tags: tags, language: language,
-                              summary: summary, body: body, source: file)
+                              summary: summary, body: body, source: file, translation: translation)
         return (Parsed(article: article, idLine: id.line), [])
     }
 

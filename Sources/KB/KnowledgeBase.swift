@@ -37,21 +37,26 @@ public struct KBHit: Sendable, Hashable {
 /// ("Größe" = "groesse" = "GROSSE"), simple word endings, German compounds
 /// ("Dateiwiederherstellung" finds "Datei wiederherstellen"), one typo per
 /// word, and the other language's words for the same concept (a bilingual
-/// domain lexicon, ``Lexicon``). Ranking is BM25 over title, tags and body
+/// vocabulary, ``Vocabulary``, plus terms aligned from translated article
+/// pairs, ``TranslationAlignment``). Ranking is BM25 over title, tags and body
 /// with field weights; see ``SearchIndex``.
 public struct KnowledgeBase: Sendable {
     /// The articles, in the order of their files' paths.
     public let articles: [Article]
     private let positionOfID: [String: Int]
     let index: SearchIndex
+    /// The vocabulary the index expands query words with.
+    public let vocabulary: Vocabulary
 
     /// The default confidence threshold for ``suggestions(for:limit:threshold:)``.
     public static let defaultSuggestionThreshold: Double = Tuning.suggestionThreshold
 
-    /// Builds the index over `articles`. Ids must be unique (case-insensitive);
-    /// an article whose id is already taken is left out. ``load(from:previous:)``
-    /// reports such duplicates as errors instead.
-    public init(articles: [Article]) {
+    /// Builds the index over `articles`, expanding query words with
+    /// `vocabulary` and with the terms of translated pairs. Ids must be
+    /// unique (case-insensitive); an article whose id is already taken is
+    /// left out. ``load(from:vocabulary:previous:)`` reports such duplicates
+    /// as errors instead.
+    public init(articles: [Article], vocabulary: Vocabulary = .empty) {
         var unique: [Article] = []
         var positions: [String: Int] = [:]
         for article in articles where positions[article.id.lowercased()] == nil {
@@ -60,7 +65,9 @@ public struct KnowledgeBase: Sendable {
         }
         self.articles = unique
         positionOfID = positions
-        index = SearchIndex(articles: unique, lexicon: .builtIn)
+        self.vocabulary = vocabulary
+        index = SearchIndex(articles: unique,
+                            lexicon: Lexicon(vocabulary: vocabulary, aligned: TranslationAlignment.concepts(unique)))
     }
 
     /// An empty knowledge base.
@@ -107,22 +114,50 @@ public struct KnowledgeBase: Sendable {
         return offered.filter { Double($0.confidence) >= confidenceFloor }.prefix(limit).map(hit)
     }
 
-    /// How the search understood `query`: one line per informative word
-    /// with the terms it searched for and their weights, then one line per
-    /// best-scoring article (at most five) with the two factors of its
-    /// confidence. For `KBBench --explain` and for tuning; the format is for
-    /// people, not for parsing.
-    public func explain(_ query: String) -> [String] {
+    /// How the search understood `query`, for an operator wondering why an
+    /// article was or was not offered (`switchboard kb explain`, `KBBench
+    /// --explain`): the normalised query (folded words; stop words in
+    /// brackets), each word's stems and what it was resolved to (the terms
+    /// searched, with their weights: the word itself, vocabulary relatives,
+    /// typo corrections, compound parts), then the best candidates (at most
+    /// eight) with their score, the score each query word contributed, the
+    /// two factors of the confidence, and whether the conversation would
+    /// offer it at `threshold`. The format is for people, not for parsing.
+    public func explain(_ query: String, threshold: Double = KnowledgeBase.defaultSuggestionThreshold) -> [String] {
+        let tokens = TextAnalysis.tokens(query)
+        var lines: [String] = []
+        lines.append("query: " + tokens.map { StopWords.contains($0.key) ? "[\($0.key)]" : $0.key }.joined(separator: " "))
         let plan = index.plan(query)
-        var lines = plan.map { clause in
-            let terms = clause.alternatives.map { "\(index.terms[Int($0.term)])×\($0.weight.formatted2)" }
-            let resolution = "\(clause.resolution)"
-            return "\(clause.word) [\(resolution), idf \(clause.informativeness.formatted2)]: "
-                + (terms.isEmpty ? "(no match)" : terms.joined(separator: " "))
+        lines.append("words:")
+        var described = Set<String>()
+        for clause in plan {
+            let terms = clause.alternatives.map { alternative -> String in
+                let weight = alternative.weight > 0 ? alternative.weight.formatted2 : "cover \(alternative.match.formatted2)"
+                return "\(index.terms[Int(alternative.term)])×\(weight)"
+            }
+            var stems = ""
+            if described.insert(clause.word).inserted, let token = tokens.first(where: { $0.key == clause.word }) {
+                stems = " stems " + TextAnalysis.queryStems(token).joined(separator: "/") + ";"
+            }
+            lines.append("  \(clause.word):\(stems) \(clause.resolution), counts \(clause.informativeness.formatted2): "
+                + (terms.isEmpty ? "(nothing: not in the KB, neither helps nor hurts)" : terms.joined(separator: " ")))
         }
-        for ranked in index.evaluate(plan, limit: min(5, count)) {
-            lines.append("\(articles[ranked.document].id): coverage \(ranked.coverage.formatted2) "
-                + "evidence \(ranked.evidence.formatted2) → confidence \(ranked.confidence.formatted2)")
+        let ranked = index.evaluate(plan, limit: min(8, count))
+        let offered = Set(suggestions(for: query, limit: 3, threshold: threshold).map(\.article.id))
+        lines.append("threshold \(threshold.formatted2); candidates (score order):")
+        if ranked.isEmpty { lines.append("  none") }
+        for (rank, candidate) in ranked.enumerated() {
+            let article = articles[candidate.document]
+            let parts = index.scoreParts(plan, document: candidate.document)
+                .map { "\($0.word) \($0.score.formatted2)\($0.inHeadline ? "*" : "")" }
+            lines.append("  \(rank + 1). \(article.id) \(article.title)")
+            lines.append("     score \(candidate.score.formatted2) = " + (parts.isEmpty ? "-" : parts.joined(separator: " + "))
+                + "  (* title/tags)")
+            lines.append("     coverage \(candidate.coverage.formatted2) × evidence \(candidate.evidence.formatted2)"
+                + " → confidence \(candidate.confidence.formatted2)"
+                + (offered.contains(article.id) ? "  OFFERED" : Double(candidate.confidence) >= threshold
+                    ? "  not offered (a higher-ranked article is offered, or its score is under half the best)"
+                    : "  not offered (below the threshold)"))
         }
         return lines
     }
@@ -140,7 +175,12 @@ public struct KnowledgeBase: Sendable {
     /// rest loads; of two files with the same id, the first in path order
     /// wins. With `previous` (a reload), a file that now fails keeps the
     /// article it had in `previous`, and its error says so.
-    public static func load(from folder: URL, previous: KnowledgeBase? = nil) -> (KnowledgeBase, [KBLoadError]) {
+    ///
+    /// `vocabulary` expands query words (``Vocabulary``); an article whose
+    /// `translation:` names no article of the other language is loaded and
+    /// reported (its pair aligns no terms).
+    public static func load(from folder: URL, vocabulary: Vocabulary = .empty,
+                            previous: KnowledgeBase? = nil) -> (KnowledgeBase, [KBLoadError]) {
         let files: [String]
         var errors: [KBLoadError]
         do {
@@ -184,7 +224,16 @@ public struct KnowledgeBase: Sendable {
                 errors += fileErrors
             }
         }
-        return (KnowledgeBase(articles: articles), errors)
+        let base = KnowledgeBase(articles: articles, vocabulary: vocabulary)
+        for article in base.articles {
+            guard let target = article.translation else { continue }
+            if let other = base.article(id: target), other.language != article.language { continue }
+            let reason = base.article(id: target) == nil ? "no article has the id '\(target)'"
+                : "'\(target)' is in the same language"
+            errors.append(KBLoadError(kind: .invalidValue, file: article.source, line: nil, field: "translation",
+                                      message: "\(reason); the article is loaded, but no terms are aligned"))
+        }
+        return (base, errors)
     }
 
     /// Relative paths of the article files under `folder`, sorted, and an
@@ -264,10 +313,11 @@ extension Error {
 }
 
 extension Float {
-    fileprivate var formatted2: String {
-        let scaled = (self * 100).rounded() / 100
-        return "\(scaled)"
-    }
+    fileprivate var formatted2: String { Double(self).formatted2 }
+}
+
+extension Double {
+    fileprivate var formatted2: String { String(format: "%.2f", self) }
 }
 
 #if canImport(Glibc)

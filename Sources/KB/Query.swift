@@ -428,3 +428,25 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+extension SearchIndex {
+    /// For explanations: what each query word contributed to `document`'s
+    /// score (its clause weight times the best alternative's
+    /// `weight · idf · impact`), and whether that term is in the title or tags.
+    func scoreParts(_ clauses: [QueryClause], document: Int) -> [(word: String, score: Float, inHeadline: Bool)] {
+        var parts: [(word: String, score: Float, inHeadline: Bool)] = []
+        for clause in clauses {
+            var best: Float = 0
+            var headline = false
+            for alternative in clause.alternatives {
+                let t = Int(alternative.term)
+                for p in Int(offsets[t])..<Int(offsets[t + 1]) where Int(postingDocument[p]) == document {
+                    let value = clause.weight * alternative.weight * alternative.idf * postingImpact[p]
+                    if value > best { best = value; headline = postingInHeadline[p] }
+                }
+            }
+            if best > 0 { parts.append((clause.word, best, headline)) }
+        }
+        return parts
+    }
+}
