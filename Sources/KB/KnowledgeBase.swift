@@ -98,19 +98,22 @@ public struct KnowledgeBase: Sendable {
     /// Articles to offer a customer for a problem description, for step 4
     /// of the conversation: at most `limit` hits whose ``KBHit/confidence``
     /// is at least `threshold`, whose score is at least half the best hit's,
-    /// and whose confidence is at least 80 % of the surest suggestion's (a
-    /// near miss is not a second answer). Offering an unrelated article to a
-    /// customer with an urgent problem is worse than offering none, so an
-    /// empty result is the normal answer to a problem the KB does not cover.
+    /// and whose confidence is at least 80 % of the first one's (a near miss
+    /// is not a second answer). They come in rank order, and rank agrees
+    /// with confidence (see ``SearchIndex/evaluate(_:limit:)``): the first
+    /// offered is the best-ranked article above the threshold. Offering an
+    /// unrelated article to a customer with an urgent problem is worse than
+    /// offering none, so an empty result is the normal answer to a problem
+    /// the KB does not cover.
     public func suggestions(for problem: String, limit: Int = 3,
                             threshold: Double = KnowledgeBase.defaultSuggestionThreshold) -> [KBHit] {
         guard limit > 0 else { return [] }
         let ranked = index.evaluate(index.plan(problem), limit: max(min(limit, count) * 3, 10))
-        guard let best = ranked.first else { return [] }
-        let floor = best.score * Tuning.suggestionRelativeScore
+        guard let bestScore = ranked.map(\.score).max() else { return [] }
+        let floor = bestScore * Tuning.suggestionRelativeScore
         let offered = ranked.filter { Double($0.confidence) >= threshold && $0.score >= floor }
-        guard let surest = offered.map(\.confidence).max() else { return [] }
-        let confidenceFloor = Double(surest) * Tuning.suggestionRelativeConfidence
+        guard let first = offered.first else { return [] }
+        let confidenceFloor = Double(first.confidence) * Tuning.suggestionRelativeConfidence
         return offered.filter { Double($0.confidence) >= confidenceFloor }.prefix(limit).map(hit)
     }
 

@@ -31,7 +31,7 @@ struct QueryClause: Sendable, Equatable {
     var resolution: Resolution
 
     enum Resolution: Sendable, Equatable {
-        case exact, translated, compoundPart, fuzzy, unknown
+        case exact, translated, compoundPart, fuzzy, unknown, uncoveredTopic
     }
 }
 
@@ -144,7 +144,7 @@ extension SearchIndex {
                 continue
             }
             if token.key.utf8.count > Tuning.maximumWordLength {
-                clauses.append(unknown(token.key))
+                clauses.append(unknown(token.key, stems: stems))
                 continue
             }
             if let parts = splitQuery(token.key, fuzzyLast: false) {
@@ -161,16 +161,28 @@ extension SearchIndex {
                 clauses += compoundClauses(token.key, parts)
                 continue
             }
-            clauses.append(unknown(token.key))
+            clauses.append(unknown(token.key, stems: stems))
         }
         return clauses
     }
 
     /// A clause for a word the knowledge base does not know: it matches
-    /// nothing and lowers every article's coverage as much as a word only
-    /// one article has (it may well name a topic the KB lacks: "Drucker").
-    private func unknown(_ word: String) -> QueryClause {
-        QueryClause(word: word, alternatives: [], informativeness: maximumIDF, weight: 1, resolution: .unknown)
+    /// nothing and counts for nothing in the coverage (Tuning/unknownWord).
+    /// Chat messages carry words no article has — other vendors' products,
+    /// office jargon, colloquial verbs — and counting them as missing
+    /// dropped the right article along with the rest; a topic the KB lacks
+    /// ("Drucker") is caught by the evidence measure instead, which needs the
+    /// query's known words in an article's title or tags.
+    ///
+    /// A word of the support vocabulary that no article contains is
+    /// different: it names a support topic ("Netzteil", "Drucker", "WLAN")
+    /// that this knowledge base does not cover, so it counts as missing
+    /// (``Tuning/uncoveredTopic``).
+    private func unknown(_ word: String, stems: [String]) -> QueryClause {
+        let topic = stems.contains { lexicon.contains($0) }
+        return QueryClause(word: word, alternatives: [],
+                           informativeness: maximumIDF * (topic ? Tuning.uncoveredTopic : Tuning.unknownWord),
+                           weight: 1, resolution: topic ? .uncoveredTopic : .unknown)
     }
 
     /// German and English write some compounds apart that the articles
@@ -295,23 +307,30 @@ extension SearchIndex {
     }
 
     /// The parts of an unknown compound as clause terms, or nil. With
-    /// `fuzzyLast`, the last part may be one typo away from a known term.
-    private func splitQuery(_ key: String, fuzzyLast: Bool) -> [QueryClause.Alternative]? {
+    /// `typo`, one part (of at least five letters, any position:
+    /// "Sicherungsaftrag", "Festplattnfehler") may be one typo away from a
+    /// known term; a split with two corrected parts is refused (that is
+    /// guessing, not correcting).
+    private func splitQuery(_ key: String, fuzzyLast typo: Bool) -> [QueryClause.Alternative]? {
         var fuzzyStems = Set<String>()
+        var corrections: [String: String?] = [:]
         let parts = Decompounder.split(key) { part, isLast in
             if let stem = Decompounder.partStem(part, isLast: isLast, english: true, isTerm: { termIDs[$0] != nil },
                                                 beginsWord: words.beginsWord(_:withTerm:)) {
                 return stem
             }
-            if fuzzyLast, isLast, part.utf8.count >= 5, !StopWords.contains(part),
-               let best = fuzzyCandidates([GermanStemmer.stem(part)]).first {
-                let stem = terms[Int(best)]
-                fuzzyStems.insert(stem)
-                return stem
+            guard typo, part.utf8.count >= 5, !StopWords.contains(part) else { return nil }
+            if let known = corrections[part] { return known }
+            var corrected: String?
+            if let best = fuzzyCandidates([GermanStemmer.stem(part)]).first {
+                corrected = terms[Int(best)]
+                fuzzyStems.insert(terms[Int(best)])
             }
-            return nil
+            corrections[part] = corrected
+            return corrected
         }
         guard let parts else { return nil }
+        if typo, parts.filter({ fuzzyStems.contains($0) }).count > 1 { return nil }
         return parts.compactMap { stem in
             termIDs[stem].map { alternative($0, fuzzyStems.contains(stem) ? Tuning.fuzzy : Tuning.exact) }
         }
@@ -416,6 +435,16 @@ extension SearchIndex {
             top[i].searchCoverage = totalInformativeness > 0 ? min(1, acc[d][3] / totalInformativeness) : 0
             top[i].evidence = evidence
             top[i].confidence = pow(coverage, Tuning.coverageExponent) * pow(evidence, Tuning.evidenceExponent)
+        }
+        // Rank agrees with confidence: the best-scoring candidates are
+        // ordered by confidence (ties: score, then the earlier article), so
+        // the first article offered at any threshold is the best ranked
+        // above it, and no article is offered at a higher confidence than
+        // one ranked before it.
+        top.sort {
+            if $0.confidence != $1.confidence { return $0.confidence > $1.confidence }
+            if $0.score != $1.score { return $0.score > $1.score }
+            return $0.document < $1.document
         }
         return top
     }

@@ -257,23 +257,36 @@ enum GermanStemmer {
         "los", "mit", "vor", "weg", "ab", "an", "um", "zu",
     ].map { Array($0.utf8) }
 
-    /// The infinitive-like form of a German past participle, or nil:
-    /// "wiederhergestellt" → "wiederherstellt", "abgelaufen" → "ablaufen",
-    /// "gesichert" → "sichert". The stemmer then brings it to the verb's stem.
-    /// Nouns that merely look like participles ("Geschwindigkeit") give a
-    /// harmless extra term; short words ("Gerät") are left alone.
+    /// The infinitive of a German past participle, or nil:
+    /// "wiederhergestellt" → "wiederherstellen", "abgelaufen" → "ablaufen",
+    /// "gesichert" → "sicheren" (stem `sich`, as "sichern"), "gearbeitet" →
+    /// "arbeiten". The stemmer then brings it to the verb's stem (Snowball
+    /// leaves the participle's `-t` alone). Nouns that merely look like
+    /// participles ("Geschwindigkeit") give a harmless extra term; short
+    /// words ("Gerät") are left alone.
     static func participleBase(_ word: String) -> String? {
         let w = Array(word.utf8)
         guard w.count >= 7, w.last == 0x74 || w.hasSuffix("en") else { return nil }
         for prefix in separablePrefixes where w.count >= prefix.count + 2 + 4 {
             if w.starts(with: prefix), w[prefix.count] == 0x67, w[prefix.count + 1] == 0x65 {  // "ge"
-                return String(decoding: prefix + w[(prefix.count + 2)...], as: UTF8.self)
+                return infinitive(prefix + w[(prefix.count + 2)...])
             }
         }
         if w[0] == 0x67, w[1] == 0x65 {
-            return String(decoding: w[2...], as: UTF8.self)
+            return infinitive(Array(w[2...]))
         }
         return nil
+    }
+
+    /// "sichert" → "sicheren", "arbeitet" → "arbeiten", "laufen" stays.
+    private static func infinitive(_ base: [UInt8]) -> String {
+        var w = base
+        if w.last == 0x74 {  // t
+            w.removeLast()
+            if w.last == 0x65 { w.removeLast() }  // e
+            w += [0x65, 0x6E]  // en
+        }
+        return String(decoding: w, as: UTF8.self)
     }
 }
 

@@ -149,6 +149,9 @@ struct Lexicon: Sendable {
         } + aligned)
     }
 
+    /// Whether `stem` belongs to some concept.
+    func contains(_ stem: String) -> Bool { conceptsOfStem[stem] != nil }
+
     /// The number of concepts.
     var count: Int { stemsOfConcept.count }
 
