@@ -108,7 +108,8 @@ public struct KnowledgeBase: Sendable {
     public func suggestions(for problem: String, limit: Int = 3,
                             threshold: Double = KnowledgeBase.defaultSuggestionThreshold) -> [KBHit] {
         guard limit > 0 else { return [] }
-        let ranked = index.evaluate(index.plan(problem), limit: max(min(limit, count) * 3, 10))
+        let ranked = index.evaluate(index.plan(problem), limit: max(min(limit, count) * 3, 10), byConfidence: true,
+                                    language: Self.language(of: problem))
         guard let bestScore = ranked.map(\.score).max() else { return [] }
         let floor = bestScore * Tuning.suggestionRelativeScore
         let offered = ranked.filter { Double($0.confidence) >= threshold && $0.score >= floor }
@@ -145,9 +146,11 @@ public struct KnowledgeBase: Sendable {
             lines.append("  \(clause.word):\(stems) \(clause.resolution), counts \(clause.informativeness.formatted2): "
                 + (terms.isEmpty ? "(nothing: not in the KB, neither helps nor hurts)" : terms.joined(separator: " ")))
         }
-        let ranked = index.evaluate(plan, limit: min(8, count))
+        let ranked = index.evaluate(plan, limit: min(8, count), byConfidence: true, language: Self.language(of: query))
         let offered = Set(suggestions(for: query, limit: 3, threshold: threshold).map(\.article.id))
-        lines.append("threshold \(threshold.formatted2); candidates (score order):")
+        lines.append("threshold \(threshold.formatted2); query language: "
+            + (Self.language(of: query).map(\.rawValue) ?? "not clear")
+            + "; candidates, best first (by confidence, then the query's language, then score):")
         if ranked.isEmpty { lines.append("  none") }
         for (rank, candidate) in ranked.enumerated() {
             let article = articles[candidate.document]
@@ -163,6 +166,11 @@ public struct KnowledgeBase: Sendable {
                     : "  not offered (below the threshold)"))
         }
         return lines
+    }
+
+    /// The query's language as its function words suggest, or nil.
+    static func language(of query: String) -> Article.Language? {
+        StopWords.language(of: TextAnalysis.tokens(query))
     }
 
     private func hit(_ ranked: RankedDocument) -> KBHit {

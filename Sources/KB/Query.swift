@@ -366,7 +366,14 @@ extension SearchIndex {
     ///
     /// Coverage alone rewards short generic queries: "NordBox geht nicht"
     /// is covered completely by every article with "NordBox" in its title.
-    func evaluate(_ clauses: [QueryClause], limit: Int) -> [RankedDocument] {
+    ///
+    /// With `byConfidence` (what the conversation offers), the best-scoring
+    /// `limit` are then ordered by confidence; between equally confident
+    /// articles, one in `language` (the query's, when its function words
+    /// tell) comes first, then the higher score. Without it (the `!kb` list a
+    /// person reads), they stay in score order.
+    func evaluate(_ clauses: [QueryClause], limit: Int, byConfidence: Bool = false,
+                  language: Article.Language? = nil) -> [RankedDocument] {
         guard limit > 0, documentCount > 0, clauses.contains(where: { !$0.alternatives.isEmpty }) else { return [] }
         // Per document: 0 score, 1 coverage, 2 evidence, 3 search coverage;
         // for the current clause: 4 score, 5 match, 6 evidence, 7 search match.
@@ -441,8 +448,12 @@ extension SearchIndex {
         // the first article offered at any threshold is the best ranked
         // above it, and no article is offered at a higher confidence than
         // one ranked before it.
+        guard byConfidence else { return top }
         top.sort {
             if $0.confidence != $1.confidence { return $0.confidence > $1.confidence }
+            if let language, documentLanguage[$0.document] != documentLanguage[$1.document] {
+                return documentLanguage[$0.document] == language
+            }
             if $0.score != $1.score { return $0.score > $1.score }
             return $0.document < $1.document
         }
