@@ -312,11 +312,12 @@ extension SearchIndex {
     /// known term; a split with two corrected parts is refused (that is
     /// guessing, not correcting).
     private func splitQuery(_ key: String, fuzzyLast typo: Bool) -> [QueryClause.Alternative]? {
-        var fuzzyStems = Set<String>()
+        var fuzzyStems = Set<String>(), exactStems = Set<String>()
         var corrections: [String: String?] = [:]
         let parts = Decompounder.split(key) { part, isLast in
             if let stem = Decompounder.partStem(part, isLast: isLast, english: true, isTerm: { termIDs[$0] != nil },
                                                 beginsWord: words.beginsWord(_:withTerm:)) {
+                exactStems.insert(stem)
                 return stem
             }
             guard typo, part.utf8.count >= 5, !StopWords.contains(part) else { return nil }
@@ -330,9 +331,11 @@ extension SearchIndex {
             return corrected
         }
         guard let parts else { return nil }
-        if typo, parts.filter({ fuzzyStems.contains($0) }).count > 1 { return nil }
+        // A stem counts as corrected when no part of the word gave it as written.
+        let corrected = fuzzyStems.subtracting(exactStems)
+        if typo, parts.filter({ corrected.contains($0) }).count > 1 { return nil }
         return parts.compactMap { stem in
-            termIDs[stem].map { alternative($0, fuzzyStems.contains(stem) ? Tuning.fuzzy : Tuning.exact) }
+            termIDs[stem].map { alternative($0, corrected.contains(stem) ? Tuning.fuzzy : Tuning.exact) }
         }
     }
 
