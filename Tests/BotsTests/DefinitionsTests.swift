@@ -13,6 +13,8 @@ import Testing
         let directory = try TemporaryDirectory()
         let folder = directory.url.appendingPathComponent("bots")
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("kb"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("bots/vocabulary"),
+                                         to: folder.appendingPathComponent("vocabulary"))
         var files: [String: String] = [:]
         for name in ["support.json5", "agent.json5", "kb.json5"] {
             files[name] = try String(contentsOf: repositoryRoot.appendingPathComponent("bots/\(name)"), encoding: .utf8)

@@ -101,7 +101,7 @@ final class CommandFixture: Sendable {
         let (status, output) = try await fixture.run(["kb", "explain", "Flussmesser", "kalibrieren"])
         #expect(status == 0, "\(output)")
         #expect(output.contains("query: flussmesser kalibrieren"), "\(output)")
-        #expect(output.contains("fluxmeter×0.80"), "\(output)")
+        #expect(output.contains("flussmesser: stems flussmess; translated") && output.contains("fluxmet×0.80"), "\(output)")
         #expect(output.contains("KB-9001") && output.contains("confidence") && output.contains("threshold 0.60"),
                 "\(output)")
         try "{ concepts: [ { de: [\"Fluss messer\"], en: [\"fluxmeter\"] } ] }"
