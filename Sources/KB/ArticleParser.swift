@@ -180,7 +180,14 @@ enum ArticleParser {
     static func firstParagraph(of markdown: String) -> String {
         var paragraph: [String] = []
         var inFence = false
-        for raw in markdown.split(separator: "\n", omittingEmptySubsequences: false) {
+        // Line by line, stopping at the paragraph's end (the index build
+        // calls this for every article: splitting whole bodies cost a third
+        // of it).
+        var rest = Substring(markdown)
+        while !rest.isEmpty {
+            let end = rest.firstIndex(of: "\n") ?? rest.endIndex
+            let raw = rest[..<end]
+            rest = end == rest.endIndex ? rest[end...] : rest[rest.index(after: end)...]
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.hasPrefix("```") || line.hasPrefix("~~~") { inFence.toggle(); continue }
             if inFence { continue }
@@ -199,6 +206,13 @@ enum ArticleParser {
     /// Removes inline Markdown: `*` emphasis, code backticks, and link
     /// targets (`[text](url)` → `text`).
     static func plainText(_ markdown: String) -> String {
+        // Most paragraphs have no markup and single spaces: nothing to do.
+        let utf8 = markdown.utf8
+        if !utf8.contains(where: { $0 == 0x5B || $0 == 0x2A || $0 == 0x60 }),  // [ * `
+           utf8.first != 0x20, utf8.last != 0x20,
+           !zip(utf8, utf8.dropFirst()).contains(where: { $0 == 0x20 && $1 == 0x20 }) {
+            return markdown
+        }
         var out = ""
         var chars = Substring(markdown)
         while let c = chars.first {
