@@ -146,7 +146,7 @@ func describe(_ hits: [KBHit]) -> String {
         print("  \(name.padding(toLength: 16, withPad: " ", startingAt: 0)) answerable "
             + String(format: "%5d %12d %16d", m.answerableFirstRelevant, wrongFirst, nothing))
         print("  \(name.padding(toLength: 16, withPad: " ", startingAt: 0)) unrelated  "
-            + String(format: "%5s %12d %16d", "-", m.unrelatedWithSuggestion, m.unrelated - m.unrelatedWithSuggestion))
+            + "    -" + String(format: " %12d %16d", m.unrelatedWithSuggestion, m.unrelated - m.unrelatedWithSuggestion))
     }
     for (name, m) in groups.prefix(3) {
         print("  \(name): \(m.offered) articles offered, \(m.offeredRelevant) relevant; "
