@@ -79,6 +79,9 @@ public struct KBLoadError: Error, Sendable, Hashable, CustomStringConvertible {
         case duplicateID
         /// No `summary:` field and no paragraph of text after the header.
         case missingSummary
+        /// `translation:` names no article of the other language. Not a
+        /// skip: the article loads, its pair just aligns no terms.
+        case unpairedTranslation
     }
 
     /// What kind of problem this is.

@@ -241,7 +241,7 @@ public struct KnowledgeBase: Sendable {
             if let other = base.article(id: target), other.language != article.language { continue }
             let reason = base.article(id: target) == nil ? "no article has the id '\(target)'"
                 : "'\(target)' is in the same language"
-            errors.append(KBLoadError(kind: .invalidValue, file: article.source, line: nil, field: "translation",
+            errors.append(KBLoadError(kind: .unpairedTranslation, file: article.source, line: nil, field: "translation",
                                       message: "\(reason); the article is loaded, but no terms are aligned"))
         }
         return (base, errors)

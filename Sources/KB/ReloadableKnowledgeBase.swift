@@ -92,6 +92,11 @@ public final class ReloadableKnowledgeBase: Sendable {
 
     private static func log(_ errors: [KBLoadError], logger: Logger) {
         for error in errors {
+            if error.kind == .unpairedTranslation {
+                logger.warning("knowledge base article's translation not found", [
+                    "file": error.file, "error": error.message])
+                continue
+            }
             logger.warning("knowledge base file skipped", [
                 "file": error.file, "line": error.line.map(String.init) ?? "-",
                 "field": error.field ?? "-", "error": error.message,

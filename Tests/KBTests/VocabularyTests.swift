@@ -101,6 +101,7 @@ struct VocabularyTests {
         let (loaded, errors) = KnowledgeBase.load(from: tmp.folder)
         #expect(loaded.count == 1)
         #expect(errors.map(\.field) == ["translation"])
+        #expect(errors.map(\.kind) == [.unpairedTranslation])
     }
 
     @Test("A typo inside a long compound is corrected, not treated as unknown")
