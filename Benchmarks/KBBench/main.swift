@@ -10,6 +10,8 @@
 //                                                (default Tests/KBTests/Evaluation/problems.tsv),
 //                                                tuning part and held-out third, with every failure
 //
+// --vocabulary FILE,FILE names the vocabulary files (default: the two that
+// bots/kb.json5 names, below the current directory).
 // The shipped KB is `bots/kb` below the current directory unless --kb says
 // otherwise. Generated articles come from fixed word lists and templates in
 // both languages with a fixed random seed, so runs are comparable.
@@ -26,6 +28,7 @@ var evaluate = false
 var evaluationPath = "Tests/KBTests/Evaluation/problems.tsv"
 var evaluationThreshold = KnowledgeBase.defaultSuggestionThreshold
 var tuningOnly = false
+var vocabularyOption: [String]?
 var generatedCount = 10_000
 var queryCount = 2_000
 while !arguments.isEmpty {
@@ -41,23 +44,34 @@ while !arguments.isEmpty {
         guard let value = Double(arguments.removeFirst()) else { FileHandle.standardError.write(Data("--threshold needs a number\n".utf8)); exit(2) }
         evaluationThreshold = value
     case "--tuning-only": tuningOnly = true
+    case "--vocabulary" where !arguments.isEmpty:
+        vocabularyOption = arguments.removeFirst().split(separator: ",").map(String.init).filter { !$0.isEmpty }
     default:
         FileHandle.standardError.write(Data("""
             usage: KBBench [--kb PATH] [--articles N] [--queries N]
                    KBBench --explain "words" [--kb PATH]
                    KBBench --evaluate [--set PATH] [--threshold X] [--tuning-only] [--kb PATH]
+                   any of them with --vocabulary FILE,FILE (default: bots/vocabulary/{it-support,local}.json5)
 
             """.utf8))
         exit(2)
     }
 }
 
-let (shipped, loadErrors) = KnowledgeBase.load(from: URL(fileURLWithPath: kbPath))
+let vocabularyPaths = vocabularyOption ?? ["bots/vocabulary/it-support.json5", "bots/vocabulary/local.json5"]
+let vocabulary: Vocabulary
+do {
+    vocabulary = try Vocabulary.load(vocabularyPaths.map { URL(fileURLWithPath: $0) })
+} catch {
+    FileHandle.standardError.write(Data("\(error)\n".utf8))
+    exit(1)
+}
+let (shipped, loadErrors) = KnowledgeBase.load(from: URL(fileURLWithPath: kbPath), vocabulary: vocabulary)
 for error in loadErrors { print("load error: \(error)") }
 
 if let query = explainQuery {
     print("query: \(query)")
-    for line in shipped.explain(query) { print("  \(line)") }
+    for line in shipped.explain(query, threshold: evaluationThreshold) { print("  \(line)") }
     print("search (top 5):")
     for hit in shipped.search(query, limit: 5) {
         print(String(format: "  %-8@ score %6.2f  confidence %.2f  %@", hit.article.id, hit.score,
@@ -109,6 +123,21 @@ func describe(_ hits: [KBHit]) -> String {
     }
 
     print("")
+    print("At the threshold — top-3: !kb lists a helpful article among three; offered: a helpful article is")
+    print("among the suggestions; false offers: unanswerable messages offered anything")
+    var kindGroups: [(String, KBEvaluation.Metrics)] = [("all", evaluation.metrics()), ("tuning (2/3)", evaluation.tuning),
+                                                        ("held-out (1/3)", evaluation.heldOut)]
+    let kindsPresent = KBEvaluationSet.kinds.filter { kind in set.cases.contains { $0.kind == kind } }
+    for kind in kindsPresent { kindGroups.append((kind, evaluation.metrics { $0.kind == kind })) }
+    print("group              n  | top-3    offered  | false offers")
+    for (name, m) in kindGroups {
+        let answerable = m.answerable > 0
+        print(name.padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: " %4d  | ", m.answerable + m.unrelated)
+            + (answerable ? "\(percent(m.searchTop3Rate))  \(percent(m.helpfulOfferedRate))" : "    -        -    ")
+            + " | " + (m.unrelated > 0 ? "\(m.unrelatedWithSuggestion) of \(m.unrelated) (\(percent(m.unrelatedSuggestionRate)))" : "-"))
+    }
+
+    print("")
     print("Confusion (descriptions), by first suggestion:")
     print("                    relevant first  wrong first  nothing offered")
     for (name, m) in groups.prefix(3) {
@@ -117,7 +146,7 @@ func describe(_ hits: [KBHit]) -> String {
         print("  \(name.padding(toLength: 16, withPad: " ", startingAt: 0)) answerable "
             + String(format: "%5d %12d %16d", m.answerableFirstRelevant, wrongFirst, nothing))
         print("  \(name.padding(toLength: 16, withPad: " ", startingAt: 0)) unrelated  "
-            + String(format: "%5s %12d %16d", "-", m.unrelatedWithSuggestion, m.unrelated - m.unrelatedWithSuggestion))
+            + "    -" + String(format: " %12d %16d", m.unrelatedWithSuggestion, m.unrelated - m.unrelatedWithSuggestion))
     }
     for (name, m) in groups.prefix(3) {
         print("  \(name): \(m.offered) articles offered, \(m.offeredRelevant) relevant; "
@@ -391,20 +420,26 @@ func fmt(_ microseconds: Double) -> String {
 let queries = generateQueries(queryCount, &rng)
 
 // Shipped KB.
-let loadTime = nanoseconds { _ = KnowledgeBase.load(from: URL(fileURLWithPath: kbPath)) }
+let loadTime = nanoseconds { _ = KnowledgeBase.load(from: URL(fileURLWithPath: kbPath), vocabulary: vocabulary) }
 row("shipped KB (\(shipped.count) articles): load + index", fmt(Double(loadTime) / 1000))
 benchmarkQueries(shipped, queries, label: "shipped KB")
 
 // Generated KB.
 let generated = (0..<generatedCount).map { generateArticle($0, &rng) }
 var buildTimes: [UInt64] = []
+var buildCPUTimes: [UInt64] = []
 var large = KnowledgeBase.empty
 for _ in 0..<3 {
-    buildTimes.append(nanoseconds { large = KnowledgeBase(articles: generated) })
+    let (wall, cpu) = measure { large = KnowledgeBase(articles: generated, vocabulary: vocabulary) }
+    buildTimes.append(wall)
+    buildCPUTimes.append(cpu)
 }
 let build = Stats(buildTimes)
-row("\(generatedCount) articles: index build (3 runs)",
+row("\(generatedCount) articles: index build (3 runs) wall",
     "min \(fmt(Double(buildTimes.min()!) / 1000))  median \(fmt(build.p50))  max \(fmt(build.max))")
+let buildCPU = Stats(buildCPUTimes)
+row("\(generatedCount) articles: index build (3 runs) CPU",
+    "min \(fmt(Double(buildCPUTimes.min()!) / 1000))  median \(fmt(buildCPU.p50))  max \(fmt(buildCPU.max))")
 benchmarkQueries(large, queries, label: "\(generatedCount) articles")
 
 print("KBBench — \(queries.count) queries (typos, compounds, de/en, long descriptions), limit 3")

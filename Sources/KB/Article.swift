@@ -29,10 +29,16 @@ public struct Article: Sendable, Hashable, Identifiable {
     /// The file the article came from, relative to the KB folder.
     public let source: String
 
+    /// The id of the same article in the other language (header
+    /// `translation:`), or nil. A translated pair teaches the search which
+    /// words of one language stand for which of the other (``TranslationAlignment``).
+    public let translation: String?
+
     /// An article from its parts (for tests and generated knowledge bases;
     /// files go through ``KnowledgeBase/load(from:previous:)``).
     public init(id: String, title: String, url: URL, tags: [String], language: Language,
-                summary: String, body: String, source: String) {
+                summary: String, body: String, source: String, translation: String? = nil) {
+        self.translation = translation
         self.id = id
         self.title = title
         self.url = url
@@ -73,6 +79,9 @@ public struct KBLoadError: Error, Sendable, Hashable, CustomStringConvertible {
         case duplicateID
         /// No `summary:` field and no paragraph of text after the header.
         case missingSummary
+        /// `translation:` names no article of the other language. Not a
+        /// skip: the article loads, its pair just aligns no terms.
+        case unpairedTranslation
     }
 
     /// What kind of problem this is.

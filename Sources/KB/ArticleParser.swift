@@ -29,6 +29,7 @@ import Foundation
 /// | `language` | yes | `de` or `en` |
 /// | `tags`     | no  | comma-separated list (`[a, b]` also accepted) |
 /// | `summary`  | no  | one line; default: the first paragraph of the text |
+/// | `translation` | no | the id of the same article in the other language (see ``TranslationAlignment``) |
 ///
 /// A value may be wrapped in double quotes. Unknown keys are errors (a
 /// misspelt `titel:` should not silently drop the title).
@@ -40,7 +41,7 @@ enum ArticleParser {
         var idLine: Int
     }
 
-    static let knownFields: Set<String> = ["id", "title", "url", "language", "tags", "summary"]
+    static let knownFields: Set<String> = ["id", "title", "url", "language", "tags", "summary", "translation"]
 
     /// Parses `data` read from `file` (a path relative to the KB folder).
     /// Returns every problem found; an article only if there is none.
@@ -143,6 +144,16 @@ enum ArticleParser {
             }.filter { !$0.isEmpty }
         }
 
+        var translation: String?
+        if let entry = values["translation"], !entry.value.isEmpty {
+            if isValidID(entry.value) {
+                translation = entry.value
+            } else {
+                errors.append(error(.invalidValue, entry.line, "translation",
+                                    "'\(entry.value)' is not an article id (letters, digits, '-', '_', '.')"))
+            }
+        }
+
         let body = lines[(closing + 1)...].joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
         var summary = values["summary"]?.value ?? ""
         if summary.isEmpty { summary = firstParagraph(of: body) }
@@ -153,7 +164,7 @@ enum ArticleParser {
 
         guard errors.isEmpty, let id, let title, let url, let language else { return (nil, errors) }
         let article = Article(id: id.value, title: title.value, url: url, tags: tags, language: language,
-                              summary: summary, body: body, source: file)
+                              summary: summary, body: body, source: file, translation: translation)
         return (Parsed(article: article, idLine: id.line), [])
     }
 
@@ -169,7 +180,14 @@ enum ArticleParser {
     static func firstParagraph(of markdown: String) -> String {
         var paragraph: [String] = []
         var inFence = false
-        for raw in markdown.split(separator: "\n", omittingEmptySubsequences: false) {
+        // Line by line, stopping at the paragraph's end (the index build
+        // calls this for every article: splitting whole bodies cost a third
+        // of it).
+        var rest = Substring(markdown)
+        while !rest.isEmpty {
+            let end = rest.firstIndex(of: "\n") ?? rest.endIndex
+            let raw = rest[..<end]
+            rest = end == rest.endIndex ? rest[end...] : rest[rest.index(after: end)...]
             let line = raw.trimmingCharacters(in: .whitespaces)
             if line.hasPrefix("```") || line.hasPrefix("~~~") { inFence.toggle(); continue }
             if inFence { continue }
@@ -188,6 +206,13 @@ enum ArticleParser {
     /// Removes inline Markdown: `*` emphasis, code backticks, and link
     /// targets (`[text](url)` → `text`).
     static func plainText(_ markdown: String) -> String {
+        // Most paragraphs have no markup and single spaces: nothing to do.
+        let utf8 = markdown.utf8
+        if !utf8.contains(where: { $0 == 0x5B || $0 == 0x2A || $0 == 0x60 }),  // [ * `
+           utf8.first != 0x20, utf8.last != 0x20,
+           !zip(utf8, utf8.dropFirst()).contains(where: { $0 == 0x20 && $1 == 0x20 }) {
+            return markdown
+        }
         var out = ""
         var chars = Substring(markdown)
         while let c = chars.first {

@@ -17,6 +17,11 @@ import Foundation
 /// 2. the language the customer wrote in: `de`, `en` or `mix`;
 /// 3. the description, as the customer wrote it.
 ///
+/// A line may also have four fields, `ids TAB language TAB kind TAB text`,
+/// where the kind says what the message tests (``KBEvaluationSet/kinds``:
+/// keywords, sentence, inflection, compound, umlaut, typo, crosslang,
+/// unanswerable); `KBBench --evaluate` reports per kind.
+///
 /// Blank lines and lines starting with `#` are ignored.
 ///
 /// A third of the cases is *held out* (``Case/isHeldOut``), chosen by a hash
@@ -34,6 +39,8 @@ public struct KBEvaluationSet: Sendable {
         public let language: String
         /// The description as the customer wrote it.
         public let text: String
+        /// What kind of message it is (one of ``KBEvaluationSet/kinds``), or nil in a 3-column file.
+        public let kind: String?
         /// Whether the case belongs to the held-out third.
         public let isHeldOut: Bool
 
@@ -47,6 +54,10 @@ public struct KBEvaluationSet: Sendable {
     /// The cases, in file order.
     public let cases: [Case]
 
+    /// The kinds a case may be labelled with (4-column form).
+    public static let kinds: [String] = ["keywords", "sentence", "inflection", "compound", "umlaut", "typo",
+                                         "crosslang", "unanswerable"]
+
     /// The languages a case may be labelled with.
     public static let languages: Set<String> = ["de", "en", "mix"]
 
@@ -59,9 +70,18 @@ public struct KBEvaluationSet: Sendable {
             let line = raw.hasSuffix("\r") ? raw.dropLast() : raw
             if line.trimmingCharacters(in: .whitespaces).isEmpty || line.hasPrefix("#") { continue }
             let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
-            guard fields.count == 3 else {
-                throw KBEvaluationError(file: file, line: lineNumber,
-                                        message: "expected 3 tab-separated fields (ids, language, text), found \(fields.count)")
+            guard fields.count == 3 || fields.count == 4 else {
+                throw KBEvaluationError(file: file, line: lineNumber, message: "expected 3 tab-separated fields "
+                    + "(ids, language, text) or 4 (ids, language, kind, text), found \(fields.count)")
+            }
+            var kind: String?
+            if fields.count == 4 {
+                let written = fields[2].trimmingCharacters(in: .whitespaces)
+                guard Self.kinds.contains(written) else {
+                    throw KBEvaluationError(file: file, line: lineNumber, message: "kind '\(written)' is not one of "
+                        + Self.kinds.joined(separator: ", "))
+                }
+                kind = written
             }
             let idField = fields[0].trimmingCharacters(in: .whitespaces)
             var relevant = Set<String>()
@@ -83,7 +103,7 @@ public struct KBEvaluationSet: Sendable {
                 throw KBEvaluationError(file: file, line: lineNumber,
                                         message: "language '\(language)' is not one of de, en, mix")
             }
-            let description = fields[2].trimmingCharacters(in: .whitespaces)
+            let description = fields[fields.count - 1].trimmingCharacters(in: .whitespaces)
             guard !description.isEmpty else {
                 throw KBEvaluationError(file: file, line: lineNumber, message: "the description is empty")
             }
@@ -92,8 +112,15 @@ public struct KBEvaluationSet: Sendable {
                                         message: "the same description is already on line \(earlier)")
             }
             seen[description] = lineNumber
+            if kind == "unanswerable", !relevant.isEmpty {
+                throw KBEvaluationError(file: file, line: lineNumber, message: "an unanswerable message has ids; write '-'")
+            }
+            if let kind, kind != "unanswerable", relevant.isEmpty {
+                throw KBEvaluationError(file: file, line: lineNumber,
+                                        message: "no article answers it ('-'), so its kind must be unanswerable, not \(kind)")
+            }
             cases.append(Case(line: lineNumber, relevant: relevant, language: language, text: description,
-                              isHeldOut: Self.isHeldOut(description)))
+                              kind: kind, isHeldOut: Self.isHeldOut(description)))
         }
         self.cases = cases
     }
@@ -193,6 +220,8 @@ public struct KBEvaluation: Sendable {
         public var unrelatedWithSuggestion = 0
         /// Answerable cases whose first offered article helps.
         public var answerableFirstRelevant = 0
+        /// Answerable cases where some offered article helps (not necessarily the first).
+        public var answerableHelpfulOffered = 0
         /// Answerable cases that were offered something, helpful or not.
         public var answerableWithSuggestion = 0
         /// Answerable cases offered only articles that do not help.
@@ -209,6 +238,9 @@ public struct KBEvaluation: Sendable {
         public var unrelatedSuggestionRate: Double { rate(unrelatedWithSuggestion, unrelated) }
         /// Share of answerable cases whose first offered article helps.
         public var recall: Double { rate(answerableFirstRelevant, answerable) }
+        /// Share of answerable cases offered at least one helpful article
+        /// (what a customer is actually offered at the threshold).
+        public var helpfulOfferedRate: Double { rate(answerableHelpfulOffered, answerable) }
         /// `!kb` top-1 and top-3 hit rate over answerable cases.
         public var searchTop1Rate: Double { rate(searchTop1, answerable) }
         public var searchTop3Rate: Double { rate(searchTop3, answerable) }
@@ -221,6 +253,7 @@ public struct KBEvaluation: Sendable {
             if outcome.item.isAnswerable {
                 answerable += 1
                 if outcome.firstSuggestionRelevant { answerableFirstRelevant += 1 }
+                if outcome.relevantSuggestions > 0 { answerableHelpfulOffered += 1 }
                 if !outcome.suggestions.isEmpty { answerableWithSuggestion += 1 }
                 if !outcome.suggestions.isEmpty, outcome.relevantSuggestions == 0 { answerableOnlyWrong += 1 }
                 if outcome.searchTop1 { searchTop1 += 1 }

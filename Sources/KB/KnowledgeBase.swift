@@ -37,21 +37,26 @@ public struct KBHit: Sendable, Hashable {
 /// ("Größe" = "groesse" = "GROSSE"), simple word endings, German compounds
 /// ("Dateiwiederherstellung" finds "Datei wiederherstellen"), one typo per
 /// word, and the other language's words for the same concept (a bilingual
-/// domain lexicon, ``Lexicon``). Ranking is BM25 over title, tags and body
+/// vocabulary, ``Vocabulary``, plus terms aligned from translated article
+/// pairs, ``TranslationAlignment``). Ranking is BM25 over title, tags and body
 /// with field weights; see ``SearchIndex``.
 public struct KnowledgeBase: Sendable {
     /// The articles, in the order of their files' paths.
     public let articles: [Article]
     private let positionOfID: [String: Int]
     let index: SearchIndex
+    /// The vocabulary the index expands query words with.
+    public let vocabulary: Vocabulary
 
     /// The default confidence threshold for ``suggestions(for:limit:threshold:)``.
     public static let defaultSuggestionThreshold: Double = Tuning.suggestionThreshold
 
-    /// Builds the index over `articles`. Ids must be unique (case-insensitive);
-    /// an article whose id is already taken is left out. ``load(from:previous:)``
-    /// reports such duplicates as errors instead.
-    public init(articles: [Article]) {
+    /// Builds the index over `articles`, expanding query words with
+    /// `vocabulary` and with the terms of translated pairs. Ids must be
+    /// unique (case-insensitive); an article whose id is already taken is
+    /// left out. ``load(from:vocabulary:previous:)`` reports such duplicates
+    /// as errors instead.
+    public init(articles: [Article], vocabulary: Vocabulary = .empty) {
         var unique: [Article] = []
         var positions: [String: Int] = [:]
         for article in articles where positions[article.id.lowercased()] == nil {
@@ -60,7 +65,9 @@ public struct KnowledgeBase: Sendable {
         }
         self.articles = unique
         positionOfID = positions
-        index = SearchIndex(articles: unique, lexicon: .builtIn)
+        self.vocabulary = vocabulary
+        index = SearchIndex(articles: unique,
+                            lexicon: Lexicon(vocabulary: vocabulary, aligned: TranslationAlignment.concepts(unique)))
     }
 
     /// An empty knowledge base.
@@ -91,40 +98,79 @@ public struct KnowledgeBase: Sendable {
     /// Articles to offer a customer for a problem description, for step 4
     /// of the conversation: at most `limit` hits whose ``KBHit/confidence``
     /// is at least `threshold`, whose score is at least half the best hit's,
-    /// and whose confidence is at least 80 % of the surest suggestion's (a
-    /// near miss is not a second answer). Offering an unrelated article to a
-    /// customer with an urgent problem is worse than offering none, so an
-    /// empty result is the normal answer to a problem the KB does not cover.
+    /// and whose confidence is at least 80 % of the first one's (a near miss
+    /// is not a second answer). They come in rank order, and rank agrees
+    /// with confidence (see ``SearchIndex/evaluate(_:limit:)``): the first
+    /// offered is the best-ranked article above the threshold. Offering an
+    /// unrelated article to a customer with an urgent problem is worse than
+    /// offering none, so an empty result is the normal answer to a problem
+    /// the KB does not cover.
     public func suggestions(for problem: String, limit: Int = 3,
                             threshold: Double = KnowledgeBase.defaultSuggestionThreshold) -> [KBHit] {
         guard limit > 0 else { return [] }
-        let ranked = index.evaluate(index.plan(problem), limit: max(min(limit, count) * 3, 10))
-        guard let best = ranked.first else { return [] }
-        let floor = best.score * Tuning.suggestionRelativeScore
+        let ranked = index.evaluate(index.plan(problem), limit: max(min(limit, count) * 3, 10), byConfidence: true,
+                                    language: Self.language(of: problem))
+        guard let bestScore = ranked.map(\.score).max() else { return [] }
+        let floor = bestScore * Tuning.suggestionRelativeScore
         let offered = ranked.filter { Double($0.confidence) >= threshold && $0.score >= floor }
-        guard let surest = offered.map(\.confidence).max() else { return [] }
-        let confidenceFloor = Double(surest) * Tuning.suggestionRelativeConfidence
+        guard let first = offered.first else { return [] }
+        let confidenceFloor = Double(first.confidence) * Tuning.suggestionRelativeConfidence
         return offered.filter { Double($0.confidence) >= confidenceFloor }.prefix(limit).map(hit)
     }
 
-    /// How the search understood `query`: one line per informative word
-    /// with the terms it searched for and their weights, then one line per
-    /// best-scoring article (at most five) with the two factors of its
-    /// confidence. For `KBBench --explain` and for tuning; the format is for
-    /// people, not for parsing.
-    public func explain(_ query: String) -> [String] {
+    /// How the search understood `query`, for an operator wondering why an
+    /// article was or was not offered (`switchboard kb explain`, `KBBench
+    /// --explain`): the normalised query (folded words; stop words in
+    /// brackets), each word's stems and what it was resolved to (the terms
+    /// searched, with their weights: the word itself, vocabulary relatives,
+    /// typo corrections, compound parts), then the best candidates (at most
+    /// eight) with their score, the score each query word contributed, the
+    /// two factors of the confidence, and whether the conversation would
+    /// offer it at `threshold`. The format is for people, not for parsing.
+    public func explain(_ query: String, threshold: Double = KnowledgeBase.defaultSuggestionThreshold) -> [String] {
+        let tokens = TextAnalysis.tokens(query)
+        var lines: [String] = []
+        lines.append("query: " + tokens.map { StopWords.contains($0.key) ? "[\($0.key)]" : $0.key }.joined(separator: " "))
         let plan = index.plan(query)
-        var lines = plan.map { clause in
-            let terms = clause.alternatives.map { "\(index.terms[Int($0.term)])×\($0.weight.formatted2)" }
-            let resolution = "\(clause.resolution)"
-            return "\(clause.word) [\(resolution), idf \(clause.informativeness.formatted2)]: "
-                + (terms.isEmpty ? "(no match)" : terms.joined(separator: " "))
+        lines.append("words:")
+        var described = Set<String>()
+        for clause in plan {
+            let terms = clause.alternatives.map { alternative -> String in
+                let weight = alternative.weight > 0 ? alternative.weight.formatted2 : "cover \(alternative.match.formatted2)"
+                return "\(index.terms[Int(alternative.term)])×\(weight)"
+            }
+            var stems = ""
+            if described.insert(clause.word).inserted, let token = tokens.first(where: { $0.key == clause.word }) {
+                stems = " stems " + TextAnalysis.queryStems(token).joined(separator: "/") + ";"
+            }
+            lines.append("  \(clause.word):\(stems) \(clause.resolution), counts \(clause.informativeness.formatted2): "
+                + (terms.isEmpty ? "(nothing: not in the KB, neither helps nor hurts)" : terms.joined(separator: " ")))
         }
-        for ranked in index.evaluate(plan, limit: min(5, count)) {
-            lines.append("\(articles[ranked.document].id): coverage \(ranked.coverage.formatted2) "
-                + "evidence \(ranked.evidence.formatted2) → confidence \(ranked.confidence.formatted2)")
+        let ranked = index.evaluate(plan, limit: min(8, count), byConfidence: true, language: Self.language(of: query))
+        let offered = Set(suggestions(for: query, limit: 3, threshold: threshold).map(\.article.id))
+        lines.append("threshold \(threshold.formatted2); query language: "
+            + (Self.language(of: query).map(\.rawValue) ?? "not clear")
+            + "; candidates, best first (by confidence, then the query's language, then score):")
+        if ranked.isEmpty { lines.append("  none") }
+        for (rank, candidate) in ranked.enumerated() {
+            let article = articles[candidate.document]
+            let parts = index.scoreParts(plan, document: candidate.document)
+                .map { "\($0.word) \($0.score.formatted2)\($0.inHeadline ? "*" : "")" }
+            lines.append("  \(rank + 1). \(article.id) \(article.title)")
+            lines.append("     score \(candidate.score.formatted2) = " + (parts.isEmpty ? "-" : parts.joined(separator: " + "))
+                + "  (* title/tags)")
+            lines.append("     coverage \(candidate.coverage.formatted2) × evidence \(candidate.evidence.formatted2)"
+                + " → confidence \(candidate.confidence.formatted2)"
+                + (offered.contains(article.id) ? "  OFFERED" : Double(candidate.confidence) >= threshold
+                    ? "  not offered (a higher-ranked article is offered, or its score is under half the best)"
+                    : "  not offered (below the threshold)"))
         }
         return lines
+    }
+
+    /// The query's language as its function words suggest, or nil.
+    static func language(of query: String) -> Article.Language? {
+        StopWords.language(of: TextAnalysis.tokens(query))
     }
 
     private func hit(_ ranked: RankedDocument) -> KBHit {
@@ -140,7 +186,12 @@ public struct KnowledgeBase: Sendable {
     /// rest loads; of two files with the same id, the first in path order
     /// wins. With `previous` (a reload), a file that now fails keeps the
     /// article it had in `previous`, and its error says so.
-    public static func load(from folder: URL, previous: KnowledgeBase? = nil) -> (KnowledgeBase, [KBLoadError]) {
+    ///
+    /// `vocabulary` expands query words (``Vocabulary``); an article whose
+    /// `translation:` names no article of the other language is loaded and
+    /// reported (its pair aligns no terms).
+    public static func load(from folder: URL, vocabulary: Vocabulary = .empty,
+                            previous: KnowledgeBase? = nil) -> (KnowledgeBase, [KBLoadError]) {
         let files: [String]
         var errors: [KBLoadError]
         do {
@@ -184,7 +235,16 @@ public struct KnowledgeBase: Sendable {
                 errors += fileErrors
             }
         }
-        return (KnowledgeBase(articles: articles), errors)
+        let base = KnowledgeBase(articles: articles, vocabulary: vocabulary)
+        for article in base.articles {
+            guard let target = article.translation else { continue }
+            if let other = base.article(id: target), other.language != article.language { continue }
+            let reason = base.article(id: target) == nil ? "no article has the id '\(target)'"
+                : "'\(target)' is in the same language"
+            errors.append(KBLoadError(kind: .unpairedTranslation, file: article.source, line: nil, field: "translation",
+                                      message: "\(reason); the article is loaded, but no terms are aligned"))
+        }
+        return (base, errors)
     }
 
     /// Relative paths of the article files under `folder`, sorted, and an
@@ -264,10 +324,11 @@ extension Error {
 }
 
 extension Float {
-    fileprivate var formatted2: String {
-        let scaled = (self * 100).rounded() / 100
-        return "\(scaled)"
-    }
+    fileprivate var formatted2: String { Double(self).formatted2 }
+}
+
+extension Double {
+    fileprivate var formatted2: String { String(format: "%.2f", self) }
 }
 
 #if canImport(Glibc)

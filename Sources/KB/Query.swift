@@ -31,7 +31,7 @@ struct QueryClause: Sendable, Equatable {
     var resolution: Resolution
 
     enum Resolution: Sendable, Equatable {
-        case exact, translated, compoundPart, fuzzy, unknown
+        case exact, translated, compoundPart, fuzzy, unknown, uncoveredTopic
     }
 }
 
@@ -144,7 +144,7 @@ extension SearchIndex {
                 continue
             }
             if token.key.utf8.count > Tuning.maximumWordLength {
-                clauses.append(unknown(token.key))
+                clauses.append(unknown(token.key, stems: stems))
                 continue
             }
             if let parts = splitQuery(token.key, fuzzyLast: false) {
@@ -161,16 +161,28 @@ extension SearchIndex {
                 clauses += compoundClauses(token.key, parts)
                 continue
             }
-            clauses.append(unknown(token.key))
+            clauses.append(unknown(token.key, stems: stems))
         }
         return clauses
     }
 
     /// A clause for a word the knowledge base does not know: it matches
-    /// nothing and lowers every article's coverage as much as a word only
-    /// one article has (it may well name a topic the KB lacks: "Drucker").
-    private func unknown(_ word: String) -> QueryClause {
-        QueryClause(word: word, alternatives: [], informativeness: maximumIDF, weight: 1, resolution: .unknown)
+    /// nothing and counts for nothing in the coverage (Tuning/unknownWord).
+    /// Chat messages carry words no article has — other vendors' products,
+    /// office jargon, colloquial verbs — and counting them as missing
+    /// dropped the right article along with the rest; a topic the KB lacks
+    /// ("Drucker") is caught by the evidence measure instead, which needs the
+    /// query's known words in an article's title or tags.
+    ///
+    /// A word of the support vocabulary that no article contains is
+    /// different: it names a support topic ("Netzteil", "Drucker", "WLAN")
+    /// that this knowledge base does not cover, so it counts as missing
+    /// (``Tuning/uncoveredTopic``).
+    private func unknown(_ word: String, stems: [String]) -> QueryClause {
+        let topic = stems.contains { lexicon.contains($0) }
+        return QueryClause(word: word, alternatives: [],
+                           informativeness: maximumIDF * (topic ? Tuning.uncoveredTopic : Tuning.unknownWord),
+                           weight: 1, resolution: topic ? .uncoveredTopic : .unknown)
     }
 
     /// German and English write some compounds apart that the articles
@@ -295,25 +307,35 @@ extension SearchIndex {
     }
 
     /// The parts of an unknown compound as clause terms, or nil. With
-    /// `fuzzyLast`, the last part may be one typo away from a known term.
-    private func splitQuery(_ key: String, fuzzyLast: Bool) -> [QueryClause.Alternative]? {
-        var fuzzyStems = Set<String>()
+    /// `typo`, one part (of at least five letters, any position:
+    /// "Sicherungsaftrag", "Festplattnfehler") may be one typo away from a
+    /// known term; a split with two corrected parts is refused (that is
+    /// guessing, not correcting).
+    private func splitQuery(_ key: String, fuzzyLast typo: Bool) -> [QueryClause.Alternative]? {
+        var fuzzyStems = Set<String>(), exactStems = Set<String>()
+        var corrections: [String: String?] = [:]
         let parts = Decompounder.split(key) { part, isLast in
             if let stem = Decompounder.partStem(part, isLast: isLast, english: true, isTerm: { termIDs[$0] != nil },
                                                 beginsWord: words.beginsWord(_:withTerm:)) {
+                exactStems.insert(stem)
                 return stem
             }
-            if fuzzyLast, isLast, part.utf8.count >= 5, !StopWords.contains(part),
-               let best = fuzzyCandidates([GermanStemmer.stem(part)]).first {
-                let stem = terms[Int(best)]
-                fuzzyStems.insert(stem)
-                return stem
+            guard typo, part.utf8.count >= 5, !StopWords.contains(part) else { return nil }
+            if let known = corrections[part] { return known }
+            var corrected: String?
+            if let best = fuzzyCandidates([GermanStemmer.stem(part)]).first {
+                corrected = terms[Int(best)]
+                fuzzyStems.insert(terms[Int(best)])
             }
-            return nil
+            corrections[part] = corrected
+            return corrected
         }
         guard let parts else { return nil }
+        // A stem counts as corrected when no part of the word gave it as written.
+        let corrected = fuzzyStems.subtracting(exactStems)
+        if typo, parts.filter({ corrected.contains($0) }).count > 1 { return nil }
         return parts.compactMap { stem in
-            termIDs[stem].map { alternative($0, fuzzyStems.contains(stem) ? Tuning.fuzzy : Tuning.exact) }
+            termIDs[stem].map { alternative($0, corrected.contains(stem) ? Tuning.fuzzy : Tuning.exact) }
         }
     }
 
@@ -347,7 +369,14 @@ extension SearchIndex {
     ///
     /// Coverage alone rewards short generic queries: "NordBox geht nicht"
     /// is covered completely by every article with "NordBox" in its title.
-    func evaluate(_ clauses: [QueryClause], limit: Int) -> [RankedDocument] {
+    ///
+    /// With `byConfidence` (what the conversation offers), the best-scoring
+    /// `limit` are then ordered by confidence; between equally confident
+    /// articles, one in `language` (the query's, when its function words
+    /// tell) comes first, then the higher score. Without it (the `!kb` list a
+    /// person reads), they stay in score order.
+    func evaluate(_ clauses: [QueryClause], limit: Int, byConfidence: Bool = false,
+                  language: Article.Language? = nil) -> [RankedDocument] {
         guard limit > 0, documentCount > 0, clauses.contains(where: { !$0.alternatives.isEmpty }) else { return [] }
         // Per document: 0 score, 1 coverage, 2 evidence, 3 search coverage;
         // for the current clause: 4 score, 5 match, 6 evidence, 7 search match.
@@ -417,6 +446,20 @@ extension SearchIndex {
             top[i].evidence = evidence
             top[i].confidence = pow(coverage, Tuning.coverageExponent) * pow(evidence, Tuning.evidenceExponent)
         }
+        // Rank agrees with confidence: the best-scoring candidates are
+        // ordered by confidence (ties: score, then the earlier article), so
+        // the first article offered at any threshold is the best ranked
+        // above it, and no article is offered at a higher confidence than
+        // one ranked before it.
+        guard byConfidence else { return top }
+        top.sort {
+            if $0.confidence != $1.confidence { return $0.confidence > $1.confidence }
+            if let language, documentLanguage[$0.document] != documentLanguage[$1.document] {
+                return documentLanguage[$0.document] == language
+            }
+            if $0.score != $1.score { return $0.score > $1.score }
+            return $0.document < $1.document
+        }
         return top
     }
 }
@@ -428,3 +471,25 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+extension SearchIndex {
+    /// For explanations: what each query word contributed to `document`'s
+    /// score (its clause weight times the best alternative's
+    /// `weight · idf · impact`), and whether that term is in the title or tags.
+    func scoreParts(_ clauses: [QueryClause], document: Int) -> [(word: String, score: Float, inHeadline: Bool)] {
+        var parts: [(word: String, score: Float, inHeadline: Bool)] = []
+        for clause in clauses {
+            var best: Float = 0
+            var headline = false
+            for alternative in clause.alternatives {
+                let t = Int(alternative.term)
+                for p in Int(offsets[t])..<Int(offsets[t + 1]) where Int(postingDocument[p]) == document {
+                    let value = clause.weight * alternative.weight * alternative.idf * postingImpact[p]
+                    if value > best { best = value; headline = postingInHeadline[p] }
+                }
+            }
+            if best > 0 { parts.append((clause.word, best, headline)) }
+        }
+        return parts
+    }
+}

@@ -33,8 +33,9 @@ public final class ReloadableKnowledgeBase: Sendable {
 
     /// Loads `folder`; problems are logged (as warnings, one per file) and
     /// available in ``initialErrors``.
-    public convenience init(folder: URL, logger: Logger) {
-        let (loaded, errors) = KnowledgeBase.load(from: folder)
+    /// `vocabulary` expands query words (see ``Vocabulary``); a reload keeps it.
+    public convenience init(folder: URL, vocabulary: Vocabulary = .empty, logger: Logger) {
+        let (loaded, errors) = KnowledgeBase.load(from: folder, vocabulary: vocabulary)
         self.init(loaded, folder: folder, errors: errors, logger: logger)
     }
 
@@ -67,12 +68,14 @@ public final class ReloadableKnowledgeBase: Sendable {
     public var current: KnowledgeBase { state.withLock { $0.base } }
 
     /// Re-reads the folder and swaps in the new knowledge base (see the type's
-    /// documentation for when it keeps the old one instead).
+    /// documentation for when it keeps the old one instead), with the
+    /// current vocabulary. (A reload of the whole configuration reads the
+    /// vocabulary files again and uses ``replace(with:folder:errors:)``.)
     @discardableResult
     public func reload() -> ReloadResult {
         let old = current
         let folder = self.folder
-        let (loaded, errors) = KnowledgeBase.load(from: folder, previous: old)
+        let (loaded, errors) = KnowledgeBase.load(from: folder, vocabulary: old.vocabulary, previous: old)
         Self.log(errors, logger: logger)
         let root = folder.standardizedFileURL.path
         let folderFailed = errors.contains { $0.kind == .unreadable && $0.file == root }
@@ -89,6 +92,11 @@ public final class ReloadableKnowledgeBase: Sendable {
 
     private static func log(_ errors: [KBLoadError], logger: Logger) {
         for error in errors {
+            if error.kind == .unpairedTranslation {
+                logger.warning("knowledge base article's translation not found", [
+                    "file": error.file, "error": error.message])
+                continue
+            }
             logger.warning("knowledge base file skipped", [
                 "file": error.file, "line": error.line.map(String.init) ?? "-",
                 "field": error.field ?? "-", "error": error.message,

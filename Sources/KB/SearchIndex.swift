@@ -36,6 +36,8 @@ struct SearchIndex: Sendable {
     let maximumIDF: Float
     let fuzzy: FuzzyIndex
     let lexicon: Lexicon
+    /// Each article's language (a tie-break towards the query's language).
+    let documentLanguage: [Article.Language]
     /// The articles' words with their terms, for the decompounding policy.
     let words: WordPrefixIndex
 
@@ -44,6 +46,7 @@ struct SearchIndex: Sendable {
     init(articles: [Article], lexicon: Lexicon) {
         self.lexicon = lexicon
         documentCount = articles.count
+        documentLanguage = articles.map(\.language)
 
         // 1. Terms of each field.
         struct Fields {

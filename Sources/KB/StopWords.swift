@@ -73,6 +73,19 @@ enum StopWords {
     static let filler: Set<String> = folded(chatFiller)
 
     static let all: Set<String> = folded(german).union(folded(english)).union(filler)
+    static let germanOnly: Set<String> = folded(german).subtracting(folded(english))
+    static let englishOnly: Set<String> = folded(english).subtracting(folded(german))
+
+    /// The language a query's function words suggest ("Wir bekommen keine
+    /// … mehr" is German), or nil when they do not tell.
+    static func language(of tokens: [TextAnalysis.Token]) -> Article.Language? {
+        var german = 0, english = 0
+        for token in tokens {
+            if germanOnly.contains(token.key) { german += 1 }
+            if englishOnly.contains(token.key) { english += 1 }
+        }
+        return german > english ? .de : english > german ? .en : nil
+    }
 
     private static func folded(_ list: String) -> Set<String> {
         Set(TextAnalysis.tokens(list).map(\.key))

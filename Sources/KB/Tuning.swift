@@ -46,6 +46,15 @@ enum Tuning {
     // (`swift run KBBench --evaluate`): tuned on two thirds, checked on the
     // held-out third, for the bots' threshold of 0.6.
 
+    /// What a word the knowledge base does not know counts in the coverage,
+    /// as a share of the idf of a word only one article has: 0, it neither
+    /// helps nor hurts (see SearchIndex.unknown).
+    static let unknownWord: Float = 0
+
+    /// What a word of the vocabulary that no article contains counts (a
+    /// support topic the KB lacks), as a share of the highest idf.
+    static let uncoveredTopic: Float = 1
+
     /// How much a part of a compound the vocabulary knows whole covers the
     /// word ("recovery key" for "Wiederherstellungsschlüssel").
     static let knownCompoundPartMatch: Float = 0.5

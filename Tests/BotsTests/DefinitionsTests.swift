@@ -13,6 +13,8 @@ import Testing
         let directory = try TemporaryDirectory()
         let folder = directory.url.appendingPathComponent("bots")
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("kb"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: repositoryRoot.appendingPathComponent("bots/vocabulary"),
+                                         to: folder.appendingPathComponent("vocabulary"))
         var files: [String: String] = [:]
         for name in ["support.json5", "agent.json5", "kb.json5"] {
             files[name] = try String(contentsOf: repositoryRoot.appendingPathComponent("bots/\(name)"), encoding: .utf8)
@@ -153,6 +155,29 @@ import Testing
             files["kb.json5"] = files["kb.json5"]!.replacingOccurrences(of: "names: [\"kb\"]", with: "names: [\"kb\", \"status\"]")
         }
         #expect(issues.contains { $0.file.hasSuffix("kb.json5") && $0.message.contains("'status' is also a command of support.json5") })
+    }
+
+    /// `kb.json5` `settings.vocabulary`: the files are read with the
+    /// definitions, so a bad one fails the load (a reload keeps the previous
+    /// definitions and vocabulary) with the vocabulary file's line.
+    @Test func theKBVocabularyFilesAreLoadedAndCheckedWithTheDefinitions() throws {
+        #expect(shippedDefinitions.kbSettings.vocabulary.concepts.count >= 1_000)
+        #expect(shippedDefinitions.kbSettings.vocabularyFiles.map(\.lastPathComponent) == ["it-support.json5", "local.json5"])
+        let missing = try Self.issues { files in
+            files["kb.json5"] = files["kb.json5"]!.replacingOccurrences(of: "vocabulary/local.json5", with: "vocabulary/ours.json5")
+        }
+        #expect(missing.contains { $0.file.hasSuffix("vocabulary/ours.json5") }, "\(missing.map(\.description))")
+        let (directory, folder) = try Self.editableCopy { _ in }
+        defer { _ = directory }
+        try Data("{ concepts: [\n  { de: [\"Drucker\"], en: [] },\n] }".utf8)
+            .write(to: folder.appendingPathComponent("vocabulary/local.json5"))
+        do {
+            _ = try BotDefinitions.load(folder: folder)
+            Issue.record("a bad vocabulary file loaded")
+        } catch {
+            #expect(error.issues.contains { $0.file.hasSuffix("local.json5") && $0.line == 2
+                && $0.message.contains("at least two words") }, "\(error.issues.map(\.description))")
+        }
     }
 
     @Test func aConversationExpiryShorterThanTheIdleTimeoutIsRefused() throws {

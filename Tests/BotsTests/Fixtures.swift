@@ -23,7 +23,8 @@ let shippedDefinitions: BotDefinitions = {
 }()
 
 /// The shipped knowledge base.
-let shippedKB = ReloadableKnowledgeBase(folder: repositoryRoot.appendingPathComponent("bots/kb"), logger: .disabled)
+let shippedKB = ReloadableKnowledgeBase(folder: repositoryRoot.appendingPathComponent("bots/kb"),
+                                        vocabulary: shippedDefinitions.kbSettings.vocabulary, logger: .disabled)
 
 /// Customers with PIN hashes of the fewest iterations the desk accepts, so
 /// the suite does not spend seconds in PBKDF2. Made once.

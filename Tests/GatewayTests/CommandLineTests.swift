@@ -105,6 +105,28 @@ final class CommandFixture: Sendable {
         #expect(shown.output.contains("Calibrating the fluxmeter"), "\(shown.output)")
     }
 
+    /// `switchboard kb explain` shows why an article is offered, with the
+    /// operator's own vocabulary file (`bots/vocabulary/local.json5`) in
+    /// use; a bad vocabulary file is an error with file and line.
+    @Test func kbExplainUsesTheOperatorsVocabulary() async throws {
+        let fixture = try CommandFixture(ircPort: try FreePort.next(), httpPort: try FreePort.next())
+        try fixture.moveKB(to: "articles-elsewhere", word: "fluxmeter")
+        let local = fixture.botsFolder + "/vocabulary/local.json5"
+        try "{ concepts: [ { de: [\"Flussmesser\"], en: [\"fluxmeter\"] } ] }"
+            .write(toFile: local, atomically: true, encoding: .utf8)
+        let (status, output) = try await fixture.run(["kb", "explain", "Flussmesser", "kalibrieren"])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("query: flussmesser kalibrieren"), "\(output)")
+        #expect(output.contains("flussmesser: stems flussmess; translated") && output.contains("fluxmet×0.80"), "\(output)")
+        #expect(output.contains("KB-9001") && output.contains("confidence") && output.contains("threshold 0.60"),
+                "\(output)")
+        try "{ concepts: [ { de: [\"Fluss messer\"], en: [\"fluxmeter\"] } ] }"
+            .write(toFile: local, atomically: true, encoding: .utf8)
+        let bad = try await fixture.run(["kb", "explain", "Flussmesser"])
+        #expect(bad.status != 0)
+        #expect(bad.output.contains("local.json5:1:"), "\(bad.output)")
+    }
+
     /// `tickets list --open --limit N` kept the newest N; it shows the N
     /// that have waited longest, oldest first.
     @Test func openTicketsWithALimitAreTheLongestWaiting() async throws {

@@ -65,10 +65,14 @@ struct EvaluationTests {
         #expect(KBEvaluationSet.isHeldOut("VPN Verbindung bricht ab") == KBEvaluationSet.isHeldOut("VPN Verbindung bricht ab"))
     }
 
+    /// Since issue 11 a word no article has neither helps nor hurts, which
+    /// raised the helpful offers for chat sentences (tuning part 87 % →
+    /// 91 %) and the false offers (4 % → 7 %); the issue's bound for
+    /// unanswerable messages is 10 %.
     @Test("Unrelated messages almost never get a suggestion", arguments: [Part.tuning, .heldOut])
     func unrelatedRate(_ part: Part) {
         let m = part.metrics(evaluation)
-        #expect(m.unrelatedSuggestionRate <= 0.05,
+        #expect(m.unrelatedSuggestionRate <= 0.08,
                 "\(part): \(m.unrelatedWithSuggestion) of \(m.unrelated) unrelated messages got a suggestion")
     }
 
@@ -84,6 +88,12 @@ struct EvaluationTests {
         let m = part.metrics(evaluation)
         #expect(m.recall >= part.minimumRecall,
                 "\(part): \(m.answerableFirstRelevant) of \(m.answerable) answerable messages")
+    }
+
+    @Test("A helpful article is among those offered for most answerable messages", arguments: [Part.tuning, .heldOut])
+    func helpfulOffered(_ part: Part) {
+        let m = part.metrics(evaluation)
+        #expect(m.helpfulOfferedRate >= 0.85, "\(part): \(m.answerableHelpfulOffered) of \(m.answerable)")
     }
 
     @Test("!kb with the message as words lists a helpful article first, and almost always in the top 3")
@@ -111,7 +121,7 @@ struct EvaluationTests {
             self == .tuning ? evaluation.tuning : evaluation.heldOut
         }
 
-        var minimumPrecision: Double { self == .tuning ? 0.95 : 0.90 }
+        var minimumPrecision: Double { self == .tuning ? 0.92 : 0.90 }
         var minimumRecall: Double { self == .tuning ? 0.80 : 0.75 }
     }
 }
@@ -132,10 +142,30 @@ struct EvaluationFileTests {
         #expect(set.cases[0].isRelevant("kb-1002"))
         #expect(!set.cases[1].isAnswerable)
         #expect(set.cases[1].text == "my printer is out of toner")
+        #expect(set.cases[0].kind == nil)
+    }
+
+    @Test("The 4-column form names each message's kind, and the metrics group by it")
+    func kinds() throws {
+        let set = try KBEvaluationSet(parsing: """
+            KB-1011\tde\tsentence\tHallo, seit heute Morgen bricht bei uns ständig die VPN-Verbindung ab
+            KB-1011\ten\tcrosslang\tVPN-Verbindung bricht ab
+            -\ten\tunanswerable\tmy printer is out of toner
+            """, file: "x.tsv")
+        #expect(set.cases.map(\.kind) == ["sentence", "crosslang", "unanswerable"])
+        let evaluation = KBEvaluation(set, on: SampleKB.kb, threshold: 0.6)
+        let sentences = evaluation.metrics { $0.kind == "sentence" }
+        #expect(sentences.answerable == 1 && sentences.unrelated == 0)
+        #expect(sentences.helpfulOfferedRate == 1)
+        let unanswerable = evaluation.metrics { $0.kind == "unanswerable" }
+        #expect(unanswerable.unrelated == 1 && unanswerable.unrelatedWithSuggestion == 0)
     }
 
     @Test("A bad line is an error with file and line", arguments: [
         ("KB-1001\tde", "expected 3 tab-separated fields"),
+        ("KB-1001\tde\tslang\tDatei", "kind 'slang' is not one of"),
+        ("-\tde\ttypo\tDatei", "its kind must be unanswerable"),
+        ("KB-1001\tde\tunanswerable\tDatei", "an unanswerable message has ids"),
         ("KB 1001\tde\tDatei", "is not an article id"),
         ("KB-1001\tfr\tDatei", "language 'fr'"),
         ("KB-1001\tde\t ", "the description is empty"),

@@ -7,7 +7,20 @@ enum SampleKB {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("bots/kb")
 
-    static let loaded: (KnowledgeBase, [KBLoadError]) = KnowledgeBase.load(from: folder)
+    /// The vocabulary files `bots/kb.json5` names.
+    static let vocabularyFiles: [URL] = ["it-support.json5", "local.json5"].map {
+        folder.deletingLastPathComponent().appendingPathComponent("vocabulary").appendingPathComponent($0)
+    }
+
+    static let vocabulary: Vocabulary = {
+        do {
+            return try Vocabulary.load(vocabularyFiles)
+        } catch {
+            fatalError("the shipped vocabulary does not load:\n\(error)")
+        }
+    }()
+
+    static let loaded: (KnowledgeBase, [KBLoadError]) = KnowledgeBase.load(from: folder, vocabulary: vocabulary)
     static var kb: KnowledgeBase { loaded.0 }
 }
 

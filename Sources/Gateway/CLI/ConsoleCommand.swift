@@ -65,7 +65,8 @@ enum ConsoleCommand {
                            networkName: String, agentID: String?, account: String?, logger: Logger) async throws
         -> Int32 {
         let clock = SystemClock()
-        let kb = ReloadableKnowledgeBase(folder: loaded.definitions.kbFolder, logger: logger)
+        let kb = ReloadableKnowledgeBase(folder: loaded.definitions.kbFolder,
+                                         vocabulary: loaded.definitions.kbSettings.vocabulary, logger: logger)
         let runtime = BotRuntime(desk: loaded.desk, definitions: loaded.definitions, kb: kb, store: desk,
                                  clock: clock, logger: logger)
         let console = ConsoleNetwork(name: networkName, user: identity, clock: clock)

@@ -69,6 +69,9 @@ enum DataCommands {
         usage: """
             usage: switchboard kb search WORDS… [--limit N] [--config PATH]
                    switchboard kb show ID [--config PATH]
+                   switchboard kb explain WORDS… [--config PATH]
+                       why an article is or is not offered: the normalised query, stems,
+                       expansions, each candidate's score parts and confidence, the threshold
             """
     ) { words in
         var args = try Arguments(words)
@@ -78,12 +81,13 @@ enum DataCommands {
             return n
         } ?? 3
         try args.finish(maxPositionals: .max)
-        guard let verb = args.positionals.first, ["search", "show"].contains(verb), args.positionals.count > 1 else {
-            throw UsageError("expected `kb search WORDS…` or `kb show ID`")
+        guard let verb = args.positionals.first, ["search", "show", "explain"].contains(verb),
+              args.positionals.count > 1 else {
+            throw UsageError("expected `kb search WORDS…`, `kb explain WORDS…` or `kb show ID`")
         }
-        // The folder the KB bot's definition names, as the gateway reads it.
-        let folder = try BotDefinitions.load(folder: configuration.botsFolder).kbFolder
-        let (base, errors) = KnowledgeBase.load(from: folder)
+        // The folder and vocabulary the KB bot's definition names, as the gateway reads them.
+        let definitions = try BotDefinitions.load(folder: configuration.botsFolder)
+        let (base, errors) = KnowledgeBase.load(from: definitions.kbFolder, vocabulary: definitions.kbSettings.vocabulary)
         for error in errors {
             FileHandle.standardError.write(Data("warning: \(error)\n".utf8))
         }
@@ -96,6 +100,11 @@ enum DataCommands {
             return 0
         }
         let query = args.positionals.dropFirst().joined(separator: " ")
+        if verb == "explain" {
+            let threshold = definitions.supportSettings.suggestionThreshold
+            for line in base.explain(query, threshold: threshold) { print(line) }
+            return 0
+        }
         let hits = base.search(query, limit: limit)
         if hits.isEmpty { print("nothing found for \"\(query)\"") }
         for (i, hit) in hits.enumerated() {
