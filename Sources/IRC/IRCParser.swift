@@ -106,6 +106,14 @@ enum IRCParser {
         var ascii = true
         var utf8 = true
         var i = 0
+        // Sixteen plain ASCII bytes at a time (most of a line); the first
+        // pair of words with a control or non-ASCII byte goes to the loop below.
+        while i + 16 <= n {
+            let a = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let b = base.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)
+            if (Bytes.lessThanMask(a, 0x0E) | Bytes.lessThanMask(b, 0x0E) | ((a | b) & Bytes.highBits)) != 0 { break }
+            i += 16
+        }
         while i < n {
             if i + 8 <= n {
                 let x = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
