@@ -11,18 +11,51 @@
 /// A hostmask identifies a connection, not a person: authorise with
 /// ``IRCMask`` on networks without accounts, and prefer the account.
 public struct IRCHostmask: Sendable, Hashable, CustomStringConvertible {
+    /// The mask as one text, `nick!user@host` as received or as built from
+    /// its parts: a parsed source costs one string, not three; the parts
+    /// are cut out of it when read.
+    private var text: String
+    /// UTF-8 offsets of the `!` and `@` that separate the parts in `text`;
+    /// -1 when that separator (and so `user` or `host`) is absent. Together
+    /// with `text` they determine nick, user and host, so the synthesised
+    /// equality and hash are those of the three parts.
+    private var bang: Int
+    private var at: Int
+
     /// The nickname (may be empty, e.g. `!user@host`).
-    public var nick: String
+    public var nick: String {
+        get { part(0, bang >= 0 ? bang : at >= 0 ? at : text.utf8.count) }
+        set { self = IRCHostmask(nick: newValue, user: user, host: host) }
+    }
+
     /// The username (ident); nil when there was no `!`.
-    public var user: String?
+    public var user: String? {
+        get { bang >= 0 ? part(bang + 1, at >= 0 ? at : text.utf8.count) : nil }
+        set { self = IRCHostmask(nick: nick, user: newValue, host: host) }
+    }
+
     /// The hostname; nil when there was no `@`.
-    public var host: String?
+    public var host: String? {
+        get { at >= 0 ? part(at + 1, text.utf8.count) : nil }
+        set { self = IRCHostmask(nick: nick, user: user, host: newValue) }
+    }
 
     /// A hostmask from its parts (nil: the separator is absent).
     public init(nick: String, user: String? = nil, host: String? = nil) {
-        self.nick = nick
-        self.user = user
-        self.host = host
+        var text = nick
+        var bang = -1
+        var at = -1
+        if let user {
+            bang = text.utf8.count
+            text += "!" + user
+        }
+        if let host {
+            at = text.utf8.count
+            text += "@" + host
+        }
+        self.text = text
+        self.bang = bang
+        self.at = at
     }
 
     /// Splits `nick!user@host` at the first `!` and the first `@` after it
@@ -56,31 +89,21 @@ public struct IRCHostmask: Sendable, Hashable, CustomStringConvertible {
 
     /// Splits at the given separator offsets (-1: absent).
     init(validated p: UnsafeBufferPointer<UInt8>, bang: Int, at: Int, ascii: Bool) {
-        let base = p.baseAddress!
-        let nickEnd = bang >= 0 ? bang : (at >= 0 ? at : p.count)
-        nick = IRCText.string(validated: UnsafeBufferPointer(start: base, count: nickEnd), ascii: ascii)
-        if bang >= 0 {
-            let userEnd = at >= 0 ? at : p.count
-            user = IRCText.string(validated: UnsafeBufferPointer(start: base + bang + 1, count: userEnd - bang - 1),
-                                  ascii: ascii)
-        } else {
-            user = nil
-        }
-        if at >= 0 {
-            host = IRCText.string(validated: UnsafeBufferPointer(start: base + at + 1, count: p.count - at - 1),
-                                  ascii: ascii)
-        } else {
-            host = nil
+        text = IRCText.string(validated: p, ascii: ascii)
+        self.bang = bang
+        self.at = at
+    }
+
+    /// The bytes `start..<end` of `text` as a string. The cuts are at ASCII
+    /// separators, so each part is valid UTF-8 as well.
+    private func part(_ start: Int, _ end: Int) -> String {
+        IRCTags.withBytes(text) { p in
+            IRCText.string(validated: UnsafeBufferPointer(rebasing: p[start..<end]), ascii: false)
         }
     }
 
     /// `nick!user@host` exactly as parsed.
-    public var description: String {
-        var text = nick
-        if let user { text += "!" + user }
-        if let host { text += "@" + host }
-        return text
-    }
+    public var description: String { text }
 }
 
 extension IRCHostmask {

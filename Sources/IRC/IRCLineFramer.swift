@@ -154,8 +154,16 @@ public struct IRCLineFramer: Sendable, IteratorProtocol {
         var i = from
         guard i < n else { return nil }
         let base = UnsafeRawPointer(p.baseAddress!)
+        let lf = Bytes.broadcast(0x0A)
+        // Sixteen bytes per step while neither word holds an LF (a line is some 100 bytes).
+        while i + 16 <= n {
+            let a = base.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ lf
+            let b = base.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self) ^ lf
+            if (Bytes.zeroMask(a) | Bytes.zeroMask(b)) != 0 { break }
+            i += 16
+        }
         while i + 8 <= n {
-            let zeros = Bytes.zeroMask(base.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ Bytes.broadcast(0x0A))
+            let zeros = Bytes.zeroMask(base.loadUnaligned(fromByteOffset: i, as: UInt64.self) ^ lf)
             if zeros != 0 { return i + (zeros.trailingZeroBitCount >> 3) }
             i += 8
         }

@@ -106,6 +106,14 @@ enum IRCParser {
         var ascii = true
         var utf8 = true
         var i = 0
+        // Sixteen plain ASCII bytes at a time (most of a line); the first
+        // pair of words with a control or non-ASCII byte goes to the loop below.
+        while i + 16 <= n {
+            let a = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let b = base.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)
+            if (Bytes.lessThanMask(a, 0x0E) | Bytes.lessThanMask(b, 0x0E) | ((a | b) & Bytes.highBits)) != 0 { break }
+            i += 16
+        }
         while i < n {
             if i + 8 <= n {
                 let x = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
@@ -175,22 +183,27 @@ enum IRCParser {
         IRCText.string(validated: UnsafeBufferPointer(start: p.baseAddress! + start, count: end - start), ascii: ascii)
     }
 
-    /// Parses a line that is valid UTF-8 with no NUL, CR or LF.
+    /// Parses a line that is valid UTF-8 with no NUL, CR or LF. Inlined into
+    /// ``parse(_:)`` so the message is built in its result, not copied there.
+    @inline(__always)
     static func parseValidated(_ p: UnsafeBufferPointer<UInt8>, ascii: Bool) throws(IRCParseError) -> IRCMessage {
         let n = p.count
         var i = 0
 
-        // Tags: '@' up to the first space, kept as wire text.
-        var tags = IRCTags()
+        // Tags: '@' up to the first space, kept as wire text. Tags and
+        // source are `let`s so the message is built in place, not copied.
+        let tags: IRCTags
         if p[0] == 0x40 {
             let end = firstSpace(p, from: 1, to: n)
-            if end > 1 { tags = IRCTags(wireText: string(p, 1, end, ascii)) }
+            tags = end > 1 ? IRCTags(wireText: string(p, 1, end, ascii)) : IRCTags()
             i = end
             while i < n, p[i] == space { i += 1 }
+        } else {
+            tags = IRCTags()
         }
 
         // Source: ':' up to the next space.
-        var source: IRCSource? = nil
+        let source: IRCSource?
         if i < n, p[i] == 0x3A {
             let start = i + 1
             let end = firstSpace(p, from: start, to: n)
@@ -199,6 +212,8 @@ enum IRCParser {
                                ascii: ascii)
             i = end
             while i < n, p[i] == space { i += 1 }
+        } else {
+            source = nil
         }
 
         // Command.
@@ -246,10 +261,9 @@ enum IRCParser {
             var parameters: [String] = []
             parameters.reserveCapacity(count)
             for k in 0..<min(count, 16) { parameters.append(string(p, ranges[2 * k], ranges[2 * k + 1], ascii)) }
-            parameters.append(contentsOf: overflow)
+            if !overflow.isEmpty { parameters.append(contentsOf: overflow) }
             return parameters
         }
-        return IRCMessage(tags: consume tags, source: consume source, command: consume command,
-                          parameters: consume parameters)
+        return IRCMessage(tags: tags, source: source, command: command, parameters: parameters)
     }
 }
