@@ -151,4 +151,18 @@ public final class ManualClock: WallClock {
         }
         return sleeperCount >= count
     }
+
+    /// Waits (yielding, never sleeping) until at least `count` tasks sleep on
+    /// this clock, or `limit` of real time has passed. For tests whose tasks
+    /// wait on real I/O between sleeps (a store on its own thread), where a
+    /// fixed number of yields runs out on a loaded machine.
+    @discardableResult
+    public func waitForSleepers(_ count: Int, within limit: Duration) async -> Bool {
+        let deadline = ContinuousClock.now.advanced(by: limit)
+        while sleeperCount < count {
+            if ContinuousClock.now >= deadline { return false }
+            await Task.yield()
+        }
+        return true
+    }
 }

@@ -104,7 +104,7 @@ import Testing
         let holding = Task { await a.holdUntilLost() }
         // a renews every 2 s; b keeps standing by.
         for _ in 0..<10 {
-            _ = await clock.waitForSleepers(2)
+            try #require(await clock.waitForSleepers(2, within: .seconds(10)), "a renewing and b standing by both sleep")
             clock.advance(by: .seconds(1))
         }
         #expect(b.status.role == .standby)
@@ -117,7 +117,7 @@ import Testing
         let hungAt = clock.date
         var takeover: Date?
         for _ in 0..<40 where takeover == nil {
-            _ = await clock.waitForSleepers(1)
+            _ = await clock.waitForSleepers(1, within: .seconds(5))
             clock.advance(by: .milliseconds(250))
             await Task.yield()
             if b.status.role == .active { takeover = clock.date }
