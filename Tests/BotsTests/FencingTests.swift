@@ -65,38 +65,3 @@ import Testing
 private final class FencedCalls: Sendable {
     let count = Mutex(0)
 }
-
-/// An instance stopped or hung past its lease says nothing when it wakes,
-/// not even to a customer, whatever its lease driver has not noticed yet.
-@Suite struct LeaseRunOutTests {
-    @Test func pastItsOwnViewOfTheLeaseTheInstanceSendsNoLineAtAllAndSaysSo() async throws {
-        let h = try await Harness()
-        let grant = try #require(try await h.store.acquireLease("gateway", holder: "gw-a", ttl: 6, now: h.clock.date))
-        let validUntil = h.clock.date.addingTimeInterval(5.5)
-        let told = Mutex(0)
-        await h.runtime.activate(fence: PageFence(lease: "gateway", token: grant.token),
-                                 sendableUntil: { validUntil }, onFenced: { told.withLock { $0 += 1 } })
-        let bob = h.customer("bob", account: "bob")
-        let before = await h.say("Hallo, ich brauche Hilfe", from: bob)
-        #expect(!before.isEmpty, "within the lease the customer is answered")
-        #expect(told.withLock { $0 } == 0)
-
-        // The process was stopped for 10 s; it wakes and reads the next line.
-        h.clock.advance(by: .seconds(10))
-        let after = await h.say("Kundennummer 10042, PIN 4711, Prio 1", from: bob)
-        #expect(after.isEmpty, "nothing is sent past the lease: \(after.text)")
-        #expect(told.withLock { $0 } == 1, "the gateway is told at once")
-        // Nor later: the description makes a ticket, but no line and no page leave.
-        let later = await h.say("Der VPN-Tunnel zum Lager ist komplett ausgefallen", from: bob)
-        #expect(later.isEmpty && later.pages.isEmpty)
-        #expect(told.withLock { $0 } == 1, "told once")
-    }
-
-    @Test func withoutALeaseCheckNothingChanges() async throws {
-        let h = try await Harness()
-        let grant = try #require(try await h.store.acquireLease("gateway", holder: "gw-a", ttl: 3600, now: h.clock.date))
-        await h.runtime.activate(fence: PageFence(lease: "gateway", token: grant.token))
-        h.clock.advance(by: .seconds(10))
-        #expect(!(await h.say("Hallo", from: h.customer("carol", account: "carol"))).isEmpty)
-    }
-}

@@ -115,19 +115,12 @@ public actor BotRuntime<C: WallClock> {
     /// Set while this instance holds the gateway lease: pages are claimed
     /// with its token before they go out (``activate(fence:onFenced:)``).
     var pageFence: PageFence?
-    /// True once the store refused a claim, the lease ran out by this
-    /// instance's own view, or the gateway fenced the runtime: no line goes
-    /// out any more (pages, and customer and agent lines too).
+    /// True once the store refused a claim or the gateway fenced the
+    /// runtime: no page goes out any more.
     var fenced = false
-    /// Told (once) when a claim was refused or the lease ran out, so the
-    /// gateway stops at once instead of at its next lease renewal.
+    /// Told (once) when a claim was refused, so the gateway stops at once
+    /// instead of at its next lease renewal.
     var onFenced: (@Sendable () -> Void)?
-    /// Until when this instance may send, by its own view of its lease
-    /// (the lease's end less a safety margin; nil: no longer). Asked before
-    /// every step's lines go out, so an instance that was stopped or hung
-    /// past its lease and wakes sends nothing — not even a customer line —
-    /// before its lease driver notices (issue 10).
-    var sendableUntil: (@Sendable () -> Date?)?
 
     /// Networks whose send-queue backlog the agents were warned about (until
     /// it clears; see ``watchBacklogs(now:)``).
@@ -469,17 +462,10 @@ public actor BotRuntime<C: WallClock> {
     private func sendOutgoing() async -> Bool {
         let batch = outgoing
         outgoing = []
-        checkLeaseStillValid(batch)
         let refused = await claimPagesToSend(batch)
         for var action in batch {
             // `fence()` may have come while the claim was awaited: it wins.
-            // A fenced instance sends no line at all: the next holder
-            // continues the conversations from the store.
-            if fenced {
-                if let id = action.deliveryID { outbox.forget(PageID(rawValue: id)) }
-                continue
-            }
-            if let id = action.deliveryID, refused.contains(id) { continue }
+            if let id = action.deliveryID, refused.contains(id) || fenced { continue }
             action.lane = lane(for: action)
             guard let network = networks[action.network] else {
                 logger.warning("no such network for an outgoing line", ["network": action.network,
@@ -492,21 +478,6 @@ public actor BotRuntime<C: WallClock> {
             await network.send(action)
         }
         return !batch.isEmpty
-    }
-
-    /// Fences the runtime when this instance's own view of its lease has run
-    /// out (``sendableUntil``): a process that was stopped or hung past its
-    /// lease must not say anything when it wakes, whatever its lease driver
-    /// has not noticed yet.
-    private func checkLeaseStillValid(_ batch: [ChatAction]) {
-        guard !fenced, !batch.isEmpty, let sendableUntil else { return }
-        let until = sendableUntil()
-        guard until == nil || clock.date >= until! else { return }
-        fenced = true
-        counters.pagesFenced += batch.filter { $0.deliveryID != nil }.count
-        logger.error("the lease ran out before these lines could be sent: sending nothing more",
-                     ["lines": batch.count, "valid_until": until.map { "\($0)" } ?? "-"])
-        onFenced?()
     }
 
     /// Claims the pages among `batch` with the lease's token (nothing without
@@ -560,13 +531,9 @@ public actor BotRuntime<C: WallClock> {
     /// Makes the runtime claim every page with `fence` before it goes out
     /// (call before ``start()`` when the gateway holds the lease).
     /// `onFenced` is called once if the store refuses a claim.
-    /// `sendableUntil`: until when the lease allows sending, by this
-    /// instance's own view (asked before each step's lines; nil: never check).
-    public func activate(fence: PageFence, sendableUntil: (@Sendable () -> Date?)? = nil,
-                         onFenced: (@Sendable () -> Void)? = nil) {
+    public func activate(fence: PageFence, onFenced: (@Sendable () -> Void)? = nil) {
         pageFence = fence
         fenced = false
-        self.sendableUntil = sendableUntil
         self.onFenced = onFenced
     }
 

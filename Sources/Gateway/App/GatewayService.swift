@@ -190,10 +190,8 @@ public final class GatewayService<C: WallClock>: Sendable {
     /// networks and renews the lease; reports a loss or a failed start.
     private func serveWhileActive(_ events: AsyncStream<Control>.Continuation) async {
         guard let grant = await lease.waitUntilActive() else { return }
-        let lease = self.lease
-        await runtime.activate(fence: PageFence(lease: lease.name, token: grant.token),
-                               sendableUntil: { lease.sendableUntil }, onFenced: {
-            events.yield(.leaseLost("fenced with token \(grant.token): a page claim was refused or the lease ran out"))
+        await runtime.activate(fence: PageFence(lease: lease.name, token: grant.token), onFenced: {
+            events.yield(.leaseLost("the store refused a page claim with token \(grant.token)"))
         })
         do {
             try await runtime.start()

@@ -217,13 +217,6 @@ public final class InstanceLease<C: WallClock>: Sendable {
         role = Mutex(LeaseRole(timing: timing, now: clock.date))
     }
 
-    /// Until when this instance may act as the active one, by its own clock:
-    /// its lease's end as it last renewed it, less the safety margin; nil
-    /// when it is not active. The bots ask before every step's lines go out.
-    public var sendableUntil: Date? {
-        role.withLock { $0.answerDeadline }
-    }
-
     /// For `/healthz` and `/metrics`.
     public var status: LeaseStatus {
         let phase = role.withLock { $0.phase }
