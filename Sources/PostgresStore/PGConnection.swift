@@ -92,6 +92,22 @@ struct PGRow {
 
     func int(_ index: Int) throws -> Int { Int(try int64(index)) }
 
+    /// A `bigint[]` column in text form (`{1,2,3}`).
+    func int64Array(_ index: Int) throws -> [Int64] {
+        let text = try require(index)
+        guard text.hasPrefix("{"), text.hasSuffix("}") else {
+            throw TicketStoreError.corrupt("\(context): column \(index) is '\(text)', not an integer array")
+        }
+        let inner = text.dropFirst().dropLast()
+        if inner.isEmpty { return [] }
+        return try inner.split(separator: ",").map { element in
+            guard let value = Int64(element) else {
+                throw TicketStoreError.corrupt("\(context): column \(index) holds '\(element)', not an integer")
+            }
+            return value
+        }
+    }
+
     func bool(_ index: Int) throws -> Bool {
         switch try require(index) {
         case "t": return true
@@ -230,10 +246,10 @@ final class PGConnection {
         _ = PQconsumeInput(handle)
     }
 
-    /// Ticket numbers taken from the sequence and not yet used (see
-    /// ``PostgresOperations/nextTicketNumber(_:)``); they stay valid across
-    /// reconnects.
-    var reservedTicketNumbers: [Int64] = []
+    /// The ticket number the last creation took ahead from the sequence,
+    /// and when (see ``PostgresOperations/nextTicketNumber(_:)``); valid
+    /// across reconnects (a sequence never hands a number out twice).
+    var reservedTicketNumber: (number: Int64, at: ContinuousClock.Instant)?
 
     /// Whether the open transaction failed (a statement errored and no
     /// savepoint was rolled back): its COMMIT would silently roll back.
