@@ -167,6 +167,15 @@ func createTickets(_ store: PostgresDeskStore, commits: Int, callers: Int, first
     return clock.now - started
 }
 
+/// CPU time of this process so far (every thread, user + kernel), in µs:
+/// the client's share of a commit (libpq, the store thread and the hop to
+/// it and back); the server's own CPU is not in it.
+func processCPUMicroseconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+    return Double(time.tv_sec) * 1e6 + Double(time.tv_nsec) / 1e3
+}
+
 func loadAverage() -> String {
     (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.split(separator: " ").prefix(3)
         .joined(separator: " ") ?? "unknown"
@@ -210,6 +219,8 @@ var concurrent: [Double] = []
 var folded: [Double] = []
 var separate: [Double] = []
 var created = 0
+var rawCPU = 0.0
+var ticketCPU = 0.0
 // (a) and (b) alternate in slices of 50 commits, so a burst of load from
 // elsewhere (other builds on this machine) hits both alike.
 let slice = 50
@@ -221,8 +232,12 @@ for _ in 0..<options.runs {
     var done = 0
     while done < options.commits {
         let count = min(slice, options.commits - done)
+        var cpu = processCPUMicroseconds()
         rawTime += reference.insert(count)
+        rawCPU += processCPUMicroseconds() - cpu
+        cpu = processCPUMicroseconds()
         ticketTime += await createTickets(store, commits: count, callers: 1, first: created)
+        ticketCPU += processCPUMicroseconds() - cpu
         created += count
         foldedTime += await createTickets(store, commits: count, callers: 1, first: created, claim: .folded(lease))
         created += count
@@ -255,7 +270,10 @@ line("(a) raw single-row INSERT + COMMIT", rawRate, "libpq, prepared, autocommit
 line("(b) createTicket, 1 caller", median(sequential), "ticket + event + page per commit")
 line("(c) createTicket, \(options.callers) callers", median(concurrent),
      "group commit: \(statistics.writes) writes in \(statistics.transactions) transactions overall")
-line("(d) createTicket + page claim folded, 1 caller", median(folded), "the active instance's page path: one commit")
-line("(e) createTicket, then claimPages, 1 caller", median(separate), "the claim in a transaction of its own")
+let measured = Double(options.runs * options.commits)
+print(String(format: "    client CPU per commit: (a) %.1f µs, (b) %.1f µs (process CPU time, user + kernel; "
+    + "the server's not included)", rawCPU / measured, ticketCPU / measured))
+line("(d) createTicket, claim folded, 1 caller", median(folded), "the active instance's page path: one commit")
+line("(e) createTicket + claimPages, 1 caller", median(separate), "the claim in a transaction of its own")
 print("target: (b) ≥ 0.8× (a); runs (a) \(raw.map { Int($0) }), (b) \(sequential.map { Int($0) }), "
     + "(c) \(concurrent.map { Int($0) }), (d) \(folded.map { Int($0) }), (e) \(separate.map { Int($0) })")

@@ -68,8 +68,12 @@ public struct PGError: Error, Sendable, CustomStringConvertible {
 /// One row of a result, values as the server's text output.
 struct PGRow {
     let values: [String?]
-    /// Names the statement in corrupt-data errors.
-    let context: String
+    /// The statement's text (shared, not copied), for corrupt-data errors.
+    let sql: String
+
+    /// Names the statement in corrupt-data errors: made only for an error,
+    /// never per row read.
+    var context: String { String(sql.prefix(60)).replacingOccurrences(of: "\n", with: " ") }
 
     private func require(_ index: Int) throws -> String {
         guard index < values.count, let value = values[index] else {
@@ -346,7 +350,6 @@ final class PGConnection {
         let columnCount = Int(PQnfields(result))
         var rows: [PGRow] = []
         rows.reserveCapacity(rowCount)
-        let context = String(sql.prefix(60)).replacingOccurrences(of: "\n", with: " ")
         for row in 0..<rowCount {
             var values: [String?] = []
             values.reserveCapacity(columnCount)
@@ -357,7 +360,7 @@ final class PGConnection {
                     values.append(String(cString: PQgetvalue(result, Int32(row), Int32(column))))
                 }
             }
-            rows.append(PGRow(values: values, context: context))
+            rows.append(PGRow(values: values, sql: sql))
         }
         let affectedText = PQcmdTuples(result).map { String(cString: $0) } ?? ""
         return PGResult(rows: rows, affected: Int(affectedText) ?? 0)
