@@ -15,9 +15,13 @@
 //     ticket, its `created` event and one page per transaction (3 rows),
 //     one caller awaiting each;
 // (c) the same from --callers concurrent callers (the store thread's group
-//     commit shares one commit among the writes queued together).
-// (a) and (b) alternate in slices of 50 commits within each run. Each rate
-// is the median of --runs runs of --commits commits.
+//     commit shares one commit among the writes queued together);
+// (d) the active instance's page path: createTicket with the first pages
+//     claimed under the lease in the same statement (one commit), next to
+// (e) createTicket followed by `claimPages` (the claim's own commit, as
+//     before issue 12's folding).
+// (a), (b), (d) and (e) alternate in slices of 50 within each run. Each
+// rate is the median of --runs runs of --commits commits.
 import CPostgres
 import Core
 import Desk
@@ -119,8 +123,17 @@ func ticket(_ index: Int) -> (NewTicket, [PageDraft]) {
     return (ticket, pages)
 }
 
-/// (b)/(c): `commits` ticket creations from `callers` concurrent callers; how long they took.
-func createTickets(_ store: PostgresDeskStore, commits: Int, callers: Int, first: Int) async -> Duration {
+/// How a page path claims the new ticket's pages: not at all (b, c), in
+/// the creation (d), or in a second transaction (e).
+enum ClaimMode {
+    case none
+    case folded(LeaseClaim)
+    case separate(LeaseClaim)
+}
+
+/// (b)–(e): `commits` ticket creations from `callers` concurrent callers; how long they took.
+func createTickets(_ store: PostgresDeskStore, commits: Int, callers: Int, first: Int,
+                   claim: ClaimMode = .none) async -> Duration {
     let clock = ContinuousClock()
     let started = clock.now
     await withTaskGroup(of: Void.self) { group in
@@ -130,7 +143,19 @@ func createTickets(_ store: PostgresDeskStore, commits: Int, callers: Int, first
                 while index < commits {
                     let (new, pages) = ticket(first + index)
                     do {
-                        _ = try await store.createTicket(new, pages: pages)
+                        switch claim {
+                        case .none:
+                            _ = try await store.createTicket(new, pages: pages)
+                        case .folded(let lease):
+                            let commit = try await store.createTicket(new, claimingPagesFor: lease,
+                                                                      makePages: { _ in pages })
+                            if commit.pageClaim != .claimed { fail("the folded claim was refused") }
+                        case .separate(let lease):
+                            let commit = try await store.createTicket(new, pages: pages)
+                            let claims = try await store.claimPages(commit.pages.map(\.id), lease: lease.lease,
+                                                                    token: lease.token, now: Date())
+                            if claims.values.contains(where: { $0 != .claimed }) { fail("the claim was refused") }
+                        }
                     } catch {
                         fail("createTicket: \(error)")
                     }
@@ -140,6 +165,15 @@ func createTickets(_ store: PostgresDeskStore, commits: Int, callers: Int, first
         }
     }
     return clock.now - started
+}
+
+/// CPU time of this process so far (every thread, user + kernel), in µs:
+/// the client's share of a commit (libpq, the store thread and the hop to
+/// it and back); the server's own CPU is not in it.
+func processCPUMicroseconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+    return Double(time.tv_sec) * 1e6 + Double(time.tv_nsec) / 1e3
 }
 
 func loadAverage() -> String {
@@ -170,26 +204,51 @@ do {
 }
 let loadBefore = loadAverage()
 let reference = RawReference(url: url)
+let lease: LeaseClaim
+do {
+    guard let grant = try await store.acquireLease("pgbench", holder: "bench", ttl: 3600, now: Date()) else {
+        fail("the benchmark's lease is held by someone else")
+    }
+    lease = LeaseClaim(lease: grant.name, token: grant.token)
+} catch {
+    fail("acquiring the lease: \(error)")
+}
 var raw: [Double] = []
 var sequential: [Double] = []
 var concurrent: [Double] = []
+var folded: [Double] = []
+var separate: [Double] = []
 var created = 0
+var rawCPU = 0.0
+var ticketCPU = 0.0
 // (a) and (b) alternate in slices of 50 commits, so a burst of load from
 // elsewhere (other builds on this machine) hits both alike.
 let slice = 50
 for _ in 0..<options.runs {
     var rawTime = Duration.zero
     var ticketTime = Duration.zero
+    var foldedTime = Duration.zero
+    var separateTime = Duration.zero
     var done = 0
     while done < options.commits {
         let count = min(slice, options.commits - done)
+        var cpu = processCPUMicroseconds()
         rawTime += reference.insert(count)
+        rawCPU += processCPUMicroseconds() - cpu
+        cpu = processCPUMicroseconds()
         ticketTime += await createTickets(store, commits: count, callers: 1, first: created)
+        ticketCPU += processCPUMicroseconds() - cpu
+        created += count
+        foldedTime += await createTickets(store, commits: count, callers: 1, first: created, claim: .folded(lease))
+        created += count
+        separateTime += await createTickets(store, commits: count, callers: 1, first: created, claim: .separate(lease))
         created += count
         done += count
     }
     raw.append(Double(options.commits) / rawTime.timeInterval)
     sequential.append(Double(options.commits) / ticketTime.timeInterval)
+    folded.append(Double(options.commits) / foldedTime.timeInterval)
+    separate.append(Double(options.commits) / separateTime.timeInterval)
     let concurrentTime = await createTickets(store, commits: options.commits, callers: options.callers, first: created)
     created += options.commits
     concurrent.append(Double(options.commits) / concurrentTime.timeInterval)
@@ -211,5 +270,10 @@ line("(a) raw single-row INSERT + COMMIT", rawRate, "libpq, prepared, autocommit
 line("(b) createTicket, 1 caller", median(sequential), "ticket + event + page per commit")
 line("(c) createTicket, \(options.callers) callers", median(concurrent),
      "group commit: \(statistics.writes) writes in \(statistics.transactions) transactions overall")
+let measured = Double(options.runs * options.commits)
+print(String(format: "    client CPU per commit: (a) %.1f µs, (b) %.1f µs (process CPU time, user + kernel; "
+    + "the server's not included)", rawCPU / measured, ticketCPU / measured))
+line("(d) createTicket, claim folded, 1 caller", median(folded), "the active instance's page path: one commit")
+line("(e) createTicket + claimPages, 1 caller", median(separate), "the claim in a transaction of its own")
 print("target: (b) ≥ 0.8× (a); runs (a) \(raw.map { Int($0) }), (b) \(sequential.map { Int($0) }), "
-    + "(c) \(concurrent.map { Int($0) })")
+    + "(c) \(concurrent.map { Int($0) }), (d) \(folded.map { Int($0) }), (e) \(separate.map { Int($0) })")

@@ -68,6 +68,15 @@ func cpuSeconds() -> Double {
     return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
 }
 
+/// User-space CPU time of the whole process so far (every thread), in
+/// seconds, from `getrusage`: the part of a commit's cost that is our code
+/// and SQLite's, without the kernel's (`fdatasync`, thread wake-ups).
+func userCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+}
+
 /// CPU used since `start`, in µs per commit of `count`.
 func cpuPerCommit(since start: Double, count: Int) -> Double { (cpuSeconds() - start) / Double(count) * 1e6 }
 
@@ -321,6 +330,8 @@ var create: [Double] = []
 var pairedRatios: [Double] = []
 var rawCPU: [Double] = []
 var createCPU: [Double] = []
+var rawUserCPU = 0.0
+var createUserCPU = 0.0
 var update: [Double] = []
 for _ in 0..<options.runs {
     let rawPath = freshPath()
@@ -334,12 +345,15 @@ for _ in 0..<options.runs {
         var createChunk = 0.0
         for side in round % 2 == 0 ? [0, 1] : [1, 0] {
             let cpu = cpuSeconds()
+            let user = userCPUSeconds()
             if side == 0 {
                 rawChunk = inserter.run(chunk)
                 rawCPU.append(cpuPerCommit(since: cpu, count: chunk))
+                rawUserCPU += userCPUSeconds() - user
             } else {
                 createChunk = await creator.run(chunk)
                 createCPU.append(cpuPerCommit(since: cpu, count: chunk))
+                createUserCPU += userCPUSeconds() - user
             }
         }
         rawSeconds += rawChunk
@@ -377,6 +391,10 @@ rows.append(Row(name: "    CPU per durable ticket",
 rows.append(Row(name: "    CPU per raw row commit",
                 value: "\(format(rawCPUMedian, 1)) µs",
                 how: "the same for (a), in the same chunks' alternation"))
+let chunkCommits = Double(options.runs * max(1, options.commits / chunk) * chunk)
+rows.append(Row(name: "    user-space CPU per ticket / raw row",
+                value: "\(format(createUserCPU / chunkCommits * 1e6, 1)) µs / \(format(rawUserCPU / chunkCommits * 1e6, 1)) µs",
+                how: "getrusage ru_utime (every thread, no kernel time) over all chunks of (b) and of (a)"))
 rows.append(Row(name: "    updateTicket (ack), 1 thread",
                 value: "\(format(median(update))) updates/s",
                 how: "version check + state + event + cancel pages, \(options.commits) updates, median of "

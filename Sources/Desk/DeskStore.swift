@@ -33,8 +33,19 @@ public protocol TicketRecordStore: Sendable {
     /// number (so a page can say `#42`), at most once, possibly on the
     /// store's own thread; it must not call the store. Invalid pages (see
     /// ``PageDraft``) fail the creation, and nothing is stored.
-    func createTicket(_ ticket: NewTicket, makePages: @escaping @Sendable (TicketNumber) -> [PageDraft])
-        async throws -> TicketCommit
+    ///
+    /// With `claim` (the creating instance holds the lease), the pages are
+    /// claimed in that same transaction — checked against the lease row as
+    /// ``LeaseStore/claimPages(_:lease:token:now:)`` does — so the first
+    /// page needs no commit of its own before it goes out. A stale or
+    /// expired token does not refuse the creation: the customer's ticket is
+    /// stored all the same, its pages stay unclaimed for the active instance
+    /// (which sends pending pages), and ``TicketCommit/pageClaim`` says
+    /// ``PageClaim/fenced`` so the caller stops sending. The deciding clock
+    /// is the lease's (PostgreSQL: the server's; SQLite: the ticket's
+    /// `createdAt`, the caller's clock).
+    func createTicket(_ ticket: NewTicket, claimingPagesFor claim: LeaseClaim?,
+                      makePages: @escaping @Sendable (TicketNumber) -> [PageDraft]) async throws -> TicketCommit
 
     /// The ticket with this number, or nil if there is none.
     func ticket(_ number: TicketNumber) async throws -> StoredTicket?
@@ -265,6 +276,13 @@ public protocol DeskStore: TicketRecordStore, PageOutboxStore, RosterOverrideSto
 }
 
 extension TicketRecordStore {
+    /// Stores a new ticket whose pages are claimed later (or never: one
+    /// instance alone, the console, tools).
+    public func createTicket(_ ticket: NewTicket, makePages: @escaping @Sendable (TicketNumber) -> [PageDraft])
+        async throws -> TicketCommit {
+        try await createTicket(ticket, claimingPagesFor: nil, makePages: makePages)
+    }
+
     /// Stores a new ticket with pages known beforehand (they cannot name the number).
     public func createTicket(_ ticket: NewTicket, pages: [PageDraft] = []) async throws -> TicketCommit {
         try await createTicket(ticket, makePages: { _ in pages })

@@ -77,10 +77,19 @@ public struct TicketCommit: Sendable, Hashable {
     public var stored: StoredTicket
     /// The pages written in the same transaction, with their ids.
     public var pages: [PageRecord]
+    /// For a creation asked to claim its pages under a lease
+    /// (``TicketRecordStore/createTicket(_:claimingPagesFor:makePages:)``):
+    /// ``PageClaim/claimed`` when every page was claimed with the token in
+    /// the creation's own transaction (send them without claiming again), or
+    /// ``PageClaim/fenced`` when the token was stale (the ticket and its pages
+    /// are stored, unclaimed, for the active instance to send). Nil when no
+    /// claim was asked or there are no pages.
+    public var pageClaim: PageClaim?
 
-    public init(stored: StoredTicket, pages: [PageRecord]) {
+    public init(stored: StoredTicket, pages: [PageRecord], pageClaim: PageClaim? = nil) {
         self.stored = stored
         self.pages = pages
+        self.pageClaim = pageClaim
     }
 
     public var ticket: Ticket { stored.ticket }
@@ -341,6 +350,22 @@ public struct LeaseGrant: Sendable, Hashable {
         self.expiresAt = expiresAt
         self.acquiredAt = acquiredAt
         self.takeovers = takeovers
+    }
+}
+
+/// The lease a new ticket's pages are claimed under inside its creation
+/// transaction (``TicketRecordStore/createTicket(_:claimingPagesFor:makePages:)``):
+/// the active instance's lease name and fencing token, as for
+/// ``LeaseStore/claimPages(_:lease:token:now:)``.
+public struct LeaseClaim: Sendable, Hashable {
+    /// The lease's name in the store.
+    public var lease: String
+    /// The token the caller was granted.
+    public var token: FencingToken
+
+    public init(lease: String, token: FencingToken) {
+        self.lease = lease
+        self.token = token
     }
 }
 

@@ -68,8 +68,12 @@ public struct PGError: Error, Sendable, CustomStringConvertible {
 /// One row of a result, values as the server's text output.
 struct PGRow {
     let values: [String?]
-    /// Names the statement in corrupt-data errors.
-    let context: String
+    /// The statement's text (shared, not copied), for corrupt-data errors.
+    let sql: String
+
+    /// Names the statement in corrupt-data errors: made only for an error,
+    /// never per row read.
+    var context: String { String(sql.prefix(60)).replacingOccurrences(of: "\n", with: " ") }
 
     private func require(_ index: Int) throws -> String {
         guard index < values.count, let value = values[index] else {
@@ -91,6 +95,22 @@ struct PGRow {
     }
 
     func int(_ index: Int) throws -> Int { Int(try int64(index)) }
+
+    /// A `bigint[]` column in text form (`{1,2,3}`).
+    func int64Array(_ index: Int) throws -> [Int64] {
+        let text = try require(index)
+        guard text.hasPrefix("{"), text.hasSuffix("}") else {
+            throw TicketStoreError.corrupt("\(context): column \(index) is '\(text)', not an integer array")
+        }
+        let inner = text.dropFirst().dropLast()
+        if inner.isEmpty { return [] }
+        return try inner.split(separator: ",").map { element in
+            guard let value = Int64(element) else {
+                throw TicketStoreError.corrupt("\(context): column \(index) holds '\(element)', not an integer")
+            }
+            return value
+        }
+    }
 
     func bool(_ index: Int) throws -> Bool {
         switch try require(index) {
@@ -230,10 +250,10 @@ final class PGConnection {
         _ = PQconsumeInput(handle)
     }
 
-    /// Ticket numbers taken from the sequence and not yet used (see
-    /// ``PostgresOperations/nextTicketNumber(_:)``); they stay valid across
-    /// reconnects.
-    var reservedTicketNumbers: [Int64] = []
+    /// The ticket number the last creation took ahead from the sequence,
+    /// and when (see ``PostgresOperations/nextTicketNumber(_:)``); valid
+    /// across reconnects (a sequence never hands a number out twice).
+    var reservedTicketNumber: (number: Int64, at: ContinuousClock.Instant)?
 
     /// Whether the open transaction failed (a statement errored and no
     /// savepoint was rolled back): its COMMIT would silently roll back.
@@ -330,7 +350,6 @@ final class PGConnection {
         let columnCount = Int(PQnfields(result))
         var rows: [PGRow] = []
         rows.reserveCapacity(rowCount)
-        let context = String(sql.prefix(60)).replacingOccurrences(of: "\n", with: " ")
         for row in 0..<rowCount {
             var values: [String?] = []
             values.reserveCapacity(columnCount)
@@ -341,7 +360,7 @@ final class PGConnection {
                     values.append(String(cString: PQgetvalue(result, Int32(row), Int32(column))))
                 }
             }
-            rows.append(PGRow(values: values, context: context))
+            rows.append(PGRow(values: values, sql: sql))
         }
         let affectedText = PQcmdTuples(result).map { String(cString: $0) } ?? ""
         return PGResult(rows: rows, affected: Int(affectedText) ?? 0)

@@ -14,10 +14,11 @@ import Synchronization
 /// connection is logged and re-established before the next call; a write
 /// whose connection broke fails with the error (never reported as stored).
 ///
-/// **Ticket creation** is one `nextval` and one statement (ticket, `created`
-/// event and pages together, atomic by itself); alone in its batch it runs
-/// without BEGIN/COMMIT: two round trips and one commit, close to
-/// PostgreSQL's own single-row insert rate (`Benchmarks/PGBench`).
+/// **Ticket creation** is one statement (ticket, `created` event, pages —
+/// claimed under the lease when asked — and the next ticket's number taken
+/// ahead), atomic by itself; alone in its batch it runs without BEGIN/COMMIT:
+/// one round trip and one commit (`Benchmarks/PGBench` compares it with
+/// PostgreSQL's own single-row insert rate).
 ///
 /// **Durability:** a write returns after PostgreSQL's `COMMIT` returned,
 /// which with the server's default `synchronous_commit = on` means the WAL
@@ -119,10 +120,10 @@ public final class PostgresDeskStore: DeskStore {
 
     // MARK: Tickets
 
-    public func createTicket(_ ticket: NewTicket, makePages: @escaping @Sendable (TicketNumber) -> [PageDraft])
-        async throws -> TicketCommit {
+    public func createTicket(_ ticket: NewTicket, claimingPagesFor claim: LeaseClaim?,
+                             makePages: @escaping @Sendable (TicketNumber) -> [PageDraft]) async throws -> TicketCommit {
         try await thread.write(singleStatement: true) { db in
-            try PostgresOperations.insertTicket(db, ticket, makePages: makePages)
+            try PostgresOperations.insertTicket(db, ticket, claim: claim, makePages: makePages)
         }
     }
 

@@ -19,35 +19,41 @@ enum PostgresOperations {
 
     // MARK: Creating tickets
 
-    /// How many ticket numbers one `nextval` round trip takes from the
-    /// sequence. One: a larger block would save round trips but skip its
-    /// unused numbers at every restart, and an instance that was active
-    /// before a takeover could later hand out numbers lower than the other
-    /// instance's meanwhile.
-    static let ticketNumberBlock = 1
+    /// The ticket number sequence (the identity column's, named by PostgreSQL's rule).
+    static let ticketSequence = "'tickets_number_seq'"
 
-    /// The next number for a new ticket, from the numbers this connection
-    /// took from the sequence (a new block when they are used up). Numbers
-    /// from a sequence are never handed out twice, whatever happens to the
-    /// transaction, so a number is never reused; this instance uses its
-    /// block in increasing order.
+    /// How long a number taken from the sequence ahead of time may wait for
+    /// its ticket. The creation statement takes the *next* ticket's number
+    /// along with its own (``insertTicket(_:_:claim:makePages:)``), so a
+    /// creation under load is one round trip; a number older than this is
+    /// dropped (a gap, never a reuse) and a fresh one taken, so a number is
+    /// never used long after later ones were handed out — e.g. by a stopped
+    /// instance that wakes after a takeover.
+    static let reservedNumberLifetime: Duration = .seconds(1)
+
+    /// The number for a new ticket: the one the previous creation on this
+    /// connection took ahead, if still fresh, else one `nextval` round trip.
+    /// Numbers from a sequence are never handed out twice, whatever happens
+    /// to the transaction, so a number is never reused.
     static func nextTicketNumber(_ db: PGConnection) throws -> TicketNumber {
-        if db.reservedTicketNumbers.isEmpty {
-            let numbers = try db.query("""
-                SELECT nextval(pg_get_serial_sequence('tickets', 'number')) FROM generate_series(1, $1::integer)
-                """, [PGValue(ticketNumberBlock)]) { try $0.int64(0) }
-            db.reservedTicketNumbers = numbers.sorted(by: >)
+        if let reserved = db.reservedTicketNumber {
+            db.reservedTicketNumber = nil
+            if ContinuousClock.now - reserved.at < reservedNumberLifetime { return TicketNumber(reserved.number) }
         }
-        guard let number = db.reservedTicketNumbers.popLast() else {
+        guard let number = try db.queryFirst("SELECT nextval(\(ticketSequence))", [], { try $0.int64(0) }) else {
             throw TicketStoreError.corrupt("the ticket number sequence returned no number")
         }
         return TicketNumber(number)
     }
 
-    /// Ticket, `created` event and pages in one statement: it is atomic by
-    /// itself (the foreign keys are checked at its end), so a creation alone
-    /// in its batch needs no BEGIN/COMMIT round trips (``PGThread``).
-    static func insertTicket(_ db: PGConnection, _ new: NewTicket,
+    /// Ticket, `created` event and pages — with `claim`, the pages claimed
+    /// after checking the lease row (`FOR SHARE`, as ``claimPages(_:_:lease:token:)``
+    /// does) — and the next ticket's number, in **one statement**: atomic by
+    /// itself (foreign keys are checked at its end), so alone in its batch it
+    /// runs without BEGIN/COMMIT (``PGThread``), one round trip and one commit.
+    /// Pages of a stale token are inserted unclaimed (see
+    /// ``TicketRecordStore/createTicket(_:claimingPagesFor:makePages:)``).
+    static func insertTicket(_ db: PGConnection, _ new: NewTicket, claim: LeaseClaim?,
                              makePages: (TicketNumber) -> [PageDraft]) throws -> TicketCommit {
         let number = try nextTicketNumber(db)
         let pages = makePages(number)
@@ -69,31 +75,54 @@ enum PostgresOperations {
                     description, language, state, assignee, responded_at, contract_claim_pin_locked)
                 OVERRIDING SYSTEM VALUE
                 VALUES ($1, 1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, NULL, $15)
+            ), event AS (
+                INSERT INTO ticket_events (ticket, seq, at, actor, kind, from_value, to_value, note)
+                VALUES ($1, 1, $16, $17, $18, $19, $20, $21)
+            ), next AS (
+                SELECT nextval(\(ticketSequence)) AS number
             )
             """
-        let eventInsert = """
-            INSERT INTO ticket_events (ticket, seq, at, actor, kind, from_value, to_value, note)
-            VALUES ($1, 1, $16, $17, $18, $19, $20, $21)
-            """
-        if pages.isEmpty {
-            sql += "\n" + eventInsert
-        } else {
-            sql += ", event AS (\n" + eventInsert + "\n)\n"
-                + "INSERT INTO pages (ticket, step, network, target, target_kind, text, created_at, due_at) VALUES "
+        let claiming = claim != nil && !pages.isEmpty
+        if let claim, claiming {
+            let lease = parameters.count + 1
+            parameters += [try .checked(claim.lease), PGValue(claim.token.rawValue)]
+            sql += """
+                , lease AS (
+                    SELECT token = $\(lease + 1) AND expires_at > \(serverNow) AS valid FROM leases
+                    WHERE name = $\(lease) FOR SHARE
+                ), claim AS (
+                    SELECT CASE WHEN valid THEN $\(lease + 1)::bigint END AS token,
+                        CASE WHEN valid THEN \(serverNow) END AS at
+                    FROM (SELECT COALESCE((SELECT valid FROM lease), false) AS valid) AS checked
+                )
+                """
+        }
+        if !pages.isEmpty {
             var rows: [String] = []
             for page in pages {
                 let first = parameters.count + 1
-                rows.append("($1, " + (first..<first + 7).map { "$\($0)" }.joined(separator: ", ") + ")")
+                let values = (first..<first + 7).map { "$\($0)" }.joined(separator: ", ")
+                rows.append("($1, " + values + (claiming ? ", (SELECT token FROM claim), (SELECT at FROM claim))" : ")"))
                 parameters += [
                     PGValue(page.step), try .checked(page.network), try .checked(page.target),
                     try .checked(page.targetKind.rawValue), try .checked(page.text), PGValue(page.createdAt),
                     PGValue(page.dueAt),
                 ]
             }
-            sql += rows.joined(separator: ", ") + " RETURNING id"
+            sql += ", page AS (\n    INSERT INTO pages (ticket, step, network, target, target_kind, text, created_at, due_at"
+                + (claiming ? ", claimed_token, claimed_at" : "") + ") VALUES "
+                + rows.joined(separator: ", ") + " RETURNING id\n)\n"
         }
-        // Identity values are assigned in the order of the VALUES rows.
-        let ids = try db.query(sql, parameters) { try $0.int64(0) }.sorted()
+        // One row: the next number, whether the claim held, the page ids
+        // (identity values are assigned in the order of the VALUES rows).
+        sql += "SELECT (SELECT number FROM next), "
+            + (claiming ? "(SELECT token IS NOT NULL FROM claim), " : "NULL::boolean, ")
+            + (pages.isEmpty ? "'{}'::bigint[]" : "ARRAY(SELECT id FROM page ORDER BY id)")
+        let reservedAt = ContinuousClock.now
+        guard let (next, claimed, ids) = try db.queryFirst(sql, parameters, { row in
+            (try row.int64(0), row.optionalText(1).map { $0 == "t" }, try row.int64Array(2))
+        }) else { throw TicketStoreError.corrupt("creating ticket \(number) returned no row") }
+        db.reservedTicketNumber = (next, reservedAt)
         guard ids.count == pages.count else {
             throw TicketStoreError.corrupt("inserting \(pages.count) pages returned \(ids.count) ids")
         }
@@ -102,7 +131,8 @@ enum PostgresOperations {
                        target: page.target, targetKind: page.targetKind, text: page.text,
                        createdAt: page.createdAt, dueAt: page.dueAt)
         }
-        return TicketCommit(stored: StoredTicket(ticket: new.ticket(number: number), version: 1), pages: records)
+        return TicketCommit(stored: StoredTicket(ticket: new.ticket(number: number), version: 1), pages: records,
+                            pageClaim: claimed.map { $0 ? .claimed : .fenced })
     }
 
     // MARK: Updating tickets

@@ -140,9 +140,11 @@ public final class SQLiteDeskStore: DeskStore {
 
     // MARK: Tickets
 
-    public func createTicket(_ ticket: NewTicket, makePages: @escaping @Sendable (TicketNumber) -> [PageDraft])
-        async throws -> TicketCommit {
-        try await thread.write { db in try SQLiteOperations.insertTicket(db, ticket, makePages: makePages) }
+    public func createTicket(_ ticket: NewTicket, claimingPagesFor claim: LeaseClaim?,
+                             makePages: @escaping @Sendable (TicketNumber) -> [PageDraft]) async throws -> TicketCommit {
+        try await thread.write { db in
+            try SQLiteOperations.insertTicket(db, ticket, claim: claim, makePages: makePages)
+        }
     }
 
     public func ticket(_ number: TicketNumber) async throws -> StoredTicket? {

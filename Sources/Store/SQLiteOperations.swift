@@ -9,7 +9,12 @@ import Foundation
 enum SQLiteOperations {
     // MARK: Creating tickets
 
-    static func insertTicket(_ db: SQLiteConnection, _ new: NewTicket,
+    /// Ticket, `created` event and pages in the store thread's transaction;
+    /// with `claim`, the pages are inserted already claimed if the lease
+    /// check (as ``claimPages(_:_:lease:token:now:)``, at the ticket's
+    /// `createdAt`) holds, else unclaimed (see
+    /// ``TicketRecordStore/createTicket(_:claimingPagesFor:makePages:)``).
+    static func insertTicket(_ db: SQLiteConnection, _ new: NewTicket, claim: LeaseClaim? = nil,
                              makePages: (TicketNumber) -> [PageDraft]) throws -> TicketCommit {
         try db.run("""
             INSERT INTO tickets (version, created_at, updated_at, customer_number, customer_name,
@@ -28,8 +33,15 @@ enum SQLiteOperations {
         try insertEvents(db, [new.createdEvent(number: number)], ticket: number, firstSeq: 1)
         let pages = makePages(number)
         try validate(pages)
-        let records = try insertPages(db, pages, ticket: number)
-        return TicketCommit(stored: StoredTicket(ticket: new.ticket(number: number), version: 1), pages: records)
+        var claimed: Bool?
+        if let claim, !pages.isEmpty {
+            let lease = try readLease(db, claim.lease)
+            claimed = lease.map { $0.token == claim.token && $0.expiresAt > new.createdAt } ?? false
+        }
+        let records = try insertPages(db, pages, ticket: number,
+                                      claimedBy: claimed == true ? claim.map { ($0.token, new.createdAt) } : nil)
+        return TicketCommit(stored: StoredTicket(ticket: new.ticket(number: number), version: 1), pages: records,
+                            pageClaim: claimed.map { $0 ? .claimed : .fenced })
     }
 
     // MARK: Updating tickets
@@ -105,18 +117,21 @@ enum SQLiteOperations {
         }
     }
 
-    static func insertPages(_ db: SQLiteConnection, _ pages: [PageDraft], ticket: TicketNumber) throws
-        -> [PageRecord] {
+    /// Inserts `pages` of `ticket`; with `claimedBy`, claimed with that
+    /// token at that time (the caller checked the lease in this transaction).
+    static func insertPages(_ db: SQLiteConnection, _ pages: [PageDraft], ticket: TicketNumber,
+                            claimedBy claim: (token: FencingToken, at: Date)? = nil) throws -> [PageRecord] {
         var records: [PageRecord] = []
         records.reserveCapacity(pages.count)
         for page in pages {
             try db.run("""
-                INSERT INTO pages (ticket, step, network, target, target_kind, text, created_at, due_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO pages (ticket, step, network, target, target_kind, text, created_at, due_at,
+                    claimed_token, claimed_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, [
                     SQLiteValue(ticket.rawValue), SQLiteValue(page.step), SQLiteValue(page.network),
                     SQLiteValue(page.target), SQLiteValue(page.targetKind.rawValue), SQLiteValue(page.text), SQLiteValue(page.createdAt),
-                    SQLiteValue(page.dueAt),
+                    SQLiteValue(page.dueAt), SQLiteValue(claim?.token.rawValue), SQLiteValue(claim?.at),
                 ])
             records.append(PageRecord(id: PageID(rawValue: db.lastInsertRowID), ticket: ticket, step: page.step,
                                       network: page.network, target: page.target, targetKind: page.targetKind,

@@ -22,6 +22,29 @@ import Testing
         #expect(try await h.store.pendingPages(dueBy: h.clock.date, limit: 10).isEmpty)
     }
 
+    @Test func theFirstPagesAreClaimedByTheTicketsCreationAndEscalationStepsClaimAsBefore() async throws {
+        let counting = Mutex<InterleavingStore?>(nil)
+        let h = try await Harness(wrapStore: { base in
+            let store = InterleavingStore(base)
+            counting.withLock { $0 = store }
+            return store
+        })
+        let store = try #require(counting.withLock { $0 })
+        let grant = try #require(try await h.store.acquireLease("gateway", holder: "gw-a", ttl: 3600, now: h.clock.date))
+        await h.runtime.activate(fence: PageFence(lease: "gateway", token: grant.token))
+        let ticket = try await h.contractTicket("alice")
+        let pages = h.demo.all.pages
+        #expect(!pages.isEmpty, "the first pages went out")
+        #expect(store.claimCalls.withLock { $0 }.isEmpty, "no claim commit of their own: the creation claimed them")
+        // An escalation step's pages are claimed before they go out, as before.
+        _ = h.demo.takeNew()
+        let later = await h.advance(minutes: 30).pages
+        #expect(!later.isEmpty, "the ticket escalated")
+        let claimed = store.claimCalls.withLock { $0 }.flatMap { $0 }
+        #expect(!claimed.isEmpty && later.allSatisfy { page in claimed.contains(PageID(rawValue: page.deliveryID!)) })
+        #expect(try await h.store.escalationSteps(of: ticket.number).count >= 2)
+    }
+
     @Test func afterATakeoverNoPageIsSentAndTheyStayPendingForTheNewHolder() async throws {
         let h = try await Harness()
         let a = try #require(try await h.store.acquireLease("gateway", holder: "gw-a", ttl: 6, now: h.clock.date))

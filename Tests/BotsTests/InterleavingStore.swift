@@ -29,8 +29,10 @@ final class InterleavingStore: DeskStore {
                                            cancelUnsentPages: cancelUnsentPages)
     }
 
-    func createTicket(_ ticket: NewTicket, makePages: @escaping @Sendable (TicketNumber) -> [PageDraft]) async throws
-        -> TicketCommit { try await base.createTicket(ticket, makePages: makePages) }
+    func createTicket(_ ticket: NewTicket, claimingPagesFor claim: LeaseClaim?,
+                      makePages: @escaping @Sendable (TicketNumber) -> [PageDraft]) async throws -> TicketCommit {
+        try await base.createTicket(ticket, claimingPagesFor: claim, makePages: makePages)
+    }
     func ticket(_ number: TicketNumber) async throws -> StoredTicket? { try await base.ticket(number) }
     func events(of number: TicketNumber) async throws -> [TicketEvent] { try await base.events(of: number) }
     func openTickets() async throws -> [StoredTicket] { try await base.openTickets() }
@@ -102,8 +104,14 @@ final class InterleavingStore: DeskStore {
         try await base.releaseLease(name, token: token, now: now)
     }
     func lease(_ name: String) async throws -> LeaseGrant? { try await base.lease(name) }
+    /// The page ids of each `claimPages` call, in order (a claim is a commit on the page path).
+    let claimCalls = Mutex<[[PageID]]>([])
+
     func claimPages(_ ids: [PageID], lease name: String, token: FencingToken, now: Date) async throws
-        -> [PageID: PageClaim] { try await base.claimPages(ids, lease: name, token: token, now: now) }
+        -> [PageID: PageClaim] {
+        claimCalls.withLock { $0.append(ids) }
+        return try await base.claimPages(ids, lease: name, token: token, now: now)
+    }
     func schemaVersion() async throws -> Int { try await base.schemaVersion() }
     func close() async { await base.close() }
 }

@@ -200,6 +200,39 @@ import Testing
         for store in stores { await store.close() }
     }
 
+    /// A creation takes the next ticket's number ahead in its own statement
+    /// (one round trip for the next one); a number left unused longer than
+    /// ``PostgresOperations/reservedNumberLifetime`` is dropped, so an
+    /// instance idle (or stopped) meanwhile never hands out a number lower
+    /// than one another instance already gave. The age is set on the
+    /// connection, not waited for.
+    @Test func aNumberTakenAheadIsUsedOnlyWhileFresh() async throws {
+        let url = try await Self.freshDatabase()
+        let a = try PGConnection(url: url)
+        let b = try PGConnection(url: url)
+        defer {
+            a.close()
+            b.close()
+        }
+        try PostgresSchema.migrate(a, now: monday, logger: .disabled)
+        func create(_ db: PGConnection, _ index: Int) throws -> TicketNumber {
+            try PostgresOperations.insertTicket(db, newTicket(index), claim: nil, makePages: { _ in firstPages() }).number
+        }
+        let first = try create(a, 1)
+        #expect(a.reservedTicketNumber?.number == first.rawValue + 1, "the next number came with the creation")
+        let second = try create(a, 2)
+        #expect(second.rawValue == first.rawValue + 1, "a fresh number taken ahead is used")
+        let other = try create(b, 3)
+        #expect(other.rawValue == second.rawValue + 2, "b's first creation asks the sequence (a holds one ahead)")
+        // a idles past the lifetime: its number taken ahead is dropped, not used after b's.
+        let held = try #require(a.reservedTicketNumber)
+        a.reservedTicketNumber = (held.number, ContinuousClock.now - PostgresOperations.reservedNumberLifetime - .milliseconds(1))
+        let late = try create(a, 4)
+        #expect(late > other && late.rawValue != held.number)
+        let numbers = try Self.sql(url, "SELECT number FROM tickets ORDER BY number").compactMap { $0.first ?? nil }
+        #expect(numbers == [first, second, other, late].map { String($0.rawValue) })
+    }
+
     /// `sslmode=verify-full` in the URL: libpq checks the chain and the host
     /// name; a certificate for another name or from an unknown CA is refused
     /// before anything is sent.

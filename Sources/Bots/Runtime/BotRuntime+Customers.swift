@@ -308,7 +308,10 @@ extension BotRuntime {
         }
         let commit: TicketCommit
         do {
-            commit = try await store.createTicket(creation.new, makePages: creation.makePages)
+            // Holding the lease, the first pages are claimed in the creation's
+            // own transaction: the page path has that one commit only.
+            let claim = fenced ? nil : pageFence.map { LeaseClaim(lease: $0.lease, token: $0.token) }
+            commit = try await store.createTicket(creation.new, claimingPagesFor: claim, makePages: creation.makePages)
         } catch {
             storeFailed(error, "create ticket")
             guard let effects = support.intakeStep(key, { intakeContext($0, now: now) }, {
@@ -319,6 +322,7 @@ extension BotRuntime {
         }
 
         // Committed: from here on the number may be told.
+        if commit.pageClaim == .claimed { claimedAtCreation.formUnion(commit.pages.map(\.id.rawValue)) }
         let ticket = commit.ticket
         tickets.sync(with: ticket)
         if ticket.group == .contract { counters.ticketsCreatedContract += 1 } else { counters.ticketsCreatedNoContract += 1 }

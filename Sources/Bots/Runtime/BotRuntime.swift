@@ -121,6 +121,10 @@ public actor BotRuntime<C: WallClock> {
     /// Told (once) when a claim was refused, so the gateway stops at once
     /// instead of at its next lease renewal.
     var onFenced: (@Sendable () -> Void)?
+    /// Pages a ticket's creation already claimed with the fence's token in
+    /// its own transaction: the next send takes them without a claim commit
+    /// (once; a later send of the same page claims as usual).
+    var claimedAtCreation: Set<Int64> = []
 
     /// Networks whose send-queue backlog the agents were warned about (until
     /// it clears; see ``watchBacklogs(now:)``).
@@ -485,7 +489,10 @@ public actor BotRuntime<C: WallClock> {
     /// ids not to send. A stale token fences the runtime for good.
     private func claimPagesToSend(_ batch: [ChatAction]) async -> Set<Int64> {
         guard let fence = pageFence else { return [] }
-        let ids = batch.compactMap(\.deliveryID)
+        let claimedAlready = claimedAtCreation
+        claimedAtCreation = []
+        var ids = batch.compactMap(\.deliveryID)
+        if !fenced { ids.removeAll { claimedAlready.contains($0) } }
         guard !ids.isEmpty else { return [] }
         var refused = Set<Int64>()
         func drop(_ id: Int64) {
