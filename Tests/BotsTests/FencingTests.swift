@@ -164,6 +164,31 @@ private final class FencedCalls: Sendable {
         #expect(answer.contains("\(ticket.number)"), "c7 learns its ticket from the new active instance: \(answer)")
     }
 
+    /// The kill test's c5 (and the first fence's c7): an instance died
+    /// after a step's snapshot was committed and before its line left (or a
+    /// fenced instance dropped it). The customer, told nothing, says the
+    /// same again; the next instance restores the conversation as stored —
+    /// the question counted as asked — and must still answer, not wait out
+    /// the re-prompt interval (30 s) in silence.
+    @Test func aCustomerWhoRepeatsALineAfterATakeoverIsAnsweredAtOnce() async throws {
+        let h = try await Harness()
+        let c5 = h.customer("c5", network: "oftc")
+        #expect(Self.text(await h.say(Self.hello, from: c5)).contains("contract PIN"))
+        // The instance died right after storing the step: the customer never
+        // saw that question (the harness's fake network got it, nobody read it).
+        h.clock.advance(by: .seconds(6))
+        try await h.restart()
+        let again = Self.text(await h.say(Self.hello, from: c5))
+        #expect(again.contains("contract PIN"), "the repeated line is answered with the open question: \(again)")
+        h.clock.advance(by: .seconds(6))
+        try await h.restart()
+        #expect(Self.text(await h.say("4711", from: c5)).contains("How serious"))
+        h.clock.advance(by: .seconds(6))
+        try await h.restart()
+        let severity = Self.text(await h.say("4711", from: c5))
+        #expect(severity.contains("How serious"), "\(severity)")
+    }
+
     @Test func withoutALeaseViewEveryLineGoesOutAsBefore() async throws {
         let h = try await Harness()
         let grant = try #require(try await h.store.acquireLease("gateway", holder: "gw-a", ttl: 3600, now: h.clock.date))
