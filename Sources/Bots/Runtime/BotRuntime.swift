@@ -612,6 +612,7 @@ public actor BotRuntime<C: WallClock> {
     /// The lease driver renewed the lease: lines held while the renewal was
     /// late go out now, in order (if the lease covers them again).
     public func leaseRenewed() async {
+        guard !heldForLease.isEmpty else { return }  // The usual case: no turn taken every renewal
         await enterTurn()
         if !heldForLease.isEmpty && !fenced { await flush() }
         await leaveTurnAfterDeliveries()
