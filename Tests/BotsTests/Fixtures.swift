@@ -237,18 +237,21 @@ final class Harness: Sendable {
 
     /// A new runtime on the same store file, as after a restart (the old one
     /// is dropped without any goodbye, like a crash).
-    func restart() async throws {
+    /// `beforeStart`: what the gateway does before starting the bots (a
+    /// new active instance activates its lease fence).
+    func restart(beforeStart: @Sendable (BotRuntime<ManualClock>) async -> Void = { _ in }) async throws {
         if let old = current.withLock({ $0?.store }) { await old.close() }
-        try await startRuntime()
+        try await startRuntime(beforeStart)
     }
 
-    private func startRuntime() async throws {
+    private func startRuntime(_ beforeStart: @Sendable (BotRuntime<ManualClock>) async -> Void = { _ in }) async throws {
         let store = try SQLiteDeskStore(path: directory.path("tickets.sqlite"), logger: .disabled, now: clock.date)
         let runtime = BotRuntime(desk: desk, definitions: definitions, kb: shippedKB, store: wrapStore(store),
                                  clock: clock, logger: logger)
         await runtime.attach(demo, settings: Self.demoSettings)
         await runtime.attach(oftc, settings: Self.oftcSettings)
         current.withLock { $0 = (runtime, store) }
+        await beforeStart(runtime)
         try await runtime.start()
     }
 

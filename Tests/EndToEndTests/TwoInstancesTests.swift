@@ -263,6 +263,15 @@ import TestSupport
             print("\(store), two instances: \(customers.count) customers, \(promised.count) tickets, "
                   + "\(spanning.count) conversations spanned a kill, \(pages.count) page lines, "
                   + "\(duplicates) in-flight duplicates")
+            // How long customers waited: a resend is a 6 s wait for an answer
+            // (the lease fence holds lines while a renewal is late).
+            let waits = customers.map { Self.seconds($0.started.duration(to: $0.ended)) }
+            print(String(format: "\(store): customers resent a line %d times in all (most by one: %d); a conversation "
+                         + "took median %.1f s, longest %.1f s; held for the lease's renewal (last two processes' logs): %d",
+                         customers.map(\.resends).reduce(0, +), customers.map(\.resends).max() ?? 0,
+                         Self.median(waits), waits.max() ?? 0,
+                         [active, standby].map { $0.output.components(separatedBy: "holding this step's lines").count - 1 }
+                             .reduce(0, +)))
             #expect(kills.count == 10)
             #expect((joined.max() ?? 99) <= 10, "worst takeover \(joined.max() ?? 0) s")
         }

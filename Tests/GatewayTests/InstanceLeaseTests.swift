@@ -74,12 +74,72 @@ import Testing
         #expect(!role.isActive)
     }
 
+    @Test func linesWaitFromASecondBeforeTheInstanceWouldStopAndEachRenewalMovesThatOn() {
+        var role = LeaseRole(timing: LeaseTiming(), now: Self.start)
+        #expect(role.sendDeadline == nil, "a standby sends nothing")
+        _ = role.answered(.granted(Self.grant(1)), askedAt: Self.start, now: Self.start)
+        #expect(role.sendDeadline == Self.at(4.5), "6 s − 0.5 s safety − 1 s for the line to leave")
+        #expect(role.answerDeadline == Self.at(5.5))
+        // A renewal asked at 2 and answered late, at 4.8: lines held since
+        // 4.5 may go out again, until 6.5.
+        #expect(role.answered(.granted(Self.grant(1, at: 2)), askedAt: Self.at(2), now: Self.at(4.8)) == nil)
+        #expect(role.sendDeadline == Self.at(6.5))
+        #expect(role.checkExpiry(now: Self.at(7.5)) != nil)
+        #expect(role.sendDeadline == nil, "lost: nothing more is sent")
+    }
+
     @Test func validityCountsFromTheAskNotTheAnswer() {
         var role = LeaseRole(timing: LeaseTiming(), now: Self.start)
         // Asked at 0, answered only at 5: valid until 6 (−0.5 margin), not 11.
         _ = role.answered(.granted(Self.grant(1)), askedAt: Self.start, now: Self.at(5))
         #expect(role.checkExpiry(now: Self.at(5.4)) == nil)
         #expect(role.checkExpiry(now: Self.at(5.5)) != nil)
+    }
+}
+
+/// `instance: { lease: { ttlSeconds, renewSeconds } }` in the gateway's
+/// file: checked when it is read (`check-config`, `run`), so a timing that
+/// cannot hold a lease is refused with its field.
+@Suite struct LeaseTimingConfigurationTests {
+    func load(_ lease: String) throws -> GatewayConfiguration {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lease-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let file = folder.appendingPathComponent("gw.json5")
+        try """
+            { customers: ["customers.json5"], \(lease)
+              networks: [{ name: "demo", server: "127.0.0.1:6667", nick: "switchboard" }] }
+            """.write(to: file, atomically: true, encoding: .utf8)
+        return try GatewayConfiguration.load(from: file)
+    }
+
+    func error(_ lease: String) -> String {
+        do {
+            _ = try load(lease)
+            return ""
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test func theDefaultsAreSixAndTwoSecondsAndAnotherTimingIsTaken() throws {
+        #expect(try load("").lease == LeaseTiming())
+        #expect(LeaseTiming().ttl == .seconds(6) && LeaseTiming().renewEvery == .seconds(2))
+        let set = try load("instance: { lease: { ttlSeconds: 10, renewSeconds: 2.5 } },").lease
+        #expect(set.ttl == .seconds(10) && set.renewEvery == .milliseconds(2500))
+        #expect(set.safetyMargin == .milliseconds(500) && set.sendMargin == .seconds(1))
+        #expect(try load("instance: { lease: { ttlSeconds: 8 } },").lease.renewEvery == .seconds(2), "one field alone")
+    }
+
+    @Test func aTimingThatCannotHoldTheLeaseIsRefusedWithItsField() {
+        let halves = error("instance: { lease: { ttlSeconds: 6, renewSeconds: 3 } },")
+        #expect(halves.contains("instance.lease.renewSeconds") && halves.contains("less than half of ttlSeconds"),
+                "\(halves)")
+        let short = error("instance: { lease: { ttlSeconds: 2, renewSeconds: 0.5 } },")
+        #expect(short.contains("instance.lease.ttlSeconds") && short.contains("between 3 and 300"), "\(short)")
+        let tight = error("instance: { lease: { ttlSeconds: 3.5, renewSeconds: 1.6 } },")
+        #expect(tight.contains("at least 2 s"), "\(tight)")
+        #expect(error("instance: { lease: { ttlSeconds: 6, renewSeconds: 0 } },").contains("at least 0.2"))
+        #expect(error("instance: { lease: { ttl: 6 } },").contains("ttl"), "unknown keys are errors")
     }
 }
 
@@ -103,7 +163,8 @@ import Testing
         #expect(a.status.role == .active && first.token == FencingToken(rawValue: 1))
         let start = clock.date
         let standby = Task { await b.waitUntilActive() }
-        let holding = Task { await a.holdUntilLost() }
+        let renewals = Mutex(0)
+        let holding = Task { await a.holdUntilLost(renewed: { renewals.withLock { $0 += 1 } }) }
         // a renews every 2 s; b keeps standing by.
         for _ in 0..<10 {
             try #require(await clock.waitForSleepers(2, within: .seconds(10)), "a renewing and b standing by both sleep")
@@ -111,6 +172,8 @@ import Testing
         }
         #expect(b.status.role == .standby)
         #expect(b.status.lease?.holder == "gw-a")
+        #expect(renewals.withLock { $0 } >= 3, "the bots are told of every renewal (held lines go out)")
+        #expect(a.sendableUntil.map { $0 > clock.date } == true)
 
         // a hangs: it stops renewing (its task is cancelled, so it no longer
         // sleeps on the clock). b takes over after the TTL.
@@ -180,7 +243,8 @@ final class PartitionedLeaseStore: LeaseStore {
         let grant = try #require(await a.waitUntilActive())
         let start = clock.date
         store.cut.store(true, ordering: .sequentiallyConsistent)
-        let holding = Task { await a.holdUntilLost() }
+        let renewals = Mutex(0)
+        let holding = Task { await a.holdUntilLost(renewed: { renewals.withLock { $0 += 1 } }) }
         var lostAt: Date?
         for _ in 0..<100 where lostAt == nil {
             _ = await clock.waitForSleepers(1, maxYields: 10_000)

@@ -588,6 +588,13 @@ extension Intake {
     /// the greeting, if the first line already started the check).
     mutating func resume(interruptedPINCheck: Bool, _ context: IntakeContext) -> [IntakeEffect] {
         texts = context.texts
+        // The stored question may never have reached the customer: the
+        // snapshot is committed before a step's lines go out, and the
+        // process can die (or lose its lease) in between. So the customer's
+        // next line gets the open question again at once, not after the
+        // re-prompt interval: a customer who repeats an unanswered line was
+        // otherwise met with silence across takeovers (issue 10).
+        lastPromptAt = nil
         guard interruptedPINCheck, needsPIN else { return [] }
         lastQuestion = .pin
         lastPromptAt = context.now

@@ -115,8 +115,10 @@ public actor BotRuntime<C: WallClock> {
     /// Set while this instance holds the gateway lease: pages are claimed
     /// with its token before they go out (``activate(fence:onFenced:)``).
     var pageFence: PageFence?
-    /// True once the store refused a claim or the gateway fenced the
-    /// runtime: no page goes out any more.
+    /// True once the store refused a claim or the gateway fenced the runtime
+    /// (the lease is lost): no line goes out any more — no page, no
+    /// customer or agent line; the next active instance goes on from the
+    /// store.
     var fenced = false
     /// Told (once) when a claim was refused, so the gateway stops at once
     /// instead of at its next lease renewal.
@@ -125,6 +127,14 @@ public actor BotRuntime<C: WallClock> {
     /// its own transaction: the next send takes them without a claim commit
     /// (once; a later send of the same page claims as usual).
     var claimedAtCreation: Set<Int64> = []
+    /// Until when the lease covers handing a line to a network, by this
+    /// instance's own view (nil: it does not, or no longer). Asked before
+    /// every step's lines go out (issue 10).
+    var sendableUntil: (@Sendable () -> Date?)?
+    /// Lines of steps that found the lease view run out, in order: they
+    /// wait for the lease driver's verdict — ``leaseRenewed()`` sends them,
+    /// ``fence()`` drops them (see ``sendOutgoing()``).
+    var heldForLease: [ChatAction] = []
 
     /// Networks whose send-queue backlog the agents were warned about (until
     /// it clears; see ``watchBacklogs(now:)``).
@@ -459,17 +469,56 @@ public actor BotRuntime<C: WallClock> {
         rearm()
     }
 
-    /// Sends what is queued; whether there was anything. With a lease, the
+    /// Sends what is queued; whether anything went out. With a lease, the
     /// step's pages are claimed first (one transaction); a page whose claim
     /// is refused or fails is not sent (it stays pending in the store).
+    ///
+    /// **The lease fence** (issue 10): a line is handed to a network only
+    /// while the lease covers it by this instance's own view
+    /// (``sendableUntil``). Past that, the step's lines — customer, agent
+    /// and page lines alike — are *held*, in order, not dropped: the step
+    /// is already committed (its ticket, its pages, the conversation's
+    /// snapshot), so dropping its lines would leave a customer whose answer
+    /// the store says was given. A renewal that confirms the lease (the
+    /// token unchanged, so no other instance held it meanwhile) releases
+    /// them (``leaseRenewed()``); a lost lease drops them (``fence()``) and
+    /// the next active instance goes on from the store: pages pending in the
+    /// outbox, conversations restored so that the customer's next line is
+    /// answered. Rolling the step back instead is not possible: a committed
+    /// ticket and its pages must stand (an on-call page may not be lost),
+    /// and an instance cut off from its store could not write the rollback.
     @discardableResult
     private func sendOutgoing() async -> Bool {
-        let batch = outgoing
+        let step = outgoing
         outgoing = []
+        if fenced {
+            drop(step)
+            return false
+        }
+        guard leaseCoversSending() else {
+            if !step.isEmpty {
+                if heldForLease.isEmpty {
+                    logger.warning("the lease is not confirmed for now: holding this step's lines until it is renewed",
+                                   ["lines": step.count, "sendable_until": sendableUntil?().map { "\($0)" } ?? "-"])
+                }
+                heldForLease += step
+            }
+            return false
+        }
+        let batch = heldForLease + step
+        if !heldForLease.isEmpty {
+            logger.notice("the lease was renewed: sending the lines held meanwhile", ["lines": heldForLease.count])
+            heldForLease = []
+        }
         let refused = await claimPagesToSend(batch)
         for var action in batch {
-            // `fence()` may have come while the claim was awaited: it wins.
-            if let id = action.deliveryID, refused.contains(id) || fenced { continue }
+            // `fence()` may have come while the claim was awaited: it wins,
+            // for every line.
+            if let id = action.deliveryID, refused.contains(id) { continue }  // Forgotten and counted by the claim
+            if fenced {
+                drop([action])
+                continue
+            }
             action.lane = lane(for: action)
             guard let network = networks[action.network] else {
                 logger.warning("no such network for an outgoing line", ["network": action.network,
@@ -482,6 +531,23 @@ public actor BotRuntime<C: WallClock> {
             await network.send(action)
         }
         return !batch.isEmpty
+    }
+
+    /// Whether the lease covers handing a line to a network now: always
+    /// without a lease check (one instance alone, the console, tests).
+    private func leaseCoversSending() -> Bool {
+        guard pageFence != nil, let sendableUntil else { return true }
+        guard let until = sendableUntil() else { return false }
+        return clock.date < until
+    }
+
+    /// Lines a fenced runtime does not send: their pages stay pending in
+    /// the store for the next holder (not claimed, so not in flight).
+    private func drop(_ lines: [ChatAction]) {
+        for id in lines.compactMap(\.deliveryID) {
+            outbox.forget(PageID(rawValue: id))
+            counters.pagesFenced += 1
+        }
     }
 
     /// Claims the pages among `batch` with the lease's token (nothing without
@@ -537,20 +603,46 @@ public actor BotRuntime<C: WallClock> {
 
     /// Makes the runtime claim every page with `fence` before it goes out
     /// (call before ``start()`` when the gateway holds the lease).
-    /// `onFenced` is called once if the store refuses a claim.
-    public func activate(fence: PageFence, onFenced: (@Sendable () -> Void)? = nil) {
+    /// `sendableUntil`: until when the lease covers handing a line to a
+    /// network, by this instance's own view (nil: not now); asked before
+    /// each step's lines go out, which wait past it (``sendOutgoing()``).
+    /// Without it only pages are fenced. `onFenced` is called once if the
+    /// store refuses a claim.
+    public func activate(fence: PageFence, sendableUntil: (@Sendable () -> Date?)? = nil,
+                         onFenced: (@Sendable () -> Void)? = nil) {
         pageFence = fence
         fenced = false
+        self.sendableUntil = sendableUntil
         self.onFenced = onFenced
     }
 
-    /// Stops sending pages at once (the gateway lost its lease): nothing
-    /// more is claimed or handed to a network; what is in flight stays
-    /// unconfirmed in the store for the next holder. Not undone: an
-    /// instance that lost the lease exits and starts again as a standby.
+    /// The lease driver renewed the lease: lines held while the renewal was
+    /// late go out now, in order (if the lease covers them again).
+    public func leaseRenewed() async {
+        guard !heldForLease.isEmpty else { return }  // The usual case: no turn taken every renewal
+        await enterTurn()
+        if !heldForLease.isEmpty && !fenced { await flush() }
+        await leaveTurnAfterDeliveries()
+    }
+
+    /// Lines waiting for the lease's renewal (for tests and diagnostics).
+    public var linesHeldForLease: Int { heldForLease.count }
+
+    /// Stops sending at once (the gateway lost its lease): nothing more is
+    /// claimed or handed to a network — no page, no customer or agent line;
+    /// lines held for the lease's renewal are dropped (the next active
+    /// instance answers from the store); what is in flight stays unconfirmed
+    /// in the store for the next holder. Not undone: an instance that lost
+    /// the lease exits and starts again as a standby.
     public func fence() {
         fenced = true
         if pageFence == nil { pageFence = PageFence(lease: "", token: FencingToken(rawValue: 0)) }
+        if !heldForLease.isEmpty {
+            logger.notice("the lease was lost: the lines held for its renewal are not sent; the next active instance goes on from the store",
+                          ["lines": heldForLease.count])
+            drop(heldForLease)
+            heldForLease = []
+        }
         for id in outbox.inFlight.keys { outbox.forget(id) }
     }
 

@@ -19,7 +19,9 @@ import Synchronization
 /// instance starts the bots (the queue, escalation and SLA timers,
 /// conversations and pending pages resumed from the store; a step that
 /// fell due meanwhile is paged at once), claims each page with its fencing
-/// token before sending it, and connects to the networks. One instance
+/// token before sending it, hands no line to a network past its own view
+/// of the lease (a step's lines wait for the renewal: ``BotRuntime``'s
+/// `sendOutgoing`), and connects to the networks. One instance
 /// alone gets the lease at once (a restart under the same instance name
 /// too). On losing the lease (token superseded, the store unreachable until
 /// the lease ran out, not renewed in time) it fences first — the outbox
@@ -53,6 +55,8 @@ public final class GatewayService<C: WallClock>: Sendable {
     /// - Parameters:
     ///   - instance: this instance's holder id for the lease; instances
     ///     sharing a store need distinct ones (default: the host name).
+    ///   - leaseTiming: overrides the configuration's `instance.lease`
+    ///     (tests with short leases).
     ///   - onLeaseLost: called once the instance has fenced and disconnected
     ///     after losing the lease; `switchboard run` exits the process there
     ///     (status 75) rather than wait for work stuck on a store that may
@@ -61,7 +65,7 @@ public final class GatewayService<C: WallClock>: Sendable {
     ///     ``NetworkFactory/make(_:clock:logger:state:definitions:)`` with the
     ///     store and the bot definitions; tests pass fakes).
     public init(loaded: LoadedConfiguration, clock: C, logger: Logger, instance: String = GatewayService.defaultInstance,
-                leaseTiming: LeaseTiming = LeaseTiming(),
+                leaseTiming: LeaseTiming? = nil,
                 onLeaseLost: (@Sendable (GatewayRunError) -> Void)? = nil,
                 makeNetwork: NetworkMaker<C>? = nil) throws {
         self.loaded = loaded
@@ -71,7 +75,7 @@ public final class GatewayService<C: WallClock>: Sendable {
         startedAt = clock.date
         currentDesk = Mutex(loaded.desk)
         store = try StoreFactory.open(loaded.gateway.store, logger: logger)
-        lease = InstanceLease(store: store.desk, instance: instance, timing: leaseTiming, clock: clock, logger: logger)
+        lease = InstanceLease(store: store.desk, instance: instance, timing: leaseTiming ?? loaded.gateway.lease, clock: clock, logger: logger)
         knowledgeBase = ReloadableKnowledgeBase(loaded.knowledgeBase, folder: loaded.definitions.kbFolder,
                                                 errors: loaded.kbErrors, logger: logger)
         runtime = BotRuntime(desk: loaded.desk, definitions: loaded.definitions, kb: knowledgeBase, store: store.desk,
@@ -190,7 +194,12 @@ public final class GatewayService<C: WallClock>: Sendable {
     /// networks and renews the lease; reports a loss or a failed start.
     private func serveWhileActive(_ events: AsyncStream<Control>.Continuation) async {
         guard let grant = await lease.waitUntilActive() else { return }
-        await runtime.activate(fence: PageFence(lease: lease.name, token: grant.token), onFenced: {
+        // Every step's lines wait while the lease's renewal is late and go
+        // out when it comes (`renewed` below); a loss drops them (`fence()`
+        // in the control loop) and the next active instance answers.
+        let lease = self.lease
+        await runtime.activate(fence: PageFence(lease: lease.name, token: grant.token),
+                               sendableUntil: { lease.sendableUntil }, onFenced: {
             events.yield(.leaseLost("the store refused a page claim with token \(grant.token)"))
         })
         do {
@@ -223,7 +232,7 @@ public final class GatewayService<C: WallClock>: Sendable {
                     }
                 }
             }
-            if let reason = await lease.holdUntilLost() {
+            if let reason = await lease.holdUntilLost(renewed: { Task { await runtime.leaseRenewed() } }) {
                 events.yield(.leaseLost(reason))
             }
             // Cancelled by the control loop once it has fenced and disconnected.

@@ -7,6 +7,8 @@ import Synchronization
 /// standby asks every 2 s and a lease lasts 6 s, so a dead active instance is
 /// replaced at most 6 s (its last renewal's TTL) + 2 s (the standby's next
 /// try) + the time to connect after its death: within the 10 s the issue asks.
+/// Configurable as `instance: { lease: { ttlSeconds: 6, renewSeconds: 2 } }`
+/// (``init(ttlSeconds:renewSeconds:)`` says what is accepted).
 public struct LeaseTiming: Sendable, Hashable {
     /// How long a grant or renewal lasts (by the store's deciding clock).
     public var ttl: Duration
@@ -17,14 +19,60 @@ public struct LeaseTiming: Sendable, Hashable {
     /// The active instance gives up this long before its own view of the
     /// lease's end, so it has stopped before a standby may start.
     public var safetyMargin: Duration
+    /// Lines are handed to a network only while the lease lasts this much
+    /// longer than ``safetyMargin`` (time for a line to leave the process);
+    /// a step past that holds its lines until the renewal confirms the lease
+    /// (``BotRuntime/leaseRenewed()``). Reached only when a renewal is late
+    /// by `ttl − renewEvery − safetyMargin − sendMargin` (2.5 s by default).
+    public var sendMargin: Duration
 
     public init(ttl: Duration = .seconds(6), renewEvery: Duration = .seconds(2),
-                retryAfterError: Duration = .milliseconds(500), safetyMargin: Duration = .milliseconds(500)) {
+                retryAfterError: Duration = .milliseconds(500), safetyMargin: Duration = .milliseconds(500),
+                sendMargin: Duration = .seconds(1)) {
         self.ttl = ttl
         self.renewEvery = renewEvery
         self.retryAfterError = retryAfterError
         self.safetyMargin = safetyMargin
+        self.sendMargin = sendMargin
     }
+
+    /// The timing of a configuration's `instance.lease`, or why it cannot
+    /// work: the TTL within 3–300 s (the margins take 1.5 s of it); a
+    /// renewal at least every 0.2 s and more often than every TTL/2, so a
+    /// failed renewal is retried before the lease runs out; and at least 2 s
+    /// between a renewal and the point where lines wait for the next one.
+    public init(ttlSeconds: Double, renewSeconds: Double) throws(LeaseTimingError) {
+        let defaults = LeaseTiming()
+        guard ttlSeconds.isFinite, ttlSeconds >= 3, ttlSeconds <= 300 else {
+            throw LeaseTimingError(field: "ttlSeconds", "must be between 3 and 300 seconds, found \(ttlSeconds)")
+        }
+        guard renewSeconds.isFinite, renewSeconds >= 0.2 else {
+            throw LeaseTimingError(field: "renewSeconds", "must be at least 0.2 seconds, found \(renewSeconds)")
+        }
+        guard renewSeconds < ttlSeconds / 2 else {
+            throw LeaseTimingError(field: "renewSeconds", "must be less than half of ttlSeconds (\(ttlSeconds / 2) s), "
+                + "found \(renewSeconds): a failed renewal needs a retry before the lease runs out")
+        }
+        guard ttlSeconds - renewSeconds >= 2 else {
+            throw LeaseTimingError(field: "renewSeconds", "ttlSeconds − renewSeconds must be at least 2 s, found "
+                + "\(ttlSeconds - renewSeconds): the instance stops 0.5 s and holds its lines 1.5 s before the lease's end")
+        }
+        self.init(ttl: .milliseconds(Int64((ttlSeconds * 1000).rounded())),
+                  renewEvery: .milliseconds(Int64((renewSeconds * 1000).rounded())),
+                  retryAfterError: min(defaults.retryAfterError, .milliseconds(Int64((renewSeconds * 1000).rounded()))))
+    }
+}
+
+/// An `instance.lease` timing that cannot work (``LeaseTiming/init(ttlSeconds:renewSeconds:)``).
+public struct LeaseTimingError: Error, Sendable, CustomStringConvertible {
+    /// `ttlSeconds` or `renewSeconds`.
+    public var field: String
+    public var problem: String
+    init(field: String, _ problem: String) {
+        self.field = field
+        self.problem = problem
+    }
+    public var description: String { "\(field) \(problem)" }
 }
 
 /// The role of one gateway instance as a state machine with no I/O: what
@@ -100,6 +148,13 @@ struct LeaseRole: Sendable {
     var answerDeadline: Date? {
         guard case .active(_, let validUntil) = phase else { return nil }
         return validUntil.addingTimeInterval(-timing.safetyMargin.timeInterval)
+    }
+
+    /// Until when the active instance hands lines to a network: its own
+    /// view of the lease's end less the safety and send margins; nil when it
+    /// is not active. Moved on by every renewal, counted from its ask.
+    var sendDeadline: Date? {
+        answerDeadline?.addingTimeInterval(-timing.sendMargin.timeInterval)
     }
 
     /// The next request and when to make it.
@@ -217,6 +272,13 @@ public final class InstanceLease<C: WallClock>: Sendable {
         role = Mutex(LeaseRole(timing: timing, now: clock.date))
     }
 
+    /// Until when this instance may hand a line to a network, by its own
+    /// clock (``LeaseRole/sendDeadline``); nil when it is not active. The
+    /// bots ask before every step's lines go out and hold them past it.
+    public var sendableUntil: Date? {
+        role.withLock { $0.sendDeadline }
+    }
+
     /// For `/healthz` and `/metrics`.
     public var status: LeaseStatus {
         let phase = role.withLock { $0.phase }
@@ -275,8 +337,10 @@ public final class InstanceLease<C: WallClock>: Sendable {
 
     /// Renews the lease until it is lost and returns why ("token 7
     /// superseded …", "store unreachable …", "not renewed in time …"); nil
-    /// when the task is cancelled first.
-    public func holdUntilLost() async -> String? {
+    /// when the task is cancelled first. `renewed` is called after every
+    /// renewal the store granted (the bots send the lines they held while
+    /// it was late); it should return at once.
+    public func holdUntilLost(renewed: (@Sendable () -> Void)? = nil) async -> String? {
         while !Task.isCancelled {
             if let change = role.withLock({ $0.checkExpiry(now: clock.date) }), case .lost(let reason) = change {
                 return reason
@@ -298,6 +362,7 @@ public final class InstanceLease<C: WallClock>: Sendable {
             if case .lost(let reason)? = role.withLock({ $0.answered(answer, askedAt: askedAt, now: clock.date) }) {
                 return reason
             }
+            if case .granted = answer { renewed?() }
         }
         return nil
     }

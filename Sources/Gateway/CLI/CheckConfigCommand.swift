@@ -51,6 +51,8 @@ enum CheckConfigCommand {
             + (warnings == 0 ? "" : " (\(warnings) warning\(warnings == 1 ? "" : "s") above)"))
         print("  store:     \(store)")
         print("  networks:  " + g.networks.map(\.summary).joined(separator: ", "))
+        print("  lease:     \(GatewayService<SystemClock>.seconds(g.lease.ttl)) s, renewed every "
+            + "\(GatewayService<SystemClock>.seconds(g.lease.renewEvery)) s (with several instances on one store)")
         if let http = g.http {
             let address = http.host.contains(":") ? "[\(http.host)]:\(http.port)" : "\(http.host):\(http.port)"
             print("  http:      http://\(address)/ (status page, /healthz, /metrics; "

@@ -30,6 +30,10 @@ public struct GatewayConfiguration: Sendable {
     public var http: HTTPSettings?
     /// The chat networks, each with its kind (``NetworkSettings``).
     public var networks: [NetworkSettings]
+    /// How this instance holds the store's lease when several share it
+    /// (`instance: { lease: { ttlSeconds: 6, renewSeconds: 2 } }`; the
+    /// defaults when absent).
+    public var lease = LeaseTiming()
 
     /// The `store` section: `{ kind: "sqlite", path: "../var/switchboard.sqlite" }`
     /// (`kind` defaults to `sqlite`, so the older `{ path: … }` still works)
@@ -183,6 +187,17 @@ public struct GatewayConfiguration: Sendable {
                                          at: ConfigPath("store", "kind")))
         }
 
+        var lease = LeaseTiming()
+        if let entry = raw.instance?.lease {
+            let defaults = LeaseTiming()
+            do {
+                lease = try LeaseTiming(ttlSeconds: entry.ttlSeconds ?? defaults.ttl.timeInterval,
+                                        renewSeconds: entry.renewSeconds ?? defaults.renewEvery.timeInterval)
+            } catch {
+                issues.append(document.issue("\(error)", at: ConfigPath("instance", "lease", .key(error.field))))
+            }
+        }
+
         var networks: [NetworkSettings] = []
         var names: Set<String> = []
         if raw.networks.isEmpty {
@@ -231,7 +246,7 @@ public struct GatewayConfiguration: Sendable {
         return GatewayConfiguration(
             file: url, deskFolder: deskFolder, customerFiles: customerFiles, botsFolder: resolve(raw.bots ?? "../bots"),
             store: store, log: log, http: http,
-            networks: networks)
+            networks: networks, lease: lease)
     }
 }
 
@@ -332,6 +347,7 @@ struct GatewayFile: Decodable {
     var log: LogEntry?
     var http: HTTPEntry?
     var networks: [NetworkEntry]
+    var instance: InstanceEntry?
 
     struct StoreEntry: Decodable {
         var kind: String?
@@ -347,6 +363,11 @@ struct GatewayFile: Decodable {
         var auth: HTTPAuthEntry?
     }
     struct HTTPAuthEntry: Decodable { var token: SecretEntry? }
+    struct InstanceEntry: Decodable { var lease: LeaseEntry? }
+    struct LeaseEntry: Decodable {
+        var ttlSeconds: Double?
+        var renewSeconds: Double?
+    }
 }
 
 struct SecretEntry: Decodable {
