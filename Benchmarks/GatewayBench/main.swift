@@ -62,6 +62,15 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
 
 func format(_ value: Double) -> String { String(format: "%.3f", value) }
 
+/// Context switches of the whole process so far (every thread, voluntary
+/// and involuntary): the gateway's hand-offs between threads plus the
+/// bench's own clients.
+func contextSwitches() -> Int {
+    var usage = rusage()
+    getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
+    return usage.ru_nvcsw + usage.ru_nivcsw
+}
+
 let server = try await NgircdServer.start()
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gatewaybench-\(UUID().uuidString.prefix(8))").path
 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -102,12 +111,13 @@ let agentThread = Thread {
 }
 agentThread.start()
 var pageLatencies: [Double] = []
+var pageSwitches: [Double] = []
 for index in 1...pageCount {
     let nick = String(format: "kunde%03d", index)
     let customer = try await TestUser.connect(port: server.port, nick: nick)
     // Conversation up to the severity question (PIN check and KB outside the
     // measurement), then the last answer, timestamped just before it is sent.
-    let sent = try await customer.run { client -> ContinuousClock.Instant in
+    let (sent, switchesBefore) = try await customer.run { client -> (ContinuousClock.Instant, Int) in
         client.privmsg("switchboard", "Hello, customer number 20001. Our warehouse scanners lost the VPN tunnel.")
         _ = try client.expectMessage(from: "switchboard", containing: "PIN")
         client.privmsg("switchboard", "4711")
@@ -118,12 +128,14 @@ for index in 1...pageCount {
             client.privmsg("switchboard", "no")
             _ = try client.expectMessage(from: "switchboard", containing: "How serious")
         }
+        let switches = contextSwitches()
         let sent = ContinuousClock.now
         client.privmsg("switchboard", "1")
         _ = try client.expectMessage(from: "switchboard", containing: "is saved")
-        return sent
+        return (sent, switches)
     }
     try await offload { pageArrived.wait() }
+    pageSwitches.append(Double(contextSwitches() - switchesBefore))
     let page = pages.withLock { $0.removeFirst() }
     pageLatencies.append(milliseconds(sent.duration(to: page.receivedAt)))
     try await customer.run { $0.close() }
@@ -134,6 +146,8 @@ print("""
     1. Contract customer's last answer → page read by the on-duty agent (\(pageCount) customers, sequential)
                                   median      p90      p99    worst   (ms)
        page (agent's PM)        \(format(percentile(sortedPages, 0.5)))    \(format(percentile(sortedPages, 0.9)))    \(format(percentile(sortedPages, 0.99)))    \(format(sortedPages.last ?? .nan))
+       context switches per page, last answer sent → page read (whole process: gateway and the bench's clients, \
+    the customer's "is saved" included): median \(String(format: "%.0f", percentile(pageSwitches.sorted(), 0.5)))
     """)
 
 // The machine's floor for the durable part, measured the same way right
