@@ -28,7 +28,6 @@ import Core
 import Foundation
 import Gateway
 import IRCClient
-import KB
 import Store
 import Synchronization
 import TestSupport
@@ -185,8 +184,29 @@ let queries = [
     "raid degraded disk", "zwei faktor handy verloren", "backup job failed", "e-mail alerts missing",
     "cloud replication slow", "admin console unreachable",
 ]
-let knowledgeBase = KnowledgeBase.load(from: loaded.definitions.kbFolder).0
-let linesPerQuery = queries.map { 1 + min(loaded.definitions.kbSettings.results, knowledgeBase.search($0, limit: 3).count) }
+// Lines per answer as the gateway sends them: each query asked once, lines
+// read until 0.3 s of silence. (A count guessed from a local KB search was
+// off by one for some queries; the readers then ran a line ahead, their
+// requests piled up behind the answers and the latencies were not one
+// request's any more.)
+let probe = try await TestUser.connect(port: server.port, nick: "probe")
+let linesPerQuery = try await probe.run { c -> [Int] in
+    var counts: [Int] = []
+    for query in queries {
+        c.privmsg("switchboard", "!kb \(query)")
+        var count = 0
+        while (try? c.expect("kb answer line", timeout: .milliseconds(300), where: { $0.nick == "switchboard" })) != nil {
+            count += 1
+        }
+        counts.append(count)
+    }
+    c.close()
+    return counts
+}
+guard linesPerQuery.allSatisfy({ $0 > 0 }) else {
+    print("the gateway did not answer every !kb probe: \(linesPerQuery)")
+    exit(1)
+}
 let clients = try await withThrowingTaskGroup(of: TestUser.self) { group in
     for index in 0..<20 {
         group.addTask { try await TestUser.connect(port: server.port, nick: String(format: "leser%02d", index)) }
