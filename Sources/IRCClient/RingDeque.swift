@@ -41,6 +41,16 @@ struct RingDeque<Element>: Sendable where Element: Sendable {
         return element
     }
 
+    @discardableResult
+    mutating func popLast() -> Element? {
+        guard count > 0 else { return nil }
+        let index = (head + count - 1) % storage.count
+        let element = storage[index]
+        storage[index] = nil
+        count -= 1
+        return element
+    }
+
     mutating func removeAll() {
         storage = []
         head = 0

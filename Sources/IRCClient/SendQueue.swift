@@ -45,6 +45,16 @@ import IRC
 /// the receiver acknowledges the first (the 44 ms delayed-ACK stall) — and
 /// then confirms the whole batch with ``written(now:)``.
 ///
+/// When the bucket is nearly empty and refills fast (the fast setting:
+/// a line every 0.2 ms once the burst is spent), a text's lines would leave
+/// one token apart, each its own write; ngircd relays them as separate
+/// packets and, with Nagle on its side, holds the second until the reader
+/// acknowledges the first — up to the reader's delayed ACK (40 ms). So a
+/// text's next lines wait together until the bucket holds a token for each
+/// of them, when that takes at most ``groupWindow``; they then leave in one
+/// batch. The rate is the bucket's all the same. With the standard setting
+/// (a line every 2 s) no line ever waits for this.
+///
 /// ## Delivery, expiry, reconnects
 /// - A text with an id is reported delivered once all its lines were
 ///   written to the socket (``written(now:)`` after its last line).
@@ -162,6 +172,15 @@ public struct SendQueue: Sendable {
     /// The text of each line in ``inFlight`` (nil for session lines).
     private var inFlightHandles: [Handle?] = []
     private var reports: [Report] = []
+    /// Set when the last ``next(now:sendTexts:sendControl:chargeImmediate:format:)``
+    /// held a text's lines back to send them together: when the bucket
+    /// holds enough tokens for them.
+    private var textsHeldUntil: Date?
+
+    /// The longest a text's next line waits so that the lines after it can
+    /// go in the same write (see "Batches"): well under a delayed ACK
+    /// (40 ms), and not noticeable to a reader.
+    public static let groupWindow: TimeInterval = 0.005
 
     /// An empty queue with a full bucket.
     public init(settings: IRCClientConfiguration.SendQueueSettings, now: Date) {
@@ -236,12 +255,33 @@ public struct SendQueue: Sendable {
         guard sendTexts else { return nil }
         expire(now: now)
         defer { tidy() }
+        textsHeldUntil = nil
         for priority in SendPriority.allCases {
-            guard let found = nextTextLine(priority, now: now, format: format) else { continue }
-            _ = bucket.take(at: now)
-            return handOut(found.line, found.handle)
+            switch nextTextLine(priority, now: now, format: format) {
+            case .none: continue
+            case .held(let until):
+                textsHeldUntil = until
+                return nil
+            case .line(let handle, let line):
+                _ = bucket.take(at: now)
+                return handOut(line, handle)
+            }
         }
         return nil
+    }
+
+    /// When the lines of a text with `remaining` lines left may go together
+    /// (see "Batches"), or nil when the next one may go now: the bucket
+    /// holds a token for each of them, or gathering them would take longer
+    /// than ``groupWindow``, or the bucket refills too slowly to gather any.
+    private func groupReadyDate(remaining: Int, now: Date) -> Date? {
+        let fitting = Int(Self.groupWindow / bucket.interval + 1e-6)
+        let wanted = min(remaining, Int(bucket.capacity), fitting)
+        guard wanted > 1 else { return nil }
+        let have = bucket.available(at: now)
+        guard have < Double(wanted) - TokenBucket.epsilon else { return nil }
+        // A hundredth of a token over, so the last of them finds a whole one.
+        return now.addingTimeInterval((Double(wanted) - have + 0.01) * bucket.interval)
     }
 
     /// Confirms that every line in flight was written to the socket; texts
@@ -278,6 +318,7 @@ public struct SendQueue: Sendable {
         }
         inFlight.removeAll()
         inFlightHandles.removeAll()
+        textsHeldUntil = nil
         immediate.removeAll()
         control.removeAll()
         for handle in started {
@@ -295,7 +336,10 @@ public struct SendQueue: Sendable {
     }
 
     /// A fresh registration: the server counts from zero.
-    public mutating func resetBucket(now: Date) { bucket.reset(now: now) }
+    public mutating func resetBucket(now: Date) {
+        bucket.reset(now: now)
+        textsHeldUntil = nil
+    }
 
     /// Drops texts not yet started whose expiry has passed (reported).
     public mutating func expire(now: Date) {
@@ -337,7 +381,8 @@ public struct SendQueue: Sendable {
         if !immediate.isEmpty { return now }
         let hasControl = sendControl && !control.isEmpty
         let hasText = sendTexts && hasTexts
-        if hasControl || hasText { consider(bucket.nextTokenDate(after: now)) }
+        if hasControl { consider(bucket.nextTokenDate(after: now)) }
+        if hasText { consider(max(bucket.nextTokenDate(after: now), textsHeldUntil ?? now)) }
         consider(earliestExpiry)
         return deadline
     }
@@ -383,7 +428,7 @@ public struct SendQueue: Sendable {
     /// head of their texts (started now if it was not).
     private mutating func nextTextLine(
         _ priority: SendPriority, now: Date, format: (Item) -> Result<[[UInt8]], SendFailure>
-    ) -> (handle: Handle, line: Line)? {
+    ) -> NextText {
         let lane = priority.rawValue
         while let recipient = lanes[lane].takeTurn() {
             while let head = lanes[lane].head(of: recipient), !slab.contains(head) {
@@ -419,16 +464,32 @@ public struct SendQueue: Sendable {
                 }
             }
             guard let lines = slab[handle].lines else { continue }
+            // A text whose group began in this batch goes on while tokens last.
+            if !inFlightHandles.contains(handle),
+               let until = groupReadyDate(remaining: lines.count - slab[handle].handedOut, now: now)
+            {
+                lanes[lane].keepTurn(recipient)
+                return .held(until: until)
+            }
             let index = slab.update(handle) { item -> Int in
                 item.handedOut += 1
                 return item.handedOut - 1
             }
             // Its last line is out: the recipient's next text may follow in the same batch.
             if index + 1 == lines.count { lanes[lane].popHead(recipient: recipient) }
-            return (handle, Line(bytes: lines[index], lane: .text(priority), itemID: slab[handle].id,
-                                 completesItem: index + 1 == lines.count))
+            return .line(handle, Line(bytes: lines[index], lane: .text(priority), itemID: slab[handle].id,
+                                      completesItem: index + 1 == lines.count))
         }
-        return nil
+        return .none
+    }
+
+    /// What a lane has to send now.
+    private enum NextText {
+        /// Nothing waiting in this lane.
+        case none
+        /// Its next text waits until `until` so its lines go together; lower lanes wait too.
+        case held(until: Date)
+        case line(Handle, Line)
     }
 
     /// Removes a waiting text (not started) and reports it when it has an id.
@@ -575,6 +636,13 @@ struct LaneQueue: Sendable {
 
     /// `recipient` had their turn and goes to the back of the line.
     mutating func endTurn(_ recipient: String) { turns.append(recipient) }
+
+    /// Undoes the last ``endTurn(_:)`` of `recipient`: their text waits for
+    /// the bucket and keeps its place at the front.
+    mutating func keepTurn(_ recipient: String) {
+        if turns.count > 0 { turns.popLast() }
+        turns.prepend(recipient)
+    }
 
     /// Puts a text handed out in full (and so popped) back at the front of
     /// `recipient`'s texts: its lines were not written and go again.

@@ -143,4 +143,73 @@ struct CoalescedWriteTests {
             """)
         try await log.wait("delivery report") { $0 == .delivered(id: 9, at: clock.date) }
     }
+
+    /// A bucket of 10 lines refilled every millisecond: `groupWindow` (5 ms)
+    /// gathers up to 5 lines.
+    static let quick = IRCClientConfiguration.SendQueueSettings(burst: 10, interval: .milliseconds(1))
+
+    /// The session after its bucket was spent on a 10-line text, written.
+    static func spent() throws -> SessionHarness {
+        var h = SendQueueTests.registered(Self.quick)
+        h.advance(60)
+        try h.session.send((1...10).map { "x\($0)" }.joined(separator: "\n"), to: "zed", now: h.now)
+        #expect(h.takeUnwritten().count == 10)
+        h.session.lineWritten(now: h.now)
+        return h
+    }
+
+    @Test("A fast bucket spent: an answer's lines wait until each has its token, then leave in one batch")
+    func spentBucketGathersAnswer() throws {
+        var h = try Self.spent()
+        try h.session.send("Best:\n1. a\n2. b\n3. c", to: "alice", id: 4, now: h.now)
+        h.advance(0.0015)  // one token: line by line, the first line would leave alone now
+        #expect(h.takeUnwritten() == [])
+        let ready = try #require(h.session.nextDeadline(now: h.now))
+        #expect(ready.timeIntervalSince(h.now) > 0.0024 && ready.timeIntervalSince(h.now) < 0.0026)
+        h.advance(0.0023)
+        #expect(h.takeUnwritten() == [])
+        h.now = ready
+        #expect(h.takeUnwritten() == ["PRIVMSG alice Best:", "PRIVMSG alice :1. a", "PRIVMSG alice :2. b",
+                                      "PRIVMSG alice :3. c"])
+        #expect(SendQueueTests.reports(h.events()) == [])
+        h.session.lineWritten(now: h.now)
+        #expect(SendQueueTests.reports(h.events()) == [.delivered(id: 4, at: h.now)])
+    }
+
+    @Test("A long text on a spent fast bucket goes in groups that fit the window, at the bucket's rate")
+    func longTextInWindowGroups() throws {
+        var h = try Self.spent()
+        try h.session.send((1...12).map { "l\($0)" }.joined(separator: "\n"), to: "alice", id: 5, now: h.now)
+        var batches: [[String]] = []
+        let start = h.now
+        var lastBatchAt = start
+        while !h.session.queue.isEmpty, h.now.timeIntervalSince(start) < 1 {
+            let batch = h.takeUnwritten()
+            if !batch.isEmpty {
+                batches.append(batch)
+                lastBatchAt = h.now
+                h.session.lineWritten(now: h.now)
+                if h.session.queue.isEmpty { break }
+            }
+            let next = try #require(h.session.nextDeadline(now: h.now))
+            h.now = max(next, h.now.addingTimeInterval(0.0001))
+        }
+        #expect(batches.map(\.count) == [5, 5, 2])
+        #expect(batches.joined().map { $0.replacingOccurrences(of: "PRIVMSG alice ", with: "") }
+                == (1...12).map { "l\($0)" })
+        // 12 tokens at one a millisecond: the last batch cannot leave before 12 ms.
+        #expect(lastBatchAt.timeIntervalSince(start) >= 0.012 && lastBatchAt.timeIntervalSince(start) < 0.0125)
+    }
+
+    @Test("A page queued while an answer is gathered goes first, with its own lines together")
+    func pageOvertakesGatheredAnswer() throws {
+        var h = try Self.spent()
+        try h.session.send("a1\na2\na3", to: "alice", priority: .bulk, now: h.now)
+        h.advance(0.001)
+        #expect(h.takeUnwritten() == [])
+        try h.session.send("PAGE #7\nsecond", to: "anna", priority: .urgent, now: h.now)
+        #expect(h.takeUnwritten() == [])  // one token: the page's two lines wait for the second
+        h.now = try #require(h.session.nextDeadline(now: h.now))
+        #expect(h.takeUnwritten() == ["PRIVMSG anna :PAGE #7", "PRIVMSG anna second"])
+    }
 }
