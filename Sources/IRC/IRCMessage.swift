@@ -21,7 +21,8 @@
 /// parsing, because every consumer reads them; the tag section and the
 /// source are kept as the line's bytes and become ``IRCTags`` and
 /// ``IRCSource`` only when read (most server lines are never asked who sent
-/// them). Copying a message copies one reference.
+/// them). Copying a message copies one reference. Each read of ``tags`` or
+/// ``source`` makes them anew: a caller that asks several times keeps one copy.
 public struct IRCMessage: @unchecked Sendable, Hashable, CustomStringConvertible {
     // @unchecked: the storage is a ManagedBuffer (not Sendable by
     // declaration) that is never changed after it is made; setters make a new one.
