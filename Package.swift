@@ -24,7 +24,7 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
                        providers: [.apt(["libssl-dev"])]),
         // libpq, PostgreSQL's client library (libpq-dev): the PostgreSQL store.
-        .systemLibrary(name: "CPostgres", path: "Sources/CPostgres", pkgConfig: "libpq",
+        .systemLibrary(name: "CPostgres", path: "Sources/CPostgres",
                        providers: [.apt(["libpq-dev"])]),
         // Linux interfaces Swift's Glibc module lacks (epoll, accept4).
         .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
@@ -79,7 +79,7 @@ let package = Package(
                                "MatrixAdapter"],
                 swiftSettings: settings),
         // The command line, nothing else.
-        .executableTarget(name: "switchboard", dependencies: ["Gateway"], swiftSettings: settings),
+        .executableTarget(name: "switchboard", dependencies: ["Gateway", "CLinux"], swiftSettings: settings),
 
         // Shared by the test targets: fixtures for real servers, helpers.
         .target(name: "TestSupport", dependencies: ["Core", "Matrix", "MatrixAdapter"], path: "Tests/TestSupport",

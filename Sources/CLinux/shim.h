@@ -1,10 +1,12 @@
 // Linux system interfaces that Swift's Glibc module does not export:
 // epoll (readiness) and accept4 (accept with SOCK_NONBLOCK | SOCK_CLOEXEC in
 // one call, so an accepted socket is never inherited by a child spawned in
-// between). Used by the Transport target only.
+// between). Used by the Transport target; the switchboard executable uses
+// mallopt (malloc.h) to cap malloc's arenas.
 #ifndef SWITCHBOARD_CLINUX_SHIM_H
 #define SWITCHBOARD_CLINUX_SHIM_H
 
+#include <malloc.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 

@@ -190,30 +190,24 @@ enum IRCParser {
         let n = p.count
         var i = 0
 
-        // Tags: '@' up to the first space, kept as wire text. Tags and
-        // source are `let`s so the message is built in place, not copied.
-        let tags: IRCTags
+        // Tags: '@' up to the first space, kept as bytes until read.
+        var tagsStart = 0, tagsEnd = 0
         if p[0] == 0x40 {
             let end = firstSpace(p, from: 1, to: n)
-            tags = end > 1 ? IRCTags(wireText: string(p, 1, end, ascii)) : IRCTags()
+            if end > 1 { (tagsStart, tagsEnd) = (1, end) }
             i = end
             while i < n, p[i] == space { i += 1 }
-        } else {
-            tags = IRCTags()
         }
 
-        // Source: ':' up to the next space.
-        let source: IRCSource?
+        // Source: ':' up to the next space, kept as bytes until read.
+        var sourceStart = 0, sourceEnd = 0
         if i < n, p[i] == 0x3A {
             let start = i + 1
             let end = firstSpace(p, from: start, to: n)
             guard end > start else { throw IRCParseError(.emptySource, offset: i, bytes: p) }
-            source = IRCSource(validated: UnsafeBufferPointer(start: p.baseAddress! + start, count: end - start),
-                               ascii: ascii)
+            (sourceStart, sourceEnd) = (start, end)
             i = end
             while i < n, p[i] == space { i += 1 }
-        } else {
-            source = nil
         }
 
         // Command.
@@ -264,6 +258,10 @@ enum IRCParser {
             if !overflow.isEmpty { parameters.append(contentsOf: overflow) }
             return parameters
         }
-        return IRCMessage(tags: tags, source: source, command: command, parameters: parameters)
+        let base = p.baseAddress!
+        return IRCMessage(command: command, parameters: parameters,
+                          tags: UnsafeBufferPointer(start: base + tagsStart, count: tagsEnd - tagsStart),
+                          source: UnsafeBufferPointer(start: base + sourceStart, count: sourceEnd - sourceStart),
+                          ascii: ascii)
     }
 }

@@ -200,9 +200,11 @@ enum IRCSerializer {
             IRCSerializationError(reason, part: part, command: message.command.verb)
         }
 
-        let tagText = message.tags.wireText
-        if !tagText.isEmpty, !message.tags.isEmpty {
-            if validate, let key = message.tags.invalidKey { return fail(.invalidTagKey, .tag(key: key)) }
+        // Read once: a parsed message makes its tags and source when asked.
+        let tags = message.tags
+        let tagText = tags.wireText
+        if !tagText.isEmpty, !tags.isEmpty {
+            if validate, let key = tags.invalidKey { return fail(.invalidTagKey, .tag(key: key)) }
             if validate, let (key, reason) = checkTags(tagText) { return fail(reason, .tag(key: key)) }
             bytes.append(0x40)
             _ = append(tagText, to: &bytes)
@@ -254,13 +256,14 @@ enum IRCSerializer {
             bytes.append(contentsOf: message.command.verb.utf8)
         }
 
-        let count = message.parameters.count
+        let parameters = message.parameters
+        let count = parameters.count
         if validate, count > IRCLimits.parameterCount {
             return fail(.tooManyParameters(count: count), .line)
         }
         for index in 0..<count {
             let isLast = index == count - 1
-            let error = IRCTags.withBytes(message.parameters[index]) { p -> IRCSerializationError? in
+            let error = IRCTags.withBytes(parameters[index]) { p -> IRCSerializationError? in
                 let scan = scanBytes(p)
                 if validate, let byte = scan.forbidden { return fail(.forbiddenByte(byte), .parameter(index)) }
                 bytes.append(0x20)

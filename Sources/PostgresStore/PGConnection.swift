@@ -209,7 +209,9 @@ final class PGConnection {
         // what matters, so they are dropped.
         if let connection { PQsetNoticeProcessor(connection, { _, _ in }, nil) }
         guard let connection, PQstatus(connection) == CONNECTION_OK else {
-            let message = connection.map { Self.errorText($0) } ?? "out of memory"
+            // No connection at all: libpq (loaded on first use) is missing, or memory ran out.
+            let message = connection.map { Self.errorText($0) }
+                ?? shim_pq_load_error().map { "libpq could not be loaded: " + String(cString: $0) } ?? "out of memory"
             PQfinish(connection)
             handle = nil
             throw PGError(sqlState: "", message: "cannot connect to \(target): \(message)", connectionLost: true)

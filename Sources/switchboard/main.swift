@@ -2,6 +2,17 @@
 import Foundation
 import Gateway
 
+#if canImport(Glibc)
+import CLinux
+
+// At most two malloc arenas (glibc makes one per thread that allocates, up
+// to eight per core): the gateway's threads mostly wait, and each extra
+// arena keeps its own partly used pages (issue 12, idle memory; see
+// scripts/bench-rss). Two, not one, so the two cores' worker threads do
+// not contend for one lock when busy.
+mallopt(M_ARENA_MAX, 2)
+#endif
+
 let usage = """
     usage: switchboard <command> [options]
 
