@@ -27,6 +27,7 @@ actor MatrixEngine<C: WallClock> {
     private var explained: Set<String> = []
     private var explainedLoaded = false
     private var wasReady = false
+    private var scannedForDirectRooms = false
 
     /// A text waiting to go out.
     struct Queued {
@@ -200,6 +201,32 @@ actor MatrixEngine<C: WallClock> {
                            lane: .priority, isNotice: true))
     }
 
+    /// Learns the direct rooms `m.direct` lacks, once per process, before
+    /// the first direct room is created: every joined room that is not
+    /// configured and holds just the bot and one other user (joined or
+    /// invited). A process that stopped between creating a direct room and
+    /// storing `m.direct` (a crash, a failed account-data write) left such a
+    /// room; without this a second room would be made and a page re-sent
+    /// after the crash would arrive twice, once in each (the homeserver
+    /// deduplicates a transaction id per room). Rooms created later by this
+    /// process are known through the book, so one scan suffices.
+    private func findDirectRooms() async throws {
+        var found: [(room: String, user: String)] = []
+        for room in try await client.joinedRooms() where book.configured[room] == nil && book.directRooms[room] == nil {
+            let members = try await client.members(of: room)
+            guard members.count == 2, members[configuration.userID] == "join",
+                  let other = members.keys.first(where: { $0 != configuration.userID }) else { continue }
+            found.append((room, other))
+        }
+        scannedForDirectRooms = true
+        guard !found.isEmpty else { return }
+        for (room, user) in found.sorted(by: { $0.room < $1.room }) {
+            book.addDirect(room: room, user: user)
+            logger.notice("found a direct room missing from m.direct", ["user": user, "room": room])
+        }
+        await saveDirect()
+    }
+
     private func saveDirect() async {
         do {
             try await client.setAccountData("m.direct", book.directAccountData)
@@ -340,6 +367,10 @@ actor MatrixEngine<C: WallClock> {
             guard MatrixID.isUserID(user) else {
                 throw MatrixClientError("\"\(user)\" is not a Matrix user id (agents' accounts on a Matrix "
                     + "network are user ids like @anna:example.org)")
+            }
+            if !scannedForDirectRooms {
+                try await findDirectRooms()
+                if let room = book.directRoom(for: user) { return room }
             }
             let room = try await client.createDirectRoom(with: user)
             logger.info("created a direct room", ["user": user, "room": room])
