@@ -192,6 +192,40 @@ import TestSupport
         }
     }
 
+    @Test func aRevokedAccessTokenIsLoggedAndTheGatewayLogsInAgainAsTheSameDeviceAndKeepsAnswering() async throws {
+        try await withDesk { desk in
+            let room = try await openDirectRoom(desk)
+            try await say(desk, "Hello, customer number 20001. Our VPN to the shipyard is down", in: room, expecting: "PIN")
+            let answeredBefore = await desk.customer.messages(from: desk.bot, in: room).count
+            // Someone with the bot's password revokes every token of the
+            // account (`POST /logout/all` from a session of their own).
+            let owner = MatrixTestUser(server: desk.synapse, name: "switchboard", password: Self.password)
+            try await owner.client.login()
+            _ = try await owner.client.call("POST", ["logout", "all"], body: .object([:]))
+            // The customer's answer, written while the gateway's token is
+            // dead, is not lost: the gateway says what happened, logs in
+            // again and answers it.
+            try await desk.customer.say("4711", in: room)
+            try await desk.gateway.waitForOutput("no longer accepts the access token", timeout: .seconds(60))
+            let deadline = ContinuousClock.now.advanced(by: .seconds(30))
+            var answers: [String] = []
+            while !answers.contains(where: { $0.contains("How serious") || $0.contains("Does one of them solve") }) {
+                guard ContinuousClock.now < deadline else { throw MatrixClientError("no answer after the PIN: \(answers)") }
+                try await Task.sleep(for: .milliseconds(50))
+                answers = await desk.customer.messages(from: desk.bot, in: room).dropFirst(answeredBefore)
+                    .compactMap { $0.event.content["body"]?.string }
+            }
+            let logins = desk.gateway.output.split(separator: "\n").filter { $0.contains("logged in") }
+            let devices = logins.compactMap { line in
+                line.split(separator: " ").first { $0.hasPrefix("device=") }.map { String($0.dropFirst(7)) }
+            }
+            #expect(devices.count >= 2, "logged in again: \(logins)")
+            #expect(Set(devices).count == 1, "as the same device every time: \(devices)")
+            let revoked = desk.gateway.output.split(separator: "\n").first { $0.contains("no longer accepts") } ?? ""
+            #expect(revoked.contains("M_UNKNOWN_TOKEN") && revoked.contains("logging in again"), "\(revoked)")
+        }
+    }
+
     @Test func anEncryptedRoomIsExplainedOnceAndNothingBreaks() async throws {
         try await withDesk { desk in
             let room = try await desk.customer.createRoom(invite: [desk.bot], direct: true, encrypted: true)
