@@ -28,6 +28,12 @@ actor MatrixEngine<C: WallClock> {
     private var explainedLoaded = false
     private var wasReady = false
     private var scannedForDirectRooms = false
+    /// Recipients with a text under way.
+    private var inFlight: Set<ChatRecipient> = []
+    /// A send failed: the loop waits this long before starting more.
+    private var pendingPause: Duration?
+    private var backoff = SyncBackoff(base: .milliseconds(500), cap: .seconds(30))
+    private var random = SeededRandom()
 
     /// A text waiting to go out.
     struct Queued {
@@ -259,17 +265,30 @@ actor MatrixEngine<C: WallClock> {
         Task { await deliveries(delivery) }
     }
 
-    /// The next text to send: the most urgent lane first, oldest first in it.
+    /// Texts under way at once, each to a different recipient: a page is
+    /// not held up behind the customer's notice or another agent's page
+    /// (each PUT takes a homeserver round trip); the request client's pool
+    /// has as many connections.
+    static var maxInFlight: Int { 4 }
+
+    /// The next text to send: the most urgent lane first, oldest first in
+    /// it, to a recipient with nothing under way (so one recipient's texts
+    /// keep their order).
     private func next() -> Int? {
-        queue.indices.filter { !queue[$0].sending }
+        queue.indices.filter { !queue[$0].sending && !inFlight.contains(queue[$0].action.recipient) }
             .min { (queue[$0].action.lane, queue[$0].order) < (queue[$1].action.lane, queue[$1].order) }
     }
 
+    /// Starts sends while there is room under ``maxInFlight``; a failed one
+    /// makes the loop wait out the backoff before it starts more.
     private func sendLoop() async {
-        var backoff = SyncBackoff(base: .milliseconds(500), cap: .seconds(30))
-        var random = SeededRandom()
         while !Task.isCancelled, !isStopping {
-            guard status.isReady, let index = next() else {
+            if let pause = pendingPause {
+                pendingPause = nil
+                try? await clock.sleep(for: pause)
+                continue
+            }
+            guard status.isReady, inFlight.count < Self.maxInFlight, let index = next() else {
                 await withCheckedContinuation { wake = $0 }
                 continue
             }
@@ -280,26 +299,37 @@ actor MatrixEngine<C: WallClock> {
                 continue
             }
             queue[index].sending = true
-            let order = item.order
-            let result = await deliver(item.action)
-            guard let position = queue.firstIndex(where: { $0.order == order }) else { continue }
-            switch result {
-            case .sent:
-                backoff.succeeded()
-                queue.remove(at: position)
-                if let id = item.action.deliveryID { report(.delivered(id: id, at: clock.date)) }
-            case .refused(let reason):
-                queue.remove(at: position)
-                logger.warning("cannot send", ["to": item.action.recipient.description, "error": reason])
-                if let id = item.action.deliveryID { report(.failed(id: id, reason: reason)) }
-            case .retry(let reason):
-                queue[position].sending = false
-                queue[position].attempts += 1
-                let wait = backoff.failed(random: &random)
-                logger.warning("send failed; retrying", ["to": item.action.recipient.description, "error": reason,
-                                                         "retry_ms": wait.wholeMilliseconds])
-                try? await clock.sleep(for: wait)
-            }
+            inFlight.insert(item.action.recipient)
+            Task { await self.send(item) }
+        }
+    }
+
+    /// Sends one queued text and settles it: removed and reported, or back
+    /// in the queue with a backoff for the loop.
+    private func send(_ item: Queued) async {
+        let result = await deliver(item.action)
+        inFlight.remove(item.action.recipient)
+        defer {
+            wake?.resume()
+            wake = nil
+        }
+        guard let position = queue.firstIndex(where: { $0.order == item.order }) else { return }
+        switch result {
+        case .sent:
+            backoff.succeeded()
+            queue.remove(at: position)
+            if let id = item.action.deliveryID { report(.delivered(id: id, at: clock.date)) }
+        case .refused(let reason):
+            queue.remove(at: position)
+            logger.warning("cannot send", ["to": item.action.recipient.description, "error": reason])
+            if let id = item.action.deliveryID { report(.failed(id: id, reason: reason)) }
+        case .retry(let reason):
+            queue[position].sending = false
+            queue[position].attempts += 1
+            let wait = backoff.failed(random: &random)
+            logger.warning("send failed; retrying", ["to": item.action.recipient.description, "error": reason,
+                                                     "retry_ms": wait.wholeMilliseconds])
+            pendingPause = max(pendingPause ?? .zero, wait)
         }
     }
 
@@ -375,7 +405,9 @@ actor MatrixEngine<C: WallClock> {
             let room = try await client.createDirectRoom(with: user)
             logger.info("created a direct room", ["user": user, "room": room])
             book.addDirect(room: room, user: user)
-            await saveDirect()
+            // Stored while the first text goes out, not before it: a crash
+            // before it is stored is what `findDirectRooms` repairs.
+            Task { await self.saveDirect() }
             return room
         }
     }

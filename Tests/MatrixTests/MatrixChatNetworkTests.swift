@@ -125,6 +125,31 @@ import Testing
         _ = try? await task.value
     }
 
+    @Test func aPageIsNotHeldUpBehindATextStillGoingOutToAnotherRoom() async throws {
+        // The homeserver takes its time with the customer's room (the PUT
+        // is never answered here); the page to the agents' room goes out.
+        let clock = ManualClock()
+        let fake = Self.homeserver(send: { seen in
+            seen.path.hasPrefix("/rooms/!slow:example.org/") ? (FakeHomeserver.hold, ok) : (200, json(#"{"event_id":"$e"}"#))
+        })
+        let recorder = Recorder()
+        let (network, task) = await start(fake, clock: clock, recorder: recorder)
+        await network.send(ChatAction(network: "mx", recipient: .channel("!slow:example.org"), text: "Your ticket is saved"))
+        await waitFor { fake.seen.contains { $0.path.hasPrefix("/rooms/!slow:example.org/send/") } }
+        await network.send(ChatAction(network: "mx", recipient: .channel("!agents:example.org"), text: "P1 #5",
+                                      lane: .urgent, deliveryID: 5))
+        await waitFor { recorder.deliveries.withLock { $0.count } == 1 }
+        #expect(recorder.deliveries.withLock { $0 }.contains { if case .delivered(5, _) = $0 { true } else { false } })
+        // A second text to the slow room waits for the first (order per room).
+        await network.send(ChatAction(network: "mx", recipient: .channel("!slow:example.org"), text: "second"))
+        await network.send(ChatAction(network: "mx", recipient: .channel("!agents:example.org"), text: "P2 #6",
+                                      lane: .urgent, deliveryID: 6))
+        await waitFor { recorder.deliveries.withLock { $0.count } == 2 }
+        #expect(fake.seen.filter { $0.path.hasPrefix("/rooms/!slow:example.org/send/") }.count == 1)
+        await network.shutdown(message: "", deadline: .zero)
+        _ = try? await task.value
+    }
+
     @Test func aHomeserverErrorIsRetriedAfterABackoffWithTheSameTransactionIDAndARefusalFailsThePage() async throws {
         let clock = ManualClock()
         let failures = Mutex(1)
