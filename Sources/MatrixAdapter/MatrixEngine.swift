@@ -30,6 +30,8 @@ actor MatrixEngine<C: WallClock> {
     private var scannedForDirectRooms = false
     /// Recipients with a text under way.
     private var inFlight: Set<ChatRecipient> = []
+    /// The sends under way, by queue order (cancelled when `run` ends).
+    private var sendTasks: [UInt64: Task<Void, Never>] = [:]
     /// A send failed: the loop waits this long before starting more.
     private var pendingPause: Duration?
     private var backoff = SyncBackoff(base: .milliseconds(500), cap: .seconds(30))
@@ -85,6 +87,7 @@ actor MatrixEngine<C: WallClock> {
         }
         syncTask.cancel()
         sendTask.cancel()
+        for task in sendTasks.values { task.cancel() }
         status = ChatNetworkStatus(.disconnected, detail: "stopped")
     }
 
@@ -300,7 +303,7 @@ actor MatrixEngine<C: WallClock> {
             }
             queue[index].sending = true
             inFlight.insert(item.action.recipient)
-            Task { await self.send(item) }
+            sendTasks[item.order] = Task { await self.send(item) }
         }
     }
 
@@ -309,6 +312,7 @@ actor MatrixEngine<C: WallClock> {
     private func send(_ item: Queued) async {
         let result = await deliver(item.action)
         inFlight.remove(item.action.recipient)
+        sendTasks[item.order] = nil
         defer {
             wake?.resume()
             wake = nil
