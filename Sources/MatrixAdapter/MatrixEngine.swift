@@ -171,6 +171,16 @@ actor MatrixEngine<C: WallClock> {
                 logger.warning("cannot join", ["room": name, "error": "\(error)"])
             }
         }
+        // At start (after the configured rooms are known, so none is taken
+        // for a direct room) rather than before the first page, so no page
+        // waits for it; when it fails, the first direct room's creation tries again.
+        if !scannedForDirectRooms {
+            do {
+                try await findDirectRooms()
+            } catch {
+                logger.warning("cannot look for direct rooms missing from m.direct", ["error": "\(error)"])
+            }
+        }
     }
 
     /// Joins a room the bot was invited to when the inviter may invite it
@@ -210,8 +220,8 @@ actor MatrixEngine<C: WallClock> {
                            lane: .priority, isNotice: true))
     }
 
-    /// Learns the direct rooms `m.direct` lacks, once per process, before
-    /// the first direct room is created: every joined room that is not
+    /// Learns the direct rooms `m.direct` lacks, once per process (at start,
+    /// or else before the first direct room is created): every joined room that is not
     /// configured and holds just the bot and one other user (joined or
     /// invited). A process that stopped between creating a direct room and
     /// storing `m.direct` (a crash, a failed account-data write) left such a

@@ -26,7 +26,11 @@ import TestSupport
     /// Synapse with users `switchboard`, `anna`, `ben`, `cust`, `eve`; the
     /// agents' room `#agents:localhost` (made by anna) when `agentsOnMatrix`;
     /// ngircd; the gateway on both.
-    func withDesk(agentsOnMatrix: Bool = true, _ body: (Desk) async throws -> Void) async throws {
+    /// `beforeGateway`: runs once Synapse and anna are up, before the
+    /// gateway starts (to leave the bot's account as a crashed run would).
+    func withDesk(agentsOnMatrix: Bool = true,
+                  beforeGateway: (SynapseServer, MatrixTestUser) async throws -> Void = { _, _ in },
+                  _ body: (Desk) async throws -> Void) async throws {
         try await SynapseServer.with { synapse in
             try await synapse.register([("switchboard", Self.password), ("anna", Self.password), ("ben", Self.password),
                                         ("cust", Self.password), ("eve", Self.password)])
@@ -34,6 +38,7 @@ import TestSupport
             let customer = try await MatrixTestUser.start(server: synapse, name: "cust", password: Self.password)
             var agentsRoom: String?
             if agentsOnMatrix { agentsRoom = try await anna.createRoom(alias: "agents", isPublic: true) }
+            try await beforeGateway(synapse, anna)
             try await NgircdServer.with { irc in
                 let matrix = GatewayProcess.MatrixNetwork(
                     homeserver: synapse.url, serverName: synapse.serverName, user: synapse.userID("switchboard"),
@@ -189,6 +194,28 @@ import TestSupport
                     "no old message is answered again: \(answeredAfter.dropFirst(answeredBefore).map { $0.event.content["body"]?.string ?? "" })")
             // And the restarted gateway still answers new lines.
             try await say(desk, "!status", in: room, expecting: "#\(number)")
+        }
+    }
+
+    @Test func aDirectRoomAnEarlierRunMadeButNeverStoredInMDirectGetsThePageNoSecondRoom() async throws {
+        // An earlier run created the direct room with anna and died before
+        // storing m.direct: the room exists, the account data does not.
+        var earlierRoom = ""
+        try await withDesk(beforeGateway: { synapse, anna in
+            let earlier = MatrixTestUser(server: synapse, name: "switchboard", password: Self.password)
+            try await earlier.client.login()
+            let created = try await earlier.client.createDirectRoom(with: await anna.userID)
+            earlierRoom = created
+            try await self.waitForJoin(of: await anna.userID, in: created, seenBy: anna)
+            #expect(try await earlier.client.accountData("m.direct") == nil)
+        }) { desk in
+            let room = try await openDirectRoom(desk)
+            let (number, _) = try await openContractTicket(desk, in: room)
+            let page = try await desk.anna.expectMessage(from: desk.bot, containing: "#\(number)", outside: desk.agentsRoom)
+            #expect(page.room == earlierRoom, "the page goes to the room the earlier run made")
+            let roomsWithBot = Set(await desk.anna.seen.filter { $0.room != desk.agentsRoom }.map(\.room))
+            #expect(roomsWithBot == [earlierRoom], "no second direct room: \(roomsWithBot)")
+            try await desk.gateway.waitForOutput("found a direct room missing from m.direct")
         }
     }
 
