@@ -1,7 +1,7 @@
 // MatrixBench: a page's latency through a real Synapse next to Synapse's
 // own send → /sync round trip, like with like, in the same run.
 //
-//   swift run -c release MatrixBench [SAMPLES] [WARMUP]     (default 300, 20)
+//   swift run -c release MatrixBench [SAMPLES] [WARMUP]     (default 500, 20; about 1.5 min)
 //
 // Needs Synapse (scripts/ensure-test-servers). Starts a homeserver on a
 // free loopback port with users `switchboard` (the bot, run by the
@@ -38,7 +38,7 @@ import Synchronization
 import TestSupport
 
 let arguments = CommandLine.arguments.dropFirst()
-let samples = max(1, arguments.first.flatMap(Int.init) ?? 300)
+let samples = max(1, arguments.first.flatMap(Int.init) ?? 500)
 let warmup = max(1, arguments.dropFirst().first.flatMap(Int.init) ?? 20)
 let password = "bench password"
 let synapse = try await SynapseServer.start()
