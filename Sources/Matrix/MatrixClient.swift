@@ -181,6 +181,26 @@ public actor MatrixClient<C: WallClock> {
         return id
     }
 
+    /// The rooms the user has joined (`GET /joined_rooms`).
+    public func joinedRooms() async throws -> [String] {
+        let answer = try await call("GET", ["joined_rooms"])
+        return answer["joined_rooms"]?.array?.compactMap(\.string) ?? []
+    }
+
+    /// The members of `room` who have joined or are invited, with that
+    /// membership (`GET /rooms/{id}/members`, state now; those who left or
+    /// were banned are not listed).
+    public func members(of room: String) async throws -> [String: String] {
+        let answer = try await call("GET", ["rooms", room, "members"])
+        var members: [String: String] = [:]
+        for event in answer["chunk"]?.array ?? [] {
+            guard let user = event["state_key"]?.string, let membership = event["content"]?["membership"]?.string,
+                  membership == "join" || membership == "invite" else { continue }
+            members[user] = membership
+        }
+        return members
+    }
+
     /// The room id an alias names (`GET /directory/room/{alias}`).
     public func resolve(alias: String) async throws -> String {
         let answer = try await call("GET", ["directory", "room", alias])

@@ -27,6 +27,15 @@ actor MatrixEngine<C: WallClock> {
     private var explained: Set<String> = []
     private var explainedLoaded = false
     private var wasReady = false
+    private var scannedForDirectRooms = false
+    /// Recipients with a text under way.
+    private var inFlight: Set<ChatRecipient> = []
+    /// The sends under way, by queue order (cancelled when `run` ends).
+    private var sendTasks: [UInt64: Task<Void, Never>] = [:]
+    /// A send failed: the loop waits this long before starting more.
+    private var pendingPause: Duration?
+    private var backoff = SyncBackoff(base: .milliseconds(500), cap: .seconds(30))
+    private var random = SeededRandom()
 
     /// A text waiting to go out.
     struct Queued {
@@ -78,6 +87,7 @@ actor MatrixEngine<C: WallClock> {
         }
         syncTask.cancel()
         sendTask.cancel()
+        for task in sendTasks.values { task.cancel() }
         status = ChatNetworkStatus(.disconnected, detail: "stopped")
     }
 
@@ -161,6 +171,16 @@ actor MatrixEngine<C: WallClock> {
                 logger.warning("cannot join", ["room": name, "error": "\(error)"])
             }
         }
+        // At start (after the configured rooms are known, so none is taken
+        // for a direct room) rather than before the first page, so no page
+        // waits for it; when it fails, the first direct room's creation tries again.
+        if !scannedForDirectRooms {
+            do {
+                try await findDirectRooms()
+            } catch {
+                logger.warning("cannot look for direct rooms missing from m.direct", ["error": "\(error)"])
+            }
+        }
     }
 
     /// Joins a room the bot was invited to when the inviter may invite it
@@ -200,6 +220,32 @@ actor MatrixEngine<C: WallClock> {
                            lane: .priority, isNotice: true))
     }
 
+    /// Learns the direct rooms `m.direct` lacks, once per process (at start,
+    /// or else before the first direct room is created): every joined room that is not
+    /// configured and holds just the bot and one other user (joined or
+    /// invited). A process that stopped between creating a direct room and
+    /// storing `m.direct` (a crash, a failed account-data write) left such a
+    /// room; without this a second room would be made and a page re-sent
+    /// after the crash would arrive twice, once in each (the homeserver
+    /// deduplicates a transaction id per room). Rooms created later by this
+    /// process are known through the book, so one scan suffices.
+    private func findDirectRooms() async throws {
+        var found: [(room: String, user: String)] = []
+        for room in try await client.joinedRooms() where book.configured[room] == nil && book.directRooms[room] == nil {
+            let members = try await client.members(of: room)
+            guard members.count == 2, members[configuration.userID] == "join",
+                  let other = members.keys.first(where: { $0 != configuration.userID }) else { continue }
+            found.append((room, other))
+        }
+        scannedForDirectRooms = true
+        guard !found.isEmpty else { return }
+        for (room, user) in found.sorted(by: { $0.room < $1.room }) {
+            book.addDirect(room: room, user: user)
+            logger.notice("found a direct room missing from m.direct", ["user": user, "room": room])
+        }
+        await saveDirect()
+    }
+
     private func saveDirect() async {
         do {
             try await client.setAccountData("m.direct", book.directAccountData)
@@ -232,17 +278,30 @@ actor MatrixEngine<C: WallClock> {
         Task { await deliveries(delivery) }
     }
 
-    /// The next text to send: the most urgent lane first, oldest first in it.
+    /// Texts under way at once, each to a different recipient: a page is
+    /// not held up behind the customer's notice or another agent's page
+    /// (each PUT takes a homeserver round trip); the request client's pool
+    /// has as many connections.
+    static var maxInFlight: Int { 4 }
+
+    /// The next text to send: the most urgent lane first, oldest first in
+    /// it, to a recipient with nothing under way (so one recipient's texts
+    /// keep their order).
     private func next() -> Int? {
-        queue.indices.filter { !queue[$0].sending }
+        queue.indices.filter { !queue[$0].sending && !inFlight.contains(queue[$0].action.recipient) }
             .min { (queue[$0].action.lane, queue[$0].order) < (queue[$1].action.lane, queue[$1].order) }
     }
 
+    /// Starts sends while there is room under ``maxInFlight``; a failed one
+    /// makes the loop wait out the backoff before it starts more.
     private func sendLoop() async {
-        var backoff = SyncBackoff(base: .milliseconds(500), cap: .seconds(30))
-        var random = SeededRandom()
         while !Task.isCancelled, !isStopping {
-            guard status.isReady, let index = next() else {
+            if let pause = pendingPause {
+                pendingPause = nil
+                try? await clock.sleep(for: pause)
+                continue
+            }
+            guard status.isReady, inFlight.count < Self.maxInFlight, let index = next() else {
                 await withCheckedContinuation { wake = $0 }
                 continue
             }
@@ -253,26 +312,38 @@ actor MatrixEngine<C: WallClock> {
                 continue
             }
             queue[index].sending = true
-            let order = item.order
-            let result = await deliver(item.action)
-            guard let position = queue.firstIndex(where: { $0.order == order }) else { continue }
-            switch result {
-            case .sent:
-                backoff.succeeded()
-                queue.remove(at: position)
-                if let id = item.action.deliveryID { report(.delivered(id: id, at: clock.date)) }
-            case .refused(let reason):
-                queue.remove(at: position)
-                logger.warning("cannot send", ["to": item.action.recipient.description, "error": reason])
-                if let id = item.action.deliveryID { report(.failed(id: id, reason: reason)) }
-            case .retry(let reason):
-                queue[position].sending = false
-                queue[position].attempts += 1
-                let wait = backoff.failed(random: &random)
-                logger.warning("send failed; retrying", ["to": item.action.recipient.description, "error": reason,
-                                                         "retry_ms": wait.wholeMilliseconds])
-                try? await clock.sleep(for: wait)
-            }
+            inFlight.insert(item.action.recipient)
+            sendTasks[item.order] = Task { await self.send(item) }
+        }
+    }
+
+    /// Sends one queued text and settles it: removed and reported, or back
+    /// in the queue with a backoff for the loop.
+    private func send(_ item: Queued) async {
+        let result = await deliver(item.action)
+        inFlight.remove(item.action.recipient)
+        sendTasks[item.order] = nil
+        defer {
+            wake?.resume()
+            wake = nil
+        }
+        guard let position = queue.firstIndex(where: { $0.order == item.order }) else { return }
+        switch result {
+        case .sent:
+            backoff.succeeded()
+            queue.remove(at: position)
+            if let id = item.action.deliveryID { report(.delivered(id: id, at: clock.date)) }
+        case .refused(let reason):
+            queue.remove(at: position)
+            logger.warning("cannot send", ["to": item.action.recipient.description, "error": reason])
+            if let id = item.action.deliveryID { report(.failed(id: id, reason: reason)) }
+        case .retry(let reason):
+            queue[position].sending = false
+            queue[position].attempts += 1
+            let wait = backoff.failed(random: &random)
+            logger.warning("send failed; retrying", ["to": item.action.recipient.description, "error": reason,
+                                                     "retry_ms": wait.wholeMilliseconds])
+            pendingPause = max(pendingPause ?? .zero, wait)
         }
     }
 
@@ -341,10 +412,16 @@ actor MatrixEngine<C: WallClock> {
                 throw MatrixClientError("\"\(user)\" is not a Matrix user id (agents' accounts on a Matrix "
                     + "network are user ids like @anna:example.org)")
             }
+            if !scannedForDirectRooms {
+                try await findDirectRooms()
+                if let room = book.directRoom(for: user) { return room }
+            }
             let room = try await client.createDirectRoom(with: user)
             logger.info("created a direct room", ["user": user, "room": room])
             book.addDirect(room: room, user: user)
-            await saveDirect()
+            // Stored while the first text goes out, not before it: a crash
+            // before it is stored is what `findDirectRooms` repairs.
+            Task { await self.saveDirect() }
             return room
         }
     }

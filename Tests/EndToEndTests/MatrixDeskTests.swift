@@ -26,7 +26,11 @@ import TestSupport
     /// Synapse with users `switchboard`, `anna`, `ben`, `cust`, `eve`; the
     /// agents' room `#agents:localhost` (made by anna) when `agentsOnMatrix`;
     /// ngircd; the gateway on both.
-    func withDesk(agentsOnMatrix: Bool = true, _ body: (Desk) async throws -> Void) async throws {
+    /// `beforeGateway`: runs once Synapse and anna are up, before the
+    /// gateway starts (to leave the bot's account as a crashed run would).
+    func withDesk(agentsOnMatrix: Bool = true,
+                  beforeGateway: (SynapseServer, MatrixTestUser) async throws -> Void = { _, _ in },
+                  _ body: (Desk) async throws -> Void) async throws {
         try await SynapseServer.with { synapse in
             try await synapse.register([("switchboard", Self.password), ("anna", Self.password), ("ben", Self.password),
                                         ("cust", Self.password), ("eve", Self.password)])
@@ -34,6 +38,7 @@ import TestSupport
             let customer = try await MatrixTestUser.start(server: synapse, name: "cust", password: Self.password)
             var agentsRoom: String?
             if agentsOnMatrix { agentsRoom = try await anna.createRoom(alias: "agents", isPublic: true) }
+            try await beforeGateway(synapse, anna)
             try await NgircdServer.with { irc in
                 let matrix = GatewayProcess.MatrixNetwork(
                     homeserver: synapse.url, serverName: synapse.serverName, user: synapse.userID("switchboard"),
@@ -189,6 +194,62 @@ import TestSupport
                     "no old message is answered again: \(answeredAfter.dropFirst(answeredBefore).map { $0.event.content["body"]?.string ?? "" })")
             // And the restarted gateway still answers new lines.
             try await say(desk, "!status", in: room, expecting: "#\(number)")
+        }
+    }
+
+    @Test func aDirectRoomAnEarlierRunMadeButNeverStoredInMDirectGetsThePageNoSecondRoom() async throws {
+        // An earlier run created the direct room with anna and died before
+        // storing m.direct: the room exists, the account data does not.
+        var earlierRoom = ""
+        try await withDesk(beforeGateway: { synapse, anna in
+            let earlier = MatrixTestUser(server: synapse, name: "switchboard", password: Self.password)
+            try await earlier.client.login()
+            let created = try await earlier.client.createDirectRoom(with: await anna.userID)
+            earlierRoom = created
+            try await self.waitForJoin(of: await anna.userID, in: created, seenBy: anna)
+            #expect(try await earlier.client.accountData("m.direct") == nil)
+        }) { desk in
+            let room = try await openDirectRoom(desk)
+            let (number, _) = try await openContractTicket(desk, in: room)
+            let page = try await desk.anna.expectMessage(from: desk.bot, containing: "#\(number)", outside: desk.agentsRoom)
+            #expect(page.room == earlierRoom, "the page goes to the room the earlier run made")
+            let roomsWithBot = Set(await desk.anna.seen.filter { $0.room != desk.agentsRoom }.map(\.room))
+            #expect(roomsWithBot == [earlierRoom], "no second direct room: \(roomsWithBot)")
+            try await desk.gateway.waitForOutput("found a direct room missing from m.direct")
+        }
+    }
+
+    @Test func aRevokedAccessTokenIsLoggedAndTheGatewayLogsInAgainAsTheSameDeviceAndKeepsAnswering() async throws {
+        try await withDesk { desk in
+            let room = try await openDirectRoom(desk)
+            try await say(desk, "Hello, customer number 20001. Our VPN to the shipyard is down", in: room, expecting: "PIN")
+            let answeredBefore = await desk.customer.messages(from: desk.bot, in: room).count
+            // Someone with the bot's password revokes every token of the
+            // account (`POST /logout/all` from a session of their own).
+            let owner = MatrixTestUser(server: desk.synapse, name: "switchboard", password: Self.password)
+            try await owner.client.login()
+            _ = try await owner.client.call("POST", ["logout", "all"], body: .object([:]))
+            // The customer's answer, written while the gateway's token is
+            // dead, is not lost: the gateway says what happened, logs in
+            // again and answers it.
+            try await desk.customer.say("4711", in: room)
+            try await desk.gateway.waitForOutput("no longer accepts the access token", timeout: .seconds(60))
+            let deadline = ContinuousClock.now.advanced(by: .seconds(30))
+            var answers: [String] = []
+            while !answers.contains(where: { $0.contains("How serious") || $0.contains("Does one of them solve") }) {
+                guard ContinuousClock.now < deadline else { throw MatrixClientError("no answer after the PIN: \(answers)") }
+                try await Task.sleep(for: .milliseconds(50))
+                answers = await desk.customer.messages(from: desk.bot, in: room).dropFirst(answeredBefore)
+                    .compactMap { $0.event.content["body"]?.string }
+            }
+            let logins = desk.gateway.output.split(separator: "\n").filter { $0.contains("logged in") }
+            let devices = logins.compactMap { line in
+                line.split(separator: " ").first { $0.hasPrefix("device=") }.map { String($0.dropFirst(7)) }
+            }
+            #expect(devices.count >= 2, "logged in again: \(logins)")
+            #expect(Set(devices).count == 1, "as the same device every time: \(devices)")
+            let revoked = desk.gateway.output.split(separator: "\n").first { $0.contains("no longer accepts") } ?? ""
+            #expect(revoked.contains("M_UNKNOWN_TOKEN") && revoked.contains("logging in again"), "\(revoked)")
         }
     }
 

@@ -66,6 +66,39 @@ import Testing
         #expect(secretInline.contains("networks[0].password: a secret is given as { env:"), "\(secretInline)")
     }
 
+    @Test func aHomeserverWithAPrivateCAIsTrustedThroughCaFileWithTheHostStillVerified() throws {
+        let configuration = try base.load("""
+            { customers: ["customers.json5"], networks: [
+                { kind: "matrix", name: "mx", homeserver: "https://hs.example:8448", user: "@sb:hs.example",
+                  password: { env: "P" }, caFile: "certs/hs-ca.pem" },
+            ] }
+            """)
+        let mx = try #require(configuration.networks.first?.matrix)
+        #expect(mx.caFile?.path.hasSuffix("/certs/hs-ca.pem") == true, "relative to the configuration file")
+        #expect(mx.caFile?.path.hasPrefix("/") == true)
+        let tls = NetworkFactory.matrixTLS(mx)
+        #expect(tls.caFile == mx.caFile?.path && tls.verifyPeer && tls.serverName == nil)
+        #expect(NetworkFactory.matrixTLS(try #require(try base.load("""
+            { customers: ["customers.json5"], networks: [
+                { kind: "matrix", name: "mx", homeserver: "https://hs.example", user: "@sb:hs.example",
+                  password: { env: "P" } },
+            ] }
+            """).networks.first?.matrix)).caFile == nil, "without caFile: the system's CA store")
+        let plain = base.errors("""
+            { customers: ["customers.json5"], networks: [
+                { kind: "matrix", name: "mx", homeserver: "http://127.0.0.1:8008", user: "@sb:localhost",
+                  password: { env: "P" }, caFile: "ca.pem" },
+            ] }
+            """)
+        #expect(plain.contains("networks[0].caFile: caFile is for an https:// homeserver"), "\(plain)")
+        let irc = base.errors("""
+            { customers: ["customers.json5"], networks: [
+                { name: "libera", server: "irc.libera.chat", nick: "nl", caFile: "ca.pem" },
+            ] }
+            """)
+        #expect(irc.contains("\"caFile\" is a field of Matrix networks"), "\(irc)")
+    }
+
     @Test func ircFieldsMissingOrMatrixFieldsInAnIRCEntryAreErrors() {
         let text = base.errors("""
             { customers: ["customers.json5"], networks: [

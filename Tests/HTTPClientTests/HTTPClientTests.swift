@@ -94,16 +94,9 @@ import Transport
     }
 
     @Test func aPostOnAConnectionClosedAsItWentOutIsNotSentTwice() async throws {
-        // The connection that served /first closes at the next request (by
-        // the connection /first came on, not by number: on a loaded machine
-        // an earlier connect attempt can take number 1).
-        let kept = Mutex<Int?>(nil)
+        // The kept-alive connection closes as the POST arrives on it.
         let server = try TestHTTPServer { request in
-            if request.target == "/first" {
-                kept.withLock { $0 = request.connection }
-                return .send(response(200, "ok"))
-            }
-            return kept.withLock { $0 } == request.connection ? .close : .send(response(200, "ok"))
+            request.connection == 1 && request.target != "/first" ? .close : .send(response(200, "ok"))
         }
         defer { server.stop() }
         let client = HTTPClient()
@@ -116,7 +109,9 @@ import Transport
             }
             return detail.contains("POST http://127.0.0.1:\(server.port)/createRoom")
         }
+        // Sent once, on the kept-alive connection; no second connection.
         #expect(server.requests.map(\.target) == ["/first", "/createRoom"])
+        #expect(server.requests.map(\.connection) == [1, 1])
         #expect(server.connectionCount == 1)
     }
 
@@ -299,9 +294,11 @@ import Transport
     }
 
     @Test func aRefusedConnectionSaysSo() async throws {
-        let server = try TestHTTPServer { _ in .close }
-        let port = server.port
-        server.stop()
+        // A port bound but not listening refuses connects, and stays ours:
+        // a stopped server's port could be taken by another test's listener
+        // running at the same time, which would then get this connect.
+        let (socket, port) = try boundNotListening()
+        defer { close(socket) }
         await #expect {
             try await HTTPClient().send(HTTPRequest(url: URL(string: "http://127.0.0.1:\(port)/")!))
         } throws: { error in
@@ -386,4 +383,26 @@ import Transport
         sending.cancel()
         await #expect(throws: CancellationError.self) { try await sending.value }
     }
+}
+
+/// A TCP socket bound to a free loopback port without `listen`: connects to
+/// it are refused (RST) while the socket holds the port.
+func boundNotListening() throws -> (Int32, UInt16) {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+            bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+        }
+    }
+    guard bound else {
+        let code = errno
+        close(fd)
+        throw POSIXError(.init(rawValue: code) ?? .EIO)
+    }
+    return (fd, UInt16(bigEndian: address.sin_port))
 }

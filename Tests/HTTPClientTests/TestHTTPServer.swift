@@ -13,7 +13,11 @@ import Transport
 final class TestHTTPServer: Sendable {
     /// One request as the server read it.
     struct Request: Sendable {
-        /// 1 for the first connection accepted, 2 for the second, ...
+        /// 1 for the first connection that carried a request, 2 for the
+        /// second, ... A connection that never sends a whole request gets no
+        /// number: all test targets share one process, and a connect from
+        /// elsewhere (a gateway reconnecting to a port that was an IRC
+        /// server's a moment ago) can land on this listener.
         let connection: Int
         let method: String
         let target: String
@@ -62,7 +66,7 @@ final class TestHTTPServer: Sendable {
 
     func url(_ path: String) -> URL { URL(string: "http://127.0.0.1:\(port)\(path)")! }
 
-    /// Connections accepted so far.
+    /// Connections that carried at least one request so far.
     var connectionCount: Int { state.withLock { $0.connections } }
 
     /// Every request so far.
@@ -80,7 +84,8 @@ final class TestHTTPServer: Sendable {
         }
     }
 
-    /// Waits until the server has closed at least `count` connections.
+    /// Waits until the server has closed at least `count` of the connections
+    /// that carried a request.
     func waitForClosedConnections(_ count: Int) async {
         await withCheckedContinuation { continuation in
             let ready = state.withLock { s -> Bool in
@@ -103,14 +108,11 @@ final class TestHTTPServer: Sendable {
 
     private func acceptLoop() async {
         while let connection = try? await listener.accept() {
-            let number = state.withLock { s -> Int in
-                s.connections += 1
-                s.open.append(connection)
-                return s.connections
-            }
+            state.withLock { $0.open.append(connection) }
             let task = Task { [self] in
-                await serve(connection, number: number)
+                let numbered = await serve(connection)
                 connection.close()
+                guard numbered else { return }
                 let due = state.withLock { s -> [CheckedContinuation<Void, Never>] in
                     s.closed += 1
                     let due = s.closeWaiters.filter { $0.count <= s.closed }.map(\.continuation)
@@ -123,10 +125,18 @@ final class TestHTTPServer: Sendable {
         }
     }
 
-    private func serve(_ connection: Connection, number: Int) async {
+    /// Serves requests until the connection ends; true when it carried one.
+    private func serve(_ connection: Connection) async -> Bool {
         var buffer: [UInt8] = []
+        var number: Int?
         while true {
-            guard let request = await readRequest(connection, number: number, buffer: &buffer) else { return }
+            guard let parsed = await readRequest(connection, buffer: &buffer) else { return number != nil }
+            let connectionNumber = number ?? state.withLock { s in
+                s.connections += 1
+                return s.connections
+            }
+            number = connectionNumber
+            let request = parsed(connectionNumber)
             let waiters: [CheckedContinuation<[Request], Never>]
             let all: [Request]
             (waiters, all) = state.withLock { s in
@@ -138,21 +148,23 @@ final class TestHTTPServer: Sendable {
             for waiter in waiters { waiter.resume(returning: all) }
             switch await handler(request) {
             case .send(let bytes):
-                guard (try? await connection.write(bytes)) != nil else { return }
+                guard (try? await connection.write(bytes)) != nil else { return true }
             case .sendAndClose(let bytes):
                 try? await connection.write(bytes)
-                return
+                return true
             case .close:
-                return
+                return true
             case .hold:
                 // Until the client goes away.
                 while let bytes = try? await connection.read(), !bytes.isEmpty {}
-                return
+                return true
             }
         }
     }
 
-    private func readRequest(_ connection: Connection, number: Int, buffer: inout [UInt8]) async -> Request? {
+    /// The next request on `connection`, waiting for its connection number;
+    /// nil when the connection ends first (or sends no HTTP request line).
+    private func readRequest(_ connection: Connection, buffer: inout [UInt8]) async -> (@Sendable (Int) -> Request)? {
         let blank = Array("\r\n\r\n".utf8)
         var headEnd: Int?
         while true {
@@ -160,18 +172,24 @@ final class TestHTTPServer: Sendable {
             if let end = headEnd {
                 let head = String(decoding: buffer[..<end], as: UTF8.self)
                 var lines = head.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+                guard !lines.isEmpty else { return nil }
                 let requestLine = lines.removeFirst().split(separator: " ")
+                guard requestLine.count == 3, requestLine[2].hasPrefix("HTTP/") else { return nil }
                 var headers = HTTPHeaders()
                 for line in lines {
                     let parts = line.split(separator: ":", maxSplits: 1)
-                    headers.add(name: String(parts[0]), value: parts.count > 1 ? String(parts[1].trimmingCharacters(in: .whitespaces)) : "")
+                    guard let name = parts.first else { continue }
+                    headers.add(name: String(name), value: parts.count > 1 ? String(parts[1].trimmingCharacters(in: .whitespaces)) : "")
                 }
                 let length = headers["Content-Length"].flatMap { Int($0) } ?? 0
                 if buffer.count >= end + length {
                     let body = Array(buffer[end..<end + length])
                     buffer.removeFirst(end + length)
-                    return Request(connection: number, method: String(requestLine[0]), target: String(requestLine[1]),
-                                   headers: headers, body: body, head: head)
+                    let (method, target) = (String(requestLine[0]), String(requestLine[1]))
+                    return { [headers] number in
+                        Request(connection: number, method: method, target: target, headers: headers, body: body,
+                                head: head)
+                    }
                 }
             }
             guard let bytes = try? await connection.read(maxBytes: 65536), !bytes.isEmpty else { return nil }

@@ -48,6 +48,13 @@ final class FakeHomeserver: MatrixHTTPTransport, Sendable {
 
     func replace(_ answer: @escaping Answer) { box.withLock { $0 = Box(answer) } }
 
+    /// What this fake answers to `seen`, without recording it (another fake
+    /// that overrides a few paths falls back to this one).
+    func answerForTests(_ seen: Seen) -> (Int, JSONValue) {
+        let reply = box.withLock { $0 }.reply(seen)
+        return (reply.status, reply.body)
+    }
+
     func perform(_ request: MatrixHTTPRequest) async throws -> MatrixHTTPResponse {
         let components = URLComponents(url: request.url, resolvingAgainstBaseURL: false)!
         let prefix = "/_matrix/client/v3"

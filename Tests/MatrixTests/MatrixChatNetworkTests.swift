@@ -84,6 +84,72 @@ import Testing
         _ = try? await task.value
     }
 
+    @Test func aDirectRoomMadeBeforeACrashButMissingFromMDirectIsFoundNotMadeAgain() async throws {
+        // The last process created !made (anna invited) and died before it
+        // stored m.direct. !left: anna left it; !group: three members.
+        let clock = ManualClock()
+        let members: [String: String] = [
+            "!group:example.org": #"{"chunk":[{"type":"m.room.member","state_key":"@bot:example.org","content":{"membership":"join"}},{"type":"m.room.member","state_key":"@anna:example.org","content":{"membership":"join"}},{"type":"m.room.member","state_key":"@otto:example.org","content":{"membership":"join"}}]}"#,
+            "!left:example.org": #"{"chunk":[{"type":"m.room.member","state_key":"@bot:example.org","content":{"membership":"join"}},{"type":"m.room.member","state_key":"@anna:example.org","content":{"membership":"leave"}}]}"#,
+            "!made:example.org": #"{"chunk":[{"type":"m.room.member","state_key":"@bot:example.org","content":{"membership":"join"}},{"type":"m.room.member","state_key":"@anna:example.org","content":{"membership":"invite","is_direct":true}}]}"#,
+        ]
+        let base = Self.homeserver()
+        let fake = FakeHomeserver { seen in
+            switch (seen.method, seen.path) {
+            case ("GET", "/joined_rooms"):
+                (200, json(#"{"joined_rooms":["!group:example.org","!left:example.org","!made:example.org"]}"#))
+            case ("GET", let path) where path.hasSuffix("/members"):
+                (200, json(members[String(path.dropFirst("/rooms/".count).dropLast("/members".count))] ?? "{}"))
+            default: base.answerForTests(seen)
+            }
+        }
+        let recorder = Recorder()
+        let (network, task) = await start(fake, clock: clock, recorder: recorder)
+        let page = ChatAction(network: "mx", recipient: .user("@anna:example.org"), text: "P1 #7 Kieler Werft AG: VPN down",
+                              lane: .urgent, deliveryID: 7)
+        await network.send(page)  // the page re-sent after the restart
+        await waitFor { recorder.deliveries.withLock { $0.count } == 1 }
+        #expect(!fake.seen.contains { $0.path == "/createRoom" })
+        let sends = fake.seen.filter { $0.method == "PUT" && $0.path.hasPrefix("/rooms/") }
+        #expect(sends.map(\.path) == ["/rooms/!made:example.org/send/m.room.message/sb-page-7"])
+        // m.direct is repaired, so the next start knows the room at once.
+        #expect(fake.seen.contains { $0.method == "PUT" && $0.path == "/user/@bot:example.org/account_data/m.direct"
+            && $0.body == json(#"{"@anna:example.org":["!made:example.org"]}"#) })
+        // A user with no such room gets a new one; the rooms are not scanned again.
+        await network.send(ChatAction(network: "mx", recipient: .user("@otto:example.org"), text: "P2 #8", lane: .urgent,
+                                      deliveryID: 8))
+        await waitFor { recorder.deliveries.withLock { $0.count } == 2 }
+        #expect(fake.seen.filter { $0.path == "/createRoom" }.count == 1)
+        #expect(fake.seen.filter { $0.path == "/joined_rooms" }.count == 1)
+        await network.shutdown(message: "", deadline: .zero)
+        _ = try? await task.value
+    }
+
+    @Test func aPageIsNotHeldUpBehindATextStillGoingOutToAnotherRoom() async throws {
+        // The homeserver takes its time with the customer's room (the PUT
+        // is never answered here); the page to the agents' room goes out.
+        let clock = ManualClock()
+        let fake = Self.homeserver(send: { seen in
+            seen.path.hasPrefix("/rooms/!slow:example.org/") ? (FakeHomeserver.hold, ok) : (200, json(#"{"event_id":"$e"}"#))
+        })
+        let recorder = Recorder()
+        let (network, task) = await start(fake, clock: clock, recorder: recorder)
+        await network.send(ChatAction(network: "mx", recipient: .channel("!slow:example.org"), text: "Your ticket is saved"))
+        await waitFor { fake.seen.contains { $0.path.hasPrefix("/rooms/!slow:example.org/send/") } }
+        await network.send(ChatAction(network: "mx", recipient: .channel("!agents:example.org"), text: "P1 #5",
+                                      lane: .urgent, deliveryID: 5))
+        await waitFor { recorder.deliveries.withLock { $0.count } == 1 }
+        #expect(recorder.deliveries.withLock { $0 }.contains { if case .delivered(5, _) = $0 { true } else { false } })
+        // A second text to the slow room waits for the first (order per room).
+        await network.send(ChatAction(network: "mx", recipient: .channel("!slow:example.org"), text: "second"))
+        await network.send(ChatAction(network: "mx", recipient: .channel("!agents:example.org"), text: "P2 #6",
+                                      lane: .urgent, deliveryID: 6))
+        await waitFor { recorder.deliveries.withLock { $0.count } == 2 }
+        #expect(fake.seen.filter { $0.path.hasPrefix("/rooms/!slow:example.org/send/") }.count == 1)
+        await network.shutdown(message: "", deadline: .zero)
+        _ = try? await task.value
+    }
+
     @Test func aHomeserverErrorIsRetriedAfterABackoffWithTheSameTransactionIDAndARefusalFailsThePage() async throws {
         let clock = ManualClock()
         let failures = Mutex(1)

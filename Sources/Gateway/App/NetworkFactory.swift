@@ -34,11 +34,17 @@ public enum NetworkFactory {
         case .matrix(let m):
             let storage: any MatrixStateStorage = state.map { NetworkStateStorage(store: $0, network: m.name) }
                 ?? MemoryMatrixStateStorage()
-            let transports = HTTPClientTransport.pair(clock: clock, logger: logger)
+            let transports = HTTPClientTransport.pair(tls: matrixTLS(m), clock: clock, logger: logger)
             return MatrixChatNetwork(name: m.name, configuration: try matrixConfiguration(m, definitions: definitions),
                                      transport: transports.requests, syncTransport: transports.sync, storage: storage,
                                      deviceID: nil, clock: clock, logger: logger)
         }
+    }
+
+    /// TLS for the homeserver: the system CA store, or `caFile` instead;
+    /// the certificate and host name are always verified.
+    static func matrixTLS(_ m: MatrixNetworkSettings) -> TLSOptions {
+        TLSOptions(caFile: m.caFile?.path)
     }
 
     /// The Matrix adapter's configuration, secrets read; the encrypted-room

@@ -4,6 +4,7 @@ import Dispatch
 import Foundation
 import Matrix
 import MatrixAdapter
+import Transport
 
 /// `switchboard matrix`: logs in to a homeserver with the gateway's Matrix
 /// adapter, joins rooms and prints one line per event — the Matrix twin of
@@ -14,7 +15,8 @@ enum MatrixCommand {
         summary: "log in to a Matrix homeserver, join rooms, and print what arrives (debugging)",
         usage: """
             usage: switchboard matrix --homeserver URL --user @BOT:SERVER [--room ID_OR_ALIAS]...
-                                      [--invites-from RULE]... [--exit-after-sync] [--log-level LEVEL]
+                                      [--invites-from RULE]... [--ca-file PEM] [--exit-after-sync]
+                                      [--log-level LEVEL]
 
             Logs in with the adapter the gateway uses (password from the environment
             variable SWITCHBOARD_MATRIX_PASSWORD, or an access token from
@@ -24,6 +26,8 @@ enum MatrixCommand {
 
               --room R            a room id (!id:server) or alias (#name:server) to join
               --invites-from R    accept direct-room invites from a user id, :server or *
+              --ca-file PEM       trust these CA certificates for the homeserver instead of
+                                  the system's (a private CA); the host name is still checked
               --exit-after-sync   exit 0 after the first sync (scripts, checks)
             """
     ) { words in
@@ -34,6 +38,7 @@ enum MatrixCommand {
         let invitesFrom = args.options("invites-from")
         let exitAfterSync = args.flag("exit-after-sync")
         let levelName = try args.option("log-level") ?? "warning"
+        let caFile = try args.option("ca-file")
         try args.finish()
 
         guard let homeserver = URL(string: homeserverText), let scheme = homeserver.scheme,
@@ -57,7 +62,7 @@ enum MatrixCommand {
             throw UsageError("set SWITCHBOARD_MATRIX_PASSWORD (or SWITCHBOARD_MATRIX_TOKEN) in the environment")
         }
         let logger = Logger(minimumLevel: level)
-        let transports = HTTPClientTransport.pair(logger: logger)
+        let transports = HTTPClientTransport.pair(tls: TLSOptions(caFile: caFile), logger: logger)
         let configuration = MatrixNetworkConfiguration(
             homeserver: homeserver, userID: user, credentials: credentials, rooms: rooms, invitesFrom: invitesFrom,
             encryptedRoomText: "This room is encrypted, and I cannot read encrypted messages. "

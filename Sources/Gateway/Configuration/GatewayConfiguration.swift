@@ -404,6 +404,7 @@ struct NetworkEntry: Decodable {
     var supportRooms: [String]?
     var invitesFrom: [String]?
     var deviceName: String?
+    var caFile: String?
 
     /// Whether the entry sets `field` (one of the kind-specific ones).
     func has(_ field: String) -> Bool {
@@ -426,6 +427,7 @@ struct NetworkEntry: Decodable {
         case "supportRooms": supportRooms != nil
         case "invitesFrom": invitesFrom != nil
         case "deviceName": deviceName != nil
+        case "caFile": caFile != nil
         default: false
         }
     }

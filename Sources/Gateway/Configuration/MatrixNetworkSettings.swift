@@ -9,7 +9,7 @@ import Matrix
 ///   user: "@switchboard:example.org", password: { env: "SWITCHBOARD_MATRIX_PASSWORD" },
 ///   rooms: ["#support-agents:example.org", "#support:example.org"],
 ///   agentsRoom: "#support-agents:example.org", supportRooms: ["#support:example.org"],
-///   invitesFrom: [":example.org"], language: "de" }
+///   invitesFrom: [":example.org"], language: "de" }   // caFile: "hs-ca.pem" for a private CA
 /// ```
 public struct MatrixNetworkSettings: Sendable, Hashable {
     public var name: String
@@ -34,12 +34,16 @@ public struct MatrixNetworkSettings: Sendable, Hashable {
     public var language: String
     /// The device's display name in the user's session list.
     public var deviceName: String
+    /// A PEM file of CA certificates trusted for the homeserver *instead of*
+    /// the system store (a homeserver with a private CA); the host name is
+    /// still verified. Relative to the configuration file.
+    public var caFile: URL?
 
     /// The fields of an IRC entry, refused in a Matrix entry (and the other way round).
     static let ircOnlyFields = ["server", "nick", "tls", "alternativeNicks", "realName", "sasl", "channels",
                                 "agentsChannel", "supportChannels", "identifyAgentsBy", "sendQueue"]
     static let matrixOnlyFields = ["homeserver", "accessToken", "rooms", "agentsRoom", "supportRooms", "invitesFrom",
-                                   "deviceName"]
+                                   "deviceName", "caFile"]
 
     init(_ entry: NetworkEntry, document: ConfigDocument, path: ConfigPath, base: URL) throws(ConfigError) {
         var issues: [ConfigIssue] = []
@@ -60,7 +64,7 @@ public struct MatrixNetworkSettings: Sendable, Hashable {
         }
         for field in Self.ircOnlyFields where entry.has(field) {
             issue("\"\(field)\" is a field of IRC networks; a Matrix network has homeserver, user, password or "
-                + "accessToken, rooms, agentsRoom, supportRooms, invitesFrom, language, deviceName", .key(field))
+                + "accessToken, rooms, agentsRoom, supportRooms, invitesFrom, language, deviceName, caFile", .key(field))
         }
 
         name = entry.name
@@ -116,6 +120,11 @@ public struct MatrixNetworkSettings: Sendable, Hashable {
         language = entry.language ?? "en"
         if !["de", "en"].contains(language) { issue("language is \"de\" or \"en\"", "language") }
         deviceName = entry.deviceName ?? "Switchboard"
+        caFile = entry.caFile.map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0)
+            : base.appendingPathComponent($0).standardizedFileURL }
+        if let caFile, homeserver.scheme?.lowercased() != "https" {
+            issue("caFile is for an https:// homeserver (found \"\(caFile.path)\" with \(homeserverText))", "caFile")
+        }
         guard issues.isEmpty else { throw ConfigError(issues) }
     }
 
