@@ -1109,9 +1109,12 @@ public struct IRCSession: Sendable {
         let target = message.parameters[0]
         var text = message.parameters[message.parameters.count - 1]
 
+        // Tags are parsed from the line's bytes on each read (IRCMessage keeps
+        // them raw until asked), so they are read once here.
+        let tags = message.tags
         // account-tag: the tag (or its absence) is the truth for this message
         // and updates what we track.
-        let tagAccount = message.tags.account
+        let tagAccount = tags.account
         let accountTags = enabledCapabilities.contains("account-tag")
         if let tagAccount {
             if tracker.setAccount(sender.nick, .loggedIn(tagAccount)) {
@@ -1152,8 +1155,8 @@ public struct IRCSession: Sendable {
         }
         events.append(.message(IRCIncomingMessage(
             sender: sender, account: account, accountSource: source, target: target, channel: channel, text: text,
-            isNotice: isNotice, isAction: isAction, serverTime: message.tags.serverTime, receivedAt: now,
-            tags: message.tags)))
+            isNotice: isNotice, isAction: isAction, serverTime: tags.serverTime, receivedAt: now,
+            tags: tags)))
     }
 
     /// CTCP VERSION and PING are answered (at most 3 at once, then one per
