@@ -29,6 +29,11 @@ struct QueryClause: Sendable, Equatable {
     var weight: Float
     /// How the word was resolved.
     var resolution: Resolution
+    /// The share of `informativeness` that counts against an article that
+    /// lacks the word (1: all of it). A typo correction is a guess: the
+    /// corrected word helps the articles that have it, but an article without
+    /// it loses only ``Tuning/fuzzyMissing`` of the word's weight.
+    var missingShare: Float = 1
 
     enum Resolution: Sendable, Equatable {
         case exact, translated, compoundPart, fuzzy, unknown, uncoveredTopic
@@ -151,13 +156,19 @@ extension SearchIndex {
                 clauses += compoundClauses(token.key, parts)
                 continue
             }
-            let candidates = fuzzyCandidates(stems)
+            // A common word of German or English is a real word that the
+            // knowledge base does not have ("Urlaub", "zwei"), not a typo of
+            // one that it has ("erlaubt", "zweit"): it stays unknown.
+            let common = lexicon.isCommonWord(token.key)
+            let candidates = common ? [] : fuzzyCandidates(stems)
             if !candidates.isEmpty {
-                clauses.append(clause(token.key, own: candidates.map { alternative($0, Tuning.fuzzy) },
-                                      resolution: .fuzzy))
+                var corrected = clause(token.key, own: candidates.map { alternative($0, Tuning.fuzzy) },
+                                       resolution: .fuzzy)
+                corrected.missingShare = Tuning.fuzzyMissing
+                clauses.append(corrected)
                 continue
             }
-            if let parts = splitQuery(token.key, fuzzyLast: true) {
+            if !common, let parts = splitQuery(token.key, fuzzyLast: true) {
                 clauses += compoundClauses(token.key, parts)
                 continue
             }
@@ -320,7 +331,7 @@ extension SearchIndex {
                 exactStems.insert(stem)
                 return stem
             }
-            guard typo, part.utf8.count >= 5, !StopWords.contains(part) else { return nil }
+            guard typo, part.utf8.count >= 5, !StopWords.contains(part), !lexicon.isCommonWord(part) else { return nil }
             if let known = corrections[part] { return known }
             var corrected: String?
             if let best = fuzzyCandidates([GermanStemmer.stem(part)]).first {
@@ -385,9 +396,15 @@ extension SearchIndex {
         var acc = [SIMD8<Float>](repeating: .zero, count: documentCount)
         var touched: [Int32] = []
         var clauseTouched: [Int32] = []
+        // The coverage's denominator: every clause's informativeness as far
+        // as it counts when missing, plus, per article, the rest of the
+        // clauses it matches (see QueryClause.missingShare).
         var totalInformativeness: Float = 0
+        var matchedOptional: [Float] = clauses.contains { $0.missingShare < 1 }
+            ? [Float](repeating: 0, count: documentCount) : []
         for clause in clauses {
-            totalInformativeness += clause.informativeness
+            totalInformativeness += clause.informativeness * clause.missingShare
+            let optional = clause.informativeness * (1 - clause.missingShare)
             for alternative in clause.alternatives {
                 let t = Int(alternative.term)
                 let termWeight = alternative.weight * alternative.idf
@@ -412,6 +429,7 @@ extension SearchIndex {
                 acc[d][1] += clause.informativeness * acc[d][5]
                 acc[d][2] += acc[d][6]
                 acc[d][3] += clause.informativeness * acc[d][7]
+                if optional > 0 { matchedOptional[d] += optional }
                 acc[d][4] = 0
                 acc[d][5] = 0
                 acc[d][6] = 0
@@ -437,12 +455,17 @@ extension SearchIndex {
 
         // The confidence of the few articles returned.
         let evidenceNeeded = Tuning.evidenceNeeded * maximumIDF
+        let longest = Tuning.coverageWords * maximumIDF
         for i in top.indices {
             let d = top[i].document
-            let coverage = totalInformativeness > 0 ? min(1, acc[d][1] / totalInformativeness) : 0
+            // A long message names more than its topic: past the
+            // informativeness of ``Tuning/coverageWords`` specific words,
+            // the share of it an article must cover stops growing.
+            let whole = min(totalInformativeness + (matchedOptional.isEmpty ? 0 : matchedOptional[d]), longest)
+            let coverage = whole > 0 ? min(1, acc[d][1] / whole) : 0
             let evidence = min(1, acc[d][2] / evidenceNeeded)
             top[i].coverage = coverage
-            top[i].searchCoverage = totalInformativeness > 0 ? min(1, acc[d][3] / totalInformativeness) : 0
+            top[i].searchCoverage = whole > 0 ? min(1, acc[d][3] / whole) : 0
             top[i].evidence = evidence
             top[i].confidence = pow(coverage, Tuning.coverageExponent) * pow(evidence, Tuning.evidenceExponent)
         }

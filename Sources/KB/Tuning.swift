@@ -1,3 +1,5 @@
+import Foundation
+
 /// Every number that shapes ranking and confidence, in one place.
 enum Tuning {
     // MARK: BM25 per field, summed with field weights (Robertson & Zaragoza,
@@ -46,6 +48,20 @@ enum Tuning {
     // (`swift run KBBench --evaluate`): tuned on two thirds, checked on the
     // held-out third, for the bots' threshold of 0.6.
 
+    /// Temporary: tuning sweeps read overrides from the environment.
+    static func env(_ name: String, _ value: Float) -> Float {
+        guard let text = ProcessInfo.processInfo.environment["KB_" + name], let v = Float(text) else { return value }
+        return v
+    }
+
+    /// The share of a typo-corrected word's weight that counts against an
+    /// article without the corrected word (see QueryClause.missingShare).
+    static let fuzzyMissing: Float = env("FUZZYMISSING", 0.5)
+
+    /// Coverage is measured against at most this many times the idf of a
+    /// word only one article has (see SearchIndex.evaluate).
+    static let coverageWords: Float = env("COVERAGEWORDS", 100)
+
     /// What a word the knowledge base does not know counts in the coverage,
     /// as a share of the idf of a word only one article has: 0, it neither
     /// helps nor hurts (see SearchIndex.unknown).
@@ -53,7 +69,7 @@ enum Tuning {
 
     /// What a word of the vocabulary that no article contains counts (a
     /// support topic the KB lacks), as a share of the highest idf.
-    static let uncoveredTopic: Float = 1
+    static let uncoveredTopic: Float = env("UNCOVERED", 1)
 
     /// How much a part of a compound the vocabulary knows whole covers the
     /// word ("recovery key" for "Wiederherstellungsschlüssel").
@@ -61,16 +77,16 @@ enum Tuning {
     /// Evidence: what the query's words found in an article tell about it
     /// must add up to this many times the idf of a word that only one
     /// article has, for full confidence.
-    static let evidenceNeeded: Float = 2.0
+    static let evidenceNeeded: Float = env("EVIDENCE", 2.0)
     /// How much a word found only in the body counts towards the evidence,
     /// against one in the title or tags.
-    static let bodyEvidence: Float = 0.25
+    static let bodyEvidence: Float = env("BODYEV", 0.25)
     /// The confidence is coverage^0.75 × evidence^0.5: a partly covered
     /// long description, or an article with one specific title word where
     /// two would be full evidence, loses less than linearly. Calibrated so
     /// that the bots' threshold, 0.6, is the operating point.
-    static let coverageExponent: Float = 0.75
-    static let evidenceExponent: Float = 0.5
+    static let coverageExponent: Float = env("COVEXP", 0.75)
+    static let evidenceExponent: Float = env("EVEXP", 0.5)
     /// Default threshold for conversation suggestions (see
     /// ``KnowledgeBase/suggestions(for:limit:threshold:)``).
     static let suggestionThreshold = 0.6
