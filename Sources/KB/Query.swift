@@ -109,7 +109,7 @@ extension SearchIndex {
             if !known.isEmpty {
                 var whole = clause(token.key, own: known.map { alternative($0, Tuning.exact) }, resolution: .exact)
                 var extras: [QueryClause] = []
-                if !token.isNumber, token.key.utf8.count >= 10,
+                if !token.isNumber, token.key.utf8.count >= Tuning.knownCompoundLength,
                    let parts = splitQuery(token.key, fuzzyLast: false)?.filter({ !known.contains($0.term) }),
                    !parts.isEmpty {
                     // An article that has the parts but not the compound
@@ -135,6 +135,7 @@ extension SearchIndex {
                         extras.append(extra)
                     }
                 }
+                if lexicon.isCommonWord(token.key) { whole.missingShare = Tuning.commonWordMissing }
                 clauses.append(whole)
                 clauses += extras
                 continue
@@ -145,7 +146,8 @@ extension SearchIndex {
             if !translations.isEmpty {
                 clauses.append(QueryClause(word: token.key, alternatives: translations,
                                            informativeness: translations.map(\.idf).max() ?? 0,
-                                           weight: 1, resolution: .translated))
+                                           weight: 1, resolution: .translated,
+                                           missingShare: lexicon.isCommonWord(token.key) ? Tuning.commonWordMissing : 1))
                 continue
             }
             if token.key.utf8.count > Tuning.maximumWordLength {
@@ -267,7 +269,7 @@ extension SearchIndex {
             for related in lexicon.related(to: terms[Int(alternative.term)]) {
                 guard let id = termIDs[related] else { continue }
                 alternatives.merge(.init(term: id, weight: alternative.weight * Tuning.lexicon,
-                                         idf: min(idf[Int(id)], ownIDF), match: alternative.match * Tuning.lexicon))
+                                         idf: min(idf[Int(id)], ownIDF), match: alternative.match * Tuning.lexiconMatch))
             }
         }
         return alternatives
@@ -300,7 +302,7 @@ extension SearchIndex {
         for stem in stems {
             for related in lexicon.related(to: stem) {
                 guard let id = termIDs[related], !out.contains(where: { $0.term == id }) else { continue }
-                out.append(alternative(id, Tuning.lexicon))
+                out.append(.init(term: id, weight: Tuning.lexicon, idf: idf[Int(id)], match: Tuning.lexiconMatch))
             }
         }
         return out
@@ -461,7 +463,8 @@ extension SearchIndex {
             // A long message names more than its topic: past the
             // informativeness of ``Tuning/coverageWords`` specific words,
             // the share of it an article must cover stops growing.
-            let whole = min(totalInformativeness + (matchedOptional.isEmpty ? 0 : matchedOptional[d]), longest)
+            let all = totalInformativeness + (matchedOptional.isEmpty ? 0 : matchedOptional[d])
+            let whole = all <= longest ? all : longest + (all - longest) * Tuning.coverageBeyond
             let coverage = whole > 0 ? min(1, acc[d][1] / whole) : 0
             let evidence = min(1, acc[d][2] / evidenceNeeded)
             top[i].coverage = coverage
