@@ -269,7 +269,7 @@ extension SearchIndex {
             for related in lexicon.related(to: terms[Int(alternative.term)]) {
                 guard let id = termIDs[related] else { continue }
                 alternatives.merge(.init(term: id, weight: alternative.weight * Tuning.lexicon,
-                                         idf: min(idf[Int(id)], ownIDF), match: alternative.match * Tuning.lexiconMatch))
+                                         idf: min(idf[Int(id)], ownIDF), match: alternative.match * Tuning.lexicon))
             }
         }
         return alternatives
@@ -302,7 +302,7 @@ extension SearchIndex {
         for stem in stems {
             for related in lexicon.related(to: stem) {
                 guard let id = termIDs[related], !out.contains(where: { $0.term == id }) else { continue }
-                out.append(.init(term: id, weight: Tuning.lexicon, idf: idf[Int(id)], match: Tuning.lexiconMatch))
+                out.append(alternative(id, Tuning.lexicon))
             }
         }
         return out
@@ -478,6 +478,18 @@ extension SearchIndex {
         // above it, and no article is offered at a higher confidence than
         // one ranked before it.
         guard byConfidence else { return top }
+        // An article and its translation say the same thing: both get the
+        // better confidence of the two, so that the customer's language
+        // decides between them ("Weboberfläche" finds the German article
+        // first, even if the English one's title has the vocabulary's word).
+        if language != nil {
+            for i in top.indices {
+                let twin = Int(documentTwin[top[i].document])
+                guard twin >= 0, let j = top.firstIndex(where: { $0.document == twin }),
+                      top[j].confidence > top[i].confidence else { continue }
+                top[i].confidence = top[j].confidence
+            }
+        }
         top.sort {
             if $0.confidence != $1.confidence { return $0.confidence > $1.confidence }
             if let language, documentLanguage[$0.document] != documentLanguage[$1.document] {
