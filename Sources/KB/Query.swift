@@ -367,8 +367,12 @@ extension SearchIndex {
     /// - **coverage**: the informativeness-weighted (idf) share of the
     ///   query's words that the article contains, in any field; a match
     ///   counts its alternative's `match` (the word 1, a translation 0.8, a
-    ///   typo 0.7, part of a compound less). Words the knowledge base does
-    ///   not know count as missing.
+    ///   typo 0.7, part of a compound less). A word the knowledge base does
+    ///   not know counts for nothing; a common word or a typo correction
+    ///   that the article lacks counts only its `missingShare`; and past
+    ///   the informativeness of two specific words (``Tuning/coverageWords``)
+    ///   the rest of a long message counts half, so that naming more than
+    ///   the topic in a chat sentence does not hide the answer.
     /// - **evidence**: how much the query's words point at this article,
     ///   against ``Tuning/evidenceNeeded`` times the idf of a word that only
     ///   one article has. A word found in the article's title or tags
