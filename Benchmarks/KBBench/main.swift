@@ -4,11 +4,14 @@
 //   swift run -c release KBBench --kb PATH       the same with another KB folder
 //   swift run KBBench --explain "words" [--kb PATH]
 //                                                how a query is understood and ranked (for tuning)
-//   swift run KBBench --evaluate [--set PATH] [--threshold X] [--tuning-only] [--kb PATH]
+//   swift run KBBench --evaluate [FOLDER] [--set PATH] [--threshold X] [--tuning-only] [--brief] [--kb PATH]
 //                                                suggestion precision, unrelated-suggestion rate,
 //                                                recall and !kb top-1/top-3 on the labelled set
 //                                                (default Tests/KBTests/Evaluation/problems.tsv),
-//                                                tuning part and held-out third, with every failure
+//                                                tuning part and held-out third, per kind, with every
+//                                                failure (--brief: the tables only). FOLDER is a set
+//                                                folder: its articles in FOLDER/kb and its messages in
+//                                                FOLDER/messages.tsv (e.g. Tests/KBTests/Evaluation/SecondSet)
 //
 // --vocabulary FILE,FILE names the vocabulary files (default: the two that
 // bots/kb.json5 names, below the current directory).
@@ -28,6 +31,7 @@ var evaluate = false
 var evaluationPath = "Tests/KBTests/Evaluation/problems.tsv"
 var evaluationThreshold = KnowledgeBase.defaultSuggestionThreshold
 var tuningOnly = false
+var brief = false
 var vocabularyOption: [String]?
 var generatedCount = 10_000
 var queryCount = 2_000
@@ -38,7 +42,24 @@ while !arguments.isEmpty {
     case "--explain" where !arguments.isEmpty: explainQuery = arguments.removeFirst()
     case "--articles" where !arguments.isEmpty: generatedCount = Int(arguments.removeFirst()) ?? generatedCount
     case "--queries" where !arguments.isEmpty: queryCount = Int(arguments.removeFirst()) ?? queryCount
-    case "--evaluate": evaluate = true
+    case "--evaluate":
+        evaluate = true
+        // An optional set folder (kb/ + messages.tsv) or messages file.
+        if let next = arguments.first, !next.hasPrefix("--") {
+            arguments.removeFirst()
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: next, isDirectory: &isDirectory) else {
+                FileHandle.standardError.write(Data("--evaluate: \(next) does not exist\n".utf8))
+                exit(2)
+            }
+            if isDirectory.boolValue {
+                kbPath = (next as NSString).appendingPathComponent("kb")
+                evaluationPath = (next as NSString).appendingPathComponent("messages.tsv")
+            } else {
+                evaluationPath = next
+            }
+        }
+    case "--brief": brief = true
     case "--set" where !arguments.isEmpty: evaluationPath = arguments.removeFirst()
     case "--threshold" where !arguments.isEmpty:
         guard let value = Double(arguments.removeFirst()) else { FileHandle.standardError.write(Data("--threshold needs a number\n".utf8)); exit(2) }
@@ -50,7 +71,7 @@ while !arguments.isEmpty {
         FileHandle.standardError.write(Data("""
             usage: KBBench [--kb PATH] [--articles N] [--queries N]
                    KBBench --explain "words" [--kb PATH]
-                   KBBench --evaluate [--set PATH] [--threshold X] [--tuning-only] [--kb PATH]
+                   KBBench --evaluate [FOLDER] [--set PATH] [--threshold X] [--tuning-only] [--brief] [--kb PATH]
                    any of them with --vocabulary FILE,FILE (default: bots/vocabulary/{it-support,local}.json5)
 
             """.utf8))
@@ -153,6 +174,19 @@ func describe(_ hits: [KBHit]) -> String {
             + "\(m.answerableOnlyWrong) answerable descriptions got only unhelpful articles; "
             + "!kb lists something for \(m.unrelatedWithSearchHit) of \(m.unrelated) unrelated")
     }
+
+    print("")
+    for (name, m) in groups.prefix(3) {
+        let sentences = evaluation.metrics { $0.kind == "sentence" && (name == "all" || ($0.isHeldOut == (name != "tuning (2/3)"))) }
+        let crosslang = evaluation.metrics { $0.kind == "crosslang" && (name == "all" || ($0.isHeldOut == (name != "tuning (2/3)"))) }
+        print("summary \(name): top-3 \(String(format: "%.2f", m.searchTop3Rate)), helpful offered "
+            + String(format: "%.2f", m.helpfulOfferedRate) + ", false offers \(m.unrelatedWithSuggestion)/\(m.unrelated)"
+            + (sentences.answerable > 0 ? String(format: ", sentences top-3 %.2f offered %.2f", sentences.searchTop3Rate,
+                                                 sentences.helpfulOfferedRate) : "")
+            + (crosslang.answerable > 0 ? String(format: ", crosslang top-3 %.2f offered %.2f", crosslang.searchTop3Rate,
+                                                 crosslang.helpfulOfferedRate) : ""))
+    }
+    if brief { return }
 
     print("")
     print("Threshold sweep (precision / unrelated-offered / recall@1):")

@@ -143,8 +143,13 @@ public struct KnowledgeBase: Sendable {
             if described.insert(clause.word).inserted, let token = tokens.first(where: { $0.key == clause.word }) {
                 stems = " stems " + TextAnalysis.queryStems(token).joined(separator: "/") + ";"
             }
-            lines.append("  \(clause.word):\(stems) \(clause.resolution), counts \(clause.informativeness.formatted2): "
-                + (terms.isEmpty ? "(nothing: not in the KB, neither helps nor hurts)" : terms.joined(separator: " ")))
+            let missing = clause.missingShare < 1 && clause.informativeness > 0
+                ? " (\((clause.informativeness * clause.missingShare).formatted2) if missing)" : ""
+            lines.append("  \(clause.word):\(stems) \(clause.resolution), counts \(clause.informativeness.formatted2)\(missing): "
+                + (!terms.isEmpty ? terms.joined(separator: " ")
+                    : clause.resolution == .uncoveredTopic
+                    ? "(nothing: a vocabulary topic no article has; counts as missing for every article)"
+                    : "(nothing: not in the KB, neither helps nor hurts)"))
         }
         let ranked = index.evaluate(plan, limit: min(8, count), byConfidence: true, language: Self.language(of: query))
         let offered = Set(suggestions(for: query, limit: 3, threshold: threshold).map(\.article.id))

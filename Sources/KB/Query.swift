@@ -29,6 +29,11 @@ struct QueryClause: Sendable, Equatable {
     var weight: Float
     /// How the word was resolved.
     var resolution: Resolution
+    /// The share of `informativeness` that counts against an article that
+    /// lacks the word (1: all of it). A typo correction is a guess: the
+    /// corrected word helps the articles that have it, but an article without
+    /// it loses only ``Tuning/fuzzyMissing`` of the word's weight.
+    var missingShare: Float = 1
 
     enum Resolution: Sendable, Equatable {
         case exact, translated, compoundPart, fuzzy, unknown, uncoveredTopic
@@ -104,7 +109,7 @@ extension SearchIndex {
             if !known.isEmpty {
                 var whole = clause(token.key, own: known.map { alternative($0, Tuning.exact) }, resolution: .exact)
                 var extras: [QueryClause] = []
-                if !token.isNumber, token.key.utf8.count >= 10,
+                if !token.isNumber, token.key.utf8.count >= Tuning.knownCompoundLength,
                    let parts = splitQuery(token.key, fuzzyLast: false)?.filter({ !known.contains($0.term) }),
                    !parts.isEmpty {
                     // An article that has the parts but not the compound
@@ -130,6 +135,7 @@ extension SearchIndex {
                         extras.append(extra)
                     }
                 }
+                if lexicon.isCommonWord(token.key) { whole.missingShare = Tuning.commonWordMissing }
                 clauses.append(whole)
                 clauses += extras
                 continue
@@ -140,7 +146,8 @@ extension SearchIndex {
             if !translations.isEmpty {
                 clauses.append(QueryClause(word: token.key, alternatives: translations,
                                            informativeness: translations.map(\.idf).max() ?? 0,
-                                           weight: 1, resolution: .translated))
+                                           weight: 1, resolution: .translated,
+                                           missingShare: lexicon.isCommonWord(token.key) ? Tuning.commonWordMissing : 1))
                 continue
             }
             if token.key.utf8.count > Tuning.maximumWordLength {
@@ -151,13 +158,19 @@ extension SearchIndex {
                 clauses += compoundClauses(token.key, parts)
                 continue
             }
-            let candidates = fuzzyCandidates(stems)
+            // A common word of German or English is a real word that the
+            // knowledge base does not have ("Urlaub", "zwei"), not a typo of
+            // one that it has ("erlaubt", "zweit"): it stays unknown.
+            let common = lexicon.isCommonWord(token.key)
+            let candidates = common ? [] : fuzzyCandidates(stems)
             if !candidates.isEmpty {
-                clauses.append(clause(token.key, own: candidates.map { alternative($0, Tuning.fuzzy) },
-                                      resolution: .fuzzy))
+                var corrected = clause(token.key, own: candidates.map { alternative($0, Tuning.fuzzy) },
+                                       resolution: .fuzzy)
+                corrected.missingShare = Tuning.fuzzyMissing
+                clauses.append(corrected)
                 continue
             }
-            if let parts = splitQuery(token.key, fuzzyLast: true) {
+            if !common, let parts = splitQuery(token.key, fuzzyLast: true) {
                 clauses += compoundClauses(token.key, parts)
                 continue
             }
@@ -320,7 +333,7 @@ extension SearchIndex {
                 exactStems.insert(stem)
                 return stem
             }
-            guard typo, part.utf8.count >= 5, !StopWords.contains(part) else { return nil }
+            guard typo, part.utf8.count >= 5, !StopWords.contains(part), !lexicon.isCommonWord(part) else { return nil }
             if let known = corrections[part] { return known }
             var corrected: String?
             if let best = fuzzyCandidates([GermanStemmer.stem(part)]).first {
@@ -354,8 +367,12 @@ extension SearchIndex {
     /// - **coverage**: the informativeness-weighted (idf) share of the
     ///   query's words that the article contains, in any field; a match
     ///   counts its alternative's `match` (the word 1, a translation 0.8, a
-    ///   typo 0.7, part of a compound less). Words the knowledge base does
-    ///   not know count as missing.
+    ///   typo 0.7, part of a compound less). A word the knowledge base does
+    ///   not know counts for nothing; a common word or a typo correction
+    ///   that the article lacks counts only its `missingShare`; and past
+    ///   the informativeness of two specific words (``Tuning/coverageWords``)
+    ///   the rest of a long message counts half, so that naming more than
+    ///   the topic in a chat sentence does not hide the answer.
     /// - **evidence**: how much the query's words point at this article,
     ///   against ``Tuning/evidenceNeeded`` times the idf of a word that only
     ///   one article has. A word found in the article's title or tags
@@ -385,9 +402,15 @@ extension SearchIndex {
         var acc = [SIMD8<Float>](repeating: .zero, count: documentCount)
         var touched: [Int32] = []
         var clauseTouched: [Int32] = []
+        // The coverage's denominator: every clause's informativeness as far
+        // as it counts when missing, plus, per article, the rest of the
+        // clauses it matches (see QueryClause.missingShare).
         var totalInformativeness: Float = 0
+        var matchedOptional: [Float] = clauses.contains { $0.missingShare < 1 }
+            ? [Float](repeating: 0, count: documentCount) : []
         for clause in clauses {
-            totalInformativeness += clause.informativeness
+            totalInformativeness += clause.informativeness * clause.missingShare
+            let optional = clause.informativeness * (1 - clause.missingShare)
             for alternative in clause.alternatives {
                 let t = Int(alternative.term)
                 let termWeight = alternative.weight * alternative.idf
@@ -412,6 +435,7 @@ extension SearchIndex {
                 acc[d][1] += clause.informativeness * acc[d][5]
                 acc[d][2] += acc[d][6]
                 acc[d][3] += clause.informativeness * acc[d][7]
+                if optional > 0 { matchedOptional[d] += optional }
                 acc[d][4] = 0
                 acc[d][5] = 0
                 acc[d][6] = 0
@@ -437,12 +461,18 @@ extension SearchIndex {
 
         // The confidence of the few articles returned.
         let evidenceNeeded = Tuning.evidenceNeeded * maximumIDF
+        let longest = Tuning.coverageWords * maximumIDF
         for i in top.indices {
             let d = top[i].document
-            let coverage = totalInformativeness > 0 ? min(1, acc[d][1] / totalInformativeness) : 0
+            // A long message names more than its topic: past the
+            // informativeness of ``Tuning/coverageWords`` specific words,
+            // the share of it an article must cover stops growing.
+            let all = totalInformativeness + (matchedOptional.isEmpty ? 0 : matchedOptional[d])
+            let whole = all <= longest ? all : longest + (all - longest) * Tuning.coverageBeyond
+            let coverage = whole > 0 ? min(1, acc[d][1] / whole) : 0
             let evidence = min(1, acc[d][2] / evidenceNeeded)
             top[i].coverage = coverage
-            top[i].searchCoverage = totalInformativeness > 0 ? min(1, acc[d][3] / totalInformativeness) : 0
+            top[i].searchCoverage = whole > 0 ? min(1, acc[d][3] / whole) : 0
             top[i].evidence = evidence
             top[i].confidence = pow(coverage, Tuning.coverageExponent) * pow(evidence, Tuning.evidenceExponent)
         }
@@ -452,6 +482,18 @@ extension SearchIndex {
         // above it, and no article is offered at a higher confidence than
         // one ranked before it.
         guard byConfidence else { return top }
+        // An article and its translation say the same thing: both get the
+        // better confidence of the two, so that the customer's language
+        // decides between them ("Weboberfläche" finds the German article
+        // first, even if the English one's title has the vocabulary's word).
+        if language != nil {
+            for i in top.indices {
+                let twin = Int(documentTwin[top[i].document])
+                guard twin >= 0, let j = top.firstIndex(where: { $0.document == twin }),
+                      top[j].confidence > top[i].confidence else { continue }
+                top[i].confidence = top[j].confidence
+            }
+        }
         top.sort {
             if $0.confidence != $1.confidence { return $0.confidence > $1.confidence }
             if let language, documentLanguage[$0.document] != documentLanguage[$1.document] {

@@ -38,6 +38,9 @@ struct SearchIndex: Sendable {
     let lexicon: Lexicon
     /// Each article's language (a tie-break towards the query's language).
     let documentLanguage: [Article.Language]
+    /// Each article's translation (`translation:` in either article's
+    /// header, in the other language), or -1.
+    let documentTwin: [Int32]
     /// The articles' words with their terms, for the decompounding policy.
     let words: WordPrefixIndex
 
@@ -47,6 +50,16 @@ struct SearchIndex: Sendable {
         self.lexicon = lexicon
         documentCount = articles.count
         documentLanguage = articles.map(\.language)
+        var twins = [Int32](repeating: -1, count: articles.count)
+        var positionOfID: [String: Int] = [:]
+        for (i, article) in articles.enumerated() { positionOfID[article.id.lowercased()] = i }
+        for (i, article) in articles.enumerated() {
+            guard let target = article.translation, let j = positionOfID[target.lowercased()], j != i,
+                  articles[j].language != article.language else { continue }
+            twins[i] = Int32(j)
+            if twins[j] == -1 { twins[j] = Int32(i) }
+        }
+        documentTwin = twins
 
         // 1. Terms of each field.
         struct Fields {

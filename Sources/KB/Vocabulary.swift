@@ -46,9 +46,21 @@ public struct Vocabulary: Sendable, Hashable {
     /// The concepts of all files, in file order.
     public let concepts: [Concept]
 
-    /// A vocabulary of `concepts`.
-    public init(concepts: [Concept]) {
+    /// Common words of German and English (folded as the search folds
+    /// text): real words of the language, which the search never "corrects"
+    /// as typos into an article's word ("Urlaub" is not a misspelt
+    /// "erlaubt", "zwei" not "zweit"). Read from the plain-text lists a
+    /// vocabulary file names under `commonWords`.
+    public let commonWords: Set<String>
+
+    /// A vocabulary of `concepts`, with `commonWords` as written (they are folded here).
+    public init(concepts: [Concept], commonWords: [String] = []) {
         self.concepts = concepts
+        var folded = Set<String>()
+        for word in commonWords {
+            for token in TextAnalysis.tokens(word) where !token.isNumber { folded.insert(token.key) }
+        }
+        self.commonWords = folded
     }
 
     /// No concepts: words only find themselves.
@@ -56,6 +68,9 @@ public struct Vocabulary: Sendable, Hashable {
 
     private struct File: Decodable {
         var concepts: [Concept]
+        /// Plain-text word lists (paths relative to this file): one word a
+        /// line, `#` starts a comment line.
+        var commonWords: [String]?
     }
 
     /// Reads and checks the vocabulary files, in order. Every problem of
@@ -65,6 +80,7 @@ public struct Vocabulary: Sendable, Hashable {
     public static func load(_ files: [URL], displayName: (URL) -> String = { $0.path }) throws(ConfigError)
         -> Vocabulary {
         var concepts: [Concept] = []
+        var commonWords: [String] = []
         var issues: [ConfigIssue] = []
         for url in files {
             do {
@@ -75,12 +91,35 @@ public struct Vocabulary: Sendable, Hashable {
                     issues += problems.map { document.issue($0.message, at: ConfigPath("concepts", .index(index), $0.key)) }
                     if problems.isEmpty { concepts.append(concept) }
                 }
+                for (index, path) in (file.commonWords ?? []).enumerated() {
+                    let list = path.hasPrefix("/") ? URL(fileURLWithPath: path)
+                        : url.deletingLastPathComponent().appendingPathComponent(path)
+                    do {
+                        commonWords += try wordList(list)
+                    } catch {
+                        issues.append(document.issue("cannot read the word list '\(path)': \((error as? KnowledgeBase.ReadError)?.message ?? "\(error)")",
+                                                     at: ConfigPath("commonWords", .index(index))))
+                    }
+                }
             } catch {
                 issues += error.issues
             }
         }
         guard issues.isEmpty else { throw ConfigError(issues) }
-        return Vocabulary(concepts: concepts)
+        return Vocabulary(concepts: concepts, commonWords: commonWords)
+    }
+
+    /// The words of a plain-text list: one a line, blank lines and lines
+    /// starting with `#` skipped.
+    static func wordList(_ url: URL) throws -> [String] {
+        let data = try KnowledgeBase.readFile(url.path)
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw KnowledgeBase.ReadError(message: "not valid UTF-8")
+        }
+        return text.split(whereSeparator: \.isNewline).compactMap { line in
+            let word = line.trimmingCharacters(in: .whitespaces)
+            return word.isEmpty || word.hasPrefix("#") ? nil : word
+        }
     }
 
     /// What is wrong with one concept, each with the key (`de`/`en`) it is about.
@@ -118,11 +157,14 @@ struct Lexicon: Sendable {
     private let conceptsOfStem: [String: [Int32]]
     /// Concept → its stems (German and English), distinct.
     private let stemsOfConcept: [[String]]
+    /// Folded common words of German and English (``Vocabulary/commonWords``).
+    let commonWords: Set<String>
 
     static let empty = Lexicon(concepts: [])
 
     /// `concepts`: each a list of (word, language) to stem.
-    init(concepts: [[(String, Article.Language)]]) {
+    init(concepts: [[(String, Article.Language)]], commonWords: Set<String> = []) {
+        self.commonWords = commonWords
         var conceptsOfStem: [String: [Int32]] = [:]
         var stemsOfConcept: [[String]] = []
         for words in concepts {
@@ -146,8 +188,12 @@ struct Lexicon: Sendable {
     init(vocabulary: Vocabulary, aligned: [[(String, Article.Language)]] = []) {
         self.init(concepts: vocabulary.concepts.map { concept in
             concept.de.map { ($0, Article.Language.de) } + concept.en.map { ($0, Article.Language.en) }
-        } + aligned)
+        } + aligned, commonWords: vocabulary.commonWords)
     }
+
+    /// Whether `key` (a folded word) is a common word of German or English:
+    /// a real word, not a typo.
+    func isCommonWord(_ key: String) -> Bool { commonWords.contains(key) }
 
     /// Whether `stem` belongs to some concept.
     func contains(_ stem: String) -> Bool { conceptsOfStem[stem] != nil }

@@ -1,0 +1,114 @@
+import Config
+import Foundation
+import Testing
+@testable import KB
+
+/// Issue 11, chat sentences: words of everyday language that the knowledge
+/// base lacks must not be "corrected" into its words, a long message must
+/// not lose its answer for naming more than its topic, and translated
+/// articles are ordered by the customer's language.
+@Suite("Chat sentences: common words, long messages, translated pairs")
+struct ChatSentenceTests {
+    /// A small KB: call forwarding, a policy article with "erlauben" (stem
+    /// "erlaub", one typo from "Urlaub"), and unrelated articles that make
+    /// the other words of a chat message known to the KB.
+    static func kb(commonWords: [String]) -> KnowledgeBase {
+        func article(_ id: String, _ title: String, tags: [String], body: String) -> Article {
+            Article(id: id, title: title, url: URL(string: "https://docs.example/\(id)")!, tags: tags,
+                    language: .de, summary: body, body: body, source: "\(id).md")
+        }
+        return KnowledgeBase(articles: [
+            article("T-1", "Anrufe weiterleiten", tags: ["Weiterleitung", "Anrufe"],
+                    body: "So leiten Sie Anrufe an eine andere Nummer weiter."),
+            article("T-2", "Was ist erlaubt", tags: ["Richtlinie"],
+                    body: "Was wir erlauben und was nicht."),
+            article("T-3", "Wochenbericht exportieren", tags: ["Bericht", "Wochen"],
+                    body: "Der Bericht über zwei Wochen wird als Datei exportiert."),
+            article("T-4", "Kollegen einladen", tags: ["Einladung", "Kollegen"],
+                    body: "Laden Sie Kollegen per Mail ein."),
+            article("T-5", "Telefon zurücksetzen", tags: ["Telefon", "Werkseinstellungen"],
+                    body: "Setzen Sie das Telefon auf die Werkseinstellungen zurück."),
+        ], vocabulary: Vocabulary(concepts: [], commonWords: commonWords))
+    }
+
+    @Test("A common word the KB lacks stays unknown instead of becoming a KB word one typo away")
+    func commonWordNotCorrected() {
+        let plain = Self.kb(commonWords: []), withList = Self.kb(commonWords: ["Urlaub"])
+        let resolved = { (kb: KnowledgeBase) in kb.index.plan("Urlaub").map(\.resolution) }
+        #expect(resolved(plain) == [.fuzzy])  // without the list: "erlaubt", a typo correction
+        #expect(resolved(withList) == [.unknown])
+        #expect(withList.suggestions(for: "Urlaub").isEmpty)
+
+        let message = "Ich bin im Urlaub, wie kann ich meine Anrufe weiterleiten?"
+        let before = plain.suggestions(for: message, threshold: 0).first { $0.article.id == "T-1" }?.confidence ?? 0
+        let after = withList.suggestions(for: message).first
+        #expect(after?.article.id == "T-1")
+        #expect((after?.confidence ?? 0) > before, "a guessed word no longer counts as missing")
+        #expect(!withList.suggestions(for: message, threshold: 0).contains { $0.article.id == "T-2" })
+    }
+
+    @Test("A real typo is still corrected, also next to common words")
+    func typoStillCorrected() {
+        let kb = Self.kb(commonWords: ["Urlaub", "bitte"])
+        #expect(kb.index.plan("Anrufe weiterleitn").map(\.resolution).contains(.fuzzy))
+        #expect(kb.suggestions(for: "Anrufe weiterleitn bitte").first?.article.id == "T-1")
+    }
+
+    @Test("The shipped common-word lists hold ordinary words, not the typos customers make")
+    func shippedLists() {
+        let common = SampleKB.vocabulary.commonWords
+        #expect(common.count > 20_000)
+        for word in ["urlaub", "zwei", "free", "kunden", "wochen"] {
+            #expect(common.contains(word), "\(word)")
+        }
+        for typo in ["pasword", "wiederherstelen", "firewal", "hedset", "fowarding", "invoces"] {
+            #expect(!common.contains(typo), "\(typo)")
+        }
+        #expect(common.contains("große") == false && common.contains("grosse"), "folded like the search folds text")
+    }
+
+    @Test("A long message that names its topic among other known words is still answered")
+    func longMessage() {
+        let kb = Self.kb(commonWords: [])
+        let message = "Hallo, ab morgen zwei Wochen weg: Kollegen sollen meine Anrufe bekommen, Telefon bleibt aus. "
+            + "Wie kann ich die Anrufe weiterleiten?"
+        let offered = kb.suggestions(for: message)
+        #expect(offered.first?.article.id == "T-1", "\(offered.map { ($0.article.id, $0.confidence) })")
+        // The other known words do not make their articles answers.
+        #expect(offered.count == 1)
+        // Naming only the other topics' words offers nothing.
+        #expect(kb.suggestions(for: "ab morgen zwei Wochen weg, Telefon bleibt aus").allSatisfy { $0.article.id != "T-1" })
+    }
+
+    @Test("Of an article and its translation, the one in the customer's language comes first")
+    func translatedPairs() {
+        #expect(SampleKB.kb.suggestions(for: "Die Weboberfläche geht nicht auf").first?.article.id == "KB-1036")
+        #expect(SampleKB.kb.suggestions(for: "The web interface does not open").first?.article.id == "KB-1035")
+        for problem in ["Die Weboberfläche geht nicht auf", "The web interface does not open"] {
+            let offered = SampleKB.kb.suggestions(for: problem)
+            // Confidence agrees with rank: never higher after a lower one.
+            #expect(zip(offered, offered.dropFirst()).allSatisfy { $0.confidence >= $1.confidence })
+        }
+    }
+
+    @Test("A vocabulary file names its common-word lists; a missing list is an error naming file and line")
+    func commonWordsFile() throws {
+        let tmp = try TemporaryKB()
+        try tmp.write("words/de.txt", "# comment\nUrlaub\n\nGrüße\n")
+        try tmp.write("good.json5", "{ commonWords: [\"words/de.txt\"], concepts: [] }")
+        let vocabulary = try Vocabulary.load([tmp.folder.appendingPathComponent("good.json5")])
+        #expect(vocabulary.commonWords == ["urlaub", "grusse"])
+
+        try tmp.write("bad.json5", "{\n  commonWords: [\"words/de.txt\", \"words/missing.txt\"],\n  concepts: [],\n}")
+        do {
+            _ = try Vocabulary.load([tmp.folder.appendingPathComponent("bad.json5")], displayName: { $0.lastPathComponent })
+            Issue.record("a missing word list loaded")
+        } catch {
+            let issue = error.issues.first
+            #expect(error.issues.count == 1)
+            #expect(issue?.file == "bad.json5" && issue?.line == 2, "\(error.issues)")
+            #expect(issue?.message.contains("words/missing.txt") == true && issue?.message.contains("No such file") == true,
+                    "\(error.issues)")
+        }
+    }
+}
