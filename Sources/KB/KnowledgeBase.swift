@@ -40,13 +40,38 @@ public struct KBHit: Sendable, Hashable {
 /// vocabulary, ``Vocabulary``, plus terms aligned from translated article
 /// pairs, ``TranslationAlignment``). Ranking is BM25 over title, tags and body
 /// with field weights; see ``SearchIndex``.
+///
+/// Its only stored property is a reference (``Storage``), so its size and
+/// layout, which the modules using it compile in, stay the same whatever
+/// the index holds. SwiftPM's incremental build does not recompile a
+/// module that never names the changed type (the gateway's tests see it
+/// only inside `LoadedConfiguration`): when `SearchIndex` gained a field,
+/// the stale objects wrote a larger value into a smaller slot and crashed
+/// (signal 11 while loading the KB) until a clean build.
 public struct KnowledgeBase: Sendable {
+    /// Everything the knowledge base holds, behind one reference (see above).
+    private final class Storage: Sendable {
+        let articles: [Article]
+        let positionOfID: [String: Int]
+        let index: SearchIndex
+        let vocabulary: Vocabulary
+
+        init(articles: [Article], positionOfID: [String: Int], index: SearchIndex, vocabulary: Vocabulary) {
+            self.articles = articles
+            self.positionOfID = positionOfID
+            self.index = index
+            self.vocabulary = vocabulary
+        }
+    }
+
+    private let storage: Storage
+
     /// The articles, in the order of their files' paths.
-    public let articles: [Article]
-    private let positionOfID: [String: Int]
-    let index: SearchIndex
+    public var articles: [Article] { storage.articles }
+    private var positionOfID: [String: Int] { storage.positionOfID }
+    var index: SearchIndex { storage.index }
     /// The vocabulary the index expands query words with.
-    public let vocabulary: Vocabulary
+    public var vocabulary: Vocabulary { storage.vocabulary }
 
     /// The default confidence threshold for ``suggestions(for:limit:threshold:)``.
     public static let defaultSuggestionThreshold: Double = Tuning.suggestionThreshold
@@ -63,11 +88,9 @@ public struct KnowledgeBase: Sendable {
             positions[article.id.lowercased()] = unique.count
             unique.append(article)
         }
-        self.articles = unique
-        positionOfID = positions
-        self.vocabulary = vocabulary
-        index = SearchIndex(articles: unique,
-                            lexicon: Lexicon(vocabulary: vocabulary, aligned: TranslationAlignment.concepts(unique)))
+        let index = SearchIndex(articles: unique,
+                                lexicon: Lexicon(vocabulary: vocabulary, aligned: TranslationAlignment.concepts(unique)))
+        storage = Storage(articles: unique, positionOfID: positions, index: index, vocabulary: vocabulary)
     }
 
     /// An empty knowledge base.

@@ -194,4 +194,15 @@ struct ReloadTests {
         #expect(live.current.article(id: "B") == nil)
         #expect(live.current.count == 1)
     }
+
+    /// SwiftPM's incremental build does not recompile a module that holds a
+    /// knowledge base only inside its own types (the gateway's tests), so a
+    /// change of the index's fields must not change this type's layout:
+    /// with the index stored inline, merging such a change crashed those
+    /// tests with signal 11 until a clean build.
+    @Test("A knowledge base value is one reference wide, whatever its index holds")
+    func layoutDoesNotDependOnTheIndex() {
+        #expect(MemoryLayout<KnowledgeBase>.size == MemoryLayout<AnyObject>.size)
+        #expect(MemoryLayout<KnowledgeBase>.stride == MemoryLayout<AnyObject>.stride)
+    }
 }
