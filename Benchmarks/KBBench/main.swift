@@ -32,6 +32,9 @@ var evaluationPath = "Tests/KBTests/Evaluation/problems.tsv"
 var evaluationThreshold = KnowledgeBase.defaultSuggestionThreshold
 var tuningOnly = false
 var brief = false
+/// `--evaluate FOLDER --features`: print the confidence's raw parts per
+/// candidate (tab-separated) instead of the report, for fit_confidence.py.
+var features = false
 var vocabularyOption: [String]?
 var generatedCount = 10_000
 var queryCount = 2_000
@@ -60,6 +63,7 @@ while !arguments.isEmpty {
             }
         }
     case "--brief": brief = true
+    case "--features": features = true
     case "--set" where !arguments.isEmpty: evaluationPath = arguments.removeFirst()
     case "--threshold" where !arguments.isEmpty:
         guard let value = Double(arguments.removeFirst()) else { FileHandle.standardError.write(Data("--threshold needs a number\n".utf8)); exit(2) }
@@ -100,6 +104,17 @@ if let query = explainQuery {
     }
     let suggestions = shipped.suggestions(for: query)
     print("suggestions: " + (suggestions.isEmpty ? "none" : suggestions.map(\.article.id).joined(separator: ", ")))
+    exit(0)
+}
+
+if evaluate, features {
+    do {
+        let set = try KBEvaluationSet(contentsOf: URL(fileURLWithPath: evaluationPath))
+        for line in set.confidenceFeatures(on: shipped) { print(line) }
+    } catch {
+        FileHandle.standardError.write(Data("\(error)\n".utf8))
+        exit(1)
+    }
     exit(0)
 }
 

@@ -294,3 +294,66 @@ public struct KBEvaluation: Sendable {
     /// The measures over the held-out third.
     public var heldOut: Metrics { metrics { $0.isHeldOut } }
 }
+
+extension KBEvaluationSet {
+    /// The confidence's raw parts for each case's best candidates, as
+    /// tab-separated lines with a header, for fitting the confidence on a
+    /// development set (`KBBench --features FOLDER`;
+    /// `Tests/KBTests/Evaluation/fit_confidence.py`): per candidate (in the
+    /// order the conversation offers, at most five) whether it is labelled
+    /// relevant, its score and the best score, coverage, evidence and
+    /// confidence, and the shares of the query's informativeness it matches
+    /// (as weighted, counting any match in full, in the title or tags).
+    public func confidenceFeatures(on kb: KnowledgeBase) -> [String] {
+        var lines = ["line\tkind\theldout\tanswerable\trank\trelevant\tscore\tbest\tcoverage\tevidence\tconfidence"
+            + "\tinformativeness\tmatched\tmatchedFull\tmatchedHeadline\tclauses\tclausesMatched\tunknownCommon\tunknownRare\tmatchedCommon"]
+        let index = kb.index
+        for item in cases {
+            let plan = index.plan(item.text)
+            let ranked = index.evaluate(plan, limit: max(min(3, kb.count) * 3, 10), byConfidence: true,
+                                        language: KnowledgeBase.language(of: item.text))
+            let best = ranked.map(\.score).max() ?? 0
+            let counted = plan.filter { $0.informativeness > 0 && !$0.alternatives.isEmpty }
+            let informativeness = counted.reduce(0) { $0 + $1.informativeness * $1.missingShare }
+            let unknown = plan.filter { $0.resolution == .unknown }
+            let unknownCommon = unknown.filter { index.lexicon.isCommonWord($0.word) }.count
+            for (rank, candidate) in ranked.prefix(5).enumerated() {
+                var matched: Float = 0, full: Float = 0, headline: Float = 0, clausesMatched = 0, matchedCommon = 0
+                for clause in counted {
+                    var match: Float = 0, inHeadline = false
+                    for alternative in clause.alternatives {
+                        let t = Int(alternative.term)
+                        for p in Int(index.offsets[t])..<Int(index.offsets[t + 1])
+                        where Int(index.postingDocument[p]) == candidate.document {
+                            match = max(match, alternative.match)
+                            inHeadline = inHeadline || index.postingInHeadline[p]
+                        }
+                    }
+                    if match > 0 {
+                        matched += clause.informativeness * match
+                        full += clause.informativeness
+                        clausesMatched += 1
+                        if index.lexicon.isCommonWord(clause.word) { matchedCommon += 1 }
+                        if inHeadline { headline += clause.informativeness }
+                    }
+                }
+                let id = kb.articles[candidate.document].id
+                let values: [String] = [
+                    "\(item.line)", item.kind ?? "-", item.isHeldOut ? "1" : "0", item.isAnswerable ? "1" : "0",
+                    "\(rank + 1)", item.isRelevant(id) ? "1" : "0",
+                    "\(candidate.score)", "\(best)", "\(candidate.coverage)", "\(candidate.evidence)",
+                    "\(candidate.confidence)", "\(informativeness)", "\(matched)", "\(full)", "\(headline)",
+                    "\(counted.count)", "\(clausesMatched)", "\(unknownCommon)", "\(unknown.count - unknownCommon)",
+                    "\(matchedCommon)",
+                ]
+                lines.append(values.joined(separator: "\t"))
+            }
+            if ranked.isEmpty {
+                lines.append(["\(item.line)", item.kind ?? "-", item.isHeldOut ? "1" : "0",
+                              item.isAnswerable ? "1" : "0", "0", "0"].joined(separator: "\t")
+                    + String(repeating: "\t0", count: 14))
+            }
+        }
+        return lines
+    }
+}

@@ -229,4 +229,29 @@ struct EvaluationFileTests {
             "\(error)" == "/nonexistent/problems.tsv: cannot open: No such file or directory"
         }
     }
+
+    /// `KBBench --evaluate --features` feeds `fit_confidence.py`: its rows
+    /// must be the candidates the conversation would offer, in that order,
+    /// with the confidence it offers them at and the set's labels.
+    @Test("The confidence features list each message's candidates as the conversation ranks them")
+    func confidenceFeaturesMatchTheSuggestions() throws {
+        let set = try EvaluationSet.loaded.get()
+        let evaluation = try EvaluationSet.atBotsThreshold.get()
+        let lines = set.confidenceFeatures(on: SampleKB.kb)
+        let header = lines[0].split(separator: "\t").map(String.init)
+        #expect(header.prefix(6) == ["line", "kind", "heldout", "answerable", "rank", "relevant"])
+        let rows = lines.dropFirst().map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        #expect(rows.allSatisfy { $0.count == header.count })
+        #expect(Set(rows.map { $0[0] }).count == set.cases.count)
+        let confidence = try #require(header.firstIndex(of: "confidence"))
+        var compared = 0
+        for item in set.cases {
+            guard let first = evaluation.outcomes.first(where: { $0.item.line == item.line })?.suggestions.first,
+                  let row = rows.first(where: { $0[0] == "\(item.line)" && $0[4] == "1" }) else { continue }
+            #expect(abs((Double(row[confidence]) ?? -1) - first.confidence) < 1e-5, "line \(item.line)")
+            #expect(row[5] == (item.isRelevant(first.article.id) ? "1" : "0"), "line \(item.line)")
+            compared += 1
+        }
+        #expect(compared > 100)
+    }
 }
