@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+@testable import KB
+
+/// The rules in the header of `bots/vocabulary/it-support.json5` that the
+/// loader does not check: a stem shared by two concepts silently merges them
+/// in the search (a query word then expands into both), and a stop word in a
+/// concept is dropped by the loader, so the concept is smaller than it reads.
+@Suite("Shipped vocabulary stems")
+struct VocabularyStemCheckTests {
+    @Test("No two concepts of the general vocabulary share a stem, and no concept lists a stop word")
+    func noSharedStems() throws {
+        let general = try Vocabulary.load([SampleKB.vocabularyFiles[0]])
+        var owner: [String: Int] = [:]
+        var problems: [String] = []
+        func describe(_ concept: Vocabulary.Concept) -> String { (concept.de + concept.en).joined(separator: "/") }
+        for (index, concept) in general.concepts.enumerated() {
+            var stems = Set<String>()
+            for (words, language) in [(concept.de, Article.Language.de), (concept.en, .en)] {
+                for word in words {
+                    let terms = TextAnalysis.indexTerms(word, language: language)
+                    if terms.isEmpty { problems.append("'\(word)' is a stop word (\(describe(concept)))") }
+                    for token in terms {
+                        stems.insert(token.term)
+                        if let alternate = token.alternate { stems.insert(alternate) }
+                    }
+                }
+            }
+            for stem in stems.sorted() {
+                if let other = owner[stem] {
+                    problems.append("stem '\(stem)': [\(describe(general.concepts[other]))] and [\(describe(concept))]")
+                } else {
+                    owner[stem] = index
+                }
+            }
+        }
+        #expect(problems.isEmpty, "\(problems.count) problems:\n\(problems.joined(separator: "\n"))")
+    }
+}
