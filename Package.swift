@@ -55,9 +55,12 @@ let package = Package(
         // Knowledge base: articles, de/en normalisation, ranking.
         .target(name: "KB", dependencies: ["Core", "Config"], swiftSettings: settings),
         // Durable store: SQLite, migrations, outbox of pages.
-        .target(name: "Store", dependencies: ["Core", "Desk", "CSQLite"], swiftSettings: settings),
+        // What the SQLite and PostgreSQL stores share: the worker thread, row
+        // decoders, the operations whose SQL is the same, the store façade.
+        .target(name: "StoreCore", dependencies: ["Core", "Desk"], swiftSettings: settings),
+        .target(name: "Store", dependencies: ["Core", "Desk", "StoreCore", "CSQLite"], swiftSettings: settings),
         // The same store on PostgreSQL through libpq (several gateway instances, one database).
-        .target(name: "PostgresStore", dependencies: ["Core", "Desk", "CPostgres"], swiftSettings: settings),
+        .target(name: "PostgresStore", dependencies: ["Core", "Desk", "StoreCore", "CPostgres"], swiftSettings: settings),
         // Conversation engine, support/agent/KB bots; speaks to `ChatNetwork`.
         .target(name: "Bots", dependencies: ["Core", "Config", "Desk", "KB"], swiftSettings: settings),
         // The IRC network as a `ChatNetwork`: principals, case folding, agent

@@ -1,5 +1,6 @@
 import Core
 import Desk
+import StoreCore
 import Foundation
 import Synchronization
 
@@ -48,7 +49,8 @@ public final class PostgresDeskStore: DeskStore {
                 maxBatchedWrites: Int = PostgresDeskStore.defaultMaxBatchedWrites) throws {
         let logger = logger.with(["component": "store"])
         let targetBox = TargetBox()
-        thread = try PGThread(name: "switchboard-pg", maxBatch: max(1, maxBatchedWrites), logger: logger) {
+        thread = try PGThread(name: "switchboard-pg", maxBatch: max(1, maxBatchedWrites),
+                              runner: PGBatchRunner(logger: logger)) {
             let db: PGConnection
             do {
                 db = try PGConnection(url: url)

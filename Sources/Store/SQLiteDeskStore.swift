@@ -1,6 +1,7 @@
 import CSQLite
 import Core
 import Desk
+import StoreCore
 import Foundation
 
 /// The default ``DeskStore``: one SQLite file (SPEC.md, "Data").
