@@ -6,7 +6,10 @@
 //     single-row INSERT per transaction, straight on the C API;
 // (b) durable ticket creation: one ticket + `created` event + one page per
 //     transaction, through `SQLiteDeskStore.createTicket` (the store thread),
-//     one caller awaiting each;
+//     one caller awaiting each — the gateway's case: its bot runtime handles
+//     one input at a time, so it never creates two tickets at once;
+// (b') the same statements on the caller's thread (no store thread), so
+//     (b) − (b') is what the hop to the store thread costs;
 // (c) the same from several concurrent callers, with the store thread's
 //     write batching on (writes queued together share one commit) and off
 //     (`maxBatchedWrites: 1`), to show what batching buys;
@@ -196,6 +199,40 @@ final class RawInserter {
     }
 }
 
+/// (b') The same creations on the caller's thread, straight on a connection
+/// to a store file (same schema, pragmas and statements, one transaction
+/// each): (b) minus the hop to the store thread and back.
+final class DirectCreator {
+    let db: SQLiteConnection
+    private var index = 0
+
+    init(path: String) async {
+        await openStore(path).close()  // creates and migrates the file
+        do {
+            db = try SQLiteConnection(path: path)
+            try db.execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON")
+        } catch {
+            fail("\(error)")
+        }
+    }
+
+    func run(_ tickets: Int) -> Double {
+        let now = Date()
+        let clock = ContinuousClock()
+        let start = clock.now
+        for _ in 0..<tickets {
+            index += 1
+            let (ticket, pages) = sampleTicket(index, at: now)
+            do {
+                _ = try db.transaction { try db.insertTicket(ticket, claim: nil, makePages: { _ in pages }) }
+            } catch {
+                fail("\(error)")
+            }
+        }
+        return seconds(clock.now - start)
+    }
+}
+
 func loadAverage() -> String {
     ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "?")
         .split(separator: " ").prefix(3).joined(separator: " ")
@@ -353,9 +390,9 @@ print("runs: \(options.runs), commits per run: \(options.commits), big store: \(
     + "load average at start: \(loadAverage())")
 var rows: [Row] = []
 
-// (a) and (b) side by side: each run opens a raw file and a store, and
-// alternates chunks of `chunk` commits between them, so both see the same
-// machine load (other builds on a shared machine make fsync times swing).
+// (a), (b) and (b') side by side: each run opens a raw file, a store and a
+// connection, and rotates chunks of `chunk` commits between them, so all see
+// the same machine load (other builds on a shared machine make fsync times swing).
 let chunk = 100
 var raw: [Double] = []
 var create: [Double] = []
@@ -363,19 +400,30 @@ var pairedRatios: [Double] = []
 var update: [Double] = []
 var rawSides: [PairedSide] = []
 var createSides: [PairedSide] = []
+var directSides: [PairedSide] = []
+var directRatios: [Double] = []
 for _ in 0..<options.runs {
     let rawPath = freshPath()
     let storePath = freshPath()
+    let directPath = freshPath()
     let inserter = RawInserter(path: rawPath)
     let creator = TicketCreator(path: storePath)
+    let direct = await DirectCreator(path: directPath)
     let rawSide = PairedSide { inserter.run($0) }
     let createSide = PairedSide { await creator.run($0) }
+    let directSide = PairedSide { direct.run($0) }
     for round in 0..<max(1, options.commits / chunk) {
-        let order = round % 2 == 0 ? [rawSide, createSide] : [createSide, rawSide]
+        // Each side goes first, second and third in turn.
+        let sides = [rawSide, createSide, directSide]
+        let order = (0..<3).map { sides[($0 + round) % 3] }
         var elapsed: [ObjectIdentifier: Double] = [:]
         for side in order { elapsed[ObjectIdentifier(side)] = await side.chunk(chunk) }
         pairedRatios.append(elapsed[ObjectIdentifier(rawSide)]! / elapsed[ObjectIdentifier(createSide)]!)
+        directRatios.append(elapsed[ObjectIdentifier(rawSide)]! / elapsed[ObjectIdentifier(directSide)]!)
     }
+    directSides.append(directSide)
+    direct.db.close()
+    removeDatabase(directPath)
     raw.append(Double(rawSide.commits) / rawSide.seconds)
     create.append(Double(createSide.commits) / createSide.seconds)
     rawSides.append(rawSide)
@@ -416,6 +464,12 @@ rows.append(Row(name: "    CPU per durable ticket",
                 how: "process CPU (all threads; CLOCK_PROCESS_CPUTIME_ID total, getrusage user/kernel split) over all "
                     + "\(ticketCPU.commits) tickets of (b), fdatasync and the hop to the store thread included; "
                     + "median of \(chunk)-commit chunks \(format(ticketCPU.median, 1)) µs"))
+let directCPU = cpuSummary(directSides)
+rows.append(Row(name: "(b') the same on the caller's thread",
+                value: "\(format(median(directRatios), 2))x raw; CPU \(format(directCPU.all.total, 1)) µs (user "
+                    + "\(format(directCPU.all.user, 1)), kernel \(format(directCPU.all.system, 1)))",
+                how: "(b)'s statements in one transaction each straight on a connection, no store thread: (b) minus "
+                    + "(b') is the hop's cost; ratio and CPU as for (b), over \(directCPU.commits) tickets"))
 rows.append(Row(name: "    CPU per raw row commit",
                 value: "\(format(rawCPU.all.total, 1)) µs (user \(format(rawCPU.all.user, 1)), kernel "
                     + "\(format(rawCPU.all.system, 1)))",

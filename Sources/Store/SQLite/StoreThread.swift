@@ -15,12 +15,14 @@ extension WorkerThread where Runner == SQLiteBatchRunner {
 /// SQLite's write batches: the queued writes run in one `BEGIN IMMEDIATE`
 /// transaction, each in its own savepoint, and share one durable commit. A
 /// job that throws undoes only its own savepoint and fails alone; if the
-/// commit fails every job in it gets that error. This is group commit
-/// without anyone waiting on a semaphore on the cooperative pool:
-/// production gets it whenever the bots write while a commit is on the disk.
+/// commit fails every job in it gets that error. A lone write needs no
+/// savepoint: if it throws, its transaction is rolled back. This is group
+/// commit without anyone waiting on a semaphore on the cooperative pool:
+/// production gets it whenever writes are queued while a commit is on the
+/// disk (the bot runtime itself writes one at a time).
 struct SQLiteBatchRunner: WorkerBatchRunner {
     func write<T>(_ body: (SQLiteConnection) throws -> T, on db: SQLiteConnection) -> Result<T, any Error> {
-        Result { try db.savepoint { try body(db) } }
+        Result { try body(db) }
     }
 
     func close(_ db: SQLiteConnection) { db.close() }
@@ -33,10 +35,20 @@ struct SQLiteBatchRunner: WorkerBatchRunner {
             for write in batch { write.fail(error) }
             return
         }
+        if batch.count == 1 {
+            let (ownError, answer) = batch[0].perform(db)
+            if let ownError {
+                if !db.isAutocommit { _ = try? db.run("ROLLBACK") }
+                answer(ownError)
+                return
+            }
+            commit(db, answers: [answer])
+            return
+        }
         var answers: [@Sendable ((any Error)?) -> Void] = []
         answers.reserveCapacity(batch.count)
         for (offset, write) in batch.enumerated() {
-            let (ownError, answer) = write.perform(db)
+            let (ownError, answer) = Self.inSavepoint(write, db)
             answers.append(answer)
             if db.isAutocommit {
                 // SQLite rolled the whole transaction back by itself (I/O
@@ -48,6 +60,38 @@ struct SQLiteBatchRunner: WorkerBatchRunner {
                 return
             }
         }
+        commit(db, answers: answers)
+    }
+
+    /// Runs `write` in a savepoint of the batch's transaction: its error
+    /// undoes only what it did.
+    private static func inSavepoint(_ write: WorkerWrite<SQLiteConnection>, _ db: SQLiteConnection)
+        -> (error: (any Error)?, answer: @Sendable ((any Error)?) -> Void) {
+        do {
+            try db.run("SAVEPOINT switchboard_job")
+        } catch {
+            return (error, { _ in write.fail(error) })
+        }
+        let (ownError, answer) = write.perform(db)
+        if db.isAutocommit { return (ownError, answer) }  // the transaction is gone: the batch handles it
+        var failure = ownError
+        if failure == nil {
+            do {
+                try db.run("RELEASE switchboard_job")
+                return (nil, answer)
+            } catch {
+                failure = error
+            }
+        }
+        // Roll back to the savepoint and remove it; if even that fails the
+        // batch's transaction is rolled back at its commit.
+        _ = try? db.run("ROLLBACK TO switchboard_job")
+        _ = try? db.run("RELEASE switchboard_job")
+        let lost = failure
+        return (lost, { commitError in answer(commitError ?? lost) })
+    }
+
+    private func commit(_ db: SQLiteConnection, answers: [@Sendable ((any Error)?) -> Void]) {
         do {
             try db.run("COMMIT")
         } catch {
