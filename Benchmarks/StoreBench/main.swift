@@ -177,15 +177,15 @@ final class RawInserter {
     }
 }
 
-/// (b) Durable ticket creation through the store, on its own file.
+/// (b) and (b'): creates tickets (ticket + event + one page each, one
+/// transaction each, one after the other) with `create`.
 @MainActor final class TicketCreator {
-    let store: SQLiteDeskStore
+    private let create: @MainActor (NewTicket, [PageDraft]) async throws -> Void
     private var index = 0
 
-    init(path: String) { store = openStore(path) }
+    init(_ create: @escaping @MainActor (NewTicket, [PageDraft]) async throws -> Void) { self.create = create }
 
-    /// Creates `tickets` tickets (ticket + event + one page each, one
-    /// transaction each, awaited one after the other); returns the seconds taken.
+    /// Creates `tickets` tickets; returns the seconds taken.
     func run(_ tickets: Int) async -> Double {
         let now = Date()
         let clock = ContinuousClock()
@@ -193,43 +193,23 @@ final class RawInserter {
         for _ in 0..<tickets {
             index += 1
             let (ticket, pages) = sampleTicket(index, at: now)
-            do { _ = try await store.createTicket(ticket, pages: pages) } catch { fail("\(error)") }
+            do { try await create(ticket, pages) } catch { fail("\(error)") }
         }
         return seconds(clock.now - start)
     }
 }
 
-/// (b') The same creations on the caller's thread, straight on a connection
-/// to a store file (same schema, pragmas and statements, one transaction
-/// each): (b) minus the hop to the store thread and back.
-final class DirectCreator {
-    let db: SQLiteConnection
-    private var index = 0
-
-    init(path: String) async {
-        await openStore(path).close()  // creates and migrates the file
-        do {
-            db = try SQLiteConnection(path: path)
-            try db.execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON")
-        } catch {
-            fail("\(error)")
-        }
-    }
-
-    func run(_ tickets: Int) -> Double {
-        let now = Date()
-        let clock = ContinuousClock()
-        let start = clock.now
-        for _ in 0..<tickets {
-            index += 1
-            let (ticket, pages) = sampleTicket(index, at: now)
-            do {
-                _ = try db.transaction { try db.insertTicket(ticket, claim: nil, makePages: { _ in pages }) }
-            } catch {
-                fail("\(error)")
-            }
-        }
-        return seconds(clock.now - start)
+/// (b') A connection to a fresh store file (same schema and pragmas as the
+/// store's), used on the caller's thread: (b)'s statements without the hop
+/// to the store thread and back.
+func directConnection(_ path: String) async -> SQLiteConnection {
+    await openStore(path).close()  // creates and migrates the file
+    do {
+        let db = try SQLiteConnection(path: path)
+        try db.execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON")
+        return db
+    } catch {
+        fail("\(error)")
     }
 }
 
@@ -407,11 +387,15 @@ for _ in 0..<options.runs {
     let storePath = freshPath()
     let directPath = freshPath()
     let inserter = RawInserter(path: rawPath)
-    let creator = TicketCreator(path: storePath)
-    let direct = await DirectCreator(path: directPath)
+    let store = openStore(storePath)
+    let db = await directConnection(directPath)
+    let creator = TicketCreator { ticket, pages in _ = try await store.createTicket(ticket, pages: pages) }
+    let direct = TicketCreator { ticket, pages in
+        _ = try db.transaction { try db.insertTicket(ticket, claim: nil, makePages: { _ in pages }) }
+    }
     let rawSide = PairedSide { inserter.run($0) }
     let createSide = PairedSide { await creator.run($0) }
-    let directSide = PairedSide { direct.run($0) }
+    let directSide = PairedSide { await direct.run($0) }
     for round in 0..<max(1, options.commits / chunk) {
         // Each side goes first, second and third in turn.
         let sides = [rawSide, createSide, directSide]
@@ -422,14 +406,14 @@ for _ in 0..<options.runs {
         directRatios.append(elapsed[ObjectIdentifier(rawSide)]! / elapsed[ObjectIdentifier(directSide)]!)
     }
     directSides.append(directSide)
-    direct.db.close()
+    db.close()
     removeDatabase(directPath)
     raw.append(Double(rawSide.commits) / rawSide.seconds)
     create.append(Double(createSide.commits) / createSide.seconds)
     rawSides.append(rawSide)
     createSides.append(createSide)
     inserter.close()
-    await creator.store.close()
+    await store.close()
     removeDatabase(rawPath)
     removeDatabase(storePath)
     let path = freshPath()

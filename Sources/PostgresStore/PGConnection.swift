@@ -65,7 +65,8 @@ public struct PGError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// One row of a result, values as the server's text output.
+/// One row of a result, values as the server's text output (a ``StoreRow``,
+/// so the shared decoders read it).
 public struct PGRow {
     let values: [String?]
     /// The statement's text (shared, not copied), for corrupt-data errors.
@@ -170,6 +171,9 @@ struct PGResult {
 /// Statements with parameters are prepared once per connection (by their
 /// text) and then run with `PQexecPrepared`; parameters are always bound,
 /// in text form.
+///
+/// Public only as the type the shared store façade
+/// (`StoreCore.DatabaseDeskStore`) names; its members stay internal.
 public final class PGConnection {
     private var handle: OpaquePointer?
     private var prepared: [String: String] = [:]
@@ -253,7 +257,7 @@ public final class PGConnection {
     }
 
     /// The ticket number the last creation took ahead from the sequence,
-    /// and when (see ``PostgresOperations/nextTicketNumber(_:)``); valid
+    /// and when (see ``nextTicketNumber()``); valid
     /// across reconnects (a sequence never hands a number out twice).
     var reservedTicketNumber: (number: Int64, at: ContinuousClock.Instant)?
 
