@@ -44,6 +44,13 @@ extension PGConnection: StoreDatabase {
         try run(sql, values.map(PGValue.init)).affected
     }
 
+    public func insertReturningID(_ sql: String, _ values: [StoreValue]) throws -> Int64 {
+        guard let id = try queryFirst(sql + " RETURNING id", values.map(PGValue.init), { try $0.int64(0) }) else {
+            throw TicketStoreError.corrupt("an INSERT returned no id")
+        }
+        return id
+    }
+
     /// NULL (`LIMIT ALL`) for `Int.max`; no negative limits.
     public func limitValue(_ limit: Int) -> StoreValue { limit >= Int(Int64.max) ? .null : .integer(Int64(max(0, limit))) }
 

@@ -46,6 +46,11 @@ extension SQLiteConnection: StoreDatabase {
         try run(SQL(portable: sql), values.map(SQLiteValue.init))
     }
 
+    public func insertReturningID(_ sql: String, _ values: [StoreValue]) throws -> Int64 {
+        try run(SQL(portable: sql), values.map(SQLiteValue.init))
+        return lastInsertRowID
+    }
+
     public func limitValue(_ limit: Int) -> StoreValue { .integer(Int64(limit)) }
 
     public var byteOrderCollation: String { "" }

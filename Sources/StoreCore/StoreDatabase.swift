@@ -48,6 +48,11 @@ public protocol StoreDatabase: AnyObject {
     @discardableResult
     func run(_ sql: String, _ values: [StoreValue]) throws -> Int
 
+    /// Runs an `INSERT` of one row into a table with an `id` key and returns
+    /// the new row's id (SQLite: its rowid, without the cost of `RETURNING`;
+    /// PostgreSQL: `RETURNING id`).
+    func insertReturningID(_ sql: String, _ values: [StoreValue]) throws -> Int64
+
     // MARK: Where the dialects differ
 
     /// The value bound to a `LIMIT` for `limit` (PostgreSQL: NULL is "all").

@@ -99,17 +99,16 @@ extension StoreDatabase {
         var records: [PageRecord] = []
         records.reserveCapacity(pages.count)
         for page in pages {
-            let id = try queryFirst("""
+            let id = try insertReturningID("""
                 INSERT INTO pages (ticket, step, network, target, target_kind, text, created_at, due_at,
                     claimed_token, claimed_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
                 """, [
                     StoreValue(ticket.rawValue), StoreValue(page.step), StoreValue(page.network),
                     StoreValue(page.target), StoreValue(page.targetKind.rawValue), StoreValue(page.text),
                     StoreValue(page.createdAt), StoreValue(page.dueAt), StoreValue(claim?.token.rawValue),
                     StoreValue(claim?.at),
-                ]) { try $0.int64(0) }
-            guard let id else { throw TicketStoreError.corrupt("inserting a page returned no id") }
+                ])
             records.append(PageRecord(id: PageID(rawValue: id), ticket: ticket, step: page.step,
                                       network: page.network, target: page.target, targetKind: page.targetKind,
                                       text: page.text, createdAt: page.createdAt, dueAt: page.dueAt))
@@ -219,13 +218,12 @@ extension StoreDatabase {
             throw TicketStoreError.invalid("roster override for \(draft.agent) ends (\(draft.until)) "
                 + "before it starts (\(draft.from))")
         }
-        let id = try queryFirst("""
+        let id = try insertReturningID("""
             INSERT INTO roster_overrides (agent, starts_at, ends_at, created_by, created_at, reason)
-            VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
+            VALUES ($1, $2, $3, $4, $5, $6)
             """, [StoreValue(draft.agent), StoreValue(draft.from), StoreValue(draft.until),
                   StoreValue(draft.createdBy.description), StoreValue(draft.createdAt),
-                  StoreValue(draft.reason)]) { try $0.int64(0) }
-        guard let id else { throw TicketStoreError.corrupt("inserting a roster override returned no id") }
+                  StoreValue(draft.reason)])
         return SavedRosterOverride(id: RosterOverrideID(rawValue: id), agent: draft.agent, from: draft.from,
                                    until: draft.until, reason: draft.reason, createdBy: draft.createdBy,
                                    createdAt: draft.createdAt)
@@ -318,12 +316,11 @@ extension StoreDatabase {
         case .refuse(let refusal):
             return .refused(refusal)
         case .allow:
-            let id = try queryFirst("""
+            let id = try insertReturningID("""
                 INSERT INTO pin_checks (customer_number, network, nick, account, identity_key, reserved_at)
-                VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
+                VALUES ($1, $2, $3, $4, $5, $6)
                 """, [StoreValue(customerNumber), StoreValue(identity.network), StoreValue(identity.nick),
-                      StoreValue(identity.account), StoreValue(identityKey), StoreValue(now)]) { try $0.int64(0) }
-            guard let id else { throw TicketStoreError.corrupt("reserving a PIN check returned no id") }
+                      StoreValue(identity.account), StoreValue(identityKey), StoreValue(now)])
             return .reserved(PINReservationID(rawValue: id))
         }
     }
