@@ -101,7 +101,7 @@ let package = Package(
                     swiftSettings: settings),
         .testTarget(name: "PINHashingTests", dependencies: ["PINHashing", "Desk"], swiftSettings: settings),
         .testTarget(name: "KBTests", dependencies: ["KB", "TestSupport"], exclude: ["Evaluation", "Snowball"], swiftSettings: settings),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "PostgresStore", "Desk", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "StoreCore", "PostgresStore", "Desk", "TestSupport"], swiftSettings: settings),
         // The child process of the store's crash test: creates tickets in a
         // loop and prints each number; the test kills it with SIGKILL.
         .executableTarget(name: "StoreCrashChild", dependencies: ["Store", "PostgresStore", "Desk"], path: "Tests/StoreCrashChild",

@@ -30,7 +30,8 @@ public struct SQL: ExpressibleByStringLiteral, Hashable, Sendable, CustomStringC
     /// A statement written for both stores, with PostgreSQL-style `$1`
     /// parameters: prepared as SQLite's `?1` (numbered exactly, which
     /// SQLite's own `$name` parameters are not). The text is rewritten only
-    /// when the statement is prepared, once per connection.
+    /// when the statement is prepared, once per connection; the rewrite does
+    /// not know string literals, so a literal must not hold `$` and a digit.
     public init(portable text: String) { storage = .portable(text) }
 
     /// The statement's text.
