@@ -55,9 +55,12 @@ let package = Package(
         // Knowledge base: articles, de/en normalisation, ranking.
         .target(name: "KB", dependencies: ["Core", "Config"], swiftSettings: settings),
         // Durable store: SQLite, migrations, outbox of pages.
-        .target(name: "Store", dependencies: ["Core", "Desk", "CSQLite"], swiftSettings: settings),
+        // What the SQLite and PostgreSQL stores share: the worker thread, row
+        // decoders, the operations whose SQL is the same, the store façade.
+        .target(name: "StoreCore", dependencies: ["Core", "Desk"], swiftSettings: settings),
+        .target(name: "Store", dependencies: ["Core", "Desk", "StoreCore", "CSQLite"], swiftSettings: settings),
         // The same store on PostgreSQL through libpq (several gateway instances, one database).
-        .target(name: "PostgresStore", dependencies: ["Core", "Desk", "CPostgres"], swiftSettings: settings),
+        .target(name: "PostgresStore", dependencies: ["Core", "Desk", "StoreCore", "CPostgres"], swiftSettings: settings),
         // Conversation engine, support/agent/KB bots; speaks to `ChatNetwork`.
         .target(name: "Bots", dependencies: ["Core", "Config", "Desk", "KB"], swiftSettings: settings),
         // The IRC network as a `ChatNetwork`: principals, case folding, agent
@@ -98,7 +101,7 @@ let package = Package(
                     swiftSettings: settings),
         .testTarget(name: "PINHashingTests", dependencies: ["PINHashing", "Desk"], swiftSettings: settings),
         .testTarget(name: "KBTests", dependencies: ["KB", "TestSupport"], exclude: ["Evaluation", "Snowball"], swiftSettings: settings),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "PostgresStore", "Desk", "TestSupport"], swiftSettings: settings),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "StoreCore", "PostgresStore", "Desk", "TestSupport"], swiftSettings: settings),
         // The child process of the store's crash test: creates tickets in a
         // loop and prints each number; the test kills it with SIGKILL.
         .executableTarget(name: "StoreCrashChild", dependencies: ["Store", "PostgresStore", "Desk"], path: "Tests/StoreCrashChild",

@@ -6,7 +6,10 @@
 //     single-row INSERT per transaction, straight on the C API;
 // (b) durable ticket creation: one ticket + `created` event + one page per
 //     transaction, through `SQLiteDeskStore.createTicket` (the store thread),
-//     one caller awaiting each;
+//     one caller awaiting each — the gateway's case: its bot runtime handles
+//     one input at a time, so it never creates two tickets at once;
+// (b') the same statements on the caller's thread (no store thread), so
+//     (b) − (b') is what the hop to the store thread costs;
 // (c) the same from several concurrent callers, with the store thread's
 //     write batching on (writes queued together share one commit) and off
 //     (`maxBatchedWrites: 1`), to show what batching buys;
@@ -58,27 +61,59 @@ func median(_ values: [Double]) -> Double {
 
 func seconds(_ duration: Duration) -> Double { duration.timeInterval }
 
-/// CPU time of the whole process so far (every thread, user and kernel), in
-/// seconds: what a commit costs besides waiting for the disk. The
-/// scheduler's exact runtime (CLOCK_PROCESS_CPUTIME_ID), not getrusage's
-/// tick-sampled split.
-func cpuSeconds() -> Double {
-    var time = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
-    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+/// The process's CPU time so far (every thread): the exact total from the
+/// scheduler (CLOCK_PROCESS_CPUTIME_ID) and getrusage's user and kernel
+/// times (their split is the kernel's tick-sampled ratio, close over
+/// thousands of commits).
+struct CPUSample {
+    var total: Double
+    var user: Double
+    var system: Double
+
+    static func now() -> CPUSample {
+        var time = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return CPUSample(total: Double(time.tv_sec) + Double(time.tv_nsec) / 1e9,
+                         user: Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6,
+                         system: Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6)
+    }
+
+    static func - (lhs: CPUSample, rhs: CPUSample) -> CPUSample {
+        CPUSample(total: lhs.total - rhs.total, user: lhs.user - rhs.user, system: lhs.system - rhs.system)
+    }
+
+    static func + (lhs: CPUSample, rhs: CPUSample) -> CPUSample {
+        CPUSample(total: lhs.total + rhs.total, user: lhs.user + rhs.user, system: lhs.system + rhs.system)
+    }
 }
 
-/// User-space CPU time of the whole process so far (every thread), in
-/// seconds, from `getrusage`: the part of a commit's cost that is our code
-/// and SQLite's, without the kernel's (`fdatasync`, thread wake-ups).
-func userCPUSeconds() -> Double {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
-}
+/// One side of the paired comparison of (a) and (b): runs chunks of commits
+/// and adds up their wall time and CPU, so both sides are timed by the same code.
+@MainActor final class PairedSide {
+    private let body: @MainActor (Int) async -> Double
+    private(set) var seconds = 0.0
+    private(set) var commits = 0
+    /// CPU per commit of each chunk, µs (for the median).
+    private(set) var chunkCPU: [Double] = []
+    private(set) var cpu = CPUSample(total: 0, user: 0, system: 0)
 
-/// CPU used since `start`, in µs per commit of `count`.
-func cpuPerCommit(since start: Double, count: Int) -> Double { (cpuSeconds() - start) / Double(count) * 1e6 }
+    init(_ body: @escaping @MainActor (Int) async -> Double) { self.body = body }
+
+    /// Runs `count` commits; returns their wall time in seconds.
+    func chunk(_ count: Int) async -> Double {
+        let before = CPUSample.now()
+        let elapsed = await body(count)
+        let used = CPUSample.now() - before
+        seconds += elapsed
+        commits += count
+        cpu = cpu + used
+        chunkCPU.append(used.total / Double(count) * 1e6)
+        return elapsed
+    }
+
+}
 
 func format(_ value: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f", value) }
 
@@ -142,15 +177,15 @@ final class RawInserter {
     }
 }
 
-/// (b) Durable ticket creation through the store, on its own file.
-final class TicketCreator {
-    let store: SQLiteDeskStore
+/// (b) and (b'): creates tickets (ticket + event + one page each, one
+/// transaction each, one after the other) with `create`.
+@MainActor final class TicketCreator {
+    private let create: @MainActor (NewTicket, [PageDraft]) async throws -> Void
     private var index = 0
 
-    init(path: String) { store = openStore(path) }
+    init(_ create: @escaping @MainActor (NewTicket, [PageDraft]) async throws -> Void) { self.create = create }
 
-    /// Creates `tickets` tickets (ticket + event + one page each, one
-    /// transaction each, awaited one after the other); returns the seconds taken.
+    /// Creates `tickets` tickets; returns the seconds taken.
     func run(_ tickets: Int) async -> Double {
         let now = Date()
         let clock = ContinuousClock()
@@ -158,9 +193,23 @@ final class TicketCreator {
         for _ in 0..<tickets {
             index += 1
             let (ticket, pages) = sampleTicket(index, at: now)
-            do { _ = try await store.createTicket(ticket, pages: pages) } catch { fail("\(error)") }
+            do { try await create(ticket, pages) } catch { fail("\(error)") }
         }
         return seconds(clock.now - start)
+    }
+}
+
+/// (b') A connection to a fresh store file (same schema and pragmas as the
+/// store's), used on the caller's thread: (b)'s statements without the hop
+/// to the store thread and back.
+func directConnection(_ path: String) async -> SQLiteConnection {
+    await openStore(path).close()  // creates and migrates the file
+    do {
+        let db = try SQLiteConnection(path: path)
+        try db.execute("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON")
+        return db
+    } catch {
+        fail("\(error)")
     }
 }
 
@@ -321,50 +370,50 @@ print("runs: \(options.runs), commits per run: \(options.commits), big store: \(
     + "load average at start: \(loadAverage())")
 var rows: [Row] = []
 
-// (a) and (b) side by side: each run opens a raw file and a store, and
-// alternates chunks of `chunk` commits between them, so both see the same
-// machine load (other builds on a shared machine make fsync times swing).
+// (a), (b) and (b') side by side: each run opens a raw file, a store and a
+// connection, and rotates chunks of `chunk` commits between them, so all see
+// the same machine load (other builds on a shared machine make fsync times swing).
 let chunk = 100
 var raw: [Double] = []
 var create: [Double] = []
 var pairedRatios: [Double] = []
-var rawCPU: [Double] = []
-var createCPU: [Double] = []
-var rawUserCPU = 0.0
-var createUserCPU = 0.0
 var update: [Double] = []
+var rawSides: [PairedSide] = []
+var createSides: [PairedSide] = []
+var directSides: [PairedSide] = []
+var directRatios: [Double] = []
 for _ in 0..<options.runs {
     let rawPath = freshPath()
     let storePath = freshPath()
+    let directPath = freshPath()
     let inserter = RawInserter(path: rawPath)
-    let creator = TicketCreator(path: storePath)
-    var rawSeconds = 0.0
-    var createSeconds = 0.0
-    for round in 0..<max(1, options.commits / chunk) {
-        var rawChunk = 0.0
-        var createChunk = 0.0
-        for side in round % 2 == 0 ? [0, 1] : [1, 0] {
-            let cpu = cpuSeconds()
-            let user = userCPUSeconds()
-            if side == 0 {
-                rawChunk = inserter.run(chunk)
-                rawCPU.append(cpuPerCommit(since: cpu, count: chunk))
-                rawUserCPU += userCPUSeconds() - user
-            } else {
-                createChunk = await creator.run(chunk)
-                createCPU.append(cpuPerCommit(since: cpu, count: chunk))
-                createUserCPU += userCPUSeconds() - user
-            }
-        }
-        rawSeconds += rawChunk
-        createSeconds += createChunk
-        pairedRatios.append(rawChunk / createChunk)
+    let store = openStore(storePath)
+    let db = await directConnection(directPath)
+    let creator = TicketCreator { ticket, pages in _ = try await store.createTicket(ticket, pages: pages) }
+    let direct = TicketCreator { ticket, pages in
+        _ = try db.transaction { try db.insertTicket(ticket, claim: nil, makePages: { _ in pages }) }
     }
-    let done = Double(max(1, options.commits / chunk) * chunk)
-    raw.append(done / rawSeconds)
-    create.append(done / createSeconds)
+    let rawSide = PairedSide { inserter.run($0) }
+    let createSide = PairedSide { await creator.run($0) }
+    let directSide = PairedSide { await direct.run($0) }
+    for round in 0..<max(1, options.commits / chunk) {
+        // Each side goes first, second and third in turn.
+        let sides = [rawSide, createSide, directSide]
+        let order = (0..<3).map { sides[($0 + round) % 3] }
+        var elapsed: [ObjectIdentifier: Double] = [:]
+        for side in order { elapsed[ObjectIdentifier(side)] = await side.chunk(chunk) }
+        pairedRatios.append(elapsed[ObjectIdentifier(rawSide)]! / elapsed[ObjectIdentifier(createSide)]!)
+        directRatios.append(elapsed[ObjectIdentifier(rawSide)]! / elapsed[ObjectIdentifier(directSide)]!)
+    }
+    directSides.append(directSide)
+    db.close()
+    removeDatabase(directPath)
+    raw.append(Double(rawSide.commits) / rawSide.seconds)
+    create.append(Double(createSide.commits) / createSide.seconds)
+    rawSides.append(rawSide)
+    createSides.append(createSide)
     inserter.close()
-    await creator.store.close()
+    await store.close()
     removeDatabase(rawPath)
     removeDatabase(storePath)
     let path = freshPath()
@@ -382,19 +431,34 @@ rows.append(Row(name: "(b) createTicket, 1 thread",
                 how: "ticket + created event + 1 page per transaction, \(options.commits) a run, median of "
                     + "\(options.runs) runs (min \(format(create.min() ?? 0)), max \(format(create.max() ?? 0))); "
                     + "ratio: median of \(pairedRatios.count) paired \(chunk)-commit chunks"))
-let ticketCPU = median(createCPU)
-let rawCPUMedian = median(rawCPU)
+/// Every chunk of one side, all runs together: CPU per commit (median of
+/// the chunks' totals; user and kernel over all of them).
+@MainActor func cpuSummary(_ sides: [PairedSide]) -> (median: Double, all: CPUSample, commits: Int) {
+    let commits = sides.reduce(0) { $0 + $1.commits }
+    let cpu = sides.reduce(CPUSample(total: 0, user: 0, system: 0)) { $0 + $1.cpu }
+    let n = Double(max(1, commits)) / 1e6
+    return (median(sides.flatMap { $0.chunkCPU }), CPUSample(total: cpu.total / n, user: cpu.user / n, system: cpu.system / n),
+            commits)
+}
+let ticketCPU = cpuSummary(createSides)
+let rawCPU = cpuSummary(rawSides)
 rows.append(Row(name: "    CPU per durable ticket",
-                value: "\(format(ticketCPU, 1)) µs = raw commit + \(format(ticketCPU - rawCPUMedian, 1)) µs",
-                how: "process CPU time (all threads, user + kernel, fdatasync included) over each \(chunk)-commit "
-                    + "chunk, median of \(createCPU.count) chunks; includes the hand-off to the store thread and back"))
+                value: "\(format(ticketCPU.all.total, 1)) µs (user \(format(ticketCPU.all.user, 1)), kernel "
+                    + "\(format(ticketCPU.all.system, 1))) = raw commit + \(format(ticketCPU.all.total - rawCPU.all.total, 1)) µs",
+                how: "process CPU (all threads; CLOCK_PROCESS_CPUTIME_ID total, getrusage user/kernel split) over all "
+                    + "\(ticketCPU.commits) tickets of (b), fdatasync and the hop to the store thread included; "
+                    + "median of \(chunk)-commit chunks \(format(ticketCPU.median, 1)) µs"))
+let directCPU = cpuSummary(directSides)
+rows.append(Row(name: "(b') the same on the caller's thread",
+                value: "\(format(median(directRatios), 2))x raw; CPU \(format(directCPU.all.total, 1)) µs (user "
+                    + "\(format(directCPU.all.user, 1)), kernel \(format(directCPU.all.system, 1)))",
+                how: "(b)'s statements in one transaction each straight on a connection, no store thread: (b) minus "
+                    + "(b') is the hop's cost; ratio and CPU as for (b), over \(directCPU.commits) tickets"))
 rows.append(Row(name: "    CPU per raw row commit",
-                value: "\(format(rawCPUMedian, 1)) µs",
-                how: "the same for (a), in the same chunks' alternation"))
-let chunkCommits = Double(options.runs * max(1, options.commits / chunk) * chunk)
-rows.append(Row(name: "    user-space CPU per ticket / raw row",
-                value: "\(format(createUserCPU / chunkCommits * 1e6, 1)) µs / \(format(rawUserCPU / chunkCommits * 1e6, 1)) µs",
-                how: "getrusage ru_utime (every thread, no kernel time) over all chunks of (b) and of (a)"))
+                value: "\(format(rawCPU.all.total, 1)) µs (user \(format(rawCPU.all.user, 1)), kernel "
+                    + "\(format(rawCPU.all.system, 1)))",
+                how: "the same over all \(rawCPU.commits) commits of (a), in the same chunks' alternation; "
+                    + "median of chunks \(format(rawCPU.median, 1)) µs"))
 rows.append(Row(name: "    updateTicket (ack), 1 thread",
                 value: "\(format(median(update))) updates/s",
                 how: "version check + state + event + cancel pages, \(options.commits) updates, median of "

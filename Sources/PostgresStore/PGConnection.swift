@@ -65,8 +65,9 @@ public struct PGError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// One row of a result, values as the server's text output.
-struct PGRow {
+/// One row of a result, values as the server's text output (a ``StoreRow``,
+/// so the shared decoders read it).
+public struct PGRow {
     let values: [String?]
     /// The statement's text (shared, not copied), for corrupt-data errors.
     let sql: String
@@ -82,11 +83,11 @@ struct PGRow {
         return value
     }
 
-    func text(_ index: Int) throws -> String { try require(index) }
+    public func text(_ index: Int) throws -> String { try require(index) }
 
-    func optionalText(_ index: Int) -> String? { index < values.count ? values[index] : nil }
+    public func optionalText(_ index: Int) -> String? { index < values.count ? values[index] : nil }
 
-    func int64(_ index: Int) throws -> Int64 {
+    public func int64(_ index: Int) throws -> Int64 {
         let text = try require(index)
         guard let value = Int64(text) else {
             throw TicketStoreError.corrupt("\(context): column \(index) is '\(text)', not an integer")
@@ -112,7 +113,7 @@ struct PGRow {
         }
     }
 
-    func bool(_ index: Int) throws -> Bool {
+    public func bool(_ index: Int) throws -> Bool {
         switch try require(index) {
         case "t": return true
         case "f": return false
@@ -120,7 +121,7 @@ struct PGRow {
         }
     }
 
-    func date(_ index: Int) throws -> Date {
+    public func date(_ index: Int) throws -> Date {
         let text = try require(index)
         guard let seconds = Double(text) else {
             throw TicketStoreError.corrupt("\(context): column \(index) is '\(text)', not a time")
@@ -128,13 +129,13 @@ struct PGRow {
         return Date(timeIntervalSinceReferenceDate: seconds)
     }
 
-    func optionalDate(_ index: Int) throws -> Date? {
+    public func optionalDate(_ index: Int) throws -> Date? {
         guard index < values.count, values[index] != nil else { return nil }
         return try date(index)
     }
 
     /// A `bytea` column in hex output form (`\x0a1b…`).
-    func bytes(_ index: Int) throws -> Data {
+    public func bytes(_ index: Int) throws -> Data {
         let text = Array(try require(index).utf8)
         guard text.count >= 2, text[0] == UInt8(ascii: "\\"), text[1] == UInt8(ascii: "x"), text.count % 2 == 0 else {
             throw TicketStoreError.corrupt("\(context): column \(index) is not bytea in hex form")
@@ -170,7 +171,10 @@ struct PGResult {
 /// Statements with parameters are prepared once per connection (by their
 /// text) and then run with `PQexecPrepared`; parameters are always bound,
 /// in text form.
-final class PGConnection {
+///
+/// Public only as the type the shared store façade
+/// (`StoreCore.DatabaseDeskStore`) names; its members stay internal.
+public final class PGConnection {
     private var handle: OpaquePointer?
     private var prepared: [String: String] = [:]
     /// Where it is connected, without the password (for logs and errors).
@@ -253,7 +257,7 @@ final class PGConnection {
     }
 
     /// The ticket number the last creation took ahead from the sequence,
-    /// and when (see ``PostgresOperations/nextTicketNumber(_:)``); valid
+    /// and when (see ``nextTicketNumber()``); valid
     /// across reconnects (a sequence never hands a number out twice).
     var reservedTicketNumber: (number: Int64, at: ContinuousClock.Instant)?
 

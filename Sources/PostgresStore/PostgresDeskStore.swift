@@ -1,5 +1,6 @@
 import Core
 import Desk
+import StoreCore
 import Foundation
 import Synchronization
 
@@ -31,7 +32,7 @@ import Synchronization
 /// certificate chain and the host name before anything is sent. Errors
 /// name the database as `postgresql://user@host:port/db`, never the
 /// password.
-public final class PostgresDeskStore: DeskStore {
+public final class PostgresDeskStore: DatabaseDeskStore {
     /// Where the store is connected (without the password).
     public let target: String
     let thread: PGThread
@@ -48,7 +49,8 @@ public final class PostgresDeskStore: DeskStore {
                 maxBatchedWrites: Int = PostgresDeskStore.defaultMaxBatchedWrites) throws {
         let logger = logger.with(["component": "store"])
         let targetBox = TargetBox()
-        thread = try PGThread(name: "switchboard-pg", maxBatch: max(1, maxBatchedWrites), logger: logger) {
+        thread = try PGThread(name: "switchboard-pg", maxBatch: max(1, maxBatchedWrites),
+                              runner: PGBatchRunner(logger: logger)) {
             let db: PGConnection
             do {
                 db = try PGConnection(url: url)
@@ -108,176 +110,19 @@ public final class PostgresDeskStore: DeskStore {
         return "\(db.target) (\(server)): schema version \(version) (current)"
     }
 
-    // MARK: DeskStore
+    // MARK: DeskStore (the operations are `StoreCore.DatabaseDeskStore`'s)
 
-    public func schemaVersion() async throws -> Int {
-        try await thread.read { db in try PostgresSchema.currentVersion(db) }
+    public func read<T: Sendable>(_ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
+        try await thread.read(body)
+    }
+
+    public func write<T: Sendable>(singleStatement: Bool = false,
+                                   _ body: @escaping @Sendable (PGConnection) throws -> T) async throws -> T {
+        try await thread.write(singleStatement: singleStatement, body)
     }
 
     public func close() async {
         await thread.close()
-    }
-
-    // MARK: Tickets
-
-    public func createTicket(_ ticket: NewTicket, claimingPagesFor claim: LeaseClaim?,
-                             makePages: @escaping @Sendable (TicketNumber) -> [PageDraft]) async throws -> TicketCommit {
-        try await thread.write(singleStatement: true) { db in
-            try PostgresOperations.insertTicket(db, ticket, claim: claim, makePages: makePages)
-        }
-    }
-
-    public func ticket(_ number: TicketNumber) async throws -> StoredTicket? {
-        try await thread.read { db in try PostgresOperations.readTicket(db, number) }
-    }
-
-    public func events(of number: TicketNumber) async throws -> [TicketEvent] {
-        try await thread.read { db in try PostgresOperations.events(db, of: number) }
-    }
-
-    public func openTickets() async throws -> [StoredTicket] {
-        try await thread.read { db in try PostgresOperations.openTickets(db) }
-    }
-
-    public func tickets(contact: ChatIdentity, openOnly: Bool, limit: Int) async throws -> [StoredTicket] {
-        try await thread.read { db in
-            try PostgresOperations.tickets(db, contact: contact, openOnly: openOnly, limit: limit)
-        }
-    }
-
-    public func tickets(customerNumber: String, openOnly: Bool, limit: Int) async throws -> [StoredTicket] {
-        try await thread.read { db in
-            try PostgresOperations.tickets(db, customerNumber: customerNumber, openOnly: openOnly, limit: limit)
-        }
-    }
-
-    public func recentTickets(limit: Int) async throws -> [StoredTicket] {
-        try await thread.read { db in try PostgresOperations.recentTickets(db, limit: limit) }
-    }
-
-    public func tickets(createdFrom from: Date, until: Date, limit: Int) async throws -> [StoredTicket] {
-        try await thread.read { db in
-            try PostgresOperations.tickets(db, createdFrom: from, until: until, limit: limit)
-        }
-    }
-
-    public func updateTicket(
-        _ ticket: Ticket, expectedVersion: Int64, events: [TicketEvent], pages: [PageDraft], cancelUnsentPages: Bool
-    ) async throws -> TicketCommit {
-        try await thread.write { db in
-            try PostgresOperations.updateTicket(db, ticket, expectedVersion: expectedVersion, events: events,
-                                              pages: pages, cancelUnsentPages: cancelUnsentPages)
-        }
-    }
-
-    // MARK: Outbox
-
-    public func pendingPages(dueBy: Date, limit: Int) async throws -> [PageRecord] {
-        try await thread.read { db in try PostgresOperations.pendingPages(db, dueBy: dueBy, limit: limit) }
-    }
-
-    public func nextPageDue() async throws -> Date? {
-        try await thread.read { db in try PostgresOperations.nextPageDue(db) }
-    }
-
-    public func pages(of number: TicketNumber) async throws -> [PageRecord] {
-        try await thread.read { db in try PostgresOperations.pages(db, of: number) }
-    }
-
-    public func markPageSent(_ id: PageID, at: Date) async throws {
-        try await thread.write { db in try PostgresOperations.markPageSent(db, id, at: at) }
-    }
-
-    public func markPageFailed(_ id: PageID, error: String, retryAt: Date) async throws {
-        try await thread.write { db in try PostgresOperations.markPageFailed(db, id, error: error, retryAt: retryAt) }
-    }
-
-    public func escalationSteps(of number: TicketNumber) async throws -> Set<Int> {
-        try await thread.read { db in try PostgresOperations.escalationSteps(db, of: number) }
-    }
-
-    // MARK: Roster overrides
-
-    public func addRosterOverride(_ draft: RosterOverrideDraft) async throws -> SavedRosterOverride {
-        try await thread.write { db in try PostgresOperations.addRosterOverride(db, draft) }
-    }
-
-    public func rosterOverrides(activeAt instant: Date) async throws -> [SavedRosterOverride] {
-        try await thread.read { db in try PostgresOperations.rosterOverrides(db, activeAt: instant) }
-    }
-
-    public func rosterOverrides(endingAfter instant: Date) async throws -> [SavedRosterOverride] {
-        try await thread.read { db in try PostgresOperations.rosterOverrides(db, endingAfter: instant) }
-    }
-
-    @discardableResult
-    public func removeRosterOverride(_ id: RosterOverrideID) async throws -> Bool {
-        try await thread.write { db in try PostgresOperations.removeRosterOverride(db, id) }
-    }
-
-    // MARK: Counters
-
-    @discardableResult
-    public func incrementCounter(_ name: String, key: String, by delta: Int64) async throws -> Int64 {
-        try await thread.write { db in try PostgresOperations.incrementCounter(db, name, key: key, by: delta) }
-    }
-
-    public func counters(_ name: String) async throws -> [String: Int64] {
-        try await thread.read { db in try PostgresOperations.counters(db, name) }
-    }
-
-    // MARK: PIN checks
-
-    public func reservePINCheck(customerNumber: String, identity: ChatIdentity, at: Date, policy: PINAttemptPolicy)
-        async throws -> PINReservation {
-        try await thread.write { db in
-            try PostgresOperations.reservePINCheck(db, customerNumber: customerNumber, identity: identity, at: at,
-                                                 policy: policy)
-        }
-    }
-
-    public func finishPINCheck(_ id: PINReservationID, outcome: PINCheckOutcome, at: Date) async throws {
-        try await thread.write { db in try PostgresOperations.finishPINCheck(db, id, outcome: outcome, at: at) }
-    }
-
-    public func pinAttackState(customerNumber: String, at: Date, policy: PINAttemptPolicy) async throws
-        -> PINAttackState {
-        try await thread.read { db in
-            try PostgresOperations.pinAttackState(db, customerNumber: customerNumber, at: at, policy: policy)
-        }
-    }
-
-    // MARK: Conversations
-
-    public func saveConversation(_ snapshot: ConversationSnapshot) async throws {
-        try await thread.write { db in try PostgresOperations.saveConversation(db, snapshot) }
-    }
-
-    public func conversations(unexpiredAt instant: Date) async throws -> [ConversationSnapshot] {
-        try await thread.read { db in try PostgresOperations.conversations(db, unexpiredAt: instant) }
-    }
-
-    @discardableResult
-    public func deleteConversation(_ key: ConversationKey) async throws -> Bool {
-        try await thread.write { db in try PostgresOperations.deleteConversation(db, key) }
-    }
-
-    @discardableResult
-    public func deleteExpiredConversations(at instant: Date) async throws -> Int {
-        try await thread.write { db in try PostgresOperations.deleteExpiredConversations(db, at: instant) }
-    }
-
-    // MARK: Network state
-
-    public func networkState(network: String, key: String) async throws -> String? {
-        try await thread.read { db in try PostgresOperations.networkState(db, network: network, key: key) }
-    }
-
-    public func setNetworkState(network: String, key: String, value: String) async throws {
-        let now = Date()
-        try await thread.write { db in
-            try PostgresOperations.setNetworkState(db, network: network, key: key, value: value, at: now)
-        }
     }
 }
 
@@ -286,31 +131,4 @@ private final class TargetBox: Sendable {
     private let value = Mutex<String>("PostgreSQL")
     func set(_ text: String) { value.withLock { $0 = text } }
     func get() -> String { value.withLock { $0 } }
-}
-
-// MARK: - Lease (see `LeaseStore`; expiry by the server's clock, `now` unused)
-
-extension PostgresDeskStore {
-    public func acquireLease(_ name: String, holder: String, ttl: TimeInterval, now: Date) async throws -> LeaseGrant? {
-        try await thread.write { db in try PostgresOperations.acquireLease(db, name, holder: holder, ttl: ttl) }
-    }
-
-    public func renewLease(_ name: String, token: FencingToken, ttl: TimeInterval, now: Date) async throws
-        -> LeaseGrant? {
-        try await thread.write { db in try PostgresOperations.renewLease(db, name, token: token, ttl: ttl) }
-    }
-
-    @discardableResult
-    public func releaseLease(_ name: String, token: FencingToken, now: Date) async throws -> Bool {
-        try await thread.write { db in try PostgresOperations.releaseLease(db, name, token: token) }
-    }
-
-    public func lease(_ name: String) async throws -> LeaseGrant? {
-        try await thread.read { db in try PostgresOperations.lease(db, name) }
-    }
-
-    public func claimPages(_ ids: [PageID], lease name: String, token: FencingToken, now: Date) async throws
-        -> [PageID: PageClaim] {
-        try await thread.write { db in try PostgresOperations.claimPages(db, ids, lease: name, token: token) }
-    }
 }

@@ -24,10 +24,6 @@ struct PostgresMigration: Sendable {
 /// The version is the highest row of `schema_migrations`; PostgreSQL's
 /// versions count on their own (they are not SQLite's numbers).
 enum PostgresSchema {
-    /// The states that are not open (`TicketState.isOpen == false`); the
-    /// partial index `tickets_open` and `openTickets()` use this exact text.
-    static let closedStatesSQL = "('resolved', 'closed', 'cancelled')"
-
     /// Key of the transaction-level advisory lock that serialises migrations
     /// of several instances starting at once ("SWBD" + 1).
     static let migrationLock: Int64 = 0x5357_4244_0001

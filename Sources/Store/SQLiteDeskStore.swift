@@ -1,6 +1,7 @@
 import CSQLite
 import Core
 import Desk
+import StoreCore
 import Foundation
 
 /// The default ``DeskStore``: one SQLite file (SPEC.md, "Data").
@@ -17,7 +18,7 @@ import Foundation
 /// the cooperative pool: a call queues a job there and suspends until it is
 /// done. Writes queued back to back share one transaction and one durable
 /// commit (each in its own savepoint, so one failing write fails alone).
-public final class SQLiteDeskStore: DeskStore {
+public final class SQLiteDeskStore: DatabaseDeskStore {
     /// The database file.
     public let path: String
     let thread: StoreThread
@@ -128,202 +129,18 @@ public final class SQLiteDeskStore: DeskStore {
         }
     }
 
-    // MARK: DeskStore
+    // MARK: DeskStore (the operations are `StoreCore.DatabaseDeskStore`'s)
 
-    public func schemaVersion() async throws -> Int {
-        try await thread.read { db in try Schema.currentVersion(db) }
+    public func read<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await thread.read(body)
+    }
+
+    public func write<T: Sendable>(singleStatement: Bool = false,
+                                   _ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
+        try await thread.write(body)
     }
 
     public func close() async {
         await thread.close()
-    }
-
-    // MARK: Tickets
-
-    public func createTicket(_ ticket: NewTicket, claimingPagesFor claim: LeaseClaim?,
-                             makePages: @escaping @Sendable (TicketNumber) -> [PageDraft]) async throws -> TicketCommit {
-        try await thread.write { db in
-            try SQLiteOperations.insertTicket(db, ticket, claim: claim, makePages: makePages)
-        }
-    }
-
-    public func ticket(_ number: TicketNumber) async throws -> StoredTicket? {
-        try await thread.read { db in try SQLiteOperations.readTicket(db, number) }
-    }
-
-    public func events(of number: TicketNumber) async throws -> [TicketEvent] {
-        try await thread.read { db in try SQLiteOperations.events(db, of: number) }
-    }
-
-    public func openTickets() async throws -> [StoredTicket] {
-        try await thread.read { db in try SQLiteOperations.openTickets(db) }
-    }
-
-    public func tickets(contact: ChatIdentity, openOnly: Bool, limit: Int) async throws -> [StoredTicket] {
-        try await thread.read { db in
-            try SQLiteOperations.tickets(db, contact: contact, openOnly: openOnly, limit: limit)
-        }
-    }
-
-    public func tickets(customerNumber: String, openOnly: Bool, limit: Int) async throws -> [StoredTicket] {
-        try await thread.read { db in
-            try SQLiteOperations.tickets(db, customerNumber: customerNumber, openOnly: openOnly, limit: limit)
-        }
-    }
-
-    public func recentTickets(limit: Int) async throws -> [StoredTicket] {
-        try await thread.read { db in try SQLiteOperations.recentTickets(db, limit: limit) }
-    }
-
-    public func tickets(createdFrom from: Date, until: Date, limit: Int) async throws -> [StoredTicket] {
-        try await thread.read { db in try SQLiteOperations.tickets(db, createdFrom: from, until: until, limit: limit) }
-    }
-
-    public func updateTicket(
-        _ ticket: Ticket, expectedVersion: Int64, events: [TicketEvent], pages: [PageDraft], cancelUnsentPages: Bool
-    ) async throws -> TicketCommit {
-        try await thread.write { db in
-            try SQLiteOperations.updateTicket(db, ticket, expectedVersion: expectedVersion, events: events,
-                                              pages: pages, cancelUnsentPages: cancelUnsentPages)
-        }
-    }
-
-    // MARK: Outbox
-
-    public func pendingPages(dueBy: Date, limit: Int) async throws -> [PageRecord] {
-        try await thread.read { db in try SQLiteOperations.pendingPages(db, dueBy: dueBy, limit: limit) }
-    }
-
-    public func nextPageDue() async throws -> Date? {
-        try await thread.read { db in try SQLiteOperations.nextPageDue(db) }
-    }
-
-    public func pages(of number: TicketNumber) async throws -> [PageRecord] {
-        try await thread.read { db in try SQLiteOperations.pages(db, of: number) }
-    }
-
-    public func markPageSent(_ id: PageID, at: Date) async throws {
-        try await thread.write { db in try SQLiteOperations.markPageSent(db, id, at: at) }
-    }
-
-    public func markPageFailed(_ id: PageID, error: String, retryAt: Date) async throws {
-        try await thread.write { db in try SQLiteOperations.markPageFailed(db, id, error: error, retryAt: retryAt) }
-    }
-
-    public func escalationSteps(of number: TicketNumber) async throws -> Set<Int> {
-        try await thread.read { db in try SQLiteOperations.escalationSteps(db, of: number) }
-    }
-
-    // MARK: Roster overrides
-
-    public func addRosterOverride(_ draft: RosterOverrideDraft) async throws -> SavedRosterOverride {
-        try await thread.write { db in try SQLiteOperations.addRosterOverride(db, draft) }
-    }
-
-    public func rosterOverrides(activeAt instant: Date) async throws -> [SavedRosterOverride] {
-        try await thread.read { db in try SQLiteOperations.rosterOverrides(db, activeAt: instant) }
-    }
-
-    public func rosterOverrides(endingAfter instant: Date) async throws -> [SavedRosterOverride] {
-        try await thread.read { db in try SQLiteOperations.rosterOverrides(db, endingAfter: instant) }
-    }
-
-    @discardableResult
-    public func removeRosterOverride(_ id: RosterOverrideID) async throws -> Bool {
-        try await thread.write { db in try SQLiteOperations.removeRosterOverride(db, id) }
-    }
-
-    // MARK: Counters
-
-    @discardableResult
-    public func incrementCounter(_ name: String, key: String, by delta: Int64) async throws -> Int64 {
-        try await thread.write { db in try SQLiteOperations.incrementCounter(db, name, key: key, by: delta) }
-    }
-
-    public func counters(_ name: String) async throws -> [String: Int64] {
-        try await thread.read { db in try SQLiteOperations.counters(db, name) }
-    }
-
-    // MARK: Network state
-
-    public func networkState(network: String, key: String) async throws -> String? {
-        try await thread.read { db in try SQLiteOperations.networkState(db, network: network, key: key) }
-    }
-
-    public func setNetworkState(network: String, key: String, value: String) async throws {
-        let now = Date()
-        try await thread.write { db in
-            try SQLiteOperations.setNetworkState(db, network: network, key: key, value: value, at: now)
-        }
-    }
-
-    // MARK: PIN checks
-
-    public func reservePINCheck(customerNumber: String, identity: ChatIdentity, at: Date, policy: PINAttemptPolicy)
-        async throws -> PINReservation {
-        try await thread.write { db in
-            try SQLiteOperations.reservePINCheck(db, customerNumber: customerNumber, identity: identity, at: at,
-                                                 policy: policy)
-        }
-    }
-
-    public func finishPINCheck(_ id: PINReservationID, outcome: PINCheckOutcome, at: Date) async throws {
-        try await thread.write { db in try SQLiteOperations.finishPINCheck(db, id, outcome: outcome, at: at) }
-    }
-
-    public func pinAttackState(customerNumber: String, at: Date, policy: PINAttemptPolicy) async throws
-        -> PINAttackState {
-        try await thread.read { db in
-            try SQLiteOperations.pinAttackState(db, customerNumber: customerNumber, at: at, policy: policy)
-        }
-    }
-
-    // MARK: Conversations
-
-    public func saveConversation(_ snapshot: ConversationSnapshot) async throws {
-        try await thread.write { db in try SQLiteOperations.saveConversation(db, snapshot) }
-    }
-
-    public func conversations(unexpiredAt instant: Date) async throws -> [ConversationSnapshot] {
-        try await thread.read { db in try SQLiteOperations.conversations(db, unexpiredAt: instant) }
-    }
-
-    @discardableResult
-    public func deleteConversation(_ key: ConversationKey) async throws -> Bool {
-        try await thread.write { db in try SQLiteOperations.deleteConversation(db, key) }
-    }
-
-    @discardableResult
-    public func deleteExpiredConversations(at instant: Date) async throws -> Int {
-        try await thread.write { db in try SQLiteOperations.deleteExpiredConversations(db, at: instant) }
-    }
-}
-
-// MARK: - Lease (see `LeaseStore`; expiry by the caller's `now`)
-
-extension SQLiteDeskStore {
-    public func acquireLease(_ name: String, holder: String, ttl: TimeInterval, now: Date) async throws -> LeaseGrant? {
-        try await thread.write { db in try SQLiteOperations.acquireLease(db, name, holder: holder, ttl: ttl, now: now) }
-    }
-
-    public func renewLease(_ name: String, token: FencingToken, ttl: TimeInterval, now: Date) async throws
-        -> LeaseGrant? {
-        try await thread.write { db in try SQLiteOperations.renewLease(db, name, token: token, ttl: ttl, now: now) }
-    }
-
-    @discardableResult
-    public func releaseLease(_ name: String, token: FencingToken, now: Date) async throws -> Bool {
-        try await thread.write { db in try SQLiteOperations.releaseLease(db, name, token: token, now: now) }
-    }
-
-    public func lease(_ name: String) async throws -> LeaseGrant? {
-        try await thread.read { db in try SQLiteOperations.readLease(db, name) }
-    }
-
-    public func claimPages(_ ids: [PageID], lease name: String, token: FencingToken, now: Date) async throws
-        -> [PageID: PageClaim] {
-        try await thread.write { db in
-            try SQLiteOperations.claimPages(db, ids, lease: name, token: token, now: now)
-        }
     }
 }

@@ -20,10 +20,6 @@ enum Schema {
     /// `PRAGMA application_id` of a Switchboard store: `SWBD`.
     static let applicationID: Int64 = 0x5357_4244
 
-    /// The states that are not open (`TicketState.isOpen == false`). The
-    /// partial index `tickets_open` and `openTickets()` use this exact text.
-    static let closedStatesSQL: SQL = "('resolved', 'closed', 'cancelled')"
-
     static let migrations: [Migration] = [
         Migration(version: 1, name: "tickets, events, pages, roster overrides, counters, failed PINs", sql: """
             PRAGMA application_id = 1398227524;

@@ -142,6 +142,43 @@ import TestSupport
             : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 
+    /// Starts instance gw-a (active: it starts first) and gw-b (standby) on
+    /// the ngircd at `port` and one store; `standbyDatabaseURL` gives b
+    /// another way to the same database. a is stopped if b cannot start.
+    static func startPair(port: UInt16, databaseURL: String?, standbyDatabaseURL: String? = nil) async throws
+        -> (active: GatewayProcess, standby: GatewayProcess) {
+        let a = try await GatewayProcess.start(network: .init(port: port), instance: "gw-a", databaseURL: databaseURL)
+        do {
+            return (a, try await a.secondInstance("gw-b", databaseURL: standbyDatabaseURL))
+        } catch {
+            await a.stop()
+            throw error
+        }
+    }
+
+    /// Starts the agent anna on a thread of her own and returns once she is
+    /// on the network (or failed).
+    static func startAgent(port: UInt16, record: Record) async throws -> Thread {
+        let agent = thread("anna") { Self.agent(port: port, record: record) }
+        while !record.agentReady.load(ordering: .sequentiallyConsistent) && record.agentFailure.withLock({ $0 }) == nil {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return agent
+    }
+
+    /// A contract customer who has given the PIN and is asked the severity
+    /// (or the KB question): one answer away from a ticket.
+    static func customerOneAnswerFromATicket(port: UInt16) throws -> IRCTestClient {
+        let late = try IRCTestClient(port: port, nick: "late")
+        late.privmsg("switchboard", "Hello, customer number 20002. The crane controller in dock 9 stopped.")
+        _ = try late.expectMessage(from: "switchboard", containing: "contract PIN")
+        late.privmsg("switchboard", "2468")
+        _ = try late.expect("the severity or KB question") {
+            $0.nick == "switchboard" && ($0.text.contains("How serious") || $0.text.contains("Does one of them"))
+        }
+        return late
+    }
+
     /// The store both instances share: a fresh SQLite file (nil), or a fresh
     /// database on the test PostgreSQL server (its URL).
     static func databaseURL(_ store: String) async throws -> String? {
@@ -159,21 +196,9 @@ import TestSupport
     func killingTheActiveInstanceTenTimesLosesNoTicketAndNoPage(_ store: String) async throws {
         let databaseURL = try await Self.databaseURL(store)
         try await NgircdServer.with { server in
-            let a = try await GatewayProcess.start(network: .init(port: server.port), instance: "gw-a",
-                                                   databaseURL: databaseURL)
-            let b: GatewayProcess
-            do {
-                b = try await a.secondInstance("gw-b")
-            } catch {
-                await a.stop()
-                throw error
-            }
+            let (a, b) = try await Self.startPair(port: server.port, databaseURL: databaseURL)
             let record = Record()
-            var threads: [Thread] = []
-            threads.append(Self.thread("anna") { Self.agent(port: server.port, record: record) })
-            while !record.agentReady.load(ordering: .sequentiallyConsistent) && record.agentFailure.withLock({ $0 }) == nil {
-                try await Task.sleep(for: .milliseconds(50))
-            }
+            var threads: [Thread] = [try await Self.startAgent(port: server.port, record: record)]
             for line in 0..<2 {
                 threads.append(Self.thread("customers-\(line)") {
                     var index = line
@@ -284,31 +309,16 @@ import TestSupport
     func aStoppedActiveInstanceIsReplacedAndSendsNothingWhenItWakes(_ store: String) async throws {
         let databaseURL = try await Self.databaseURL(store)
         try await NgircdServer.with { server in
-            let a = try await GatewayProcess.start(network: .init(port: server.port), instance: "gw-a",
-                                                   databaseURL: databaseURL)
-            let b: GatewayProcess
-            do {
-                b = try await a.secondInstance("gw-b")
-            } catch {
-                await a.stop()
-                throw error
-            }
+            let (a, b) = try await Self.startPair(port: server.port, databaseURL: databaseURL)
             let record = Record()
-            let agent = Self.thread("anna") { Self.agent(port: server.port, record: record) }
             do {
-                while !record.agentReady.load(ordering: .sequentiallyConsistent) { try await Task.sleep(for: .milliseconds(50)) }
+                let agent = try await Self.startAgent(port: server.port, record: record)
                 let first = Self.customer(port: server.port, nick: "before", index: 0, botNick: { "switchboard" })
                 #expect(first.ticket != nil, "\(first.failure ?? "")")
 
                 // A customer is one answer from a ticket when a stops.
                 let pid = try #require(a.processIdentifier)
-                let late = try IRCTestClient(port: server.port, nick: "late")
-                late.privmsg("switchboard", "Hello, customer number 20002. The crane controller in dock 9 stopped.")
-                _ = try late.expectMessage(from: "switchboard", containing: "contract PIN")
-                late.privmsg("switchboard", "2468")
-                _ = try late.expect("the severity or KB question") {
-                    $0.nick == "switchboard" && ($0.text.contains("How serious") || $0.text.contains("Does one of them"))
-                }
+                let late = try Self.customerOneAnswerFromATicket(port: server.port)
                 let stoppedAt = ContinuousClock.now
                 Glibc.kill(pid, SIGSTOP)
                 late.privmsg("switchboard", "no")  // waits in a's socket
@@ -374,30 +384,17 @@ import TestSupport
         let proxy = try TCPProxy(targetPort: port)
         defer { proxy.stop() }
         try await NgircdServer.with { server in
-            let a = try await GatewayProcess.start(network: .init(port: server.port), instance: "gw-a",
-                                                   databaseURL: url.replacingOccurrences(of: ":\(port)/", with: ":\(proxy.port)/"))
-            let b: GatewayProcess
-            do {
-                b = try await a.secondInstance("gw-b", databaseURL: url)
-            } catch {
-                await a.stop()
-                throw error
-            }
+            let (a, b) = try await Self.startPair(
+                port: server.port, databaseURL: url.replacingOccurrences(of: ":\(port)/", with: ":\(proxy.port)/"),
+                standbyDatabaseURL: url)
             let record = Record()
-            let agent = Self.thread("anna") { Self.agent(port: server.port, record: record) }
             do {
-                while !record.agentReady.load(ordering: .sequentiallyConsistent) { try await Task.sleep(for: .milliseconds(50)) }
+                let agent = try await Self.startAgent(port: server.port, record: record)
                 let first = Self.customer(port: server.port, nick: "before", index: 0, botNick: { "switchboard" })
                 #expect(first.ticket != nil, "\(first.failure ?? "")")
 
                 // A customer is one answer from a ticket when the partition starts.
-                let late = try IRCTestClient(port: server.port, nick: "late")
-                late.privmsg("switchboard", "Hello, customer number 20002. The crane controller in dock 9 stopped.")
-                _ = try late.expectMessage(from: "switchboard", containing: "contract PIN")
-                late.privmsg("switchboard", "2468")
-                _ = try late.expect("the severity or KB question") {
-                    $0.nick == "switchboard" && ($0.text.contains("How serious") || $0.text.contains("Does one of them"))
-                }
+                let late = try Self.customerOneAnswerFromATicket(port: server.port)
                 let cutAt = ContinuousClock.now
                 proxy.pause()
                 late.privmsg("switchboard", "no")

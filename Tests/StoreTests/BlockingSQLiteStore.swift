@@ -36,35 +36,35 @@ final class BlockingSQLiteStore: Sendable {
 
     func createTicket(_ ticket: NewTicket, makePages: @escaping @Sendable (TicketNumber) -> [PageDraft]) throws
         -> TicketCommit {
-        try thread.writeBlocking { db in try SQLiteOperations.insertTicket(db, ticket, makePages: makePages) }
+        try thread.writeBlocking { db in try db.insertTicket(ticket, claim: nil, makePages: makePages) }
     }
 
     func ticket(_ number: TicketNumber) throws -> StoredTicket? {
-        try thread.readBlocking { db in try SQLiteOperations.readTicket(db, number) }
+        try thread.readBlocking { db in try db.readTicket(number) }
     }
 
     func events(of number: TicketNumber) throws -> [TicketEvent] {
-        try thread.readBlocking { db in try SQLiteOperations.events(db, of: number) }
+        try thread.readBlocking { db in try db.events(of: number) }
     }
 
     func openTickets() throws -> [StoredTicket] {
-        try thread.readBlocking { db in try SQLiteOperations.openTickets(db) }
+        try thread.readBlocking { db in try db.openTickets() }
     }
 
     func tickets(contact: ChatIdentity, openOnly: Bool, limit: Int) throws -> [StoredTicket] {
         try thread.readBlocking { db in
-            try SQLiteOperations.tickets(db, contact: contact, openOnly: openOnly, limit: limit)
+            try db.tickets(contact: contact, openOnly: openOnly, limit: limit)
         }
     }
 
     func tickets(customerNumber: String, openOnly: Bool, limit: Int) throws -> [StoredTicket] {
         try thread.readBlocking { db in
-            try SQLiteOperations.tickets(db, customerNumber: customerNumber, openOnly: openOnly, limit: limit)
+            try db.tickets(customerNumber: customerNumber, openOnly: openOnly, limit: limit)
         }
     }
 
     func recentTickets(limit: Int) throws -> [StoredTicket] {
-        try thread.readBlocking { db in try SQLiteOperations.recentTickets(db, limit: limit) }
+        try thread.readBlocking { db in try db.recentTickets(limit: limit) }
     }
 
     func updateTicket(
@@ -72,7 +72,7 @@ final class BlockingSQLiteStore: Sendable {
         cancelUnsentPages: Bool
     ) throws -> TicketCommit {
         try thread.writeBlocking { db in
-            try SQLiteOperations.updateTicket(db, ticket, expectedVersion: expectedVersion, events: events,
+            try db.updateTicket(ticket, expectedVersion: expectedVersion, events: events,
                                               pages: pages, cancelUnsentPages: cancelUnsentPages)
         }
     }
@@ -80,59 +80,59 @@ final class BlockingSQLiteStore: Sendable {
     // MARK: Outbox
 
     func pendingPages(dueBy: Date, limit: Int) throws -> [PageRecord] {
-        try thread.readBlocking { db in try SQLiteOperations.pendingPages(db, dueBy: dueBy, limit: limit) }
+        try thread.readBlocking { db in try db.pendingPages(dueBy: dueBy, limit: limit) }
     }
 
     func nextPageDue() throws -> Date? {
-        try thread.readBlocking { db in try SQLiteOperations.nextPageDue(db) }
+        try thread.readBlocking { db in try db.nextPageDue() }
     }
 
     func pages(of number: TicketNumber) throws -> [PageRecord] {
-        try thread.readBlocking { db in try SQLiteOperations.pages(db, of: number) }
+        try thread.readBlocking { db in try db.pages(of: number) }
     }
 
     func markPageSent(_ id: PageID, at: Date) throws {
-        try thread.writeBlocking { db in try SQLiteOperations.markPageSent(db, id, at: at) }
+        try thread.writeBlocking { db in try db.markPageSent(id, at: at) }
     }
 
     func markPageFailed(_ id: PageID, error: String, retryAt: Date) throws {
         try thread.writeBlocking { db in
-            try SQLiteOperations.markPageFailed(db, id, error: error, retryAt: retryAt)
+            try db.markPageFailed(id, error: error, retryAt: retryAt)
         }
     }
 
     func escalationSteps(of number: TicketNumber) throws -> Set<Int> {
-        try thread.readBlocking { db in try SQLiteOperations.escalationSteps(db, of: number) }
+        try thread.readBlocking { db in try db.escalationSteps(of: number) }
     }
 
     // MARK: Roster overrides
 
     func addRosterOverride(_ draft: RosterOverrideDraft) throws -> SavedRosterOverride {
-        try thread.writeBlocking { db in try SQLiteOperations.addRosterOverride(db, draft) }
+        try thread.writeBlocking { db in try db.addRosterOverride(draft) }
     }
 
     func rosterOverrides(activeAt instant: Date) throws -> [SavedRosterOverride] {
-        try thread.readBlocking { db in try SQLiteOperations.rosterOverrides(db, activeAt: instant) }
+        try thread.readBlocking { db in try db.rosterOverrides(activeAt: instant) }
     }
 
     func rosterOverrides(endingAfter instant: Date) throws -> [SavedRosterOverride] {
-        try thread.readBlocking { db in try SQLiteOperations.rosterOverrides(db, endingAfter: instant) }
+        try thread.readBlocking { db in try db.rosterOverrides(endingAfter: instant) }
     }
 
     @discardableResult
     func removeRosterOverride(_ id: RosterOverrideID) throws -> Bool {
-        try thread.writeBlocking { db in try SQLiteOperations.removeRosterOverride(db, id) }
+        try thread.writeBlocking { db in try db.removeRosterOverride(id) }
     }
 
     // MARK: Counters
 
     @discardableResult
     func incrementCounter(_ name: String, key: String, by delta: Int64) throws -> Int64 {
-        try thread.writeBlocking { db in try SQLiteOperations.incrementCounter(db, name, key: key, by: delta) }
+        try thread.writeBlocking { db in try db.incrementCounter(name, key: key, by: delta) }
     }
 
     func counters(_ name: String) throws -> [String: Int64] {
-        try thread.readBlocking { db in try SQLiteOperations.counters(db, name) }
+        try thread.readBlocking { db in try db.counters(name) }
     }
 }
 

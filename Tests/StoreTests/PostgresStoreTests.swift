@@ -202,7 +202,7 @@ import Testing
 
     /// A creation takes the next ticket's number ahead in its own statement
     /// (one round trip for the next one); a number left unused longer than
-    /// ``PostgresOperations/reservedNumberLifetime`` is dropped, so an
+    /// ``PGConnection/reservedNumberLifetime`` is dropped, so an
     /// instance idle (or stopped) meanwhile never hands out a number lower
     /// than one another instance already gave. The age is set on the
     /// connection, not waited for.
@@ -216,7 +216,7 @@ import Testing
         }
         try PostgresSchema.migrate(a, now: monday, logger: .disabled)
         func create(_ db: PGConnection, _ index: Int) throws -> TicketNumber {
-            try PostgresOperations.insertTicket(db, newTicket(index), claim: nil, makePages: { _ in firstPages() }).number
+            try db.insertTicket(newTicket(index), claim: nil, makePages: { _ in firstPages() }).number
         }
         let first = try create(a, 1)
         #expect(a.reservedTicketNumber?.number == first.rawValue + 1, "the next number came with the creation")
@@ -226,7 +226,7 @@ import Testing
         #expect(other.rawValue == second.rawValue + 2, "b's first creation asks the sequence (a holds one ahead)")
         // a idles past the lifetime: its number taken ahead is dropped, not used after b's.
         let held = try #require(a.reservedTicketNumber)
-        a.reservedTicketNumber = (held.number, ContinuousClock.now - PostgresOperations.reservedNumberLifetime - .milliseconds(1))
+        a.reservedTicketNumber = (held.number, ContinuousClock.now - PGConnection.reservedNumberLifetime - .milliseconds(1))
         let late = try create(a, 4)
         #expect(late > other && late.rawValue != held.number)
         let numbers = try Self.sql(url, "SELECT number FROM tickets ORDER BY number").compactMap { $0.first ?? nil }

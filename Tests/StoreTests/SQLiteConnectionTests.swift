@@ -1,10 +1,32 @@
 import Foundation
 import Store
+import StoreCore
 import Testing
 
 /// The thin SQLite layer: bound values, errors that say what failed, and
 /// statements that never keep a transaction open.
 @Suite struct SQLiteConnectionTests {
+    /// The statements shared with PostgreSQL use `$1`-style parameters;
+    /// SQLite binds each by its number, not by where it first appears (its
+    /// own `$name` parameters would give `$2` index 1 here), and a `$` in a
+    /// string literal that is not a parameter stays as it is.
+    @Test func portableStatementsBindParametersByTheirNumber() throws {
+        try withTemporaryDirectory { dir in
+            let db = try SQLiteConnection(path: dir.storePath)
+            defer { db.close() }
+            let row = try db.queryFirst(SQL(portable: "SELECT $2, $1, $2 + $1, 'US$ 5'"),
+                                        [.integer(10), .text("second")]) {
+                (try $0.text(0), try $0.int64(1), try $0.int64(2), try $0.text(3))
+            }
+            #expect(row?.0 == "second" && row?.1 == 10 && row?.2 == 10 && row?.3 == "US$ 5")
+            // The shared operations' form: `StoreValue`s through `StoreDatabase`.
+            let shared = try db.queryFirst("SELECT $3, $1", [.text("a"), .null, .bool(true)]) {
+                (try $0.bool(0), try $0.text(1))
+            }
+            #expect(shared?.0 == true && shared?.1 == "a")
+        }
+    }
+
     @Test func errorsCarryTheResultCodeTheMessageTheSQLAndTheFile() throws {
         try withTemporaryDirectory { dir in
             let db = try SQLiteConnection(path: dir.storePath)

@@ -15,6 +15,8 @@ public struct SQL: ExpressibleByStringLiteral, Hashable, Sendable, CustomStringC
     private enum Storage: Sendable {
         case literal(StaticString)
         case joined(String)
+        /// Shared SQL with `$1`-style parameters (``init(portable:)``).
+        case portable(String)
     }
 
     private let storage: Storage
@@ -25,11 +27,18 @@ public struct SQL: ExpressibleByStringLiteral, Hashable, Sendable, CustomStringC
 
     private init(text: String) { storage = .joined(text) }
 
+    /// A statement written for both stores, with PostgreSQL-style `$1`
+    /// parameters: prepared as SQLite's `?1` (numbered exactly, which
+    /// SQLite's own `$name` parameters are not). The text is rewritten only
+    /// when the statement is prepared, once per connection; the rewrite does
+    /// not know string literals, so a literal must not hold `$` and a digit.
+    public init(portable text: String) { storage = .portable(text) }
+
     /// The statement's text.
     public var text: String {
         switch storage {
         case .literal(let literal): literal.description
-        case .joined(let text): text
+        case .joined(let text), .portable(let text): text
         }
     }
 
@@ -52,7 +61,7 @@ public struct SQL: ExpressibleByStringLiteral, Hashable, Sendable, CustomStringC
     var cacheKey: CacheKey {
         switch storage {
         case .literal(let literal): .literal(UnsafeRawPointer(literal.utf8Start), literal.utf8CodeUnitCount)
-        case .joined(let text): .text(text)
+        case .joined(let text), .portable(let text): .text(text)
         }
     }
 
@@ -65,6 +74,16 @@ public struct SQL: ExpressibleByStringLiteral, Hashable, Sendable, CustomStringC
             }
         case .joined(let text):
             return try text.withCString { try body($0, text.utf8.count) }
+        case .portable(let text):
+            var bytes = Array(text.utf8)
+            for index in bytes.indices.dropLast() where bytes[index] == UInt8(ascii: "$")
+                && (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index + 1]) {
+                bytes[index] = UInt8(ascii: "?")
+            }
+            bytes.append(0)
+            return try bytes.withUnsafeBufferPointer { buffer in
+                try buffer.withMemoryRebound(to: CChar.self) { try body($0.baseAddress!, $0.count - 1) }
+            }
         }
     }
 }
