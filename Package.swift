@@ -77,7 +77,7 @@ let package = Package(
         .target(name: "Gateway",
                 dependencies: ["Core", "Config", "IRC", "IRCClient", "IRCAdapter", "Transport", "Desk", "DeskFiles",
                                "PINHashing", "KB", "Store", "PostgresStore", "Bots", "StatusPage", "Matrix",
-                               "MatrixAdapter"],
+                               "MatrixAdapter", "CLinux"],
                 swiftSettings: settings),
         // The command line, nothing else.
         .executableTarget(name: "switchboard", dependencies: ["Gateway", "CLinux"], swiftSettings: settings),
