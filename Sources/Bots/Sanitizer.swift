@@ -104,3 +104,17 @@ public enum Sanitizer {
         !text.unicodeScalars.contains { $0 != "\n" && isControl($0) }
     }
 }
+
+extension StringProtocol {
+    /// The text without white space and line breaks at either end (Foundation's
+    /// `.whitespacesAndNewlines`). A line that starts and ends with a visible
+    /// ASCII character, as nearly every chat line does, is taken as it is
+    /// without asking Foundation (issue 12: every message's path).
+    var trimmedLine: String {
+        if let first = unicodeScalars.first, let last = unicodeScalars.last,
+           (0x21...0x7E).contains(first.value), (0x21...0x7E).contains(last.value) {
+            return String(self)
+        }
+        return trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

@@ -38,7 +38,7 @@ import Testing
     /// (a line with visible ASCII at both ends) trims exactly as Foundation does.
     @Test func commandsAndTrimmingIgnoreWhiteSpaceAtTheEnds() {
         func command(_ line: String) -> String? { BotRuntime<ManualClock>.command(in: line).map { "\($0.name)|\($0.arguments)" } }
-        func trim(_ line: String) -> String { BotRuntime<ManualClock>.trimmed(line) }
+        func trim(_ line: String) -> String { line.trimmedLine }
         #expect(command("!kb  drucker \t") == "kb|drucker")
         #expect(command("!KB\u{3000}vpn\u{00A0}") == "kb|vpn")
         #expect(command("kb drucker") == nil)

@@ -669,20 +669,8 @@ public actor BotRuntime<C: WallClock> {
         let body = text.dropFirst()
         let name = body.prefix { !$0.isWhitespace }
         guard !name.isEmpty, name.count <= 20, name.allSatisfy({ $0.isLetter || $0.isNumber }) else { return nil }
-        let rest = trimmed(body.dropFirst(name.count))
+        let rest = body.dropFirst(name.count).trimmedLine
         return (name.lowercased(), rest)
-    }
-
-    /// `text` without white space and line breaks at either end (Foundation's
-    /// `.whitespacesAndNewlines`). A line that starts and ends with a visible
-    /// ASCII character, as nearly every chat line does, is taken as it is
-    /// without asking Foundation (issue 12: every message's path).
-    static func trimmed(_ text: some StringProtocol) -> String {
-        if let first = text.unicodeScalars.first, let last = text.unicodeScalars.last,
-           (0x21...0x7E).contains(first.value), (0x21...0x7E).contains(last.value) {
-            return String(text)
-        }
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// `name` as `network` compares it (its adapter's rule); unchanged for
@@ -711,7 +699,7 @@ public actor BotRuntime<C: WallClock> {
             logger.warning("message from a network that is not attached", ["network": message.network])
             return
         }
-        let text = Self.trimmed(message.text)
+        let text = message.text.trimmedLine
         guard !text.isEmpty else {
             // A private line of only spaces still gets an answer (the open
             // question, within the re-prompt limit): no line goes unanswered.
