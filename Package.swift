@@ -21,7 +21,8 @@ let package = Package(
         // C libraries from Debian (libssl-dev, libsqlite3-dev).
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
-        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", pkgConfig: "openssl",
+        // OpenSSL (libssl-dev for the headers): loaded on first use, not linked (see its shim.h).
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL",
                        providers: [.apt(["libssl-dev"])]),
         // libpq, PostgreSQL's client library (libpq-dev): the PostgreSQL store.
         .systemLibrary(name: "CPostgres", path: "Sources/CPostgres",
@@ -79,7 +80,7 @@ let package = Package(
         .target(name: "Gateway",
                 dependencies: ["Core", "Config", "IRC", "IRCClient", "IRCAdapter", "Transport", "Desk", "DeskFiles",
                                "PINHashing", "KB", "Store", "PostgresStore", "Bots", "StatusPage", "Matrix",
-                               "MatrixAdapter"],
+                               "MatrixAdapter", "CLinux"],
                 swiftSettings: settings),
         // The command line, nothing else.
         .executableTarget(name: "switchboard", dependencies: ["Gateway", "CLinux"], swiftSettings: settings),

@@ -59,11 +59,20 @@ public enum LanguageDetector {
     /// `de` or `en` when the line clearly is one of them, else nil.
     public static func detect(_ text: String) -> Language? {
         var de = 0, en = 0
-        for scalar in text.unicodeScalars where "äöüÄÖÜß".unicodeScalars.contains(scalar) { de += 1 }
+        var typographicApostrophe = false
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0xE4, 0xF6, 0xFC, 0xC4, 0xD6, 0xDC, 0xDF: de += 1  // äöüÄÖÜß
+            case 0x2019: typographicApostrophe = true  // ’
+            default: break
+            }
+        }
         de = min(de, 2)
-        let words = text.lowercased().split { !($0.isLetter || $0 == "'" || $0 == "’") }
-            .prefix(60).map { $0.replacingOccurrences(of: "’", with: "'") }
-        for word in words {
+        // ’ is read as ' ("don’t" is "don't"); replaced once for the line, not per word.
+        var lowered = text.lowercased()
+        if typographicApostrophe { lowered = lowered.replacingOccurrences(of: "’", with: "'") }
+        for word in lowered.split(whereSeparator: { !($0.isLetter || $0 == "'") }).prefix(60) {
+            let word = String(word)
             if german.contains(word) { de += 1 }
             if english.contains(word) { en += 1 }
         }

@@ -14,15 +14,15 @@ public enum Sanitizer {
     /// overrides and isolates are dropped, runs of spaces are collapsed,
     /// and the result is cut to `limit` characters (with `…`).
     public static func inline(_ text: String, limit: Int = 400) -> String {
+        // Most values (a KB answer, a nick, a ticket summary) are clean
+        // already: one read, no copy (issue 12, the `!kb` path).
+        if isInline(text, limit: limit) { return text }
         var out = String.UnicodeScalarView()
         var lastWasSpace = true
         var count = 0
         var truncated = false
         for scalar in text.unicodeScalars {
-            let category = scalar.properties.generalCategory
-            let isBreak = scalar == "\n" || scalar == "\r" || scalar == "\t" || category == .lineSeparator
-                || category == .paragraphSeparator
-            if isBreak || scalar == " " || scalar == "\u{00A0}" {
+            if isBreak(scalar) || scalar == " " || scalar == "\u{00A0}" {
                 if !lastWasSpace {
                     out.append(" ")
                     lastWasSpace = true
@@ -47,6 +47,34 @@ public enum Sanitizer {
             result += "…"
         }
         return result
+    }
+
+    /// Whether `inline(text, limit:)` is `text` itself: at most `limit`
+    /// scalars, no break, control character or no-break space, and no space
+    /// at either end or next to another.
+    static func isInline(_ text: String, limit: Int) -> Bool {
+        var count = 0
+        var lastWasSpace = true
+        for scalar in text.unicodeScalars {
+            count += 1
+            if count > limit { return false }
+            if scalar == " " {
+                if lastWasSpace { return false }
+                lastWasSpace = true
+                continue
+            }
+            if isBreak(scalar) || scalar == "\u{00A0}" || isControl(scalar) { return false }
+            lastWasSpace = false
+        }
+        return count == 0 || !lastWasSpace
+    }
+
+    /// CR, LF, tab and the Unicode line and paragraph separators (general
+    /// categories Zl and Zp, which hold exactly U+2028 and U+2029): each
+    /// becomes a space in a value.
+    static func isBreak(_ scalar: Unicode.Scalar) -> Bool {
+        let v = scalar.value
+        return v == 0x0A || v == 0x0D || v == 0x09 || v == 0x2028 || v == 0x2029
     }
 
     /// Several lines (a customer's description, shown to an agent): each line
@@ -74,5 +102,19 @@ public enum Sanitizer {
     /// control characters except the line break.
     static func isCleanDefinitionText(_ text: String) -> Bool {
         !text.unicodeScalars.contains { $0 != "\n" && isControl($0) }
+    }
+}
+
+extension StringProtocol {
+    /// The text without white space and line breaks at either end (Foundation's
+    /// `.whitespacesAndNewlines`). A line that starts and ends with a visible
+    /// ASCII character, as nearly every chat line does, is taken as it is
+    /// without asking Foundation (issue 12: every message's path).
+    var trimmedLine: String {
+        if let first = unicodeScalars.first, let last = unicodeScalars.last,
+           (0x21...0x7E).contains(first.value), (0x21...0x7E).contains(last.value) {
+            return String(self)
+        }
+        return trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }

@@ -102,6 +102,12 @@ public struct IRCLineSplitter: Sendable {
     // MARK: Splitting
 
     static func segments(_ text: String, budget: Int) -> [Segment] {
+        // The common case, one line that fits with nothing to sanitise (a bot's
+        // answer line): one read of the bytes, no copy (issue 12, the send path).
+        if !text.isEmpty, text.utf8.count <= budget,
+           !text.utf8.contains(where: { $0 <= 0x01 || $0 == 0x0D || $0 == 0x0A }) {
+            return [Segment(separator: "", text: text)]
+        }
         var segments: [Segment] = []
         var pendingBreaks = ""
         for (paragraph, lineBreak) in paragraphs(sanitized(text)) {

@@ -72,8 +72,15 @@ public struct ISupport: Sendable, Hashable {
         return Array(zip(modes, symbols)).map { (mode: $0.0, prefix: $0.1) }
     }
 
-    /// The prefix characters alone (`@+`), for stripping NAMES entries.
-    public var prefixCharacters: String { String(prefixes.map(\.prefix)) }
+    /// The prefix characters alone (`@+`), for stripping NAMES entries and
+    /// status-message targets (`@#chan`). Read for every message received,
+    /// so taken from the token without building ``prefixes``.
+    public var prefixCharacters: String {
+        guard let value = tokens["PREFIX"] else { return "@+" }
+        guard value.hasPrefix("("), let close = value.firstIndex(of: ")") else { return "" }
+        let modes = value[value.index(after: value.startIndex)..<close]
+        return String(value[value.index(after: close)...].prefix(modes.count))  // as `prefixes` pairs them
+    }
 
     /// `NICKLEN`, if announced.
     public var nickLength: Int? { integer("NICKLEN") }

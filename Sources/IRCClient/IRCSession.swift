@@ -1138,7 +1138,8 @@ public struct IRCSession: Sendable {
             text = ctcp.parameters
         }
 
-        let bare = String(target.drop { isupport.prefixCharacters.contains($0) && !isupport.channelTypes.contains($0) })
+        let channelTypes = isupport.channelTypes
+        let bare = String(target.drop { !channelTypes.contains($0) && isupport.prefixCharacters.contains($0) })
         let channel = isChannelName(bare) ? bare : nil
         let account: String?
         let source: AccountSource

@@ -53,9 +53,11 @@ public enum PINHashError: Error, Sendable, CustomStringConvertible {
     case derivationFailed
 
     public var description: String {
+        // OpenSSL is loaded on first use (COpenSSL's shim): say so when that is what failed.
+        let cause = shim_ssl_load_error().map { ": OpenSSL could not be loaded (\(String(cString: $0)))" } ?? ""
         switch self {
-        case .randomFailed: "OpenSSL could not produce random bytes for the salt (RAND_bytes failed)"
-        case .derivationFailed: "OpenSSL's PKCS5_PBKDF2_HMAC failed"
+        case .randomFailed: return "OpenSSL could not produce random bytes for the salt (RAND_bytes failed)\(cause)"
+        case .derivationFailed: return "OpenSSL's PKCS5_PBKDF2_HMAC failed\(cause)"
         }
     }
 }

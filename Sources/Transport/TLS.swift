@@ -288,7 +288,13 @@ final class TLSSession: Sendable {
 
     /// A `.tls` error with the error queue's text.
     static func error(_ operation: String) -> TransportError {
-        .tls(operation: operation, reason: errorQueueText() ?? "unknown OpenSSL error", verifyResult: nil)
+        .tls(operation: operation, reason: errorQueueText() ?? loadErrorText() ?? "unknown OpenSSL error",
+             verifyResult: nil)
+    }
+
+    /// Why libssl could not be loaded (it is loaded on first use), or nil.
+    static func loadErrorText() -> String? {
+        shim_ssl_load_error().map { "OpenSSL could not be loaded: \(String(cString: $0))" }
     }
 
     /// Drains this thread's OpenSSL error queue into one line, or nil if empty.

@@ -35,6 +35,27 @@ import Testing
         #expect(Sanitizer.lines("eins\r\nzwei\n\ndrei\nvier", maxLines: 2) == ["eins", "zwei", "… (+2)"])
     }
 
+    /// Clean text is returned as it is; anything the slow path would change
+    /// (a paragraph separator, a no-break space, a space at an end or
+    /// doubled, a control character, more than `limit` scalars) still is.
+    @Test func cleanValuesPassUnchangedAndOthersAreStillMadeSafe() {
+        let clean = "Drucker: Menü › Geräte › „Drucker hinzufügen“ wählen 🖨️"
+        #expect(Sanitizer.inline(clean) == clean)
+        #expect(Sanitizer.inline("") == "")
+        #expect(Sanitizer.inline("abcde", limit: 5) == "abcde")
+        #expect(Sanitizer.inline("abcdef", limit: 5) == "abcd…")
+        #expect(Sanitizer.inline("Absatz\u{2029}zwei") == "Absatz zwei")
+        #expect(Sanitizer.inline("kein\u{00A0}Umbruch") == "kein Umbruch")
+        #expect(Sanitizer.inline("rechts ") == "rechts")
+        #expect(Sanitizer.inline(" links") == "links")
+        #expect(Sanitizer.inline("zwei  Leer") == "zwei Leer")
+        #expect(Sanitizer.inline("C1\u{85}weg\u{9B}") == "C1weg")
+        #expect(Sanitizer.inline("mark\u{200F}weg") == "markweg")
+        // The fast path (no copy) is the one clean text takes.
+        #expect(Sanitizer.isInline(clean, limit: 400))
+        #expect(!Sanitizer.isInline("a\u{2028}b", limit: 400))
+    }
+
     @Test func templatesFillPlaceholdersAndKeepLiteralBraces() throws {
         let template = try TextTemplate.parse("{{json}} {ticket}: {text}").get()
         #expect(template.placeholders == ["ticket", "text"])

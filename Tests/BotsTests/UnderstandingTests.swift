@@ -1,4 +1,5 @@
 @testable import Bots
+import Core
 import Desk
 import Foundation
 import Testing
@@ -20,6 +21,9 @@ import Testing
         ("question about the licence renewal", .en),
         ("hello, is anyone there?", .en),
         ("my customer number is 10042", .en),
+        ("VPN doesn’t connect", .en),  // ’ read as ': "doesn't" is an English word
+        ("VPN won’t", .en),
+        ("Übertragung läuft", .de),  // umlauts and ß count, at most twice
     ])
     func languageOfRealisticOneLiners(line: String, expected: Language) {
         #expect(LanguageDetector.detect(line) == expected, "\(line)")
@@ -28,6 +32,20 @@ import Testing
     @Test(arguments: ["10042", "VPN down", "NordBox", "Prio 1", "ok", "KB-1012"])
     func linesWithoutLanguageAreLeftUndecided(line: String) {
         #expect(LanguageDetector.detect(line) == nil, "\(line)")
+    }
+
+    /// Commands are found in a line however it is padded; the fast path
+    /// (a line with visible ASCII at both ends) trims exactly as Foundation does.
+    @Test func commandsAndTrimmingIgnoreWhiteSpaceAtTheEnds() {
+        func command(_ line: String) -> String? { BotRuntime<ManualClock>.command(in: line).map { "\($0.name)|\($0.arguments)" } }
+        func trim(_ line: String) -> String { line.trimmedLine }
+        #expect(command("!kb  drucker \t") == "kb|drucker")
+        #expect(command("!KB\u{3000}vpn\u{00A0}") == "kb|vpn")
+        #expect(command("kb drucker") == nil)
+        #expect(trim("!kb vpn") == "!kb vpn")
+        #expect(trim("\u{2003}hallo\r\n") == "hallo")
+        #expect(trim("hallo\u{85}") == "hallo")
+        #expect(trim(" \t ") == "")
     }
 
     @Test func aNumberWithAKeywordAndTheRestIsTheDescription() {

@@ -36,6 +36,16 @@ struct ISupportTests {
         #expect(isupport["NOPE"] == nil)
     }
 
+    @Test("Prefix characters pair with modes as `prefixes` does, also for a malformed PREFIX")
+    func prefixCharactersFollowPrefixes() {
+        for value in ["(ov)@+", "(qaohv)~&@%+", "(ov)@", "(o)@+", "()", "(ov", "ov)@+", ""] {
+            let isupport = ISupport(tokens: ["PREFIX=" + value])
+            #expect(isupport.prefixCharacters == String(isupport.prefixes.map(\.prefix)), "PREFIX=\(value)")
+        }
+        #expect(ISupport(tokens: ["PREFIX=(ov)@"]).prefixCharacters == "@")
+        #expect(ISupport(tokens: ["PREFIX=(o)@+"]).prefixCharacters == "@")
+    }
+
     @Test("Defaults when the server says nothing")
     func defaults() {
         let isupport = ISupport()

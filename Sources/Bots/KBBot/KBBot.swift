@@ -22,7 +22,7 @@ struct KBBot {
 
     /// The answer to `!kb query` in `language`.
     func answer(_ query: String, _ language: Language) -> String {
-        let query = query.trimmingCharacters(in: .whitespacesAndNewlines)
+        let query = query.trimmedLine
         if query.isEmpty {
             return texts.render(.usage, language, ["command": display])
         }

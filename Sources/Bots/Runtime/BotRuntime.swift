@@ -669,7 +669,7 @@ public actor BotRuntime<C: WallClock> {
         let body = text.dropFirst()
         let name = body.prefix { !$0.isWhitespace }
         guard !name.isEmpty, name.count <= 20, name.allSatisfy({ $0.isLetter || $0.isNumber }) else { return nil }
-        let rest = body.dropFirst(name.count).trimmingCharacters(in: .whitespacesAndNewlines)
+        let rest = body.dropFirst(name.count).trimmedLine
         return (name.lowercased(), rest)
     }
 
@@ -699,7 +699,7 @@ public actor BotRuntime<C: WallClock> {
             logger.warning("message from a network that is not attached", ["network": message.network])
             return
         }
-        let text = message.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let text = message.text.trimmedLine
         guard !text.isEmpty else {
             // A private line of only spaces still gets an answer (the open
             // question, within the re-prompt limit): no line goes unanswered.
@@ -743,7 +743,7 @@ public actor BotRuntime<C: WallClock> {
     /// running, or earlier lines of theirs still wait: one customer's lines
     /// are handled strictly in arrival order. True when it was kept.
     func holdIfWaiting(_ message: ChatMessage) -> Bool {
-        support.hold(message, lines: Self.lines(of: message.text), key: conversationKey(message.sender))
+        support.hold(message, lines: Self.lines(of: message.text), key: conversationKey(message.sender))  // lines split only when kept
     }
 
     /// Handles the lines a customer sent while their PIN was checked, in

@@ -114,10 +114,10 @@ struct SupportBot {
     /// when that customer's PIN check is running, or earlier lines of theirs
     /// still wait: one customer's lines are handled strictly in arrival
     /// order. True when they were kept.
-    mutating func hold(_ message: ChatMessage, lines: [String], key: ConversationKey) -> Bool {
+    mutating func hold(_ message: ChatMessage, lines: @autoclosure () -> [String], key: ConversationKey) -> Bool {
         guard let conversation = conversations[key] else { return false }
         guard conversation.verifying || (!conversation.held.isEmpty && replaying != key) else { return false }
-        for line in lines.prefix(1000) {
+        for line in lines().prefix(1000) {
             var one = message
             one.text = line
             conversations[key]?.held.append(one)

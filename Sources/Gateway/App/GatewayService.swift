@@ -253,6 +253,7 @@ public final class GatewayService<C: WallClock>: Sendable {
         } catch {
             logger.error("reload refused; the running configuration stays", ["error": "\(error)"])
         }
+        FreedMemory.release()  // the old configuration and what building the new KB index freed
     }
 
     /// `/healthz` and `/metrics`.
