@@ -51,16 +51,16 @@ public struct Vocabulary: Sendable, Hashable {
     /// as typos into an article's word ("Urlaub" is not a misspelt
     /// "erlaubt", "zwei" not "zweit"). Read from the plain-text lists a
     /// vocabulary file names under `commonWords`.
-    public let commonWords: Set<String>
+    public let commonWords: WordSet
 
     /// A vocabulary of `concepts`, with `commonWords` as written (they are folded here).
     public init(concepts: [Concept], commonWords: [String] = []) {
         self.concepts = concepts
-        var folded = Set<String>()
+        var folded: [String] = []
         for word in commonWords {
-            for token in TextAnalysis.tokens(word) where !token.isNumber { folded.insert(token.key) }
+            for token in TextAnalysis.tokens(word) where !token.isNumber { folded.append(token.key) }
         }
-        self.commonWords = folded
+        self.commonWords = WordSet(folded)
     }
 
     /// No concepts: words only find themselves.
@@ -158,12 +158,12 @@ struct Lexicon: Sendable {
     /// Concept → its stems (German and English), distinct.
     private let stemsOfConcept: [[String]]
     /// Folded common words of German and English (``Vocabulary/commonWords``).
-    let commonWords: Set<String>
+    let commonWords: WordSet
 
     static let empty = Lexicon(concepts: [])
 
     /// `concepts`: each a list of (word, language) to stem.
-    init(concepts: [[(String, Article.Language)]], commonWords: Set<String> = []) {
+    init(concepts: [[(String, Article.Language)]], commonWords: WordSet = []) {
         self.commonWords = commonWords
         var conceptsOfStem: [String: [Int32]] = [:]
         var stemsOfConcept: [[String]] = []
