@@ -61,7 +61,16 @@ public struct MatrixSyncer<C: WallClock>: Sendable {
     /// The filter: only what the bots read (messages, encrypted-event
     /// markers, membership for direct rooms and mentions, `m.direct`); no
     /// presence, receipts, typing or room account data.
-    public static var filter: JSONValue {
+    ///
+    /// The timeline leaves out `ownUserID`'s events (`not_senders`): the bot
+    /// never answers itself, and without this every text it sends wakes its
+    /// own long-poll, so the homeserver serialises an answer for it and
+    /// takes a new poll (work on the homeserver's one event loop, right when
+    /// the recipient's poll is being answered), and the adapter decodes the
+    /// answer and stores a new `since` position for nothing. The bot's own
+    /// membership is not needed from the timeline: every room in the
+    /// answer's `join` section is one it has joined (``MatrixRoomBook``).
+    public static func filter(ownUserID: String) -> JSONValue {
         let none: JSONValue = .object(["types": .array([])])
         let roomTypes = ["m.room.message", "m.room.encrypted", "m.room.encryption", "m.room.member"]
         return .object([
@@ -71,7 +80,10 @@ public struct MatrixSyncer<C: WallClock>: Sendable {
                 "ephemeral": none,
                 "account_data": none,
                 "state": .object(["types": .array(["m.room.member", "m.room.encryption"].map { .string($0) })]),
-                "timeline": .object(["types": .array(roomTypes.map { .string($0) }), "limit": .number(100)]),
+                "timeline": .object([
+                    "types": .array(roomTypes.map { .string($0) }), "limit": .number(100),
+                    "not_senders": .array([.string(ownUserID)]),
+                ]),
             ]),
         ])
     }
@@ -95,7 +107,7 @@ public struct MatrixSyncer<C: WallClock>: Sendable {
                     }
                     try await client.login()
                     if let device = await client.deviceID { try await storage.save(MatrixStateKey.deviceID, device) }
-                    filterID = try await client.uploadFilter(Self.filter)
+                    filterID = try await client.uploadFilter(Self.filter(ownUserID: client.userID))
                 }
                 let initial = since == nil
                 let response = try await client.sync(since: since, filter: filterID,

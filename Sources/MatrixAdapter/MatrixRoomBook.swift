@@ -28,7 +28,8 @@ public struct MatrixRoomBook: Sendable {
     public private(set) var directRooms: [String: String] = [:]
     /// The direct room to write to for each user (the newest known).
     public private(set) var directRoomOf: [String: String] = [:]
-    /// Joined members per room (the bot included), from state and timeline.
+    /// Joined members per room (the bot in every room of the `join` section),
+    /// from state and timeline.
     public private(set) var members: [String: Set<String>] = [:]
     /// Rooms with encryption enabled.
     public private(set) var encrypted: Set<String> = []
@@ -113,6 +114,10 @@ public struct MatrixRoomBook: Sendable {
                 }
                 if let message = message(event, room: room) { outcomes.append(.message(message)) }
             }
+            // A room in `join` is one the bot has joined, whatever older state
+            // says: its own join need not come (the sync filter leaves out
+            // its own events).
+            members[room, default: []].insert(ownUserID)
             if !initial, joined.state.contains(where: { $0.type == "m.room.encryption" }) {
                 outcomes.append(.encryptedRoom(room))
             }

@@ -121,6 +121,21 @@ import Testing
         #expect(book.directAccountData["@x:example.org"] == .array([.string("!two:example.org")]))
     }
 
+    /// The sync filter leaves out the bot's own events, its join included:
+    /// a room in `join` counts the bot as a member all the same, so a room
+    /// of the bot and one user is still found to be their direct room.
+    @Test func theBotIsAMemberOfEveryJoinedRoomWithoutItsOwnJoinEvent() {
+        var book = book()
+        let out = book.apply(sync("!two:example.org", [
+            #"{"type":"m.room.member","state_key":"@x:example.org","sender":"@x:example.org","content":{"membership":"join"}}"#,
+        ], state: [
+            #"{"type":"m.room.member","state_key":"@switchboard:example.org","sender":"@x:example.org","content":{"membership":"invite"}}"#,
+        ]), initial: false)
+        #expect(out == [.directRoomLearnt(room: "!two:example.org", user: "@x:example.org")])
+        #expect(book.members["!two:example.org"] == ["@switchboard:example.org", "@x:example.org"])
+        #expect(book.directRoom(for: "@x:example.org") == "!two:example.org")
+    }
+
     @Test func aForgottenDirectRoomIsNoLongerWrittenTo() {
         var book = book()
         book.forgetDirect(room: Self.dm)
