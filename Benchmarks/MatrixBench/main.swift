@@ -161,9 +161,14 @@ func run(_ synapse: SynapseServer) async throws {
         await network.send(ChatAction(network: "mx", recipient: .user(annaID), text: text(n, "page"),
                                       lane: .urgent, deliveryID: Int64(n)))
         let seen = try await anna.expectMessage(from: bot, containing: "(page \(n))", timeout: .seconds(30))
-        guard let put = stamping.stamps.withLock({ $0["sb-page-\(n)"] }) else {
-            throw MatrixClientError("page \(n) arrived without a stamped PUT")
+        // Synapse wakes anna's poll before it answers the PUT, so her copy
+        // can come first; the PUT's stamps follow (not part of the sample).
+        var stamp = stamping.stamps.withLock { $0["sb-page-\(n)"] }
+        for _ in 0..<5000 where stamp == nil {
+            try await Task.sleep(for: .milliseconds(1))
+            stamp = stamping.stamps.withLock { $0["sb-page-\(n)"] }
         }
+        guard let put = stamp else { throw MatrixClientError("page \(n) arrived without a stamped PUT") }
         let own = syncStamping.seen.withLock { $0[n] }
         return Sample(putStarted: put.start - t0, putAnswered: put.end - t0, delivered: seen.at - t0,
                       senderSynced: own.map { $0 - t0 })

@@ -13,6 +13,11 @@ public protocol MatrixStateStorage: Sendable {
 public enum MatrixStateKey {
     /// The `next_batch` of the last `/sync` whose events were handled.
     public static let since = "since"
+    /// The messages of the batch under way that the bots already have: the
+    /// position the batch was fetched from, then one event id a line. A
+    /// crash before ``since`` moves on fetches that batch again, and these
+    /// are not handed over twice.
+    public static let handledEvents = "handled_events"
     /// The device the bot logged in as.
     public static let deviceID = "device_id"
 }
@@ -20,7 +25,8 @@ public enum MatrixStateKey {
 /// The `/sync` loop: logs in, uploads the filter, then long-polls forever,
 /// handing each answer to the caller and storing its `next_batch` only
 /// after the caller has handled it (a crash in between hands the same
-/// events over again rather than losing them).
+/// events over again rather than losing them; the caller skips those it
+/// had handled, see ``MatrixStateKey/handledEvents``).
 ///
 /// A fresh account (no stored position) syncs once with `timeout=0` and
 /// that answer is marked `initial`: its timeline is history, which the bots
@@ -34,6 +40,9 @@ public struct MatrixSyncer<C: WallClock>: Sendable {
         public var response: MatrixSyncResponse
         /// The first sync of an account with no stored position: history.
         public var isInitial: Bool
+        /// The position it was fetched from (nil: the first sync); the same
+        /// position fetches the same events again, and more.
+        public var since: String?
     }
 
     /// Changes of the loop's health, for the adapter's status.
@@ -114,7 +123,7 @@ public struct MatrixSyncer<C: WallClock>: Sendable {
                                                      timeout: initial ? .zero : pollTimeout)
                 await health(.syncing)
                 backoff.succeeded()
-                await handle(Batch(response: response, isInitial: initial))
+                await handle(Batch(response: response, isInitial: initial, since: since))
                 try await storage.save(MatrixStateKey.since, response.nextBatch)
                 since = response.nextBatch
             } catch is CancellationError {

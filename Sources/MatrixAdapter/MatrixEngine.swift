@@ -28,6 +28,9 @@ actor MatrixEngine<C: WallClock> {
     private var explainedLoaded = false
     private var wasReady = false
     private var scannedForDirectRooms = false
+    /// The messages of the batch under way handed to the bots (stored under
+    /// ``MatrixStateKey/handledEvents`` after each one); nil until loaded.
+    private var handled: HandledEvents?
     /// Recipients with a text under way.
     private var inFlight: Set<ChatRecipient> = []
     /// The sends under way, by queue order (cancelled when `run` ends).
@@ -143,11 +146,22 @@ actor MatrixEngine<C: WallClock> {
             let stored = (try? await storage.load(Self.explainedKey)) ?? nil
             explained = Set((stored ?? "").split(separator: "\n").map(String.init))
         }
+        if handled == nil {
+            let stored = (try? await storage.load(MatrixStateKey.handledEvents)) ?? nil
+            handled = stored.map(HandledEvents.init(stored:)) ?? HandledEvents(since: nil)
+        }
+        if handled?.since != batch.since { handled = HandledEvents(since: batch.since) }
         var directChanged = false
         for outcome in book.apply(batch.response, initial: batch.isInitial) {
             switch outcome {
-            case .message(let message):
+            case .message(let message, let eventID):
+                if let eventID, handled?.ids.contains(eventID) == true {
+                    logger.notice("already handled before a restart; not answered again",
+                                  ["event": eventID, "from": message.sender.nick])
+                    continue
+                }
                 await events?(.message(message))
+                if let eventID { await rememberHandled(eventID) }
             case .invited(let room, let inviter, let direct):
                 directChanged = await answerInvite(room: room, inviter: inviter, direct: direct) || directChanged
             case .encryptedRoom(let room):
@@ -157,6 +171,22 @@ actor MatrixEngine<C: WallClock> {
             }
         }
         if directChanged { await saveDirect() }
+    }
+
+    /// Stores that the bots have the message `eventID` of the batch under
+    /// way. The bots' step for it is committed by now (the events callback
+    /// returns after it); a crash before the batch's position is stored
+    /// then skips it when the batch comes again. Left open: a crash between
+    /// that step's commit and this write (one store write later).
+    private func rememberHandled(_ eventID: String) async {
+        guard var record = handled else { return }
+        record.ids.append(eventID)
+        handled = record
+        do {
+            try await storage.save(MatrixStateKey.handledEvents, record.stored)
+        } catch {
+            logger.warning("cannot store a handled message's id", ["event": eventID, "error": "\(error)"])
+        }
     }
 
     private func joinConfiguredRooms() async {
@@ -425,4 +455,23 @@ actor MatrixEngine<C: WallClock> {
             return room
         }
     }
+}
+
+/// The messages handed to the bots from the batch fetched at `since`, as
+/// stored: the position on the first line (`-` for none), then one event id
+/// a line.
+struct HandledEvents: Sendable, Equatable {
+    var since: String?
+    var ids: [String] = []
+
+    init(since: String?) { self.since = since }
+
+    init(stored: String) {
+        var lines = stored.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let first = lines.isEmpty ? "-" : lines.removeFirst()
+        since = first == "-" ? nil : first
+        ids = lines.filter { !$0.isEmpty }
+    }
+
+    var stored: String { ([since ?? "-"] + ids).joined(separator: "\n") }
 }
