@@ -152,16 +152,21 @@ actor MatrixEngine<C: WallClock> {
         }
         if handled?.since != batch.since { handled = HandledEvents(since: batch.since) }
         var directChanged = false
+        // Per room, the last message handed to the bots (direct, or addressed to the bot).
+        var lastHandled: [String: String] = [:]
         for outcome in book.apply(batch.response, initial: batch.isInitial) {
             switch outcome {
-            case .message(let message, let eventID):
+            case .message(let message, let room, let eventID):
                 if let eventID, handled?.ids.contains(eventID) == true {
                     logger.notice("already handled before a restart; not answered again",
                                   ["event": eventID, "from": message.sender.nick])
                     continue
                 }
                 await events?(.message(message))
-                if let eventID { await rememberHandled(eventID) }
+                if let eventID {
+                    await rememberHandled(eventID)
+                    if message.place == .direct || message.addressedToBot { lastHandled[room] = eventID }
+                }
             case .invited(let room, let inviter, let direct):
                 directChanged = await answerInvite(room: room, inviter: inviter, direct: direct) || directChanged
             case .encryptedRoom(let room):
@@ -171,6 +176,25 @@ actor MatrixEngine<C: WallClock> {
             }
         }
         if directChanged { await saveDirect() }
+        if configuration.readReceipts { markRead(lastHandled) }
+    }
+
+    /// Sends an `m.read` receipt for the last message the bots handled in
+    /// each room (a receipt covers the earlier ones), beside the sync loop
+    /// so the next poll does not wait for it; a failure is only logged (the
+    /// next message's receipt covers this one).
+    private func markRead(_ last: [String: String]) {
+        let client = self.client
+        let logger = self.logger
+        for (room, eventID) in last.sorted(by: { $0.key < $1.key }) {
+            Task {
+                do {
+                    try await client.markRead(room: room, eventID: eventID)
+                } catch {
+                    logger.warning("cannot send a read receipt", ["room": room, "event": eventID, "error": "\(error)"])
+                }
+            }
+        }
     }
 
     /// Stores that the bots have the message `eventID` of the batch under

@@ -41,9 +41,9 @@ public struct MatrixRoomBook: Sendable {
 
     /// What a sync batch asks of the adapter.
     public enum Outcome: Sendable, Hashable {
-        /// A message for the bots, with its event id (to skip it when the
-        /// same batch comes again after a crash).
-        case message(ChatMessage, eventID: String?)
+        /// A message for the bots, with its room and event id (to skip it
+        /// when the same batch comes again after a crash; to mark it read).
+        case message(ChatMessage, room: String, eventID: String?)
         /// The bot was invited; `direct`: the invite says `is_direct`.
         case invited(room: String, by: String, direct: Bool)
         /// An encrypted event or encryption turned on in a room.
@@ -114,7 +114,7 @@ public struct MatrixRoomBook: Sendable {
                     outcomes.append(.encryptedRoom(room))
                     continue
                 }
-                if let message = message(event, room: room) { outcomes.append(.message(message, eventID: event.eventID)) }
+                if let message = message(event, room: room) { outcomes.append(.message(message, room: room, eventID: event.eventID)) }
             }
             // A room in `join` is one the bot has joined, whatever older state
             // says: its own join need not come (the sync filter leaves out

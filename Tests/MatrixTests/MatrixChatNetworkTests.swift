@@ -37,12 +37,12 @@ import Testing
 
     func start(_ fake: FakeHomeserver, clock: ManualClock, recorder: Recorder,
                invitesFrom: [String] = [":example.org"], rooms: [String] = [],
-               storage: any MatrixStateStorage = MemoryMatrixStateStorage())
+               storage: any MatrixStateStorage = MemoryMatrixStateStorage(), readReceipts: Bool = false)
         async -> (MatrixChatNetwork<ManualClock>, Task<Void, any Error>)
     {
         let configuration = MatrixNetworkConfiguration(
             homeserver: URL(string: "http://hs")!, userID: "@bot:example.org", credentials: .password("pw"), rooms: rooms,
-            invitesFrom: invitesFrom, encryptedRoomText: "encrypted")
+            invitesFrom: invitesFrom, encryptedRoomText: "encrypted", readReceipts: readReceipts)
         let network = MatrixChatNetwork(name: "mx", configuration: configuration, transport: fake, syncTransport: fake,
                                         storage: storage, deviceID: nil, clock: clock,
                                         logger: .disabled)
@@ -280,5 +280,31 @@ import Testing
         await restarted.shutdown(message: "", deadline: .zero)
         _ = try? await task2.value
         #expect(try await memory.load(MatrixStateKey.since) == "s2")
+    }
+
+    @Test func withReadReceiptsTheLastHandledMessageOfEachRoomIsMarkedReadAndWithoutThemNothingIs() async throws {
+        let messages = [("$a", "Kundennummer 10042"), ("$b", "PIN 4711")]
+        let memory = MemoryMatrixStateStorage([MatrixStateKey.since: "s1"])
+        let fake = Self.customerWrites(messages)
+        let recorder = Recorder()
+        let (network, task) = await start(fake, clock: ManualClock(), recorder: recorder, storage: memory,
+                                          readReceipts: true)
+        await waitFor { fake.seen.contains { $0.path.contains("/receipt/") } }
+        await waitFor { texts(recorder).count == 2 }
+        let receipts = fake.seen.filter { $0.path.contains("/receipt/") }
+        #expect(receipts.map(\.method) == ["POST"])
+        #expect(receipts.map(\.path) == ["/rooms/!dm:example.org/receipt/m.read/$b"], "one receipt covers both")
+        await network.shutdown(message: "", deadline: .zero)
+        _ = try? await task.value
+
+        let quiet = Self.customerWrites(messages)
+        let second = Recorder()
+        let (off, task2) = await start(quiet, clock: ManualClock(), recorder: second,
+                                       storage: MemoryMatrixStateStorage([MatrixStateKey.since: "s1"]))
+        await waitFor { texts(second).count == 2 }
+        for _ in 0..<1000 { await Task.yield() }
+        #expect(!quiet.seen.contains { $0.path.contains("/receipt/") })
+        await off.shutdown(message: "", deadline: .zero)
+        _ = try? await task2.value
     }
 }

@@ -24,7 +24,7 @@ import Testing
     }
 
     func messages(_ outcomes: [MatrixRoomBook.Outcome]) -> [ChatMessage] {
-        outcomes.compactMap { if case .message(let m, _) = $0 { m } else { nil } }
+        outcomes.compactMap { if case .message(let m, _, _) = $0 { m } else { nil } }
     }
 
     @Test func aDirectMessageComesFromTheSendersUserIDNeverTheDisplayName() {
