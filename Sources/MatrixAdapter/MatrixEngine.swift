@@ -20,7 +20,6 @@ actor MatrixEngine<C: WallClock> {
     private var queue: [Queued] = []
     private var sequence: UInt64 = 0
     private let runID = String(UInt64.random(in: 0...UInt64.max), radix: 36)
-    private var wake: CheckedContinuation<Void, Never>?
     private var stopped: CheckedContinuation<Void, Never>?
     private var isStopping = false
     private var roomsJoinedAt: Date?
@@ -35,8 +34,9 @@ actor MatrixEngine<C: WallClock> {
     private var inFlight: Set<ChatRecipient> = []
     /// The sends under way, by queue order (cancelled when `run` ends).
     private var sendTasks: [UInt64: Task<Void, Never>] = [:]
-    /// A send failed: the loop waits this long before starting more.
-    private var pendingPause: Duration?
+    /// A send failed: no send starts before this instant (the backoff).
+    private var pausedUntil: WallInstant?
+    private var pauseTask: Task<Void, Never>?
     private var backoff = SyncBackoff(base: .milliseconds(500), cap: .seconds(30))
     private var random = SeededRandom()
 
@@ -80,7 +80,6 @@ actor MatrixEngine<C: WallClock> {
         let syncTask = Task {
             try await syncer.run(health: { await self.health($0) }, handle: { await self.handle($0) })
         }
-        let sendTask = Task { await self.sendLoop() }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 if isStopping { continuation.resume() } else { stopped = continuation }
@@ -89,7 +88,7 @@ actor MatrixEngine<C: WallClock> {
             Task { await self.stop() }
         }
         syncTask.cancel()
-        sendTask.cancel()
+        pauseTask?.cancel()
         for task in sendTasks.values { task.cancel() }
         status = ChatNetworkStatus(.disconnected, detail: "stopped")
     }
@@ -107,8 +106,6 @@ actor MatrixEngine<C: WallClock> {
         isStopping = true
         stopped?.resume()
         stopped = nil
-        wake?.resume()
-        wake = nil
     }
 
     private func health(_ health: MatrixSyncer<C>.Health) async {
@@ -119,8 +116,7 @@ actor MatrixEngine<C: WallClock> {
                 wasReady = true
                 logger.info("syncing", ["user": configuration.userID])
                 await events?(.connected(network: network))
-                wake?.resume()
-                wake = nil
+                startSends()
             }
         case .failing(let reason, let retryIn):
             status = ChatNetworkStatus(.disconnected, detail: "\(configuration.homeserver.absoluteString), "
@@ -323,8 +319,7 @@ actor MatrixEngine<C: WallClock> {
         }
         sequence += 1
         queue.append(Queued(action: action, queuedAt: clock.date, order: sequence))
-        wake?.resume()
-        wake = nil
+        startSends()
     }
 
     private func report(_ delivery: ChatDelivery) {
@@ -346,19 +341,14 @@ actor MatrixEngine<C: WallClock> {
             .min { (queue[$0].action.lane, queue[$0].order) < (queue[$1].action.lane, queue[$1].order) }
     }
 
-    /// Starts sends while there is room under ``maxInFlight``; a failed one
-    /// makes the loop wait out the backoff before it starts more.
-    private func sendLoop() async {
-        while !Task.isCancelled, !isStopping {
-            if let pause = pendingPause {
-                pendingPause = nil
-                try? await clock.sleep(for: pause)
-                continue
-            }
-            guard status.isReady, inFlight.count < Self.maxInFlight, let index = next() else {
-                await withCheckedContinuation { wake = $0 }
-                continue
-            }
+    /// Starts sends while there is room under ``maxInFlight``, unless the
+    /// session is not ready or a failed send's backoff is under way. Called
+    /// whenever that may have changed (a text queued, a send settled, the
+    /// session ready, a backoff over), so a page's PUT starts from the call
+    /// that queued it, without waking a loop first.
+    private func startSends() {
+        guard !isStopping, pausedUntil == nil, status.isReady else { return }
+        while inFlight.count < Self.maxInFlight, let index = next() {
             let item = queue[index]
             if let expiry = item.action.expiresAt, expiry <= clock.date {
                 queue.remove(at: index)
@@ -371,16 +361,35 @@ actor MatrixEngine<C: WallClock> {
         }
     }
 
+    /// Holds new sends for `wait` (the later end wins when sends fail together).
+    private func pause(for wait: Duration) {
+        let end = clock.now.advanced(by: wait)
+        if let current = pausedUntil, !(current < end) { return }
+        let waiting = pausedUntil != nil
+        pausedUntil = end
+        if !waiting { pauseTask = Task { await self.waitOutPause() } }
+    }
+
+    private func waitOutPause() async {
+        while let end = pausedUntil, clock.now < end {
+            do {
+                try await clock.sleep(for: clock.now.duration(to: end))
+            } catch {
+                return
+            }
+        }
+        pausedUntil = nil
+        pauseTask = nil
+        startSends()
+    }
+
     /// Sends one queued text and settles it: removed and reported, or back
     /// in the queue with a backoff for the loop.
     private func send(_ item: Queued) async {
         let result = await deliver(item.action)
         inFlight.remove(item.action.recipient)
         sendTasks[item.order] = nil
-        defer {
-            wake?.resume()
-            wake = nil
-        }
+        defer { startSends() }
         guard let position = queue.firstIndex(where: { $0.order == item.order }) else { return }
         switch result {
         case .sent:
@@ -397,7 +406,7 @@ actor MatrixEngine<C: WallClock> {
             let wait = backoff.failed(random: &random)
             logger.warning("send failed; retrying", ["to": item.action.recipient.description, "error": reason,
                                                      "retry_ms": wait.wholeMilliseconds])
-            pendingPause = max(pendingPause ?? .zero, wait)
+            pause(for: wait)
         }
     }
 
