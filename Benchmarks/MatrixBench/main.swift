@@ -34,14 +34,15 @@
 // - whose long-poll Synapse answered first, the sender's own or anna's.
 //   Synapse wakes a room's pollers in the order of a Python set of per-user
 //   stream objects (hashed by address), fixed within a run and a coin toss
-//   between runs. cust's client keeps a live, unfiltered `/sync`, as a real
-//   customer's client does; the bot's filter leaves out its own events, so
-//   its poll is woken but never answered for its own page.
+//   between runs. Both senders keep a live `/sync`, as the bot and a real
+//   customer's client do; measured, the order moves the medians by ~1 ms.
 // - the bootstrap spread of `page p99 − floor p99` (resampling both sets):
 //   how far one run's difference moves by chance alone.
 // Environment: `MATRIXBENCH_SAMPLES=file.csv` writes every sample;
 // `MATRIXBENCH_SYNAPSE_LOG=file` keeps Synapse's log (one line per request
-// with its processing time, CPU and database time).
+// with its processing and response-send times, CPU and database time);
+// `MATRIXBENCH_BOT_FLOOR=1` adds a third kind (below) that tells Synapse's
+// share of a difference from the adapter's.
 import Bots
 import Core
 import Foundation
@@ -115,8 +116,8 @@ struct Sample {
     var putStarted: Duration
     var putAnswered: Duration
     var delivered: Duration
-    /// When the sender's own `/sync` answer carried the event (nil: it
-    /// did not, as the bot's filter leaves out its own events).
+    /// When the sender's own `/sync` answer carried the event (nil: not
+    /// seen by the time anna's was).
     var senderSynced: Duration?
 }
 
@@ -150,6 +151,18 @@ func run(_ synapse: SynapseServer) async throws {
     }
     for await _ in ready.stream { break }
 
+    // With MATRIXBENCH_BOT_FLOOR=1, a third sample kind: the bot's own user,
+    // through a plain client (its own device, no sync, like cust's), sends
+    // the same content into the bot's direct room with anna. It tells
+    // Synapse's share from the adapter's: the same user and room as the
+    // page, the same client path as the floor.
+    let withBotFloor = ProcessInfo.processInfo.environment["MATRIXBENCH_BOT_FLOOR"] == "1"
+    let botPlain = MatrixClient(homeserver: synapse.url, userID: bot, credentials: .password(password),
+                                deviceID: nil, transport: HTTPClientTransport.pair(logger: .disabled).requests,
+                                clock: SystemClock(), logger: .disabled)
+    if withBotFloor { try await botPlain.login() }
+    var botRoom: String?
+
     /// A page's text (bots/agent.json5 `pagePrivate`, en), numbered.
     func text(_ n: Int, _ kind: String) -> String {
         "PAGE #\(10_000 + n) P1 – Kieler Werft AG: VPN down at the yard (\(kind) \(n)) – please “!ack \(10_000 + n)” "
@@ -170,6 +183,7 @@ func run(_ synapse: SynapseServer) async throws {
         }
         guard let put = stamp else { throw MatrixClientError("page \(n) arrived without a stamped PUT") }
         let own = syncStamping.seen.withLock { $0[n] }
+        botRoom = seen.room
         return Sample(putStarted: put.start - t0, putAnswered: put.end - t0, delivered: seen.at - t0,
                       senderSynced: own.map { $0 - t0 })
     }
@@ -187,12 +201,37 @@ func run(_ synapse: SynapseServer) async throws {
                       senderSynced: own.at - t0)
     }
 
+    func botFloor(_ n: Int) async throws -> Sample {
+        guard let room = botRoom else { throw MatrixClientError("no page yet, so no bot room") }
+        let content = MatrixMessageFormat.content(text(n, "botfloor"), mentionable: [annaID], alert: [annaID])
+        let t0 = ContinuousClock.now
+        try await botPlain.send(room: room, type: "m.room.message", transactionID: "bench-\(n)", content: content)
+        let answered = ContinuousClock.now
+        let seen = try await anna.expectMessage(from: bot, containing: "(botfloor \(n))", in: room,
+                                                timeout: .seconds(30))
+        return Sample(putStarted: .zero, putAnswered: answered - t0, delivered: seen.at - t0, senderSynced: nil)
+    }
+
     var pages: [Sample] = []
     var floors: [Sample] = []
+    var botFloors: [Sample] = []
+    if withBotFloor { _ = try await page(0) }  // the bot's direct room, for the bot floor
     let started = ContinuousClock.now
     for round in 1...(warmup + samples) {
         let counted = round > warmup
-        if round % 2 == 0 {
+        if withBotFloor {
+            // Each kind first, second and third equally often.
+            var kinds = ["page", "floor", "bot"]
+            kinds = Array(kinds[(round % 3)...] + kinds[..<(round % 3)])
+            if round % 2 == 0 { kinds.reverse() }
+            for kind in kinds {
+                switch kind {
+                case "page": let p = try await page(round); if counted { pages.append(p) }
+                case "floor": let f = try await floor(round); if counted { floors.append(f) }
+                default: let b = try await botFloor(round); if counted { botFloors.append(b) }
+                }
+            }
+        } else if round % 2 == 0 {
             let f = try await floor(round)
             let p = try await page(round)
             if counted { floors.append(f); pages.append(p) }
@@ -232,6 +271,10 @@ func run(_ synapse: SynapseServer) async throws {
     _ = line("  page: handed over → PUT start (adapter)", pages.map(\.putStarted))
     _ = line("  page: PUT start → PUT answered", pages.map { $0.putAnswered - $0.putStarted })
     _ = line("  page: PUT answered → anna /sync", pages.map { $0.delivered - $0.putAnswered })
+    if withBotFloor {
+        _ = line("bot floor: bot's plain PUT start → anna /sync", botFloors.map(\.delivered))
+        _ = line("  bot floor: PUT start → PUT answered", botFloors.map(\.putAnswered))
+    }
     // Synapse wakes the long-polls of a room's members in the order of a
     // Python set of per-user stream objects (hashed by address): fixed for
     // a run, a coin toss between runs. The sync it answers first is served
@@ -246,7 +289,7 @@ func run(_ synapse: SynapseServer) async throws {
         + "page (bot) \(senderFirst(pages))")
     if let path = ProcessInfo.processInfo.environment["MATRIXBENCH_SAMPLES"] {
         var csv = "kind,put_started_ms,put_answered_ms,delivered_ms,sender_synced_ms\n"
-        for (kind, values) in [("floor", floors), ("page", pages)] {
+        for (kind, values) in [("floor", floors), ("page", pages), ("bot", botFloors)] {
             for v in values {
                 csv += kind + String(format: ",%.3f,%.3f,%.3f,%.3f\n", ms(v.putStarted), ms(v.putAnswered),
                               ms(v.delivered), v.senderSynced.map(ms) ?? -1)

@@ -117,8 +117,7 @@ public struct MatrixRoomBook: Sendable {
                 if let message = message(event, room: room) { outcomes.append(.message(message, room: room, eventID: event.eventID)) }
             }
             // A room in `join` is one the bot has joined, whatever older state
-            // says: its own join need not come (the sync filter leaves out
-            // its own events).
+            // in the batch says (its own join may lie before the timeline).
             members[room, default: []].insert(ownUserID)
             if !initial, joined.state.contains(where: { $0.type == "m.room.encryption" }) {
                 outcomes.append(.encryptedRoom(room))

@@ -121,9 +121,9 @@ import Testing
         #expect(book.directAccountData["@x:example.org"] == .array([.string("!two:example.org")]))
     }
 
-    /// The sync filter leaves out the bot's own events, its join included:
-    /// a room in `join` counts the bot as a member all the same, so a room
-    /// of the bot and one user is still found to be their direct room.
+    /// A batch whose state still shows the bot invited (its join lies before
+    /// the timeline window): a room in `join` counts the bot as a member all
+    /// the same, so a room of the bot and one user is their direct room.
     @Test func theBotIsAMemberOfEveryJoinedRoomWithoutItsOwnJoinEvent() {
         var book = book()
         let out = book.apply(sync("!two:example.org", [
