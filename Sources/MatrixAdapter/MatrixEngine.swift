@@ -357,7 +357,11 @@ actor MatrixEngine<C: WallClock> {
             }
             queue[index].sending = true
             inFlight.insert(item.action.recipient)
-            sendTasks[item.order] = Task { await self.send(item) }
+            // An urgent text (a page) runs at high priority, so its hops (this
+            // actor, the client's, the HTTP read) go ahead of routine work
+            // such as decoding a sync answer.
+            let priority: TaskPriority? = item.action.lane == .urgent ? .high : nil
+            sendTasks[item.order] = Task(priority: priority) { await self.send(item) }
         }
     }
 
