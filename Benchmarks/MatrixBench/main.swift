@@ -42,7 +42,8 @@
 // `MATRIXBENCH_SYNAPSE_LOG=file` keeps Synapse's log (one line per request
 // with its processing and response-send times, CPU and database time);
 // `MATRIXBENCH_BOT_FLOOR=1` adds a third kind (below) that tells Synapse's
-// share of a difference from the adapter's.
+// share of a difference from the adapter's (`=device`: with the adapter's
+// own access token, so the same user, device and room as the page).
 import Bots
 import Core
 import Foundation
@@ -156,8 +157,14 @@ func run(_ synapse: SynapseServer) async throws {
     // the same content into the bot's direct room with anna. It tells
     // Synapse's share from the adapter's: the same user and room as the
     // page, the same client path as the floor.
-    let withBotFloor = ProcessInfo.processInfo.environment["MATRIXBENCH_BOT_FLOOR"] == "1"
-    let botPlain = MatrixClient(homeserver: synapse.url, userID: bot, credentials: .password(password),
+    // MATRIXBENCH_BOT_FLOOR=device: the plain client uses the adapter's own
+    // access token (the same device), to tell a device's share from the path's.
+    let botFloorMode = ProcessInfo.processInfo.environment["MATRIXBENCH_BOT_FLOOR"]
+    let withBotFloor = botFloorMode == "1" || botFloorMode == "device"
+    let adapterToken = await network.client.accessToken
+    let botCredentials: MatrixCredentials = botFloorMode == "device" && adapterToken != nil
+        ? .accessToken(adapterToken!) : .password(password)
+    let botPlain = MatrixClient(homeserver: synapse.url, userID: bot, credentials: botCredentials,
                                 deviceID: nil, transport: HTTPClientTransport.pair(logger: .disabled).requests,
                                 clock: SystemClock(), logger: .disabled)
     if withBotFloor { try await botPlain.login() }
