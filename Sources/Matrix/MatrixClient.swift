@@ -151,6 +151,12 @@ public actor MatrixClient<C: WallClock> {
         return answer["event_id"]?.string ?? ""
     }
 
+    /// Marks `eventID` and everything before it in `room` as read by the
+    /// user (`POST /rooms/{id}/receipt/m.read/{eventId}`, spec §"Receipts").
+    public func markRead(room: String, eventID: String) async throws {
+        _ = try await call("POST", ["rooms", room, "receipt", "m.read", eventID], body: .object([:]))
+    }
+
     /// Joins a room by id or alias (`POST /join/{idOrAlias}`); returns its id.
     @discardableResult
     public func join(_ room: String) async throws -> String {

@@ -22,9 +22,15 @@ public struct MatrixNetworkConfiguration: Sendable {
     /// it and asks for an unencrypted direct chat.
     public var encryptedRoomText: String
     public var deviceDisplayName: String
+    /// Marks the customer messages the bots handled as read (`m.read`
+    /// receipts: the customer's client shows the bot has seen them). Off by
+    /// default: each receipt is one more request and wakes the room's
+    /// long-polls.
+    public var readReceipts: Bool
 
     public init(homeserver: URL, userID: String, credentials: MatrixCredentials, rooms: [String],
-                invitesFrom: [String], encryptedRoomText: String, deviceDisplayName: String = "Switchboard") {
+                invitesFrom: [String], encryptedRoomText: String, deviceDisplayName: String = "Switchboard",
+                readReceipts: Bool = false) {
         self.homeserver = homeserver
         self.userID = userID
         self.credentials = credentials
@@ -32,6 +38,7 @@ public struct MatrixNetworkConfiguration: Sendable {
         self.invitesFrom = invitesFrom
         self.encryptedRoomText = encryptedRoomText
         self.deviceDisplayName = deviceDisplayName
+        self.readReceipts = readReceipts
     }
 
     /// Whether `user` may invite the bot (``invitesFrom``).

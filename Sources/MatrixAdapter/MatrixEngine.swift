@@ -20,7 +20,6 @@ actor MatrixEngine<C: WallClock> {
     private var queue: [Queued] = []
     private var sequence: UInt64 = 0
     private let runID = String(UInt64.random(in: 0...UInt64.max), radix: 36)
-    private var wake: CheckedContinuation<Void, Never>?
     private var stopped: CheckedContinuation<Void, Never>?
     private var isStopping = false
     private var roomsJoinedAt: Date?
@@ -28,12 +27,16 @@ actor MatrixEngine<C: WallClock> {
     private var explainedLoaded = false
     private var wasReady = false
     private var scannedForDirectRooms = false
+    /// The messages of the batch under way handed to the bots (stored under
+    /// ``MatrixStateKey/handledEvents`` after each one); nil until loaded.
+    private var handled: HandledEvents?
     /// Recipients with a text under way.
     private var inFlight: Set<ChatRecipient> = []
     /// The sends under way, by queue order (cancelled when `run` ends).
     private var sendTasks: [UInt64: Task<Void, Never>] = [:]
-    /// A send failed: the loop waits this long before starting more.
-    private var pendingPause: Duration?
+    /// A send failed: no send starts before this instant (the backoff).
+    private var pausedUntil: WallInstant?
+    private var pauseTask: Task<Void, Never>?
     private var backoff = SyncBackoff(base: .milliseconds(500), cap: .seconds(30))
     private var random = SeededRandom()
 
@@ -77,7 +80,6 @@ actor MatrixEngine<C: WallClock> {
         let syncTask = Task {
             try await syncer.run(health: { await self.health($0) }, handle: { await self.handle($0) })
         }
-        let sendTask = Task { await self.sendLoop() }
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 if isStopping { continuation.resume() } else { stopped = continuation }
@@ -86,7 +88,7 @@ actor MatrixEngine<C: WallClock> {
             Task { await self.stop() }
         }
         syncTask.cancel()
-        sendTask.cancel()
+        pauseTask?.cancel()
         for task in sendTasks.values { task.cancel() }
         status = ChatNetworkStatus(.disconnected, detail: "stopped")
     }
@@ -104,8 +106,6 @@ actor MatrixEngine<C: WallClock> {
         isStopping = true
         stopped?.resume()
         stopped = nil
-        wake?.resume()
-        wake = nil
     }
 
     private func health(_ health: MatrixSyncer<C>.Health) async {
@@ -116,8 +116,7 @@ actor MatrixEngine<C: WallClock> {
                 wasReady = true
                 logger.info("syncing", ["user": configuration.userID])
                 await events?(.connected(network: network))
-                wake?.resume()
-                wake = nil
+                startSends()
             }
         case .failing(let reason, let retryIn):
             status = ChatNetworkStatus(.disconnected, detail: "\(configuration.homeserver.absoluteString), "
@@ -143,11 +142,27 @@ actor MatrixEngine<C: WallClock> {
             let stored = (try? await storage.load(Self.explainedKey)) ?? nil
             explained = Set((stored ?? "").split(separator: "\n").map(String.init))
         }
+        if handled == nil {
+            let stored = (try? await storage.load(MatrixStateKey.handledEvents)) ?? nil
+            handled = stored.map(HandledEvents.init(stored:)) ?? HandledEvents(since: nil)
+        }
+        if handled?.since != batch.since { handled = HandledEvents(since: batch.since) }
         var directChanged = false
+        // Per room, the last message handed to the bots (direct, or addressed to the bot).
+        var lastHandled: [String: String] = [:]
         for outcome in book.apply(batch.response, initial: batch.isInitial) {
             switch outcome {
-            case .message(let message):
+            case .message(let message, let room, let eventID):
+                if let eventID, handled?.ids.contains(eventID) == true {
+                    logger.notice("already handled before a restart; not answered again",
+                                  ["event": eventID, "from": message.sender.nick])
+                    continue
+                }
                 await events?(.message(message))
+                if let eventID {
+                    await rememberHandled(eventID)
+                    if message.place == .direct || message.addressedToBot { lastHandled[room] = eventID }
+                }
             case .invited(let room, let inviter, let direct):
                 directChanged = await answerInvite(room: room, inviter: inviter, direct: direct) || directChanged
             case .encryptedRoom(let room):
@@ -157,6 +172,41 @@ actor MatrixEngine<C: WallClock> {
             }
         }
         if directChanged { await saveDirect() }
+        if configuration.readReceipts { markRead(lastHandled) }
+    }
+
+    /// Sends an `m.read` receipt for the last message the bots handled in
+    /// each room (a receipt covers the earlier ones), beside the sync loop
+    /// so the next poll does not wait for it; a failure is only logged (the
+    /// next message's receipt covers this one).
+    private func markRead(_ last: [String: String]) {
+        let client = self.client
+        let logger = self.logger
+        for (room, eventID) in last.sorted(by: { $0.key < $1.key }) {
+            Task {
+                do {
+                    try await client.markRead(room: room, eventID: eventID)
+                } catch {
+                    logger.warning("cannot send a read receipt", ["room": room, "event": eventID, "error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    /// Stores that the bots have the message `eventID` of the batch under
+    /// way. The bots' step for it is committed by now (the events callback
+    /// returns after it); a crash before the batch's position is stored
+    /// then skips it when the batch comes again. Left open: a crash between
+    /// that step's commit and this write (one store write later).
+    private func rememberHandled(_ eventID: String) async {
+        guard var record = handled else { return }
+        record.ids.append(eventID)
+        handled = record
+        do {
+            try await storage.save(MatrixStateKey.handledEvents, record.stored)
+        } catch {
+            logger.warning("cannot store a handled message's id", ["event": eventID, "error": "\(error)"])
+        }
     }
 
     private func joinConfiguredRooms() async {
@@ -269,8 +319,7 @@ actor MatrixEngine<C: WallClock> {
         }
         sequence += 1
         queue.append(Queued(action: action, queuedAt: clock.date, order: sequence))
-        wake?.resume()
-        wake = nil
+        startSends()
     }
 
     private func report(_ delivery: ChatDelivery) {
@@ -292,19 +341,14 @@ actor MatrixEngine<C: WallClock> {
             .min { (queue[$0].action.lane, queue[$0].order) < (queue[$1].action.lane, queue[$1].order) }
     }
 
-    /// Starts sends while there is room under ``maxInFlight``; a failed one
-    /// makes the loop wait out the backoff before it starts more.
-    private func sendLoop() async {
-        while !Task.isCancelled, !isStopping {
-            if let pause = pendingPause {
-                pendingPause = nil
-                try? await clock.sleep(for: pause)
-                continue
-            }
-            guard status.isReady, inFlight.count < Self.maxInFlight, let index = next() else {
-                await withCheckedContinuation { wake = $0 }
-                continue
-            }
+    /// Starts sends while there is room under ``maxInFlight``, unless the
+    /// session is not ready or a failed send's backoff is under way. Called
+    /// whenever that may have changed (a text queued, a send settled, the
+    /// session ready, a backoff over), so a page's PUT starts from the call
+    /// that queued it, without waking a loop first.
+    private func startSends() {
+        guard !isStopping, pausedUntil == nil, status.isReady else { return }
+        while inFlight.count < Self.maxInFlight, let index = next() {
             let item = queue[index]
             if let expiry = item.action.expiresAt, expiry <= clock.date {
                 queue.remove(at: index)
@@ -313,8 +357,34 @@ actor MatrixEngine<C: WallClock> {
             }
             queue[index].sending = true
             inFlight.insert(item.action.recipient)
-            sendTasks[item.order] = Task { await self.send(item) }
+            // An urgent text (a page) runs at high priority, so its hops (this
+            // actor, the client's, the HTTP read) go ahead of routine work
+            // such as decoding a sync answer.
+            let priority: TaskPriority? = item.action.lane == .urgent ? .high : nil
+            sendTasks[item.order] = Task(priority: priority) { await self.send(item) }
         }
+    }
+
+    /// Holds new sends for `wait` (the later end wins when sends fail together).
+    private func pause(for wait: Duration) {
+        let end = clock.now.advanced(by: wait)
+        if let current = pausedUntil, !(current < end) { return }
+        let waiting = pausedUntil != nil
+        pausedUntil = end
+        if !waiting { pauseTask = Task { await self.waitOutPause() } }
+    }
+
+    private func waitOutPause() async {
+        while let end = pausedUntil, clock.now < end {
+            do {
+                try await clock.sleep(for: clock.now.duration(to: end))
+            } catch {
+                return
+            }
+        }
+        pausedUntil = nil
+        pauseTask = nil
+        startSends()
     }
 
     /// Sends one queued text and settles it: removed and reported, or back
@@ -323,10 +393,7 @@ actor MatrixEngine<C: WallClock> {
         let result = await deliver(item.action)
         inFlight.remove(item.action.recipient)
         sendTasks[item.order] = nil
-        defer {
-            wake?.resume()
-            wake = nil
-        }
+        defer { startSends() }
         guard let position = queue.firstIndex(where: { $0.order == item.order }) else { return }
         switch result {
         case .sent:
@@ -343,7 +410,7 @@ actor MatrixEngine<C: WallClock> {
             let wait = backoff.failed(random: &random)
             logger.warning("send failed; retrying", ["to": item.action.recipient.description, "error": reason,
                                                      "retry_ms": wait.wholeMilliseconds])
-            pendingPause = max(pendingPause ?? .zero, wait)
+            pause(for: wait)
         }
     }
 
@@ -425,4 +492,23 @@ actor MatrixEngine<C: WallClock> {
             return room
         }
     }
+}
+
+/// The messages handed to the bots from the batch fetched at `since`, as
+/// stored: the position on the first line (`-` for none), then one event id
+/// a line.
+struct HandledEvents: Sendable, Equatable {
+    var since: String?
+    var ids: [String] = []
+
+    init(since: String?) { self.since = since }
+
+    init(stored: String) {
+        var lines = stored.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let first = lines.isEmpty ? "-" : lines.removeFirst()
+        since = first == "-" ? nil : first
+        ids = lines.filter { !$0.isEmpty }
+    }
+
+    var stored: String { ([since ?? "-"] + ids).joined(separator: "\n") }
 }

@@ -28,7 +28,8 @@ public struct MatrixRoomBook: Sendable {
     public private(set) var directRooms: [String: String] = [:]
     /// The direct room to write to for each user (the newest known).
     public private(set) var directRoomOf: [String: String] = [:]
-    /// Joined members per room (the bot included), from state and timeline.
+    /// Joined members per room (the bot in every room of the `join` section),
+    /// from state and timeline.
     public private(set) var members: [String: Set<String>] = [:]
     /// Rooms with encryption enabled.
     public private(set) var encrypted: Set<String> = []
@@ -40,7 +41,9 @@ public struct MatrixRoomBook: Sendable {
 
     /// What a sync batch asks of the adapter.
     public enum Outcome: Sendable, Hashable {
-        case message(ChatMessage)
+        /// A message for the bots, with its room and event id (to skip it
+        /// when the same batch comes again after a crash; to mark it read).
+        case message(ChatMessage, room: String, eventID: String?)
         /// The bot was invited; `direct`: the invite says `is_direct`.
         case invited(room: String, by: String, direct: Bool)
         /// An encrypted event or encryption turned on in a room.
@@ -111,8 +114,11 @@ public struct MatrixRoomBook: Sendable {
                     outcomes.append(.encryptedRoom(room))
                     continue
                 }
-                if let message = message(event, room: room) { outcomes.append(.message(message)) }
+                if let message = message(event, room: room) { outcomes.append(.message(message, room: room, eventID: event.eventID)) }
             }
+            // A room in `join` is one the bot has joined, whatever older state
+            // in the batch says (its own join may lie before the timeline).
+            members[room, default: []].insert(ownUserID)
             if !initial, joined.state.contains(where: { $0.type == "m.room.encryption" }) {
                 outcomes.append(.encryptedRoom(room))
             }

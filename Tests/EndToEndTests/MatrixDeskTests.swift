@@ -28,7 +28,7 @@ import TestSupport
     /// ngircd; the gateway on both.
     /// `beforeGateway`: runs once Synapse and anna are up, before the
     /// gateway starts (to leave the bot's account as a crashed run would).
-    func withDesk(agentsOnMatrix: Bool = true,
+    func withDesk(agentsOnMatrix: Bool = true, readReceipts: Bool = false,
                   beforeGateway: (SynapseServer, MatrixTestUser) async throws -> Void = { _, _ in },
                   _ body: (Desk) async throws -> Void) async throws {
         try await SynapseServer.with { synapse in
@@ -43,7 +43,7 @@ import TestSupport
                 let matrix = GatewayProcess.MatrixNetwork(
                     homeserver: synapse.url, serverName: synapse.serverName, user: synapse.userID("switchboard"),
                     password: Self.password, rooms: agentsOnMatrix ? ["#agents:localhost"] : [],
-                    agentsRoom: agentsOnMatrix ? "#agents:localhost" : nil)
+                    agentsRoom: agentsOnMatrix ? "#agents:localhost" : nil, readReceipts: readReceipts)
                 let gateway = try await GatewayProcess.start(network: .init(port: irc.port, matrix: matrix))
                 let desk = Desk(synapse: synapse, irc: irc, gateway: gateway, bot: synapse.userID("switchboard"),
                                 anna: anna, customer: customer, agentsRoom: agentsRoom)
@@ -145,6 +145,34 @@ import TestSupport
             // on a loaded machine took 0.7–2.0 s here, mostly Synapse and the
             // long poll); that the page comes at all is the expectMessage above.
             print("matrix page latency (customer's answer sent → page seen by the agent): \(latency)")
+        }
+    }
+
+    /// With `readReceipts`, the customer's client shows the bot read their
+    /// message: an `m.read` receipt from the bot for it, on real Synapse.
+    @Test func withReadReceiptsTheCustomerSeesTheBotReadTheirMessage() async throws {
+        try await withDesk(readReceipts: true) { desk in
+            let room = try await openDirectRoom(desk)
+            let eventID = try await desk.customer.say("Hello, customer number 20001. Our VPN is down", in: room)
+            _ = try await desk.customer.expectMessage(from: desk.bot, containing: "PIN", in: room)
+            let deadline = ContinuousClock.now.advanced(by: .seconds(15))
+            var readers: [String] = []
+            var attempt = 0
+            while ContinuousClock.now < deadline {
+                // A fresh initial sync carries the room's current receipts;
+                // a different inline filter each time (timeline limit) keeps
+                // Synapse from answering from its sync response cache.
+                attempt += 1
+                let filter = #"{"room":{"timeline":{"limit":\#(attempt)}}}"#
+                let sync = try await desk.customer.client.call("GET", ["sync"],
+                                                               query: [("timeout", "0"), ("filter", filter)])
+                let receipts = sync["rooms"]?["join"]?[room]?["ephemeral"]?["events"]?.array ?? []
+                readers = receipts.filter { $0["type"]?.string == "m.receipt" }
+                    .compactMap { $0["content"]?[eventID]?["m.read"]?.object?.keys.sorted() }.flatMap { $0 }
+                if readers.contains(desk.bot) { break }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(readers.contains(desk.bot), "m.read receipts for \(eventID): \(readers)")
         }
     }
 

@@ -66,6 +66,22 @@ import Testing
         #expect(secretInline.contains("networks[0].password: a secret is given as { env:"), "\(secretInline)")
     }
 
+    @Test func readReceiptsAreOffUnlessTheEntrySaysSo() throws {
+        func entry(_ extra: String) throws -> MatrixNetworkSettings {
+            try #require(try base.load("""
+                { customers: ["customers.json5"], networks: [
+                    { kind: "matrix", name: "mx", homeserver: "https://hs.example", user: "@sb:hs.example",
+                      password: { env: "SWITCHBOARD_TEST_READ_RECEIPTS_PASSWORD" }\(extra) },
+                ] }
+                """).networks.first?.matrix)
+        }
+        setenv("SWITCHBOARD_TEST_READ_RECEIPTS_PASSWORD", "pw", 1)
+        #expect(try entry("").readReceipts == false)
+        let on = try entry(", readReceipts: true")
+        #expect(on.readReceipts)
+        #expect(try NetworkFactory.matrixConfiguration(on, definitions: nil).readReceipts)
+    }
+
     @Test func aHomeserverWithAPrivateCAIsTrustedThroughCaFileWithTheHostStillVerified() throws {
         let configuration = try base.load("""
             { customers: ["customers.json5"], networks: [

@@ -36,14 +36,15 @@ import Testing
     }
 
     func start(_ fake: FakeHomeserver, clock: ManualClock, recorder: Recorder,
-               invitesFrom: [String] = [":example.org"], rooms: [String] = [])
+               invitesFrom: [String] = [":example.org"], rooms: [String] = [],
+               storage: any MatrixStateStorage = MemoryMatrixStateStorage(), readReceipts: Bool = false)
         async -> (MatrixChatNetwork<ManualClock>, Task<Void, any Error>)
     {
         let configuration = MatrixNetworkConfiguration(
             homeserver: URL(string: "http://hs")!, userID: "@bot:example.org", credentials: .password("pw"), rooms: rooms,
-            invitesFrom: invitesFrom, encryptedRoomText: "encrypted")
+            invitesFrom: invitesFrom, encryptedRoomText: "encrypted", readReceipts: readReceipts)
         let network = MatrixChatNetwork(name: "mx", configuration: configuration, transport: fake, syncTransport: fake,
-                                        storage: MemoryMatrixStateStorage(), deviceID: nil, clock: clock,
+                                        storage: storage, deviceID: nil, clock: clock,
                                         logger: .disabled)
         let task = Task {
             try await network.run(events: { e in recorder.events.withLock { $0.append(e) } },
@@ -213,5 +214,97 @@ import Testing
         #expect(fake.seen.contains { $0.method == "POST" && $0.path == "/join/#support:example.org" })
         await network.shutdown(message: "", deadline: .zero)
         _ = try? await task.value
+    }
+
+    /// Storage whose writes of the sync position fail: the process "dies"
+    /// after the bots handled a batch and before its position was stored.
+    final class PositionNeverStored: MatrixStateStorage {
+        let inner: MemoryMatrixStateStorage
+        init(_ inner: MemoryMatrixStateStorage) { self.inner = inner }
+        func load(_ key: String) async throws -> String? { try await inner.load(key) }
+        func save(_ key: String, _ value: String) async throws {
+            if key == MatrixStateKey.since { throw MatrixClientError("killed before the position was stored") }
+            try await inner.save(key, value)
+        }
+    }
+
+    /// A homeserver with the direct room `!dm` of `@cust`, whose `/sync`
+    /// from `s1` brings `messages` (event id, text) and then holds.
+    static func customerWrites(_ messages: [(String, String)]) -> FakeHomeserver {
+        let events = messages.map { id, text in
+            #"{"type":"m.room.message","sender":"@cust:example.org","event_id":"\#(id)","content":{"msgtype":"m.text","body":"\#(text)"}}"#
+        }
+        let batch = #"{"next_batch":"s2","rooms":{"join":{"!dm:example.org":{"timeline":{"events":[\#(events.joined(separator: ","))]}}}}}"#
+        let base = homeserver()
+        return FakeHomeserver { seen in
+            switch (seen.method, seen.path) {
+            case ("GET", "/sync"): seen.query["since"] == "s1" ? (200, json(batch)) : (FakeHomeserver.hold, ok)
+            case ("GET", "/user/@bot:example.org/account_data/m.direct"):
+                (200, json(#"{"@cust:example.org":["!dm:example.org"]}"#))
+            default: base.answerForTests(seen)
+            }
+        }
+    }
+
+    func texts(_ recorder: Recorder) -> [String] {
+        recorder.events.withLock { $0.compactMap { if case .message(let m) = $0 { m.text } else { nil } } }
+    }
+
+    @Test func aBatchFetchedAgainAfterACrashBeforeItsPositionWasStoredIsNotAnsweredTwice() async throws {
+        let memory = MemoryMatrixStateStorage([MatrixStateKey.since: "s1"])
+        // First run: both messages reach the bots, then storing the position fails.
+        let clock = ManualClock()
+        let first = Recorder()
+        let (network, task) = await start(Self.customerWrites([("$a", "Kundennummer 10042"), ("$b", "PIN 4711")]),
+                                          clock: clock, recorder: first, storage: PositionNeverStored(memory))
+        await waitFor { texts(first).count == 2 }
+        #expect(texts(first) == ["Kundennummer 10042", "PIN 4711"])
+        // The sync loop backs off and fetches the same batch again: nothing new for the bots.
+        #expect(await clock.waitForSleepers(1))
+        clock.advance(by: .seconds(5))
+        #expect(await clock.waitForSleepers(1))
+        #expect(texts(first).count == 2)
+        await network.shutdown(message: "", deadline: .zero)
+        _ = try? await task.value
+        #expect(try await memory.load(MatrixStateKey.since) == "s1")
+
+        // After the restart the batch comes again from the stored position,
+        // with a message written meanwhile: only that one is answered.
+        let second = Recorder()
+        let (restarted, task2) = await start(
+            Self.customerWrites([("$a", "Kundennummer 10042"), ("$b", "PIN 4711"), ("$c", "still down")]),
+            clock: ManualClock(), recorder: second, storage: memory)
+        await waitFor { texts(second).count == 1 }
+        #expect(texts(second) == ["still down"])
+        for _ in 0..<200_000 where try await memory.load(MatrixStateKey.since) != "s2" { await Task.yield() }
+        await restarted.shutdown(message: "", deadline: .zero)
+        _ = try? await task2.value
+        #expect(try await memory.load(MatrixStateKey.since) == "s2")
+    }
+
+    @Test func withReadReceiptsTheLastHandledMessageOfEachRoomIsMarkedReadAndWithoutThemNothingIs() async throws {
+        let messages = [("$a", "Kundennummer 10042"), ("$b", "PIN 4711")]
+        let memory = MemoryMatrixStateStorage([MatrixStateKey.since: "s1"])
+        let fake = Self.customerWrites(messages)
+        let recorder = Recorder()
+        let (network, task) = await start(fake, clock: ManualClock(), recorder: recorder, storage: memory,
+                                          readReceipts: true)
+        await waitFor { fake.seen.contains { $0.path.contains("/receipt/") } }
+        await waitFor { texts(recorder).count == 2 }
+        let receipts = fake.seen.filter { $0.path.contains("/receipt/") }
+        #expect(receipts.map(\.method) == ["POST"])
+        #expect(receipts.map(\.path) == ["/rooms/!dm:example.org/receipt/m.read/$b"], "one receipt covers both")
+        await network.shutdown(message: "", deadline: .zero)
+        _ = try? await task.value
+
+        let quiet = Self.customerWrites(messages)
+        let second = Recorder()
+        let (off, task2) = await start(quiet, clock: ManualClock(), recorder: second,
+                                       storage: MemoryMatrixStateStorage([MatrixStateKey.since: "s1"]))
+        await waitFor { texts(second).count == 2 }
+        for _ in 0..<1000 { await Task.yield() }
+        #expect(!quiet.seen.contains { $0.path.contains("/receipt/") })
+        await off.shutdown(message: "", deadline: .zero)
+        _ = try? await task2.value
     }
 }

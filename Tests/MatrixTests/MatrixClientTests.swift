@@ -173,6 +173,11 @@ import Testing
         #expect(syncs.first?.query["timeout"] == "0" && syncs.first?.query["since"] == nil)
         #expect(syncs.dropFirst().first?.query["timeout"] == "30000" && syncs.dropFirst().first?.query["since"] == "s1")
         #expect(syncs.allSatisfy { $0.query["filter"] == "F1" })
+        // The uploaded filter keeps messages and the bot's own events (leaving
+        // those out made Synapse answer the bot's sends later; see `filter`).
+        let filter = fake.seen.first { $0.path == "/user/@bot:example.org/filter" }?.body
+        #expect(filter?["room"]?["timeline"]?["types"]?.array?.contains(.string("m.room.message")) == true)
+        #expect(filter?["room"]?["timeline"]?["not_senders"] == nil)
         // The position is stored only after a batch was handled.
         #expect(try await storage.load(MatrixStateKey.since) != nil)
         #expect(try await storage.load(MatrixStateKey.deviceID) == "NEWDEVICE")

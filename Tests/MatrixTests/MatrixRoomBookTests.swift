@@ -24,7 +24,7 @@ import Testing
     }
 
     func messages(_ outcomes: [MatrixRoomBook.Outcome]) -> [ChatMessage] {
-        outcomes.compactMap { if case .message(let m) = $0 { m } else { nil } }
+        outcomes.compactMap { if case .message(let m, _, _) = $0 { m } else { nil } }
     }
 
     @Test func aDirectMessageComesFromTheSendersUserIDNeverTheDisplayName() {
@@ -119,6 +119,21 @@ import Testing
         #expect(out == [.directRoomLearnt(room: "!two:example.org", user: "@x:example.org")])
         #expect(book.directRoom(for: "@x:example.org") == "!two:example.org")
         #expect(book.directAccountData["@x:example.org"] == .array([.string("!two:example.org")]))
+    }
+
+    /// A batch whose state still shows the bot invited (its join lies before
+    /// the timeline window): a room in `join` counts the bot as a member all
+    /// the same, so a room of the bot and one user is their direct room.
+    @Test func theBotIsAMemberOfEveryJoinedRoomWithoutItsOwnJoinEvent() {
+        var book = book()
+        let out = book.apply(sync("!two:example.org", [
+            #"{"type":"m.room.member","state_key":"@x:example.org","sender":"@x:example.org","content":{"membership":"join"}}"#,
+        ], state: [
+            #"{"type":"m.room.member","state_key":"@switchboard:example.org","sender":"@x:example.org","content":{"membership":"invite"}}"#,
+        ]), initial: false)
+        #expect(out == [.directRoomLearnt(room: "!two:example.org", user: "@x:example.org")])
+        #expect(book.members["!two:example.org"] == ["@switchboard:example.org", "@x:example.org"])
+        #expect(book.directRoom(for: "@x:example.org") == "!two:example.org")
     }
 
     @Test func aForgottenDirectRoomIsNoLongerWrittenTo() {

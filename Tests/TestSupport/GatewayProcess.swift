@@ -58,15 +58,18 @@ public final class GatewayProcess: Sendable {
         public var rooms: [String]
         /// Where pages go on Matrix; nil: the IRC network's `#agents`.
         public var agentsRoom: String?
+        /// `readReceipts` of the entry.
+        public var readReceipts: Bool
 
         public init(homeserver: URL, serverName: String, user: String, password: String, rooms: [String] = [],
-                    agentsRoom: String? = nil) {
+                    agentsRoom: String? = nil, readReceipts: Bool = false) {
             self.homeserver = homeserver
             self.serverName = serverName
             self.user = user
             self.password = password
             self.rooms = rooms
             self.agentsRoom = agentsRoom
+            self.readReceipts = readReceipts
         }
     }
 
@@ -333,6 +336,7 @@ public final class GatewayProcess: Sendable {
                 password: { env: "SWITCHBOARD_E2E_MATRIX" },
                 rooms: [\(rooms)],
                 \(matrix.agentsRoom.map { "agentsRoom: \"\($0)\"," } ?? "")
+                \(matrix.readReceipts ? "readReceipts: true," : "")
                 language: "en",
               }
             """

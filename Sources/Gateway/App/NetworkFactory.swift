@@ -59,7 +59,7 @@ public enum NetworkFactory {
         } ?? "This room is encrypted, and I cannot read encrypted messages. Please open an unencrypted direct chat."
         return MatrixNetworkConfiguration(homeserver: m.homeserver, userID: m.userID, credentials: try m.credentials(),
                                           rooms: m.rooms, invitesFrom: m.invitesFrom, encryptedRoomText: text,
-                                          deviceDisplayName: m.deviceName)
+                                          deviceDisplayName: m.deviceName, readReceipts: m.readReceipts)
     }
 
     /// The bots' settings for a configured network.

@@ -405,6 +405,7 @@ struct NetworkEntry: Decodable {
     var invitesFrom: [String]?
     var deviceName: String?
     var caFile: String?
+    var readReceipts: Bool?
 
     /// Whether the entry sets `field` (one of the kind-specific ones).
     func has(_ field: String) -> Bool {
@@ -428,6 +429,7 @@ struct NetworkEntry: Decodable {
         case "invitesFrom": invitesFrom != nil
         case "deviceName": deviceName != nil
         case "caFile": caFile != nil
+        case "readReceipts": readReceipts != nil
         default: false
         }
     }

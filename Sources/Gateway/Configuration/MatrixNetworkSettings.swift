@@ -9,7 +9,8 @@ import Matrix
 ///   user: "@switchboard:example.org", password: { env: "SWITCHBOARD_MATRIX_PASSWORD" },
 ///   rooms: ["#support-agents:example.org", "#support:example.org"],
 ///   agentsRoom: "#support-agents:example.org", supportRooms: ["#support:example.org"],
-///   invitesFrom: [":example.org"], language: "de" }   // caFile: "hs-ca.pem" for a private CA
+///   invitesFrom: [":example.org"], language: "de" }   // caFile: "hs-ca.pem" for a private CA,
+///                                                      // readReceipts: true to mark handled messages read
 /// ```
 public struct MatrixNetworkSettings: Sendable, Hashable {
     public var name: String
@@ -38,12 +39,15 @@ public struct MatrixNetworkSettings: Sendable, Hashable {
     /// the system store (a homeserver with a private CA); the host name is
     /// still verified. Relative to the configuration file.
     public var caFile: URL?
+    /// Marks the customer messages the bots handled as read (`m.read`
+    /// receipts). Default false.
+    public var readReceipts: Bool
 
     /// The fields of an IRC entry, refused in a Matrix entry (and the other way round).
     static let ircOnlyFields = ["server", "nick", "tls", "alternativeNicks", "realName", "sasl", "channels",
                                 "agentsChannel", "supportChannels", "identifyAgentsBy", "sendQueue"]
     static let matrixOnlyFields = ["homeserver", "accessToken", "rooms", "agentsRoom", "supportRooms", "invitesFrom",
-                                   "deviceName", "caFile"]
+                                   "deviceName", "caFile", "readReceipts"]
 
     init(_ entry: NetworkEntry, document: ConfigDocument, path: ConfigPath, base: URL) throws(ConfigError) {
         var issues: [ConfigIssue] = []
@@ -64,7 +68,8 @@ public struct MatrixNetworkSettings: Sendable, Hashable {
         }
         for field in Self.ircOnlyFields where entry.has(field) {
             issue("\"\(field)\" is a field of IRC networks; a Matrix network has homeserver, user, password or "
-                + "accessToken, rooms, agentsRoom, supportRooms, invitesFrom, language, deviceName, caFile", .key(field))
+                + "accessToken, rooms, agentsRoom, supportRooms, invitesFrom, language, deviceName, caFile, readReceipts",
+                  .key(field))
         }
 
         name = entry.name
@@ -125,6 +130,7 @@ public struct MatrixNetworkSettings: Sendable, Hashable {
         if let caFile, homeserver.scheme?.lowercased() != "https" {
             issue("caFile is for an https:// homeserver (found \"\(caFile.path)\" with \(homeserverText))", "caFile")
         }
+        readReceipts = entry.readReceipts ?? false
         guard issues.isEmpty else { throw ConfigError(issues) }
     }
 
