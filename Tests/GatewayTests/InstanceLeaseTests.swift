@@ -101,24 +101,21 @@ import Testing
 /// file: checked when it is read (`check-config`, `run`), so a timing that
 /// cannot hold a lease is refused with its field.
 @Suite struct LeaseTimingConfigurationTests {
+    /// The lease-timing part `lease` in an otherwise minimal configuration,
+    /// written and loaded as ``GatewayConfigurationTests`` does.
     func load(_ lease: String) throws -> GatewayConfiguration {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lease-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let file = folder.appendingPathComponent("gw.json5")
-        try """
-            { customers: ["customers.json5"], \(lease)
-              networks: [{ name: "demo", server: "127.0.0.1:6667", nick: "switchboard" }] }
-            """.write(to: file, atomically: true, encoding: .utf8)
-        return try GatewayConfiguration.load(from: file)
+        try GatewayConfigurationTests().load(Self.configuration(lease))
     }
 
     func error(_ lease: String) -> String {
-        do {
-            _ = try load(lease)
-            return ""
-        } catch {
-            return "\(error)"
-        }
+        GatewayConfigurationTests().errors(Self.configuration(lease))
+    }
+
+    static func configuration(_ lease: String) -> String {
+        """
+        { customers: ["customers.json5"], \(lease)
+          networks: [{ name: "demo", server: "127.0.0.1:6667", nick: "switchboard" }] }
+        """
     }
 
     @Test func theDefaultsAreSixAndTwoSecondsAndAnotherTimingIsTaken() throws {
