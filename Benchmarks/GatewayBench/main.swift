@@ -70,6 +70,29 @@ func contextSwitches() -> Int {
     return usage.ru_nvcsw + usage.ru_nivcsw
 }
 
+/// Context switches (voluntary + involuntary) per thread of this process
+/// now, by thread id, with the thread's name: compared before and after a
+/// page, the threads that lived through it show the gateway's hand-offs
+/// (the bench's own client threads are named `bench…` or come and go).
+func threadSwitches() -> [Int: (name: String, switches: Int)] {
+    var result: [Int: (name: String, switches: Int)] = [:]
+    guard let tids = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { return result }
+    for tid in tids {
+        guard let id = Int(tid),
+              let status = try? String(contentsOfFile: "/proc/self/task/\(tid)/status", encoding: .utf8) else { continue }
+        var name = "?"
+        var switches = 0
+        for line in status.split(separator: "\n") {
+            if line.hasPrefix("Name:") { name = line.dropFirst(5).trimmingCharacters(in: .whitespaces) }
+            if line.hasPrefix("voluntary_ctxt_switches:") || line.hasPrefix("nonvoluntary_ctxt_switches:") {
+                switches += Int(line.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) ?? 0
+            }
+        }
+        result[id] = (name, switches)
+    }
+    return result
+}
+
 let server = try await NgircdServer.start()
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gatewaybench-\(UUID().uuidString.prefix(8))").path
 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -108,9 +131,18 @@ let agentThread = Thread {
         pageArrived.signal()
     }
 }
+agentThread.name = "bench-agent"
 agentThread.start()
+let threadsBefore = Mutex<[Int: (name: String, switches: Int)]>([:])
+let traceStart = Mutex<UInt64>(0)
 var pageLatencies: [Double] = []
 var pageSwitches: [Double] = []
+/// Per page: switches of the threads alive before and after it that are not the bench's.
+var gatewaySwitches: [Double] = []
+var switchesByName: [String: [Double]] = [:]
+/// Per page and hop (with SWITCHBOARD_HOP_TRACE): milliseconds since the hop before.
+var hopTimes: [HopTrace.Hop: [Double]] = [:]
+var hopToRead: [Double] = []
 for index in 1...pageCount {
     let nick = String(format: "kunde%03d", index)
     let customer = try await TestUser.connect(port: server.port, nick: nick)
@@ -127,6 +159,9 @@ for index in 1...pageCount {
             client.privmsg("switchboard", "no")
             _ = try client.expectMessage(from: "switchboard", containing: "How serious")
         }
+        threadsBefore.withLock { $0 = threadSwitches() }
+        _ = HopTrace.take()
+        traceStart.withLock { $0 = HopTrace.now() }
         let switches = contextSwitches()
         let sent = ContinuousClock.now
         client.privmsg("switchboard", "1")
@@ -135,11 +170,51 @@ for index in 1...pageCount {
     }
     try await offload { pageArrived.wait() }
     pageSwitches.append(Double(contextSwitches() - switchesBefore))
+    let before = threadsBefore.withLock { $0 }
+    var gateway = 0
+    var byName: [String: Int] = [:]
+    for (tid, now) in threadSwitches() where !now.name.hasPrefix("bench") {
+        guard let then = before[tid] else { continue }
+        gateway += now.switches - then.switches
+        byName[now.name, default: 0] += now.switches - then.switches
+    }
+    gatewaySwitches.append(Double(gateway))
+    for (name, count) in byName { switchesByName[name, default: []].append(Double(count)) }
     let page = pages.withLock { $0.removeFirst() }
-    pageLatencies.append(milliseconds(sent.duration(to: page.receivedAt)))
+    let latency = milliseconds(sent.duration(to: page.receivedAt))
+    pageLatencies.append(latency)
+    if HopTrace.isEnabled {
+        // Each hop: its first mark after the hop before (the chain starts
+        // when the last answer was sent and ends when the agent read the page).
+        let marks = HopTrace.take()
+        var previous = traceStart.withLock { $0 }
+        for hop in HopTrace.Hop.allCases {
+            guard let mark = marks.first(where: { $0.hop == hop && $0.nanoseconds >= previous }) else { continue }
+            hopTimes[hop, default: []].append(Double(mark.nanoseconds - previous) / 1e6)
+            previous = mark.nanoseconds
+        }
+        let end = traceStart.withLock { $0 } + UInt64(latency * 1e6)
+        hopToRead.append(end >= previous ? Double(end - previous) / 1e6 : 0)
+    }
     try await customer.run { $0.close() }
 }
 let sortedPages = pageLatencies.sorted()
+var hopReport = ""
+if HopTrace.isEnabled {
+    hopReport = "\n   where a page's time goes (SWITCHBOARD_HOP_TRACE; median ms since the hop before, over \(pageCount) pages):"
+    for hop in HopTrace.Hop.allCases {
+        guard let times = hopTimes[hop] else { continue }
+        let sorted = times.sorted()
+        hopReport += "\n     \(hop.label.padding(toLength: 26, withPad: " ", startingAt: 0)) median \(format(percentile(sorted, 0.5)))  p90 \(format(percentile(sorted, 0.9)))  (\(times.count) pages)"
+    }
+    let rest = hopToRead.sorted()
+    hopReport += "\n     \("page read by the agent".padding(toLength: 26, withPad: " ", startingAt: 0)) median \(format(percentile(rest, 0.5)))  p90 \(format(percentile(rest, 0.9)))"
+}
+var switchReport = ""
+for (name, counts) in switchesByName.sorted(by: { $0.key < $1.key }) {
+    let total = counts.reduce(0, +) / Double(pageCount)
+    switchReport += "\(switchReport.isEmpty ? "" : ", ")\(name) \(String(format: "%.1f", total))"
+}
 print("""
 
     1. Contract customer's last answer → page read by the on-duty agent (\(pageCount) customers, sequential)
@@ -147,6 +222,8 @@ print("""
        page (agent's PM)        \(format(percentile(sortedPages, 0.5)))    \(format(percentile(sortedPages, 0.9)))    \(format(percentile(sortedPages, 0.99)))    \(format(sortedPages.last ?? .nan))
        context switches per page, last answer sent → page read (whole process: gateway and the bench's clients, \
     the customer's "is saved" included): median \(String(format: "%.0f", percentile(pageSwitches.sorted(), 0.5)))
+       the gateway's threads alone (not the bench's clients): median \(String(format: "%.0f", percentile(gatewaySwitches.sorted(), 0.5))); \
+    mean per page by thread name: \(switchReport)\(hopReport)
     """)
 
 // The machine's floor for the durable part, measured the same way right
@@ -327,6 +404,7 @@ let echoThread = Thread {
         echoUser.client.privmsg(line.nick, line.text)
     }
 }
+echoThread.name = "bench-echo"
 echoThread.start()
 let pinger = try await TestUser.connect(port: server.port, nick: "pinger")
 let relayRounds = relayCount

@@ -191,6 +191,7 @@ public final class IRCChatNetwork<C: WallClock>: ChatNetwork {
             logger.info("registered", ["nick": nick])
             await events(.connected(network: name))
         case .message(let message):
+            HopTrace.mark(.adapter)
             if let chat = await chatMessage(message) { await events(.message(chat)) }
         case .nickChanged(let old, let new, let isSelf):
             if !isSelf { await events(.nickChanged(network: name, from: old, to: new)) }

@@ -27,9 +27,19 @@ public enum IRCConnectors {
 ///
 /// One actor owns the connection, the session and the send queue. Per
 /// connection, a reader task feeds received lines to the session and one
-/// loop writes what the session releases; between events it sleeps exactly
-/// until the session's next deadline (keep-alive, token refill, reconnect,
-/// expiry) on the injected clock — no polling.
+/// loop (the pump) runs the session's timers; between events it sleeps
+/// exactly until the session's next deadline (keep-alive, token refill,
+/// reconnect, expiry) on the injected clock — no polling.
+///
+/// **The short write path.** Lines the session may release at once (a text
+/// just queued, a PONG) are written from the actor in the job that queued
+/// them, with a non-blocking write (``Transport/Connection/writeAvailable(_:)``):
+/// a page goes out without waking the pump — a hop to another task on the
+/// cooperative pool and back. Only what the socket does not take then, or
+/// what waits for the token bucket, is left to the pump; it is woken only
+/// when that brings its next deadline forward. Every line still takes its
+/// token (``IRCSession/nextLine(now:)``), and a text is reported delivered
+/// only after all its lines were written, whichever of the two wrote them.
 ///
 /// ```swift
 /// let client = IRCClient(configuration: config, clock: SystemClock(), logger: logger)
@@ -58,6 +68,15 @@ public actor IRCClient<C: WallClock> {
     /// The timer that wakes the loop at a deadline; kept across sleeps.
     private var timer: (deadline: Date, task: Task<Void, Never>)?
     private var shutdownWaiters: [CheckedContinuation<Void, Never>] = []
+    /// The connection being served, while the pump runs.
+    private var connection: Connection?
+    /// True while the pump waits in a write: nothing else may write then.
+    private var writing = false
+    /// The end of a batch a direct write could not finish (its lines are
+    /// in flight); the pump writes it before anything else.
+    private var unwritten: [UInt8] = []
+    /// Why a direct write failed; the pump ends the connection with it.
+    private var writeFailure: String?
 
     /// - Parameters:
     ///   - seed: seeds reconnect jitter and fallback nick digits (tests).
@@ -126,7 +145,8 @@ public actor IRCClient<C: WallClock> {
                      replaceKey: String? = nil) throws {
         try session.send(text, to: target, notice: notice, action: action, priority: priority, id: id,
                          expiresAt: expiresAt, replaceKey: replaceKey, now: clock.date)
-        wake()
+        if priority == .urgent, id != nil { HopTrace.mark(.queued) }
+        writeReadyLines()
     }
 
     /// Withdraws the waiting text for `target` with `replaceKey` (see
@@ -205,7 +225,11 @@ public actor IRCClient<C: WallClock> {
         var reason = "closed"
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.readLoop(connection, generation: current) }
+            self.connection = connection
             reason = await pump(connection)
+            self.connection = nil
+            unwritten = []
+            writeFailure = nil
             connection.close()
             group.cancelAll()
             await group.waitForAll()
@@ -220,21 +244,25 @@ public actor IRCClient<C: WallClock> {
         while true {
             if Task.isCancelled { return "cancelled" }
             if let reason = readerEnded { return reason }
+            if let reason = writeFailure { return reason }
             session.tick(now: clock.date)
             if let reason = session.takeDisconnectRequest() {
                 flushEvents()
                 return reason
             }
             flushEvents()
+            var batch = unwritten
+            unwritten = []
             while true {
-                let batch = takeBatch()
+                if batch.isEmpty { batch = takeBatch() }
                 if batch.isEmpty { break }
                 do {
-                    try await connection.write(batch)
+                    try await write(batch, to: connection)
                 } catch {
                     flushEvents()
                     return "write failed: \(Self.describe(error))"
                 }
+                batch = []
                 session.lineWritten(now: clock.date)
                 flushEvents()
                 if readerEnded != nil || Task.isCancelled { break }
@@ -245,6 +273,57 @@ public actor IRCClient<C: WallClock> {
                 return reason
             }
             await sleepOrWake(until: session.nextDeadline(now: clock.date))
+        }
+    }
+
+    /// Writes `batch`: what the socket takes at once from the actor, the
+    /// rest waiting for the socket (``writing`` meanwhile).
+    private func write(_ batch: [UInt8], to connection: Connection) async throws {
+        HopTrace.mark(.writeBegin)
+        let count = try connection.writeAvailable(batch)
+        if count < batch.count {
+            writing = true
+            defer { writing = false }
+            try await connection.write(count == 0 ? batch : Array(batch[count...]))
+        }
+        HopTrace.mark(.written)
+    }
+
+    /// Writes the lines the session releases now, from the actor (see "The
+    /// short write path" above), unless the pump is writing or a direct
+    /// write is unfinished. Wakes the pump when it has something to do
+    /// sooner than it planned: the rest of a batch, a failure, a disconnect
+    /// the session asks for, or an earlier deadline.
+    private func writeReadyLines() {
+        guard let connection, !writing, unwritten.isEmpty, writeFailure == nil else {
+            wake()
+            return
+        }
+        let batch = takeBatch()
+        if !batch.isEmpty {
+            HopTrace.mark(.writeBegin)
+            let count: Int
+            do {
+                count = try connection.writeAvailable(batch)
+            } catch {
+                writeFailure = "write failed: \(Self.describe(error))"
+                wake()
+                return
+            }
+            guard count == batch.count else {
+                unwritten = Array(batch[count...])
+                wake()
+                return
+            }
+            HopTrace.mark(.written)
+            session.lineWritten(now: clock.date)
+            flushEvents()
+        }
+        let now = clock.date
+        if session.hasDisconnectRequest {
+            wake()
+        } else if let deadline = session.nextDeadline(now: now), timer.map({ $0.deadline > deadline }) ?? true {
+            wake()
         }
     }
 
@@ -273,6 +352,7 @@ public actor IRCClient<C: WallClock> {
         do {
             while true {
                 let bytes = try await connection.read()
+                HopTrace.mark(.read)
                 if bytes.isEmpty {
                     await readerFinished("the server closed the connection", generation: generation)
                     return
@@ -285,6 +365,7 @@ public actor IRCClient<C: WallClock> {
                     case .failure(let error): logger.warning("unreadable line from the server", ["error": "\(error)"])
                     }
                 }
+                HopTrace.mark(.parsed)
                 if !messages.isEmpty { await received(messages, generation: generation) }
             }
         } catch {
@@ -296,8 +377,9 @@ public actor IRCClient<C: WallClock> {
         guard generation == self.generation else { return }
         let now = clock.date
         for message in messages { session.receive(message, now: now) }
+        HopTrace.mark(.session)
         flushEvents()
-        wake()
+        writeReadyLines()
     }
 
     private func readerFinished(_ reason: String, generation: Int) {

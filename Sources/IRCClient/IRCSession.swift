@@ -225,6 +225,10 @@ public struct IRCSession: Sendable {
     /// Whether ``shutdown(quitMessage:drainDeadline:now:)`` was called.
     public var isShuttingDown: Bool { shutdownState != nil }
 
+    /// Whether the driver should close the connection now (a reason is
+    /// waiting for ``takeDisconnectRequest()``).
+    public var hasDisconnectRequest: Bool { disconnectRequest != nil }
+
     /// The reason the driver should close the connection now, once.
     public mutating func takeDisconnectRequest() -> String? {
         defer { disconnectRequest = nil }

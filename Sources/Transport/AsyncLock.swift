@@ -46,6 +46,16 @@ final class AsyncLock: Sendable {
         }
     }
 
+    /// Takes the lock if it is free now; false (and not held) when another
+    /// task holds it or waits for it.
+    func tryLock() -> Bool {
+        state.withLock { state in
+            guard !state.locked else { return false }
+            state.locked = true
+            return true
+        }
+    }
+
     /// Releases the lock, handing it to the first waiter if there is one.
     func unlock() {
         let next = state.withLock { state -> CheckedContinuation<Void, any Error>? in

@@ -117,15 +117,50 @@ public final class Connection: Sendable {
         var offset = 0
         while offset < bytes.count {
             let written = try await descriptor.perform(operation) { fd -> IOStep<Int> in
-                try bytes.withUnsafeBytes { raw in
-                    let rest = UnsafeRawBufferPointer(rebasing: raw[offset...])
-                    if let tls { return try tls.writeStep(from: rest, operation) }
-                    let sent = send(fd, rest.baseAddress, rest.count, Int32(MSG_NOSIGNAL))
-                    if sent >= 0 { return .done(sent) }
-                    return try Connection.blockedStep(errno, direction: .write, operation)
-                }
+                try writeStep(fd, bytes, from: offset, operation)
             }
             offset += written
+        }
+    }
+
+    /// Writes what the socket takes of `bytes` now, without waiting, and
+    /// returns how many bytes that was: all of them, fewer when the socket's
+    /// buffer is full, none while another write is under way (its bytes must
+    /// not be overtaken). The caller writes the rest with ``write(_:)``, from
+    /// where this stopped (for TLS a record begun here is finished there:
+    /// OpenSSL runs in moving-buffer, partial-write mode).
+    ///
+    /// For a caller that owns the stream's writing and is not on the
+    /// cooperative pool's schedule of its own, such as the IRC client's
+    /// actor: its lines go out in the same job that queued them, with no
+    /// hop to another task and back. It never blocks (the socket is
+    /// non-blocking). Throws like ``write(_:)``.
+    public func writeAvailable(_ bytes: [UInt8]) throws -> Int {
+        let operation = "write to \(remoteAddress)"
+        guard writeLock.tryLock() else {
+            guard !descriptor.isClosed else { throw TransportError.closed(operation: operation) }
+            return 0
+        }
+        defer { writeLock.unlock() }
+        var offset = 0
+        while offset < bytes.count {
+            switch try descriptor.withFD(operation, { fd in try writeStep(fd, bytes, from: offset, operation) }) {
+            case .done(let written): offset += written
+            case .retry: continue
+            case .wait: return offset
+            }
+        }
+        return offset
+    }
+
+    /// One non-blocking `send` (or `SSL_write`) of `bytes` from `offset`.
+    private func writeStep(_ fd: Int32, _ bytes: [UInt8], from offset: Int, _ operation: String) throws -> IOStep<Int> {
+        try bytes.withUnsafeBytes { raw in
+            let rest = UnsafeRawBufferPointer(rebasing: raw[offset...])
+            if let tls { return try tls.writeStep(from: rest, operation) }
+            let sent = send(fd, rest.baseAddress, rest.count, Int32(MSG_NOSIGNAL))
+            if sent >= 0 { return .done(sent) }
+            return try Connection.blockedStep(errno, direction: .write, operation)
         }
     }
 

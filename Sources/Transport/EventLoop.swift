@@ -1,4 +1,5 @@
 import CLinux
+import Core
 import Foundation
 import Glibc
 import Synchronization
@@ -183,6 +184,7 @@ final class EventLoop: Sendable {
                     let readiness = state.sources[id]!.readiness
                     state.sources[id]!.waiters.removeAll { waiter in
                         guard readiness[waiter.direction] > waiter.after else { return false }
+                        if waiter.direction == .read { HopTrace.mark(.readable) }
                         ready.append(waiter.continuation)
                         return true
                     }

@@ -311,7 +311,9 @@ extension BotRuntime {
             // Holding the lease, the first pages are claimed in the creation's
             // own transaction: the page path has that one commit only.
             let claim = fenced ? nil : pageFence.map { LeaseClaim(lease: $0.lease, token: $0.token) }
+            HopTrace.mark(.storeCall)
             commit = try await store.createTicket(creation.new, claimingPagesFor: claim, makePages: creation.makePages)
+            HopTrace.mark(.commitDone)
         } catch {
             storeFailed(error, "create ticket")
             guard let effects = support.intakeStep(key, { intakeContext($0, now: now) }, {

@@ -178,7 +178,10 @@ extension BotRuntime {
             (group ?? groups[record.ticket]) == .noContract ? .normal : .urgent
         }, recipient: { pageRecipient(network: $0.network, target: $0.target) }, now: now)
         for action in actions { say(action) }
-        await refreshPageTimer(now: now)
+        // The timer looks at the store's pending pages: a read, and a hop
+        // to the store and back, that would stand between the commit and
+        // the page. ``flush()`` does it after the step's lines went out.
+        pageTimerStale = true
     }
 
     /// Pages go to agents privately or to the network's agents' channel: a
@@ -215,6 +218,7 @@ extension BotRuntime {
     /// Sets the page timer to the next pending page's due time or the
     /// earliest delivery timeout.
     func refreshPageTimer(now: Date) async {
+        pageTimerStale = false
         guard !fenced else {
             schedule.remove(.pages)
             return

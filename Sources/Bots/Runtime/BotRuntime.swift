@@ -136,6 +136,11 @@ public actor BotRuntime<C: WallClock> {
     /// ``fence()`` drops them (see ``sendOutgoing()``).
     var heldForLease: [ChatAction] = []
 
+    /// Set when pages were handed over in this step: ``flush()`` sets the
+    /// outbox's timer (``refreshPageTimer(now:)``) after the step's lines
+    /// went out, so the store read it takes is not on the page's path.
+    var pageTimerStale = false
+
     /// Networks whose send-queue backlog the agents were warned about (until
     /// it clears; see ``watchBacklogs(now:)``).
     var backlogWarned: Set<String> = []
@@ -226,6 +231,7 @@ public actor BotRuntime<C: WallClock> {
     /// Handles one event from a network.
     public func handle(_ event: ChatEvent) async {
         await enterTurn()
+        HopTrace.mark(.runtime)
         await handleInTurn(event)
         await leaveTurnAfterDeliveries()
     }
@@ -458,7 +464,9 @@ public actor BotRuntime<C: WallClock> {
     /// step that pages: its ticket (with the pages) is already committed and
     /// is what a restored conversation continues from (a crash before the
     /// snapshot cannot make a second ticket), so the snapshot's commit comes
-    /// after the lines and stays off the agent's page path.
+    /// after the lines and stays off the agent's page path. So does the
+    /// outbox timer's store read when the step handed over pages
+    /// (``pageTimerStale``): the ticket's commit is the page path's only wait.
     func flush() async {
         let pages = outgoing.contains { $0.deliveryID != nil && $0.lane == .urgent }
         if !pages { await persistConversations() }  // Persisted: before any line of this step goes out
@@ -466,6 +474,7 @@ public actor BotRuntime<C: WallClock> {
             schedule.set(.backlog, at: clock.date.addingTimeInterval(backlogWatchInterval))
         }
         if pages { await persistConversations() }  // Persisted: the ticket was committed first
+        if pageTimerStale { await refreshPageTimer(now: clock.date) }
         rearm()
     }
 
@@ -520,6 +529,7 @@ public actor BotRuntime<C: WallClock> {
                 continue
             }
             action.lane = lane(for: action)
+            if action.lane == .urgent, action.deliveryID != nil { HopTrace.mark(.pageHanded) }
             guard let network = networks[action.network] else {
                 logger.warning("no such network for an outgoing line", ["network": action.network,
                                                                           "to": action.recipient.description])
