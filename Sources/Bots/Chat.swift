@@ -268,6 +268,11 @@ public protocol ChatNetwork: Sendable {
     /// Queues an action; returns at once. Delivery is reported through the
     /// handler given to `run`.
     func send(_ action: ChatAction) async
+    /// Queues the actions of one bot step, in order; returns at once. A
+    /// network that can hands them over in one go (the IRC adapter: one hop
+    /// to its client, and the lines that may go now in one write); the
+    /// default sends them one by one.
+    func send(_ actions: [ChatAction]) async
     /// Connects and stays connected until the task is cancelled, calling
     /// `events` for everything that happens and `deliveries` for actions
     /// with a `deliveryID`.
@@ -283,6 +288,10 @@ public protocol ChatNetwork: Sendable {
 }
 
 extension ChatNetwork {
+    public func send(_ actions: [ChatAction]) async {
+        for action in actions { await send(action) }
+    }
+
     /// Networks that cannot tell say nil.
     public func isPresent(_ nick: String) async -> Bool? { nil }
 }

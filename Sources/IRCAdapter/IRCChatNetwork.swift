@@ -157,6 +157,23 @@ public final class IRCChatNetwork<C: WallClock>: ChatNetwork {
         }
     }
 
+    /// A bot step's actions in one call to the client: one hop, and the
+    /// lines that may go now in one write.
+    public func send(_ actions: [ChatAction]) async {
+        let texts = actions.map { action in
+            IRCClient<C>.OutgoingText(action.text, to: action.recipient.description, notice: action.isNotice,
+                                      priority: Self.priority(of: action.lane), id: action.deliveryID,
+                                      expiresAt: action.expiresAt, replaceKey: action.replaceKey)
+        }
+        for (index, error) in await client.send(texts) {
+            let action = actions[index]
+            sendFailures.warning(key: "cannot send", "cannot send", ["to": action.recipient.description, "error": error])
+            if let id = action.deliveryID {
+                await handlers.deliveries?(.failed(id: id, reason: "\(error)"))
+            }
+        }
+    }
+
     public func run(events: @escaping @Sendable (ChatEvent) async -> Void,
                     deliveries: @escaping @Sendable (ChatDelivery) async -> Void) async throws {
         handlers.set(deliveries: deliveries)

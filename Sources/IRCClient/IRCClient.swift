@@ -149,6 +149,55 @@ public actor IRCClient<C: WallClock> {
         writeReadyLines()
     }
 
+    /// One text for ``send(_:)``: the arguments of
+    /// ``send(_:to:notice:action:priority:id:expiresAt:replaceKey:)``.
+    public struct OutgoingText: Sendable {
+        public var text: String
+        public var target: String
+        public var notice: Bool
+        public var action: Bool
+        public var priority: SendPriority
+        public var id: Int64?
+        public var expiresAt: Date?
+        public var replaceKey: String?
+
+        public init(_ text: String, to target: String, notice: Bool = false, action: Bool = false,
+                    priority: SendPriority = .normal, id: Int64? = nil, expiresAt: Date? = nil,
+                    replaceKey: String? = nil) {
+            self.text = text
+            self.target = target
+            self.notice = notice
+            self.action = action
+            self.priority = priority
+            self.id = id
+            self.expiresAt = expiresAt
+            self.replaceKey = replaceKey
+        }
+    }
+
+    /// Queues several texts at once, in order (as one call of
+    /// ``send(_:to:notice:action:priority:id:expiresAt:replaceKey:)`` each),
+    /// and then writes the lines that may go now together: a bot step's
+    /// lines (the customer's confirmation, the agents' channel, the page)
+    /// cost one hop to the client and one write. Returns the texts that
+    /// could not be queued (invalid target, empty text), by index, with why.
+    public func send(_ texts: [OutgoingText]) -> [(index: Int, error: any Error)] {
+        var failures: [(index: Int, error: any Error)] = []
+        let now = clock.date
+        for (index, text) in texts.enumerated() {
+            do {
+                try session.send(text.text, to: text.target, notice: text.notice, action: text.action,
+                                 priority: text.priority, id: text.id, expiresAt: text.expiresAt,
+                                 replaceKey: text.replaceKey, now: now)
+                if text.priority == .urgent, text.id != nil { HopTrace.mark(.queued) }
+            } catch {
+                failures.append((index, error))
+            }
+        }
+        writeReadyLines()
+        return failures
+    }
+
     /// Withdraws the waiting text for `target` with `replaceKey` (see
     /// ``IRCSession/withdraw(to:replaceKey:)``); returns whether there was one.
     @discardableResult

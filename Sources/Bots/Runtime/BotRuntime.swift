@@ -520,17 +520,13 @@ public actor BotRuntime<C: WallClock> {
             heldForLease = []
         }
         let refused = await claimPagesToSend(batch)
+        // Each network gets the step's lines for it in one call, in order
+        // (one hop to its client, one write for what may go now).
+        var byNetwork: [(network: String, actions: [ChatAction])] = []
         for var action in batch {
-            // `fence()` may have come while the claim was awaited: it wins,
-            // for every line.
             if let id = action.deliveryID, refused.contains(id) { continue }  // Forgotten and counted by the claim
-            if fenced {
-                drop([action])
-                continue
-            }
             action.lane = lane(for: action)
-            if action.lane == .urgent, action.deliveryID != nil { HopTrace.mark(.pageHanded) }
-            guard let network = networks[action.network] else {
+            guard networks[action.network] != nil else {
                 logger.warning("no such network for an outgoing line", ["network": action.network,
                                                                           "to": action.recipient.description])
                 if let id = action.deliveryID {
@@ -538,7 +534,22 @@ public actor BotRuntime<C: WallClock> {
                 }
                 continue
             }
-            await network.send(action)
+            if let index = byNetwork.firstIndex(where: { $0.network == action.network }) {
+                byNetwork[index].actions.append(action)
+            } else {
+                byNetwork.append((action.network, [action]))
+            }
+        }
+        for (name, actions) in byNetwork {
+            // `fence()` may have come while the claim or an earlier
+            // network's send was awaited: it wins, for every line.
+            if fenced {
+                drop(actions)
+                continue
+            }
+            if actions.contains(where: { $0.lane == .urgent && $0.deliveryID != nil }) { HopTrace.mark(.pageHanded) }
+            guard let network = networks[name] else { continue }
+            await network.send(actions)
         }
         return !batch.isEmpty
     }
