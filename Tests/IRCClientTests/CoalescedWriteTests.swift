@@ -144,6 +144,62 @@ struct CoalescedWriteTests {
         try await log.wait("delivery report") { $0 == .delivered(id: 9, at: clock.date) }
     }
 
+    @Test("Through the client: a step's texts to several people, queued at once, are one write; each is reported delivered")
+    func aStepsTextsAreOneWrite() async throws {
+        let (servers, yieldServer) = AsyncStream.makeStream(of: Connection.self)
+        let connector: IRCConnector = { _, _ in
+            var fds: [Int32] = [-1, -1]
+            guard socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0
+            else { throw HarnessTimeout(description: "socketpair failed") }
+            yieldServer.yield(try Connection(adopting: fds[0]))
+            return try Connection(adopting: fds[1])
+        }
+        let configuration = IRCClientConfiguration(host: "127.0.0.1", port: 6667, nick: "bot", user: "sb",
+                                                   channels: [], sendQueue: .fast)
+        let clock = ManualClock()
+        let client = IRCClient(configuration: configuration, clock: clock, seed: 1, connector: connector)
+        let log = EventLog(client.events)
+        let run = Task { try await client.run() }
+        defer { run.cancel() }
+        let server = try await within(.seconds(10), "connection from the client") {
+            var iterator = servers.makeAsyncIterator()
+            guard let next = await iterator.next() else { throw HarnessTimeout(description: "connector gone") }
+            return next
+        }
+        defer { server.close() }
+        var pending = ""
+        while !pending.contains("USER ") {
+            pending += String(decoding: try await within(.seconds(10), "USER") { try await server.read() }, as: UTF8.self)
+        }
+        for line in [":srv CAP * LS :", ":srv 001 bot :Welcome bot!sb@client.host",
+                     ":srv 005 bot CASEMAPPING=rfc1459 :are supported", ":srv 376 bot :End of MOTD"] {
+            try await server.write(Array((line + "\r\n").utf8))
+        }
+        while !pending.contains("CAP END\r\n") {
+            pending += String(decoding: try await within(.seconds(10), "CAP END") { try await server.read() }, as: UTF8.self)
+        }
+        try await log.wait("registered") { $0 == .registered(nick: "bot") }
+
+        // The customer's confirmation, the agents' channel, the page; one
+        // text cannot be sent (no target) and is reported, the others go.
+        let failures = await client.send([
+            .init("Ticket #7 is saved.", to: "werft", priority: .urgent, id: 1),
+            .init("anna: PAGE #7", to: "#agents", priority: .urgent),
+            .init("", to: "nobody", priority: .urgent, id: 3),
+            .init("PAGE #7 P1", to: "anna", priority: .urgent, id: 2),
+        ])
+        #expect(failures.map(\.index) == [2])
+        let chunk = try await within(.seconds(10), "the step's lines") { try await server.read() }
+        #expect(String(decoding: chunk, as: UTF8.self) == """
+            PRIVMSG werft :Ticket #7 is saved.\r
+            PRIVMSG #agents :anna: PAGE #7\r
+            PRIVMSG anna :PAGE #7 P1\r
+
+            """)
+        try await log.wait("the confirmation's delivery") { $0 == .delivered(id: 1, at: clock.date) }
+        try await log.wait("the page's delivery") { $0 == .delivered(id: 2, at: clock.date) }
+    }
+
     /// A bucket of 10 lines refilled every millisecond: `groupWindow` (5 ms)
     /// gathers up to 5 lines.
     static let quick = IRCClientConfiguration.SendQueueSettings(burst: 10, interval: .milliseconds(1))
