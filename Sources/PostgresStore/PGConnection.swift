@@ -180,6 +180,8 @@ public final class PGConnection {
     /// process (`PQexec`, `PQprepare`, `PQexecPrepared`: one round trip
     /// each), for the benchmark's round trips per ticket.
     static let roundTrips = Atomic<Int>(0)
+    /// The same, of this connection alone.
+    private(set) var requests = 0
 
     private var handle: OpaquePointer?
     private var prepared: [String: String] = [:]
@@ -302,6 +304,7 @@ public final class PGConnection {
     func execute(_ sql: String) throws -> PGResult {
         let handle = try requireHandle()
         Self.roundTrips.add(1, ordering: .relaxed)
+        requests += 1
         return try collect(PQexec(handle, sql), sql: sql)
     }
 
@@ -315,6 +318,7 @@ public final class PGConnection {
         } else {
             name = "s\(prepared.count + 1)"
             Self.roundTrips.add(1, ordering: .relaxed)
+        requests += 1
             let preparedResult = PQprepare(handle, name, sql, 0, nil)
             _ = try collect(preparedResult, sql: sql)
             prepared[sql] = name
@@ -334,6 +338,7 @@ public final class PGConnection {
             bytes.append(0)
         }
         Self.roundTrips.add(1, ordering: .relaxed)
+        requests += 1
         let result = bytes.withUnsafeBufferPointer { buffer in
             let values = offsets.map { $0 < 0 ? nil : UnsafePointer(buffer.baseAddress! + $0) }
             return values.withUnsafeBufferPointer {
