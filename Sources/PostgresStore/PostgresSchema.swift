@@ -21,6 +21,10 @@ struct PostgresMigration: Sendable {
 /// Nick and account matching is ASCII case-insensitive (SQLite's `NOCASE`),
 /// done with ``asciiLower(_:)``, not the database locale's `lower()`.
 ///
+/// One difference from SQLite's: since version 4 events and pages have no
+/// foreign key to their ticket (the reason and what keeps that integrity
+/// are at migration 4).
+///
 /// The version is the highest row of `schema_migrations`; PostgreSQL's
 /// versions count on their own (they are not SQLite's numbers).
 enum PostgresSchema {
