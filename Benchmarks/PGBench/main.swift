@@ -21,7 +21,16 @@
 // (e) createTicket followed by `claimPages` (the claim's own commit, as
 //     before issue 12's folding).
 // (a), (b), (d) and (e) alternate in slices of 50 within each run. Each
-// rate is the median of --runs runs of --commits commits.
+// rate is the median of --runs runs of --commits commits (3 × 2,000).
+//
+// Per commit of (a), (b) and (d), summed over all runs, it prints where the
+// time goes: round trips to the server (counted by the clients), this
+// process's CPU (CLOCK_PROCESS_CPUTIME_ID: libpq, the store thread, the
+// hop to it and back), the serving backend's CPU (`/proc/<pid>/stat`
+// utime + stime, and the exact `/proc/<pid>/schedstat` run time; the pid
+// from `pg_backend_pid()` and `pg_stat_activity`), every server process's
+// CPU (WAL writer, checkpointer, ...) and the WAL bytes written
+// (`pg_current_wal_insert_lsn()` before and after).
 import CPostgres
 import Core
 import Desk
@@ -32,7 +41,7 @@ import TestSupport
 struct Options {
     var url: String?
     var runs = 3
-    var commits = 1000
+    var commits = 2000
     var callers = 16
 
     init(arguments: [String]) {
@@ -65,10 +74,13 @@ func fail(_ message: String) -> Never {
     exit(1)
 }
 
-/// (a): one libpq connection with the raw table and its prepared insert.
+/// (a): one libpq connection with the raw table and its prepared insert;
+/// it also reads the server's WAL position and process ids for ``Probe``.
 final class RawReference {
     let connection: OpaquePointer
     private var next = 0
+    /// Requests sent by ``insert(_:)`` (one per row).
+    private(set) var roundTrips = 0
 
     init(url: String) {
         guard let connection = PQconnectdb(url), PQstatus(connection) == CONNECTION_OK else {
@@ -102,11 +114,126 @@ final class RawReference {
             let at = strdup(String(Date().timeIntervalSinceReferenceDate))
             let payload = strdup("raw row \(next): the VPN tunnel to the Hamburg office is down")
             var values: [UnsafePointer<CChar>?] = [UnsafePointer(at), UnsafePointer(payload)]
+            roundTrips += 1
             check(PQexecPrepared(connection, "raw", 2, &values, nil, nil, 0), "insert")
             free(at)
             free(payload)
         }
         return clock.now - started
+    }
+
+    /// The first column of every row of `sql` (no parameters).
+    func column(_ sql: String) -> [String] {
+        guard let result = PQexec(connection, sql), PQresultStatus(result) == PGRES_TUPLES_OK else {
+            fail("\(sql): \(String(cString: PQerrorMessage(connection)))")
+        }
+        defer { PQclear(result) }
+        return (0..<PQntuples(result)).map { String(cString: PQgetvalue(result, $0, 0)) }
+    }
+}
+
+/// What one phase cost, summed over its slices: wall time, this process's
+/// CPU, the serving backend's CPU, every server process's CPU, WAL bytes
+/// and round trips.
+struct Cost {
+    var commits = 0
+    var wall = Duration.zero
+    var clientCPU = 0.0
+    var backendTicks = 0.0
+    var backendRun = 0.0
+    var serverRun = 0.0
+    var wal = 0.0
+    var roundTrips = 0
+
+    func perCommit(_ value: Double) -> Double { commits == 0 ? .nan : value / Double(commits) }
+
+    static func += (total: inout Cost, part: Cost) {
+        total.commits += part.commits
+        total.wall += part.wall
+        total.clientCPU += part.clientCPU
+        total.backendTicks += part.backendTicks
+        total.backendRun += part.backendRun
+        total.serverRun += part.serverRun
+        total.wal += part.wal
+        total.roundTrips += part.roundTrips
+    }
+}
+
+/// Reads the server's side of a phase: the CPU of its processes from
+/// `/proc/<pid>/stat` (utime + stime, in clock ticks of 10 ms) and
+/// `/proc/<pid>/schedstat` (run time in ns, exact), and the WAL insert
+/// position. The server runs on this machine (its own cluster, or a
+/// --url on localhost); otherwise the CPU columns read zero.
+struct Probe {
+    let reference: RawReference
+    let rawBackend: Int32
+    let storeBackend: Int32
+    let serverProcesses: [Int32]
+    let microsecondsPerTick = 1e6 / Double(sysconf(Int32(_SC_CLK_TCK)))
+
+    init(reference: RawReference) {
+        self.reference = reference
+        rawBackend = Int32(reference.column("SELECT pg_backend_pid()").first ?? "") ?? 0
+        // The store names its connection "switchboard" (PGConnection).
+        let store = reference.column("SELECT pid FROM pg_stat_activity WHERE application_name = 'switchboard' "
+            + "AND datname = current_database()")
+        if store.count != 1 { fail("expected one store connection in pg_stat_activity, found \(store.count)") }
+        storeBackend = Int32(store[0]) ?? 0
+        // Every process of the server that pg_stat_activity lists (backends,
+        // WAL writer, checkpointer, background writer, ...).
+        serverProcesses = reference.column("SELECT pid FROM pg_stat_activity").compactMap { Int32($0) }
+    }
+
+    /// utime + stime of `pid` in µs (10 ms steps), 0 when unreadable.
+    func ticks(_ pid: Int32) -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return 0 }
+        // Fields after the command name: state is field 3, utime 14, stime 15.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) * microsecondsPerTick
+    }
+
+    /// Time `pid` ran on a CPU, in µs (exact), 0 when unreadable.
+    func runTime(_ pid: Int32) -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/schedstat", encoding: .utf8),
+              let first = text.split(separator: " ").first, let nanoseconds = Double(first) else { return 0 }
+        return nanoseconds / 1e3
+    }
+
+    /// The WAL insert position in bytes.
+    func walPosition() -> Double {
+        let text = reference.column("SELECT pg_current_wal_insert_lsn()::text").first ?? "0/0"
+        let parts = text.split(separator: "/").map { UInt64($0, radix: 16) ?? 0 }
+        return parts.count == 2 ? Double(parts[0] << 32 | parts[1]) : 0
+    }
+
+    struct Sample {
+        var wall: ContinuousClock.Instant
+        var clientCPU, backendTicks, backendRun, serverRun, wal: Double
+        var roundTrips: Int
+    }
+
+    func sample(backend: Int32, roundTrips: Int) -> Sample {
+        Sample(wall: .now, clientCPU: processCPUMicroseconds(), backendTicks: ticks(backend),
+               backendRun: runTime(backend), serverRun: serverProcesses.reduce(0) { $0 + runTime($1) },
+               wal: 0, roundTrips: roundTrips)
+    }
+
+    /// Runs `body` (`commits` commits on the connection served by
+    /// `backend`, returning their wall time) and says what it cost. The
+    /// WAL position is read outside the CPU readings, so the reading's
+    /// query is not counted.
+    func measure(commits: Int, backend: Int32, roundTrips: () -> Int, _ body: () async -> Duration) async -> Cost {
+        let walBefore = walPosition()
+        let before = sample(backend: backend, roundTrips: roundTrips())
+        let wall = await body()
+        let after = sample(backend: backend, roundTrips: roundTrips())
+        let walAfter = walPosition()
+        return Cost(commits: commits, wall: wall, clientCPU: after.clientCPU - before.clientCPU,
+                    backendTicks: after.backendTicks - before.backendTicks,
+                    backendRun: after.backendRun - before.backendRun, serverRun: after.serverRun - before.serverRun,
+                    wal: walAfter - walBefore, roundTrips: after.roundTrips - before.roundTrips)
     }
 }
 
@@ -213,16 +340,18 @@ do {
 } catch {
     fail("acquiring the lease: \(error)")
 }
+let probe = Probe(reference: reference)
 var raw: [Double] = []
 var sequential: [Double] = []
 var concurrent: [Double] = []
 var folded: [Double] = []
 var separate: [Double] = []
 var created = 0
-var rawCPU = 0.0
-var ticketCPU = 0.0
-// (a) and (b) alternate in slices of 50 commits, so a burst of load from
-// elsewhere (other builds on this machine) hits both alike.
+var rawCost = Cost()
+var ticketCost = Cost()
+var foldedCost = Cost()
+// (a), (b), (d) and (e) alternate in slices of 50 commits, so a burst of
+// load from elsewhere (other builds on this machine) hits them alike.
 let slice = 50
 for _ in 0..<options.runs {
     var rawTime = Duration.zero
@@ -232,14 +361,25 @@ for _ in 0..<options.runs {
     var done = 0
     while done < options.commits {
         let count = min(slice, options.commits - done)
-        var cpu = processCPUMicroseconds()
-        rawTime += reference.insert(count)
-        rawCPU += processCPUMicroseconds() - cpu
-        cpu = processCPUMicroseconds()
-        ticketTime += await createTickets(store, commits: count, callers: 1, first: created)
-        ticketCPU += processCPUMicroseconds() - cpu
+        let rawSlice = await probe.measure(commits: count, backend: probe.rawBackend,
+                                           roundTrips: { reference.roundTrips }) { reference.insert(count) }
+        rawCost += rawSlice
+        rawTime += rawSlice.wall
+        let first = created
+        let ticketSlice = await probe.measure(commits: count, backend: probe.storeBackend,
+                                              roundTrips: { PostgresDeskStore.roundTrips }) {
+            await createTickets(store, commits: count, callers: 1, first: first)
+        }
+        ticketCost += ticketSlice
+        ticketTime += ticketSlice.wall
         created += count
-        foldedTime += await createTickets(store, commits: count, callers: 1, first: created, claim: .folded(lease))
+        let firstFolded = created
+        let foldedSlice = await probe.measure(commits: count, backend: probe.storeBackend,
+                                              roundTrips: { PostgresDeskStore.roundTrips }) {
+            await createTickets(store, commits: count, callers: 1, first: firstFolded, claim: .folded(lease))
+        }
+        foldedCost += foldedSlice
+        foldedTime += foldedSlice.wall
         created += count
         separateTime += await createTickets(store, commits: count, callers: 1, first: created, claim: .separate(lease))
         created += count
@@ -270,10 +410,21 @@ line("(a) raw single-row INSERT + COMMIT", rawRate, "libpq, prepared, autocommit
 line("(b) createTicket, 1 caller", median(sequential), "ticket + event + page per commit")
 line("(c) createTicket, \(options.callers) callers", median(concurrent),
      "group commit: \(statistics.writes) writes in \(statistics.transactions) transactions overall")
-let measured = Double(options.runs * options.commits)
-print(String(format: "    client CPU per commit: (a) %.1f µs, (b) %.1f µs (process CPU time, user + kernel; "
-    + "the server's not included)", rawCPU / measured, ticketCPU / measured))
 line("(d) createTicket, claim folded, 1 caller", median(folded), "the active instance's page path: one commit")
 line("(e) createTicket + claimPages, 1 caller", median(separate), "the claim in a transaction of its own")
 print("target: (b) ≥ 0.8× (a); runs (a) \(raw.map { Int($0) }), (b) \(sequential.map { Int($0) }), "
     + "(c) \(concurrent.map { Int($0) }), (d) \(folded.map { Int($0) }), (e) \(separate.map { Int($0) })")
+print("per commit, over all runs (\(rawCost.commits) each):       (a) raw    (b) ticket  (d) folded")
+let costs = [rawCost, ticketCost, foldedCost]
+func costLine(_ name: String, _ format: String, _ value: (Cost) -> Double) {
+    print(name.padding(toLength: 46, withPad: " ", startingAt: 0)
+        + costs.map { String(format: format, $0.perCommit(value($0))) }
+        .joined(separator: " "))
+}
+costLine("  wall time, µs", "%9.1f", { $0.wall.timeInterval * 1e6 })
+costLine("  round trips", "%9.2f", { Double($0.roundTrips) })
+costLine("  client CPU (process, user + kernel), µs", "%9.1f", { $0.clientCPU })
+costLine("  server backend CPU (utime + stime), µs", "%9.1f", { $0.backendTicks })
+costLine("  server backend CPU (schedstat run time), µs", "%9.1f", { $0.backendRun })
+costLine("  all server processes (schedstat), µs", "%9.1f", { $0.serverRun })
+costLine("  WAL bytes", "%9.0f", { $0.wal })

@@ -15,7 +15,7 @@
 #ifndef SWITCHBOARD_COPENSSL_SHIM_H
 #define SWITCHBOARD_COPENSSL_SHIM_H
 
-#include <dlfcn.h>
+#include "../CLazyLibrary/lazy_library.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -136,41 +136,9 @@
 #undef CRYPTO_memcmp
 #undef OpenSSL_version
 
-/// The dlerror() text of the last failed attempt to load OpenSSL, or NULL.
-static inline const char *shim_ssl_load_error_slot(const char *set, int write) {
-    static const char *error;
-    if (write) __atomic_store_n(&error, set, __ATOMIC_RELEASE);
-    return __atomic_load_n(&error, __ATOMIC_ACQUIRE);
-}
+SWITCHBOARD_LAZY_LIBRARY(shim_ssl, "libssl.so.3")
 
-/// Why OpenSSL could not be loaded; NULL when it was (or was not tried yet).
-static inline const char *shim_ssl_load_error(void) { return shim_ssl_load_error_slot(NULL, 0); }
-
-/// OpenSSL's symbol `name` (libssl's or, through its dependency, libcrypto's),
-/// loading the libraries on first use; NULL when they cannot be loaded.
-static inline void *shim_ssl_symbol(const char *name) {
-    static void *library;
-    void *handle = __atomic_load_n(&library, __ATOMIC_ACQUIRE);
-    if (handle == NULL) {
-        // dlopen is reference-counted and thread-safe: two threads racing here get the same handle.
-        handle = dlopen("libssl.so.3", RTLD_NOW | RTLD_LOCAL);
-        if (handle == NULL) {
-            const char *error = dlerror();
-            shim_ssl_load_error_slot(error ? error : "libssl.so.3 could not be loaded", 1);
-            return NULL;
-        }
-        __atomic_store_n(&library, handle, __ATOMIC_RELEASE);
-    }
-    return dlsym(handle, name);
-}
-
-#define SHIM_SSL_POINTER(name) \
-    static __typeof__(&shim_ssl_declared_##name) function; \
-    __typeof__(&shim_ssl_declared_##name) f = __atomic_load_n(&function, __ATOMIC_ACQUIRE); \
-    if (f == NULL) { \
-        f = (__typeof__(f))shim_ssl_symbol(#name); \
-        __atomic_store_n(&function, f, __ATOMIC_RELEASE); \
-    }
+#define SHIM_SSL_POINTER(name) SWITCHBOARD_LAZY_POINTER(shim_ssl, name)
 
 static inline SSL_CTX *SSL_CTX_new(const SSL_METHOD *meth) {
     SHIM_SSL_POINTER(SSL_CTX_new) return f != NULL ? f(meth) : NULL;

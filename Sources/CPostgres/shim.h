@@ -11,7 +11,7 @@
 #ifndef SWITCHBOARD_CPOSTGRES_SHIM_H
 #define SWITCHBOARD_CPOSTGRES_SHIM_H
 
-#include <dlfcn.h>
+#include "../CLazyLibrary/lazy_library.h"
 #include <stddef.h>
 
 // libpq's own declarations under other names, for the types and signatures.
@@ -69,40 +69,9 @@
 #undef PQcmdTuples
 #undef PQclear
 
-/// The dlerror() text of the last failed attempt to load libpq, or NULL.
-static inline const char *shim_pq_load_error_slot(const char *set, int write) {
-    static const char *error;
-    if (write) __atomic_store_n(&error, set, __ATOMIC_RELEASE);
-    return __atomic_load_n(&error, __ATOMIC_ACQUIRE);
-}
+SWITCHBOARD_LAZY_LIBRARY(shim_pq, "libpq.so.5")
 
-/// Why libpq could not be loaded; NULL when it was (or was not tried yet).
-static inline const char *shim_pq_load_error(void) { return shim_pq_load_error_slot(NULL, 0); }
-
-/// libpq's symbol `name`, loading the library on first use; NULL when it cannot be loaded.
-static inline void *shim_pq_symbol(const char *name) {
-    static void *library;
-    void *handle = __atomic_load_n(&library, __ATOMIC_ACQUIRE);
-    if (handle == NULL) {
-        // dlopen is reference-counted and thread-safe: two threads racing here get the same handle.
-        handle = dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL);
-        if (handle == NULL) {
-            const char *error = dlerror();
-            shim_pq_load_error_slot(error ? error : "libpq.so.5 could not be loaded", 1);
-            return NULL;
-        }
-        __atomic_store_n(&library, handle, __ATOMIC_RELEASE);
-    }
-    return dlsym(handle, name);
-}
-
-#define SHIM_PQ_POINTER(name) \
-    static __typeof__(&shim_pq_declared_##name) function; \
-    __typeof__(&shim_pq_declared_##name) f = __atomic_load_n(&function, __ATOMIC_ACQUIRE); \
-    if (f == NULL) { \
-        f = (__typeof__(f))shim_pq_symbol(#name); \
-        __atomic_store_n(&function, f, __ATOMIC_RELEASE); \
-    }
+#define SHIM_PQ_POINTER(name) SWITCHBOARD_LAZY_POINTER(shim_pq, name)
 
 static inline PGconn *PQconnectdbParams(const char *const *keywords, const char *const *values, int expand_dbname) {
     SHIM_PQ_POINTER(PQconnectdbParams) return f != NULL ? f(keywords, values, expand_dbname) : NULL;

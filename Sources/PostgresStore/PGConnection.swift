@@ -1,6 +1,7 @@
 import CPostgres
 import Desk
 import Foundation
+import Synchronization
 
 /// A bound parameter as libpq receives it: text (PostgreSQL parses it as the
 /// type the statement expects) or SQL NULL. Every value of a statement
@@ -175,6 +176,13 @@ struct PGResult {
 /// Public only as the type the shared store façade
 /// (`StoreCore.DatabaseDeskStore`) names; its members stay internal.
 public final class PGConnection {
+    /// Requests sent to a server and answered, by every connection of this
+    /// process (`PQexec`, `PQprepare`, `PQexecPrepared`: one round trip
+    /// each), for the benchmark's round trips per ticket.
+    static let roundTrips = Atomic<Int>(0)
+    /// The same, of this connection alone.
+    private(set) var requests = 0
+
     private var handle: OpaquePointer?
     private var prepared: [String: String] = [:]
     /// Where it is connected, without the password (for logs and errors).
@@ -261,6 +269,10 @@ public final class PGConnection {
     /// across reconnects (a sequence never hands a number out twice).
     var reservedTicketNumber: (number: Int64, at: ContinuousClock.Instant)?
 
+    /// The ticket creation statement's text by its shape (pages, claim),
+    /// built once per connection (see ``insertTicket(_:claim:makePages:)``).
+    var creationStatements: [Int: String] = [:]
+
     /// Whether the open transaction failed (a statement errored and no
     /// savepoint was rolled back): its COMMIT would silently roll back.
     var transactionFailed: Bool { handle.map { PQtransactionStatus($0) == PQTRANS_INERROR } ?? true }
@@ -291,6 +303,8 @@ public final class PGConnection {
     @discardableResult
     func execute(_ sql: String) throws -> PGResult {
         let handle = try requireHandle()
+        Self.roundTrips.add(1, ordering: .relaxed)
+        requests += 1
         return try collect(PQexec(handle, sql), sql: sql)
     }
 
@@ -303,17 +317,33 @@ public final class PGConnection {
             name = known
         } else {
             name = "s\(prepared.count + 1)"
+            Self.roundTrips.add(1, ordering: .relaxed)
+        requests += 1
             let preparedResult = PQprepare(handle, name, sql, 0, nil)
             _ = try collect(preparedResult, sql: sql)
             prepared[sql] = name
         }
-        var buffers: [UnsafeMutablePointer<CChar>?] = parameters.map {
-            if case .text(let text) = $0 { strdup(text) } else { nil }
+        // Every value NUL-terminated in one buffer (one allocation, not one
+        // per value); -1 marks SQL NULL.
+        var bytes: [CChar] = []
+        var offsets: [Int] = []
+        offsets.reserveCapacity(parameters.count)
+        for parameter in parameters {
+            guard case .text(let text) = parameter else {
+                offsets.append(-1)
+                continue
+            }
+            offsets.append(bytes.count)
+            bytes.append(contentsOf: text.utf8.lazy.map { CChar(bitPattern: $0) })
+            bytes.append(0)
         }
-        defer { buffers.forEach { free($0) } }
-        let result = buffers.withUnsafeMutableBufferPointer { buffer in
-            buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: max(1, buffer.count)) {
-                PQexecPrepared(handle, name, Int32(parameters.count), parameters.isEmpty ? nil : $0, nil, nil, 0)
+        Self.roundTrips.add(1, ordering: .relaxed)
+        requests += 1
+        let result = bytes.withUnsafeBufferPointer { buffer in
+            let values = offsets.map { $0 < 0 ? nil : UnsafePointer(buffer.baseAddress! + $0) }
+            return values.withUnsafeBufferPointer {
+                PQexecPrepared(handle, name, Int32(parameters.count), parameters.isEmpty ? nil : $0.baseAddress,
+                               nil, nil, 0)
             }
         }
         return try collect(result, sql: sql)

@@ -83,6 +83,11 @@ public final class PostgresDeskStore: DatabaseDeskStore {
     /// many times the connection was re-established (for metrics and the benchmark).
     public var statistics: (transactions: Int, writes: Int, reconnects: Int) { thread.statistics }
 
+    /// Round trips to a PostgreSQL server made by every store connection
+    /// of this process so far (a statement, a prepare, a BEGIN or COMMIT
+    /// each count one): the benchmark's round trips per ticket.
+    public static var roundTrips: Int { PGConnection.roundTrips.load(ordering: .relaxed) }
+
     /// What `check-config` reports: connects, reads the schema version
     /// without changing anything, and says whether it is current.
     ///

@@ -122,8 +122,11 @@ extension PGConnection: StoreDatabase {
     /// Ticket, `created` event and pages — with `claim`, the pages claimed
     /// after checking the lease row (`FOR SHARE`, as ``leaseAdmits(_:token:now:)``
     /// does) — and the next ticket's number, in **one statement**: atomic by
-    /// itself (foreign keys are checked at its end), so alone in its batch it
-    /// runs without BEGIN/COMMIT (``PGThread``), one round trip and one commit.
+    /// itself, so alone in its batch it runs without BEGIN/COMMIT
+    /// (``PGThread``), one round trip and one commit. Its text is built once
+    /// per shape and prepared once per connection; the values are bound.
+    /// The event and pages name a ticket this statement writes, which is why
+    /// they need no foreign key (schema version 4).
     /// Pages of a stale token are inserted unclaimed (see
     /// ``TicketRecordStore/createTicket(_:claimingPagesFor:makePages:)``).
     public func insertTicket(_ new: NewTicket, claim: LeaseClaim?, makePages: (TicketNumber) -> [PageDraft]) throws
@@ -141,55 +144,25 @@ extension PGConnection: StoreDatabase {
             PGValue(event.at), try .checked(event.actor.description), try .checked(event.kind.rawValue),
             try .checked(event.from), try .checked(event.to), try .checked(event.note),
         ]
-        var sql = """
-            WITH ticket AS (
-                INSERT INTO tickets (number, version, created_at, updated_at, customer_number, customer_name,
-                    contact_network, contact_nick, contact_account, customer_group, tier, severity, summary,
-                    description, language, state, assignee, responded_at, contract_claim_pin_locked)
-                OVERRIDING SYSTEM VALUE
-                VALUES ($1, 1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, NULL, $15)
-            ), event AS (
-                INSERT INTO ticket_events (ticket, seq, at, actor, kind, from_value, to_value, note)
-                VALUES ($1, 1, $16, $17, $18, $19, $20, $21)
-            ), next AS (
-                SELECT nextval(\(Self.ticketSequence)) AS number
-            )
-            """
         let claiming = claim != nil && !pages.isEmpty
         if let claim, claiming {
-            let lease = parameters.count + 1
             parameters += [try .checked(claim.lease), PGValue(claim.token.rawValue)]
-            sql += """
-                , lease AS (
-                    \(Self.leaseAdmitsSQL(name: "$\(lease)", token: "$\(lease + 1)"))
-                ), claim AS (
-                    SELECT CASE WHEN valid THEN $\(lease + 1)::bigint END AS token,
-                        CASE WHEN valid THEN \(Self.serverNow) END AS at
-                    FROM (SELECT COALESCE((SELECT valid FROM lease), false) AS valid) AS checked
-                )
-                """
         }
-        if !pages.isEmpty {
-            var rows: [String] = []
-            for page in pages {
-                let first = parameters.count + 1
-                let values = (first..<first + 7).map { "$\($0)" }.joined(separator: ", ")
-                rows.append("($1, " + values + (claiming ? ", (SELECT token FROM claim), (SELECT at FROM claim))" : ")"))
-                parameters += [
-                    PGValue(page.step), try .checked(page.network), try .checked(page.target),
-                    try .checked(page.targetKind.rawValue), try .checked(page.text), PGValue(page.createdAt),
-                    PGValue(page.dueAt),
-                ]
-            }
-            sql += ", page AS (\n    INSERT INTO pages (ticket, step, network, target, target_kind, text, created_at, due_at"
-                + (claiming ? ", claimed_token, claimed_at" : "") + ") VALUES "
-                + rows.joined(separator: ", ") + " RETURNING id\n)\n"
+        for page in pages {
+            parameters += [
+                PGValue(page.step), try .checked(page.network), try .checked(page.target),
+                try .checked(page.targetKind.rawValue), try .checked(page.text), PGValue(page.createdAt),
+                PGValue(page.dueAt),
+            ]
         }
-        // One row: the next number, whether the claim held, the page ids
-        // (identity values are assigned in the order of the VALUES rows).
-        sql += "SELECT (SELECT number FROM next), "
-            + (claiming ? "(SELECT token IS NOT NULL FROM claim), " : "NULL::boolean, ")
-            + (pages.isEmpty ? "'{}'::bigint[]" : "ARRAY(SELECT id FROM page ORDER BY id)")
+        let shape = pages.count << 1 | (claiming ? 1 : 0)
+        let sql: String
+        if let known = creationStatements[shape] {
+            sql = known
+        } else {
+            sql = Self.creationSQL(pages: pages.count, claiming: claiming)
+            creationStatements[shape] = sql
+        }
         let reservedAt = ContinuousClock.now
         guard let (next, claimed, ids) = try queryFirst(sql, parameters, { row in
             (try row.int64(0), row.optionalText(1).map { $0 == "t" }, try row.int64Array(2))
@@ -205,5 +178,55 @@ extension PGConnection: StoreDatabase {
         }
         return TicketCommit(stored: StoredTicket(ticket: new.ticket(number: number), version: 1), pages: records,
                             pageClaim: claimed.map { $0 ? .claimed : .fenced })
+    }
+
+    /// The creation statement for `pages` pages, claimed or not; its
+    /// parameters: $1–$21 ticket and event, then (claiming) the lease's
+    /// name and token, then 7 per page.
+    static func creationSQL(pages: Int, claiming: Bool) -> String {
+        var sql = """
+            WITH ticket AS (
+                INSERT INTO tickets (number, version, created_at, updated_at, customer_number, customer_name,
+                    contact_network, contact_nick, contact_account, customer_group, tier, severity, summary,
+                    description, language, state, assignee, responded_at, contract_claim_pin_locked)
+                OVERRIDING SYSTEM VALUE
+                VALUES ($1, 1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, NULL, $15)
+            ), event AS (
+                INSERT INTO ticket_events (ticket, seq, at, actor, kind, from_value, to_value, note)
+                VALUES ($1, 1, $16, $17, $18, $19, $20, $21)
+            ), next AS (
+                SELECT nextval(\(ticketSequence)) AS number
+            )
+            """
+        var parameter = 22
+        if claiming {
+            sql += """
+                , lease AS (
+                    \(leaseAdmitsSQL(name: "$22", token: "$23"))
+                ), claim AS (
+                    SELECT CASE WHEN valid THEN $23::bigint END AS token,
+                        CASE WHEN valid THEN \(serverNow) END AS at
+                    FROM (SELECT COALESCE((SELECT valid FROM lease), false) AS valid) AS checked
+                )
+                """
+            parameter = 24
+        }
+        if pages > 0 {
+            var rows: [String] = []
+            for _ in 0..<pages {
+                let values = (parameter..<parameter + 7).map { "$\($0)" }.joined(separator: ", ")
+                rows.append("($1, " + values + (claiming ? ", (SELECT token FROM claim), (SELECT at FROM claim))" : ")"))
+                parameter += 7
+            }
+            sql += ", page AS (\n    INSERT INTO pages (ticket, step, network, target, target_kind, text, created_at, due_at"
+                + (claiming ? ", claimed_token, claimed_at" : "") + ") VALUES "
+                + rows.joined(separator: ", ") + " RETURNING id\n)\n"
+        }
+        // One row: the next number, whether the claim held, the page ids
+        // (identity values are assigned in the order of the VALUES rows).
+        sql += "SELECT (SELECT number FROM next), "
+            + (claiming ? "(SELECT token IS NOT NULL FROM claim), " : "NULL::boolean, ")
+            + (pages == 0 ? "'{}'::bigint[]" : "ARRAY(SELECT id FROM page ORDER BY id)")
+        return sql
     }
 }

@@ -233,6 +233,54 @@ import Testing
         #expect(numbers == [first, second, other, late].map { String($0.rawValue) })
     }
 
+    /// Creating a ticket (ticket, event, pages, claimed or not) is one
+    /// request to the server once its statement is prepared and a number
+    /// was taken ahead: one round trip and one commit.
+    @Test func creatingATicketIsOneRoundTrip() async throws {
+        let url = try await Self.freshDatabase()
+        let db = try PGConnection(url: url)
+        defer { db.close() }
+        try PostgresSchema.migrate(db, now: monday, logger: .disabled)
+        let lease = try #require(try db.acquireLease("desk", holder: "a", ttl: 60, now: monday))
+        let claim = LeaseClaim(lease: lease.name, token: lease.token)
+        for claimed in [nil, claim] {
+            _ = try db.insertTicket(newTicket(1), claim: claimed, makePages: { _ in firstPages() })
+            let before = db.requests
+            let commit = try db.insertTicket(newTicket(2), claim: claimed, makePages: { _ in firstPages() })
+            #expect(db.requests - before == 1, "claim \(String(describing: claimed))")
+            #expect(commit.pages.count == firstPages().count)
+            #expect(commit.pageClaim == (claimed == nil ? nil : .claimed))
+        }
+        #expect(try Self.sql(url, "SELECT count(*) FROM ticket_events") == [["4"]])
+    }
+
+    /// Events and pages have no foreign key to their ticket (schema version
+    /// 4; it was the largest server cost of a creation): they are written
+    /// only with their ticket, and a ticket is never deleted or renumbered —
+    /// the database refuses that even by hand, and nothing changes.
+    @Test func aTicketCannotBeDeletedOrRenumberedByHand() async throws {
+        let url = try await Self.freshDatabase()
+        let store = try PostgresDeskStore(url: url, logger: .disabled, now: monday)
+        let commit = try await store.createTicket(newTicket(1), pages: firstPages())
+        await store.close()
+        let db = try PGConnection(url: url)
+        defer { db.close() }
+        for statement in ["DELETE FROM tickets", "TRUNCATE tickets CASCADE",
+                          "UPDATE tickets SET number = DEFAULT", "UPDATE tickets SET number = 99"] {
+            let error = #expect(throws: PGError.self, "\(statement)") { try db.execute(statement) }
+            #expect(error?.sqlState == "23001" || error?.sqlState == "428C9", "\(statement): \(String(describing: error))")
+        }
+        #expect(try Self.sql(url, "SELECT number FROM tickets") == [[String(commit.number.rawValue)]])
+        #expect(try Self.sql(url, "SELECT count(*) FROM pages WHERE ticket = \(commit.number.rawValue)")
+            == [[String(commit.pages.count)]])
+        #expect(try Self.sql(url, "SELECT count(*) FROM ticket_events") == [["1"]])
+        // The integrity is the trigger's and the code's, not a foreign key's.
+        #expect(try Self.sql(url, """
+            SELECT count(*) FROM information_schema.table_constraints
+            WHERE constraint_type = 'FOREIGN KEY' AND table_name IN ('ticket_events', 'pages')
+            """) == [["0"]])
+    }
+
     /// `sslmode=verify-full` in the URL: libpq checks the chain and the host
     /// name; a certificate for another name or from an unknown CA is refused
     /// before anything is sent.
