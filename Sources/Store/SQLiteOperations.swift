@@ -32,22 +32,38 @@ extension SQLiteValue {
     }
 }
 
+extension StoreValue: SQLiteParameter {
+    var textByteCount: Int { if case .text(let text) = self { text.utf8.count } else { 0 } }
+
+    /// Binds the shared statement's value as ``SQLiteValue/init(_:)-(StoreValue)`` maps it.
+    func bind(to statement: OpaquePointer, at index: Int32, arena: inout TextArena) -> Int32 {
+        switch self {
+        case .null: sqlite3_bind_null(statement, index)
+        case .integer(let integer): sqlite3_bind_int64(statement, index, integer)
+        case .real(let real): sqlite3_bind_double(statement, index, real)
+        case .text(let text): arena.bindText(text, to: statement, at: index)
+        case .bytes(let data): bindBlob(data, to: statement, at: index)
+        case .bool(let flag): sqlite3_bind_int64(statement, index, flag ? 1 : 0)
+        }
+    }
+}
+
 extension SQLiteConnection: StoreDatabase {
     public func query<T>(_ sql: String, _ values: [StoreValue], _ read: (SQLiteRow) throws -> T) throws -> [T] {
-        try query(SQL(portable: sql), values.map(SQLiteValue.init), read)
+        try queryBound(SQL(portable: sql), values, read)
     }
 
     public func queryFirst<T>(_ sql: String, _ values: [StoreValue], _ read: (SQLiteRow) throws -> T) throws -> T? {
-        try queryFirst(SQL(portable: sql), values.map(SQLiteValue.init), read)
+        try queryFirstBound(SQL(portable: sql), values, read)
     }
 
     @discardableResult
     public func run(_ sql: String, _ values: [StoreValue]) throws -> Int {
-        try run(SQL(portable: sql), values.map(SQLiteValue.init))
+        try runBound(SQL(portable: sql), values)
     }
 
     public func insertReturningID(_ sql: String, _ values: [StoreValue]) throws -> Int64 {
-        try run(SQL(portable: sql), values.map(SQLiteValue.init))
+        try runBound(SQL(portable: sql), values)
         return lastInsertRowID
     }
 

@@ -84,6 +84,41 @@ import Testing
         }
     }
 
+    /// Bound text is copied into one buffer per connection and read by
+    /// SQLite from there (no copy per value): every value must still arrive
+    /// whole — many texts in one statement, a statement whose text needs the
+    /// buffer to grow, shared-statement (`StoreValue`) text, and a statement
+    /// run while another one's row is being read, which must not overwrite
+    /// the text that one is still bound to.
+    @Test func boundTextStaysIntactAcrossStatementsGrowthAndNesting() throws {
+        try withTemporaryDirectory { dir in
+            let db = try SQLiteConnection(path: dir.storePath)
+            defer { db.close() }
+            try db.execute("CREATE TABLE w (a TEXT, b TEXT, c TEXT) STRICT")
+            let short = ["ä\u{0}b", "", "Grüße 🚀"]
+            try db.run("INSERT INTO w VALUES (?, ?, ?)", short.map { SQLiteValue($0) })
+            let long = [String(repeating: "x", count: 5_000), String(repeating: "ü", count: 3_000), "end"]
+            try db.run("INSERT INTO w VALUES ($1, $2, $3)", long.map { StoreValue($0) })
+            let rows = try db.query("SELECT a, b, c FROM w ORDER BY rowid") { [try $0.text(0), try $0.text(1), try $0.text(2)] }
+            #expect(rows == [short, long])
+
+            // A statement with text parameters stepped row by row; inside its
+            // map another statement binds (longer) text on the same connection.
+            var seen: [String] = []
+            let matched = try db.query("SELECT a, ? FROM w WHERE a <> ? ORDER BY rowid", ["marker", "none"]) { row in
+                let inner = try db.queryFirst("SELECT ? || ?", [SQLiteValue(String(repeating: "y", count: 9_000)), "!"]) {
+                    try $0.text(0)
+                }
+                seen.append(inner ?? "")
+                return try row.text(1)
+            }
+            #expect(matched == ["marker", "marker"])
+            #expect(seen == Array(repeating: String(repeating: "y", count: 9_000) + "!", count: 2))
+            // The outer statement's text binding is reused correctly afterwards too.
+            #expect(try db.queryFirst("SELECT COUNT(*) FROM w WHERE c = ?", ["end"]) { try $0.int(0) } == 1)
+        }
+    }
+
     @Test func aQueryStoppedAfterItsFirstRowDoesNotBlockOtherWriters() throws {
         try withTemporaryDirectory { dir in
             let reader = try SQLiteConnection(path: dir.storePath, busyTimeout: .zero)

@@ -241,12 +241,15 @@ public final class SQLiteConnection {
     public let path: String
     private var handle: OpaquePointer?
     private var statements: [SQL.CacheKey: OpaquePointer] = [:]
+    /// Where the text of the statement being bound is copied (see ``bind(_:to:_:)``).
+    private var textArena = TextArena()
 
     /// Opens (and, if `create`, creates) the file. Sets the busy timeout; no
     /// other settings — see ``SQLiteDeskStore`` for the store's pragmas.
     public init(path: String, create: Bool = true, readOnly: Bool = false,
                 busyTimeout: Duration = .seconds(5)) throws(SQLiteError) {
         self.path = path
+        SQLiteConnection.configureSQLite
         var flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
         if readOnly {
             flags |= SQLITE_OPEN_READONLY
@@ -268,11 +271,24 @@ public final class SQLiteConnection {
 
     deinit { close() }
 
+    /// Process-wide settings made once, before the first connection opens:
+    /// memory statistics off (see `switchboard_sqlite3_disable_memstatus`).
+    private static let configureSQLite: Void = {
+        _ = switchboard_sqlite3_disable_memstatus()
+    }()
+
+    /// Makes the process-wide settings every connection makes on opening;
+    /// for programs that call SQLite's C API before opening a connection
+    /// (StoreBench's raw reference), since the settings only take before
+    /// SQLite's first use.
+    public static func configureProcess() { configureSQLite }
+
     /// Finalizes every cached statement and closes the file (a WAL database
     /// is checkpointed by the last connection to close). Further calls throw.
     public func close() {
         for statement in statements.values { sqlite3_finalize(statement) }
         statements.removeAll()
+        textArena.free()
         if let handle { sqlite3_close_v2(handle) }
         handle = nil
     }
@@ -300,6 +316,29 @@ public final class SQLiteConnection {
     /// and returns how many rows it changed.
     @discardableResult
     public func run(_ sql: SQL, _ bindings: [SQLiteValue] = []) throws -> Int {
+        try runBound(sql, bindings)
+    }
+
+    /// Runs a query and maps each row.
+    public func query<T>(
+        _ sql: SQL, _ bindings: [SQLiteValue] = [], _ map: (SQLiteRow) throws -> T
+    ) throws -> [T] {
+        try queryBound(sql, bindings, map)
+    }
+
+    /// The first row of a query, mapped, or nil when there is none.
+    public func queryFirst<T>(
+        _ sql: SQL, _ bindings: [SQLiteValue] = [], _ map: (SQLiteRow) throws -> T
+    ) throws -> T? {
+        try queryFirstBound(sql, bindings, map)
+    }
+
+    // The three above for any parameter type: the shared operations bind
+    // their `StoreValue`s directly, with no array of `SQLiteValue` made per
+    // statement (see `SQLiteParameter`).
+
+    @discardableResult
+    func runBound<Value: SQLiteParameter>(_ sql: SQL, _ bindings: [Value]) throws -> Int {
         let db = try open()
         try withStatement(sql, bindings) { statement in
             while try step(statement, sql) {}
@@ -307,9 +346,8 @@ public final class SQLiteConnection {
         return Int(sqlite3_changes64(db))
     }
 
-    /// Runs a query and maps each row.
-    public func query<T>(
-        _ sql: SQL, _ bindings: [SQLiteValue] = [], _ map: (SQLiteRow) throws -> T
+    func queryBound<T, Value: SQLiteParameter>(
+        _ sql: SQL, _ bindings: [Value], _ map: (SQLiteRow) throws -> T
     ) throws -> [T] {
         try withStatement(sql, bindings) { (statement) throws in
             var rows: [T] = []
@@ -320,9 +358,8 @@ public final class SQLiteConnection {
         }
     }
 
-    /// The first row of a query, mapped, or nil when there is none.
-    public func queryFirst<T>(
-        _ sql: SQL, _ bindings: [SQLiteValue] = [], _ map: (SQLiteRow) throws -> T
+    func queryFirstBound<T, Value: SQLiteParameter>(
+        _ sql: SQL, _ bindings: [Value], _ map: (SQLiteRow) throws -> T
     ) throws -> T? {
         try withStatement(sql, bindings) { (statement) throws in
             guard try step(statement, sql) else { return nil }
@@ -401,15 +438,30 @@ public final class SQLiteConnection {
 
     /// Prepares (or takes from the cache) `sql`, binds, runs `body`, and
     /// resets the statement and clears its bindings whatever happens.
-    private func withStatement<T>(
-        _ sql: SQL, _ bindings: [SQLiteValue], _ body: (OpaquePointer) throws -> T
+    private func withStatement<T, Value: SQLiteParameter>(
+        _ sql: SQL, _ bindings: [Value], _ body: (OpaquePointer) throws -> T
     ) throws -> T {
         let statement = try prepared(sql)
+        if textArena.inUse {
+            // A statement run while another one's row is read (inside its
+            // `map`) must not overwrite that one's text: it gets its own.
+            var arena = TextArena()
+            defer {
+                sqlite3_reset(statement)
+                sqlite3_clear_bindings(statement)
+                arena.free()
+            }
+            try bind(bindings, to: statement, sql, arena: &arena)
+            return try body(statement)
+        }
+        textArena.inUse = true
         defer {
+            // The statement lets go of the arena's text before it is reused.
             sqlite3_reset(statement)
             sqlite3_clear_bindings(statement)
+            textArena.inUse = false
         }
-        try bind(bindings, to: statement, sql)
+        try bind(bindings, to: statement, sql, arena: &textArena)
         return try body(statement)
     }
 
@@ -429,44 +481,25 @@ public final class SQLiteConnection {
         return statement
     }
 
-    private func bind(_ values: [SQLiteValue], to statement: OpaquePointer, _ sql: SQL) throws(SQLiteError) {
+    /// Binds `values` to the statement's parameters. Text is copied once
+    /// into `arena` (the connection's ``textArena``) and bound without a
+    /// copy by SQLite (`SQLITE_STATIC`): the statement is reset and its
+    /// bindings cleared (``withStatement(_:_:_:)``) before the arena is
+    /// written again.
+    private func bind<Value: SQLiteParameter>(_ values: [Value], to statement: OpaquePointer, _ sql: SQL,
+                                              arena: inout TextArena) throws(SQLiteError) {
         let expected = Int(sqlite3_bind_parameter_count(statement))
         guard expected == values.count else {
             throw SQLiteError(code: SQLITE_RANGE, extendedCode: SQLITE_RANGE,
                               message: "statement has \(expected) parameters, \(values.count) values were bound",
                               sql: sql.text, path: path)
         }
+        var textBytes = 0
+        for value in values { textBytes += value.textByteCount }
+        arena.reserve(textBytes)
+        arena.used = 0
         for (offset, value) in values.enumerated() {
-            let index = Int32(offset + 1)
-            let rc: Int32
-            switch value {
-            case .null:
-                rc = sqlite3_bind_null(statement, index)
-            case .integer(let integer):
-                rc = sqlite3_bind_int64(statement, index, integer)
-            case .real(let real):
-                rc = sqlite3_bind_double(statement, index, real)
-            case .text(let text):
-                // Bound with its byte length, so a NUL inside is kept;
-                // SQLITE_TRANSIENT makes SQLite copy it.
-                var text = text
-                rc = text.withUTF8 { bytes in
-                    bytes.withMemoryRebound(to: CChar.self) { chars in
-                        if let base = chars.baseAddress {
-                            sqlite3_bind_text64(statement, index, base, UInt64(chars.count), sqliteTransient,
-                                                UInt8(SQLITE_UTF8))
-                        } else {
-                            sqlite3_bind_text(statement, index, "", 0, sqliteTransient)
-                        }
-                    }
-                }
-            case .blob(let blob):
-                // An empty blob has no base address; bound as a pointer it
-                // would become NULL, so it is bound as a zero-length blob.
-                rc = blob.isEmpty ? sqlite3_bind_zeroblob(statement, index, 0) : blob.withUnsafeBytes { bytes in
-                    sqlite3_bind_blob64(statement, index, bytes.baseAddress, UInt64(bytes.count), sqliteTransient)
-                }
-            }
+            let rc = value.bind(to: statement, at: Int32(offset + 1), arena: &arena)
             if rc != SQLITE_OK { throw error(rc, sql) }
         }
     }
@@ -490,6 +523,91 @@ public final class SQLiteConnection {
 
 @available(*, unavailable, message: "one thread at a time: keep it behind a lock")
 extension SQLiteConnection: Sendable {}
+
+/// A value that can be bound to a statement parameter: the connection's own
+/// ``SQLiteValue`` and the shared operations' `StoreValue`.
+protocol SQLiteParameter {
+    /// The UTF-8 bytes of text this value binds (0 if it is not text).
+    var textByteCount: Int { get }
+    /// Binds the value at the 1-based `index`; text goes into `arena`
+    /// (which holds ``textByteCount`` free bytes for it) and is bound from there.
+    func bind(to statement: OpaquePointer, at index: Int32, arena: inout TextArena) -> Int32
+}
+
+/// Memory for the text bound to one statement: grown when a statement needs
+/// more, reused by the next. Bound with `SQLITE_STATIC`, so SQLite reads the
+/// text where it is instead of allocating and copying every value.
+struct TextArena {
+    private var base: UnsafeMutablePointer<UInt8>?
+    private var capacity = 0
+    var used = 0
+    /// A statement bound from this arena is being stepped.
+    var inUse = false
+
+    /// Makes room for `count` bytes; only between statements (moves the memory).
+    mutating func reserve(_ count: Int) {
+        guard count > capacity else { return }
+        let newCapacity = max(count, 2 * capacity, 1024)
+        base?.deallocate()
+        base = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        capacity = newCapacity
+        used = 0
+    }
+
+    /// Binds `text` at `index`, copied into the arena.
+    mutating func bindText(_ text: String, to statement: OpaquePointer, at index: Int32) -> Int32 {
+        var text = text
+        return text.withUTF8 { bytes -> Int32 in
+            guard let source = bytes.baseAddress else { return sqlite3_bind_text(statement, index, "", 0, sqliteTransient) }
+            guard let base, used + bytes.count <= capacity else {
+                // A caller that did not reserve room: SQLite copies the text.
+                return source.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                    sqlite3_bind_text64(statement, index, $0, UInt64(bytes.count), sqliteTransient, UInt8(SQLITE_UTF8))
+                }
+            }
+            let start = base + used
+            start.update(from: source, count: bytes.count)
+            used += bytes.count
+            // Bound with its byte length, so a NUL inside is kept.
+            return start.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                sqlite3_bind_text64(statement, index, $0, UInt64(bytes.count), sqliteStatic, UInt8(SQLITE_UTF8))
+            }
+        }
+    }
+
+    mutating func free() {
+        base?.deallocate()
+        base = nil
+        capacity = 0
+        used = 0
+    }
+}
+
+extension SQLiteValue: SQLiteParameter {
+    var textByteCount: Int { if case .text(let text) = self { text.utf8.count } else { 0 } }
+
+    func bind(to statement: OpaquePointer, at index: Int32, arena: inout TextArena) -> Int32 {
+        switch self {
+        case .null: sqlite3_bind_null(statement, index)
+        case .integer(let integer): sqlite3_bind_int64(statement, index, integer)
+        case .real(let real): sqlite3_bind_double(statement, index, real)
+        case .text(let text): arena.bindText(text, to: statement, at: index)
+        case .blob(let blob): bindBlob(blob, to: statement, at: index)
+        }
+    }
+}
+
+/// Binds a blob (SQLite copies it). An empty blob has no base address;
+/// bound as a pointer it would become NULL, so it is bound as a zero-length blob.
+func bindBlob(_ blob: some ContiguousBytes & Collection, to statement: OpaquePointer, at index: Int32) -> Int32 {
+    blob.isEmpty ? sqlite3_bind_zeroblob(statement, index, 0) : blob.withUnsafeBytes { bytes in
+        sqlite3_bind_blob64(statement, index, bytes.baseAddress, UInt64(bytes.count), sqliteTransient)
+    }
+}
+
+/// `SQLITE_STATIC`: the value stays where it is until the statement is reset
+/// or rebound (``TextArena``).
+private let sqliteStatic: sqlite3_destructor_type? = nil
 
 /// `SQLITE_TRANSIENT`, which Swift does not import: SQLite copies the value.
 private let sqliteTransient = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)
