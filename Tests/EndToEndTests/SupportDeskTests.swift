@@ -99,8 +99,11 @@ import TestSupport
             #expect(confirmation.text.contains("P1") && confirmation.text.contains("anna"),
                     "the customer is told the priority and who was paged: \(confirmation.text)")
 
-            // The ticket was committed: the data command shows it with its page marked sent.
-            let shown = try await gateway.runCommand(["tickets", "show", String(number)])
+            // The ticket was committed: the data command shows it with its page
+            // marked sent (the mark follows the step's written lines).
+            let shown = try await gateway.runCommand(["tickets", "show", String(number)]) {
+                $0.contains("e2e/anna  sent")
+            }
             #expect(shown.contains("Kieler Werft AG (20001)"))
             #expect(shown.contains("e2e/anna  sent"), "\(shown)")
         }
@@ -259,7 +262,7 @@ import TestSupport
             }
             #expect(page.receivedAt > killedAt)
             #expect(page.text.contains("P1"))
-            let shown = try await gateway.runCommand(["tickets", "show", String(number)])
+            let shown = try await gateway.runCommand(["tickets", "show", String(number)]) { !$0.contains("pending") }
             #expect(shown.contains("Kieler Werft AG"), "the promised ticket is stored: \(shown)")
             #expect(!shown.contains("pending"), "every page is sent after the restart: \(shown)")
         }

@@ -242,6 +242,21 @@ public final class GatewayProcess: Sendable {
         return child.output
     }
 
+    /// Runs `switchboard ARGS` until its output satisfies `done` or `timeout`
+    /// passes, and returns the last output. For what the gateway records just
+    /// after the chat line a test waited for (a page is marked sent after its
+    /// step's lines were written), so a test does not race the store.
+    public func runCommand(_ arguments: [String], until done: (String) -> Bool,
+                           timeout: Duration = .seconds(5)) async throws -> String {
+        let deadline = ContinuousClock.now + timeout
+        var output = try await runCommand(arguments)
+        while !done(output), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+            output = try await runCommand(arguments)
+        }
+        return output
+    }
+
     /// The process's environment: the secrets the configuration names.
     private var environment: [String: String] {
         var environment = ProcessInfo.processInfo.environment
