@@ -38,6 +38,13 @@ actor MatrixEngine<C: WallClock> {
     private var pausedUntil: WallInstant?
     private var pauseTask: Task<Void, Never>?
     private var backoff = SyncBackoff(base: .milliseconds(500), cap: .seconds(30))
+    /// While a sync batch is handled: the urgent sends it started (by
+    /// queue order); nil between batches.
+    private var batchUrgentSends: Set<UInt64>?
+    /// The urgent sends the re-poll waits for, and the waiting sync loop
+    /// (``holdRepoll(for:)``).
+    private var holdingFor: Set<UInt64> = []
+    private var repollWaiter: CheckedContinuation<Void, Never>?
     private var random = SeededRandom()
 
     /// A text waiting to go out.
@@ -88,6 +95,7 @@ actor MatrixEngine<C: WallClock> {
             Task { await self.stop() }
         }
         syncTask.cancel()
+        endHold()
         pauseTask?.cancel()
         for task in sendTasks.values { task.cancel() }
         status = ChatNetworkStatus(.disconnected, detail: "stopped")
@@ -147,6 +155,7 @@ actor MatrixEngine<C: WallClock> {
             handled = stored.map(HandledEvents.init(stored:)) ?? HandledEvents(since: nil)
         }
         if handled?.since != batch.since { handled = HandledEvents(since: batch.since) }
+        batchUrgentSends = []
         var directChanged = false
         // Per room, the last message handed to the bots (direct, or addressed to the bot).
         var lastHandled: [String: String] = [:]
@@ -173,6 +182,9 @@ actor MatrixEngine<C: WallClock> {
         }
         if directChanged { await saveDirect() }
         if configuration.readReceipts { markRead(lastHandled) }
+        let urgent = batchUrgentSends ?? []
+        batchUrgentSends = nil
+        await holdRepoll(for: urgent)
     }
 
     /// Sends an `m.read` receipt for the last message the bots handled in
@@ -207,6 +219,34 @@ actor MatrixEngine<C: WallClock> {
         } catch {
             logger.warning("cannot store a handled message's id", ["event": eventID, "error": "\(error)"])
         }
+    }
+
+    /// Returns when the urgent sends `orders` (started while a batch was
+    /// handled: a page for the message just read) are answered, or after
+    /// ``MatrixNetworkConfiguration/repollHold`` on the injected clock,
+    /// whichever comes first. The sync loop re-polls after this, so the
+    /// homeserver gets the page's `PUT` before the re-poll instead of the
+    /// two racing for its one event loop. Bounded, so a slow `PUT` never
+    /// holds incoming messages back for longer than the hold.
+    private func holdRepoll(for orders: Set<UInt64>) async {
+        holdingFor = orders.filter { sendTasks[$0] != nil }
+        guard !holdingFor.isEmpty, configuration.repollHold > .zero, !isStopping else {
+            holdingFor = []
+            return
+        }
+        let (clock, hold) = (self.clock, configuration.repollHold)
+        let timer = Task {
+            try? await clock.sleep(for: hold)
+            await self.endHold()
+        }
+        await withCheckedContinuation { repollWaiter = $0 }
+        timer.cancel()
+    }
+
+    private func endHold() {
+        holdingFor = []
+        repollWaiter?.resume()
+        repollWaiter = nil
     }
 
     private func joinConfiguredRooms() async {
@@ -362,6 +402,7 @@ actor MatrixEngine<C: WallClock> {
             // such as decoding a sync answer.
             let priority: TaskPriority? = item.action.lane == .urgent ? .high : nil
             sendTasks[item.order] = Task(priority: priority) { await self.send(item) }
+            if item.action.lane == .urgent { batchUrgentSends?.insert(item.order) }
         }
     }
 
@@ -393,6 +434,7 @@ actor MatrixEngine<C: WallClock> {
         let result = await deliver(item.action)
         inFlight.remove(item.action.recipient)
         sendTasks[item.order] = nil
+        if holdingFor.remove(item.order) != nil, holdingFor.isEmpty { endHold() }
         defer { startSends() }
         guard let position = queue.firstIndex(where: { $0.order == item.order }) else { return }
         switch result {
