@@ -45,6 +45,7 @@ actor MatrixEngine<C: WallClock> {
     /// (``holdRepoll(for:)``).
     private var holdingFor: Set<UInt64> = []
     private var repollWaiter: CheckedContinuation<Void, Never>?
+    private var holdNumber: UInt64 = 0
     private var random = SeededRandom()
 
     /// A text waiting to go out.
@@ -234,16 +235,20 @@ actor MatrixEngine<C: WallClock> {
             holdingFor = []
             return
         }
-        let (clock, hold) = (self.clock, configuration.repollHold)
+        holdNumber += 1
+        let (clock, hold, number) = (self.clock, configuration.repollHold, holdNumber)
         let timer = Task {
-            try? await clock.sleep(for: hold)
-            await self.endHold()
+            do { try await clock.sleep(for: hold) } catch { return }
+            await self.endHold(number)
         }
         await withCheckedContinuation { repollWaiter = $0 }
         timer.cancel()
     }
 
-    private func endHold() {
+    /// Lets the sync loop re-poll; with a number, only if that hold is
+    /// still the current one (a late timer never ends a later batch's hold).
+    private func endHold(_ number: UInt64? = nil) {
+        if let number, number != holdNumber { return }
         holdingFor = []
         repollWaiter?.resume()
         repollWaiter = nil
