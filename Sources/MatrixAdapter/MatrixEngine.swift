@@ -23,6 +23,8 @@ actor MatrixEngine<C: WallClock> {
     private var stopped: CheckedContinuation<Void, Never>?
     private var isStopping = false
     private var roomsJoinedAt: Date?
+    private var startupTask: Task<Void, Never>?
+    private var isStartedUp = false
     private var explained: Set<String> = []
     private var explainedLoaded = false
     private var wasReady = false
@@ -142,8 +144,9 @@ actor MatrixEngine<C: WallClock> {
     /// One sync batch: rooms joined on the first one, then what the book
     /// makes of it.
     private func handle(_ batch: MatrixSyncer<C>.Batch) async {
-        if roomsJoinedAt == nil || (book.configured.count < configuration.rooms.count
-            && clock.date.timeIntervalSince(roomsJoinedAt!) > 60) {
+        await startUp()
+        if book.configured.count < configuration.rooms.count, let joinedAt = roomsJoinedAt,
+           clock.date.timeIntervalSince(joinedAt) > 60 {
             await joinConfiguredRooms()
         }
         if !explainedLoaded {
@@ -252,6 +255,21 @@ actor MatrixEngine<C: WallClock> {
         holdingFor = []
         repollWaiter?.resume()
         repollWaiter = nil
+    }
+
+    /// The start-up work (`m.direct` read, configured rooms joined, direct
+    /// rooms missing from `m.direct` found), once, shared by the first
+    /// batch and any text sent before it: the outbox sends what it owes as
+    /// soon as the session is ready, before the first batch is handled, and
+    /// such a text must not look for its room in a book not yet filled (an
+    /// agents' room of the bot and one agent, not yet known as configured,
+    /// would be taken for that agent's direct room).
+    private func startUp() async {
+        if isStartedUp { return }
+        let task = startupTask ?? Task { await self.joinConfiguredRooms() }
+        startupTask = task
+        await task.value
+        isStartedUp = true
     }
 
     private func joinConfiguredRooms() async {
@@ -511,6 +529,7 @@ actor MatrixEngine<C: WallClock> {
     /// The room for a recipient: a configured room by its name, a room id
     /// as given, a user's direct room (created when there is none).
     private func room(for recipient: ChatRecipient) async throws -> String {
+        await startUp()
         switch recipient {
         case .channel(let name):
             if let id = book.roomID(named: name) { return id }

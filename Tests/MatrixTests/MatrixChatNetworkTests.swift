@@ -409,4 +409,42 @@ import Testing
         await network.shutdown(message: "", deadline: .zero)
         _ = try? await task.value
     }
+
+    @Test func aPageSentBeforeTheFirstBatchIsHandledDoesNotTakeTheAgentsRoomForTheAgentsDirectRoom() async throws {
+        // After a restart the outbox sends what it owes as soon as the
+        // session is ready. The bot sits in the agents' room with anna
+        // alone; until the configured rooms are known, that room looks like
+        // a direct room of the bot and anna.
+        let base = Self.homeserver()
+        let fake = FakeHomeserver { seen in
+            switch (seen.method, seen.path) {
+            case ("GET", "/joined_rooms"): (200, json(#"{"joined_rooms":["!agents:example.org"]}"#))
+            case ("GET", "/rooms/!agents:example.org/members"):
+                (200, json(#"{"chunk":[{"type":"m.room.member","state_key":"@bot:example.org","content":{"membership":"join"}},{"type":"m.room.member","state_key":"@anna:example.org","content":{"membership":"join"}}]}"#))
+            default: base.answerForTests(seen)
+            }
+        }
+        let configuration = MatrixNetworkConfiguration(
+            homeserver: URL(string: "http://hs")!, userID: "@bot:example.org", credentials: .password("pw"),
+            rooms: ["!agents:example.org"], invitesFrom: [], encryptedRoomText: "encrypted")
+        let network = MatrixChatNetwork(name: "mx", configuration: configuration, transport: fake, syncTransport: fake,
+                                        storage: MemoryMatrixStateStorage(), deviceID: nil, clock: ManualClock(),
+                                        logger: .disabled)
+        let recorder = Recorder()
+        let task = Task {
+            try await network.run(events: { e in
+                recorder.events.withLock { $0.append(e) }
+                if case .connected = e {
+                    await network.send(ChatAction(network: "mx", recipient: .user("@anna:example.org"),
+                                                  text: "PAGE #7 P1", lane: .urgent, deliveryID: 7))
+                }
+            }, deliveries: { d in recorder.deliveries.withLock { $0.append(d) } })
+        }
+        await waitFor { recorder.deliveries.withLock { $0.count } == 1 }
+        let sends = fake.seen.filter { $0.method == "PUT" && $0.path.contains("/send/") }.map(\.path)
+        #expect(sends == ["/rooms/!dm:example.org/send/m.room.message/sb-page-7"], "a direct room of its own")
+        #expect(fake.seen.contains { $0.path == "/createRoom" })
+        await network.shutdown(message: "", deadline: .zero)
+        _ = try? await task.value
+    }
 }
