@@ -27,10 +27,17 @@ public struct MatrixNetworkConfiguration: Sendable {
     /// default: each receipt is one more request and wakes the room's
     /// long-polls.
     public var readReceipts: Bool
+    /// How long the next `/sync` may wait, after a batch whose handling
+    /// queued urgent texts (a page), for those texts' `PUT`s to be
+    /// answered; zero re-polls at once. The homeserver then gets the page
+    /// before the re-poll, rather than both at once on its one event loop.
+    /// Nothing is lost or skipped by the wait: the re-poll asks from the
+    /// stored position, so it only starts later, by at most this long.
+    public var repollHold: Duration
 
     public init(homeserver: URL, userID: String, credentials: MatrixCredentials, rooms: [String],
                 invitesFrom: [String], encryptedRoomText: String, deviceDisplayName: String = "Switchboard",
-                readReceipts: Bool = false) {
+                readReceipts: Bool = false, repollHold: Duration = .milliseconds(5)) {
         self.homeserver = homeserver
         self.userID = userID
         self.credentials = credentials
@@ -39,6 +46,7 @@ public struct MatrixNetworkConfiguration: Sendable {
         self.encryptedRoomText = encryptedRoomText
         self.deviceDisplayName = deviceDisplayName
         self.readReceipts = readReceipts
+        self.repollHold = repollHold
     }
 
     /// Whether `user` may invite the bot (``invitesFrom``).

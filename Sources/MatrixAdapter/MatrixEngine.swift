@@ -23,6 +23,8 @@ actor MatrixEngine<C: WallClock> {
     private var stopped: CheckedContinuation<Void, Never>?
     private var isStopping = false
     private var roomsJoinedAt: Date?
+    private var startupTask: Task<Void, Never>?
+    private var isStartedUp = false
     private var explained: Set<String> = []
     private var explainedLoaded = false
     private var wasReady = false
@@ -38,6 +40,14 @@ actor MatrixEngine<C: WallClock> {
     private var pausedUntil: WallInstant?
     private var pauseTask: Task<Void, Never>?
     private var backoff = SyncBackoff(base: .milliseconds(500), cap: .seconds(30))
+    /// While a sync batch is handled: the urgent sends it started (by
+    /// queue order); nil between batches.
+    private var batchUrgentSends: Set<UInt64>?
+    /// The urgent sends the re-poll waits for, and the waiting sync loop
+    /// (``holdRepoll(for:)``).
+    private var holdingFor: Set<UInt64> = []
+    private var repollWaiter: CheckedContinuation<Void, Never>?
+    private var holdNumber: UInt64 = 0
     private var random = SeededRandom()
 
     /// A text waiting to go out.
@@ -88,6 +98,7 @@ actor MatrixEngine<C: WallClock> {
             Task { await self.stop() }
         }
         syncTask.cancel()
+        endHold()
         pauseTask?.cancel()
         for task in sendTasks.values { task.cancel() }
         status = ChatNetworkStatus(.disconnected, detail: "stopped")
@@ -133,8 +144,9 @@ actor MatrixEngine<C: WallClock> {
     /// One sync batch: rooms joined on the first one, then what the book
     /// makes of it.
     private func handle(_ batch: MatrixSyncer<C>.Batch) async {
-        if roomsJoinedAt == nil || (book.configured.count < configuration.rooms.count
-            && clock.date.timeIntervalSince(roomsJoinedAt!) > 60) {
+        await startUp()
+        if book.configured.count < configuration.rooms.count, let joinedAt = roomsJoinedAt,
+           clock.date.timeIntervalSince(joinedAt) > 60 {
             await joinConfiguredRooms()
         }
         if !explainedLoaded {
@@ -147,6 +159,7 @@ actor MatrixEngine<C: WallClock> {
             handled = stored.map(HandledEvents.init(stored:)) ?? HandledEvents(since: nil)
         }
         if handled?.since != batch.since { handled = HandledEvents(since: batch.since) }
+        batchUrgentSends = []
         var directChanged = false
         // Per room, the last message handed to the bots (direct, or addressed to the bot).
         var lastHandled: [String: String] = [:]
@@ -173,6 +186,9 @@ actor MatrixEngine<C: WallClock> {
         }
         if directChanged { await saveDirect() }
         if configuration.readReceipts { markRead(lastHandled) }
+        let urgent = batchUrgentSends ?? []
+        batchUrgentSends = nil
+        await holdRepoll(for: urgent)
     }
 
     /// Sends an `m.read` receipt for the last message the bots handled in
@@ -207,6 +223,53 @@ actor MatrixEngine<C: WallClock> {
         } catch {
             logger.warning("cannot store a handled message's id", ["event": eventID, "error": "\(error)"])
         }
+    }
+
+    /// Returns when the urgent sends `orders` (started while a batch was
+    /// handled: a page for the message just read) are answered, or after
+    /// ``MatrixNetworkConfiguration/repollHold`` on the injected clock,
+    /// whichever comes first. The sync loop re-polls after this, so the
+    /// homeserver gets the page's `PUT` before the re-poll instead of the
+    /// two racing for its one event loop. Bounded, so a slow `PUT` never
+    /// holds incoming messages back for longer than the hold.
+    private func holdRepoll(for orders: Set<UInt64>) async {
+        holdingFor = orders.filter { sendTasks[$0] != nil }
+        guard !holdingFor.isEmpty, configuration.repollHold > .zero, !isStopping else {
+            holdingFor = []
+            return
+        }
+        holdNumber += 1
+        let (clock, hold, number) = (self.clock, configuration.repollHold, holdNumber)
+        let timer = Task {
+            do { try await clock.sleep(for: hold) } catch { return }
+            await self.endHold(number)
+        }
+        await withCheckedContinuation { repollWaiter = $0 }
+        timer.cancel()
+    }
+
+    /// Lets the sync loop re-poll; with a number, only if that hold is
+    /// still the current one (a late timer never ends a later batch's hold).
+    private func endHold(_ number: UInt64? = nil) {
+        if let number, number != holdNumber { return }
+        holdingFor = []
+        repollWaiter?.resume()
+        repollWaiter = nil
+    }
+
+    /// The start-up work (`m.direct` read, configured rooms joined, direct
+    /// rooms missing from `m.direct` found), once, shared by the first
+    /// batch and any text sent before it: the outbox sends what it owes as
+    /// soon as the session is ready, before the first batch is handled, and
+    /// such a text must not look for its room in a book not yet filled (an
+    /// agents' room of the bot and one agent, not yet known as configured,
+    /// would be taken for that agent's direct room).
+    private func startUp() async {
+        if isStartedUp { return }
+        let task = startupTask ?? Task { await self.joinConfiguredRooms() }
+        startupTask = task
+        await task.value
+        isStartedUp = true
     }
 
     private func joinConfiguredRooms() async {
@@ -362,6 +425,7 @@ actor MatrixEngine<C: WallClock> {
             // such as decoding a sync answer.
             let priority: TaskPriority? = item.action.lane == .urgent ? .high : nil
             sendTasks[item.order] = Task(priority: priority) { await self.send(item) }
+            if item.action.lane == .urgent { batchUrgentSends?.insert(item.order) }
         }
     }
 
@@ -393,6 +457,7 @@ actor MatrixEngine<C: WallClock> {
         let result = await deliver(item.action)
         inFlight.remove(item.action.recipient)
         sendTasks[item.order] = nil
+        if holdingFor.remove(item.order) != nil, holdingFor.isEmpty { endHold() }
         defer { startSends() }
         guard let position = queue.firstIndex(where: { $0.order == item.order }) else { return }
         switch result {
@@ -464,6 +529,7 @@ actor MatrixEngine<C: WallClock> {
     /// The room for a recipient: a configured room by its name, a room id
     /// as given, a user's direct room (created when there is none).
     private func room(for recipient: ChatRecipient) async throws -> String {
+        await startUp()
         switch recipient {
         case .channel(let name):
             if let id = book.roomID(named: name) { return id }

@@ -307,4 +307,144 @@ import Testing
         await off.shutdown(message: "", deadline: .zero)
         _ = try? await task2.value
     }
+
+    /// A transport that logs each request as it arrives and holds a send's
+    /// `PUT` until ``release()`` (a homeserver still working on the page).
+    final class HeldSends: MatrixHTTPTransport {
+        let inner: FakeHomeserver
+        let arrivals = Mutex<[String]>([])
+        private let gate = Mutex<(open: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
+        init(_ inner: FakeHomeserver) { self.inner = inner }
+
+        var heldCount: Int { gate.withLock { $0.waiting.count } }
+
+        func release() {
+            let waiting = gate.withLock { g -> [CheckedContinuation<Void, Never>] in
+                g.open = true
+                defer { g.waiting = [] }
+                return g.waiting
+            }
+            for c in waiting { c.resume() }
+        }
+
+        func perform(_ request: MatrixHTTPRequest) async throws -> MatrixHTTPResponse {
+            let isSend = request.method == "PUT" && request.url.path.contains("/send/")
+            let since = URLComponents(url: request.url, resolvingAgainstBaseURL: false)?.queryItems?
+                .first { $0.name == "since" }?.value
+            arrivals.withLock { $0.append(isSend ? "PUT send" : request.url.path.hasSuffix("/sync")
+                ? "sync since \(since ?? "-")" : "\(request.method) \(request.url.path)") }
+            if isSend {
+                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                    let open = gate.withLock { g -> Bool in
+                        if !g.open { g.waiting.append(c) }
+                        return g.open
+                    }
+                    if open { c.resume() }
+                }
+            }
+            return try await inner.perform(request)
+        }
+    }
+
+    /// Runs the adapter over `transport` with bots that page anna for each
+    /// customer message, from inside the batch's handling (as the bots do).
+    func startPaging(_ transport: HeldSends, clock: ManualClock, recorder: Recorder)
+        async -> (MatrixChatNetwork<ManualClock>, Task<Void, any Error>)
+    {
+        let configuration = MatrixNetworkConfiguration(
+            homeserver: URL(string: "http://hs")!, userID: "@bot:example.org", credentials: .password("pw"), rooms: [],
+            invitesFrom: [], encryptedRoomText: "encrypted", repollHold: .milliseconds(5))
+        let network = MatrixChatNetwork(name: "mx", configuration: configuration, transport: transport,
+                                        syncTransport: transport,
+                                        storage: MemoryMatrixStateStorage([MatrixStateKey.since: "s1"]),
+                                        deviceID: nil, clock: clock, logger: .disabled)
+        let task = Task {
+            try await network.run(events: { e in
+                recorder.events.withLock { $0.append(e) }
+                if case .message(let m) = e {
+                    await network.send(ChatAction(network: "mx", recipient: .user("@anna:example.org"),
+                                                  text: "PAGE #7 P1: \(m.text)", lane: .urgent, deliveryID: 7))
+                }
+            }, deliveries: { d in recorder.deliveries.withLock { $0.append(d) } })
+        }
+        return (network, task)
+    }
+
+    @Test func aPageQueuedWhileABatchIsHandledReachesTheHomeserverBeforeTheNextSyncWhichWaitsForItsAnswer() async throws {
+        let held = HeldSends(Self.customerWrites([("$a", "VPN down")]))
+        let clock = ManualClock()
+        let recorder = Recorder()
+        let (network, task) = await startPaging(held, clock: clock, recorder: recorder)
+        await waitFor { held.heldCount == 1 }
+        #expect(held.heldCount == 1, "the page's PUT is under way")
+        for _ in 0..<5000 { await Task.yield() }
+        #expect(!held.arrivals.withLock { $0 }.contains("sync since s2"), "the re-poll waits for the page's answer")
+        held.release()
+        await waitFor { held.arrivals.withLock { $0 }.contains("sync since s2") }
+        let order = held.arrivals.withLock { $0 }.filter { $0 == "PUT send" || $0.hasPrefix("sync since s") }
+        #expect(order == ["sync since s1", "PUT send", "sync since s2"])
+        await waitFor { recorder.deliveries.withLock { $0.count } == 1 }
+        #expect(recorder.deliveries.withLock { $0.count } == 1)
+        await network.shutdown(message: "", deadline: .zero)
+        _ = try? await task.value
+    }
+
+    @Test func aPageWhoseAnswerIsSlowHoldsTheNextSyncNoLongerThanTheHold() async throws {
+        let held = HeldSends(Self.customerWrites([("$a", "VPN down")]))
+        let clock = ManualClock()
+        let recorder = Recorder()
+        let (network, task) = await startPaging(held, clock: clock, recorder: recorder)
+        await waitFor { held.heldCount == 1 }
+        #expect(await clock.waitForSleepers(1), "the hold's timer")
+        clock.advance(by: .milliseconds(4))
+        for _ in 0..<5000 { await Task.yield() }
+        #expect(!held.arrivals.withLock { $0 }.contains("sync since s2"))
+        clock.advance(by: .milliseconds(1))
+        await waitFor { held.arrivals.withLock { $0 }.contains("sync since s2") }
+        #expect(held.arrivals.withLock { $0 }.contains("sync since s2"), "5 ms on: the re-poll goes out, page or not")
+        #expect(held.heldCount == 1, "while the page is still unanswered")
+        held.release()
+        await waitFor { recorder.deliveries.withLock { $0.count } == 1 }
+        #expect(recorder.deliveries.withLock { $0.count } == 1)
+        await network.shutdown(message: "", deadline: .zero)
+        _ = try? await task.value
+    }
+
+    @Test func aPageSentBeforeTheFirstBatchIsHandledDoesNotTakeTheAgentsRoomForTheAgentsDirectRoom() async throws {
+        // After a restart the outbox sends what it owes as soon as the
+        // session is ready. The bot sits in the agents' room with anna
+        // alone; until the configured rooms are known, that room looks like
+        // a direct room of the bot and anna.
+        let base = Self.homeserver()
+        let fake = FakeHomeserver { seen in
+            switch (seen.method, seen.path) {
+            case ("GET", "/joined_rooms"): (200, json(#"{"joined_rooms":["!agents:example.org"]}"#))
+            case ("GET", "/rooms/!agents:example.org/members"):
+                (200, json(#"{"chunk":[{"type":"m.room.member","state_key":"@bot:example.org","content":{"membership":"join"}},{"type":"m.room.member","state_key":"@anna:example.org","content":{"membership":"join"}}]}"#))
+            default: base.answerForTests(seen)
+            }
+        }
+        let configuration = MatrixNetworkConfiguration(
+            homeserver: URL(string: "http://hs")!, userID: "@bot:example.org", credentials: .password("pw"),
+            rooms: ["!agents:example.org"], invitesFrom: [], encryptedRoomText: "encrypted")
+        let network = MatrixChatNetwork(name: "mx", configuration: configuration, transport: fake, syncTransport: fake,
+                                        storage: MemoryMatrixStateStorage(), deviceID: nil, clock: ManualClock(),
+                                        logger: .disabled)
+        let recorder = Recorder()
+        let task = Task {
+            try await network.run(events: { e in
+                recorder.events.withLock { $0.append(e) }
+                if case .connected = e {
+                    await network.send(ChatAction(network: "mx", recipient: .user("@anna:example.org"),
+                                                  text: "PAGE #7 P1", lane: .urgent, deliveryID: 7))
+                }
+            }, deliveries: { d in recorder.deliveries.withLock { $0.append(d) } })
+        }
+        await waitFor { recorder.deliveries.withLock { $0.count } == 1 }
+        let sends = fake.seen.filter { $0.method == "PUT" && $0.path.contains("/send/") }.map(\.path)
+        #expect(sends == ["/rooms/!dm:example.org/send/m.room.message/sb-page-7"], "a direct room of its own")
+        #expect(fake.seen.contains { $0.path == "/createRoom" })
+        await network.shutdown(message: "", deadline: .zero)
+        _ = try? await task.value
+    }
 }

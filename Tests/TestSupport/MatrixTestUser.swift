@@ -117,7 +117,8 @@ public actor MatrixTestUser {
     /// `outside`: a room the message must not be in (a page's direct room
     /// versus the agents' room line, which may arrive first).
     public func expectMessage(from sender: String, containing text: String, in room: String? = nil,
-                              outside excluded: String? = nil, timeout: Duration = .seconds(15))
+                              outside excluded: String? = nil, timeout: Duration = .seconds(15),
+                              poll: Duration = .milliseconds(10))
         async throws -> (room: String, event: MatrixEvent, at: ContinuousClock.Instant)
     {
         let deadline = ContinuousClock.now.advanced(by: timeout)
@@ -127,7 +128,7 @@ public actor MatrixTestUser {
             }) {
                 return found
             }
-            try await Task.sleep(for: .milliseconds(10))
+            try await Task.sleep(for: poll)
         }
         let bodies = messages(from: sender).map { "[\($0.room)] \($0.event.content["body"]?.string ?? "")" }
         throw MatrixClientError("\(userID): no message from \(sender) containing \"\(text)\" within \(timeout); "
