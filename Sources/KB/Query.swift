@@ -327,8 +327,9 @@ extension SearchIndex {
     private func splitQuery(_ key: String, fuzzyLast typo: Bool) -> [QueryClause.Alternative]? {
         var fuzzyStems = Set<String>(), exactStems = Set<String>()
         var corrections: [String: String?] = [:]
-        let parts = Decompounder.split(key) { part, isLast in
-            if let stem = Decompounder.partStem(part, isLast: isLast, english: true, isTerm: { termIDs[$0] != nil },
+        let parts = Decompounder.split(key, words: words) { part, isLast, mayBeginWord in
+            if let stem = Decompounder.partStem(part, isLast: isLast, mayBeginWord: mayBeginWord, english: true,
+                                                isTerm: { termIDs[$0] != nil },
                                                 beginsWord: words.beginsWord(_:withTerm:)) {
                 exactStems.insert(stem)
                 return stem

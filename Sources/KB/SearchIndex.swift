@@ -112,9 +112,9 @@ struct SearchIndex: Sendable {
         func parts(_ token: TextAnalysis.Token) -> [String] {
             guard !token.isNumber, (8...Tuning.maximumWordLength).contains(token.key.utf8.count) else { return [] }
             if let cached = partsCache[token.key] { return cached }
-            let result = Decompounder.split(token.key) { part, isLast in
-                Decompounder.partStem(part, isLast: isLast, english: false, isTerm: { vocabulary.contains($0) },
-                                      beginsWord: words.beginsWord(_:withTerm:))
+            let result = Decompounder.split(token.key, words: words) { part, isLast, mayBeginWord in
+                Decompounder.partStem(part, isLast: isLast, mayBeginWord: mayBeginWord, english: false,
+                                      isTerm: { vocabulary.contains($0) }, beginsWord: words.beginsWord(_:withTerm:))
             } ?? []
             partsCache[token.key] = result
             return result
