@@ -83,9 +83,10 @@ public struct IRCLineFramer: Sendable, IteratorProtocol {
 
     /// The next line's result, or nil when no complete line is buffered.
     public mutating func next() -> Result<IRCMessage, IRCParseError>? {
-        nextLine { line in
+        nextLine { line, plainASCII in
             do throws(IRCParseError) {
-                return .success(try IRCParser.parse(line))
+                // A line the LF search found to be plain ASCII needs no second scan.
+                return .success(try plainASCII ? IRCParser.parseValidated(line, ascii: true) : IRCParser.parse(line))
             } catch {
                 return .failure(error)
             }
@@ -95,22 +96,29 @@ public struct IRCLineFramer: Sendable, IteratorProtocol {
     /// The next line's raw bytes (without its line ending), or the error for
     /// an overlong line; nil when no complete line is buffered.
     public mutating func nextRawLine() -> Result<[UInt8], IRCParseError>? {
-        nextLine { line in .success(Array(line)) }
+        nextLine { line, _ in .success(Array(line)) }
     }
 
+    /// `body` gets the line and whether it is known to be plain ASCII
+    /// (no byte below 0x0E, none above 0x7F: what ``IRCParser/scan(_:)``
+    /// would find), learnt while looking for its LF.
     private mutating func nextLine<T>(
-        _ body: (UnsafeBufferPointer<UInt8>) -> Result<T, IRCParseError>
+        _ body: (UnsafeBufferPointer<UInt8>, _ plainASCII: Bool) -> Result<T, IRCParseError>
     ) -> Result<T, IRCParseError>? {
         while true {
             if let first = overlong.first, first.position == readIndex {
                 overlong.removeFirst()
                 return .failure(first.error)
             }
-            let found: (start: Int, end: Int, lf: Int)? = buffer.withUnsafeBufferPointer { all in
-                guard let lf = Self.firstLF(in: all, from: max(scanIndex, readIndex)) else { return nil }
+            let found: (start: Int, end: Int, lf: Int, plainASCII: Bool)? = buffer.withUnsafeBufferPointer { all in
+                // Bytes before scanIndex were only searched for an LF: the line is plain only if all is new.
+                let fresh = scanIndex <= readIndex
+                guard let (lf, plain) = Self.firstLFAndPlain(in: all, from: max(scanIndex, readIndex)) else {
+                    return nil
+                }
                 var end = lf
                 if end > readIndex, all[end - 1] == 0x0D { end -= 1 }
-                return (readIndex, end, lf)
+                return (readIndex, end, lf, plain && fresh)
             }
             guard let found else {
                 scanIndex = buffer.count
@@ -127,7 +135,7 @@ public struct IRCLineFramer: Sendable, IteratorProtocol {
                     return .failure(IRCParseError(.lineTooLong(length: length, limit: maximumLineLength),
                                                   offset: maximumLineLength, bytes: line))
                 }
-                return body(line)
+                return body(line, found.plainASCII)
             }
         }
     }
@@ -172,6 +180,46 @@ public struct IRCLineFramer: Sendable, IteratorProtocol {
             i += 1
         }
         return nil
+    }
+
+    /// The first LF at or after `from`, and whether every byte from `from`
+    /// up to it (a CR right before it aside) is plain ASCII: at least 0x0E
+    /// and below 0x80. One pass does both for the common line; a line with
+    /// a control or non-ASCII byte continues with ``firstLF(in:from:)``
+    /// and is not plain.
+    @inline(__always)
+    static func firstLFAndPlain(in p: UnsafeBufferPointer<UInt8>, from: Int) -> (Int, Bool)? {
+        let n = p.count
+        var i = from
+        guard i < n else { return nil }
+        let base = UnsafeRawPointer(p.baseAddress!)
+        // i: the first byte not yet known to be plain.
+        while i + 16 <= n {
+            let a = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            let b = base.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)
+            if (Bytes.lessThanMask(a, 0x0E) | Bytes.lessThanMask(b, 0x0E) | ((a | b) & Bytes.highBits)) != 0 { break }
+            i += 16
+        }
+        while i + 8 <= n {
+            let x = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            // The lowest flagged byte is a real one (lessThanMask flags falsely only above a real one).
+            let special = Bytes.lessThanMask(x, 0x0E) | (x & Bytes.highBits)
+            if special != 0 {
+                i += special.trailingZeroBitCount >> 3
+                break
+            }
+            i += 8
+        }
+        while i < n {
+            let byte = p[i]
+            if byte >= 0x0E, byte < 0x80 { i += 1; continue }
+            break
+        }
+        guard i < n else { return nil }
+        if p[i] == 0x0A { return (i, true) }
+        if p[i] == 0x0D, i + 1 < n, p[i + 1] == 0x0A { return (i + 1, true) }
+        guard let lf = firstLF(in: p, from: i) else { return nil }
+        return (lf, false)
     }
 
     static func lastLF(in p: UnsafeBufferPointer<UInt8>) -> Int? {
