@@ -32,7 +32,7 @@ struct FramerTests {
         }
     }
 
-    @Test("Plain ASCII lines (parsed without a second scan) and lines with control, non-ASCII or Latin-1 bytes give what parsing each line alone gives, wherever the stream is cut")
+    @Test("ASCII and UTF-8 lines (parsed without a second scan) and lines with a NUL, a CR inside, Latin-1 or control bytes give what parsing each line alone gives, wherever the stream is cut")
     func framedEqualsParsedAlone() {
         let lines: [[UInt8]] = [
             Array(":alice!~alice@host.example.net PRIVMSG #nordbox :a plain line longer than sixteen bytes".utf8),
