@@ -36,6 +36,10 @@ var brief = false
 /// candidate (tab-separated) instead of the report, for fit_confidence.py.
 var features = false
 var vocabularyOption: [String]?
+/// `--dump`: print every generated query's ranking on the shipped and the
+/// generated KB at full precision instead of timing them, so that a change
+/// meant only for speed can be checked to change no answer (diff two runs).
+var dump = false
 var generatedCount = 10_000
 var queryCount = 2_000
 while !arguments.isEmpty {
@@ -63,6 +67,7 @@ while !arguments.isEmpty {
             }
         }
     case "--brief": brief = true
+    case "--dump": dump = true
     case "--features": features = true
     case "--set" where !arguments.isEmpty: evaluationPath = arguments.removeFirst()
     case "--threshold" where !arguments.isEmpty:
@@ -73,7 +78,7 @@ while !arguments.isEmpty {
         vocabularyOption = arguments.removeFirst().split(separator: ",").map(String.init).filter { !$0.isEmpty }
     default:
         FileHandle.standardError.write(Data("""
-            usage: KBBench [--kb PATH] [--articles N] [--queries N]
+            usage: KBBench [--kb PATH] [--articles N] [--queries N] [--dump]
                    KBBench --explain "words" [--kb PATH]
                    KBBench --evaluate [FOLDER] [--set PATH] [--threshold X] [--tuning-only] [--brief] [--kb PATH]
                    any of them with --vocabulary FILE,FILE (default: bots/vocabulary/{it-support,local}.json5)
@@ -467,6 +472,23 @@ func fmt(_ microseconds: Double) -> String {
 }
 
 let queries = generateQueries(queryCount, &rng)
+
+/// Every query's `search` (limit 5) and `suggestions` on `kb`, scores and
+/// confidences printed exactly (`--dump`).
+func dumpResults(_ kb: KnowledgeBase, _ queries: [String], label: String) {
+    func line(_ hits: [KBHit]) -> String {
+        hits.map { "\($0.article.id) \($0.score) \($0.confidence)" }.joined(separator: " | ")
+    }
+    for query in queries {
+        print("\(label)\t\(query)\n  search: \(line(kb.search(query, limit: 5)))\n  offer: \(line(kb.suggestions(for: query)))")
+    }
+}
+if dump {
+    dumpResults(shipped, queries, label: "shipped")
+    let generated = (0..<generatedCount).map { generateArticle($0, &rng) }
+    dumpResults(KnowledgeBase(articles: generated, vocabulary: vocabulary), queries, label: "generated")
+    exit(0)
+}
 
 // Shipped KB.
 let loadTime = nanoseconds { _ = KnowledgeBase.load(from: URL(fileURLWithPath: kbPath), vocabulary: vocabulary) }

@@ -83,9 +83,14 @@ public struct IRCLineFramer: Sendable, IteratorProtocol {
 
     /// The next line's result, or nil when no complete line is buffered.
     public mutating func next() -> Result<IRCMessage, IRCParseError>? {
-        nextLine { line in
+        nextLine { line, kind in
             do throws(IRCParseError) {
-                return .success(try IRCParser.parse(line))
+                // A line the LF search already found to be ASCII or UTF-8 needs no second scan.
+                switch kind {
+                case .ascii: return .success(try IRCParser.parseValidated(line, ascii: true))
+                case .utf8: return .success(try IRCParser.parseValidated(line, ascii: false))
+                case .unknown: return .success(try IRCParser.parse(line))
+                }
             } catch {
                 return .failure(error)
             }
@@ -95,22 +100,28 @@ public struct IRCLineFramer: Sendable, IteratorProtocol {
     /// The next line's raw bytes (without its line ending), or the error for
     /// an overlong line; nil when no complete line is buffered.
     public mutating func nextRawLine() -> Result<[UInt8], IRCParseError>? {
-        nextLine { line in .success(Array(line)) }
+        nextLine { line, _ in .success(Array(line)) }
     }
 
+    /// `body` gets the line and what the search for its LF learnt about
+    /// its bytes (see ``firstLFAndKind(in:from:)``).
     private mutating func nextLine<T>(
-        _ body: (UnsafeBufferPointer<UInt8>) -> Result<T, IRCParseError>
+        _ body: (UnsafeBufferPointer<UInt8>, _ kind: LineKind) -> Result<T, IRCParseError>
     ) -> Result<T, IRCParseError>? {
         while true {
             if let first = overlong.first, first.position == readIndex {
                 overlong.removeFirst()
                 return .failure(first.error)
             }
-            let found: (start: Int, end: Int, lf: Int)? = buffer.withUnsafeBufferPointer { all in
-                guard let lf = Self.firstLF(in: all, from: max(scanIndex, readIndex)) else { return nil }
+            let found: (start: Int, end: Int, lf: Int, kind: LineKind)? = buffer.withUnsafeBufferPointer { all in
+                // Bytes before scanIndex were only searched for an LF: the kind holds only if all is new.
+                let fresh = scanIndex <= readIndex
+                guard let (lf, kind) = Self.firstLFAndKind(in: all, from: max(scanIndex, readIndex)) else {
+                    return nil
+                }
                 var end = lf
                 if end > readIndex, all[end - 1] == 0x0D { end -= 1 }
-                return (readIndex, end, lf)
+                return (readIndex, end, lf, fresh ? kind : .unknown)
             }
             guard let found else {
                 scanIndex = buffer.count
@@ -127,7 +138,7 @@ public struct IRCLineFramer: Sendable, IteratorProtocol {
                     return .failure(IRCParseError(.lineTooLong(length: length, limit: maximumLineLength),
                                                   offset: maximumLineLength, bytes: line))
                 }
-                return body(line)
+                return body(line, found.kind)
             }
         }
     }
@@ -172,6 +183,70 @@ public struct IRCLineFramer: Sendable, IteratorProtocol {
             i += 1
         }
         return nil
+    }
+
+    /// What the LF search learnt about the bytes of a line.
+    enum LineKind {
+        /// ASCII without NUL or CR: ``IRCParser/scan(_:)`` would say `.ascii`.
+        case ascii
+        /// Valid UTF-8 without NUL or CR: `scan` would say `.utf8`.
+        case utf8
+        /// Not looked at (a NUL, a CR inside, not UTF-8, or scanned in an
+        /// earlier call): the parser scans it.
+        case unknown
+    }
+
+    /// The first LF at or after `from`, and what the bytes from `from` up
+    /// to it (a CR right before it aside) are. One pass does both for the
+    /// common line, so the parser need not scan it again; a line with a
+    /// NUL, a lone CR or bytes that are not UTF-8 continues with
+    /// ``firstLF(in:from:)`` and is `.unknown`.
+    @inline(__always)
+    static func firstLFAndKind(in p: UnsafeBufferPointer<UInt8>, from: Int) -> (Int, LineKind)? {
+        let n = p.count
+        var i = from
+        guard i < n else { return nil }
+        let base = UnsafeRawPointer(p.baseAddress!)
+        var ascii = true
+        // i: the first byte not yet classified.
+        search: while true {
+            // A run of plain bytes (at least 0x0E, below 0x80).
+            while i + 16 <= n {
+                let a = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                let b = base.loadUnaligned(fromByteOffset: i + 8, as: UInt64.self)
+                if (Bytes.lessThanMask(a, 0x0E) | Bytes.lessThanMask(b, 0x0E) | ((a | b) & Bytes.highBits)) != 0 {
+                    break
+                }
+                i += 16
+            }
+            while i + 8 <= n {
+                let x = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                // The lowest flagged byte is a real one (lessThanMask flags falsely only above a real one).
+                let special = Bytes.lessThanMask(x, 0x0E) | (x & Bytes.highBits)
+                if special != 0 {
+                    i += special.trailingZeroBitCount >> 3
+                    break
+                }
+                i += 8
+            }
+            while i < n, p[i] >= 0x0E, p[i] < 0x80 { i += 1 }
+            guard i < n else { return nil }
+            let byte = p[i]
+            if byte >= 0x80 {
+                // A UTF-8 sequence never holds a CR or LF, so it ends before the line does.
+                let length = IRCText.utf8SequenceLength(p, at: i)
+                if length == 0 { break search }  // not UTF-8 (or not all here yet)
+                ascii = false
+                i += length
+                continue search
+            }
+            if byte == 0x0A { return (i, ascii ? .ascii : .utf8) }
+            if byte == 0x0D, i + 1 < n, p[i + 1] == 0x0A { return (i + 1, ascii ? .ascii : .utf8) }
+            if byte == 0x00 || byte == 0x0D { break search }  // the parser reports it
+            i += 1  // another control byte (a tab, mIRC colours): allowed
+        }
+        guard let lf = firstLF(in: p, from: i) else { return nil }
+        return (lf, .unknown)
     }
 
     static func lastLF(in p: UnsafeBufferPointer<UInt8>) -> Int? {

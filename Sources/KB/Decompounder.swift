@@ -35,17 +35,25 @@ enum Decompounder {
 
     /// The stems of the parts of `key` (a folded, collapsed word), or nil if
     /// it cannot be split into at least two known parts. `known(part,
-    /// isLast)` returns the index stem of a candidate part, or nil; an empty
-    /// stem marks a part that is allowed but searched for nothing (filler).
+    /// isLast, mayBeginWord)` returns the index stem of a candidate part, or
+    /// nil; an empty stem marks a part that is allowed but searched for
+    /// nothing (filler). `mayBeginWord` is false when `words` says that no
+    /// article word and no filler begins with the part
+    /// (``WordPrefixIndex/reach(_:from:)``): such a part can only be a last
+    /// part (see ``partStem(_:isLast:mayBeginWord:english:isTerm:beginsWord:)``),
+    /// which saves stemming most of a long word's substrings.
     /// The result never contains empty stems and may have one part only
     /// (a known word plus filler).
-    static func split(_ key: String, known: (String, _ isLast: Bool) -> String?) -> [String]? {
+    static func split(_ key: String, words: WordPrefixIndex? = nil,
+                      known: (String, _ isLast: Bool, _ mayBeginWord: Bool) -> String?) -> [String]? {
         let w = Array(key.utf8)
         let n = w.count
         guard n >= 2 * minimumPart, w.allSatisfy({ $0 < 0x80 }) else { return nil }
         // best[j]: fewest parts covering w[0..<j]; back[j]: (start, stem).
         var best = [Int](repeating: Int.max, count: n + 1)
         var back = [(start: Int, stem: String)?](repeating: nil, count: n + 1)
+        // reach[i]: see WordPrefixIndex.reach, computed when first needed (-1: not yet).
+        var reach = [Int](repeating: words == nil ? n : -1, count: n)
         best[0] = 0
         for end in minimumPart...n {
             let isLast = end == n
@@ -53,7 +61,8 @@ enum Decompounder {
                 if start == 0, isLast { continue }  // the whole word is not a split
                 let parts = best[start] + 1
                 guard parts < best[end] else { continue }
-                if let stem = knownPart(w[start..<end], isLast: isLast, known: known) {
+                if reach[start] < 0, let words { reach[start] = words.reach(w, from: start) }
+                if let stem = knownPart(w[start..<end], isLast: isLast, reach: reach[start], known: known) {
                     best[end] = parts
                     back[end] = (start, stem)
                 }
@@ -72,9 +81,13 @@ enum Decompounder {
     /// The policy above for one candidate part: the part's stem, "" for
     /// filler, or nil. `english` also tries the English stem (at query time,
     /// when the language is unknown). `beginsWord(prefix, stem)` says whether
-    /// an article word starting with `prefix` has the index term `stem`.
-    static func partStem(_ part: String, isLast: Bool, english: Bool, isTerm: (String) -> Bool,
-                         beginsWord: (String, String) -> Bool) -> String? {
+    /// an article word starting with `prefix` has the index term `stem`;
+    /// `mayBeginWord` false (from ``split(_:words:known:)``) says that no
+    /// article word or filler begins with `part`, so a part before the last
+    /// is refused without stemming it (the answer would be the same).
+    static func partStem(_ part: String, isLast: Bool, mayBeginWord: Bool = true, english: Bool,
+                         isTerm: (String) -> Bool, beginsWord: (String, String) -> Bool) -> String? {
+        if !isLast, !mayBeginWord { return nil }
         if StopWords.isFiller(part) { return "" }
         if StopWords.contains(part) { return nil }
         let german = GermanStemmer.stem(part)
@@ -86,16 +99,22 @@ enum Decompounder {
         return nil
     }
 
-    private static func knownPart(_ part: ArraySlice<UInt8>, isLast: Bool,
-                                  known: (String, Bool) -> String?) -> String? {
+    /// `reach`: how long a part starting here may be and still begin an
+    /// article word or a filler (see ``split(_:words:known:)``).
+    private static func knownPart(_ part: ArraySlice<UInt8>, isLast: Bool, reach: Int,
+                                  known: (String, Bool, Bool) -> String?) -> String? {
         let surface = String(decoding: part, as: UTF8.self)
-        if let stem = known(surface, isLast), part.count > minimumPart || stem == surface { return stem }
+        if let stem = known(surface, isLast, part.count <= reach), part.count > minimumPart || stem == surface {
+            return stem
+        }
         guard !isLast else { return nil }
         // Linking element: "Sicherung·s·", "System·es·", "Festplatte·n·", "Lizenz·en·".
         if part.count > minimumPart + 1, part.last == 0x73 || part.last == 0x6E {  // s, n
-            if let stem = known(String(decoding: part.dropLast(), as: UTF8.self), false) { return stem }
+            if let stem = known(String(decoding: part.dropLast(), as: UTF8.self), false, part.count - 1 <= reach) {
+                return stem
+            }
             if part.count > minimumPart + 2, part[part.endIndex - 2] == 0x65,  // es, en
-               let stem = known(String(decoding: part.dropLast(2), as: UTF8.self), false) {
+               let stem = known(String(decoding: part.dropLast(2), as: UTF8.self), false, part.count - 2 <= reach) {
                 return stem
             }
         }

@@ -72,6 +72,36 @@ struct RankedDocument: Sendable {
     var searchCoverage: Float = 0
 }
 
+/// What planning one query computes more than once, kept for that query:
+/// the stems of a token (the open-compound joining looks at each word with
+/// both neighbours, then the plan stems it again) and the stems of compound
+/// parts (a word the index does not know is split up to three times, and
+/// each split stems the same substrings). Pure functions of their
+/// arguments, so keeping them changes no answer.
+final class QueryMemo {
+    private var tokenStems: [String: [String]] = [:]
+    private var partStems: [String: String?] = [:]
+
+    /// ``TextAnalysis/queryStems(_:)`` of `token`.
+    func stems(_ token: TextAnalysis.Token) -> [String] {
+        let key = token.folded + "\u{0}" + token.key
+        if let known = tokenStems[key] { return known }
+        let stems = TextAnalysis.queryStems(token)
+        tokenStems[key] = stems
+        return stems
+    }
+
+    /// `compute()`'s answer for a compound part, computed once per
+    /// (part, isLast).
+    func partStem(_ part: String, isLast: Bool, _ compute: () -> String?) -> String? {
+        let key = part + (isLast ? "\u{1}" : "\u{2}")
+        if let known = partStems[key] { return known }
+        let stem = compute()
+        partStems[key] = .some(stem)
+        return stem
+    }
+}
+
 extension SearchIndex {
     // MARK: Planning
 
@@ -93,6 +123,7 @@ extension SearchIndex {
     func plan(_ query: String) -> [QueryClause] {
         var clauses: [QueryClause] = []
         var seen = Set<String>()
+        let memo = QueryMemo()
         // Distinct tokens only, and a bounded number of them, before the
         // particle joining (which looks at pairs).
         var distinct: [TextAnalysis.Token] = []
@@ -101,16 +132,17 @@ extension SearchIndex {
             distinct.append(token)
             if distinct.count == 4 * Tuning.maximumQueryWords { break }
         }
-        for token in joiningSeparableVerbs(joiningOpenCompounds(distinct)) where !StopWords.contains(token.key) {
+        for token in joiningSeparableVerbs(joiningOpenCompounds(distinct, memo: memo))
+        where !StopWords.contains(token.key) {
             guard seen.count < Tuning.maximumQueryWords else { break }
             guard seen.insert(token.key).inserted else { continue }
-            let stems = TextAnalysis.queryStems(token)
+            let stems = memo.stems(token)
             let known = stems.compactMap { termIDs[$0] }
             if !known.isEmpty {
                 var whole = clause(token.key, own: known.map { alternative($0, Tuning.exact) }, resolution: .exact)
                 var extras: [QueryClause] = []
                 if !token.isNumber, token.key.utf8.count >= Tuning.knownCompoundLength,
-                   let parts = splitQuery(token.key, fuzzyLast: false)?.filter({ !known.contains($0.term) }),
+                   let parts = splitQuery(token.key, fuzzyLast: false, memo: memo)?.filter({ !known.contains($0.term) }),
                    !parts.isEmpty {
                     // An article that has the parts but not the compound
                     // ("recovery key" for "Wiederherstellungsschlüssel")
@@ -154,7 +186,7 @@ extension SearchIndex {
                 clauses.append(unknown(token.key, stems: stems))
                 continue
             }
-            if let parts = splitQuery(token.key, fuzzyLast: false) {
+            if let parts = splitQuery(token.key, fuzzyLast: false, memo: memo) {
                 clauses += compoundClauses(token.key, parts)
                 continue
             }
@@ -170,7 +202,7 @@ extension SearchIndex {
                 clauses.append(corrected)
                 continue
             }
-            if !common, let parts = splitQuery(token.key, fuzzyLast: true) {
+            if !common, let parts = splitQuery(token.key, fuzzyLast: true, memo: memo) {
                 clauses += compoundClauses(token.key, parts)
                 continue
             }
@@ -202,10 +234,10 @@ extension SearchIndex {
     /// write as one word ("time zone" / "timezone", "back up" / "backup",
     /// "log in" / "login"). Two neighbouring words are joined when the joined
     /// word is an index term and one of the two is a stop word or unknown.
-    func joiningOpenCompounds(_ tokens: [TextAnalysis.Token]) -> [TextAnalysis.Token] {
+    func joiningOpenCompounds(_ tokens: [TextAnalysis.Token], memo: QueryMemo = QueryMemo()) -> [TextAnalysis.Token] {
         guard tokens.count >= 2 else { return tokens }
         func isWeak(_ token: TextAnalysis.Token) -> Bool {
-            StopWords.contains(token.key) || !TextAnalysis.queryStems(token).contains { termIDs[$0] != nil }
+            StopWords.contains(token.key) || !memo.stems(token).contains { termIDs[$0] != nil }
         }
         var result: [TextAnalysis.Token] = []
         var i = 0
@@ -214,7 +246,7 @@ extension SearchIndex {
                isWeak(tokens[i]) || isWeak(tokens[i + 1]), !StopWords.contains(tokens[i].key) {
                 let joined = TextAnalysis.Token(folded: tokens[i].folded + tokens[i + 1].folded,
                                                 key: tokens[i].key + tokens[i + 1].key, isNumber: false)
-                if !StopWords.contains(joined.key), TextAnalysis.queryStems(joined).contains(where: { termIDs[$0] != nil }) {
+                if !StopWords.contains(joined.key), memo.stems(joined).contains(where: { termIDs[$0] != nil }) {
                     result.append(joined)
                     i += 2
                     continue
@@ -324,12 +356,16 @@ extension SearchIndex {
     /// "Sicherungsaftrag", "Festplattnfehler") may be one typo away from a
     /// known term; a split with two corrected parts is refused (that is
     /// guessing, not correcting).
-    private func splitQuery(_ key: String, fuzzyLast typo: Bool) -> [QueryClause.Alternative]? {
+    private func splitQuery(_ key: String, fuzzyLast typo: Bool, memo: QueryMemo) -> [QueryClause.Alternative]? {
         var fuzzyStems = Set<String>(), exactStems = Set<String>()
         var corrections: [String: String?] = [:]
-        let parts = Decompounder.split(key) { part, isLast in
-            if let stem = Decompounder.partStem(part, isLast: isLast, english: true, isTerm: { termIDs[$0] != nil },
-                                                beginsWord: words.beginsWord(_:withTerm:)) {
+        let parts = Decompounder.split(key, words: words) { part, isLast, mayBeginWord in
+            // A part before the last that begins no article word is refused
+            // at once (see Decompounder.partStem): not worth remembering.
+            if isLast || mayBeginWord, let stem = memo.partStem(part, isLast: isLast, {
+                Decompounder.partStem(part, isLast: isLast, english: true, isTerm: { termIDs[$0] != nil },
+                                      beginsWord: words.beginsWord(_:withTerm:))
+            }) {
                 exactStems.insert(stem)
                 return stem
             }

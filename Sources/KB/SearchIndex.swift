@@ -14,7 +14,11 @@
 /// The per-field sum does not depend on the query, so each posting stores
 /// its *impact* `Σ_f w_f · tf_f(k1+1) / (tf_f + k1(1 − b_f + b_f·len_f/avglen_f))`
 /// and a query only sums `weight · idf · impact` along its terms' postings.
-struct SearchIndex: Sendable {
+///
+/// A class, not a struct: a query passes the index through many helper
+/// methods and closures, and copying a struct of twenty arrays retained and
+/// released each of them every time (~15 % of a query's CPU).
+final class SearchIndex: Sendable {
     let documentCount: Int
     let termIDs: [String: Int32]
     let terms: [String]
@@ -112,9 +116,9 @@ struct SearchIndex: Sendable {
         func parts(_ token: TextAnalysis.Token) -> [String] {
             guard !token.isNumber, (8...Tuning.maximumWordLength).contains(token.key.utf8.count) else { return [] }
             if let cached = partsCache[token.key] { return cached }
-            let result = Decompounder.split(token.key) { part, isLast in
-                Decompounder.partStem(part, isLast: isLast, english: false, isTerm: { vocabulary.contains($0) },
-                                      beginsWord: words.beginsWord(_:withTerm:))
+            let result = Decompounder.split(token.key, words: words) { part, isLast, mayBeginWord in
+                Decompounder.partStem(part, isLast: isLast, mayBeginWord: mayBeginWord, english: false,
+                                      isTerm: { vocabulary.contains($0) }, beginsWord: words.beginsWord(_:withTerm:))
             } ?? []
             partsCache[token.key] = result
             return result

@@ -11,6 +11,9 @@ enum SnowballBytes {
 
     /// The Latin-1 bytes of `word`, or nil when a scalar is above U+00FF.
     static func latin1(_ word: String) -> [UInt8]? {
+        // The common case, an ASCII word: its UTF-8 bytes are its Latin-1 bytes.
+        let utf8 = Array(word.utf8)
+        if utf8.allSatisfy({ $0 < 0x80 }) { return utf8 }
         var out: [UInt8] = []
         out.reserveCapacity(word.utf8.count)
         for scalar in word.unicodeScalars {
@@ -127,25 +130,48 @@ enum GermanStemmer {
                 if w[k + 1] == B.u { w[k + 1] = B.upperU } else if w[k + 1] == B.y { w[k + 1] = B.upperY }
             }
         }
-        var p: [UInt8] = []
-        p.reserveCapacity(w.count + 2)
-        var k = 0
-        while k < w.count {
-            let c = w[k]
-            if c == B.sharpS { p.append(B.s); p.append(B.s); k += 1; continue }
-            if k + 1 < w.count {
-                let next = w[k + 1]
-                if c == 0x71, next == B.u { p.append(c); p.append(next); k += 2; continue }  // qu
-                if next == B.e {
-                    if c == B.a { p.append(B.aUmlaut); k += 2; continue }
-                    if c == B.o { p.append(B.oUmlaut); k += 2; continue }
-                    if c == B.u { p.append(B.uUmlaut); k += 2; continue }
+        if w.contains(B.sharpS) {
+            var p: [UInt8] = []
+            p.reserveCapacity(w.count + 2)
+            var k = 0
+            while k < w.count {
+                let c = w[k]
+                if c == B.sharpS { p.append(B.s); p.append(B.s); k += 1; continue }
+                if k + 1 < w.count {
+                    let next = w[k + 1]
+                    if c == 0x71, next == B.u { p.append(c); p.append(next); k += 2; continue }  // qu
+                    if next == B.e {
+                        if c == B.a { p.append(B.aUmlaut); k += 2; continue }
+                        if c == B.o { p.append(B.oUmlaut); k += 2; continue }
+                        if c == B.u { p.append(B.uUmlaut); k += 2; continue }
+                    }
                 }
+                p.append(c)
+                k += 1
             }
-            p.append(c)
-            k += 1
+            w = p
+        } else {
+            // The same without ß, in place: every substitution keeps or
+            // shortens the word, so the write position never passes the read.
+            var k = 0, out = 0
+            let count = w.count
+            while k < count {
+                let c = w[k]
+                if k + 1 < count {
+                    let next = w[k + 1]
+                    if c == 0x71, next == B.u { w[out] = c; w[out + 1] = next; out += 2; k += 2; continue }  // qu
+                    if next == B.e {
+                        if c == B.a { w[out] = B.aUmlaut; out += 1; k += 2; continue }
+                        if c == B.o { w[out] = B.oUmlaut; out += 1; k += 2; continue }
+                        if c == B.u { w[out] = B.uUmlaut; out += 1; k += 2; continue }
+                    }
+                }
+                w[out] = c
+                out += 1
+                k += 1
+            }
+            if out < count { w.removeLast(count - out) }
         }
-        w = p
 
         // Regions.
         let n = w.count
@@ -351,7 +377,8 @@ enum EnglishStemmer {
 
     /// The stem of one lower-case word (non-ASCII words are returned unchanged).
     static func stem(_ word: String) -> String {
-        if let exception = exceptions[word] { return exception ?? word }
+        // Every exception has at most six letters: longer words skip the hash.
+        if word.utf8.count <= 6, let exception = exceptions[word] { return exception ?? word }
         guard word.utf8.count >= 3, word.utf8.allSatisfy({ $0 < 0x80 }) else { return word }
         var w = Array(word.utf8)
 
@@ -467,37 +494,58 @@ enum EnglishStemmer {
         if let suffix = B.longestSuffix(w, step2), w.count - suffix.utf8CodeUnitCount >= p1 {
             let length = suffix.utf8CodeUnitCount
             let start = w.count - length
-            switch suffix.description {
-            case "tional": B.replaceSuffix(&w, length: length, with: "tion")
-            case "enci": B.replaceSuffix(&w, length: length, with: "ence")
-            case "anci": B.replaceSuffix(&w, length: length, with: "ance")
-            case "abli": B.replaceSuffix(&w, length: length, with: "able")
-            case "entli": B.replaceSuffix(&w, length: length, with: "ent")
-            case "izer", "ization": B.replaceSuffix(&w, length: length, with: "ize")
-            case "ational", "ation", "ator": B.replaceSuffix(&w, length: length, with: "ate")
-            case "alism", "aliti", "alli": B.replaceSuffix(&w, length: length, with: "al")
-            case "fulness": B.replaceSuffix(&w, length: length, with: "ful")
-            case "ousli", "ousness": B.replaceSuffix(&w, length: length, with: "ous")
-            case "iveness", "iviti": B.replaceSuffix(&w, length: length, with: "ive")
-            case "biliti", "bli": B.replaceSuffix(&w, length: length, with: "ble")
-            case "ogist": B.replaceSuffix(&w, length: length, with: "og")
-            case "ogi": if start >= 1, w[start - 1] == B.l { B.replaceSuffix(&w, length: length, with: "og") }
-            case "fulli": B.replaceSuffix(&w, length: length, with: "ful")
-            case "lessli": B.replaceSuffix(&w, length: length, with: "less")
-            default: if start >= 1, isValidLI(w[start - 1]) { w.removeLast(length) }  // li
+            if B.same(suffix, "tional") {
+                B.replaceSuffix(&w, length: length, with: "tion")
+            } else if B.same(suffix, "enci") {
+                B.replaceSuffix(&w, length: length, with: "ence")
+            } else if B.same(suffix, "anci") {
+                B.replaceSuffix(&w, length: length, with: "ance")
+            } else if B.same(suffix, "abli") {
+                B.replaceSuffix(&w, length: length, with: "able")
+            } else if B.same(suffix, "entli") {
+                B.replaceSuffix(&w, length: length, with: "ent")
+            } else if B.same(suffix, "izer") || B.same(suffix, "ization") {
+                B.replaceSuffix(&w, length: length, with: "ize")
+            } else if B.same(suffix, "ational") || B.same(suffix, "ation") || B.same(suffix, "ator") {
+                B.replaceSuffix(&w, length: length, with: "ate")
+            } else if B.same(suffix, "alism") || B.same(suffix, "aliti") || B.same(suffix, "alli") {
+                B.replaceSuffix(&w, length: length, with: "al")
+            } else if B.same(suffix, "fulness") {
+                B.replaceSuffix(&w, length: length, with: "ful")
+            } else if B.same(suffix, "ousli") || B.same(suffix, "ousness") {
+                B.replaceSuffix(&w, length: length, with: "ous")
+            } else if B.same(suffix, "iveness") || B.same(suffix, "iviti") {
+                B.replaceSuffix(&w, length: length, with: "ive")
+            } else if B.same(suffix, "biliti") || B.same(suffix, "bli") {
+                B.replaceSuffix(&w, length: length, with: "ble")
+            } else if B.same(suffix, "ogist") {
+                B.replaceSuffix(&w, length: length, with: "og")
+            } else if B.same(suffix, "ogi") {
+                if start >= 1, w[start - 1] == B.l { B.replaceSuffix(&w, length: length, with: "og") }
+            } else if B.same(suffix, "fulli") {
+                B.replaceSuffix(&w, length: length, with: "ful")
+            } else if B.same(suffix, "lessli") {
+                B.replaceSuffix(&w, length: length, with: "less")
+            } else {
+                if start >= 1, isValidLI(w[start - 1]) { w.removeLast(length) }  // li
             }
         }
 
         // Step 3.
         if let suffix = B.longestSuffix(w, step3), w.count - suffix.utf8CodeUnitCount >= p1 {
             let length = suffix.utf8CodeUnitCount
-            switch suffix.description {
-            case "tional": B.replaceSuffix(&w, length: length, with: "tion")
-            case "ational": B.replaceSuffix(&w, length: length, with: "ate")
-            case "alize": B.replaceSuffix(&w, length: length, with: "al")
-            case "icate", "iciti", "ical": B.replaceSuffix(&w, length: length, with: "ic")
-            case "ful", "ness": w.removeLast(length)
-            default: if w.count - length >= p2 { w.removeLast(length) }  // ative
+            if B.same(suffix, "tional") {
+                B.replaceSuffix(&w, length: length, with: "tion")
+            } else if B.same(suffix, "ational") {
+                B.replaceSuffix(&w, length: length, with: "ate")
+            } else if B.same(suffix, "alize") {
+                B.replaceSuffix(&w, length: length, with: "al")
+            } else if B.same(suffix, "icate") || B.same(suffix, "iciti") || B.same(suffix, "ical") {
+                B.replaceSuffix(&w, length: length, with: "ic")
+            } else if B.same(suffix, "ful") || B.same(suffix, "ness") {
+                w.removeLast(length)
+            } else {
+                if w.count - length >= p2 { w.removeLast(length) }  // ative
             }
         }
 

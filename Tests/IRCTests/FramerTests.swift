@@ -32,6 +32,42 @@ struct FramerTests {
         }
     }
 
+    @Test("ASCII and UTF-8 lines (parsed without a second scan) and lines with a NUL, a CR inside, Latin-1 or control bytes give what parsing each line alone gives, wherever the stream is cut")
+    func framedEqualsParsedAlone() {
+        let lines: [[UInt8]] = [
+            Array(":alice!~alice@host.example.net PRIVMSG #nordbox :a plain line longer than sixteen bytes".utf8),
+            Array(":s NOTICE bot :tab\there and the rest of it".utf8),
+            Array(":s PRIVMSG #c :Größe 👍 after a plain start of more than sixteen bytes".utf8),
+            [0x3A, 0x73, 0x20, 0x50, 0x52, 0x49, 0x56, 0x4D, 0x53, 0x47, 0x20, 0x23, 0x63, 0x20, 0x3A, 0x47, 0x72, 0xF6,
+             0xDF, 0x65],  // ":s PRIVMSG #c :Größe" in Latin-1
+            Array("PRIVMSG #c :stray\rcarriage return inside".utf8),
+            Array("PRIVMSG #c :a NUL \u{0} inside the text of the line".utf8),
+            Array("PING :x".utf8),
+            Array(": NOSOURCE after a colon".utf8),
+        ]
+        func describe(_ result: Result<IRCMessage, IRCParseError>) -> String {
+            switch result {
+            case .success(let message): message.description
+            case .failure(let error): "error: \(error.reason) at \(error.offset)"
+            }
+        }
+        var stream: [UInt8] = []
+        var expected: [String] = []
+        for (i, line) in lines.enumerated() {
+            stream += line + (i % 2 == 0 ? [0x0D, 0x0A] : [0x0A])
+            // A CR inside a line is refused by the parser (the framer splits only at LF).
+            expected.append(describe(Result { () throws(IRCParseError) in try IRCMessage(parsing: line) }))
+        }
+        for cut in 0...stream.count {
+            var framer = IRCLineFramer()
+            framer.append(stream[..<cut])
+            var results = Self.drain(&framer)
+            framer.append(stream[cut...])
+            results += Self.drain(&framer)
+            #expect(results.map(describe) == expected, "cut at \(cut)")
+        }
+    }
+
     @Test("Byte by byte: CR LF and bare LF both end a line; empty lines are skipped")
     func byteByByte() {
         var framer = IRCLineFramer()

@@ -61,10 +61,22 @@ struct FuzzyAndCompoundTests {
         let terms = Set(wordTerms.values.flatMap { $0 })
         let words = WordPrefixIndex(wordTerms)
         func split(_ word: String) -> [String]? {
-            Decompounder.split(word) { part, isLast in
+            Decompounder.split(word) { part, isLast, _ in
                 Decompounder.partStem(part, isLast: isLast, english: false, isTerm: { terms.contains($0) },
                                       beginsWord: words.beginsWord(_:withTerm:))
             }
+        }
+        // The same split, pruned by the words' prefixes (what the index does).
+        func prunedSplit(_ word: String) -> [String]? {
+            Decompounder.split(word, words: words) { part, isLast, mayBeginWord in
+                Decompounder.partStem(part, isLast: isLast, mayBeginWord: mayBeginWord, english: false,
+                                      isTerm: { terms.contains($0) }, beginsWord: words.beginsWord(_:withTerm:))
+            }
+        }
+        for word in ["dateiwiederherstellung", "sicherungsauftrag", "vpnverbindung", "wiederherstellungsproblem",
+                     "verbindungsfehler", "festplattenfehler", "warnfehler", "datei", "platzproblem",
+                     "sicherungsdateiwiederherstellung", "vpnsicherungsfehler"] {
+            #expect(prunedSplit(word) == split(word), "\(word)")
         }
         #expect(split("dateiwiederherstellung") == [stem("datei"), stem("wiederherstellung")])
         #expect(split("sicherungsauftrag") == [stem("sicherung"), stem("auftrag")])  // linking s
