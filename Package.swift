@@ -83,7 +83,9 @@ let package = Package(
                                "MatrixAdapter", "CLinux"],
                 swiftSettings: settings),
         // The command line, nothing else.
-        .executableTarget(name: "switchboard", dependencies: ["Gateway", "CLinux"], swiftSettings: settings),
+        .executableTarget(name: "switchboard", dependencies: ["Gateway", "CLinux"], swiftSettings: settings,
+                          linkerSettings: [.unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"],
+                                                        .when(configuration: .release))]),
 
         // Shared by the test targets: fixtures for real servers, helpers.
         .target(name: "TestSupport", dependencies: ["Core", "Matrix", "MatrixAdapter"], path: "Tests/TestSupport",
