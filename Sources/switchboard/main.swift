@@ -48,27 +48,34 @@ func runCommandLine(_ words: [String]) async -> Int32 {
     }
 }
 
-/// Parks the main thread for the rest of the process's life, as
-/// `dispatchMain()` does (signals blocked, then `sigsuspend` with none
-/// blocked), but without its `pthread_exit`: that unwinds the main thread's
-/// stack and so reads the unwind tables of every library on it and of this
-/// binary (`.eh_frame_hdr` and `.eh_frame`, ~0.4 MiB that would then stay
-/// resident; issue 12, scripts/bench-rss). Nothing runs on the main queue:
-/// the commands' work runs on Swift's cooperative pool and their signal
-/// sources on global queues.
-func parkMainThread() -> Never {
+/// Blocks the asynchronous signals (all but faults, traps and SIGPIPE) on
+/// the main thread, and so on every thread it starts: a stop or reload
+/// signal then stays pending for the process until the dispatch signal
+/// sources (`ProcessSignal.stream()`, which reads them with a signalfd)
+/// take it, instead of being delivered to a thread that is not listening.
+/// Call it before anything starts a thread.
+func blockAsynchronousSignals() {
     var blocked = sigset_t()
     sigfillset(&blocked)
-    // Faults and traps stay deliverable (a crash must still crash here).
     for synchronous in [SIGILL, SIGTRAP, SIGFPE, SIGBUS, SIGSEGV, SIGSYS, SIGPIPE, SIGPROF] {
         sigdelset(&blocked, synchronous)
     }
     pthread_sigmask(SIG_BLOCK, &blocked, nil)
-    var none = sigset_t()
-    sigemptyset(&none)
-    while true { sigsuspend(&none) }
+}
+
+/// Parks the main thread for the rest of the process's life with its
+/// signals still blocked. `dispatchMain()` would park it too, but through
+/// `pthread_exit`, which unwinds the main thread's stack and so reads the
+/// unwind tables of every library on it and of this binary (`.eh_frame_hdr`
+/// and `.eh_frame`, ~0.4 MiB that would then stay resident; issue 12,
+/// scripts/bench-rss). Nothing runs on the main queue: the commands' work
+/// runs on Swift's cooperative pool and their signal sources on global
+/// queues.
+func parkMainThread() -> Never {
+    while true { pause() }
 }
 
 let words = Array(CommandLine.arguments.dropFirst())
+blockAsynchronousSignals()
 Task.detached { [words] in exit(await runCommandLine(words)) }
 parkMainThread()
