@@ -85,51 +85,80 @@ struct CoalescedWriteTests {
         #expect(reports.count == 3)
     }
 
-    @Test("Through the client: the four lines of one answer are one write, then one delivery report")
-    func fourLinesOneWrite() async throws {
-        // A SOCK_SEQPACKET pair keeps each write a record of its own, so one
-        // read returning all four lines proves they were one write.
-        let (servers, yieldServer) = AsyncStream.makeStream(of: Connection.self)
-        let connector: IRCConnector = { _, _ in
-            var fds: [Int32] = [-1, -1]
-            guard socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0
-            else { throw HarnessTimeout(description: "socketpair failed") }
-            yieldServer.yield(try Connection(adopting: fds[0]))
-            return try Connection(adopting: fds[1])
-        }
-        let configuration = IRCClientConfiguration(host: "127.0.0.1", port: 6667, nick: "bot", user: "sb",
-                                                   channels: [], sendQueue: .fast)
-        let clock = ManualClock()
-        let client = IRCClient(configuration: configuration, clock: clock, seed: 1, connector: connector)
-        let log = EventLog(client.events)
-        let run = Task { try await client.run() }
-        defer { run.cancel() }
+    /// A client registered as "bot" on one end of a SOCK_SEQPACKET pair, the
+    /// test holding the server's end. SEQPACKET keeps each write a record of
+    /// its own, so one read returning several lines proves they were one write.
+    struct RegisteredClient {
+        let client: IRCClient<ManualClock>
+        let log: EventLog
+        let clock: ManualClock
+        let server: Connection
+        let run: Task<Void, any Error>
 
-        let server = try await within(.seconds(10), "connection from the client") {
-            var iterator = servers.makeAsyncIterator()
-            guard let next = await iterator.next() else { throw HarnessTimeout(description: "connector gone") }
-            return next
-        }
-        defer { server.close() }
-        var pending = ""
-        func readUntil(_ needle: String) async throws -> String {
-            while !pending.contains(needle) {
-                let bytes = try await within(.seconds(10), "\"\(needle)\" from the client") {
-                    try await server.read()
+        static func start() async throws -> RegisteredClient {
+            let (servers, yieldServer) = AsyncStream.makeStream(of: Connection.self)
+            let connector: IRCConnector = { _, _ in
+                var fds: [Int32] = [-1, -1]
+                guard socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0
+                else { throw HarnessTimeout(description: "socketpair failed") }
+                yieldServer.yield(try Connection(adopting: fds[0]))
+                return try Connection(adopting: fds[1])
+            }
+            let configuration = IRCClientConfiguration(host: "127.0.0.1", port: 6667, nick: "bot", user: "sb",
+                                                       channels: [], sendQueue: .fast)
+            let clock = ManualClock()
+            let client = IRCClient(configuration: configuration, clock: clock, seed: 1, connector: connector)
+            let log = EventLog(client.events)
+            let run = Task { try await client.run() }
+            let server: Connection
+            do {
+                server = try await within(.seconds(10), "connection from the client") {
+                    var iterator = servers.makeAsyncIterator()
+                    guard let next = await iterator.next() else { throw HarnessTimeout(description: "connector gone") }
+                    return next
                 }
+            } catch {
+                run.cancel()
+                throw error
+            }
+            let started = RegisteredClient(client: client, log: log, clock: clock, server: server, run: run)
+            do {
+                _ = try await started.read(until: "USER ")
+                for line in [":srv CAP * LS :", ":srv 001 bot :Welcome bot!sb@client.host",
+                             ":srv 005 bot CASEMAPPING=rfc1459 :are supported", ":srv 376 bot :End of MOTD"] {
+                    try await server.write(Array((line + "\r\n").utf8))
+                }
+                _ = try await started.read(until: "CAP END\r\n")
+                try await log.wait("registered") { $0 == .registered(nick: "bot") }
+            } catch {
+                started.stop()
+                throw error
+            }
+            return started
+        }
+
+        /// What the client wrote, read until it contains `needle`.
+        func read(until needle: String) async throws -> String {
+            var pending = ""
+            while !pending.contains(needle) {
+                let bytes = try await within(.seconds(10), "\"\(needle)\" from the client") { try await server.read() }
                 if bytes.isEmpty { throw HarnessTimeout(description: "the client closed before \(needle)") }
                 pending += String(decoding: bytes, as: UTF8.self)
             }
             return pending
         }
-        _ = try await readUntil("USER ")
-        for line in [":srv CAP * LS :", ":srv 001 bot :Welcome bot!sb@client.host",
-                     ":srv 005 bot CASEMAPPING=rfc1459 :are supported", ":srv 376 bot :End of MOTD"] {
-            try await server.write(Array((line + "\r\n").utf8))
+
+        func stop() {
+            run.cancel()
+            server.close()
         }
-        _ = try await readUntil("CAP END\r\n")
-        try await log.wait("registered") { $0 == .registered(nick: "bot") }
-        pending = ""
+    }
+
+    @Test("Through the client: the four lines of one answer are one write, then one delivery report")
+    func fourLinesOneWrite() async throws {
+        let started = try await RegisteredClient.start()
+        defer { started.stop() }
+        let (client, log, clock, server) = (started.client, started.log, started.clock, started.server)
 
         try await client.send("Best matches for vpn:\n1. VPN setup\n2. VPN drops\n3. Certificates", to: "alice",
                               priority: .bulk, id: 9)
@@ -146,39 +175,9 @@ struct CoalescedWriteTests {
 
     @Test("Through the client: a step's texts to several people, queued at once, are one write; each is reported delivered")
     func aStepsTextsAreOneWrite() async throws {
-        let (servers, yieldServer) = AsyncStream.makeStream(of: Connection.self)
-        let connector: IRCConnector = { _, _ in
-            var fds: [Int32] = [-1, -1]
-            guard socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0
-            else { throw HarnessTimeout(description: "socketpair failed") }
-            yieldServer.yield(try Connection(adopting: fds[0]))
-            return try Connection(adopting: fds[1])
-        }
-        let configuration = IRCClientConfiguration(host: "127.0.0.1", port: 6667, nick: "bot", user: "sb",
-                                                   channels: [], sendQueue: .fast)
-        let clock = ManualClock()
-        let client = IRCClient(configuration: configuration, clock: clock, seed: 1, connector: connector)
-        let log = EventLog(client.events)
-        let run = Task { try await client.run() }
-        defer { run.cancel() }
-        let server = try await within(.seconds(10), "connection from the client") {
-            var iterator = servers.makeAsyncIterator()
-            guard let next = await iterator.next() else { throw HarnessTimeout(description: "connector gone") }
-            return next
-        }
-        defer { server.close() }
-        var pending = ""
-        while !pending.contains("USER ") {
-            pending += String(decoding: try await within(.seconds(10), "USER") { try await server.read() }, as: UTF8.self)
-        }
-        for line in [":srv CAP * LS :", ":srv 001 bot :Welcome bot!sb@client.host",
-                     ":srv 005 bot CASEMAPPING=rfc1459 :are supported", ":srv 376 bot :End of MOTD"] {
-            try await server.write(Array((line + "\r\n").utf8))
-        }
-        while !pending.contains("CAP END\r\n") {
-            pending += String(decoding: try await within(.seconds(10), "CAP END") { try await server.read() }, as: UTF8.self)
-        }
-        try await log.wait("registered") { $0 == .registered(nick: "bot") }
+        let started = try await RegisteredClient.start()
+        defer { started.stop() }
+        let (client, log, clock, server) = (started.client, started.log, started.clock, started.server)
 
         // The customer's confirmation, the agents' channel, the page; one
         // text cannot be sent (no target) and is reported, the others go.
