@@ -9,6 +9,17 @@ struct FramerTests {
         return results
     }
 
+    /// `stream` fed to a fresh framer in two pieces, cut before byte `cut`:
+    /// every line it gave, and what it still holds.
+    static func framed(_ stream: [UInt8], cutAt cut: Int) -> (results: [Result<IRCMessage, IRCParseError>], buffered: Int) {
+        var framer = IRCLineFramer()
+        framer.append(stream[..<cut])
+        var results = drain(&framer)
+        framer.append(stream[cut...])
+        results += drain(&framer)
+        return (results, framer.bufferedByteCount)
+    }
+
     static func commands(_ results: [Result<IRCMessage, IRCParseError>]) -> [String] {
         results.map { result in
             switch result {
@@ -22,13 +33,9 @@ struct FramerTests {
     func everySplitPoint() throws {
         let stream = Array("PING :a\r\n:s 001 bot :Welcome 👋\r\nPRIVMSG #c :x y\n".utf8)
         for cut in 0...stream.count {
-            var framer = IRCLineFramer()
-            framer.append(stream[..<cut])
-            var results = Self.drain(&framer)
-            framer.append(stream[cut...])
-            results += Self.drain(&framer)
+            let (results, buffered) = Self.framed(stream, cutAt: cut)
             #expect(Self.commands(results) == ["PING a", ":s 001 bot :Welcome 👋", "PRIVMSG #c :x y"], "cut at \(cut)")
-            #expect(framer.bufferedByteCount == 0)
+            #expect(buffered == 0)
         }
     }
 
@@ -59,12 +66,7 @@ struct FramerTests {
             expected.append(describe(Result { () throws(IRCParseError) in try IRCMessage(parsing: line) }))
         }
         for cut in 0...stream.count {
-            var framer = IRCLineFramer()
-            framer.append(stream[..<cut])
-            var results = Self.drain(&framer)
-            framer.append(stream[cut...])
-            results += Self.drain(&framer)
-            #expect(results.map(describe) == expected, "cut at \(cut)")
+            #expect(Self.framed(stream, cutAt: cut).results.map(describe) == expected, "cut at \(cut)")
         }
     }
 
