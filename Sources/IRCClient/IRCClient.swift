@@ -143,10 +143,17 @@ public actor IRCClient<C: WallClock> {
     public func send(_ text: String, to target: String, notice: Bool = false, action: Bool = false,
                      priority: SendPriority = .normal, id: Int64? = nil, expiresAt: Date? = nil,
                      replaceKey: String? = nil) throws {
-        try session.send(text, to: target, notice: notice, action: action, priority: priority, id: id,
-                         expiresAt: expiresAt, replaceKey: replaceKey, now: clock.date)
-        if priority == .urgent, id != nil { HopTrace.mark(.queued) }
+        try queue(OutgoingText(text, to: target, notice: notice, action: action, priority: priority, id: id,
+                               expiresAt: expiresAt, replaceKey: replaceKey), now: clock.date)
         writeReadyLines()
+    }
+
+    /// Hands one text to the session; both `send`s write afterwards.
+    private func queue(_ text: OutgoingText, now: Date) throws {
+        try session.send(text.text, to: text.target, notice: text.notice, action: text.action,
+                         priority: text.priority, id: text.id, expiresAt: text.expiresAt,
+                         replaceKey: text.replaceKey, now: now)
+        if text.priority == .urgent, text.id != nil { HopTrace.mark(.queued) }
     }
 
     /// One text for ``send(_:)``: the arguments of
@@ -186,10 +193,7 @@ public actor IRCClient<C: WallClock> {
         let now = clock.date
         for (index, text) in texts.enumerated() {
             do {
-                try session.send(text.text, to: text.target, notice: text.notice, action: text.action,
-                                 priority: text.priority, id: text.id, expiresAt: text.expiresAt,
-                                 replaceKey: text.replaceKey, now: now)
-                if text.priority == .urgent, text.id != nil { HopTrace.mark(.queued) }
+                try queue(text, now: now)
             } catch {
                 failures.append((index, error))
             }
