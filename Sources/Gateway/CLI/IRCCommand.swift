@@ -82,7 +82,7 @@ enum IRCCommand {
         signal(SIGINT, SIG_IGN)
         signal(SIGTERM, SIG_IGN)
         let signals = [SIGINT, SIGTERM].map { number -> any DispatchSourceSignal in
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .main)
             source.setEventHandler {
                 Task { await client.shutdown(quitMessage: "switchboard irc: interrupted", drainFor: .seconds(2)) }
             }

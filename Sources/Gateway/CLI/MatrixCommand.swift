@@ -74,7 +74,7 @@ enum MatrixCommand {
         signal(SIGINT, SIG_IGN)
         signal(SIGTERM, SIG_IGN)
         let signals = [SIGINT, SIGTERM].map { number -> any DispatchSourceSignal in
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .main)
             source.setEventHandler { Task { await network.shutdown(message: "", deadline: .seconds(1)) } }
             source.resume()
             return source
