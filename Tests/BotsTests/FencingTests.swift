@@ -187,6 +187,69 @@ private final class FencedCalls: Sendable {
         #expect(answer.contains("\(ticket.number)"), "c7 learns its ticket from the new active instance: \(answer)")
     }
 
+    /// The claim is a store round trip. When the lease runs out while its
+    /// answer is awaited (a slow store under load, a stalled process), the
+    /// claim may have committed just before the lease's end: the next holder
+    /// then finds the pages claimed by an older token and unsent, and sends
+    /// them. The instance whose claim answered late must send nothing then,
+    /// or the agent gets the page twice without any instance dying (seen
+    /// once in `TwoInstancesTests` under load, 29 ms apart).
+    @Test func aClaimAnsweredAfterTheLeaseViewRanOutSendsNothingAndTheNextHolderPagesOnce() async throws {
+        let wrapped = Mutex<InterleavingStore?>(nil)
+        let h = try await Harness(wrapStore: { base in
+            let store = InterleavingStore(base)
+            wrapped.withLock { $0 = store }
+            return store
+        })
+        let store = try #require(wrapped.withLock { $0 })
+        let a = try #require(try await h.store.acquireLease("gateway", holder: "gw-a", ttl: 6, now: h.clock.date))
+        let view = View(h.clock.date.addingTimeInterval(4.5))
+        await h.runtime.activate(fence: PageFence(lease: "gateway", token: a.token), sendableUntil: view.closure)
+        let ticket = try await h.contractTicket("alice")
+        #expect(!h.demo.all.pages.isEmpty, "the first pages went out within the lease")
+        await h.confirm(h.demo.all.pages)
+
+        // The escalation is due; the lease was just renewed, so the step's
+        // lines may go. Its claim commits, and its answer comes 7 s later:
+        // meanwhile the lease ran out and gw-b took it.
+        h.clock.advance(by: .seconds(30 * 60))
+        _ = try #require(try await h.store.renewLease("gateway", token: a.token, ttl: 6, now: h.clock.date))
+        view.set(h.clock.date.addingTimeInterval(4.5))
+        let clock = h.clock
+        let taken = Mutex<LeaseGrant?>(nil)
+        store.interleaveAfterNextClaim { base in
+            clock.advance(by: .seconds(7))
+            let grant = try? await base.acquireLease("gateway", holder: "gw-b", ttl: 6, now: clock.date)
+            taken.withLock { $0 = grant }
+        }
+        await h.runtime.fireDueTimers()
+        let b = try #require(taken.withLock { $0 }, "gw-b took the lapsed lease while the claim's answer was late")
+        #expect(!store.claimCalls.withLock { $0 }.isEmpty, "the escalation step's pages were claimed")
+        let late = h.demo.takeNew() + h.oftc.takeNew()
+        #expect(late.isEmpty, "gw-a hands no line to a network after its lease view ran out: \(Self.text(late))")
+        #expect(await h.runtime.linesHeldForLease >= 1, "the step's lines wait for the lease driver's verdict")
+
+        // The driver: the renewal is refused (token superseded), the lease is lost.
+        #expect(try await h.store.renewLease("gateway", token: a.token, ttl: 6, now: h.clock.date) == nil)
+        view.set(nil)
+        await h.runtime.fence()
+        #expect(await h.runtime.linesHeldForLease == 0)
+
+        // gw-b sends the escalation pages, and every page reached its agent once.
+        let bView = View(h.clock.date.addingTimeInterval(4.5))
+        try await h.restart { runtime in
+            await runtime.activate(fence: PageFence(lease: "gateway", token: b.token), sendableUntil: bView.closure)
+        }
+        let pages = h.demo.all.pages
+        let copies = Dictionary(grouping: pages, by: { $0.deliveryID! }).mapValues(\.count)
+        #expect(copies.values.allSatisfy { $0 == 1 }, "a page went out twice: \(copies.filter { $0.value > 1 })")
+        let steps = try await h.store.escalationSteps(of: ticket.number)
+        #expect(steps.count >= 2, "the ticket escalated: steps \(steps.sorted())")
+        let escalated = try await h.store.pages(of: ticket.number).filter { $0.step > 0 }
+        #expect(!escalated.isEmpty && escalated.allSatisfy { copies[$0.id.rawValue] == 1 },
+                "gw-b sent each escalation page: \(escalated.map(\.id)) vs \(copies)")
+    }
+
     /// The kill test's c5 (and the first fence's c7): an instance died
     /// after a step's snapshot was committed and before its line left (or a
     /// fenced instance dropped it). The customer, told nothing, says the

@@ -110,7 +110,21 @@ final class InterleavingStore: DeskStore {
     func claimPages(_ ids: [PageID], lease name: String, token: FencingToken, now: Date) async throws
         -> [PageID: PageClaim] {
         claimCalls.withLock { $0.append(ids) }
-        return try await base.claimPages(ids, lease: name, token: token, now: now)
+        let claims = try await base.claimPages(ids, lease: name, token: token, now: now)
+        let body = afterClaim.withLock { hook -> (@Sendable (SQLiteDeskStore) async -> Void)? in
+            defer { hook = nil }
+            return hook
+        }
+        await body?(base)
+        return claims
+    }
+
+    private let afterClaim = Mutex<(@Sendable (SQLiteDeskStore) async -> Void)?>(nil)
+
+    /// Runs `body` once, after the next claim committed and before its
+    /// answer reaches the runtime (a claim whose answer comes late).
+    func interleaveAfterNextClaim(_ body: @escaping @Sendable (SQLiteDeskStore) async -> Void) {
+        afterClaim.withLock { $0 = body }
     }
     func schemaVersion() async throws -> Int { try await base.schemaVersion() }
     func close() async { await base.close() }

@@ -540,12 +540,24 @@ public actor BotRuntime<C: WallClock> {
                 byNetwork.append((action.network, [action]))
             }
         }
-        for (name, actions) in byNetwork {
+        for (index, (name, actions)) in byNetwork.enumerated() {
             // `fence()` may have come while the claim or an earlier
             // network's send was awaited: it wins, for every line.
             if fenced {
                 drop(actions)
                 continue
+            }
+            // The lease view is asked again after those waits, not only
+            // before the claim: a claim that committed just before the lease
+            // ran out (a slow store, a stalled process) leaves its pages
+            // pending for the next holder, which sends them after a takeover;
+            // lines handed over now would reach the agent twice. Held, they
+            // go out only once a renewal shows no one else held the lease.
+            guard leaseCoversSending() else {
+                heldForLease = byNetwork[index...].flatMap(\.actions) + heldForLease
+                logger.warning("the lease ran out while the step's pages were claimed: holding its lines until it is renewed",
+                               ["lines": heldForLease.count])
+                break
             }
             if actions.contains(where: { $0.lane == .urgent && $0.deliveryID != nil }) { HopTrace.mark(.pageHanded) }
             guard let network = networks[name] else { continue }
