@@ -179,6 +179,23 @@ enum Schema {
             ALTER TABLE pages ADD COLUMN claimed_token INTEGER;
             ALTER TABLE pages ADD COLUMN claimed_at REAL;
             """),
+        // Issue 12, a cheaper ticket: an index is kept only if a query a user
+        // runs needs it on a store of ~100k tickets (EXPLAIN QUERY PLAN and
+        // timings in the store5 branch's report). `tickets_customer` served
+        // only `tickets(customerNumber:)`, which nothing in the gateway calls;
+        // it cost a B-tree write (one WAL page of ~11) per contract ticket.
+        // Kept: `tickets_open` (status page's live part at every refresh,
+        // `!stats`, start-up: a scan takes 20–25 ms of the store thread at
+        // 100k), `tickets_contact` (every customer's `!status` and
+        // conversation restore), `tickets_created` (the status page's 14-day
+        // charts: 3–5× slower and growing with the store without it),
+        // `pages_ticket` (every ticket update and escalation check: 1–4 ms
+        // per call without it) and `pages_pending` (the outbox poll).
+        Migration(version: 6, name: "no index on the customer number (no query of the gateway uses it)", sql: """
+            PRAGMA user_version = 6;
+
+            DROP INDEX tickets_customer;
+            """),
     ]
 
     /// The version this code writes.

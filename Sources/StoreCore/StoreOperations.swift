@@ -150,6 +150,9 @@ extension StoreDatabase {
             [StoreValue(contact.network), StoreValue(value), limitValue(limit)], StoreRows.storedTicket)
     }
 
+    /// Reads the whole table: no index serves it since SQLite schema 6 /
+    /// PostgreSQL schema 5, because nothing in the gateway calls it (only
+    /// tests); an index on it cost every contract ticket a B-tree write.
     public func tickets(customerNumber: String, openOnly: Bool, limit: Int) throws -> [StoredTicket] {
         try query(StoreRows.ticketColumns + " WHERE customer_number = $1" + Self.openFilter(openOnly)
             + " ORDER BY number DESC LIMIT $2",

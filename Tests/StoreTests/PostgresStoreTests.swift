@@ -281,6 +281,47 @@ import Testing
             """) == [["0"]])
     }
 
+    /// Schema 5 (issue 12, a cheaper ticket): no index on the customer
+    /// number (no query of the gateway uses it), and the CHECKs of the rows a
+    /// creation writes are domains (a table CHECK is planned anew at every
+    /// execution). A database of schema 4 keeps every row, and each rule
+    /// still refuses a bad value written by hand.
+    @Test func schemaFiveKeepsTheRowsAndEveryCheckAsADomain() async throws {
+        let url = try await Self.freshDatabase()
+        let db = try PGConnection(url: url)
+        try PostgresSchema.migrate(db, migrations: Array(PostgresSchema.migrations.prefix { $0.version <= 4 }),
+                                   now: monday, logger: .disabled)
+        #expect(try PostgresSchema.currentVersion(db) == 4)
+        let before = try db.insertTicket(newTicket(1), claim: nil, makePages: { _ in firstPages() })
+        db.close()
+
+        let store = try PostgresDeskStore(url: url, logger: .disabled, now: monday)
+        #expect(try await store.schemaVersion() == 5)
+        #expect(try await store.ticket(before.number) == before.stored)
+        #expect(try await store.pages(of: before.number) == before.pages)
+        #expect(try await store.events(of: before.number).count == 1)
+        #expect(try await store.tickets(customerNumber: "10042", openOnly: true, limit: 5).map(\.number) == [before.number])
+        let next = try await store.createTicket(newTicket(2), pages: firstPages())
+        #expect(next.number.rawValue > before.number.rawValue)
+        await store.close()
+
+        let hand = try PGConnection(url: url)
+        defer { hand.close() }
+        for statement in ["UPDATE tickets SET severity = 5", "UPDATE tickets SET severity = 0",
+                          "UPDATE tickets SET version = 0", "UPDATE ticket_events SET seq = 0",
+                          "UPDATE pages SET step = -1", "UPDATE pages SET attempts = -1"] {
+            let error = #expect(throws: PGError.self, "\(statement)") { try hand.execute(statement) }
+            #expect(error?.sqlState == "23514", "\(statement): \(String(describing: error))")
+        }
+        #expect(try Self.sql(url, "SELECT severity, version FROM tickets ORDER BY number")
+            == [["2", "1"], ["2", "1"]])
+        #expect(try Self.sql(url, """
+            SELECT count(*) FROM pg_constraint
+            WHERE contype = 'c' AND conrelid IN ('tickets'::regclass, 'ticket_events'::regclass, 'pages'::regclass)
+            """) == [["0"]], "no table CHECK left on the rows a creation writes")
+        #expect(try Self.sql(url, "SELECT count(*) FROM pg_indexes WHERE indexname = 'tickets_customer'") == [["0"]])
+    }
+
     /// `sslmode=verify-full` in the URL: libpq checks the chain and the host
     /// name; a certificate for another name or from an unknown CA is refused
     /// before anything is sent.

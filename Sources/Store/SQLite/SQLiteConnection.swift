@@ -296,6 +296,12 @@ public final class SQLiteConnection {
     /// Whether ``close()`` was called.
     public var isClosed: Bool { handle == nil }
 
+    /// The SQL of every statement prepared on this connection so far (the
+    /// cache's): what the store ran, for tests that check each one's plan.
+    var preparedSQL: [String] {
+        statements.values.compactMap { sqlite3_sql($0).map { String(cString: $0) } }
+    }
+
     // MARK: Statements
 
     /// Runs SQL without parameters, possibly several statements separated by
