@@ -87,6 +87,36 @@ import Testing
         }
     }
 
+    /// A ticket's commit writes each page it changed to the WAL whole: a new
+    /// store uses 1 KB pages (a third of the bytes per ticket), a store made
+    /// with SQLite's 4 KB pages keeps them and works as before.
+    @Test func aNewStoreUsesSmallPagesAndAnOlderOneKeepsItsOwn() throws {
+        try withTemporaryDirectory { dir in
+            func pageSize(_ path: String) throws -> Int {
+                let db = try SQLiteConnection(path: path)
+                defer { db.close() }
+                return try db.queryFirst("PRAGMA page_size", [], { try $0.int(0) }) ?? 0
+            }
+            let fresh = try openStore(dir.storePath)
+            let commit = try fresh.createTicket(newTicket(1, description: String(repeating: "log line 42 ", count: 600)),
+                                                pages: firstPages())
+            #expect(try fresh.ticket(commit.number) == commit.stored, "a 7 KB description spills and reads back whole")
+            fresh.close()
+            #expect(try pageSize(dir.storePath) == 1024)
+
+            let older = dir.path("older.sqlite")
+            let db = try SQLiteConnection(path: older)
+            try db.execute("PRAGMA page_size = 4096; PRAGMA journal_mode = WAL")
+            try Schema.migrate(db, now: monday, logger: .disabled)
+            db.close()
+            let store = try openStore(older)
+            let kept = try store.createTicket(newTicket(2), pages: firstPages())
+            #expect(try store.ticket(kept.number) == kept.stored)
+            store.close()
+            #expect(try pageSize(older) == 4096)
+        }
+    }
+
     /// Schema 6 drops the index on the customer number: a store of schema 5
     /// keeps every ticket, event and page, and still answers by customer.
     @Test func aStoreOfSchemaFiveMigratesWithEverythingInIt() throws {
