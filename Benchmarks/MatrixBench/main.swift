@@ -57,6 +57,15 @@
 // (as the bots do: the adapter's re-poll then races the page's PUT), the
 // sample starting at that hand-over; `MATRIXBENCH_REPOLL_HOLD_MS`: the
 // adapter's `repollHold` (default its own).
+// `MATRIXBENCH_DATABASE=postgres`: the homeserver keeps its data in
+// PostgreSQL (a cluster started for the run, durable commits) instead of
+// SQLite; Synapse's documentation calls SQLite fit for testing only (one
+// connection for every request and background job). The run says which.
+// `MATRIXBENCH_TRACE_DB=1`: Synapse logs every database transaction with
+// the request or job it ran for (see `MATRIXBENCH_SYNAPSE_LOG`).
+// `MATRIXBENCH_NO_FEDERATION=1`: Synapse's federation sender, user
+// directory and room statistics are off (none is part of a page's path on
+// a single homeserver).
 import Bots
 import Core
 import Foundation
@@ -77,7 +86,21 @@ let triggered = environment["MATRIXBENCH_TRIGGER"] == "message"
 /// default, so less of each round is spent idle).
 let poll: Duration = .milliseconds(2)
 let password = "bench password"
-let synapse = try await SynapseServer.start()
+let postgres = environment["MATRIXBENCH_DATABASE"] == "postgres"
+    ? try await PostgresServer.start(durable: true) : nil
+let synapse: SynapseServer
+do {
+    synapse = try await SynapseServer.start(SynapseServer.Options(
+        database: postgres.map { .postgres($0) } ?? .sqlite,
+        traceDatabase: environment["MATRIXBENCH_TRACE_DB"] == "1",
+        withoutFederationAndDirectory: environment["MATRIXBENCH_NO_FEDERATION"] == "1"))
+} catch {
+    print("MatrixBench failed to start Synapse: \(error)")
+    await postgres?.stop()
+    exit(1)
+}
+print("homeserver: Synapse on \(synapse.options.database)"
+    + (synapse.options.withoutFederationAndDirectory ? "; federation sender, user directory and stats off" : ""))
 do {
     let floorRoom = try await run(synapse)
     printSynapsePUTTimes(synapse.output, floorRoom: floorRoom)
@@ -87,9 +110,11 @@ do {
         try synapse.output.write(toFile: path, atomically: true, encoding: .utf8)
     }
     await synapse.stop()
+    await postgres?.stop()
 } catch {
     print("MatrixBench failed: \(error)\n--- synapse ---\n\(synapse.output.suffix(3000))")
     await synapse.stop()
+    await postgres?.stop()
     exit(1)
 }
 
@@ -404,11 +429,12 @@ func run(_ synapse: SynapseServer) async throws -> String {
 }
 
 /// Synapse's own time for the floor's and the pages' PUTs, from its access
-/// log ("Processed request: TOTAL/SEND sec …": request received → answer
-/// written; SEND: handler done → answer written), warm-up included.
+/// log ("Processed request: TOTAL/SEND sec … db=(SCHED/TXN/N)": request
+/// received → answer written; SEND: handler done → answer written; SCHED:
+/// waiting for a database connection), warm-up included.
 func printSynapsePUTTimes(_ log: String, floorRoom: String) {
     let floorPath = "/rooms/" + MatrixPath.encode(floorRoom) + "/send/"
-    var times: [String: [(Double, Double)]] = [:]
+    var times: [String: [(total: Double, send: Double, dbWait: Double)]] = [:]
     for line in log.split(separator: "\n") where line.contains("Processed request") && line.contains("\"PUT ")
         && line.contains("/send/m.room.message/") {
         let kind = line.contains("/sb-page-") ? "page" : line.contains(floorPath) ? "floor"
@@ -417,14 +443,20 @@ func printSynapsePUTTimes(_ log: String, floorRoom: String) {
         let fields = line[range.upperBound...].prefix { $0 != " " }.split(separator: "/")
         guard fields.count == 2, let total = Double(fields[0].dropLast(3)), let send = Double(fields[1].dropLast(3))
         else { continue }
-        times[kind, default: []].append((total * 1000, send * 1000))
+        var dbWait = 0.0
+        if let db = line.range(of: " db=(") {
+            dbWait = Double(line[db.upperBound...].prefix { $0 != "/" }.dropLast(3)) ?? 0
+        }
+        times[kind, default: []].append((total * 1000, send * 1000, dbWait * 1000))
     }
     for kind in ["floor", "page", "bot floor"] {
         guard let values = times[kind], !values.isEmpty else { continue }
         func at(_ sorted: [Double], _ q: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))] }
-        let total = values.map(\.0).sorted(), send = values.map(\.1).sorted()
+        let total = values.map(\.total).sorted(), send = values.map(\.send).sorted()
+        let wait = values.map(\.dbWait).sorted()
         print("Synapse's time for the \(kind) PUTs (\(values.count)): " + String(format: "median %.0f, p90 %.0f, "
-            + "p99 %.0f ms; of it answer written after the handler: median %.0f ms", at(total, 0.5), at(total, 0.9),
-            at(total, 0.99), at(send, 0.5)))
+            + "p99 %.0f ms; of it answer written after the handler: median %.0f ms; waiting for a database "
+            + "connection: median %.1f, p99 %.1f ms", at(total, 0.5), at(total, 0.9), at(total, 0.99), at(send, 0.5),
+            at(wait, 0.5), at(wait, 0.99)))
     }
 }
