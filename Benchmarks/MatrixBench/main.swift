@@ -53,10 +53,22 @@
 // share of a difference from the adapter's (`=device`: with the adapter's
 // own access token, so the same user, device and room as the page);
 // `MATRIXBENCH_TRIGGER=message`: each page is handed to the adapter from
-// inside its sync batch's handling, on a customer's message to the bot
-// (as the bots do: the adapter's re-poll then races the page's PUT), the
-// sample starting at that hand-over; `MATRIXBENCH_REPOLL_HOLD_MS`: the
-// adapter's `repollHold` (default its own).
+// inside its sync batch's handling, on a customer's message to the bot,
+// in one step with the customer's confirmation before it (as the bots do:
+// the adapter's re-poll and the confirmation's PUT then race the page's
+// PUT), the sample starting at that hand-over; `MATRIXBENCH_REPOLL_HOLD_MS`,
+// `MATRIXBENCH_PAGE_HOLD_MS`: the adapter's `repollHold`, `pageFirstHold`
+// (default its own).
+// `MATRIXBENCH_DATABASE=postgres`: the homeserver keeps its data in
+// PostgreSQL (a cluster started for the run, durable commits) instead of
+// SQLite; Synapse's documentation calls SQLite fit for testing only (one
+// connection for every request and background job). The run says which.
+// `MATRIXBENCH_TRACE_DB=1`: Synapse logs every database transaction with
+// the request or job it ran for (see `MATRIXBENCH_SYNAPSE_LOG`).
+// `MATRIXBENCH_NO_FEDERATION=1`: Synapse's federation sender, user
+// directory and room statistics are off (none is part of a page's path on
+// a single homeserver). `MATRIXBENCH_FLOOR_FILTER=1`: cust syncs with the
+// adapter's filter (an experiment, see at cust's start).
 import Bots
 import Core
 import Foundation
@@ -77,7 +89,21 @@ let triggered = environment["MATRIXBENCH_TRIGGER"] == "message"
 /// default, so less of each round is spent idle).
 let poll: Duration = .milliseconds(2)
 let password = "bench password"
-let synapse = try await SynapseServer.start()
+let postgres = environment["MATRIXBENCH_DATABASE"] == "postgres"
+    ? try await PostgresServer.start(durable: true) : nil
+let synapse: SynapseServer
+do {
+    synapse = try await SynapseServer.start(SynapseServer.Options(
+        database: postgres.map { .postgres($0) } ?? .sqlite,
+        traceDatabase: environment["MATRIXBENCH_TRACE_DB"] == "1",
+        withoutFederationAndDirectory: environment["MATRIXBENCH_NO_FEDERATION"] == "1"))
+} catch {
+    print("MatrixBench failed to start Synapse: \(error)")
+    await postgres?.stop()
+    exit(1)
+}
+print("homeserver: Synapse on \(synapse.options.database)"
+    + (synapse.options.withoutFederationAndDirectory ? "; federation sender, user directory and stats off" : ""))
 do {
     let floorRoom = try await run(synapse)
     printSynapsePUTTimes(synapse.output, floorRoom: floorRoom)
@@ -87,9 +113,11 @@ do {
         try synapse.output.write(toFile: path, atomically: true, encoding: .utf8)
     }
     await synapse.stop()
+    await postgres?.stop()
 } catch {
     print("MatrixBench failed: \(error)\n--- synapse ---\n\(synapse.output.suffix(3000))")
     await synapse.stop()
+    await postgres?.stop()
     exit(1)
 }
 
@@ -159,7 +187,12 @@ struct Sample {
 func run(_ synapse: SynapseServer) async throws -> String {
     try await synapse.register([("switchboard", password), ("anna", password), ("cust", password)])
     let anna = try await MatrixTestUser.start(server: synapse, name: "anna", password: password)
-    let cust = try await MatrixTestUser.start(server: synapse, name: "cust", password: password)
+    // MATRIXBENCH_FLOOR_FILTER=1: cust's /sync uses the adapter's filter,
+    // to tell whether Synapse's work for a filtered sender's stream is the
+    // page's extra time (the floor is otherwise unchanged).
+    let cust = try await MatrixTestUser.start(server: synapse, name: "cust", password: password,
+                                              filter: environment["MATRIXBENCH_FLOOR_FILTER"] == "1"
+                                                  ? MatrixSyncer<SystemClock>.filter : nil)
     let bot = synapse.userID("switchboard")
     let annaID = await anna.userID
     let custID = await cust.userID
@@ -178,6 +211,9 @@ func run(_ synapse: SynapseServer) async throws -> String {
     if let hold = environment["MATRIXBENCH_REPOLL_HOLD_MS"].flatMap(Int.init) {
         configuration.repollHold = .milliseconds(hold)
     }
+    if let hold = environment["MATRIXBENCH_PAGE_HOLD_MS"].flatMap(Int.init) {
+        configuration.pageFirstHold = .milliseconds(hold)
+    }
     let network = MatrixChatNetwork(name: "mx", configuration: configuration, transport: stamping,
                                     syncTransport: syncStamping, storage: MemoryMatrixStateStorage(),
                                     deviceID: nil, clock: SystemClock(), logger: .disabled)
@@ -192,8 +228,15 @@ func run(_ synapse: SynapseServer) async throws -> String {
                 // with the customer's message is being handled.
                 guard let n = Int(message.text.dropFirst("trigger ".count)) else { return }
                 handedOver.times.withLock { $0[n] = ContinuousClock.now }
-                await network.send(ChatAction(network: "mx", recipient: .user(annaID), text: text(n, "page"),
-                                              lane: .urgent, deliveryID: Int64(n)))
+                // The step as the bots hand it over: the customer is told
+                // first (urgent lane), then the page.
+                await network.send([
+                    ChatAction(network: "mx", recipient: .user(custID),
+                               text: "Ticket #\(10_000 + n) (P1) is saved; the on-duty agent has been paged.",
+                               lane: .urgent),
+                    ChatAction(network: "mx", recipient: .user(annaID), text: text(n, "page"), lane: .urgent,
+                               deliveryID: Int64(n)),
+                ])
             default: break
             }
         }, deliveries: { _ in })
@@ -404,11 +447,12 @@ func run(_ synapse: SynapseServer) async throws -> String {
 }
 
 /// Synapse's own time for the floor's and the pages' PUTs, from its access
-/// log ("Processed request: TOTAL/SEND sec …": request received → answer
-/// written; SEND: handler done → answer written), warm-up included.
+/// log ("Processed request: TOTAL/SEND sec … db=(SCHED/TXN/N)": request
+/// received → answer written; SEND: handler done → answer written; SCHED:
+/// waiting for a database connection), warm-up included.
 func printSynapsePUTTimes(_ log: String, floorRoom: String) {
     let floorPath = "/rooms/" + MatrixPath.encode(floorRoom) + "/send/"
-    var times: [String: [(Double, Double)]] = [:]
+    var times: [String: [(total: Double, send: Double, dbWait: Double)]] = [:]
     for line in log.split(separator: "\n") where line.contains("Processed request") && line.contains("\"PUT ")
         && line.contains("/send/m.room.message/") {
         let kind = line.contains("/sb-page-") ? "page" : line.contains(floorPath) ? "floor"
@@ -417,14 +461,20 @@ func printSynapsePUTTimes(_ log: String, floorRoom: String) {
         let fields = line[range.upperBound...].prefix { $0 != " " }.split(separator: "/")
         guard fields.count == 2, let total = Double(fields[0].dropLast(3)), let send = Double(fields[1].dropLast(3))
         else { continue }
-        times[kind, default: []].append((total * 1000, send * 1000))
+        var dbWait = 0.0
+        if let db = line.range(of: " db=(") {
+            dbWait = Double(line[db.upperBound...].prefix { $0 != "/" }.dropLast(3)) ?? 0
+        }
+        times[kind, default: []].append((total * 1000, send * 1000, dbWait * 1000))
     }
     for kind in ["floor", "page", "bot floor"] {
         guard let values = times[kind], !values.isEmpty else { continue }
         func at(_ sorted: [Double], _ q: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))] }
-        let total = values.map(\.0).sorted(), send = values.map(\.1).sorted()
+        let total = values.map(\.total).sorted(), send = values.map(\.send).sorted()
+        let wait = values.map(\.dbWait).sorted()
         print("Synapse's time for the \(kind) PUTs (\(values.count)): " + String(format: "median %.0f, p90 %.0f, "
-            + "p99 %.0f ms; of it answer written after the handler: median %.0f ms", at(total, 0.5), at(total, 0.9),
-            at(total, 0.99), at(send, 0.5)))
+            + "p99 %.0f ms; of it answer written after the handler: median %.0f ms; waiting for a database "
+            + "connection: median %.1f, p99 %.1f ms", at(total, 0.5), at(total, 0.9), at(total, 0.99), at(send, 0.5),
+            at(wait, 0.5), at(wait, 0.99)))
     }
 }

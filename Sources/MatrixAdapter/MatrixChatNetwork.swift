@@ -34,10 +34,19 @@ public struct MatrixNetworkConfiguration: Sendable {
     /// Nothing is lost or skipped by the wait: the re-poll asks from the
     /// stored position, so it only starts later, by at most this long.
     public var repollHold: Duration
+    /// How long other texts may wait while a page's `PUT` is under way, so
+    /// the homeserver works on the page alone: the customer's confirmation
+    /// and the agents' room line of the same step start when the page is
+    /// answered, or after this long, whichever comes first; zero starts
+    /// them beside it. On Synapse with SQLite every request's queries wait
+    /// in turn for its one database connection, so texts sent beside the
+    /// page lengthen its `PUT` by their own database work.
+    public var pageFirstHold: Duration
 
     public init(homeserver: URL, userID: String, credentials: MatrixCredentials, rooms: [String],
                 invitesFrom: [String], encryptedRoomText: String, deviceDisplayName: String = "Switchboard",
-                readReceipts: Bool = false, repollHold: Duration = .milliseconds(5)) {
+                readReceipts: Bool = false, repollHold: Duration = .milliseconds(5),
+                pageFirstHold: Duration = .milliseconds(100)) {
         self.homeserver = homeserver
         self.userID = userID
         self.credentials = credentials
@@ -47,6 +56,7 @@ public struct MatrixNetworkConfiguration: Sendable {
         self.deviceDisplayName = deviceDisplayName
         self.readReceipts = readReceipts
         self.repollHold = repollHold
+        self.pageFirstHold = pageFirstHold
     }
 
     /// Whether `user` may invite the bot (``invitesFrom``).
@@ -130,7 +140,12 @@ public final class MatrixChatNetwork<C: WallClock>: ChatNetwork {
 
     public var backlog: ChatBacklog { get async { await engine.backlog } }
 
-    public func send(_ action: ChatAction) async { await engine.enqueue(action) }
+    public func send(_ action: ChatAction) async { await engine.enqueue([action]) }
+
+    /// Queues a bot step's texts in one go, so the step's pages start first
+    /// (``MatrixNetworkConfiguration/pageFirstHold``), not after the texts
+    /// the bots said before them (the customer is told first).
+    public func send(_ actions: [ChatAction]) async { await engine.enqueue(actions) }
 
     public func run(events: @escaping @Sendable (ChatEvent) async -> Void,
                     deliveries: @escaping @Sendable (ChatDelivery) async -> Void) async throws {

@@ -48,6 +48,10 @@ actor MatrixEngine<C: WallClock> {
     private var holdingFor: Set<UInt64> = []
     private var repollWaiter: CheckedContinuation<Void, Never>?
     private var holdNumber: UInt64 = 0
+    /// The pages whose `PUT` is under way (by queue order), since when;
+    /// other texts wait for them (``MatrixNetworkConfiguration/pageFirstHold``).
+    private var pagesUnderway: [UInt64: WallInstant] = [:]
+    private var pageHoldTimer: Task<Void, Never>?
     private var random = SeededRandom()
 
     /// A text waiting to go out.
@@ -100,6 +104,7 @@ actor MatrixEngine<C: WallClock> {
         syncTask.cancel()
         endHold()
         pauseTask?.cancel()
+        pageHoldTimer?.cancel()
         for task in sendTasks.values { task.cancel() }
         status = ChatNetworkStatus(.disconnected, detail: "stopped")
     }
@@ -369,7 +374,15 @@ actor MatrixEngine<C: WallClock> {
 
     // MARK: - Outgoing
 
-    func enqueue(_ action: ChatAction) {
+    func enqueue(_ action: ChatAction) { enqueue([action]) }
+
+    /// Queues texts (one bot step's, in order), then starts what may go.
+    func enqueue(_ actions: [ChatAction]) {
+        for action in actions { queueText(action) }
+        startSends()
+    }
+
+    private func queueText(_ action: ChatAction) {
         if let key = action.replaceKey {
             let superseded = queue.filter { !$0.sending && $0.action.replaceKey == key
                 && $0.action.recipient == action.recipient }
@@ -382,8 +395,11 @@ actor MatrixEngine<C: WallClock> {
         }
         sequence += 1
         queue.append(Queued(action: action, queuedAt: clock.date, order: sequence))
-        startSends()
     }
+
+    /// A page: from the outbox (a delivery id) on the urgent lane. A
+    /// non-contract announcement comes from the outbox too, on a lower lane.
+    static func isPage(_ action: ChatAction) -> Bool { action.deliveryID != nil && action.lane == .urgent }
 
     private func report(_ delivery: ChatDelivery) {
         guard let deliveries else { return }
@@ -396,12 +412,41 @@ actor MatrixEngine<C: WallClock> {
     /// has as many connections.
     static var maxInFlight: Int { 4 }
 
-    /// The next text to send: the most urgent lane first, oldest first in
-    /// it, to a recipient with nothing under way (so one recipient's texts
-    /// keep their order).
-    private func next() -> Int? {
-        queue.indices.filter { !queue[$0].sending && !inFlight.contains(queue[$0].action.recipient) }
-            .min { (queue[$0].action.lane, queue[$0].order) < (queue[$1].action.lane, queue[$1].order) }
+    /// The next text to send: the most urgent lane first, pages first in
+    /// it, then the oldest, to a recipient with nothing under way (so one
+    /// recipient's texts keep their order). While a page's `PUT` is under
+    /// way (``MatrixNetworkConfiguration/pageFirstHold``) only pages.
+    private func next(onlyPages: Bool) -> Int? {
+        func key(_ i: Int) -> (ChatLane, Int, UInt64) {
+            (queue[i].action.lane, Self.isPage(queue[i].action) ? 0 : 1, queue[i].order)
+        }
+        return queue.indices.filter {
+            !queue[$0].sending && !inFlight.contains(queue[$0].action.recipient)
+                && (!onlyPages || Self.isPage(queue[$0].action))
+        }.min { key($0) < key($1) }
+    }
+
+    /// Until when other texts wait for the pages under way (nil: they do
+    /// not): the latest start of a page still unanswered, plus the hold.
+    private func pageHoldEnd() -> WallInstant? {
+        guard configuration.pageFirstHold > .zero, let latest = pagesUnderway.values.max() else { return nil }
+        let end = latest.advanced(by: configuration.pageFirstHold)
+        return clock.now < end ? end : nil
+    }
+
+    /// Starts sends again when the page hold runs out (one timer at a time).
+    private func armPageHoldTimer(until end: WallInstant) {
+        guard pageHoldTimer == nil else { return }
+        let clock = self.clock
+        pageHoldTimer = Task {
+            do { try await clock.sleep(for: clock.now.duration(to: end)) } catch { return }
+            await self.pageHoldRanOut()
+        }
+    }
+
+    private func pageHoldRanOut() {
+        pageHoldTimer = nil
+        startSends()
     }
 
     /// Starts sends while there is room under ``maxInFlight``, unless the
@@ -411,7 +456,12 @@ actor MatrixEngine<C: WallClock> {
     /// that queued it, without waking a loop first.
     private func startSends() {
         guard !isStopping, pausedUntil == nil, status.isReady else { return }
-        while inFlight.count < Self.maxInFlight, let index = next() {
+        while inFlight.count < Self.maxInFlight {
+            let holdEnd = pageHoldEnd()
+            guard let index = next(onlyPages: holdEnd != nil) else {
+                if let holdEnd, next(onlyPages: false) != nil { armPageHoldTimer(until: holdEnd) }
+                break
+            }
             let item = queue[index]
             if let expiry = item.action.expiresAt, expiry <= clock.date {
                 queue.remove(at: index)
@@ -420,6 +470,7 @@ actor MatrixEngine<C: WallClock> {
             }
             queue[index].sending = true
             inFlight.insert(item.action.recipient)
+            if Self.isPage(item.action) { pagesUnderway[item.order] = clock.now }
             // An urgent text (a page) runs at high priority, so its hops (this
             // actor, the client's, the HTTP read) go ahead of routine work
             // such as decoding a sync answer.
@@ -457,6 +508,7 @@ actor MatrixEngine<C: WallClock> {
         let result = await deliver(item.action)
         inFlight.remove(item.action.recipient)
         sendTasks[item.order] = nil
+        pagesUnderway[item.order] = nil
         if holdingFor.remove(item.order) != nil, holdingFor.isEmpty { endHold() }
         defer { startSends() }
         guard let position = queue.firstIndex(where: { $0.order == item.order }) else { return }

@@ -23,22 +23,27 @@ public actor MatrixTestUser {
                               logger: .disabled)
     }
 
-    /// Logs in, syncs once (history is not "seen") and keeps syncing.
-    public static func start(server: SynapseServer, name: String, password: String) async throws -> MatrixTestUser {
+    /// Logs in, syncs once (history is not "seen") and keeps syncing;
+    /// with `filter` (uploaded first) every `/sync` uses it, as the
+    /// adapter's does with ``MatrixSyncer/filter``.
+    public static func start(server: SynapseServer, name: String, password: String,
+                             filter: JSONValue? = nil) async throws -> MatrixTestUser {
         let user = MatrixTestUser(server: server, name: name, password: password)
         try await user.client.login()
-        let first = try await user.client.sync(since: nil, filter: nil, timeout: .zero)
-        await user.keepSyncing(from: first.nextBatch)
+        var filterID: String?
+        if let filter { filterID = try await user.client.uploadFilter(filter) }
+        let first = try await user.client.sync(since: nil, filter: filterID, timeout: .zero)
+        await user.keepSyncing(from: first.nextBatch, filter: filterID)
         return user
     }
 
-    private func keepSyncing(from since: String) {
+    private func keepSyncing(from since: String, filter: String?) {
         let client = self.client
         syncTask = Task { [weak self] in
             var since = since
             while !Task.isCancelled {
                 do {
-                    let response = try await client.sync(since: since, filter: nil, timeout: .seconds(10))
+                    let response = try await client.sync(since: since, filter: filter, timeout: .seconds(10))
                     since = response.nextBatch
                     await self?.record(response)
                     // Invites are accepted at once (a bot opening a direct room).

@@ -13,13 +13,61 @@ import Synchronization
 /// waits until `/_matrix/client/versions` answers. Users are registered
 /// with the shared secret (the admin register API, HMAC-SHA1). Not
 /// installed: `start` fails with a message saying so (tests never skip).
+///
+/// ``Options`` choose the database (SQLite by default; PostgreSQL, as
+/// Synapse's documentation asks of production homeservers), a trace of
+/// every database transaction in the log, and whether Synapse's background
+/// work that no test needs (sending to other servers, the user directory,
+/// room statistics) is turned off.
 public final class SynapseServer: Sendable {
+    /// How the homeserver is set up beyond the fixed test configuration.
+    public struct Options: Sendable {
+        /// Where Synapse keeps its data.
+        public enum Database: Sendable, CustomStringConvertible {
+            /// One SQLite file in the server's folder. Synapse then has one
+            /// database connection: every query of every request and
+            /// background job waits for it in turn.
+            case sqlite
+            /// A database made on this PostgreSQL server (`LC_COLLATE=C`,
+            /// `LC_CTYPE=C`, UTF8, as Synapse requires), through a pool of
+            /// connections (`psycopg2-binary` in the venv).
+            case postgres(PostgresServer)
+
+            public var description: String {
+                switch self {
+                case .sqlite: "SQLite (one connection)"
+                case .postgres: "PostgreSQL (a pool of 5–10 connections)"
+                }
+            }
+        }
+
+        public var database: Database = .sqlite
+        /// Logs every database transaction (`synapse.storage.txn` at DEBUG:
+        /// `[TXN START] {name}` / `[TXN END] {name} seconds`, with the
+        /// request or background job it ran for), to find what holds the
+        /// database while a request waits for it.
+        public var traceDatabase = false
+        /// Turns off what only a federated or searchable homeserver needs:
+        /// the federation sender (`federation_sender_instances: []`), the
+        /// user directory and room statistics. Each otherwise runs database
+        /// work after every event.
+        public var withoutFederationAndDirectory = false
+
+        public init(database: Database = .sqlite, traceDatabase: Bool = false,
+                    withoutFederationAndDirectory: Bool = false) {
+            self.database = database
+            self.traceDatabase = traceDatabase
+            self.withoutFederationAndDirectory = withoutFederationAndDirectory
+        }
+    }
+
     public let host = "127.0.0.1"
     public let port: UInt16
     /// The homeserver's name: user ids are `@name:localhost`.
     public let serverName = "localhost"
     public let directory: String
     public let sharedSecret: String
+    public let options: Options
     private let python: String
     private let process = Mutex<ChildProcess?>(nil)
 
@@ -35,7 +83,7 @@ public final class SynapseServer: Sendable {
     public func userID(_ name: String) -> String { "@\(name):\(serverName)" }
 
     /// Starts a homeserver on a free port; returns once it answers.
-    public static func start() async throws -> SynapseServer {
+    public static func start(_ options: Options = Options()) async throws -> SynapseServer {
         let python = venv + "/bin/python"
         guard FileManager.default.isExecutableFile(atPath: python),
               FileManager.default.fileExists(atPath: venv + "/bin/synapse_homeserver") else {
@@ -47,8 +95,9 @@ public final class SynapseServer: Sendable {
             .appendingPathComponent("switchboard-synapse-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let server = SynapseServer(port: try FreePort.next(), directory: directory, python: python,
-                                   sharedSecret: UUID().uuidString)
+                                   sharedSecret: UUID().uuidString, options: options)
         do {
+            if case .postgres(let postgres) = options.database { try await server.createDatabase(on: postgres) }
             try server.writeConfiguration()
             let keys = try await ChildProcess.runToCompletion(
                 python, ["-m", "synapse.app.homeserver", "-c", server.configurationPath, "--generate-keys"])
@@ -63,11 +112,34 @@ public final class SynapseServer: Sendable {
         return server
     }
 
-    private init(port: UInt16, directory: String, python: String, sharedSecret: String) {
+    private init(port: UInt16, directory: String, python: String, sharedSecret: String, options: Options) {
         self.port = port
         self.directory = directory
         self.python = python
         self.sharedSecret = sharedSecret
+        self.options = options
+    }
+
+    /// The database's name on a PostgreSQL server (one per homeserver).
+    private var postgresDatabase: String { "synapse_" + String(port) }
+
+    /// Makes this homeserver's database with the collation Synapse demands
+    /// (it refuses any other than `C`) from `template0`, whose locale may
+    /// differ from the cluster's.
+    private func createDatabase(on postgres: PostgresServer) async throws {
+        let check = try await ChildProcess.runToCompletion(python, ["-c", "import psycopg2"])
+        guard check.status == 0 else {
+            throw ChildProcessError(name: "synapse", problem: "psycopg2 is not installed in \(Self.venv) (run "
+                + "scripts/ensure-test-servers, which installs psycopg2-binary there)", output: check.output)
+        }
+        let result = try await ChildProcess.runToCompletion(postgres.binaries + "/createdb", [
+            "-h", postgres.host, "-p", String(postgres.port), "-U", "postgres", "-E", "UTF8",
+            "--lc-collate=C", "--lc-ctype=C", "-T", "template0", postgresDatabase,
+        ])
+        guard result.status == 0 else {
+            throw ChildProcessError(name: "createdb", problem: "exited with status \(result.status)",
+                                    output: result.output)
+        }
     }
 
     public var configurationPath: String { directory + "/homeserver.yaml" }
@@ -135,10 +207,7 @@ public final class SynapseServer: Sendable {
                 resources:
                   - names: [client]
                     compress: false
-            database:
-              name: sqlite3
-              args:
-                database: \(directory)/homeserver.db
+            \(databaseSection)
             media_store_path: \(directory)/media
             signing_key_path: \(directory)/signing.key
             registration_shared_secret: "\(sharedSecret)"
@@ -164,10 +233,72 @@ public final class SynapseServer: Sendable {
             rc_admin_redaction: \(unlimited)
             rc_joins_per_room: \(unlimited)
             rc_3pid_validation: \(unlimited)
-
+            \(backgroundSection)
             """
         try text.write(toFile: configurationPath, atomically: true, encoding: .utf8)
+        if options.traceDatabase {
+            try Self.tracingLogConfiguration.write(toFile: directory + "/log.yaml", atomically: true, encoding: .utf8)
+        }
     }
+
+    /// The `database:` section for ``Options/database``.
+    private var databaseSection: String {
+        switch options.database {
+        case .sqlite:
+            return """
+                database:
+                  name: sqlite3
+                  args:
+                    database: \(directory)/homeserver.db
+                """
+        case .postgres(let postgres):
+            return """
+                database:
+                  name: psycopg2
+                  args:
+                    user: postgres
+                    database: \(postgresDatabase)
+                    host: \(postgres.host)
+                    port: \(postgres.port)
+                    cp_min: 5
+                    cp_max: 10
+                """
+        }
+    }
+
+    /// ``Options/withoutFederationAndDirectory`` and
+    /// ``Options/traceDatabase`` as configuration lines.
+    private var backgroundSection: String {
+        var lines: [String] = []
+        if options.withoutFederationAndDirectory {
+            lines += ["federation_sender_instances: []", "user_directory:", "  enabled: false",
+                      "stats:", "  enabled: false"]
+        }
+        if options.traceDatabase { lines.append("log_config: \(directory)/log.yaml") }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Python logging for ``Options/traceDatabase``: Synapse's own line
+    /// format (time to the millisecond, logger, request or background job)
+    /// on standard error, with database transactions at DEBUG.
+    static let tracingLogConfiguration = """
+        version: 1
+        formatters:
+          precise:
+            format: '%(asctime)s - %(name)s - %(lineno)d - %(levelname)s - %(request)s - %(message)s'
+        handlers:
+          console:
+            class: logging.StreamHandler
+            formatter: precise
+        loggers:
+          synapse.storage.txn:
+            level: DEBUG
+        root:
+          level: INFO
+          handlers: [console]
+        disable_existing_loggers: false
+
+        """
 
     /// The admin register API with the shared secret (HMAC-SHA1 over
     /// nonce, user, password and "notadmin", NUL-separated).
