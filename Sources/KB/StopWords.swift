@@ -29,7 +29,7 @@ enum StopWords {
         soll sollte sondern sonst über um und uns unser unsere unserem unseren unserer unseres unter \
         viel vom von vor wann war waren warum was weil welche welchem welchen welcher welches \
         wenn wer werde werden wie wieder will wir wird wo wollen wurde würde zu zum zur zwar \
-        zwischen
+        zwischen ab
         """
 
     static let english = """
@@ -42,7 +42,8 @@ enum StopWords {
         then there these they this those through to too under until up very was wasn we were \
         weren what when where which while who whom why will with won would wouldn you your yours \
         yourself yourselves also get gets got keep keeps still anymore anything something \
-        someone how via ve ll re
+        someone how via ve ll re us go goes going say says said want wants wanted make makes \
+        made
         """
 
     /// Support-chat filler in both languages: greetings, politeness, time
