@@ -279,4 +279,21 @@ struct OneLanguageTests {
         #expect(kb.search("Lizenz verlängern").first?.article.id == "EN-1")
         #expect(kb.suggestions(for: "Lizenz verlängern").map(\.article.id) == ["EN-1"])
     }
+
+    @Test("A German question in full words is offered the English-only article at the bots' threshold")
+    func translatedQuestionIsOffered() {
+        let english = Article(
+            id: "EN-2", title: "Exporting contacts", url: URL(string: "https://x.example/EN-2")!,
+            tags: ["export", "contacts"], language: .en, summary: "Download all contacts as a CSV file.",
+            body: "Download all contacts as a CSV file.", source: "EN-2.md")
+        let other = Article(
+            id: "EN-3", title: "Printing invoices", url: URL(string: "https://x.example/EN-3")!,
+            tags: ["invoice"], language: .en, summary: "Print an invoice as PDF.",
+            body: "Print an invoice as PDF.", source: "EN-3.md")
+        let kb = KnowledgeBase(articles: [english, other], vocabulary: SampleKB.vocabulary)
+        // Every word is a translation, none the article's own: a translation
+        // covers the word as the word itself would.
+        #expect(kb.suggestions(for: "Wie werden Kontakte exportiert?").map(\.article.id) == ["EN-2"])
+        #expect(kb.suggestions(for: "Kontakte exportieren").map(\.article.id) == ["EN-2"])
+    }
 }
