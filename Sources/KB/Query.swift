@@ -301,7 +301,7 @@ extension SearchIndex {
             for related in lexicon.related(to: terms[Int(alternative.term)]) {
                 guard let id = termIDs[related] else { continue }
                 alternatives.merge(.init(term: id, weight: alternative.weight * Tuning.lexicon,
-                                         idf: min(idf[Int(id)], ownIDF), match: alternative.match * Tuning.lexiconMatch))
+                                         idf: min(idf[Int(id)], ownIDF), match: alternative.match * Tuning.lexicon))
             }
         }
         return alternatives
@@ -334,9 +334,7 @@ extension SearchIndex {
         for stem in stems {
             for related in lexicon.related(to: stem) {
                 guard let id = termIDs[related], !out.contains(where: { $0.term == id }) else { continue }
-                var translation = alternative(id, Tuning.lexicon)
-                translation.match = Tuning.lexiconMatch
-                out.append(translation)
+                out.append(alternative(id, Tuning.lexicon))
             }
         }
         return out
@@ -404,7 +402,7 @@ extension SearchIndex {
     ///
     /// - **coverage**: the informativeness-weighted (idf) share of the
     ///   query's words that the article contains, in any field; a match
-    ///   counts its alternative's `match` (the word and a translation 1, a
+    ///   counts its alternative's `match` (the word 1, a translation 0.8, a
     ///   typo 0.7, part of a compound less). A word the knowledge base does
     ///   not know counts for nothing; a common word or a typo correction
     ///   that the article lacks counts only its `missingShare`; and past

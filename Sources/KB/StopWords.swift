@@ -29,7 +29,7 @@ enum StopWords {
         soll sollte sondern sonst über um und uns unser unsere unserem unseren unserer unseres unter \
         viel vom von vor wann war waren warum was weil welche welchem welchen welcher welches \
         wenn wer werde werden wie wieder will wir wird wo wollen wurde würde zu zum zur zwar \
-        zwischen ab
+        zwischen
         """
 
     static let english = """

@@ -23,18 +23,8 @@ enum Tuning {
 
     /// The query's own word (stemmed), or a part of its compound.
     static let exact: Float = 1.0
-    /// A word of the same concept from the bilingual lexicon (its score;
-    /// below the word itself, so that an article in the customer's own
-    /// words ranks first).
+    /// A word of the same concept from the bilingual lexicon.
     static let lexicon: Float = 0.8
-    /// How much a word of the same concept covers the query word in the
-    /// confidence: a translation names the same thing, so an article that
-    /// has it is as much about the customer's problem as one with the word
-    /// itself. (At ``lexicon``, a question in the other language could
-    /// rarely reach the bots' threshold: its coverage and its evidence were
-    /// both at most 0.8; on the second set only 0.65 of the cross-language
-    /// messages got a helpful offer, against 0.73 now.)
-    static let lexiconMatch: Float = 1.0
     /// A vocabulary term one typo away from a word the vocabulary lacks.
     static let fuzzy: Float = 0.7
     /// Parts of a compound that the vocabulary also knows whole: extra
@@ -97,17 +87,15 @@ enum Tuning {
     /// How much a word found only in the body counts towards the evidence,
     /// against one in the title or tags.
     static let bodyEvidence: Float = 0.25
-    /// The confidence is coverage^1.031 × evidence^0.688: a partly covered
+    /// The confidence is coverage^0.84 × evidence^0.56: a partly covered
     /// long description, or an article with one specific title word where
     /// two would be full evidence, loses less than linearly. The ratio
     /// 3 : 2 came first; both were then scaled together (the same as a
     /// power of the confidence, which keeps the order) so that the bots'
-    /// threshold, 0.6, is the operating point: on the NordBox set about 7 %
-    /// of the unanswerable messages are offered something. (They were
-    /// 0.84 and 0.56 before translations covered fully, ``lexiconMatch``:
-    /// scaled by ln 0.6 / ln 0.66, the old confidence's 0.66 is the new 0.6.)
-    static let coverageExponent: Float = 1.031
-    static let evidenceExponent: Float = 0.688
+    /// threshold, 0.6, is the operating point: on the tuning sets about 6 %
+    /// of the unanswerable messages are offered something.
+    static let coverageExponent: Float = 0.84
+    static let evidenceExponent: Float = 0.56
     /// Default threshold for conversation suggestions (see
     /// ``KnowledgeBase/suggestions(for:limit:threshold:)``).
     static let suggestionThreshold = 0.6
