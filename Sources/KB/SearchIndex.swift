@@ -45,6 +45,11 @@ final class SearchIndex: Sendable {
     /// Each article's translation (`translation:` in either article's
     /// header, in the other language), or -1.
     let documentTwin: [Int32]
+    /// Whether each article has a translation in the other language: a
+    /// declared one (``documentTwin``) or one detected by its tags
+    /// (``detectedTwins(_:lexicon:)``). A translated query word covers an
+    /// article without one fully (see ``QueryClause/Alternative/fullMatch``).
+    let documentHasTwin: [Bool]
     /// The articles' words with their terms, for the decompounding policy.
     let words: WordPrefixIndex
 
@@ -64,6 +69,12 @@ final class SearchIndex: Sendable {
             if twins[j] == -1 { twins[j] = Int32(i) }
         }
         documentTwin = twins
+        var hasTwin = twins.map { $0 >= 0 }
+        for (i, j) in Self.detectedTwins(articles, lexicon: lexicon) where !hasTwin[i] && !hasTwin[j] {
+            hasTwin[i] = true
+            hasTwin[j] = true
+        }
+        documentHasTwin = hasTwin
 
         // 1. Terms of each field.
         struct Fields {
@@ -287,3 +298,70 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+extension SearchIndex {
+    /// Pairs of articles, one German and one English, that are translations
+    /// of each other without saying so (no `translation:` header): the same
+    /// number of tags, at least two of them, and at least two thirds of the
+    /// tags agree position by position (the convention of writing a
+    /// translation's tags in the same order) — the same word ("VPN",
+    /// "NordBox Connect") or words of one vocabulary concept
+    /// ("Verbindung"/"connection"). Each article is paired with its best
+    /// match only if that match's best is the article too; a tie is no pair.
+    /// Candidates are found through the first tag's terms, so the work
+    /// stays near linear in the number of articles.
+    static func detectedTwins(_ articles: [Article], lexicon: Lexicon) -> [(Int, Int)] {
+        func tagTerms(_ article: Article) -> [Set<String>] {
+            article.tags.map { tag in
+                Set(TextAnalysis.tokens(tag).filter { !StopWords.contains($0.key) }.map {
+                    TextAnalysis.indexTerm($0, language: article.language).term
+                })
+            }
+        }
+        let tags = articles.map { $0.tags.count >= 2 && $0.translation == nil ? tagTerms($0) : [] }
+        // English articles by each term of their first tag.
+        var englishByFirstTerm: [String: [Int]] = [:]
+        for (i, article) in articles.enumerated() where article.language == .en && !tags[i].isEmpty {
+            for term in tags[i][0] { englishByFirstTerm[term, default: []].append(i) }
+        }
+        func agree(_ a: Set<String>, _ b: Set<String>) -> Bool {
+            if !a.isDisjoint(with: b) { return true }
+            return a.contains { lexicon.related(to: $0).contains(where: b.contains) }
+        }
+        func agreement(_ i: Int, _ j: Int) -> Int {
+            guard tags[i].count == tags[j].count else { return 0 }
+            return zip(tags[i], tags[j]).filter { agree($0, $1) }.count
+        }
+        /// The best partner of `i` among `candidates` (at least two thirds of the tags agree), or nil.
+        func best(_ i: Int, among candidates: [Int]) -> Int? {
+            var bestScore = 0, bestIndex: Int?, tied = false
+            for j in candidates {
+                let score = agreement(i, j)
+                guard 3 * score >= 2 * tags[i].count, score >= 2 else { continue }
+                if score > bestScore { (bestScore, bestIndex, tied) = (score, j, false) }
+                else if score == bestScore { tied = true }
+            }
+            return tied ? nil : bestIndex
+        }
+        var germanCandidates: [Int: [Int]] = [:]
+        var englishCandidates: [Int: [Int]] = [:]
+        for (i, article) in articles.enumerated() where article.language == .de && !tags[i].isEmpty {
+            var candidates: [Int] = []
+            for term in tags[i][0] {
+                for key in [term] + lexicon.related(to: term) {
+                    for j in englishByFirstTerm[key] ?? [] where !candidates.contains(j) { candidates.append(j) }
+                }
+            }
+            guard candidates.count <= 64 else { continue }  // a tag on everything tells nothing
+            germanCandidates[i] = candidates
+            for j in candidates { englishCandidates[j, default: []].append(i) }
+        }
+        var pairs: [(Int, Int)] = []
+        for i in germanCandidates.keys.sorted() {
+            guard let j = best(i, among: germanCandidates[i] ?? []),
+                  best(j, among: englishCandidates[j] ?? []) == i else { continue }
+            pairs.append((i, j))
+        }
+        return pairs
+    }
+}
