@@ -414,8 +414,10 @@ extension SearchIndex {
     ///
     /// - **coverage**: the informativeness-weighted (idf) share of the
     ///   query's words that the article contains, in any field; a match
-    ///   counts its alternative's `match` (the word 1, a translation 0.8, a
-    ///   typo 0.7, part of a compound less). A word the knowledge base does
+    ///   counts its alternative's `match` (the word 1, a translation 0.8 —
+    ///   but 1 in an article without a version in the other language,
+    ///   ``SearchIndex/documentHasTwin`` — a typo 0.7, part of a compound
+    ///   less). A word the knowledge base does
     ///   not know counts for nothing; a common word or a typo correction
     ///   that the article lacks counts only its `missingShare`; and past
     ///   the informativeness of two specific words (``Tuning/coverageWords``)
