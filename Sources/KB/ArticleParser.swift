@@ -188,7 +188,7 @@ enum ArticleParser {
             let end = rest.firstIndex(of: "\n") ?? rest.endIndex
             let raw = rest[..<end]
             rest = end == rest.endIndex ? rest[end...] : rest[rest.index(after: end)...]
-            let line = raw.trimmingCharacters(in: .whitespaces)
+            let line = trimmingSpaces(raw)
             if line.hasPrefix("```") || line.hasPrefix("~~~") { inFence.toggle(); continue }
             if inFence { continue }
             if line.isEmpty {
@@ -198,9 +198,23 @@ enum ArticleParser {
             if paragraph.isEmpty, line.hasPrefix("#") || line.allSatisfy({ $0 == "-" || $0 == "*" || $0 == "_" }) {
                 continue
             }
-            paragraph.append(line)
+            paragraph.append(String(line))
         }
         return plainText(paragraph.joined(separator: " "))
+    }
+
+    /// `line` without leading and trailing spaces and tabs (the scalars of
+    /// Foundation's `CharacterSet.whitespaces`: tab and Unicode's space
+    /// separators), without Foundation's bridging (the index build trims
+    /// every line of every article's first paragraph).
+    static func trimmingSpaces(_ line: Substring) -> Substring {
+        func isSpace(_ s: Unicode.Scalar) -> Bool {
+            s == " " || s == "\t" || (!s.isASCII && s.properties.generalCategory == .spaceSeparator)
+        }
+        let scalars = line.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !isSpace($0) }),
+              let last = scalars.lastIndex(where: { !isSpace($0) }) else { return "" }
+        return Substring(scalars[first...last])
     }
 
     /// Removes inline Markdown: `*` emphasis, code backticks, and link

@@ -10,8 +10,9 @@ public struct KBHit: Sendable, Hashable {
     /// 0…1: how sure the knowledge base is that the article is about the
     /// query. The product of two measures: how much of the query the article
     /// covers (the idf-weighted share of the query's informative words it
-    /// contains; a translation or a typo counts less, a word the knowledge
-    /// base does not know not at all), and how much evidence points at this
+    /// contains; a typo counts less, a translation too unless the article
+    /// has no version in the other language; a word the knowledge base does
+    /// not know not at all), and how much evidence points at this
     /// article (the informative words found in its title or tags, against a
     /// fixed amount: one common word such as "System" or "NordBox" is not
     /// enough). Compare it with ``KnowledgeBase/defaultSuggestionThreshold``;

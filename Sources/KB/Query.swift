@@ -14,6 +14,13 @@ struct QueryClause: Sendable, Equatable {
         /// (1 for the word itself, less for a translation, a typo or a part
         /// of the word), for the confidence measure.
         var match: Float
+        /// `match` in an article that has no translation in the other
+        /// language (``SearchIndex/documentHasTwin``): a lexicon relative
+        /// there counts as much as the word it stands for, because the
+        /// customer's-language version it would be second to does not
+        /// exist. Where the twin exists, the translation keeps its lower
+        /// `match`, so the own-language article wins.
+        var fullMatch: Float
     }
 
     /// The query word this clause came from (folded), for explanations.
@@ -53,6 +60,7 @@ extension Array where Element == QueryClause.Alternative {
         if let existing = firstIndex(where: { $0.term == alternative.term }) {
             self[existing].weight = Swift.max(self[existing].weight, alternative.weight)
             self[existing].match = Swift.max(self[existing].match, alternative.match)
+            self[existing].fullMatch = Swift.max(self[existing].fullMatch, alternative.fullMatch)
         } else {
             append(alternative)
         }
@@ -152,6 +160,7 @@ extension SearchIndex {
                         var coverageOnly = part
                         coverageOnly.weight = 0
                         coverageOnly.match = Tuning.knownCompoundPartMatch
+                        coverageOnly.fullMatch = Tuning.knownCompoundPartMatch
                         whole.add(withRelatives([coverageOnly]))
                         // A term is searched once per query word: the part
                         // clause leaves out what the word's clause already
@@ -289,7 +298,7 @@ extension SearchIndex {
     ]
 
     private func alternative(_ term: Int32, _ weight: Float) -> QueryClause.Alternative {
-        .init(term: term, weight: weight, idf: idf[Int(term)], match: weight)
+        .init(term: term, weight: weight, idf: idf[Int(term)], match: weight, fullMatch: weight)
     }
 
     /// `own` plus the lexicon relatives of each, at ``Tuning/lexicon`` times
@@ -301,7 +310,8 @@ extension SearchIndex {
             for related in lexicon.related(to: terms[Int(alternative.term)]) {
                 guard let id = termIDs[related] else { continue }
                 alternatives.merge(.init(term: id, weight: alternative.weight * Tuning.lexicon,
-                                         idf: min(idf[Int(id)], ownIDF), match: alternative.match * Tuning.lexicon))
+                                         idf: min(idf[Int(id)], ownIDF), match: alternative.match * Tuning.lexicon,
+                                         fullMatch: alternative.fullMatch))
             }
         }
         return alternatives
@@ -334,7 +344,9 @@ extension SearchIndex {
         for stem in stems {
             for related in lexicon.related(to: stem) {
                 guard let id = termIDs[related], !out.contains(where: { $0.term == id }) else { continue }
-                out.append(alternative(id, Tuning.lexicon))
+                var translation = alternative(id, Tuning.lexicon)
+                translation.fullMatch = Tuning.exact
+                out.append(translation)
             }
         }
         return out
@@ -402,8 +414,10 @@ extension SearchIndex {
     ///
     /// - **coverage**: the informativeness-weighted (idf) share of the
     ///   query's words that the article contains, in any field; a match
-    ///   counts its alternative's `match` (the word 1, a translation 0.8, a
-    ///   typo 0.7, part of a compound less). A word the knowledge base does
+    ///   counts its alternative's `match` (the word 1, a translation 0.8 —
+    ///   but 1 in an article without a version in the other language,
+    ///   ``SearchIndex/documentHasTwin`` — a typo 0.7, part of a compound
+    ///   less). A word the knowledge base does
     ///   not know counts for nothing; a common word or a typo correction
     ///   that the article lacks counts only its `missingShare`; and past
     ///   the informativeness of two specific words (``Tuning/coverageWords``)
@@ -450,18 +464,17 @@ extension SearchIndex {
             for alternative in clause.alternatives {
                 let t = Int(alternative.term)
                 let termWeight = alternative.weight * alternative.idf
-                let match = alternative.match
-                let headlineEvidence = match * (clause.informativeness + headlineIDF[t]) / 2
-                let bodyEvidence = match * clause.informativeness * Tuning.bodyEvidence
-                let bodySearchMatch = match * Tuning.searchBodyMatch
+                let headlineEvidence = (clause.informativeness + headlineIDF[t]) / 2
+                let bodyEvidence = clause.informativeness * Tuning.bodyEvidence
                 for p in Int(offsets[t])..<Int(offsets[t + 1]) {
                     let d = Int(postingDocument[p])
                     let inHeadline = postingInHeadline[p]
+                    let match = documentHasTwin[d] ? alternative.match : alternative.fullMatch
                     if acc[d][5] == 0 { clauseTouched.append(Int32(d)) }
                     acc[d][4] = max(acc[d][4], termWeight * postingImpact[p])
                     acc[d][5] = max(acc[d][5], match)
-                    acc[d][6] = max(acc[d][6], inHeadline ? headlineEvidence : bodyEvidence)
-                    acc[d][7] = max(acc[d][7], inHeadline ? match : bodySearchMatch)
+                    acc[d][6] = max(acc[d][6], match * (inHeadline ? headlineEvidence : bodyEvidence))
+                    acc[d][7] = max(acc[d][7], match * (inHeadline ? 1 : Tuning.searchBodyMatch))
                 }
             }
             for d32 in clauseTouched {

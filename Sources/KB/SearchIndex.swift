@@ -45,6 +45,11 @@ final class SearchIndex: Sendable {
     /// Each article's translation (`translation:` in either article's
     /// header, in the other language), or -1.
     let documentTwin: [Int32]
+    /// Whether each article has a translation in the other language: a
+    /// declared one (``documentTwin``) or one detected by its tags
+    /// (``detectedTwins(_:lexicon:)``). A translated query word covers an
+    /// article without one fully (see ``QueryClause/Alternative/fullMatch``).
+    let documentHasTwin: [Bool]
     /// The articles' words with their terms, for the decompounding policy.
     let words: WordPrefixIndex
 
@@ -64,6 +69,12 @@ final class SearchIndex: Sendable {
             if twins[j] == -1 { twins[j] = Int32(i) }
         }
         documentTwin = twins
+        var hasTwin = twins.map { $0 >= 0 }
+        for (i, j) in Self.detectedTwins(articles, lexicon: lexicon) where !hasTwin[i] && !hasTwin[j] {
+            hasTwin[i] = true
+            hasTwin[j] = true
+        }
+        documentHasTwin = hasTwin
 
         // 1. Terms of each field.
         struct Fields {
@@ -82,56 +93,95 @@ final class SearchIndex: Sendable {
         }
 
         // 2. The vocabulary of whole words, which decompounding splits against.
-        var termCache: [String: IndexedToken] = [:]
-        func term(_ token: TextAnalysis.Token, _ language: Article.Language) -> IndexedToken {
-            let cacheKey = language == .de ? "d" + token.key : "e" + token.folded
-            if let cached = termCache[cacheKey] { return cached }
-            let result = TextAnalysis.indexTerm(token, language: language)
-            termCache[cacheKey] = result
-            return result
+        //    Terms are interned as provisional ids (order of first sight) and
+        //    each distinct word is analysed once: every later occurrence is an
+        //    index into `entries`, so step 3 hashes no strings. The final ids
+        //    are the terms' sorted order (step 4).
+        var provisionalIDs: [String: Int32] = [:]
+        var provisionalTerms: [String] = []
+        func intern(_ term: String) -> Int32 {
+            if let id = provisionalIDs[term] { return id }
+            let id = Int32(provisionalTerms.count)
+            provisionalIDs[term] = id
+            provisionalTerms.append(term)
+            return id
         }
-        var vocabulary = Set<String>()
+        /// One distinct word of one language: its term, the participle's
+        /// alternate term (-1: none) and, for German, its compound parts
+        /// (computed in step 3, when the words are known).
+        struct Entry {
+            var token: TextAnalysis.Token
+            var term: Int32
+            var alternate: Int32
+            var parts: [Int32]?
+        }
+        var entries: [Entry] = []
+        // German words are analysed by their key, English ones by their
+        // folded form (what each stemmer sees).
+        var germanEntries: [String: Int32] = [:]
+        var englishEntries: [String: Int32] = [:]
         var wordTerms: [String: [String]] = [:]
-        for document in fields {
-            for field in document.tokens {
-                for token in field {
-                    let t = term(token, document.language)
-                    vocabulary.insert(t.term)
-                    if let alternate = t.alternate { vocabulary.insert(alternate) }
-                    if !token.isNumber {
-                        var known = wordTerms[token.key, default: []]
-                        if !known.contains(t.term) { known.append(t.term) }
-                        if let alternate = t.alternate, !known.contains(alternate) { known.append(alternate) }
-                        wordTerms[token.key] = known
-                    }
-                }
+        func entry(_ token: TextAnalysis.Token, _ language: Article.Language) -> Int32 {
+            let cacheKey = language == .de ? token.key : token.folded
+            if let cached = language == .de ? germanEntries[cacheKey] : englishEntries[cacheKey] { return cached }
+            let result = TextAnalysis.indexTerm(token, language: language)
+            let index = Int32(entries.count)
+            entries.append(Entry(token: token, term: intern(result.term),
+                                 alternate: result.alternate.map(intern) ?? -1, parts: nil))
+            if language == .de { germanEntries[cacheKey] = index } else { englishEntries[cacheKey] = index }
+            // The same word in the same language always has the same terms,
+            // so only its first sight can add to wordTerms.
+            if !token.isNumber {
+                var known = wordTerms.removeValue(forKey: token.key) ?? []
+                if !known.contains(result.term) { known.append(result.term) }
+                if let alternate = result.alternate, !known.contains(alternate) { known.append(alternate) }
+                wordTerms[token.key] = known
             }
+            return index
         }
+        let documentEntries: [[[Int32]]] = fields.map { document in
+            document.tokens.map { field in field.map { entry($0, document.language) } }
+        }
+        // Every term so far is a whole word's: the vocabulary a compound's
+        // parts must come from.
+        let vocabularyCount = Int32(provisionalTerms.count)
 
         let words = WordPrefixIndex(wordTerms)
 
         // 3. Per document, per term: frequency in each field (German compounds
         //    add their parts at a reduced frequency).
-        var partsCache: [String: [String]] = [:]
-        func parts(_ token: TextAnalysis.Token) -> [String] {
-            guard !token.isNumber, (8...Tuning.maximumWordLength).contains(token.key.utf8.count) else { return [] }
-            if let cached = partsCache[token.key] { return cached }
-            let result = Decompounder.split(token.key, words: words) { part, isLast, mayBeginWord in
-                Decompounder.partStem(part, isLast: isLast, mayBeginWord: mayBeginWord, english: false,
-                                      isTerm: { vocabulary.contains($0) }, beginsWord: words.beginsWord(_:withTerm:))
-            } ?? []
-            partsCache[token.key] = result
+        func parts(_ index: Int) -> [Int32] {
+            if let known = entries[index].parts { return known }
+            let token = entries[index].token
+            var result: [Int32] = []
+            if !token.isNumber, (8...Tuning.maximumWordLength).contains(token.key.utf8.count) {
+                let split = Decompounder.split(token.key, words: words) { part, isLast, mayBeginWord in
+                    Decompounder.partStem(part, isLast: isLast, mayBeginWord: mayBeginWord, english: false,
+                                          isTerm: { (provisionalIDs[$0] ?? .max) < vocabularyCount },
+                                          beginsWord: words.beginsWord(_:withTerm:))
+                } ?? []
+                result = split.map(intern)
+            }
+            entries[index].parts = result
             return result
         }
 
-        var allTerms = vocabulary
-        var perDocument: [[String: SIMD4<Float>]] = []  // x: title, y: tags, z: body, w: whole words in title or tags
+        // x: title, y: tags, z: body, w: whole words in title or tags
+        var perDocument: [[(term: Int32, frequency: SIMD4<Float>)]] = []
         var lengths: [SIMD4<Float>] = []
         perDocument.reserveCapacity(fields.count)
-        for document in fields {
-            var counts: [String: SIMD4<Float>] = [:]
+        // A dense accumulator per provisional term, and the terms touched.
+        var counts: [SIMD4<Float>] = []
+        var touchedTerms: [Int32] = []
+        func add(_ term: Int32, _ amount: SIMD4<Float>) {
+            let t = Int(term)
+            if t >= counts.count { counts += repeatElement(.zero, count: provisionalTerms.count - counts.count) }
+            if counts[t] == .zero { touchedTerms.append(term) }
+            counts[t] += amount
+        }
+        for (documentIndex, document) in fields.enumerated() {
             var length = SIMD4<Float>()
-            for (fieldIndex, field) in document.tokens.enumerated() {
+            for (fieldIndex, field) in documentEntries[documentIndex].enumerated() {
                 var unit = SIMD4<Float>()
                 unit[fieldIndex] = 1
                 length[fieldIndex] = Float(field.count)
@@ -139,27 +189,40 @@ final class SearchIndex: Sendable {
                 // so that a compound's part in a title is not a title match.
                 var whole = unit
                 if fieldIndex < 2 { whole.w = 1 }
-                for token in field {
-                    let t = term(token, document.language)
-                    counts[t.term, default: .zero] += whole
-                    if let alternate = t.alternate { counts[alternate, default: .zero] += whole }
+                for index32 in field {
+                    let index = Int(index32)
+                    let term = entries[index].term
+                    add(term, whole)
+                    let alternate = entries[index].alternate
+                    if alternate >= 0 { add(alternate, whole) }
                     if document.language == .de {
-                        for part in parts(token) where part != t.term {
-                            counts[part, default: .zero] += unit * Tuning.compoundPartFrequency
-                            allTerms.insert(part)
+                        for part in parts(index) where part != term {
+                            add(part, unit * Tuning.compoundPartFrequency)
                         }
                     }
                 }
             }
-            perDocument.append(counts)
+            var list: [(term: Int32, frequency: SIMD4<Float>)] = []
+            list.reserveCapacity(touchedTerms.count)
+            for term in touchedTerms {
+                list.append((term, counts[Int(term)]))
+                counts[Int(term)] = .zero
+            }
+            touchedTerms.removeAll(keepingCapacity: true)
+            perDocument.append(list)
             lengths.append(length)
         }
 
         // 4. Term ids (sorted, for determinism) and postings with their impact.
-        let sortedTerms = allTerms.sorted()
+        let order = provisionalTerms.indices.sorted { provisionalTerms[$0] < provisionalTerms[$1] }
+        let sortedTerms = order.map { provisionalTerms[$0] }
+        var finalID = [Int32](repeating: 0, count: order.count)
         var ids: [String: Int32] = [:]
         ids.reserveCapacity(sortedTerms.count)
-        for (i, t) in sortedTerms.enumerated() { ids[t] = Int32(i) }
+        for (i, provisional) in order.enumerated() {
+            finalID[provisional] = Int32(i)
+            ids[sortedTerms[i]] = Int32(i)
+        }
         terms = sortedTerms
         termIDs = ids
 
@@ -177,7 +240,7 @@ final class SearchIndex: Sendable {
             var list: [(term: Int32, frequency: Float, headline: Bool)] = []
             list.reserveCapacity(counts.count)
             for (t, tf) in counts {
-                let id = ids[t]!
+                let id = finalID[Int(t)]
                 let perField = weights * tf * (k1 + 1) / (tf + k1 * norm)
                 let impact = perField[0] + perField[1] + perField[2]
                 list.append((id, impact, tf.w > 0))
@@ -235,3 +298,70 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+extension SearchIndex {
+    /// Pairs of articles, one German and one English, that are translations
+    /// of each other without saying so (no `translation:` header): the same
+    /// number of tags, at least two of them, and at least two thirds of the
+    /// tags agree position by position (the convention of writing a
+    /// translation's tags in the same order) — the same word ("VPN",
+    /// "NordBox Connect") or words of one vocabulary concept
+    /// ("Verbindung"/"connection"). Each article is paired with its best
+    /// match only if that match's best is the article too; a tie is no pair.
+    /// Candidates are found through the first tag's terms, so the work
+    /// stays near linear in the number of articles.
+    static func detectedTwins(_ articles: [Article], lexicon: Lexicon) -> [(Int, Int)] {
+        func tagTerms(_ article: Article) -> [Set<String>] {
+            article.tags.map { tag in
+                Set(TextAnalysis.tokens(tag).filter { !StopWords.contains($0.key) }.map {
+                    TextAnalysis.indexTerm($0, language: article.language).term
+                })
+            }
+        }
+        let tags = articles.map { $0.tags.count >= 2 && $0.translation == nil ? tagTerms($0) : [] }
+        // English articles by each term of their first tag.
+        var englishByFirstTerm: [String: [Int]] = [:]
+        for (i, article) in articles.enumerated() where article.language == .en && !tags[i].isEmpty {
+            for term in tags[i][0] { englishByFirstTerm[term, default: []].append(i) }
+        }
+        func agree(_ a: Set<String>, _ b: Set<String>) -> Bool {
+            if !a.isDisjoint(with: b) { return true }
+            return a.contains { lexicon.related(to: $0).contains(where: b.contains) }
+        }
+        func agreement(_ i: Int, _ j: Int) -> Int {
+            guard tags[i].count == tags[j].count else { return 0 }
+            return zip(tags[i], tags[j]).filter { agree($0, $1) }.count
+        }
+        /// The best partner of `i` among `candidates` (at least two thirds of the tags agree), or nil.
+        func best(_ i: Int, among candidates: [Int]) -> Int? {
+            var bestScore = 0, bestIndex: Int?, tied = false
+            for j in candidates {
+                let score = agreement(i, j)
+                guard 3 * score >= 2 * tags[i].count, score >= 2 else { continue }
+                if score > bestScore { (bestScore, bestIndex, tied) = (score, j, false) }
+                else if score == bestScore { tied = true }
+            }
+            return tied ? nil : bestIndex
+        }
+        var germanCandidates: [Int: [Int]] = [:]
+        var englishCandidates: [Int: [Int]] = [:]
+        for (i, article) in articles.enumerated() where article.language == .de && !tags[i].isEmpty {
+            var candidates: [Int] = []
+            for term in tags[i][0] {
+                for key in [term] + lexicon.related(to: term) {
+                    for j in englishByFirstTerm[key] ?? [] where !candidates.contains(j) { candidates.append(j) }
+                }
+            }
+            guard candidates.count <= 64 else { continue }  // a tag on everything tells nothing
+            germanCandidates[i] = candidates
+            for j in candidates { englishCandidates[j, default: []].append(i) }
+        }
+        var pairs: [(Int, Int)] = []
+        for i in germanCandidates.keys.sorted() {
+            guard let j = best(i, among: germanCandidates[i] ?? []),
+                  best(j, among: englishCandidates[j] ?? []) == i else { continue }
+            pairs.append((i, j))
+        }
+        return pairs
+    }
+}

@@ -292,6 +292,13 @@ enum GermanStemmer {
     /// words ("Gerät") are left alone.
     static func participleBase(_ word: String) -> String? {
         let w = Array(word.utf8)
+        // A verb in -ieren has no ge- in its participle, and its past
+        // forms keep the -iert-: "exportiert", "synchronisierte",
+        // "aktualisierten" → "exportieren", … (Snowball leaves them apart
+        // from the infinitive's stem, so "exportiert" missed "Export").
+        for suffix in Self.iertSuffixes where w.count >= suffix.count + 3 && w.suffix(suffix.count).elementsEqual(suffix) {
+            return String(decoding: w.dropLast(suffix.count), as: UTF8.self) + "ieren"
+        }
         guard w.count >= 7, w.last == 0x74 || w.hasSuffix("en") else { return nil }
         for prefix in separablePrefixes where w.count >= prefix.count + 2 + 4 {
             if w.starts(with: prefix), w[prefix.count] == 0x67, w[prefix.count + 1] == 0x65 {  // "ge"
@@ -303,6 +310,11 @@ enum GermanStemmer {
         }
         return nil
     }
+
+    /// The endings of the participle and past tense of a verb in -ieren
+    /// (longest first).
+    private static let iertSuffixes: [[UInt8]] = ["ierten", "iertes", "ierter", "iertem", "ierte", "iert"]
+        .map { Array($0.utf8) }
 
     /// "sichert" → "sicheren", "arbeitet" → "arbeiten", "laufen" stays.
     private static func infinitive(_ base: [UInt8]) -> String {

@@ -42,7 +42,8 @@ enum StopWords {
         then there these they this those through to too under until up very was wasn we were \
         weren what when where which while who whom why will with won would wouldn you your yours \
         yourself yourselves also get gets got keep keeps still anymore anything something \
-        someone how via ve ll re
+        someone how via ve ll re us go goes going say says said want wants wanted make makes \
+        made
         """
 
     /// Support-chat filler in both languages: greetings, politeness, time

@@ -279,4 +279,22 @@ struct OneLanguageTests {
         #expect(kb.search("Lizenz verlängern").first?.article.id == "EN-1")
         #expect(kb.suggestions(for: "Lizenz verlängern").map(\.article.id) == ["EN-1"])
     }
+
+    @Test("A German question with an -iert participle finds the English-only article")
+    func translatedQuestionIsOffered() {
+        let english = Article(
+            id: "EN-2", title: "Exporting contacts", url: URL(string: "https://x.example/EN-2")!,
+            tags: ["export", "contacts"], language: .en, summary: "Download all contacts as a CSV file.",
+            body: "Download all contacts as a CSV file.", source: "EN-2.md")
+        let other = Article(
+            id: "EN-3", title: "Printing invoices", url: URL(string: "https://x.example/EN-3")!,
+            tags: ["invoice"], language: .en, summary: "Print an invoice as PDF.",
+            body: "Print an invoice as PDF.", source: "EN-3.md")
+        let kb = KnowledgeBase(articles: [english, other], vocabulary: SampleKB.vocabulary)
+        // "exportiert" is a participle without ge-: it reaches the
+        // vocabulary's "exportieren", and through it the English "export".
+        #expect(kb.search("Kontakte exportiert").first?.article.id == "EN-2")
+        #expect(kb.suggestions(for: "Wie werden Kontakte exportiert?").map(\.article.id) == ["EN-2"])
+        #expect(kb.suggestions(for: "Kontakte exportieren").map(\.article.id) == ["EN-2"])
+    }
 }

@@ -79,6 +79,16 @@ struct TextAnalysisTests {
         #expect(GermanStemmer.participleBase("gerat") == nil)  // "Gerät" is not a participle
     }
 
+    @Test("A verb in -ieren: its participle and past forms, which have no ge-, give the infinitive's stem",
+          arguments: ["exportiert", "exportierte", "exportierten", "exportiertes"])
+    func iertParticiples(_ word: String) {
+        let t = TextAnalysis.indexTerm(TextAnalysis.tokens(word)[0], language: .de)
+        #expect(t.alternate == GermanStemmer.stem("exportieren"), "\(word): \(t)")
+        // "generiert" begins with ge- but is not ge- + "neriert".
+        #expect(GermanStemmer.participleBase("generiert") == "generieren")
+        #expect(GermanStemmer.participleBase("Tier".lowercased()) == nil)
+    }
+
     @Test("English stemming brings inflected forms together", arguments: [
         ["restore", "restores", "restored", "restoring"], ["file", "files"], ["policy", "policies"],
         ["patch", "patches"], ["drop", "dropped", "dropping", "drops"], ["install", "installed", "installing"],

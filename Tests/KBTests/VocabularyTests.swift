@@ -104,6 +104,50 @@ struct VocabularyTests {
         #expect(errors.map(\.kind) == [.unpairedTranslation])
     }
 
+    @Test("A translation covers an article fully when the customer's-language version does not exist")
+    func translationCountsFullyWithoutTwin() {
+        func article(_ id: String, _ title: String, _ tags: [String], _ language: Article.Language) -> Article {
+            Article(id: id, title: title, url: URL(string: "https://x.example/\(id)")!, tags: tags, language: language,
+                    summary: title, body: title + ".", source: "\(id).md")
+        }
+        let vocabulary = Vocabulary(concepts: [.init(de: ["Rechnung"], en: ["invoice"]),
+                                               .init(de: ["herunterladen"], en: ["download"])])
+        let english = article("EN-1", "Downloading invoices", ["invoice", "download", "PDF"], .en)
+        let other = article("EN-2", "Paying by card", ["payment", "card"], .en)
+        // Only the English article: the German words find it as surely as the English ones.
+        let alone = KnowledgeBase(articles: [english, other], vocabulary: vocabulary)
+        let german = alone.suggestions(for: "Rechnung herunterladen", threshold: 0)
+        let own = alone.suggestions(for: "download invoice", threshold: 0)
+        #expect(german.first?.article.id == "EN-1")
+        #expect(german.first?.confidence == own.first?.confidence, "\(german.map(\.confidence)) \(own.map(\.confidence))")
+
+        // With its German version (tags in the same order, no `translation:`
+        // header), the translation counts less and the German article comes first.
+        let germanVersion = article("DE-1", "Rechnungen herunterladen", ["Rechnung", "Download", "PDF"], .de)
+        let both = KnowledgeBase(articles: [english, other, germanVersion], vocabulary: vocabulary)
+        #expect(both.index.documentHasTwin == [true, false, true])
+        let offered = both.suggestions(for: "Rechnung herunterladen", threshold: 0)
+        #expect(offered.first?.article.id == "DE-1", "\(offered.map { ($0.article.id, $0.confidence) })")
+        let translated = offered.first { $0.article.id == "EN-1" }
+        #expect(translated.map { $0.confidence < offered[0].confidence } ?? true)
+    }
+
+    @Test("Undeclared translations are detected by their tags, position by position")
+    func detectedTwins() {
+        let kb = SampleKB.kb
+        let pairs = SearchIndex.detectedTwins(kb.articles, lexicon: kb.index.lexicon)
+            .map { [kb.articles[$0.0].id, kb.articles[$0.1].id] }
+        // "VPN, Verbindung, Abbruch, NordBox Connect, Firewall, MTU" / "VPN, connection, disconnect, …".
+        #expect(pairs.contains(["KB-1011", "KB-1012"]), "\(pairs)")
+        // Windows and macOS installers share four of five tags, but each pairs with its own.
+        #expect(pairs.contains(["KB-1013", "KB-1015"]), "\(pairs)")
+        #expect(pairs.contains(["KB-1044", "KB-1014"]), "\(pairs)")
+        // Every article is in at most one pair, and pairs join the two languages.
+        let ids = pairs.flatMap { $0 }
+        #expect(Set(ids).count == ids.count)
+        #expect(pairs.allSatisfy { kb.article(id: $0[0])?.language == .de && kb.article(id: $0[1])?.language == .en })
+    }
+
     @Test("A typo inside a long compound is corrected, not treated as unknown")
     func typoInCompound() {
         // "Festplattenfehler" with a typo in the first part, and with one in the last.
