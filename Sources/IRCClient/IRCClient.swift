@@ -85,6 +85,8 @@ public actor IRCClient<C: WallClock> {
     private var delivering = false
     /// The delivery loop, waiting for events nobody else hands over.
     private var deliveryWaiter: CheckedContinuation<Void, Never>?
+    /// The generation of the read loop that is handing events to the handler now.
+    private var readerHandling: Int?
 
     /// - Parameters:
     ///   - seed: seeds reconnect jitter and fallback nick digits (tests).
@@ -142,7 +144,9 @@ public actor IRCClient<C: WallClock> {
     }
 
     /// ``run()``, with every event handed to `handler` in order instead of
-    /// to ``events``; returns once the last event was handled.
+    /// to ``events``; returns once the last event was handled — or, when a
+    /// handler call still runs (the bots wait for a store that hangs), without
+    /// waiting for it: that call hands over what is left when it returns.
     ///
     /// **Why.** The events of a line the client read — a customer's
     /// message — are handled by the read loop itself, awaiting `handler`
@@ -179,7 +183,9 @@ public actor IRCClient<C: WallClock> {
     private func deliveryLoop() async {
         while true {
             await deliverPending()
-            if finished && pendingEvents.isEmpty { return }
+            // Finished: done, unless events are left, and then also when a
+            // read loop still in the handler has them (see `serve`).
+            if finished && (pendingEvents.isEmpty || delivering) { return }
             await withCheckedContinuation { continuation in
                 if (!pendingEvents.isEmpty && !delivering) || finished {
                     continuation.resume()
@@ -344,18 +350,19 @@ public actor IRCClient<C: WallClock> {
         readerEnded = nil
         session.connectionOpened(server: connection.remoteAddress, now: clock.date)
         flushEvents()
-        var reason = "closed"
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.readLoop(connection, generation: current) }
-            self.connection = connection
-            reason = await pump(connection)
-            self.connection = nil
-            unwritten = []
-            writeFailure = nil
-            connection.close()
-            group.cancelAll()
-            await group.waitForAll()
-        }
+        let reader = Task { await self.readLoop(connection, generation: current) }
+        self.connection = connection
+        let reason = await pump(connection)
+        self.connection = nil
+        unwritten = []
+        writeFailure = nil
+        connection.close()
+        reader.cancel()
+        // A read loop inside the event handler (one that waits for a store
+        // that hangs) is not waited for: the client must still close,
+        // reconnect or stop. It ends when the handler returns (its reads
+        // fail on the closed connection, its generation is past).
+        if readerHandling != current { await reader.value }
         session.connectionClosed(reason: reason, now: clock.date)
         flushEvents()
     }
@@ -504,7 +511,9 @@ public actor IRCClient<C: WallClock> {
                     received(messages, generation: generation)
                     if handOver {
                         delivering = false
+                        readerHandling = generation
                         await deliverPending()
+                        readerHandling = nil
                     }
                 }
             }
