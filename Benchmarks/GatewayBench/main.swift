@@ -364,6 +364,7 @@ print("""
 
 let reader = try await TestUser.connect(port: server.port, nick: "leser")
 let sequentialRequests = sequentialCount
+let sequentialThreadsBefore = threadSwitches()
 let sequential = try await reader.run { c -> (latencies: [Double], seconds: Double) in
     var latencies: [Double] = []
     latencies.reserveCapacity(sequentialRequests)
@@ -381,12 +382,26 @@ let sequential = try await reader.run { c -> (latencies: [Double], seconds: Doub
     return (latencies.sorted(), start.duration(to: .now).timeInterval)
 }
 let sequentialRate = Double(sequentialCount) / sequential.seconds
+// The gateway's thread switches per answer: threads alive before and after
+// the run that are not the bench's (the hand-offs a request costs).
+var sequentialSwitches = 0
+var sequentialByName: [String: Int] = [:]
+for (tid, now) in threadSwitches() where !now.name.hasPrefix("bench") {
+    guard let then = sequentialThreadsBefore[tid] else { continue }
+    sequentialSwitches += now.switches - then.switches
+    sequentialByName[now.name, default: 0] += now.switches - then.switches
+}
+let sequentialSwitchReport = sequentialByName.sorted { $0.key < $1.key }
+    .map { "\($0.key) \(String(format: "%.1f", Double($0.value) / Double(sequentialCount)))" }
+    .joined(separator: ", ")
 print("""
 
     3. Sequential !kb, one ordinary client (TCP_NODELAY, delayed ACKs as the kernel does them), \(sequentialCount) requests
        request → last line: median \(format(percentile(sequential.latencies, 0.5))) ms, p90 \(format(percentile(sequential.latencies, 0.9))) ms, \
     p99 \(format(percentile(sequential.latencies, 0.99))) ms, worst \(format(sequential.latencies.last ?? .nan)) ms; \
     \(String(format: "%.0f", sequentialRate)) answers/s
+       the gateway's thread switches per answer: \(String(format: "%.1f", Double(sequentialSwitches) / Double(sequentialCount))) \
+    (by thread name: \(sequentialSwitchReport))
     """)
 
 // MARK: 4. Floors: relay through ngircd, echo bot on the same client library

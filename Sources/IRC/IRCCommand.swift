@@ -47,8 +47,10 @@ public enum IRCCommand: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Parses a verb from bytes; nil when it is not a known command or a
-    /// numeric (the caller then builds ``other(_:)``).
-    init?(verbBytes p: UnsafeBufferPointer<UInt8>) {
+    /// numeric (the caller then builds ``other(_:)``). `eightReadable`: eight
+    /// bytes from the verb's start may be read (the line goes on after it),
+    /// so a verb of up to eight bytes is loaded and upper-cased as one word.
+    init?(verbBytes p: UnsafeBufferPointer<UInt8>, eightReadable: Bool = false) {
         let n = p.count
         if n == 3, p[0] &- 0x30 < 10, p[1] &- 0x30 < 10, p[2] &- 0x30 < 10 {
             let code = UInt16(p[0] &- 0x30) * 100 + UInt16(p[1] &- 0x30) * 10 + UInt16(p[2] &- 0x30)
@@ -59,12 +61,23 @@ public enum IRCCommand: Sendable, Hashable, CustomStringConvertible {
             if n == 12, Self.equalsIgnoringCase(p, "AUTHENTICATE") { self = .authenticate; return }
             return nil
         }
-        // Pack up to eight bytes, upper-cased for ASCII letters, into one word.
+        // Pack up to eight bytes, upper-cased for ASCII letters, big-endian into one word.
         var word: UInt64 = 0
-        for i in 0..<n {
-            var byte = p[i]
-            if byte &- 0x61 < 26 { byte &-= 0x20 }
-            word = word << 8 | UInt64(byte)
+        if eightReadable {
+            var x = UnsafeRawPointer(p.baseAddress!).loadUnaligned(as: UInt64.self).littleEndian
+            if n < 8 { x &= (1 &<< (8 &* UInt64(n))) &- 1 }
+            // Per byte, without carries between bytes: 0x61...0x7A loses its 0x20 bit.
+            let low7 = x & ~Bytes.highBits
+            let atLeastA = low7 &+ Bytes.broadcast(0x80 - 0x61)
+            let aboveZ = low7 &+ Bytes.broadcast(0x80 - 0x7B)
+            x ^= (atLeastA & ~aboveZ & ~x & Bytes.highBits) >> 2
+            word = x.byteSwapped >> (64 &- 8 &* UInt64(n))
+        } else {
+            for i in 0..<n {
+                var byte = p[i]
+                if byte &- 0x61 < 26 { byte &-= 0x20 }
+                word = word << 8 | UInt64(byte)
+            }
         }
         switch word {
         case Packed.privmsg: self = .privmsg

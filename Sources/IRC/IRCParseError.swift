@@ -21,23 +21,47 @@ public struct IRCParseError: Error, Sendable, Hashable, CustomStringConvertible 
     }
 
     /// What was wrong.
-    public let reason: Reason
+    public var reason: Reason { details.reason }
     /// Byte offset into the line where it was found.
-    public let offset: Int
+    public var offset: Int { details.offset }
     /// The start of the offending line (at most 512 bytes, decoded as UTF-8
     /// or Latin-1), for the log. It may contain control characters.
-    public let line: String
+    public var line: String { details.line }
+
+    /// The fields sit behind one reference so that the framer's
+    /// `Result<IRCMessage, IRCParseError>` is one word: a good line's result
+    /// is then made, passed and destroyed as cheaply as the message alone
+    /// (an inline error made every result a five-word multi-payload enum).
+    private let details: Details
+
+    private final class Details: Sendable {
+        let reason: Reason
+        let offset: Int
+        let line: String
+
+        init(reason: Reason, offset: Int, line: String) {
+            self.reason = reason
+            self.offset = offset
+            self.line = line
+        }
+    }
 
     public init(_ reason: Reason, offset: Int, line: String) {
-        self.reason = reason
-        self.offset = offset
-        self.line = line
+        details = Details(reason: reason, offset: offset, line: line)
     }
 
     init(_ reason: Reason, offset: Int, bytes: UnsafeBufferPointer<UInt8>) {
-        self.reason = reason
-        self.offset = offset
-        self.line = IRCText.decodeLine(UnsafeBufferPointer(rebasing: bytes.prefix(512)))
+        self.init(reason, offset: offset, line: IRCText.decodeLine(UnsafeBufferPointer(rebasing: bytes.prefix(512))))
+    }
+
+    public static func == (lhs: IRCParseError, rhs: IRCParseError) -> Bool {
+        lhs.reason == rhs.reason && lhs.offset == rhs.offset && lhs.line == rhs.line
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(reason)
+        hasher.combine(offset)
+        hasher.combine(line)
     }
 
     public var description: String {

@@ -216,7 +216,7 @@ enum IRCParser {
         while i < n, p[i] != space { i += 1 }
         let verb = UnsafeBufferPointer(start: p.baseAddress! + verbStart, count: i - verbStart)
         let command: IRCCommand
-        if let known = IRCCommand(verbBytes: verb) {
+        if let known = IRCCommand(verbBytes: verb, eightReadable: verbStart + 8 <= n) {
             command = known
         } else if IRCCommand.isValidVerb(verb) {
             command = .other(string(p, verbStart, i, ascii))
@@ -252,11 +252,23 @@ enum IRCParser {
                 }
                 count += 1
             }
-            var parameters: [String] = []
-            parameters.reserveCapacity(count)
-            for k in 0..<min(count, 16) { parameters.append(string(p, ranges[2 * k], ranges[2 * k + 1], ascii)) }
-            if !overflow.isEmpty { parameters.append(contentsOf: overflow) }
-            return parameters
+            func parameter(_ k: Int) -> String { string(p, ranges[2 * k], ranges[2 * k + 1], ascii) }
+            // Up to four parameters (nearly every line) as an array literal:
+            // one allocation of the exact size, without reserveCapacity's
+            // generic growth path and the capacity check of each append.
+            switch count {
+            case 0: return []
+            case 1: return [parameter(0)]
+            case 2: return [parameter(0), parameter(1)]
+            case 3: return [parameter(0), parameter(1), parameter(2)]
+            case 4: return [parameter(0), parameter(1), parameter(2), parameter(3)]
+            default:
+                var parameters: [String] = []
+                parameters.reserveCapacity(count)
+                for k in 0..<min(count, 16) { parameters.append(parameter(k)) }
+                if !overflow.isEmpty { parameters.append(contentsOf: overflow) }
+                return parameters
+            }
         }
         let base = p.baseAddress!
         return IRCMessage(command: command, parameters: parameters,

@@ -177,15 +177,11 @@ public final class IRCChatNetwork<C: WallClock>: ChatNetwork {
     public func run(events: @escaping @Sendable (ChatEvent) async -> Void,
                     deliveries: @escaping @Sendable (ChatDelivery) async -> Void) async throws {
         handlers.set(deliveries: deliveries)
-        let client = self.client
-        let runner = Task { try await client.run() }
-        for await event in client.events {
+        // The client hands a line's events over from the job that read it,
+        // so the bots' answer is written without a hop to another thread
+        // (see IRCClient.run(handlingEventsWith:)).
+        try await client.run { [self] event in
             await forward(event, events: events, deliveries: deliveries)
-        }
-        try await withTaskCancellationHandler {
-            try await runner.value
-        } onCancel: {
-            runner.cancel()
         }
     }
 

@@ -26,8 +26,8 @@ public enum IRCConnectors {
 /// protocol logic) and the Transport connection.
 ///
 /// One actor owns the connection, the session and the send queue. Per
-/// connection, a reader task feeds received lines to the session and one
-/// loop (the pump) runs the session's timers; between events it sleeps
+/// connection, a read loop on the actor feeds received lines to the session
+/// and one loop (the pump) runs the session's timers; between events it sleeps
 /// exactly until the session's next deadline (keep-alive, token refill,
 /// reconnect, expiry) on the injected clock — no polling.
 ///
@@ -51,7 +51,7 @@ public enum IRCConnectors {
 public actor IRCClient<C: WallClock> {
     public nonisolated let configuration: IRCClientConfiguration
     /// Everything that happens, in order. One consumer; it ends when
-    /// ``run()`` returns.
+    /// ``run()`` returns. Empty with ``run(handlingEventsWith:)``.
     public nonisolated let events: AsyncStream<IRCClientEvent>
 
     private let eventContinuation: AsyncStream<IRCClientEvent>.Continuation
@@ -77,6 +77,16 @@ public actor IRCClient<C: WallClock> {
     private var unwritten: [UInt8] = []
     /// Why a direct write failed; the pump ends the connection with it.
     private var writeFailure: String?
+    /// The handler of ``run(handlingEventsWith:)``; nil: events go to ``events``.
+    private var eventHandler: (@Sendable (IRCClientEvent) async -> Void)?
+    /// Events not yet handed to ``eventHandler``, in order.
+    private var pendingEvents = RingDeque<IRCClientEvent>()
+    /// Someone (the read loop or the delivery loop) is handing events to the handler.
+    private var delivering = false
+    /// The delivery loop, waiting for events nobody else hands over.
+    private var deliveryWaiter: CheckedContinuation<Void, Never>?
+    /// The generation of the read loop that is handing events to the handler now.
+    private var readerHandling: Int?
 
     /// - Parameters:
     ///   - seed: seeds reconnect jitter and fallback nick digits (tests).
@@ -131,6 +141,71 @@ public actor IRCClient<C: WallClock> {
             }
             await sleepOrWake(until: session.nextDeadline(now: now))
         }
+    }
+
+    /// ``run()``, with every event handed to `handler` in order instead of
+    /// to ``events``; returns once the last event was handled — or, when a
+    /// handler call still runs (the bots wait for a store that hangs), without
+    /// waiting for it: that call hands over what is left when it returns.
+    ///
+    /// **Why.** The events of a line the client read — a customer's
+    /// message — are handled by the read loop itself, awaiting `handler`
+    /// before it reads again: the bots' answer is computed and written in the
+    /// job that read the question. Through ``events`` the consumer is a task
+    /// of its own that the runtime wakes on another pool thread for every
+    /// line (a thread switch and a wake-up on the path of every answer).
+    /// Events that arise elsewhere (a text delivered from a timer's send, a
+    /// disconnect) are handed over by a delivery task; one of the two at a
+    /// time, so the order is the order of ``events``.
+    ///
+    /// While `handler` runs for a line, no further line is read from this
+    /// connection (it waits in the socket): a handler that waits long, such
+    /// as for a store that hangs, holds the reading back, and with it the
+    /// answers to the server's PINGs (keep-alive gives up after
+    /// ``IRCClientConfiguration/KeepAlive/idle`` plus its timeout). The
+    /// handler may call this client (``send(_:)``): the client is not
+    /// blocked while it runs.
+    public func run(handlingEventsWith handler: @escaping @Sendable (IRCClientEvent) async -> Void) async throws {
+        guard !running, !finished, eventHandler == nil else { throw IRCClientError.alreadyRunning }
+        eventHandler = handler
+        let delivery = Task { await deliveryLoop() }
+        do {
+            try await run()
+        } catch {
+            await delivery.value
+            throw error
+        }
+        await delivery.value
+    }
+
+    /// Hands over the events no read loop hands over, until the client has
+    /// finished and every event was handled.
+    private func deliveryLoop() async {
+        while true {
+            await deliverPending()
+            // Finished: done, unless events are left, and then also when a
+            // read loop still in the handler has them (see `serve`).
+            if finished && (pendingEvents.isEmpty || delivering) { return }
+            await withCheckedContinuation { continuation in
+                if (!pendingEvents.isEmpty && !delivering) || finished {
+                    continuation.resume()
+                } else {
+                    deliveryWaiter = continuation
+                }
+            }
+        }
+    }
+
+    /// Hands the pending events to the handler, in order, including those
+    /// that arise meanwhile; nothing when another caller is doing it (that
+    /// one takes these too).
+    private func deliverPending() async {
+        guard let eventHandler, !delivering else { return }
+        delivering = true
+        while let event = pendingEvents.popFirst() {
+            await eventHandler(event)
+        }
+        delivering = false
     }
 
     /// Queues a text (see ``IRCSession/send(_:to:notice:action:priority:id:expiresAt:now:)``):
@@ -275,18 +350,19 @@ public actor IRCClient<C: WallClock> {
         readerEnded = nil
         session.connectionOpened(server: connection.remoteAddress, now: clock.date)
         flushEvents()
-        var reason = "closed"
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.readLoop(connection, generation: current) }
-            self.connection = connection
-            reason = await pump(connection)
-            self.connection = nil
-            unwritten = []
-            writeFailure = nil
-            connection.close()
-            group.cancelAll()
-            await group.waitForAll()
-        }
+        let reader = Task { await self.readLoop(connection, generation: current) }
+        self.connection = connection
+        let reason = await pump(connection)
+        self.connection = nil
+        unwritten = []
+        writeFailure = nil
+        connection.close()
+        reader.cancel()
+        // A read loop inside the event handler (one that waits for a store
+        // that hangs) is not waited for: the client must still close,
+        // reconnect or stop. It ends when the handler returns (its reads
+        // fail on the closed connection, its generation is past).
+        if readerHandling != current { await reader.value }
         session.connectionClosed(reason: reason, now: clock.date)
         flushEvents()
     }
@@ -398,16 +474,23 @@ public actor IRCClient<C: WallClock> {
     /// Bytes gathered for one write before it goes out (a TLS record's worth).
     static var batchLimit: Int { 16 * 1024 }
 
-    /// Reads, frames and parses lines and hands them to the actor, one
+    /// Reads, frames and parses lines and hands them to the session, one
     /// batch per read. A line that does not parse is logged and skipped.
-    private nonisolated func readLoop(_ connection: Connection, generation: Int) async {
+    ///
+    /// It runs on the actor: the read waits on the actor's executor
+    /// (``Transport/Connection/read(maxBytes:)`` is `nonisolated(nonsending)`),
+    /// so when the epoll thread reports the socket readable the actor itself
+    /// is resumed and reads, parses and hands the lines to the session in
+    /// one job — no reader task on the pool and hop to the actor per read.
+    /// The actor is free while the read waits.
+    private func readLoop(_ connection: Connection, generation: Int) async {
         var framer = IRCLineFramer()
         do {
             while true {
                 let bytes = try await connection.read()
                 HopTrace.mark(.read)
                 if bytes.isEmpty {
-                    await readerFinished("the server closed the connection", generation: generation)
+                    readerFinished("the server closed the connection", generation: generation)
                     return
                 }
                 framer.append(bytes)
@@ -419,10 +502,23 @@ public actor IRCClient<C: WallClock> {
                     }
                 }
                 HopTrace.mark(.parsed)
-                if !messages.isEmpty { await received(messages, generation: generation) }
+                if !messages.isEmpty {
+                    // These events are the read loop's to hand over: marked
+                    // as being delivered, they do not wake the delivery task
+                    // (a wake-up on another thread for nothing).
+                    let handOver = eventHandler != nil && !delivering
+                    if handOver { delivering = true }
+                    received(messages, generation: generation)
+                    if handOver {
+                        delivering = false
+                        readerHandling = generation
+                        await deliverPending()
+                        readerHandling = nil
+                    }
+                }
             }
         } catch {
-            await readerFinished("read failed: \(Self.describe(error))", generation: generation)
+            readerFinished("read failed: \(Self.describe(error))", generation: generation)
         }
     }
 
@@ -498,7 +594,20 @@ public actor IRCClient<C: WallClock> {
     // MARK: Helpers
 
     private func flushEvents() {
-        for event in session.takeEvents() { eventContinuation.yield(event) }
+        let events = session.takeEvents()
+        guard eventHandler != nil else {
+            for event in events { eventContinuation.yield(event) }
+            return
+        }
+        for event in events { pendingEvents.append(event) }
+        if !delivering, !pendingEvents.isEmpty { wakeDelivery() }
+    }
+
+    private func wakeDelivery() {
+        if let waiter = deliveryWaiter {
+            deliveryWaiter = nil
+            waiter.resume()
+        }
     }
 
     private func finish() {
@@ -509,6 +618,7 @@ public actor IRCClient<C: WallClock> {
         timer = nil
         flushEvents()
         eventContinuation.finish()
+        wakeDelivery()
         let waiters = shutdownWaiters
         shutdownWaiters = []
         for waiter in waiters { waiter.resume() }

@@ -84,7 +84,12 @@ public final class Connection: Sendable {
     ///
     /// Throws `TransportError` (`.system` for ECONNRESET and friends,
     /// `.closed` after `close()`, `.tls`), or `CancellationError`.
-    public func read(maxBytes: Int = 16384) async throws -> [UInt8] {
+    ///
+    /// It runs on the caller's executor (`nonisolated(nonsending)`): an
+    /// actor that reads its own connection, such as the IRC client, is
+    /// resumed on itself when the bytes are there, and handles them in the
+    /// same job, without a hop through a reader task on the cooperative pool.
+    public nonisolated(nonsending) func read(maxBytes: Int = 16384) async throws -> [UInt8] {
         var bytes: [UInt8] = []
         _ = try await receive(appendingTo: &bytes, maxBytes: maxBytes)
         return bytes
@@ -197,7 +202,7 @@ public final class Connection: Sendable {
 
     /// Receives at most `maxBytes` onto the end of `buffer`; returns how
     /// many (0 at the end of the stream).
-    func receive(appendingTo buffer: inout [UInt8], maxBytes: Int) async throws -> Int {
+    nonisolated(nonsending) func receive(appendingTo buffer: inout [UInt8], maxBytes: Int) async throws -> Int {
         precondition(maxBytes > 0, "maxBytes must be positive")
         let operation = "read from \(remoteAddress)"
         let oldCount = buffer.count

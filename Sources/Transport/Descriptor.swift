@@ -64,7 +64,8 @@ final class Descriptor: Sendable {
     /// Waits for `direction` readiness newer than `snapshot`. Throws
     /// `CancellationError` on task cancellation and `TransportError.closed`
     /// when the descriptor is closed meanwhile.
-    func wait(for direction: IODirection, after snapshot: ReadinessSnapshot, _ operation: String) async throws {
+    nonisolated(nonsending) func wait(for direction: IODirection, after snapshot: ReadinessSnapshot,
+                                      _ operation: String) async throws {
         do {
             try await loop.wait(registration, for: direction, after: snapshot[direction])
         } catch is DeregisteredError {
@@ -112,8 +113,9 @@ enum IOStep<Value> {
 extension Descriptor {
     /// Drives a non-blocking operation: snapshot readiness, try the call, and
     /// wait for readiness when it would block, until it is done. Checks for
-    /// cancellation before every try.
-    func perform<Value>(_ operation: String, _ attempt: (Int32) throws -> IOStep<Value>) async throws -> Value {
+    /// cancellation before every try. Runs on the caller's executor (see
+    /// ``Connection/read(maxBytes:)``).
+    nonisolated(nonsending) func perform<Value>(_ operation: String, _ attempt: (Int32) throws -> IOStep<Value>) async throws -> Value {
         while true {
             try Task.checkCancellation()
             let before = try snapshot(operation)

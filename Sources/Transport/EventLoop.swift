@@ -126,7 +126,9 @@ final class EventLoop: Sendable {
     /// Suspends until the `direction` counter moves past `after` (see
     /// `ReadinessSnapshot`). Throws `CancellationError` when the task is
     /// cancelled and `DeregisteredError` when the descriptor is deregistered.
-    func wait(_ registration: Registration, for direction: IODirection, after: UInt64) async throws {
+    /// The waiting task resumes on the executor it called from.
+    nonisolated(nonsending) func wait(_ registration: Registration, for direction: IODirection,
+                                      after: UInt64) async throws {
         let waiterID = nextWaiterID.add(1, ordering: .relaxed).newValue
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in

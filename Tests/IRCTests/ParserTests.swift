@@ -61,6 +61,46 @@ struct ParserTests {
         }
     }
 
+    // Alone, a verb shorter than eight bytes is read byte by byte; with
+    // parameters after it, as one word.
+    @Test("A verb reads the same at the end of a line as with parameters after it")
+    func verbAtEndAndBeforeParameters() throws {
+        func command(_ line: String) -> String {
+            do { return try "\(IRCMessage(parsing: line).command)" } catch { return "error: \(error.reason)" }
+        }
+        let known = ["PRIVMSG", "NOTICE", "JOIN", "PART", "QUIT", "NICK", "PING", "PONG", "CAP", "ACCOUNT", "KICK",
+                     "MODE", "TOPIC", "USER", "WHO", "PASS", "ERROR", "AWAY", "INVITE", "TAGMSG", "BATCH", "CHGHOST",
+                     "SETNAME"]
+        var verbs: [String] = []
+        for verb in known {
+            let bytes = Array(verb.utf8)
+            // Every mix of upper and lower case.
+            for mask in 0..<(1 << bytes.count) {
+                verbs.append(String(decoding: bytes.indices.map { mask >> $0 & 1 == 1 ? bytes[$0] | 0x20 : bytes[$0] },
+                                    as: UTF8.self))
+            }
+            // One byte replaced by each printable ASCII byte: the neighbours of the letters
+            // ('@', '[', '`', '{') must not be taken for them.
+            for i in bytes.indices {
+                for byte in UInt8(0x21)...0x7E where byte != 0x3A {
+                    var changed = bytes
+                    changed[i] = byte
+                    verbs.append(String(decoding: changed, as: UTF8.self))
+                }
+            }
+            verbs.append(verb + "S")
+            verbs.append(String(verb.dropLast()))
+        }
+        var typed = 0
+        for verb in verbs {
+            let alone = command(":server \(verb)")
+            #expect(command(":server \(verb) #channel :some text") == alone, "\(verb)")
+            if known.contains(alone) { typed += 1 }
+        }
+        // Each known verb in all its case mixes, plus the replacements that spell it again.
+        #expect(typed >= known.reduce(0) { $0 + 1 << $1.utf8.count })
+    }
+
     @Test("Tag values are unescaped; an empty value and a missing value are the same")
     func tagEscapes() throws {
         let message = try IRCMessage(parsing: #"@a=b\\and\nk;c=72\s45;d=gh\:764;e;f=;g=x\r\y\ COMMAND"#)
