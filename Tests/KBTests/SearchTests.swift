@@ -261,16 +261,19 @@ struct OddInputTests {
 
 @Suite("Cross-language with one language only")
 struct OneLanguageTests {
+    /// An article in one language whose summary is its body.
+    static func article(_ id: String, _ title: String, tags: [String], _ language: Article.Language,
+                        body: String) -> Article {
+        Article(id: id, title: title, url: URL(string: "https://x.example/\(id)")!, tags: tags, language: language,
+                summary: body, body: body, source: "\(id).md")
+    }
+
     @Test("An English query finds a German-only article through the vocabulary, and the other way round")
     func lexiconWithoutOwnTerm() throws {
-        let german = Article(
-            id: "DE-1", title: "Dateien wiederherstellen", url: URL(string: "https://x.example/DE-1")!,
-            tags: ["Wiederherstellung"], language: .de, summary: "Gelöschte Dateien zurückholen.",
-            body: "Gelöschte Dateien zurückholen.", source: "DE-1.md")
-        let english = Article(
-            id: "EN-1", title: "Renewing the licence", url: URL(string: "https://x.example/EN-1")!,
-            tags: ["licence"], language: .en, summary: "Enter the new licence key.",
-            body: "Enter the new licence key.", source: "EN-1.md")
+        let german = Self.article("DE-1", "Dateien wiederherstellen", tags: ["Wiederherstellung"], .de,
+                                  body: "Gelöschte Dateien zurückholen.")
+        let english = Self.article("EN-1", "Renewing the licence", tags: ["licence"], .en,
+                                   body: "Enter the new licence key.")
         let kb = KnowledgeBase(articles: [german, english], vocabulary: SampleKB.vocabulary)
         #expect(KnowledgeBase(articles: [german, english]).search("restore file").isEmpty)  // no vocabulary, no bridge
         let restore = try #require(kb.search("restore file").first)
@@ -282,14 +285,9 @@ struct OneLanguageTests {
 
     @Test("A German question with an -iert participle finds the English-only article")
     func translatedQuestionIsOffered() {
-        let english = Article(
-            id: "EN-2", title: "Exporting contacts", url: URL(string: "https://x.example/EN-2")!,
-            tags: ["export", "contacts"], language: .en, summary: "Download all contacts as a CSV file.",
-            body: "Download all contacts as a CSV file.", source: "EN-2.md")
-        let other = Article(
-            id: "EN-3", title: "Printing invoices", url: URL(string: "https://x.example/EN-3")!,
-            tags: ["invoice"], language: .en, summary: "Print an invoice as PDF.",
-            body: "Print an invoice as PDF.", source: "EN-3.md")
+        let english = Self.article("EN-2", "Exporting contacts", tags: ["export", "contacts"], .en,
+                                   body: "Download all contacts as a CSV file.")
+        let other = Self.article("EN-3", "Printing invoices", tags: ["invoice"], .en, body: "Print an invoice as PDF.")
         let kb = KnowledgeBase(articles: [english, other], vocabulary: SampleKB.vocabulary)
         // "exportiert" is a participle without ge-: it reaches the
         // vocabulary's "exportieren", and through it the English "export".

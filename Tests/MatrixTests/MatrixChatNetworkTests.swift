@@ -313,19 +313,12 @@ import Testing
     final class HeldSends: MatrixHTTPTransport {
         let inner: FakeHomeserver
         let arrivals = Mutex<[String]>([])
-        private let gate = Mutex<(open: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
+        private let gate = RequestGate()
         init(_ inner: FakeHomeserver) { self.inner = inner }
 
-        var heldCount: Int { gate.withLock { $0.waiting.count } }
+        var heldCount: Int { gate.heldCount }
 
-        func release() {
-            let waiting = gate.withLock { g -> [CheckedContinuation<Void, Never>] in
-                g.open = true
-                defer { g.waiting = [] }
-                return g.waiting
-            }
-            for c in waiting { c.resume() }
-        }
+        func release() { gate.release() }
 
         func perform(_ request: MatrixHTTPRequest) async throws -> MatrixHTTPResponse {
             let isSend = request.method == "PUT" && request.url.path.contains("/send/")
@@ -333,15 +326,7 @@ import Testing
                 .first { $0.name == "since" }?.value
             arrivals.withLock { $0.append(isSend ? "PUT send" : request.url.path.hasSuffix("/sync")
                 ? "sync since \(since ?? "-")" : "\(request.method) \(request.url.path)") }
-            if isSend {
-                await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                    let open = gate.withLock { g -> Bool in
-                        if !g.open { g.waiting.append(c) }
-                        return g.open
-                    }
-                    if open { c.resume() }
-                }
-            }
+            if isSend { await gate.pass() }
             return try await inner.perform(request)
         }
     }

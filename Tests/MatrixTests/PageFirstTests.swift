@@ -16,34 +16,19 @@ import Testing
     final class HeldPage: MatrixHTTPTransport {
         let inner: FakeHomeserver
         let sends = Mutex<[String]>([])
-        private let gate = Mutex<(open: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
+        private let gate = RequestGate()
         init(_ inner: FakeHomeserver) { self.inner = inner }
 
-        var isPageHeld: Bool { gate.withLock { !$0.waiting.isEmpty } }
+        var isPageHeld: Bool { gate.heldCount > 0 }
 
-        func release() {
-            let waiting = gate.withLock { g -> [CheckedContinuation<Void, Never>] in
-                g.open = true
-                defer { g.waiting = [] }
-                return g.waiting
-            }
-            for c in waiting { c.resume() }
-        }
+        func release() { gate.release() }
 
         func perform(_ request: MatrixHTTPRequest) async throws -> MatrixHTTPResponse {
             let path = request.url.path
             if request.method == "PUT", let range = path.range(of: "/send/") {
                 let room = path[..<range.lowerBound].replacingOccurrences(of: "/_matrix/client/v3/rooms/", with: "")
                 sends.withLock { $0.append(room) }
-                if path.contains("/sb-page-") {
-                    await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                        let open = gate.withLock { g -> Bool in
-                            if !g.open { g.waiting.append(c) }
-                            return g.open
-                        }
-                        if open { c.resume() }
-                    }
-                }
+                if path.contains("/sb-page-") { await gate.pass() }
             }
             return try await inner.perform(request)
         }
