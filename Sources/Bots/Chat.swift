@@ -184,6 +184,12 @@ public enum ChatDelivery: Sendable, Hashable {
     case delivered(id: Int64, at: Date)
     /// It expired or was refused (e.g. the text could not be sent at all).
     case failed(id: Int64, reason: String)
+    /// Not written because the delivery gate (``ChatNetwork/setDeliveryGate(_:)``)
+    /// refused it at write time: this instance may not send pages now (its
+    /// lease view ran out while the line waited in the network's send
+    /// queue). Not a failure of the page: it stays pending for whoever
+    /// holds the lease (issue 10).
+    case withheld(id: Int64, reason: String)
 }
 
 /// Whether a network can carry the bots' lines now.
@@ -285,6 +291,15 @@ public protocol ChatNetwork: Sendable {
     /// seen where they would be (IRC: in no channel the bot is in), nil when
     /// the network cannot tell.
     func isPresent(_ nick: String) async -> Bool?
+
+    /// Sets the check a network with a send queue asks at write time, just
+    /// before a line of an action with a `deliveryID` (a page) goes out;
+    /// refused, the line is not written and the action is reported
+    /// ``ChatDelivery/withheld(id:reason:)``. Nil: no check. The runtime sets
+    /// it to its lease view, so a page that waited behind a flood limit does
+    /// not leave after the lease ran out (issue 10). Networks that hand a
+    /// line over at once need not implement it (the runtime checks before).
+    func setDeliveryGate(_ gate: (@Sendable () -> Bool)?) async
 }
 
 extension ChatNetwork {
@@ -294,4 +309,7 @@ extension ChatNetwork {
 
     /// Networks that cannot tell say nil.
     public func isPresent(_ nick: String) async -> Bool? { nil }
+
+    /// Networks without a send queue of their own ignore it.
+    public func setDeliveryGate(_ gate: (@Sendable () -> Bool)?) async {}
 }

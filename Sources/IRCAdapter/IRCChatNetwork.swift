@@ -192,6 +192,13 @@ public final class IRCChatNetwork<C: WallClock>: ChatNetwork {
         await client.sharesChannel(with: nick)
     }
 
+    /// The client asks `gate` before each line of a page goes out
+    /// (``IRCClient/setDeliveryGate(_:)``); a refused page is reported
+    /// ``ChatDelivery/withheld(id:reason:)``.
+    public func setDeliveryGate(_ gate: (@Sendable () -> Bool)?) async {
+        await client.setDeliveryGate(gate)
+    }
+
     public func shutdown(message: String, deadline: Duration) async {
         await client.shutdown(quitMessage: message, drainFor: deadline)
         sendFailures.flush()
@@ -218,6 +225,8 @@ public final class IRCChatNetwork<C: WallClock>: ChatNetwork {
             await deliveries(.failed(id: id, reason: "superseded in the send queue by a newer text"))
         case .dropped(let id, let reason):
             await deliveries(.failed(id: id, reason: reason))
+        case .withheld(let id, let reason):
+            await deliveries(.withheld(id: id, reason: reason))
         case .disconnected(let reason, let reconnectAt):
             logger.notice("disconnected", ["reason": reason, "reconnect_at": reconnectAt.map { "\($0)" } ?? "-"])
             await events(.disconnected(network: name, reason: reason))

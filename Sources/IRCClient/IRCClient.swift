@@ -277,6 +277,16 @@ public actor IRCClient<C: WallClock> {
         return failures
     }
 
+    /// Sets the check asked, at write time, before each line of a text with
+    /// an id goes out (``IRCSession/deliveryGate``; nil: none). Refused, the
+    /// text is not written and is reported ``IRCClientEvent/withheld(id:reason:)``:
+    /// a page that waited behind the flood limit does not leave after its
+    /// sender lost the gateway lease (issue 10). Texts without an id are
+    /// not affected.
+    public func setDeliveryGate(_ gate: (@Sendable () -> Bool)?) {
+        session.deliveryGate = gate
+    }
+
     /// Withdraws the waiting text for `target` with `replaceKey` (see
     /// ``IRCSession/withdraw(to:replaceKey:)``); returns whether there was one.
     @discardableResult

@@ -138,6 +138,11 @@ public enum IRCClientEvent: Sendable, Hashable {
     /// before it could be sent, withdrawn with
     /// ``IRCClient/withdraw(to:replaceKey:)``).
     case dropped(id: Int64, reason: String)
+    /// The text with this id was not written because the delivery gate
+    /// (``IRCClient/setDeliveryGate(_:)``) refused it when it was about to
+    /// go out: the sender no longer may send it (a gateway that lost its
+    /// lease) and keeps it for whoever may.
+    case withheld(id: Int64, reason: String)
     /// The server sent `ERROR` (it is closing the link), or something
     /// else went wrong that an operator should see.
     case error(String)

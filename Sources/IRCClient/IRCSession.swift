@@ -57,6 +57,11 @@ public struct IRCSession: Sendable {
     public private(set) var tracker = MembershipTracker()
     /// The send queue (texts survive reconnects).
     public private(set) var queue: SendQueue
+    /// Whether texts with an id (the caller's deliveries: pages) may be
+    /// written now; asked for each of their lines as it is about to go out
+    /// (``SendQueue/next(now:sendTexts:sendControl:chargeImmediate:mayDeliver:format:)``).
+    /// Nil: always. The gateway sets it to its lease view (issue 10).
+    public var deliveryGate: (@Sendable () -> Bool)?
     /// Whether registration is complete and channels were joined: texts go out.
     public private(set) var isReady = false
     public private(set) var backoff: ReconnectBackoff
@@ -243,6 +248,7 @@ public struct IRCSession: Sendable {
             case .expired(let id): events.append(.expired(id: id))
             case .superseded(let id): events.append(.superseded(id: id))
             case .dropped(let id, let reason): events.append(.dropped(id: id, reason: reason))
+            case .withheld(let id, let reason): events.append(.withheld(id: id, reason: reason))
             }
         }
         defer { events.removeAll() }
@@ -311,7 +317,7 @@ public struct IRCSession: Sendable {
         let lineLimit = isupport.lineLength
         let quitting = shutdownState?.quitSentAt != nil
         return queue.next(now: now, sendTexts: registered && isReady && !quitting, sendControl: registered && !quitting,
-                          chargeImmediate: registered) { item in
+                          chargeImmediate: registered, mayDeliver: deliveryGate) { item in
             do {
                 let messages = try splitter.split(item.text, command: item.notice ? .notice : .privmsg,
                                                   target: item.target, ctcpAction: item.action)

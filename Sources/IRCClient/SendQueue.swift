@@ -58,6 +58,13 @@ import IRC
 /// ## Delivery, expiry, reconnects
 /// - A text with an id is reported delivered once all its lines were
 ///   written to the socket (``written(now:)`` after its last line).
+/// - A text with an id goes out only while the caller's delivery gate
+///   allows it, asked for each of its lines as it is handed out (not when
+///   it was queued): a page waiting behind the flood limit must not leave
+///   after the sender lost the right to send it (issue 10, the gateway
+///   lease). Refused, the text is removed unwritten and reported
+///   ``Report/withheld(id:reason:)``; lines of it handed out earlier stay
+///   written (a page cut short is sent again whole by whoever may send).
 /// - A text not started by its expiry date is dropped and, with an id,
 ///   reported expired. A text already started is finished.
 /// - When the connection drops (``connectionLost()``), texts stay queued;
@@ -134,6 +141,10 @@ public struct SendQueue: Sendable {
         /// Replaced by a newer text with the same replace key before it started.
         case superseded(id: Int64)
         case dropped(id: Int64, reason: String)
+        /// Not written because the delivery gate refused it when its next
+        /// line was about to go (see "Delivery, expiry, reconnects"): the
+        /// sender keeps it for whoever may send it.
+        case withheld(id: Int64, reason: String)
     }
 
     /// What is waiting, for metrics and the status page.
@@ -181,6 +192,9 @@ public struct SendQueue: Sendable {
     /// go in the same write (see "Batches"): well under a delayed ACK
     /// (40 ms), and not noticeable to a reader.
     public static let groupWindow: TimeInterval = 0.005
+
+    /// Why a text refused by the delivery gate was not written.
+    public static let withheldReason = "not written: the sender may not deliver it now (the delivery gate refused it)"
 
     /// An empty queue with a full bucket.
     public init(settings: IRCClientConfiguration.SendQueueSettings, now: Date) {
@@ -237,10 +251,15 @@ public struct SendQueue: Sendable {
     ///   - sendControl: whether control lines may go (registered).
     ///   - chargeImmediate: whether immediate lines take a token when one
     ///     is there (after registration).
+    ///   - mayDeliver: asked before each line of a text with an id is
+    ///     handed out; false withholds the text (see "Delivery, expiry,
+    ///     reconnects"). Nil: always allowed. Texts without an id are never
+    ///     asked about.
     ///   - format: turns a text into its serialised lines (the splitter);
     ///     returns an error text when the text cannot be sent at all.
     public mutating func next(
         now: Date, sendTexts: Bool, sendControl: Bool, chargeImmediate: Bool = true,
+        mayDeliver: (() -> Bool)? = nil,
         format: (Item) -> Result<[[UInt8]], SendFailure>
     ) -> Line? {
         if let bytes = immediate.popFirst() {
@@ -257,7 +276,7 @@ public struct SendQueue: Sendable {
         defer { tidy() }
         textsHeldUntil = nil
         for priority in SendPriority.allCases {
-            switch nextTextLine(priority, now: now, format: format) {
+            switch nextTextLine(priority, now: now, mayDeliver: mayDeliver, format: format) {
             case .none: continue
             case .held(let until):
                 textsHeldUntil = until
@@ -427,7 +446,8 @@ public struct SendQueue: Sendable {
     /// The next line of `priority`'s lane: the next recipient in turn, the
     /// head of their texts (started now if it was not).
     private mutating func nextTextLine(
-        _ priority: SendPriority, now: Date, format: (Item) -> Result<[[UInt8]], SendFailure>
+        _ priority: SendPriority, now: Date, mayDeliver: (() -> Bool)?,
+        format: (Item) -> Result<[[UInt8]], SendFailure>
     ) -> NextText {
         let lane = priority.rawValue
         while let recipient = lanes[lane].takeTurn() {
@@ -439,6 +459,13 @@ public struct SendQueue: Sendable {
                 continue
             }
             lanes[lane].endTurn(recipient)
+            if let id = slab[handle].id, let mayDeliver, !mayDeliver() {
+                // Started or not, it is the head of its recipient's texts.
+                lanes[lane].popHead(recipient: recipient)
+                finish(handle)
+                reports.append(.withheld(id: id, reason: Self.withheldReason))
+                continue
+            }
             if !started.contains(handle) {
                 switch format(slab[handle]) {
                 case .success(let lines) where !lines.isEmpty:

@@ -283,3 +283,94 @@ private final class FencedCalls: Sendable {
         #expect(!(await h.say("Hallo", from: h.customer("carol", account: "carol"))).isEmpty)
     }
 }
+
+/// The lease view at write time (issue 10): a page line handed to a network
+/// while the lease covered it may wait in the network's flood-limited send
+/// queue past the lease's end; the queue asks the runtime's gate then, and a
+/// line it refuses comes back ``ChatDelivery/withheld(id:reason:)``. The
+/// IRC queue's side is tested in `IRCClientTests.DeliveryGateTests`; here,
+/// what the runtime does with it: the page is not a failed attempt, it
+/// stays pending, and it is written once — by this instance after a
+/// renewal, or by the next holder after a loss.
+@Suite struct WriteTimeLeaseGateTests {
+    /// A contract ticket whose pages were handed to the demo network within
+    /// the lease and then waited in its queue until the view ran out: the
+    /// network asks the gate (refused) and reports them withheld.
+    static func pagesWithheldPastTheView(_ h: Harness, view: LeaseFenceTests.View) async throws
+        -> (TicketNumber, [ChatAction])
+    {
+        let gate = try #require(h.demo.deliveryGate, "the runtime hands its lease view to the network")
+        #expect(gate(), "within the view a page line may be written")
+        let ticket = try await h.contractTicket("alice")
+        let queued = h.demo.all.filter { $0.deliveryID != nil }
+        _ = h.demo.takeNew()
+        #expect(!queued.isEmpty, "the ticket's pages were handed over within the lease")
+        h.clock.advance(by: .seconds(5))
+        #expect(!gate(), "past the view the network may not write them")
+        for page in queued { await h.runtime.handle(.withheld(id: page.deliveryID!, reason: "lease view ran out")) }
+        return (ticket.number, queued)
+    }
+
+    @Test func aPageWithheldAtWriteTimeIsNotAFailureAndGoesOutOnceAfterTheRenewal() async throws {
+        let h = try await Harness()
+        let grant = try #require(try await h.store.acquireLease("gateway", holder: "gw-a", ttl: 6, now: h.clock.date))
+        let view = LeaseFenceTests.View(h.clock.date.addingTimeInterval(4.5))
+        await h.runtime.activate(fence: PageFence(lease: "gateway", token: grant.token), sendableUntil: view.closure)
+        let (ticket, withheld) = try await Self.pagesWithheldPastTheView(h, view: view)
+        #expect(await h.runtime.metrics().pagesWithheld == withheld.count)
+
+        // Not a failed attempt: still pending, due now, no error, no retry delay.
+        let pending = try await h.store.pendingPages(dueBy: h.clock.date, limit: 10).filter { $0.ticket == ticket }
+        #expect(Set(pending.map(\.id.rawValue)) == Set(withheld.map { $0.deliveryID! }))
+        #expect(pending.allSatisfy { $0.lastError == nil }, "\(pending.map(\.lastError))")
+        // Looked for again at once, but the view has run out: held, not handed over.
+        await h.runtime.fireDueTimers()
+        #expect(h.demo.takeNew().filter { $0.deliveryID != nil }.isEmpty, "nothing handed over past the view")
+
+        // The renewal confirms the lease: each page is handed over again, once.
+        _ = try #require(try await h.store.renewLease("gateway", token: grant.token, ttl: 6, now: h.clock.date))
+        view.set(h.clock.date.addingTimeInterval(4.5))
+        await h.runtime.leaseRenewed()
+        await h.runtime.fireDueTimers()
+        let again = h.demo.takeNew().filter { $0.deliveryID != nil }
+        let copies = Dictionary(grouping: again, by: { $0.deliveryID! }).mapValues(\.count)
+        #expect(copies == Dictionary(uniqueKeysWithValues: withheld.map { ($0.deliveryID!, 1) }),
+                "each withheld page once more, nothing else: \(copies)")
+        #expect(h.demo.deliveryGate?() == true)
+        await h.confirm(again)
+        #expect(try await h.store.pendingPages(dueBy: h.clock.date, limit: 10).filter { $0.ticket == ticket }.isEmpty)
+    }
+
+    @Test func aPageWithheldAtWriteTimeIsWrittenByTheNextHolderOnlyWhenTheLeaseIsLost() async throws {
+        let h = try await Harness()
+        let a = try #require(try await h.store.acquireLease("gateway", holder: "gw-a", ttl: 6, now: h.clock.date))
+        let view = LeaseFenceTests.View(h.clock.date.addingTimeInterval(4.5))
+        await h.runtime.activate(fence: PageFence(lease: "gateway", token: a.token), sendableUntil: view.closure)
+        let (ticket, withheld) = try await Self.pagesWithheldPastTheView(h, view: view)
+
+        // gw-b takes the lapsed lease; gw-a's driver notices and fences.
+        h.clock.advance(by: .seconds(2))
+        let b = try #require(try await h.store.acquireLease("gateway", holder: "gw-b", ttl: 6, now: h.clock.date))
+        view.set(nil)
+        await h.runtime.fence()
+        let gateA = try #require(h.demo.deliveryGate)
+        await h.runtime.fireDueTimers()
+        #expect(h.demo.takeNew().isEmpty, "the fenced instance hands nothing over")
+        // Even a renewed-looking view does not reopen a fenced runtime's gate.
+        view.set(h.clock.date.addingTimeInterval(60))
+        #expect(!gateA(), "a fenced runtime's gate stays shut")
+
+        // gw-b pages each withheld page once; gw-a wrote none of them.
+        let bView = LeaseFenceTests.View(h.clock.date.addingTimeInterval(4.5))
+        try await h.restart { runtime in
+            await runtime.activate(fence: PageFence(lease: "gateway", token: b.token), sendableUntil: bView.closure)
+        }
+        let sent = h.demo.takeNew().filter { $0.deliveryID != nil }
+        let copies = Dictionary(grouping: sent, by: { $0.deliveryID! }).mapValues(\.count)
+        for page in withheld { #expect(copies[page.deliveryID!] == 1, "page \(page.deliveryID!): \(copies)") }
+        let gateB = try #require(h.demo.deliveryGate)
+        #expect(gateB(), "gw-b's own view opens its gate")
+        await h.confirm(sent)
+        #expect(try await h.store.pendingPages(dueBy: h.clock.date, limit: 10).filter { $0.ticket == ticket }.isEmpty)
+    }
+}

@@ -140,6 +140,14 @@ final class FakeNetwork: ChatNetwork {
 
     func shutdown(message: String, deadline: Duration) async {}
 
+    private let gate = Mutex<(@Sendable () -> Bool)?>(nil)
+
+    /// The check a real send queue asks before writing a page line
+    /// (``ChatNetwork/setDeliveryGate(_:)``); nil until the runtime sets one.
+    var deliveryGate: (@Sendable () -> Bool)? { gate.withLock { $0 } }
+
+    func setDeliveryGate(_ gate: (@Sendable () -> Bool)?) async { self.gate.withLock { $0 = gate } }
+
     func onSend(_ body: @escaping @Sendable (ChatAction) async -> Void) { hook.withLock { $0 = body } }
 
     /// Everything sent so far.

@@ -119,7 +119,13 @@ public actor BotRuntime<C: WallClock> {
     /// (the lease is lost): no line goes out any more — no page, no
     /// customer or agent line; the next active instance goes on from the
     /// store.
-    var fenced = false
+    var fenced = false {
+        didSet { if fenced { deliveryGate?.fence() } }
+    }
+    /// The lease view the networks' send queues ask at write time, before
+    /// a page line goes out (set by ``activate(fence:sendableUntil:onFenced:)``
+    /// with a `sendableUntil`).
+    var deliveryGate: LeaseDeliveryGate<C>?
     /// Told (once) when a claim was refused, so the gateway stops at once
     /// instead of at its next lease renewal.
     var onFenced: (@Sendable () -> Void)?
@@ -203,6 +209,7 @@ public actor BotRuntime<C: WallClock> {
 
     func startInTurn() async throws {
         guard !started else { return }
+        if deliveryGate != nil { await handDeliveryGateToNetworks() }
         let now = clock.date
         let open = try await store.openTickets()
         tickets.load(open)
@@ -280,6 +287,8 @@ public actor BotRuntime<C: WallClock> {
             await pageDelivered(PageID(rawValue: id), at: at, now: now)
         case .failed(let id, let reason):
             await pageFailed(PageID(rawValue: id), reason: reason, now: now)
+        case .withheld(let id, let reason):
+            pageWithheld(PageID(rawValue: id), reason: reason, now: now)
         }
     }
 
@@ -639,14 +648,44 @@ public actor BotRuntime<C: WallClock> {
     /// `sendableUntil`: until when the lease covers handing a line to a
     /// network, by this instance's own view (nil: not now); asked before
     /// each step's lines go out, which wait past it (``sendOutgoing()``).
-    /// Without it only pages are fenced. `onFenced` is called once if the
-    /// store refuses a claim.
+    /// Without it only pages are fenced. With it, the networks' send queues
+    /// also ask it at write time before each page line
+    /// (``ChatNetwork/setDeliveryGate(_:)``): a page line that waits behind
+    /// the flood limit past the lease view is not written (issue 10).
+    /// `onFenced` is called once if the store refuses a claim.
     public func activate(fence: PageFence, sendableUntil: (@Sendable () -> Date?)? = nil,
-                         onFenced: (@Sendable () -> Void)? = nil) {
+                         onFenced: (@Sendable () -> Void)? = nil) async {
         pageFence = fence
+        deliveryGate = sendableUntil.map { LeaseDeliveryGate(sendableUntil: $0, clock: clock) }
         fenced = false
         self.sendableUntil = sendableUntil
         self.onFenced = onFenced
+        await handDeliveryGateToNetworks()
+    }
+
+    /// Gives every attached network the lease view to ask at write time
+    /// (nil without one): from ``activate(fence:sendableUntil:onFenced:)``
+    /// and again from ``start()``, for networks attached in between.
+    func handDeliveryGateToNetworks() async {
+        let gate = deliveryGate.map { gate in { @Sendable in gate.mayDeliver() } }
+        for name in networkOrder {
+            await networks[name]?.setDeliveryGate(gate)
+        }
+    }
+
+    /// A page line the network's send queue did not write: the lease view
+    /// had run out when its turn came (``ChatDelivery/withheld(id:reason:)``).
+    /// Not a failed attempt: the page is still pending in the store (claimed
+    /// with this instance's token, which a later holder's larger token
+    /// overrides). While this instance is not fenced the page is looked for
+    /// again at once; its lines then wait for the lease's renewal
+    /// (``sendOutgoing()``) or are dropped when the lease is lost.
+    func pageWithheld(_ id: PageID, reason: String, now: Date) {
+        counters.pagesWithheld += 1
+        outbox.forget(id)
+        logger.notice("page not written: the lease view ran out while it waited in the network's send queue",
+                      ["page": id.rawValue, "reason": reason, "fenced": fenced])
+        if !fenced { schedule.set(.pages, at: now) }
     }
 
     /// The lease driver renewed the lease: lines held while the renewal was

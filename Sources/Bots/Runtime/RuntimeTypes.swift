@@ -80,6 +80,10 @@ public struct BotMetrics: Sendable, Hashable {
     /// Pages not sent because the store refused their claim: this instance's
     /// fencing token was no longer the lease's (issue 10).
     public var pagesFenced = 0
+    /// Page lines a network's send queue did not write because the lease
+    /// view had run out when their turn came (``ChatDelivery/withheld(id:reason:)``);
+    /// each page stays pending and is sent again while the lease holds.
+    public var pagesWithheld = 0
 
     public init() {}
 }

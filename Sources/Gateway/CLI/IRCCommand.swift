@@ -135,6 +135,7 @@ enum IRCCommand {
         case .expired(let id): text = "expired \(id)"
         case .superseded(let id): text = "superseded \(id)"
         case .dropped(let id, let reason): text = "dropped \(id): \(reason)"
+        case .withheld(let id, let reason): text = "withheld \(id): \(reason)"
         case .error(let message): text = "ERROR: \(message)"
         case .disconnected(let reason, let at):
             text = "disconnected: \(reason)" + (at.map { "; reconnecting at \($0.formatted(.iso8601))" } ?? "")
