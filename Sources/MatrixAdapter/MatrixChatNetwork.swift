@@ -147,6 +147,15 @@ public final class MatrixChatNetwork<C: WallClock>: ChatNetwork {
     /// the bots said before them (the customer is told first).
     public func send(_ actions: [ChatAction]) async { await engine.enqueue(actions) }
 
+    /// The engine asks `gate` just before a page's `PUT` starts, also after
+    /// the page waited in the queue (a rate limit's `retry_after_ms`, a
+    /// backoff after errors, another page under way); refused, the page is
+    /// not sent and is reported ``ChatDelivery/withheld(id:reason:)``, so it
+    /// stays pending for whoever holds the lease (issue 10). A `PUT` already
+    /// started is the in-flight case: the homeserver deduplicates a resend
+    /// with the same transaction id from the same device.
+    public func setDeliveryGate(_ gate: (@Sendable () -> Bool)?) async { await engine.setDeliveryGate(gate) }
+
     public func run(events: @escaping @Sendable (ChatEvent) async -> Void,
                     deliveries: @escaping @Sendable (ChatDelivery) async -> Void) async throws {
         try await engine.run(events: events, deliveries: deliveries)

@@ -52,6 +52,9 @@ actor MatrixEngine<C: WallClock> {
     /// other texts wait for them (``MatrixNetworkConfiguration/pageFirstHold``).
     private var pagesUnderway: [UInt64: WallInstant] = [:]
     private var pageHoldTimer: Task<Void, Never>?
+    /// Asked just before a text with a delivery id (a page) starts its
+    /// `PUT` (``MatrixChatNetwork/setDeliveryGate(_:)``); nil: always yes.
+    private var deliveryGate: (@Sendable () -> Bool)?
     private var random = SeededRandom()
 
     /// A text waiting to go out.
@@ -468,6 +471,13 @@ actor MatrixEngine<C: WallClock> {
                 if let id = item.action.deliveryID { report(.failed(id: id, reason: "expired in the send queue")) }
                 continue
             }
+            if let id = item.action.deliveryID, let gate = deliveryGate, !gate() {
+                queue.remove(at: index)
+                logger.notice("page not sent: the delivery gate refused it (the lease view ran out while it waited)",
+                              ["page": id])
+                report(.withheld(id: id, reason: Self.withheldReason))
+                continue
+            }
             queue[index].sending = true
             inFlight.insert(item.action.recipient)
             if Self.isPage(item.action) { pagesUnderway[item.order] = clock.now }
@@ -479,6 +489,12 @@ actor MatrixEngine<C: WallClock> {
             if item.action.lane == .urgent { batchUrgentSends?.insert(item.order) }
         }
     }
+
+    /// Why a text refused by the delivery gate was not sent.
+    static var withheldReason: String { "not sent: the sender may not deliver it now (the delivery gate refused it)" }
+
+    /// Sets the check asked before each page's `PUT` starts (nil: none).
+    func setDeliveryGate(_ gate: (@Sendable () -> Bool)?) { deliveryGate = gate }
 
     /// Holds new sends for `wait` (the later end wins when sends fail together).
     private func pause(for wait: Duration) {

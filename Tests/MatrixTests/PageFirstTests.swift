@@ -112,6 +112,28 @@ import Testing
         _ = try? await task.value
     }
 
+    @Test func aPageTheDeliveryGateRefusesIsWithheldNotSentAndTheNextOneGoes() async throws {
+        let transport = HeldPage(MatrixChatNetworkTests.homeserver())
+        transport.release()
+        let deliveries = Deliveries()
+        let (network, task) = await start(transport, clock: ManualClock(), hold: .zero, deliveries: deliveries)
+        let leaseHeld = Mutex(false)
+        await network.setDeliveryGate { leaseHeld.withLock { $0 } }
+        await network.send(Self.step)
+        await waitFor { deliveries.reports.withLock { $0.count } == 1 && transport.sends.withLock { $0.count } == 2 }
+        #expect(deliveries.reports.withLock { $0 }.contains { if case .withheld(7, _) = $0 { true } else { false } })
+        #expect(!transport.sends.withLock { $0 }.contains("!dm:example.org"), "no PUT for the withheld page")
+        #expect(Set(transport.sends.withLock { $0 }) == ["!cust:example.org", "!agents:example.org"],
+                "lines without a delivery id are not asked about")
+        leaseHeld.withLock { $0 = true }
+        await network.send(Self.step[2])
+        await waitFor { deliveries.reports.withLock { $0.count } == 2 }
+        #expect(deliveries.reports.withLock { $0 }.contains { if case .delivered(7, _) = $0 { true } else { false } })
+        #expect(transport.sends.withLock { $0 }.filter { $0 == "!dm:example.org" }.count == 1)
+        await network.shutdown(message: "", deadline: .zero)
+        _ = try? await task.value
+    }
+
     @Test func withoutAHoldTheStepsTextsGoOutBesideThePage() async throws {
         let transport = HeldPage(MatrixChatNetworkTests.homeserver())
         let deliveries = Deliveries()
