@@ -198,31 +198,6 @@ final class TestHTTPServer: Sendable {
     }
 }
 
-/// One-shot signal between a test and a server handler.
-final class Gate: Sendable {
-    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-    func open() {
-        let waiters = state.withLock { s -> [CheckedContinuation<Void, Never>] in
-            s.open = true
-            defer { s.waiters = [] }
-            return s.waiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            let isOpen = state.withLock { s -> Bool in
-                if s.open { return true }
-                s.waiters.append(continuation)
-                return false
-            }
-            if isOpen { continuation.resume() }
-        }
-    }
-}
-
 /// An HTTP/1.1 response with `Content-Length`.
 func response(_ status: Int = 200, _ body: String = "", headers: [String] = []) -> [UInt8] {
     let reason = status == 200 ? "OK" : "Status"

@@ -5,6 +5,7 @@ import Foundation
 import Matrix
 import MatrixAdapter
 import Synchronization
+import TestSupport
 import Testing
 
 /// The adapter against a scripted homeserver on a ManualClock: pages,
@@ -313,12 +314,12 @@ import Testing
     final class HeldSends: MatrixHTTPTransport {
         let inner: FakeHomeserver
         let arrivals = Mutex<[String]>([])
-        private let gate = RequestGate()
+        private let gate = Gate()
         init(_ inner: FakeHomeserver) { self.inner = inner }
 
         var heldCount: Int { gate.heldCount }
 
-        func release() { gate.release() }
+        func release() { gate.open() }
 
         func perform(_ request: MatrixHTTPRequest) async throws -> MatrixHTTPResponse {
             let isSend = request.method == "PUT" && request.url.path.contains("/send/")
@@ -326,7 +327,7 @@ import Testing
                 .first { $0.name == "since" }?.value
             arrivals.withLock { $0.append(isSend ? "PUT send" : request.url.path.hasSuffix("/sync")
                 ? "sync since \(since ?? "-")" : "\(request.method) \(request.url.path)") }
-            if isSend { await gate.pass() }
+            if isSend { await gate.wait() }
             return try await inner.perform(request)
         }
     }

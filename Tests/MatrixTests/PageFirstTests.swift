@@ -4,6 +4,7 @@ import Foundation
 import Matrix
 import MatrixAdapter
 import Synchronization
+import TestSupport
 import Testing
 
 /// A bot step that pages also tells the customer and writes in the agents'
@@ -16,19 +17,19 @@ import Testing
     final class HeldPage: MatrixHTTPTransport {
         let inner: FakeHomeserver
         let sends = Mutex<[String]>([])
-        private let gate = RequestGate()
+        private let gate = Gate()
         init(_ inner: FakeHomeserver) { self.inner = inner }
 
         var isPageHeld: Bool { gate.heldCount > 0 }
 
-        func release() { gate.release() }
+        func release() { gate.open() }
 
         func perform(_ request: MatrixHTTPRequest) async throws -> MatrixHTTPResponse {
             let path = request.url.path
             if request.method == "PUT", let range = path.range(of: "/send/") {
                 let room = path[..<range.lowerBound].replacingOccurrences(of: "/_matrix/client/v3/rooms/", with: "")
                 sends.withLock { $0.append(room) }
-                if path.contains("/sb-page-") { await gate.pass() }
+                if path.contains("/sb-page-") { await gate.wait() }
             }
             return try await inner.perform(request)
         }

@@ -1,15 +1,18 @@
 import Synchronization
 
-/// Holds test requests (a homeserver still working on them) until
-/// ``release()``; from then on every request passes at once.
-final class RequestGate: Sendable {
+/// A one-way gate between a test and the code it drives (a fake server's
+/// handler, a held request): ``wait()`` suspends until ``open()``; from then
+/// on every wait returns at once.
+public final class Gate: Sendable {
     private let state = Mutex<(open: Bool, waiting: [CheckedContinuation<Void, Never>])>((false, []))
 
-    /// How many requests are held now.
-    var heldCount: Int { state.withLock { $0.waiting.count } }
+    public init() {}
 
-    /// Waits until the gate is released (returns at once if it was).
-    func pass() async {
+    /// How many waits are suspended now.
+    public var heldCount: Int { state.withLock { $0.waiting.count } }
+
+    /// Waits until the gate is opened (returns at once if it was).
+    public func wait() async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             let open = state.withLock { s -> Bool in
                 if !s.open { s.waiting.append(c) }
@@ -19,8 +22,8 @@ final class RequestGate: Sendable {
         }
     }
 
-    /// Lets every held request and every later one through.
-    func release() {
+    /// Lets every suspended wait and every later one through.
+    public func open() {
         let waiting = state.withLock { s -> [CheckedContinuation<Void, Never>] in
             s.open = true
             defer { s.waiting = [] }
