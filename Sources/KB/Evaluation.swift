@@ -326,7 +326,7 @@ extension KBEvaluationSet {
                         for p in Int(index.offsets[t])..<Int(index.offsets[t + 1])
                         where Int(index.postingDocument[p]) == candidate.document {
                             match = max(match, alternative.match)
-                            inHeadline = inHeadline || index.postingInHeadline[p]
+                            inHeadline = inHeadline || index.postingHeadline[p] > 0
                         }
                     }
                     if match > 0 {

@@ -468,13 +468,13 @@ extension SearchIndex {
                 let bodyEvidence = clause.informativeness * Tuning.bodyEvidence
                 for p in Int(offsets[t])..<Int(offsets[t + 1]) {
                     let d = Int(postingDocument[p])
-                    let inHeadline = postingInHeadline[p]
+                    let headline = postingHeadline[p]
                     let match = documentHasTwin[d] ? alternative.match : alternative.fullMatch
                     if acc[d][5] == 0 { clauseTouched.append(Int32(d)) }
                     acc[d][4] = max(acc[d][4], termWeight * postingImpact[p])
                     acc[d][5] = max(acc[d][5], match)
-                    acc[d][6] = max(acc[d][6], match * (inHeadline ? headlineEvidence : bodyEvidence))
-                    acc[d][7] = max(acc[d][7], match * (inHeadline ? 1 : Tuning.searchBodyMatch))
+                    acc[d][6] = max(acc[d][6], match * (bodyEvidence + headline * (headlineEvidence - bodyEvidence)))
+                    acc[d][7] = max(acc[d][7], match * (Tuning.searchBodyMatch + headline * (1 - Tuning.searchBodyMatch)))
                 }
             }
             for d32 in clauseTouched {
@@ -576,7 +576,7 @@ extension SearchIndex {
                 let t = Int(alternative.term)
                 for p in Int(offsets[t])..<Int(offsets[t + 1]) where Int(postingDocument[p]) == document {
                     let value = clause.weight * alternative.weight * alternative.idf * postingImpact[p]
-                    if value > best { best = value; headline = postingInHeadline[p] }
+                    if value > best { best = value; headline = postingHeadline[p] > 0 }
                 }
             }
             if best > 0 { parts.append((clause.word, best, headline)) }

@@ -34,8 +34,10 @@ final class SearchIndex: Sendable {
     let postingDocument: [Int32]
     /// The term's field-weighted BM25 impact in the article (see above).
     let postingImpact: [Float]
-    /// Whether the term occurs in the article's title or tags.
-    let postingInHeadline: [Bool]
+    /// How much the term stands in the article's title or tags: 1 as a
+    /// whole word there, ``Tuning/partHeadline`` as a part of a compound
+    /// there only ("Nummern" in "Rufnummern mitnehmen"), 0 in the body only.
+    let postingHeadline: [Float]
     /// The idf of a term only one article has: the most a word can tell.
     let maximumIDF: Float
     let fuzzy: FuzzyIndex
@@ -161,9 +163,19 @@ final class SearchIndex: Sendable {
                                           beginsWord: words.beginsWord(_:withTerm:))
                 } ?? []
                 result = split.map(intern)
+                if result.isEmpty { result = Self.headParts(token.key, isWord: isWord).map(intern) }
             }
             entries[index].parts = result
             return result
+        }
+
+        /// Whether `part` (folded, a compound's head or modifier) is a
+        /// word of its own: an article's whole word, a word of the
+        /// vocabulary, or a common German or English word.
+        func isWord(_ part: String) -> Bool {
+            if lexicon.isCommonWord(part) { return true }
+            let stem = GermanStemmer.stem(part)
+            return (provisionalIDs[stem] ?? .max) < vocabularyCount || lexicon.contains(stem)
         }
 
         // x: title, y: tags, z: body, w: whole words in title or tags
@@ -232,18 +244,18 @@ final class SearchIndex: Sendable {
         let b = SIMD4<Float>(Tuning.titleB, Tuning.tagsB, Tuning.bodyB, 0)
 
         var df = [Int32](repeating: 0, count: sortedTerms.count)
-        var documentPostings: [[(term: Int32, frequency: Float, headline: Bool)]] = []
+        var documentPostings: [[(term: Int32, frequency: Float, headline: Float)]] = []
         documentPostings.reserveCapacity(perDocument.count)
         for (docIndex, counts) in perDocument.enumerated() {
             let norm = (1 - b) + b * lengths[docIndex] / average
             let k1 = SIMD4<Float>(repeating: Tuning.k1)
-            var list: [(term: Int32, frequency: Float, headline: Bool)] = []
+            var list: [(term: Int32, frequency: Float, headline: Float)] = []
             list.reserveCapacity(counts.count)
             for (t, tf) in counts {
                 let id = finalID[Int(t)]
                 let perField = weights * tf * (k1 + 1) / (tf + k1 * norm)
                 let impact = perField[0] + perField[1] + perField[2]
-                list.append((id, impact, tf.w > 0))
+                list.append((id, impact, tf.w > 0 ? 1 : tf.x + tf.y > 0 ? Tuning.partHeadline : 0))
                 df[Int(id)] += 1
             }
             documentPostings.append(list)
@@ -254,20 +266,20 @@ final class SearchIndex: Sendable {
         var cursor = offsets
         var postingDocument = [Int32](repeating: 0, count: total)
         var postingImpact = [Float](repeating: 0, count: total)
-        var postingInHeadline = [Bool](repeating: false, count: total)
+        var postingHeadline = [Float](repeating: 0, count: total)
         for (docIndex, list) in documentPostings.enumerated() {
             for posting in list {
                 let slot = Int(cursor[Int(posting.term)])
                 cursor[Int(posting.term)] += 1
                 postingDocument[slot] = Int32(docIndex)
                 postingImpact[slot] = posting.frequency
-                postingInHeadline[slot] = posting.headline
+                postingHeadline[slot] = posting.headline
             }
         }
         self.offsets = offsets
         self.postingDocument = postingDocument
         self.postingImpact = postingImpact
-        self.postingInHeadline = postingInHeadline
+        self.postingHeadline = postingHeadline
         documentFrequency = df
         let n = Float(articles.count)
         let idf = df.map { Self.idf(documentFrequency: Float($0), documents: n) }
@@ -275,12 +287,57 @@ final class SearchIndex: Sendable {
         maximumIDF = Self.idf(documentFrequency: 1, documents: max(1, n))
         var headlineDF = [Int32](repeating: 0, count: sortedTerms.count)
         for t in 0..<sortedTerms.count {
-            for p in Int(offsets[t])..<Int(offsets[t + 1]) where postingInHeadline[p] { headlineDF[t] += 1 }
+            for p in Int(offsets[t])..<Int(offsets[t + 1]) where postingHeadline[p] > 0 { headlineDF[t] += 1 }
         }
         headlineIDF = headlineDF.map { $0 == 0 ? 0 : Self.idf(documentFrequency: Float($0), documents: n) }
 
         fuzzy = FuzzyIndex(terms: sortedTerms)
         self.words = words
+    }
+
+    /// Inseparable prefixes and particles that begin derived words, not
+    /// compounds: "Ein·stellung", "Ver·bindung", "Nach·richt" have no head
+    /// of their own.
+    static let derivationPrefixes: Set<String> = [
+        "ab", "an", "auf", "aus", "be", "bei", "dar", "durch", "ein", "emp", "ent", "er", "fort", "ge", "her",
+        "herab", "heran", "herauf", "heraus", "herein", "herunter", "hin", "hinter", "hinzu", "los", "miss",
+        "mit", "nach", "uber", "um", "un", "unter", "ur", "ver", "voll", "vor", "voran", "weg", "weiter",
+        "wider", "wieder", "zer", "zu", "zuruck", "zusammen",
+    ]
+
+    /// The head of a German compound whose parts are not all article words
+    /// (the decompounder found no split), with its modifier where that is a
+    /// word too: "Wartemusik" → "musik" ("warte"), "Betriebsurlaub" →
+    /// "urlaub" ("betrieb"), "Rufnummern" → "nummern" ("ruf"). The head is
+    /// the longest ending of at least ``Tuning/headMinimum`` letters that
+    /// `isWord` accepts, after a modifier of at least three letters that is
+    /// a word itself (allowing a linking -s/-es/-n/-en, or a verb stem:
+    /// "ruf" as in "rufen") and not a prefix of derivation
+    /// (``derivationPrefixes``). Returns the parts' stems, or [].
+    static func headParts(_ key: String, isWord: (String) -> Bool) -> [String] {
+        let w = Array(key.utf8)
+        guard w.allSatisfy({ $0 < 0x80 }), w.count >= 3 + Tuning.headMinimum else { return [] }
+        func modifierWord(_ modifier: ArraySlice<UInt8>) -> String? {
+            let text = String(decoding: modifier, as: UTF8.self)
+            guard !derivationPrefixes.contains(text), !StopWords.contains(text) else { return nil }
+            if isWord(text) || isWord(text + "en") || isWord(text + "n") { return text }
+            for drop in [1, 2] where modifier.count - drop >= 3 {
+                let last = modifier[modifier.endIndex - 1]
+                guard last == 0x73 || last == 0x6E else { break }  // s, n
+                if drop == 2, modifier[modifier.endIndex - 2] != 0x65 { break }  // es, en
+                let shorter = String(decoding: modifier.dropLast(drop), as: UTF8.self)
+                if !derivationPrefixes.contains(shorter), isWord(shorter) { return shorter }
+            }
+            return nil
+        }
+        for cut in 3...(w.count - Tuning.headMinimum) {
+            let head = String(decoding: w[cut...], as: UTF8.self)
+            guard !StopWords.contains(head), isWord(head), let modifier = modifierWord(w[..<cut]) else { continue }
+            let headStem = GermanStemmer.stem(head)
+            let modifierStem = GermanStemmer.stem(modifier)
+            return modifierStem == headStem ? [headStem] : [modifierStem, headStem]
+        }
+        return []
     }
 
     /// BM25's idf, never negative: ln(1 + (N − df + 0.5) / (df + 0.5)).

@@ -18,6 +18,13 @@ enum Tuning {
     static let bodyB: Float = 0.75
     /// A compound's part found at index time counts as half an occurrence.
     static let compoundPartFrequency: Float = 0.5
+    /// A German compound of an article whose parts are not all article
+    /// words is indexed under its head (``SearchIndex/headParts(_:isWord:)``)
+    /// when the head has at least this many letters.
+    static let headMinimum = 4
+    /// How much a compound's part in a title or tag counts as a headline
+    /// match (a whole word there: 1), for the evidence.
+    static let partHeadline: Float = 0.6
 
     // MARK: Query term weights (multiply a term's BM25 score)
 
