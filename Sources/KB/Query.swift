@@ -144,8 +144,17 @@ extension SearchIndex {
         where !StopWords.contains(token.key) {
             guard seen.count < Tuning.maximumQueryWords else { break }
             guard seen.insert(token.key).inserted else { continue }
-            let stems = memo.stems(token)
-            let known = stems.compactMap { termIDs[$0] }
+            var stems = memo.stems(token)
+            var known = stems.compactMap { termIDs[$0] }
+            var verbGuess = false
+            if known.isEmpty, !token.isNumber {
+                // A finite verb form ("anruft", "wählt") the stemmer leaves
+                // apart from its infinitive's stem: the infinitive's stems.
+                let verbStems = GermanStemmer.finiteVerbBases(token.key).map(GermanStemmer.stem)
+                known = verbStems.compactMap { termIDs[$0] }
+                verbGuess = !known.isEmpty
+                stems += verbStems.filter { !stems.contains($0) }
+            }
             if !known.isEmpty {
                 var whole = clause(token.key, own: known.map { alternative($0, Tuning.exact) }, resolution: .exact)
                 var extras: [QueryClause] = []
@@ -177,6 +186,10 @@ extension SearchIndex {
                     }
                 }
                 if lexicon.isCommonWord(token.key) { whole.missingShare = Tuning.commonWordMissing }
+                // The infinitive is a guess ("stimmt" is also "is right"):
+                // it helps the articles that have it and costs the others
+                // nothing, like a word the knowledge base does not know.
+                if verbGuess { whole.missingShare = Tuning.verbGuessMissing }
                 clauses.append(whole)
                 clauses += extras
                 continue

@@ -311,6 +311,27 @@ enum GermanStemmer {
         return nil
     }
 
+    /// The infinitives a finite German verb form may belong to: present
+    /// "-t"/"-et" ("anruft" → "anrufen", "wählt" → "wählen", "arbeitet" →
+    /// "arbeiten") and past "-te"/"-ten"/"-tet" ("meldete" → "melden"),
+    /// which Snowball leaves apart from the infinitive's stem. Only a guess
+    /// ("Kontakt" is no verb): the search uses these stems only for a word
+    /// that is no index term as written.
+    static func finiteVerbBases(_ word: String) -> [String] {
+        let w = Array(word.utf8)
+        guard w.count >= 5, w.allSatisfy({ $0 < 0x80 }) else { return [] }
+        var bases: [String] = []
+        for ending in Self.finiteEndings where w.count >= ending.count + 3 && w.suffix(ending.count).elementsEqual(ending) {
+            let base = String(decoding: w.dropLast(ending.count), as: UTF8.self)
+            for candidate in [base + "en", base + "n"] where !bases.contains(candidate) { bases.append(candidate) }
+        }
+        return bases
+    }
+
+    /// Endings of finite verb forms, longest first.
+    private static let finiteEndings: [[UInt8]] = ["eten", "etet", "ete", "ten", "tet", "et", "te", "t"]
+        .map { Array($0.utf8) }
+
     /// The endings of the participle and past tense of a verb in -ieren
     /// (longest first).
     private static let iertSuffixes: [[UInt8]] = ["ierten", "iertes", "ierter", "iertem", "ierte", "iert"]

@@ -61,6 +61,11 @@ enum Tuning {
     /// article without the corrected word (see QueryClause.missingShare).
     static let fuzzyMissing: Float = 0.5
 
+    /// The share of a finite German verb form's weight, resolved through
+    /// its guessed infinitive (``GermanStemmer/finiteVerbBases(_:)``), that
+    /// counts against an article without it.
+    static let verbGuessMissing: Float = 0
+
     /// The share of a common word's weight (``Vocabulary/commonWords``)
     /// that counts against an article without it: ordinary words of a chat
     /// sentence ("hinterlegen", "Kunden", "wait") say less about the topic
