@@ -190,6 +190,11 @@ extension SearchIndex {
                 // it helps the articles that have it and costs the others
                 // nothing, like a word the knowledge base does not know.
                 if verbGuess { whole.missingShare = Tuning.verbGuessMissing }
+                // "after 20 secs", "3 times": a short number in a chat
+                // message is a detail, not the topic (an error code is longer).
+                if token.isNumber, token.key.utf8.count <= Tuning.detailNumberDigits {
+                    whole.missingShare = 0
+                }
                 clauses.append(whole)
                 clauses += extras
                 continue
@@ -218,8 +223,15 @@ extension SearchIndex {
             let common = lexicon.isCommonWord(token.key)
             let candidates = common ? [] : fuzzyCandidates(stems)
             if !candidates.isEmpty {
-                var corrected = clause(token.key, own: candidates.map { alternative($0, Tuning.fuzzy) },
-                                       resolution: .fuzzy)
+                // One candidate is a correction, not a guess among several:
+                // it covers the word nearly as the word itself would.
+                let match = candidates.count == 1 ? Tuning.fuzzyUniqueMatch : Tuning.fuzzy
+                var corrected = clause(token.key, own: candidates.map {
+                    var typo = alternative($0, Tuning.fuzzy)
+                    typo.match = match
+                    typo.fullMatch = match
+                    return typo
+                }, resolution: .fuzzy)
                 corrected.missingShare = Tuning.fuzzyMissing
                 clauses.append(corrected)
                 continue
@@ -366,10 +378,17 @@ extension SearchIndex {
     }
 
     /// Vocabulary terms one typo from any of `stems`, most frequent first.
+    /// Typos rarely hit a word's first letter: when some candidates keep
+    /// it, the others are dropped ("fowarding" is "forwarding", not
+    /// "towarding").
     private func fuzzyCandidates(_ stems: [String]) -> [Int32] {
         var found: [Int32] = []
         for stem in stems {
             for id in fuzzy.candidates(of: stem) where !found.contains(id) { found.append(id) }
+        }
+        if let first = stems.first?.utf8.first {
+            let keeping = found.filter { terms[Int($0)].utf8.first == first }
+            if !keeping.isEmpty { found = keeping }
         }
         found.sort { documentFrequency[Int($0)] != documentFrequency[Int($1)]
             ? documentFrequency[Int($0)] > documentFrequency[Int($1)] : $0 < $1 }

@@ -40,6 +40,9 @@ enum Tuning {
     /// A word the vocabulary knows whole is also split into its parts
     /// (extra clauses, above) from this many letters on.
     static let knownCompoundLength = 10
+    /// How much the only vocabulary term one typo away covers the word, for
+    /// the confidence (several candidates: ``fuzzy`` each).
+    static let fuzzyUniqueMatch: Float = 0.9
     /// At most this many typo candidates per query word (most frequent first).
     static let maximumFuzzyCandidates = 4
 
@@ -65,6 +68,11 @@ enum Tuning {
     /// its guessed infinitive (``GermanStemmer/finiteVerbBases(_:)``), that
     /// counts against an article without it.
     static let verbGuessMissing: Float = 0
+
+    /// A number of at most this many digits that an article lacks does not
+    /// count against it ("after 20 secs"); longer ones (error codes, "112")
+    /// count like words.
+    static let detailNumberDigits = 2
 
     /// The share of a common word's weight (``Vocabulary/commonWords``)
     /// that counts against an article without it: ordinary words of a chat
