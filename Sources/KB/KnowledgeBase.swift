@@ -121,7 +121,8 @@ public struct KnowledgeBase: Sendable {
 
     /// Articles to offer a customer for a problem description, for step 4
     /// of the conversation: at most `limit` hits whose ``KBHit/confidence``
-    /// is at least `threshold`, whose score is at least half the best hit's,
+    /// is at least `threshold`, whose score is at least half the best such
+    /// hit's (a hit below the threshold never hides one above it),
     /// and whose confidence is at least 80 % of the first one's (a near miss
     /// is not a second answer). They come in rank order, and rank agrees
     /// with confidence (see ``SearchIndex/evaluate(_:limit:)``): the first
@@ -134,9 +135,13 @@ public struct KnowledgeBase: Sendable {
         guard limit > 0 else { return [] }
         let ranked = index.evaluate(index.plan(problem), limit: max(min(limit, count) * 3, 10), byConfidence: true,
                                     language: Self.language(of: problem))
-        guard let bestScore = ranked.map(\.score).max() else { return [] }
+        // Half the best score among the confident ones: an article that
+        // scores high without being confident (a word of the query many
+        // times in its title, nothing else) does not hide a confident one.
+        let confident = ranked.filter { Double($0.confidence) >= threshold }
+        guard let bestScore = confident.map(\.score).max() else { return [] }
         let floor = bestScore * Tuning.suggestionRelativeScore
-        let offered = ranked.filter { Double($0.confidence) >= threshold && $0.score >= floor }
+        let offered = confident.filter { $0.score >= floor }
         guard let first = offered.first else { return [] }
         let confidenceFloor = Double(first.confidence) * Tuning.suggestionRelativeConfidence
         return offered.filter { Double($0.confidence) >= confidenceFloor }.prefix(limit).map(hit)
