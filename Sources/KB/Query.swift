@@ -240,6 +240,10 @@ extension SearchIndex {
                 clauses += compoundClauses(token.key, parts)
                 continue
             }
+            if let part = knownPartBesideWord(token.key, memo: memo) {
+                clauses += compoundClauses(token.key, [part, nil])
+                continue
+            }
             clauses.append(unknown(token.key, stems: stems))
         }
         return clauses
@@ -353,13 +357,61 @@ extension SearchIndex {
     /// The compound is one word of the query, so its parts share one word's
     /// weight in the confidence measure: each part counts its idf divided by
     /// the number of parts ("Fileserver" is not two words the article must
-    /// cover, "file" and "server", but one).
-    private func compoundClauses(_ word: String, _ parts: [QueryClause.Alternative]) -> [QueryClause] {
-        parts.map { part in
+    /// cover, "file" and "server", but one). A nil part is a real word the
+    /// knowledge base lacks: it takes its share and matches nothing.
+    private func compoundClauses(_ word: String, _ parts: [QueryClause.Alternative?]) -> [QueryClause] {
+        parts.compactMap { part in
+            guard let part else { return nil }
             var c = clause(word, own: [part], resolution: .compoundPart)
             c.informativeness /= Float(parts.count)
             return c
         }
+    }
+
+    /// A compound of a word the knowledge base knows and a real word it does
+    /// not ("Postfach·anbindung", "Telekom·rechnung"): the known part, or
+    /// nil. The known part is the modifier (at least four letters, a linking
+    /// -s/-n/-es/-en allowed, beginning an article word with the same stem,
+    /// as in ``Decompounder``) or the head (at least four letters, an index
+    /// term); the other part must be a common word or a word of the
+    /// vocabulary, so that a typo is not taken for a compound. The longest
+    /// known part wins.
+    private func knownPartBesideWord(_ key: String, memo: QueryMemo) -> QueryClause.Alternative? {
+        let w = Array(key.utf8)
+        let minimum = 4
+        guard w.count >= 2 * minimum, w.count <= Tuning.maximumWordLength, w.allSatisfy({ $0 < 0x80 }) else { return nil }
+        func isRealWord(_ part: String) -> Bool {
+            !StopWords.contains(part) && (lexicon.isCommonWord(part) || lexicon.contains(GermanStemmer.stem(part))
+                || lexicon.contains(TextAnalysis.collapse(EnglishStemmer.stem(part))))
+        }
+        func term(_ part: String, isLast: Bool) -> Int32? {
+            guard !StopWords.contains(part), let stem = memo.partStem(part, isLast: isLast, {
+                Decompounder.partStem(part, isLast: isLast, english: true, isTerm: { termIDs[$0] != nil },
+                                      beginsWord: words.beginsWord(_:withTerm:))
+            }), !stem.isEmpty else { return nil }
+            return termIDs[stem]
+        }
+        for length in stride(from: w.count - minimum, through: minimum, by: -1) {
+            // The known part first (longest), as modifier, then as head.
+            let modifier = String(decoding: w[..<length], as: UTF8.self)
+            let rest = String(decoding: w[length...], as: UTF8.self)
+            if isRealWord(rest) {
+                var candidates = [modifier]
+                for linking in ["s", "n", "es", "en"] where modifier.hasSuffix(linking) && length - linking.count >= minimum {
+                    candidates.append(String(modifier.dropLast(linking.count)))
+                }
+                for candidate in candidates {
+                    if let id = term(candidate, isLast: false) { return alternative(id, Tuning.exact) }
+                }
+            }
+            let head = String(decoding: w[(w.count - length)...], as: UTF8.self)
+            let front = String(decoding: w[..<(w.count - length)], as: UTF8.self)
+            if isRealWord(front) || isRealWord(front.hasSuffix("s") ? String(front.dropLast()) : front),
+               let id = term(head, isLast: true) {
+                return alternative(id, Tuning.exact)
+            }
+        }
+        return nil
     }
 
     /// The lexicon relatives of `stems` that are index terms, at the
