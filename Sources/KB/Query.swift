@@ -236,6 +236,13 @@ extension SearchIndex {
                 clauses.append(corrected)
                 continue
             }
+            let derived = derivedForms(stems)
+            if !derived.isEmpty {
+                var related = clause(token.key, own: derived.map { alternative($0, Tuning.fuzzy) }, resolution: .fuzzy)
+                related.missingShare = Tuning.fuzzyMissing
+                clauses.append(related)
+                continue
+            }
             if !common, let parts = splitQuery(token.key, fuzzyLast: true, memo: memo) {
                 clauses += compoundClauses(token.key, parts)
                 continue
@@ -445,6 +452,39 @@ extension SearchIndex {
         found.sort { documentFrequency[Int($0)] != documentFrequency[Int($1)]
             ? documentFrequency[Int($0)] > documentFrequency[Int($1)] : $0 < $1 }
         return Array(found.prefix(Tuning.maximumFuzzyCandidates))
+    }
+
+    /// Index terms of the same word family as one of `stems`: they share all
+    /// but the last few letters ("transcrib" — "transcript", "subscript" —
+    /// "subscrib"), where the stemmer stops short of derivation. At least
+    /// ``Tuning/derivedPrefix`` letters in common, and each of the two
+    /// differs from the common beginning by at most
+    /// ``Tuning/derivedEnding`` letters; at most two terms, most frequent
+    /// first.
+    private func derivedForms(_ stems: [String]) -> [Int32] {
+        var found: [Int32] = []
+        for stem in stems {
+            let s = Array(stem.utf8)
+            guard s.count >= Tuning.derivedPrefix + 1 else { continue }
+            let shared = Swift.max(Tuning.derivedPrefix, s.count - Tuning.derivedEnding)
+            let prefix = String(decoding: s[..<shared], as: UTF8.self)
+            var low = 0, high = terms.count
+            while low < high {
+                let mid = (low + high) / 2
+                if terms[mid] < prefix { low = mid + 1 } else { high = mid }
+            }
+            var i = low
+            while i < terms.count, i - low < 32, terms[i].hasPrefix(prefix) {
+                let t = Array(terms[i].utf8)
+                var common = 0
+                while common < Swift.min(s.count, t.count), s[common] == t[common] { common += 1 }
+                if t != s, t.count - common <= Tuning.derivedEnding, !found.contains(Int32(i)) { found.append(Int32(i)) }
+                i += 1
+            }
+        }
+        found.sort { documentFrequency[Int($0)] != documentFrequency[Int($1)]
+            ? documentFrequency[Int($0)] > documentFrequency[Int($1)] : $0 < $1 }
+        return Array(found.prefix(2))
     }
 
     /// The parts of an unknown compound as clause terms, or nil. With

@@ -43,6 +43,11 @@ enum Tuning {
     /// How much the only vocabulary term one typo away covers the word, for
     /// the confidence (several candidates: ``fuzzy`` each).
     static let fuzzyUniqueMatch: Float = 0.9
+    /// A word of the same family as a query word the index lacks
+    /// (``SearchIndex/derivedForms``) shares at least this many letters
+    /// with it, and each ends at most `derivedEnding` letters after them.
+    static let derivedPrefix = 6
+    static let derivedEnding = 3
     /// At most this many typo candidates per query word (most frequent first).
     static let maximumFuzzyCandidates = 4
 
