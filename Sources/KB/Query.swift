@@ -365,7 +365,8 @@ extension SearchIndex {
     /// weight in the confidence measure: each part counts its idf divided by
     /// the number of parts ("Fileserver" is not two words the article must
     /// cover, "file" and "server", but one). A nil part is a real word the
-    /// knowledge base lacks: it takes its share and matches nothing.
+    /// knowledge base lacks: like any word it does not know, it neither
+    /// helps nor hurts, and the known part keeps only its share.
     private func compoundClauses(_ word: String, _ parts: [QueryClause.Alternative?]) -> [QueryClause] {
         parts.compactMap { part in
             guard let part else { return nil }
@@ -376,13 +377,13 @@ extension SearchIndex {
     }
 
     /// A compound of a word the knowledge base knows and a real word it does
-    /// not ("Postfach·anbindung", "Telekom·rechnung"): the known part, or
-    /// nil. The known part is the modifier (at least four letters, a linking
-    /// -s/-n/-es/-en allowed, beginning an article word with the same stem,
-    /// as in ``Decompounder``) or the head (at least four letters, an index
-    /// term); the other part must be a common word or a word of the
+    /// not ("Postfach·anbindung"): the known part, or nil. The known part is
+    /// the modifier (at least four letters, a linking -s/-n/-es/-en allowed,
+    /// beginning an article word with the same stem, as in
+    /// ``Decompounder``); the head must be a common word or a word of the
     /// vocabulary, so that a typo is not taken for a compound. The longest
-    /// known part wins.
+    /// known modifier wins. A known head with an unknown modifier is no
+    /// match: "Kaffee·automat" is not about the articles' "automatisch".
     private func knownPartBesideWord(_ key: String, memo: QueryMemo) -> QueryClause.Alternative? {
         let w = Array(key.utf8)
         let minimum = 4
@@ -399,7 +400,6 @@ extension SearchIndex {
             return termIDs[stem]
         }
         for length in stride(from: w.count - minimum, through: minimum, by: -1) {
-            // The known part first (longest), as modifier, then as head.
             let modifier = String(decoding: w[..<length], as: UTF8.self)
             let rest = String(decoding: w[length...], as: UTF8.self)
             if isRealWord(rest) {
@@ -410,12 +410,6 @@ extension SearchIndex {
                 for candidate in candidates {
                     if let id = term(candidate, isLast: false) { return alternative(id, Tuning.exact) }
                 }
-            }
-            let head = String(decoding: w[(w.count - length)...], as: UTF8.self)
-            let front = String(decoding: w[..<(w.count - length)], as: UTF8.self)
-            if isRealWord(front) || isRealWord(front.hasSuffix("s") ? String(front.dropLast()) : front),
-               let id = term(head, isLast: true) {
-                return alternative(id, Tuning.exact)
             }
         }
         return nil
