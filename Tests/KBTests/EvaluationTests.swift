@@ -137,9 +137,11 @@ struct EvaluationTests {
 struct SecondSetTests {
     static let folder = EvaluationSet.file.deletingLastPathComponent().appendingPathComponent("SecondSet")
     let evaluation: KBEvaluation
+    let kb: KnowledgeBase
 
     init() throws {
         let (kb, errors) = KnowledgeBase.load(from: Self.folder.appendingPathComponent("kb"), vocabulary: SampleKB.vocabulary)
+        self.kb = kb
         #expect(errors.isEmpty, "\(errors)")
         let set = try KBEvaluationSet(contentsOf: Self.folder.appendingPathComponent("messages.tsv"))
         #expect(set.unknownIDs(in: kb).isEmpty)
@@ -150,8 +152,8 @@ struct SecondSetTests {
     func offered() {
         let all = evaluation.metrics()
         #expect(all.answerable >= 150 && all.unrelated >= 15)
-        #expect(all.searchTop3Rate >= 0.92, "top-3 \(all.searchTop3) of \(all.answerable)")
-        #expect(all.helpfulOfferedRate >= 0.65, "helpful offered \(all.answerableHelpfulOffered) of \(all.answerable)")
+        #expect(all.searchTop3Rate >= 0.94, "top-3 \(all.searchTop3) of \(all.answerable)")
+        #expect(all.helpfulOfferedRate >= 0.75, "helpful offered \(all.answerableHelpfulOffered) of \(all.answerable)")
         #expect(all.unrelatedSuggestionRate <= 0.10, "\(all.unrelatedWithSuggestion) of \(all.unrelated)")
         #expect(all.precision >= 0.87, "\(all.offeredRelevant) of \(all.offered)")
     }
@@ -160,10 +162,25 @@ struct SecondSetTests {
     func kinds() {
         let sentences = evaluation.metrics { $0.kind == "sentence" }
         let crosslang = evaluation.metrics { $0.kind == "crosslang" }
-        #expect(sentences.searchTop3Rate >= 0.90, "sentences top-3 \(sentences.searchTop3) of \(sentences.answerable)")
-        #expect(sentences.helpfulOfferedRate >= 0.50, "sentences offered \(sentences.answerableHelpfulOffered)")
-        #expect(crosslang.searchTop3Rate >= 0.88, "crosslang top-3 \(crosslang.searchTop3) of \(crosslang.answerable)")
-        #expect(crosslang.helpfulOfferedRate >= 0.58, "crosslang offered \(crosslang.answerableHelpfulOffered)")
+        #expect(sentences.searchTop3Rate >= 0.92, "sentences top-3 \(sentences.searchTop3) of \(sentences.answerable)")
+        #expect(sentences.helpfulOfferedRate >= 0.58, "sentences offered \(sentences.answerableHelpfulOffered)")
+        #expect(crosslang.searchTop3Rate >= 0.92, "crosslang top-3 \(crosslang.searchTop3) of \(crosslang.answerable)")
+        #expect(crosslang.helpfulOfferedRate >= 0.75, "crosslang offered \(crosslang.answerableHelpfulOffered)")
+        let compounds = evaluation.metrics { $0.kind == "compound" }
+        #expect(compounds.helpfulOfferedRate >= 0.75, "compounds offered \(compounds.answerableHelpfulOffered)")
+    }
+
+    @Test("A confident article is offered although an unconfident one scores more than twice as much")
+    func confidentArticleNotHiddenByScore() throws {
+        // HX-2023 (password reset) has "zurücksetzen" in its title and tags
+        // and scores far higher; HX-2025 (two-factor authentication) has
+        // both words of the query, one of them through the vocabulary.
+        let query = "Zweifaktorauthentifizierung zurücksetzen"
+        let ranked = kb.search(query, limit: 3)
+        let reset = try #require(ranked.first { $0.article.id == "HX-2023" })
+        let twoFactor = try #require(ranked.first { $0.article.id == "HX-2025" })
+        #expect(reset.score > 2 * twoFactor.score)
+        #expect(kb.suggestions(for: query).first?.article.id == "HX-2025")
     }
 }
 

@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+@testable import KB
+
+/// Issue 11, how a query word reaches an article's word when they are not
+/// written alike: a compound's head on the article side, a finite verb
+/// form, a typo, a word of the same family, a compound with a part the KB
+/// lacks; and which confident article is offered.
+@Suite("Word matching: compound heads, verb forms, typos, word families")
+struct WordMatchingTests {
+    static func article(_ id: String, _ title: String, tags: [String], body: String,
+                        language: Article.Language = .de) -> Article {
+        Article(id: id, title: title, url: URL(string: "https://docs.example/\(id)")!, tags: tags,
+                language: language, summary: body, body: body, source: "\(id).md")
+    }
+
+    /// A small telephony KB in German and English. No article has "Nummer",
+    /// "Musik" or "Urlaub" as a word of its own, only inside compounds.
+    static let kb = KnowledgeBase(articles: [
+        article("W-1", "Rufnummern mitnehmen", tags: ["Portierung", "Anbieterwechsel"],
+                body: "Beim Anbieterwechsel nehmen Sie Ihre Rufnummern mit."),
+        article("W-2", "Warteschleife einrichten", tags: ["Warteschleife", "Wartemusik"],
+                body: "Legen Sie fest, welche Wartemusik Anrufer hören."),
+        article("W-3", "Ansage für den Betriebsurlaub", tags: ["Ansage", "Betriebsurlaub"],
+                body: "Während des Betriebsurlaubs hören Anrufer eine eigene Ansage."),
+        article("W-4", "Anrufe weiterleiten", tags: ["Weiterleitung", "anrufen"],
+                body: "Wer Sie anrufen will, erreicht Sie auf dem Handy."),
+        article("W-5", "Receiving voicemail by e-mail", tags: ["voicemail", "transcription"],
+                body: "Voicemail messages arrive as e-mail with a transcription.", language: .en),
+        article("W-6", "Postfach verbinden", tags: ["Postfach", "Exchange"],
+                body: "Verbinden Sie Ihr Postfach mit dem CRM."),
+        article("W-7", "Call forwarding", tags: ["forwarding", "divert"],
+                body: "Forwarding sends calls to another number.", language: .en),
+        article("W-8", "Walking toward the exit", tags: ["toward", "exit"],
+                body: "Signs point toward the exit.", language: .en),
+    ], vocabulary: Vocabulary(concepts: [], commonWords: ["Anbindung", "Nummern", "Urlaub", "Musik", "Kaffee", "rufen",
+                                                          "warten", "Betrieb"]))
+
+    static func top(_ query: String) -> String? { kb.search(query, limit: 1).first?.article.id }
+
+    @Test("A query word finds an article that has it only as a compound's head or part, ranked first")
+    func compoundHeadOnTheArticleSide() {
+        #expect(Self.top("Nummern mitnehmen") == "W-1")
+        #expect(Self.top("Musik") == "W-2")
+        #expect(Self.top("Urlaub Ansage") == "W-3")
+        // A query compound whose head is such a part splits against it.
+        #expect(Self.kb.index.plan("Warteschleifenmusik").map(\.resolution) == [.compoundPart, .compoundPart])
+        #expect(Self.top("Warteschleifenmusik") == "W-2")
+    }
+
+    @Test("A part in a title counts less than the whole word there")
+    func partInTitleCountsLess() throws {
+        let index = Self.kb.index
+        let part = try #require(index.id(of: GermanStemmer.stem("nummern")))
+        let whole = try #require(index.id(of: GermanStemmer.stem("rufnummern")))
+        let headline = { (term: Int32) in
+            (Int(index.offsets[Int(term)])..<Int(index.offsets[Int(term) + 1])).map { index.postingHeadline[$0] }.max() ?? 0
+        }
+        #expect(headline(whole) == 1)
+        #expect(headline(part) > 0 && headline(part) < 1)
+    }
+
+    @Test("A finite verb form finds its infinitive, and a verb guess the article lacks costs nothing")
+    func finiteVerbForms() {
+        #expect(Self.kb.index.plan("anruft").map(\.resolution) == [.exact])
+        #expect(Self.top("anruft") == "W-4")
+        #expect(GermanStemmer.finiteVerbBases("wählt").contains("wählen") == false)  // umlauts are folded first
+        #expect(GermanStemmer.finiteVerbBases("wahlt").contains("wahlen"))
+        #expect(GermanStemmer.finiteVerbBases("meldete").contains("melden"))
+    }
+
+    @Test("A typo is corrected to the candidate that keeps its first letter")
+    func typoKeepsFirstLetter() {
+        let plan = Self.kb.index.plan("fowarding")
+        let terms = plan.flatMap(\.alternatives).map { Self.kb.index.terms[Int($0.term)] }
+        #expect(terms.contains("forward"))
+        #expect(!terms.contains("toward"))
+        #expect(Self.top("fowarding") == "W-7")
+    }
+
+    @Test("A word of the same family as an article's word finds it ('transcribed' — 'transcription')")
+    func wordFamily() {
+        #expect(Self.kb.index.plan("transcribed").map(\.resolution) == [.fuzzy])
+        #expect(Self.top("voicemail transcribed") == "W-5")
+    }
+
+    @Test("A compound of a known word and an ordinary word the KB lacks is found by its known part")
+    func knownModifierUnknownHead() {
+        #expect(Self.top("Postfachanbindung Exchange") == "W-6")
+        #expect(!Self.kb.suggestions(for: "Postfachanbindung Exchange").isEmpty)
+        // A known head after an unknown word is not a match.
+        #expect(Self.kb.search("Kaffeeansage").isEmpty)
+    }
+}
