@@ -150,7 +150,11 @@ extension SearchIndex {
             if known.isEmpty, !token.isNumber {
                 // A finite verb form ("anruft", "wählt") the stemmer leaves
                 // apart from its infinitive's stem: the infinitive's stems.
-                let verbStems = GermanStemmer.finiteVerbBases(token.key).map(GermanStemmer.stem)
+                var verbStems: [String] = []
+                for base in GermanStemmer.finiteVerbBases(token.key) {
+                    let stem = GermanStemmer.stem(base)
+                    if !verbStems.contains(stem) { verbStems.append(stem) }
+                }
                 known = verbStems.compactMap { termIDs[$0] }
                 verbGuess = !known.isEmpty
                 stems += verbStems.filter { !stems.contains($0) }
