@@ -121,8 +121,10 @@ public struct KnowledgeBase: Sendable {
 
     /// Articles to offer a customer for a problem description, for step 4
     /// of the conversation: at most `limit` hits whose ``KBHit/confidence``
-    /// is at least `threshold`, whose score is at least half the best such
-    /// hit's (a hit below the threshold never hides one above it),
+    /// is at least `threshold`, whose score — except for the most
+    /// confident — is at least half the best such hit's (a hit below the
+    /// threshold never hides one above it, and a high score never hides the
+    /// most confident article),
     /// and whose confidence is at least 80 % of the first one's (a near miss
     /// is not a second answer). They come in rank order, and rank agrees
     /// with confidence (see ``SearchIndex/evaluate(_:limit:)``): the first
@@ -141,7 +143,9 @@ public struct KnowledgeBase: Sendable {
         let confident = ranked.filter { Double($0.confidence) >= threshold }
         guard let bestScore = confident.map(\.score).max() else { return [] }
         let floor = bestScore * Tuning.suggestionRelativeScore
-        let offered = confident.filter { $0.score >= floor }
+        // The most confident article is always offered; the others only
+        // when they also score at least half the best.
+        let offered = confident.enumerated().filter { $0.offset == 0 || $0.element.score >= floor }.map(\.element)
         guard let first = offered.first else { return [] }
         let confidenceFloor = Double(first.confidence) * Tuning.suggestionRelativeConfidence
         return offered.filter { Double($0.confidence) >= confidenceFloor }.prefix(limit).map(hit)

@@ -41,6 +41,16 @@ struct QueryClause: Sendable, Equatable {
     /// corrected word helps the articles that have it, but an article without
     /// it loses only ``Tuning/fuzzyMissing`` of the word's weight.
     var missingShare: Float = 1
+    /// For the extra part clause of a compound the vocabulary knows whole
+    /// ("Gesprächs·gebühren"): the whole word's clause's informativeness
+    /// (0 for every other clause), and the share of the word this part is
+    /// (1 / the number of parts). An article that has every part ("call
+    /// charges") covers the word ``Tuning/allPartsMatch``, although each
+    /// part alone covers only ``Tuning/knownCompoundPartMatch``.
+    var partOf: Float = 0
+    var partFraction: Float = 0
+    /// Whether part clauses (``partOf``) follow this clause.
+    var hasParts = false
 
     enum Resolution: Sendable, Equatable {
         case exact, translated, compoundPart, fuzzy, unknown, uncoveredTopic
@@ -186,8 +196,11 @@ extension SearchIndex {
                         guard !extra.alternatives.isEmpty else { continue }
                         extra.informativeness = 0
                         extra.weight = Tuning.knownCompoundPart
+                        extra.partOf = whole.informativeness
+                        extra.partFraction = 1 / Float(parts.count)
                         extras.append(extra)
                     }
+                    whole.hasParts = !extras.isEmpty
                 }
                 if lexicon.isCommonWord(token.key) { whole.missingShare = Tuning.commonWordMissing }
                 // The infinitive is a guess ("stimmt" is also "is right"):
@@ -580,7 +593,14 @@ extension SearchIndex {
         var totalInformativeness: Float = 0
         var matchedOptional: [Float] = clauses.contains { $0.missingShare < 1 }
             ? [Float](repeating: 0, count: documentCount) : []
-        for clause in clauses {
+        // A compound's parts (QueryClause.partOf): per article, the whole
+        // word's match and the share of its parts matched, and the articles
+        // touched by the current compound.
+        let hasParts = clauses.contains { $0.hasParts }
+        var wholeMatch = hasParts ? [Float](repeating: -1, count: documentCount) : []
+        var partSum = hasParts ? [Float](repeating: 0, count: documentCount) : []
+        var groupDocuments: [Int32] = []
+        for (clauseIndex, clause) in clauses.enumerated() {
             totalInformativeness += clause.informativeness * clause.missingShare
             let optional = clause.informativeness * (1 - clause.missingShare)
             for alternative in clause.alternatives {
@@ -601,6 +621,10 @@ extension SearchIndex {
             }
             for d32 in clauseTouched {
                 let d = Int(d32)
+                if clause.hasParts || clause.partOf > 0 {
+                    if wholeMatch[d] < 0 { wholeMatch[d] = 0; groupDocuments.append(d32) }
+                    if clause.hasParts { wholeMatch[d] = acc[d][5] } else { partSum[d] += acc[d][5] * clause.partFraction }
+                }
                 if acc[d][0] == 0, acc[d][1] == 0 { touched.append(d32) }
                 acc[d][0] += clause.weight * acc[d][4]
                 acc[d][1] += clause.informativeness * acc[d][5]
@@ -613,6 +637,18 @@ extension SearchIndex {
                 acc[d][7] = 0
             }
             clauseTouched.removeAll(keepingCapacity: true)
+            // After a compound's last part: an article with all its parts
+            // covers the word (nearly) as well as one with the word.
+            if clause.partOf > 0, clauseIndex + 1 == clauses.count || clauses[clauseIndex + 1].partOf == 0 {
+                for d32 in groupDocuments {
+                    let d = Int(d32)
+                    let byParts = Swift.min(1, partSum[d]) * Tuning.allPartsMatch
+                    if byParts > wholeMatch[d] { acc[d][1] += clause.partOf * (byParts - wholeMatch[d]) }
+                    wholeMatch[d] = -1
+                    partSum[d] = 0
+                }
+                groupDocuments.removeAll(keepingCapacity: true)
+            }
         }
 
         var top: [RankedDocument] = []

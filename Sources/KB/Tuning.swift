@@ -105,6 +105,10 @@ enum Tuning {
     /// How much a part of a compound the vocabulary knows whole covers the
     /// word ("recovery key" for "Wiederherstellungsschlüssel").
     static let knownCompoundPartMatch: Float = 0.5
+    /// How much an article that has every part of such a compound ("call
+    /// charges" for "Gesprächsgebühren") covers it; parts matched through a
+    /// translation count their translation's match.
+    static let allPartsMatch: Float = 0.9
     /// Evidence: what the query's words found in an article tell about it
     /// must add up to this many times the idf of a word that only one
     /// article has, for full confidence.

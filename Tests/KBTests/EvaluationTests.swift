@@ -182,6 +182,15 @@ struct SecondSetTests {
         #expect(reset.score > 2 * twoFactor.score)
         #expect(kb.suggestions(for: query).first?.article.id == "HX-2025")
     }
+
+    @Test("A German compound finds the English-only article that has all its parts, translated ('call charges')")
+    func compoundByAllParts() throws {
+        // "Gesprächsgebühren" is a word of the German articles; HX-2032 says
+        // "call charges" only. One part alone covers the word half.
+        let first = try #require(kb.suggestions(for: "Gesprächsgebühren").first)
+        #expect(first.article.id == "HX-2032")
+        #expect(kb.suggestions(for: "Warum sind auf der Rechnung so hohe Gesprächsgebühren?").first?.article.id == "HX-2032")
+    }
 }
 
 @Suite("Reading an evaluation file")
