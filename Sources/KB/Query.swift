@@ -234,6 +234,10 @@ extension SearchIndex {
                 clauses += compoundClauses(token.key, parts)
                 continue
             }
+            if let parts = splitThroughVocabulary(token.key, memo: memo) {
+                clauses += parts
+                continue
+            }
             // A common word of German or English is a real word that the
             // knowledge base does not have ("Urlaub", "zwei"), not a typo of
             // one that it has ("erlaubt", "zweit"): it stays unknown.
@@ -496,6 +500,47 @@ extension SearchIndex {
         found.sort { documentFrequency[Int($0)] != documentFrequency[Int($1)]
             ? documentFrequency[Int($0)] > documentFrequency[Int($1)] : $0 < $1 }
         return Array(found.prefix(2))
+    }
+
+    /// A compound with a part that only the vocabulary knows: a word of a
+    /// concept whose translation or synonym is an index term
+    /// ("Klingel·gruppe" against English articles that say "ring group"),
+    /// split like ``splitQuery`` but with such words (written as in the
+    /// vocabulary, at least five letters) also allowed as parts. Each part
+    /// is a clause sharing the word's weight; a vocabulary part searches
+    /// its relatives as a translated word does. Nil when no split has
+    /// such a part.
+    private func splitThroughVocabulary(_ key: String, memo: QueryMemo) -> [QueryClause]? {
+        var throughVocabulary = Set<String>()
+        let parts = Decompounder.split(key, words: words) { part, isLast, mayBeginWord in
+            if isLast || mayBeginWord, let stem = memo.partStem(part, isLast: isLast, {
+                Decompounder.partStem(part, isLast: isLast, english: true, isTerm: { termIDs[$0] != nil },
+                                      beginsWord: words.beginsWord(_:withTerm:))
+            }) {
+                return stem
+            }
+            guard part.utf8.count >= 5, lexicon.isVocabularyWord(part), !StopWords.contains(part) else { return nil }
+            for stem in [GermanStemmer.stem(part), TextAnalysis.collapse(EnglishStemmer.stem(part))]
+            where lexicon.related(to: stem).contains(where: { termIDs[$0] != nil }) {
+                throughVocabulary.insert(stem)
+                return stem
+            }
+            return nil
+        }
+        guard let parts, parts.count >= 2, parts.contains(where: throughVocabulary.contains) else { return nil }
+        let share = 1 / Float(parts.count)
+        return parts.compactMap { stem in
+            if let id = termIDs[stem] {
+                var c = clause(key, own: [alternative(id, Tuning.exact)], resolution: .compoundPart)
+                c.informativeness *= share
+                return c
+            }
+            let translations = translated([stem])
+            guard !translations.isEmpty else { return nil }
+            return QueryClause(word: key, alternatives: translations,
+                               informativeness: (translations.map(\.idf).max() ?? 0) * share,
+                               weight: 1, resolution: .translated)
+        }
     }
 
     /// The parts of an unknown compound as clause terms, or nil. With

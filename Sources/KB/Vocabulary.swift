@@ -159,6 +159,9 @@ struct Lexicon: Sendable {
     private let stemsOfConcept: [[String]]
     /// Folded common words of German and English (``Vocabulary/commonWords``).
     let commonWords: WordSet
+    /// The concepts' words as written (folded), for splitting a query's
+    /// compound into words of the vocabulary (``isVocabularyWord(_:)``).
+    private let surfaceWords: WordSet
 
     static let empty = Lexicon(concepts: [])
 
@@ -167,7 +170,9 @@ struct Lexicon: Sendable {
         self.commonWords = commonWords
         var conceptsOfStem: [String: [Int32]] = [:]
         var stemsOfConcept: [[String]] = []
+        var surface: [String] = []
         for words in concepts {
+            for (word, _) in words { surface += TextAnalysis.tokens(word).map(\.key) }
             var stems: [String] = []
             for (word, language) in words {
                 for token in TextAnalysis.indexTerms(word, language: language) {
@@ -183,7 +188,11 @@ struct Lexicon: Sendable {
         }
         self.conceptsOfStem = conceptsOfStem
         self.stemsOfConcept = stemsOfConcept
+        surfaceWords = WordSet(surface)
     }
+
+    /// Whether `key` (folded) is written as one of the concepts' words.
+    func isVocabularyWord(_ key: String) -> Bool { surfaceWords.contains(key) }
 
     init(vocabulary: Vocabulary, aligned: [[(String, Article.Language)]] = []) {
         self.init(concepts: vocabulary.concepts.map { concept in

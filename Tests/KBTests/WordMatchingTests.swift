@@ -91,4 +91,22 @@ struct WordMatchingTests {
         // A known head after an unknown word is not a match.
         #expect(Self.kb.search("Kaffeeansage").isEmpty)
     }
+
+    @Test("A German compound of vocabulary words finds an English-only article through the words' translations")
+    func compoundSplitBeforeTheVocabulary() {
+        let kb = KnowledgeBase(articles: [
+            Self.article("E-1", "Ring groups", tags: ["ring group", "hunt group"],
+                         body: "A ring group lets several people answer one number.", language: .en),
+            Self.article("E-2", "Printer queue", tags: ["printer", "queue"],
+                         body: "Clear the printer queue when jobs are stuck.", language: .en),
+        ], vocabulary: Vocabulary(concepts: [.init(de: ["Klingel", "klingeln"], en: ["ring"]),
+                                             .init(de: ["Gruppe", "Gruppen"], en: ["group"]),
+                                             .init(de: ["Drucker"], en: ["printer"]),
+                                             .init(de: ["Warteschlange"], en: ["queue"])]))
+        #expect(kb.index.plan("Klingelgruppe").map(\.resolution) == [.translated, .translated])
+        #expect(kb.suggestions(for: "Klingelgruppe einrichten").first?.article.id == "E-1")
+        #expect(kb.search("Druckerwarteschlange").first?.article.id == "E-2")
+        // Not every stretch of letters is a word: nothing the vocabulary or the KB knows.
+        #expect(kb.search("Kaffeegruppe").first?.article.id != "E-2")
+    }
 }
