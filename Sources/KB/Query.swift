@@ -231,7 +231,14 @@ extension SearchIndex {
                 continue
             }
             if let parts = splitQuery(token.key, fuzzyLast: false, memo: memo) {
-                clauses += compoundClauses(token.key, parts)
+                // Three or more article words may be two words of the
+                // vocabulary ("Sprach·nachrichten·weiterleitung" is
+                // "Sprachnachricht" (voicemail) and "Weiterleitung").
+                if parts.count >= 3, let fewer = splitThroughVocabulary(token.key, memo: memo), fewer.count < parts.count {
+                    clauses += fewer
+                } else {
+                    clauses += compoundClauses(token.key, parts)
+                }
                 continue
             }
             if let parts = splitThroughVocabulary(token.key, memo: memo) {

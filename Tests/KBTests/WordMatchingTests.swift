@@ -109,4 +109,17 @@ struct WordMatchingTests {
         // Not every stretch of letters is a word: nothing the vocabulary or the KB knows.
         #expect(kb.search("Kaffeegruppe").first?.article.id != "E-2")
     }
+
+    @Test("A compound that is two vocabulary words is not cut into three article words")
+    func fewerPartsThroughTheVocabulary() {
+        let kb = KnowledgeBase(articles: [
+            Self.article("V-1", "Voicemail per E-Mail", tags: ["Voicemail", "Weiterleitung"],
+                         body: "Die Voicemail kommt als Nachricht per E-Mail."),
+            Self.article("V-2", "Sprache der Oberfläche", tags: ["Sprache"], body: "Die Sprache wählen Sie selbst."),
+        ], vocabulary: Vocabulary(concepts: [.init(de: ["Sprachnachricht", "Sprachnachrichten"], en: ["voicemail"])]))
+        let plan = kb.index.plan("Sprachnachrichtenweiterleitung")
+        #expect(plan.count == 2)
+        #expect(plan.first?.resolution == .translated)
+        #expect(kb.search("Sprachnachrichtenweiterleitung").first?.article.id == "V-1")
+    }
 }
