@@ -328,6 +328,22 @@ enum GermanStemmer {
         return bases
     }
 
+    /// The infinitive of a past participle used as an adjective
+    /// ("zurückgesetztes", "gesperrte" → "zurücksetzen", "sperren"), or
+    /// nil. For query words only: in an article or the vocabulary such a
+    /// word is often a noun of its own ("Angestellte" is not "anstellen").
+    static func adjectiveParticipleBase(_ word: String) -> String? {
+        let w = Array(word.utf8)
+        for ending in Self.adjectiveEndings where w.count >= ending.count + 7 && w.suffix(ending.count).elementsEqual(ending)
+            && w[w.count - ending.count - 1] == 0x74 {  // t
+            if let base = participleBase(String(decoding: w.dropLast(ending.count), as: UTF8.self)) { return base }
+        }
+        return nil
+    }
+
+    /// Adjective endings after a participle's -t ("gesperrt·es").
+    private static let adjectiveEndings: [[UInt8]] = ["es", "en", "er", "em", "e"].map { Array($0.utf8) }
+
     /// Endings of finite verb forms, longest first.
     private static let finiteEndings: [[UInt8]] = ["eten", "etet", "ete", "ten", "tet", "et", "te", "t"]
         .map { Array($0.utf8) }

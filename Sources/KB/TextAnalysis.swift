@@ -220,7 +220,9 @@ enum TextAnalysis {
         func add(_ s: String) { if !s.isEmpty && !stems.contains(s) { stems.append(s) } }
         add(GermanStemmer.stem(token.key))
         add(collapse(EnglishStemmer.stem(token.folded)))
-        if let base = GermanStemmer.participleBase(token.key) { add(GermanStemmer.stem(base)) }
+        if let base = GermanStemmer.participleBase(token.key) ?? GermanStemmer.adjectiveParticipleBase(token.key) {
+            add(GermanStemmer.stem(base))
+        }
         return stems
     }
 }

@@ -67,6 +67,9 @@ struct WordMatchingTests {
         #expect(GermanStemmer.finiteVerbBases("wählt").contains("wählen") == false)  // umlauts are folded first
         #expect(GermanStemmer.finiteVerbBases("wahlt").contains("wahlen"))
         #expect(GermanStemmer.finiteVerbBases("meldete").contains("melden"))
+        // A participle used as an adjective gives its infinitive too.
+        #expect(GermanStemmer.adjectiveParticipleBase("zuruckgesetztes") == "zurucksetzen")
+        #expect(TextAnalysis.queryStems(TextAnalysis.tokens("gesperrte")[0]).contains(GermanStemmer.stem("sperren")))
     }
 
     @Test("A typo is corrected to the candidate that keeps its first letter")
