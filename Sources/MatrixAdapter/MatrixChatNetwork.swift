@@ -79,6 +79,12 @@ public struct NetworkStateStorage: MatrixStateStorage {
     public func save(_ key: String, _ value: String) async throws {
         try await store.setNetworkState(network: network, key: key, value: value)
     }
+    public func handledEvents(among ids: [String]) async throws -> Set<String> {
+        try await store.handledMessages(network: network, among: ids)
+    }
+    public func forgetHandledEvents(before instant: Date) async throws {
+        try await store.forgetHandledMessages(network: network, before: instant)
+    }
 }
 
 /// A Matrix network as the bots see it: the ``ChatNetwork`` adapter over
