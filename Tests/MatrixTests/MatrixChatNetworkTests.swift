@@ -307,6 +307,38 @@ import Testing
         #expect(storage.asked.withLock { $0 } == [["$a", "$b", "$c"]])
     }
 
+    /// Storage that records when the adapter forgets old handled-event records.
+    final class ForgetSpy: MatrixStateStorage {
+        let inner = MemoryMatrixStateStorage([MatrixStateKey.since: "s1"])
+        let cutoffs = Mutex<[Date]>([])
+        func load(_ key: String) async throws -> String? { try await inner.load(key) }
+        func save(_ key: String, _ value: String) async throws { try await inner.save(key, value) }
+        func forgetHandledEvents(before instant: Date) async throws { cutoffs.withLock { $0.append(instant) } }
+    }
+
+    @Test func recordsOfHandledEventsAreForgottenOnceTheirBatchesPositionIsStoredAtMostHourly() async throws {
+        let base = Self.homeserver()
+        let fake = FakeHomeserver { seen in
+            guard seen.method == "GET", seen.path == "/sync" else { return base.answerForTests(seen) }
+            switch seen.query["since"] {
+            case "s1": return (200, json(#"{"next_batch":"s2"}"#))
+            case "s2": return (200, json(#"{"next_batch":"s3"}"#))
+            case "s3": return (200, json(#"{"next_batch":"s4"}"#))
+            default: return (FakeHomeserver.hold, ok)
+            }
+        }
+        let clock = ManualClock()
+        let storage = ForgetSpy()
+        let (network, task) = await start(fake, clock: clock, recorder: Recorder(), storage: storage)
+        await waitFor { fake.seen.contains { $0.query["since"] == "s4" } }
+        await waitFor { !storage.cutoffs.withLock { $0 }.isEmpty }
+        // The batch from s2 shows s2 was stored: what was recorded before the
+        // batch from s1 began is forgotten; the batch from s3 comes within the hour.
+        #expect(storage.cutoffs.withLock { $0 } == [clock.date])
+        await network.shutdown(message: "", deadline: .zero)
+        _ = try? await task.value
+    }
+
     @Test func withReadReceiptsTheLastHandledMessageOfEachRoomIsMarkedReadAndWithoutThemNothingIs() async throws {
         let messages = [("$a", "Kundennummer 10042"), ("$b", "PIN 4711")]
         let memory = MemoryMatrixStateStorage([MatrixStateKey.since: "s1"])
