@@ -107,7 +107,9 @@ public struct NetworkStateStorage: MatrixStateStorage {
 ///   Urgent lines go first; a homeserver that fails is retried with backoff.
 /// - **Restarts.** The `/sync` position and device id are in the store:
 ///   old messages are not answered again, new ones are not missed, and the
-///   first start of an account answers no history.
+///   first start of an account answers no history. A batch fetched again
+///   after a crash skips the messages whose bot step is stored (the bots
+///   record each event id in that step's commit, ``Desk/HandledMessage``).
 /// - **Encrypted rooms.** Explained once per room (remembered in the
 ///   store); encrypted events are never answered, and never make it loop.
 public final class MatrixChatNetwork<C: WallClock>: ChatNetwork {
