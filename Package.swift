@@ -142,7 +142,8 @@ let package = Package(
         .testTarget(name: "GatewayTests", dependencies: ["Gateway", "Config", "Transport", "Bots", "Desk", "DeskFiles", "PINHashing",
                                                         "Store", "PostgresStore", "TestSupport"], swiftSettings: settings),
         .testTarget(name: "StatusPageTests", dependencies: ["StatusPage", "Desk", "TestSupport"], swiftSettings: settings),
-        .testTarget(name: "MatrixTests", dependencies: ["Matrix", "MatrixAdapter", "Bots", "Desk", "Core", "TestSupport"],
+        .testTarget(name: "MatrixTests", dependencies: ["Matrix", "MatrixAdapter", "Bots", "Desk", "Core", "TestSupport",
+                                                    "Store", "DeskFiles", "PINHashing", "KB"],
                     swiftSettings: settings),
         .testTarget(name: "EndToEndTests", dependencies: ["TestSupport", "Matrix"], swiftSettings: settings),
 

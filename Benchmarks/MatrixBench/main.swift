@@ -51,7 +51,10 @@
 // with its processing and response-send times, CPU and database time);
 // `MATRIXBENCH_BOT_FLOOR=1` adds a third kind (below) that tells Synapse's
 // share of a difference from the adapter's (`=device`: with the adapter's
-// own access token, so the same user, device and room as the page);
+// own access token, so the same user, device and room as the page;
+// `=transport`: that token over the adapter's own request connections;
+// `=client`: the adapter's own client, shared with its sync loop — each a
+// step closer to the page's path, which adds only the adapter's queue);
 // `MATRIXBENCH_TRIGGER=message`: each page is handed to the adapter from
 // inside its sync batch's handling, on a customer's message to the bot,
 // in one step with the customer's confirmation before it (as the bots do:
@@ -259,15 +262,22 @@ func run(_ synapse: SynapseServer) async throws -> String {
     // page, the same client path as the floor.
     // MATRIXBENCH_BOT_FLOOR=device: the plain client uses the adapter's own
     // access token (the same device), to tell a device's share from the path's.
+    // MATRIXBENCH_BOT_FLOOR=transport: the adapter's token and also its
+    // request transport (the same connection pool), so only the adapter's
+    // queue and client differ from the page's path.
     let botFloorMode = ProcessInfo.processInfo.environment["MATRIXBENCH_BOT_FLOOR"]
-    let withBotFloor = botFloorMode == "1" || botFloorMode == "device"
+    // MATRIXBENCH_BOT_FLOOR=client: the adapter's own client (shared with
+    // its sync loop), without its send queue.
+    let withBotFloor = ["1", "device", "transport", "client"].contains(botFloorMode ?? "")
     let adapterToken = await network.client.accessToken
-    let botCredentials: MatrixCredentials = botFloorMode == "device" && adapterToken != nil
-        ? .accessToken(adapterToken!) : .password(password)
-    let botPlain = MatrixClient(homeserver: synapse.url, userID: bot, credentials: botCredentials,
-                                deviceID: nil, transport: HTTPClientTransport.pair(logger: .disabled).requests,
-                                clock: SystemClock(), logger: .disabled)
-    if withBotFloor { try await botPlain.login() }
+    let botCredentials: MatrixCredentials = (botFloorMode == "device" || botFloorMode == "transport")
+        && adapterToken != nil ? .accessToken(adapterToken!) : .password(password)
+    let botPlain = botFloorMode == "client" ? network.client
+        : MatrixClient(homeserver: synapse.url, userID: bot, credentials: botCredentials,
+                       deviceID: nil, transport: botFloorMode == "transport" ? stamping
+                           : HTTPClientTransport.pair(logger: .disabled).requests,
+                       clock: SystemClock(), logger: .disabled)
+    if withBotFloor && botFloorMode != "client" { try await botPlain.login() }
     var botRoom: String?
 
     func page(_ n: Int) async throws -> Sample {

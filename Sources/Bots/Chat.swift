@@ -73,13 +73,19 @@ public struct ChatMessage: Sendable, Hashable {
     /// `/me`, CTCP ACTION; Matrix `m.emote`): `text` is the action without
     /// the sender's name ("is still waiting"). Never a command.
     public var isAction: Bool
+    /// The network's id of the message (a Matrix event id), where the
+    /// network may deliver it again (Matrix re-sends a batch after a crash
+    /// before its `/sync` position was stored); nil on IRC. The bots record
+    /// it as handled in their step's last commit (``Desk/HandledMessage``),
+    /// so the adapter can skip it when it comes again.
+    public var sourceID: String?
 
     /// - Parameter principal: who the sender is; nil takes `sender.account`
     ///   as vouched for (or, without one, the nick as an unverified
     ///   identity, which matches no agent mask). A given principal sets
     ///   `sender.account`.
     public init(sender: ChatIdentity, principal: ChatPrincipal? = nil, place: ChatPlace, text: String,
-                addressedToBot: Bool, time: Date, isAction: Bool = false) {
+                addressedToBot: Bool, time: Date, isAction: Bool = false, sourceID: String? = nil) {
         var sender = sender
         let principal = principal ?? sender.account.map { .account($0) } ?? .unverified(sender.nick)
         sender.account = principal.account
@@ -90,6 +96,7 @@ public struct ChatMessage: Sendable, Hashable {
         self.addressedToBot = place == .direct ? true : addressedToBot
         self.time = time
         self.isAction = isAction
+        self.sourceID = sourceID
     }
 
     public var network: String { sender.network }

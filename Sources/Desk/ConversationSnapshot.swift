@@ -31,12 +31,18 @@ public struct ConversationSnapshot: Sendable, Hashable {
     /// After this the conversation is abandoned: not loaded, and removed by
     /// ``ConversationStore/deleteExpiredConversations(at:)``.
     public var expiresAt: Date
+    /// The chat messages whose step this snapshot ends: recorded as handled
+    /// in the same transaction as the snapshot (``HandledMessage``). Written
+    /// only; a snapshot read back has none.
+    public var handledMessages: [HandledMessage]
 
-    public init(key: ConversationKey, formatVersion: Int, state: Data, updatedAt: Date, expiresAt: Date) {
+    public init(key: ConversationKey, formatVersion: Int, state: Data, updatedAt: Date, expiresAt: Date,
+                handledMessages: [HandledMessage] = []) {
         self.key = key
         self.formatVersion = formatVersion
         self.state = state
         self.updatedAt = updatedAt
         self.expiresAt = expiresAt
+        self.handledMessages = handledMessages
     }
 }

@@ -206,6 +206,21 @@ public protocol NetworkStateStore: Sendable {
     /// Stores `value` under `network`/`key`, replacing what was there;
     /// durable when it returns.
     func setNetworkState(network: String, key: String, value: String) async throws
+
+    /// Records chat messages as handled by a bot step that wrote nothing
+    /// else (a step that creates a ticket or saves a conversation records
+    /// them in that transaction: ``NewTicket/handledMessages``,
+    /// ``ConversationSnapshot/handledMessages``). Recording one twice keeps
+    /// the first time.
+    func markMessagesHandled(_ messages: [HandledMessage], at: Date) async throws
+
+    /// Which of `ids` (source ids on `network`) are recorded as handled.
+    func handledMessages(network: String, among ids: [String]) async throws -> Set<String>
+
+    /// Forgets the handled messages of `network` recorded before `instant`
+    /// (the network no longer delivers them again); returns how many.
+    @discardableResult
+    func forgetHandledMessages(network: String, before instant: Date) async throws -> Int
 }
 
 /// Several gateway instances on one store, one active (issue 10): a named

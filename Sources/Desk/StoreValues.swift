@@ -21,11 +21,17 @@ public struct NewTicket: Sendable, Hashable {
     public var language: String
     /// See ``Ticket/contractClaimPINLocked``.
     public var contractClaimPINLocked: Bool
+    /// The chat messages whose step creates this ticket: recorded as handled
+    /// in the creation's transaction (``HandledMessage``), so a message
+    /// delivered again after a crash that followed the commit is skipped,
+    /// not made into a second answer. Not part of the ticket.
+    public var handledMessages: [HandledMessage]
 
     public init(
         createdAt: Date, createdBy: Actor, customerNumber: String?, customerName: String,
         contact: ChatIdentity, group: CustomerGroup, tier: String?, severity: Severity,
-        summary: String, description: String, language: String, contractClaimPINLocked: Bool = false
+        summary: String, description: String, language: String, contractClaimPINLocked: Bool = false,
+        handledMessages: [HandledMessage] = []
     ) {
         self.createdAt = createdAt
         self.createdBy = createdBy
@@ -39,6 +45,7 @@ public struct NewTicket: Sendable, Hashable {
         self.description = description
         self.language = language
         self.contractClaimPINLocked = contractClaimPINLocked
+        self.handledMessages = handledMessages
     }
 
     /// The ticket this becomes once the store gave it `number`.

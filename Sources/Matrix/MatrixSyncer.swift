@@ -7,6 +7,17 @@ import Foundation
 public protocol MatrixStateStorage: Sendable {
     func load(_ key: String) async throws -> String?
     func save(_ key: String, _ value: String) async throws
+    /// Which of the events `ids` the bots recorded as handled (in their
+    /// step's own commit), so a batch delivered again after a restart skips
+    /// them; storage without such a record answers none.
+    func handledEvents(among ids: [String]) async throws -> Set<String>
+    /// Forgets the handled events recorded before `instant`.
+    func forgetHandledEvents(before instant: Date) async throws
+}
+
+extension MatrixStateStorage {
+    public func handledEvents(among ids: [String]) async throws -> Set<String> { [] }
+    public func forgetHandledEvents(before instant: Date) async throws {}
 }
 
 /// The keys a session stores.
@@ -16,7 +27,9 @@ public enum MatrixStateKey {
     /// The messages of the batch under way that the bots already have: the
     /// position the batch was fetched from, then one event id a line. A
     /// crash before ``since`` moves on fetches that batch again, and these
-    /// are not handed over twice.
+    /// are not handed over twice. Read only (written by earlier versions):
+    /// the bots now record each message in their step's own commit
+    /// (``MatrixStateStorage/handledEvents(among:)``).
     public static let handledEvents = "handled_events"
     /// The device the bot logged in as.
     public static let deviceID = "device_id"

@@ -79,6 +79,12 @@ public struct NetworkStateStorage: MatrixStateStorage {
     public func save(_ key: String, _ value: String) async throws {
         try await store.setNetworkState(network: network, key: key, value: value)
     }
+    public func handledEvents(among ids: [String]) async throws -> Set<String> {
+        try await store.handledMessages(network: network, among: ids)
+    }
+    public func forgetHandledEvents(before instant: Date) async throws {
+        try await store.forgetHandledMessages(network: network, before: instant)
+    }
 }
 
 /// A Matrix network as the bots see it: the ``ChatNetwork`` adapter over
@@ -101,7 +107,9 @@ public struct NetworkStateStorage: MatrixStateStorage {
 ///   Urgent lines go first; a homeserver that fails is retried with backoff.
 /// - **Restarts.** The `/sync` position and device id are in the store:
 ///   old messages are not answered again, new ones are not missed, and the
-///   first start of an account answers no history.
+///   first start of an account answers no history. A batch fetched again
+///   after a crash skips the messages whose bot step is stored (the bots
+///   record each event id in that step's commit, ``Desk/HandledMessage``).
 /// - **Encrypted rooms.** Explained once per room (remembered in the
 ///   store); encrypted events are never answered, and never make it loop.
 public final class MatrixChatNetwork<C: WallClock>: ChatNetwork {

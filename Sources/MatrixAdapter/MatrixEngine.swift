@@ -29,9 +29,20 @@ actor MatrixEngine<C: WallClock> {
     private var explainedLoaded = false
     private var wasReady = false
     private var scannedForDirectRooms = false
-    /// The messages of the batch under way handed to the bots (stored under
-    /// ``MatrixStateKey/handledEvents`` after each one); nil until loaded.
+    /// The messages of the batch under way handed to the bots, in memory (a
+    /// batch fetched again after a failed position write skips them); nil
+    /// until the record an earlier version stored is read.
     private var handled: HandledEvents?
+    /// The position of the first batch of this run: a batch fetched from it
+    /// may bring messages the bots handled before a restart, which their
+    /// step's commit recorded (``MatrixStateStorage/handledEvents(among:)``).
+    /// Later positions were reached by this run.
+    private var firstSince: String??
+    /// The previous batch's position and when its handling began
+    /// (``forgetOldHandledEvents(_:)``).
+    private var previousBatch: (since: String?, startedAt: Date)?
+    /// No older handled-event records are forgotten before this.
+    private var nextForgetAt: Date?
     /// Recipients with a text under way.
     private var inFlight: Set<ChatRecipient> = []
     /// The sends under way, by queue order (cancelled when `run` ends).
@@ -167,21 +178,25 @@ actor MatrixEngine<C: WallClock> {
             handled = stored.map(HandledEvents.init(stored:)) ?? HandledEvents(since: nil)
         }
         if handled?.since != batch.since { handled = HandledEvents(since: batch.since) }
+        let startedAt = clock.date
+        if firstSince == nil { firstSince = .some(batch.since) }
         batchUrgentSends = []
         var directChanged = false
         // Per room, the last message handed to the bots (direct, or addressed to the bot).
         var lastHandled: [String: String] = [:]
-        for outcome in book.apply(batch.response, initial: batch.isInitial) {
+        let outcomes = book.apply(batch.response, initial: batch.isInitial)
+        let recorded = await recordedAsHandled(outcomes, since: batch.since)
+        for outcome in outcomes {
             switch outcome {
             case .message(let message, let room, let eventID):
-                if let eventID, handled?.ids.contains(eventID) == true {
+                if let eventID, handled?.ids.contains(eventID) == true || recorded.contains(eventID) {
                     logger.notice("already handled before a restart; not answered again",
                                   ["event": eventID, "from": message.sender.nick])
                     continue
                 }
                 await events?(.message(message))
                 if let eventID {
-                    await rememberHandled(eventID)
+                    handled?.ids.append(eventID)
                     if message.place == .direct || message.addressedToBot { lastHandled[room] = eventID }
                 }
             case .invited(let room, let inviter, let direct):
@@ -196,7 +211,51 @@ actor MatrixEngine<C: WallClock> {
         if configuration.readReceipts { markRead(lastHandled) }
         let urgent = batchUrgentSends ?? []
         batchUrgentSends = nil
+        forgetOldHandledEvents(batch.since)
+        previousBatch = (batch.since, startedAt)
         await holdRepoll(for: urgent)
+    }
+
+    /// The messages of a batch fetched from the run's first position that
+    /// the bots recorded as handled before a restart (one store read; none
+    /// for later batches, whose messages only this run has seen). A failed
+    /// read skips nothing: a message is answered again rather than lost.
+    private func recordedAsHandled(_ outcomes: [MatrixRoomBook.Outcome], since: String?) async -> Set<String> {
+        guard since != nil, firstSince == .some(since) else { return [] }
+        let ids = outcomes.compactMap { outcome -> String? in
+            if case .message(_, _, let eventID) = outcome { eventID } else { nil }
+        }
+        guard !ids.isEmpty else { return [] }
+        do {
+            return try await storage.handledEvents(among: ids)
+        } catch {
+            logger.warning("cannot read which messages were handled before a restart; answering them",
+                           ["events": ids.count, "error": "\(error)"])
+            return []
+        }
+    }
+
+    /// How often the records of handled events are pruned.
+    static var forgetInterval: TimeInterval { 3600 }
+
+    /// Once an hour, forgets the handled-event records made before the
+    /// previous batch began, when that batch's position is stored (this
+    /// batch was fetched from a new one): a restart fetches from there or
+    /// later, so those events never come again. Beside the sync loop; a
+    /// failure is only logged (the next prune takes them).
+    private func forgetOldHandledEvents(_ since: String?) {
+        guard let previous = previousBatch, previous.since != since else { return }
+        let now = clock.date
+        if let next = nextForgetAt, now < next { return }
+        nextForgetAt = now.addingTimeInterval(Self.forgetInterval)
+        let (storage, logger, cutoff) = (self.storage, self.logger, previous.startedAt)
+        Task {
+            do {
+                try await storage.forgetHandledEvents(before: cutoff)
+            } catch {
+                logger.warning("cannot forget old handled-message records", ["error": "\(error)"])
+            }
+        }
     }
 
     /// Sends an `m.read` receipt for the last message the bots handled in
@@ -214,22 +273,6 @@ actor MatrixEngine<C: WallClock> {
                     logger.warning("cannot send a read receipt", ["room": room, "event": eventID, "error": "\(error)"])
                 }
             }
-        }
-    }
-
-    /// Stores that the bots have the message `eventID` of the batch under
-    /// way. The bots' step for it is committed by now (the events callback
-    /// returns after it); a crash before the batch's position is stored
-    /// then skips it when the batch comes again. Left open: a crash between
-    /// that step's commit and this write (one store write later).
-    private func rememberHandled(_ eventID: String) async {
-        guard var record = handled else { return }
-        record.ids.append(eventID)
-        handled = record
-        do {
-            try await storage.save(MatrixStateKey.handledEvents, record.stored)
-        } catch {
-            logger.warning("cannot store a handled message's id", ["event": eventID, "error": "\(error)"])
         }
     }
 

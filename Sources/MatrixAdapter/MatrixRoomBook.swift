@@ -200,7 +200,7 @@ public struct MatrixRoomBook: Sendable {
             return nil
         }
         return ChatMessage(sender: identity, principal: .account(sender), place: place, text: text,
-                           addressedToBot: addressed, time: time, isAction: isAction)
+                           addressedToBot: addressed, time: time, isAction: isAction, sourceID: event.eventID)
     }
 
     /// `switchboard: help`, `@switchboard:example.org: help` →

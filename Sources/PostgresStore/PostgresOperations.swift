@@ -155,12 +155,15 @@ extension PGConnection: StoreDatabase {
                 PGValue(page.dueAt),
             ]
         }
-        let shape = pages.count << 1 | (claiming ? 1 : 0)
+        for message in new.handledMessages {
+            parameters += [try .checked(message.network), try .checked(message.sourceID)]
+        }
+        let shape = new.handledMessages.count << 24 | pages.count << 1 | (claiming ? 1 : 0)
         let sql: String
         if let known = creationStatements[shape] {
             sql = known
         } else {
-            sql = Self.creationSQL(pages: pages.count, claiming: claiming)
+            sql = Self.creationSQL(pages: pages.count, claiming: claiming, handled: new.handledMessages.count)
             creationStatements[shape] = sql
         }
         let reservedAt = ContinuousClock.now
@@ -180,10 +183,12 @@ extension PGConnection: StoreDatabase {
                             pageClaim: claimed.map { $0 ? .claimed : .fenced })
     }
 
-    /// The creation statement for `pages` pages, claimed or not; its
-    /// parameters: $1–$21 ticket and event, then (claiming) the lease's
-    /// name and token, then 7 per page.
-    static func creationSQL(pages: Int, claiming: Bool) -> String {
+    /// The creation statement for `pages` pages, claimed or not, recording
+    /// `handled` chat messages as handled (``NewTicket/handledMessages``, at
+    /// the ticket's creation time); its parameters: $1–$21 ticket and
+    /// event, then (claiming) the lease's name and token, then 7 per page,
+    /// then 2 per handled message (network, source id).
+    static func creationSQL(pages: Int, claiming: Bool, handled: Int = 0) -> String {
         var sql = """
             WITH ticket AS (
                 INSERT INTO tickets (number, version, created_at, updated_at, customer_number, customer_name,
@@ -221,6 +226,15 @@ extension PGConnection: StoreDatabase {
             sql += ", page AS (\n    INSERT INTO pages (ticket, step, network, target, target_kind, text, created_at, due_at"
                 + (claiming ? ", claimed_token, claimed_at" : "") + ") VALUES "
                 + rows.joined(separator: ", ") + " RETURNING id\n)\n"
+        }
+        if handled > 0 {
+            var rows: [String] = []
+            for _ in 0..<handled {
+                rows.append("($\(parameter), $\(parameter + 1), $2)")
+                parameter += 2
+            }
+            sql += ", handled AS (\n    INSERT INTO handled_messages (network, source_id, handled_at) VALUES "
+                + rows.joined(separator: ", ") + " ON CONFLICT (network, source_id) DO NOTHING\n)\n"
         }
         // One row: the next number, whether the claim held, the page ids
         // (identity values are assigned in the order of the VALUES rows).

@@ -230,6 +230,16 @@ enum PostgresSchema {
                 ALTER COLUMN step TYPE switchboard_from_zero,
                 ALTER COLUMN attempts TYPE switchboard_from_zero;
             """),
+        // Issue 9: as SQLite's migration 7.
+        PostgresMigration(version: 6, name: "chat messages handled (Matrix event ids), recorded with their step",
+                          sql: """
+            CREATE TABLE handled_messages (
+                network    text NOT NULL,
+                source_id  text NOT NULL,
+                handled_at double precision NOT NULL,
+                PRIMARY KEY (network, source_id)
+            );
+            """),
     ]
 
     /// The version this code writes.

@@ -120,6 +120,7 @@ extension SQLiteConnection: StoreDatabase {
         }
         let records = try insertPages(pages, ticket: number,
                                       claimedBy: claimed == true ? claim.map { ($0.token, new.createdAt) } : nil)
+        try insertHandledMessages(new.handledMessages, at: new.createdAt)
         return TicketCommit(stored: StoredTicket(ticket: new.ticket(number: number), version: 1), pages: records,
                             pageClaim: claimed.map { $0 ? .claimed : .fenced })
     }

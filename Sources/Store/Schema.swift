@@ -196,6 +196,19 @@ enum Schema {
 
             DROP INDEX tickets_customer;
             """),
+        // Issue 9: a Matrix message the bots handled is recorded in the
+        // transaction of its step, so a batch delivered again after a crash
+        // is not answered twice (`HandledMessage`).
+        Migration(version: 7, name: "chat messages handled (Matrix event ids), recorded with their step", sql: """
+            PRAGMA user_version = 7;
+
+            CREATE TABLE handled_messages (
+                network    TEXT NOT NULL,
+                source_id  TEXT NOT NULL,
+                handled_at REAL NOT NULL,
+                PRIMARY KEY (network, source_id)
+            ) STRICT, WITHOUT ROWID;
+            """),
     ]
 
     /// The version this code writes.

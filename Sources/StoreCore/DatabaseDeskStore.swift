@@ -138,6 +138,21 @@ extension DatabaseDeskStore {
         }
     }
 
+    public func markMessagesHandled(_ messages: [HandledMessage], at: Date) async throws {
+        guard !messages.isEmpty else { return }
+        try await write(singleStatement: messages.count == 1) { db in try db.insertHandledMessages(messages, at: at) }
+    }
+
+    public func handledMessages(network: String, among ids: [String]) async throws -> Set<String> {
+        guard !ids.isEmpty else { return [] }
+        return try await read { db in try db.handledMessages(network: network, among: ids) }
+    }
+
+    @discardableResult
+    public func forgetHandledMessages(network: String, before instant: Date) async throws -> Int {
+        try await write(singleStatement: true) { db in try db.forgetHandledMessages(network: network, before: instant) }
+    }
+
     // MARK: PIN checks
 
     public func reservePINCheck(customerNumber: String, identity: ChatIdentity, at: Date, policy: PINAttemptPolicy)

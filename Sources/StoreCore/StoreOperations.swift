@@ -277,6 +277,37 @@ extension StoreDatabase {
             """, [StoreValue(network), StoreValue(key), StoreValue(value), StoreValue(at)])
     }
 
+    // MARK: Handled chat messages
+
+    /// Records `messages` as handled at `at` (inside the caller's
+    /// transaction: a ticket's creation, a conversation's snapshot, or
+    /// alone); one already recorded keeps its first time.
+    public func insertHandledMessages(_ messages: [HandledMessage], at: Date) throws {
+        for message in messages {
+            try run("""
+                INSERT INTO handled_messages (network, source_id, handled_at) VALUES ($1, $2, $3)
+                ON CONFLICT (network, source_id) DO NOTHING
+                """, [StoreValue(message.network), StoreValue(message.sourceID), StoreValue(at)])
+        }
+    }
+
+    /// Which of `ids` are recorded as handled on `network` (one lookup by
+    /// primary key each: a batch of messages holds a few).
+    public func handledMessages(network: String, among ids: [String]) throws -> Set<String> {
+        var found = Set<String>()
+        for id in Set(ids) {
+            let known = try queryFirst("SELECT 1 FROM handled_messages WHERE network = $1 AND source_id = $2",
+                                       [StoreValue(network), StoreValue(id)]) { _ in true }
+            if known == true { found.insert(id) }
+        }
+        return found
+    }
+
+    public func forgetHandledMessages(network: String, before instant: Date) throws -> Int {
+        try run("DELETE FROM handled_messages WHERE network = $1 AND handled_at < $2",
+                [StoreValue(network), StoreValue(instant)])
+    }
+
     // MARK: PIN checks
 
     /// The column value an identity is counted by: the account on the
@@ -366,6 +397,7 @@ extension StoreDatabase {
             """, [StoreValue(snapshot.key.network), StoreValue(snapshot.key.key),
                   StoreValue(snapshot.formatVersion), .bytes(snapshot.state),
                   StoreValue(snapshot.updatedAt), StoreValue(snapshot.expiresAt)])
+        try insertHandledMessages(snapshot.handledMessages, at: snapshot.updatedAt)
     }
 
     public func conversations(unexpiredAt instant: Date) throws -> [ConversationSnapshot] {

@@ -94,6 +94,15 @@ final class InterleavingStore: DeskStore {
     func setNetworkState(network: String, key: String, value: String) async throws {
         try await base.setNetworkState(network: network, key: key, value: value)
     }
+    func markMessagesHandled(_ messages: [HandledMessage], at: Date) async throws {
+        try await base.markMessagesHandled(messages, at: at)
+    }
+    func handledMessages(network: String, among ids: [String]) async throws -> Set<String> {
+        try await base.handledMessages(network: network, among: ids)
+    }
+    func forgetHandledMessages(network: String, before instant: Date) async throws -> Int {
+        try await base.forgetHandledMessages(network: network, before: instant)
+    }
     func acquireLease(_ name: String, holder: String, ttl: TimeInterval, now: Date) async throws -> LeaseGrant? {
         try await base.acquireLease(name, holder: holder, ttl: ttl, now: now)
     }

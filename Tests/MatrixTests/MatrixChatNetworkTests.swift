@@ -251,6 +251,24 @@ import Testing
         recorder.events.withLock { $0.compactMap { if case .message(let m) = $0 { m.text } else { nil } } }
     }
 
+    /// Memory storage plus the event ids the bots recorded as handled (in
+    /// the gateway: their step's commit in the store).
+    final class RecordedByTheBots: MatrixStateStorage {
+        let inner: MemoryMatrixStateStorage
+        let recorded: Set<String>
+        let asked = Mutex<[[String]]>([])
+        init(_ inner: MemoryMatrixStateStorage, recorded: Set<String>) {
+            self.inner = inner
+            self.recorded = recorded
+        }
+        func load(_ key: String) async throws -> String? { try await inner.load(key) }
+        func save(_ key: String, _ value: String) async throws { try await inner.save(key, value) }
+        func handledEvents(among ids: [String]) async throws -> Set<String> {
+            asked.withLock { $0.append(ids) }
+            return recorded.intersection(ids)
+        }
+    }
+
     @Test func aBatchFetchedAgainAfterACrashBeforeItsPositionWasStoredIsNotAnsweredTwice() async throws {
         let memory = MemoryMatrixStateStorage([MatrixStateKey.since: "s1"])
         // First run: both messages reach the bots, then storing the position fails.
@@ -260,6 +278,8 @@ import Testing
                                           clock: clock, recorder: first, storage: PositionNeverStored(memory))
         await waitFor { texts(first).count == 2 }
         #expect(texts(first) == ["Kundennummer 10042", "PIN 4711"])
+        let ids = first.events.withLock { $0.compactMap { if case .message(let m) = $0 { m.sourceID } else { nil } } }
+        #expect(ids == ["$a", "$b"])
         // The sync loop backs off and fetches the same batch again: nothing new for the bots.
         #expect(await clock.waitForSleepers(1))
         clock.advance(by: .seconds(5))
@@ -270,17 +290,53 @@ import Testing
         #expect(try await memory.load(MatrixStateKey.since) == "s1")
 
         // After the restart the batch comes again from the stored position,
-        // with a message written meanwhile: only that one is answered.
+        // with a message written meanwhile: the bots recorded the first two
+        // as handled (in their steps' commits), so only the new one is answered.
         let second = Recorder()
+        let storage = RecordedByTheBots(memory, recorded: Set(ids))
         let (restarted, task2) = await start(
             Self.customerWrites([("$a", "Kundennummer 10042"), ("$b", "PIN 4711"), ("$c", "still down")]),
-            clock: ManualClock(), recorder: second, storage: memory)
+            clock: ManualClock(), recorder: second, storage: storage)
         await waitFor { texts(second).count == 1 }
         #expect(texts(second) == ["still down"])
         for _ in 0..<200_000 where try await memory.load(MatrixStateKey.since) != "s2" { await Task.yield() }
         await restarted.shutdown(message: "", deadline: .zero)
         _ = try? await task2.value
         #expect(try await memory.load(MatrixStateKey.since) == "s2")
+        // One look-up, for the batch from the position the run started at.
+        #expect(storage.asked.withLock { $0 } == [["$a", "$b", "$c"]])
+    }
+
+    /// Storage that records when the adapter forgets old handled-event records.
+    final class ForgetSpy: MatrixStateStorage {
+        let inner = MemoryMatrixStateStorage([MatrixStateKey.since: "s1"])
+        let cutoffs = Mutex<[Date]>([])
+        func load(_ key: String) async throws -> String? { try await inner.load(key) }
+        func save(_ key: String, _ value: String) async throws { try await inner.save(key, value) }
+        func forgetHandledEvents(before instant: Date) async throws { cutoffs.withLock { $0.append(instant) } }
+    }
+
+    @Test func recordsOfHandledEventsAreForgottenOnceTheirBatchesPositionIsStoredAtMostHourly() async throws {
+        let base = Self.homeserver()
+        let fake = FakeHomeserver { seen in
+            guard seen.method == "GET", seen.path == "/sync" else { return base.answerForTests(seen) }
+            switch seen.query["since"] {
+            case "s1": return (200, json(#"{"next_batch":"s2"}"#))
+            case "s2": return (200, json(#"{"next_batch":"s3"}"#))
+            case "s3": return (200, json(#"{"next_batch":"s4"}"#))
+            default: return (FakeHomeserver.hold, ok)
+            }
+        }
+        let clock = ManualClock()
+        let storage = ForgetSpy()
+        let (network, task) = await start(fake, clock: clock, recorder: Recorder(), storage: storage)
+        await waitFor { fake.seen.contains { $0.query["since"] == "s4" } }
+        await waitFor { !storage.cutoffs.withLock { $0 }.isEmpty }
+        // The batch from s2 shows s2 was stored: what was recorded before the
+        // batch from s1 began is forgotten; the batch from s3 comes within the hour.
+        #expect(storage.cutoffs.withLock { $0 } == [clock.date])
+        await network.shutdown(message: "", deadline: .zero)
+        _ = try? await task.value
     }
 
     @Test func withReadReceiptsTheLastHandledMessageOfEachRoomIsMarkedReadAndWithoutThemNothingIs() async throws {

@@ -296,7 +296,7 @@ import Testing
         db.close()
 
         let store = try PostgresDeskStore(url: url, logger: .disabled, now: monday)
-        #expect(try await store.schemaVersion() == 5)
+        #expect(try await store.schemaVersion() == PostgresDeskStore.latestSchemaVersion)
         #expect(try await store.ticket(before.number) == before.stored)
         #expect(try await store.pages(of: before.number) == before.pages)
         #expect(try await store.events(of: before.number).count == 1)

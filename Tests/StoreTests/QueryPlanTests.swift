@@ -145,7 +145,7 @@ import Testing
 
             let after = try SQLiteConnection(path: dir.storePath)
             defer { after.close() }
-            #expect(try Schema.currentVersion(after) == 6)
+            #expect(try Schema.currentVersion(after) == Schema.latestVersion)
             let indexes = try after.query("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'tickets'", []) {
                 try $0.text(0)
             }

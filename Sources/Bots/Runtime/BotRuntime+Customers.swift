@@ -307,13 +307,19 @@ extension BotRuntime {
                                  calendar: desk.calendar)
         }
         let commit: TicketCommit
+        // Persisted: the step's messages are recorded as handled with the
+        // ticket (a crash before the conversation's snapshot then neither
+        // loses the ticket nor answers the message again).
+        var new = creation.new
+        new.handledMessages = handledMessagesToRecord()
         do {
             // Holding the lease, the first pages are claimed in the creation's
             // own transaction: the page path has that one commit only.
             let claim = fenced ? nil : pageFence.map { LeaseClaim(lease: $0.lease, token: $0.token) }
             HopTrace.mark(.storeCall)
-            commit = try await store.createTicket(creation.new, claimingPagesFor: claim, makePages: creation.makePages)
+            commit = try await store.createTicket(new, claimingPagesFor: claim, makePages: creation.makePages)
             HopTrace.mark(.commitDone)
+            recorded(new.handledMessages)
         } catch {
             storeFailed(error, "create ticket")
             guard let effects = support.intakeStep(key, { intakeContext($0, now: now) }, {

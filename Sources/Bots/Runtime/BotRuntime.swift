@@ -99,6 +99,10 @@ public actor BotRuntime<C: WallClock> {
     var started = false
     /// Actions produced by the current step, sent in order by ``flush()``.
     var outgoing: [ChatAction] = []
+    /// The messages with a source id (Matrix) handled since the last commit
+    /// that recorded them, with their sender's conversation: the step's
+    /// last commit records them as handled (``handledMessagesToRecord()``).
+    var stepMessages: [(message: HandledMessage, key: ConversationKey)] = []
     /// PIN checks running off the actor.
     var backgroundWork: [UInt64: Task<Void, Never>] = [:]
     /// The PIN checks' decisions: the budgets, busy retries and attack
@@ -783,6 +787,10 @@ public actor BotRuntime<C: WallClock> {
         support.journal.touch(conversationKey(message.sender))  // Persisted: the sender's conversation may change
         // A described action (`/me waits`) is never a command.
         let command = message.isAction ? nil : Self.command(in: text)
+        if let id = message.sourceID, message.place == .direct || message.addressedToBot || command != nil {
+            // Persisted: recorded as handled with this step's last commit.
+            stepMessages.append((HandledMessage(network: message.network, sourceID: id), conversationKey(message.sender)))
+        }
         let isKB = command.map { definitions.kbCommands.command(named: $0.name) != nil } ?? false
         let agentCommand = command.flatMap { definitions.agentCommands.command(named: $0.name) }
         let supportCommand = command.flatMap { definitions.supportCommands.command(named: $0.name) }

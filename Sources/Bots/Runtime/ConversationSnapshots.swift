@@ -256,15 +256,26 @@ extension BotRuntime {
     /// out (``flush()``), so what the customer was asked last is what a
     /// restart continues from; a ticket is committed earlier still, inside
     /// the step.
+    ///
+    /// The step's handled messages (``stepMessages``) are recorded in the
+    /// last conversation save's transaction, or alone when the step saved
+    /// none (it changed nothing, or only deleted): a Matrix batch delivered
+    /// again after a crash then skips a message whose step is stored, and
+    /// answers one whose step is not. Where the save fails they are kept
+    /// for the next commit (the message is answered again, never lost).
     func persistConversations() async {
-        guard !support.journal.isEmpty else { return }
-        let writes = support.writes(now: clock.date, expiry: definitions.supportSettings.conversationExpiry,
-                                    logger: logger)
-        for write in writes {
+        let handled = handledMessagesToRecord()
+        guard !support.journal.isEmpty || !handled.isEmpty else { return }
+        let writes = support.journal.isEmpty ? []
+            : support.writes(now: clock.date, expiry: definitions.supportSettings.conversationExpiry, logger: logger)
+        let lastSave = writes.lastIndex { if case .save = $0 { true } else { false } }
+        for (index, write) in writes.enumerated() {
             switch write {
-            case .save(let key, let snapshot):
+            case .save(let key, var snapshot):
+                if index == lastSave { snapshot.handledMessages = handled }
                 do {
                     try await store.saveConversation(snapshot)
+                    if index == lastSave { recorded(handled) }
                 } catch {
                     support.journal.saveFailed(key)
                     storeFailed(error, "save conversation")
@@ -277,6 +288,32 @@ extension BotRuntime {
                 }
             }
         }
+        if lastSave == nil, !handled.isEmpty {
+            do {
+                try await store.markMessagesHandled(handled, at: clock.date)
+                recorded(handled)
+            } catch {
+                storeFailed(error, "mark messages handled")
+            }
+        }
+    }
+
+    /// The step's handled messages that may be recorded now: not one whose
+    /// lines still wait behind a PIN check (held lines are not stored; it
+    /// is recorded when they are replayed, which adds it again).
+    func handledMessagesToRecord() -> [HandledMessage] {
+        guard !stepMessages.isEmpty else { return [] }
+        stepMessages.removeAll { entry in
+            support.conversations[entry.key]?.held.contains { $0.sourceID == entry.message.sourceID } == true
+        }
+        var ready: [HandledMessage] = []
+        for entry in stepMessages where !ready.contains(entry.message) { ready.append(entry.message) }
+        return ready
+    }
+
+    /// `messages` are committed as handled: not recorded again.
+    func recorded(_ messages: [HandledMessage]) {
+        stepMessages.removeAll { messages.contains($0.message) }
     }
 
     /// Persisted: at start, drops the abandoned conversations (no message

@@ -1,0 +1,173 @@
+import Bots
+import Core
+import Desk
+import DeskFiles
+import Foundation
+import KB
+import Matrix
+import MatrixAdapter
+import PINHashing
+import Store
+import Synchronization
+import TestSupport
+import Testing
+
+/// The crash window of issue 9: the gateway dies after the bots committed
+/// a message's step and before the `/sync` position moved on, so the
+/// restarted gateway gets the same batch again. The bots record each
+/// message's event id in the step's own commit, and the restarted adapter
+/// skips what the store holds: one ticket, one answer, nothing lost.
+/// Real bots, the shipped texts and configuration, a real SQLite file, a
+/// scripted homeserver.
+@Suite struct MatrixCrashWindowTests {
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    static let customer = "@cust:example.org"
+
+    /// The customer's lines, in the order the bots ask (no customer
+    /// number, the problem, severity 3).
+    static let intake: [(String, String)] = [
+        ("$1", "Hello, I need help"),
+        ("$2", "none"),
+        ("$3", "Our conference room projector flickers purple every few minutes"),
+        ("$4", "3"),
+    ]
+
+    /// What the homeserver says to one gateway process: login, filter, the
+    /// customer's direct room in `m.direct`, the batch `messages` from `s1`
+    /// (then nothing new); every `PUT` is recorded.
+    static func homeserver(_ messages: [(String, String)]) -> FakeHomeserver {
+        MatrixChatNetworkTests.customerWrites(messages)
+    }
+
+    /// Storage that dies at the crash point: from then on nothing of this
+    /// process reaches the store (the `/sync` position is never stored).
+    final class Dying: MatrixStateStorage {
+        let inner: NetworkStateStorage
+        let dead = Mutex(false)
+        /// The positions stored.
+        let positions = Mutex<[String]>([])
+        init(_ inner: NetworkStateStorage) { self.inner = inner }
+        func load(_ key: String) async throws -> String? { try await inner.load(key) }
+        func save(_ key: String, _ value: String) async throws {
+            if dead.withLock({ $0 }) { throw MatrixClientError("the process died") }
+            try await inner.save(key, value)
+            if key == MatrixStateKey.since { positions.withLock { $0.append(value) } }
+        }
+        func handledEvents(among ids: [String]) async throws -> Set<String> { try await inner.handledEvents(among: ids) }
+        func forgetHandledEvents(before instant: Date) async throws {
+            if dead.withLock({ $0 }) { throw MatrixClientError("the process died") }
+            try await inner.forgetHandledEvents(before: instant)
+        }
+    }
+
+    /// One gateway process: the bots over `store`, the Matrix adapter on
+    /// `fake`. `onHandled` runs after the bots handled each message (the
+    /// adapter waits for it before it goes on).
+    struct Process {
+        let runtime: BotRuntime<ManualClock>
+        let network: MatrixChatNetwork<ManualClock>
+        let task: Task<Void, any Error>
+    }
+
+    static func startProcess(store: SQLiteDeskStore, kbFolder: URL, fake: FakeHomeserver,
+                             storage: any MatrixStateStorage, clock: ManualClock,
+                             onHandled: @escaping @Sendable (ChatMessage) async -> Void = { _ in }) async throws
+        -> Process {
+        let root = repositoryRoot
+        let definitions = try BotDefinitions.load(folder: root.appendingPathComponent("bots"))
+        let desk = try DeskFiles.load(DeskFiles.Paths(directory: root.appendingPathComponent("config").path,
+                                                      customers: ["customers.json5", "customers.csv"]),
+                                      verifier: PBKDF2PINVerifier())
+        // No KB articles: the intake goes from the problem to the severity
+        // (and the test does not wait for the shipped KB's index).
+        let kb = ReloadableKnowledgeBase(folder: kbFolder, logger: .disabled)
+        let runtime = BotRuntime(desk: desk, definitions: definitions, kb: kb, store: store, clock: clock,
+                                 logger: .disabled)
+        let configuration = MatrixNetworkConfiguration(
+            homeserver: URL(string: "http://hs")!, userID: "@bot:example.org", credentials: .password("pw"),
+            rooms: [], invitesFrom: [":example.org"], encryptedRoomText: "encrypted")
+        let network = MatrixChatNetwork(name: "mx", configuration: configuration, transport: fake, syncTransport: fake,
+                                        storage: storage, deviceID: nil, clock: clock, logger: .disabled)
+        await runtime.attach(network, settings: NetworkBotSettings(name: "mx", hasAccounts: true, language: "en",
+                                                                   addressesByAccount: true))
+        try await runtime.start()
+        let task = Task {
+            try await network.run(events: { event in
+                await runtime.handle(event)
+                if case .message(let message) = event { await onHandled(message) }
+            }, deliveries: { await runtime.handle($0) })
+        }
+        return Process(runtime: runtime, network: network, task: task)
+    }
+
+    /// The texts the bot sent to the customer's direct room.
+    static func answers(_ fake: FakeHomeserver) -> [String] {
+        fake.seen.filter { $0.method == "PUT" && $0.path.hasPrefix("/rooms/!dm:example.org/send/") }
+            .compactMap { $0.body?["body"]?.string }
+    }
+
+    static func waitFor(_ condition: () -> Bool) async {
+        var tries = 0
+        while !condition(), tries < 400_000 {
+            tries += 1
+            await Task.yield()
+        }
+    }
+
+    @Test func aRestartAfterTheTicketsCommitNeitherAnswersTheMessageAgainNorLosesIt() async throws {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("matrix-crash-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("store.sqlite").path
+        let clock = ManualClock()
+
+        // The first process: the customer's four lines come in one batch.
+        // Right after the bots handled the last one (the ticket is committed)
+        // the process dies: the adapter never goes on and nothing more of it
+        // is stored — not the handled-message record it kept before, not
+        // the batch's position.
+        let first = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
+        try await first.setNetworkState(network: "mx", key: MatrixStateKey.since, value: "s1")
+        let firstFake = Self.homeserver(Self.intake)
+        let storage = Dying(NetworkStateStorage(store: first, network: "mx"))
+        let crashed = Gate()
+        let process = try await Self.startProcess(store: first, kbFolder: directory, fake: firstFake, storage: storage, clock: clock) {
+            message in
+            guard message.sourceID == "$4" else { return }
+            storage.dead.withLock { $0 = true }
+            await crashed.wait()  // The adapter is stuck here until the test ends: it never goes on.
+        }
+        await Self.waitFor { Self.answers(firstFake).contains { $0.contains("#1") } }
+        #expect(try await first.openTickets().count == 1)
+        let told = Self.answers(firstFake)
+        #expect(told.filter { $0.contains("#1") }.count == 1, "\(told)")
+        process.task.cancel()
+        await first.close()
+
+        // The restart: the same file, the batch again from the stored
+        // position, with a line written meanwhile.
+        let second = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
+        #expect(try await second.networkState(network: "mx", key: MatrixStateKey.since) == "s1")
+        let secondFake = Self.homeserver(Self.intake + [("$5", "Is anyone looking at it?")])
+        let secondStorage = Dying(NetworkStateStorage(store: second, network: "mx"))
+        let restarted = try await Self.startProcess(store: second, kbFolder: directory, fake: secondFake, storage: secondStorage,
+                                                    clock: clock)
+        await Self.waitFor { secondStorage.positions.withLock { $0 } == ["s2"] }
+        #expect(try await second.networkState(network: "mx", key: MatrixStateKey.since) == "s2")
+        let tickets = try await second.openTickets()
+        #expect(tickets.count == 1)
+        let events = try await second.events(of: tickets[0].number)
+        // The new line went to the ticket; the severity "3" did not (it was not handled twice).
+        #expect(events.filter { $0.kind == .customerMessage }.compactMap(\.note) == ["Is anyone looking at it?"],
+                "\(events)")
+        let again = Self.answers(secondFake)
+        // One answer, to the new line (that it was added to the ticket).
+        #expect(again.count == 1 && again.allSatisfy { $0.contains("#1") && !$0.contains("saved") }, "\(again)")
+        await restarted.network.shutdown(message: "", deadline: .zero)
+        restarted.task.cancel()
+        await second.close()
+        crashed.open()
+    }
+}

@@ -1,0 +1,77 @@
+import Desk
+import Foundation
+import Testing
+
+/// Chat messages a bot step handled (issue 9): recorded in the step's own
+/// commit — a ticket's creation, a conversation's snapshot, or alone — so a
+/// Matrix batch delivered again after a crash skips what is stored and
+/// answers what is not; per network, durable, forgotten by age.
+@Suite struct StoreContractHandledMessagesTests {
+    static let matrix = "matrix"
+
+    static func handled(_ ids: String...) -> [HandledMessage] {
+        ids.map { HandledMessage(network: matrix, sourceID: $0) }
+    }
+
+    @Test(arguments: StoreContract.implementations)
+    func aTicketsCreationRecordsItsMessagesInItsTransactionAndAFailedOneRecordsNone(
+        _ implementation: StoreUnderTest
+    ) async throws {
+        try await StoreContract.with(implementation) { store, reopen async throws in
+            var ticket = newTicket(1)
+            ticket.handledMessages = Self.handled("$sev:hs", "$more:hs")
+            _ = try await store.createTicket(ticket, makePages: { _ in firstPages() })
+            // A creation that fails (an invalid page) records nothing.
+            var refused = newTicket(2)
+            refused.handledMessages = Self.handled("$refused:hs")
+            await #expect(throws: TicketStoreError.self) {
+                _ = try await store.createTicket(refused, makePages: { _ in
+                    [PageDraft(step: -1, network: "libera", target: "anna", text: "x", createdAt: monday, dueAt: monday)]
+                })
+            }
+            let reopened = try await reopen()
+            #expect(try await reopened.handledMessages(network: Self.matrix,
+                                                       among: ["$sev:hs", "$more:hs", "$refused:hs", "$other:hs"])
+                == ["$sev:hs", "$more:hs"])
+            #expect(try await reopened.openTickets().count == 1)
+        }
+    }
+
+    @Test(arguments: StoreContract.implementations)
+    func aConversationSaveRecordsItsMessagesAndAMessageAloneCanBeMarked(_ implementation: StoreUnderTest)
+        async throws {
+        try await StoreContract.with(implementation) { store, reopen async throws in
+            var snapshot = StoreContractConversationTests.snapshot("alice", "asked for the PIN")
+            snapshot.handledMessages = Self.handled("$number:hs")
+            try await store.saveConversation(snapshot)
+            try await store.markMessagesHandled(Self.handled("$kb:hs", "$number:hs"), at: monday)
+            // Marking again keeps one record; an unknown network knows none.
+            try await store.markMessagesHandled(Self.handled("$kb:hs"), at: monday.addingTimeInterval(5))
+            let reopened = try await reopen()
+            #expect(try await reopened.handledMessages(network: Self.matrix, among: ["$number:hs", "$kb:hs", "$x:hs"])
+                == ["$number:hs", "$kb:hs"])
+            #expect(try await reopened.handledMessages(network: "libera", among: ["$number:hs"]).isEmpty)
+            #expect(try await reopened.handledMessages(network: Self.matrix, among: []).isEmpty)
+            // The snapshot is stored as before (its handled messages are not part of it).
+            let stored = try await reopened.conversations(unexpiredAt: monday)
+            #expect(stored.map(\.state) == [Data("asked for the PIN".utf8)])
+            #expect(stored.first?.handledMessages == [])
+        }
+    }
+
+    @Test(arguments: StoreContract.implementations)
+    func recordsOlderThanAnInstantAreForgottenPerNetworkAndOddIDsAreStoredAsGiven(
+        _ implementation: StoreUnderTest
+    ) async throws {
+        try await StoreContract.with(implementation) { store, _ async throws in
+            let odd = "$'; DROP TABLE handled_messages; --:hs"
+            try await store.markMessagesHandled(Self.handled("$old:hs", odd), at: monday)
+            try await store.markMessagesHandled([HandledMessage(network: "other", sourceID: "$old:hs")], at: monday)
+            try await store.markMessagesHandled(Self.handled("$new:hs"), at: monday.addingTimeInterval(60))
+            #expect(try await store.forgetHandledMessages(network: Self.matrix, before: monday.addingTimeInterval(30)) == 2)
+            #expect(try await store.handledMessages(network: Self.matrix, among: ["$old:hs", odd, "$new:hs"])
+                == ["$new:hs"])
+            #expect(try await store.handledMessages(network: "other", among: ["$old:hs"]) == ["$old:hs"])
+        }
+    }
+}
