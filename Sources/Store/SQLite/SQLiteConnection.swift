@@ -258,7 +258,9 @@ public final class SQLiteConnection {
             if create { flags |= SQLITE_OPEN_CREATE }
         }
         var db: OpaquePointer?
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        // The default VFS with the WAL's writes gathered into one per commit
+        // (``CoalescingWALVFS``).
+        let rc = sqlite3_open_v2(path, &db, flags, CoalescingWALVFS.registered)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
             sqlite3_close_v2(db)
@@ -295,6 +297,18 @@ public final class SQLiteConnection {
 
     /// Whether ``close()`` was called.
     public var isClosed: Bool { handle == nil }
+
+    /// The writes SQLite made to this connection's WAL file and those that
+    /// reached it since the file was opened (``CoalescingWALVFS`` gathers a
+    /// commit's frames into one): nil while no WAL is open (not in WAL mode,
+    /// nothing read yet). For tests and StoreBench.
+    public var walWriteStatistics: WALWriteStatistics? {
+        guard let handle else { return nil }
+        var file: UnsafeMutablePointer<sqlite3_file>?
+        guard sqlite3_file_control(handle, "main", SQLITE_FCNTL_JOURNAL_POINTER, &file) == SQLITE_OK, let file,
+              file.pointee.pMethods != nil else { return nil }
+        return CoalescingWALVFS.statistics(of: file)
+    }
 
     /// The SQL of every statement prepared on this connection so far (the
     /// cache's): what the store ran, for tests that check each one's plan.
