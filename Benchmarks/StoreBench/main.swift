@@ -1,6 +1,6 @@
 // StoreBench: how fast the durable store is on this machine.
 //
-//     swift run -c release StoreBench [--runs N] [--commits N] [--big N] [--paired-only]
+//     swift run -c release StoreBench [--runs N] [--commits N] [--big N] [--paired-only | --cpu-only]
 //
 // (a) the machine's raw SQLite reference: WAL, synchronous=FULL, one
 //     single-row INSERT per transaction, straight on the C API;
@@ -23,7 +23,8 @@
 //     rows) in ONE transaction on the caller's thread, thread CPU time per
 //     ticket (the measure behind issue 12's "30 µs against 0.9 µs" and its
 //     10 µs target; it leaves out the commit, fdatasync and the thread hop).
-// `--paired-only` runs (a), (b), (b') and (e) only (for A/B comparisons).
+// `--paired-only` runs (a), (b), (b') and (e) only (for A/B comparisons);
+// `--cpu-only` runs (e) only (no fdatasync: for A/B runs of the statements' CPU).
 // Every file lives in a fresh temporary directory that is deleted at the end.
 // Each number is the median of the runs; the table says how it was measured.
 import CSQLite
@@ -37,12 +38,14 @@ struct Options {
     var commits = 2000
     var big = 1_000_000
     var pairedOnly = false
+    var cpuOnly = false
 
     init(arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
         while let argument = iterator.next() {
-            if argument == "--paired-only" {
+            if argument == "--paired-only" || argument == "--cpu-only" {
                 pairedOnly = true
+                cpuOnly = argument == "--cpu-only"
                 continue
             }
             let value = iterator.next().flatMap { Int($0) }
@@ -51,7 +54,7 @@ struct Options {
             case ("--commits", let v?) where v > 0: commits = v
             case ("--big", let v?) where v > 0: big = v
             default:
-                FileHandle.standardError.write(Data("usage: StoreBench [--runs N] [--commits N] [--big N] [--paired-only]\n".utf8))
+                FileHandle.standardError.write(Data("usage: StoreBench [--runs N] [--commits N] [--big N] [--paired-only | --cpu-only]\n".utf8))
                 exit(2)
             }
         }
@@ -426,7 +429,7 @@ var rawSides: [PairedSide] = []
 var createSides: [PairedSide] = []
 var directSides: [PairedSide] = []
 var directRatios: [Double] = []
-for _ in 0..<options.runs {
+for _ in 0..<(options.cpuOnly ? 0 : options.runs) {
     let rawPath = freshPath()
     let storePath = freshPath()
     let directPath = freshPath()
@@ -468,48 +471,50 @@ for _ in 0..<options.runs {
 }
 let rawRate = median(raw)
 let createMedian = median(create)
-rows.append(Row(name: "(a) raw SQLite INSERT, 1 row/transaction",
-                value: "\(format(rawRate)) rows/s (\(format(1000 / rawRate, 3)) ms/commit)",
-                how: "C API, WAL + synchronous=FULL, \(options.commits) commits a run, median of \(options.runs) runs "
-                    + "(min \(format(raw.min() ?? 0)), max \(format(raw.max() ?? 0)))"))
-rows.append(Row(name: "(b) createTicket, 1 thread",
-                value: "\(format(createMedian)) tickets/s = \(format(median(pairedRatios), 2))x raw",
-                how: "ticket + created event + 1 page per transaction, \(options.commits) a run, median of "
-                    + "\(options.runs) runs (min \(format(create.min() ?? 0)), max \(format(create.max() ?? 0))); "
-                    + "ratio: median of \(pairedRatios.count) paired \(chunk)-commit chunks"))
-/// Every chunk of one side, all runs together: CPU per commit (median of
-/// the chunks' totals; user and kernel over all of them).
-@MainActor func cpuSummary(_ sides: [PairedSide]) -> (median: Double, all: CPUSample, commits: Int) {
-    let commits = sides.reduce(0) { $0 + $1.commits }
-    let cpu = sides.reduce(CPUSample(total: 0, user: 0, system: 0)) { $0 + $1.cpu }
-    let n = Double(max(1, commits)) / 1e6
-    return (median(sides.flatMap { $0.chunkCPU }), CPUSample(total: cpu.total / n, user: cpu.user / n, system: cpu.system / n),
-            commits)
-}
-let ticketCPU = cpuSummary(createSides)
-let rawCPU = cpuSummary(rawSides)
-rows.append(Row(name: "    CPU per durable ticket",
-                value: "\(format(ticketCPU.all.total, 1)) µs (user \(format(ticketCPU.all.user, 1)), kernel "
-                    + "\(format(ticketCPU.all.system, 1))) = raw commit + \(format(ticketCPU.all.total - rawCPU.all.total, 1)) µs",
-                how: "process CPU (all threads; CLOCK_PROCESS_CPUTIME_ID total, getrusage user/kernel split) over all "
-                    + "\(ticketCPU.commits) tickets of (b), fdatasync and the hop to the store thread included; "
-                    + "median of \(chunk)-commit chunks \(format(ticketCPU.median, 1)) µs"))
-let directCPU = cpuSummary(directSides)
-rows.append(Row(name: "(b') the same on the caller's thread",
-                value: "\(format(median(directRatios), 2))x raw; CPU \(format(directCPU.all.total, 1)) µs (user "
-                    + "\(format(directCPU.all.user, 1)), kernel \(format(directCPU.all.system, 1)))",
-                how: "(b)'s statements in one transaction each straight on a connection, no store thread: (b) minus "
-                    + "(b') is the hop's cost; ratio and CPU as for (b), over \(directCPU.commits) tickets"))
-rows.append(Row(name: "    CPU per raw row commit",
-                value: "\(format(rawCPU.all.total, 1)) µs (user \(format(rawCPU.all.user, 1)), kernel "
-                    + "\(format(rawCPU.all.system, 1)))",
-                how: "the same over all \(rawCPU.commits) commits of (a), in the same chunks' alternation; "
-                    + "median of chunks \(format(rawCPU.median, 1)) µs"))
-if !options.pairedOnly {
-    rows.append(Row(name: "    updateTicket (ack), 1 thread",
-                    value: "\(format(median(update))) updates/s",
-                    how: "version check + state + event + cancel pages, \(options.commits) updates, median of "
-                        + "\(options.runs)"))
+if !options.cpuOnly {
+    rows.append(Row(name: "(a) raw SQLite INSERT, 1 row/transaction",
+                    value: "\(format(rawRate)) rows/s (\(format(1000 / rawRate, 3)) ms/commit)",
+                    how: "C API, WAL + synchronous=FULL, \(options.commits) commits a run, median of \(options.runs) runs "
+                        + "(min \(format(raw.min() ?? 0)), max \(format(raw.max() ?? 0)))"))
+    rows.append(Row(name: "(b) createTicket, 1 thread",
+                    value: "\(format(createMedian)) tickets/s = \(format(median(pairedRatios), 2))x raw",
+                    how: "ticket + created event + 1 page per transaction, \(options.commits) a run, median of "
+                        + "\(options.runs) runs (min \(format(create.min() ?? 0)), max \(format(create.max() ?? 0))); "
+                        + "ratio: median of \(pairedRatios.count) paired \(chunk)-commit chunks"))
+    /// Every chunk of one side, all runs together: CPU per commit (median of
+    /// the chunks' totals; user and kernel over all of them).
+    @MainActor func cpuSummary(_ sides: [PairedSide]) -> (median: Double, all: CPUSample, commits: Int) {
+        let commits = sides.reduce(0) { $0 + $1.commits }
+        let cpu = sides.reduce(CPUSample(total: 0, user: 0, system: 0)) { $0 + $1.cpu }
+        let n = Double(max(1, commits)) / 1e6
+        return (median(sides.flatMap { $0.chunkCPU }), CPUSample(total: cpu.total / n, user: cpu.user / n, system: cpu.system / n),
+                commits)
+    }
+    let ticketCPU = cpuSummary(createSides)
+    let rawCPU = cpuSummary(rawSides)
+    rows.append(Row(name: "    CPU per durable ticket",
+                    value: "\(format(ticketCPU.all.total, 1)) µs (user \(format(ticketCPU.all.user, 1)), kernel "
+                        + "\(format(ticketCPU.all.system, 1))) = raw commit + \(format(ticketCPU.all.total - rawCPU.all.total, 1)) µs",
+                    how: "process CPU (all threads; CLOCK_PROCESS_CPUTIME_ID total, getrusage user/kernel split) over all "
+                        + "\(ticketCPU.commits) tickets of (b), fdatasync and the hop to the store thread included; "
+                        + "median of \(chunk)-commit chunks \(format(ticketCPU.median, 1)) µs"))
+    let directCPU = cpuSummary(directSides)
+    rows.append(Row(name: "(b') the same on the caller's thread",
+                    value: "\(format(median(directRatios), 2))x raw; CPU \(format(directCPU.all.total, 1)) µs (user "
+                        + "\(format(directCPU.all.user, 1)), kernel \(format(directCPU.all.system, 1)))",
+                    how: "(b)'s statements in one transaction each straight on a connection, no store thread: (b) minus "
+                        + "(b') is the hop's cost; ratio and CPU as for (b), over \(directCPU.commits) tickets"))
+    rows.append(Row(name: "    CPU per raw row commit",
+                    value: "\(format(rawCPU.all.total, 1)) µs (user \(format(rawCPU.all.user, 1)), kernel "
+                        + "\(format(rawCPU.all.system, 1)))",
+                    how: "the same over all \(rawCPU.commits) commits of (a), in the same chunks' alternation; "
+                        + "median of chunks \(format(rawCPU.median, 1)) µs"))
+    if !options.pairedOnly {
+        rows.append(Row(name: "    updateTicket (ack), 1 thread",
+                        value: "\(format(median(update))) updates/s",
+                        how: "version check + state + event + cancel pages, \(options.commits) updates, median of "
+                            + "\(options.runs)"))
+    }
 }
 
 // (e) WAL frames per commit (checkpoints off, so the WAL holds every frame
