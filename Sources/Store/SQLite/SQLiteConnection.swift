@@ -241,6 +241,8 @@ public final class SQLiteConnection {
     public let path: String
     private var handle: OpaquePointer?
     private var statements: [SQL.CacheKey: OpaquePointer] = [:]
+    /// Called after each commit (``setWALHook(_:)``); kept alive by the connection.
+    private var walHook: WALCheckpointer.CommitHook?
     /// Where the text of the statement being bound is copied (see ``bind(_:to:_:)``).
     private var textArena = TextArena()
 
@@ -288,6 +290,8 @@ public final class SQLiteConnection {
     /// Finalizes every cached statement and closes the file (a WAL database
     /// is checkpointed by the last connection to close). Further calls throw.
     public func close() {
+        if let handle, walHook != nil { sqlite3_wal_hook(handle, nil, nil) }
+        walHook = nil
         for statement in statements.values { sqlite3_finalize(statement) }
         statements.removeAll()
         textArena.free()
@@ -297,6 +301,33 @@ public final class SQLiteConnection {
 
     /// Whether ``close()`` was called.
     public var isClosed: Bool { handle == nil }
+
+    /// Makes `hook` see the WAL's length after each commit of this
+    /// connection (`sqlite3_wal_hook`, on the connection's thread), instead
+    /// of SQLite's automatic checkpoint; nothing after ``close()``.
+    func setWALHook(_ hook: WALCheckpointer.CommitHook) {
+        guard let handle else { return }
+        walHook = hook
+        sqlite3_wal_hook(handle, { context, db, _, frames in
+            guard let context, let db else { return SQLITE_OK }
+            Unmanaged<WALCheckpointer.CommitHook>.fromOpaque(context).takeUnretainedValue()
+                .committed(frames: Int(frames), on: db)
+            return SQLITE_OK
+        }, Unmanaged.passUnretained(hook).toOpaque())
+    }
+
+    /// Runs a checkpoint of the WAL into the database file
+    /// (`sqlite3_wal_checkpoint_v2` with `mode`, e.g. `SQLITE_CHECKPOINT_PASSIVE`):
+    /// the WAL's length in frames and how many of them are now copied.
+    @discardableResult
+    func checkpoint(mode: Int32) throws(SQLiteError) -> (frames: Int, copied: Int) {
+        let db = try open()
+        var frames: Int32 = 0
+        var copied: Int32 = 0
+        let rc = sqlite3_wal_checkpoint_v2(db, nil, mode, &frames, &copied)
+        guard rc == SQLITE_OK else { throw error(rc, nil) }
+        return (Int(frames), Int(copied))
+    }
 
     /// The writes SQLite made to this connection's WAL file and those that
     /// reached it since the file was opened (``CoalescingWALVFS`` gathers a
