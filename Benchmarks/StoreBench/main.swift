@@ -429,7 +429,7 @@ var rawSides: [PairedSide] = []
 var createSides: [PairedSide] = []
 var directSides: [PairedSide] = []
 var directRatios: [Double] = []
-var checkpoints = (background: 0, inline: 0)
+var checkpoints = (background: 0, inline: 0, longestWAL: 0)
 for _ in 0..<(options.cpuOnly ? 0 : options.runs) {
     let rawPath = freshPath()
     let storePath = freshPath()
@@ -463,6 +463,7 @@ for _ in 0..<(options.cpuOnly ? 0 : options.runs) {
     inserter.close()
     checkpoints.background += store.checkpointStatistics.background
     checkpoints.inline += store.checkpointStatistics.inline
+    checkpoints.longestWAL = max(checkpoints.longestWAL, store.checkpointStatistics.longestWAL)
     await store.close()
     removeDatabase(rawPath)
     removeDatabase(storePath)
@@ -504,7 +505,8 @@ if !options.cpuOnly {
     let perThousand = 1000 / Double(max(1, ticketCPU.commits))
     rows.append(Row(name: "    WAL checkpoints per 1,000 tickets",
                     value: "\(format(Double(checkpoints.background) * perThousand, 1)) in the background, "
-                        + "\(format(Double(checkpoints.inline) * perThousand, 1)) in the commit path",
+                        + "\(format(Double(checkpoints.inline) * perThousand, 1)) in the commit path; WAL at most "
+                        + "\(checkpoints.longestWAL) pages",
                     how: "the store's own (WALCheckpointer: background connection every 1,000 WAL pages, the committing "
                         + "connection at 4,000), over all tickets of (b)"))
     let directCPU = cpuSummary(directSides)

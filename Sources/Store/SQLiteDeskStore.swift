@@ -73,8 +73,9 @@ public final class SQLiteDeskStore: DatabaseDeskStore {
     }
 
     /// How many checkpoints ran in the background and on the committing
-    /// connection since the store was opened (``WALCheckpointer``).
-    public var checkpointStatistics: (background: Int, inline: Int) { checkpointer.statistics }
+    /// connection since the store was opened, and the most pages the WAL
+    /// held after a commit (``WALCheckpointer``).
+    public var checkpointStatistics: (background: Int, inline: Int, longestWAL: Int) { checkpointer.statistics }
 
     /// How many write transactions the store thread committed and how many
     /// writes they held since the store was opened (their ratio is the

@@ -53,6 +53,8 @@ final class WALCheckpointer: Sendable {
     private let wake = DispatchSemaphore(value: 0)
     private let state = Mutex(State())
     private let finished = DispatchSemaphore(value: 0)
+    /// The most frames the WAL held after a commit (set on the store thread).
+    private let longest = Atomic<Int>(0)
 
     private struct State {
         var requested = false
@@ -100,9 +102,11 @@ final class WALCheckpointer: Sendable {
     }
 
     /// How many checkpoints ran in the background and on the committing
-    /// connection (tests, StoreBench).
-    var statistics: (background: Int, inline: Int) {
-        state.withLock { ($0.backgroundCheckpoints, $0.inlineCheckpoints) }
+    /// connection, and the most frames the WAL held after a commit (tests,
+    /// StoreBench).
+    var statistics: (background: Int, inline: Int, longestWAL: Int) {
+        let counts = state.withLock { ($0.backgroundCheckpoints, $0.inlineCheckpoints) }
+        return (counts.0, counts.1, longest.load(ordering: .relaxed))
     }
 
     /// Stops the background thread after the checkpoint under way and closes
@@ -202,6 +206,9 @@ final class WALCheckpointer: Sendable {
 
         func committed(frames: Int, on db: OpaquePointer) {
             defer { lastFrames = frames }
+            if frames > checkpointer.longest.load(ordering: .relaxed) {
+                checkpointer.longest.store(frames, ordering: .relaxed)
+            }
             if frames < lastFrames { requestedAt = 0 }  // the WAL started again
             let limits = checkpointer.limits
             if frames >= limits.inline {
