@@ -14,6 +14,11 @@ import Foundation
 /// `schema_migrations` table and in `user_version`); then it is switched to
 /// WAL and migrated.
 ///
+/// A commit's WAL pages reach the file in one write (``CoalescingWALVFS``,
+/// the VFS every ``SQLiteConnection`` opens with), and the WAL is copied
+/// into the database by a second connection on a thread of its own, not by
+/// the commit that happens to pass SQLite's limit (``WALCheckpointer``).
+///
 /// The connection lives on a thread of its own (``StoreThread``), never on
 /// the cooperative pool: a call queues a job there and suspends until it is
 /// done. Writes queued back to back share one transaction and one durable
