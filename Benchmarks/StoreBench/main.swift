@@ -1,6 +1,6 @@
 // StoreBench: how fast the durable store is on this machine.
 //
-//     swift run -c release StoreBench [--runs N] [--commits N] [--big N] [--paired-only]
+//     swift run -c release StoreBench [--runs N] [--commits N] [--big N] [--paired-only | --cpu-only]
 //
 // (a) the machine's raw SQLite reference: WAL, synchronous=FULL, one
 //     single-row INSERT per transaction, straight on the C API;
@@ -23,7 +23,8 @@
 //     rows) in ONE transaction on the caller's thread, thread CPU time per
 //     ticket (the measure behind issue 12's "30 µs against 0.9 µs" and its
 //     10 µs target; it leaves out the commit, fdatasync and the thread hop).
-// `--paired-only` runs (a), (b), (b') and (e) only (for A/B comparisons).
+// `--paired-only` runs (a), (b), (b') and (e) only (for A/B comparisons);
+// `--cpu-only` runs (e) only (no fdatasync: for A/B runs of the statements' CPU).
 // Every file lives in a fresh temporary directory that is deleted at the end.
 // Each number is the median of the runs; the table says how it was measured.
 import CSQLite
@@ -37,12 +38,14 @@ struct Options {
     var commits = 2000
     var big = 1_000_000
     var pairedOnly = false
+    var cpuOnly = false
 
     init(arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
         while let argument = iterator.next() {
-            if argument == "--paired-only" {
+            if argument == "--paired-only" || argument == "--cpu-only" {
                 pairedOnly = true
+                cpuOnly = argument == "--cpu-only"
                 continue
             }
             let value = iterator.next().flatMap { Int($0) }
@@ -51,7 +54,7 @@ struct Options {
             case ("--commits", let v?) where v > 0: commits = v
             case ("--big", let v?) where v > 0: big = v
             default:
-                FileHandle.standardError.write(Data("usage: StoreBench [--runs N] [--commits N] [--big N] [--paired-only]\n".utf8))
+                FileHandle.standardError.write(Data("usage: StoreBench [--runs N] [--commits N] [--big N] [--paired-only | --cpu-only]\n".utf8))
                 exit(2)
             }
         }
@@ -426,7 +429,8 @@ var rawSides: [PairedSide] = []
 var createSides: [PairedSide] = []
 var directSides: [PairedSide] = []
 var directRatios: [Double] = []
-for _ in 0..<options.runs {
+var checkpoints = (background: 0, inline: 0, longestWAL: 0)
+for _ in 0..<(options.cpuOnly ? 0 : options.runs) {
     let rawPath = freshPath()
     let storePath = freshPath()
     let directPath = freshPath()
@@ -457,6 +461,9 @@ for _ in 0..<options.runs {
     rawSides.append(rawSide)
     createSides.append(createSide)
     inserter.close()
+    checkpoints.background += store.checkpointStatistics.background
+    checkpoints.inline += store.checkpointStatistics.inline
+    checkpoints.longestWAL = max(checkpoints.longestWAL, store.checkpointStatistics.longestWAL)
     await store.close()
     removeDatabase(rawPath)
     removeDatabase(storePath)
@@ -468,64 +475,78 @@ for _ in 0..<options.runs {
 }
 let rawRate = median(raw)
 let createMedian = median(create)
-rows.append(Row(name: "(a) raw SQLite INSERT, 1 row/transaction",
-                value: "\(format(rawRate)) rows/s (\(format(1000 / rawRate, 3)) ms/commit)",
-                how: "C API, WAL + synchronous=FULL, \(options.commits) commits a run, median of \(options.runs) runs "
-                    + "(min \(format(raw.min() ?? 0)), max \(format(raw.max() ?? 0)))"))
-rows.append(Row(name: "(b) createTicket, 1 thread",
-                value: "\(format(createMedian)) tickets/s = \(format(median(pairedRatios), 2))x raw",
-                how: "ticket + created event + 1 page per transaction, \(options.commits) a run, median of "
-                    + "\(options.runs) runs (min \(format(create.min() ?? 0)), max \(format(create.max() ?? 0))); "
-                    + "ratio: median of \(pairedRatios.count) paired \(chunk)-commit chunks"))
-/// Every chunk of one side, all runs together: CPU per commit (median of
-/// the chunks' totals; user and kernel over all of them).
-@MainActor func cpuSummary(_ sides: [PairedSide]) -> (median: Double, all: CPUSample, commits: Int) {
-    let commits = sides.reduce(0) { $0 + $1.commits }
-    let cpu = sides.reduce(CPUSample(total: 0, user: 0, system: 0)) { $0 + $1.cpu }
-    let n = Double(max(1, commits)) / 1e6
-    return (median(sides.flatMap { $0.chunkCPU }), CPUSample(total: cpu.total / n, user: cpu.user / n, system: cpu.system / n),
-            commits)
-}
-let ticketCPU = cpuSummary(createSides)
-let rawCPU = cpuSummary(rawSides)
-rows.append(Row(name: "    CPU per durable ticket",
-                value: "\(format(ticketCPU.all.total, 1)) µs (user \(format(ticketCPU.all.user, 1)), kernel "
-                    + "\(format(ticketCPU.all.system, 1))) = raw commit + \(format(ticketCPU.all.total - rawCPU.all.total, 1)) µs",
-                how: "process CPU (all threads; CLOCK_PROCESS_CPUTIME_ID total, getrusage user/kernel split) over all "
-                    + "\(ticketCPU.commits) tickets of (b), fdatasync and the hop to the store thread included; "
-                    + "median of \(chunk)-commit chunks \(format(ticketCPU.median, 1)) µs"))
-let directCPU = cpuSummary(directSides)
-rows.append(Row(name: "(b') the same on the caller's thread",
-                value: "\(format(median(directRatios), 2))x raw; CPU \(format(directCPU.all.total, 1)) µs (user "
-                    + "\(format(directCPU.all.user, 1)), kernel \(format(directCPU.all.system, 1)))",
-                how: "(b)'s statements in one transaction each straight on a connection, no store thread: (b) minus "
-                    + "(b') is the hop's cost; ratio and CPU as for (b), over \(directCPU.commits) tickets"))
-rows.append(Row(name: "    CPU per raw row commit",
-                value: "\(format(rawCPU.all.total, 1)) µs (user \(format(rawCPU.all.user, 1)), kernel "
-                    + "\(format(rawCPU.all.system, 1)))",
-                how: "the same over all \(rawCPU.commits) commits of (a), in the same chunks' alternation; "
-                    + "median of chunks \(format(rawCPU.median, 1)) µs"))
-if !options.pairedOnly {
-    rows.append(Row(name: "    updateTicket (ack), 1 thread",
-                    value: "\(format(median(update))) updates/s",
-                    how: "version check + state + event + cancel pages, \(options.commits) updates, median of "
-                        + "\(options.runs)"))
+if !options.cpuOnly {
+    rows.append(Row(name: "(a) raw SQLite INSERT, 1 row/transaction",
+                    value: "\(format(rawRate)) rows/s (\(format(1000 / rawRate, 3)) ms/commit)",
+                    how: "C API, WAL + synchronous=FULL, \(options.commits) commits a run, median of \(options.runs) runs "
+                        + "(min \(format(raw.min() ?? 0)), max \(format(raw.max() ?? 0)))"))
+    rows.append(Row(name: "(b) createTicket, 1 thread",
+                    value: "\(format(createMedian)) tickets/s = \(format(median(pairedRatios), 2))x raw",
+                    how: "ticket + created event + 1 page per transaction, \(options.commits) a run, median of "
+                        + "\(options.runs) runs (min \(format(create.min() ?? 0)), max \(format(create.max() ?? 0))); "
+                        + "ratio: median of \(pairedRatios.count) paired \(chunk)-commit chunks"))
+    /// Every chunk of one side, all runs together: CPU per commit (median of
+    /// the chunks' totals; user and kernel over all of them).
+    @MainActor func cpuSummary(_ sides: [PairedSide]) -> (median: Double, all: CPUSample, commits: Int) {
+        let commits = sides.reduce(0) { $0 + $1.commits }
+        let cpu = sides.reduce(CPUSample(total: 0, user: 0, system: 0)) { $0 + $1.cpu }
+        let n = Double(max(1, commits)) / 1e6
+        return (median(sides.flatMap { $0.chunkCPU }), CPUSample(total: cpu.total / n, user: cpu.user / n, system: cpu.system / n),
+                commits)
+    }
+    let ticketCPU = cpuSummary(createSides)
+    let rawCPU = cpuSummary(rawSides)
+    rows.append(Row(name: "    CPU per durable ticket",
+                    value: "\(format(ticketCPU.all.total, 1)) µs (user \(format(ticketCPU.all.user, 1)), kernel "
+                        + "\(format(ticketCPU.all.system, 1))) = raw commit + \(format(ticketCPU.all.total - rawCPU.all.total, 1)) µs",
+                    how: "process CPU (all threads; CLOCK_PROCESS_CPUTIME_ID total, getrusage user/kernel split) over all "
+                        + "\(ticketCPU.commits) tickets of (b), fdatasync and the hop to the store thread included; "
+                        + "median of \(chunk)-commit chunks \(format(ticketCPU.median, 1)) µs"))
+    let perThousand = 1000 / Double(max(1, ticketCPU.commits))
+    rows.append(Row(name: "    WAL checkpoints per 1,000 tickets",
+                    value: "\(format(Double(checkpoints.background) * perThousand, 1)) in the background, "
+                        + "\(format(Double(checkpoints.inline) * perThousand, 1)) in the commit path; WAL at most "
+                        + "\(checkpoints.longestWAL) pages",
+                    how: "the store's own (WALCheckpointer: background connection every 1,000 WAL pages, the committing "
+                        + "connection at 4,000), over all tickets of (b)"))
+    let directCPU = cpuSummary(directSides)
+    rows.append(Row(name: "(b') the same on the caller's thread",
+                    value: "\(format(median(directRatios), 2))x raw; CPU \(format(directCPU.all.total, 1)) µs (user "
+                        + "\(format(directCPU.all.user, 1)), kernel \(format(directCPU.all.system, 1)))",
+                    how: "(b)'s statements in one transaction each straight on a connection, no store thread: (b) minus "
+                        + "(b') is the hop's cost; ratio and CPU as for (b), over \(directCPU.commits) tickets"))
+    rows.append(Row(name: "    CPU per raw row commit",
+                    value: "\(format(rawCPU.all.total, 1)) µs (user \(format(rawCPU.all.user, 1)), kernel "
+                        + "\(format(rawCPU.all.system, 1)))",
+                    how: "the same over all \(rawCPU.commits) commits of (a), in the same chunks' alternation; "
+                        + "median of chunks \(format(rawCPU.median, 1)) µs"))
+    if !options.pairedOnly {
+        rows.append(Row(name: "    updateTicket (ack), 1 thread",
+                        value: "\(format(median(update))) updates/s",
+                        how: "version check + state + event + cancel pages, \(options.commits) updates, median of "
+                            + "\(options.runs)"))
+    }
 }
 
 // (e) WAL frames per commit (checkpoints off, so the WAL holds every frame
-// written: (size − 32-byte header) / (page size + 24-byte frame header)),
+// written; its length in frames is what a checkpoint reports — the file's
+// size is not, since the store's VFS grows it in 1 MiB steps of zeros),
 // after a warm-up so the B-trees are past their first pages.
 func walFrames(_ path: String) -> (frames: Double, pageSize: Int) {
-    let size = ((try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size]) as? NSNumber)?.intValue ?? 0
     var db: OpaquePointer?
-    check(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, nil), db, "open")
-    var statement: OpaquePointer?
-    check(sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &statement, nil), db, "page_size")
-    check(sqlite3_step(statement), db, "page_size")
-    let pageSize = Int(sqlite3_column_int64(statement, 0))
-    sqlite3_finalize(statement)
+    check(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, nil), db, "open")
+    func integer(_ sql: String, column: Int32) -> Int {
+        var statement: OpaquePointer?
+        check(sqlite3_prepare_v2(db, sql, -1, &statement, nil), db, sql)
+        check(sqlite3_step(statement), db, sql)
+        defer { sqlite3_finalize(statement) }
+        return Int(sqlite3_column_int64(statement, column))
+    }
+    let pageSize = integer("PRAGMA page_size", column: 0)
+    // (busy, frames in the WAL, frames copied): the frames before it copies anything.
+    let frames = integer("PRAGMA wal_checkpoint(PASSIVE)", column: 1)
     sqlite3_close_v2(db)
-    return (Double(max(0, size - 32)) / Double(pageSize + 24), pageSize)
+    return (Double(frames), pageSize)
 }
 let frameCommits = 500
 var rawFrames = 0.0
@@ -583,7 +604,7 @@ do {
 }
 rows.append(Row(name: "(e) WAL frames per commit",
                 value: "ticket \(format(ticketFrames, 2)) (page size \(ticketPageSize)), raw row \(format(rawFrames, 2))",
-                how: "\(frameCommits) commits after 1,000 warm-up ones, checkpoints off: WAL size / (page size + 24)"))
+                how: "\(frameCommits) commits after 1,000 warm-up ones, checkpoints off: the WAL's frames as a checkpoint reports them"))
 rows.append(Row(name: "    statements' CPU, no commit",
                 value: "\(format(median(ticketStatementCPU), 1)) µs per ticket, \(format(median(rawStatementCPU), 2)) µs per raw row",
                 how: "\(options.commits) tickets (createTicket's statements, caller's thread) or rows in ONE transaction, "

@@ -14,6 +14,11 @@ import Foundation
 /// `schema_migrations` table and in `user_version`); then it is switched to
 /// WAL and migrated.
 ///
+/// A commit's WAL pages reach the file in one write (``CoalescingWALVFS``,
+/// the VFS every ``SQLiteConnection`` opens with), and the WAL is copied
+/// into the database by a second connection on a thread of its own, not by
+/// the commit that happens to pass SQLite's limit (``WALCheckpointer``).
+///
 /// The connection lives on a thread of its own (``StoreThread``), never on
 /// the cooperative pool: a call queues a job there and suspends until it is
 /// done. Writes queued back to back share one transaction and one durable
@@ -22,6 +27,8 @@ public final class SQLiteDeskStore: DatabaseDeskStore {
     /// The database file.
     public let path: String
     let thread: StoreThread
+    /// Copies the WAL into the database off the commit path (``WALCheckpointer``).
+    let checkpointer: WALCheckpointer
 
     /// Opens (creating if needed) the store at `path` and migrates its schema.
     /// Blocks the caller while the file is opened and migrated (once, at start).
@@ -32,13 +39,33 @@ public final class SQLiteDeskStore: DatabaseDeskStore {
     ///     commit; 1 turns batching off (StoreBench compares the two).
     /// - Throws: ``SQLiteStoreError`` saying what is wrong with the file or
     ///   its directory, or an ``SQLiteError``.
-    public init(path: String, logger: Logger, now: Date = Date(),
-                maxBatchedWrites: Int = SQLiteDeskStore.defaultMaxBatchedWrites) throws {
+    public convenience init(path: String, logger: Logger, now: Date = Date(),
+                            maxBatchedWrites: Int = SQLiteDeskStore.defaultMaxBatchedWrites) throws {
+        try self.init(path: path, logger: logger, now: now, maxBatchedWrites: maxBatchedWrites,
+                      checkpoints: .standard)
+    }
+
+    /// ``init(path:logger:now:maxBatchedWrites:)`` with other checkpoint
+    /// limits (tests use small ones).
+    init(path: String, logger: Logger, now: Date = Date(),
+         maxBatchedWrites: Int = SQLiteDeskStore.defaultMaxBatchedWrites,
+         checkpoints: WALCheckpointer.Limits) throws {
         self.path = path
         let logger = logger.with(["component": "store"])
         try Self.checkLocation(path)
         thread = try StoreThread(name: "switchboard-db", maxBatch: max(1, maxBatchedWrites)) {
             try Self.open(path: path, logger: logger, now: now)
+        }
+        // The file exists and is migrated now; the hook is set on the store
+        // thread before any job of a caller runs there.
+        let checkpointer = WALCheckpointer(path: path, limits: checkpoints, logger: logger)
+        self.checkpointer = checkpointer
+        do {
+            try thread.readBlocking { db in try checkpointer.attach(to: db) }
+        } catch {
+            checkpointer.stop()
+            thread.closeBlocking()
+            throw error
         }
     }
 
@@ -46,8 +73,14 @@ public final class SQLiteDeskStore: DatabaseDeskStore {
     public static let defaultMaxBatchedWrites = 256
 
     deinit {
+        checkpointer.stopLater()
         thread.close {}
     }
+
+    /// How many checkpoints ran in the background and on the committing
+    /// connection since the store was opened, and the most pages the WAL
+    /// held after a commit (``WALCheckpointer``).
+    public var checkpointStatistics: (background: Int, inline: Int, longestWAL: Int) { checkpointer.statistics }
 
     /// How many write transactions the store thread committed and how many
     /// writes they held since the store was opened (their ratio is the
@@ -154,6 +187,7 @@ public final class SQLiteDeskStore: DatabaseDeskStore {
     }
 
     public func close() async {
+        checkpointer.stop()
         await thread.close()
     }
 }

@@ -76,6 +76,12 @@ public protocol StoreDatabase: AnyObject {
     /// Locks a page row for a claim until the transaction ends (a suffix of its `SELECT`).
     var pageClaimLock: String { get }
 
+    /// SQL that holds for an open ticket's row (``TicketState/isOpen``):
+    /// letter for letter the `WHERE` of the store's partial index
+    /// `tickets_open`, which the open-ticket queries must repeat to use it.
+    /// By default `state NOT IN` ``StoreRows/closedStatesSQL``.
+    var openTicketCondition: String { get }
+
     // MARK: Operations only the dialect can write
 
     /// See ``TicketRecordStore/createTicket(_:claimingPagesFor:makePages:)``.
@@ -93,4 +99,8 @@ public protocol StoreDatabase: AnyObject {
 
     /// The schema version of the open database.
     func schemaVersion() throws -> Int
+}
+
+extension StoreDatabase {
+    public var openTicketCondition: String { "state NOT IN " + StoreRows.closedStatesSQL }
 }

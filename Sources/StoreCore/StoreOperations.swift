@@ -130,12 +130,12 @@ extension StoreDatabase {
     public func openTickets() throws -> [StoredTicket] {
         // The WHERE clause is the partial index `tickets_open`'s, letter
         // for letter, so only the open tickets are read.
-        try query(StoreRows.ticketColumns + " WHERE state NOT IN " + StoreRows.closedStatesSQL + " ORDER BY number",
+        try query(StoreRows.ticketColumns + " WHERE " + openTicketCondition + " ORDER BY number",
                   [], StoreRows.storedTicket)
     }
 
-    private static func openFilter(_ openOnly: Bool) -> String {
-        openOnly ? " AND state NOT IN " + StoreRows.closedStatesSQL : ""
+    private func openFilter(_ openOnly: Bool) -> String {
+        openOnly ? " AND " + openTicketCondition : ""
     }
 
     public func tickets(contact: ChatIdentity, openOnly: Bool, limit: Int) throws -> [StoredTicket] {
@@ -145,7 +145,7 @@ extension StoreDatabase {
             ("contact_nick", contact.nick, "contact_account IS NULL")
         }
         return try query(StoreRows.ticketColumns + " WHERE contact_network = $1 AND " + filter + " AND "
-            + asciiCaseInsensitiveEquals(column, "$2") + Self.openFilter(openOnly)
+            + asciiCaseInsensitiveEquals(column, "$2") + openFilter(openOnly)
             + " ORDER BY number DESC LIMIT $3",
             [StoreValue(contact.network), StoreValue(value), limitValue(limit)], StoreRows.storedTicket)
     }
@@ -154,7 +154,7 @@ extension StoreDatabase {
     /// PostgreSQL schema 5, because nothing in the gateway calls it (only
     /// tests); an index on it cost every contract ticket a B-tree write.
     public func tickets(customerNumber: String, openOnly: Bool, limit: Int) throws -> [StoredTicket] {
-        try query(StoreRows.ticketColumns + " WHERE customer_number = $1" + Self.openFilter(openOnly)
+        try query(StoreRows.ticketColumns + " WHERE customer_number = $1" + openFilter(openOnly)
             + " ORDER BY number DESC LIMIT $2",
             [StoreValue(customerNumber), limitValue(limit)], StoreRows.storedTicket)
     }

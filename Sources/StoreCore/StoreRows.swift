@@ -19,7 +19,8 @@ public enum StoreRows {
     public static let ticketColumns = "SELECT" + ticketColumnList + " FROM tickets"
 
     /// The states that are not open (`TicketState.isOpen == false`), as SQL.
-    /// The partial index `tickets_open` and `openTickets()` use this exact text.
+    /// PostgreSQL's partial index `tickets_open` and its open-ticket queries
+    /// use this exact text (``StoreDatabase/openTicketCondition``).
     public static let closedStatesSQL = "('resolved', 'closed', 'cancelled')"
 
     public static func storedTicket(_ row: some StoreRow) throws -> StoredTicket {

@@ -241,6 +241,8 @@ public final class SQLiteConnection {
     public let path: String
     private var handle: OpaquePointer?
     private var statements: [SQL.CacheKey: OpaquePointer] = [:]
+    /// Called after each commit (``setWALHook(_:)``); kept alive by the connection.
+    private var walHook: WALCheckpointer.CommitHook?
     /// Where the text of the statement being bound is copied (see ``bind(_:to:_:)``).
     private var textArena = TextArena()
 
@@ -258,7 +260,9 @@ public final class SQLiteConnection {
             if create { flags |= SQLITE_OPEN_CREATE }
         }
         var db: OpaquePointer?
-        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        // The default VFS with the WAL's writes gathered into one per commit
+        // (``CoalescingWALVFS``).
+        let rc = sqlite3_open_v2(path, &db, flags, CoalescingWALVFS.registered)
         guard rc == SQLITE_OK, let db else {
             let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
             sqlite3_close_v2(db)
@@ -286,6 +290,8 @@ public final class SQLiteConnection {
     /// Finalizes every cached statement and closes the file (a WAL database
     /// is checkpointed by the last connection to close). Further calls throw.
     public func close() {
+        if let handle, walHook != nil { sqlite3_wal_hook(handle, nil, nil) }
+        walHook = nil
         for statement in statements.values { sqlite3_finalize(statement) }
         statements.removeAll()
         textArena.free()
@@ -295,6 +301,45 @@ public final class SQLiteConnection {
 
     /// Whether ``close()`` was called.
     public var isClosed: Bool { handle == nil }
+
+    /// Makes `hook` see the WAL's length after each commit of this
+    /// connection (`sqlite3_wal_hook`, on the connection's thread), instead
+    /// of SQLite's automatic checkpoint; nothing after ``close()``.
+    func setWALHook(_ hook: WALCheckpointer.CommitHook) {
+        guard let handle else { return }
+        walHook = hook
+        sqlite3_wal_hook(handle, { context, db, _, frames in
+            guard let context, let db else { return SQLITE_OK }
+            Unmanaged<WALCheckpointer.CommitHook>.fromOpaque(context).takeUnretainedValue()
+                .committed(frames: Int(frames), on: db)
+            return SQLITE_OK
+        }, Unmanaged.passUnretained(hook).toOpaque())
+    }
+
+    /// Runs a checkpoint of the WAL into the database file
+    /// (`sqlite3_wal_checkpoint_v2` with `mode`, e.g. `SQLITE_CHECKPOINT_PASSIVE`):
+    /// the WAL's length in frames and how many of them are now copied.
+    @discardableResult
+    func checkpoint(mode: Int32) throws(SQLiteError) -> (frames: Int, copied: Int) {
+        let db = try open()
+        var frames: Int32 = 0
+        var copied: Int32 = 0
+        let rc = sqlite3_wal_checkpoint_v2(db, nil, mode, &frames, &copied)
+        guard rc == SQLITE_OK else { throw error(rc, nil) }
+        return (Int(frames), Int(copied))
+    }
+
+    /// The writes SQLite made to this connection's WAL file and those that
+    /// reached it since the file was opened (``CoalescingWALVFS`` gathers a
+    /// commit's frames into one): nil while no WAL is open (not in WAL mode,
+    /// nothing read yet). For tests and StoreBench.
+    public var walWriteStatistics: WALWriteStatistics? {
+        guard let handle else { return nil }
+        var file: UnsafeMutablePointer<sqlite3_file>?
+        guard sqlite3_file_control(handle, "main", SQLITE_FCNTL_JOURNAL_POINTER, &file) == SQLITE_OK, let file,
+              file.pointee.pMethods != nil else { return nil }
+        return CoalescingWALVFS.statistics(of: file)
+    }
 
     /// The SQL of every statement prepared on this connection so far (the
     /// cache's): what the store ran, for tests that check each one's plan.
