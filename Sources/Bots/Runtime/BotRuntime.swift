@@ -736,13 +736,55 @@ public actor BotRuntime<C: WallClock> {
     // MARK: - Routing
 
     /// `!name args`: the command name (lowercased) and the rest.
+    ///
+    /// Every line a bot gets passes through here; a line of ASCII (nearly
+    /// every command) is read byte by byte, with the same result as the
+    /// general path by `Character` (ASCII white space is U+0009…U+000D and
+    /// the space; letters and digits are `A`–`Z`, `a`–`z`, `0`–`9`).
     static func command(in text: String) -> (name: String, arguments: String)? {
+        if let ascii = asciiCommand(in: text) { return ascii }
+        return commandByCharacters(in: text)
+    }
+
+    /// ``command(in:)`` read by `Character` (any line; the reference the
+    /// ASCII path is tested against).
+    static func commandByCharacters(in text: String) -> (name: String, arguments: String)? {
         guard text.hasPrefix("!") else { return nil }
         let body = text.dropFirst()
         let name = body.prefix { !$0.isWhitespace }
         guard !name.isEmpty, name.count <= 20, name.allSatisfy({ $0.isLetter || $0.isNumber }) else { return nil }
         let rest = body.dropFirst(name.count).trimmedLine
         return (name.lowercased(), rest)
+    }
+
+    /// ``command(in:)`` for a line of ASCII only: `.some(nil)` when it is
+    /// not a command, nil when the line is not all ASCII (the general path
+    /// decides then).
+    static func asciiCommand(in text: String) -> (name: String, arguments: String)?? {
+        var text = text
+        return text.withUTF8 { bytes -> (name: String, arguments: String)?? in
+            guard !bytes.contains(where: { $0 >= 0x80 }) else { return nil }
+            guard bytes.first == UInt8(ascii: "!") else { return .some(nil) }
+            func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
+            var end = 1
+            while end < bytes.count, !isSpace(bytes[end]) { end += 1 }
+            let nameLength = end - 1
+            guard nameLength > 0, nameLength <= 20 else { return .some(nil) }
+            var name = [UInt8](repeating: 0, count: nameLength)
+            for index in 0..<nameLength {
+                let byte = bytes[1 + index]
+                switch byte {
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"): name[index] = byte + 0x20
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): name[index] = byte
+                default: return .some(nil)
+                }
+            }
+            var start = end, last = bytes.count
+            while start < last, isSpace(bytes[start]) { start += 1 }
+            while last > start, isSpace(bytes[last - 1]) { last -= 1 }
+            let arguments = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<last]), as: UTF8.self)
+            return .some((String(decoding: name, as: UTF8.self), arguments))
+        }
     }
 
     /// `name` as `network` compares it (its adapter's rule); unchanged for
@@ -780,10 +822,14 @@ public actor BotRuntime<C: WallClock> {
             }
             return
         }
-        support.journal.touch(conversationKey(message.sender))  // Persisted: the sender's conversation may change
         // A described action (`/me waits`) is never a command.
         let command = message.isAction ? nil : Self.command(in: text)
         let isKB = command.map { definitions.kbCommands.command(named: $0.name) != nil } ?? false
+        // Persisted: the sender's conversation may change — except by a KB
+        // query, which only reads its language (one held behind a PIN check
+        // is touched by the hold). A `!kb` from a stranger costs no journal
+        // entry, no sort and no store look-up at the step's end.
+        if !isKB { support.journal.touch(conversationKey(message.sender)) }
         let agentCommand = command.flatMap { definitions.agentCommands.command(named: $0.name) }
         let supportCommand = command.flatMap { definitions.supportCommands.command(named: $0.name) }
 
@@ -799,7 +845,10 @@ public actor BotRuntime<C: WallClock> {
                 await customerLines(text, message: message, settings: settings, fromChannel: channel)
             }
         case .direct:
-            if holdIfWaiting(message) { return }
+            if holdIfWaiting(message) {
+                if isKB { support.journal.touch(conversationKey(message.sender)) }  // Persisted: held with the conversation
+                return
+            }
             if isKB, let command {
                 kbQuery(command.arguments, message: message, settings: settings)
             } else if let agentCommand, let command, supportCommand == nil || agentCommand == .help,
