@@ -47,6 +47,22 @@ import Testing
         #expect(BotRuntime<ManualClock>.command(in: "!\u{301}kb vpn") == nil)
     }
 
+    @Test func aMessageSplitsIntoTheSameLinesWithTheFastPath() {
+        var random = SeededRandom(seed: 7)
+        let pieces = ["a", "Z", "!", "~", " ", "\t", "\r", "\n", "\r\n", "\u{0B}", "\u{0C}", "\u{85}", "\u{2028}",
+                      "\u{A0}", "ä", "\u{3000}", "10042", "VPN"]
+        var fast = 0
+        for _ in 0..<20_000 {
+            var text = ""
+            for _ in 0..<Int.random(in: 1...8, using: &random) { text += pieces[Int.random(in: 0..<pieces.count, using: &random)] }
+            #expect(BotRuntime<ManualClock>.lines(of: text) == BotRuntime<ManualClock>.linesByScalars(of: text),
+                    "\(text.debugDescription)")
+            if let first = text.utf8.first, let last = text.utf8.last, (0x21...0x7E).contains(first),
+               (0x21...0x7E).contains(last) { fast += 1 }
+        }
+        #expect(fast > 1000)
+    }
+
     @Test func theLanguageReadsTheSameByBytesAsByCharacters() {
         var decided = 0
         for line in Self.lines(count: 20_000) {

@@ -914,6 +914,17 @@ public actor BotRuntime<C: WallClock> {
     /// text, never a line break (issue 15: a number in such a "line" was
     /// taken as a customer number). Blank lines are dropped.
     static func lines(of text: String) -> [String] {
+        // One IRC line (no CR or LF) with visible ASCII at both ends is its
+        // own only line, untrimmed: what the general path makes of it too.
+        if let first = text.utf8.first, let last = text.utf8.last, (0x21...0x7E).contains(first),
+           (0x21...0x7E).contains(last), !text.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D }) {
+            return [text]
+        }
+        return linesByScalars(of: text)
+    }
+
+    /// ``lines(of:)`` for any text (the reference its fast path is tested against).
+    static func linesByScalars(of text: String) -> [String] {
         text.unicodeScalars.split(whereSeparator: { $0 == "\r" || $0 == "\n" })
             .map { String(String.UnicodeScalarView($0)).trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }
