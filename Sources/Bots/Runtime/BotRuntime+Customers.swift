@@ -327,17 +327,6 @@ extension BotRuntime {
         if commit.pageClaim == .claimed { claimedAtCreation.formUnion(commit.pages.map(\.id.rawValue)) }
         let ticket = commit.ticket
         tickets.sync(with: ticket)
-        // A contract ticket's pages go first, alone, before anything else
-        // is worded: the commit is the page path's only wait. A crash before
-        // the customer is told loses nothing the store does not hold (the
-        // ticket and its pages are committed; the conversation goes on from
-        // the ticket). A no-contract ticket's announcement follows the
-        // customer's answer, as before.
-        let pagesFirst = ticket.group == .contract && !commit.pages.isEmpty
-        if pagesFirst {
-            await sendPages(commit.pages, now: now, group: ticket.group)
-            await handOverPagesNow()
-        }
         if ticket.group == .contract { counters.ticketsCreatedContract += 1 } else { counters.ticketsCreatedNoContract += 1 }
         logger.notice("ticket created", ["ticket": ticket.number, "priority": ticket.priority, "group": ticket.group.rawValue,
                                          "customer": ticket.customerName, "contact": identity.description,
@@ -356,7 +345,10 @@ extension BotRuntime {
         if let line = told.agents, let channel = pager.channel {
             say(ChatAction(network: pager.network, recipient: .channel(channel), text: line))
         }
-        if !pagesFirst { await sendPages(commit.pages, now: now, group: ticket.group) }
+        // The customer is told first, then the pages follow in the same
+        // batch on the same lane: a crash between the two loses nothing (the
+        // pages are in the store's outbox and go out at the next start).
+        await sendPages(commit.pages, now: now, group: ticket.group)
     }
 
     /// Builds pages for tickets of customers on `network`.
