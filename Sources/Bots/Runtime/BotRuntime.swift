@@ -147,6 +147,10 @@ public actor BotRuntime<C: WallClock> {
     /// went out, so the store read it takes is not on the page's path.
     var pageTimerStale = false
 
+    /// Set when this step's pages were handed over before its end
+    /// (``handOverPagesNow()``): ``flush()`` still treats it as a page step.
+    var pagesHandedEarly = false
+
     /// Networks whose send-queue backlog the agents were warned about (until
     /// it clears; see ``watchBacklogs(now:)``).
     var backlogWarned: Set<String> = []
@@ -477,14 +481,33 @@ public actor BotRuntime<C: WallClock> {
     /// outbox timer's store read when the step handed over pages
     /// (``pageTimerStale``): the ticket's commit is the page path's only wait.
     func flush() async {
-        let pages = outgoing.contains { $0.deliveryID != nil && $0.lane == .urgent }
+        let pages = pagesHandedEarly || outgoing.contains { $0.deliveryID != nil && $0.lane == .urgent }
+        pagesHandedEarly = false
         if !pages { await persistConversations() }  // Persisted: before any line of this step goes out
-        if await sendOutgoing(), schedule.deadline(of: .backlog) == nil {
-            schedule.set(.backlog, at: clock.date.addingTimeInterval(backlogWatchInterval))
-        }
+        await sendOutgoingAndWatch()
         if pages { await persistConversations() }  // Persisted: the ticket was committed first
         if pageTimerStale { await refreshPageTimer(now: clock.date) }
         rearm()
+    }
+
+    /// Hands the step's lines so far — a new ticket's confirmation, the
+    /// agents' channel line and its pages, in that order, one call to the
+    /// network — to the networks now, before the step's bookkeeping (its
+    /// escalation and SLA deadlines, its log line) is done: the page path
+    /// is the commit, the wording and the write (issue 12). The step stays a
+    /// page step for ``flush()``: its conversation snapshot still comes
+    /// after its lines.
+    func handOverPagesNow() async {
+        pagesHandedEarly = true
+        await sendOutgoingAndWatch()
+    }
+
+    /// ``sendOutgoing()``, arming the backlog watch when lines went out
+    /// (``watchBacklogs(now:)`` runs on its timer, not in every step).
+    private func sendOutgoingAndWatch() async {
+        if await sendOutgoing(), schedule.deadline(of: .backlog) == nil {
+            schedule.set(.backlog, at: clock.date.addingTimeInterval(backlogWatchInterval))
+        }
     }
 
     /// Sends what is queued; whether anything went out. With a lease, the
