@@ -7,6 +7,10 @@ public enum Language: String, Sendable, Hashable, CaseIterable, Codable, CustomS
 
     /// `de`, `deutsch`, `german`, `en`, `english`, `englisch` (any case).
     public init?(word: String) {
+        // The configured form ("de", "en") is asked on every step (a
+        // network's default language): no lowercasing and trimming for it.
+        if word == "de" { self = .de; return }
+        if word == "en" { self = .en; return }
         switch word.lowercased().trimmingCharacters(in: .whitespaces) {
         case "de", "deutsch", "german", "ger": self = .de
         case "en", "english", "englisch", "eng": self = .en

@@ -63,6 +63,16 @@ import Testing
         #expect(fast > 1000)
     }
 
+    @Test func aLanguageNameIsReadInAnyCaseAndPadding() {
+        for (word, language) in [("de", Language.de), ("en", .en), ("DE", .de), (" En ", .en), ("Deutsch", .de),
+                                 ("english", .en), ("englisch", .en), ("\tger", .de), ("eng", .en), ("\u{A0}de", .de)] {
+            #expect(Language(word: word) == language, "\(word.debugDescription)")
+        }
+        for word in ["", "fr", "d e", "e", "deu", "de\n"] {
+            #expect(Language(word: word) == nil, "\(word.debugDescription)")
+        }
+    }
+
     @Test func theLanguageReadsTheSameByBytesAsByCharacters() {
         var decided = 0
         for line in Self.lines(count: 20_000) {
