@@ -14,7 +14,7 @@
 // 2. `!kb` throughput: 200 `!kb <words>` requests from 20 clients at once;
 //    from the first request sent to the last answer line read. Rounds are
 //    0.3 s apart, so each burst meets a rested send queue; back to back, the
-//    fast setting's rate (5,000 lines/s, ~1,300 answers of 3–4 lines) is the
+//    fast setting's rate (20,000 lines/s, ~5,000 answers of 3–4 lines) is the
 //    limit.
 // 3. sequential `!kb`: one ordinary client (TCP_NODELAY, no quick-ACK
 //    tricks) asks, reads the whole answer, asks again;
@@ -93,6 +93,34 @@ func threadSwitches() -> [Int: (name: String, switches: Int)] {
     return result
 }
 
+/// CPU time (nanoseconds on a CPU, `/proc/self/task/<tid>/schedstat`) per
+/// thread of this process now: compared before and after a phase, the
+/// threads that lived through it and are not the bench's show the gateway's
+/// own CPU, which a loaded machine's scheduling does not blur as it blurs
+/// wall-clock latency.
+func threadCPU() -> [Int: Int] {
+    var result: [Int: Int] = [:]
+    guard let tids = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { return result }
+    for tid in tids {
+        guard let id = Int(tid),
+              let text = try? String(contentsOfFile: "/proc/self/task/\(tid)/schedstat", encoding: .utf8),
+              let first = text.split(separator: " ").first, let nanoseconds = Int(first) else { continue }
+        result[id] = nanoseconds
+    }
+    return result
+}
+
+/// Microseconds of CPU per `count` operations spent by the gateway's threads
+/// (alive in `before`, not named `bench…`) since `before`.
+func gatewayCPU(since before: [Int: Int], names: [Int: (name: String, switches: Int)], per count: Int) -> Double {
+    var total = 0
+    for (tid, now) in threadCPU() {
+        guard let then = before[tid], let name = names[tid]?.name, !name.hasPrefix("bench") else { continue }
+        total += now - then
+    }
+    return Double(total) / 1000 / Double(count)
+}
+
 let server = try await NgircdServer.start()
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gatewaybench-\(UUID().uuidString.prefix(8))").path
 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -134,6 +162,8 @@ let agentThread = Thread {
 agentThread.name = "bench-agent"
 agentThread.start()
 let threadsBefore = Mutex<[Int: (name: String, switches: Int)]>([:])
+let pageCPUBefore = Mutex<[Int: Int]>([:])
+var pageCPU: [Double] = []
 let traceStart = Mutex<UInt64>(0)
 var pageLatencies: [Double] = []
 var pageSwitches: [Double] = []
@@ -160,6 +190,7 @@ for index in 1...pageCount {
             _ = try client.expectMessage(from: "switchboard", containing: "How serious")
         }
         threadsBefore.withLock { $0 = threadSwitches() }
+        pageCPUBefore.withLock { $0 = threadCPU() }
         _ = HopTrace.take()
         traceStart.withLock { $0 = HopTrace.now() }
         let switches = contextSwitches()
@@ -179,6 +210,7 @@ for index in 1...pageCount {
         byName[now.name, default: 0] += now.switches - then.switches
     }
     gatewaySwitches.append(Double(gateway))
+    pageCPU.append(gatewayCPU(since: pageCPUBefore.withLock { $0 }, names: before, per: 1))
     for (name, count) in byName { switchesByName[name, default: []].append(Double(count)) }
     let page = pages.withLock { $0.removeFirst() }
     let latency = milliseconds(sent.duration(to: page.receivedAt))
@@ -223,7 +255,9 @@ print("""
        context switches per page, last answer sent → page read (whole process: gateway and the bench's clients, \
     the customer's "is saved" included): median \(String(format: "%.0f", percentile(pageSwitches.sorted(), 0.5)))
        the gateway's threads alone (not the bench's clients): median \(String(format: "%.0f", percentile(gatewaySwitches.sorted(), 0.5))); \
-    mean per page by thread name: \(switchReport)\(hopReport)
+    mean per page by thread name: \(switchReport)
+       the gateway's CPU per page, last answer read → page read (schedstat, kernel included; the customer's "is saved" \
+    and the commit's CPU included): median \(String(format: "%.0f", percentile(pageCPU.sorted(), 0.5))) µs\(hopReport)
     """)
 
 // The machine's floor for the durable part, measured the same way right
@@ -343,7 +377,7 @@ var rates: [Double] = []
 var answerLatencies: [Double] = []
 for round in 1...kbRounds {
     // Each round is a burst arriving at once on a rested gateway: the fast
-    // send queue (1,000 lines at once, then one every 0.2 ms) refills in 0.2 s.
+    // send queue (1,000 lines at once, then one every 50 µs) refills in 0.05 s.
     try await Task.sleep(for: .milliseconds(300))
     let result = try await burst(clients, to: "switchboard", requests: queries.map { "!kb \($0)" },
                                  linesPerRequest: linesPerQuery)
@@ -363,24 +397,54 @@ print("""
 // MARK: 3. Sequential !kb with an ordinary client
 
 let reader = try await TestUser.connect(port: server.port, nick: "leser")
+// A rested send queue, as for each burst: the last burst round spent most
+// of the bucket. The fast preset (1,000 lines at once, then 20,000 lines/s)
+// carries ~5,000 answers/s of 3.9 lines back to back; a tired bucket would
+// show as a median by query that grows with the lines (a token's interval
+// a line: with the old 5,000 lines/s it was 0.8 ms for 4 lines).
+try await Task.sleep(for: .milliseconds(300))
 let sequentialRequests = sequentialCount
 let sequentialThreadsBefore = threadSwitches()
-let sequential = try await reader.run { c -> (latencies: [Double], seconds: Double) in
+let sequentialCPUBefore = threadCPU()
+_ = HopTrace.take()
+/// Per hop of the sequential answers (with SWITCHBOARD_HOP_TRACE): milliseconds since the hop before.
+let sequentialHops = Mutex<[HopTrace.Hop: [Double]]>([:])
+let sequentialHopToRead = Mutex<[Double]>([])
+let sequential = try await reader.run { c -> (latencies: [Double], seconds: Double, byQuery: [[Double]]) in
     var latencies: [Double] = []
+    var byQuery = [[Double]](repeating: [], count: queries.count)
     latencies.reserveCapacity(sequentialRequests)
     let start = ContinuousClock.now
     for index in 0..<sequentialRequests {
         let query = index % queries.count
+        let traceStart = HopTrace.now()
         let sent = ContinuousClock.now
         c.privmsg("switchboard", "!kb \(queries[query])")
         var last = sent
         for _ in 0..<linesPerQuery[query] {
             last = try c.expect("kb answer line", timeout: .seconds(20)) { $0.nick == "switchboard" }.receivedAt
         }
-        latencies.append(milliseconds(sent.duration(to: last)))
+        let latency = milliseconds(sent.duration(to: last))
+        latencies.append(latency)
+        byQuery[query].append(latency)
+        if HopTrace.isEnabled {
+            // The request's chain: each hop's first mark after the hop before.
+            let marks = HopTrace.take()
+            var previous = traceStart
+            var times: [(HopTrace.Hop, Double)] = []
+            for hop in HopTrace.Hop.allCases {
+                guard let mark = marks.first(where: { $0.hop == hop && $0.nanoseconds >= previous }) else { continue }
+                times.append((hop, Double(mark.nanoseconds - previous) / 1e6))
+                previous = mark.nanoseconds
+            }
+            let end = traceStart + UInt64(latency * 1e6)
+            sequentialHops.withLock { hops in for (hop, time) in times { hops[hop, default: []].append(time) } }
+            sequentialHopToRead.withLock { $0.append(end >= previous ? Double(end - previous) / 1e6 : 0) }
+        }
     }
-    return (latencies.sorted(), start.duration(to: .now).timeInterval)
+    return (latencies.sorted(), start.duration(to: .now).timeInterval, byQuery)
 }
+let sequentialCPU = gatewayCPU(since: sequentialCPUBefore, names: sequentialThreadsBefore, per: sequentialCount)
 let sequentialRate = Double(sequentialCount) / sequential.seconds
 // The gateway's thread switches per answer: threads alive before and after
 // the run that are not the bench's (the hand-offs a request costs).
@@ -402,7 +466,21 @@ print("""
     \(String(format: "%.0f", sequentialRate)) answers/s
        the gateway's thread switches per answer: \(String(format: "%.1f", Double(sequentialSwitches) / Double(sequentialCount))) \
     (by thread name: \(sequentialSwitchReport))
+       the gateway's CPU per answer (its threads' schedstat run time, kernel included): \(String(format: "%.0f", sequentialCPU)) µs
+       median by query (lines): \(queries.indices.map { "\(linesPerQuery[$0])l \(format(percentile(sequential.byQuery[$0].sorted(), 0.5)))" }.joined(separator: ", "))
     """)
+if HopTrace.isEnabled {
+    var report = "   where a sequential answer's time goes (SWITCHBOARD_HOP_TRACE; median ms since the hop before):"
+    let hops = sequentialHops.withLock { $0 }
+    for hop in HopTrace.Hop.allCases {
+        guard let times = hops[hop] else { continue }
+        let sorted = times.sorted()
+        report += "\n     \(hop.label.padding(toLength: 26, withPad: " ", startingAt: 0)) median \(format(percentile(sorted, 0.5)))  p90 \(format(percentile(sorted, 0.9)))  (\(times.count) answers)"
+    }
+    let rest = sequentialHopToRead.withLock { $0 }.sorted()
+    report += "\n     \("last line read by client".padding(toLength: 26, withPad: " ", startingAt: 0)) median \(format(percentile(rest, 0.5)))  p90 \(format(percentile(rest, 0.9)))"
+    print(report)
+}
 
 // MARK: 4. Floors: relay through ngircd, echo bot on the same client library
 

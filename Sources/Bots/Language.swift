@@ -7,6 +7,10 @@ public enum Language: String, Sendable, Hashable, CaseIterable, Codable, CustomS
 
     /// `de`, `deutsch`, `german`, `en`, `english`, `englisch` (any case).
     public init?(word: String) {
+        // The configured form ("de", "en") is asked on every step (a
+        // network's default language): no lowercasing and trimming for it.
+        if word == "de" { self = .de; return }
+        if word == "en" { self = .en; return }
         switch word.lowercased().trimmingCharacters(in: .whitespaces) {
         case "de", "deutsch", "german", "ger": self = .de
         case "en", "english", "englisch", "eng": self = .en
@@ -58,6 +62,13 @@ public enum LanguageDetector {
 
     /// `de` or `en` when the line clearly is one of them, else nil.
     public static func detect(_ text: String) -> Language? {
+        if let counts = asciiCounts(text) { return verdict(de: counts.de, en: counts.en) }
+        return detectByCharacters(text)
+    }
+
+    /// ``detect(_:)`` read by `Character` (any line; the reference the ASCII
+    /// path is tested against).
+    static func detectByCharacters(_ text: String) -> Language? {
         var de = 0, en = 0
         var typographicApostrophe = false
         for scalar in text.unicodeScalars {
@@ -76,9 +87,48 @@ public enum LanguageDetector {
             if german.contains(word) { de += 1 }
             if english.contains(word) { en += 1 }
         }
+        return verdict(de: de, en: en)
+    }
+
+    /// The language that clearly wins the count, if one does.
+    private static func verdict(de: Int, en: Int) -> Language? {
         if de == en { return nil }
         let (winner, loser, language) = de > en ? (de, en, Language.de) : (en, de, Language.en)
         if loser == 0 || winner - loser >= 2 { return language }
         return nil
+    }
+
+    /// The word counts of ``detect(_:)`` for a line of ASCII only (nil
+    /// otherwise), read byte by byte: the same words as the general path
+    /// (runs of letters and `'`, lowercased, the first 60), without
+    /// lowercasing the line and splitting it into `Character`s first. A
+    /// `!kb` line from a stranger is measured here on every query.
+    static func asciiCounts(_ text: String) -> (de: Int, en: Int)? {
+        var text = text
+        return text.withUTF8 { bytes -> (de: Int, en: Int)? in
+            guard !bytes.contains(where: { $0 >= 0x80 }) else { return nil }
+            var de = 0, en = 0, words = 0
+            var word: [UInt8] = []
+            word.reserveCapacity(32)
+            func count() {
+                guard !word.isEmpty else { return }
+                words += 1
+                let string = String(decoding: word, as: UTF8.self)
+                if german.contains(string) { de += 1 }
+                if english.contains(string) { en += 1 }
+                word.removeAll(keepingCapacity: true)
+            }
+            for byte in bytes {
+                switch byte {
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"): word.append(byte + 0x20)
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "'"): word.append(byte)
+                default:
+                    count()
+                    if words == 60 { return (de, en) }
+                }
+            }
+            count()
+            return (de, en)
+        }
     }
 }

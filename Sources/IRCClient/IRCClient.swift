@@ -411,7 +411,8 @@ public actor IRCClient<C: WallClock> {
                 flushEvents()
                 return reason
             }
-            await sleepOrWake(until: session.nextDeadline(now: clock.date))
+            let now = clock.date
+            await sleepOrWake(until: inspectSession { $0.nextDeadline(now: now) })
         }
     }
 
@@ -459,11 +460,20 @@ public actor IRCClient<C: WallClock> {
             flushEvents()
         }
         let now = clock.date
-        if session.hasDisconnectRequest {
+        let (disconnect, deadline) = inspectSession { ($0.hasDisconnectRequest, $0.nextDeadline(now: now)) }
+        if disconnect {
             wake()
-        } else if let deadline = session.nextDeadline(now: now), timer.map({ $0.deadline > deadline }) ?? true {
+        } else if let deadline, timer.map({ $0.deadline > deadline }) ?? true {
             wake()
         }
+    }
+
+    /// Reads the session in place. A non-mutating call on the actor's
+    /// stored struct copies it whole first (every buffer of the session and
+    /// its send queue retained, then released); an `inout` access does not.
+    /// On every answer's path, so it matters.
+    private func inspectSession<T>(_ body: (inout IRCSession) -> T) -> T {
+        body(&session)
     }
 
     /// Every line the session releases now, up to ``batchLimit`` bytes, as

@@ -310,14 +310,18 @@ public struct IRCSession: Sendable {
             sendQuit(now: now)
         }
         let registered = phase == .registered
-        let splitter = IRCLineSplitter(
-            relayPrefixLength: ownHostmask.flatMap { $0.user != nil && $0.host != nil ? $0.description.utf8.count + 2 : nil }
-                ?? IRCLimits.assumedRelayPrefixLength,
-            lineLimit: isupport.lineLength)
-        let lineLimit = isupport.lineLength
+        // The splitter is made only for a text that starts now (once per
+        // text, not per line): its relay prefix is our hostmask's length.
+        let hostmask = ownHostmask
+        let isupport = self.isupport
         let quitting = shutdownState?.quitSentAt != nil
         return queue.next(now: now, sendTexts: registered && isReady && !quitting, sendControl: registered && !quitting,
                           chargeImmediate: registered, mayDeliver: deliveryGate) { item in
+            let lineLimit = isupport.lineLength
+            let splitter = IRCLineSplitter(
+                relayPrefixLength: hostmask.flatMap { $0.user != nil && $0.host != nil ? $0.description.utf8.count + 2 : nil }
+                    ?? IRCLimits.assumedRelayPrefixLength,
+                lineLimit: lineLimit)
             do {
                 let messages = try splitter.split(item.text, command: item.notice ? .notice : .privmsg,
                                                   target: item.target, ctcpAction: item.action)

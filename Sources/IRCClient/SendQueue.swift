@@ -46,7 +46,7 @@ import IRC
 /// then confirms the whole batch with ``written(now:)``.
 ///
 /// When the bucket is nearly empty and refills fast (the fast setting:
-/// a line every 0.2 ms once the burst is spent), a text's lines would leave
+/// a line every 50 µs once the burst is spent), a text's lines would leave
 /// one token apart, each its own write; ngircd relays them as separate
 /// packets and, with Nagle on its side, holds the second until the reader
 /// acknowledges the first — up to the reader's delayed ACK (40 ms). So a

@@ -270,6 +270,13 @@ enum AnswerParser {
 
     /// The line without the consumed parts and a leading greeting, trimmed
     /// of separators; nil when nothing substantive is left.
+    /// What separates parts of an answer; dropped at the start of the remainder.
+    /// (Built once: a `CharacterSet` made from characters costs more than
+    /// parsing the whole line, on every customer answer.)
+    static let separators = CharacterSet(charactersIn: " \t,;:.-–—!?/|()[]")
+    /// What is dropped at the end of the remainder (sentence punctuation stays).
+    static let trailingSeparators = CharacterSet(charactersIn: " \t,;:-–—/|(")
+
     static func remainder(of line: String, without consumed: [Range<String.Index>], tokens: [Token]) -> String? {
         var text = ""
         var index = line.startIndex
@@ -290,14 +297,14 @@ enum AnswerParser {
             rest = trimmed
             break
         }
-        let separators = CharacterSet(charactersIn: " \t,;:.-–—!?/|()[]")
+        let separators = Self.separators
         // Parts left empty by a removed answer ("VPN down, , seit heute").
         let joined = rest.split(separator: ",", omittingEmptySubsequences: false)
             .filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.joined(separator: ",")
         // Separators go at both ends; sentence punctuation stays at the end.
         var cleaned = joined.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
         cleaned = String(cleaned.drop { $0.unicodeScalars.allSatisfy(separators.contains) })
-        let trailing = CharacterSet(charactersIn: " \t,;:-–—/|(")
+        let trailing = Self.trailingSeparators
         while let last = cleaned.last, last.unicodeScalars.allSatisfy(trailing.contains) { cleaned.removeLast() }
         let remainingWords = Self.tokens(cleaned).filter { !$0.isNumber }
         let substantive = remainingWords.filter { !filler.contains($0.text) && !greetings.contains($0.text) }

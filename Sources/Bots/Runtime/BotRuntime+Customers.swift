@@ -334,16 +334,8 @@ extension BotRuntime {
         let ticket = commit.ticket
         tickets.sync(with: ticket)
         if ticket.group == .contract { counters.ticketsCreatedContract += 1 } else { counters.ticketsCreatedNoContract += 1 }
-        logger.notice("ticket created", ["ticket": ticket.number, "priority": ticket.priority, "group": ticket.group.rawValue,
-                                         "customer": ticket.customerName, "contact": identity.description,
-                                         "pages": commit.pages.count])
         support.ticketCreated(ticket.number, group: ticket.group, in: conversation,
                               offerAt: ticket.group == .noContract ? now.addingTimeInterval(desk.messageOfferDelay) : nil)
-
-        if ticket.group == .contract {
-            escalation.ticketCreated(ticket, plan: creation.plan, request: creation.request, network: pager.network,
-                                     now: now, escalationContext)
-        }
         let told = creation.told(ticket, queuePosition: tickets.queue.position(of: ticket.number),
                                  language: conversation.language, texts: definitions.support, zone: desk.zone,
                                  nick: { nick(of: $0) }, tierName: { [desk] in desk.tiers.tier($0)?.name })
@@ -355,6 +347,16 @@ extension BotRuntime {
         // batch on the same lane: a crash between the two loses nothing (the
         // pages are in the store's outbox and go out at the next start).
         await sendPages(commit.pages, now: now, group: ticket.group)
+        // A contract ticket's lines go to the network now: its escalation
+        // and SLA deadlines and the log line are not on the page's path.
+        if ticket.group == .contract && !commit.pages.isEmpty { await handOverPagesNow() }
+        if ticket.group == .contract {
+            escalation.ticketCreated(ticket, plan: creation.plan, request: creation.request, network: pager.network,
+                                     now: now, escalationContext)
+        }
+        logger.notice("ticket created", ["ticket": ticket.number, "priority": ticket.priority, "group": ticket.group.rawValue,
+                                         "customer": ticket.customerName, "contact": identity.description,
+                                         "pages": commit.pages.count])
     }
 
     /// Builds pages for tickets of customers on `network`.

@@ -151,6 +151,10 @@ public actor BotRuntime<C: WallClock> {
     /// went out, so the store read it takes is not on the page's path.
     var pageTimerStale = false
 
+    /// Set when this step's pages were handed over before its end
+    /// (``handOverPagesNow()``): ``flush()`` still treats it as a page step.
+    var pagesHandedEarly = false
+
     /// Networks whose send-queue backlog the agents were warned about (until
     /// it clears; see ``watchBacklogs(now:)``).
     var backlogWarned: Set<String> = []
@@ -481,14 +485,33 @@ public actor BotRuntime<C: WallClock> {
     /// outbox timer's store read when the step handed over pages
     /// (``pageTimerStale``): the ticket's commit is the page path's only wait.
     func flush() async {
-        let pages = outgoing.contains { $0.deliveryID != nil && $0.lane == .urgent }
+        let pages = pagesHandedEarly || outgoing.contains { $0.deliveryID != nil && $0.lane == .urgent }
+        pagesHandedEarly = false
         if !pages { await persistConversations() }  // Persisted: before any line of this step goes out
-        if await sendOutgoing(), schedule.deadline(of: .backlog) == nil {
-            schedule.set(.backlog, at: clock.date.addingTimeInterval(backlogWatchInterval))
-        }
+        await sendOutgoingAndWatch()
         if pages { await persistConversations() }  // Persisted: the ticket was committed first
         if pageTimerStale { await refreshPageTimer(now: clock.date) }
         rearm()
+    }
+
+    /// Hands the step's lines so far — a new ticket's confirmation, the
+    /// agents' channel line and its pages, in that order, one call to the
+    /// network — to the networks now, before the step's bookkeeping (its
+    /// escalation and SLA deadlines, its log line) is done: the page path
+    /// is the commit, the wording and the write (issue 12). The step stays a
+    /// page step for ``flush()``: its conversation snapshot still comes
+    /// after its lines.
+    func handOverPagesNow() async {
+        pagesHandedEarly = true
+        await sendOutgoingAndWatch()
+    }
+
+    /// ``sendOutgoing()``, arming the backlog watch when lines went out
+    /// (``watchBacklogs(now:)`` runs on its timer, not in every step).
+    private func sendOutgoingAndWatch() async {
+        if await sendOutgoing(), schedule.deadline(of: .backlog) == nil {
+            schedule.set(.backlog, at: clock.date.addingTimeInterval(backlogWatchInterval))
+        }
     }
 
     /// Sends what is queued; whether anything went out. With a lease, the
@@ -740,13 +763,55 @@ public actor BotRuntime<C: WallClock> {
     // MARK: - Routing
 
     /// `!name args`: the command name (lowercased) and the rest.
+    ///
+    /// Every line a bot gets passes through here; a line of ASCII (nearly
+    /// every command) is read byte by byte, with the same result as the
+    /// general path by `Character` (ASCII white space is U+0009…U+000D and
+    /// the space; letters and digits are `A`–`Z`, `a`–`z`, `0`–`9`).
     static func command(in text: String) -> (name: String, arguments: String)? {
+        if let ascii = asciiCommand(in: text) { return ascii }
+        return commandByCharacters(in: text)
+    }
+
+    /// ``command(in:)`` read by `Character` (any line; the reference the
+    /// ASCII path is tested against).
+    static func commandByCharacters(in text: String) -> (name: String, arguments: String)? {
         guard text.hasPrefix("!") else { return nil }
         let body = text.dropFirst()
         let name = body.prefix { !$0.isWhitespace }
         guard !name.isEmpty, name.count <= 20, name.allSatisfy({ $0.isLetter || $0.isNumber }) else { return nil }
         let rest = body.dropFirst(name.count).trimmedLine
         return (name.lowercased(), rest)
+    }
+
+    /// ``command(in:)`` for a line of ASCII only: `.some(nil)` when it is
+    /// not a command, nil when the line is not all ASCII (the general path
+    /// decides then).
+    static func asciiCommand(in text: String) -> (name: String, arguments: String)?? {
+        var text = text
+        return text.withUTF8 { bytes -> (name: String, arguments: String)?? in
+            guard !bytes.contains(where: { $0 >= 0x80 }) else { return nil }
+            guard bytes.first == UInt8(ascii: "!") else { return .some(nil) }
+            func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
+            var end = 1
+            while end < bytes.count, !isSpace(bytes[end]) { end += 1 }
+            let nameLength = end - 1
+            guard nameLength > 0, nameLength <= 20 else { return .some(nil) }
+            var name = [UInt8](repeating: 0, count: nameLength)
+            for index in 0..<nameLength {
+                let byte = bytes[1 + index]
+                switch byte {
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"): name[index] = byte + 0x20
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): name[index] = byte
+                default: return .some(nil)
+                }
+            }
+            var start = end, last = bytes.count
+            while start < last, isSpace(bytes[start]) { start += 1 }
+            while last > start, isSpace(bytes[last - 1]) { last -= 1 }
+            let arguments = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<last]), as: UTF8.self)
+            return .some((String(decoding: name, as: UTF8.self), arguments))
+        }
     }
 
     /// `name` as `network` compares it (its adapter's rule); unchanged for
@@ -784,7 +849,6 @@ public actor BotRuntime<C: WallClock> {
             }
             return
         }
-        support.journal.touch(conversationKey(message.sender))  // Persisted: the sender's conversation may change
         // A described action (`/me waits`) is never a command.
         let command = message.isAction ? nil : Self.command(in: text)
         if let id = message.sourceID, message.place == .direct || message.addressedToBot || command != nil {
@@ -792,6 +856,11 @@ public actor BotRuntime<C: WallClock> {
             stepMessages.append((HandledMessage(network: message.network, sourceID: id), conversationKey(message.sender)))
         }
         let isKB = command.map { definitions.kbCommands.command(named: $0.name) != nil } ?? false
+        // Persisted: the sender's conversation may change — except by a KB
+        // query, which only reads its language (one held behind a PIN check
+        // is touched by the hold). A `!kb` from a stranger costs no journal
+        // entry, no sort and no store look-up at the step's end.
+        if !isKB { support.journal.touch(conversationKey(message.sender)) }
         let agentCommand = command.flatMap { definitions.agentCommands.command(named: $0.name) }
         let supportCommand = command.flatMap { definitions.supportCommands.command(named: $0.name) }
 
@@ -807,7 +876,10 @@ public actor BotRuntime<C: WallClock> {
                 await customerLines(text, message: message, settings: settings, fromChannel: channel)
             }
         case .direct:
-            if holdIfWaiting(message) { return }
+            if holdIfWaiting(message) {
+                if isKB { support.journal.touch(conversationKey(message.sender)) }  // Persisted: held with the conversation
+                return
+            }
             if isKB, let command {
                 kbQuery(command.arguments, message: message, settings: settings)
             } else if let agentCommand, let command, supportCommand == nil || agentCommand == .help,
@@ -851,6 +923,17 @@ public actor BotRuntime<C: WallClock> {
     /// text, never a line break (issue 15: a number in such a "line" was
     /// taken as a customer number). Blank lines are dropped.
     static func lines(of text: String) -> [String] {
+        // One IRC line (no CR or LF) with visible ASCII at both ends is its
+        // own only line, untrimmed: what the general path makes of it too.
+        if let first = text.utf8.first, let last = text.utf8.last, (0x21...0x7E).contains(first),
+           (0x21...0x7E).contains(last), !text.utf8.contains(where: { $0 == 0x0A || $0 == 0x0D }) {
+            return [text]
+        }
+        return linesByScalars(of: text)
+    }
+
+    /// ``lines(of:)`` for any text (the reference its fast path is tested against).
+    static func linesByScalars(of text: String) -> [String] {
         text.unicodeScalars.split(whereSeparator: { $0 == "\r" || $0 == "\n" })
             .map { String(String.UnicodeScalarView($0)).trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }
