@@ -106,19 +106,48 @@ public struct PGRow {
 
     func int(_ index: Int) throws -> Int { Int(try int64(index)) }
 
-    /// A `bigint[]` column in text form (`{1,2,3}`).
+    /// A `bigint[]` column in text form (`{1,2,3}`), read byte by byte (a
+    /// split into substrings and a map cost ~2 µs per ticket creation,
+    /// which reads its page ids this way).
     func int64Array(_ index: Int) throws -> [Int64] {
         let text = try require(index)
-        guard text.hasPrefix("{"), text.hasSuffix("}") else {
+        let values = text.utf8.withContiguousStorageIfAvailable(Self.int64Array) ?? Array(text.utf8)
+            .withUnsafeBufferPointer(Self.int64Array)
+        guard let values else {
             throw TicketStoreError.corrupt("\(context): column \(index) is '\(text)', not an integer array")
         }
-        let inner = text.dropFirst().dropLast()
-        if inner.isEmpty { return [] }
-        return try inner.split(separator: ",").map { element in
-            guard let value = Int64(element) else {
-                throw TicketStoreError.corrupt("\(context): column \(index) holds '\(element)', not an integer")
+        return values
+    }
+
+    /// `{}`, `{7}`, `{1,-2,3}`; nil for anything else (also an element
+    /// out of `Int64`'s range).
+    private static func int64Array(_ bytes: UnsafeBufferPointer<UInt8>) -> [Int64]? {
+        guard bytes.count >= 2, bytes[0] == UInt8(ascii: "{"), bytes[bytes.count - 1] == UInt8(ascii: "}") else {
+            return nil
+        }
+        let end = bytes.count - 1
+        var values: [Int64] = []
+        var position = 1
+        if position == end { return values }
+        while true {
+            let negative = bytes[position] == UInt8(ascii: "-")
+            if negative { position += 1 }
+            var value: Int64 = 0
+            let start = position
+            while position < end, bytes[position] >= UInt8(ascii: "0"), bytes[position] <= UInt8(ascii: "9") {
+                let digit = Int64(bytes[position] - UInt8(ascii: "0"))
+                let (shifted, overflowTimes) = value.multipliedReportingOverflow(by: 10)
+                let (next, overflowAdd) = negative ? shifted.subtractingReportingOverflow(digit)
+                    : shifted.addingReportingOverflow(digit)
+                if overflowTimes || overflowAdd { return nil }
+                value = next
+                position += 1
             }
-            return value
+            if position == start { return nil }
+            values.append(value)
+            if position == end { return values }
+            guard bytes[position] == UInt8(ascii: ",") else { return nil }
+            position += 1
         }
     }
 

@@ -370,6 +370,22 @@ import Testing
         }
     }
 
+    /// Creation reads its page ids from a `bigint[]` in text form; anything
+    /// but a well-formed array of 64-bit integers is a corrupt-data error
+    /// naming the text, never a wrong id.
+    @Test func pageIDsAreReadFromTheArrayTextOrRefused() throws {
+        func read(_ text: String) throws -> [Int64] { try PGRow(values: [text], sql: "SELECT ids").int64Array(0) }
+        #expect(try read("{}") == [])
+        #expect(try read("{7}") == [7])
+        #expect(try read("{1,-2,30}") == [1, -2, 30])
+        #expect(try read("{9223372036854775807,-9223372036854775808}") == [Int64.max, Int64.min])
+        for bad in ["", "{", "7", "{1,,2}", "{1,}", "{,1}", "{a}", "{1 ,2}", "{-}", "{9223372036854775808}",
+                    "{-9223372036854775809}", "{1}x"] {
+            let error = #expect(throws: TicketStoreError.self, "\(bad)") { try read(bad) }
+            #expect("\(String(describing: error))".contains("not an integer array"), "\(bad)")
+        }
+    }
+
     /// `sslmode=verify-full` in the URL: libpq checks the chain and the host
     /// name; a certificate for another name or from an unknown CA is refused
     /// before anything is sent.
