@@ -1,7 +1,7 @@
 // PGBench: durable ticket creation on PostgreSQL next to PostgreSQL's own
 // single-row insert-and-commit rate, on the same server in the same run.
 //
-//     swift run -c release PGBench [--url URL] [--runs N] [--commits N] [--callers N]
+//     swift run -c release PGBench [--url URL] [--runs N] [--commits N] [--callers N] [--phases abcde]
 //
 // Without --url it starts its own cluster (TestSupport's `PostgresServer`,
 // fsync and full_page_writes on: commits wait for the disk) in a temporary
@@ -22,6 +22,8 @@
 //     before issue 12's folding).
 // (a), (b), (d) and (e) alternate in slices of 50 within each run. Each
 // rate is the median of --runs runs of --commits commits (3 × 2,000).
+// --phases runs only the phases named (e.g. `ab` to profile the ticket
+// path with perf); the others print as skipped.
 //
 // Per commit of (a), (b) and (d), summed over all runs, it prints where the
 // time goes: round trips to the server (counted by the clients), this
@@ -43,6 +45,7 @@ struct Options {
     var runs = 3
     var commits = 2000
     var callers = 16
+    var phases: Set<Character> = Set("abcde")
 
     init(arguments: [String]) {
         var iterator = arguments.dropFirst().makeIterator()
@@ -53,9 +56,10 @@ struct Options {
             case ("--runs", _, let v?) where v > 0: runs = v
             case ("--commits", _, let v?) where v > 0: commits = v
             case ("--callers", _, let v?) where v > 0: callers = v
+            case ("--phases", let v?, _) where !v.isEmpty && v.allSatisfy({ "abcde".contains($0) }): phases = Set(v)
             default:
                 FileHandle.standardError.write(Data(
-                    "usage: PGBench [--url URL] [--runs N] [--commits N] [--callers N]\n".utf8))
+                    "usage: PGBench [--url URL] [--runs N] [--commits N] [--callers N] [--phases abcde]\n".utf8))
                 exit(2)
             }
         }
@@ -214,8 +218,11 @@ struct Probe {
         var roundTrips: Int
     }
 
+    /// The server's readings and the round trips; the client's CPU is read
+    /// by ``measure`` right next to the body, so reading `/proc` (tens of
+    /// µs per slice) is not counted as the client's.
     func sample(backend: Int32, roundTrips: Int) -> Sample {
-        Sample(wall: .now, clientCPU: processCPUMicroseconds(), backendTicks: ticks(backend),
+        Sample(wall: .now, clientCPU: 0, backendTicks: ticks(backend),
                backendRun: runTime(backend), serverRun: serverProcesses.reduce(0) { $0 + runTime($1) },
                wal: 0, roundTrips: roundTrips)
     }
@@ -226,9 +233,12 @@ struct Probe {
     /// query is not counted.
     func measure(commits: Int, backend: Int32, roundTrips: () -> Int, _ body: () async -> Duration) async -> Cost {
         let walBefore = walPosition()
-        let before = sample(backend: backend, roundTrips: roundTrips())
+        var before = sample(backend: backend, roundTrips: roundTrips())
+        before.clientCPU = processCPUMicroseconds()
         let wall = await body()
-        let after = sample(backend: backend, roundTrips: roundTrips())
+        let clientAfter = processCPUMicroseconds()
+        var after = sample(backend: backend, roundTrips: roundTrips())
+        after.clientCPU = clientAfter
         let walAfter = walPosition()
         return Cost(commits: commits, wall: wall, clientCPU: after.clientCPU - before.clientCPU,
                     backendTicks: after.backendTicks - before.backendTicks,
@@ -353,6 +363,7 @@ var foldedCost = Cost()
 // (a), (b), (d) and (e) alternate in slices of 50 commits, so a burst of
 // load from elsewhere (other builds on this machine) hits them alike.
 let slice = 50
+let phases = options.phases
 for _ in 0..<options.runs {
     var rawTime = Duration.zero
     var ticketTime = Duration.zero
@@ -361,37 +372,55 @@ for _ in 0..<options.runs {
     var done = 0
     while done < options.commits {
         let count = min(slice, options.commits - done)
-        let rawSlice = await probe.measure(commits: count, backend: probe.rawBackend,
-                                           roundTrips: { reference.roundTrips }) { reference.insert(count) }
-        rawCost += rawSlice
-        rawTime += rawSlice.wall
-        let first = created
-        let ticketSlice = await probe.measure(commits: count, backend: probe.storeBackend,
-                                              roundTrips: { PostgresDeskStore.roundTrips }) {
-            await createTickets(store, commits: count, callers: 1, first: first)
+        if phases.contains("a") {
+            let rawSlice = await probe.measure(commits: count, backend: probe.rawBackend,
+                                               roundTrips: { reference.roundTrips }) { reference.insert(count) }
+            rawCost += rawSlice
+            rawTime += rawSlice.wall
         }
-        ticketCost += ticketSlice
-        ticketTime += ticketSlice.wall
-        created += count
-        let firstFolded = created
-        let foldedSlice = await probe.measure(commits: count, backend: probe.storeBackend,
-                                              roundTrips: { PostgresDeskStore.roundTrips }) {
-            await createTickets(store, commits: count, callers: 1, first: firstFolded, claim: .folded(lease))
+        if phases.contains("b") {
+            let first = created
+            let ticketSlice = await probe.measure(commits: count, backend: probe.storeBackend,
+                                                  roundTrips: { PostgresDeskStore.roundTrips }) {
+                await createTickets(store, commits: count, callers: 1, first: first)
+            }
+            ticketCost += ticketSlice
+            ticketTime += ticketSlice.wall
+            created += count
         }
-        foldedCost += foldedSlice
-        foldedTime += foldedSlice.wall
-        created += count
-        separateTime += await createTickets(store, commits: count, callers: 1, first: created, claim: .separate(lease))
-        created += count
+        if phases.contains("d") {
+            let firstFolded = created
+            let foldedSlice = await probe.measure(commits: count, backend: probe.storeBackend,
+                                                  roundTrips: { PostgresDeskStore.roundTrips }) {
+                await createTickets(store, commits: count, callers: 1, first: firstFolded, claim: .folded(lease))
+            }
+            foldedCost += foldedSlice
+            foldedTime += foldedSlice.wall
+            created += count
+        }
+        if phases.contains("e") {
+            separateTime += await createTickets(store, commits: count, callers: 1, first: created,
+                                                claim: .separate(lease))
+            created += count
+        }
         done += count
     }
-    raw.append(Double(options.commits) / rawTime.timeInterval)
-    sequential.append(Double(options.commits) / ticketTime.timeInterval)
-    folded.append(Double(options.commits) / foldedTime.timeInterval)
-    separate.append(Double(options.commits) / separateTime.timeInterval)
-    let concurrentTime = await createTickets(store, commits: options.commits, callers: options.callers, first: created)
-    created += options.commits
-    concurrent.append(Double(options.commits) / concurrentTime.timeInterval)
+    for (phase, time) in [("a", rawTime), ("b", ticketTime), ("d", foldedTime), ("e", separateTime)]
+    where phases.contains(Character(phase)) {
+        let rate = Double(options.commits) / time.timeInterval
+        switch phase {
+        case "a": raw.append(rate)
+        case "b": sequential.append(rate)
+        case "d": folded.append(rate)
+        default: separate.append(rate)
+        }
+    }
+    if phases.contains("c") {
+        let concurrentTime = await createTickets(store, commits: options.commits, callers: options.callers,
+                                                 first: created)
+        created += options.commits
+        concurrent.append(Double(options.commits) / concurrentTime.timeInterval)
+    }
 }
 let statistics = store.statistics
 await store.close()
@@ -400,6 +429,10 @@ await server?.stop()
 
 let rawRate = median(raw)
 func line(_ name: String, _ rate: Double, _ how: String) {
+    guard rate.isFinite else {
+        print(name.padding(toLength: 44, withPad: " ", startingAt: 0) + "  skipped (--phases)")
+        return
+    }
     let ratio = rate / rawRate
     print(name.padding(toLength: 44, withPad: " ", startingAt: 0)
         + String(format: "%9.0f /s  %5.2f×  ", rate, ratio) + how)

@@ -18,7 +18,11 @@ import StoreCore
 // holder, never across it.
 extension PGConnection {
     /// The server's time in the store's unit (seconds since 2001-01-01 UTC).
-    static let serverNow = "(EXTRACT(EPOCH FROM clock_timestamp())::double precision - 978307200)"
+    /// `date_part` computes the epoch in `double precision` directly (exact:
+    /// the microseconds fit a double, and one division rounds correctly);
+    /// `EXTRACT` goes through `numeric` since PostgreSQL 14, ~4,500 backend
+    /// instructions per use, twice in a creation that claims its pages.
+    static let serverNow = "(date_part('epoch', clock_timestamp()) - 978307200)"
 
     public func acquireLease(_ name: String, holder: String, ttl: TimeInterval, now _: Date) throws -> LeaseGrant? {
         guard !name.isEmpty, !holder.isEmpty, ttl > 0 else {

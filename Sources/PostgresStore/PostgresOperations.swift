@@ -159,17 +159,19 @@ extension PGConnection: StoreDatabase {
             parameters += [try .checked(message.network), try .checked(message.sourceID)]
         }
         let shape = new.handledMessages.count << 24 | pages.count << 1 | (claiming ? 1 : 0)
-        let sql: String
+        let statement: PGStatement
         if let known = creationStatements[shape] {
-            sql = known
+            statement = known
         } else {
-            sql = Self.creationSQL(pages: pages.count, claiming: claiming, handled: new.handledMessages.count)
-            creationStatements[shape] = sql
+            statement = PGStatement(Self.creationSQL(pages: pages.count, claiming: claiming,
+                                                     handled: new.handledMessages.count))
+            creationStatements[shape] = statement
         }
         let reservedAt = ContinuousClock.now
-        guard let (next, claimed, ids) = try queryFirst(sql, parameters, { row in
-            (try row.int64(0), row.optionalText(1).map { $0 == "t" }, try row.int64Array(2))
-        }) else { throw TicketStoreError.corrupt("creating ticket \(number) returned no row") }
+        guard let row = try run(statement, parameters).rows.first else {
+            throw TicketStoreError.corrupt("creating ticket \(number) returned no row")
+        }
+        let (next, claimed, ids) = (try row.int64(0), row.optionalText(1).map { $0 == "t" }, try row.int64Array(2))
         reservedTicketNumber = (next, reservedAt)
         guard ids.count == pages.count else {
             throw TicketStoreError.corrupt("inserting \(pages.count) pages returned \(ids.count) ids")
@@ -187,7 +189,12 @@ extension PGConnection: StoreDatabase {
     /// `handled` chat messages as handled (``NewTicket/handledMessages``, at
     /// the ticket's creation time); its parameters: $1–$21 ticket and
     /// event, then (claiming) the lease's name and token, then 7 per page,
-    /// then 2 per handled message (network, source id).
+    /// then 2 per handled message (network, source id). The severity and a
+    /// page's step are bound as `integer` and become the columns' domains in
+    /// the statement: a parameter of a domain type is read by `domain_in`,
+    /// which sets up the domain's check anew for every value (~4,500 backend
+    /// instructions each), while the statement's coercion is set up once per
+    /// execution.
     static func creationSQL(pages: Int, claiming: Bool, handled: Int = 0) -> String {
         var sql = """
             WITH ticket AS (
@@ -195,12 +202,10 @@ extension PGConnection: StoreDatabase {
                     contact_network, contact_nick, contact_account, customer_group, tier, severity, summary,
                     description, language, state, assignee, responded_at, contract_claim_pin_locked)
                 OVERRIDING SYSTEM VALUE
-                VALUES ($1, 1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, NULL, NULL, $15)
+                VALUES ($1, 1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10::integer, $11, $12, $13, $14, NULL, NULL, $15)
             ), event AS (
                 INSERT INTO ticket_events (ticket, seq, at, actor, kind, from_value, to_value, note)
                 VALUES ($1, 1, $16, $17, $18, $19, $20, $21)
-            ), next AS (
-                SELECT nextval(\(ticketSequence)) AS number
             )
             """
         var parameter = 22
@@ -219,7 +224,8 @@ extension PGConnection: StoreDatabase {
         if pages > 0 {
             var rows: [String] = []
             for _ in 0..<pages {
-                let values = (parameter..<parameter + 7).map { "$\($0)" }.joined(separator: ", ")
+                let values = "$\(parameter)::integer, "
+                    + (parameter + 1..<parameter + 7).map { "$\($0)" }.joined(separator: ", ")
                 rows.append("($1, " + values + (claiming ? ", (SELECT token FROM claim), (SELECT at FROM claim))" : ")"))
                 parameter += 7
             }
@@ -236,11 +242,14 @@ extension PGConnection: StoreDatabase {
             sql += ", handled AS (\n    INSERT INTO handled_messages (network, source_id, handled_at) VALUES "
                 + rows.joined(separator: ", ") + " ON CONFLICT (network, source_id) DO NOTHING\n)\n"
         }
-        // One row: the next number, whether the claim held, the page ids
-        // (identity values are assigned in the order of the VALUES rows).
-        sql += "SELECT (SELECT number FROM next), "
+        // One row: the next number, whether the claim held, the page ids in
+        // the order of the VALUES rows (`RETURNING` hands the rows back in
+        // the order they were inserted). `nextval` in the select list, not
+        // in a CTE of its own, and no sort: ~12,000 fewer backend
+        // instructions per creation (callgrind).
+        sql += "SELECT nextval(\(ticketSequence)), "
             + (claiming ? "(SELECT token IS NOT NULL FROM claim), " : "NULL::boolean, ")
-            + (pages == 0 ? "'{}'::bigint[]" : "ARRAY(SELECT id FROM page ORDER BY id)")
+            + (pages == 0 ? "'{}'::bigint[]" : "ARRAY(SELECT id FROM page)")
         return sql
     }
 }

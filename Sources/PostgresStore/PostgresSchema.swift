@@ -20,6 +20,8 @@ struct PostgresMigration: Sendable {
 /// or a crash (a sequence may skip numbers, it never repeats one).
 /// Nick and account matching is ASCII case-insensitive (SQLite's `NOCASE`),
 /// done with ``asciiLower(_:)``, not the database locale's `lower()`.
+/// Since version 6 that is `lower()` under the "C" collation (ASCII only
+/// whatever the database's locale), not `translate()`.
 ///
 /// One difference from SQLite's: since version 4 events and pages have no
 /// foreign key to their ticket (the reason and what keeps that integrity
@@ -32,8 +34,20 @@ enum PostgresSchema {
     /// of several instances starting at once ("SWBD" + 1).
     static let migrationLock: Int64 = 0x5357_4244_0001
 
-    /// `column` lowercased in ASCII only, as SQLite's `NOCASE` compares.
+    /// `column` lowercased in ASCII only, as SQLite's `NOCASE` compares:
+    /// under the "C" collation `lower()` maps A–Z and leaves every other
+    /// byte as it is (PostgreSQL's `asc_tolower`), whatever the database's
+    /// locale. The contact indexes are built on this expression (schema 6),
+    /// so a query must use it to find them.
     static func asciiLower(_ column: String) -> String {
+        "lower(\(column) COLLATE \"C\")"
+    }
+
+    /// The same with `translate()`, as schema versions 1–5 built the contact
+    /// indexes: kept for those released migrations' text only. It costs
+    /// ~9,000 instructions per call in the backend (a character walk per
+    /// letter of the alphabet), once per ticket written and per row compared.
+    static func asciiLowerByTranslate(_ column: String) -> String {
         "translate(\(column), 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
     }
 
@@ -64,9 +78,9 @@ enum PostgresSchema {
             CREATE INDEX tickets_open ON tickets (number)
                 WHERE state NOT IN ('resolved', 'closed', 'cancelled');
             CREATE INDEX tickets_contact_account ON tickets
-                (contact_network, \(asciiLower("contact_account")), number) WHERE contact_account IS NOT NULL;
+                (contact_network, \(asciiLowerByTranslate("contact_account")), number) WHERE contact_account IS NOT NULL;
             CREATE INDEX tickets_contact_nick ON tickets
-                (contact_network, \(asciiLower("contact_nick")), number) WHERE contact_account IS NULL;
+                (contact_network, \(asciiLowerByTranslate("contact_nick")), number) WHERE contact_account IS NULL;
             CREATE INDEX tickets_customer ON tickets (customer_number, number)
                 WHERE customer_number IS NOT NULL;
 
@@ -230,8 +244,23 @@ enum PostgresSchema {
                 ALTER COLUMN step TYPE switchboard_from_zero,
                 ALTER COLUMN attempts TYPE switchboard_from_zero;
             """),
-        // Issue 9: as SQLite's migration 7.
-        PostgresMigration(version: 6, name: "chat messages handled (Matrix event ids), recorded with their step",
+        // Issue 10, a cheaper ticket: the contact indexes' expression was
+        // `translate()` with the alphabet, evaluated for every ticket written
+        // (and every row a contact query compares); `lower()` under the "C"
+        // collation gives the same ASCII-only lowering at a fraction of the
+        // cost (backend instructions per ticket creation, callgrind: −10,500
+        // of ~330,000). The queries use the same expression (`asciiLower`).
+        PostgresMigration(version: 6, name: "contact indexes on lower() under the C collation instead of translate()",
+                          sql: """
+            DROP INDEX tickets_contact_account;
+            DROP INDEX tickets_contact_nick;
+            CREATE INDEX tickets_contact_account ON tickets
+                (contact_network, lower(contact_account COLLATE "C"), number) WHERE contact_account IS NOT NULL;
+            CREATE INDEX tickets_contact_nick ON tickets
+                (contact_network, lower(contact_nick COLLATE "C"), number) WHERE contact_account IS NULL;
+            """),
+        // Issue 9: as SQLite's migration 9.
+        PostgresMigration(version: 7, name: "chat messages handled (Matrix event ids), recorded with their step",
                           sql: """
             CREATE TABLE handled_messages (
                 network    text NOT NULL,

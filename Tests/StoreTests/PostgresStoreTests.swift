@@ -322,6 +322,70 @@ import Testing
         #expect(try Self.sql(url, "SELECT count(*) FROM pg_indexes WHERE indexname = 'tickets_customer'") == [["0"]])
     }
 
+    /// Schema 6: the contact indexes lower ASCII with `lower()` under the "C"
+    /// collation instead of `translate()` (a tenth of a creation's backend
+    /// instructions went to it). Tickets written under schema 5 are found as
+    /// before: case-insensitive in ASCII only (SQLite's NOCASE: "ÄRGER" is
+    /// not "ärger"), by account when there is one, else by nick; the query
+    /// can use the new indexes; a creation's pages come back with their own ids.
+    @Test func schemaSixFindsContactsAsBeforeThroughTheNewIndexes() async throws {
+        let url = try await Self.freshDatabase()
+        let db = try PGConnection(url: url)
+        try PostgresSchema.migrate(db, migrations: Array(PostgresSchema.migrations.prefix { $0.version <= 5 }),
+                                   now: monday, logger: .disabled)
+        let withAccount = try db.insertTicket(
+            newTicket(1, contact: ChatIdentity(network: "libera", nick: "x", account: "Bob_Smith")),
+            claim: nil, makePages: { _ in firstPages() })
+        let nickOnly = try db.insertTicket(
+            newTicket(2, contact: ChatIdentity(network: "libera", nick: "ÄRGER[Anna]", account: nil)),
+            claim: nil, makePages: { _ in [] })
+        db.close()
+
+        let store = try PostgresDeskStore(url: url, logger: .disabled, now: monday)
+        #expect(try await store.schemaVersion() == 6)
+        func found(_ nick: String, _ account: String?) async throws -> [TicketNumber] {
+            try await store.tickets(contact: ChatIdentity(network: "libera", nick: nick, account: account),
+                                    openOnly: false, limit: 10).map(\.number)
+        }
+        #expect(try await found("other", "bob_SMITH") == [withAccount.number])
+        #expect(try await found("ÄRGER[ANNA]", nil) == [nickOnly.number])
+        #expect(try await found("Ärger[anna]", nil) == [nickOnly.number])
+        #expect(try await found("ärger[anna]", nil).isEmpty, "only ASCII letters fold")
+        #expect(try await found("bob_smith", nil).isEmpty, "an account is not a nick")
+        let later = try await store.createTicket(
+            newTicket(3, contact: ChatIdentity(network: "libera", nick: "x", account: "BOB_smith")), pages: firstPages())
+        #expect(Set(try await found("y", "bob_smith")) == [withAccount.number, later.number])
+        #expect(try await store.pages(of: later.number) == later.pages)
+        await store.close()
+
+        let hand = try PGConnection(url: url)
+        defer { hand.close() }
+        _ = try hand.execute("SET enable_seqscan = off")
+        for (column, filter, index) in [("contact_account", "contact_account IS NOT NULL", "tickets_contact_account"),
+                                        ("contact_nick", "contact_account IS NULL", "tickets_contact_nick")] {
+            let plan = try hand.execute("EXPLAIN SELECT number FROM tickets WHERE contact_network = 'libera' AND "
+                + filter + " AND " + hand.asciiCaseInsensitiveEquals(column, "'Bob'"))
+                .rows.compactMap { $0.values.first ?? nil }.joined(separator: "\n")
+            #expect(plan.contains(index), "\(plan)")
+        }
+    }
+
+    /// Creation reads its page ids from a `bigint[]` in text form; anything
+    /// but a well-formed array of 64-bit integers is a corrupt-data error
+    /// naming the text, never a wrong id.
+    @Test func pageIDsAreReadFromTheArrayTextOrRefused() throws {
+        func read(_ text: String) throws -> [Int64] { try PGRow(values: [text], sql: "SELECT ids").int64Array(0) }
+        #expect(try read("{}") == [])
+        #expect(try read("{7}") == [7])
+        #expect(try read("{1,-2,30}") == [1, -2, 30])
+        #expect(try read("{9223372036854775807,-9223372036854775808}") == [Int64.max, Int64.min])
+        for bad in ["", "{", "7", "{1,,2}", "{1,}", "{,1}", "{a}", "{1 ,2}", "{-}", "{9223372036854775808}",
+                    "{-9223372036854775809}", "{1}x"] {
+            let error = #expect(throws: TicketStoreError.self, "\(bad)") { try read(bad) }
+            #expect("\(String(describing: error))".contains("not an integer array"), "\(bad)")
+        }
+    }
+
     /// `sslmode=verify-full` in the URL: libpq checks the chain and the host
     /// name; a certificate for another name or from an unknown CA is refused
     /// before anything is sent.
