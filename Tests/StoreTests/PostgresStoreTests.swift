@@ -342,7 +342,7 @@ import Testing
         db.close()
 
         let store = try PostgresDeskStore(url: url, logger: .disabled, now: monday)
-        #expect(try await store.schemaVersion() == 6)
+        #expect(try await store.schemaVersion() == PostgresSchema.latestVersion)
         func found(_ nick: String, _ account: String?) async throws -> [TicketNumber] {
             try await store.tickets(contact: ChatIdentity(network: "libera", nick: nick, account: account),
                                     openOnly: false, limit: 10).map(\.number)

@@ -59,7 +59,7 @@ import Testing
 
             let after = try SQLiteConnection(path: dir.storePath)
             defer { after.close() }
-            #expect(try Schema.currentVersion(after) == 8)
+            #expect(try Schema.currentVersion(after) == Schema.latestVersion)
             #expect(try after.query("SELECT id, claimed_token, claimed_at FROM pages WHERE id <= 10 ORDER BY id", []) {
                 "\(try $0.int64(0)) \(try $0.optionalInt64(1) ?? 0) \(try $0.optionalDate(2)?.description ?? "-")"
             } == claims)
