@@ -30,6 +30,25 @@ import Testing
         #expect(next == DutyChange(agent: "anna", at: utc("2026-03-30T07:00:00Z"), source: .rotation(week: 12)))
     }
 
+    @Test func aRosterAskedInAnyOrderAnswersLikeAFreshOne() {
+        // One roster remembers the week it last worked out; asked in a
+        // shuffled order (every 5 hours through 2026 and a second either side
+        // of every handover, both daylight-saving changes included), it must
+        // answer as a roster that never saw another instant.
+        let shared = Self.roster()
+        var instants: [Date] = stride(from: 0, to: 365 * 24, by: 5).map {
+            utc("2026-01-01T00:00:00Z").addingTimeInterval(Double($0) * 3600)
+        }
+        for week in -1...53 {
+            let handover = shared.handover(week: week)
+            instants += [handover.addingTimeInterval(-1), handover, handover.addingTimeInterval(1)]
+        }
+        var random = SystemRandomNumberGenerator()
+        for instant in instants.shuffled(using: &random) {
+            #expect(shared.rotationWeek(at: instant) == Self.roster().rotationWeek(at: instant), "\(instant)")
+        }
+    }
+
     @Test func handoverIsExactOnTheMondayAfterDaylightSavingEnds() {
         // Clocks go back on Sunday 2026-10-25; Monday 2026-10-26 09:00 CET is 08:00 UTC.
         let roster = Self.roster()

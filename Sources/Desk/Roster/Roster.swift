@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A weekly on-call rotation: the duty passes to the next agent in `order`
 /// every week, on `weekday` at `time` on the wall clock of the roster's
@@ -110,6 +111,9 @@ public struct Roster: Sendable {
     /// Paged at the second escalation step, and at once when no one is on duty.
     public let backup: String?
     public private(set) var overrides: [RosterOverride]
+    /// Shared by copies of this roster: the week depends only on ``zone`` and
+    /// ``rotation``, which no copy can change.
+    private let weekCache = RotationWeekCache()
 
     public init(zone: ZonedCalendar, agents: AgentDirectory, rotation: Rotation, backup: String?,
                 overrides: [RosterOverride] = []) {
@@ -127,11 +131,16 @@ public struct Roster: Sendable {
         zone.instant(on: rotation.start.adding(days: 7 * week), at: rotation.time)
     }
 
-    /// The rotation week that contains `instant`.
+    /// The rotation week that contains `instant`. The week last asked for is
+    /// remembered with its handovers (``RotationWeekCache``): every page asks
+    /// who is on duty, and working the week out on the calendar (local date,
+    /// then the handover's instant) was half of a page's CPU before its commit.
     public func rotationWeek(at instant: Date) -> Int {
+        if let week = weekCache.week(containing: instant) { return week }
         let days = rotation.start.days(until: zone.date(of: instant))
         var week = days >= 0 ? days / 7 : -((-days + 6) / 7)
         if instant < handover(week: week) { week -= 1 }
+        weekCache.remember(week: week, from: handover(week: week), until: handover(week: week + 1))
         return week
     }
 
@@ -231,5 +240,30 @@ public struct Roster: Sendable {
     /// zone; see ``UntilParser``.
     public func parseUntil(_ text: String, now: Date) throws(UntilParser.Failure) -> Date {
         try UntilParser(zone: zone).parse(text, now: now)
+    }
+}
+
+/// The rotation week a roster last worked out, with the instants it runs
+/// from (its handover) and until (the next one): an instant in that span is
+/// in that week, without a calendar. Weeks are told apart by instants, so
+/// daylight-saving changes inside a week change nothing.
+final class RotationWeekCache: Sendable {
+    private struct Entry {
+        var week: Int
+        var from: Date
+        var until: Date
+    }
+
+    private let entry = Mutex<Entry?>(nil)
+
+    func week(containing instant: Date) -> Int? {
+        entry.withLock { entry in
+            guard let entry, entry.from <= instant, instant < entry.until else { return nil }
+            return entry.week
+        }
+    }
+
+    func remember(week: Int, from: Date, until: Date) {
+        entry.withLock { $0 = Entry(week: week, from: from, until: until) }
     }
 }
