@@ -13,21 +13,17 @@ struct ChatSentenceTests {
     /// "erlaub", one typo from "Urlaub"), and unrelated articles that make
     /// the other words of a chat message known to the KB.
     static func kb(commonWords: [String]) -> KnowledgeBase {
-        func article(_ id: String, _ title: String, tags: [String], body: String) -> Article {
-            Article(id: id, title: title, url: URL(string: "https://docs.example/\(id)")!, tags: tags,
-                    language: .de, summary: body, body: body, source: "\(id).md")
-        }
         return KnowledgeBase(articles: [
-            article("T-1", "Anrufe weiterleiten", tags: ["Weiterleitung", "Anrufe"],
-                    body: "So leiten Sie Anrufe an eine andere Nummer weiter."),
-            article("T-2", "Was ist erlaubt", tags: ["Richtlinie"],
-                    body: "Was wir erlauben und was nicht."),
-            article("T-3", "Wochenbericht exportieren", tags: ["Bericht", "Wochen"],
-                    body: "Der Bericht über zwei Wochen wird als Datei exportiert."),
-            article("T-4", "Kollegen einladen", tags: ["Einladung", "Kollegen"],
-                    body: "Laden Sie Kollegen per Mail ein."),
-            article("T-5", "Telefon zurücksetzen", tags: ["Telefon", "Werkseinstellungen"],
-                    body: "Setzen Sie das Telefon auf die Werkseinstellungen zurück."),
+            testArticle("T-1", "Anrufe weiterleiten", tags: ["Weiterleitung", "Anrufe"],
+                        body: "So leiten Sie Anrufe an eine andere Nummer weiter."),
+            testArticle("T-2", "Was ist erlaubt", tags: ["Richtlinie"],
+                        body: "Was wir erlauben und was nicht."),
+            testArticle("T-3", "Wochenbericht exportieren", tags: ["Bericht", "Wochen"],
+                        body: "Der Bericht über zwei Wochen wird als Datei exportiert."),
+            testArticle("T-4", "Kollegen einladen", tags: ["Einladung", "Kollegen"],
+                        body: "Laden Sie Kollegen per Mail ein."),
+            testArticle("T-5", "Telefon zurücksetzen", tags: ["Telefon", "Werkseinstellungen"],
+                        body: "Setzen Sie das Telefon auf die Werkseinstellungen zurück."),
         ], vocabulary: Vocabulary(concepts: [], commonWords: commonWords))
     }
 

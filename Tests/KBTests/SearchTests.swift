@@ -261,19 +261,12 @@ struct OddInputTests {
 
 @Suite("Cross-language with one language only")
 struct OneLanguageTests {
-    /// An article in one language whose summary is its body.
-    static func article(_ id: String, _ title: String, tags: [String], _ language: Article.Language,
-                        body: String) -> Article {
-        Article(id: id, title: title, url: URL(string: "https://x.example/\(id)")!, tags: tags, language: language,
-                summary: body, body: body, source: "\(id).md")
-    }
-
     @Test("An English query finds a German-only article through the vocabulary, and the other way round")
     func lexiconWithoutOwnTerm() throws {
-        let german = Self.article("DE-1", "Dateien wiederherstellen", tags: ["Wiederherstellung"], .de,
-                                  body: "Gelöschte Dateien zurückholen.")
-        let english = Self.article("EN-1", "Renewing the licence", tags: ["licence"], .en,
-                                   body: "Enter the new licence key.")
+        let german = testArticle("DE-1", "Dateien wiederherstellen", tags: ["Wiederherstellung"],
+                                 body: "Gelöschte Dateien zurückholen.", language: .de)
+        let english = testArticle("EN-1", "Renewing the licence", tags: ["licence"],
+                                  body: "Enter the new licence key.", language: .en)
         let kb = KnowledgeBase(articles: [german, english], vocabulary: SampleKB.vocabulary)
         #expect(KnowledgeBase(articles: [german, english]).search("restore file").isEmpty)  // no vocabulary, no bridge
         let restore = try #require(kb.search("restore file").first)
@@ -285,9 +278,10 @@ struct OneLanguageTests {
 
     @Test("A German question with an -iert participle finds the English-only article")
     func translatedQuestionIsOffered() {
-        let english = Self.article("EN-2", "Exporting contacts", tags: ["export", "contacts"], .en,
-                                   body: "Download all contacts as a CSV file.")
-        let other = Self.article("EN-3", "Printing invoices", tags: ["invoice"], .en, body: "Print an invoice as PDF.")
+        let english = testArticle("EN-2", "Exporting contacts", tags: ["export", "contacts"],
+                                  body: "Download all contacts as a CSV file.", language: .en)
+        let other = testArticle("EN-3", "Printing invoices", tags: ["invoice"],
+                                body: "Print an invoice as PDF.", language: .en)
         let kb = KnowledgeBase(articles: [english, other], vocabulary: SampleKB.vocabulary)
         // "exportiert" is a participle without ge-: it reaches the
         // vocabulary's "exportieren", and through it the English "export".

@@ -8,31 +8,25 @@ import Testing
 /// lacks; and which confident article is offered.
 @Suite("Word matching: compound heads, verb forms, typos, word families")
 struct WordMatchingTests {
-    static func article(_ id: String, _ title: String, tags: [String], body: String,
-                        language: Article.Language = .de) -> Article {
-        Article(id: id, title: title, url: URL(string: "https://docs.example/\(id)")!, tags: tags,
-                language: language, summary: body, body: body, source: "\(id).md")
-    }
-
     /// A small telephony KB in German and English. No article has "Nummer",
     /// "Musik" or "Urlaub" as a word of its own, only inside compounds.
     static let kb = KnowledgeBase(articles: [
-        article("W-1", "Rufnummern mitnehmen", tags: ["Portierung", "Anbieterwechsel"],
-                body: "Beim Anbieterwechsel nehmen Sie Ihre Rufnummern mit."),
-        article("W-2", "Warteschleife einrichten", tags: ["Warteschleife", "Wartemusik"],
-                body: "Legen Sie fest, welche Wartemusik Anrufer hören."),
-        article("W-3", "Ansage für den Betriebsurlaub", tags: ["Ansage", "Betriebsurlaub"],
-                body: "Während des Betriebsurlaubs hören Anrufer eine eigene Ansage."),
-        article("W-4", "Anrufe weiterleiten", tags: ["Weiterleitung", "anrufen"],
-                body: "Wer Sie anrufen will, erreicht Sie auf dem Handy."),
-        article("W-5", "Receiving voicemail by e-mail", tags: ["voicemail", "transcription"],
-                body: "Voicemail messages arrive as e-mail with a transcription.", language: .en),
-        article("W-6", "Postfach verbinden", tags: ["Postfach", "Exchange"],
-                body: "Verbinden Sie Ihr Postfach mit dem CRM."),
-        article("W-7", "Call forwarding", tags: ["forwarding", "divert"],
-                body: "Forwarding sends calls to another number.", language: .en),
-        article("W-8", "Walking toward the exit", tags: ["toward", "exit"],
-                body: "Signs point toward the exit.", language: .en),
+        testArticle("W-1", "Rufnummern mitnehmen", tags: ["Portierung", "Anbieterwechsel"],
+                    body: "Beim Anbieterwechsel nehmen Sie Ihre Rufnummern mit."),
+        testArticle("W-2", "Warteschleife einrichten", tags: ["Warteschleife", "Wartemusik"],
+                    body: "Legen Sie fest, welche Wartemusik Anrufer hören."),
+        testArticle("W-3", "Ansage für den Betriebsurlaub", tags: ["Ansage", "Betriebsurlaub"],
+                    body: "Während des Betriebsurlaubs hören Anrufer eine eigene Ansage."),
+        testArticle("W-4", "Anrufe weiterleiten", tags: ["Weiterleitung", "anrufen"],
+                    body: "Wer Sie anrufen will, erreicht Sie auf dem Handy."),
+        testArticle("W-5", "Receiving voicemail by e-mail", tags: ["voicemail", "transcription"],
+                    body: "Voicemail messages arrive as e-mail with a transcription.", language: .en),
+        testArticle("W-6", "Postfach verbinden", tags: ["Postfach", "Exchange"],
+                    body: "Verbinden Sie Ihr Postfach mit dem CRM."),
+        testArticle("W-7", "Call forwarding", tags: ["forwarding", "divert"],
+                    body: "Forwarding sends calls to another number.", language: .en),
+        testArticle("W-8", "Walking toward the exit", tags: ["toward", "exit"],
+                    body: "Signs point toward the exit.", language: .en),
     ], vocabulary: Vocabulary(concepts: [], commonWords: ["Anbindung", "Nummern", "Urlaub", "Musik", "Kaffee", "rufen",
                                                           "warten", "Betrieb"]))
 
@@ -98,10 +92,10 @@ struct WordMatchingTests {
     @Test("A German compound of vocabulary words finds an English-only article through the words' translations")
     func compoundSplitBeforeTheVocabulary() {
         let kb = KnowledgeBase(articles: [
-            Self.article("E-1", "Ring groups", tags: ["ring group", "hunt group"],
-                         body: "A ring group lets several people answer one number.", language: .en),
-            Self.article("E-2", "Printer queue", tags: ["printer", "queue"],
-                         body: "Clear the printer queue when jobs are stuck.", language: .en),
+            testArticle("E-1", "Ring groups", tags: ["ring group", "hunt group"],
+                        body: "A ring group lets several people answer one number.", language: .en),
+            testArticle("E-2", "Printer queue", tags: ["printer", "queue"],
+                        body: "Clear the printer queue when jobs are stuck.", language: .en),
         ], vocabulary: Vocabulary(concepts: [.init(de: ["Klingel", "klingeln"], en: ["ring"]),
                                              .init(de: ["Gruppe", "Gruppen"], en: ["group"]),
                                              .init(de: ["Drucker"], en: ["printer"]),
@@ -116,9 +110,9 @@ struct WordMatchingTests {
     @Test("A compound that is two vocabulary words is not cut into three article words")
     func fewerPartsThroughTheVocabulary() {
         let kb = KnowledgeBase(articles: [
-            Self.article("V-1", "Voicemail per E-Mail", tags: ["Voicemail", "Weiterleitung"],
-                         body: "Die Voicemail kommt als Nachricht per E-Mail."),
-            Self.article("V-2", "Sprache der Oberfläche", tags: ["Sprache"], body: "Die Sprache wählen Sie selbst."),
+            testArticle("V-1", "Voicemail per E-Mail", tags: ["Voicemail", "Weiterleitung"],
+                        body: "Die Voicemail kommt als Nachricht per E-Mail."),
+            testArticle("V-2", "Sprache der Oberfläche", tags: ["Sprache"], body: "Die Sprache wählen Sie selbst."),
         ], vocabulary: Vocabulary(concepts: [.init(de: ["Sprachnachricht", "Sprachnachrichten"], en: ["voicemail"])]))
         let plan = kb.index.plan("Sprachnachrichtenweiterleitung")
         #expect(plan.count == 2)
