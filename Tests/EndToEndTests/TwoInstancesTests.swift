@@ -292,6 +292,12 @@ import TestSupport
             print(String(format: "\(store): takeover over %d SIGKILLs: kill → standby active median %.2f s, worst %.2f s; "
                          + "kill → joined the network median %.2f s, worst %.2f s", kills.count,
                          Self.median(toActive), toActive.max() ?? 0, Self.median(joined), joined.max() ?? 0))
+            // Each kill's times, so an outlier (one CI run's worst was 9.58 s
+            // against a median of 5.2 s) shows which kill it was and whether
+            // the wait was the lease (kill → active) or the network (active → joined).
+            print("\(store): per kill, kill → active / → joined (s): " + kills.map {
+                String(format: "%.2f/%.2f", Self.seconds($0.active), Self.seconds($0.joined))
+            }.joined(separator: " "))
             print("\(store), two instances: \(customers.count) customers, \(promised.count) tickets, "
                   + "\(spanning.count) conversations spanned a kill, \(pages.count) page lines, "
                   + "\(duplicates) in-flight duplicates")
