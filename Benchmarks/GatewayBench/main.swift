@@ -248,6 +248,16 @@ if HopTrace.isEnabled {
     }
     let rest = hopToRead.sorted()
     hopReport += "\n     \("page read by the agent".padding(toLength: 26, withPad: " ", startingAt: 0)) median \(format(percentile(rest, 0.5)))  p90 \(format(percentile(rest, 0.9)))"
+    // The page with its commit taken out (store call issued → commit
+    // returned): the gateway's own path and the two relays through the
+    // server, which the disk's mood in a shared machine does not blur; and
+    // the commit as the gateway waits for it (the store's hop included).
+    let withoutCommit = pageHops.map { page in
+        page.latency - (page.hops.first(where: { $0.0 == .commitDone })?.1 ?? 0)
+    }.sorted()
+    let commits = pageHops.compactMap { page in page.hops.first(where: { $0.0 == .commitDone })?.1 }.sorted()
+    hopReport += "\n   page without its commit: median \(format(percentile(withoutCommit, 0.5)))  p90 \(format(percentile(withoutCommit, 0.9)))  p99 \(format(percentile(withoutCommit, 0.99)))"
+        + "; the commit as the bots wait for it: median \(format(percentile(commits, 0.5)))  p90 \(format(percentile(commits, 0.9)))  p99 \(format(percentile(commits, 0.99)))"
     // What makes the p99: the slowest 1 % of pages (at least 3), hop by hop,
     // next to the medians, so a slow commit, a late wake-up or a slow read
     // by the agent shows where it happened.
