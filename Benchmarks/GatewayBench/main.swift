@@ -173,6 +173,8 @@ var switchesByName: [String: [Double]] = [:]
 /// Per page and hop (with SWITCHBOARD_HOP_TRACE): milliseconds since the hop before.
 var hopTimes: [HopTrace.Hop: [Double]] = [:]
 var hopToRead: [Double] = []
+/// Per page (with SWITCHBOARD_HOP_TRACE): its latency and each hop's time, for the anatomy of the slowest.
+var pageHops: [(latency: Double, hops: [(HopTrace.Hop, Double)], toRead: Double)] = []
 for index in 1...pageCount {
     let nick = String(format: "kunde%03d", index)
     let customer = try await TestUser.connect(port: server.port, nick: nick)
@@ -220,13 +222,18 @@ for index in 1...pageCount {
         // when the last answer was sent and ends when the agent read the page).
         let marks = HopTrace.take()
         var previous = traceStart.withLock { $0 }
+        var hops: [(HopTrace.Hop, Double)] = []
         for hop in HopTrace.Hop.allCases {
             guard let mark = marks.first(where: { $0.hop == hop && $0.nanoseconds >= previous }) else { continue }
-            hopTimes[hop, default: []].append(Double(mark.nanoseconds - previous) / 1e6)
+            let time = Double(mark.nanoseconds - previous) / 1e6
+            hopTimes[hop, default: []].append(time)
+            hops.append((hop, time))
             previous = mark.nanoseconds
         }
         let end = traceStart.withLock { $0 } + UInt64(latency * 1e6)
-        hopToRead.append(end >= previous ? Double(end - previous) / 1e6 : 0)
+        let toRead = end >= previous ? Double(end - previous) / 1e6 : 0
+        hopToRead.append(toRead)
+        pageHops.append((latency, hops, toRead))
     }
     try await customer.run { $0.close() }
 }
@@ -241,6 +248,31 @@ if HopTrace.isEnabled {
     }
     let rest = hopToRead.sorted()
     hopReport += "\n     \("page read by the agent".padding(toLength: 26, withPad: " ", startingAt: 0)) median \(format(percentile(rest, 0.5)))  p90 \(format(percentile(rest, 0.9)))"
+    // The page with its commit taken out (store call issued → commit
+    // returned): the gateway's own path and the two relays through the
+    // server, which the disk's mood in a shared machine does not blur; and
+    // the commit as the gateway waits for it (the store's hop included).
+    let withoutCommit = pageHops.map { page in
+        page.latency - (page.hops.first(where: { $0.0 == .commitDone })?.1 ?? 0)
+    }.sorted()
+    let commits = pageHops.compactMap { page in page.hops.first(where: { $0.0 == .commitDone })?.1 }.sorted()
+    hopReport += "\n   page without its commit: median \(format(percentile(withoutCommit, 0.5)))  p90 \(format(percentile(withoutCommit, 0.9)))  p99 \(format(percentile(withoutCommit, 0.99)))"
+        + "; the commit as the bots wait for it: median \(format(percentile(commits, 0.5)))  p90 \(format(percentile(commits, 0.9)))  p99 \(format(percentile(commits, 0.99)))"
+    // What makes the p99: the slowest 1 % of pages (at least 3), hop by hop,
+    // next to the medians, so a slow commit, a late wake-up or a slow read
+    // by the agent shows where it happened.
+    let slowest = pageHops.sorted { $0.latency > $1.latency }.prefix(max(3, pageCount / 100))
+    hopReport += "\n   the slowest pages, ms per hop (" + HopTrace.Hop.allCases.map { String($0.rawValue) }.joined(separator: " ")
+        + " read; hops numbered as listed above from 0):"
+    for page in slowest {
+        var row = "\n     \(format(page.latency)):"
+        for hop in HopTrace.Hop.allCases {
+            let time = page.hops.first(where: { $0.0 == hop })?.1
+            row += " " + (time.map { String(format: "%.3f", $0) } ?? "-")
+        }
+        row += " " + format(page.toRead)
+        hopReport += row
+    }
 }
 var switchReport = ""
 for (name, counts) in switchesByName.sorted(by: { $0.key < $1.key }) {

@@ -301,8 +301,11 @@ extension BotRuntime {
         guard let conversation = support.conversations[key] else { return }
         let identity = conversation.identity
         let pager = makePager(for: identity.network)
+        // The plan reads the desk and the roster in place: a capture list
+        // would copy both whole (every field retained and released) on the
+        // page's path.
         let creation = TicketCreation(draft: draft, identity: identity, now: now, queue: tickets.queue,
-                                      pager: pager) { [desk, roster] provisional in
+                                      pager: pager) { provisional in
             desk.escalation.plan(for: provisional, stepsDone: [], now: now, roster: roster, tiers: desk.tiers,
                                  calendar: desk.calendar)
         }

@@ -1,5 +1,6 @@
 import Config
 import Foundation
+import Synchronization
 
 /// A day of the calendar (`2026-12-31`), with no time and no zone: contract
 /// validity, holidays and the rotation's first week are days. Which instants
@@ -275,6 +276,9 @@ public struct TimeRange: Sendable, Hashable, Codable, ConfigValue, CustomStringC
 public struct ZonedCalendar: Sendable {
     public let timeZone: TimeZone
     private let calendar: Calendar
+    /// Local wall-clock times already turned into instants (shared by the
+    /// copies of this calendar; see ``instant(on:at:)``).
+    private let instants = WallTimeMemo()
 
     public init(timeZone: TimeZone) {
         self.timeZone = timeZone
@@ -301,6 +305,11 @@ public struct ZonedCalendar: Sendable {
 
     /// The instant the wall clock shows `time` on `date` (see the type's
     /// notes for skipped and repeated hours). `24:00` is the next midnight.
+    ///
+    /// Foundation's calendar arithmetic costs microseconds and is asked for
+    /// the same few days again and again (every ticket's SLA and escalation
+    /// deadlines on a business-hours calendar, on its page path): each
+    /// answer is remembered, so a day's opening hours are worked out once.
     public func instant(on date: CalendarDate, at time: LocalTime) -> Date {
         var day = date
         var minutes = time.minutes
@@ -308,6 +317,15 @@ public struct ZonedCalendar: Sendable {
             day = date.adding(days: 1)
             minutes -= 1440
         }
+        let key = day.dayNumber &* 1440 &+ minutes
+        if let known = instants.instant(for: key) { return known }
+        let instant = Self.instant(of: day, minutes: minutes, calendar: calendar, timeZone: timeZone)
+        instants.remember(instant, for: key)
+        return instant
+    }
+
+    /// ``instant(on:at:)`` worked out by Foundation (`minutes` < 1440).
+    private static func instant(of day: CalendarDate, minutes: Int, calendar: Calendar, timeZone: TimeZone) -> Date {
         let components = DateComponents(year: day.year, month: day.month, day: day.day,
                                         hour: minutes / 60, minute: minutes % 60, second: 0)
         if let instant = calendar.date(from: components) { return instant }
@@ -363,5 +381,26 @@ public struct LocalDateTime: Sendable, Hashable, Codable, ConfigValue, CustomStr
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)
+    }
+}
+
+/// The instants a ``ZonedCalendar`` worked out, by local day and minute
+/// (`dayNumber * 1440 + minute`). A zone's rules do not change while the
+/// process runs, so an answer stays right; the memo forgets everything
+/// when it holds ``limit`` answers (a bound, not an eviction policy: a
+/// desk asks about a handful of days at a time).
+final class WallTimeMemo: Sendable {
+    static let limit = 4096
+    private let known = Mutex<[Int: Date]>([:])
+
+    func instant(for key: Int) -> Date? {
+        known.withLock { $0[key] }
+    }
+
+    func remember(_ instant: Date, for key: Int) {
+        known.withLock { known in
+            if known.count >= Self.limit { known.removeAll(keepingCapacity: true) }
+            known[key] = instant
+        }
     }
 }
