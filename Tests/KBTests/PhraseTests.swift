@@ -59,6 +59,18 @@ struct PhraseTests {
         #expect(plain.map(\.confidence) == phrased.map(\.confidence))
     }
 
+    @Test("Everyday messages that merely contain a phrasing are offered nothing by the shipped KB")
+    func unrelatedMessages() {
+        // Each contains a shipped phrasing ("won't turn on", "pages don't
+        // load", "kein Internet", "doesn't start") whose meaning the NordBox
+        // articles use in another sense (a bare-metal restore boots, the
+        // web console runs in a browser).
+        for message in ["my coffee machine won't turn on", "Our website pages don't load since the hosting change",
+                        "Kein Internet zu Hause, der Router blinkt rot", "the microwave in the kitchen doesn't start"] {
+            #expect(SampleKB.kb.suggestions(for: message).isEmpty, "\(message)")
+        }
+    }
+
     @Test("A bad phrase is an error naming file and line; the shipped phrases load")
     func loading() throws {
         let tmp = try TemporaryKB()
