@@ -298,23 +298,10 @@ extension SearchIndex {
     /// nothing and changes nothing; a meaning the query already names
     /// itself is not searched twice.
     private func addPhrases(_ tokens: [TextAnalysis.Token], to clauses: inout [QueryClause], memo: QueryMemo) {
-        // A phrasing's German verb matches its finite forms too ("hört",
-        // "kommt", "hörst" for "hören", "komme"): the phrasing's other words
-        // make the short forms that ``GermanStemmer/finiteVerbBases(_:)``
-        // leaves alone safe to guess here.
-        let found = lexicon.phrases(in: tokens.map { token in
-            var stems = memo.stems(token)
-            guard !token.isNumber else { return stems }
-            var bases = GermanStemmer.finiteVerbBases(token.key)
-            for ending in ["st", "t"] where token.key.utf8.count >= ending.utf8.count + 3 && token.key.hasSuffix(ending) {
-                bases.append(String(token.key.dropLast(ending.count)))
-            }
-            for base in bases {
-                let stem = GermanStemmer.stem(base)
-                if !stems.contains(stem) { stems.append(stem) }
-            }
-            return stems
-        })
+        // A stop word ("my", "nicht") is matched as written, unstemmed.
+        let stopWord = tokens.map { StopWords.contains($0.key) }
+        let found = lexicon.phrases(in: tokens.indices.map { stopWord[$0] ? [tokens[$0].key] : memo.stems(tokens[$0]) },
+                                    stopWord: stopWord)
         guard !found.isEmpty else { return }
         var explained = Set<String>()
         var added: [QueryClause] = []

@@ -242,6 +242,7 @@ struct Lexicon: Sendable {
     /// One phrasing of a ``Vocabulary/Phrase``, stemmed: per word, the
     /// stems a query token may share with it to match it.
     struct Phrasing: Sendable {
+        /// The anchor word first, then the others in their order.
         var words: [[String]]
         /// Index into ``meanings``.
         var meaning: Int
@@ -251,7 +252,8 @@ struct Lexicon: Sendable {
     let phrasings: [Phrasing]
     /// Per phrase: the stems of the words it means (stemmed both ways).
     let meanings: [[String]]
-    /// A stem of a phrasing's first word → the phrasings (indices) it begins.
+    /// A stem of a phrasing's anchor (its first word that is not a stop
+    /// word, ``Phrasing/words``' first) → the phrasings (indices).
     private let phrasingsByStem: [String: [Int32]]
 
     static let empty = Lexicon(concepts: [])
@@ -262,6 +264,7 @@ struct Lexicon: Sendable {
         var phrasings: [Phrasing] = []
         var meanings: [[String]] = []
         var byStem: [String: [Int32]] = [:]
+        var verbFormStems: [String: [String]] = [:]
         for phrase in phrases {
             var meaning: [String] = []
             for word in phrase.means {
@@ -274,13 +277,27 @@ struct Lexicon: Sendable {
             meanings.append(meaning)
             for (list, language) in [(phrase.de, Article.Language.de), (phrase.en, .en)] {
                 for text in list {
-                    let words = TextAnalysis.tokens(text).map { token -> [String] in
+                    let lowercase = text.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).filter { $0.count > 1 }
+                        .map { $0.first?.isLowercase ?? false }
+                    let tokens = TextAnalysis.tokens(text)
+                    let words = tokens.enumerated().map { i, token -> [String] in
                         let indexed = TextAnalysis.indexTerm(token, language: language)
-                        return [indexed.term] + (indexed.alternate.map { [$0] } ?? [])
+                        var stems = [indexed.term] + (indexed.alternate.map { [$0] } ?? [])
+                        if StopWords.contains(token.key) { return [token.key] }
+                        if language == .de, tokens.count == lowercase.count, lowercase[i] {
+                            let formStems = verbFormStems[token.key] ?? Self.verbForms(token.key).map(GermanStemmer.stem)
+                            verbFormStems[token.key] = formStems
+                            for stem in formStems where !stems.contains(stem) { stems.append(stem) }
+                        }
+                        return stems
                     }
                     guard words.count >= 2 else { continue }
-                    for stem in words[0] { byStem[stem, default: []].append(Int32(phrasings.count)) }
-                    phrasings.append(Phrasing(words: words, meaning: index))
+                    // Found by its first word that is not a stop word (the
+                    // rarer one): stop words of a query are never looked up.
+                    let anchor = tokens.firstIndex { !StopWords.contains($0.key) } ?? 0
+                    for stem in words[anchor] { byStem[stem, default: []].append(Int32(phrasings.count)) }
+                    phrasings.append(Phrasing(words: [words[anchor]] + words.enumerated().filter { $0.offset != anchor }.map(\.element),
+                                              meaning: index))
                 }
             }
         }
@@ -319,15 +336,31 @@ struct Lexicon: Sendable {
         } + aligned, commonWords: vocabulary.commonWords, phrases: vocabulary.phrases)
     }
 
+    /// The present and past forms of a German verb written in lower case
+    /// in a phrasing ("hören", "höre", "hört" → "höre", "hörst", "hört",
+    /// "hörte", …), so that a phrasing matches the customer's form of it:
+    /// Snowball leaves "hört" apart from "hören", and the query side would
+    /// have to guess verb forms for every word of every message.
+    static func verbForms(_ key: String) -> [String] {
+        guard key.utf8.count >= 4 else { return [] }
+        var base = key
+        for ending in ["en", "st", "e", "t", "n"] where base.utf8.count > ending.utf8.count + 2 && base.hasSuffix(ending) {
+            base = String(base.dropLast(ending.count))
+            break
+        }
+        return ["", "e", "en", "n", "st", "est", "t", "et", "te", "ten", "tet"].map { base + $0 }
+    }
+
     /// The phrases whose phrasing the query's tokens contain: every word of
     /// the phrasing, in any order, within ``Tuning/phraseSpan`` tokens of
-    /// its first word. `stems`: per query token (stop words included), the
-    /// stems it may have. Each phrase once, with the positions of the
+    /// its anchor word. `stems`: per query token (stop words included), the
+    /// stems it may have; `stopWord`: per token, whether it is a stop word
+    /// (never an anchor). Each phrase once, with the positions of the
     /// tokens that matched any of its phrasings.
-    func phrases(in stems: [[String]]) -> [(meaning: Int, positions: [Int])] {
+    func phrases(in stems: [[String]], stopWord: [Bool]) -> [(meaning: Int, positions: [Int])] {
         guard !phrasings.isEmpty else { return [] }
         var found: [(meaning: Int, positions: [Int])] = []
-        for (i, first) in stems.enumerated() {
+        for (i, first) in stems.enumerated() where !stopWord[i] {
             for stem in first {
                 for p in phrasingsByStem[stem] ?? [] {
                     let phrasing = phrasings[Int(p)]
