@@ -170,12 +170,25 @@ func describe(_ hits: [KBHit]) -> String {
                                                         ("held-out (1/3)", evaluation.heldOut)]
     let kindsPresent = KBEvaluationSet.kinds.filter { kind in set.cases.contains { $0.kind == kind } }
     for kind in kindsPresent { kindGroups.append((kind, evaluation.metrics { $0.kind == kind })) }
-    print("group              n  | top-3    offered  | false offers")
-    for (name, m) in kindGroups {
+    print("group              n  | top-3    offered  | tuning top-3 / offered | held-out top-3 / offered | false offers")
+    for (index, (name, m)) in kindGroups.enumerated() {
         let answerable = m.answerable > 0
-        print(name.padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: " %4d  | ", m.answerable + m.unrelated)
-            + (answerable ? "\(percent(m.searchTop3Rate))  \(percent(m.helpfulOfferedRate))" : "    -        -    ")
-            + " | " + (m.unrelated > 0 ? "\(m.unrelatedWithSuggestion) of \(m.unrelated) (\(percent(m.unrelatedSuggestionRate)))" : "-"))
+        // Per kind, also each part (the first three rows are the parts themselves).
+        let kind = index >= 3 ? name : nil
+        let halves = [false, true].map { heldOut in
+            evaluation.metrics { $0.isHeldOut == heldOut && (kind == nil || $0.kind == kind) }
+        }
+        let split = halves.map { h in
+            h.answerable > 0 ? String(format: "  %4.2f / %4.2f (%2d)  ", h.searchTop3Rate, h.helpfulOfferedRate, h.answerable)
+                : "          -           "
+        }
+        let head: String = name.padding(toLength: 16, withPad: " ", startingAt: 0)
+            + String(format: " %4d  | ", m.answerable + m.unrelated)
+        let rates: String = answerable ? "\(percent(m.searchTop3Rate))  \(percent(m.helpfulOfferedRate))" : "    -        -    "
+        let parts: String = index >= 3 ? split.joined(separator: " | ") : "          -            |            -           "
+        let falseOffers: String = m.unrelated > 0
+            ? "\(m.unrelatedWithSuggestion) of \(m.unrelated) (\(percent(m.unrelatedSuggestionRate)))" : "-"
+        print(head + rates + " | " + parts + " | " + falseOffers)
     }
 
     print("")

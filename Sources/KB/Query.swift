@@ -53,7 +53,7 @@ struct QueryClause: Sendable, Equatable {
     var hasParts = false
 
     enum Resolution: Sendable, Equatable {
-        case exact, translated, compoundPart, fuzzy, unknown, uncoveredTopic
+        case exact, translated, compoundPart, fuzzy, unknown, uncoveredTopic, phrase
     }
 }
 
@@ -146,10 +146,14 @@ extension SearchIndex {
         // particle joining (which looks at pairs).
         var distinct: [TextAnalysis.Token] = []
         var distinctKeys = Set<String>()
-        for token in TextAnalysis.tokens(query) where distinctKeys.insert(token.key).inserted {
+        var all: [TextAnalysis.Token] = []
+        for token in TextAnalysis.tokens(query) {
+            all.append(token)
+            guard distinctKeys.insert(token.key).inserted else { continue }
             distinct.append(token)
             if distinct.count == 4 * Tuning.maximumQueryWords { break }
         }
+
         for token in joiningSeparableVerbs(joiningOpenCompounds(distinct, memo: memo))
         where !StopWords.contains(token.key) {
             guard seen.count < Tuning.maximumQueryWords else { break }
@@ -281,7 +285,65 @@ extension SearchIndex {
             }
             clauses.append(unknown(token.key, stems: stems))
         }
+        if !lexicon.phrasings.isEmpty { addPhrases(all, to: &clauses, memo: memo) }
         return clauses
+    }
+
+    /// The symptoms the query describes in words of a phrase
+    /// (``Vocabulary/Phrase``, "hear myself twice"): one clause per phrase
+    /// found, searching the words it means ("echo") at ``Tuning/phrase``,
+    /// with their vocabulary relatives; it counts like one word of the
+    /// query. The phrasing's own words then no longer count against an
+    /// article that lacks them. A phrase whose meaning no article has adds
+    /// nothing and changes nothing; a meaning the query already names
+    /// itself is not searched twice.
+    private func addPhrases(_ tokens: [TextAnalysis.Token], to clauses: inout [QueryClause], memo: QueryMemo) {
+        // A stop word ("my", "nicht") is matched as written, unstemmed.
+        let stopWord = tokens.map { StopWords.contains($0.key) }
+        let found = lexicon.phrases(in: tokens.indices.map { stopWord[$0] ? [tokens[$0].key] : memo.stems(tokens[$0]) },
+                                    stopWord: stopWord)
+        guard !found.isEmpty else { return }
+        var explained = Set<String>()
+        var added: [QueryClause] = []
+        for (meaning, positions) in found {
+            var own: [QueryClause.Alternative] = []
+            var translations: [QueryClause.Alternative] = []
+            for stem in lexicon.meanings[meaning] {
+                if let id = termIDs[stem] {
+                    var a = alternative(id, Tuning.phrase)
+                    a.match = Tuning.phraseMatch
+                    a.fullMatch = Tuning.phraseMatch
+                    if !own.contains(where: { $0.term == id }) { own.append(a) }
+                } else {
+                    for var t in translated([stem]) {
+                        t.weight *= Tuning.phrase
+                        t.match = Tuning.phraseMatch * Tuning.lexicon
+                        t.fullMatch = Tuning.phraseMatch
+                        translations.merge(t)
+                    }
+                }
+            }
+            var alternatives = withRelatives(own)
+            for t in translations { alternatives.merge(t) }
+            guard !alternatives.isEmpty else { continue }
+            // What the customer's own words already search ("record
+            // calls": "recording", "Aufzeichnung") is not searched twice;
+            // a phrase with nothing left changes nothing.
+            alternatives.removeAll { a in
+                clauses.contains { $0.alternatives.contains { $0.term == a.term && $0.weight >= Tuning.lexicon } }
+            }
+            guard !alternatives.isEmpty else { continue }
+            let words = positions.sorted().map { tokens[$0].key }
+            explained.formUnion(words)
+            let informativeness = own.isEmpty ? (translations.map(\.idf).max() ?? 0) : (own.map(\.idf).max() ?? 0)
+            added.append(QueryClause(word: words.joined(separator: " "), alternatives: alternatives,
+                                     informativeness: informativeness, weight: 1, resolution: .phrase))
+        }
+        guard !explained.isEmpty else { return }
+        for i in clauses.indices where explained.contains(clauses[i].word) && clauses[i].partOf == 0 {
+            clauses[i].missingShare = 0
+        }
+        clauses += added
     }
 
     /// A clause for a word the knowledge base does not know: it matches

@@ -34,6 +34,16 @@ enum Tuning {
     static let lexicon: Float = 0.8
     /// A vocabulary term one typo away from a word the vocabulary lacks.
     static let fuzzy: Float = 0.7
+    /// A word an article uses for a symptom the customer described in
+    /// other words (``Vocabulary/Phrase``): its weight in the score (a
+    /// vocabulary relative's, below the customer's own words), and how much
+    /// an article containing it covers the phrasing's words (a reading as
+    /// sure as a unique typo correction's).
+    static let phrase: Float = 0.8
+    static let phraseMatch: Float = 0.9
+    /// A phrasing's words must all lie within this many tokens of its
+    /// first word (either side: "hear myself twice", "twice I hear myself").
+    static let phraseSpan = 5
     /// Parts of a compound that the vocabulary also knows whole: extra
     /// clauses that let articles with the separate words match as well.
     static let knownCompoundPart: Float = 0.5

@@ -43,8 +43,44 @@ public struct Vocabulary: Sendable, Hashable {
         }
     }
 
+    /// A symptom as customers put it in several words, and the words
+    /// articles use for it: "I hear myself twice" is an echo, "can't get
+    /// in" a login problem. A query containing all the words of one of the
+    /// phrasings (in any order, close together) also searches the meaning's
+    /// words, below the weight of the customer's own words
+    /// (``Tuning/phrase``), and the phrasing's words no longer count against
+    /// an article that lacks them: the article's word for the symptom covers
+    /// them.
+    public struct Phrase: Sendable, Hashable, Decodable {
+        /// German phrasings, each of two or more words.
+        public var de: [String]
+        /// English phrasings, each of two or more words.
+        public var en: [String]
+        /// The words articles use for the symptom (German or English, single
+        /// words; their vocabulary concepts translate them).
+        public var means: [String]
+
+        public init(de: [String] = [], en: [String] = [], means: [String]) {
+            self.de = de
+            self.en = en
+            self.means = means
+        }
+
+        enum CodingKeys: String, CodingKey { case de, en, means }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            de = try container.decodeIfPresent([String].self, forKey: .de) ?? []
+            en = try container.decodeIfPresent([String].self, forKey: .en) ?? []
+            means = try container.decodeIfPresent([String].self, forKey: .means) ?? []
+        }
+    }
+
     /// The concepts of all files, in file order.
     public let concepts: [Concept]
+
+    /// The phrases of all files, in file order.
+    public let phrases: [Phrase]
 
     /// Common words of German and English (folded as the search folds
     /// text): real words of the language, which the search never "corrects"
@@ -54,8 +90,9 @@ public struct Vocabulary: Sendable, Hashable {
     public let commonWords: WordSet
 
     /// A vocabulary of `concepts`, with `commonWords` as written (they are folded here).
-    public init(concepts: [Concept], commonWords: [String] = []) {
+    public init(concepts: [Concept], commonWords: [String] = [], phrases: [Phrase] = []) {
         self.concepts = concepts
+        self.phrases = phrases
         var folded: [String] = []
         for word in commonWords {
             for token in TextAnalysis.tokens(word) where !token.isNumber { folded.append(token.key) }
@@ -71,6 +108,8 @@ public struct Vocabulary: Sendable, Hashable {
         /// Plain-text word lists (paths relative to this file): one word a
         /// line, `#` starts a comment line.
         var commonWords: [String]?
+        /// Symptom phrasings and the words articles use for them.
+        var phrases: [Phrase]?
     }
 
     /// Reads and checks the vocabulary files, in order. Every problem of
@@ -81,6 +120,7 @@ public struct Vocabulary: Sendable, Hashable {
         -> Vocabulary {
         var concepts: [Concept] = []
         var commonWords: [String] = []
+        var phrases: [Phrase] = []
         var issues: [ConfigIssue] = []
         for url in files {
             do {
@@ -90,6 +130,11 @@ public struct Vocabulary: Sendable, Hashable {
                     let problems = check(concept)
                     issues += problems.map { document.issue($0.message, at: ConfigPath("concepts", .index(index), $0.key)) }
                     if problems.isEmpty { concepts.append(concept) }
+                }
+                for (index, phrase) in (file.phrases ?? []).enumerated() {
+                    let problems = check(phrase)
+                    issues += problems.map { document.issue($0.message, at: ConfigPath("phrases", .index(index), $0.key)) }
+                    if problems.isEmpty { phrases.append(phrase) }
                 }
                 for (index, path) in (file.commonWords ?? []).enumerated() {
                     let list = path.hasPrefix("/") ? URL(fileURLWithPath: path)
@@ -106,7 +151,38 @@ public struct Vocabulary: Sendable, Hashable {
             }
         }
         guard issues.isEmpty else { throw ConfigError(issues) }
-        return Vocabulary(concepts: concepts, commonWords: commonWords)
+        return Vocabulary(concepts: concepts, commonWords: commonWords, phrases: phrases)
+    }
+
+    /// The most words a phrasing may have: a longer one would hardly ever
+    /// be found whole in a chat message.
+    static let maximumPhrasingWords = 5
+
+    /// What is wrong with one phrase, each with the key it is about.
+    static func check(_ phrase: Phrase) -> [(key: ConfigPath.Component, message: String)] {
+        var problems: [(key: ConfigPath.Component, message: String)] = []
+        for (key, list) in [("de", phrase.de), ("en", phrase.en)] {
+            for phrasing in list {
+                let words = TextAnalysis.tokens(phrasing).count
+                if words < 2 {
+                    problems.append((.key(key), "'\(phrasing)' has \(words) word(s): a phrasing has two or more "
+                        + "(a single word belongs in a concept)"))
+                } else if words > maximumPhrasingWords {
+                    problems.append((.key(key), "'\(phrasing)' has \(words) words: at most \(maximumPhrasingWords)"))
+                }
+            }
+        }
+        if phrase.de.isEmpty, phrase.en.isEmpty {
+            problems.append((.key("de"), "a phrase needs at least one phrasing (de or en)"))
+        }
+        if phrase.means.isEmpty { problems.append((.key("means"), "a phrase needs at least one word it means")) }
+        for word in phrase.means {
+            let trimmed = word.trimmingCharacters(in: .whitespaces)
+            if trimmed.contains(where: { $0.isWhitespace }) || TextAnalysis.tokens(trimmed).count != 1 {
+                problems.append((.key("means"), "'\(word)' is not one word: a phrase means single words"))
+            }
+        }
+        return problems
     }
 
     /// The words of a plain-text list: one a line, blank lines and lines
@@ -163,11 +239,71 @@ struct Lexicon: Sendable {
     /// compound into words of the vocabulary (``isVocabularyWord(_:)``).
     private let surfaceWords: WordSet
 
+    /// One phrasing of a ``Vocabulary/Phrase``, stemmed: per word, the
+    /// stems a query token may share with it to match it.
+    struct Phrasing: Sendable {
+        /// The anchor word first, then the others in their order.
+        var words: [[String]]
+        /// Index into ``meanings``.
+        var meaning: Int
+    }
+
+    /// Every phrasing of every phrase.
+    let phrasings: [Phrasing]
+    /// Per phrase: the stems of the words it means (stemmed both ways).
+    let meanings: [[String]]
+    /// A stem of a phrasing's anchor (its first word that is not a stop
+    /// word, ``Phrasing/words``' first) → the phrasings (indices).
+    private let phrasingsByStem: [String: [Int32]]
+
     static let empty = Lexicon(concepts: [])
 
     /// `concepts`: each a list of (word, language) to stem.
-    init(concepts: [[(String, Article.Language)]], commonWords: WordSet = []) {
+    init(concepts: [[(String, Article.Language)]], commonWords: WordSet = [], phrases: [Vocabulary.Phrase] = []) {
         self.commonWords = commonWords
+        var phrasings: [Phrasing] = []
+        var meanings: [[String]] = []
+        var byStem: [String: [Int32]] = [:]
+        var verbFormStems: [String: [String]] = [:]
+        for phrase in phrases {
+            var meaning: [String] = []
+            for word in phrase.means {
+                for token in TextAnalysis.tokens(word) {
+                    for stem in TextAnalysis.queryStems(token) where !meaning.contains(stem) { meaning.append(stem) }
+                }
+            }
+            guard !meaning.isEmpty else { continue }
+            let index = meanings.count
+            meanings.append(meaning)
+            for (list, language) in [(phrase.de, Article.Language.de), (phrase.en, .en)] {
+                for text in list {
+                    let lowercase = text.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).filter { $0.count > 1 }
+                        .map { $0.first?.isLowercase ?? false }
+                    let tokens = TextAnalysis.tokens(text)
+                    let words = tokens.enumerated().map { i, token -> [String] in
+                        let indexed = TextAnalysis.indexTerm(token, language: language)
+                        var stems = [indexed.term] + (indexed.alternate.map { [$0] } ?? [])
+                        if StopWords.contains(token.key) { return [token.key] }
+                        if language == .de, tokens.count == lowercase.count, lowercase[i] {
+                            let formStems = verbFormStems[token.key] ?? Self.verbForms(token.key).map(GermanStemmer.stem)
+                            verbFormStems[token.key] = formStems
+                            for stem in formStems where !stems.contains(stem) { stems.append(stem) }
+                        }
+                        return stems
+                    }
+                    guard words.count >= 2 else { continue }
+                    // Found by its first word that is not a stop word (the
+                    // rarer one): stop words of a query are never looked up.
+                    let anchor = tokens.firstIndex { !StopWords.contains($0.key) } ?? 0
+                    for stem in words[anchor] { byStem[stem, default: []].append(Int32(phrasings.count)) }
+                    phrasings.append(Phrasing(words: [words[anchor]] + words.enumerated().filter { $0.offset != anchor }.map(\.element),
+                                              meaning: index))
+                }
+            }
+        }
+        self.phrasings = phrasings
+        self.meanings = meanings
+        phrasingsByStem = byStem
         var conceptsOfStem: [String: [Int32]] = [:]
         var stemsOfConcept: [[String]] = []
         var surface: [String] = []
@@ -197,7 +333,55 @@ struct Lexicon: Sendable {
     init(vocabulary: Vocabulary, aligned: [[(String, Article.Language)]] = []) {
         self.init(concepts: vocabulary.concepts.map { concept in
             concept.de.map { ($0, Article.Language.de) } + concept.en.map { ($0, Article.Language.en) }
-        } + aligned, commonWords: vocabulary.commonWords)
+        } + aligned, commonWords: vocabulary.commonWords, phrases: vocabulary.phrases)
+    }
+
+    /// The present and past forms of a German verb written in lower case
+    /// in a phrasing ("hören", "höre", "hört" → "höre", "hörst", "hört",
+    /// "hörte", …), so that a phrasing matches the customer's form of it:
+    /// Snowball leaves "hört" apart from "hören", and the query side would
+    /// have to guess verb forms for every word of every message.
+    static func verbForms(_ key: String) -> [String] {
+        guard key.utf8.count >= 4 else { return [] }
+        var base = key
+        for ending in ["en", "st", "e", "t", "n"] where base.utf8.count > ending.utf8.count + 2 && base.hasSuffix(ending) {
+            base = String(base.dropLast(ending.count))
+            break
+        }
+        return ["", "e", "en", "n", "st", "est", "t", "et", "te", "ten", "tet"].map { base + $0 }
+    }
+
+    /// The phrases whose phrasing the query's tokens contain: every word of
+    /// the phrasing, in any order, within ``Tuning/phraseSpan`` tokens of
+    /// its anchor word. `stems`: per query token (stop words included), the
+    /// stems it may have; `stopWord`: per token, whether it is a stop word
+    /// (never an anchor). Each phrase once, with the positions of the
+    /// tokens that matched any of its phrasings.
+    func phrases(in stems: [[String]], stopWord: [Bool]) -> [(meaning: Int, positions: [Int])] {
+        guard !phrasings.isEmpty else { return [] }
+        var found: [(meaning: Int, positions: [Int])] = []
+        for (i, first) in stems.enumerated() where !stopWord[i] {
+            for stem in first {
+                for p in phrasingsByStem[stem] ?? [] {
+                    let phrasing = phrasings[Int(p)]
+                    let low = Swift.max(0, i - Tuning.phraseSpan), high = Swift.min(stems.count - 1, i + Tuning.phraseSpan)
+                    var positions = [i]
+                    for word in phrasing.words.dropFirst() {
+                        guard let j = (low...high).first(where: { j in
+                            !positions.contains(j) && stems[j].contains(where: word.contains)
+                        }) else { positions = []; break }
+                        positions.append(j)
+                    }
+                    guard !positions.isEmpty else { continue }
+                    if let k = found.firstIndex(where: { $0.meaning == phrasing.meaning }) {
+                        for j in positions where !found[k].positions.contains(j) { found[k].positions.append(j) }
+                    } else {
+                        found.append((phrasing.meaning, positions))
+                    }
+                }
+            }
+        }
+        return found
     }
 
     /// Whether `key` (a folded word) is a common word of German or English:

@@ -153,9 +153,12 @@ struct SecondSetTests {
         let all = evaluation.metrics()
         #expect(all.answerable >= 150 && all.unrelated >= 15)
         #expect(all.searchTop3Rate >= 0.94, "top-3 \(all.searchTop3) of \(all.answerable)")
-        #expect(all.helpfulOfferedRate >= 0.75, "helpful offered \(all.answerableHelpfulOffered) of \(all.answerable)")
+        #expect(all.helpfulOfferedRate >= 0.84, "helpful offered \(all.answerableHelpfulOffered) of \(all.answerable)")
         #expect(all.unrelatedSuggestionRate <= 0.10, "\(all.unrelatedWithSuggestion) of \(all.unrelated)")
-        #expect(all.precision >= 0.87, "\(all.offeredRelevant) of \(all.offered)")
+        // Symptom phrasings (vocabulary `phrases`) offer the article for a
+        // symptom in other words, and sometimes a neighbour with it (echo and
+        // one-way audio): 0.88 before them, 0.86 since.
+        #expect(all.precision >= 0.85, "\(all.offeredRelevant) of \(all.offered)")
     }
 
     @Test("Chat sentences and cross-language messages find their article")
@@ -163,7 +166,7 @@ struct SecondSetTests {
         let sentences = evaluation.metrics { $0.kind == "sentence" }
         let crosslang = evaluation.metrics { $0.kind == "crosslang" }
         #expect(sentences.searchTop3Rate >= 0.92, "sentences top-3 \(sentences.searchTop3) of \(sentences.answerable)")
-        #expect(sentences.helpfulOfferedRate >= 0.58, "sentences offered \(sentences.answerableHelpfulOffered)")
+        #expect(sentences.helpfulOfferedRate >= 0.76, "sentences offered \(sentences.answerableHelpfulOffered)")
         #expect(crosslang.searchTop3Rate >= 0.92, "crosslang top-3 \(crosslang.searchTop3) of \(crosslang.answerable)")
         #expect(crosslang.helpfulOfferedRate >= 0.75, "crosslang offered \(crosslang.answerableHelpfulOffered)")
         let compounds = evaluation.metrics { $0.kind == "compound" }

@@ -249,7 +249,10 @@ struct OddInputTests {
         let blob = String(repeating: "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo", count: 300)
         #expect(SampleKB.kb.search(blob).isEmpty)
         let longProblem = Array(repeating: "VPN Verbindung bricht ab und Festplatte voll", count: 500).joined(separator: " ")
-        #expect(SampleKB.kb.search(longProblem).first?.article.id == "KB-1011")
+        // The message names two problems (the VPN drops, the disk is full):
+        // the first hit is the article on one of them.
+        let first = SampleKB.kb.search(longProblem).first?.article.id
+        #expect(first == "KB-1011" || first == "KB-1007", "\(first ?? "nothing")")
     }
 
     @Test("Control characters, emoji and other scripts are just separators or words")

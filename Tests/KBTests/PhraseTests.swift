@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+@testable import KB
+
+/// Symptom phrasings (`phrases` in a vocabulary file): a customer who
+/// describes a symptom in words no article uses ("I hear myself twice")
+/// is offered the article that names it ("echo").
+@Suite("Phrases")
+struct PhraseTests {
+    static let articles = [
+        testArticle("KB-1", "Echo on calls", tags: ["echo", "calls"],
+                    body: "If the other side hears an echo, lower the speaker volume and use a headset.", language: .en),
+        testArticle("KB-2", "Resetting your password", tags: ["password", "reset"],
+                    body: "Open the sign-in page and choose forgotten password.", language: .en),
+        testArticle("KB-3", "Setting up call forwarding", tags: ["forwarding", "calls"],
+                    body: "Forward your calls to another number in the settings.", language: .en),
+    ]
+
+    static let echo = Vocabulary.Phrase(de: ["hören sich selbst"], en: ["hear myself", "hear my own voice"],
+                                        means: ["echo"])
+    static let calls = Vocabulary.Concept(de: ["Anruf", "Anrufe"], en: ["call", "calls"])
+    static let withPhrases = KnowledgeBase(articles: articles, vocabulary: Vocabulary(concepts: [calls], phrases: [echo]))
+    static let withoutPhrases = KnowledgeBase(articles: articles, vocabulary: Vocabulary(concepts: [calls]))
+
+    @Test("A symptom in other words is offered the article that names it; without the phrase it is not")
+    func phraseFindsTheArticle() {
+        let message = "I hear myself a second later"
+        #expect(Self.withPhrases.suggestions(for: message).first?.article.id == "KB-1")
+        #expect(Self.withoutPhrases.suggestions(for: message).isEmpty)
+        // German phrasing, with the verb in another form than written.
+        let german = "Bei Anrufen hört der Kunde sich selbst"
+        #expect(Self.withPhrases.suggestions(for: german).first?.article.id == "KB-1")
+        #expect(!Self.withoutPhrases.suggestions(for: german).contains { $0.article.id == "KB-1" })
+    }
+
+    @Test("The phrasing's words must stand close together")
+    func wordsFarApart() {
+        let message = "I can hear the ringing but the forwarding to my mobile, which I set up myself, fails"
+        #expect(!Self.withPhrases.suggestions(for: message).contains { $0.article.id == "KB-1" })
+    }
+
+    @Test("A phrase whose meaning no article has changes nothing")
+    func meaningNotInTheKB() {
+        let articles = Self.articles.filter { $0.id != "KB-1" }
+        let with = KnowledgeBase(articles: articles, vocabulary: Vocabulary(concepts: [Self.calls], phrases: [Self.echo]))
+        let without = KnowledgeBase(articles: articles, vocabulary: Vocabulary(concepts: [Self.calls]))
+        for message in ["I hear myself when I forward calls", "hear my own voice after resetting the password"] {
+            let a = with.search(message), b = without.search(message)
+            #expect(a.map(\.article.id) == b.map(\.article.id))
+            #expect(a.map(\.confidence) == b.map(\.confidence))
+        }
+    }
+
+    @Test("A phrase the customer's own words already name is not searched twice")
+    func alreadyNamed() {
+        let plain = Self.withoutPhrases.search("echo, I hear myself")
+        let phrased = Self.withPhrases.search("echo, I hear myself")
+        #expect(plain.map(\.article.id) == phrased.map(\.article.id))
+        #expect(plain.map(\.confidence) == phrased.map(\.confidence))
+    }
+
+    @Test("Everyday messages that merely contain a phrasing are offered nothing by the shipped KB")
+    func unrelatedMessages() {
+        // Each contains a shipped phrasing ("won't turn on", "pages don't
+        // load", "kein Internet", "doesn't start") whose meaning the NordBox
+        // articles use in another sense (a bare-metal restore boots, the
+        // web console runs in a browser).
+        for message in ["my coffee machine won't turn on", "Our website pages don't load since the hosting change",
+                        "Kein Internet zu Hause, der Router blinkt rot", "the microwave in the kitchen doesn't start"] {
+            #expect(SampleKB.kb.suggestions(for: message).isEmpty, "\(message)")
+        }
+    }
+
+    @Test("A bad phrase is an error naming file and line; the shipped phrases load")
+    func loading() throws {
+        let tmp = try TemporaryKB()
+        try tmp.write("bad.json5", """
+            {
+              concepts: [ { de: ["Echo"], en: ["echo"] } ],
+              phrases: [
+                { en: ["hear myself"], means: ["echo"] },
+                { en: ["echo"], means: ["echo"] },
+                { en: ["hear myself"], means: ["echo chamber"] },
+                { de: ["höre mich selbst"] },
+              ],
+            }
+            """)
+        do {
+            _ = try Vocabulary.load([tmp.folder.appendingPathComponent("bad.json5")], displayName: { $0.lastPathComponent })
+            Issue.record("a bad phrase loaded")
+        } catch {
+            let text = error.issues.map(\.description).joined(separator: "\n")
+            #expect(error.issues.allSatisfy { $0.file == "bad.json5" && $0.line != nil }, "\(text)")
+            #expect(text.contains("'echo' has 1 word(s)"), "\(text)")
+            #expect(text.contains("'echo chamber' is not one word"), "\(text)")
+            #expect(text.contains("means"), "\(text)")
+            #expect(error.issues.count == 3, "\(text)")
+        }
+        #expect(SampleKB.vocabulary.phrases.count >= 40)
+    }
+}
