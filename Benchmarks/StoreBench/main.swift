@@ -84,10 +84,10 @@ func percentile(_ values: [Double], _ fraction: Double) -> Double {
     return sorted[min(sorted.count - 1, Int((Double(sorted.count) * fraction).rounded(.up)) - 1)]
 }
 
-/// "median / p99 / max" of seconds, in ms.
+/// "median / p99 / p99.9 / max" of seconds, in ms.
 func latencySummary(_ values: [Double]) -> String {
     "\(format(median(values) * 1000, 3)) / \(format(percentile(values, 0.99) * 1000, 3)) / "
-        + "\(format((values.max() ?? .nan) * 1000, 3)) ms"
+        + "\(format(percentile(values, 0.999) * 1000, 3)) / \(format((values.max() ?? .nan) * 1000, 3)) ms"
 }
 
 /// The process's CPU time so far (every thread): the exact total from the
@@ -601,7 +601,7 @@ if !options.cpuOnly {
     rows.append(Row(name: "    time per commit",
                     value: "(a) \(latencySummary(latencies.raw)); (b) \(latencySummary(latencies.create)); "
                         + "(b') \(latencySummary(latencies.direct))",
-                    how: "median / p99 / max of every commit of the runs (ticket: building it, the call and its commit, as "
+                    how: "median / p99 / p99.9 / max of every commit of the runs (ticket: building it, the call and its commit, as "
                         + "the caller waits)"))
     if !options.pairedOnly {
         rows.append(Row(name: "    updateTicket (ack), 1 thread",
