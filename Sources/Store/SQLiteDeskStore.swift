@@ -19,14 +19,10 @@ import Foundation
 /// into the database by a second connection on a thread of its own, not by
 /// the commit that happens to pass SQLite's limit (``WALCheckpointer``).
 ///
-/// The connection lives on a thread of its own (``StoreThread``): a read
-/// queues a job there and suspends until it is done. A write that finds
-/// that thread idle runs on the caller's thread instead, holding the
-/// connection as the thread would (two thread wake-ups fewer per ticket;
-/// the caller waits for the commit either way); one that finds it busy is
-/// queued. Writes queued back to back share one transaction and one
-/// durable commit (each in its own savepoint, so one failing write fails
-/// alone).
+/// The connection lives on a thread of its own (``StoreThread``), never on
+/// the cooperative pool: a call queues a job there and suspends until it is
+/// done. Writes queued back to back share one transaction and one durable
+/// commit (each in its own savepoint, so one failing write fails alone).
 public final class SQLiteDeskStore: DatabaseDeskStore {
     /// The database file.
     public let path: String
@@ -86,7 +82,7 @@ public final class SQLiteDeskStore: DatabaseDeskStore {
     /// held after a commit (``WALCheckpointer``).
     public var checkpointStatistics: (background: Int, inline: Int, longestWAL: Int) { checkpointer.statistics }
 
-    /// How many write transactions the store committed (on its thread or a caller's) and how many
+    /// How many write transactions the store thread committed and how many
     /// writes they held since the store was opened (their ratio is the
     /// average batch size; for metrics and StoreBench).
     public var batchStatistics: (transactions: Int, writes: Int) { thread.batchStatistics }

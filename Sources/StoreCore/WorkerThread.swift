@@ -32,16 +32,9 @@ public protocol WorkerBatchRunner<Resource>: Sendable {
     func runBatch(_ batch: [WorkerWrite<Resource>], on resource: Resource)
     /// Closes the resource; the thread ends after this.
     func close(_ resource: Resource)
-    /// Whether a write may run on its caller's thread when the worker is
-    /// idle (see ``WorkerThread``, "Idle writes"): only for a resource that
-    /// may be used from any thread, one at a time, and whose jobs block
-    /// briefly (a local disk's commit, not a network round trip).
-    var runsIdleWritesOnCaller: Bool { get }
 }
 
 extension WorkerBatchRunner {
-    public var runsIdleWritesOnCaller: Bool { false }
-
     public func read<T>(_ body: (Resource) throws -> T, on resource: Resource) -> Result<T, any Error> {
         Result { try body(resource) }
     }
@@ -61,19 +54,6 @@ extension WorkerBatchRunner {
 /// transaction sharing one durable commit (group commit, each in its own
 /// savepoint so one failing write fails alone). Every caller is answered
 /// only after the commit. A lone write pays nothing extra.
-///
-/// **Idle writes** (runners that allow it, ``WorkerBatchRunner/runsIdleWritesOnCaller``):
-/// an async write that finds the thread idle — no job queued or running —
-/// runs on the caller's own thread, holding the resource as the worker
-/// would, instead of being queued. Handing a job to the thread and the
-/// answer back costs two thread wake-ups (~20–40 µs each on this project's
-/// VMs, more under load), as much as the statements of a ticket; the
-/// caller waits for the commit either way. The caller's thread (a
-/// cooperative-pool thread) is blocked for that commit (a local
-/// `fdatasync`, ~0.1–3 ms). Order is kept: the worker takes jobs off its
-/// queue only while holding the resource, so an idle write never overtakes
-/// a queued job; a write that finds the resource busy is queued and
-/// batched as before.
 public final class WorkerThread<Runner: WorkerBatchRunner>: Sendable {
     public typealias Resource = Runner.Resource
 
@@ -95,13 +75,6 @@ public final class WorkerThread<Runner: WorkerBatchRunner>: Sendable {
     public let maxBatch: Int
     public let runner: Runner
     private let queue = Mutex(Queue())
-    /// Held by whoever runs a job on ``resource``: the thread while it takes
-    /// jobs off the queue and runs them, or a caller running an idle write.
-    private let holding = Mutex(())
-    /// The resource; nil before it opened and after it closed. Read and
-    /// written only while ``holding`` is held (set once before, by the
-    /// thread, before any caller can see it open).
-    nonisolated(unsafe) private var resource: Resource?
     private let wakeUp = DispatchSemaphore(value: 0)
     private let closedWaiters = Mutex<(closed: Bool, waiters: [@Sendable () -> Void])>((false, []))
     private let transactions = Atomic<Int>(0)
@@ -116,18 +89,18 @@ public final class WorkerThread<Runner: WorkerBatchRunner>: Sendable {
         let opened = Mutex<Result<Void, any Error>?>(nil)
         let ready = DispatchSemaphore(value: 0)
         let thread = Thread { [self] in
+            let resource: Resource
             do {
-                let opened = try open()
-                holding.withLock { _ in resource = opened }
+                resource = try open()
+                opened.withLock { $0 = .success(()) }
             } catch {
                 opened.withLock { $0 = .failure(error) }
                 queue.withLock { $0.closing = true }
                 ready.signal()
                 return
             }
-            opened.withLock { $0 = .success(()) }
             ready.signal()
-            run()
+            run(resource)
         }
         thread.name = name
         thread.start()
@@ -195,44 +168,9 @@ public final class WorkerThread<Runner: WorkerBatchRunner>: Sendable {
 
     public func write<T: Sendable>(singleStatement: Bool = false,
                                    _ body: @escaping @Sendable (Resource) throws -> T) async throws -> T {
-        if runner.runsIdleWritesOnCaller, let result = writeIfIdle(singleStatement: singleStatement, body) {
-            return try result.get()
-        }
-        return try await withCheckedThrowingContinuation { continuation in
+        try await withCheckedThrowingContinuation { continuation in
             submitWrite(singleStatement: singleStatement, body) { continuation.resume(with: $0) }
         }
-    }
-
-    /// Runs the write on the calling thread if the thread is idle (nothing
-    /// queued, no job running, not closing): the same batch of one as the
-    /// thread would run, answered before this returns. Nil if it is busy.
-    private func writeIfIdle<T: Sendable>(singleStatement: Bool,
-                                          _ body: @escaping @Sendable (Resource) throws -> T) -> Result<T, any Error>? {
-        let answer = IdleAnswer<T>()
-        let ran = holding.withLockIfAvailable { _ -> Bool in
-            guard let resource else { return false }
-            let idle = queue.withLock { !$0.closing && $0.jobs.isEmpty && $0.hold == nil }
-            guard idle else { return false }
-            let runner = runner
-            let write = WorkerWrite<Resource>(perform: { resource in
-                let result = runner.write(body, on: resource)
-                let ownError: (any Error)? = if case .failure(let error) = result { error } else { nil }
-                return (ownError, { commitError in
-                    if let commitError, case .success = result {
-                        answer.result = .failure(commitError)
-                    } else {
-                        answer.result = result
-                    }
-                })
-            }, fail: { error in answer.result = .failure(error) }, singleStatement: singleStatement)
-            transactions.add(1, ordering: .relaxed)
-            writes.add(1, ordering: .relaxed)
-            runner.beforeJob(resource)
-            runner.runBatch([write], on: resource)
-            return true
-        }
-        guard ran == true else { return nil }
-        return answer.result ?? .failure(TicketStoreError.invalid("the store answered no write"))
     }
 
     /// ``read(_:)`` for synchronous callers: blocks the calling thread. Never
@@ -298,24 +236,9 @@ public final class WorkerThread<Runner: WorkerBatchRunner>: Sendable {
 
     // MARK: The thread
 
-    private func run() {
+    private func run(_ resource: Resource) {
         while true {
             wakeUp.wait()
-            // Jobs are taken off the queue only while the resource is held
-            // (an idle write on a caller's thread never overtakes them).
-            let closed = holding.withLock { _ -> Bool in
-                guard let held = resource else { return true }
-                let ended = runJobs(on: held)
-                if ended { resource = nil }
-                return ended
-            }
-            if closed { return }
-        }
-    }
-
-    /// Runs the queued jobs; true if one of them closed the resource.
-    private func runJobs(on resource: Resource) -> Bool {
-        do {
             let jobs = queue.withLock { queue -> [Job] in
                 let jobs = queue.jobs
                 queue.jobs.removeAll(keepingCapacity: true)
@@ -347,17 +270,9 @@ public final class WorkerThread<Runner: WorkerBatchRunner>: Sendable {
                     }
                     done()
                     for waiter in waiters { waiter() }
-                    return true
+                    return
                 }
             }
-            return false
         }
     }
-}
-
-/// Where an idle write's answer is kept until ``WorkerThread/write(singleStatement:_:)``
-/// returns it: set and read on the caller's thread only (the runner answers
-/// before `runBatch` returns).
-private final class IdleAnswer<T: Sendable>: @unchecked Sendable {
-    var result: Result<T, any Error>?
 }

@@ -3,7 +3,6 @@ import Desk
 import Foundation
 import Glibc
 @testable import Store
-import Synchronization
 import Testing
 
 /// The store thread: SQLite runs on it and nowhere else, writes queued
@@ -100,53 +99,6 @@ import Testing
             let reopened = try SQLiteDeskStore(path: dir.storePath, logger: .disabled, now: monday)
             #expect(try await reopened.recentTickets(limit: 100).count == created)
             await reopened.close()
-        }
-    }
-
-    /// Idle writes (``WorkerThread``): a write that finds the store idle
-    /// runs on its caller's thread — no hand-off to the store thread and
-    /// back — and is committed when it returns.
-    @Test func aWriteThatFindsTheStoreIdleRunsOnTheCallersThread() async throws {
-        try await withTemporaryDirectory { dir in
-            let store = try SQLiteDeskStore(path: dir.storePath, logger: .disabled, now: monday)
-            let storeThread = try await store.thread.read { _ in UInt(pthread_self()) }
-            // The thread may still hold the connection for a moment after
-            // it answered a job; a write then is queued (and that is right).
-            var ranOnCaller = false
-            for index in 1...20 where !ranOnCaller {
-                let ranOn = try await store.thread.write { db in
-                    _ = try db.insertTicket(newTicket(index), claim: nil, makePages: { _ in [] })
-                    return UInt(pthread_self())
-                }
-                ranOnCaller = ranOn != storeThread
-            }
-            #expect(ranOnCaller)
-            await store.close()
-            let reopened = try SQLiteDeskStore(path: dir.storePath, logger: .disabled, now: monday)
-            #expect(try await reopened.recentTickets(limit: 100).count >= 1)
-            await reopened.close()
-        }
-    }
-
-    /// A write never overtakes a job queued before it: while the store
-    /// thread is busy, or has jobs queued, the write is queued behind them.
-    @Test func aWriteWhileTheStoreIsBusyWaitsItsTurnOnTheStoreThread() async throws {
-        try await withTemporaryDirectory { dir in
-            let store = try SQLiteDeskStore(path: dir.storePath, logger: .disabled, now: monday)
-            let storeThread = try await store.thread.read { _ in UInt(pthread_self()) }
-            let order = Mutex<[String]>([])
-            // The thread holds the connection until the read and the write are both queued.
-            store.thread.holdUntilQueued(2)
-            store.thread.submitRead({ _ in order.withLock { $0.append("queued read") } }, done: { _ in })
-            let ranOn = try await store.thread.write { db in
-                _ = try db.insertTicket(newTicket(1), claim: nil, makePages: { _ in [] })
-                order.withLock { $0.append("write") }
-                return UInt(pthread_self())
-            }
-            #expect(order.withLock { $0 } == ["queued read", "write"])
-            #expect(ranOn == storeThread)
-            #expect(try await store.recentTickets(limit: 10).count == 1)
-            await store.close()
         }
     }
 }

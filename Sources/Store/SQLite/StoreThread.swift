@@ -21,10 +21,6 @@ extension WorkerThread where Runner == SQLiteBatchRunner {
 /// production gets it whenever writes are queued while a commit is on the
 /// disk (the bot runtime itself writes one at a time).
 struct SQLiteBatchRunner: WorkerBatchRunner {
-    /// A connection is used by one thread at a time (`SQLITE_OPEN_NOMUTEX`),
-    /// whichever, and a commit waits only for the local disk.
-    var runsIdleWritesOnCaller: Bool { true }
-
     func write<T>(_ body: (SQLiteConnection) throws -> T, on db: SQLiteConnection) -> Result<T, any Error> {
         Result { try body(db) }
     }

@@ -18,8 +18,7 @@ import Synchronization
 ///
 /// **How.** The store connection checkpoints nothing by itself
 /// (`wal_autocheckpoint = 0`). After each commit SQLite tells it the WAL's
-/// length (`sqlite3_wal_hook`, on the thread that committed, holding the
-/// connection):
+/// length (`sqlite3_wal_hook`, on the store thread):
 /// - every ``Limits-swift.struct/background`` frames, a second connection
 ///   on a thread of its own copies the WAL into the database
 ///   (`SQLITE_CHECKPOINT_PASSIVE`: it waits for no reader or writer, and
@@ -54,7 +53,7 @@ final class WALCheckpointer: Sendable {
     private let wake = DispatchSemaphore(value: 0)
     private let state = Mutex(State())
     private let finished = DispatchSemaphore(value: 0)
-    /// The most frames the WAL held after a commit (set by the committing connection).
+    /// The most frames the WAL held after a commit (set on the store thread).
     private let longest = Atomic<Int>(0)
 
     private struct State {
@@ -194,7 +193,7 @@ final class WALCheckpointer: Sendable {
         db.setWALHook(CommitHook(checkpointer: self))
     }
 
-    /// The committing connection's side (called by whoever holds it): decides after
+    /// The committing connection's side (its thread only): decides after
     /// each commit, from the WAL's length, whether to ask for a checkpoint
     /// or to run one.
     final class CommitHook {
