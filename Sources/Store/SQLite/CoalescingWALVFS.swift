@@ -32,8 +32,9 @@ import Synchronization
 ///   their order and ends up byte for byte as without the buffer;
 /// - before it would hold more than ``bufferLimit`` bytes.
 /// The file is also kept ahead of the writer by 1 MiB steps of zeros,
-/// written off the commit path (``WALGrowth``). A write error is reported by the call that flushes (a sync or a read), so
-/// it fails the same transaction. Files other than WAL files are the
+/// written off the commit path (``WALGrowth``). A write error is reported
+/// by the call that flushes (a sync or a read), so it fails the same
+/// transaction. Files other than WAL files are the
 /// default VFS's own, untouched.
 enum CoalescingWALVFS {
     /// The name connections open with (`sqlite3_open_v2`'s `zVfs`).
