@@ -6,8 +6,9 @@
 //     single-row INSERT per transaction, straight on the C API;
 // (b) durable ticket creation: one ticket + `created` event + one page per
 //     transaction, through `SQLiteDeskStore.createTicket` (the store thread),
-//     one caller awaiting each — the gateway's case: its bot runtime handles
-//     one input at a time, so it never creates two tickets at once;
+//     one caller awaiting each — the gateway's case: its bot runtime (an
+//     actor on the cooperative pool, as the caller here) handles one input
+//     at a time, so it never creates two tickets at once;
 // (b') the same statements on the caller's thread (no store thread), so
 //     (b) − (b') is what the hop to the store thread costs;
 // (c) the same from several concurrent callers, with the store thread's
@@ -76,6 +77,19 @@ func median(_ values: [Double]) -> Double {
 
 func seconds(_ duration: Duration) -> Double { duration.timeInterval }
 
+/// The value below which `fraction` of `values` lie (nearest rank).
+func percentile(_ values: [Double], _ fraction: Double) -> Double {
+    let sorted = values.sorted()
+    guard !sorted.isEmpty else { return .nan }
+    return sorted[min(sorted.count - 1, Int((Double(sorted.count) * fraction).rounded(.up)) - 1)]
+}
+
+/// "median / p99 / p99.9 / max" of seconds, in ms.
+func latencySummary(_ values: [Double]) -> String {
+    "\(format(median(values) * 1000, 3)) / \(format(percentile(values, 0.99) * 1000, 3)) / "
+        + "\(format(percentile(values, 0.999) * 1000, 3)) / \(format((values.max() ?? .nan) * 1000, 3)) ms"
+}
+
 /// The process's CPU time so far (every thread): the exact total from the
 /// scheduler (CLOCK_PROCESS_CPUTIME_ID) and getrusage's user and kernel
 /// times (their split is the kernel's tick-sampled ratio, close over
@@ -84,6 +98,10 @@ struct CPUSample {
     var total: Double
     var user: Double
     var system: Double
+    /// Context switches of every thread: voluntary (a thread blocked: waiting
+    /// for a wake-up, the disk, a lock) and involuntary (preempted).
+    var voluntary: Double = 0
+    var involuntary: Double = 0
 
     static func now() -> CPUSample {
         var time = timespec()
@@ -92,15 +110,18 @@ struct CPUSample {
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return CPUSample(total: Double(time.tv_sec) + Double(time.tv_nsec) / 1e9,
                          user: Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6,
-                         system: Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6)
+                         system: Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6,
+                         voluntary: Double(usage.ru_nvcsw), involuntary: Double(usage.ru_nivcsw))
     }
 
     static func - (lhs: CPUSample, rhs: CPUSample) -> CPUSample {
-        CPUSample(total: lhs.total - rhs.total, user: lhs.user - rhs.user, system: lhs.system - rhs.system)
+        CPUSample(total: lhs.total - rhs.total, user: lhs.user - rhs.user, system: lhs.system - rhs.system,
+                  voluntary: lhs.voluntary - rhs.voluntary, involuntary: lhs.involuntary - rhs.involuntary)
     }
 
     static func + (lhs: CPUSample, rhs: CPUSample) -> CPUSample {
-        CPUSample(total: lhs.total + rhs.total, user: lhs.user + rhs.user, system: lhs.system + rhs.system)
+        CPUSample(total: lhs.total + rhs.total, user: lhs.user + rhs.user, system: lhs.system + rhs.system,
+                  voluntary: lhs.voluntary + rhs.voluntary, involuntary: lhs.involuntary + rhs.involuntary)
     }
 }
 
@@ -166,6 +187,8 @@ final class RawInserter {
     private var db: OpaquePointer?
     private var insert: OpaquePointer?
     private var index = 0
+    /// Seconds each commit took, in order.
+    private(set) var latencies: [Double] = []
     private let payload = "Customer 10042: the VPN tunnel to the Hamburg office is down since this morning."
 
     init(path: String) {
@@ -181,6 +204,7 @@ final class RawInserter {
     func run(_ rows: Int) -> Double {
         let clock = ContinuousClock()
         let start = clock.now
+        var last = start
         for _ in 0..<rows {
             index += 1
             check(sqlite3_exec(db, "BEGIN IMMEDIATE", nil, nil, nil), db, "begin")
@@ -189,8 +213,11 @@ final class RawInserter {
             check(sqlite3_step(insert), db, "insert")
             sqlite3_reset(insert)
             check(sqlite3_exec(db, "COMMIT", nil, nil, nil), db, "commit")
+            let now = clock.now
+            latencies.append(seconds(now - last))
+            last = now
         }
-        return seconds(clock.now - start)
+        return seconds(last - start)
     }
 
     /// Runs SQL without parameters on the raw file (pragmas, checkpoints).
@@ -221,11 +248,13 @@ final class RawInserter {
     }
 }
 
-/// (b) and (b'): creates tickets (ticket + event + one page each, one
+/// (b'): creates tickets (ticket + event + one page each, one
 /// transaction each, one after the other) with `create`.
 @MainActor final class TicketCreator {
     private let create: @MainActor (NewTicket, [PageDraft]) async throws -> Void
     private var index = 0
+    /// Seconds each ticket took (building it and its commit), in order.
+    private(set) var latencies: [Double] = []
 
     init(_ create: @escaping @MainActor (NewTicket, [PageDraft]) async throws -> Void) { self.create = create }
 
@@ -234,12 +263,46 @@ final class RawInserter {
         let now = Date()
         let clock = ContinuousClock()
         let start = clock.now
+        var last = start
         for _ in 0..<tickets {
             index += 1
             let (ticket, pages) = sampleTicket(index, at: now)
             do { try await create(ticket, pages) } catch { fail("\(error)") }
+            let now = clock.now
+            latencies.append(seconds(now - last))
+            last = now
         }
-        return seconds(clock.now - start)
+        return seconds(last - start)
+    }
+}
+
+/// (b) The caller of `createTicket`: an actor on the cooperative pool, as
+/// the gateway's bot runtime is. (A caller on the main actor would add two
+/// thread wake-ups per ticket — to the pool for the store's nonisolated
+/// call and back to the main thread — that the gateway does not have.)
+actor StoreCaller {
+    private let store: SQLiteDeskStore
+    private var index = 0
+    /// Seconds each ticket took (building it and its commit), in order.
+    private(set) var latencies: [Double] = []
+
+    init(_ store: SQLiteDeskStore) { self.store = store }
+
+    /// Creates `tickets` tickets one after the other; returns the seconds taken.
+    func run(_ tickets: Int) async -> Double {
+        let now = Date()
+        let clock = ContinuousClock()
+        let start = clock.now
+        var last = start
+        for _ in 0..<tickets {
+            index += 1
+            let (ticket, pages) = sampleTicket(index, at: now)
+            do { _ = try await store.createTicket(ticket, pages: pages) } catch { fail("\(error)") }
+            let now = clock.now
+            latencies.append(seconds(now - last))
+            last = now
+        }
+        return seconds(last - start)
     }
 }
 
@@ -429,6 +492,8 @@ var rawSides: [PairedSide] = []
 var createSides: [PairedSide] = []
 var directSides: [PairedSide] = []
 var directRatios: [Double] = []
+/// Seconds per commit of every run: (a), (b), (b').
+var latencies = (raw: [Double](), create: [Double](), direct: [Double]())
 var checkpoints = (background: 0, inline: 0, longestWAL: 0)
 for _ in 0..<(options.cpuOnly ? 0 : options.runs) {
     let rawPath = freshPath()
@@ -437,7 +502,7 @@ for _ in 0..<(options.cpuOnly ? 0 : options.runs) {
     let inserter = RawInserter(path: rawPath)
     let store = openStore(storePath)
     let db = await directConnection(directPath)
-    let creator = TicketCreator { ticket, pages in _ = try await store.createTicket(ticket, pages: pages) }
+    let creator = StoreCaller(store)
     let direct = TicketCreator { ticket, pages in
         _ = try db.transaction { try db.insertTicket(ticket, claim: nil, makePages: { _ in pages }) }
     }
@@ -454,6 +519,9 @@ for _ in 0..<(options.cpuOnly ? 0 : options.runs) {
         directRatios.append(elapsed[ObjectIdentifier(rawSide)]! / elapsed[ObjectIdentifier(directSide)]!)
     }
     directSides.append(directSide)
+    latencies.raw += inserter.latencies
+    latencies.create += await creator.latencies
+    latencies.direct += direct.latencies
     db.close()
     removeDatabase(directPath)
     raw.append(Double(rawSide.commits) / rawSide.seconds)
@@ -491,7 +559,10 @@ if !options.cpuOnly {
         let commits = sides.reduce(0) { $0 + $1.commits }
         let cpu = sides.reduce(CPUSample(total: 0, user: 0, system: 0)) { $0 + $1.cpu }
         let n = Double(max(1, commits)) / 1e6
-        return (median(sides.flatMap { $0.chunkCPU }), CPUSample(total: cpu.total / n, user: cpu.user / n, system: cpu.system / n),
+        return (median(sides.flatMap { $0.chunkCPU }),
+                CPUSample(total: cpu.total / n, user: cpu.user / n, system: cpu.system / n,
+                          voluntary: cpu.voluntary / Double(max(1, commits)),
+                          involuntary: cpu.involuntary / Double(max(1, commits))),
                 commits)
     }
     let ticketCPU = cpuSummary(createSides)
@@ -520,6 +591,18 @@ if !options.cpuOnly {
                         + "\(format(rawCPU.all.system, 1)))",
                     how: "the same over all \(rawCPU.commits) commits of (a), in the same chunks' alternation; "
                         + "median of chunks \(format(rawCPU.median, 1)) µs"))
+    @MainActor func switches(_ cpu: CPUSample) -> String {
+        "\(format(cpu.voluntary, 2)) + \(format(cpu.involuntary, 2))"
+    }
+    rows.append(Row(name: "    context switches per commit",
+                    value: "(a) \(switches(rawCPU.all)), (b) \(switches(ticketCPU.all)), (b') \(switches(directCPU.all))",
+                    how: "voluntary (a thread waited: a wake-up, the disk) + involuntary (preempted), every thread of "
+                        + "the process (getrusage), per commit; (b) − (b') is the hop's wake-ups"))
+    rows.append(Row(name: "    time per commit",
+                    value: "(a) \(latencySummary(latencies.raw)); (b) \(latencySummary(latencies.create)); "
+                        + "(b') \(latencySummary(latencies.direct))",
+                    how: "median / p99 / p99.9 / max of every commit of the runs (ticket: building it, the call and its commit, as "
+                        + "the caller waits)"))
     if !options.pairedOnly {
         rows.append(Row(name: "    updateTicket (ack), 1 thread",
                         value: "\(format(median(update))) updates/s",

@@ -104,34 +104,91 @@ import Testing
         }
     }
 
-    /// The WAL grows in 1 MiB steps of zeros; a copy of the files taken
-    /// while the writer is open (what a power cut leaves, without the shared
-    /// memory index) recovers every commit and stops at the zeros.
-    @Test func theWALGrowsInStepsOfZerosAndRecoveryStopsAtThem() throws {
+    /// The WAL's size in bytes.
+    private func walSize(_ path: String) throws -> Int {
+        try #require((try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? NSNumber)?.intValue)
+    }
+
+    /// Copies the database and its WAL while the writer is open (what a
+    /// power cut leaves, without the shared-memory index) and opens the copy.
+    private func copyAsAfterAPowerCut(_ dir: TemporaryDirectory) throws -> SQLiteConnection {
+        let copy = dir.path("copy-\(UUID().uuidString).sqlite")
+        try FileManager.default.copyItem(atPath: dir.storePath, toPath: copy)
+        try FileManager.default.copyItem(atPath: dir.storePath + "-wal", toPath: copy + "-wal")
+        return try SQLiteConnection(path: copy)
+    }
+
+    /// The WAL is kept a 1 MiB step of zeros ahead of its writer, and the
+    /// zeros are written off the commit path: commits that cross the end of
+    /// the file return while the zeros' thread is held (they do not wait
+    /// for it), and the step follows once it goes on. A copy of the files
+    /// (a power cut) recovers every commit and stops at the zeros.
+    @Test func theWALGrowsAheadOfTheCommitsInStepsOfZerosAndRecoveryStopsAtThem() throws {
         try withTemporaryDirectory { dir in
             let writer = try SQLiteConnection(path: dir.storePath)
             defer { writer.close() }
             try makeTable(writer, synchronous: "FULL")
             try writer.execute("PRAGMA wal_autocheckpoint = 0")
-            for index in 1...120 {
+            WALGrower.waitUntilIdle()
+            let step = CoalescingWALVFS.extensionSize
+            let before = try walSize(dir.storePath)
+            let release = WALGrower.hold()
+            var index = 0
+            // Past the end of the file as it was: the commits alone made it grow.
+            while try walSize(dir.storePath) <= before {
+                index += 1
                 try writer.transaction {
                     try writer.run("INSERT INTO notes (body, tag) VALUES (?, ?)",
-                                   [.text(body(index)), .text("t\(index % 7)")])
+                                   [.text(body(index, length: 20_000)), .text("t\(index % 7)")])
                 }
             }
-            let size = try #require(
-                (try FileManager.default.attributesOfItem(atPath: dir.storePath + "-wal")[.size] as? NSNumber)?.intValue)
-            #expect(size > 0 && size % CoalescingWALVFS.extensionSize == 0, "WAL of \(size) bytes")
-            #expect(try #require(writer.walWriteStatistics).extensions == size / CoalescingWALVFS.extensionSize)
+            let written = try walSize(dir.storePath)
+            #expect(written % step != 0, "the commits wrote \(written) bytes, no zeros")
+            release.signal()
+            WALGrower.waitUntilIdle()
+            let grown = try walSize(dir.storePath)
+            #expect(grown % step == 0 && grown > written, "WAL of \(grown) bytes after \(written)")
+            #expect(try #require(writer.walWriteStatistics).extensions >= 1)
 
-            let copy = dir.path("copy.sqlite")
-            try FileManager.default.copyItem(atPath: dir.storePath, toPath: copy)
-            try FileManager.default.copyItem(atPath: dir.storePath + "-wal", toPath: copy + "-wal")
-            let recovered = try SQLiteConnection(path: copy)
+            let recovered = try copyAsAfterAPowerCut(dir)
             defer { recovered.close() }
             #expect(try recovered.queryFirst("SELECT COUNT(*), SUM(length(body)) FROM notes") {
                 (try $0.int(0), try $0.int(1))
-            }.map { [$0.0, $0.1] } == [120, (1...120).reduce(0) { $0 + body($1).utf8.count }])
+            }.map { [$0.0, $0.1] } == [index, (1...index).reduce(0) { $0 + body($1, length: 20_000).utf8.count }])
+            #expect(try recovered.queryFirst("PRAGMA integrity_check") { try $0.text(0) } == "ok")
+        }
+    }
+
+    /// Zeros appended while big commits go on (several steps of the WAL,
+    /// the zeros' thread racing the writer) never overwrite a frame: the
+    /// writer's own reader and a copy of the files after a power cut both
+    /// find every row.
+    @Test func zerosWrittenWhileCommitsGoOnOverwriteNothing() throws {
+        try withTemporaryDirectory { dir in
+            let writer = try SQLiteConnection(path: dir.storePath)
+            defer { writer.close() }
+            try makeTable(writer, synchronous: "FULL")
+            try writer.execute("PRAGMA wal_autocheckpoint = 0")
+            let count = 80
+            for index in 1...count {
+                try writer.transaction {
+                    try writer.run("INSERT INTO notes (body, tag) VALUES (?, ?)",
+                                   [.text(body(index, length: 60_000)), .text("t\(index % 7)")])
+                }
+            }
+            #expect(try walSize(dir.storePath) > 4 * CoalescingWALVFS.extensionSize)
+            let expected = [count, (1...count).reduce(0) { $0 + body($1, length: 60_000).utf8.count }]
+            let reader = try SQLiteConnection(path: dir.storePath)
+            defer { reader.close() }
+            #expect(try reader.queryFirst("SELECT COUNT(*), SUM(length(body)) FROM notes") {
+                (try $0.int(0), try $0.int(1))
+            }.map { [$0.0, $0.1] } == expected)
+            WALGrower.waitUntilIdle()
+            let recovered = try copyAsAfterAPowerCut(dir)
+            defer { recovered.close() }
+            #expect(try recovered.queryFirst("SELECT COUNT(*), SUM(length(body)) FROM notes") {
+                (try $0.int(0), try $0.int(1))
+            }.map { [$0.0, $0.1] } == expected)
             #expect(try recovered.queryFirst("PRAGMA integrity_check") { try $0.text(0) } == "ok")
         }
     }

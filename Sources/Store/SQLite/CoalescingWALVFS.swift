@@ -1,5 +1,8 @@
 import CSQLite
+import Dispatch
+import Foundation
 import Glibc
+import Synchronization
 
 /// An SQLite VFS that is the platform's default one (`unix`) except that
 /// the write-ahead log's writes are gathered and reach the file as one
@@ -28,9 +31,10 @@ import Glibc
 ///   rollback, the WAL header at a restart), so the file sees the writes in
 ///   their order and ends up byte for byte as without the buffer;
 /// - before it would hold more than ``bufferLimit`` bytes.
-/// The file is also made to grow in 1 MiB steps of zeros (``extensionSize``).
-/// A write error is reported by the call that flushes (a sync or a read), so
-/// it fails the same transaction. Files other than WAL files are the
+/// The file is also kept ahead of the writer by 1 MiB steps of zeros,
+/// written off the commit path (``WALGrowth``). A write error is reported
+/// by the call that flushes (a sync or a read), so it fails the same
+/// transaction. Files other than WAL files are the
 /// default VFS's own, untouched.
 enum CoalescingWALVFS {
     /// The name connections open with (`sqlite3_open_v2`'s `zVfs`).
@@ -43,8 +47,8 @@ enum CoalescingWALVFS {
     static let bufferLimit = 96 * 1024
 
     /// The WAL file grows in steps of this many bytes, written as zeros
-    /// (``WALBuffer``'s `extend`): a commit's `fdatasync` then rarely has
-    /// to record a new file size.
+    /// ahead of the writer (``WALGrowth``): a commit's `fdatasync` then
+    /// rarely has to record a new file size.
     static let extensionSize = 1 << 20
 
     /// Zeros to extend a WAL file with, 64 KiB a write (under the VFS's limit).
@@ -111,7 +115,8 @@ enum CoalescingWALVFS {
         var size: sqlite3_int64 = 0
         if real.pointee.pMethods!.pointee.xFileSize!(real, &size) != SQLITE_OK { size = .max }
         let buffer = UnsafeMutablePointer<WALBuffer>.allocate(capacity: 1)
-        buffer.initialize(to: WALBuffer(extent: size))
+        let growth = name.map { WALGrowth(path: String(cString: $0), size: size) }
+        buffer.initialize(to: WALBuffer(growth: growth))
         UnsafeMutableRawPointer(file).storeBytes(of: buffer, toByteOffset: FileLayout.bufferOffset,
                                                  as: UnsafeMutablePointer<WALBuffer>.self)
         file.pointee.pMethods = UnsafePointer(methods)
@@ -197,7 +202,10 @@ enum CoalescingWALVFS {
     /// reached it, since it was opened; nil if it is not one of this VFS's.
     static func statistics(of file: UnsafeMutablePointer<sqlite3_file>) -> WALWriteStatistics? {
         guard file.pointee.pMethods == UnsafePointer(methods) else { return nil }
-        return FileLayout.buffer(file).pointee.statistics
+        let buffer = FileLayout.buffer(file).pointee
+        var statistics = buffer.statistics
+        statistics.extensions = buffer.growth?.extensions.load(ordering: .relaxed) ?? 0
+        return statistics
     }
 }
 
@@ -224,8 +232,9 @@ struct WALBuffer {
             let rc = flush(to: real)
             if rc != SQLITE_OK { return rc }
             statistics.written += 1
-            extent = max(extent, offset + Int64(amount))
-            return real.pointee.pMethods!.pointee.xWrite!(real, data, Int32(amount), offset)
+            let written = real.pointee.pMethods!.pointee.xWrite!(real, data, Int32(amount), offset)
+            if written == SQLITE_OK { growth?.wrote(upTo: offset + Int64(amount)) }
+            return written
         }
         if count > 0 && (offset != start + Int64(count) || count + amount > CoalescingWALVFS.bufferLimit) {
             let rc = flush(to: real)
@@ -263,46 +272,18 @@ struct WALBuffer {
         commitPageNext = false
         statistics.written += 1
         let rc = real.pointee.pMethods!.pointee.xWrite!(real, bytes, Int32(amount), start)
-        if rc != SQLITE_OK { return rc }
-        return extend(real, past: start + Int64(amount))
+        if rc == SQLITE_OK { growth?.wrote(upTo: start + Int64(amount)) }
+        return rc
     }
 
-    /// How far the file is known to extend (its size); `.max` if unknown.
-    private var extent: Int64
+    /// Keeps the file ahead of the writes (nil: its name is unknown).
+    let growth: WALGrowth?
 
-    init(extent: Int64) { self.extent = extent }
-
-    /// The file's length in whole ``CoalescingWALVFS/extensionSize`` steps.
-    ///
-    /// **Why.** An `fdatasync` after a write past the file's end must also
-    /// write the file's new size (on this project's journal-less ext4: one
-    /// more synchronous write, ~50–90 µs of each commit's ~120–200 µs, the
-    /// WAL growing commit by commit until it is first started again). So
-    /// when a write passes the end, zeros are written up to the next step:
-    /// the commits after it overwrite blocks that exist, and only every
-    /// step's first commit pays for the size. Zeros after the last frame
-    /// are not a valid frame, so SQLite's recovery stops there as at the end.
-    private mutating func extend(_ real: UnsafeMutablePointer<sqlite3_file>, past end: Int64) -> Int32 {
-        guard end > extent else { return SQLITE_OK }
-        let step = Int64(CoalescingWALVFS.extensionSize)
-        let target = (end + step - 1) / step * step
-        var offset = end
-        while offset < target {
-            let amount = Int32(min(Int64(CoalescingWALVFS.zeros.count), target - offset))
-            let rc = CoalescingWALVFS.zeros.withUnsafeBytes {
-                real.pointee.pMethods!.pointee.xWrite!(real, $0.baseAddress, amount, offset)
-            }
-            if rc != SQLITE_OK { return rc }
-            offset += Int64(amount)
-        }
-        extent = target
-        statistics.extensions += 1
-        return SQLITE_OK
-    }
+    init(growth: WALGrowth?) { self.growth = growth }
 
     /// SQLite truncated the file (a checkpoint that truncates, the journal size limit).
-    mutating func truncated(to size: Int64) {
-        extent = size
+    func truncated(to size: Int64) {
+        growth?.truncated(to: size)
     }
 
     /// Frees the memory (the file is closing).
@@ -321,7 +302,147 @@ public struct WALWriteStatistics: Sendable, Hashable {
     public var requested = 0
     /// Writes of SQLite's bytes that reached the file (about one per commit).
     public var written = 0
-    /// Times the file was grown by a step of zeros (1 MiB: a commit's sync
-    /// then rarely has to record a new file size).
+    /// Times the file was grown by a step of zeros ahead of the writer
+    /// (``WALGrowth``; 1 MiB: a commit's sync then rarely has to record a
+    /// new file size).
     public var extensions = 0
+}
+
+/// Keeps one WAL file a step of zeros (``CoalescingWALVFS/extensionSize``)
+/// ahead of its writer, writing the zeros on a thread of its own.
+///
+/// **Why.** An `fdatasync` after a write past the file's end must also
+/// write the file's new size (on this project's journal-less ext4: one more
+/// synchronous write, ~50–90 µs of each commit's ~120–200 µs, the WAL
+/// growing commit by commit until it is first started again). With the
+/// file a step ahead, commits overwrite blocks that exist and are synced.
+/// The zeros used to be written by the commit that crossed a step (16
+/// writes of 64 KiB and their sync inside one ticket's commit, one in ~80
+/// while the WAL grew); now no commit waits for them.
+///
+/// **Safety.** The zeros are appended (`O_APPEND`): each write lands at the
+/// file's end as it is at that moment, so it never overwrites a byte SQLite
+/// wrote, whichever connection or process writes the WAL meanwhile. Each
+/// write is synchronous (`O_DSYNC`), so a commit's sync never has to flush
+/// more than one 64 KiB piece of them. Zeros after the last frame are not a
+/// valid frame: SQLite's recovery stops there as at the file's end. If the
+/// file cannot be opened (it was deleted when its last connection closed),
+/// nothing happens; if the zeros fall behind, commits write past the end as
+/// they would without them.
+final class WALGrowth: Sendable {
+    let path: String
+    /// The file's size as last seen; `.max` if unknown (then it is never grown).
+    private let known: Atomic<Int64>
+    /// A step is asked for or being written.
+    private let pending = Atomic<Bool>(false)
+    /// Steps written so far.
+    let extensions = Atomic<Int>(0)
+
+    init(path: String, size: Int64) {
+        self.path = path
+        known = Atomic(size)
+    }
+
+    /// The writer wrote up to `end`: asks for the next step when less than
+    /// one step of the file is left after it. Never blocks.
+    func wrote(upTo end: Int64) {
+        let step = Int64(CoalescingWALVFS.extensionSize)
+        let size = known.load(ordering: .relaxed)
+        guard size != .max, end > size - step else { return }
+        if pending.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged {
+            WALGrower.request(self)
+        }
+    }
+
+    func truncated(to size: Int64) {
+        known.store(size, ordering: .relaxed)
+    }
+
+    /// On the grower's thread: appends zeros up to the next step past the
+    /// file's current end.
+    fileprivate func grow() {
+        defer { pending.store(false, ordering: .releasing) }
+        let fd = open(path, O_WRONLY | O_APPEND | O_DSYNC | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return }
+        let step = Int64(CoalescingWALVFS.extensionSize)
+        var size = Int64(info.st_size)
+        let target = (size / step + 1) * step
+        while size < target {
+            let written = CoalescingWALVFS.zeros.withUnsafeBytes {
+                write(fd, $0.baseAddress, Int(min(Int64($0.count), target - size)))
+            }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { break }
+            size += Int64(written)
+        }
+        if fstat(fd, &info) == 0 { known.store(Int64(info.st_size), ordering: .relaxed) }
+        extensions.add(1, ordering: .relaxed)
+    }
+}
+
+/// The one thread that writes every WAL file's steps of zeros (``WALGrowth``),
+/// started when the first step is asked for.
+enum WALGrower {
+    private enum Job {
+        case grow(WALGrowth)
+        case idle(DispatchSemaphore)
+        case hold(DispatchSemaphore)
+    }
+
+    private static let jobs = Mutex<(queued: [Job], started: Bool)>(([], false))
+    private static let wake = DispatchSemaphore(value: 0)
+
+    static func request(_ growth: WALGrowth) {
+        enqueue(.grow(growth))
+    }
+
+    /// Returns once every step asked for so far is written (tests).
+    static func waitUntilIdle() {
+        let done = DispatchSemaphore(value: 0)
+        enqueue(.idle(done))
+        done.wait()
+    }
+
+    /// Makes the thread write no zeros until the returned semaphore is
+    /// signalled (tests: a commit does not wait for its step).
+    static func hold() -> DispatchSemaphore {
+        let release = DispatchSemaphore(value: 0)
+        enqueue(.hold(release))
+        return release
+    }
+
+    private static func enqueue(_ job: Job) {
+        let start = jobs.withLock { state -> Bool in
+            state.queued.append(job)
+            defer { state.started = true }
+            return !state.started
+        }
+        if start {
+            let thread = Thread { run() }
+            thread.name = "switchboard-wal-grow"
+            thread.qualityOfService = .utility
+            thread.start()
+        }
+        wake.signal()
+    }
+
+    private static func run() {
+        while true {
+            wake.wait()
+            let queued = jobs.withLock { state in
+                defer { state.queued.removeAll() }
+                return state.queued
+            }
+            for job in queued {
+                switch job {
+                case .grow(let growth): growth.grow()
+                case .idle(let done): done.signal()
+                case .hold(let release): release.wait()
+                }
+            }
+        }
+    }
 }
