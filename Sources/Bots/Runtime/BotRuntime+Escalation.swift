@@ -10,12 +10,24 @@ extension BotRuntime {
     /// Applies `command` through the ticket service (see
     /// ``TicketService/change(_:_:by:pages:cancelUnsentPages:now:)``) and
     /// tells the scheduler (a ticket no longer open needs no escalation).
+    ///
+    /// Persisted: the step's messages (``stepMessages``: a customer's
+    /// follow-up line, an agent's command) are recorded as handled in the
+    /// update's transaction, so a Matrix message delivered again after a
+    /// crash that followed this commit is skipped — a line is not attached
+    /// and relayed twice, a `!next` does not take a second ticket. (Its
+    /// answer goes out after the step; a crash before that loses the
+    /// answer, not the change, as for any answer.)
     func change(_ number: TicketNumber, _ command: TicketCommand, by actor: Actor,
                 pages: (Ticket) -> [PageDraft] = { _ in [] }, cancelUnsentPages: Bool = false,
                 now: Date) async -> ChangeResult {
+        let handled = handledMessagesToRecord()
         let result = await tickets.change(number, command, by: actor, pages: pages, cancelUnsentPages: cancelUnsentPages,
-                                    now: now)
-        if case .done(let commit, _) = result { escalation.ticketChanged(commit.ticket) }
+                                          handledMessages: handled, now: now)
+        if case .done(let commit, _) = result {
+            recorded(handled)
+            escalation.ticketChanged(commit.ticket)
+        }
         return result
     }
 
