@@ -101,9 +101,13 @@ import Testing
         return Process(runtime: runtime, network: network, task: task)
     }
 
-    /// The texts the bot sent to the customer's direct room.
-    static func answers(_ fake: FakeHomeserver) -> [String] {
-        fake.seen.filter { $0.method == "PUT" && $0.path.hasPrefix("/rooms/!dm:example.org/send/") }
+    /// The texts the bot sent to the customer's direct room; with
+    /// `before`, not those sent again with a transaction id `before` saw
+    /// (the homeserver keeps one event per transaction id and device).
+    static func answers(_ fake: FakeHomeserver, before: FakeHomeserver? = nil) -> [String] {
+        let earlier = Set(before.map { $0.seen.filter { $0.method == "PUT" }.map(\.path) } ?? [])
+        return fake.seen.filter { $0.method == "PUT" && $0.path.hasPrefix("/rooms/!dm:example.org/send/")
+            && !earlier.contains($0.path) }
             .compactMap { $0.body?["body"]?.string }
     }
 
@@ -162,7 +166,7 @@ import Testing
         // The new line went to the ticket; the severity "3" did not (it was not handled twice).
         #expect(events.filter { $0.kind == .customerMessage }.compactMap(\.note) == ["Is anyone looking at it?"],
                 "\(events)")
-        let again = Self.answers(secondFake)
+        let again = Self.answers(secondFake, before: firstFake)
         // One answer, to the new line (that it was added to the ticket).
         #expect(again.count == 1 && again.allSatisfy { $0.contains("#1") && !$0.contains("saved") }, "\(again)")
         await restarted.network.shutdown(message: "", deadline: .zero)
@@ -322,6 +326,56 @@ import Testing
         #expect(assignees == ["anna", "anna", nil], "one ticket per !next")
         let answers = Self.toAnna(secondFake)
         #expect(answers.count == 1 && answers[0].contains("\(numbers[1])"), "\(answers)")
+        await restarted.network.shutdown(message: "", deadline: .zero)
+        restarted.task.cancel()
+        await second.close()
+        crashing.release()
+    }
+
+    /// The process dies right after the ticket's commit, before the
+    /// customer was told its number. The message that made it is recorded
+    /// as handled (it is skipped when delivered again), so the confirmation
+    /// was written to the outbox in the same commit: after the restart it
+    /// reaches the customer, once, with a transaction id derived from its
+    /// outbox id (a copy sent before the crash would be the same event).
+    @Test func theConfirmationOfATicketReachesTheCustomerAfterACrashBeforeItWasSent() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("store.sqlite").path
+        let clock = ManualClock()
+        let first = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
+        try await first.setNetworkState(network: "mx", key: MatrixStateKey.since, value: "s1")
+        let firstStorage = Dying(NetworkStateStorage(store: first, network: "mx"))
+        let crashing = CrashingDeskStore(first) { firstStorage.dead.withLock { $0 = true } }
+        let firstFake = Self.homeserver(Self.fromCustomer(Self.intake))
+        let process = try await Self.startProcess(store: crashing, kbFolder: directory, fake: firstFake,
+                                                  storage: firstStorage, clock: clock) { message in
+            // The next message's step makes the ticket; the process dies after its commit.
+            if message.sourceID == "$3" { crashing.crashAfter.withLock { $0 = "createTicket" } }
+        }
+        await Self.waitFor { crashing.isDead }
+        #expect(crashing.isDead)
+        #expect(try await first.openTickets().count == 1)
+        #expect(!Self.answers(firstFake).contains { $0.contains("#1") }, "\(Self.answers(firstFake))")
+        process.task.cancel()
+        await first.close()
+
+        let second = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
+        let secondFake = Self.homeserver(Self.fromCustomer(Self.intake))
+        let storage = Dying(NetworkStateStorage(store: second, network: "mx"))
+        let restarted = try await Self.startProcess(store: second, kbFolder: directory, fake: secondFake,
+                                                    storage: storage, clock: clock)
+        await Self.waitFor { storage.positions.withLock { $0 } == ["s2"] && !Self.answers(secondFake).isEmpty }
+        let tickets = try await second.openTickets()
+        #expect(tickets.count == 1, "the severity is not taken again")
+        let told = Self.answers(secondFake)
+        #expect(told.count == 1 && told[0].contains("#1") && told[0].contains("saved"), "\(told)")
+        let confirmation = try #require(try await second.pages(of: tickets[0].number).first {
+            $0.step == PageDraft.customerConfirmationStep
+        })
+        #expect(confirmation.target == Self.customer)
+        let sends = secondFake.seen.filter { $0.method == "PUT" && $0.path.hasPrefix("/rooms/!dm:example.org/send/") }
+        #expect(sends.map { $0.path.components(separatedBy: "/").last } == ["sb-page-\(confirmation.id.rawValue)"])
         await restarted.network.shutdown(message: "", deadline: .zero)
         restarted.task.cancel()
         await second.close()
