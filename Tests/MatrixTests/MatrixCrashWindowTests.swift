@@ -381,4 +381,54 @@ import Testing
         await second.close()
         crashing.release()
     }
+
+    /// A KB article solved it: the customer's "yes" ends the conversation
+    /// (its delete), and the process dies right after that commit. The
+    /// "yes" is recorded as handled in the delete's transaction, so the
+    /// restarted adapter does not hand it to the bots again — where it
+    /// would start a new conversation and be answered with a greeting.
+    @Test func aYesThatEndedTheConversationIsNotHandledAgainAfterACrashRightAfterTheDelete() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let kb = directory.appendingPathComponent("kb/en")
+        try FileManager.default.createDirectory(at: kb, withIntermediateDirectories: true)
+        let article = "KB-1012-vpn-connection-drops.md"
+        try FileManager.default.copyItem(at: Self.repositoryRoot.appendingPathComponent("bots/kb/en/\(article)"),
+                                         to: kb.appendingPathComponent(article))
+        let path = directory.appendingPathComponent("store.sqlite").path
+        let clock = ManualClock()
+        let lines = [("$1", "Hello, I need help"), ("$2", "none"),
+                     ("$3", "The VPN connection drops every few minutes"), ("$4", "yes")]
+        let first = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
+        try await first.setNetworkState(network: "mx", key: MatrixStateKey.since, value: "s1")
+        let firstStorage = Dying(NetworkStateStorage(store: first, network: "mx"))
+        let crashing = CrashingDeskStore(first) { firstStorage.dead.withLock { $0 = true } }
+        crashing.crashAfter.withLock { $0 = "deleteConversation" }
+        let firstFake = Self.homeserver(Self.fromCustomer(lines))
+        let process = try await Self.startProcess(store: crashing, kbFolder: directory.appendingPathComponent("kb"),
+                                                  fake: firstFake, storage: firstStorage, clock: clock)
+        await Self.waitFor { crashing.isDead }
+        #expect(crashing.isDead, "the article was offered and the yes ended the conversation: \(Self.answers(firstFake))")
+        #expect(try await first.conversations(unexpiredAt: clock.date).isEmpty)
+        #expect(try await first.counters("deflected") == ["KB-1012": 1])
+        process.task.cancel()
+        await first.close()
+
+        let second = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
+        let secondFake = Self.homeserver(Self.fromCustomer(lines + [("$5", "Hello again")]))
+        let storage = Dying(NetworkStateStorage(store: second, network: "mx"))
+        let handled = Mutex<[String]>([])
+        let restarted = try await Self.startProcess(store: second, kbFolder: directory.appendingPathComponent("kb"),
+                                                    fake: secondFake, storage: storage, clock: clock) { message in
+            handled.withLock { $0.append(message.sourceID ?? "?") }
+        }
+        await Self.waitFor { storage.positions.withLock { $0 } == ["s2"] }
+        #expect(handled.withLock { $0 } == ["$5"], "only the new line reaches the bots")
+        #expect(try await second.counters("deflected") == ["KB-1012": 1])
+        #expect(try await second.openTickets().isEmpty)
+        await restarted.network.shutdown(message: "", deadline: .zero)
+        restarted.task.cancel()
+        await second.close()
+        crashing.release()
+    }
 }
