@@ -119,6 +119,10 @@ extension BotRuntime {
             case .deflected(let articleID):
                 counters.deflected += 1
                 logger.info("solved by a KB article, no ticket", ["article": articleID, "identity": identity.description])
+                // Persisted, before the conversation's delete (which records
+                // the "yes" as handled): a Matrix "yes" delivered again after
+                // a crash between the two is counted twice and answered once —
+                // a statistic off by one, nothing the customer sees.
                 do {
                     try await store.incrementCounter("deflected", key: articleID)
                     try await store.incrementCounter(CounterName.deflectedByDay, key: desk.zone.date(of: now).description)
@@ -154,6 +158,11 @@ extension BotRuntime {
         for effect in effects {
             switch effect {
             case .reserve(let check):
+                // Persisted before the step's snapshot records the PIN's
+                // message: one delivered again after a crash between the two
+                // is checked again — one more attempt counted (the first stays
+                // wrong, never finished: fail closed) and one answer. Recorded
+                // here instead, it would be skipped and never answered.
                 var reservation: PINReservation?
                 do {
                     reservation = try await store.reservePINCheck(customerNumber: check.number,
