@@ -62,6 +62,9 @@
 // PUT), the sample starting at that hand-over; `MATRIXBENCH_REPOLL_HOLD_MS`,
 // `MATRIXBENCH_PAGE_HOLD_MS`: the adapter's `repollHold`, `pageFirstHold`
 // (default its own).
+// `MATRIXBENCH_SYNC_HOLD_MS`: the adapter's every `/sync` starts that long
+// after the previous one's answer (its re-poll after the page's own echo
+// held back: does it overlap anna's `/sync` answer? an experiment).
 // `MATRIXBENCH_DATABASE=postgres`: the homeserver keeps its data in
 // PostgreSQL (a cluster started for the run, durable commits) instead of
 // SQLite; Synapse's documentation calls SQLite fit for testing only (one
@@ -145,15 +148,30 @@ final class StampingTransport: MatrixHTTPTransport {
 /// Stamps when the bot's own `/sync` answer first carries each page
 /// (found by its text `(page N)`), so a sample can say whose long-poll
 /// Synapse answered first: the sender's or the agent's.
+///
+/// With `repollHold` (`MATRIXBENCH_SYNC_HOLD_MS`), each `/sync` starts no
+/// sooner than that long after the previous one was answered: the
+/// adapter's re-poll after its page's own echo is held back, so it cannot
+/// overlap Synapse's work for anna's `/sync` (an experiment: the adapter
+/// never waits so, it would hold incoming messages back).
 final class SyncStampingTransport: MatrixHTTPTransport {
     let inner: any MatrixHTTPTransport
     let seen = Mutex<[Int: ContinuousClock.Instant]>([:])
+    let repollHold: Duration?
+    let lastAnswer = Mutex<ContinuousClock.Instant?>(nil)
 
-    init(_ inner: any MatrixHTTPTransport) { self.inner = inner }
+    init(_ inner: any MatrixHTTPTransport, repollHold: Duration? = nil) {
+        self.inner = inner
+        self.repollHold = repollHold
+    }
 
     func perform(_ request: MatrixHTTPRequest) async throws -> MatrixHTTPResponse {
+        if let repollHold, let last = lastAnswer.withLock({ $0 }) {
+            try await Task.sleep(until: last.advanced(by: repollHold), clock: .continuous)
+        }
         let response = try await inner.perform(request)
         let now = ContinuousClock.now
+        lastAnswer.withLock { $0 = now }
         let text = String(decoding: response.body, as: UTF8.self)
         var rest = text[...]
         while let range = rest.range(of: "(page ") {
@@ -207,7 +225,8 @@ func run(_ synapse: SynapseServer) async throws -> String {
 
     let transports = HTTPClientTransport.pair(logger: .disabled)
     let stamping = StampingTransport(transports.requests)
-    let syncStamping = SyncStampingTransport(transports.sync)
+    let syncStamping = SyncStampingTransport(transports.sync, repollHold: environment["MATRIXBENCH_SYNC_HOLD_MS"]
+        .flatMap(Int.init).map { .milliseconds($0) })
     var configuration = MatrixNetworkConfiguration(
         homeserver: synapse.url, userID: bot, credentials: .password(password), rooms: [],
         invitesFrom: [":localhost"], encryptedRoomText: "encrypted")

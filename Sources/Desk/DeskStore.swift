@@ -79,8 +79,15 @@ public protocol TicketRecordStore: Sendable {
     ///   ``TicketStoreError/ticketNotFound(_:)``,
     ///   ``TicketStoreError/escalationStepExists(_:step:)``,
     ///   ``TicketStoreError/invalid(_:)`` for an event of another ticket.
+    ///
+    /// `handledMessages` are the chat messages whose step makes this change
+    /// (a customer's follow-up line, an agent's command): recorded as
+    /// handled at `ticket.updatedAt` in the same transaction
+    /// (``HandledMessage``), so a message delivered again after a crash that
+    /// followed the commit is skipped — not attached or applied twice.
     func updateTicket(
-        _ ticket: Ticket, expectedVersion: Int64, events: [TicketEvent], pages: [PageDraft], cancelUnsentPages: Bool
+        _ ticket: Ticket, expectedVersion: Int64, events: [TicketEvent], pages: [PageDraft], cancelUnsentPages: Bool,
+        handledMessages: [HandledMessage]
     ) async throws -> TicketCommit
 }
 
@@ -178,9 +185,12 @@ public protocol ConversationStore: Sendable {
     /// Every snapshot whose expiry is after `instant`, by key.
     func conversations(unexpiredAt instant: Date) async throws -> [ConversationSnapshot]
 
-    /// Removes the conversation (finished or cancelled); false if none.
+    /// Removes the conversation (finished or cancelled); false if none. In
+    /// the same transaction records `handledMessages` as handled at `at`:
+    /// the messages of the step that ended it (so one delivered again after
+    /// a crash does not start a new conversation).
     @discardableResult
-    func deleteConversation(_ key: ConversationKey) async throws -> Bool
+    func deleteConversation(_ key: ConversationKey, handledMessages: [HandledMessage], at: Date) async throws -> Bool
 
     /// Removes every snapshot that expired at or before `instant`; returns how many.
     @discardableResult
@@ -306,10 +316,26 @@ extension TicketRecordStore {
     /// Updates `stored` to `ticket`, based on the version it was read at.
     public func update(
         _ stored: StoredTicket, to ticket: Ticket, events: [TicketEvent], pages: [PageDraft] = [],
-        cancelUnsentPages: Bool = false
+        cancelUnsentPages: Bool = false, handledMessages: [HandledMessage] = []
     ) async throws -> TicketCommit {
         try await updateTicket(ticket, expectedVersion: stored.version, events: events, pages: pages,
-                               cancelUnsentPages: cancelUnsentPages)
+                               cancelUnsentPages: cancelUnsentPages, handledMessages: handledMessages)
+    }
+
+    /// An update that records no chat message (a timer's, a tool's).
+    public func updateTicket(
+        _ ticket: Ticket, expectedVersion: Int64, events: [TicketEvent], pages: [PageDraft], cancelUnsentPages: Bool
+    ) async throws -> TicketCommit {
+        try await updateTicket(ticket, expectedVersion: expectedVersion, events: events, pages: pages,
+                               cancelUnsentPages: cancelUnsentPages, handledMessages: [])
+    }
+}
+
+extension ConversationStore {
+    /// Removes a conversation, recording no chat message (expiry, a tool).
+    @discardableResult
+    public func deleteConversation(_ key: ConversationKey) async throws -> Bool {
+        try await deleteConversation(key, handledMessages: [], at: Date())
     }
 }
 

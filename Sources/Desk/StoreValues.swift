@@ -162,6 +162,15 @@ public struct PageDraft: Sendable, Hashable {
     }
 }
 
+extension PageDraft {
+    /// The step of a customer's ticket confirmation written to the outbox
+    /// with its ticket, where the network delivers a message again after a
+    /// crash (Matrix): the message is then skipped as handled, so its answer
+    /// must survive the crash as a page does. Beyond any escalation step
+    /// (a policy has a few), so escalation never takes it for one.
+    public static let customerConfirmationStep = 1000
+}
+
 /// A page in the outbox.
 public struct PageRecord: Sendable, Hashable, Identifiable {
     public var id: PageID

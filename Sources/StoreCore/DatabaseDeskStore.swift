@@ -61,11 +61,12 @@ extension DatabaseDeskStore {
     }
 
     public func updateTicket(
-        _ ticket: Ticket, expectedVersion: Int64, events: [TicketEvent], pages: [PageDraft], cancelUnsentPages: Bool
+        _ ticket: Ticket, expectedVersion: Int64, events: [TicketEvent], pages: [PageDraft], cancelUnsentPages: Bool,
+        handledMessages: [HandledMessage]
     ) async throws -> TicketCommit {
         try await write(singleStatement: false) { db in
             try db.updateTicket(ticket, expectedVersion: expectedVersion, events: events, pages: pages,
-                                cancelUnsentPages: cancelUnsentPages)
+                                cancelUnsentPages: cancelUnsentPages, handledMessages: handledMessages)
         }
     }
 
@@ -182,8 +183,11 @@ extension DatabaseDeskStore {
     }
 
     @discardableResult
-    public func deleteConversation(_ key: ConversationKey) async throws -> Bool {
-        try await write(singleStatement: false) { db in try db.deleteConversation(key) }
+    public func deleteConversation(_ key: ConversationKey, handledMessages: [HandledMessage], at: Date) async throws
+        -> Bool {
+        try await write(singleStatement: false) { db in
+            try db.deleteConversation(key, handledMessages: handledMessages, at: at)
+        }
     }
 
     @discardableResult

@@ -26,7 +26,8 @@ extension StoreDatabase {
     }
 
     public func updateTicket(
-        _ ticket: Ticket, expectedVersion: Int64, events: [TicketEvent], pages: [PageDraft], cancelUnsentPages: Bool
+        _ ticket: Ticket, expectedVersion: Int64, events: [TicketEvent], pages: [PageDraft], cancelUnsentPages: Bool,
+        handledMessages: [HandledMessage] = []
     ) throws -> TicketCommit {
         let number = ticket.number
         if let stray = events.first(where: { $0.ticket != number }) {
@@ -74,6 +75,7 @@ extension StoreDatabase {
             if exists == true { throw TicketStoreError.escalationStepExists(number, step: step) }
         }
         let records = try insertPages(pages, ticket: number)
+        try insertHandledMessages(handledMessages, at: ticket.updatedAt)
         return TicketCommit(stored: stored, pages: records)
     }
 
@@ -406,9 +408,12 @@ extension StoreDatabase {
             + byteOrderCollation + ", key" + byteOrderCollation, [StoreValue(instant)], StoreRows.conversation)
     }
 
-    public func deleteConversation(_ key: ConversationKey) throws -> Bool {
-        try run("DELETE FROM conversations WHERE network = $1 AND key = $2",
-                [StoreValue(key.network), StoreValue(key.key)]) > 0
+    public func deleteConversation(_ key: ConversationKey, handledMessages: [HandledMessage] = [],
+                                   at: Date = Date()) throws -> Bool {
+        let deleted = try run("DELETE FROM conversations WHERE network = $1 AND key = $2",
+                              [StoreValue(key.network), StoreValue(key.key)]) > 0
+        try insertHandledMessages(handledMessages, at: at)
+        return deleted
     }
 
     public func deleteExpiredConversations(at instant: Date) throws -> Int {

@@ -19,14 +19,14 @@ final class InterleavingStore: DeskStore {
     }
 
     func updateTicket(_ ticket: Ticket, expectedVersion: Int64, events: [TicketEvent], pages: [PageDraft],
-                      cancelUnsentPages: Bool) async throws -> TicketCommit {
+                      cancelUnsentPages: Bool, handledMessages: [HandledMessage]) async throws -> TicketCommit {
         let body = beforeUpdate.withLock { hook -> (@Sendable (SQLiteDeskStore) async -> Void)? in
             defer { hook = nil }
             return hook
         }
         await body?(base)
         return try await base.updateTicket(ticket, expectedVersion: expectedVersion, events: events, pages: pages,
-                                           cancelUnsentPages: cancelUnsentPages)
+                                           cancelUnsentPages: cancelUnsentPages, handledMessages: handledMessages)
     }
 
     func createTicket(_ ticket: NewTicket, claimingPagesFor claim: LeaseClaim?,
@@ -84,7 +84,9 @@ final class InterleavingStore: DeskStore {
     func conversations(unexpiredAt instant: Date) async throws -> [ConversationSnapshot] {
         try await base.conversations(unexpiredAt: instant)
     }
-    func deleteConversation(_ key: ConversationKey) async throws -> Bool { try await base.deleteConversation(key) }
+    func deleteConversation(_ key: ConversationKey, handledMessages: [HandledMessage], at: Date) async throws -> Bool {
+        try await base.deleteConversation(key, handledMessages: handledMessages, at: at)
+    }
     func deleteExpiredConversations(at instant: Date) async throws -> Int {
         try await base.deleteExpiredConversations(at: instant)
     }

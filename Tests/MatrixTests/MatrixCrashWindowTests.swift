@@ -70,13 +70,13 @@ import Testing
         let task: Task<Void, any Error>
     }
 
-    static func startProcess(store: SQLiteDeskStore, kbFolder: URL, fake: FakeHomeserver,
-                             storage: any MatrixStateStorage, clock: ManualClock,
+    static func startProcess(store: any DeskStore, kbFolder: URL, fake: FakeHomeserver,
+                             storage: any MatrixStateStorage, clock: ManualClock, config: URL? = nil,
                              onHandled: @escaping @Sendable (ChatMessage) async -> Void = { _ in }) async throws
         -> Process {
         let root = repositoryRoot
         let definitions = try BotDefinitions.load(folder: root.appendingPathComponent("bots"))
-        let desk = try DeskFiles.load(DeskFiles.Paths(directory: root.appendingPathComponent("config").path,
+        let desk = try DeskFiles.load(DeskFiles.Paths(directory: (config ?? root.appendingPathComponent("config")).path,
                                                       customers: ["customers.json5", "customers.csv"]),
                                       verifier: PBKDF2PINVerifier())
         // No KB articles: the intake goes from the problem to the severity
@@ -101,9 +101,13 @@ import Testing
         return Process(runtime: runtime, network: network, task: task)
     }
 
-    /// The texts the bot sent to the customer's direct room.
-    static func answers(_ fake: FakeHomeserver) -> [String] {
-        fake.seen.filter { $0.method == "PUT" && $0.path.hasPrefix("/rooms/!dm:example.org/send/") }
+    /// The texts the bot sent to the customer's direct room; with
+    /// `before`, not those sent again with a transaction id `before` saw
+    /// (the homeserver keeps one event per transaction id and device).
+    static func answers(_ fake: FakeHomeserver, before: FakeHomeserver? = nil) -> [String] {
+        let earlier = Set(before.map { $0.seen.filter { $0.method == "PUT" }.map(\.path) } ?? [])
+        return fake.seen.filter { $0.method == "PUT" && $0.path.hasPrefix("/rooms/!dm:example.org/send/")
+            && !earlier.contains($0.path) }
             .compactMap { $0.body?["body"]?.string }
     }
 
@@ -162,12 +166,269 @@ import Testing
         // The new line went to the ticket; the severity "3" did not (it was not handled twice).
         #expect(events.filter { $0.kind == .customerMessage }.compactMap(\.note) == ["Is anyone looking at it?"],
                 "\(events)")
-        let again = Self.answers(secondFake)
+        let again = Self.answers(secondFake, before: firstFake)
         // One answer, to the new line (that it was added to the ticket).
         #expect(again.count == 1 && again.allSatisfy { $0.contains("#1") && !$0.contains("saved") }, "\(again)")
         await restarted.network.shutdown(message: "", deadline: .zero)
         restarted.task.cancel()
         await second.close()
         crashed.open()
+    }
+
+    // MARK: - A crash right after a ticket's update
+
+    /// A homeserver whose `/sync` from `s1` brings `messages` (event id,
+    /// sender, room, text) and then holds; `m.direct` names the customer's
+    /// room `!dm` and Anna's `!anna`.
+    static func homeserver(_ messages: [(id: String, sender: String, room: String, text: String)]) -> FakeHomeserver {
+        var rooms: [String] = []
+        var events: [String: [String]] = [:]
+        for message in messages {
+            if events[message.room] == nil { rooms.append(message.room) }
+            events[message.room, default: []].append(
+                #"{"type":"m.room.message","sender":"\#(message.sender)","event_id":"\#(message.id)","content":{"msgtype":"m.text","body":"\#(message.text)"}}"#)
+        }
+        let joined = rooms.map { #""\#($0)":{"timeline":{"events":[\#(events[$0]!.joined(separator: ","))]}}"# }
+        let batch = #"{"next_batch":"s2","rooms":{"join":{\#(joined.joined(separator: ","))}}}"#
+        let base = MatrixChatNetworkTests.homeserver()
+        return FakeHomeserver { seen in
+            switch (seen.method, seen.path) {
+            case ("GET", "/sync"): seen.query["since"] == "s1" ? (200, json(batch)) : (FakeHomeserver.hold, ok)
+            case ("GET", "/user/@bot:example.org/account_data/m.direct"):
+                (200, json(#"{"@cust:example.org":["!dm:example.org"],"@anna:example.org":["!anna:example.org"]}"#))
+            default: base.answerForTests(seen)
+            }
+        }
+    }
+
+    static func fromCustomer(_ lines: [(String, String)]) -> [(id: String, sender: String, room: String, text: String)] {
+        lines.map { ($0.0, customer, "!dm:example.org", $0.1) }
+    }
+
+    /// The shipped configuration with Anna's Matrix account on `mx`.
+    static func configWithAnnaOnMatrix(in directory: URL) throws -> URL {
+        let config = directory.appendingPathComponent("config")
+        try FileManager.default.createDirectory(at: config, withIntermediateDirectories: true)
+        let shipped = repositoryRoot.appendingPathComponent("config")
+        for name in ["agents.json5", "customers.csv", "customers.json5", "escalation.json5", "tiers.json5"] {
+            var text = try String(contentsOf: shipped.appendingPathComponent(name), encoding: .utf8)
+            if name == "agents.json5" {
+                let before = text
+                text = text.replacingOccurrences(of: #"accounts: { demo: "anna" }"#,
+                                                 with: #"accounts: { demo: "anna", mx: "@anna:example.org" }"#)
+                precondition(text != before, "anna's accounts are not where the test expects them")
+            }
+            try text.write(to: config.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
+        return config
+    }
+
+    /// The texts the bot sent to Anna's direct room.
+    static func toAnna(_ fake: FakeHomeserver) -> [String] {
+        fake.seen.filter { $0.method == "PUT" && $0.path.hasPrefix("/rooms/!anna:example.org/send/") }
+            .compactMap { $0.body?["body"]?.string }
+    }
+
+    static func temporaryDirectory() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("matrix-crash-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        return directory
+    }
+
+    /// A customer's line on their open ticket is attached (and relayed) in
+    /// the ticket's update; the process dies right after that commit,
+    /// before anything else of the step is stored. Delivered again, the
+    /// line is not attached a second time; the next line is.
+    @Test func aFollowUpLineIsAttachedOnceWhenTheProcessDiesAfterItsUpdate() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("store.sqlite").path
+        let clock = ManualClock()
+        let followUp = ("$5", "It flickers green now as well")
+        let first = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
+        try await first.setNetworkState(network: "mx", key: MatrixStateKey.since, value: "s1")
+        let firstStorage = Dying(NetworkStateStorage(store: first, network: "mx"))
+        let crashing = CrashingDeskStore(first) { firstStorage.dead.withLock { $0 = true } }
+        let firstFake = Self.homeserver(Self.fromCustomer(Self.intake + [followUp]))
+        let process = try await Self.startProcess(store: crashing, kbFolder: directory, fake: firstFake,
+                                                  storage: firstStorage, clock: clock) { message in
+            // The ticket is made; the process dies after the next update's commit.
+            if message.sourceID == "$4" { crashing.crashAfter.withLock { $0 = "updateTicket" } }
+        }
+        await Self.waitFor { crashing.isDead }
+        #expect(crashing.isDead)
+        let number = try #require(try await first.openTickets().first?.number)
+        #expect(try await first.events(of: number).filter { $0.kind == .customerMessage }.compactMap(\.note)
+            == [followUp.1])
+        process.task.cancel()
+        await first.close()
+
+        let second = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
+        let secondFake = Self.homeserver(Self.fromCustomer(Self.intake + [followUp, ("$6", "And now it is off")]))
+        let storage = Dying(NetworkStateStorage(store: second, network: "mx"))
+        let restarted = try await Self.startProcess(store: second, kbFolder: directory, fake: secondFake,
+                                                    storage: storage, clock: clock)
+        await Self.waitFor { storage.positions.withLock { $0 } == ["s2"] }
+        let events = try await second.events(of: number)
+        #expect(events.filter { $0.kind == .customerMessage }.compactMap(\.note) == [followUp.1, "And now it is off"],
+                "\(events)")
+        #expect(try await second.openTickets().count == 1)
+        await restarted.network.shutdown(message: "", deadline: .zero)
+        restarted.task.cancel()
+        await second.close()
+        crashing.release()
+    }
+
+    /// An agent's `!next` takes a ticket in the ticket's update; the process
+    /// dies right after that commit. Delivered again, the `!next` does not
+    /// take a second ticket; the agent's next `!next` does, and is answered.
+    @Test func anAgentsNextTakesOneTicketWhenTheProcessDiesAfterItsUpdate() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = try Self.configWithAnnaOnMatrix(in: directory)
+        let path = directory.appendingPathComponent("store.sqlite").path
+        let clock = ManualClock()
+        let first = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
+        try await first.setNetworkState(network: "mx", key: MatrixStateKey.since, value: "s1")
+        var numbers: [TicketNumber] = []
+        for index in 0..<3 {
+            let contact = ChatIdentity(network: "mx", nick: "@c\(index):example.org", account: "@c\(index):example.org")
+            let created = try await first.createTicket(NewTicket(
+                createdAt: clock.date.addingTimeInterval(Double(index - 60)), createdBy: .customer(contact.description),
+                customerNumber: nil, customerName: "c\(index)", contact: contact, group: .noContract, tier: nil,
+                severity: .question, summary: "question \(index)", description: "question \(index)", language: "en"))
+            numbers.append(created.number)
+        }
+        let next = (id: "$n1", sender: "@anna:example.org", room: "!anna:example.org", text: "!next")
+        let firstStorage = Dying(NetworkStateStorage(store: first, network: "mx"))
+        let crashing = CrashingDeskStore(first) { firstStorage.dead.withLock { $0 = true } }
+        crashing.crashAfter.withLock { $0 = "updateTicket" }
+        let firstFake = Self.homeserver([next])
+        let process = try await Self.startProcess(store: crashing, kbFolder: directory, fake: firstFake,
+                                                  storage: firstStorage, clock: clock, config: config)
+        await Self.waitFor { crashing.isDead }
+        #expect(crashing.isDead)
+        #expect(try await first.ticket(numbers[0])?.ticket.assignee == "anna")
+        process.task.cancel()
+        await first.close()
+
+        let second = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
+        let secondFake = Self.homeserver([next, (id: "$n2", sender: "@anna:example.org", room: "!anna:example.org",
+                                                 text: "!next")])
+        let storage = Dying(NetworkStateStorage(store: second, network: "mx"))
+        let restarted = try await Self.startProcess(store: second, kbFolder: directory, fake: secondFake,
+                                                    storage: storage, clock: clock, config: config)
+        await Self.waitFor { storage.positions.withLock { $0 } == ["s2"] }
+        await Self.waitFor { !Self.toAnna(secondFake).isEmpty }
+        var assignees: [String?] = []
+        for number in numbers { assignees.append(try await second.ticket(number)?.ticket.assignee) }
+        #expect(assignees == ["anna", "anna", nil], "one ticket per !next")
+        let answers = Self.toAnna(secondFake)
+        #expect(answers.count == 1 && answers[0].contains("\(numbers[1])"), "\(answers)")
+        await restarted.network.shutdown(message: "", deadline: .zero)
+        restarted.task.cancel()
+        await second.close()
+        crashing.release()
+    }
+
+    /// The process dies right after the ticket's commit, before the
+    /// customer was told its number. The message that made it is recorded
+    /// as handled (it is skipped when delivered again), so the confirmation
+    /// was written to the outbox in the same commit: after the restart it
+    /// reaches the customer, once, with a transaction id derived from its
+    /// outbox id (a copy sent before the crash would be the same event).
+    @Test func theConfirmationOfATicketReachesTheCustomerAfterACrashBeforeItWasSent() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("store.sqlite").path
+        let clock = ManualClock()
+        let first = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
+        try await first.setNetworkState(network: "mx", key: MatrixStateKey.since, value: "s1")
+        let firstStorage = Dying(NetworkStateStorage(store: first, network: "mx"))
+        let crashing = CrashingDeskStore(first) { firstStorage.dead.withLock { $0 = true } }
+        let firstFake = Self.homeserver(Self.fromCustomer(Self.intake))
+        let process = try await Self.startProcess(store: crashing, kbFolder: directory, fake: firstFake,
+                                                  storage: firstStorage, clock: clock) { message in
+            // The next message's step makes the ticket; the process dies after its commit.
+            if message.sourceID == "$3" { crashing.crashAfter.withLock { $0 = "createTicket" } }
+        }
+        await Self.waitFor { crashing.isDead }
+        #expect(crashing.isDead)
+        #expect(try await first.openTickets().count == 1)
+        #expect(!Self.answers(firstFake).contains { $0.contains("#1") }, "\(Self.answers(firstFake))")
+        process.task.cancel()
+        await first.close()
+
+        let second = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
+        let secondFake = Self.homeserver(Self.fromCustomer(Self.intake))
+        let storage = Dying(NetworkStateStorage(store: second, network: "mx"))
+        let restarted = try await Self.startProcess(store: second, kbFolder: directory, fake: secondFake,
+                                                    storage: storage, clock: clock)
+        await Self.waitFor { storage.positions.withLock { $0 } == ["s2"] && !Self.answers(secondFake).isEmpty }
+        let tickets = try await second.openTickets()
+        #expect(tickets.count == 1, "the severity is not taken again")
+        let told = Self.answers(secondFake)
+        #expect(told.count == 1 && told[0].contains("#1") && told[0].contains("saved"), "\(told)")
+        let confirmation = try #require(try await second.pages(of: tickets[0].number).first {
+            $0.step == PageDraft.customerConfirmationStep
+        })
+        #expect(confirmation.target == Self.customer)
+        let sends = secondFake.seen.filter { $0.method == "PUT" && $0.path.hasPrefix("/rooms/!dm:example.org/send/") }
+        #expect(sends.map { $0.path.components(separatedBy: "/").last } == ["sb-page-\(confirmation.id.rawValue)"])
+        await restarted.network.shutdown(message: "", deadline: .zero)
+        restarted.task.cancel()
+        await second.close()
+        crashing.release()
+    }
+
+    /// A KB article solved it: the customer's "yes" ends the conversation
+    /// (its delete), and the process dies right after that commit. The
+    /// "yes" is recorded as handled in the delete's transaction, so the
+    /// restarted adapter does not hand it to the bots again — where it
+    /// would start a new conversation and be answered with a greeting.
+    @Test func aYesThatEndedTheConversationIsNotHandledAgainAfterACrashRightAfterTheDelete() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let kb = directory.appendingPathComponent("kb/en")
+        try FileManager.default.createDirectory(at: kb, withIntermediateDirectories: true)
+        let article = "KB-1012-vpn-connection-drops.md"
+        try FileManager.default.copyItem(at: Self.repositoryRoot.appendingPathComponent("bots/kb/en/\(article)"),
+                                         to: kb.appendingPathComponent(article))
+        let path = directory.appendingPathComponent("store.sqlite").path
+        let clock = ManualClock()
+        let lines = [("$1", "Hello, I need help"), ("$2", "none"),
+                     ("$3", "The VPN connection drops every few minutes"), ("$4", "yes")]
+        let first = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
+        try await first.setNetworkState(network: "mx", key: MatrixStateKey.since, value: "s1")
+        let firstStorage = Dying(NetworkStateStorage(store: first, network: "mx"))
+        let crashing = CrashingDeskStore(first) { firstStorage.dead.withLock { $0 = true } }
+        crashing.crashAfter.withLock { $0 = "deleteConversation" }
+        let firstFake = Self.homeserver(Self.fromCustomer(lines))
+        let process = try await Self.startProcess(store: crashing, kbFolder: directory.appendingPathComponent("kb"),
+                                                  fake: firstFake, storage: firstStorage, clock: clock)
+        await Self.waitFor { crashing.isDead }
+        #expect(crashing.isDead, "the article was offered and the yes ended the conversation: \(Self.answers(firstFake))")
+        #expect(try await first.conversations(unexpiredAt: clock.date).isEmpty)
+        #expect(try await first.counters("deflected") == ["KB-1012": 1])
+        process.task.cancel()
+        await first.close()
+
+        let second = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
+        let secondFake = Self.homeserver(Self.fromCustomer(lines + [("$5", "Hello again")]))
+        let storage = Dying(NetworkStateStorage(store: second, network: "mx"))
+        let handled = Mutex<[String]>([])
+        let restarted = try await Self.startProcess(store: second, kbFolder: directory.appendingPathComponent("kb"),
+                                                    fake: secondFake, storage: storage, clock: clock) { message in
+            handled.withLock { $0.append(message.sourceID ?? "?") }
+        }
+        await Self.waitFor { storage.positions.withLock { $0 } == ["s2"] }
+        #expect(handled.withLock { $0 } == ["$5"], "only the new line reaches the bots")
+        #expect(try await second.counters("deflected") == ["KB-1012": 1])
+        #expect(try await second.openTickets().isEmpty)
+        await restarted.network.shutdown(message: "", deadline: .zero)
+        restarted.task.cancel()
+        await second.close()
+        crashing.release()
     }
 }

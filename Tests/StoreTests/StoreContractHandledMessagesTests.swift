@@ -60,6 +60,50 @@ import Testing
     }
 
     @Test(arguments: StoreContract.implementations)
+    func aTicketsUpdateRecordsItsMessagesInItsTransactionAndAConflictingOneRecordsNone(
+        _ implementation: StoreUnderTest
+    ) async throws {
+        try await StoreContract.with(implementation) { store, reopen async throws in
+            let created = try await store.createTicket(newTicket(1))
+            var taken = created.ticket
+            taken.state = .inProgress
+            taken.assignee = "anna"
+            taken.updatedAt = monday.addingTimeInterval(60)
+            let take = TicketEvent(ticket: taken.number, at: taken.updatedAt, actor: .agent("anna"), kind: .assigned,
+                                   to: "anna")
+            _ = try await store.update(created.stored, to: taken, events: [take],
+                                       handledMessages: Self.handled("$next:hs"))
+            // A stale update (another instance took it meanwhile) changes
+            // nothing and records nothing: the message is decided again.
+            var other = created.ticket
+            other.assignee = "ben"
+            await #expect(throws: TicketStoreError.self) {
+                try await store.update(created.stored, to: other, events: [], handledMessages: Self.handled("$stale:hs"))
+            }
+            let reopened = try await reopen()
+            #expect(try await reopened.handledMessages(network: Self.matrix, among: ["$next:hs", "$stale:hs"])
+                == ["$next:hs"])
+            #expect(try await reopened.ticket(created.number)?.ticket.assignee == "anna")
+        }
+    }
+
+    @Test(arguments: StoreContract.implementations)
+    func aConversationsDeleteRecordsItsMessagesInItsTransaction(_ implementation: StoreUnderTest) async throws {
+        try await StoreContract.with(implementation) { store, reopen async throws in
+            let snapshot = StoreContractConversationTests.snapshot("alice", "offered articles")
+            try await store.saveConversation(snapshot)
+            #expect(try await store.deleteConversation(snapshot.key, handledMessages: Self.handled("$yes:hs"), at: monday))
+            // Deleting one that is gone still records the step's messages.
+            #expect(try await !store.deleteConversation(snapshot.key, handledMessages: Self.handled("$again:hs"),
+                                                        at: monday))
+            let reopened = try await reopen()
+            #expect(try await reopened.conversations(unexpiredAt: monday).isEmpty)
+            #expect(try await reopened.handledMessages(network: Self.matrix, among: ["$yes:hs", "$again:hs", "$x:hs"])
+                == ["$yes:hs", "$again:hs"])
+        }
+    }
+
+    @Test(arguments: StoreContract.implementations)
     func recordsOlderThanAnInstantAreForgottenPerNetworkAndOddIDsAreStoredAsGiven(
         _ implementation: StoreUnderTest
     ) async throws {

@@ -119,6 +119,10 @@ extension BotRuntime {
             case .deflected(let articleID):
                 counters.deflected += 1
                 logger.info("solved by a KB article, no ticket", ["article": articleID, "identity": identity.description])
+                // Persisted, before the conversation's delete (which records
+                // the "yes" as handled): a Matrix "yes" delivered again after
+                // a crash between the two is counted twice and answered once —
+                // a statistic off by one, nothing the customer sees.
                 do {
                     try await store.incrementCounter("deflected", key: articleID)
                     try await store.incrementCounter(CounterName.deflectedByDay, key: desk.zone.date(of: now).description)
@@ -154,6 +158,11 @@ extension BotRuntime {
         for effect in effects {
             switch effect {
             case .reserve(let check):
+                // Persisted before the step's snapshot records the PIN's
+                // message: one delivered again after a crash between the two
+                // is checked again — one more attempt counted (the first stays
+                // wrong, never finished: fail closed) and one answer. Recorded
+                // here instead, it would be skipped and never answered.
                 var reservation: PINReservation?
                 do {
                     reservation = try await store.reservePINCheck(customerNumber: check.number,
@@ -315,12 +324,22 @@ extension BotRuntime {
         // loses the ticket nor answers the message again).
         var new = creation.new
         new.handledMessages = handledMessagesToRecord()
+        // Persisted: where the step's message is recorded with the ticket
+        // (a network that delivers it again after a crash: Matrix), the
+        // customer's confirmation is in the outbox too, in the same
+        // transaction — a crash before its send cannot lose it, and it goes
+        // out once (its delivery id is its outbox id: the Matrix txnId).
+        let confirmation = new.handledMessages.isEmpty ? nil
+            : confirmationPage(creation, identity: identity, language: conversation.language, now: now)
+        let makePages = confirmation.map { confirm in
+            { @Sendable number in creation.makePages(number) + [confirm(number)] }
+        } ?? creation.makePages
         do {
             // Holding the lease, the first pages are claimed in the creation's
             // own transaction: the page path has that one commit only.
             let claim = fenced ? nil : pageFence.map { LeaseClaim(lease: $0.lease, token: $0.token) }
             HopTrace.mark(.storeCall)
-            commit = try await store.createTicket(new, claimingPagesFor: claim, makePages: creation.makePages)
+            commit = try await store.createTicket(new, claimingPagesFor: claim, makePages: makePages)
             HopTrace.mark(.commitDone)
             recorded(new.handledMessages)
         } catch {
@@ -342,7 +361,7 @@ extension BotRuntime {
         let told = creation.told(ticket, queuePosition: tickets.queue.position(of: ticket.number),
                                  language: conversation.language, texts: definitions.support, zone: desk.zone,
                                  nick: { nick(of: $0) }, tierName: { [desk] in desk.tiers.tier($0)?.name })
-        tellCustomer(ticket, told.text, told.values, lane: .urgent)
+        if confirmation == nil { tellCustomer(ticket, told.text, told.values, lane: .urgent) }
         if let line = told.agents, let channel = pager.channel {
             say(ChatAction(network: pager.network, recipient: .channel(channel), text: line))
         }
@@ -360,6 +379,27 @@ extension BotRuntime {
         logger.notice("ticket created", ["ticket": ticket.number, "priority": ticket.priority, "group": ticket.group.rawValue,
                                          "customer": ticket.customerName, "contact": identity.description,
                                          "pages": commit.pages.count])
+    }
+
+    /// The customer's confirmation of `creation`'s ticket as an outbox
+    /// entry (``PageDraft/customerConfirmationStep``), made inside the
+    /// creation's transaction once the number is known: the text the
+    /// customer is told otherwise (``TicketCreation/told(_:queuePosition:language:texts:zone:nick:tierName:)``
+    /// with the foreseen queue position).
+    func confirmationPage(_ creation: TicketCreation, identity: ChatIdentity, language: Language, now: Date)
+        -> @Sendable (TicketNumber) -> PageDraft {
+        let texts = definitions.support
+        let desk = desk
+        let provisional = creation.new.ticket(number: TicketNumber(rawValue: 0))
+        return { number in
+            var ticket = provisional
+            ticket.number = number
+            let told = creation.told(ticket, queuePosition: nil, language: language, texts: texts, zone: desk.zone,
+                                     nick: { desk.agents.agent(id: $0)?.nick ?? $0 },
+                                     tierName: { desk.tiers.tier($0)?.name })
+            return PageDraft(step: PageDraft.customerConfirmationStep, network: identity.network, target: identity.nick,
+                             targetKind: .direct, text: texts.render(told.text, language, told.values), createdAt: now)
+        }
     }
 
     /// Builds pages for tickets of customers on `network`.

@@ -10,12 +10,24 @@ extension BotRuntime {
     /// Applies `command` through the ticket service (see
     /// ``TicketService/change(_:_:by:pages:cancelUnsentPages:now:)``) and
     /// tells the scheduler (a ticket no longer open needs no escalation).
+    ///
+    /// Persisted: the step's messages (``stepMessages``: a customer's
+    /// follow-up line, an agent's command) are recorded as handled in the
+    /// update's transaction, so a Matrix message delivered again after a
+    /// crash that followed this commit is skipped — a line is not attached
+    /// and relayed twice, a `!next` does not take a second ticket. (Its
+    /// answer goes out after the step; a crash before that loses the
+    /// answer, not the change, as for any answer.)
     func change(_ number: TicketNumber, _ command: TicketCommand, by actor: Actor,
                 pages: (Ticket) -> [PageDraft] = { _ in [] }, cancelUnsentPages: Bool = false,
                 now: Date) async -> ChangeResult {
+        let handled = handledMessagesToRecord()
         let result = await tickets.change(number, command, by: actor, pages: pages, cancelUnsentPages: cancelUnsentPages,
-                                    now: now)
-        if case .done(let commit, _) = result { escalation.ticketChanged(commit.ticket) }
+                                          handledMessages: handled, now: now)
+        if case .done(let commit, _) = result {
+            recorded(handled)
+            escalation.ticketChanged(commit.ticket)
+        }
         return result
     }
 
@@ -175,7 +187,10 @@ extension BotRuntime {
             groups[record.ticket] = (try? await store.ticket(record.ticket))?.ticket.group ?? .contract
         }
         let actions = outbox.handOver(records, lane: { record in
-            (group ?? groups[record.ticket]) == .noContract ? .normal : .urgent
+            // A customer's confirmation is no page: it must not alert
+            // (nor go beside the page, ``MatrixNetworkConfiguration/pageFirstHold``).
+            record.step == PageDraft.customerConfirmationStep ? .priority
+                : (group ?? groups[record.ticket]) == .noContract ? .normal : .urgent
         }, recipient: { pageRecipient(network: $0.network, target: $0.target) }, now: now)
         for action in actions { say(action) }
         // The timer looks at the store's pending pages: a read, and a hop
@@ -242,13 +257,15 @@ extension BotRuntime {
     }
 
     func pageDelivered(_ id: PageID, at: Date, now: Date) async {
+        let page = outbox.delivered(id)
+        let isConfirmation = page?.step == PageDraft.customerConfirmationStep
         do {
             try await store.markPageSent(id, at: at)
-            counters.pagesSent += 1
+            if !isConfirmation { counters.pagesSent += 1 }
         } catch {
             storeFailed(error, "mark page sent")
         }
-        if let page = outbox.delivered(id) {
+        if let page, !isConfirmation {
             // The first page that went out moves a new contract ticket to `paged`.
             if let stored = try? await store.ticket(page.ticket), stored.ticket.state == .new, stored.ticket.group == .contract {
                 _ = await change(page.ticket, .page(note: "step \(page.step): \(page.target)"), by: .system, now: now)
@@ -288,7 +305,8 @@ extension BotRuntime {
         } catch {
             storeFailed(error, "mark page given up")
         }
-        guard let page else { return }
+        // A customer's confirmation given up pages no one.
+        guard let page, page.step != PageDraft.customerConfirmationStep else { return }
         logger.error("page given up", ["page": id.rawValue, "ticket": page.ticket, "to": page.target,
                                        "attempts": attempts, "reason": reason])
         let ticket: Ticket

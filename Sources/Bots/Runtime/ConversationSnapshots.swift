@@ -258,37 +258,41 @@ extension BotRuntime {
     /// the step.
     ///
     /// The step's handled messages (``stepMessages``) are recorded in the
-    /// last conversation save's transaction, or alone when the step saved
-    /// none (it changed nothing, or only deleted): a Matrix batch delivered
-    /// again after a crash then skips a message whose step is stored, and
-    /// answers one whose step is not. Where the save fails they are kept
-    /// for the next commit (the message is answered again, never lost).
+    /// last write's transaction (a conversation's save or delete), or alone
+    /// when the step wrote none: a Matrix batch delivered again after a
+    /// crash then skips a message whose step is stored, and answers one
+    /// whose step is not (a "yes" that ended a conversation does not start
+    /// a new one). Where the write fails they are kept for the next commit
+    /// (the message is answered again, never lost).
     func persistConversations() async {
         let handled = handledMessagesToRecord()
         guard !support.journal.isEmpty || !handled.isEmpty else { return }
         let writes = support.journal.isEmpty ? []
             : support.writes(now: clock.date, expiry: definitions.supportSettings.conversationExpiry, logger: logger)
-        let lastSave = writes.lastIndex { if case .save = $0 { true } else { false } }
+        let last = writes.indices.last
         for (index, write) in writes.enumerated() {
+            let recording = index == last ? handled : []
             switch write {
             case .save(let key, var snapshot):
-                if index == lastSave { snapshot.handledMessages = handled }
+                snapshot.handledMessages = recording
                 do {
                     try await store.saveConversation(snapshot)
-                    if index == lastSave { recorded(handled) }
+                    recorded(recording)
                 } catch {
                     support.journal.saveFailed(key)
                     storeFailed(error, "save conversation")
                 }
             case .delete(let key):
                 do {
-                    try await store.deleteConversation(StoredConversation.storeKey(key))
+                    try await store.deleteConversation(StoredConversation.storeKey(key), handledMessages: recording,
+                                                       at: clock.date)
+                    recorded(recording)
                 } catch {
                     storeFailed(error, "delete conversation")
                 }
             }
         }
-        if lastSave == nil, !handled.isEmpty {
+        if last == nil, !handled.isEmpty {
             do {
                 try await store.markMessagesHandled(handled, at: clock.date)
                 recorded(handled)

@@ -48,9 +48,11 @@ final class TicketService {
     /// (so every change is an event) and stores it with `pages` in one
     /// transaction. A concurrent change (the store's version check) makes it
     /// read the ticket again and decide again, so two agents taking one
-    /// ticket end with one owner and the other told who.
+    /// ticket end with one owner and the other told who. `handledMessages`
+    /// are recorded as handled in the update's transaction.
     func change(_ number: TicketNumber, _ command: TicketCommand, by actor: Actor,
                 pages: (Ticket) -> [PageDraft] = { _ in [] }, cancelUnsentPages: Bool = false,
+                handledMessages: [HandledMessage] = [],
                 now: Date, isolation: isolated (any _Concurrency.Actor)? = #isolation) async -> ChangeResult {
         for _ in 0..<4 {
             let stored: StoredTicket
@@ -70,7 +72,7 @@ final class TicketService {
             }
             do {
                 let commit = try await store.update(stored, to: updated, events: events, pages: pages(updated),
-                                              cancelUnsentPages: cancelUnsentPages)
+                                              cancelUnsentPages: cancelUnsentPages, handledMessages: handledMessages)
                 queue.sync(with: commit.ticket)
                 return .done(commit, before: stored.ticket)
             } catch TicketStoreError.conflict {
