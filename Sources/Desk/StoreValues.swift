@@ -171,6 +171,17 @@ extension PageDraft {
     public static let customerConfirmationStep = 1000
 }
 
+extension PageRecord {
+    /// The outbox entry is the customer's ticket confirmation, not a page to
+    /// an agent (``PageDraft/customerConfirmationStep``).
+    public var isCustomerConfirmation: Bool { step == PageDraft.customerConfirmationStep }
+
+    /// How people see the entry's step in `tickets show` and on the status
+    /// page: `step 2` for an escalation step, `confirmation` for the
+    /// customer's confirmation (not "step 1000").
+    public var stepLabel: String { isCustomerConfirmation ? "confirmation" : "step \(step)" }
+}
+
 /// A page in the outbox.
 public struct PageRecord: Sendable, Hashable, Identifiable {
     public var id: PageID

@@ -115,6 +115,12 @@ public enum StatusPageHTML {
 
     // MARK: - Pages
 
+    /// A page's Step cell: its escalation step, or `confirmation` for the
+    /// customer's ticket confirmation kept in the outbox (not "1000").
+    static func stepCell(_ page: PageRecord) -> String {
+        page.isCustomerConfirmation ? "confirmation" : "\(page.step)"
+    }
+
     static func pagesSection(_ rows: [PageRow], networks: [NetworkRow], zone: ZonedCalendar) -> String {
         let inFlight = rows.filter { $0.status == .inFlight }, givenUp = rows.filter { $0.status == .givenUp }
         var html = "<section id=\"pages\"><h2>Pages</h2>"
@@ -142,7 +148,7 @@ public enum StatusPageHTML {
             let p = row.page
             let due = row.status == .givenUp ? "given up" : StatusFormat.time(p.dueAt, zone: zone)
             html += "<tr class=\"\(row.status == .givenUp ? "failed" : "in-flight")\">"
-                + "<td><a href=\"/tickets/\(p.ticket.rawValue)\">\(p.ticket)</a></td><td>\(p.step)</td>"
+                + "<td><a href=\"/tickets/\(p.ticket.rawValue)\">\(p.ticket)</a></td><td>\(stepCell(p))</td>"
                 + "<td>\(HTML.escape(p.network))/\(HTML.escape(p.target))</td><td>\(due)</td><td>\(p.attempts)</td>"
                 + "<td>\(HTML.escape(p.lastError ?? "–", max: 160))</td></tr>"
         }
@@ -230,7 +236,7 @@ public enum StatusPageHTML {
                     status = "pending (due \(StatusFormat.time(p.dueAt, zone: zone)), \(p.attempts) attempts"
                         + (p.lastError.map { ", last error: \(HTML.escape($0))" } ?? "") + ")"
                 }
-                body += "<tr><td>\(p.step)</td><td>\(HTML.escape(p.network))/\(HTML.escape(p.target))</td><td>\(status)</td>"
+                body += "<tr><td>\(stepCell(p))</td><td>\(HTML.escape(p.network))/\(HTML.escape(p.target))</td><td>\(status)</td>"
                     + "<td class=\"note\">\(HTML.escape(p.text))</td></tr>"
             }
             body += "</tbody></table>"

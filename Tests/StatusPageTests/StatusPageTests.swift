@@ -153,6 +153,28 @@ func row(_ number: Int64, in html: String) -> String? {
         #expect(html.contains("<tr class=\"failed\">") && html.contains("no such nick"))
     }
 
+    /// A Matrix ticket's confirmation to the customer is kept in the outbox
+    /// as an entry beyond every escalation step; people see it named, not
+    /// as "step 1000", on the live list, the ticket's page and `tickets show`.
+    @Test func aCustomersConfirmationInTheOutboxIsNamedNotShownAsAStep() {
+        let now = at("2026-12-05 10:00")
+        let confirmation = PageRecord(id: PageID(rawValue: 3), ticket: TicketNumber(5),
+                                      step: PageDraft.customerConfirmationStep, network: "matrix",
+                                      target: "@kim:example.org", text: "Ticket #5 is open.", createdAt: now, dueAt: now)
+        let agentPage = PageRecord(id: PageID(rawValue: 4), ticket: TicketNumber(5), step: 1, network: "matrix",
+                                   target: "@anna:example.org", text: "#5 P1", createdAt: now, dueAt: now)
+        let rows = [PageRow(page: confirmation, status: .inFlight), PageRow(page: agentPage, status: .inFlight)]
+        let live = StatusPageHTML.live(snapshot([], pages: rows, now: now))
+        #expect(live.contains("<td>confirmation</td>") && live.contains("<td>1</td>"))
+        #expect(!live.contains("1000"))
+
+        let stored = StoredTicket(ticket: ticket(5, created: now), version: 1)
+        let page = StatusPageHTML.ticket(stored, events: [], pages: rows, sla: sla.status(of: stored.ticket, at: now),
+                                         now: now, zone: zone)
+        #expect(page.contains("<tr><td>confirmation</td>") && !page.contains("1000"))
+        #expect(confirmation.stepLabel == "confirmation" && agentPage.stepLabel == "step 1")
+    }
+
     @Test func aNetworkThatCannotSendIsMarkedWithItsBacklog() {
         var live = snapshot([], now: at("2026-12-05 10:00"))
         live.networks = [NetworkRow(name: "libera", isReady: true, status: "connected (irc.libera.chat:6697)",

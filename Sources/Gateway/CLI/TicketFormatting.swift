@@ -54,7 +54,7 @@ enum TicketFormatting {
                     ?? p.cancelledAt.map { "cancelled \(time($0, zone: zone))" }
                     ?? givenUp
                     ?? "pending (due \(time(p.dueAt, zone: zone)), \(p.attempts) attempts\(p.lastError.map { ", last error: \($0)" } ?? ""))"
-                out += "\n  step \(p.step)  \(p.network)/\(p.target)  \(status)  \(oneLine(p.text, max: 120))"
+                out += "\n  \(p.stepLabel)  \(p.network)/\(p.target)  \(status)  \(oneLine(p.text, max: 120))"
             }
         }
         return out
