@@ -128,12 +128,7 @@ enum StoreContract {
         async throws {
         try await StoreContract.with(implementation) { store, _ async throws in
             let created = try await store.createTicket(newTicket(1))
-            var taken = created.ticket
-            taken.state = .inProgress
-            taken.assignee = "anna"
-            taken.updatedAt = monday.addingTimeInterval(60)
-            let take = TicketEvent(ticket: taken.number, at: taken.updatedAt, actor: .agent("anna"), kind: .assigned,
-                                   to: "anna")
+            let (taken, take) = takenByAnna(created.ticket)
             let updated = try await store.update(created.stored, to: taken, events: [take])
             #expect(updated.version == 2)
             #expect(updated.ticket.assignee == "anna")

@@ -65,12 +65,7 @@ import Testing
     ) async throws {
         try await StoreContract.with(implementation) { store, reopen async throws in
             let created = try await store.createTicket(newTicket(1))
-            var taken = created.ticket
-            taken.state = .inProgress
-            taken.assignee = "anna"
-            taken.updatedAt = monday.addingTimeInterval(60)
-            let take = TicketEvent(ticket: taken.number, at: taken.updatedAt, actor: .agent("anna"), kind: .assigned,
-                                   to: "anna")
+            let (taken, take) = takenByAnna(created.ticket)
             _ = try await store.update(created.stored, to: taken, events: [take],
                                        handledMessages: Self.handled("$next:hs"))
             // A stale update (another instance took it meanwhile) changes

@@ -40,6 +40,17 @@ func newTicket(
               summary: "VPN down (\(index))", description: description, language: "de")
 }
 
+/// `ticket` as anna's `!take` leaves it a minute after Monday 09:00: in
+/// progress, assigned to her, with the assignment's event.
+func takenByAnna(_ ticket: Ticket) -> (ticket: Ticket, event: TicketEvent) {
+    var taken = ticket
+    taken.state = .inProgress
+    taken.assignee = "anna"
+    taken.updatedAt = monday.addingTimeInterval(60)
+    return (taken, TicketEvent(ticket: taken.number, at: taken.updatedAt, actor: .agent("anna"), kind: .assigned,
+                               to: "anna"))
+}
+
 /// The two pages of a contract ticket's first notification.
 func firstPages(at date: Date = monday, summary: String = "VPN down") -> [PageDraft] {
     [
