@@ -247,12 +247,16 @@ final class Harness: Sendable {
     /// is dropped without any goodbye, like a crash).
     /// `beforeStart`: what the gateway does before starting the bots (a
     /// new active instance activates its lease fence).
-    func restart(beforeStart: @Sendable (BotRuntime<ManualClock>) async -> Void = { _ in }) async throws {
+    /// `firingDueTimers: false`: started as the gateway starts it (what fell
+    /// due is left to the next ``BotRuntime/fireDueTimers()``).
+    func restart(firingDueTimers: Bool = true,
+                 beforeStart: @Sendable (BotRuntime<ManualClock>) async -> Void = { _ in }) async throws {
         if let old = current.withLock({ $0?.store }) { await old.close() }
-        try await startRuntime(beforeStart)
+        try await startRuntime(firingDueTimers: firingDueTimers, beforeStart)
     }
 
-    private func startRuntime(_ beforeStart: @Sendable (BotRuntime<ManualClock>) async -> Void = { _ in }) async throws {
+    private func startRuntime(firingDueTimers: Bool = true,
+                              _ beforeStart: @Sendable (BotRuntime<ManualClock>) async -> Void = { _ in }) async throws {
         let store = try SQLiteDeskStore(path: directory.path("tickets.sqlite"), logger: .disabled, now: clock.date)
         let runtime = BotRuntime(desk: desk, definitions: definitions, kb: shippedKB, store: wrapStore(store),
                                  clock: clock, logger: logger)
@@ -260,7 +264,7 @@ final class Harness: Sendable {
         await runtime.attach(oftc, settings: Self.oftcSettings)
         current.withLock { $0 = (runtime, store) }
         await beforeStart(runtime)
-        try await runtime.start()
+        try await runtime.start(firingDueTimers: firingDueTimers)
     }
 
     // MARK: People

@@ -11,7 +11,18 @@ final class InterleavingStore: DeskStore {
     let base: SQLiteDeskStore
     private let beforeUpdate = Mutex<(@Sendable (SQLiteDeskStore) async -> Void)?>(nil)
 
+    private let ticketReads = Mutex<(count: Int, hook: (@Sendable (Int) async -> Void)?)>((0, nil))
+
     init(_ base: SQLiteDeskStore) { self.base = base }
+
+    /// Runs `body` with the read's number (1, 2, …) before each read of one
+    /// ticket (``ticket(_:)``) reaches the store.
+    func beforeEachTicketRead(_ body: @escaping @Sendable (Int) async -> Void) {
+        ticketReads.withLock { $0.hook = body }
+    }
+
+    /// How many single tickets were read so far.
+    var ticketReadCount: Int { ticketReads.withLock { $0.count } }
 
     /// Runs `body` once, right before the next update reaches the store.
     func interleaveBeforeNextUpdate(_ body: @escaping @Sendable (SQLiteDeskStore) async -> Void) {
@@ -33,7 +44,14 @@ final class InterleavingStore: DeskStore {
                       makePages: @escaping @Sendable (TicketNumber) -> [PageDraft]) async throws -> TicketCommit {
         try await base.createTicket(ticket, claimingPagesFor: claim, makePages: makePages)
     }
-    func ticket(_ number: TicketNumber) async throws -> StoredTicket? { try await base.ticket(number) }
+    func ticket(_ number: TicketNumber) async throws -> StoredTicket? {
+        let (count, hook) = ticketReads.withLock { reads in
+            reads.count += 1
+            return (reads.count, reads.hook)
+        }
+        await hook?(count)
+        return try await base.ticket(number)
+    }
     func events(of number: TicketNumber) async throws -> [TicketEvent] { try await base.events(of: number) }
     func openTickets() async throws -> [StoredTicket] { try await base.openTickets() }
     func tickets(contact: ChatIdentity, openOnly: Bool, limit: Int) async throws -> [StoredTicket] {

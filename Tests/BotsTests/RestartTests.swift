@@ -3,6 +3,7 @@ import Core
 import Desk
 import Foundation
 import Store
+import Synchronization
 import Testing
 
 /// A crash and a restart lose nothing and page nothing twice.
@@ -57,6 +58,56 @@ import Testing
         let back = await h.say("Ist schon jemand dran?", from: h.customer("nora", account: "nora"))
         #expect(back.to("nora") == ["Ich habe das an Ihr Ticket #1 angehängt."])
         #expect(try await h.store.events(of: TicketNumber(1)).last?.note == "Ist schon jemand dran?")
+    }
+}
+
+/// A takeover's backlog (every open contract ticket's escalation and SLA
+/// check falls due at once) does not hold live lines until it is worked off.
+@Suite struct BacklogTests {
+    @Test func aCustomerWhoWritesDuringARestartsBacklogIsAnsweredBetweenItsTurns() async throws {
+        let latest = Mutex<InterleavingStore?>(nil)
+        let h = try await Harness(wrapStore: { base in
+            let store = InterleavingStore(base)
+            latest.withLock { $0 = store }
+            return store
+        })
+        let open = 12
+        for index in 0..<open { try await h.contractTicket("kunde\(index)") }
+        await h.confirm(h.demo.all)
+        // Restarted as the gateway starts: the due checks are left to the timers.
+        try await h.restart(firingDueTimers: false)
+        let store = try #require(latest.withLock { $0 })
+        #expect(store.ticketReadCount == 0)
+
+        // While the first check reads its ticket, a new customer writes.
+        let runtime = h.runtime
+        let hello = ChatMessage(sender: h.customer("neu", account: "neu").identity,
+                                principal: h.customer("neu", account: "neu").principal, place: .direct,
+                                text: "Hallo", addressedToBot: true, time: h.clock.date)
+        let line = Mutex<Task<Void, Never>?>(nil)
+        store.beforeEachTicketRead { read in
+            guard read == 1 else { return }
+            line.withLock { $0 = Task { await runtime.handle(.message(hello)) } }
+            while await runtime.waitingInputs == 0 { await Task.yield() }
+        }
+        await runtime.fireDueTimers()
+        await line.withLock { $0 }?.value
+        let answered = h.demo.takeNew().to("neu")
+        let readsBeforeTheAnswer = store.ticketReadCount
+        #expect(!answered.isEmpty, "the customer was answered")
+        // Each ticket's escalation and SLA check reads it: 2 × 12 reads in all.
+        #expect(readsBeforeTheAnswer < 2 * open && readsBeforeTheAnswer <= BotRuntime<ManualClock>.dueTimersPerTurn,
+                "the line waited for \(readsBeforeTheAnswer) of \(2 * open) checks")
+
+        // The rest is still done, by the next turns.
+        var turns = 1
+        while store.ticketReadCount < 2 * open && turns < 2 * open {
+            await runtime.fireDueTimers()
+            turns += 1
+        }
+        #expect(store.ticketReadCount == 2 * open)
+        #expect(try await h.openTickets().count == open)
+        #expect(try await h.store.pendingPages(dueBy: h.clock.date, limit: 100).isEmpty, "nothing was due to page")
     }
 }
 

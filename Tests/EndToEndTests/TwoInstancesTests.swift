@@ -224,6 +224,14 @@ import TestSupport
                     let becameActive = ContinuousClock.now
                     try await standby.waitForOutput("channel=#agents", timeout: .seconds(20))
                     kills.append((killedAt, diedAt, killedAt.duration(to: becameActive), killedAt.duration(to: .now)))
+                    if becameActive.duration(to: .now) > .seconds(1) {
+                        // A slow join after the grant: what the new active instance logged meanwhile.
+                        let log = standby.output
+                        let grant = log.range(of: "became active", options: .backwards)
+                        let line = grant.flatMap { log[..<$0.lowerBound].lastIndex(of: "\n") }.map { log.index(after: $0) }
+                        let since = (line ?? grant?.lowerBound).map { log[$0...] } ?? log.suffix(3000)
+                        print("\(store): slow join after the grant (\(becameActive.duration(to: .now))):\n\(since.prefix(6000))")
+                    }
                     try await active.relaunch(waitingFor: "standing by")
                     swap(&active, &standby)
                 }

@@ -176,6 +176,11 @@ struct EscalationScheduler {
         deadlines.popDueWithDates(now).map { ($0.key, $0.at) }
     }
 
+    /// A due check the runtime left for its next turn: due again at `at`.
+    mutating func requeue(_ check: EscalationCheck, at: Date) {
+        deadlines.set(check, at: at)
+    }
+
     /// The store could not give the ticket for `check`: ask again in a minute.
     mutating func readFailed(_ check: EscalationCheck, now: Date) {
         deadlines.set(check, at: now.addingTimeInterval(Self.retryAfterStoreFailure))

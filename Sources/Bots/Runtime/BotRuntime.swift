@@ -204,10 +204,17 @@ public actor BotRuntime<C: WallClock> {
     /// once), posts SLA marks not yet posted, sends every pending page, and
     /// lets half-finished conversations go on where they were (abandoned
     /// ones are dropped; `ConversationSnapshots.swift`).
-    public func start() async throws {
+    ///
+    /// `firingDueTimers: false` only loads that state: what fell due is then
+    /// done by ``runTimers()``'s first turn. The gateway starts that way, so a
+    /// takeover with a backlog of due steps (each a commit) does not hold
+    /// back connecting to the networks: the new active instance is on IRC
+    /// while the backlog is worked, and the pages it queues go out as soon as
+    /// the network is ready.
+    public func start(firingDueTimers: Bool = true) async throws {
         await enterTurn()
         do {
-            try await startInTurn()
+            try await startInTurn(firingDueTimers: firingDueTimers)
         } catch {
             await leaveTurnAfterDeliveries()
             throw error
@@ -215,7 +222,7 @@ public actor BotRuntime<C: WallClock> {
         await leaveTurnAfterDeliveries()
     }
 
-    func startInTurn() async throws {
+    func startInTurn(firingDueTimers: Bool = true) async throws {
         guard !started else { return }
         if deliveryGate != nil { await handDeliveryGateToNetworks() }
         let now = clock.date
@@ -240,7 +247,7 @@ public actor BotRuntime<C: WallClock> {
         started = true
         logger.info("bots started", ["open_tickets": open.count, "waiting": tickets.queue.count,
                                      "networks": networkOrder.joined(separator: ",")])
-        await fireDueTimersInTurn()
+        if firingDueTimers { await fireDueTimersInTurn() }
     }
 
     /// Handles one event from a network.
@@ -319,12 +326,27 @@ public actor BotRuntime<C: WallClock> {
         }
     }
 
-    /// Does what is due now (what ``runTimers()`` does when it wakes).
+    /// Does what is due now (what ``runTimers()`` does when it wakes). While
+    /// lines or delivery reports wait for the turn, it does at most
+    /// ``dueTimersPerTurn`` of the due conversation timers and escalation
+    /// checks and leaves the rest due, for the next call.
     public func fireDueTimers() async {
         await enterTurn()
-        await fireDueTimersInTurn()
+        await fireDueTimersInTurn(yieldingAfter: Self.dueTimersPerTurn)
         await leaveTurnAfterDeliveries()
     }
+
+    /// How many due timers one turn does before it lets a waiting line in.
+    /// A backlog (every open contract ticket's escalation and SLA check
+    /// right after a takeover, each a store read or a commit) would
+    /// otherwise hold every customer's line, the network's registration and
+    /// its PING replies until the last check is done: seconds with a few
+    /// hundred open tickets on a loaded machine.
+    public static var dueTimersPerTurn: Int { 8 }
+
+    /// Lines and delivery reports waiting for the bots' turn (the runtime's
+    /// own queue: what customers wait behind).
+    public var waitingInputs: Int { turns.waiting.count }
 
     /// Looks for pages that are due and not in flight, and sends them: pages
     /// another process wrote to the shared store (another gateway instance
@@ -336,8 +358,10 @@ public actor BotRuntime<C: WallClock> {
         await leaveTurnAfterDeliveries()
     }
 
-    /// ``fireDueTimers()`` for a caller that already holds the turn.
-    func fireDueTimersInTurn() async {
+    /// ``fireDueTimers()`` for a caller that already holds the turn;
+    /// `yieldingAfter`: stop after that many due timers when an input waits
+    /// (the rest stay due at their times), nil: do all.
+    func fireDueTimersInTurn(yieldingAfter limit: Int? = nil) async {
         let now = clock.date
         // The support bot's and the scheduler's due timers, in one time
         // order (the support bot marks their conversations for writing).
@@ -351,7 +375,16 @@ public actor BotRuntime<C: WallClock> {
         if watchBacklog { await watchBacklogs(now: now) }
         var due = support.popDue(now)[...]
         var checks = escalation.popDue(now)[...]
+        var done = 0
         while !due.isEmpty || !checks.isEmpty {
+            if let limit, done >= limit, !turns.waiting.isEmpty {
+                for timer in due { support.requeue(timer.timer, at: timer.at) }
+                for check in checks { escalation.requeue(check.check, at: check.at) }
+                logger.debug("due timers left for the next turn; inputs wait",
+                             ["left": due.count + checks.count, "waiting": turns.waiting.count])
+                break
+            }
+            done += 1
             if let check = checks.first, due.isEmpty || check.at < due[due.startIndex].at {
                 checks.removeFirst()
                 await escalationCheckDue(check.check, now: now)

@@ -228,6 +228,11 @@ struct SupportBot {
         return due.map { (timer: $0.key, at: $0.at) }
     }
 
+    /// A due timer the runtime left for its next turn: due again at `at`.
+    mutating func requeue(_ timer: SupportTimer, at: Date) {
+        timers.set(timer, at: at)
+    }
+
     /// The earliest conversation deadline.
     mutating func earliest() -> Date? { timers.earliest() }
 

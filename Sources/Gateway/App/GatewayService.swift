@@ -203,7 +203,9 @@ public final class GatewayService<C: WallClock>: Sendable {
             events.yield(.leaseLost("the store refused a page claim with token \(grant.token)"))
         })
         do {
-            try await runtime.start()
+            // What fell due while no instance was active is done by the
+            // timers' first turn below, beside connecting the networks.
+            try await runtime.start(firingDueTimers: false)
         } catch {
             events.yield(.startFailed(error))
             return
