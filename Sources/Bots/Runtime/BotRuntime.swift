@@ -999,9 +999,19 @@ public actor BotRuntime<C: WallClock> {
     /// Lines about an open contract ticket go ahead of unverified
     /// conversations (``lane(for:)``).
     func tellCustomer(_ ticket: Ticket, _ key: SupportText, _ values: [String: String], lane: ChatLane = .normal) {
+        let line = lineToCustomer(ticket, key, values, lane: lane).action
+        if !line.text.isEmpty { say(line) }
+    }
+
+    /// ``tellCustomer(_:_:_:lane:)``'s line, for a committed change to say
+    /// (``change(_:_:by:pages:cancelUnsentPages:now:lines:)``).
+    func lineToCustomer(_ ticket: Ticket, _ key: SupportText, _ values: [String: String],
+                        lane: ChatLane = .normal) -> CommittedLine {
         let address = customerAddress(ticket)
         let lane = lane == .normal && ticket.group == .contract ? .priority : lane
-        say(definitions.support.render(key, address.language, values), to: address.nick, on: address.network, lane: lane)
+        return CommittedLine(action: ChatAction(network: address.network, recipient: .user(address.nick),
+                                                text: definitions.support.render(key, address.language, values), lane: lane),
+                             step: PageDraft.customerNoticeStep)
     }
 
     /// The values every ticket text can use.
