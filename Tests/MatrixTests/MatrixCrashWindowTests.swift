@@ -482,6 +482,53 @@ import Testing
         crashing.release()
     }
 
+    /// A customer's `!cancel` withdraws their ticket in its update; the
+    /// process dies right after that commit, before they were told. After
+    /// the restart they are told once (from the outbox), and the `!cancel`
+    /// delivered again is not answered "nothing to cancel".
+    @Test func aCustomersCancelIsAnsweredOnceWhenTheProcessDiesAfterItsUpdate() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("store.sqlite").path
+        let clock = ManualClock()
+        let first = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
+        try await first.setNetworkState(network: "mx", key: MatrixStateKey.since, value: "s1")
+        let contact = ChatIdentity(network: "mx", nick: Self.customer, account: Self.customer)
+        let ticket = try await first.createTicket(NewTicket(
+            createdAt: clock.date.addingTimeInterval(-60), createdBy: .customer(contact.description), customerNumber: nil,
+            customerName: "cust", contact: contact, group: .noContract, tier: nil, severity: .minor,
+            summary: "projector flickers", description: "projector flickers", language: "en")).number
+        let cancel = [("$c1", "!cancel")]
+        let firstStorage = Dying(NetworkStateStorage(store: first, network: "mx"))
+        let firstFake = Self.homeserver(Self.fromCustomer(cancel))
+        let crashing = CrashingDeskStore(first) {
+            firstStorage.dead.withLock { $0 = true }
+            firstFake.goDown()
+        }
+        crashing.crashAfter.withLock { $0 = "updateTicket" }
+        let process = try await Self.startProcess(store: crashing, kbFolder: directory, fake: firstFake,
+                                                  storage: firstStorage, clock: clock)
+        await Self.waitFor { crashing.isDead }
+        #expect(crashing.isDead)
+        #expect(try await first.ticket(ticket)?.ticket.state == .cancelled)
+        #expect(Self.answers(firstFake).isEmpty)
+        process.task.cancel()
+        await first.close()
+
+        let second = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
+        let secondFake = Self.homeserver(Self.fromCustomer(cancel))
+        let storage = Dying(NetworkStateStorage(store: second, network: "mx"))
+        let restarted = try await Self.startProcess(store: second, kbFolder: directory, fake: secondFake,
+                                                    storage: storage, clock: clock)
+        await Self.waitFor { storage.positions.withLock { $0 } == ["s2"] && !Self.answers(secondFake).isEmpty }
+        let told = Self.answers(secondFake)
+        #expect(told == ["Your ticket \(ticket) is withdrawn. If you need help again, just write to me."], "\(told)")
+        await restarted.network.shutdown(message: "", deadline: .zero)
+        restarted.task.cancel()
+        await second.close()
+        crashing.release()
+    }
+
     /// The process dies right after the ticket's commit, before the
     /// customer was told its number. The message that made it is recorded
     /// as handled (it is skipped when delivered again), so the confirmation
