@@ -29,7 +29,11 @@ import KB
 /// (then given up: the next escalation step is paged and the agents'
 /// channel warned); one that is never confirmed is sent again after
 /// ``AgentSettings/pageDeliveryTimeout``; a restart sends whatever is
-/// pending. Pages are delivered at least once.
+/// pending. Pages are delivered at least once. On a network that delivers
+/// a message again after a crash (Matrix: the step's commit records it as
+/// handled, and it is skipped then), what the step says after that commit
+/// goes through the outbox too — a ticket's confirmation, an agent
+/// command's lines (``change(_:_:by:pages:cancelUnsentPages:now:lines:)``).
 ///
 /// **Parts.** The actor routes inputs and performs effects; state lives in
 /// parts: ``TicketService`` (ticket changes, the queue), ``Outbox`` (pages
