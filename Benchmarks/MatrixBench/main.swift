@@ -62,6 +62,10 @@
 // PUT), the sample starting at that hand-over; `MATRIXBENCH_REPOLL_HOLD_MS`,
 // `MATRIXBENCH_PAGE_HOLD_MS`: the adapter's `repollHold`, `pageFirstHold`
 // (default its own).
+// In trigger mode the confirmation's PUT is timed next to the page's
+// (does the page wait behind it in Synapse?), and Synapse's time for it is
+// printed; `MATRIXBENCH_CONFIRMATION_FIRST=1` starts the confirmation's
+// PUT first and the page's right after it, not waiting for its answer.
 // `MATRIXBENCH_SYNC_HOLD_MS`: the adapter's every `/sync` starts that long
 // after the previous one's answer (its re-poll after the page's own echo
 // held back: does it overlap anna's `/sync` answer? an experiment).
@@ -91,6 +95,11 @@ let warmup = max(1, arguments.dropFirst().first.flatMap(Int.init) ?? 20)
 let budget: Duration = .seconds(environment["MATRIXBENCH_SECONDS"].flatMap(Int.init)
     ?? (arguments.isEmpty ? 150 : 86_400))
 let triggered = environment["MATRIXBENCH_TRIGGER"] == "message"
+/// Trigger mode: `MATRIXBENCH_CONFIRMATION_FIRST=1` starts the
+/// confirmation's PUT first and the page's right after it, without waiting
+/// for its answer (needs `MATRIXBENCH_PAGE_HOLD_MS=0`, else the adapter
+/// holds nothing back for a page that is not yet queued anyway).
+let confirmationFirst = environment["MATRIXBENCH_CONFIRMATION_FIRST"] == "1"
 /// How often a wait looks for the message (finer than the fixture's
 /// default, so less of each round is spent idle).
 let poll: Duration = .milliseconds(2)
@@ -111,8 +120,8 @@ do {
 print("homeserver: Synapse on \(synapse.options.database)"
     + (synapse.options.withoutFederationAndDirectory ? "; federation sender, user directory and stats off" : ""))
 do {
-    let floorRoom = try await run(synapse)
-    printSynapsePUTTimes(synapse.output, floorRoom: floorRoom)
+    let (floorRoom, triggerRoom) = try await run(synapse)
+    printSynapsePUTTimes(synapse.output, floorRoom: floorRoom, confirmationRoom: triggerRoom)
     // Synapse's own log (one line per request with its processing time),
     // for finding where a sample's time went.
     if let path = ProcessInfo.processInfo.environment["MATRIXBENCH_SYNAPSE_LOG"] {
@@ -128,10 +137,15 @@ do {
 }
 
 /// Stamps when each `PUT …/send/…` of the adapter starts and is answered,
-/// by transaction id.
+/// by transaction id; and, in trigger mode, each send to the customer's
+/// room (the confirmation), in order.
 final class StampingTransport: MatrixHTTPTransport {
     let inner: any MatrixHTTPTransport
     let stamps = Mutex<[String: (start: ContinuousClock.Instant, end: ContinuousClock.Instant)]>([:])
+    /// The customer's room id (trigger mode; a send's decoded path names it).
+    let confirmationRoom = Mutex<String?>(nil)
+    /// Sends to ``confirmationRoom``: when each started and was answered.
+    let confirmations = Mutex<[(start: ContinuousClock.Instant, end: ContinuousClock.Instant)]>([])
 
     init(_ inner: any MatrixHTTPTransport) { self.inner = inner }
 
@@ -141,6 +155,9 @@ final class StampingTransport: MatrixHTTPTransport {
         let response = try await inner.perform(request)
         let end = ContinuousClock.now
         stamps.withLock { $0[request.url.lastPathComponent] = (start, end) }
+        if let room = confirmationRoom.withLock({ $0 }), request.url.path.contains("/rooms/\(room)/") {
+            confirmations.withLock { $0.append((start, end)) }
+        }
         return response
     }
 }
@@ -202,10 +219,14 @@ struct Sample {
     /// When the sender's own `/sync` answer carried the event (nil: not
     /// seen by the time anna's was).
     var senderSynced: Duration?
+    /// Trigger mode: when the customer's confirmation of the same step
+    /// started and was answered (its `PUT`, to another room).
+    var confirmation: (start: Duration, end: Duration)?
 }
 
-/// Runs the samples and prints them; returns the floor's room.
-func run(_ synapse: SynapseServer) async throws -> String {
+/// Runs the samples and prints them; returns the floor's room and the
+/// customer's room of trigger mode (where the confirmations go).
+func run(_ synapse: SynapseServer) async throws -> (floor: String, confirmations: String?) {
     try await synapse.register([("switchboard", password), ("anna", password), ("cust", password)])
     let anna = try await MatrixTestUser.start(server: synapse, name: "anna", password: password)
     // MATRIXBENCH_FLOOR_FILTER=1: cust's /sync uses the adapter's filter,
@@ -251,14 +272,20 @@ func run(_ synapse: SynapseServer) async throws -> String {
                 guard let n = Int(message.text.dropFirst("trigger ".count)) else { return }
                 handedOver.times.withLock { $0[n] = ContinuousClock.now }
                 // The step as the bots hand it over: the customer is told
-                // first (urgent lane), then the page.
-                await network.send([
-                    ChatAction(network: "mx", recipient: .user(custID),
-                               text: "Ticket #\(10_000 + n) (P1) is saved; the on-duty agent has been paged.",
-                               lane: .urgent),
-                    ChatAction(network: "mx", recipient: .user(annaID), text: text(n, "page"), lane: .urgent,
-                               deliveryID: Int64(n)),
-                ])
+                // first (from the outbox, priority lane), then the page.
+                let confirmation = ChatAction(network: "mx", recipient: .user(custID),
+                                              text: "Ticket #\(10_000 + n) (P1) is saved; the on-duty agent has been paged.",
+                                              lane: .priority, deliveryID: 1_000_000 + Int64(n))
+                let page = ChatAction(network: "mx", recipient: .user(annaID), text: text(n, "page"), lane: .urgent,
+                                      deliveryID: Int64(n))
+                if confirmationFirst {
+                    // The confirmation's PUT starts first; the page's right
+                    // after, not waiting for its answer (two connections).
+                    await network.send([confirmation])
+                    await network.send([page])
+                } else {
+                    await network.send([confirmation, page])
+                }
             default: break
             }
         }, deliveries: { _ in })
@@ -272,6 +299,7 @@ func run(_ synapse: SynapseServer) async throws -> String {
             try await Task.sleep(for: .milliseconds(10))
         }
         triggerRoom = room
+        stamping.confirmationRoom.withLock { $0 = room }
     }
 
     // With MATRIXBENCH_BOT_FLOOR=1, a third sample kind: the bot's own user,
@@ -331,8 +359,22 @@ func run(_ synapse: SynapseServer) async throws -> String {
             try await Task.sleep(for: poll)
         }
         botRoom = seen.room
+        // Trigger mode: the step's confirmation (sent beside or after the
+        // page, ``MatrixNetworkConfiguration/pageFirstHold``), the first
+        // send to the customer's room since the hand-over.
+        var confirmation: (start: Duration, end: Duration)?
+        if triggerRoom != nil {
+            for _ in 0..<5000 {
+                if let c = stamping.confirmations.withLock({ $0.first { $0.start >= t0 } }) {
+                    confirmation = (c.start - t0, c.end - t0)
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(1))
+            }
+            stamping.confirmations.withLock { $0.removeAll() }
+        }
         return Sample(putStarted: put.start - t0, putAnswered: put.end - t0, delivered: seen.at - t0,
-                      senderSynced: own.map { $0 - t0 })
+                      senderSynced: own.map { $0 - t0 }, confirmation: confirmation)
     }
 
     func floor(_ n: Int) async throws -> Sample {
@@ -427,6 +469,22 @@ func run(_ synapse: SynapseServer) async throws -> String {
         _ = line("bot floor: bot's plain PUT start → anna /sync", botFloors.map(\.delivered))
         _ = line("  bot floor: PUT start → PUT answered", botFloors.map(\.putAnswered))
     }
+    // Trigger mode: does the page wait behind the customer's confirmation
+    // (another room's PUT, persisted by the same Synapse process)?
+    let confirmed = pages.filter { $0.confirmation != nil }
+    if triggered, !confirmed.isEmpty {
+        _ = line("  confirmation: handed over → PUT start", confirmed.map { $0.confirmation!.start })
+        _ = line("  confirmation: PUT start → PUT answered", confirmed.map { $0.confirmation!.end - $0.confirmation!.start })
+        // Its PUT under way while the page's was, or before anna's /sync carried the page.
+        let duringPUT = confirmed.filter { $0.confirmation!.start < $0.putAnswered && $0.confirmation!.end > $0.putStarted }
+        let beforeDelivery = confirmed.filter { $0.confirmation!.start < $0.delivered }
+        let clear = confirmed.filter { $0.confirmation!.start >= $0.delivered }
+        print("the confirmation's PUT: first in \(confirmed.filter { $0.confirmation!.start < $0.putStarted }.count), "
+            + "under way during the page's PUT in \(duringPUT.count), started before anna's /sync carried the page in "
+            + "\(beforeDelivery.count), after it in \(clear.count), of \(confirmed.count)")
+        if !beforeDelivery.isEmpty { _ = line("  page, confirmation started before delivery", beforeDelivery.map(\.delivered)) }
+        if !clear.isEmpty { _ = line("  page, confirmation started after delivery", clear.map(\.delivered)) }
+    }
     // Synapse wakes the long-polls of a room's members in the order of a
     // Python set of per-user stream objects (hashed by address): fixed for
     // a run, a coin toss between runs. The sync it answers first is served
@@ -472,19 +530,22 @@ func run(_ synapse: SynapseServer) async throws -> String {
     print(high <= 5 ? "shown: the whole interval is within +5 ms"
         : low > 5 ? "shown NOT met: the whole interval is above +5 ms"
         : String(format: "not shown either way: the interval (%+.1f … %+.1f ms) spans +5 ms", low, high))
-    return floorRoom
+    return (floorRoom, triggerRoom)
 }
 
 /// Synapse's own time for the floor's and the pages' PUTs, from its access
 /// log ("Processed request: TOTAL/SEND sec … db=(SCHED/TXN/N)": request
 /// received → answer written; SEND: handler done → answer written; SCHED:
 /// waiting for a database connection), warm-up included.
-func printSynapsePUTTimes(_ log: String, floorRoom: String) {
+func printSynapsePUTTimes(_ log: String, floorRoom: String, confirmationRoom: String?) {
     let floorPath = "/rooms/" + MatrixPath.encode(floorRoom) + "/send/"
+    let confirmationPath = confirmationRoom.map { "/rooms/" + MatrixPath.encode($0) + "/send/" }
     var times: [String: [(total: Double, send: Double, dbWait: Double)]] = [:]
     for line in log.split(separator: "\n") where line.contains("Processed request") && line.contains("\"PUT ")
         && line.contains("/send/m.room.message/") {
-        let kind = line.contains("/sb-page-") ? "page" : line.contains(floorPath) ? "floor"
+        // The confirmation first: it comes from the outbox too (`sb-page-…`).
+        let kind = confirmationPath.map { line.contains($0) && line.contains("/sb-") } == true ? "confirmation"
+            : line.contains("/sb-page-") ? "page" : line.contains(floorPath) ? "floor"
             : line.contains("/bench-") ? "bot floor" : nil
         guard let kind, let range = line.range(of: "Processed request: ") else { continue }
         let fields = line[range.upperBound...].prefix { $0 != " " }.split(separator: "/")
@@ -496,7 +557,7 @@ func printSynapsePUTTimes(_ log: String, floorRoom: String) {
         }
         times[kind, default: []].append((total * 1000, send * 1000, dbWait * 1000))
     }
-    for kind in ["floor", "page", "bot floor"] {
+    for kind in ["floor", "page", "bot floor", "confirmation"] {
         guard let values = times[kind], !values.isEmpty else { continue }
         func at(_ sorted: [Double], _ q: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))] }
         let total = values.map(\.total).sorted(), send = values.map(\.send).sorted()

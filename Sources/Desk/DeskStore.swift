@@ -72,7 +72,8 @@ public protocol TicketRecordStore: Sendable {
     /// Replaces ticket `ticket.number` with `ticket`, appends `events` to its
     /// trail and `pages` to the outbox, in one transaction — if the stored
     /// version is still `expectedVersion`. `cancelUnsentPages` first cancels
-    /// the ticket's unsent pages as of `ticket.updatedAt`. Number and
+    /// the ticket's unsent pages as of `ticket.updatedAt` (pages to agents:
+    /// not notices, ``PageDraft/firstNoticeStep``, which are still sent). Number and
     /// creation time never change. Returns the ticket as now stored.
     ///
     /// - Throws: ``TicketStoreError/conflict(_:expectedVersion:currentVersion:)``,
@@ -115,7 +116,8 @@ public protocol PageOutboxStore: Sendable {
 
     /// The escalation steps the ticket has pages for. A step is written once
     /// (a second write fails with ``TicketStoreError/escalationStepExists(_:step:)``),
-    /// so escalation resumed after a restart never pages a step twice.
+    /// so escalation resumed after a restart never pages a step twice; a
+    /// notice's step (``PageDraft/firstNoticeStep``) may be written again.
     func escalationSteps(of number: TicketNumber) async throws -> Set<Int>
 }
 

@@ -169,6 +169,28 @@ extension PageDraft {
     /// must survive the crash as a page does. Beyond any escalation step
     /// (a policy has a few), so escalation never takes it for one.
     public static let customerConfirmationStep = 1000
+
+    /// The step of an agent command's answer, and of its echo in the
+    /// agents' room, written to the outbox with the command's ticket change
+    /// where the network delivers the command again after a crash (Matrix):
+    /// the command is skipped as handled then, so what it said must survive
+    /// as a page does (`!next` tells the agent which ticket they hold).
+    public static let commandAnswerStep = 1001
+
+    /// The step of a line to the customer that an agent's command says
+    /// (taken, acknowledged, the agent's `!reply` relayed, resolved,
+    /// waiting), written to the outbox like ``commandAnswerStep``.
+    public static let customerNoticeStep = 1002
+
+    /// Steps from here on are notices (a confirmation, a command's answer, a
+    /// line to the customer), not escalation steps: they do not alert, are
+    /// not counted as pages, may repeat on one ticket, and an update's
+    /// `cancelUnsentPages` leaves them to be sent (a notice is said once its
+    /// change is committed, whatever the ticket's escalation does next).
+    public static let firstNoticeStep = 1000
+
+    /// The entry is a notice, not a page to an agent (``firstNoticeStep``).
+    public var isNotice: Bool { step >= PageDraft.firstNoticeStep }
 }
 
 extension PageRecord {
@@ -176,10 +198,21 @@ extension PageRecord {
     /// an agent (``PageDraft/customerConfirmationStep``).
     public var isCustomerConfirmation: Bool { step == PageDraft.customerConfirmationStep }
 
+    /// The entry is a notice, not a page to an agent (``PageDraft/firstNoticeStep``).
+    public var isNotice: Bool { step >= PageDraft.firstNoticeStep }
+
     /// How people see the entry's step in `tickets show` and on the status
     /// page: `step 2` for an escalation step, `confirmation` for the
-    /// customer's confirmation (not "step 1000").
-    public var stepLabel: String { isCustomerConfirmation ? "confirmation" : "step \(step)" }
+    /// customer's confirmation (not "step 1000"), `command answer` for an
+    /// agent command's answer, `customer notice` for its line to the customer.
+    public var stepLabel: String {
+        switch step {
+        case PageDraft.customerConfirmationStep: "confirmation"
+        case PageDraft.commandAnswerStep: "command answer"
+        case PageDraft.customerNoticeStep: "customer notice"
+        default: "step \(step)"
+        }
+    }
 }
 
 /// A page in the outbox.

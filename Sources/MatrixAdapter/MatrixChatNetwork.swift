@@ -104,8 +104,9 @@ public struct NetworkStateStorage: MatrixStateStorage {
 /// - **What goes out.** ``MatrixMessageFormat``: notices, or `m.text` with
 ///   real mentions when the text names a member; a page's transaction id is
 ///   derived from its outbox id (a re-send after a crash is one event), and
-///   so is a ticket's confirmation's (the bots write it to the outbox with
-///   the ticket, on a lower lane: it does not alert).
+///   so is a ticket's confirmation's, and an agent command's answer and
+///   other lines' (the bots write them to the outbox with the change whose
+///   commit records the message, on lower lanes: they do not alert).
 ///   Urgent lines go first; a homeserver that fails is retried with backoff.
 /// - **Restarts.** The `/sync` position and device id are in the store:
 ///   old messages are not answered again, new ones are not missed, and the

@@ -115,10 +115,12 @@ public enum StatusPageHTML {
 
     // MARK: - Pages
 
-    /// A page's Step cell: its escalation step, or `confirmation` for the
-    /// customer's ticket confirmation kept in the outbox (not "1000").
+    /// A page's Step cell: its escalation step, or a notice's name
+    /// (``PageRecord/stepLabel``: `confirmation` for the customer's ticket
+    /// confirmation kept in the outbox, not "1000"; `command answer`,
+    /// `customer notice` for an agent command's lines).
     static func stepCell(_ page: PageRecord) -> String {
-        page.isCustomerConfirmation ? "confirmation" : "\(page.step)"
+        page.isNotice ? page.stepLabel : "\(page.step)"
     }
 
     static func pagesSection(_ rows: [PageRow], networks: [NetworkRow], zone: ZonedCalendar) -> String {

@@ -59,17 +59,19 @@ extension StoreDatabase {
             throw TicketStoreError.conflict(number, expectedVersion: expectedVersion, currentVersion: current)
         }
         if cancelUnsentPages {
+            // Pages to agents only: a notice (a confirmation, a command's
+            // answer) is still said after a later change of the ticket.
             try run("""
                 UPDATE pages SET cancelled_at = $1
-                WHERE ticket = $2 AND sent_at IS NULL AND cancelled_at IS NULL
-                """, [StoreValue(ticket.updatedAt), StoreValue(number.rawValue)])
+                WHERE ticket = $2 AND sent_at IS NULL AND cancelled_at IS NULL AND step < $3
+                """, [StoreValue(ticket.updatedAt), StoreValue(number.rawValue), StoreValue(PageDraft.firstNoticeStep)])
         }
         if !events.isEmpty {
             let last = try queryFirst("SELECT COALESCE(MAX(seq), 0) FROM ticket_events WHERE ticket = $1",
                                       [StoreValue(number.rawValue)]) { try $0.int64(0) } ?? 0
             try insertEvents(events, ticket: number, firstSeq: last + 1)
         }
-        for step in Set(pages.map(\.step)).sorted() {
+        for step in Set(pages.filter { !$0.isNotice }.map(\.step)).sorted() {  // A notice may repeat
             let exists = try queryFirst("SELECT 1 FROM pages WHERE ticket = $1 AND step = $2 LIMIT 1",
                                         [StoreValue(number.rawValue), StoreValue(step)]) { _ in true }
             if exists == true { throw TicketStoreError.escalationStepExists(number, step: step) }

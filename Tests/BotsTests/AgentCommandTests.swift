@@ -38,6 +38,8 @@ import Testing
         let out = await h.say("!take 1", from: h.agent("ben"), in: "#agents")
         #expect(out.to("alice") == ["ben hat Ihr Ticket #1 übernommen und antwortet Ihnen hier."])
         #expect(try await h.store.ticket(TicketNumber(1))?.ticket.assignee == "ben")
+        // IRC delivers no message twice: the command's lines are said, not kept in the outbox (issue 9).
+        #expect(try await h.store.pages(of: TicketNumber(1)).allSatisfy { !$0.isNotice })
         // Taking it stops the escalation: no re-page at 5 minutes.
         #expect(await h.advance(minutes: 6).pages.isEmpty)
     }

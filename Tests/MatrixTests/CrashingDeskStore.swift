@@ -32,6 +32,13 @@ final class CrashingDeskStore: DeskStore {
     /// Lets the calls waiting since the crash fail (at the test's end).
     func release() { released.open() }
 
+    /// Dies now, between two store calls (e.g. when a line reaches the
+    /// homeserver, before its delivery is recorded).
+    func die() {
+        dead.withLock { $0 = true }
+        onCrash()
+    }
+
     private func call<T>(_ name: String = #function, _ body: () async throws -> T) async throws -> T {
         if isDead {
             await released.wait()

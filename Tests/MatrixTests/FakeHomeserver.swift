@@ -41,6 +41,11 @@ final class FakeHomeserver: MatrixHTTPTransport, Sendable {
 
     private let requests = Mutex<[Seen]>([])
     private let box: Mutex<Box>
+    private let down = Mutex(false)
+
+    /// From now on no request reaches this fake (the process that talks to
+    /// it died): each one is held unrecorded until its task is cancelled.
+    func goDown() { down.withLock { $0 = true } }
 
     init(_ answer: @escaping Answer) { box = Mutex(Box(answer)) }
 
@@ -63,8 +68,9 @@ final class FakeHomeserver: MatrixHTTPTransport, Sendable {
         for item in components.queryItems ?? [] { query[item.name] = item.value }
         let body = request.body.flatMap { try? JSONDecoder().decode(JSONValue.self, from: $0) }
         let seen = Seen(request: request, path: path, query: query, body: body)
-        requests.withLock { $0.append(seen) }
-        let reply = box.withLock { $0 }.reply(seen)
+        let isDown = down.withLock { $0 }
+        if !isDown { requests.withLock { $0.append(seen) } }
+        let reply = isDown ? Reply(status: Self.hold, body: ok) : box.withLock { $0 }.reply(seen)
         let (status, json) = (reply.status, reply.body)
         if status == Self.hold {
             // A long poll with nothing to tell: held until the task is cancelled.

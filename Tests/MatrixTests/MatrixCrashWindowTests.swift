@@ -180,7 +180,8 @@ import Testing
     /// A homeserver whose `/sync` from `s1` brings `messages` (event id,
     /// sender, room, text) and then holds; `m.direct` names the customer's
     /// room `!dm` and Anna's `!anna`.
-    static func homeserver(_ messages: [(id: String, sender: String, room: String, text: String)]) -> FakeHomeserver {
+    static func homeserver(_ messages: [(id: String, sender: String, room: String, text: String)],
+                           onSend: @escaping @Sendable (FakeHomeserver.Seen) -> Void = { _ in }) -> FakeHomeserver {
         var rooms: [String] = []
         var events: [String: [String]] = [:]
         for message in messages {
@@ -192,7 +193,8 @@ import Testing
         let batch = #"{"next_batch":"s2","rooms":{"join":{\#(joined.joined(separator: ","))}}}"#
         let base = MatrixChatNetworkTests.homeserver()
         return FakeHomeserver { seen in
-            switch (seen.method, seen.path) {
+            if seen.method == "PUT" { onSend(seen) }
+            return switch (seen.method, seen.path) {
             case ("GET", "/sync"): seen.query["since"] == "s1" ? (200, json(batch)) : (FakeHomeserver.hold, ok)
             case ("GET", "/user/@bot:example.org/account_data/m.direct"):
                 (200, json(#"{"@cust:example.org":["!dm:example.org"],"@anna:example.org":["!anna:example.org"]}"#))
@@ -227,6 +229,27 @@ import Testing
     static func toAnna(_ fake: FakeHomeserver) -> [String] {
         fake.seen.filter { $0.method == "PUT" && $0.path.hasPrefix("/rooms/!anna:example.org/send/") }
             .compactMap { $0.body?["body"]?.string }
+    }
+
+    /// The transaction ids of the bot's sends to Anna's direct room.
+    static func sendsToAnna(_ fake: FakeHomeserver) -> [String] {
+        fake.seen.filter { $0.method == "PUT" && $0.path.hasPrefix("/rooms/!anna:example.org/send/") }
+            .compactMap { $0.path.components(separatedBy: "/").last }
+    }
+
+    /// `count` open non-contract tickets of customers `@c0…` (not the
+    /// test's customer), oldest first.
+    static func waitingTickets(_ count: Int, in store: SQLiteDeskStore, at now: Date) async throws -> [TicketNumber] {
+        var numbers: [TicketNumber] = []
+        for index in 0..<count {
+            let contact = ChatIdentity(network: "mx", nick: "@c\(index):example.org", account: "@c\(index):example.org")
+            let created = try await store.createTicket(NewTicket(
+                createdAt: now.addingTimeInterval(Double(index - 60)), createdBy: .customer(contact.description),
+                customerNumber: nil, customerName: "c\(index)", contact: contact, group: .noContract, tier: nil,
+                severity: .question, summary: "question \(index)", description: "question \(index)", language: "en"))
+            numbers.append(created.number)
+        }
+        return numbers
     }
 
     static func temporaryDirectory() throws -> URL {
@@ -281,9 +304,12 @@ import Testing
     }
 
     /// An agent's `!next` takes a ticket in the ticket's update; the process
-    /// dies right after that commit. Delivered again, the `!next` does not
-    /// take a second ticket; the agent's next `!next` does, and is answered.
-    @Test func anAgentsNextTakesOneTicketWhenTheProcessDiesAfterItsUpdate() async throws {
+    /// dies right after that commit, before the answer was sent. Delivered
+    /// again, the `!next` does not take a second ticket; its answer (which
+    /// ticket Anna holds now) was written to the outbox with the update and
+    /// reaches her after the restart, once; her next `!next` takes the next
+    /// ticket and is answered.
+    @Test func anAgentsNextTakesOneTicketAndIsAnsweredOnceWhenTheProcessDiesAfterItsUpdate() async throws {
         let directory = try Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let config = try Self.configWithAnnaOnMatrix(in: directory)
@@ -291,20 +317,16 @@ import Testing
         let clock = ManualClock()
         let first = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
         try await first.setNetworkState(network: "mx", key: MatrixStateKey.since, value: "s1")
-        var numbers: [TicketNumber] = []
-        for index in 0..<3 {
-            let contact = ChatIdentity(network: "mx", nick: "@c\(index):example.org", account: "@c\(index):example.org")
-            let created = try await first.createTicket(NewTicket(
-                createdAt: clock.date.addingTimeInterval(Double(index - 60)), createdBy: .customer(contact.description),
-                customerNumber: nil, customerName: "c\(index)", contact: contact, group: .noContract, tier: nil,
-                severity: .question, summary: "question \(index)", description: "question \(index)", language: "en"))
-            numbers.append(created.number)
-        }
+        let numbers = try await Self.waitingTickets(3, in: first, at: clock.date)
         let next = (id: "$n1", sender: "@anna:example.org", room: "!anna:example.org", text: "!next")
         let firstStorage = Dying(NetworkStateStorage(store: first, network: "mx"))
-        let crashing = CrashingDeskStore(first) { firstStorage.dead.withLock { $0 = true } }
-        crashing.crashAfter.withLock { $0 = "updateTicket" }
         let firstFake = Self.homeserver([next])
+        // The process dies whole: nothing more reaches the store or the homeserver.
+        let crashing = CrashingDeskStore(first) {
+            firstStorage.dead.withLock { $0 = true }
+            firstFake.goDown()
+        }
+        crashing.crashAfter.withLock { $0 = "updateTicket" }
         let process = try await Self.startProcess(store: crashing, kbFolder: directory, fake: firstFake,
                                                   storage: firstStorage, clock: clock, config: config)
         await Self.waitFor { crashing.isDead }
@@ -324,8 +346,183 @@ import Testing
         var assignees: [String?] = []
         for number in numbers { assignees.append(try await second.ticket(number)?.ticket.assignee) }
         #expect(assignees == ["anna", "anna", nil], "one ticket per !next")
+        #expect(Self.toAnna(firstFake).isEmpty, "the first process died before the answer went out")
+        await Self.waitFor { Self.toAnna(secondFake).count >= 2 }
         let answers = Self.toAnna(secondFake)
-        #expect(answers.count == 1 && answers[0].contains("\(numbers[1])"), "\(answers)")
+        #expect(answers.count == 2, "\(answers)")
+        #expect(answers.filter { $0.contains("\(numbers[0])") }.count == 1, "\(answers)")
+        #expect(answers.filter { $0.contains("\(numbers[1])") }.count == 1, "\(answers)")
+        // The first answer came from the outbox: its transaction id is its entry's.
+        let answer = try #require(try await second.pages(of: numbers[0]).first { $0.step == PageDraft.commandAnswerStep })
+        #expect(answer.target == "@anna:example.org" && answer.text.contains("\(numbers[0])"))
+        #expect(Self.sendsToAnna(secondFake).first == "sb-page-\(answer.id.rawValue)")
+        await restarted.network.shutdown(message: "", deadline: .zero)
+        restarted.task.cancel()
+        await second.close()
+        crashing.release()
+    }
+
+    /// The answer to `!next` reached the homeserver and the process died
+    /// before its delivery was recorded (and before the `/sync` position
+    /// moved on). After the restart the `!next` is skipped, and the answer,
+    /// still pending in the outbox, is sent again with the same transaction
+    /// id: the homeserver keeps one event per transaction id, so Anna sees
+    /// it once. Her next `!next` gets one answer of its own.
+    @Test func anAnswerSentJustBeforeTheCrashIsOneEventAfterTheRestart() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = try Self.configWithAnnaOnMatrix(in: directory)
+        let path = directory.appendingPathComponent("store.sqlite").path
+        let clock = ManualClock()
+        let first = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
+        try await first.setNetworkState(network: "mx", key: MatrixStateKey.since, value: "s1")
+        let numbers = try await Self.waitingTickets(2, in: first, at: clock.date)
+        let next = (id: "$n1", sender: "@anna:example.org", room: "!anna:example.org", text: "!next")
+        let firstStorage = Dying(NetworkStateStorage(store: first, network: "mx"))
+        let downs = Mutex<[@Sendable () -> Void]>([])
+        let crashing = CrashingDeskStore(first) {
+            firstStorage.dead.withLock { $0 = true }
+            for goDown in downs.withLock({ $0 }) { goDown() }
+        }
+        // The answer's PUT reaches the homeserver; then the process dies.
+        let firstFake = Self.homeserver([next]) { seen in
+            if seen.path.hasPrefix("/rooms/!anna:example.org/send/") { crashing.die() }
+        }
+        downs.withLock { $0.append { firstFake.goDown() } }
+        let process = try await Self.startProcess(store: crashing, kbFolder: directory, fake: firstFake,
+                                                  storage: firstStorage, clock: clock, config: config)
+        await Self.waitFor { crashing.isDead }
+        #expect(Self.toAnna(firstFake).count == 1 && Self.toAnna(firstFake)[0].contains("\(numbers[0])"))
+        process.task.cancel()
+        await first.close()
+
+        let second = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
+        let answer = try #require(try await second.pages(of: numbers[0]).first { $0.step == PageDraft.commandAnswerStep })
+        #expect(answer.sentAt == nil, "the crash came before the delivery was recorded")
+        let secondFake = Self.homeserver([next, (id: "$n2", sender: "@anna:example.org", room: "!anna:example.org",
+                                                 text: "!next")])
+        let storage = Dying(NetworkStateStorage(store: second, network: "mx"))
+        let restarted = try await Self.startProcess(store: second, kbFolder: directory, fake: secondFake,
+                                                    storage: storage, clock: clock, config: config)
+        await Self.waitFor { storage.positions.withLock { $0 } == ["s2"] && Self.toAnna(secondFake).count >= 2 }
+        #expect(try await second.ticket(numbers[0])?.ticket.assignee == "anna")
+        #expect(try await second.ticket(numbers[1])?.ticket.assignee == "anna")
+        // Sent again under the same transaction id: one event at the homeserver.
+        let sent = Self.sendsToAnna(secondFake)
+        #expect(sent.count == 2 && sent[0] == Self.sendsToAnna(firstFake)[0], "\(sent)")
+        let events = Set(Self.sendsToAnna(firstFake) + sent)
+        #expect(events.count == 2, "one event per command: \(events)")
+        let new = Self.toAnna(secondFake).dropFirst()
+        #expect(new.count == 1 && new.allSatisfy { $0.contains("\(numbers[1])") }, "\(new)")
+        var resent: PageRecord?
+        for _ in 0..<10_000 {
+            resent = try await second.pages(of: numbers[0]).first { $0.id == answer.id }
+            if resent?.sentAt != nil { break }
+            await Task.yield()
+        }
+        #expect(resent?.sentAt != nil, "the delivery is recorded after the restart")
+        await restarted.network.shutdown(message: "", deadline: .zero)
+        restarted.task.cancel()
+        await second.close()
+        crashing.release()
+    }
+
+    /// Anna's `!reply` is attached to the customer's ticket in its update;
+    /// the process dies right after that commit, before the reply was
+    /// relayed. The customer gets the agent's words once after the restart
+    /// (from the outbox, in the same commit), Anna her "sent" once, and the
+    /// `!reply` delivered again is not attached a second time.
+    @Test func anAgentsReplyReachesTheCustomerOnceWhenTheProcessDiesAfterItsUpdate() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = try Self.configWithAnnaOnMatrix(in: directory)
+        let path = directory.appendingPathComponent("store.sqlite").path
+        let clock = ManualClock()
+        let first = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
+        try await first.setNetworkState(network: "mx", key: MatrixStateKey.since, value: "s1")
+        let contact = ChatIdentity(network: "mx", nick: Self.customer, account: Self.customer)
+        let ticket = try await first.createTicket(NewTicket(
+            createdAt: clock.date.addingTimeInterval(-60), createdBy: .customer(contact.description), customerNumber: nil,
+            customerName: "cust", contact: contact, group: .noContract, tier: nil, severity: .minor,
+            summary: "projector flickers", description: "projector flickers", language: "en")).number
+        let reply = (id: "$r1", sender: "@anna:example.org", room: "!anna:example.org",
+                     text: "!reply \(ticket.rawValue) Please unplug the projector for a minute")
+        let firstStorage = Dying(NetworkStateStorage(store: first, network: "mx"))
+        let firstFake = Self.homeserver([reply])
+        let crashing = CrashingDeskStore(first) {
+            firstStorage.dead.withLock { $0 = true }
+            firstFake.goDown()
+        }
+        crashing.crashAfter.withLock { $0 = "updateTicket" }
+        let process = try await Self.startProcess(store: crashing, kbFolder: directory, fake: firstFake,
+                                                  storage: firstStorage, clock: clock, config: config)
+        await Self.waitFor { crashing.isDead }
+        #expect(crashing.isDead)
+        #expect(Self.answers(firstFake).isEmpty && Self.toAnna(firstFake).isEmpty)
+        process.task.cancel()
+        await first.close()
+
+        let second = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
+        let secondFake = Self.homeserver([reply])
+        let storage = Dying(NetworkStateStorage(store: second, network: "mx"))
+        let restarted = try await Self.startProcess(store: second, kbFolder: directory, fake: secondFake,
+                                                    storage: storage, clock: clock, config: config)
+        await Self.waitFor { storage.positions.withLock { $0 } == ["s2"] && !Self.answers(secondFake).isEmpty
+            && !Self.toAnna(secondFake).isEmpty }
+        let told = Self.answers(secondFake)
+        #expect(told.count == 1 && told[0].contains("Please unplug the projector for a minute"), "\(told)")
+        #expect(Self.toAnna(secondFake).count == 1, "\(Self.toAnna(secondFake))")
+        let events = try await second.events(of: ticket)
+        #expect(events.filter { $0.kind == .agentReply }.count == 1, "\(events)")
+        let pages = try await second.pages(of: ticket)
+        #expect(pages.map(\.stepLabel).sorted() == ["command answer", "customer notice"])
+        await restarted.network.shutdown(message: "", deadline: .zero)
+        restarted.task.cancel()
+        await second.close()
+        crashing.release()
+    }
+
+    /// A customer's `!cancel` withdraws their ticket in its update; the
+    /// process dies right after that commit, before they were told. After
+    /// the restart they are told once (from the outbox), and the `!cancel`
+    /// delivered again is not answered "nothing to cancel".
+    @Test func aCustomersCancelIsAnsweredOnceWhenTheProcessDiesAfterItsUpdate() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("store.sqlite").path
+        let clock = ManualClock()
+        let first = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
+        try await first.setNetworkState(network: "mx", key: MatrixStateKey.since, value: "s1")
+        let contact = ChatIdentity(network: "mx", nick: Self.customer, account: Self.customer)
+        let ticket = try await first.createTicket(NewTicket(
+            createdAt: clock.date.addingTimeInterval(-60), createdBy: .customer(contact.description), customerNumber: nil,
+            customerName: "cust", contact: contact, group: .noContract, tier: nil, severity: .minor,
+            summary: "projector flickers", description: "projector flickers", language: "en")).number
+        let cancel = [("$c1", "!cancel")]
+        let firstStorage = Dying(NetworkStateStorage(store: first, network: "mx"))
+        let firstFake = Self.homeserver(Self.fromCustomer(cancel))
+        let crashing = CrashingDeskStore(first) {
+            firstStorage.dead.withLock { $0 = true }
+            firstFake.goDown()
+        }
+        crashing.crashAfter.withLock { $0 = "updateTicket" }
+        let process = try await Self.startProcess(store: crashing, kbFolder: directory, fake: firstFake,
+                                                  storage: firstStorage, clock: clock)
+        await Self.waitFor { crashing.isDead }
+        #expect(crashing.isDead)
+        #expect(try await first.ticket(ticket)?.ticket.state == .cancelled)
+        #expect(Self.answers(firstFake).isEmpty)
+        process.task.cancel()
+        await first.close()
+
+        let second = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
+        let secondFake = Self.homeserver(Self.fromCustomer(cancel))
+        let storage = Dying(NetworkStateStorage(store: second, network: "mx"))
+        let restarted = try await Self.startProcess(store: second, kbFolder: directory, fake: secondFake,
+                                                    storage: storage, clock: clock)
+        await Self.waitFor { storage.positions.withLock { $0 } == ["s2"] && !Self.answers(secondFake).isEmpty }
+        let told = Self.answers(secondFake)
+        #expect(told == ["Your ticket \(ticket) is withdrawn. If you need help again, just write to me."], "\(told)")
         await restarted.network.shutdown(message: "", deadline: .zero)
         restarted.task.cancel()
         await second.close()

@@ -173,6 +173,14 @@ func row(_ number: Int64, in html: String) -> String? {
                                          now: now, zone: zone)
         #expect(page.contains("<tr><td>confirmation</td>") && !page.contains("1000"))
         #expect(confirmation.stepLabel == "confirmation" && agentPage.stepLabel == "step 1")
+        // An agent command's lines kept in the outbox (Matrix) are named too.
+        var answer = agentPage, notice = confirmation
+        answer.step = PageDraft.commandAnswerStep
+        notice.step = PageDraft.customerNoticeStep
+        let commandRows = [PageRow(page: answer, status: .givenUp), PageRow(page: notice, status: .inFlight)]
+        let commandLive = StatusPageHTML.live(snapshot([], pages: commandRows, now: now))
+        #expect(commandLive.contains("<td>command answer</td>") && commandLive.contains("<td>customer notice</td>"))
+        #expect(!commandLive.contains("1001") && !commandLive.contains("1002"))
     }
 
     @Test func aNetworkThatCannotSendIsMarkedWithItsBacklog() {

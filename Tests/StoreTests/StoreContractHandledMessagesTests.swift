@@ -82,6 +82,46 @@ import Testing
         }
     }
 
+    /// An agent command's lines are notices written with its update
+    /// (``PageDraft/commandAnswerStep``, ``PageDraft/customerNoticeStep``):
+    /// every command on a ticket has its own, so a notice's step may be
+    /// written again (an escalation step may not), and a later update that
+    /// cancels the ticket's unsent pages leaves its unsent notices to be sent.
+    @Test(arguments: StoreContract.implementations)
+    func anUpdatesNoticesMayRepeatAndOutliveALaterCancelOfUnsentPages(_ implementation: StoreUnderTest) async throws {
+        try await StoreContract.with(implementation) { store, reopen async throws in
+            let created = try await store.createTicket(newTicket(1), pages: firstPages())
+            func notice(_ step: Int, _ target: String, _ text: String, at: Date) -> PageDraft {
+                PageDraft(step: step, network: Self.matrix, target: target, targetKind: .direct, text: text, createdAt: at)
+            }
+            let (taken, take) = takenByAnna(created.ticket)
+            let first = try await store.update(created.stored, to: taken, events: [take], pages: [
+                notice(PageDraft.customerNoticeStep, "@alice:hs", "Anna took #1", at: taken.updatedAt),
+                notice(PageDraft.commandAnswerStep, "@anna:hs", "#1 is yours", at: taken.updatedAt),
+            ], handledMessages: Self.handled("$next:hs"))
+            var replied = first.ticket
+            replied.updatedAt = monday.addingTimeInterval(120)
+            _ = try await store.update(first.stored, to: replied, events: [], pages: [
+                notice(PageDraft.customerNoticeStep, "@alice:hs", "Anna: try again", at: replied.updatedAt),
+                notice(PageDraft.commandAnswerStep, "@anna:hs", "sent to alice", at: replied.updatedAt),
+            ], cancelUnsentPages: true, handledMessages: Self.handled("$reply:hs"))
+            let reopened = try await reopen()
+            let pages = try await reopened.pages(of: created.number)
+            #expect(pages.filter { !$0.isNotice }.count == 2)
+            #expect(pages.filter { !$0.isNotice }.allSatisfy { $0.cancelledAt == replied.updatedAt })
+            #expect(pages.filter(\.isNotice).map(\.text) == ["Anna took #1", "#1 is yours", "Anna: try again", "sent to alice"])
+            #expect(pages.filter(\.isNotice).allSatisfy { $0.cancelledAt == nil && $0.sentAt == nil })
+            #expect(try await reopened.pendingPages(dueBy: .distantFuture, limit: 10).map(\.text)
+                == ["Anna took #1", "#1 is yours", "Anna: try again", "sent to alice"])
+            #expect(pages.filter(\.isNotice).map(\.stepLabel)
+                == ["customer notice", "command answer", "customer notice", "command answer"])
+            #expect(try await reopened.escalationSteps(of: created.number)
+                == [0, PageDraft.commandAnswerStep, PageDraft.customerNoticeStep])
+            #expect(try await reopened.handledMessages(network: Self.matrix, among: ["$next:hs", "$reply:hs"])
+                == ["$next:hs", "$reply:hs"])
+        }
+    }
+
     @Test(arguments: StoreContract.implementations)
     func aConversationsDeleteRecordsItsMessagesInItsTransaction(_ implementation: StoreUnderTest) async throws {
         try await StoreContract.with(implementation) { store, reopen async throws in

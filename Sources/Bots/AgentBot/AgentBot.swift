@@ -8,19 +8,28 @@ import Foundation
 //
 // A table of commands: ``agentHandler(_:)`` maps each ``AgentCommand`` to
 // its handler in `AgentBot/Commands/` — one file per command, which parses
-// its arguments and returns the reply (nil: the usage is shown).
+// its arguments and returns the answer (nil: the usage is shown). A command
+// that changes a ticket says its answer with the change
+// (``AgentAnswer/said``), so that on Matrix it survives a crash after the
+// commit (``BotRuntime/change(_:_:by:pages:cancelUnsentPages:now:lines:)``).
+
+/// What an agent command's handler answers.
+enum AgentAnswer {
+    /// Said where the command was given, after the handler returns.
+    case text(String)
+    /// Already said with the command's committed change (the answer among
+    /// its ``CommittedLine``s).
+    case said
+}
+
 extension BotRuntime {
     func runAgentCommand(_ command: AgentCommand, arguments: String, message: ChatMessage,
                          settings: NetworkBotSettings) async {
         let language = settings.defaultLanguage
         let definition = definitions.agentCommands.definition(command)
         func reply(_ text: String) {
-            switch message.place {
-            case .channel(let channel):
-                say(ChatAction(network: message.network, recipient: .channel(channel), text: text))
-            case .direct:
-                say(text, to: message.sender.nick, on: message.network)
-            }
+            let answer = answerAction(text, to: message)
+            if !answer.text.isEmpty { say(answer) }
         }
         guard let agent = agent(for: message, settings) else {
             counters.agentCommandsRefused += 1
@@ -34,28 +43,49 @@ extension BotRuntime {
         let context = AgentContext(agent: agent, language: language, message: message, now: clock.date,
                                    arguments: arguments)
         let handler = agentHandler(command)
-        let answer = await handler(context)
-        reply(answer ?? definitions.agent.render(.usage, language, [
+        switch await handler(context) {
+        case .text(let text): reply(text)
+        case .said: break
+        case nil: reply(definitions.agent.render(.usage, language, [
             "command": definition.display, "usage": definition.usage(language)]))
+        }
     }
 
-    /// The handler of each agent command: one entry per command.
-    func agentHandler(_ command: AgentCommand) -> (AgentContext) async -> String? {
-        switch command {
-        case .help: helpCommand
-        case .queue: queueCommand
+    /// The handler of each agent command: one entry per command (those that
+    /// only read answer with a text).
+    func agentHandler(_ command: AgentCommand) -> (AgentContext) async -> AgentAnswer? {
+        func reading(_ handler: @escaping (AgentContext) async -> String?) -> (AgentContext) async -> AgentAnswer? {
+            { await handler($0).map(AgentAnswer.text) }
+        }
+        return switch command {
+        case .help: reading(helpCommand)
+        case .queue: reading(queueCommand)
         case .next: nextCommand
         case .take: takeCommand
         case .ack: ackCommand
-        case .show: showCommand
+        case .show: reading(showCommand)
         case .reply: replyCommand
         case .sev: sevCommand
         case .resolve: resolveCommand
-        case .oncall: oncallCommand
-        case .stats: statsCommand
+        case .oncall: reading(oncallCommand)
+        case .stats: reading(statsCommand)
         case .wait: waitCommand
         case .close: closeCommand
         }
+    }
+
+    /// The line that answers `message`'s command where it was given: in the
+    /// channel, or privately to its sender.
+    func answerAction(_ text: String, to message: ChatMessage) -> ChatAction {
+        switch message.place {
+        case .channel(let channel): ChatAction(network: message.network, recipient: .channel(channel), text: text)
+        case .direct: ChatAction(network: message.network, recipient: .user(message.sender.nick), text: text)
+        }
+    }
+
+    /// `text` as the answer to `context`'s command, for its change to say.
+    func answerLine(_ text: String, _ context: AgentContext) -> CommittedLine {
+        CommittedLine(action: answerAction(text, to: context.message), step: PageDraft.commandAnswerStep)
     }
 
     /// Who is asking, in which language, where, when, with which arguments.
@@ -120,11 +150,13 @@ extension BotRuntime {
         }
     }
 
-    /// Tells the other agents in the channel when something was done privately.
-    func echoToChannel(_ text: String, _ context: AgentContext, ticket: Ticket) {
-        guard context.message.place == .direct else { return }
+    /// Tells the other agents in the channel when something was done
+    /// privately (nil: it was done there, or there is no channel).
+    func echoLine(_ text: String, _ context: AgentContext, ticket: Ticket) -> CommittedLine? {
+        guard context.message.place == .direct else { return nil }
         let place = agentsPlace(for: ticket.contact.network)
-        guard let channel = place.channel else { return }
-        say(ChatAction(network: place.network, recipient: .channel(channel), text: text))
+        guard let channel = place.channel else { return nil }
+        return CommittedLine(action: ChatAction(network: place.network, recipient: .channel(channel), text: text),
+                             step: PageDraft.commandAnswerStep)
     }
 }

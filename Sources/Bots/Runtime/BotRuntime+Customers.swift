@@ -639,22 +639,33 @@ extension BotRuntime {
             say(texts.render(.nothingToCancel, language), to: identity.nick, on: identity.network)
             return
         }
+        // The customer is told, then the agent who holds it (or the agents'
+        // channel): with the change, through the outbox where the step
+        // records the `!cancel` (Matrix), like an agent command's lines.
+        let cancelledLines = { (cancelled: Ticket, _: Ticket) -> [CommittedLine] in
+            var lines = [CommittedLine(action: ChatAction(network: identity.network, recipient: .user(identity.nick),
+                                                          text: texts.render(.ticketCancelled, language,
+                                                                             ["ticket": cancelled.number.description])),
+                                       step: PageDraft.customerNoticeStep)]
+            let place = self.agentsPlace(for: cancelled.contact.network)
+            let note = self.definitions.agent.render(.customerCancelled, self.agentLanguage(place.network),
+                                                     Self.ticketValues(cancelled))
+            if let assignee = cancelled.assignee {
+                lines.append(CommittedLine(action: ChatAction(network: place.network, recipient: .user(
+                    self.address(ofAgent: assignee, on: place.network)), text: note), step: PageDraft.commandAnswerStep))
+            } else if let channel = place.channel {
+                lines.append(CommittedLine(action: ChatAction(network: place.network, recipient: .channel(channel),
+                                                              text: note), step: PageDraft.commandAnswerStep))
+            }
+            return lines
+        }
         switch await change(ticket.number, .cancel(reason: "withdrawn by the customer"),
-                      by: .customer(ticket.contact.description), cancelUnsentPages: true, now: now) {
+                            by: .customer(ticket.contact.description), cancelUnsentPages: true, now: now,
+                            lines: cancelledLines) {
         case .done(let commit, _):
             let cancelled = commit.ticket
             logger.notice("ticket withdrawn by the customer", ["ticket": cancelled.number, "contact": identity.description])
             forgetTimers(of: cancelled.number)
-            say(texts.render(.ticketCancelled, language, ["ticket": cancelled.number.description]),
-                to: identity.nick, on: identity.network)
-            let place = agentsPlace(for: cancelled.contact.network)
-            let note = definitions.agent.render(.customerCancelled, agentLanguage(place.network),
-                                                Self.ticketValues(cancelled))
-            if let assignee = cancelled.assignee {
-                say(note, to: address(ofAgent: assignee, on: place.network), on: place.network)
-            } else if let channel = place.channel {
-                say(ChatAction(network: place.network, recipient: .channel(channel), text: note))
-            }
             endConversation(key)
         case .refused, .notFound:
             say(texts.render(.nothingToCancel, language), to: identity.nick, on: identity.network)

@@ -15,18 +15,35 @@ extension BotRuntime {
     /// follow-up line, an agent's command) are recorded as handled in the
     /// update's transaction, so a Matrix message delivered again after a
     /// crash that followed this commit is skipped — a line is not attached
-    /// and relayed twice, a `!next` does not take a second ticket. (Its
-    /// answer goes out after the step; a crash before that loses the
-    /// answer, not the change, as for any answer.)
+    /// and relayed twice, a `!next` does not take a second ticket.
+    ///
+    /// `lines` are what the change says once committed (the ticket as
+    /// changed and as it was: an agent command's answer, its echo in the
+    /// agents' room, its line to the customer). Where the step records its
+    /// message here, they are written to the outbox in the same
+    /// transaction and handed over from there (``CommittedLine``): a crash
+    /// after the commit cannot lose them, since the message will be skipped,
+    /// and a re-send is one event (the Matrix txnId is the outbox id).
+    /// Otherwise (IRC, the console: nothing is delivered again) they are
+    /// said after the commit, as any line.
     func change(_ number: TicketNumber, _ command: TicketCommand, by actor: Actor,
                 pages: (Ticket) -> [PageDraft] = { _ in [] }, cancelUnsentPages: Bool = false,
-                now: Date) async -> ChangeResult {
+                now: Date, lines: ((_ changed: Ticket, _ before: Ticket) -> [CommittedLine])? = nil) async -> ChangeResult {
         let handled = handledMessagesToRecord()
+        let throughOutbox = lines != nil && !handled.isEmpty
         let result = await tickets.change(number, command, by: actor, pages: pages, cancelUnsentPages: cancelUnsentPages,
-                                          handledMessages: handled, now: now)
-        if case .done(let commit, _) = result {
+                                          handledMessages: handled, notices: { changed, before in
+            guard throughOutbox, let lines else { return [] }
+            return lines(changed, before).filter { !$0.action.text.isEmpty }.map { $0.draft(at: now) }
+        }, now: now)
+        if case .done(let commit, let before) = result {
             recorded(handled)
             escalation.ticketChanged(commit.ticket)
+            if throughOutbox {
+                await sendPages(commit.pages.filter(\.isNotice), now: now, group: commit.ticket.group)
+            } else if let lines {
+                for line in lines(commit.ticket, before) where !line.action.text.isEmpty { say(line.action) }
+            }
         }
         return result
     }
@@ -187,10 +204,16 @@ extension BotRuntime {
             groups[record.ticket] = (try? await store.ticket(record.ticket))?.ticket.group ?? .contract
         }
         let actions = outbox.handOver(records, lane: { record in
+            switch record.step {
             // A customer's confirmation is no page: it must not alert
             // (nor go beside the page, ``MatrixNetworkConfiguration/pageFirstHold``).
-            record.step == PageDraft.customerConfirmationStep ? .priority
-                : (group ?? groups[record.ticket]) == .noContract ? .normal : .urgent
+            case PageDraft.customerConfirmationStep: .priority
+            // A command's lines are no pages either: on the lane they would
+            // have said directly (``lane(for:)`` classifies `.normal`).
+            case PageDraft.customerNoticeStep: (group ?? groups[record.ticket]) == .contract ? .priority : .normal
+            case _ where record.isNotice: .normal
+            default: (group ?? groups[record.ticket]) == .noContract ? .normal : .urgent
+            }
         }, recipient: { pageRecipient(network: $0.network, target: $0.target) }, now: now)
         for action in actions { say(action) }
         // The timer looks at the store's pending pages: a read, and a hop
@@ -258,14 +281,16 @@ extension BotRuntime {
 
     func pageDelivered(_ id: PageID, at: Date, now: Date) async {
         let page = outbox.delivered(id)
-        let isConfirmation = page?.step == PageDraft.customerConfirmationStep
+        // A notice (a confirmation, a command's answer) is no page: not
+        // counted, and it does not move the ticket to `paged`.
+        let isNotice = page.map { $0.step >= PageDraft.firstNoticeStep } ?? false
         do {
             try await store.markPageSent(id, at: at)
-            if !isConfirmation { counters.pagesSent += 1 }
+            if !isNotice { counters.pagesSent += 1 }
         } catch {
             storeFailed(error, "mark page sent")
         }
-        if let page, !isConfirmation {
+        if let page, !isNotice {
             // The first page that went out moves a new contract ticket to `paged`.
             if let stored = try? await store.ticket(page.ticket), stored.ticket.state == .new, stored.ticket.group == .contract {
                 _ = await change(page.ticket, .page(note: "step \(page.step): \(page.target)"), by: .system, now: now)
@@ -305,8 +330,8 @@ extension BotRuntime {
         } catch {
             storeFailed(error, "mark page given up")
         }
-        // A customer's confirmation given up pages no one.
-        guard let page, page.step != PageDraft.customerConfirmationStep else { return }
+        // A notice (a customer's confirmation, a command's answer) given up pages no one.
+        guard let page, page.step < PageDraft.firstNoticeStep else { return }
         logger.error("page given up", ["page": id.rawValue, "ticket": page.ticket, "to": page.target,
                                        "attempts": attempts, "reason": reason])
         let ticket: Ticket

@@ -29,7 +29,11 @@ import KB
 /// (then given up: the next escalation step is paged and the agents'
 /// channel warned); one that is never confirmed is sent again after
 /// ``AgentSettings/pageDeliveryTimeout``; a restart sends whatever is
-/// pending. Pages are delivered at least once.
+/// pending. Pages are delivered at least once. On a network that delivers
+/// a message again after a crash (Matrix: the step's commit records it as
+/// handled, and it is skipped then), what the step says after that commit
+/// goes through the outbox too — a ticket's confirmation, an agent
+/// command's lines (``change(_:_:by:pages:cancelUnsentPages:now:lines:)``).
 ///
 /// **Parts.** The actor routes inputs and performs effects; state lives in
 /// parts: ``TicketService`` (ticket changes, the queue), ``Outbox`` (pages
@@ -1032,9 +1036,19 @@ public actor BotRuntime<C: WallClock> {
     /// Lines about an open contract ticket go ahead of unverified
     /// conversations (``lane(for:)``).
     func tellCustomer(_ ticket: Ticket, _ key: SupportText, _ values: [String: String], lane: ChatLane = .normal) {
+        let line = lineToCustomer(ticket, key, values, lane: lane).action
+        if !line.text.isEmpty { say(line) }
+    }
+
+    /// ``tellCustomer(_:_:_:lane:)``'s line, for a committed change to say
+    /// (``change(_:_:by:pages:cancelUnsentPages:now:lines:)``).
+    func lineToCustomer(_ ticket: Ticket, _ key: SupportText, _ values: [String: String],
+                        lane: ChatLane = .normal) -> CommittedLine {
         let address = customerAddress(ticket)
         let lane = lane == .normal && ticket.group == .contract ? .priority : lane
-        say(definitions.support.render(key, address.language, values), to: address.nick, on: address.network, lane: lane)
+        return CommittedLine(action: ChatAction(network: address.network, recipient: .user(address.nick),
+                                                text: definitions.support.render(key, address.language, values), lane: lane),
+                             step: PageDraft.customerNoticeStep)
     }
 
     /// The values every ticket text can use.

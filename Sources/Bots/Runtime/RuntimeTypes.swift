@@ -233,3 +233,23 @@ public struct PageFence: Sendable, Hashable {
         self.token = token
     }
 }
+
+/// A line a ticket change says once it is committed, with the outbox step
+/// that names it where it goes through the outbox
+/// (``BotRuntime/change(_:_:by:pages:cancelUnsentPages:now:lines:)``):
+/// ``PageDraft/commandAnswerStep`` for lines to agents,
+/// ``PageDraft/customerNoticeStep`` for a line to the customer.
+struct CommittedLine {
+    var action: ChatAction
+    var step: Int
+
+    /// The outbox entry that says this line (its delivery id is the entry's id).
+    func draft(at now: Date) -> PageDraft {
+        let (target, kind): (String, PageTargetKind) = switch action.recipient {
+        case .user(let nick): (nick, .direct)
+        case .channel(let name): (name, .room)
+        }
+        return PageDraft(step: step, network: action.network, target: target, targetKind: kind, text: action.text,
+                         createdAt: now)
+    }
+}

@@ -49,10 +49,13 @@ final class TicketService {
     /// transaction. A concurrent change (the store's version check) makes it
     /// read the ticket again and decide again, so two agents taking one
     /// ticket end with one owner and the other told who. `handledMessages`
-    /// are recorded as handled in the update's transaction.
+    /// are recorded as handled in the update's transaction; `notices` (the
+    /// ticket as changed and as it was) are written to the outbox after
+    /// `pages` (an agent command's answer, ``PageDraft/commandAnswerStep``).
     func change(_ number: TicketNumber, _ command: TicketCommand, by actor: Actor,
                 pages: (Ticket) -> [PageDraft] = { _ in [] }, cancelUnsentPages: Bool = false,
                 handledMessages: [HandledMessage] = [],
+                notices: (_ changed: Ticket, _ before: Ticket) -> [PageDraft] = { _, _ in [] },
                 now: Date, isolation: isolated (any _Concurrency.Actor)? = #isolation) async -> ChangeResult {
         for _ in 0..<4 {
             let stored: StoredTicket
@@ -71,7 +74,7 @@ final class TicketService {
                 return .refused(error)
             }
             do {
-                let commit = try await store.update(stored, to: updated, events: events, pages: pages(updated),
+                let commit = try await store.update(stored, to: updated, events: events, pages: pages(updated) + notices(updated, stored.ticket),
                                               cancelUnsentPages: cancelUnsentPages, handledMessages: handledMessages)
                 queue.sync(with: commit.ticket)
                 return .done(commit, before: stored.ticket)

@@ -7,23 +7,25 @@ import Foundation
 // what it does. Texts: `bots/agent.json5`.
 extension BotRuntime {
     /// `!resolve N note`: the customer is told.
-    func resolveCommand(_ context: AgentContext) async -> String? {
+    func resolveCommand(_ context: AgentContext) async -> AgentAnswer? {
         let note = context.rest(after: 1)
         guard let number = context.ticketArgument, !note.isEmpty else { return nil }
         return await resolve(number, note: note, context)
     }
 
-    func resolve(_ number: TicketNumber, note: String, _ context: AgentContext) async -> String {
+    func resolve(_ number: TicketNumber, note: String, _ context: AgentContext) async -> AgentAnswer {
         let result = await change(number, .resolve(note: note), by: .agent(context.agent.id), cancelUnsentPages: true,
-                            now: context.now)
-        guard case .done(let commit, _) = result else { return await failureText(result, number, command: "resolve", context) }
-        let ticket = commit.ticket
+                                  now: context.now) { ticket, _ in
+            var values = Self.ticketValues(ticket)
+            values["agent"] = context.agent.nick
+            values["note"] = note
+            return [self.lineToCustomer(ticket, .ticketResolved, ["ticket": number.description,
+                                                                  "agent": context.agent.nick, "note": note]),
+                    self.answerLine(self.agentText(.resolved, context, values), context)]
+        }
+        guard case .done = result else { return .text(await failureText(result, number, command: "resolve", context)) }
         forgetTimers(of: number)
         logger.notice("ticket resolved", ["ticket": number, "agent": context.agent.id])
-        tellCustomer(ticket, .ticketResolved, ["ticket": number.description, "agent": context.agent.nick, "note": note])
-        var values = Self.ticketValues(ticket)
-        values["agent"] = context.agent.nick
-        values["note"] = note
-        return agentText(.resolved, context, values)
+        return .said
     }
 }
