@@ -53,7 +53,7 @@ struct QueryClause: Sendable, Equatable {
     var hasParts = false
 
     enum Resolution: Sendable, Equatable {
-        case exact, translated, compoundPart, fuzzy, unknown, uncoveredTopic, phrase
+        case exact, translated, cognate, compoundPart, fuzzy, unknown, uncoveredTopic, phrase
     }
 }
 
@@ -206,6 +206,10 @@ extension SearchIndex {
                     }
                     whole.hasParts = !extras.isEmpty
                 }
+                // Its cognates in the other language ("Zertifikat" in a
+                // German article's text, "certificate" in the English
+                // article's title).
+                if !token.isNumber { whole.add(cognates(of: token, ownIDF: whole.informativeness)) }
                 if lexicon.isCommonWord(token.key) { whole.missingShare = Tuning.commonWordMissing }
                 // The infinitive is a guess ("stimmt" is also "is right"):
                 // it helps the articles that have it and costs the others
@@ -227,6 +231,16 @@ extension SearchIndex {
                 clauses.append(QueryClause(word: token.key, alternatives: translations,
                                            informativeness: translations.map(\.idf).max() ?? 0,
                                            weight: 1, resolution: .translated,
+                                           missingShare: lexicon.isCommonWord(token.key) ? Tuning.commonWordMissing : 1))
+                continue
+            }
+            // Not in the vocabulary either: its cognates in the other
+            // language ("Konfiguration" in a KB of English articles).
+            let cognates = cognates(of: token, ownIDF: nil)
+            if !cognates.isEmpty {
+                clauses.append(QueryClause(word: token.key, alternatives: cognates,
+                                           informativeness: cognates.map(\.idf).max() ?? 0,
+                                           weight: 1, resolution: .cognate,
                                            missingShare: lexicon.isCommonWord(token.key) ? Tuning.commonWordMissing : 1))
                 continue
             }
@@ -515,6 +529,27 @@ extension SearchIndex {
                 var translation = alternative(id, Tuning.lexicon)
                 translation.fullMatch = Tuning.exact
                 out.append(translation)
+            }
+        }
+        return out
+    }
+
+    /// The index terms of words in the other language that are cognates of
+    /// `token` (``Cognates``, ``SearchIndex/germanCognates``), at
+    /// ``Tuning/cognate``: a German word is looked up among the English
+    /// articles' words and an English one among the German articles'. The
+    /// idf is at most `ownIDF` (the query word's own, when it is a term),
+    /// like a vocabulary relative's.
+    private func cognates(of token: TextAnalysis.Token, ownIDF: Float?) -> [QueryClause.Alternative] {
+        guard token.key.utf8.count >= Cognates.minimumWordLength else { return [] }
+        var out: [QueryClause.Alternative] = []
+        for (language, index) in [(Article.Language.de, englishCognates), (.en, germanCognates)] {
+            for key in Cognates.keys(token.key, language: language) {
+                for term in index[key] ?? [] where !out.contains(where: { $0.term == term }) {
+                    let termIDF = idf[Int(term)]
+                    out.append(.init(term: term, weight: Tuning.cognate, idf: ownIDF.map { min($0, termIDF) } ?? termIDF,
+                                     match: Tuning.cognateMatch, fullMatch: Tuning.cognateFullMatch))
+                }
             }
         }
         return out

@@ -32,6 +32,15 @@ enum Tuning {
     static let exact: Float = 1.0
     /// A word of the same concept from the bilingual lexicon.
     static let lexicon: Float = 0.8
+    /// A word of the other language that is a cognate of the query word
+    /// (``Cognates``: "Zertifikat"/"certificate"), found by spelling, not
+    /// written down: below a vocabulary translation. `cognateMatch`: how
+    /// much an article containing it covers the query word;
+    /// `cognateFullMatch`: the same in an article with no version in the
+    /// other language (as ``QueryClause/Alternative/fullMatch``).
+    static let cognate: Float = 0.7
+    static let cognateMatch: Float = 0.7
+    static let cognateFullMatch: Float = 0.9
     /// A vocabulary term one typo away from a word the vocabulary lacks.
     static let fuzzy: Float = 0.7
     /// A word an article uses for a symptom the customer described in
