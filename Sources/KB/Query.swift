@@ -209,7 +209,7 @@ extension SearchIndex {
                 // Its cognates in the other language ("Zertifikat" in a
                 // German article's text, "certificate" in the English
                 // article's title).
-                if !token.isNumber { whole.add(cognates(of: token, ownIDF: whole.informativeness)) }
+                if !token.isNumber { whole.add(cognates(of: token, stems: stems, ownIDF: whole.informativeness)) }
                 if lexicon.isCommonWord(token.key) { whole.missingShare = Tuning.commonWordMissing }
                 // The infinitive is a guess ("stimmt" is also "is right"):
                 // it helps the articles that have it and costs the others
@@ -236,7 +236,7 @@ extension SearchIndex {
             }
             // Not in the vocabulary either: its cognates in the other
             // language ("Konfiguration" in a KB of English articles).
-            let cognates = cognates(of: token, ownIDF: nil)
+            let cognates = cognates(of: token, stems: stems, ownIDF: nil)
             if !cognates.isEmpty {
                 clauses.append(QueryClause(word: token.key, alternatives: cognates,
                                            informativeness: cognates.map(\.idf).max() ?? 0,
@@ -539,13 +539,21 @@ extension SearchIndex {
     /// ``Tuning/cognate``: a German word is looked up among the English
     /// articles' words and an English one among the German articles'. The
     /// idf is at most `ownIDF` (the query word's own, when it is a term),
-    /// like a vocabulary relative's.
-    private func cognates(of token: TextAnalysis.Token, ownIDF: Float?) -> [QueryClause.Alternative] {
+    /// like a vocabulary relative's. Unless the word is a common word (a
+    /// real word, never a typo: "Kamera"/"camera"), a term within one typo
+    /// of one of `stems` is left out: "Paswort" is a typo of "Passwort",
+    /// not its cognate (doubled letters are single in a cognate key), and
+    /// the typo correction weighs it as one.
+    private func cognates(of token: TextAnalysis.Token, stems: [String], ownIDF: Float?) -> [QueryClause.Alternative] {
         guard token.key.utf8.count >= Cognates.minimumWordLength else { return [] }
         var out: [QueryClause.Alternative] = []
+        var stemScalars: [[UInt32]]? = lexicon.isCommonWord(token.key) ? [] : nil
         for (language, index) in [(Article.Language.de, englishCognates), (.en, germanCognates)] {
             for key in Cognates.keys(token.key, language: language) {
                 for term in index[key] ?? [] where !out.contains(where: { $0.term == term }) {
+                    if stemScalars == nil { stemScalars = stems.map { $0.unicodeScalars.map(\.value) } }
+                    let t = terms[Int(term)].unicodeScalars.map(\.value)
+                    guard !(stemScalars ?? []).contains(where: { FuzzyIndex.withinOneEdit($0, t) }) else { continue }
                     let termIDF = idf[Int(term)]
                     out.append(.init(term: term, weight: Tuning.cognate, idf: ownIDF.map { min($0, termIDF) } ?? termIDF,
                                      match: Tuning.cognateMatch, fullMatch: Tuning.cognateFullMatch))

@@ -37,10 +37,12 @@ enum Tuning {
     /// written down: below a vocabulary translation. `cognateMatch`: how
     /// much an article containing it covers the query word;
     /// `cognateFullMatch`: the same in an article with no version in the
-    /// other language (as ``QueryClause/Alternative/fullMatch``).
+    /// other language, fully, as a translation's
+    /// (``QueryClause/Alternative/fullMatch``): a German question about the
+    /// only, English, article on the topic.
     static let cognate: Float = 0.7
     static let cognateMatch: Float = 0.7
-    static let cognateFullMatch: Float = 0.9
+    static let cognateFullMatch: Float = 1.0
     /// A vocabulary term one typo away from a word the vocabulary lacks.
     static let fuzzy: Float = 0.7
     /// A word an article uses for a symptom the customer described in
