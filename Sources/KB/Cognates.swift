@@ -67,27 +67,28 @@ enum Cognates {
                 add(word.dropLast(ending.count), marker, verb: verb, noun: true)
                 return out
             }
-            for ending in ["en", "es", "e", "s"] where word.ends(with: Array(ending.utf8)) {
-                if ending == "s", word.ends(with: Array("ss".utf8)) { continue }
-                word.removeLast(ending.utf8.count)
+            let inflections: [StaticString] = ["en", "es", "e", "s"]
+            for ending in inflections where word.ends(with: ending) {
+                if ending.utf8CodeUnitCount == 1, ending.utf8Start.pointee == 0x73, word.ends(with: "ss") { continue }
+                word.removeLast(ending.utf8CodeUnitCount)
                 break
             }
             add(word[...], "", verb: false, noun: true)
             // -enz is -ence and -ency ("Latenz", "Frequenz").
-            if word.ends(with: Array("enz".utf8)) { add(word[...], "#y", verb: false, noun: true) }
+            if word.ends(with: "enz") { add(word[...], "#y", verb: false, noun: true) }
         case .en:
             var verb = false
-            if word.ends(with: Array("ies".utf8)) || word.ends(with: Array("ied".utf8)) {
+            if word.ends(with: "ies") || word.ends(with: "ied") {
                 verb = word.last == 0x64  // d
                 word.removeLast(3)
                 word.append(0x79)  // y
-            } else if word.ends(with: Array("ing".utf8)) {
+            } else if word.ends(with: "ing") {
                 word.removeLast(3)
                 verb = true
-            } else if word.ends(with: Array("ed".utf8)) {
+            } else if word.ends(with: "ed") {
                 word.removeLast(2)
                 verb = true
-            } else if word.last == 0x73, !["ss", "us", "is"].contains(where: { word.ends(with: Array($0.utf8)) }) {
+            } else if word.last == 0x73, !word.ends(with: "ss"), !word.ends(with: "us"), !word.ends(with: "is") {
                 word.removeLast()
             }
             for (ending, marker) in englishSuffixes where word.count > ending.count && word.ends(with: ending) {
@@ -99,20 +100,20 @@ enum Cognates {
                 return out
             }
             // A verb's -ize/-ise lost its e: "synchroniz(ed)", "organis(ing)".
-            if verb, word.ends(with: Array("iz".utf8)) || word.ends(with: Array("is".utf8)) {
+            if verb, word.ends(with: "iz") || word.ends(with: "is") {
                 add(word.dropLast(2), "#iz", verb: true, noun: false)
                 return out
             }
             // -ate: the bare root meets a German -ieren verb ("activate",
             // "aktivieren"); "certificate" as a noun meets "Zertifikat".
-            if word.ends(with: Array("ate".utf8)) || (verb && word.ends(with: Array("at".utf8))) {
+            if word.ends(with: "ate") || (verb && word.ends(with: "at")) {
                 let root = word.dropLast(word.last == 0x65 ? 3 : 2)
                 add(root, "", verb: true, noun: false)
                 if !verb { add(root + [0x61, 0x74], "", verb: false, noun: true) }
                 return out
             }
             // -ency is -enz and -ence ("latency", "Latenz").
-            if word.ends(with: Array("ncy".utf8)) {
+            if word.ends(with: "ncy") {
                 add(word.dropLast(1), "", verb: verb, noun: !verb)
                 add(word.dropLast(1), "#y", verb: verb, noun: !verb)
                 return out
@@ -123,7 +124,7 @@ enum Cognates {
                 return out
             }
             // -ense is -enz ("license", "Lizenz").
-            if word.ends(with: Array("ense".utf8)) {
+            if word.ends(with: "ense") {
                 add(word.dropLast(2) + [0x63], "", verb: verb, noun: !verb)  // "licenc"
                 return out
             }
@@ -196,5 +197,14 @@ enum Cognates {
 extension Array where Element == UInt8 {
     fileprivate func ends(with suffix: [UInt8]) -> Bool {
         count >= suffix.count && self[(count - suffix.count)...].elementsEqual(suffix)
+    }
+
+    /// The same for a literal, without building an array.
+    fileprivate func ends(with suffix: StaticString) -> Bool {
+        let n = suffix.utf8CodeUnitCount
+        guard count >= n else { return false }
+        let start = suffix.utf8Start
+        for i in 0..<n where self[count - n + i] != start[i] { return false }
+        return true
     }
 }
