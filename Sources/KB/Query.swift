@@ -211,6 +211,13 @@ extension SearchIndex {
                 // article's title).
                 if !token.isNumber { whole.add(cognates(of: token, stems: stems, ownIDF: whole.informativeness)) }
                 if lexicon.isCommonWord(token.key) { whole.missingShare = Tuning.commonWordMissing }
+                // A word no article has in its title or tags names no topic
+                // of this knowledge base ("hinterlegen", "gleichzeitig"):
+                // it helps the articles that have it, and costs the others
+                // less, like a common word.
+                if !token.isNumber, known.allSatisfy({ headlineIDF[Int($0)] == 0 }) {
+                    whole.missingShare = Swift.min(whole.missingShare, Tuning.bodyOnlyMissing)
+                }
                 // The infinitive is a guess ("stimmt" is also "is right"):
                 // it helps the articles that have it and costs the others
                 // nothing, like a word the knowledge base does not know.

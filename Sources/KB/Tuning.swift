@@ -106,6 +106,10 @@ enum Tuning {
     /// than their rarity in a small knowledge base suggests.
     static let commonWordMissing: Float = 0.5
 
+    /// The share of the weight of a word that no article has in its title
+    /// or tags (only in texts) that counts against an article without it.
+    static let bodyOnlyMissing: Float = 0.5
+
     /// A long chat message names more than its topic ("ab morgen zwei
     /// Wochen … Anrufe weiterleiten"): of the informativeness of a query
     /// past this many times the idf of a word only one article has (two
