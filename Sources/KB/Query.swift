@@ -624,13 +624,20 @@ extension SearchIndex {
     /// A compound with a part that only the vocabulary knows: a word of a
     /// concept whose translation or synonym is an index term
     /// ("Klingel·gruppe" against English articles that say "ring group"),
+    /// or a cognate of other-language article words (``Cognates``:
+    /// "Zertifikats·fehler" against "certificate"),
     /// split like ``splitQuery`` but with such words (written as in the
-    /// vocabulary, at least five letters) also allowed as parts. Each part
+    /// vocabulary, at least five letters; a cognate, at least six) also
+    /// allowed as parts. Each part
     /// is a clause sharing the word's weight; a vocabulary part searches
     /// its relatives as a translated word does. Nil when no split has
     /// such a part.
     private func splitThroughVocabulary(_ key: String, memo: QueryMemo) -> [QueryClause]? {
         var throughVocabulary = Set<String>()
+        // A part that is a cognate of other-language article words
+        // ("Zertifikats·fehler" against "certificate"): its alternatives,
+        // under a stem no term has ("\u{1}" + the part).
+        var cognateParts: [String: [QueryClause.Alternative]] = [:]
         let parts = Decompounder.split(key, words: words) { part, isLast, mayBeginWord in
             if isLast || mayBeginWord, let stem = memo.partStem(part, isLast: isLast, {
                 Decompounder.partStem(part, isLast: isLast, english: true, isTerm: { termIDs[$0] != nil },
@@ -638,17 +645,32 @@ extension SearchIndex {
             }) {
                 return stem
             }
-            guard part.utf8.count >= 5, lexicon.isVocabularyWord(part), !StopWords.contains(part) else { return nil }
-            for stem in [GermanStemmer.stem(part), TextAnalysis.collapse(EnglishStemmer.stem(part))]
-            where lexicon.related(to: stem).contains(where: { termIDs[$0] != nil }) {
-                throughVocabulary.insert(stem)
-                return stem
+            guard part.utf8.count >= 5, !StopWords.contains(part) else { return nil }
+            if lexicon.isVocabularyWord(part) {
+                for stem in [GermanStemmer.stem(part), TextAnalysis.collapse(EnglishStemmer.stem(part))]
+                where lexicon.related(to: stem).contains(where: { termIDs[$0] != nil }) {
+                    throughVocabulary.insert(stem)
+                    return stem
+                }
             }
-            return nil
+            guard part.utf8.count >= Cognates.minimumWordLength else { return nil }
+            let marker = "\u{1}" + part
+            if cognateParts[marker] == nil {
+                let token = TextAnalysis.Token(folded: part, key: part, isNumber: false)
+                cognateParts[marker] = cognates(of: token, stems: memo.stems(token), ownIDF: nil)
+            }
+            guard cognateParts[marker]?.isEmpty == false else { return nil }
+            throughVocabulary.insert(marker)
+            return marker
         }
         guard let parts, parts.count >= 2, parts.contains(where: throughVocabulary.contains) else { return nil }
         let share = 1 / Float(parts.count)
         return parts.compactMap { stem in
+            if let alternatives = cognateParts[stem], !alternatives.isEmpty {
+                return QueryClause(word: key, alternatives: alternatives,
+                                   informativeness: (alternatives.map(\.idf).max() ?? 0) * share,
+                                   weight: 1, resolution: .cognate)
+            }
             if let id = termIDs[stem] {
                 var c = clause(key, own: [alternative(id, Tuning.exact)], resolution: .compoundPart)
                 c.informativeness *= share

@@ -67,6 +67,18 @@ struct CognateTests {
         #expect(german.suggestions(for: "contact synchronization").first?.article.id == "D-1")
     }
 
+    @Test("A German compound with a cognate part finds the English article ('Zertifikats·fehler')")
+    func compoundPart() {
+        let kb = KnowledgeBase(articles: [
+            testArticle("E-1", "Certificate error in the browser", tags: ["certificate", "error"],
+                        body: "The browser shows a certificate error when the certificate has expired.", language: .en),
+            testArticle("E-2", "Error messages of the desk phone", tags: ["error", "phone"],
+                        body: "What each error on the display means.", language: .en),
+        ], vocabulary: Vocabulary(concepts: [.init(de: ["Fehler"], en: ["error"])]))
+        #expect(kb.index.plan("Zertifikatsfehler").map(\.resolution) == [.cognate, .translated])
+        #expect(kb.suggestions(for: "Zertifikatsfehler").first?.article.id == "E-1")
+    }
+
     @Test("Short look-alikes are not matched, and a listed false friend is never a cognate")
     func falseFriends() {
         let kb = Self.kb()
