@@ -53,7 +53,7 @@ struct QueryClause: Sendable, Equatable {
     var hasParts = false
 
     enum Resolution: Sendable, Equatable {
-        case exact, translated, compoundPart, fuzzy, unknown, uncoveredTopic, phrase
+        case exact, translated, cognate, compoundPart, fuzzy, unknown, uncoveredTopic, phrase
     }
 }
 
@@ -206,7 +206,18 @@ extension SearchIndex {
                     }
                     whole.hasParts = !extras.isEmpty
                 }
+                // Its cognates in the other language ("Zertifikat" in a
+                // German article's text, "certificate" in the English
+                // article's title).
+                if !token.isNumber { whole.add(cognates(of: token, stems: stems, ownIDF: whole.informativeness)) }
                 if lexicon.isCommonWord(token.key) { whole.missingShare = Tuning.commonWordMissing }
+                // A word no article has in its title or tags names no topic
+                // of this knowledge base ("hinterlegen", "gleichzeitig"):
+                // it helps the articles that have it, and costs the others
+                // less, like a common word.
+                if !token.isNumber, known.allSatisfy({ headlineIDF[Int($0)] == 0 }) {
+                    whole.missingShare = Swift.min(whole.missingShare, Tuning.bodyOnlyMissing)
+                }
                 // The infinitive is a guess ("stimmt" is also "is right"):
                 // it helps the articles that have it and costs the others
                 // nothing, like a word the knowledge base does not know.
@@ -227,6 +238,16 @@ extension SearchIndex {
                 clauses.append(QueryClause(word: token.key, alternatives: translations,
                                            informativeness: translations.map(\.idf).max() ?? 0,
                                            weight: 1, resolution: .translated,
+                                           missingShare: lexicon.isCommonWord(token.key) ? Tuning.commonWordMissing : 1))
+                continue
+            }
+            // Not in the vocabulary either: its cognates in the other
+            // language ("Konfiguration" in a KB of English articles).
+            let cognates = cognates(of: token, stems: stems, ownIDF: nil)
+            if !cognates.isEmpty {
+                clauses.append(QueryClause(word: token.key, alternatives: cognates,
+                                           informativeness: cognates.map(\.idf).max() ?? 0,
+                                           weight: 1, resolution: .cognate,
                                            missingShare: lexicon.isCommonWord(token.key) ? Tuning.commonWordMissing : 1))
                 continue
             }
@@ -520,6 +541,35 @@ extension SearchIndex {
         return out
     }
 
+    /// The index terms of words in the other language that are cognates of
+    /// `token` (``Cognates``, ``SearchIndex/germanCognates``), at
+    /// ``Tuning/cognate``: a German word is looked up among the English
+    /// articles' words and an English one among the German articles'. The
+    /// idf is at most `ownIDF` (the query word's own, when it is a term),
+    /// like a vocabulary relative's. Unless the word is a common word (a
+    /// real word, never a typo: "Kamera"/"camera"), a term within one typo
+    /// of one of `stems` is left out: "Paswort" is a typo of "Passwort",
+    /// not its cognate (doubled letters are single in a cognate key), and
+    /// the typo correction weighs it as one.
+    private func cognates(of token: TextAnalysis.Token, stems: [String], ownIDF: Float?) -> [QueryClause.Alternative] {
+        guard token.key.utf8.count >= Cognates.minimumWordLength else { return [] }
+        var out: [QueryClause.Alternative] = []
+        var stemScalars: [[UInt32]]? = lexicon.isCommonWord(token.key) ? [] : nil
+        for (language, index) in [(Article.Language.de, englishCognates), (.en, germanCognates)] {
+            for key in Cognates.keys(token.key, language: language) {
+                for term in index[key] ?? [] where !out.contains(where: { $0.term == term }) {
+                    if stemScalars == nil { stemScalars = stems.map { $0.unicodeScalars.map(\.value) } }
+                    let t = terms[Int(term)].unicodeScalars.map(\.value)
+                    guard !(stemScalars ?? []).contains(where: { FuzzyIndex.withinOneEdit($0, t) }) else { continue }
+                    let termIDF = idf[Int(term)]
+                    out.append(.init(term: term, weight: Tuning.cognate, idf: ownIDF.map { min($0, termIDF) } ?? termIDF,
+                                     match: Tuning.cognateMatch, fullMatch: Tuning.cognateFullMatch))
+                }
+            }
+        }
+        return out
+    }
+
     /// Vocabulary terms one typo from any of `stems`, most frequent first.
     /// Typos rarely hit a word's first letter: when some candidates keep
     /// it, the others are dropped ("fowarding" is "forwarding", not
@@ -574,13 +624,20 @@ extension SearchIndex {
     /// A compound with a part that only the vocabulary knows: a word of a
     /// concept whose translation or synonym is an index term
     /// ("Klingel·gruppe" against English articles that say "ring group"),
+    /// or a cognate of other-language article words (``Cognates``:
+    /// "Zertifikats·fehler" against "certificate"),
     /// split like ``splitQuery`` but with such words (written as in the
-    /// vocabulary, at least five letters) also allowed as parts. Each part
+    /// vocabulary, at least five letters; a cognate, at least six) also
+    /// allowed as parts. Each part
     /// is a clause sharing the word's weight; a vocabulary part searches
     /// its relatives as a translated word does. Nil when no split has
     /// such a part.
     private func splitThroughVocabulary(_ key: String, memo: QueryMemo) -> [QueryClause]? {
         var throughVocabulary = Set<String>()
+        // A part that is a cognate of other-language article words
+        // ("Zertifikats·fehler" against "certificate"): its alternatives,
+        // under a stem no term has ("\u{1}" + the part).
+        var cognateParts: [String: [QueryClause.Alternative]] = [:]
         let parts = Decompounder.split(key, words: words) { part, isLast, mayBeginWord in
             if isLast || mayBeginWord, let stem = memo.partStem(part, isLast: isLast, {
                 Decompounder.partStem(part, isLast: isLast, english: true, isTerm: { termIDs[$0] != nil },
@@ -588,17 +645,32 @@ extension SearchIndex {
             }) {
                 return stem
             }
-            guard part.utf8.count >= 5, lexicon.isVocabularyWord(part), !StopWords.contains(part) else { return nil }
-            for stem in [GermanStemmer.stem(part), TextAnalysis.collapse(EnglishStemmer.stem(part))]
-            where lexicon.related(to: stem).contains(where: { termIDs[$0] != nil }) {
-                throughVocabulary.insert(stem)
-                return stem
+            guard part.utf8.count >= 5, !StopWords.contains(part) else { return nil }
+            if lexicon.isVocabularyWord(part) {
+                for stem in [GermanStemmer.stem(part), TextAnalysis.collapse(EnglishStemmer.stem(part))]
+                where lexicon.related(to: stem).contains(where: { termIDs[$0] != nil }) {
+                    throughVocabulary.insert(stem)
+                    return stem
+                }
             }
-            return nil
+            guard part.utf8.count >= Cognates.minimumWordLength else { return nil }
+            let marker = "\u{1}" + part
+            if cognateParts[marker] == nil {
+                let token = TextAnalysis.Token(folded: part, key: part, isNumber: false)
+                cognateParts[marker] = cognates(of: token, stems: memo.stems(token), ownIDF: nil)
+            }
+            guard cognateParts[marker]?.isEmpty == false else { return nil }
+            throughVocabulary.insert(marker)
+            return marker
         }
         guard let parts, parts.count >= 2, parts.contains(where: throughVocabulary.contains) else { return nil }
         let share = 1 / Float(parts.count)
         return parts.compactMap { stem in
+            if let alternatives = cognateParts[stem], !alternatives.isEmpty {
+                return QueryClause(word: key, alternatives: alternatives,
+                                   informativeness: (alternatives.map(\.idf).max() ?? 0) * share,
+                                   weight: 1, resolution: .cognate)
+            }
             if let id = termIDs[stem] {
                 var c = clause(key, own: [alternative(id, Tuning.exact)], resolution: .compoundPart)
                 c.informativeness *= share

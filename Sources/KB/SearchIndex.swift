@@ -54,6 +54,13 @@ final class SearchIndex: Sendable {
     let documentHasTwin: [Bool]
     /// The articles' words with their terms, for the decompounding policy.
     let words: WordPrefixIndex
+    /// Cognate keys (``Cognates``) of the German articles' words → their
+    /// terms, and the same for the English articles' words: an English
+    /// query word is looked up among the German words' keys and a German
+    /// one among the English words', so a word meets its cognate in the
+    /// other language. Keys of false friends are left out.
+    let germanCognates: [String: [Int32]]
+    let englishCognates: [String: [Int32]]
 
     // MARK: Building
 
@@ -293,6 +300,22 @@ final class SearchIndex: Sendable {
 
         fuzzy = FuzzyIndex(terms: sortedTerms)
         self.words = words
+
+        // 5. Cognate keys of each distinct word, per language.
+        func cognates(_ entryIndices: Dictionary<String, Int32>.Values, _ language: Article.Language) -> [String: [Int32]] {
+            var byKey: [String: [Int32]] = [:]
+            for index in entryIndices {
+                let entry = entries[Int(index)]
+                guard !entry.token.isNumber else { continue }
+                let term = finalID[Int(entry.term)]
+                for key in Cognates.keys(entry.token.key, language: language) where !lexicon.falseFriendKeys.contains(key) {
+                    if byKey[key]?.contains(term) != true { byKey[key, default: []].append(term) }
+                }
+            }
+            return byKey.mapValues { $0.sorted() }
+        }
+        germanCognates = cognates(germanEntries.values, .de)
+        englishCognates = cognates(englishEntries.values, .en)
     }
 
     /// Inseparable prefixes and particles that begin derived words, not

@@ -32,6 +32,17 @@ enum Tuning {
     static let exact: Float = 1.0
     /// A word of the same concept from the bilingual lexicon.
     static let lexicon: Float = 0.8
+    /// A word of the other language that is a cognate of the query word
+    /// (``Cognates``: "Zertifikat"/"certificate"), found by spelling, not
+    /// written down: below a vocabulary translation. `cognateMatch`: how
+    /// much an article containing it covers the query word;
+    /// `cognateFullMatch`: the same in an article with no version in the
+    /// other language, fully, as a translation's
+    /// (``QueryClause/Alternative/fullMatch``): a German question about the
+    /// only, English, article on the topic.
+    static let cognate: Float = 0.7
+    static let cognateMatch: Float = 0.7
+    static let cognateFullMatch: Float = 1.0
     /// A vocabulary term one typo away from a word the vocabulary lacks.
     static let fuzzy: Float = 0.7
     /// A word an article uses for a symptom the customer described in
@@ -94,6 +105,10 @@ enum Tuning {
     /// sentence ("hinterlegen", "Kunden", "wait") say less about the topic
     /// than their rarity in a small knowledge base suggests.
     static let commonWordMissing: Float = 0.5
+
+    /// The share of the weight of a word that no article has in its title
+    /// or tags (only in texts) that counts against an article without it.
+    static let bodyOnlyMissing: Float = 0.5
 
     /// A long chat message names more than its topic ("ab morgen zwei
     /// Wochen … Anrufe weiterleiten"): of the informativeness of a query

@@ -89,10 +89,18 @@ public struct Vocabulary: Sendable, Hashable {
     /// vocabulary file names under `commonWords`.
     public let commonWords: WordSet
 
+    /// German and English words that look like a word of the other
+    /// language but mean something else ("Kaution" is a deposit, not
+    /// "caution"): the search never takes them, or any word spelt like them
+    /// across the languages, for cognates (see ``Cognates``). Written as
+    /// in the files.
+    public let falseFriends: [String]
+
     /// A vocabulary of `concepts`, with `commonWords` as written (they are folded here).
-    public init(concepts: [Concept], commonWords: [String] = [], phrases: [Phrase] = []) {
+    public init(concepts: [Concept], commonWords: [String] = [], phrases: [Phrase] = [], falseFriends: [String] = []) {
         self.concepts = concepts
         self.phrases = phrases
+        self.falseFriends = falseFriends
         var folded: [String] = []
         for word in commonWords {
             for token in TextAnalysis.tokens(word) where !token.isNumber { folded.append(token.key) }
@@ -110,6 +118,8 @@ public struct Vocabulary: Sendable, Hashable {
         var commonWords: [String]?
         /// Symptom phrasings and the words articles use for them.
         var phrases: [Phrase]?
+        /// Words never matched as cognates across the languages.
+        var falseFriends: [String]?
     }
 
     /// Reads and checks the vocabulary files, in order. Every problem of
@@ -121,6 +131,7 @@ public struct Vocabulary: Sendable, Hashable {
         var concepts: [Concept] = []
         var commonWords: [String] = []
         var phrases: [Phrase] = []
+        var falseFriends: [String] = []
         var issues: [ConfigIssue] = []
         for url in files {
             do {
@@ -135,6 +146,15 @@ public struct Vocabulary: Sendable, Hashable {
                     let problems = check(phrase)
                     issues += problems.map { document.issue($0.message, at: ConfigPath("phrases", .index(index), $0.key)) }
                     if problems.isEmpty { phrases.append(phrase) }
+                }
+                for (index, word) in (file.falseFriends ?? []).enumerated() {
+                    let tokens = TextAnalysis.tokens(word)
+                    if tokens.count == 1, !tokens[0].isNumber {
+                        falseFriends.append(word)
+                    } else {
+                        issues.append(document.issue("'\(word)' is not one word: a false friend is a single word",
+                                                     at: ConfigPath("falseFriends", .index(index))))
+                    }
                 }
                 for (index, path) in (file.commonWords ?? []).enumerated() {
                     let list = path.hasPrefix("/") ? URL(fileURLWithPath: path)
@@ -151,7 +171,7 @@ public struct Vocabulary: Sendable, Hashable {
             }
         }
         guard issues.isEmpty else { throw ConfigError(issues) }
-        return Vocabulary(concepts: concepts, commonWords: commonWords, phrases: phrases)
+        return Vocabulary(concepts: concepts, commonWords: commonWords, phrases: phrases, falseFriends: falseFriends)
     }
 
     /// The most words a phrasing may have: a longer one would hardly ever
@@ -256,11 +276,25 @@ struct Lexicon: Sendable {
     /// word, ``Phrasing/words``' first) → the phrasings (indices).
     private let phrasingsByStem: [String: [Int32]]
 
+    /// The cognate keys (``Cognates/keys(_:language:)``, read as either
+    /// language) of the vocabulary's false friends: never matched.
+    let falseFriendKeys: Set<String>
+
     static let empty = Lexicon(concepts: [])
 
     /// `concepts`: each a list of (word, language) to stem.
-    init(concepts: [[(String, Article.Language)]], commonWords: WordSet = [], phrases: [Vocabulary.Phrase] = []) {
+    init(concepts: [[(String, Article.Language)]], commonWords: WordSet = [], phrases: [Vocabulary.Phrase] = [],
+         falseFriends: [String] = []) {
         self.commonWords = commonWords
+        var falseFriendKeys = Set<String>()
+        for word in falseFriends {
+            for token in TextAnalysis.tokens(word) {
+                for language in [Article.Language.de, .en] {
+                    falseFriendKeys.formUnion(Cognates.keys(token.key, language: language))
+                }
+            }
+        }
+        self.falseFriendKeys = falseFriendKeys
         var phrasings: [Phrasing] = []
         var meanings: [[String]] = []
         var byStem: [String: [Int32]] = [:]
@@ -333,7 +367,8 @@ struct Lexicon: Sendable {
     init(vocabulary: Vocabulary, aligned: [[(String, Article.Language)]] = []) {
         self.init(concepts: vocabulary.concepts.map { concept in
             concept.de.map { ($0, Article.Language.de) } + concept.en.map { ($0, Article.Language.en) }
-        } + aligned, commonWords: vocabulary.commonWords, phrases: vocabulary.phrases)
+        } + aligned, commonWords: vocabulary.commonWords, phrases: vocabulary.phrases,
+                  falseFriends: vocabulary.falseFriends)
     }
 
     /// The present and past forms of a German verb written in lower case

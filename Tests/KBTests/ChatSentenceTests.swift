@@ -87,6 +87,31 @@ struct ChatSentenceTests {
         }
     }
 
+    @Test("A word that no article has in its title or tags costs an article without it half its weight")
+    func bodyOnlyWord() throws {
+        func kb(paymentTitle: String) -> KnowledgeBase {
+            KnowledgeBase(articles: [
+                testArticle("T-1", "Öffnungszeiten und Ansage einrichten", tags: ["Öffnungszeiten", "Ansage"],
+                            body: "Legen Sie fest, wann Anrufer die Ansage hören."),
+                testArticle("T-2", paymentTitle, tags: ["Zahlungsart", "Kreditkarte"],
+                            body: "Hinterlegen Sie eine neue Kreditkarte im Portal."),
+                testArticle("T-3", "Standort für Notrufe", tags: ["Notruf", "Standort"],
+                            body: "Hinterlegen Sie die Adresse jedes Standorts."),
+            ], vocabulary: .empty)
+        }
+        // "hinterlegen" only in texts: no topic of this KB, a verb of the sentence.
+        let bodyOnly = kb(paymentTitle: "Zahlungsart ändern")
+        // The same word in a title: a topic the opening-hours article lacks.
+        let topic = kb(paymentTitle: "Kreditkarte hinterlegen")
+        let query = "Öffnungszeiten hinterlegen"
+        #expect(bodyOnly.index.plan(query).first { $0.word == "hinterlegen" }?.missingShare == 0.5)
+        #expect(topic.index.plan(query).first { $0.word == "hinterlegen" }?.missingShare == 1)
+        let relaxed = try #require(bodyOnly.suggestions(for: query, threshold: 0).first)
+        let strict = try #require(topic.suggestions(for: query, threshold: 0).first { $0.article.id == "T-1" })
+        #expect(relaxed.article.id == "T-1")
+        #expect(relaxed.confidence > strict.confidence + 0.05, "\(relaxed.confidence) vs \(strict.confidence)")
+    }
+
     @Test("A vocabulary file names its common-word lists; a missing list is an error naming file and line")
     func commonWordsFile() throws {
         let tmp = try TemporaryKB()
