@@ -82,6 +82,22 @@ public protocol StoreDatabase: AnyObject {
     /// By default `state NOT IN` ``StoreRows/closedStatesSQL``.
     var openTicketCondition: String { get }
 
+    // MARK: The `created` event
+
+    /// Ticket `number`'s `created` event where the store derives it from the
+    /// ticket's row instead of keeping it as an event row (SQLite from
+    /// schema 10, while the ticket is at version 1: the row then still holds
+    /// everything the event says); nil where the event is a row like the
+    /// others. By default nil.
+    func createdEventInRow(of number: TicketNumber) throws -> TicketEvent?
+
+    /// Called by an update of ticket `number` at `expectedVersion` before it
+    /// changes the row: where the `created` event is still derived from the
+    /// row (``createdEventInRow(of:)``), it is written as event 1 first, so
+    /// the audit trail keeps what the ticket was created with. By default
+    /// nothing.
+    func keepCreatedEvent(of number: TicketNumber, expectedVersion: Int64) throws
+
     // MARK: Operations only the dialect can write
 
     /// See ``TicketRecordStore/createTicket(_:claimingPagesFor:makePages:)``.
@@ -103,4 +119,8 @@ public protocol StoreDatabase: AnyObject {
 
 extension StoreDatabase {
     public var openTicketCondition: String { "state NOT IN " + StoreRows.closedStatesSQL }
+
+    public func createdEventInRow(of number: TicketNumber) throws -> TicketEvent? { nil }
+
+    public func keepCreatedEvent(of number: TicketNumber, expectedVersion: Int64) throws {}
 }

@@ -34,6 +34,7 @@ extension StoreDatabase {
             throw TicketStoreError.invalid("an event of ticket \(stray.ticket) was given with an update of \(number)")
         }
         try Self.validate(pages)
+        try keepCreatedEvent(of: number, expectedVersion: expectedVersion)
         let updated = try queryFirst("""
             UPDATE tickets SET version = version + 1, updated_at = $1, customer_number = $2,
                 customer_name = $3, contact_network = $4, contact_nick = $5, contact_account = $6,
@@ -124,9 +125,11 @@ extension StoreDatabase {
     }
 
     public func events(of number: TicketNumber) throws -> [TicketEvent] {
-        try query(StoreRows.eventColumns + " WHERE ticket = $1 ORDER BY seq", [StoreValue(number.rawValue)]) {
+        let rows = try query(StoreRows.eventColumns + " WHERE ticket = $1 ORDER BY seq", [StoreValue(number.rawValue)]) {
             try StoreRows.event(of: number, $0)
         }
+        guard let created = try createdEventInRow(of: number) else { return rows }
+        return [created] + rows
     }
 
     public func openTickets() throws -> [StoredTicket] {

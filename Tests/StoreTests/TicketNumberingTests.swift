@@ -10,36 +10,26 @@ import Testing
 /// never repeat because nothing can delete or renumber a ticket or page,
 /// and a store of schema 7 keeps every row.
 @Suite struct TicketNumberingTests {
-    private func storeOfSchema(_ version: Int, at path: String) throws -> SQLiteConnection {
-        let db = try SQLiteConnection(path: path)
-        try db.execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON")
-        try Schema.migrate(db, migrations: Array(Schema.migrations.prefix { $0.version <= version }), now: monday,
-                           logger: .disabled)
-        return db
-    }
-
     @Test func aStoreOfSchemaSevenKeepsEveryRowAndItsNumbersGoOn() throws {
         try withTemporaryDirectory { dir in
             let db = try storeOfSchema(7, at: dir.storePath)
             _ = try db.transaction { try db.acquireLease("gateway", holder: "a", ttl: 60, now: monday) }
             let claim = LeaseClaim(lease: "gateway", token: FencingToken(rawValue: 1))
             var commits = try (1...5).map { index in
-                try db.transaction {
-                    try db.insertTicket(newTicket(index), claim: index.isMultiple(of: 2) ? claim : nil,
-                                        makePages: { _ in firstPages() })
-                }
+                try db.insertTicketAsBeforeSchema10(newTicket(index), claim: index.isMultiple(of: 2) ? claim : nil,
+                                                    pages: firstPages())
             }
+            var events = commits.map { [newTicket(Int($0.number.rawValue)).createdEvent(number: $0.number)] }
             var acknowledged = commits[1].ticket
             acknowledged.state = .acknowledged
             acknowledged.assignee = "bob"
-            commits[1] = try db.transaction {
-                try db.updateTicket(acknowledged, expectedVersion: commits[1].version, events: [
-                    TicketEvent(ticket: acknowledged.number, at: monday, actor: .agent("bob"), kind: .acknowledged),
-                ], pages: [], cancelUnsentPages: true)
-            }
+            let acknowledgement = TicketEvent(ticket: acknowledged.number, at: monday, actor: .agent("bob"),
+                                              kind: .acknowledged)
+            commits[1] = try db.updateTicketAsBeforeSchema10(acknowledged, expectedVersion: commits[1].version,
+                                                             events: [acknowledgement], cancelUnsentPages: true)
+            events[1].append(acknowledgement)
             try db.transaction { try db.markPageSent(try #require(commits[0].pages.first).id, at: monday) }
             let tickets = try commits.map { try #require(try db.readTicket($0.number)) }
-            let events = try commits.map { try db.events(of: $0.number) }
             let pages = try commits.map { try db.pages(of: $0.number) }
             let claims = try db.query("SELECT id, claimed_token, claimed_at FROM pages ORDER BY id", []) {
                 "\(try $0.int64(0)) \(try $0.optionalInt64(1) ?? 0) \(try $0.optionalDate(2)?.description ?? "-")"
