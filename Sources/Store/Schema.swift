@@ -346,6 +346,52 @@ enum Schema {
 
             ALTER TABLE tickets ADD COLUMN created_by TEXT;
             """),
+        // Issue 12, a cheaper ticket: the index of pages by ticket
+        // (`pages_ticket`) cost each page a B-tree insert. A page's id now
+        // says its ticket: ticket × 10,000 + its place among the ticket's
+        // pages (`SQLiteConnection.pageIDsPerTicket`), so a ticket's pages
+        // are a range of the primary key. Existing pages get ids so, in
+        // their order; nothing stored refers to a page id (a Matrix page
+        // sent with its old id and not yet marked sent would be sent once
+        // more under the new one, as after any crash at that point).
+        Migration(version: 11, name: "page ids in their ticket's range instead of an index of pages by ticket", sql: """
+            PRAGMA user_version = 11;
+
+            CREATE TABLE pages_v11 (
+                id            INTEGER PRIMARY KEY,
+                ticket        INTEGER NOT NULL,
+                step          INTEGER NOT NULL CHECK (step >= 0),
+                network       TEXT NOT NULL,
+                target        TEXT NOT NULL,
+                text          TEXT NOT NULL,
+                created_at    REAL NOT NULL,
+                due_at        REAL NOT NULL,
+                sent_at       REAL,
+                cancelled_at  REAL,
+                attempts      INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+                last_error    TEXT,
+                target_kind   TEXT NOT NULL DEFAULT 'direct',
+                claimed_token INTEGER,
+                claimed_at    REAL,
+                CHECK (id > ticket * 10000 AND id < (ticket + 1) * 10000)
+            ) STRICT;
+            INSERT INTO pages_v11 (id, ticket, step, network, target, text, created_at, due_at, sent_at,
+                    cancelled_at, attempts, last_error, target_kind, claimed_token, claimed_at)
+                SELECT ticket * 10000 + ROW_NUMBER() OVER (PARTITION BY ticket ORDER BY id), ticket, step, network,
+                    target, text, created_at, due_at, sent_at, cancelled_at, attempts, last_error, target_kind,
+                    claimed_token, claimed_at
+                FROM pages ORDER BY ticket, id;
+            DROP TABLE pages;
+            ALTER TABLE pages_v11 RENAME TO pages;
+            CREATE INDEX pages_pending ON pages (due_at, id) WHERE sent_at IS NULL AND cancelled_at IS NULL;
+
+            CREATE TRIGGER pages_never_removed BEFORE DELETE ON pages BEGIN
+                SELECT RAISE(ABORT, 'Switchboard never deletes a page: its id must not be given out again');
+            END;
+            CREATE TRIGGER pages_never_renumbered BEFORE UPDATE OF id ON pages BEGIN
+                SELECT RAISE(ABORT, 'Switchboard never renumbers a page');
+            END;
+            """),
     ]
 
     /// The version this code writes.

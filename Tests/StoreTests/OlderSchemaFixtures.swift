@@ -40,8 +40,8 @@ extension SQLiteConnection {
             let number = TicketNumber(lastInsertRowID)
             try insertEvents([new.createdEvent(number: number)], ticket: number, firstSeq: 1)
             let claimed = try claim.map { try leaseAdmits($0.lease, token: $0.token, now: new.createdAt) } ?? false
-            let records = try insertPages(pages, ticket: number,
-                                          claimedBy: claimed ? claim.map { ($0.token, new.createdAt) } : nil)
+            let records = try insertPagesAsBeforeSchema11(pages, ticket: number,
+                                                          claimedBy: claimed ? claim.map { ($0.token, new.createdAt) } : nil)
             return TicketCommit(stored: StoredTicket(ticket: new.ticket(number: number), version: 1), pages: records,
                                 pageClaim: claim == nil || pages.isEmpty ? nil : claimed ? .claimed : .fenced)
         }
@@ -70,6 +70,38 @@ extension SQLiteConnection {
                                       [SQLiteValue(ticket.number.rawValue)]) { try $0.int64(0) } ?? 0
             try insertEvents(events, ticket: ticket.number, firstSeq: last + 1)
             return TicketCommit(stored: StoredTicket(ticket: ticket, version: expectedVersion + 1), pages: [])
+        }
+    }
+
+    /// Pages as schemas 5–10 stored them: each takes the table's next rowid.
+    func insertPagesAsBeforeSchema11(_ pages: [PageDraft], ticket: TicketNumber,
+                                     claimedBy claim: (token: FencingToken, at: Date)? = nil) throws -> [PageRecord] {
+        try pages.map { page in
+            try run("""
+                INSERT INTO pages (ticket, step, network, target, target_kind, text, created_at, due_at,
+                    claimed_token, claimed_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [SQLiteValue(ticket.rawValue), SQLiteValue(page.step), SQLiteValue(page.network),
+                      SQLiteValue(page.target), SQLiteValue(page.targetKind.rawValue), SQLiteValue(page.text),
+                      SQLiteValue(page.createdAt), SQLiteValue(page.dueAt), SQLiteValue(claim?.token.rawValue),
+                      SQLiteValue(claim?.at)] as [SQLiteValue])
+            return PageRecord(id: PageID(rawValue: lastInsertRowID), ticket: ticket, step: page.step,
+                              network: page.network, target: page.target, targetKind: page.targetKind,
+                              text: page.text, createdAt: page.createdAt, dueAt: page.dueAt)
+        }
+    }
+
+    /// A ticket's pages as schemas 5–10 read them (by the ticket column).
+    func pagesAsBeforeSchema11(of ticket: TicketNumber) throws -> [PageRecord] {
+        try query(StoreRows.pageColumns + " WHERE ticket = $1 ORDER BY id", [StoreValue(ticket.rawValue)], StoreRows.page)
+    }
+
+    /// `pages` with the ids schema 11 gives them: their ticket's range, in order.
+    static func renumberedBySchema11(_ pages: [PageRecord]) -> [PageRecord] {
+        pages.enumerated().map { offset, page in
+            var page = page
+            page.id = PageID(rawValue: page.ticket.rawValue * 10_000 + Int64(offset) + 1)
+            return page
         }
     }
 }

@@ -30,8 +30,8 @@ import Testing
             events[1].append(acknowledgement)
             try db.transaction { try db.markPageSent(try #require(commits[0].pages.first).id, at: monday) }
             let tickets = try commits.map { try #require(try db.readTicket($0.number)) }
-            let pages = try commits.map { try db.pages(of: $0.number) }
-            let claims = try db.query("SELECT id, claimed_token, claimed_at FROM pages ORDER BY id", []) {
+            let pages = try commits.map { try db.pagesAsBeforeSchema11(of: $0.number) }
+            let claims = try db.query("SELECT ticket, claimed_token, claimed_at FROM pages ORDER BY id", []) {
                 "\(try $0.int64(0)) \(try $0.optionalInt64(1) ?? 0) \(try $0.optionalDate(2)?.description ?? "-")"
             }
             db.close()
@@ -40,17 +40,19 @@ import Testing
             for (index, commit) in commits.enumerated() {
                 #expect(try store.ticket(commit.number) == tickets[index])
                 #expect(try store.events(of: commit.number) == events[index])
-                #expect(try store.pages(of: commit.number) == pages[index])
+                // Schema 11 renumbers them into their ticket's range, in order.
+                #expect(try store.pages(of: commit.number) == SQLiteConnection.renumberedBySchema11(pages[index]))
             }
             let next = try store.createTicket(newTicket(6), makePages: { _ in firstPages() })
             #expect(next.number.rawValue == commits.last!.number.rawValue + 1)
-            #expect(next.pages.map(\.id.rawValue) == [11, 12])
+            // Schema 11: a page's id is in its ticket's range.
+            #expect(next.pages.map(\.id.rawValue) == [60_001, 60_002])
             store.close()
 
             let after = try SQLiteConnection(path: dir.storePath)
             defer { after.close() }
             #expect(try Schema.currentVersion(after) == Schema.latestVersion)
-            #expect(try after.query("SELECT id, claimed_token, claimed_at FROM pages WHERE id <= 10 ORDER BY id", []) {
+            #expect(try after.query("SELECT ticket, claimed_token, claimed_at FROM pages WHERE ticket <= 5 ORDER BY id", []) {
                 "\(try $0.int64(0)) \(try $0.optionalInt64(1) ?? 0) \(try $0.optionalDate(2)?.description ?? "-")"
             } == claims)
             #expect(try after.queryFirst("PRAGMA integrity_check", []) { try $0.text(0) } == "ok")
@@ -92,7 +94,8 @@ import Testing
             #expect(try reopened.ticket(first.number) == first.stored)
             let next = try reopened.createTicket(newTicket(3), makePages: { _ in firstPages() })
             #expect(next.number.rawValue == newest.number.rawValue + 1)
-            #expect(next.pages.first!.id.rawValue == newest.pages.last!.id.rawValue + 1)
+            #expect(next.pages.first!.id.rawValue == next.number.rawValue * 10_000 + 1)
+            #expect(next.pages.first!.id.rawValue > newest.pages.last!.id.rawValue)
         }
     }
 }
