@@ -4,7 +4,7 @@
 //
 // (a) the machine's raw SQLite reference: WAL, synchronous=FULL, one
 //     single-row INSERT per transaction, straight on the C API;
-// (b) durable ticket creation: one ticket + `created` event + one page per
+// (b) durable ticket creation: one ticket (its `created` event in its row) + one page per
 //     transaction, through `SQLiteDeskStore.createTicket` (the store thread),
 //     one caller awaiting each — the gateway's case: its bot runtime (an
 //     actor on the cooperative pool, as the caller here) handles one input
@@ -550,7 +550,7 @@ if !options.cpuOnly {
                         + "(min \(format(raw.min() ?? 0)), max \(format(raw.max() ?? 0)))"))
     rows.append(Row(name: "(b) createTicket, 1 thread",
                     value: "\(format(createMedian)) tickets/s = \(format(median(pairedRatios), 2))x raw",
-                    how: "ticket + created event + 1 page per transaction, \(options.commits) a run, median of "
+                    how: "ticket (created event in its row) + 1 page per transaction, \(options.commits) a run, median of "
                         + "\(options.runs) runs (min \(format(create.min() ?? 0)), max \(format(create.max() ?? 0))); "
                         + "ratio: median of \(pairedRatios.count) paired \(chunk)-commit chunks"))
     /// Every chunk of one side, all runs together: CPU per commit (median of
@@ -631,10 +631,47 @@ func walFrames(_ path: String) -> (frames: Double, pageSize: Int) {
     sqlite3_close_v2(db)
     return (Double(frames), pageSize)
 }
+/// Which B-tree each WAL frame of `path` belongs to: reads the first
+/// `frames` frames of the WAL (SQLite's format: a 32-byte header, then
+/// frames of a 24-byte header whose first field is the page number, and the
+/// page) and names each page by `dbstat` ("sqlite_schema" is page 1, the
+/// file's header: written whenever the file grows). Returns frames per
+/// B-tree, most first, and the number of commit frames.
+func framesByBTree(_ path: String, frames: Int, pageSize: Int) -> (byName: [(String, Int)], commits: Int) {
+    guard let wal = FileManager.default.contents(atPath: path + "-wal"), wal.count >= 32 else { fail("no WAL at \(path)") }
+    let bytes = [UInt8](wal)
+    func word(_ offset: Int) -> UInt32 {
+        bytes[offset..<offset + 4].reduce(0) { $0 << 8 | UInt32($1) }
+    }
+    let salts = (word(16), word(20))
+    var pageFrames: [UInt32: Int] = [:]
+    var commits = 0
+    var offset = 32
+    for _ in 0..<frames {
+        guard offset + 24 + pageSize <= bytes.count, (word(offset + 8), word(offset + 12)) == salts else { break }
+        pageFrames[word(offset), default: 0] += 1
+        if word(offset + 4) != 0 { commits += 1 }
+        offset += 24 + pageSize
+    }
+    var names: [UInt32: String] = [:]
+    var db: OpaquePointer?
+    check(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, nil), db, "open")
+    var statement: OpaquePointer?
+    check(sqlite3_prepare_v2(db, "SELECT pageno, name FROM dbstat", -1, &statement, nil), db, "dbstat")
+    while sqlite3_step(statement) == SQLITE_ROW {
+        names[UInt32(sqlite3_column_int64(statement, 0))] = String(cString: sqlite3_column_text(statement, 1))
+    }
+    sqlite3_finalize(statement)
+    sqlite3_close_v2(db)
+    var byName: [String: Int] = [:]
+    for (page, count) in pageFrames { byName[names[page] ?? "free or new", default: 0] += count }
+    return (byName.sorted { $0.value > $1.value }, commits)
+}
 let frameCommits = 500
 var rawFrames = 0.0
 var ticketFrames = 0.0
 var ticketPageSize = 0
+var ticketFramesByBTree = ""
 var rawStatementCPU: [Double] = []
 var ticketStatementCPU: [Double] = []
 do {
@@ -667,6 +704,9 @@ do {
     let measured = walFrames(directPath)
     ticketFrames = measured.frames / Double(frameCommits)
     ticketPageSize = measured.pageSize
+    let breakdown = framesByBTree(directPath, frames: Int(measured.frames), pageSize: measured.pageSize)
+    ticketFramesByBTree = breakdown.byName.map { "\($0.0) \(format(Double($0.1) / Double(breakdown.commits), 2))" }
+        .joined(separator: ", ")
     for _ in 0..<options.runs {
         let batch = (0..<options.commits).map { offset in sampleTicket(index + offset + 1, at: now) }
         index += options.commits
@@ -688,6 +728,11 @@ do {
 rows.append(Row(name: "(e) WAL frames per commit",
                 value: "ticket \(format(ticketFrames, 2)) (page size \(ticketPageSize)), raw row \(format(rawFrames, 2))",
                 how: "\(frameCommits) commits after 1,000 warm-up ones, checkpoints off: the WAL's frames as a checkpoint reports them"))
+rows.append(Row(name: "    ticket's frames by B-tree",
+                value: ticketFramesByBTree,
+                how: "frames per commit of each table or index (dbstat's names; sqlite_schema is page 1, written when the file "
+                    + "grows); bytes synced per commit: \(format(ticketFrames * Double(24 + ticketPageSize))) (ticket), "
+                    + "\(format(rawFrames * (24 + 4096))) (raw row, page size 4096)"))
 rows.append(Row(name: "    statements' CPU, no commit",
                 value: "\(format(median(ticketStatementCPU), 1)) µs per ticket, \(format(median(rawStatementCPU), 2)) µs per raw row",
                 how: "\(options.commits) tickets (createTicket's statements, caller's thread) or rows in ONE transaction, "

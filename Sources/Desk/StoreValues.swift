@@ -59,8 +59,7 @@ public struct NewTicket: Sendable, Hashable {
     /// The `created` event the store writes with the ticket: by
     /// ``createdBy`` at ``createdAt``, `to` the new ticket's priority label.
     public func createdEvent(number: TicketNumber) -> TicketEvent {
-        TicketEvent(ticket: number, at: createdAt, actor: createdBy, kind: .created, from: nil,
-                    to: Priority(group: group, severity: severity).label, note: summary)
+        TicketEvent.created(ticket(number: number), by: createdBy)
     }
 }
 

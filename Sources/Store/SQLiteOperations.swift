@@ -107,7 +107,65 @@ extension SQLiteConnection: StoreDatabase {
 
     public static var ticketCreationIsOneStatement: Bool { false }
 
-    /// Ticket, `created` event and pages in the store thread's transaction;
+    /// Schema 11: a page's id is `ticket × pageIDsPerTicket + n` (n = 1, 2,
+    /// … in the order the ticket's pages were written), so a ticket's pages
+    /// are a range of the table's primary key and need no index of their
+    /// own: `pages_ticket` cost every page a B-tree insert (~1.2 WAL pages
+    /// of a ticket's ~10 per commit).
+    static let pageIDsPerTicket: Int64 = 10_000
+
+    /// The ticket's id range, checked against the ticket column too.
+    public func pagesOfTicket(_ parameter: String) -> String {
+        "id BETWEEN \(parameter) * \(Self.pageIDsPerTicket) + 1 AND \(parameter) * \(Self.pageIDsPerTicket) + "
+            + "\(Self.pageIDsPerTicket - 1) AND ticket = \(parameter)"
+    }
+
+    /// The next ids of `ticket`'s range, after the highest one used (pages
+    /// are never deleted, so an id is never given out twice). A ticket
+    /// being created has none: its number was never given out before, and
+    /// a page is only written for a ticket that exists.
+    ///
+    /// - Throws: ``TicketStoreError/invalid(_:)`` when the range is full
+    ///   (9,999 pages of one ticket): nothing of the write is stored.
+    public func newPageIDs(of ticket: TicketNumber, count: Int, ticketIsNew: Bool) throws -> [Int64]? {
+        let base = ticket.rawValue * Self.pageIDsPerTicket
+        let last = ticketIsNew ? base : try queryFirst(
+            "SELECT COALESCE(MAX(id), $2) FROM pages WHERE " + pagesOfTicket("$1"),
+            [StoreValue(ticket.rawValue), StoreValue(base)]) { try $0.int64(0) } ?? base
+        guard last + Int64(count) < base + Self.pageIDsPerTicket else {
+            throw TicketStoreError.invalid("ticket \(ticket) has \(last - base) pages; \(count) more would pass the "
+                + "\(Self.pageIDsPerTicket - 1) a ticket can have")
+        }
+        return (1...Int64(count)).map { last + $0 }
+    }
+
+    /// Schema 10: a ticket's `created` event is not an event row while the
+    /// ticket is at version 1. Its row says all the event does (creation
+    /// time, priority, summary) and `created_by` the actor, so writing it
+    /// again cost every ticket a B-tree insert (~1.9 WAL pages of ~12 per
+    /// commit). The first update writes it as event 1 before it changes the
+    /// row (``keepCreatedEvent(of:expectedVersion:)``). Tickets of older
+    /// schemas have `created_by` NULL and their event row.
+    public func createdEventInRow(of number: TicketNumber) throws -> TicketEvent? {
+        try queryFirst("SELECT" + StoreRows.ticketColumnList
+            + ", created_by FROM tickets WHERE number = $1 AND version = 1 AND created_by IS NOT NULL",
+            [StoreValue(number.rawValue)]) { row in
+            let stored = try StoreRows.storedTicket(row)
+            let actorText = try row.text(19)
+            guard let actor = Actor(stored: actorText) else {
+                throw TicketStoreError.corrupt("ticket \(number): creator '\(actorText)' is unknown (tickets.created_by)")
+            }
+            return TicketEvent.created(stored.ticket, by: actor)
+        }
+    }
+
+    public func keepCreatedEvent(of number: TicketNumber, expectedVersion: Int64) throws {
+        guard expectedVersion == 1, let created = try createdEventInRow(of: number) else { return }
+        try insertEvents([created], ticket: number, firstSeq: 1)
+    }
+
+    /// Ticket and pages in the store thread's transaction (the `created`
+    /// event is the ticket's row, see ``createdEventInRow(of:)``);
     /// with `claim`, the pages are inserted already claimed if the lease
     /// admits the token at the ticket's `createdAt`, else unclaimed (see
     /// ``TicketRecordStore/createTicket(_:claimingPagesFor:makePages:)``).
@@ -116,18 +174,17 @@ extension SQLiteConnection: StoreDatabase {
         try run("""
             INSERT INTO tickets (version, created_at, updated_at, customer_number, customer_name,
                 contact_network, contact_nick, contact_account, customer_group, tier, severity, summary,
-                description, language, state, assignee, responded_at, contract_claim_pin_locked)
-            VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)
+                description, language, state, assignee, responded_at, contract_claim_pin_locked, created_by)
+            VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?)
             """, [
                 SQLiteValue(new.createdAt), SQLiteValue(new.createdAt), SQLiteValue(new.customerNumber),
                 SQLiteValue(new.customerName), SQLiteValue(new.contact.network), SQLiteValue(new.contact.nick),
                 SQLiteValue(new.contact.account), SQLiteValue(new.group.rawValue), SQLiteValue(new.tier),
                 SQLiteValue(new.severity.rawValue), SQLiteValue(new.summary), SQLiteValue(new.description),
                 SQLiteValue(new.language), SQLiteValue(TicketState.new.rawValue),
-                SQLiteValue(new.contractClaimPINLocked),
+                SQLiteValue(new.contractClaimPINLocked), SQLiteValue(new.createdBy.description),
             ] as [SQLiteValue])
         let number = TicketNumber(lastInsertRowID)
-        try insertEvents([new.createdEvent(number: number)], ticket: number, firstSeq: 1)
         let pages = makePages(number)
         try Self.validate(pages)
         var claimed: Bool?
@@ -135,7 +192,8 @@ extension SQLiteConnection: StoreDatabase {
             claimed = try leaseAdmits(claim.lease, token: claim.token, now: new.createdAt)
         }
         let records = try insertPages(pages, ticket: number,
-                                      claimedBy: claimed == true ? claim.map { ($0.token, new.createdAt) } : nil)
+                                      claimedBy: claimed == true ? claim.map { ($0.token, new.createdAt) } : nil,
+                                      ticketIsNew: true)
         try insertHandledMessages(new.handledMessages, at: new.createdAt)
         return TicketCommit(stored: StoredTicket(ticket: new.ticket(number: number), version: 1), pages: records,
                             pageClaim: claimed.map { $0 ? .claimed : .fenced })

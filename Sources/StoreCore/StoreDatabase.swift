@@ -82,6 +82,36 @@ public protocol StoreDatabase: AnyObject {
     /// By default `state NOT IN` ``StoreRows/closedStatesSQL``.
     var openTicketCondition: String { get }
 
+    // MARK: Pages by ticket
+
+    /// SQL that holds for the pages of the ticket whose number is bound as
+    /// `parameter`, written so the store finds them by an index. By default
+    /// `ticket = parameter` (PostgreSQL's `pages_ticket` index).
+    func pagesOfTicket(_ parameter: String) -> String
+
+    /// The ids of `count` new pages of `ticket` where the store chooses
+    /// them (SQLite from schema 11: ids in the ticket's own range); nil
+    /// where the database gives each new row its id. `ticketIsNew`: the
+    /// ticket is being created in this transaction (it has no pages yet).
+    /// By default nil.
+    func newPageIDs(of ticket: TicketNumber, count: Int, ticketIsNew: Bool) throws -> [Int64]?
+
+    // MARK: The `created` event
+
+    /// Ticket `number`'s `created` event where the store derives it from the
+    /// ticket's row instead of keeping it as an event row (SQLite from
+    /// schema 10, while the ticket is at version 1: the row then still holds
+    /// everything the event says); nil where the event is a row like the
+    /// others. By default nil.
+    func createdEventInRow(of number: TicketNumber) throws -> TicketEvent?
+
+    /// Called by an update of ticket `number` at `expectedVersion` before it
+    /// changes the row: where the `created` event is still derived from the
+    /// row (``createdEventInRow(of:)``), it is written as event 1 first, so
+    /// the audit trail keeps what the ticket was created with. By default
+    /// nothing.
+    func keepCreatedEvent(of number: TicketNumber, expectedVersion: Int64) throws
+
     // MARK: Operations only the dialect can write
 
     /// See ``TicketRecordStore/createTicket(_:claimingPagesFor:makePages:)``.
@@ -103,4 +133,12 @@ public protocol StoreDatabase: AnyObject {
 
 extension StoreDatabase {
     public var openTicketCondition: String { "state NOT IN " + StoreRows.closedStatesSQL }
+
+    public func pagesOfTicket(_ parameter: String) -> String { "ticket = " + parameter }
+
+    public func newPageIDs(of ticket: TicketNumber, count: Int, ticketIsNew: Bool) throws -> [Int64]? { nil }
+
+    public func createdEventInRow(of number: TicketNumber) throws -> TicketEvent? { nil }
+
+    public func keepCreatedEvent(of number: TicketNumber, expectedVersion: Int64) throws {}
 }

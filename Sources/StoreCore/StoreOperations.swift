@@ -34,6 +34,7 @@ extension StoreDatabase {
             throw TicketStoreError.invalid("an event of ticket \(stray.ticket) was given with an update of \(number)")
         }
         try Self.validate(pages)
+        try keepCreatedEvent(of: number, expectedVersion: expectedVersion)
         let updated = try queryFirst("""
             UPDATE tickets SET version = version + 1, updated_at = $1, customer_number = $2,
                 customer_name = $3, contact_network = $4, contact_nick = $5, contact_account = $6,
@@ -61,10 +62,9 @@ extension StoreDatabase {
         if cancelUnsentPages {
             // Pages to agents only: a notice (a confirmation, a command's
             // answer) is still said after a later change of the ticket.
-            try run("""
-                UPDATE pages SET cancelled_at = $1
-                WHERE ticket = $2 AND sent_at IS NULL AND cancelled_at IS NULL AND step < $3
-                """, [StoreValue(ticket.updatedAt), StoreValue(number.rawValue), StoreValue(PageDraft.firstNoticeStep)])
+            try run("UPDATE pages SET cancelled_at = $1 WHERE " + pagesOfTicket("$2")
+                + " AND sent_at IS NULL AND cancelled_at IS NULL AND step < $3",
+                [StoreValue(ticket.updatedAt), StoreValue(number.rawValue), StoreValue(PageDraft.firstNoticeStep)])
         }
         if !events.isEmpty {
             let last = try queryFirst("SELECT COALESCE(MAX(seq), 0) FROM ticket_events WHERE ticket = $1",
@@ -72,7 +72,7 @@ extension StoreDatabase {
             try insertEvents(events, ticket: number, firstSeq: last + 1)
         }
         for step in Set(pages.filter { !$0.isNotice }.map(\.step)).sorted() {  // A notice may repeat
-            let exists = try queryFirst("SELECT 1 FROM pages WHERE ticket = $1 AND step = $2 LIMIT 1",
+            let exists = try queryFirst("SELECT 1 FROM pages WHERE " + pagesOfTicket("$1") + " AND step = $2 LIMIT 1",
                                         [StoreValue(number.rawValue), StoreValue(step)]) { _ in true }
             if exists == true { throw TicketStoreError.escalationStepExists(number, step: step) }
         }
@@ -97,22 +97,37 @@ extension StoreDatabase {
     }
 
     /// Inserts `pages` of `ticket`; with `claimedBy`, claimed with that
-    /// token at that time (the caller checked the lease in this transaction).
+    /// token at that time (the caller checked the lease in this
+    /// transaction). `ticketIsNew`: see ``newPageIDs(of:count:ticketIsNew:)``.
     public func insertPages(_ pages: [PageDraft], ticket: TicketNumber,
-                            claimedBy claim: (token: FencingToken, at: Date)? = nil) throws -> [PageRecord] {
+                            claimedBy claim: (token: FencingToken, at: Date)? = nil,
+                            ticketIsNew: Bool = false) throws -> [PageRecord] {
         var records: [PageRecord] = []
         records.reserveCapacity(pages.count)
-        for page in pages {
-            let id = try insertReturningID("""
-                INSERT INTO pages (ticket, step, network, target, target_kind, text, created_at, due_at,
-                    claimed_token, claimed_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-                """, [
-                    StoreValue(ticket.rawValue), StoreValue(page.step), StoreValue(page.network),
-                    StoreValue(page.target), StoreValue(page.targetKind.rawValue), StoreValue(page.text),
-                    StoreValue(page.createdAt), StoreValue(page.dueAt), StoreValue(claim?.token.rawValue),
-                    StoreValue(claim?.at),
-                ])
+        let ids = pages.isEmpty ? nil : try newPageIDs(of: ticket, count: pages.count, ticketIsNew: ticketIsNew)
+        for (offset, page) in pages.enumerated() {
+            var values = [
+                StoreValue(ticket.rawValue), StoreValue(page.step), StoreValue(page.network),
+                StoreValue(page.target), StoreValue(page.targetKind.rawValue), StoreValue(page.text),
+                StoreValue(page.createdAt), StoreValue(page.dueAt), StoreValue(claim?.token.rawValue),
+                StoreValue(claim?.at),
+            ]
+            let id: Int64
+            if let ids {
+                id = ids[offset]
+                values.append(StoreValue(id))
+                try run("""
+                    INSERT INTO pages (ticket, step, network, target, target_kind, text, created_at, due_at,
+                        claimed_token, claimed_at, id)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                    """, values)
+            } else {
+                id = try insertReturningID("""
+                    INSERT INTO pages (ticket, step, network, target, target_kind, text, created_at, due_at,
+                        claimed_token, claimed_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+                    """, values)
+            }
             records.append(PageRecord(id: PageID(rawValue: id), ticket: ticket, step: page.step,
                                       network: page.network, target: page.target, targetKind: page.targetKind,
                                       text: page.text, createdAt: page.createdAt, dueAt: page.dueAt))
@@ -126,9 +141,11 @@ extension StoreDatabase {
     }
 
     public func events(of number: TicketNumber) throws -> [TicketEvent] {
-        try query(StoreRows.eventColumns + " WHERE ticket = $1 ORDER BY seq", [StoreValue(number.rawValue)]) {
+        let rows = try query(StoreRows.eventColumns + " WHERE ticket = $1 ORDER BY seq", [StoreValue(number.rawValue)]) {
             try StoreRows.event(of: number, $0)
         }
+        guard let created = try createdEventInRow(of: number) else { return rows }
+        return [created] + rows
     }
 
     public func openTickets() throws -> [StoredTicket] {
@@ -189,7 +206,7 @@ extension StoreDatabase {
     }
 
     public func pages(of number: TicketNumber) throws -> [PageRecord] {
-        try query(StoreRows.pageColumns + " WHERE ticket = $1 ORDER BY id", [StoreValue(number.rawValue)],
+        try query(StoreRows.pageColumns + " WHERE " + pagesOfTicket("$1") + " ORDER BY id", [StoreValue(number.rawValue)],
                   StoreRows.page)
     }
 
@@ -213,7 +230,7 @@ extension StoreDatabase {
     }
 
     public func escalationSteps(of number: TicketNumber) throws -> Set<Int> {
-        Set(try query("SELECT DISTINCT step FROM pages WHERE ticket = $1", [StoreValue(number.rawValue)]) {
+        Set(try query("SELECT DISTINCT step FROM pages WHERE " + pagesOfTicket("$1"), [StoreValue(number.rawValue)]) {
             try $0.int(0)
         })
     }

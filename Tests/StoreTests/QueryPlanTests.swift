@@ -130,20 +130,12 @@ import Testing
     /// tickets of a schema-6 store are still found, through the index.
     @Test func aStoreOfSchemaSixKeepsItsOpenTickets() throws {
         try withTemporaryDirectory { dir in
-            let db = try SQLiteConnection(path: dir.storePath)
-            try db.execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON")
-            try Schema.migrate(db, migrations: Array(Schema.migrations.prefix { $0.version <= 6 }), now: monday,
-                               logger: .disabled)
-            let commits = try (1...6).map { index in
-                try db.transaction { try db.insertTicket(newTicket(index), claim: nil, makePages: { _ in [] }) }
-            }
+            let db = try storeOfSchema(6, at: dir.storePath)
+            let commits = try (1...6).map { index in try db.insertTicketAsBeforeSchema10(newTicket(index)) }
             for (commit, state) in zip(commits, [TicketState.resolved, .closed, .cancelled]) {
                 var ticket = commit.ticket
                 ticket.state = state
-                _ = try db.transaction {
-                    try db.updateTicket(ticket, expectedVersion: commit.version, events: [], pages: [],
-                                        cancelUnsentPages: false)
-                }
+                _ = try db.updateTicketAsBeforeSchema10(ticket, expectedVersion: commit.version)
             }
             db.close()
 
@@ -194,20 +186,17 @@ import Testing
     /// keeps every ticket, event and page, and still answers by customer.
     @Test func aStoreOfSchemaFiveMigratesWithEverythingInIt() throws {
         try withTemporaryDirectory { dir in
-            let db = try SQLiteConnection(path: dir.storePath)
-            try db.execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON")
-            try Schema.migrate(db, migrations: Array(Schema.migrations.prefix { $0.version <= 5 }), now: monday,
-                               logger: .disabled)
+            let db = try storeOfSchema(5, at: dir.storePath)
             #expect(try Schema.currentVersion(db) == 5)
             let before = try (1...3).map { index in
-                try db.transaction { try db.insertTicket(newTicket(index), claim: nil, makePages: { _ in firstPages() }) }
+                try db.insertTicketAsBeforeSchema10(newTicket(index), pages: firstPages())
             }
             db.close()
 
             let store = try openStore(dir.storePath)
             for commit in before {
                 #expect(try store.ticket(commit.number) == commit.stored)
-                #expect(try store.pages(of: commit.number) == commit.pages)
+                #expect(try store.pages(of: commit.number) == SQLiteConnection.renumberedBySchema11(commit.pages))
                 #expect(try store.events(of: commit.number).count == 1)
             }
             #expect(try store.tickets(customerNumber: "10042", openOnly: true, limit: 10).map(\.number)

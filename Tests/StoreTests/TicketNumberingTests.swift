@@ -10,38 +10,28 @@ import Testing
 /// never repeat because nothing can delete or renumber a ticket or page,
 /// and a store of schema 7 keeps every row.
 @Suite struct TicketNumberingTests {
-    private func storeOfSchema(_ version: Int, at path: String) throws -> SQLiteConnection {
-        let db = try SQLiteConnection(path: path)
-        try db.execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON")
-        try Schema.migrate(db, migrations: Array(Schema.migrations.prefix { $0.version <= version }), now: monday,
-                           logger: .disabled)
-        return db
-    }
-
     @Test func aStoreOfSchemaSevenKeepsEveryRowAndItsNumbersGoOn() throws {
         try withTemporaryDirectory { dir in
             let db = try storeOfSchema(7, at: dir.storePath)
             _ = try db.transaction { try db.acquireLease("gateway", holder: "a", ttl: 60, now: monday) }
             let claim = LeaseClaim(lease: "gateway", token: FencingToken(rawValue: 1))
             var commits = try (1...5).map { index in
-                try db.transaction {
-                    try db.insertTicket(newTicket(index), claim: index.isMultiple(of: 2) ? claim : nil,
-                                        makePages: { _ in firstPages() })
-                }
+                try db.insertTicketAsBeforeSchema10(newTicket(index), claim: index.isMultiple(of: 2) ? claim : nil,
+                                                    pages: firstPages())
             }
+            var events = commits.map { [newTicket(Int($0.number.rawValue)).createdEvent(number: $0.number)] }
             var acknowledged = commits[1].ticket
             acknowledged.state = .acknowledged
             acknowledged.assignee = "bob"
-            commits[1] = try db.transaction {
-                try db.updateTicket(acknowledged, expectedVersion: commits[1].version, events: [
-                    TicketEvent(ticket: acknowledged.number, at: monday, actor: .agent("bob"), kind: .acknowledged),
-                ], pages: [], cancelUnsentPages: true)
-            }
+            let acknowledgement = TicketEvent(ticket: acknowledged.number, at: monday, actor: .agent("bob"),
+                                              kind: .acknowledged)
+            commits[1] = try db.updateTicketAsBeforeSchema10(acknowledged, expectedVersion: commits[1].version,
+                                                             events: [acknowledgement], cancelUnsentPages: true)
+            events[1].append(acknowledgement)
             try db.transaction { try db.markPageSent(try #require(commits[0].pages.first).id, at: monday) }
             let tickets = try commits.map { try #require(try db.readTicket($0.number)) }
-            let events = try commits.map { try db.events(of: $0.number) }
-            let pages = try commits.map { try db.pages(of: $0.number) }
-            let claims = try db.query("SELECT id, claimed_token, claimed_at FROM pages ORDER BY id", []) {
+            let pages = try commits.map { try db.pagesAsBeforeSchema11(of: $0.number) }
+            let claims = try db.query("SELECT ticket, claimed_token, claimed_at FROM pages ORDER BY id", []) {
                 "\(try $0.int64(0)) \(try $0.optionalInt64(1) ?? 0) \(try $0.optionalDate(2)?.description ?? "-")"
             }
             db.close()
@@ -50,17 +40,19 @@ import Testing
             for (index, commit) in commits.enumerated() {
                 #expect(try store.ticket(commit.number) == tickets[index])
                 #expect(try store.events(of: commit.number) == events[index])
-                #expect(try store.pages(of: commit.number) == pages[index])
+                // Schema 11 renumbers them into their ticket's range, in order.
+                #expect(try store.pages(of: commit.number) == SQLiteConnection.renumberedBySchema11(pages[index]))
             }
             let next = try store.createTicket(newTicket(6), makePages: { _ in firstPages() })
             #expect(next.number.rawValue == commits.last!.number.rawValue + 1)
-            #expect(next.pages.map(\.id.rawValue) == [11, 12])
+            // Schema 11: a page's id is in its ticket's range.
+            #expect(next.pages.map(\.id.rawValue) == [60_001, 60_002])
             store.close()
 
             let after = try SQLiteConnection(path: dir.storePath)
             defer { after.close() }
             #expect(try Schema.currentVersion(after) == Schema.latestVersion)
-            #expect(try after.query("SELECT id, claimed_token, claimed_at FROM pages WHERE id <= 10 ORDER BY id", []) {
+            #expect(try after.query("SELECT ticket, claimed_token, claimed_at FROM pages WHERE ticket <= 5 ORDER BY id", []) {
                 "\(try $0.int64(0)) \(try $0.optionalInt64(1) ?? 0) \(try $0.optionalDate(2)?.description ?? "-")"
             } == claims)
             #expect(try after.queryFirst("PRAGMA integrity_check", []) { try $0.text(0) } == "ok")
@@ -102,7 +94,8 @@ import Testing
             #expect(try reopened.ticket(first.number) == first.stored)
             let next = try reopened.createTicket(newTicket(3), makePages: { _ in firstPages() })
             #expect(next.number.rawValue == newest.number.rawValue + 1)
-            #expect(next.pages.first!.id.rawValue == newest.pages.last!.id.rawValue + 1)
+            #expect(next.pages.first!.id.rawValue == next.number.rawValue * 10_000 + 1)
+            #expect(next.pages.first!.id.rawValue > newest.pages.last!.id.rawValue)
         }
     }
 }

@@ -202,4 +202,13 @@ public struct TicketEvent: Sendable, Hashable, Codable {
         self.to = to
         self.note = note
     }
+
+    /// The `created` event of `ticket` as it was created (at version 1):
+    /// by `actor` at its creation time, `to` its priority label, its summary
+    /// as the note. One definition for the store that writes it with the
+    /// ticket and the one that derives it from the ticket's first row.
+    public static func created(_ ticket: Ticket, by actor: Actor) -> TicketEvent {
+        TicketEvent(ticket: ticket.number, at: ticket.createdAt, actor: actor, kind: .created, from: nil,
+                    to: ticket.priority.label, note: ticket.summary)
+    }
 }
