@@ -22,7 +22,7 @@ final class Descriptor: Sendable {
     /// Registers `fd` with the event loop. On failure the descriptor is left
     /// open: it still belongs to the caller.
     init(registering fd: Int32, operation: String) throws {
-        let loop = try EventLoop.shared()
+        let loop = try EventLoop.sharedLoop()
         self.fd = fd
         self.loop = loop
         self.registration = try loop.register(fd, operation: operation)

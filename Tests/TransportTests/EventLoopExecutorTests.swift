@@ -1,0 +1,140 @@
+import Foundation
+import Glibc
+import Synchronization
+import Testing
+@testable import Transport
+
+/// The event loop as the executor of the gateway's message path (issue 12):
+/// actors on it run on its thread, in order, woken from `epoll_wait` when a
+/// job comes from elsewhere, asleep when there is nothing to do, and a job
+/// that keeps re-queueing itself does not keep the sockets from being read.
+@Suite(.timeLimit(.minutes(1))) struct EventLoopExecutorTests {
+    /// A flag shared between tasks.
+    final class Flag: Sendable {
+        private let value = Atomic(false)
+        var isSet: Bool { value.load(ordering: .acquiring) }
+        func set() { value.store(true, ordering: .releasing) }
+    }
+
+    /// An actor that runs on `loop`.
+    actor OnLoop {
+        nonisolated let loop: EventLoop
+        nonisolated var unownedExecutor: UnownedSerialExecutor { loop.asUnownedSerialExecutor() }
+        var order: [Int] = []
+        var offLoop = 0
+
+        init(_ loop: EventLoop) { self.loop = loop }
+
+        /// Starts `count` tasks on this actor, one after the other, each
+        /// noting its index; returns when all have run.
+        func startTasks(_ count: Int) async {
+            var tasks: [Task<Void, Never>] = []
+            for index in 0..<count {
+                tasks.append(Task { self.note(index) })
+            }
+            for task in tasks { await task.value }
+        }
+
+        func note(_ index: Int) {
+            if !loop.isCurrent { offLoop += 1 }
+            order.append(index)
+        }
+
+        /// On the loop's thread now?
+        func onLoopThread() -> Bool { loop.isCurrent }
+
+        /// Re-queues itself (yields) until `stop` is set or `limit` yields passed; how many it took.
+        func spin(until stop: Flag, started: Flag, limit: Int) async -> Int {
+            var count = 0
+            started.set()
+            while !stop.isSet, count < limit {
+                count += 1
+                await Task.yield()
+            }
+            return count
+        }
+    }
+
+    /// Yields (never sleeps) until `loop` is parked in `epoll_wait`.
+    func untilParked(_ loop: EventLoop) async -> Bool {
+        for _ in 0..<1_000_000 {
+            if loop.isParked { return true }
+            await Task.yield()
+        }
+        return loop.isParked
+    }
+
+    @Test("Jobs queued on the loop run on its thread, in the order they were queued")
+    func jobsRunInOrder() async throws {
+        let loop = try EventLoop(name: "test.order")
+        let actor = OnLoop(loop)
+        await actor.startTasks(500)
+        #expect(await actor.order == Array(0..<500))
+        #expect(await actor.offLoop == 0)
+    }
+
+    @Test("A job queued from another thread wakes the loop from epoll_wait, and runs on the loop's thread")
+    func wakesWhenAJobComesFromAnotherThread() async throws {
+        let loop = try EventLoop(name: "test.wake")
+        let actor = OnLoop(loop)
+        #expect(await actor.onLoopThread())  // the loop has started
+        #expect(await untilParked(loop))
+        let before = loop.wakeUps
+        // From a pool thread (this test's task is not on the loop).
+        #expect(!loop.isCurrent)
+        let ran = await Task.detached { await actor.onLoopThread() }.value
+        #expect(ran)
+        #expect(loop.wakeUps >= before + 1)
+    }
+
+    @Test("An idle loop sleeps: no wake-up and no turn while nothing is queued and no socket is ready")
+    func idleLoopDoesNotSpin() async throws {
+        let loop = try EventLoop(name: "test.idle")
+        let actor = OnLoop(loop)
+        #expect(await actor.onLoopThread())
+        #expect(await untilParked(loop))
+        let (turns, wakeUps) = (loop.turns, loop.wakeUps)
+        // A real interval (no clock drives the loop): a loop that polled
+        // would turn thousands of times in it.
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(loop.turns == turns)
+        #expect(loop.wakeUps == wakeUps)
+        #expect(loop.isParked)
+    }
+
+    @Test("A job that keeps re-queueing itself on the shared loop does not keep a socket on it from being read")
+    func busyJobDoesNotStarveSockets() async throws {
+        let loop = EventLoop.shared
+        let spinner = OnLoop(loop)
+        let reader = OnLoop(loop)
+        let (a, b) = try connectedPair()
+        defer {
+            a.close()
+            b.close()
+        }
+        let stop = Flag()
+        // The reader waits on the loop for the socket; the spinner keeps
+        // the loop's queue full meanwhile. Only a loop that looks at its
+        // sockets between jobs lets the reader see the bytes.
+        let read = Task { () -> [UInt8] in
+            let bytes = try await reader.read(a)
+            stop.set()
+            return bytes
+        }
+        #expect(await eventually { a.pendingWaiterCount == 1 })  // the reader waits
+        let started = Flag()
+        let spin = Task { await spinner.spin(until: stop, started: started, limit: 5_000_000) }
+        #expect(await eventually { started.isSet })
+        try await b.write(bytes("ping"))
+        let spun = await spin.value
+        #expect(text(try await read.value) == "ping")
+        #expect(spun < 5_000_000, "the reader was starved until the spinner gave up")
+    }
+}
+
+extension EventLoopExecutorTests.OnLoop {
+    /// Reads `connection` from this actor (on the loop).
+    func read(_ connection: Connection) async throws -> [UInt8] {
+        try await connection.read()
+    }
+}
