@@ -519,9 +519,9 @@ public actor IRCClient<C: WallClock> {
     ///
     /// It runs on the actor: the read waits on the actor's executor
     /// (``Transport/Connection/read(maxBytes:)`` is `nonisolated(nonsending)`),
-    /// so when the epoll thread reports the socket readable the actor itself
-    /// is resumed and reads, parses and hands the lines to the session in
-    /// one job — no reader task on the pool and hop to the actor per read.
+    /// so when the event loop sees the socket readable it resumes the actor
+    /// itself, on its own thread, which reads, parses and hands the lines to
+    /// the session in one job — no reader task on the pool, no hop per read.
     /// The actor is free while the read waits.
     private func readLoop(_ connection: Connection, generation: Int) async {
         var framer = IRCLineFramer()
