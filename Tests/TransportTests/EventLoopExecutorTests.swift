@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Synchronization
+import TestSupport
 import Testing
 @testable import Transport
 
@@ -102,39 +103,47 @@ import Testing
         #expect(loop.isParked)
     }
 
-    @Test("A job that keeps re-queueing itself on the shared loop does not keep a socket on it from being read")
+    @Test("A job that keeps re-queueing itself does not keep a socket on the same loop from being read")
     func busyJobDoesNotStarveSockets() async throws {
-        let loop = EventLoop.shared
+        // A loop of its own: a spinner on the shared loop would slow every
+        // other test's client down while it spins.
+        let loop = try EventLoop(name: "test.fair")
         let spinner = OnLoop(loop)
         let reader = OnLoop(loop)
-        let (a, b) = try connectedPair()
+        let (fdA, fdB) = try SocketPair.make()
+        let a = try Connection(adopting: fdA, loop: loop)
+        let b = try Connection(adopting: fdB, loop: loop)
         defer {
             a.close()
             b.close()
         }
         let stop = Flag()
-        // The reader waits on the loop for the socket; the spinner keeps
-        // the loop's queue full meanwhile. Only a loop that looks at its
-        // sockets between jobs lets the reader see the bytes.
-        let read = Task { () -> [UInt8] in
-            let bytes = try await reader.read(a)
-            stop.set()
-            return bytes
-        }
-        #expect(await eventually { a.pendingWaiterCount == 1 })  // the reader waits
+        // The reader waits on the loop for the socket and, on the loop, says
+        // stop once it has the bytes; the spinner keeps the loop's queue
+        // full meanwhile. Only a loop that looks at its sockets between jobs
+        // lets the reader see the bytes before the spinner gives up.
+        let read = Task { try await reader.read(a, thenSet: stop) }
+        #expect(await eventually { a.pendingWaiterCount == 1 })
         let started = Flag()
-        let spin = Task { await spinner.spin(until: stop, started: started, limit: 5_000_000) }
+        // With the loop as its task executor, each yield queues the spinner
+        // on the loop again (without, it would wait on the cooperative pool
+        // in between and the loop would run dry on its own).
+        let spin = Task(executorPreference: loop.taskExecutor) {
+            await spinner.spin(until: stop, started: started, limit: 200_000)
+        }
         #expect(await eventually { started.isSet })
         try await b.write(bytes("ping"))
         let spun = await spin.value
         #expect(text(try await read.value) == "ping")
-        #expect(spun < 5_000_000, "the reader was starved until the spinner gave up")
+        #expect(spun < 200_000, "the reader was starved until the spinner gave up")
     }
 }
 
 extension EventLoopExecutorTests.OnLoop {
-    /// Reads `connection` from this actor (on the loop).
-    func read(_ connection: Connection) async throws -> [UInt8] {
-        try await connection.read()
+    /// Reads `connection` from this actor (on the loop), then sets `flag` there.
+    func read(_ connection: Connection, thenSet flag: EventLoopExecutorTests.Flag) async throws -> [UInt8] {
+        let bytes = try await connection.read()
+        flag.set()
+        return bytes
     }
 }
