@@ -332,6 +332,11 @@ public final class EventLoop: SerialExecutor, Sendable {
                 let queued = local[next]
                 next += 1
                 budget -= 1
+                // An actor's job runs with the loop as its task executor
+                // too: a task that prefers the loop then goes from one
+                // actor on the loop to another, or back, without being
+                // queued again (Swift switches in place only when both the
+                // serial and the task executor stay the same).
                 if queued.isTaskJob {
                     queued.job.runSynchronously(on: task)
                 } else {
