@@ -44,10 +44,14 @@ import Testing
         /// On the loop's thread now?
         func onLoopThread() -> Bool { loop.isCurrent }
 
-        /// Re-queues itself (yields) until `stop` is set or `limit` yields passed; how many it took.
-        func spin(until stop: Flag, started: Flag, limit: Int) async -> Int {
+        /// Writes `bytes` to `connection` (without waiting: the socket takes
+        /// them), then re-queues itself (yields) until `stop` is set or
+        /// `limit` yields passed; how many it took. Writing from here, on the
+        /// loop, leaves nothing to the cooperative pool (a loaded pool would
+        /// delay a write from the test's task while this spins).
+        func spin(writing bytes: [UInt8], to connection: Connection, until stop: Flag, limit: Int) async throws -> Int {
+            guard try connection.writeAvailable(bytes) == bytes.count else { return -1 }
             var count = 0
-            started.set()
             while !stop.isSet, count < limit {
                 count += 1
                 await Task.yield()
@@ -124,17 +128,15 @@ import Testing
         // lets the reader see the bytes before the spinner gives up.
         let read = Task { try await reader.read(a, thenSet: stop) }
         #expect(await eventually { a.pendingWaiterCount == 1 })
-        let started = Flag()
         // With the loop as its task executor, each yield queues the spinner
         // on the loop again (without, it would wait on the cooperative pool
         // in between and the loop would run dry on its own).
         let spin = Task(executorPreference: loop.taskExecutor) {
-            await spinner.spin(until: stop, started: started, limit: 200_000)
+            try await spinner.spin(writing: bytes("ping"), to: b, until: stop, limit: 200_000)
         }
-        #expect(await eventually { started.isSet })
-        try await b.write(bytes("ping"))
-        let spun = await spin.value
+        let spun = try await spin.value
         #expect(text(try await read.value) == "ping")
+        #expect(spun >= 0, "the socket did not take 4 bytes")
         #expect(spun < 200_000, "the reader was starved until the spinner gave up")
     }
 }
