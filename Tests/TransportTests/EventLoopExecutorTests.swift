@@ -126,11 +126,15 @@ import Testing
         // stop once it has the bytes; the spinner keeps the loop's queue
         // full meanwhile. Only a loop that looks at its sockets between jobs
         // lets the reader see the bytes before the spinner gives up.
-        let read = Task { try await reader.read(a, thenSet: stop) }
+        // Both tasks prefer the loop as task executor: nothing in the test
+        // then waits for the cooperative pool, which a full parallel test
+        // run keeps busy (a task without the preference is resumed through
+        // the pool after a socket wait before it reaches the loop's actor).
+        let read = Task(executorPreference: loop.taskExecutor) { try await reader.read(a, thenSet: stop) }
         #expect(await eventually { a.pendingWaiterCount == 1 })
-        // With the loop as its task executor, each yield queues the spinner
-        // on the loop again (without, it would wait on the cooperative pool
-        // in between and the loop would run dry on its own).
+        // With the loop as its task executor, each yield also queues the
+        // spinner on the loop again (without, it would wait on the pool in
+        // between and the loop would run dry on its own).
         let spin = Task(executorPreference: loop.taskExecutor) {
             try await spinner.spin(writing: bytes("ping"), to: b, until: stop, limit: 200_000)
         }
