@@ -284,8 +284,12 @@ public protocol ChatNetwork: Sendable {
     /// Queues the actions of one bot step, in order; returns at once. A
     /// network that can hands them over in one go (the IRC adapter: one hop
     /// to its client, and the lines that may go now in one write); the
-    /// default sends them one by one.
-    func send(_ actions: [ChatAction]) async
+    /// default sends them one by one. It runs on the caller's executor
+    /// (`nonisolated(nonsending)`): from the runtime on the gateway's event
+    /// loop, an adapter whose client runs there too queues the lines with
+    /// no hop off the loop and back (issue 12); an adapter that is an actor
+    /// of its own is hopped to as before.
+    nonisolated(nonsending) func send(_ actions: [ChatAction]) async
     /// Connects and stays connected until the task is cancelled, calling
     /// `events` for everything that happens and `deliveries` for actions
     /// with a `deliveryID`.
@@ -310,7 +314,7 @@ public protocol ChatNetwork: Sendable {
 }
 
 extension ChatNetwork {
-    public func send(_ actions: [ChatAction]) async {
+    public nonisolated(nonsending) func send(_ actions: [ChatAction]) async {
         for action in actions { await send(action) }
     }
 

@@ -157,9 +157,10 @@ public final class IRCChatNetwork<C: WallClock>: ChatNetwork {
         }
     }
 
-    /// A bot step's actions in one call to the client: one hop, and the
-    /// lines that may go now in one write.
-    public func send(_ actions: [ChatAction]) async {
+    /// A bot step's actions in one call to the client, and the lines that
+    /// may go now in one write. On the caller's executor: from the runtime
+    /// on the client's own loop, no hop at all.
+    public nonisolated(nonsending) func send(_ actions: [ChatAction]) async {
         let texts = actions.map { action in
             IRCClient<C>.OutgoingText(action.text, to: action.recipient.description, notice: action.isNotice,
                                       priority: Self.priority(of: action.lane), id: action.deliveryID,

@@ -41,6 +41,17 @@ public enum IRCConnectors {
 /// token (``IRCSession/nextLine(now:)``), and a text is reported delivered
 /// only after all its lines were written, whichever of the two wrote them.
 ///
+/// **One thread.** The actor runs on an event loop (``executor``, by default
+/// the process's `EventLoop.shared`): the thread that waits for the socket
+/// also reads it, parses, hands the events over and writes the answer. Its
+/// read loop and delivery task prefer the loop as task executor, so an
+/// event handler's nonisolated code (the chat adapter, the bots' runtime
+/// when it runs on the same loop, a store's call up to its own thread)
+/// stays on it too: a customer's line goes from the socket to the answer's
+/// write without a hand-off to Swift's cooperative pool. After each read's
+/// lines are handled the read loop yields, so a busy connection takes its
+/// turn with the loop's other sockets and jobs.
+///
 /// ```swift
 /// let client = IRCClient(configuration: config, clock: SystemClock(), logger: logger)
 /// Task { try await client.run() }
@@ -50,6 +61,10 @@ public enum IRCConnectors {
 /// ```
 public actor IRCClient<C: WallClock> {
     public nonisolated let configuration: IRCClientConfiguration
+    /// The loop the client runs on (see "One thread" above).
+    public nonisolated let executor: EventLoop
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
     /// Everything that happens, in order. One consumer; it ends when
     /// ``run()`` returns. Empty with ``run(handlingEventsWith:)``.
     public nonisolated let events: AsyncStream<IRCClientEvent>
@@ -92,9 +107,12 @@ public actor IRCClient<C: WallClock> {
     ///   - seed: seeds reconnect jitter and fallback nick digits (tests).
     ///   - connector: opens the connection (default: TCP/TLS to the
     ///     configured host).
+    ///   - executor: the loop the client runs on (one per process: the
+    ///     bots' runtime shares it, see `GatewayService`).
     public init(configuration: IRCClientConfiguration, clock: C, logger: Logger = .disabled, seed: UInt64? = nil,
-                connector: @escaping IRCConnector = IRCConnectors.tcp) {
+                connector: @escaping IRCConnector = IRCConnectors.tcp, executor: EventLoop = .shared) {
         self.configuration = configuration
+        self.executor = executor
         self.clock = clock
         self.logger = logger
         self.connector = connector
@@ -168,7 +186,7 @@ public actor IRCClient<C: WallClock> {
     public func run(handlingEventsWith handler: @escaping @Sendable (IRCClientEvent) async -> Void) async throws {
         guard !running, !finished, eventHandler == nil else { throw IRCClientError.alreadyRunning }
         eventHandler = handler
-        let delivery = Task { await deliveryLoop() }
+        let delivery = Task(executorPreference: executor.taskExecutor) { await self.deliveryLoop() }
         do {
             try await run()
         } catch {
@@ -360,7 +378,9 @@ public actor IRCClient<C: WallClock> {
         readerEnded = nil
         session.connectionOpened(server: connection.remoteAddress, now: clock.date)
         flushEvents()
-        let reader = Task { await self.readLoop(connection, generation: current) }
+        let reader = Task(executorPreference: executor.taskExecutor) {
+            await self.readLoop(connection, generation: current)
+        }
         self.connection = connection
         let reason = await pump(connection)
         self.connection = nil
@@ -499,9 +519,9 @@ public actor IRCClient<C: WallClock> {
     ///
     /// It runs on the actor: the read waits on the actor's executor
     /// (``Transport/Connection/read(maxBytes:)`` is `nonisolated(nonsending)`),
-    /// so when the epoll thread reports the socket readable the actor itself
-    /// is resumed and reads, parses and hands the lines to the session in
-    /// one job — no reader task on the pool and hop to the actor per read.
+    /// so when the event loop sees the socket readable it resumes the actor
+    /// itself, on its own thread, which reads, parses and hands the lines to
+    /// the session in one job — no reader task on the pool, no hop per read.
     /// The actor is free while the read waits.
     private func readLoop(_ connection: Connection, generation: Int) async {
         var framer = IRCLineFramer()
@@ -536,6 +556,9 @@ public actor IRCClient<C: WallClock> {
                         readerHandling = nil
                     }
                 }
+                // Bounded work per turn: the loop's other sockets and jobs
+                // go first before this connection is read again.
+                await Task.yield()
             }
         } catch {
             readerFinished("read failed: \(Self.describe(error))", generation: generation)

@@ -58,6 +58,12 @@ public final class Connection: Sendable {
     /// After success the connection owns `fd` and closes it; on failure `fd`
     /// still belongs to the caller.
     public convenience init(adopting fd: Int32, logger: Logger = .disabled) throws {
+        try self.init(adopting: fd, loop: nil, logger: logger)
+    }
+
+    /// ``init(adopting:logger:)`` registered with `loop` (nil: the shared
+    /// one): tests that must not disturb the shared loop use one of their own.
+    convenience init(adopting fd: Int32, loop: EventLoop?, logger: Logger = .disabled) throws {
         let operation = "adopt descriptor \(fd)"
         let type = try SocketCalls.intOption(fd, SOL_SOCKET, SO_TYPE, "\(operation): get SO_TYPE")
         let local = SocketCalls.localAddress(fd)
@@ -69,7 +75,7 @@ public final class Connection: Sendable {
         try SocketCalls.makeNonBlockingCloseOnExec(fd, operation: operation)
         let peer = SocketCalls.peerAddress(fd)
         try SocketCalls.configureConnected(fd, family: local?.family ?? AF_UNIX, operation: operation)
-        let descriptor = try Descriptor(registering: fd, operation: operation)
+        let descriptor = try Descriptor(registering: fd, operation: operation, loop: loop)
         func name(_ address: SocketAddress?) -> String {
             guard let address, address.family != AF_UNIX else { return "unix socket fd \(fd)" }
             return address.description

@@ -21,8 +21,10 @@ final class Descriptor: Sendable {
 
     /// Registers `fd` with the event loop. On failure the descriptor is left
     /// open: it still belongs to the caller.
-    init(registering fd: Int32, operation: String) throws {
-        let loop = try EventLoop.shared()
+    /// `loop`: the loop to register with (nil: the shared one; tests pass
+    /// a loop of their own).
+    init(registering fd: Int32, operation: String, loop: EventLoop? = nil) throws {
+        let loop = try loop ?? EventLoop.sharedLoop()
         self.fd = fd
         self.loop = loop
         self.registration = try loop.register(fd, operation: operation)

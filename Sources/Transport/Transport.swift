@@ -20,9 +20,16 @@
 //   why (errno text, resolver text, OpenSSL's queue or verify result).
 //
 // Threading model
-// - One process-wide event loop (`EventLoop`): a dedicated thread blocked in
-//   `epoll_wait`, edge-triggered. It only bumps per-descriptor readiness
-//   counters and resumes continuations; it never runs user code or I/O.
+// - One process-wide event loop (`EventLoop.shared`): a dedicated thread
+//   ("switchboard.io") blocked in `epoll_wait`, edge-triggered. It bumps
+//   per-descriptor readiness counters and resumes continuations, and it is
+//   also a Swift executor (`SerialExecutor`, and `EventLoop.taskExecutor` as
+//   a `TaskExecutor`): actors that run on it (the IRC clients, the gateway's
+//   bots runtime) are resumed by the loop itself when their socket is ready
+//   and run in the same turn — no hop to the cooperative pool. Jobs queued
+//   from elsewhere wake it through an eventfd; at most
+//   `EventLoop.jobsPerTurn` jobs run between two looks at the sockets.
+//   Nothing that blocks may run on it (see `EventLoop`).
 // - I/O system calls (`recv`, `send`, `SSL_read`, ...) run on the calling
 //   task, non-blocking. Only when one would block does the task suspend until
 //   the loop reports readiness. No thread ever blocks on a socket.

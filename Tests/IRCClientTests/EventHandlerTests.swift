@@ -133,6 +133,36 @@ struct EventHandlerTests {
         #expect(await client.events.first { _ in true } == nil)  // the stream stays empty
     }
 
+    @Test("A line's events reach the handler on the client's event loop, with no hop to the cooperative pool (issue 12)")
+    func handlerRunsOnTheEventLoop() async throws {
+        let connector = PairConnector()
+        let clock = ManualClock()
+        let client = DriverTests.makeClient(connector, clock: clock)
+        #expect(client.executor === EventLoop.shared)
+        let handled = Handled()
+        let onLoop = Mutex<[Bool]>([])
+        let run = Task {
+            try await client.run { event in
+                // The handler is nonisolated code: it runs where the read
+                // loop's task prefers to run, the loop's own thread.
+                if Self.message(event) != nil { onLoop.withLock { $0.append(EventLoop.shared.isCurrent) } }
+                await handled.inbox.append(event)
+            }
+        }
+        let server = try await ScriptedServer.next(from: connector)
+        try await server.register()
+        try await server.expect("JOIN #help")
+        try await server.send(":alice!a@alice.host PRIVMSG bot :one")
+        try await server.send(":alice!a@alice.host PRIVMSG bot :two")
+        _ = try await handled.inbox.first("message") { Self.message($0) == "two" }
+        #expect(onLoop.withLock { $0 } == [true, true])
+        let stopping = Task { await client.shutdown(quitMessage: "done", drainFor: .seconds(1)) }
+        try await server.expect("QUIT")
+        server.close()
+        try await within(.seconds(10), "run to return") { try await run.value }
+        await stopping.value
+    }
+
     @Test("A handler that does not return (a store that hangs) does not keep the client from stopping")
     func stuckHandlerDoesNotBlockShutdown() async throws {
         let connector = PairConnector()

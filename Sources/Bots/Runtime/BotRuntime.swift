@@ -64,7 +64,17 @@ import KB
 /// customers are not kept waiting; its result comes back as an input, and
 /// every later line of that customer (commands too) waits behind it in
 /// arrival order (``Conversation/held``).
+///
+/// **Executor.** The runtime runs on the executor it is given: in the
+/// gateway the event loop its IRC clients run on, so a customer's line is
+/// read, answered and written on one thread and the store's commit is the
+/// one hand-off (issue 12). Without one it gets a serial queue of its own.
 public actor BotRuntime<C: WallClock> {
+    /// Where the runtime's code runs (see "Executor" above).
+    public nonisolated let executor: any SerialExecutor
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
     // MARK: Configuration
 
     var desk: DeskConfiguration
@@ -172,8 +182,11 @@ public actor BotRuntime<C: WallClock> {
     ///     reservations live (any ``DeskStore``: SQLite, or one shared by
     ///     several gateway instances).
     ///   - clock: every timer runs on it (`ManualClock` in tests).
+    ///   - executor: where the runtime runs (the gateway's event loop);
+    ///     nil: a serial queue of its own.
     public init(desk: DeskConfiguration, definitions: BotDefinitions, kb: ReloadableKnowledgeBase,
-                store: any DeskStore, clock: C, logger: Logger) {
+                store: any DeskStore, clock: C, logger: Logger, executor: (any SerialExecutor)? = nil) {
+        self.executor = executor ?? QueueExecutor(label: "switchboard.bots")
         self.desk = desk
         self.definitions = definitions
         knowledgeBase = kb

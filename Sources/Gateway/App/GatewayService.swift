@@ -5,6 +5,7 @@ import Foundation
 import KB
 import StatusPage
 import Synchronization
+import Transport
 
 /// The running gateway (`switchboard run`): the store, the bots, one
 /// ``Bots/ChatNetwork`` per configured network (made by ``NetworkFactory``),
@@ -78,8 +79,13 @@ public final class GatewayService<C: WallClock>: Sendable {
         lease = InstanceLease(store: store.desk, instance: instance, timing: leaseTiming ?? loaded.gateway.lease, clock: clock, logger: logger)
         knowledgeBase = ReloadableKnowledgeBase(loaded.knowledgeBase, folder: loaded.definitions.kbFolder,
                                                 errors: loaded.kbErrors, logger: logger)
+        // The bots run on the event loop the IRC clients run on: a line is
+        // read, answered and written on one thread, the store's commit the
+        // one hand-off (issue 12). One loop for the gateway, not one per
+        // network: every network's lines pass through this one runtime, so
+        // a thread per network would put a hand-off back on each of them.
         runtime = BotRuntime(desk: loaded.desk, definitions: loaded.definitions, kb: knowledgeBase, store: store.desk,
-                             clock: clock, logger: logger)
+                             clock: clock, logger: logger, executor: EventLoop.shared)
         let state = store.desk
         networks = try loaded.gateway.networks.map { settings in
             if let makeNetwork { return try makeNetwork(settings, clock, logger) }
@@ -215,7 +221,8 @@ public final class GatewayService<C: WallClock>: Sendable {
         let runtime = self.runtime
         let poll = lease.timing.renewEvery
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await runtime.runTimers() }
+            // Timer steps (escalation pages) stay on the loop too, store calls included.
+            group.addTask(executorPreference: EventLoop.shared.taskExecutor) { await runtime.runTimers() }
             group.addTask { [clock] in
                 // Pages another instance wrote to the shared store (it has
                 // not noticed yet that it lost the lease) go out from here.
