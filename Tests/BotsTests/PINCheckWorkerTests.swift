@@ -157,6 +157,8 @@ func eventually(_ what: String, within seconds: Double = 20, _ condition: () -> 
             try await worker.check(sender: "a", "a3")
         }
         let b1 = Task { try await worker.check(sender: "b", "b1") }
+        // b1 in line before c1 comes (two tasks started together may arrive in either order).
+        try await eventually("b1 waits") { worker.statistics.waiting == 2 }
         let c1 = Task { try await worker.check(sender: "c", "c1") }
         try await eventually("b1 and c1 wait") { worker.statistics.waiting == 3 }
         await #expect(throws: PINCheckRefusal.workerFull(limit: 3)) {
