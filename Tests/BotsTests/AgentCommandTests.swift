@@ -45,14 +45,10 @@ import Testing
     }
 
     @Test func twoAgentsTakingOneTicketAtOnceOneWinsAndTheOtherIsToldWho() async throws {
-        let wrapper = Mutex<InterleavingStore?>(nil)
-        let h = try await Harness(wrapStore: { base in
-            let store = InterleavingStore(base)
-            wrapper.withLock { $0 = store }
-            return store
-        })
+        let stores = InterleavingStores()
+        let h = try await Harness(wrapStore: stores.wrap)
         try await h.contractTicket("alice")
-        let store = try #require(wrapper.withLock { $0 })
+        let store = try stores.current()
         // Ben's take (another instance) lands between anna's read and her write.
         store.interleaveBeforeNextUpdate { base in
             let stored = try! await base.ticket(TicketNumber(1))!

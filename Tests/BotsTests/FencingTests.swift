@@ -23,13 +23,9 @@ import Testing
     }
 
     @Test func theFirstPagesAreClaimedByTheTicketsCreationAndEscalationStepsClaimAsBefore() async throws {
-        let counting = Mutex<InterleavingStore?>(nil)
-        let h = try await Harness(wrapStore: { base in
-            let store = InterleavingStore(base)
-            counting.withLock { $0 = store }
-            return store
-        })
-        let store = try #require(counting.withLock { $0 })
+        let stores = InterleavingStores()
+        let h = try await Harness(wrapStore: stores.wrap)
+        let store = try stores.current()
         let grant = try #require(try await h.store.acquireLease("gateway", holder: "gw-a", ttl: 3600, now: h.clock.date))
         await h.runtime.activate(fence: PageFence(lease: "gateway", token: grant.token))
         let ticket = try await h.contractTicket("alice")
@@ -195,13 +191,9 @@ private final class FencedCalls: Sendable {
     /// or the agent gets the page twice without any instance dying (seen
     /// once in `TwoInstancesTests` under load, 29 ms apart).
     @Test func aClaimAnsweredAfterTheLeaseViewRanOutSendsNothingAndTheNextHolderPagesOnce() async throws {
-        let wrapped = Mutex<InterleavingStore?>(nil)
-        let h = try await Harness(wrapStore: { base in
-            let store = InterleavingStore(base)
-            wrapped.withLock { $0 = store }
-            return store
-        })
-        let store = try #require(wrapped.withLock { $0 })
+        let stores = InterleavingStores()
+        let h = try await Harness(wrapStore: stores.wrap)
+        let store = try stores.current()
         let a = try #require(try await h.store.acquireLease("gateway", holder: "gw-a", ttl: 6, now: h.clock.date))
         let view = View(h.clock.date.addingTimeInterval(4.5))
         await h.runtime.activate(fence: PageFence(lease: "gateway", token: a.token), sendableUntil: view.closure)

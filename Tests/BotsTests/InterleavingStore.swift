@@ -2,6 +2,23 @@ import Desk
 import Foundation
 import Store
 import Synchronization
+import Testing
+
+/// Hands a ``Harness`` its store wrapped in an ``InterleavingStore``
+/// (`Harness(wrapStore: stores.wrap)`) and keeps the one the current
+/// runtime uses: a restart wraps its new store in a new one.
+final class InterleavingStores: Sendable {
+    private let latest = Mutex<InterleavingStore?>(nil)
+
+    @Sendable func wrap(_ base: SQLiteDeskStore) -> any DeskStore {
+        let store = InterleavingStore(base)
+        latest.withLock { $0 = store }
+        return store
+    }
+
+    /// The wrapper the current runtime uses.
+    func current() throws -> InterleavingStore { try #require(latest.withLock { $0 }) }
+}
 
 /// A store that lets a test act between the runtime's read of a ticket and
 /// its update — as a second gateway instance or a second agent would — to

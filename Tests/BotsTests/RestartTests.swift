@@ -65,18 +65,14 @@ import Testing
 /// check falls due at once) does not hold live lines until it is worked off.
 @Suite struct BacklogTests {
     @Test func aCustomerWhoWritesDuringARestartsBacklogIsAnsweredBetweenItsTurns() async throws {
-        let latest = Mutex<InterleavingStore?>(nil)
-        let h = try await Harness(wrapStore: { base in
-            let store = InterleavingStore(base)
-            latest.withLock { $0 = store }
-            return store
-        })
+        let stores = InterleavingStores()
+        let h = try await Harness(wrapStore: stores.wrap)
         let open = 12
         for index in 0..<open { try await h.contractTicket("kunde\(index)") }
         await h.confirm(h.demo.all)
         // Restarted as the gateway starts: the due checks are left to the timers.
         try await h.restart(firingDueTimers: false)
-        let store = try #require(latest.withLock { $0 })
+        let store = try stores.current()
         #expect(store.ticketReadCount == 0)
 
         // While the first check reads its ticket, a new customer writes.
