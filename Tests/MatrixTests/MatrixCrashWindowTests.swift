@@ -119,26 +119,179 @@ import Testing
         }
     }
 
-    @Test func aRestartAfterTheTicketsCommitNeitherAnswersTheMessageAgainNorLosesIt() async throws {
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("matrix-crash-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("store.sqlite").path
+    // MARK: - The two processes of a crash test
+
+    /// One test's world: a scratch folder (the store's file, the KB folder,
+    /// a configuration) and the clock both processes share.
+    struct Scene {
+        let directory: URL
+        /// The SQLite file both processes open.
+        let path: String
         let clock = ManualClock()
+        /// The KB folder: the scratch folder itself (no articles), or its
+        /// `kb` folder with the articles the test named.
+        let kbFolder: URL
+        /// The configuration folder; nil: the shipped one.
+        let config: URL?
+
+        /// A new scratch folder (``remove()`` at the test's end); with
+        /// `annaOnMatrix`, the configuration of ``configWithAnnaOnMatrix(in:)``;
+        /// with `kbArticles`, those shipped English articles in the KB folder.
+        init(annaOnMatrix: Bool = false, kbArticles: [String] = []) throws {
+            directory = try MatrixCrashWindowTests.temporaryDirectory()
+            path = directory.appendingPathComponent("store.sqlite").path
+            do {
+                config = annaOnMatrix ? try MatrixCrashWindowTests.configWithAnnaOnMatrix(in: directory) : nil
+                if kbArticles.isEmpty {
+                    kbFolder = directory
+                } else {
+                    kbFolder = directory.appendingPathComponent("kb")
+                    let english = kbFolder.appendingPathComponent("en")
+                    try FileManager.default.createDirectory(at: english, withIntermediateDirectories: true)
+                    for article in kbArticles {
+                        try FileManager.default.copyItem(
+                            at: MatrixCrashWindowTests.repositoryRoot.appendingPathComponent("bots/kb/en/\(article)"),
+                            to: english.appendingPathComponent(article))
+                    }
+                }
+            } catch {
+                try? FileManager.default.removeItem(at: directory)
+                throw error
+            }
+        }
+
+        func remove() { try? FileManager.default.removeItem(at: directory) }
+
+        /// A process's store on the file.
+        func openStore() throws -> SQLiteDeskStore {
+            try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
+        }
+
+        /// The first process's store: the new file, its `/sync` position `s1`.
+        func openFirstStore() async throws -> SQLiteDeskStore {
+            let store = try openStore()
+            try await store.setNetworkState(network: "mx", key: MatrixStateKey.since, value: "s1")
+            return store
+        }
+    }
+
+    /// The first process, which dies at a crash point: the bots over a
+    /// ``CrashingDeskStore`` on `store`, the adapter on a homeserver that
+    /// sends the batch from `s1`. At the crash its storage dies with it
+    /// (the batch's position is never stored).
+    struct FirstProcess {
+        let store: SQLiteDeskStore
+        let crashing: CrashingDeskStore
+        let storage: Dying
+        let fake: FakeHomeserver
+        let process: Process
+
+        /// Starts it on the homeserver of ``homeserver(_:onSend:)`` with
+        /// `messages`. It dies after the next commit of `crashAfter` — from
+        /// the start, or with `armedWhenHandled` only once the bots handled
+        /// the message of that event id — or, with `diesAtSend`, when a `PUT`
+        /// it holds for reaches the homeserver. With `homeserverDiesToo` the
+        /// process dies whole: nothing more reaches the homeserver either.
+        static func start(on store: SQLiteDeskStore, in scene: Scene,
+                          messages: [(id: String, sender: String, room: String, text: String)],
+                          crashAfter: String? = nil, armedWhenHandled: String? = nil, homeserverDiesToo: Bool = false,
+                          diesAtSend: (@Sendable (FakeHomeserver.Seen) -> Bool)? = nil) async throws -> FirstProcess {
+            let storage = Dying(NetworkStateStorage(store: store, network: "mx"))
+            let homeserver = Mutex<FakeHomeserver?>(nil)
+            let crashing = CrashingDeskStore(store) {
+                storage.dead.withLock { $0 = true }
+                if homeserverDiesToo { homeserver.withLock { $0 }?.goDown() }
+            }
+            let onSend: @Sendable (FakeHomeserver.Seen) -> Void = if let diesAtSend {
+                { seen in if diesAtSend(seen) { crashing.die() } }
+            } else {
+                { _ in }
+            }
+            let fake = MatrixCrashWindowTests.homeserver(messages, onSend: onSend)
+            homeserver.withLock { $0 = fake }
+            let onHandled: @Sendable (ChatMessage) async -> Void = if let armedWhenHandled {
+                { message in
+                    if message.sourceID == armedWhenHandled { crashing.crashAfter.withLock { $0 = crashAfter } }
+                }
+            } else {
+                { _ in }
+            }
+            if armedWhenHandled == nil, let crashAfter { crashing.crashAfter.withLock { $0 = crashAfter } }
+            let process = try await MatrixCrashWindowTests.startProcess(
+                store: crashing, kbFolder: scene.kbFolder, fake: fake, storage: storage, clock: scene.clock,
+                config: scene.config, onHandled: onHandled)
+            return FirstProcess(store: store, crashing: crashing, storage: storage, fake: fake, process: process)
+        }
+
+        var isDead: Bool { crashing.isDead }
+
+        func waitUntilDead() async { await MatrixCrashWindowTests.waitFor { crashing.isDead } }
+
+        /// What is left of it after the crash: its task cancelled, its store closed.
+        func end() async {
+            process.task.cancel()
+            await store.close()
+        }
+
+        /// Lets its calls waiting since the crash fail (at the test's end).
+        func release() { crashing.release() }
+    }
+
+    /// The restarted process: the bots over `store` (the same file), the
+    /// adapter on `fake`, which sends the batch from `s1` again.
+    struct RestartedProcess {
+        let store: SQLiteDeskStore
+        let fake: FakeHomeserver
+        let storage: Dying
+        let process: Process
+
+        /// Starts it and waits until it stored the batch's position `s2`
+        /// and `alsoUntil` holds.
+        static func start(on store: SQLiteDeskStore, in scene: Scene, fake: FakeHomeserver,
+                          alsoUntil: (FakeHomeserver) -> Bool = { _ in true },
+                          onHandled: @escaping @Sendable (ChatMessage) async -> Void = { _ in }) async throws
+            -> RestartedProcess {
+            let storage = Dying(NetworkStateStorage(store: store, network: "mx"))
+            let process = try await MatrixCrashWindowTests.startProcess(
+                store: store, kbFolder: scene.kbFolder, fake: fake, storage: storage, clock: scene.clock,
+                config: scene.config, onHandled: onHandled)
+            await MatrixCrashWindowTests.waitFor { storage.positions.withLock { $0 } == ["s2"] && alsoUntil(fake) }
+            return RestartedProcess(store: store, fake: fake, storage: storage, process: process)
+        }
+
+        /// The test's end: the adapter shut down, its task cancelled, the store closed.
+        func stop() async {
+            await process.network.shutdown(message: "", deadline: .zero)
+            process.task.cancel()
+            await store.close()
+        }
+    }
+
+    /// The customer's open ticket "projector flickers" (no contract,
+    /// severity minor), made a minute before `now`.
+    static func customersTicket(in store: SQLiteDeskStore, at now: Date) async throws -> TicketNumber {
+        let contact = ChatIdentity(network: "mx", nick: customer, account: customer)
+        return try await store.createTicket(NewTicket(
+            createdAt: now.addingTimeInterval(-60), createdBy: .customer(contact.description), customerNumber: nil,
+            customerName: "cust", contact: contact, group: .noContract, tier: nil, severity: .minor,
+            summary: "projector flickers", description: "projector flickers", language: "en")).number
+    }
+
+    @Test func aRestartAfterTheTicketsCommitNeitherAnswersTheMessageAgainNorLosesIt() async throws {
+        let scene = try Scene()
+        defer { scene.remove() }
 
         // The first process: the customer's four lines come in one batch.
         // Right after the bots handled the last one (the ticket is committed)
         // the process dies: the adapter never goes on and nothing more of it
         // is stored — not the handled-message record it kept before, not
         // the batch's position.
-        let first = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
-        try await first.setNetworkState(network: "mx", key: MatrixStateKey.since, value: "s1")
+        let first = try await scene.openFirstStore()
         let firstFake = Self.homeserver(Self.intake)
         let storage = Dying(NetworkStateStorage(store: first, network: "mx"))
         let crashed = Gate()
-        let process = try await Self.startProcess(store: first, kbFolder: directory, fake: firstFake, storage: storage, clock: clock) {
-            message in
+        let process = try await Self.startProcess(store: first, kbFolder: scene.kbFolder, fake: firstFake,
+                                                  storage: storage, clock: scene.clock) { message in
             guard message.sourceID == "$4" else { return }
             storage.dead.withLock { $0 = true }
             await crashed.wait()  // The adapter is stuck here until the test ends: it never goes on.
@@ -152,13 +305,10 @@ import Testing
 
         // The restart: the same file, the batch again from the stored
         // position, with a line written meanwhile.
-        let second = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
+        let second = try scene.openStore()
         #expect(try await second.networkState(network: "mx", key: MatrixStateKey.since) == "s1")
-        let secondFake = Self.homeserver(Self.intake + [("$5", "Is anyone looking at it?")])
-        let secondStorage = Dying(NetworkStateStorage(store: second, network: "mx"))
-        let restarted = try await Self.startProcess(store: second, kbFolder: directory, fake: secondFake, storage: secondStorage,
-                                                    clock: clock)
-        await Self.waitFor { secondStorage.positions.withLock { $0 } == ["s2"] }
+        let restarted = try await RestartedProcess.start(
+            on: second, in: scene, fake: Self.homeserver(Self.intake + [("$5", "Is anyone looking at it?")]))
         #expect(try await second.networkState(network: "mx", key: MatrixStateKey.since) == "s2")
         let tickets = try await second.openTickets()
         #expect(tickets.count == 1)
@@ -166,12 +316,10 @@ import Testing
         // The new line went to the ticket; the severity "3" did not (it was not handled twice).
         #expect(events.filter { $0.kind == .customerMessage }.compactMap(\.note) == ["Is anyone looking at it?"],
                 "\(events)")
-        let again = Self.answers(secondFake, before: firstFake)
+        let again = Self.answers(restarted.fake, before: firstFake)
         // One answer, to the new line (that it was added to the ticket).
         #expect(again.count == 1 && again.allSatisfy { $0.contains("#1") && !$0.contains("saved") }, "\(again)")
-        await restarted.network.shutdown(message: "", deadline: .zero)
-        restarted.task.cancel()
-        await second.close()
+        await restarted.stop()
         crashed.open()
     }
 
@@ -264,43 +412,31 @@ import Testing
     /// before anything else of the step is stored. Delivered again, the
     /// line is not attached a second time; the next line is.
     @Test func aFollowUpLineIsAttachedOnceWhenTheProcessDiesAfterItsUpdate() async throws {
-        let directory = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("store.sqlite").path
-        let clock = ManualClock()
+        let scene = try Scene()
+        defer { scene.remove() }
         let followUp = ("$5", "It flickers green now as well")
-        let first = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
-        try await first.setNetworkState(network: "mx", key: MatrixStateKey.since, value: "s1")
-        let firstStorage = Dying(NetworkStateStorage(store: first, network: "mx"))
-        let crashing = CrashingDeskStore(first) { firstStorage.dead.withLock { $0 = true } }
-        let firstFake = Self.homeserver(Self.fromCustomer(Self.intake + [followUp]))
-        let process = try await Self.startProcess(store: crashing, kbFolder: directory, fake: firstFake,
-                                                  storage: firstStorage, clock: clock) { message in
-            // The ticket is made; the process dies after the next update's commit.
-            if message.sourceID == "$4" { crashing.crashAfter.withLock { $0 = "updateTicket" } }
-        }
-        await Self.waitFor { crashing.isDead }
-        #expect(crashing.isDead)
+        let first = try await scene.openFirstStore()
+        // The ticket is made; the process dies after the next update's commit.
+        let firstProcess = try await FirstProcess.start(
+            on: first, in: scene, messages: Self.fromCustomer(Self.intake + [followUp]),
+            crashAfter: "updateTicket", armedWhenHandled: "$4")
+        await firstProcess.waitUntilDead()
+        #expect(firstProcess.isDead)
         let number = try #require(try await first.openTickets().first?.number)
         #expect(try await first.events(of: number).filter { $0.kind == .customerMessage }.compactMap(\.note)
             == [followUp.1])
-        process.task.cancel()
-        await first.close()
+        await firstProcess.end()
 
-        let second = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
-        let secondFake = Self.homeserver(Self.fromCustomer(Self.intake + [followUp, ("$6", "And now it is off")]))
-        let storage = Dying(NetworkStateStorage(store: second, network: "mx"))
-        let restarted = try await Self.startProcess(store: second, kbFolder: directory, fake: secondFake,
-                                                    storage: storage, clock: clock)
-        await Self.waitFor { storage.positions.withLock { $0 } == ["s2"] }
+        let second = try scene.openStore()
+        let restarted = try await RestartedProcess.start(
+            on: second, in: scene,
+            fake: Self.homeserver(Self.fromCustomer(Self.intake + [followUp, ("$6", "And now it is off")])))
         let events = try await second.events(of: number)
         #expect(events.filter { $0.kind == .customerMessage }.compactMap(\.note) == [followUp.1, "And now it is off"],
                 "\(events)")
         #expect(try await second.openTickets().count == 1)
-        await restarted.network.shutdown(message: "", deadline: .zero)
-        restarted.task.cancel()
-        await second.close()
-        crashing.release()
+        await restarted.stop()
+        firstProcess.release()
     }
 
     /// An agent's `!next` takes a ticket in the ticket's update; the process
@@ -310,56 +446,40 @@ import Testing
     /// reaches her after the restart, once; her next `!next` takes the next
     /// ticket and is answered.
     @Test func anAgentsNextTakesOneTicketAndIsAnsweredOnceWhenTheProcessDiesAfterItsUpdate() async throws {
-        let directory = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let config = try Self.configWithAnnaOnMatrix(in: directory)
-        let path = directory.appendingPathComponent("store.sqlite").path
-        let clock = ManualClock()
-        let first = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
-        try await first.setNetworkState(network: "mx", key: MatrixStateKey.since, value: "s1")
-        let numbers = try await Self.waitingTickets(3, in: first, at: clock.date)
+        let scene = try Scene(annaOnMatrix: true)
+        defer { scene.remove() }
+        let first = try await scene.openFirstStore()
+        let numbers = try await Self.waitingTickets(3, in: first, at: scene.clock.date)
         let next = (id: "$n1", sender: "@anna:example.org", room: "!anna:example.org", text: "!next")
-        let firstStorage = Dying(NetworkStateStorage(store: first, network: "mx"))
-        let firstFake = Self.homeserver([next])
         // The process dies whole: nothing more reaches the store or the homeserver.
-        let crashing = CrashingDeskStore(first) {
-            firstStorage.dead.withLock { $0 = true }
-            firstFake.goDown()
-        }
-        crashing.crashAfter.withLock { $0 = "updateTicket" }
-        let process = try await Self.startProcess(store: crashing, kbFolder: directory, fake: firstFake,
-                                                  storage: firstStorage, clock: clock, config: config)
-        await Self.waitFor { crashing.isDead }
-        #expect(crashing.isDead)
+        let firstProcess = try await FirstProcess.start(on: first, in: scene, messages: [next],
+                                                        crashAfter: "updateTicket", homeserverDiesToo: true)
+        await firstProcess.waitUntilDead()
+        #expect(firstProcess.isDead)
         #expect(try await first.ticket(numbers[0])?.ticket.assignee == "anna")
-        process.task.cancel()
-        await first.close()
+        await firstProcess.end()
 
-        let second = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
-        let secondFake = Self.homeserver([next, (id: "$n2", sender: "@anna:example.org", room: "!anna:example.org",
-                                                 text: "!next")])
-        let storage = Dying(NetworkStateStorage(store: second, network: "mx"))
-        let restarted = try await Self.startProcess(store: second, kbFolder: directory, fake: secondFake,
-                                                    storage: storage, clock: clock, config: config)
-        await Self.waitFor { storage.positions.withLock { $0 } == ["s2"] }
-        await Self.waitFor { !Self.toAnna(secondFake).isEmpty }
+        let second = try scene.openStore()
+        let restarted = try await RestartedProcess.start(
+            on: second, in: scene,
+            fake: Self.homeserver([next, (id: "$n2", sender: "@anna:example.org", room: "!anna:example.org",
+                                          text: "!next")]))
+        await Self.waitFor { !Self.toAnna(restarted.fake).isEmpty }
         var assignees: [String?] = []
         for number in numbers { assignees.append(try await second.ticket(number)?.ticket.assignee) }
         #expect(assignees == ["anna", "anna", nil], "one ticket per !next")
-        #expect(Self.toAnna(firstFake).isEmpty, "the first process died before the answer went out")
-        await Self.waitFor { Self.toAnna(secondFake).count >= 2 }
-        let answers = Self.toAnna(secondFake)
+        #expect(Self.toAnna(firstProcess.fake).isEmpty, "the first process died before the answer went out")
+        await Self.waitFor { Self.toAnna(restarted.fake).count >= 2 }
+        let answers = Self.toAnna(restarted.fake)
         #expect(answers.count == 2, "\(answers)")
         #expect(answers.filter { $0.contains("\(numbers[0])") }.count == 1, "\(answers)")
         #expect(answers.filter { $0.contains("\(numbers[1])") }.count == 1, "\(answers)")
         // The first answer came from the outbox: its transaction id is its entry's.
         let answer = try #require(try await second.pages(of: numbers[0]).first { $0.step == PageDraft.commandAnswerStep })
         #expect(answer.target == "@anna:example.org" && answer.text.contains("\(numbers[0])"))
-        #expect(Self.sendsToAnna(secondFake).first == "sb-page-\(answer.id.rawValue)")
-        await restarted.network.shutdown(message: "", deadline: .zero)
-        restarted.task.cancel()
-        await second.close()
-        crashing.release()
+        #expect(Self.sendsToAnna(restarted.fake).first == "sb-page-\(answer.id.rawValue)")
+        await restarted.stop()
+        firstProcess.release()
     }
 
     /// The answer to `!next` reached the homeserver and the process died
@@ -369,50 +489,36 @@ import Testing
     /// id: the homeserver keeps one event per transaction id, so Anna sees
     /// it once. Her next `!next` gets one answer of its own.
     @Test func anAnswerSentJustBeforeTheCrashIsOneEventAfterTheRestart() async throws {
-        let directory = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let config = try Self.configWithAnnaOnMatrix(in: directory)
-        let path = directory.appendingPathComponent("store.sqlite").path
-        let clock = ManualClock()
-        let first = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
-        try await first.setNetworkState(network: "mx", key: MatrixStateKey.since, value: "s1")
-        let numbers = try await Self.waitingTickets(2, in: first, at: clock.date)
+        let scene = try Scene(annaOnMatrix: true)
+        defer { scene.remove() }
+        let first = try await scene.openFirstStore()
+        let numbers = try await Self.waitingTickets(2, in: first, at: scene.clock.date)
         let next = (id: "$n1", sender: "@anna:example.org", room: "!anna:example.org", text: "!next")
-        let firstStorage = Dying(NetworkStateStorage(store: first, network: "mx"))
-        let downs = Mutex<[@Sendable () -> Void]>([])
-        let crashing = CrashingDeskStore(first) {
-            firstStorage.dead.withLock { $0 = true }
-            for goDown in downs.withLock({ $0 }) { goDown() }
-        }
         // The answer's PUT reaches the homeserver; then the process dies.
-        let firstFake = Self.homeserver([next]) { seen in
-            if seen.path.hasPrefix("/rooms/!anna:example.org/send/") { crashing.die() }
-        }
-        downs.withLock { $0.append { firstFake.goDown() } }
-        let process = try await Self.startProcess(store: crashing, kbFolder: directory, fake: firstFake,
-                                                  storage: firstStorage, clock: clock, config: config)
-        await Self.waitFor { crashing.isDead }
+        let firstProcess = try await FirstProcess.start(
+            on: first, in: scene, messages: [next], homeserverDiesToo: true,
+            diesAtSend: { $0.path.hasPrefix("/rooms/!anna:example.org/send/") })
+        await firstProcess.waitUntilDead()
+        let firstFake = firstProcess.fake
         #expect(Self.toAnna(firstFake).count == 1 && Self.toAnna(firstFake)[0].contains("\(numbers[0])"))
-        process.task.cancel()
-        await first.close()
+        await firstProcess.end()
 
-        let second = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
+        let second = try scene.openStore()
         let answer = try #require(try await second.pages(of: numbers[0]).first { $0.step == PageDraft.commandAnswerStep })
         #expect(answer.sentAt == nil, "the crash came before the delivery was recorded")
-        let secondFake = Self.homeserver([next, (id: "$n2", sender: "@anna:example.org", room: "!anna:example.org",
-                                                 text: "!next")])
-        let storage = Dying(NetworkStateStorage(store: second, network: "mx"))
-        let restarted = try await Self.startProcess(store: second, kbFolder: directory, fake: secondFake,
-                                                    storage: storage, clock: clock, config: config)
-        await Self.waitFor { storage.positions.withLock { $0 } == ["s2"] && Self.toAnna(secondFake).count >= 2 }
+        let restarted = try await RestartedProcess.start(
+            on: second, in: scene,
+            fake: Self.homeserver([next, (id: "$n2", sender: "@anna:example.org", room: "!anna:example.org",
+                                          text: "!next")]),
+            alsoUntil: { Self.toAnna($0).count >= 2 })
         #expect(try await second.ticket(numbers[0])?.ticket.assignee == "anna")
         #expect(try await second.ticket(numbers[1])?.ticket.assignee == "anna")
         // Sent again under the same transaction id: one event at the homeserver.
-        let sent = Self.sendsToAnna(secondFake)
+        let sent = Self.sendsToAnna(restarted.fake)
         #expect(sent.count == 2 && sent[0] == Self.sendsToAnna(firstFake)[0], "\(sent)")
         let events = Set(Self.sendsToAnna(firstFake) + sent)
         #expect(events.count == 2, "one event per command: \(events)")
-        let new = Self.toAnna(secondFake).dropFirst()
+        let new = Self.toAnna(restarted.fake).dropFirst()
         #expect(new.count == 1 && new.allSatisfy { $0.contains("\(numbers[1])") }, "\(new)")
         var resent: PageRecord?
         for _ in 0..<10_000 {
@@ -421,10 +527,8 @@ import Testing
             await Task.yield()
         }
         #expect(resent?.sentAt != nil, "the delivery is recorded after the restart")
-        await restarted.network.shutdown(message: "", deadline: .zero)
-        restarted.task.cancel()
-        await second.close()
-        crashing.release()
+        await restarted.stop()
+        firstProcess.release()
     }
 
     /// Anna's `!reply` is attached to the customer's ticket in its update;
@@ -433,53 +537,32 @@ import Testing
     /// (from the outbox, in the same commit), Anna her "sent" once, and the
     /// `!reply` delivered again is not attached a second time.
     @Test func anAgentsReplyReachesTheCustomerOnceWhenTheProcessDiesAfterItsUpdate() async throws {
-        let directory = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let config = try Self.configWithAnnaOnMatrix(in: directory)
-        let path = directory.appendingPathComponent("store.sqlite").path
-        let clock = ManualClock()
-        let first = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
-        try await first.setNetworkState(network: "mx", key: MatrixStateKey.since, value: "s1")
-        let contact = ChatIdentity(network: "mx", nick: Self.customer, account: Self.customer)
-        let ticket = try await first.createTicket(NewTicket(
-            createdAt: clock.date.addingTimeInterval(-60), createdBy: .customer(contact.description), customerNumber: nil,
-            customerName: "cust", contact: contact, group: .noContract, tier: nil, severity: .minor,
-            summary: "projector flickers", description: "projector flickers", language: "en")).number
+        let scene = try Scene(annaOnMatrix: true)
+        defer { scene.remove() }
+        let first = try await scene.openFirstStore()
+        let ticket = try await Self.customersTicket(in: first, at: scene.clock.date)
         let reply = (id: "$r1", sender: "@anna:example.org", room: "!anna:example.org",
                      text: "!reply \(ticket.rawValue) Please unplug the projector for a minute")
-        let firstStorage = Dying(NetworkStateStorage(store: first, network: "mx"))
-        let firstFake = Self.homeserver([reply])
-        let crashing = CrashingDeskStore(first) {
-            firstStorage.dead.withLock { $0 = true }
-            firstFake.goDown()
-        }
-        crashing.crashAfter.withLock { $0 = "updateTicket" }
-        let process = try await Self.startProcess(store: crashing, kbFolder: directory, fake: firstFake,
-                                                  storage: firstStorage, clock: clock, config: config)
-        await Self.waitFor { crashing.isDead }
-        #expect(crashing.isDead)
-        #expect(Self.answers(firstFake).isEmpty && Self.toAnna(firstFake).isEmpty)
-        process.task.cancel()
-        await first.close()
+        let firstProcess = try await FirstProcess.start(on: first, in: scene, messages: [reply],
+                                                        crashAfter: "updateTicket", homeserverDiesToo: true)
+        await firstProcess.waitUntilDead()
+        #expect(firstProcess.isDead)
+        #expect(Self.answers(firstProcess.fake).isEmpty && Self.toAnna(firstProcess.fake).isEmpty)
+        await firstProcess.end()
 
-        let second = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
-        let secondFake = Self.homeserver([reply])
-        let storage = Dying(NetworkStateStorage(store: second, network: "mx"))
-        let restarted = try await Self.startProcess(store: second, kbFolder: directory, fake: secondFake,
-                                                    storage: storage, clock: clock, config: config)
-        await Self.waitFor { storage.positions.withLock { $0 } == ["s2"] && !Self.answers(secondFake).isEmpty
-            && !Self.toAnna(secondFake).isEmpty }
-        let told = Self.answers(secondFake)
+        let second = try scene.openStore()
+        let restarted = try await RestartedProcess.start(
+            on: second, in: scene, fake: Self.homeserver([reply]),
+            alsoUntil: { !Self.answers($0).isEmpty && !Self.toAnna($0).isEmpty })
+        let told = Self.answers(restarted.fake)
         #expect(told.count == 1 && told[0].contains("Please unplug the projector for a minute"), "\(told)")
-        #expect(Self.toAnna(secondFake).count == 1, "\(Self.toAnna(secondFake))")
+        #expect(Self.toAnna(restarted.fake).count == 1, "\(Self.toAnna(restarted.fake))")
         let events = try await second.events(of: ticket)
         #expect(events.filter { $0.kind == .agentReply }.count == 1, "\(events)")
         let pages = try await second.pages(of: ticket)
         #expect(pages.map(\.stepLabel).sorted() == ["command answer", "customer notice"])
-        await restarted.network.shutdown(message: "", deadline: .zero)
-        restarted.task.cancel()
-        await second.close()
-        crashing.release()
+        await restarted.stop()
+        firstProcess.release()
     }
 
     /// A customer's `!cancel` withdraws their ticket in its update; the
@@ -487,46 +570,27 @@ import Testing
     /// the restart they are told once (from the outbox), and the `!cancel`
     /// delivered again is not answered "nothing to cancel".
     @Test func aCustomersCancelIsAnsweredOnceWhenTheProcessDiesAfterItsUpdate() async throws {
-        let directory = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("store.sqlite").path
-        let clock = ManualClock()
-        let first = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
-        try await first.setNetworkState(network: "mx", key: MatrixStateKey.since, value: "s1")
-        let contact = ChatIdentity(network: "mx", nick: Self.customer, account: Self.customer)
-        let ticket = try await first.createTicket(NewTicket(
-            createdAt: clock.date.addingTimeInterval(-60), createdBy: .customer(contact.description), customerNumber: nil,
-            customerName: "cust", contact: contact, group: .noContract, tier: nil, severity: .minor,
-            summary: "projector flickers", description: "projector flickers", language: "en")).number
+        let scene = try Scene()
+        defer { scene.remove() }
+        let first = try await scene.openFirstStore()
+        let ticket = try await Self.customersTicket(in: first, at: scene.clock.date)
         let cancel = [("$c1", "!cancel")]
-        let firstStorage = Dying(NetworkStateStorage(store: first, network: "mx"))
-        let firstFake = Self.homeserver(Self.fromCustomer(cancel))
-        let crashing = CrashingDeskStore(first) {
-            firstStorage.dead.withLock { $0 = true }
-            firstFake.goDown()
-        }
-        crashing.crashAfter.withLock { $0 = "updateTicket" }
-        let process = try await Self.startProcess(store: crashing, kbFolder: directory, fake: firstFake,
-                                                  storage: firstStorage, clock: clock)
-        await Self.waitFor { crashing.isDead }
-        #expect(crashing.isDead)
+        let firstProcess = try await FirstProcess.start(on: first, in: scene, messages: Self.fromCustomer(cancel),
+                                                        crashAfter: "updateTicket", homeserverDiesToo: true)
+        await firstProcess.waitUntilDead()
+        #expect(firstProcess.isDead)
         #expect(try await first.ticket(ticket)?.ticket.state == .cancelled)
-        #expect(Self.answers(firstFake).isEmpty)
-        process.task.cancel()
-        await first.close()
+        #expect(Self.answers(firstProcess.fake).isEmpty)
+        await firstProcess.end()
 
-        let second = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
-        let secondFake = Self.homeserver(Self.fromCustomer(cancel))
-        let storage = Dying(NetworkStateStorage(store: second, network: "mx"))
-        let restarted = try await Self.startProcess(store: second, kbFolder: directory, fake: secondFake,
-                                                    storage: storage, clock: clock)
-        await Self.waitFor { storage.positions.withLock { $0 } == ["s2"] && !Self.answers(secondFake).isEmpty }
-        let told = Self.answers(secondFake)
+        let second = try scene.openStore()
+        let restarted = try await RestartedProcess.start(
+            on: second, in: scene, fake: Self.homeserver(Self.fromCustomer(cancel)),
+            alsoUntil: { !Self.answers($0).isEmpty })
+        let told = Self.answers(restarted.fake)
         #expect(told == ["Your ticket \(ticket) is withdrawn. If you need help again, just write to me."], "\(told)")
-        await restarted.network.shutdown(message: "", deadline: .zero)
-        restarted.task.cancel()
-        await second.close()
-        crashing.release()
+        await restarted.stop()
+        firstProcess.release()
     }
 
     /// The process dies right after the ticket's commit, before the
@@ -536,47 +600,36 @@ import Testing
     /// reaches the customer, once, with a transaction id derived from its
     /// outbox id (a copy sent before the crash would be the same event).
     @Test func theConfirmationOfATicketReachesTheCustomerAfterACrashBeforeItWasSent() async throws {
-        let directory = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("store.sqlite").path
-        let clock = ManualClock()
-        let first = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
-        try await first.setNetworkState(network: "mx", key: MatrixStateKey.since, value: "s1")
-        let firstStorage = Dying(NetworkStateStorage(store: first, network: "mx"))
-        let crashing = CrashingDeskStore(first) { firstStorage.dead.withLock { $0 = true } }
-        let firstFake = Self.homeserver(Self.fromCustomer(Self.intake))
-        let process = try await Self.startProcess(store: crashing, kbFolder: directory, fake: firstFake,
-                                                  storage: firstStorage, clock: clock) { message in
-            // The next message's step makes the ticket; the process dies after its commit.
-            if message.sourceID == "$3" { crashing.crashAfter.withLock { $0 = "createTicket" } }
-        }
-        await Self.waitFor { crashing.isDead }
-        #expect(crashing.isDead)
+        let scene = try Scene()
+        defer { scene.remove() }
+        let first = try await scene.openFirstStore()
+        // The next message's step makes the ticket; the process dies after its commit.
+        let firstProcess = try await FirstProcess.start(on: first, in: scene, messages: Self.fromCustomer(Self.intake),
+                                                        crashAfter: "createTicket", armedWhenHandled: "$3")
+        await firstProcess.waitUntilDead()
+        #expect(firstProcess.isDead)
         #expect(try await first.openTickets().count == 1)
-        #expect(!Self.answers(firstFake).contains { $0.contains("#1") }, "\(Self.answers(firstFake))")
-        process.task.cancel()
-        await first.close()
+        #expect(!Self.answers(firstProcess.fake).contains { $0.contains("#1") }, "\(Self.answers(firstProcess.fake))")
+        await firstProcess.end()
 
-        let second = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
-        let secondFake = Self.homeserver(Self.fromCustomer(Self.intake))
-        let storage = Dying(NetworkStateStorage(store: second, network: "mx"))
-        let restarted = try await Self.startProcess(store: second, kbFolder: directory, fake: secondFake,
-                                                    storage: storage, clock: clock)
-        await Self.waitFor { storage.positions.withLock { $0 } == ["s2"] && !Self.answers(secondFake).isEmpty }
+        let second = try scene.openStore()
+        let restarted = try await RestartedProcess.start(
+            on: second, in: scene, fake: Self.homeserver(Self.fromCustomer(Self.intake)),
+            alsoUntil: { !Self.answers($0).isEmpty })
         let tickets = try await second.openTickets()
         #expect(tickets.count == 1, "the severity is not taken again")
-        let told = Self.answers(secondFake)
+        let told = Self.answers(restarted.fake)
         #expect(told.count == 1 && told[0].contains("#1") && told[0].contains("saved"), "\(told)")
         let confirmation = try #require(try await second.pages(of: tickets[0].number).first {
             $0.step == PageDraft.customerConfirmationStep
         })
         #expect(confirmation.target == Self.customer)
-        let sends = secondFake.seen.filter { $0.method == "PUT" && $0.path.hasPrefix("/rooms/!dm:example.org/send/") }
+        let sends = restarted.fake.seen.filter {
+            $0.method == "PUT" && $0.path.hasPrefix("/rooms/!dm:example.org/send/")
+        }
         #expect(sends.map { $0.path.components(separatedBy: "/").last } == ["sb-page-\(confirmation.id.rawValue)"])
-        await restarted.network.shutdown(message: "", deadline: .zero)
-        restarted.task.cancel()
-        await second.close()
-        crashing.release()
+        await restarted.stop()
+        firstProcess.release()
     }
 
     /// A KB article solved it: the customer's "yes" ends the conversation
@@ -585,47 +638,29 @@ import Testing
     /// restarted adapter does not hand it to the bots again — where it
     /// would start a new conversation and be answered with a greeting.
     @Test func aYesThatEndedTheConversationIsNotHandledAgainAfterACrashRightAfterTheDelete() async throws {
-        let directory = try Self.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let kb = directory.appendingPathComponent("kb/en")
-        try FileManager.default.createDirectory(at: kb, withIntermediateDirectories: true)
-        let article = "KB-1012-vpn-connection-drops.md"
-        try FileManager.default.copyItem(at: Self.repositoryRoot.appendingPathComponent("bots/kb/en/\(article)"),
-                                         to: kb.appendingPathComponent(article))
-        let path = directory.appendingPathComponent("store.sqlite").path
-        let clock = ManualClock()
+        let scene = try Scene(kbArticles: ["KB-1012-vpn-connection-drops.md"])
+        defer { scene.remove() }
         let lines = [("$1", "Hello, I need help"), ("$2", "none"),
                      ("$3", "The VPN connection drops every few minutes"), ("$4", "yes")]
-        let first = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
-        try await first.setNetworkState(network: "mx", key: MatrixStateKey.since, value: "s1")
-        let firstStorage = Dying(NetworkStateStorage(store: first, network: "mx"))
-        let crashing = CrashingDeskStore(first) { firstStorage.dead.withLock { $0 = true } }
-        crashing.crashAfter.withLock { $0 = "deleteConversation" }
-        let firstFake = Self.homeserver(Self.fromCustomer(lines))
-        let process = try await Self.startProcess(store: crashing, kbFolder: directory.appendingPathComponent("kb"),
-                                                  fake: firstFake, storage: firstStorage, clock: clock)
-        await Self.waitFor { crashing.isDead }
-        #expect(crashing.isDead, "the article was offered and the yes ended the conversation: \(Self.answers(firstFake))")
-        #expect(try await first.conversations(unexpiredAt: clock.date).isEmpty)
+        let first = try await scene.openFirstStore()
+        let firstProcess = try await FirstProcess.start(on: first, in: scene, messages: Self.fromCustomer(lines),
+                                                        crashAfter: "deleteConversation")
+        await firstProcess.waitUntilDead()
+        #expect(firstProcess.isDead,
+                "the article was offered and the yes ended the conversation: \(Self.answers(firstProcess.fake))")
+        #expect(try await first.conversations(unexpiredAt: scene.clock.date).isEmpty)
         #expect(try await first.counters("deflected") == ["KB-1012": 1])
-        process.task.cancel()
-        await first.close()
+        await firstProcess.end()
 
-        let second = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
-        let secondFake = Self.homeserver(Self.fromCustomer(lines + [("$5", "Hello again")]))
-        let storage = Dying(NetworkStateStorage(store: second, network: "mx"))
+        let second = try scene.openStore()
         let handled = Mutex<[String]>([])
-        let restarted = try await Self.startProcess(store: second, kbFolder: directory.appendingPathComponent("kb"),
-                                                    fake: secondFake, storage: storage, clock: clock) { message in
-            handled.withLock { $0.append(message.sourceID ?? "?") }
-        }
-        await Self.waitFor { storage.positions.withLock { $0 } == ["s2"] }
+        let restarted = try await RestartedProcess.start(
+            on: second, in: scene, fake: Self.homeserver(Self.fromCustomer(lines + [("$5", "Hello again")])),
+            onHandled: { message in handled.withLock { $0.append(message.sourceID ?? "?") } })
         #expect(handled.withLock { $0 } == ["$5"], "only the new line reaches the bots")
         #expect(try await second.counters("deflected") == ["KB-1012": 1])
         #expect(try await second.openTickets().isEmpty)
-        await restarted.network.shutdown(message: "", deadline: .zero)
-        restarted.task.cancel()
-        await second.close()
-        crashing.release()
+        await restarted.stop()
+        firstProcess.release()
     }
 }
