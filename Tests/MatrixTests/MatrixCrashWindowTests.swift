@@ -303,6 +303,68 @@ import Testing
         crashing.release()
     }
 
+    /// A customer's line on their ticket, which Anna holds, is attached in
+    /// the ticket's update; the process dies right after that commit,
+    /// before the line was relayed to Anna and before the customer was told
+    /// so. After the restart (the line delivered again is skipped as
+    /// handled) Anna gets the line once and the customer "passed on" once,
+    /// both from the outbox written with the update.
+    @Test func aFollowUpLineIsRelayedAndAcknowledgedOnceWhenTheProcessDiesAfterItsUpdate() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = try Self.configWithAnnaOnMatrix(in: directory)
+        let path = directory.appendingPathComponent("store.sqlite").path
+        let clock = ManualClock()
+        let first = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
+        try await first.setNetworkState(network: "mx", key: MatrixStateKey.since, value: "s1")
+        let contact = ChatIdentity(network: "mx", nick: Self.customer, account: Self.customer)
+        let created = try await first.createTicket(NewTicket(
+            createdAt: clock.date.addingTimeInterval(-60), createdBy: .customer(contact.description), customerNumber: nil,
+            customerName: "cust", contact: contact, group: .noContract, tier: nil, severity: .minor,
+            summary: "projector flickers", description: "projector flickers", language: "en"))
+        let ticket = created.number
+        let stored = try #require(try await first.ticket(ticket))
+        let (taken, takeEvents) = try TicketLifecycle.apply(.take, to: stored.ticket, by: .agent("anna"),
+                                                            at: clock.date.addingTimeInterval(-30))
+        _ = try await first.update(stored, to: taken, events: takeEvents)
+        let line = [("$f1", "It flickers green now as well")]
+        let firstStorage = Dying(NetworkStateStorage(store: first, network: "mx"))
+        let firstFake = Self.homeserver(Self.fromCustomer(line))
+        let crashing = CrashingDeskStore(first) {
+            firstStorage.dead.withLock { $0 = true }
+            firstFake.goDown()
+        }
+        crashing.crashAfter.withLock { $0 = "updateTicket" }
+        let process = try await Self.startProcess(store: crashing, kbFolder: directory, fake: firstFake,
+                                                  storage: firstStorage, clock: clock, config: config)
+        await Self.waitFor { crashing.isDead }
+        #expect(crashing.isDead)
+        #expect(try await first.events(of: ticket).filter { $0.kind == .customerMessage }.compactMap(\.note)
+            == [line[0].1])
+        #expect(Self.answers(firstFake).isEmpty && Self.toAnna(firstFake).isEmpty)
+        process.task.cancel()
+        await first.close()
+
+        let second = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
+        let secondFake = Self.homeserver(Self.fromCustomer(line))
+        let storage = Dying(NetworkStateStorage(store: second, network: "mx"))
+        let restarted = try await Self.startProcess(store: second, kbFolder: directory, fake: secondFake,
+                                                    storage: storage, clock: clock, config: config)
+        await Self.waitFor { storage.positions.withLock { $0 } == ["s2"] && !Self.answers(secondFake).isEmpty
+            && !Self.toAnna(secondFake).isEmpty }
+        #expect(Self.toAnna(secondFake) == ["[\(ticket)] cust: It flickers green now as well"],
+                "\(Self.toAnna(secondFake))")
+        #expect(Self.answers(secondFake) == ["Passed on to anna (\(ticket))."], "\(Self.answers(secondFake))")
+        let events = try await second.events(of: ticket)
+        #expect(events.filter { $0.kind == .customerMessage }.count == 1, "\(events)")
+        let pages = try await second.pages(of: ticket)
+        #expect(pages.map(\.stepLabel).sorted() == ["command answer", "customer notice"], "\(pages)")
+        await restarted.network.shutdown(message: "", deadline: .zero)
+        restarted.task.cancel()
+        await second.close()
+        crashing.release()
+    }
+
     /// An agent's `!next` takes a ticket in the ticket's update; the process
     /// dies right after that commit, before the answer was sent. Delivered
     /// again, the `!next` does not take a second ticket; its answer (which
