@@ -174,11 +174,15 @@ extension PageDraft {
     /// where the network delivers the command again after a crash (Matrix):
     /// the command is skipped as handled then, so what it said must survive
     /// as a page does (`!next` tells the agent which ticket they hold).
+    /// A customer's follow-up line relayed to the agent who holds the
+    /// ticket (and a `!cancel`'s note to the agents) goes the same way.
     public static let commandAnswerStep = 1001
 
     /// The step of a line to the customer that an agent's command says
     /// (taken, acknowledged, the agent's `!reply` relayed, resolved,
-    /// waiting), written to the outbox like ``commandAnswerStep``.
+    /// waiting), written to the outbox like ``commandAnswerStep``; also the
+    /// bot's own answer to a customer's line on their ticket (a follow-up's
+    /// "passed on", a `!cancel`'s "withdrawn").
     public static let customerNoticeStep = 1002
 
     /// Steps from here on are notices (a confirmation, a command's answer, a

@@ -439,6 +439,140 @@ import Testing
         firstProcess.release()
     }
 
+    /// A customer's line on their ticket, which Anna holds, is attached in
+    /// the ticket's update; the process dies right after that commit,
+    /// before the line was relayed to Anna and before the customer was told
+    /// so. After the restart (the line delivered again is skipped as
+    /// handled) Anna gets the line once and the customer "passed on" once,
+    /// both from the outbox written with the update.
+    @Test func aFollowUpLineIsRelayedAndAcknowledgedOnceWhenTheProcessDiesAfterItsUpdate() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = try Self.configWithAnnaOnMatrix(in: directory)
+        let path = directory.appendingPathComponent("store.sqlite").path
+        let clock = ManualClock()
+        let first = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
+        try await first.setNetworkState(network: "mx", key: MatrixStateKey.since, value: "s1")
+        let contact = ChatIdentity(network: "mx", nick: Self.customer, account: Self.customer)
+        let created = try await first.createTicket(NewTicket(
+            createdAt: clock.date.addingTimeInterval(-60), createdBy: .customer(contact.description), customerNumber: nil,
+            customerName: "cust", contact: contact, group: .noContract, tier: nil, severity: .minor,
+            summary: "projector flickers", description: "projector flickers", language: "en"))
+        let ticket = created.number
+        let stored = try #require(try await first.ticket(ticket))
+        let (taken, takeEvents) = try TicketLifecycle.apply(.take, to: stored.ticket, by: .agent("anna"),
+                                                            at: clock.date.addingTimeInterval(-30))
+        _ = try await first.update(stored, to: taken, events: takeEvents)
+        let line = [("$f1", "It flickers green now as well")]
+        let firstStorage = Dying(NetworkStateStorage(store: first, network: "mx"))
+        let firstFake = Self.homeserver(Self.fromCustomer(line))
+        let crashing = CrashingDeskStore(first) {
+            firstStorage.dead.withLock { $0 = true }
+            firstFake.goDown()
+        }
+        crashing.crashAfter.withLock { $0 = "updateTicket" }
+        let process = try await Self.startProcess(store: crashing, kbFolder: directory, fake: firstFake,
+                                                  storage: firstStorage, clock: clock, config: config)
+        await Self.waitFor { crashing.isDead }
+        #expect(crashing.isDead)
+        #expect(try await first.events(of: ticket).filter { $0.kind == .customerMessage }.compactMap(\.note)
+            == [line[0].1])
+        #expect(Self.answers(firstFake).isEmpty && Self.toAnna(firstFake).isEmpty)
+        process.task.cancel()
+        await first.close()
+
+        let second = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
+        let secondFake = Self.homeserver(Self.fromCustomer(line))
+        let storage = Dying(NetworkStateStorage(store: second, network: "mx"))
+        let restarted = try await Self.startProcess(store: second, kbFolder: directory, fake: secondFake,
+                                                    storage: storage, clock: clock, config: config)
+        await Self.waitFor { storage.positions.withLock { $0 } == ["s2"] && !Self.answers(secondFake).isEmpty
+            && !Self.toAnna(secondFake).isEmpty }
+        #expect(Self.toAnna(secondFake) == ["[\(ticket)] cust: It flickers green now as well"],
+                "\(Self.toAnna(secondFake))")
+        #expect(Self.answers(secondFake) == ["Passed on to anna (\(ticket))."], "\(Self.answers(secondFake))")
+        let events = try await second.events(of: ticket)
+        #expect(events.filter { $0.kind == .customerMessage }.count == 1, "\(events)")
+        let pages = try await second.pages(of: ticket)
+        #expect(pages.map(\.stepLabel).sorted() == ["command answer", "customer notice"], "\(pages)")
+        await restarted.network.shutdown(message: "", deadline: .zero)
+        restarted.task.cancel()
+        await second.close()
+        crashing.release()
+    }
+
+    /// A customer's second line within the relay burst window is held back
+    /// (kept in the conversation's snapshot, the message recorded as
+    /// handled with it) and attached when the window ends, in the ticket's
+    /// update; the process dies right after that commit, before the
+    /// conversation without the held line was stored. After the restart
+    /// both messages are skipped as handled; what the held line does then
+    /// is what this test shows: it is attached a second time (a known
+    /// issue, not fixed yet; the test fails once it is, so the expectation
+    /// can leave `withKnownIssue`).
+    @Test func aLineHeldInABurstWhenTheProcessDiesAfterItsUpdate() async throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let config = try Self.configWithAnnaOnMatrix(in: directory)
+        let path = directory.appendingPathComponent("store.sqlite").path
+        let clock = ManualClock()
+        let first = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
+        try await first.setNetworkState(network: "mx", key: MatrixStateKey.since, value: "s1")
+        let contact = ChatIdentity(network: "mx", nick: Self.customer, account: Self.customer)
+        let ticket = try await first.createTicket(NewTicket(
+            createdAt: clock.date.addingTimeInterval(-60), createdBy: .customer(contact.description), customerNumber: nil,
+            customerName: "cust", contact: contact, group: .noContract, tier: nil, severity: .minor,
+            summary: "projector flickers", description: "projector flickers", language: "en")).number
+        let stored = try #require(try await first.ticket(ticket))
+        let (taken, takeEvents) = try TicketLifecycle.apply(.take, to: stored.ticket, by: .agent("anna"),
+                                                            at: clock.date.addingTimeInterval(-30))
+        _ = try await first.update(stored, to: taken, events: takeEvents)
+        let burst = [("$b1", "It flickers green now"), ("$b2", "and the fan is loud")]
+        let firstStorage = Dying(NetworkStateStorage(store: first, network: "mx"))
+        let firstFake = Self.homeserver(Self.fromCustomer(burst))
+        let crashing = CrashingDeskStore(first) {
+            firstStorage.dead.withLock { $0 = true }
+            firstFake.goDown()
+        }
+        let process = try await Self.startProcess(store: crashing, kbFolder: directory, fake: firstFake,
+                                                  storage: firstStorage, clock: clock, config: config) { message in
+            // The first line is attached; the second is held: the next update (the burst's) is the crash point.
+            if message.sourceID == "$b2" { crashing.crashAfter.withLock { $0 = "updateTicket" } }
+        }
+        await Self.waitFor { crashing.crashAfter.withLock { $0 } != nil }
+        // The burst window (3 s) ends: the runtime's timers fire.
+        // (In a task: the dead store holds the rest of the turn until released.)
+        clock.advance(by: .seconds(5))
+        let timers = Task { await process.runtime.fireDueTimers() }
+        await Self.waitFor { crashing.isDead }
+        #expect(crashing.isDead, "the held line was attached when the burst window ended")
+        #expect(try await first.events(of: ticket).filter { $0.kind == .customerMessage }.compactMap(\.note)
+            == [burst[0].1, burst[1].1])
+        process.task.cancel()
+        await first.close()
+
+        let second = try SQLiteDeskStore(path: path, logger: .disabled, now: clock.date)
+        let secondFake = Self.homeserver(Self.fromCustomer(burst))
+        let storage = Dying(NetworkStateStorage(store: second, network: "mx"))
+        let restarted = try await Self.startProcess(store: second, kbFolder: directory, fake: secondFake,
+                                                    storage: storage, clock: clock, config: config)
+        await Self.waitFor { storage.positions.withLock { $0 } == ["s2"] }
+        clock.advance(by: .seconds(5))
+        await restarted.runtime.fireDueTimers()
+        let notes = try await second.events(of: ticket).filter { $0.kind == .customerMessage }.compactMap(\.note)
+        // What happens (found here): the restored conversation still holds the
+        // line whose update was committed, and attaches it again at start
+        // ([first, held, held]); its relay to Anna from the first process is lost.
+        withKnownIssue("issue 9 (3): a held line is attached again after a crash right after its burst's update") {
+            #expect(notes == [burst[0].1, burst[1].1], "\(notes)")
+        }
+        await restarted.network.shutdown(message: "", deadline: .zero)
+        restarted.task.cancel()
+        await second.close()
+        crashing.release()
+        await timers.value
+    }
+
     /// An agent's `!next` takes a ticket in the ticket's update; the process
     /// dies right after that commit, before the answer was sent. Delivered
     /// again, the `!next` does not take a second ticket; its answer (which

@@ -468,34 +468,39 @@ extension BotRuntime {
             storeFailed(error, "read ticket")
             return
         }
-        switch await change(followUp.number, .customerMessage(body), by: owner, now: now) {
-        case .done(let commit, _):
-            let ticket = commit.ticket
-            let language = conversation.language
+        // The relay to the agent and the customer's acknowledgement go with
+        // the update: through the outbox where the step records the line
+        // as handled (Matrix, which delivers it again after a crash), said
+        // directly after the commit otherwise.
+        let repromptInterval = definitions.supportSettings.repromptInterval
+        let relayAndReply = { [body, actions] (ticket: Ticket, _: Ticket) -> [CommittedLine] in
+            var said: [CommittedLine] = []
             if let assignee = ticket.assignee {
-                let place = agentsPlace(for: ticket.contact.network)
-                let agentLanguage = agentLanguage(place.network)
+                let place = self.agentsPlace(for: ticket.contact.network)
+                let agentLanguage = self.agentLanguage(place.network)
                 let shown = body.split(separator: "\n").map(String.init)
                 var relayed = zip(shown.prefix(12), actions).map { line, isAction in
                     isAction
-                        ? definitions.agent.render(.relayActionFromCustomer, agentLanguage, [
+                        ? self.definitions.agent.render(.relayActionFromCustomer, agentLanguage, [
                             "ticket": ticket.number.description, "customer": ticket.customerName,
                             "text": String(line.dropFirst(2))])
-                        : definitions.agent.render(.relayFromCustomer, agentLanguage,
-                                                   ["ticket": ticket.number.description, "customer": ticket.customerName,
-                                                    "text": line])
+                        : self.definitions.agent.render(.relayFromCustomer, agentLanguage,
+                                                        ["ticket": ticket.number.description,
+                                                         "customer": ticket.customerName, "text": line])
                 }
                 if shown.count > 12 {
-                    relayed.append(definitions.agent.render(.relayFromCustomer, agentLanguage, [
+                    relayed.append(self.definitions.agent.render(.relayFromCustomer, agentLanguage, [
                         "ticket": ticket.number.description, "customer": ticket.customerName,
                         "text": "… (+\(shown.count - 12), !show \(ticket.number.rawValue))"]))
                 }
-                say(relayed.joined(separator: "\n"), to: address(ofAgent: assignee, on: place.network), on: place.network)
+                said.append(CommittedLine(action: ChatAction(network: place.network, recipient: .user(
+                    self.address(ofAgent: assignee, on: place.network)), text: relayed.joined(separator: "\n")),
+                                          step: PageDraft.commandAnswerStep))
             }
-            let reply = support.attached(key, toAgent: ticket.assignee != nil, now: now,
-                                         repromptInterval: definitions.supportSettings.repromptInterval)
+            let reply = self.support.attachedReply(key, toAgent: ticket.assignee != nil, now: now,
+                                                   repromptInterval: repromptInterval)
             var values = ["ticket": ticket.number.description]
-            if let assignee = ticket.assignee { values["agent"] = nick(of: assignee) }
+            if let assignee = ticket.assignee { values["agent"] = self.nick(of: assignee) }
             let text: SupportText? = switch reply {
             case .relayedToAgent?: .relayedToAgent
             case .messageAttached?: .messageAttached
@@ -503,9 +508,17 @@ extension BotRuntime {
             case nil: nil
             }
             if let text {
-                say(definitions.support.render(text, language, values), to: conversation.identity.nick,
-                    on: conversation.identity.network)
+                said.append(CommittedLine(action: ChatAction(
+                    network: conversation.identity.network, recipient: .user(conversation.identity.nick),
+                    text: self.definitions.support.render(text, conversation.language, values)),
+                                          step: PageDraft.customerNoticeStep))
             }
+            return said
+        }
+        switch await change(followUp.number, .customerMessage(body), by: owner, now: now, lines: relayAndReply) {
+        case .done(let commit, _):
+            // The conversation remembers what it was told (said above).
+            _ = support.attached(key, toAgent: commit.ticket.assignee != nil, now: now, repromptInterval: repromptInterval)
         case .refused(let error):
             logger.warning("customer message not attached", ["ticket": followUp.number, "reason": error])
         case .notFound, .failed:

@@ -140,23 +140,20 @@ extension SupportBot {
     mutating func attached(_ key: ConversationKey, toAgent: Bool, now: Date,
                            repromptInterval: TimeInterval) -> AttachedReply? {
         guard var conversation = conversations[key], case .ticket(var followUp) = conversation.phase else { return nil }
-        var reply: AttachedReply?
-        if toAgent {
-            if !followUp.toldRelayed {
-                followUp.toldRelayed = true
-                reply = .relayedToAgent
-            }
-        } else if followUp.awaitingMessage {
-            followUp.awaitingMessage = false
-            followUp.lastAck = now
-            reply = .messageAttached
-        } else if followUp.lastAck.map({ now.timeIntervalSince($0) >= repromptInterval }) ?? true {
-            followUp.lastAck = now
-            reply = .addedToTicket
-        }
+        let reply = followUp.acknowledge(toAgent: toAgent, now: now, repromptInterval: repromptInterval)
         conversation.phase = .ticket(followUp)
         conversations[key] = conversation
         return reply
+    }
+
+    /// What ``attached(_:toAgent:now:repromptInterval:)`` would tell the
+    /// customer, without changing the conversation: the reply is written to
+    /// the outbox in the ticket's update (before the conversation moves on
+    /// after the commit), so a crash between them cannot lose it.
+    func attachedReply(_ key: ConversationKey, toAgent: Bool, now: Date,
+                       repromptInterval: TimeInterval) -> AttachedReply? {
+        guard case .ticket(var followUp) = conversations[key]?.phase else { return nil }
+        return followUp.acknowledge(toAgent: toAgent, now: now, repromptInterval: repromptInterval)
     }
 
     /// A waiting non-contract customer may be offered to leave a message:
@@ -207,6 +204,27 @@ enum IdleOutcome: Equatable {
 }
 
 /// What the customer is told after lines were attached to their ticket.
+extension FollowUp {
+    /// Lines were attached to the ticket: the reply to the customer, if any
+    /// (see ``SupportBot/attached(_:toAgent:now:repromptInterval:)``), and
+    /// what the follow-up remembers of it.
+    mutating func acknowledge(toAgent: Bool, now: Date, repromptInterval: TimeInterval) -> AttachedReply? {
+        if toAgent {
+            guard !toldRelayed else { return nil }
+            toldRelayed = true
+            return .relayedToAgent
+        } else if awaitingMessage {
+            awaitingMessage = false
+            lastAck = now
+            return .messageAttached
+        } else if lastAck.map({ now.timeIntervalSince($0) >= repromptInterval }) ?? true {
+            lastAck = now
+            return .addedToTicket
+        }
+        return nil
+    }
+}
+
 enum AttachedReply: Equatable {
     /// An agent has the ticket and reads along (said once).
     case relayedToAgent
