@@ -152,7 +152,7 @@ let package = Package(
                           swiftSettings: settings),
         .executableTarget(name: "DeskBench", dependencies: ["Desk", "Core"], path: "Benchmarks/DeskBench",
                           swiftSettings: settings),
-        .executableTarget(name: "StoreBench", dependencies: ["Store", "Desk"], path: "Benchmarks/StoreBench",
+        .executableTarget(name: "StoreBench", dependencies: ["Store", "Desk", "Transport"], path: "Benchmarks/StoreBench",
                           swiftSettings: settings),
         .executableTarget(name: "GatewayBench", dependencies: ["Gateway", "KB", "Core", "Store", "TestSupport", "IRCClient"],
                           path: "Benchmarks/GatewayBench", swiftSettings: settings),

@@ -121,6 +121,17 @@ func gatewayCPU(since before: [Int: Int], names: [Int: (name: String, switches: 
     return Double(total) / 1000 / Double(count)
 }
 
+/// With SWITCHBOARD_PERF_CTL=<fifo> (perf record's `--control fifo:<fifo> -D -1`):
+/// the profile is switched on for each measured page only — from the customer's
+/// last answer to the page read — so the conversation before it, the PIN
+/// hashing and the other phases stay out of it.
+let perfControl: FileHandle? = ProcessInfo.processInfo.environment["SWITCHBOARD_PERF_CTL"].flatMap {
+    FileHandle(forWritingAtPath: $0)
+}
+func perf(_ command: String) {
+    perfControl?.write(Data((command + "\n").utf8))
+}
+
 let server = try await NgircdServer.start()
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("gatewaybench-\(UUID().uuidString.prefix(8))").path
 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -196,12 +207,14 @@ for index in 1...pageCount {
         _ = HopTrace.take()
         traceStart.withLock { $0 = HopTrace.now() }
         let switches = contextSwitches()
+        perf("enable")
         let sent = ContinuousClock.now
         client.privmsg("switchboard", "1")
         _ = try client.expectMessage(from: "switchboard", containing: "is saved")
         return (sent, switches)
     }
     try await offload { pageArrived.wait() }
+    perf("disable")
     pageSwitches.append(Double(contextSwitches() - switchesBefore))
     let before = threadsBefore.withLock { $0 }
     var gateway = 0

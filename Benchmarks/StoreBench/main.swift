@@ -7,8 +7,9 @@
 // (b) durable ticket creation: one ticket (its `created` event in its row) + one page per
 //     transaction, through `SQLiteDeskStore.createTicket` (the store thread),
 //     one caller awaiting each — the gateway's case: its bot runtime (an
-//     actor on the cooperative pool, as the caller here) handles one input
-//     at a time, so it never creates two tickets at once;
+//     actor on the event loop's thread, as the caller here) handles one input
+//     at a time, so it never creates two tickets at once; "(b, pool)" is the
+//     same from an actor on the cooperative pool (the runtime before issue 12);
 // (b') the same statements on the caller's thread (no store thread), so
 //     (b) − (b') is what the hop to the store thread costs;
 // (c) the same from several concurrent callers, with the store thread's
@@ -24,7 +25,7 @@
 //     rows) in ONE transaction on the caller's thread, thread CPU time per
 //     ticket (the measure behind issue 12's "30 µs against 0.9 µs" and its
 //     10 µs target; it leaves out the commit, fdatasync and the thread hop).
-// `--paired-only` runs (a), (b), (b') and (e) only (for A/B comparisons);
+// `--paired-only` runs (a), (b), (b'), (b, pool) and (e) only (for A/B comparisons);
 // `--cpu-only` runs (e) only (no fdatasync: for A/B runs of the statements' CPU).
 // Every file lives in a fresh temporary directory that is deleted at the end.
 // Each number is the median of the runs; the table says how it was measured.
@@ -33,6 +34,7 @@ import Core
 import Desk
 import Foundation
 import Store
+import Transport
 
 struct Options {
     var runs = 5
@@ -248,18 +250,18 @@ final class RawInserter {
     }
 }
 
-/// (b'): creates tickets (ticket + event + one page each, one
-/// transaction each, one after the other) with `create`.
-@MainActor final class TicketCreator {
-    private let create: @MainActor (NewTicket, [PageDraft]) async throws -> Void
+/// The one timed loop of (b), its pool variant and (b'): creates tickets one
+/// after the other with the caller's `create`, timing each. It runs on its
+/// caller's executor (`nonisolated(nonsending)`), so the callers differ only
+/// in where they run and how they reach the statements, not in what is timed.
+final class CreationLoop {
     private var index = 0
     /// Seconds each ticket took (building it and its commit), in order.
     private(set) var latencies: [Double] = []
 
-    init(_ create: @escaping @MainActor (NewTicket, [PageDraft]) async throws -> Void) { self.create = create }
-
     /// Creates `tickets` tickets; returns the seconds taken.
-    func run(_ tickets: Int) async -> Double {
+    nonisolated(nonsending) func run(_ tickets: Int,
+                                     _ create: (NewTicket, [PageDraft]) async throws -> Void) async -> Double {
         let now = Date()
         let clock = ContinuousClock()
         let start = clock.now
@@ -276,33 +278,50 @@ final class RawInserter {
     }
 }
 
-/// (b) The caller of `createTicket`: an actor on the cooperative pool, as
-/// the gateway's bot runtime is. (A caller on the main actor would add two
-/// thread wake-ups per ticket — to the pool for the store's nonisolated
-/// call and back to the main thread — that the gateway does not have.)
-actor StoreCaller {
+/// (b'): creates tickets (ticket + event + one page each, one
+/// transaction each, one after the other) with `create`, on the main actor.
+@MainActor final class TicketCreator {
+    private let create: @MainActor (NewTicket, [PageDraft]) async throws -> Void
+    private let loop = CreationLoop()
+    var latencies: [Double] { loop.latencies }
+
+    init(_ create: @escaping @MainActor (NewTicket, [PageDraft]) async throws -> Void) { self.create = create }
+
+    /// Creates `tickets` tickets; returns the seconds taken.
+    func run(_ tickets: Int) async -> Double { await loop.run(tickets, create) }
+}
+
+/// (b) The caller of `createTicket`: an actor on the event loop's thread
+/// (`EventLoop.shared`), as the gateway's bot runtime is since issue 12 —
+/// the store's commit is the one hand-off, to the store's thread and back.
+actor LoopStoreCaller {
     private let store: SQLiteDeskStore
-    private var index = 0
-    /// Seconds each ticket took (building it and its commit), in order.
-    private(set) var latencies: [Double] = []
+    private let loop = CreationLoop()
+    var latencies: [Double] { loop.latencies }
+
+    nonisolated var unownedExecutor: UnownedSerialExecutor { EventLoop.shared.asUnownedSerialExecutor() }
 
     init(_ store: SQLiteDeskStore) { self.store = store }
 
     /// Creates `tickets` tickets one after the other; returns the seconds taken.
     func run(_ tickets: Int) async -> Double {
-        let now = Date()
-        let clock = ContinuousClock()
-        let start = clock.now
-        var last = start
-        for _ in 0..<tickets {
-            index += 1
-            let (ticket, pages) = sampleTicket(index, at: now)
-            do { _ = try await store.createTicket(ticket, pages: pages) } catch { fail("\(error)") }
-            let now = clock.now
-            latencies.append(seconds(now - last))
-            last = now
-        }
-        return seconds(last - start)
+        await loop.run(tickets) { ticket, pages in _ = try await self.store.createTicket(ticket, pages: pages) }
+    }
+}
+
+/// (b, pool) The same caller as a default actor on Swift's cooperative pool,
+/// as the bot runtime was before issue 12 (a labelled extra row: what the
+/// event loop changed for the store's hop).
+actor PoolStoreCaller {
+    private let store: SQLiteDeskStore
+    private let loop = CreationLoop()
+    var latencies: [Double] { loop.latencies }
+
+    init(_ store: SQLiteDeskStore) { self.store = store }
+
+    /// Creates `tickets` tickets one after the other; returns the seconds taken.
+    func run(_ tickets: Int) async -> Double {
+        await loop.run(tickets) { ticket, pages in _ = try await self.store.createTicket(ticket, pages: pages) }
     }
 }
 
@@ -492,33 +511,44 @@ var rawSides: [PairedSide] = []
 var createSides: [PairedSide] = []
 var directSides: [PairedSide] = []
 var directRatios: [Double] = []
-/// Seconds per commit of every run: (a), (b), (b').
-var latencies = (raw: [Double](), create: [Double](), direct: [Double]())
+var poolSides: [PairedSide] = []
+var poolRatios: [Double] = []
+/// Seconds per commit of every run: (a), (b), (b'), (b, pool).
+var latencies = (raw: [Double](), create: [Double](), direct: [Double](), pool: [Double]())
 var checkpoints = (background: 0, inline: 0, longestWAL: 0)
 for _ in 0..<(options.cpuOnly ? 0 : options.runs) {
     let rawPath = freshPath()
     let storePath = freshPath()
     let directPath = freshPath()
     let inserter = RawInserter(path: rawPath)
+    let poolPath = freshPath()
     let store = openStore(storePath)
+    let poolStore = openStore(poolPath)
     let db = await directConnection(directPath)
-    let creator = StoreCaller(store)
+    let creator = LoopStoreCaller(store)
+    let poolCreator = PoolStoreCaller(poolStore)
     let direct = TicketCreator { ticket, pages in
         _ = try db.transaction { try db.insertTicket(ticket, claim: nil, makePages: { _ in pages }) }
     }
     let rawSide = PairedSide { inserter.run($0) }
     let createSide = PairedSide { await creator.run($0) }
     let directSide = PairedSide { await direct.run($0) }
+    let poolSide = PairedSide { await poolCreator.run($0) }
     for round in 0..<max(1, options.commits / chunk) {
-        // Each side goes first, second and third in turn.
-        let sides = [rawSide, createSide, directSide]
-        let order = (0..<3).map { sides[($0 + round) % 3] }
+        // Each side goes first, second, third and fourth in turn.
+        let sides = [rawSide, createSide, directSide, poolSide]
+        let order = sides.indices.map { sides[($0 + round) % sides.count] }
         var elapsed: [ObjectIdentifier: Double] = [:]
         for side in order { elapsed[ObjectIdentifier(side)] = await side.chunk(chunk) }
         pairedRatios.append(elapsed[ObjectIdentifier(rawSide)]! / elapsed[ObjectIdentifier(createSide)]!)
         directRatios.append(elapsed[ObjectIdentifier(rawSide)]! / elapsed[ObjectIdentifier(directSide)]!)
+        poolRatios.append(elapsed[ObjectIdentifier(rawSide)]! / elapsed[ObjectIdentifier(poolSide)]!)
     }
     directSides.append(directSide)
+    poolSides.append(poolSide)
+    latencies.pool += await poolCreator.latencies
+    await poolStore.close()
+    removeDatabase(poolPath)
     latencies.raw += inserter.latencies
     latencies.create += await creator.latencies
     latencies.direct += direct.latencies
@@ -586,6 +616,13 @@ if !options.cpuOnly {
                         + "\(format(directCPU.all.user, 1)), kernel \(format(directCPU.all.system, 1)))",
                     how: "(b)'s statements in one transaction each straight on a connection, no store thread: (b) minus "
                         + "(b') is the hop's cost; ratio and CPU as for (b), over \(directCPU.commits) tickets"))
+    let poolCPU = cpuSummary(poolSides)
+    rows.append(Row(name: "(b, pool) (b) from the cooperative pool",
+                    value: "\(format(median(poolRatios), 2))x raw; CPU \(format(poolCPU.all.total, 1)) µs (user "
+                        + "\(format(poolCPU.all.user, 1)), kernel \(format(poolCPU.all.system, 1)))",
+                    how: "(b) with its caller a default actor on Swift's cooperative pool instead of the event loop "
+                        + "(the bot runtime before issue 12), own file; ratio and CPU as for (b), over "
+                        + "\(poolCPU.commits) tickets"))
     rows.append(Row(name: "    CPU per raw row commit",
                     value: "\(format(rawCPU.all.total, 1)) µs (user \(format(rawCPU.all.user, 1)), kernel "
                         + "\(format(rawCPU.all.system, 1)))",
@@ -595,12 +632,13 @@ if !options.cpuOnly {
         "\(format(cpu.voluntary, 2)) + \(format(cpu.involuntary, 2))"
     }
     rows.append(Row(name: "    context switches per commit",
-                    value: "(a) \(switches(rawCPU.all)), (b) \(switches(ticketCPU.all)), (b') \(switches(directCPU.all))",
+                    value: "(a) \(switches(rawCPU.all)), (b) \(switches(ticketCPU.all)), (b') \(switches(directCPU.all)), "
+                        + "(b, pool) \(switches(poolCPU.all))",
                     how: "voluntary (a thread waited: a wake-up, the disk) + involuntary (preempted), every thread of "
                         + "the process (getrusage), per commit; (b) − (b') is the hop's wake-ups"))
     rows.append(Row(name: "    time per commit",
                     value: "(a) \(latencySummary(latencies.raw)); (b) \(latencySummary(latencies.create)); "
-                        + "(b') \(latencySummary(latencies.direct))",
+                        + "(b') \(latencySummary(latencies.direct)); (b, pool) \(latencySummary(latencies.pool))",
                     how: "median / p99 / p99.9 / max of every commit of the runs (ticket: building it, the call and its commit, as "
                         + "the caller waits)"))
     if !options.pairedOnly {

@@ -284,9 +284,12 @@ public actor IRCClient<C: WallClock> {
     public func send(_ texts: [OutgoingText]) -> [(index: Int, error: any Error)] {
         var failures: [(index: Int, error: any Error)] = []
         let now = clock.date
-        for (index, text) in texts.enumerated() {
+        // By index, not `enumerated()`: the (offset, element) tuple of this
+        // generic class's nested type had its metadata looked up at run time
+        // on every call (on the page's path).
+        for index in texts.indices {
             do {
-                try queue(text, now: now)
+                try queue(texts[index], now: now)
             } catch {
                 failures.append((index, error))
             }

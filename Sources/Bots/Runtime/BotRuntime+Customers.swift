@@ -358,9 +358,12 @@ extension BotRuntime {
         if ticket.group == .contract { counters.ticketsCreatedContract += 1 } else { counters.ticketsCreatedNoContract += 1 }
         support.ticketCreated(ticket.number, group: ticket.group, in: conversation,
                               offerAt: ticket.group == .noContract ? now.addingTimeInterval(desk.messageOfferDelay) : nil)
+        // Only the tiers are captured: `[desk]` copied the whole desk
+        // configuration (every field retained and released) on the page's path.
+        let tiers = desk.tiers
         let told = creation.told(ticket, queuePosition: tickets.queue.position(of: ticket.number),
                                  language: conversation.language, texts: definitions.support, zone: desk.zone,
-                                 nick: { nick(of: $0) }, tierName: { [desk] in desk.tiers.tier($0)?.name })
+                                 nick: { nick(of: $0) }, tierName: { tiers.tier($0)?.name })
         if confirmation == nil { tellCustomer(ticket, told.text, told.values, lane: .urgent) }
         if let line = told.agents, let channel = pager.channel {
             say(ChatAction(network: pager.network, recipient: .channel(channel), text: line))
