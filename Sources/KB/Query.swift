@@ -235,20 +235,14 @@ extension SearchIndex {
             // Not a term, but the lexicon knows it: search its translations.
             let translations = translated(stems)
             if !translations.isEmpty {
-                clauses.append(QueryClause(word: token.key, alternatives: translations,
-                                           informativeness: translations.map(\.idf).max() ?? 0,
-                                           weight: 1, resolution: .translated,
-                                           missingShare: lexicon.isCommonWord(token.key) ? Tuning.commonWordMissing : 1))
+                clauses.append(searchedInstead(token, translations, resolution: .translated))
                 continue
             }
             // Not in the vocabulary either: its cognates in the other
             // language ("Konfiguration" in a KB of English articles).
             let cognates = cognates(of: token, stems: stems, ownIDF: nil)
             if !cognates.isEmpty {
-                clauses.append(QueryClause(word: token.key, alternatives: cognates,
-                                           informativeness: cognates.map(\.idf).max() ?? 0,
-                                           weight: 1, resolution: .cognate,
-                                           missingShare: lexicon.isCommonWord(token.key) ? Tuning.commonWordMissing : 1))
+                clauses.append(searchedInstead(token, cognates, resolution: .cognate))
                 continue
             }
             if token.key.utf8.count > Tuning.maximumWordLength {
@@ -469,6 +463,16 @@ extension SearchIndex {
                         resolution: QueryClause.Resolution) -> QueryClause {
         QueryClause(word: word, alternatives: withRelatives(own), informativeness: own.map(\.idf).max() ?? 0,
                     weight: 1, resolution: resolution)
+    }
+
+    /// The clause of a query word that is no index term, searched as the
+    /// terms it stands for instead (its translations or its cognates); a
+    /// common word missing from an article costs only its common share.
+    private func searchedInstead(_ token: TextAnalysis.Token, _ alternatives: [QueryClause.Alternative],
+                                 resolution: QueryClause.Resolution) -> QueryClause {
+        QueryClause(word: token.key, alternatives: alternatives, informativeness: alternatives.map(\.idf).max() ?? 0,
+                    weight: 1, resolution: resolution,
+                    missingShare: lexicon.isCommonWord(token.key) ? Tuning.commonWordMissing : 1)
     }
 
     /// One clause per part of a compound the vocabulary does not know whole.
