@@ -610,19 +610,21 @@ if !options.cpuOnly {
                         + "\(checkpoints.longestWAL) pages",
                     how: "the store's own (WALCheckpointer: background connection every 1,000 WAL pages, the committing "
                         + "connection at 4,000), over all tickets of (b)"))
-    let directCPU = cpuSummary(directSides)
-    rows.append(Row(name: "(b') the same on the caller's thread",
-                    value: "\(format(median(directRatios), 2))x raw; CPU \(format(directCPU.all.total, 1)) µs (user "
-                        + "\(format(directCPU.all.user, 1)), kernel \(format(directCPU.all.system, 1)))",
-                    how: "(b)'s statements in one transaction each straight on a connection, no store thread: (b) minus "
-                        + "(b') is the hop's cost; ratio and CPU as for (b), over \(directCPU.commits) tickets"))
-    let poolCPU = cpuSummary(poolSides)
-    rows.append(Row(name: "(b, pool) (b) from the cooperative pool",
-                    value: "\(format(median(poolRatios), 2))x raw; CPU \(format(poolCPU.all.total, 1)) µs (user "
-                        + "\(format(poolCPU.all.user, 1)), kernel \(format(poolCPU.all.system, 1)))",
-                    how: "(b) with its caller a default actor on Swift's cooperative pool instead of the event loop "
-                        + "(the bot runtime before issue 12), own file; ratio and CPU as for (b), over "
-                        + "\(poolCPU.commits) tickets"))
+    /// A row for (b) made another way: its ratio to raw and its CPU per ticket.
+    @MainActor func variantRow(_ name: String, ratios: [Double], cpu: (median: Double, all: CPUSample, commits: Int),
+                               how: String) -> Row {
+        Row(name: name,
+            value: "\(format(median(ratios), 2))x raw; CPU \(format(cpu.all.total, 1)) µs (user "
+                + "\(format(cpu.all.user, 1)), kernel \(format(cpu.all.system, 1)))",
+            how: how + "; ratio and CPU as for (b), over \(cpu.commits) tickets")
+    }
+    let directCPU = cpuSummary(directSides), poolCPU = cpuSummary(poolSides)
+    rows.append(variantRow("(b') the same on the caller's thread", ratios: directRatios, cpu: directCPU,
+                           how: "(b)'s statements in one transaction each straight on a connection, no store thread: "
+                               + "(b) minus (b') is the hop's cost"))
+    rows.append(variantRow("(b, pool) (b) from the cooperative pool", ratios: poolRatios, cpu: poolCPU,
+                           how: "(b) with its caller a default actor on Swift's cooperative pool instead of the event "
+                               + "loop (the bot runtime before issue 12), own file"))
     rows.append(Row(name: "    CPU per raw row commit",
                     value: "\(format(rawCPU.all.total, 1)) µs (user \(format(rawCPU.all.user, 1)), kernel "
                         + "\(format(rawCPU.all.system, 1)))",
