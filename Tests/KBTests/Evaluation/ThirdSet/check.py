@@ -1,11 +1,10 @@
 #!/usr/bin/env python3
-"""Checks the third KB evaluation set (this folder) for mistakes in the data
-and prints its counts, with ../check_set.py (which says what is checked); it
-does not search anything, so running it tells nothing about how well the KB
-search does on the set.
-
-Usage: python3 Tests/KBTests/Evaluation/ThirdSet/check.py   (exit status 1 on an error)
-"""
+# Checks the third KB evaluation set (this folder) for mistakes in the data and
+# prints its counts, with ../check_set.py (which says what is checked). It does
+# not search anything, so running it tells nothing about how well the KB search
+# does on the set.
+#
+# Usage: python3 Tests/KBTests/Evaluation/ThirdSet/check.py   (exit status 1 on an error)
 
 import pathlib
 import sys
