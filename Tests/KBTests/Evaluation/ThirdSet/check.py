@@ -10,6 +10,7 @@ import pathlib
 import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
+sys.dont_write_bytecode = True  # no __pycache__ beside the sets
 sys.path.insert(0, str(HERE.parent))
 import check_set  # noqa: E402
 
