@@ -311,6 +311,14 @@ public protocol ChatNetwork: Sendable {
     /// not leave after the lease ran out (issue 10). Networks that hand a
     /// line over at once need not implement it (the runtime checks before).
     func setDeliveryGate(_ gate: (@Sendable () -> Bool)?) async
+
+    /// How long a text this client sends again with the same transaction id
+    /// (``ChatAction/transactionID``, or the one an outbox entry's
+    /// ``ChatAction/deliveryID`` gives) is still shown once: within it, a
+    /// line re-sent after a restart cannot appear twice. Nil: the network
+    /// does not deduplicate (IRC, the console) — a line sent again is seen
+    /// again, so the bots send no line twice there.
+    var resendWindow: Duration? { get }
 }
 
 extension ChatNetwork {
@@ -323,4 +331,7 @@ extension ChatNetwork {
 
     /// Networks without a send queue of their own ignore it.
     public func setDeliveryGate(_ gate: (@Sendable () -> Bool)?) async {}
+
+    /// Networks that do not deduplicate say nil.
+    public var resendWindow: Duration? { nil }
 }

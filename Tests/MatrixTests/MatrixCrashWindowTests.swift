@@ -245,9 +245,9 @@ import Testing
         let storage: Dying
         let process: Process
 
-        /// Starts it and waits until it stored the batch's position `s2`
-        /// and `alsoUntil` holds.
-        static func start(on store: SQLiteDeskStore, in scene: Scene, fake: FakeHomeserver,
+        /// Starts it and waits until it stored the batch's position
+        /// (`position`) and `alsoUntil` holds.
+        static func start(on store: SQLiteDeskStore, in scene: Scene, fake: FakeHomeserver, position: String = "s2",
                           alsoUntil: (FakeHomeserver) -> Bool = { _ in true },
                           onHandled: @escaping @Sendable (ChatMessage) async -> Void = { _ in }) async throws
             -> RestartedProcess {
@@ -255,7 +255,7 @@ import Testing
             let process = try await MatrixCrashWindowTests.startProcess(
                 store: store, kbFolder: scene.kbFolder, fake: fake, storage: storage, clock: scene.clock,
                 config: scene.config, onHandled: onHandled)
-            await MatrixCrashWindowTests.waitFor { storage.positions.withLock { $0 } == ["s2"] && alsoUntil(fake) }
+            await MatrixCrashWindowTests.waitFor { storage.positions.withLock { $0 } == [position] && alsoUntil(fake) }
             return RestartedProcess(store: store, fake: fake, storage: storage, process: process)
         }
 
@@ -335,10 +335,11 @@ import Testing
 
     // MARK: - A crash right after a ticket's update
 
-    /// A homeserver whose `/sync` from `s1` brings `messages` (event id,
-    /// sender, room, text) and then holds; `m.direct` names the customer's
-    /// room `!dm` and Anna's `!anna`.
+    /// A homeserver whose `/sync` from `since` (`s1`, `s2`, …) brings
+    /// `messages` (event id, sender, room, text) and the next position, and
+    /// then holds; `m.direct` names the customer's room `!dm` and Anna's `!anna`.
     static func homeserver(_ messages: [(id: String, sender: String, room: String, text: String)],
+                           from since: String = "s1",
                            onSend: @escaping @Sendable (FakeHomeserver.Seen) -> Void = { _ in }) -> FakeHomeserver {
         var rooms: [String] = []
         var events: [String: [String]] = [:]
@@ -348,12 +349,13 @@ import Testing
                 #"{"type":"m.room.message","sender":"\#(message.sender)","event_id":"\#(message.id)","content":{"msgtype":"m.text","body":"\#(message.text)"}}"#)
         }
         let joined = rooms.map { #""\#($0)":{"timeline":{"events":[\#(events[$0]!.joined(separator: ","))]}}"# }
-        let batch = #"{"next_batch":"s2","rooms":{"join":{\#(joined.joined(separator: ","))}}}"#
+        let next = "s\(Int(since.dropFirst())! + 1)"
+        let batch = #"{"next_batch":"\#(next)","rooms":{"join":{\#(joined.joined(separator: ","))}}}"#
         let base = MatrixChatNetworkTests.homeserver()
         return FakeHomeserver { seen in
             if seen.method == "PUT" { onSend(seen) }
             return switch (seen.method, seen.path) {
-            case ("GET", "/sync"): seen.query["since"] == "s1" ? (200, json(batch)) : (FakeHomeserver.hold, ok)
+            case ("GET", "/sync"): seen.query["since"] == since ? (200, json(batch)) : (FakeHomeserver.hold, ok)
             case ("GET", "/user/@bot:example.org/account_data/m.direct"):
                 (200, json(#"{"@cust:example.org":["!dm:example.org"],"@anna:example.org":["!anna:example.org"]}"#))
             default: base.answerForTests(seen)
@@ -420,7 +422,9 @@ import Testing
     /// A customer's line on their open ticket is attached (and relayed) in
     /// the ticket's update; the process dies right after that commit,
     /// before anything else of the step is stored. Delivered again, the
-    /// line is not attached a second time; the next line is.
+    /// line is not attached a second time; the next line is (held in the
+    /// burst the first one started — the update stored the conversation
+    /// with it — and attached when that window ends).
     @Test func aFollowUpLineIsAttachedOnceWhenTheProcessDiesAfterItsUpdate() async throws {
         let scene = try Scene()
         defer { scene.remove() }
@@ -441,6 +445,8 @@ import Testing
         let restarted = try await RestartedProcess.start(
             on: second, in: scene,
             fake: Self.homeserver(Self.fromCustomer(Self.intake + [followUp, ("$6", "And now it is off")])))
+        scene.clock.advance(by: .seconds(5))
+        await restarted.process.runtime.fireDueTimers()
         let events = try await second.events(of: number)
         #expect(events.filter { $0.kind == .customerMessage }.compactMap(\.note) == [followUp.1, "And now it is off"],
                 "\(events)")
@@ -488,13 +494,14 @@ import Testing
     /// A customer's second line within the relay burst window is held back
     /// (kept in the conversation's snapshot, the message recorded as
     /// handled with it) and attached when the window ends, in the ticket's
-    /// update; the process dies right after that commit, before the
-    /// conversation without the held line was stored. After the restart
-    /// both messages are skipped as handled; what the held line does then
-    /// is what this test shows: it is attached a second time (a known
-    /// issue, not fixed yet; the test fails once it is, so the expectation
-    /// can leave `withKnownIssue`).
-    @Test func aLineHeldInABurstWhenTheProcessDiesAfterItsUpdate() async throws {
+    /// update; the process dies right after that commit. After the restart
+    /// both messages are skipped as handled, and the held line is not
+    /// attached again: the update saved the conversation without it in the
+    /// same transaction. Its relay to Anna was written to the outbox with
+    /// the update and reaches her once, after the restart. (Before the fix
+    /// the restored conversation still held the line and attached it again
+    /// at start — first, held, held — and its relay was lost.)
+    @Test func aLineHeldInABurstIsAttachedAndRelayedOnceWhenTheProcessDiesAfterItsUpdate() async throws {
         let scene = try Scene(annaOnMatrix: true)
         defer { scene.remove() }
         let first = try await scene.openFirstStore()
@@ -516,18 +523,26 @@ import Testing
             == [burst[0].1, burst[1].1])
         await firstProcess.end()
 
+        #expect(!Self.toAnna(firstProcess.fake).contains { $0.contains(burst[1].1) },
+                "the process died before the held line's relay went out")
+
+        // The batch's position was stored before the burst window ended.
+        #expect(firstProcess.storage.positions.withLock { $0 } == ["s2"])
         let second = try scene.openStore()
-        let restarted = try await RestartedProcess.start(on: second, in: scene,
-                                                         fake: Self.homeserver(Self.fromCustomer(burst)))
+        let restarted = try await RestartedProcess.start(
+            on: second, in: scene, fake: Self.homeserver([], from: "s2"), position: "s3",
+            alsoUntil: { Self.toAnna($0).contains { $0.contains(burst[1].1) } })
         scene.clock.advance(by: .seconds(5))
         await restarted.process.runtime.fireDueTimers()
         let notes = try await second.events(of: ticket).filter { $0.kind == .customerMessage }.compactMap(\.note)
-        // What happens (found here): the restored conversation still holds the
-        // line whose update was committed, and attaches it again at start
-        // ([first, held, held]); its relay to Anna from the first process is lost.
-        withKnownIssue("issue 9 (3): a held line is attached again after a crash right after its burst's update") {
-            #expect(notes == [burst[0].1, burst[1].1], "\(notes)")
+        #expect(notes == [burst[0].1, burst[1].1], "\(notes)")
+        // One event per transaction id: the held line's relay is one event.
+        var relays: [String: String] = [:]
+        for fake in [firstProcess.fake, restarted.fake] {
+            for (txn, body) in zip(Self.sendsToAnna(fake), Self.toAnna(fake)) { relays[txn] = body }
         }
+        #expect(relays.values.filter { $0.contains(burst[1].1) }.count == 1, "\(relays)")
+        #expect(relays.values.filter { $0.contains(burst[0].1) }.count == 1, "\(relays)")
         await restarted.stop()
         firstProcess.release()
         await timers.value

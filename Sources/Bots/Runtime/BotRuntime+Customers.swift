@@ -473,9 +473,26 @@ extension BotRuntime {
         }
         // The relay to the agent and the customer's acknowledgement go with
         // the update: through the outbox where the step records the line
-        // as handled (Matrix, which delivers it again after a crash), said
-        // directly after the commit otherwise.
+        // as handled (Matrix, which delivers it again after a crash) or the
+        // lines were held in a burst on such a network (their messages were
+        // recorded when held, and the update consumes them), said directly
+        // after the commit otherwise (IRC: a crash right after the commit
+        // may lose the relay, never repeat it).
         let repromptInterval = definitions.supportSettings.repromptInterval
+        // Persisted: the conversation as it stands after the attach — the
+        // burst's held lines gone — is saved in the update's transaction, so
+        // a crash right after the commit cannot attach them again at the
+        // restart (on any network).
+        // (The journal is told the store holds it, and told otherwise if the
+        // update does not commit.)
+        let expiry = definitions.supportSettings.conversationExpiry
+        let conversationAfter = { (ticket: Ticket) -> ConversationSnapshot? in
+            guard let stored = self.support.storedAfterAttaching(key, toAgent: ticket.assignee != nil, now: now,
+                                                                 repromptInterval: repromptInterval),
+                  let state = try? stored.encoded() else { return nil }
+            self.support.journal.holds(key, state: state)
+            return stored.snapshot(state: state, now: now, expiry: expiry)
+        }
         let relayAndReply = { [body, actions] (ticket: Ticket, _: Ticket) -> [CommittedLine] in
             var said: [CommittedLine] = []
             if let assignee = ticket.assignee {
@@ -518,14 +535,18 @@ extension BotRuntime {
             }
             return said
         }
-        switch await change(followUp.number, .customerMessage(body), by: owner, now: now, lines: relayAndReply) {
+        switch await change(followUp.number, .customerMessage(body), by: owner, now: now,
+                            lines: relayAndReply,
+                            linesThroughOutbox: deduplicatesResends(on: conversation.identity.network),
+                            conversation: conversationAfter) {
         case .done(let commit, _):
             // The conversation remembers what it was told (said above).
             _ = support.attached(key, toAgent: commit.ticket.assignee != nil, now: now, repromptInterval: repromptInterval)
         case .refused(let error):
+            support.journal.saveFailed(key)
             logger.warning("customer message not attached", ["ticket": followUp.number, "reason": error])
         case .notFound, .failed:
-            break
+            support.journal.saveFailed(key)
         }
     }
 

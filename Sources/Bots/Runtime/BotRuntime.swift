@@ -1006,6 +1006,14 @@ public actor BotRuntime<C: WallClock> {
         return desk.agents.agent { network.principal(message.principal, matchesMask: $0) }
     }
 
+    /// Whether `network` shows a text sent again with the same transaction id
+    /// once (``ChatNetwork/resendWindow``: Matrix), so a line written where
+    /// a crash cannot lose it (the outbox, a stored conversation) may be
+    /// sent again after a restart.
+    func deduplicatesResends(on network: String) -> Bool {
+        networks[network]?.resendWindow != nil
+    }
+
     /// Where agents are reached for a ticket from `network`: that network's
     /// agents' channel, else the first attached network that has one.
     func agentsPlace(for network: String) -> (network: String, channel: String?) {

@@ -156,6 +156,19 @@ extension SupportBot {
         return followUp.acknowledge(toAgent: toAgent, now: now, repromptInterval: repromptInterval)
     }
 
+    /// `key`'s conversation as it is stored once lines are attached to its
+    /// ticket (``attached(_:toAgent:now:repromptInterval:)`` done), without
+    /// changing it: the snapshot goes into the ticket's update, so the lines
+    /// a burst held are gone from the stored conversation in the commit that
+    /// attaches them.
+    func storedAfterAttaching(_ key: ConversationKey, toAgent: Bool, now: Date,
+                              repromptInterval: TimeInterval) -> StoredConversation? {
+        guard var conversation = conversations[key], case .ticket(var followUp) = conversation.phase else { return nil }
+        _ = followUp.acknowledge(toAgent: toAgent, now: now, repromptInterval: repromptInterval)
+        conversation.phase = .ticket(followUp)
+        return stored(conversation)
+    }
+
     /// A waiting non-contract customer may be offered to leave a message:
     /// the ticket, if the offer is still to be made.
     func offerPending(_ key: ConversationKey) -> FollowUp? {

@@ -238,7 +238,13 @@ struct SupportBot {
 
     /// What the store should hold of `key`'s conversation (nil: it ended).
     func stored(_ key: ConversationKey) -> StoredConversation? {
-        conversations[key]?.stored(offerAt: timers.deadline(of: .offer(key)), relayAt: timers.deadline(of: .relay(key)))
+        conversations[key].map(stored)
+    }
+
+    /// `conversation` as stored, with its pending offer and relay timers.
+    func stored(_ conversation: Conversation) -> StoredConversation {
+        let key = conversation.key
+        return conversation.stored(offerAt: timers.deadline(of: .offer(key)), relayAt: timers.deadline(of: .relay(key)))
     }
 
     /// The store calls that bring it up to date with the touched
