@@ -62,18 +62,32 @@ import Testing
     }
 
     /// One gateway process: the bots over `store`, the Matrix adapter on
-    /// `fake`. `onHandled` runs after the bots handled each message (the
-    /// adapter waits for it before it goes on).
-    struct Process {
-        let runtime: BotRuntime<ManualClock>
-        let network: MatrixChatNetwork<ManualClock>
+    /// `fake` (or, with a configuration, on `transport`). `onHandled` runs
+    /// after the bots handled each message (the adapter waits for it before
+    /// it goes on).
+    struct Process<C: WallClock> {
+        let runtime: BotRuntime<C>
+        let network: MatrixChatNetwork<C>
         let task: Task<Void, any Error>
     }
 
     static func startProcess(store: any DeskStore, kbFolder: URL, fake: FakeHomeserver,
                              storage: any MatrixStateStorage, clock: ManualClock, config: URL? = nil,
                              onHandled: @escaping @Sendable (ChatMessage) async -> Void = { _ in }) async throws
-        -> Process {
+        -> Process<ManualClock> {
+        let configuration = MatrixNetworkConfiguration(
+            homeserver: URL(string: "http://hs")!, userID: "@bot:example.org", credentials: .password("pw"),
+            rooms: [], invitesFrom: [":example.org"], encryptedRoomText: "encrypted")
+        return try await startProcess(store: store, kbFolder: kbFolder, configuration: configuration, transport: fake,
+                                      syncTransport: fake, storage: storage, clock: clock, config: config,
+                                      onHandled: onHandled)
+    }
+
+    static func startProcess<C: WallClock>(
+        store: any DeskStore, kbFolder: URL, configuration: MatrixNetworkConfiguration,
+        transport: any MatrixHTTPTransport, syncTransport: any MatrixHTTPTransport, storage: any MatrixStateStorage,
+        clock: C, config: URL? = nil, onHandled: @escaping @Sendable (ChatMessage) async -> Void = { _ in }
+    ) async throws -> Process<C> {
         let root = repositoryRoot
         let definitions = try BotDefinitions.load(folder: root.appendingPathComponent("bots"))
         let desk = try DeskFiles.load(DeskFiles.Paths(directory: (config ?? root.appendingPathComponent("config")).path,
@@ -84,11 +98,9 @@ import Testing
         let kb = ReloadableKnowledgeBase(folder: kbFolder, logger: .disabled)
         let runtime = BotRuntime(desk: desk, definitions: definitions, kb: kb, store: store, clock: clock,
                                  logger: .disabled)
-        let configuration = MatrixNetworkConfiguration(
-            homeserver: URL(string: "http://hs")!, userID: "@bot:example.org", credentials: .password("pw"),
-            rooms: [], invitesFrom: [":example.org"], encryptedRoomText: "encrypted")
-        let network = MatrixChatNetwork(name: "mx", configuration: configuration, transport: fake, syncTransport: fake,
-                                        storage: storage, deviceID: nil, clock: clock, logger: .disabled)
+        let network = MatrixChatNetwork(name: "mx", configuration: configuration, transport: transport,
+                                        syncTransport: syncTransport, storage: storage, deviceID: nil, clock: clock,
+                                        logger: .disabled)
         await runtime.attach(network, settings: NetworkBotSettings(name: "mx", hasAccounts: true, language: "en",
                                                                    addressesByAccount: true))
         try await runtime.start()
@@ -184,7 +196,7 @@ import Testing
         let crashing: CrashingDeskStore
         let storage: Dying
         let fake: FakeHomeserver
-        let process: Process
+        let process: Process<ManualClock>
 
         /// Starts it on the homeserver of ``homeserver(_:onSend:)`` with
         /// `messages`. It dies after the next commit of `crashAfter` — from
@@ -243,7 +255,7 @@ import Testing
         let store: SQLiteDeskStore
         let fake: FakeHomeserver
         let storage: Dying
-        let process: Process
+        let process: Process<ManualClock>
 
         /// Starts it and waits until it stored the batch's position
         /// (`position`) and `alsoUntil` holds.
@@ -546,6 +558,126 @@ import Testing
         await restarted.stop()
         firstProcess.release()
         await timers.value
+    }
+
+    // MARK: - An intake question committed, not yet sent
+
+    /// The transaction ids of the bot's sends to the customer's direct room.
+    static func sendsToCustomer(_ fake: FakeHomeserver) -> [String] {
+        fake.seen.filter { $0.method == "PUT" && $0.path.hasPrefix("/rooms/!dm:example.org/send/") }
+            .compactMap { $0.path.components(separatedBy: "/").last }
+    }
+
+    /// What the customer's room shows: one event per transaction id (the
+    /// homeserver keeps one per id and device), bodies in order of the first copy.
+    static func customerRoom(_ fakes: [FakeHomeserver]) -> [String] {
+        var seen: Set<String> = []
+        var shown: [String] = []
+        for fake in fakes {
+            for (txn, body) in zip(sendsToCustomer(fake), answers(fake)) where seen.insert(txn).inserted {
+                shown.append(body)
+            }
+        }
+        return shown
+    }
+
+    static let greetingAndNumber = "Hello! This is Nordlicht Systems support. I'll take down your request and get you "
+        + "to our team. What is your customer number? If you don't have one, just answer “none”."
+    static let askDescription = "Please describe your problem briefly: what isn't working, since when, is there an "
+        + "error message?"
+
+    /// The bots answered the customer's first line (the conversation with
+    /// the question and the line's record committed) and the process died
+    /// before the question left. The line is skipped after the restart (it
+    /// is recorded), so without more the customer would wait forever. The
+    /// question was kept in the stored conversation until sent: the
+    /// restarted process sends it, under the transaction id it was given,
+    /// and the customer's answer continues the intake.
+    /// (Fails without the kept question: nothing reaches the customer.)
+    @Test func anIntakeQuestionLostInACrashBeforeItWasSentIsAskedOnceAfterTheRestart() async throws {
+        let scene = try Scene()
+        defer { scene.remove() }
+        let first = try await scene.openFirstStore()
+        let hello = [("$1", "Hello, I need help")]
+        let firstProcess = try await FirstProcess.start(on: first, in: scene, messages: Self.fromCustomer(hello),
+                                                        crashAfter: "saveConversation", homeserverDiesToo: true)
+        await firstProcess.waitUntilDead()
+        #expect(firstProcess.isDead)
+        #expect(Self.answers(firstProcess.fake).isEmpty, "the process died before the question left")
+        await firstProcess.end()
+
+        let second = try scene.openStore()
+        let restarted = try await RestartedProcess.start(
+            on: second, in: scene, fake: Self.homeserver(Self.fromCustomer(hello + [("$2", "none")])),
+            alsoUntil: { Self.answers($0).count >= 2 })
+        #expect(Self.customerRoom([firstProcess.fake, restarted.fake]) == [Self.greetingAndNumber, Self.askDescription],
+                "\(Self.answers(restarted.fake))")
+        #expect(Self.sendsToCustomer(restarted.fake).first?.hasPrefix("sb-ask-") == true)
+        // Reported sent, it is no longer kept: a later restart sends nothing again.
+        var kept: String?
+        for _ in 0..<10_000 {
+            kept = try await second.conversations(unexpiredAt: scene.clock.date).first
+                .map { String(decoding: $0.state, as: UTF8.self) }
+            if kept?.contains("sb-ask-") == false { break }
+            await Task.yield()
+        }
+        #expect(kept?.contains("sb-ask-") == false, "\(kept ?? "")")
+        await restarted.stop()
+        firstProcess.release()
+    }
+
+    /// The question's `PUT` reached the homeserver and the process died
+    /// before its delivery was reported. After the restart it is sent again
+    /// under the same transaction id: the homeserver keeps one event, so
+    /// the customer sees the question once.
+    @Test func anIntakeQuestionSentJustBeforeTheCrashIsOneEventAfterTheRestart() async throws {
+        let scene = try Scene()
+        defer { scene.remove() }
+        let first = try await scene.openFirstStore()
+        let hello = [("$1", "Hello, I need help")]
+        let firstProcess = try await FirstProcess.start(
+            on: first, in: scene, messages: Self.fromCustomer(hello), homeserverDiesToo: true,
+            diesAtSend: { $0.path.hasPrefix("/rooms/!dm:example.org/send/") })
+        await firstProcess.waitUntilDead()
+        #expect(Self.answers(firstProcess.fake) == [Self.greetingAndNumber])
+        await firstProcess.end()
+
+        let second = try scene.openStore()
+        let restarted = try await RestartedProcess.start(
+            on: second, in: scene, fake: Self.homeserver(Self.fromCustomer(hello + [("$2", "none")])),
+            alsoUntil: { Self.answers($0).count >= 2 })
+        #expect(Self.sendsToCustomer(restarted.fake).first == Self.sendsToCustomer(firstProcess.fake).first,
+                "sent again under its transaction id")
+        #expect(Self.customerRoom([firstProcess.fake, restarted.fake]) == [Self.greetingAndNumber, Self.askDescription])
+        await restarted.stop()
+        firstProcess.release()
+    }
+
+    /// The gateway stayed down longer than the homeserver is sure to
+    /// deduplicate (``MatrixChatNetwork/resendWindow``): the question kept
+    /// since is not sent again blindly under its old id (a homeserver that
+    /// forgot it would show it twice without a word); it is said again with
+    /// an apology, under a new transaction id.
+    @Test func anIntakeQuestionKeptLongerThanTheResendWindowIsAskedAgainWithAnApology() async throws {
+        let scene = try Scene()
+        defer { scene.remove() }
+        let first = try await scene.openFirstStore()
+        let hello = [("$1", "Hello, I need help")]
+        let firstProcess = try await FirstProcess.start(on: first, in: scene, messages: Self.fromCustomer(hello),
+                                                        crashAfter: "saveConversation", homeserverDiesToo: true)
+        await firstProcess.waitUntilDead()
+        await firstProcess.end()
+        scene.clock.advance(by: .seconds(21 * 60))
+
+        let second = try scene.openStore()
+        let restarted = try await RestartedProcess.start(
+            on: second, in: scene, fake: Self.homeserver(Self.fromCustomer(hello)),
+            alsoUntil: { !Self.answers($0).isEmpty })
+        #expect(Self.answers(restarted.fake) == [
+            "Sorry for the wait – I was restarted, and my last message may not have reached you:\n"
+                + Self.greetingAndNumber])
+        await restarted.stop()
+        firstProcess.release()
     }
 
     /// An agent's `!next` takes a ticket in the ticket's update; the process

@@ -102,6 +102,7 @@ extension BotRuntime {
 
     func perform(_ effects: [IntakeEffect], key: ConversationKey, now: Date) async {
         support.journal.touch(key)  // Persisted: the intake changed (a PIN result, a line, `!lang`)
+        var keptThisStep = false
         for effect in effects {
             guard let conversation = support.conversations[key] else { return }
             let identity = conversation.identity
@@ -109,8 +110,18 @@ extension BotRuntime {
             case .say(let text):
                 // The intake's questions: one still queued when the customer
                 // answers again is replaced by the newer one.
-                say(ChatAction(network: identity.network, recipient: .user(identity.nick), text: text,
-                               replaceKey: Self.promptKey(conversation)))
+                var action = ChatAction(network: identity.network, recipient: .user(identity.nick), text: text,
+                                        replaceKey: Self.promptKey(conversation))
+                // Persisted: on a network that deduplicates texts sent again,
+                // the text is kept in the stored conversation (written before
+                // the step's lines go out) under its own transaction id until
+                // it is reported sent: a crash before it left cannot lose the
+                // question — the restart sends it again (``resendPending``).
+                if !text.isEmpty, deduplicatesResends(on: identity.network) {
+                    action.transactionID = support.keepUntilSent(text, key: key, now: now, newStep: !keptThisStep)
+                    keptThisStep = true
+                }
+                say(action)
             case .verifyPIN(let number, let pin):
                 await startPINCheck(key: key, serial: conversation.serial, number: number, pin: pin)
             case .pinFailed(let number):

@@ -321,6 +321,8 @@ public actor BotRuntime<C: WallClock> {
             await pageFailed(PageID(rawValue: id), reason: reason, now: now)
         case .withheld(let id, let reason):
             pageWithheld(PageID(rawValue: id), reason: reason, now: now)
+        case .sent(let transactionID, _):
+            support.sent(transactionID: transactionID)
         }
     }
 

@@ -60,8 +60,10 @@ extension SupportBot {
     /// to leave a message.
     mutating func ticketCreated(_ number: TicketNumber, group: CustomerGroup, in conversation: Conversation,
                                 offerAt: Date? = nil) {
+        dropPending(conversation.key)  // The confirmation follows the intake's last texts
         var conversation = conversation
         conversation.phase = .ticket(FollowUp(number: number, group: group))
+        conversation.pending = []
         conversations[conversation.key] = conversation
         conversationOfTicket[number] = conversation.key
         if let offerAt { timers.set(.offer(conversation.key), at: offerAt) }
@@ -126,6 +128,7 @@ extension SupportBot {
                            rewrite: Bool) {
         let key = conversation.key
         started(conversation)
+        for text in conversation.pending { pendingOwners[text.transactionID] = key }
         timers.set(.idle(key), at: idleAt)
         if let offerAt { timers.set(.offer(key), at: offerAt) }
         if let relayAt { timers.set(.relay(key), at: relayAt) }
