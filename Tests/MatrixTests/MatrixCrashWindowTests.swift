@@ -586,6 +586,31 @@ import Testing
     static let askDescription = "Please describe your problem briefly: what isn't working, since when, is there an "
         + "error message?"
 
+    static let hello = [("$1", "Hello, I need help")]
+
+    /// The first process gets the customer's first line and dies: after the
+    /// step's commit (the conversation with the question, the line
+    /// recorded), or with `atSend` when the question reaches the homeserver
+    /// (before its delivery is recorded). Nothing more of it reaches the
+    /// homeserver.
+    static func firstLineThenCrash(in scene: Scene, atSend: Bool = false) async throws -> FirstProcess {
+        let first = try await scene.openFirstStore()
+        let toTheCustomer: @Sendable (FakeHomeserver.Seen) -> Bool = { $0.path.hasPrefix("/rooms/!dm:example.org/send/") }
+        let process = try await FirstProcess.start(
+            on: first, in: scene, messages: fromCustomer(hello), crashAfter: atSend ? nil : "saveConversation",
+            homeserverDiesToo: true, diesAtSend: atSend ? toTheCustomer : nil)
+        await process.waitUntilDead()
+        return process
+    }
+
+    /// The restart after ``firstLineThenCrash(in:atSend:)``: the same batch
+    /// again, with the customer's answer "none"; waits for two texts to them.
+    static func restartWhereTheCustomerAnswersNone(in scene: Scene) async throws -> RestartedProcess {
+        try await RestartedProcess.start(on: try scene.openStore(), in: scene,
+                                         fake: homeserver(fromCustomer(hello + [("$2", "none")])),
+                                         alsoUntil: { answers($0).count >= 2 })
+    }
+
     /// The bots answered the customer's first line (the conversation with
     /// the question and the line's record committed) and the process died
     /// before the question left. The line is skipped after the restart (it
@@ -597,26 +622,18 @@ import Testing
     @Test func anIntakeQuestionLostInACrashBeforeItWasSentIsAskedOnceAfterTheRestart() async throws {
         let scene = try Scene()
         defer { scene.remove() }
-        let first = try await scene.openFirstStore()
-        let hello = [("$1", "Hello, I need help")]
-        let firstProcess = try await FirstProcess.start(on: first, in: scene, messages: Self.fromCustomer(hello),
-                                                        crashAfter: "saveConversation", homeserverDiesToo: true)
-        await firstProcess.waitUntilDead()
-        #expect(firstProcess.isDead)
+        let firstProcess = try await Self.firstLineThenCrash(in: scene)
         #expect(Self.answers(firstProcess.fake).isEmpty, "the process died before the question left")
         await firstProcess.end()
 
-        let second = try scene.openStore()
-        let restarted = try await RestartedProcess.start(
-            on: second, in: scene, fake: Self.homeserver(Self.fromCustomer(hello + [("$2", "none")])),
-            alsoUntil: { Self.answers($0).count >= 2 })
+        let restarted = try await Self.restartWhereTheCustomerAnswersNone(in: scene)
         #expect(Self.customerRoom([firstProcess.fake, restarted.fake]) == [Self.greetingAndNumber, Self.askDescription],
                 "\(Self.answers(restarted.fake))")
         #expect(Self.sendsToCustomer(restarted.fake).first?.hasPrefix("sb-ask-") == true)
         // Reported sent, it is no longer kept: a later restart sends nothing again.
         var kept: String?
         for _ in 0..<10_000 {
-            kept = try await second.conversations(unexpiredAt: scene.clock.date).first
+            kept = try await restarted.store.conversations(unexpiredAt: scene.clock.date).first
                 .map { String(decoding: $0.state, as: UTF8.self) }
             if kept?.contains("sb-ask-") == false { break }
             await Task.yield()
@@ -633,19 +650,11 @@ import Testing
     @Test func anIntakeQuestionSentJustBeforeTheCrashIsOneEventAfterTheRestart() async throws {
         let scene = try Scene()
         defer { scene.remove() }
-        let first = try await scene.openFirstStore()
-        let hello = [("$1", "Hello, I need help")]
-        let firstProcess = try await FirstProcess.start(
-            on: first, in: scene, messages: Self.fromCustomer(hello), homeserverDiesToo: true,
-            diesAtSend: { $0.path.hasPrefix("/rooms/!dm:example.org/send/") })
-        await firstProcess.waitUntilDead()
+        let firstProcess = try await Self.firstLineThenCrash(in: scene, atSend: true)
         #expect(Self.answers(firstProcess.fake) == [Self.greetingAndNumber])
         await firstProcess.end()
 
-        let second = try scene.openStore()
-        let restarted = try await RestartedProcess.start(
-            on: second, in: scene, fake: Self.homeserver(Self.fromCustomer(hello + [("$2", "none")])),
-            alsoUntil: { Self.answers($0).count >= 2 })
+        let restarted = try await Self.restartWhereTheCustomerAnswersNone(in: scene)
         #expect(Self.sendsToCustomer(restarted.fake).first == Self.sendsToCustomer(firstProcess.fake).first,
                 "sent again under its transaction id")
         #expect(Self.customerRoom([firstProcess.fake, restarted.fake]) == [Self.greetingAndNumber, Self.askDescription])
@@ -661,21 +670,17 @@ import Testing
     @Test func anIntakeQuestionKeptLongerThanTheResendWindowIsAskedAgainWithAnApology() async throws {
         let scene = try Scene()
         defer { scene.remove() }
-        let first = try await scene.openFirstStore()
-        let hello = [("$1", "Hello, I need help")]
-        let firstProcess = try await FirstProcess.start(on: first, in: scene, messages: Self.fromCustomer(hello),
-                                                        crashAfter: "saveConversation", homeserverDiesToo: true)
-        await firstProcess.waitUntilDead()
+        let firstProcess = try await Self.firstLineThenCrash(in: scene)
         await firstProcess.end()
         scene.clock.advance(by: .seconds(21 * 60))
 
-        let second = try scene.openStore()
         let restarted = try await RestartedProcess.start(
-            on: second, in: scene, fake: Self.homeserver(Self.fromCustomer(hello)),
+            on: try scene.openStore(), in: scene, fake: Self.homeserver(Self.fromCustomer(Self.hello)),
             alsoUntil: { !Self.answers($0).isEmpty })
         #expect(Self.answers(restarted.fake) == [
             "Sorry for the wait – I was restarted, and my last message may not have reached you:\n"
                 + Self.greetingAndNumber])
+        #expect(Self.sendsToCustomer(restarted.fake).first?.hasPrefix("sb-ask-") == true)
         await restarted.stop()
         firstProcess.release()
     }
