@@ -171,9 +171,17 @@ public struct ChatAction: Sendable, Hashable {
     /// has already answered again (a re-prompt, an outdated question) is not
     /// sent late. Nil: nothing is replaced.
     public var replaceKey: String?
+    /// An id the bots chose for this text, unique to it, so that sending it
+    /// again after a restart is one message where the network deduplicates
+    /// (``ChatNetwork/resendWindow``; Matrix: the event's transaction id on
+    /// this device). The adapter reports ``ChatDelivery/sent(transactionID:at:)``
+    /// once the text is written. Nil: the adapter picks the id (from the
+    /// `deliveryID` for an outbox entry).
+    public var transactionID: String?
 
     public init(network: String, recipient: ChatRecipient, text: String, lane: ChatLane = .normal,
-                isNotice: Bool = false, deliveryID: Int64? = nil, expiresAt: Date? = nil, replaceKey: String? = nil) {
+                isNotice: Bool = false, deliveryID: Int64? = nil, expiresAt: Date? = nil, replaceKey: String? = nil,
+                transactionID: String? = nil) {
         self.network = network
         self.recipient = recipient
         self.text = text
@@ -182,6 +190,7 @@ public struct ChatAction: Sendable, Hashable {
         self.deliveryID = deliveryID
         self.expiresAt = expiresAt
         self.replaceKey = replaceKey
+        self.transactionID = transactionID
     }
 }
 
@@ -197,6 +206,9 @@ public enum ChatDelivery: Sendable, Hashable {
     /// queue). Not a failure of the page: it stays pending for whoever
     /// holds the lease (issue 10).
     case withheld(id: Int64, reason: String)
+    /// A text with a ``ChatAction/transactionID`` (and no delivery id) was
+    /// written to the network.
+    case sent(transactionID: String, at: Date)
 }
 
 /// Whether a network can carry the bots' lines now.
@@ -311,6 +323,14 @@ public protocol ChatNetwork: Sendable {
     /// not leave after the lease ran out (issue 10). Networks that hand a
     /// line over at once need not implement it (the runtime checks before).
     func setDeliveryGate(_ gate: (@Sendable () -> Bool)?) async
+
+    /// How long a text this client sends again with the same transaction id
+    /// (``ChatAction/transactionID``, or the one an outbox entry's
+    /// ``ChatAction/deliveryID`` gives) is still shown once: within it, a
+    /// line re-sent after a restart cannot appear twice. Nil: the network
+    /// does not deduplicate (IRC, the console) — a line sent again is seen
+    /// again, so the bots send no line twice there.
+    var resendWindow: Duration? { get }
 }
 
 extension ChatNetwork {
@@ -323,4 +343,7 @@ extension ChatNetwork {
 
     /// Networks without a send queue of their own ignore it.
     public func setDeliveryGate(_ gate: (@Sendable () -> Bool)?) async {}
+
+    /// Networks that do not deduplicate say nil.
+    public var resendWindow: Duration? { nil }
 }

@@ -86,9 +86,16 @@ public protocol TicketRecordStore: Sendable {
     /// handled at `ticket.updatedAt` in the same transaction
     /// (``HandledMessage``), so a message delivered again after a crash that
     /// followed the commit is skipped — not attached or applied twice.
+    ///
+    /// `conversation` is the snapshot of the customer conversation the
+    /// change comes from, as it stands once the change is made (saved as
+    /// ``ConversationStore/saveConversation(_:)`` does, in the same
+    /// transaction): lines a conversation held back and now attaches are
+    /// gone from it in the same commit that attaches them, so a crash right
+    /// after the commit cannot attach them a second time at the restart.
     func updateTicket(
         _ ticket: Ticket, expectedVersion: Int64, events: [TicketEvent], pages: [PageDraft], cancelUnsentPages: Bool,
-        handledMessages: [HandledMessage]
+        handledMessages: [HandledMessage], conversation: ConversationSnapshot?
     ) async throws -> TicketCommit
 }
 
@@ -318,10 +325,12 @@ extension TicketRecordStore {
     /// Updates `stored` to `ticket`, based on the version it was read at.
     public func update(
         _ stored: StoredTicket, to ticket: Ticket, events: [TicketEvent], pages: [PageDraft] = [],
-        cancelUnsentPages: Bool = false, handledMessages: [HandledMessage] = []
+        cancelUnsentPages: Bool = false, handledMessages: [HandledMessage] = [],
+        conversation: ConversationSnapshot? = nil
     ) async throws -> TicketCommit {
         try await updateTicket(ticket, expectedVersion: stored.version, events: events, pages: pages,
-                               cancelUnsentPages: cancelUnsentPages, handledMessages: handledMessages)
+                               cancelUnsentPages: cancelUnsentPages, handledMessages: handledMessages,
+                               conversation: conversation)
     }
 
     /// An update that records no chat message (a timer's, a tool's).
@@ -329,7 +338,7 @@ extension TicketRecordStore {
         _ ticket: Ticket, expectedVersion: Int64, events: [TicketEvent], pages: [PageDraft], cancelUnsentPages: Bool
     ) async throws -> TicketCommit {
         try await updateTicket(ticket, expectedVersion: expectedVersion, events: events, pages: pages,
-                               cancelUnsentPages: cancelUnsentPages, handledMessages: [])
+                               cancelUnsentPages: cancelUnsentPages, handledMessages: [], conversation: nil)
     }
 }
 

@@ -167,6 +167,12 @@ public final class MatrixChatNetwork<C: WallClock>: ChatNetwork {
     /// with the same transaction id from the same device.
     public func setDeliveryGate(_ gate: (@Sendable () -> Bool)?) async { await engine.setDeliveryGate(gate) }
 
+    /// The homeserver keeps one event per transaction id and device (the
+    /// device id is reused across restarts). The client-server API sets no
+    /// minimum time; Synapse keeps the id for at least 30 minutes in memory
+    /// and 24 hours in its database. 20 minutes stays inside both.
+    public var resendWindow: Duration? { .seconds(20 * 60) }
+
     public func run(events: @escaping @Sendable (ChatEvent) async -> Void,
                     deliveries: @escaping @Sendable (ChatDelivery) async -> Void) async throws {
         try await engine.run(events: events, deliveries: deliveries)

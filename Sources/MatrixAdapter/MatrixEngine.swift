@@ -575,7 +575,11 @@ actor MatrixEngine<C: WallClock> {
         case .sent:
             backoff.succeeded()
             queue.remove(at: position)
-            if let id = item.action.deliveryID { report(.delivered(id: id, at: clock.date)) }
+            if let id = item.action.deliveryID {
+                report(.delivered(id: id, at: clock.date))
+            } else if let txn = item.action.transactionID {
+                report(.sent(transactionID: txn, at: clock.date))
+            }
         case .refused(let reason):
             queue.remove(at: position)
             logger.warning("cannot send", ["to": item.action.recipient.description, "error": reason])
@@ -617,7 +621,8 @@ actor MatrixEngine<C: WallClock> {
             mentionable.remove(configuration.userID)
             let content = MatrixMessageFormat.content(action.text, mentionable: mentionable, alert: alert)
             sequence += 1
-            let txn = MatrixMessageFormat.transactionID(deliveryID: action.deliveryID, run: runID, sequence: sequence)
+            let txn = action.transactionID
+                ?? MatrixMessageFormat.transactionID(deliveryID: action.deliveryID, run: runID, sequence: sequence)
             try await client.send(room: room, type: "m.room.message", transactionID: txn, content: content)
             return .sent
         } catch let error as MatrixError where error.status == 403 {

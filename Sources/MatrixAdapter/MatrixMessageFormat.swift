@@ -117,9 +117,10 @@ public enum MatrixMessageFormat {
         return "@\(local):\(server)"
     }
 
-    /// The transaction id of a text: a page's is derived from its outbox id
-    /// alone, so the same page sent again after a crash (same device) is
-    /// one event; any other text gets one unique to this run.
+    /// The transaction id of a text the bots gave none
+    /// (``Bots/ChatAction/transactionID``): a page's is derived from its
+    /// outbox id alone, so the same page sent again after a crash (same
+    /// device) is one event; any other text gets one unique to this run.
     public static func transactionID(deliveryID: Int64?, run: String, sequence: UInt64) -> String {
         if let deliveryID { return "sb-page-\(deliveryID)" }
         return "sb-\(run)-\(sequence)"

@@ -62,11 +62,12 @@ extension DatabaseDeskStore {
 
     public func updateTicket(
         _ ticket: Ticket, expectedVersion: Int64, events: [TicketEvent], pages: [PageDraft], cancelUnsentPages: Bool,
-        handledMessages: [HandledMessage]
+        handledMessages: [HandledMessage], conversation: ConversationSnapshot?
     ) async throws -> TicketCommit {
         try await write(singleStatement: false) { db in
             try db.updateTicket(ticket, expectedVersion: expectedVersion, events: events, pages: pages,
-                                cancelUnsentPages: cancelUnsentPages, handledMessages: handledMessages)
+                                cancelUnsentPages: cancelUnsentPages, handledMessages: handledMessages,
+                                conversation: conversation)
         }
     }
 

@@ -27,7 +27,7 @@ extension StoreDatabase {
 
     public func updateTicket(
         _ ticket: Ticket, expectedVersion: Int64, events: [TicketEvent], pages: [PageDraft], cancelUnsentPages: Bool,
-        handledMessages: [HandledMessage] = []
+        handledMessages: [HandledMessage] = [], conversation: ConversationSnapshot? = nil
     ) throws -> TicketCommit {
         let number = ticket.number
         if let stray = events.first(where: { $0.ticket != number }) {
@@ -78,6 +78,7 @@ extension StoreDatabase {
         }
         let records = try insertPages(pages, ticket: number)
         try insertHandledMessages(handledMessages, at: ticket.updatedAt)
+        if let conversation { try saveConversation(conversation) }
         return TicketCommit(stored: stored, pages: records)
     }
 

@@ -2,6 +2,7 @@
 import Core
 import Desk
 import Foundation
+import Synchronization
 import Testing
 
 /// Conversations survive a restart (issue 8 item 4): after a crash the
@@ -98,6 +99,39 @@ import Testing
         let out = await h.say("2", from: alice)
         #expect(out.to("alice") == ["Ich habe das an Ihr Ticket #1 angehängt."], "the line goes to the ticket")
         #expect(try await h.openTickets().count == 1, "no second ticket")
+    }
+
+    /// A customer's second line within the relay burst window is held (in
+    /// the stored conversation) and attached when the window ends; the
+    /// gateway dies right after that update's commit. On IRC nothing is
+    /// delivered again, but the stored conversation is restored: it must not
+    /// still hold the line (it would be attached a second time at the
+    /// restart). The update saves the conversation in its own transaction.
+    /// (Fails with the update's snapshot left out: first, held, held.)
+    @Test func aLineHeldInABurstIsAttachedOnceWhenTheGatewayDiesRightAfterItsUpdate() async throws {
+        let stores = InterleavingStores()
+        let h = try await Harness(wrapStore: stores.wrap)
+        let ticket = try await h.ticketWithoutContract("nora")
+        let nora = h.customer("nora", account: "nora")
+        await h.say("Jetzt blinkt auch die zweite Box", from: nora)
+        await h.say("und der Lüfter ist laut", from: nora)  // within the burst window: held
+        // What the store holds right after the burst's update committed.
+        let leftByTheCrash = Mutex<[ConversationSnapshot]>([])
+        let at = h.clock.date.addingTimeInterval(60)
+        try stores.current().afterNextUpdate { base in
+            let stored = (try? await base.conversations(unexpiredAt: at)) ?? []
+            leftByTheCrash.withLock { $0 = stored }
+        }
+        await h.advance(minutes: 0.1)  // the burst window (3 s) ends: the held line is attached
+        let crashed = leftByTheCrash.withLock { $0 }
+        #expect(crashed.count == 1)
+        // The crash: nothing the step wrote after that commit is in the store.
+        for snapshot in crashed { try await h.store.saveConversation(snapshot) }
+
+        try await h.restart()
+        await h.advance(minutes: 0.1)
+        let notes = try await h.store.events(of: ticket.number).filter { $0.kind == .customerMessage }.compactMap(\.note)
+        #expect(notes == ["Jetzt blinkt auch die zweite Box", "und der Lüfter ist laut"], "\(notes)")
     }
 
     @Test func aConversationFollowsANickChangeIntoTheStore() async throws {

@@ -27,6 +27,7 @@ final class InterleavingStores: Sendable {
 final class InterleavingStore: DeskStore {
     let base: SQLiteDeskStore
     private let beforeUpdate = Mutex<(@Sendable (SQLiteDeskStore) async -> Void)?>(nil)
+    private let afterUpdate = Mutex<(@Sendable (SQLiteDeskStore) async -> Void)?>(nil)
 
     private let ticketReads = Mutex<(count: Int, hook: (@Sendable (Int) async -> Void)?)>((0, nil))
 
@@ -46,15 +47,29 @@ final class InterleavingStore: DeskStore {
         beforeUpdate.withLock { $0 = body }
     }
 
+    /// Runs `body` once, right after the next update committed (what a
+    /// crash right then would leave in the store).
+    func afterNextUpdate(_ body: @escaping @Sendable (SQLiteDeskStore) async -> Void) {
+        afterUpdate.withLock { $0 = body }
+    }
+
     func updateTicket(_ ticket: Ticket, expectedVersion: Int64, events: [TicketEvent], pages: [PageDraft],
-                      cancelUnsentPages: Bool, handledMessages: [HandledMessage]) async throws -> TicketCommit {
+                      cancelUnsentPages: Bool, handledMessages: [HandledMessage],
+                      conversation: ConversationSnapshot?) async throws -> TicketCommit {
         let body = beforeUpdate.withLock { hook -> (@Sendable (SQLiteDeskStore) async -> Void)? in
             defer { hook = nil }
             return hook
         }
         await body?(base)
-        return try await base.updateTicket(ticket, expectedVersion: expectedVersion, events: events, pages: pages,
-                                           cancelUnsentPages: cancelUnsentPages, handledMessages: handledMessages)
+        let commit = try await base.updateTicket(ticket, expectedVersion: expectedVersion, events: events,
+                                                 pages: pages, cancelUnsentPages: cancelUnsentPages,
+                                                 handledMessages: handledMessages, conversation: conversation)
+        let after = afterUpdate.withLock { hook -> (@Sendable (SQLiteDeskStore) async -> Void)? in
+            defer { hook = nil }
+            return hook
+        }
+        await after?(base)
+        return commit
     }
 
     func createTicket(_ ticket: NewTicket, claimingPagesFor claim: LeaseClaim?,

@@ -53,10 +53,12 @@ final class CrashingDeskStore: DeskStore {
     }
 
     func updateTicket(_ ticket: Ticket, expectedVersion: Int64, events: [TicketEvent], pages: [PageDraft],
-                      cancelUnsentPages: Bool, handledMessages: [HandledMessage]) async throws -> TicketCommit {
+                      cancelUnsentPages: Bool, handledMessages: [HandledMessage],
+                      conversation: ConversationSnapshot?) async throws -> TicketCommit {
         try await call {
             try await base.updateTicket(ticket, expectedVersion: expectedVersion, events: events, pages: pages,
-                                        cancelUnsentPages: cancelUnsentPages, handledMessages: handledMessages)
+                                        cancelUnsentPages: cancelUnsentPages, handledMessages: handledMessages,
+                                           conversation: conversation)
         }
     }
     func createTicket(_ ticket: NewTicket, claimingPagesFor claim: LeaseClaim?,

@@ -82,6 +82,37 @@ import Testing
         }
     }
 
+    /// A customer's lines attached to their ticket: the update saves the
+    /// conversation as it stands after them (the lines a burst held gone) in
+    /// its own transaction; a conflicting update saves neither, so the
+    /// stored conversation still holds the lines to attach.
+    @Test(arguments: StoreContract.implementations)
+    func aTicketsUpdateSavesItsConversationInItsTransactionAndAConflictingOneSavesNone(
+        _ implementation: StoreUnderTest
+    ) async throws {
+        try await StoreContract.with(implementation) { store, reopen async throws in
+            let created = try await store.createTicket(newTicket(1))
+            let holding = StoreContractConversationTests.snapshot("alice", "holds a line")
+            try await store.saveConversation(holding)
+            var attached = created.ticket
+            attached.updatedAt = monday.addingTimeInterval(5)
+            let line = TicketEvent(ticket: created.number, at: attached.updatedAt, actor: .customer("alice"),
+                                   kind: .customerMessage, note: "and the fan is loud")
+            let done = try await store.update(created.stored, to: attached, events: [line],
+                                              conversation: StoreContractConversationTests.snapshot("alice", "holds none"))
+            // A stale update (its version was read before the one above) saves no conversation.
+            await #expect(throws: TicketStoreError.self) {
+                try await store.update(created.stored, to: attached, events: [line],
+                                       conversation: StoreContractConversationTests.snapshot("alice", "stale"))
+            }
+            let reopened = try await reopen()
+            #expect(try await reopened.conversations(unexpiredAt: monday).map(\.state) == [Data("holds none".utf8)])
+            #expect(try await reopened.events(of: created.number).filter { $0.kind == .customerMessage }.map(\.note)
+                == ["and the fan is loud"])
+            #expect(done.stored.version == created.stored.version + 1)
+        }
+    }
+
     /// An agent command's lines are notices written with its update
     /// (``PageDraft/commandAnswerStep``, ``PageDraft/customerNoticeStep``):
     /// every command on a ticket has its own, so a notice's step may be

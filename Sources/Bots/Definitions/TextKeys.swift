@@ -39,6 +39,9 @@ public enum SupportText: String, BotTextKey {
     case busy
     /// Said once in an encrypted Matrix room (the bot cannot read it): ask for an unencrypted direct chat.
     case encryptedRoom
+    /// Before the intake's last text, sent again after a restart when it was never reported sent and is older
+    /// than the network deduplicates (so it may have reached the customer after all).
+    case resentAfterRestart
 
     public var placeholders: [String] {
         switch self {
@@ -73,7 +76,7 @@ public enum SupportText: String, BotTextKey {
         case .channelRedirect: ["nick"]
         case .unknownCommand: ["command"]
         case .pinLockedClaimed: ["number"]
-        case .pinBusy, .pinUnavailable, .busy, .encryptedRoom: []
+        case .pinBusy, .pinUnavailable, .busy, .encryptedRoom, .resentAfterRestart: []
         case .pinCheckInterrupted: []
         case .pinPolicy: ["attempts", "minutes"]
         }

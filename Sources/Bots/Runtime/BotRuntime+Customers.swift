@@ -102,6 +102,7 @@ extension BotRuntime {
 
     func perform(_ effects: [IntakeEffect], key: ConversationKey, now: Date) async {
         support.journal.touch(key)  // Persisted: the intake changed (a PIN result, a line, `!lang`)
+        var keptThisStep = false
         for effect in effects {
             guard let conversation = support.conversations[key] else { return }
             let identity = conversation.identity
@@ -109,8 +110,18 @@ extension BotRuntime {
             case .say(let text):
                 // The intake's questions: one still queued when the customer
                 // answers again is replaced by the newer one.
-                say(ChatAction(network: identity.network, recipient: .user(identity.nick), text: text,
-                               replaceKey: Self.promptKey(conversation)))
+                var action = ChatAction(network: identity.network, recipient: .user(identity.nick), text: text,
+                                        replaceKey: Self.promptKey(conversation))
+                // Persisted: on a network that deduplicates texts sent again,
+                // the text is kept in the stored conversation (written before
+                // the step's lines go out) under its own transaction id until
+                // it is reported sent: a crash before it left cannot lose the
+                // question — the restart sends it again (``resendPending``).
+                if !text.isEmpty, deduplicatesResends(on: identity.network) {
+                    action.transactionID = support.keepUntilSent(text, key: key, now: now, newStep: !keptThisStep)
+                    keptThisStep = true
+                }
+                say(action)
             case .verifyPIN(let number, let pin):
                 await startPINCheck(key: key, serial: conversation.serial, number: number, pin: pin)
             case .pinFailed(let number):
@@ -473,9 +484,26 @@ extension BotRuntime {
         }
         // The relay to the agent and the customer's acknowledgement go with
         // the update: through the outbox where the step records the line
-        // as handled (Matrix, which delivers it again after a crash), said
-        // directly after the commit otherwise.
+        // as handled (Matrix, which delivers it again after a crash) or the
+        // lines were held in a burst on such a network (their messages were
+        // recorded when held, and the update consumes them), said directly
+        // after the commit otherwise (IRC: a crash right after the commit
+        // may lose the relay, never repeat it).
         let repromptInterval = definitions.supportSettings.repromptInterval
+        // Persisted: the conversation as it stands after the attach — the
+        // burst's held lines gone — is saved in the update's transaction, so
+        // a crash right after the commit cannot attach them again at the
+        // restart (on any network).
+        // (The journal is told the store holds it, and told otherwise if the
+        // update does not commit.)
+        let expiry = definitions.supportSettings.conversationExpiry
+        let conversationAfter = { (ticket: Ticket) -> ConversationSnapshot? in
+            guard let stored = self.support.storedAfterAttaching(key, toAgent: ticket.assignee != nil, now: now,
+                                                                 repromptInterval: repromptInterval),
+                  let state = try? stored.encoded() else { return nil }
+            self.support.journal.holds(key, state: state)
+            return stored.snapshot(state: state, now: now, expiry: expiry)
+        }
         let relayAndReply = { [body, actions] (ticket: Ticket, _: Ticket) -> [CommittedLine] in
             var said: [CommittedLine] = []
             if let assignee = ticket.assignee {
@@ -518,14 +546,18 @@ extension BotRuntime {
             }
             return said
         }
-        switch await change(followUp.number, .customerMessage(body), by: owner, now: now, lines: relayAndReply) {
+        switch await change(followUp.number, .customerMessage(body), by: owner, now: now,
+                            lines: relayAndReply,
+                            linesThroughOutbox: deduplicatesResends(on: conversation.identity.network),
+                            conversation: conversationAfter) {
         case .done(let commit, _):
             // The conversation remembers what it was told (said above).
             _ = support.attached(key, toAgent: commit.ticket.assignee != nil, now: now, repromptInterval: repromptInterval)
         case .refused(let error):
+            support.journal.saveFailed(key)
             logger.warning("customer message not attached", ["ticket": followUp.number, "reason": error])
         case .notFound, .failed:
-            break
+            support.journal.saveFailed(key)
         }
     }
 

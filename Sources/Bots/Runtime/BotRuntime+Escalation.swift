@@ -25,17 +25,27 @@ extension BotRuntime {
     /// after the commit cannot lose them, since the message will be skipped,
     /// and a re-send is one event (the Matrix txnId is the outbox id).
     /// Otherwise (IRC, the console: nothing is delivered again) they are
-    /// said after the commit, as any line.
+    /// said after the commit, as any line. `linesThroughOutbox`: through the
+    /// outbox even where the step records no message — the change consumes
+    /// input already stored elsewhere (a burst's held lines, whose messages
+    /// were recorded when they were held) on a network that deduplicates
+    /// what is sent again.
+    ///
+    /// `conversation` (the ticket as changed): the customer conversation's
+    /// snapshot as it stands after the change, saved in the update's
+    /// transaction.
     func change(_ number: TicketNumber, _ command: TicketCommand, by actor: Actor,
                 pages: (Ticket) -> [PageDraft] = { _ in [] }, cancelUnsentPages: Bool = false,
-                now: Date, lines: ((_ changed: Ticket, _ before: Ticket) -> [CommittedLine])? = nil) async -> ChangeResult {
+                now: Date, lines: ((_ changed: Ticket, _ before: Ticket) -> [CommittedLine])? = nil,
+                linesThroughOutbox: Bool = false,
+                conversation: ((_ changed: Ticket) -> ConversationSnapshot?)? = nil) async -> ChangeResult {
         let handled = handledMessagesToRecord()
-        let throughOutbox = lines != nil && !handled.isEmpty
+        let throughOutbox = lines != nil && (!handled.isEmpty || linesThroughOutbox)
         let result = await tickets.change(number, command, by: actor, pages: pages, cancelUnsentPages: cancelUnsentPages,
                                           handledMessages: handled, notices: { changed, before in
             guard throughOutbox, let lines else { return [] }
             return lines(changed, before).filter { !$0.action.text.isEmpty }.map { $0.draft(at: now) }
-        }, now: now)
+        }, conversation: { changed in conversation?(changed) }, now: now)
         if case .done(let commit, let before) = result {
             recorded(handled)
             escalation.ticketChanged(commit.ticket)

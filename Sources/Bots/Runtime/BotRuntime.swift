@@ -321,6 +321,8 @@ public actor BotRuntime<C: WallClock> {
             await pageFailed(PageID(rawValue: id), reason: reason, now: now)
         case .withheld(let id, let reason):
             pageWithheld(PageID(rawValue: id), reason: reason, now: now)
+        case .sent(let transactionID, _):
+            support.sent(transactionID: transactionID)
         }
     }
 
@@ -1004,6 +1006,14 @@ public actor BotRuntime<C: WallClock> {
             }
         }
         return desk.agents.agent { network.principal(message.principal, matchesMask: $0) }
+    }
+
+    /// Whether `network` shows a text sent again with the same transaction id
+    /// once (``ChatNetwork/resendWindow``: Matrix), so a line written where
+    /// a crash cannot lose it (the outbox, a stored conversation) may be
+    /// sent again after a restart.
+    func deduplicatesResends(on network: String) -> Bool {
+        networks[network]?.resendWindow != nil
     }
 
     /// Where agents are reached for a ticket from `network`: that network's

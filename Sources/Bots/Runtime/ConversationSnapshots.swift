@@ -9,14 +9,17 @@ import Foundation
 
 /// A customer conversation as it is stored between restarts: who it is
 /// with, its language, where it stands (the intake's answers so far, or the
-/// ticket it follows), and its pending timers as absolute dates.
+/// ticket it follows), its pending timers as absolute dates, and (on a
+/// network that deduplicates texts sent again) what the intake said last
+/// and the network has not reported sent.
 ///
 /// Nothing secret is kept: no PIN (a PIN the intake holds until the number
 /// is known is dropped; a check that was running is only marked, and the
-/// customer is asked for the PIN again — the one case a restart repeats a
-/// question), no customer record (the number is looked up again at
-/// restore, so a PIN hash never reaches a snapshot), and none of the lines
-/// held back while a PIN was checked (they may hold a PIN too).
+/// customer is asked for the PIN again — the one case a restart asks a
+/// question anew; a kept text is the bot's own, which never holds a PIN),
+/// no customer record (the number is looked up again at restore, so a PIN
+/// hash never reaches a snapshot), and none of the lines held back while a
+/// PIN was checked (they may hold a PIN too).
 struct StoredConversation: Codable, Equatable {
     /// The version of this encoding. A snapshot with any other version is
     /// logged and dropped at restore (never half-read).
@@ -39,6 +42,10 @@ struct StoredConversation: Codable, Equatable {
     var offerAt: Date?
     /// When the lines held back in a relay burst go to the ticket.
     var relayAt: Date?
+    /// What the intake said last and the network has not reported sent
+    /// (``Conversation/pending``); nil when nothing (so a snapshot without
+    /// any has the bytes it had before this field existed).
+    var pending: [PendingText]? = nil
 }
 
 /// What is stored of an ``Intake``: every answer and where the questions
@@ -176,7 +183,8 @@ extension Conversation {
         case .ticket(let followUp): .ticket(followUp)
         }
         return StoredConversation(key: key, identity: identity, language: language, lastActivity: lastActivity,
-                                  phase: storedPhase, offerAt: offerAt, relayAt: relayAt)
+                                  phase: storedPhase, offerAt: offerAt, relayAt: relayAt,
+                                  pending: pending.isEmpty ? nil : pending)
     }
 }
 
@@ -381,15 +389,52 @@ extension BotRuntime {
         case .ticket(let followUp):
             phase = .ticket(followUp)
         }
-        let conversation = Conversation(serial: serials, key: key, identity: record.identity,
+        var conversation = Conversation(serial: serials, key: key, identity: record.identity,
                                         language: record.language, phase: phase, lastActivity: record.lastActivity)
         var becameFollowUp = false
         if case .ticket = phase, case .intake = record.phase { becameFollowUp = true }
+        // What the intake said last and was never reported sent: sent again
+        // under its own transaction id while the network still
+        // deduplicates it (the customer sees it once, whether or not it
+        // left before the crash); older, it is said again with an apology
+        // under a new id (it may have reached them: they read it twice,
+        // told why, rather than wait for a question that never came).
+        // Nothing on a network that does not deduplicate (IRC): the
+        // customer's next line gets the open question at once (`resume`).
+        let kept = record.pending ?? []
+        var stale: [PendingText] = []
+        if case .intake = phase, said.isEmpty, !kept.isEmpty,
+           let window = networks[record.identity.network]?.resendWindow {
+            if kept.allSatisfy({ now.timeIntervalSince($0.saidAt) <= window.timeInterval }) {
+                conversation.pending = kept
+            } else {
+                stale = kept
+            }
+        }
         support.restored(conversation, state: state, idleAt: now.addingTimeInterval(definitions.supportSettings.idleTimeout),
-                         offerAt: record.offerAt, relayAt: record.relayAt, rewrite: becameFollowUp || !said.isEmpty)
+                         offerAt: record.offerAt, relayAt: record.relayAt,
+                         rewrite: becameFollowUp || !said.isEmpty || conversation.pending != kept)
         if !said.isEmpty {
             await perform(said, key: key, now: now)
+        } else if !conversation.pending.isEmpty || !stale.isEmpty {
+            await resendPending(key, stale: stale, now: now)
         }
+    }
+
+    /// Sends again, at a restart, the texts `key`'s conversation keeps (same
+    /// transaction ids: one message each where the first copy left), and
+    /// says the `stale` ones (kept longer than the network deduplicates)
+    /// once more after ``SupportText/resentAfterRestart``, under a new id.
+    private func resendPending(_ key: ConversationKey, stale: [PendingText], now: Date) async {
+        guard let conversation = support.conversations[key] else { return }
+        let identity = conversation.identity
+        for text in conversation.pending {
+            say(ChatAction(network: identity.network, recipient: .user(identity.nick), text: text.text,
+                           replaceKey: Self.promptKey(conversation), transactionID: text.transactionID))
+        }
+        guard !stale.isEmpty else { return }
+        let apology = definitions.support.render(.resentAfterRestart, conversation.language)
+        await perform([.say(([apology] + stale.map(\.text)).joined(separator: "\n"))], key: key, now: now)
     }
 
     /// The customer's open ticket created at or after `instant`, if any.

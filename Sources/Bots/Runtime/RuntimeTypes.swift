@@ -133,6 +133,14 @@ struct FollowUp: Codable, Equatable {
     var toldRelayed = false
 }
 
+/// A text said to a customer and not yet reported sent, with the
+/// transaction id it went out under (``Conversation/pending``).
+struct PendingText: Codable, Equatable, Sendable {
+    var text: String
+    var transactionID: String
+    var saidAt: Date
+}
+
 /// A conversation with one customer.
 struct Conversation {
     enum Phase {
@@ -150,6 +158,12 @@ struct Conversation {
     /// Messages (one line each, commands too) that arrived while a PIN was
     /// being checked, in arrival order; handled when the result is in.
     var held: [ChatMessage] = []
+    /// What the intake's last step said to the customer, kept (and stored)
+    /// until the network reports it sent, on a network that deduplicates
+    /// texts sent again (``ChatNetwork/resendWindow``): a restart sends what
+    /// is still here again, so a question committed but lost in a crash
+    /// still reaches the customer.
+    var pending: [PendingText] = []
 
     /// A PIN check for this customer is running.
     var verifying: Bool {

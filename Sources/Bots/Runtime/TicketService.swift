@@ -51,11 +51,15 @@ final class TicketService {
     /// ticket end with one owner and the other told who. `handledMessages`
     /// are recorded as handled in the update's transaction; `notices` (the
     /// ticket as changed and as it was) are written to the outbox after
-    /// `pages` (an agent command's answer, ``PageDraft/commandAnswerStep``).
+    /// `pages` (an agent command's answer, ``PageDraft/commandAnswerStep``);
+    /// `conversation` (the ticket as changed) is the snapshot of the
+    /// customer conversation the change comes from, saved in the same
+    /// transaction (see ``TicketRecordStore/updateTicket(_:expectedVersion:events:pages:cancelUnsentPages:handledMessages:conversation:)``).
     func change(_ number: TicketNumber, _ command: TicketCommand, by actor: Actor,
                 pages: (Ticket) -> [PageDraft] = { _ in [] }, cancelUnsentPages: Bool = false,
                 handledMessages: [HandledMessage] = [],
                 notices: (_ changed: Ticket, _ before: Ticket) -> [PageDraft] = { _, _ in [] },
+                conversation: (_ changed: Ticket) -> ConversationSnapshot? = { _ in nil },
                 now: Date, isolation: isolated (any _Concurrency.Actor)? = #isolation) async -> ChangeResult {
         for _ in 0..<4 {
             let stored: StoredTicket
@@ -74,8 +78,11 @@ final class TicketService {
                 return .refused(error)
             }
             do {
-                let commit = try await store.update(stored, to: updated, events: events, pages: pages(updated) + notices(updated, stored.ticket),
-                                              cancelUnsentPages: cancelUnsentPages, handledMessages: handledMessages)
+                let commit = try await store.update(stored, to: updated, events: events,
+                                                    pages: pages(updated) + notices(updated, stored.ticket),
+                                                    cancelUnsentPages: cancelUnsentPages,
+                                                    handledMessages: handledMessages,
+                                                    conversation: conversation(updated))
                 queue.sync(with: commit.ticket)
                 return .done(commit, before: stored.ticket)
             } catch TicketStoreError.conflict {

@@ -60,8 +60,10 @@ extension SupportBot {
     /// to leave a message.
     mutating func ticketCreated(_ number: TicketNumber, group: CustomerGroup, in conversation: Conversation,
                                 offerAt: Date? = nil) {
+        dropPending(conversation.key)  // The confirmation follows the intake's last texts
         var conversation = conversation
         conversation.phase = .ticket(FollowUp(number: number, group: group))
+        conversation.pending = []
         conversations[conversation.key] = conversation
         conversationOfTicket[number] = conversation.key
         if let offerAt { timers.set(.offer(conversation.key), at: offerAt) }
@@ -126,6 +128,7 @@ extension SupportBot {
                            rewrite: Bool) {
         let key = conversation.key
         started(conversation)
+        for text in conversation.pending { pendingOwners[text.transactionID] = key }
         timers.set(.idle(key), at: idleAt)
         if let offerAt { timers.set(.offer(key), at: offerAt) }
         if let relayAt { timers.set(.relay(key), at: relayAt) }
@@ -154,6 +157,19 @@ extension SupportBot {
                        repromptInterval: TimeInterval) -> AttachedReply? {
         guard case .ticket(var followUp) = conversations[key]?.phase else { return nil }
         return followUp.acknowledge(toAgent: toAgent, now: now, repromptInterval: repromptInterval)
+    }
+
+    /// `key`'s conversation as it is stored once lines are attached to its
+    /// ticket (``attached(_:toAgent:now:repromptInterval:)`` done), without
+    /// changing it: the snapshot goes into the ticket's update, so the lines
+    /// a burst held are gone from the stored conversation in the commit that
+    /// attaches them.
+    func storedAfterAttaching(_ key: ConversationKey, toAgent: Bool, now: Date,
+                              repromptInterval: TimeInterval) -> StoredConversation? {
+        guard var conversation = conversations[key], case .ticket(var followUp) = conversation.phase else { return nil }
+        _ = followUp.acknowledge(toAgent: toAgent, now: now, repromptInterval: repromptInterval)
+        conversation.phase = .ticket(followUp)
+        return stored(conversation)
     }
 
     /// A waiting non-contract customer may be offered to leave a message:

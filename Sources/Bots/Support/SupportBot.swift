@@ -41,6 +41,9 @@ struct SupportBot {
     /// The conversation whose held lines are being handled now (its later
     /// lines are not held behind themselves).
     var replaying: ConversationKey?
+    /// Which conversation keeps a pending text (``Conversation/pending``),
+    /// by the text's transaction id.
+    var pendingOwners: [String: ConversationKey] = [:]
 
     /// How many customers told "busy" are remembered (so each is told once);
     /// past it the memory starts afresh (some may be told twice).
@@ -210,6 +213,7 @@ struct SupportBot {
     mutating func end(_ key: ConversationKey) -> [SupportEffect] {
         guard let conversation = conversations.removeValue(forKey: key) else { return [] }
         journal.touch(key)  // Persisted: deleted from the store
+        for text in conversation.pending { pendingOwners.removeValue(forKey: text.transactionID) }
         timers.remove(.offer(key))
         timers.remove(.idle(key))
         timers.remove(.relay(key))
@@ -238,7 +242,13 @@ struct SupportBot {
 
     /// What the store should hold of `key`'s conversation (nil: it ended).
     func stored(_ key: ConversationKey) -> StoredConversation? {
-        conversations[key]?.stored(offerAt: timers.deadline(of: .offer(key)), relayAt: timers.deadline(of: .relay(key)))
+        conversations[key].map(stored)
+    }
+
+    /// `conversation` as stored, with its pending offer and relay timers.
+    func stored(_ conversation: Conversation) -> StoredConversation {
+        let key = conversation.key
+        return conversation.stored(offerAt: timers.deadline(of: .offer(key)), relayAt: timers.deadline(of: .relay(key)))
     }
 
     /// The store calls that bring it up to date with the touched
@@ -253,6 +263,8 @@ struct SupportBot {
 
     // MARK: - Memory
 
+    /// A conversation moved from `old` to `new` (a nick or account change):
+    /// its timers and pending texts follow it.
     private mutating func moveTimers(from old: ConversationKey, to new: ConversationKey) {
         for make in [SupportTimer.offer, SupportTimer.idle, SupportTimer.relay] {
             if let date = timers.deadline(of: make(old)) {
@@ -260,6 +272,39 @@ struct SupportBot {
                 timers.set(make(new), at: date)
             }
         }
+        for text in conversations[new]?.pending ?? [] { pendingOwners[text.transactionID] = new }
+    }
+
+    // MARK: - Texts kept until sent
+
+    /// Keeps `text`, said by the intake to `key`'s customer at `now`, until
+    /// its network reports it sent (``Conversation/pending``), and returns
+    /// the transaction id it goes out under (unique: a homeserver would
+    /// swallow a new text under an id it has seen). `newStep`: the first
+    /// text of a step, which replaces what an earlier step left.
+    mutating func keepUntilSent(_ text: String, key: ConversationKey, now: Date, newStep: Bool) -> String? {
+        guard conversations[key] != nil else { return nil }
+        if newStep { dropPending(key) }
+        let id = "sb-ask-" + UUID().uuidString.lowercased()
+        conversations[key]?.pending.append(PendingText(text: text, transactionID: id, saidAt: now))
+        pendingOwners[id] = key
+        return id
+    }
+
+    /// The text with this transaction id was written to the network: no
+    /// longer kept (its conversation is written again without it).
+    mutating func sent(transactionID id: String) {
+        guard let key = pendingOwners.removeValue(forKey: id),
+              conversations[key]?.pending.contains(where: { $0.transactionID == id }) == true else { return }
+        conversations[key]?.pending.removeAll { $0.transactionID == id }
+        journal.touch(key)  // Persisted: not sent again after a restart
+    }
+
+    /// `key`'s conversation keeps nothing to send again.
+    mutating func dropPending(_ key: ConversationKey) {
+        guard let pending = conversations[key]?.pending, !pending.isEmpty else { return }
+        for text in pending { pendingOwners.removeValue(forKey: text.transactionID) }
+        conversations[key]?.pending = []
     }
 
     /// Gives back the storage of the tables once they hold far fewer
@@ -267,6 +312,9 @@ struct SupportBot {
     mutating func compact() {
         if Self.isSparse(conversations.count, conversations.capacity) {
             conversations = Dictionary(uniqueKeysWithValues: conversations.map { ($0.key, $0.value) })
+        }
+        if Self.isSparse(pendingOwners.count, pendingOwners.capacity) {
+            pendingOwners = Dictionary(uniqueKeysWithValues: pendingOwners.map { ($0.key, $0.value) })
         }
         if Self.isSparse(conversationOfTicket.count, conversationOfTicket.capacity) {
             conversationOfTicket = Dictionary(uniqueKeysWithValues: conversationOfTicket.map { ($0.key, $0.value) })
