@@ -182,6 +182,7 @@ public struct KnowledgeBase: Sendable {
                 + (!terms.isEmpty ? terms.joined(separator: " ")
                     : clause.resolution == .uncoveredTopic
                     ? "(nothing: a vocabulary topic no article has; counts as missing for every article)"
+                    : clause.informativeness > 0 ? "(nothing: a part of the word no article has; counts as missing for every article)"
                     : "(nothing: not in the KB, neither helps nor hurts)"))
         }
         let ranked = index.evaluate(plan, limit: min(8, count), byConfidence: true, language: Self.language(of: query))

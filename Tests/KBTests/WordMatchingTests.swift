@@ -107,6 +107,27 @@ struct WordMatchingTests {
         #expect(kb.search("Kaffeegruppe").first?.article.id != "E-2")
     }
 
+    @Test("A compound of an ordinary word and a vocabulary head finds an English article through the head, and its modifier still counts")
+    func translatedHeadBesideAnOrdinaryWord() {
+        let kb = KnowledgeBase(articles: [
+            testArticle("C-1", "Invoicing in foreign currencies", tags: ["currency", "exchange rate"],
+                        body: "Write an invoice in another currency; the exchange rate is fetched daily.", language: .en),
+            testArticle("C-2", "Creating an invoice", tags: ["invoice", "create"],
+                        body: "Create an invoice and send it to your customer.", language: .en),
+        ], vocabulary: Vocabulary(concepts: [.init(de: ["Währung", "Währungen"], en: ["currency"]),
+                                             .init(de: ["Rechnung", "Rechnungen"], en: ["invoice", "invoicing"])],
+                                  commonWords: ["fremd", "Kaffee"]))
+        // "Fremd·währung": the head through its translation, the modifier as a missing common word.
+        #expect(kb.index.plan("Fremdwährung").map(\.resolution) == [.translated, .unknown])
+        #expect(kb.suggestions(for: "Rechnung in Fremdwährung").first?.article.id == "C-1")
+        // The modifier is the specific part: the head alone never covers the whole word.
+        let alone = kb.index.evaluate(kb.index.plan("Kaffeewährung"), limit: 1)
+        #expect(alone.first?.document == 0)
+        #expect((alone.first?.coverage ?? 1) < 0.7)
+        // Not a compound: no common word before the head (a typo or a name).
+        #expect(kb.index.plan("Xqzwährung").map(\.resolution) == [.unknown])
+    }
+
     @Test("A compound that is two vocabulary words is not cut into three article words")
     func fewerPartsThroughTheVocabulary() {
         let kb = KnowledgeBase(articles: [
