@@ -512,10 +512,7 @@ extension SearchIndex {
                 || lexicon.contains(TextAnalysis.collapse(EnglishStemmer.stem(part))))
         }
         func term(_ part: String, isLast: Bool) -> Int32? {
-            guard !StopWords.contains(part), let stem = memo.partStem(part, isLast: isLast, {
-                Decompounder.partStem(part, isLast: isLast, english: true, isTerm: { termIDs[$0] != nil },
-                                      beginsWord: words.beginsWord(_:withTerm:))
-            }), !stem.isEmpty else { return nil }
+            guard !StopWords.contains(part), let stem = partStem(part, isLast: isLast, memo: memo), !stem.isEmpty else { return nil }
             return termIDs[stem]
         }
         for length in stride(from: w.count - minimum, through: minimum, by: -1) {
@@ -577,6 +574,16 @@ extension SearchIndex {
                                 weight: 1, resolution: .translated), modifier]
         }
         return nil
+    }
+
+    /// The index stem of a part of a query word's compound
+    /// (``Decompounder/partStem(_:isLast:mayBeginWord:english:isTerm:beginsWord:)``,
+    /// German or English), "" for filler, or nil; once per query.
+    private func partStem(_ part: String, isLast: Bool, memo: QueryMemo) -> String? {
+        memo.partStem(part, isLast: isLast) {
+            Decompounder.partStem(part, isLast: isLast, english: true, isTerm: { termIDs[$0] != nil },
+                                  beginsWord: words.beginsWord(_:withTerm:))
+        }
     }
 
     /// The lexicon relatives of `stems` that are index terms, at the
@@ -692,10 +699,7 @@ extension SearchIndex {
         // under a stem no term has ("\u{1}" + the part).
         var cognateParts: [String: [QueryClause.Alternative]] = [:]
         let parts = Decompounder.split(key, words: words) { part, isLast, mayBeginWord in
-            if isLast || mayBeginWord, let stem = memo.partStem(part, isLast: isLast, {
-                Decompounder.partStem(part, isLast: isLast, english: true, isTerm: { termIDs[$0] != nil },
-                                      beginsWord: words.beginsWord(_:withTerm:))
-            }) {
+            if isLast || mayBeginWord, let stem = partStem(part, isLast: isLast, memo: memo) {
                 return stem
             }
             guard part.utf8.count >= 5, !StopWords.contains(part) else { return nil }
@@ -748,10 +752,7 @@ extension SearchIndex {
         let parts = Decompounder.split(key, words: words) { part, isLast, mayBeginWord in
             // A part before the last that begins no article word is refused
             // at once (see Decompounder.partStem): not worth remembering.
-            if isLast || mayBeginWord, let stem = memo.partStem(part, isLast: isLast, {
-                Decompounder.partStem(part, isLast: isLast, english: true, isTerm: { termIDs[$0] != nil },
-                                      beginsWord: words.beginsWord(_:withTerm:))
-            }) {
+            if isLast || mayBeginWord, let stem = partStem(part, isLast: isLast, memo: memo) {
                 exactStems.insert(stem)
                 return stem
             }
