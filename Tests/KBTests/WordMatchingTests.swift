@@ -147,20 +147,15 @@ struct WordMatchingTests {
 
     @Test("An article and its translation take one place among the suggestions, in the customer's language")
     func translationsTakeOnePlace() {
-        func article(_ id: String, _ title: String, _ tags: [String], _ body: String,
-                     _ language: Article.Language = .de, translation: String? = nil) -> Article {
-            Article(id: id, title: title, url: URL(string: "https://docs.example/\(id)")!, tags: tags, language: language,
-                    summary: body, body: body, source: "\(id).md", translation: translation)
-        }
         let kb = KnowledgeBase(articles: [
-            article("T-1", "VPN Client einrichten", ["VPN", "Client"], "Den VPN Client installieren und einrichten.",
-                    translation: "T-2"),
-            article("T-2", "Setting up the VPN client", ["VPN", "client"], "Install and set up the VPN client.", .en,
-                    translation: "T-1"),
-            article("T-3", "VPN Client unter macOS einrichten", ["VPN", "Client", "macOS"],
-                    "Den VPN Client auf dem Mac einrichten."),
-            article("T-4", "VPN Client unter Linux einrichten", ["VPN", "Client", "Linux"],
-                    "Den VPN Client unter Linux einrichten."),
+            testArticle("T-1", "VPN Client einrichten", tags: ["VPN", "Client"],
+                        body: "Den VPN Client installieren und einrichten.", translation: "T-2"),
+            testArticle("T-2", "Setting up the VPN client", tags: ["VPN", "client"],
+                        body: "Install and set up the VPN client.", language: .en, translation: "T-1"),
+            testArticle("T-3", "VPN Client unter macOS einrichten", tags: ["VPN", "Client", "macOS"],
+                        body: "Den VPN Client auf dem Mac einrichten."),
+            testArticle("T-4", "VPN Client unter Linux einrichten", tags: ["VPN", "Client", "Linux"],
+                        body: "Den VPN Client unter Linux einrichten."),
         ] + Self.otherTopics, vocabulary: Vocabulary(concepts: [.init(de: ["einrichten"], en: ["set up", "setting up"]),
                                                                 .init(de: ["installieren"], en: ["install"])]))
         // T-3 and T-4 lack "installieren": less confident than T-1 and T-2.
