@@ -148,7 +148,17 @@ public struct KnowledgeBase: Sendable {
         let offered = confident.enumerated().filter { $0.offset == 0 || $0.element.score >= floor }.map(\.element)
         guard let first = offered.first else { return [] }
         let confidenceFloor = Double(first.confidence) * Tuning.suggestionRelativeConfidence
-        return offered.filter { Double($0.confidence) >= confidenceFloor }.prefix(limit).map(hit)
+        // An article and its translation are one answer: the first of the
+        // two (the customer's language, when it tells) takes one place of
+        // `limit`, and the other leaves its place to the next article.
+        var chosen: [RankedDocument] = []
+        for candidate in offered where Double(candidate.confidence) >= confidenceFloor {
+            let twin = Int(index.documentTwin[candidate.document])
+            if twin >= 0, chosen.contains(where: { $0.document == twin }) { continue }
+            chosen.append(candidate)
+            if chosen.count == limit { break }
+        }
+        return chosen.map(hit)
     }
 
     /// How the search understood `query`, for an operator wondering why an
@@ -182,6 +192,7 @@ public struct KnowledgeBase: Sendable {
                 + (!terms.isEmpty ? terms.joined(separator: " ")
                     : clause.resolution == .uncoveredTopic
                     ? "(nothing: a vocabulary topic no article has; counts as missing for every article)"
+                    : clause.informativeness > 0 ? "(nothing: a part of the word no article has; counts as missing for every article)"
                     : "(nothing: not in the KB, neither helps nor hurts)"))
         }
         let ranked = index.evaluate(plan, limit: min(8, count), byConfidence: true, language: Self.language(of: query))

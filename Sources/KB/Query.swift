@@ -298,6 +298,10 @@ extension SearchIndex {
                 clauses += compoundClauses(token.key, [part, nil])
                 continue
             }
+            if let parts = translatedHeadBesideWord(token.key) {
+                clauses += parts
+                continue
+            }
             clauses.append(unknown(token.key, stems: stems))
         }
         if !lexicon.phrasings.isEmpty { addPhrases(all, to: &clauses, memo: memo) }
@@ -508,10 +512,7 @@ extension SearchIndex {
                 || lexicon.contains(TextAnalysis.collapse(EnglishStemmer.stem(part))))
         }
         func term(_ part: String, isLast: Bool) -> Int32? {
-            guard !StopWords.contains(part), let stem = memo.partStem(part, isLast: isLast, {
-                Decompounder.partStem(part, isLast: isLast, english: true, isTerm: { termIDs[$0] != nil },
-                                      beginsWord: words.beginsWord(_:withTerm:))
-            }), !stem.isEmpty else { return nil }
+            guard !StopWords.contains(part), let stem = partStem(part, isLast: isLast, memo: memo), !stem.isEmpty else { return nil }
             return termIDs[stem]
         }
         for length in stride(from: w.count - minimum, through: minimum, by: -1) {
@@ -528,6 +529,61 @@ extension SearchIndex {
             }
         }
         return nil
+    }
+
+    /// A compound of an ordinary word the knowledge base lacks and a head
+    /// that only the vocabulary knows ("Fremd·währung" against an English
+    /// article on "currency"): a German compound names a kind of its head,
+    /// so the head's translations are searched, as a part of the word
+    /// (half its weight). The modifier says which kind: it is a part that
+    /// no article has, so it counts as missing for every article, and an
+    /// article about the head alone covers only half the word ("Kaffee·
+    /// gruppe" is not about ring groups, but a sentence with more words of
+    /// a group article may still find it). The modifier (at least four
+    /// letters, a linking -s/-n/-es/-en allowed) must be a common word and
+    /// the head (at least five letters) a word of the vocabulary that is no
+    /// index term itself, so that a typo is not taken for a compound.
+    /// Nil when no split fits; the longest head wins.
+    private func translatedHeadBesideWord(_ key: String) -> [QueryClause]? {
+        let w = Array(key.utf8)
+        let minimumModifier = 4, minimumHead = 5
+        guard w.count >= minimumModifier + minimumHead, w.count <= Tuning.maximumWordLength,
+              w.allSatisfy({ $0 < 0x80 }) else { return nil }
+        func isOrdinaryWord(_ modifier: String) -> Bool {
+            if StopWords.contains(modifier) { return false }
+            if lexicon.isCommonWord(modifier) { return true }
+            for linking in ["s", "n", "es", "en"] where modifier.hasSuffix(linking)
+                && modifier.utf8.count - linking.utf8.count >= minimumModifier {
+                if lexicon.isCommonWord(String(modifier.dropLast(linking.count))) { return true }
+            }
+            return false
+        }
+        for length in minimumModifier...(w.count - minimumHead) {
+            let head = String(decoding: w[length...], as: UTF8.self)
+            guard lexicon.isVocabularyWord(head), isOrdinaryWord(String(decoding: w[..<length], as: UTF8.self))
+            else { continue }
+            let stems = [GermanStemmer.stem(head), TextAnalysis.collapse(EnglishStemmer.stem(head))]
+            guard !stems.contains(where: { termIDs[$0] != nil }) else { continue }
+            let translations = translated(stems)
+            guard let best = translations.map(\.idf).max() else { continue }
+            let share = best / 2
+            var modifier = QueryClause(word: key, alternatives: [], informativeness: share,
+                                       weight: 1, resolution: .unknown)
+            modifier.missingShare = Tuning.commonWordMissing
+            return [QueryClause(word: key, alternatives: translations, informativeness: share,
+                                weight: 1, resolution: .translated), modifier]
+        }
+        return nil
+    }
+
+    /// The index stem of a part of a query word's compound
+    /// (``Decompounder/partStem(_:isLast:mayBeginWord:english:isTerm:beginsWord:)``,
+    /// German or English), "" for filler, or nil; once per query.
+    private func partStem(_ part: String, isLast: Bool, memo: QueryMemo) -> String? {
+        memo.partStem(part, isLast: isLast) {
+            Decompounder.partStem(part, isLast: isLast, english: true, isTerm: { termIDs[$0] != nil },
+                                  beginsWord: words.beginsWord(_:withTerm:))
+        }
     }
 
     /// The lexicon relatives of `stems` that are index terms, at the
@@ -643,10 +699,7 @@ extension SearchIndex {
         // under a stem no term has ("\u{1}" + the part).
         var cognateParts: [String: [QueryClause.Alternative]] = [:]
         let parts = Decompounder.split(key, words: words) { part, isLast, mayBeginWord in
-            if isLast || mayBeginWord, let stem = memo.partStem(part, isLast: isLast, {
-                Decompounder.partStem(part, isLast: isLast, english: true, isTerm: { termIDs[$0] != nil },
-                                      beginsWord: words.beginsWord(_:withTerm:))
-            }) {
+            if isLast || mayBeginWord, let stem = partStem(part, isLast: isLast, memo: memo) {
                 return stem
             }
             guard part.utf8.count >= 5, !StopWords.contains(part) else { return nil }
@@ -699,10 +752,7 @@ extension SearchIndex {
         let parts = Decompounder.split(key, words: words) { part, isLast, mayBeginWord in
             // A part before the last that begins no article word is refused
             // at once (see Decompounder.partStem): not worth remembering.
-            if isLast || mayBeginWord, let stem = memo.partStem(part, isLast: isLast, {
-                Decompounder.partStem(part, isLast: isLast, english: true, isTerm: { termIDs[$0] != nil },
-                                      beginsWord: words.beginsWord(_:withTerm:))
-            }) {
+            if isLast || mayBeginWord, let stem = partStem(part, isLast: isLast, memo: memo) {
                 exactStems.insert(stem)
                 return stem
             }

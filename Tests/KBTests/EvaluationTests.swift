@@ -126,6 +126,18 @@ struct EvaluationTests {
     }
 }
 
+/// A labelled set folder next to NordBox's set (`kb/` and `messages.tsv`),
+/// loaded with the shipped vocabulary, and its evaluation at the bots'
+/// threshold; every article loads and every label names one of them.
+func labelledSet(_ name: String) throws -> (KnowledgeBase, KBEvaluation) {
+    let folder = EvaluationSet.file.deletingLastPathComponent().appendingPathComponent(name)
+    let (kb, errors) = KnowledgeBase.load(from: folder.appendingPathComponent("kb"), vocabulary: SampleKB.vocabulary)
+    #expect(errors.isEmpty, "\(errors)")
+    let set = try KBEvaluationSet(contentsOf: folder.appendingPathComponent("messages.tsv"))
+    #expect(set.unknownIDs(in: kb).isEmpty)
+    return (kb, KBEvaluation(set, on: kb, threshold: 0.6))
+}
+
 /// The second labelled set (a made-up vendor, Kantelo: telephony and CRM),
 /// in `Evaluation/SecondSet`: 51 articles and 212 messages with their kinds.
 /// It was written before any result on it was seen and reported once; since
@@ -135,18 +147,10 @@ struct EvaluationTests {
 /// chat sentences or cross-language messages worse.
 @Suite("Suggestions and search measured on the second set (Kantelo)")
 struct SecondSetTests {
-    static let folder = EvaluationSet.file.deletingLastPathComponent().appendingPathComponent("SecondSet")
-    let evaluation: KBEvaluation
     let kb: KnowledgeBase
+    let evaluation: KBEvaluation
 
-    init() throws {
-        let (kb, errors) = KnowledgeBase.load(from: Self.folder.appendingPathComponent("kb"), vocabulary: SampleKB.vocabulary)
-        self.kb = kb
-        #expect(errors.isEmpty, "\(errors)")
-        let set = try KBEvaluationSet(contentsOf: Self.folder.appendingPathComponent("messages.tsv"))
-        #expect(set.unknownIDs(in: kb).isEmpty)
-        evaluation = KBEvaluation(set, on: kb, threshold: 0.6)
-    }
+    init() throws { (kb, evaluation) = try labelledSet("SecondSet") }
 
     @Test("At the bots' threshold: helpful offers for most messages, almost none for the unanswerable")
     func offered() {
@@ -193,6 +197,44 @@ struct SecondSetTests {
         let first = try #require(kb.suggestions(for: "Gesprächsgebühren").first)
         #expect(first.article.id == "HX-2032")
         #expect(kb.suggestions(for: "Warum sind auf der Rechnung so hohe Gesprächsgebühren?").first?.article.id == "HX-2032")
+    }
+}
+
+/// The third labelled set (a made-up vendor, Fennick: accounting and
+/// payroll), in `Evaluation/ThirdSet`: 66 articles and 329 messages. It was
+/// written blind and held out until the fifth session of 2026-12-06; since
+/// then it is studied (its README), with half A (`halves.py`) for tuning
+/// and half B for checking. These floors, a little under what the search
+/// reaches on the whole set, catch a change that makes it worse.
+@Suite("Suggestions and search measured on the third set (Fennick)")
+struct ThirdSetTests {
+    let kb: KnowledgeBase
+    let evaluation: KBEvaluation
+
+    init() throws { (kb, evaluation) = try labelledSet("ThirdSet") }
+
+    @Test("At the bots' threshold: helpful offers for most messages, few for the unanswerable, per kind")
+    func offered() {
+        let all = evaluation.metrics()
+        #expect(all.answerable >= 300 && all.unrelated >= 24)
+        #expect(all.searchTop3Rate >= 0.90, "top-3 \(all.searchTop3) of \(all.answerable)")
+        #expect(all.helpfulOfferedRate >= 0.79, "helpful offered \(all.answerableHelpfulOffered) of \(all.answerable)")
+        #expect(all.unrelatedWithSuggestion <= 2, "\(all.unrelatedWithSuggestion) of \(all.unrelated)")
+        let sentences = evaluation.metrics { $0.kind == "sentence" }
+        let crosslang = evaluation.metrics { $0.kind == "crosslang" }
+        #expect(sentences.searchTop3Rate >= 0.80, "sentences top-3 \(sentences.searchTop3) of \(sentences.answerable)")
+        #expect(sentences.helpfulOfferedRate >= 0.62, "sentences offered \(sentences.answerableHelpfulOffered)")
+        #expect(crosslang.searchTop3Rate >= 0.78, "crosslang top-3 \(crosslang.searchTop3) of \(crosslang.answerable)")
+        // 0.65 before ordinary-word compounds searched their vocabulary head
+        // and translated pairs took one place among the suggestions.
+        #expect(crosslang.helpfulOfferedRate >= 0.67, "crosslang offered \(crosslang.answerableHelpfulOffered)")
+    }
+
+    @Test("A compound of an ordinary word and a vocabulary word finds the English-only article ('Fremdwährung')")
+    func foreignCurrency() {
+        // FN-3031 is English only ("Invoicing in foreign currencies"); the
+        // German invoice articles have "Rechnung" in their titles.
+        #expect(kb.suggestions(for: "Rechnung in Fremdwährung").first?.article.id == "FN-3031")
     }
 }
 
