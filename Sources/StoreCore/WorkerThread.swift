@@ -1,4 +1,3 @@
-import Core
 import Desk
 import Dispatch
 import Foundation
@@ -137,24 +136,10 @@ public final class WorkerThread<Runner: WorkerBatchRunner>: Sendable {
         return queued
     }
 
-    /// `done`, counted among the answers the calling thread awaits (see
-    /// ``AwaitedReplies``: the event loop then looks for the answer a short
-    /// while before it parks) until it has run.
-    private static func counted<T>(_ done: @escaping @Sendable (Result<T, any Error>) -> Void)
-        -> @Sendable (Result<T, any Error>) -> Void {
-        guard let awaited = AwaitedReplies.current else { return done }
-        awaited.expect()
-        return { result in
-            done(result)
-            awaited.arrived()
-        }
-    }
-
     /// Runs `body` on the thread, outside a transaction, and hands its result to `done` there.
     public func submitRead<T: Sendable>(_ body: @escaping @Sendable (Resource) throws -> T,
                                         done: @escaping @Sendable (Result<T, any Error>) -> Void) {
         let runner = runner
-        let done = Self.counted(done)
         let job = Job.read { resource in done(runner.read(body, on: resource)) }
         if !enqueue(job) { done(.failure(TicketStoreError.closed)) }
     }
@@ -165,7 +150,6 @@ public final class WorkerThread<Runner: WorkerBatchRunner>: Sendable {
                                          _ body: @escaping @Sendable (Resource) throws -> T,
                                          done: @escaping @Sendable (Result<T, any Error>) -> Void) {
         let runner = runner
-        let done = Self.counted(done)
         let write = WorkerWrite<Resource>(perform: { resource in
             let result = runner.write(body, on: resource)
             let ownError: (any Error)? = if case .failure(let error) = result { error } else { nil }

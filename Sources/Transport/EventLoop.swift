@@ -101,20 +101,6 @@ public final class EventLoop: SerialExecutor, Sendable {
     private let threadID = Atomic<UInt>(0)
     private let parkedWakeUps = Atomic<Int>(0)
     private let turnCount = Atomic<Int>(0)
-    private let spinTurnCount = Atomic<Int>(0)
-    /// Answers the loop's tasks await from other threads (store jobs).
-    private let awaited = AwaitedReplies()
-
-    /// How long the loop, with nothing else to do, keeps looking for an
-    /// awaited answer (``AwaitedReplies``) before it parks (experiment knob:
-    /// `SWITCHBOARD_LOOP_SPIN_US`).
-    static let spinNanoseconds: UInt64 = {
-        if let text = getenv("SWITCHBOARD_LOOP_SPIN_US"), let micro = UInt64(String(cString: text)) {
-            return micro * 1000
-        }
-        return 500_000
-    }()
-    static let spinYields: Bool = getenv("SWITCHBOARD_LOOP_SPIN_YIELD") != nil
 
     /// The loop as a `TaskExecutor` (the same thread and queue).
     public let taskExecutor: EventLoopTaskExecutor
@@ -196,9 +182,6 @@ public final class EventLoop: SerialExecutor, Sendable {
 
     /// How many turns the loop has run (see the type's documentation).
     public var turns: Int { turnCount.load(ordering: .relaxed) }
-
-    /// How many of those turns looked for an awaited answer instead of parking.
-    public var spinTurns: Int { spinTurnCount.load(ordering: .relaxed) }
 
     /// Whether the loop sleeps in `epoll_wait` without a timeout now (for
     /// tests that must know it parked before they act).
@@ -294,31 +277,13 @@ public final class EventLoop: SerialExecutor, Sendable {
         // Jobs taken from the queue and not run yet (oldest first).
         var local: [LoopJobQueue.Job] = []
         var next = 0
-        AwaitedReplies.register(awaited)
-        // When the current look for an awaited answer ends (0: none under way).
-        var spinDeadline: UInt64 = 0
         while true {
             // Park only when no job is waiting; otherwise just look.
             var timeout: Int32 = 0
             if next == local.count {
                 local.removeAll(keepingCapacity: true)
                 next = 0
-                if awaited.outstanding > 0, Self.spinNanoseconds > 0,
-                   spinDeadline == 0 || HopTrace.now() < spinDeadline {
-                    // An answer from another thread (a store commit) is due:
-                    // look again at once instead of parking, so it needs no
-                    // eventfd write and no wake-up (bounded; see `spinNanoseconds`).
-                    if spinDeadline == 0 { spinDeadline = HopTrace.now() + Self.spinNanoseconds }
-                    jobs.take(into: &local)
-                    if local.isEmpty {
-                        spinTurnCount.add(1, ordering: .relaxed)
-                        if Self.spinYields { sched_yield() }
-                    }
-                } else if jobs.takeOrPark(into: &local) {
-                    timeout = -1
-                    spinDeadline = 0
-                }
-                if !local.isEmpty { spinDeadline = 0 }
+                if jobs.takeOrPark(into: &local) { timeout = -1 }
             }
             let count = epoll_wait(epollFD, events, Int32(capacity), timeout)
             if timeout < 0 {
