@@ -116,15 +116,26 @@ func threadCPU() -> [Int: Int] {
     return result
 }
 
+/// Whether a thread is the bench's own: its client threads (named `bench…`)
+/// and its main thread, which reads the figures (and names the threads
+/// `offload` starts for the clients, which inherit its name).
+func isBenchThread(_ name: String) -> Bool { name.hasPrefix("bench") || name == "GatewayBench" }
+
 /// Microseconds of CPU per `count` operations spent by the gateway's threads
-/// (alive in `before`, not named `bench…`) since `before`.
+/// (alive in `before`, not the bench's) since `before`.
 func gatewayCPU(since before: [Int: Int], names: [Int: (name: String, switches: Int)], per count: Int) -> Double {
-    var total = 0
+    gatewayCPUByName(since: before, names: names, per: count).values.reduce(0, +)
+}
+
+/// ``gatewayCPU(since:names:per:)`` by thread name.
+func gatewayCPUByName(since before: [Int: Int], names: [Int: (name: String, switches: Int)],
+                      per count: Int) -> [String: Double] {
+    var byName: [String: Double] = [:]
     for (tid, now) in threadCPU() {
-        guard let then = before[tid], let name = names[tid]?.name, !name.hasPrefix("bench") else { continue }
-        total += now - then
+        guard let then = before[tid], let name = names[tid]?.name, !isBenchThread(name) else { continue }
+        byName[name, default: 0] += Double(now - then) / 1000 / Double(count)
     }
-    return Double(total) / 1000 / Double(count)
+    return byName
 }
 
 /// With SWITCHBOARD_PERF_CTL=<fifo> (perf record's `--control fifo:<fifo> -D -1`):
@@ -169,6 +180,7 @@ print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load \(St
 // three times one in a busy stream).
 let echoUser = try await TestUser.connect(port: server.port, nick: "echo")
 let echoThread = Thread {
+    nameCurrentThread("bench-echo")
     while true {
         guard let line = try? echoUser.client.expect("line to echo", timeout: .seconds(3600), where: {
             $0.command == "PRIVMSG" && $0.params.first == "echo"
@@ -177,7 +189,6 @@ let echoThread = Thread {
         echoUser.client.privmsg(line.nick, line.text)
     }
 }
-echoThread.name = "bench-echo"
 echoThread.start()
 let pinger = try await TestUser.connect(port: server.port, nick: "pinger")
 /// Milliseconds of `count` relays, one after the other, `gap` apart.
@@ -218,6 +229,7 @@ try await agent.run { try $0.join("#agents") }
 let pages = Mutex<[TestLine]>([])
 let pageArrived = DispatchSemaphore(value: 0)
 let agentThread = Thread {
+    nameCurrentThread("bench-agent")
     while true {
         guard let line = try? agent.client.expect("page", timeout: .seconds(3600), where: {
             $0.nick == "switchboard" && $0.params.first == "anna" && $0.text.hasPrefix("PAGE #")
@@ -226,11 +238,11 @@ let agentThread = Thread {
         pageArrived.signal()
     }
 }
-agentThread.name = "bench-agent"
 agentThread.start()
 let threadsBefore = Mutex<[Int: (name: String, switches: Int)]>([:])
 let pageCPUBefore = Mutex<[Int: Int]>([:])
 var pageCPU: [Double] = []
+var pageCPUByName: [String: [Double]] = [:]
 let traceStart = Mutex<UInt64>(0)
 var pageLatencies: [Double] = []
 var pageSwitches: [Double] = []
@@ -278,13 +290,15 @@ for index in 1...pageCount {
     let before = threadsBefore.withLock { $0 }
     var gateway = 0
     var byName: [String: Int] = [:]
-    for (tid, now) in threadSwitches() where !now.name.hasPrefix("bench") {
+    for (tid, now) in threadSwitches() where !isBenchThread(now.name) {
         guard let then = before[tid] else { continue }
         gateway += now.switches - then.switches
         byName[now.name, default: 0] += now.switches - then.switches
     }
     gatewaySwitches.append(Double(gateway))
-    pageCPU.append(gatewayCPU(since: pageCPUBefore.withLock { $0 }, names: before, per: 1))
+    let cpuByName = gatewayCPUByName(since: pageCPUBefore.withLock { $0 }, names: before, per: 1)
+    pageCPU.append(cpuByName.values.reduce(0, +))
+    for (name, cpu) in cpuByName { pageCPUByName[name, default: []].append(cpu) }
     for (name, count) in byName { switchesByName[name, default: []].append(Double(count)) }
     let page = pages.withLock { $0.removeFirst() }
     let latency = milliseconds(sent.duration(to: page.receivedAt))
@@ -353,6 +367,9 @@ if HopTrace.isEnabled {
         hopReport += row
     }
 }
+let cpuReport = pageCPUByName.sorted(by: { $0.key < $1.key }).map { name, values in
+    "\(name) \(String(format: "%.0f", percentile(values.sorted(), 0.5))) µs"
+}.joined(separator: ", ")
 var switchReport = ""
 for (name, counts) in switchesByName.sorted(by: { $0.key < $1.key }) {
     let total = counts.reduce(0, +) / Double(pageCount)
@@ -368,7 +385,8 @@ print("""
        the gateway's threads alone (not the bench's clients): median \(String(format: "%.0f", percentile(gatewaySwitches.sorted(), 0.5))); \
     mean per page by thread name: \(switchReport)
        the gateway's CPU per page, last answer read → page read (schedstat, kernel included; the customer's "is saved" \
-    and the commit's CPU included): median \(String(format: "%.0f", percentile(pageCPU.sorted(), 0.5))) µs\(hopReport)
+    and the commit's CPU included): median \(String(format: "%.0f", percentile(pageCPU.sorted(), 0.5))) µs; \
+    median by thread name: \(cpuReport)\(hopReport)
     """)
 
 // The durable part's floor on its own, on the same raw file: one-row
@@ -545,7 +563,7 @@ let sequentialRate = Double(sequentialCount) / sequential.seconds
 // the run that are not the bench's (the hand-offs a request costs).
 var sequentialSwitches = 0
 var sequentialByName: [String: Int] = [:]
-for (tid, now) in threadSwitches() where !now.name.hasPrefix("bench") {
+for (tid, now) in threadSwitches() where !isBenchThread(now.name) {
     guard let then = sequentialThreadsBefore[tid] else { continue }
     sequentialSwitches += now.switches - then.switches
     sequentialByName[now.name, default: 0] += now.switches - then.switches
