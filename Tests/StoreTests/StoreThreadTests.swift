@@ -48,6 +48,20 @@ import Testing
         }
     }
 
+    /// The name `top -H`, perf and GatewayBench's per-thread figures show.
+    static func systemThreadName() -> String {
+        ((try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? "")
+            .trimmingCharacters(in: .newlines)
+    }
+
+    @Test func theStoreThreadCarriesItsNameAsTheSystemShowsIt() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try SQLiteDeskStore(path: dir.storePath, logger: .disabled, now: monday)
+            #expect(try await store.thread.read { _ in Self.systemThreadName() } == "switchboard-db")
+            await store.close()
+        }
+    }
+
     @Test func writesQueuedTogetherShareOneCommitAndEachGetsItsOwnNumber() async throws {
         try await withTemporaryDirectory { dir in
             let store = try SQLiteDeskStore(path: dir.storePath, logger: .disabled, now: monday)
