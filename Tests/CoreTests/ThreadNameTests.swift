@@ -1,16 +1,11 @@
 import Core
 import Foundation
+import TestSupport
 import Testing
 
 /// A thread's name as the system shows it (`/proc/.../comm`): what `top -H`,
 /// perf and GatewayBench's per-thread figures print.
 @Suite struct ThreadNameTests {
-    /// The calling thread's name as the system shows it.
-    static func systemName() -> String {
-        ((try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? "")
-            .trimmingCharacters(in: .newlines)
-    }
-
     /// Runs `body` on a new thread and returns what it returned.
     static func onNewThread(_ body: @escaping @Sendable () -> String) async -> String {
         await withCheckedContinuation { continuation in
@@ -21,12 +16,12 @@ import Testing
     @Test func aThreadNamesItselfAndTheSystemKeepsAtMost15Bytes() async {
         let short = await Self.onNewThread {
             nameCurrentThread("sb-test")
-            return Self.systemName()
+            return systemThreadName()
         }
         #expect(short == "sb-test")
         let long = await Self.onNewThread {
             nameCurrentThread("switchboard-db-checkpoint")
-            return Self.systemName()
+            return systemThreadName()
         }
         #expect(long == "switchboard-db-")
     }
@@ -35,7 +30,7 @@ import Testing
         // Why `nameCurrentThread` exists: on Linux a new thread keeps its
         // creator's name whatever `Thread.name` says.
         let name = await withCheckedContinuation { continuation in
-            let thread = Thread { continuation.resume(returning: Self.systemName()) }
+            let thread = Thread { continuation.resume(returning: systemThreadName()) }
             thread.name = "sb-foundation"
             thread.start()
         }

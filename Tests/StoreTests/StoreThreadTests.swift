@@ -3,6 +3,7 @@ import Desk
 import Foundation
 import Glibc
 @testable import Store
+import TestSupport
 import Testing
 
 /// The store thread: SQLite runs on it and nowhere else, writes queued
@@ -48,16 +49,10 @@ import Testing
         }
     }
 
-    /// The name `top -H`, perf and GatewayBench's per-thread figures show.
-    static func systemThreadName() -> String {
-        ((try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? "")
-            .trimmingCharacters(in: .newlines)
-    }
-
     @Test func theStoreThreadCarriesItsNameAsTheSystemShowsIt() async throws {
         try await withTemporaryDirectory { dir in
             let store = try SQLiteDeskStore(path: dir.storePath, logger: .disabled, now: monday)
-            #expect(try await store.thread.read { _ in Self.systemThreadName() } == "switchboard-db")
+            #expect(try await store.thread.read { _ in systemThreadName() } == "switchboard-db")
             await store.close()
         }
     }
