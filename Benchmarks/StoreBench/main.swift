@@ -7,7 +7,8 @@
 // (b) durable ticket creation: one ticket (its `created` event in its row) + one page per
 //     transaction, through `SQLiteDeskStore.createTicket` (the store thread),
 //     one caller awaiting each — the gateway's case: its bot runtime (an
-//     actor on the event loop's thread, as the caller here) handles one input
+//     actor on the event loop's thread, in a task that prefers the loop as
+//     its executor, as the caller here) handles one input
 //     at a time, so it never creates two tickets at once; "(b, pool)" is the
 //     same from an actor on the cooperative pool (the runtime before issue 12);
 // (b') the same statements on the caller's thread (no store thread), so
