@@ -35,7 +35,7 @@ let package = Package(
         .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
 
         // Clocks and logging: used by all.
-        .target(name: "Core", swiftSettings: settings),
+        .target(name: "Core", dependencies: ["CLinux"], swiftSettings: settings),
         // Strict JSON5 configuration decoding (unknown keys are errors, every
         // error names file:line:col and the field): used by every loader.
         .target(name: "Config", swiftSettings: settings),

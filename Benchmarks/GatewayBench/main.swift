@@ -7,10 +7,15 @@
 // store with WAL + synchronous=FULL in a temp folder, send queue on its fast
 // setting), and drives it with scripted raw-socket IRC clients:
 //
-// 1. page latency: N contract customers (default 100) each go through the
+// 1. page latency: N contract customers (default 300) each go through the
 //    conversation; the clock runs from the customer sending the last answer
 //    (the severity) to the on-duty agent's client reading the private page
-//    (through ngircd both ways, the durable commit in between);
+//    (through ngircd both ways, the durable commit in between). Right after
+//    each page its floor is sampled: one relay through ngircd and one
+//    isolated commit. The summary compares the pages with these paired
+//    floors and prints how far the comparison moves by chance alone
+//    (bootstrap of the pages with their floors), so a run says whether the
+//    targets are shown met, shown missed or not shown either way;
 // 2. `!kb` throughput: 200 `!kb <words>` requests from 20 clients at once;
 //    from the first request sent to the last answer line read. Rounds are
 //    0.3 s apart, so each burst meets a rested send queue; back to back, the
@@ -20,8 +25,9 @@
 //    tricks) asks, reads the whole answer, asks again;
 // 4. the floors, in the same run on the same server and disk: a relay
 //    floor (a client's line to a trivial echo client and back through
-//    ngircd), the isolated-commit floor (one-row fdatasync commits 10 ms
-//    apart), and an echo-bot floor for bursts (an `IRCClient` with the same
+//    ngircd; back to back, and the pages' paired ones), the isolated-commit
+//    floor (one-row fdatasync commits 10 ms apart, one after each page),
+//    and an echo-bot floor for bursts (an `IRCClient` with the same
 //    fast send queue answering each line with four lines). The summary
 //    prints page latency and `!kb` rates as ratios to them.
 import Core
@@ -33,7 +39,7 @@ import Synchronization
 import TestSupport
 
 
-var pageCount = 100
+var pageCount = 300
 var kbRounds = 5
 var sequentialCount = 500
 var relayCount = 500
@@ -110,15 +116,26 @@ func threadCPU() -> [Int: Int] {
     return result
 }
 
+/// Whether a thread is the bench's own: its client threads (named `bench…`)
+/// and its main thread, which reads the figures (and names the threads
+/// `offload` starts for the clients, which inherit its name).
+func isBenchThread(_ name: String) -> Bool { name.hasPrefix("bench") || name == "GatewayBench" }
+
 /// Microseconds of CPU per `count` operations spent by the gateway's threads
-/// (alive in `before`, not named `bench…`) since `before`.
+/// (alive in `before`, not the bench's) since `before`.
 func gatewayCPU(since before: [Int: Int], names: [Int: (name: String, switches: Int)], per count: Int) -> Double {
-    var total = 0
+    gatewayCPUByName(since: before, names: names, per: count).values.reduce(0, +)
+}
+
+/// ``gatewayCPU(since:names:per:)`` by thread name.
+func gatewayCPUByName(since before: [Int: Int], names: [Int: (name: String, switches: Int)],
+                      per count: Int) -> [String: Double] {
+    var byName: [String: Double] = [:]
     for (tid, now) in threadCPU() {
-        guard let then = before[tid], let name = names[tid]?.name, !name.hasPrefix("bench") else { continue }
-        total += now - then
+        guard let then = before[tid], let name = names[tid]?.name, !isBenchThread(name) else { continue }
+        byName[name, default: 0] += Double(now - then) / 1000 / Double(count)
     }
-    return Double(total) / 1000 / Double(count)
+    return byName
 }
 
 /// With SWITCHBOARD_PERF_CTL=<fifo> (perf record's `--control fifo:<fifo> -D -1`):
@@ -153,6 +170,56 @@ guard await service.networks[0].status.isReady else {
 print("GatewayBench — ngircd on 127.0.0.1:\(server.port), gateway in-process (release), store \(directory)")
 print("machine: \(ProcessInfo.processInfo.activeProcessorCount) cores, load \(String((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8))?.prefix(14) ?? "?"))")
 
+// The floors a page is compared with, sampled right after each page (see
+// "1."): a relay through ngircd — a line to a trivial echo client and back,
+// both ordinary clients on threads of their own: two relays, as on the
+// page path (customer → gateway, gateway → agent) — and one isolated
+// durable commit on a WAL + synchronous=FULL file next to the store (a
+// one-row INSERT 10 ms after the last disk work, as a page's commit comes:
+// on this kind of virtual disk an fsync after an idle moment costs two to
+// three times one in a busy stream).
+let echoUser = try await TestUser.connect(port: server.port, nick: "echo")
+let echoThread = Thread {
+    nameCurrentThread("bench-echo")
+    while true {
+        guard let line = try? echoUser.client.expect("line to echo", timeout: .seconds(3600), where: {
+            $0.command == "PRIVMSG" && $0.params.first == "echo"
+        }) else { return }
+        if line.text == "stop" { return }
+        echoUser.client.privmsg(line.nick, line.text)
+    }
+}
+echoThread.start()
+let pinger = try await TestUser.connect(port: server.port, nick: "pinger")
+/// Milliseconds of `count` relays, one after the other, `gap` apart.
+func relays(_ count: Int, from first: Int, gap: Duration = .zero) async throws -> [Double] {
+    try await pinger.run { c -> [Double] in
+        var times: [Double] = []
+        for index in first..<(first + count) {
+            if gap > .zero { Thread.sleep(forTimeInterval: gap.timeInterval) }
+            let sent = ContinuousClock.now
+            c.privmsg("echo", "relay \(index)")
+            let back = try c.expect("echo", timeout: .seconds(10)) { $0.nick == "echo" && $0.text == "relay \(index)" }
+            times.append(milliseconds(sent.duration(to: back.receivedAt)))
+        }
+        return times
+    }
+}
+let rawPath = directory + "/raw-reference.sqlite"
+let raw = try SQLiteConnection(path: rawPath)
+try raw.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+/// Milliseconds of `count` one-row commits on the raw file, `gap` apart, in order.
+func rawCommits(_ raw: SQLiteConnection, _ count: Int, gap: Duration) throws -> [Double] {
+    var times: [Double] = []
+    for _ in 0..<count {
+        if gap > .zero { Thread.sleep(forTimeInterval: gap.timeInterval) }
+        let start = ContinuousClock.now
+        try raw.transaction { try raw.run("INSERT INTO t (v) VALUES (?)", [.text(String(repeating: "x", count: 200))]) }
+        times.append(milliseconds(start.duration(to: .now)))
+    }
+    return times
+}
+
 // MARK: 1. Page latency
 
 let agent = try await TestUser.connect(port: server.port, nick: "anna")
@@ -162,6 +229,7 @@ try await agent.run { try $0.join("#agents") }
 let pages = Mutex<[TestLine]>([])
 let pageArrived = DispatchSemaphore(value: 0)
 let agentThread = Thread {
+    nameCurrentThread("bench-agent")
     while true {
         guard let line = try? agent.client.expect("page", timeout: .seconds(3600), where: {
             $0.nick == "switchboard" && $0.params.first == "anna" && $0.text.hasPrefix("PAGE #")
@@ -170,11 +238,11 @@ let agentThread = Thread {
         pageArrived.signal()
     }
 }
-agentThread.name = "bench-agent"
 agentThread.start()
 let threadsBefore = Mutex<[Int: (name: String, switches: Int)]>([:])
 let pageCPUBefore = Mutex<[Int: Int]>([:])
 var pageCPU: [Double] = []
+var pageCPUByName: [String: [Double]] = [:]
 let traceStart = Mutex<UInt64>(0)
 var pageLatencies: [Double] = []
 var pageSwitches: [Double] = []
@@ -186,6 +254,9 @@ var hopTimes: [HopTrace.Hop: [Double]] = [:]
 var hopToRead: [Double] = []
 /// Per page (with SWITCHBOARD_HOP_TRACE): its latency and each hop's time, for the anatomy of the slowest.
 var pageHops: [(latency: Double, hops: [(HopTrace.Hop, Double)], toRead: Double)] = []
+/// Per page, sampled right after it: one relay and one isolated commit (ms).
+var pairedRelays: [Double] = []
+var pairedCommits: [Double] = []
 for index in 1...pageCount {
     let nick = String(format: "kunde%03d", index)
     let customer = try await TestUser.connect(port: server.port, nick: nick)
@@ -219,13 +290,15 @@ for index in 1...pageCount {
     let before = threadsBefore.withLock { $0 }
     var gateway = 0
     var byName: [String: Int] = [:]
-    for (tid, now) in threadSwitches() where !now.name.hasPrefix("bench") {
+    for (tid, now) in threadSwitches() where !isBenchThread(now.name) {
         guard let then = before[tid] else { continue }
         gateway += now.switches - then.switches
         byName[now.name, default: 0] += now.switches - then.switches
     }
     gatewaySwitches.append(Double(gateway))
-    pageCPU.append(gatewayCPU(since: pageCPUBefore.withLock { $0 }, names: before, per: 1))
+    let cpuByName = gatewayCPUByName(since: pageCPUBefore.withLock { $0 }, names: before, per: 1)
+    pageCPU.append(cpuByName.values.reduce(0, +))
+    for (name, cpu) in cpuByName { pageCPUByName[name, default: []].append(cpu) }
     for (name, count) in byName { switchesByName[name, default: []].append(Double(count)) }
     let page = pages.withLock { $0.removeFirst() }
     let latency = milliseconds(sent.duration(to: page.receivedAt))
@@ -249,6 +322,13 @@ for index in 1...pageCount {
         pageHops.append((latency, hops, toRead))
     }
     try await customer.run { $0.close() }
+    // This page's floor, under the machine's load of this moment; each
+    // part after 10 ms, as the page's own parts came after a quiet moment
+    // (taken at once after the page, the relay met the gateway still busy
+    // with the step's tail: 0.33 ms against 0.09 back to back).
+    try await Task.sleep(for: .milliseconds(10))
+    pairedRelays += try await relays(1, from: index)
+    pairedCommits += try rawCommits(raw, 1, gap: .milliseconds(10))
 }
 let sortedPages = pageLatencies.sorted()
 var hopReport = ""
@@ -287,6 +367,9 @@ if HopTrace.isEnabled {
         hopReport += row
     }
 }
+let cpuReport = pageCPUByName.sorted(by: { $0.key < $1.key }).map { name, values in
+    "\(name) \(String(format: "%.0f", percentile(values.sorted(), 0.5))) µs"
+}.joined(separator: ", ")
 var switchReport = ""
 for (name, counts) in switchesByName.sorted(by: { $0.key < $1.key }) {
     let total = counts.reduce(0, +) / Double(pageCount)
@@ -302,34 +385,19 @@ print("""
        the gateway's threads alone (not the bench's clients): median \(String(format: "%.0f", percentile(gatewaySwitches.sorted(), 0.5))); \
     mean per page by thread name: \(switchReport)
        the gateway's CPU per page, last answer read → page read (schedstat, kernel included; the customer's "is saved" \
-    and the commit's CPU included): median \(String(format: "%.0f", percentile(pageCPU.sorted(), 0.5))) µs\(hopReport)
+    and the commit's CPU included): median \(String(format: "%.0f", percentile(pageCPU.sorted(), 0.5))) µs; \
+    median by thread name: \(cpuReport)\(hopReport)
     """)
 
-// The machine's floor for the durable part, measured the same way right
-// after on a WAL + synchronous=FULL file next to the store: one-row INSERT
-// transactions back to back, and isolated ones (10 ms apart, as a page's
-// commit is: on this kind of virtual disk an fsync after an idle moment
-// costs two to three times one in a busy stream).
-let rawPath = directory + "/raw-reference.sqlite"
-let raw = try SQLiteConnection(path: rawPath)
-try raw.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
-func rawCommits(_ raw: SQLiteConnection, _ count: Int, gap: Duration) throws -> [Double] {
-    var times: [Double] = []
-    for _ in 0..<count {
-        if gap > .zero { Thread.sleep(forTimeInterval: gap.timeInterval) }
-        let start = ContinuousClock.now
-        try raw.transaction { try raw.run("INSERT INTO t (v) VALUES (?)", [.text(String(repeating: "x", count: 200))]) }
-        times.append(milliseconds(start.duration(to: .now)))
-    }
-    return times.sorted()
-}
-let backToBack = try rawCommits(raw, 1000, gap: .zero)
-let isolated = try rawCommits(raw, 200, gap: .milliseconds(10))
+// The durable part's floor on its own, on the same raw file: one-row
+// commits back to back, and the isolated ones sampled after each page.
+let backToBack = try rawCommits(raw, 1000, gap: .zero).sorted()
 raw.close()
+let isolated = pairedCommits.sorted()
 print("""
        raw SQLite commit, back to back (1,000):  median \(format(percentile(backToBack, 0.5))) ms, \
     p99 \(format(percentile(backToBack, 0.99))) ms, worst \(format(backToBack.last!)) ms
-       raw SQLite commit, 10 ms apart (200):     median \(format(percentile(isolated, 0.5))) ms, \
+       raw SQLite commit, 10 ms apart, one after each page (\(isolated.count)): median \(format(percentile(isolated, 0.5))) ms, \
     p99 \(format(percentile(isolated, 0.99))) ms, worst \(format(isolated.last!)) ms
     """)
 
@@ -495,7 +563,7 @@ let sequentialRate = Double(sequentialCount) / sequential.seconds
 // the run that are not the bench's (the hand-offs a request costs).
 var sequentialSwitches = 0
 var sequentialByName: [String: Int] = [:]
-for (tid, now) in threadSwitches() where !now.name.hasPrefix("bench") {
+for (tid, now) in threadSwitches() where !isBenchThread(now.name) {
     guard let then = sequentialThreadsBefore[tid] else { continue }
     sequentialSwitches += now.switches - then.switches
     sequentialByName[now.name, default: 0] += now.switches - then.switches
@@ -529,34 +597,14 @@ if HopTrace.isEnabled {
 
 // MARK: 4. Floors: relay through ngircd, echo bot on the same client library
 
-// Relay floor: a line to a trivial echo client and back, both ordinary
-// clients on threads of their own: two relays through ngircd, as on the
-// page path (customer → gateway, gateway → agent).
-let echoUser = try await TestUser.connect(port: server.port, nick: "echo")
-let echoThread = Thread {
-    while true {
-        guard let line = try? echoUser.client.expect("line to echo", timeout: .seconds(3600), where: {
-            $0.command == "PRIVMSG" && $0.params.first == "echo"
-        }) else { return }
-        if line.text == "stop" { return }
-        echoUser.client.privmsg(line.nick, line.text)
-    }
-}
-echoThread.name = "bench-echo"
-echoThread.start()
-let pinger = try await TestUser.connect(port: server.port, nick: "pinger")
-let relayRounds = relayCount
-let relay = try await pinger.run { c -> [Double] in
-    var times: [Double] = []
-    for index in 0..<relayRounds {
-        let sent = ContinuousClock.now
-        c.privmsg("echo", "relay \(index)")
-        let back = try c.expect("echo", timeout: .seconds(10)) { $0.nick == "echo" && $0.text == "relay \(index)" }
-        times.append(milliseconds(sent.duration(to: back.receivedAt)))
-    }
-    c.privmsg("echo", "stop")
-    return times.sorted()
-}
+// Relay floor on its own: back to back, and 10 ms apart without pages in
+// between (the pages' floors were sampled one after each page, 10 ms after
+// it). A relay after an idle moment costs several times one in a stream:
+// every thread on the way (the client's, ngircd, the echo client's) is
+// woken from sleep, as on a page's path.
+let relay = try await relays(relayCount, from: pageCount + 1).sorted()
+let spacedRelay = try await relays(min(relayCount, 200), from: pageCount + relayCount + 1, gap: .milliseconds(10)).sorted()
+try await pinger.run { $0.privmsg("echo", "stop") }
 
 // Echo-bot floor: the IRC client library with the gateway's fast send
 // queue, answering each private line with four lines (as a `!kb` answer).
@@ -595,21 +643,44 @@ let meanKBLines = Double(linesPerQuery.reduce(0, +)) / Double(queries.count)
 let kbRate = percentile(sortedRates, 0.5)
 let relayMedian = percentile(relay, 0.5)
 let relayP99 = percentile(relay, 0.99)
-let floorMedian = relayMedian + percentile(isolated, 0.5)
-let floorP99 = relayP99 + percentile(isolated, 0.99)
+// Each page against the floor sampled right after it (its relay plus its
+// isolated commit): the page's statistic minus (or over) the floors' of
+// the same rounds, and how far that moves by chance alone.
+let pairedFloors = zip(pairedRelays, pairedCommits).map { $0 + $1 }
+let floorMedian = percentile(pairedFloors.sorted(), 0.5)
+let floorP99 = percentile(pairedFloors.sorted(), 0.99)
 let pageMedian = percentile(sortedPages, 0.5)
 let pageP99 = percentile(sortedPages, 0.99)
+@MainActor func statistic(_ picks: [Int], _ p: Double) -> (page: Double, floor: Double) {
+    (percentile(picks.map { pageLatencies[$0] }.sorted(), p), percentile(picks.map { pairedFloors[$0] }.sorted(), p))
+}
+let medianGap = PairedBootstrap.interval(rounds: pageCount) { picks in
+    let (page, floor) = statistic(picks, 0.5)
+    return page - floor
+}
+let p99Ratio = PairedBootstrap.interval(rounds: pageCount) { picks in
+    let (page, floor) = statistic(picks, 0.99)
+    return page / floor
+}
 print("""
 
     4. Floors in this run
-       relay through ngircd (line to an echo client and back, \(relayCount)): median \(format(relayMedian)) ms, p99 \(format(relayP99)) ms
-       isolated commit (above): median \(format(percentile(isolated, 0.5))) ms, p99 \(format(percentile(isolated, 0.99))) ms
+       relay through ngircd (line to an echo client and back, \(relayCount) back to back): median \(format(relayMedian)) ms, p99 \(format(relayP99)) ms
+       relay through ngircd, 10 ms apart (\(spacedRelay.count)): median \(format(percentile(spacedRelay, 0.5))) ms, p99 \(format(percentile(spacedRelay, 0.99))) ms
+       relay, 10 ms after each page (\(pairedRelays.count)): median \(format(percentile(pairedRelays.sorted(), 0.5))) ms, p99 \(format(percentile(pairedRelays.sorted(), 0.99))) ms
+       isolated commit, one after each page (above): median \(format(percentile(isolated, 0.5))) ms, p99 \(format(percentile(isolated, 0.99))) ms
+       a page's floor = its relay + its commit (\(pairedFloors.count)): median \(format(floorMedian)) ms, p99 \(format(floorP99)) ms
        echo bot (IRCClient, fast queue, 4 lines an answer), \(clients.count) × \(queries.count) at once: \
     median \(String(format: "%.0f", echoRate)) answers/s = \(String(format: "%.0f", echoRate * 4)) lines/s
 
     Summary (targets from issue 12)
-       page median \(format(pageMedian)) ms = floor (relay + commit) \(format(floorMedian)) ms + \(format(pageMedian - floorMedian)) ms   (target: + ≤ 0.3 ms)
+       page median \(format(pageMedian)) ms = floor (relay + commit, paired) \(format(floorMedian)) ms + \(format(pageMedian - floorMedian)) ms   (target: + ≤ 0.3 ms)
+         by chance alone (bootstrap of the \(pageCount) pages with their floors, 1000 resamples, 5th–95th percentile): \
+    + \(format(medianGap.low)) … + \(format(medianGap.high)) ms — \(PairedBootstrap.verdict(medianGap, atMost: 0.3))
+         (against the back-to-back relay's median instead of the paired relays: + \(format(pageMedian - relayMedian - percentile(isolated, 0.5))) ms)
        page p99 \(format(pageP99)) ms = \(String(format: "%.2f", pageP99 / floorP99))× floor p99 \(format(floorP99)) ms   (target: ≤ 2×)
+         by chance alone: \(String(format: "%.2f", p99Ratio.low))× … \(String(format: "%.2f", p99Ratio.high))× — \
+    \(PairedBootstrap.verdict(p99Ratio, atMost: 2))
        sequential !kb p99 \(format(percentile(sequential.latencies, 0.99))) ms, \(String(format: "%.0f", sequentialRate)) answers/s   (target: ≤ 2 ms, ≥ 2,000/s)
        !kb burst \(String(format: "%.0f", kbRate * meanKBLines)) lines/s = \(String(format: "%.2f", kbRate * meanKBLines / (echoRate * 4)))× the echo bot's lines/s   (target: ≥ 0.5×)
     """)

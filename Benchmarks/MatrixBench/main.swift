@@ -510,17 +510,11 @@ func run(_ synapse: SynapseServer) async throws -> (floor: String, confirmations
     // How much one run's p99 can say: the p99 of 1,000 is its 10th-worst
     // sample. Resampling whole rounds (bootstrap, fixed seed) keeps a page
     // with the floor sampled next to it, under the same load.
-    var random = SeededRandom(seed: 9)
     let pageDelivered = pages.map(\.delivered), floorDelivered = floors.map(\.delivered)
-    let rounds = min(pageDelivered.count, floorDelivered.count)
-    var differences: [Double] = []
-    for _ in 0..<1000 {
-        let picks = (0..<rounds).map { _ in Int(random.next() % UInt64(rounds)) }
-        differences.append(ms(quantile(picks.map { pageDelivered[$0] }.sorted(), 0.99))
-            - ms(quantile(picks.map { floorDelivered[$0] }.sorted(), 0.99)))
+    let (low, high) = PairedBootstrap.interval(rounds: min(pageDelivered.count, floorDelivered.count)) { picks in
+        ms(quantile(picks.map { pageDelivered[$0] }.sorted(), 0.99))
+            - ms(quantile(picks.map { floorDelivered[$0] }.sorted(), 0.99))
     }
-    differences.sort()
-    let (low, high) = (differences[50], differences[949])
     print(String(format: "page p99 − floor p99: %+.2f ms; by chance alone (bootstrap of rounds, 1000 resamples) it "
         + "spans %+.2f … %+.2f ms (5th–95th percentile)", ms(pageTotal.p99) - ms(floorTotal.p99), low, high))
     let met = pageTotal.p99 <= floorTotal.p99 + .milliseconds(5)

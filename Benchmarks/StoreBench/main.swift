@@ -7,7 +7,8 @@
 // (b) durable ticket creation: one ticket (its `created` event in its row) + one page per
 //     transaction, through `SQLiteDeskStore.createTicket` (the store thread),
 //     one caller awaiting each — the gateway's case: its bot runtime (an
-//     actor on the event loop's thread, as the caller here) handles one input
+//     actor on the event loop's thread, in a task that prefers the loop as
+//     its executor, as the caller here) handles one input
 //     at a time, so it never creates two tickets at once; "(b, pool)" is the
 //     same from an actor on the cooperative pool (the runtime before issue 12);
 // (b') the same statements on the caller's thread (no store thread), so
@@ -292,8 +293,14 @@ final class CreationLoop {
 }
 
 /// (b) The caller of `createTicket`: an actor on the event loop's thread
-/// (`EventLoop.shared`), as the gateway's bot runtime is since issue 12 —
-/// the store's commit is the one hand-off, to the store's thread and back.
+/// (`EventLoop.shared`), in a task that prefers the loop as its executor,
+/// as the gateway's bot runtime is since issue 12 (it runs in the IRC
+/// client's read task, `Task(executorPreference: loop.taskExecutor)`) —
+/// so the store façade's nonisolated code runs on the loop too and the
+/// store's commit is the one hand-off, to the store's thread and back.
+/// Without the preference the façade ran on the cooperative pool: two
+/// more hops per ticket (loop → pool → store thread → pool → loop), which
+/// the gateway does not make.
 actor LoopStoreCaller {
     private let store: SQLiteDeskStore
     private let loop = CreationLoop()
@@ -303,8 +310,13 @@ actor LoopStoreCaller {
 
     init(_ store: SQLiteDeskStore) { self.store = store }
 
-    /// Creates `tickets` tickets one after the other; returns the seconds taken.
-    func run(_ tickets: Int) async -> Double {
+    /// Creates `tickets` tickets one after the other, in a task that
+    /// prefers the loop; returns the seconds taken.
+    nonisolated func run(_ tickets: Int) async -> Double {
+        await Task(executorPreference: EventLoop.shared.taskExecutor) { await self.create(tickets) }.value
+    }
+
+    private func create(_ tickets: Int) async -> Double {
         await loop.run(tickets) { ticket, pages in _ = try await self.store.createTicket(ticket, pages: pages) }
     }
 }

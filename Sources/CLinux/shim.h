@@ -1,7 +1,8 @@
 // Linux system interfaces that Swift's Glibc module does not export:
 // epoll (readiness), eventfd (the event loop's wake-up) and accept4 (accept with SOCK_NONBLOCK | SOCK_CLOEXEC in
 // one call, so an accepted socket is never inherited by a child spawned in
-// between). Used by the Transport target; the switchboard executable uses
+// between) and prctl (a thread's name, for Core's `nameCurrentThread`). Used
+// by the Core and Transport targets; the switchboard executable uses
 // mallopt (malloc.h) to cap malloc's arenas.
 #ifndef SWITCHBOARD_CLINUX_SHIM_H
 #define SWITCHBOARD_CLINUX_SHIM_H
@@ -21,8 +22,8 @@ static inline int shim_accept4(int fd, struct sockaddr *addr, socklen_t *addrlen
 }
 
 // Names the calling thread (at most 15 bytes are kept): prctl is variadic,
-// which Swift cannot call. The event loop names its thread so per-thread
-// figures (/proc/self/task/*/comm, perf) can tell it apart.
+// which Swift cannot call. Core's `nameCurrentThread` calls it, so per-thread
+// figures (/proc/self/task/*/comm, perf) can tell the threads apart.
 static inline void shim_set_thread_name(const char *name) {
     prctl(PR_SET_NAME, (unsigned long)name, 0, 0, 0);
 }

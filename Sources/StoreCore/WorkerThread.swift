@@ -1,3 +1,4 @@
+import Core
 import Desk
 import Dispatch
 import Foundation
@@ -89,6 +90,7 @@ public final class WorkerThread<Runner: WorkerBatchRunner>: Sendable {
         let opened = Mutex<Result<Void, any Error>?>(nil)
         let ready = DispatchSemaphore(value: 0)
         let thread = Thread { [self] in
+            nameCurrentThread(name)
             let resource: Resource
             do {
                 resource = try open()
@@ -102,7 +104,6 @@ public final class WorkerThread<Runner: WorkerBatchRunner>: Sendable {
             ready.signal()
             run(resource)
         }
-        thread.name = name
         thread.start()
         ready.wait()
         try opened.withLock { $0 }?.get()

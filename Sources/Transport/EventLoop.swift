@@ -147,7 +147,7 @@ public final class EventLoop: SerialExecutor, Sendable {
         jobs = LoopJobQueue(wakeFD: wakeFD)
         taskExecutor = EventLoopTaskExecutor(jobs)
         let thread = Thread { [self] in
-            shim_set_thread_name(name)  // at most 15 bytes are kept
+            nameCurrentThread(name)  // at most 15 bytes are kept
             run()
         }
         thread.start()

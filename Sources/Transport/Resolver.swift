@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Glibc
 import Synchronization
@@ -20,9 +21,9 @@ enum Resolver {
             try await withCheckedThrowingContinuation { continuation in
                 slot.attach(continuation)
                 let thread = Thread {
+                    nameCurrentThread("switchboard.dns")
                     slot.resume(with: Result { try lookup(host: host, port: port) })
                 }
-                thread.name = "switchboard.transport.resolve"
                 thread.start()
             }
         } onCancel: {

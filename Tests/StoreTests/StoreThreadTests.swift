@@ -3,6 +3,7 @@ import Desk
 import Foundation
 import Glibc
 @testable import Store
+import TestSupport
 import Testing
 
 /// The store thread: SQLite runs on it and nowhere else, writes queued
@@ -44,6 +45,14 @@ import Testing
             #expect(storeThreads.count == 1)
             #expect(!storeThreads.contains(0))
             #expect(Set(callers.map(\.caller)).isDisjoint(with: storeThreads))
+            await store.close()
+        }
+    }
+
+    @Test func theStoreThreadCarriesItsNameAsTheSystemShowsIt() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try SQLiteDeskStore(path: dir.storePath, logger: .disabled, now: monday)
+            #expect(try await store.thread.read { _ in systemThreadName() } == "switchboard-db")
             await store.close()
         }
     }

@@ -1,3 +1,4 @@
+import Core
 import Foundation
 import Synchronization
 
@@ -73,8 +74,10 @@ public final class PINCheckWorker<Sender: Hashable & Sendable, Job: Sendable, Ou
         state = Mutex(State(queue: PINCheckQueue(perSenderLimit: perSenderLimit, totalLimit: totalLimit)))
         self.hash = hash
         for index in 0..<threads {
-            let thread = Thread { [self] in self.serve() }
-            thread.name = "pin-check-\(index)"
+            let thread = Thread { [self] in
+                nameCurrentThread("pin-check-\(index)")
+                self.serve()
+            }
             thread.start()
         }
     }

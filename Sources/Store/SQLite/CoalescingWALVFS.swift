@@ -1,4 +1,5 @@
 import CSQLite
+import Core
 import Dispatch
 import Foundation
 import Glibc
@@ -421,8 +422,10 @@ enum WALGrower {
             return !state.started
         }
         if start {
-            let thread = Thread { run() }
-            thread.name = "switchboard-wal-grow"
+            let thread = Thread {
+                nameCurrentThread("switchboard-wal")
+                run()
+            }
             thread.qualityOfService = .utility
             thread.start()
         }

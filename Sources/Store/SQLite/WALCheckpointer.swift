@@ -76,6 +76,7 @@ final class WALCheckpointer: Sendable {
         self.logger = logger
         let ready = DispatchSemaphore(value: 0)
         let thread = Thread { [self] in
+            nameCurrentThread("switchboard-ckpt")
             let db: SQLiteConnection
             do {
                 db = try SQLiteConnection(path: path, create: false)
@@ -96,7 +97,6 @@ final class WALCheckpointer: Sendable {
             db.close()
             finished.signal()
         }
-        thread.name = "switchboard-db-checkpoint"
         thread.start()
         ready.wait()
     }
