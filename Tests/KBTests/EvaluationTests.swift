@@ -203,7 +203,7 @@ struct SecondSetTests {
 /// The third labelled set (a made-up vendor, Fennick: accounting and
 /// payroll), in `Evaluation/ThirdSet`: 66 articles and 329 messages. It was
 /// written blind and held out until the fifth session of 2026-12-06; since
-/// then it is studied (its README), with half A (`halves.py`) for tuning
+/// then it is studied (its README), with half A (`../halves.py`) for tuning
 /// and half B for checking. These floors, a little under what the search
 /// reaches on the whole set, catch a change that makes it worse.
 @Suite("Suggestions and search measured on the third set (Fennick)")
