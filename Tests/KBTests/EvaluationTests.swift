@@ -238,6 +238,45 @@ struct ThirdSetTests {
     }
 }
 
+/// The fourth labelled set (a made-up vendor, Tavolo: restaurant and café
+/// point of sale), in `Evaluation/FourthSet`: 56 articles and 350 messages.
+/// It was written blind and held out until the lead's one evaluation at
+/// 61f88a2 (offered 0.76, cross-language offered 0.55, 7 of 29 unanswerable
+/// offered something); since then it is studied (its README), with half A
+/// (`../halves.py`) for tuning and half B for checking. These floors, a little
+/// under what the search reaches on the whole set, catch a change that makes
+/// it worse; false offers are capped where they are (the target is 0.10).
+@Suite("Suggestions and search measured on the fourth set (Tavolo)")
+struct FourthSetTests {
+    let kb: KnowledgeBase
+    let evaluation: KBEvaluation
+
+    init() throws { (kb, evaluation) = try labelledSet("FourthSet") }
+
+    @Test("At the bots' threshold: helpful offers for most messages, per kind")
+    func offered() {
+        let all = evaluation.metrics()
+        #expect(all.answerable >= 320 && all.unrelated >= 29)
+        #expect(all.searchTop3Rate >= 0.92, "top-3 \(all.searchTop3) of \(all.answerable)")
+        // 0.76 before the vocabulary's point-of-sale section.
+        #expect(all.helpfulOfferedRate >= 0.77, "helpful offered \(all.answerableHelpfulOffered) of \(all.answerable)")
+        #expect(all.unrelatedWithSuggestion <= 7, "\(all.unrelatedWithSuggestion) of \(all.unrelated)")
+        let sentences = evaluation.metrics { $0.kind == "sentence" }
+        let crosslang = evaluation.metrics { $0.kind == "crosslang" }
+        #expect(sentences.searchTop3Rate >= 0.87, "sentences top-3 \(sentences.searchTop3) of \(sentences.answerable)")
+        #expect(sentences.helpfulOfferedRate >= 0.70, "sentences offered \(sentences.answerableHelpfulOffered)")
+        #expect(crosslang.searchTop3Rate >= 0.83, "crosslang top-3 \(crosslang.searchTop3) of \(crosslang.answerable)")
+        // 0.55 before the vocabulary's point-of-sale section.
+        #expect(crosslang.helpfulOfferedRate >= 0.64, "crosslang offered \(crosslang.answerableHelpfulOffered)")
+    }
+
+    @Test("Clocking out in German finds the English-only article on clocking in and out")
+    func clockingOut() {
+        // TV-4031 ("Clocking in and out and planning shifts") exists in English only.
+        #expect(kb.suggestions(for: "Mitarbeiter ausstempeln").first?.article.id == "TV-4031")
+    }
+}
+
 @Suite("Reading an evaluation file")
 struct EvaluationFileTests {
     @Test("Ids, language and text; comments and blank lines are skipped")
