@@ -138,6 +138,38 @@ func labelledSet(_ name: String) throws -> (KnowledgeBase, KBEvaluation) {
     return (kb, KBEvaluation(set, on: kb, threshold: 0.6))
 }
 
+/// What a studied set's search must still reach at the bots' threshold.
+struct SetFloors {
+    var answerable: Int, unrelated: Int
+    var top3: Double, offered: Double
+    /// The most unanswerable messages that may be offered something.
+    var falseOffers: Int
+    var sentencesTop3: Double, sentencesOffered: Double
+    var crosslangTop3: Double, crosslangOffered: Double
+}
+
+/// Checks `evaluation` against `floors`: the whole set, chat sentences and
+/// cross-language messages.
+func expectFloors(_ evaluation: KBEvaluation, _ floors: SetFloors, sourceLocation: SourceLocation = #_sourceLocation) {
+    let all = evaluation.metrics()
+    #expect(all.answerable >= floors.answerable && all.unrelated >= floors.unrelated, sourceLocation: sourceLocation)
+    #expect(all.searchTop3Rate >= floors.top3, "top-3 \(all.searchTop3) of \(all.answerable)", sourceLocation: sourceLocation)
+    #expect(all.helpfulOfferedRate >= floors.offered,
+            "helpful offered \(all.answerableHelpfulOffered) of \(all.answerable)", sourceLocation: sourceLocation)
+    #expect(all.unrelatedWithSuggestion <= floors.falseOffers, "\(all.unrelatedWithSuggestion) of \(all.unrelated)",
+            sourceLocation: sourceLocation)
+    let sentences = evaluation.metrics { $0.kind == "sentence" }
+    let crosslang = evaluation.metrics { $0.kind == "crosslang" }
+    #expect(sentences.searchTop3Rate >= floors.sentencesTop3,
+            "sentences top-3 \(sentences.searchTop3) of \(sentences.answerable)", sourceLocation: sourceLocation)
+    #expect(sentences.helpfulOfferedRate >= floors.sentencesOffered,
+            "sentences offered \(sentences.answerableHelpfulOffered)", sourceLocation: sourceLocation)
+    #expect(crosslang.searchTop3Rate >= floors.crosslangTop3,
+            "crosslang top-3 \(crosslang.searchTop3) of \(crosslang.answerable)", sourceLocation: sourceLocation)
+    #expect(crosslang.helpfulOfferedRate >= floors.crosslangOffered,
+            "crosslang offered \(crosslang.answerableHelpfulOffered)", sourceLocation: sourceLocation)
+}
+
 /// The second labelled set (a made-up vendor, Kantelo: telephony and CRM),
 /// in `Evaluation/SecondSet`: 51 articles and 212 messages with their kinds.
 /// It was written before any result on it was seen and reported once; since
@@ -203,7 +235,7 @@ struct SecondSetTests {
 /// The third labelled set (a made-up vendor, Fennick: accounting and
 /// payroll), in `Evaluation/ThirdSet`: 66 articles and 329 messages. It was
 /// written blind and held out until the fifth session of 2026-12-06; since
-/// then it is studied (its README), with half A (`halves.py`) for tuning
+/// then it is studied (its README), with half A (`../halves.py`) for tuning
 /// and half B for checking. These floors, a little under what the search
 /// reaches on the whole set, catch a change that makes it worse.
 @Suite("Suggestions and search measured on the third set (Fennick)")
@@ -215,19 +247,12 @@ struct ThirdSetTests {
 
     @Test("At the bots' threshold: helpful offers for most messages, few for the unanswerable, per kind")
     func offered() {
-        let all = evaluation.metrics()
-        #expect(all.answerable >= 300 && all.unrelated >= 24)
-        #expect(all.searchTop3Rate >= 0.90, "top-3 \(all.searchTop3) of \(all.answerable)")
-        #expect(all.helpfulOfferedRate >= 0.79, "helpful offered \(all.answerableHelpfulOffered) of \(all.answerable)")
-        #expect(all.unrelatedWithSuggestion <= 2, "\(all.unrelatedWithSuggestion) of \(all.unrelated)")
-        let sentences = evaluation.metrics { $0.kind == "sentence" }
-        let crosslang = evaluation.metrics { $0.kind == "crosslang" }
-        #expect(sentences.searchTop3Rate >= 0.80, "sentences top-3 \(sentences.searchTop3) of \(sentences.answerable)")
-        #expect(sentences.helpfulOfferedRate >= 0.62, "sentences offered \(sentences.answerableHelpfulOffered)")
-        #expect(crosslang.searchTop3Rate >= 0.78, "crosslang top-3 \(crosslang.searchTop3) of \(crosslang.answerable)")
-        // 0.65 before ordinary-word compounds searched their vocabulary head
-        // and translated pairs took one place among the suggestions.
-        #expect(crosslang.helpfulOfferedRate >= 0.67, "crosslang offered \(crosslang.answerableHelpfulOffered)")
+        // Cross-language offered was 0.65 before ordinary-word compounds
+        // searched their vocabulary head and translated pairs took one place
+        // among the suggestions.
+        expectFloors(evaluation, SetFloors(answerable: 300, unrelated: 24, top3: 0.90, offered: 0.79, falseOffers: 2,
+                                           sentencesTop3: 0.80, sentencesOffered: 0.62,
+                                           crosslangTop3: 0.78, crosslangOffered: 0.67))
     }
 
     @Test("A compound of an ordinary word and a vocabulary word finds the English-only article ('Fremdwährung')")
@@ -235,6 +260,38 @@ struct ThirdSetTests {
         // FN-3031 is English only ("Invoicing in foreign currencies"); the
         // German invoice articles have "Rechnung" in their titles.
         #expect(kb.suggestions(for: "Rechnung in Fremdwährung").first?.article.id == "FN-3031")
+    }
+}
+
+/// The fourth labelled set (a made-up vendor, Tavolo: restaurant and café
+/// point of sale), in `Evaluation/FourthSet`: 56 articles and 350 messages.
+/// It was written blind and held out until the lead's one evaluation at
+/// 61f88a2 (offered 0.76, cross-language offered 0.55, 7 of 29 unanswerable
+/// offered something); since then it is studied (its README), with half A
+/// (`../halves.py`) for tuning and half B for checking. These floors, a little
+/// under what the search reaches on the whole set, catch a change that makes
+/// it worse; false offers are capped where they are (the target is 0.10).
+@Suite("Suggestions and search measured on the fourth set (Tavolo)")
+struct FourthSetTests {
+    let kb: KnowledgeBase
+    let evaluation: KBEvaluation
+
+    init() throws { (kb, evaluation) = try labelledSet("FourthSet") }
+
+    @Test("At the bots' threshold: helpful offers for most messages, per kind")
+    func offered() {
+        // Offered was 0.76 and cross-language offered 0.55 before the
+        // vocabulary's point-of-sale section.
+        expectFloors(evaluation, SetFloors(answerable: 320, unrelated: 29, top3: 0.92, offered: 0.77, falseOffers: 7,
+                                           sentencesTop3: 0.87, sentencesOffered: 0.70,
+                                           crosslangTop3: 0.80, crosslangOffered: 0.62))
+    }
+
+    @Test("The German word for a restaurant's menu finds the English-only article on menu items")
+    func menuInGerman() {
+        // TV-4014 ("Adding menu items, categories and prices") exists in English only;
+        // "Speisekarte" is the vocabulary's word for a menu.
+        #expect(kb.suggestions(for: "Speisekarte bearbeiten").first?.article.id == "TV-4014")
     }
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Split the Fennick messages into two fixed halves for tuning and checking.
+"""Split a studied set's messages into two fixed halves for tuning and checking.
 
-Fixed before any tuning on the set (session of 2026-12-06, evening):
+Fixed before any tuning on the set (ThirdSet: session of 2026-12-06, evening;
+FourthSet: the same evening, after the lead's one evaluation of it):
   half A (tuning): the 1st, 3rd, 5th ... topic section of messages.tsv and the
                    1st, 3rd, 5th ... unanswerable message;
   half B (check):  the 2nd, 4th, 6th ... topic section and the 2nd, 4th ...
@@ -9,18 +10,22 @@ Fixed before any tuning on the set (session of 2026-12-06, evening):
 Splitting by topic keeps every message about one article in one half, so a
 change fitted to one article's wording cannot show up as a gain on the other.
 
-usage: halves.py OUTDIR   writes OUTDIR/halfA.tsv and OUTDIR/halfB.tsv, then
-       KBBench --kb Tests/KBTests/Evaluation/ThirdSet/kb --evaluate --set OUTDIR/halfA.tsv
+usage: halves.py SETFOLDER OUTDIR   writes OUTDIR/halfA.tsv and OUTDIR/halfB.tsv, then
+       KBBench --kb SETFOLDER/kb --evaluate --set OUTDIR/halfA.tsv
+e.g.   halves.py Tests/KBTests/Evaluation/ThirdSet /tmp/third
 """
 import os
 import sys
 
-here = os.path.dirname(os.path.abspath(__file__))
-out = sys.argv[1] if len(sys.argv) > 1 else "."
+if len(sys.argv) != 3:
+    sys.exit(__doc__)
+folder, out = sys.argv[1], sys.argv[2]
+if os.path.basename(os.path.normpath(folder)) == "FifthSet":
+    sys.exit("halves.py: FifthSet is held out; it is not split or tuned on")
 halves = {"A": [], "B": []}
 section = -1
 unanswerable = 0
-with open(os.path.join(here, "messages.tsv"), encoding="utf-8") as f:
+with open(os.path.join(folder, "messages.tsv"), encoding="utf-8") as f:
     for line in f:
         if line.startswith("# ---"):
             section += 1
@@ -33,6 +38,7 @@ with open(os.path.join(here, "messages.tsv"), encoding="utf-8") as f:
         else:
             half = "A" if section % 2 == 0 else "B"
         halves[half].append(line)
+os.makedirs(out, exist_ok=True)
 for name, lines in halves.items():
     with open(os.path.join(out, "half%s.tsv" % name), "w", encoding="utf-8") as f:
         f.writelines(lines)
