@@ -13,6 +13,10 @@
 //     same from an actor on the cooperative pool (the runtime before issue 12);
 // (b') the same statements on the caller's thread (no store thread), so
 //     (b) − (b') is what the hop to the store thread costs;
+//     (b) also prints (unless `--paired-only`) the update rate and a
+//     customer's ticket with its conversation's snapshot saved in the
+//     creation's transaction against the same with the snapshot's own
+//     commit after it (what issue 12's page-path change saves per ticket);
 // (c) the same from several concurrent callers, with the store thread's
 //     write batching on (writes queued together share one commit) and off
 //     (`maxBatchedWrites: 1`), to show what batching buys;
@@ -424,6 +428,39 @@ func updateRate(path: String, tickets: Int) async -> Double {
     return rate
 }
 
+/// A customer's ticket with the conversation it comes from (a follow-up's
+/// snapshot, about 600 bytes) per second, one thread, on a fresh file:
+/// `together`, the conversation saved in the creation's transaction (as the
+/// gateway does since issue 12's page-path change); otherwise its own commit
+/// after the creation (as before).
+func creationWithConversationRate(path: String, tickets: Int, together: Bool) async -> Double {
+    let store = openStore(path)
+    let now = Date()
+    let state = Data(String(repeating: "x", count: 600).utf8)
+    let clock = ContinuousClock()
+    let start = clock.now
+    for index in 0..<tickets {
+        let (ticket, pages) = sampleTicket(index + 1, at: now)
+        let snapshot = ConversationSnapshot(key: ConversationKey(network: "libera", key: "nick:c\(index)"),
+                                            formatVersion: 1, state: state, updatedAt: now,
+                                            expiresAt: now.addingTimeInterval(3600))
+        do {
+            if together {
+                _ = try await store.createTicket(ticket, claimingPagesFor: nil, makePages: { _ in pages },
+                                                 conversation: { _ in snapshot })
+            } else {
+                _ = try await store.createTicket(ticket, pages: pages)
+                try await store.saveConversation(snapshot)
+            }
+        } catch {
+            fail("\(error)")
+        }
+    }
+    let rate = Double(tickets) / seconds(clock.now - start)
+    await store.close()
+    return rate
+}
+
 /// (c) Creations per second with `callers` concurrent tasks, each creating
 /// its share one after the other, on a fresh file; and the average number
 /// of writes per commit.
@@ -519,6 +556,7 @@ var raw: [Double] = []
 var create: [Double] = []
 var pairedRatios: [Double] = []
 var update: [Double] = []
+var withConversation: (together: [Double], apart: [Double]) = ([], [])
 var rawSides: [PairedSide] = []
 var createSides: [PairedSide] = []
 var directSides: [PairedSide] = []
@@ -581,6 +619,12 @@ for _ in 0..<(options.cpuOnly ? 0 : options.runs) {
         let path = freshPath()
         update.append(await updateRate(path: path, tickets: options.commits))
         removeDatabase(path)
+        for together in [true, false] {
+            let path = freshPath()
+            let rate = await creationWithConversationRate(path: path, tickets: options.commits, together: together)
+            if together { withConversation.together.append(rate) } else { withConversation.apart.append(rate) }
+            removeDatabase(path)
+        }
     }
 }
 let rawRate = median(raw)
@@ -660,6 +704,12 @@ if !options.cpuOnly {
                         value: "\(format(median(update))) updates/s",
                         how: "version check + state + event + cancel pages, \(options.commits) updates, median of "
                             + "\(options.runs)"))
+        let together = median(withConversation.together), apart = median(withConversation.apart)
+        rows.append(Row(name: "    createTicket + conversation, 1 thread",
+                        value: "\(format(together)) tickets/s in one transaction = \(format(together / apart, 2))x "
+                            + "\(format(apart)) with its own commit",
+                        how: "ticket + 1 page + a 600-byte conversation snapshot, \(options.commits) a run, median of "
+                            + "\(options.runs) runs each, alternating"))
     }
 }
 

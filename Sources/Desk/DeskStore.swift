@@ -44,8 +44,19 @@ public protocol TicketRecordStore: Sendable {
     /// ``PageClaim/fenced`` so the caller stops sending. The deciding clock
     /// is the lease's (PostgreSQL: the server's; SQLite: the ticket's
     /// `createdAt`, the caller's clock).
+    ///
+    /// `conversation` (called like `makePages`, with the assigned number)
+    /// gives the snapshot of the customer conversation the ticket comes
+    /// from, as it stands once the ticket exists (it follows that number).
+    /// It is saved as ``ConversationStore/saveConversation(_:)`` does, in
+    /// the same transaction, and returned in ``TicketCommit/conversation``:
+    /// a crash right after the commit restores a conversation that follows
+    /// the ticket — it cannot ask its last question again or make a second
+    /// ticket — and the page's window has no commit of the conversation's
+    /// own. Nil (or a nil snapshot): no conversation is written.
     func createTicket(_ ticket: NewTicket, claimingPagesFor claim: LeaseClaim?,
-                      makePages: @escaping @Sendable (TicketNumber) -> [PageDraft]) async throws -> TicketCommit
+                      makePages: @escaping @Sendable (TicketNumber) -> [PageDraft],
+                      conversation: (@Sendable (TicketNumber) -> ConversationSnapshot?)?) async throws -> TicketCommit
 
     /// The ticket with this number, or nil if there is none.
     func ticket(_ number: TicketNumber) async throws -> StoredTicket?
@@ -310,6 +321,12 @@ public protocol DeskStore: TicketRecordStore, PageOutboxStore, RosterOverrideSto
 }
 
 extension TicketRecordStore {
+    /// Stores a new ticket without a customer conversation to save with it.
+    public func createTicket(_ ticket: NewTicket, claimingPagesFor claim: LeaseClaim?,
+                             makePages: @escaping @Sendable (TicketNumber) -> [PageDraft]) async throws -> TicketCommit {
+        try await createTicket(ticket, claimingPagesFor: claim, makePages: makePages, conversation: nil)
+    }
+
     /// Stores a new ticket whose pages are claimed later (or never: one
     /// instance alone, the console, tools).
     public func createTicket(_ ticket: NewTicket, makePages: @escaping @Sendable (TicketNumber) -> [PageDraft])

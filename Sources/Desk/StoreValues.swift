@@ -91,11 +91,17 @@ public struct TicketCommit: Sendable, Hashable {
     /// are stored, unclaimed, for the active instance to send). Nil when no
     /// claim was asked or there are no pages.
     public var pageClaim: PageClaim?
+    /// The customer conversation's snapshot a creation saved in its own
+    /// transaction (``TicketRecordStore/createTicket(_:claimingPagesFor:makePages:conversation:)``);
+    /// nil when it saved none.
+    public var conversation: ConversationSnapshot?
 
-    public init(stored: StoredTicket, pages: [PageRecord], pageClaim: PageClaim? = nil) {
+    public init(stored: StoredTicket, pages: [PageRecord], pageClaim: PageClaim? = nil,
+                conversation: ConversationSnapshot? = nil) {
         self.stored = stored
         self.pages = pages
         self.pageClaim = pageClaim
+        self.conversation = conversation
     }
 
     public var ticket: Ticket { stored.ticket }

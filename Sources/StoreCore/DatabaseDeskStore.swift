@@ -26,9 +26,17 @@ extension DatabaseDeskStore {
     // MARK: Tickets
 
     public func createTicket(_ ticket: NewTicket, claimingPagesFor claim: LeaseClaim?,
-                             makePages: @escaping @Sendable (TicketNumber) -> [PageDraft]) async throws -> TicketCommit {
-        try await write(singleStatement: Database.ticketCreationIsOneStatement) { db in
-            try db.insertTicket(ticket, claim: claim, makePages: makePages)
+                             makePages: @escaping @Sendable (TicketNumber) -> [PageDraft],
+                             conversation: (@Sendable (TicketNumber) -> ConversationSnapshot?)?) async throws
+        -> TicketCommit {
+        // With a conversation the creation is two statements: one transaction.
+        try await write(singleStatement: conversation == nil && Database.ticketCreationIsOneStatement) { db in
+            var commit = try db.insertTicket(ticket, claim: claim, makePages: makePages)
+            if let snapshot = conversation?(commit.number) {
+                try db.saveConversation(snapshot)
+                commit.conversation = snapshot
+            }
+            return commit
         }
     }
 

@@ -101,6 +101,48 @@ import Testing
         #expect(try await h.openTickets().count == 1, "no second ticket")
     }
 
+    /// A ticket's creation saves the customer's conversation in its own
+    /// transaction, as it follows the ticket with its offer timer: the
+    /// gateway dying right after that commit restores the follow-up, and a
+    /// waiting customer without a contract is still offered to leave a
+    /// message at its time. The creating step writes the conversation no
+    /// more (the page's window has one commit fewer). (Fails with the
+    /// snapshot left out of the creation: the store right after the commit
+    /// holds the intake, the restart rebuilds a follow-up from the ticket
+    /// without the offer, and the step saves the conversation once more.)
+    @Test func aTicketsCreationSavesItsConversationSoACrashRightAfterItsCommitKeepsTheFollowUp() async throws {
+        let stores = InterleavingStores()
+        let h = try await Harness(wrapStore: stores.wrap)
+        let nora = h.customer("nora", account: "nora")
+        await h.say("keine Kundennummer, Schweregrad 4", from: nora)
+        // What the store holds right after the ticket's creation committed.
+        let leftByTheCrash = Mutex<[ConversationSnapshot]>([])
+        let at = h.clock.date.addingTimeInterval(60)
+        try stores.current().afterNextCreation { base in
+            let stored = (try? await base.conversations(unexpiredAt: at)) ?? []
+            leftByTheCrash.withLock { $0 = stored }
+        }
+        let savesBefore = try stores.current().conversationSaves
+        let told = await h.say("Die NordBox im Lager reagiert nicht mehr, alle Lampen blinken rot", from: nora)
+        #expect(told.to("nora").joined().contains("#1"), "\(told.to("nora"))")
+        #expect(try stores.current().conversationSaves == savesBefore, "the creating step saves no conversation of its own")
+        let crashed = leftByTheCrash.withLock { $0 }
+        #expect(crashed.count == 1)
+        let stored = try StoredConversation.decode(try #require(crashed.first))
+        guard case .ticket(let followUp) = stored.phase else {
+            Issue.record("the conversation stored with the ticket is still the intake")
+            return
+        }
+        #expect(followUp.number == TicketNumber(1) && stored.offerAt != nil)
+        // The crash: nothing the step wrote after that commit is in the store.
+        for snapshot in crashed { try await h.store.saveConversation(snapshot) }
+
+        try await h.restart()
+        #expect(await h.advance(minutes: 2.5).to("nora").isEmpty, "the offer keeps its time")
+        let offer = await h.advance(minutes: 0.5).to("nora")
+        #expect(offer.count == 1 && offer.first?.hasPrefix("Ihr Ticket #1 wartet seit 3 Minuten") == true, "\(offer)")
+    }
+
     /// A customer's second line within the relay burst window is held (in
     /// the stored conversation) and attached when the window ends; the
     /// gateway dies right after that update's commit. On IRC nothing is

@@ -28,8 +28,14 @@ final class InterleavingStore: DeskStore {
     let base: SQLiteDeskStore
     private let beforeUpdate = Mutex<(@Sendable (SQLiteDeskStore) async -> Void)?>(nil)
     private let afterUpdate = Mutex<(@Sendable (SQLiteDeskStore) async -> Void)?>(nil)
+    private let afterCreation = Mutex<(@Sendable (SQLiteDeskStore) async -> Void)?>(nil)
 
     private let ticketReads = Mutex<(count: Int, hook: (@Sendable (Int) async -> Void)?)>((0, nil))
+    private let saves = Mutex(0)
+
+    /// How many conversations were saved on their own
+    /// (``saveConversation(_:)``, not with a ticket) so far.
+    var conversationSaves: Int { saves.withLock { $0 } }
 
     init(_ base: SQLiteDeskStore) { self.base = base }
 
@@ -53,6 +59,12 @@ final class InterleavingStore: DeskStore {
         afterUpdate.withLock { $0 = body }
     }
 
+    /// Runs `body` once, right after the next ticket's creation committed
+    /// (what a crash right then would leave in the store).
+    func afterNextCreation(_ body: @escaping @Sendable (SQLiteDeskStore) async -> Void) {
+        afterCreation.withLock { $0 = body }
+    }
+
     func updateTicket(_ ticket: Ticket, expectedVersion: Int64, events: [TicketEvent], pages: [PageDraft],
                       cancelUnsentPages: Bool, handledMessages: [HandledMessage],
                       conversation: ConversationSnapshot?) async throws -> TicketCommit {
@@ -73,8 +85,16 @@ final class InterleavingStore: DeskStore {
     }
 
     func createTicket(_ ticket: NewTicket, claimingPagesFor claim: LeaseClaim?,
-                      makePages: @escaping @Sendable (TicketNumber) -> [PageDraft]) async throws -> TicketCommit {
-        try await base.createTicket(ticket, claimingPagesFor: claim, makePages: makePages)
+                      makePages: @escaping @Sendable (TicketNumber) -> [PageDraft],
+                      conversation: (@Sendable (TicketNumber) -> ConversationSnapshot?)?) async throws -> TicketCommit {
+        let commit = try await base.createTicket(ticket, claimingPagesFor: claim, makePages: makePages,
+                                                 conversation: conversation)
+        let after = afterCreation.withLock { hook -> (@Sendable (SQLiteDeskStore) async -> Void)? in
+            defer { hook = nil }
+            return hook
+        }
+        await after?(base)
+        return commit
     }
     func ticket(_ number: TicketNumber) async throws -> StoredTicket? {
         let (count, hook) = ticketReads.withLock { reads in
@@ -130,7 +150,10 @@ final class InterleavingStore: DeskStore {
     func pinAttackState(customerNumber: String, at: Date, policy: PINAttemptPolicy) async throws -> PINAttackState {
         try await base.pinAttackState(customerNumber: customerNumber, at: at, policy: policy)
     }
-    func saveConversation(_ snapshot: ConversationSnapshot) async throws { try await base.saveConversation(snapshot) }
+    func saveConversation(_ snapshot: ConversationSnapshot) async throws {
+        saves.withLock { $0 += 1 }
+        try await base.saveConversation(snapshot)
+    }
     func conversations(unexpiredAt instant: Date) async throws -> [ConversationSnapshot] {
         try await base.conversations(unexpiredAt: instant)
     }

@@ -62,8 +62,10 @@ final class CrashingDeskStore: DeskStore {
         }
     }
     func createTicket(_ ticket: NewTicket, claimingPagesFor claim: LeaseClaim?,
-                      makePages: @escaping @Sendable (TicketNumber) -> [PageDraft]) async throws -> TicketCommit {
-        try await call { try await base.createTicket(ticket, claimingPagesFor: claim, makePages: makePages) }
+                      makePages: @escaping @Sendable (TicketNumber) -> [PageDraft],
+                      conversation: (@Sendable (TicketNumber) -> ConversationSnapshot?)?) async throws -> TicketCommit {
+        try await call { try await base.createTicket(ticket, claimingPagesFor: claim, makePages: makePages,
+                                                    conversation: conversation) }
     }
     func ticket(_ number: TicketNumber) async throws -> StoredTicket? { try await call { try await base.ticket(number) } }
     func events(of number: TicketNumber) async throws -> [TicketEvent] {

@@ -849,9 +849,12 @@ import Testing
         let scene = try Scene()
         defer { scene.remove() }
         let first = try await scene.openFirstStore()
-        // The next message's step makes the ticket; the process dies after its commit.
+        // The next message's step makes the ticket; the process dies after its commit, whole:
+        // the step makes no store call between that commit and its lines (the conversation
+        // is saved with the ticket), so a crash of the store alone would not stop them.
         let firstProcess = try await FirstProcess.start(on: first, in: scene, messages: Self.fromCustomer(Self.intake),
-                                                        crashAfter: "createTicket", armedWhenHandled: "$3")
+                                                        crashAfter: "createTicket", armedWhenHandled: "$3",
+                                                        homeserverDiesToo: true)
         await firstProcess.waitUntilDead()
         #expect(firstProcess.isDead)
         #expect(try await first.openTickets().count == 1)

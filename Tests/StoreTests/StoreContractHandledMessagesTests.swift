@@ -82,6 +82,37 @@ import Testing
         }
     }
 
+    /// A ticket's creation saves the customer conversation it comes from,
+    /// made with the number the store assigns, in its own transaction (a
+    /// crash right after the commit finds it following the ticket); a
+    /// creation that fails saves none, so the stored conversation is still
+    /// the intake that will ask for the ticket again.
+    @Test(arguments: StoreContract.implementations)
+    func aTicketsCreationSavesItsConversationInItsTransactionAndAFailedOneSavesNone(
+        _ implementation: StoreUnderTest
+    ) async throws {
+        try await StoreContract.with(implementation) { store, reopen async throws in
+            try await store.saveConversation(StoreContractConversationTests.snapshot("alice", "intake"))
+            let created = try await store.createTicket(newTicket(1), claimingPagesFor: nil,
+                                                       makePages: { _ in firstPages() }, conversation: { number in
+                StoreContractConversationTests.snapshot("alice", "follows #\(number.rawValue)")
+            })
+            let saved = "follows #\(created.number.rawValue)"
+            #expect(created.conversation?.state == Data(saved.utf8))
+            try await store.saveConversation(StoreContractConversationTests.snapshot("bob", "intake"))
+            await #expect(throws: TicketStoreError.self) {
+                _ = try await store.createTicket(newTicket(2), claimingPagesFor: nil, makePages: { _ in
+                    [PageDraft(step: -1, network: "libera", target: "anna", text: "x", createdAt: monday, dueAt: monday)]
+                }, conversation: { _ in StoreContractConversationTests.snapshot("bob", "follows a refused ticket") })
+            }
+            let reopened = try await reopen()
+            let stored = try await reopened.conversations(unexpiredAt: monday)
+            #expect(Dictionary(uniqueKeysWithValues: stored.map { ($0.key.key, String(decoding: $0.state, as: UTF8.self)) })
+                == ["alice": saved, "bob": "intake"])
+            #expect(try await reopened.openTickets().map(\.ticket.number) == [created.number])
+        }
+    }
+
     /// A customer's lines attached to their ticket: the update saves the
     /// conversation as it stands after them (the lines a burst held gone) in
     /// its own transaction; a conflicting update saves neither, so the

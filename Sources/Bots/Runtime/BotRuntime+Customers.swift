@@ -345,12 +345,29 @@ extension BotRuntime {
         let makePages = confirmation.map { confirm in
             { @Sendable number in creation.makePages(number) + [confirm(number)] }
         } ?? creation.makePages
+        // Persisted: the conversation as it stands once the ticket exists
+        // (following it, with its offer timer) is saved in the creation's
+        // transaction: a crash right after the commit restores it as the
+        // ticket's follow-up (it neither asks again nor makes a second
+        // ticket), and the step writes it no more (one commit fewer in the
+        // page's window). Encoded on the store's thread with the number.
+        let offerAt = new.group == .noContract ? now.addingTimeInterval(desk.messageOfferDelay) : nil
+        let following = support.storedAfterCreating(key, group: new.group, offerAt: offerAt)
+        let expiry = definitions.supportSettings.conversationExpiry
+        let snapshot = following.map { following in
+            { @Sendable (number: TicketNumber) -> ConversationSnapshot? in
+                let stored = following.following(number)
+                guard let state = try? stored.encoded() else { return nil }  // Saved by the step instead
+                return stored.snapshot(state: state, now: now, expiry: expiry)
+            }
+        }
         do {
             // Holding the lease, the first pages are claimed in the creation's
             // own transaction: the page path has that one commit only.
             let claim = fenced ? nil : pageFence.map { LeaseClaim(lease: $0.lease, token: $0.token) }
             HopTrace.mark(.storeCall)
-            commit = try await store.createTicket(new, claimingPagesFor: claim, makePages: makePages)
+            commit = try await store.createTicket(new, claimingPagesFor: claim, makePages: makePages,
+                                                  conversation: snapshot)
             HopTrace.mark(.commitDone)
             recorded(new.handledMessages)
         } catch {
@@ -367,8 +384,10 @@ extension BotRuntime {
         let ticket = commit.ticket
         tickets.sync(with: ticket)
         if ticket.group == .contract { counters.ticketsCreatedContract += 1 } else { counters.ticketsCreatedNoContract += 1 }
-        support.ticketCreated(ticket.number, group: ticket.group, in: conversation,
-                              offerAt: ticket.group == .noContract ? now.addingTimeInterval(desk.messageOfferDelay) : nil)
+        support.ticketCreated(ticket.number, group: ticket.group, in: conversation, offerAt: offerAt)
+        if let saved = commit.conversation, let following {
+            support.journal.savedWithTicket(key, following.following(ticket.number), state: saved.state)
+        }
         // Only the tiers are captured: `[desk]` copied the whole desk
         // configuration (every field retained and released) on the page's path.
         let tiers = desk.tiers

@@ -530,10 +530,10 @@ public actor BotRuntime<C: WallClock> {
     ///
     /// The conversation snapshot is written before the step's lines go out,
     /// so a customer after a crash meets the question they saw — except in a
-    /// step that pages: its ticket (with the pages) is already committed and
-    /// is what a restored conversation continues from (a crash before the
-    /// snapshot cannot make a second ticket), so the snapshot's commit comes
-    /// after the lines and stays off the agent's page path. So does the
+    /// step that pages: its ticket (with the pages, and the conversation as
+    /// it follows the ticket) is already committed, so what is left to write
+    /// (usually nothing: ``ConversationJournal/savedWithTicket(_:_:state:)``)
+    /// comes after the lines and stays off the agent's page path. So does the
     /// outbox timer's store read when the step handed over pages
     /// (``pageTimerStale``): the ticket's commit is the page path's only wait.
     func flush() async {

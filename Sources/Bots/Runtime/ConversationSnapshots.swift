@@ -160,6 +160,16 @@ extension StoredConversation {
                                     updatedAt: now, expiresAt: expires)
     }
 
+    /// This conversation following ticket `number` instead (a conversation
+    /// still in its intake is returned as it is).
+    func following(_ number: TicketNumber) -> StoredConversation {
+        guard case .ticket(var followUp) = phase else { return self }
+        var conversation = self
+        followUp.number = number
+        conversation.phase = .ticket(followUp)
+        return conversation
+    }
+
     /// Reads a stored snapshot back.
     static func decode(_ snapshot: ConversationSnapshot) throws(StoredConversationError) -> StoredConversation {
         guard snapshot.formatVersion == formatVersion else {
@@ -200,6 +210,10 @@ struct ConversationJournal {
     }
 
     private var touched: Set<ConversationKey> = []
+    /// Conversations a ticket's creation saved in its own transaction, as
+    /// saved: not encoded nor written again by the step that created it
+    /// while they are still so.
+    private var savedAtCreation: [ConversationKey: StoredConversation] = [:]
     /// The hash of the bytes last handed to the store per conversation; nil
     /// when the write failed (so the next step writes again).
     private var written: [ConversationKey: Int?] = [:]
@@ -212,6 +226,13 @@ struct ConversationJournal {
 
     /// The store already holds `state` for `key` (a restored conversation).
     mutating func holds(_ key: ConversationKey, state: Data) { written[key] = Self.hash(state) }
+
+    /// A ticket's creation saved `conversation` (encoded as `state`) for
+    /// `key` in its own transaction.
+    mutating func savedWithTicket(_ key: ConversationKey, _ conversation: StoredConversation, state: Data) {
+        written[key] = Self.hash(state)
+        savedAtCreation[key] = conversation
+    }
 
     /// A hash of all of `bytes` (`Data`'s own hash looks at the first few
     /// bytes only, which two states of one conversation share).
@@ -228,6 +249,8 @@ struct ConversationJournal {
                          stored: (ConversationKey) -> StoredConversation?) -> [Write] {
         let keys = touched.sorted { $0.description < $1.description }
         touched = []
+        let savedAtCreation = self.savedAtCreation
+        self.savedAtCreation = [:]
         var out: [Write] = []
         for key in keys {
             guard let conversation = stored(key) else {
@@ -236,6 +259,8 @@ struct ConversationJournal {
                 }
                 continue
             }
+            // Stored as its ticket's creation saved it: nothing to encode.
+            if savedAtCreation[key] == conversation { continue }
             let state: Data
             do {
                 state = try conversation.encoded()
@@ -377,8 +402,10 @@ extension BotRuntime {
         switch record.phase {
         case .intake(let snapshot):
             if let ticket = await ticketCommitted(for: record.identity, since: savedAt) {
-                // Stored, but the gateway died before the conversation was
-                // written again: it goes on as that ticket's follow-up.
+                // Stored, but the conversation was not saved with it (a
+                // gateway before the creation saved it, or its encoding
+                // failed) and the gateway died before it was written again:
+                // it goes on as that ticket's follow-up.
                 phase = .ticket(FollowUp(number: ticket.number, group: ticket.group))
             } else {
                 let context = intakeContext(record.identity, now: now)

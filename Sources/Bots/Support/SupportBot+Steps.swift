@@ -61,12 +61,31 @@ extension SupportBot {
     mutating func ticketCreated(_ number: TicketNumber, group: CustomerGroup, in conversation: Conversation,
                                 offerAt: Date? = nil) {
         dropPending(conversation.key)  // The confirmation follows the intake's last texts
-        var conversation = conversation
-        conversation.phase = .ticket(FollowUp(number: number, group: group))
-        conversation.pending = []
+        let conversation = Self.following(number, group: group, conversation)
         conversations[conversation.key] = conversation
         conversationOfTicket[number] = conversation.key
         if let offerAt { timers.set(.offer(conversation.key), at: offerAt) }
+    }
+
+    /// `conversation` once its ticket `number` exists: it follows the
+    /// ticket, and the intake's texts kept until sent are dropped.
+    private static func following(_ number: TicketNumber, group: CustomerGroup,
+                                  _ conversation: Conversation) -> Conversation {
+        var conversation = conversation
+        conversation.phase = .ticket(FollowUp(number: number, group: group))
+        conversation.pending = []
+        return conversation
+    }
+
+    /// `key`'s conversation as it is stored once its ticket is created
+    /// (``ticketCreated(_:group:in:offerAt:)`` done), without changing it.
+    /// The number is not known yet: it follows ticket 0 until the store,
+    /// in the creation's transaction, gives it the number it assigns
+    /// (``StoredConversation/following(_:)``).
+    func storedAfterCreating(_ key: ConversationKey, group: CustomerGroup, offerAt: Date?) -> StoredConversation? {
+        guard let conversation = conversations[key] else { return nil }
+        return Self.following(TicketNumber(rawValue: 0), group: group, conversation)
+            .stored(offerAt: offerAt ?? timers.deadline(of: .offer(key)), relayAt: timers.deadline(of: .relay(key)))
     }
 
     /// The ticket `key`'s conversation followed is over (closed or
