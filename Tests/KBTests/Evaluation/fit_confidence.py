@@ -14,8 +14,9 @@ figures compare separation, not calibration).
     .build/debug/KBBench --evaluate Tests/KBTests/Evaluation/SecondSet --features > /tmp/kantelo.tsv
     python3 Tests/KBTests/Evaluation/fit_confidence.py /tmp/nordbox.tsv /tmp/kantelo.tsv
 
-Never run it on the held-out set (FifthSet): it is for development sets only
-(ThirdSet and FourthSet are study sets since the session of 2026-12-06 evening).
+Never run it on the held-out set (SixthSet): it is for development sets only
+(ThirdSet and FourthSet are study sets since the session of 2026-12-06 evening,
+FifthSet since the session of 2026-12-06 night).
 Needs numpy.
 """
 import csv
@@ -47,8 +48,8 @@ FITS = [
 
 def messages(path):
     """One dict per message: its first candidate's parts, or has=False when nothing matched."""
-    if "FifthSet" in path:
-        sys.exit(f"{path}: the fifth set is held out; fit on development sets only")
+    if "SixthSet" in path:
+        sys.exit(f"{path}: the sixth set is held out; fit on development sets only")
     by_line = {}
     for row in csv.DictReader(open(path), delimiter="\t"):
         by_line.setdefault(row["line"], []).append(row)

@@ -2,7 +2,8 @@
 """Split a studied set's messages into two fixed halves for tuning and checking.
 
 Fixed before any tuning on the set (ThirdSet: session of 2026-12-06, evening;
-FourthSet: the same evening, after the lead's one evaluation of it):
+FourthSet: the same evening, after the lead's one evaluation of it; FifthSet:
+the session of 2026-12-06 night, after the lead's one evaluation of it):
   half A (tuning): the 1st, 3rd, 5th ... topic section of messages.tsv and the
                    1st, 3rd, 5th ... unanswerable message;
   half B (check):  the 2nd, 4th, 6th ... topic section and the 2nd, 4th ...
@@ -20,8 +21,8 @@ import sys
 if len(sys.argv) != 3:
     sys.exit(__doc__)
 folder, out = sys.argv[1], sys.argv[2]
-if os.path.basename(os.path.normpath(folder)) == "FifthSet":
-    sys.exit("halves.py: FifthSet is held out; it is not split or tuned on")
+if os.path.basename(os.path.normpath(folder)) == "SixthSet":
+    sys.exit("halves.py: SixthSet is held out; it is not split or tuned on")
 halves = {"A": [], "B": []}
 section = -1
 unanswerable = 0
