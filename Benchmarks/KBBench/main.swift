@@ -81,14 +81,14 @@ while !arguments.isEmpty {
             usage: KBBench [--kb PATH] [--articles N] [--queries N] [--dump]
                    KBBench --explain "words" [--kb PATH]
                    KBBench --evaluate [FOLDER] [--set PATH] [--threshold X] [--tuning-only] [--brief] [--kb PATH]
-                   any of them with --vocabulary FILE,FILE (default: bots/vocabulary/{it-support,local}.json5)
+                   any of them with --vocabulary FILE,FILE (default: bots/vocabulary/{it-support,general,local}.json5, as bots/kb.json5)
 
             """.utf8))
         exit(2)
     }
 }
 
-let vocabularyPaths = vocabularyOption ?? ["bots/vocabulary/it-support.json5", "bots/vocabulary/local.json5"]
+let vocabularyPaths = vocabularyOption ?? ["bots/vocabulary/it-support.json5", "bots/vocabulary/general.json5", "bots/vocabulary/local.json5"]
 let vocabulary: Vocabulary
 do {
     vocabulary = try Vocabulary.load(vocabularyPaths.map { URL(fileURLWithPath: $0) })
