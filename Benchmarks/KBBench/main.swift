@@ -503,6 +503,12 @@ if dump {
     exit(0)
 }
 
+// Vocabulary files, read and checked as at start-up and on SIGHUP (5 runs).
+let vocabularyURLs = vocabularyPaths.map { URL(fileURLWithPath: $0) }
+let vocabularyLoads = (0..<5).map { _ in nanoseconds { _ = try? Vocabulary.load(vocabularyURLs) } }
+row("vocabulary (\(vocabulary.concepts.count) concepts, \(vocabularyPaths.count) files): load (5 runs)",
+    "min \(fmt(Double(vocabularyLoads.min()!) / 1000))  median \(fmt(Stats(vocabularyLoads).p50))")
+
 // Shipped KB.
 let loadTime = nanoseconds { _ = KnowledgeBase.load(from: URL(fileURLWithPath: kbPath), vocabulary: vocabulary) }
 row("shipped KB (\(shipped.count) articles): load + index", fmt(Double(loadTime) / 1000))
