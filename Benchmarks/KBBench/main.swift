@@ -81,14 +81,14 @@ while !arguments.isEmpty {
             usage: KBBench [--kb PATH] [--articles N] [--queries N] [--dump]
                    KBBench --explain "words" [--kb PATH]
                    KBBench --evaluate [FOLDER] [--set PATH] [--threshold X] [--tuning-only] [--brief] [--kb PATH]
-                   any of them with --vocabulary FILE,FILE (default: bots/vocabulary/{it-support,local}.json5)
+                   any of them with --vocabulary FILE,FILE (default: bots/vocabulary/{it-support,general,local}.json5, as bots/kb.json5)
 
             """.utf8))
         exit(2)
     }
 }
 
-let vocabularyPaths = vocabularyOption ?? ["bots/vocabulary/it-support.json5", "bots/vocabulary/local.json5"]
+let vocabularyPaths = vocabularyOption ?? ["bots/vocabulary/it-support.json5", "bots/vocabulary/general.json5", "bots/vocabulary/local.json5"]
 let vocabulary: Vocabulary
 do {
     vocabulary = try Vocabulary.load(vocabularyPaths.map { URL(fileURLWithPath: $0) })
@@ -502,6 +502,12 @@ if dump {
     dumpResults(KnowledgeBase(articles: generated, vocabulary: vocabulary), queries, label: "generated")
     exit(0)
 }
+
+// Vocabulary files, read and checked as at start-up and on SIGHUP (5 runs).
+let vocabularyURLs = vocabularyPaths.map { URL(fileURLWithPath: $0) }
+let vocabularyLoads = (0..<5).map { _ in nanoseconds { _ = try? Vocabulary.load(vocabularyURLs) } }
+row("vocabulary (\(vocabulary.concepts.count) concepts, \(vocabularyPaths.count) files): load (5 runs)",
+    "min \(fmt(Double(vocabularyLoads.min()!) / 1000))  median \(fmt(Stats(vocabularyLoads).p50))")
 
 // Shipped KB.
 let loadTime = nanoseconds { _ = KnowledgeBase.load(from: URL(fileURLWithPath: kbPath), vocabulary: vocabulary) }

@@ -376,9 +376,10 @@ extension SearchIndex {
     /// A word of the support vocabulary that no article contains is
     /// different: it names a support topic ("Netzteil", "Drucker", "WLAN")
     /// that this knowledge base does not cover, so it counts as missing
-    /// (``Tuning/uncoveredTopic``).
+    /// (``Tuning/uncoveredTopic``) — unless its vocabulary file says its
+    /// words name no topic (`uncoveredTopics: false`, the everyday words).
     private func unknown(_ word: String, stems: [String]) -> QueryClause {
-        let topic = stems.contains { lexicon.contains($0) }
+        let topic = stems.contains { lexicon.namesTopic($0) }
         return QueryClause(word: word, alternatives: [],
                            informativeness: maximumIDF * (topic ? Tuning.uncoveredTopic : Tuning.unknownWord),
                            weight: 1, resolution: topic ? .uncoveredTopic : .unknown)

@@ -28,10 +28,18 @@ public struct Vocabulary: Sendable, Hashable {
         public var de: [String]
         /// English words.
         public var en: [String]
+        /// Whether a word of this concept that no article contains counts as
+        /// a topic the knowledge base lacks (it lowers every article's
+        /// confidence). Set per file by `uncoveredTopics` (default true):
+        /// false for a large everyday vocabulary, whose words translate and
+        /// split compounds but would otherwise count most of a chat sentence
+        /// against every article.
+        public var namesTopic: Bool
 
-        public init(de: [String] = [], en: [String] = []) {
+        public init(de: [String] = [], en: [String] = [], namesTopic: Bool = true) {
             self.de = de
             self.en = en
+            self.namesTopic = namesTopic
         }
 
         enum CodingKeys: String, CodingKey { case de, en }
@@ -40,6 +48,7 @@ public struct Vocabulary: Sendable, Hashable {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             de = try container.decodeIfPresent([String].self, forKey: .de) ?? []
             en = try container.decodeIfPresent([String].self, forKey: .en) ?? []
+            namesTopic = true
         }
     }
 
@@ -120,6 +129,9 @@ public struct Vocabulary: Sendable, Hashable {
         var phrases: [Phrase]?
         /// Words never matched as cognates across the languages.
         var falseFriends: [String]?
+        /// Whether this file's words count as uncovered topics when no
+        /// article has them (``Concept/namesTopic``); default true.
+        var uncoveredTopics: Bool?
     }
 
     /// Reads and checks the vocabulary files, in order. Every problem of
@@ -137,9 +149,10 @@ public struct Vocabulary: Sendable, Hashable {
             do {
                 let document = try ConfigDocument(contentsOf: url, displayName: displayName(url))
                 let file = try document.decode(File.self)
-                for (index, concept) in file.concepts.enumerated() {
+                for (index, var concept) in file.concepts.enumerated() {
                     let problems = check(concept)
                     issues += problems.map { document.issue($0.message, at: ConfigPath("concepts", .index(index), $0.key)) }
+                    concept.namesTopic = file.uncoveredTopics ?? true
                     if problems.isEmpty { concepts.append(concept) }
                 }
                 for (index, phrase) in (file.phrases ?? []).enumerated() {
@@ -253,6 +266,8 @@ struct Lexicon: Sendable {
     private let conceptsOfStem: [String: [Int32]]
     /// Concept → its stems (German and English), distinct.
     private let stemsOfConcept: [[String]]
+    /// The stems of the concepts that name a topic (``Vocabulary/Concept/namesTopic``).
+    private let topicStems: Set<String>
     /// Folded common words of German and English (``Vocabulary/commonWords``).
     let commonWords: WordSet
     /// The concepts' words as written (folded), for splitting a query's
@@ -282,9 +297,11 @@ struct Lexicon: Sendable {
 
     static let empty = Lexicon(concepts: [])
 
-    /// `concepts`: each a list of (word, language) to stem.
-    init(concepts: [[(String, Article.Language)]], commonWords: WordSet = [], phrases: [Vocabulary.Phrase] = [],
-         falseFriends: [String] = []) {
+    /// `concepts`: each a list of (word, language) to stem; `nonTopics`:
+    /// the indices of those whose words do not name a topic
+    /// (``Vocabulary/Concept/namesTopic``).
+    init(concepts: [[(String, Article.Language)]], nonTopics: Set<Int> = [], commonWords: WordSet = [],
+         phrases: [Vocabulary.Phrase] = [], falseFriends: [String] = []) {
         self.commonWords = commonWords
         var falseFriendKeys = Set<String>()
         for word in falseFriends {
@@ -340,8 +357,9 @@ struct Lexicon: Sendable {
         phrasingsByStem = byStem
         var conceptsOfStem: [String: [Int32]] = [:]
         var stemsOfConcept: [[String]] = []
+        var topicStems = Set<String>()
         var surface: [String] = []
-        for words in concepts {
+        for (conceptIndex, words) in concepts.enumerated() {
             for (word, _) in words { surface += TextAnalysis.tokens(word).map(\.key) }
             var stems: [String] = []
             for (word, language) in words {
@@ -352,12 +370,14 @@ struct Lexicon: Sendable {
                 }
             }
             guard stems.count >= 2 else { continue }
+            if !nonTopics.contains(conceptIndex) { topicStems.formUnion(stems) }
             let index = Int32(stemsOfConcept.count)
             for stem in stems { conceptsOfStem[stem, default: []].append(index) }
             stemsOfConcept.append(stems)
         }
         self.conceptsOfStem = conceptsOfStem
         self.stemsOfConcept = stemsOfConcept
+        self.topicStems = topicStems
         surfaceWords = WordSet(surface)
     }
 
@@ -367,8 +387,8 @@ struct Lexicon: Sendable {
     init(vocabulary: Vocabulary, aligned: [[(String, Article.Language)]] = []) {
         self.init(concepts: vocabulary.concepts.map { concept in
             concept.de.map { ($0, Article.Language.de) } + concept.en.map { ($0, Article.Language.en) }
-        } + aligned, commonWords: vocabulary.commonWords, phrases: vocabulary.phrases,
-                  falseFriends: vocabulary.falseFriends)
+        } + aligned, nonTopics: Set(vocabulary.concepts.indices.filter { !vocabulary.concepts[$0].namesTopic }),
+                  commonWords: vocabulary.commonWords, phrases: vocabulary.phrases, falseFriends: vocabulary.falseFriends)
     }
 
     /// The present and past forms of a German verb written in lower case
@@ -425,6 +445,11 @@ struct Lexicon: Sendable {
 
     /// Whether `stem` belongs to some concept.
     func contains(_ stem: String) -> Bool { conceptsOfStem[stem] != nil }
+
+    /// Whether `stem` belongs to a concept that names a topic
+    /// (``Vocabulary/Concept/namesTopic``): found in no article, it is a
+    /// topic the knowledge base does not cover.
+    func namesTopic(_ stem: String) -> Bool { topicStems.contains(stem) }
 
     /// The number of concepts.
     var count: Int { stemsOfConcept.count }

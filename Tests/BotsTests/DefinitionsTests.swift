@@ -162,7 +162,7 @@ import Testing
     /// definitions and vocabulary) with the vocabulary file's line.
     @Test func theKBVocabularyFilesAreLoadedAndCheckedWithTheDefinitions() throws {
         #expect(shippedDefinitions.kbSettings.vocabulary.concepts.count >= 1_000)
-        #expect(shippedDefinitions.kbSettings.vocabularyFiles.map(\.lastPathComponent) == ["it-support.json5", "local.json5"])
+        #expect(shippedDefinitions.kbSettings.vocabularyFiles.map(\.lastPathComponent) == ["it-support.json5", "general.json5", "local.json5"])
         let missing = try Self.issues { files in
             files["kb.json5"] = files["kb.json5"]!.replacingOccurrences(of: "vocabulary/local.json5", with: "vocabulary/ours.json5")
         }

@@ -8,7 +8,7 @@ enum SampleKB {
         .appendingPathComponent("bots/kb")
 
     /// The vocabulary files `bots/kb.json5` names.
-    static let vocabularyFiles: [URL] = ["it-support.json5", "local.json5"].map {
+    static let vocabularyFiles: [URL] = ["it-support.json5", "general.json5", "local.json5"].map {
         folder.deletingLastPathComponent().appendingPathComponent("vocabulary").appendingPathComponent($0)
     }
 

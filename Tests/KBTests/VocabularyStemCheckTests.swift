@@ -2,19 +2,22 @@ import Foundation
 import Testing
 @testable import KB
 
-/// The rules in the header of `bots/vocabulary/it-support.json5` that the
-/// loader does not check: a stem shared by two concepts silently merges them
+/// The rules in the headers of `bots/vocabulary/it-support.json5` and
+/// `general.json5` that the loader does not check: a stem shared by two
+/// concepts (of one file or of both) silently merges them
 /// in the search (a query word then expands into both), and a stop word in a
 /// concept is dropped by the loader, so the concept is smaller than it reads.
 @Suite("Shipped vocabulary stems")
 struct VocabularyStemCheckTests {
-    @Test("No two concepts of the general vocabulary share a stem, and no concept lists a stop word")
+    @Test("No two concepts of the shipped vocabularies (IT support and general) share a stem, and no concept lists a stop word")
     func noSharedStems() throws {
-        let general = try Vocabulary.load([SampleKB.vocabularyFiles[0]])
+        let shipped = SampleKB.vocabularyFiles.filter { $0.lastPathComponent != "local.json5" }
+        #expect(shipped.map(\.lastPathComponent) == ["it-support.json5", "general.json5"])
+        let vocabulary = try Vocabulary.load(shipped)
         var owner: [String: Int] = [:]
         var problems: [String] = []
         func describe(_ concept: Vocabulary.Concept) -> String { (concept.de + concept.en).joined(separator: "/") }
-        for (index, concept) in general.concepts.enumerated() {
+        for (index, concept) in vocabulary.concepts.enumerated() {
             var stems = Set<String>()
             for (words, language) in [(concept.de, Article.Language.de), (concept.en, .en)] {
                 for word in words {
@@ -28,7 +31,7 @@ struct VocabularyStemCheckTests {
             }
             for stem in stems.sorted() {
                 if let other = owner[stem] {
-                    problems.append("stem '\(stem)': [\(describe(general.concepts[other]))] and [\(describe(concept))]")
+                    problems.append("stem '\(stem)': [\(describe(vocabulary.concepts[other]))] and [\(describe(concept))]")
                 } else {
                     owner[stem] = index
                 }

@@ -5,11 +5,16 @@ import Testing
 
 @Suite("Vocabulary files and translated pairs")
 struct VocabularyTests {
-    @Test("The shipped vocabulary loads: the general IT-support file has at least 1,000 concepts")
+    @Test("The shipped vocabulary loads: at least 1,000 IT-support concepts and 1,500 everyday ones")
     func shipped() throws {
         let general = try Vocabulary.load([SampleKB.vocabularyFiles[0]])
         #expect(general.concepts.count >= 1_000)
-        #expect(SampleKB.vocabulary.concepts.count > general.concepts.count)  // plus the operator's own
+        // general.json5: everyday and trade words, which name no uncovered topic
+        let everyday = try Vocabulary.load([SampleKB.vocabularyFiles[1]])
+        #expect(SampleKB.vocabularyFiles[1].lastPathComponent == "general.json5")
+        #expect(everyday.concepts.count >= 1_500)
+        #expect(everyday.concepts.allSatisfy { !$0.namesTopic } && general.concepts.allSatisfy { $0.namesTopic })
+        #expect(SampleKB.vocabulary.concepts.count > general.concepts.count + everyday.concepts.count)  // plus the operator's own
     }
 
     @Test("A bad vocabulary file is an error naming file, line and column; nothing loads")
@@ -71,6 +76,35 @@ struct VocabularyTests {
                                                .init(de: ["bezahlen"], en: ["pay"])])
         #expect(KnowledgeBase(articles: [article], vocabulary: vocabulary).search("Rechnung bezahlen").first?.article.id
                 == "EN-1")
+    }
+
+    @Test("A file with uncoveredTopics: false translates its words, and a word of it no article has costs nothing")
+    func everydayWordsAreNoUncoveredTopics() throws {
+        let tmp = try TemporaryKB()
+        try tmp.write("topics.json5", "{ concepts: [ { de: [\"Rechnung\"], en: [\"invoice\"] }, { de: [\"Urlaub\"], en: [\"holiday\"] } ] }")
+        try tmp.write("everyday.json5", """
+            { uncoveredTopics: false,
+              concepts: [ { de: ["Rechnung"], en: ["invoice"] }, { de: ["Urlaub"], en: ["holiday"] } ] }
+            """)
+        let article = Article(id: "EN-1", title: "Paying an invoice", url: URL(string: "https://x.example/EN-1")!,
+                              tags: ["invoice", "payment"], language: .en, summary: "How to pay an invoice.",
+                              body: "How to pay an invoice.", source: "EN-1.md")
+        let topics = try Vocabulary.load([tmp.folder.appendingPathComponent("topics.json5")])
+        let everyday = try Vocabulary.load([tmp.folder.appendingPathComponent("everyday.json5")])
+        #expect(topics.concepts.allSatisfy { $0.namesTopic })
+        #expect(everyday.concepts.allSatisfy { !$0.namesTopic })
+        // "Urlaub" is in no article: as a topic it lowers the confidence of
+        // the invoice article; as an everyday word it neither helps nor hurts.
+        let withTopic = KnowledgeBase(articles: [article], vocabulary: topics)
+        let withEveryday = KnowledgeBase(articles: [article], vocabulary: everyday)
+        let alone = try #require(withEveryday.suggestions(for: "Rechnung", threshold: 0).first)
+        let topicHit = try #require(withTopic.suggestions(for: "Rechnung Urlaub", threshold: 0).first)
+        let everydayHit = try #require(withEveryday.suggestions(for: "Rechnung Urlaub", threshold: 0).first)
+        #expect(alone.article.id == "EN-1" && everydayHit.article.id == "EN-1")  // the translation still works
+        #expect(topicHit.confidence < everydayHit.confidence, "\(topicHit.confidence) \(everydayHit.confidence)")
+        #expect(everydayHit.confidence == alone.confidence, "\(everydayHit.confidence) \(alone.confidence)")
+        #expect(withTopic.explain("Rechnung Urlaub").contains { $0.contains("a vocabulary topic no article has") })
+        #expect(!withEveryday.explain("Rechnung Urlaub").contains { $0.contains("a vocabulary topic no article has") })
     }
 
     @Test("Translated pairs align their title and tag words; the alignment bridges languages")
