@@ -35,4 +35,52 @@ import Testing
         #expect(await h.advance(minutes: 4.9).pages.isEmpty)
         #expect(await h.advance(minutes: 0.1).to("anna").count == 1)
     }
+
+    /// The first page delivered moves its new contract ticket to `paged`,
+    /// deciding on the ticket the delivery's handling read: one read of the
+    /// ticket, not a second inside the change (one store round trip fewer
+    /// in the page's window, issue 12). The second page's report reads it
+    /// once and changes nothing.
+    @Test func aDeliveredPageMovesItsTicketToPagedWithOneReadOfIt() async throws {
+        let stores = InterleavingStores()
+        let h = try await Harness(wrapStore: stores.wrap)
+        let alice = h.customer("alice", account: "alice")
+        await h.say("Kundennummer 10042, PIN 4711, Prio 2", from: alice)
+        let out = await h.say("Der VPN-Tunnel zum Lager ist komplett ausgefallen", from: alice)
+        let pages = out.compactMap(\.deliveryID)
+        #expect(pages.count == 2)
+        let store = try stores.current()
+        let before = store.ticketReadCount
+        await h.runtime.handle(.delivered(id: pages[0], at: h.clock.date))
+        #expect(store.ticketReadCount - before == 1)
+        let paged = try #require(try await h.store.ticket(TicketNumber(1)))
+        #expect(paged.ticket.state == .paged)
+        await h.runtime.handle(.delivered(id: pages[1], at: h.clock.date))
+        #expect(store.ticketReadCount - before == 2)
+        #expect(try await h.store.ticket(TicketNumber(1))?.version == paged.version)
+    }
+
+    /// An agent who takes the ticket between that read and the `paged`
+    /// update keeps it: the update's version check refuses the stale read,
+    /// the ticket is read afresh and decided again.
+    @Test func aTakeBetweenTheDeliveryReadAndThePagedUpdateIsKept() async throws {
+        let stores = InterleavingStores()
+        let h = try await Harness(wrapStore: stores.wrap)
+        let alice = h.customer("alice", account: "alice")
+        await h.say("Kundennummer 10042, PIN 4711, Prio 2", from: alice)
+        let out = await h.say("Der VPN-Tunnel zum Lager ist komplett ausgefallen", from: alice)
+        let page = try #require(out.compactMap(\.deliveryID).first)
+        let store = try stores.current()
+        store.interleaveBeforeNextUpdate { base in
+            let stored = try! await base.ticket(TicketNumber(1))!
+            let (taken, events) = try! TicketLifecycle.apply(.take, to: stored.ticket, by: .agent("ben"), at: Harness.monday)
+            _ = try! await base.update(stored, to: taken, events: events)
+        }
+        let before = store.ticketReadCount
+        await h.runtime.handle(.delivered(id: page, at: h.clock.date))
+        #expect(store.ticketReadCount - before == 2, "read again after the conflict")
+        let ticket = try #require(try await h.store.ticket(TicketNumber(1))?.ticket)
+        #expect(ticket.assignee == "ben")
+        #expect(ticket.state != .new)
+    }
 }
