@@ -36,20 +36,25 @@ import Testing
         #expect(await h.advance(minutes: 0.1).to("anna").count == 1)
     }
 
+    /// A contract ticket (#1) created with its pages sent and not yet
+    /// reported: the harness, its store wrapper and the pages' delivery ids.
+    func pagedTicket() async throws -> (Harness, InterleavingStore, [Int64]) {
+        let stores = InterleavingStores()
+        let h = try await Harness(wrapStore: stores.wrap)
+        let alice = h.customer("alice", account: "alice")
+        await h.say("Kundennummer 10042, PIN 4711, Prio 2", from: alice)
+        let out = await h.say("Der VPN-Tunnel zum Lager ist komplett ausgefallen", from: alice)
+        return (h, try stores.current(), out.compactMap(\.deliveryID))
+    }
+
     /// The first page delivered moves its new contract ticket to `paged`,
     /// deciding on the ticket the delivery's handling read: one read of the
     /// ticket, not a second inside the change (one store round trip fewer
     /// in the page's window, issue 12). The second page's report reads it
     /// once and changes nothing.
     @Test func aDeliveredPageMovesItsTicketToPagedWithOneReadOfIt() async throws {
-        let stores = InterleavingStores()
-        let h = try await Harness(wrapStore: stores.wrap)
-        let alice = h.customer("alice", account: "alice")
-        await h.say("Kundennummer 10042, PIN 4711, Prio 2", from: alice)
-        let out = await h.say("Der VPN-Tunnel zum Lager ist komplett ausgefallen", from: alice)
-        let pages = out.compactMap(\.deliveryID)
+        let (h, store, pages) = try await pagedTicket()
         #expect(pages.count == 2)
-        let store = try stores.current()
         let before = store.ticketReadCount
         await h.runtime.handle(.delivered(id: pages[0], at: h.clock.date))
         #expect(store.ticketReadCount - before == 1)
@@ -64,13 +69,8 @@ import Testing
     /// update keeps it: the update's version check refuses the stale read,
     /// the ticket is read afresh and decided again.
     @Test func aTakeBetweenTheDeliveryReadAndThePagedUpdateIsKept() async throws {
-        let stores = InterleavingStores()
-        let h = try await Harness(wrapStore: stores.wrap)
-        let alice = h.customer("alice", account: "alice")
-        await h.say("Kundennummer 10042, PIN 4711, Prio 2", from: alice)
-        let out = await h.say("Der VPN-Tunnel zum Lager ist komplett ausgefallen", from: alice)
-        let page = try #require(out.compactMap(\.deliveryID).first)
-        let store = try stores.current()
+        let (h, store, pages) = try await pagedTicket()
+        let page = try #require(pages.first)
         store.interleaveBeforeNextUpdate { base in
             let stored = try! await base.ticket(TicketNumber(1))!
             let (taken, events) = try! TicketLifecycle.apply(.take, to: stored.ticket, by: .agent("ben"), at: Harness.monday)

@@ -176,33 +176,22 @@ extension StoredConversation {
         json.identity(identity)
         json.key("key")
         json.beginObject()
-        json.key("byAccount")
-        json.bool(key.byAccount)
-        json.key("id")
-        json.string(key.id)
-        json.key("network")
-        json.string(key.network)
+        json.field("byAccount", bool: key.byAccount)
+        json.field("id", key.id)
+        json.field("network", key.network)
         json.endObject()
-        json.key("language")
-        json.string(language.rawValue)
-        json.key("lastActivity")
-        json.date(lastActivity)
-        if let offerAt {
-            json.key("offerAt")
-            json.date(offerAt)
-        }
+        json.field("language", language.rawValue)
+        json.field("lastActivity", date: lastActivity)
+        json.field("offerAt", date: offerAt)
         if let pending {
             json.key("pending")
             json.beginArray()
             for text in pending {
                 json.element()
                 json.beginObject()
-                json.key("saidAt")
-                json.date(text.saidAt)
-                json.key("text")
-                json.string(text.text)
-                json.key("transactionID")
-                json.string(text.transactionID)
+                json.field("saidAt", date: text.saidAt)
+                json.field("text", text.text)
+                json.field("transactionID", text.transactionID)
                 json.endObject()
             }
             json.endArray()
@@ -213,8 +202,7 @@ extension StoredConversation {
         json.beginObject()
         json.key("_0")
         json.beginObject()
-        json.key("awaitingMessage")
-        json.bool(followUp.awaitingMessage)
+        json.field("awaitingMessage", bool: followUp.awaitingMessage)
         json.key("buffered")
         json.beginArray()
         for line in followUp.buffered {
@@ -222,29 +210,17 @@ extension StoredConversation {
             json.string(line)
         }
         json.endArray()
-        if let burstEnds = followUp.burstEnds {
-            json.key("burstEnds")
-            json.date(burstEnds)
-        }
-        json.key("group")
-        json.string(followUp.group.rawValue)
-        if let lastAck = followUp.lastAck {
-            json.key("lastAck")
-            json.date(lastAck)
-        }
+        json.field("burstEnds", date: followUp.burstEnds)
+        json.field("group", followUp.group.rawValue)
+        json.field("lastAck", date: followUp.lastAck)
         json.key("number")
         json.integer(followUp.number.rawValue)
-        json.key("offerMade")
-        json.bool(followUp.offerMade)
-        json.key("toldRelayed")
-        json.bool(followUp.toldRelayed)
+        json.field("offerMade", bool: followUp.offerMade)
+        json.field("toldRelayed", bool: followUp.toldRelayed)
         json.endObject()
         json.endObject()
         json.endObject()
-        if let relayAt {
-            json.key("relayAt")
-            json.date(relayAt)
-        }
+        json.field("relayAt", date: relayAt)
         json.endObject()
         return json.failed ? nil : json.bytes
     }
@@ -591,23 +567,18 @@ struct SortedJSONWriter {
         bytes.reserveCapacity(512)
     }
 
-    mutating func beginObject() {
-        bytes.append(UInt8(ascii: "{"))
+    mutating func beginObject() { open(UInt8(ascii: "{")) }
+    mutating func endObject() { close(UInt8(ascii: "}")) }
+    mutating func beginArray() { open(UInt8(ascii: "[")) }
+    mutating func endArray() { close(UInt8(ascii: "]")) }
+
+    private mutating func open(_ bracket: UInt8) {
+        bytes.append(bracket)
         first = true
     }
 
-    mutating func endObject() {
-        bytes.append(UInt8(ascii: "}"))
-        first = false
-    }
-
-    mutating func beginArray() {
-        bytes.append(UInt8(ascii: "["))
-        first = true
-    }
-
-    mutating func endArray() {
-        bytes.append(UInt8(ascii: "]"))
+    private mutating func close(_ bracket: UInt8) {
+        bytes.append(bracket)
         first = false
     }
 
@@ -625,6 +596,24 @@ struct SortedJSONWriter {
         name.withUTF8Buffer { bytes.append(contentsOf: $0) }
         bytes.append(UInt8(ascii: "\""))
         bytes.append(UInt8(ascii: ":"))
+    }
+
+    /// A key and its string value.
+    mutating func field(_ name: StaticString, _ value: String) {
+        key(name)
+        string(value)
+    }
+
+    mutating func field(_ name: StaticString, bool value: Bool) {
+        key(name)
+        bool(value)
+    }
+
+    /// A key and its date; nothing for nil (as `encodeIfPresent` does).
+    mutating func field(_ name: StaticString, date value: Date?) {
+        guard let value else { return }
+        key(name)
+        date(value)
     }
 
     mutating func bool(_ value: Bool) {
@@ -673,14 +662,9 @@ struct SortedJSONWriter {
     /// A ``Desk/ChatIdentity`` (its synthesized encoding).
     mutating func identity(_ identity: ChatIdentity) {
         beginObject()
-        if let account = identity.account {
-            key("account")
-            string(account)
-        }
-        key("network")
-        string(identity.network)
-        key("nick")
-        string(identity.nick)
+        if let account = identity.account { field("account", account) }
+        field("network", identity.network)
+        field("nick", identity.nick)
         endObject()
     }
 }
