@@ -117,8 +117,10 @@ func threadCPU() -> [Int: Int] {
 }
 
 /// Whether a thread is the bench's own: its client threads (named `bench…`)
-/// and its main thread, which reads the figures (and names the threads
-/// `offload` starts for the clients, which inherit its name).
+/// and its main thread. A thread `offload` starts takes its creator's name
+/// (often a pool thread's, when the main task runs there): a phase whose
+/// window must not count it names it `bench…` itself (as the page's
+/// customer thread does).
 func isBenchThread(_ name: String) -> Bool { name.hasPrefix("bench") || name == "GatewayBench" }
 
 /// Microseconds of CPU per `count` operations spent by the gateway's threads
