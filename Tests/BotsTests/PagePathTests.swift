@@ -83,4 +83,21 @@ import Testing
         #expect(ticket.assignee == "ben")
         #expect(ticket.state != .new)
     }
+
+    /// A change refused on the caller's read (stale: it says cancelled)
+    /// is decided again on the store's ticket, never refused on it.
+    @Test func aChangeRefusedOnTheCallersReadIsDecidedAgainOnTheStoresTicket() async throws {
+        let (h, store, _) = try await pagedTicket()
+        var stale = try #require(try await h.store.ticket(TicketNumber(1)))
+        stale.ticket.state = .cancelled
+        let before = store.ticketReadCount
+        let result = await h.runtime.change(TicketNumber(1), .page(note: "step 0: anna"), by: .system, now: h.clock.date,
+                                            read: stale)
+        guard case .done(let commit, _) = result else {
+            Issue.record("refused on a stale read: \(result)")
+            return
+        }
+        #expect(commit.ticket.state == .paged)
+        #expect(store.ticketReadCount - before == 1)
+    }
 }

@@ -57,7 +57,8 @@ final class TicketService {
     /// transaction (see ``TicketRecordStore/updateTicket(_:expectedVersion:events:pages:cancelUnsentPages:handledMessages:conversation:)``).
     /// `read`: the ticket as the caller just read it from the store, decided
     /// on first instead of reading it again (the update's version check
-    /// still decides: if it changed meanwhile, it is read afresh).
+    /// still decides: if it changed meanwhile, it is read afresh; a refusal
+    /// is only given on a ticket read here).
     func change(_ number: TicketNumber, _ command: TicketCommand, by actor: Actor,
                 pages: (Ticket) -> [PageDraft] = { _ in [] }, cancelUnsentPages: Bool = false,
                 handledMessages: [HandledMessage] = [],
@@ -68,6 +69,7 @@ final class TicketService {
         var alreadyRead = read.flatMap { $0.ticket.number == number ? $0 : nil }
         for _ in 0..<4 {
             let stored: StoredTicket
+            let givenByCaller = alreadyRead != nil
             do {
                 if let known = alreadyRead {
                     stored = known
@@ -84,6 +86,9 @@ final class TicketService {
             do {
                 (updated, events) = try TicketLifecycle.apply(command, to: stored.ticket, by: actor, at: now)
             } catch {
+                // Refused on the caller's read: decided again on the
+                // store's ticket (it may have moved on since).
+                if givenByCaller { continue }
                 queue.sync(with: stored.ticket)
                 return .refused(error)
             }
