@@ -117,8 +117,10 @@ func threadCPU() -> [Int: Int] {
 }
 
 /// Whether a thread is the bench's own: its client threads (named `bench…`)
-/// and its main thread, which reads the figures (and names the threads
-/// `offload` starts for the clients, which inherit its name).
+/// and its main thread. A thread `offload` starts takes its creator's name
+/// (often a pool thread's, when the main task runs there): a phase whose
+/// window must not count it names it `bench…` itself (as the page's
+/// customer thread does).
 func isBenchThread(_ name: String) -> Bool { name.hasPrefix("bench") || name == "GatewayBench" }
 
 /// Microseconds of CPU per `count` operations spent by the gateway's threads
@@ -129,9 +131,9 @@ func gatewayCPU(since before: [Int: Int], names: [Int: (name: String, switches: 
 
 /// ``gatewayCPU(since:names:per:)`` by thread name.
 func gatewayCPUByName(since before: [Int: Int], names: [Int: (name: String, switches: Int)],
-                      per count: Int) -> [String: Double] {
+                      per count: Int, now after: [Int: Int]? = nil) -> [String: Double] {
     var byName: [String: Double] = [:]
-    for (tid, now) in threadCPU() {
+    for (tid, now) in after ?? threadCPU() {
         guard let then = before[tid], let name = names[tid]?.name, !isBenchThread(name) else { continue }
         byName[name, default: 0] += Double(now - then) / 1000 / Double(count)
     }
@@ -262,7 +264,16 @@ for index in 1...pageCount {
     let customer = try await TestUser.connect(port: server.port, nick: nick)
     // Conversation up to the severity question (PIN check and KB outside the
     // measurement), then the last answer, timestamped just before it is sent.
-    let (sent, switchesBefore) = try await customer.run { client -> (ContinuousClock.Instant, Int) in
+    // The client's thread also waits for the page and reads the counters
+    // after it: the bench's own work in the page's window is this one
+    // thread, named as the bench's (before, the main task resumed and
+    // `offload` started a thread for the wait inside the window — on two
+    // cores a thread creation beside the page's relay — and both ran on
+    // threads named as Swift's pool, so their CPU was counted as the
+    // gateway's "pool" time).
+    let (sent, switchesBefore, switchesAfter, cpuAfter, threadsAfter) = try await customer.run {
+        client -> (ContinuousClock.Instant, Int, Int, [Int: Int], [Int: (name: String, switches: Int)]) in
+        nameCurrentThread("bench-customer")
         client.privmsg("switchboard", "Hello, customer number 20001. Our warehouse scanners lost the VPN tunnel.")
         _ = try client.expectMessage(from: "switchboard", containing: "PIN")
         client.privmsg("switchboard", "4711")
@@ -282,21 +293,23 @@ for index in 1...pageCount {
         let sent = ContinuousClock.now
         client.privmsg("switchboard", "1")
         _ = try client.expectMessage(from: "switchboard", containing: "is saved")
-        return (sent, switches)
+        pageArrived.wait()
+        perf("disable")
+        let cpuAfter = threadCPU()
+        let switchesAfter = contextSwitches()
+        return (sent, switches, switchesAfter, cpuAfter, threadSwitches())
     }
-    try await offload { pageArrived.wait() }
-    perf("disable")
-    pageSwitches.append(Double(contextSwitches() - switchesBefore))
+    pageSwitches.append(Double(switchesAfter - switchesBefore))
     let before = threadsBefore.withLock { $0 }
     var gateway = 0
     var byName: [String: Int] = [:]
-    for (tid, now) in threadSwitches() where !isBenchThread(now.name) {
+    for (tid, now) in threadsAfter where !isBenchThread(now.name) {
         guard let then = before[tid] else { continue }
         gateway += now.switches - then.switches
         byName[now.name, default: 0] += now.switches - then.switches
     }
     gatewaySwitches.append(Double(gateway))
-    let cpuByName = gatewayCPUByName(since: pageCPUBefore.withLock { $0 }, names: before, per: 1)
+    let cpuByName = gatewayCPUByName(since: pageCPUBefore.withLock { $0 }, names: before, per: 1, now: cpuAfter)
     pageCPU.append(cpuByName.values.reduce(0, +))
     for (name, cpu) in cpuByName { pageCPUByName[name, default: []].append(cpu) }
     for (name, count) in byName { switchesByName[name, default: []].append(Double(count)) }

@@ -178,6 +178,55 @@ import Testing
         }
     }
 
+    /// A conversation following its ticket is encoded by hand on the page's
+    /// path (issue 12); its bytes are exactly `JSONEncoder`'s with sorted
+    /// keys — the journal compares bytes, and snapshots written before
+    /// stay "unchanged" — across nil and set optionals, pending texts,
+    /// held lines and names with every character JSON escapes, and dates
+    /// whole, fractional, negative and far off.
+    @Test func aFollowUpIsEncodedByteForByteAsJSONEncoderEncodesIt() throws {
+        let reference = JSONEncoder()
+        reference.outputFormatting = [.sortedKeys]
+        let awkward = String((0..<32).map { Character(Unicode.Scalar(UInt8($0))) })
+            + "\"\\/\u{7f}äß€😀\u{2028}é"
+        let dates = [now, now.addingTimeInterval(0.123456), Date(timeIntervalSinceReferenceDate: 0),
+                     Date(timeIntervalSinceReferenceDate: -5.5), Date(timeIntervalSinceReferenceDate: 1e-7),
+                     Date(timeIntervalSinceReferenceDate: 1e17), Date(timeIntervalSinceReferenceDate: 818_283_861.414106)]
+        let identities = [ChatIdentity(network: "demo", nick: "Nora", account: "nora"),
+                          ChatIdentity(network: "matrix-main", nick: "@nöra:example.org/x", account: nil),
+                          ChatIdentity(network: awkward, nick: awkward, account: awkward)]
+        var checked = 0
+        for (index, date) in dates.enumerated() {
+            let identity = identities[index % identities.count]
+            let key = Bots.ConversationKey(identity) { name, _ in name.lowercased() }
+            for followUp in [
+                FollowUp(number: TicketNumber(Int64(index + 1)), group: .noContract),
+                FollowUp(number: TicketNumber(9_007_199_254_740_993), group: .contract, offerMade: true,
+                         awaitingMessage: true, burstEnds: date, buffered: ["erste Zeile", awkward, ""],
+                         lastAck: date.addingTimeInterval(-40), toldRelayed: true),
+            ] {
+                var conversation = Conversation(serial: 1, key: key, identity: identity, language: index % 2 == 0 ? .en : .de,
+                                                phase: .ticket(followUp), lastActivity: date)
+                for pending in [[], [PendingText(text: awkward, transactionID: "sb-ask-1/2", saidAt: date),
+                                     PendingText(text: "Danke", transactionID: "", saidAt: now)]] {
+                    conversation.pending = pending
+                    for (offerAt, relayAt) in [(nil, nil), (date, date.addingTimeInterval(3))] as [(Date?, Date?)] {
+                        let stored = conversation.stored(offerAt: offerAt, relayAt: relayAt)
+                        let expected = try reference.encode(stored)
+                        // The hand-written path itself, and `encoded()` taking it.
+                        let written = try #require(stored.encodedFollowingTicket(followUp))
+                        #expect(Data(written) == expected)
+                        let bytes = try stored.encoded()
+                        #expect(bytes == expected, "\(String(decoding: bytes, as: UTF8.self))\n\(String(decoding: expected, as: UTF8.self))")
+                        #expect(try StoredConversation.decode(stored.snapshot(state: bytes, now: now, expiry: 60)) == stored)
+                        checked += 1
+                    }
+                }
+            }
+        }
+        #expect(checked == 56)
+    }
+
     @Test func anUnknownFormatVersionOrBrokenBytesAreRefusedNotHalfRead() throws {
         let stored = intake(after: ["10042"])
         let key = Bots.ConversationKey(network: "demo", nick: "alice") { name, _ in name }

@@ -38,14 +38,15 @@ extension BotRuntime {
                 pages: (Ticket) -> [PageDraft] = { _ in [] }, cancelUnsentPages: Bool = false,
                 now: Date, lines: ((_ changed: Ticket, _ before: Ticket) -> [CommittedLine])? = nil,
                 linesThroughOutbox: Bool = false,
-                conversation: ((_ changed: Ticket) -> ConversationSnapshot?)? = nil) async -> ChangeResult {
+                conversation: ((_ changed: Ticket) -> ConversationSnapshot?)? = nil,
+                read: StoredTicket? = nil) async -> ChangeResult {
         let handled = handledMessagesToRecord()
         let throughOutbox = lines != nil && (!handled.isEmpty || linesThroughOutbox)
         let result = await tickets.change(number, command, by: actor, pages: pages, cancelUnsentPages: cancelUnsentPages,
                                           handledMessages: handled, notices: { changed, before in
             guard throughOutbox, let lines else { return [] }
             return lines(changed, before).filter { !$0.action.text.isEmpty }.map { $0.draft(at: now) }
-        }, conversation: { changed in conversation?(changed) }, now: now)
+        }, conversation: { changed in conversation?(changed) }, read: read, now: now)
         if case .done(let commit, let before) = result {
             recorded(handled)
             escalation.ticketChanged(commit.ticket)
@@ -302,8 +303,11 @@ extension BotRuntime {
         }
         if let page, !isNotice {
             // The first page that went out moves a new contract ticket to `paged`.
+            // Decided on the ticket as read here: one read, not a second
+            // one inside the change (the update's version check decides).
             if let stored = try? await store.ticket(page.ticket), stored.ticket.state == .new, stored.ticket.group == .contract {
-                _ = await change(page.ticket, .page(note: "step \(page.step): \(page.target)"), by: .system, now: now)
+                _ = await change(page.ticket, .page(note: "step \(page.step): \(page.target)"), by: .system, now: now,
+                                 read: stored)
             }
         }
         await refreshPageTimer(now: now)

@@ -55,17 +55,29 @@ final class TicketService {
     /// `conversation` (the ticket as changed) is the snapshot of the
     /// customer conversation the change comes from, saved in the same
     /// transaction (see ``TicketRecordStore/updateTicket(_:expectedVersion:events:pages:cancelUnsentPages:handledMessages:conversation:)``).
+    /// `read`: the ticket as the caller just read it from the store, decided
+    /// on first instead of reading it again (the update's version check
+    /// still decides: if it changed meanwhile, it is read afresh; a refusal
+    /// is only given on a ticket read here).
     func change(_ number: TicketNumber, _ command: TicketCommand, by actor: Actor,
                 pages: (Ticket) -> [PageDraft] = { _ in [] }, cancelUnsentPages: Bool = false,
                 handledMessages: [HandledMessage] = [],
                 notices: (_ changed: Ticket, _ before: Ticket) -> [PageDraft] = { _, _ in [] },
                 conversation: (_ changed: Ticket) -> ConversationSnapshot? = { _ in nil },
+                read: StoredTicket? = nil,
                 now: Date, isolation: isolated (any _Concurrency.Actor)? = #isolation) async -> ChangeResult {
+        var alreadyRead = read.flatMap { $0.ticket.number == number ? $0 : nil }
         for _ in 0..<4 {
             let stored: StoredTicket
+            let givenByCaller = alreadyRead != nil
             do {
-                guard let found = try await store.ticket(number) else { return .notFound }
-                stored = found
+                if let known = alreadyRead {
+                    stored = known
+                    alreadyRead = nil
+                } else {
+                    guard let found = try await store.ticket(number) else { return .notFound }
+                    stored = found
+                }
             } catch {
                 failed(error, "read ticket")
                 return .failed(error)
@@ -74,6 +86,9 @@ final class TicketService {
             do {
                 (updated, events) = try TicketLifecycle.apply(command, to: stored.ticket, by: actor, at: now)
             } catch {
+                // Refused on the caller's read: decided again on the
+                // store's ticket (it may have moved on since).
+                if givenByCaller { continue }
                 queue.sync(with: stored.ticket)
                 return .refused(error)
             }
