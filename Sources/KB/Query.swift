@@ -748,31 +748,35 @@ extension SearchIndex {
     /// known term; a split with two corrected parts is refused (that is
     /// guessing, not correcting).
     private func splitQuery(_ key: String, fuzzyLast typo: Bool, memo: QueryMemo) -> [QueryClause.Alternative]? {
-        var fuzzyStems = Set<String>(), exactStems = Set<String>()
+        // A corrected part's stem comes back marked, so that the split knows
+        // which of its parts were corrected, also when a corrected stem is
+        // one that another part gives as written: "Tischre·servierungen",
+        // corrected to "tisch" and "server", is two corrections (refused),
+        // not one.
+        let correctedMark: Character = "\u{2}"
         var corrections: [String: String?] = [:]
         let parts = Decompounder.split(key, words: words) { part, isLast, mayBeginWord in
             // A part before the last that begins no article word is refused
             // at once (see Decompounder.partStem): not worth remembering.
             if isLast || mayBeginWord, let stem = partStem(part, isLast: isLast, memo: memo) {
-                exactStems.insert(stem)
                 return stem
             }
             guard typo, part.utf8.count >= 5, !StopWords.contains(part), !lexicon.isCommonWord(part) else { return nil }
             if let known = corrections[part] { return known }
             var corrected: String?
             if let best = fuzzyCandidates([GermanStemmer.stem(part)]).first {
-                corrected = terms[Int(best)]
-                fuzzyStems.insert(terms[Int(best)])
+                corrected = String(correctedMark) + terms[Int(best)]
             }
             corrections[part] = corrected
             return corrected
         }
         guard let parts else { return nil }
-        // A stem counts as corrected when no part of the word gave it as written.
-        let corrected = fuzzyStems.subtracting(exactStems)
-        if typo, parts.filter({ corrected.contains($0) }).count > 1 { return nil }
+        if typo, parts.filter({ $0.first == correctedMark }).count > 1 { return nil }
         return parts.compactMap { stem in
-            termIDs[stem].map { alternative($0, corrected.contains(stem) ? Tuning.fuzzy : Tuning.exact) }
+            let isCorrected = stem.first == correctedMark
+            return termIDs[isCorrected ? String(stem.dropFirst()) : stem].map {
+                alternative($0, isCorrected ? Tuning.fuzzy : Tuning.exact)
+            }
         }
     }
 

@@ -87,4 +87,22 @@ struct FuzzyAndCompoundTests {
         #expect(split("warnfehler") == nil)  // "warn" is no article word's stem ("Warnung" keeps its -ung)
         #expect(split("datei") == nil)  // one part is not a split
     }
+
+    @Test("A compound with two corrected parts is refused, also when one correction is another part's word")
+    func twoCorrectionsInACompound() {
+        // "Tischreservierungen" is no typo: "Tischre" is one edit from "tisch" (which the
+        // word also has as written) and "servierungen" one from "server". Two corrections
+        // are a guess, and a guess must not find the server article for a table booking.
+        let kb = KnowledgeBase(articles: [
+            testArticle("T-1", "Tischplan anlegen", tags: ["Tisch", "Tischplan"], body: "Legen Sie jeden Tisch im Tischplan an."),
+            testArticle("T-2", "Restarting the server", tags: ["server", "restart"],
+                        body: "Restart the server when it hangs.", language: .en),
+        ])
+        let explained = kb.explain("Tischreservierungen").joined(separator: "\n")
+        #expect(!explained.contains("server×"), "\(explained)")
+        #expect(!kb.search("Tischreservierungen").contains { $0.article.id == "T-2" })
+        // One corrected part is still a typo inside a compound: "Tisch·servr".
+        let corrected = kb.explain("Tischservr").joined(separator: "\n")
+        #expect(corrected.contains("tisch×1.00") && corrected.contains("server×0.70"), "\(corrected)")
+    }
 }
