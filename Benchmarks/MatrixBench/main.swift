@@ -46,6 +46,11 @@
 //   whole interval is within it.
 // - Synapse's own time for each PUT (its log: request received → answer
 //   written), floor and page.
+// - this process's CPU while each kind's PUT was under way: the bench hosts
+//   anna's and cust's clients beside the adapter, and on two cores what it
+//   burns then slows Synapse. (Until anna's wait for a message scanned only
+//   the events new since its last look, it burnt ~18 ms per page PUT and
+//   <1 ms per floor PUT, and that was the page's whole extra time.)
 // Environment: `MATRIXBENCH_SAMPLES=file.csv` writes every sample;
 // `MATRIXBENCH_SYNAPSE_LOG=file` keeps Synapse's log (one line per request
 // with its processing and response-send times, CPU and database time);
