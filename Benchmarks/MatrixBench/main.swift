@@ -63,9 +63,8 @@
 // `MATRIXBENCH_TRIGGER=message`: each page is handed to the adapter from
 // inside its sync batch's handling, on a customer's message to the bot,
 // in one step with the customer's confirmation before it (as the bots do:
-// the adapter's re-poll races the page's PUT, and the confirmation waits
-// until the page is back in the bot's own /sync or `pageFirstHold` has
-// passed), the sample starting at that hand-over; `MATRIXBENCH_REPOLL_HOLD_MS`,
+// the adapter's re-poll and the confirmation's PUT then race the page's
+// PUT), the sample starting at that hand-over; `MATRIXBENCH_REPOLL_HOLD_MS`,
 // `MATRIXBENCH_PAGE_HOLD_MS`: the adapter's `repollHold`, `pageFirstHold`
 // (default its own).
 // In trigger mode the confirmation's PUT is timed next to the page's
