@@ -34,19 +34,13 @@ public struct MatrixNetworkConfiguration: Sendable {
     /// Nothing is lost or skipped by the wait: the re-poll asks from the
     /// stored position, so it only starts later, by at most this long.
     public var repollHold: Duration
-    /// How long other texts may wait behind a page, counted from the start
-    /// of its `PUT`, so the homeserver works on the page alone: the
-    /// customer's confirmation and the agents' room line of the same step
-    /// start when the page is back in the bot's own `/sync`, or after this
-    /// long, whichever comes first; zero starts them beside it. The page's
-    /// answer alone is not enough: the homeserver wakes the room's
-    /// long-polls (the agent's and the bot's) when it stores the page and
-    /// may still be answering the agent's when the `PUT` is answered; the
-    /// bot's own long-poll bringing the page back says that round is
-    /// under way or done. On Synapse with SQLite every request's queries
-    /// wait in turn for its one database connection, so texts sent beside
-    /// the page lengthen its `PUT`, or its way to the agent, by their own
-    /// database work.
+    /// How long other texts may wait while a page's `PUT` is under way, so
+    /// the homeserver works on the page alone: the customer's confirmation
+    /// and the agents' room line of the same step start when the page is
+    /// answered, or after this long, whichever comes first; zero starts
+    /// them beside it. On Synapse with SQLite every request's queries wait
+    /// in turn for its one database connection, so texts sent beside the
+    /// page lengthen its `PUT` by their own database work.
     public var pageFirstHold: Duration
 
     public init(homeserver: URL, userID: String, credentials: MatrixCredentials, rooms: [String],

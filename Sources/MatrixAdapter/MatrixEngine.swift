@@ -62,15 +62,6 @@ actor MatrixEngine<C: WallClock> {
     /// The pages whose `PUT` is under way (by queue order), since when;
     /// other texts wait for them (``MatrixNetworkConfiguration/pageFirstHold``).
     private var pagesUnderway: [UInt64: WallInstant] = [:]
-    /// The pages answered but not yet back in the bot's own `/sync` (by
-    /// event id), since when their `PUT` started; other texts wait for
-    /// them too: until the echo, the homeserver may still be answering the
-    /// agent's long-poll with the page.
-    private var pagesAwaitingEcho: [String: WallInstant] = [:]
-    /// The bot's own events a `/sync` brought while a page's `PUT` was
-    /// still unanswered (the homeserver may answer the long-poll first): a
-    /// page found here when its answer comes is not waited for.
-    private var echoesBeforeAnswer: Set<String> = []
     private var pageHoldTimer: Task<Void, Never>?
     /// Asked just before a text with a delivery id (a page) starts its
     /// `PUT` (``MatrixChatNetwork/setDeliveryGate(_:)``); nil: always yes.
@@ -172,7 +163,6 @@ actor MatrixEngine<C: WallClock> {
     /// One sync batch: rooms joined on the first one, then what the book
     /// makes of it.
     private func handle(_ batch: MatrixSyncer<C>.Batch) async {
-        noteEchoes(of: batch.response)
         await startUp()
         if book.configured.count < configuration.rooms.count, let joinedAt = roomsJoinedAt,
            clock.date.timeIntervalSince(joinedAt) > 60 {
@@ -471,8 +461,7 @@ actor MatrixEngine<C: WallClock> {
     /// The next text to send: the most urgent lane first, pages first in
     /// it, then the oldest, to a recipient with nothing under way (so one
     /// recipient's texts keep their order). While a page's `PUT` is under
-    /// way or the page is not yet back in the bot's own `/sync`
-    /// (``MatrixNetworkConfiguration/pageFirstHold``) only pages.
+    /// way (``MatrixNetworkConfiguration/pageFirstHold``) only pages.
     private func next(onlyPages: Bool) -> Int? {
         func key(_ i: Int) -> (ChatLane, Int, UInt64) {
             (queue[i].action.lane, Self.isPage(queue[i].action) ? 0 : 1, queue[i].order)
@@ -484,35 +473,11 @@ actor MatrixEngine<C: WallClock> {
     }
 
     /// Until when other texts wait for the pages under way (nil: they do
-    /// not): the latest start of a page still unanswered or not yet back in
-    /// the bot's own `/sync`, plus the hold. Forgets echoes waited for
-    /// longer than the hold.
+    /// not): the latest start of a page still unanswered, plus the hold.
     private func pageHoldEnd() -> WallInstant? {
-        guard configuration.pageFirstHold > .zero else { return nil }
-        let (now, hold) = (clock.now, configuration.pageFirstHold)
-        pagesAwaitingEcho = pagesAwaitingEcho.filter { now < $0.value.advanced(by: hold) }
-        guard let latest = (Array(pagesUnderway.values) + Array(pagesAwaitingEcho.values)).max() else { return nil }
-        let end = latest.advanced(by: hold)
-        return now < end ? end : nil
-    }
-
-    /// A sync batch that carries a page the bot sent: the homeserver has
-    /// woken the room's long-polls with it (the agent's among them), so the
-    /// texts held behind it may go.
-    private func noteEchoes(of response: MatrixSyncResponse) {
-        guard !pagesAwaitingEcho.isEmpty || !pagesUnderway.isEmpty else { return }
-        var seen = false
-        for room in response.rooms.join.values {
-            for event in room.timeline where event.sender == configuration.userID {
-                guard let id = event.eventID else { continue }
-                if pagesAwaitingEcho.removeValue(forKey: id) != nil {
-                    seen = true
-                } else if !pagesUnderway.isEmpty {
-                    echoesBeforeAnswer.insert(id)
-                }
-            }
-        }
-        if seen { startSends() }
+        guard configuration.pageFirstHold > .zero, let latest = pagesUnderway.values.max() else { return nil }
+        let end = latest.advanced(by: configuration.pageFirstHold)
+        return clock.now < end ? end : nil
     }
 
     /// Starts sends again when the page hold runs out (one timer at a time).
@@ -602,12 +567,7 @@ actor MatrixEngine<C: WallClock> {
         let result = await deliver(item.action)
         inFlight.remove(item.action.recipient)
         sendTasks[item.order] = nil
-        let pageStarted = pagesUnderway.removeValue(forKey: item.order)
-        if case .sent(let eventID) = result, let pageStarted, !eventID.isEmpty,
-           echoesBeforeAnswer.remove(eventID) == nil {
-            pagesAwaitingEcho[eventID] = pageStarted
-        }
-        if pagesUnderway.isEmpty { echoesBeforeAnswer.removeAll() }
+        pagesUnderway[item.order] = nil
         if holdingFor.remove(item.order) != nil, holdingFor.isEmpty { endHold() }
         defer { startSends() }
         guard let position = queue.firstIndex(where: { $0.order == item.order }) else { return }
@@ -635,8 +595,7 @@ actor MatrixEngine<C: WallClock> {
     }
 
     enum SendResult {
-        /// Sent; the homeserver's event id for it (empty if it named none).
-        case sent(eventID: String)
+        case sent
         /// The homeserver refused (4xx): sending again would not help.
         case refused(String)
         /// The homeserver could not be reached or failed (5xx): again later,
@@ -664,8 +623,8 @@ actor MatrixEngine<C: WallClock> {
             sequence += 1
             let txn = action.transactionID
                 ?? MatrixMessageFormat.transactionID(deliveryID: action.deliveryID, run: runID, sequence: sequence)
-            let eventID = try await client.send(room: room, type: "m.room.message", transactionID: txn, content: content)
-            return .sent(eventID: eventID)
+            try await client.send(room: room, type: "m.room.message", transactionID: txn, content: content)
+            return .sent
         } catch let error as MatrixError where error.status == 403 {
             // A direct room the user left (or never joined): forget it, so
             // the next attempt opens a new one (same transaction id).

@@ -8,51 +8,28 @@ import TestSupport
 import Testing
 
 /// A bot step that pages also tells the customer and writes in the agents'
-/// room. The page's `PUT` goes first and alone, and the other two wait
-/// until the page is back in the bot's own `/sync`: the homeserver (Synapse
-/// on SQLite: one database connection) then does not work on them beside
-/// the page or beside its answer to the agent's long-poll
-/// (``MatrixNetworkConfiguration/pageFirstHold``).
+/// room. The page's `PUT` goes first and alone: the homeserver (Synapse on
+/// SQLite: one database connection) then does not work on the other two
+/// beside it (``MatrixNetworkConfiguration/pageFirstHold``).
 @Suite struct PageFirstTests {
     /// Logs each text's `PUT` as it arrives (by room) and holds the page's
-    /// until ``release()``; the page is event `$page7`. The bot's second
-    /// `/sync` (from `s1`) is held until ``echo()`` and then brings the
-    /// page back (its own event, as a homeserver's long-poll does); later
-    /// ones wait for news that never comes.
+    /// until ``release()``.
     final class HeldPage: MatrixHTTPTransport {
         let inner: FakeHomeserver
         let sends = Mutex<[String]>([])
         private let gate = Gate()
-        private let echoGate = Gate()
         init(_ inner: FakeHomeserver) { self.inner = inner }
 
         var isPageHeld: Bool { gate.heldCount > 0 }
-        var isEchoHeld: Bool { echoGate.heldCount > 0 }
 
         func release() { gate.open() }
-        func echo() { echoGate.open() }
-
-        static let echoBatch = json(#"""
-            {"next_batch": "s2", "rooms": {"join": {"!dm:example.org": {"timeline": {"events": [
-              {"type": "m.room.message", "sender": "@bot:example.org", "event_id": "$page7",
-               "content": {"msgtype": "m.text", "body": "PAGE #7 P1 – VPN down"}}]}}}}}
-            """#)
 
         func perform(_ request: MatrixHTTPRequest) async throws -> MatrixHTTPResponse {
             let path = request.url.path
             if request.method == "PUT", let range = path.range(of: "/send/") {
                 let room = path[..<range.lowerBound].replacingOccurrences(of: "/_matrix/client/v3/rooms/", with: "")
                 sends.withLock { $0.append(room) }
-                if path.contains("/sb-page-") {
-                    await gate.wait()
-                    return MatrixHTTPResponse(status: 200, body: Data(#"{"event_id":"$page7"}"#.utf8))
-                }
-            }
-            if request.method == "GET", path.hasSuffix("/sync"),
-               URLComponents(url: request.url, resolvingAgainstBaseURL: false)?.queryItems?
-                .contains(where: { $0.name == "since" && $0.value == "s1" }) == true {
-                await echoGate.wait()
-                return MatrixHTTPResponse(status: 200, body: try JSONEncoder().encode(Self.echoBatch))
+                if path.contains("/sb-page-") { await gate.wait() }
             }
             return try await inner.perform(request)
         }
@@ -96,7 +73,7 @@ import Testing
         for _ in 0..<200_000 where !condition() { await Task.yield() }
     }
 
-    @Test func thePageOfAStepGoesOutFirstAndAloneAndTheOthersFollowItsEcho() async throws {
+    @Test func thePageOfAStepGoesOutFirstAndAloneAndTheOthersFollowItsAnswer() async throws {
         let transport = HeldPage(MatrixChatNetworkTests.homeserver())
         let deliveries = Deliveries()
         let (network, task) = await start(transport, clock: ManualClock(), hold: .milliseconds(100),
@@ -107,57 +84,10 @@ import Testing
         for _ in 0..<5000 { await Task.yield() }
         #expect(transport.sends.withLock { $0 } == ["!dm:example.org"], "nothing else beside the page")
         transport.release()
-        await waitFor { deliveries.reports.withLock { $0.count } == 1 }
-        for _ in 0..<5000 { await Task.yield() }
-        #expect(transport.sends.withLock { $0 } == ["!dm:example.org"],
-                "answered, but not yet back in the bot's /sync: the agent's long-poll may still be being answered")
-        #expect(transport.isEchoHeld, "the bot's /sync is waiting for news")
-        transport.echo()
         await waitFor { transport.sends.withLock { $0.count } == 3 }
         #expect(transport.sends.withLock { $0 } == ["!dm:example.org", "!cust:example.org", "!agents:example.org"])
         await waitFor { deliveries.reports.withLock { $0.count } == 1 }
         #expect(deliveries.reports.withLock { $0 }.contains { if case .delivered(7, _) = $0 { true } else { false } })
-        await network.shutdown(message: "", deadline: .zero)
-        _ = try? await task.value
-    }
-
-    @Test func theOthersGoAtOnceWhenThePagesEchoCameBeforeItsAnswer() async throws {
-        let transport = HeldPage(MatrixChatNetworkTests.homeserver())
-        let deliveries = Deliveries()
-        let (network, task) = await start(transport, clock: ManualClock(), hold: .milliseconds(100),
-                                          deliveries: deliveries)
-        await network.send(Self.step)
-        await waitFor { transport.isPageHeld && transport.isEchoHeld }
-        // The homeserver answers the bot's long-poll with the page before it
-        // writes the PUT's answer.
-        transport.echo()
-        for _ in 0..<5000 { await Task.yield() }
-        #expect(transport.sends.withLock { $0 } == ["!dm:example.org"], "the page's PUT is still unanswered")
-        transport.release()
-        await waitFor { transport.sends.withLock { $0.count } == 3 }
-        #expect(transport.sends.withLock { $0 } == ["!dm:example.org", "!cust:example.org", "!agents:example.org"],
-                "no wait for an echo that has already come")
-        await network.shutdown(message: "", deadline: .zero)
-        _ = try? await task.value
-    }
-
-    @Test func aPageWhoseEchoDoesNotComeHoldsTheOthersNoLongerThanTheHold() async throws {
-        let transport = HeldPage(MatrixChatNetworkTests.homeserver())
-        let clock = ManualClock()
-        let deliveries = Deliveries()
-        let (network, task) = await start(transport, clock: clock, hold: .milliseconds(100), deliveries: deliveries)
-        await network.send(Self.step)
-        await waitFor { transport.isPageHeld }
-        #expect(await clock.waitForSleepers(1), "the hold's timer")
-        clock.advance(by: .milliseconds(40))
-        transport.release()
-        await waitFor { deliveries.reports.withLock { $0.count } == 1 }
-        clock.advance(by: .milliseconds(59))
-        for _ in 0..<5000 { await Task.yield() }
-        #expect(transport.sends.withLock { $0 } == ["!dm:example.org"])
-        clock.advance(by: .milliseconds(1))
-        await waitFor { transport.sends.withLock { $0.count } == 3 }
-        #expect(transport.sends.withLock { $0.count } == 3, "100 ms after the page started, the customer and the room are told")
         await network.shutdown(message: "", deadline: .zero)
         _ = try? await task.value
     }
