@@ -46,6 +46,11 @@
 //   whole interval is within it.
 // - Synapse's own time for each PUT (its log: request received → answer
 //   written), floor and page.
+// - this process's CPU while each kind's PUT was under way: the bench hosts
+//   anna's and cust's clients beside the adapter, and on two cores what it
+//   burns then slows Synapse. (Until anna's wait for a message scanned only
+//   the events new since its last look, it burnt ~18 ms per page PUT and
+//   <1 ms per floor PUT, and that was the page's whole extra time.)
 // Environment: `MATRIXBENCH_SAMPLES=file.csv` writes every sample;
 // `MATRIXBENCH_SYNAPSE_LOG=file` keeps Synapse's log (one line per request
 // with its processing and response-send times, CPU and database time);
@@ -142,6 +147,8 @@ do {
 final class StampingTransport: MatrixHTTPTransport {
     let inner: any MatrixHTTPTransport
     let stamps = Mutex<[String: (start: ContinuousClock.Instant, end: ContinuousClock.Instant)]>([:])
+    /// This process's CPU time (all threads) while each `PUT` was under way.
+    let cpuDuringPUT = Mutex<[String: Duration]>([:])
     /// The customer's room id (trigger mode; a send's decoded path names it).
     let confirmationRoom = Mutex<String?>(nil)
     /// Sends to ``confirmationRoom``: when each started and was answered.
@@ -151,15 +158,26 @@ final class StampingTransport: MatrixHTTPTransport {
 
     func perform(_ request: MatrixHTTPRequest) async throws -> MatrixHTTPResponse {
         guard request.method == "PUT", request.url.path.contains("/send/") else { return try await inner.perform(request) }
-        let start = ContinuousClock.now
+        let (start, cpuStart) = (ContinuousClock.now, processCPU())
         let response = try await inner.perform(request)
-        let end = ContinuousClock.now
+        let (end, cpuEnd) = (ContinuousClock.now, processCPU())
         stamps.withLock { $0[request.url.lastPathComponent] = (start, end) }
+        cpuDuringPUT.withLock { $0[request.url.lastPathComponent] = cpuEnd - cpuStart }
         if let room = confirmationRoom.withLock({ $0 }), request.url.path.contains("/rooms/\(room)/") {
             confirmations.withLock { $0.append((start, end)) }
         }
         return response
     }
+}
+
+/// This process's CPU time so far, all threads (user + system): the bench
+/// hosts the adapter, anna's and cust's clients; on a machine of two cores
+/// what it burns while a `PUT` is under way slows Synapse.
+func processCPU() -> Duration {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func d(_ t: timeval) -> Duration { .seconds(Int64(t.tv_sec)) + .microseconds(Int64(t.tv_usec)) }
+    return d(usage.ru_utime) + d(usage.ru_stime)
 }
 
 /// Stamps when the bot's own `/sync` answer first carries each page
@@ -377,11 +395,13 @@ func run(_ synapse: SynapseServer) async throws -> (floor: String, confirmations
                       senderSynced: own.map { $0 - t0 }, confirmation: confirmation)
     }
 
+    var floorCPU: [Duration] = []
     func floor(_ n: Int) async throws -> Sample {
         let content = MatrixMessageFormat.content(text(n, "floor"), mentionable: [annaID], alert: [annaID])
-        let t0 = ContinuousClock.now
+        let (t0, cpu0) = (ContinuousClock.now, processCPU())
         try await cust.send(type: "m.room.message", content: content, in: floorRoom)
         let answered = ContinuousClock.now
+        floorCPU.append(processCPU() - cpu0)
         let seen = try await anna.expectMessage(from: custID, containing: "(floor \(n))", in: floorRoom,
                                                 timeout: .seconds(30), poll: poll)
         let own = try await cust.expectMessage(from: custID, containing: "(floor \(n))", in: floorRoom,
@@ -465,6 +485,10 @@ func run(_ synapse: SynapseServer) async throws -> (floor: String, confirmations
     _ = line("  page: handed over → PUT start (adapter)", pages.map(\.putStarted))
     _ = line("  page: PUT start → PUT answered", pages.map { $0.putAnswered - $0.putStarted })
     _ = line("  page: PUT answered → anna /sync", pages.map { $0.delivered - $0.putAnswered })
+    // This process's CPU while each PUT was under way (warm-up included).
+    let pageCPU = stamping.cpuDuringPUT.withLock { $0.filter { $0.key.hasPrefix("sb-page-") }.map(\.value) }
+    _ = line("  this process's CPU during the floor's PUT", floorCPU)
+    _ = line("  this process's CPU during the page's PUT", pageCPU)
     if withBotFloor {
         _ = line("bot floor: bot's plain PUT start → anna /sync", botFloors.map(\.delivered))
         _ = line("  bot floor: PUT start → PUT answered", botFloors.map(\.putAnswered))
