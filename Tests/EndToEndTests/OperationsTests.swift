@@ -53,7 +53,9 @@ import TestSupport
             #expect(added != original)
             try added.write(toFile: customersFile, atomically: true, encoding: .utf8)
             gateway.send(signal: SIGHUP)
-            try await gateway.waitForOutput("configuration reloaded")
+            // A reload reads every file again, the KB with its vocabularies too:
+            // about 1 s in a debug build, several while the whole suite runs.
+            try await gateway.waitForOutput("configuration reloaded", timeout: .seconds(30))
             let newCustomer = try IRCTestClient(port: server.port, nick: "luebeck")
             newCustomer.privmsg("switchboard", "Hello, customer number 20020, our backup stopped")
             _ = try newCustomer.expectMessage(from: "switchboard", containing: "PIN")
@@ -61,7 +63,7 @@ import TestSupport
             // A broken file is refused; the running configuration stays.
             try (added + "\n{ this is not json5").write(toFile: customersFile, atomically: true, encoding: .utf8)
             gateway.send(signal: SIGHUP)
-            try await gateway.waitForOutput("reload refused")
+            try await gateway.waitForOutput("reload refused", timeout: .seconds(30))
             #expect(gateway.output.contains("customers.json5"), "the refusal names the file")
             let another = try IRCTestClient(port: server.port, nick: "luebeck2")
             another.privmsg("switchboard", "Hello, customer number 20020, a second question")
