@@ -14,7 +14,7 @@ figures compare separation, not calibration).
     .build/debug/KBBench --evaluate Tests/KBTests/Evaluation/SecondSet --features > /tmp/kantelo.tsv
     python3 Tests/KBTests/Evaluation/fit_confidence.py /tmp/nordbox.tsv /tmp/kantelo.tsv
 
-Never run it on the held-out set (SixthSet): it is for development sets only
+Never run it on the held-out sets (SixthSet, SeventhSet): it is for development sets only
 (ThirdSet and FourthSet are study sets since the session of 2026-12-06 evening,
 FifthSet since the session of 2026-12-06 night).
 Needs numpy.
@@ -48,8 +48,8 @@ FITS = [
 
 def messages(path):
     """One dict per message: its first candidate's parts, or has=False when nothing matched."""
-    if "SixthSet" in path:
-        sys.exit(f"{path}: the sixth set is held out; fit on development sets only")
+    if "SixthSet" in path or "SeventhSet" in path:
+        sys.exit(f"{path}: the sixth and seventh sets are held out; fit on development sets only")
     by_line = {}
     for row in csv.DictReader(open(path), delimiter="\t"):
         by_line.setdefault(row["line"], []).append(row)

@@ -21,8 +21,8 @@ import sys
 if len(sys.argv) != 3:
     sys.exit(__doc__)
 folder, out = sys.argv[1], sys.argv[2]
-if os.path.basename(os.path.normpath(folder)) == "SixthSet":
-    sys.exit("halves.py: SixthSet is held out; it is not split or tuned on")
+if os.path.basename(os.path.normpath(folder)) in ("SixthSet", "SeventhSet"):
+    sys.exit(f"halves.py: {os.path.basename(os.path.normpath(folder))} is held out; it is not split or tuned on")
 halves = {"A": [], "B": []}
 section = -1
 unanswerable = 0

@@ -14,8 +14,10 @@ halves to tune and the check halves to check (halves.py writes them), e.g.
         $E/SecondSet $E/ThirdSet:/tmp/third/halfA.tsv $E/FourthSet:/tmp/fourth/halfA.tsv
 
 A set is FOLDER (its messages.tsv) or FOLDER:MESSAGES (a half); "nordbox" is the shipped
-KB with Tests/KBTests/Evaluation/problems.tsv. Run from the package root.
+KB with Tests/KBTests/Evaluation/problems.tsv. Run from the package root. The held-out
+sets (SixthSet, SeventhSet) are refused: they are for reporting, not for choosing.
 """
+import os
 import re
 import subprocess
 import sys
@@ -61,6 +63,9 @@ def main(argv):
         elif arg == "--bench":
             binaries.append(argv.pop(0))
         else:
+            held = os.path.basename(os.path.normpath(arg.partition(":")[0]))
+            if held in ("SixthSet", "SeventhSet"):
+                sys.exit(f"tradeoff.py: {held} is held out; compare builds on development sets only")
             sets.append(arg)
     if not binaries or not sets:
         sys.exit(__doc__)
