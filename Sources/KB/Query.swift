@@ -701,14 +701,14 @@ extension SearchIndex {
         var cognateParts: [String: [QueryClause.Alternative]] = [:]
         let parts = Decompounder.split(key, words: words) { part, isLast, mayBeginWord in
             if isLast || mayBeginWord, let stem = partStem(part, isLast: isLast, memo: memo) {
-                return stem
+                return .init(stem: stem)
             }
             guard part.utf8.count >= 5, !StopWords.contains(part) else { return nil }
             if lexicon.isVocabularyWord(part) {
                 for stem in [GermanStemmer.stem(part), TextAnalysis.collapse(EnglishStemmer.stem(part))]
                 where lexicon.related(to: stem).contains(where: { termIDs[$0] != nil }) {
                     throughVocabulary.insert(stem)
-                    return stem
+                    return .init(stem: stem)
                 }
             }
             guard part.utf8.count >= Cognates.minimumWordLength else { return nil }
@@ -719,9 +719,10 @@ extension SearchIndex {
             }
             guard cognateParts[marker]?.isEmpty == false else { return nil }
             throughVocabulary.insert(marker)
-            return marker
+            return .init(stem: marker)
         }
-        guard let parts, parts.count >= 2, parts.contains(where: throughVocabulary.contains) else { return nil }
+        guard let parts = parts?.map(\.stem), parts.count >= 2, parts.contains(where: throughVocabulary.contains)
+        else { return nil }
         let share = 1 / Float(parts.count)
         return parts.compactMap { stem in
             if let alternatives = cognateParts[stem], !alternatives.isEmpty {
@@ -748,35 +749,27 @@ extension SearchIndex {
     /// known term; a split with two corrected parts is refused (that is
     /// guessing, not correcting).
     private func splitQuery(_ key: String, fuzzyLast typo: Bool, memo: QueryMemo) -> [QueryClause.Alternative]? {
-        // A corrected part's stem comes back marked, so that the split knows
-        // which of its parts were corrected, also when a corrected stem is
-        // one that another part gives as written: "Tischre·servierungen",
-        // corrected to "tisch" and "server", is two corrections (refused),
-        // not one.
-        let correctedMark: Character = "\u{2}"
-        var corrections: [String: String?] = [:]
+        var corrections: [String: Decompounder.Part?] = [:]
         let parts = Decompounder.split(key, words: words) { part, isLast, mayBeginWord in
             // A part before the last that begins no article word is refused
             // at once (see Decompounder.partStem): not worth remembering.
             if isLast || mayBeginWord, let stem = partStem(part, isLast: isLast, memo: memo) {
-                return stem
+                return .init(stem: stem)
             }
             guard typo, part.utf8.count >= 5, !StopWords.contains(part), !lexicon.isCommonWord(part) else { return nil }
             if let known = corrections[part] { return known }
-            var corrected: String?
-            if let best = fuzzyCandidates([GermanStemmer.stem(part)]).first {
-                corrected = String(correctedMark) + terms[Int(best)]
+            let corrected = fuzzyCandidates([GermanStemmer.stem(part)]).first.map {
+                Decompounder.Part(stem: terms[Int($0)], corrected: true)
             }
             corrections[part] = corrected
             return corrected
         }
-        guard let parts else { return nil }
-        if typo, parts.filter({ $0.first == correctedMark }).count > 1 { return nil }
-        return parts.compactMap { stem in
-            let isCorrected = stem.first == correctedMark
-            return termIDs[isCorrected ? String(stem.dropFirst()) : stem].map {
-                alternative($0, isCorrected ? Tuning.fuzzy : Tuning.exact)
-            }
+        // Two corrected parts are a guess, also when a corrected stem is one
+        // that another part gives as written: "Tischre·servierungen",
+        // corrected to "tisch" and "server", is refused.
+        guard let parts, parts.filter(\.corrected).count <= 1 else { return nil }
+        return parts.compactMap { part in
+            termIDs[part.stem].map { alternative($0, part.corrected ? Tuning.fuzzy : Tuning.exact) }
         }
     }
 

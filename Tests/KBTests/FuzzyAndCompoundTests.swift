@@ -63,15 +63,16 @@ struct FuzzyAndCompoundTests {
         func split(_ word: String) -> [String]? {
             Decompounder.split(word) { part, isLast, _ in
                 Decompounder.partStem(part, isLast: isLast, english: false, isTerm: { terms.contains($0) },
-                                      beginsWord: words.beginsWord(_:withTerm:))
-            }
+                                      beginsWord: words.beginsWord(_:withTerm:)).map { .init(stem: $0) }
+            }?.map(\.stem)
         }
         // The same split, pruned by the words' prefixes (what the index does).
         func prunedSplit(_ word: String) -> [String]? {
             Decompounder.split(word, words: words) { part, isLast, mayBeginWord in
                 Decompounder.partStem(part, isLast: isLast, mayBeginWord: mayBeginWord, english: false,
                                       isTerm: { terms.contains($0) }, beginsWord: words.beginsWord(_:withTerm:))
-            }
+                    .map { .init(stem: $0) }
+            }?.map(\.stem)
         }
         for word in ["dateiwiederherstellung", "sicherungsauftrag", "vpnverbindung", "wiederherstellungsproblem",
                      "verbindungsfehler", "festplattenfehler", "warnfehler", "datei", "platzproblem",
