@@ -51,6 +51,14 @@ struct QueryClause: Sendable, Equatable {
     var partFraction: Float = 0
     /// Whether part clauses (``partOf``) follow this clause.
     var hasParts = false
+    /// For a part of a compound the vocabulary does not know whole (whose
+    /// `informativeness` is its share of the one word): the part's own idf,
+    /// which counts towards the evidence instead. The compound is one word
+    /// of the query for the coverage, but its part in an article's title
+    /// points at that article as much as the same word written apart:
+    /// "Wechselrichterwlan" and "Wechselrichter WLAN" against "Wechselrichter
+    /// mit dem WLAN verbinden". Nil: `informativeness`.
+    var partEvidence: Float?
 
     enum Resolution: Sendable, Equatable {
         case exact, translated, cognate, compoundPart, fuzzy, unknown, uncoveredTopic, phrase
@@ -491,6 +499,7 @@ extension SearchIndex {
         parts.compactMap { part in
             guard let part else { return nil }
             var c = clause(word, own: [part], resolution: .compoundPart)
+            c.partEvidence = c.informativeness
             c.informativeness /= Float(parts.count)
             return c
         }
@@ -725,21 +734,21 @@ extension SearchIndex {
         else { return nil }
         let share = 1 / Float(parts.count)
         return parts.compactMap { stem in
+            var part: QueryClause
             if let alternatives = cognateParts[stem], !alternatives.isEmpty {
-                return QueryClause(word: key, alternatives: alternatives,
-                                   informativeness: (alternatives.map(\.idf).max() ?? 0) * share,
+                part = QueryClause(word: key, alternatives: alternatives, informativeness: alternatives.map(\.idf).max() ?? 0,
                                    weight: 1, resolution: .cognate)
+            } else if let id = termIDs[stem] {
+                part = clause(key, own: [alternative(id, Tuning.exact)], resolution: .compoundPart)
+            } else {
+                let translations = translated([stem])
+                guard !translations.isEmpty else { return nil }
+                part = QueryClause(word: key, alternatives: translations,
+                                   informativeness: translations.map(\.idf).max() ?? 0, weight: 1, resolution: .translated)
             }
-            if let id = termIDs[stem] {
-                var c = clause(key, own: [alternative(id, Tuning.exact)], resolution: .compoundPart)
-                c.informativeness *= share
-                return c
-            }
-            let translations = translated([stem])
-            guard !translations.isEmpty else { return nil }
-            return QueryClause(word: key, alternatives: translations,
-                               informativeness: (translations.map(\.idf).max() ?? 0) * share,
-                               weight: 1, resolution: .translated)
+            part.partEvidence = part.informativeness
+            part.informativeness *= share
+            return part
         }
     }
 
@@ -802,7 +811,9 @@ extension SearchIndex {
     ///   counts the mean of its idf and its headline idf (how few articles
     ///   have it in their title or tags: "Warnung" is in many texts but one
     ///   article's tags); a word found only in the body counts
-    ///   ``Tuning/bodyEvidence`` of its idf. One common word in a title
+    ///   ``Tuning/bodyEvidence`` of its idf. A part of a compound counts as
+    ///   the same word written apart would (``QueryClause/partEvidence``),
+    ///   though in the coverage the parts share one word's weight. One common word in a title
     ///   ("System down" and "Komplettes System wiederherstellen", "NordBox
     ///   geht nicht" and "NordBox Connect …") is not enough; two specific
     ///   words in the title, or a specific one and a few ordinary ones, are.
@@ -844,8 +855,9 @@ extension SearchIndex {
             for alternative in clause.alternatives {
                 let t = Int(alternative.term)
                 let termWeight = alternative.weight * alternative.idf
-                let headlineEvidence = (clause.informativeness + headlineIDF[t]) / 2
-                let bodyEvidence = clause.informativeness * Tuning.bodyEvidence
+                let evidenceIDF = clause.partEvidence ?? clause.informativeness
+                let headlineEvidence = (evidenceIDF + headlineIDF[t]) / 2
+                let bodyEvidence = evidenceIDF * Tuning.bodyEvidence
                 for p in Int(offsets[t])..<Int(offsets[t + 1]) {
                     let d = Int(postingDocument[p])
                     let headline = postingHeadline[p]
