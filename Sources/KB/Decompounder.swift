@@ -33,25 +33,36 @@ enum Decompounder {
     static let minimumPart = 3
     static let maximumParts = 4
 
-    /// The stems of the parts of `key` (a folded, collapsed word), or nil if
-    /// it cannot be split into at least two known parts. `known(part,
-    /// isLast, mayBeginWord)` returns the index stem of a candidate part, or
-    /// nil; an empty stem marks a part that is allowed but searched for
-    /// nothing (filler). `mayBeginWord` is false when `words` says that no
+    /// A part of a split compound as the caller's `known` resolved it.
+    struct Part: Sendable, Equatable {
+        /// The index stem the part stands for ("" for filler: allowed, but
+        /// searched for nothing).
+        var stem: String
+        /// Whether `known` reached the stem by correcting a typo in the part
+        /// (the query's "Tisch·servr"), not as the part is written; a stem
+        /// may be corrected in one part and written in another.
+        var corrected = false
+    }
+
+    /// The parts of `key` (a folded, collapsed word), or nil if it cannot be
+    /// split into at least two known parts. `known(part, isLast,
+    /// mayBeginWord)` resolves a candidate part, or returns nil; a part
+    /// with an empty stem is allowed but searched for nothing (filler).
+    /// `mayBeginWord` is false when `words` says that no
     /// article word and no filler begins with the part
     /// (``WordPrefixIndex/reach(_:from:)``): such a part can only be a last
     /// part (see ``partStem(_:isLast:mayBeginWord:english:isTerm:beginsWord:)``),
     /// which saves stemming most of a long word's substrings.
-    /// The result never contains empty stems and may have one part only
-    /// (a known word plus filler).
+    /// The result never contains filler and may have one part only (a
+    /// known word plus filler).
     static func split(_ key: String, words: WordPrefixIndex? = nil,
-                      known: (String, _ isLast: Bool, _ mayBeginWord: Bool) -> String?) -> [String]? {
+                      known: (String, _ isLast: Bool, _ mayBeginWord: Bool) -> Part?) -> [Part]? {
         let w = Array(key.utf8)
         let n = w.count
         guard n >= 2 * minimumPart, w.allSatisfy({ $0 < 0x80 }) else { return nil }
-        // best[j]: fewest parts covering w[0..<j]; back[j]: (start, stem).
+        // best[j]: fewest parts covering w[0..<j]; back[j]: (start, part).
         var best = [Int](repeating: Int.max, count: n + 1)
-        var back = [(start: Int, stem: String)?](repeating: nil, count: n + 1)
+        var back = [(start: Int, part: Part)?](repeating: nil, count: n + 1)
         // reach[i]: see WordPrefixIndex.reach, computed when first needed (-1: not yet).
         var reach = [Int](repeating: words == nil ? n : -1, count: n)
         best[0] = 0
@@ -62,20 +73,20 @@ enum Decompounder {
                 let parts = best[start] + 1
                 guard parts < best[end] else { continue }
                 if reach[start] < 0, let words { reach[start] = words.reach(w, from: start) }
-                if let stem = knownPart(w[start..<end], isLast: isLast, reach: reach[start], known: known) {
+                if let part = knownPart(w[start..<end], isLast: isLast, reach: reach[start], known: known) {
                     best[end] = parts
-                    back[end] = (start, stem)
+                    back[end] = (start, part)
                 }
             }
         }
         guard best[n] != Int.max, best[n] >= 2 else { return nil }
-        var stems: [String] = []
+        var parts: [Part] = []
         var end = n
         while end > 0, let step = back[end] {
-            if !step.stem.isEmpty { stems.append(step.stem) }
+            if !step.part.stem.isEmpty { parts.append(step.part) }
             end = step.start
         }
-        return stems.isEmpty ? nil : stems.reversed()
+        return parts.isEmpty ? nil : parts.reversed()
     }
 
     /// The policy above for one candidate part: the part's stem, "" for
@@ -102,10 +113,10 @@ enum Decompounder {
     /// `reach`: how long a part starting here may be and still begin an
     /// article word or a filler (see ``split(_:words:known:)``).
     private static func knownPart(_ part: ArraySlice<UInt8>, isLast: Bool, reach: Int,
-                                  known: (String, Bool, Bool) -> String?) -> String? {
+                                  known: (String, Bool, Bool) -> Part?) -> Part? {
         let surface = String(decoding: part, as: UTF8.self)
-        if let stem = known(surface, isLast, part.count <= reach), part.count > minimumPart || stem == surface {
-            return stem
+        if let resolved = known(surface, isLast, part.count <= reach), part.count > minimumPart || resolved.stem == surface {
+            return resolved
         }
         guard !isLast else { return nil }
         // Linking element: "Sicherung·s·", "System·es·", "Festplatte·n·", "Lizenz·en·".

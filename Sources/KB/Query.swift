@@ -51,6 +51,14 @@ struct QueryClause: Sendable, Equatable {
     var partFraction: Float = 0
     /// Whether part clauses (``partOf``) follow this clause.
     var hasParts = false
+    /// For a part of a compound the vocabulary does not know whole (whose
+    /// `informativeness` is its share of the one word): the part's own idf,
+    /// which counts towards the evidence instead. The compound is one word
+    /// of the query for the coverage, but its part in an article's title
+    /// points at that article as much as the same word written apart:
+    /// "Wechselrichterwlan" and "Wechselrichter WLAN" against "Wechselrichter
+    /// mit dem WLAN verbinden". Nil: `informativeness`.
+    var partEvidence: Float?
 
     enum Resolution: Sendable, Equatable {
         case exact, translated, cognate, compoundPart, fuzzy, unknown, uncoveredTopic, phrase
@@ -491,6 +499,7 @@ extension SearchIndex {
         parts.compactMap { part in
             guard let part else { return nil }
             var c = clause(word, own: [part], resolution: .compoundPart)
+            c.partEvidence = c.informativeness
             c.informativeness /= Float(parts.count)
             return c
         }
@@ -701,14 +710,14 @@ extension SearchIndex {
         var cognateParts: [String: [QueryClause.Alternative]] = [:]
         let parts = Decompounder.split(key, words: words) { part, isLast, mayBeginWord in
             if isLast || mayBeginWord, let stem = partStem(part, isLast: isLast, memo: memo) {
-                return stem
+                return .init(stem: stem)
             }
             guard part.utf8.count >= 5, !StopWords.contains(part) else { return nil }
             if lexicon.isVocabularyWord(part) {
                 for stem in [GermanStemmer.stem(part), TextAnalysis.collapse(EnglishStemmer.stem(part))]
                 where lexicon.related(to: stem).contains(where: { termIDs[$0] != nil }) {
                     throughVocabulary.insert(stem)
-                    return stem
+                    return .init(stem: stem)
                 }
             }
             guard part.utf8.count >= Cognates.minimumWordLength else { return nil }
@@ -719,26 +728,27 @@ extension SearchIndex {
             }
             guard cognateParts[marker]?.isEmpty == false else { return nil }
             throughVocabulary.insert(marker)
-            return marker
+            return .init(stem: marker)
         }
-        guard let parts, parts.count >= 2, parts.contains(where: throughVocabulary.contains) else { return nil }
+        guard let parts = parts?.map(\.stem), parts.count >= 2, parts.contains(where: throughVocabulary.contains)
+        else { return nil }
         let share = 1 / Float(parts.count)
         return parts.compactMap { stem in
+            var part: QueryClause
             if let alternatives = cognateParts[stem], !alternatives.isEmpty {
-                return QueryClause(word: key, alternatives: alternatives,
-                                   informativeness: (alternatives.map(\.idf).max() ?? 0) * share,
+                part = QueryClause(word: key, alternatives: alternatives, informativeness: alternatives.map(\.idf).max() ?? 0,
                                    weight: 1, resolution: .cognate)
+            } else if let id = termIDs[stem] {
+                part = clause(key, own: [alternative(id, Tuning.exact)], resolution: .compoundPart)
+            } else {
+                let translations = translated([stem])
+                guard !translations.isEmpty else { return nil }
+                part = QueryClause(word: key, alternatives: translations,
+                                   informativeness: translations.map(\.idf).max() ?? 0, weight: 1, resolution: .translated)
             }
-            if let id = termIDs[stem] {
-                var c = clause(key, own: [alternative(id, Tuning.exact)], resolution: .compoundPart)
-                c.informativeness *= share
-                return c
-            }
-            let translations = translated([stem])
-            guard !translations.isEmpty else { return nil }
-            return QueryClause(word: key, alternatives: translations,
-                               informativeness: (translations.map(\.idf).max() ?? 0) * share,
-                               weight: 1, resolution: .translated)
+            part.partEvidence = part.informativeness
+            part.informativeness *= share
+            return part
         }
     }
 
@@ -748,35 +758,27 @@ extension SearchIndex {
     /// known term; a split with two corrected parts is refused (that is
     /// guessing, not correcting).
     private func splitQuery(_ key: String, fuzzyLast typo: Bool, memo: QueryMemo) -> [QueryClause.Alternative]? {
-        // A corrected part's stem comes back marked, so that the split knows
-        // which of its parts were corrected, also when a corrected stem is
-        // one that another part gives as written: "Tischre·servierungen",
-        // corrected to "tisch" and "server", is two corrections (refused),
-        // not one.
-        let correctedMark: Character = "\u{2}"
-        var corrections: [String: String?] = [:]
+        var corrections: [String: Decompounder.Part?] = [:]
         let parts = Decompounder.split(key, words: words) { part, isLast, mayBeginWord in
             // A part before the last that begins no article word is refused
             // at once (see Decompounder.partStem): not worth remembering.
             if isLast || mayBeginWord, let stem = partStem(part, isLast: isLast, memo: memo) {
-                return stem
+                return .init(stem: stem)
             }
             guard typo, part.utf8.count >= 5, !StopWords.contains(part), !lexicon.isCommonWord(part) else { return nil }
             if let known = corrections[part] { return known }
-            var corrected: String?
-            if let best = fuzzyCandidates([GermanStemmer.stem(part)]).first {
-                corrected = String(correctedMark) + terms[Int(best)]
+            let corrected = fuzzyCandidates([GermanStemmer.stem(part)]).first.map {
+                Decompounder.Part(stem: terms[Int($0)], corrected: true)
             }
             corrections[part] = corrected
             return corrected
         }
-        guard let parts else { return nil }
-        if typo, parts.filter({ $0.first == correctedMark }).count > 1 { return nil }
-        return parts.compactMap { stem in
-            let isCorrected = stem.first == correctedMark
-            return termIDs[isCorrected ? String(stem.dropFirst()) : stem].map {
-                alternative($0, isCorrected ? Tuning.fuzzy : Tuning.exact)
-            }
+        // Two corrected parts are a guess, also when a corrected stem is one
+        // that another part gives as written: "Tischre·servierungen",
+        // corrected to "tisch" and "server", is refused.
+        guard let parts, parts.filter(\.corrected).count <= 1 else { return nil }
+        return parts.compactMap { part in
+            termIDs[part.stem].map { alternative($0, part.corrected ? Tuning.fuzzy : Tuning.exact) }
         }
     }
 
@@ -809,7 +811,9 @@ extension SearchIndex {
     ///   counts the mean of its idf and its headline idf (how few articles
     ///   have it in their title or tags: "Warnung" is in many texts but one
     ///   article's tags); a word found only in the body counts
-    ///   ``Tuning/bodyEvidence`` of its idf. One common word in a title
+    ///   ``Tuning/bodyEvidence`` of its idf. A part of a compound counts as
+    ///   the same word written apart would (``QueryClause/partEvidence``),
+    ///   though in the coverage the parts share one word's weight. One common word in a title
     ///   ("System down" and "Komplettes System wiederherstellen", "NordBox
     ///   geht nicht" and "NordBox Connect …") is not enough; two specific
     ///   words in the title, or a specific one and a few ordinary ones, are.
@@ -851,8 +855,9 @@ extension SearchIndex {
             for alternative in clause.alternatives {
                 let t = Int(alternative.term)
                 let termWeight = alternative.weight * alternative.idf
-                let headlineEvidence = (clause.informativeness + headlineIDF[t]) / 2
-                let bodyEvidence = clause.informativeness * Tuning.bodyEvidence
+                let evidenceIDF = clause.partEvidence ?? clause.informativeness
+                let headlineEvidence = (evidenceIDF + headlineIDF[t]) / 2
+                let bodyEvidence = evidenceIDF * Tuning.bodyEvidence
                 for p in Int(offsets[t])..<Int(offsets[t + 1]) {
                     let d = Int(postingDocument[p])
                     let headline = postingHeadline[p]

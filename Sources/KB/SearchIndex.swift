@@ -167,9 +167,9 @@ final class SearchIndex: Sendable {
                 let split = Decompounder.split(token.key, words: words) { part, isLast, mayBeginWord in
                     Decompounder.partStem(part, isLast: isLast, mayBeginWord: mayBeginWord, english: false,
                                           isTerm: { (provisionalIDs[$0] ?? .max) < vocabularyCount },
-                                          beginsWord: words.beginsWord(_:withTerm:))
+                                          beginsWord: words.beginsWord(_:withTerm:)).map { .init(stem: $0) }
                 } ?? []
-                result = split.map(intern)
+                result = split.map { intern($0.stem) }
                 if result.isEmpty { result = Self.headParts(token.key, isWord: isWord).map(intern) }
             }
             entries[index].parts = result
