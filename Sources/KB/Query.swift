@@ -53,7 +53,7 @@ struct QueryClause: Sendable, Equatable {
     var hasParts = false
 
     enum Resolution: Sendable, Equatable {
-        case exact, translated, cognate, compoundPart, fuzzy, unknown, uncoveredTopic, phrase
+        case exact, translated, cognate, dictionary, compoundPart, fuzzy, unknown, uncoveredTopic, phrase
     }
 }
 
@@ -210,6 +210,12 @@ extension SearchIndex {
                 // German article's text, "certificate" in the English
                 // article's title).
                 if !token.isNumber { whole.add(cognates(of: token, stems: stems, ownIDF: whole.informativeness)) }
+                // Where no concept translates it, the dictionary's
+                // translations ("Akku" in a German article's text,
+                // "battery" in the English article's title).
+                if !token.isNumber, !stems.contains(where: lexicon.contains) {
+                    whole.add(dictionaryTranslations(stems, ownIDF: whole.informativeness).words)
+                }
                 if lexicon.isCommonWord(token.key) { whole.missingShare = Tuning.commonWordMissing }
                 // A word no article has in its title or tags names no topic
                 // of this knowledge base ("hinterlegen", "gleichzeitig"):
@@ -238,11 +244,24 @@ extension SearchIndex {
                 clauses.append(searchedInstead(token, translations, resolution: .translated))
                 continue
             }
-            // Not in the vocabulary either: its cognates in the other
-            // language ("Konfiguration" in a KB of English articles).
-            let cognates = cognates(of: token, stems: stems, ownIDF: nil)
-            if !cognates.isEmpty {
-                clauses.append(searchedInstead(token, cognates, resolution: .cognate))
+            // Not in the vocabulary either: its translations in the general
+            // dictionary ("Akku" in a KB of English articles) and its
+            // cognates ("Konfiguration"). A translation of several words
+            // ("Bremsbelag": "brake lining") is searched as the parts of a
+            // compound are: an article with all its words covers the word.
+            let fromDictionary = dictionaryTranslations(stems, ownIDF: nil)
+            var instead = cognates(of: token, stems: stems, ownIDF: nil)
+            for word in fromDictionary.words { instead.merge(word) }
+            if !instead.isEmpty {
+                clauses.append(searchedInstead(token, instead, resolution: fromDictionary.words.isEmpty ? .cognate : .dictionary))
+                continue
+            }
+            if let term = fromDictionary.terms.first {
+                clauses += term.map { id in
+                    QueryClause(word: token.key, alternatives: [dictionaryAlternative(id, ownIDF: nil)],
+                                informativeness: idf[Int(id)] / Float(term.count), weight: 1, resolution: .dictionary,
+                                missingShare: lexicon.isCommonWord(token.key) ? Tuning.commonWordMissing : 1)
+                }
                 continue
             }
             if token.key.utf8.count > Tuning.maximumWordLength {
@@ -600,6 +619,29 @@ extension SearchIndex {
             }
         }
         return out
+    }
+
+    /// The general dictionary's translations of a word with `stems`
+    /// (``DictionaryTranslations``) that are index terms: those of one word
+    /// as alternatives at ``Tuning/dictionary`` (idf at most `ownIDF`, like
+    /// a cognate's), those of several words as their terms.
+    private func dictionaryTranslations(_ stems: [String], ownIDF: Float?)
+        -> (words: [QueryClause.Alternative], terms: [[Int32]]) {
+        var words: [QueryClause.Alternative] = []
+        var terms: [[Int32]] = []
+        for translation in dictionary.translations(of: stems, termIDs: termIDs) {
+            if translation.count == 1 {
+                words.append(dictionaryAlternative(translation[0], ownIDF: ownIDF))
+            } else {
+                terms.append(translation)
+            }
+        }
+        return (words, terms)
+    }
+
+    private func dictionaryAlternative(_ id: Int32, ownIDF: Float?) -> QueryClause.Alternative {
+        .init(term: id, weight: Tuning.dictionary, idf: ownIDF.map { min($0, idf[Int(id)]) } ?? idf[Int(id)],
+              match: Tuning.dictionaryMatch, fullMatch: Tuning.dictionaryFullMatch)
     }
 
     /// The index terms of words in the other language that are cognates of
