@@ -26,12 +26,21 @@ import Foundation
 /// ## What is kept
 ///
 /// A pair of each German synonym and each English synonym of one segment,
-/// where the German synonym is a **single word** (the word a customer
-/// types, often a compound) and the English one **one to three words**
-/// (stop words and a verb's `to` left out): headwords, their inflected
-/// forms and the compounds listed with them (`Ersatzakku` → "replacement
-/// battery"). Phrases and example sentences have several German words and
-/// are left out; so are English sides with placeholders (`sb.`, `sth.`).
+/// where the German synonym is a **noun** (marked `{m}`, `{f}`, `{n}` or
+/// `{pl}`) of a **single word** (the word a customer types, often a
+/// compound) and the English one **one to three words** (stop words left
+/// out): headwords, their inflected forms and the compounds listed with
+/// them (`Ersatzakku` → "replacement battery"). Phrases and example
+/// sentences have several German words and are left out; so are English
+/// sides with placeholders (`sb.`, `sth.`).
+///
+/// Nouns only, by measurement: the trade words a vocabulary lacks are
+/// nouns ("Akku", "Bremsbelag", "Rahmengröße"), while verbs and adjectives
+/// translate a chat sentence's ordinary words ("handle" → "bearbeiten",
+/// "hinterlegen" → "leave") into words of unrelated articles. On the study
+/// sets' tuning halves, all parts of speech gave 778 helpful offers at 19
+/// false offers at the bots' threshold, nouns only 777 at 14 (without the
+/// dictionary: 773 at 15).
 ///
 /// ## Read with each index, kept only where it meets the articles
 ///
@@ -162,10 +171,13 @@ public struct BilingualDictionary: Sendable, Hashable {
                 germans.removeAll(keepingCapacity: true)
                 englishes.removeAll(keepingCapacity: true)
                 scratch.removeAll(keepingCapacity: true)
-                let germanText = withoutAnnotations(bytes, g, into: &scratch)
-                for synonym in synonyms(scratch, germanText)
-                where !synonym.contains(0x20) && !synonym.contains(0x2E) {
-                    germans.append(synonym)
+                for raw in rawSynonyms(bytes, g) where isNoun(bytes, raw) {
+                    let text = withoutAnnotations(bytes, raw, into: &scratch)
+                    var a = text.lowerBound, b = text.upperBound
+                    while a < b, scratch[a] == 0x20 { a += 1 }
+                    while b > a, scratch[b - 1] == 0x20 { b -= 1 }
+                    let synonym = scratch[a..<b]
+                    if !synonym.isEmpty, !synonym.contains(0x20), !synonym.contains(0x2E) { germans.append(synonym) }
                 }
                 guard !germans.isEmpty else { continue }
                 let englishText = withoutAnnotations(bytes, e, into: &scratch)
@@ -178,6 +190,41 @@ public struct BilingualDictionary: Sendable, Hashable {
             }
         }
         return counts
+    }
+
+    /// The ranges of a segment's synonyms as written, split at the ";"
+    /// outside annotations.
+    private static func rawSynonyms(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        var depth = 0
+        var start = range.lowerBound
+        for i in range {
+            switch bytes[i] {
+            case 0x7B, 0x5B, 0x28, 0x3C: depth += 1
+            case 0x7D, 0x5D, 0x29, 0x3E: depth = max(0, depth - 1)
+            case 0x3B where depth == 0:
+                out.append(start..<i)
+                start = i + 1
+            default: break
+            }
+        }
+        out.append(start..<range.upperBound)
+        return out
+    }
+
+    /// Whether a German synonym as written is marked as a noun: `{m}`,
+    /// `{f}`, `{n}` or `{pl}` (also `{m,f}`, `{f, n}`, …).
+    static func isNoun(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        var i = range.lowerBound
+        while i + 2 < range.upperBound {
+            if bytes[i] == 0x7B {
+                let c = bytes[i + 1], next = bytes[i + 2]
+                if c == 0x6D || c == 0x66 || c == 0x6E, next == 0x7D || next == 0x2C { return true }  // m f n
+                if c == 0x70, next == 0x6C, i + 3 < range.upperBound, bytes[i + 3] == 0x7D { return true }  // pl
+            }
+            i += 1
+        }
+        return false
     }
 
     /// The ranges of a side's segments, split at " | ".

@@ -244,24 +244,11 @@ extension SearchIndex {
                 clauses.append(searchedInstead(token, translations, resolution: .translated))
                 continue
             }
-            // Not in the vocabulary either: its translations in the general
-            // dictionary ("Akku" in a KB of English articles) and its
-            // cognates ("Konfiguration"). A translation of several words
-            // ("Bremsbelag": "brake lining") is searched as the parts of a
-            // compound are: an article with all its words covers the word.
-            let fromDictionary = dictionaryTranslations(stems, ownIDF: nil)
-            var instead = cognates(of: token, stems: stems, ownIDF: nil)
-            for word in fromDictionary.words { instead.merge(word) }
-            if !instead.isEmpty {
-                clauses.append(searchedInstead(token, instead, resolution: fromDictionary.words.isEmpty ? .cognate : .dictionary))
-                continue
-            }
-            if let term = fromDictionary.terms.first {
-                clauses += term.map { id in
-                    QueryClause(word: token.key, alternatives: [dictionaryAlternative(id, ownIDF: nil)],
-                                informativeness: idf[Int(id)] / Float(term.count), weight: 1, resolution: .dictionary,
-                                missingShare: lexicon.isCommonWord(token.key) ? Tuning.commonWordMissing : 1)
-                }
+            // Not in the vocabulary either: its cognates in the other
+            // language ("Konfiguration" in a KB of English articles).
+            let cognates = cognates(of: token, stems: stems, ownIDF: nil)
+            if !cognates.isEmpty {
+                clauses.append(searchedInstead(token, cognates, resolution: .cognate))
                 continue
             }
             if token.key.utf8.count > Tuning.maximumWordLength {
@@ -281,6 +268,26 @@ extension SearchIndex {
             }
             if let parts = splitThroughVocabulary(token.key, memo: memo) {
                 clauses += parts
+                continue
+            }
+            // Neither its parts: its translations in the general dictionary
+            // ("Akku" in a KB of English articles). After the parts, which
+            // find the articles in the customer's language
+            // ("Umsatzsteuer·voranmeldung" in a German article, not the
+            // dictionary's "advance VAT return"). A translation of several
+            // words ("Bremsbelag": "brake pad") is searched as the parts of
+            // a compound are: an article with all its words covers the word.
+            let fromDictionary = dictionaryTranslations(stems, ownIDF: nil)
+            if !fromDictionary.words.isEmpty {
+                clauses.append(searchedInstead(token, fromDictionary.words, resolution: .dictionary))
+                continue
+            }
+            if let term = fromDictionary.terms.first {
+                clauses += term.map { id in
+                    QueryClause(word: token.key, alternatives: [dictionaryAlternative(id, ownIDF: nil)],
+                                informativeness: idf[Int(id)] / Float(term.count), weight: 1, resolution: .dictionary,
+                                missingShare: lexicon.isCommonWord(token.key) ? Tuning.commonWordMissing : 1)
+                }
                 continue
             }
             // A common word of German or English is a real word that the
@@ -1029,3 +1036,4 @@ extension SearchIndex {
         return parts
     }
 }
+

@@ -50,10 +50,13 @@ struct DictionaryTests {
         #expect(Self.pairs("Akku {m}; Akkumulator {m} [electr.] | Akkus {pl} | Der Akku ist leer. :: "
             + "battery; accumulator [Br.] | batteries | The battery is flat.")
             == ["Akku=battery", "Akku=accumulator", "Akkumulator=battery", "Akkumulator=accumulator", "Akkus=batteries"])
-        // A verb's "to" goes; a phrase (several German words) and an English
-        // side with a placeholder make no pair; an abbreviation in slashes goes.
-        #expect(Self.pairs("laden {vt} | eine Rechnung bezahlen :: to charge | to pay an invoice") == ["laden=charge"])
-        #expect(Self.pairs("jdn. anrufen {vt} :: to call sb.").isEmpty)
+        // Nouns only: a verb, an adjective, an unmarked word and a phrase
+        // (several German words) make no pair; an abbreviation in slashes goes.
+        #expect(Self.pairs("laden {vt} | eine Rechnung bezahlen :: to charge | to pay an invoice").isEmpty)
+        #expect(Self.pairs("defekt {adj} | Fahrrad :: faulty | bike").isEmpty)
+        #expect(Self.pairs("Ladegerät {n}; Lader {m,n} | Ladegeräte {pl} :: charger | chargers")
+            == ["Ladegerät=charger", "Lader=charger", "Ladegeräte=chargers"])
+        #expect(Self.pairs("Anruf {m} (bei jdm.) :: call (to sb.)") == ["Anruf=call"])
         #expect(Self.pairs("Konto {n} /Kto./ :: account /acc./") == ["Konto=account"])
         #expect(Self.pairs("Bremsbelag {m} (Scheibenbremse) [auto] :: brake pad (disc brake)") == ["Bremsbelag=brake pad"])
         // A slash inside a word is text, not an abbreviation; nested annotations go.
