@@ -116,7 +116,9 @@ public struct BilingualDictionary: Sendable, Hashable {
     /// The file's bytes (or the text's); throws when the file cannot be read.
     func contents() throws -> Data {
         if let text { return Data(text) }
-        return try KnowledgeBase.readFile(path)
+        // Mapped, not copied: the pages are the page cache's, and gone
+        // from the process when the build is done.
+        return try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
     }
 
     /// What one pass over the lines found.
@@ -320,15 +322,18 @@ struct DictionaryTranslations: Sendable {
         } catch {
             byStem = [:]
             counts = .init()
-            problem = "\(BilingualDictionary.LoadError.unreadable(path: dictionary.path, reason: (error as? KnowledgeBase.ReadError)?.message ?? "\(error)"))"
+            problem = "\(BilingualDictionary.LoadError.unreadable(path: dictionary.path, reason: error.localizedDescription))"
             return
         }
         var filter = TermPrefixFilter(terms: termIDs.keys)
-        var germanStems: [ArraySlice<UInt8>: String] = [:]
-        var englishTerms: [ArraySlice<UInt8>: [Int32]] = [:]
-        func germanStem(_ word: ArraySlice<UInt8>) -> String {
+        // Keyed by String, not by a slice: a slice would keep its whole
+        // line buffer alive.
+        var germanStems: [String: String] = [:]
+        var englishTerms: [String: [Int32]] = [:]
+        func germanStem(_ slice: ArraySlice<UInt8>) -> String {
+            let word = String(decoding: slice, as: UTF8.self)
             if let known = germanStems[word] { return known }
-            let tokens = TextAnalysis.tokens(String(decoding: word, as: UTF8.self))
+            let tokens = TextAnalysis.tokens(word)
             let stem = tokens.count == 1 && !tokens[0].isNumber && !StopWords.contains(tokens[0].key)
                 ? TextAnalysis.indexTerm(tokens[0], language: .de).term : ""
             germanStems[word] = stem
@@ -336,9 +341,10 @@ struct DictionaryTranslations: Sendable {
         }
         /// The English term's index terms, [] when a word is none (or
         /// the term has no word, or too many).
-        func englishIDs(_ term: ArraySlice<UInt8>) -> [Int32] {
+        func englishIDs(_ slice: ArraySlice<UInt8>) -> [Int32] {
+            let term = String(decoding: slice, as: UTF8.self)
             if let known = englishTerms[term] { return known }
-            let stems = TextAnalysis.indexTerms(String(decoding: term, as: UTF8.self), language: .en)
+            let stems = TextAnalysis.indexTerms(term, language: .en)
             var ids: [Int32] = []
             if (1...BilingualDictionary.maximumEnglishWords).contains(stems.count) {
                 for stem in stems {
