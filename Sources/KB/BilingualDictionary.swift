@@ -296,10 +296,14 @@ public struct BilingualDictionary: Sendable, Hashable {
 /// one knowledge base: built with its index, from one pass over the
 /// dictionary, so that it holds only what the articles can match.
 struct DictionaryTranslations: Sendable {
-    /// Query stem → its translations, each the index terms of one
-    /// translation (one word, or the two or three words of an English
-    /// term), the dictionary's first sense first.
-    private let byStem: [String: [[Int32]]]
+    /// Query stem → its slot. A slot's translations are
+    /// `data[starts[slot]..<starts[slot + 1]]`: each the number of its
+    /// index terms, then the terms (one word, or the two or three words of
+    /// an English term), the dictionary's first sense first. Flat arrays,
+    /// not an array per stem: the idle gateway keeps them.
+    private let slots: [String: Int32]
+    private let starts: [Int32]
+    private let data: [Int32]
     /// The dictionary's lines and malformed lines, or why it could not be read.
     let counts: BilingualDictionary.Counts
     let problem: String?
@@ -307,7 +311,9 @@ struct DictionaryTranslations: Sendable {
     static let empty = DictionaryTranslations()
 
     private init() {
-        byStem = [:]
+        slots = [:]
+        starts = [0]
+        data = []
         counts = .init()
         problem = nil
     }
@@ -316,11 +322,13 @@ struct DictionaryTranslations: Sendable {
     /// (`termIDs`): German stem → English term (one to three words), and,
     /// for an English term of one word, English stem → German stem.
     init(_ dictionary: BilingualDictionary, termIDs: [String: Int32]) {
-        let data: Data
+        let file: Data
         do {
-            data = try dictionary.contents()
+            file = try dictionary.contents()
         } catch {
-            byStem = [:]
+            slots = [:]
+            starts = [0]
+            data = []
             counts = .init()
             problem = "\(BilingualDictionary.LoadError.unreadable(path: dictionary.path, reason: error.localizedDescription))"
             return
@@ -361,7 +369,7 @@ struct DictionaryTranslations: Sendable {
             if byStem[stem]?.contains(terms) != true { byStem[stem, default: []].append(terms) }
         }
         var germanPasses: [Bool] = []
-        let counts = data.withUnsafeBytes { raw in
+        let counts = file.withUnsafeBytes { raw in
             BilingualDictionary.forEachSegment(in: raw.bindMemory(to: UInt8.self)) { germans, englishes in
                 // German → English: every English word is a term. Before
                 // any stemming: some word may be one, and every word of five
@@ -404,7 +412,21 @@ struct DictionaryTranslations: Sendable {
                 }
             }
         }
-        self.byStem = byStem
+        var slots: [String: Int32] = [:]
+        slots.reserveCapacity(byStem.count)
+        var starts: [Int32] = [0]
+        var data: [Int32] = []
+        for (stem, translations) in byStem {
+            slots[stem] = Int32(starts.count - 1)
+            for terms in translations {
+                data.append(Int32(terms.count))
+                data += terms
+            }
+            starts.append(Int32(data.count))
+        }
+        self.slots = slots
+        self.starts = starts
+        self.data = data
         self.counts = counts
         problem = nil
     }
@@ -415,15 +437,21 @@ struct DictionaryTranslations: Sendable {
         let own = Set(stems.compactMap { termIDs[$0] })
         var out: [[Int32]] = []
         for stem in stems {
-            for terms in byStem[stem] ?? [] where !out.contains(terms) && !(terms.count == 1 && own.contains(terms[0])) {
-                out.append(terms)
+            guard let slot = slots[stem] else { continue }
+            var i = Int(starts[Int(slot)])
+            let end = Int(starts[Int(slot) + 1])
+            while i < end {
+                let n = Int(data[i])
+                let terms = Array(data[(i + 1)...(i + n)])
+                i += n + 1
+                if !out.contains(terms), !(terms.count == 1 && own.contains(terms[0])) { out.append(terms) }
             }
         }
         return out
     }
 
     /// How many query stems have a translation.
-    var count: Int { byStem.count }
+    var count: Int { slots.count }
 }
 
 /// Whether a dictionary word may stem to one of a knowledge base's terms,
