@@ -173,7 +173,8 @@ struct DictionaryTests {
         vocabulary.dictionary = try BilingualDictionary.load(path: path)
         let articles = try TemporaryKB()
         try articles.write("e1.md", TemporaryKB.article(id: "KB-1", title: "Battery does not charge", tags: "battery"))
-        let kb = ReloadableKnowledgeBase(folder: articles.folder, vocabulary: vocabulary, logger: .disabled)
+        let sink = MemoryLogSink()
+        let kb = ReloadableKnowledgeBase(folder: articles.folder, vocabulary: vocabulary, logger: Logger(sink: sink))
         #expect(kb.current.suggestions(for: "Akku lädt nicht").first?.article.id == "KB-1")
         #expect(kb.current.dictionarySummary?.hasPrefix(path + ": ") == true)
         #expect(kb.current.dictionarySummary?.hasSuffix("11 lines read, 3 malformed lines skipped") == true)
@@ -187,6 +188,10 @@ struct DictionaryTests {
         #expect(kb.reload().replaced)
         #expect(kb.current.dictionaryProblem?.contains(path) == true)
         #expect(kb.current.search("frame").first?.article.id == "KB-3")
+        // Said once, not on every reload while it stays gone.
+        try articles.write("e4.md", TemporaryKB.article(id: "KB-4", title: "Chain", tags: "chain"))
+        #expect(kb.reload().replaced)
+        #expect(sink.lines.filter { $0.contains("KB dictionary not in use") && $0.contains(path) }.count == 1)
     }
 }
 
