@@ -395,19 +395,22 @@ struct DictionaryTranslations: Sendable {
                         if !(ids.count == 1 && termIDs[stem] == ids[0]) { add(stem, ids) }
                     }
                 }
-                // English → German: the German word is a term, the English one word.
+                // English → German: the German word is a term. An English
+                // term of two or three words is kept under its stems joined
+                // by spaces ("brake pad" → "Bremsbelag", see
+                // ``phraseKey(_:)``).
                 germanPasses.removeAll(keepingCapacity: true)
                 for german in germans { germanPasses.append(filter.mayStemToTerm(german)) }
                 guard germanPasses.contains(true) else { return }
                 for (german, passes) in zip(germans, germanPasses) where passes {
                     let stem = germanStem(german)
                     guard let id = termIDs[stem] else { continue }
-                    for english in englishes where !english.contains(0x20) {
-                        let tokens = TextAnalysis.tokens(String(decoding: english, as: UTF8.self))
-                        if tokens.count == 1, !tokens[0].isNumber, !StopWords.contains(tokens[0].key) {
-                            let source = TextAnalysis.indexTerm(tokens[0], language: .en).term
-                            if source != stem { add(source, [id]) }
-                        }
+                    for english in englishes {
+                        let terms = TextAnalysis.indexTerms(String(decoding: english, as: UTF8.self), language: .en)
+                        guard (1...BilingualDictionary.maximumEnglishWords).contains(terms.count),
+                              !terms.contains(where: { $0.term.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }) else { continue }
+                        let source = Self.phraseKey(terms.map(\.term))
+                        if source != stem { add(source, [id]) }
                     }
                 }
             }
@@ -430,6 +433,10 @@ struct DictionaryTranslations: Sendable {
         self.counts = counts
         problem = nil
     }
+
+    /// The key of an English term of several words: its stems joined by
+    /// spaces (a single word's key is its stem).
+    static func phraseKey(_ stems: [String]) -> String { stems.joined(separator: " ") }
 
     /// The translations of a query word with `stems`, each as its index
     /// terms; never one of the word's own stems.

@@ -330,8 +330,37 @@ extension SearchIndex {
             }
             clauses.append(unknown(token.key, stems: stems))
         }
+        if dictionary.count > 0 { addDictionaryPhrases(all, to: &clauses) }
         if !lexicon.phrasings.isEmpty { addPhrases(all, to: &clauses, memo: memo) }
         return clauses
+    }
+
+    /// Two English words of the query that the dictionary translates
+    /// together into a German word of the articles ("brake pad" →
+    /// "Bremsbelag"): that word becomes an alternative of both words'
+    /// clauses, so that the German article covers them. A word the
+    /// articles do not know at all gets a clause with only it, sharing the
+    /// German word's idf with its neighbour.
+    private func addDictionaryPhrases(_ tokens: [TextAnalysis.Token], to clauses: inout [QueryClause]) {
+        let words = tokens.filter { !StopWords.contains($0.key) && !$0.isNumber }
+        guard words.count >= 2 else { return }
+        for i in 0..<(words.count - 1) {
+            let pair = [words[i], words[i + 1]]
+            let key = DictionaryTranslations.phraseKey(pair.map { TextAnalysis.indexTerm($0, language: .en).term })
+            let german = dictionary.translations(of: [key], termIDs: termIDs).filter { $0.count == 1 }.map { $0[0] }
+            for id in german {
+                for token in pair {
+                    if let c = clauses.firstIndex(where: { $0.word == token.key && $0.resolution != .unknown }) {
+                        let own = clauses[c].informativeness
+                        clauses[c].add([dictionaryAlternative(id, ownIDF: own > 0 ? own : nil)])
+                    } else if let c = clauses.firstIndex(where: { $0.word == token.key && $0.resolution == .unknown
+                                                                && $0.informativeness == 0 }) {
+                        clauses[c] = QueryClause(word: token.key, alternatives: [dictionaryAlternative(id, ownIDF: nil)],
+                                                 informativeness: idf[Int(id)] / 2, weight: 1, resolution: .dictionary)
+                    }
+                }
+            }
+        }
     }
 
     /// The symptoms the query describes in words of a phrase

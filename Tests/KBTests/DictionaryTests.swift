@@ -127,6 +127,23 @@ struct DictionaryTests {
         #expect(kb.suggestions(for: "where is my invoice").first?.article.id == "D-1")
     }
 
+    @Test("Two English words the dictionary translates as one German compound find the German-only article")
+    func englishTermToGermanCompound() {
+        var vocabulary = Vocabulary(concepts: [])
+        vocabulary.dictionary = Self.dictionary
+        let kb = KnowledgeBase(articles: [
+            testArticle("D-2", "Bremsbelag wechseln", tags: ["Bremsbelag", "Werkstatt"],
+                        body: "Ein quietschender Bremsbelag wird in der Werkstatt gewechselt.", language: .de),
+            testArticle("D-3", "Akku laden", tags: ["Akku", "Ladegerät"],
+                        body: "Laden Sie den Akku nur mit dem mitgelieferten Ladegerät.", language: .de),
+        ], vocabulary: vocabulary)
+        let plan = kb.index.plan("my brake pad squeaks")
+        #expect(plan.filter { $0.resolution == .dictionary }.map(\.word) == ["brake", "pad"])
+        #expect(kb.suggestions(for: "my brake pad squeaks").first?.article.id == "D-2")
+        // One of the two words alone is no such term.
+        #expect(kb.suggestions(for: "my pad squeaks").isEmpty)
+    }
+
     @Test("Only translations the articles contain are kept, and the file's lines are counted")
     func filteredToTheArticles() {
         let kb = Self.kb()
@@ -230,14 +247,14 @@ struct InstalledDictionaryTests {
         // ("Does Fennick Payroll handle workplace pension auto-enrolment?"
         // now reaches "Lohnsteuer-Anmeldung": Anmeldung is enrolment too).
         ("ThirdSet", SetFloors(answerable: 300, unrelated: 24, top3: 0.90, offered: 0.79, falseOffers: 3,
-                               sentencesTop3: 0.83, sentencesOffered: 0.64, crosslangTop3: 0.81, crosslangOffered: 0.73)),
+                               sentencesTop3: 0.83, sentencesOffered: 0.64, crosslangTop3: 0.86, crosslangOffered: 0.80)),
         // FourthSet without: 0.85, 0.64, false offers 7.
         ("FourthSet", SetFloors(answerable: 320, unrelated: 29, top3: 0.92, offered: 0.77, falseOffers: 6,
                                 sentencesTop3: 0.87, sentencesOffered: 0.70, crosslangTop3: 0.86, crosslangOffered: 0.65)),
         // FifthSet without: 0.75, 0.54, false offers 5; chat sentences
         // top-3 0.83 without, 0.82 with (one sentence fewer in the top 3).
         ("FifthSet", SetFloors(answerable: 380, unrelated: 32, top3: 0.88, offered: 0.73, falseOffers: 4,
-                               sentencesTop3: 0.81, sentencesOffered: 0.57, crosslangTop3: 0.77, crosslangOffered: 0.55)),
+                               sentencesTop3: 0.81, sentencesOffered: 0.57, crosslangTop3: 0.79, crosslangOffered: 0.60)),
     ])
     func studiedSets(_ set: (name: String, floors: SetFloors)) throws {
         var vocabulary = SampleKB.vocabulary
