@@ -58,7 +58,12 @@ let package = Package(
         // PBKDF2-HMAC-SHA256 PIN hashing on OpenSSL: the production `PINVerifier`.
         .target(name: "PINHashing", dependencies: ["Desk", "COpenSSL"], swiftSettings: settings),
         // Knowledge base: articles, de/en normalisation, ranking.
-        .target(name: "KB", dependencies: ["Core", "Config"], swiftSettings: settings),
+        // Optimised in debug builds too: each index build reads the 25 MB
+        // dictionary (bots/kb.json5 names it), which unoptimised code takes
+        // seconds for; the tests start debug gateways that must be up in
+        // a few seconds.
+        .target(name: "KB", dependencies: ["Core", "Config"],
+                swiftSettings: settings + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Durable store: SQLite, migrations, outbox of pages.
         // What the SQLite and PostgreSQL stores share: the worker thread, row
         // decoders, the operations whose SQL is the same, the store façade.

@@ -15,6 +15,8 @@
 //
 // --vocabulary FILE,FILE names the vocabulary files (default: the two that
 // bots/kb.json5 names, below the current directory).
+// --dictionary PATH names the general German–English dictionary (default:
+// /usr/share/trans/de-en, as bots/kb.json5; "none": without one).
 // The shipped KB is `bots/kb` below the current directory unless --kb says
 // otherwise. Generated articles come from fixed word lists and templates in
 // both languages with a fixed random seed, so runs are comparable.
@@ -36,6 +38,7 @@ var brief = false
 /// candidate (tab-separated) instead of the report, for fit_confidence.py.
 var features = false
 var vocabularyOption: [String]?
+var dictionaryPath = "/usr/share/trans/de-en"
 /// `--dump`: print every generated query's ranking on the shipped and the
 /// generated KB at full precision instead of timing them, so that a change
 /// meant only for speed can be checked to change no answer (diff two runs).
@@ -74,6 +77,7 @@ while !arguments.isEmpty {
         guard let value = Double(arguments.removeFirst()) else { FileHandle.standardError.write(Data("--threshold needs a number\n".utf8)); exit(2) }
         evaluationThreshold = value
     case "--tuning-only": tuningOnly = true
+    case "--dictionary" where !arguments.isEmpty: dictionaryPath = arguments.removeFirst()
     case "--vocabulary" where !arguments.isEmpty:
         vocabularyOption = arguments.removeFirst().split(separator: ",").map(String.init).filter { !$0.isEmpty }
     default:
@@ -82,6 +86,7 @@ while !arguments.isEmpty {
                    KBBench --explain "words" [--kb PATH]
                    KBBench --evaluate [FOLDER] [--set PATH] [--threshold X] [--tuning-only] [--brief] [--kb PATH]
                    any of them with --vocabulary FILE,FILE (default: bots/vocabulary/{it-support,general,local}.json5, as bots/kb.json5)
+                   and --dictionary PATH|none (default: /usr/share/trans/de-en, as bots/kb.json5)
 
             """.utf8))
         exit(2)
@@ -89,9 +94,10 @@ while !arguments.isEmpty {
 }
 
 let vocabularyPaths = vocabularyOption ?? ["bots/vocabulary/it-support.json5", "bots/vocabulary/general.json5", "bots/vocabulary/local.json5"]
-let vocabulary: Vocabulary
+var vocabulary: Vocabulary
 do {
     vocabulary = try Vocabulary.load(vocabularyPaths.map { URL(fileURLWithPath: $0) })
+    if dictionaryPath != "none" { vocabulary.dictionary = try BilingualDictionary.load(path: dictionaryPath) }
 } catch {
     FileHandle.standardError.write(Data("\(error)\n".utf8))
     exit(1)
@@ -512,6 +518,7 @@ row("vocabulary (\(vocabulary.concepts.count) concepts, \(vocabularyPaths.count)
 // Shipped KB.
 let loadTime = nanoseconds { _ = KnowledgeBase.load(from: URL(fileURLWithPath: kbPath), vocabulary: vocabulary) }
 row("shipped KB (\(shipped.count) articles): load + index", fmt(Double(loadTime) / 1000))
+if let summary = shipped.dictionarySummary { row("shipped KB: dictionary", summary) }
 benchmarkQueries(shipped, queries, label: "shipped KB")
 
 // Generated KB.

@@ -74,6 +74,19 @@ public struct KnowledgeBase: Sendable {
     /// The vocabulary the index expands query words with.
     public var vocabulary: Vocabulary { storage.vocabulary }
 
+    /// Why the vocabulary's general dictionary (``Vocabulary/dictionary``)
+    /// could not be read for this index, or nil.
+    public var dictionaryProblem: String? { index.dictionary.problem }
+
+    /// What the general dictionary adds to this knowledge base, for the
+    /// start-up and reload log; nil without one.
+    public var dictionarySummary: String? {
+        guard let dictionary = vocabulary.dictionary, index.dictionary.problem == nil else { return nil }
+        let t = index.dictionary
+        return "\(dictionary.path): \(t.count) words translate into the articles' words; \(t.counts.lines) lines read"
+            + (t.counts.malformed == 0 ? "" : ", \(t.counts.malformed) malformed lines skipped")
+    }
+
     /// The default confidence threshold for ``suggestions(for:limit:threshold:)``.
     public static let defaultSuggestionThreshold: Double = Tuning.suggestionThreshold
 

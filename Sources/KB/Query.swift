@@ -61,7 +61,7 @@ struct QueryClause: Sendable, Equatable {
     var partEvidence: Float?
 
     enum Resolution: Sendable, Equatable {
-        case exact, translated, cognate, compoundPart, fuzzy, unknown, uncoveredTopic, phrase
+        case exact, translated, cognate, dictionary, compoundPart, fuzzy, unknown, uncoveredTopic, phrase
     }
 }
 
@@ -218,6 +218,12 @@ extension SearchIndex {
                 // German article's text, "certificate" in the English
                 // article's title).
                 if !token.isNumber { whole.add(cognates(of: token, stems: stems, ownIDF: whole.informativeness)) }
+                // Where no concept translates it, the dictionary's
+                // translations ("Akku" in a German article's text,
+                // "battery" in the English article's title).
+                if !token.isNumber, !stems.contains(where: lexicon.contains) {
+                    whole.add(dictionaryTranslations(stems, ownIDF: whole.informativeness).words)
+                }
                 if lexicon.isCommonWord(token.key) { whole.missingShare = Tuning.commonWordMissing }
                 // A word no article has in its title or tags names no topic
                 // of this knowledge base ("hinterlegen", "gleichzeitig"):
@@ -272,6 +278,26 @@ extension SearchIndex {
                 clauses += parts
                 continue
             }
+            // Neither its parts: its translations in the general dictionary
+            // ("Akku" in a KB of English articles). After the parts, which
+            // find the articles in the customer's language
+            // ("Umsatzsteuer·voranmeldung" in a German article, not the
+            // dictionary's "advance VAT return"). A translation of several
+            // words ("Bremsbelag": "brake pad") is searched as the parts of
+            // a compound are: an article with all its words covers the word.
+            let fromDictionary = dictionaryTranslations(stems, ownIDF: nil)
+            if !fromDictionary.words.isEmpty {
+                clauses.append(searchedInstead(token, fromDictionary.words, resolution: .dictionary))
+                continue
+            }
+            if let term = fromDictionary.terms.first {
+                clauses += term.map { id in
+                    QueryClause(word: token.key, alternatives: [dictionaryAlternative(id, ownIDF: nil)],
+                                informativeness: idf[Int(id)] / Float(term.count), weight: 1, resolution: .dictionary,
+                                missingShare: lexicon.isCommonWord(token.key) ? Tuning.commonWordMissing : 1)
+                }
+                continue
+            }
             // A common word of German or English is a real word that the
             // knowledge base does not have ("Urlaub", "zwei"), not a typo of
             // one that it has ("erlaubt", "zweit"): it stays unknown.
@@ -312,8 +338,37 @@ extension SearchIndex {
             }
             clauses.append(unknown(token.key, stems: stems))
         }
+        if dictionary.count > 0 { addDictionaryPhrases(all, to: &clauses) }
         if !lexicon.phrasings.isEmpty { addPhrases(all, to: &clauses, memo: memo) }
         return clauses
+    }
+
+    /// Two English words of the query that the dictionary translates
+    /// together into a German word of the articles ("brake pad" →
+    /// "Bremsbelag"): that word becomes an alternative of both words'
+    /// clauses, so that the German article covers them. A word the
+    /// articles do not know at all gets a clause with only it, sharing the
+    /// German word's idf with its neighbour.
+    private func addDictionaryPhrases(_ tokens: [TextAnalysis.Token], to clauses: inout [QueryClause]) {
+        let words = tokens.filter { !StopWords.contains($0.key) && !$0.isNumber }
+        guard words.count >= 2 else { return }
+        for i in 0..<(words.count - 1) {
+            let pair = [words[i], words[i + 1]]
+            let key = DictionaryTranslations.phraseKey(pair.map { TextAnalysis.indexTerm($0, language: .en).term })
+            let german = dictionary.translations(of: [key], termIDs: termIDs).filter { $0.count == 1 }.map { $0[0] }
+            for id in german {
+                for token in pair {
+                    if let c = clauses.firstIndex(where: { $0.word == token.key && $0.resolution != .unknown }) {
+                        let own = clauses[c].informativeness
+                        clauses[c].add([dictionaryAlternative(id, ownIDF: own > 0 ? own : nil)])
+                    } else if let c = clauses.firstIndex(where: { $0.word == token.key && $0.resolution == .unknown
+                                                                && $0.informativeness == 0 }) {
+                        clauses[c] = QueryClause(word: token.key, alternatives: [dictionaryAlternative(id, ownIDF: nil)],
+                                                 informativeness: idf[Int(id)] / 2, weight: 1, resolution: .dictionary)
+                    }
+                }
+            }
+        }
     }
 
     /// The symptoms the query describes in words of a phrase
@@ -609,6 +664,29 @@ extension SearchIndex {
             }
         }
         return out
+    }
+
+    /// The general dictionary's translations of a word with `stems`
+    /// (``DictionaryTranslations``) that are index terms: those of one word
+    /// as alternatives at ``Tuning/dictionary`` (idf at most `ownIDF`, like
+    /// a cognate's), those of several words as their terms.
+    private func dictionaryTranslations(_ stems: [String], ownIDF: Float?)
+        -> (words: [QueryClause.Alternative], terms: [[Int32]]) {
+        var words: [QueryClause.Alternative] = []
+        var terms: [[Int32]] = []
+        for translation in dictionary.translations(of: stems, termIDs: termIDs) {
+            if translation.count == 1 {
+                words.append(dictionaryAlternative(translation[0], ownIDF: ownIDF))
+            } else {
+                terms.append(translation)
+            }
+        }
+        return (words, terms)
+    }
+
+    private func dictionaryAlternative(_ id: Int32, ownIDF: Float?) -> QueryClause.Alternative {
+        .init(term: id, weight: Tuning.dictionary, idf: ownIDF.map { min($0, idf[Int(id)]) } ?? idf[Int(id)],
+              match: Tuning.dictionaryMatch, fullMatch: Tuning.dictionaryFullMatch)
     }
 
     /// The index terms of words in the other language that are cognates of
@@ -992,3 +1070,4 @@ extension SearchIndex {
         return parts
     }
 }
+

@@ -87,6 +87,9 @@ public final class ReloadableKnowledgeBase: Sendable {
         state.withLock { $0.base = loaded }
         logger.info("knowledge base reloaded", ["folder": folder.path, "articles": loaded.count,
                                                 "errors": errors.count])
+        if let problem = loaded.dictionaryProblem, old.dictionaryProblem == nil {
+            logger.warning("KB dictionary not in use", ["error": problem])
+        }
         return ReloadResult(replaced: true, articleCount: loaded.count, errors: errors)
     }
 

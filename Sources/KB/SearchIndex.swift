@@ -61,6 +61,9 @@ final class SearchIndex: Sendable {
     /// other language. Keys of false friends are left out.
     let germanCognates: [String: [Int32]]
     let englishCognates: [String: [Int32]]
+    /// The general dictionary's translations that lead to this index's
+    /// terms (``BilingualDictionary``, ``DictionaryTranslations``).
+    let dictionary: DictionaryTranslations
 
     // MARK: Building
 
@@ -316,6 +319,9 @@ final class SearchIndex: Sendable {
         }
         germanCognates = cognates(germanEntries.values, .de)
         englishCognates = cognates(englishEntries.values, .en)
+
+        // 6. The dictionary, kept only where it leads to the articles' words.
+        dictionary = lexicon.dictionary.map { DictionaryTranslations($0, termIDs: ids) } ?? .empty
     }
 
     /// Inseparable prefixes and particles that begin derived words, not

@@ -43,6 +43,13 @@ enum Tuning {
     static let cognate: Float = 0.7
     static let cognateMatch: Float = 0.7
     static let cognateFullMatch: Float = 1.0
+    /// A translation from the general dictionary (``BilingualDictionary``)
+    /// of a word no concept translates: written by people, but for every
+    /// sense of the word, so no higher than a cognate. Match and full
+    /// match as a cognate's.
+    static let dictionary: Float = 0.7
+    static let dictionaryMatch: Float = 0.7
+    static let dictionaryFullMatch: Float = 1.0
     /// A vocabulary term one typo away from a word the vocabulary lacks.
     static let fuzzy: Float = 0.7
     /// A word an article uses for a symptom the customer described in

@@ -105,6 +105,11 @@ public struct Vocabulary: Sendable, Hashable {
     /// in the files.
     public let falseFriends: [String]
 
+    /// The general German–English dictionary `kb.json5` names
+    /// (``BilingualDictionary``), behind the concepts: nil without one, or
+    /// when it is missing.
+    public var dictionary: BilingualDictionary?
+
     /// A vocabulary of `concepts`, with `commonWords` as written (they are folded here).
     public init(concepts: [Concept], commonWords: [String] = [], phrases: [Phrase] = [], falseFriends: [String] = []) {
         self.concepts = concepts
@@ -295,13 +300,19 @@ struct Lexicon: Sendable {
     /// language) of the vocabulary's false friends: never matched.
     let falseFriendKeys: Set<String>
 
+    /// The general dictionary behind the concepts (``Vocabulary/dictionary``);
+    /// each index keeps the part of it that leads to its articles' words
+    /// (``DictionaryTranslations``).
+    let dictionary: BilingualDictionary?
+
     static let empty = Lexicon(concepts: [])
 
     /// `concepts`: each a list of (word, language) to stem; `nonTopics`:
     /// the indices of those whose words do not name a topic
     /// (``Vocabulary/Concept/namesTopic``).
-    init(concepts: [[(String, Article.Language)]], nonTopics: Set<Int> = [], commonWords: WordSet = [],
-         phrases: [Vocabulary.Phrase] = [], falseFriends: [String] = []) {
+    init(dictionary: BilingualDictionary? = nil, concepts: [[(String, Article.Language)]], nonTopics: Set<Int> = [],
+         commonWords: WordSet = [], phrases: [Vocabulary.Phrase] = [], falseFriends: [String] = []) {
+        self.dictionary = dictionary
         self.commonWords = commonWords
         var falseFriendKeys = Set<String>()
         for word in falseFriends {
@@ -385,7 +396,7 @@ struct Lexicon: Sendable {
     func isVocabularyWord(_ key: String) -> Bool { surfaceWords.contains(key) }
 
     init(vocabulary: Vocabulary, aligned: [[(String, Article.Language)]] = []) {
-        self.init(concepts: vocabulary.concepts.map { concept in
+        self.init(dictionary: vocabulary.dictionary, concepts: vocabulary.concepts.map { concept in
             concept.de.map { ($0, Article.Language.de) } + concept.en.map { ($0, Article.Language.en) }
         } + aligned, nonTopics: Set(vocabulary.concepts.indices.filter { !vocabulary.concepts[$0].namesTopic }),
                   commonWords: vocabulary.commonWords, phrases: vocabulary.phrases, falseFriends: vocabulary.falseFriends)

@@ -180,6 +180,29 @@ import Testing
         }
     }
 
+    /// `kb.json5` `settings.dictionary` (issue 11): read with the
+    /// definitions; a missing file is no error of the definitions (the
+    /// search runs without it) but a problem they report, with how to
+    /// install it; a relative path is relative to the bots folder.
+    @Test func theKBDictionaryIsOptionalAndAMissingOneIsReportedNotRefused() throws {
+        #expect(shippedDefinitions.kbSettings.vocabulary.dictionary?.path == "/usr/share/trans/de-en")
+        #expect(shippedDefinitions.kbSettings.dictionaryProblem == nil)
+        let (directory, folder) = try Self.editableCopy { files in
+            files["kb.json5"] = files["kb.json5"]!.replacingOccurrences(of: #"dictionary: "/usr/share/trans/de-en""#,
+                                                                        with: #"dictionary: "de-en""#)
+        }
+        defer { _ = directory }
+        let missing = try BotDefinitions.load(folder: folder)
+        #expect(missing.kbSettings.vocabulary.dictionary == nil)
+        let problem = missing.kbSettings.dictionaryProblem ?? ""
+        #expect(problem.contains(folder.appendingPathComponent("de-en").path + " is missing"), "\(problem)")
+        #expect(problem.contains("apt-get install trans-de-en"), "\(problem)")
+        try Data("Akku {m} :: battery\n".utf8).write(to: folder.appendingPathComponent("de-en"))
+        let present = try BotDefinitions.load(folder: folder)
+        #expect(present.kbSettings.dictionaryProblem == nil)
+        #expect(present.kbSettings.vocabulary.dictionary?.path == folder.appendingPathComponent("de-en").path)
+    }
+
     @Test func aConversationExpiryShorterThanTheIdleTimeoutIsRefused() throws {
         let issues = try Self.issues { files in
             files["support.json5"] = files["support.json5"]!.replacingOccurrences(of: #"conversationExpiry: "24h","#,

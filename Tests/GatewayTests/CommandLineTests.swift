@@ -196,6 +196,29 @@ final class CommandFixture: Sendable {
         #expect(output.contains("(1 warning above)"))
     }
 
+    /// Issue 11: the dictionary `kb.json5` names. Installed, `check-config`
+    /// says what it adds; missing, the check passes (the search runs
+    /// without it) and says once how to install it.
+    @Test func checkConfigNamesTheDictionaryAndWarnsOnceWhenItIsMissing() async throws {
+        let fixture = try CommandFixture(ircPort: try FreePort.next(), httpPort: try FreePort.next())
+        var (status, output) = try await fixture.run(["check-config"])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("dictionary /usr/share/trans/de-en: "), "\(output)")
+        #expect(!output.contains("warning"), "\(output)")
+        let definition = fixture.botsFolder + "/kb.json5"
+        let text = try String(contentsOfFile: definition, encoding: .utf8)
+        let moved = text.replacingOccurrences(of: #"dictionary: "/usr/share/trans/de-en""#, with: #"dictionary: "dict/de-en""#)
+        #expect(moved != text)
+        try moved.write(toFile: definition, atomically: true, encoding: .utf8)
+        (status, output) = try await fixture.run(["check-config"])
+        #expect(status == 0, "\(output)")
+        let warning = "kb.json5: settings.dictionary: the dictionary " + fixture.botsFolder + "/dict/de-en is missing"
+        #expect(output.components(separatedBy: warning).count == 2, "\(output)")
+        #expect(output.contains("warning: bots/kb.json5: settings.dictionary: "), "\(output)")
+        #expect(output.contains("apt-get install trans-de-en"), "\(output)")
+        #expect(output.contains("configuration OK") && output.contains("(1 warning above)"), "\(output)")
+    }
+
     /// Issue 13: a status page token that cannot be read stops `run`, so
     /// the check refuses it too; a readable one is named (never shown).
     @Test func checkConfigNamesTheStatusPageTokenAndRefusesAMissingOne() async throws {

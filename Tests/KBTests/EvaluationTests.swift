@@ -129,9 +129,9 @@ struct EvaluationTests {
 /// A labelled set folder next to NordBox's set (`kb/` and `messages.tsv`),
 /// loaded with the shipped vocabulary, and its evaluation at the bots'
 /// threshold; every article loads and every label names one of them.
-func labelledSet(_ name: String) throws -> (KnowledgeBase, KBEvaluation) {
+func labelledSet(_ name: String, vocabulary: Vocabulary = SampleKB.vocabulary) throws -> (KnowledgeBase, KBEvaluation) {
     let folder = EvaluationSet.file.deletingLastPathComponent().appendingPathComponent(name)
-    let (kb, errors) = KnowledgeBase.load(from: folder.appendingPathComponent("kb"), vocabulary: SampleKB.vocabulary)
+    let (kb, errors) = KnowledgeBase.load(from: folder.appendingPathComponent("kb"), vocabulary: vocabulary)
     #expect(errors.isEmpty, "\(errors)")
     let set = try KBEvaluationSet(contentsOf: folder.appendingPathComponent("messages.tsv"))
     #expect(set.unknownIDs(in: kb).isEmpty)

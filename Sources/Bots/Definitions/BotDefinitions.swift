@@ -92,9 +92,20 @@ public struct BotDefinitions: Sendable {
             } catch {
                 loader.issues += error.issues
             }
+            // A missing dictionary is not fatal: the search works without
+            // it, and the gateway says so (check-config, start-up, reload).
+            var dictionaryProblem: String?
+            if let path = kb.settings.dictionary {
+                let file = path.hasPrefix("/") ? path : folder.appendingPathComponent(path).path
+                do {
+                    vocabulary.dictionary = try BilingualDictionary.load(path: file)
+                } catch {
+                    dictionaryProblem = "\(kb.document.file): settings.dictionary: \(error)"
+                }
+            }
             kbSettings = KBSettings(articles: url, answerExpiry: kb.settings.answerExpiry.timeInterval,
                                     results: kb.settings.results, vocabularyFiles: vocabularyFiles,
-                                    vocabulary: vocabulary)
+                                    vocabulary: vocabulary, dictionaryProblem: dictionaryProblem)
         }
         var supportSettings: SupportSettings?
         if let support {
@@ -235,6 +246,10 @@ public struct KBSettings: Sendable, Hashable {
     /// Their concepts, read and checked with the definitions (a bad file is
     /// a problem of the definitions, so a reload keeps the previous one).
     public var vocabulary: Vocabulary = .empty
+    /// Why the dictionary `settings.dictionary` names is not in use
+    /// (missing, unreadable), or nil: a warning, not an error; the
+    /// vocabulary then has no dictionary.
+    public var dictionaryProblem: String?
 }
 
 // MARK: - File shapes
@@ -264,6 +279,7 @@ struct KBSettingsEntry: Decodable {
     var answerExpiry: ConfigDuration
     var results: Int
     var vocabulary: [String]?
+    var dictionary: String?
 }
 
 /// A text as written: one string, or a list of lines.

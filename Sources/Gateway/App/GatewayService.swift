@@ -259,6 +259,7 @@ public final class GatewayService<C: WallClock>: Sendable {
             currentDesk.withLock { $0 = fresh.desk }
             knowledgeBase.replace(with: fresh.knowledgeBase, folder: fresh.definitions.kbFolder, errors: fresh.kbErrors)
             logger.notice("configuration reloaded", ["articles": fresh.articleCount])
+            fresh.logDictionary(logger)
         } catch {
             logger.error("reload refused; the running configuration stays", ["error": "\(error)"])
         }

@@ -23,6 +23,22 @@ public struct LoadedConfiguration: Sendable {
     public var kbErrors: [KBLoadError]
     public var articleCount: Int { knowledgeBase.count }
 
+    /// Says once what the KB's dictionary adds (``KBSettings/dictionarySummary``),
+    /// or, as a warning, why the one `kb.json5` names is not in use.
+    func logDictionary(_ logger: Logger) {
+        if let problem = dictionaryProblem {
+            logger.warning("KB dictionary not in use", ["error": problem])
+        } else if let summary = knowledgeBase.dictionarySummary {
+            logger.info("KB dictionary read", ["dictionary": summary])
+        }
+    }
+
+    /// Why the dictionary `kb.json5` names is not in use (missing, or
+    /// unreadable when the index was built), or nil.
+    public var dictionaryProblem: String? {
+        definitions.kbSettings.dictionaryProblem ?? knowledgeBase.dictionaryProblem
+    }
+
     /// Cross-checks between the files (names that must match).
     static func crossCheck(gateway: GatewayConfiguration, desk: DeskConfiguration) -> [String] {
         var problems: [String] = []

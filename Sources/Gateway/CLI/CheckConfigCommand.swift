@@ -29,6 +29,8 @@ enum CheckConfigCommand {
         for error in loaded.kbErrors {
             print("warning: KB article skipped: \(error)")
         }
+        let dictionaryProblem = loaded.dictionaryProblem
+        if let dictionaryProblem { print("warning: \(dictionaryProblem)") }
         let g = loaded.gateway
         let store: String
         do {
@@ -46,7 +48,7 @@ enum CheckConfigCommand {
                 return 1
             }
         }
-        let warnings = loaded.kbErrors.count
+        let warnings = loaded.kbErrors.count + (dictionaryProblem == nil ? 0 : 1)
         print("configuration OK: \(g.file.relativePath)"
             + (warnings == 0 ? "" : " (\(warnings) warning\(warnings == 1 ? "" : "s") above)"))
         print("  store:     \(store)")
@@ -59,7 +61,8 @@ enum CheckConfigCommand {
                 + (http.token.map { "token from the \($0)" } ?? "loopback only, no token") + ")")
         }
         print("  customers: " + g.customerFiles.map(\.path).joined(separator: ", "))
-        print("  KB:        \(loaded.articleCount) articles from \(loaded.definitions.kbFolder.path)")
+        print("  KB:        \(loaded.articleCount) articles from \(loaded.definitions.kbFolder.path)"
+            + (loaded.knowledgeBase.dictionarySummary.map { "; dictionary " + $0 } ?? ""))
         print(loaded.desk.summary(at: Date()).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
         return 0
     }

@@ -46,6 +46,7 @@ enum RunCommand {
         for error in loaded.kbErrors {
             logger.warning("KB article skipped", ["error": "\(error)"])
         }
+        loaded.logDictionary(logger)
         FreedMemory.release()  // what building the KB index allocated and freed
         let signals = ProcessSignal.stream()
         let service = try GatewayService(loaded: loaded, clock: SystemClock(), logger: logger, instance: instance,

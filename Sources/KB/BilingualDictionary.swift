@@ -1,0 +1,568 @@
+import Foundation
+
+/// A general German–English dictionary read at run time, behind the
+/// hand-written vocabulary (``Vocabulary``): the words a company's customers
+/// use for its trade ("Akku"/"battery", "Bremsbelag"/"brake lining") that no
+/// concept pairs. Never shipped: `kb.json5` names a file in the format of
+/// the Ding dictionary (Debian's `trans-de-en`, `/usr/share/trans/de-en`,
+/// GPL-2+), which the gateway reads at start-up and on every reload.
+///
+/// ## The format
+///
+/// One entry a line, `German side :: English side`; `#` starts a comment
+/// line. Each side is a list of *segments* separated by ` | `, aligned
+/// between the sides (the n-th German segment translates the n-th English
+/// one); a segment lists synonyms separated by `; `. Annotations are
+/// dropped: `{m}` `{pl}` `{vt}` (grammar), `[Br.]` `[techn.]` (usage),
+/// `(…)` (explanations), `<…>` (alternative spellings), `/…/`
+/// (abbreviations). The first segment holds the headwords, the next ones
+/// usually their inflected forms, then compounds, phrases and example
+/// sentences:
+///
+/// ```
+/// Akku {m}; Akkumulator {m} [electr.] | Akkus {pl} | Ersatzakku {m} | Bei meinem Handy war der Akku leer. :: battery; accumulator [Br.] | batteries | replacement battery | My phone had run out of power.
+/// ```
+///
+/// ## What is kept
+///
+/// A pair of each German synonym and each English synonym of one segment,
+/// where the German synonym is a **noun** (marked `{m}`, `{f}`, `{n}` or
+/// `{pl}`) of a **single word** (the word a customer types, often a
+/// compound) and the English one **one to three words** (stop words left
+/// out): headwords, their inflected forms and the compounds listed with
+/// them (`Ersatzakku` → "replacement battery"). Phrases and example
+/// sentences have several German words and are left out; so are English
+/// sides with placeholders (`sb.`, `sth.`).
+///
+/// Nouns only, by measurement: the trade words a vocabulary lacks are
+/// nouns ("Akku", "Bremsbelag", "Rahmengröße"), while verbs and adjectives
+/// translate a chat sentence's ordinary words ("handle" → "bearbeiten",
+/// "hinterlegen" → "leave") into words of unrelated articles. On the study
+/// sets' tuning halves, all parts of speech gave 778 helpful offers at 19
+/// false offers at the bots' threshold, nouns only 777 at 14 (without the
+/// dictionary: 773 at 15).
+///
+/// ## Read with each index, kept only where it meets the articles
+///
+/// The file (25 MB, 206,000 lines) is not kept in memory. Each index build
+/// (start-up, reload) reads it once as bytes and keeps only the pairs
+/// whose translation is made of the articles' words
+/// (``DictionaryTranslations``): a few thousand for a knowledge base of
+/// a hundred articles. A word is stemmed only when its first letters
+/// begin some article word's stem, so most of the file is never stemmed.
+///
+/// A line without ` :: `, or whose sides have a different number of
+/// segments, is malformed: it is skipped and counted, never fatal.
+public struct BilingualDictionary: Sendable, Hashable {
+    /// The file it is read from (as named in `kb.json5`), or "" for a
+    /// dictionary given as text.
+    public let path: String
+    /// The file's size and modification time when it was checked: a changed
+    /// file makes a different dictionary (the configuration changed).
+    let fileStamp: [Int64]
+    /// The lines, for a dictionary given as text (tests), else nil.
+    let text: [UInt8]?
+
+    /// The most English words a translation may have ("battery charging
+    /// station"); longer ones are explanations, not terms.
+    static let maximumEnglishWords = 3
+
+    /// Why a dictionary cannot be used.
+    public enum LoadError: Error, Sendable, Equatable, CustomStringConvertible {
+        /// No file at the path.
+        case missing(path: String)
+        /// The file exists but cannot be read.
+        case unreadable(path: String, reason: String)
+
+        public var description: String {
+            switch self {
+            case .missing(let path):
+                "the dictionary \(path) is missing: the search runs without it (cross-language questions find "
+                    + "fewer articles). Install it with `apt-get install trans-de-en`, or remove `dictionary` from kb.json5"
+            case .unreadable(let path, let reason):
+                "the dictionary \(path) cannot be read (\(reason)): the search runs without it"
+            }
+        }
+    }
+
+    /// The dictionary at `path`, checked to be a readable file (each index
+    /// build reads it).
+    public static func load(path: String) throws(LoadError) -> BilingualDictionary {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else {
+            throw .missing(path: path)
+        }
+        guard attributes[.type] as? FileAttributeType == .typeRegular else {
+            throw .unreadable(path: path, reason: "not a regular file")
+        }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw .unreadable(path: path, reason: "permission denied")
+        }
+        let size = (attributes[.size] as? NSNumber)?.int64Value ?? -1
+        let modified = (attributes[.modificationDate] as? Date).map { Int64($0.timeIntervalSince1970 * 1000) } ?? -1
+        return BilingualDictionary(path: path, fileStamp: [size, modified], text: nil)
+    }
+
+    /// A dictionary of the lines of `text` (tests write a few).
+    public init(text: String) {
+        self.init(path: "", fileStamp: [], text: Array(text.utf8))
+    }
+
+    private init(path: String, fileStamp: [Int64], text: [UInt8]?) {
+        self.path = path
+        self.fileStamp = fileStamp
+        self.text = text
+    }
+
+    /// The file's bytes (or the text's); throws when the file cannot be read.
+    func contents() throws -> Data {
+        if let text { return Data(text) }
+        // Mapped, not copied: the pages are the page cache's, and gone
+        // from the process when the build is done.
+        return try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+    }
+
+    /// What one pass over the lines found.
+    struct Counts: Sendable, Equatable {
+        /// Lines with an entry (comments and blank lines not counted).
+        var lines = 0
+        /// Lines skipped because they are not in the format.
+        var malformed = 0
+    }
+
+    /// Calls `body` with the German words and the English terms of every
+    /// aligned segment pair of `bytes` (each German word translates to each
+    /// English term), annotations removed (see the type's description);
+    /// counts the lines. A German synonym of several words, and an English
+    /// one with a placeholder (`sb.`, `sth.`) or sentence punctuation, are
+    /// left out; a segment pair without both is not passed.
+    static func forEachSegment(in bytes: UnsafeBufferPointer<UInt8>,
+                               _ body: (_ german: [ArraySlice<UInt8>], _ english: [ArraySlice<UInt8>]) -> Void) -> Counts {
+        var counts = Counts()
+        var lineStart = 0
+        var scratch: [UInt8] = []
+        var germans: [ArraySlice<UInt8>] = []
+        var englishes: [ArraySlice<UInt8>] = []
+        while lineStart < bytes.count {
+            var lineEnd = lineStart
+            while lineEnd < bytes.count, bytes[lineEnd] != 0x0A { lineEnd += 1 }
+            defer { lineStart = lineEnd + 1 }
+            var end = lineEnd
+            if end > lineStart, bytes[end - 1] == 0x0D { end -= 1 }
+            var first = lineStart
+            while first < end, bytes[first] == 0x20 || bytes[first] == 0x09 { first += 1 }
+            if first == end || bytes[first] == 0x23 { continue }  // blank, or # comment
+            counts.lines += 1
+            // The one " :: ".
+            var separator = -1
+            var separators = 0
+            var i = lineStart
+            while i + 3 < end {
+                if bytes[i] == 0x20, bytes[i + 1] == 0x3A, bytes[i + 2] == 0x3A, bytes[i + 3] == 0x20 {
+                    separators += 1
+                    separator = i
+                    i += 4
+                } else {
+                    i += 1
+                }
+            }
+            guard separators == 1 else { counts.malformed += 1; continue }
+            let german = segments(bytes, lineStart, separator)
+            let english = segments(bytes, separator + 4, end)
+            guard german.count == english.count else { counts.malformed += 1; continue }
+            for (g, e) in zip(german, english) {
+                germans.removeAll(keepingCapacity: true)
+                englishes.removeAll(keepingCapacity: true)
+                scratch.removeAll(keepingCapacity: true)
+                for raw in rawSynonyms(bytes, g) where isNoun(bytes, raw) {
+                    let text = withoutAnnotations(bytes, raw, into: &scratch)
+                    var a = text.lowerBound, b = text.upperBound
+                    while a < b, scratch[a] == 0x20 { a += 1 }
+                    while b > a, scratch[b - 1] == 0x20 { b -= 1 }
+                    let synonym = scratch[a..<b]
+                    if !synonym.isEmpty, !synonym.contains(0x20), !synonym.contains(0x2E) { germans.append(synonym) }
+                }
+                guard !germans.isEmpty else { continue }
+                let englishText = withoutAnnotations(bytes, e, into: &scratch)
+                for var synonym in synonyms(scratch, englishText)
+                where !synonym.contains(0x2E) && !synonym.contains(0x3F) && !synonym.contains(0x21) {
+                    if synonym.count > 3, synonym.starts(with: [0x74, 0x6F, 0x20]) { synonym = synonym.dropFirst(3) }  // "to "
+                    englishes.append(synonym)
+                }
+                if !englishes.isEmpty { body(germans, englishes) }
+            }
+        }
+        return counts
+    }
+
+    /// The ranges of a segment's synonyms as written, split at the ";"
+    /// outside annotations.
+    private static func rawSynonyms(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        var depth = 0
+        var start = range.lowerBound
+        for i in range {
+            switch bytes[i] {
+            case 0x7B, 0x5B, 0x28, 0x3C: depth += 1
+            case 0x7D, 0x5D, 0x29, 0x3E: depth = max(0, depth - 1)
+            case 0x3B where depth == 0:
+                out.append(start..<i)
+                start = i + 1
+            default: break
+            }
+        }
+        out.append(start..<range.upperBound)
+        return out
+    }
+
+    /// Whether a German synonym as written is marked as a noun: `{m}`,
+    /// `{f}`, `{n}` or `{pl}` (also `{m,f}`, `{f, n}`, …).
+    static func isNoun(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        var i = range.lowerBound
+        while i + 2 < range.upperBound {
+            if bytes[i] == 0x7B {
+                let c = bytes[i + 1], next = bytes[i + 2]
+                if c == 0x6D || c == 0x66 || c == 0x6E, next == 0x7D || next == 0x2C { return true }  // m f n
+                if c == 0x70, next == 0x6C, i + 3 < range.upperBound, bytes[i + 3] == 0x7D { return true }  // pl
+            }
+            i += 1
+        }
+        return false
+    }
+
+    /// The ranges of a side's segments, split at " | ".
+    private static func segments(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        var segmentStart = start
+        var i = start
+        while i + 2 < end {
+            if bytes[i] == 0x20, bytes[i + 1] == 0x7C, bytes[i + 2] == 0x20 {
+                out.append(segmentStart..<i)
+                i += 3
+                segmentStart = i
+            } else {
+                i += 1
+            }
+        }
+        out.append(segmentStart..<end)
+        return out
+    }
+
+    /// Appends `range` of `bytes` to `out` without `{…}`, `[…]`, `(…)`,
+    /// `<…>` and ` /…/` (nested or not; an unclosed one runs to the end),
+    /// spaces collapsed; returns where in `out` it is. A slash inside a word
+    /// ("Ein-/Ausgabe", "and/or") is text.
+    static func withoutAnnotations(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>,
+                                   into out: inout [UInt8]) -> Range<Int> {
+        let start = out.count
+        var depth = 0
+        var inSlashes = false
+        var previous: UInt8 = 0x20
+        for i in range {
+            let c = bytes[i]
+            defer { previous = c }
+            switch c {
+            case 0x7B, 0x5B, 0x28, 0x3C: depth += 1; continue  // { [ ( <
+            case 0x7D, 0x5D, 0x29, 0x3E: depth = max(0, depth - 1); continue  // } ] ) >
+            case 0x2F where depth == 0 && (inSlashes || previous == 0x20): inSlashes.toggle(); continue  // /
+            default: break
+            }
+            guard depth == 0, !inSlashes else { continue }
+            if c == 0x20 {
+                if out.count > start, out[out.count - 1] != 0x20 { out.append(c) }
+            } else {
+                out.append(c)
+            }
+        }
+        return start..<out.count
+    }
+
+    /// The synonyms in `range` of `text`, split at ";", trimmed; empty ones
+    /// left out.
+    private static func synonyms(_ text: [UInt8], _ range: Range<Int>) -> [ArraySlice<UInt8>] {
+        var out: [ArraySlice<UInt8>] = []
+        var start = range.lowerBound
+        for i in range.lowerBound...range.upperBound where i == range.upperBound || text[i] == 0x3B {
+            var a = start, b = i
+            while a < b, text[a] == 0x20 { a += 1 }
+            while b > a, text[b - 1] == 0x20 { b -= 1 }
+            if a < b { out.append(text[a..<b]) }
+            start = i + 1
+        }
+        return out
+    }
+}
+
+/// A dictionary's translations of the query stems that lead to words of
+/// one knowledge base: built with its index, from one pass over the
+/// dictionary, so that it holds only what the articles can match.
+struct DictionaryTranslations: Sendable {
+    /// Query stem → its slot. A slot's translations are
+    /// `data[starts[slot]..<starts[slot + 1]]`: each the number of its
+    /// index terms, then the terms (one word, or the two or three words of
+    /// an English term), the dictionary's first sense first. Flat arrays,
+    /// not an array per stem: the idle gateway keeps them.
+    private let slots: [String: Int32]
+    private let starts: [Int32]
+    private let data: [Int32]
+    /// The dictionary's lines and malformed lines, or why it could not be read.
+    let counts: BilingualDictionary.Counts
+    let problem: String?
+
+    static let empty = DictionaryTranslations()
+
+    private init() {
+        slots = [:]
+        starts = [0]
+        data = []
+        counts = .init()
+        problem = nil
+    }
+
+    /// ``init(reading:termIDs:)`` on a thread of its own, then copied: the
+    /// pass's temporary memory (a few megabytes of small allocations) lands
+    /// in that thread's malloc arena, which is empty again afterwards and
+    /// goes back to the system (`malloc_trim`), instead of leaving holes
+    /// between the gateway's long-lived allocations (idle RSS, issue 12).
+    init(_ dictionary: BilingualDictionary, termIDs: [String: Int32]) {
+        nonisolated(unsafe) var built: DictionaryTranslations?
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            built = DictionaryTranslations(reading: dictionary, termIDs: termIDs)
+            done.signal()
+        }
+        thread.stackSize = 1 << 20
+        thread.start()
+        done.wait()
+        self.init(copying: built!)
+    }
+
+    /// A copy of `other` in fresh memory of this thread.
+    private init(copying other: DictionaryTranslations) {
+        var slots: [String: Int32] = [:]
+        slots.reserveCapacity(other.slots.count)
+        for (stem, slot) in other.slots { slots[String(decoding: Array(stem.utf8), as: UTF8.self)] = slot }
+        self.slots = slots
+        starts = other.starts.map { $0 }
+        data = other.data.map { $0 }
+        counts = other.counts
+        problem = other.problem.map { String(decoding: Array($0.utf8), as: UTF8.self) }
+    }
+
+    /// The translations of `dictionary` whose words are all index terms
+    /// (`termIDs`): German stem → English term (one to three words), and,
+    /// for an English term of one word, English stem → German stem.
+    private init(reading dictionary: BilingualDictionary, termIDs: [String: Int32]) {
+        let file: Data
+        do {
+            file = try dictionary.contents()
+        } catch {
+            slots = [:]
+            starts = [0]
+            data = []
+            counts = .init()
+            problem = "\(BilingualDictionary.LoadError.unreadable(path: dictionary.path, reason: error.localizedDescription))"
+            return
+        }
+        var filter = TermPrefixFilter(terms: termIDs.keys)
+        // Keyed by String, not by a slice: a slice would keep its whole
+        // line buffer alive.
+        var germanStems: [String: String] = [:]
+        var englishTerms: [String: [Int32]] = [:]
+        func germanStem(_ slice: ArraySlice<UInt8>) -> String {
+            let word = String(decoding: slice, as: UTF8.self)
+            if let known = germanStems[word] { return known }
+            let tokens = TextAnalysis.tokens(word)
+            let stem = tokens.count == 1 && !tokens[0].isNumber && !StopWords.contains(tokens[0].key)
+                ? TextAnalysis.indexTerm(tokens[0], language: .de).term : ""
+            germanStems[word] = stem
+            return stem
+        }
+        /// The English term's index terms, [] when a word is none (or
+        /// the term has no word, or too many).
+        func englishIDs(_ slice: ArraySlice<UInt8>) -> [Int32] {
+            let term = String(decoding: slice, as: UTF8.self)
+            if let known = englishTerms[term] { return known }
+            let stems = TextAnalysis.indexTerms(term, language: .en)
+            var ids: [Int32] = []
+            if (1...BilingualDictionary.maximumEnglishWords).contains(stems.count) {
+                for stem in stems {
+                    guard let id = termIDs[stem.term] else { ids = []; break }
+                    ids.append(id)
+                }
+            }
+            englishTerms[term] = ids
+            return ids
+        }
+        var byStem: [String: [[Int32]]] = [:]
+        func add(_ stem: String, _ terms: [Int32]) {
+            guard !stem.isEmpty else { return }
+            if byStem[stem]?.contains(terms) != true { byStem[stem, default: []].append(terms) }
+        }
+        var germanPasses: [Bool] = []
+        let counts = file.withUnsafeBytes { raw in
+            BilingualDictionary.forEachSegment(in: raw.bindMemory(to: UInt8.self)) { germans, englishes in
+                // German → English: every English word is a term. Before
+                // any stemming: some word may be one, and every word of five
+                // letters or more may be (a shorter one may be a stop word).
+                for english in englishes {
+                    var anyWord = false, everyLongWord = true
+                    var word = english.startIndex
+                    for i in english.indices where english[i] == 0x20 || i == english.endIndex - 1 {
+                        let end = english[i] == 0x20 ? i : i + 1
+                        if filter.mayStemToTerm(english[word..<end]) {
+                            anyWord = true
+                        } else if end - word >= 5 {
+                            everyLongWord = false
+                            break
+                        }
+                        word = i + 1
+                    }
+                    guard anyWord, everyLongWord else { continue }
+                    let ids = englishIDs(english)
+                    guard !ids.isEmpty else { continue }
+                    for german in germans {
+                        let stem = germanStem(german)
+                        if !(ids.count == 1 && termIDs[stem] == ids[0]) { add(stem, ids) }
+                    }
+                }
+                // English → German: the German word is a term. An English
+                // term of two or three words is kept under its stems joined
+                // by spaces ("brake pad" → "Bremsbelag", see
+                // ``phraseKey(_:)``).
+                germanPasses.removeAll(keepingCapacity: true)
+                for german in germans { germanPasses.append(filter.mayStemToTerm(german)) }
+                guard germanPasses.contains(true) else { return }
+                for (german, passes) in zip(germans, germanPasses) where passes {
+                    let stem = germanStem(german)
+                    guard let id = termIDs[stem] else { continue }
+                    for english in englishes {
+                        let terms = TextAnalysis.indexTerms(String(decoding: english, as: UTF8.self), language: .en)
+                        guard (1...BilingualDictionary.maximumEnglishWords).contains(terms.count),
+                              !terms.contains(where: { $0.term.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }) else { continue }
+                        let source = Self.phraseKey(terms.map(\.term))
+                        if source != stem { add(source, [id]) }
+                    }
+                }
+            }
+        }
+        var slots: [String: Int32] = [:]
+        slots.reserveCapacity(byStem.count)
+        var starts: [Int32] = [0]
+        var data: [Int32] = []
+        for (stem, translations) in byStem {
+            slots[stem] = Int32(starts.count - 1)
+            for terms in translations {
+                data.append(Int32(terms.count))
+                data += terms
+            }
+            starts.append(Int32(data.count))
+        }
+        self.slots = slots
+        self.starts = starts
+        self.data = data
+        self.counts = counts
+        problem = nil
+    }
+
+    /// The key of an English term of several words: its stems joined by
+    /// spaces (a single word's key is its stem).
+    static func phraseKey(_ stems: [String]) -> String { stems.joined(separator: " ") }
+
+    /// The translations of a query word with `stems`, each as its index
+    /// terms; never one of the word's own stems.
+    func translations(of stems: [String], termIDs: [String: Int32]) -> [[Int32]] {
+        let own = Set(stems.compactMap { termIDs[$0] })
+        var out: [[Int32]] = []
+        for stem in stems {
+            guard let slot = slots[stem] else { continue }
+            var i = Int(starts[Int(slot)])
+            let end = Int(starts[Int(slot) + 1])
+            while i < end {
+                let n = Int(data[i])
+                let terms = Array(data[(i + 1)...(i + n)])
+                i += n + 1
+                if !out.contains(terms), !(terms.count == 1 && own.contains(terms[0])) { out.append(terms) }
+            }
+        }
+        return out
+    }
+
+    /// How many query stems have a translation.
+    var count: Int { slots.count }
+}
+
+/// Whether a dictionary word may stem to one of a knowledge base's terms,
+/// without stemming it: a stem is (nearly always) a beginning of the
+/// folded, collapsed word, at most ``maximumSuffix`` letters shorter
+/// ("rechnungen" → "rechnung", "batteries" → "batteri"; y is read as i
+/// on both sides). A bit set of the terms' hashes answers for each such
+/// beginning; a word it lets through is then stemmed for real, so a
+/// collision costs a stemming, never a wrong translation. Words with
+/// letters beyond ASCII and the German umlauts are let through.
+struct TermPrefixFilter {
+    /// The most letters a stemmer removes ("möglichkeiten" → "moglich").
+    static let maximumSuffix = 8
+    private static let bits = 1 << 22
+    private var set: [UInt64]
+    private var buffer: [UInt8] = []
+
+    init<S: Sequence>(terms: S) where S.Element == String {
+        set = [UInt64](repeating: 0, count: Self.bits / 64)
+        for term in terms {
+            var hash = Self.seed
+            for c in term.utf8 { hash = Self.step(hash, c) }
+            insert(hash)
+        }
+    }
+
+    private static let seed: UInt64 = 0xcbf2_9ce4_8422_2325
+    private static func step(_ hash: UInt64, _ c: UInt8) -> UInt64 {
+        (hash ^ UInt64(c == 0x79 ? 0x69 : c)) &* 0x100_0000_01b3  // y as i
+    }
+
+    private mutating func insert(_ hash: UInt64) {
+        let bit = Int(truncatingIfNeeded: (hash ^ hash >> 29) & UInt64(Self.bits - 1))
+        set[bit >> 6] |= 1 << UInt64(bit & 63)
+    }
+
+    private func contains(_ hash: UInt64) -> Bool {
+        let bit = Int(truncatingIfNeeded: (hash ^ hash >> 29) & UInt64(Self.bits - 1))
+        return set[bit >> 6] & (1 << UInt64(bit & 63)) != 0
+    }
+
+    /// Whether the first word of `text` (up to a space or hyphen) may stem
+    /// to a term.
+    mutating func mayStemToTerm(_ text: ArraySlice<UInt8>) -> Bool {
+        buffer.removeAll(keepingCapacity: true)
+        var i = text.startIndex
+        while i < text.endIndex {
+            let c = text[i]
+            if c >= 0x41 && c <= 0x5A { buffer.append(c | 0x20) }
+            else if c >= 0x61 && c <= 0x7A { buffer.append(c) }
+            else if c == 0x20 || c == 0x2D { break }
+            else if c == 0xC3, i + 1 < text.endIndex {
+                // ä ö ü (either case) and ß, folded as the search folds them.
+                switch text[i + 1] {
+                case 0xA4, 0x84: buffer.append(0x61)
+                case 0xB6, 0x96: buffer.append(0x6F)
+                case 0xBC, 0x9C: buffer.append(0x75)
+                case 0x9F: buffer.append(0x73); buffer.append(0x73)
+                default: return true
+                }
+                i += 1
+            } else {
+                return true  // cannot tell cheaply
+            }
+            i += 1
+        }
+        guard buffer.count >= 2 else { return false }  // one letter: no token
+        TextAnalysis.collapse(&buffer)
+        var hash = Self.seed
+        let shortest = Swift.max(2, buffer.count - Self.maximumSuffix)
+        for (n, c) in buffer.enumerated() {
+            hash = Self.step(hash, c)
+            if n + 1 >= shortest, contains(hash) { return true }
+        }
+        return false
+    }
+}
