@@ -296,12 +296,18 @@ public struct BilingualDictionary: Sendable, Hashable {
 /// one knowledge base: built with its index, from one pass over the
 /// dictionary, so that it holds only what the articles can match.
 struct DictionaryTranslations: Sendable {
-    /// Query stem → its slot. A slot's translations are
-    /// `data[starts[slot]..<starts[slot + 1]]`: each the number of its
-    /// index terms, then the terms (one word, or the two or three words of
-    /// an English term), the dictionary's first sense first. Flat arrays,
-    /// not an array per stem: the idle gateway keeps them.
-    private let slots: [String: Int32]
+    /// The query stems with a translation, sorted by their UTF-8 bytes:
+    /// stem `i` is `keys[keyStarts[i]..<keyStarts[i + 1]]`, and its
+    /// translations are `data[starts[i]..<starts[i + 1]]`: each the number
+    /// of its index terms, then the terms (one word, or the two or three
+    /// words of an English term), the dictionary's first sense first.
+    /// Four flat arrays, not a `[String: Int32]` and an array per stem: the
+    /// idle gateway keeps them (the demo KB's 12,300 stems took 1 MB as a
+    /// dictionary of strings, a third of a megabyte so), and copying them
+    /// back from the build's thread is four allocations instead of one a
+    /// stem, each between the pass's freed blocks (issue 12, idle RSS).
+    private let keys: [UInt8]
+    private let keyStarts: [Int32]
     private let starts: [Int32]
     private let data: [Int32]
     /// The dictionary's lines and malformed lines, or why it could not be read.
@@ -311,7 +317,8 @@ struct DictionaryTranslations: Sendable {
     static let empty = DictionaryTranslations()
 
     private init() {
-        slots = [:]
+        keys = []
+        keyStarts = [0]
         starts = [0]
         data = []
         counts = .init()
@@ -320,9 +327,10 @@ struct DictionaryTranslations: Sendable {
 
     /// ``init(reading:termIDs:)`` on a thread of its own, then copied: the
     /// pass's temporary memory (a few megabytes of small allocations) lands
-    /// in that thread's malloc arena, which is empty again afterwards and
-    /// goes back to the system (`malloc_trim`), instead of leaving holes
-    /// between the gateway's long-lived allocations (idle RSS, issue 12).
+    /// in that thread's malloc arena where there is one, and the kept
+    /// arrays are copied into fresh memory once it is freed. (The gateway
+    /// runs one arena, `M_ARENA_MAX` 1, so there the thread shares the main
+    /// arena: what keeps the holes few is that the copy is four arrays.)
     init(_ dictionary: BilingualDictionary, termIDs: [String: Int32]) {
         nonisolated(unsafe) var built: DictionaryTranslations?
         let done = DispatchSemaphore(value: 0)
@@ -338,10 +346,8 @@ struct DictionaryTranslations: Sendable {
 
     /// A copy of `other` in fresh memory of this thread.
     private init(copying other: DictionaryTranslations) {
-        var slots: [String: Int32] = [:]
-        slots.reserveCapacity(other.slots.count)
-        for (stem, slot) in other.slots { slots[String(decoding: Array(stem.utf8), as: UTF8.self)] = slot }
-        self.slots = slots
+        keys = other.keys.map { $0 }
+        keyStarts = other.keyStarts.map { $0 }
         starts = other.starts.map { $0 }
         data = other.data.map { $0 }
         counts = other.counts
@@ -356,7 +362,8 @@ struct DictionaryTranslations: Sendable {
         do {
             file = try dictionary.contents()
         } catch {
-            slots = [:]
+            keys = []
+            keyStarts = [0]
             starts = [0]
             data = []
             counts = .init()
@@ -445,19 +452,24 @@ struct DictionaryTranslations: Sendable {
                 }
             }
         }
-        var slots: [String: Int32] = [:]
-        slots.reserveCapacity(byStem.count)
+        let stems = byStem.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+        var keys: [UInt8] = []
+        var keyStarts: [Int32] = [0]
+        keyStarts.reserveCapacity(stems.count + 1)
         var starts: [Int32] = [0]
+        starts.reserveCapacity(stems.count + 1)
         var data: [Int32] = []
-        for (stem, translations) in byStem {
-            slots[stem] = Int32(starts.count - 1)
-            for terms in translations {
+        for stem in stems {
+            keys += stem.utf8
+            keyStarts.append(Int32(keys.count))
+            for terms in byStem[stem, default: []] {
                 data.append(Int32(terms.count))
                 data += terms
             }
             starts.append(Int32(data.count))
         }
-        self.slots = slots
+        self.keys = keys
+        self.keyStarts = keyStarts
         self.starts = starts
         self.data = data
         self.counts = counts
@@ -474,9 +486,9 @@ struct DictionaryTranslations: Sendable {
         let own = Set(stems.compactMap { termIDs[$0] })
         var out: [[Int32]] = []
         for stem in stems {
-            guard let slot = slots[stem] else { continue }
-            var i = Int(starts[Int(slot)])
-            let end = Int(starts[Int(slot) + 1])
+            guard let slot = slot(of: stem) else { continue }
+            var i = Int(starts[slot])
+            let end = Int(starts[slot + 1])
             while i < end {
                 let n = Int(data[i])
                 let terms = Array(data[(i + 1)...(i + n)])
@@ -487,8 +499,28 @@ struct DictionaryTranslations: Sendable {
         return out
     }
 
+    /// The index of `stem` among the sorted keys, or nil: a binary search.
+    private func slot(of stem: String) -> Int? {
+        var stem = stem
+        return stem.withUTF8 { target in
+            keys.withUnsafeBufferPointer { keys in
+                var low = 0, high = keyStarts.count - 1
+                while low < high {
+                    let middle = (low + high) / 2
+                    let key = UnsafeBufferPointer(rebasing: keys[Int(keyStarts[middle])..<Int(keyStarts[middle + 1])])
+                    let common = Swift.min(key.count, target.count)
+                    var order = common == 0 ? 0 : Int(memcmp(key.baseAddress!, target.baseAddress!, common))
+                    if order == 0 { order = key.count - target.count }
+                    if order == 0 { return middle }
+                    if order < 0 { low = middle + 1 } else { high = middle }
+                }
+                return nil
+            }
+        }
+    }
+
     /// How many query stems have a translation.
-    var count: Int { slots.count }
+    var count: Int { keyStarts.count - 1 }
 }
 
 /// Whether a dictionary word may stem to one of a knowledge base's terms,

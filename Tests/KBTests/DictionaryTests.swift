@@ -158,6 +158,36 @@ struct DictionaryTests {
         #expect(translations.count < Self.read(Self.fixture).pairs.count / 2)
     }
 
+    @Test("Among hundreds of kept stems each is found, and a stem before, between or after them, or a prefix or extension of one, is not")
+    func lookupAmongManyStems() throws {
+        // 300 made-up German nouns that all translate to "widget", written
+        // in no particular order (the kept stems are searched sorted).
+        let letters = Array("bdfgklmnprstvz")
+        let words = (0..<300).map { i in
+            let n = (i &* 7919) % (14 * 14 * 14)
+            return "Qu" + String([letters[n / 196], "o", letters[n / 14 % 14], "a", letters[n % 14]]) + "ek"
+        }
+        let text = words.map { "\($0) {n} :: widget" }.joined(separator: "\n")
+        var vocabulary = Vocabulary(concepts: [])
+        vocabulary.dictionary = BilingualDictionary(text: text)
+        let kb = KnowledgeBase(articles: [
+            testArticle("E-1", "The widget", tags: ["widget"], body: "How the widget works.", language: .en),
+        ], vocabulary: vocabulary)
+        let translations = kb.index.dictionary
+        let widget = try #require(kb.index.termIDs[TextAnalysis.indexTerms("widget", language: .en)[0].term])
+        let stems = Set(words.map { TextAnalysis.indexTerms($0, language: .de)[0].term })
+        #expect(translations.count == stems.count)
+        for stem in stems {
+            #expect(translations.translations(of: [stem], termIDs: kb.index.termIDs) == [[widget]], "\(stem)")
+            for near in [String(stem.dropLast()), stem + "a", stem + "z"] where !stems.contains(near) {
+                #expect(translations.translations(of: [near], termIDs: kb.index.termIDs).isEmpty, "\(near)")
+            }
+        }
+        for absent in ["", "a", "qu", "quz", "zzz", "widget"] {
+            #expect(translations.translations(of: [absent], termIDs: kb.index.termIDs).isEmpty, "\(absent)")
+        }
+    }
+
     @Test("A dictionary word no article has is no uncovered topic: it neither helps nor hurts")
     func noUncoveredTopic() {
         let kb = Self.kb()
