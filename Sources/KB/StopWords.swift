@@ -20,7 +20,7 @@ enum StopWords {
         auch auf aus bei beim bin bis bist bitte bzw da dabei dadurch dafür dagegen daher damit \
         dann daran darauf darin darum das dass daß davon dazu dein deine dem den denn der deren \
         des deshalb dessen dich die dies diese diesem diesen dieser dieses dir doch dort du durch \
-        ein eine einem einen einer eines einfach einige einmal er es etwa etwas euch euer eure \
+        ein eine einem einen einer eines einfach einige einmal er es etwa etwas euch euer eure eurem euren eurer eures \
         für gar gegen geht gehen hab habe haben hat hatte hätte hier hin hinter ich ihm ihn ihnen \
         ihr ihre ihrem ihren ihrer ihres dein deinem deinen deiner deines im immer in ins ist ja jede jedem jeden jeder jedes \
         jetzt kann kannst kein keine keinem keinen keiner können könnte man manche manchmal mehr \
