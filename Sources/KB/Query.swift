@@ -464,7 +464,14 @@ extension SearchIndex {
                isWeak(tokens[i]) || isWeak(tokens[i + 1]), !StopWords.contains(tokens[i].key) {
                 let joined = TextAnalysis.Token(folded: tokens[i].folded + tokens[i + 1].folded,
                                                 key: tokens[i].key + tokens[i + 1].key, isNumber: false)
-                if !StopWords.contains(joined.key), memo.stems(joined).contains(where: { termIDs[$0] != nil }) {
+                // A word and a stop word after it that stem like the word
+                // alone ("bearbeiten der": "bearbeitender") are not an
+                // open compound: the join would add nothing but a wrong
+                // split of its ending ("end").
+                let joinedStems = memo.stems(joined)
+                let sameAsFirst = StopWords.contains(tokens[i + 1].key)
+                    && joinedStems.contains { termIDs[$0] != nil && memo.stems(tokens[i]).contains($0) }
+                if !StopWords.contains(joined.key), !sameAsFirst, joinedStems.contains(where: { termIDs[$0] != nil }) {
                     result.append(joined)
                     i += 2
                     continue
