@@ -119,7 +119,11 @@ public struct KnowledgeBase: Sendable {
     }
 
     /// The best `limit` articles for `query`, most relevant first (what
-    /// `!kb <words>` shows). Hits that contain less than 30 % of the query's
+    /// `!kb <words>` shows): of the best-scoring few, the most confident
+    /// first, as the conversation orders its suggestions, so that an
+    /// article one word of a chat sentence names many times ("new" in its
+    /// title) does not push down the one that most of the sentence points
+    /// at. Hits that contain less than 30 % of the query's
     /// informative words (idf-weighted, a word only in the body counting
     /// half; a stray typo match for one word of several) are left out, so a query about something the KB does not
     /// cover finds nothing. A search is not a suggestion: `!kb Firewall`
@@ -127,7 +131,7 @@ public struct KnowledgeBase: Sendable {
     /// customer unasked.
     public func search(_ query: String, limit: Int = 3) -> [KBHit] {
         guard limit > 0 else { return [] }
-        return index.evaluate(index.plan(query), limit: min(limit, count) + 5)
+        return index.evaluate(index.plan(query), limit: min(limit, count) + 5, byConfidence: true)
             .filter { $0.searchCoverage >= Tuning.searchMinimumCoverage }
             .prefix(limit).map(hit)
     }
