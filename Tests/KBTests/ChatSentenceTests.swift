@@ -133,3 +133,36 @@ struct ChatSentenceTests {
         }
     }
 }
+
+/// How a chat sentence is parsed: words of the sentence that are no topic
+/// must not be read as one.
+@Suite("Chat sentences: parsing")
+struct ChatSentenceParsingTests {
+    static let kb = KnowledgeBase(articles: [
+        testArticle("P-1", "Rechnung bearbeiten", tags: ["Rechnung", "bearbeiten", "korrigieren"],
+                    body: "So bearbeiten Sie eine Rechnung, bevor sie versendet ist."),
+        testArticle("P-2", "Lieferung beenden", tags: ["Lieferung", "Ende"],
+                    body: "Am Ende des Monats endet die Lieferung."),
+        testArticle("P-3", "Wärmepumpe ansteuern", tags: ["Wärmepumpe", "System"],
+                    body: "Ihr System steuert die Wärmepumpe mit dem Überschuss."),
+    ], vocabulary: Vocabulary(concepts: [.init(de: ["Währung", "Euro", "EUR"], en: ["currency", "euro", "eur"])]))
+
+    @Test("A word and the stop word after it are not joined when the join stems like the word alone")
+    func noJoinWithFollowingStopWord() {
+        // "bearbeiten der" joined is "bearbeitender", which stems like
+        // "bearbeiten" and was then split into "bearbeit" and "end", so the
+        // article about an end ("Ende", P-2) matched an editing question.
+        let clauses = Self.kb.index.plan("kann die Rechnung nicht bearbeiten, der Knopf ist grau")
+        #expect(clauses.map(\.word).contains("bearbeiten"))
+        #expect(!clauses.map(\.word).contains("bearbeitender"))
+        #expect(!Self.kb.search("kann die Rechnung nicht bearbeiten, der Knopf ist grau").contains { $0.article.id == "P-2" })
+        // A real open compound still joins ("log in" → "login" in the other tests).
+    }
+
+    @Test("'eurem' (your) is a stop word, not the currency EUR")
+    func possessiveIsNoCurrency() {
+        let clauses = Self.kb.index.plan("Geht das mit eurem System und der Wärmepumpe?")
+        #expect(!clauses.contains { $0.resolution == .uncoveredTopic }, "\(clauses.map { ($0.word, $0.resolution) })")
+        #expect(Self.kb.suggestions(for: "Geht das mit eurem System und der Wärmepumpe?").first?.article.id == "P-3")
+    }
+}

@@ -331,6 +331,19 @@ struct FifthSetTests {
                                            crosslangTop3: 0.72, crosslangOffered: 0.51,
                                            compoundsOffered: 0.81))
     }
+
+    @Test("!kb lists the article most of a chat sentence points at, not the one a chat word names in its title")
+    func searchByConfidence() throws {
+        let (kb, _) = try labelledSet("FifthSet")
+        // SO-5044 ("Commissioning a new system …") has "new" in its title and
+        // scores highest; SO-5003/5004 (signing in, two-factor) have most of
+        // the sentence's words and the higher confidence.
+        let message = "hey, I got a new phone and Google Authenticator is gone, now the app wants a code and I'm stuck"
+        let hits = kb.search(message)
+        #expect(["SO-5003", "SO-5004"].contains(hits.first?.article.id ?? ""), "\(hits.map(\.article.id))")
+        let confidences = hits.map(\.confidence)
+        #expect(confidences == confidences.sorted(by: >))
+    }
 }
 
 @Suite("Reading an evaluation file")

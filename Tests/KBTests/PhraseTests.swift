@@ -71,6 +71,30 @@ struct PhraseTests {
         }
     }
 
+    @Test("Everyday support idioms of the shipped vocabulary search the word an article uses")
+    func shippedIdioms() {
+        let kb = KnowledgeBase(articles: [
+            testArticle("I-1", "Restarting the router", tags: ["router", "restart"],
+                        body: "A restart clears most faults. Wait two minutes before you restart again.", language: .en),
+            testArticle("I-2", "Notstrom bei Stromausfall", tags: ["Stromausfall", "Notstrom"],
+                        body: "Bei einem Stromausfall versorgt der Speicher das Haus weiter.", language: .de),
+            testArticle("I-3", "Adding an employee", tags: ["employee", "staff", "onboarding"],
+                        body: "Add each employee before their first shift.", language: .en),
+            testArticle("I-4", "Importing contacts", tags: ["import", "contacts"],
+                        body: "Import your contacts from a CSV file.", language: .en),
+        ], vocabulary: SampleKB.vocabulary)
+        let cases = [("I turned it off and on again but the router still blinks", "I-1"),
+                     ("Gestern war bei uns der Strom weg und jetzt blinkt alles", "I-2"),
+                     ("we have a new starter on Monday, what do I need to do", "I-3")]
+        for (message, id) in cases {
+            #expect(kb.index.plan(message).contains { $0.resolution == .phrase }, "\(message)")
+            #expect(kb.search(message).first?.article.id == id, "\(message)")
+        }
+        // "coming from" (one word and a stop word) is no longer a phrasing of
+        // an import: it is in any message.
+        #expect(!kb.index.plan("the emails coming from our own address").contains { $0.resolution == .phrase })
+    }
+
     @Test("A bad phrase is an error naming file and line; the shipped phrases load")
     func loading() throws {
         let tmp = try TemporaryKB()
