@@ -14,6 +14,17 @@ figures compare separation, not calibration).
     .build/debug/KBBench --evaluate Tests/KBTests/Evaluation/SecondSet --features > /tmp/kantelo.tsv
     python3 Tests/KBTests/Evaluation/fit_confidence.py /tmp/nordbox.tsv /tmp/kantelo.tsv
 
+With --per-kb (one features file per knowledge base, whole sets), it asks instead whether a
+confidence calibrated per knowledge base could help: per file, the lowest threshold at which at
+most 10 % of the unanswerable messages are offered (first candidate) with a bootstrap interval
+(how much of the spread between knowledge bases the few unanswerable messages of each set can
+explain), and, summed over the files, the most helpful first candidates at each total of false
+offers for ONE threshold against the BEST THRESHOLD PER FILE chosen with the labels. Any monotone
+per-KB mapping of the confidence (a calibration) is one threshold per file, so the second column
+is an upper bound of what any calibration can gain:
+
+    python3 Tests/KBTests/Evaluation/fit_confidence.py --per-kb /tmp/nordbox.tsv /tmp/kantelo.tsv ...
+
 Never run it on the held-out sets (SixthSet, SeventhSet): it is for development sets only
 (ThirdSet and FourthSet are study sets since the session of 2026-12-06 evening,
 FifthSet since the session of 2026-12-06 night).
@@ -94,6 +105,75 @@ def best_at_false_offers(group, score, limit=0.10):
     return best
 
 
+def counts(group, t):
+    """Answerable messages whose first candidate helps at threshold t, and unanswerable ones offered."""
+    helpful = sum(1 for m in group if m["answerable"] and m["has"] and m["helpful"] and m["confidence"] >= t)
+    false = sum(1 for m in group if not m["answerable"] and m["has"] and m["confidence"] >= t)
+    return helpful, false
+
+
+def lowest_threshold(group, limit=0.10):
+    """The lowest threshold at which at most `limit` of the unanswerable messages are offered."""
+    offered = sorted((m["confidence"] for m in group if not m["answerable"] and m["has"]), reverse=True)
+    allowed = int(limit * sum(1 for m in group if not m["answerable"]) + 1e-9)
+    return offered[allowed] + 1e-4 if len(offered) > allowed else 0.0
+
+
+def per_kb(paths, rounds=2000):
+    import random
+    sets = {path: messages(path) for path in paths}
+    print("per knowledge base: lowest threshold with at most 10 % false offers (first candidate),\n"
+          "bootstrap 5-95 % over the unanswerable messages, and what the first candidate does at 0.6")
+    chosen = []
+    for path, group in sets.items():
+        rng = random.Random(1)
+        answerable = [m for m in group if m["answerable"]]
+        unanswerable = [m for m in group if not m["answerable"]]
+        resampled = sorted(lowest_threshold([rng.choice(unanswerable) for _ in unanswerable])
+                           for _ in range(rounds))
+        t = lowest_threshold(group)
+        chosen.append(t)
+        helpful, false = counts(group, 0.6)
+        print(f"    {path}: {t:.3f} (bootstrap {resampled[rounds // 20]:.3f} .. {resampled[rounds * 19 // 20]:.3f}), "
+              f"{len(unanswerable)} unanswerable; at 0.6 helpful {helpful / max(1, len(answerable)):.3f}, "
+              f"false {false}/{len(unanswerable)}")
+    print(f"    spread {max(chosen) - min(chosen):.3f}, mean distance from 0.6 {sum(abs(t - 0.6) for t in chosen) / len(chosen):.3f}")
+    # Per file: for each number of false offers, the most helpful first candidates and the threshold.
+    options = []
+    for group in sets.values():
+        best = {}
+        for t in sorted({m["confidence"] for m in group if m["has"]} | {1.01}):
+            helpful, false = counts(group, t)
+            if false not in best or best[false][0] < helpful:
+                best[false] = (helpful, t)
+        options.append(best)
+    frontier = {0: (0, [])}
+    for best in options:
+        merged = {}
+        for f0, (h0, ts) in frontier.items():
+            for f1, (h1, t1) in best.items():
+                if f0 + f1 not in merged or merged[f0 + f1][0] < h0 + h1:
+                    merged[f0 + f1] = (h0 + h1, ts + [t1])
+        frontier = merged
+    single = {}
+    for t in np.linspace(0.3, 1.0, 701):
+        summed = [counts(group, t) for group in sets.values()]
+        helpful, false = sum(h for h, _ in summed), sum(f for _, f in summed)
+        if false not in single or single[false][0] < helpful:
+            single[false] = (helpful, float(t))
+    answerable = sum(1 for group in sets.values() for m in group if m["answerable"])
+    unanswerable = sum(1 for group in sets.values() for m in group if not m["answerable"])
+    at_06 = [counts(group, 0.6) for group in sets.values()]
+    budgets = sorted({sum(f for _, f in at_06)} | {round(unanswerable * share) for share in (0.04, 0.06, 0.08, 0.10, 0.12)})
+    print(f"summed over the files ({answerable} answerable, {unanswerable} unanswerable; at 0.6: "
+          f"{sum(f for _, f in at_06)} false): helpful first candidates at most F false offers")
+    for budget in budgets:
+        one = max((v for f, v in single.items() if f <= budget), key=lambda v: v[0], default=(0, 0))
+        each = max((v for f, v in frontier.items() if f <= budget), key=lambda v: v[0], default=(0, []))
+        print(f"    F {budget:3d}: one threshold {one[0]} (at {one[1]:.3f}); best per file {each[0]} "
+              f"(at {', '.join(f'{t:.3f}' for t in each[1])}); gain {each[0] - one[0]} = {(each[0] - one[0]) / answerable:.3f}")
+
+
 def main(paths):
     data = [m for path in paths for m in messages(path)]
     train = [m for m in data if m["has"] and not m["heldout"]]
@@ -119,4 +199,7 @@ def main(paths):
 if __name__ == "__main__":
     if len(sys.argv) < 2:
         sys.exit(__doc__)
-    main(sys.argv[1:])
+    if sys.argv[1] == "--per-kb":
+        per_kb(sys.argv[2:])
+    else:
+        main(sys.argv[1:])
