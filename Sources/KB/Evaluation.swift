@@ -310,7 +310,7 @@ extension KBEvaluationSet {
         let index = kb.index
         for item in cases {
             let plan = index.plan(item.text)
-            let ranked = index.evaluate(plan, limit: max(min(3, kb.count) * 3, 10), byConfidence: true,
+            let ranked = index.evaluate(plan, limit: max(min(3, kb.count) * 3, 10),
                                         language: KnowledgeBase.language(of: item.text))
             let best = ranked.map(\.score).max() ?? 0
             let counted = plan.filter { $0.informativeness > 0 && !$0.alternatives.isEmpty }

@@ -131,7 +131,7 @@ public struct KnowledgeBase: Sendable {
     /// customer unasked.
     public func search(_ query: String, limit: Int = 3) -> [KBHit] {
         guard limit > 0 else { return [] }
-        return index.evaluate(index.plan(query), limit: min(limit, count) + 5, byConfidence: true)
+        return index.evaluate(index.plan(query), limit: min(limit, count) + 5)
             .filter { $0.searchCoverage >= Tuning.searchMinimumCoverage }
             .prefix(limit).map(hit)
     }
@@ -152,7 +152,7 @@ public struct KnowledgeBase: Sendable {
     public func suggestions(for problem: String, limit: Int = 3,
                             threshold: Double = KnowledgeBase.defaultSuggestionThreshold) -> [KBHit] {
         guard limit > 0 else { return [] }
-        let ranked = index.evaluate(index.plan(problem), limit: max(min(limit, count) * 3, 10), byConfidence: true,
+        let ranked = index.evaluate(index.plan(problem), limit: max(min(limit, count) * 3, 10),
                                     language: Self.language(of: problem))
         // Half the best score among the confident ones: an article that
         // scores high without being confident (a word of the query many
@@ -212,7 +212,7 @@ public struct KnowledgeBase: Sendable {
                     : clause.informativeness > 0 ? "(nothing: a part of the word no article has; counts as missing for every article)"
                     : "(nothing: not in the KB, neither helps nor hurts)"))
         }
-        let ranked = index.evaluate(plan, limit: min(8, count), byConfidence: true, language: Self.language(of: query))
+        let ranked = index.evaluate(plan, limit: min(8, count), language: Self.language(of: query))
         let offered = Set(suggestions(for: query, limit: 3, threshold: threshold).map(\.article.id))
         lines.append("threshold \(threshold.formatted2); query language: "
             + (Self.language(of: query).map(\.rawValue) ?? "not clear")

@@ -906,12 +906,11 @@ extension SearchIndex {
     /// Coverage alone rewards short generic queries: "NordBox geht nicht"
     /// is covered completely by every article with "NordBox" in its title.
     ///
-    /// With `byConfidence` (what the conversation offers), the best-scoring
-    /// `limit` are then ordered by confidence; between equally confident
-    /// articles, one in `language` (the query's, when its function words
-    /// tell) comes first, then the higher score. Without it (the `!kb` list a
-    /// person reads), they stay in score order.
-    func evaluate(_ clauses: [QueryClause], limit: Int, byConfidence: Bool = false,
+    /// The best-scoring `limit` are then ordered by confidence (for the
+    /// conversation's offers and the `!kb` list alike); between equally
+    /// confident articles, one in `language` (the query's, when its function
+    /// words tell) comes first, then the higher score.
+    func evaluate(_ clauses: [QueryClause], limit: Int,
                   language: Article.Language? = nil) -> [RankedDocument] {
         guard limit > 0, documentCount > 0, clauses.contains(where: { !$0.alternatives.isEmpty }) else { return [] }
         // Per document: 0 score, 1 coverage, 2 evidence, 3 search coverage;
@@ -1023,7 +1022,6 @@ extension SearchIndex {
         // the first article offered at any threshold is the best ranked
         // above it, and no article is offered at a higher confidence than
         // one ranked before it.
-        guard byConfidence else { return top }
         // An article and its translation say the same thing: both get the
         // better confidence of the two, so that the customer's language
         // decides between them ("Weboberfläche" finds the German article
