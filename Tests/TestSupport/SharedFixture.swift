@@ -1,5 +1,6 @@
 import Core
 import Synchronization
+import Testing
 
 /// A costly test fixture (a knowledge base built and evaluated, an index
 /// with the installed dictionary) computed once per test process, on a
@@ -70,5 +71,30 @@ public final class SharedFixture<Value: Sendable>: Sendable {
                 }
             }
         }
+    }
+}
+
+/// A suite or test trait: each test first awaits `prepare` (typically a
+/// ``SharedFixture`` that touches the lazy statics the tests then read
+/// synchronously), so those statics are initialised on the fixture's own
+/// thread, never in a test's body on the cooperative pool, where every
+/// other test that reads them meanwhile would block its thread in the
+/// one-time initialisation.
+public struct AwaitingTrait: SuiteTrait, TestTrait, TestScoping {
+    let prepare: @Sendable () async throws -> Void
+
+    public var isRecursive: Bool { true }
+
+    public func provideScope(for test: Test, testCase: Test.Case?,
+                             performing function: @Sendable () async throws -> Void) async throws {
+        if testCase != nil { try await prepare() }
+        try await function()
+    }
+}
+
+extension Trait where Self == AwaitingTrait {
+    /// Each test awaits `prepare` before it runs (see ``AwaitingTrait``).
+    public static func awaiting(_ prepare: @escaping @Sendable () async throws -> Void) -> Self {
+        AwaitingTrait(prepare: prepare)
     }
 }
