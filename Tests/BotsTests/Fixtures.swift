@@ -262,7 +262,10 @@ final class Harness: Sendable {
 
     private func startRuntime(firingDueTimers: Bool = true,
                               _ beforeStart: @Sendable (BotRuntime<ManualClock>) async -> Void = { _ in }) async throws {
-        let store = try SQLiteDeskStore(path: directory.path("tickets.sqlite"), logger: .disabled, now: clock.date)
+        // Opening waits for the store's thread to open and migrate the file
+        // (synced writes): not on the cooperative pool.
+        let path = directory.path("tickets.sqlite"), now = clock.date
+        let store = try await offload { try SQLiteDeskStore(path: path, logger: .disabled, now: now) }
         let runtime = BotRuntime(desk: desk, definitions: definitions, kb: try await shippedKB.value(), store: wrapStore(store),
                                  clock: clock, logger: logger)
         await runtime.attach(demo, settings: Self.demoSettings)
