@@ -2,6 +2,7 @@
 import Core
 import Desk
 import Foundation
+import KB
 import Testing
 
 /// What is stored of a conversation between restarts (issue 8 item 4): a
@@ -12,11 +13,16 @@ import Testing
     let desk: DeskConfiguration
     let now = Date(timeIntervalSince1970: 1_772_442_000)  // Monday 2026-03-02 10:00 Berlin
 
-    init() throws { desk = try deskFixture() }
+    let knowledgeBase: KnowledgeBase
+
+    init() async throws {
+        desk = try deskFixture()
+        knowledgeBase = try await shippedKB.value().current
+    }
 
     func context(at instant: Date? = nil) -> IntakeContext {
         IntakeContext(customers: desk.customers, normalizeAccount: { $0.lowercased() },
-                      knowledgeBase: shippedKB.current, texts: shippedDefinitions.support,
+                      knowledgeBase: knowledgeBase, texts: shippedDefinitions.support,
                       settings: shippedDefinitions.supportSettings, now: instant ?? now)
     }
 

@@ -3,6 +3,7 @@ import Core
 import Config
 import Desk
 import Foundation
+import TestSupport
 import Testing
 
 /// The bot definitions: every text in both languages, checked at load time.
@@ -24,19 +25,29 @@ import Testing
         return (directory, folder)
     }
 
-    static func issues(_ edit: (inout [String: String]) -> Void) throws -> [ConfigIssue] {
+    /// Loads the definitions in `folder` on a thread of its own: parsing the
+    /// vocabulary files takes most of a second in a debug build, which would
+    /// hold a thread of the cooperative pool.
+    static func load(_ folder: URL) async throws(ConfigError) -> BotDefinitions {
+        let result = try? await offload { () -> Result<BotDefinitions, ConfigError> in
+            do throws(ConfigError) { return .success(try BotDefinitions.load(folder: folder)) } catch { return .failure(error) }
+        }
+        return try result!.get()
+    }
+
+    static func issues(_ edit: (inout [String: String]) -> Void) async throws -> [ConfigIssue] {
         let (directory, folder) = try editableCopy(edit)
         defer { _ = directory }
         do {
-            _ = try BotDefinitions.load(folder: folder)
+            _ = try await load(folder)
             return []
         } catch {
             return error.issues
         }
     }
 
-    @Test func theShippedDefinitionsLoadAndNameTheKBFolder() throws {
-        let definitions = try BotDefinitions.load(folder: repositoryRoot.appendingPathComponent("bots"))
+    @Test func theShippedDefinitionsLoadAndNameTheKBFolder() async throws {
+        let definitions = try await Self.load(repositoryRoot.appendingPathComponent("bots"))
         #expect(definitions.kbFolder.standardizedFileURL.path
             == repositoryRoot.appendingPathComponent("bots/kb").standardizedFileURL.path)
         #expect(definitions.supportSettings.descriptionLimit == 8192)
@@ -64,16 +75,16 @@ import Testing
     /// Where a ticket goes whose contract was claimed while the number's PIN
     /// checks were locked: the contract group unless the file says "none";
     /// anything else is refused with the file and the field.
-    @Test func thePINLockedClaimGroupIsReadAndCheckedWhereItStands() throws {
-        let shipped = try BotDefinitions.load(folder: repositoryRoot.appendingPathComponent("bots"))
+    @Test func thePINLockedClaimGroupIsReadAndCheckedWhereItStands() async throws {
+        let shipped = try await Self.load(repositoryRoot.appendingPathComponent("bots"))
         #expect(shipped.supportSettings.pinLockedClaimGroup == .contract)
         let (directory, folder) = try Self.editableCopy { files in
             files["support.json5"] = files["support.json5"]!.replacingOccurrences(
                 of: #"pinLockedClaimGroup: "contract","#, with: #"pinLockedClaimGroup: "none","#)
         }
         defer { _ = directory }
-        #expect(try BotDefinitions.load(folder: folder).supportSettings.pinLockedClaimGroup == .noContract)
-        let issues = try Self.issues { files in
+        #expect(try await Self.load(folder).supportSettings.pinLockedClaimGroup == .noContract)
+        let issues = try await Self.issues { files in
             files["support.json5"] = files["support.json5"]!.replacingOccurrences(
                 of: #"pinLockedClaimGroup: "contract","#, with: #"pinLockedClaimGroup: "gold","#)
         }
@@ -82,8 +93,8 @@ import Testing
         #expect(issues.first.map { "\($0)" }?.contains("pinLockedClaimGroup") == true, "\(issues)")
     }
 
-    @Test func aTextMissingInOneLanguageIsAnErrorWithFileLineAndKey() throws {
-        let issues = try Self.issues { files in
+    @Test func aTextMissingInOneLanguageIsAnErrorWithFileLineAndKey() async throws {
+        let issues = try await Self.issues { files in
             files["support.json5"] = files["support.json5"]!.replacingOccurrences(
                 of: "      en: \"Customer number {number} has a service contract. Please give the contract PIN (you'll find it in your contract documents).\",\n",
                 with: "")
@@ -98,8 +109,8 @@ import Testing
         #expect(text.split(separator: "\n", omittingEmptySubsequences: false)[line - 1].contains("askPIN"))
     }
 
-    @Test func placeholdersMustMatchBetweenLanguagesAndBeKnown() throws {
-        let issues = try Self.issues { files in
+    @Test func placeholdersMustMatchBetweenLanguagesAndBeKnown() async throws {
+        let issues = try await Self.issues { files in
             files["support.json5"] = files["support.json5"]!
                 .replacingOccurrences(of: "Diese PIN stimmt leider nicht. Sie haben noch {remaining} Versuch(e).",
                                       with: "Diese PIN stimmt leider nicht ({number}). Sie haben noch {remaining} Versuch(e).")
@@ -111,8 +122,8 @@ import Testing
         #expect(messages.contains { $0.contains("texts.unknownCustomerNumber.en") && $0.contains("did you mean {number}?") })
     }
 
-    @Test func aTextWithoutARequiredPlaceholderIsRefused() throws {
-        let issues = try Self.issues { files in
+    @Test func aTextWithoutARequiredPlaceholderIsRefused() async throws {
+        let issues = try await Self.issues { files in
             files["support.json5"] = files["support.json5"]!.replacingOccurrences(
                 of: "Ihr Ticket {ticket} ({priority}) ist gespeichert. Ich habe soeben",
                 with: "Ihr Ticket ist gespeichert. Ich habe soeben")
@@ -120,8 +131,8 @@ import Testing
         #expect(issues.contains { $0.field == "texts.ticketPaged.de" && $0.message.contains("{priority}, {ticket}") })
     }
 
-    @Test func unknownAndMissingTextsAndKeysAreReported() throws {
-        let issues = try Self.issues { files in
+    @Test func unknownAndMissingTextsAndKeysAreReported() async throws {
+        let issues = try await Self.issues { files in
             files["agent.json5"] = files["agent.json5"]!
                 .replacingOccurrences(of: "    nextNone: {", with: "    nextNon: {")
                 .replacingOccurrences(of: "    queueLength: 8,", with: "    queueLenght: 8,")
@@ -131,7 +142,7 @@ import Testing
         #expect(messages.contains { $0.contains("agent.json5") && $0.contains("settings.queueLength")
             && $0.contains("the file has 'queueLenght' — a typo?") }, "\(messages)")
 
-        let textIssues = try Self.issues { files in
+        let textIssues = try await Self.issues { files in
             files["agent.json5"] = files["agent.json5"]!.replacingOccurrences(of: "    nextNone: {", with: "    nextNon: {")
         }
         let textMessages = textIssues.map(\.description)
@@ -139,8 +150,8 @@ import Testing
         #expect(textMessages.contains { $0.contains("the text 'nextNone' is missing") })
     }
 
-    @Test func controlCharactersAndUnclosedBracesAreRefused() throws {
-        let issues = try Self.issues { files in
+    @Test func controlCharactersAndUnclosedBracesAreRefused() async throws {
+        let issues = try await Self.issues { files in
             files["kb.json5"] = files["kb.json5"]!
                 .replacingOccurrences(of: "de: \"Artikel zu „{query}“:\"", with: "de: \"Artikel zu \\u0007„{query}“:\"")
                 .replacingOccurrences(of: "en: \"Articles for “{query}”:\"", with: "en: \"Articles for “{query”:\"")
@@ -150,8 +161,8 @@ import Testing
         #expect(messages.contains { $0.contains("texts.resultsIntro.en") && $0.contains("no matching '}'") })
     }
 
-    @Test func aCommandNameMeansOneThing() throws {
-        let issues = try Self.issues { files in
+    @Test func aCommandNameMeansOneThing() async throws {
+        let issues = try await Self.issues { files in
             files["kb.json5"] = files["kb.json5"]!.replacingOccurrences(of: "names: [\"kb\"]", with: "names: [\"kb\", \"status\"]")
         }
         #expect(issues.contains { $0.file.hasSuffix("kb.json5") && $0.message.contains("'status' is also a command of support.json5") })
@@ -160,10 +171,10 @@ import Testing
     /// `kb.json5` `settings.vocabulary`: the files are read with the
     /// definitions, so a bad one fails the load (a reload keeps the previous
     /// definitions and vocabulary) with the vocabulary file's line.
-    @Test func theKBVocabularyFilesAreLoadedAndCheckedWithTheDefinitions() throws {
+    @Test func theKBVocabularyFilesAreLoadedAndCheckedWithTheDefinitions() async throws {
         #expect(shippedDefinitions.kbSettings.vocabulary.concepts.count >= 1_000)
         #expect(shippedDefinitions.kbSettings.vocabularyFiles.map(\.lastPathComponent) == ["it-support.json5", "general.json5", "local.json5"])
-        let missing = try Self.issues { files in
+        let missing = try await Self.issues { files in
             files["kb.json5"] = files["kb.json5"]!.replacingOccurrences(of: "vocabulary/local.json5", with: "vocabulary/ours.json5")
         }
         #expect(missing.contains { $0.file.hasSuffix("vocabulary/ours.json5") }, "\(missing.map(\.description))")
@@ -172,7 +183,7 @@ import Testing
         try Data("{ concepts: [\n  { de: [\"Drucker\"], en: [] },\n] }".utf8)
             .write(to: folder.appendingPathComponent("vocabulary/local.json5"))
         do {
-            _ = try BotDefinitions.load(folder: folder)
+            _ = try await Self.load(folder)
             Issue.record("a bad vocabulary file loaded")
         } catch {
             #expect(error.issues.contains { $0.file.hasSuffix("local.json5") && $0.line == 2
@@ -184,7 +195,7 @@ import Testing
     /// definitions; a missing file is no error of the definitions (the
     /// search runs without it) but a problem they report, with how to
     /// install it; a relative path is relative to the bots folder.
-    @Test func theKBDictionaryIsOptionalAndAMissingOneIsReportedNotRefused() throws {
+    @Test func theKBDictionaryIsOptionalAndAMissingOneIsReportedNotRefused() async throws {
         #expect(shippedDefinitions.kbSettings.vocabulary.dictionary?.path == "/usr/share/trans/de-en")
         #expect(shippedDefinitions.kbSettings.dictionaryProblem == nil)
         let (directory, folder) = try Self.editableCopy { files in
@@ -192,19 +203,19 @@ import Testing
                                                                         with: #"dictionary: "de-en""#)
         }
         defer { _ = directory }
-        let missing = try BotDefinitions.load(folder: folder)
+        let missing = try await Self.load(folder)
         #expect(missing.kbSettings.vocabulary.dictionary == nil)
         let problem = missing.kbSettings.dictionaryProblem ?? ""
         #expect(problem.contains(folder.appendingPathComponent("de-en").path + " is missing"), "\(problem)")
         #expect(problem.contains("apt-get install trans-de-en"), "\(problem)")
         try Data("Akku {m} :: battery\n".utf8).write(to: folder.appendingPathComponent("de-en"))
-        let present = try BotDefinitions.load(folder: folder)
+        let present = try await Self.load(folder)
         #expect(present.kbSettings.dictionaryProblem == nil)
         #expect(present.kbSettings.vocabulary.dictionary?.path == folder.appendingPathComponent("de-en").path)
     }
 
-    @Test func aConversationExpiryShorterThanTheIdleTimeoutIsRefused() throws {
-        let issues = try Self.issues { files in
+    @Test func aConversationExpiryShorterThanTheIdleTimeoutIsRefused() async throws {
+        let issues = try await Self.issues { files in
             files["support.json5"] = files["support.json5"]!.replacingOccurrences(of: #"conversationExpiry: "24h","#,
                                                                                   with: #"conversationExpiry: "10m","#)
         }

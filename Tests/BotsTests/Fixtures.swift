@@ -7,6 +7,7 @@ import KB
 import PINHashing
 import Store
 import Synchronization
+import TestSupport
 import Testing
 
 /// The repository's root (for the shipped `bots/` and `config/`).
@@ -22,9 +23,13 @@ let shippedDefinitions: BotDefinitions = {
     }
 }()
 
-/// The shipped knowledge base.
-let shippedKB = ReloadableKnowledgeBase(folder: repositoryRoot.appendingPathComponent("bots/kb"),
-                                        vocabulary: shippedDefinitions.kbSettings.vocabulary, logger: .disabled)
+/// The shipped knowledge base, with the installed dictionary as
+/// `bots/kb.json5` names it: built once, off the cooperative pool (the
+/// dictionary pass takes seconds while the whole suite runs).
+let shippedKB = SharedFixture("kb.shipped") {
+    ReloadableKnowledgeBase(folder: repositoryRoot.appendingPathComponent("bots/kb"),
+                            vocabulary: shippedDefinitions.kbSettings.vocabulary, logger: .disabled)
+}
 
 /// Customers with PIN hashes of the fewest iterations the desk accepts, so
 /// the suite does not spend seconds in PBKDF2. Made once.
@@ -257,8 +262,11 @@ final class Harness: Sendable {
 
     private func startRuntime(firingDueTimers: Bool = true,
                               _ beforeStart: @Sendable (BotRuntime<ManualClock>) async -> Void = { _ in }) async throws {
-        let store = try SQLiteDeskStore(path: directory.path("tickets.sqlite"), logger: .disabled, now: clock.date)
-        let runtime = BotRuntime(desk: desk, definitions: definitions, kb: shippedKB, store: wrapStore(store),
+        // Opening waits for the store's thread to open and migrate the file
+        // (synced writes): not on the cooperative pool.
+        let path = directory.path("tickets.sqlite"), now = clock.date
+        let store = try await offload { try SQLiteDeskStore(path: path, logger: .disabled, now: now) }
+        let runtime = BotRuntime(desk: desk, definitions: definitions, kb: try await shippedKB.value(), store: wrapStore(store),
                                  clock: clock, logger: logger)
         await runtime.attach(demo, settings: Self.demoSettings)
         await runtime.attach(oftc, settings: Self.oftcSettings)

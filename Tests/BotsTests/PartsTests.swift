@@ -125,8 +125,8 @@ import Testing
 
 /// The KB bot part on its own: a query in, the answer out.
 @Suite struct KBBotPartTests {
-    @Test func answersUsageListsAndSummariesWithoutARuntime() {
-        let bot = KBBot(definitions: shippedDefinitions, knowledgeBase: shippedKB.current)
+    @Test func answersUsageListsAndSummariesWithoutARuntime() async throws {
+        let bot = KBBot(definitions: shippedDefinitions, knowledgeBase: try await shippedKB.value().current)
         #expect(bot.answer("  ", .en).contains("!kb"))
         let list = bot.answer("vpn drops", .en).split(separator: "\n")
         #expect(list.count >= 2 && list.count <= 1 + shippedDefinitions.kbSettings.results)

@@ -2,6 +2,7 @@
 import Core
 import Desk
 import Foundation
+import KB
 import Testing
 
 /// The support bot's conversation table on its own: events in, effects out,
@@ -9,6 +10,9 @@ import Testing
 /// lower case, as a network adapter's rule would.
 @Suite struct SupportBotTests {
     let clock = ManualClock()
+    let knowledgeBase: KnowledgeBase
+
+    init() async throws { knowledgeBase = try await shippedKB.value().current }
     let fold: (String, ChatNameKind) -> String = { name, _ in name.lowercased() }
 
     func key(_ nick: String, account: String? = nil) -> Bots.ConversationKey {
@@ -161,7 +165,7 @@ import Testing
 
     func context(_ identity: ChatIdentity) throws -> IntakeContext {
         IntakeContext(customers: try deskFixture().customers, normalizeAccount: { $0.lowercased() },
-                      knowledgeBase: shippedKB.current, texts: shippedDefinitions.support,
+                      knowledgeBase: knowledgeBase, texts: shippedDefinitions.support,
                       settings: shippedDefinitions.supportSettings, now: clock.date)
     }
 

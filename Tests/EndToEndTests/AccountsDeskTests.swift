@@ -18,40 +18,32 @@ import TestSupport
                 let caps = ["account-tag", "extended-join"]
                 // The impostor takes the nick "anna" but is logged in as mallory;
                 // the real anna is logged in as anna under another nick.
-                async let impostorUser = TestUser.connect(port: network.port, nick: "anna", caps: caps,
-                                                          sasl: ("mallory", "mallory-pass-1"))
-                async let realUser = TestUser.connect(port: network.port, nick: "anna_b", caps: caps,
-                                                      sasl: ("anna", "anna-pass-1"))
-                async let unloggedUser = TestUser.connect(port: network.port, nick: "ben", caps: caps)
-                async let customerUser = TestUser.connect(port: network.port, nick: "kapitaen", caps: caps,
-                                                          sasl: ("reederei", "reederei-pass-1"))
+                async let impostorUser = IRCTestClient(port: network.port, nick: "anna", caps: caps,
+                                                       sasl: ("mallory", "mallory-pass-1"), timeout: .seconds(15))
+                async let realUser = IRCTestClient(port: network.port, nick: "anna_b", caps: caps,
+                                                   sasl: ("anna", "anna-pass-1"), timeout: .seconds(15))
+                async let unloggedUser = IRCTestClient(port: network.port, nick: "ben", caps: caps, timeout: .seconds(15))
+                async let customerUser = IRCTestClient(port: network.port, nick: "kapitaen", caps: caps,
+                                                       sasl: ("reederei", "reederei-pass-1"), timeout: .seconds(15))
                 let (impostor, real, unlogged, customer) = try await (impostorUser, realUser, unloggedUser,
                                                                       customerUser)
 
-                let refused = try await impostor.run { client in
-                    client.privmsg("sbdesk", "!queue")
-                    return try client.expectMessage(from: "sbdesk", containing: "command for support staff")
-                }
+                impostor.privmsg("sbdesk", "!queue")
+                let refused = try await impostor.expectMessage(from: "sbdesk", containing: "command for support staff")
                 #expect(refused.params.first == "anna")
                 // "ben" is an agent's nick too, and not logged in at all.
-                _ = try await unlogged.run { client in
-                    client.privmsg("sbdesk", "!next")
-                    return try client.expectMessage(from: "sbdesk", containing: "command for support staff")
-                }
+                unlogged.privmsg("sbdesk", "!next")
+                try await unlogged.expectMessage(from: "sbdesk", containing: "command for support staff")
                 // The account decides: anna under another nick is the agent.
-                let queue = try await real.run { client in
-                    client.privmsg("sbdesk", "!queue")
-                    return try client.expect("queue") {
-                        $0.nick == "sbdesk" && ($0.text.contains("The queue is empty") || $0.text.hasPrefix("Queue:"))
-                    }
+                real.privmsg("sbdesk", "!queue")
+                let queue = try await real.expect("queue") {
+                    $0.nick == "sbdesk" && ($0.text.contains("The queue is empty") || $0.text.hasPrefix("Queue:"))
                 }
                 #expect(queue.params.first == "anna_b")
 
                 // A customer logged in to an account linked to a contract needs no number and no PIN.
-                let recognised = try await customer.run { client in
-                    client.privmsg("sbdesk", "hello, the radar backup of our fleet office fails")
-                    return try client.expectMessage(from: "sbdesk", containing: "recognised you by your chat account")
-                }
+                customer.privmsg("sbdesk", "hello, the radar backup of our fleet office fails")
+                let recognised = try await customer.expectMessage(from: "sbdesk", containing: "recognised you by your chat account")
                 #expect(recognised.text.contains("Flensburg Reederei GmbH"))
                 await gateway.stop()
             } catch {

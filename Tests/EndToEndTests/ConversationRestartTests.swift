@@ -7,15 +7,15 @@ import TestSupport
 extension SupportDeskTests {
     @Test func aCustomerBetweenThePINAndTheDescriptionGoesOnAfterTheGatewayIsKilled() async throws {
         try await withDesk { server, gateway in
-            let anna = try IRCTestClient(port: server.port, nick: "anna")
-            try anna.join("#agents")
-            let customer = try IRCTestClient(port: server.port, nick: "werft")
-            try say(customer, "Hello, customer number 20001", expecting: "PIN")
+            let anna = try await IRCTestClient(port: server.port, nick: "anna")
+            try await anna.join("#agents")
+            let customer = try await IRCTestClient(port: server.port, nick: "werft")
+            try await say(customer, "Hello, customer number 20001", expecting: "PIN")
             customer.privmsg("switchboard", "4711")
             // The confirmation and the next question share a line where they fit.
-            let confirmed = try customer.expectMessage(from: "switchboard", containing: "contract is confirmed")
+            let confirmed = try await customer.expectMessage(from: "switchboard", containing: "contract is confirmed")
             if !confirmed.text.contains("Please describe your problem") {
-                _ = try customer.expectMessage(from: "switchboard", containing: "Please describe your problem")
+                _ = try await customer.expectMessage(from: "switchboard", containing: "Please describe your problem")
             }
 
             // The customer has been told the next question, so what they
@@ -25,18 +25,18 @@ extension SupportDeskTests {
             try await gateway.restart()
 
             customer.privmsg("switchboard", "The VPN to the shipyard has been down since this morning")
-            let next = try customer.expect("suggestions or severity question", timeout: .seconds(20)) {
+            let next = try await customer.expect("suggestions or severity question", timeout: .seconds(20)) {
                 $0.nick == "switchboard" && ($0.text.contains("Does one of them solve") || $0.text.contains("How serious"))
             }
             if next.text.contains("Does one of them solve") {
-                try say(customer, "no", expecting: "How serious")
+                try await say(customer, "no", expecting: "How serious")
             }
             customer.privmsg("switchboard", "1")
-            let saved = try customer.expectMessage(from: "switchboard", containing: "is saved")
+            let saved = try await customer.expectMessage(from: "switchboard", containing: "is saved")
             let number = try ticketNumber(in: saved.text)
             #expect(saved.text.contains("P1"),
                     "a contract ticket — the PIN given before the kill still counts: \(saved.text)")
-            let page = try anna.expect("the page for the ticket") {
+            let page = try await anna.expect("the page for the ticket") {
                 $0.nick == "switchboard" && $0.params.first == "anna" && $0.text.contains("#\(number)")
             }
             #expect(page.text.contains("Kieler Werft AG"))

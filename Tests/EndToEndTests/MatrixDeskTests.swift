@@ -306,21 +306,21 @@ import TestSupport
 
     @Test func aMatrixCustomerAndAnIRCAgentWorkTheTicketAcrossNetworks() async throws {
         try await withDesk(agentsOnMatrix: false) { desk in
-            let anna = try IRCTestClient(port: desk.irc.port, nick: "anna")
+            let anna = try await IRCTestClient(port: desk.irc.port, nick: "anna")
             defer { anna.close() }
-            try anna.join("#agents")
+            try await anna.join("#agents")
             let room = try await openDirectRoom(desk)
             let (number, _) = try await openContractTicket(desk, in: room)
-            let page = try anna.expect("the page on IRC") { $0.params.first == "anna" && $0.text.contains("#\(number)") }
+            let page = try await anna.expect("the page on IRC") { $0.params.first == "anna" && $0.text.contains("#\(number)") }
             #expect(page.text.contains("P1"))
-            _ = try anna.expect("the line in #agents") { $0.params.first == "#agents" && $0.text.contains("#\(number)") }
+            _ = try await anna.expect("the line in #agents") { $0.params.first == "#agents" && $0.text.contains("#\(number)") }
             anna.privmsg("switchboard", "!take \(number)")
-            _ = try anna.expectMessage(from: "switchboard", containing: "#\(number)")
+            _ = try await anna.expectMessage(from: "switchboard", containing: "#\(number)")
             anna.privmsg("switchboard", "!reply \(number) Which error code does the client show?")
             let relayed = try await desk.customer.expectMessage(from: desk.bot, containing: "Which error code", in: room)
             #expect(relayed.event.content["body"]?.string?.contains("#\(number)") == true)
             try await desk.customer.say("It says E-4012 <b>after</b> 80 percent.", in: room)
-            let back = try anna.expectMessage(from: "switchboard", containing: "E-4012")
+            let back = try await anna.expectMessage(from: "switchboard", containing: "E-4012")
             #expect(back.text.contains("#\(number)"), "\(back.text)")
             #expect(back.params.first == "anna", "relayed privately to the assigned agent")
         }

@@ -14,9 +14,9 @@ import TestSupport
             #expect(health.status == "200")
             #expect(health.body.contains("e2e: connected"), "\(health.body)")
 
-            let customer = try IRCTestClient(port: server.port, nick: "gast")
+            let customer = try await IRCTestClient(port: server.port, nick: "gast")
             customer.privmsg("switchboard", "hello, no customer number: how do I renew my NordBox licence?")
-            _ = try customer.expectMessage(from: "switchboard", containing: "Nordlicht Systems support")
+            _ = try await customer.expectMessage(from: "switchboard", containing: "Nordlicht Systems support")
             let metrics = try await gateway.http("/metrics")
             #expect(metrics.status == "200")
             #expect(metrics.body.contains("switchboard_network_connected{network=\"e2e\"} 1"), "\(metrics.body)")
@@ -56,18 +56,18 @@ import TestSupport
             // A reload reads every file again, the KB with its vocabularies too:
             // about 1 s in a debug build, several while the whole suite runs.
             try await gateway.waitForOutput("configuration reloaded", timeout: .seconds(30))
-            let newCustomer = try IRCTestClient(port: server.port, nick: "luebeck")
+            let newCustomer = try await IRCTestClient(port: server.port, nick: "luebeck")
             newCustomer.privmsg("switchboard", "Hello, customer number 20020, our backup stopped")
-            _ = try newCustomer.expectMessage(from: "switchboard", containing: "PIN")
+            _ = try await newCustomer.expectMessage(from: "switchboard", containing: "PIN")
 
             // A broken file is refused; the running configuration stays.
             try (added + "\n{ this is not json5").write(toFile: customersFile, atomically: true, encoding: .utf8)
             gateway.send(signal: SIGHUP)
             try await gateway.waitForOutput("reload refused", timeout: .seconds(30))
             #expect(gateway.output.contains("customers.json5"), "the refusal names the file")
-            let another = try IRCTestClient(port: server.port, nick: "luebeck2")
+            let another = try await IRCTestClient(port: server.port, nick: "luebeck2")
             another.privmsg("switchboard", "Hello, customer number 20020, a second question")
-            _ = try another.expectMessage(from: "switchboard", containing: "PIN")
+            _ = try await another.expectMessage(from: "switchboard", containing: "PIN")
             await gateway.stop()
         }
     }

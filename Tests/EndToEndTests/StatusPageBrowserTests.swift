@@ -8,19 +8,19 @@ import TestSupport
 /// installed when missing, never skipped.
 @Suite(.serialized) struct StatusPageBrowserTests {
     /// Walks a contract customer to a ticket of `severity`; returns its number.
-    func openTicket(_ customer: IRCTestClient, number: String, pin: String, problem: String, severity: Int) throws -> Int {
+    func openTicket(_ customer: IRCTestClient, number: String, pin: String, problem: String, severity: Int) async throws -> Int {
         customer.privmsg("switchboard", "Hello, customer number \(number). \(problem)")
-        _ = try customer.expectMessage(from: "switchboard", containing: "PIN")
+        _ = try await customer.expectMessage(from: "switchboard", containing: "PIN")
         customer.privmsg("switchboard", pin)
-        let question = try customer.expect("KB suggestions or the severity question") {
+        let question = try await customer.expect("KB suggestions or the severity question") {
             $0.nick == "switchboard" && ($0.text.contains("Does one of them solve") || $0.text.contains("How serious"))
         }
         if question.text.contains("Does one of them solve") {
             customer.privmsg("switchboard", "no")
-            _ = try customer.expectMessage(from: "switchboard", containing: "How serious")
+            _ = try await customer.expectMessage(from: "switchboard", containing: "How serious")
         }
         customer.privmsg("switchboard", String(severity))
-        let saved = try customer.expectMessage(from: "switchboard", containing: "is saved")
+        let saved = try await customer.expectMessage(from: "switchboard", containing: "is saved")
         let match = try #require(saved.text.firstMatch(of: /#(\d+)/), "no ticket number in \(saved.text)")
         return try #require(Int(match.1))
     }
@@ -47,8 +47,8 @@ import TestSupport
                 try await proxy.waitUntilHeld(timeout: .seconds(60))
                 #expect(proxy.paths.prefix(1) == ["/"], "the page was loaded first: \(proxy.paths)")
 
-                let customer = try IRCTestClient(port: server.port, nick: "werft")
-                let number = try openTicket(customer, number: "20001", pin: "4711",
+                let customer = try await IRCTestClient(port: server.port, nick: "werft")
+                let number = try await openTicket(customer, number: "20001", pin: "4711",
                                             problem: "Our VPN to the shipyard is down", severity: 1)
                 proxy.release()
                 let dom = try await browser.value
@@ -64,8 +64,8 @@ import TestSupport
                 // A customer's description with markup: shown as text, nothing runs.
                 let hostile = "<script>alert(1)</script><img src=x onerror=alert(2)> "
                     + "<img src=y onerror=\"document.title='pwned'\">"
-                let other = try IRCTestClient(port: server.port, nick: "hafen")
-                let evil = try openTicket(other, number: "20002", pin: "2468", problem: "The portal shows " + hostile,
+                let other = try await IRCTestClient(port: server.port, nick: "hafen")
+                let evil = try await openTicket(other, number: "20002", pin: "2468", problem: "The portal shows " + hostile,
                                           severity: 2)
                 for path in ["/", "/tickets/\(evil)"] {
                     let page = try await Chromium.dumpDOM("http://127.0.0.1:\(gateway.httpPort)\(path)",
@@ -103,12 +103,12 @@ import TestSupport
             defer { for fd in idle { close(fd) } }
             do {
                 let port = gateway.httpPort
-                let anna = try IRCTestClient(port: server.port, nick: "anna")
-                try anna.join("#agents")
+                let anna = try await IRCTestClient(port: server.port, nick: "anna")
+                try await anna.join("#agents")
 
                 // On a thread of its own: its pace must not depend on the test
-                // process's cooperative pool, which this test's blocking IRC
-                // client calls (and other suites) can hold for seconds.
+                // process's cooperative pool, which other suites' work can
+                // keep busy while the whole suite runs.
                 let loris = Task.detached {
                     try await offload {
                         let fd = try LoopbackSocket.connect(port: port, timeout: 20)
@@ -125,27 +125,37 @@ import TestSupport
                 }
                 try await Task.sleep(for: .milliseconds(200))  // the slow client holds a slot first
                 let flooded = ContinuousClock.now
-                for _ in 0..<200 { idle.append(try LoopbackSocket.connect(port: port, timeout: 20)) }
+                // Connecting waits when the server's accept queue is full: not on the pool.
+                idle = try await offload {
+                    var opened: [Int32] = []
+                    do {
+                        for _ in 0..<200 { opened.append(try LoopbackSocket.connect(port: port, timeout: 20)) }
+                    } catch {
+                        for fd in opened { close(fd) }
+                        throw error
+                    }
+                    return opened
+                }
                 // Beyond the 32 held connections, a new client is told at once.
                 let refusedStart = ContinuousClock.now
-                let refused = try RawHTTPResponse.exchange(port: port, "GET", "/healthz")
+                let refused = try await RawHTTPResponse.exchange(port: port, "GET", "/healthz")
                 let refusedAfter = refusedStart.duration(to: .now)
                 #expect(refused.status == 503, "\(refused.head)")
 
-                let customer = try IRCTestClient(port: server.port, nick: "werft")
+                let customer = try await IRCTestClient(port: server.port, nick: "werft")
                 customer.privmsg("switchboard", "Hello, customer number 20001. Our VPN to the shipyard is down")
-                _ = try customer.expectMessage(from: "switchboard", containing: "PIN")
+                _ = try await customer.expectMessage(from: "switchboard", containing: "PIN")
                 customer.privmsg("switchboard", "4711")
-                let question = try customer.expect("question") {
+                let question = try await customer.expect("question") {
                     $0.nick == "switchboard" && ($0.text.contains("Does one of them solve") || $0.text.contains("How serious"))
                 }
                 if question.text.contains("Does one of them solve") {
                     customer.privmsg("switchboard", "no")
-                    _ = try customer.expectMessage(from: "switchboard", containing: "How serious")
+                    _ = try await customer.expectMessage(from: "switchboard", containing: "How serious")
                 }
                 let sent = ContinuousClock.now
                 customer.privmsg("switchboard", "1")
-                let page = try anna.expect("the page by private message") {
+                let page = try await anna.expect("the page by private message") {
                     $0.command == "PRIVMSG" && $0.nick == "switchboard" && $0.params.first == "anna"
                 }
                 let pageLatency = sent.duration(to: page.receivedAt)
@@ -155,7 +165,7 @@ import TestSupport
                 var status = 0
                 var recovered = Duration.zero
                 while flooded.duration(to: .now) < .seconds(20) {
-                    status = (try? RawHTTPResponse.exchange(port: port, "GET", "/live"))?.status ?? 0
+                    status = (try? await RawHTTPResponse.exchange(port: port, "GET", "/live"))?.status ?? 0
                     if status == 200 {
                         recovered = flooded.duration(to: .now)
                         break
@@ -165,7 +175,7 @@ import TestSupport
                 #expect(status == 200, "the status page answers again after the idle connections were cut")
                 var big = RawHTTPResponse.placeholder(status: 503)
                 for _ in 0..<50 where big.status == 503 {  // the last idle connections are being cut
-                    big = try RawHTTPResponse.exchange(port: port, "GET", "/",
+                    big = try await RawHTTPResponse.exchange(port: port, "GET", "/",
                                                        headers: ["X-Filler: " + String(repeating: "a", count: 20_000)])
                     if big.status == 503 { try await Task.sleep(for: .milliseconds(100)) }
                 }
@@ -191,22 +201,22 @@ import TestSupport
             do {
                 let port = gateway.httpPort
                 let csp = "default-src 'none'; script-src 'self'"
-                let none = try RawHTTPResponse.exchange(port: port, "GET", "/")
+                let none = try await RawHTTPResponse.exchange(port: port, "GET", "/")
                 #expect(none.status == 401 && none.body.contains("name=\"token\""), "the login form: \(none.head)")
-                let wrong = try RawHTTPResponse.exchange(port: port, "GET", "/", headers: ["Authorization: Bearer nope"])
+                let wrong = try await RawHTTPResponse.exchange(port: port, "GET", "/", headers: ["Authorization: Bearer nope"])
                 #expect(wrong.status == 401)
-                #expect(try RawHTTPResponse.exchange(port: port, "GET", "/metrics",
+                #expect(try await RawHTTPResponse.exchange(port: port, "GET", "/metrics",
                                                      headers: ["Authorization: Bearer \(token)x"]).status == 401)
-                let right = try RawHTTPResponse.exchange(port: port, "GET", "/", headers: ["Authorization: Bearer \(token)"])
+                let right = try await RawHTTPResponse.exchange(port: port, "GET", "/", headers: ["Authorization: Bearer \(token)"])
                 #expect(right.status == 200 && right.body.contains("id=\"live\""))
                 #expect(right.header("Content-Security-Policy")?.hasPrefix(csp) == true, "\(right.head)")
                 #expect(right.header("X-Content-Type-Options") == "nosniff")
                 #expect(!right.body.contains(token), "the token never appears")
 
-                let failed = try RawHTTPResponse.exchange(port: port, "POST", "/login",
+                let failed = try await RawHTTPResponse.exchange(port: port, "POST", "/login",
                     headers: ["Content-Type: application/x-www-form-urlencoded"], body: "token=guess")
                 #expect(failed.status == 401 && failed.header("Set-Cookie") == nil)
-                let login = try RawHTTPResponse.exchange(port: port, "POST", "/login",
+                let login = try await RawHTTPResponse.exchange(port: port, "POST", "/login",
                     headers: ["Content-Type: application/x-www-form-urlencoded"],
                     body: "token=" + (token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? token))
                 #expect(login.status == 303 && login.header("Location") == "/")
@@ -214,9 +224,9 @@ import TestSupport
                 #expect(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "\(cookie)")
                 #expect(!cookie.contains(token), "the cookie holds a session, not the token")
                 let session = String(cookie.prefix { $0 != ";" })
-                let withCookie = try RawHTTPResponse.exchange(port: port, "GET", "/live", headers: ["Cookie: \(session)"])
+                let withCookie = try await RawHTTPResponse.exchange(port: port, "GET", "/live", headers: ["Cookie: \(session)"])
                 #expect(withCookie.status == 200 && withCookie.body.contains("No open tickets."))
-                #expect(try RawHTTPResponse.exchange(port: port, "GET", "/live",
+                #expect(try await RawHTTPResponse.exchange(port: port, "GET", "/live",
                                                      headers: ["Cookie: switchboard_session=forged"]).status == 401)
 
                 // The browser without a session sees the login form, and no data.

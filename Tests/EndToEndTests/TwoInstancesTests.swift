@@ -46,19 +46,19 @@ import TestSupport
     /// uses, and says its last line again when the bot does not answer
     /// within 6 s (the bot was killed, or is just taking over); it is done
     /// when the bot names its ticket. `botNick`: whom to write to.
-    static func customer(port: UInt16, nick: String, index: Int, botNick: @Sendable () -> String) -> Record.Customer {
+    static func customer(port: UInt16, nick: String, index: Int, botNick: @Sendable () -> String) async -> Record.Customer {
         let started = ContinuousClock.now
         var result = Record.Customer(nick: nick, started: started, ended: started, ticket: nil, resends: 0, failure: nil)
         let (number, pin) = index % 2 == 0 ? ("20001", "4711") : ("20002", "2468")
         do {
-            let client = try IRCTestClient(port: port, nick: nick)
+            let client = try await IRCTestClient(port: port, nick: nick)
             defer { client.close() }
             var last = "Hello, customer number \(number). The crane controller in dock \(index) stopped."
             client.privmsg(botNick(), last)
             while result.ticket == nil {
                 let line: TestLine
                 do {
-                    line = try client.expect("a line from the bot", timeout: .seconds(6)) {
+                    line = try await client.expect("a line from the bot", timeout: .seconds(6)) {
                         ($0.command == "PRIVMSG" || $0.command == "NOTICE") && $0.nick.hasPrefix("switchboard")
                     }
                 } catch {
@@ -93,7 +93,7 @@ import TestSupport
                 }
                 if let answer {
                     last = answer
-                    Thread.sleep(forTimeInterval: 0.4)  // a person types: conversations last over a kill
+                    try? await Task.sleep(for: .milliseconds(400))  // a person types: conversations last over a kill
                     client.privmsg(botNick(), answer)
                 }
             }
@@ -106,14 +106,14 @@ import TestSupport
 
     /// The on-duty agent `anna` in `#agents`, recording every page line
     /// (private, or in the channel naming her) until `record.agentStop`.
-    static func agent(port: UInt16, record: Record) {
+    static func agent(port: UInt16, record: Record) async {
         do {
-            let anna = try IRCTestClient(port: port, nick: "anna")
+            let anna = try await IRCTestClient(port: port, nick: "anna")
             defer { anna.close() }
-            try anna.join("#agents")
+            try await anna.join("#agents")
             record.agentReady.store(true, ordering: .sequentiallyConsistent)
             while !record.agentStop.load(ordering: .sequentiallyConsistent) {
-                for line in anna.drain(for: .milliseconds(300))
+                for line in await anna.drain(for: .milliseconds(300))
                 where line.command == "PRIVMSG" && line.nick.hasPrefix("switchboard") {
                     guard line.text.contains("P1") || line.text.contains("P2"),
                           let ticket = ticketNumber(in: line.text) else { continue }
@@ -125,14 +125,6 @@ import TestSupport
         } catch {
             record.agentFailure.withLock { $0 = "\(error)" }
         }
-    }
-
-    /// Runs `body` on a thread of its own (the test clients block).
-    static func thread(_ name: String, _ body: @escaping @Sendable () -> Void) -> Thread {
-        let thread = Thread(block: body)
-        thread.name = name
-        thread.start()
-        return thread
     }
 
     static func median(_ values: [Double]) -> Double {
@@ -156,10 +148,10 @@ import TestSupport
         }
     }
 
-    /// Starts the agent anna on a thread of her own and returns once she is
+    /// Starts the agent anna in a task of her own and returns once she is
     /// on the network (or failed).
-    static func startAgent(port: UInt16, record: Record) async throws -> Thread {
-        let agent = thread("anna") { Self.agent(port: port, record: record) }
+    static func startAgent(port: UInt16, record: Record) async throws -> Task<Void, Never> {
+        let agent = Task { await Self.agent(port: port, record: record) }
         while !record.agentReady.load(ordering: .sequentiallyConsistent) && record.agentFailure.withLock({ $0 }) == nil {
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -168,12 +160,12 @@ import TestSupport
 
     /// A contract customer who has given the PIN and is asked the severity
     /// (or the KB question): one answer away from a ticket.
-    static func customerOneAnswerFromATicket(port: UInt16) throws -> IRCTestClient {
-        let late = try IRCTestClient(port: port, nick: "late")
+    static func customerOneAnswerFromATicket(port: UInt16) async throws -> IRCTestClient {
+        let late = try await IRCTestClient(port: port, nick: "late")
         late.privmsg("switchboard", "Hello, customer number 20002. The crane controller in dock 9 stopped.")
-        _ = try late.expectMessage(from: "switchboard", containing: "contract PIN")
+        _ = try await late.expectMessage(from: "switchboard", containing: "contract PIN")
         late.privmsg("switchboard", "2468")
-        _ = try late.expect("the severity or KB question") {
+        _ = try await late.expect("the severity or KB question") {
             $0.nick == "switchboard" && ($0.text.contains("How serious") || $0.text.contains("Does one of them"))
         }
         return late
@@ -218,17 +210,18 @@ import TestSupport
         try await NgircdServer.with { server in
             let (a, b) = try await Self.startPair(port: server.port, databaseURL: databaseURL)
             let record = Record()
-            var threads: [Thread] = [try await Self.startAgent(port: server.port, record: record)]
-            for line in 0..<2 {
-                threads.append(Self.thread("customers-\(line)") {
+            let agent = try await Self.startAgent(port: server.port, record: record)
+            let lines = (0..<2).map { line in
+                Task {
                     var index = line
                     while !record.stop.load(ordering: .sequentiallyConsistent) {
-                        let done = Self.customer(port: server.port, nick: "c\(index)", index: index, botNick: { "switchboard" })
+                        let done = await Self.customer(port: server.port, nick: "c\(index)", index: index,
+                                                       botNick: { "switchboard" })
                         record.customers.withLock { $0.append(done) }
                         index += 2
-                        Thread.sleep(forTimeInterval: 0.3)  // a new customer every moment, not a flood
+                        try? await Task.sleep(for: .milliseconds(300))  // a new customer every moment, not a flood
                     }
-                })
+                }
             }
 
             // `at`: just before the SIGKILL; `died`: once the process was reaped.
@@ -266,10 +259,10 @@ import TestSupport
                 }
                 // Let the last customers finish, then what is due go out.
                 record.stop.store(true, ordering: .sequentiallyConsistent)
-                while threads.dropFirst().contains(where: { !$0.isFinished }) { try await Task.sleep(for: .milliseconds(100)) }
+                for line in lines { await line.value }
                 try await Task.sleep(for: .seconds(2))
                 record.agentStop.store(true, ordering: .sequentiallyConsistent)
-                while !threads[0].isFinished { try await Task.sleep(for: .milliseconds(50)) }
+                await agent.value
             } catch {
                 record.stop.store(true, ordering: .sequentiallyConsistent)
                 record.agentStop.store(true, ordering: .sequentiallyConsistent)
@@ -364,12 +357,12 @@ import TestSupport
             let record = Record()
             do {
                 let agent = try await Self.startAgent(port: server.port, record: record)
-                let first = Self.customer(port: server.port, nick: "before", index: 0, botNick: { "switchboard" })
+                let first = await Self.customer(port: server.port, nick: "before", index: 0, botNick: { "switchboard" })
                 #expect(first.ticket != nil, "\(first.failure ?? "")")
 
                 // A customer is one answer from a ticket when a stops.
                 let pid = try #require(a.processIdentifier)
-                let late = try Self.customerOneAnswerFromATicket(port: server.port)
+                let late = try await Self.customerOneAnswerFromATicket(port: server.port)
                 let stoppedAt = ContinuousClock.now
                 Glibc.kill(pid, SIGSTOP)
                 late.privmsg("switchboard", "no")  // waits in a's socket
@@ -380,7 +373,7 @@ import TestSupport
                 try await b.waitForOutput("channel=#agents", timeout: .seconds(20))
                 // a still holds the nick on the server: b took another.
                 let bNick = try #require(b.output.firstMatch(of: /registered.* nick=([^ \n]+)/).map { String($0.1) })
-                let during = Self.customer(port: server.port, nick: "during", index: 2, botNick: { bNick })
+                let during = await Self.customer(port: server.port, nick: "during", index: 2, botNick: { bNick })
                 #expect(during.ticket != nil, "a customer is served by b: \(during.failure ?? "")")
 
                 Glibc.kill(pid, SIGCONT)
@@ -389,12 +382,12 @@ import TestSupport
                 #expect(a.output.contains("lost the lease"), "\(a.output.suffix(2000))")
                 try await Task.sleep(for: .seconds(3))  // b's outbox poll picks up what a may have written
                 record.agentStop.store(true, ordering: .sequentiallyConsistent)
-                while !agent.isFinished { try await Task.sleep(for: .milliseconds(50)) }
+                await agent.value
 
                 // What a did with the lines waiting in its socket when it woke:
                 // a ticket it may have committed is paged by b (its poll of the
                 // shared outbox), never by a, whose claim the store refuses.
-                let lateTicket = late.drain(for: .milliseconds(200)).first { $0.text.contains("is saved") }
+                let lateTicket = await late.drain(for: .milliseconds(200)).first { $0.text.contains("is saved") }
                     .flatMap { Self.ticketNumber(in: $0.text) }
                 let pages = record.pages.withLock { $0 }
                 for (key, copies) in Dictionary(grouping: pages, by: { "\($0.ticket)-\($0.direct)" }) {
@@ -441,11 +434,11 @@ import TestSupport
             let record = Record()
             do {
                 let agent = try await Self.startAgent(port: server.port, record: record)
-                let first = Self.customer(port: server.port, nick: "before", index: 0, botNick: { "switchboard" })
+                let first = await Self.customer(port: server.port, nick: "before", index: 0, botNick: { "switchboard" })
                 #expect(first.ticket != nil, "\(first.failure ?? "")")
 
                 // A customer is one answer from a ticket when the partition starts.
-                let late = try Self.customerOneAnswerFromATicket(port: server.port)
+                let late = try await Self.customerOneAnswerFromATicket(port: server.port)
                 let cutAt = ContinuousClock.now
                 proxy.pause()
                 late.privmsg("switchboard", "no")
@@ -459,17 +452,17 @@ import TestSupport
                 let takeover = cutAt.duration(to: .now)
                 try await b.waitForOutput("channel=#agents", timeout: .seconds(20))
                 let bNick = try #require(b.output.firstMatch(of: /registered.* nick=([^ \n]+)/).map { String($0.1) })
-                let during = Self.customer(port: server.port, nick: "during", index: 2, botNick: { bNick })
+                let during = await Self.customer(port: server.port, nick: "during", index: 2, botNick: { bNick })
                 #expect(during.ticket != nil, "a customer is served by b: \(during.failure ?? "")")
                 // The late customer was never told a number: a could not commit.
-                let told = late.drain(for: .milliseconds(200)).filter { $0.text.contains("is saved") }
+                let told = await late.drain(for: .milliseconds(200)).filter { $0.text.contains("is saved") }
                 #expect(told.isEmpty, "\(told)")
                 late.close()
 
                 proxy.resume()
                 try await Task.sleep(for: .seconds(2))
                 record.agentStop.store(true, ordering: .sequentiallyConsistent)
-                while !agent.isFinished { try await Task.sleep(for: .milliseconds(50)) }
+                await agent.value
                 let pages = record.pages.withLock { $0 }
                 for (key, copies) in Dictionary(grouping: pages, by: { "\($0.ticket)-\($0.direct)" }) {
                     #expect(copies.count == 1, "page \(key) sent \(copies.count) times: \(copies)")

@@ -272,7 +272,7 @@ final class CommandFixture: Sendable {
         let taken = try Listener.bind(host: "127.0.0.1", port: 0)
         defer { taken.close() }
         let fixture = try CommandFixture(ircPort: try FreePort.next(), httpPort: taken.port)
-        let loaded = try LoadedConfiguration.load(from: URL(fileURLWithPath: fixture.configPath))
+        let loaded = try await offload { try LoadedConfiguration.load(from: URL(fileURLWithPath: fixture.configPath)) }
         let service = try GatewayService(loaded: loaded, clock: ManualClock(), logger: .disabled)
         #expect(try await service.store.desk.openTickets().isEmpty)
         let (signals, _) = AsyncStream<ProcessSignal>.makeStream()
@@ -285,7 +285,7 @@ final class CommandFixture: Sendable {
     @Test func aReloadMovesTheKBToTheFolderTheDefinitionNowNames() async throws {
         let fixture = try CommandFixture(ircPort: try FreePort.next(), httpPort: try FreePort.next())
         let logs = MemoryLogSink()
-        let loaded = try LoadedConfiguration.load(from: URL(fileURLWithPath: fixture.configPath))
+        let loaded = try await offload { try LoadedConfiguration.load(from: URL(fileURLWithPath: fixture.configPath)) }
         let service = try GatewayService(loaded: loaded, clock: ManualClock(), logger: Logger(sink: logs))
         #expect(service.knowledgeBase.current.count == loaded.articleCount)
         #expect(service.knowledgeBase.current.search("fluxmeter", limit: 3).isEmpty)

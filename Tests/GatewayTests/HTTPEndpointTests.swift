@@ -5,14 +5,6 @@ import Testing
 import Transport
 
 @Suite struct HTTPEndpointTests {
-    /// Limits for tests about what the server answers, not when it gives
-    /// up: while the whole suite runs on two cores, a test's tasks were seen
-    /// to wait ~55 s for a thread, and the default 5 s request deadline then
-    /// closed connections whose request had arrived in time (an empty reply).
-    /// The deadlines themselves are tested with an injected clock elsewhere.
-    static let patientLimits = HTTPServerLimits(requestTimeout: .seconds(300), idleTimeout: .seconds(300),
-                                                writeTimeout: .seconds(300))
-
     func request(_ port: UInt16, _ text: String) async throws -> String {
         let connection = try await Connection.connect(host: "127.0.0.1", port: port, logger: .disabled)
         defer { connection.close() }
@@ -27,7 +19,7 @@ import Transport
     }
 
     @Test func answersKnownPathsAndRefusesTheRest() async throws {
-        let endpoint = try HTTPEndpoint(host: "127.0.0.1", port: 0, limits: Self.patientLimits, logger: .disabled) { path in
+        let endpoint = try HTTPEndpoint(host: "127.0.0.1", port: 0, logger: .disabled) { path in
             path == "/healthz" ? .init(body: "ok\n") : nil
         }
         let server = Task { await endpoint.run() }

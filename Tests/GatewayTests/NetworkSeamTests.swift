@@ -34,16 +34,17 @@ final class StatusNetwork: ChatNetwork {
 
 @Suite struct NetworkSeamTests {
     /// A gateway configuration written to a fresh folder (the end-to-end
-    /// fixture's files), loaded.
-    static func configuration() throws -> (LoadedConfiguration, folder: String) {
+    /// fixture's files), loaded — off the cooperative pool: loading builds
+    /// the KB index with the installed dictionary.
+    static func configuration() async throws -> (LoadedConfiguration, folder: String) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("seam-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let path = try GatewayProcess.writeConfiguration(directory: folder, network: .init(port: 6667), httpPort: 9464)
-        return (try LoadedConfiguration.load(from: URL(fileURLWithPath: path)), folder)
+        return (try await offload { try LoadedConfiguration.load(from: URL(fileURLWithPath: path)) }, folder)
     }
 
     @Test func healthAndMetricsGoThroughTheProtocol() async throws {
-        let (loaded, folder) = try Self.configuration()
+        let (loaded, folder) = try await Self.configuration()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let fake = StatusNetwork(name: "e2e", status: ChatNetworkStatus(.connecting, detail: "registering"),
                                  backlog: ChatBacklog(queuedTexts: 3, oldestWait: .milliseconds(2500)))
@@ -80,7 +81,7 @@ final class StatusNetwork: ChatNetwork {
         #expect(!after.contains("switchboard_send_queue_oldest_seconds"), "no wait is told when nothing waits")
     }
 
-    @Test func theConsoleKeepsItsOwnStoreAndRefusesTheGateways() throws {
+    @Test func theConsoleKeepsItsOwnStoreAndRefusesTheGateways() async throws {
         let gateway = URL(fileURLWithPath: "/srv/switchboard/var/switchboard.sqlite")
         let own = try ConsoleCommand.consoleStore(gatewayStore: gateway, requested: nil)
         #expect(own.path == "/srv/switchboard/var/switchboard.console.sqlite")
@@ -95,8 +96,8 @@ final class StatusNetwork: ChatNetwork {
         #expect(try ConsoleCommand.consoleStore(gatewayStore: gateway, requested: other) == other)
     }
 
-    @Test func theConsoleTakesTheAgentsChannelAndLanguageFromTheConfiguration() throws {
-        let (loaded, folder) = try Self.configuration()
+    @Test func theConsoleTakesTheAgentsChannelAndLanguageFromTheConfiguration() async throws {
+        let (loaded, folder) = try await Self.configuration()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let named = ConsoleCommand.consoleSettings(network: "e2e", configured: loaded.gateway.networks, trustsAgentIDs: true)
         #expect(named.agentsChannel == "#agents" && named.language == "en" && named.trustsAgentIDs)
@@ -105,15 +106,15 @@ final class StatusNetwork: ChatNetwork {
         #expect(console.name == "console" && console.language == "en" && console.agentsChannel == "#agents")
     }
 
-    @Test func anAgentMaskTheIRCRuleRefusesNamesFileLineAndField() throws {
-        let (_, folder) = try Self.configuration()
+    @Test func anAgentMaskTheIRCRuleRefusesNamesFileLineAndField() async throws {
+        let (_, folder) = try await Self.configuration()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let agents = folder + "/desk/agents.json5"
         let text = try String(contentsOfFile: agents, encoding: .utf8)
             .replacingOccurrences(of: "masks: [\"ben!*@127.0.0.1\"]", with: "masks: [\"ben!*@*\"]")
         try text.write(toFile: agents, atomically: true, encoding: .utf8)
         do {
-            _ = try LoadedConfiguration.load(from: URL(fileURLWithPath: folder + "/switchboard.json5"))
+            _ = try await offload { try LoadedConfiguration.load(from: URL(fileURLWithPath: folder + "/switchboard.json5")) }
             Issue.record("a mask that matches any host was accepted")
         } catch let problems as ConfigurationProblems {
             #expect(problems.problems.count == 1)

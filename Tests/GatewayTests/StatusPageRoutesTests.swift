@@ -9,7 +9,7 @@ import Testing
 /// (tickets, roster overrides made at run time, counters) is what the page shows.
 @Suite struct StatusPageRoutesTests {
     @Test func thePageShowsTheStoresTicketsOverridesAndCounters() async throws {
-        let (loaded, folder) = try NetworkSeamTests.configuration()
+        let (loaded, folder) = try await NetworkSeamTests.configuration()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let now = Date(timeIntervalSince1970: 1_796_000_000)  // 2026-11-29 10:53 Berlin
         let store = try SQLiteDeskStore(path: folder + "/status.sqlite", logger: .disabled, now: now)

@@ -24,12 +24,13 @@ struct AccountsNetworkTests {
             try await network.registerAccounts([("sbbot", "bot-pass-1"), ("alice", "alice-pass-1"), ("bob", "bob-pass-1")])
             let caps = ["account-tag", "extended-join", "server-time"]
             // alice is in #help before the bot (only WHOX can tell the bot her account).
-            async let aliceUser = TestUser.connect(port: network.port, nick: "alice", caps: caps,
-                                                   sasl: ("alice", "alice-pass-1"))
-            async let bobUser = TestUser.connect(port: network.port, nick: "bob", caps: caps, sasl: ("bob", "bob-pass-1"))
-            async let carolUser = TestUser.connect(port: network.port, nick: "carol", caps: caps)
+            async let aliceUser = IRCTestClient(port: network.port, nick: "alice", caps: caps,
+                                                sasl: ("alice", "alice-pass-1"), timeout: .seconds(15))
+            async let bobUser = IRCTestClient(port: network.port, nick: "bob", caps: caps, sasl: ("bob", "bob-pass-1"),
+                                              timeout: .seconds(15))
+            async let carolUser = IRCTestClient(port: network.port, nick: "carol", caps: caps, timeout: .seconds(15))
             let (alice, bob, carol) = try await (aliceUser, bobUser, carolUser)
-            try await alice.run { try $0.join("#help") }
+            try await alice.join("#help")
 
             let client = IRCClient(configuration: Self.configuration(network, nick: "sbbot", account: "sbbot",
                                                                     password: "bot-pass-1"),
@@ -44,17 +45,17 @@ struct AccountsNetworkTests {
             #expect(await client.ownAccount == "sbbot")
 
             // bob and carol join after the bot: extended-join says who is logged in.
-            try await bob.run { try $0.join("#help") }
+            try await bob.join("#help")
             try await log.wait("bob's account from extended-join") { $0 == .accountChanged(nick: "bob", account: "bob") }
-            try await carol.run { try $0.join("#help") }
+            try await carol.join("#help")
             try await log.wait("carol's join: not logged in") { $0 == .accountChanged(nick: "carol", account: nil) }
             #expect(await client.account(of: "bob") == "bob")
             #expect(await client.accountState(of: "carol") == .loggedOut)
             #expect(await client.account(of: "carol") == nil)
 
             // Private messages: the account tag of the message itself.
-            try await alice.run { $0.privmsg("sbbot", "hello from alice") }
-            try await carol.run { $0.privmsg("sbbot", "I am alice, honestly") }
+            alice.privmsg("sbbot", "hello from alice")
+            carol.privmsg("sbbot", "I am alice, honestly")
             let fromAlice = try await log.wait("alice's message") {
                 if case .message(let m) = $0 { m.senderNick == "alice" } else { false }
             }
@@ -67,7 +68,7 @@ struct AccountsNetworkTests {
 
             // And the bot's own lines reach them.
             try await client.send("Hello alice", to: "alice", id: 1)
-            try await alice.run { try $0.expectMessage(from: "sbbot", containing: "Hello alice") }
+            try await alice.expectMessage(from: "sbbot", containing: "Hello alice")
             await client.shutdown(quitMessage: "done", drainFor: .seconds(2))
             try await run.value
         }

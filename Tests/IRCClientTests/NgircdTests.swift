@@ -55,16 +55,16 @@ struct NgircdTests {
         let log = EventLog(client.events)
         let run = Task { try await client.run() }
         do {
-            let alice = try await TestUser.connect(port: server.port, nick: "alice")
-            try await alice.run { try $0.join("#help") }
+            let alice = try await IRCTestClient(port: server.port, nick: "alice", timeout: .seconds(15))
+            try await alice.join("#help")
             try await log.wait("joined #help", timeout: Self.joinTimeout) { $0 == .joined(channel: "#help") }
-            _ = try await alice.run { try $0.expect("switchboard's JOIN") { $0.command == "JOIN" && $0.nick == "switchboard" } }
+            _ = try await alice.expect("switchboard's JOIN") { $0.command == "JOIN" && $0.nick == "switchboard" }
 
             try await client.send("Hello alice, ticket #1 is open.", to: "alice", priority: .urgent, id: 1)
-            try await alice.run { try $0.expectMessage(from: "switchboard", containing: "ticket #1 is open") }
+            try await alice.expectMessage(from: "switchboard", containing: "ticket #1 is open")
             try await log.wait("delivery of 1") { if case .delivered(1, _) = $0 { true } else { false } }
 
-            try await alice.run { $0.privmsg("switchboard", "\u{2}hi\u{2} bot") }
+            alice.privmsg("switchboard", "\u{2}hi\u{2} bot")
             let event = try await log.wait("alice's message") { if case .message = $0 { true } else { false } }
             guard case .message(let message) = event else { return }
             #expect(message.senderNick == "alice" && message.plainText == "hi bot" && message.isPrivate)
@@ -76,13 +76,13 @@ struct NgircdTests {
             try await log.wait("disconnected") { if case .disconnected = $0 { true } else { false } }
             try await client.send("Queued during the outage.", to: "#help", id: 2)
             try await server.restart()
-            let bob = try await TestUser.connect(port: server.port, nick: "bob")
-            try await bob.run { try $0.join("#help") }
+            let bob = try await IRCTestClient(port: server.port, nick: "bob", timeout: .seconds(15))
+            try await bob.join("#help")
             await gate.open()
 
             try await log.wait("registered again", timeout: Self.joinTimeout) { if case .registered = $0 { true } else { false } }
             try await log.wait("rejoined #help", timeout: Self.joinTimeout) { $0 == .joined(channel: "#help") }
-            let line = try await bob.run { try $0.expectMessage(from: "switchboard", containing: "Queued during the outage") }
+            let line = try await bob.expectMessage(from: "switchboard", containing: "Queued during the outage")
             #expect(line.params.first == "#help")
             try await log.wait("delivery of 2") { if case .delivered(2, _) = $0 { true } else { false } }
             #expect(await client.isConnected)
@@ -102,8 +102,8 @@ struct NgircdTests {
     @Test("Measured: a page queued behind 200 KB lines (fast setting, through ngIRCd) goes out next")
     func pageBehindBulkThroughServer() async throws {
         try await NgircdServer.with { server in
-            async let customerUser = TestUser.connect(port: server.port, nick: "customer")
-            async let agentUser = TestUser.connect(port: server.port, nick: "agent")
+            async let customerUser = IRCTestClient(port: server.port, nick: "customer", timeout: .seconds(15))
+            async let agentUser = IRCTestClient(port: server.port, nick: "agent", timeout: .seconds(15))
             let (customer, agent) = try await (customerUser, agentUser)
             let client = IRCClient(configuration: Self.configuration(server), clock: SystemClock())
             let log = EventLog(client.events)
@@ -120,10 +120,8 @@ struct NgircdTests {
             try await client.send("PAGE #42 P1 VPN down at ACME", to: "agent", priority: .urgent, id: 42)
             let delivered = try await log.wait("page written") { if case .delivered(42, _) = $0 { true } else { false } }
             guard case .delivered(_, let writtenAt) = delivered else { return }
-            let page = try await agent.run { try $0.expectMessage(from: "switchboard", containing: "PAGE #42") }
-            _ = try await customer.run { customer in
-                try (0..<200).map { i in try customer.expectMessage(from: "switchboard", containing: "line \(i):") }
-            }
+            let page = try await agent.expectMessage(from: "switchboard", containing: "PAGE #42")
+            for i in 0..<200 { try await customer.expectMessage(from: "switchboard", containing: "line \(i):") }
             let hold = writtenAt.timeIntervalSince(pageSentAt)
             let arrival = pageSentInstant.duration(to: page.receivedAt)
             print("measured: page queued behind \(queuedBehind) of 200 KB texts (fast setting, ngIRCd): held in the "
@@ -137,15 +135,15 @@ struct NgircdTests {
     @Test("Nick taken on a real server: registers as the alternative, regains the nick when its holder quits")
     func nickCollisionAndRegain() async throws {
         try await NgircdServer.with { server in
-            let holder = try await TestUser.connect(port: server.port, nick: "switchboard")
-            try await holder.run { try $0.join("#help") }
+            let holder = try await IRCTestClient(port: server.port, nick: "switchboard", timeout: .seconds(15))
+            try await holder.join("#help")
             let client = IRCClient(configuration: Self.configuration(server), clock: SystemClock())
             let log = EventLog(client.events)
             let run = Task { try await client.run() }
             defer { run.cancel() }
             try await log.wait("registered") { $0 == .registered(nick: "switchboard_") }
             try await log.wait("joined") { $0 == .joined(channel: "#help") }
-            try await holder.run { $0.close() }
+            holder.close()
             try await log.wait("nick regained") { $0 == .nickChanged(old: "switchboard_", new: "switchboard", isSelf: true) }
             #expect(await client.currentNick == "switchboard")
         }

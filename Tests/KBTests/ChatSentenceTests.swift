@@ -1,5 +1,6 @@
 import Config
 import Foundation
+import TestSupport
 import Testing
 @testable import KB
 
@@ -7,7 +8,7 @@ import Testing
 /// base lacks must not be "corrected" into its words, a long message must
 /// not lose its answer for naming more than its topic, and translated
 /// articles are ordered by the customer's language.
-@Suite("Chat sentences: common words, long messages, translated pairs")
+@Suite("Chat sentences: common words, long messages, translated pairs", .awaiting { try await SampleKB.ready.value() })
 struct ChatSentenceTests {
     /// A small KB: call forwarding, a policy article with "erlauben" (stem
     /// "erlaub", one typo from "Urlaub"), and unrelated articles that make

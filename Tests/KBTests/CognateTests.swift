@@ -1,12 +1,13 @@
 import Config
 import Foundation
+import TestSupport
 import Testing
 @testable import KB
 
 /// Issue 11, cross-language: technical cognates meet across German and
 /// English by spelling when the vocabulary does not pair them, and words
 /// that only look alike do not.
-@Suite("Cognates across German and English")
+@Suite("Cognates across German and English", .awaiting { try await SampleKB.ready.value() })
 struct CognateTests {
     /// Whether the German word and the English word share a cognate key.
     static func cognate(_ german: String, _ english: String) -> Bool {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import KB
 
@@ -11,9 +12,10 @@ enum EvaluationSet {
         try KBEvaluationSet(contentsOf: file)
     }
 
-    /// The set run through the shipped KB at the bots' threshold, once for all tests.
-    static let atBotsThreshold: Result<KBEvaluation, KBEvaluationError> = loaded.map {
-        KBEvaluation($0, on: SampleKB.kb, threshold: 0.6)
+    /// The set run through the shipped KB at the bots' threshold, once for
+    /// all tests, off the cooperative pool (``SharedFixture``).
+    static let atBotsThreshold = SharedFixture("kb.NordBox") {
+        KBEvaluation(try loaded.get(), on: SampleKB.kb, threshold: 0.6)
     }
 }
 
@@ -31,9 +33,9 @@ struct EvaluationTests {
     let set: KBEvaluationSet
     let evaluation: KBEvaluation
 
-    init() throws {
+    init() async throws {
         set = try EvaluationSet.loaded.get()
-        evaluation = try EvaluationSet.atBotsThreshold.get()
+        evaluation = try await EvaluationSet.atBotsThreshold.value()
     }
 
     @Test("The set is large, in both languages, with many messages the KB cannot answer")
@@ -104,9 +106,11 @@ struct EvaluationTests {
     }
 
     @Test("A stricter threshold trades recall for fewer offers")
-    func thresholdTradeOff() {
-        let strict = KBEvaluation(set, on: SampleKB.kb, threshold: 0.8).metrics()
-        let lenient = KBEvaluation(set, on: SampleKB.kb, threshold: 0.4).metrics()
+    func thresholdTradeOff() async throws {
+        let (strict, lenient) = try await offload { [set] in
+            (KBEvaluation(set, on: SampleKB.kb, threshold: 0.8).metrics(),
+             KBEvaluation(set, on: SampleKB.kb, threshold: 0.4).metrics())
+        }
         let chosen = evaluation.metrics()
         #expect(strict.offered < chosen.offered && chosen.offered < lenient.offered)
         #expect(strict.recall < chosen.recall && chosen.recall < lenient.recall)
@@ -127,15 +131,54 @@ struct EvaluationTests {
 }
 
 /// A labelled set folder next to NordBox's set (`kb/` and `messages.tsv`),
-/// loaded with the shipped vocabulary, and its evaluation at the bots'
-/// threshold; every article loads and every label names one of them.
-func labelledSet(_ name: String, vocabulary: Vocabulary = SampleKB.vocabulary) throws -> (KnowledgeBase, KBEvaluation) {
-    let folder = EvaluationSet.file.deletingLastPathComponent().appendingPathComponent(name)
-    let (kb, errors) = KnowledgeBase.load(from: folder.appendingPathComponent("kb"), vocabulary: vocabulary)
-    #expect(errors.isEmpty, "\(errors)")
-    let set = try KBEvaluationSet(contentsOf: folder.appendingPathComponent("messages.tsv"))
-    #expect(set.unknownIDs(in: kb).isEmpty)
-    return (kb, KBEvaluation(set, on: kb, threshold: 0.6))
+/// loaded with the shipped vocabulary (and the installed dictionary when
+/// asked), and its evaluation at the bots' threshold; every article loads
+/// and every label names one of them. Each set is loaded and evaluated
+/// once per test process, off the cooperative pool (``LabelledSets``).
+func labelledSet(_ name: String, withInstalledDictionary: Bool = false,
+                 sourceLocation: SourceLocation = #_sourceLocation) async throws -> (KnowledgeBase, KBEvaluation) {
+    let fixtures = withInstalledDictionary ? LabelledSets.withDictionary : LabelledSets.plain
+    let fixture = try #require(fixtures[name], "no labelled set \(name)", sourceLocation: sourceLocation)
+    let loaded = try await fixture.value()
+    #expect(loaded.loadErrors.isEmpty, "\(loaded.loadErrors)", sourceLocation: sourceLocation)
+    #expect(loaded.unknownLabels.isEmpty, "\(loaded.unknownLabels)", sourceLocation: sourceLocation)
+    return (loaded.kb, loaded.evaluation)
+}
+
+/// The studied sets, each loaded and evaluated at most once per test
+/// process (a second or more each; every test of a suite asks, each with a
+/// suite instance of its own), on a thread of its own.
+enum LabelledSets {
+    struct Loaded: Sendable {
+        let kb: KnowledgeBase
+        let evaluation: KBEvaluation
+        let loadErrors: [KBLoadError]
+        /// Labels that name no article (`line N: ID`).
+        let unknownLabels: [String]
+    }
+
+    static let names = ["SecondSet", "ThirdSet", "FourthSet", "FifthSet"]
+    static let plain = fixtures(withInstalledDictionary: false)
+    /// With `/usr/share/trans/de-en`, as `bots/kb.json5` configures the search.
+    static let withDictionary = fixtures(withInstalledDictionary: true)
+
+    static func fixtures(withInstalledDictionary: Bool) -> [String: SharedFixture<Loaded>] {
+        Dictionary(uniqueKeysWithValues: names.map { name in
+            (name, SharedFixture("kb.\(name)") { try load(name, withInstalledDictionary: withInstalledDictionary) })
+        })
+    }
+
+    static func load(_ name: String, withInstalledDictionary: Bool) throws -> Loaded {
+        var vocabulary = SampleKB.vocabulary
+        if withInstalledDictionary {
+            vocabulary.dictionary = try BilingualDictionary.load(path: InstalledDictionaryTests.path)
+        }
+        let folder = EvaluationSet.file.deletingLastPathComponent().appendingPathComponent(name)
+        let (kb, errors) = KnowledgeBase.load(from: folder.appendingPathComponent("kb"), vocabulary: vocabulary)
+        let set = try KBEvaluationSet(contentsOf: folder.appendingPathComponent("messages.tsv"))
+        return Loaded(kb: kb, evaluation: KBEvaluation(set, on: kb, threshold: 0.6), loadErrors: errors,
+                      unknownLabels: set.unknownIDs(in: kb).map { "line \($0.line): \($0.id)" })
+    }
 }
 
 /// What a studied set's search must still reach at the bots' threshold.
@@ -186,7 +229,7 @@ struct SecondSetTests {
     let kb: KnowledgeBase
     let evaluation: KBEvaluation
 
-    init() throws { (kb, evaluation) = try labelledSet("SecondSet") }
+    init() async throws { (kb, evaluation) = try await labelledSet("SecondSet") }
 
     @Test("At the bots' threshold: helpful offers for most messages, almost none for the unanswerable")
     func offered() {
@@ -247,7 +290,7 @@ struct ThirdSetTests {
     let kb: KnowledgeBase
     let evaluation: KBEvaluation
 
-    init() throws { (kb, evaluation) = try labelledSet("ThirdSet") }
+    init() async throws { (kb, evaluation) = try await labelledSet("ThirdSet") }
 
     @Test("At the bots' threshold: helpful offers for most messages, few for the unanswerable, per kind")
     func offered() {
@@ -283,7 +326,7 @@ struct FourthSetTests {
     let kb: KnowledgeBase
     let evaluation: KBEvaluation
 
-    init() throws { (kb, evaluation) = try labelledSet("FourthSet") }
+    init() async throws { (kb, evaluation) = try await labelledSet("FourthSet") }
 
     @Test("At the bots' threshold: helpful offers for most messages, per kind")
     func offered() {
@@ -318,7 +361,7 @@ struct FourthSetTests {
 struct FifthSetTests {
     let evaluation: KBEvaluation
 
-    init() throws { (_, evaluation) = try labelledSet("FifthSet") }
+    init() async throws { (_, evaluation) = try await labelledSet("FifthSet") }
 
     @Test("At the bots' threshold: helpful offers for most messages, per kind")
     func offered() {
@@ -413,10 +456,10 @@ struct EvaluationFileTests {
     /// must be the candidates the conversation would offer, in that order,
     /// with the confidence it offers them at and the set's labels.
     @Test("The confidence features list each message's candidates as the conversation ranks them")
-    func confidenceFeaturesMatchTheSuggestions() throws {
+    func confidenceFeaturesMatchTheSuggestions() async throws {
         let set = try EvaluationSet.loaded.get()
-        let evaluation = try EvaluationSet.atBotsThreshold.get()
-        let lines = set.confidenceFeatures(on: SampleKB.kb)
+        let evaluation = try await EvaluationSet.atBotsThreshold.value()
+        let lines = try await offload { [set] in set.confidenceFeatures(on: SampleKB.kb) }
         let header = lines[0].split(separator: "\t").map(String.init)
         #expect(header.prefix(6) == ["line", "kind", "heldout", "answerable", "rank", "relevant"])
         let rows = lines.dropFirst().map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }

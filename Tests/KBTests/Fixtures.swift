@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 @testable import KB
 
 /// The knowledge base shipped in `bots/kb`, loaded once for all tests.
@@ -22,6 +23,12 @@ enum SampleKB {
 
     static let loaded: (KnowledgeBase, [KBLoadError]) = KnowledgeBase.load(from: folder, vocabulary: vocabulary)
     static var kb: KnowledgeBase { loaded.0 }
+
+    /// Loads the vocabulary and the KB above on a thread of its own: the
+    /// suites that read them await it first (`.awaiting`), so no test blocks
+    /// its pool thread in their one-time initialisation (the vocabulary's
+    /// JSON5 takes seconds to parse in a debug build under load).
+    static let ready = SharedFixture("kb.sample") { _ = loaded }
 }
 
 /// A temporary folder of article files, removed when the value is released.

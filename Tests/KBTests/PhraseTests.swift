@@ -1,11 +1,12 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import KB
 
 /// Symptom phrasings (`phrases` in a vocabulary file): a customer who
 /// describes a symptom in words no article uses ("I hear myself twice")
 /// is offered the article that names it ("echo").
-@Suite("Phrases")
+@Suite("Phrases", .awaiting { try await SampleKB.ready.value() })
 struct PhraseTests {
     static let articles = [
         testArticle("KB-1", "Echo on calls", tags: ["echo", "calls"],

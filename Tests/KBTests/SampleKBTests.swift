@@ -1,8 +1,9 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import KB
 
-@Suite("The shipped sample KB")
+@Suite("The shipped sample KB", .awaiting { try await SampleKB.ready.value() })
 struct SampleKBTests {
     @Test("Loads without errors: at least 30 articles, about half in each language")
     func loadsCleanly() {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import KB
 
@@ -12,7 +13,7 @@ private func suggested(_ problem: String) -> [String] {
     SampleKB.kb.suggestions(for: problem, limit: 3).map(\.article.id)
 }
 
-@Suite("Search requirements on the shipped KB")
+@Suite("Search requirements on the shipped KB", .awaiting { try await SampleKB.ready.value() })
 struct SearchTests {
     // The restore articles: KB-1001 (de), KB-1002 (en).
 
@@ -150,7 +151,7 @@ struct SearchTests {
     }
 }
 
-@Suite("Suggestions in the conversation (confidence)")
+@Suite("Suggestions in the conversation (confidence)", .awaiting { try await SampleKB.ready.value() })
 struct SuggestionTests {
     @Test("Unrelated problems get no suggestion", arguments: [
         "Der Kaffeeautomat in der Küche ist kaputt",
@@ -241,7 +242,7 @@ struct SuggestionTests {
     }
 }
 
-@Suite("Hostile and odd input")
+@Suite("Hostile and odd input", .awaiting { try await SampleKB.ready.value() })
 struct OddInputTests {
     @Test("A huge limit, a pasted blob and a very long query neither crash nor stall")
     func boundedWork() {
@@ -263,7 +264,7 @@ struct OddInputTests {
     }
 }
 
-@Suite("Cross-language with one language only")
+@Suite("Cross-language with one language only", .awaiting { try await SampleKB.ready.value() })
 struct OneLanguageTests {
     @Test("An English query finds a German-only article through the vocabulary, and the other way round")
     func lexiconWithoutOwnTerm() throws {

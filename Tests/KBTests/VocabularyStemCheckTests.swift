@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import KB
 
@@ -7,7 +8,7 @@ import Testing
 /// concepts (of one file or of both) silently merges them
 /// in the search (a query word then expands into both), and a stop word in a
 /// concept is dropped by the loader, so the concept is smaller than it reads.
-@Suite("Shipped vocabulary stems")
+@Suite("Shipped vocabulary stems", .awaiting { try await SampleKB.ready.value() })
 struct VocabularyStemCheckTests {
     @Test("No two concepts of the shipped vocabularies (IT support and general) share a stem, and no concept lists a stop word")
     func noSharedStems() throws {

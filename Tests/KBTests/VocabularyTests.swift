@@ -1,9 +1,10 @@
 import Config
 import Foundation
+import TestSupport
 import Testing
 @testable import KB
 
-@Suite("Vocabulary files and translated pairs")
+@Suite("Vocabulary files and translated pairs", .awaiting { try await SampleKB.ready.value() })
 struct VocabularyTests {
     @Test("The shipped vocabulary loads: at least 1,000 IT-support concepts and 1,500 everyday ones")
     func shipped() throws {

@@ -24,12 +24,14 @@ struct StoreUnderTest: Sendable, CustomTestStringConvertible {
 /// reopening the same directory reconnects to the same data.
 enum StoreContract {
     static let implementations: [StoreUnderTest] = [
+        // Opening waits for the store's thread to connect, open and migrate:
+        // offloaded, so that no thread of the cooperative pool waits.
         StoreUnderTest(name: "SQLite", minimumSchemaVersion: 2) { directory in
-            try SQLiteDeskStore(path: directory + "/store.sqlite", logger: .disabled, now: monday)
+            try await offload { try SQLiteDeskStore(path: directory + "/store.sqlite", logger: .disabled, now: monday) }
         },
         StoreUnderTest(name: "PostgreSQL", minimumSchemaVersion: PostgresDeskStore.latestSchemaVersion) { directory in
             let url = try await PostgresServer.shared().createDatabase(databaseName(for: directory))
-            return try PostgresDeskStore(url: url, logger: .disabled, now: monday)
+            return try await offload { try PostgresDeskStore(url: url, logger: .disabled, now: monday) }
         },
     ]
 

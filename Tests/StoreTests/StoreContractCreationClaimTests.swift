@@ -18,7 +18,7 @@ import Testing
     func aCreationUnderTheCurrentTokenClaimsItsPagesInTheSameTransaction(_ implementation: StoreUnderTest)
         async throws {
         try await StoreContract.with(implementation) { store, _ async throws in
-            let a = try #require(try await store.acquireLease(Self.name, holder: "gw-a", ttl: StoreContractLeaseTests.lasting, now: Date()))
+            let a = try #require(try await store.acquireLease(Self.name, holder: "gw-a", ttl: 30, now: Date()))
             let commit = try await store.createTicket(newTicket(1, at: Date()),
                                                       claimingPagesFor: LeaseClaim(lease: Self.name, token: a.token),
                                                       makePages: { number in firstPages(at: Date(), summary: "#\(number)") })
@@ -33,7 +33,7 @@ import Testing
             // The claim is recorded with a's token: a restart of a (a new,
             // greater token) fences the old one's claims on these pages, and
             // the new holder claims them again (at least once).
-            let a2 = try #require(try await store.acquireLease(Self.name, holder: "gw-a", ttl: StoreContractLeaseTests.lasting, now: Date()))
+            let a2 = try #require(try await store.acquireLease(Self.name, holder: "gw-a", ttl: 30, now: Date()))
             let ids = commit.pages.map(\.id)
             #expect(try await store.claimPages(ids, lease: Self.name, token: a.token, now: Date())
                 == Dictionary(uniqueKeysWithValues: ids.map { ($0, PageClaim.fenced) }))
@@ -63,7 +63,7 @@ import Testing
             #expect(none.pageClaim == .fenced)
 
             // a hangs after a last short renewal; b takes over.
-            let a = try #require(try await store.acquireLease(Self.name, holder: "gw-a", ttl: StoreContractLeaseTests.lasting, now: Date()))
+            let a = try #require(try await store.acquireLease(Self.name, holder: "gw-a", ttl: 30, now: Date()))
             _ = try await store.renewLease(Self.name, token: a.token, ttl: StoreContractLeaseTests.ttl, now: Date())
             try await StoreContractLeaseTests.outlive()
             // Expired, not yet taken over: fenced too.
@@ -71,7 +71,7 @@ import Testing
                                                        claimingPagesFor: LeaseClaim(lease: Self.name, token: a.token),
                                                        makePages: { _ in firstPages(at: Date()) })
             #expect(expired.pageClaim == .fenced)
-            let b = try #require(try await store.acquireLease(Self.name, holder: "gw-b", ttl: StoreContractLeaseTests.lasting, now: Date()))
+            let b = try #require(try await store.acquireLease(Self.name, holder: "gw-b", ttl: 30, now: Date()))
             let late = try await store.createTicket(newTicket(3, at: Date()),
                                                     claimingPagesFor: LeaseClaim(lease: Self.name, token: a.token),
                                                     makePages: { _ in firstPages(at: Date()) })
@@ -97,7 +97,7 @@ import Testing
     @Test(arguments: StoreContract.implementations)
     func aPageIsNeverSentByTwoInstances(_ implementation: StoreUnderTest) async throws {
         try await StoreContract.with(implementation) { store, _ async throws in
-            let a = try #require(try await store.acquireLease(Self.name, holder: "gw-a", ttl: StoreContractLeaseTests.lasting, now: Date()))
+            let a = try #require(try await store.acquireLease(Self.name, holder: "gw-a", ttl: 30, now: Date()))
             let claimA = LeaseClaim(lease: Self.name, token: a.token)
             var sentByA: Set<PageID> = []
             // Creations by a race with a's restart under the same name (an
@@ -110,7 +110,7 @@ import Testing
                     }
                 }
                 group.addTask {
-                    (nil, try await store.acquireLease(Self.name, holder: "gw-a", ttl: StoreContractLeaseTests.lasting, now: Date()))
+                    (nil, try await store.acquireLease(Self.name, holder: "gw-a", ttl: 30, now: Date()))
                 }
                 var commits: [TicketCommit] = []
                 var grant: LeaseGrant?

@@ -13,10 +13,6 @@ import Testing
 @Suite struct StoreContractLeaseTests {
     static let name = "gateway"
     static let ttl: TimeInterval = 0.3
-    /// A lease that must still last when the test looks again: long enough
-    /// that a stall of the test's task (seen: more than 30 s while the whole
-    /// suite ran on two busy cores) cannot end it.
-    static let lasting: TimeInterval = 600
 
     /// Until a lease of ``ttl`` taken now has surely ended, by any clock.
     static func outlive() async throws { try await Task.sleep(for: .milliseconds(450)) }
@@ -25,24 +21,24 @@ import Testing
     func oneHolderAtATimeAndEveryNewHolderGetsAGreaterToken(_ implementation: StoreUnderTest) async throws {
         try await StoreContract.with(implementation) { store, reopen async throws in
             #expect(try await store.lease(Self.name) == nil, "never taken")
-            let a = try #require(try await store.acquireLease(Self.name, holder: "gw-a", ttl: Self.lasting, now: Date()))
+            let a = try #require(try await store.acquireLease(Self.name, holder: "gw-a", ttl: 30, now: Date()))
             #expect(a.holder == "gw-a")
-            #expect(try await store.acquireLease(Self.name, holder: "gw-b", ttl: Self.lasting, now: Date()) == nil,
+            #expect(try await store.acquireLease(Self.name, holder: "gw-b", ttl: 30, now: Date()) == nil,
                     "b waits while a's lease lasts")
-            let renewed = try #require(try await store.renewLease(Self.name, token: a.token, ttl: 2 * Self.lasting, now: Date()))
+            let renewed = try #require(try await store.renewLease(Self.name, token: a.token, ttl: 60, now: Date()))
             #expect(renewed.token == a.token && renewed.holder == "gw-a")
             #expect(renewed.expiresAt > a.expiresAt, "a renewal sets the end from now")
-            #expect(try await store.acquireLease(Self.name, holder: "gw-b", ttl: Self.lasting, now: Date()) == nil)
+            #expect(try await store.acquireLease(Self.name, holder: "gw-b", ttl: 30, now: Date()) == nil)
 
             // a renews a last time and stops: after the TTL b takes over with a
             // greater token.
             let last = try #require(try await store.renewLease(Self.name, token: a.token, ttl: Self.ttl, now: Date()))
             #expect(last.expiresAt < renewed.expiresAt, "the end is set from now, here sooner")
             try await Self.outlive()
-            let b = try #require(try await store.acquireLease(Self.name, holder: "gw-b", ttl: Self.lasting, now: Date()))
+            let b = try #require(try await store.acquireLease(Self.name, holder: "gw-b", ttl: 30, now: Date()))
             #expect(b.token > a.token && b.holder == "gw-b")
             #expect(b.takeovers == a.takeovers + 1)
-            #expect(try await store.renewLease(Self.name, token: a.token, ttl: Self.lasting, now: Date()) == nil,
+            #expect(try await store.renewLease(Self.name, token: a.token, ttl: 30, now: Date()) == nil,
                     "a's token is superseded: it must stop")
             #expect(try await store.releaseLease(Self.name, token: a.token, now: Date()) == false)
             #expect(try await store.lease(Self.name)?.holder == "gw-b")
@@ -51,7 +47,7 @@ import Testing
             let reopened = try await reopen()
             #expect(try await reopened.lease(Self.name)?.token == b.token)
             #expect(try await reopened.releaseLease(Self.name, token: b.token, now: Date()))
-            let again = try #require(try await reopened.acquireLease(Self.name, holder: "gw-a", ttl: Self.lasting, now: Date()),
+            let again = try #require(try await reopened.acquireLease(Self.name, holder: "gw-a", ttl: 30, now: Date()),
                                      "a released lease is taken at once")
             #expect(again.token > b.token)
         }
@@ -61,11 +57,11 @@ import Testing
     func aRestartUnderTheSameNameTakesItsLeaseAtOnceAndFencesItsPreviousSelf(_ implementation: StoreUnderTest)
         async throws {
         try await StoreContract.with(implementation) { store, _ async throws in
-            let first = try #require(try await store.acquireLease(Self.name, holder: "gw-a", ttl: Self.lasting, now: Date()))
-            let second = try #require(try await store.acquireLease(Self.name, holder: "gw-a", ttl: Self.lasting, now: Date()))
+            let first = try #require(try await store.acquireLease(Self.name, holder: "gw-a", ttl: 30, now: Date()))
+            let second = try #require(try await store.acquireLease(Self.name, holder: "gw-a", ttl: 30, now: Date()))
             #expect(second.token > first.token)
             #expect(second.takeovers == first.takeovers, "not a takeover between instances")
-            #expect(try await store.renewLease(Self.name, token: first.token, ttl: Self.lasting, now: Date()) == nil)
+            #expect(try await store.renewLease(Self.name, token: first.token, ttl: 30, now: Date()) == nil)
         }
     }
 
@@ -74,7 +70,7 @@ import Testing
         try await StoreContract.with(implementation) { store, _ async throws in
             let grants = try await withThrowingTaskGroup(of: LeaseGrant?.self) { group in
                 for index in 0..<8 {
-                    group.addTask { try await store.acquireLease(Self.name, holder: "gw-\(index)", ttl: Self.lasting, now: Date()) }
+                    group.addTask { try await store.acquireLease(Self.name, holder: "gw-\(index)", ttl: 30, now: Date()) }
                 }
                 return try await group.reduce(into: [LeaseGrant]()) { if let grant = $1 { $0.append(grant) } }
             }
@@ -89,7 +85,7 @@ import Testing
             let commit = try await store.createTicket(newTicket(1), pages: firstPages())
             let ids = commit.pages.map(\.id)
             #expect(ids.count == 2)
-            let a = try #require(try await store.acquireLease(Self.name, holder: "gw-a", ttl: Self.lasting, now: Date()))
+            let a = try #require(try await store.acquireLease(Self.name, holder: "gw-a", ttl: 30, now: Date()))
 
             let claims = try await store.claimPages(ids, lease: Self.name, token: a.token, now: Date())
             #expect(claims == [ids[0]: .claimed, ids[1]: .claimed])
@@ -102,7 +98,7 @@ import Testing
             // refused and writes nothing.
             _ = try await store.renewLease(Self.name, token: a.token, ttl: Self.ttl, now: Date())
             try await Self.outlive()
-            let b = try #require(try await store.acquireLease(Self.name, holder: "gw-b", ttl: Self.lasting, now: Date()))
+            let b = try #require(try await store.acquireLease(Self.name, holder: "gw-b", ttl: 30, now: Date()))
             #expect(try await store.claimPages([ids[1]], lease: Self.name, token: a.token, now: Date()) == [ids[1]: .fenced])
             // The page a claimed but never marked sent (a died with it in
             // flight) is b's to send: at least once.
@@ -119,7 +115,7 @@ import Testing
             let id = try #require(commit.pages.first?.id)
             #expect(try await store.claimPages([id], lease: Self.name, token: FencingToken(rawValue: 1), now: Date())
                 == [id: .fenced], "no lease at all")
-            let a = try #require(try await store.acquireLease(Self.name, holder: "gw-a", ttl: Self.lasting, now: Date()))
+            let a = try #require(try await store.acquireLease(Self.name, holder: "gw-a", ttl: 30, now: Date()))
             #expect(try await store.claimPages([id], lease: Self.name, token: a.token, now: Date()) == [id: .claimed])
             _ = try await store.renewLease(Self.name, token: a.token, ttl: Self.ttl, now: Date())
             try await Self.outlive()

@@ -118,18 +118,15 @@ public final class AccountsNetwork: Sendable {
 
     /// Registers one account with NickServ, connecting as its name.
     public func registerAccount(_ name: String, password: String) async throws {
-        let port = self.port
-        try await Self.onThread {
-            let client = try IRCTestClient(port: port, nick: name, timeout: .seconds(15))
-            defer { client.close() }
-            client.privmsg("NickServ", "REGISTER \(password) \(name)@example.com")
-            let reply = try client.expect("NickServ's answer to REGISTER", timeout: .seconds(15)) {
-                $0.command == "NOTICE" && $0.nick == "NickServ"
-            }
-            let text = reply.text.replacingOccurrences(of: "\u{2}", with: "")
-            guard text.contains("is now registered") else {
-                throw IRCTestClientError(description: "NickServ did not register \(name): \(text)")
-            }
+        let client = try await IRCTestClient(port: port, nick: name, timeout: .seconds(15))
+        defer { client.close() }
+        client.privmsg("NickServ", "REGISTER \(password) \(name)@example.com")
+        let reply = try await client.expect("NickServ's answer to REGISTER", timeout: .seconds(15)) {
+            $0.command == "NOTICE" && $0.nick == "NickServ"
+        }
+        let text = reply.text.replacingOccurrences(of: "\u{2}", with: "")
+        guard text.contains("is now registered") else {
+            throw IRCTestClientError(description: "NickServ did not register \(name): \(text)")
         }
     }
 
@@ -152,20 +149,16 @@ public final class AccountsNetwork: Sendable {
             if !inspircd.isRunning || !atheme.isRunning {
                 throw ChildProcessError(name: "accounts network", problem: "a daemon exited at start", output: logs)
             }
-            let port = self.port
             do {
-                let ready = try await Self.onThread { () -> String? in
-                    // Requesting sasl fails (NAK) until services are linked.
-                    let probe = try IRCTestClient(port: port, nick: "probe\(Int.random(in: 1000...9999))",
-                                                  caps: ["sasl"], timeout: .seconds(5))
-                    defer { probe.close() }
-                    probe.send("ISON NickServ SaslServ")
-                    let reply = try probe.expect("ISON reply", timeout: .seconds(5)) { $0.command == "303" }
-                    let online = Set(reply.text.lowercased().split(separator: " ").map(String.init))
-                    return online.isSuperset(of: ["nickserv", "saslserv"]) ? nil : "online: \(online.sorted())"
-                }
-                guard let notReady = ready else { return }
-                last = notReady
+                // Requesting sasl fails (NAK) until services are linked.
+                let probe = try await IRCTestClient(port: port, nick: "probe\(Int.random(in: 1000...9999))",
+                                                    caps: ["sasl"], timeout: .seconds(5))
+                defer { probe.close() }
+                probe.send("ISON NickServ SaslServ")
+                let reply = try await probe.expect("ISON reply", timeout: .seconds(5)) { $0.command == "303" }
+                let online = Set(reply.text.lowercased().split(separator: " ").map(String.init))
+                if online.isSuperset(of: ["nickserv", "saslserv"]) { return }
+                last = "online: \(online.sorted())"
             } catch {
                 last = "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
             }
@@ -173,15 +166,6 @@ public final class AccountsNetwork: Sendable {
         }
         throw ChildProcessError(name: "accounts network", problem: "not usable within \(timeout): \(last)",
                                 output: logs)
-    }
-
-    /// Runs blocking socket code on its own thread (never on Swift's pool).
-    static func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
-            }.start()
-        }
     }
 
     /// `Tests/TestSupport/Fixtures/accounts`, found from this file's path.

@@ -73,17 +73,20 @@ public struct RawHTTPResponse: Sendable {
     }
 
     /// Sends `method path` with `headers` (and `Connection: close`) and
-    /// `body` to `127.0.0.1:port`; reads the answer to the end.
+    /// `body` to `127.0.0.1:port`; reads the answer to the end. The blocking
+    /// socket calls run on a thread of their own (``offload(_:)``).
     public static func exchange(port: UInt16, _ method: String = "GET", _ path: String, headers: [String] = [],
-                                body: String = "") throws -> RawHTTPResponse {
-        let fd = try LoopbackSocket.connect(port: port)
-        defer { close(fd) }
-        var text = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-        for header in headers { text += header + "\r\n" }
-        if !body.isEmpty { text += "Content-Length: \(body.utf8.count)\r\n" }
-        text += "\r\n" + body
-        try LoopbackSocket.write(fd, Array(text.utf8))
-        return parse(LoopbackSocket.readToEnd(fd))
+                                body: String = "") async throws -> RawHTTPResponse {
+        try await offload {
+            let fd = try LoopbackSocket.connect(port: port)
+            defer { close(fd) }
+            var text = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+            for header in headers { text += header + "\r\n" }
+            if !body.isEmpty { text += "Content-Length: \(body.utf8.count)\r\n" }
+            text += "\r\n" + body
+            try LoopbackSocket.write(fd, Array(text.utf8))
+            return parse(LoopbackSocket.readToEnd(fd))
+        }
     }
 
     /// A response with `status` and nothing else (a loop's start value).

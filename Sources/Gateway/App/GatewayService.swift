@@ -251,10 +251,16 @@ public final class GatewayService<C: WallClock>: Sendable {
     }
 
     /// Reads the desk's files, the bot definitions and the KB again (once,
-    /// from the folder the new KB definition names).
+    /// from the folder the new KB definition names). On a thread of its
+    /// own: reading the files and building the KB index (the dictionary
+    /// pass: most of a second) would otherwise hold a thread of the
+    /// cooperative pool that the bots' and networks' tasks need meanwhile.
     func reload() async {
         do {
-            let fresh = try LoadedConfiguration.load(from: loaded.gateway.file, previousKB: knowledgeBase.current)
+            let file = loaded.gateway.file, previous = knowledgeBase.current
+            let fresh = try await onThreadOfItsOwn(named: "switchboard.reload") {
+                try LoadedConfiguration.load(from: file, previousKB: previous)
+            }
             await runtime.reload(desk: fresh.desk, definitions: fresh.definitions)
             currentDesk.withLock { $0 = fresh.desk }
             knowledgeBase.replace(with: fresh.knowledgeBase, folder: fresh.definitions.kbFolder, errors: fresh.kbErrors)
