@@ -376,8 +376,8 @@ struct FifthSetTests {
     }
 
     @Test("!kb lists the article most of a chat sentence points at, not the one a chat word names in its title")
-    func searchByConfidence() throws {
-        let (kb, _) = try labelledSet("FifthSet")
+    func searchByConfidence() async throws {
+        let (kb, _) = try await labelledSet("FifthSet")
         // SO-5044 ("Commissioning a new system …") has "new" in its title and
         // scores highest; SO-5003/5004 (signing in, two-factor) have most of
         // the sentence's words and the higher confidence.
