@@ -8,7 +8,9 @@ import Synchronization
 /// It writes its own configuration into a fresh temporary folder: server
 /// name `localhost`, an SQLite database, one plain-HTTP client listener on
 /// 127.0.0.1, a registration shared secret, and every rate limit raised so
-/// tests are never throttled (`rc_message`, `rc_login`, joins, invites). It
+/// tests are never throttled (`rc_message`, `rc_login`, joins, invites), and
+/// passwords hashed with bcrypt's fewest rounds (4, not the default 12), so
+/// registrations and password logins cost the loaded test machine little. It
 /// generates a signing key, starts `python -m synapse.app.homeserver` and
 /// waits until `/_matrix/client/versions` answers. Users are registered
 /// with the shared secret (the admin register API, HMAC-SHA1). Not
@@ -212,6 +214,7 @@ public final class SynapseServer: Sendable {
             signing_key_path: \(directory)/signing.key
             registration_shared_secret: "\(sharedSecret)"
             report_stats: false
+            bcrypt_rounds: 4
             trusted_key_servers: []
             suppress_key_server_warning: true
             enable_metrics: false
