@@ -11,6 +11,12 @@ import Glibc
 /// (10 ms doubling to 1 s, on the injected clock) and tries again, and
 /// accepts as soon as descriptors are free again. Each kind of failure is
 /// logged at most once a minute (see `AcceptFailure`, `RateLimitedLogger`).
+///
+/// It holds a few descriptors in reserve (`DescriptorReserve`): on EMFILE
+/// or ENFILE it frees them at once, so the rest of the process — the
+/// store, the IRC connection, the Swift runtime's thread pool, which
+/// crashes the process when it cannot open a file — is not left without
+/// one, and it accepts again only after it has taken the reserve back.
 public final class Listener: Sendable {
     /// `accept4` on the listening descriptor: the new descriptor and peer,
     /// or -1 and the errno. Replaced in tests to fail on purpose.
@@ -22,6 +28,8 @@ public final class Listener: Sendable {
     let failureLog: RateLimitedLogger
     let clock: any WallClock
     let acceptCall: AcceptCall
+    /// Descriptors given up when the process runs out (see the type's comment).
+    let reserve: DescriptorReserve
     /// The bound address, `"127.0.0.1:40123"` or `"[::1]:40123"`.
     public let address: String
     /// The bound port (the one the kernel chose when binding port 0).
@@ -29,6 +37,7 @@ public final class Listener: Sendable {
 
     private init(descriptor: Descriptor, address: String, port: UInt16, logger: Logger, clock: any WallClock) {
         self.descriptor = descriptor
+        self.reserve = DescriptorReserve()
         self.address = address
         self.port = port
         self.logger = logger
@@ -40,9 +49,10 @@ public final class Listener: Sendable {
         }
     }
 
-    /// The same listener with another accept call (tests).
-    init(_ other: Listener, acceptCall: @escaping AcceptCall) {
+    /// The same listener with another accept call and reserve (tests).
+    init(_ other: Listener, reserve: DescriptorReserve? = nil, acceptCall: @escaping AcceptCall) {
         descriptor = other.descriptor
+        self.reserve = reserve ?? other.reserve
         address = other.address
         port = other.port
         logger = other.logger
@@ -98,6 +108,14 @@ public final class Listener: Sendable {
         var backoff = AcceptBackoff()
         var firstFailure: WallInstant?
         while true {
+            // Out of descriptors lately: accept only once the reserve is
+            // back, so the process keeps it; until then connections wait
+            // in the backlog.
+            if !reserve.restore() {
+                if firstFailure == nil { firstFailure = clock.now }
+                try await pause(backoff.next(), operation)
+                continue
+            }
             let attempt = try await descriptor.perform(operation) { fd -> IOStep<(fd: Int32, peer: SocketAddress?, errno: Int32)> in
                 let result = acceptCall(fd)
                 if result.fd >= 0 { return .done(result) }
@@ -116,10 +134,11 @@ public final class Listener: Sendable {
             if attempt.fd < 0 {
                 let error = TransportError.posix(operation, errno: attempt.errno)
                 if AcceptFailure(errno: attempt.errno) == .fatal { throw error }
+                let released = attempt.errno == EMFILE || attempt.errno == ENFILE ? reserve.release() : 0
                 let delay = backoff.next()
                 if firstFailure == nil { firstFailure = clock.now }
                 failureLog.warning(key: "accept errno \(attempt.errno)", "accept failed; backing off and retrying",
-                                   ["error": error, "retry_in": delay])
+                                   ["error": error, "retry_in": delay, "reserve_freed": released])
                 try await pause(delay, operation)
                 continue
             }
@@ -183,6 +202,7 @@ public final class Listener: Sendable {
     /// Writes the count of accept failures the log held back.
     public func close() {
         descriptor.close()
+        reserve.release()
         failureLog.flush()
     }
 }

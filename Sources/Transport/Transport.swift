@@ -14,7 +14,8 @@
 // - `Listener.bind(host:port:backlog:logger:clock:)` / `.accept()`: loopback
 //   servers; `accept` waits out EMFILE/ENFILE/ENOBUFS/ENOMEM with a capped
 //   back-off (`AcceptBackoff.swift`) instead of failing, logging each errno
-//   at most once a minute.
+//   at most once a minute, and frees a few reserved descriptors for the rest
+//   of the process meanwhile (`DescriptorReserve.swift`).
 // - `LineFramer`: the pure line splitter behind `lines()`.
 // - `TransportError`: the one error type; says what was done, with whom, and
 //   why (errno text, resolver text, OpenSSL's queue or verify result).

@@ -8,7 +8,9 @@
 // REQUEST_TIMEOUT_SECONDS (default 600, so only the descriptor limit bites,
 // not the server's own bounds; a smaller one serves measurements), prints `listening PORT` on standard output and serves until
 // killed. Its log (logfmt, info and above) goes to standard error, where
-// the test looks for the EMFILE warning and the recovery notice.
+// the test looks for the EMFILE warning and the recovery notice. A line
+// `probe` on standard input makes it try to open a file and print
+// `probe: ok` or `probe: failed (errno N)`.
 import Core
 import Foundation
 import Gateway
@@ -38,6 +40,34 @@ do {
     FileHandle.standardError.write(Data("AcceptLimitChild: \(error)\n".utf8))
     exit(1)
 }
-let line = "listening \(endpoint.port)\n"
-_ = line.withCString { write(STDOUT_FILENO, $0, strlen($0)) }
+@Sendable func say(_ text: String) {
+    _ = text.withCString { write(STDOUT_FILENO, $0, strlen($0)) }
+}
+// Each line `probe` on standard input: can this process still open a file?
+// (A process left at its descriptor limit cannot, and the Swift runtime's
+// thread pool crashes it when it tries.) Answers `probe: ok` or
+// `probe: failed (errno N)`.
+let prober = Thread {
+    var pending: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 256)
+    while true {
+        let count = read(STDIN_FILENO, &buffer, buffer.count)
+        if count <= 0 { return }
+        pending += buffer[0..<count]
+        while let newline = pending.firstIndex(of: 0x0A) {
+            let command = String(decoding: pending[..<newline], as: UTF8.self)
+            pending.removeSubrange(...newline)
+            guard command == "probe" else { continue }
+            let fd = open("/dev/null", O_RDONLY | O_CLOEXEC)
+            if fd >= 0 {
+                close(fd)
+                say("probe: ok\n")
+            } else {
+                say("probe: failed (errno \(errno))\n")
+            }
+        }
+    }
+}
+prober.start()
+say("listening \(endpoint.port)\n")
 await endpoint.run()

@@ -167,6 +167,44 @@ import Transport
         #expect(try await get(running).hasPrefix("HTTP/1.1 200 OK\r\n"))
     }
 
+    /// A flood of idle connections: besides `maxConnections` served,
+    /// `maxRefusals` get their 503 (and linger until they close or the linger time ends);
+    /// any more are closed at once without an answer, so the flood holds a
+    /// bounded number of descriptors (each refused one would otherwise stay
+    /// open for up to a second, and enough of them exhaust the process).
+    @Test func aFloodBeyondTheRefusalsUnderWayIsClosedUnanswered() async throws {
+        let running = try start(HTTPServerLimits(maxConnections: 2, maxRefusals: 2))
+        defer { running.stop() }
+        let served = [try await connect(running), try await connect(running)]
+        defer { for connection in served { connection.close() } }
+        try await running.until("two connections are open") { $0.open == 2 }
+
+        // Two refusals under way: each client has its 503 but keeps its end open.
+        var refused: [Connection] = []
+        defer { for connection in refused { connection.close() } }
+        for _ in 0..<2 {
+            let connection = try await connect(running)
+            refused.append(connection)
+            #expect(try await readToEnd(connection).hasPrefix("HTTP/1.1 503 Service Unavailable\r\n"))
+        }
+        try await running.until("two refusals linger") { $0.refusing == 2 && $0.rejected == 2 }
+
+        let flooding = try await connect(running)
+        let reply = (try? await readToEnd(flooding)) ?? ""
+        flooding.close()
+        #expect(reply.isEmpty, "closed without an answer: \(reply)")
+        try await running.until("counted as dropped") { $0.dropped == 1 }
+        #expect(running.server.statistics.rejected == 2)
+
+        // A refusal that ends frees its place for the next 503.
+        refused.removeFirst().close()
+        try await running.until("one refusal left") { $0.refusing == 1 }
+        let next = try await connect(running)
+        refused.append(next)
+        #expect(try await readToEnd(next).hasPrefix("HTTP/1.1 503 Service Unavailable\r\n"))
+        #expect(running.server.statistics.dropped == 1)
+    }
+
     @Test func keepAliveServesPipelinedRequestsUpToTheBoundThenCloses() async throws {
         let running = try start(HTTPServerLimits(maxRequestsPerConnection: 3))
         defer { running.stop() }

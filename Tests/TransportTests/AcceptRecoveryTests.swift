@@ -15,12 +15,12 @@ import Testing
     }
 
     /// A listener whose accept fails with `errnos` in turn, then works.
-    func failingListener(_ errnos: [Int32], clock: ManualClock, logger: Logger = .disabled)
-        throws -> (Listener, Calls)
+    func failingListener(_ errnos: [Int32], clock: ManualClock, logger: Logger = .disabled,
+                         reserve: DescriptorReserve? = nil) throws -> (Listener, Calls)
     {
         let real = try Listener.bind(logger: logger, clock: clock)
         let calls = Calls()
-        let listener = Listener(real) { fd in
+        let listener = Listener(real, reserve: reserve) { fd in
             let call = calls.count.withLock { count -> Int in
                 count += 1
                 return count
@@ -67,6 +67,63 @@ import Testing
                 "EMFILE logged once, not per failure: \(lines)")
         #expect(lines.filter { $0.contains("accept failed") && $0.contains("errno 23") }.count == 1)
         #expect(lines.contains { $0.contains("accepting again") && $0.contains("failures=4") })
+    }
+
+    /// Free descriptors as a test sets them.
+    final class Free: Sendable {
+        let count: Mutex<Int>
+        init(_ count: Int) { self.count = Mutex(count) }
+    }
+
+    @Test func outOfDescriptorsTheReserveIsFreedAndAcceptWaitsUntilItCanBeTakenBack() async throws {
+        let clock = ManualClock()
+        let free = Free(4)  // a reserve of 2 is taken back only when more than 4 are free
+        let reserve = DescriptorReserve(size: 2) { free.count.withLock { $0 } }
+        #expect(reserve.isHeld, "held from the start")
+        let sink = MemoryLogSink()
+        let (listener, calls) = try failingListener([EMFILE], clock: clock, logger: Logger(sink: sink, minimumLevel: .info),
+                                                     reserve: reserve)
+        defer { listener.close() }
+        let client = try await Connection.connect(host: "127.0.0.1", port: listener.port, logger: .disabled)
+        defer { client.close() }
+        let accepted = Task { try await listener.accept() }
+
+        #expect(await untilBackingOff(clock, for: .milliseconds(10)))
+        #expect(!reserve.isHeld, "EMFILE gives the reserve to the rest of the process")
+        #expect(sink.lines.contains { $0.contains("errno 24") && $0.contains("reserve_freed=2") }, "\(sink.lines)")
+        for delay in [10, 20, 40] {
+            if delay > 10 { #expect(await untilBackingOff(clock, for: .milliseconds(delay))) }
+            clock.advance(by: .milliseconds(delay))
+        }
+        #expect(await untilBackingOff(clock, for: .milliseconds(80)))
+        #expect(calls.count.withLock { $0 } == 1, "no accept while the reserve cannot be taken back")
+        #expect(!reserve.isHeld)
+
+        free.count.withLock { $0 = 5 }
+        clock.advance(by: .milliseconds(80))
+        let connection = try await accepted.value
+        defer { connection.close() }
+        #expect(reserve.isHeld, "taken back before accepting")
+        #expect(calls.count.withLock { $0 } == 2)
+        try await client.write(Array("hello".utf8))
+        #expect(try await connection.read() == Array("hello".utf8), "the queued connection waited and is the one accepted")
+        #expect(sink.lines.contains { $0.contains("accepting again") && $0.contains("failures=4") }, "\(sink.lines)")
+    }
+
+    @Test func theReserveHoldsRealDescriptorsAndTheHeadroomCountsThem() throws {
+        let before = try #require(DescriptorReserve.processHeadroom())
+        let reserve = DescriptorReserve(size: 50)
+        #expect(reserve.isHeld)
+        let held = try #require(DescriptorReserve.processHeadroom())
+        #expect(reserve.release() == 50)
+        #expect(!reserve.isHeld)
+        #expect(reserve.release() == 0, "released once")
+        let after = try #require(DescriptorReserve.processHeadroom())
+        // Tests running beside this one open and close a few descriptors.
+        #expect((40...60).contains(before - held), "50 fewer free while held: before \(before), held \(held)")
+        #expect((40...60).contains(after - held), "50 more free once released: held \(held), after \(after)")
+        #expect(reserve.restore(), "plenty free in the test process")
+        #expect(reserve.isHeld)
     }
 
     @Test func aDroppedQueuedConnectionIsSkippedWithoutWaiting() async throws {

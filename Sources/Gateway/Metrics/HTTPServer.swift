@@ -10,6 +10,12 @@ public struct HTTPServerLimits: Sendable, Equatable {
     /// Connections served at once; a connection beyond it gets
     /// `503 Service Unavailable` and is closed at once.
     public var maxConnections: Int
+    /// Connections getting their 503 at one time (the answer's write and
+    /// lingering close take up to `writeTimeout` and `lingerTimeout`); one
+    /// beyond them is closed without an answer, so a flood of connections
+    /// holds at most `maxConnections + maxRefusals` descriptors (unbounded,
+    /// a flood ran the process out of them).
+    public var maxRefusals: Int
     /// Bytes of one request head (request line and headers, with the blank
     /// line); a longer head gets `431 Request Header Fields Too Large`.
     public var maxHeaderBytes: Int
@@ -35,10 +41,11 @@ public struct HTTPServerLimits: Sendable, Equatable {
     /// is the only request with one.
     public var maxBodyBytes: Int
 
-    public init(maxConnections: Int = 32, maxHeaderBytes: Int = 8192, requestTimeout: Duration = .seconds(5),
+    public init(maxConnections: Int = 32, maxRefusals: Int = 64, maxHeaderBytes: Int = 8192, requestTimeout: Duration = .seconds(5),
                 idleTimeout: Duration = .seconds(15), writeTimeout: Duration = .seconds(5),
                 maxRequestsPerConnection: Int = 100, lingerTimeout: Duration = .seconds(1), maxBodyBytes: Int = 0) {
         self.maxConnections = max(1, maxConnections)
+        self.maxRefusals = max(1, maxRefusals)
         self.maxHeaderBytes = max(64, maxHeaderBytes)
         self.requestTimeout = requestTimeout
         self.idleTimeout = idleTimeout
@@ -205,24 +212,37 @@ public final class HTTPServer: Sendable {
                     }
                     break
                 }
-                let admitted = counters.withLock { counters -> Bool in
+                let admission = counters.withLock { counters -> Admission in
                     counters.accepted += 1
-                    guard counters.open < limits.maxConnections else {
-                        counters.rejected += 1
-                        return false
+                    if counters.open < limits.maxConnections {
+                        counters.open += 1
+                        return .serve
                     }
-                    counters.open += 1
-                    return true
+                    if counters.refusing < limits.maxRefusals {
+                        counters.rejected += 1
+                        counters.refusing += 1
+                        return .refuse
+                    }
+                    counters.dropped += 1
+                    return .drop
                 }
-                if admitted {
+                switch admission {
+                case .serve:
                     group.addTask { [self] in
                         await serve(connection)
                         counters.withLock { $0.open -= 1 }
                     }
-                } else {
+                case .refuse:
                     limitedLog.notice(key: "http connection limit", "http connection refused: too many open",
                                       ["limit": limits.maxConnections, "remote": connection.remoteAddress])
-                    group.addTask { [self] in await reject(connection) }
+                    group.addTask { [self] in
+                        await reject(connection)
+                        counters.withLock { $0.refusing -= 1 }
+                    }
+                case .drop:
+                    limitedLog.notice(key: "http connection flood", "http connection closed unanswered: too many refused at once",
+                                      ["limit": limits.maxRefusals, "remote": connection.remoteAddress])
+                    connection.close()
                 }
             }
             group.cancelAll()
@@ -232,6 +252,9 @@ public final class HTTPServer: Sendable {
 
     /// Stops accepting; connections being served finish their request.
     public func close() { listener.close() }
+
+    /// What becomes of an accepted connection.
+    private enum Admission { case serve, refuse, drop }
 
     private func isClosedError(_ error: any Error) -> Bool {
         if case .closed = error as? TransportError { return true }
@@ -548,6 +571,11 @@ public struct HTTPServerStatistics: Sendable, Equatable {
     public var accepted = 0
     /// Connections answered 503 because `maxConnections` were open.
     public var rejected = 0
+    /// Connections closed unanswered because `maxConnections` were open
+    /// and `maxRefusals` were getting their 503.
+    public var dropped = 0
+    /// Connections getting their 503 now.
+    public var refusing = 0
     /// Connections open now.
     public var open = 0
     /// Requests handed to the handler.
