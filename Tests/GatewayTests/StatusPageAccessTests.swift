@@ -44,7 +44,7 @@ import Transport
     }
 
     @Test func everyAnswerCarriesTheSecurityHeadersAndTheLoginFormWorksOverTheWire() async throws {
-        let endpoint = try HTTPEndpoint(host: "127.0.0.1", port: 0, logger: .disabled,
+        let endpoint = try HTTPEndpoint(host: "127.0.0.1", port: 0, limits: .patient, logger: .disabled,
                                         access: HTTPAccess(token: "s3cret-token"),
                                         pages: { $0.path == "/" ? HTTPResponse(body: "the page") : nil }) { path in
             path == "/healthz" ? .init(body: "ok\n") : nil

@@ -55,6 +55,8 @@ import TestSupport
         let synapse = try await SynapseServer.start()
         let scene = try MatrixCrashWindowTests.Scene()
         defer { scene.remove() }
+        // The restarted process's log, printed when the test fails.
+        let restartLog = MemoryLogSink()
         do {
             try await synapse.register([("switchboard", "bot password"), ("cust", "cust password")])
             let cust = try await MatrixTestUser.start(server: synapse, name: "cust", password: "cust password")
@@ -105,7 +107,7 @@ import TestSupport
             let restarted = try await MatrixCrashWindowTests.startProcess(
                 store: second, kbFolder: scene.kbFolder, configuration: configuration, transport: again.requests,
                 syncTransport: again.sync, storage: NetworkStateStorage(store: second, network: "mx"),
-                clock: SystemClock())
+                clock: SystemClock(), logger: Logger(sink: restartLog, minimumLevel: .debug))
             try await cust.expectMessage(from: bot, containing: Self.question, in: room, timeout: .seconds(30))
             // Sent again and reported: the stored conversation keeps no text to send.
             try await Self.waitUntil("the question was reported sent") {
@@ -128,6 +130,7 @@ import TestSupport
             crashing.release()
             await cust.stop()
         } catch {
+            print("--- the restarted process's log ---\n\(restartLog.lines.suffix(200).joined(separator: "\n"))")
             print("--- synapse ---\n\(synapse.output.suffix(4000))")
             await synapse.stop()
             throw error

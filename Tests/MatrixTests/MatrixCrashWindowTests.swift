@@ -86,7 +86,8 @@ import Testing
     static func startProcess<C: WallClock>(
         store: any DeskStore, kbFolder: URL, configuration: MatrixNetworkConfiguration,
         transport: any MatrixHTTPTransport, syncTransport: any MatrixHTTPTransport, storage: any MatrixStateStorage,
-        clock: C, config: URL? = nil, onHandled: @escaping @Sendable (ChatMessage) async -> Void = { _ in }
+        clock: C, config: URL? = nil, logger: Logger = .disabled,
+        onHandled: @escaping @Sendable (ChatMessage) async -> Void = { _ in }
     ) async throws -> Process<C> {
         let root = repositoryRoot
         let definitions = try BotDefinitions.load(folder: root.appendingPathComponent("bots"))
@@ -97,10 +98,10 @@ import Testing
         // (and the test does not wait for the shipped KB's index).
         let kb = ReloadableKnowledgeBase(folder: kbFolder, logger: .disabled)
         let runtime = BotRuntime(desk: desk, definitions: definitions, kb: kb, store: store, clock: clock,
-                                 logger: .disabled)
+                                 logger: logger)
         let network = MatrixChatNetwork(name: "mx", configuration: configuration, transport: transport,
                                         syncTransport: syncTransport, storage: storage, deviceID: nil, clock: clock,
-                                        logger: .disabled)
+                                        logger: logger)
         await runtime.attach(network, settings: NetworkBotSettings(name: "mx", hasAccounts: true, language: "en",
                                                                    addressesByAccount: true))
         try await runtime.start()
