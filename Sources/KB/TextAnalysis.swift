@@ -212,7 +212,7 @@ enum TextAnalysis {
         }
     }
 
-    /// The stems a query token may have in either language (one to three,
+    /// The stems a query token may have in either language (one to four,
     /// distinct, most likely first).
     static func queryStems(_ token: Token) -> [String] {
         if token.isNumber { return [token.key] }
@@ -220,9 +220,11 @@ enum TextAnalysis {
         func add(_ s: String) { if !s.isEmpty && !stems.contains(s) { stems.append(s) } }
         add(GermanStemmer.stem(token.key))
         add(collapse(EnglishStemmer.stem(token.folded)))
-        if let base = GermanStemmer.participleBase(token.key) ?? GermanStemmer.adjectiveParticipleBase(token.key) {
-            add(GermanStemmer.stem(base))
-        }
+        // Both readings of a participle in -en: a strong verb's participle
+        // ("abgelaufen" → "ablaufen") or a weak verb's used as an adjective
+        // ("eingespeisten" → "einspeisen", not "einspeisten").
+        if let base = GermanStemmer.participleBase(token.key) { add(GermanStemmer.stem(base)) }
+        if let base = GermanStemmer.adjectiveParticipleBase(token.key) { add(GermanStemmer.stem(base)) }
         return stems
     }
 }

@@ -289,8 +289,10 @@ struct InstalledDictionaryTests {
                                 compoundsOffered: 0.78)),
         // FifthSet without: 0.75, 0.54, false offers 5; chat sentences
         // top-3 0.83 without, 0.82 with (one sentence fewer in the top 3).
+        // Cross-language offered 0.65 (31 of 48) since participle adjectives
+        // in -ten also find their weak verb ("eingespeisten"); 0.625 before.
         ("FifthSet", SetFloors(answerable: 380, unrelated: 32, top3: 0.88, offered: 0.73, falseOffers: 4,
-                               sentencesTop3: 0.81, sentencesOffered: 0.57, crosslangTop3: 0.79, crosslangOffered: 0.60,
+                               sentencesTop3: 0.81, sentencesOffered: 0.57, crosslangTop3: 0.79, crosslangOffered: 0.64,
                                compoundsOffered: 0.81)),
     ])
     func studiedSets(_ set: (name: String, floors: SetFloors)) async throws {
