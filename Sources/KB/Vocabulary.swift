@@ -423,33 +423,48 @@ struct Lexicon: Sendable {
     /// "how can I get in touch"), and a customer who types "cant" or
     /// "cannot" would miss a phrasing written "can't".
     static func spellingOutNegations(_ text: String) -> String {
-        guard text.contains(where: { $0 == "'" || $0 == "\u{2019}" || $0 == "n" || $0 == "N" }) else { return text }
-        var out = ""
-        var word = ""
-        func flush() {
-            defer { word = "" }
-            guard word.count >= 4 else { out += word; return }
-            let lower = word.lowercased().replacingOccurrences(of: "\u{2019}", with: "'")
-            if let whole = Self.negations[lower] {
-                out += whole
-            } else if lower.hasSuffix("n't") {
-                out += String(word.dropLast(3)) + " not"
-            } else if lower.hasSuffix("nt"), Self.negatedWithoutApostrophe.contains(lower) {
-                out += String(word.dropLast(2)) + " not"
-            } else {
-                out += word
+        let bytes = Array(text.utf8)
+        func isLetter(_ b: UInt8) -> Bool { (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A || (b >= 0x80 && b != 0xE2) }
+        var written: [(range: Range<Int>, words: String)] = []
+        var i = 0
+        while i < bytes.count {
+            guard isLetter(bytes[i]) else { i += 1; continue }
+            var j = i
+            while j < bytes.count {
+                if isLetter(bytes[j]) { j += 1; continue }
+                // An apostrophe (' or U+2019) between letters is part of the word.
+                if bytes[j] == 0x27, j + 1 < bytes.count, isLetter(bytes[j + 1]) { j += 1; continue }
+                if bytes[j] == 0xE2, j + 3 < bytes.count, bytes[j + 1] == 0x80, bytes[j + 2] == 0x99, isLetter(bytes[j + 3]) {
+                    j += 3
+                    continue
+                }
+                break
             }
-        }
-        for character in text {
-            if character.isLetter || ((character == "'" || character == "\u{2019}") && !word.isEmpty) {
-                word.append(character)
-            } else {
-                flush()
-                out.append(character)
+            if j - i >= 4, j - i <= 12, bytes[j - 1] | 0x20 == 0x74, let words = negationWrittenOut(bytes[i..<j]) {
+                written.append((i..<j, words))
             }
+            i = j
         }
-        flush()
-        return out
+        guard !written.isEmpty else { return text }
+        var out: [UInt8] = []
+        var last = 0
+        for (range, words) in written {
+            out += bytes[last..<range.lowerBound]
+            out += words.utf8
+            last = range.upperBound
+        }
+        out += bytes[last...]
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// "can not" for "can't", "cant" or "cannot", "does not" for "doesn't"
+    /// or "doesnt", …; nil for any other word (`word`: UTF-8, ends in "t").
+    private static func negationWrittenOut(_ word: ArraySlice<UInt8>) -> String? {
+        let lower = String(decoding: word, as: UTF8.self).lowercased().replacingOccurrences(of: "\u{2019}", with: "'")
+        if let whole = negations[lower] { return whole }
+        if lower.hasSuffix("n't") { return String(lower.dropLast(3)) + " not" }
+        if negatedWithoutApostrophe.contains(lower) { return String(lower.dropLast(2)) + " not" }
+        return nil
     }
 
     private static let negations: [String: String] = [

@@ -87,13 +87,19 @@ struct PhraseTests {
         let cases = [("I turned it off and on again but the router still blinks", "I-1"),
                      ("Gestern war bei uns der Strom weg und jetzt blinkt alles", "I-2"),
                      ("we have a new starter on Monday, what do I need to do", "I-3")]
-        for (message, id) in cases {
-            #expect(kb.index.plan(message).contains { $0.resolution == .phrase }, "\(message)")
-            #expect(kb.search(message).first?.article.id == id, "\(message)")
-        }
+        Self.expectPhraseFinds(cases, in: kb)
         // "coming from" (one word and a stop word) is no longer a phrasing of
         // an import: it is in any message.
         #expect(!kb.index.plan("the emails coming from our own address").contains { $0.resolution == .phrase })
+    }
+
+    /// Each message is matched by a phrase and finds its article first.
+    static func expectPhraseFinds(_ cases: [(String, String)], in kb: KnowledgeBase,
+                                  sourceLocation: SourceLocation = #_sourceLocation) {
+        for (message, id) in cases {
+            #expect(kb.index.plan(message).contains { $0.resolution == .phrase }, "\(message)", sourceLocation: sourceLocation)
+            #expect(kb.search(message).first?.article.id == id, "\(message)", sourceLocation: sourceLocation)
+        }
     }
 
     @Test("A bad phrase is an error naming file and line; the shipped phrases load")
@@ -180,9 +186,6 @@ struct PhraseTests {
                      ("Seit dem Wochenende kriege ich keine Mails mehr", "S-2"),
                      ("where's my order? I paid a week ago", "S-3"),
                      ("the app takes ages, every screen", "S-4")]
-        for (message, id) in cases {
-            #expect(kb.index.plan(message).contains { $0.resolution == .phrase }, "\(message)")
-            #expect(kb.search(message).first?.article.id == id, "\(message)")
-        }
+        Self.expectPhraseFinds(cases, in: kb)
     }
 }
