@@ -339,7 +339,12 @@ extension SearchIndex {
             clauses.append(unknown(token.key, stems: stems))
         }
         if dictionary.count > 0 { addDictionaryPhrases(all, to: &clauses) }
-        if !lexicon.phrasings.isEmpty { addPhrases(all, to: &clauses, memo: memo) }
+        if !lexicon.phrasings.isEmpty {
+            // Negations written out ("can't" → "can not"), as the phrasings are.
+            let spelled = Lexicon.spellingOutNegations(query)
+            addPhrases(spelled == query ? all : Array(TextAnalysis.tokens(spelled).prefix(all.count + 8)),
+                       to: &clauses, memo: memo)
+        }
         return clauses
     }
 
@@ -381,6 +386,7 @@ extension SearchIndex {
     /// itself is not searched twice.
     private func addPhrases(_ tokens: [TextAnalysis.Token], to clauses: inout [QueryClause], memo: QueryMemo) {
         // A stop word ("my", "nicht") is matched as written, unstemmed.
+        // `tokens`: the query's, with its negations written out.
         let stopWord = tokens.map { StopWords.contains($0.key) }
         let found = lexicon.phrases(in: tokens.indices.map { stopWord[$0] ? [tokens[$0].key] : memo.stems(tokens[$0]) },
                                     stopWord: stopWord)
@@ -416,6 +422,12 @@ extension SearchIndex {
             }
             guard !alternatives.isEmpty else { continue }
             let words = positions.sorted().map { tokens[$0].key }
+            // Two phrases found that mean the same ("komme nicht rein",
+            // "kann mich nicht anmelden") search it once.
+            let searched = alternatives.count
+            alternatives.removeAll { a in added.contains { $0.alternatives.contains { $0.term == a.term } } }
+            if alternatives.count < searched { explained.formUnion(words) }
+            guard !alternatives.isEmpty else { continue }
             explained.formUnion(words)
             let informativeness = own.isEmpty ? (translations.map(\.idf).max() ?? 0) : (own.map(\.idf).max() ?? 0)
             added.append(QueryClause(word: words.joined(separator: " "), alternatives: alternatives,

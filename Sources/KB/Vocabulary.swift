@@ -286,6 +286,10 @@ struct Lexicon: Sendable {
         var words: [[String]]
         /// Index into ``meanings``.
         var meaning: Int
+        /// Whether every word is a stop word ("komme nicht rein", "can't
+        /// get in"): anchored on its first word and found only in its
+        /// order, since such words occur in any message.
+        var ofStopWords = false
     }
 
     /// Every phrasing of every phrase.
@@ -295,6 +299,9 @@ struct Lexicon: Sendable {
     /// A stem of a phrasing's anchor (its first word that is not a stop
     /// word, ``Phrasing/words``' first) → the phrasings (indices).
     private let phrasingsByStem: [String: [Int32]]
+    /// The first word (folded) of a phrasing of stop words only → the
+    /// phrasings (indices); see ``Phrasing/ofStopWords``.
+    private let stopPhrasingsByWord: [String: [Int32]]
 
     /// The cognate keys (``Cognates/keys(_:language:)``, read as either
     /// language) of the vocabulary's false friends: never matched.
@@ -326,6 +333,7 @@ struct Lexicon: Sendable {
         var phrasings: [Phrasing] = []
         var meanings: [[String]] = []
         var byStem: [String: [Int32]] = [:]
+        var byStopWord: [String: [Int32]] = [:]
         var verbFormStems: [String: [String]] = [:]
         for phrase in phrases {
             var meaning: [String] = []
@@ -338,7 +346,8 @@ struct Lexicon: Sendable {
             let index = meanings.count
             meanings.append(meaning)
             for (list, language) in [(phrase.de, Article.Language.de), (phrase.en, .en)] {
-                for text in list {
+                for written in list {
+                    let text = Self.spellingOutNegations(written)
                     let lowercase = text.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).filter { $0.count > 1 }
                         .map { $0.first?.isLowercase ?? false }
                     let tokens = TextAnalysis.tokens(text)
@@ -355,8 +364,12 @@ struct Lexicon: Sendable {
                     }
                     guard words.count >= 2 else { continue }
                     // Found by its first word that is not a stop word (the
-                    // rarer one): stop words of a query are never looked up.
-                    let anchor = tokens.firstIndex { !StopWords.contains($0.key) } ?? 0
+                    // rarer one); one of stop words only by its first word.
+                    guard let anchor = tokens.firstIndex(where: { !StopWords.contains($0.key) }) else {
+                        byStopWord[tokens[0].key, default: []].append(Int32(phrasings.count))
+                        phrasings.append(Phrasing(words: words, meaning: index, ofStopWords: true))
+                        continue
+                    }
                     for stem in words[anchor] { byStem[stem, default: []].append(Int32(phrasings.count)) }
                     phrasings.append(Phrasing(words: [words[anchor]] + words.enumerated().filter { $0.offset != anchor }.map(\.element),
                                               meaning: index))
@@ -366,6 +379,7 @@ struct Lexicon: Sendable {
         self.phrasings = phrasings
         self.meanings = meanings
         phrasingsByStem = byStem
+        stopPhrasingsByWord = byStopWord
         var conceptsOfStem: [String: [Int32]] = [:]
         var stemsOfConcept: [[String]] = []
         var topicStems = Set<String>()
@@ -402,6 +416,68 @@ struct Lexicon: Sendable {
                   commonWords: vocabulary.commonWords, phrases: vocabulary.phrases, falseFriends: vocabulary.falseFriends)
     }
 
+    /// `text` with English negations written out, for finding phrasings:
+    /// "can't", "cannot" and "cant" are "can not", "won't" and "wont" "will
+    /// not", "doesn't" and "doesnt" "does not". The search drops a token of
+    /// one letter, so "can't get in" would otherwise be "can get in" (as in
+    /// "how can I get in touch"), and a customer who types "cant" or
+    /// "cannot" would miss a phrasing written "can't".
+    static func spellingOutNegations(_ text: String) -> String {
+        let bytes = Array(text.utf8)
+        func isLetter(_ b: UInt8) -> Bool { (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A || (b >= 0x80 && b != 0xE2) }
+        var written: [(range: Range<Int>, words: String)] = []
+        var i = 0
+        while i < bytes.count {
+            guard isLetter(bytes[i]) else { i += 1; continue }
+            var j = i
+            while j < bytes.count {
+                if isLetter(bytes[j]) { j += 1; continue }
+                // An apostrophe (' or U+2019) between letters is part of the word.
+                if bytes[j] == 0x27, j + 1 < bytes.count, isLetter(bytes[j + 1]) { j += 1; continue }
+                if bytes[j] == 0xE2, j + 3 < bytes.count, bytes[j + 1] == 0x80, bytes[j + 2] == 0x99, isLetter(bytes[j + 3]) {
+                    j += 3
+                    continue
+                }
+                break
+            }
+            if j - i >= 4, j - i <= 12, bytes[j - 1] | 0x20 == 0x74, let words = negationWrittenOut(bytes[i..<j]) {
+                written.append((i..<j, words))
+            }
+            i = j
+        }
+        guard !written.isEmpty else { return text }
+        var out: [UInt8] = []
+        var last = 0
+        for (range, words) in written {
+            out += bytes[last..<range.lowerBound]
+            out += words.utf8
+            last = range.upperBound
+        }
+        out += bytes[last...]
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// "can not" for "can't", "cant" or "cannot", "does not" for "doesn't"
+    /// or "doesnt", …; nil for any other word (`word`: UTF-8, ends in "t").
+    private static func negationWrittenOut(_ word: ArraySlice<UInt8>) -> String? {
+        let lower = String(decoding: word, as: UTF8.self).lowercased().replacingOccurrences(of: "\u{2019}", with: "'")
+        if let whole = negations[lower] { return whole }
+        if lower.hasSuffix("n't") { return String(lower.dropLast(3)) + " not" }
+        if negatedWithoutApostrophe.contains(lower) { return String(lower.dropLast(2)) + " not" }
+        return nil
+    }
+
+    private static let negations: [String: String] = [
+        "can't": "can not", "cant": "can not", "cannot": "can not", "won't": "will not", "wont": "will not",
+        "shan't": "shall not", "ain't": "is not",
+    ]
+
+    /// "dont", "doesnt", …: negations typed without the apostrophe.
+    private static let negatedWithoutApostrophe: Set<String> = [
+        "dont", "doesnt", "didnt", "isnt", "arent", "wasnt", "werent", "couldnt", "wouldnt", "shouldnt",
+        "havent", "hasnt", "hadnt", "mustnt", "neednt",
+    ]
+
     /// The present and past forms of a German verb written in lower case
     /// in a phrasing ("hören", "höre", "hört" → "höre", "hörst", "hört",
     /// "hörte", …), so that a phrasing matches the customer's form of it:
@@ -419,21 +495,25 @@ struct Lexicon: Sendable {
 
     /// The phrases whose phrasing the query's tokens contain: every word of
     /// the phrasing, in any order, within ``Tuning/phraseSpan`` tokens of
-    /// its anchor word. `stems`: per query token (stop words included), the
-    /// stems it may have; `stopWord`: per token, whether it is a stop word
-    /// (never an anchor). Each phrase once, with the positions of the
-    /// tokens that matched any of its phrasings.
+    /// its anchor word; a phrasing of stop words only in its own order
+    /// after its first word. `stems`: per query token (stop words
+    /// included, as written), the stems it may have; `stopWord`: per
+    /// token, whether it is a stop word (the anchor only of a phrasing of
+    /// stop words). Each phrase once, with the positions of the tokens
+    /// that matched any of its phrasings.
     func phrases(in stems: [[String]], stopWord: [Bool]) -> [(meaning: Int, positions: [Int])] {
         guard !phrasings.isEmpty else { return [] }
         var found: [(meaning: Int, positions: [Int])] = []
-        for (i, first) in stems.enumerated() where !stopWord[i] {
+        for (i, first) in stems.enumerated() {
             for stem in first {
-                for p in phrasingsByStem[stem] ?? [] {
+                for p in (stopWord[i] ? stopPhrasingsByWord[stem] : phrasingsByStem[stem]) ?? [] {
                     let phrasing = phrasings[Int(p)]
-                    let low = Swift.max(0, i - Tuning.phraseSpan), high = Swift.min(stems.count - 1, i + Tuning.phraseSpan)
+                    let high = Swift.min(stems.count - 1, i + Tuning.phraseSpan)
+                    let low = phrasing.ofStopWords ? i + 1 : Swift.max(0, i - Tuning.phraseSpan)
                     var positions = [i]
                     for word in phrasing.words.dropFirst() {
-                        guard let j = (low...high).first(where: { j in
+                        let from = phrasing.ofStopWords ? positions[positions.count - 1] + 1 : low
+                        guard from <= high, let j = (from...high).first(where: { j in
                             !positions.contains(j) && stems[j].contains(where: word.contains)
                         }) else { positions = []; break }
                         positions.append(j)

@@ -87,13 +87,19 @@ struct PhraseTests {
         let cases = [("I turned it off and on again but the router still blinks", "I-1"),
                      ("Gestern war bei uns der Strom weg und jetzt blinkt alles", "I-2"),
                      ("we have a new starter on Monday, what do I need to do", "I-3")]
-        for (message, id) in cases {
-            #expect(kb.index.plan(message).contains { $0.resolution == .phrase }, "\(message)")
-            #expect(kb.search(message).first?.article.id == id, "\(message)")
-        }
+        Self.expectPhraseFinds(cases, in: kb)
         // "coming from" (one word and a stop word) is no longer a phrasing of
         // an import: it is in any message.
         #expect(!kb.index.plan("the emails coming from our own address").contains { $0.resolution == .phrase })
+    }
+
+    /// Each message is matched by a phrase and finds its article first.
+    static func expectPhraseFinds(_ cases: [(String, String)], in kb: KnowledgeBase,
+                                  sourceLocation: SourceLocation = #_sourceLocation) {
+        for (message, id) in cases {
+            #expect(kb.index.plan(message).contains { $0.resolution == .phrase }, "\(message)", sourceLocation: sourceLocation)
+            #expect(kb.search(message).first?.article.id == id, "\(message)", sourceLocation: sourceLocation)
+        }
     }
 
     @Test("A bad phrase is an error naming file and line; the shipped phrases load")
@@ -122,5 +128,64 @@ struct PhraseTests {
             #expect(error.issues.count == 3, "\(text)")
         }
         #expect(SampleKB.vocabulary.phrases.count >= 40)
+    }
+
+    static let login = Vocabulary.Phrase(de: ["komme nicht rein"], en: ["can't log in", "off and on again"],
+                                         means: ["password"])
+
+    @Test("A phrasing of stop words only is found, in its own order")
+    func stopWordPhrasing() {
+        let kb = KnowledgeBase(articles: Self.articles, vocabulary: Vocabulary(concepts: [Self.calls], phrases: [Self.login]))
+        for message in ["Ich komme seit gestern nicht mehr rein", "I switched it off and on again, same thing"] {
+            #expect(kb.index.plan(message).contains { $0.resolution == .phrase }, "\(message)")
+            #expect(kb.search(message).first?.article.id == "KB-2", "\(message)")
+        }
+        // The same stop words in another order say something else.
+        #expect(!kb.index.plan("rein komme ich so nicht").contains { $0.resolution == .phrase })
+    }
+
+    @Test("English negations match however they are typed; without the negation no phrase")
+    func negations() {
+        let kb = KnowledgeBase(articles: Self.articles, vocabulary: Vocabulary(concepts: [Self.calls], phrases: [Self.login]))
+        for message in ["I cant log in since Monday", "I cannot log in", "I can't log in", "I can not log in",
+                        "I can\u{2019}t log in"] {
+            #expect(kb.index.plan(message).contains { $0.resolution == .phrase }, "\(message)")
+        }
+        for message in ["can our staff log in with their own accounts?", "how can I log in on a second phone"] {
+            #expect(!kb.index.plan(message).contains { $0.resolution == .phrase }, "\(message)")
+        }
+        #expect(Lexicon.spellingOutNegations("it doesnt work, won't start and I dont know") ==
+                "it does not work, will not start and I do not know")
+        #expect(Lexicon.spellingOutNegations("Kann ich das Konto nicht nutzen?") == "Kann ich das Konto nicht nutzen?")
+    }
+
+    @Test("Two phrases that mean the same words search them once")
+    func sameMeaningOnce() {
+        let other = Vocabulary.Phrase(en: ["locked out of"], means: ["password"])
+        let kb = KnowledgeBase(articles: Self.articles,
+                               vocabulary: Vocabulary(concepts: [Self.calls], phrases: [Self.login, other]))
+        let plan = kb.index.plan("I can't log in, I'm locked out of everything")
+        #expect(plan.filter { $0.resolution == .phrase }.count == 1)
+    }
+
+    @Test("The shipped phrasings of support situations find the article that names the situation")
+    func shippedSituations() {
+        let kb = KnowledgeBase(articles: [
+            testArticle("S-1", "Wenn der Rechner nicht bootet", tags: ["booten", "Systemstart"],
+                        body: "Bootet der Rechner nicht, trennen Sie alle USB-Geräte.", language: .de),
+            testArticle("S-2", "Posteingang: neue Nachrichten empfangen", tags: ["Posteingang", "empfangen"],
+                        body: "Prüfen Sie das Postfach und die Regeln des Posteingangs.", language: .de),
+            testArticle("S-3", "Tracking your delivery", tags: ["delivery", "tracking", "shipping"],
+                        body: "Each shipment gets a tracking link by email.", language: .en),
+            testArticle("S-4", "Phone performance tips", tags: ["performance", "apps"],
+                        body: "Close apps you do not use to improve performance.", language: .en),
+            testArticle("S-5", "Dein Konto", tags: ["Konto", "Profil"],
+                        body: "Im Konto änderst du dein Profil.", language: .de),
+        ], vocabulary: SampleKB.vocabulary)
+        let cases = [("Mein Laptop fährt seit heute nicht mehr hoch", "S-1"),
+                     ("Seit dem Wochenende kriege ich keine Mails mehr", "S-2"),
+                     ("where's my order? I paid a week ago", "S-3"),
+                     ("the app takes ages, every screen", "S-4")]
+        Self.expectPhraseFinds(cases, in: kb)
     }
 }
