@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A general German–English dictionary read at run time, behind the
 /// hand-written vocabulary (``Vocabulary``): the words a company's customers
@@ -50,6 +51,10 @@ import Foundation
 /// (``DictionaryTranslations``): a few thousand for a knowledge base of
 /// a hundred articles. A word is stemmed only when its first letters
 /// begin some article word's stem, so most of the file is never stemmed.
+/// The pass runs on one thread per core, beside the rest of the index
+/// build (``DictionaryTranslations/startPass(_:termIDs:parts:)``); a reload
+/// whose file and article terms are unchanged keeps the translations it
+/// has (``SearchIndex/reusableDictionary(_:lexicon:terms:)``).
 ///
 /// A line without ` :: `, or whose sides have a different number of
 /// segments, is malformed: it is skipped and counted, never fatal.
@@ -382,10 +387,10 @@ struct DictionaryTranslations: Sendable, Equatable {
     static let minimumPartBytes = 1 << 16
 
     /// A pass running on threads of its own (``startPass(_:termIDs:parts:)``).
-    final class Pass: @unchecked Sendable {
-        // Written by each part's thread before it signals `done`, read by
-        // the caller after waiting for every part: the semaphore orders them.
-        private var partials: [Partial?]
+    final class Pass: Sendable {
+        /// Each part's tables, set by its thread before it signals `done`.
+        private let partials: Mutex<[Partial?]>
+        private let parts: Int
         private let problem: String?
         private let done = DispatchSemaphore(value: 0)
 
@@ -394,14 +399,16 @@ struct DictionaryTranslations: Sendable, Equatable {
             do {
                 file = try dictionary.contents()
             } catch {
-                partials = []
+                partials = Mutex([])
+                self.parts = 0
                 problem = "\(BilingualDictionary.LoadError.unreadable(path: dictionary.path, reason: error.localizedDescription))"
                 return
             }
             problem = nil
             let cores = ProcessInfo.processInfo.activeProcessorCount
             let ranges = Self.split(file, parts: max(1, parts ?? (file.count < minimumPartBytes ? 1 : min(maximumParts, cores))))
-            partials = Array(repeating: nil, count: ranges.count)
+            partials = Mutex(Array(repeating: nil, count: ranges.count))
+            self.parts = ranges.count
             let filter = TermPrefixFilter(terms: termIDs.keys)
             for (n, range) in ranges.enumerated() {
                 let thread = Thread { [self] in
@@ -409,7 +416,7 @@ struct DictionaryTranslations: Sendable, Equatable {
                         Partial(reading: UnsafeBufferPointer(rebasing: raw.bindMemory(to: UInt8.self)[range]),
                                 termIDs: termIDs, filter: filter)
                     }
-                    partials[n] = partial
+                    partials.withLock { $0[n] = partial }
                     done.signal()
                 }
                 thread.stackSize = 1 << 20
@@ -436,13 +443,17 @@ struct DictionaryTranslations: Sendable, Equatable {
         /// Waits for every part, merges them in file order, and returns the
         /// translations copied into fresh memory.
         func result() -> DictionaryTranslations {
-            for _ in partials.indices { done.wait() }
+            for _ in 0..<parts { done.wait() }
             if let problem { return DictionaryTranslations(problem: problem) }
+            var partials = self.partials.withLock { partials in
+                defer { partials = [] }
+                return partials.map { $0! }
+            }
             var counts = BilingualDictionary.Counts()
             var byStem: [String: [[Int32]]] = [:]
             for n in partials.indices {
-                let partial = partials[n]!
-                partials[n] = nil
+                let partial = partials[n]
+                partials[n] = Partial()
                 counts.lines += partial.counts.lines
                 counts.malformed += partial.counts.malformed
                 if byStem.isEmpty {
@@ -463,9 +474,11 @@ struct DictionaryTranslations: Sendable, Equatable {
 
     /// What one part of the file gives: each stem's translations in the
     /// order of their first line, without repeats.
-    private struct Partial {
+    private struct Partial: Sendable {
         var byStem: [String: [[Int32]]] = [:]
         var counts = BilingualDictionary.Counts()
+
+        init() {}
 
         /// The translations in `bytes` whose words are all index terms
         /// (`termIDs`): German stem → English term (one to three words),

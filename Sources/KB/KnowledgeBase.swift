@@ -259,7 +259,9 @@ public struct KnowledgeBase: Sendable {
     /// A bad file is skipped with an error naming the file and line, and the
     /// rest loads; of two files with the same id, the first in path order
     /// wins. With `previous` (a reload), a file that now fails keeps the
-    /// article it had in `previous`, and its error says so.
+    /// article it had in `previous`, and its error says so; and when the
+    /// articles' terms and the dictionary file are unchanged, the general
+    /// dictionary's translations are kept rather than read again.
     ///
     /// `vocabulary` expands query words (``Vocabulary``); an article whose
     /// `translation:` names no article of the other language is loaded and

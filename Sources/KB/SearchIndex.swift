@@ -338,13 +338,16 @@ final class SearchIndex: Sendable {
     /// `previous`'s dictionary translations, when an index of `terms` with
     /// `lexicon` would read the same: the same dictionary (its path and the
     /// file's size, modification time and inode, ``BilingualDictionary``'s
-    /// equality), read without a problem, and the same terms (the
+    /// equality, then and now), read without a problem, and the same terms (the
     /// translations hold term ids, which are the terms' sorted order). A
     /// reload that changed only the configuration, or articles in words
     /// the KB already had, then costs no pass over the file.
     static func reusableDictionary(_ previous: SearchIndex?, lexicon: Lexicon, terms: [String]) -> DictionaryTranslations? {
         guard let previous, let dictionary = lexicon.dictionary, previous.lexicon.dictionary == dictionary,
               previous.dictionary.problem == nil, previous.terms == terms else { return nil }
+        // The file as it is now: a reload of the articles alone keeps the
+        // vocabulary, and with it the stamp of the last configuration load.
+        if !dictionary.path.isEmpty, (try? BilingualDictionary.load(path: dictionary.path)) != dictionary { return nil }
         return previous.dictionary
     }
 

@@ -214,7 +214,7 @@ struct DictionaryTests {
         }
     }
 
-    @Test("A reload with the same dictionary file and the same article words keeps the translations; new words read the file again")
+    @Test("A reload with the same dictionary file and the same article words keeps the translations; a changed file or new words read it again")
     func reloadKeepsTranslations() throws {
         let folder = try TemporaryKB()
         let path = folder.folder.appendingPathComponent("de-en").path
@@ -239,6 +239,12 @@ struct DictionaryTests {
         #expect(kb.reload().replaced)
         #expect(kb.current.index.dictionary == translations)
         #expect(kb.current.suggestions(for: "Akku").first?.article.id == "KB-1")
+        // The file changed on disk since the configuration was loaded (a
+        // reload of the articles keeps the vocabulary): read again.
+        try folder.write("de-en", "Akku {m} :: charger \n")
+        #expect(kb.reload().replaced)
+        #expect(kb.current.index.dictionary != translations)
+        #expect(kb.current.suggestions(for: "Akku").isEmpty)
         // A new word: the terms changed, the file is read again.
         try articles.write("e2.md", TemporaryKB.article(id: "KB-2", title: "Charger", tags: "charger"))
         #expect(kb.reload().replaced)
