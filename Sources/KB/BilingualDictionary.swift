@@ -441,7 +441,7 @@ struct DictionaryTranslations: Sendable, Equatable {
         }
 
         /// Waits for every part, merges them in file order, and returns the
-        /// translations copied into fresh memory.
+        /// translations copied into fresh memory. Called once.
         func result() -> DictionaryTranslations {
             for _ in 0..<parts { done.wait() }
             if let problem { return DictionaryTranslations(problem: problem) }
