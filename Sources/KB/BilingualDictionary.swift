@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A general German–English dictionary read at run time, behind the
 /// hand-written vocabulary (``Vocabulary``): the words a company's customers
@@ -50,6 +51,10 @@ import Foundation
 /// (``DictionaryTranslations``): a few thousand for a knowledge base of
 /// a hundred articles. A word is stemmed only when its first letters
 /// begin some article word's stem, so most of the file is never stemmed.
+/// The pass runs on one thread per core, beside the rest of the index
+/// build (``DictionaryTranslations/startPass(_:termIDs:parts:)``); a reload
+/// whose file and article terms are unchanged keeps the translations it
+/// has (``SearchIndex/reusableDictionary(_:lexicon:terms:)``).
 ///
 /// A line without ` :: `, or whose sides have a different number of
 /// segments, is malformed: it is skipped and counted, never fatal.
@@ -57,8 +62,11 @@ public struct BilingualDictionary: Sendable, Hashable {
     /// The file it is read from (as named in `kb.json5`), or "" for a
     /// dictionary given as text.
     public let path: String
-    /// The file's size and modification time when it was checked: a changed
-    /// file makes a different dictionary (the configuration changed).
+    /// The file's size, modification time and inode when it was checked: a
+    /// changed or replaced file makes a different dictionary (the
+    /// configuration changed), and a reload whose dictionary is equal to the
+    /// previous one may keep that one's translations
+    /// (``SearchIndex/reusableDictionary(_:lexicon:terms:)``).
     let fileStamp: [Int64]
     /// The lines, for a dictionary given as text (tests), else nil.
     let text: [UInt8]?
@@ -99,7 +107,8 @@ public struct BilingualDictionary: Sendable, Hashable {
         }
         let size = (attributes[.size] as? NSNumber)?.int64Value ?? -1
         let modified = (attributes[.modificationDate] as? Date).map { Int64($0.timeIntervalSince1970 * 1000) } ?? -1
-        return BilingualDictionary(path: path, fileStamp: [size, modified], text: nil)
+        let inode = (attributes[.systemFileNumber] as? NSNumber)?.int64Value ?? -1
+        return BilingualDictionary(path: path, fileStamp: [size, modified, inode], text: nil)
     }
 
     /// A dictionary of the lines of `text` (tests write a few).
@@ -139,12 +148,19 @@ public struct BilingualDictionary: Sendable, Hashable {
                                _ body: (_ german: [ArraySlice<UInt8>], _ english: [ArraySlice<UInt8>]) -> Void) -> Counts {
         var counts = Counts()
         var lineStart = 0
+        // Reused from line to line: a line allocates nothing. The slices
+        // passed to `body` are made once `scratch` holds the segment's whole
+        // text and dropped before it is written again, so that writing it
+        // never finds it shared (which would copy it).
         var scratch: [UInt8] = []
+        var germanRanges: [Range<Int>] = []
         var germans: [ArraySlice<UInt8>] = []
         var englishes: [ArraySlice<UInt8>] = []
+        var germanSegments: [Range<Int>] = []
+        var englishSegments: [Range<Int>] = []
+        var raw: [Range<Int>] = []
         while lineStart < bytes.count {
-            var lineEnd = lineStart
-            while lineEnd < bytes.count, bytes[lineEnd] != 0x0A { lineEnd += 1 }
+            let lineEnd = find(0x0A, in: bytes, lineStart..<bytes.count) ?? bytes.count
             defer { lineStart = lineEnd + 1 }
             var end = lineEnd
             if end > lineStart, bytes[end - 1] == 0x0D { end -= 1 }
@@ -152,39 +168,46 @@ public struct BilingualDictionary: Sendable, Hashable {
             while first < end, bytes[first] == 0x20 || bytes[first] == 0x09 { first += 1 }
             if first == end || bytes[first] == 0x23 { continue }  // blank, or # comment
             counts.lines += 1
-            // The one " :: ".
+            // The one " :: ": each begins one before a ":".
             var separator = -1
             var separators = 0
-            var i = lineStart
-            while i + 3 < end {
-                if bytes[i] == 0x20, bytes[i + 1] == 0x3A, bytes[i + 2] == 0x3A, bytes[i + 3] == 0x20 {
+            var next = lineStart  // where the next " :: " may begin
+            var colon = find(0x3A, in: bytes, lineStart..<end)
+            while let c = colon {
+                let start = c - 1
+                if start + 3 >= end { break }
+                if start >= next, bytes[start] == 0x20, bytes[c + 1] == 0x3A, bytes[c + 2] == 0x20 {
                     separators += 1
-                    separator = i
-                    i += 4
+                    separator = start
+                    next = start + 4
+                    colon = find(0x3A, in: bytes, (c + 3)..<end)
                 } else {
-                    i += 1
+                    colon = find(0x3A, in: bytes, (c + 1)..<end)
                 }
             }
             guard separators == 1 else { counts.malformed += 1; continue }
-            let german = segments(bytes, lineStart, separator)
-            let english = segments(bytes, separator + 4, end)
-            guard german.count == english.count else { counts.malformed += 1; continue }
-            for (g, e) in zip(german, english) {
+            segments(bytes, lineStart, separator, into: &germanSegments)
+            segments(bytes, separator + 4, end, into: &englishSegments)
+            guard germanSegments.count == englishSegments.count else { counts.malformed += 1; continue }
+            for (g, e) in zip(germanSegments, englishSegments) {
                 germans.removeAll(keepingCapacity: true)
                 englishes.removeAll(keepingCapacity: true)
+                germanRanges.removeAll(keepingCapacity: true)
                 scratch.removeAll(keepingCapacity: true)
-                for raw in rawSynonyms(bytes, g) where isNoun(bytes, raw) {
-                    let text = withoutAnnotations(bytes, raw, into: &scratch)
+                rawSynonyms(bytes, g, into: &raw)
+                for synonym in raw where isNoun(bytes, synonym) {
+                    let text = withoutAnnotations(bytes, synonym, into: &scratch)
                     var a = text.lowerBound, b = text.upperBound
                     while a < b, scratch[a] == 0x20 { a += 1 }
                     while b > a, scratch[b - 1] == 0x20 { b -= 1 }
-                    let synonym = scratch[a..<b]
-                    if !synonym.isEmpty, !synonym.contains(0x20), !synonym.contains(0x2E) { germans.append(synonym) }
+                    if a < b, !scratch[a..<b].contains(where: { $0 == 0x20 || $0 == 0x2E }) { germanRanges.append(a..<b) }
                 }
-                guard !germans.isEmpty else { continue }
+                guard !germanRanges.isEmpty else { continue }
                 let englishText = withoutAnnotations(bytes, e, into: &scratch)
-                for var synonym in synonyms(scratch, englishText)
-                where !synonym.contains(0x2E) && !synonym.contains(0x3F) && !synonym.contains(0x21) {
+                for range in germanRanges { germans.append(scratch[range]) }
+                synonyms(scratch, englishText) { range in
+                    var synonym = scratch[range]
+                    guard !synonym.contains(where: { $0 == 0x2E || $0 == 0x3F || $0 == 0x21 }) else { return }
                     if synonym.count > 3, synonym.starts(with: [0x74, 0x6F, 0x20]) { synonym = synonym.dropFirst(3) }  // "to "
                     englishes.append(synonym)
                 }
@@ -194,10 +217,17 @@ public struct BilingualDictionary: Sendable, Hashable {
         return counts
     }
 
+    /// The first index of `byte` in `range` of `bytes` (`memchr`), or nil.
+    private static func find(_ byte: UInt8, in bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
+        guard !range.isEmpty, let base = bytes.baseAddress,
+              let found = memchr(base + range.lowerBound, Int32(byte), range.count) else { return nil }
+        return UnsafeRawPointer(found) - UnsafeRawPointer(base)
+    }
+
     /// The ranges of a segment's synonyms as written, split at the ";"
-    /// outside annotations.
-    private static func rawSynonyms(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> [Range<Int>] {
-        var out: [Range<Int>] = []
+    /// outside annotations, into `out`.
+    private static func rawSynonyms(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, into out: inout [Range<Int>]) {
+        out.removeAll(keepingCapacity: true)
         var depth = 0
         var start = range.lowerBound
         for i in range {
@@ -211,7 +241,6 @@ public struct BilingualDictionary: Sendable, Hashable {
             }
         }
         out.append(start..<range.upperBound)
-        return out
     }
 
     /// Whether a German synonym as written is marked as a noun: `{m}`,
@@ -229,22 +258,27 @@ public struct BilingualDictionary: Sendable, Hashable {
         return false
     }
 
-    /// The ranges of a side's segments, split at " | ".
-    private static func segments(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> [Range<Int>] {
-        var out: [Range<Int>] = []
+    /// The ranges of a side's segments, split at " | ", into `out`.
+    private static func segments(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int,
+                                 into out: inout [Range<Int>]) {
+        out.removeAll(keepingCapacity: true)
         var segmentStart = start
-        var i = start
-        while i + 2 < end {
-            if bytes[i] == 0x20, bytes[i + 1] == 0x7C, bytes[i + 2] == 0x20 {
+        // Each " | " has its "|" second: found with memchr, as below.
+        var bar = find(0x7C, in: bytes, start..<end)
+        var next = start  // where the next " | " may begin
+        while let b = bar {
+            let i = b - 1
+            if i + 2 >= end { break }
+            if i >= next, bytes[i] == 0x20, bytes[b + 1] == 0x20 {
                 out.append(segmentStart..<i)
-                i += 3
-                segmentStart = i
+                segmentStart = i + 3
+                next = i + 3
+                bar = find(0x7C, in: bytes, (b + 2)..<end)
             } else {
-                i += 1
+                bar = find(0x7C, in: bytes, (b + 1)..<end)
             }
         }
         out.append(segmentStart..<end)
-        return out
     }
 
     /// Appends `range` of `bytes` to `out` without `{…}`, `[…]`, `(…)`,
@@ -276,26 +310,24 @@ public struct BilingualDictionary: Sendable, Hashable {
         return start..<out.count
     }
 
-    /// The synonyms in `range` of `text`, split at ";", trimmed; empty ones
-    /// left out.
-    private static func synonyms(_ text: [UInt8], _ range: Range<Int>) -> [ArraySlice<UInt8>] {
-        var out: [ArraySlice<UInt8>] = []
+    /// Calls `body` with the range of each synonym in `range` of `text`,
+    /// split at ";", trimmed; empty ones left out.
+    private static func synonyms(_ text: [UInt8], _ range: Range<Int>, _ body: (Range<Int>) -> Void) {
         var start = range.lowerBound
         for i in range.lowerBound...range.upperBound where i == range.upperBound || text[i] == 0x3B {
             var a = start, b = i
             while a < b, text[a] == 0x20 { a += 1 }
             while b > a, text[b - 1] == 0x20 { b -= 1 }
-            if a < b { out.append(text[a..<b]) }
+            if a < b { body(a..<b) }
             start = i + 1
         }
-        return out
     }
 }
 
 /// A dictionary's translations of the query stems that lead to words of
 /// one knowledge base: built with its index, from one pass over the
 /// dictionary, so that it holds only what the articles can match.
-struct DictionaryTranslations: Sendable {
+struct DictionaryTranslations: Sendable, Equatable {
     /// The query stems with a translation, sorted by their UTF-8 bytes:
     /// stem `i` is `keys[keyStarts[i]..<keyStarts[i + 1]]`, and its
     /// translations are `data[starts[i]..<starts[i + 1]]`: each the number
@@ -317,97 +349,178 @@ struct DictionaryTranslations: Sendable {
     static let empty = DictionaryTranslations()
 
     private init() {
-        keys = []
-        keyStarts = [0]
-        starts = [0]
-        data = []
-        counts = .init()
-        problem = nil
+        self.init([:], counts: .init())
     }
 
-    /// ``init(reading:termIDs:)`` on a thread of its own, then copied: the
-    /// pass's temporary memory (a few megabytes of small allocations) lands
-    /// in that thread's malloc arena where there is one, and the kept
-    /// arrays are copied into fresh memory once it is freed. (The gateway
-    /// runs one arena, `M_ARENA_MAX` 1, so there the thread shares the main
-    /// arena: what keeps the holes few is that the copy is four arrays.)
-    init(_ dictionary: BilingualDictionary, termIDs: [String: Int32]) {
-        nonisolated(unsafe) var built: DictionaryTranslations?
-        let done = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            built = DictionaryTranslations(reading: dictionary, termIDs: termIDs)
-            done.signal()
-        }
-        thread.stackSize = 1 << 20
-        thread.start()
-        done.wait()
-        self.init(copying: built!)
+    /// The pass over `dictionary` for the index terms `termIDs`, started on
+    /// threads of its own so that the caller goes on building the rest of
+    /// the index meanwhile; ``Pass/result()`` waits for it.
+    ///
+    /// The file is cut at line boundaries into `parts` (by default one per
+    /// core, at most ``maximumParts``, and one for a file smaller than
+    /// ``minimumPartBytes``), each read by its own thread into
+    /// tables of its own, which are then merged in file order: a stem's
+    /// translations are in the order of their first line, as one pass from
+    /// the first line to the last finds them, so the result is the same
+    /// whatever the number of parts.
+    ///
+    /// The threads' temporary memory (a few megabytes of small allocations)
+    /// lands in their malloc arenas where there are several; the kept arrays
+    /// are copied into fresh memory of the caller's thread once it is freed.
+    /// (The gateway runs one arena, `M_ARENA_MAX` 1, so there the threads
+    /// share the main arena: what keeps the holes few is that the copy is
+    /// four arrays, made after the parts' tables are freed.)
+    static func startPass(_ dictionary: BilingualDictionary, termIDs: [String: Int32], parts: Int? = nil) -> Pass {
+        Pass(dictionary, termIDs: termIDs, parts: parts)
     }
 
-    /// A copy of `other` in fresh memory of this thread.
-    private init(copying other: DictionaryTranslations) {
-        keys = other.keys.map { $0 }
-        keyStarts = other.keyStarts.map { $0 }
-        starts = other.starts.map { $0 }
-        data = other.data.map { $0 }
-        counts = other.counts
-        problem = other.problem.map { String(decoding: Array($0.utf8), as: UTF8.self) }
+    /// ``startPass(_:termIDs:parts:)``, waited for.
+    init(_ dictionary: BilingualDictionary, termIDs: [String: Int32], parts: Int? = nil) {
+        self = Self.startPass(dictionary, termIDs: termIDs, parts: parts).result()
     }
 
-    /// The translations of `dictionary` whose words are all index terms
-    /// (`termIDs`): German stem → English term (one to three words), and,
-    /// for an English term of one word, English stem → German stem.
-    private init(reading dictionary: BilingualDictionary, termIDs: [String: Int32]) {
-        let file: Data
-        do {
-            file = try dictionary.contents()
-        } catch {
-            keys = []
-            keyStarts = [0]
-            starts = [0]
-            data = []
-            counts = .init()
-            problem = "\(BilingualDictionary.LoadError.unreadable(path: dictionary.path, reason: error.localizedDescription))"
-            return
+    /// The most threads one pass uses: the file is read in ~0.5 s of CPU,
+    /// and more parts than cores only add a thread's memo tables.
+    static let maximumParts = 4
+
+    /// Files smaller than this are read in one part by default (a test's few lines).
+    static let minimumPartBytes = 1 << 16
+
+    /// A pass running on threads of its own (``startPass(_:termIDs:parts:)``).
+    final class Pass: Sendable {
+        /// Each part's tables, set by its thread before it signals `done`.
+        private let partials: Mutex<[Partial?]>
+        private let parts: Int
+        private let problem: String?
+        private let done = DispatchSemaphore(value: 0)
+
+        fileprivate init(_ dictionary: BilingualDictionary, termIDs: [String: Int32], parts: Int?) {
+            let file: Data
+            do {
+                file = try dictionary.contents()
+            } catch {
+                partials = Mutex([])
+                self.parts = 0
+                problem = "\(BilingualDictionary.LoadError.unreadable(path: dictionary.path, reason: error.localizedDescription))"
+                return
+            }
+            problem = nil
+            let cores = ProcessInfo.processInfo.activeProcessorCount
+            let ranges = Self.split(file, parts: max(1, parts ?? (file.count < minimumPartBytes ? 1 : min(maximumParts, cores))))
+            partials = Mutex(Array(repeating: nil, count: ranges.count))
+            self.parts = ranges.count
+            let filter = TermPrefixFilter(terms: termIDs.keys)
+            for (n, range) in ranges.enumerated() {
+                let thread = Thread { [self] in
+                    let partial = file.withUnsafeBytes { raw in
+                        Partial(reading: UnsafeBufferPointer(rebasing: raw.bindMemory(to: UInt8.self)[range]),
+                                termIDs: termIDs, filter: filter)
+                    }
+                    partials.withLock { $0[n] = partial }
+                    done.signal()
+                }
+                thread.stackSize = 1 << 20
+                thread.start()
+            }
         }
-        var filter = TermPrefixFilter(terms: termIDs.keys)
-        // Keyed by String, not by a slice: a slice would keep its whole
-        // line buffer alive.
-        var germanStems: [String: String] = [:]
-        var englishTerms: [String: [Int32]] = [:]
-        func germanStem(_ slice: ArraySlice<UInt8>) -> String {
-            let word = String(decoding: slice, as: UTF8.self)
-            if let known = germanStems[word] { return known }
-            let tokens = TextAnalysis.tokens(word)
-            let stem = tokens.count == 1 && !tokens[0].isNumber && !StopWords.contains(tokens[0].key)
-                ? TextAnalysis.indexTerm(tokens[0], language: .de).term : ""
-            germanStems[word] = stem
-            return stem
+
+        /// `file`'s bytes cut into `parts` ranges of about equal size, each
+        /// ending after a line feed (or at the end).
+        static func split(_ file: Data, parts: Int) -> [Range<Int>] {
+            file.withUnsafeBytes { raw in
+                var ranges: [Range<Int>] = []
+                var start = 0
+                for n in 1...parts {
+                    var end = n == parts ? raw.count : max(start, raw.count * n / parts)
+                    while end < raw.count, end > 0, raw[end - 1] != 0x0A { end += 1 }
+                    ranges.append(start..<end)
+                    start = end
+                }
+                return ranges
+            }
         }
-        /// The English term's index terms, [] when a word is none (or
-        /// the term has no word, or too many).
-        func englishIDs(_ slice: ArraySlice<UInt8>) -> [Int32] {
-            let term = String(decoding: slice, as: UTF8.self)
-            if let known = englishTerms[term] { return known }
-            let stems = TextAnalysis.indexTerms(term, language: .en)
-            var ids: [Int32] = []
-            if (1...BilingualDictionary.maximumEnglishWords).contains(stems.count) {
-                for stem in stems {
-                    guard let id = termIDs[stem.term] else { ids = []; break }
-                    ids.append(id)
+
+        /// Waits for every part, merges them in file order, and returns the
+        /// translations copied into fresh memory. Called once.
+        func result() -> DictionaryTranslations {
+            for _ in 0..<parts { done.wait() }
+            if let problem { return DictionaryTranslations(problem: problem) }
+            var partials = self.partials.withLock { partials in
+                defer { partials = [] }
+                return partials.map { $0! }
+            }
+            var counts = BilingualDictionary.Counts()
+            var byStem: [String: [[Int32]]] = [:]
+            for n in partials.indices {
+                let partial = partials[n]
+                partials[n] = Partial()
+                counts.lines += partial.counts.lines
+                counts.malformed += partial.counts.malformed
+                if byStem.isEmpty {
+                    byStem = partial.byStem
+                    continue
+                }
+                for (stem, translations) in partial.byStem {
+                    var merged = byStem.removeValue(forKey: stem) ?? []
+                    for terms in translations where !merged.contains(terms) { merged.append(terms) }
+                    byStem[stem] = merged
                 }
             }
-            englishTerms[term] = ids
-            return ids
+            let built = DictionaryTranslations(byStem, counts: counts)
+            byStem = [:]
+            return DictionaryTranslations(copying: built)
         }
+    }
+
+    /// What one part of the file gives: each stem's translations in the
+    /// order of their first line, without repeats.
+    private struct Partial: Sendable {
         var byStem: [String: [[Int32]]] = [:]
-        func add(_ stem: String, _ terms: [Int32]) {
-            guard !stem.isEmpty else { return }
-            if byStem[stem]?.contains(terms) != true { byStem[stem, default: []].append(terms) }
-        }
-        var germanPasses: [Bool] = []
-        let counts = file.withUnsafeBytes { raw in
-            BilingualDictionary.forEachSegment(in: raw.bindMemory(to: UInt8.self)) { germans, englishes in
+        var counts = BilingualDictionary.Counts()
+
+        init() {}
+
+        /// The translations in `bytes` whose words are all index terms
+        /// (`termIDs`): German stem → English term (one to three words),
+        /// and, for an English term of one word, English stem → German stem.
+        init(reading bytes: UnsafeBufferPointer<UInt8>, termIDs: [String: Int32], filter: TermPrefixFilter) {
+            var filter = filter
+            // Keyed by String, not by a slice: a slice would keep its whole
+            // line buffer alive.
+            var germanStems: [String: String] = [:]
+            var englishTerms: [String: [Int32]] = [:]
+            func germanStem(_ slice: ArraySlice<UInt8>) -> String {
+                let word = String(decoding: slice, as: UTF8.self)
+                if let known = germanStems[word] { return known }
+                let tokens = TextAnalysis.tokens(word)
+                let stem = tokens.count == 1 && !tokens[0].isNumber && !StopWords.contains(tokens[0].key)
+                    ? TextAnalysis.indexTerm(tokens[0], language: .de).term : ""
+                germanStems[word] = stem
+                return stem
+            }
+            /// The English term's index terms, [] when a word is none (or
+            /// the term has no word, or too many).
+            func englishIDs(_ slice: ArraySlice<UInt8>) -> [Int32] {
+                let term = String(decoding: slice, as: UTF8.self)
+                if let known = englishTerms[term] { return known }
+                let stems = TextAnalysis.indexTerms(term, language: .en)
+                var ids: [Int32] = []
+                if (1...BilingualDictionary.maximumEnglishWords).contains(stems.count) {
+                    for stem in stems {
+                        guard let id = termIDs[stem.term] else { ids = []; break }
+                        ids.append(id)
+                    }
+                }
+                englishTerms[term] = ids
+                return ids
+            }
+            var byStem: [String: [[Int32]]] = [:]
+            func add(_ stem: String, _ terms: [Int32]) {
+                guard !stem.isEmpty else { return }
+                if byStem[stem]?.contains(terms) != true { byStem[stem, default: []].append(terms) }
+            }
+            var germanPasses: [Bool] = []
+            counts = BilingualDictionary.forEachSegment(in: bytes) { germans, englishes in
                 // German → English: every English word is a term. Before
                 // any stemming: some word may be one, and every word of five
                 // letters or more may be (a shorter one may be a stop word).
@@ -446,12 +559,37 @@ struct DictionaryTranslations: Sendable {
                         let terms = TextAnalysis.indexTerms(String(decoding: english, as: UTF8.self), language: .en)
                         guard (1...BilingualDictionary.maximumEnglishWords).contains(terms.count),
                               !terms.contains(where: { $0.term.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }) else { continue }
-                        let source = Self.phraseKey(terms.map(\.term))
+                        let source = DictionaryTranslations.phraseKey(terms.map(\.term))
                         if source != stem { add(source, [id]) }
                     }
                 }
             }
+            self.byStem = byStem
         }
+    }
+
+    /// A copy of `other` in fresh memory of this thread.
+    private init(copying other: DictionaryTranslations) {
+        keys = other.keys.map { $0 }
+        keyStarts = other.keyStarts.map { $0 }
+        starts = other.starts.map { $0 }
+        data = other.data.map { $0 }
+        counts = other.counts
+        problem = other.problem.map { String(decoding: Array($0.utf8), as: UTF8.self) }
+    }
+
+    /// No translations, because the dictionary could not be read.
+    private init(problem: String) {
+        keys = []
+        keyStarts = [0]
+        starts = [0]
+        data = []
+        counts = .init()
+        self.problem = problem
+    }
+
+    /// The four arrays of `byStem`, its stems sorted by their UTF-8 bytes.
+    private init(_ byStem: [String: [[Int32]]], counts: BilingualDictionary.Counts) {
         let stems = byStem.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
         var keys: [UInt8] = []
         var keyStarts: [Int32] = [0]

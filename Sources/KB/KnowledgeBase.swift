@@ -96,6 +96,13 @@ public struct KnowledgeBase: Sendable {
     /// left out. ``load(from:vocabulary:previous:)`` reports such duplicates
     /// as errors instead.
     public init(articles: [Article], vocabulary: Vocabulary = .empty) {
+        self.init(articles: articles, vocabulary: vocabulary, previous: nil)
+    }
+
+    /// ``init(articles:vocabulary:)``, keeping what `previous` (the
+    /// knowledge base a reload replaces) built that cannot differ (see
+    /// ``SearchIndex/init(articles:lexicon:previous:)``).
+    init(articles: [Article], vocabulary: Vocabulary, previous: KnowledgeBase?) {
         var unique: [Article] = []
         var positions: [String: Int] = [:]
         for article in articles where positions[article.id.lowercased()] == nil {
@@ -103,7 +110,8 @@ public struct KnowledgeBase: Sendable {
             unique.append(article)
         }
         let index = SearchIndex(articles: unique,
-                                lexicon: Lexicon(vocabulary: vocabulary, aligned: TranslationAlignment.concepts(unique)))
+                                lexicon: Lexicon(vocabulary: vocabulary, aligned: TranslationAlignment.concepts(unique)),
+                                previous: previous?.index)
         storage = Storage(articles: unique, positionOfID: positions, index: index, vocabulary: vocabulary)
     }
 
@@ -251,7 +259,9 @@ public struct KnowledgeBase: Sendable {
     /// A bad file is skipped with an error naming the file and line, and the
     /// rest loads; of two files with the same id, the first in path order
     /// wins. With `previous` (a reload), a file that now fails keeps the
-    /// article it had in `previous`, and its error says so.
+    /// article it had in `previous`, and its error says so; and when the
+    /// articles' terms and the dictionary file are unchanged, the general
+    /// dictionary's translations are kept rather than read again.
     ///
     /// `vocabulary` expands query words (``Vocabulary``); an article whose
     /// `translation:` names no article of the other language is loaded and
@@ -301,7 +311,7 @@ public struct KnowledgeBase: Sendable {
                 errors += fileErrors
             }
         }
-        let base = KnowledgeBase(articles: articles, vocabulary: vocabulary)
+        let base = KnowledgeBase(articles: articles, vocabulary: vocabulary, previous: previous)
         for article in base.articles {
             guard let target = article.translation else { continue }
             if let other = base.article(id: target), other.language != article.language { continue }

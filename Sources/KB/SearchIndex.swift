@@ -67,7 +67,11 @@ final class SearchIndex: Sendable {
 
     // MARK: Building
 
-    init(articles: [Article], lexicon: Lexicon) {
+    /// The index of `articles`. With `previous` (the index a reload
+    /// replaces), its dictionary translations are kept when they cannot
+    /// differ: the same dictionary file, unchanged, and the same terms
+    /// (``reusableDictionary(_:lexicon:terms:)``).
+    init(articles: [Article], lexicon: Lexicon, previous: SearchIndex? = nil) {
         self.lexicon = lexicon
         documentCount = articles.count
         documentLanguage = articles.map(\.language)
@@ -248,6 +252,13 @@ final class SearchIndex: Sendable {
         terms = sortedTerms
         termIDs = ids
 
+        // The dictionary pass needs only the terms: it runs beside the rest
+        // of the build (step 6 waits for it), unless the previous index's
+        // translations can be kept.
+        let keptDictionary = Self.reusableDictionary(previous, lexicon: lexicon, terms: sortedTerms)
+        let dictionaryPass = keptDictionary == nil
+            ? lexicon.dictionary.map { DictionaryTranslations.startPass($0, termIDs: ids) } : nil
+
         var average = lengths.reduce(SIMD4<Float>(), +) / Float(max(1, lengths.count))
         for i in 0..<3 where average[i] <= 0 { average[i] = 1 }
         let weights = SIMD4<Float>(Tuning.titleWeight, Tuning.tagsWeight, Tuning.bodyWeight, 0)
@@ -321,7 +332,23 @@ final class SearchIndex: Sendable {
         englishCognates = cognates(englishEntries.values, .en)
 
         // 6. The dictionary, kept only where it leads to the articles' words.
-        dictionary = lexicon.dictionary.map { DictionaryTranslations($0, termIDs: ids) } ?? .empty
+        dictionary = keptDictionary ?? dictionaryPass?.result() ?? .empty
+    }
+
+    /// `previous`'s dictionary translations, when an index of `terms` with
+    /// `lexicon` would read the same: the same dictionary (its path and the
+    /// file's size, modification time and inode, ``BilingualDictionary``'s
+    /// equality, then and now), read without a problem, and the same terms (the
+    /// translations hold term ids, which are the terms' sorted order). A
+    /// reload that changed only the configuration, or articles in words
+    /// the KB already had, then costs no pass over the file.
+    static func reusableDictionary(_ previous: SearchIndex?, lexicon: Lexicon, terms: [String]) -> DictionaryTranslations? {
+        guard let previous, let dictionary = lexicon.dictionary, previous.lexicon.dictionary == dictionary,
+              previous.dictionary.problem == nil, previous.terms == terms else { return nil }
+        // The file as it is now: a reload of the articles alone keeps the
+        // vocabulary, and with it the stamp of the last configuration load.
+        if !dictionary.path.isEmpty, (try? BilingualDictionary.load(path: dictionary.path)) != dictionary { return nil }
+        return previous.dictionary
     }
 
     /// Inseparable prefixes and particles that begin derived words, not

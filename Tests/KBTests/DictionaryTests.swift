@@ -189,6 +189,69 @@ struct DictionaryTests {
         }
     }
 
+    @Test("Read in any number of parts, a dictionary gives the same translations, each stem's in the order of their first line")
+    func readInParts() throws {
+        // Later lines add to stems of earlier ones, and repeat one.
+        let text = Self.fixture + """
+
+            Akku {m} :: capacity
+            Kundenkonto {n} :: invoice
+            Akku {m}; Batterie {f} :: battery
+            Kapazität {f} :: capacity
+            """
+        var vocabulary = Vocabulary(concepts: [])
+        vocabulary.dictionary = BilingualDictionary(text: text)
+        let kb = Self.kb(dictionary: vocabulary.dictionary)
+        let ids = kb.index.termIDs
+        let whole = DictionaryTranslations(BilingualDictionary(text: text), termIDs: ids, parts: 1)
+        #expect(whole == kb.index.dictionary)
+        let battery = try #require(ids["batteri"]), capacity = try #require(ids["capac"])
+        #expect(whole.translations(of: ["akku"], termIDs: ids) == [[battery], [capacity]])
+        #expect(whole.translations(of: ["invoic"], termIDs: ids).count == 2)
+        for parts in 2...20 {
+            #expect(DictionaryTranslations(BilingualDictionary(text: text), termIDs: ids, parts: parts) == whole,
+                    "\(parts) parts")
+        }
+    }
+
+    @Test("A reload with the same dictionary file and the same article words keeps the translations; a changed file or new words read it again")
+    func reloadKeepsTranslations() throws {
+        let folder = try TemporaryKB()
+        let path = folder.folder.appendingPathComponent("de-en").path
+        try folder.write("de-en", "Akku {m} :: battery\n")
+        var vocabulary = Vocabulary(concepts: [])
+        vocabulary.dictionary = try BilingualDictionary.load(path: path)
+        let articles = try TemporaryKB()
+        try articles.write("e1.md", TemporaryKB.article(id: "KB-1", title: "Battery does not charge", tags: "battery, capacity"))
+        let kb = ReloadableKnowledgeBase(folder: articles.folder, vocabulary: vocabulary, logger: Logger(sink: MemoryLogSink()))
+        #expect(kb.current.suggestions(for: "Akku").first?.article.id == "KB-1")
+        let translations = kb.current.index.dictionary
+        // The same bytes in the same file, with another word: its size,
+        // modification time and inode unchanged, so only a pass would see it.
+        let modified = try #require(FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date)
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.write(contentsOf: Data("Akku {m} :: charger\n".utf8))
+        try handle.close()
+        try FileManager.default.setAttributes([.modificationDate: modified], ofItemAtPath: path)
+        #expect(try BilingualDictionary.load(path: path) == vocabulary.dictionary)
+        // An article edited in words the KB has: the translations are kept.
+        try articles.write("e1.md", TemporaryKB.article(id: "KB-1", title: "Battery does not charge", tags: "capacity, battery"))
+        #expect(kb.reload().replaced)
+        #expect(kb.current.index.dictionary == translations)
+        #expect(kb.current.suggestions(for: "Akku").first?.article.id == "KB-1")
+        // The file changed on disk since the configuration was loaded (a
+        // reload of the articles keeps the vocabulary): read again.
+        try folder.write("de-en", "Akku {m} :: charger \n")
+        #expect(kb.reload().replaced)
+        #expect(kb.current.index.dictionary != translations)
+        #expect(kb.current.suggestions(for: "Akku").isEmpty)
+        // A new word: the terms changed, the file is read again.
+        try articles.write("e2.md", TemporaryKB.article(id: "KB-2", title: "Charger", tags: "charger"))
+        #expect(kb.reload().replaced)
+        #expect(kb.current.index.dictionary != translations)
+        #expect(kb.current.suggestions(for: "Akku").first?.article.id == "KB-2")
+    }
+
     @Test("A dictionary word no article has is no uncovered topic: it neither helps nor hurts")
     func noUncoveredTopic() {
         let kb = Self.kb()
@@ -246,7 +309,7 @@ struct DictionaryTests {
 /// The dictionary Debian ships (`trans-de-en`), which `bots/kb.json5`
 /// names. This test fails, and does not skip, when it is missing: CI
 /// installs it (`scripts/ensure-test-servers`).
-@Suite("The installed Ding dictionary")
+@Suite("The installed Ding dictionary", .awaiting { try await SampleKB.ready.value() })
 struct InstalledDictionaryTests {
     static let path = "/usr/share/trans/de-en"
 
@@ -269,6 +332,21 @@ struct InstalledDictionaryTests {
         #expect(kb.index.dictionary.counts.malformed < 100)
         #expect(kb.suggestions(for: "Mein Akku ist kaputt").first?.article.id == "E-1")
         #expect(kb.suggestions(for: "Sattel zu niedrig").first?.article.id == "E-2")
+    }
+
+    @Test("The installed dictionary read in parts gives the demo KB the same translations as one pass from the first line to the last")
+    func installedInParts() async throws {
+        let dictionary = try BilingualDictionary.load(path: Self.path)
+        let ids = SampleKB.kb.index.termIDs
+        let (one, two, three) = try await offload {
+            (DictionaryTranslations(dictionary, termIDs: ids, parts: 1),
+             DictionaryTranslations(dictionary, termIDs: ids, parts: 2),
+             DictionaryTranslations(dictionary, termIDs: ids, parts: 3))
+        }
+        #expect(one.count > 10_000)
+        #expect(one.counts.lines > 200_000)
+        #expect(two == one)
+        #expect(three == one)
     }
 
     /// The studied sets with the shipped vocabulary and the dictionary, as
