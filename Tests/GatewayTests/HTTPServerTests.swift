@@ -136,7 +136,17 @@ import Transport
         try await running.until("the head is read, the body awaited") { $0.open == 1 }
         try await running.untilOnlyTimer(in: .seconds(5))
         running.clock.advance(by: .seconds(5))
-        #expect(try await readToEnd(slow) == "", "closed without an answer when the body is late")
+        // `open == 1` holds from the accept on, and the head and the body
+        // share one deadline: on a loaded machine the deadline can pass
+        // before the server has read the head, and closing with the head
+        // unread resets the connection. Either way: no answer.
+        let reply: String
+        do {
+            reply = try await readToEnd(slow)
+        } catch let error as TransportError where error.errno == ECONNRESET {
+            reply = ""
+        }
+        #expect(reply == "", "closed without an answer when the body is late")
         try await running.until("counted as timed out") { $0.timedOut == 1 && $0.open == 0 }
         #expect(running.server.statistics.requests == 0, "the handler never saw half a body")
 
