@@ -110,7 +110,11 @@ import TestSupport
                 clock: SystemClock(), logger: Logger(sink: restartLog, minimumLevel: .debug))
             try await cust.expectMessage(from: bot, containing: Self.question, in: room, timeout: .seconds(30))
             // Sent again and reported: the stored conversation keeps no text to send.
-            try await Self.waitUntil("the question was reported sent") {
+            // A guard against a hang, not a timing: the restarted process
+            // logs in, syncs and resends through a homeserver that shares
+            // two cores with the whole suite (30 s was missed twice in full
+            // runs; alone it takes under 10 s).
+            try await Self.waitUntil("the question was reported sent", timeout: .seconds(90)) {
                 let stored = try? await second.conversations(unexpiredAt: Date()).first?.state
                 return stored.map { !String(decoding: $0, as: UTF8.self).contains("sb-ask-") } == true
             }
