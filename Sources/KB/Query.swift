@@ -591,6 +591,12 @@ extension SearchIndex {
         let w = Array(key.utf8)
         let minimum = 4
         guard w.count >= 2 * minimum, w.count <= Tuning.maximumWordLength, w.allSatisfy({ $0 < 0x80 }) else { return nil }
+        // A word the vocabulary knows whole is that word, not a known part
+        // beside another: "ausstempeln" (clocking out) is not "außer" beside
+        // "Tempel". Left unknown, it counts as the vocabulary's topic.
+        if lexicon.contains(GermanStemmer.stem(key)) || lexicon.contains(TextAnalysis.collapse(EnglishStemmer.stem(key))) {
+            return nil
+        }
         func isRealWord(_ part: String) -> Bool {
             !StopWords.contains(part) && (lexicon.isCommonWord(part) || lexicon.contains(GermanStemmer.stem(part))
                 || lexicon.contains(TextAnalysis.collapse(EnglishStemmer.stem(part))))

@@ -129,6 +129,22 @@ struct WordMatchingTests {
         #expect(kb.search("Kaffeegruppe").first?.article.id != "E-2")
     }
 
+    @Test("A word the vocabulary knows whole is not read as a known part beside another word ('aus·stempeln' is not 'außer' + 'Tempel')")
+    func vocabularyWordIsNotAKnownPartBesideAWord() {
+        let kb = KnowledgeBase(articles: [
+            testArticle("D-1", "Mehrwertsteuer im Haus und außer Haus", tags: ["Mehrwertsteuer", "außer Haus"],
+                        body: "Speisen außer Haus haben einen anderen Steuersatz als Speisen im Haus."),
+            testArticle("D-2", "Kasse einrichten", tags: ["Kasse", "Einrichtung"],
+                        body: "Richten Sie die Kasse beim ersten Start ein."),
+        ] + Self.otherTopics, vocabulary: Vocabulary(concepts: [
+            .init(de: ["einstempeln", "ausstempeln", "Stempeluhr"], en: ["timeclock"]),
+            .init(de: ["Tempel"], en: ["temple"]),
+        ]))
+        #expect(kb.index.plan("ausstempeln").map(\.resolution) == [.uncoveredTopic],
+                "\(kb.index.plan("ausstempeln").map { ($0.word, $0.resolution) })")
+        #expect(kb.suggestions(for: "Können die Mitarbeiter an der Kasse ausstempeln?").isEmpty)
+    }
+
     /// Articles on other topics, so that the words of the articles under
     /// test are as rare in the KB as a topic's words are in a real one.
     static let otherTopics: [Article] = [
