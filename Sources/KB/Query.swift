@@ -424,11 +424,9 @@ extension SearchIndex {
             let words = positions.sorted().map { tokens[$0].key }
             // Two phrases found that mean the same ("komme nicht rein",
             // "kann mich nicht anmelden") search it once.
-            let searched = alternatives.count
             alternatives.removeAll { a in added.contains { $0.alternatives.contains { $0.term == a.term } } }
-            if alternatives.count < searched { explained.formUnion(words) }
-            guard !alternatives.isEmpty else { continue }
             explained.formUnion(words)
+            guard !alternatives.isEmpty else { continue }
             let informativeness = own.isEmpty ? (translations.map(\.idf).max() ?? 0) : (own.map(\.idf).max() ?? 0)
             added.append(QueryClause(word: words.joined(separator: " "), alternatives: alternatives,
                                      informativeness: informativeness, weight: 1, resolution: .phrase))
@@ -591,15 +589,15 @@ extension SearchIndex {
         let w = Array(key.utf8)
         let minimum = 4
         guard w.count >= 2 * minimum, w.count <= Tuning.maximumWordLength, w.allSatisfy({ $0 < 0x80 }) else { return nil }
+        func inVocabulary(_ word: String) -> Bool {
+            lexicon.contains(GermanStemmer.stem(word)) || lexicon.contains(TextAnalysis.collapse(EnglishStemmer.stem(word)))
+        }
         // A word the vocabulary knows whole is that word, not a known part
         // beside another: "ausstempeln" (clocking out) is not "außer" beside
         // "Tempel". Left unknown, it counts as the vocabulary's topic.
-        if lexicon.contains(GermanStemmer.stem(key)) || lexicon.contains(TextAnalysis.collapse(EnglishStemmer.stem(key))) {
-            return nil
-        }
+        if inVocabulary(key) { return nil }
         func isRealWord(_ part: String) -> Bool {
-            !StopWords.contains(part) && (lexicon.isCommonWord(part) || lexicon.contains(GermanStemmer.stem(part))
-                || lexicon.contains(TextAnalysis.collapse(EnglishStemmer.stem(part))))
+            !StopWords.contains(part) && (lexicon.isCommonWord(part) || inVocabulary(part))
         }
         func term(_ part: String, isLast: Bool) -> Int32? {
             guard !StopWords.contains(part), let stem = partStem(part, isLast: isLast, memo: memo), !stem.isEmpty else { return nil }
