@@ -199,16 +199,14 @@ public final class WorkerThread<Runner: WorkerBatchRunner>: Sendable {
         return try result.get()
     }
 
-    /// For tests of batching: the thread stops before the next job queued
-    /// after this call and goes on only once `count` further jobs are
-    /// queued, so those jobs are in its queue together (consecutive writes
-    /// among them share one transaction).
+    /// For tests of batching: the thread takes no job queued after this
+    /// call until `count` jobs are queued, so those jobs are in its queue
+    /// together (consecutive writes among them share one transaction).
+    /// The hold is checked in the same lock that takes the queue's jobs: a
+    /// thread slow to wake cannot take the first of them alone.
     public func holdUntilQueued(_ count: Int) {
         let release = DispatchSemaphore(value: 0)
-        queue.withLock { $0.hold = (count, release) }
-        let job = Job.read { _ in release.wait() }
-        queue.withLock { $0.jobs.append(job) }
-        wakeUp.signal()
+        queue.withLock { $0.hold = (max(1, count), release) }
     }
 
     /// Lets the jobs already queued finish, closes the resource and ends
@@ -240,11 +238,19 @@ public final class WorkerThread<Runner: WorkerBatchRunner>: Sendable {
     private func run(_ resource: Resource) {
         while true {
             wakeUp.wait()
-            let jobs = queue.withLock { queue -> [Job] in
+            let taken = queue.withLock { queue -> (jobs: [Job], held: DispatchSemaphore?) in
+                if let hold = queue.hold { return ([], hold.release) }
                 let jobs = queue.jobs
                 queue.jobs.removeAll(keepingCapacity: true)
-                return jobs
+                return (jobs, nil)
             }
+            if let held = taken.held {
+                // Released by the enqueue that completes the count; that
+                // enqueue's signal (still counted) wakes the loop again.
+                held.wait()
+                continue
+            }
+            let jobs = taken.jobs
             var index = 0
             while index < jobs.count {
                 switch jobs[index] {

@@ -87,6 +87,45 @@ import Testing
         }
     }
 
+    /// The hold is in force from the moment it is set: a write queued while
+    /// the thread is still busy with an earlier job waits for the others
+    /// instead of being taken alone when the thread comes back to its queue
+    /// (TicketTests' batch test once saw two commits in CI that way).
+    @Test func aHoldSetWhileTheThreadIsBusyStillGathersAllItsWrites() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try SQLiteDeskStore(path: dir.storePath, logger: .disabled, now: monday)
+            for _ in 0..<20 {
+                let busy = DispatchSemaphore(value: 0)
+                let reading = DispatchSemaphore(value: 0)
+                store.thread.submitRead({ _ in
+                    reading.signal()
+                    busy.wait()
+                }, done: { _ in })
+                reading.wait()
+                let before = store.batchStatistics
+                store.thread.holdUntilQueued(3)
+                let (answers, answer) = AsyncStream.makeStream(of: Bool.self)
+                func queueCreation(_ index: Int) {
+                    store.thread.submitWrite({ db in
+                        try db.insertTicket(newTicket(index), claim: nil, makePages: { _ in [] })
+                    }, done: { answer.yield((try? $0.get()) != nil) })
+                }
+                queueCreation(1)
+                // The thread goes back to its queue while only the first is in it.
+                busy.signal()
+                queueCreation(2)
+                queueCreation(3)
+                var created = 0
+                for await ok in answers.prefix(3) where ok { created += 1 }
+                #expect(created == 3)
+                let after = store.batchStatistics
+                #expect(after.transactions - before.transactions == 1)
+                #expect(after.writes - before.writes == 3)
+            }
+            await store.close()
+        }
+    }
+
     @Test func closeLetsQueuedCallsFinishAndLaterCallsThrowClosed() async throws {
         try await withTemporaryDirectory { dir in
             let store = try SQLiteDeskStore(path: dir.storePath, logger: .disabled, now: monday)
