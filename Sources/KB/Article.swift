@@ -34,11 +34,19 @@ public struct Article: Sendable, Hashable, Identifiable {
     /// words of one language stand for which of the other (``TranslationAlignment``).
     public let translation: String?
 
+    /// The questions customers ask for this article, in their own words
+    /// (header `questions:`, German and English alike). A message that says
+    /// what one of them says is strong evidence for this article — and only
+    /// for it: their words are not article text (see ``QuestionIndex``).
+    public let questions: [String]
+
     /// An article from its parts (for tests and generated knowledge bases;
     /// files go through ``KnowledgeBase/load(from:previous:)``).
     public init(id: String, title: String, url: URL, tags: [String], language: Language,
-                summary: String, body: String, source: String, translation: String? = nil) {
+                summary: String, body: String, source: String, translation: String? = nil,
+                questions: [String] = []) {
         self.translation = translation
+        self.questions = questions
         self.id = id
         self.title = title
         self.url = url

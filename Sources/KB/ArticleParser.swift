@@ -30,6 +30,7 @@ import Foundation
 /// | `tags`     | no  | comma-separated list (`[a, b]` also accepted) |
 /// | `summary`  | no  | one line; default: the first paragraph of the text |
 /// | `translation` | no | the id of the same article in the other language (see ``TranslationAlignment``) |
+/// | `questions` | no | questions customers ask for the article, separated by `|`; the key may be repeated, each line adds its questions (see ``QuestionIndex``) |
 ///
 /// A value may be wrapped in double quotes. Unknown keys are errors (a
 /// misspelt `titel:` should not silently drop the title).
@@ -41,7 +42,16 @@ enum ArticleParser {
         var idLine: Int
     }
 
-    static let knownFields: Set<String> = ["id", "title", "url", "language", "tags", "summary", "translation"]
+    static let knownFields: Set<String> = ["id", "title", "url", "language", "tags", "summary", "translation", "questions"]
+
+    /// Header keys that may be given on several lines, each adding to the list.
+    static let repeatableFields: Set<String> = ["questions"]
+
+    /// At most this many `questions:` per article, each at most
+    /// ``maximumQuestionLength`` characters: a question is how a customer
+    /// asks, not a second article text.
+    static let maximumQuestions = 12
+    static let maximumQuestionLength = 160
 
     /// Parses `data` read from `file` (a path relative to the KB folder).
     /// Returns every problem found; an article only if there is none.
@@ -72,6 +82,7 @@ enum ArticleParser {
 
         var errors: [KBLoadError] = []
         var values: [String: (value: String, line: Int)] = [:]
+        var repeated: [String: [(value: String, line: Int)]] = [:]
         for index in 1..<closing {
             let lineNumber = index + 1
             let line = lines[index].trimmingCharacters(in: .whitespaces)
@@ -88,6 +99,10 @@ enum ArticleParser {
             guard knownFields.contains(key) else {
                 let known = knownFields.sorted().joined(separator: ", ")
                 errors.append(error(.unknownField, lineNumber, key, "unknown header field (known: \(known))"))
+                continue
+            }
+            if repeatableFields.contains(key) {
+                repeated[key, default: []].append((value, lineNumber))
                 continue
             }
             if let earlier = values[key] {
@@ -154,6 +169,28 @@ enum ArticleParser {
             }
         }
 
+        var questions: [String] = []
+        for entry in repeated["questions"] ?? [] {
+            let parts = entry.value.split(separator: "|", omittingEmptySubsequences: false)
+                .map { $0.trimmingCharacters(in: .whitespaces) }
+            for (n, question) in parts.enumerated() {
+                let place = parts.count > 1 ? "question \(n + 1) of this line" : "the question"
+                if !question.unicodeScalars.contains(where: { $0.properties.isAlphabetic }) {
+                    errors.append(error(.invalidValue, entry.line, "questions",
+                                        "\(place) is empty (separate questions with '|', e.g. 'questions: Wie …? | How …?')"))
+                } else if question.count > maximumQuestionLength {
+                    errors.append(error(.invalidValue, entry.line, "questions",
+                                        "\(place) has \(question.count) characters (at most \(maximumQuestionLength))"))
+                } else {
+                    questions.append(question)
+                }
+            }
+        }
+        if questions.count > maximumQuestions, let last = repeated["questions"]?.last {
+            errors.append(error(.invalidValue, last.line, "questions",
+                                "\(questions.count) questions (at most \(maximumQuestions) per article)"))
+        }
+
         let body = lines[(closing + 1)...].joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
         var summary = values["summary"]?.value ?? ""
         if summary.isEmpty { summary = firstParagraph(of: body) }
@@ -164,7 +201,8 @@ enum ArticleParser {
 
         guard errors.isEmpty, let id, let title, let url, let language else { return (nil, errors) }
         let article = Article(id: id.value, title: title.value, url: url, tags: tags, language: language,
-                              summary: summary, body: body, source: file, translation: translation)
+                              summary: summary, body: body, source: file, translation: translation,
+                              questions: questions)
         return (Parsed(article: article, idLine: id.line), [])
     }
 

@@ -309,7 +309,7 @@ extension KBEvaluationSet {
             + "\tinformativeness\tmatched\tmatchedFull\tmatchedHeadline\tclauses\tclausesMatched\tunknownCommon\tunknownRare\tmatchedCommon"]
         let index = kb.index
         for item in cases {
-            let plan = index.plan(item.text)
+            let plan = kb.plan(item.text)
             let ranked = index.evaluate(plan, limit: max(min(3, kb.count) * 3, 10),
                                         language: KnowledgeBase.language(of: item.text))
             let best = ranked.map(\.score).max() ?? 0

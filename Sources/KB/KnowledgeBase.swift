@@ -55,12 +55,15 @@ public struct KnowledgeBase: Sendable {
         let articles: [Article]
         let positionOfID: [String: Int]
         let index: SearchIndex
+        let questions: QuestionIndex
         let vocabulary: Vocabulary
 
-        init(articles: [Article], positionOfID: [String: Int], index: SearchIndex, vocabulary: Vocabulary) {
+        init(articles: [Article], positionOfID: [String: Int], index: SearchIndex, questions: QuestionIndex,
+             vocabulary: Vocabulary) {
             self.articles = articles
             self.positionOfID = positionOfID
             self.index = index
+            self.questions = questions
             self.vocabulary = vocabulary
         }
     }
@@ -71,6 +74,8 @@ public struct KnowledgeBase: Sendable {
     public var articles: [Article] { storage.articles }
     private var positionOfID: [String: Int] { storage.positionOfID }
     var index: SearchIndex { storage.index }
+    /// The questions customers ask for the articles (``Article/questions``).
+    var questions: QuestionIndex { storage.questions }
     /// The vocabulary the index expands query words with.
     public var vocabulary: Vocabulary { storage.vocabulary }
 
@@ -112,7 +117,9 @@ public struct KnowledgeBase: Sendable {
         let index = SearchIndex(articles: unique,
                                 lexicon: Lexicon(vocabulary: vocabulary, aligned: TranslationAlignment.concepts(unique)),
                                 previous: previous?.index)
-        storage = Storage(articles: unique, positionOfID: positions, index: index, vocabulary: vocabulary)
+        let questions = unique.contains { !$0.questions.isEmpty } ? QuestionIndex(articles: unique, index: index) : .empty
+        storage = Storage(articles: unique, positionOfID: positions, index: index, questions: questions,
+                          vocabulary: vocabulary)
     }
 
     /// An empty knowledge base.
@@ -139,7 +146,7 @@ public struct KnowledgeBase: Sendable {
     /// customer unasked.
     public func search(_ query: String, limit: Int = 3) -> [KBHit] {
         guard limit > 0 else { return [] }
-        return index.evaluate(index.plan(query), limit: min(limit, count) + 5)
+        return index.evaluate(plan(query), limit: min(limit, count) + 5)
             .filter { $0.searchCoverage >= Tuning.searchMinimumCoverage }
             .prefix(limit).map(hit)
     }
@@ -160,7 +167,7 @@ public struct KnowledgeBase: Sendable {
     public func suggestions(for problem: String, limit: Int = 3,
                             threshold: Double = KnowledgeBase.defaultSuggestionThreshold) -> [KBHit] {
         guard limit > 0 else { return [] }
-        let ranked = index.evaluate(index.plan(problem), limit: max(min(limit, count) * 3, 10),
+        let ranked = index.evaluate(plan(problem), limit: max(min(limit, count) * 3, 10),
                                     language: Self.language(of: problem))
         // Half the best score among the confident ones: an article that
         // scores high without being confident (a word of the query many
@@ -199,7 +206,7 @@ public struct KnowledgeBase: Sendable {
         let tokens = TextAnalysis.tokens(query)
         var lines: [String] = []
         lines.append("query: " + tokens.map { StopWords.contains($0.key) ? "[\($0.key)]" : $0.key }.joined(separator: " "))
-        let plan = index.plan(query)
+        let plan = plan(query)
         lines.append("words:")
         var described = Set<String>()
         for clause in plan {
@@ -219,6 +226,23 @@ public struct KnowledgeBase: Sendable {
                     ? "(nothing: a vocabulary topic no article has; counts as missing for every article)"
                     : clause.informativeness > 0 ? "(nothing: a part of the word no article has; counts as missing for every article)"
                     : "(nothing: not in the KB, neither helps nor hurts)"))
+        }
+        var questionLines: [Int32: (fraction: Float, question: Int32, words: [String])] = [:]
+        for clause in plan {
+            for hit in clause.questionHits where hit.evidence > 0 || hit.score > 0 {
+                var entry = questionLines[hit.document] ?? (hit.fraction, hit.question, [])
+                if !entry.words.contains(clause.word) { entry.words.append(clause.word) }
+                questionLines[hit.document] = entry
+            }
+        }
+        if !questionLines.isEmpty {
+            lines.append("customers' questions matched (as title words, for their article only):")
+            for (document, entry) in questionLines.sorted(by: { $0.value.fraction > $1.value.fraction
+                || ($0.value.fraction == $1.value.fraction && $0.key < $1.key) }) {
+                lines.append("  \(articles[Int(document)].id) \"\(questions.questions[Int(entry.question)].text)\": "
+                    + "\(Int((entry.fraction * 100).rounded())) % of its words, by "
+                    + entry.words.joined(separator: " "))
+            }
         }
         let ranked = index.evaluate(plan, limit: min(8, count), language: Self.language(of: query))
         let offered = Set(suggestions(for: query, limit: 3, threshold: threshold).map(\.article.id))
@@ -240,6 +264,15 @@ public struct KnowledgeBase: Sendable {
                     : "  not offered (below the threshold)"))
         }
         return lines
+    }
+
+    /// `query`'s words resolved against the index (``SearchIndex/plan(_:)``),
+    /// with the articles whose customers' questions they match
+    /// (``QuestionIndex/match(_:clauses:index:)``).
+    func plan(_ query: String) -> [QueryClause] {
+        var clauses = index.plan(query)
+        questions.match(query, clauses: &clauses, index: index)
+        return clauses
     }
 
     /// The query's language as its function words suggest, or nil.

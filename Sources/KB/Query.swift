@@ -59,6 +59,11 @@ struct QueryClause: Sendable, Equatable {
     /// "Wechselrichterwlan" and "Wechselrichter WLAN" against "Wechselrichter
     /// mit dem WLAN verbinden". Nil: `informativeness`.
     var partEvidence: Float?
+    /// The articles whose questions customers ask (``Article/questions``)
+    /// this word matches, as one of the words of the best matching
+    /// question of each (``QuestionIndex``): for those articles only, it
+    /// counts as found in the title.
+    var questionHits: [QuestionHit] = []
 
     enum Resolution: Sendable, Equatable {
         case exact, translated, cognate, dictionary, compoundPart, fuzzy, unknown, uncoveredTopic, phrase
@@ -858,7 +863,7 @@ extension SearchIndex {
     /// "Sicherungsaftrag", "Festplattnfehler") may be one typo away from a
     /// known term; a split with two corrected parts is refused (that is
     /// guessing, not correcting).
-    private func splitQuery(_ key: String, fuzzyLast typo: Bool, memo: QueryMemo) -> [QueryClause.Alternative]? {
+    func splitQuery(_ key: String, fuzzyLast typo: Bool, memo: QueryMemo) -> [QueryClause.Alternative]? {
         var corrections: [String: Decompounder.Part?] = [:]
         let parts = Decompounder.split(key, words: words) { part, isLast, mayBeginWord in
             // A part before the last that begins no article word is refused
@@ -928,7 +933,8 @@ extension SearchIndex {
     /// words tell) comes first, then the higher score.
     func evaluate(_ clauses: [QueryClause], limit: Int,
                   language: Article.Language? = nil) -> [RankedDocument] {
-        guard limit > 0, documentCount > 0, clauses.contains(where: { !$0.alternatives.isEmpty }) else { return [] }
+        guard limit > 0, documentCount > 0,
+              clauses.contains(where: { !$0.alternatives.isEmpty || !$0.questionHits.isEmpty }) else { return [] }
         // Per document: 0 score, 1 coverage, 2 evidence, 3 search coverage;
         // for the current clause: 4 score, 5 match, 6 evidence, 7 search match.
         // Every posting has a match > 0, so a 0 in lane 5 means "not yet
@@ -968,6 +974,16 @@ extension SearchIndex {
                     acc[d][6] = max(acc[d][6], match * (bodyEvidence + headline * (headlineEvidence - bodyEvidence)))
                     acc[d][7] = max(acc[d][7], match * (Tuning.searchBodyMatch + headline * (1 - Tuning.searchBodyMatch)))
                 }
+            }
+            // The word matches a question customers ask for the article
+            // (QuestionIndex): as if it were in that article's title.
+            for hit in clause.questionHits {
+                let d = Int(hit.document)
+                if acc[d][5] == 0 { clauseTouched.append(hit.document) }
+                acc[d][4] = max(acc[d][4], hit.score)
+                acc[d][5] = max(acc[d][5], hit.match)
+                acc[d][6] = max(acc[d][6], hit.evidence)
+                acc[d][7] = max(acc[d][7], hit.match)
             }
             for d32 in clauseTouched {
                 let d = Int(d32)
@@ -1085,6 +1101,10 @@ extension SearchIndex {
                     let value = clause.weight * alternative.weight * alternative.idf * postingImpact[p]
                     if value > best { best = value; headline = postingHeadline[p] > 0 }
                 }
+            }
+            for hit in clause.questionHits where Int(hit.document) == document && clause.weight * hit.score > best {
+                best = clause.weight * hit.score
+                headline = true
             }
             if best > 0 { parts.append((clause.word, best, headline)) }
         }

@@ -175,4 +175,9 @@ enum Tuning {
     /// though one word is too little evidence to interrupt a customer with.)
     static let searchBodyMatch: Float = 0.5
     static let searchMinimumCoverage: Float = 0.3
+
+    /// The weight of a question word (``QuestionIndex``) that no article
+    /// has and that is a common German or English word, as a share of the
+    /// highest idf (a word no article has weighs the highest idf).
+    static let questionCommonWord: Float = 0.5
 }
