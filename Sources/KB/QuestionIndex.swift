@@ -159,6 +159,7 @@ struct QuestionIndex: Sendable {
                         keys.formUnion(index.lexicon.related(to: stem))
                     }
                 }
+                if !token.isNumber { keys.formUnion(questionParts(of: token.key)) }
                 keysOfWord[clause.word] = keys
             }
             for alternative in clause.alternatives { keysOfWord[clause.word]?.insert(index.terms[Int(alternative.term)]) }
@@ -225,13 +226,45 @@ struct QuestionIndex: Sendable {
                 var first = true
                 for c in clauses.indices where clauses[c].word == word && clauses[c].resolution != .phrase {
                     clauses[c].questionHits.append(QuestionHit(
-                        document: document, question: found.question, fraction: found.fraction, match: part.match,
+                        document: document, question: found.question, fraction: found.fraction,
+                        match: part.match * found.fraction,
                         evidence: first ? part.weight / question.total * evidenceNeeded : 0,
                         score: first ? part.weight * Tuning.titleWeight : 0))
                     first = false
                 }
             }
         }
+    }
+}
+
+extension QuestionIndex {
+    /// The stems of a German compound's two parts when both are words of
+    /// the questions ("Bargeld·schublade" for a question of "Schublade" and
+    /// "Bargeld"; a linking -s/-n/-es/-en allowed), however the articles
+    /// write them: the query plan splits a compound into the articles'
+    /// words only. Every such split of a word of at least eight letters,
+    /// with parts of at least four.
+    func questionParts(of key: String) -> [String] {
+        let w = Array(key.utf8)
+        let minimum = 4
+        guard w.count >= 2 * minimum, w.count <= Tuning.maximumWordLength, w.allSatisfy({ $0 < 0x80 }) else { return [] }
+        var found: [String] = []
+        for cut in minimum...(w.count - minimum) {
+            let head = GermanStemmer.stem(String(decoding: w[cut...], as: UTF8.self))
+            guard slots[head] != nil else { continue }
+            let modifier = String(decoding: w[..<cut], as: UTF8.self)
+            var candidates = [modifier]
+            for linking in ["s", "n", "es", "en"] where modifier.hasSuffix(linking) && cut - linking.count >= minimum {
+                candidates.append(String(modifier.dropLast(linking.count)))
+            }
+            for candidate in candidates where !StopWords.contains(candidate) {
+                let stem = GermanStemmer.stem(candidate)
+                guard slots[stem] != nil else { continue }
+                found += [stem, head]
+                break
+            }
+        }
+        return found
     }
 }
 

@@ -78,7 +78,7 @@ final class TemporaryKB {
 /// An article built in code for a test's own small knowledge base; its
 /// summary is its body.
 func testArticle(_ id: String, _ title: String, tags: [String], body: String,
-                 language: Article.Language = .de, translation: String? = nil) -> Article {
+                 language: Article.Language = .de, translation: String? = nil, questions: [String] = []) -> Article {
     Article(id: id, title: title, url: URL(string: "https://docs.example/\(id)")!, tags: tags, language: language,
-            summary: body, body: body, source: "\(id).md", translation: translation)
+            summary: body, body: body, source: "\(id).md", translation: translation, questions: questions)
 }

@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+@testable import KB
+
+/// The questions customers ask for an article (header `questions:`): a
+/// message that says what one of them says is offered that article, and
+/// the question's words raise no other article.
+@Suite("Customers' questions")
+struct QuestionTests {
+    static let drawerQuestion = "Die Schublade mit dem Bargeld springt nicht auf"
+    static func articles(questions: Bool) -> [Article] {
+        [
+            testArticle("KB-1", "Kassenlade öffnet sich nicht", tags: ["Kassenlade", "Bondrucker", "Kabel"],
+                        body: "Die Kassenlade hängt mit einem Kabel am Bondrucker; prüfen Sie die Verbindung.",
+                        questions: questions ? [drawerQuestion, "Warum öffnet die Kasse das Geldfach nicht?"] : []),
+            testArticle("KB-2", "Bargeld zählen beim Tagesabschluss", tags: ["Tagesabschluss", "Bargeld", "Zählprotokoll"],
+                        body: "Zählen Sie das Bargeld am Ende des Tages und tragen Sie es ins Zählprotokoll ein."),
+            testArticle("KB-3", "Bondrucker einrichten", tags: ["Bondrucker", "Drucker", "Netzwerk"],
+                        body: "Verbinden Sie den Bondrucker per Netzwerkkabel mit dem Router."),
+        ]
+    }
+    static let concepts = [Vocabulary.Concept(de: ["Schublade"], en: ["drawer"]),
+                           Vocabulary.Concept(de: ["Bargeld"], en: ["cash"])]
+    static let withQuestions = KnowledgeBase(articles: articles(questions: true),
+                                             vocabulary: Vocabulary(concepts: concepts))
+    static let withoutQuestions = KnowledgeBase(articles: articles(questions: false),
+                                                vocabulary: Vocabulary(concepts: concepts))
+
+    func candidate(_ kb: KnowledgeBase, _ message: String, _ id: String) -> RankedDocument? {
+        kb.index.evaluate(kb.plan(message), limit: 10).first { kb.articles[$0.document].id == id }
+    }
+
+    @Test("A message that says what an article's question says is offered that article; without the question it is not")
+    func paraphraseIsOffered() {
+        // Other word order, other inflections, chat words around it.
+        let message = "Hallo, bei uns springen die Schubladen fürs Bargeld seit heute nicht mehr auf"
+        #expect(Self.withQuestions.suggestions(for: message).first?.article.id == "KB-1")
+        #expect(!Self.withoutQuestions.suggestions(for: message).contains { $0.article.id == "KB-1" })
+        // A full match is as confident as a message of title words.
+        let full = candidate(Self.withQuestions, Self.drawerQuestion, "KB-1")
+        #expect(full?.evidence == 1)
+        #expect(full?.coverage == 1)
+    }
+
+    @Test("A question's words count for its article only, and only two or more of them together")
+    func onlyForItsArticle() {
+        let message = "Schublade Bargeld springt"
+        for clause in Self.withQuestions.plan(message) {
+            #expect(clause.questionHits.allSatisfy { $0.document == 0 }, "\(clause.word)")
+        }
+        // The other articles rank and score as they do without questions.
+        for id in ["KB-2", "KB-3"] {
+            let with = candidate(Self.withQuestions, message, id)
+            let without = candidate(Self.withoutQuestions, message, id)
+            #expect(with?.confidence == without?.confidence, "\(id)")
+            #expect(with?.score == without?.score, "\(id)")
+        }
+        // One word of a question is not a match: "Bargeld" alone is not about the drawer.
+        #expect(Self.withQuestions.plan("Wie zähle ich das Bargeld?").allSatisfy { $0.questionHits.isEmpty })
+        #expect(candidate(Self.withQuestions, "Wie zähle ich das Bargeld?", "KB-1") == nil)
+    }
+
+    @Test("A partial match counts in proportion; vocabulary relatives and compound parts match")
+    func partialMatch() throws {
+        // "drawer" and "cash" through the vocabulary: two of the three words.
+        let partial = try #require(candidate(Self.withQuestions, "the cash drawer", "KB-1"))
+        let hits = Self.withQuestions.plan("the cash drawer").flatMap(\.questionHits).filter { $0.evidence > 0 }
+        let fraction = try #require(hits.first?.fraction)
+        #expect(fraction > 0.5 && fraction < 1)
+        #expect(abs(partial.evidence - fraction) < 0.001)
+        #expect(candidate(Self.withoutQuestions, "the cash drawer", "KB-1") == nil)
+        // A compound in the message matches the question's words apart: "Bargeldschublade".
+        let compound = Self.withQuestions.plan("Bargeldschublade springt nicht auf").flatMap(\.questionHits)
+        #expect(compound.contains { $0.document == 0 && $0.fraction == 1 })
+    }
+
+    @Test("kb explain names the question that matched")
+    func explainNamesTheQuestion() {
+        let lines = Self.withQuestions.explain("die Schublade mit Bargeld springt nicht auf")
+        #expect(lines.contains { $0.contains("KB-1 \"\(Self.drawerQuestion)\": 100 % of its words") }, "\(lines)")
+        #expect(!Self.withoutQuestions.explain("die Schublade mit Bargeld springt nicht auf").contains { $0.contains("questions") })
+    }
+
+    @Test("questions: in the header, separated by '|', the key repeatable; bad ones are reported with their line")
+    func header() throws {
+        let kb = try TemporaryKB()
+        func article(_ id: String, _ questions: [String]) -> String {
+            TemporaryKB.article(id: id, title: "Kassenlade", language: "de")
+                .replacingOccurrences(of: "language: de", with: (["language: de"] + questions).joined(separator: "\n"))
+        }
+        try kb.write("good.md", article("KB-1", ["questions: Die Lade geht nicht auf | Why won't the drawer open?",
+                                                 "questions: \"Geldfach klemmt\""]))
+        try kb.write("empty.md", article("KB-2", ["questions: Lade klemmt || Geldfach"]))
+        try kb.write("long.md", article("KB-3", ["questions: " + String(repeating: "Lade ", count: 40)]))
+        try kb.write("many.md", article("KB-4", ["questions: " + (1...13).map { "Frage \($0)" }.joined(separator: " | ")]))
+        let (loaded, errors) = KnowledgeBase.load(from: kb.folder)
+        #expect(loaded.article(id: "KB-1")?.questions == ["Die Lade geht nicht auf", "Why won't the drawer open?",
+                                                         "Geldfach klemmt"])
+        func error(_ file: String) -> KBLoadError? { errors.first { $0.file == file } }
+        for file in ["empty.md", "long.md", "many.md"] {
+            #expect(error(file)?.kind == .invalidValue, "\(file)")
+            #expect(error(file)?.field == "questions", "\(file)")
+            #expect(error(file)?.line == 7, "\(file)")
+        }
+        #expect(error("empty.md")?.message.contains("question 2 of this line is empty") == true)
+        #expect(error("many.md")?.message.contains("at most 12") == true)
+        #expect(loaded.count == 1)
+    }
+}
