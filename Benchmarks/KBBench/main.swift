@@ -47,6 +47,8 @@ var generatedCount = 10_000
 var queryCount = 2_000
 /// `--builds N`: how many times the generated KB's index is built (median of them).
 var buildRuns = 3
+/// `--questions N`: customers' questions per generated article (`questions:`; default none).
+var questionsPerArticle = 0
 while !arguments.isEmpty {
     let argument = arguments.removeFirst()
     switch argument {
@@ -55,6 +57,7 @@ while !arguments.isEmpty {
     case "--articles" where !arguments.isEmpty: generatedCount = Int(arguments.removeFirst()) ?? generatedCount
     case "--queries" where !arguments.isEmpty: queryCount = Int(arguments.removeFirst()) ?? queryCount
     case "--builds" where !arguments.isEmpty: buildRuns = max(1, Int(arguments.removeFirst()) ?? buildRuns)
+    case "--questions" where !arguments.isEmpty: questionsPerArticle = max(0, Int(arguments.removeFirst()) ?? 0)
     case "--evaluate":
         evaluate = true
         // An optional set folder (kb/ + messages.tsv) or messages file.
@@ -85,7 +88,7 @@ while !arguments.isEmpty {
         vocabularyOption = arguments.removeFirst().split(separator: ",").map(String.init).filter { !$0.isEmpty }
     default:
         FileHandle.standardError.write(Data("""
-            usage: KBBench [--kb PATH] [--articles N] [--queries N] [--builds N] [--dump]
+            usage: KBBench [--kb PATH] [--articles N] [--queries N] [--builds N] [--questions N] [--dump]
                    KBBench --explain "words" [--kb PATH]
                    KBBench --evaluate [FOLDER] [--set PATH] [--threshold X] [--tuning-only] [--brief] [--kb PATH]
                    any of them with --vocabulary FILE,FILE (default: bots/vocabulary/{it-support,general,local}.json5, as bots/kb.json5)
@@ -375,6 +378,19 @@ func generateArticle(_ number: Int, _ rng: inout SeededRandom) -> Article {
                    source: "generated/\(id).md")
 }
 
+/// `article` with `count` customers' questions made of the generator's words.
+func withQuestions(_ article: Article, _ count: Int, _ rng: inout SeededRandom) -> Article {
+    let questions = (0..<count).map { _ in
+        article.language == .de
+            ? "Warum \(Words.deProblems.pick(&rng)) \(Words.deNouns.pick(&rng)) bei \(Words.deNouns.pick(&rng))"
+                + " nach dem \(Words.deNouns.pick(&rng))?"
+            : "Why does my \(Words.enNouns.pick(&rng)) \(Words.enProblems.pick(&rng)) when the"
+                + " \(Words.enNouns.pick(&rng)) \(Words.enVerbs.pick(&rng))?"
+    }
+    return Article(id: article.id, title: article.title, url: article.url, tags: article.tags, language: article.language,
+                   summary: article.summary, body: article.body, source: article.source, questions: questions)
+}
+
 /// One typo: insertion, deletion, substitution or transposition.
 func typo(_ word: String, _ rng: inout SeededRandom) -> String {
     var chars = Array(word)
@@ -540,7 +556,12 @@ if let summary = shipped.dictionarySummary { row("shipped KB: dictionary", summa
 benchmarkQueries(shipped, queries, label: "shipped KB")
 
 // Generated KB.
-let generated = (0..<generatedCount).map { generateArticle($0, &rng) }
+var generated = (0..<generatedCount).map { generateArticle($0, &rng) }
+if questionsPerArticle > 0 {
+    // Their own random numbers: the articles and queries stay those of a run without.
+    var questionRNG = SeededRandom(seed: 0x5155_4553)
+    generated = generated.map { withQuestions($0, questionsPerArticle, &questionRNG) }
+}
 var buildTimes: [UInt64] = []
 var buildCPUTimes: [UInt64] = []
 var buildProcessCPUTimes: [UInt64] = []
