@@ -29,8 +29,10 @@
 /// ## Scoring
 /// For the matched article, each message word that matches the question
 /// (see ``QueryClause/questionHits``):
-/// - covers the message word in full (its question word's share for a part),
-///   in the coverage, as if the article's title had it;
+/// - covers the message word, in the coverage, by the share of the question
+///   the message matches (times its question word's share, for a part of
+///   a compound): a whole question covers its words as the title would; a
+///   coincidence of two words of a long question covers them little;
 /// - adds its share of the question's weight times the evidence a
 ///   confident answer needs (``Tuning/evidenceNeeded`` times the highest
 ///   idf): a message that matches a whole question has full evidence, like
@@ -206,6 +208,7 @@ struct QuestionIndex: Sendable {
             }
             guard words >= min(2, question.weights.count), question.total > 0 else { continue }
             let fraction = zip(question.weights, matched).reduce(0) { $0 + $1.0 * $1.1 } / question.total
+            guard fraction >= Tuning.questionMinimumMatch else { continue }
             if let earlier = best[question.document],
                earlier.fraction > fraction || (earlier.fraction == fraction && earlier.question < q) { continue }
             best[question.document] = (q, fraction, matched, state.by)
@@ -276,10 +279,11 @@ struct QuestionHit: Sendable, Equatable {
     var question: Int32
     /// The share of the question's weight the whole message matches.
     var fraction: Float
-    /// How much of the message word the article covers (its question
-    /// word's share for a part of a compound).
+    /// How much of the message word the article covers: `fraction`, times
+    /// its question word's share for a part of a compound.
     var match: Float
     /// The evidence this word adds (in idf, as ``SearchIndex/evaluate(_:limit:language:)`` counts it).
     var evidence: Float
+    /// What the word adds to the article's score.
     var score: Float
 }

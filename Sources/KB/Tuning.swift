@@ -180,4 +180,11 @@ enum Tuning {
     /// has and that is a common German or English word, as a share of the
     /// highest idf (a word no article has weighs the highest idf).
     static let questionCommonWord: Float = 0.5
+
+    /// The least share of a question's weight a message must say for the
+    /// question to count (``QuestionIndex``): two words of a longer question
+    /// are a coincidence, not the question ("screen" and "shows" against
+    /// "Kann die Küche die Bestellungen auf einem Bildschirm sehen statt auf
+    /// Papier?" for a customer-facing display).
+    static let questionMinimumMatch: Float = 0.5
 }
