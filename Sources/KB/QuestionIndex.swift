@@ -44,35 +44,45 @@ struct QuestionIndex: Sendable {
     struct Question: Sendable {
         var document: Int32
         var text: String
-        /// Per informative word: its weight and its number of compound
-        /// parts (0: a whole word only).
-        var weights: [Float]
-        var partCounts: [UInt8]
+        /// Its informative words: `firstWord..<firstWord + wordCount` of
+        /// the word arrays below.
+        var firstWord: Int32
+        var wordCount: Int32
         var total: Float
     }
 
-    /// Where a key occurs: a question, one of its words, and which part of
-    /// it (0: the whole word; k: the k-th compound part).
+    /// Where a key occurs: a question word (an index into the word arrays)
+    /// and which part of it (0: the whole word; k: the k-th compound part).
     struct Slot: Sendable {
-        var question: Int32
-        var word: UInt16
+        var word: Int32
         var part: UInt8
     }
 
     let questions: [Question]
+    /// Per question word, of all questions: its weight, its number of
+    /// compound parts (0: a whole word only) and its question.
+    let wordWeight: [Float]
+    let wordParts: [UInt8]
+    let wordQuestion: [Int32]
     let slots: [String: [Slot]]
 
-    static let empty = QuestionIndex(questions: [], slots: [:])
+    static let empty = QuestionIndex()
 
-    private init(questions: [Question], slots: [String: [Slot]]) {
-        self.questions = questions
-        self.slots = slots
+    private init() {
+        questions = []
+        wordWeight = []
+        wordParts = []
+        wordQuestion = []
+        slots = [:]
     }
 
     /// The questions of `articles` (in `index`'s document order), with
     /// their words analysed against `index`'s terms.
     init(articles: [Article], index: SearchIndex) {
         var questions: [Question] = []
+        var wordWeight: [Float] = []
+        var wordParts: [UInt8] = []
+        var wordQuestion: [Int32] = []
         var slots: [String: [Slot]] = [:]
         /// Per distinct word: its keys, its parts' keys, and its weight.
         var analysed: [String: (keys: [String], parts: [[String]], weight: Float)] = [:]
@@ -80,12 +90,11 @@ struct QuestionIndex: Sendable {
         for (document, article) in articles.enumerated() {
             for text in article.questions {
                 let question = Int32(questions.count)
-                var weights: [Float] = []
-                var partCounts: [UInt8] = []
+                let firstWord = Int32(wordWeight.count)
                 var seen = Set<String>()
                 let tokens = index.joiningSeparableVerbs(TextAnalysis.tokens(text))
                 for token in tokens where !StopWords.contains(token.key) && !token.isNumber {
-                    guard weights.count < Int(UInt16.max), seen.insert(token.key).inserted else { continue }
+                    guard seen.insert(token.key).inserted else { continue }
                     let word: (keys: [String], parts: [[String]], weight: Float)
                     if let known = analysed[token.key] {
                         word = known
@@ -93,20 +102,25 @@ struct QuestionIndex: Sendable {
                         word = Self.analyse(token, index: index, memo: memo)
                         analysed[token.key] = word
                     }
-                    let w = UInt16(weights.count)
-                    for key in word.keys { slots[key, default: []].append(Slot(question: question, word: w, part: 0)) }
+                    let w = Int32(wordWeight.count)
+                    for key in word.keys { slots[key, default: []].append(Slot(word: w, part: 0)) }
                     for (k, part) in word.parts.enumerated() {
-                        for key in part { slots[key, default: []].append(Slot(question: question, word: w, part: UInt8(k + 1))) }
+                        for key in part { slots[key, default: []].append(Slot(word: w, part: UInt8(k + 1))) }
                     }
-                    weights.append(word.weight)
-                    partCounts.append(UInt8(word.parts.count))
+                    wordWeight.append(word.weight)
+                    wordParts.append(UInt8(word.parts.count))
+                    wordQuestion.append(question)
                 }
-                guard !weights.isEmpty else { continue }
-                questions.append(Question(document: Int32(document), text: text, weights: weights,
-                                          partCounts: partCounts, total: weights.reduce(0, +)))
+                let count = Int32(wordWeight.count) - firstWord
+                guard count > 0 else { continue }
+                questions.append(Question(document: Int32(document), text: text, firstWord: firstWord, wordCount: count,
+                                          total: wordWeight[Int(firstWord)...].reduce(0, +)))
             }
         }
         self.questions = questions
+        self.wordWeight = wordWeight
+        self.wordParts = wordParts
+        self.wordQuestion = wordQuestion
         self.slots = slots
     }
 
@@ -167,51 +181,56 @@ struct QuestionIndex: Sendable {
             for alternative in clause.alternatives { keysOfWord[clause.word]?.insert(index.terms[Int(alternative.term)]) }
         }
 
-        // Per question touched: per question word, whether the whole word
-        // matched, which parts did, and the first message word that did.
-        struct Progress {
-            var whole: [Bool]
-            var parts: [UInt64]
-            var by: [Int]
-        }
-        var progress: [Int32: Progress] = [:]
+        // Per question word hit: whether the whole word matched, which of
+        // its parts did, and the first message word that did (-1: none).
+        // Flat arrays over all questions' words, so a word shared by
+        // thousands of questions costs a store per question, not a lookup.
+        var whole = [Bool](repeating: false, count: wordWeight.count)
+        var by = [Int16](repeating: -1, count: wordWeight.count)
+        var partMasks: [Int32: UInt64] = [:]
+        var touchedWords: [Int32] = []
         for (m, word) in messageWords.enumerated() {
             for key in keysOfWord[word] ?? [] {
                 for slot in slots[key] ?? [] {
-                    let count = questions[Int(slot.question)].weights.count
-                    var state = progress[slot.question]
-                        ?? Progress(whole: .init(repeating: false, count: count), parts: .init(repeating: 0, count: count),
-                                    by: .init(repeating: -1, count: count))
                     let w = Int(slot.word)
-                    if slot.part == 0 { state.whole[w] = true } else { state.parts[w] |= 1 << UInt64(min(63, slot.part - 1)) }
-                    if state.by[w] < 0 { state.by[w] = m }
-                    progress[slot.question] = state
+                    if by[w] < 0 { by[w] = Int16(m); touchedWords.append(slot.word) }
+                    if slot.part == 0 { whole[w] = true } else { partMasks[slot.word, default: 0] |= 1 << UInt64(min(63, slot.part - 1)) }
                 }
             }
         }
-        guard !progress.isEmpty else { return }
+        guard !touchedWords.isEmpty else { return }
+        /// How much of question word `w` the message says (1: all of it).
+        func matched(_ w: Int) -> Float {
+            if whole[w] { return 1 }
+            guard wordParts[w] > 0, let mask = partMasks[Int32(w)] else { return 0 }
+            return min(1, Float(mask.nonzeroBitCount) / Float(wordParts[w]))
+        }
+
+        // The share of each touched question the message says, and how
+        // many of its words.
+        var matchedWeight = [Float](repeating: 0, count: questions.count)
+        var matchedWords = [Int32](repeating: 0, count: questions.count)
+        var touchedQuestions: [Int32] = []
+        for w32 in touchedWords {
+            let w = Int(w32)
+            let share = matched(w)
+            guard share > 0 else { continue }
+            let q = Int(wordQuestion[w])
+            if matchedWeight[q] == 0 { touchedQuestions.append(wordQuestion[w]) }
+            matchedWeight[q] += wordWeight[w] * share
+            if share >= 0.5 { matchedWords[q] += 1 }
+        }
 
         // The best question of each article.
-        var best: [Int32: (question: Int32, fraction: Float, matched: [Float], by: [Int])] = [:]
-        for (q, state) in progress {
+        var best: [Int32: (question: Int32, fraction: Float)] = [:]
+        for q in touchedQuestions {
             let question = questions[Int(q)]
-            var matched = [Float](repeating: 0, count: question.weights.count)
-            var words = 0
-            for w in matched.indices {
-                let partCount = Int(question.partCounts[w])
-                if state.whole[w] {
-                    matched[w] = 1
-                } else if partCount > 0 {
-                    matched[w] = min(1, Float(state.parts[w].nonzeroBitCount) / Float(partCount))
-                }
-                if matched[w] >= 0.5 { words += 1 }
-            }
-            guard words >= min(2, question.weights.count), question.total > 0 else { continue }
-            let fraction = zip(question.weights, matched).reduce(0) { $0 + $1.0 * $1.1 } / question.total
+            guard matchedWords[Int(q)] >= min(2, question.wordCount), question.total > 0 else { continue }
+            let fraction = matchedWeight[Int(q)] / question.total
             guard fraction >= Tuning.questionMinimumMatch else { continue }
             if let earlier = best[question.document],
                earlier.fraction > fraction || (earlier.fraction == fraction && earlier.question < q) { continue }
-            best[question.document] = (q, fraction, matched, state.by)
+            best[question.document] = (q, fraction)
         }
 
         let evidenceNeeded = Tuning.evidenceNeeded * index.maximumIDF
@@ -219,12 +238,14 @@ struct QuestionIndex: Sendable {
             let question = questions[Int(found.question)]
             // Per message word: the question words it matched.
             var share: [Int: (weight: Float, match: Float)] = [:]
-            for w in found.matched.indices where found.matched[w] > 0 && found.by[w] >= 0 {
-                let m = found.by[w]
+            for w in Int(question.firstWord)..<Int(question.firstWord + question.wordCount) {
+                let part = matched(w)
+                guard part > 0, by[w] >= 0 else { continue }
+                let m = Int(by[w])
                 let earlier = share[m] ?? (0, 0)
-                share[m] = (earlier.weight + question.weights[w] * found.matched[w], max(earlier.match, found.matched[w]))
+                share[m] = (earlier.weight + wordWeight[w] * part, max(earlier.match, part))
             }
-            for (m, part) in share {
+            for (m, part) in share.sorted(by: { $0.key < $1.key }) {
                 let word = messageWords[m]
                 var first = true
                 for c in clauses.indices where clauses[c].word == word && clauses[c].resolution != .phrase {
