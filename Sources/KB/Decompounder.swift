@@ -131,4 +131,16 @@ enum Decompounder {
         }
         return nil
     }
+
+    /// A compound's modifier as written and without a linking -s, -n, -es
+    /// or -en ("Rechnungs·", "Kunden·"), each form keeping at least
+    /// `minimum` letters.
+    static func modifierForms(_ modifier: String, minimum: Int) -> [String] {
+        var forms = [modifier]
+        for linking in ["s", "n", "es", "en"]
+        where modifier.hasSuffix(linking) && modifier.utf8.count - linking.utf8.count >= minimum {
+            forms.append(String(modifier.dropLast(linking.count)))
+        }
+        return forms
+    }
 }

@@ -612,11 +612,7 @@ extension SearchIndex {
             let modifier = String(decoding: w[..<length], as: UTF8.self)
             let rest = String(decoding: w[length...], as: UTF8.self)
             if isRealWord(rest) {
-                var candidates = [modifier]
-                for linking in ["s", "n", "es", "en"] where modifier.hasSuffix(linking) && length - linking.count >= minimum {
-                    candidates.append(String(modifier.dropLast(linking.count)))
-                }
-                for candidate in candidates {
+                for candidate in Decompounder.modifierForms(modifier, minimum: minimum) {
                     if let id = term(candidate, isLast: false) { return alternative(id, Tuning.exact) }
                 }
             }
@@ -644,12 +640,7 @@ extension SearchIndex {
               w.allSatisfy({ $0 < 0x80 }) else { return nil }
         func isOrdinaryWord(_ modifier: String) -> Bool {
             if StopWords.contains(modifier) { return false }
-            if lexicon.isCommonWord(modifier) { return true }
-            for linking in ["s", "n", "es", "en"] where modifier.hasSuffix(linking)
-                && modifier.utf8.count - linking.utf8.count >= minimumModifier {
-                if lexicon.isCommonWord(String(modifier.dropLast(linking.count))) { return true }
-            }
-            return false
+            return Decompounder.modifierForms(modifier, minimum: minimumModifier).contains(where: lexicon.isCommonWord)
         }
         for length in minimumModifier...(w.count - minimumHead) {
             let head = String(decoding: w[length...], as: UTF8.self)

@@ -277,11 +277,7 @@ extension QuestionIndex {
             let head = GermanStemmer.stem(String(decoding: w[cut...], as: UTF8.self))
             guard slots[head] != nil else { continue }
             let modifier = String(decoding: w[..<cut], as: UTF8.self)
-            var candidates = [modifier]
-            for linking in ["s", "n", "es", "en"] where modifier.hasSuffix(linking) && cut - linking.count >= minimum {
-                candidates.append(String(modifier.dropLast(linking.count)))
-            }
-            for candidate in candidates where !StopWords.contains(candidate) {
+            for candidate in Decompounder.modifierForms(modifier, minimum: minimum) where !StopWords.contains(candidate) {
                 let stem = GermanStemmer.stem(candidate)
                 guard slots[stem] != nil else { continue }
                 found += [stem, head]
