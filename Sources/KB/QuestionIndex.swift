@@ -23,8 +23,13 @@
 /// articles tells little), or the highest idf if no article has it (a
 /// common German or English word half that). The share of the question's
 /// weight the message matches is the match. A question counts when at
-/// least two of its words match (a question of one word: that word); of
-/// an article's questions, the best match counts.
+/// least two of its words match (a question of one informative word: that
+/// word) and they are at least ``Tuning/questionMinimumMatch`` of its
+/// weight; of an article's questions, the best match counts. (Leaving out
+/// questions of one informative word, such as "What has to be on an
+/// invoice?", which make any message with that word full evidence, was
+/// measured: 2-4 fewer helpful offers at equal false offers on the study
+/// sets' blind questions, so the operator's words are taken as written.)
 ///
 /// ## Scoring
 /// For the matched article, each message word that matches the question
