@@ -574,15 +574,16 @@ for _ in 0..<buildRuns {
     buildCPUTimes.append(cpu)
 }
 let build = Stats(buildTimes)
-row("\(generatedCount) articles: index build (\(buildRuns) runs) wall",
+let largeLabel = "\(generatedCount) articles" + (questionsPerArticle > 0 ? " (\(questionsPerArticle) questions each)" : "")
+row("\(largeLabel): index build (\(buildRuns) runs) wall",
     "min \(fmt(Double(buildTimes.min()!) / 1000))  median \(fmt(build.p50))  max \(fmt(build.max))")
 let buildCPU = Stats(buildCPUTimes)
-row("\(generatedCount) articles: index build (\(buildRuns) runs) CPU",
+row("\(largeLabel): index build (\(buildRuns) runs) CPU",
     "min \(fmt(Double(buildCPUTimes.min()!) / 1000))  median \(fmt(buildCPU.p50))  max \(fmt(buildCPU.max))")
 let buildProcessCPU = Stats(buildProcessCPUTimes)
-row("\(generatedCount) articles: index build (\(buildRuns) runs) CPU, all threads",
+row("\(largeLabel): index build (\(buildRuns) runs) CPU, all threads",
     "min \(fmt(Double(buildProcessCPUTimes.min()!) / 1000))  median \(fmt(buildProcessCPU.p50))  max \(fmt(buildProcessCPU.max))")
-benchmarkQueries(large, queries, label: "\(generatedCount) articles")
+benchmarkQueries(large, queries, label: largeLabel)
 
 print("KBBench — \(queries.count) queries (typos, compounds, de/en, long descriptions), limit 3")
 let width = rows.map(\.0.count).max() ?? 0
