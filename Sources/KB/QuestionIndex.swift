@@ -99,7 +99,11 @@ struct QuestionIndex: Sendable {
                 var seen = Set<String>()
                 let tokens = index.joiningSeparableVerbs(TextAnalysis.tokens(text))
                 for token in tokens where !StopWords.contains(token.key) && !token.isNumber {
-                    guard seen.insert(token.key).inserted else { continue }
+                    // Another form of chat filler ("Mitarbeiters" beside the
+                    // filler "Mitarbeiter") is left out as a message leaves
+                    // out the filler itself.
+                    guard seen.insert(token.key).inserted, !Self.fillerStems.contains(GermanStemmer.stem(token.key))
+                    else { continue }
                     let word: (keys: [String], parts: [[String]], weight: Float)
                     if let known = analysed[token.key] {
                         word = known
@@ -128,6 +132,9 @@ struct QuestionIndex: Sendable {
         self.wordQuestion = wordQuestion
         self.slots = slots
     }
+
+    /// The German stems of the chat filler (``StopWords/isFiller(_:)``).
+    static let fillerStems = Set(StopWords.filler.map(GermanStemmer.stem))
 
     /// A question word's keys (its stems and a finite verb's infinitive
     /// stems), its compound parts' terms (when the word itself is no term

@@ -80,6 +80,18 @@ struct QuestionTests {
         #expect(compound.contains { $0.document == 0 && $0.fraction == 1 })
     }
 
+    @Test("Another form of chat filler in a question is left out, as the message leaves out the filler")
+    func fillerForm() throws {
+        // "Mitarbeiter" is chat filler (StopWords); "Mitarbeiters" is its genitive.
+        let kb = KnowledgeBase(articles: [
+            testArticle("KB-1", "Zugangscode der Kasse", tags: ["Kasse", "Zugang"], body: "Jeder meldet sich mit einem Code an.",
+                        questions: ["Wie setze ich die PIN eines Mitarbeiters neu?"]),
+            testArticle("KB-2", "Tagesabschluss", tags: ["Tagesabschluss"], body: "Am Abend schließen Sie die Kasse ab."),
+        ])
+        let hits = kb.plan("Mitarbeiter PIN neu setzen").flatMap(\.questionHits)
+        #expect(try #require(hits.first).fraction == 1)
+    }
+
     @Test("kb explain names the question that matched")
     func explainNamesTheQuestion() {
         let lines = Self.withQuestions.explain("die Schublade mit Bargeld springt nicht auf")
