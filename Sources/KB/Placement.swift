@@ -15,53 +15,67 @@ enum Placement {
     static func block(_ b: Int) -> UInt32 { 1 << UInt32(min(b, maximumBlocks - 1)) }
 
     /// A body's tokens (stop words dropped, as the index keeps them) and
-    /// the block each stands in. Tokenising block by block gives the same
-    /// tokens as the whole body at once: blocks are cut at line ends, which
-    /// end a token anyway. A block is a heading line, a list item (`-`,
-    /// `*`, `+` or a number with `.` or `)`, then a space) with the lines
-    /// that continue it, or a paragraph up to a blank line or the next of
-    /// those; a code fence is one block.
+    /// the block each stands in: the tokens of ``TextAnalysis/tokens(_:)``
+    /// of the whole body, line by line. A block is a heading line, a list
+    /// item (`-`, `*`, `+` or a number of at most three digits with `.` or
+    /// `)`, then a space) with the lines that continue it, or a paragraph up
+    /// to a blank line or the next of those; a code fence is one block. A
+    /// line without a token (after stop words) begins no block.
     static func bodyTokens(_ body: String) -> (tokens: [TextAnalysis.Token], blocks: [UInt32]) {
+        var lineEnds: [Int] = []
+        let all = TextAnalysis.tokens(body, lineEnds: &lineEnds)
         var tokens: [TextAnalysis.Token] = []
         var blocks: [UInt32] = []
-        var block = -1
-        var inBlock = false
-        var inFence = false
-        var rest = Substring(body)
-        while !rest.isEmpty {
-            let end = rest.firstIndex(of: "\n") ?? rest.endIndex
-            let line = rest[..<end].drop { $0 == " " || $0 == "\t" }
-            rest = end == rest.endIndex ? rest[end...] : rest[rest.index(after: end)...]
-            let isFence = line.hasPrefix("```") || line.hasPrefix("~~~")
-            if line.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" }) {
-                if !inFence { inBlock = false }
-                continue
+        tokens.reserveCapacity(all.count)
+        blocks.reserveCapacity(all.count)
+        var block = -1, inBlock = false, inFence = false
+        var line = 0, lineStart = 0
+        var text = body
+        text.withUTF8 { bytes in
+            var start = 0
+            while start <= bytes.count {
+                var end = start
+                while end < bytes.count, bytes[end] != 0x0A { end += 1 }
+                let kind = lineKind(bytes, start, end, inFence: inFence)
+                if kind == .blank, !inFence { inBlock = false }
+                if kind == .heading || kind == .listItem || (kind == .fence && !inFence) { inBlock = false }
+                let tokenEnd = line < lineEnds.count ? lineEnds[line] : all.count
+                for token in all[lineStart..<tokenEnd] where !StopWords.contains(token.key) {
+                    if !inBlock { block += 1 }
+                    inBlock = true
+                    tokens.append(token)
+                    blocks.append(Self.block(block))
+                }
+                if kind == .fence { inFence.toggle() }
+                if kind == .heading || (kind == .fence && !inFence) { inBlock = false }
+                lineStart = tokenEnd
+                line += 1
+                start = end + 1
             }
-            let isHeading = !inFence && line.hasPrefix("#")
-            let closesFence = isFence && inFence
-            if isHeading || (!inFence && (isFence || isListItem(line))) { inBlock = false }
-            if isFence { inFence.toggle() }
-            let found = TextAnalysis.tokens(String(line)).filter { !StopWords.contains($0.key) }
-            if !found.isEmpty {
-                if !inBlock { block += 1 }
-                inBlock = true
-                tokens += found
-                blocks += repeatElement(Self.block(block), count: found.count)
-            }
-            if isHeading || closesFence { inBlock = false }
         }
         return (tokens, blocks)
     }
 
-    /// Whether a line begins a list item: `-`, `*`, `+` or a number of at
-    /// most three digits with `.` or `)`, then a space.
-    static func isListItem(_ line: Substring) -> Bool {
-        guard let first = line.first else { return false }
-        if first == "-" || first == "*" || first == "+" { return line.dropFirst().first == " " }
-        let digits = line.prefix { $0.isASCII && $0.isNumber }
-        guard !digits.isEmpty, digits.count <= 3 else { return false }
-        let after = line.dropFirst(digits.count)
-        return (after.first == "." || after.first == ")") && after.dropFirst().first == " "
+    enum LineKind { case blank, heading, listItem, fence, text }
+
+    /// What the line `bytes[start..<end]` is in Markdown's block structure
+    /// (inside a code fence only its closing fence and blank lines count).
+    static func lineKind(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, inFence: Bool) -> LineKind {
+        var i = start
+        while i < end, bytes[i] == 0x20 || bytes[i] == 0x09 { i += 1 }
+        if i == end || (i + 1 == end && bytes[i] == 0x0D) { return .blank }
+        func at(_ k: Int) -> UInt8 { k < end ? bytes[k] : 0 }
+        let first = bytes[i]
+        if (first == 0x60 || first == 0x7E), at(i + 1) == first, at(i + 2) == first { return .fence }  // ``` ~~~
+        if inFence { return .text }
+        if first == 0x23 { return .heading }  // #
+        if first == 0x2D || first == 0x2A || first == 0x2B { return at(i + 1) == 0x20 ? .listItem : .text }  // - * +
+        var digits = 0
+        while digits < 4, (0x30...0x39).contains(at(i + digits)) { digits += 1 }
+        if (1...3).contains(digits), at(i + digits) == 0x2E || at(i + digits) == 0x29, at(i + digits + 1) == 0x20 {
+            return .listItem  // 1. 1)
+        }
+        return .text
     }
 }
 
