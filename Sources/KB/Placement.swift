@@ -5,14 +5,15 @@
 /// ``SearchIndex/togetherEvidence(_:document:)``).
 ///
 /// A posting's blocks (``SearchIndex/postingBlocks``) are a bit mask: bit
-/// b for body block b; the blocks past ``maximumBlocks`` share the last
-/// bit. The title and tags are no block: they count as headline already.
+/// b for body block b. The blocks past ``maximumBlocks`` have no bit, so
+/// that words far apart in a long article never count as together. The
+/// title and tags are no block: they count as headline already.
 enum Placement {
-    /// Blocks with a bit of their own; later ones share the last.
+    /// Blocks with a bit; later ones have none.
     static let maximumBlocks = 32
 
-    /// The bit of body block `b`.
-    static func block(_ b: Int) -> UInt32 { 1 << UInt32(min(b, maximumBlocks - 1)) }
+    /// The bit of body block `b` (0 past ``maximumBlocks``).
+    static func block(_ b: Int) -> UInt32 { b < maximumBlocks ? 1 << UInt32(b) : 0 }
 
     /// A body's tokens (stop words dropped, as the index keeps them) and
     /// the block each stands in: the tokens of ``TextAnalysis/tokens(_:)``

@@ -77,8 +77,9 @@ struct PlacementTests {
         for (word, index) in expected {
             #expect(block(word) == Placement.block(index), "\(word)")
         }
-        // Past the last bit, blocks share it.
-        #expect(Placement.block(40) == Placement.block(Placement.maximumBlocks - 1))
+        // Past the last bit, blocks have none: never together.
+        #expect(Placement.block(Placement.maximumBlocks - 1) == 1 << 31)
+        #expect(Placement.block(Placement.maximumBlocks) == 0)
     }
 
     @Test("Words together in one step are more evidence than the same words in paragraphs of their own")
