@@ -303,10 +303,13 @@ extension KBEvaluationSet {
     /// order the conversation offers, at most five) whether it is labelled
     /// relevant, its score and the best score, coverage, evidence and
     /// confidence, and the shares of the query's informativeness it matches
-    /// (as weighted, counting any match in full, in the title or tags).
+    /// (as weighted, counting any match in full, in the title or tags), and
+    /// whether its evidence comes from words standing together in one block
+    /// of the body (``SearchIndex/togetherEvidence(_:document:)``).
     public func confidenceFeatures(on kb: KnowledgeBase) -> [String] {
         var lines = ["line\tkind\theldout\tanswerable\trank\trelevant\tscore\tbest\tcoverage\tevidence\tconfidence"
-            + "\tinformativeness\tmatched\tmatchedFull\tmatchedHeadline\tclauses\tclausesMatched\tunknownCommon\tunknownRare\tmatchedCommon"]
+            + "\tinformativeness\tmatched\tmatchedFull\tmatchedHeadline\tclauses\tclausesMatched\tunknownCommon\tunknownRare\tmatchedCommon"
+            + "\ttogether"]
         let index = kb.index
         for item in cases {
             let plan = kb.plan(item.text)
@@ -344,14 +347,14 @@ extension KBEvaluationSet {
                     "\(candidate.score)", "\(best)", "\(candidate.coverage)", "\(candidate.evidence)",
                     "\(candidate.confidence)", "\(informativeness)", "\(matched)", "\(full)", "\(headline)",
                     "\(counted.count)", "\(clausesMatched)", "\(unknownCommon)", "\(unknown.count - unknownCommon)",
-                    "\(matchedCommon)",
+                    "\(matchedCommon)", candidate.togetherBlock != 0 ? "1" : "0",
                 ]
                 lines.append(values.joined(separator: "\t"))
             }
             if ranked.isEmpty {
                 lines.append(["\(item.line)", item.kind ?? "-", item.isHeldOut ? "1" : "0",
                               item.isAnswerable ? "1" : "0", "0", "0"].joined(separator: "\t")
-                    + String(repeating: "\t0", count: 14))
+                    + String(repeating: "\t0", count: 15))
             }
         }
         return lines

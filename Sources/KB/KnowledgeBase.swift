@@ -13,7 +13,8 @@ public struct KBHit: Sendable, Hashable {
     /// contains; a typo counts less, a translation too unless the article
     /// has no version in the other language; a word the knowledge base does
     /// not know not at all), and how much evidence points at this
-    /// article (the informative words found in its title or tags, against a
+    /// article (the informative words found in its title or tags, or
+    /// standing together in one paragraph or step of its body, against a
     /// fixed amount: one common word such as "System" or "NordBox" is not
     /// enough). Compare it with ``KnowledgeBase/defaultSuggestionThreshold``;
     /// the scale is calibrated on a labelled set of customer messages
@@ -257,7 +258,10 @@ public struct KnowledgeBase: Sendable {
             lines.append("  \(rank + 1). \(article.id) \(article.title)")
             lines.append("     score \(candidate.score.formatted2) = " + (parts.isEmpty ? "-" : parts.joined(separator: " + "))
                 + "  (* title/tags)")
-            lines.append("     coverage \(candidate.coverage.formatted2) × evidence \(candidate.evidence.formatted2)"
+            let together = candidate.togetherBlock == 0 ? ""
+                : " (words together in one paragraph or step: "
+                + index.words(plan, document: candidate.document, block: candidate.togetherBlock).joined(separator: ", ") + ")"
+            lines.append("     coverage \(candidate.coverage.formatted2) × evidence \(candidate.evidence.formatted2)\(together)"
                 + " → confidence \(candidate.confidence.formatted2)"
                 + (offered.contains(article.id) ? "  OFFERED" : Double(candidate.confidence) >= threshold
                     ? "  not offered (a higher-ranked article is offered, or its score is under half the best)"

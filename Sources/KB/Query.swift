@@ -101,6 +101,10 @@ struct RankedDocument: Sendable {
     /// Like `coverage`, but a word found only in the body counts
     /// ``Tuning/searchBodyMatch``: what `search` filters its hits by.
     var searchCoverage: Float = 0
+    /// When `evidence` comes from query words standing together in one
+    /// block of the body (``SearchIndex/togetherEvidence(_:document:)``),
+    /// that block's bit; 0 otherwise.
+    var togetherBlock: UInt32 = 0
 }
 
 /// What planning one query computes more than once, kept for that query:
@@ -910,7 +914,11 @@ extension SearchIndex {
     ///   article's tags); a word found only in the body counts
     ///   ``Tuning/bodyEvidence`` of its idf. A part of a compound counts as
     ///   the same word written apart would (``QueryClause/partEvidence``),
-    ///   though in the coverage the parts share one word's weight. One common word in a title
+    ///   though in the coverage the parts share one word's weight. Where
+    ///   at least two query words stand together in one paragraph or step
+    ///   of the body, and those words count more there
+    ///   (``togetherEvidence(_:document:)``), that is the evidence instead.
+    ///   One common word in a title
     ///   ("System down" and "Komplettes System wiederherstellen", "NordBox
     ///   geht nicht" and "NordBox Connect …") is not enough; two specific
     ///   words in the title, or a specific one and a few ordinary ones, are.
@@ -1034,10 +1042,15 @@ extension SearchIndex {
             let all = totalInformativeness + (matchedOptional.isEmpty ? 0 : matchedOptional[d])
             let whole = all <= longest ? all : longest + (all - longest) * Tuning.coverageBeyond
             let coverage = whole > 0 ? min(1, acc[d][1] / whole) : 0
-            let evidence = min(1, acc[d][2] / evidenceNeeded)
+            // Words standing together in one block of the body
+            // (``togetherEvidence(_:document:)``); not needed when the
+            // evidence is complete anyway.
+            let together = acc[d][2] < evidenceNeeded ? togetherEvidence(clauses, document: d) : (evidence: 0, block: 0)
+            let evidence = min(1, max(acc[d][2], together.evidence) / evidenceNeeded)
             top[i].coverage = coverage
             top[i].searchCoverage = whole > 0 ? min(1, acc[d][3] / whole) : 0
             top[i].evidence = evidence
+            top[i].togetherBlock = together.evidence > acc[d][2] ? together.block : 0
             top[i].confidence = pow(coverage, Tuning.coverageExponent) * pow(evidence, Tuning.evidenceExponent)
         }
         // Rank agrees with confidence: the best-scoring candidates are

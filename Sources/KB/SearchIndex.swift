@@ -38,6 +38,9 @@ final class SearchIndex: Sendable {
     /// whole word there, ``Tuning/partHeadline`` as a part of a compound
     /// there only ("Nummern" in "Rufnummern mitnehmen"), 0 in the body only.
     let postingHeadline: [Float]
+    /// The body blocks (paragraphs, steps, headings) the term stands in,
+    /// as bits (``Placement``).
+    let postingBlocks: [UInt32]
     /// The idf of a term only one article has: the most a word can tell.
     let maximumIDF: Float
     let fuzzy: FuzzyIndex
@@ -96,16 +99,19 @@ final class SearchIndex: Sendable {
         struct Fields {
             var tokens: [[TextAnalysis.Token]]  // title, tags, body
             var language: Article.Language
+            /// The body block of each body token, as its bit.
+            var blocks: [UInt32]
         }
         let fields: [Fields] = articles.map { article in
             var body = article.body
             if ArticleParser.firstParagraph(of: article.body) != article.summary {
                 body = article.summary + "\n\n" + body
             }
-            let analysed = [article.title, article.tags.joined(separator: ", "), body].map {
+            let analysed = [article.title, article.tags.joined(separator: ", ")].map {
                 TextAnalysis.tokens($0).filter { !StopWords.contains($0.key) }
             }
-            return Fields(tokens: analysed, language: article.language)
+            let placed = Placement.bodyTokens(body)
+            return Fields(tokens: analysed + [placed.tokens], language: article.language, blocks: placed.blocks)
         }
 
         // 2. The vocabulary of whole words, which decompounding splits against.
@@ -193,17 +199,23 @@ final class SearchIndex: Sendable {
         }
 
         // x: title, y: tags, z: body, w: whole words in title or tags
-        var perDocument: [[(term: Int32, frequency: SIMD4<Float>)]] = []
+        var perDocument: [[(term: Int32, frequency: SIMD4<Float>, blocks: UInt32)]] = []
         var lengths: [SIMD4<Float>] = []
         perDocument.reserveCapacity(fields.count)
-        // A dense accumulator per provisional term, and the terms touched.
+        // Dense accumulators per provisional term (frequencies, body blocks),
+        // and the terms touched.
         var counts: [SIMD4<Float>] = []
+        var termBlocks: [UInt32] = []
         var touchedTerms: [Int32] = []
-        func add(_ term: Int32, _ amount: SIMD4<Float>) {
+        func add(_ term: Int32, _ amount: SIMD4<Float>, _ place: UInt32) {
             let t = Int(term)
-            if t >= counts.count { counts += repeatElement(.zero, count: provisionalTerms.count - counts.count) }
+            if t >= counts.count {
+                counts += repeatElement(.zero, count: provisionalTerms.count - counts.count)
+                termBlocks += repeatElement(0, count: provisionalTerms.count - termBlocks.count)
+            }
             if counts[t] == .zero { touchedTerms.append(term) }
             counts[t] += amount
+            termBlocks[t] |= place
         }
         for (documentIndex, document) in fields.enumerated() {
             var length = SIMD4<Float>()
@@ -215,24 +227,26 @@ final class SearchIndex: Sendable {
                 // so that a compound's part in a title is not a title match.
                 var whole = unit
                 if fieldIndex < 2 { whole.w = 1 }
-                for index32 in field {
+                for (position, index32) in field.enumerated() {
                     let index = Int(index32)
+                    let place = fieldIndex == 2 ? document.blocks[position] : 0
                     let term = entries[index].term
-                    add(term, whole)
+                    add(term, whole, place)
                     let alternate = entries[index].alternate
-                    if alternate >= 0 { add(alternate, whole) }
+                    if alternate >= 0 { add(alternate, whole, place) }
                     if document.language == .de {
                         for part in parts(index) where part != term {
-                            add(part, unit * Tuning.compoundPartFrequency)
+                            add(part, unit * Tuning.compoundPartFrequency, place)
                         }
                     }
                 }
             }
-            var list: [(term: Int32, frequency: SIMD4<Float>)] = []
+            var list: [(term: Int32, frequency: SIMD4<Float>, blocks: UInt32)] = []
             list.reserveCapacity(touchedTerms.count)
             for term in touchedTerms {
-                list.append((term, counts[Int(term)]))
+                list.append((term, counts[Int(term)], termBlocks[Int(term)]))
                 counts[Int(term)] = .zero
+                termBlocks[Int(term)] = 0
             }
             touchedTerms.removeAll(keepingCapacity: true)
             perDocument.append(list)
@@ -265,18 +279,18 @@ final class SearchIndex: Sendable {
         let b = SIMD4<Float>(Tuning.titleB, Tuning.tagsB, Tuning.bodyB, 0)
 
         var df = [Int32](repeating: 0, count: sortedTerms.count)
-        var documentPostings: [[(term: Int32, frequency: Float, headline: Float)]] = []
+        var documentPostings: [[(term: Int32, frequency: Float, headline: Float, blocks: UInt32)]] = []
         documentPostings.reserveCapacity(perDocument.count)
         for (docIndex, counts) in perDocument.enumerated() {
             let norm = (1 - b) + b * lengths[docIndex] / average
             let k1 = SIMD4<Float>(repeating: Tuning.k1)
-            var list: [(term: Int32, frequency: Float, headline: Float)] = []
+            var list: [(term: Int32, frequency: Float, headline: Float, blocks: UInt32)] = []
             list.reserveCapacity(counts.count)
-            for (t, tf) in counts {
+            for (t, tf, blocks) in counts {
                 let id = finalID[Int(t)]
                 let perField = weights * tf * (k1 + 1) / (tf + k1 * norm)
                 let impact = perField[0] + perField[1] + perField[2]
-                list.append((id, impact, tf.w > 0 ? 1 : tf.x + tf.y > 0 ? Tuning.partHeadline : 0))
+                list.append((id, impact, tf.w > 0 ? 1 : tf.x + tf.y > 0 ? Tuning.partHeadline : 0, blocks))
                 df[Int(id)] += 1
             }
             documentPostings.append(list)
@@ -288,6 +302,7 @@ final class SearchIndex: Sendable {
         var postingDocument = [Int32](repeating: 0, count: total)
         var postingImpact = [Float](repeating: 0, count: total)
         var postingHeadline = [Float](repeating: 0, count: total)
+        var postingBlocks = [UInt32](repeating: 0, count: total)
         for (docIndex, list) in documentPostings.enumerated() {
             for posting in list {
                 let slot = Int(cursor[Int(posting.term)])
@@ -295,12 +310,14 @@ final class SearchIndex: Sendable {
                 postingDocument[slot] = Int32(docIndex)
                 postingImpact[slot] = posting.frequency
                 postingHeadline[slot] = posting.headline
+                postingBlocks[slot] = posting.blocks
             }
         }
         self.offsets = offsets
         self.postingDocument = postingDocument
         self.postingImpact = postingImpact
         self.postingHeadline = postingHeadline
+        self.postingBlocks = postingBlocks
         documentFrequency = df
         let n = Float(articles.count)
         let idf = df.map { Self.idf(documentFrequency: Float($0), documents: n) }

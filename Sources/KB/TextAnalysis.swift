@@ -40,6 +40,17 @@ enum TextAnalysis {
 
     /// Folds and tokenises `text` (steps 1–3), keeping stop words.
     static func tokens(_ text: String) -> [Token] {
+        var unused: [Int] = []
+        return tokens(text, lineEnds: &unused, recordingLines: false)
+    }
+
+    /// ``tokens(_:)``, and in `lineEnds` the number of tokens before each
+    /// line feed of `text` (a line feed ends a token).
+    static func tokens(_ text: String, lineEnds: inout [Int]) -> [Token] {
+        tokens(text, lineEnds: &lineEnds, recordingLines: true)
+    }
+
+    private static func tokens(_ text: String, lineEnds: inout [Int], recordingLines: Bool) -> [Token] {
         var result: [Token] = []
         var current: [UInt8] = []
         var currentIsASCII = true
@@ -86,7 +97,9 @@ enum TextAnalysis {
                 case 0x61...0x7A: append(scalar, isDigit: false)
                 case 0x41...0x5A: append(Unicode.Scalar(v + 0x20)!, isDigit: false)
                 case 0x30...0x39: append(scalar, isDigit: true)
-                default: flush()
+                default:
+                    flush()
+                    if recordingLines, v == 0x0A { lineEnds.append(result.count) }
                 }
                 continue
             }

@@ -148,6 +148,18 @@ enum Tuning {
     /// How much a word found only in the body counts towards the evidence,
     /// against one in the title or tags.
     static let bodyEvidence: Float = 0.25
+    /// How much the query's words count towards the evidence when at
+    /// least ``togetherWords`` different ones stand together in one block
+    /// of the body (a paragraph, a step, a heading), against
+    /// ``bodyEvidence`` for a word in the body elsewhere; the evidence is
+    /// the larger of the two sums (``SearchIndex/togetherEvidence(_:document:)``).
+    /// Measured on the study sets at equal false offers (tradeoff.py, session
+    /// of 2026-12-07): 0.35 and 0.4 gained or tied at every point of the
+    /// tuning and the check sums, 0.45 lost at the tuning sums' 14 and 16
+    /// false offers; adding the block's evidence to the usual sum instead
+    /// of taking the larger raised false offers and lost.
+    static let togetherEvidence: Float = 0.4
+    static let togetherWords = 2
     /// The confidence is coverage^0.84 × evidence^0.56: a partly covered
     /// long description, or an article with one specific title word where
     /// two would be full evidence, loses less than linearly. The ratio
