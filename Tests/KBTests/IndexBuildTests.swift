@@ -42,6 +42,28 @@ struct IndexBuildTests {
         }
     }
 
+    @Test("A reload with another vocabulary, or other translated pairs, expands queries with the new words")
+    func reloadBuildsTheLexiconWhenItsSourcesChanged() {
+        let articles = [
+            testArticle("DE-1", "Drucker druckt nicht", tags: ["Drucker", "Papier"], body: "Papier nachlegen."),
+            testArticle("EN-1", "Monitor stays dark", tags: ["monitor", "cable"], body: "Check the cable.", language: .en),
+        ]
+        let printer = Vocabulary(concepts: [.init(de: ["Drucker"], en: ["printer"])])
+        let kb = KnowledgeBase(articles: articles, vocabulary: printer)
+        #expect(kb.search("printer").first?.article.id == "DE-1")
+        let same = KnowledgeBase(articles: articles, vocabulary: printer, previous: kb)
+        #expect(same.search("printer").first?.article.id == "DE-1")
+        let without = KnowledgeBase(articles: articles, vocabulary: Vocabulary(concepts: []), previous: kb)
+        #expect(without.search("printer").isEmpty)
+        // A translation of EN-1 aligns "Bildschirm" with "monitor".
+        let translated = articles + [testArticle("DE-2", "Bildschirm bleibt dunkel", tags: ["Bildschirm", "Kabel"],
+                                                 body: "Kabel prüfen.", translation: "EN-1")]
+        let withPair = KnowledgeBase(articles: translated, vocabulary: printer, previous: kb)
+        #expect(withPair.index.lexicon.related(to: "bildschirm").contains("monitor"))
+        #expect(!kb.index.lexicon.related(to: "bildschirm").contains("monitor"))
+        #expect(withPair.search("printer").first?.article.id == "DE-1")
+    }
+
     @Test("A few parts' worth of articles are read in several parts, at most one per core and four; a small KB in one")
     func partCount() {
         let cores = ProcessInfo.processInfo.activeProcessorCount
