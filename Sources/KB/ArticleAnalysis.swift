@@ -55,21 +55,28 @@ struct ArticleAnalysis: Sendable {
 
     /// The analysis of one part's articles.
     init(_ articles: ArraySlice<Article>) {
+        // Each word seen, by its key (German) or folded form (English), to
+        // its index in `words`, or to -1 for a stop word: one lookup per
+        // occurrence.
         var germanWords: [String: Int32] = [:]
         var englishWords: [String: Int32] = [:]
         func word(_ token: TextAnalysis.Token, _ language: Article.Language) -> Int32 {
             let key = language == .de ? token.key : token.folded
             if let known = language == .de ? germanWords[key] : englishWords[key] { return known }
-            let index = Int32(words.count)
-            let analysed = TextAnalysis.indexTerm(token, language: language)
-            words.append(Word(token: token, language: language, term: analysed.term, alternate: analysed.alternate))
+            var index: Int32 = -1
+            if !StopWords.contains(token.key) {
+                index = Int32(words.count)
+                let analysed = TextAnalysis.indexTerm(token, language: language)
+                words.append(Word(token: token, language: language, term: analysed.term, alternate: analysed.alternate))
+            }
             if language == .de { germanWords[key] = index } else { englishWords[key] = index }
             return index
         }
         func add(_ text: String, _ language: Article.Language) -> Range<Int> {
             let start = tokens.count
-            for token in TextAnalysis.tokens(text) where !StopWords.contains(token.key) {
-                tokens.append(word(token, language))
+            for token in TextAnalysis.tokens(text) {
+                let index = word(token, language)
+                if index >= 0 { tokens.append(index) }
             }
             return start..<tokens.count
         }
