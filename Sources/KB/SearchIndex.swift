@@ -102,7 +102,7 @@ final class SearchIndex: Sendable {
         // 2. The vocabulary of whole words, which decompounding splits against.
         //    Terms are interned as provisional ids (order of first sight) and
         //    each distinct word is one entry: every occurrence is an index
-        //    into `entries`, so step 3 hashes no strings. The parts' words
+        //    into `entries`, so step 5 hashes no strings. The parts' words
         //    are merged in article order (see ``ArticleAnalysis``). The
         //    final ids are the terms' sorted order (step 4).
         var provisionalIDs: [String: Int32] = [:]
@@ -165,8 +165,8 @@ final class SearchIndex: Sendable {
 
         let words = WordPrefixIndex(wordTerms)
 
-        // 3. Per document, per term: frequency in each field (German compounds
-        //    add their parts at a reduced frequency).
+        // 3. The parts of each German word that is a compound: with them,
+        //    every term is known (step 4).
         func parts(_ index: Int) -> [Int32] {
             if let known = entries[index].parts { return known }
             let token = entries[index].token
@@ -193,6 +193,33 @@ final class SearchIndex: Sendable {
             return (provisionalIDs[stem] ?? .max) < vocabularyCount || lexicon.contains(stem)
         }
 
+        // In the order of the words' first sight, so that the provisional
+        // ids are the same from one build to the next.
+        for index in germanEntries.values.sorted() { _ = parts(Int(index)) }
+
+        // 4. Term ids (sorted, for determinism).
+        let order = provisionalTerms.indices.sorted { provisionalTerms[$0] < provisionalTerms[$1] }
+        let sortedTerms = order.map { provisionalTerms[$0] }
+        var finalID = [Int32](repeating: 0, count: order.count)
+        var ids: [String: Int32] = [:]
+        ids.reserveCapacity(sortedTerms.count)
+        for (i, provisional) in order.enumerated() {
+            finalID[provisional] = Int32(i)
+            ids[sortedTerms[i]] = Int32(i)
+        }
+        terms = sortedTerms
+        termIDs = ids
+
+        // The dictionary pass needs only the terms: it runs beside the rest
+        // of the build (step 7 waits for it), unless the previous index's
+        // translations can be kept.
+        let keptDictionary = Self.reusableDictionary(previous, lexicon: lexicon, terms: sortedTerms)
+        let dictionaryPass = keptDictionary == nil
+            ? lexicon.dictionary.map { DictionaryTranslations.startPass($0, termIDs: ids) } : nil
+
+        // 5. Per document, per term: frequency in each field (German compounds
+        //    add their parts at a reduced frequency), and the postings with
+        //    their impact.
         // x: title, y: tags, z: body, w: whole words in title or tags
         var perDocument: [[(term: Int32, frequency: SIMD4<Float>)]] = []
         var lengths: [SIMD4<Float>] = []
@@ -242,26 +269,6 @@ final class SearchIndex: Sendable {
             perDocument.append(list)
             lengths.append(length)
         }
-
-        // 4. Term ids (sorted, for determinism) and postings with their impact.
-        let order = provisionalTerms.indices.sorted { provisionalTerms[$0] < provisionalTerms[$1] }
-        let sortedTerms = order.map { provisionalTerms[$0] }
-        var finalID = [Int32](repeating: 0, count: order.count)
-        var ids: [String: Int32] = [:]
-        ids.reserveCapacity(sortedTerms.count)
-        for (i, provisional) in order.enumerated() {
-            finalID[provisional] = Int32(i)
-            ids[sortedTerms[i]] = Int32(i)
-        }
-        terms = sortedTerms
-        termIDs = ids
-
-        // The dictionary pass needs only the terms: it runs beside the rest
-        // of the build (step 6 waits for it), unless the previous index's
-        // translations can be kept.
-        let keptDictionary = Self.reusableDictionary(previous, lexicon: lexicon, terms: sortedTerms)
-        let dictionaryPass = keptDictionary == nil
-            ? lexicon.dictionary.map { DictionaryTranslations.startPass($0, termIDs: ids) } : nil
 
         var average = lengths.reduce(SIMD4<Float>(), +) / Float(max(1, lengths.count))
         for i in 0..<3 where average[i] <= 0 { average[i] = 1 }
@@ -319,7 +326,7 @@ final class SearchIndex: Sendable {
         fuzzy = FuzzyIndex(terms: sortedTerms)
         self.words = words
 
-        // 5. Cognate keys of each distinct word, per language.
+        // 6. Cognate keys of each distinct word, per language.
         func cognates(_ entryIndices: Dictionary<String, Int32>.Values, _ language: Article.Language) -> [String: [Int32]] {
             var byKey: [String: [Int32]] = [:]
             for index in entryIndices {
@@ -335,7 +342,7 @@ final class SearchIndex: Sendable {
         germanCognates = cognates(germanEntries.values, .de)
         englishCognates = cognates(englishEntries.values, .en)
 
-        // 6. The dictionary, kept only where it leads to the articles' words.
+        // 7. The dictionary, kept only where it leads to the articles' words.
         dictionary = keptDictionary ?? dictionaryPass?.result() ?? .empty
     }
 
