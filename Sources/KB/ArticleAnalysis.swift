@@ -37,7 +37,7 @@ struct ArticleAnalysis: Sendable {
     /// the tag's words ([] for the other articles).
     var tagTerms: [[Set<String>]] = []
 
-    /// The smallest share of article text (title, tags and body, in bytes)
+    /// The smallest share of article text (titles and bodies, in bytes)
     /// worth a thread of its own: a part of ~256 kB takes ~10 ms.
     static let minimumPartBytes = 1 << 18
 
