@@ -357,7 +357,7 @@ struct DictionaryTranslations: Sendable, Equatable {
     /// the index meanwhile; ``Pass/result()`` waits for it.
     ///
     /// The file is cut at line boundaries into `parts` (by default one per
-    /// core, at most ``maximumParts``, and one for a file smaller than
+    /// core, at most ``ThreadedParts/maximumParts``, none smaller than
     /// ``minimumPartBytes``), each read by its own thread into
     /// tables of its own, which are then merged in file order: a stem's
     /// translations are in the order of their first line, as one pass from
@@ -379,49 +379,34 @@ struct DictionaryTranslations: Sendable, Equatable {
         self = Self.startPass(dictionary, termIDs: termIDs, parts: parts).result()
     }
 
-    /// The most threads one pass uses: the file is read in ~0.5 s of CPU,
-    /// and more parts than cores only add a thread's memo tables.
-    static let maximumParts = 4
-
-    /// Files smaller than this are read in one part by default (a test's few lines).
+    /// The smallest part of a file read in several (a test's few lines are one).
     static let minimumPartBytes = 1 << 16
 
     /// A pass running on threads of its own (``startPass(_:termIDs:parts:)``).
     final class Pass: Sendable {
-        /// Each part's tables, set by its thread before it signals `done`.
-        private let partials: Mutex<[Partial?]>
-        private let parts: Int
-        private let problem: String?
-        private let done = DispatchSemaphore(value: 0)
+        /// Each part's tables, or why the file could not be read.
+        private let parts: Result<ThreadedParts<Partial>, Problem>
+
+        private struct Problem: Error {
+            let description: String
+        }
 
         fileprivate init(_ dictionary: BilingualDictionary, termIDs: [String: Int32], parts: Int?) {
             let file: Data
             do {
                 file = try dictionary.contents()
             } catch {
-                partials = Mutex([])
-                self.parts = 0
-                problem = "\(BilingualDictionary.LoadError.unreadable(path: dictionary.path, reason: error.localizedDescription))"
+                self.parts = .failure(Problem(description: "\(BilingualDictionary.LoadError.unreadable(path: dictionary.path, reason: error.localizedDescription))"))
                 return
             }
-            problem = nil
-            let cores = ProcessInfo.processInfo.activeProcessorCount
-            let ranges = Self.split(file, parts: max(1, parts ?? (file.count < minimumPartBytes ? 1 : min(maximumParts, cores))))
-            partials = Mutex(Array(repeating: nil, count: ranges.count))
-            self.parts = ranges.count
+            let ranges = Self.split(file, parts: max(1, parts ?? ThreadedParts<Partial>.count(bytes: file.count, minimumBytes: minimumPartBytes)))
             let filter = TermPrefixFilter(terms: termIDs.keys)
-            for (n, range) in ranges.enumerated() {
-                let thread = Thread { [self] in
-                    let partial = file.withUnsafeBytes { raw in
-                        Partial(reading: UnsafeBufferPointer(rebasing: raw.bindMemory(to: UInt8.self)[range]),
-                                termIDs: termIDs, filter: filter)
-                    }
-                    partials.withLock { $0[n] = partial }
-                    done.signal()
+            self.parts = .success(ThreadedParts(ranges.indices) { n in
+                file.withUnsafeBytes { raw in
+                    Partial(reading: UnsafeBufferPointer(rebasing: raw.bindMemory(to: UInt8.self)[ranges[n]]),
+                            termIDs: termIDs, filter: filter)
                 }
-                thread.stackSize = 1 << 20
-                thread.start()
-            }
+            })
         }
 
         /// `file`'s bytes cut into `parts` ranges of about equal size, each
@@ -443,12 +428,12 @@ struct DictionaryTranslations: Sendable, Equatable {
         /// Waits for every part, merges them in file order, and returns the
         /// translations copied into fresh memory. Called once.
         func result() -> DictionaryTranslations {
-            for _ in 0..<parts { done.wait() }
-            if let problem { return DictionaryTranslations(problem: problem) }
-            var partials = self.partials.withLock { partials in
-                defer { partials = [] }
-                return partials.map { $0! }
+            let threads: ThreadedParts<Partial>
+            switch parts {
+            case .success(let running): threads = running
+            case .failure(let problem): return DictionaryTranslations(problem: problem.description)
             }
+            var partials = threads.results()
             var counts = BilingualDictionary.Counts()
             var byStem: [String: [[Int32]]] = [:]
             for n in partials.indices {

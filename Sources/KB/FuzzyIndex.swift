@@ -13,7 +13,7 @@
 ///
 /// Digits are never edited: a candidate must have the same digits in the
 /// same order as the word, so error code "4012" never matches "4013".
-struct FuzzyIndex: Sendable {
+struct FuzzyIndex: Sendable, Equatable {
     /// Sorted hashes of terms and their deletions.
     private let keys: [UInt64]
     /// The term id of each key.

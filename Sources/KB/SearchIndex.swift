@@ -73,11 +73,17 @@ final class SearchIndex: Sendable {
     /// The index of `articles`. With `previous` (the index a reload
     /// replaces), its dictionary translations are kept when they cannot
     /// differ: the same dictionary file, unchanged, and the same terms
-    /// (``reusableDictionary(_:lexicon:terms:)``).
-    init(articles: [Article], lexicon: Lexicon, previous: SearchIndex? = nil) {
+    /// (``reusableDictionary(_:lexicon:terms:)``). The articles' words are
+    /// read in `parts` on threads of their own (by default by their size and
+    /// the cores, ``ArticleAnalysis``); the index is the same for any number.
+    init(articles: [Article], lexicon: Lexicon, previous: SearchIndex? = nil, parts partCount: Int? = nil) {
         self.lexicon = lexicon
         documentCount = articles.count
         documentLanguage = articles.map(\.language)
+
+        // 1. The words of each field, and each distinct word's term.
+        let analysed = ArticleAnalysis.parts(articles, parts: partCount)
+
         var twins = [Int32](repeating: -1, count: articles.count)
         var positionOfID: [String: Int] = [:]
         for (i, article) in articles.enumerated() { positionOfID[article.id.lowercased()] = i }
@@ -89,36 +95,19 @@ final class SearchIndex: Sendable {
         }
         documentTwin = twins
         var hasTwin = twins.map { $0 >= 0 }
-        for (i, j) in Self.detectedTwins(articles, lexicon: lexicon) where !hasTwin[i] && !hasTwin[j] {
+        for (i, j) in Self.detectedTwins(tags: analysed.flatMap(\.tagTerms), languages: documentLanguage, lexicon: lexicon)
+        where !hasTwin[i] && !hasTwin[j] {
             hasTwin[i] = true
             hasTwin[j] = true
         }
         documentHasTwin = hasTwin
 
-        // 1. Terms of each field.
-        struct Fields {
-            var tokens: [[TextAnalysis.Token]]  // title, tags, body
-            var language: Article.Language
-            /// The body block of each body token, as its bit.
-            var blocks: [UInt32]
-        }
-        let fields: [Fields] = articles.map { article in
-            var body = article.body
-            if ArticleParser.firstParagraph(of: article.body) != article.summary {
-                body = article.summary + "\n\n" + body
-            }
-            let analysed = [article.title, article.tags.joined(separator: ", ")].map {
-                TextAnalysis.tokens($0).filter { !StopWords.contains($0.key) }
-            }
-            let placed = Placement.bodyTokens(body)
-            return Fields(tokens: analysed + [placed.tokens], language: article.language, blocks: placed.blocks)
-        }
-
         // 2. The vocabulary of whole words, which decompounding splits against.
         //    Terms are interned as provisional ids (order of first sight) and
-        //    each distinct word is analysed once: every later occurrence is an
-        //    index into `entries`, so step 3 hashes no strings. The final ids
-        //    are the terms' sorted order (step 4).
+        //    each distinct word is one entry: every occurrence is an index
+        //    into `entries`, so step 5 hashes no strings. The parts' words
+        //    are merged in article order (see ``ArticleAnalysis``). The
+        //    final ids are the terms' sorted order (step 4).
         var provisionalIDs: [String: Int32] = [:]
         var provisionalTerms: [String] = []
         func intern(_ term: String) -> Int32 {
@@ -138,31 +127,43 @@ final class SearchIndex: Sendable {
             var parts: [Int32]?
         }
         var entries: [Entry] = []
-        // German words are analysed by their key, English ones by their
+        // German words are told apart by their key, English ones by their
         // folded form (what each stemmer sees).
         var germanEntries: [String: Int32] = [:]
         var englishEntries: [String: Int32] = [:]
         var wordTerms: [String: [String]] = [:]
-        func entry(_ token: TextAnalysis.Token, _ language: Article.Language) -> Int32 {
-            let cacheKey = language == .de ? token.key : token.folded
-            if let cached = language == .de ? germanEntries[cacheKey] : englishEntries[cacheKey] { return cached }
-            let result = TextAnalysis.indexTerm(token, language: language)
+        func entry(_ word: ArticleAnalysis.Word) -> Int32 {
+            let token = word.token
+            let cacheKey = word.language == .de ? token.key : token.folded
+            if let cached = word.language == .de ? germanEntries[cacheKey] : englishEntries[cacheKey] { return cached }
             let index = Int32(entries.count)
-            entries.append(Entry(token: token, term: intern(result.term),
-                                 alternate: result.alternate.map(intern) ?? -1, parts: nil))
-            if language == .de { germanEntries[cacheKey] = index } else { englishEntries[cacheKey] = index }
+            entries.append(Entry(token: token, term: intern(word.term), alternate: word.alternate.map(intern) ?? -1,
+                                 parts: nil))
+            if word.language == .de { germanEntries[cacheKey] = index } else { englishEntries[cacheKey] = index }
             // The same word in the same language always has the same terms,
             // so only its first sight can add to wordTerms.
             if !token.isNumber {
                 var known = wordTerms.removeValue(forKey: token.key) ?? []
-                if !known.contains(result.term) { known.append(result.term) }
-                if let alternate = result.alternate, !known.contains(alternate) { known.append(alternate) }
+                if !known.contains(word.term) { known.append(word.term) }
+                if let alternate = word.alternate, !known.contains(alternate) { known.append(alternate) }
                 wordTerms[token.key] = known
             }
             return index
         }
-        let documentEntries: [[[Int32]]] = fields.map { document in
-            document.tokens.map { field in field.map { entry($0, document.language) } }
+        // Every article's words as entries, article after article, and
+        // where each article's title, tags and body end among them.
+        var documentTokens: [Int32] = []
+        documentTokens.reserveCapacity(analysed.reduce(0) { $0 + $1.tokens.count })
+        var documentBlocks: [UInt32] = []
+        documentBlocks.reserveCapacity(documentTokens.capacity)
+        var fieldEnds: [SIMD3<Int32>] = []
+        fieldEnds.reserveCapacity(articles.count)
+        for part in analysed {
+            let entryOfWord = part.words.map(entry)
+            let offset = Int32(documentTokens.count)
+            for word in part.tokens { documentTokens.append(entryOfWord[Int(word)]) }
+            documentBlocks += part.blocks
+            for ends in part.fieldEnds { fieldEnds.append(ends &+ offset) }
         }
         // Every term so far is a whole word's: the vocabulary a compound's
         // parts must come from.
@@ -170,8 +171,8 @@ final class SearchIndex: Sendable {
 
         let words = WordPrefixIndex(wordTerms)
 
-        // 3. Per document, per term: frequency in each field (German compounds
-        //    add their parts at a reduced frequency).
+        // 3. The parts of each German word that is a compound: with them,
+        //    every term is known (step 4).
         func parts(_ index: Int) -> [Int32] {
             if let known = entries[index].parts { return known }
             let token = entries[index].token
@@ -198,10 +199,37 @@ final class SearchIndex: Sendable {
             return (provisionalIDs[stem] ?? .max) < vocabularyCount || lexicon.contains(stem)
         }
 
+        // In the order of the words' first sight, so that the provisional
+        // ids are the same from one build to the next.
+        for index in germanEntries.values.sorted() { _ = parts(Int(index)) }
+
+        // 4. Term ids (sorted, for determinism).
+        let order = provisionalTerms.indices.sorted { provisionalTerms[$0] < provisionalTerms[$1] }
+        let sortedTerms = order.map { provisionalTerms[$0] }
+        var finalID = [Int32](repeating: 0, count: order.count)
+        var ids: [String: Int32] = [:]
+        ids.reserveCapacity(sortedTerms.count)
+        for (i, provisional) in order.enumerated() {
+            finalID[provisional] = Int32(i)
+            ids[sortedTerms[i]] = Int32(i)
+        }
+        terms = sortedTerms
+        termIDs = ids
+
+        // The dictionary pass needs only the terms: it runs beside the rest
+        // of the build (step 7 waits for it), unless the previous index's
+        // translations can be kept.
+        let keptDictionary = Self.reusableDictionary(previous, lexicon: lexicon, terms: sortedTerms)
+        let dictionaryPass = keptDictionary == nil
+            ? lexicon.dictionary.map { DictionaryTranslations.startPass($0, termIDs: ids) } : nil
+
+        // 5. Per document, per term: frequency in each field (German compounds
+        //    add their parts at a reduced frequency), and the postings with
+        //    their impact.
         // x: title, y: tags, z: body, w: whole words in title or tags
         var perDocument: [[(term: Int32, frequency: SIMD4<Float>, blocks: UInt32)]] = []
         var lengths: [SIMD4<Float>] = []
-        perDocument.reserveCapacity(fields.count)
+        perDocument.reserveCapacity(articles.count)
         // Dense accumulators per provisional term (frequencies, body blocks),
         // and the terms touched.
         var counts: [SIMD4<Float>] = []
@@ -217,29 +245,32 @@ final class SearchIndex: Sendable {
             counts[t] += amount
             termBlocks[t] |= place
         }
-        for (documentIndex, document) in fields.enumerated() {
+        for documentIndex in articles.indices {
             var length = SIMD4<Float>()
-            for (fieldIndex, field) in documentEntries[documentIndex].enumerated() {
+            var fieldStart = documentIndex == 0 ? 0 : Int(fieldEnds[documentIndex - 1][2])
+            for fieldIndex in 0..<3 {
+                let fieldEnd = Int(fieldEnds[documentIndex][fieldIndex])
                 var unit = SIMD4<Float>()
                 unit[fieldIndex] = 1
-                length[fieldIndex] = Float(field.count)
+                length[fieldIndex] = Float(fieldEnd - fieldStart)
                 // w: whole-word occurrences in the title or tags ("headline"),
                 // so that a compound's part in a title is not a title match.
                 var whole = unit
                 if fieldIndex < 2 { whole.w = 1 }
-                for (position, index32) in field.enumerated() {
-                    let index = Int(index32)
-                    let place = fieldIndex == 2 ? document.blocks[position] : 0
+                for position in fieldStart..<fieldEnd {
+                    let index = Int(documentTokens[position])
+                    let place = documentBlocks[position]
                     let term = entries[index].term
                     add(term, whole, place)
                     let alternate = entries[index].alternate
                     if alternate >= 0 { add(alternate, whole, place) }
-                    if document.language == .de {
+                    if documentLanguage[documentIndex] == .de {
                         for part in parts(index) where part != term {
                             add(part, unit * Tuning.compoundPartFrequency, place)
                         }
                     }
                 }
+                fieldStart = fieldEnd
             }
             var list: [(term: Int32, frequency: SIMD4<Float>, blocks: UInt32)] = []
             list.reserveCapacity(touchedTerms.count)
@@ -252,26 +283,6 @@ final class SearchIndex: Sendable {
             perDocument.append(list)
             lengths.append(length)
         }
-
-        // 4. Term ids (sorted, for determinism) and postings with their impact.
-        let order = provisionalTerms.indices.sorted { provisionalTerms[$0] < provisionalTerms[$1] }
-        let sortedTerms = order.map { provisionalTerms[$0] }
-        var finalID = [Int32](repeating: 0, count: order.count)
-        var ids: [String: Int32] = [:]
-        ids.reserveCapacity(sortedTerms.count)
-        for (i, provisional) in order.enumerated() {
-            finalID[provisional] = Int32(i)
-            ids[sortedTerms[i]] = Int32(i)
-        }
-        terms = sortedTerms
-        termIDs = ids
-
-        // The dictionary pass needs only the terms: it runs beside the rest
-        // of the build (step 6 waits for it), unless the previous index's
-        // translations can be kept.
-        let keptDictionary = Self.reusableDictionary(previous, lexicon: lexicon, terms: sortedTerms)
-        let dictionaryPass = keptDictionary == nil
-            ? lexicon.dictionary.map { DictionaryTranslations.startPass($0, termIDs: ids) } : nil
 
         var average = lengths.reduce(SIMD4<Float>(), +) / Float(max(1, lengths.count))
         for i in 0..<3 where average[i] <= 0 { average[i] = 1 }
@@ -332,7 +343,7 @@ final class SearchIndex: Sendable {
         fuzzy = FuzzyIndex(terms: sortedTerms)
         self.words = words
 
-        // 5. Cognate keys of each distinct word, per language.
+        // 6. Cognate keys of each distinct word, per language.
         func cognates(_ entryIndices: Dictionary<String, Int32>.Values, _ language: Article.Language) -> [String: [Int32]] {
             var byKey: [String: [Int32]] = [:]
             for index in entryIndices {
@@ -348,7 +359,7 @@ final class SearchIndex: Sendable {
         germanCognates = cognates(germanEntries.values, .de)
         englishCognates = cognates(englishEntries.values, .en)
 
-        // 6. The dictionary, kept only where it leads to the articles' words.
+        // 7. The dictionary, kept only where it leads to the articles' words.
         dictionary = keptDictionary ?? dictionaryPass?.result() ?? .empty
     }
 
@@ -441,17 +452,21 @@ extension SearchIndex {
     /// Candidates are found through the first tag's terms, so the work
     /// stays near linear in the number of articles.
     static func detectedTwins(_ articles: [Article], lexicon: Lexicon) -> [(Int, Int)] {
-        func tagTerms(_ article: Article) -> [Set<String>] {
-            article.tags.map { tag in
-                Set(TextAnalysis.tokens(tag).filter { !StopWords.contains($0.key) }.map {
-                    TextAnalysis.indexTerm($0, language: article.language).term
-                })
-            }
-        }
-        let tags = articles.map { $0.tags.count >= 2 && $0.translation == nil ? tagTerms($0) : [] }
+        detectedTwins(tags: ArticleAnalysis(articles[...]).tagTerms, languages: articles.map(\.language), lexicon: lexicon)
+    }
+
+    /// Whether `article` may be one of a pair ``detectedTwins(_:lexicon:)``
+    /// finds: it has at least two tags and declares no translation.
+    static func mayHaveUndeclaredTwin(_ article: Article) -> Bool {
+        article.tags.count >= 2 && article.translation == nil
+    }
+
+    /// ``detectedTwins(_:lexicon:)`` of the articles whose tags' terms are
+    /// `tags` (``ArticleAnalysis/tagTerms``) and languages `languages`.
+    static func detectedTwins(tags: [[Set<String>]], languages: [Article.Language], lexicon: Lexicon) -> [(Int, Int)] {
         // English articles by each term of their first tag.
         var englishByFirstTerm: [String: [Int]] = [:]
-        for (i, article) in articles.enumerated() where article.language == .en && !tags[i].isEmpty {
+        for (i, language) in languages.enumerated() where language == .en && !tags[i].isEmpty {
             for term in tags[i][0] { englishByFirstTerm[term, default: []].append(i) }
         }
         func agree(_ a: Set<String>, _ b: Set<String>) -> Bool {
@@ -475,7 +490,7 @@ extension SearchIndex {
         }
         var germanCandidates: [Int: [Int]] = [:]
         var englishCandidates: [Int: [Int]] = [:]
-        for (i, article) in articles.enumerated() where article.language == .de && !tags[i].isEmpty {
+        for (i, language) in languages.enumerated() where language == .de && !tags[i].isEmpty {
             var candidates: [Int] = []
             for term in tags[i][0] {
                 for key in [term] + lexicon.related(to: term) {

@@ -4,7 +4,7 @@
 /// decompounding policy (see ``Decompounder``), and, for pruning the split,
 /// "how far can a part starting here still begin an article word?"
 /// (``reach(_:from:)``).
-struct WordPrefixIndex: Sendable {
+struct WordPrefixIndex: Sendable, Equatable {
     private let words: [String]
     private let terms: [[String]]
     /// The words and the support-chat filler (``StopWords/isFiller(_:)``,
