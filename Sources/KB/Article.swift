@@ -90,6 +90,9 @@ public struct KBLoadError: Error, Sendable, Hashable, CustomStringConvertible {
         /// `translation:` names no article of the other language. Not a
         /// skip: the article loads, its pair just aligns no terms.
         case unpairedTranslation
+        /// A `questions:` question has one informative word: any message
+        /// with that word matches it in full. Not a skip: the article loads.
+        case oneWordQuestion
     }
 
     /// What kind of problem this is.
@@ -117,6 +120,11 @@ public struct KBLoadError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     /// `file:line: field 'x': message`, the form compilers use.
+    /// Whether the file was skipped (or kept its previous version); false
+    /// for the notes on a loaded article (``Kind/unpairedTranslation``,
+    /// ``Kind/oneWordQuestion``).
+    public var skipsFile: Bool { kind != .unpairedTranslation && kind != .oneWordQuestion }
+
     public var description: String {
         var text = file
         if let line { text += ":\(line)" }

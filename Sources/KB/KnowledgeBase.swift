@@ -374,6 +374,12 @@ public struct KnowledgeBase: Sendable {
             errors.append(KBLoadError(kind: .unpairedTranslation, file: article.source, line: nil, field: "translation",
                                       message: "\(reason); the article is loaded, but no terms are aligned"))
         }
+        for weak in base.questions.oneWordQuestions {
+            errors.append(KBLoadError(
+                kind: .oneWordQuestion, file: base.articles[Int(weak.document)].source, line: nil, field: "questions",
+                message: "\"\(weak.question)\" has one word that counts, '\(weak.word)': every message with that word "
+                    + "matches the question in full; the article is loaded (add what customers say beside the word)"))
+        }
         return (base, errors)
     }
 

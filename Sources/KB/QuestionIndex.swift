@@ -70,6 +70,10 @@ struct QuestionIndex: Sendable {
     let wordParts: [UInt8]
     let wordQuestion: [Int32]
     let slots: [String: [Slot]]
+    /// The questions of one informative word, with that word ("What has
+    /// to be on an invoice?": "invoice"): any message with the word matches
+    /// them in full. Reported to the operator when the KB loads.
+    let oneWordQuestions: [(document: Int32, question: String, word: String)]
 
     static let empty = QuestionIndex()
 
@@ -79,6 +83,7 @@ struct QuestionIndex: Sendable {
         wordParts = []
         wordQuestion = []
         slots = [:]
+        oneWordQuestions = []
     }
 
     /// The questions of `articles` (in `index`'s document order), with
@@ -89,6 +94,7 @@ struct QuestionIndex: Sendable {
         var wordParts: [UInt8] = []
         var wordQuestion: [Int32] = []
         var slots: [String: [Slot]] = [:]
+        var oneWordQuestions: [(document: Int32, question: String, word: String)] = []
         /// Per distinct word: its keys, its parts' keys, and its weight.
         var analysed: [String: (keys: [String], parts: [[String]], weight: Float)] = [:]
         let memo = QueryMemo()
@@ -97,6 +103,7 @@ struct QuestionIndex: Sendable {
                 let question = Int32(questions.count)
                 let firstWord = Int32(wordWeight.count)
                 var seen = Set<String>()
+                var lastWord = ""
                 let tokens = index.joiningSeparableVerbs(TextAnalysis.tokens(text))
                 for token in tokens where !StopWords.contains(token.key) && !token.isNumber {
                     // Another form of chat filler ("Mitarbeiters" beside the
@@ -112,6 +119,7 @@ struct QuestionIndex: Sendable {
                         analysed[token.key] = word
                     }
                     let w = Int32(wordWeight.count)
+                    lastWord = token.folded
                     for key in word.keys { slots[key, default: []].append(Slot(word: w, part: 0)) }
                     for (k, part) in word.parts.enumerated() {
                         for key in part { slots[key, default: []].append(Slot(word: w, part: UInt8(k + 1))) }
@@ -122,6 +130,9 @@ struct QuestionIndex: Sendable {
                 }
                 let count = Int32(wordWeight.count) - firstWord
                 guard count > 0 else { continue }
+                if count == 1, wordParts[Int(firstWord)] == 0 {
+                    oneWordQuestions.append((Int32(document), text, lastWord))
+                }
                 questions.append(Question(document: Int32(document), text: text, firstWord: firstWord, wordCount: count,
                                           total: wordWeight[Int(firstWord)...].reduce(0, +)))
             }
@@ -131,6 +142,7 @@ struct QuestionIndex: Sendable {
         self.wordParts = wordParts
         self.wordQuestion = wordQuestion
         self.slots = slots
+        self.oneWordQuestions = oneWordQuestions
     }
 
     /// The German stems of the chat filler (``StopWords/isFiller(_:)``).

@@ -100,6 +100,11 @@ public final class ReloadableKnowledgeBase: Sendable {
                     "file": error.file, "error": error.message])
                 continue
             }
+            if error.kind == .oneWordQuestion {
+                logger.warning("knowledge base article's question matches on one word", [
+                    "file": error.file, "error": error.message])
+                continue
+            }
             logger.warning("knowledge base file skipped", [
                 "file": error.file, "line": error.line.map(String.init) ?? "-",
                 "field": error.field ?? "-", "error": error.message,

@@ -189,11 +189,25 @@ final class CommandFixture: Sendable {
     @Test func checkConfigPassesWithKBWarningsAndSaysSo() async throws {
         let fixture = try CommandFixture(ircPort: try FreePort.next(), httpPort: try FreePort.next())
         try "no header at all\n".write(toFile: fixture.botsFolder + "/kb/en/broken.md", atomically: true, encoding: .utf8)
+        // A loaded article with a note: its question counts one word only.
+        try """
+            ---
+            id: KB-9001
+            title: Connecting other programs
+            url: https://docs.nordlicht.example/kb/KB-9001
+            questions: Do you have an API?
+            language: en
+            ---
+            Other programs connect through the NordBox interface for developers.
+            """.write(toFile: fixture.botsFolder + "/kb/en/weak.md", atomically: true, encoding: .utf8)
         let (status, output) = try await fixture.run(["check-config"])
         #expect(status == 0, "\(output)")
-        #expect(output.contains("warning: KB article skipped"), "\(output)")
+        #expect(output.contains("warning: KB article skipped: en/broken.md"), "\(output)")
+        #expect(output.contains("warning: KB article: en/weak.md: field 'questions': \"Do you have an API?\" has one word"),
+                "\(output)")
+        #expect(!output.contains("skipped: en/weak.md"))
         #expect(output.contains("configuration OK"))
-        #expect(output.contains("(1 warning above)"))
+        #expect(output.contains("(2 warnings above)"))
     }
 
     /// Issue 11: the dictionary `kb.json5` names. Installed, `check-config`

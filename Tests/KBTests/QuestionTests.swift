@@ -124,4 +124,23 @@ struct QuestionTests {
         #expect(error("many.md")?.message.contains("at most 12") == true)
         #expect(loaded.count == 1)
     }
+
+    @Test("A question of one word that counts is reported when the KB loads, and the article still loads")
+    func oneWordQuestionIsReported() throws {
+        let kb = try TemporaryKB()
+        func article(_ id: String, _ questions: String) -> String {
+            TemporaryKB.article(id: id, title: "Rechnung schreiben", language: "de")
+                .replacingOccurrences(of: "language: de", with: "language: de\nquestions: " + questions)
+        }
+        try kb.write("weak.md", article("KB-1", "Was muss alles auf eine Rechnung? | Wie storniere ich eine Rechnung?"))
+        try kb.write("good.md", article("KB-2", "Wie schicke ich die Rechnung per Mail?"))
+        let (loaded, errors) = KnowledgeBase.load(from: kb.folder)
+        #expect(loaded.count == 2)
+        #expect(errors.count == 1, "\(errors)")
+        let note = try #require(errors.first)
+        #expect(note.kind == .oneWordQuestion && note.file == "weak.md" && note.field == "questions")
+        #expect(note.message.contains("\"Was muss alles auf eine Rechnung?\""), "\(note.message)")
+        #expect(note.message.contains("'rechnung'"), "\(note.message)")
+        #expect(!note.skipsFile)
+    }
 }

@@ -27,7 +27,7 @@ enum CheckConfigCommand {
             return 1
         }
         for error in loaded.kbErrors {
-            print("warning: KB article skipped: \(error)")
+            print(error.skipsFile ? "warning: KB article skipped: \(error)" : "warning: KB article: \(error)")
         }
         let dictionaryProblem = loaded.dictionaryProblem
         if let dictionaryProblem { print("warning: \(dictionaryProblem)") }

@@ -43,9 +43,6 @@ enum RunCommand {
             guard let parsed = Logger.Level(name: level) else { throw UsageError("unknown --log-level \(level)") }
             logger.minimumLevel = parsed
         }
-        for error in loaded.kbErrors {
-            logger.warning("KB article skipped", ["error": "\(error)"])
-        }
         loaded.logDictionary(logger)
         FreedMemory.release()  // what building the KB index allocated and freed
         let signals = ProcessSignal.stream()
