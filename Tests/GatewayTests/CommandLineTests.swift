@@ -35,9 +35,7 @@ final class CommandFixture: Sendable {
     /// Makes `articles` the KB bot's article folder, holding one article
     /// about `word`.
     func moveKB(to articles: String, word: String) throws {
-        let folder = botsFolder + "/" + articles
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try """
+        try moveKB(to: articles, files: ["KB-9001.md": """
             ---
             id: KB-9001
             title: Calibrating the \(word)
@@ -46,7 +44,16 @@ final class CommandFixture: Sendable {
             language: en
             ---
             How to calibrate the \(word) after a firmware update.
-            """.write(toFile: folder + "/KB-9001.md", atomically: true, encoding: .utf8)
+            """])
+    }
+
+    /// Makes `articles` the KB bot's article folder, holding `files` (name: text).
+    func moveKB(to articles: String, files: [String: String]) throws {
+        let folder = botsFolder + "/" + articles
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for (name, text) in files {
+            try text.write(toFile: folder + "/" + name, atomically: true, encoding: .utf8)
+        }
         let definition = botsFolder + "/kb.json5"
         let text = try String(contentsOfFile: definition, encoding: .utf8)
         let moved = text.replacingOccurrences(of: "articles: \"kb\"", with: "articles: \"\(articles)\"")

@@ -6,7 +6,7 @@ import KB
 import PINHashing
 import Store
 
-/// `switchboard tickets`, `switchboard kb search`, `switchboard hash-pin`:
+/// `switchboard tickets`, `switchboard kb search|show|explain|gaps`, `switchboard hash-pin`:
 /// looking at the data without running the gateway.
 enum DataCommands {
     static let tickets = SwitchboardCommand(
@@ -24,10 +24,7 @@ enum DataCommands {
         let verb = args.positionals.first ?? "list"
         switch verb {
         case "list":
-            let limit = try args.option("limit").map { text -> Int in
-                guard let n = Int(text), n > 0 else { throw UsageError("--limit takes a positive number") }
-                return n
-            } ?? 50
+            let limit = try positiveNumber(&args, "limit") ?? 50
             let openOnly = args.flag("open")
             try args.finish(maxPositionals: 1)
             // Open tickets oldest first: with --limit N the N waiting longest.
@@ -72,25 +69,24 @@ enum DataCommands {
                    switchboard kb explain WORDS… [--config PATH]
                        why an article is or is not offered: the normalised query, stems,
                        expansions, each candidate's score parts and confidence, the threshold
+                   switchboard kb gaps [--days N] [--limit N] [--config PATH]
+                       what the KB fails to answer: the tickets opened in the last N days
+                       (default 30) whose description the KB offers nothing for, grouped by
+                       the nearest article below the threshold, at most N per group (default 10)
             """
     ) { words in
         var args = try Arguments(words)
         let configuration = try loadGatewayConfiguration(&args)
-        let limit = try args.option("limit").map { text -> Int in
-            guard let n = Int(text), n > 0 else { throw UsageError("--limit takes a positive number") }
-            return n
-        } ?? 3
+        if args.positionals.first == "gaps" {
+            return try await KBGaps.run(&args, configuration: configuration)
+        }
+        let limit = try positiveNumber(&args, "limit") ?? 3
         try args.finish(maxPositionals: .max)
         guard let verb = args.positionals.first, ["search", "show", "explain"].contains(verb),
               args.positionals.count > 1 else {
-            throw UsageError("expected `kb search WORDS…`, `kb explain WORDS…` or `kb show ID`")
+            throw UsageError("expected `kb search WORDS…`, `kb explain WORDS…`, `kb show ID` or `kb gaps`")
         }
-        // The folder and vocabulary the KB bot's definition names, as the gateway reads them.
-        let definitions = try BotDefinitions.load(folder: configuration.botsFolder)
-        let (base, errors) = KnowledgeBase.load(from: definitions.kbFolder, vocabulary: definitions.kbSettings.vocabulary)
-        for error in errors {
-            FileHandle.standardError.write(Data("warning: \(error)\n".utf8))
-        }
+        let (definitions, base) = try loadKnowledgeBase(configuration)
         if verb == "show" {
             guard let article = base.article(id: args.positionals[1]) else {
                 print("no article \(args.positionals[1])")
@@ -159,6 +155,26 @@ func loadGatewayConfiguration(_ args: inout Arguments) throws -> GatewayConfigur
         throw UsageError("no configuration at \(path) (run from the repository root, or give --config PATH)")
     }
     return try GatewayConfiguration.load(from: url)
+}
+
+/// The value of `--name` as a positive number, or nil when not given.
+func positiveNumber(_ args: inout Arguments, _ name: String) throws -> Int? {
+    try args.option(name).map { text -> Int in
+        guard let n = Int(text), n > 0 else { throw UsageError("--\(name) takes a positive number") }
+        return n
+    }
+}
+
+/// The bot definitions and the knowledge base from the folder and
+/// vocabulary the KB bot's definition names, as the gateway reads them;
+/// articles that do not load are warned about on standard error.
+func loadKnowledgeBase(_ configuration: GatewayConfiguration) throws -> (BotDefinitions, KnowledgeBase) {
+    let definitions = try BotDefinitions.load(folder: configuration.botsFolder)
+    let (base, errors) = KnowledgeBase.load(from: definitions.kbFolder, vocabulary: definitions.kbSettings.vocabulary)
+    for error in errors {
+        FileHandle.standardError.write(Data("warning: \(error)\n".utf8))
+    }
+    return (definitions, base)
 }
 
 /// Opens the configured store (``StoreFactory``) for a command-line tool.

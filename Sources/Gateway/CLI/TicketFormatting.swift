@@ -4,10 +4,18 @@ import Foundation
 
 /// How tickets look on a terminal (`switchboard tickets`).
 enum TicketFormatting {
+    /// Date and minute: `2026-11-29 14:03`.
     static func time(_ date: Date, zone: TimeZone) -> String {
-        var style = Date.VerbatimFormatStyle(
-            format: "\(year: .defaultDigits)-\(month: .twoDigits)-\(day: .twoDigits) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits)",
-            timeZone: zone, calendar: Calendar(identifier: .gregorian))
+        verbatim(date, "\(year: .defaultDigits)-\(month: .twoDigits)-\(day: .twoDigits) \(hour: .twoDigits(clock: .twentyFourHour, hourCycle: .zeroBased)):\(minute: .twoDigits)", zone: zone)
+    }
+
+    /// The day alone: `2026-11-29`.
+    static func day(_ date: Date, zone: TimeZone) -> String {
+        verbatim(date, "\(year: .defaultDigits)-\(month: .twoDigits)-\(day: .twoDigits)", zone: zone)
+    }
+
+    private static func verbatim(_ date: Date, _ format: Date.FormatString, zone: TimeZone) -> String {
+        var style = Date.VerbatimFormatStyle(format: format, timeZone: zone, calendar: Calendar(identifier: .gregorian))
         style.locale = Locale(identifier: "en_US_POSIX")
         return date.formatted(style)
     }

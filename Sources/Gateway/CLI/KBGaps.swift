@@ -1,0 +1,266 @@
+import Bots
+import Desk
+import Foundation
+import KB
+
+/// `switchboard kb gaps`: what the knowledge base fails to answer, read from
+/// the tickets customers opened.
+///
+/// A ticket exists exactly when no suggested article solved the customer's
+/// problem. Each ticket's description goes through the suggestion path the
+/// conversation uses (``KnowledgeBase/suggestions(for:limit:threshold:)``
+/// with the support bot's threshold, as `Intake` asks it), and the ones the
+/// KB still offers nothing for are grouped by the article that came closest
+/// below the threshold: the operator adds a `questions:` line to that
+/// article, or sees that an article is missing.
+enum KBGaps {
+    /// How many descriptions of one group are printed unless `--limit` says otherwise.
+    static let defaultLimit = 10
+    /// How many characters of a description are printed (a 10 KB paste is cut).
+    static let descriptionLength = 160
+    /// At most this many tickets are read (the status page's bound too).
+    static let ticketLimit = 50_000
+
+    /// `switchboard kb gaps [--days N] [--limit N]` (after `--config`).
+    static func run(_ args: inout Arguments, configuration: GatewayConfiguration) async throws -> Int32 {
+        let days = try positiveNumber(&args, "days") ?? 30
+        let limit = try positiveNumber(&args, "limit") ?? defaultLimit
+        try args.finish(maxPositionals: 1)
+        guard days <= 36_600 else { throw UsageError("--days takes at most 36600 (a hundred years)") }
+        let (definitions, base) = try loadKnowledgeBase(configuration)
+        let now = Date()
+        let since = now.addingTimeInterval(-Double(days) * 86_400)
+        let tickets = try await tickets(configuration, from: since, until: now).map(\.ticket)
+        let threshold = definitions.supportSettings.suggestionThreshold
+        let report = report(tickets, base: base, threshold: threshold)
+        for line in lines(report, days: days, since: since, threshold: threshold, limit: limit, zone: .current) {
+            print(line)
+        }
+        if tickets.count == ticketLimit {
+            FileHandle.standardError.write(Data("warning: only the first \(ticketLimit) tickets of the window were looked at; give fewer --days\n".utf8))
+        }
+        return 0
+    }
+
+    /// The tickets created in the window, oldest first, from the configured
+    /// store, opened as `switchboard tickets` opens it (an older schema is
+    /// migrated); no ticket is changed. A SQLite file that does not exist
+    /// is an error here (a wrong path, most likely), not an empty store
+    /// made on the way.
+    private static func tickets(_ configuration: GatewayConfiguration, from: Date, until: Date) async throws -> [StoredTicket] {
+        if case .sqlite(let path) = configuration.store, !FileManager.default.fileExists(atPath: path.path) {
+            throw NoStore(description: "there is no store at \(path.path) (the gateway creates it when it first runs; "
+                + "is this the configuration it runs with?)")
+        }
+        // The stores' own errors say which store and why (a PostgreSQL URL without its password).
+        return try await openStore(configuration).use {
+            try await $0.tickets(createdFrom: from, until: until, limit: ticketLimit)
+        }
+    }
+
+    /// The configured SQLite file is not there.
+    struct NoStore: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// One description (or several identical ones) with nothing offered.
+    struct Miss: Equatable {
+        /// The description on one line, made safe for a terminal and shortened.
+        var text: String
+        /// The whole description so made, folded: what makes two the same.
+        var key: String
+        /// The tickets that carry it, oldest first.
+        var tickets: [Ticket]
+        /// The nearest article's confidence for it (0 without a candidate).
+        var confidence: Double
+    }
+
+    /// The descriptions whose nearest article, below the threshold, is `article`.
+    struct Group: Equatable {
+        var article: Article
+        /// Closest first.
+        var misses: [Miss]
+        var ticketCount: Int { KBGaps.ticketCount(misses) }
+        var best: Double { misses.map(\.confidence).max() ?? 0 }
+        var worst: Double { misses.map(\.confidence).min() ?? 0 }
+    }
+
+    /// What the knowledge base answers now for a window's tickets.
+    struct Report: Equatable {
+        /// Tickets looked at.
+        var total: Int
+        /// Tickets the conversation would offer an article for now.
+        var offered: Int
+        /// Tickets offered nothing, by their nearest article, closest groups first.
+        var near: [Group]
+        /// Tickets offered nothing with no candidate article at all.
+        var unmatched: [Miss]
+        var offeredNothing: Int { total - offered }
+    }
+
+    /// Runs each ticket's description through the conversation's suggestion
+    /// path at `threshold`; for those offered nothing, finds the most
+    /// confident article below it (the same path at threshold 0, whose first
+    /// hit is the best-ranked candidate).
+    static func report(_ tickets: [Ticket], base: KnowledgeBase, threshold: Double) -> Report {
+        var offered = 0
+        var groups: [String: Group] = [:]
+        var unmatched: [Miss] = []
+        for ticket in tickets {
+            // The call `Intake.nextQuestion` makes for the description.
+            if !base.suggestions(for: ticket.description, limit: 3, threshold: threshold).isEmpty {
+                offered += 1
+                continue
+            }
+            let nearest = base.suggestions(for: ticket.description, limit: 1, threshold: 0).first
+            var miss = Miss(text: terminalLine(ticket.description, limit: descriptionLength),
+                            key: terminalLine(ticket.description, limit: .max).lowercased(),
+                            tickets: [ticket], confidence: 0)
+            if let nearest, nearest.confidence > 0 {
+                miss.confidence = nearest.confidence
+                groups[nearest.article.id, default: Group(article: nearest.article, misses: [])].misses.append(miss)
+            } else {
+                unmatched.append(miss)
+            }
+        }
+        let near = groups.values.map { Group(article: $0.article, misses: merged($0.misses)) }
+            .sorted { ($1.best, $1.ticketCount, $0.article.id) < ($0.best, $0.ticketCount, $1.article.id) }
+        return Report(total: tickets.count, offered: offered, near: near, unmatched: merged(unmatched))
+    }
+
+    /// Identical descriptions (a customer asking again) as one miss listing
+    /// every ticket; closest first, then oldest.
+    private static func merged(_ misses: [Miss]) -> [Miss] {
+        var order: [String] = []
+        var byText: [String: Miss] = [:]
+        for miss in misses {
+            if var seen = byText[miss.key] {
+                seen.tickets += miss.tickets
+                seen.confidence = max(seen.confidence, miss.confidence)
+                byText[miss.key] = seen
+            } else {
+                order.append(miss.key)
+                byText[miss.key] = miss
+            }
+        }
+        return order.compactMap { byText[$0] }.map { miss in
+            var sorted = miss
+            sorted.tickets.sort { $0.number < $1.number }
+            return sorted
+        }.sorted { ($1.confidence, $0.tickets[0].number) < ($0.confidence, $1.tickets[0].number) }
+    }
+
+    /// The report for a terminal: the summary, the groups closest first
+    /// (each with at most `limit` descriptions), the descriptions near no
+    /// article, and how to act on them.
+    static func lines(_ report: Report, days: Int, since: Date, threshold: Double, limit: Int, zone: TimeZone) -> [String] {
+        let window = "in the last \(days) day\(days == 1 ? "" : "s") (since \(TicketFormatting.time(since, zone: zone)))"
+        guard report.total > 0 else { return ["no tickets were opened \(window)"] }
+        var out = [
+            "Tickets opened \(window), suggestion threshold \(format(threshold)):",
+            "  \(report.total) looked at",
+            "  \(report.offered) would be offered an article now (the customer declined it, or the article is newer)",
+            "  \(report.offeredNothing) offered nothing: "
+                + "\(ticketCount(report.near.flatMap(\.misses))) below the threshold of \(count(report.near.count, "article")), "
+                + "\(ticketCount(report.unmatched)) near no article",
+        ]
+        if !report.near.isEmpty {
+            out += ["", "Offered nothing, by the nearest article (closest first):"]
+        }
+        for group in report.near {
+            let range = group.best == group.worst ? format(group.best) : "\(format(group.worst))–\(format(group.best))"
+            out += ["", "\(group.article.id)  \(terminalLine(group.article.title, limit: 120))  "
+                + "confidence \(range), \(count(group.ticketCount, "ticket"))"]
+            out += missLines(group.misses, limit: limit, zone: zone, confidence: true)
+        }
+        if !report.unmatched.isEmpty {
+            out += ["", "Near no article (\(count(ticketCount(report.unmatched), "ticket"))):"]
+            out += missLines(report.unmatched, limit: limit, zone: zone, confidence: false)
+        }
+        if report.offeredNothing > 0 {
+            out += ["", "To have such messages answered, add how customers ask to the nearest article's `questions:` header,",
+                    "or write the article that is missing (bots/kb/README.md, \"Finding what your KB misses\");",
+                    "`switchboard kb explain WORDS…` shows how one message is read."]
+        }
+        return out
+    }
+
+    private static func missLines(_ misses: [Miss], limit: Int, zone: TimeZone, confidence: Bool) -> [String] {
+        var out: [String] = []
+        for miss in misses.prefix(limit) {
+            let first = miss.tickets[0]
+            let others = miss.tickets.dropFirst().prefix(5).map { "\($0.number) \(TicketFormatting.day($0.createdAt, zone: zone))" }
+            let more = miss.tickets.count > 6 ? ", +\(miss.tickets.count - 6)" : ""
+            out.append("  " + (confidence ? format(miss.confidence) + "  " : "")
+                + "\(first.number)  \(TicketFormatting.day(first.createdAt, zone: zone))  "
+                + "\(terminalLine(first.language, limit: 5))  \"\(miss.text)\""
+                + (others.isEmpty ? "" : "  (also \(others.joined(separator: ", "))\(more))"))
+        }
+        if misses.count > limit {
+            out.append("  … \(misses.count - limit) more (--limit N shows more)")
+        }
+        return out
+    }
+
+    private static func ticketCount(_ misses: [Miss]) -> Int { misses.reduce(0) { $0 + $1.tickets.count } }
+
+    private static func format(_ value: Double) -> String { String(format: "%.2f", value) }
+
+    private static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+
+    /// Text from a customer or the store made safe for a terminal, on one
+    /// line: terminal escape sequences (CSI `ESC [ … m`, OSC `ESC ] … BEL`,
+    /// and the like) removed whole, then what ``Sanitizer/inline(_:limit:)``
+    /// does for chat (line breaks become spaces; NUL and every other control
+    /// character, and bidirectional overrides, are dropped; cut at `limit`
+    /// characters with `…`).
+    static func terminalLine(_ text: String, limit: Int) -> String {
+        Sanitizer.inline(withoutEscapeSequences(text), limit: limit)
+    }
+
+    /// `text` without ECMA-48 escape sequences: `ESC [` (or C1 CSI) with its
+    /// parameters up to the final byte, `ESC ]`, `ESC P`, `ESC X`, `ESC ^`,
+    /// `ESC _` (or their C1 forms) up to BEL or the string terminator, and
+    /// `ESC` with its intermediate and final bytes. Dropping only the ESC
+    /// would leave `[31m` on the screen.
+    static func withoutEscapeSequences(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0 == "\u{1B}" || (0x90...0x9F).contains($0.value) }) else {
+            return text
+        }
+        enum State { case text, escape, csi, string, stringEscape }
+        var state = State.text
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            let v = scalar.value
+            switch state {
+            case .text:
+                if v == 0x1B {
+                    state = .escape
+                } else if v == 0x9B {
+                    state = .csi
+                } else if v == 0x90 || v == 0x98 || v == 0x9D || v == 0x9E || v == 0x9F {
+                    state = .string
+                } else {
+                    out.append(scalar)
+                }
+            case .escape:
+                if v == 0x5B {
+                    state = .csi
+                } else if v == 0x5D || v == 0x50 || v == 0x58 || v == 0x5E || v == 0x5F {
+                    state = .string
+                } else if (0x20...0x2F).contains(v) {
+                    state = .escape // an intermediate byte; the final byte follows
+                } else {
+                    state = .text // the final byte (or a stray character) ends it
+                }
+            case .csi:
+                if (0x40...0x7E).contains(v) || !(0x20...0x3F).contains(v) { state = .text }
+            case .string:
+                if v == 0x07 || v == 0x9C { state = .text } else if v == 0x1B { state = .stringEscape }
+            case .stringEscape:
+                state = v == 0x5C ? .text : .string
+            }
+        }
+        return String(out)
+    }
+}
