@@ -200,16 +200,4 @@ import TestSupport
         #expect(report.unmatched.map { $0.tickets.map(\.number.rawValue) } == [[1, 3], [2]])
         #expect(report.unmatched.allSatisfy { $0.text.count == KBGaps.descriptionLength && $0.text.hasSuffix("…") })
     }
-
-    /// Escape sequences go whole (dropping only ESC would print `[31m`),
-    /// then what chat values lose: breaks, NUL, bidi controls.
-    @Test func terminalLinesKeepNoEscapeSequenceOrControl() {
-        #expect(KBGaps.terminalLine("\u{1B}[1;31mred\u{1B}[0m text", limit: 80) == "red text")
-        #expect(KBGaps.terminalLine("a\u{1B}]8;;http://x\u{1B}\\link\u{1B}]8;;\u{1B}\\ b", limit: 80) == "alink b")
-        #expect(KBGaps.terminalLine("a\u{9B}2Jb\u{1B}(Bc", limit: 80) == "abc")
-        #expect(KBGaps.terminalLine("line\r\nnext\u{0}\u{202E}txet", limit: 80) == "line nexttxet")
-        #expect(KBGaps.terminalLine("Grüße, 🙂 ok", limit: 80) == "Grüße, 🙂 ok")
-        let long = KBGaps.terminalLine(String(repeating: "word ", count: 2_000), limit: 160)
-        #expect(long.count == 160 && long.hasSuffix("…"))
-    }
 }

@@ -113,8 +113,8 @@ enum KBGaps {
                 continue
             }
             let nearest = base.suggestions(for: ticket.description, limit: 1, threshold: 0).first
-            var miss = Miss(text: terminalLine(ticket.description, limit: descriptionLength),
-                            key: terminalLine(ticket.description, limit: .max).lowercased(),
+            var miss = Miss(text: TerminalText.line(ticket.description, limit: descriptionLength),
+                            key: TerminalText.line(ticket.description, limit: .max).lowercased(),
                             tickets: [ticket], confidence: 0)
             if let nearest, nearest.confidence > 0 {
                 miss.confidence = nearest.confidence
@@ -169,7 +169,7 @@ enum KBGaps {
         }
         for group in report.near {
             let range = group.best == group.worst ? format(group.best) : "\(format(group.worst))–\(format(group.best))"
-            out += ["", "\(group.article.id)  \(terminalLine(group.article.title, limit: 120))  "
+            out += ["", "\(group.article.id)  \(TerminalText.line(group.article.title, limit: 120))  "
                 + "confidence \(range), \(count(group.ticketCount, "ticket"))"]
             out += missLines(group.misses, limit: limit, zone: zone, confidence: true)
         }
@@ -193,7 +193,7 @@ enum KBGaps {
             let more = miss.tickets.count > 6 ? ", +\(miss.tickets.count - 6)" : ""
             out.append("  " + (confidence ? format(miss.confidence) + "  " : "")
                 + "\(first.number)  \(TicketFormatting.day(first.createdAt, zone: zone))  "
-                + "\(terminalLine(first.language, limit: 5))  \"\(miss.text)\""
+                + "\(TerminalText.line(first.language, limit: 5))  \"\(miss.text)\""
                 + (others.isEmpty ? "" : "  (also \(others.joined(separator: ", "))\(more))"))
         }
         if misses.count > limit {
@@ -207,60 +207,4 @@ enum KBGaps {
     private static func format(_ value: Double) -> String { String(format: "%.2f", value) }
 
     private static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
-
-    /// Text from a customer or the store made safe for a terminal, on one
-    /// line: terminal escape sequences (CSI `ESC [ … m`, OSC `ESC ] … BEL`,
-    /// and the like) removed whole, then what ``Sanitizer/inline(_:limit:)``
-    /// does for chat (line breaks become spaces; NUL and every other control
-    /// character, and bidirectional overrides, are dropped; cut at `limit`
-    /// characters with `…`).
-    static func terminalLine(_ text: String, limit: Int) -> String {
-        Sanitizer.inline(withoutEscapeSequences(text), limit: limit)
-    }
-
-    /// `text` without ECMA-48 escape sequences: `ESC [` (or C1 CSI) with its
-    /// parameters up to the final byte, `ESC ]`, `ESC P`, `ESC X`, `ESC ^`,
-    /// `ESC _` (or their C1 forms) up to BEL or the string terminator, and
-    /// `ESC` with its intermediate and final bytes. Dropping only the ESC
-    /// would leave `[31m` on the screen.
-    static func withoutEscapeSequences(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: { $0 == "\u{1B}" || (0x90...0x9F).contains($0.value) }) else {
-            return text
-        }
-        enum State { case text, escape, csi, string, stringEscape }
-        var state = State.text
-        var out = String.UnicodeScalarView()
-        for scalar in text.unicodeScalars {
-            let v = scalar.value
-            switch state {
-            case .text:
-                if v == 0x1B {
-                    state = .escape
-                } else if v == 0x9B {
-                    state = .csi
-                } else if v == 0x90 || v == 0x98 || v == 0x9D || v == 0x9E || v == 0x9F {
-                    state = .string
-                } else {
-                    out.append(scalar)
-                }
-            case .escape:
-                if v == 0x5B {
-                    state = .csi
-                } else if v == 0x5D || v == 0x50 || v == 0x58 || v == 0x5E || v == 0x5F {
-                    state = .string
-                } else if (0x20...0x2F).contains(v) {
-                    state = .escape // an intermediate byte; the final byte follows
-                } else {
-                    state = .text // the final byte (or a stray character) ends it
-                }
-            case .csi:
-                if (0x40...0x7E).contains(v) || !(0x20...0x3F).contains(v) { state = .text }
-            case .string:
-                if v == 0x07 || v == 0x9C { state = .text } else if v == 0x1B { state = .stringEscape }
-            case .stringEscape:
-                state = v == 0x5C ? .text : .string
-            }
-        }
-        return String(out)
-    }
 }

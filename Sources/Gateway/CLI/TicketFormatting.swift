@@ -45,7 +45,7 @@ enum TicketFormatting {
             language:  \(t.language)   version: \(stored.version)\(t.contractClaimPINLocked ? "\nverify:    contract claimed, PIN locked (too many wrong PINs): verify the customer by phone before acting" : "")
             summary:   \(oneLine(t.summary, max: 200))
 
-            \(t.description.split(separator: "\n", omittingEmptySubsequences: false).map { "  | " + oneLine(String($0), max: 500) }.joined(separator: "\n"))
+            \(t.description.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" }).map { "  | " + oneLine(String($0), max: 500) }.joined(separator: "\n"))
 
             Audit trail:
             """
@@ -68,12 +68,14 @@ enum TicketFormatting {
         return out
     }
 
-    /// The text on one line for a terminal: control characters shown as `␤`-style marks, cut at `max`.
+    /// The text on one line for a terminal: line breaks shown as `⏎`, then
+    /// ``TerminalText/line(_:limit:)`` (escape sequences, other control
+    /// characters and bidirectional overrides removed), cut at `max`.
     static func oneLine(_ text: String, max: Int) -> String {
-        var out = ""
+        var marked = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
-            if scalar == "\n" || scalar == "\r" { out += "⏎" } else if scalar.value < 0x20 || scalar.value == 0x7F { out += "·" } else { out.unicodeScalars.append(scalar) }
+            if scalar == "\n" || scalar == "\r" { marked.append("⏎") } else { marked.append(scalar) }
         }
-        return out.count > max ? String(out.prefix(max - 1)) + "…" : out
+        return TerminalText.line(String(marked), limit: max)
     }
 }
