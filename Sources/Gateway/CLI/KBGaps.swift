@@ -165,7 +165,7 @@ enum KBGaps {
         var out = [
             "Tickets opened \(window), suggestion threshold \(format(threshold)):",
             "  \(report.total) looked at",
-            "  \(report.offered) would be offered an article now (the customer declined it, or the article is newer)",
+            "  \(report.offered) would be offered an article now (the customer declined it, or the KB has changed since)",
             "  \(report.offeredNothing) offered nothing: "
                 + "\(ticketCount(report.near.flatMap(\.misses))) below the threshold of \(count(report.near.count, "article")), "
                 + "\(ticketCount(report.unmatched)) near no article",
