@@ -218,8 +218,11 @@ public struct KnowledgeBase: Sendable {
     /// searched, with their weights: the word itself, vocabulary relatives,
     /// typo corrections, compound parts), then the best candidates (at most
     /// eight) with their score, the score each query word contributed, the
-    /// two factors of the confidence, and whether the conversation would
-    /// offer it at `threshold`. The format is for people, not for parsing.
+    /// two factors of the confidence, the query words it lacks with what
+    /// each costs its coverage (a cross-language article often lacks the
+    /// customer's verbs: "Dienstplan erstellen" against "planning shifts"),
+    /// and whether the conversation would offer it at `threshold`. The
+    /// format is for people, not for parsing.
     public func explain(_ query: String, threshold: Double = KnowledgeBase.defaultSuggestionThreshold) -> [String] {
         let tokens = TextAnalysis.tokens(query)
         var lines: [String] = []
@@ -283,6 +286,11 @@ public struct KnowledgeBase: Sendable {
                 + (offered.contains(article.id) ? "  OFFERED" : Double(candidate.confidence) >= threshold
                     ? "  not offered (a higher-ranked article is offered, or its score is under half the best)"
                     : "  not offered (below the threshold)"))
+            let missing = index.missingWords(plan, document: candidate.document)
+            if !missing.isEmpty {
+                lines.append("     lacks (what each costs its coverage): "
+                    + missing.map { "\($0.word) \($0.weight.formatted2)" }.joined(separator: ", "))
+            }
         }
         return lines
     }

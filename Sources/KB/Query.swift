@@ -1114,5 +1114,33 @@ extension SearchIndex {
         }
         return parts
     }
+
+    /// For explanations: the query words that `document` lacks and that
+    /// count against it in the coverage, each with its weight there (its
+    /// ``QueryClause/informativeness`` times ``QueryClause/missingShare``,
+    /// as `kb explain`'s word list says "if missing"); the parts of one
+    /// compound are summed under the word. A compound the vocabulary knows
+    /// whole ("Gesprächsgebühren") is not lacking where the article has
+    /// one of its parts ("charges"), which covers it in part.
+    func missingWords(_ clauses: [QueryClause], document: Int) -> [(word: String, weight: Float)] {
+        func found(_ clause: QueryClause) -> Bool {
+            clause.questionHits.contains { Int($0.document) == document } || clause.alternatives.contains { alternative in
+                let t = Int(alternative.term)
+                return (Int(offsets[t])..<Int(offsets[t + 1])).contains { Int(postingDocument[$0]) == document }
+            }
+        }
+        var missing: [(word: String, weight: Float)] = []
+        for (index, clause) in clauses.enumerated() {
+            let weight = clause.informativeness * clause.missingShare
+            guard weight > 0, !found(clause) else { continue }
+            if clause.hasParts, clauses[(index + 1)...].prefix(while: { $0.partOf > 0 }).contains(where: found) { continue }
+            if let i = missing.firstIndex(where: { $0.word == clause.word }) {
+                missing[i].weight += weight
+            } else {
+                missing.append((clause.word, weight))
+            }
+        }
+        return missing
+    }
 }
 
