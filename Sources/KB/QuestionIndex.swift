@@ -105,7 +105,7 @@ struct QuestionIndex: Sendable {
                 var seen = Set<String>()
                 var lastWord = ""
                 let tokens = index.joiningSeparableVerbs(TextAnalysis.tokens(text))
-                for token in tokens where !StopWords.contains(token.key) && !token.isNumber {
+                for token in tokens where !StopWords.contains(token) && !token.isNumber {
                     // Another form of chat filler ("Mitarbeiters" beside the
                     // filler "Mitarbeiter") is left out as a message leaves
                     // out the filler itself.

@@ -34,6 +34,13 @@ enum TextAnalysis {
         var key: String
         /// True when the token consists of digits only.
         var isNumber: Bool
+        /// Whether the word was written with an umlaut (`ä`, `ö`, `ü`) or
+        /// its transliteration (`ae`, `oe`, `ue`, which step 3 collapses).
+        /// Folding makes "ändere" (I change) and "aendere" the key of the
+        /// stop word "andere" (other); ``StopWords/contains(_:)-(Token)``
+        /// looks at this so that the verb stays a word. `ß`→`ss` does not
+        /// count: "muß" is still the stop word "muss".
+        var umlaut = false
     }
 
     // MARK: Folding and tokenising
@@ -56,6 +63,8 @@ enum TextAnalysis {
         var currentIsASCII = true
         var other = String.UnicodeScalarView()
         var allDigits = true
+        var umlaut = false
+        var collapsed: [UInt8] = []
 
         func flush() {
             defer {
@@ -63,16 +72,25 @@ enum TextAnalysis {
                 other = String.UnicodeScalarView()
                 currentIsASCII = true
                 allDigits = true
+                umlaut = false
             }
             if currentIsASCII {
                 guard current.count > 1 else { return }
                 let folded = String(decoding: current, as: UTF8.self)
-                let key = allDigits ? folded : collapse(folded)
-                result.append(Token(folded: folded, key: key, isNumber: allDigits))
+                var key = folded
+                if !allDigits {
+                    collapsed.removeAll(keepingCapacity: true)
+                    collapsed += current
+                    if collapse(&collapsed) {
+                        key = String(decoding: collapsed, as: UTF8.self)
+                        umlaut = true
+                    }
+                }
+                result.append(Token(folded: folded, key: key, isNumber: allDigits, umlaut: umlaut))
             } else {
                 guard other.count > 1 else { return }
                 let folded = String(other)
-                result.append(Token(folded: folded, key: folded, isNumber: allDigits))
+                result.append(Token(folded: folded, key: folded, isNumber: allDigits, umlaut: umlaut))
             }
         }
 
@@ -102,6 +120,10 @@ enum TextAnalysis {
                     if recordingLines, v == 0x0A { lineEnds.append(result.count) }
                 }
                 continue
+            }
+            switch scalar {
+            case "ä", "ö", "ü", "Ä", "Ö", "Ü", "\u{308}": umlaut = true  // U+0308: a decomposed umlaut's mark
+            default: break
             }
             for folded in fold(scalar) {
                 if folded.properties.isAlphabetic {
@@ -202,7 +224,7 @@ enum TextAnalysis {
     /// ``IndexedToken/alternate``.
     static func indexTerms(_ text: String, language: Article.Language) -> [IndexedToken] {
         var out: [IndexedToken] = []
-        for token in tokens(text) where !StopWords.contains(token.key) {
+        for token in tokens(text) where !StopWords.contains(token) {
             out.append(indexTerm(token, language: language))
         }
         return out

@@ -3,7 +3,7 @@ import Testing
 
 /// The words a token list stands for, after stop words.
 private func keys(_ text: String) -> [String] {
-    TextAnalysis.tokens(text).map(\.key).filter { !StopWords.contains($0) }
+    TextAnalysis.tokens(text).filter { !StopWords.contains($0) }.map(\.key)
 }
 
 @Suite("Text normalisation")

@@ -1,0 +1,44 @@
+import Testing
+@testable import KB
+
+/// Words as customers write them, which the search used to read as some
+/// other word (issue 11): a verb with an umlaut read as a stop word, a
+/// one-letter part of a hyphenated word dropped, a typo in a word only an
+/// article's questions contain, a product word expanded into an unrelated
+/// English word.
+@Suite("Word forms customers write")
+struct WordFormTests {
+    /// The keys of `text`'s words that are not stop words.
+    func words(_ text: String) -> [String] {
+        TextAnalysis.tokens(text).filter { !StopWords.contains($0) }.map(\.key)
+    }
+
+    @Test("A word written with an umlaut that folds to a stop word stays a word: 'ändere' is not 'andere'")
+    func umlautWordIsNotTheStopWordItFoldsTo() {
+        #expect(words("Wie ändere ich die PIN?") == ["andere", "pin"])
+        #expect(words("Wie aendere ich die PIN?") == ["andere", "pin"])
+        #expect(words("Wie a\u{308}ndere ich die PIN?") == ["andere", "pin"])  // decomposed ä
+        #expect(words("eine andere PIN") == ["pin"])
+        // Stop words written with an umlaut stay stop words in every spelling,
+        // also typed without umlauts; ß is no umlaut ("muß" is "muss").
+        #expect(words("für fuer fur FÜR über ueber uber muß muss daß dass wären waren") == [])
+        // English words that collapse like a transliteration are words too.
+        #expect(words("payment due") == ["payment", "du"])
+    }
+
+    @Test("'Wie ändere ich die PIN?' finds the article on changing a PIN before another PIN article")
+    func umlautVerbFindsItsArticle() throws {
+        let kb = KnowledgeBase(articles: [
+            testArticle("KB-1", "Kartenzahlung mit PIN", tags: ["Kartenzahlung", "PIN", "Terminal"],
+                        body: "Der Kunde gibt die PIN am Terminal ein."),
+            testArticle("KB-2", "PIN eines Mitarbeiters ändern", tags: ["PIN", "Mitarbeiter", "ändern"],
+                        body: "Öffnen Sie die Mitarbeiterverwaltung und ändern Sie die PIN."),
+        ], vocabulary: .empty)
+        for message in ["Wie ändere ich die PIN?", "Wie aendere ich die PIN?"] {
+            let ranked = kb.index.evaluate(kb.plan(message), limit: 5)
+            try #require(ranked.count == 2)
+            #expect(kb.articles[ranked[0].document].id == "KB-2", "\(message)")
+            #expect(ranked[0].score > ranked[1].score, "\(message)")
+        }
+    }
+}
