@@ -18,6 +18,10 @@
 /// resolved it to (typo corrections, compound parts, cognates, dictionary
 /// translations). Order does not matter. A question word that is a compound
 /// is matched in part by its parts ("Kartenzahlung" — "mit Karte zahlen").
+/// A message word the plan left unknown that is one typo away from a word
+/// only the questions have ("Gelfdach" for the question's "Geldfach"; the
+/// plan corrects typos into the articles' words only) matches that word
+/// as a correction: ``Tuning/fuzzyUniqueMatch`` of it.
 ///
 /// Each question word weighs its idf in the articles (a word in many
 /// articles tells little), or the highest idf if no article has it (a
@@ -70,6 +74,10 @@ struct QuestionIndex: Sendable {
     let wordParts: [UInt8]
     let wordQuestion: [Int32]
     let slots: [String: [Slot]]
+    /// The whole words' keys that are no index term (words only the
+    /// questions have), and their typo neighbourhood.
+    let questionOnlyKeys: [String]
+    let questionOnlyTypos: FuzzyIndex
     /// The questions of one informative word, with that word ("What has
     /// to be on an invoice?": "invoice"): any message with the word matches
     /// them in full. Reported to the operator when the KB loads.
@@ -84,6 +92,8 @@ struct QuestionIndex: Sendable {
         wordQuestion = []
         slots = [:]
         oneWordQuestions = []
+        questionOnlyKeys = []
+        questionOnlyTypos = FuzzyIndex(terms: [])
     }
 
     /// The questions of `articles` (in `index`'s document order), with
@@ -143,6 +153,9 @@ struct QuestionIndex: Sendable {
         self.wordQuestion = wordQuestion
         self.slots = slots
         self.oneWordQuestions = oneWordQuestions
+        questionOnlyKeys = slots.filter { key, at in index.termIDs[key] == nil && at.contains { $0.part == 0 } }
+            .keys.sorted()
+        questionOnlyTypos = FuzzyIndex(terms: questionOnlyKeys)
     }
 
     /// The German stems of the chat filler (``StopWords/isFiller(_:)``).
@@ -204,12 +217,28 @@ struct QuestionIndex: Sendable {
             }
             for alternative in clause.alternatives { keysOfWord[clause.word]?.insert(index.terms[Int(alternative.term)]) }
         }
+        // A word the plan left unknown, and no common word (a real word is
+        // no typo): the question-only words one typo away.
+        var typoKeysOfWord: [String: [String]] = [:]
+        if !questionOnlyKeys.isEmpty {
+            for clause in clauses where clause.resolution == .unknown && !index.lexicon.isCommonWord(clause.word) {
+                guard let token = tokenOfKey[clause.word], !token.isNumber else { continue }
+                var found: [String] = []
+                for stem in TextAnalysis.queryStems(token) {
+                    for id in questionOnlyTypos.candidates(of: stem) where !found.contains(questionOnlyKeys[Int(id)]) {
+                        found.append(questionOnlyKeys[Int(id)])
+                    }
+                }
+                if !found.isEmpty { typoKeysOfWord[clause.word] = found }
+            }
+        }
 
         // Per question word hit: whether the whole word matched, which of
         // its parts did, and the first message word that did (-1: none).
         // Flat arrays over all questions' words, so a word shared by
         // thousands of questions costs a store per question, not a lookup.
         var whole = [Bool](repeating: false, count: wordWeight.count)
+        var typo = [Bool](repeating: false, count: wordWeight.count)
         var by = [Int16](repeating: -1, count: wordWeight.count)
         var partMasks: [Int32: UInt64] = [:]
         var touchedWords: [Int32] = []
@@ -221,13 +250,20 @@ struct QuestionIndex: Sendable {
                     if slot.part == 0 { whole[w] = true } else { partMasks[slot.word, default: 0] |= 1 << UInt64(min(63, slot.part - 1)) }
                 }
             }
+            for key in typoKeysOfWord[word] ?? [] {
+                for slot in slots[key] ?? [] where slot.part == 0 {
+                    let w = Int(slot.word)
+                    if by[w] < 0 { by[w] = Int16(m); touchedWords.append(slot.word) }
+                    typo[w] = true
+                }
+            }
         }
         guard !touchedWords.isEmpty else { return }
         /// How much of question word `w` the message says (1: all of it).
         func matched(_ w: Int) -> Float {
             if whole[w] { return 1 }
-            guard wordParts[w] > 0, let mask = partMasks[Int32(w)] else { return 0 }
-            return min(1, Float(mask.nonzeroBitCount) / Float(wordParts[w]))
+            let parts = wordParts[w] > 0 ? partMasks[Int32(w)].map { min(1, Float($0.nonzeroBitCount) / Float(wordParts[w])) } ?? 0 : 0
+            return max(parts, typo[w] ? Tuning.fuzzyUniqueMatch : 0)
         }
 
         // The share of each touched question the message says, and how

@@ -41,4 +41,20 @@ struct WordFormTests {
             #expect(ranked[0].score > ranked[1].score, "\(message)")
         }
     }
+
+    @Test("A typo in a word only an article's questions have is corrected into that word")
+    func typoInAQuestionOnlyWord() throws {
+        // "Geldfach" is in a question of KB-1 and in no article's text.
+        let kb = QuestionTests.withQuestions
+        #expect(kb.index.termIDs["geldfach"] == nil)
+        func fraction(_ message: String) -> Float? {
+            kb.plan(message).flatMap(\.questionHits).filter { $0.document == 0 }.map(\.fraction).max()
+        }
+        #expect(fraction("Warum öffnet die Kasse das Geldfach nicht?") == 1)
+        let typo = try #require(fraction("Warum öffnet die Kasse das Gelfdach nicht?"))
+        #expect(typo >= Tuning.fuzzyUniqueMatch && typo < 1)
+        #expect(kb.suggestions(for: "Kasse öffnet das Gelfdach nicht").first?.article.id == "KB-1")
+        // Two letters away is no typo.
+        #expect((fraction("Warum öffnet die Kasse das Geldfall nicht?") ?? 0) < typo)
+    }
 }
