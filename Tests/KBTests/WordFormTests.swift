@@ -57,4 +57,22 @@ struct WordFormTests {
         // Two letters away is no typo.
         #expect((fraction("Warum öffnet die Kasse das Geldfall nicht?") ?? 0) < typo)
     }
+
+    @Test("'iPad' and 'Tablet' do not find the article on the table: English loanwords in -et keep their ending")
+    func tabletIsNoTable() {
+        #expect(GermanStemmer.stem("tablet") == "tablet")
+        #expect(GermanStemmer.stem("tablets") == "tablet")
+        #expect(EnglishStemmer.stem("table") == "tabl")
+        let kb = KnowledgeBase(articles: [
+            testArticle("KB-1", "Kassen-App auf einem neuen Tablet einrichten", tags: ["Tablet", "Kassen-App", "einrichten"],
+                        body: "Laden Sie die Kassen-App auf das Tablet."),
+            testArticle("KB-2", "Order and pay at the table by QR code", tags: ["table", "QR code", "order"],
+                        body: "Guests scan the code on their table and pay.", language: .en),
+        ], vocabulary: Vocabulary(concepts: [.init(de: ["Tablet", "iPad"], en: ["tablet", "ipad"])]))
+        for message in ["Kasse auf neuem iPad installieren", "Tablet einrichten", "new ipad"] {
+            let found = kb.index.evaluate(kb.plan(message), limit: 5).map { kb.articles[$0.document].id }
+            #expect(found == ["KB-1"], "\(message)")
+        }
+        #expect(kb.index.evaluate(kb.plan("pay at the table"), limit: 5).map { kb.articles[$0.document].id } == ["KB-2"])
+    }
 }
