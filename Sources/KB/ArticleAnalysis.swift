@@ -77,15 +77,21 @@ struct ArticleAnalysis: Sendable {
             seen[table][key] = index
             return index
         }
-        func add(_ text: String, _ language: Article.Language) -> Range<Int> {
-            let start = tokens.count
-            for token in TextAnalysis.tokens(text) {
+        /// Adds `token`'s word in `block`, and the word after its letter
+        /// ("bon" of "Z-Bon", ``TextAnalysis/Token/head``), so that "Bon"
+        /// still finds the article.
+        func add(_ token: TextAnalysis.Token, _ language: Article.Language, block: UInt32) {
+            for token in [token] + (token.head.map { [$0] } ?? []) {
                 let index = word(token, language)
                 if index >= 0 {
                     tokens.append(index)
-                    blocks.append(0)
+                    blocks.append(block)
                 }
             }
+        }
+        func add(_ text: String, _ language: Article.Language) -> Range<Int> {
+            let start = tokens.count
+            for token in TextAnalysis.tokens(text) { add(token, language, block: 0) }
             return start..<tokens.count
         }
         fieldEnds.reserveCapacity(articles.count)
@@ -105,13 +111,7 @@ struct ArticleAnalysis: Sendable {
                 body = article.summary + "\n\n" + body
             }
             let placed = Placement.bodyTokens(body)  // without stop words
-            for (token, block) in zip(placed.tokens, placed.blocks) {
-                let index = word(token, language)
-                if index >= 0 {
-                    tokens.append(index)
-                    blocks.append(block)
-                }
-            }
+            for (token, block) in zip(placed.tokens, placed.blocks) { add(token, language, block: block) }
             fieldEnds.append(SIMD3(titleEnd, tagsEnd, Int32(tokens.count)))
         }
     }

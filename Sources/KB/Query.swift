@@ -174,6 +174,9 @@ extension SearchIndex {
         for token in joiningSeparableVerbs(joiningOpenCompounds(distinct, memo: memo))
         where !StopWords.contains(token) {
             guard seen.count < Tuning.maximumQueryWords else { break }
+            // "Z-Bon" where no article has it: the word after the letter ("Bon").
+            let token = token.head.map { !StopWords.contains($0) && !memo.stems(token).contains { termIDs[$0] != nil }
+                ? $0 : token } ?? token
             guard seen.insert(token.key).inserted else { continue }
             var stems = memo.stems(token)
             var known = stems.compactMap { termIDs[$0] }

@@ -192,7 +192,13 @@ struct QuestionIndex: Sendable {
     func match(_ query: String, clauses: inout [QueryClause], index: SearchIndex) {
         guard !questions.isEmpty, !clauses.isEmpty else { return }
         var tokenOfKey: [String: TextAnalysis.Token] = [:]
-        for token in TextAnalysis.tokens(query) where tokenOfKey[token.key] == nil { tokenOfKey[token.key] = token }
+        // The plan searches "Bon" for a "Z-Bon" no article has: that clause
+        // is still the message's "Z-Bon" for a question that has it.
+        var joinedOfHead: [String: TextAnalysis.Token] = [:]
+        for token in TextAnalysis.tokens(query) {
+            if tokenOfKey[token.key] == nil { tokenOfKey[token.key] = token }
+            if let head = token.head, joinedOfHead[head.key] == nil { joinedOfHead[head.key] = token }
+        }
 
         // The message's words (a compound's part clauses share their
         // word's), with the keys each can match.
@@ -213,6 +219,7 @@ struct QuestionIndex: Sendable {
                     }
                 }
                 if !token.isNumber { keys.formUnion(questionParts(of: token.key)) }
+                if let joined = joinedOfHead[clause.word] { keys.formUnion(TextAnalysis.queryStems(joined)) }
                 keysOfWord[clause.word] = keys
             }
             for alternative in clause.alternatives { keysOfWord[clause.word]?.insert(index.terms[Int(alternative.term)]) }

@@ -354,6 +354,8 @@ struct Lexicon: Sendable {
                     let words = tokens.enumerated().map { i, token -> [String] in
                         let indexed = TextAnalysis.indexTerm(token, language: language)
                         var stems = [indexed.term] + (indexed.alternate.map { [$0] } ?? [])
+                        // "E-Mails kommen nicht an" matches "Mails kommen nicht an" too.
+                        if let head = token.head { stems.append(TextAnalysis.indexTerm(head, language: language).term) }
                         if StopWords.contains(token) { return [token.key] }
                         if language == .de, tokens.count == lowercase.count, lowercase[i] {
                             let formStems = verbFormStems[token.key] ?? Self.verbForms(token.key).map(GermanStemmer.stem)

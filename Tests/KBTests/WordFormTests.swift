@@ -58,6 +58,52 @@ struct WordFormTests {
         #expect((fraction("Warum öffnet die Kasse das Geldfall nicht?") ?? 0) < typo)
     }
 
+    @Test("A letter before a hyphen or a space joins its word: 'Z-Bon', 'Z Bon', 'Zbon' and 'z-bon' are one word")
+    func letterBeforeAWord() {
+        for spelling in ["Z-Bon", "Z Bon", "Zbon", "z-bon", "(Z-Bon)", "**Z-Bon**"] {
+            #expect(words("Wo finde ich den \(spelling)?") == ["zbon"], "\(spelling)")
+        }
+        #expect(words("E-Mail-Adresse") == ["email", "adresse"])
+        #expect(TextAnalysis.tokens("Z-Bon").first?.head?.key == "bon")
+        #expect(TextAnalysis.tokens("Zbon").first?.head == nil)
+        // One-letter words are no prefix across a space; after an apostrophe
+        // or a full stop no letter joins; a letter and one more letter are no word.
+        #expect(words("I printed a report") == ["printed", "report"])
+        #expect(words("the printer's report") == ["printer", "report"])
+        #expect(words("z. B. der Bericht, z.B. der Bon") == ["bericht", "bon"])
+        #expect(words("USB-C Kabel") == ["usb", "kabel"])
+        #expect(words("A-Z c u") == [])
+        #expect(words("replace our NordBox S with an M and migrate") == ["replace", "nordbox", "migrate"])
+    }
+
+    @Test("'Z-Bon' and 'Z report' find the article on the Z report in every spelling, before another article on receipts")
+    func letterWordFindsItsArticle() throws {
+        let kb = KnowledgeBase(articles: [
+            testArticle("KB-1", "Tagesabschluss und Z-Bon", tags: ["Tagesabschluss", "Z-Bon", "Kassenabschluss"],
+                        body: "Der Tagesabschluss druckt den Z-Bon mit dem Umsatz des Tages."),
+            testArticle("KB-2", "Bon nachdrucken", tags: ["Bon", "Beleg", "Drucker"],
+                        body: "Einen Bon drucken Sie im Journal erneut."),
+            testArticle("KB-3", "Closing the day and the Z report", tags: ["end of day", "Z report"],
+                        body: "The end-of-day close prints the Z report.", language: .en),
+            testArticle("KB-4", "Sales reports", tags: ["reports", "sales"],
+                        body: "The report shows sales by day.", language: .en),
+        ], vocabulary: .empty)
+        func first(_ message: String) -> String? {
+            kb.index.evaluate(kb.plan(message), limit: 5).first.map { kb.articles[$0.document].id }
+        }
+        for spelling in ["Z-Bon", "Z Bon", "Zbon", "z-bon"] {
+            #expect(first("Wo finde ich den \(spelling)?") == "KB-1", "\(spelling)")
+        }
+        for spelling in ["Z report", "Z-Report", "zreport"] {
+            #expect(first("where is the \(spelling)") == "KB-3", "\(spelling)")
+        }
+        // The word without its letter still finds the articles that have it.
+        #expect(first("Bon nachdrucken") == "KB-2")
+        #expect(kb.index.evaluate(kb.plan("Bon"), limit: 5).contains { kb.articles[$0.document].id == "KB-1" })
+        // A joined word no article has searches the word after the letter.
+        #expect(kb.plan("X-Bon").contains { $0.word == "bon" && !$0.alternatives.isEmpty })
+    }
+
     @Test("'iPad' and 'Tablet' do not find the article on the table: English loanwords in -et keep their ending")
     func tabletIsNoTable() {
         #expect(GermanStemmer.stem("tablet") == "tablet")
