@@ -13,6 +13,11 @@ struct WordFormTests {
         TextAnalysis.tokens(text).filter { !StopWords.contains($0) }.map(\.key)
     }
 
+    /// The ids of the articles `kb` ranks for `message`, best first.
+    func ranked(_ kb: KnowledgeBase, _ message: String) -> [String] {
+        kb.index.evaluate(kb.plan(message), limit: 5).map { kb.articles[$0.document].id }
+    }
+
     @Test("A word written with an umlaut that folds to a stop word stays a word: 'ändere' is not 'andere'")
     func umlautWordIsNotTheStopWordItFoldsTo() {
         #expect(words("Wie ändere ich die PIN?") == ["andere", "pin"])
@@ -35,10 +40,11 @@ struct WordFormTests {
                         body: "Öffnen Sie die Mitarbeiterverwaltung und ändern Sie die PIN."),
         ], vocabulary: .empty)
         for message in ["Wie ändere ich die PIN?", "Wie aendere ich die PIN?"] {
-            let ranked = kb.index.evaluate(kb.plan(message), limit: 5)
-            try #require(ranked.count == 2)
-            #expect(kb.articles[ranked[0].document].id == "KB-2", "\(message)")
-            #expect(ranked[0].score > ranked[1].score, "\(message)")
+            #expect(kb.plan(message).contains { $0.word == "andere" && !$0.alternatives.isEmpty }, "\(message)")
+            #expect(ranked(kb, message) == ["KB-2", "KB-1"], "\(message)")
+            let scores = kb.index.evaluate(kb.plan(message), limit: 5).map(\.score)
+            try #require(scores.count == 2)
+            #expect(scores[0] > scores[1], "\(message)")
         }
     }
 
@@ -88,9 +94,7 @@ struct WordFormTests {
             testArticle("KB-4", "Sales reports", tags: ["reports", "sales"],
                         body: "The report shows sales by day.", language: .en),
         ], vocabulary: .empty)
-        func first(_ message: String) -> String? {
-            kb.index.evaluate(kb.plan(message), limit: 5).first.map { kb.articles[$0.document].id }
-        }
+        func first(_ message: String) -> String? { ranked(kb, message).first }
         for spelling in ["Z-Bon", "Z Bon", "Zbon", "z-bon"] {
             #expect(first("Wo finde ich den \(spelling)?") == "KB-1", "\(spelling)")
         }
@@ -99,7 +103,7 @@ struct WordFormTests {
         }
         // The word without its letter still finds the articles that have it.
         #expect(first("Bon nachdrucken") == "KB-2")
-        #expect(kb.index.evaluate(kb.plan("Bon"), limit: 5).contains { kb.articles[$0.document].id == "KB-1" })
+        #expect(ranked(kb, "Bon").contains("KB-1"))
         // A joined word no article has searches the word after the letter.
         #expect(kb.plan("X-Bon").contains { $0.word == "bon" && !$0.alternatives.isEmpty })
     }
@@ -116,9 +120,8 @@ struct WordFormTests {
                         body: "Guests scan the code on their table and pay.", language: .en),
         ], vocabulary: Vocabulary(concepts: [.init(de: ["Tablet", "iPad"], en: ["tablet", "ipad"])]))
         for message in ["Kasse auf neuem iPad installieren", "Tablet einrichten", "new ipad"] {
-            let found = kb.index.evaluate(kb.plan(message), limit: 5).map { kb.articles[$0.document].id }
-            #expect(found == ["KB-1"], "\(message)")
+            #expect(ranked(kb, message) == ["KB-1"], "\(message)")
         }
-        #expect(kb.index.evaluate(kb.plan("pay at the table"), limit: 5).map { kb.articles[$0.document].id } == ["KB-2"])
+        #expect(ranked(kb, "pay at the table") == ["KB-2"])
     }
 }
