@@ -17,7 +17,8 @@
 /// relatives (synonyms and translations), and every term the query plan
 /// resolved it to (typo corrections, compound parts, cognates, dictionary
 /// translations). Order does not matter. A question word that is a compound
-/// is matched in part by its parts ("Kartenzahlung" — "mit Karte zahlen").
+/// is matched in part by its parts ("Kartenzahlung" — "mit Karte zahlen"),
+/// and a word after a letter by that word ("Z report" — "report": half).
 /// A message word the plan left unknown that is one typo away from a word
 /// only the questions have ("Gelfdach" for the question's "Geldfach"; the
 /// plan corrects typos into the articles' words only) matches that word
@@ -178,6 +179,12 @@ struct QuestionIndex: Sendable {
             parts = split.map { [index.terms[Int($0.term)]] }.filter { !keys.contains($0[0]) }
             if parts.count < 2 { parts = [] }
         }
+        if parts.isEmpty, let head = token.head {
+            // "Z report": a message's "report" says half of it, as a part
+            // of a compound would ("Kartenzahlung" — "Zahlung"); the letter
+            // alone is no word.
+            parts = [[], memo.stems(head)]
+        }
         let weight: Float
         if let best = ids.map({ index.idf[Int($0)] }).max() {
             weight = best
@@ -232,8 +239,13 @@ struct QuestionIndex: Sendable {
                 guard let token = tokenOfKey[clause.word], !token.isNumber else { continue }
                 var found: [String] = []
                 for stem in TextAnalysis.queryStems(token) {
-                    for id in questionOnlyTypos.candidates(of: stem) where !found.contains(questionOnlyKeys[Int(id)]) {
-                        found.append(questionOnlyKeys[Int(id)])
+                    for id in questionOnlyTypos.candidates(of: stem) {
+                        // "report" is no typo of the question's "Z report"
+                        // ("zreport"): the word after a letter says half of it.
+                        let key = questionOnlyKeys[Int(id)]
+                        if !found.contains(key), !key.unicodeScalars.dropFirst().elementsEqual(stem.unicodeScalars) {
+                            found.append(key)
+                        }
                     }
                 }
                 if !found.isEmpty { typoKeysOfWord[clause.word] = found }

@@ -104,6 +104,15 @@ struct WordFormTests {
         // The word without its letter still finds the articles that have it.
         #expect(first("Bon nachdrucken") == "KB-2")
         #expect(ranked(kb, "Bon").contains("KB-1"))
+        // A question's "Z report" is said half by "report" alone.
+        let questions = KnowledgeBase(articles: [
+            testArticle("KB-3", "Closing the day", tags: ["end of day", "cash up"], body: "The close prints the totals.",
+                        language: .en, questions: ["Where do I find the Z report?"]),
+        ], vocabulary: .empty)
+        func fraction(_ message: String) -> Float? { questions.plan(message).flatMap(\.questionHits).map(\.fraction).max() }
+        #expect(fraction("Z-Report") == 1)
+        #expect(fraction("cash-up report") == 0.5)
+        #expect(questions.questions.oneWordQuestions.isEmpty)
         // A joined word no article has searches the word after the letter.
         #expect(kb.plan("X-Bon").contains { $0.word == "bon" && !$0.alternatives.isEmpty })
     }
