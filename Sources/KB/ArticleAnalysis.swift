@@ -81,13 +81,12 @@ struct ArticleAnalysis: Sendable {
         /// ("bon" of "Z-Bon", ``TextAnalysis/Token/head``), so that "Bon"
         /// still finds the article.
         func add(_ token: TextAnalysis.Token, _ language: Article.Language, block: UInt32) {
-            for token in [token] + (token.head.map { [$0] } ?? []) {
-                let index = word(token, language)
-                if index >= 0 {
-                    tokens.append(index)
-                    blocks.append(block)
-                }
+            let index = word(token, language)
+            if index >= 0 {
+                tokens.append(index)
+                blocks.append(block)
             }
+            if let head = token.head { add(head, language, block: block) }
         }
         func add(_ text: String, _ language: Article.Language) -> Range<Int> {
             let start = tokens.count
