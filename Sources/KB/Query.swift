@@ -174,9 +174,10 @@ extension SearchIndex {
         for token in joiningSeparableVerbs(joiningOpenCompounds(distinct, memo: memo))
         where !StopWords.contains(token) {
             guard seen.count < Tuning.maximumQueryWords else { break }
-            // "Z-Bon" where no article has it: the word after the letter ("Bon").
-            let token = token.head.map { !StopWords.contains($0) && !memo.stems(token).contains { termIDs[$0] != nil }
-                ? $0 : token } ?? token
+            var token = token
+            if let head = token.head, !StopWords.contains(head), !memo.stems(token).contains(where: { termIDs[$0] != nil }) {
+                token = head  // "Z-Bon" where no article has it: the word after the letter ("Bon")
+            }
             guard seen.insert(token.key).inserted else { continue }
             var stems = memo.stems(token)
             var known = stems.compactMap { termIDs[$0] }

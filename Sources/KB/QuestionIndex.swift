@@ -281,7 +281,10 @@ struct QuestionIndex: Sendable {
         /// How much of question word `w` the message says (1: all of it).
         func matched(_ w: Int) -> Float {
             if whole[w] { return 1 }
-            let parts = wordParts[w] > 0 ? partMasks[Int32(w)].map { min(1, Float($0.nonzeroBitCount) / Float(wordParts[w])) } ?? 0 : 0
+            var parts: Float = 0
+            if wordParts[w] > 0, let mask = partMasks[Int32(w)] {
+                parts = min(1, Float(mask.nonzeroBitCount) / Float(wordParts[w]))
+            }
             return max(parts, typo[w] ? Tuning.fuzzyUniqueMatch : 0)
         }
 

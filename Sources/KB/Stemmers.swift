@@ -122,7 +122,7 @@ enum GermanStemmer {
 
     /// Not Snowball: English loanwords in `-et` whose step-2 stem would be
     /// the English stemmer's stem of another English word, as Snowball
-    /// itself keeps "Ticket" and "Planet" (the exceptions above). German and
+    /// itself keeps "Ticket" and "Planet" (its exceptions in step 2). German and
     /// English terms share one index, so "Tablet" stemmed "tabl" met
     /// "table" ("tabl" in Porter2): an iPad question (the vocabulary's
     /// concept of "Tablet" and "iPad") was offered the article on paying at
