@@ -23,7 +23,8 @@ struct ArticleAnalysis: Sendable {
     }
 
     /// The part's distinct words in order of first sight. A German word is
-    /// one per key, an English one per folded form (what each stemmer sees).
+    /// one per key, an English one per folded form (what each stemmer
+    /// sees), and once more if also written with an umlaut (same term).
     var words: [Word] = []
     /// Every article's words that are not stop words, as indices into
     /// ``words``: its title, its tags (one after the other), then its body
@@ -60,30 +61,36 @@ struct ArticleAnalysis: Sendable {
     init(_ articles: ArraySlice<Article>) {
         // Each word seen, by its key (German) or folded form (English), to
         // its index in `words`, or to -1 for a stop word: one lookup per
-        // occurrence.
-        var germanWords: [String: Int32] = [:]
-        var englishWords: [String: Int32] = [:]
+        // occurrence. Words written with an umlaut have tables of their
+        // own: "ändere" is a word, "andere" a stop word (``StopWords/contains(_:)-(TextAnalysis.Token)``).
+        var seen = [[String: Int32]](repeating: [:], count: 4)
         func word(_ token: TextAnalysis.Token, _ language: Article.Language) -> Int32 {
             let key = language == .de ? token.key : token.folded
-            if let known = language == .de ? germanWords[key] : englishWords[key] { return known }
+            let table = (language == .de ? 0 : 2) + (token.umlaut ? 1 : 0)
+            if let known = seen[table][key] { return known }
             var index: Int32 = -1
-            if !StopWords.contains(token.key) {
+            if !StopWords.contains(token) {
                 index = Int32(words.count)
                 let analysed = TextAnalysis.indexTerm(token, language: language)
                 words.append(Word(token: token, language: language, term: analysed.term, alternate: analysed.alternate))
             }
-            if language == .de { germanWords[key] = index } else { englishWords[key] = index }
+            seen[table][key] = index
             return index
+        }
+        /// Adds `token`'s word in `block`, and the word after its letter
+        /// ("bon" of "Z-Bon", ``TextAnalysis/Token/head``), so that "Bon"
+        /// still finds the article.
+        func add(_ token: TextAnalysis.Token, _ language: Article.Language, block: UInt32) {
+            let index = word(token, language)
+            if index >= 0 {
+                tokens.append(index)
+                blocks.append(block)
+            }
+            if let head = token.head { add(head, language, block: block) }
         }
         func add(_ text: String, _ language: Article.Language) -> Range<Int> {
             let start = tokens.count
-            for token in TextAnalysis.tokens(text) {
-                let index = word(token, language)
-                if index >= 0 {
-                    tokens.append(index)
-                    blocks.append(0)
-                }
-            }
+            for token in TextAnalysis.tokens(text) { add(token, language, block: 0) }
             return start..<tokens.count
         }
         fieldEnds.reserveCapacity(articles.count)
@@ -103,13 +110,7 @@ struct ArticleAnalysis: Sendable {
                 body = article.summary + "\n\n" + body
             }
             let placed = Placement.bodyTokens(body)  // without stop words
-            for (token, block) in zip(placed.tokens, placed.blocks) {
-                let index = word(token, language)
-                if index >= 0 {
-                    tokens.append(index)
-                    blocks.append(block)
-                }
-            }
+            for (token, block) in zip(placed.tokens, placed.blocks) { add(token, language, block: block) }
             fieldEnds.append(SIMD3(titleEnd, tagsEnd, Int32(tokens.count)))
         }
     }

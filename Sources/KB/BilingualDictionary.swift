@@ -478,7 +478,7 @@ struct DictionaryTranslations: Sendable, Equatable {
                 let word = String(decoding: slice, as: UTF8.self)
                 if let known = germanStems[word] { return known }
                 let tokens = TextAnalysis.tokens(word)
-                let stem = tokens.count == 1 && !tokens[0].isNumber && !StopWords.contains(tokens[0].key)
+                let stem = tokens.count == 1 && !tokens[0].isNumber && !StopWords.contains(tokens[0])
                     ? TextAnalysis.indexTerm(tokens[0], language: .de).term : ""
                 germanStems[word] = stem
                 return stem

@@ -226,7 +226,7 @@ public struct KnowledgeBase: Sendable {
     public func explain(_ query: String, threshold: Double = KnowledgeBase.defaultSuggestionThreshold) -> [String] {
         let tokens = TextAnalysis.tokens(query)
         var lines: [String] = []
-        lines.append("query: " + tokens.map { StopWords.contains($0.key) ? "[\($0.key)]" : $0.key }.joined(separator: " "))
+        lines.append("query: " + tokens.map { StopWords.contains($0) ? "[\($0.key)]" : $0.key }.joined(separator: " "))
         let plan = plan(query)
         lines.append("words:")
         var described = Set<String>()

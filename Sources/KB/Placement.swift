@@ -41,7 +41,7 @@ enum Placement {
                 if kind == .blank, !inFence { inBlock = false }
                 if kind == .heading || kind == .listItem || (kind == .fence && !inFence) { inBlock = false }
                 let tokenEnd = line < lineEnds.count ? lineEnds[line] : all.count
-                for token in all[lineStart..<tokenEnd] where !StopWords.contains(token.key) {
+                for token in all[lineStart..<tokenEnd] where !StopWords.contains(token) {
                     if !inBlock { block += 1 }
                     inBlock = true
                     tokens.append(token)

@@ -172,8 +172,12 @@ extension SearchIndex {
         }
 
         for token in joiningSeparableVerbs(joiningOpenCompounds(distinct, memo: memo))
-        where !StopWords.contains(token.key) {
+        where !StopWords.contains(token) {
             guard seen.count < Tuning.maximumQueryWords else { break }
+            var token = token
+            if let head = token.head, !StopWords.contains(head), !memo.stems(token).contains(where: { termIDs[$0] != nil }) {
+                token = head  // "Z-Bon" where no article has it: the word after the letter ("Bon")
+            }
             guard seen.insert(token.key).inserted else { continue }
             var stems = memo.stems(token)
             var known = stems.compactMap { termIDs[$0] }
@@ -364,7 +368,7 @@ extension SearchIndex {
     /// articles do not know at all gets a clause with only it, sharing the
     /// German word's idf with its neighbour.
     private func addDictionaryPhrases(_ tokens: [TextAnalysis.Token], to clauses: inout [QueryClause]) {
-        let words = tokens.filter { !StopWords.contains($0.key) && !$0.isNumber }
+        let words = tokens.filter { !StopWords.contains($0) && !$0.isNumber }
         guard words.count >= 2 else { return }
         for i in 0..<(words.count - 1) {
             let pair = [words[i], words[i + 1]]
@@ -396,7 +400,7 @@ extension SearchIndex {
     private func addPhrases(_ tokens: [TextAnalysis.Token], to clauses: inout [QueryClause], memo: QueryMemo) {
         // A stop word ("my", "nicht") is matched as written, unstemmed.
         // `tokens`: the query's, with its negations written out.
-        let stopWord = tokens.map { StopWords.contains($0.key) }
+        let stopWord = tokens.map { StopWords.contains($0) }
         let found = lexicon.phrases(in: tokens.indices.map { stopWord[$0] ? [tokens[$0].key] : memo.stems(tokens[$0]) },
                                     stopWord: stopWord)
         guard !found.isEmpty else { return }
@@ -474,23 +478,24 @@ extension SearchIndex {
     func joiningOpenCompounds(_ tokens: [TextAnalysis.Token], memo: QueryMemo = QueryMemo()) -> [TextAnalysis.Token] {
         guard tokens.count >= 2 else { return tokens }
         func isWeak(_ token: TextAnalysis.Token) -> Bool {
-            StopWords.contains(token.key) || !memo.stems(token).contains { termIDs[$0] != nil }
+            StopWords.contains(token) || !memo.stems(token).contains { termIDs[$0] != nil }
         }
         var result: [TextAnalysis.Token] = []
         var i = 0
         while i < tokens.count {
             if i + 1 < tokens.count, !tokens[i].isNumber, !tokens[i + 1].isNumber,
-               isWeak(tokens[i]) || isWeak(tokens[i + 1]), !StopWords.contains(tokens[i].key) {
+               isWeak(tokens[i]) || isWeak(tokens[i + 1]), !StopWords.contains(tokens[i]) {
                 let joined = TextAnalysis.Token(folded: tokens[i].folded + tokens[i + 1].folded,
-                                                key: tokens[i].key + tokens[i + 1].key, isNumber: false)
+                                                key: tokens[i].key + tokens[i + 1].key, isNumber: false,
+                                                umlaut: tokens[i].umlaut || tokens[i + 1].umlaut)
                 // A word and a stop word after it that stem like the word
                 // alone ("bearbeiten der": "bearbeitender") are not an
                 // open compound: the join would add nothing but a wrong
                 // split of its ending ("end").
                 let joinedStems = memo.stems(joined)
-                let sameAsFirst = StopWords.contains(tokens[i + 1].key)
+                let sameAsFirst = StopWords.contains(tokens[i + 1])
                     && joinedStems.contains { termIDs[$0] != nil && memo.stems(tokens[i]).contains($0) }
-                if !StopWords.contains(joined.key), !sameAsFirst, joinedStems.contains(where: { termIDs[$0] != nil }) {
+                if !StopWords.contains(joined), !sameAsFirst, joinedStems.contains(where: { termIDs[$0] != nil }) {
                     result.append(joined)
                     i += 2
                     continue
@@ -512,12 +517,12 @@ extension SearchIndex {
         var result = tokens
         var consumed = Set<Int>()
         for i in tokens.indices where !particles.contains(i) && !tokens[i].isNumber
-            && !StopWords.contains(tokens[i].key) {
+            && !StopWords.contains(tokens[i]) {
             for p in particles where !consumed.contains(p) {
                 let joined = tokens[p].key + tokens[i].key
                 if termIDs[GermanStemmer.stem(joined)] != nil {
                     result[i] = TextAnalysis.Token(folded: tokens[p].folded + tokens[i].folded, key: joined,
-                                                   isNumber: false)
+                                                   isNumber: false, umlaut: tokens[p].umlaut || tokens[i].umlaut)
                     consumed.insert(p)
                     break
                 }

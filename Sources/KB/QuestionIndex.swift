@@ -17,7 +17,12 @@
 /// relatives (synonyms and translations), and every term the query plan
 /// resolved it to (typo corrections, compound parts, cognates, dictionary
 /// translations). Order does not matter. A question word that is a compound
-/// is matched in part by its parts ("Kartenzahlung" — "mit Karte zahlen").
+/// is matched in part by its parts ("Kartenzahlung" — "mit Karte zahlen"),
+/// and a word after a letter by that word ("Z report" — "report": half).
+/// A message word the plan left unknown that is one typo away from a word
+/// only the questions have ("Gelfdach" for the question's "Geldfach"; the
+/// plan corrects typos into the articles' words only) matches that word
+/// as a correction: ``Tuning/fuzzyUniqueMatch`` of it.
 ///
 /// Each question word weighs its idf in the articles (a word in many
 /// articles tells little), or the highest idf if no article has it (a
@@ -70,6 +75,10 @@ struct QuestionIndex: Sendable {
     let wordParts: [UInt8]
     let wordQuestion: [Int32]
     let slots: [String: [Slot]]
+    /// The whole words' keys that are no index term (words only the
+    /// questions have), and their typo neighbourhood.
+    let questionOnlyKeys: [String]
+    let questionOnlyTypos: FuzzyIndex
     /// The questions of one informative word, with that word ("What has
     /// to be on an invoice?": "invoice"): any message with the word matches
     /// them in full. Reported to the operator when the KB loads.
@@ -84,6 +93,8 @@ struct QuestionIndex: Sendable {
         wordQuestion = []
         slots = [:]
         oneWordQuestions = []
+        questionOnlyKeys = []
+        questionOnlyTypos = FuzzyIndex(terms: [])
     }
 
     /// The questions of `articles` (in `index`'s document order), with
@@ -105,7 +116,7 @@ struct QuestionIndex: Sendable {
                 var seen = Set<String>()
                 var lastWord = ""
                 let tokens = index.joiningSeparableVerbs(TextAnalysis.tokens(text))
-                for token in tokens where !StopWords.contains(token.key) && !token.isNumber {
+                for token in tokens where !StopWords.contains(token) && !token.isNumber {
                     // Another form of chat filler ("Mitarbeiters" beside the
                     // filler "Mitarbeiter") is left out as a message leaves
                     // out the filler itself.
@@ -143,6 +154,9 @@ struct QuestionIndex: Sendable {
         self.wordQuestion = wordQuestion
         self.slots = slots
         self.oneWordQuestions = oneWordQuestions
+        questionOnlyKeys = slots.filter { key, at in index.termIDs[key] == nil && at.contains { $0.part == 0 } }
+            .keys.sorted()
+        questionOnlyTypos = FuzzyIndex(terms: questionOnlyKeys)
     }
 
     /// The German stems of the chat filler (``StopWords/isFiller(_:)``).
@@ -165,6 +179,12 @@ struct QuestionIndex: Sendable {
             parts = split.map { [index.terms[Int($0.term)]] }.filter { !keys.contains($0[0]) }
             if parts.count < 2 { parts = [] }
         }
+        if parts.isEmpty, let head = token.head {
+            // "Z report": a message's "report" says half of it, as a part
+            // of a compound would ("Kartenzahlung" — "Zahlung"); the letter
+            // alone is no word.
+            parts = [[], memo.stems(head)]
+        }
         let weight: Float
         if let best = ids.map({ index.idf[Int($0)] }).max() {
             weight = best
@@ -179,7 +199,13 @@ struct QuestionIndex: Sendable {
     func match(_ query: String, clauses: inout [QueryClause], index: SearchIndex) {
         guard !questions.isEmpty, !clauses.isEmpty else { return }
         var tokenOfKey: [String: TextAnalysis.Token] = [:]
-        for token in TextAnalysis.tokens(query) where tokenOfKey[token.key] == nil { tokenOfKey[token.key] = token }
+        // The plan searches "Bon" for a "Z-Bon" no article has: that clause
+        // is still the message's "Z-Bon" for a question that has it.
+        var joinedOfHead: [String: TextAnalysis.Token] = [:]
+        for token in TextAnalysis.tokens(query) {
+            if tokenOfKey[token.key] == nil { tokenOfKey[token.key] = token }
+            if let head = token.head, joinedOfHead[head.key] == nil { joinedOfHead[head.key] = token }
+        }
 
         // The message's words (a compound's part clauses share their
         // word's), with the keys each can match.
@@ -200,9 +226,30 @@ struct QuestionIndex: Sendable {
                     }
                 }
                 if !token.isNumber { keys.formUnion(questionParts(of: token.key)) }
+                if let joined = joinedOfHead[clause.word] { keys.formUnion(TextAnalysis.queryStems(joined)) }
                 keysOfWord[clause.word] = keys
             }
             for alternative in clause.alternatives { keysOfWord[clause.word]?.insert(index.terms[Int(alternative.term)]) }
+        }
+        // A word the plan left unknown, and no common word (a real word is
+        // no typo): the question-only words one typo away.
+        var typoKeysOfWord: [String: [String]] = [:]
+        if !questionOnlyKeys.isEmpty {
+            for clause in clauses where clause.resolution == .unknown && !index.lexicon.isCommonWord(clause.word) {
+                guard let token = tokenOfKey[clause.word], !token.isNumber else { continue }
+                var found: [String] = []
+                for stem in TextAnalysis.queryStems(token) {
+                    for id in questionOnlyTypos.candidates(of: stem) {
+                        // "report" is no typo of the question's "Z report"
+                        // ("zreport"): the word after a letter says half of it.
+                        let key = questionOnlyKeys[Int(id)]
+                        if !found.contains(key), !key.unicodeScalars.dropFirst().elementsEqual(stem.unicodeScalars) {
+                            found.append(key)
+                        }
+                    }
+                }
+                if !found.isEmpty { typoKeysOfWord[clause.word] = found }
+            }
         }
 
         // Per question word hit: whether the whole word matched, which of
@@ -210,6 +257,7 @@ struct QuestionIndex: Sendable {
         // Flat arrays over all questions' words, so a word shared by
         // thousands of questions costs a store per question, not a lookup.
         var whole = [Bool](repeating: false, count: wordWeight.count)
+        var typo = [Bool](repeating: false, count: wordWeight.count)
         var by = [Int16](repeating: -1, count: wordWeight.count)
         var partMasks: [Int32: UInt64] = [:]
         var touchedWords: [Int32] = []
@@ -221,13 +269,23 @@ struct QuestionIndex: Sendable {
                     if slot.part == 0 { whole[w] = true } else { partMasks[slot.word, default: 0] |= 1 << UInt64(min(63, slot.part - 1)) }
                 }
             }
+            for key in typoKeysOfWord[word] ?? [] {
+                for slot in slots[key] ?? [] where slot.part == 0 {
+                    let w = Int(slot.word)
+                    if by[w] < 0 { by[w] = Int16(m); touchedWords.append(slot.word) }
+                    typo[w] = true
+                }
+            }
         }
         guard !touchedWords.isEmpty else { return }
         /// How much of question word `w` the message says (1: all of it).
         func matched(_ w: Int) -> Float {
             if whole[w] { return 1 }
-            guard wordParts[w] > 0, let mask = partMasks[Int32(w)] else { return 0 }
-            return min(1, Float(mask.nonzeroBitCount) / Float(wordParts[w]))
+            var parts: Float = 0
+            if wordParts[w] > 0, let mask = partMasks[Int32(w)] {
+                parts = min(1, Float(mask.nonzeroBitCount) / Float(wordParts[w]))
+            }
+            return max(parts, typo[w] ? Tuning.fuzzyUniqueMatch : 0)
         }
 
         // The share of each touched question the message says, and how

@@ -120,6 +120,18 @@ enum GermanStemmer {
     private static let step2: [StaticString] = ["en", "er", "est", "st", "et"]
     private static let step3: [StaticString] = ["end", "ung", "ig", "ik", "isch", "lich", "heit", "keit"]
 
+    /// Not Snowball: English loanwords in `-et` whose step-2 stem would be
+    /// the English stemmer's stem of another English word, as Snowball
+    /// itself keeps "Ticket" and "Planet" (its exceptions in step 2). German and
+    /// English terms share one index, so "Tablet" stemmed "tabl" met
+    /// "table" ("tabl" in Porter2): an iPad question (the vocabulary's
+    /// concept of "Tablet" and "iPad") was offered the article on paying at
+    /// the table. Kept whole, "Tablet" is "tablet" in both languages. None of
+    /// these is in the reference word list (`Tests/KBTests/Snowball`).
+    private static let loanwordsInET: [StaticString] = [
+        "tabl", "sock", "wall", "pack", "jack", "mark", "rock", "cabin", "bull", "buck",
+    ]
+
     /// The stem of one lower-case word.
     static func stem(_ word: String) -> String {
         guard var w = B.latin1(word) else { return word }
@@ -223,7 +235,8 @@ enum GermanStemmer {
                 } else if B.same(suffix, "et") {
                     if start >= 1, isETEnding(w[start - 1]), !B.ends(w, start, with: "geordn"),
                        !B.ends(w, start, with: "intern"), !B.ends(w, start, with: "plan"),
-                       !B.ends(w, start, with: "tick"), !B.ends(w, start, with: "tr") {
+                       !B.ends(w, start, with: "tick"), !B.ends(w, start, with: "tr"),
+                       !loanwordsInET.contains(where: { B.ends(w, start, with: $0) }) {
                         w.removeLast(length)
                     }
                 } else {  // en, er, est

@@ -8,7 +8,20 @@
 /// hit the entry "für". Words that carry a topic in this domain ("neu",
 /// "new", "start", "voll", "full") are deliberately not in the lists.
 enum StopWords {
+    /// Whether the folded word `key` is a stop word (for parts of words,
+    /// which have no spelling of their own; a whole token is asked with
+    /// ``contains(_:)-(TextAnalysis.Token)``).
     static func contains(_ key: String) -> Bool { all.contains(key) }
+
+    /// Whether `token` is a stop word. A word written with an umlaut is one
+    /// only if a stop word is written with one too: "für" and "fuer" are
+    /// the stop word "für", "fur" (typed without umlauts) is too, but
+    /// "ändere" and "aendere" (I change), which fold to the stop word
+    /// "andere" (other), are words, as are English "due" (not "du") and
+    /// "toe" (not "to").
+    static func contains(_ token: TextAnalysis.Token) -> Bool {
+        token.umlaut ? writtenWithUmlaut.contains(token.key) : all.contains(token.key)
+    }
 
     /// Whether `key` is support-chat filler (not a function word). A
     /// compound may contain filler ("Speicherplatz·problem"); the split
@@ -27,9 +40,9 @@ enum StopWords {
         mein meine meinem meinen meiner meines mich mir mit muss müssen nach nicht nichts noch nun nur \
         ob oder ohne per schon sehr sein seine seinem seinen seiner seines seit sich sie sind so solche \
         soll sollte sondern sonst über um und uns unser unsere unserem unseren unserer unseres unter \
-        viel vom von vor wann war waren warum was weil welche welchem welchen welcher welches \
+        viel vom von vor wann war waren wären warum was weil welche welchem welchen welcher welches \
         wenn wer werde werden wie wieder will wir wird wo wollen wurde würde zu zum zur zwar \
-        zwischen
+        zwischen grüß nö schön
         """
 
     static let english = """
@@ -72,6 +85,11 @@ enum StopWords {
         """
 
     static let filler: Set<String> = folded(chatFiller)
+
+    /// The keys of the stop words written with an umlaut or its
+    /// transliteration ("für", "über", "does"; ``TextAnalysis/Token/umlaut``).
+    static let writtenWithUmlaut: Set<String> = Set(
+        TextAnalysis.tokens(german + " " + english + " " + chatFiller).filter(\.umlaut).map(\.key))
 
     static let all: Set<String> = folded(german).union(folded(english)).union(filler)
     static let germanOnly: Set<String> = folded(german).subtracting(folded(english))

@@ -7,9 +7,11 @@ import Foundation
 /// 1. **Fold** every character: Unicode lower-casing, then diacritics are
 ///    dropped (`ä`→`a`, `é`→`e`, `ñ`→`n`), `ß`/`ẞ`→`ss`, and a few letters
 ///    without a decomposition are spelled out (`æ`→`ae`, `ø`→`o`, `œ`→`oe`).
-/// 2. **Tokenise** on every character that is not a letter or a digit
-///    ("E-Mail-Benachrichtigung" → `e`, `mail`, `benachrichtigung`); tokens
-///    of one character are dropped.
+/// 2. **Tokenise** on every character that is not a letter or a digit;
+///    tokens of one character are dropped, except a letter standing alone
+///    before a hyphen or a space and a word, which is joined to that word
+///    ("Z-Bon", "Z Bon" → `zbon`; "E-Mail-Benachrichtigung" → `email`,
+///    `benachrichtigung`; see ``Token/letterPrefix``).
 /// 3. **Collapse** German transliterations: `ae`→`a`, `oe`→`o`, and `ue`→`u`
 ///    unless the `u` follows a vowel or `q` (Lucene's German normalisation).
 ///    Folding `ä` to `a` *and* `ae` to `a` is what makes "Größe", "groesse"
@@ -34,6 +36,50 @@ enum TextAnalysis {
         var key: String
         /// True when the token consists of digits only.
         var isNumber: Bool
+        /// Whether the word was written with an umlaut (`ä`, `ö`, `ü`) or
+        /// its transliteration (`ae`, `oe`, `ue`, which step 3 collapses).
+        /// Folding makes "ändere" (I change) and "aendere" the key of the
+        /// stop word "andere" (other); ``StopWords/contains(_:)-(Token)``
+        /// looks at this so that the verb stays a word. `ß`→`ss` does not
+        /// count: "muß" is still the stop word "muss".
+        var umlaut = false
+        /// Whether the token begins with a letter that stood alone before a
+        /// hyphen or a space ("Z-Bon", "Z Bon", "E-Mail"): all spellings of
+        /// the word meet in one token (`zbon`, as "Zbon" is written), and
+        /// "Z-Bon" is not the "Bon" that "X-Bon" is too. A letter that is a
+        /// word ("a", "I", and "o", "u") is joined only across a hyphen; one
+        /// after an apostrophe or a full stop ("customer's", "z. B.") never,
+        /// nor one before a stop word ("NordBox S with an M").
+        /// An article is also found by the word without its letter
+        /// (``head``, indexed beside it), and a query whose joined word no
+        /// article has searches the word without the letter, as before.
+        var letterPrefix = false
+
+        /// For a ``letterPrefix`` token, the word after its letter ("bon"
+        /// of "Z-Bon"); nil for any other token.
+        var head: Token? {
+            guard letterPrefix else { return nil }
+            let rest = String(folded.unicodeScalars.dropFirst())
+            let key = rest.utf8.allSatisfy { $0 < 0x80 } ? TextAnalysis.collapse(rest) : rest
+            return Token(folded: rest, key: key, isNumber: false, umlaut: umlaut)
+        }
+    }
+
+    /// Letters that are words of their own, joined to the next word only
+    /// across a hyphen ("a report", "I printed").
+    static let oneLetterWords: Set<UInt8> = [UInt8(ascii: "a"), UInt8(ascii: "i"), UInt8(ascii: "o"), UInt8(ascii: "u")]
+
+    /// Whether a token that begins after the scalar `previous` (0: the
+    /// text's start) stands alone: after white space, an opening bracket or
+    /// quote, or Markdown emphasis; not after an apostrophe ("customer's"),
+    /// a full stop ("z.B.") or a hyphen ("USB-C").
+    static func beginsAlone(after previous: UInt32) -> Bool {
+        switch previous {
+        case 0, 0x20, 0x09, 0x0A, 0x0D, 0xA0: return true
+        case 0x28, 0x5B, 0x7B, 0x22, 0x2A, 0x5F, 0x3E: return true  // ( [ { " * _ >
+        case 0x201E, 0x201C, 0xAB, 0x201A, 0x2018: return true  // „ “ « ‚ ‘
+        default: return false
+        }
     }
 
     // MARK: Folding and tokenising
@@ -56,6 +102,17 @@ enum TextAnalysis {
         var currentIsASCII = true
         var other = String.UnicodeScalarView()
         var allDigits = true
+        var umlaut = false
+        var collapsed: [UInt8] = []
+        // A letter alone before a hyphen or a space (Token.letterPrefix):
+        // the letter (0: none), the separator after it (0: none yet),
+        // whether the current token begins with it, the scalar before the
+        // current one, and the scalar before the current token.
+        var pendingLetter: UInt8 = 0
+        var pendingGap: UInt32 = 0
+        var joined = false
+        var previous: UInt32 = 0
+        var tokenBeginsAfter: UInt32 = 0
 
         func flush() {
             defer {
@@ -63,20 +120,54 @@ enum TextAnalysis {
                 other = String.UnicodeScalarView()
                 currentIsASCII = true
                 allDigits = true
+                umlaut = false
+                joined = false
             }
             if currentIsASCII {
-                guard current.count > 1 else { return }
+                guard current.count > 1 else {
+                    if current.count == 1, !allDigits, !umlaut, beginsAlone(after: tokenBeginsAfter) {
+                        pendingLetter = current[0]
+                        pendingGap = 0
+                    }
+                    return
+                }
+                if joined, current.count < 3 { return }  // "c u": neither is a word
+                if joined, StopWords.contains(collapse(String(decoding: current[1...], as: UTF8.self))) {
+                    // "NordBox S with an M": a size or variant before a stop
+                    // word is no prefix. (The stop word lists have no letter
+                    // that joins, so building them never comes here.)
+                    current.removeFirst()
+                    joined = false
+                }
                 let folded = String(decoding: current, as: UTF8.self)
-                let key = allDigits ? folded : collapse(folded)
-                result.append(Token(folded: folded, key: key, isNumber: allDigits))
+                var key = folded
+                if !allDigits {
+                    collapsed.removeAll(keepingCapacity: true)
+                    collapsed += current
+                    if collapse(&collapsed) {
+                        key = String(decoding: collapsed, as: UTF8.self)
+                        umlaut = true
+                    }
+                }
+                result.append(Token(folded: folded, key: key, isNumber: allDigits, umlaut: umlaut, letterPrefix: joined))
             } else {
                 guard other.count > 1 else { return }
                 let folded = String(other)
-                result.append(Token(folded: folded, key: folded, isNumber: allDigits))
+                result.append(Token(folded: folded, key: folded, isNumber: allDigits, umlaut: umlaut, letterPrefix: joined))
             }
         }
 
         func append(_ scalar: Unicode.Scalar, isDigit: Bool) {
+            if currentIsASCII, current.isEmpty {
+                tokenBeginsAfter = previous
+                if pendingLetter != 0 {
+                    if pendingGap != 0, !isDigit, pendingGap == 0x2D || !oneLetterWords.contains(pendingLetter) {
+                        current.append(pendingLetter)
+                        joined = true
+                    }
+                    pendingLetter = 0
+                }
+            }
             if !isDigit { allDigits = false }
             if currentIsASCII {
                 if scalar.isASCII {
@@ -99,9 +190,18 @@ enum TextAnalysis {
                 case 0x30...0x39: append(scalar, isDigit: true)
                 default:
                     flush()
+                    if pendingLetter != 0 {
+                        // One hyphen or space after the letter, then a word.
+                        if pendingGap == 0, v == 0x2D || v == 0x20 { pendingGap = v } else { pendingLetter = 0 }
+                    }
                     if recordingLines, v == 0x0A { lineEnds.append(result.count) }
                 }
+                previous = v
                 continue
+            }
+            switch scalar {
+            case "ä", "ö", "ü", "Ä", "Ö", "Ü", "\u{308}": umlaut = true  // U+0308: a decomposed umlaut's mark
+            default: break
             }
             for folded in fold(scalar) {
                 if folded.properties.isAlphabetic {
@@ -114,8 +214,10 @@ enum TextAnalysis {
                     continue  // a combining mark left on its own: drop it
                 } else {
                     flush()
+                    pendingLetter = 0
                 }
             }
+            previous = v
         }
         flush()
         return result
@@ -197,13 +299,15 @@ enum TextAnalysis {
     // MARK: Terms
 
     /// The index terms of `text` written in `language`: stemmed, stop words
-    /// removed, in order. German participles ("wiederhergestellt",
-    /// "gesichert") give a second term, their infinitive's stem, in
-    /// ``IndexedToken/alternate``.
+    /// removed, in order, as an article's text is indexed (a word after a
+    /// letter, "Bon" of "Z-Bon", follows the joined word). German
+    /// participles ("wiederhergestellt", "gesichert") give a second term,
+    /// their infinitive's stem, in ``IndexedToken/alternate``.
     static func indexTerms(_ text: String, language: Article.Language) -> [IndexedToken] {
         var out: [IndexedToken] = []
-        for token in tokens(text) where !StopWords.contains(token.key) {
+        for token in tokens(text) where !StopWords.contains(token) {
             out.append(indexTerm(token, language: language))
+            if let head = token.head, !StopWords.contains(head) { out.append(indexTerm(head, language: language)) }
         }
         return out
     }

@@ -36,7 +36,7 @@ enum TranslationAlignment {
 
         struct Word: Hashable { var text: String; var stem: String }
         func words(_ text: String, _ language: Article.Language) -> [Word] {
-            TextAnalysis.tokens(text).filter { !StopWords.contains($0.key) && !$0.isNumber }.map {
+            TextAnalysis.tokens(text).filter { !StopWords.contains($0) && !$0.isNumber }.map {
                 Word(text: $0.folded, stem: TextAnalysis.indexTerm($0, language: language).term)
             }
         }

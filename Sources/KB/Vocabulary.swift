@@ -354,7 +354,9 @@ struct Lexicon: Sendable {
                     let words = tokens.enumerated().map { i, token -> [String] in
                         let indexed = TextAnalysis.indexTerm(token, language: language)
                         var stems = [indexed.term] + (indexed.alternate.map { [$0] } ?? [])
-                        if StopWords.contains(token.key) { return [token.key] }
+                        // "E-Mails kommen nicht an" matches "Mails kommen nicht an" too.
+                        if let head = token.head { stems.append(TextAnalysis.indexTerm(head, language: language).term) }
+                        if StopWords.contains(token) { return [token.key] }
                         if language == .de, tokens.count == lowercase.count, lowercase[i] {
                             let formStems = verbFormStems[token.key] ?? Self.verbForms(token.key).map(GermanStemmer.stem)
                             verbFormStems[token.key] = formStems
@@ -365,7 +367,7 @@ struct Lexicon: Sendable {
                     guard words.count >= 2 else { continue }
                     // Found by its first word that is not a stop word (the
                     // rarer one); one of stop words only by its first word.
-                    guard let anchor = tokens.firstIndex(where: { !StopWords.contains($0.key) }) else {
+                    guard let anchor = tokens.firstIndex(where: { !StopWords.contains($0) }) else {
                         byStopWord[tokens[0].key, default: []].append(Int32(phrasings.count))
                         phrasings.append(Phrasing(words: words, meaning: index, ofStopWords: true))
                         continue

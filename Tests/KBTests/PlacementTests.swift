@@ -66,7 +66,7 @@ struct PlacementTests {
             Danach ein Absatz.
             """
         let placed = Placement.bodyTokens(body)
-        #expect(placed.tokens == TextAnalysis.tokens(body).filter { !StopWords.contains($0.key) })
+        #expect(placed.tokens == TextAnalysis.tokens(body).filter { !StopWords.contains($0) })
         func block(_ word: String) -> UInt32? {
             placed.tokens.firstIndex { $0.key == word }.map { placed.blocks[$0] }
         }

@@ -3,7 +3,7 @@ import Testing
 
 /// The words a token list stands for, after stop words.
 private func keys(_ text: String) -> [String] {
-    TextAnalysis.tokens(text).map(\.key).filter { !StopWords.contains($0) }
+    TextAnalysis.tokens(text).filter { !StopWords.contains($0) }.map(\.key)
 }
 
 @Suite("Text normalisation")
@@ -39,9 +39,9 @@ struct TextAnalysisTests {
         #expect(keys("NordBox") == ["nordbox"])
     }
 
-    @Test("Tokens split on everything that is not a letter or digit; one-letter tokens go")
+    @Test("Tokens split on everything that is not a letter or digit; one-letter tokens go, unless a letter stands before a word")
     func tokenisation() {
-        #expect(keys("E-Mail-Benachrichtigung (SMTP/TLS)") == ["mail", "benachrichtigung", "smtp", "tls"])
+        #expect(keys("E-Mail-Benachrichtigung (SMTP/TLS)") == ["email", "benachrichtigung", "smtp", "tls"])
         #expect(keys("https://nordbox.local:443") == ["https", "nordbox", "local", "443"])
         #expect(keys("Fehler E204, Port 7443") == ["fehler", "e204", "port", "7443"])
         #expect(TextAnalysis.tokens("a b c").isEmpty)
