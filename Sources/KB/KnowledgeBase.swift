@@ -239,8 +239,12 @@ public struct KnowledgeBase: Sendable {
             if described.insert(clause.word).inserted, let token = tokens.first(where: { $0.key == clause.word }) {
                 stems = " stems " + TextAnalysis.queryStems(token).joined(separator: "/") + ";"
             }
-            let missing = clause.missingShare < 1 && clause.informativeness > 0
+            var missing = clause.missingShare < 1 && clause.informativeness > 0
                 ? " (\((clause.informativeness * clause.missingShare).formatted2) if missing)" : ""
+            if !clause.literalWords.isEmpty {
+                missing += " (not against an article with "
+                    + clause.literalWords.map { plan[$0].word }.joined(separator: ", ") + " in its title or tags)"
+            }
             lines.append("  \(clause.word):\(stems) \(clause.resolution), counts \(clause.informativeness.formatted2)\(missing): "
                 + (!terms.isEmpty ? terms.joined(separator: " ")
                     : clause.resolution == .uncoveredTopic

@@ -64,6 +64,15 @@ struct QueryClause: Sendable, Equatable {
     /// question of each (``QuestionIndex``): for those articles only, it
     /// counts as found in the title.
     var questionHits: [QuestionHit] = []
+    /// For a phrase's clause (``Resolution/phrase``): the indices of the
+    /// clauses of the customer's own words it stands for ("lädt" of "lädt
+    /// nicht"). An article with all of them in its title or tags takes
+    /// the customer at their word: the phrase's meaning ("start") does not
+    /// count against it, though it still counts for an article that has
+    /// the meaning.
+    /// Empty: the phrase counts against every article without its meaning
+    /// (a phrasing of stop words only, "komme nicht rein").
+    var literalWords: [Int] = []
 
     enum Resolution: Sendable, Equatable {
         case exact, translated, cognate, dictionary, compoundPart, fuzzy, unknown, uncoveredTopic, phrase
@@ -441,8 +450,11 @@ extension SearchIndex {
             explained.formUnion(words)
             guard !alternatives.isEmpty else { continue }
             let informativeness = own.isEmpty ? (translations.map(\.idf).max() ?? 0) : (own.map(\.idf).max() ?? 0)
+            let ownWords = words.filter { !StopWords.contains($0) }
+            let literal = ownWords.compactMap { word in clauses.firstIndex { $0.word == word && $0.partOf == 0 } }
             added.append(QueryClause(word: words.joined(separator: " "), alternatives: alternatives,
-                                     informativeness: informativeness, weight: 1, resolution: .phrase))
+                                     informativeness: informativeness, weight: 1, resolution: .phrase,
+                                     literalWords: literal.count == ownWords.count ? literal : []))
         }
         guard !explained.isEmpty else { return }
         for i in clauses.indices where explained.contains(clauses[i].word) && clauses[i].partOf == 0 {
@@ -950,8 +962,12 @@ extension SearchIndex {
         // as it counts when missing, plus, per article, the rest of the
         // clauses it matches (see QueryClause.missingShare).
         var totalInformativeness: Float = 0
-        var matchedOptional: [Float] = clauses.contains { $0.missingShare < 1 }
+        var matchedOptional: [Float] = clauses.contains { $0.missingShare < 1 || !$0.literalWords.isEmpty }
             ? [Float](repeating: 0, count: documentCount) : []
+        // Per clause of a phrase's own words (QueryClause.literalWords):
+        // the articles with that word in their title or tags.
+        let literalClauses = Set(clauses.flatMap(\.literalWords))
+        var literalDocuments: [Int: Set<Int32>] = [:]
         // A compound's parts (QueryClause.partOf): per article, the whole
         // word's match and the share of its parts matched, and the articles
         // touched by the current compound.
@@ -979,6 +995,18 @@ extension SearchIndex {
                     acc[d][7] = max(acc[d][7], match * (Tuning.searchBodyMatch + headline * (1 - Tuning.searchBodyMatch)))
                 }
             }
+            // A phrase's meaning does not count against an article with the
+            // customer's own words of it in its title or tags ("Batterie
+            // lädt nicht" and "Batterie lädt nicht oder bleibt … stehen",
+            // not the app-start reading of "lädt nicht"): its share leaves
+            // that article's denominator. It still counts for an article
+            // that has the meaning.
+            if let first = clause.literalWords.first, var literal = literalDocuments[first] {
+                for other in clause.literalWords.dropFirst() { literal.formIntersection(literalDocuments[other] ?? []) }
+                for d32 in literal where acc[Int(d32)][5] == 0 {
+                    matchedOptional[Int(d32)] -= clause.informativeness * clause.missingShare
+                }
+            }
             // The word matches a question customers ask for the article
             // (QuestionIndex): as if it were in that article's title.
             for hit in clause.questionHits {
@@ -988,6 +1016,11 @@ extension SearchIndex {
                 acc[d][5] = max(acc[d][5], hit.match)
                 acc[d][6] = max(acc[d][6], hit.evidence)
                 acc[d][7] = max(acc[d][7], hit.match)
+            }
+            // The articles with this word itself in their title or tags
+            // (search match 1), for the phrases that stand for it.
+            if literalClauses.contains(clauseIndex) {
+                literalDocuments[clauseIndex] = Set(clauseTouched.filter { acc[Int($0)][7] >= 1 })
             }
             for d32 in clauseTouched {
                 let d = Int(d32)

@@ -188,4 +188,30 @@ struct PhraseTests {
                      ("the app takes ages, every screen", "S-4")]
         Self.expectPhraseFinds(cases, in: kb)
     }
+
+    @Test("An article with the customer's own words in its title is not outweighed by the phrase's other reading")
+    func literalWordsInTheTitle() {
+        // "lädt nicht" is also how customers say an app does not start;
+        // "Batterie lädt nicht" means what it says. "Batterie" is in most
+        // articles, so it tells little; the phrase's meaning ("startet")
+        // is in one title, so it would tell much.
+        let start = Vocabulary.Phrase(de: ["lädt nicht"], means: ["starten"])
+        let kb = KnowledgeBase(articles: [
+            testArticle("B-1", "Batterie lädt nicht oder bleibt stehen", tags: ["Batterie", "Ladestand"],
+                        body: "Die Batterie lädt nur mit Überschuss aus den Modulen.", language: .de),
+            testArticle("B-2", "Wallbox startet den Ladevorgang nicht", tags: ["Wallbox", "Ladevorgang"],
+                        body: "Die Wallbox lädt erst, wenn das Auto sie freigibt.", language: .de),
+            testArticle("B-3", "Batterie im Winter", tags: ["Batterie", "Winter"],
+                        body: "Im Winter bleibt die Batterie öfter leer.", language: .de),
+            testArticle("B-4", "Batterie tauschen", tags: ["Batterie", "Garantie"],
+                        body: "Eine defekte Batterie tauschen wir in der Garantie.", language: .de),
+            testArticle("B-5", "Kapazität der Batterie", tags: ["Batterie", "Kapazität"],
+                        body: "Die Kapazität der Batterie sinkt mit den Jahren.", language: .de),
+        ], vocabulary: Vocabulary(concepts: [], phrases: [start]))
+        let offered = kb.suggestions(for: "Batterie lädt nicht").map(\.article.id)
+        #expect(offered.first == "B-1", "\(offered)")
+        // The phrase still finds the article in the other words where the
+        // customer's own words name nothing else.
+        #expect(kb.suggestions(for: "Wallbox lädt nicht").first?.article.id == "B-2")
+    }
 }
