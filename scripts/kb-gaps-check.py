@@ -6,7 +6,10 @@ as tickets of a fresh SQLite store, with the set's articles as the KB and the
 shipped bot definitions otherwise, runs `switchboard kb gaps` on them and
 compares where each answerable message offered nothing lands with its labels:
 under a right article (the group's header), a right article on its
-`also near` line, or near no article. Prints only figures, no messages.
+`also near` line, or near no article; and where each message offered an
+article lands in the section "Offered, and a ticket was opened anyway":
+how many of those groups' messages the first article answers, another one
+offered, none of them, or no article at all. Prints only figures, no messages.
 
 usage: scripts/kb-gaps-check.py SETFOLDER [WORKDIR]   (run from the package root
        after `swift build`; SWITCHBOARD=path picks another binary, e.g. a release one)
@@ -73,11 +76,15 @@ run = subprocess.run([binary, "kb", "gaps", "--limit", "1000000", "--config", co
 elapsed = time.time() - started
 if run.returncode != 0:
     sys.exit(run.stdout + run.stderr)
-group, where, also, last = None, {}, {}, []
+group, where, offered_where, also, last = None, {}, {}, {}, []
+into = where  # the section being read: offered nothing, then offered anyway
 for line in run.stdout.split("\n"):
-    if line.startswith("        also near "):
+    if line.startswith("        also near ") or line.startswith("        also offered "):
         for number in last:
-            also[number] = set(re.findall(r'(?:near |, )(\S+) [0-9]\.[0-9][0-9] "', line))
+            also[number] = set(re.findall(r'(?:near |offered |, )(\S+) [0-9]\.[0-9][0-9] "', line))
+        continue
+    if line.startswith("Offered, and a ticket was opened anyway"):
+        into, group = offered_where, None
         continue
     header = re.match(r"^(\S+)  .*  confidence [0-9.–]+, \d+ tickets?$", line)
     if header:
@@ -92,7 +99,7 @@ for line in run.stdout.split("\n"):
         if described.re.groups == 2:
             last += [int(n) for n in re.findall(r"#(\d+) \d{4}-", described.group(2))]
         for number in last:
-            where[number] = group
+            into[number] = group
 
 print(run.stdout.split("\n\n")[0])
 print(f"{len(messages)} tickets in {elapsed:.1f} s (KB load included)")
@@ -107,3 +114,10 @@ print(f"  under a right article: {right} ({share(right):.2f}); with its 'also ne
 unanswerable = [n for n, m in enumerate(messages, 1) if not m[0]]
 print(f"unanswerable: {len(unanswerable)}, offered nothing: {sum(1 for n in unanswerable if n in where)}, "
       f"of those near no article: {sum(1 for n in unanswerable if where.get(n) == '-')}")
+offered = [(n, messages[n - 1][0]) for n in offered_where]
+first_right = sum(1 for n, labels in offered if offered_where[n] in labels)
+other_right = sum(1 for n, labels in offered if offered_where[n] not in labels and also.get(n, set()) & labels)
+unanswered = sum(1 for _, labels in offered if not labels)
+print(f"offered an article (the section 'Offered, and a ticket was opened anyway'): {len(offered)}")
+print(f"  the first offered answers: {first_right}; another offered does: {other_right}; "
+      f"none offered does: {len(offered) - first_right - other_right - unanswered}; no article answers: {unanswered}")

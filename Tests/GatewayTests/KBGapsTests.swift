@@ -46,15 +46,28 @@ import TestSupport
     static let hostile = "\u{1B}[31mURGENT\u{1B}[0m the printer\r\nis \u{202E}on fire\u{0}\u{1B}]0;owned\u{07}"
     static let paste = String(repeating: "plonk ", count: 1_700) + "end"
     static let outsideTheWindow = "the fluxmeter beeps when the printer prints"
+    /// Offered the fluxmeter article, less confidently than `portalPassword`
+    /// the portal article (about 0.71 and 0.83 at writing, against 1.00).
+    static let calibrateOnNewPrinter = "how do I calibrate the fluxmeter on the new printer"
+    static let measuresNonsense = "the fluxmeter needs a calibration, it measures nonsense"
+    static let portalPassword = "I forgot the password of the customer portal, where is the reset link on the login page?"
+    /// Offered the fluxmeter article first (about 0.83), the portal article beside it (0.71).
+    static let offeredBoth = "fluxmeter calibration and customer portal login"
 
     /// Creates the tickets (in this order, so numbers 1…10) in `store`:
     /// one 40 days old, the rest within the last days. `withNUL: false`
     /// for PostgreSQL, which refuses to store one.
     static func createTickets(_ store: some DeskStore, now: Date, withNUL: Bool = true) async throws {
-        let described: [(String, Double)] = [
+        try await create([
             (outsideTheWindow, 40 * 24), (fluxmeterFarther, 50), (answered, 48), (portalTwice, 47),
             (fluxmeterCloser, 30), (noCandidate, 20), (portalOnce, 10), (hostile, 9), (paste, 8), (portalTwice, 2),
-        ]
+        ], in: store, now: now, withNUL: withNUL)
+    }
+
+    /// Creates a ticket for each description, created the hours ago given,
+    /// numbered 1… in this order.
+    static func create(_ described: [(String, Double)], in store: some DeskStore, now: Date,
+                       withNUL: Bool = true) async throws {
         for (index, (text, hoursAgo)) in described.enumerated() {
             let description = withNUL ? text : text.replacingOccurrences(of: "\u{0}", with: "")
             let contact = ChatIdentity(network: "e2e", nick: "guest\(index)")
@@ -135,6 +148,77 @@ import TestSupport
         #expect(wider.output.contains("  … 2 more (--limit N shows more)"), "\(wider.output)")
         #expect(wider.output.contains("KB-9002  Calibrating the fluxmeter  confidence ") && wider.output.contains(", 3 tickets"),
                 "\(wider.output)")
+    }
+
+    /// Descriptions the KB offers an article for are a ticket opened
+    /// anyway: a second section after the ones offered nothing, grouped by
+    /// the article offered first, the most tickets first (not by
+    /// confidence or id), an identical description once, the others
+    /// offered beside it named, `--limit` per group.
+    @Test func groupsWhatWasOfferedAnywayByTheFirstArticleBiggestFirst() async throws {
+        let fixture = try CommandFixture(ircPort: try FreePort.next(), httpPort: try FreePort.next())
+        try fixture.moveKB(to: "articles-gaps", files: Self.articles)
+        let now = Date()
+        let store = try SQLiteDeskStore(path: fixture.storePath, logger: .disabled, now: now)
+        try await Self.create([
+            (Self.calibrateOnNewPrinter, 50), (Self.measuresNonsense, 40), (Self.portalPassword, 30),
+            (Self.fluxmeterFarther, 20), (Self.calibrateOnNewPrinter.uppercased(), 10), (Self.offeredBoth, 5),
+        ], in: store, now: now)
+        await store.close()
+
+        let (status, output) = try await fixture.run(["kb", "gaps"])
+        #expect(status == 0, "\(output)")
+        let lines = output.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        // The summary counts the section's tickets and groups.
+        #expect(lines.contains("  6 looked at"), "\(output)")
+        #expect(lines.contains("  5 would be offered an article now (the customer declined it, or the KB has changed since): "
+            + "2 articles offered first"), "\(output)")
+        #expect(lines.contains("  1 offered nothing: 1 below the threshold of 1 article, 0 near no article"), "\(output)")
+
+        // After the descriptions offered nothing (the operator's main work).
+        let nothing = try #require(Self.index(lines, "Offered nothing, by the nearest article"), "\(output)")
+        let anyway = try #require(Self.index(lines, "Offered, and a ticket was opened anyway, by the article offered first"),
+                                  "\(output)")
+        let farther = try #require(lines.firstIndex { $0.contains("#4  ") && $0.contains("\"\(Self.fluxmeterFarther)\"") },
+                                   "\(output)")
+        #expect(nothing < farther && farther < anyway, "\(output)")
+
+        // The fluxmeter article first: four tickets, although the portal
+        // one has one ticket, the lower id and the higher confidence.
+        let day = { (hoursAgo: Double) in TicketFormatting.day(now.addingTimeInterval(-hoursAgo * 3600), zone: .current) }
+        let fluxmeter = try #require(lines.indices.first {
+            $0 > anyway && lines[$0].hasPrefix("KB-9002  Calibrating the fluxmeter  confidence ")
+        }, "\(output)")
+        let portal = try #require(lines.indices.first {
+            $0 > anyway && lines[$0].hasPrefix("KB-9001  Resetting the password of the customer portal  confidence ")
+        }, "\(output)")
+        #expect(fluxmeter < portal, "the most tickets first: \(output)")
+        #expect(lines[fluxmeter].hasSuffix(", 4 tickets") && lines[portal].hasSuffix(", 1 ticket"), "\(output)")
+        let confidence = { (line: String) in Double(line.drop(while: { $0 == " " }).prefix(4)) ?? 0 }
+        #expect(confidence(lines[portal + 1]) > confidence(lines[fluxmeter + 1]), "not by confidence: \(output)")
+        // The most confident descriptions first; the same question twice
+        // (in other case) once, with both tickets; a description offered
+        // both articles names the other beside the first.
+        let nonsense = try #require(lines.firstIndex { $0.contains("#2  \(day(40))  en  \"\(Self.measuresNonsense)\"") },
+                                    "\(output)")
+        let both = try #require(lines.firstIndex { $0.contains("#6  \(day(5))  en  \"\(Self.offeredBoth)\"") }, "\(output)")
+        let twice = lines.indices.filter { lines[$0].localizedCaseInsensitiveContains("\"\(Self.calibrateOnNewPrinter)\"") }
+        #expect(twice.count == 1, "\(output)")
+        let printer = try #require(twice.first, "\(output)")
+        #expect(lines[printer].contains("#1  \(day(50))") && lines[printer].hasSuffix("(also #5 \(day(10)))"), "\(output)")
+        #expect(fluxmeter < nonsense && nonsense < printer && both < printer && printer < portal, "\(output)")
+        #expect(confidence(lines[printer]) < confidence(lines[nonsense]), "\(output)")
+        #expect(lines[both + 1].hasPrefix("        also offered KB-9001 0."), "\(output)")
+        #expect(lines[portal + 1].contains("#3  \(day(30))  en  \"\(Self.portalPassword)\""), "\(output)")
+        #expect(output.contains("reword or narrow its `questions:`"), "\(output)")
+
+        // --limit 1: one description per group, the rest counted.
+        let limited = try await fixture.run(["kb", "gaps", "--limit", "1"])
+        #expect(limited.status == 0, "\(limited.output)")
+        let shown = limited.output.split(separator: "\n").map(String.init)
+        let first = try #require(shown.firstIndex { $0.hasPrefix("Offered, and a ticket was opened anyway") }, "\(limited.output)")
+        #expect(shown[(first + 1)...].filter { $0.hasPrefix("  0.") || $0.hasPrefix("  1.") }.count == 2, "\(limited.output)")
+        #expect(shown[(first + 1)...].contains("  … 2 more (--limit N shows more)"), "\(limited.output)")
     }
 
     /// The same on a PostgreSQL store, through the same seam.

@@ -12,7 +12,10 @@ import KB
 /// with the support bot's threshold, as `Intake` asks it), and the ones the
 /// KB still offers nothing for are grouped by the article that came closest
 /// below the threshold: the operator adds a `questions:` line to that
-/// article, or sees that an article is missing.
+/// article, or sees that an article is missing. The ones it does offer an
+/// article for are grouped by that article: the customer declined it (or
+/// the KB has changed since), so the operator sees which articles are
+/// offered for problems they do not answer.
 enum KBGaps {
     /// How many descriptions of one group are printed unless `--limit` says otherwise.
     static let defaultLimit = 10
@@ -63,7 +66,7 @@ enum KBGaps {
         let description: String
     }
 
-    /// One description (or several identical ones) with nothing offered.
+    /// One description (or several identical ones) a ticket was opened for.
     struct Miss: Equatable {
         /// The description on one line, made safe for a terminal and shortened.
         var text: String
@@ -71,14 +74,17 @@ enum KBGaps {
         var key: String
         /// The tickets that carry it, oldest first.
         var tickets: [Ticket]
-        /// The nearest article's confidence for it (0 without a candidate).
+        /// The confidence of the nearest article, or of the one offered
+        /// first (0 without a candidate).
         var confidence: Double
-        /// The next nearest articles, nearly as close (what the
-        /// conversation would offer beside the nearest at threshold 0).
+        /// Offered nothing: the next nearest articles, nearly as close (what
+        /// the conversation would offer beside the nearest at threshold 0).
+        /// Offered an article: the others offered beside it.
         var alsoNear: [KBHit]
     }
 
-    /// The descriptions whose nearest article, below the threshold, is `article`.
+    /// The descriptions whose nearest article (below the threshold), or the
+    /// article offered first, is `article`.
     struct Group: Equatable {
         var article: Article
         /// Closest first.
@@ -98,6 +104,9 @@ enum KBGaps {
         var near: [Group]
         /// Tickets offered nothing with no candidate article at all.
         var unmatched: [Miss]
+        /// Tickets offered an article now, by the article offered first,
+        /// the biggest groups first.
+        var offeredAnyway: [Group]
         var offeredNothing: Int { total - offered }
     }
 
@@ -108,30 +117,38 @@ enum KBGaps {
     /// others what it would offer beside it). On three studied sets the
     /// nearest article was a right one for 0.51 to 0.62 of the answerable
     /// descriptions offered nothing, one of these for 0.65 to 0.79.
+    /// A ticket offered an article goes to the group of the article
+    /// offered first, with the others offered beside it.
     static func report(_ tickets: [Ticket], base: KnowledgeBase, threshold: Double) -> Report {
         var offered = 0
-        var groups: [String: Group] = [:]
+        var nearGroups: [String: Group] = [:]
+        var offeredGroups: [String: Group] = [:]
         var unmatched: [Miss] = []
         for ticket in tickets {
             // The call `Intake.nextQuestion` makes for the description.
-            if !base.suggestions(for: ticket.description, limit: 3, threshold: threshold).isEmpty {
-                offered += 1
-                continue
-            }
-            let near = base.suggestions(for: ticket.description, limit: 3, threshold: 0).filter { $0.confidence > 0 }
-            var miss = Miss(text: TerminalText.line(ticket.description, limit: descriptionLength),
+            let offers = base.suggestions(for: ticket.description, limit: 3, threshold: threshold)
+            let hits = offers.isEmpty
+                ? base.suggestions(for: ticket.description, limit: 3, threshold: 0).filter { $0.confidence > 0 } : offers
+            let miss = Miss(text: TerminalText.line(ticket.description, limit: descriptionLength),
                             key: TerminalText.line(ticket.description, limit: .max).lowercased(),
-                            tickets: [ticket], confidence: 0, alsoNear: Array(near.dropFirst()))
-            if let nearest = near.first {
-                miss.confidence = nearest.confidence
-                groups[nearest.article.id, default: Group(article: nearest.article, misses: [])].misses.append(miss)
+                            tickets: [ticket], confidence: hits.first?.confidence ?? 0, alsoNear: Array(hits.dropFirst()))
+            if let first = hits.first, !offers.isEmpty {
+                offered += 1
+                offeredGroups[first.article.id, default: Group(article: first.article, misses: [])].misses.append(miss)
+            } else if let nearest = hits.first {
+                nearGroups[nearest.article.id, default: Group(article: nearest.article, misses: [])].misses.append(miss)
             } else {
                 unmatched.append(miss)
             }
         }
-        let near = groups.values.map { Group(article: $0.article, misses: merged($0.misses)) }
+        let near = nearGroups.values.map { Group(article: $0.article, misses: merged($0.misses)) }
             .sorted { ($1.best, $1.ticketCount, $0.article.id) < ($0.best, $0.ticketCount, $1.article.id) }
-        return Report(total: tickets.count, offered: offered, near: near, unmatched: merged(unmatched))
+        // The biggest first: an article offered for many tickets that were
+        // opened anyway is the likeliest to be offered for the wrong problem.
+        let offeredAnyway = offeredGroups.values.map { Group(article: $0.article, misses: merged($0.misses)) }
+            .sorted { ($1.ticketCount, $1.best, $0.article.id) < ($0.ticketCount, $0.best, $1.article.id) }
+        return Report(total: tickets.count, offered: offered, near: near, unmatched: merged(unmatched),
+                      offeredAnyway: offeredAnyway)
     }
 
     /// Identical descriptions (a customer asking again) as one miss listing
@@ -156,16 +173,18 @@ enum KBGaps {
         }.sorted { ($1.confidence, $0.tickets[0].number) < ($0.confidence, $1.tickets[0].number) }
     }
 
-    /// The report for a terminal: the summary, the groups closest first
-    /// (each with at most `limit` descriptions), the descriptions near no
-    /// article, and how to act on them.
+    /// The report for a terminal: the summary, the groups offered nothing
+    /// closest first (each with at most `limit` descriptions), the
+    /// descriptions near no article, the groups offered an article biggest
+    /// first, and how to act on them.
     static func lines(_ report: Report, days: Int, since: Date, threshold: Double, limit: Int, zone: TimeZone) -> [String] {
         let window = "in the last \(days) day\(days == 1 ? "" : "s") (since \(TicketFormatting.time(since, zone: zone)))"
         guard report.total > 0 else { return ["no tickets were opened \(window)"] }
         var out = [
             "Tickets opened \(window), suggestion threshold \(format(threshold)):",
             "  \(report.total) looked at",
-            "  \(report.offered) would be offered an article now (the customer declined it, or the KB has changed since)",
+            "  \(report.offered) would be offered an article now (the customer declined it, or the KB has changed since): "
+                + "\(count(report.offeredAnyway.count, "article")) offered first",
             "  \(report.offeredNothing) offered nothing: "
                 + "\(ticketCount(report.near.flatMap(\.misses))) below the threshold of \(count(report.near.count, "article")), "
                 + "\(ticketCount(report.unmatched)) near no article",
@@ -173,25 +192,41 @@ enum KBGaps {
         if !report.near.isEmpty {
             out += ["", "Offered nothing, by the nearest article (closest first):"]
         }
-        for group in report.near {
+        out += groupLines(report.near, limit: limit, zone: zone, alsoLabel: "also near")
+        if !report.unmatched.isEmpty {
+            out += ["", "Near no article (\(count(ticketCount(report.unmatched), "ticket"))):"]
+            out += missLines(report.unmatched, limit: limit, zone: zone, confidence: false, alsoLabel: "also near")
+        }
+        if !report.offeredAnyway.isEmpty {
+            out += ["", "Offered, and a ticket was opened anyway, by the article offered first (the most tickets first):"]
+            out += groupLines(report.offeredAnyway, limit: limit, zone: zone, alsoLabel: "also offered")
+        }
+        if report.offeredNothing > 0 {
+            out += ["", "To have messages offered nothing answered, add how customers ask to the nearest article's `questions:`",
+                    "header, or write the article that is missing."]
+        }
+        if report.offered > 0 {
+            out += ["", "Where an article was offered for what it does not answer, reword or narrow its `questions:` and `tags:`;",
+                    "where no article answers such messages, write the one that does; where it does answer them, its text",
+                    "did not help those customers."]
+        }
+        out += ["See bots/kb/README.md, \"Finding what your KB misses\"; `switchboard kb explain WORDS…` shows how one message is read."]
+        return out
+    }
+
+    /// Each group's header (id, title, confidence range, tickets) and its descriptions.
+    private static func groupLines(_ groups: [Group], limit: Int, zone: TimeZone, alsoLabel: String) -> [String] {
+        var out: [String] = []
+        for group in groups {
             let range = group.best == group.worst ? format(group.best) : "\(format(group.worst))–\(format(group.best))"
             out += ["", "\(group.article.id)  \(TerminalText.line(group.article.title, limit: 120))  "
                 + "confidence \(range), \(count(group.ticketCount, "ticket"))"]
-            out += missLines(group.misses, limit: limit, zone: zone, confidence: true)
-        }
-        if !report.unmatched.isEmpty {
-            out += ["", "Near no article (\(count(ticketCount(report.unmatched), "ticket"))):"]
-            out += missLines(report.unmatched, limit: limit, zone: zone, confidence: false)
-        }
-        if report.offeredNothing > 0 {
-            out += ["", "To have such messages answered, add how customers ask to the nearest article's `questions:` header,",
-                    "or write the article that is missing (bots/kb/README.md, \"Finding what your KB misses\");",
-                    "`switchboard kb explain WORDS…` shows how one message is read."]
+            out += missLines(group.misses, limit: limit, zone: zone, confidence: true, alsoLabel: alsoLabel)
         }
         return out
     }
 
-    private static func missLines(_ misses: [Miss], limit: Int, zone: TimeZone, confidence: Bool) -> [String] {
+    private static func missLines(_ misses: [Miss], limit: Int, zone: TimeZone, confidence: Bool, alsoLabel: String) -> [String] {
         var out: [String] = []
         for miss in misses.prefix(limit) {
             let first = miss.tickets[0]
@@ -202,7 +237,7 @@ enum KBGaps {
                 + "\(TerminalText.line(first.language, limit: 5))  \"\(miss.text)\""
                 + (others.isEmpty ? "" : "  (also \(others.joined(separator: ", "))\(more))"))
             if !miss.alsoNear.isEmpty {
-                out.append("        also near " + miss.alsoNear.map {
+                out.append("        \(alsoLabel) " + miss.alsoNear.map {
                     "\($0.article.id) \(format($0.confidence)) \"\(TerminalText.line($0.article.title, limit: 50))\""
                 }.joined(separator: ", "))
             }
