@@ -153,8 +153,9 @@ import TestSupport
     /// Descriptions the KB offers an article for are a ticket opened
     /// anyway: a second section after the ones offered nothing, grouped by
     /// the article offered first, the most tickets first (not by
-    /// confidence or id), an identical description once, the others
-    /// offered beside it named, `--limit` per group.
+    /// confidence or id), the least confident descriptions first in each,
+    /// an identical description once, the others offered beside it named,
+    /// `--limit` per group.
     @Test func groupsWhatWasOfferedAnywayByTheFirstArticleBiggestFirst() async throws {
         let fixture = try CommandFixture(ircPort: try FreePort.next(), httpPort: try FreePort.next())
         try fixture.moveKB(to: "articles-gaps", files: Self.articles)
@@ -196,7 +197,8 @@ import TestSupport
         #expect(lines[fluxmeter].hasSuffix(", 4 tickets") && lines[portal].hasSuffix(", 1 ticket"), "\(output)")
         let confidence = { (line: String) in Double(line.drop(while: { $0 == " " }).prefix(4)) ?? 0 }
         #expect(confidence(lines[portal + 1]) > confidence(lines[fluxmeter + 1]), "not by confidence: \(output)")
-        // The most confident descriptions first; the same question twice
+        // The least confident descriptions first (the likeliest wrong
+        // offers, unlike the first section); the same question twice
         // (in other case) once, with both tickets; a description offered
         // both articles names the other beside the first.
         let nonsense = try #require(lines.firstIndex { $0.contains("#2  \(day(40))  en  \"\(Self.measuresNonsense)\"") },
@@ -206,7 +208,8 @@ import TestSupport
         #expect(twice.count == 1, "\(output)")
         let printer = try #require(twice.first, "\(output)")
         #expect(lines[printer].contains("#1  \(day(50))") && lines[printer].hasSuffix("(also #5 \(day(10)))"), "\(output)")
-        #expect(fluxmeter < nonsense && nonsense < printer && both < printer && printer < portal, "\(output)")
+        #expect(fluxmeter < printer && printer < nonsense && printer < both && nonsense < portal && both < portal,
+                "\(output)")
         #expect(confidence(lines[printer]) < confidence(lines[nonsense]), "\(output)")
         #expect(lines[both + 1].hasPrefix("        also offered KB-9001 0."), "\(output)")
         #expect(lines[portal + 1].contains("#3  \(day(30))  en  \"\(Self.portalPassword)\""), "\(output)")
@@ -219,6 +222,8 @@ import TestSupport
         let first = try #require(shown.firstIndex { $0.hasPrefix("Offered, and a ticket was opened anyway") }, "\(limited.output)")
         #expect(shown[(first + 1)...].filter { $0.hasPrefix("  0.") || $0.hasPrefix("  1.") }.count == 2, "\(limited.output)")
         #expect(shown[(first + 1)...].contains("  … 2 more (--limit N shows more)"), "\(limited.output)")
+        #expect(limited.output.contains(Self.calibrateOnNewPrinter) && !limited.output.contains(Self.measuresNonsense),
+                "the least confident is the one shown: \(limited.output)")
     }
 
     /// The same on a PostgreSQL store, through the same seam.

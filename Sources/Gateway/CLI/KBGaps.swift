@@ -145,15 +145,21 @@ enum KBGaps {
             .sorted { ($1.best, $1.ticketCount, $0.article.id) < ($0.best, $0.ticketCount, $1.article.id) }
         // The biggest first: an article offered for many tickets that were
         // opened anyway is the likeliest to be offered for the wrong problem.
-        let offeredAnyway = offeredGroups.values.map { Group(article: $0.article, misses: merged($0.misses)) }
+        // In a group the least confident first: those are the likeliest
+        // wrong offers (on four labelled sets, of the 97 descriptions whose
+        // first offered article is not a right one, the three least
+        // confident of each group show 68, the three most confident 29).
+        let offeredAnyway = offeredGroups.values
+            .map { Group(article: $0.article, misses: merged($0.misses, closestFirst: false)) }
             .sorted { ($1.ticketCount, $1.best, $0.article.id) < ($0.ticketCount, $0.best, $1.article.id) }
         return Report(total: tickets.count, offered: offered, near: near, unmatched: merged(unmatched),
                       offeredAnyway: offeredAnyway)
     }
 
     /// Identical descriptions (a customer asking again) as one miss listing
-    /// every ticket; closest first, then oldest.
-    private static func merged(_ misses: [Miss]) -> [Miss] {
+    /// every ticket; closest first (or, `closestFirst: false`, the least
+    /// confident first), then oldest.
+    private static func merged(_ misses: [Miss], closestFirst: Bool = true) -> [Miss] {
         var order: [String] = []
         var byText: [String: Miss] = [:]
         for miss in misses {
@@ -170,7 +176,10 @@ enum KBGaps {
             var sorted = miss
             sorted.tickets.sort { $0.number < $1.number }
             return sorted
-        }.sorted { ($1.confidence, $0.tickets[0].number) < ($0.confidence, $1.tickets[0].number) }
+        }.sorted {
+            closestFirst ? ($1.confidence, $0.tickets[0].number) < ($0.confidence, $1.tickets[0].number)
+                : ($0.confidence, $0.tickets[0].number) < ($1.confidence, $1.tickets[0].number)
+        }
     }
 
     /// The report for a terminal: the summary, the groups offered nothing
