@@ -207,7 +207,8 @@ enum KBGaps {
             out += missLines(report.unmatched, limit: limit, zone: zone, confidence: false, alsoLabel: "also near")
         }
         if !report.offeredAnyway.isEmpty {
-            out += ["", "Offered, and a ticket was opened anyway, by the article offered first (the most tickets first):"]
+            out += ["", "Offered, and a ticket was opened anyway, by the article offered first "
+                + "(the most tickets first; in each, the least confident first):"]
             out += groupLines(report.offeredAnyway, limit: limit, zone: zone, alsoLabel: "also offered")
         }
         if report.offeredNothing > 0 {
@@ -216,8 +217,8 @@ enum KBGaps {
         }
         if report.offered > 0 {
             out += ["", "Where an article was offered for what it does not answer, reword or narrow its `questions:` and `tags:`;",
-                    "where no article answers such messages, write the one that does; where it does answer them, its text",
-                    "did not help those customers."]
+                    "where no article answers such messages, write the one that does; where it does answer them, the tickets",
+                    "say what its text leaves out."]
         }
         out += ["See bots/kb/README.md, \"Finding what your KB misses\"; `switchboard kb explain WORDS…` shows how one message is read."]
         return out
