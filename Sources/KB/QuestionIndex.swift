@@ -261,12 +261,21 @@ struct QuestionIndex: Sendable {
         var by = [Int16](repeating: -1, count: wordWeight.count)
         var partMasks: [Int32: UInt64] = [:]
         var touchedWords: [Int32] = []
+        // Per message word: the highest weight of the question words it
+        // says whole, and of those it is a typo of.
+        var questionWeight = [Float](repeating: 0, count: messageWords.count)
+        var typoWeight = [Float](repeating: 0, count: messageWords.count)
         for (m, word) in messageWords.enumerated() {
             for key in keysOfWord[word] ?? [] {
                 for slot in slots[key] ?? [] {
                     let w = Int(slot.word)
                     if by[w] < 0 { by[w] = Int16(m); touchedWords.append(slot.word) }
-                    if slot.part == 0 { whole[w] = true } else { partMasks[slot.word, default: 0] |= 1 << UInt64(min(63, slot.part - 1)) }
+                    if slot.part == 0 {
+                        whole[w] = true
+                        questionWeight[m] = max(questionWeight[m], wordWeight[w])
+                    } else {
+                        partMasks[slot.word, default: 0] |= 1 << UInt64(min(63, slot.part - 1))
+                    }
                 }
             }
             for key in typoKeysOfWord[word] ?? [] {
@@ -274,10 +283,13 @@ struct QuestionIndex: Sendable {
                     let w = Int(slot.word)
                     if by[w] < 0 { by[w] = Int16(m); touchedWords.append(slot.word) }
                     typo[w] = true
+                    typoWeight[m] = max(typoWeight[m], wordWeight[w])
                 }
             }
         }
         guard !touchedWords.isEmpty else { return }
+        countQuestionWords(&clauses, messageWords: messageWords, weight: questionWeight, typoWeight: typoWeight,
+                           index: index)
         /// How much of question word `w` the message says (1: all of it).
         func matched(_ w: Int) -> Float {
             if whole[w] { return 1 }
@@ -344,6 +356,34 @@ struct QuestionIndex: Sendable {
 }
 
 extension QuestionIndex {
+    /// A message word the plan left unknown (no article has it) that is a
+    /// word of the questions is a word the knowledge base knows: it counts
+    /// in the coverage with its question word's weight, for the article
+    /// whose question it matches (as a title word, through its
+    /// ``QueryClause/questionHits``) and against every other article, as an
+    /// article's word does ("Passwortrücksetzung" in a question of the
+    /// password article and in no article's text). Without this, the
+    /// question's article covered 0 of 0 and its confidence was 0. A typo
+    /// of such a word counts as a typo correction does
+    /// (``Tuning/fuzzyMissing`` against the articles without it); a common
+    /// word as a common word does.
+    private func countQuestionWords(_ clauses: inout [QueryClause], messageWords: [String], weight: [Float],
+                                    typoWeight: [Float], index: SearchIndex) {
+        for c in clauses.indices where clauses[c].resolution == .unknown && clauses[c].informativeness == 0 {
+            guard let m = messageWords.firstIndex(of: clauses[c].word) else { continue }
+            if weight[m] > 0 {
+                clauses[c].informativeness = weight[m]
+                clauses[c].missingShare = index.lexicon.isCommonWord(clauses[c].word) ? Tuning.commonWordMissing : 1
+            } else if typoWeight[m] > 0 {
+                clauses[c].informativeness = typoWeight[m]
+                clauses[c].missingShare = Tuning.fuzzyMissing
+            } else {
+                continue
+            }
+            clauses[c].resolution = .questionWord
+        }
+    }
+
     /// The stems of a German compound's two parts when both are words of
     /// the questions ("Bargeld·schublade" for a question of "Schublade" and
     /// "Bargeld"; a linking -s/-n/-es/-en allowed), however the articles
