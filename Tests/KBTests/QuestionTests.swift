@@ -173,6 +173,14 @@ struct QuestionTests {
         let typo = try #require(candidate(kb, "Paswortrücksetzung funktioniert nicht", "KB-1"))
         #expect(typo.coverage >= Tuning.fuzzyUniqueMatch * Tuning.fuzzyUniqueMatch && typo.coverage < 1)
         #expect(kb.suggestions(for: "Paswortrücksetzung funktioniert nicht").first?.article.id == "KB-1")
+        // A word of a question the message does not match says nothing of the
+        // KB's topics and stays unknown: "springt" (one of three words of the
+        // drawer question) neither helps nor hurts.
+        let unmatched = "Kassenlade springt nicht auf"
+        #expect(Self.withQuestions.plan(unmatched).allSatisfy { $0.questionHits.isEmpty })
+        #expect(Self.withQuestions.plan(unmatched).first { $0.word == "springt" }?.resolution == .unknown)
+        #expect(candidate(Self.withQuestions, unmatched, "KB-1")?.confidence
+            == candidate(Self.withoutQuestions, unmatched, "KB-1")?.confidence)
     }
 
     @Test("A compound in a question whose parts are article words is matched whole and by its parts")
