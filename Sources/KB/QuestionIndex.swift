@@ -261,21 +261,12 @@ struct QuestionIndex: Sendable {
         var by = [Int16](repeating: -1, count: wordWeight.count)
         var partMasks: [Int32: UInt64] = [:]
         var touchedWords: [Int32] = []
-        // Per message word: the highest weight of the question words it
-        // says whole, and of those it is a typo of.
-        var questionWeight = [Float](repeating: 0, count: messageWords.count)
-        var typoWeight = [Float](repeating: 0, count: messageWords.count)
         for (m, word) in messageWords.enumerated() {
             for key in keysOfWord[word] ?? [] {
                 for slot in slots[key] ?? [] {
                     let w = Int(slot.word)
                     if by[w] < 0 { by[w] = Int16(m); touchedWords.append(slot.word) }
-                    if slot.part == 0 {
-                        whole[w] = true
-                        questionWeight[m] = max(questionWeight[m], wordWeight[w])
-                    } else {
-                        partMasks[slot.word, default: 0] |= 1 << UInt64(min(63, slot.part - 1))
-                    }
+                    if slot.part == 0 { whole[w] = true } else { partMasks[slot.word, default: 0] |= 1 << UInt64(min(63, slot.part - 1)) }
                 }
             }
             for key in typoKeysOfWord[word] ?? [] {
@@ -283,7 +274,6 @@ struct QuestionIndex: Sendable {
                     let w = Int(slot.word)
                     if by[w] < 0 { by[w] = Int16(m); touchedWords.append(slot.word) }
                     typo[w] = true
-                    typoWeight[m] = max(typoWeight[m], wordWeight[w])
                 }
             }
         }
@@ -350,8 +340,7 @@ struct QuestionIndex: Sendable {
                 }
             }
         }
-        countQuestionWords(&clauses, messageWords: messageWords, weight: questionWeight, typoWeight: typoWeight,
-                           index: index)
+        countQuestionWords(&clauses, keysOfWord: keysOfWord, typoKeysOfWord: typoKeysOfWord, index: index)
     }
 }
 
@@ -374,16 +363,25 @@ extension QuestionIndex {
     /// sets' blind questions, equal false offers): check halves 2 fewer
     /// helpful offers at 0.70 and 1 fewer at 0.60 than counting only
     /// matched questions' words.
-    private func countQuestionWords(_ clauses: inout [QueryClause], messageWords: [String], weight: [Float],
-                                    typoWeight: [Float], index: SearchIndex) {
+    private func countQuestionWords(_ clauses: inout [QueryClause], keysOfWord: [String: Set<String>],
+                                    typoKeysOfWord: [String: [String]], index: SearchIndex) {
+        /// The highest weight of the question words `keys` name whole.
+        func weight(_ keys: some Sequence<String>) -> Float {
+            var best: Float = 0
+            for key in keys {
+                for slot in slots[key] ?? [] where slot.part == 0 { best = max(best, wordWeight[Int(slot.word)]) }
+            }
+            return best
+        }
         for c in clauses.indices where clauses[c].resolution == .unknown && clauses[c].informativeness == 0
             && !clauses[c].questionHits.isEmpty {
-            guard let m = messageWords.firstIndex(of: clauses[c].word) else { continue }
-            if weight[m] > 0 {
-                clauses[c].informativeness = weight[m]
-                clauses[c].missingShare = index.lexicon.isCommonWord(clauses[c].word) ? Tuning.commonWordMissing : 1
-            } else if typoWeight[m] > 0 {
-                clauses[c].informativeness = typoWeight[m]
+            let word = clauses[c].word
+            let whole = weight(keysOfWord[word] ?? [])
+            if whole > 0 {
+                clauses[c].informativeness = whole
+                clauses[c].missingShare = index.lexicon.isCommonWord(word) ? Tuning.commonWordMissing : 1
+            } else if let typos = typoKeysOfWord[word], case let corrected = weight(typos), corrected > 0 {
+                clauses[c].informativeness = corrected
                 clauses[c].missingShare = Tuning.fuzzyMissing
             } else {
                 continue
