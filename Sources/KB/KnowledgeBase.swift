@@ -249,6 +249,8 @@ public struct KnowledgeBase: Sendable {
                 + (!terms.isEmpty ? terms.joined(separator: " ")
                     : clause.resolution == .uncoveredTopic
                     ? "(nothing: a vocabulary topic no article has; counts as missing for every article)"
+                    : clause.resolution == .questionWord
+                    ? "(a word of customers' questions only: counts for their article, against the others)"
                     : clause.informativeness > 0 ? "(nothing: a part of the word no article has; counts as missing for every article)"
                     : "(nothing: not in the KB, neither helps nor hurts)"))
         }

@@ -76,6 +76,9 @@ struct QueryClause: Sendable, Equatable {
 
     enum Resolution: Sendable, Equatable {
         case exact, translated, cognate, dictionary, compoundPart, fuzzy, unknown, uncoveredTopic, phrase
+        /// A word no article has, but a question customers ask for one
+        /// (``QuestionIndex``): it counts like an article's word.
+        case questionWord
     }
 }
 
